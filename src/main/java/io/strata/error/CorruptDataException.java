@@ -1,0 +1,8 @@
+package io.strata.error;
+
+/** Stored or source data that fails a check: names the resource, and expected vs actual. */
+public class CorruptDataException extends StrataException {
+    public CorruptDataException(String message, String hint) {
+        super(ErrorCode.CORRUPT_DATA, message, hint);
+    }
+}

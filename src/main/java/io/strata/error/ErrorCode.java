@@ -1,0 +1,39 @@
+package io.strata.error;
+
+/**
+ * The catalogue of every error a user can meet, each with a stable id and its own exit code.
+ * The table in README.md ("Exit codes") is checked against this enum by a test.
+ */
+public enum ErrorCode {
+    BUG("bug", 1),
+    USAGE("usage", 2),
+    REPO_MISSING("repo-missing", 10),
+    REPO_LOCKED("repo-locked", 11),
+    CORRUPT_DATA("corrupt-data", 12),
+    SERVER_UNSUPPORTED("server-unsupported", 13),
+    REPO_NOT_WRITABLE("repo-not-writable", 14),
+    SERVER_UNREACHABLE("server-unreachable", 15),
+    ACCESS_DENIED("access-denied", 16),
+    DATADIR_UNREADABLE("datadir-unreadable", 17),
+    TARGET_NOT_EMPTY("target-not-empty", 18),
+    BACKUP_NOT_FOUND("backup-not-found", 19),
+    REDO_OVERWRITTEN("redo-overwritten", 20),
+    UNSUPPORTED_TABLE("unsupported-table", 21),
+    RECOVERY_FAILED("recovery-failed", 22),
+    DISK_FULL("disk-full", 23),
+    SERVER_ERROR("server-error", 24),
+    IO_ERROR("io-error", 25),
+    INTERRUPTED("interrupted", 130);
+
+    private final String id;
+    private final int exitCode;
+
+    ErrorCode(String id, int exitCode) {
+        this.id = id;
+        this.exitCode = exitCode;
+    }
+
+    public String id() { return id; }
+
+    public int exitCode() { return exitCode; }
+}
