@@ -1,0 +1,39 @@
+package io.strata.repo;
+
+import java.util.List;
+
+/**
+ * What a completed backup holds; stored last, as "backups/ID/manifest" (content "manifest").
+ * Its presence is what makes the backup complete (design rule 7).
+ *
+ * @param startLsn      checkpoint LSN C the copied redo log starts at
+ * @param startEndLsn   end_lsn of that checkpoint block (needed for the new ib_logfile0)
+ * @param endLsn        E: Innodb_lsn_current read under BACKUP STAGE BLOCK_COMMIT
+ * @param redoEndLsn    where the copied redo ends (an mtr boundary, at least E)
+ * @param redoCapacity  capacity of the source's circular log, for reports
+ */
+public record Manifest(
+        int formatVersion,
+        String id,
+        String type,
+        String parent,
+        String tool,
+        String beginTime,
+        String endTime,
+        SourceInfo source,
+        long startLsn,
+        long startEndLsn,
+        long endLsn,
+        long redoEndLsn,
+        long redoCapacity,
+        String redoObject,
+        String binlogFile,
+        Long binlogPosition,
+        String gtidBinlogPos,
+        String gtidCurrentPos,
+        List<FileEntry> files,
+        long rawBytes,
+        long storedBytes) {
+
+    public static final int FORMAT_VERSION = 1;
+}

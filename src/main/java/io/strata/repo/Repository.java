@@ -1,0 +1,326 @@
+package io.strata.repo;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.store.LocalObjectStore;
+import io.strata.store.ObjectStore;
+import io.strata.store.StoreErrors;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A strata repository (see docs/repository-format.md): the marker object, backups with their
+ * manifests, and the history of attempts. Writers take the repository lock; readers never do.
+ */
+public final class Repository {
+    public static final String MARKER = "strata.repo";
+    private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path root;
+    private final LocalObjectStore store;
+
+    private Repository(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        this.store = new LocalObjectStore(this.root);
+    }
+
+    public ObjectStore store() { return store; }
+
+    public Path root() { return root; }
+
+    /** Opens a repository that must already exist. */
+    public static Repository open(Path dir) {
+        Repository r = new Repository(dir);
+        if (!Files.isDirectory(r.root) || !Files.exists(r.root.resolve(MARKER))) {
+            throw new StrataException(ErrorCode.REPO_MISSING, "no strata repository at " + r.root,
+                    "check --repo; a repository is created by the first \"strata backup --repo DIR\"");
+        }
+        r.readMarker();
+        return r;
+    }
+
+    /** Opens a repository for a backup, creating it in a missing or empty directory. */
+    public static Repository openOrCreate(Path dir) {
+        Repository r = new Repository(dir);
+        try {
+            if (Files.exists(r.root.resolve(MARKER))) {
+                r.readMarker();
+                r.checkWritable();
+                return r;
+            }
+            if (Files.exists(r.root) && !Files.isDirectory(r.root)) {
+                throw new StrataException(ErrorCode.REPO_MISSING, "--repo " + r.root + " is a file, not a directory", null);
+            }
+            if (Files.isDirectory(r.root)) {
+                try (var s = Files.list(r.root)) {
+                    if (s.findAny().isPresent()) {
+                        throw new StrataException(ErrorCode.REPO_MISSING, r.root + " is not empty and is not a strata repository (no " + MARKER + ")",
+                                "name an empty or new directory for a new repository");
+                    }
+                }
+            }
+            Files.createDirectories(r.root);
+            r.checkWritable();
+            Map<String, Object> marker = new TreeMap<>();
+            marker.put("format", "strata-repository");
+            marker.put("version", 1);
+            marker.put("created", Instant.now().toString());
+            r.writeJson(MARKER, "repository", marker);
+            return r;
+        } catch (AccessDeniedException e) {
+            throw StoreErrors.translate(e, r.root.toString());
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, r.root.toString());
+        }
+    }
+
+    private void checkWritable() {
+        Path probe = root.resolve(".write-probe-" + ProcessHandle.current().pid());
+        try {
+            Files.write(probe, new byte[] {1});
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, root.toString());
+        }
+    }
+
+    private void readMarker() {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = readJson(MARKER, "repository", Map.class);
+        Object v = m.get("version");
+        if (!(v instanceof Integer) || (Integer) v != 1) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, "repository format version " + v + " is outside the supported range [1,1] (resource="
+                    + store.describe(MARKER) + ")", "upgrade strata to read this repository");
+        }
+    }
+
+    public static String newBackupId(Instant now) {
+        return ID_FORMAT.format(now) + "-" + String.format("%04x", RANDOM.nextInt(1 << 16));
+    }
+
+    // ---- objects ---------------------------------------------------------------------------
+
+    public void writeJson(String key, String content, Object value) {
+        try (ObjectStore.Writer w = store.create(key)) {
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), content);
+            cw.write(Json.MAPPER.writeValueAsBytes(value));
+            cw.finish();
+            w.commit();
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, store.describe(key));
+        }
+    }
+
+    public <T> T readJson(String key, String content, Class<T> type) {
+        String where = store.describe(key);
+        try (InputStream in = store.open(key); ChunkedReader r = new ChunkedReader(in, content, where)) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            r.transferTo(buf);
+            try {
+                return Json.MAPPER.readValue(buf.toByteArray(), type);
+            } catch (IOException e) {
+                throw new StrataException(ErrorCode.CORRUPT_DATA, content + " is not readable JSON: " + e.getOriginalMessage() + " (resource=" + where + ")",
+                        "the object passed its checksum, so a different strata version may have written it");
+            }
+        } catch (ObjectStore.NoSuchObjectException e) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, "missing object " + where, "the repository is incomplete; was it copied partially?");
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, where);
+        }
+    }
+
+    // ---- backups ---------------------------------------------------------------------------
+
+    public static String backupPrefix(String id) { return "backups/" + id + "/"; }
+
+    public static String manifestKey(String id) { return backupPrefix(id) + "manifest"; }
+
+    public boolean hasManifest(String id) { return store.exists(manifestKey(id)); }
+
+    public Manifest manifest(String id) {
+        if (!store.exists(manifestKey(id))) {
+            Optional<HistoryRecord> h = history().stream().filter(x -> x.id().equals(id)).findFirst();
+            if (h.isPresent()) {
+                throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " did not complete (state " + h.get().state()
+                        + (h.get().error() == null ? "" : ": " + h.get().error()) + ") and cannot be used",
+                        "run \"strata list --repo " + root + "\" to see the completed backups");
+            }
+            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "no backup with id " + id + " in " + root,
+                    "run \"strata list --repo " + root + "\" to see the backups");
+        }
+        Manifest m = readJson(manifestKey(id), "manifest", Manifest.class);
+        if (m.formatVersion() != Manifest.FORMAT_VERSION || !id.equals(m.id())) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, "manifest of backup " + id + " has format " + m.formatVersion() + " and id " + m.id()
+                    + ", expected format 1 and id " + id + " (resource=" + store.describe(manifestKey(id)) + ")", null);
+        }
+        return m;
+    }
+
+    /** Completed backups, oldest first. */
+    public List<String> completedIds() {
+        List<String> out = new ArrayList<>();
+        for (HistoryRecord h : history()) {
+            if (HistoryRecord.COMPLETED.equals(h.state())) {
+                out.add(h.id());
+            }
+        }
+        return out;
+    }
+
+    // ---- history ---------------------------------------------------------------------------
+
+    public void beginAttempt(HistoryRecord r) {
+        writeJson("history/" + r.id() + "/begin", "history", r);
+    }
+
+    public void endAttempt(HistoryRecord r) {
+        writeJson("history/" + r.id() + "/end", "history", r);
+    }
+
+    /** Every attempt, oldest first; an attempt with neither end record nor live writer is failed. */
+    public List<HistoryRecord> history() {
+        List<String> keys;
+        try {
+            keys = store.list("history/");
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, store.describe("history/"));
+        }
+        Map<String, HistoryRecord> begins = new TreeMap<>();
+        Map<String, HistoryRecord> ends = new TreeMap<>();
+        for (String k : keys) {
+            String[] parts = k.split("/");
+            if (parts.length != 3) {
+                continue;
+            }
+            if (parts[2].equals("begin")) {
+                begins.put(parts[1], readJson(k, "history", HistoryRecord.class));
+            } else if (parts[2].equals("end")) {
+                ends.put(parts[1], readJson(k, "history", HistoryRecord.class));
+            }
+        }
+        Long writer = lockHolderPid();
+        List<HistoryRecord> out = new ArrayList<>();
+        for (var e : begins.entrySet()) {
+            HistoryRecord end = ends.get(e.getKey());
+            HistoryRecord b = e.getValue();
+            if (end != null) {
+                out.add(end);
+            } else if (hasManifest(b.id())) {
+                // the process stopped between storing the manifest and the end record: complete
+                out.add(HistoryRecord.completed(b, manifest(b.id())));
+            } else if (writer != null && writer.equals(b.pid())) {
+                out.add(b);
+            } else {
+                out.add(b.withState(HistoryRecord.FAILED, null,
+                        "interrupted: the backup process (pid " + b.pid() + ") ended before the backup completed (killed, crashed or machine stopped)"));
+            }
+        }
+        out.sort((a, c) -> a.id().compareTo(c.id()));
+        return out;
+    }
+
+    // ---- lock ------------------------------------------------------------------------------
+
+    /** Takes the writer lock, or fails with REPO_LOCKED naming the holder. */
+    public Lock lock() {
+        Path p = root.resolve("lock");
+        try {
+            FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            FileLock fl;
+            try {
+                fl = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                fl = null;
+            }
+            if (fl == null) {
+                ch.close();
+                Long pid = lockHolderPid();
+                throw new StrataException(ErrorCode.REPO_LOCKED, "repository " + root + " is locked by another strata process"
+                        + (pid == null ? "" : " (pid " + pid + ")"), "wait for it to finish, or check \"strata list\" for a running backup");
+            }
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII)), 0);
+            ch.force(false);
+            return new Lock(ch, fl);
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, p.toString());
+        }
+    }
+
+    /** The pid of the process holding the writer lock, or null when nobody holds it. */
+    public Long lockHolderPid() {
+        Path p = root.resolve("lock");
+        if (!Files.exists(p)) {
+            return null;
+        }
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+            FileLock fl;
+            try {
+                fl = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                return ProcessHandle.current().pid();
+            }
+            if (fl != null) {
+                fl.release();
+                return null;
+            }
+            String s = Files.readString(p, StandardCharsets.US_ASCII).trim();
+            return s.isEmpty() ? -1L : Long.parseLong(s);
+        } catch (IOException | NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** Removes stored data of attempts that never completed; their history stays. */
+    public void cleanupIncomplete() {
+        for (HistoryRecord h : history()) {
+            if (HistoryRecord.FAILED.equals(h.state()) && !hasManifest(h.id())) {
+                try {
+                    store.deleteTree(backupPrefix(h.id()));
+                } catch (IOException e) {
+                    throw StoreErrors.translate(e, store.describe(backupPrefix(h.id())));
+                }
+            }
+        }
+    }
+
+    public static final class Lock implements AutoCloseable {
+        private final FileChannel channel;
+        private final FileLock lock;
+
+        Lock(FileChannel channel, FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                lock.release();
+            } finally {
+                channel.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package io.strata.server;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A mariadbd started by strata on a data directory: for crash recovery after a restore and for
+ * the demo's throwaway servers. It listens only on a private unix socket (no networking), reads
+ * no option files, and is stopped with SIGTERM, which is a clean shutdown for mariadbd.
+ */
+public final class MariadbProcess implements AutoCloseable {
+    private final Process process;
+    private final Path socket;
+    private final Path errorLog;
+    private final Path datadir;
+
+    private MariadbProcess(Process process, Path socket, Path errorLog, Path datadir) {
+        this.process = process;
+        this.socket = socket;
+        this.errorLog = errorLog;
+        this.datadir = datadir;
+    }
+
+    public static String binary(String name) {
+        for (String dir : List.of("/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin")) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String dir : path.split(":")) {
+                Path p = Path.of(dir, name);
+                if (Files.isExecutable(p)) {
+                    return p.toString();
+                }
+            }
+        }
+        throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, name + " was not found",
+                "install Debian's mariadb-server package (apt-get install mariadb-server)");
+    }
+
+    /** Starts mariadbd and waits until it accepts connections or exits. */
+    public static MariadbProcess start(Path datadir, Path runDir, List<String> extraArgs, Duration timeout) {
+        try {
+            Files.createDirectories(runDir);
+            Path socket = runDir.resolve("mysqld.sock");
+            Path errorLog = runDir.resolve("mysqld.err");
+            Files.deleteIfExists(errorLog);
+            List<String> cmd = new ArrayList<>();
+            cmd.add(binary("mariadbd"));
+            cmd.add("--no-defaults");
+            if ("root".equals(System.getProperty("user.name"))) {
+                cmd.add("--user=root");
+            }
+            cmd.add("--datadir=" + datadir.toAbsolutePath());
+            cmd.add("--socket=" + socket);
+            cmd.add("--skip-networking");
+            cmd.add("--pid-file=" + runDir.resolve("mysqld.pid"));
+            cmd.add("--log-error=" + errorLog);
+            cmd.addAll(extraArgs);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(runDir.resolve("mysqld.out").toFile()).start();
+            MariadbProcess mp = new MariadbProcess(p, socket, errorLog, datadir);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                String log = mp.errorLogText();
+                if (log.contains("ready for connections")) {
+                    return mp;
+                }
+                if (!p.isAlive()) {
+                    throw new StrataException(ErrorCode.RECOVERY_FAILED, "mariadbd exited with code " + p.exitValue() + " while starting on " + datadir
+                            + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
+                }
+                Thread.sleep(100);
+            }
+            p.destroyForcibly();
+            throw new StrataException(ErrorCode.RECOVERY_FAILED, "mariadbd did not become ready within " + timeout.toSeconds() + " s on " + datadir
+                    + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot start mariadbd on " + datadir + ": " + e.getMessage(), null, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting mariadbd", null, e);
+        }
+    }
+
+    public Path socket() { return socket; }
+
+    public Path errorLog() { return errorLog; }
+
+    public Path datadir() { return datadir; }
+
+    public String errorLogText() {
+        try {
+            return Files.exists(errorLog) ? Files.readString(errorLog, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    public String errorTail(int lines) {
+        String[] all = errorLogText().split("\n");
+        StringBuilder sb = new StringBuilder();
+        for (int i = Math.max(0, all.length - lines); i < all.length; i++) {
+            sb.append("  ").append(all[i]).append('\n');
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    /** Clean shutdown (SIGTERM); fails if the server does not stop cleanly within the timeout. */
+    public void shutdown(Duration timeout) {
+        try {
+            process.destroy();
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new StrataException(ErrorCode.RECOVERY_FAILED, "mariadbd did not shut down within " + timeout.toSeconds() + " s on " + datadir,
+                        "see the server log " + errorLog);
+            }
+            if (process.exitValue() != 0 && !errorLogText().contains("Shutdown complete")) {
+                throw new StrataException(ErrorCode.RECOVERY_FAILED, "mariadbd exited with code " + process.exitValue() + " at shutdown on " + datadir
+                        + ":\n" + errorTail(15), "see the server log " + errorLog);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while stopping mariadbd", null, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(120, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package io.strata.server;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** One JDBC connection to the source server, with the queries a backup needs. */
+public final class ServerSession implements AutoCloseable {
+    private final Connection conn;
+    private final ConnectionOptions opts;
+
+    private ServerSession(Connection conn, ConnectionOptions opts) {
+        this.conn = conn;
+        this.opts = opts;
+    }
+
+    public static ServerSession connect(ConnectionOptions opts) {
+        Properties p = new Properties();
+        if (opts.user() != null) {
+            p.setProperty("user", opts.user());
+        }
+        if (opts.password() != null) {
+            p.setProperty("password", opts.password());
+        }
+        try {
+            return new ServerSession(DriverManager.getConnection(opts.jdbcUrl(), p), opts);
+        } catch (SQLException e) {
+            throw translateConnect(e, opts);
+        }
+    }
+
+    static StrataException translateConnect(SQLException e, ConnectionOptions opts) {
+        if (e.getErrorCode() == 1045 || String.valueOf(e.getMessage()).contains("Access denied")) {
+            return new StrataException(ErrorCode.ACCESS_DENIED, "access denied for user '" + opts.user() + "' at " + opts.describe(),
+                    "check --user and --password (or the [client] section of your option file)", e);
+        }
+        return new StrataException(ErrorCode.SERVER_UNREACHABLE, "cannot connect to MariaDB at " + opts.describe() + ": " + firstLine(e.getMessage()),
+                "check that the server is running and --socket, or --host and --port, point to it", e);
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "no reason given";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    public Connection connection() { return conn; }
+
+    public ConnectionOptions options() { return opts; }
+
+    public void exec(String sql) {
+        try (Statement st = conn.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw queryFailed(sql, e);
+        }
+    }
+
+    public String queryString(String sql) {
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw queryFailed(sql, e);
+        }
+    }
+
+    public List<Map<String, String>> queryRows(String sql) {
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            List<Map<String, String>> rows = new ArrayList<>();
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                Map<String, String> row = new HashMap<>();
+                for (int i = 1; i <= n; i++) {
+                    row.put(rs.getMetaData().getColumnLabel(i).toLowerCase(), rs.getString(i));
+                }
+                rows.add(row);
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw queryFailed(sql, e);
+        }
+    }
+
+    /** Innodb_lsn_current, Innodb_lsn_flushed and Innodb_lsn_last_checkpoint in one round trip. */
+    public LsnStatus lsnStatus() {
+        long cur = -1, flushed = -1, ckpt = -1;
+        for (Map<String, String> r : queryRows("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_lsn_current','Innodb_lsn_flushed','Innodb_lsn_last_checkpoint')")) {
+            long v = Long.parseLong(r.get("value"));
+            switch (r.get("variable_name").toLowerCase()) {
+                case "innodb_lsn_current" -> cur = v;
+                case "innodb_lsn_flushed" -> flushed = v;
+                case "innodb_lsn_last_checkpoint" -> ckpt = v;
+                default -> { }
+            }
+        }
+        if (cur < 0 || flushed < 0) {
+            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the server does not report Innodb_lsn_current/Innodb_lsn_flushed", "strata needs MariaDB 10.11");
+        }
+        return new LsnStatus(cur, flushed, ckpt);
+    }
+
+    public record LsnStatus(long current, long flushed, long lastCheckpoint) {}
+
+    private StrataException queryFailed(String sql, SQLException e) {
+        String state = e.getSQLState();
+        if (state != null && state.startsWith("08")) {
+            return new StrataException(ErrorCode.SERVER_ERROR, "lost the connection to MariaDB at " + opts.describe() + " during \"" + sql + "\": " + firstLine(e.getMessage()),
+                    "check that the server is still running; the backup is recorded as failed", e);
+        }
+        return new StrataException(ErrorCode.SERVER_ERROR, "query \"" + sql + "\" failed: " + firstLine(e.getMessage()), null, e);
+    }
+
+    @Override
+    public void close() {
+        try {
+            conn.close();
+        } catch (SQLException ignored) {
+            // closing a broken connection has nothing to report
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package io.strata.store;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Objects as files below a root directory. A writer fills a hidden temporary file next to the
+ * target, and commit fsyncs it, renames it into place atomically and fsyncs the directory, so a
+ * crash leaves either the whole object or only a temporary file that {@link #list} ignores.
+ */
+public final class LocalObjectStore implements ObjectStore {
+    static final String TEMP_PREFIX = ".tmp-";
+    private final Path root;
+
+    public LocalObjectStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() { return root; }
+
+    Path path(String key) {
+        if (key.isEmpty() || key.startsWith("/") || key.contains("..")) {
+            throw new IllegalArgumentException("bad object key: " + key);
+        }
+        return root.resolve(key);
+    }
+
+    @Override
+    public Writer create(String key) {
+        Path target = path(key);
+        try {
+            Files.createDirectories(target.getParent());
+            Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+            FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            return new LocalWriter(ch, tmp, target);
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, describe(key));
+        }
+    }
+
+    @Override
+    public InputStream open(String key) throws IOException {
+        try {
+            return Files.newInputStream(path(key));
+        } catch (NoSuchFileException e) {
+            throw new NoSuchObjectException(describe(key));
+        }
+    }
+
+    @Override
+    public boolean exists(String key) {
+        return Files.isRegularFile(path(key));
+    }
+
+    @Override
+    public long size(String key) throws IOException {
+        try {
+            return Files.size(path(key));
+        } catch (NoSuchFileException e) {
+            throw new NoSuchObjectException(describe(key));
+        }
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        Path dir = prefix.isEmpty() ? root : path(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<String> keys = new ArrayList<>();
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && !file.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                    keys.add(root.relativize(file).toString().replace('\\', '/'));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        Collections.sort(keys);
+        return keys;
+    }
+
+    /** Temporary files left by writers that never committed (a crash or a kill). */
+    public List<Path> leftovers(String prefix) throws IOException {
+        Path dir = path(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Path> out = new ArrayList<>();
+        try (var s = Files.walk(dir)) {
+            s.filter(p -> p.getFileName().toString().startsWith(TEMP_PREFIX)).forEach(out::add);
+        }
+        return out;
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Files.deleteIfExists(path(key));
+    }
+
+    /** Removes a whole prefix (used only for attempts that never completed). */
+    public void deleteTree(String prefix) throws IOException {
+        Path dir = path(prefix);
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(Collections.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    @Override
+    public String describe(String key) {
+        return root.resolve(key).toString();
+    }
+
+    private static void fsyncDir(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException ignored) {
+            // some file systems refuse to open directories; the rename is still atomic
+        }
+    }
+
+    private final class LocalWriter implements Writer {
+        private final FileChannel channel;
+        private final Path tmp;
+        private final Path target;
+        private final OutputStream out;
+        private boolean done;
+
+        LocalWriter(FileChannel channel, Path tmp, Path target) {
+            this.channel = channel;
+            this.tmp = tmp;
+            this.target = target;
+            this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+        }
+
+        @Override
+        public OutputStream stream() { return out; }
+
+        @Override
+        public void commit() throws IOException {
+            try {
+                out.flush();
+                channel.force(true);
+                channel.close();
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+                fsyncDir(target.getParent());
+                done = true;
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, target.toString());
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!done) {
+                done = true;
+                try {
+                    channel.close();
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.strata.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+
+/**
+ * Where a repository keeps its objects: flat keys with '/' separators, written once.
+ * An object becomes visible under its key only when its writer is committed, and is then
+ * durable (fsync on disk, a finished PUT in object storage). Readers never see a partial object.
+ */
+public interface ObjectStore {
+
+    /** Starts a new object; nothing is visible under {@code key} until {@link Writer#commit()}. */
+    Writer create(String key);
+
+    /** Opens an object for reading; throws {@link NoSuchObjectException} when it does not exist. */
+    InputStream open(String key) throws IOException;
+
+    boolean exists(String key);
+
+    /** Size in bytes of a stored object. */
+    long size(String key) throws IOException;
+
+    /** Keys below {@code prefix} (which ends with '/'), in lexical order. */
+    List<String> list(String prefix) throws IOException;
+
+    /** Removes an object; a missing one is not an error. */
+    void delete(String key) throws IOException;
+
+    /** A human-readable location for messages, e.g. the file path or s3:// URL of a key. */
+    String describe(String key);
+
+    default void put(String key, byte[] data) throws IOException {
+        try (Writer w = create(key)) {
+            w.stream().write(data);
+            w.commit();
+        }
+    }
+
+    default byte[] get(String key) throws IOException {
+        try (InputStream in = open(key)) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** An object being written. Closing an uncommitted writer discards what was written. */
+    interface Writer extends AutoCloseable {
+        OutputStream stream();
+
+        /** Makes the object durable and visible under its key. */
+        void commit() throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    final class NoSuchObjectException extends IOException {
+        public NoSuchObjectException(String what) {
+            super(what);
+        }
+    }
+}
