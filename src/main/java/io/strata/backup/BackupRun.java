@@ -1,0 +1,436 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.ChunkedWriter;
+import io.strata.repo.FileEntry;
+import io.strata.repo.HistoryRecord;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+import io.strata.repo.SourceInfo;
+import io.strata.server.ServerSession;
+import io.strata.store.ObjectStore;
+import io.strata.store.StoreErrors;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * One hot full backup, in the order of design.md "How a hot backup works":
+ * newest checkpoint C → redo copier → InnoDB pages (parallel) → BACKUP STAGE START, FLUSH,
+ * BLOCK_DDL (DDL reconciliation, non-InnoDB files) → BLOCK_COMMIT (binlog coordinates, E,
+ * statistics/log tables, Aria log, redo copied to ≥ E) → END → manifest, stored last.
+ */
+public final class BackupRun {
+    /** Non-InnoDB files a server needs, by extension (MyISAM, Aria, CSV, Archive, MERGE, table metadata). */
+    private static final Set<String> TABLE_FILE_EXT = Set.of("frm", "par", "opt", "trg", "trn", "myd", "myi", "mrg", "mad", "mai",
+            "csv", "csm", "arz", "arm");
+    private static final Pattern ARIA_LOG = Pattern.compile("aria_log\\.\\d{8}|aria_log_control");
+    /** Written by the server even under BLOCK_DDL: copied under BLOCK_COMMIT. */
+    private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
+            "mysql/general_log", "mysql/slow_log");
+    private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "multi-master.info");
+
+    private final BackupOptions opts;
+    private final Progress progress;
+    private final String id;
+    private final Repository repo;
+    private final Object finishLock = new Object();
+    private final List<String> warnings = new ArrayList<>();
+    private final AtomicInteger objectSeq = new AtomicInteger();
+    private HistoryRecord begin;
+    private boolean finished;
+
+    private BackupRun(BackupOptions opts, Progress progress, Repository repo) {
+        this.opts = opts;
+        this.progress = progress;
+        this.repo = repo;
+        this.id = Repository.newBackupId(Instant.now());
+    }
+
+    public record Outcome(Manifest manifest, List<String> warnings) {}
+
+    public static Outcome run(BackupOptions opts, Progress progress) {
+        Repository repo = Repository.openOrCreate(opts.repo());
+        try (Repository.Lock lock = repo.lock()) {
+            repo.cleanupIncomplete();
+            BackupRun run = new BackupRun(opts, progress, repo);
+            return run.execute();
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, repo.root().toString());
+        }
+    }
+
+    private Outcome execute() {
+        String source = opts.connection().describe();
+        begin = new HistoryRecord(id, "full", HistoryRecord.RUNNING, null, Instant.now().toString(), null, source,
+                null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
+        repo.beginAttempt(begin);
+        Thread hook = new Thread(this::onSignal, "strata-cancel");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            Manifest m = take(source);
+            return new Outcome(m, warnings);
+        } catch (StrataException e) {
+            fail(e.getMessage());
+            throw e;
+        } catch (RuntimeException e) {
+            fail("internal error: " + e);
+            throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down: the hook records the outcome
+            }
+        }
+    }
+
+    /** SIGINT/SIGTERM: record the attempt as failed unless its manifest is already stored. */
+    private void onSignal() {
+        synchronized (finishLock) {
+            if (!finished) {
+                finished = true;
+                try {
+                    repo.endAttempt(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), "cancelled by a signal (SIGINT or SIGTERM)"));
+                } catch (RuntimeException ignored) {
+                    // the missing end record still reads as failed
+                }
+            }
+        }
+    }
+
+    private void fail(String message) {
+        synchronized (finishLock) {
+            if (!finished) {
+                finished = true;
+                try {
+                    repo.endAttempt(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), message));
+                } catch (RuntimeException ignored) {
+                    // e.g. the disk is full: the missing end record still reads as failed
+                }
+            }
+        }
+    }
+
+    private Manifest take(String source) {
+        progress.stage("connect", "connecting to " + source);
+        try (ServerSession main = ServerSession.connect(opts.connection());
+             ServerSession status = ServerSession.connect(opts.connection())) {
+            ServerFacts facts = ServerFacts.read(main, opts.datadir());
+            TablespaceScanner scanner = new TablespaceScanner(facts, main);
+            scanner.checkEngines(warnings);
+            for (String w : warnings) {
+                progress.say("WARNING: " + w);
+            }
+            String prefix = Repository.backupPrefix(id);
+            DdlTracker ddl = new DdlTracker();
+            ObjectStore store = repo.store();
+            try (ObjectStore.Writer redoObject = store.create(prefix + "redo")) {
+                ChunkedWriter redoOut = new ChunkedWriter(redoObject.stream(), "redo");
+                RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoOut, opts.redoTestDelayMs(), ddl);
+                long c = redo.checkpoint().checkpointLsn();
+                progress.stage("redo", "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)");
+                Thread redoThread = new Thread(redo, "strata-redo");
+                redoThread.setDaemon(true);
+                redoThread.start();
+                Thread ticker = startTicker(redo, c);
+                try {
+                    Map<String, FileEntry> files = new TreeMap<>();
+                    Map<String, Tablespace> copied = new TreeMap<>(scanner.scan());
+                    progress.bytesEstimated = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
+                    progress.stage("page-copy", copied.size() + " InnoDB files, " + (progress.bytesEstimated >> 20) + " MiB");
+                    copyTablespaces(new ArrayList<>(copied.values()), files, redo, prefix);
+
+                    progress.stage("backup-stage", "BACKUP STAGE START, FLUSH, BLOCK_DDL");
+                    main.exec("BACKUP STAGE START");
+                    main.exec("BACKUP STAGE FLUSH");
+                    main.exec("BACKUP STAGE BLOCK_DDL");
+                    main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
+                    waitForRedo(redo, main.lsnStatus().current());
+                    reconcileDdl(scanner, copied, files, ddl, redo, prefix);
+                    progress.stage("file-copy", "copying non-InnoDB files");
+                    copyPlainFiles(facts, copied.keySet(), files, prefix, false);
+
+                    progress.stage("block-commit", "BACKUP STAGE BLOCK_COMMIT");
+                    main.exec("BACKUP STAGE BLOCK_COMMIT");
+                    String binlogFile = null;
+                    Long binlogPos = null;
+                    if (facts.logBin()) {
+                        List<Map<String, String>> ms = main.queryRows("SHOW MASTER STATUS");
+                        if (!ms.isEmpty()) {
+                            binlogFile = ms.get(0).get("file");
+                            binlogPos = Long.parseLong(ms.get(0).get("position"));
+                        }
+                    }
+                    String gtidBinlog = main.queryString("SELECT @@gtid_binlog_pos");
+                    String gtidCurrent = main.queryString("SELECT @@gtid_current_pos");
+                    long e = main.lsnStatus().current();
+                    main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
+                    copyPlainFiles(facts, copied.keySet(), files, prefix, true);
+                    redo.finishAt(e);
+                    waitForRedo(redo, e);
+                    redoThread.join();
+                    redo.check();
+                    main.exec("BACKUP STAGE END");
+                    long redoEnd = redo.copiedTo();
+                    progress.stage("sync", "redo log copied from " + c + " to " + redoEnd + " (" + (redoEnd - c) + " bytes, "
+                            + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes)");
+                    redoOut.finish();
+                    redoObject.commit();
+
+                    long raw = 0, stored = store.size(prefix + "redo");
+                    for (FileEntry f : files.values()) {
+                        raw += f.size();
+                        stored += f.storedBytes();
+                    }
+                    raw += redoEnd - c;
+                    SourceInfo si = new SourceInfo(facts.serverKey(), facts.hostname(), facts.serverId(), facts.version(), facts.datadir().toString(),
+                            facts.pageSize(), facts.logFileSize(), facts.undoTablespaces(), facts.dataFilePath(), facts.checksumAlgorithm());
+                    Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, "full", null, "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
+                            si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), "redo", binlogFile, binlogPos, gtidBinlog, gtidCurrent,
+                            new ArrayList<>(files.values()), raw, stored);
+                    synchronized (finishLock) {
+                        if (finished) {
+                            throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id + " was cancelled", null);
+                        }
+                        repo.writeJson(Repository.manifestKey(id), "manifest", m);
+                        finished = true;
+                    }
+                    try {
+                        repo.endAttempt(HistoryRecord.completed(begin, m));
+                    } catch (RuntimeException ignored) {
+                        // the stored manifest alone makes the backup complete
+                    }
+                    return m;
+                } finally {
+                    redo.cancel();
+                    ticker.interrupt();
+                    redoThread.join(10_000);
+                    redo.close();
+                }
+            } catch (IOException ex) {
+                throw StoreErrors.translate(ex, store.describe(prefix));
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new StrataException(ErrorCode.INTERRUPTED, "backup interrupted", null, ex);
+            }
+        }
+    }
+
+    private Thread startTicker(RedoCopier redo, long c) {
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    Thread.sleep(5000);
+                    progress.tick(redo.copiedTo(), c);
+                }
+            } catch (InterruptedException ignored) {
+                // backup done
+            }
+        }, "strata-progress");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private void waitForRedo(RedoCopier redo, long lsn) throws InterruptedException {
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        while (redo.copiedTo() < lsn) {
+            redo.check();
+            if (System.nanoTime() > deadline) {
+                throw new StrataException(ErrorCode.REDO_OVERWRITTEN, "the redo log copy did not reach LSN " + lsn + " within 10 minutes (copied up to "
+                        + redo.copiedTo() + ")", "check the server's error log; the backup is recorded as failed");
+            }
+            Thread.sleep(5);
+        }
+        redo.check();
+    }
+
+    private void copyTablespaces(List<Tablespace> list, Map<String, FileEntry> files, RedoCopier redo, String prefix) throws InterruptedException {
+        list.sort(Comparator.comparingLong((Tablespace t) -> sizeOf(t.file())).reversed());
+        Throttle throttle = new Throttle(opts.throttleMbPerSecond());
+        PageCopier copier = new PageCopier(throttle, redo::check);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, opts.parallel()), r -> {
+            Thread t = new Thread(r, "strata-copy");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<FileEntry>> futures = new ArrayList<>();
+            for (Tablespace ts : list) {
+                futures.add(pool.submit(() -> copyOne(copier, ts, prefix)));
+            }
+            for (Future<FileEntry> f : futures) {
+                FileEntry fe = f.get();
+                if (fe != null) {
+                    synchronized (files) {
+                        files.put(fe.path(), fe);
+                    }
+                }
+            }
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof StrataException se) {
+                throw se;
+            }
+            if (c instanceof IOException io) {
+                throw StoreErrors.translate(io, repo.store().describe(prefix));
+            }
+            throw new StrataException(ErrorCode.BUG, "copy failed: " + c, null, c);
+        } finally {
+            pool.shutdownNow();
+            pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    private FileEntry copyOne(PageCopier copier, Tablespace ts, String prefix) throws IOException, InterruptedException {
+        String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
+        try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), "innodb-file");
+            PageCopier.Result r;
+            try {
+                r = copier.copy(ts, cw);
+            } catch (IOException e) {
+                if (e.getMessage() != null && e.getMessage().contains("No space left")) {
+                    throw e;
+                }
+                throw PageCopier.unreadable(ts, e);
+            }
+            if (r.vanished()) {
+                return null;
+            }
+            cw.finish();
+            w.commit();
+            progress.bytesDone.addAndGet(r.bytes());
+            return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), key,
+                    repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
+        }
+    }
+
+    /**
+     * Under BLOCK_DDL no DDL runs, so the file set is final: copy again whatever was created,
+     * rebuilt, renamed or truncated since C, and forget what was dropped (design rule 6).
+     */
+    private void reconcileDdl(TablespaceScanner scanner, Map<String, Tablespace> copied, Map<String, FileEntry> files, DdlTracker ddl,
+                              RedoCopier redo, String prefix) throws InterruptedException {
+        Map<String, Tablespace> now = scanner.scan();
+        Set<Long> changed = ddl.changedSpaces();
+        List<Tablespace> again = new ArrayList<>();
+        for (Tablespace ts : now.values()) {
+            FileEntry have = files.get(ts.path());
+            if (have == null || have.spaceId() == null || have.spaceId() != ts.spaceId() || changed.contains(ts.spaceId())) {
+                again.add(ts);
+            }
+        }
+        List<String> gone = new ArrayList<>();
+        for (String path : files.keySet()) {
+            if (!now.containsKey(path)) {
+                gone.add(path);
+            }
+        }
+        for (String path : gone) {
+            FileEntry fe = files.remove(path);
+            try {
+                repo.store().delete(prefix + fe.object());
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, repo.store().describe(prefix + fe.object()));
+            }
+        }
+        if (!again.isEmpty() || !gone.isEmpty()) {
+            progress.stage("ddl", "DDL during the copy: copying " + again.size() + " tablespace(s) again, dropping " + gone.size());
+        }
+        Map<String, FileEntry> fresh = new TreeMap<>();
+        copyTablespaces(again, fresh, redo, prefix);
+        for (FileEntry fe : fresh.values()) {
+            FileEntry old = files.put(fe.path(), fe);
+            if (old != null) {
+                try {
+                    repo.store().delete(prefix + old.object());
+                } catch (IOException e) {
+                    throw StoreErrors.translate(e, repo.store().describe(prefix + old.object()));
+                }
+            }
+        }
+        copied.clear();
+        copied.putAll(now);
+    }
+
+    private void copyPlainFiles(ServerFacts facts, Set<String> innodb, Map<String, FileEntry> files, String prefix, boolean commitStage) {
+        Path dd = facts.datadir();
+        String binlogBase = facts.logBinBasename() == null ? null : Path.of(facts.logBinBasename()).toAbsolutePath().normalize().toString();
+        List<Path> todo = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(dd, 2)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                String rel = dd.relativize(p).toString().replace('\\', '/');
+                if (innodb.contains(rel) || (binlogBase != null && p.toAbsolutePath().normalize().toString().startsWith(binlogBase))) {
+                    continue;
+                }
+                String name = p.getFileName().toString();
+                boolean topLevel = !rel.contains("/");
+                boolean aria = topLevel && ARIA_LOG.matcher(name).matches();
+                int dot = name.lastIndexOf('.');
+                String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase();
+                boolean tableFile = !topLevel && (TABLE_FILE_EXT.contains(ext) || name.equals("db.opt"));
+                boolean wanted = aria || tableFile || (topLevel && TOP_LEVEL_FILES.contains(name));
+                if (!wanted) {
+                    continue;
+                }
+                String base = dot < 0 ? rel : rel.substring(0, rel.lastIndexOf('.'));
+                boolean late = aria || (COMMIT_STAGE_TABLES.contains(base) && !ext.equals("frm"));
+                if (late == commitStage) {
+                    todo.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the data directory " + dd + ": " + e.getMessage(), null, e);
+        }
+        for (Path p : todo) {
+            String rel = dd.relativize(p).toString().replace('\\', '/');
+            String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
+            try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
+                ChunkedWriter cw = new ChunkedWriter(w.stream(), "file");
+                long n;
+                try (InputStream in = Files.newInputStream(p)) {
+                    n = in.transferTo(cw);
+                } catch (NoSuchFileException e) {
+                    continue;
+                } catch (java.nio.file.AccessDeniedException e) {
+                    throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + p + ": permission denied",
+                            "run strata as a user that can read the data directory (root or mysql)", e);
+                }
+                cw.finish();
+                w.commit();
+                progress.bytesDone.addAndGet(n);
+                files.put(rel, new FileEntry(rel, "file", null, null, n, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc())));
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, repo.store().describe(prefix + key));
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.innodb.Checkpoint;
+import io.strata.innodb.LogGeometry;
+import io.strata.innodb.LogHeader;
+import io.strata.innodb.MtrParser;
+import io.strata.server.ServerSession;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+
+/**
+ * Copies the server's circular redo log from the newest checkpoint C onward while the backup
+ * runs (design rules 1 and 2). Each round reads Innodb_lsn_flushed first and parses only below
+ * it, frames and validates every mini-transaction, rewrites sequence bytes to 0x01 for the new
+ * log, and after each read checks that the server cannot have overwritten what was just read.
+ * Any doubt ends the backup with REDO_OVERWRITTEN; silently lost log is never accepted.
+ */
+final class RedoCopier implements Runnable {
+    static final int HEADER_AREA = 12288;
+    private static final int MAX_READ = 8 << 20;
+    /** Bytes of headroom demanded beyond the capacity: the tail block and write-ahead padding. */
+    private static final long MARGIN = 1 << 20;
+
+    private final Path logFile;
+    private final ServerSession status;
+    private final OutputStream out;
+    private final long testDelayMs;
+    private final DdlTracker ddl;
+    private final FileChannel channel;
+    private final LogHeader header;
+    private final LogGeometry geometry;
+    private final Checkpoint checkpoint;
+    private final long fileSize;
+    private final byte[] buf = new byte[MAX_READ];
+
+    private volatile long copiedTo;
+    private volatile long target = Long.MAX_VALUE;
+    private volatile boolean cancelled;
+    private volatile StrataException failure;
+    private volatile long maxLag;
+    private long mtrs;
+
+    RedoCopier(Path logFile, ServerSession status, OutputStream out, long testDelayMs, DdlTracker ddl) {
+        this.logFile = logFile;
+        this.status = status;
+        this.out = out;
+        this.testDelayMs = testDelayMs;
+        this.ddl = ddl;
+        try {
+            this.channel = FileChannel.open(logFile, StandardOpenOption.READ);
+            this.fileSize = channel.size();
+            byte[] head = new byte[HEADER_AREA];
+            readFully(head, 0, head.length, 0);
+            this.header = LogHeader.parse(head);
+            if (header.encrypted()) {
+                throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the redo log " + logFile + " is encrypted (innodb_encrypt_log=ON)",
+                        "strata cannot copy an encrypted redo log yet; back up with innodb_encrypt_log=OFF");
+            }
+            this.checkpoint = Checkpoint.newest(head, header);
+            this.geometry = new LogGeometry(header.firstLsn(), fileSize);
+            this.copiedTo = checkpoint.checkpointLsn();
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the redo log " + logFile + ": " + e.getMessage(),
+                    "strata must run on the database host as a user that can read the data directory (--datadir)", e);
+        }
+    }
+
+    Checkpoint checkpoint() { return checkpoint; }
+
+    long capacity() { return geometry.capacity(); }
+
+    long copiedTo() { return copiedTo; }
+
+    long maxLag() { return maxLag; }
+
+    long mtrCount() { return mtrs; }
+
+    StrataException failure() { return failure; }
+
+    /** Throws the copier's failure, if it has one, in the calling thread. */
+    void check() {
+        StrataException f = failure;
+        if (f != null) {
+            throw f;
+        }
+    }
+
+    private void readFully(byte[] dst, int off, int len, long pos) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(dst, off, len);
+        while (bb.hasRemaining()) {
+            int n = channel.read(bb, pos + bb.position() - off);
+            if (n < 0) {
+                throw new IOException("unexpected end of " + logFile + " at offset " + (pos + bb.position() - off));
+            }
+        }
+    }
+
+    /** Reads log bytes for LSNs [lsn, lsn+len) from the circular file into buf[0..len). */
+    private void readCircular(long lsn, int len) throws IOException {
+        long off = geometry.offset(lsn);
+        int first = (int) Math.min(len, fileSize - off);
+        readFully(buf, 0, first, off);
+        if (first < len) {
+            readFully(buf, first, len - first, HEADER_AREA);
+        }
+    }
+
+    @Override
+    public void run() {
+        long lastHeaderCheck = System.nanoTime();
+        try {
+            while (!cancelled && copiedTo < target) {
+                long start = copiedTo;
+                long fence = status.lsnStatus().flushed();
+                int len = (int) Math.min(MAX_READ, Math.max(0, fence - start));
+                if (len > 0) {
+                    readCircular(start, len);
+                    long current = status.lsnStatus().current();
+                    maxLag = Math.max(maxLag, current - start);
+                    if (current + MARGIN >= start + geometry.capacity()) {
+                        throw behind(start, current, "the server wrote past the uncopied log");
+                    }
+                    MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, start, geometry, true, ddl);
+                    if (r.stop() != MtrParser.Stop.NEED_MORE && r.acceptedBytes() < len) {
+                        throw behind(start + r.acceptedBytes(), current,
+                                "invalid mini-transaction at LSN " + (start + r.acceptedBytes()) + " below the flushed LSN " + fence
+                                        + (r.reason() == null ? "" : " (" + r.reason() + ")"));
+                    }
+                    out.write(buf, 0, r.acceptedBytes());
+                    mtrs += r.mtrCount();
+                    copiedTo = start + r.acceptedBytes();
+                }
+                if (System.nanoTime() - lastHeaderCheck > 1_000_000_000L) {
+                    checkNotResized();
+                    lastHeaderCheck = System.nanoTime();
+                }
+                if (testDelayMs > 0) {
+                    Thread.sleep(testDelayMs);
+                } else if (len < MAX_READ && copiedTo < target) {
+                    Thread.sleep(20);
+                }
+            }
+        } catch (StrataException e) {
+            failure = e;
+        } catch (IOException e) {
+            failure = new StrataException(ErrorCode.DATADIR_UNREADABLE, "reading the redo log " + logFile + " failed: " + e.getMessage(), null, e);
+        } catch (InterruptedException e) {
+            failure = new StrataException(ErrorCode.INTERRUPTED, "the redo log copy was interrupted", null, e);
+        } catch (RuntimeException e) {
+            failure = new StrataException(ErrorCode.BUG, "redo copier failed: " + e, null, e);
+        }
+    }
+
+    private StrataException behind(long at, long current, String what) {
+        return new StrataException(ErrorCode.REDO_OVERWRITTEN, String.format(
+                "redo log overwritten before it was copied: %s; strata had copied up to LSN %d while the server was at LSN %d "
+                        + "(%d bytes behind, log capacity %d bytes)", what, at, current, current - at, geometry.capacity()),
+                "the backup is not usable and is recorded as failed; give the server a larger innodb_log_file_size "
+                        + "(SET GLOBAL innodb_log_file_size=...), lower the write load, or remove I/O throttling, then run the backup again");
+    }
+
+    private void checkNotResized() throws IOException {
+        byte[] head = new byte[512];
+        readFully(head, 0, head.length, 0);
+        LogHeader now = LogHeader.parse(head);
+        if (now.firstLsn() != header.firstLsn() || channel.size() != fileSize) {
+            throw new StrataException(ErrorCode.REDO_OVERWRITTEN, "the server's redo log " + logFile + " was resized during the backup ("
+                    + fileSize + " -> " + channel.size() + " bytes)", "run the backup again once the resize has finished");
+        }
+    }
+
+    /** Asks the copier to stop once it has copied at least up to {@code lsn}. */
+    void finishAt(long lsn) {
+        target = lsn;
+    }
+
+    void cancel() {
+        cancelled = true;
+    }
+
+    void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // read-only channel
+        }
+        Arrays.fill(buf, (byte) 0);
+    }
+}

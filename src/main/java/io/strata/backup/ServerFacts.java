@@ -1,0 +1,76 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.server.ServerSession;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The server settings a backup depends on, read once at the start. */
+record ServerFacts(
+        String version,
+        String hostname,
+        int port,
+        int serverId,
+        Path datadir,
+        int pageSize,
+        long logFileSize,
+        Path logDir,
+        int undoTablespaces,
+        Path undoDir,
+        String dataFilePath,
+        Path dataHomeDir,
+        String checksumAlgorithm,
+        boolean logBin,
+        String logBinBasename) {
+
+    static ServerFacts read(ServerSession s, Path datadirOverride) {
+        Map<String, String> v = s.queryRows("SELECT @@version AS version, @@hostname AS hostname, @@port AS port, @@server_id AS server_id,"
+                + " @@datadir AS datadir, @@innodb_page_size AS page_size, @@innodb_log_file_size AS log_file_size,"
+                + " @@innodb_log_group_home_dir AS log_dir, @@innodb_undo_tablespaces AS undo_tablespaces, @@innodb_undo_directory AS undo_dir,"
+                + " @@innodb_data_file_path AS data_file_path, @@innodb_data_home_dir AS data_home_dir,"
+                + " @@innodb_checksum_algorithm AS checksum_algorithm, @@log_bin AS log_bin, @@log_bin_basename AS log_bin_basename").get(0);
+        String version = v.get("version");
+        checkVersion(version);
+        Path datadir = datadirOverride != null ? datadirOverride.toAbsolutePath().normalize() : Path.of(v.get("datadir")).toAbsolutePath().normalize();
+        if (!Files.isDirectory(datadir) || !Files.isReadable(datadir) || !Files.isExecutable(datadir)) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "the data directory " + datadir + " is not readable by this user ("
+                    + System.getProperty("user.name") + ")",
+                    "run strata on the database host as a user that can read the data directory (root or mysql), or point --datadir to it");
+        }
+        return new ServerFacts(version, v.get("hostname"), Integer.parseInt(v.get("port")), Integer.parseInt(v.get("server_id")), datadir,
+                Integer.parseInt(v.get("page_size")), Long.parseLong(v.get("log_file_size")),
+                resolve(datadir, v.get("log_dir")), Integer.parseInt(v.get("undo_tablespaces")), resolve(datadir, v.get("undo_dir")),
+                v.get("data_file_path"), resolve(datadir, v.get("data_home_dir")), v.get("checksum_algorithm"),
+                "1".equals(v.get("log_bin")) || "ON".equalsIgnoreCase(v.get("log_bin")), v.get("log_bin_basename"));
+    }
+
+    /** Relative server paths are relative to the data directory. */
+    private static Path resolve(Path datadir, String p) {
+        if (p == null || p.isEmpty()) {
+            return datadir;
+        }
+        Path x = Path.of(p);
+        return (x.isAbsolute() ? x : datadir.resolve(x)).normalize();
+    }
+
+    static void checkVersion(String version) {
+        if (version == null || !version.contains("MariaDB")) {
+            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the server is not MariaDB (version " + version + ")",
+                    "strata backs up MariaDB 10.11; use XtraBackup or MySQL Enterprise Backup for MySQL");
+        }
+        String[] parts = version.split("[.-]");
+        int major = Integer.parseInt(parts[0]);
+        int minor = Integer.parseInt(parts[1]);
+        if (major != 10 || minor < 8) {
+            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "MariaDB " + version + " is not supported: strata reads the redo log format of MariaDB 10.8 to 10.11",
+                    "back up this server with mariadb-backup of the same version");
+        }
+    }
+
+    String serverKey() {
+        return hostname + ":" + port + ":" + datadir;
+    }
+}

@@ -1,0 +1,29 @@
+package io.strata.backup;
+
+import java.nio.file.Path;
+
+/**
+ * An InnoDB data file found in the data directory.
+ *
+ * @param path    datadir-relative path, '/' separated (as stored in the manifest)
+ * @param file    absolute path
+ * @param spaceId from page 0, or from INNODB_SYS_TABLESPACES when page 0 is still all zero
+ * @param flags   FSP_SPACE_FLAGS, same sources
+ * @param name    the server's name for it ("db/table", "innodb_system", "innodb_undo001"), for messages
+ */
+record Tablespace(String path, Path file, long spaceId, int flags, String name) {
+
+    /** "`db`.`table`" for user tables, else the server's name. */
+    String tableName() {
+        int slash = name.indexOf('/');
+        if (slash < 0) {
+            return name;
+        }
+        String table = name.substring(slash + 1);
+        int part = table.indexOf("#P#");
+        if (part >= 0) {
+            table = table.substring(0, part);
+        }
+        return "`" + name.substring(0, slash) + "`.`" + table + "`";
+    }
+}

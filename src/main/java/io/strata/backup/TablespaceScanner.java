@@ -1,0 +1,204 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.innodb.FspHeader;
+import io.strata.innodb.TablespaceFlags;
+import io.strata.server.ServerSession;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Finds every InnoDB data file of the server: the system tablespace files, the undo
+ * tablespaces and each .ibd below the data directory. Space id and flags come from page 0;
+ * a page 0 that is still all zero (a file created but not yet flushed) takes them from
+ * INFORMATION_SCHEMA.INNODB_SYS_TABLESPACES. Tables strata cannot copy safely are refused here,
+ * by name, before anything is copied.
+ */
+final class TablespaceScanner {
+    private static final Pattern UNDO = Pattern.compile("undo\\d{3}");
+
+    private final ServerFacts facts;
+    private final ServerSession session;
+
+    TablespaceScanner(ServerFacts facts, ServerSession session) {
+        this.facts = facts;
+        this.session = session;
+    }
+
+    private record Known(long space, int flags, String name) {}
+
+    /** Datadir-relative path → tablespace, in a stable order. */
+    Map<String, Tablespace> scan() {
+        Map<String, Known> byFile = new HashMap<>();
+        for (Map<String, String> r : session.queryRows("SELECT SPACE, NAME, FLAG, FILENAME FROM information_schema.INNODB_SYS_TABLESPACES")) {
+            String fn = r.get("filename");
+            if (fn == null) {
+                continue;
+            }
+            Path p = Path.of(fn);
+            Path abs = (p.isAbsolute() ? p : facts.datadir().resolve(p)).normalize();
+            byFile.put(abs.toString(), new Known(Long.parseLong(r.get("space")), (int) Long.parseLong(r.get("flag")), r.get("name")));
+        }
+        Map<String, Tablespace> out = new LinkedHashMap<>();
+        for (String part : facts.dataFilePath().split(";")) {
+            String name = part.split(":")[0];
+            Path f = facts.dataHomeDir().resolve(name).normalize();
+            add(out, f, byFile, "innodb_system");
+        }
+        try {
+            if (Files.isDirectory(facts.undoDir())) {
+                try (Stream<Path> s = Files.list(facts.undoDir())) {
+                    for (Path f : s.filter(p -> UNDO.matcher(p.getFileName().toString()).matches()).sorted().toList()) {
+                        add(out, f, byFile, "innodb_" + f.getFileName());
+                    }
+                }
+            }
+            try (Stream<Path> s = Files.walk(facts.datadir(), 2)) {
+                for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".ibd") && Files.isRegularFile(p)).sorted().toList()) {
+                    add(out, f, byFile, null);
+                }
+            }
+            try (Stream<Path> s = Files.walk(facts.datadir(), 2)) {
+                List<Path> isl = s.filter(p -> p.getFileName().toString().endsWith(".isl")).toList();
+                if (!isl.isEmpty()) {
+                    Path first = isl.get(0);
+                    throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + tableOf(facts.datadir().relativize(first))
+                            + " keeps its data outside the data directory (DATA DIRECTORY, " + first + "), which strata does not back up yet",
+                            "move it into the data directory with ALTER TABLE ... DATA DIRECTORY removed (a rebuild), or exclude it from this server");
+                }
+            }
+        } catch (AccessDeniedException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + e.getFile() + ": permission denied",
+                    "run strata as a user that can read the data directory (root or mysql)", e);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the data directory " + facts.datadir() + ": " + e.getMessage(), null, e);
+        }
+        return out;
+    }
+
+    private static String tableOf(Path rel) {
+        String s = rel.toString().replace('\\', '/');
+        int dot = s.lastIndexOf('.');
+        String base = dot > 0 ? s.substring(0, dot) : s;
+        int slash = base.indexOf('/');
+        return slash < 0 ? base : "`" + base.substring(0, slash) + "`.`" + base.substring(slash + 1) + "`";
+    }
+
+    private void add(Map<String, Tablespace> out, Path f, Map<String, Known> byFile, String fallbackName) {
+        String rel = facts.datadir().relativize(f.toAbsolutePath().normalize()).toString().replace('\\', '/');
+        if (rel.startsWith("..")) {
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "InnoDB file " + f + " lies outside the data directory " + facts.datadir(),
+                    "strata backs up data, undo and system tablespaces inside the data directory only");
+        }
+        Known k = byFile.get(f.toAbsolutePath().normalize().toString());
+        byte[] page0 = new byte[Math.max(facts.pageSize(), 16384)];
+        int n;
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            n = ch.read(ByteBuffer.wrap(page0), 0);
+        } catch (NoSuchFileException e) {
+            return; // dropped while we looked; the BLOCK_DDL rescan settles it
+        } catch (AccessDeniedException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + f + ": permission denied",
+                    "run strata as a user that can read the data directory (root or mysql)", e);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + f + ": " + e.getMessage(), null, e);
+        }
+        long space;
+        int flags;
+        boolean zero = n < 64 || isZero(page0, 64);
+        if (!zero) {
+            FspHeader h = FspHeader.read(page0, 0);
+            space = h.spaceId();
+            flags = h.flags().raw();
+        } else if (k != null) {
+            space = k.space();
+            flags = k.flags();
+        } else if (fallbackName != null && fallbackName.equals("innodb_system")) {
+            space = 0;
+            flags = 0;
+        } else {
+            // created so recently that neither page 0 nor the dictionary knows it yet: copy it
+            // with the server's default page format; the log rebuilds page 0
+            space = -1;
+            flags = 0x10 | pageSsize(facts.pageSize());
+        }
+        String name = k != null ? k.name() : (fallbackName != null ? fallbackName : rel.replaceAll("\\.ibd$", ""));
+        Tablespace ts = new Tablespace(rel, f.toAbsolutePath().normalize(), space, flags, name);
+        refuseUnsupported(ts, zero ? null : page0);
+        out.put(rel, ts);
+    }
+
+    private static int pageSsize(int pageSize) {
+        return Integer.numberOfTrailingZeros(pageSize) - 9;
+    }
+
+    static boolean isZero(byte[] b, int len) {
+        for (int i = 0; i < len; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void refuseUnsupported(Tablespace ts, byte[] page0) {
+        TablespaceFlags f = new TablespaceFlags(ts.flags());
+        if (!TablespaceFlags.isValid(ts.flags())) {
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, String.format("tablespace %s (%s) has flags 0x%x that strata does not understand",
+                    ts.path(), ts.tableName(), ts.flags()), "check the server version; strata supports MariaDB 10.11 tablespaces");
+        }
+        if (f.rowFormatCompressed()) {
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " uses ROW_FORMAT=COMPRESSED (" + ts.path()
+                    + "), whose pages strata cannot verify during a hot copy",
+                    "convert it with ALTER TABLE " + ts.tableName() + " ROW_FORMAT=DYNAMIC, or back it up with mariadb-backup");
+        }
+        if (f.pageCompressed() && !f.fullCrc32()) {
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " is PAGE_COMPRESSED in the legacy page format (" + ts.path()
+                    + "), whose pages carry no checksum strata can verify",
+                    "rebuild it with innodb_checksum_algorithm=full_crc32 (ALTER TABLE " + ts.tableName() + " FORCE)");
+        }
+        if (page0 != null && FspHeader.cryptDataEncrypted(page0, 0, f.physicalPageSize())) {
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " is encrypted by the server (" + ts.path()
+                    + "); strata cannot yet restore tablespaces that need the server's key management plugin",
+                    "back it up with mariadb-backup, or disable encryption for this table (ENCRYPTED=NO)");
+        }
+    }
+
+    /** Tables whose engine keeps data strata cannot copy; MEMORY tables are only warned about. */
+    List<String> checkEngines(List<String> warnings) {
+        List<String> bad = new ArrayList<>();
+        for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE'"
+                + " AND TABLE_SCHEMA NOT IN ('information_schema','performance_schema')")) {
+            String engine = r.get("engine");
+            if (engine == null) {
+                continue;
+            }
+            String t = "`" + r.get("table_schema") + "`.`" + r.get("table_name") + "`";
+            switch (engine.toUpperCase()) {
+                case "INNODB", "MYISAM", "ARIA", "CSV", "ARCHIVE", "MRG_MYISAM", "SEQUENCE", "BLACKHOLE" -> { }
+                case "MEMORY" -> warnings.add("table " + t + " uses the MEMORY engine: its rows are not stored on disk and are empty after a restore");
+                default -> bad.add(t + " (ENGINE=" + engine + ")");
+            }
+        }
+        if (!bad.isEmpty()) {
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "strata cannot back up table " + String.join(", ", bad),
+                    "supported engines are InnoDB, MyISAM, Aria, CSV, Archive and MERGE; convert the table (ALTER TABLE ... ENGINE=InnoDB) or drop it");
+        }
+        return warnings;
+    }
+}

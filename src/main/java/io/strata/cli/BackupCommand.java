@@ -1,0 +1,63 @@
+package io.strata.cli;
+
+import io.strata.backup.BackupOptions;
+import io.strata.backup.BackupRun;
+import io.strata.backup.Progress;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.Manifest;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "backup", description = "Take a hot backup of a running server into a repository.")
+final class BackupCommand implements Callable<Integer> {
+    @Option(names = "--repo", required = true, description = "Repository directory (created when new or empty).")
+    Path repo;
+
+    @Option(names = "--type", defaultValue = "full", description = "Backup type: full (incremental and differential come next).")
+    String type;
+
+    @Option(names = "--datadir", description = "The server's data directory (default: @@datadir).")
+    Path datadir;
+
+    @Option(names = "--parallel", description = "Threads copying data files (default: number of cores).")
+    Integer parallel;
+
+    @Option(names = "--throttle", description = "Bound the read rate on the server, in MB/s (default: unbounded).")
+    double throttle;
+
+    @Option(names = "--quiet", description = "No progress on stderr.")
+    boolean quiet;
+
+    @Option(names = "--debug-redo-delay-ms", hidden = true, description = "Test hook: stall the redo copier between reads.")
+    long redoDelay;
+
+    @Mixin
+    ConnectionMixin conn;
+
+    @Override
+    public Integer call() {
+        if (!type.equals("full")) {
+            throw new StrataException(ErrorCode.USAGE, "--type " + type + " is not available yet; this version takes full backups",
+                    "use --type full");
+        }
+        if (parallel != null && parallel < 1) {
+            throw new StrataException(ErrorCode.USAGE, "--parallel must be at least 1, got " + parallel, null);
+        }
+        int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
+        BackupOptions o = new BackupOptions(repo, type, conn.resolve(), datadir, threads, throttle, redoDelay);
+        BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, quiet));
+        Manifest m = out.manifest();
+        System.out.printf("backup %s completed: %s, %d files, %,d bytes stored, LSN %d..%d, binlog %s:%s, GTID %s%n",
+                m.id(), m.type(), m.files().size(), m.storedBytes(), m.startLsn(), m.endLsn(),
+                m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+        for (String w : out.warnings()) {
+            System.err.println("WARNING: " + w);
+        }
+        return out.warnings().isEmpty() ? 0 : 3;
+    }
+}

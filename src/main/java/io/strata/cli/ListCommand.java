@@ -1,0 +1,92 @@
+package io.strata.cli;
+
+import io.strata.repo.HistoryRecord;
+import io.strata.repo.Json;
+import io.strata.repo.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "list", description = "The history of backup attempts, completed and failed, oldest first.")
+final class ListCommand implements Callable<Integer> {
+    @Option(names = "--repo", required = true, description = "Repository directory.")
+    Path repo;
+
+    @Option(names = "--json", description = "Print a JSON array.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Repository r = Repository.open(repo);
+        List<HistoryRecord> history = r.history();
+        if (json) {
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (HistoryRecord h : history) {
+                out.add(toJson(h));
+            }
+            System.out.println(Json.MAPPER.writeValueAsString(out));
+            return 0;
+        }
+        System.out.printf("%-22s %-12s %-9s %-20s %-20s %14s %14s %-22s %12s  %s%n",
+                "ID", "TYPE", "STATE", "BEGIN", "END", "START LSN", "END LSN", "BINLOG", "STORED", "NOTE");
+        for (HistoryRecord h : history) {
+            System.out.printf("%-22s %-12s %-9s %-20s %-20s %14s %14s %-22s %12s  %s%n",
+                    h.id(), h.type(), h.state(), shortTime(h.beginTime()), shortTime(h.endTime()),
+                    h.startLsn() == null ? "-" : h.startLsn(), h.endLsn() == null ? "-" : h.endLsn(),
+                    h.binlogFile() == null ? "-" : h.binlogFile() + ":" + h.binlogPosition(),
+                    h.storedBytes() == null ? "-" : human(h.storedBytes()), h.error() == null ? "" : h.error());
+        }
+        return 0;
+    }
+
+    static Map<String, Object> toJson(HistoryRecord h) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", h.id());
+        m.put("type", h.type());
+        m.put("state", h.state());
+        m.put("parent", h.parent());
+        m.put("needs", HistoryRecord.COMPLETED.equals(h.state()) ? List.of(h.id()) : List.of());
+        m.put("beginTime", h.beginTime());
+        m.put("endTime", h.endTime());
+        m.put("source", h.source());
+        m.put("startLsn", h.startLsn());
+        m.put("endLsn", h.endLsn());
+        m.put("binlogFile", h.binlogFile());
+        m.put("binlogPosition", h.binlogPosition());
+        m.put("gtidBinlogPos", h.gtidBinlogPos());
+        m.put("gtidCurrentPos", h.gtidCurrentPos());
+        m.put("rawBytes", h.rawBytes());
+        m.put("storedBytes", h.storedBytes());
+        m.put("error", h.error());
+        return m;
+    }
+
+    static String shortTime(String iso) {
+        if (iso == null) {
+            return "-";
+        }
+        String s = iso.replace('T', ' ');
+        int dot = s.indexOf('.');
+        return dot > 0 ? s.substring(0, dot) : s.replace("Z", "");
+    }
+
+    static String human(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] u = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int i = -1;
+        while (v >= 1024 && i < u.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return String.format("%.1f %s", v, u[i]);
+    }
+}

@@ -1,0 +1,62 @@
+package io.strata.cli;
+
+import io.strata.repo.FileEntry;
+import io.strata.repo.HistoryRecord;
+import io.strata.repo.Json;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "show", description = "One backup in detail: its manifest, or why it failed.")
+final class ShowCommand implements Callable<Integer> {
+    @Option(names = "--repo", required = true, description = "Repository directory.")
+    Path repo;
+
+    @Parameters(index = "0", description = "Backup id.")
+    String id;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Repository r = Repository.open(repo);
+        HistoryRecord h = r.history().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
+        if (h != null && !HistoryRecord.COMPLETED.equals(h.state())) {
+            if (json) {
+                System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h)));
+            } else {
+                System.out.printf("id:      %s%ntype:    %s%nstate:   %s%nbegin:   %s%nend:     %s%nsource:  %s%nerror:   %s%n",
+                        h.id(), h.type(), h.state(), h.beginTime(), h.endTime(), h.source(), h.error());
+            }
+            return 0;
+        }
+        Manifest m = r.manifest(id);
+        if (json) {
+            System.out.println(Json.MAPPER.writeValueAsString(m));
+            return 0;
+        }
+        System.out.printf("id:              %s%n", m.id());
+        System.out.printf("type:            %s%n", m.type());
+        System.out.printf("state:           completed%n");
+        System.out.printf("parent:          %s%n", m.parent() == null ? "-" : m.parent());
+        System.out.printf("begin / end:     %s / %s%n", m.beginTime(), m.endTime());
+        System.out.printf("source:          %s (MariaDB %s, server_id %d)%n", m.source().serverKey(), m.source().version(), m.source().serverId());
+        System.out.printf("start LSN (C):   %d (checkpoint end_lsn %d)%n", m.startLsn(), m.startEndLsn());
+        System.out.printf("end LSN (E):     %d; redo copied to %d (%,d bytes, log capacity %,d)%n", m.endLsn(), m.redoEndLsn(),
+                m.redoEndLsn() - m.startLsn(), m.redoCapacity());
+        System.out.printf("binlog:          %s:%s%n", m.binlogFile(), m.binlogPosition());
+        System.out.printf("gtid_binlog_pos: %s%ngtid_current_pos: %s%n", m.gtidBinlogPos(), m.gtidCurrentPos());
+        System.out.printf("size:            %s raw, %s stored%n", ListCommand.human(m.rawBytes()), ListCommand.human(m.storedBytes()));
+        System.out.printf("files:           %d%n", m.files().size());
+        for (FileEntry f : m.files()) {
+            System.out.printf("  %-50s %-6s %8s %12s%n", f.path(), f.kind(), f.spaceId() == null ? "" : "space " + f.spaceId(), ListCommand.human(f.size()));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,214 @@
+package io.strata.restore;
+
+import io.strata.error.CorruptDataException;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.innodb.LogFileWriter;
+import io.strata.repo.ChunkedReader;
+import io.strata.repo.FileEntry;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+import io.strata.server.MariadbProcess;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+
+/**
+ * Restores a completed backup into an empty directory: every stored file is written and
+ * checked against its CRC, a new ib_logfile0 is built from the copied redo (design rule 5),
+ * and mariadbd runs crash recovery on the result and shuts down cleanly.
+ */
+public final class RestoreRun {
+    private static final String CREATOR = "Backup strata";
+
+    public record Options(Path repo, String backupId, Path target, boolean recover, int parallel) {}
+
+    public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
+
+    private RestoreRun() {}
+
+    public static Result run(Options o, Consumer<String> log) {
+        Repository repo = Repository.open(o.repo());
+        String id = o.backupId();
+        if (id == null) {
+            List<String> done = repo.completedIds();
+            if (done.isEmpty()) {
+                throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + repo.root() + " holds no completed backup",
+                        "take one with \"strata backup --repo " + repo.root() + "\"");
+            }
+            id = done.get(done.size() - 1);
+        }
+        Manifest m = repo.manifest(id);
+        Path target = o.target().toAbsolutePath().normalize();
+        prepareTarget(target);
+        log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target);
+
+        long bytes = writeFiles(repo, m, target, Math.max(1, o.parallel()));
+        writeRedoLog(repo, m, target);
+        log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
+        if (o.recover()) {
+            recover(m, target, log);
+        }
+        return new Result(m, m.files().size(), bytes, o.recover());
+    }
+
+    private static void prepareTarget(Path target) {
+        try {
+            if (Files.exists(target)) {
+                if (!Files.isDirectory(target)) {
+                    throw new StrataException(ErrorCode.TARGET_NOT_EMPTY, "restore target " + target + " exists and is not a directory",
+                            "name a new or empty directory with --target");
+                }
+                try (var s = Files.list(target)) {
+                    if (s.findAny().isPresent()) {
+                        throw new StrataException(ErrorCode.TARGET_NOT_EMPTY, "restore target " + target + " is not empty",
+                                "name a new or empty directory with --target; strata never overwrites an existing data directory");
+                    }
+                }
+            }
+            Files.createDirectories(target);
+        } catch (AccessDeniedException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": permission denied", null, e);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    private static long writeFiles(Repository repo, Manifest m, Path target, int parallel) {
+        ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
+            Thread t = new Thread(r, "strata-restore");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<Long>> fs = new ArrayList<>();
+            for (FileEntry fe : m.files()) {
+                fs.add(pool.submit(() -> writeOne(repo, m, fe, target)));
+            }
+            long total = 0;
+            for (Future<Long> f : fs) {
+                total += f.get();
+            }
+            return total;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof StrataException se) {
+                throw se;
+            }
+            throw new StrataException(ErrorCode.BUG, "restore failed: " + e.getCause(), null, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StrataException(ErrorCode.INTERRUPTED, "restore interrupted", null, e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static long writeOne(Repository repo, Manifest m, FileEntry fe, Path target) {
+        String key = Repository.backupPrefix(m.id()) + fe.object();
+        String where = repo.store().describe(key);
+        Path out = target.resolve(fe.path()).normalize();
+        if (!out.startsWith(target)) {
+            throw new CorruptDataException("manifest of backup " + m.id() + " names a path outside the target: " + fe.path(), null);
+        }
+        try {
+            Files.createDirectories(out.getParent());
+            try (InputStream in = repo.store().open(key);
+                 ChunkedReader r = new ChunkedReader(in, fe.kind().equals("innodb") ? "innodb-file" : "file", where);
+                 OutputStream os = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                long n = r.transferTo(os);
+                String crc = String.format("%08x", r.rawCrc());
+                if (n != fe.size() || !crc.equals(fe.crc32c())) {
+                    throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
+                            fe.path(), n, crc, fe.size(), fe.crc32c(), where), "the backup is damaged; restore another backup");
+                }
+                return n;
+            }
+        } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
+            throw new CorruptDataException("backup " + m.id() + " is missing the stored copy of " + fe.path() + " (resource=" + where + ")",
+                    "the repository is damaged; restore another backup");
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " failed: " + e.getMessage(), null, e);
+        }
+    }
+
+    /** ib_logfile0 per design rule 5: header with first_lsn = C, checkpoint (C, end_lsn), the copied records. */
+    private static void writeRedoLog(Repository repo, Manifest m, Path target) {
+        String key = Repository.backupPrefix(m.id()) + m.redoObject();
+        String where = repo.store().describe(key);
+        Path log = target.resolve("ib_logfile0");
+        long records = m.redoEndLsn() - m.startLsn();
+        byte[] head = new byte[12288];
+        byte[] h = LogFileWriter.header(m.startLsn(), CREATOR);
+        System.arraycopy(h, 0, head, 0, h.length);
+        byte[] cp = LogFileWriter.checkpointBlock(m.startLsn(), m.startEndLsn());
+        System.arraycopy(cp, 0, head, 4096, cp.length);
+        long size = 12288 + ((records + 4095) / 4096) * 4096;
+        if (size == m.source().logFileSize()) {
+            size += 4096; // a size other than innodb_log_file_size makes the server rebuild its log after recovery
+        }
+        try (FileChannel ch = FileChannel.open(log, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+             InputStream in = repo.store().open(key);
+             ChunkedReader r = new ChunkedReader(in, "redo", where)) {
+            OutputStream os = Channels.newOutputStream(ch);
+            os.write(head);
+            long n = r.transferTo(os);
+            if (n != records) {
+                throw new CorruptDataException("stored redo log has " + n + " bytes, the manifest says " + records + " (resource=" + where + ")",
+                        "the backup is damaged; restore another backup");
+            }
+            os.write(new byte[(int) (size - 12288 - n)]);
+            ch.force(true);
+        } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
+            throw new CorruptDataException("backup " + m.id() + " is missing its redo log (resource=" + where + ")", "restore another backup");
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "writing " + log + " failed: " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Runs mariadbd on the restored directory so it completes crash recovery, then stops it cleanly. */
+    private static void recover(Manifest m, Path target, Consumer<String> log) {
+        Path run;
+        try {
+            run = Files.createTempDirectory("strata-recover-");
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
+        }
+        List<String> args = List.of(
+                "--innodb-page-size=" + m.source().pageSize(),
+                "--innodb-log-file-size=" + m.source().logFileSize(),
+                "--innodb-data-file-path=" + m.source().dataFilePath(),
+                "--innodb-undo-tablespaces=" + m.source().undoTablespaces(),
+                "--innodb-buffer-pool-size=256M",
+                "--skip-slave-start",
+                "--skip-log-bin");
+        log.accept("running crash recovery: mariadbd on " + target + " (log " + run.resolve("mysqld.err") + ")");
+        try (MariadbProcess p = MariadbProcess.start(target, run, args, Duration.ofMinutes(30))) {
+            p.shutdown(Duration.ofMinutes(10));
+            String text = p.errorLogText();
+            for (String line : text.split("\n")) {
+                if (line.contains("End of log at LSN") || line.contains("Last binlog file") || line.contains("must be rolled back")) {
+                    log.accept("  server: " + line.replaceFirst("^.*?\\[Note\\] ", ""));
+                }
+            }
+            Files.copy(p.errorLog(), target.resolve("strata-recovery.err"));
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the recovery log: " + e.getMessage(), null, e);
+        }
+        log.accept("crash recovery complete; the data directory is ready to start");
+    }
+}
