@@ -1,6 +1,8 @@
 package io.strata.backup;
 
+import io.strata.innodb.FileOp;
 import io.strata.innodb.MtrVisitor;
+import io.strata.innodb.RecordType;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +18,7 @@ final class DdlTracker implements MtrVisitor {
 
     @Override
     public void page(int spaceId, int pageNo, int recordType) {
-        if (pageNo == 0 && recordType == MtrVisitor.INIT_PAGE) {
+        if (pageNo == 0 && recordType == RecordType.INIT_PAGE) {
             changed.add(Integer.toUnsignedLong(spaceId));
         }
     }

@@ -123,7 +123,7 @@ final class TablespaceScanner {
         boolean zero = n < 64 || isZero(page0, 64);
         if (!zero) {
             FspHeader h = FspHeader.read(page0, 0);
-            space = h.spaceId();
+            space = Integer.toUnsignedLong(h.spaceId());
             flags = h.flags().raw();
         } else if (k != null) {
             space = k.space();

@@ -140,7 +140,7 @@ public final class Repository {
             try {
                 return Json.MAPPER.readValue(buf.toByteArray(), type);
             } catch (IOException e) {
-                throw new StrataException(ErrorCode.CORRUPT_DATA, content + " is not readable JSON: " + e.getOriginalMessage() + " (resource=" + where + ")",
+                throw new StrataException(ErrorCode.CORRUPT_DATA, content + " is not readable JSON: " + e.getMessage() + " (resource=" + where + ")",
                         "the object passed its checksum, so a different strata version may have written it");
             }
         } catch (ObjectStore.NoSuchObjectException e) {

@@ -1,0 +1,165 @@
+package io.strata.it;
+
+import io.strata.testing.MariaDbSandbox;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every error a user can cause: one clear line (plus a hint), its own exit code, no stack trace. */
+class ErrorsIT {
+    static MariaDbSandbox source;
+    static Path work;
+    static Path repo;
+    static String id;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        source = ItSupport.source();
+        source.exec("CREATE DATABASE app", "CREATE TABLE app.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB", "INSERT INTO app.t VALUES (1, 1), (2, 2)",
+                "CREATE USER 'backup'@'localhost' IDENTIFIED BY 'right-password'", "GRANT ALL ON *.* TO 'backup'@'localhost'");
+        work = ItSupport.tempDir("errors-");
+        repo = work.resolve("repo");
+        id = ItSupport.backup(repo, source);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    private static void assertError(StrataCli.Result r, int exit, String firstLine) {
+        assertEquals(exit, r.exit(), r.toString());
+        String first = r.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse("");
+        assertEquals(firstLine, first, r.toString());
+        assertFalse(r.err().contains("\tat "), "stack trace printed: " + r);
+        assertFalse(r.err().contains("Exception"), "exception name printed: " + r);
+    }
+
+    @Test
+    void unreachableServer() {
+        Path sock = work.resolve("no-such.sock");
+        StrataCli.Result r = StrataCli.run("backup", "--repo", work.resolve("r1").toString(), "--socket", sock.toString(), "--user", "root", "--quiet");
+        assertEquals(15, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("ERROR [server-unreachable]: cannot connect to MariaDB at socket " + sock), r.toString());
+        assertTrue(r.err().contains("HINT: check that the server is running"), r.toString());
+        assertFalse(r.err().contains("\tat "), r.toString());
+    }
+
+    @Test
+    void wrongPassword() {
+        StrataCli.Result r = StrataCli.run("backup", "--repo", work.resolve("r2").toString(), "--socket", source.socket().toString(),
+                "--user", "backup", "--password", "wrong", "--quiet");
+        assertError(r, 16, "ERROR [access-denied]: access denied for user 'backup' at socket " + source.socket());
+    }
+
+    @Test
+    void passwordFromDefaultsFileWorks() throws Exception {
+        Path cnf = work.resolve("client.cnf");
+        Files.writeString(cnf, "[client]\nuser=backup\npassword=right-password\nsocket=" + source.socket() + "\n");
+        StrataCli.Result r = StrataCli.run("backup", "--repo", work.resolve("r-cnf").toString(), "--defaults-file", cnf.toString(), "--quiet");
+        assertEquals(0, r.exit(), r.toString());
+    }
+
+    @Test
+    void unreadableDataDirectory() {
+        Path missing = work.resolve("no-datadir");
+        StrataCli.Result r = StrataCli.run("backup", "--repo", work.resolve("r3").toString(), "--socket", source.socket().toString(),
+                "--user", "root", "--datadir", missing.toString(), "--quiet");
+        assertEquals(17, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("ERROR [datadir-unreadable]: the data directory " + missing + " is not readable by this user"), r.toString());
+    }
+
+    @Test
+    void dataDirectoryOfAnotherUser() throws Exception {
+        // the server's datadir belongs to root; strata runs as nobody with a repository it can write
+        Path r4 = Files.createTempDirectory("strata-nobody-");
+        Files.setPosixFilePermissions(r4, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(source.datadir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        StrataCli.Result r = StrataCli.runAsNobody("backup", "--repo", r4.resolve("repo").toString(), "--socket", source.socket().toString(),
+                "--user", "root", "--quiet");
+        assertEquals(17, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("ERROR [datadir-unreadable]: the data directory " + source.datadir() + " is not readable by this user (nobody)"), r.toString());
+        assertTrue(r.err().contains("strata list"), "no hint");
+    }
+
+    @Test
+    void repositoryNotWritable() throws Exception {
+        Path ro = Files.createTempDirectory("strata-ro-");
+        StrataCli.Result r = StrataCli.runAsNobody("backup", "--repo", ro.resolve("repo").toString(), "--socket", source.socket().toString(),
+                "--user", "root", "--quiet");
+        assertEquals(14, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("ERROR [repo-not-writable]: cannot write to the repository: " + ro.resolve("repo")), r.toString());
+    }
+
+    @Test
+    void missingRepository() {
+        Path none = work.resolve("nothing-here");
+        assertError(StrataCli.run("list", "--repo", none.toString()), 10, "ERROR [repo-missing]: no strata repository at " + none);
+    }
+
+    @Test
+    void restoreTargetNotEmpty() throws Exception {
+        Path target = work.resolve("busy");
+        Files.createDirectories(target);
+        Files.writeString(target.resolve("precious.txt"), "keep me");
+        assertError(StrataCli.run("restore", "--repo", repo.toString(), "--target", target.toString()), 18,
+                "ERROR [target-not-empty]: restore target " + target + " is not empty");
+        assertEquals("keep me", Files.readString(target.resolve("precious.txt")));
+    }
+
+    @Test
+    void unknownBackupId() {
+        assertError(StrataCli.run("restore", "--repo", repo.toString(), "--backup", "20200101T000000Z-dead", "--target", work.resolve("t2").toString()), 19,
+                "ERROR [backup-not-found]: no backup with id 20200101T000000Z-dead in " + repo);
+        assertError(StrataCli.run("show", "--repo", repo.toString(), "nope"), 19, "ERROR [backup-not-found]: no backup with id nope in " + repo);
+    }
+
+    @Test
+    void corruptedManifestIsRefused() throws Exception {
+        Path copy = work.resolve("repo-copy");
+        copyTree(repo, copy);
+        Path manifest = copy.resolve("backups").resolve(id).resolve("manifest");
+        byte[] b = Files.readAllBytes(manifest);
+        b[b.length / 2] ^= 0x20;
+        Files.write(manifest, b, StandardOpenOption.TRUNCATE_EXISTING);
+        StrataCli.Result r = StrataCli.run("restore", "--repo", copy.toString(), "--target", work.resolve("t3").toString());
+        assertEquals(12, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("ERROR [corrupt-data]: chunk 0 (raw offset 0) checksum mismatch: stored crc32c=0x"), r.toString());
+        assertTrue(r.err().contains("(resource=" + manifest + ")"), r.toString());
+        assertFalse(r.err().contains("\tat "), r.toString());
+        // list still shows the history; nothing else was touched
+        StrataCli.Result l = StrataCli.run("list", "--repo", copy.toString());
+        assertEquals(0, l.exit(), l.toString());
+        assertTrue(l.out().contains(id));
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        StrataCli.Result r = StrataCli.run("backup", "--repo", "x", "--frobnicate");
+        assertEquals(2, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("ERROR [usage]: Unknown option: '--frobnicate'"), r.toString());
+    }
+
+    private static void copyTree(Path from, Path to) throws Exception {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path d = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(d);
+                } else {
+                    Files.copy(p, d);
+                }
+            }
+        }
+    }
+}

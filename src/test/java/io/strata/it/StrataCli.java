@@ -1,0 +1,72 @@
+package io.strata.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the built strata jar as a user would: a separate JVM, exit code, stdout and stderr. */
+final class StrataCli {
+    private StrataCli() {}
+
+    record Result(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit=" + exit + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
+        }
+    }
+
+    static Path jar() {
+        Path p = Path.of(System.getProperty("strata.jar", "target/strata-0.1.0-SNAPSHOT-all.jar"));
+        if (!Files.exists(p)) {
+            throw new IllegalStateException("build the jar first (mvn package): " + p);
+        }
+        return p;
+    }
+
+    static List<String> command(List<String> prefix, String... args) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-jar");
+        cmd.add(jar().toAbsolutePath().toString());
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    static Result run(String... args) {
+        return exec(command(List.of(), args));
+    }
+
+    /** Runs as the unprivileged user nobody, to meet permission errors even when tests run as root. */
+    static Result runAsNobody(String... args) {
+        return exec(command(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), args));
+    }
+
+    static Process start(Path stdout, Path stderr, String... args) throws IOException {
+        return new ProcessBuilder(command(List.of(), args)).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+    }
+
+    private static Result exec(List<String> cmd) {
+        try {
+            Path out = Files.createTempFile("strata-out", ".txt");
+            Path err = Files.createTempFile("strata-err", ".txt");
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(15, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("strata did not finish: " + cmd);
+            }
+            Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+            Files.delete(out);
+            Files.delete(err);
+            return r;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
