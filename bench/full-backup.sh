@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Full backup, strata vs mariadb-backup, side by side on the same throwaway server.
+#
+# Loads ~1 GB of sysbench data into a temp server, then alternates the two tools for
+# BENCH_ROUNDS rounds each, every run into a fresh target that is deleted after timing.
+# Prints per-run seconds, medians, the ratio strata/mariadb-backup and the peak RSS of each.
+#
+# Environment:
+#   STRATA               strata command (default: bin/strata next to this script); STRATA=true
+#                        checks the mechanics without strata
+#   STRATA_INIT=1        run "$STRATA init --repo R" (untimed) before each strata backup
+#   BENCH_TABLES         sysbench tables (default 8)
+#   BENCH_TABLE_SIZE     rows per table (default 500000: about 1 GB of InnoDB files)
+#   BENCH_ROUNDS         runs per tool (default 3)
+#   BENCH_LOAD_RATE      if > 0, a sysbench oltp_write_only load at this many tx/s runs during
+#                        every backup (default 0: idle server)
+#   BENCH_DIR            parent of the temp directory (default /tmp)
+#   BENCH_KEEP=1         keep the temp directory (server is still stopped)
+set -euo pipefail
+
+STRATA=${STRATA:-$(dirname "$0")/../bin/strata}
+TABLES=${BENCH_TABLES:-8}
+TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
+ROUNDS=${BENCH_ROUNDS:-3}
+LOAD_RATE=${BENCH_LOAD_RATE:-0}
+PATH="$PATH:/usr/sbin"
+
+for tool in mariadbd mariadb-install-db mariadb mariadb-admin mariadb-backup sysbench; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install mariadb-server mariadb-backup sysbench)" >&2; exit 1; }
+done
+if [ -x /usr/bin/time ]; then
+  TIMEV=(/usr/bin/time -v)
+else
+  TIMEV=()
+  echo "bench: /usr/bin/time not found (Debian package 'time'); peak RSS will not be reported" >&2
+fi
+
+D=$(mktemp -d "${BENCH_DIR:-/tmp}/strata-bench.XXXXXX")
+SOCK=$D/mysql.sock
+MYSQLD_PID=""
+LOAD_PID=""
+
+cleanup() {
+  set +e
+  if [ -n "$LOAD_PID" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
+    kill "$LOAD_PID"; wait "$LOAD_PID" 2>/dev/null
+  fi
+  if [ -n "$MYSQLD_PID" ] && kill -0 "$MYSQLD_PID" 2>/dev/null; then
+    mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1
+    for _ in $(seq 600); do kill -0 "$MYSQLD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$MYSQLD_PID" 2>/dev/null && kill -9 "$MYSQLD_PID"
+    wait "$MYSQLD_PID" 2>/dev/null
+  fi
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $D" >&2; else rm -rf "$D"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+sql() { mariadb --no-defaults -S "$SOCK" -uroot -N -B -e "$1"; }
+
+echo "bench: temp dir $D" >&2
+mariadb-install-db --no-defaults --user=root --datadir="$D/data" --auth-root-authentication-method=normal \
+  >"$D/install.log" 2>&1 || { cat "$D/install.log" >&2; exit 1; }
+mariadbd --no-defaults --user=root --datadir="$D/data" --socket="$SOCK" --skip-networking \
+  --pid-file="$D/mysqld.pid" --log-error="$D/error.log" --server-id=1 \
+  --innodb-log-file-size=256M --innodb-buffer-pool-size=1G --innodb-flush-log-at-trx-commit=2 \
+  >"$D/mariadbd.out" 2>&1 &
+MYSQLD_PID=$!
+for i in $(seq 600); do
+  sql "SELECT 1" >/dev/null 2>&1 && break
+  kill -0 "$MYSQLD_PID" 2>/dev/null || { echo "bench: mariadbd died" >&2; tail -20 "$D/error.log" >&2; exit 1; }
+  [ "$i" -eq 600 ] && { echo "bench: mariadbd did not answer in 60 s" >&2; tail -20 "$D/error.log" >&2; exit 1; }
+  sleep 0.1
+done
+echo "bench: $(sql 'SELECT VERSION()') up on $SOCK" >&2
+
+SB=(--db-driver=mysql --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE")
+sql "CREATE DATABASE sbtest"
+t0=$(date +%s.%N)
+sysbench oltp_read_write "${SB[@]}" --threads=2 prepare >"$D/prepare.log" 2>&1 \
+  || { tail -20 "$D/prepare.log" >&2; exit 1; }
+t1=$(date +%s.%N)
+size_mb=$(du -sm "$D/data/sbtest" | cut -f1)
+total_mb=$(du -sm "$D/data" | cut -f1)
+printf 'bench: loaded %s tables x %s rows in %.0f s: sbtest %s MiB, datadir %s MiB\n' \
+  "$TABLES" "$TABLE_SIZE" "$(sub "$t1" "$t0")" "$size_mb" "$total_mb" >&2
+
+if [ "$LOAD_RATE" != 0 ]; then
+  sysbench oltp_write_only "${SB[@]}" --threads=2 --rate="$LOAD_RATE" --time=0 --report-interval=0 run \
+    >"$D/load.log" 2>&1 &
+  LOAD_PID=$!
+  sleep 2
+  kill -0 "$LOAD_PID" 2>/dev/null || { echo "bench: sysbench load died" >&2; cat "$D/load.log" >&2; exit 1; }
+  echo "bench: sysbench write load at $LOAD_RATE tx/s running" >&2
+fi
+
+# run NAME OUTDIR CMD...: times CMD, appends "NAME seconds rss_kib" to $D/results, drops OUTDIR.
+run() {
+  local name=$1 out=$2; shift 2
+  local start end rss=NA
+  start=$(date +%s.%N)
+  if [ "${#TIMEV[@]}" -gt 0 ]; then
+    "${TIMEV[@]}" -o "$D/time.txt" "$@" >"$D/$name.log" 2>&1 || { echo "bench: $name failed:" >&2; tail -30 "$D/$name.log" >&2; exit 1; }
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$D/time.txt")
+  else
+    "$@" >"$D/$name.log" 2>&1 || { echo "bench: $name failed:" >&2; tail -30 "$D/$name.log" >&2; exit 1; }
+  fi
+  end=$(date +%s.%N)
+  local secs
+  secs=$(sub "$end" "$start")
+  local bytes
+  bytes=$(du -sb "$out" 2>/dev/null | cut -f1 || echo 0)
+  rm -rf "$out"
+  echo "$name $secs $rss" >>"$D/results"
+  printf '%-14s %8.2f s  peak RSS %8s KiB  output %s MiB\n' "$name" "$secs" "$rss" "$(( ${bytes:-0} / 1048576 ))"
+}
+
+: >"$D/results"
+for r in $(seq "$ROUNDS"); do
+  echo "round $r/$ROUNDS"
+  if [ -n "${STRATA_INIT:-}" ]; then
+    "$STRATA" init --repo "$D/repo" >"$D/strata-init.log" 2>&1 || { cat "$D/strata-init.log" >&2; exit 1; }
+  fi
+  run strata "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root
+  run mariadb-backup "$D/mb" mariadb-backup --no-defaults --backup --target-dir="$D/mb" --socket="$SOCK" --user=root
+done
+
+median() { grep "^$1 " "$D/results" | awk '{print $'"$2"'}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+s_med=$(median strata 2); m_med=$(median mariadb-backup 2)
+s_peak=$(grep '^strata ' "$D/results" | awk '{print $3}' | sort -g | tail -1)
+m_peak=$(grep '^mariadb-backup ' "$D/results" | awk '{print $3}' | sort -g | tail -1)
+echo
+echo "data: $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB; write load: ${LOAD_RATE} tx/s; rounds: $ROUNDS"
+printf 'median seconds: strata %.2f  mariadb-backup %.2f  ratio strata/mariadb-backup %s\n' \
+  "$s_med" "$m_med" "$(awk -v a="$s_med" -v b="$m_med" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+echo "peak RSS KiB (max over runs): strata $s_peak  mariadb-backup $m_peak"
