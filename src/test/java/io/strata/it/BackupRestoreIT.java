@@ -34,12 +34,12 @@ class BackupRestoreIT {
             String id;
             WriteLoad.Result load;
             MariaDbSandbox.BinlogPosition later;
-            try (WriteLoad w = WriteLoad.on(source, "app").threads(4).start()) {
+            try (WriteLoad w = WriteLoad.on(source, "app").threads(4).rate(1500).start()) {
                 Thread.sleep(1500);
                 long before = w.committed();
                 long t0 = System.nanoTime();
                 // throttled so that the copy lasts long enough for the 8 MiB redo log to wrap
-                id = ItSupport.backup(repo, source, "--throttle", "4");
+                id = ItSupport.backup(repo, source, "--throttle", "3");
                 double tps = (w.committed() - before) / ((System.nanoTime() - t0) / 1e9);
                 assertTrue(tps >= 500, "write load during the backup was only " + tps + " tx/s");
                 Thread.sleep(1000);
