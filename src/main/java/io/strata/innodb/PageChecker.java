@@ -1,0 +1,135 @@
+package io.strata.innodb;
+
+import java.util.Objects;
+
+/**
+ * Verifies a data page as the server does when it reads one ({@code buf_page_is_corrupted()},
+ * buf0buf.cc; MariaDB 10.11, non-strict checksum mode), plus the page-number check of mariabackup.
+ *
+ * <pre>
+ * full_crc32 tablespaces
+ *   1. FIL_PAGE_TYPE bit 15 set: page_compressed, checked size = (type &amp; 0x7FFF) * 256, must be &lt; page size
+ *   2. CRC-32C stored 0 and the whole page zero: ZERO
+ *   3. CRC-32C of [0, size-4) must equal BE32 at size-4 (covers the key version, so encrypted pages verify)
+ *   4. not compressed and key version [0,4) == 0: LSN low 32 bits [20,24) must equal [size-8, size-4)
+ * legacy tablespaces
+ *   1. ROW_FORMAT=COMPRESSED, or page_compressed flag with type 34354/37401: UNVERIFIABLE
+ *   2. [20,24) must equal [ps-4, ps) (low 32 bits of FIL_PAGE_LSN in header and trailer)
+ *   3. both checksum fields 0 and the page zero except [26,34): ZERO
+ *   4. both fields 0xDEADBEEF: VALID
+ *   5. both fields == crc32: VALID
+ *   6. innodb fold: field 2 in {old, BE32 at 16, 0xDEADBEEF} and field 1 in {new, 0, 0xDEADBEEF}: VALID
+ *   7. key version [26,30) != 0 on a page other than 0: encrypted, [30,34) == crc32 or innodb new
+ *      of the encrypted page (fil_space_verify_crypt_checksum()): VALID
+ * then, for VALID pages, FIL_PAGE_OFFSET must equal the position the page was read from.
+ * </pre>
+ * Pages of the doublewrite buffer in the system tablespace hold copies of other pages; the caller skips
+ * verification for them ({@link #isDoublewrite}).
+ */
+public final class PageChecker {
+    private PageChecker() {}
+
+    private static final int LSN_LOW = FilHeader.FIL_PAGE_LSN + 4;
+    private static final int KEY_VERSION = FilHeader.FIL_PAGE_FILE_FLUSH_LSN_OR_KEY_VERSION;
+
+    /**
+     * Verifies the page at {@code buf[off, off + flags.physicalPageSize())}.
+     *
+     * @param expectedPageNo the page's position in its file; negative to skip the page-number check
+     * @throws IllegalArgumentException if the flags are not valid
+     */
+    public static PageVerdict verify(byte[] buf, int off, TablespaceFlags flags, long expectedPageNo) {
+        if (!flags.isValid()) {
+            throw new IllegalArgumentException("cannot verify pages with invalid tablespace flags " + flags.describe());
+        }
+        int ps = flags.physicalPageSize();
+        Objects.checkFromIndexSize(off, ps, buf.length);
+        PageVerdict v = flags.fullCrc32() ? verifyFullCrc32(buf, off, ps) : verifyLegacy(buf, off, ps, flags);
+        if (v.kind() != PageVerdict.Kind.VALID || expectedPageNo < 0) return v;
+        long stored = Integer.toUnsignedLong(FilHeader.pageNo(buf, off));
+        if (stored != expectedPageNo) {
+            return PageVerdict.corrupt("page number " + stored + " at position " + expectedPageNo);
+        }
+        return v;
+    }
+
+    private static PageVerdict verifyFullCrc32(byte[] b, int off, int ps) {
+        int type = FilHeader.pageType(b, off);
+        int size = ps;
+        boolean compressed = (type & PageType.FCRC32_COMPRESSED_MARKER) != 0;
+        if (compressed) {
+            size = (type & 0x7FFF) << 8;
+            if (size == 0 || size >= ps) {
+                return PageVerdict.corrupt(String.format(
+                        "page_compressed size %d from FIL_PAGE_TYPE 0x%04x is not in [256, %d) (full_crc32)",
+                        size, type, ps));
+            }
+        }
+        int stored = Be.i32(b, off + size - 4);
+        if (stored == 0 && !compressed && Be.allZero(b, off, off + ps)) return PageVerdict.zero();
+        int computed = PageChecksums.fullCrc32(b, off, size);
+        if (stored != computed) {
+            return PageVerdict.corrupt("crc32c stored=" + Be.hex32(stored) + " computed=" + Be.hex32(computed)
+                    + (compressed ? " (full_crc32, page_compressed size " + size + ")" : " (full_crc32)"));
+        }
+        if (!compressed && Be.i32(b, off) == 0) {
+            int header = Be.i32(b, off + LSN_LOW);
+            int trailer = Be.i32(b, off + size - 8);
+            if (header != trailer) return tornLsn(header, trailer);
+        }
+        return PageVerdict.valid();
+    }
+
+    private static PageVerdict verifyLegacy(byte[] b, int off, int ps, TablespaceFlags flags) {
+        if (flags.rowFormatCompressed()) {
+            if (Be.allZero(b, off, off + ps)) return PageVerdict.zero();
+            return PageVerdict.unverifiable("ROW_FORMAT=COMPRESSED page (tablespace flags " + flags.describe() + ")");
+        }
+        int type = FilHeader.pageType(b, off);
+        if (flags.pageCompressed()
+                && (type == PageType.PAGE_COMPRESSED || type == PageType.PAGE_COMPRESSED_ENCRYPTED)) {
+            return PageVerdict.unverifiable("legacy page_compressed page (FIL_PAGE_TYPE " + type + ")");
+        }
+        int header = Be.i32(b, off + LSN_LOW);
+        int trailer = Be.i32(b, off + ps - 4);
+        if (header != trailer) return tornLsn(header, trailer);
+
+        int f1 = Be.i32(b, off);
+        int f2 = Be.i32(b, off + ps - 8);
+        if (f1 == 0 && f2 == 0 && Be.allZero(b, off, off + KEY_VERSION) && Be.allZero(b, off + KEY_VERSION + 8, off + ps)) {
+            // bytes 26..33 are ignored: old servers wrote a flush LSN there on page 0 of ibdata files
+            return PageVerdict.zero();
+        }
+        int magic = PageChecksums.NO_CHECKSUM_MAGIC;
+        if (f1 == magic && f2 == magic) return PageVerdict.valid();
+        int crc = PageChecksums.crc32(b, off, ps);
+        if (f1 == crc && f2 == crc) return PageVerdict.valid();
+        int fresh = PageChecksums.innodbNew(b, off, ps);
+        int old = PageChecksums.innodbOld(b, off);
+        // very old files kept the high half of the 8-byte LSN in field 2
+        boolean field2Ok = f2 == old || f2 == Be.i32(b, off + FilHeader.FIL_PAGE_LSN) || f2 == magic;
+        boolean field1Ok = f1 == fresh || f1 == 0 || f1 == magic;
+        if (field1Ok && field2Ok) return PageVerdict.valid();
+        if (Be.i32(b, off + KEY_VERSION) != 0 && FilHeader.pageNo(b, off) != 0) {
+            int post = Be.i32(b, off + KEY_VERSION + 4);
+            if (post == crc || post == fresh || post == magic) return PageVerdict.valid();
+        }
+        return PageVerdict.corrupt("checksum field1=" + Be.hex32(f1) + " field2=" + Be.hex32(f2)
+                + " computed crc32=" + Be.hex32(crc) + " innodb new=" + Be.hex32(fresh)
+                + " old=" + Be.hex32(old) + " (legacy)");
+    }
+
+    private static PageVerdict tornLsn(int header, int trailer) {
+        return PageVerdict.corrupt("LSN low 32 bits header " + Be.hex32(header) + " trailer " + Be.hex32(trailer));
+    }
+
+    /**
+     * Whether the page is in the doublewrite buffer of the system tablespace: two extents starting at
+     * the second extent (pages 64..191 with 16K pages), which hold copies of other tablespaces' pages.
+     */
+    public static boolean isDoublewrite(long spaceId, long pageNo, int pageSize) {
+        if (spaceId != 0) return false;
+        long extent = FspHeader.extentPages(pageSize);
+        return pageNo >= extent && pageNo < 3 * extent;
+    }
+}

@@ -1,0 +1,61 @@
+package io.strata.innodb;
+
+/**
+ * The page checksum algorithms of MariaDB 10.11 (buf0checksum.cc, ut0rnd.inl). {@code off} is the start
+ * of the page and {@code ps} its physical size.
+ *
+ * <pre>
+ * algorithm    covers                                   stored at
+ * full_crc32   CRC-32C of [0, size-4)                   [size-4, size)      size = ps, or the page_compressed size
+ * crc32        CRC-32C [4,26) XOR CRC-32C [38,ps-8)     [0,4) and [ps-8,ps-4)
+ * innodb new   low32(fold [4,26) + fold [38,ps-8))      [0,4)
+ * innodb old   low32(fold [0,26))                       [ps-8,ps-4)
+ * none         0xDEADBEEF (BUF_NO_CHECKSUM_MAGIC)        both fields
+ * </pre>
+ * "fold" is InnoDB's byte-wise hash over a 64-bit accumulator (ut_fold_binary): starting from 0, each byte
+ * b turns f into (((f ^ b ^ 1653893711) &lt;&lt; 8) + f ^ 1463735687) + b, with 64-bit wrap-around.
+ */
+public final class PageChecksums {
+    private PageChecksums() {}
+
+    /** BUF_NO_CHECKSUM_MAGIC, written by innodb_checksum_algorithm=none. */
+    public static final int NO_CHECKSUM_MAGIC = 0xDEADBEEF;
+
+    private static final long FOLD_MASK2 = 1653893711L; // UT_HASH_RANDOM_MASK2
+    private static final long FOLD_MASK = 1463735687L;  // UT_HASH_RANDOM_MASK
+    private static final int FLUSH_LSN = FilHeader.FIL_PAGE_FILE_FLUSH_LSN_OR_KEY_VERSION;
+    private static final int DATA = FilHeader.FIL_PAGE_DATA;
+    private static final int END = FilHeader.FIL_PAGE_DATA_END;
+
+    /** full_crc32 checksum of a page (or page_compressed prefix) of {@code size} bytes. */
+    public static int fullCrc32(byte[] b, int off, int size) {
+        return Crc32c.compute(b, off, size - 4);
+    }
+
+    /** Legacy crc32 checksum (buf_calc_page_crc32). */
+    public static int crc32(byte[] b, int off, int ps) {
+        return Crc32c.compute(b, off + FilHeader.FIL_PAGE_OFFSET, FLUSH_LSN - FilHeader.FIL_PAGE_OFFSET)
+                ^ Crc32c.compute(b, off + DATA, ps - DATA - END);
+    }
+
+    /** Legacy "innodb" checksum for field 1 (buf_calc_page_new_checksum). */
+    public static int innodbNew(byte[] b, int off, int ps) {
+        return (int) (fold(b, off + FilHeader.FIL_PAGE_OFFSET, FLUSH_LSN - FilHeader.FIL_PAGE_OFFSET)
+                + fold(b, off + DATA, ps - DATA - END));
+    }
+
+    /** Legacy "innodb" checksum for field 2 (buf_calc_page_old_checksum). */
+    public static int innodbOld(byte[] b, int off) {
+        return (int) fold(b, off, FLUSH_LSN);
+    }
+
+    /** InnoDB's fold hash over {@code len} bytes (64-bit, wrapping). */
+    static long fold(byte[] b, int off, int len) {
+        long f = 0;
+        for (int i = off; i < off + len; i++) {
+            long v = b[i] & 0xFF;
+            f = ((((f ^ v ^ FOLD_MASK2) << 8) + f) ^ FOLD_MASK) + v;
+        }
+        return f;
+    }
+}

@@ -1,0 +1,22 @@
+/**
+ * Pure readers and writers of MariaDB 10.11 InnoDB on-disk formats: byte arrays in, records and verdicts
+ * out; no files, no JDBC.
+ *
+ * <pre>
+ * structure                       where                                     class
+ * FIL header / trailer            every page of ibdata1, undoNNN, *.ibd      {@link io.strata.innodb.FilHeader}
+ * FSP header, crypt data          page 0 of every tablespace                 {@link io.strata.innodb.FspHeader}
+ * FSP_SPACE_FLAGS                 page 0, offset 54                          {@link io.strata.innodb.TablespaceFlags}
+ * page checksums                  every page                                 {@link io.strata.innodb.PageChecker}
+ * redo log header                 ib_logfile0 offset 0                       {@link io.strata.innodb.LogHeader}
+ * checkpoint blocks               ib_logfile0 offsets 4096, 8192             {@link io.strata.innodb.Checkpoint}
+ * mini-transactions               ib_logfile0 from 12288, circular           {@link io.strata.innodb.MtrParser}
+ * </pre>
+ *
+ * Version notes: full_crc32 tablespaces (flag bit 4) are the default since MariaDB 10.5; older and
+ * crc32-created tablespaces use the legacy layout with two checksum fields. The redo log format described
+ * here (single ib_logfile0, no block headers, one LSN per byte, CRC-32C per mtr, sequence bit) exists
+ * since MariaDB 10.8; 10.5..10.7 used 512-byte log blocks and are refused by {@link io.strata.innodb.LogHeader}.
+ * Encrypted logs are recognised but not parsed.
+ */
+package io.strata.innodb;

@@ -1,0 +1,90 @@
+package io.strata.innodb;
+
+import java.util.Random;
+
+/** Builds pages with correct checksums for tests. Fields default to a plausible INDEX page. */
+final class PageBuilder {
+    enum Algo { FULL_CRC32, CRC32, INNODB, NONE }
+
+    private final int size;
+    private final Algo algo;
+    private int pageNo = 3;
+    private int spaceId = 5;
+    private long lsn = 0x1234_5678_9AL;
+    private int type = PageType.INDEX;
+    private int keyVersion;
+    private int compressedSize;
+    private long seed = 42;
+
+    private PageBuilder(int size, Algo algo) {
+        this.size = size;
+        this.algo = algo;
+    }
+
+    static PageBuilder fullCrc32(int size) { return new PageBuilder(size, Algo.FULL_CRC32); }
+
+    static PageBuilder legacy(int size, Algo algo) { return new PageBuilder(size, algo); }
+
+    PageBuilder pageNo(int n) { pageNo = n; return this; }
+
+    PageBuilder spaceId(int n) { spaceId = n; return this; }
+
+    PageBuilder lsn(long l) { lsn = l; return this; }
+
+    PageBuilder type(int t) { type = t; return this; }
+
+    PageBuilder keyVersion(int k) { keyVersion = k; return this; }
+
+    PageBuilder seed(long s) { seed = s; return this; }
+
+    /** full_crc32 page_compressed: only the first {@code n} bytes (a multiple of 256) are meaningful. */
+    PageBuilder compressedSize(int n) { compressedSize = n; return this; }
+
+    byte[] build() {
+        byte[] p = new byte[size];
+        Random r = new Random(seed);
+        int bodyEnd = compressedSize > 0 ? compressedSize - 8 : size - 8;
+        for (int i = 38; i < bodyEnd; i++) p[i] = (byte) r.nextInt(256);
+        Be.put32(p, 4, pageNo);
+        Be.put32(p, 8, pageNo - 1);
+        Be.put32(p, 12, pageNo + 1);
+        Be.put64(p, 16, lsn);
+        Be.put32(p, 34, spaceId);
+        switch (algo) {
+            case FULL_CRC32 -> {
+                Be.put32(p, 0, keyVersion);
+                int end = size;
+                if (compressedSize > 0) {
+                    p[24] = (byte) (0x80 | (compressedSize >> 8) >> 8);
+                    p[25] = (byte) (compressedSize >> 8);
+                    end = compressedSize;
+                } else {
+                    p[24] = (byte) (type >> 8);
+                    p[25] = (byte) type;
+                    Be.put32(p, end - 8, (int) lsn);
+                }
+                Be.put32(p, end - 4, PageChecksums.fullCrc32(p, 0, end));
+            }
+            case CRC32, INNODB, NONE -> {
+                p[24] = (byte) (type >> 8);
+                p[25] = (byte) type;
+                Be.put32(p, 26, keyVersion);
+                Be.put32(p, size - 4, (int) lsn);
+                int f1, f2;
+                if (algo == Algo.CRC32) {
+                    f1 = f2 = PageChecksums.crc32(p, 0, size);
+                } else if (algo == Algo.INNODB) {
+                    // field 1 first: the old checksum covers bytes 0..25, field 1 included
+                    f1 = PageChecksums.innodbNew(p, 0, size);
+                    Be.put32(p, 0, f1);
+                    f2 = PageChecksums.innodbOld(p, 0);
+                } else {
+                    f1 = f2 = PageChecksums.NO_CHECKSUM_MAGIC;
+                }
+                Be.put32(p, 0, f1);
+                Be.put32(p, size - 8, f2);
+            }
+        }
+        return p;
+    }
+}
