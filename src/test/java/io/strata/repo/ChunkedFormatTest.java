@@ -66,7 +66,9 @@ class ChunkedFormatTest {
     @Test
     void truncationIsFound() throws IOException {
         byte[] f = frame(sample(5000));
-        CorruptDataException e = assertThrows(CorruptDataException.class, () -> read(Arrays.copyOf(f, f.length - 30), "file"));
+        CorruptDataException e = assertThrows(CorruptDataException.class, () -> read(Arrays.copyOf(f, f.length - 10), "file"));
+        assertEquals("object is truncated after 0 bytes (0 chunks) (resource=test-object)",
+                assertThrows(CorruptDataException.class, () -> read(Arrays.copyOf(f, f.length - 40), "file")).getMessage());
         assertEquals("object is truncated after 5000 bytes (1 chunks) (resource=test-object)", e.getMessage());
         CorruptDataException e2 = assertThrows(CorruptDataException.class, () -> read(Arrays.copyOf(f, 5), "file"));
         assertEquals("object is truncated inside its header (resource=test-object)", e2.getMessage());

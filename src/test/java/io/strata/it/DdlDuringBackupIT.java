@@ -1,0 +1,91 @@
+package io.strata.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.testing.MariaDbSandbox;
+import io.strata.testing.SampleSchema;
+import io.strata.testing.WriteLoad;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * DDL while pages are copied (design rule 6): tables created, dropped, renamed, truncated and
+ * rebuilt during the copy must come out of the restore exactly as the source had them at the
+ * backup point.
+ */
+class DdlDuringBackupIT {
+
+    @Test
+    void ddlDuringThePageCopyIsFollowed() throws Exception {
+        Path work = ItSupport.tempDir("ddl-");
+        Path repo = work.resolve("repo");
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (Connection c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 20_000);
+                try (Statement st = c.createStatement()) {
+                    st.execute("CREATE DATABASE ddl");
+                    for (int i = 0; i < 6; i++) {
+                        st.execute("CREATE TABLE ddl.keep" + i + " (id INT PRIMARY KEY, v VARCHAR(100), KEY(v)) ENGINE=InnoDB");
+                        st.execute("INSERT INTO ddl.keep" + i + " SELECT seq, CONCAT('row ', seq) FROM seq_1_to_3000");
+                    }
+                }
+            }
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger rounds = new AtomicInteger();
+            AtomicReference<Throwable> ddlError = new AtomicReference<>();
+            Thread ddl = new Thread(() -> {
+                try (Connection c = source.connection(); Statement st = c.createStatement()) {
+                    int n = 0;
+                    while (!stop.get()) {
+                        n++;
+                        st.execute("CREATE TABLE ddl.new" + n + " (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+                        st.execute("INSERT INTO ddl.new" + n + " SELECT seq, seq * " + n + " FROM seq_1_to_500");
+                        if (n > 1) {
+                            st.execute("DROP TABLE ddl.new" + (n - 1));
+                        }
+                        int k = n % 6;
+                        switch (n % 5) {
+                            case 0 -> st.execute("TRUNCATE TABLE ddl.keep" + k);
+                            case 1 -> st.execute("ALTER TABLE ddl.keep" + k + " FORCE");
+                            case 2 -> st.execute("RENAME TABLE ddl.keep" + k + " TO ddl.tmp_keep, ddl.tmp_keep TO ddl.keep" + k);
+                            case 3 -> st.execute("ALTER TABLE ddl.keep" + k + " ADD COLUMN c" + n + " INT DEFAULT " + n + ", ALGORITHM=COPY");
+                            default -> st.execute("CREATE DATABASE IF NOT EXISTS ddl_db" + n);
+                        }
+                        st.execute("INSERT INTO ddl.keep" + k + " (id, v) VALUES (" + (100_000 + n) + ", 'after ddl " + n + "')");
+                        rounds.incrementAndGet();
+                        Thread.sleep(100);
+                    }
+                } catch (SQLException | InterruptedException e) {
+                    ddlError.set(e);
+                }
+            }, "ddl-load");
+            String id;
+            try (WriteLoad w = WriteLoad.on(source, "app").threads(2).rate(600).start()) {
+                ddl.start();
+                Thread.sleep(1000);
+                id = ItSupport.backup(repo, source, "--throttle", "4");
+                stop.set(true);
+                ddl.join();
+                w.stop();
+            }
+            assertNull(ddlError.get(), () -> "DDL thread failed: " + ddlError.get());
+            assertTrue(rounds.get() >= 10, "only " + rounds.get() + " DDL rounds ran");
+
+            JsonNode m = ItSupport.manifest(repo, id);
+            try (MariaDbSandbox restored = ItSupport.restoreAndReplay(repo, id, work.resolve("restored"), source,
+                    m.get("binlogFile").asText(), m.get("binlogPosition").asLong())) {
+                ItSupport.assertSameData(source, restored, "app", "ddl");
+            }
+        }
+    }
+}
