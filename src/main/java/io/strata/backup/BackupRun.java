@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -122,6 +124,13 @@ public final class BackupRun {
             if (!finished) {
                 finished = true;
                 try {
+                    // a failed backup's data can never be used; removing it first also frees the
+                    // space the failure record needs when the disk is full
+                    ((io.strata.store.LocalObjectStore) repo.store()).deleteTree(Repository.backupPrefix(id));
+                } catch (IOException | RuntimeException ignored) {
+                    // the next backup removes the leftovers
+                }
+                try {
                     repo.endAttempt(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), message));
                 } catch (RuntimeException ignored) {
                     // e.g. the disk is full: the missing end record still reads as failed
@@ -153,7 +162,7 @@ public final class BackupRun {
                 redoThread.start();
                 Thread ticker = startTicker(redo, c);
                 try {
-                    Map<String, FileEntry> files = new TreeMap<>();
+                    Map<String, FileEntry> files = new ConcurrentSkipListMap<>();
                     Map<String, Tablespace> copied = new TreeMap<>(scanner.scan());
                     progress.bytesEstimated = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
                     progress.stage("page-copy", copied.size() + " InnoDB files, " + (progress.bytesEstimated >> 20) + " MiB");
@@ -274,8 +283,16 @@ public final class BackupRun {
 
     private void copyTablespaces(List<Tablespace> list, Map<String, FileEntry> files, RedoCopier redo, String prefix) throws InterruptedException {
         list.sort(Comparator.comparingLong((Tablespace t) -> sizeOf(t.file())).reversed());
-        Throttle throttle = new Throttle(opts.throttleMbPerSecond());
-        PageCopier copier = new PageCopier(throttle, redo::check);
+        PageCopier copier = new PageCopier(new Throttle(opts.throttleMbPerSecond()), redo::check);
+        List<Callable<FileEntry>> tasks = new ArrayList<>();
+        for (Tablespace ts : list) {
+            tasks.add(() -> copyOne(copier, ts, prefix));
+        }
+        runParallel(tasks, files, prefix);
+    }
+
+    /** Runs copy tasks on --parallel threads; the first failure cancels the rest and is thrown. */
+    private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, String prefix) throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, opts.parallel()), r -> {
             Thread t = new Thread(r, "strata-copy");
             t.setDaemon(true);
@@ -283,15 +300,13 @@ public final class BackupRun {
         });
         try {
             List<Future<FileEntry>> futures = new ArrayList<>();
-            for (Tablespace ts : list) {
-                futures.add(pool.submit(() -> copyOne(copier, ts, prefix)));
+            for (Callable<FileEntry> task : tasks) {
+                futures.add(pool.submit(task));
             }
             for (Future<FileEntry> f : futures) {
                 FileEntry fe = f.get();
                 if (fe != null) {
-                    synchronized (files) {
-                        files.put(fe.path(), fe);
-                    }
+                    files.put(fe.path(), fe);
                 }
             }
         } catch (ExecutionException e) {
@@ -381,7 +396,8 @@ public final class BackupRun {
         copied.putAll(now);
     }
 
-    private void copyPlainFiles(ServerFacts facts, Set<String> innodb, Map<String, FileEntry> files, String prefix, boolean commitStage) {
+    private void copyPlainFiles(ServerFacts facts, Set<String> innodb, Map<String, FileEntry> files, String prefix, boolean commitStage)
+            throws InterruptedException {
         Path dd = facts.datadir();
         String binlogBase = facts.logBinBasename() == null ? null : Path.of(facts.logBinBasename()).toAbsolutePath().normalize().toString();
         List<Path> todo = new ArrayList<>();
@@ -410,27 +426,31 @@ public final class BackupRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the data directory " + dd + ": " + e.getMessage(), null, e);
         }
+        List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Path p : todo) {
-            String rel = dd.relativize(p).toString().replace('\\', '/');
-            String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
-            try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
-                ChunkedWriter cw = new ChunkedWriter(w.stream(), "file");
-                long n;
-                try (InputStream in = Files.newInputStream(p)) {
-                    n = in.transferTo(cw);
-                } catch (NoSuchFileException e) {
-                    continue;
-                } catch (java.nio.file.AccessDeniedException e) {
-                    throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + p + ": permission denied",
-                            "run strata as a user that can read the data directory (root or mysql)", e);
-                }
-                cw.finish();
-                w.commit();
-                progress.bytesDone.addAndGet(n);
-                files.put(rel, new FileEntry(rel, "file", null, null, n, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc())));
-            } catch (IOException e) {
-                throw StoreErrors.translate(e, repo.store().describe(prefix + key));
+            tasks.add(() -> copyPlain(dd, p, prefix));
+        }
+        runParallel(tasks, files, prefix);
+    }
+
+    private FileEntry copyPlain(Path dd, Path p, String prefix) throws IOException {
+        String rel = dd.relativize(p).toString().replace('\\', '/');
+        String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
+        try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), "file");
+            long n;
+            try (InputStream in = Files.newInputStream(p)) {
+                n = in.transferTo(cw);
+            } catch (NoSuchFileException e) {
+                return null;
+            } catch (java.nio.file.AccessDeniedException e) {
+                throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + p + ": permission denied",
+                        "run strata as a user that can read the data directory (root or mysql)", e);
             }
+            cw.finish();
+            w.commit();
+            progress.bytesDone.addAndGet(n);
+            return new FileEntry(rel, "file", null, null, n, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
         }
     }
 }

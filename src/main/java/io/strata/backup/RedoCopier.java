@@ -7,6 +7,7 @@ import io.strata.innodb.LogGeometry;
 import io.strata.innodb.LogHeader;
 import io.strata.innodb.MtrParser;
 import io.strata.server.ServerSession;
+import io.strata.store.StoreErrors;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -134,7 +135,11 @@ final class RedoCopier implements Runnable {
                                 "invalid mini-transaction at LSN " + (start + r.acceptedBytes()) + " below the flushed LSN " + fence
                                         + (r.reason() == null ? "" : " (" + r.reason() + ")"));
                     }
-                    out.write(buf, 0, r.acceptedBytes());
+                    try {
+                        out.write(buf, 0, r.acceptedBytes());
+                    } catch (IOException e) {
+                        throw StoreErrors.translate(e, "the repository (redo log copy)");
+                    }
                     mtrs += r.mtrCount();
                     copiedTo = start + r.acceptedBytes();
                 }

@@ -36,7 +36,7 @@ class DdlDuringBackupIT {
                     st.execute("CREATE DATABASE ddl");
                     for (int i = 0; i < 6; i++) {
                         st.execute("CREATE TABLE ddl.keep" + i + " (id INT PRIMARY KEY, v VARCHAR(100), KEY(v)) ENGINE=InnoDB");
-                        st.execute("INSERT INTO ddl.keep" + i + " SELECT seq, CONCAT('row ', seq) FROM seq_1_to_3000");
+                        st.execute("INSERT INTO ddl.keep" + i + " SELECT seq, CONCAT('row ', seq) FROM ddl.seq_1_to_3000");
                     }
                 }
             }
@@ -49,7 +49,7 @@ class DdlDuringBackupIT {
                     while (!stop.get()) {
                         n++;
                         st.execute("CREATE TABLE ddl.new" + n + " (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
-                        st.execute("INSERT INTO ddl.new" + n + " SELECT seq, seq * " + n + " FROM seq_1_to_500");
+                        st.execute("INSERT INTO ddl.new" + n + " SELECT seq, seq * " + n + " FROM ddl.seq_1_to_500");
                         if (n > 1) {
                             st.execute("DROP TABLE ddl.new" + (n - 1));
                         }

@@ -85,11 +85,16 @@ class ErrorsIT {
         Path r4 = Files.createTempDirectory("strata-nobody-");
         Files.setPosixFilePermissions(r4, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         Files.setPosixFilePermissions(source.datadir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        // nobody may reach the socket (in the sandbox directory), but not read the datadir
+        Files.setPosixFilePermissions(source.baseDir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         StrataCli.Result r = StrataCli.runAsNobody("backup", "--repo", r4.resolve("repo").toString(), "--socket", source.socket().toString(),
                 "--user", "root", "--quiet");
         assertEquals(17, r.exit(), r.toString());
         assertTrue(r.err().startsWith("ERROR [datadir-unreadable]: the data directory " + source.datadir() + " is not readable by this user (nobody)"), r.toString());
-        assertTrue(r.err().contains("strata list"), "no hint");
+        assertTrue(r.err().contains("HINT: run strata on the database host as a user that can read the data directory"), r.toString());
+        // the failed attempt is recorded in the history, with its reason
+        StrataCli.Result l = StrataCli.run("list", "--repo", r4.resolve("repo").toString(), "--json");
+        assertTrue(l.out().contains("\"state\" : \"failed\"") && l.out().contains("is not readable by this user (nobody)"), l.toString());
     }
 
     @Test

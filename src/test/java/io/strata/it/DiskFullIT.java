@@ -1,0 +1,72 @@
+package io.strata.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.testing.MariaDbSandbox;
+import io.strata.testing.SampleSchema;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A repository on a small tmpfs: the first backup fits, the second fills the disk. The second
+ * must fail with DISK_FULL and a failure record, and the first must still restore.
+ */
+class DiskFullIT {
+
+    private static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+    }
+
+    @Test
+    void fullDiskFailsTheBackupAndKeepsTheOldOne() throws Exception {
+        Path work = ItSupport.tempDir("diskfull-");
+        Path mount = work.resolve("small-disk");
+        Files.createDirectories(mount);
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (Connection c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 1_000);
+            }
+            long dataBytes;
+            try (var s = Files.walk(source.datadir())) {
+                dataBytes = s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            }
+            // room for one backup and a half
+            long size = dataBytes * 3 / 2;
+            run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mount.toString());
+            try {
+                Path repo = mount.resolve("repo");
+                String first = ItSupport.backup(repo, source);
+                StrataCli.Result r = StrataCli.run("backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet");
+                assertEquals(23, r.exit(), r.toString());
+                assertTrue(r.err().startsWith("ERROR [disk-full]: no space left on the repository's device while writing "), r.toString());
+                assertTrue(r.err().contains("HINT: free space or use another repository"), r.toString());
+                assertFalse(r.err().contains("\tat "), r.toString());
+
+                JsonNode list = ItSupport.list(repo);
+                assertEquals(2, list.size(), list.toString());
+                assertEquals("completed", list.get(0).get("state").asText());
+                assertEquals("failed", list.get(1).get("state").asText());
+                assertTrue(list.get(1).get("error").asText().startsWith("no space left on the repository's device"), list.toString());
+
+                JsonNode m = ItSupport.manifest(repo, first);
+                try (MariaDbSandbox restored = ItSupport.restoreAndReplay(repo, first, work.resolve("restored"), source,
+                        m.get("binlogFile").asText(), m.get("binlogPosition").asLong())) {
+                    ItSupport.assertSameData(source, restored, "app");
+                }
+            } finally {
+                run("umount", mount.toString());
+            }
+        }
+    }
+}
