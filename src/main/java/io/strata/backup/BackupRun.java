@@ -146,9 +146,6 @@ public final class BackupRun {
             ServerFacts facts = ServerFacts.read(main, opts.datadir());
             TablespaceScanner scanner = new TablespaceScanner(facts, main);
             scanner.checkEngines(warnings);
-            for (String w : warnings) {
-                progress.say("WARNING: " + w);
-            }
             String prefix = Repository.backupPrefix(id);
             DdlTracker ddl = new DdlTracker();
             ObjectStore store = repo.store();

@@ -37,12 +37,11 @@ class DiskFullIT {
                 SampleSchema.create(c, "app");
                 SampleSchema.loadRows(c, "app", 1_000);
             }
-            long dataBytes;
-            try (var s = Files.walk(source.datadir())) {
-                dataBytes = s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-            }
-            // room for one backup and a half
-            long size = dataBytes * 3 / 2;
+            // a first backup elsewhere tells how much one needs; the disk gets room for one and a half
+            Path probe = work.resolve("probe-repo");
+            ItSupport.backup(probe, source);
+            long stored = ItSupport.list(probe).get(0).get("storedBytes").asLong();
+            long size = stored * 3 / 2;
             run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mount.toString());
             try {
                 Path repo = mount.resolve("repo");
