@@ -66,7 +66,7 @@ public final class ChunkedReader extends InputStream {
                 int crc = in.readInt();
                 int magic = in.readInt();
                 if (magic != ObjectFormat.FOOTER_MAGIC || t != total || n != chunks || crc != (int) rawCrc.getValue()) {
-                    throw corrupt(String.format("footer mismatch: stored length=%d chunks=%d crc32c=0x%08x, read length=%d chunks=%d crc32c=0x%08x",
+                    throw corrupt(String.format("footer mismatch: stored length=%d chunks=%d digest=0x%08x, read length=%d chunks=%d digest=0x%08x",
                             t, n, crc, total, chunks, (int) rawCrc.getValue()));
                 }
                 ended = true;
@@ -88,7 +88,7 @@ public final class ChunkedReader extends InputStream {
                 throw corrupt(String.format("chunk %d (raw offset %d) checksum mismatch: stored crc32c=0x%08x computed=0x%08x",
                         chunks, total, crc, (int) chunkCrc.getValue()));
             }
-            rawCrc.update(chunk, 0, raw);
+            ObjectFormat.digest(rawCrc, raw, crc);
             total += raw;
             chunks++;
             pos = 0;
@@ -122,7 +122,7 @@ public final class ChunkedReader extends InputStream {
         return k;
     }
 
-    /** Reads to the end, checking everything; returns the raw CRC-32C. */
+    /** Reads to the end, checking everything; returns the content digest. */
     public int drainAndCheck() throws IOException {
         byte[] skip = new byte[1 << 16];
         while (read(skip, 0, skip.length) >= 0) {

@@ -53,13 +53,14 @@ public final class ChunkedWriter extends OutputStream {
         if (fill == 0) {
             return;
         }
-        rawCrc.update(buf, 0, fill);
         chunkCrc.reset();
         chunkCrc.update(buf, 0, fill);
+        int crc = (int) chunkCrc.getValue();
+        ObjectFormat.digest(rawCrc, fill, crc);
         out.writeInt(fill);
         out.writeInt(fill);
         out.writeByte(ObjectFormat.CODEC_NONE);
-        out.writeInt((int) chunkCrc.getValue());
+        out.writeInt(crc);
         out.write(buf, 0, fill);
         total += fill;
         storedTotal += fill + 13;
@@ -84,7 +85,7 @@ public final class ChunkedWriter extends OutputStream {
 
     public long rawBytes() { return total + fill; }
 
-    /** CRC-32C of all raw bytes; valid after {@link #finish()}. */
+    /** The object's content digest (see {@link ObjectFormat}); valid after {@link #finish()}. */
     public int rawCrc() { return (int) rawCrc.getValue(); }
 
     @Override

@@ -19,10 +19,12 @@ package io.strata.repo;
  * footer (after the 0 that ends the chunks)
  *     0    8 total raw length
  *     8    4 chunk count
- *    12    4 CRC-32C of the raw content (all chunks decoded, in order)
+ *    12    4 content digest: CRC-32C over the chunk list as (raw length u32, chunk CRC u32) pairs
  *    16    4 magic 0x54525453 ("TRTS")
  * </pre>
- * All integers are big-endian. Chunks are independent so that they can be encoded, decoded and
+ * All integers are big-endian. The digest ties the chunks together (order, count, lengths) without
+ * a second pass over the data; with codec 0 each chunk CRC covers the raw bytes themselves. The
+ * manifest records the digest of every stored file. Chunks are independent so that they can be encoded, decoded and
  * checked in parallel. A reader refuses a wrong magic, an unknown version or content name, a
  * chunk whose CRC does not match, and a footer that disagrees with what it read.
  */
@@ -35,4 +37,11 @@ public final class ObjectFormat {
     public static final int CHUNK_SIZE = 1 << 20;
     public static final int MAX_CHUNK = 4 << 20;
     public static final int CODEC_NONE = 0;
+
+    /** Adds one chunk to a content digest. */
+    static void digest(java.util.zip.CRC32C digest, int rawLength, int chunkCrc) {
+        byte[] b = {(byte) (rawLength >>> 24), (byte) (rawLength >>> 16), (byte) (rawLength >>> 8), (byte) rawLength,
+                (byte) (chunkCrc >>> 24), (byte) (chunkCrc >>> 16), (byte) (chunkCrc >>> 8), (byte) chunkCrc};
+        digest.update(b, 0, 8);
+    }
 }

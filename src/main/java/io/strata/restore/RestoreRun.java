@@ -209,6 +209,17 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the recovery log: " + e.getMessage(), null, e);
         }
-        log.accept("crash recovery complete; the data directory is ready to start");
+        deleteQuietly(run);
+        log.accept("crash recovery complete; the data directory is ready to start (server log kept as strata-recovery.err)");
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a leftover temporary directory is harmless
+        }
     }
 }

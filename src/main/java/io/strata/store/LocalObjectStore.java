@@ -163,7 +163,7 @@ public final class LocalObjectStore implements ObjectStore {
         public void commit() throws IOException {
             try {
                 out.flush();
-                channel.force(true);
+                channel.force(false);
                 channel.close();
                 try {
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
