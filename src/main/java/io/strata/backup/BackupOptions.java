@@ -7,12 +7,17 @@ import java.nio.file.Path;
 /**
  * What the user asked for.
  *
+ * @param type            full, incremental, differential or auto
+ * @param base            for incremental: last, last-full or a backup id (null: by type)
+ * @param startLsn        for incremental: an LSN threshold of a base outside the repository
  * @param redoTestDelayMs test hook: sleep this long between redo reads, to prove that a copier
  *                        that falls behind fails the backup instead of completing it
  */
 public record BackupOptions(
         Path repo,
         String type,
+        String base,
+        Long startLsn,
         ConnectionOptions connection,
         Path datadir,
         int parallel,

@@ -59,6 +59,9 @@ public final class BackupRun {
     private final AtomicInteger objectSeq = new AtomicInteger();
     private HistoryRecord begin;
     private boolean finished;
+    private BaseSelector.Base base = BaseSelector.Base.full(null);
+    private Map<Long, FileEntry> parentFiles = Map.of();
+    private volatile DdlTracker ddlSeen;
 
     private BackupRun(BackupOptions opts, Progress progress, Repository repo) {
         this.opts = opts;
@@ -68,6 +71,22 @@ public final class BackupRun {
     }
 
     public record Outcome(Manifest manifest, List<String> warnings) {}
+
+    /** Whole copy or delta for one tablespace (design rules 4 and 8: when in doubt, whole). */
+    private long thresholdFor(Tablespace ts, long size) {
+        if (base.threshold() == null) {
+            return -1;
+        }
+        if (base.parent() == null) {
+            return base.threshold(); // external --start-lsn base: everything as deltas, unchecked
+        }
+        FileEntry before = parentFiles.get(ts.spaceId());
+        if (before == null || ts.spaceId() < 0 || size < before.size() || before.flags() == null || before.flags() != ts.flags()
+                || (ddlSeen != null && ddlSeen.changedSpaces().contains(ts.spaceId()))) {
+            return -1;
+        }
+        return base.threshold();
+    }
 
     public static Outcome run(BackupOptions opts, Progress progress) {
         Repository repo = Repository.openOrCreate(opts.repo());
@@ -82,7 +101,7 @@ public final class BackupRun {
 
     private Outcome execute() {
         String source = opts.connection().describe();
-        begin = new HistoryRecord(id, "full", HistoryRecord.RUNNING, null, Instant.now().toString(), null, source,
+        begin = new HistoryRecord(id, opts.type(), HistoryRecord.RUNNING, null, Instant.now().toString(), null, source,
                 null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
         repo.beginAttempt(begin);
         Thread hook = new Thread(this::onSignal, "strata-cancel");
@@ -144,10 +163,24 @@ public final class BackupRun {
         try (ServerSession main = ServerSession.connect(opts.connection());
              ServerSession status = ServerSession.connect(opts.connection())) {
             ServerFacts facts = ServerFacts.read(main, opts.datadir());
+            base = BaseSelector.choose(repo, opts, facts.serverKey(), main.lsnStatus().current());
+            if (base.parent() != null) {
+                Map<Long, FileEntry> pf = new java.util.HashMap<>();
+                for (FileEntry f : base.parent().files()) {
+                    if (f.spaceId() != null) {
+                        pf.put(f.spaceId(), f);
+                    }
+                }
+                parentFiles = pf;
+            }
+            if (base.note() != null) {
+                progress.say("NOTE: " + base.note());
+            }
             TablespaceScanner scanner = new TablespaceScanner(facts, main);
             scanner.checkEngines(warnings);
             String prefix = Repository.backupPrefix(id);
             DdlTracker ddl = new DdlTracker();
+            ddlSeen = ddl;
             ObjectStore store = repo.store();
             try (ObjectStore.Writer redoObject = store.create(prefix + "redo")) {
                 ChunkedWriter redoOut = new ChunkedWriter(redoObject.stream(), "redo");
@@ -162,7 +195,9 @@ public final class BackupRun {
                     Map<String, FileEntry> files = new ConcurrentSkipListMap<>();
                     Map<String, Tablespace> copied = new TreeMap<>(scanner.scan());
                     progress.bytesEstimated = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
-                    progress.stage("page-copy", copied.size() + " InnoDB files, " + (progress.bytesEstimated >> 20) + " MiB");
+                    progress.stage("page-copy", copied.size() + " InnoDB files, " + (progress.bytesEstimated >> 20) + " MiB"
+                            + (base.threshold() == null ? "" : ", " + base.type() + " on " + (base.parent() == null ? "LSN " + base.threshold()
+                            : base.parent().id()) + ": pages newer than LSN " + base.threshold()));
                     copyTablespaces(new ArrayList<>(copied.values()), files, redo, prefix);
 
                     progress.stage("backup-stage", "BACKUP STAGE START, FLUSH, BLOCK_DDL");
@@ -210,9 +245,10 @@ public final class BackupRun {
                     raw += redoEnd - c;
                     SourceInfo si = new SourceInfo(facts.serverKey(), facts.hostname(), facts.serverId(), facts.version(), facts.datadir().toString(),
                             facts.pageSize(), facts.logFileSize(), facts.undoTablespaces(), facts.dataFilePath(), facts.checksumAlgorithm());
-                    Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, "full", null, "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
+                    Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, base.type(), base.parent() == null ? null : base.parent().id(),
+                            "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
                             si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), "redo", binlogFile, binlogPos, gtidBinlog, gtidCurrent,
-                            new ArrayList<>(files.values()), raw, stored);
+                            new ArrayList<>(files.values()), raw, stored, base.threshold(), base.threshold() == null ? null : "full-scan", base.note());
                     synchronized (finishLock) {
                         if (finished) {
                             throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id + " was cancelled", null);
@@ -323,11 +359,13 @@ public final class BackupRun {
 
     private FileEntry copyOne(PageCopier copier, Tablespace ts, String prefix) throws IOException, InterruptedException {
         String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
+        long threshold = thresholdFor(ts, sizeOf(ts.file()));
+        boolean delta = threshold >= 0;
         try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
-            ChunkedWriter cw = new ChunkedWriter(w.stream(), "innodb-file");
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), delta ? "innodb-delta" : "innodb-file");
             PageCopier.Result r;
             try {
-                r = copier.copy(ts, cw);
+                r = copier.copy(ts, cw, threshold);
             } catch (IOException e) {
                 if (e.getMessage() != null && e.getMessage().contains("No space left")) {
                     throw e;
@@ -340,8 +378,8 @@ public final class BackupRun {
             cw.finish();
             w.commit();
             progress.bytesDone.addAndGet(r.bytes());
-            return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), key,
-                    repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
+            return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), delta ? FileEntry.DELTA : FileEntry.WHOLE,
+                    r.deltaPages(), key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
         }
     }
 
@@ -447,7 +485,7 @@ public final class BackupRun {
             cw.finish();
             w.commit();
             progress.bytesDone.addAndGet(n);
-            return new FileEntry(rel, "file", null, null, n, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
+            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
         }
     }
 }

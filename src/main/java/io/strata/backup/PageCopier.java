@@ -3,6 +3,7 @@ package io.strata.backup;
 import io.strata.error.CorruptDataException;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.innodb.FilHeader;
 import io.strata.innodb.PageChecker;
 import io.strata.innodb.PageVerdict;
 import io.strata.innodb.TablespaceFlags;
@@ -21,6 +22,11 @@ import java.nio.file.StandardOpenOption;
  * written after C. A page that still fails after {@link #REREADS} reads is real corruption.
  * The file is copied up to the size seen when the copy starts: pages added later are rebuilt
  * by recovery from the log.
+ *
+ * <p>With a threshold (incremental and differential backups) only pages whose FIL_PAGE_LSN is
+ * above it are written, each as (page number u32, page bytes), in ascending page order; this is
+ * the raw content of an "innodb-delta" object. The doublewrite area of the system tablespace is
+ * always written: its pages belong to other tablespaces and their LSNs say nothing about it.
  */
 final class PageCopier {
     static final int REREADS = 10;
@@ -34,22 +40,30 @@ final class PageCopier {
         this.healthCheck = healthCheck;
     }
 
-    record Result(long bytes, long pages, long rereads, boolean vanished) {}
+    /**
+     * @param bytes      size of the file copied (pages × page size)
+     * @param pages      pages in the file
+     * @param deltaPages pages written in delta mode
+     */
+    record Result(long bytes, long pages, long deltaPages, long rereads, boolean vanished) {}
 
-    Result copy(Tablespace ts, OutputStream out) throws IOException, InterruptedException {
+    /** Copies the whole file, or with {@code threshold >= 0} only the pages newer than it. */
+    Result copy(Tablespace ts, OutputStream out, long threshold) throws IOException, InterruptedException {
         TablespaceFlags flags = new TablespaceFlags(ts.flags());
         int ps = flags.physicalPageSize();
         FileChannel ch;
         try {
             ch = FileChannel.open(ts.file(), StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            return new Result(0, 0, 0, true);
+            return new Result(0, 0, 0, 0, true);
         }
         try (ch) {
             long pages = ch.size() / ps;
             int perBatch = Math.max(1, BATCH_BYTES / ps);
             byte[] buf = new byte[perBatch * ps];
             long rereads = 0;
+            long written = 0;
+            byte[] pageNoBytes = new byte[4];
             for (long first = 0; first < pages; first += perBatch) {
                 healthCheck.run();
                 int n = (int) Math.min(perBatch, pages - first);
@@ -58,6 +72,10 @@ final class PageCopier {
                 for (int i = 0; i < n; i++) {
                     long pageNo = first + i;
                     if (ts.spaceId() == 0 && PageChecker.isDoublewrite(0, pageNo, ps)) {
+                        if (threshold >= 0) {
+                            writeDeltaPage(out, pageNoBytes, pageNo, buf, i * ps, ps);
+                            written++;
+                        }
                         continue;
                     }
                     int off = i * ps;
@@ -75,11 +93,26 @@ final class PageCopier {
                                 + (REREADS + 1) + " reads: " + v.reason(),
                                 "the server may hold a damaged page; run CHECK TABLE on " + ts.tableName() + " and check the server's error log");
                     }
+                    if (threshold >= 0 && FilHeader.pageLsn(buf, off) > threshold) {
+                        writeDeltaPage(out, pageNoBytes, pageNo, buf, off, ps);
+                        written++;
+                    }
                 }
-                out.write(buf, 0, n * ps);
+                if (threshold < 0) {
+                    out.write(buf, 0, n * ps);
+                }
             }
-            return new Result(pages * ps, pages, rereads, false);
+            return new Result(pages * ps, pages, written, rereads, false);
         }
+    }
+
+    private static void writeDeltaPage(OutputStream out, byte[] no, long pageNo, byte[] buf, int off, int ps) throws IOException {
+        no[0] = (byte) (pageNo >>> 24);
+        no[1] = (byte) (pageNo >>> 16);
+        no[2] = (byte) (pageNo >>> 8);
+        no[3] = (byte) pageNo;
+        out.write(no, 0, 4);
+        out.write(buf, off, ps);
     }
 
     private static void read(FileChannel ch, byte[] buf, int off, int len, long pos) throws IOException {

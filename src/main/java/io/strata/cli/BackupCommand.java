@@ -18,8 +18,16 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--repo", required = true, description = "Repository directory (created when new or empty).")
     Path repo;
 
-    @Option(names = "--type", defaultValue = "full", description = "Backup type: full (incremental and differential come next).")
+    @Option(names = "--type", defaultValue = "auto",
+            description = "full, incremental (pages changed since the last backup), differential (since the last full) or auto "
+                    + "(a full when there is none yet, else incremental; default).")
     String type;
+
+    @Option(names = "--base", description = "For incremental/differential: last, last-full or a backup id.")
+    String base;
+
+    @Option(names = "--start-lsn", description = "For incremental: store pages newer than this LSN of a base outside the repository.")
+    Long startLsn;
 
     @Option(names = "--datadir", description = "The server's data directory (default: @@datadir).")
     Path datadir;
@@ -41,20 +49,25 @@ final class BackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!type.equals("full")) {
-            throw new StrataException(ErrorCode.USAGE, "--type " + type + " is not available yet; this version takes full backups",
-                    "use --type full");
+        if (!java.util.Set.of("full", "incremental", "differential", "auto").contains(type)) {
+            throw new StrataException(ErrorCode.USAGE, "--type must be full, incremental, differential or auto, not " + type, null);
         }
         if (parallel != null && parallel < 1) {
             throw new StrataException(ErrorCode.USAGE, "--parallel must be at least 1, got " + parallel, null);
         }
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(repo, type, conn.resolve(), datadir, threads, throttle, redoDelay);
+        BackupOptions o = new BackupOptions(repo, type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay);
         BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, quiet));
         Manifest m = out.manifest();
-        System.out.printf("backup %s completed: %s, %d files, %,d bytes stored, LSN %d..%d, binlog %s:%s, GTID %s%n",
-                m.id(), m.type(), m.files().size(), m.storedBytes(), m.startLsn(), m.endLsn(),
-                m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+        long deltas = m.files().stream().filter(f -> f.isDelta()).count();
+        long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();
+        System.out.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored, LSN %d..%d, binlog %s:%s, GTID %s%n",
+                m.id(), m.type(), m.parent() == null ? "" : " on " + m.parent(), m.files().size(),
+                m.threshold() == null ? "" : " (" + deltas + " as " + pages + " changed pages since LSN " + m.threshold() + ")",
+                m.storedBytes(), m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+        if (m.note() != null) {
+            System.out.println("note: " + m.note());
+        }
         for (String w : out.warnings()) {
             System.err.println("WARNING: " + w);
         }

@@ -78,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
             say("writers running; taking a hot full backup");
             long t0 = System.nanoTime();
             Path repo = dir.resolve("repo");
-            BackupRun.Outcome out = BackupRun.run(new BackupOptions(repo, "full",
+            BackupRun.Outcome out = BackupRun.run(new BackupOptions(repo, "full", null, null,
                     new ConnectionOptions(source.socket().toString(), null, null, "root", null), null,
                     Runtime.getRuntime().availableProcessors(), 0, 0), new Progress(System.err, false));
             long backupMs = (System.nanoTime() - t0) / 1_000_000;

@@ -25,33 +25,51 @@ final class ListCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Repository r = Repository.open(repo);
         List<HistoryRecord> history = r.history();
+        Map<String, HistoryRecord> byId = new LinkedHashMap<>();
+        for (HistoryRecord h : history) {
+            byId.put(h.id(), h);
+        }
         if (json) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (HistoryRecord h : history) {
-                out.add(toJson(h));
+                out.add(toJson(h, needs(h, byId)));
             }
             System.out.println(Json.MAPPER.writeValueAsString(out));
             return 0;
         }
-        System.out.printf("%-22s %-12s %-9s %-20s %-20s %14s %14s %-22s %12s  %s%n",
-                "ID", "TYPE", "STATE", "BEGIN", "END", "START LSN", "END LSN", "BINLOG", "STORED", "NOTE");
+        System.out.printf("%-22s %-12s %-9s %-22s %-20s %-20s %14s %14s %-22s %12s  %s%n",
+                "ID", "TYPE", "STATE", "PARENT", "BEGIN", "END", "START LSN", "END LSN", "BINLOG", "STORED", "NOTE");
         for (HistoryRecord h : history) {
-            System.out.printf("%-22s %-12s %-9s %-20s %-20s %14s %14s %-22s %12s  %s%n",
-                    h.id(), h.type(), h.state(), shortTime(h.beginTime()), shortTime(h.endTime()),
+            List<String> needs = needs(h, byId);
+            String note = h.error() != null ? h.error() : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
+            System.out.printf("%-22s %-12s %-9s %-22s %-20s %-20s %14s %14s %-22s %12s  %s%n",
+                    h.id(), h.type(), h.state(), h.parent() == null ? "-" : h.parent(), shortTime(h.beginTime()), shortTime(h.endTime()),
                     h.startLsn() == null ? "-" : h.startLsn(), h.endLsn() == null ? "-" : h.endLsn(),
                     h.binlogFile() == null ? "-" : h.binlogFile() + ":" + h.binlogPosition(),
-                    h.storedBytes() == null ? "-" : human(h.storedBytes()), h.error() == null ? "" : h.error());
+                    h.storedBytes() == null ? "-" : human(h.storedBytes()), note);
         }
         return 0;
     }
 
-    static Map<String, Object> toJson(HistoryRecord h) {
+    /** The backups a restore of {@code h} reads, full backup first; empty unless it completed. */
+    static List<String> needs(HistoryRecord h, Map<String, HistoryRecord> byId) {
+        List<String> chain = new ArrayList<>();
+        if (!HistoryRecord.COMPLETED.equals(h.state())) {
+            return chain;
+        }
+        for (HistoryRecord x = h; x != null && chain.size() <= byId.size(); x = x.parent() == null ? null : byId.get(x.parent())) {
+            chain.add(0, x.id());
+        }
+        return chain;
+    }
+
+    static Map<String, Object> toJson(HistoryRecord h, List<String> needs) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", h.id());
         m.put("type", h.type());
         m.put("state", h.state());
         m.put("parent", h.parent());
-        m.put("needs", HistoryRecord.COMPLETED.equals(h.state()) ? List.of(h.id()) : List.of());
+        m.put("needs", needs);
         m.put("beginTime", h.beginTime());
         m.put("endTime", h.endTime());
         m.put("source", h.source());

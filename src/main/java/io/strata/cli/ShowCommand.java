@@ -10,6 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "show", description = "One backup in detail: its manifest, or why it failed.")
@@ -29,7 +30,7 @@ final class ShowCommand implements Callable<Integer> {
         HistoryRecord h = r.history().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
         if (h != null && !HistoryRecord.COMPLETED.equals(h.state())) {
             if (json) {
-                System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h)));
+                System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h, List.of())));
             } else {
                 System.out.printf("id:      %s%ntype:    %s%nstate:   %s%nbegin:   %s%nend:     %s%nsource:  %s%nerror:   %s%n",
                         h.id(), h.type(), h.state(), h.beginTime(), h.endTime(), h.source(), h.error());
@@ -50,12 +51,19 @@ final class ShowCommand implements Callable<Integer> {
         System.out.printf("start LSN (C):   %d (checkpoint end_lsn %d)%n", m.startLsn(), m.startEndLsn());
         System.out.printf("end LSN (E):     %d; redo copied to %d (%,d bytes, log capacity %,d)%n", m.endLsn(), m.redoEndLsn(),
                 m.redoEndLsn() - m.startLsn(), m.redoCapacity());
+        if (m.threshold() != null) {
+            System.out.printf("changed pages:   FIL_PAGE_LSN > %d, found by %s%n", m.threshold(), m.method());
+        }
+        if (m.note() != null) {
+            System.out.printf("note:            %s%n", m.note());
+        }
         System.out.printf("binlog:          %s:%s%n", m.binlogFile(), m.binlogPosition());
         System.out.printf("gtid_binlog_pos: %s%ngtid_current_pos: %s%n", m.gtidBinlogPos(), m.gtidCurrentPos());
         System.out.printf("size:            %s raw, %s stored%n", ListCommand.human(m.rawBytes()), ListCommand.human(m.storedBytes()));
         System.out.printf("files:           %d%n", m.files().size());
         for (FileEntry f : m.files()) {
-            System.out.printf("  %-50s %-6s %8s %12s%n", f.path(), f.kind(), f.spaceId() == null ? "" : "space " + f.spaceId(), ListCommand.human(f.size()));
+            System.out.printf("  %-50s %-6s %10s %12s  %s%n", f.path(), f.kind(), f.spaceId() == null ? "" : "space " + f.spaceId(), ListCommand.human(f.size()),
+                    f.isDelta() ? f.deltaPages() + " of " + f.pages() + " pages" : "");
         }
         return 0;
     }

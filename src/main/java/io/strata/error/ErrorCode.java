@@ -23,6 +23,8 @@ public enum ErrorCode {
     DISK_FULL("disk-full", 23),
     SERVER_ERROR("server-error", 24),
     IO_ERROR("io-error", 25),
+    CHAIN_BROKEN("chain-broken", 26),
+    WRONG_BASE("wrong-base", 27),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

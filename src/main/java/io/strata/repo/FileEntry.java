@@ -3,14 +3,18 @@ package io.strata.repo;
 /**
  * One file of a backup.
  *
- * @param path       path relative to the data directory, '/' separated
- * @param kind       "innodb" (copied page by page and verified) or "file" (copied as bytes)
- * @param spaceId    InnoDB space id, null for other files
- * @param flags      FSP_SPACE_FLAGS, null for other files
- * @param size       bytes stored (for InnoDB: whole pages as seen when the copy started)
- * @param pages      pages stored (InnoDB only, else 0)
- * @param object     key of the stored object, relative to the backup's folder
- * @param crc32c     CRC-32C of the raw content, hex
+ * @param path        path relative to the data directory, '/' separated
+ * @param kind        "innodb" (copied page by page and verified) or "file" (copied as bytes)
+ * @param spaceId     InnoDB space id, null for other files; files are matched across a chain by it
+ * @param flags       FSP_SPACE_FLAGS, null for other files
+ * @param size        size of the file in bytes (for InnoDB: whole pages as seen when the copy started)
+ * @param pages       pages in the file (InnoDB only, else 0)
+ * @param storage     "whole" (the object holds the file) or "delta" (the object holds only the
+ *                    pages newer than the backup's threshold; the rest comes from the parent chain)
+ * @param deltaPages  pages held by a delta object (0 for whole files)
+ * @param object      key of the stored object, relative to the backup's folder
+ * @param storedBytes size of the stored object
+ * @param crc32c      the stored object's content digest, hex
  */
 public record FileEntry(
         String path,
@@ -19,7 +23,16 @@ public record FileEntry(
         Integer flags,
         long size,
         long pages,
+        String storage,
+        long deltaPages,
         String object,
         long storedBytes,
         String crc32c) {
+
+    public static final String WHOLE = "whole";
+    public static final String DELTA = "delta";
+
+    public boolean isDelta() {
+        return DELTA.equals(storage);
+    }
 }

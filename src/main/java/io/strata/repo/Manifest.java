@@ -11,6 +11,10 @@ import java.util.List;
  * @param endLsn        E: Innodb_lsn_current read under BACKUP STAGE BLOCK_COMMIT
  * @param redoEndLsn    where the copied redo ends (an mtr boundary, at least E)
  * @param redoCapacity  capacity of the source's circular log, for reports
+ * @param threshold     incremental and differential: pages with FIL_PAGE_LSN above it are stored
+ *                      (the parent's start LSN, design rule 3); null for a full backup
+ * @param method        how changed pages were found ("full-scan"), null for a full backup
+ * @param note          what the user should know about the base (e.g. an external --start-lsn)
  */
 public record Manifest(
         int formatVersion,
@@ -33,7 +37,10 @@ public record Manifest(
         String gtidCurrentPos,
         List<FileEntry> files,
         long rawBytes,
-        long storedBytes) {
+        long storedBytes,
+        Long threshold,
+        String method,
+        String note) {
 
     public static final int FORMAT_VERSION = 1;
 }

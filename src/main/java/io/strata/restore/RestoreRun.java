@@ -4,6 +4,7 @@ import io.strata.error.CorruptDataException;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.LogFileWriter;
+import io.strata.repo.Chain;
 import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Manifest;
@@ -53,12 +54,14 @@ public final class RestoreRun {
             }
             id = done.get(done.size() - 1);
         }
-        Manifest m = repo.manifest(id);
+        Chain chain = Chain.resolve(repo, id);
+        Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();
         prepareTarget(target);
-        log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target);
+        log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
+                + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
 
-        long bytes = writeFiles(repo, m, target, Math.max(1, o.parallel()));
+        long bytes = writeFiles(repo, chain, target, Math.max(1, o.parallel()));
         writeRedoLog(repo, m, target);
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
         if (o.recover()) {
@@ -89,7 +92,8 @@ public final class RestoreRun {
         }
     }
 
-    private static long writeFiles(Repository repo, Manifest m, Path target, int parallel) {
+    private static long writeFiles(Repository repo, Chain chain, Path target, int parallel) {
+        Manifest m = chain.target();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "strata-restore");
             t.setDaemon(true);
@@ -98,7 +102,12 @@ public final class RestoreRun {
         try {
             List<Future<Long>> fs = new ArrayList<>();
             for (FileEntry fe : m.files()) {
-                fs.add(pool.submit(() -> writeOne(repo, m, fe, target)));
+                if (fe.isDelta()) {
+                    List<Chain.Layer> layers = chain.layers(fe);
+                    fs.add(pool.submit(() -> composeOne(repo, layers, fe, target)));
+                } else {
+                    fs.add(pool.submit(() -> writeOne(repo, m, fe, target)));
+                }
             }
             long total = 0;
             for (Future<Long> f : fs) {
@@ -118,13 +127,30 @@ public final class RestoreRun {
         }
     }
 
-    private static long writeOne(Repository repo, Manifest m, FileEntry fe, Path target) {
-        String key = Repository.backupPrefix(m.id()) + fe.object();
-        String where = repo.store().describe(key);
+    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, Path target) {
+        Path out = outPath(target, fe, layers.get(layers.size() - 1).backup());
+        try {
+            Files.createDirectories(out.getParent());
+            return PageComposer.compose(repo, layers, fe, out);
+        } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
+            throw new CorruptDataException("a stored copy of " + fe.path() + " is missing: " + e.getMessage(), "the repository is damaged; restore another backup");
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " failed: " + e.getMessage(), null, e);
+        }
+    }
+
+    private static Path outPath(Path target, FileEntry fe, Manifest m) {
         Path out = target.resolve(fe.path()).normalize();
         if (!out.startsWith(target)) {
             throw new CorruptDataException("manifest of backup " + m.id() + " names a path outside the target: " + fe.path(), null);
         }
+        return out;
+    }
+
+    private static long writeOne(Repository repo, Manifest m, FileEntry fe, Path target) {
+        String key = Repository.backupPrefix(m.id()) + fe.object();
+        String where = repo.store().describe(key);
+        Path out = outPath(target, fe, m);
         try {
             Files.createDirectories(out.getParent());
             try (InputStream in = repo.store().open(key);

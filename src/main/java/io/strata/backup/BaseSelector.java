@@ -1,0 +1,111 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decides what a backup is: full, or incremental/differential on which parent and threshold.
+ * An incremental with nothing to build on becomes a full backup (as OceanBase converts one) and
+ * says so; a base the user names explicitly must be usable, or the backup is refused.
+ */
+final class BaseSelector {
+    private BaseSelector() {}
+
+    /** The decision; {@code parent} is null for a full backup and for an external --start-lsn. */
+    record Base(String type, Manifest parent, Long threshold, String note) {
+        static Base full(String note) {
+            return new Base("full", null, null, note);
+        }
+    }
+
+    static Base choose(Repository repo, BackupOptions o, String serverKey, long currentLsn) {
+        String type = o.type();
+        if (o.startLsn() != null) {
+            if (type.equals("full") || type.equals("differential") || o.base() != null) {
+                throw new StrataException(ErrorCode.USAGE, "--start-lsn goes with --type incremental (or auto) and without --base", null);
+            }
+            if (o.startLsn() < 0 || o.startLsn() > currentLsn) {
+                throw new StrataException(ErrorCode.WRONG_BASE, "--start-lsn " + o.startLsn() + " is not between 0 and the server's current LSN " + currentLsn,
+                        "take the LSN from the base backup's metadata (to_lsn of xtrabackup_checkpoints, or startLsn of a strata backup)");
+            }
+            return new Base("incremental", null, o.startLsn(), "based on --start-lsn " + o.startLsn()
+                    + " outside this repository: the chain cannot be checked and strata cannot restore this backup on its own");
+        }
+        if (type.equals("full")) {
+            if (o.base() != null) {
+                throw new StrataException(ErrorCode.USAGE, "--base goes with --type incremental, differential or auto, not full", null);
+            }
+            return Base.full(null);
+        }
+        List<Manifest> mine = new ArrayList<>();
+        for (String id : repo.completedIds()) {
+            Manifest m = repo.manifest(id);
+            if (m.source().serverKey().equals(serverKey)) {
+                mine.add(m);
+            }
+        }
+        Manifest parent;
+        if (o.base() != null) {
+            parent = named(repo, o.base(), mine, serverKey);
+            if (type.equals("differential") && !parent.type().equals("full")) {
+                throw new StrataException(ErrorCode.WRONG_BASE, "a differential backup is taken against a full backup, but --base " + o.base()
+                        + " is " + parent.id() + " (" + parent.type() + ")", "use --base last-full, or --type incremental");
+            }
+        } else if (type.equals("differential")) {
+            parent = newest(mine, true);
+            if (parent == null) {
+                return Base.full("no completed full backup of this server to build a differential on: taking a full backup");
+            }
+        } else {
+            parent = newest(mine, false);
+            if (parent == null || newest(mine, true) == null) {
+                return Base.full(type.equals("auto") ? null : "no completed backup of this server to build on: taking a full backup");
+            }
+        }
+        if (currentLsn < parent.endLsn()) {
+            throw new StrataException(ErrorCode.WRONG_BASE, "the server's LSN " + currentLsn + " is below the end LSN " + parent.endLsn() + " of base "
+                    + parent.id() + ": the server was restored or re-initialised since that backup", "take a full backup (--type full)");
+        }
+        String effective = type.equals("differential") ? "differential" : "incremental";
+        return new Base(effective, parent, parent.startLsn(), null);
+    }
+
+    private static Manifest newest(List<Manifest> mine, boolean fullOnly) {
+        for (int i = mine.size() - 1; i >= 0; i--) {
+            if (!fullOnly || mine.get(i).type().equals("full")) {
+                return mine.get(i);
+            }
+        }
+        return null;
+    }
+
+    private static Manifest named(Repository repo, String base, List<Manifest> mine, String serverKey) {
+        if (base.equals("last") || base.equals("last-full")) {
+            Manifest m = newest(mine, base.equals("last-full"));
+            if (m == null) {
+                throw new StrataException(ErrorCode.WRONG_BASE, "--base " + base + ": the repository " + repo.root() + " holds no completed "
+                        + (base.equals("last") ? "" : "full ") + "backup of this server (" + serverKey + ")", "take a full backup first (--type full)");
+            }
+            return m;
+        }
+        Manifest m;
+        try {
+            m = repo.manifest(base);
+        } catch (StrataException e) {
+            if (e.code() == ErrorCode.BACKUP_NOT_FOUND) {
+                throw new StrataException(ErrorCode.WRONG_BASE, "--base " + base + ": " + e.getMessage(), e.hint());
+            }
+            throw e;
+        }
+        if (!m.source().serverKey().equals(serverKey)) {
+            throw new StrataException(ErrorCode.WRONG_BASE, "--base " + base + " was taken from " + m.source().serverKey() + ", not from this server (" + serverKey + ")",
+                    "name a backup of this server (strata list), or take a full backup");
+        }
+        return m;
+    }
+}
