@@ -236,7 +236,8 @@ public final class Repository {
                         "interrupted: the backup process (pid " + b.pid() + ") ended before the backup completed (killed, crashed or machine stopped)"));
             }
         }
-        out.sort((a, c) -> a.id().compareTo(c.id()));
+        // ids sort by second only; the begin time orders attempts started within one second
+        out.sort(java.util.Comparator.comparing((HistoryRecord h) -> java.time.Instant.parse(h.beginTime())).thenComparing(HistoryRecord::id));
         return out;
     }
 

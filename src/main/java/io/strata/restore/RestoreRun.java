@@ -61,8 +61,15 @@ public final class RestoreRun {
         log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
                 + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
 
-        long bytes = writeFiles(repo, chain, target, Math.max(1, o.parallel()));
-        writeRedoLog(repo, m, target);
+        long bytes;
+        try {
+            bytes = writeFiles(repo, chain, target, Math.max(1, o.parallel()));
+            writeRedoLog(repo, m, target);
+        } catch (StrataException e) {
+            // the target was empty when we started: leave it so, not half restored
+            emptyDirectory(target);
+            throw e;
+        }
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
         if (o.recover()) {
             recover(m, target, log);
@@ -124,6 +131,11 @@ public final class RestoreRun {
             throw new StrataException(ErrorCode.INTERRUPTED, "restore interrupted", null, e);
         } finally {
             pool.shutdownNow();
+            try {
+                pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -246,6 +258,18 @@ public final class RestoreRun {
             }
         } catch (IOException ignored) {
             // a leftover temporary directory is harmless
+        }
+    }
+
+    private static void emptyDirectory(Path dir) {
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (!p.equals(dir)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException ignored) {
+            // best effort; the error that stopped the restore is what the user needs to see
         }
     }
 }

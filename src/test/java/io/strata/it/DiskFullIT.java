@@ -46,7 +46,7 @@ class DiskFullIT {
             try {
                 Path repo = mount.resolve("repo");
                 String first = ItSupport.backup(repo, source);
-                StrataCli.Result r = StrataCli.run("backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet");
+                StrataCli.Result r = StrataCli.run("backup", "--repo", repo.toString(), "--type", "full", "--socket", source.socket().toString(), "--user", "root", "--quiet");
                 assertEquals(23, r.exit(), r.toString());
                 assertTrue(r.err().startsWith("ERROR [disk-full]: no space left on the repository's device while writing "), r.toString());
                 assertTrue(r.err().contains("HINT: free space or use another repository"), r.toString());

@@ -1,0 +1,33 @@
+package io.strata.cli;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.Repository;
+import io.strata.restore.Verifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "verify", description = "Check backups without restoring them: objects, page checksums, redo log, chain continuity.")
+final class VerifyCommand implements Callable<Integer> {
+    @Option(names = "--repo", required = true, description = "Repository directory.")
+    Path repo;
+
+    @Parameters(index = "0", arity = "0..1", description = "Backup id (with the backups its restore needs); default: every completed backup.")
+    String id;
+
+    @Override
+    public Integer call() {
+        Repository r = Repository.open(repo);
+        Verifier v = new Verifier(r, System.out::println);
+        v.run(id);
+        if (!v.problems().isEmpty()) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, v.problems().size() + " problem(s) found; the first: " + v.problems().get(0),
+                    "backups that verify \"ok\" above are usable; take a new backup to replace the damaged ones");
+        }
+        return 0;
+    }
+}
