@@ -11,7 +11,7 @@
 #   STRATA_INIT=1        run "$STRATA init --repo R" (untimed) before each strata backup
 #   BENCH_TABLES         sysbench tables (default 8)
 #   BENCH_TABLE_SIZE     rows per table (default 500000: about 1 GB of InnoDB files)
-#   BENCH_ROUNDS         runs per tool (default 3)
+#   BENCH_ROUNDS         runs per tool (default 5)
 #   BENCH_LOAD_RATE      if > 0, a sysbench oltp_write_only load at this many tx/s runs during
 #                        every backup (default 0: idle server)
 #   BENCH_DIR            parent of the temp directory (default /tmp)
@@ -21,7 +21,7 @@ set -euo pipefail
 STRATA=${STRATA:-$(dirname "$0")/../bin/strata}
 TABLES=${BENCH_TABLES:-8}
 TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 LOAD_RATE=${BENCH_LOAD_RATE:-0}
 PATH="$PATH:/usr/sbin"
 
@@ -116,6 +116,14 @@ run() {
   echo "$name $secs $rss" >>"$D/results"
   printf '%-20s %8.2f s  peak RSS %8s KiB  output %s MiB\n' "$name" "$secs" "$rss" "$(( ${bytes:-0} / 1048576 ))"
 }
+
+# InnoDB writes its files with O_DIRECT, so right after the load none of them is in the page
+# cache: the first reader pays for the disk and warms the cache for the other tool. One untimed
+# run of each tool first puts both on the same footing.
+echo "warm-up (untimed)"
+"$STRATA" backup --repo "$D/warm" --type full --socket "$SOCK" --user root >/dev/null 2>&1 || { echo "bench: strata warm-up failed" >&2; exit 1; }
+mariadb-backup --no-defaults --backup --target-dir="$D/warm-mb" --socket="$SOCK" --user=root >/dev/null 2>&1 || { echo "bench: mariadb-backup warm-up failed" >&2; exit 1; }
+rm -rf "$D/warm" "$D/warm-mb"
 
 : >"$D/results"
 for r in $(seq "$ROUNDS"); do

@@ -32,7 +32,7 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--datadir", description = "The server's data directory (default: @@datadir).")
     Path datadir;
 
-    @Option(names = "--parallel", description = "Threads copying data files (default: number of cores).")
+    @Option(names = "--parallel", description = "Threads copying data files (default: twice the cores, so that reads, checksums and writes overlap).")
     Integer parallel;
 
     @Option(names = "--throttle", description = "Bound the read rate on the server, in MB/s (default: unbounded).")
@@ -55,7 +55,7 @@ final class BackupCommand implements Callable<Integer> {
         if (parallel != null && parallel < 1) {
             throw new StrataException(ErrorCode.USAGE, "--parallel must be at least 1, got " + parallel, null);
         }
-        int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
+        int threads = parallel != null ? parallel : 2 * Runtime.getRuntime().availableProcessors();
         BackupOptions o = new BackupOptions(repo, type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay);
         BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, quiet));
         Manifest m = out.manifest();

@@ -32,7 +32,7 @@ final class ListCommand implements Callable<Integer> {
         if (json) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (HistoryRecord h : history) {
-                out.add(toJson(h, needs(h, byId)));
+                out.add(toJson(h, needs(r, h, byId), r.mergedInto(h.id())));
             }
             System.out.println(Json.MAPPER.writeValueAsString(out));
             return 0;
@@ -40,8 +40,10 @@ final class ListCommand implements Callable<Integer> {
         System.out.printf("%-22s %-12s %-9s %-22s %-20s %-20s %14s %14s %-22s %12s  %s%n",
                 "ID", "TYPE", "STATE", "PARENT", "BEGIN", "END", "START LSN", "END LSN", "BINLOG", "STORED", "NOTE");
         for (HistoryRecord h : history) {
-            List<String> needs = needs(h, byId);
-            String note = h.error() != null ? h.error() : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
+            List<String> needs = needs(r, h, byId);
+            String merged = r.mergedInto(h.id());
+            String note = h.error() != null ? h.error() : merged != null ? "merged into " + merged + " (restoring this id restores the same state)"
+                    : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
             System.out.printf("%-22s %-12s %-9s %-22s %-20s %-20s %14s %14s %-22s %12s  %s%n",
                     h.id(), h.type(), h.state(), h.parent() == null ? "-" : h.parent(), shortTime(h.beginTime()), shortTime(h.endTime()),
                     h.startLsn() == null ? "-" : h.startLsn(), h.endLsn() == null ? "-" : h.endLsn(),
@@ -51,11 +53,20 @@ final class ListCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The backups a restore of {@code h} reads, full backup first; empty unless it completed. */
-    static List<String> needs(HistoryRecord h, Map<String, HistoryRecord> byId) {
+    /**
+     * The backups a restore of {@code h} reads, full backup first; empty unless it completed.
+     * From the manifests when they resolve (merged ids resolve to their successor), else from
+     * the parent links of the history, so that list works on a damaged repository too.
+     */
+    static List<String> needs(Repository r, HistoryRecord h, Map<String, HistoryRecord> byId) {
         List<String> chain = new ArrayList<>();
         if (!HistoryRecord.COMPLETED.equals(h.state())) {
             return chain;
+        }
+        try {
+            return io.strata.repo.Chain.resolve(r, h.id()).ids();
+        } catch (io.strata.error.StrataException e) {
+            // fall back to the history's parent links
         }
         for (HistoryRecord x = h; x != null && chain.size() <= byId.size(); x = x.parent() == null ? null : byId.get(x.parent())) {
             chain.add(0, x.id());
@@ -63,7 +74,7 @@ final class ListCommand implements Callable<Integer> {
         return chain;
     }
 
-    static Map<String, Object> toJson(HistoryRecord h, List<String> needs) {
+    static Map<String, Object> toJson(HistoryRecord h, List<String> needs, String mergedInto) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", h.id());
         m.put("type", h.type());
@@ -82,6 +93,7 @@ final class ListCommand implements Callable<Integer> {
         m.put("rawBytes", h.rawBytes());
         m.put("storedBytes", h.storedBytes());
         m.put("error", h.error());
+        m.put("mergedInto", mergedInto);
         return m;
     }
 

@@ -30,7 +30,7 @@ final class ShowCommand implements Callable<Integer> {
         HistoryRecord h = r.history().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
         if (h != null && !HistoryRecord.COMPLETED.equals(h.state())) {
             if (json) {
-                System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h, List.of())));
+                System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h, List.of(), null)));
             } else {
                 System.out.printf("id:      %s%ntype:    %s%nstate:   %s%nbegin:   %s%nend:     %s%nsource:  %s%nerror:   %s%n",
                         h.id(), h.type(), h.state(), h.beginTime(), h.endTime(), h.source(), h.error());

@@ -158,8 +158,36 @@ public final class Repository {
 
     public boolean hasManifest(String id) { return store.exists(manifestKey(id)); }
 
+    /** The backup that took over a merged backup's state, or null. */
+    public String mergedInto(String id) {
+        String key = "history/" + id + "/merged";
+        if (!store.exists(key)) {
+            return null;
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = readJson(key, "history", Map.class);
+        return (String) m.get("mergedInto");
+    }
+
+    /** Records that {@code id}'s state is now held by {@code successor} (written before id is deleted). */
+    public void markMerged(String id, String successor) {
+        Map<String, Object> m = new TreeMap<>();
+        m.put("id", id);
+        m.put("mergedInto", successor);
+        m.put("time", Instant.now().toString());
+        writeJson("history/" + id + "/merged", "history", m);
+    }
+
+    /**
+     * The manifest of a completed backup. A backup that was merged away resolves to the backup
+     * that holds its state now, which restores to exactly the same data.
+     */
     public Manifest manifest(String id) {
         if (!store.exists(manifestKey(id))) {
+            String successor = mergedInto(id);
+            if (successor != null) {
+                return manifest(successor);
+            }
             Optional<HistoryRecord> h = history().stream().filter(x -> x.id().equals(id)).findFirst();
             if (h.isPresent()) {
                 throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " did not complete (state " + h.get().state()
@@ -293,10 +321,11 @@ public final class Repository {
         }
     }
 
-    /** Removes stored data of attempts that never completed; their history stays. */
+    /** Removes stored data of attempts that never completed and of merged backups; their history stays. */
     public void cleanupIncomplete() {
         for (HistoryRecord h : history()) {
-            if (HistoryRecord.FAILED.equals(h.state()) && !hasManifest(h.id())) {
+            boolean mergedAway = HistoryRecord.COMPLETED.equals(h.state()) && !hasManifest(h.id()) && mergedInto(h.id()) != null;
+            if ((HistoryRecord.FAILED.equals(h.state()) || mergedAway) && !hasManifest(h.id())) {
                 try {
                     store.deleteTree(backupPrefix(h.id()));
                 } catch (IOException e) {

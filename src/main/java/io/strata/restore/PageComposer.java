@@ -73,12 +73,18 @@ final class PageComposer {
 
     /** Composes {@code layers} (whole copy first, deltas oldest to newest) into {@code out}; returns bytes written. */
     static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, Path out) throws IOException {
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20)) {
+            return compose(repo, layers, target, os);
+        }
+    }
+
+    /** As above, into a stream (merge writes the result into a new stored object). */
+    static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, OutputStream os) throws IOException {
         int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
         long pages = target.size() / ps;
         Chain.Layer baseLayer = layers.get(0);
         List<DeltaCursor> deltas = new ArrayList<>();
-        try (ChunkedReader base = (ChunkedReader) open(repo, baseLayer, "innodb-file");
-             OutputStream os = new BufferedOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20)) {
+        try (ChunkedReader base = (ChunkedReader) open(repo, baseLayer, "innodb-file")) {
             for (Chain.Layer l : layers.subList(1, layers.size())) {
                 deltas.add(new DeltaCursor(l, (ChunkedReader) open(repo, l, "innodb-delta"), ps));
             }
@@ -143,4 +149,37 @@ final class PageComposer {
         }
     }
 
+
+    /**
+     * Merges two deltas of one file into one (the newer wins on a page both hold), written as
+     * delta entries to {@code os}; returns the number of pages written.
+     */
+    static long mergeDeltas(Repository repo, Chain.Layer older, Chain.Layer newer, FileEntry target, OutputStream os) throws IOException {
+        int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
+        long pages = target.size() / ps;
+        long written = 0;
+        try (DeltaCursor a = new DeltaCursor(older, (ChunkedReader) open(repo, older, "innodb-delta"), ps);
+             DeltaCursor b = new DeltaCursor(newer, (ChunkedReader) open(repo, newer, "innodb-delta"), ps)) {
+            java.io.DataOutputStream out = new java.io.DataOutputStream(os);
+            while (a.pageNo != Long.MAX_VALUE || b.pageNo != Long.MAX_VALUE) {
+                long p = Math.min(a.pageNo, b.pageNo);
+                DeltaCursor from = b.pageNo == p ? b : a;
+                if (p < pages) {
+                    out.writeInt((int) p);
+                    out.write(from.page);
+                    written++;
+                }
+                if (a.pageNo == p) {
+                    a.advance();
+                }
+                if (b.pageNo == p) {
+                    b.advance();
+                }
+            }
+            out.flush();
+            check(a.reader, older, older.entry().deltaPages() * (4L + ps));
+            check(b.reader, newer, newer.entry().deltaPages() * (4L + ps));
+        }
+        return written;
+    }
 }

@@ -1,0 +1,140 @@
+package io.strata.restore;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.Chain;
+import io.strata.repo.ChunkedWriter;
+import io.strata.repo.FileEntry;
+import io.strata.repo.HistoryRecord;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+import io.strata.store.ObjectStore;
+import io.strata.store.StoreErrors;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Folds a backup into its parent. The result M is a new backup that holds exactly the state of
+ * the folded backup B, on B's parent's parent: a synthetic full when the parent is a full backup.
+ *
+ * <p>Order of writes (docs/repository-format.md): M's objects, M's manifest (from here M is
+ * complete and both M and B restore), then for B, and for the parent when nothing else needs it,
+ * a "merged" marker, the manifest's removal and the objects' removal. A merged id keeps resolving
+ * to M, so B's children and "restore --backup B" still work. Killed at any moment, every backup
+ * that was restorable stays restorable; leftovers are removed by the next writer.
+ */
+public final class MergeRun {
+    private MergeRun() {}
+
+    public static Manifest run(java.nio.file.Path repoDir, String id, Consumer<String> log) {
+        Repository repo = Repository.open(repoDir);
+        try (Repository.Lock lock = repo.lock()) {
+            repo.cleanupIncomplete();
+            Manifest b = repo.manifest(id);
+            if (!b.id().equals(id)) {
+                throw new StrataException(ErrorCode.USAGE, "backup " + id + " was already merged into " + b.id(), "merge " + b.id() + " instead");
+            }
+            if (b.parent() == null) {
+                throw new StrataException(ErrorCode.USAGE, "backup " + id + " is a " + b.type() + " backup without a parent; there is nothing to fold it into",
+                        "name an incremental or differential backup");
+            }
+            Chain chain = Chain.resolve(repo, id);
+            Manifest p = chain.members().get(chain.members().size() - 2);
+            String mid = Repository.newBackupId(Instant.now());
+            String type = p.parent() == null ? "full" : p.type();
+            HistoryRecord begin = new HistoryRecord(mid, type, HistoryRecord.RUNNING, p.parent(), Instant.now().toString(), null,
+                    "merge of " + p.id() + " and " + b.id(), null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
+            repo.beginAttempt(begin);
+            try {
+                Manifest m = write(repo, chain, p, b, mid, type, begin, log);
+                repo.endAttempt(HistoryRecord.completed(begin, m));
+                retire(repo, b.id(), mid, log);
+                if (!neededByOthers(repo, p.id(), b.id())) {
+                    retire(repo, p.id(), mid, log);
+                }
+                return m;
+            } catch (StrataException e) {
+                repo.endAttempt(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), e.getMessage()));
+                throw e;
+            }
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, repo.root().toString());
+        }
+    }
+
+    private static boolean neededByOthers(Repository repo, String parent, String except) {
+        for (String other : repo.completedIds()) {
+            if (!other.equals(except) && repo.hasManifest(other) && parent.equals(repo.manifest(other).parent())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void retire(Repository repo, String id, String successor, Consumer<String> log) throws IOException {
+        repo.markMerged(id, successor);
+        repo.store().delete(Repository.manifestKey(id));
+        ((io.strata.store.LocalObjectStore) repo.store()).deleteTree(Repository.backupPrefix(id));
+        log.accept("backup " + id + " is now held by " + successor + " (its id still restores)");
+    }
+
+    private static Manifest write(Repository repo, Chain chain, Manifest p, Manifest b, String mid, String type, HistoryRecord begin,
+                                  Consumer<String> log) throws IOException {
+        String prefix = Repository.backupPrefix(mid);
+        List<FileEntry> files = new ArrayList<>();
+        int seq = 0;
+        long stored = 0;
+        for (FileEntry fe : b.files()) {
+            String key = "data/" + String.format("%06d", ++seq);
+            FileEntry out;
+            if (!fe.isDelta()) {
+                copyObject(repo, Repository.backupPrefix(b.id()) + fe.object(), prefix + key);
+                out = fe;
+            } else {
+                List<Chain.Layer> layers = chain.layers(fe);
+                Chain.Layer newer = layers.get(layers.size() - 1);
+                Chain.Layer older = layers.get(layers.size() - 2);
+                try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
+                    boolean whole = !older.entry().isDelta();
+                    ChunkedWriter cw = new ChunkedWriter(w.stream(), whole ? "innodb-file" : "innodb-delta");
+                    long deltaPages = 0;
+                    if (whole) {
+                        PageComposer.compose(repo, List.of(older, newer), fe, cw);
+                    } else {
+                        deltaPages = PageComposer.mergeDeltas(repo, older, newer, fe, cw);
+                    }
+                    cw.finish();
+                    w.commit();
+                    out = new FileEntry(fe.path(), fe.kind(), fe.spaceId(), fe.flags(), fe.size(), fe.pages(), whole ? FileEntry.WHOLE : FileEntry.DELTA,
+                            deltaPages, key, 0, String.format("%08x", cw.rawCrc()));
+                }
+            }
+            long size = repo.store().size(prefix + key);
+            stored += size;
+            files.add(new FileEntry(out.path(), out.kind(), out.spaceId(), out.flags(), out.size(), out.pages(), out.storage(), out.deltaPages(),
+                    key, size, out.crc32c()));
+        }
+        copyObject(repo, Repository.backupPrefix(b.id()) + b.redoObject(), prefix + "redo");
+        stored += repo.store().size(prefix + "redo");
+        Manifest m = new Manifest(Manifest.FORMAT_VERSION, mid, type, p.parent(), b.tool(), b.beginTime(), b.endTime(), b.source(),
+                b.startLsn(), b.startEndLsn(), b.endLsn(), b.redoEndLsn(), b.redoCapacity(), "redo", b.binlogFile(), b.binlogPosition(),
+                b.gtidBinlogPos(), b.gtidCurrentPos(), files, b.rawBytes(), stored, p.parent() == null ? null : p.threshold(), b.method(),
+                "synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id());
+        repo.writeJson(Repository.manifestKey(mid), "manifest", m);
+        log.accept("merged " + p.id() + " (" + p.type() + ") and " + b.id() + " (" + b.type() + ") into " + mid + " (" + type + ")");
+        return m;
+    }
+
+    /** Stored objects are immutable and self-checking: copying the bytes copies the object. */
+    private static void copyObject(Repository repo, String from, String to) throws IOException {
+        try (InputStream in = repo.store().open(from); ObjectStore.Writer w = repo.store().create(to)) {
+            in.transferTo(w.stream());
+            w.commit();
+        }
+    }
+}
