@@ -44,8 +44,13 @@ final class BaseSelector {
         }
         List<Manifest> mine = new ArrayList<>();
         for (String id : repo.completedIds()) {
-            Manifest m = repo.manifest(id);
-            if (m.source().serverKey().equals(serverKey)) {
+            Manifest m;
+            try {
+                m = repo.manifest(id);
+            } catch (StrataException e) {
+                continue; // a damaged or merged-away backup is no candidate; verify reports damage
+            }
+            if (m.id().equals(id) && m.source().serverKey().equals(serverKey)) {
                 mine.add(m);
             }
         }

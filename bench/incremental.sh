@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Incremental backups and chain restores, strata vs mariadb-backup, in the same run.
+#
+# (a) An incremental after about 1% of the pages changed: "strata backup --type incremental"
+#     against "mariadb-backup --backup --incremental-basedir", both on the same full backup,
+#     alternately, BENCH_ROUNDS times each.
+# (b) A full backup plus 7 incrementals (about 1% of the pages changed before each) restored to
+#     a data directory that is ready to start: "strata restore" (one pass over the chain, then
+#     the server's own crash recovery) against mariadb-backup's "--prepare" of the full backup,
+#     "--prepare --incremental-dir" of each incremental, and "--copy-back". The copy of
+#     mariadb-backup's full backup that --prepare consumes is made outside the clock.
+#
+# Environment: STRATA (default bin/strata), BENCH_TABLES (8), BENCH_TABLE_SIZE (500000: ~1 GB),
+# BENCH_ROUNDS (3), BENCH_CHANGES (updates per step, default 700: about 1% of the pages),
+# BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory.
+set -euo pipefail
+
+STRATA=${STRATA:-$(cd "$(dirname "$0")/.." && pwd)/bin/strata}
+TABLES=${BENCH_TABLES:-8}
+TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
+ROUNDS=${BENCH_ROUNDS:-3}
+CHANGES=${BENCH_CHANGES:-700}
+PATH="$PATH:/usr/sbin"
+
+D=$(mktemp -d "${BENCH_DIR:-/tmp}/strata-incr.XXXXXX")
+SOCK=$D/mysql.sock
+PID=""
+cleanup() {
+  set +e
+  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+    mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1
+    for _ in $(seq 600); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$PID" 2>/dev/null
+  fi
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $D" >&2; else rm -rf "$D"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sql() { mariadb --no-defaults -S "$SOCK" -uroot -N -B -e "$1"; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+mariadb-install-db --no-defaults --user=root --datadir="$D/data" --auth-root-authentication-method=normal >"$D/install.log" 2>&1
+mariadbd --no-defaults --user=root --datadir="$D/data" --socket="$SOCK" --skip-networking --pid-file="$D/mysqld.pid" \
+  --log-error="$D/error.log" --innodb-buffer-pool-size=1G --innodb-log-file-size=256M --log-bin="$D/data/binlog" --server-id=1 &
+PID=$!
+for _ in $(seq 300); do sql "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+sql "CREATE DATABASE sbtest"
+sysbench oltp_read_write --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE" \
+  --threads=2 prepare >"$D/prepare.log" 2>&1
+pages=$(sql "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) DIV 16384 FROM information_schema.TABLES WHERE TABLE_SCHEMA='sbtest'")
+echo "bench: sbtest holds about $pages pages; $CHANGES random row updates per step"
+
+# change ~1% of the pages, then let the server write them out, as a quiet production server would
+change() {
+  sysbench oltp_update_non_index --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" \
+    --table-size="$TABLE_SIZE" --threads=2 --events="$CHANGES" --time=0 run >"$D/change.log" 2>&1
+  sql "SET GLOBAL innodb_max_dirty_pages_pct=0"
+  for _ in $(seq 600); do
+    [ "$(sql "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='INNODB_BUFFER_POOL_PAGES_DIRTY'")" = 0 ] && break
+    sleep 0.1
+  done
+  sql "SET GLOBAL innodb_max_dirty_pages_pct=90"
+}
+
+strata_backup() { "$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet "$@"; }
+mb_backup() { mariadb-backup --no-defaults --backup --socket="$SOCK" --user=root "$@" >>"$D/mb.log" 2>&1; }
+
+# ---- (a) one incremental after ~1% changed ------------------------------------------------
+full_id=$(strata_backup --type full | awk '/^backup /{print $2}')
+mb_backup --target-dir="$D/mb-full"
+change
+sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+: >"$D/a-strata"; : >"$D/a-mb"
+for r in $(seq "$ROUNDS"); do
+  sync; t=$(now); out=$(strata_backup --type incremental --base "$full_id"); s=$(elapsed "$t"); echo "$s" >>"$D/a-strata"
+  id=$(echo "$out" | awk '/^backup /{print $2}')
+  spages=$(echo "$out" | sed -n 's/.* as \([0-9]*\) changed pages.*/\1/p')
+  sync; t=$(now); mb_backup --target-dir="$D/mb-inc" --incremental-basedir="$D/mb-full"; m=$(elapsed "$t"); echo "$m" >>"$D/a-mb"
+  mpages=$(find "$D/mb-inc" -name '*.delta' -exec stat -c %s {} + | awk '{s+=$1} END {printf "%d", s/16384}')
+  printf 'round %d: strata incremental %6.2f s (%s pages stored)   mariadb-backup incremental %6.2f s (%s pages in .delta files)\n' \
+    "$r" "$s" "$spages" "$m" "$mpages"
+  rm -rf "$D/mb-inc"
+done
+sa=$(median <"$D/a-strata"); ma=$(median <"$D/a-mb")
+echo "(a) incremental after ~1% changed, median: strata $sa s, mariadb-backup $ma s, ratio $(ratio "$sa" "$ma")"
+
+# ---- (b) restore full + 7 incrementals --------------------------------------------------
+rm -rf "$D/repo" "$D/mb-full"
+strata_backup --type full >/dev/null
+mb_backup --target-dir="$D/mb-0"
+for i in 1 2 3 4 5 6 7; do
+  change
+  strata_backup --type incremental >/dev/null
+  mb_backup --target-dir="$D/mb-$i" --incremental-basedir="$D/mb-$((i - 1))"
+done
+chain=$("$STRATA" list --repo "$D/repo" --json | tr -d ' \n' | sed 's/.*"id":"\([^"]*\)".*/\1/')
+sql "SET GLOBAL innodb_fast_shutdown=1"
+: >"$D/b-strata"; : >"$D/b-mb"
+for r in $(seq "$ROUNDS"); do
+  rm -rf "$D/restored" "$D/mb-restored" "$D/mb-work"
+  sync; t=$(now); "$STRATA" restore --repo "$D/repo" --target "$D/restored" >/dev/null 2>"$D/restore.log"; s=$(elapsed "$t"); echo "$s" >>"$D/b-strata"
+  cp -a "$D/mb-0" "$D/mb-work"
+  sync; t=$(now)
+  mariadb-backup --no-defaults --prepare --target-dir="$D/mb-work" >>"$D/mb.log" 2>&1
+  for i in 1 2 3 4 5 6 7; do
+    mariadb-backup --no-defaults --prepare --target-dir="$D/mb-work" --incremental-dir="$D/mb-$i" >>"$D/mb.log" 2>&1
+  done
+  mariadb-backup --no-defaults --copy-back --target-dir="$D/mb-work" --datadir="$D/mb-restored" >>"$D/mb.log" 2>&1
+  m=$(elapsed "$t"); echo "$m" >>"$D/b-mb"
+  printf 'round %d: strata restore of full+7 %6.2f s   mariadb-backup prepare x8 + copy-back %6.2f s\n' "$r" "$s" "$m"
+done
+sb=$(median <"$D/b-strata"); mb=$(median <"$D/b-mb")
+echo "(b) restore full + 7 incrementals to a ready datadir, median: strata $sb s, mariadb-backup $mb s, ratio $(ratio "$sb" "$mb")"
+echo "strata chain restored: $chain and its 7 ancestors"
