@@ -24,7 +24,7 @@ class ChainIT {
             {"CREATE DATABASE shop", "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(50)) ENGINE=InnoDB",
                     "INSERT INTO shop.items SELECT seq, CONCAT('item ', seq) FROM shop.seq_1_to_5000"},
             {"ALTER TABLE shop.items ADD INDEX by_name (name)", "CREATE TABLE shop.gone (id INT PRIMARY KEY) ENGINE=InnoDB",
-                    "INSERT INTO shop.gone VALUES (1), (2)", "TRUNCATE TABLE app.t_legacy", "INSERT INTO app.t_legacy (id, k, c) SELECT seq, seq, 'x' FROM app.seq_1_to_50"},
+                    "INSERT INTO shop.gone VALUES (1), (2)", "TRUNCATE TABLE app.t_legacy", "INSERT INTO app.t_legacy (id, k, c) SELECT 5000000 + seq, seq, 'x' FROM app.seq_1_to_50"},
             {"DROP TABLE shop.gone", "RENAME TABLE shop.items TO shop.products", "ALTER TABLE app.t_part FORCE"},
             {"OPTIMIZE TABLE app.t_fcrc32", "CREATE TABLE shop.late (id INT PRIMARY KEY, v INT) ENGINE=InnoDB", "INSERT INTO shop.late VALUES (1, 1)"},
     };
