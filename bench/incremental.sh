@@ -12,6 +12,9 @@
 #
 # Environment: STRATA (default bin/strata), BENCH_TABLES (8), BENCH_TABLE_SIZE (500000: ~1 GB),
 # BENCH_ROUNDS (3), BENCH_CHANGES (updates per step, default 700: about 1% of the pages),
+# BENCH_LOAD_RATE (default 0): if > 0, a sysbench oltp_write_only load at this many tx/s runs
+# while the chain of (b) is taken, as hot backups are, so each incremental carries redo that
+# mariadb-backup's --prepare must apply and strata applies once, for the newest backup only.
 # BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory.
 set -euo pipefail
 
@@ -20,6 +23,8 @@ TABLES=${BENCH_TABLES:-8}
 TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
 ROUNDS=${BENCH_ROUNDS:-3}
 CHANGES=${BENCH_CHANGES:-700}
+LOAD_RATE=${BENCH_LOAD_RATE:-0}
+LOAD_PID=""
 PATH="$PATH:/usr/sbin"
 
 D=$(mktemp -d "${BENCH_DIR:-/tmp}/strata-incr.XXXXXX")
@@ -27,6 +32,7 @@ SOCK=$D/mysql.sock
 PID=""
 cleanup() {
   set +e
+  [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
     mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1
     for _ in $(seq 600); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
@@ -92,11 +98,24 @@ echo "(a) incremental after ~1% changed, median: strata $sa s, mariadb-backup $m
 rm -rf "$D/repo" "$D/mb-full"
 strata_backup --type full >/dev/null
 mb_backup --target-dir="$D/mb-0"
+load_start() {
+  [ "$LOAD_RATE" -gt 0 ] || return 0
+  sysbench oltp_write_only --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE" \
+    --threads=2 --rate="$LOAD_RATE" --time=0 run >"$D/load.log" 2>&1 &
+  LOAD_PID=$!
+}
+load_stop() {
+  [ -n "$LOAD_PID" ] || return 0
+  kill "$LOAD_PID" 2>/dev/null; wait "$LOAD_PID" 2>/dev/null || true; LOAD_PID=""
+}
 for i in 1 2 3 4 5 6 7; do
   change
+  load_start
   strata_backup --type incremental >/dev/null
   mb_backup --target-dir="$D/mb-$i" --incremental-basedir="$D/mb-$((i - 1))"
+  load_stop
 done
+[ "$LOAD_RATE" -gt 0 ] && echo "bench: the chain of (b) was taken under a write load of $LOAD_RATE tx/s" 
 chain=$("$STRATA" list --repo "$D/repo" --json | tr -d ' \n' | sed 's/.*"id":"\([^"]*\)".*/\1/')
 sql "SET GLOBAL innodb_fast_shutdown=1"
 : >"$D/b-strata"; : >"$D/b-mb"
