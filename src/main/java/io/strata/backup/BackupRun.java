@@ -145,8 +145,8 @@ public final class BackupRun {
                 try {
                     // a failed backup's data can never be used; removing it first also frees the
                     // space the failure record needs when the disk is full
-                    ((io.strata.store.LocalObjectStore) repo.store()).deleteTree(Repository.backupPrefix(id));
-                } catch (IOException | RuntimeException ignored) {
+                    repo.deleteBackupObjects(id);
+                } catch (RuntimeException ignored) {
                     // the next backup removes the leftovers
                 }
                 try {

@@ -25,7 +25,6 @@ import java.util.Arrays;
  * Any doubt ends the backup with REDO_OVERWRITTEN; silently lost log is never accepted.
  */
 final class RedoCopier implements Runnable {
-    static final int HEADER_AREA = 12288;
     private static final int MAX_READ = 8 << 20;
     /** Bytes of headroom demanded beyond the capacity: the tail block and write-ahead padding. */
     private static final long MARGIN = 1 << 20;
@@ -58,7 +57,7 @@ final class RedoCopier implements Runnable {
         try {
             this.channel = FileChannel.open(logFile, StandardOpenOption.READ);
             this.fileSize = channel.size();
-            byte[] head = new byte[HEADER_AREA];
+            byte[] head = new byte[LogHeader.START_OFFSET];
             readFully(head, 0, head.length, 0);
             this.header = LogHeader.parse(head);
             if (header.encrypted()) {
@@ -110,7 +109,7 @@ final class RedoCopier implements Runnable {
         int first = (int) Math.min(len, fileSize - off);
         readFully(buf, 0, first, off);
         if (first < len) {
-            readFully(buf, first, len - first, HEADER_AREA);
+            readFully(buf, first, len - first, LogHeader.START_OFFSET);
         }
     }
 

@@ -9,6 +9,7 @@ import io.strata.repo.Manifest;
 import io.strata.restore.RestoreRun;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.MariadbProcess;
+import io.strata.util.Dirs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,7 +23,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,8 +126,11 @@ final class DemoCommand implements Callable<Integer> {
                 source.close();
             }
             if (!keep) {
-                deleteTree(dir);
-                say("cleaned up " + dir);
+                if (Dirs.deleteQuietly(dir, false)) {
+                    say("cleaned up " + dir);
+                } else {
+                    say("could not remove " + dir);
+                }
             }
         }
     }
@@ -252,15 +255,5 @@ final class DemoCommand implements Callable<Integer> {
         }
         String status = msgs.get("status");
         return status != null && status.equals("OK") && msgs.size() == 1 ? "OK" : msgs.toString();
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            System.err.println("demo: could not remove " + dir + ": " + e.getMessage());
-        }
     }
 }

@@ -321,16 +321,21 @@ public final class Repository {
         }
     }
 
+    /** Removes every stored object of a backup (never its history). */
+    public void deleteBackupObjects(String id) {
+        try {
+            store.deleteTree(backupPrefix(id));
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, store.describe(backupPrefix(id)));
+        }
+    }
+
     /** Removes stored data of attempts that never completed and of merged backups; their history stays. */
     public void cleanupIncomplete() {
         for (HistoryRecord h : history()) {
             boolean mergedAway = HistoryRecord.COMPLETED.equals(h.state()) && !hasManifest(h.id()) && mergedInto(h.id()) != null;
             if ((HistoryRecord.FAILED.equals(h.state()) || mergedAway) && !hasManifest(h.id())) {
-                try {
-                    store.deleteTree(backupPrefix(h.id()));
-                } catch (IOException e) {
-                    throw StoreErrors.translate(e, store.describe(backupPrefix(h.id())));
-                }
+                deleteBackupObjects(h.id());
             }
         }
     }

@@ -79,7 +79,7 @@ public final class MergeRun {
     private static void retire(Repository repo, String id, String successor, Consumer<String> log) throws IOException {
         repo.markMerged(id, successor);
         repo.store().delete(Repository.manifestKey(id));
-        ((io.strata.store.LocalObjectStore) repo.store()).deleteTree(Repository.backupPrefix(id));
+        repo.deleteBackupObjects(id);
         log.accept("backup " + id + " is now held by " + successor + " (its id still restores)");
     }
 

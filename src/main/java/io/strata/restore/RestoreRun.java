@@ -4,6 +4,8 @@ import io.strata.error.CorruptDataException;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.LogFileWriter;
+import io.strata.innodb.LogHeader;
+import io.strata.util.Dirs;
 import io.strata.repo.Chain;
 import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
@@ -67,7 +69,7 @@ public final class RestoreRun {
             writeRedoLog(repo, m, target);
         } catch (StrataException e) {
             // the target was empty when we started: leave it so, not half restored
-            emptyDirectory(target);
+            Dirs.deleteQuietly(target, true);
             throw e;
         }
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
@@ -190,12 +192,8 @@ public final class RestoreRun {
         String where = repo.store().describe(key);
         Path log = target.resolve("ib_logfile0");
         long records = m.redoEndLsn() - m.startLsn();
-        byte[] head = new byte[12288];
-        byte[] h = LogFileWriter.header(m.startLsn(), CREATOR);
-        System.arraycopy(h, 0, head, 0, h.length);
-        byte[] cp = LogFileWriter.checkpointBlock(m.startLsn(), m.startEndLsn());
-        System.arraycopy(cp, 0, head, 4096, cp.length);
-        long size = 12288 + ((records + 4095) / 4096) * 4096;
+        byte[] head = LogFileWriter.fileStart(CREATOR, m.startLsn(), m.startEndLsn());
+        long size = LogHeader.START_OFFSET + ((records + 4095) / 4096) * 4096;
         if (size == m.source().logFileSize()) {
             size += 4096; // a size other than innodb_log_file_size makes the server rebuild its log after recovery
         }
@@ -209,7 +207,7 @@ public final class RestoreRun {
                 throw new CorruptDataException("stored redo log has " + n + " bytes, the manifest says " + records + " (resource=" + where + ")",
                         "the backup is damaged; restore another backup");
             }
-            os.write(new byte[(int) (size - 12288 - n)]);
+            os.write(new byte[(int) (size - LogHeader.START_OFFSET - n)]);
             ch.force(true);
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("backup " + m.id() + " is missing its redo log (resource=" + where + ")", "restore another backup");
@@ -247,29 +245,7 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the recovery log: " + e.getMessage(), null, e);
         }
-        deleteQuietly(run);
+        Dirs.deleteQuietly(run, false);
         log.accept("crash recovery complete; the data directory is ready to start (server log kept as strata-recovery.err)");
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // a leftover temporary directory is harmless
-        }
-    }
-
-    private static void emptyDirectory(Path dir) {
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                if (!p.equals(dir)) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        } catch (IOException ignored) {
-            // best effort; the error that stopped the restore is what the user needs to see
-        }
     }
 }

@@ -2,6 +2,7 @@ package io.strata.restore;
 
 import io.strata.error.StrataException;
 import io.strata.innodb.LogGeometry;
+import io.strata.innodb.LogHeader;
 import io.strata.innodb.MtrParser;
 import io.strata.innodb.PageChecker;
 import io.strata.innodb.PageVerdict;
@@ -171,7 +172,7 @@ public final class Verifier {
     /** The stored log is contiguous from C with every sequence byte 1: frame every mtr again. */
     private void verifyRedo(Manifest m) throws IOException {
         long length = m.redoEndLsn() - m.startLsn();
-        LogGeometry g = new LogGeometry(m.startLsn(), 12288 + Math.max(length, 1) + (1L << 30));
+        LogGeometry g = new LogGeometry(m.startLsn(), LogHeader.START_OFFSET + Math.max(length, 1) + (1L << 30));
         byte[] buf = new byte[8 << 20];
         int fill = 0;
         long lsn = m.startLsn();

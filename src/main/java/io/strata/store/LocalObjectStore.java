@@ -20,6 +20,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 
+import io.strata.util.Dirs;
+
 /**
  * Objects as files below a root directory. A writer fills a hidden temporary file next to the
  * target, and commit fsyncs it, renames it into place atomically and fsyncs the directory, so a
@@ -98,19 +100,6 @@ public final class LocalObjectStore implements ObjectStore {
         return keys;
     }
 
-    /** Temporary files left by writers that never committed (a crash or a kill). */
-    public List<Path> leftovers(String prefix) throws IOException {
-        Path dir = path(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        List<Path> out = new ArrayList<>();
-        try (var s = Files.walk(dir)) {
-            s.filter(p -> p.getFileName().toString().startsWith(TEMP_PREFIX)).forEach(out::add);
-        }
-        return out;
-    }
-
     @Override
     public void delete(String key) throws IOException {
         Files.deleteIfExists(path(key));
@@ -118,15 +107,7 @@ public final class LocalObjectStore implements ObjectStore {
 
     /** Removes a whole prefix (used only for attempts that never completed). */
     public void deleteTree(String prefix) throws IOException {
-        Path dir = path(prefix);
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(Collections.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        Dirs.delete(path(prefix), false);
     }
 
     @Override
