@@ -36,6 +36,12 @@ public final class Repository {
     public static final String MARKER = "strata.repo";
     private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Repositories whose lock this process holds. The lock is a POSIX record lock, and closing
+     * any descriptor of the lock file drops all of a process's locks on it: a holder must never
+     * open the file a second time, so it answers "who holds it" from here.
+     */
+    private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Path root;
     private final LocalObjectStore store;
@@ -274,6 +280,9 @@ public final class Repository {
     /** Takes the writer lock, or fails with REPO_LOCKED naming the holder. */
     public Lock lock() {
         Path p = root.resolve("lock");
+        if (HELD.contains(root)) {
+            throw new StrataException(ErrorCode.REPO_LOCKED, "repository " + root + " is already locked by this strata process", null);
+        }
         try {
             FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
             FileLock fl;
@@ -291,7 +300,8 @@ public final class Repository {
             ch.truncate(0);
             ch.write(ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII)), 0);
             ch.force(false);
-            return new Lock(ch, fl);
+            HELD.add(root);
+            return new Lock(root, ch, fl);
         } catch (IOException e) {
             throw StoreErrors.translate(e, p.toString());
         }
@@ -299,6 +309,9 @@ public final class Repository {
 
     /** The pid of the process holding the writer lock, or null when nobody holds it. */
     public Long lockHolderPid() {
+        if (HELD.contains(root)) {
+            return ProcessHandle.current().pid();
+        }
         Path p = root.resolve("lock");
         if (!Files.exists(p)) {
             return null;
@@ -341,10 +354,12 @@ public final class Repository {
     }
 
     public static final class Lock implements AutoCloseable {
+        private final Path root;
         private final FileChannel channel;
         private final FileLock lock;
 
-        Lock(FileChannel channel, FileLock lock) {
+        Lock(Path root, FileChannel channel, FileLock lock) {
+            this.root = root;
             this.channel = channel;
             this.lock = lock;
         }
@@ -354,6 +369,7 @@ public final class Repository {
             try {
                 lock.release();
             } finally {
+                HELD.remove(root);
                 channel.close();
             }
         }

@@ -179,6 +179,46 @@ class ErrorsIT {
     }
 
     @Test
+    void unknownBaseIsRefused() throws Exception {
+        Path copy = work.resolve("repo-base");
+        copyTree(repo, copy);
+        assertError(StrataCli.run("backup", "--repo", copy.toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet",
+                        "--type", "incremental", "--base", "20200101T000000Z-dead"), 27,
+                "ERROR [wrong-base]: --base 20200101T000000Z-dead: no backup with id 20200101T000000Z-dead in " + copy);
+    }
+
+    @Test
+    void missingParentBreaksTheChain() throws Exception {
+        Path copy = work.resolve("repo-chain");
+        copyTree(repo, copy);
+        String incr = ItSupport.backup(copy, source, "--type", "incremental");
+        Files.delete(copy.resolve("backups").resolve(id).resolve("manifest"));
+        StrataCli.Result r = StrataCli.run("restore", "--repo", copy.toString(), "--backup", incr, "--target", work.resolve("t4").toString());
+        assertError(r, 26, "ERROR [chain-broken]: backup " + incr + " needs backup " + id + " (the parent of " + incr
+                + "), which is not a completed backup in " + copy + ": backup " + id + " did not complete (state completed) and cannot be used");
+    }
+
+    @Test
+    void secondWriterIsLockedOut() throws Exception {
+        Path copy = work.resolve("repo-lock");
+        copyTree(repo, copy);
+        Process first = StrataCli.start(work.resolve("lock-out"), work.resolve("lock-err"), "backup", "--repo", copy.toString(), "--type", "full",
+                "--socket", source.socket().toString(), "--user", "root", "--throttle", "1");
+        try {
+            // the first backup holds the lock from before it connects until it ends; its page
+            // copy, throttled to 1 MB/s, lasts for many seconds
+            for (int i = 0; i < 300 && !Files.readString(work.resolve("lock-err")).contains("[page-copy]"); i++) {
+                Thread.sleep(100);
+            }
+            assertTrue(first.isAlive(), Files.readString(work.resolve("lock-err")));
+            StrataCli.Result r = StrataCli.run("backup", "--repo", copy.toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet");
+            assertError(r, 11, "ERROR [repo-locked]: repository " + copy + " is locked by another strata process (pid " + first.pid() + ")");
+        } finally {
+            first.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         StrataCli.Result r = StrataCli.run("backup", "--repo", "x", "--frobnicate");
         assertEquals(2, r.exit(), r.toString());
