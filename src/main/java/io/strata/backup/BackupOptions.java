@@ -12,6 +12,9 @@ import java.nio.file.Path;
  * @param startLsn        for incremental: an LSN threshold of a base outside the repository
  * @param redoTestDelayMs test hook: sleep this long between redo reads, to prove that a copier
  *                        that falls behind fails the backup instead of completing it
+ * @param compression     how stored chunks are compressed
+ * @param secret          the repository's key or passphrase (null: none given); a new
+ *                        repository created with one is encrypted
  */
 public record BackupOptions(
         Path repo,
@@ -22,5 +25,7 @@ public record BackupOptions(
         Path datadir,
         int parallel,
         double throttleMbPerSecond,
-        long redoTestDelayMs) {
+        long redoTestDelayMs,
+        io.strata.codec.Compression compression,
+        io.strata.codec.Secret secret) {
 }

@@ -6,6 +6,7 @@ import io.strata.repo.ChunkedWriter;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
+import io.strata.repo.ObjectCodec;
 import io.strata.repo.Repository;
 import io.strata.repo.SourceInfo;
 import io.strata.server.ServerSession;
@@ -62,12 +63,18 @@ public final class BackupRun {
     private BaseSelector.Base base = BaseSelector.Base.full(null);
     private Map<Long, FileEntry> parentFiles = Map.of();
     private volatile DdlTracker ddlSeen;
+    private final ObjectCodec codec;
+    private final Throttle throttle;
+    /** The signal that cancelled the backup ("SIGINT" or "SIGTERM"), null while it runs. */
+    private volatile String cancelledBy;
 
     private BackupRun(BackupOptions opts, Progress progress, Repository repo) {
         this.opts = opts;
         this.progress = progress;
         this.repo = repo;
         this.id = Repository.newBackupId(Instant.now());
+        this.codec = repo.codec(opts.compression());
+        this.throttle = new Throttle(opts.throttleMbPerSecond());
     }
 
     public record Outcome(Manifest manifest, List<String> warnings) {}
@@ -89,7 +96,9 @@ public final class BackupRun {
     }
 
     public static Outcome run(BackupOptions opts, Progress progress) {
-        Repository repo = Repository.openOrCreate(opts.repo());
+        Repository repo = Repository.openOrCreate(opts.repo(), opts.secret());
+        repo.requireKey();
+        ObjectCodec.setThreads(opts.parallel());
         try (Repository.Lock lock = repo.lock()) {
             repo.cleanupIncomplete();
             BackupRun run = new BackupRun(opts, progress, repo);
@@ -104,18 +113,25 @@ public final class BackupRun {
         begin = new HistoryRecord(id, opts.type(), HistoryRecord.RUNNING, null, Instant.now().toString(), null, source,
                 null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
         repo.beginAttempt(begin);
+        progress.attach(id, snapshot -> repo.writePlainJson(Repository.progressKey(id), "progress", snapshot));
+        progress.start();
         Thread hook = new Thread(this::onSignal, "strata-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
+        Signals signals = Signals.install(this::cancel);
         try {
             Manifest m = take(source);
+            progress.finish(HistoryRecord.COMPLETED, null);
             return new Outcome(m, warnings);
         } catch (StrataException e) {
             fail(e.getMessage());
+            progress.finish(cancelledBy != null ? "cancelled" : HistoryRecord.FAILED, e.getMessage());
             throw e;
         } catch (RuntimeException e) {
             fail("internal error: " + e);
+            progress.finish(HistoryRecord.FAILED, e.toString());
             throw e;
         } finally {
+            signals.restore();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException ignored) {
@@ -124,7 +140,26 @@ public final class BackupRun {
         }
     }
 
-    /** SIGINT/SIGTERM: record the attempt as failed unless its manifest is already stored. */
+    /**
+     * SIGINT or SIGTERM: the copy threads and the main flow see the flag at their next step and
+     * fail the backup as cancelled (its data removed, the attempt recorded as failed). After the
+     * manifest is stored the backup is complete and the flag no longer matters.
+     */
+    private void cancel(String signal) {
+        cancelledBy = signal;
+        progress.say("received " + signal + ": cancelling the backup");
+    }
+
+    /** Throws INTERRUPTED once a signal asked the backup to stop. */
+    private void checkCancelled() {
+        String s = cancelledBy;
+        if (s != null) {
+            throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id + " cancelled by " + s,
+                    "the attempt is recorded as failed and nothing of it is kept; run the backup again when you are ready");
+        }
+    }
+
+    /** Kill or a second signal (JVM shutdown): record the attempt as failed unless its manifest is already stored. */
     private void onSignal() {
         synchronized (finishLock) {
             if (!finished) {
@@ -183,10 +218,12 @@ public final class BackupRun {
             ddlSeen = ddl;
             ObjectStore store = repo.store();
             try (ObjectStore.Writer redoObject = store.create(prefix + "redo")) {
-                ChunkedWriter redoOut = new ChunkedWriter(redoObject.stream(), "redo");
+                ChunkedWriter redoOut = new ChunkedWriter(redoObject.stream(), "redo", codec);
                 RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoOut, opts.redoTestDelayMs(), ddl);
                 long c = redo.checkpoint().checkpointLsn();
-                progress.stage("redo", "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)");
+                progress.stage(Progress.REDO_COPY, "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)"
+                        + (codec.compression().isNone() ? "" : "; compressing with " + codec.compression())
+                        + (codec.sealed() ? "; encrypting with AES-256-GCM" : ""));
                 Thread redoThread = new Thread(redo, "strata-redo");
                 redoThread.setDaemon(true);
                 redoThread.start();
@@ -194,23 +231,27 @@ public final class BackupRun {
                 try {
                     Map<String, FileEntry> files = new ConcurrentSkipListMap<>();
                     Map<String, Tablespace> copied = new TreeMap<>(scanner.scan());
-                    progress.bytesEstimated = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
-                    progress.stage("page-copy", copied.size() + " InnoDB files, " + (progress.bytesEstimated >> 20) + " MiB"
+                    long innodbBytes = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
+                    progress.setEstimate(Progress.PAGE_COPY, innodbBytes);
+                    progress.stage(Progress.PAGE_COPY, copied.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB"
                             + (base.threshold() == null ? "" : ", " + base.type() + " on " + (base.parent() == null ? "LSN " + base.threshold()
                             : base.parent().id()) + ": pages newer than LSN " + base.threshold()));
                     copyTablespaces(new ArrayList<>(copied.values()), files, redo, prefix);
+                    checkCancelled();
 
-                    progress.stage("backup-stage", "BACKUP STAGE START, FLUSH, BLOCK_DDL");
+                    progress.say("[backup-stage] BACKUP STAGE START, FLUSH, BLOCK_DDL");
                     main.exec("BACKUP STAGE START");
                     main.exec("BACKUP STAGE FLUSH");
                     main.exec("BACKUP STAGE BLOCK_DDL");
                     main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
                     waitForRedo(redo, main.lsnStatus().current());
                     reconcileDdl(scanner, copied, files, ddl, redo, prefix);
-                    progress.stage("file-copy", "copying non-InnoDB files");
+                    progress.done(Progress.PAGE_COPY);
+                    progress.stage(Progress.FILE_COPY, "copying non-InnoDB files");
                     copyPlainFiles(facts, copied.keySet(), files, prefix, false);
+                    checkCancelled();
 
-                    progress.stage("block-commit", "BACKUP STAGE BLOCK_COMMIT");
+                    progress.say("[block-commit] BACKUP STAGE BLOCK_COMMIT");
                     main.exec("BACKUP STAGE BLOCK_COMMIT");
                     String binlogFile = null;
                     Long binlogPos = null;
@@ -226,14 +267,19 @@ public final class BackupRun {
                     long e = main.lsnStatus().current();
                     main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
                     copyPlainFiles(facts, copied.keySet(), files, prefix, true);
+                    progress.done(Progress.FILE_COPY);
                     redo.finishAt(e);
+                    progress.setEstimate(Progress.REDO_COPY, Math.max(0, e - c));
                     waitForRedo(redo, e);
                     redoThread.join();
                     redo.check();
                     main.exec("BACKUP STAGE END");
                     long redoEnd = redo.copiedTo();
-                    progress.stage("sync", "redo log copied from " + c + " to " + redoEnd + " (" + (redoEnd - c) + " bytes, "
-                            + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes)");
+                    progress.set(Progress.REDO_COPY, redoEnd - c);
+                    progress.done(Progress.REDO_COPY);
+                    progress.stage(Progress.SYNC, "redo log copied from " + c + " to " + redoEnd + " (" + (redoEnd - c) + " bytes, "
+                            + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes); storing the manifest");
+                    checkCancelled();
                     redoOut.finish();
                     redoObject.commit();
 
@@ -248,8 +294,10 @@ public final class BackupRun {
                     Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, base.type(), base.parent() == null ? null : base.parent().id(),
                             "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
                             si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), "redo", binlogFile, binlogPos, gtidBinlog, gtidCurrent,
-                            new ArrayList<>(files.values()), raw, stored, base.threshold(), base.threshold() == null ? null : "full-scan", base.note());
+                            new ArrayList<>(files.values()), raw, stored, base.threshold(), base.threshold() == null ? null : "full-scan", base.note(),
+                            codec.compression().toString(), repo.encryptionName());
                     synchronized (finishLock) {
+                        checkCancelled();
                         if (finished) {
                             throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id + " was cancelled", null);
                         }
@@ -277,12 +325,17 @@ public final class BackupRun {
         }
     }
 
+    /** Keeps the redo stage's counters current: copied so far, and how far the server is. */
     private Thread startTicker(RedoCopier redo, long c) {
         Thread t = new Thread(() -> {
             try {
                 while (true) {
-                    Thread.sleep(5000);
-                    progress.tick(redo.copiedTo(), c);
+                    progress.set(Progress.REDO_COPY, redo.copiedTo() - c);
+                    long server = redo.serverLsn();
+                    if (server > c) {
+                        progress.setEstimate(Progress.REDO_COPY, server - c);
+                    }
+                    Thread.sleep(250);
                 }
             } catch (InterruptedException ignored) {
                 // backup done
@@ -305,6 +358,7 @@ public final class BackupRun {
         long deadline = System.nanoTime() + 600_000_000_000L;
         while (redo.copiedTo() < lsn) {
             redo.check();
+            checkCancelled();
             if (System.nanoTime() > deadline) {
                 throw new StrataException(ErrorCode.REDO_OVERWRITTEN, "the redo log copy did not reach LSN " + lsn + " within 10 minutes (copied up to "
                         + redo.copiedTo() + ")", "check the server's error log; the backup is recorded as failed");
@@ -316,7 +370,10 @@ public final class BackupRun {
 
     private void copyTablespaces(List<Tablespace> list, Map<String, FileEntry> files, RedoCopier redo, String prefix) throws InterruptedException {
         list.sort(Comparator.comparingLong((Tablespace t) -> sizeOf(t.file())).reversed());
-        PageCopier copier = new PageCopier(new Throttle(opts.throttleMbPerSecond()), redo::check);
+        PageCopier copier = new PageCopier(throttle, () -> {
+            redo.check();
+            checkCancelled();
+        }, n -> progress.add(Progress.PAGE_COPY, n));
         List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Tablespace ts : list) {
             tasks.add(() -> copyOne(copier, ts, prefix));
@@ -362,7 +419,7 @@ public final class BackupRun {
         long threshold = thresholdFor(ts, sizeOf(ts.file()));
         boolean delta = threshold >= 0;
         try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
-            ChunkedWriter cw = new ChunkedWriter(w.stream(), delta ? "innodb-delta" : "innodb-file");
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), delta ? "innodb-delta" : "innodb-file", codec);
             PageCopier.Result r;
             try {
                 r = copier.copy(ts, cw, threshold);
@@ -377,7 +434,6 @@ public final class BackupRun {
             }
             cw.finish();
             w.commit();
-            progress.bytesDone.addAndGet(r.bytes());
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), delta ? FileEntry.DELTA : FileEntry.WHOLE,
                     r.deltaPages(), key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
         }
@@ -413,7 +469,8 @@ public final class BackupRun {
             }
         }
         if (!again.isEmpty() || !gone.isEmpty()) {
-            progress.stage("ddl", "DDL during the copy: copying " + again.size() + " tablespace(s) again, dropping " + gone.size());
+            progress.addEstimate(Progress.PAGE_COPY, again.stream().mapToLong(t -> sizeOf(t.file())).sum());
+            progress.say("[ddl] DDL during the copy: copying " + again.size() + " tablespace(s) again, dropping " + gone.size());
         }
         Map<String, FileEntry> fresh = new TreeMap<>();
         copyTablespaces(again, fresh, redo, prefix);
@@ -463,19 +520,29 @@ public final class BackupRun {
         }
         List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Path p : todo) {
+            progress.addEstimate(Progress.FILE_COPY, sizeOf(p));
             tasks.add(() -> copyPlain(dd, p, prefix));
         }
         runParallel(tasks, files, prefix);
     }
 
-    private FileEntry copyPlain(Path dd, Path p, String prefix) throws IOException {
+    private FileEntry copyPlain(Path dd, Path p, String prefix) throws IOException, InterruptedException {
+        checkCancelled();
         String rel = dd.relativize(p).toString().replace('\\', '/');
         String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
         try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
-            ChunkedWriter cw = new ChunkedWriter(w.stream(), "file");
-            long n;
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), "file", codec);
+            long n = 0;
             try (InputStream in = Files.newInputStream(p)) {
-                n = in.transferTo(cw);
+                byte[] buf = new byte[1 << 20];
+                int k;
+                while ((k = in.readNBytes(buf, 0, buf.length)) > 0) {
+                    throttle.acquire(k);
+                    cw.write(buf, 0, k);
+                    n += k;
+                    progress.add(Progress.FILE_COPY, k);
+                    checkCancelled();
+                }
             } catch (NoSuchFileException e) {
                 return null;
             } catch (java.nio.file.AccessDeniedException e) {
@@ -484,7 +551,6 @@ public final class BackupRun {
             }
             cw.finish();
             w.commit();
-            progress.bytesDone.addAndGet(n);
             return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
         }
     }

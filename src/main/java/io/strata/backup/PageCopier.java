@@ -34,10 +34,16 @@ final class PageCopier {
 
     private final Throttle throttle;
     private final Runnable healthCheck;
+    private final java.util.function.LongConsumer bytesRead;
 
-    PageCopier(Throttle throttle, Runnable healthCheck) {
+    /**
+     * @param healthCheck run before every batch; throws to stop the copy (redo copier failed, backup cancelled)
+     * @param bytesRead   told the size of every batch read, for the progress display
+     */
+    PageCopier(Throttle throttle, Runnable healthCheck, java.util.function.LongConsumer bytesRead) {
         this.throttle = throttle;
         this.healthCheck = healthCheck;
+        this.bytesRead = bytesRead;
     }
 
     /**
@@ -69,6 +75,7 @@ final class PageCopier {
                 int n = (int) Math.min(perBatch, pages - first);
                 throttle.acquire((long) n * ps);
                 read(ch, buf, 0, n * ps, first * ps);
+                bytesRead.accept((long) n * ps);
                 for (int i = 0; i < n; i++) {
                     long pageNo = first + i;
                     if (ts.spaceId() == 0 && PageChecker.isDoublewrite(0, pageNo, ps)) {

@@ -46,6 +46,7 @@ final class RedoCopier implements Runnable {
     private volatile boolean cancelled;
     private volatile StrataException failure;
     private volatile long maxLag;
+    private volatile long serverLsn;
     private long mtrs;
 
     RedoCopier(Path logFile, ServerSession status, OutputStream out, long testDelayMs, DdlTracker ddl) {
@@ -80,6 +81,9 @@ final class RedoCopier implements Runnable {
     long copiedTo() { return copiedTo; }
 
     long maxLag() { return maxLag; }
+
+    /** The server's Innodb_lsn_current at the copier's last read (0 before the first). */
+    long serverLsn() { return serverLsn; }
 
     long mtrCount() { return mtrs; }
 
@@ -124,6 +128,7 @@ final class RedoCopier implements Runnable {
                 if (len > 0) {
                     readCircular(start, len);
                     long current = status.lsnStatus().current();
+                    serverLsn = current;
                     maxLag = Math.max(maxLag, current - start);
                     if (current + MARGIN >= start + geometry.capacity()) {
                         throw behind(start, current, "the server wrote past the uncopied log");

@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.strata.backup.BackupOptions;
 import io.strata.backup.BackupRun;
 import io.strata.backup.Progress;
+import io.strata.codec.Compression;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Manifest;
@@ -32,14 +33,25 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--datadir", description = "The server's data directory (default: @@datadir).")
     Path datadir;
 
-    @Option(names = "--parallel", description = "Threads copying data files (default: twice the cores, so that reads, checksums and writes overlap).")
+    @Option(names = "--parallel", description = "Threads copying data files, and as many compressing and encrypting chunks (default: the number of cores).")
     Integer parallel;
 
-    @Option(names = "--throttle", description = "Bound the read rate on the server, in MB/s (default: unbounded).")
+    @Option(names = "--throttle", description = "Bound the read rate of data files on the server, in MB/s (default: unbounded; the redo log copy is never throttled).")
     double throttle;
 
-    @Option(names = "--quiet", description = "No progress on stderr.")
+    @Option(names = "--compress", paramLabel = "zstd[:LEVEL]|lz4|none", defaultValue = "none",
+            description = "Compress each 1 MiB chunk: zstd (level 1-19, default level " + Compression.ZSTD_DEFAULT_LEVEL + "), lz4, or none (default: ${DEFAULT-VALUE}).")
+    String compress;
+
+    @Option(names = "--progress", paramLabel = "auto|text|json|none", defaultValue = "auto",
+            description = "Progress on stderr: a table redrawn on a terminal, a line every 5 s otherwise (auto, text), one JSON object per line (json), or none.")
+    String progressMode;
+
+    @Option(names = "--quiet", description = "No progress on stderr (--progress=none).")
     boolean quiet;
+
+    @Mixin
+    KeyMixin key;
 
     @Option(names = "--debug-redo-delay-ms", hidden = true, description = "Test hook: stall the redo copier between reads.")
     long redoDelay;
@@ -55,16 +67,33 @@ final class BackupCommand implements Callable<Integer> {
         if (parallel != null && parallel < 1) {
             throw new StrataException(ErrorCode.USAGE, "--parallel must be at least 1, got " + parallel, null);
         }
-        int threads = parallel != null ? parallel : 2 * Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(repo, type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay);
-        BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, quiet));
+        if (throttle < 0) {
+            throw new StrataException(ErrorCode.USAGE, "--throttle must be positive, got " + throttle, null);
+        }
+        Compression compression;
+        try {
+            compression = Compression.parse(compress);
+        } catch (IllegalArgumentException e) {
+            throw new StrataException(ErrorCode.USAGE, "--compress: " + e.getMessage(), null);
+        }
+        Progress.Mode mode = switch (quiet ? "none" : progressMode) {
+            case "auto" -> Progress.Mode.AUTO;
+            case "text" -> System.console() != null ? Progress.Mode.TTY : Progress.Mode.LINES;
+            case "json" -> Progress.Mode.JSON;
+            case "none" -> Progress.Mode.NONE;
+            default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
+        };
+        int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
+        BackupOptions o = new BackupOptions(repo, type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay, compression, key.secret());
+        BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, mode));
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();
-        System.out.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored, LSN %d..%d, binlog %s:%s, GTID %s%n",
+        System.out.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored (%s%s), LSN %d..%d, binlog %s:%s, GTID %s%n",
                 m.id(), m.type(), m.parent() == null ? "" : " on " + m.parent(), m.files().size(),
                 m.threshold() == null ? "" : " (" + deltas + " as " + pages + " changed pages since LSN " + m.threshold() + ")",
-                m.storedBytes(), m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+                m.storedBytes(), m.storedBytes() == 0 ? "-" : String.format("ratio %.2f", (double) m.rawBytes() / m.storedBytes()),
+                m.encryption() == null ? "" : ", encrypted",  m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         if (m.note() != null) {
             System.out.println("note: " + m.note());
         }

@@ -21,9 +21,12 @@ final class ListCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON array.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    KeyMixin key;
+
     @Override
     public Integer call() throws Exception {
-        Repository r = Repository.open(repo);
+        Repository r = Repository.open(repo, key.secret());
         List<HistoryRecord> history = r.history();
         Map<String, HistoryRecord> byId = new LinkedHashMap<>();
         for (HistoryRecord h : history) {

@@ -17,9 +17,12 @@ final class MergeCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "The backup to fold into its parent.")
     String id;
 
+    @picocli.CommandLine.Mixin
+    KeyMixin key;
+
     @Override
     public Integer call() {
-        Manifest m = MergeRun.run(repo, id, System.err::println);
+        Manifest m = MergeRun.run(repo, key.secret(), id, System.err::println);
         System.out.printf("backup %s (%s%s) now holds the state of %s; %,d bytes stored%n", m.id(), m.type(),
                 m.parent() == null ? "" : " on " + m.parent(), id, m.storedBytes());
         return 0;

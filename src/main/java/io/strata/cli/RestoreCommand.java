@@ -21,13 +21,16 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--no-recover", description = "Leave crash recovery to the first start of the server.")
     boolean noRecover;
 
-    @Option(names = "--parallel", description = "Threads writing files (default: number of cores).")
+    @Option(names = "--parallel", description = "Threads writing files, and as many decoding chunks (default: number of cores).")
     Integer parallel;
+
+    @picocli.CommandLine.Mixin
+    KeyMixin key;
 
     @Override
     public Integer call() {
         int threads = parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors();
-        RestoreRun.Result r = RestoreRun.run(new RestoreRun.Options(repo, backup, target, !noRecover, threads), System.err::println);
+        RestoreRun.Result r = RestoreRun.run(new RestoreRun.Options(repo, backup, target, !noRecover, threads, key.secret()), System.err::println);
         var m = r.manifest();
         System.out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
                 r.recovered() ? ", crash recovery done" : ", recovery left to the first start");

@@ -24,9 +24,12 @@ final class ShowCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    KeyMixin key;
+
     @Override
     public Integer call() throws Exception {
-        Repository r = Repository.open(repo);
+        Repository r = Repository.open(repo, key.secret());
         HistoryRecord h = r.history().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
         if (h != null && !HistoryRecord.COMPLETED.equals(h.state())) {
             if (json) {

@@ -16,12 +16,20 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--repo", required = true, description = "Repository directory.")
     Path repo;
 
+    @Option(names = "--parallel", description = "Threads decoding chunks (default: the number of cores).")
+    Integer parallel;
+
     @Parameters(index = "0", arity = "0..1", description = "Backup id (with the backups its restore needs); default: every completed backup.")
     String id;
 
+    @picocli.CommandLine.Mixin
+    KeyMixin key;
+
     @Override
     public Integer call() {
-        Repository r = Repository.open(repo);
+        Repository r = Repository.open(repo, key.secret());
+        r.requireKey();
+        io.strata.repo.ObjectCodec.setThreads(parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors());
         Verifier v = new Verifier(r, System.out::println);
         v.run(id);
         if (!v.problems().isEmpty()) {

@@ -25,6 +25,8 @@ public enum ErrorCode {
     IO_ERROR("io-error", 25),
     CHAIN_BROKEN("chain-broken", 26),
     WRONG_BASE("wrong-base", 27),
+    KEY_MISSING("key-missing", 40),
+    KEY_WRONG("key-wrong", 41),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -1,42 +1,73 @@
 package io.strata.repo;
 
+import io.strata.codec.ChunkCipher;
+import io.strata.codec.CodecException;
 import io.strata.error.CorruptDataException;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.zip.CRC32C;
 
 /**
- * Reads one object in {@link ObjectFormat}, checking every chunk and the footer. Corruption is
- * reported as {@link CorruptDataException} naming the resource, the chunk and both values.
+ * Reads one object in {@link ObjectFormat} (versions 1 and 2), checking every chunk and the
+ * footer. Corruption is reported as {@link CorruptDataException} naming the resource, the chunk
+ * and both values.
+ *
+ * <p>Compressed or sealed chunks are decoded on the shared codec pool while the caller consumes
+ * earlier ones: the stored bytes of up to {@link ObjectCodec#inFlight()} chunks are read ahead.
+ * The caller's thread only reads stored bytes and hands out decoded ones, in order.
  */
 public final class ChunkedReader extends InputStream {
     private final DataInputStream in;
     private final String resource;
-    private final CRC32C rawCrc = new CRC32C();
-    private final CRC32C chunkCrc = new CRC32C();
-    private byte[] chunk = new byte[0];
+    private final ObjectCodec codec;
+    private final CRC32C digest = new CRC32C();
+    private final ArrayDeque<Future<ChunkCoder.In>> pending = new ArrayDeque<>();
+    private final ArrayDeque<ChunkCoder.In> free = new ArrayDeque<>();
+    private final int version;
+    private final boolean sealed;
+    private final byte[] aadPrefix;
+    private ChunkCoder.In chunk;
     private int pos;
     private int len;
+    /** Raw bytes and chunks whose headers were read (ahead of what was handed out). */
+    private long readTotal;
+    private int readChunks;
+    /** Raw bytes and chunks handed out. */
     private long total;
     private int chunks;
+    private boolean endSeen;
     private boolean ended;
+    private long footerTotal;
+    private int footerChunks;
+    private int footerDigest;
 
+    /** A reader for a repository that is not encrypted. */
     public ChunkedReader(InputStream source, String expectedContent, String resource) throws IOException {
+        this(source, expectedContent, resource, ObjectCodec.PLAIN);
+    }
+
+    public ChunkedReader(InputStream source, String expectedContent, String resource, ObjectCodec codec) throws IOException {
         this.in = new DataInputStream(source);
         this.resource = resource;
+        this.codec = codec;
         try {
             int magic = in.readInt();
             if (magic != ObjectFormat.MAGIC) {
                 throw corrupt(String.format("not a strata object: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.MAGIC));
             }
-            int version = in.readUnsignedShort();
-            if (version != ObjectFormat.VERSION) {
-                throw new CorruptDataException(String.format("object format version %d is outside the supported range [1,1] (resource=%s)",
-                        version, resource), "a newer strata wrote this repository; upgrade strata to read it");
+            version = in.readUnsignedShort();
+            if (version < ObjectFormat.MIN_VERSION || version > ObjectFormat.VERSION) {
+                throw new CorruptDataException(String.format("object format version %d is outside the supported range [%d,%d] (resource=%s)",
+                        version, ObjectFormat.MIN_VERSION, ObjectFormat.VERSION, resource), "a newer strata wrote this repository; upgrade strata to read it");
             }
             byte[] name = new byte[in.readUnsignedByte()];
             in.readFully(name);
@@ -44,59 +75,154 @@ public final class ChunkedReader extends InputStream {
             if (!content.equals(expectedContent)) {
                 throw corrupt("object holds \"" + content + "\", expected \"" + expectedContent + "\"");
             }
+            byte[] objectId = new byte[ObjectFormat.OBJECT_ID_BYTES];
+            int flags = 0;
+            if (version >= 2) {
+                flags = in.readUnsignedByte();
+                in.readFully(objectId);
+                if ((flags & ~ObjectFormat.FLAG_SEALED) != 0) {
+                    throw corrupt(String.format("object has unknown flags 0x%02x", flags));
+                }
+            }
+            sealed = (flags & ObjectFormat.FLAG_SEALED) != 0;
+            aadPrefix = ObjectFormat.aadPrefix(version, content, objectId);
+            if (sealed && codec.cipher() == null) {
+                throw ChunkCoder.missingKey(resource);
+            }
+            if (!sealed && codec.sealed()) {
+                throw corrupt("object is not encrypted, but the repository is: it was not written by strata with this repository's key");
+            }
         } catch (EOFException e) {
             throw corrupt("object is truncated inside its header");
         }
     }
 
     private CorruptDataException corrupt(String what) {
-        return new CorruptDataException(what + " (resource=" + resource + ")",
-                "the stored copy is damaged; this backup cannot be used, take a new one");
+        return ChunkCoder.corrupt(resource, what);
+    }
+
+    /** Reads chunk headers and stored bytes ahead, handing encoded ones to the pool. */
+    private void fill() throws IOException {
+        while (!endSeen && pending.size() < codec.inFlight()) {
+            try {
+                int raw = in.readInt();
+                if (raw == 0) {
+                    readEnd();
+                    return;
+                }
+                int stored = in.readInt();
+                int codecByte = in.readUnsignedByte();
+                int crc = in.readInt();
+                boolean chunkSealed = (codecByte & ObjectFormat.CODEC_SEALED) != 0;
+                int algo = codecByte & ObjectFormat.CODEC_COMPRESSOR_MASK;
+                boolean badCodec = (codecByte & 0x70) != 0 || algo > 2 || (version == 1 && codecByte != 0) || chunkSealed != sealed;
+                int maxStored = ObjectFormat.MAX_CHUNK + ChunkCipher.OVERHEAD + 4 + (ObjectFormat.MAX_CHUNK >> 6);
+                if (raw < 0 || raw > ObjectFormat.MAX_CHUNK || stored < 0 || stored > maxStored || badCodec
+                        || (codecByte == ObjectFormat.CODEC_NONE && stored != raw)) {
+                    throw corrupt(String.format("chunk %d has a bad header: raw=%d stored=%d codec=%d", readChunks, raw, stored, codecByte));
+                }
+                ChunkCoder.In c = free.isEmpty() ? new ChunkCoder.In() : free.poll();
+                if (c.stored.length < stored) {
+                    c.stored = new byte[Math.max(stored, ObjectFormat.CHUNK_SIZE)];
+                }
+                c.storedLen = stored;
+                c.rawLen = raw;
+                c.codec = codecByte;
+                c.crcField = crc;
+                c.index = readChunks;
+                c.offset = readTotal;
+                in.readFully(c.stored, 0, stored);
+                readTotal += raw;
+                readChunks++;
+                if (codecByte == ObjectFormat.CODEC_NONE) {
+                    c.decode(codec, aadPrefix, resource);
+                    pending.add(CompletableFuture.completedFuture(c));
+                } else {
+                    pending.add(ObjectCodec.pool().submit(() -> {
+                        c.decode(codec, aadPrefix, resource);
+                        return c;
+                    }));
+                }
+            } catch (EOFException e) {
+                throw corrupt("object is truncated after " + readTotal + " bytes (" + readChunks + " chunks)");
+            }
+        }
+    }
+
+    private void readEnd() throws IOException {
+        if (sealed) {
+            byte[] sealedTrailer = new byte[ObjectFormat.TRAILER_PLAIN + ChunkCipher.OVERHEAD];
+            in.readFully(sealedTrailer);
+            byte[] plain = new byte[ObjectFormat.TRAILER_PLAIN];
+            try {
+                codec.cipher().open(ObjectFormat.aad(aadPrefix, readChunks, 0, 0, ObjectFormat.KIND_TRAILER), sealedTrailer, 0, sealedTrailer.length, plain);
+            } catch (CodecException e) {
+                throw corrupt("the object's sealed trailer failed authentication after " + readChunks
+                        + " chunks: the object was cut short, extended or altered");
+            }
+            footerTotal = ObjectFormat.getLong(plain, 0);
+            footerChunks = ObjectFormat.getInt(plain, 8);
+            footerDigest = ObjectFormat.getInt(plain, 12);
+        }
+        long t = in.readLong();
+        int n = in.readInt();
+        int d = in.readInt();
+        int magic = in.readInt();
+        if (!sealed) {
+            footerTotal = t;
+            footerChunks = n;
+            footerDigest = d;
+        } else if (t != footerTotal || n != footerChunks) {
+            throw corrupt(String.format("footer mismatch: clear footer length=%d chunks=%d, sealed trailer length=%d chunks=%d",
+                    t, n, footerTotal, footerChunks));
+        }
+        if (magic != ObjectFormat.FOOTER_MAGIC) {
+            throw corrupt(String.format("footer mismatch: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.FOOTER_MAGIC));
+        }
+        endSeen = true;
+    }
+
+    private static ChunkCoder.In await(Future<ChunkCoder.In> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while decoding a chunk");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException("decoding a chunk failed: " + e.getCause(), e.getCause());
+        }
     }
 
     private boolean nextChunk() throws IOException {
         if (ended) {
             return false;
         }
-        try {
-            int raw = in.readInt();
-            if (raw == 0) {
-                long t = in.readLong();
-                int n = in.readInt();
-                int crc = in.readInt();
-                int magic = in.readInt();
-                if (magic != ObjectFormat.FOOTER_MAGIC || t != total || n != chunks || crc != (int) rawCrc.getValue()) {
-                    throw corrupt(String.format("footer mismatch: stored length=%d chunks=%d digest=0x%08x, read length=%d chunks=%d digest=0x%08x",
-                            t, n, crc, total, chunks, (int) rawCrc.getValue()));
-                }
-                ended = true;
-                return false;
-            }
-            int stored = in.readInt();
-            int codec = in.readUnsignedByte();
-            int crc = in.readInt();
-            if (raw < 0 || raw > ObjectFormat.MAX_CHUNK || stored != raw || codec != ObjectFormat.CODEC_NONE) {
-                throw corrupt(String.format("chunk %d has a bad header: raw=%d stored=%d codec=%d", chunks, raw, stored, codec));
-            }
-            if (chunk.length < raw) {
-                chunk = new byte[raw];
-            }
-            in.readFully(chunk, 0, raw);
-            chunkCrc.reset();
-            chunkCrc.update(chunk, 0, raw);
-            if ((int) chunkCrc.getValue() != crc) {
-                throw corrupt(String.format("chunk %d (raw offset %d) checksum mismatch: stored crc32c=0x%08x computed=0x%08x",
-                        chunks, total, crc, (int) chunkCrc.getValue()));
-            }
-            ObjectFormat.digest(rawCrc, raw, crc);
-            total += raw;
-            chunks++;
-            pos = 0;
-            len = raw;
-            return true;
-        } catch (EOFException e) {
-            throw corrupt("object is truncated after " + total + " bytes (" + chunks + " chunks)");
+        if (chunk != null) {
+            free.add(chunk);
+            chunk = null;
         }
+        fill();
+        if (pending.isEmpty()) {
+            int d = (int) digest.getValue();
+            if (footerTotal != total || footerChunks != chunks || footerDigest != d) {
+                throw corrupt(String.format("footer mismatch: stored length=%d chunks=%d digest=0x%08x, read length=%d chunks=%d digest=0x%08x",
+                        footerTotal, footerChunks, footerDigest, total, chunks, d));
+            }
+            ended = true;
+            return false;
+        }
+        ChunkCoder.In c = await(pending.poll());
+        ObjectFormat.digest(digest, c.rawLen, c.rawCrc);
+        total += c.rawLen;
+        chunks++;
+        chunk = c;
+        pos = 0;
+        len = c.rawLen;
+        fill();
+        return true;
     }
 
     @Override
@@ -117,23 +243,25 @@ public final class ChunkedReader extends InputStream {
             }
         }
         int k = Math.min(n, len - pos);
-        System.arraycopy(chunk, pos, b, off, k);
+        System.arraycopy(chunk.data, chunk.dataOff + pos, b, off, k);
         pos += k;
         return k;
     }
 
     /** Reads to the end, checking everything; returns the content digest. */
     public int drainAndCheck() throws IOException {
-        byte[] skip = new byte[1 << 16];
-        while (read(skip, 0, skip.length) >= 0) {
-            // reading checks each chunk and the footer
+        while (pos < len || nextChunk()) {
+            pos = len;
         }
-        return (int) rawCrc.getValue();
+        return (int) digest.getValue();
     }
 
-    public int rawCrc() { return (int) rawCrc.getValue(); }
+    public int rawCrc() { return (int) digest.getValue(); }
 
     public long rawBytes() { return total; }
+
+    /** Whether the object's chunks are sealed (encrypted). */
+    public boolean sealed() { return sealed; }
 
     @Override
     public void close() throws IOException {

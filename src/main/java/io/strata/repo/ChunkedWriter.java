@@ -1,92 +1,172 @@
 package io.strata.repo;
 
+import io.strata.codec.ChunkCipher;
+
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.zip.CRC32C;
 
-/** Writes one object in {@link ObjectFormat}; {@link #finish()} writes the footer. */
+/**
+ * Writes one object in {@link ObjectFormat}; {@link #finish()} writes the footer.
+ *
+ * <p>With an {@link ObjectCodec} that compresses or encrypts, each full chunk is handed to the
+ * shared codec pool as soon as it is filled, and the caller goes on filling the next one: a
+ * single large file is encoded on every pool thread at once. Encoded chunks are written in order
+ * by the calling thread; at most {@link ObjectCodec#inFlight()} chunks of one writer are in the
+ * pool, and the caller waits for the oldest when that many are.
+ */
 public final class ChunkedWriter extends OutputStream {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private final DataOutputStream out;
-    private final byte[] buf = new byte[ObjectFormat.CHUNK_SIZE];
-    private final CRC32C rawCrc = new CRC32C();
-    private final CRC32C chunkCrc = new CRC32C();
-    private int fill;
+    private final ObjectCodec codec;
+    private final byte[] aadPrefix;
+    private final CRC32C digest = new CRC32C();
+    private final ArrayDeque<Future<ChunkCoder.Out>> pending = new ArrayDeque<>();
+    private final ArrayDeque<ChunkCoder.Out> free = new ArrayDeque<>();
+    private ChunkCoder.Out current;
     private long total;
     private long storedTotal;
     private int chunks;
+    private int submitted;
     private boolean finished;
 
+    /** A writer that stores chunks as they are (no compression, no encryption). */
     public ChunkedWriter(OutputStream target, String contentName) throws IOException {
+        this(target, contentName, ObjectCodec.PLAIN);
+    }
+
+    public ChunkedWriter(OutputStream target, String contentName, ObjectCodec codec) throws IOException {
         this.out = new DataOutputStream(target);
+        this.codec = codec;
         byte[] name = contentName.getBytes(StandardCharsets.US_ASCII);
+        byte[] objectId = new byte[ObjectFormat.OBJECT_ID_BYTES];
+        RANDOM.nextBytes(objectId);
+        this.aadPrefix = ObjectFormat.aadPrefix(ObjectFormat.VERSION, contentName, objectId);
         out.writeInt(ObjectFormat.MAGIC);
         out.writeShort(ObjectFormat.VERSION);
         out.writeByte(name.length);
         out.write(name);
+        out.writeByte(codec.sealed() ? ObjectFormat.FLAG_SEALED : 0);
+        out.write(objectId);
+        storedTotal = 4 + 2 + 1 + name.length + 1 + objectId.length;
+        current = new ChunkCoder.Out();
     }
 
     @Override
     public void write(int b) throws IOException {
-        buf[fill++] = (byte) b;
-        if (fill == buf.length) {
-            flushChunk();
+        current.raw[current.rawLen++] = (byte) b;
+        if (current.rawLen == ObjectFormat.CHUNK_SIZE) {
+            endChunk();
         }
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         while (len > 0) {
-            int n = Math.min(len, buf.length - fill);
-            System.arraycopy(b, off, buf, fill, n);
-            fill += n;
+            int n = Math.min(len, ObjectFormat.CHUNK_SIZE - current.rawLen);
+            System.arraycopy(b, off, current.raw, current.rawLen, n);
+            current.rawLen += n;
             off += n;
             len -= n;
-            if (fill == buf.length) {
-                flushChunk();
+            if (current.rawLen == ObjectFormat.CHUNK_SIZE) {
+                endChunk();
             }
         }
     }
 
-    private void flushChunk() throws IOException {
-        if (fill == 0) {
+    private void endChunk() throws IOException {
+        if (current.rawLen == 0) {
             return;
         }
-        chunkCrc.reset();
-        chunkCrc.update(buf, 0, fill);
-        int crc = (int) chunkCrc.getValue();
-        ObjectFormat.digest(rawCrc, fill, crc);
-        out.writeInt(fill);
-        out.writeInt(fill);
-        out.writeByte(ObjectFormat.CODEC_NONE);
-        out.writeInt(crc);
-        out.write(buf, 0, fill);
-        total += fill;
-        storedTotal += fill + 13;
-        chunks++;
-        fill = 0;
+        ChunkCoder.Out c = current;
+        c.index = submitted++;
+        total += c.rawLen;
+        if (!codec.encodes()) {
+            c.encode(codec, aadPrefix);
+            emit(c);
+            c.rawLen = 0;
+            return;
+        }
+        pending.add(ObjectCodec.pool().submit(() -> {
+            c.encode(codec, aadPrefix);
+            return c;
+        }));
+        current = free.isEmpty() ? new ChunkCoder.Out() : free.poll();
+        current.rawLen = 0;
+        while (!pending.isEmpty() && (pending.size() >= codec.inFlight() || pending.peek().isDone())) {
+            emit(await(pending.poll()));
+        }
     }
 
-    /** Ends the object: the last chunk, the end marker and the footer. Does not close the target. */
+    private static ChunkCoder.Out await(Future<ChunkCoder.Out> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while encoding a chunk");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException("encoding a chunk failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    private void emit(ChunkCoder.Out c) throws IOException {
+        ObjectFormat.digest(digest, c.rawLen, c.rawCrc);
+        out.writeInt(c.rawLen);
+        out.writeInt(c.storedLen);
+        out.writeByte(c.codec);
+        out.writeInt(c.crcField);
+        out.write(c.stored, 0, c.storedLen);
+        storedTotal += ObjectFormat.CHUNK_HEADER + c.storedLen;
+        chunks++;
+        if (c != current) {
+            c.rawLen = 0;
+            free.add(c);
+        }
+    }
+
+    /** Ends the object: the last chunk, the end marker, the sealed trailer and the footer. Does not close the target. */
     public void finish() throws IOException {
         if (finished) {
             return;
         }
-        flushChunk();
+        endChunk();
+        while (!pending.isEmpty()) {
+            emit(await(pending.poll()));
+        }
         out.writeInt(0);
+        int d = (int) digest.getValue();
+        if (codec.sealed()) {
+            byte[] plain = new byte[ObjectFormat.TRAILER_PLAIN];
+            ObjectFormat.putLong(plain, 0, total);
+            ObjectFormat.putInt(plain, 8, chunks);
+            ObjectFormat.putInt(plain, 12, d);
+            byte[] sealed = new byte[ObjectFormat.TRAILER_PLAIN + ChunkCipher.OVERHEAD];
+            codec.cipher().seal(ObjectFormat.aad(aadPrefix, chunks, 0, 0, ObjectFormat.KIND_TRAILER), plain, 0, plain.length, sealed, 0);
+            out.write(sealed);
+        }
         out.writeLong(total);
         out.writeInt(chunks);
-        out.writeInt((int) rawCrc.getValue());
+        out.writeInt(codec.sealed() ? 0 : d);
         out.writeInt(ObjectFormat.FOOTER_MAGIC);
         out.flush();
         finished = true;
     }
 
-    public long rawBytes() { return total + fill; }
+    public long rawBytes() { return total + current.rawLen; }
 
     /** The object's content digest (see {@link ObjectFormat}); valid after {@link #finish()}. */
-    public int rawCrc() { return (int) rawCrc.getValue(); }
+    public int rawCrc() { return (int) digest.getValue(); }
 
     @Override
     public void flush() {

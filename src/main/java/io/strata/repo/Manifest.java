@@ -15,6 +15,9 @@ import java.util.List;
  *                      (the parent's start LSN, design rule 3); null for a full backup
  * @param method        how changed pages were found ("full-scan"), null for a full backup
  * @param note          what the user should know about the base (e.g. an external --start-lsn)
+ * @param compression   what the stored objects were compressed with ("zstd:3", "lz4", "none";
+ *                      null in manifests older than compression)
+ * @param encryption    "aes-256-gcm" when the repository is encrypted, else null
  */
 public record Manifest(
         int formatVersion,
@@ -40,7 +43,9 @@ public record Manifest(
         long storedBytes,
         Long threshold,
         String method,
-        String note) {
+        String note,
+        String compression,
+        String encryption) {
 
     public static final int FORMAT_VERSION = 1;
 }

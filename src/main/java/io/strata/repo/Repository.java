@@ -1,5 +1,10 @@
 package io.strata.repo;
 
+import io.strata.codec.ChunkCipher;
+import io.strata.codec.CodecException;
+import io.strata.codec.Compression;
+import io.strata.codec.KeyParams;
+import io.strata.codec.Secret;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.store.LocalObjectStore;
@@ -45,6 +50,10 @@ public final class Repository {
 
     private final Path root;
     private final LocalObjectStore store;
+    /** The repository's encryption parameters, null when it is not encrypted. */
+    private KeyParams encryption;
+    /** Chunks are sealed with this when the repository is encrypted and its key was given. */
+    private ChunkCipher cipher;
 
     private Repository(Path root) {
         this.root = root.toAbsolutePath().normalize();
@@ -55,23 +64,42 @@ public final class Repository {
 
     public Path root() { return root; }
 
-    /** Opens a repository that must already exist. */
+    /** Opens a repository that must already exist, without a key. */
     public static Repository open(Path dir) {
+        return open(dir, null);
+    }
+
+    /**
+     * Opens a repository that must already exist. {@code secret} unlocks an encrypted one (a
+     * wrong secret fails here, before anything is read); without it, reading an encrypted
+     * object fails with KEY_MISSING.
+     */
+    public static Repository open(Path dir, Secret secret) {
         Repository r = new Repository(dir);
         if (!Files.isDirectory(r.root) || !Files.exists(r.root.resolve(MARKER))) {
             throw new StrataException(ErrorCode.REPO_MISSING, "no strata repository at " + r.root,
                     "check --repo; a repository is created by the first \"strata backup --repo DIR\"");
         }
         r.readMarker();
+        r.unlock(secret);
         return r;
     }
 
     /** Opens a repository for a backup, creating it in a missing or empty directory. */
     public static Repository openOrCreate(Path dir) {
+        return openOrCreate(dir, null);
+    }
+
+    /**
+     * As {@link #openOrCreate(Path)}; a new repository is encrypted when {@code secret} is given
+     * (encryption is chosen once, for the whole repository: a chain never mixes keys).
+     */
+    public static Repository openOrCreate(Path dir, Secret secret) {
         Repository r = new Repository(dir);
         try {
             if (Files.exists(r.root.resolve(MARKER))) {
                 r.readMarker();
+                r.unlock(secret);
                 r.checkWritable();
                 return r;
             }
@@ -90,9 +118,14 @@ public final class Repository {
             r.checkWritable();
             Map<String, Object> marker = new TreeMap<>();
             marker.put("format", "strata-repository");
-            marker.put("version", 1);
+            marker.put("version", 2);
             marker.put("created", Instant.now().toString());
-            r.writeJson(MARKER, "repository", marker);
+            if (secret != null && !secret.implicit()) {
+                r.encryption = KeyParams.create(secret, KeyParams.DEFAULT_ITERATIONS);
+                marker.put("encryption", r.encryption);
+                r.unlock(secret);
+            }
+            r.writeJson(MARKER, "repository", marker, ObjectCodec.PLAIN);
             return r;
         } catch (AccessDeniedException e) {
             throw StoreErrors.translate(e, r.root.toString());
@@ -113,12 +146,77 @@ public final class Repository {
 
     private void readMarker() {
         @SuppressWarnings("unchecked")
-        Map<String, Object> m = readJson(MARKER, "repository", Map.class);
+        Map<String, Object> m = readJson(MARKER, "repository", Map.class, ObjectCodec.PLAIN);
         Object v = m.get("version");
-        if (!(v instanceof Integer) || (Integer) v != 1) {
-            throw new StrataException(ErrorCode.CORRUPT_DATA, "repository format version " + v + " is outside the supported range [1,1] (resource="
+        if (!(v instanceof Integer) || (Integer) v < 1 || (Integer) v > 2) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, "repository format version " + v + " is outside the supported range [1,2] (resource="
                     + store.describe(MARKER) + ")", "upgrade strata to read this repository");
         }
+        if (m.get("encryption") != null) {
+            encryption = Json.MAPPER.convertValue(m.get("encryption"), KeyParams.class);
+        }
+    }
+
+    private void unlock(Secret secret) {
+        if (secret == null || (encryption == null && secret.implicit())) {
+            return;
+        }
+        if (encryption == null) {
+            throw new StrataException(ErrorCode.USAGE, "repository " + root + " is not encrypted, but a key or passphrase was given",
+                    "drop the key option for this repository; encryption is chosen when a repository is created, for all its backups");
+        }
+        try {
+            cipher = new ChunkCipher(encryption.unlock(secret));
+        } catch (KeyParams.WrongSecret e) {
+            throw new StrataException(ErrorCode.KEY_WRONG, "wrong key for repository " + root + ": " + e.getMessage(),
+                    "give the key file or passphrase this repository was created with");
+        } catch (CodecException e) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, "cannot use the encryption parameters of " + store.describe(MARKER) + ": " + e.getMessage(),
+                    "upgrade strata, or check that the repository was not edited by hand");
+        }
+    }
+
+    /** The repository's encryption parameters (never the key), or null when it is not encrypted. */
+    public KeyParams encryption() { return encryption; }
+
+    /** "aes-256-gcm" or null, as recorded in manifests. */
+    public String encryptionName() { return encryption == null ? null : encryption.cipher(); }
+
+    /** How objects are read: the repository's cipher, when it is encrypted and unlocked. */
+    public ObjectCodec codec() {
+        return new ObjectCodec(Compression.NONE, cipher);
+    }
+
+    /**
+     * How new objects are written: {@code compression}, sealed when the repository is encrypted.
+     * Fails with KEY_MISSING for an encrypted repository opened without its key, so that nothing
+     * unencrypted is ever written into it.
+     */
+    public ObjectCodec codec(Compression compression) {
+        if (encryption != null && cipher == null) {
+            throw new StrataException(ErrorCode.KEY_MISSING, "repository " + root + " is encrypted and no key was given",
+                    keyHint());
+        }
+        return new ObjectCodec(compression, cipher);
+    }
+
+    /** Fails with KEY_MISSING now, rather than at the first object, when the repository needs a key that was not given. */
+    public void requireKey() {
+        codec(Compression.NONE);
+    }
+
+    private String keyHint() {
+        boolean pass = encryption != null && KeyParams.KIND_PASSPHRASE.equals(encryption.keySource());
+        return pass ? "it was created with a passphrase: give it with --encrypt-passphrase-file FILE or in STRATA_PASSPHRASE"
+                : "it was created with a key file: give it with --encrypt-key-file FILE";
+    }
+
+    /** Opens a stored object for reading with the repository's codec; the caller closes it. */
+    public ChunkedReader reader(String key, String content) throws IOException {
+        if (encryption != null && cipher == null) {
+            requireKey();
+        }
+        return new ChunkedReader(store.open(key), content, store.describe(key), codec());
     }
 
     public static String newBackupId(Instant now) {
@@ -128,8 +226,17 @@ public final class Repository {
     // ---- objects ---------------------------------------------------------------------------
 
     public void writeJson(String key, String content, Object value) {
+        writeJson(key, content, value, codec(Compression.NONE));
+    }
+
+    /** Writes an object that needs no key to read (the marker, a running backup's progress). */
+    public void writePlainJson(String key, String content, Object value) {
+        writeJson(key, content, value, ObjectCodec.PLAIN);
+    }
+
+    private void writeJson(String key, String content, Object value, ObjectCodec codec) {
         try (ObjectStore.Writer w = store.create(key)) {
-            ChunkedWriter cw = new ChunkedWriter(w.stream(), content);
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), content, codec);
             cw.write(Json.MAPPER.writeValueAsBytes(value));
             cw.finish();
             w.commit();
@@ -139,8 +246,20 @@ public final class Repository {
     }
 
     public <T> T readJson(String key, String content, Class<T> type) {
+        if (encryption != null && cipher == null) {
+            requireKey();
+        }
+        return readJson(key, content, type, codec());
+    }
+
+    /** Reads an object written by {@link #writePlainJson}. */
+    public <T> T readPlainJson(String key, String content, Class<T> type) {
+        return readJson(key, content, type, ObjectCodec.PLAIN);
+    }
+
+    private <T> T readJson(String key, String content, Class<T> type, ObjectCodec codec) {
         String where = store.describe(key);
-        try (InputStream in = store.open(key); ChunkedReader r = new ChunkedReader(in, content, where)) {
+        try (InputStream in = store.open(key); ChunkedReader r = new ChunkedReader(in, content, where, codec)) {
             ByteArrayOutputStream buf = new ByteArrayOutputStream();
             r.transferTo(buf);
             try {
@@ -161,6 +280,9 @@ public final class Repository {
     public static String backupPrefix(String id) { return "backups/" + id + "/"; }
 
     public static String manifestKey(String id) { return backupPrefix(id) + "manifest"; }
+
+    /** A backup's progress while it runs and its final state after (plain JSON, no key needed; see strata status). */
+    public static String progressKey(String id) { return "history/" + id + "/progress"; }
 
     public boolean hasManifest(String id) { return store.exists(manifestKey(id)); }
 

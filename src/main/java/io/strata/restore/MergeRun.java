@@ -32,7 +32,12 @@ public final class MergeRun {
     private MergeRun() {}
 
     public static Manifest run(java.nio.file.Path repoDir, String id, Consumer<String> log) {
-        Repository repo = Repository.open(repoDir);
+        return run(repoDir, null, id, log);
+    }
+
+    public static Manifest run(java.nio.file.Path repoDir, io.strata.codec.Secret secret, String id, Consumer<String> log) {
+        Repository repo = Repository.open(repoDir, secret);
+        repo.requireKey();
         try (Repository.Lock lock = repo.lock()) {
             repo.cleanupIncomplete();
             Manifest b = repo.manifest(id);
@@ -101,7 +106,7 @@ public final class MergeRun {
                 Chain.Layer older = layers.get(layers.size() - 2);
                 try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
                     boolean whole = !older.entry().isDelta();
-                    ChunkedWriter cw = new ChunkedWriter(w.stream(), whole ? "innodb-file" : "innodb-delta");
+                    ChunkedWriter cw = new ChunkedWriter(w.stream(), whole ? "innodb-file" : "innodb-delta", repo.codec(compressionOf(b)));
                     long deltaPages = 0;
                     if (whole) {
                         PageComposer.compose(repo, List.of(older, newer), fe, cw);
@@ -124,13 +129,18 @@ public final class MergeRun {
         Manifest m = new Manifest(Manifest.FORMAT_VERSION, mid, type, p.parent(), b.tool(), b.beginTime(), b.endTime(), b.source(),
                 b.startLsn(), b.startEndLsn(), b.endLsn(), b.redoEndLsn(), b.redoCapacity(), "redo", b.binlogFile(), b.binlogPosition(),
                 b.gtidBinlogPos(), b.gtidCurrentPos(), files, b.rawBytes(), stored, p.parent() == null ? null : p.threshold(), b.method(),
-                "synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id());
+                "synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id(), b.compression(), repo.encryptionName());
         repo.writeJson(Repository.manifestKey(mid), "manifest", m);
         log.accept("merged " + p.id() + " (" + p.type() + ") and " + b.id() + " (" + b.type() + ") into " + mid + " (" + type + ")");
         return m;
     }
 
-    /** Stored objects are immutable and self-checking: copying the bytes copies the object. */
+    /** The merged backup's new objects are compressed as the backup they replace was. */
+    private static io.strata.codec.Compression compressionOf(Manifest b) {
+        return b.compression() == null ? io.strata.codec.Compression.NONE : io.strata.codec.Compression.parse(b.compression());
+    }
+
+    /** Stored objects are immutable and self-checking: copying the bytes copies the object (sealed chunks too: their authenticated data names no key). */
     private static void copyObject(Repository repo, String from, String to) throws IOException {
         try (InputStream in = repo.store().open(from); ObjectStore.Writer w = repo.store().create(to)) {
             in.transferTo(w.stream());

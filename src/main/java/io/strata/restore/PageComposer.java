@@ -68,7 +68,7 @@ final class PageComposer {
 
     static InputStream open(Repository repo, Chain.Layer l, String content) throws IOException {
         String key = Repository.backupPrefix(l.backup().id()) + l.entry().object();
-        return new ChunkedReader(repo.store().open(key), content, repo.store().describe(key));
+        return repo.reader(key, content);
     }
 
     /** Composes {@code layers} (whole copy first, deltas oldest to newest) into {@code out}; returns bytes written. */

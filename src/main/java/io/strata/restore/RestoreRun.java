@@ -14,7 +14,6 @@ import io.strata.repo.Repository;
 import io.strata.server.MariadbProcess;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -39,14 +38,17 @@ import java.util.function.Consumer;
 public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
 
-    public record Options(Path repo, String backupId, Path target, boolean recover, int parallel) {}
+    /** @param secret the repository's key or passphrase; null when none was given */
+    public record Options(Path repo, String backupId, Path target, boolean recover, int parallel, io.strata.codec.Secret secret) {}
 
     public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
 
     private RestoreRun() {}
 
     public static Result run(Options o, Consumer<String> log) {
-        Repository repo = Repository.open(o.repo());
+        Repository repo = Repository.open(o.repo(), o.secret());
+        repo.requireKey();
+        io.strata.repo.ObjectCodec.setThreads(o.parallel());
         String id = o.backupId();
         if (id == null) {
             List<String> done = repo.completedIds();
@@ -167,8 +169,7 @@ public final class RestoreRun {
         Path out = outPath(target, fe, m);
         try {
             Files.createDirectories(out.getParent());
-            try (InputStream in = repo.store().open(key);
-                 ChunkedReader r = new ChunkedReader(in, fe.kind().equals("innodb") ? "innodb-file" : "file", where);
+            try (ChunkedReader r = repo.reader(key, fe.kind().equals("innodb") ? "innodb-file" : "file");
                  OutputStream os = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 long n = r.transferTo(os);
                 String crc = String.format("%08x", r.rawCrc());
@@ -198,8 +199,7 @@ public final class RestoreRun {
             size += 4096; // a size other than innodb_log_file_size makes the server rebuild its log after recovery
         }
         try (FileChannel ch = FileChannel.open(log, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-             InputStream in = repo.store().open(key);
-             ChunkedReader r = new ChunkedReader(in, "redo", where)) {
+             ChunkedReader r = repo.reader(key, "redo")) {
             OutputStream os = Channels.newOutputStream(ch);
             os.write(head);
             long n = r.transferTo(os);

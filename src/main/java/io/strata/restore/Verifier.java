@@ -115,7 +115,7 @@ public final class Verifier {
     private ChunkedReader open(Manifest m, String object, String content) throws IOException {
         String key = Repository.backupPrefix(m.id()) + object;
         objects++;
-        return new ChunkedReader(repo.store().open(key), content, repo.store().describe(key));
+        return repo.reader(key, content);
     }
 
     private void verifyFile(Manifest m, FileEntry f) throws IOException {

@@ -1,0 +1,58 @@
+package io.strata.backup;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * SIGINT and SIGTERM handlers for the length of a backup: the first signal asks the backup to
+ * stop cleanly (it fails as cancelled, exit 130); a second one falls through to the JVM's own
+ * handling, whose shutdown hook still records the attempt as failed.
+ */
+@SuppressWarnings("removal")
+final class Signals {
+    private final List<sun.misc.Signal> signals = new ArrayList<>();
+    private final List<sun.misc.SignalHandler> previous = new ArrayList<>();
+
+    private Signals() {}
+
+    static Signals install(Consumer<String> onFirst) {
+        Signals s = new Signals();
+        boolean[] seen = {false};
+        for (String name : List.of("INT", "TERM")) {
+            sun.misc.Signal sig = new sun.misc.Signal(name);
+            sun.misc.SignalHandler[] old = new sun.misc.SignalHandler[1];
+            try {
+                old[0] = sun.misc.Signal.handle(sig, x -> {
+                    synchronized (seen) {
+                        if (!seen[0]) {
+                            seen[0] = true;
+                            onFirst.accept("SIG" + name);
+                            return;
+                        }
+                    }
+                    if (old[0] != null && old[0] != sun.misc.SignalHandler.SIG_IGN && old[0] != sun.misc.SignalHandler.SIG_DFL) {
+                        old[0].handle(x);
+                    } else {
+                        Runtime.getRuntime().exit(130);
+                    }
+                });
+                s.signals.add(sig);
+                s.previous.add(old[0]);
+            } catch (IllegalArgumentException e) {
+                // the signal is reserved or ignored in this process (e.g. started with SIGINT ignored)
+            }
+        }
+        return s;
+    }
+
+    void restore() {
+        for (int i = 0; i < signals.size(); i++) {
+            try {
+                sun.misc.Signal.handle(signals.get(i), previous.get(i));
+            } catch (IllegalArgumentException ignored) {
+                // nothing to restore
+            }
+        }
+    }
+}

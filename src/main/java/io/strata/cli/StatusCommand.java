@@ -1,0 +1,96 @@
+package io.strata.cli;
+
+import io.strata.backup.Progress;
+import io.strata.repo.Json;
+import io.strata.repo.Repository;
+import io.strata.store.StoreErrors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * What the newest backup of a repository is doing, from any shell: its stage and progress while
+ * it runs, or that nothing runs (and how the last one ended), or that its process died. Reads
+ * only the progress object a backup rewrites every two seconds and the writer lock, so it needs
+ * no key and never disturbs the backup.
+ */
+@Command(name = "status", description = "Show a running backup's stage and progress, or that none is running.")
+final class StatusCommand implements Callable<Integer> {
+    @Option(names = "--repo", required = true, description = "Repository directory.")
+    Path repo;
+
+    @Option(names = "--json", description = "Print JSON: the backup's progress object with \"running\" and \"note\".")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Repository r = Repository.open(repo);
+        String newest = null;
+        try {
+            for (String k : r.store().list("history/")) {
+                if (k.endsWith("/progress")) {
+                    String id = k.split("/")[1];
+                    newest = newest == null || id.compareTo(newest) > 0 ? id : newest;
+                }
+            }
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, r.store().describe("history/"));
+        }
+        Long holder = r.lockHolderPid();
+        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> p = null;
+        if (newest != null) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> read = r.readPlainJson(Repository.progressKey(newest), "progress", Map.class);
+            p = read;
+            out.putAll(p);
+        }
+        String state = p == null ? null : (String) p.get("state");
+        Number pid = p == null ? null : (Number) p.get("pid");
+        boolean running = "running".equals(state) && pid != null && holder != null && holder == pid.longValue();
+        String note;
+        if (p == null) {
+            note = "no backup is running in " + r.root() + (holder != null ? " (pid " + holder + " holds the writer lock: a merge or another writer)" : "");
+        } else if (running) {
+            note = "backup " + newest + " is running (pid " + pid + "), stage " + p.get("stage") + ", " + p.get("elapsedSeconds")
+                    + " s since it started, last update " + ago((String) p.get("updated"));
+        } else if ("running".equals(state)) {
+            note = "no backup is running: backup " + newest + " (pid " + pid + ") stopped during stage " + p.get("stage")
+                    + " without finishing (killed or crashed; last update " + ago((String) p.get("updated")) + "); it is recorded as failed";
+            out.put("state", "died");
+        } else {
+            note = "no backup is running; the last one, " + newest + ", ended " + state + " " + ago((String) p.get("updated"))
+                    + (p.get("error") == null ? "" : ": " + p.get("error"));
+        }
+        out.put("running", running);
+        out.put("note", note);
+        if (json) {
+            System.out.println(Json.MAPPER.writeValueAsString(out));
+            return 0;
+        }
+        System.out.println(note);
+        if (p != null && p.get("stages") != null) {
+            for (String line : Progress.table(p)) {
+                System.out.println(line);
+            }
+        }
+        return 0;
+    }
+
+    private static String ago(String iso) {
+        if (iso == null) {
+            return "at an unknown time";
+        }
+        Duration d = Duration.between(Instant.parse(iso), Instant.now());
+        long s = Math.max(0, d.getSeconds());
+        return (s < 120 ? s + " s" : s < 7200 ? (s / 60) + " min" : (s / 3600) + " h") + " ago (" + iso + ")";
+    }
+}
