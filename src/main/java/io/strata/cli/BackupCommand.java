@@ -92,7 +92,7 @@ final class BackupCommand implements Callable<Integer> {
         System.out.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored (%s%s), LSN %d..%d, binlog %s:%s, GTID %s%n",
                 m.id(), m.type(), m.parent() == null ? "" : " on " + m.parent(), m.files().size(),
                 m.threshold() == null ? "" : " (" + deltas + " as " + pages + " changed pages since LSN " + m.threshold() + ")",
-                m.storedBytes(), m.storedBytes() == 0 ? "-" : String.format("ratio %.2f", (double) m.rawBytes() / m.storedBytes()),
+                m.storedBytes(), m.storedBytes() == 0 ? "-" : String.format("compression ratio %.2f", (double) contentBytes(m) / m.storedBytes()),
                 m.encryption() == null ? "" : ", encrypted",  m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         if (m.note() != null) {
             System.out.println("note: " + m.note());
@@ -101,5 +101,14 @@ final class BackupCommand implements Callable<Integer> {
             System.err.println("WARNING: " + w);
         }
         return out.warnings().isEmpty() ? 0 : 3;
+    }
+
+    /** Bytes the stored objects hold before compression: whole files, delta entries and the redo log. */
+    static long contentBytes(Manifest m) {
+        long n = m.redoEndLsn() - m.startLsn();
+        for (var f : m.files()) {
+            n += !f.isDelta() ? f.size() : f.pages() == 0 ? 0 : f.deltaPages() * (4 + f.size() / f.pages());
+        }
+        return n;
     }
 }

@@ -14,6 +14,50 @@ import java.util.zip.CRC32C;
 final class ChunkCoder {
     private ChunkCoder() {}
 
+    /**
+     * Chunk buffers cost 1-3 MiB each; a backup opens one writer per file, most of them small,
+     * so finished writers and readers hand theirs back here instead of to the garbage collector.
+     */
+    private static final int SPARE_LIMIT = 64;
+    private static final java.util.concurrent.ConcurrentLinkedDeque<Out> SPARE_OUT = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private static final java.util.concurrent.ConcurrentLinkedDeque<In> SPARE_IN = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private static final java.util.concurrent.atomic.AtomicInteger SPARES = new java.util.concurrent.atomic.AtomicInteger();
+
+    static Out takeOut() {
+        Out o = SPARE_OUT.poll();
+        if (o == null) {
+            return new Out();
+        }
+        SPARES.decrementAndGet();
+        o.rawLen = 0;
+        return o;
+    }
+
+    static In takeIn() {
+        In i = SPARE_IN.poll();
+        if (i == null) {
+            return new In();
+        }
+        SPARES.decrementAndGet();
+        return i;
+    }
+
+    static void give(Out o) {
+        if (SPARES.incrementAndGet() <= SPARE_LIMIT) {
+            SPARE_OUT.push(o);
+        } else {
+            SPARES.decrementAndGet();
+        }
+    }
+
+    static void give(In i) {
+        if (SPARES.incrementAndGet() <= SPARE_LIMIT) {
+            SPARE_IN.push(i);
+        } else {
+            SPARES.decrementAndGet();
+        }
+    }
+
     static int crc(byte[] b, int off, int len) {
         CRC32C c = new CRC32C();
         c.update(b, off, len);

@@ -121,7 +121,7 @@ public final class ChunkedReader extends InputStream {
                         || (codecByte == ObjectFormat.CODEC_NONE && stored != raw)) {
                     throw corrupt(String.format("chunk %d has a bad header: raw=%d stored=%d codec=%d", readChunks, raw, stored, codecByte));
                 }
-                ChunkCoder.In c = free.isEmpty() ? new ChunkCoder.In() : free.poll();
+                ChunkCoder.In c = free.isEmpty() ? ChunkCoder.takeIn() : free.poll();
                 if (c.stored.length < stored) {
                     c.stored = new byte[Math.max(stored, ObjectFormat.CHUNK_SIZE)];
                 }
@@ -266,5 +266,14 @@ public final class ChunkedReader extends InputStream {
     @Override
     public void close() throws IOException {
         in.close();
+        // chunks still in the pool are left to the garbage collector
+        while (!free.isEmpty()) {
+            ChunkCoder.give(free.poll());
+        }
+        if (chunk != null) {
+            ChunkCoder.give(chunk);
+            chunk = null;
+            pos = len = 0;
+        }
     }
 }

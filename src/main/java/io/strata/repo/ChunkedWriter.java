@@ -57,7 +57,7 @@ public final class ChunkedWriter extends OutputStream {
         out.writeByte(codec.sealed() ? ObjectFormat.FLAG_SEALED : 0);
         out.write(objectId);
         storedTotal = 4 + 2 + 1 + name.length + 1 + objectId.length;
-        current = new ChunkCoder.Out();
+        current = ChunkCoder.takeOut();
     }
 
     @Override
@@ -99,7 +99,7 @@ public final class ChunkedWriter extends OutputStream {
             c.encode(codec, aadPrefix);
             return c;
         }));
-        current = free.isEmpty() ? new ChunkCoder.Out() : free.poll();
+        current = free.isEmpty() ? ChunkCoder.takeOut() : free.poll();
         current.rawLen = 0;
         while (!pending.isEmpty() && (pending.size() >= codec.inFlight() || pending.peek().isDone())) {
             emit(await(pending.poll()));
@@ -161,9 +161,25 @@ public final class ChunkedWriter extends OutputStream {
         out.writeInt(ObjectFormat.FOOTER_MAGIC);
         out.flush();
         finished = true;
+        recycle();
     }
 
-    public long rawBytes() { return total + current.rawLen; }
+    /** Hands the chunk buffers back once nothing of this writer is in the pool any more. */
+    private void recycle() {
+        if (!pending.isEmpty()) {
+            return;
+        }
+        while (!free.isEmpty()) {
+            ChunkCoder.give(free.poll());
+        }
+        if (current != null) {
+            current.rawLen = 0;
+            ChunkCoder.give(current);
+            current = null;
+        }
+    }
+
+    public long rawBytes() { return total + (current == null ? 0 : current.rawLen); }
 
     /** The object's content digest (see {@link ObjectFormat}); valid after {@link #finish()}. */
     public int rawCrc() { return (int) digest.getValue(); }
