@@ -30,24 +30,27 @@ final class ItSupport {
                 .extraArgs("--innodb-log-buffer-size=1M").start();
     }
 
-    static JsonNode list(Path repo) throws IOException {
-        StrataCli.Result r = StrataCli.run("list", "--repo", repo.toString(), "--json");
+    /** {@code extra}: options every command needs, such as the key of an encrypted repository. */
+    static JsonNode list(Path repo, String... extra) throws IOException {
+        StrataCli.Result r = StrataCli.run(concat(new String[] {"list", "--repo", repo.toString(), "--json"}, extra));
         assertEquals(0, r.exit(), r.toString());
         return JSON.readTree(r.out());
     }
 
-    static JsonNode manifest(Path repo, String id) throws IOException {
-        StrataCli.Result r = StrataCli.run("show", "--repo", repo.toString(), id, "--json");
+    static JsonNode manifest(Path repo, String id, String... extra) throws IOException {
+        StrataCli.Result r = StrataCli.run(concat(new String[] {"show", "--repo", repo.toString(), id, "--json"}, extra));
         assertEquals(0, r.exit(), r.toString());
         return JSON.readTree(r.out());
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     static String backup(Path repo, MariaDbSandbox source, String... extra) {
-        String[] base = {"backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root"};
-        String[] args = new String[base.length + extra.length];
-        System.arraycopy(base, 0, args, 0, base.length);
-        System.arraycopy(extra, 0, args, base.length, extra.length);
-        StrataCli.Result r = StrataCli.run(args);
+        StrataCli.Result r = StrataCli.run(concat(new String[] {"backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root"}, extra));
         assertEquals(0, r.exit(), r.toString());
         String line = r.out().lines().filter(l -> l.startsWith("backup ")).findFirst().orElseThrow();
         return line.split(" ")[1];
@@ -67,8 +70,8 @@ final class ItSupport {
      * different tables, not in an error.
      */
     static MariaDbSandbox restoreAndReplay(Path repo, String id, Path target, MariaDbSandbox source, String binlogFile, long position,
-                                           boolean idempotent) {
-        StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+                                           boolean idempotent, String... extra) {
+        StrataCli.Result r = StrataCli.run(concat(new String[] {"restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString()}, extra));
         assertEquals(0, r.exit(), r.toString());
         MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start();
         if (idempotent) {
