@@ -82,6 +82,16 @@ class CompressionEncryptionIT {
                 }
             }
 
+            // merge works inside an encrypted repository (new objects sealed with its key) and needs the key
+            String incr = cases.get(cases.size() - 1).id();
+            StrataCli.Result noKey = StrataCli.run("merge", "--repo", both.toString(), incr);
+            assertEquals(40, noKey.exit(), noKey.toString());
+            StrataCli.Result merged = StrataCli.run(ItSupport.concat(new String[] {"merge", "--repo", both.toString(), incr}, byPass));
+            assertEquals(0, merged.exit(), merged.toString());
+            StrataCli.Result afterMerge = StrataCli.run(ItSupport.concat(new String[] {"verify", "--repo", both.toString(), incr}, byPass));
+            assertEquals(0, afterMerge.exit(), afterMerge.toString());
+            assertTrue(afterMerge.out().contains("(full)"), "the merged backup is a synthetic full: " + afterMerge.out());
+
             // nothing of the schema is readable in an encrypted repository: table names are in
             // the manifests and .frm files, which the unencrypted repository shows in clear
             byte[] name = "t_fcrc32".getBytes(StandardCharsets.US_ASCII);
