@@ -281,7 +281,9 @@ public final class BackupRun {
                             + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes); storing the manifest");
                     checkCancelled();
                     redoOut.finish();
-                    redoObject.commit();
+                    redoObject.commitBatched();
+                    progress.say("[sync] making the stored objects durable");
+                    store.sync();
 
                     long raw = 0, stored = store.size(prefix + "redo");
                     for (FileEntry f : files.values()) {
@@ -433,7 +435,7 @@ public final class BackupRun {
                 return null;
             }
             cw.finish();
-            w.commit();
+            w.commitBatched();
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), delta ? FileEntry.DELTA : FileEntry.WHOLE,
                     r.deltaPages(), key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
         }
@@ -550,7 +552,7 @@ public final class BackupRun {
                         "run strata as a user that can read the data directory (root or mysql)", e);
             }
             cw.finish();
-            w.commit();
+            w.commitBatched();
             return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
         }
     }
