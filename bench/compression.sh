@@ -115,6 +115,9 @@ run strata-zstd "$D/r-zstd" $(strata "$D/r-zstd" --compress zstd)
 run strata-zstd3 "$D/r-zstd3" $(strata "$D/r-zstd3" --compress zstd:3)
 run strata-lz4 "$D/r-lz4" $(strata "$D/r-lz4" --compress lz4)
 run strata-zstd1-enc "$D/r-enc" $(strata "$D/r-enc" --compress zstd:1 --encrypt-key-file "$D/key")
+# context: the copy with 4 threads, the default before --parallel followed the number of cores
+run strata-none-p4 "$D/r-none-p4" $(strata "$D/r-none-p4" --compress none --parallel 4)
+run strata-zstd1-p4 "$D/r-zstd1-p4" $(strata "$D/r-zstd1-p4" --compress zstd:1 --parallel 4)
 run mb-xbstream "$D/mb.xb" sh -c 'mariadb-backup --no-defaults --backup --stream=xbstream --target-dir="$1" --socket="$2" --user=root 2>>"$3" >"$4"' \
   sh "$D/mbtmp" "$SOCK" "$D/mb.log" "$D/mb.xb"
 
@@ -129,7 +132,8 @@ echo "time ratio strata zstd:1 / (mariadb-backup --stream=xbstream | zstd -T2): 
 echo "time ratio strata none / (mariadb-backup --stream=xbstream | zstd -T2): $(calc "$t_none / $t_mb")"
 echo "compression ratio (uncompressed bytes / stored bytes):"
 echo "  strata zstd (default level 1) $(calc "$b_none / $b_z")  zstd:1 $(calc "$b_none / $b_z1")  zstd:3 $(calc "$b_none / $b_z3")  lz4 $(calc "$b_none / $b_lz4")  (bar for zstd: >= 2.40)"
-echo "  strata zstd:1 + AES-256-GCM $(calc "$b_none / $b_enc")"
+echo "  strata zstd:1 + AES-256-GCM $(calc "$b_none / $b_enc")  (one run: $(median strata-zstd1-enc 2) s)"
+echo "one run each with --parallel 4: strata none $(median strata-none-p4 2) s, zstd:1 $(median strata-zstd1-p4 2) s"
 echo "  mariadb-backup xbstream | zstd -T2 (level 3) $(calc "$b_xb / $b_mbz")"
 echo "stored MiB: strata none $((b_none / 1048576)), zstd:1 $((b_z1 / 1048576)), lz4 $((b_lz4 / 1048576)); xbstream $((b_xb / 1048576)), xbstream.zst $((b_mbz / 1048576))"
 echo "peak RSS KiB (max): strata zstd:1 $(grep '^strata-zstd1 ' "$D/results" | awk '{print $3}' | sort -g | tail -1)  mariadb-backup|zstd $(grep '^mb-zstd ' "$D/results" | awk '{print $3}' | sort -g | tail -1)"
