@@ -63,6 +63,8 @@ final class ShowCommand implements Callable<Integer> {
         System.out.printf("binlog:          %s:%s%n", m.binlogFile(), m.binlogPosition());
         System.out.printf("gtid_binlog_pos: %s%ngtid_current_pos: %s%n", m.gtidBinlogPos(), m.gtidCurrentPos());
         System.out.printf("size:            %s raw, %s stored%n", ListCommand.human(m.rawBytes()), ListCommand.human(m.storedBytes()));
+        System.out.printf("stored as:       %s%s%n", m.compression() == null ? "none" : m.compression(),
+                m.encryption() == null ? ", not encrypted" : ", encrypted (" + m.encryption() + ")");
         System.out.printf("files:           %d%n", m.files().size());
         for (FileEntry f : m.files()) {
             System.out.printf("  %-50s %-6s %10s %12s  %s%n", f.path(), f.kind(), f.spaceId() == null ? "" : "space " + f.spaceId(), ListCommand.human(f.size()),

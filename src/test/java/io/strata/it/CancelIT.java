@@ -105,6 +105,37 @@ class CancelIT {
         }
     }
 
+    @Test
+    void statusTellsWhenTheBackupProcessDied() throws Exception {
+        Path work = ItSupport.tempDir("died-");
+        Path repo = work.resolve("repo");
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (var c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 5_000);
+            }
+            Process p = StrataCli.start(work.resolve("out"), work.resolve("err"), "backup", "--repo", repo.toString(), "--socket", source.socket().toString(),
+                    "--user", "root", "--throttle", "1", "--quiet");
+            String id = null;
+            for (int i = 0; i < 200 && id == null; i++) {
+                Thread.sleep(300);
+                StrataCli.Result s = StrataCli.run("status", "--repo", repo.toString(), "--json");
+                if (s.exit() == 0 && ItSupport.JSON.readTree(s.out()).get("running").asBoolean()) {
+                    id = ItSupport.JSON.readTree(s.out()).get("id").asText();
+                }
+            }
+            assertNotNull(id, "status never showed the backup running");
+            p.destroyForcibly().waitFor(); // SIGKILL: no handler runs, the progress object stays "running"
+            StrataCli.Result s = StrataCli.run("status", "--repo", repo.toString(), "--json");
+            assertEquals(0, s.exit(), s.toString());
+            JsonNode st = ItSupport.JSON.readTree(s.out());
+            assertFalse(st.get("running").asBoolean());
+            assertEquals("died", st.get("state").asText());
+            assertTrue(st.get("note").asText().startsWith("no backup is running: backup " + id + " (pid " + p.pid() + ") stopped during stage "), st.toString());
+            assertEquals("failed", ItSupport.list(repo).get(0).get("state").asText());
+        }
+    }
+
     private static JsonNode pageCopy(JsonNode status) {
         for (JsonNode s : status.get("stages")) {
             if (s.get("stage").asText().equals("page-copy")) {
