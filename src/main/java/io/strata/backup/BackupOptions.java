@@ -1,6 +1,7 @@
 package io.strata.backup;
 
 import io.strata.server.ConnectionOptions;
+import io.strata.store.StoreLocation;
 
 import java.nio.file.Path;
 
@@ -14,7 +15,7 @@ import java.nio.file.Path;
  *                        that falls behind fails the backup instead of completing it
  */
 public record BackupOptions(
-        Path repo,
+        StoreLocation repo,
         String type,
         String base,
         Long startLsn,

@@ -15,8 +15,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "backup", description = "Take a hot backup of a running server into a repository.")
 final class BackupCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory (created when new or empty).")
-    Path repo;
+    @Mixin
+    RepoOptions repo;
 
     @Option(names = "--type", defaultValue = "auto",
             description = "full, incremental (pages changed since the last backup), differential (since the last full) or auto "
@@ -56,7 +56,7 @@ final class BackupCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--parallel must be at least 1, got " + parallel, null);
         }
         int threads = parallel != null ? parallel : 2 * Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(repo, type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay);
+        BackupOptions o = new BackupOptions(repo.location(), type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay);
         BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, quiet));
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();

@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 import io.strata.repo.Repository;
 import io.strata.restore.Verifier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -13,15 +14,15 @@ import java.util.concurrent.Callable;
 
 @Command(name = "verify", description = "Check backups without restoring them: objects, page checksums, redo log, chain continuity.")
 final class VerifyCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory.")
-    Path repo;
+    @Mixin
+    RepoOptions repo;
 
     @Parameters(index = "0", arity = "0..1", description = "Backup id (with the backups its restore needs); default: every completed backup.")
     String id;
 
     @Override
     public Integer call() {
-        Repository r = Repository.open(repo);
+        Repository r = Repository.open(repo.location());
         Verifier v = new Verifier(r, System.out::println);
         v.run(id);
         if (!v.problems().isEmpty()) {

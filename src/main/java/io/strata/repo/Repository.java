@@ -2,9 +2,9 @@ package io.strata.repo;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
-import io.strata.store.LocalObjectStore;
 import io.strata.store.ObjectStore;
 import io.strata.store.StoreErrors;
+import io.strata.store.StoreLocation;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -43,24 +43,38 @@ public final class Repository {
      */
     private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    private final StoreLocation location;
+    /** The directory of a local repository; null for object storage. */
     private final Path root;
-    private final LocalObjectStore store;
+    private final ObjectStore store;
+    /** The lease lock this instance holds on an object-storage repository, if any. */
+    volatile LeaseLock heldLease;
 
-    private Repository(Path root) {
-        this.root = root.toAbsolutePath().normalize();
-        this.store = new LocalObjectStore(this.root);
+    private Repository(StoreLocation location) {
+        this.location = location;
+        this.root = location.isS3() ? null : location.dir();
+        this.store = location.open();
     }
 
     public ObjectStore store() { return store; }
 
-    public Path root() { return root; }
+    /** The repository as messages name it: its directory, or s3://bucket/prefix. */
+    public String root() { return location.display(); }
+
+    public StoreLocation location() { return location; }
 
     /** Opens a repository that must already exist. */
     public static Repository open(Path dir) {
-        Repository r = new Repository(dir);
-        if (!Files.isDirectory(r.root) || !Files.exists(r.root.resolve(MARKER))) {
-            throw new StrataException(ErrorCode.REPO_MISSING, "no strata repository at " + r.root,
-                    "check --repo; a repository is created by the first \"strata backup --repo DIR\"");
+        return open(StoreLocation.local(dir));
+    }
+
+    /** Opens a repository that must already exist. */
+    public static Repository open(StoreLocation where) {
+        Repository r = new Repository(where);
+        boolean there = r.root == null ? r.store.exists(MARKER) : Files.isDirectory(r.root) && Files.exists(r.root.resolve(MARKER));
+        if (!there) {
+            throw new StrataException(ErrorCode.REPO_MISSING, "no strata repository at " + r.root(),
+                    "check --repo; a repository is created by the first \"strata backup --repo " + (r.root == null ? "s3://BUCKET/PREFIX" : "DIR") + "\"");
         }
         r.readMarker();
         return r;
@@ -68,7 +82,28 @@ public final class Repository {
 
     /** Opens a repository for a backup, creating it in a missing or empty directory. */
     public static Repository openOrCreate(Path dir) {
-        Repository r = new Repository(dir);
+        return openOrCreate(StoreLocation.local(dir));
+    }
+
+    /** Opens a repository for a backup, creating it in a missing or empty directory or an empty prefix. */
+    public static Repository openOrCreate(StoreLocation where) {
+        Repository r = new Repository(where);
+        if (r.root == null) {
+            if (r.store.exists(MARKER)) {
+                r.readMarker();
+                return r;
+            }
+            try {
+                if (!r.store.list("").isEmpty()) {
+                    throw new StrataException(ErrorCode.REPO_MISSING, r.root() + " is not empty and is not a strata repository (no " + MARKER + ")",
+                            "name an empty or new prefix for a new repository");
+                }
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, r.root());
+            }
+            r.writeMarker();
+            return r;
+        }
         try {
             if (Files.exists(r.root.resolve(MARKER))) {
                 r.readMarker();
@@ -88,17 +123,21 @@ public final class Repository {
             }
             Files.createDirectories(r.root);
             r.checkWritable();
-            Map<String, Object> marker = new TreeMap<>();
-            marker.put("format", "strata-repository");
-            marker.put("version", 1);
-            marker.put("created", Instant.now().toString());
-            r.writeJson(MARKER, "repository", marker);
+            r.writeMarker();
             return r;
         } catch (AccessDeniedException e) {
             throw StoreErrors.translate(e, r.root.toString());
         } catch (IOException e) {
             throw StoreErrors.translate(e, r.root.toString());
         }
+    }
+
+    private void writeMarker() {
+        Map<String, Object> marker = new TreeMap<>();
+        marker.put("format", "strata-repository");
+        marker.put("version", 1);
+        marker.put("created", Instant.now().toString());
+        writeJson(MARKER, "repository", marker);
     }
 
     private void checkWritable() {
@@ -128,6 +167,10 @@ public final class Repository {
     // ---- objects ---------------------------------------------------------------------------
 
     public void writeJson(String key, String content, Object value) {
+        LeaseLock lease = heldLease;
+        if (lease != null && key.endsWith("/manifest")) {
+            lease.check(); // a manifest only while the lease is surely ours (see LeaseLock)
+        }
         try (ObjectStore.Writer w = store.create(key)) {
             ChunkedWriter cw = new ChunkedWriter(w.stream(), content);
             cw.write(Json.MAPPER.writeValueAsBytes(value));
@@ -198,10 +241,10 @@ public final class Repository {
             if (h.isPresent()) {
                 throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " did not complete (state " + h.get().state()
                         + (h.get().error() == null ? "" : ": " + h.get().error()) + ") and cannot be used",
-                        "run \"strata list --repo " + root + "\" to see the completed backups");
+                        "run \"strata list --repo " + root() + "\" to see the completed backups");
             }
-            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "no backup with id " + id + " in " + root,
-                    "run \"strata list --repo " + root + "\" to see the backups");
+            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "no backup with id " + id + " in " + root(),
+                    "run \"strata list --repo " + root() + "\" to see the backups");
         }
         Manifest m = readJson(manifestKey(id), "manifest", Manifest.class);
         if (m.formatVersion() != Manifest.FORMAT_VERSION || !id.equals(m.id())) {
@@ -277,8 +320,15 @@ public final class Repository {
 
     // ---- lock ------------------------------------------------------------------------------
 
-    /** Takes the writer lock, or fails with REPO_LOCKED naming the holder. */
+    /**
+     * Takes the writer lock, or fails with REPO_LOCKED naming the holder. A local repository
+     * uses an OS file lock on {@code lock}; object storage uses a lock object with a lease
+     * ({@link LeaseLock}).
+     */
     public Lock lock() {
+        if (root == null) {
+            return LeaseLock.acquire(this);
+        }
         Path p = root.resolve("lock");
         if (HELD.contains(root)) {
             throw new StrataException(ErrorCode.REPO_LOCKED, "repository " + root + " is already locked by this strata process", null);
@@ -301,7 +351,7 @@ public final class Repository {
             ch.write(ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII)), 0);
             ch.force(false);
             HELD.add(root);
-            return new Lock(root, ch, fl);
+            return new FileRepoLock(root, ch, fl);
         } catch (IOException e) {
             throw StoreErrors.translate(e, p.toString());
         }
@@ -309,6 +359,10 @@ public final class Repository {
 
     /** The pid of the process holding the writer lock, or null when nobody holds it. */
     public Long lockHolderPid() {
+        if (root == null) {
+            LeaseLock.Info holder = LeaseLock.liveHolder(this);
+            return holder == null ? null : holder.pid();
+        }
         if (HELD.contains(root)) {
             return ProcessHandle.current().pid();
         }
@@ -337,14 +391,23 @@ public final class Repository {
     /** Removes every stored object of a backup (never its history). */
     public void deleteBackupObjects(String id) {
         try {
-            store.deleteTree(backupPrefix(id));
+            store.deletePrefix(backupPrefix(id));
         } catch (IOException e) {
             throw StoreErrors.translate(e, store.describe(backupPrefix(id)));
         }
     }
 
-    /** Removes stored data of attempts that never completed and of merged backups; their history stays. */
+    /**
+     * Removes stored data of attempts that never completed and of merged backups (their history
+     * stays), and what killed writers left half-written below backups/ (temporary files,
+     * unfinished multipart uploads). Only under the writer lock.
+     */
     public void cleanupIncomplete() {
+        try {
+            store.discardUnfinished("backups/");
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, store.describe("backups/"));
+        }
         for (HistoryRecord h : history()) {
             boolean mergedAway = HistoryRecord.COMPLETED.equals(h.state()) && !hasManifest(h.id()) && mergedInto(h.id()) != null;
             if ((HistoryRecord.FAILED.equals(h.state()) || mergedAway) && !hasManifest(h.id())) {
@@ -353,12 +416,18 @@ public final class Repository {
         }
     }
 
-    public static final class Lock implements AutoCloseable {
+    /** The writer lock; closing it releases it. */
+    public interface Lock extends AutoCloseable {
+        @Override
+        void close() throws IOException;
+    }
+
+    private static final class FileRepoLock implements Lock {
         private final Path root;
         private final FileChannel channel;
         private final FileLock lock;
 
-        Lock(Path root, FileChannel channel, FileLock lock) {
+        FileRepoLock(Path root, FileChannel channel, FileLock lock) {
             this.root = root;
             this.channel = channel;
             this.lock = lock;

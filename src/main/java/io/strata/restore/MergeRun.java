@@ -31,7 +31,7 @@ import java.util.function.Consumer;
 public final class MergeRun {
     private MergeRun() {}
 
-    public static Manifest run(java.nio.file.Path repoDir, String id, Consumer<String> log) {
+    public static Manifest run(io.strata.store.StoreLocation repoDir, String id, Consumer<String> log) {
         Repository repo = Repository.open(repoDir);
         try (Repository.Lock lock = repo.lock()) {
             repo.cleanupIncomplete();

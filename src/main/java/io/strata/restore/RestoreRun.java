@@ -12,6 +12,7 @@ import io.strata.repo.FileEntry;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import io.strata.server.MariadbProcess;
+import io.strata.store.StoreLocation;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +40,7 @@ import java.util.function.Consumer;
 public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
 
-    public record Options(Path repo, String backupId, Path target, boolean recover, int parallel) {}
+    public record Options(StoreLocation repo, String backupId, Path target, boolean recover, int parallel) {}
 
     public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
 
