@@ -7,9 +7,10 @@ import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
@@ -108,7 +109,8 @@ public final class S3ObjectStore implements ObjectStore {
         this.prefix = prefix;
         this.settings = settings;
         S3ClientBuilder b = S3Client.builder()
-                .httpClientBuilder(UrlConnectionHttpClient.builder()
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(32)
                         .connectionTimeout(Duration.ofSeconds(10))
                         .socketTimeout(Duration.ofSeconds(60)))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
@@ -179,6 +181,8 @@ public final class S3ObjectStore implements ObjectStore {
             throw failure(op, key, e);
         } catch (SdkException e) {
             throw failure(op, key, e);
+        } catch (java.io.UncheckedIOException e) {
+            throw failure(op, key, SdkClientException.create(String.valueOf(e.getCause()), e));
         }
     }
 
