@@ -238,6 +238,10 @@ public final class Repository {
                 return manifest(successor);
             }
             Optional<HistoryRecord> h = history().stream().filter(x -> x.id().equals(id)).findFirst();
+            if (h.isPresent() && HistoryRecord.PRUNED.equals(h.get().state())) {
+                throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " was " + h.get().error(),
+                        "run \"strata list --repo " + root() + "\" to see the backups");
+            }
             if (h.isPresent()) {
                 throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " did not complete (state " + h.get().state()
                         + (h.get().error() == null ? "" : ": " + h.get().error()) + ") and cannot be used",
@@ -285,6 +289,7 @@ public final class Repository {
         }
         Map<String, HistoryRecord> begins = new TreeMap<>();
         Map<String, HistoryRecord> ends = new TreeMap<>();
+        Map<String, Map<String, Object>> pruned = new TreeMap<>();
         for (String k : keys) {
             String[] parts = k.split("/");
             if (parts.length != 3) {
@@ -294,14 +299,27 @@ public final class Repository {
                 begins.put(parts[1], readJson(k, "history", HistoryRecord.class));
             } else if (parts[2].equals("end")) {
                 ends.put(parts[1], readJson(k, "history", HistoryRecord.class));
+            } else if (parts[2].equals(PRUNED_MARKER)) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> m = readJson(k, "history", Map.class);
+                pruned.put(parts[1], m);
             }
         }
-        Long writer = lockHolderPid();
+        Long writer = null;
+        boolean writerKnown = false;
         List<HistoryRecord> out = new ArrayList<>();
         for (var e : begins.entrySet()) {
             HistoryRecord end = ends.get(e.getKey());
             HistoryRecord b = e.getValue();
-            if (end != null) {
+            Map<String, Object> p = pruned.get(e.getKey());
+            if (!writerKnown && end == null && p == null) {
+                writer = lockHolderPid();
+                writerKnown = true;
+            }
+            if (p != null) {
+                HistoryRecord base = end != null ? end : b;
+                out.add(base.withState(HistoryRecord.PRUNED, base.endTime(), "removed by strata prune at " + p.get("time") + ": " + p.get("reason")));
+            } else if (end != null) {
                 out.add(end);
             } else if (hasManifest(b.id())) {
                 // the process stopped between storing the manifest and the end record: complete
@@ -316,6 +334,18 @@ public final class Repository {
         // ids sort by second only; the begin time orders attempts started within one second
         out.sort(java.util.Comparator.comparing((HistoryRecord h) -> java.time.Instant.parse(h.beginTime())).thenComparing(HistoryRecord::id));
         return out;
+    }
+
+    /** Marker written by prune before it removes a backup: history/ID/pruned. */
+    public static final String PRUNED_MARKER = "pruned";
+
+    /** Records that a backup is being removed by prune, and why (written before anything is removed). */
+    public void markPruned(String id, String reason) {
+        Map<String, Object> m = new TreeMap<>();
+        m.put("id", id);
+        m.put("time", Instant.now().toString());
+        m.put("reason", reason);
+        writeJson("history/" + id + "/" + PRUNED_MARKER, "history", m);
     }
 
     // ---- lock ------------------------------------------------------------------------------
@@ -410,7 +440,15 @@ public final class Repository {
         }
         for (HistoryRecord h : history()) {
             boolean mergedAway = HistoryRecord.COMPLETED.equals(h.state()) && !hasManifest(h.id()) && mergedInto(h.id()) != null;
-            if ((HistoryRecord.FAILED.equals(h.state()) || mergedAway) && !hasManifest(h.id())) {
+            if (HistoryRecord.PRUNED.equals(h.state())) {
+                // a prune that stopped half-way: finish it, manifest first
+                try {
+                    store.delete(manifestKey(h.id()));
+                } catch (IOException e) {
+                    throw StoreErrors.translate(e, store.describe(manifestKey(h.id())));
+                }
+                deleteBackupObjects(h.id());
+            } else if ((HistoryRecord.FAILED.equals(h.state()) || mergedAway) && !hasManifest(h.id())) {
                 deleteBackupObjects(h.id());
             }
         }
