@@ -47,7 +47,11 @@ final class ItSupport {
         String[] args = new String[base.length + extra.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
-        StrataCli.Result r = StrataCli.run(args);
+        return completedId(StrataCli.run(args));
+    }
+
+    /** The id of the backup a successful "strata backup" printed. */
+    static String completedId(StrataCli.Result r) {
         assertEquals(0, r.exit(), r.toString());
         String line = r.out().lines().filter(l -> l.startsWith("backup ")).findFirst().orElseThrow();
         return line.split(" ")[1];
@@ -70,6 +74,11 @@ final class ItSupport {
                                            boolean idempotent) {
         StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
         assertEquals(0, r.exit(), r.toString());
+        return startAndReplay(target, source, binlogFile, position, idempotent);
+    }
+
+    /** Starts a server on a restored data directory and replays the source's binlog from {@code binlogFile:position}. */
+    static MariaDbSandbox startAndReplay(Path target, MariaDbSandbox source, String binlogFile, long position, boolean idempotent) {
         MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start();
         if (idempotent) {
             restored.exec("SET GLOBAL slave_exec_mode = 'IDEMPOTENT'");
