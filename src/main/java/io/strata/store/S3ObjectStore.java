@@ -69,6 +69,7 @@ import java.util.function.Supplier;
  */
 public final class S3ObjectStore implements ObjectStore {
     private static final int MIN_PART = 5 << 20;
+    private static final int SMALL_START = 64 << 10;
 
     /**
      * @param endpoint      URL of an S3-compatible service (null: AWS, virtual-hosted addressing)
@@ -137,7 +138,7 @@ public final class S3ObjectStore implements ObjectStore {
             t.setDaemon(true);
             return t;
         });
-        this.spare = new ArrayBlockingQueue<>(4);
+        this.spare = new ArrayBlockingQueue<>(8);
     }
 
     private static Region region(Settings s) {
@@ -452,7 +453,9 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     private void recycle(byte[] b) {
-        spare.offer(b);
+        if (b.length == settings.partSize()) {
+            spare.offer(b);
+        }
     }
 
     private final class S3Writer implements Writer {
@@ -489,8 +492,19 @@ public final class S3ObjectStore implements ObjectStore {
                 }
                 while (len > 0) {
                     if (buf == null) {
-                        buf = buffer();
+                        // most objects are small (.frm, .opt, history): start small, grow to a part
+                        buf = parts.isEmpty() ? new byte[Math.min(SMALL_START, settings.partSize())] : buffer();
                         fill = 0;
+                    }
+                    if (fill == buf.length) {
+                        if (buf.length < settings.partSize()) {
+                            byte[] bigger = buf.length * 4 >= settings.partSize() ? buffer() : new byte[buf.length * 4];
+                            System.arraycopy(buf, 0, bigger, 0, fill);
+                            buf = bigger;
+                        } else {
+                            sendPart();
+                            continue;
+                        }
                     }
                     int n = Math.min(len, buf.length - fill);
                     System.arraycopy(b, off, buf, fill, n);
@@ -498,9 +512,6 @@ public final class S3ObjectStore implements ObjectStore {
                     off += n;
                     len -= n;
                     total += n;
-                    if (fill == buf.length) {
-                        sendPart();
-                    }
                 }
             }
         }
@@ -509,7 +520,7 @@ public final class S3ObjectStore implements ObjectStore {
         private void sendPart() throws IOException {
             rethrowPartFailure();
             if (uploadId == null) {
-                uploadId = call("create multipart upload", key, () -> s3.createMultipartUpload(r -> r.bucket(bucket).key(s3key))).uploadId();
+                uploadId = call("create multipart upload of", key, () -> s3.createMultipartUpload(r -> r.bucket(bucket).key(s3key))).uploadId();
             }
             try {
                 inFlight.acquire();
