@@ -12,7 +12,8 @@
 #   flock /tmp/strata-bench.lock bash bench/s3.sh | tee bench/results-s3.txt
 #
 # Environment: STRATA (default bin/strata), BENCH_TABLES (8), BENCH_TABLE_SIZE (500000),
-# BENCH_ROUNDS (3), BENCH_PART_MIB (16), BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory.
+# BENCH_ROUNDS (3), BENCH_PART_MIB (16), BENCH_S3_XMX (384m: heap of the extra strata-s3-xmx run),
+# BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory.
 # Needs the test classes and Maven's local repository for S3Proxy (mvn -DskipTests package first).
 set -euo pipefail
 
@@ -22,6 +23,7 @@ TABLES=${BENCH_TABLES:-8}
 TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
 ROUNDS=${BENCH_ROUNDS:-3}
 PART_MIB=${BENCH_PART_MIB:-16}
+S3_XMX=${BENCH_S3_XMX:-384m}
 PATH="$PATH:/usr/sbin"
 
 for tool in mariadbd mariadb-install-db mariadb mariadb-admin mariadb-backup sysbench java mvn; do
@@ -130,15 +132,18 @@ for r in $(seq "$ROUNDS"); do
   run strata-local "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root --quiet
   run strata-s3 "$D/s3/bench/round$r" "$STRATA" backup --repo "s3://bench/round$r" --s3-endpoint "$EP" --s3-part-size "$PART_MIB" \
     --type full --socket "$SOCK" --user root --quiet
+  # the same with the heap capped: the resident size above is mostly how far the JVM lets its heap grow
+  run strata-s3-xmx "$D/s3/bench/small$r" env STRATA_JAVA_OPTS="-Xmx$S3_XMX" "$STRATA" backup --repo "s3://bench/small$r" --s3-endpoint "$EP" \
+    --s3-part-size "$PART_MIB" --type full --socket "$SOCK" --user root --quiet
   run mariadb-backup "$D/mb" mariadb-backup --no-defaults --backup --target-dir="$D/mb" --socket="$SOCK" --user=root
 done
 
 median() { grep "^$1 " "$D/results" | awk '{print $2}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 peak() { grep "^$1 " "$D/results" | awk '{print $3}' | sort -g | tail -1; }
-l=$(median strata-local); s=$(median strata-s3); m=$(median mariadb-backup)
+l=$(median strata-local); s=$(median strata-s3); x=$(median strata-s3-xmx); m=$(median mariadb-backup)
 echo
 echo "data: $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB; rounds: $ROUNDS; S3 part size $PART_MIB MiB; idle server"
-printf 'median seconds: strata-local %.2f  strata-s3 %.2f  mariadb-backup %.2f\n' "$l" "$s" "$m"
+printf 'median seconds: strata-local %.2f  strata-s3 %.2f  strata-s3 with -Xmx%s %.2f  mariadb-backup %.2f\n' "$l" "$s" "$S3_XMX" "$x" "$m"
 echo "ratio strata-s3/strata-local $(ratio "$s" "$l")  strata-s3/mariadb-backup $(ratio "$s" "$m")  strata-local/mariadb-backup $(ratio "$l" "$m")"
 echo "throughput to S3: $(awk -v a="$size_mb" -v b="$s" 'BEGIN { printf "%.0f", a / b }') MiB/s of sbtest data"
-echo "peak RSS KiB (max over runs): strata-local $(peak strata-local)  strata-s3 $(peak strata-s3)  mariadb-backup $(peak mariadb-backup)"
+echo "peak RSS KiB (max over runs): strata-local $(peak strata-local)  strata-s3 $(peak strata-s3)  strata-s3 -Xmx$S3_XMX $(peak strata-s3-xmx)  mariadb-backup $(peak mariadb-backup)"
