@@ -235,7 +235,9 @@ public final class BackupRun {
                     progress.stage("sync", "redo log copied from " + c + " to " + redoEnd + " (" + (redoEnd - c) + " bytes, "
                             + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes)");
                     redoOut.finish();
-                    redoObject.commit();
+                    redoObject.commitBatched();
+                    progress.stage("sync", "making the stored objects durable");
+                    store.sync();
 
                     long raw = 0, stored = store.size(prefix + "redo");
                     for (FileEntry f : files.values()) {
@@ -376,7 +378,7 @@ public final class BackupRun {
                 return null;
             }
             cw.finish();
-            w.commit();
+            w.commitBatched();
             progress.bytesDone.addAndGet(r.bytes());
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), delta ? FileEntry.DELTA : FileEntry.WHOLE,
                     r.deltaPages(), key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
@@ -483,7 +485,7 @@ public final class BackupRun {
                         "run strata as a user that can read the data directory (root or mysql)", e);
             }
             cw.finish();
-            w.commit();
+            w.commitBatched();
             progress.bytesDone.addAndGet(n);
             return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
         }

@@ -73,8 +73,12 @@ final class PageComposer {
 
     /** Composes {@code layers} (whole copy first, deltas oldest to newest) into {@code out}; returns bytes written. */
     static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, Path out) throws IOException {
-        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20)) {
-            return compose(repo, layers, target, os);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            OutputStream os = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 20);
+            long n = compose(repo, layers, target, os);
+            os.flush();
+            ch.force(false);
+            return n;
         }
     }
 

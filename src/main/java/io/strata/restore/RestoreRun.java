@@ -68,6 +68,10 @@ public final class RestoreRun {
         try {
             bytes = writeFiles(repo, chain, target, Math.max(1, o.parallel()));
             writeRedoLog(repo, m, target);
+            Dirs.syncDirectories(target);
+        } catch (IOException e) {
+            Dirs.deleteQuietly(target, true);
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot make the restored files in " + target + " durable: " + e.getMessage(), null, e);
         } catch (StrataException e) {
             // the target was empty when we started: leave it so, not half restored
             Dirs.deleteQuietly(target, true);
@@ -170,8 +174,9 @@ public final class RestoreRun {
             Files.createDirectories(out.getParent());
             try (InputStream in = repo.store().open(key);
                  ChunkedReader r = new ChunkedReader(in, fe.kind().equals("innodb") ? "innodb-file" : "file", where);
-                 OutputStream os = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                long n = r.transferTo(os);
+                 FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                long n = r.transferTo(Channels.newOutputStream(ch));
+                ch.force(false); // the restored directory is durable before recovery starts and before we report success
                 String crc = String.format("%08x", r.rawCrc());
                 if (n != fe.size() || !crc.equals(fe.crc32c())) {
                     throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",

@@ -26,10 +26,14 @@ import io.strata.util.Dirs;
  * Objects as files below a root directory. A writer fills a hidden temporary file next to the
  * target, and commit fsyncs it, renames it into place atomically and fsyncs the directory, so a
  * crash leaves either the whole object or only a temporary file that {@link #list} ignores.
+ * A batched commit renames at once and leaves the fsyncs to {@link #sync()}, which issues them in
+ * parallel so the file system can write them in a few journal commits instead of one per object.
  */
 public final class LocalObjectStore implements ObjectStore {
     static final String TEMP_PREFIX = ".tmp-";
+    private static final int SYNC_THREADS = 16;
     private final Path root;
+    private final java.util.Queue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public LocalObjectStore(Path root) {
         this.root = root.toAbsolutePath().normalize();
@@ -138,6 +142,50 @@ public final class LocalObjectStore implements ObjectStore {
         return root.resolve(key).toString();
     }
 
+    @Override
+    public void sync() throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Path p; (p = unsynced.poll()) != null; ) {
+            files.add(p);
+        }
+        if (files.isEmpty()) {
+            return;
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(SYNC_THREADS, files.size()), r -> {
+            Thread t = new Thread(r, "strata-fsync");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (Path f : files) {
+                done.add(pool.submit(() -> {
+                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                        ch.force(false);
+                    } catch (NoSuchFileException deletedSinceCommit) {
+                        // nothing to make durable
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw StoreErrors.translate(io, root.toString());
+            }
+            throw new IOException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while syncing " + root);
+        } finally {
+            pool.shutdownNow();
+        }
+        files.stream().map(Path::getParent).distinct().forEach(LocalObjectStore::fsyncDir);
+    }
+
     private static void fsyncDir(Path dir) {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
@@ -165,17 +213,32 @@ public final class LocalObjectStore implements ObjectStore {
 
         @Override
         public void commit() throws IOException {
+            finish(true);
+        }
+
+        @Override
+        public void commitBatched() throws IOException {
+            finish(false);
+        }
+
+        private void finish(boolean durable) throws IOException {
             try {
                 out.flush();
-                channel.force(false);
+                if (durable) {
+                    channel.force(false);
+                }
                 channel.close();
                 try {
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 } catch (AtomicMoveNotSupportedException e) {
                     Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
                 }
-                fsyncDir(target.getParent());
                 done = true;
+                if (durable) {
+                    fsyncDir(target.getParent());
+                } else {
+                    unsynced.add(target);
+                }
             } catch (IOException e) {
                 throw StoreErrors.translate(e, target.toString());
             }

@@ -65,12 +65,27 @@ public interface ObjectStore extends AutoCloseable {
         }
     }
 
+    /**
+     * Makes durable every object committed with {@link Writer#commitBatched()} since the last call.
+     * A stored backup writes its data objects batched and calls this once before its manifest.
+     */
+    default void sync() throws IOException {}
+
     /** An object being written. Closing an uncommitted writer discards what was written. */
     interface Writer extends AutoCloseable {
         OutputStream stream();
 
         /** Makes the object durable and visible under its key. */
         void commit() throws IOException;
+
+        /**
+         * Makes the object visible under its key now and durable at the next {@link ObjectStore#sync()}
+         * (a crash before then may leave it short). For many objects whose use waits for one
+         * later record, such as a backup's data before its manifest: one sync instead of one per object.
+         */
+        default void commitBatched() throws IOException {
+            commit();
+        }
 
         @Override
         void close() throws IOException;

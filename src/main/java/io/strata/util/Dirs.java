@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** Removing directory trees: the one place that walks and deletes. */
+/** Directory trees: the one place that walks them to delete or to make their entries durable. */
 public final class Dirs {
     private Dirs() {}
 
@@ -19,6 +19,17 @@ public final class Dirs {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 if (!(keepRoot && p.equals(dir))) {
                     Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** fsyncs every directory of the tree, so the names of files written below it survive a crash. */
+    public static void syncDirectories(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(Files::isDirectory).toList()) {
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.READ)) {
+                    ch.force(true);
                 }
             }
         }

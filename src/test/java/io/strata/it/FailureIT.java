@@ -69,12 +69,14 @@ class FailureIT {
                 SampleSchema.create(c, "app");
                 SampleSchema.loadRows(c, "app", 20_000);
             }
-            // kill at different moments: connecting, copying pages, and late in the copy
-            long[] delays = {1200, 3000, 5000};
+            // kill at different moments after the attempt is recorded: connecting, copying pages, and late in the copy
+            long[] delays = {0, 1800, 3800};
             try (WriteLoad w = WriteLoad.on(source, "app").threads(2).start()) {
+                int attempt = 0;
                 for (long delay : delays) {
                     Process p = StrataCli.start(work.resolve("out-" + delay), work.resolve("err-" + delay), "backup", "--repo", repo.toString(),
                             "--socket", source.socket().toString(), "--user", "root", "--throttle", "4");
+                    awaitAttempts(repo, ++attempt, p);
                     Thread.sleep(delay);
                     assertTrue(p.isAlive(), "backup ended before the kill at " + delay + " ms: " + Files.readString(work.resolve("err-" + delay)));
                     p.destroyForcibly();
@@ -104,5 +106,22 @@ class FailureIT {
                 }
             }
         }
+    }
+
+    /** Waits until the history holds {@code n} begun attempts (a loaded machine can take seconds to start a JVM). */
+    private static void awaitAttempts(Path repo, int n, Process p) throws Exception {
+        Path history = repo.resolve("history");
+        for (int i = 0; i < 600; i++) {
+            if (Files.isDirectory(history)) {
+                try (var s = Files.list(history)) {
+                    if (s.filter(d -> Files.exists(d.resolve("begin"))).count() >= n) {
+                        return;
+                    }
+                }
+            }
+            assertTrue(p.isAlive(), "backup ended before it recorded its attempt");
+            Thread.sleep(50);
+        }
+        throw new AssertionError("backup attempt " + n + " was not recorded within 30 s");
     }
 }
