@@ -100,25 +100,32 @@ EP=$(awk '/s3proxy ready/ {print $3}' "$D/s3proxy.log")
 export AWS_ACCESS_KEY_ID=strata-test-access AWS_SECRET_ACCESS_KEY=strata-test-secret AWS_REGION=us-east-1
 echo "bench: S3Proxy $(unzip -p "$(tr ':' '\n' <"$D/cp.txt" | grep s3proxy)" META-INF/maven/org.gaul/s3proxy/pom.properties 2>/dev/null | grep version || true) at $EP" >&2
 
+# CPU seconds (user + system) a process has used so far
+proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 # run NAME OUTDIR CMD...: times CMD, appends "NAME seconds rss_kib" to $D/results, drops OUTDIR
 run() {
   local name=$1 out=$2; shift 2
-  local start end rss=NA
+  local start end rss=NA cpu=NA s3a s3b
   sync
+  s3a=$(proc_cpu "$S3_PID")
   start=$(date +%s.%N)
   if [ "${#TIMEV[@]}" -gt 0 ]; then
     "${TIMEV[@]}" -o "$D/time.txt" "$@" >"$D/$name.log" 2>&1 || { echo "bench: $name failed:" >&2; tail -30 "$D/$name.log" >&2; exit 1; }
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$D/time.txt")
+    cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u + s}' "$D/time.txt")
   else
     "$@" >"$D/$name.log" 2>&1 || { echo "bench: $name failed:" >&2; tail -30 "$D/$name.log" >&2; exit 1; }
   fi
   end=$(date +%s.%N)
+  s3b=$(proc_cpu "$S3_PID")
   local secs bytes
   secs=$(sub "$end" "$start")
   bytes=$(du -sb "$out" 2>/dev/null | cut -f1 || echo 0)
   rm -rf "$out"
   echo "$name $secs $rss" >>"$D/results"
-  printf '%-16s %8.2f s  peak RSS %8s KiB  stored %s MiB\n' "$name" "$secs" "$rss" "$(( ${bytes:-0} / 1048576 ))"
+  printf '%-16s %8.2f s  cpu %5s s  S3Proxy cpu %5s s  peak RSS %8s KiB  stored %s MiB\n' "$name" "$secs" "$cpu" \
+    "$(awk -v a="$s3a" -v b="$s3b" 'BEGIN { printf "%.1f", b - a }')" "$rss" "$(( ${bytes:-0} / 1048576 ))"
 }
 
 echo "warm-up (untimed)"
