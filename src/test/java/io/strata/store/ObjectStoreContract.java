@@ -137,6 +137,24 @@ abstract class ObjectStoreContract {
     }
 
     @Test
+    void batchedCommitsAreVisibleAndSyncMakesThemDurable() throws IOException {
+        byte[] big = bytes(largeSize(), 10);
+        try (ObjectStore.Writer w = store.create("backups/d/data/000001")) {
+            w.stream().write(big);
+            w.commitBatched();
+        }
+        try (ObjectStore.Writer w = store.create("backups/d/data/000002")) {
+            w.stream().write(new byte[] {7});
+            w.commitBatched();
+        }
+        assertTrue(store.exists("backups/d/data/000001"));
+        store.sync();
+        assertEquals(List.of("backups/d/data/000001", "backups/d/data/000002"), store.list("backups/d/"));
+        assertArrayEquals(big, store.get("backups/d/data/000001"));
+        assertEquals(1, store.size("backups/d/data/000002"));
+    }
+
+    @Test
     void listIsLexicalAndBoundedByThePrefix() throws IOException {
         for (String k : List.of("a/2", "a/10", "a/1", "ab/x", "b/1", "a/sub/z")) {
             store.put(k, k.getBytes(StandardCharsets.US_ASCII));
