@@ -16,8 +16,6 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
-import software.amazon.awssdk.services.s3.auth.scheme.S3AuthSchemeProvider;
-import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
@@ -132,14 +130,6 @@ public final class S3ObjectStore implements ObjectStore {
                         .apiCallAttemptTimeout(settings.timeout()));
         if (settings.endpoint() != null) {
             b.endpointOverride(URI.create(settings.endpoint())).forcePathStyle(true);
-            if (settings.endpoint().startsWith("http:")) {
-                // over plain HTTP the SDK would hash every byte for the signature (UNSIGNED-PAYLOAD
-                // is its default over HTTPS); our objects carry their own CRC-32C per chunk
-                S3AuthSchemeProvider auth = S3AuthSchemeProvider.defaultProvider();
-                b.authSchemeProvider(params -> auth.resolveAuthScheme(params).stream()
-                        .map(o -> o.toBuilder().putSignerProperty(AwsV4FamilyHttpSigner.PAYLOAD_SIGNING_ENABLED, false).build())
-                        .toList());
-            }
         }
         this.s3 = b.build();
         AtomicInteger n = new AtomicInteger();
