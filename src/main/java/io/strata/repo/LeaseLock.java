@@ -176,8 +176,7 @@ final class LeaseLock implements Repository.Lock {
             while (true) {
                 Thread.sleep(HEARTBEAT.toMillis());
                 try {
-                    if (!repo.store().exists(key)) {
-                        lost = "its lock object " + repo.store().describe(key) + " was removed by another process";
+                    if (!stillThere()) {
                         return;
                     }
                     Instant now = Instant.now();
@@ -192,6 +191,20 @@ final class LeaseLock implements Repository.Lock {
         } catch (InterruptedException e) {
             // released
         }
+    }
+
+    /** False (and the lock lost) when another writer removed our lock object. */
+    private boolean stillThere() {
+        if (repo.store().exists(key)) {
+            return true;
+        }
+        lost = "its lock object " + repo.store().describe(key) + " was removed by another process";
+        return false;
+    }
+
+    /** Runs the heartbeat's presence check now instead of at the next beat. */
+    void verifyPresent() {
+        stillThere();
     }
 
     /** Fails when this writer may no longer hold the lock. */
