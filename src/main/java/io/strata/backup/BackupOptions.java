@@ -1,6 +1,7 @@
 package io.strata.backup;
 
 import io.strata.server.ConnectionOptions;
+import io.strata.store.StoreLocation;
 
 import java.nio.file.Path;
 
@@ -17,7 +18,7 @@ import java.nio.file.Path;
  *                        repository created with one is encrypted
  */
 public record BackupOptions(
-        Path repo,
+        StoreLocation repo,
         String type,
         String base,
         Long startLsn,

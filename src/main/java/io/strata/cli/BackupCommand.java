@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "backup", description = "Take a hot backup of a running server into a repository.")
 final class BackupCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory (created when new or empty).")
-    Path repo;
+    @Mixin
+    RepoOptions repo;
 
     @Option(names = "--type", defaultValue = "auto",
             description = "full, incremental (pages changed since the last backup), differential (since the last full) or auto "
@@ -84,7 +84,7 @@ final class BackupCommand implements Callable<Integer> {
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(repo, type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay, compression, key.secret());
+        BackupOptions o = new BackupOptions(repo.location(), type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay, compression, key.secret());
         BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, mode));
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();

@@ -78,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
             say("writers running; taking a hot full backup");
             long t0 = System.nanoTime();
             Path repo = dir.resolve("repo");
-            BackupRun.Outcome out = BackupRun.run(new BackupOptions(repo, "full", null, null,
+            BackupRun.Outcome out = BackupRun.run(new BackupOptions(io.strata.store.StoreLocation.local(repo), "full", null, null,
                     new ConnectionOptions(source.socket().toString(), null, null, "root", null), null,
                     Runtime.getRuntime().availableProcessors(), 0, 0, io.strata.codec.Compression.zstd(io.strata.codec.Compression.ZSTD_DEFAULT_LEVEL), null),
                     new Progress(System.err, Progress.Mode.LINES));
@@ -93,7 +93,7 @@ final class DemoCommand implements Callable<Integer> {
                     m.id(), backupMs / 1000.0, txCount.get(), m.binlogFile(), m.binlogPosition(), m.startLsn(), m.redoEndLsn()));
 
             Path target = dir.resolve("restored-data");
-            RestoreRun.run(new RestoreRun.Options(repo, m.id(), target, true, Runtime.getRuntime().availableProcessors(), null), DemoCommand::say);
+            RestoreRun.run(new RestoreRun.Options(io.strata.store.StoreLocation.local(repo), m.id(), target, true, Runtime.getRuntime().availableProcessors(), null), DemoCommand::say);
             restored = MariadbProcess.start(target, dir.resolve("restored-run"), List.of("--innodb-buffer-pool-size=128M"), Duration.ofMinutes(2));
             say("restored server started; replaying the source's binlog from " + m.binlogFile() + ":" + m.binlogPosition());
             try (Connection c = DriverManager.getConnection(url)) {

@@ -4,9 +4,9 @@ import io.strata.repo.HistoryRecord;
 import io.strata.repo.Json;
 import io.strata.repo.Repository;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,8 +15,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "list", description = "The history of backup attempts, completed and failed, oldest first.")
 final class ListCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory.")
-    Path repo;
+    @Mixin
+    RepoOptions repo;
 
     @Option(names = "--json", description = "Print a JSON array.")
     boolean json;
@@ -26,7 +26,7 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Repository r = Repository.open(repo, key.secret());
+        Repository r = Repository.open(repo.location(), key.secret());
         List<HistoryRecord> history = r.history();
         Map<String, HistoryRecord> byId = new LinkedHashMap<>();
         for (HistoryRecord h : history) {

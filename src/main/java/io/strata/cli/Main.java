@@ -11,7 +11,7 @@ import java.io.PrintWriter;
 @Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
         description = "Hot physical backups of MariaDB 10.11: full backups, restore, history.",
         subcommands = {BackupCommand.class, RestoreCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, MergeCommand.class, StatusCommand.class,
-                DemoCommand.class, CdsTrainCommand.class})
+                PruneCommand.class, DemoCommand.class, CdsTrainCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -2,6 +2,7 @@ package io.strata.cli;
 
 import io.strata.restore.RestoreRun;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -9,8 +10,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "restore", description = "Restore a backup into an empty directory and run crash recovery on it.")
 final class RestoreCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory.")
-    Path repo;
+    @Mixin
+    RepoOptions repo;
 
     @Option(names = "--backup", description = "Backup id (default: the newest completed backup).")
     String backup;
@@ -30,7 +31,7 @@ final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int threads = parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors();
-        RestoreRun.Result r = RestoreRun.run(new RestoreRun.Options(repo, backup, target, !noRecover, threads, key.secret()), System.err::println);
+        RestoreRun.Result r = RestoreRun.run(new RestoreRun.Options(repo.location(), backup, target, !noRecover, threads, key.secret()), System.err::println);
         var m = r.manifest();
         System.out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
                 r.recovered() ? ", crash recovery done" : ", recovery left to the first start");

@@ -6,17 +6,17 @@ import io.strata.repo.Json;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "show", description = "One backup in detail: its manifest, or why it failed.")
 final class ShowCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory.")
-    Path repo;
+    @Mixin
+    RepoOptions repo;
 
     @Parameters(index = "0", description = "Backup id.")
     String id;
@@ -29,7 +29,7 @@ final class ShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Repository r = Repository.open(repo, key.secret());
+        Repository r = Repository.open(repo.location(), key.secret());
         HistoryRecord h = r.history().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
         if (h != null && !HistoryRecord.COMPLETED.equals(h.state())) {
             if (json) {

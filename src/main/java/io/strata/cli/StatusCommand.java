@@ -24,15 +24,15 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "status", description = "Show a running backup's stage and progress, or that none is running.")
 final class StatusCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory.")
-    Path repo;
+    @picocli.CommandLine.Mixin
+    RepoOptions repo;
 
     @Option(names = "--json", description = "Print JSON: the backup's progress object with \"running\" and \"note\".")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        Repository r = Repository.open(repo);
+        Repository r = Repository.open(repo.location());
         String newest = null;
         try {
             for (String k : r.store().list("history/")) {

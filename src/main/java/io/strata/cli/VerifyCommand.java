@@ -5,16 +5,16 @@ import io.strata.error.StrataException;
 import io.strata.repo.Repository;
 import io.strata.restore.Verifier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify", description = "Check backups without restoring them: objects, page checksums, redo log, chain continuity.")
 final class VerifyCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory.")
-    Path repo;
+    @Mixin
+    RepoOptions repo;
 
     @Option(names = "--parallel", description = "Threads decoding chunks (default: the number of cores).")
     Integer parallel;
@@ -27,7 +27,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Repository r = Repository.open(repo, key.secret());
+        Repository r = Repository.open(repo.location(), key.secret());
         r.requireKey();
         io.strata.repo.ObjectCodec.setThreads(parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors());
         Verifier v = new Verifier(r, System.out::println);

@@ -27,6 +27,7 @@ public enum ErrorCode {
     WRONG_BASE("wrong-base", 27),
     KEY_MISSING("key-missing", 40),
     KEY_WRONG("key-wrong", 41),
+    STORE_FAILED("store-failed", 30),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -26,6 +26,8 @@ public record HistoryRecord(
     public static final String RUNNING = "running";
     public static final String COMPLETED = "completed";
     public static final String FAILED = "failed";
+    /** A completed backup that strata prune removed; its history stays. */
+    public static final String PRUNED = "pruned";
 
     public HistoryRecord withState(String newState, String newEndTime, String newError) {
         return new HistoryRecord(id, type, newState, parent, beginTime, newEndTime, source, startLsn, endLsn,

@@ -7,9 +7,9 @@ import io.strata.codec.KeyParams;
 import io.strata.codec.Secret;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
-import io.strata.store.LocalObjectStore;
 import io.strata.store.ObjectStore;
 import io.strata.store.StoreErrors;
+import io.strata.store.StoreLocation;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -48,25 +48,38 @@ public final class Repository {
      */
     private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    private final StoreLocation location;
+    /** The directory of a local repository; null for object storage. */
     private final Path root;
-    private final LocalObjectStore store;
+    private final ObjectStore store;
+    /** The lease lock this instance holds on an object-storage repository, if any. */
+    volatile LeaseLock heldLease;
     /** The repository's encryption parameters, null when it is not encrypted. */
     private KeyParams encryption;
     /** Chunks are sealed with this when the repository is encrypted and its key was given. */
     private ChunkCipher cipher;
 
-    private Repository(Path root) {
-        this.root = root.toAbsolutePath().normalize();
-        this.store = new LocalObjectStore(this.root);
+    private Repository(StoreLocation location) {
+        this.location = location;
+        this.root = location.isS3() ? null : location.dir();
+        this.store = location.open();
     }
 
     public ObjectStore store() { return store; }
 
-    public Path root() { return root; }
+    /** The repository as messages name it: its directory, or s3://bucket/prefix. */
+    public String root() { return location.display(); }
+
+    public StoreLocation location() { return location; }
 
     /** Opens a repository that must already exist, without a key. */
     public static Repository open(Path dir) {
-        return open(dir, null);
+        return open(StoreLocation.local(dir), null);
+    }
+
+    /** Opens a repository that must already exist, without a key. */
+    public static Repository open(StoreLocation where) {
+        return open(where, null);
     }
 
     /**
@@ -74,11 +87,12 @@ public final class Repository {
      * wrong secret fails here, before anything is read); without it, reading an encrypted
      * object fails with KEY_MISSING.
      */
-    public static Repository open(Path dir, Secret secret) {
-        Repository r = new Repository(dir);
-        if (!Files.isDirectory(r.root) || !Files.exists(r.root.resolve(MARKER))) {
-            throw new StrataException(ErrorCode.REPO_MISSING, "no strata repository at " + r.root,
-                    "check --repo; a repository is created by the first \"strata backup --repo DIR\"");
+    public static Repository open(StoreLocation where, Secret secret) {
+        Repository r = new Repository(where);
+        boolean there = r.root == null ? r.store.exists(MARKER) : Files.isDirectory(r.root) && Files.exists(r.root.resolve(MARKER));
+        if (!there) {
+            throw new StrataException(ErrorCode.REPO_MISSING, "no strata repository at " + r.root(),
+                    "check --repo; a repository is created by the first \"strata backup --repo " + (r.root == null ? "s3://BUCKET/PREFIX" : "DIR") + "\"");
         }
         r.readMarker();
         r.unlock(secret);
@@ -87,15 +101,38 @@ public final class Repository {
 
     /** Opens a repository for a backup, creating it in a missing or empty directory. */
     public static Repository openOrCreate(Path dir) {
-        return openOrCreate(dir, null);
+        return openOrCreate(StoreLocation.local(dir), null);
+    }
+
+    /** As {@link #openOrCreate(StoreLocation, Secret)} for an unencrypted repository. */
+    public static Repository openOrCreate(StoreLocation where) {
+        return openOrCreate(where, null);
     }
 
     /**
-     * As {@link #openOrCreate(Path)}; a new repository is encrypted when {@code secret} is given
-     * (encryption is chosen once, for the whole repository: a chain never mixes keys).
+     * Opens a repository for a backup, creating it in a missing or empty directory or an empty
+     * prefix; a new repository is encrypted when {@code secret} is given (encryption is chosen
+     * once, for the whole repository: a chain never mixes keys).
      */
-    public static Repository openOrCreate(Path dir, Secret secret) {
-        Repository r = new Repository(dir);
+    public static Repository openOrCreate(StoreLocation where, Secret secret) {
+        Repository r = new Repository(where);
+        if (r.root == null) {
+            if (r.store.exists(MARKER)) {
+                r.readMarker();
+                r.unlock(secret);
+                return r;
+            }
+            try {
+                if (!r.store.list("").isEmpty()) {
+                    throw new StrataException(ErrorCode.REPO_MISSING, r.root() + " is not empty and is not a strata repository (no " + MARKER + ")",
+                            "name an empty or new prefix for a new repository");
+                }
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, r.root());
+            }
+            r.writeMarker(secret);
+            return r;
+        }
         try {
             if (Files.exists(r.root.resolve(MARKER))) {
                 r.readMarker();
@@ -116,22 +153,26 @@ public final class Repository {
             }
             Files.createDirectories(r.root);
             r.checkWritable();
-            Map<String, Object> marker = new TreeMap<>();
-            marker.put("format", "strata-repository");
-            marker.put("version", 2);
-            marker.put("created", Instant.now().toString());
-            if (secret != null && !secret.implicit()) {
-                r.encryption = KeyParams.create(secret, KeyParams.DEFAULT_ITERATIONS);
-                marker.put("encryption", r.encryption);
-                r.unlock(secret);
-            }
-            r.writeJson(MARKER, "repository", marker, ObjectCodec.PLAIN);
+            r.writeMarker(secret);
             return r;
         } catch (AccessDeniedException e) {
             throw StoreErrors.translate(e, r.root.toString());
         } catch (IOException e) {
             throw StoreErrors.translate(e, r.root.toString());
         }
+    }
+
+    private void writeMarker(Secret secret) {
+        Map<String, Object> marker = new TreeMap<>();
+        marker.put("format", "strata-repository");
+        marker.put("version", 2);
+        marker.put("created", Instant.now().toString());
+        if (secret != null && !secret.implicit()) {
+            encryption = KeyParams.create(secret, KeyParams.DEFAULT_ITERATIONS);
+            marker.put("encryption", encryption);
+            unlock(secret);
+        }
+        writeJson(MARKER, "repository", marker, ObjectCodec.PLAIN);
     }
 
     private void checkWritable() {
@@ -235,6 +276,10 @@ public final class Repository {
     }
 
     private void writeJson(String key, String content, Object value, ObjectCodec codec) {
+        LeaseLock lease = heldLease;
+        if (lease != null && key.endsWith("/manifest")) {
+            lease.check(); // a manifest only while the lease is surely ours (see LeaseLock)
+        }
         try (ObjectStore.Writer w = store.create(key)) {
             ChunkedWriter cw = new ChunkedWriter(w.stream(), content, codec);
             cw.write(Json.MAPPER.writeValueAsBytes(value));
@@ -317,13 +362,17 @@ public final class Repository {
                 return manifest(successor);
             }
             Optional<HistoryRecord> h = history().stream().filter(x -> x.id().equals(id)).findFirst();
+            if (h.isPresent() && HistoryRecord.PRUNED.equals(h.get().state())) {
+                throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " was " + h.get().error(),
+                        "run \"strata list --repo " + root() + "\" to see the backups");
+            }
             if (h.isPresent()) {
                 throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " did not complete (state " + h.get().state()
                         + (h.get().error() == null ? "" : ": " + h.get().error()) + ") and cannot be used",
-                        "run \"strata list --repo " + root + "\" to see the completed backups");
+                        "run \"strata list --repo " + root() + "\" to see the completed backups");
             }
-            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "no backup with id " + id + " in " + root,
-                    "run \"strata list --repo " + root + "\" to see the backups");
+            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "no backup with id " + id + " in " + root(),
+                    "run \"strata list --repo " + root() + "\" to see the backups");
         }
         Manifest m = readJson(manifestKey(id), "manifest", Manifest.class);
         if (m.formatVersion() != Manifest.FORMAT_VERSION || !id.equals(m.id())) {
@@ -364,6 +413,7 @@ public final class Repository {
         }
         Map<String, HistoryRecord> begins = new TreeMap<>();
         Map<String, HistoryRecord> ends = new TreeMap<>();
+        Map<String, Map<String, Object>> pruned = new TreeMap<>();
         for (String k : keys) {
             String[] parts = k.split("/");
             if (parts.length != 3) {
@@ -373,14 +423,27 @@ public final class Repository {
                 begins.put(parts[1], readJson(k, "history", HistoryRecord.class));
             } else if (parts[2].equals("end")) {
                 ends.put(parts[1], readJson(k, "history", HistoryRecord.class));
+            } else if (parts[2].equals(PRUNED_MARKER)) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> m = readJson(k, "history", Map.class);
+                pruned.put(parts[1], m);
             }
         }
-        Long writer = lockHolderPid();
+        Long writer = null;
+        boolean writerKnown = false;
         List<HistoryRecord> out = new ArrayList<>();
         for (var e : begins.entrySet()) {
             HistoryRecord end = ends.get(e.getKey());
             HistoryRecord b = e.getValue();
-            if (end != null) {
+            Map<String, Object> p = pruned.get(e.getKey());
+            if (!writerKnown && end == null && p == null) {
+                writer = lockHolderPid();
+                writerKnown = true;
+            }
+            if (p != null) {
+                HistoryRecord base = end != null ? end : b;
+                out.add(base.withState(HistoryRecord.PRUNED, base.endTime(), "removed by strata prune at " + p.get("time") + ": " + p.get("reason")));
+            } else if (end != null) {
                 out.add(end);
             } else if (hasManifest(b.id())) {
                 // the process stopped between storing the manifest and the end record: complete
@@ -397,10 +460,29 @@ public final class Repository {
         return out;
     }
 
+    /** Marker written by prune before it removes a backup: history/ID/pruned. */
+    public static final String PRUNED_MARKER = "pruned";
+
+    /** Records that a backup is being removed by prune, and why (written before anything is removed). */
+    public void markPruned(String id, String reason) {
+        Map<String, Object> m = new TreeMap<>();
+        m.put("id", id);
+        m.put("time", Instant.now().toString());
+        m.put("reason", reason);
+        writeJson("history/" + id + "/" + PRUNED_MARKER, "history", m);
+    }
+
     // ---- lock ------------------------------------------------------------------------------
 
-    /** Takes the writer lock, or fails with REPO_LOCKED naming the holder. */
+    /**
+     * Takes the writer lock, or fails with REPO_LOCKED naming the holder. A local repository
+     * uses an OS file lock on {@code lock}; object storage uses a lock object with a lease
+     * ({@link LeaseLock}).
+     */
     public Lock lock() {
+        if (root == null) {
+            return LeaseLock.acquire(this);
+        }
         Path p = root.resolve("lock");
         if (HELD.contains(root)) {
             throw new StrataException(ErrorCode.REPO_LOCKED, "repository " + root + " is already locked by this strata process", null);
@@ -423,7 +505,7 @@ public final class Repository {
             ch.write(ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII)), 0);
             ch.force(false);
             HELD.add(root);
-            return new Lock(root, ch, fl);
+            return new FileRepoLock(root, ch, fl);
         } catch (IOException e) {
             throw StoreErrors.translate(e, p.toString());
         }
@@ -431,6 +513,10 @@ public final class Repository {
 
     /** The pid of the process holding the writer lock, or null when nobody holds it. */
     public Long lockHolderPid() {
+        if (root == null) {
+            LeaseLock.Info holder = LeaseLock.liveHolder(this);
+            return holder == null ? null : holder.pid();
+        }
         if (HELD.contains(root)) {
             return ProcessHandle.current().pid();
         }
@@ -459,28 +545,51 @@ public final class Repository {
     /** Removes every stored object of a backup (never its history). */
     public void deleteBackupObjects(String id) {
         try {
-            store.deleteTree(backupPrefix(id));
+            store.deletePrefix(backupPrefix(id));
         } catch (IOException e) {
             throw StoreErrors.translate(e, store.describe(backupPrefix(id)));
         }
     }
 
-    /** Removes stored data of attempts that never completed and of merged backups; their history stays. */
+    /**
+     * Removes stored data of attempts that never completed and of merged backups (their history
+     * stays), and what killed writers left half-written below backups/ (temporary files,
+     * unfinished multipart uploads). Only under the writer lock.
+     */
     public void cleanupIncomplete() {
+        try {
+            store.discardUnfinished("backups/");
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, store.describe("backups/"));
+        }
         for (HistoryRecord h : history()) {
             boolean mergedAway = HistoryRecord.COMPLETED.equals(h.state()) && !hasManifest(h.id()) && mergedInto(h.id()) != null;
-            if ((HistoryRecord.FAILED.equals(h.state()) || mergedAway) && !hasManifest(h.id())) {
+            if (HistoryRecord.PRUNED.equals(h.state())) {
+                // a prune that stopped half-way: finish it, manifest first
+                try {
+                    store.delete(manifestKey(h.id()));
+                } catch (IOException e) {
+                    throw StoreErrors.translate(e, store.describe(manifestKey(h.id())));
+                }
+                deleteBackupObjects(h.id());
+            } else if ((HistoryRecord.FAILED.equals(h.state()) || mergedAway) && !hasManifest(h.id())) {
                 deleteBackupObjects(h.id());
             }
         }
     }
 
-    public static final class Lock implements AutoCloseable {
+    /** The writer lock; closing it releases it. */
+    public interface Lock extends AutoCloseable {
+        @Override
+        void close() throws IOException;
+    }
+
+    private static final class FileRepoLock implements Lock {
         private final Path root;
         private final FileChannel channel;
         private final FileLock lock;
 
-        Lock(Path root, FileChannel channel, FileLock lock) {
+        FileRepoLock(Path root, FileChannel channel, FileLock lock) {
             this.root = root;
             this.channel = channel;
             this.lock = lock;

@@ -31,11 +31,11 @@ import java.util.function.Consumer;
 public final class MergeRun {
     private MergeRun() {}
 
-    public static Manifest run(java.nio.file.Path repoDir, String id, Consumer<String> log) {
+    public static Manifest run(io.strata.store.StoreLocation repoDir, String id, Consumer<String> log) {
         return run(repoDir, null, id, log);
     }
 
-    public static Manifest run(java.nio.file.Path repoDir, io.strata.codec.Secret secret, String id, Consumer<String> log) {
+    public static Manifest run(io.strata.store.StoreLocation repoDir, io.strata.codec.Secret secret, String id, Consumer<String> log) {
         Repository repo = Repository.open(repoDir, secret);
         repo.requireKey();
         try (Repository.Lock lock = repo.lock()) {

@@ -12,6 +12,7 @@ import io.strata.repo.FileEntry;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import io.strata.server.MariadbProcess;
+import io.strata.store.StoreLocation;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,7 +40,7 @@ public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
 
     /** @param secret the repository's key or passphrase; null when none was given */
-    public record Options(Path repo, String backupId, Path target, boolean recover, int parallel, io.strata.codec.Secret secret) {}
+    public record Options(StoreLocation repo, String backupId, Path target, boolean recover, int parallel, io.strata.codec.Secret secret) {}
 
     public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
 

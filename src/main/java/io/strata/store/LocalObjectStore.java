@@ -109,9 +109,32 @@ public final class LocalObjectStore implements ObjectStore {
         Files.deleteIfExists(path(key));
     }
 
-    /** Removes a whole prefix (used only for attempts that never completed). */
-    public void deleteTree(String prefix) throws IOException {
+    /** Removes a whole prefix, directories and temporary files included. */
+    @Override
+    public void deletePrefix(String prefix) throws IOException {
         Dirs.delete(path(prefix), false);
+    }
+
+    @Override
+    public int discardUnfinished(String prefix) throws IOException {
+        Path dir = path(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        List<Path> temps = new ArrayList<>();
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (file.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                    temps.add(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        for (Path t : temps) {
+            Files.deleteIfExists(t);
+        }
+        return temps.size();
     }
 
     @Override

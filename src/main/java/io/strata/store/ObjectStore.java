@@ -10,7 +10,7 @@ import java.util.List;
  * An object becomes visible under its key only when its writer is committed, and is then
  * durable (fsync on disk, a finished PUT in object storage). Readers never see a partial object.
  */
-public interface ObjectStore {
+public interface ObjectStore extends AutoCloseable {
 
     /** Starts a new object; nothing is visible under {@code key} until {@link Writer#commit()}. */
     Writer create(String key);
@@ -31,6 +31,26 @@ public interface ObjectStore {
 
     /** A human-readable location for messages, e.g. the file path or s3:// URL of a key. */
     String describe(String key);
+
+    /** Removes every object below {@code prefix} (which ends with '/'), and unfinished uploads there. */
+    default void deletePrefix(String prefix) throws IOException {
+        for (String k : list(prefix)) {
+            delete(k);
+        }
+    }
+
+    /**
+     * Discards what writers that never committed left below {@code prefix} (temporary files,
+     * unfinished multipart uploads) and returns how many. Only safe while no writer is active
+     * there, i.e. under the repository lock.
+     */
+    default int discardUnfinished(String prefix) throws IOException {
+        return 0;
+    }
+
+    /** Releases clients and threads; objects already committed are unaffected. */
+    @Override
+    default void close() {}
 
     default void put(String key, byte[] data) throws IOException {
         try (Writer w = create(key)) {

@@ -50,7 +50,11 @@ final class ItSupport {
     }
 
     static String backup(Path repo, MariaDbSandbox source, String... extra) {
-        StrataCli.Result r = StrataCli.run(concat(new String[] {"backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root"}, extra));
+        return completedId(StrataCli.run(concat(new String[] {"backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root"}, extra)));
+    }
+
+    /** The id of the backup a successful "strata backup" printed. */
+    static String completedId(StrataCli.Result r) {
         assertEquals(0, r.exit(), r.toString());
         String line = r.out().lines().filter(l -> l.startsWith("backup ")).findFirst().orElseThrow();
         return line.split(" ")[1];
@@ -73,6 +77,11 @@ final class ItSupport {
                                            boolean idempotent, String... extra) {
         StrataCli.Result r = StrataCli.run(concat(new String[] {"restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString()}, extra));
         assertEquals(0, r.exit(), r.toString());
+        return startAndReplay(target, source, binlogFile, position, idempotent);
+    }
+
+    /** Starts a server on a restored data directory and replays the source's binlog from {@code binlogFile:position}. */
+    static MariaDbSandbox startAndReplay(Path target, MariaDbSandbox source, String binlogFile, long position, boolean idempotent) {
         MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start();
         if (idempotent) {
             restored.exec("SET GLOBAL slave_exec_mode = 'IDEMPOTENT'");

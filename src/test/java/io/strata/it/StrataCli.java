@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the built strata jar as a user would: a separate JVM, exit code, stdout and stderr. */
@@ -37,23 +38,36 @@ final class StrataCli {
     }
 
     static Result run(String... args) {
-        return exec(command(List.of(), args));
+        return exec(command(List.of(), args), Map.of());
+    }
+
+    /** With extra environment variables (e.g. S3 credentials). */
+    static Result runWithEnv(Map<String, String> env, String... args) {
+        return exec(command(List.of(), args), env);
     }
 
     /** Runs as the unprivileged user nobody, to meet permission errors even when tests run as root. */
     static Result runAsNobody(String... args) {
-        return exec(command(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), args));
+        return exec(command(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), args), Map.of());
     }
 
     static Process start(Path stdout, Path stderr, String... args) throws IOException {
-        return new ProcessBuilder(command(List.of(), args)).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        return startWithEnv(Map.of(), stdout, stderr, args);
     }
 
-    private static Result exec(List<String> cmd) {
+    static Process startWithEnv(Map<String, String> env, Path stdout, Path stderr, String... args) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command(List.of(), args)).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    private static Result exec(List<String> cmd, Map<String, String> env) {
         try {
             Path out = Files.createTempFile("strata-out", ".txt");
             Path err = Files.createTempFile("strata-err", ".txt");
-            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
             if (!p.waitFor(15, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("strata did not finish: " + cmd);

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Full backup into an S3 repository vs the same backup to local disk, side by side with
+# mariadb-backup to local disk, on the same throwaway server in the same run.
+#
+# Loads ~1 GB of sysbench data into a temp server, starts S3Proxy (a real S3 protocol server,
+# filesystem blob store on the same disk) on loopback, then alternates for BENCH_ROUNDS rounds:
+#   strata-local  strata backup --type full --repo DIR
+#   strata-s3     strata backup --type full --repo s3://bench/roundN --s3-endpoint http://127.0.0.1:PORT
+#   mariadb-backup --backup --target-dir DIR
+# every run into a fresh target that is deleted after timing. Prints per-run seconds, medians,
+# ratios and peak RSS. Run it under the machine-wide lock:
+#   flock /tmp/strata-bench.lock bash bench/s3.sh | tee bench/results-s3.txt
+#
+# Environment: STRATA (default bin/strata), BENCH_TABLES (8), BENCH_TABLE_SIZE (500000),
+# BENCH_ROUNDS (3), BENCH_PART_MIB (16), BENCH_S3_XMX (384m: heap of the extra strata-s3-xmx run),
+# BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory.
+# Needs the test classes and Maven's local repository for S3Proxy (mvn -DskipTests package first).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+STRATA=${STRATA:-$HERE/bin/strata}
+TABLES=${BENCH_TABLES:-8}
+TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
+ROUNDS=${BENCH_ROUNDS:-3}
+PART_MIB=${BENCH_PART_MIB:-16}
+S3_XMX=${BENCH_S3_XMX:-384m}
+PATH="$PATH:/usr/sbin"
+
+for tool in mariadbd mariadb-install-db mariadb mariadb-admin mariadb-backup sysbench java mvn; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
+done
+[ -d "$HERE/target/test-classes/io/strata/testing" ] || { echo "bench: build first: mvn -B -DskipTests package" >&2; exit 1; }
+TIMEV=()
+[ -x /usr/bin/time ] && TIMEV=(/usr/bin/time -v)
+
+D=$(mktemp -d "${BENCH_DIR:-/tmp}/strata-bench-s3.XXXXXX")
+SOCK=$D/mysql.sock
+MYSQLD_PID=""
+S3_PID=""
+
+cleanup() {
+  set +e
+  if [ -n "$S3_PID" ] && kill -0 "$S3_PID" 2>/dev/null; then
+    exec 9>&-          # closing its stdin stops S3Proxy
+    for _ in $(seq 100); do kill -0 "$S3_PID" 2>/dev/null || break; sleep 0.1; done
+    kill "$S3_PID" 2>/dev/null; wait "$S3_PID" 2>/dev/null
+  fi
+  if [ -n "$MYSQLD_PID" ] && kill -0 "$MYSQLD_PID" 2>/dev/null; then
+    mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1
+    for _ in $(seq 600); do kill -0 "$MYSQLD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$MYSQLD_PID" 2>/dev/null && kill -9 "$MYSQLD_PID"
+    wait "$MYSQLD_PID" 2>/dev/null
+  fi
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $D" >&2; else rm -rf "$D"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+sql() { mariadb --no-defaults -S "$SOCK" -uroot -N -B -e "$1"; }
+
+echo "bench: temp dir $D" >&2
+mariadb-install-db --no-defaults --user=root --datadir="$D/data" --auth-root-authentication-method=normal \
+  >"$D/install.log" 2>&1 || { cat "$D/install.log" >&2; exit 1; }
+mariadbd --no-defaults --user=root --datadir="$D/data" --socket="$SOCK" --skip-networking \
+  --pid-file="$D/mysqld.pid" --log-error="$D/error.log" --server-id=1 \
+  --innodb-log-file-size=256M --innodb-buffer-pool-size=1G --innodb-flush-log-at-trx-commit=2 \
+  >"$D/mariadbd.out" 2>&1 &
+MYSQLD_PID=$!
+for i in $(seq 600); do
+  sql "SELECT 1" >/dev/null 2>&1 && break
+  kill -0 "$MYSQLD_PID" 2>/dev/null || { echo "bench: mariadbd died" >&2; tail -20 "$D/error.log" >&2; exit 1; }
+  [ "$i" -eq 600 ] && { echo "bench: mariadbd did not answer in 60 s" >&2; exit 1; }
+  sleep 0.1
+done
+
+SB=(--db-driver=mysql --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE")
+sql "CREATE DATABASE sbtest"
+sysbench oltp_read_write "${SB[@]}" --threads=2 prepare >"$D/prepare.log" 2>&1 || { tail -20 "$D/prepare.log" >&2; exit 1; }
+size_mb=$(du -sm "$D/data/sbtest" | cut -f1)
+echo "bench: loaded $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB" >&2
+
+# S3Proxy from the test classes, in its own JVM, serving until its stdin (fd 9 here) closes
+(cd "$HERE" && mvn -B -q dependency:build-classpath -Dmdep.outputFile="$D/cp.txt" -Dmdep.includeScope=test >"$D/mvn.log" 2>&1) \
+  || { cat "$D/mvn.log" >&2; exit 1; }
+mkdir -p "$D/s3"
+mkfifo "$D/s3.stdin"
+java -Xmx2g -cp "$HERE/target/test-classes:$(cat "$D/cp.txt")" io.strata.testing.S3ProxyServer --dir "$D/s3" --bucket bench \
+  <"$D/s3.stdin" >"$D/s3proxy.log" 2>&1 &
+S3_PID=$!
+exec 9>"$D/s3.stdin"
+for i in $(seq 300); do
+  grep -q "s3proxy ready" "$D/s3proxy.log" && break
+  kill -0 "$S3_PID" 2>/dev/null || { echo "bench: S3Proxy died" >&2; cat "$D/s3proxy.log" >&2; exit 1; }
+  sleep 0.1
+done
+EP=$(awk '/s3proxy ready/ {print $3}' "$D/s3proxy.log")
+[ -n "$EP" ] || { echo "bench: S3Proxy did not start" >&2; cat "$D/s3proxy.log" >&2; exit 1; }
+export AWS_ACCESS_KEY_ID=strata-test-access AWS_SECRET_ACCESS_KEY=strata-test-secret AWS_REGION=us-east-1
+echo "bench: S3Proxy $(unzip -p "$(tr ':' '\n' <"$D/cp.txt" | grep s3proxy)" META-INF/maven/org.gaul/s3proxy/pom.properties 2>/dev/null | grep version || true) at $EP" >&2
+
+# CPU seconds (user + system) a process has used so far
+proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# run NAME OUTDIR CMD...: times CMD, appends "NAME seconds rss_kib" to $D/results, drops OUTDIR
+run() {
+  local name=$1 out=$2; shift 2
+  local start end rss=NA cpu=NA s3a s3b
+  sync
+  s3a=$(proc_cpu "$S3_PID")
+  start=$(date +%s.%N)
+  if [ "${#TIMEV[@]}" -gt 0 ]; then
+    "${TIMEV[@]}" -o "$D/time.txt" "$@" >"$D/$name.log" 2>&1 || { echo "bench: $name failed:" >&2; tail -30 "$D/$name.log" >&2; exit 1; }
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$D/time.txt")
+    cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u + s}' "$D/time.txt")
+  else
+    "$@" >"$D/$name.log" 2>&1 || { echo "bench: $name failed:" >&2; tail -30 "$D/$name.log" >&2; exit 1; }
+  fi
+  end=$(date +%s.%N)
+  s3b=$(proc_cpu "$S3_PID")
+  local secs bytes
+  secs=$(sub "$end" "$start")
+  bytes=$(du -sb "$out" 2>/dev/null | cut -f1 || echo 0)
+  rm -rf "$out"
+  echo "$name $secs $rss" >>"$D/results"
+  printf '%-16s %8.2f s  cpu %5s s  S3Proxy cpu %5s s  peak RSS %8s KiB  stored %s MiB\n' "$name" "$secs" "$cpu" \
+    "$(awk -v a="$s3a" -v b="$s3b" 'BEGIN { printf "%.1f", b - a }')" "$rss" "$(( ${bytes:-0} / 1048576 ))"
+}
+
+echo "warm-up (untimed)"
+"$STRATA" backup --repo "$D/warm" --type full --socket "$SOCK" --user root >/dev/null 2>&1 || { echo "bench: warm-up failed" >&2; exit 1; }
+mariadb-backup --no-defaults --backup --target-dir="$D/warm-mb" --socket="$SOCK" --user=root >/dev/null 2>&1
+rm -rf "$D/warm" "$D/warm-mb"
+
+: >"$D/results"
+for r in $(seq "$ROUNDS"); do
+  echo "round $r/$ROUNDS"
+  run strata-local "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root --quiet
+  run strata-s3 "$D/s3/bench/round$r" "$STRATA" backup --repo "s3://bench/round$r" --s3-endpoint "$EP" --s3-part-size "$PART_MIB" \
+    --type full --socket "$SOCK" --user root --quiet
+  # the same with the heap capped: the resident size above is mostly how far the JVM lets its heap grow
+  run strata-s3-xmx "$D/s3/bench/small$r" env STRATA_JAVA_OPTS="-Xmx$S3_XMX" "$STRATA" backup --repo "s3://bench/small$r" --s3-endpoint "$EP" \
+    --s3-part-size "$PART_MIB" --type full --socket "$SOCK" --user root --quiet
+  run mariadb-backup "$D/mb" mariadb-backup --no-defaults --backup --target-dir="$D/mb" --socket="$SOCK" --user=root
+done
+
+median() { grep "^$1 " "$D/results" | awk '{print $2}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+peak() { grep "^$1 " "$D/results" | awk '{print $3}' | sort -g | tail -1; }
+l=$(median strata-local); s=$(median strata-s3); x=$(median strata-s3-xmx); m=$(median mariadb-backup)
+echo
+echo "data: $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB; rounds: $ROUNDS; S3 part size $PART_MIB MiB; idle server"
+printf 'median seconds: strata-local %.2f  strata-s3 %.2f  strata-s3 with -Xmx%s %.2f  mariadb-backup %.2f\n' "$l" "$s" "$S3_XMX" "$x" "$m"
+echo "ratio strata-s3/strata-local $(ratio "$s" "$l")  strata-s3/mariadb-backup $(ratio "$s" "$m")  strata-local/mariadb-backup $(ratio "$l" "$m")"
+echo "throughput to S3: $(awk -v a="$size_mb" -v b="$s" 'BEGIN { printf "%.0f", a / b }') MiB/s of sbtest data"
+echo "peak RSS KiB (max over runs): strata-local $(peak strata-local)  strata-s3 $(peak strata-s3)  strata-s3 -Xmx$S3_XMX $(peak strata-s3-xmx)  mariadb-backup $(peak mariadb-backup)"

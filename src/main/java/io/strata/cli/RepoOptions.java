@@ -1,0 +1,33 @@
+package io.strata.cli;
+
+import io.strata.store.S3ObjectStore;
+import io.strata.store.StoreLocation;
+import picocli.CommandLine.Option;
+
+/**
+ * --repo and the options of an object-storage repository, for every command that names one.
+ * Credentials come from the AWS SDK's default chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+ * (and AWS_SESSION_TOKEN), AWS_PROFILE with ~/.aws/credentials and ~/.aws/config, or the
+ * instance's role; never from the command line.
+ */
+public final class RepoOptions {
+    @Option(names = "--repo", required = true, description = "Repository: a directory, or s3://BUCKET/PREFIX.")
+    String repo;
+
+    @Option(names = "--s3-endpoint", description = "URL of an S3-compatible service (MinIO, Ceph, S3Proxy ...); path-style addressing is used.")
+    String endpoint;
+
+    @Option(names = "--s3-region", description = "Region of the bucket (default: AWS_REGION or the profile's, else us-east-1).")
+    String region;
+
+    @Option(names = "--s3-part-size", description = "Multipart upload part size in MiB, at least 5 (default: " + S3ObjectStore.Settings.DEFAULT_PART_MIB + ").")
+    Integer partMiB;
+
+    @Option(names = "--s3-max-attempts", description = "Attempts per S3 request before giving up, with exponential backoff (default: "
+            + S3ObjectStore.Settings.DEFAULT_MAX_ATTEMPTS + ").")
+    Integer maxAttempts;
+
+    StoreLocation location() {
+        return StoreLocation.parse(repo, S3ObjectStore.Settings.of(endpoint, region, partMiB, maxAttempts));
+    }
+}

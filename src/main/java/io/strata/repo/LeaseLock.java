@@ -1,0 +1,243 @@
+package io.strata.repo;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.store.StoreErrors;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The writer lock of a repository in object storage, where there is no file lock: each writer
+ * stores its own lock object {@code locks/<token>} naming its host, pid and the start time of its
+ * process, and renews it (a heartbeat) every {@link #HEARTBEAT}.
+ *
+ * <p>Taking it: list {@code locks/} and refuse when a live lock is there; store ours; list again
+ * and, if another live lock appeared meanwhile, remove ours and refuse. Two writers that start
+ * at the same moment then both see each other and both refuse (safe, never both proceed); this
+ * relies only on S3's read-after-write consistency for PUT and LIST (which AWS S3 has given
+ * since December 2020), not on conditional writes.
+ *
+ * <p>A lock is stale, and removed by the next writer, when its heartbeat is older than
+ * {@link #STALE}, or at once when it names this host and a pid that no longer runs (or runs a
+ * process started at another time). A holder that could not renew its lease for
+ * {@link #STALE} minus a margin, or whose lock object was removed by another writer, has lost the
+ * lock: {@link #check()} fails before it stores a manifest. Limits: staleness across hosts
+ * compares the writer's clock with the reader's, so clocks must agree to well within
+ * {@link #STALE}; a writer frozen for longer than that (SIGSTOP, a suspended VM) between
+ * {@link #check()} and its next write may overlap with a new writer.
+ */
+final class LeaseLock implements Repository.Lock {
+    static final String PREFIX = "locks/";
+    static final Duration HEARTBEAT = Duration.ofSeconds(30);
+    static final Duration STALE = Duration.ofMinutes(5);
+    private static final Duration MARGIN = Duration.ofSeconds(60);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** The stored lock object (content "lock"). */
+    record Info(String token, String host, long pid, String processStart, String created, String heartbeat, long staleAfterSeconds) {
+        Info beat(Instant now) {
+            return new Info(token, host, pid, processStart, created, now.toString(), staleAfterSeconds);
+        }
+
+        String describe() {
+            return "pid " + pid + " on " + host + ", last heartbeat " + heartbeat;
+        }
+    }
+
+    private final Repository repo;
+    private final String key;
+    private volatile Info info;
+    private volatile Instant lastBeat;
+    private volatile String lost;
+    private final Thread heartbeat;
+
+    private LeaseLock(Repository repo, Info info) {
+        this.repo = repo;
+        this.key = PREFIX + info.token();
+        this.info = info;
+        this.lastBeat = Instant.parse(info.heartbeat());
+        this.heartbeat = new Thread(this::beatLoop, "strata-lock-heartbeat");
+        this.heartbeat.setDaemon(true);
+    }
+
+    static LeaseLock acquire(Repository repo) {
+        Instant start = Instant.now();
+        for (String k : keys(repo)) {
+            Info i = read(repo, k);
+            if (i != null && !stale(i, start)) {
+                throw locked(repo, i);
+            }
+            try {
+                repo.store().delete(k); // a writer that died or stopped renewing its lease
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, repo.store().describe(k));
+            }
+        }
+        Instant now = Instant.now();
+        ProcessHandle self = ProcessHandle.current();
+        byte[] t = new byte[12];
+        RANDOM.nextBytes(t);
+        Info mine = new Info(HexFormat.of().formatHex(t), host(), self.pid(), self.info().startInstant().map(Instant::toString).orElse(null),
+                now.toString(), now.toString(), STALE.toSeconds());
+        LeaseLock lock = new LeaseLock(repo, mine);
+        repo.writeJson(lock.key, "lock", mine);
+        for (String k : keys(repo)) {
+            if (k.equals(lock.key)) {
+                continue;
+            }
+            Info i = read(repo, k);
+            if (i != null && !stale(i, Instant.now())) {
+                lock.release();
+                throw locked(repo, i);
+            }
+        }
+        repo.heldLease = lock;
+        lock.heartbeat.start();
+        return lock;
+    }
+
+    private static StrataException locked(Repository repo, Info holder) {
+        return new StrataException(ErrorCode.REPO_LOCKED, "repository " + repo.root() + " is locked by another strata process (" + holder.describe() + ")",
+                "wait for it to finish, or check \"strata list\" for a running backup; a lock whose heartbeat stops is taken over "
+                        + STALE.toMinutes() + " minutes later");
+    }
+
+    /** The holder of a live lock; null when nobody holds it. Reads only. */
+    static Info liveHolder(Repository repo) {
+        Instant now = Instant.now();
+        for (String k : keys(repo)) {
+            Info i = read(repo, k);
+            if (i != null && !stale(i, now)) {
+                return i;
+            }
+        }
+        return null;
+    }
+
+    private static List<String> keys(Repository repo) {
+        try {
+            return repo.store().list(PREFIX);
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, repo.store().describe(PREFIX));
+        }
+    }
+
+    /** A lock object, or null when it vanished meanwhile or cannot be read (then it is treated as stale). */
+    private static Info read(Repository repo, String key) {
+        try {
+            return repo.readJson(key, "lock", Info.class);
+        } catch (StrataException e) {
+            if (e.code() == ErrorCode.STORE_FAILED || e.code() == ErrorCode.REPO_NOT_WRITABLE) {
+                throw e;
+            }
+            return null;
+        }
+    }
+
+    static boolean stale(Info i, Instant now) {
+        Instant beat;
+        try {
+            beat = Instant.parse(i.heartbeat());
+        } catch (RuntimeException e) {
+            return true;
+        }
+        if (Duration.between(beat, now).compareTo(Duration.ofSeconds(i.staleAfterSeconds())) > 0) {
+            return true;
+        }
+        if (host().equals(i.host())) {
+            Optional<ProcessHandle> p = ProcessHandle.of(i.pid());
+            if (p.isEmpty() || !p.get().isAlive()) {
+                return true;
+            }
+            String started = p.get().info().startInstant().map(Instant::toString).orElse(null);
+            return i.processStart() != null && started != null && !started.equals(i.processStart());
+        }
+        return false;
+    }
+
+    private static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            String h = System.getenv("HOSTNAME");
+            return h == null ? "unknown-host" : h;
+        }
+    }
+
+    private void beatLoop() {
+        try {
+            while (true) {
+                Thread.sleep(HEARTBEAT.toMillis());
+                try {
+                    if (!stillThere()) {
+                        return;
+                    }
+                    Instant now = Instant.now();
+                    Info next = info.beat(now);
+                    repo.writeJson(key, "lock", next);
+                    info = next;
+                    lastBeat = now;
+                } catch (RuntimeException e) {
+                    // retried at the next beat; check() fails once the lease may have run out
+                }
+            }
+        } catch (InterruptedException e) {
+            // released
+        }
+    }
+
+    /** False (and the lock lost) when another writer removed our lock object. */
+    private boolean stillThere() {
+        if (repo.store().exists(key)) {
+            return true;
+        }
+        lost = "its lock object " + repo.store().describe(key) + " was removed by another process";
+        return false;
+    }
+
+    /** Runs the heartbeat's presence check now instead of at the next beat. */
+    void verifyPresent() {
+        stillThere();
+    }
+
+    /** Fails when this writer may no longer hold the lock. */
+    void check() {
+        String why = lost;
+        if (why == null && Duration.between(lastBeat, Instant.now()).compareTo(STALE.minus(MARGIN)) > 0) {
+            why = "its heartbeat could not be stored since " + lastBeat;
+        }
+        if (why != null) {
+            throw new StrataException(ErrorCode.REPO_LOCKED, "lost the lock of repository " + repo.root() + ": " + why,
+                    "another strata process may be writing to it; this attempt is recorded as failed, run it again");
+        }
+    }
+
+    private void release() {
+        try {
+            repo.store().delete(key);
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, repo.store().describe(key));
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        heartbeat.interrupt();
+        try {
+            heartbeat.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (repo.heldLease == this) {
+            repo.heldLease = null;
+        }
+        release();
+    }
+}

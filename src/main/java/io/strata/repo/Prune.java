@@ -1,0 +1,235 @@
+package io.strata.repo;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.store.StoreErrors;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * Retention: which completed backups to keep, and removing the rest with what failed attempts
+ * left behind. Per server (source.serverKey):
+ * <ol>
+ * <li>the newest {@code keepFull} full backups, and every backup that rests on one of them;</li>
+ * <li>with {@code keepDays}, every backup that ended within that many days, and the newest one
+ *     that ended before that cutoff: points in time from the cutoff until the next backup are
+ *     restored from it (plus binlogs), so it belongs to the window the retention promises;</li>
+ * <li>every backup a kept backup's restore reads (its parent links back to the full), so no
+ *     chain is ever broken, differentials included.</li>
+ * </ol>
+ * Everything else is removed, children before parents: first history/ID/pruned (why and when),
+ * then the manifest (from here the backup is not complete), then its objects. Archived binlogs
+ * (binlogs/) and tracking data are never touched.
+ */
+public final class Prune {
+    private Prune() {}
+
+    /** A completed backup as retention sees it. */
+    public record Item(String id, String type, String parent, String server, Instant end) {}
+
+    /** Verdicts in id order: for each backup, kept or not and why. */
+    public record Plan(Map<String, String> keep, Map<String, String> remove) {}
+
+    public static Plan plan(List<Item> items, int keepFull, Integer keepDays, Instant now) {
+        if (keepFull < 1) {
+            throw new StrataException(ErrorCode.USAGE, "--keep-full must be at least 1, got " + keepFull, "prune never removes every full backup");
+        }
+        if (keepDays != null && keepDays < 0) {
+            throw new StrataException(ErrorCode.USAGE, "--keep-days must not be negative, got " + keepDays, null);
+        }
+        Map<String, Item> byId = new HashMap<>();
+        for (Item i : items) {
+            byId.put(i.id(), i);
+        }
+        Map<String, String> keep = new TreeMap<>();
+        Map<String, List<Item>> byServer = new TreeMap<>();
+        for (Item i : items) {
+            byServer.computeIfAbsent(i.server(), k -> new ArrayList<>()).add(i);
+        }
+        Comparator<Item> newestFirst = Comparator.comparing(Item::end).thenComparing(Item::id).reversed();
+        for (List<Item> mine : byServer.values()) {
+            mine.sort(newestFirst);
+            List<String> fulls = new ArrayList<>();
+            for (Item i : mine) {
+                if ("full".equals(i.type()) && fulls.size() < keepFull) {
+                    fulls.add(i.id());
+                    keep.put(i.id(), "one of the newest " + keepFull + " full backup(s)");
+                }
+            }
+            for (Item i : mine) {
+                String root = rootOf(i, byId);
+                if (!keep.containsKey(i.id()) && root != null && fulls.contains(root)) {
+                    keep.put(i.id(), "rests on kept full backup " + root);
+                }
+            }
+            if (keepDays != null) {
+                Instant cutoff = now.minus(Duration.ofDays(keepDays));
+                boolean baseFound = false;
+                for (Item i : mine) {
+                    if (!i.end().isBefore(cutoff)) {
+                        keep.putIfAbsent(i.id(), "taken within the last " + keepDays + " day(s)");
+                    } else if (!baseFound) {
+                        baseFound = true;
+                        keep.putIfAbsent(i.id(), "the newest backup before the " + keepDays + "-day cutoff " + cutoff
+                                + ": the base for points in time from the cutoff to the next backup");
+                    }
+                }
+            }
+        }
+        // never break a chain: what a kept backup's restore reads is kept too
+        for (String id : new ArrayList<>(keep.keySet())) {
+            Item i = byId.get(id);
+            while (i != null && i.parent() != null) {
+                Item p = byId.get(i.parent());
+                if (p == null) {
+                    break; // the chain is already broken; verify and restore say so
+                }
+                keep.putIfAbsent(p.id(), "needed to restore " + id);
+                i = p;
+            }
+        }
+        Map<String, String> remove = new TreeMap<>();
+        for (Item i : items) {
+            if (!keep.containsKey(i.id())) {
+                String root = rootOf(i, byId);
+                remove.put(i.id(), (root == null || root.equals(i.id()) ? i.type() + " backup" : i.type() + " backup on full " + root)
+                        + " outside the retention (--keep-full " + keepFull + (keepDays == null ? "" : ", --keep-days " + keepDays)
+                        + ") and needed by no kept backup");
+            }
+        }
+        return new Plan(keep, remove);
+    }
+
+    /** The full backup a chain rests on, or null when a parent is missing. */
+    private static String rootOf(Item i, Map<String, Item> byId) {
+        Item x = i;
+        for (int n = 0; n <= byId.size() && x != null; n++) {
+            if (x.parent() == null) {
+                return "full".equals(x.type()) ? x.id() : null;
+            }
+            x = byId.get(x.parent());
+        }
+        return null;
+    }
+
+    /** What prune did or, in a dry run, would do. */
+    public record Result(Plan plan, List<String> leftovers, int unfinished) {}
+
+    /**
+     * Plans and, unless {@code dryRun}, carries out the retention; prints each decision to {@code out}.
+     * Takes the writer lock for a real run.
+     */
+    public static Result run(Repository repo, int keepFull, Integer keepDays, boolean dryRun, Consumer<String> out) {
+        if (dryRun) {
+            return execute(repo, keepFull, keepDays, true, out);
+        }
+        try (Repository.Lock lock = repo.lock()) {
+            return execute(repo, keepFull, keepDays, false, out);
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, repo.root());
+        }
+    }
+
+    private static Result execute(Repository repo, int keepFull, Integer keepDays, boolean dryRun, Consumer<String> out) {
+        List<HistoryRecord> history = repo.history();
+        List<Item> items = new ArrayList<>();
+        Map<String, HistoryRecord> byId = new LinkedHashMap<>();
+        for (HistoryRecord h : history) {
+            byId.put(h.id(), h);
+            if (!HistoryRecord.COMPLETED.equals(h.state()) || !repo.hasManifest(h.id())) {
+                continue; // failed, running, pruned, or merged away (its successor stands for it)
+            }
+            Manifest m = repo.manifest(h.id());
+            String parent = m.parent();
+            if (parent != null) {
+                try {
+                    parent = repo.manifest(parent).id(); // a merged parent resolves to its successor
+                } catch (StrataException e) {
+                    // a broken chain: the parent stays unknown, and nothing is kept for it
+                }
+            }
+            items.add(new Item(m.id(), m.type(), parent, m.source().serverKey(), Instant.parse(m.endTime())));
+        }
+        Plan plan = plan(items, keepFull, keepDays, Instant.now());
+        String verb = dryRun ? "would remove" : "remove";
+        for (var e : plan.keep().entrySet()) {
+            out.accept("keep   " + e.getKey() + ": " + e.getValue());
+        }
+        for (var e : plan.remove().entrySet()) {
+            out.accept(verb + " " + e.getKey() + ": " + e.getValue());
+        }
+        // leftovers: objects of attempts that did not complete, and of ids no history knows
+        List<String> leftovers = new ArrayList<>();
+        Map<String, Integer> objects = new TreeMap<>();
+        try {
+            for (String k : repo.store().list("backups/")) {
+                String[] parts = k.split("/");
+                if (parts.length >= 3) {
+                    objects.merge(parts[1], 1, Integer::sum);
+                }
+            }
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, repo.store().describe("backups/"));
+        }
+        for (var e : objects.entrySet()) {
+            HistoryRecord h = byId.get(e.getKey());
+            boolean complete = h != null && HistoryRecord.COMPLETED.equals(h.state()) && repo.hasManifest(h.id());
+            boolean running = h != null && HistoryRecord.RUNNING.equals(h.state());
+            if (!complete && !running) {
+                leftovers.add(e.getKey());
+                out.accept(verb + " leftovers of " + (h == null ? "unknown attempt " : h.state() + " attempt ") + e.getKey() + ": "
+                        + e.getValue() + " object(s)");
+            }
+        }
+        if (dryRun) {
+            out.accept("dry run: nothing was removed; unfinished uploads below backups/ would also be discarded");
+            return new Result(plan, leftovers, 0);
+        }
+        Map<String, String> merged = new TreeMap<>();
+        for (HistoryRecord h : history) {
+            String into = repo.mergedInto(h.id());
+            if (into != null) {
+                merged.put(h.id(), into);
+            }
+        }
+        List<String> order = new ArrayList<>(plan.remove().keySet());
+        order.sort(Comparator.comparing((String id) -> Instant.parse(byId.get(id).beginTime())).thenComparing(id -> id).reversed());
+        for (String id : order) {
+            repo.markPruned(id, plan.remove().get(id));
+            for (var m : merged.entrySet()) {
+                if (id.equals(m.getValue())) {
+                    repo.markPruned(m.getKey(), "merged into " + id + ", which was removed");
+                }
+            }
+            try {
+                repo.store().delete(Repository.manifestKey(id));
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, repo.store().describe(Repository.manifestKey(id)));
+            }
+            repo.deleteBackupObjects(id);
+        }
+        for (String id : leftovers) {
+            repo.deleteBackupObjects(id);
+        }
+        int unfinished;
+        try {
+            unfinished = repo.store().discardUnfinished("backups/");
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, repo.store().describe("backups/"));
+        }
+        if (unfinished > 0) {
+            out.accept("discarded " + unfinished + " unfinished upload(s) below backups/");
+        }
+        return new Result(plan, leftovers, unfinished);
+    }
+}

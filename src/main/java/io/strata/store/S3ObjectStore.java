@@ -1,0 +1,669 @@
+package io.strata.store;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Objects in an S3 bucket below a key prefix, through the AWS SDK for Java 2.x.
+ *
+ * <p>Writes: an object smaller than one part is sent as one PUT when it is committed; a larger
+ * one is a multipart upload whose parts are sent while the writer keeps filling the next part,
+ * with at most {@link Settings#partsInFlight()} parts of one writer buffered or on the wire, so
+ * memory per writer is bounded by (partsInFlight + 1) × partSize. S3 makes an object visible
+ * only when its PUT or CompleteMultipartUpload succeeds, which gives the same "visible when
+ * committed" rule as the local store; closing a writer that was not committed aborts its
+ * multipart upload. Every request is retried with exponential backoff on errors the SDK deems
+ * retryable (5xx, throttling, I/O errors, timeouts), up to {@link Settings#maxAttempts()}.
+ *
+ * <p>Reads: one streamed GET; when the connection breaks mid-object the read resumes with a
+ * ranged GET from the current offset, pinned to the object's ETag.
+ *
+ * <p>Failures that survive the retries are {@link StrataException}s (store-failed,
+ * repo-not-writable, repo-missing) naming the request and the s3:// location.
+ */
+public final class S3ObjectStore implements ObjectStore {
+    private static final int MIN_PART = 5 << 20;
+    private static final int SMALL_START = 64 << 10;
+
+    /**
+     * @param endpoint      URL of an S3-compatible service (null: AWS, virtual-hosted addressing)
+     * @param region        signing region (null: the SDK's region chain, else us-east-1)
+     * @param partSize      bytes per multipart part (at least 5 MiB, S3's minimum)
+     * @param partsInFlight parts of one writer buffered or uploading at once
+     * @param maxAttempts   attempts per request, the first included
+     * @param timeout       bound on one attempt of one request
+     */
+    public record Settings(String endpoint, String region, int partSize, int partsInFlight, int maxAttempts, Duration timeout) {
+        public static final int DEFAULT_PART_MIB = 16;
+        public static final int DEFAULT_MAX_ATTEMPTS = 8;
+
+        public static Settings of(String endpoint, String region, Integer partMiB, Integer maxAttempts) {
+            return new Settings(endpoint, region, (partMiB == null ? DEFAULT_PART_MIB : partMiB) << 20, 2,
+                    maxAttempts == null ? DEFAULT_MAX_ATTEMPTS : maxAttempts, Duration.ofMinutes(2));
+        }
+    }
+
+    private final S3Client s3;
+    private final String bucket;
+    private final String prefix;
+    private final Settings settings;
+    private final ExecutorService uploads;
+    private final BlockingQueue<byte[]> spare;
+    private final Map<String, Long> committedSizes = new ConcurrentHashMap<>();
+    private volatile boolean batchDeleteUnsupported;
+
+    /** {@code prefix} is "" or ends with '/'. */
+    public S3ObjectStore(String bucket, String prefix, Settings settings) {
+        if (settings.partSize() < MIN_PART) {
+            throw new StrataException(ErrorCode.USAGE, "--s3-part-size must be at least 5 (MiB), S3's smallest part", null);
+        }
+        if (settings.maxAttempts() < 1) {
+            throw new StrataException(ErrorCode.USAGE, "--s3-max-attempts must be at least 1, got " + settings.maxAttempts(), null);
+        }
+        this.bucket = bucket;
+        this.prefix = prefix;
+        this.settings = settings;
+        S3ClientBuilder b = S3Client.builder()
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(32)
+                        .connectionTimeout(Duration.ofSeconds(10))
+                        .socketTimeout(Duration.ofSeconds(60)))
+                .credentialsProvider(DefaultCredentialsProvider.builder().build())
+                .region(region(settings))
+                // our objects carry CRC-32C per chunk; S3-compatible services often reject the
+                // SDK's newer default of trailing checksums in aws-chunked bodies
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .overrideConfiguration(o -> o
+                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                .maxAttempts(settings.maxAttempts())
+                                .backoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(200), Duration.ofSeconds(20)))
+                                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofSeconds(1), Duration.ofSeconds(20)))
+                                .circuitBreakerEnabled(false)
+                                .build())
+                        .apiCallAttemptTimeout(settings.timeout()));
+        if (settings.endpoint() != null) {
+            b.endpointOverride(URI.create(settings.endpoint())).forcePathStyle(true);
+        }
+        this.s3 = b.build();
+        AtomicInteger n = new AtomicInteger();
+        this.uploads = Executors.newFixedThreadPool(8, r -> {
+            Thread t = new Thread(r, "strata-s3-upload-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.spare = new ArrayBlockingQueue<>(8);
+    }
+
+    private static Region region(Settings s) {
+        if (s.region() != null) {
+            return Region.of(s.region());
+        }
+        try {
+            return DefaultAwsRegionProviderChain.builder().build().getRegion();
+        } catch (SdkException e) {
+            return Region.US_EAST_1; // S3-compatible services mostly ignore the region
+        }
+    }
+
+    public String bucket() { return bucket; }
+
+    public String prefix() { return prefix; }
+
+    String key(String k) {
+        if (k.isEmpty() || k.startsWith("/") || k.contains("..")) {
+            throw new IllegalArgumentException("bad object key: " + k);
+        }
+        return prefix + k;
+    }
+
+    @Override
+    public String describe(String key) {
+        return "s3://" + bucket + "/" + prefix + key;
+    }
+
+    // ---- requests and their failures ---------------------------------------------------------
+
+    private <T> T call(String op, String key, Supplier<T> request) throws IOException {
+        try {
+            return request.get();
+        } catch (NoSuchKeyException e) {
+            throw new NoSuchObjectException(describe(key));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
+                throw new NoSuchObjectException(describe(key));
+            }
+            throw failure(op, key, e);
+        } catch (SdkException e) {
+            throw failure(op, key, e);
+        } catch (java.io.UncheckedIOException e) {
+            throw failure(op, key, SdkClientException.create(String.valueOf(e.getCause()), e));
+        }
+    }
+
+    private static String errorCode(S3Exception e) {
+        return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    }
+
+    /** One clear message for a request that failed for good. */
+    StrataException failure(String op, String key, SdkException e) {
+        String where = describe(key);
+        int attempts = e.numAttempts() == null ? 1 : e.numAttempts();
+        String tries = attempts > 1 ? " after " + attempts + " attempts" : "";
+        if (e instanceof S3Exception se) {
+            String code = errorCode(se);
+            String why = "HTTP " + se.statusCode() + (code == null ? "" : " " + code)
+                    + (se.awsErrorDetails() != null && se.awsErrorDetails().errorMessage() != null ? ": " + se.awsErrorDetails().errorMessage() : "");
+            if ("NoSuchBucket".equals(code)) {
+                return new StrataException(ErrorCode.REPO_MISSING, "bucket " + bucket + " does not exist (" + where + ")",
+                        "create the bucket, or check --repo and --s3-endpoint", e);
+            }
+            if (se.statusCode() == 403 && isWrite(op)) {
+                return new StrataException(ErrorCode.REPO_NOT_WRITABLE, "cannot write to the repository: " + op + " " + where + " was refused (" + why + ")",
+                        "check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and the bucket's policy", e);
+            }
+            return new StrataException(ErrorCode.STORE_FAILED, "the object store failed " + op + " " + where + tries + ": " + why,
+                    se.statusCode() == 403 ? "check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and the bucket's policy"
+                            : "check the object store; a backup that meets this is recorded as failed, and nothing stored before is lost", e);
+        }
+        String msg = String.valueOf(e.getMessage());
+        if (msg.contains("Unable to load credentials")) {
+            return new StrataException(ErrorCode.STORE_FAILED, "no credentials for " + where + ": none in the environment, the profile files or the instance",
+                    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials", e);
+        }
+        return new StrataException(ErrorCode.STORE_FAILED, "the object store " + (settings.endpoint() == null ? "" : "at " + settings.endpoint() + " ")
+                + "did not complete " + op + " " + where + tries + ": " + oneLine(msg),
+                "check the network and the service (--s3-endpoint); a backup that meets this is recorded as failed, and nothing stored before is lost", e);
+    }
+
+    private static boolean isWrite(String op) {
+        return op.startsWith("PUT") || op.startsWith("DELETE") || op.contains("multipart");
+    }
+
+    private static String oneLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    // ---- ObjectStore ---------------------------------------------------------------------------
+
+    @Override
+    public Writer create(String key) {
+        return new S3Writer(key, key(key));
+    }
+
+    @Override
+    public InputStream open(String key) throws IOException {
+        String k = key(key);
+        ResponseInputStream<GetObjectResponse> in = call("GET", key, () -> s3.getObject(r -> r.bucket(bucket).key(k)));
+        return new ResumingInput(key, k, in);
+    }
+
+    @Override
+    public boolean exists(String key) {
+        try {
+            size(key);
+            return true;
+        } catch (NoSuchObjectException e) {
+            return false;
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.STORE_FAILED, "cannot check " + describe(key) + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    @Override
+    public long size(String key) throws IOException {
+        Long known = committedSizes.get(key);
+        if (known != null) {
+            return known;
+        }
+        String k = key(key);
+        return call("HEAD", key, () -> s3.headObject(r -> r.bucket(bucket).key(k))).contentLength();
+    }
+
+    @Override
+    public List<String> list(String p) throws IOException {
+        String full = prefix + p;
+        List<String> keys = new ArrayList<>();
+        String token = null;
+        do {
+            String t = token;
+            ListObjectsV2Response page = call("LIST", p, () -> s3.listObjectsV2(r -> r.bucket(bucket).prefix(full).continuationToken(t)));
+            for (S3Object o : page.contents()) {
+                keys.add(o.key().substring(prefix.length()));
+            }
+            token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
+        } while (token != null);
+        keys.sort(Comparator.naturalOrder());
+        return keys;
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        String k = key(key);
+        committedSizes.remove(key);
+        call("DELETE", key, () -> s3.deleteObject(r -> r.bucket(bucket).key(k)));
+    }
+
+    @Override
+    public void deletePrefix(String p) throws IOException {
+        discardUnfinished(p);
+        List<String> keys = list(p);
+        for (int i = 0; i < keys.size(); i += 1000) {
+            List<String> batch = keys.subList(i, Math.min(keys.size(), i + 1000));
+            if (batchDeleteUnsupported || batch.size() == 1) {
+                for (String k : batch) {
+                    delete(k);
+                }
+            } else {
+                deleteBatch(p, batch);
+            }
+        }
+    }
+
+    private void deleteBatch(String p, List<String> keys) throws IOException {
+        List<ObjectIdentifier> ids = new ArrayList<>();
+        for (String k : keys) {
+            committedSizes.remove(k);
+            ids.add(ObjectIdentifier.builder().key(prefix + k).build());
+        }
+        DeleteObjectsResponse resp;
+        try {
+            resp = call("DELETE (batch)", p, () -> s3.deleteObjects(r -> r.bucket(bucket).delete(Delete.builder().objects(ids).quiet(true).build())));
+        } catch (StrataException e) {
+            if (e.getCause() instanceof S3Exception se && se.statusCode() == 501) {
+                // some S3-compatible services lack DeleteObjects or its checksum header: one by one
+                batchDeleteUnsupported = true;
+                for (String k : keys) {
+                    delete(k);
+                }
+                return;
+            }
+            throw e;
+        }
+        if (resp.hasErrors() && !resp.errors().isEmpty()) {
+            var err = resp.errors().get(0);
+            throw new StrataException(ErrorCode.STORE_FAILED, "the object store could not delete " + resp.errors().size() + " object(s) below "
+                    + describe(p) + ", e.g. " + err.key() + ": " + err.code() + " " + err.message(), "run the command again");
+        }
+    }
+
+    @Override
+    public int discardUnfinished(String p) throws IOException {
+        String full = prefix + p;
+        int n = 0;
+        String keyMarker = null;
+        String idMarker = null;
+        ListMultipartUploadsResponse page;
+        do {
+            String km = keyMarker;
+            String im = idMarker;
+            try {
+                page = call("LIST multipart uploads", p, () -> s3.listMultipartUploads(r -> r.bucket(bucket).prefix(full).keyMarker(km).uploadIdMarker(im)));
+            } catch (StrataException e) {
+                if (e.getCause() instanceof S3Exception se && (se.statusCode() == 501 || "NotImplemented".equals(errorCode(se)))) {
+                    return 0; // the service cannot list them; its own expiry (a lifecycle rule) has to
+                }
+                throw e;
+            }
+            for (MultipartUpload u : page.uploads()) {
+                try {
+                    call("abort multipart upload", u.key().substring(prefix.length()),
+                            () -> s3.abortMultipartUpload(r -> r.bucket(bucket).key(u.key()).uploadId(u.uploadId())));
+                    n++;
+                } catch (NoSuchObjectException gone) {
+                    // finished or aborted meanwhile
+                }
+            }
+            boolean more = Boolean.TRUE.equals(page.isTruncated());
+            keyMarker = more ? page.nextKeyMarker() : null;
+            idMarker = more ? page.nextUploadIdMarker() : null;
+        } while (keyMarker != null);
+        return n;
+    }
+
+    @Override
+    public void close() {
+        uploads.shutdownNow();
+        s3.close();
+    }
+
+    // ---- reading -------------------------------------------------------------------------------
+
+    /** A streamed GET that resumes with a ranged GET of the same object version when the connection breaks. */
+    private final class ResumingInput extends InputStream {
+        private final String key;
+        private final String s3key;
+        private final String etag;
+        private final long length;
+        private InputStream in;
+        private long pos;
+        private int resumes;
+
+        ResumingInput(String key, String s3key, ResponseInputStream<GetObjectResponse> first) {
+            this.key = key;
+            this.s3key = s3key;
+            this.in = first;
+            this.etag = first.response().eTag();
+            this.length = first.response().contentLength() == null ? -1 : first.response().contentLength();
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            while (true) {
+                try {
+                    int n = in.read(b, off, len);
+                    if (n < 0 && length >= 0 && pos < length) {
+                        throw new IOException("connection closed at byte " + pos + " of " + length);
+                    }
+                    if (n > 0) {
+                        pos += n;
+                    }
+                    return n;
+                } catch (IOException | SdkException e) {
+                    resume(e);
+                }
+            }
+        }
+
+        private void resume(Exception cause) throws IOException {
+            try {
+                in.close();
+            } catch (IOException | RuntimeException ignored) {
+                // the broken stream
+            }
+            if (++resumes >= settings.maxAttempts()) {
+                throw new StrataException(ErrorCode.STORE_FAILED, "reading " + describe(key) + " broke off at byte " + pos + " " + resumes
+                        + " times; the last error: " + oneLine(String.valueOf(cause.getMessage())), "check the network and the object store, then try again", cause);
+            }
+            try {
+                Thread.sleep(Math.min(20_000L, 200L << Math.min(resumes, 7)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while reading " + describe(key), null, e);
+            }
+            long from = pos;
+            in = call("GET (resume)", key, () -> s3.getObject(r -> r.bucket(bucket).key(s3key).ifMatch(etag).range("bytes=" + from + "-")));
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    // ---- writing -------------------------------------------------------------------------------
+
+    private byte[] buffer() {
+        byte[] b = spare.poll();
+        return b != null ? b : new byte[settings.partSize()];
+    }
+
+    private void recycle(byte[] b) {
+        if (b.length == settings.partSize()) {
+            spare.offer(b);
+        }
+    }
+
+    private final class S3Writer implements Writer {
+        private final String key;
+        private final String s3key;
+        private final Semaphore inFlight = new Semaphore(settings.partsInFlight());
+        private final List<Future<CompletedPart>> parts = new ArrayList<>();
+        private final OutputStream out = new PartStream();
+        private byte[] buf;
+        private int fill;
+        private long total;
+        private String uploadId;
+        private volatile Throwable partFailure;
+        private boolean done;
+
+        S3Writer(String key, String s3key) {
+            this.key = key;
+            this.s3key = s3key;
+        }
+
+        @Override
+        public OutputStream stream() { return out; }
+
+        private final class PartStream extends OutputStream {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (done) {
+                    throw new IOException("writer of " + describe(key) + " is closed");
+                }
+                while (len > 0) {
+                    if (buf == null) {
+                        // most objects are small (.frm, .opt, history): start small, grow to a part
+                        buf = parts.isEmpty() ? new byte[Math.min(SMALL_START, settings.partSize())] : buffer();
+                        fill = 0;
+                    }
+                    if (fill == buf.length) {
+                        if (buf.length < settings.partSize()) {
+                            byte[] bigger = buf.length * 4 >= settings.partSize() ? buffer() : new byte[buf.length * 4];
+                            System.arraycopy(buf, 0, bigger, 0, fill);
+                            buf = bigger;
+                        } else {
+                            sendPart();
+                            continue;
+                        }
+                    }
+                    int n = Math.min(len, buf.length - fill);
+                    System.arraycopy(b, off, buf, fill, n);
+                    fill += n;
+                    off += n;
+                    len -= n;
+                    total += n;
+                }
+            }
+        }
+
+        /** Hands the full buffer to an upload thread; blocks while partsInFlight parts are pending. */
+        private void sendPart() throws IOException {
+            rethrowPartFailure();
+            if (uploadId == null) {
+                uploadId = call("create multipart upload of", key, () -> s3.createMultipartUpload(r -> r.bucket(bucket).key(s3key))).uploadId();
+            }
+            try {
+                inFlight.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while writing " + describe(key), null, e);
+            }
+            byte[] data = buf;
+            int len = fill;
+            int number = parts.size() + 1;
+            buf = null;
+            fill = 0;
+            String id = uploadId;
+            parts.add(uploads.submit(() -> {
+                try {
+                    var resp = call("PUT part " + number + " of", key, () -> s3.uploadPart(r -> r.bucket(bucket).key(s3key).uploadId(id).partNumber(number)
+                            .contentLength((long) len), body(data, len)));
+                    return CompletedPart.builder().partNumber(number).eTag(resp.eTag()).build();
+                } catch (Throwable t) {
+                    partFailure = t;
+                    throw t;
+                } finally {
+                    recycle(data);
+                    inFlight.release();
+                }
+            }));
+        }
+
+        private void rethrowPartFailure() throws IOException {
+            Throwable t = partFailure;
+            if (t instanceof IOException io) {
+                throw io;
+            }
+            if (t instanceof RuntimeException re) {
+                throw re;
+            }
+            if (t != null) {
+                throw new IOException(t);
+            }
+        }
+
+        @Override
+        public void commit() throws IOException {
+            if (done) {
+                throw new IOException("writer of " + describe(key) + " is closed");
+            }
+            if (uploadId == null) {
+                byte[] data = buf == null ? new byte[0] : buf;
+                int len = fill;
+                call("PUT", key, () -> s3.putObject(r -> r.bucket(bucket).key(s3key).contentLength((long) len), body(data, len)));
+            } else {
+                if (fill > 0) {
+                    sendPart();
+                }
+                List<CompletedPart> done = new ArrayList<>();
+                for (Future<CompletedPart> f : parts) {
+                    done.add(await(f));
+                }
+                complete(done);
+            }
+            committedSizes.put(key, total);
+            finish();
+        }
+
+        private CompletedPart await(Future<CompletedPart> f) throws IOException {
+            try {
+                return f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while writing " + describe(key), null, e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof IOException io) {
+                    throw io;
+                }
+                if (c instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IOException(c);
+            }
+        }
+
+        private void complete(List<CompletedPart> done) throws IOException {
+            try {
+                call("complete multipart upload of", key, () -> s3.completeMultipartUpload(r -> r.bucket(bucket).key(s3key).uploadId(uploadId)
+                        .multipartUpload(m -> m.parts(done))));
+            } catch (StrataException e) {
+                // a retried Complete whose first try succeeded finds the upload gone: the object tells
+                if (e.getCause() instanceof NoSuchUploadException) {
+                    try {
+                        String k = s3key;
+                        long size = call("HEAD", key, () -> s3.headObject(r -> r.bucket(bucket).key(k))).contentLength();
+                        if (size == total) {
+                            uploadId = null;
+                            return;
+                        }
+                    } catch (NoSuchObjectException missing) {
+                        // fall through: it did not complete
+                    }
+                }
+                throw e;
+            }
+            uploadId = null;
+        }
+
+        private void finish() {
+            done = true;
+            if (buf != null) {
+                recycle(buf);
+                buf = null;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (done) {
+                return;
+            }
+            finish();
+            if (uploadId != null) {
+                for (Future<CompletedPart> f : parts) {
+                    f.cancel(false);
+                }
+                for (Future<CompletedPart> f : parts) {
+                    try {
+                        f.get();
+                    } catch (Exception ignored) {
+                        // cancelled or failed: the abort below discards it
+                    }
+                }
+                String id = uploadId;
+                uploadId = null;
+                try {
+                    call("abort multipart upload of", key, () -> s3.abortMultipartUpload(r -> r.bucket(bucket).key(s3key).uploadId(id)));
+                } catch (NoSuchObjectException | StrataException ignored) {
+                    // the next writer under the repository lock discards unfinished uploads
+                }
+            }
+        }
+    }
+
+    /** A request body read from the buffer afresh on every attempt, so that retries resend it whole. */
+    private static RequestBody body(byte[] data, int len) {
+        return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, len), len, "application/octet-stream");
+    }
+}

@@ -1,0 +1,101 @@
+package io.strata.repo;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.store.S3ObjectStore;
+import io.strata.store.StoreLocation;
+import io.strata.testing.S3ProxyServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The lease lock of an object-storage repository, against S3Proxy: held, refused, stale, released. */
+class LeaseLockTest {
+    static S3ProxyServer server;
+
+    @BeforeAll
+    static void start() {
+        S3ProxyServer.useInThisJvm();
+        server = S3ProxyServer.start(null);
+        server.createBucket("locks");
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static Repository repo(String prefix) {
+        return Repository.openOrCreate(StoreLocation.parse("s3://locks/" + prefix,
+                new S3ObjectStore.Settings(server.endpoint(), null, 5 << 20, 2, 2, Duration.ofSeconds(10))));
+    }
+
+    private static void plant(Repository r, String token, String host, long pid, Instant beat) {
+        r.writeJson(LeaseLock.PREFIX + token, "lock", new LeaseLock.Info(token, host, pid, null, beat.toString(), beat.toString(), 300));
+    }
+
+    @Test
+    void aLiveLockRefusesASecondWriterAndIsGoneAfterClose() throws Exception {
+        Repository r = repo("live");
+        try (Repository.Lock lock = r.lock()) {
+            assertEquals(ProcessHandle.current().pid(), r.lockHolderPid());
+            StrataException e = assertThrows(StrataException.class, () -> repo("live").lock());
+            assertEquals(ErrorCode.REPO_LOCKED, e.code());
+            assertTrue(e.getMessage().startsWith("repository s3://locks/live is locked by another strata process (pid " + ProcessHandle.current().pid() + " on "),
+                    e.getMessage());
+        }
+        assertNull(r.lockHolderPid());
+        assertEquals(List.of(), r.store().list("locks/"));
+    }
+
+    @Test
+    void aLockOfADeadProcessOnThisHostIsTakenOverAtOnce() throws Exception {
+        Repository r = repo("dead");
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        plant(r, "deadbeef", java.net.InetAddress.getLocalHost().getHostName(), p.pid(), Instant.now());
+        assertNull(r.lockHolderPid(), "a dead writer holds nothing");
+        try (Repository.Lock lock = r.lock()) {
+            assertEquals(1, r.store().list("locks/").size(), "the stale lock object was removed: " + r.store().list("locks/"));
+        }
+    }
+
+    @Test
+    void anotherHostsLockHoldsUntilItsHeartbeatIsStale() throws Exception {
+        Repository r = repo("remote");
+        plant(r, "fresh", "elsewhere.example", 4242, Instant.now().minusSeconds(60));
+        StrataException e = assertThrows(StrataException.class, r::lock);
+        assertTrue(e.getMessage().contains("(pid 4242 on elsewhere.example, last heartbeat "), e.getMessage());
+        r.store().delete(LeaseLock.PREFIX + "fresh");
+        plant(r, "old", "elsewhere.example", 4242, Instant.now().minus(Duration.ofMinutes(6)));
+        assertNull(r.lockHolderPid());
+        try (Repository.Lock lock = r.lock()) {
+            assertEquals(ProcessHandle.current().pid(), r.lockHolderPid());
+        }
+    }
+
+    @Test
+    void aManifestIsRefusedOnceTheLockObjectIsGone() throws Exception {
+        Repository r = repo("lost");
+        try (Repository.Lock lock = r.lock()) {
+            LeaseLock lease = (LeaseLock) lock;
+            for (String k : r.store().list("locks/")) {
+                r.store().delete(k); // another writer judged us stale
+            }
+            lease.verifyPresent();
+            StrataException e = assertThrows(StrataException.class, () -> r.writeJson("backups/x/manifest", "manifest", java.util.Map.of()));
+            assertEquals(ErrorCode.REPO_LOCKED, e.code());
+            assertTrue(e.getMessage().startsWith("lost the lock of repository s3://locks/lost: its lock object s3://locks/lost/locks/"), e.getMessage());
+            assertTrue(!r.store().exists("backups/x/manifest"));
+        }
+    }
+}

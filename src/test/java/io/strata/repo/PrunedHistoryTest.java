@@ -1,0 +1,54 @@
+package io.strata.repo;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A prune that stopped after its marker: the backup reads as pruned and the next writer finishes the removal. */
+class PrunedHistoryTest {
+    @TempDir
+    Path dir;
+
+    private static String completedBackup(Repository r, String id) throws Exception {
+        String now = Instant.now().toString();
+        HistoryRecord begin = new HistoryRecord(id, "full", HistoryRecord.RUNNING, null, now, null, "test", null, null, null, null, null, null,
+                null, null, null, ProcessHandle.current().pid());
+        r.beginAttempt(begin);
+        r.store().put(Repository.backupPrefix(id) + "data/000001", new byte[] {1, 2, 3});
+        SourceInfo src = new SourceInfo("server-1", "h", 1, "10.11", "/d", 16384, 1 << 20, 0, "ibdata1:12M", "full_crc32");
+        Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, "full", null, "test", now, now, src, 100, 100, 200, 200, 1 << 20, "redo",
+                null, null, null, null, List.of(), 3, 3, null, null, null, null, null);
+        r.writeJson(Repository.manifestKey(id), "manifest", m);
+        r.endAttempt(HistoryRecord.completed(begin, m));
+        return id;
+    }
+
+    @Test
+    void anInterruptedPruneIsFinishedByTheNextWriter() throws Exception {
+        Repository r = Repository.openOrCreate(dir.resolve("repo"));
+        String id = completedBackup(r, "20260101T000000Z-0001");
+        r.markPruned(id, "outside the retention (test)");
+        HistoryRecord h = r.history().get(0);
+        assertEquals(HistoryRecord.PRUNED, h.state());
+        assertTrue(h.error().matches("removed by strata prune at \\S+: outside the retention \\(test\\)"), h.error());
+        assertEquals(List.of(), r.completedIds());
+
+        try (Repository.Lock lock = r.lock()) {
+            r.cleanupIncomplete();
+        }
+        assertEquals(List.of(), r.store().list("backups/"));
+        StrataException e = assertThrows(StrataException.class, () -> r.manifest(id));
+        assertEquals(ErrorCode.BACKUP_NOT_FOUND, e.code());
+        assertTrue(e.getMessage().startsWith("backup " + id + " was removed by strata prune at "), e.getMessage());
+        assertEquals(3, r.store().list("history/" + id + "/").size(), "begin, end and pruned stay");
+    }
+}

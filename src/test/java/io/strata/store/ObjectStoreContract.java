@@ -1,0 +1,201 @@
+package io.strata.store;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What every {@link ObjectStore} must do, run against each implementation (restic's backend
+ * test suite is the model): an object is visible only once committed, whole, and then lists,
+ * reads back byte for byte and deletes; a writer closed or abandoned before commit leaves
+ * nothing that a reader sees, and {@link ObjectStore#discardUnfinished} removes its remains.
+ */
+abstract class ObjectStoreContract {
+    protected ObjectStore store;
+
+    /** A new, empty store. */
+    protected abstract ObjectStore newStore() throws Exception;
+
+    /** Bytes that need several parts (or buffers) to write. */
+    protected abstract int largeSize();
+
+    /** Remains of writers that were never committed nor closed, as the store keeps them (temp files, uploads). */
+    protected abstract int unfinishedCount(String prefix) throws Exception;
+
+    @BeforeEach
+    void open() throws Exception {
+        store = newStore();
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    static byte[] bytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void smallObjectRoundTrip() throws IOException {
+        byte[] data = "hello, strata".getBytes(StandardCharsets.US_ASCII);
+        store.put("backups/x/manifest", data);
+        assertTrue(store.exists("backups/x/manifest"));
+        assertEquals(data.length, store.size("backups/x/manifest"));
+        assertArrayEquals(data, store.get("backups/x/manifest"));
+    }
+
+    @Test
+    void emptyObjectRoundTrip() throws IOException {
+        store.put("e/empty", new byte[0]);
+        assertTrue(store.exists("e/empty"));
+        assertEquals(0, store.size("e/empty"));
+        assertArrayEquals(new byte[0], store.get("e/empty"));
+    }
+
+    @Test
+    void nothingIsVisibleBeforeCommit() throws IOException {
+        try (ObjectStore.Writer w = store.create("backups/a/data/000001")) {
+            w.stream().write(bytes(1000, 1));
+            w.stream().flush();
+            assertFalse(store.exists("backups/a/data/000001"));
+            assertEquals(List.of(), store.list("backups/"));
+            w.commit();
+            assertTrue(store.exists("backups/a/data/000001"));
+        }
+        assertEquals(List.of("backups/a/data/000001"), store.list("backups/"));
+    }
+
+    @Test
+    void largeObjectStreamsThroughAndReadsBackExactly() throws IOException {
+        byte[] data = bytes(largeSize(), 2);
+        try (ObjectStore.Writer w = store.create("big/object")) {
+            OutputStream out = w.stream();
+            int off = 0;
+            Random r = new Random(3);
+            while (off < data.length) {
+                int n = Math.min(data.length - off, 1 + r.nextInt(300_000));
+                out.write(data, off, n);
+                off += n;
+            }
+            assertFalse(store.exists("big/object"));
+            w.commit();
+        }
+        assertEquals(data.length, store.size("big/object"));
+        byte[] back;
+        try (InputStream in = store.open("big/object")) {
+            back = in.readAllBytes();
+        }
+        assertArrayEquals(data, back);
+    }
+
+    @Test
+    void closingWithoutCommitDiscards() throws Exception {
+        try (ObjectStore.Writer w = store.create("backups/b/data/000001")) {
+            w.stream().write(bytes(largeSize(), 4));
+        }
+        try (ObjectStore.Writer w = store.create("backups/b/data/000002")) {
+            w.stream().write(bytes(100, 5));
+        }
+        assertFalse(store.exists("backups/b/data/000001"));
+        assertFalse(store.exists("backups/b/data/000002"));
+        assertEquals(List.of(), store.list("backups/"));
+        assertEquals(0, unfinishedCount("backups/"));
+    }
+
+    @Test
+    void abandonedWriterIsDiscardedLater() throws Exception {
+        // a process killed in the middle of an object: neither commit nor close ran
+        ObjectStore.Writer w = store.create("backups/c/data/000001");
+        w.stream().write(bytes(largeSize(), 6));
+        w.stream().flush();
+        ObjectStore.Writer other = store.create("binlogs/s/000001");
+        other.stream().write(bytes(largeSize(), 7));
+        other.stream().flush();
+        assertFalse(store.exists("backups/c/data/000001"));
+        assertTrue(unfinishedCount("backups/") >= 1);
+        assertTrue(store.discardUnfinished("backups/") >= 1);
+        assertEquals(0, unfinishedCount("backups/"));
+        assertEquals(List.of(), store.list("backups/"));
+        assertTrue(unfinishedCount("binlogs/") >= 1, "remains outside the prefix are left alone");
+        other.close();
+    }
+
+    @Test
+    void batchedCommitsAreVisibleAndSyncMakesThemDurable() throws IOException {
+        byte[] big = bytes(largeSize(), 10);
+        try (ObjectStore.Writer w = store.create("backups/d/data/000001")) {
+            w.stream().write(big);
+            w.commitBatched();
+        }
+        try (ObjectStore.Writer w = store.create("backups/d/data/000002")) {
+            w.stream().write(new byte[] {7});
+            w.commitBatched();
+        }
+        assertTrue(store.exists("backups/d/data/000001"));
+        store.sync();
+        assertEquals(List.of("backups/d/data/000001", "backups/d/data/000002"), store.list("backups/d/"));
+        assertArrayEquals(big, store.get("backups/d/data/000001"));
+        assertEquals(1, store.size("backups/d/data/000002"));
+    }
+
+    @Test
+    void listIsLexicalAndBoundedByThePrefix() throws IOException {
+        for (String k : List.of("a/2", "a/10", "a/1", "ab/x", "b/1", "a/sub/z")) {
+            store.put(k, k.getBytes(StandardCharsets.US_ASCII));
+        }
+        assertEquals(List.of("a/1", "a/10", "a/2", "a/sub/z"), store.list("a/"));
+        assertEquals(List.of("a/1", "a/10", "a/2", "a/sub/z", "ab/x", "b/1"), store.list(""));
+        assertEquals(List.of(), store.list("c/"));
+    }
+
+    @Test
+    void missingObjects() throws IOException {
+        assertFalse(store.exists("no/such"));
+        assertThrows(ObjectStore.NoSuchObjectException.class, () -> store.open("no/such"));
+        assertThrows(ObjectStore.NoSuchObjectException.class, () -> store.size("no/such"));
+        store.delete("no/such");
+    }
+
+    @Test
+    void deleteAndDeletePrefix() throws IOException {
+        for (String k : List.of("backups/1/manifest", "backups/1/data/000001", "backups/2/manifest", "history/1/begin")) {
+            store.put(k, new byte[] {1});
+        }
+        store.delete("backups/2/manifest");
+        assertFalse(store.exists("backups/2/manifest"));
+        store.deletePrefix("backups/1/");
+        assertEquals(List.of(), store.list("backups/"));
+        assertEquals(List.of("history/1/begin"), store.list("history/"));
+    }
+
+    @Test
+    void committingAgainReplacesTheObjectWhole() throws IOException {
+        store.put("locks/t", bytes(5000, 8));
+        byte[] second = bytes(700, 9);
+        store.put("locks/t", second);
+        assertArrayEquals(second, store.get("locks/t"));
+        assertEquals(700, store.size("locks/t"));
+    }
+
+    @Test
+    void keysThatEscapeAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> store.create("../outside"));
+        assertThrows(IllegalArgumentException.class, () -> store.create("/absolute"));
+    }
+}

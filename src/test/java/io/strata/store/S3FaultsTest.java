@@ -1,0 +1,103 @@
+package io.strata.store;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.testing.FaultyProxy;
+import io.strata.testing.S3ProxyServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The S3 store behind a proxy that fails requests: retried to a correct object, or a clear failure. */
+class S3FaultsTest {
+    static final int PART = 5 << 20;
+    static S3ProxyServer server;
+    static FaultyProxy proxy;
+
+    @BeforeAll
+    static void start() {
+        S3ProxyServer.useInThisJvm();
+        server = S3ProxyServer.start(null);
+        server.createBucket("faults");
+        proxy = FaultyProxy.start(server.port());
+    }
+
+    @AfterAll
+    static void stop() {
+        proxy.close();
+        server.close();
+    }
+
+    private static S3ObjectStore store(int attempts) {
+        return new S3ObjectStore("faults", "r/", new S3ObjectStore.Settings(proxy.endpoint(), null, PART, 2, attempts, Duration.ofSeconds(20)));
+    }
+
+    @Test
+    void intermittentFaultsAreRetriedToACorrectObject() throws Exception {
+        byte[] data = ObjectStoreContract.bytes(4 * PART + 999, 11);
+        // every 3rd request answered 503, every 5th dropped, every 7th GET cut off mid-response
+        proxy.rule(r -> r.seq() % 3 == 0 ? FaultyProxy.Fault.HTTP_503 : r.seq() % 5 == 0 ? FaultyProxy.Fault.DROP
+                : r.method().equals("GET") && r.seq() % 7 == 1 ? FaultyProxy.Fault.CUT_RESPONSE : FaultyProxy.Fault.NONE);
+        int faultsBefore = proxy.faults();
+        try (S3ObjectStore s = store(8)) {
+            try (ObjectStore.Writer w = s.create("backups/x/data/000001")) {
+                OutputStream out = w.stream();
+                for (int off = 0; off < data.length; off += 1 << 20) {
+                    out.write(data, off, Math.min(1 << 20, data.length - off));
+                }
+                w.commit();
+            }
+            s.put("backups/x/manifest", new byte[] {1, 2, 3});
+            byte[] back;
+            try (InputStream in = s.open("backups/x/data/000001")) {
+                back = in.readAllBytes();
+            }
+            assertArrayEquals(data, back);
+            assertArrayEquals(new byte[] {1, 2, 3}, s.get("backups/x/manifest"));
+        } finally {
+            proxy.rule(r -> FaultyProxy.Fault.NONE);
+        }
+        assertTrue(proxy.faults() - faultsBefore >= 4, "too few faults injected: " + (proxy.faults() - faultsBefore) + " of " + proxy.requests());
+    }
+
+    @Test
+    void persistentFailureIsAClearErrorAndLeavesNothing() throws Exception {
+        proxy.rule(r -> r.method().equals("PUT") && r.path().contains("/backups/y/") ? FaultyProxy.Fault.HTTP_500 : FaultyProxy.Fault.NONE);
+        try (S3ObjectStore s = store(3)) {
+            StrataException e = assertThrows(StrataException.class, () -> {
+                try (ObjectStore.Writer w = s.create("backups/y/data/000001")) {
+                    w.stream().write(ObjectStoreContract.bytes(3 * PART, 12));
+                    w.commit();
+                }
+            });
+            assertEquals(ErrorCode.STORE_FAILED, e.code());
+            assertTrue(e.getMessage().matches("the object store failed PUT part \\d of s3://faults/r/backups/y/data/000001 after 3 attempts: "
+                    + "HTTP 500( InternalError: injected fault)?"), e.getMessage());
+            proxy.rule(r -> FaultyProxy.Fault.NONE);
+            assertFalse(s.exists("backups/y/data/000001"));
+            assertEquals(0, s.discardUnfinished("backups/"), "the failed writer aborted its upload");
+        } finally {
+            proxy.rule(r -> FaultyProxy.Fault.NONE);
+        }
+    }
+
+    @Test
+    void unreachableServerIsAClearError() {
+        try (S3ObjectStore s = new S3ObjectStore("faults", "r/", new S3ObjectStore.Settings("http://127.0.0.1:9", null, PART, 2, 2, Duration.ofSeconds(5)))) {
+            StrataException e = assertThrows(StrataException.class, () -> s.put("history/x/begin", new byte[] {1}));
+            assertEquals(ErrorCode.STORE_FAILED, e.code());
+            assertTrue(e.getMessage().startsWith("the object store at http://127.0.0.1:9 did not complete PUT s3://faults/r/history/x/begin after 2 attempts: "),
+                    e.getMessage());
+        }
+    }
+}
