@@ -101,7 +101,9 @@ class S3FaultsIT {
                 for (int i = 0; i < 300 && !Files.readString(err).contains("[page-copy]"); i++) {
                     Thread.sleep(100);
                 }
-                Thread.sleep(2000); // some data objects are under way
+                for (int i = 0; i < 600 && s3.keys("backups/").isEmpty(); i++) {
+                    Thread.sleep(100); // until some data objects are stored
+                }
                 assertTrue(first.isAlive(), Files.readString(err));
                 StrataCli.Result r = s3.run("backup", "--socket", source.socket().toString(), "--user", "root", "--quiet");
                 assertEquals(11, r.exit(), r.toString());
