@@ -25,6 +25,12 @@ public enum ErrorCode {
     IO_ERROR("io-error", 25),
     CHAIN_BROKEN("chain-broken", 26),
     WRONG_BASE("wrong-base", 27),
+    PITR_BEFORE_WINDOW("pitr-before-window", 40),
+    PITR_IN_GAP("pitr-in-gap", 41),
+    PITR_AFTER_WINDOW("pitr-after-window", 42),
+    BINLOG_MISSING("binlog-missing", 43),
+    PITR_BAD_TARGET("pitr-bad-target", 44),
+    REPLAY_FAILED("replay-failed", 45),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

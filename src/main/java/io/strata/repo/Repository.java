@@ -37,7 +37,7 @@ public final class Repository {
     private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
     /**
-     * Repositories whose lock this process holds. The lock is a POSIX record lock, and closing
+     * Lock files this process holds. The lock is a POSIX record lock, and closing
      * any descriptor of the lock file drops all of a process's locks on it: a holder must never
      * open the file a second time, so it answers "who holds it" from here.
      */
@@ -279,9 +279,18 @@ public final class Repository {
 
     /** Takes the writer lock, or fails with REPO_LOCKED naming the holder. */
     public Lock lock() {
-        Path p = root.resolve("lock");
-        if (HELD.contains(root)) {
-            throw new StrataException(ErrorCode.REPO_LOCKED, "repository " + root + " is already locked by this strata process", null);
+        return lock("lock", "repository " + root + " is locked by another strata process",
+                "wait for it to finish, or check \"strata list\" for a running backup");
+    }
+
+    /**
+     * Takes another lock of the repository, a file {@code name} in its root: the binlog archiver of
+     * a server takes its own, so that it runs beside backups but never twice.
+     */
+    public Lock lock(String name, String lockedMessage, String hint) {
+        Path p = root.resolve(name);
+        if (HELD.contains(p)) {
+            throw new StrataException(ErrorCode.REPO_LOCKED, "lock " + p + " is already held by this strata process", null);
         }
         try {
             FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
@@ -293,15 +302,14 @@ public final class Repository {
             }
             if (fl == null) {
                 ch.close();
-                Long pid = lockHolderPid();
-                throw new StrataException(ErrorCode.REPO_LOCKED, "repository " + root + " is locked by another strata process"
-                        + (pid == null ? "" : " (pid " + pid + ")"), "wait for it to finish, or check \"strata list\" for a running backup");
+                Long pid = lockHolderPid(name);
+                throw new StrataException(ErrorCode.REPO_LOCKED, lockedMessage + (pid == null ? "" : " (pid " + pid + ")"), hint);
             }
             ch.truncate(0);
             ch.write(ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII)), 0);
             ch.force(false);
-            HELD.add(root);
-            return new Lock(root, ch, fl);
+            HELD.add(p);
+            return new Lock(p, ch, fl);
         } catch (IOException e) {
             throw StoreErrors.translate(e, p.toString());
         }
@@ -309,10 +317,15 @@ public final class Repository {
 
     /** The pid of the process holding the writer lock, or null when nobody holds it. */
     public Long lockHolderPid() {
-        if (HELD.contains(root)) {
+        return lockHolderPid("lock");
+    }
+
+    /** The pid of the process holding lock file {@code name}, or null when nobody holds it. */
+    public Long lockHolderPid(String name) {
+        Path p = root.resolve(name);
+        if (HELD.contains(p)) {
             return ProcessHandle.current().pid();
         }
-        Path p = root.resolve("lock");
         if (!Files.exists(p)) {
             return null;
         }
@@ -354,12 +367,12 @@ public final class Repository {
     }
 
     public static final class Lock implements AutoCloseable {
-        private final Path root;
+        private final Path file;
         private final FileChannel channel;
         private final FileLock lock;
 
-        Lock(Path root, FileChannel channel, FileLock lock) {
-            this.root = root;
+        Lock(Path file, FileChannel channel, FileLock lock) {
+            this.file = file;
             this.channel = channel;
             this.lock = lock;
         }
@@ -369,7 +382,7 @@ public final class Repository {
             try {
                 lock.release();
             } finally {
-                HELD.remove(root);
+                HELD.remove(file);
                 channel.close();
             }
         }
