@@ -93,6 +93,7 @@ public final class BinlogArchiver {
     private long segments;
     private long bytes;
     private int gaps;
+    private long lastAsOf;
 
     private BinlogArchiver(Options opts, Consumer<String> log, Stopper stopper, Repository repo) {
         this.opts = opts;
@@ -260,6 +261,7 @@ public final class BinlogArchiver {
                     "archive started; " + logs.get(0).name() + " was the oldest binlog on the server"));
         }
         ArchivedFile last = newest(tl);
+        long before = segments;
         for (ServerLog f : logs) {
             if (last != null && BinlogArchive.fileNumber(f.name()) < last.number()) {
                 continue;
@@ -269,6 +271,14 @@ public final class BinlogArchiver {
             }
             boolean active = f.name().equals(activeFile);
             archiveFile(tl, f, active, active ? activeEnd : f.size(), asOf);
+        }
+        // an idle server: say now and then that nothing came after the archived end, so the
+        // restorable window reaches the present (at most one such record per minute)
+        last = newest(tl);
+        if (segments == before && last != null && last.name().equals(activeFile) && last.coveredEnd() == activeEnd
+                && (opts.once() || asOf - lastAsOf >= 60)) {
+            archive.writeAsOf(new BinlogArchive.AsOf(BinlogArchive.FORMAT_VERSION, tl, last.name(), last.usableEnd(), asOf));
+            lastAsOf = asOf;
         }
     }
 

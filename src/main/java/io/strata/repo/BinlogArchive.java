@@ -37,6 +37,7 @@ import java.util.zip.CRC32C;
  * binlogs/&lt;source&gt;/tNNNN/&lt;file&gt;/SSSSSSSSSSSS-EEEEEEEEEEEE.binlog   bytes [S, E) of the file
  * binlogs/&lt;source&gt;/tNNNN/&lt;file&gt;/SSSSSSSSSSSS-EEEEEEEEEEEE.sum     its summary; written last
  * binlogs/&lt;source&gt;/gaps/&lt;time&gt;-tNNNN-&lt;file&gt;                  binlogs lost after that file
+ * binlogs/&lt;source&gt;/asof/&lt;time&gt;                             an idle archiver's "nothing new until then"
  * </pre>
  * Readers take a file's bytes from the segments whose summaries exist, starting at 0 and always
  * continuing with the segment that reaches furthest, so overlapping segments are harmless.
@@ -82,6 +83,12 @@ public final class BinlogArchive {
      */
     public record Gap(int formatVersion, int timeline, String afterFile, long afterOffset, int nextTimeline, String nextFile,
                       List<String> lostFiles, String reason, String detected) {}
+
+    /**
+     * Written by an archiver that found nothing new: up to {@code asOf} (server clock minus one
+     * second), the server wrote nothing after {@code file:offset} of {@code timeline}.
+     */
+    public record AsOf(int formatVersion, int timeline, String file, long offset, long asOf) {}
 
     /** A place in the archive: timeline, file, byte offset. Ordered by timeline, file number, offset. */
     public record Pos(int timeline, String file, long offset) implements Comparable<Pos> {
@@ -195,6 +202,8 @@ public final class BinlogArchive {
     private final TreeMap<Integer, TreeMap<Long, ArchivedFile>> files = new TreeMap<>();
     private final List<Gap> gaps = new ArrayList<>();
     private final List<String> orphanData = new ArrayList<>();
+    private final List<String> asOfKeys = new ArrayList<>();
+    private AsOf asOf;
 
     private BinlogArchive(Repository repo, String dir) {
         this.repo = repo;
@@ -284,6 +293,8 @@ public final class BinlogArchive {
             String rest = k.substring(a.prefix().length());
             if (rest.equals("source")) {
                 a.source = repo.readJson(k, "binlog-source", Source.class);
+            } else if (rest.startsWith("asof/")) {
+                a.asOfKeys.add(k);
             } else if (rest.startsWith("gaps/")) {
                 a.gaps.add(repo.readJson(k, "binlog-gap", Gap.class));
             } else if (rest.matches("t\\d{4}/timeline")) {
@@ -307,12 +318,15 @@ public final class BinlogArchive {
             }
         }
         a.gaps.sort(Comparator.comparing(Gap::detected));
+        if (!a.asOfKeys.isEmpty()) {
+            a.asOf = repo.readJson(a.asOfKeys.get(a.asOfKeys.size() - 1), "binlog-asof", AsOf.class);
+        }
         return a;
     }
 
     public Source source() { return source; }
 
-    public Map<Integer, Timeline> timelines() { return timelines; }
+    public java.util.NavigableMap<Integer, Timeline> timelines() { return timelines; }
 
     /** Files of a timeline by file number. */
     public List<ArchivedFile> files(int timeline) {
@@ -326,6 +340,9 @@ public final class BinlogArchive {
     }
 
     public List<Gap> gaps() { return gaps; }
+
+    /** The newest "nothing new until then" record, or null. */
+    public AsOf asOf() { return asOf; }
 
     /** Data objects whose summary was never written (an interrupted archiver); not part of the archive. */
     public List<String> orphanData() { return orphanData; }
@@ -463,6 +480,25 @@ public final class BinlogArchive {
                 + (g.afterFile() == null ? "start" : g.afterFile());
         repo.writeJson(key, "binlog-gap", g);
         gaps.add(g);
+    }
+
+    /** Records that nothing was written after {@code a}'s position until its time, and drops older such records. */
+    public void writeAsOf(AsOf a) {
+        String key = prefix() + "asof/" + GAP_TIME.format(Instant.ofEpochSecond(a.asOf()));
+        if (asOfKeys.contains(key)) {
+            return;
+        }
+        repo.writeJson(key, "binlog-asof", a);
+        for (String old : asOfKeys) {
+            try {
+                repo.store().delete(old);
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, repo.store().describe(old));
+            }
+        }
+        asOfKeys.clear();
+        asOfKeys.add(key);
+        asOf = a;
     }
 
     /** A segment being written: stream its bytes, then {@link #commit} with its summary. */

@@ -1,0 +1,55 @@
+package io.strata.cli;
+
+import io.strata.repo.Json;
+import io.strata.repo.Repository;
+import io.strata.restore.PitrWindows;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The restorable windows of each server, as "strata list" shows them. */
+final class Windows {
+    private Windows() {}
+
+    static void print(Repository r, boolean json) throws Exception {
+        List<PitrWindows> all = new ArrayList<>();
+        for (String server : PitrWindows.servers(r)) {
+            all.add(PitrWindows.of(r, server));
+        }
+        if (json) {
+            List<Object> out = new ArrayList<>();
+            all.forEach(w -> out.add(w.toJson()));
+            System.out.println(Json.MAPPER.writeValueAsString(out));
+            return;
+        }
+        for (PitrWindows w : all) {
+            System.out.println();
+            System.out.println("server " + w.serverKey() + (w.archive() == null ? " (no binlog archive)" : " (binlog archive " + w.archive().prefix() + ")"));
+            List<PitrWindows.Window> ws = w.windows();
+            if (ws.isEmpty()) {
+                System.out.println("  point-in-time window: " + w.describeWindows());
+            }
+            for (PitrWindows.Window x : ws) {
+                System.out.println("  restorable " + PitrWindows.describe(x));
+                List<String> ids = new ArrayList<>();
+                x.span().backups().forEach(b -> ids.add(b.id()));
+                System.out.println("    backups in this window: " + String.join(", ", ids));
+            }
+            for (PitrWindows.Span s : w.spans()) {
+                System.out.println("  archived binlogs (timeline " + s.start().timeline() + "): " + s.start() + " to " + s.end() + ", transactions "
+                        + (s.firstTime() == null ? "none" : "from " + PitrWindows.iso(s.firstTime())) + ", complete until " + PitrWindows.iso(s.endTime()));
+            }
+            for (PitrWindows.Break b : w.breaks()) {
+                System.out.println("  " + (b.kind() == PitrWindows.Kind.MISSING ? "MISSING" : "GAP") + ": " + b.description());
+            }
+            if (!w.outside().isEmpty()) {
+                List<String> ids = new ArrayList<>();
+                w.outside().forEach(b -> ids.add(b.id()));
+                System.out.println("  backups outside the archive (restorable to their own point only): " + String.join(", ", ids));
+            }
+            for (String s : w.skipped()) {
+                System.out.println("  not restorable: " + s);
+            }
+        }
+    }
+}
