@@ -430,6 +430,10 @@ public final class BinlogArchive {
             if (len == 0) {
                 return 0;
             }
+            if (pos >= to) {
+                closeCurrent();
+                return -1;
+            }
             while (reader == null || pos >= curEnd) {
                 if (pos >= to || !advance()) {
                     closeCurrent();
