@@ -113,6 +113,7 @@ public final class BinlogArchiver {
                     + repo.root() + " by another strata process", "only one \"strata binlog archive\" per server and repository may run; stop the other one first")) {
                 a.archive = BinlogArchive.load(repo, a.archive.dir());
                 a.archive.deleteOrphans();
+                a.archive.tidy();
                 a.announce();
                 return a.loop(s);
             } catch (IOException e) {
@@ -450,6 +451,13 @@ public final class BinlogArchiver {
                     + st.groups() + " transactions" + (ranges.isEmpty() ? "" : ", last GTID " + ranges.get(ranges.size() - 1).last()));
             if (seg.closed() && boundaryEnd < cut) {
                 log.accept("note: " + f.name() + " ends inside a transaction at " + boundaryEnd + " (the server stopped while writing it; that transaction did not commit)");
+            }
+            if (seg.closed()) {
+                // a complete file is kept as one object; its segments go once that one is stored
+                BinlogArchive.Segment whole = archive.compact(archive.file(tl, f.name()));
+                if (whole != null) {
+                    log.accept("compacted " + f.name() + " into one segment [0, " + whole.end() + ")");
+                }
             }
         } catch (NoSuchFileException e) {
             // purged between the passes; nothing was committed

@@ -160,6 +160,13 @@ public final class BinlogArchive {
 
         public Pos end() { return new Pos(timeline, name, usableEnd); }
 
+        void reresolve() {
+            cover.clear();
+            closed = false;
+            hole = false;
+            resolve();
+        }
+
         void resolve() {
             segments.sort(Comparator.comparingLong(Segment::start).thenComparing(Comparator.comparingLong(Segment::end).reversed()));
             long p = 0;
@@ -537,10 +544,7 @@ public final class BinlogArchive {
             ArchivedFile f = files.computeIfAbsent(s.timeline(), x -> new TreeMap<>())
                     .computeIfAbsent(fileNumber(s.file()), x -> new ArchivedFile(s.timeline(), s.file()));
             f.segments.add(done);
-            f.cover.clear();
-            f.closed = false;
-            f.hole = false;
-            f.resolve();
+            f.reresolve();
             return done;
         }
 
@@ -555,6 +559,86 @@ public final class BinlogArchive {
             return new SegmentWriter(segmentKey(timeline, file, start, end));
         } catch (IOException e) {
             throw StoreErrors.translate(e, repo.store().describe(segmentKey(timeline, file, start, end)));
+        }
+    }
+
+    /**
+     * Replaces the segments of a complete file by one segment {@code [0, end)}: the new segment is
+     * stored (data, then summary) before the old ones are deleted (summary, then data), so a reader
+     * finds the file whole at every moment; readers never mind overlapping segments.
+     */
+    public Segment compact(ArchivedFile f) {
+        if (!f.closed() || f.damaged() || f.cover().size() < 2) {
+            return null;
+        }
+        List<Segment> old = new ArrayList<>(f.cover());
+        Segment first = old.get(0);
+        Segment last = old.get(old.size() - 1);
+        long events = 0;
+        long groups = 0;
+        Long firstTime = null;
+        Long lastTime = null;
+        Long maxTime = null;
+        Map<Long, DomainRange> ranges = new TreeMap<>();
+        for (Segment s : old) {
+            events += s.events();
+            groups += s.groups();
+            firstTime = firstTime == null ? s.firstTime() : firstTime;
+            lastTime = s.lastTime() == null ? lastTime : s.lastTime();
+            maxTime = maxTime == null ? s.maxTime() : s.maxTime() == null ? maxTime : Math.max(maxTime, s.maxTime());
+            for (DomainRange r : s.gtids()) {
+                DomainRange x = ranges.get(r.domain());
+                ranges.put(r.domain(), x == null ? r : new DomainRange(r.domain(), Math.min(x.minSeq(), r.minSeq()), Math.max(x.maxSeq(), r.maxSeq()), x.first(), r.last()));
+            }
+        }
+        Segment merged;
+        try (SegmentWriter w = createSegment(f.timeline(), f.name(), 0, f.coveredEnd()); InputStream in = open(f, 0, f.coveredEnd())) {
+            in.transferTo(w.stream());
+            merged = w.commit(new Segment(FORMAT_VERSION, f.timeline(), f.name(), 0, f.coveredEnd(), last.boundaryEnd(), true, first.fileId(),
+                    first.fileCreated(), first.checksums(), events, groups, firstTime, lastTime, maxTime, new ArrayList<>(ranges.values()), last.asOf(), null,
+                    Instant.now().toString()));
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, repo.store().describe(segmentKey(f.timeline(), f.name(), 0, f.coveredEnd())));
+        }
+        deleteCovered(file(f.timeline(), f.name()));
+        return merged;
+    }
+
+    /** Deletes the segments of a file that another segment with data covers entirely (left by a compaction). */
+    public void deleteCovered(ArchivedFile f) {
+        List<Segment> gone = new ArrayList<>();
+        for (Segment s : f.segments()) {
+            for (Segment o : f.segments()) {
+                if (o != s && !f.withoutData().contains(o) && o.start() <= s.start() && o.end() >= s.end() && o.length() > s.length()
+                        && (o.closed() || !s.closed())) {
+                    gone.add(s);
+                    break;
+                }
+            }
+        }
+        for (Segment s : gone) {
+            String key = segmentKey(s.timeline(), s.file(), s.start(), s.end());
+            try {
+                repo.store().delete(sumKeyOf(key));
+                repo.store().delete(key);
+            } catch (IOException e) {
+                throw StoreErrors.translate(e, repo.store().describe(key));
+            }
+        }
+        if (!gone.isEmpty()) {
+            f.segments.removeAll(gone);
+            f.withoutData.removeAll(gone);
+            f.reresolve();
+        }
+    }
+
+    /** Finishes what an interrupted archiver left: covered segments deleted, complete files compacted. */
+    public void tidy() {
+        for (var tl : files.values()) {
+            for (ArchivedFile f : tl.values()) {
+                deleteCovered(f);
+                compact(f);
+            }
         }
     }
 

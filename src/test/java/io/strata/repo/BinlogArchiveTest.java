@@ -30,7 +30,7 @@ class BinlogArchiveTest {
     private static BinlogArchive.Segment store(BinlogArchive a, long start, long end, boolean closed) throws IOException {
         try (BinlogArchive.SegmentWriter w = a.createSegment(1, "binlog.000003", start, end)) {
             w.stream().write(FILE, (int) start, (int) (end - start));
-            return w.commit(new BinlogArchive.Segment(1, 1, "binlog.000003", start, end, end, closed, "abcd0123", 1700000000L, true, 1, 1,
+            return w.commit(new BinlogArchive.Segment(1, 1, "binlog.000003", start, end, end, closed, "abcd0123", 1700000000L, true, end > start ? 1 : 0, 1,
                     1700000000L, 1700000000L, 1700000000L, List.of(), 1700000001L, null, "2024-01-01T00:00:00Z"));
         }
     }
@@ -59,6 +59,32 @@ class BinlogArchiveTest {
         assertEquals(List.of(0L, 180L), f.cover().stream().map(BinlogArchive.Segment::start).toList());
         assertArrayEquals(FILE, read(b, f, 0, 300));
         assertArrayEquals(Arrays.copyOfRange(FILE, 150, 250), read(b, f, 150, 250));
+    }
+
+    @Test
+    void aCompleteFileIsCompactedIntoOneSegment(@TempDir Path dir) throws IOException {
+        Repository repo = Repository.openOrCreate(dir.resolve("repo"));
+        BinlogArchive a = BinlogArchive.load(repo, "h");
+        store(a, 0, 100, false);
+        store(a, 100, 300, false);
+        store(a, 300, 300, true); // the file closed with nothing more in it
+        BinlogArchive.ArchivedFile f = a.file(1, "binlog.000003");
+        assertTrue(f.closed());
+        a.deleteCovered(f);
+        assertTrue(a.file(1, "binlog.000003").closed(), "the zero-length segment that closes the file is not \"covered\"");
+        BinlogArchive.Segment whole = a.compact(a.file(1, "binlog.000003"));
+        assertEquals(0, whole.start());
+        assertEquals(300, whole.end());
+        assertEquals(2, whole.events());
+
+        BinlogArchive b = BinlogArchive.load(repo, "h");
+        f = b.file(1, "binlog.000003");
+        assertEquals(List.of(whole), f.segments());
+        assertTrue(f.closed());
+        assertArrayEquals(FILE, read(b, f, 0, 300));
+        try (var keys = Files.walk(dir.resolve("repo/binlogs/h/t0001/binlog.000003"))) {
+            assertEquals(2, keys.filter(Files::isRegularFile).count());
+        }
     }
 
     @Test
