@@ -11,10 +11,20 @@ import java.util.List;
 final class Windows {
     private Windows() {}
 
+    /** With {@code json}, errors propagate; the text after the history reports them and goes on, as list must work on a damaged repository. */
     static void print(Repository r, boolean json) throws Exception {
         List<PitrWindows> all = new ArrayList<>();
-        for (String server : PitrWindows.servers(r)) {
-            all.add(PitrWindows.of(r, server));
+        try {
+            for (String server : PitrWindows.servers(r)) {
+                all.add(PitrWindows.of(r, server));
+            }
+        } catch (io.strata.error.StrataException e) {
+            if (json) {
+                throw e;
+            }
+            System.out.println();
+            System.out.println("restorable windows unavailable: " + e.getMessage());
+            return;
         }
         if (json) {
             List<Object> out = new ArrayList<>();

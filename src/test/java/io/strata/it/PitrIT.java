@@ -102,7 +102,7 @@ class PitrIT {
                 source.exec("FLUSH BINARY LOGS");
                 Thread.sleep(1000);
                 position = source.binlogPosition();
-                Thread.sleep(1500);
+                Thread.sleep(2500);
                 w.stop();
             } finally {
                 w.close();
@@ -132,30 +132,23 @@ class PitrIT {
 
             // 1. a time between the two backups: from the full backup, across the first rotation
             Path t1 = work.resolve("to-time");
-            StrataCli.Result r = PitrSupport.restore(repo, t1, "--until", "@" + time);
-            assertEquals(0, r.exit(), r.toString());
-            assertTrue(r.out().contains(": backup " + full + " (full) and "), r.toString());
+            restoreFrom(repo, t1, full + " (full)", "--until", "@" + time);
             assertSameAfterReplay(source, t1, atTime);
 
             // 2. a GTID after the incremental
             Path t2 = work.resolve("to-gtid");
-            r = PitrSupport.restore(repo, t2, "--until-gtid", marker);
-            assertEquals(0, r.exit(), r.toString());
-            assertTrue(r.out().contains(": backup " + incr + " (incremental) and "), r.toString());
+            StrataCli.Result r = restoreFrom(repo, t2, incr + " (incremental)", "--until-gtid", marker);
             assertTrue(r.out().contains("binlog position of the restored data: " + afterMarker), r.toString());
             assertSameAfterReplay(source, t2, afterMarker);
 
             // 3. a position after the last backup, across the second rotation
             Path t3 = work.resolve("to-position");
-            r = PitrSupport.restore(repo, t3, "--until-position", position.toString());
-            assertEquals(0, r.exit(), r.toString());
-            assertTrue(r.out().contains(": backup " + incr + " (incremental) and "), r.toString());
+            restoreFrom(repo, t3, incr + " (incremental)", "--until-position", position.toString());
             assertSameAfterReplay(source, t3, position);
 
             // negative control: stopping one transaction early must show in the same oracle
             Path t4 = work.resolve("one-early");
-            r = PitrSupport.restore(repo, t4, "--until-gtid", beforeMarker);
-            assertEquals(0, r.exit(), r.toString());
+            restoreFrom(repo, t4, incr + " (incremental)", "--until-gtid", beforeMarker);
             try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(t4).start()) {
                 restored.exec("SET GLOBAL slave_exec_mode = 'IDEMPOTENT'");
                 BinlogReplay.replay(source, afterMarker.file(), afterMarker.position(), restored.socket());
@@ -182,6 +175,14 @@ class PitrIT {
                 return rs.getString(1);
             }
         }
+    }
+
+    /** A point-in-time restore that must succeed from the named backup ("ID (type)"). */
+    private static StrataCli.Result restoreFrom(Path repo, Path target, String backup, String... until) {
+        StrataCli.Result r = PitrSupport.restore(repo, target, until);
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains(": backup " + backup + " and "), r.toString());
+        return r;
     }
 
     /** Starts the restored directory, replays the source's binlog from {@code from}, compares every table. */
