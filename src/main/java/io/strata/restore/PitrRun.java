@@ -193,6 +193,7 @@ public final class PitrRun {
         }
         Span after = null;
         Span before = null;
+        boolean within = false;
         for (Span s : spans) {
             long[] r = seqRange(s, g.domain());
             if (r == null) {
@@ -200,11 +201,13 @@ public final class PitrRun {
             }
             if (r[1] < g.seq()) {
                 before = s;
-            } else if (r[0] > g.seq() && after == null) {
-                after = s;
+            } else if (r[0] > g.seq()) {
+                after = after == null ? s : after;
+            } else {
+                within = true;
             }
         }
-        if (after != null && (before == null || w.spans().indexOf(after) == w.spans().indexOf(before) + 1)) {
+        if (!within && after != null && (before == null || w.spans().indexOf(after) == w.spans().indexOf(before) + 1)) {
             // older than the archive, or between two spans
             throw beforeWithin(w, after, t);
         }

@@ -7,30 +7,30 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /** Builds binary log files event by event, with correct sizes, log_pos and (optionally) CRC-32 trailers. */
-final class BinlogBuilder {
+public final class BinlogBuilder {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final boolean checksums;
     private final long serverId;
     private long time = 1_700_000_000L;
     final List<Long> offsets = new ArrayList<>();
 
-    BinlogBuilder(boolean checksums, long serverId) {
+    public BinlogBuilder(boolean checksums, long serverId) {
         this.checksums = checksums;
         this.serverId = serverId;
         out.writeBytes(BinlogScanner.MAGIC);
     }
 
-    BinlogBuilder at(long seconds) {
+    public BinlogBuilder at(long seconds) {
         this.time = seconds;
         return this;
     }
 
-    long offset() { return out.size(); }
+    public long offset() { return out.size(); }
 
-    byte[] bytes() { return out.toByteArray(); }
+    public byte[] bytes() { return out.toByteArray(); }
 
     /** A format description event; with {@code inUse} its flag is set after its CRC was computed, as the server does. */
-    BinlogBuilder fde(boolean inUse) {
+    public BinlogBuilder fde(boolean inUse) {
         byte[] body = new byte[2 + 50 + 4 + 1 + 10 + 1];
         body[0] = 4;
         byte[] v = "10.11.19-MariaDB-log".getBytes(StandardCharsets.US_ASCII);
@@ -48,7 +48,7 @@ final class BinlogBuilder {
         return this;
     }
 
-    BinlogBuilder gtid(long domain, long seq, boolean standalone) {
+    public BinlogBuilder gtid(long domain, long seq, boolean standalone) {
         byte[] body = new byte[19];
         le(body, 0, seq, 8);
         le(body, 8, domain, 4);
@@ -56,14 +56,14 @@ final class BinlogBuilder {
         return event(BinlogEvent.GTID, body, 0x8, false);
     }
 
-    BinlogBuilder query(String sql) {
+    public BinlogBuilder query(String sql) {
         byte[] q = sql.getBytes(StandardCharsets.US_ASCII);
         byte[] body = new byte[13 + 1 + q.length];
         System.arraycopy(q, 0, body, 14, q.length);
         return event(BinlogEvent.QUERY, body, 0, false);
     }
 
-    BinlogBuilder rows(int n) {
+    public BinlogBuilder rows(int n) {
         byte[] body = new byte[n];
         for (int i = 0; i < n; i++) {
             body[i] = (byte) (i * 7);
@@ -71,17 +71,17 @@ final class BinlogBuilder {
         return event(23, body, 0, false);
     }
 
-    BinlogBuilder xid(long n) {
+    public BinlogBuilder xid(long n) {
         byte[] body = new byte[8];
         le(body, 0, n, 8);
         return event(BinlogEvent.XID, body, 0, false);
     }
 
-    BinlogBuilder checkpoint() {
+    public BinlogBuilder checkpoint() {
         return event(BinlogEvent.BINLOG_CHECKPOINT, new byte[] {13, 0, 0, 0, 'b', 'i', 'n', 'l', 'o', 'g', '.', '0', '0', '0', '0', '0', '1'}, 0, false);
     }
 
-    BinlogBuilder rotate(String next) {
+    public BinlogBuilder rotate(String next) {
         byte[] n = next.getBytes(StandardCharsets.US_ASCII);
         byte[] body = new byte[8 + n.length];
         le(body, 0, 4, 8);
@@ -90,7 +90,7 @@ final class BinlogBuilder {
     }
 
     /** One committed transaction: GTID, rows, XID. */
-    BinlogBuilder transaction(long seq) {
+    public BinlogBuilder transaction(long seq) {
         return gtid(0, seq, false).rows(40).xid(seq);
     }
 
