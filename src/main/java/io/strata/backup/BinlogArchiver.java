@@ -112,6 +112,10 @@ public final class BinlogArchiver {
             try (Repository.Lock lock = repo.lock(lockName, "the binlogs of " + a.facts.serverKey() + " are already being archived into "
                     + repo.root() + " by another strata process", "only one \"strata binlog archive\" per server and repository may run; stop the other one first")) {
                 a.archive = BinlogArchive.load(repo, a.archive.dir());
+                if (a.archive.source() == null) {
+                    a.archive.writeSource(new BinlogArchive.Source(BinlogArchive.FORMAT_VERSION, a.facts.serverKey(), a.facts.hostname(), a.facts.port(),
+                            a.facts.serverId(), a.facts.logBinBasename(), Instant.now().toString()));
+                }
                 a.archive.deleteOrphans();
                 a.archive.tidy();
                 a.announce();
@@ -142,10 +146,6 @@ public final class BinlogArchiver {
         if (known != null && !known.serverKey().equals(facts.serverKey())) {
             throw new StrataException(ErrorCode.CORRUPT_DATA, "archive directory " + archive.prefix() + " belongs to " + known.serverKey()
                     + ", not to " + facts.serverKey(), "the repository was edited by hand");
-        }
-        if (known == null) {
-            archive.writeSource(new BinlogArchive.Source(BinlogArchive.FORMAT_VERSION, facts.serverKey(), facts.hostname(), facts.port(),
-                    facts.serverId(), facts.logBinBasename(), Instant.now().toString()));
         }
     }
 
@@ -361,10 +361,11 @@ public final class BinlogArchiver {
         for (long n = gapFrom; n <= gapTo && lost.size() < 1000; n++) {
             lost.add(sibling(prev.name(), n));
         }
-        String what = prev.closed() ? (lost.size() == 1 ? lost.get(0) + " was" : lost.get(0) + " to " + lost.get(lost.size() - 1) + " were")
-                + " purged from the server before they were archived"
+        String what = prev.closed() ? (lost.size() == 1 ? lost.get(0) + " was purged from the server before it was archived"
+                : lost.get(0) + " to " + lost.get(lost.size() - 1) + " were purged from the server before they were archived")
                 : prev.name() + " was purged from the server after " + prev.coveredEnd() + " bytes of it were archived"
-                + (lost.size() > 1 ? ", and " + (lost.size() == 2 ? lost.get(1) : lost.get(1) + " to " + lost.get(lost.size() - 1)) + " before they were archived" : "");
+                + (lost.size() > 1 ? ", and " + (lost.size() == 2 ? lost.get(1) + " before it was archived" : lost.get(1) + " to " + lost.get(lost.size() - 1)
+                + " before they were archived") : "");
         recordGap(tl, prev, tl, name, lost, what);
     }
 

@@ -43,9 +43,15 @@ final class BinlogCommand implements Runnable {
                 throw new StrataException(ErrorCode.USAGE, "--interval must be positive, got " + interval, null);
             }
             BinlogArchiver.Stopper stopper = new BinlogArchiver.Stopper();
-            // SIGINT and SIGTERM end the loop between two steps, so the JVM exits normally with 0
+            // SIGINT and SIGTERM end the loop between two steps, so the JVM exits normally with 0;
+            // a second signal ends it at once (the archive stays consistent: nothing half-written counts)
             for (String sig : new String[] {"INT", "TERM"}) {
-                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stopper.stop());
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
+                    if (stopper.stopped()) {
+                        System.exit(ErrorCode.INTERRUPTED.exitCode());
+                    }
+                    stopper.stop();
+                });
             }
             BinlogArchiver.Result r = BinlogArchiver.run(new BinlogArchiver.Options(repo, conn.resolve(), datadir, once,
                     Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);

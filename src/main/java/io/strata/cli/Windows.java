@@ -45,12 +45,15 @@ final class Windows {
                 x.span().backups().forEach(b -> ids.add(b.id()));
                 System.out.println("    backups in this window: " + String.join(", ", ids));
             }
+            // the archived runs in order, each after what separates it from the one before
             for (PitrWindows.Span s : w.spans()) {
+                for (PitrWindows.Break b : w.breaks()) {
+                    if (b.after() == s) {
+                        System.out.println("  " + b.kind().name() + ": " + b.description());
+                    }
+                }
                 System.out.println("  archived binlogs (timeline " + s.start().timeline() + "): " + s.start() + " to " + s.end() + ", transactions "
                         + (s.firstTime() == null ? "none" : "from " + PitrWindows.iso(s.firstTime())) + ", complete until " + PitrWindows.iso(s.endTime()));
-            }
-            for (PitrWindows.Break b : w.breaks()) {
-                System.out.println("  " + (b.kind() == PitrWindows.Kind.MISSING ? "MISSING" : "GAP") + ": " + b.description());
             }
             if (!w.outside().isEmpty()) {
                 List<String> ids = new ArrayList<>();

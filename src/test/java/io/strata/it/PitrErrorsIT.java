@@ -61,7 +61,7 @@ class PitrErrorsIT {
             String lostFile = lost.file();
             String nextLost = sibling(lostFile, 1);
             assertTrue(arch.err().contains("GAP: " + lostFile + " was purged from the server after "), arch.toString());
-            assertTrue(arch.err().contains(" bytes of it were archived, and " + nextLost + " before they were archived"), arch.toString());
+            assertTrue(arch.err().contains(" bytes of it were archived, and " + nextLost + " before it was archived"), arch.toString());
 
             JsonNode win = PitrSupport.windows(repo);
             assertEquals(2, win.get("windows").size(), win.toString());

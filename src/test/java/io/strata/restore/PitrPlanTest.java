@@ -70,7 +70,7 @@ class PitrPlanTest {
         backup("20240101T000100Z-0002", "binlog.000003", start3, T + 20);
         if (recordGap) {
             archive.writeGap(new BinlogArchive.Gap(1, 1, "binlog.000001", f1.length, 1, "binlog.000003", List.of("binlog.000002"),
-                    "binlog.000002 was purged from the server before they were archived", "2024-01-01T00:00:30Z"));
+                    "binlog.000002 was purged from the server before it was archived", "2024-01-01T00:00:30Z"));
         }
     }
 
@@ -162,7 +162,7 @@ class PitrPlanTest {
         e = refused(PitrTarget.time("@" + (T + 15)));
         assertEquals(ErrorCode.PITR_IN_GAP, e.code());
         assertEquals("target time 2023-11-14T22:13:35Z lies in a gap of the binlog archive: binlogs after binlog.000001:" + fileEnd
-                + " were not archived: binlog.000002 was purged from the server before they were archived (detected 2024-01-01T00:00:30Z);"
+                + " were not archived: binlog.000002 was purged from the server before it was archived (detected 2024-01-01T00:00:30Z);"
                 + " no backup was taken between that gap and the target; restorable windows: " + windows, e.getMessage());
         assertEquals(ErrorCode.PITR_IN_GAP, refused(PitrTarget.position("binlog.000002:4")).code());
         assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.time("@" + (T + 31))).code());
