@@ -402,56 +402,36 @@ public final class BinlogArchiver {
             created = fs.created();
         }
         long limit = active ? safeEnd : f.size();
-        if (limit < from) {
-            return; // the reset check of the next round explains this
+        if (limit < from || limit == from && (active || af == null)) {
+            return; // nothing new (a shorter file is explained by the reset check of the next round)
         }
-        // pass 1: check every event up to the safe end and find where the segment may end
-        Scan probe;
         try {
-            probe = scan(path, from, limit, checksums, null);
-        } catch (NoSuchFileException e) {
-            return;
-        } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "reading " + path + " failed: " + e.getMessage(), null, e);
-        }
-        long cut;
-        long boundaryEnd;
-        if (active) {
-            // the reported position is a transaction boundary; if the file does not hold all of it yet, stop at the last one it holds
-            cut = probe.end == limit ? limit : probe.lastBoundary;
-            boundaryEnd = cut;
-        } else {
-            cut = probe.end;
-            boundaryEnd = probe.atBoundary ? probe.end : probe.lastBoundary;
-            if (cut < f.size()) {
-                log.accept("note: " + f.name() + " ends with " + (f.size() - cut) + " bytes of an incomplete event (the server stopped while writing it); they are not archived");
+            // usually the safe end is the end of a complete event: one pass checks and copies
+            Stored done = store(tl, f, path, from, limit, active, checksums, fileId, created, asOf);
+            if (done == null) {
+                // the file does not end there (not yet written out, or cut short by a crash):
+                // find the last complete event, or for the active file the last transaction boundary
+                Scan probe = scan(path, from, limit, checksums, null);
+                long cut = active ? probe.lastBoundary : probe.end;
+                if (!active && cut < f.size()) {
+                    log.accept("note: " + f.name() + " ends with " + (f.size() - cut) + " bytes of an incomplete event (the server stopped while writing it); they are not archived");
+                }
+                if (cut == from && (active || af == null)) {
+                    return;
+                }
+                done = store(tl, f, path, from, cut, active, checksums, fileId, created, asOf);
+                if (done == null) {
+                    throw new StrataException(ErrorCode.IO_ERROR, f.name() + " changed while it was archived: it no longer ends with a complete event at " + cut, null);
+                }
             }
-        }
-        if (cut == from && (active || af == null)) {
-            return;
-        }
-        // pass 2: copy exactly [from, cut), checking again what is copied
-        try (BinlogArchive.SegmentWriter w = archive.createSegment(tl, f.name(), from, cut)) {
-            Scan copied = scan(path, from, cut, checksums, w.stream());
-            if (copied.end != cut) {
-                throw new StrataException(ErrorCode.IO_ERROR, f.name() + " changed while it was archived: read up to " + copied.end + " of " + cut, null);
-            }
-            BinlogStats st = copied.stats;
-            List<BinlogArchive.DomainRange> ranges = new ArrayList<>();
-            for (BinlogStats.Range r : st.domains()) {
-                ranges.add(new BinlogArchive.DomainRange(r.domain(), r.minSeq(), r.maxSeq(), r.first().toString(), r.last().toString()));
-            }
-            String id = fileId != null ? fileId : copied.fileId;
-            long made = fileId != null ? created : copied.created;
-            boolean crc = checksums != null ? checksums : Boolean.TRUE.equals(copied.checksums);
-            BinlogArchive.Segment seg = w.commit(new BinlogArchive.Segment(BinlogArchive.FORMAT_VERSION, tl, f.name(), from, cut, boundaryEnd, !active,
-                    id, made, crc, st.events(), st.groups(), st.firstTime(), st.lastTime(), st.maxTime(), ranges, asOf, null, Instant.now().toString()));
+            BinlogArchive.Segment seg = done.segment();
             segments++;
-            bytes += cut - from;
-            log.accept("archived " + f.name() + " [" + from + ", " + cut + ")" + (active ? "" : ", complete") + ": " + st.events() + " events, "
-                    + st.groups() + " transactions" + (ranges.isEmpty() ? "" : ", last GTID " + ranges.get(ranges.size() - 1).last()));
-            if (seg.closed() && boundaryEnd < cut) {
-                log.accept("note: " + f.name() + " ends inside a transaction at " + boundaryEnd + " (the server stopped while writing it; that transaction did not commit)");
+            bytes += seg.length();
+            List<BinlogArchive.DomainRange> ranges = seg.gtids();
+            log.accept("archived " + f.name() + " [" + seg.start() + ", " + seg.end() + ")" + (active ? "" : ", complete") + ": " + seg.events() + " events, "
+                    + seg.groups() + " transactions" + (ranges.isEmpty() ? "" : ", last GTID " + ranges.get(ranges.size() - 1).last()));
+            if (seg.closed() && seg.boundaryEnd() < seg.end()) {
+                log.accept("note: " + f.name() + " ends inside a transaction at " + seg.boundaryEnd() + " (the server stopped while writing it; that transaction did not commit)");
             }
             if (seg.closed()) {
                 // a complete file is kept as one object; its segments go once that one is stored
@@ -461,9 +441,41 @@ public final class BinlogArchiver {
                 }
             }
         } catch (NoSuchFileException e) {
-            // purged between the passes; nothing was committed
+            // purged meanwhile; nothing was committed, the next round records the gap
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "archiving " + path + " failed: " + e.getMessage(), null, e);
+        }
+    }
+
+    private record Stored(BinlogArchive.Segment segment) {}
+
+    /**
+     * Stores {@code [from, cut)} as a segment, checking every event while copying it; returns null,
+     * having stored nothing, when the file's events do not end exactly at {@code cut}.
+     */
+    private Stored store(int tl, ServerLog f, Path path, long from, long cut, boolean active, Boolean checksums, String fileId, long created, long asOf)
+            throws IOException {
+        try (BinlogArchive.SegmentWriter w = archive.createSegment(tl, f.name(), from, cut)) {
+            Scan copied;
+            try {
+                copied = scan(path, from, cut, checksums, w.stream());
+            } catch (BinlogScanner.EventTruncated t) {
+                return null;
+            }
+            if (copied.end != cut) {
+                return null;
+            }
+            BinlogStats st = copied.stats;
+            List<BinlogArchive.DomainRange> ranges = new ArrayList<>();
+            for (BinlogStats.Range r : st.domains()) {
+                ranges.add(new BinlogArchive.DomainRange(r.domain(), r.minSeq(), r.maxSeq(), r.first().toString(), r.last().toString()));
+            }
+            // the active file's safe end is a position the server reported: a transaction boundary
+            long boundaryEnd = active || copied.atBoundary ? cut : copied.lastBoundary;
+            return new Stored(w.commit(new BinlogArchive.Segment(BinlogArchive.FORMAT_VERSION, tl, f.name(), from, cut, boundaryEnd, !active,
+                    fileId != null ? fileId : copied.fileId, fileId != null ? created : copied.created,
+                    checksums != null ? checksums : Boolean.TRUE.equals(copied.checksums),
+                    st.events(), st.groups(), st.firstTime(), st.lastTime(), st.maxTime(), ranges, asOf, null, Instant.now().toString())));
         }
     }
 

@@ -67,7 +67,8 @@ public final class PitrRun {
         Plan plan = plan(w, o.target());
         BackupPoint b = plan.backup();
         List<ArchivedFile> files = filesBetween(plan.span(), b.pos(), plan.stop());
-        log.accept("target " + o.target() + " is binlog position " + plan.stop() + "; starting from backup " + b.id() + " at " + b.pos()
+        log.accept("target " + o.target() + (o.target().kind() == PitrTarget.Kind.POSITION ? "" : " is binlog position " + plan.stop())
+                + "; starting from backup " + b.id() + " at " + b.pos()
                 + " and replaying " + files.size() + " archived binlog file(s)");
         Path work;
         try {
