@@ -80,7 +80,8 @@ public final class Repository {
             }
             if (Files.isDirectory(r.root)) {
                 try (var s = Files.list(r.root)) {
-                    if (s.findAny().isPresent()) {
+                    // a process killed while it created the repository leaves only its probe or an unfinished marker
+                    if (s.map(p -> p.getFileName().toString()).anyMatch(n -> !n.startsWith(".write-probe-") && !n.startsWith(".tmp-"))) {
                         throw new StrataException(ErrorCode.REPO_MISSING, r.root + " is not empty and is not a strata repository (no " + MARKER + ")",
                                 "name an empty or new directory for a new repository");
                     }
