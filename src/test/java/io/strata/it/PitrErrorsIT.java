@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Targets the archive does not cover are refused before anything is written, each with its own
  * exit code and the restorable windows in the message: a target before the oldest backup, one
  * inside a gap (binlogs purged before they were archived), one after the archived end, and one
- * behind an archived file that was deleted from the repository. A server reset starts a new
- * timeline after a recorded gap.
+ * behind an archived file that was deleted from the repository. A server restart is no gap (the
+ * running archiver reconnects); a server reset starts a new timeline after a recorded gap.
  */
 class PitrErrorsIT {
 
@@ -106,6 +106,29 @@ class PitrErrorsIT {
             StrataCli.Result list = StrataCli.run("list", "--repo", repo.toString());
             assertTrue(list.out().contains("  MISSING: " + what), list.toString());
 
+            // a server restart is no gap: the running archiver reconnects, the old file is complete
+            Path out = work.resolve("arch.out");
+            Path err = work.resolve("arch.err");
+            Process arch2 = StrataCli.start(out, err, "binlog", "archive", "--repo", repo.toString(), "--socket", source.socket().toString(),
+                    "--user", "root", "--interval", "1");
+            try {
+                waitFor(err, "resuming after");
+                String before = source.binlogPosition().file();
+                source.stop();
+                source.startServer();
+                burst(source);
+                String after = source.binlogPosition().file();
+                waitFor(err, "reconnected to ");
+                waitFor(err, "archived " + after + " [");
+                assertTrue(Files.readString(err).contains("archived " + before + " ["), Files.readString(err));
+            } finally {
+                arch2.destroy();
+                assertTrue(arch2.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertEquals(0, arch2.exitValue(), Files.readString(err));
+            JsonNode restarted = PitrSupport.windows(repo);
+            assertEquals(2, restarted.get("gaps").size(), restarted.toString());
+
             // a server reset: recorded as a gap, archived as a new timeline
             source.exec("RESET MASTER");
             burst(source);
@@ -127,6 +150,16 @@ class PitrErrorsIT {
             Thread.sleep(200);
         }
         throw new AssertionError("the server did not purge its binlogs before " + keep + ": " + source.query("SHOW BINARY LOGS"));
+    }
+
+    private static void waitFor(Path log, String text) throws Exception {
+        for (int i = 0; i < 600; i++) {
+            if (Files.exists(log) && Files.readString(log).contains(text)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("\"" + text + "\" did not appear in " + log + ":\n" + (Files.exists(log) ? Files.readString(log) : ""));
     }
 
     private static void burst(MariaDbSandbox source) throws InterruptedException {

@@ -171,6 +171,21 @@ class PitrPlanTest {
     }
 
     @Test
+    void anIdleArchiverExtendsTheLastWindow(@TempDir Path dir) throws IOException {
+        build(dir, true);
+        long end3 = archive.file(1, "binlog.000003").usableEnd();
+        assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.time("@" + (T + 90))).code());
+        archive.writeAsOf(new BinlogArchive.AsOf(1, 1, "binlog.000003", end3, T + 100));
+        PitrRun.Plan p = plan(PitrTarget.time("@" + (T + 90)));
+        assertEquals("binlog.000003", p.stop().file());
+        assertEquals(end3, p.stop().offset());
+        assertEquals(T + 100, PitrWindows.of(repo, KEY).windows().get(1).toTime());
+        // a record for a position the archive has since passed says nothing
+        archive.writeAsOf(new BinlogArchive.AsOf(1, 1, "binlog.000003", end3 - 1, T + 200));
+        assertEquals(T + 30, PitrWindows.of(repo, KEY).windows().get(1).toTime());
+    }
+
+    @Test
     void aHoleWithoutAGapRecordIsDamage(@TempDir Path dir) throws IOException {
         build(dir, false);
         StrataException e = refused(PitrTarget.position("binlog.000002:4"));
