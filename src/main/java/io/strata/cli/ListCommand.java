@@ -24,9 +24,16 @@ final class ListCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyMixin key;
 
+    @Option(names = "--windows", description = "Only the restorable windows of each server (point-in-time recovery); with --json, a JSON array of servers.")
+    boolean windows;
+
     @Override
     public Integer call() throws Exception {
         Repository r = Repository.open(repo.location(), key.secret());
+        if (windows) {
+            Windows.print(r, json);
+            return 0;
+        }
         List<HistoryRecord> history = r.history();
         Map<String, HistoryRecord> byId = new LinkedHashMap<>();
         for (HistoryRecord h : history) {
@@ -53,6 +60,7 @@ final class ListCommand implements Callable<Integer> {
                     h.binlogFile() == null ? "-" : h.binlogFile() + ":" + h.binlogPosition(),
                     h.storedBytes() == null ? "-" : human(h.storedBytes()), note);
         }
+        Windows.print(r, false);
         return 0;
     }
 

@@ -1,5 +1,9 @@
 package io.strata.cli;
 
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.restore.PitrRun;
+import io.strata.restore.PitrTarget;
 import io.strata.restore.RestoreRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -8,7 +12,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "restore", description = "Restore a backup into an empty directory and run crash recovery on it.")
+@Command(name = "restore", description = "Restore a backup, or a point in time, into an empty directory and run crash recovery on it.")
 final class RestoreCommand implements Callable<Integer> {
     @Mixin
     RepoOptions repo;
@@ -28,9 +32,26 @@ final class RestoreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyMixin key;
 
+    @Option(names = "--until", description = "Point in time: restore every transaction committed at or before TIME "
+            + "(\"YYYY-MM-DD HH:MM:SS\" local time, ISO-8601 with Z or an offset, or @SECONDS).")
+    String until;
+
+    @Option(names = "--until-gtid", description = "Point in time: restore up to and including the transaction with this GTID (D-S-N).")
+    String untilGtid;
+
+    @Option(names = "--until-position", description = "Point in time: restore everything before FILE:POS, a transaction boundary of the source's binlog.")
+    String untilPosition;
+
+    @Option(names = "--server", description = "With --until*: the server (as \"strata list\" names it) when the repository holds several.")
+    String server;
+
     @Override
     public Integer call() {
         int threads = parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors();
+        int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0);
+        if (targets > 0) {
+            return pointInTime(targets, threads);
+        }
         RestoreRun.Result r = RestoreRun.run(new RestoreRun.Options(repo.location(), backup, target, !noRecover, threads, key.secret()), System.err::println);
         var m = r.manifest();
         System.out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
@@ -39,6 +60,23 @@ final class RestoreCommand implements Callable<Integer> {
             System.out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
+        System.out.println("before starting it with your own configuration, give it to the server's user, e.g.: chown -R mysql:mysql " + target.toAbsolutePath());
+        return 0;
+    }
+
+    private int pointInTime(int targets, int threads) {
+        if (targets > 1) {
+            throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid or --until-position", null);
+        }
+        if (backup != null || noRecover) {
+            throw new StrataException(ErrorCode.USAGE, (backup != null ? "--backup" : "--no-recover")
+                    + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
+        }
+        PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid) : PitrTarget.position(untilPosition);
+        PitrRun.Result r = PitrRun.run(new PitrRun.Options(repo.location(), t, server, target, threads, key.secret()), System.err::println);
+        System.out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
+                r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
+        System.out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());
         System.out.println("before starting it with your own configuration, give it to the server's user, e.g.: chown -R mysql:mysql " + target.toAbsolutePath());
         return 0;
     }

@@ -28,6 +28,12 @@ public enum ErrorCode {
     KEY_MISSING("key-missing", 40),
     KEY_WRONG("key-wrong", 41),
     STORE_FAILED("store-failed", 30),
+    PITR_BEFORE_WINDOW("pitr-before-window", 50),
+    PITR_IN_GAP("pitr-in-gap", 51),
+    PITR_AFTER_WINDOW("pitr-after-window", 52),
+    BINLOG_MISSING("binlog-missing", 53),
+    PITR_BAD_TARGET("pitr-bad-target", 54),
+    REPLAY_FAILED("replay-failed", 55),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -42,7 +42,7 @@ public final class Repository {
     private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
     /**
-     * Repositories whose lock this process holds. The lock is a POSIX record lock, and closing
+     * Lock files this process holds. The lock is a POSIX record lock, and closing
      * any descriptor of the lock file drops all of a process's locks on it: a holder must never
      * open the file a second time, so it answers "who holds it" from here.
      */
@@ -145,7 +145,8 @@ public final class Repository {
             }
             if (Files.isDirectory(r.root)) {
                 try (var s = Files.list(r.root)) {
-                    if (s.findAny().isPresent()) {
+                    // a process killed while it created the repository leaves only its probe or an unfinished marker
+                    if (s.map(p -> p.getFileName().toString()).anyMatch(n -> !n.startsWith(".write-probe-") && !n.startsWith(".tmp-"))) {
                         throw new StrataException(ErrorCode.REPO_MISSING, r.root + " is not empty and is not a strata repository (no " + MARKER + ")",
                                 "name an empty or new directory for a new repository");
                     }
@@ -483,9 +484,22 @@ public final class Repository {
         if (root == null) {
             return LeaseLock.acquire(this);
         }
-        Path p = root.resolve("lock");
-        if (HELD.contains(root)) {
-            throw new StrataException(ErrorCode.REPO_LOCKED, "repository " + root + " is already locked by this strata process", null);
+        return lock("lock", "repository " + root + " is locked by another strata process",
+                "wait for it to finish, or check \"strata list\" for a running backup");
+    }
+
+    /**
+     * Takes another lock of the repository, a file {@code name} in its root: the binlog archiver of
+     * a server takes its own, so that it runs beside backups but never twice.
+     */
+    public Lock lock(String name, String lockedMessage, String hint) {
+        if (root == null) {
+            throw new StrataException(ErrorCode.USAGE, "the " + name + " lock needs a repository on a local file system, not " + root(),
+                    "archive binlogs into a local repository; object storage has only the backup writer's lock");
+        }
+        Path p = root.resolve(name);
+        if (HELD.contains(p)) {
+            throw new StrataException(ErrorCode.REPO_LOCKED, "lock " + p + " is already held by this strata process", null);
         }
         try {
             FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
@@ -497,15 +511,14 @@ public final class Repository {
             }
             if (fl == null) {
                 ch.close();
-                Long pid = lockHolderPid();
-                throw new StrataException(ErrorCode.REPO_LOCKED, "repository " + root + " is locked by another strata process"
-                        + (pid == null ? "" : " (pid " + pid + ")"), "wait for it to finish, or check \"strata list\" for a running backup");
+                Long pid = lockHolderPid(name);
+                throw new StrataException(ErrorCode.REPO_LOCKED, lockedMessage + (pid == null ? "" : " (pid " + pid + ")"), hint);
             }
             ch.truncate(0);
             ch.write(ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII)), 0);
             ch.force(false);
-            HELD.add(root);
-            return new FileRepoLock(root, ch, fl);
+            HELD.add(p);
+            return new FileRepoLock(p, ch, fl);
         } catch (IOException e) {
             throw StoreErrors.translate(e, p.toString());
         }
@@ -517,10 +530,18 @@ public final class Repository {
             LeaseLock.Info holder = LeaseLock.liveHolder(this);
             return holder == null ? null : holder.pid();
         }
-        if (HELD.contains(root)) {
+        return lockHolderPid("lock");
+    }
+
+    /** The pid of the process holding lock file {@code name}, or null when nobody holds it. */
+    public Long lockHolderPid(String name) {
+        if (root == null) {
+            return null;
+        }
+        Path p = root.resolve(name);
+        if (HELD.contains(p)) {
             return ProcessHandle.current().pid();
         }
-        Path p = root.resolve("lock");
         if (!Files.exists(p)) {
             return null;
         }
@@ -585,12 +606,12 @@ public final class Repository {
     }
 
     private static final class FileRepoLock implements Lock {
-        private final Path root;
+        private final Path file;
         private final FileChannel channel;
         private final FileLock lock;
 
-        FileRepoLock(Path root, FileChannel channel, FileLock lock) {
-            this.root = root;
+        FileRepoLock(Path file, FileChannel channel, FileLock lock) {
+            this.file = file;
             this.channel = channel;
             this.lock = lock;
         }
@@ -600,7 +621,7 @@ public final class Repository {
             try {
                 lock.release();
             } finally {
-                HELD.remove(root);
+                HELD.remove(file);
                 channel.close();
             }
         }

@@ -87,6 +87,18 @@ public final class RestoreRun {
     }
 
     private static void prepareTarget(Path target) {
+        checkTarget(target);
+        try {
+            Files.createDirectories(target);
+        } catch (AccessDeniedException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": permission denied", null, e);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Refuses a target that exists and is not an empty directory; changes nothing. */
+    static void checkTarget(Path target) {
         try {
             if (Files.exists(target)) {
                 if (!Files.isDirectory(target)) {
@@ -100,7 +112,6 @@ public final class RestoreRun {
                     }
                 }
             }
-            Files.createDirectories(target);
         } catch (AccessDeniedException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": permission denied", null, e);
         } catch (IOException e) {
@@ -222,6 +233,18 @@ public final class RestoreRun {
         }
     }
 
+    /** The mariadbd options that make a restored directory recover as the source's InnoDB would, with no binlog and no replication. */
+    static List<String> recoveryArgs(Manifest m) {
+        return List.of(
+                "--innodb-page-size=" + m.source().pageSize(),
+                "--innodb-log-file-size=" + m.source().logFileSize(),
+                "--innodb-data-file-path=" + m.source().dataFilePath(),
+                "--innodb-undo-tablespaces=" + m.source().undoTablespaces(),
+                "--innodb-buffer-pool-size=256M",
+                "--skip-slave-start",
+                "--skip-log-bin");
+    }
+
     /** Runs mariadbd on the restored directory so it completes crash recovery, then stops it cleanly. */
     private static void recover(Manifest m, Path target, Consumer<String> log) {
         Path run;
@@ -230,14 +253,7 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
         }
-        List<String> args = List.of(
-                "--innodb-page-size=" + m.source().pageSize(),
-                "--innodb-log-file-size=" + m.source().logFileSize(),
-                "--innodb-data-file-path=" + m.source().dataFilePath(),
-                "--innodb-undo-tablespaces=" + m.source().undoTablespaces(),
-                "--innodb-buffer-pool-size=256M",
-                "--skip-slave-start",
-                "--skip-log-bin");
+        List<String> args = recoveryArgs(m);
         log.accept("running crash recovery: mariadbd on " + target + " (log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(target, run, args, Duration.ofMinutes(30))) {
             p.shutdown(Duration.ofMinutes(10));

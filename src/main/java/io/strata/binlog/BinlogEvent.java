@@ -1,0 +1,48 @@
+package io.strata.binlog;
+
+/**
+ * One event of a MariaDB binary log: its 19-byte common header and where it lies in the file.
+ *
+ * <pre>
+ * off size field        note
+ *   0    4 timestamp    seconds since the epoch; for a GTID event the start of the committing statement
+ *   4    1 type         see the constants below
+ *   5    4 server_id    server that first wrote the event
+ *   9    4 event_size   header, body and (with binlog_checksum=CRC32) a 4-byte CRC-32 trailer
+ *  13    4 log_pos      file offset just after this event
+ *  17    2 flags        bit 0 (LOG_EVENT_BINLOG_IN_USE_F) on the format description event: file still open
+ * </pre>
+ * All integers are little-endian (log_event.h, MariaDB 10.11).
+ *
+ * @param boundaryBefore whether {@code offset} is a transaction boundary (no event group is open there)
+ * @param gtid           the transaction id, for a GTID event; else null
+ */
+public record BinlogEvent(long offset, int type, long timestamp, long serverId, long size, int flags, boolean boundaryBefore, Gtid gtid) {
+    public static final int HEADER = 19;
+
+    public static final int QUERY = 2;
+    public static final int STOP = 3;
+    public static final int ROTATE = 4;
+    public static final int FORMAT_DESCRIPTION = 15;
+    public static final int XID = 16;
+    public static final int INCIDENT = 26;
+    public static final int HEARTBEAT = 27;
+    public static final int XA_PREPARE = 38;
+    public static final int ANNOTATE_ROWS = 160;
+    public static final int BINLOG_CHECKPOINT = 161;
+    public static final int GTID = 162;
+    public static final int GTID_LIST = 163;
+    public static final int START_ENCRYPTION = 164;
+    public static final int QUERY_COMPRESSED = 165;
+
+    /** GTID event flags2 bit: the group is one statement with no BEGIN and no terminating COMMIT. */
+    public static final int FL_STANDALONE = 1;
+
+    public long end() { return offset + size; }
+
+    /** Events that are never part of a transaction's event group. */
+    public static boolean isAdministrative(int type) {
+        return type == FORMAT_DESCRIPTION || type == ROTATE || type == STOP || type == GTID_LIST || type == BINLOG_CHECKPOINT
+                || type == START_ENCRYPTION || type == HEARTBEAT || type == INCIDENT;
+    }
+}

@@ -1,0 +1,66 @@
+package io.strata.cli;
+
+import io.strata.backup.BinlogArchiver;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+@Command(name = "binlog", description = "Binary logs for point-in-time recovery.", subcommands = BinlogCommand.Archive.class)
+final class BinlogCommand implements Runnable {
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "a binlog command is required: archive");
+    }
+
+    @Command(name = "archive", description = "Copy the server's binary logs into the repository as they are written (until stopped, or once with --once).")
+    static final class Archive implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        RepoOptions repo;
+
+        @picocli.CommandLine.Mixin
+        KeyMixin key;
+
+        @Option(names = "--once", description = "Archive what the server has now and exit.")
+        boolean once;
+
+        @Option(names = "--interval", defaultValue = "10", description = "Seconds between two looks at the server (default: 10).")
+        double interval;
+
+        @Option(names = "--datadir", description = "The server's data directory (default: @@datadir); only names the server, as for backups.")
+        Path datadir;
+
+        @Mixin
+        ConnectionMixin conn;
+
+        @Override
+        public Integer call() {
+            if (!(interval > 0)) {
+                throw new StrataException(ErrorCode.USAGE, "--interval must be positive, got " + interval, null);
+            }
+            BinlogArchiver.Stopper stopper = new BinlogArchiver.Stopper();
+            // SIGINT and SIGTERM end the loop between two steps, so the JVM exits normally with 0;
+            // a second signal ends it at once (the archive stays consistent: nothing half-written counts)
+            for (String sig : new String[] {"INT", "TERM"}) {
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
+                    if (stopper.stopped()) {
+                        System.exit(ErrorCode.INTERRUPTED.exitCode());
+                    }
+                    stopper.stop();
+                });
+            }
+            BinlogArchiver.Result r = BinlogArchiver.run(new BinlogArchiver.Options(repo.location(), key.secret(), conn.resolve(), datadir, once,
+                    Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);
+            System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
+                    r.gaps() == 0 ? "" : ", recorded " + r.gaps() + " gap(s)", r.end());
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.strata.cli;
+
+import io.strata.repo.Json;
+import io.strata.repo.Repository;
+import io.strata.restore.PitrWindows;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The restorable windows of each server, as "strata list" shows them. */
+final class Windows {
+    private Windows() {}
+
+    /** With {@code json}, errors propagate; the text after the history reports them and goes on, as list must work on a damaged repository. */
+    static void print(Repository r, boolean json) throws Exception {
+        List<PitrWindows> all = new ArrayList<>();
+        try {
+            for (String server : PitrWindows.servers(r)) {
+                all.add(PitrWindows.of(r, server));
+            }
+        } catch (io.strata.error.StrataException e) {
+            if (json) {
+                throw e;
+            }
+            System.out.println();
+            System.out.println("restorable windows unavailable: " + e.getMessage());
+            return;
+        }
+        if (json) {
+            List<Object> out = new ArrayList<>();
+            all.forEach(w -> out.add(w.toJson()));
+            System.out.println(Json.MAPPER.writeValueAsString(out));
+            return;
+        }
+        for (PitrWindows w : all) {
+            System.out.println();
+            System.out.println("server " + w.serverKey() + (w.archive() == null ? " (no binlog archive)" : " (binlog archive " + w.archive().prefix() + ")"));
+            List<PitrWindows.Window> ws = w.windows();
+            if (ws.isEmpty()) {
+                System.out.println("  point-in-time window: " + w.describeWindows());
+            }
+            for (PitrWindows.Window x : ws) {
+                System.out.println("  restorable " + PitrWindows.describe(x));
+                List<String> ids = new ArrayList<>();
+                x.span().backups().forEach(b -> ids.add(b.id()));
+                System.out.println("    backups in this window: " + String.join(", ", ids));
+            }
+            // the archived runs in order, each after what separates it from the one before
+            for (PitrWindows.Span s : w.spans()) {
+                for (PitrWindows.Break b : w.breaks()) {
+                    if (b.after() == s) {
+                        System.out.println("  " + b.kind().name() + ": " + b.description());
+                    }
+                }
+                System.out.println("  archived binlogs (timeline " + s.start().timeline() + "): " + s.start() + " to " + s.end() + ", transactions "
+                        + (s.firstTime() == null ? "none" : "from " + PitrWindows.iso(s.firstTime())) + ", complete until " + PitrWindows.iso(s.endTime()));
+            }
+            if (!w.outside().isEmpty()) {
+                List<String> ids = new ArrayList<>();
+                w.outside().forEach(b -> ids.add(b.id()));
+                System.out.println("  backups outside the archive (restorable to their own point only): " + String.join(", ", ids));
+            }
+            for (String s : w.skipped()) {
+                System.out.println("  not restorable: " + s);
+            }
+        }
+    }
+}

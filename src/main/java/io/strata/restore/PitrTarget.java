@@ -1,0 +1,83 @@
+package io.strata.restore;
+
+import io.strata.binlog.Gtid;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * The point a point-in-time restore stops at. Every kind is inclusive:
+ * <ul>
+ * <li>TIME: every transaction whose GTID event is stamped at or before the time (whole seconds, the
+ * server's clock) is restored, in binlog order, up to the first transaction stamped later;</li>
+ * <li>GTID: the transaction with that GTID and every transaction before it in the binlog;</li>
+ * <li>POSITION: everything before {@code FILE:POS}, a transaction boundary such as SHOW MASTER
+ * STATUS reports (the state the server had when it reported that position).</li>
+ * </ul>
+ */
+public record PitrTarget(Kind kind, long time, Gtid gtid, String file, long position) {
+    public enum Kind { TIME, GTID, POSITION }
+
+    private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("yyyy-MM-dd[ ]['T']HH:mm:ss");
+
+    /** TIME: {@code 2024-05-01 10:00:03} (this machine's time zone), ISO-8601 with Z or an offset, or {@code @epochSeconds}. */
+    public static PitrTarget time(String text) {
+        String t = text.trim();
+        try {
+            if (t.startsWith("@")) {
+                return new PitrTarget(Kind.TIME, Long.parseLong(t.substring(1)), null, null, 0);
+            }
+            if (t.endsWith("Z") || t.matches(".*[+-]\\d\\d:\\d\\d$")) {
+                OffsetDateTime o = OffsetDateTime.parse(t.replace(' ', 'T'));
+                if (o.getNano() != 0) {
+                    throw fraction(text);
+                }
+                return new PitrTarget(Kind.TIME, o.toEpochSecond(), null, null, 0);
+            }
+            LocalDateTime l = LocalDateTime.parse(t, LOCAL);
+            return new PitrTarget(Kind.TIME, l.atZone(ZoneId.systemDefault()).toEpochSecond(), null, null, 0);
+        } catch (DateTimeException | NumberFormatException e) {
+            throw new StrataException(ErrorCode.USAGE, "--until " + text + " is not a time: use \"YYYY-MM-DD HH:MM:SS\" (local time), ISO-8601 with Z or an offset, or @SECONDS",
+                    null);
+        }
+    }
+
+    private static StrataException fraction(String text) {
+        return new StrataException(ErrorCode.USAGE, "--until " + text + " has a fraction of a second; binlog timestamps are whole seconds", null);
+    }
+
+    public static PitrTarget gtid(String text) {
+        return new PitrTarget(Kind.GTID, 0, Gtid.parse(text), null, 0);
+    }
+
+    /** {@code FILE:POS}, e.g. {@code binlog.000042:1234}. */
+    public static PitrTarget position(String text) {
+        int colon = text.lastIndexOf(':');
+        try {
+            if (colon > 0 && !text.substring(0, colon).contains("/")) {
+                long pos = Long.parseLong(text.substring(colon + 1));
+                if (pos >= 0) {
+                    return new PitrTarget(Kind.POSITION, 0, null, text.substring(0, colon), pos);
+                }
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new StrataException(ErrorCode.USAGE, "--until-position " + text + " is not FILE:POS (e.g. binlog.000042:1234, the file name without a directory)", null);
+    }
+
+    @Override
+    public String toString() {
+        return switch (kind) {
+            case TIME -> "time " + Instant.ofEpochSecond(time);
+            case GTID -> "GTID " + gtid;
+            case POSITION -> "position " + file + ":" + position;
+        };
+    }
+}

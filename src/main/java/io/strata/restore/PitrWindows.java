@@ -1,0 +1,465 @@
+package io.strata.restore;
+
+import io.strata.error.StrataException;
+import io.strata.repo.BinlogArchive;
+import io.strata.repo.BinlogArchive.ArchivedFile;
+import io.strata.repo.BinlogArchive.Pos;
+import io.strata.repo.BinlogArchive.Segment;
+import io.strata.repo.Chain;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What one server can be restored to: its completed backups and the archived binlogs, cut into
+ * spans of uninterrupted archive. A window is a span from its oldest backup to its end: every
+ * point in it can be restored by that backup (or a newer one) plus the binlogs after it.
+ * Between spans lie breaks: a recorded gap (binlogs purged before they were archived), a server
+ * reset, or archived data that is missing from the repository (no gap was recorded: damage).
+ *
+ * <p>Times are binlog timestamps (the server's clock, whole seconds). A window starts no later
+ * than its first backup's end time (every transaction in the backup committed before that) and
+ * ends at the archive's "as of" time: the server's clock, minus one second, when the safe end of
+ * the archive was read.
+ */
+public final class PitrWindows {
+
+    /** A completed backup with a resolvable chain, placed in the archive by its binlog position. */
+    public record BackupPoint(String id, Manifest manifest, Pos pos, long time) {
+        public String gtid() { return manifest.gtidBinlogPos(); }
+    }
+
+    public enum Kind { GAP, RESET, MISSING }
+
+    /** What separates two spans (or precedes the first one, when its leading files are missing). */
+    public record Break(Span before, Span after, Kind kind, String description) {}
+
+    /** Binlogs archived without interruption: whole files, the last one up to its usable end. */
+    public static final class Span {
+        final List<ArchivedFile> files = new ArrayList<>();
+        final List<BackupPoint> backups = new ArrayList<>();
+        long endTime;
+
+        public List<ArchivedFile> files() { return files; }
+
+        /** Completed backups whose binlog position lies in the span, oldest position first. */
+        public List<BackupPoint> backups() { return backups; }
+
+        public Pos start() { return new Pos(files.get(0).timeline(), files.get(0).name(), 0); }
+
+        public Pos end() { return files.get(files.size() - 1).end(); }
+
+        /** The cover segments of every file in order. */
+        public List<Segment> segments() {
+            List<Segment> out = new ArrayList<>();
+            for (ArchivedFile f : files) {
+                out.addAll(f.cover());
+            }
+            return out;
+        }
+
+        /** Timestamp of the first transaction in the span, or null. */
+        public Long firstTime() {
+            for (Segment s : segments()) {
+                if (s.firstTime() != null) {
+                    return s.firstTime();
+                }
+            }
+            return null;
+        }
+
+        /** Until when the span is known to hold every transaction the server committed. */
+        public long endTime() { return endTime; }
+
+        /** The last GTID of each domain in the span, as a gtid_binlog_pos-like list. */
+        public String endGtids(String base) {
+            Map<Long, String> m = parseGtidList(base);
+            for (Segment s : segments()) {
+                for (BinlogArchive.DomainRange r : s.gtids()) {
+                    m.put(r.domain(), r.last());
+                }
+            }
+            return String.join(",", m.values());
+        }
+
+        public boolean contains(Pos p) {
+            if (p.timeline() != files.get(0).timeline()) {
+                return false;
+            }
+            for (ArchivedFile f : files) {
+                if (f.name().equals(p.file())) {
+                    return p.offset() <= f.usableEnd();
+                }
+            }
+            return false;
+        }
+
+        ArchivedFile file(String name) {
+            for (ArchivedFile f : files) {
+                if (f.name().equals(name)) {
+                    return f;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** From the oldest backup of a span to the span's end. */
+    public record Window(Span span, BackupPoint from) {
+        public long fromTime() { return from.time(); }
+
+        public Pos to() { return span.end(); }
+
+        public long toTime() { return Math.max(span.endTime(), from.time()); }
+
+        public String toGtid() { return span.endGtids(from.gtid()); }
+    }
+
+    private final String serverKey;
+    private final BinlogArchive archive;
+    private final List<BackupPoint> backups = new ArrayList<>();
+    private final List<BackupPoint> outside = new ArrayList<>();
+    private final List<Span> spans = new ArrayList<>();
+    private final List<Break> breaks = new ArrayList<>();
+    private final List<String> skipped = new ArrayList<>();
+
+    private PitrWindows(String serverKey, BinlogArchive archive) {
+        this.serverKey = serverKey;
+        this.archive = archive;
+    }
+
+    /** Servers with completed backups or an archive in the repository, by server key. */
+    public static List<String> servers(Repository repo) {
+        Set<String> out = new LinkedHashSet<>();
+        for (Manifest m : completedManifests(repo)) {
+            out.add(m.source().serverKey());
+        }
+        for (String d : BinlogArchive.sourceDirs(repo)) {
+            BinlogArchive a = BinlogArchive.load(repo, d);
+            if (a.source() != null) {
+                out.add(a.source().serverKey());
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    private static List<Manifest> completedManifests(Repository repo) {
+        List<Manifest> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (String id : repo.completedIds()) {
+            try {
+                Manifest m = repo.manifest(id);
+                if (seen.add(m.id())) {
+                    out.add(m);
+                }
+            } catch (StrataException e) {
+                // a damaged or vanished backup is not a restore point
+            }
+        }
+        return out;
+    }
+
+    public static PitrWindows of(Repository repo, String serverKey) {
+        PitrWindows w = new PitrWindows(serverKey, BinlogArchive.forServer(repo, serverKey));
+        for (Manifest m : completedManifests(repo)) {
+            if (!m.source().serverKey().equals(serverKey) || m.binlogFile() == null || m.binlogPosition() == null) {
+                continue;
+            }
+            try {
+                Chain.resolve(repo, m.id());
+            } catch (StrataException e) {
+                w.skipped.add(m.id() + ": " + e.getMessage());
+                continue;
+            }
+            long time = Instant.parse(m.endTime()).getEpochSecond();
+            w.backups.add(new BackupPoint(m.id(), m, w.place(m, time), time));
+        }
+        w.backups.sort(Comparator.comparing(BackupPoint::time).thenComparing(BackupPoint::id));
+        if (w.archive != null) {
+            w.buildSpans();
+        }
+        for (BackupPoint b : w.backups) {
+            Span s = w.spanOf(b.pos());
+            if (s == null) {
+                w.outside.add(b);
+            } else {
+                s.backups.add(b);
+            }
+        }
+        for (Span s : w.spans) {
+            s.backups.sort(Comparator.comparing(BackupPoint::pos).thenComparing(BackupPoint::time).thenComparing(BackupPoint::id));
+        }
+        return w;
+    }
+
+    /**
+     * A backup's binlog position, in the newest timeline whose file of that name the server
+     * created before the backup ended (after a reset, names repeat).
+     */
+    private Pos place(Manifest m, long time) {
+        if (archive != null) {
+            for (int t : archive.timelines().descendingKeySet()) {
+                ArchivedFile f = archive.file(t, m.binlogFile());
+                if (f != null && f.created() <= time) {
+                    return new Pos(t, m.binlogFile(), m.binlogPosition());
+                }
+            }
+        }
+        return new Pos(0, m.binlogFile(), m.binlogPosition());
+    }
+
+    private void buildSpans() {
+        Span cur = null;
+        Span last = null;
+        ArchivedFile prev = null;
+        for (int t : archive.timelines().keySet()) {
+            for (ArchivedFile f : archive.files(t)) {
+                boolean usable = !f.cover().isEmpty();
+                boolean continues = cur != null && prev != null && prev.timeline() == t && prev.closed() && !prev.damaged()
+                        && f.number() == prev.number() + 1;
+                if (continues && usable) {
+                    cur.files.add(f);
+                } else {
+                    if (cur != null) {
+                        closeSpan(cur);
+                        last = cur;
+                        cur = null;
+                    }
+                    if (usable) {
+                        cur = new Span();
+                        cur.files.add(f);
+                        Break b = breakBefore(last, f);
+                        if (b != null) {
+                            breaks.add(new Break(last, cur, b.kind(), b.description()));
+                        }
+                    }
+                }
+                prev = f;
+            }
+        }
+        if (cur != null) {
+            closeSpan(cur);
+        }
+    }
+
+    private static final String DAMAGED = " (no gap was recorded for it, so the archive is damaged)";
+
+    /** Why the archive does not continue from the end of {@code last} (null: the start) to file {@code f}; null if it is the archive's start. */
+    private Break breakBefore(Span last, ArchivedFile f) {
+        if (last == null) {
+            BinlogArchive.Timeline first = archive.timelines().get(f.timeline());
+            if (f.timeline() == archive.timelines().firstKey() && first != null && f.name().equals(first.firstFile())) {
+                return null;
+            }
+            String from = first == null ? "the first archived file" : first.firstFile();
+            return new Break(null, null, Kind.MISSING, "archived binlog " + from + (from.equals(sibling(f.name(), f.number() - 1)) ? "" : " to " + sibling(f.name(), f.number() - 1))
+                    + " is missing from the repository" + DAMAGED);
+        }
+        ArchivedFile l = last.files.get(last.files.size() - 1);
+        BinlogArchive.Gap gap = null;
+        for (BinlogArchive.Gap g : archive.gaps()) {
+            if (g.timeline() == l.timeline() && l.name().equals(g.afterFile())) {
+                gap = g;
+            }
+        }
+        if (gap != null && (gap.nextTimeline() != f.timeline() || gap.nextFile() == null || gap.nextFile().equals(f.name()))) {
+            Kind k = gap.nextTimeline() != gap.timeline() ? Kind.RESET : Kind.GAP;
+            return new Break(null, null, k, "binlogs after " + gap.afterFile() + ":" + gap.afterOffset() + " were not archived: " + gap.reason()
+                    + " (detected " + gap.detected() + ")");
+        }
+        if (l.damaged() || !l.closed() && f.timeline() == l.timeline() && f.number() > l.number()) {
+            return new Break(null, null, Kind.MISSING, "archived binlog " + l.name() + " is missing from byte " + l.coveredEnd() + " on" + DAMAGED);
+        }
+        if (f.timeline() == l.timeline() && f.number() > l.number() + 1) {
+            long a = l.number() + 1;
+            long b = f.number() - 1;
+            return new Break(null, null, Kind.MISSING, "archived binlog " + sibling(l.name(), a) + (a == b ? "" : " to " + sibling(l.name(), b))
+                    + " is missing from the repository" + DAMAGED);
+        }
+        return new Break(null, null, Kind.MISSING, "the archive does not continue from " + l.name() + " to " + f.name() + " of timeline " + f.timeline() + DAMAGED);
+    }
+
+    static String sibling(String name, long n) {
+        int dot = name.lastIndexOf('.');
+        int digits = name.length() - dot - 1;
+        return name.substring(0, dot + 1) + String.format("%0" + digits + "d", n);
+    }
+
+    private void closeSpan(Span s) {
+        List<Segment> segs = s.segments();
+        long end = segs.isEmpty() ? 0 : segs.get(segs.size() - 1).asOf();
+        BinlogArchive.AsOf a = archive.asOf();
+        if (a != null && s.end().equals(new Pos(a.timeline(), a.file(), a.offset()))) {
+            end = Math.max(end, a.asOf());
+        }
+        s.endTime = end;
+        spans.add(s);
+    }
+
+    /** The span holding a position, or null. */
+    public Span spanOf(Pos p) {
+        for (Span s : spans) {
+            if (s.contains(p)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    public String serverKey() { return serverKey; }
+
+    public BinlogArchive archive() { return archive; }
+
+    public List<Span> spans() { return spans; }
+
+    public List<Break> breaks() { return breaks; }
+
+    /** Completed backups of this server with a binlog position and a resolvable chain, by end time. */
+    public List<BackupPoint> backups() { return backups; }
+
+    /** Backups whose binlog position is not in the archive: restorable to their own point only. */
+    public List<BackupPoint> outside() { return outside; }
+
+    /** Backups left out because their chain does not resolve, with the reason. */
+    public List<String> skipped() { return skipped; }
+
+    public List<Window> windows() {
+        List<Window> out = new ArrayList<>();
+        for (Span s : spans) {
+            if (!s.backups.isEmpty()) {
+                out.add(new Window(s, s.backups.get(0)));
+            }
+        }
+        return out;
+    }
+
+    /** The breaks between two spans (inclusive of the later one's leading break). */
+    public List<Break> breaksBetween(Span from, Span to) {
+        List<Break> out = new ArrayList<>();
+        int a = from == null ? -1 : spans.indexOf(from);
+        int b = spans.indexOf(to);
+        for (Break k : breaks) {
+            int i = k.after() == null ? Integer.MAX_VALUE : spans.indexOf(k.after());
+            if (i > a && i <= b) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    /** One line per window, for messages: "from ... to ...; from ... to ...". */
+    public String describeWindows() {
+        List<Window> ws = windows();
+        if (ws.isEmpty()) {
+            if (archive == null) {
+                return "none: no binlogs of " + serverKey + " are archived in this repository (run \"strata binlog archive\")";
+            }
+            return "none: no completed backup of " + serverKey + " lies inside the archived binlogs";
+        }
+        List<String> parts = new ArrayList<>();
+        for (Window w : ws) {
+            parts.add(describe(w));
+        }
+        return String.join("; ", parts);
+    }
+
+    public static String describe(Window w) {
+        return "from " + iso(w.fromTime()) + " (backup " + w.from().id() + " at " + w.from().pos() + gtidNote(w.from().gtid()) + ") to "
+                + iso(w.toTime()) + " (" + w.to() + gtidNote(w.toGtid()) + ")";
+    }
+
+    private static String gtidNote(String g) {
+        return g == null || g.isEmpty() ? "" : ", GTID " + g;
+    }
+
+    public static String iso(long epochSecond) {
+        return Instant.ofEpochSecond(epochSecond).toString();
+    }
+
+    /** Parses a gtid_binlog_pos value ("0-1-5,1-2-9") into domain → GTID text, in domain order. */
+    static Map<Long, String> parseGtidList(String list) {
+        Map<Long, String> m = new TreeMap<>();
+        if (list == null) {
+            return m;
+        }
+        for (String g : list.split(",")) {
+            String t = g.trim();
+            if (!t.isEmpty()) {
+                int dash = t.indexOf('-');
+                try {
+                    m.put(Long.parseLong(t.substring(0, dash)), t);
+                } catch (RuntimeException e) {
+                    // not a GTID: ignored
+                }
+            }
+        }
+        return m;
+    }
+
+    /** For --json: the windows, spans, breaks and backups outside the archive. */
+    public Map<String, Object> toJson() {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("server", serverKey);
+        o.put("archive", archive == null ? null : archive.prefix());
+        List<Object> ws = new ArrayList<>();
+        for (Window w : windows()) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("from", point(w.fromTime(), w.from().pos(), w.from().gtid(), w.from().id()));
+            x.put("to", point(w.toTime(), w.to(), w.toGtid(), null));
+            List<String> ids = new ArrayList<>();
+            w.span().backups().forEach(b -> ids.add(b.id()));
+            x.put("backups", ids);
+            ws.add(x);
+        }
+        o.put("windows", ws);
+        List<Object> ss = new ArrayList<>();
+        for (Span s : spans) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("timeline", s.start().timeline());
+            x.put("from", point(s.firstTime() == null ? s.endTime() : s.firstTime(), s.start(), null, null));
+            x.put("to", point(s.endTime(), s.end(), s.endGtids(null), null));
+            ss.add(x);
+        }
+        o.put("archived", ss);
+        List<Object> bs = new ArrayList<>();
+        for (Break b : breaks) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("kind", b.kind().name().toLowerCase());
+            x.put("after", b.before() == null ? null : point(b.before().endTime(), b.before().end(), null, null));
+            x.put("before", point(b.after().firstTime() == null ? b.after().endTime() : b.after().firstTime(), b.after().start(), null, null));
+            x.put("description", b.description());
+            bs.add(x);
+        }
+        o.put("gaps", bs);
+        List<String> out = new ArrayList<>();
+        outside.forEach(b -> out.add(b.id()));
+        o.put("backupsOutsideArchive", out);
+        o.put("backupsSkipped", skipped);
+        return o;
+    }
+
+    private static Map<String, Object> point(long time, Pos p, String gtid, String backup) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("time", iso(time));
+        x.put("timeline", p.timeline());
+        x.put("binlogFile", p.file());
+        x.put("binlogPosition", p.offset());
+        if (gtid != null) {
+            x.put("gtid", gtid);
+        }
+        if (backup != null) {
+            x.put("backup", backup);
+        }
+        return x;
+    }
+}

@@ -1,0 +1,136 @@
+package io.strata.repo;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BinlogArchiveTest {
+    private static final byte[] FILE = new byte[300];
+
+    static {
+        for (int i = 0; i < FILE.length; i++) {
+            FILE[i] = (byte) (i * 31 + 7);
+        }
+    }
+
+    private static BinlogArchive.Segment store(BinlogArchive a, long start, long end, boolean closed) throws IOException {
+        try (BinlogArchive.SegmentWriter w = a.createSegment(1, "binlog.000003", start, end)) {
+            w.stream().write(FILE, (int) start, (int) (end - start));
+            return w.commit(new BinlogArchive.Segment(1, 1, "binlog.000003", start, end, end, closed, "abcd0123", 1700000000L, true, end > start ? 1 : 0, 1,
+                    1700000000L, 1700000000L, 1700000000L, List.of(), 1700000001L, null, "2024-01-01T00:00:00Z"));
+        }
+    }
+
+    private static byte[] read(BinlogArchive a, BinlogArchive.ArchivedFile f, long from, long to) throws IOException {
+        try (InputStream in = a.open(f, from, to)) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void segmentsJoinAndOverlapsAreHarmless(@TempDir Path dir) throws IOException {
+        Repository repo = Repository.openOrCreate(dir.resolve("repo"));
+        BinlogArchive a = BinlogArchive.load(repo, "host-3306-00000001");
+        store(a, 0, 100, false);
+        store(a, 100, 180, false);
+        store(a, 180, 300, true);
+        // a copy of [0, 180) as one object, as a compaction would leave it before deleting the two it replaces
+        store(a, 0, 180, false);
+
+        BinlogArchive b = BinlogArchive.load(repo, "host-3306-00000001");
+        BinlogArchive.ArchivedFile f = b.file(1, "binlog.000003");
+        assertEquals(300, f.coveredEnd());
+        assertTrue(f.closed());
+        assertFalse(f.damaged());
+        assertEquals(List.of(0L, 180L), f.cover().stream().map(BinlogArchive.Segment::start).toList());
+        assertArrayEquals(FILE, read(b, f, 0, 300));
+        assertArrayEquals(Arrays.copyOfRange(FILE, 150, 250), read(b, f, 150, 250));
+    }
+
+    @Test
+    void aCompleteFileIsCompactedIntoOneSegment(@TempDir Path dir) throws IOException {
+        Repository repo = Repository.openOrCreate(dir.resolve("repo"));
+        BinlogArchive a = BinlogArchive.load(repo, "h");
+        store(a, 0, 100, false);
+        store(a, 100, 300, false);
+        store(a, 300, 300, true); // the file closed with nothing more in it
+        BinlogArchive.ArchivedFile f = a.file(1, "binlog.000003");
+        assertTrue(f.closed());
+        a.deleteCovered(f);
+        assertTrue(a.file(1, "binlog.000003").closed(), "the zero-length segment that closes the file is not \"covered\"");
+        BinlogArchive.Segment whole = a.compact(a.file(1, "binlog.000003"));
+        assertEquals(0, whole.start());
+        assertEquals(300, whole.end());
+        assertEquals(2, whole.events());
+
+        BinlogArchive b = BinlogArchive.load(repo, "h");
+        f = b.file(1, "binlog.000003");
+        assertEquals(List.of(whole), f.segments());
+        assertTrue(f.closed());
+        assertArrayEquals(FILE, read(b, f, 0, 300));
+        try (var keys = Files.walk(dir.resolve("repo/binlogs/h/t0001/binlog.000003"))) {
+            assertEquals(2, keys.filter(Files::isRegularFile).count());
+        }
+    }
+
+    @Test
+    void aMissingDataObjectEndsTheCoverageAndIsNamed(@TempDir Path dir) throws IOException {
+        Repository repo = Repository.openOrCreate(dir.resolve("repo"));
+        BinlogArchive a = BinlogArchive.load(repo, "h");
+        store(a, 0, 100, false);
+        BinlogArchive.Segment mid = store(a, 100, 180, false);
+        store(a, 180, 300, true);
+        Files.delete(Path.of(a.describe(mid)));
+        BinlogArchive b = BinlogArchive.load(repo, "h");
+        BinlogArchive.ArchivedFile f = b.file(1, "binlog.000003");
+        assertEquals(100, f.coveredEnd());
+        assertFalse(f.closed());
+        assertTrue(f.damaged());
+        assertEquals(List.of(mid.start()), f.withoutData().stream().map(BinlogArchive.Segment::start).toList());
+        StrataException e = b.missing(mid, b.describe(mid));
+        assertEquals(ErrorCode.BINLOG_MISSING, e.code());
+        assertEquals("archived binlog binlog.000003 bytes [100, 180) are missing from the repository (resource=" + b.describe(mid) + ")", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> b.open(f, 0, 150));
+    }
+
+    @Test
+    void dataWithoutSummaryIsNotPartOfTheArchive(@TempDir Path dir) throws IOException {
+        Repository repo = Repository.openOrCreate(dir.resolve("repo"));
+        BinlogArchive a = BinlogArchive.load(repo, "h");
+        store(a, 0, 100, false);
+        try (var w = repo.store().create(a.segmentKey(1, "binlog.000003", 100, 200))) {
+            w.stream().write(new byte[10]);
+            w.commit();
+        }
+        BinlogArchive b = BinlogArchive.load(repo, "h");
+        assertEquals(100, b.file(1, "binlog.000003").coveredEnd());
+        assertEquals(List.of(a.segmentKey(1, "binlog.000003", 100, 200)), b.orphanData());
+        b.deleteOrphans();
+        assertTrue(BinlogArchive.load(repo, "h").orphanData().isEmpty());
+    }
+
+    @Test
+    void namesAndOrder() {
+        assertEquals("db1.example-3306-", BinlogArchive.sourceDir("db1.example:3306:/var/lib/mysql", "db1.example", 3306).substring(0, 17));
+        assertEquals(42, BinlogArchive.fileNumber("mysql-bin.000042"));
+        BinlogArchive.Pos a = new BinlogArchive.Pos(1, "binlog.000009", 500);
+        BinlogArchive.Pos b = new BinlogArchive.Pos(1, "binlog.000010", 4);
+        BinlogArchive.Pos c = new BinlogArchive.Pos(2, "binlog.000001", 4);
+        assertTrue(a.compareTo(b) < 0 && b.compareTo(c) < 0);
+        assertEquals("binlog.000009:500", a.toString());
+    }
+}

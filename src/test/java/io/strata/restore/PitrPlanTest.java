@@ -1,0 +1,196 @@
+package io.strata.restore;
+
+import io.strata.binlog.BinlogBuilder;
+import io.strata.binlog.BinlogEvent;
+import io.strata.binlog.BinlogScanner;
+import io.strata.binlog.BinlogStats;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.BinlogArchive;
+import io.strata.repo.HistoryRecord;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+import io.strata.repo.SourceInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Where targets land, on a repository built in the test: binlog files made event by event,
+ * archived as the archiver would, and backups placed at known positions. Transactions are stamped
+ * T+0, T+1, T+1, T+3, T+2 (a late commit with an earlier stamp), the backup ends at T+0.
+ */
+class PitrPlanTest {
+    private static final String KEY = "db:3306:/var/lib/mysql";
+    private static final long T = 1_700_000_000L;
+
+    private Repository repo;
+    private BinlogArchive archive;
+    private final List<Long> gtidAt = new ArrayList<>();
+    private long afterFirst;
+    private long fileEnd;
+
+    private void build(Path dir, boolean recordGap) throws IOException {
+        repo = Repository.openOrCreate(dir.resolve("repo"));
+        archive = BinlogArchive.load(repo, BinlogArchive.sourceDir(KEY, "db", 3306));
+        archive.writeSource(new BinlogArchive.Source(1, KEY, "db", 3306, 1, "/var/lib/mysql/binlog", Instant.now().toString()));
+        archive.writeTimeline(new BinlogArchive.Timeline(1, 1, "binlog.000001", Instant.now().toString(), "test"));
+
+        BinlogBuilder b = new BinlogBuilder(true, 1).at(T).fde(false).checkpoint();
+        long[] stamps = {0, 1, 1, 3, 2};
+        for (int i = 0; i < stamps.length; i++) {
+            gtidAt.add(b.offset());
+            b.at(T + stamps[i]).transaction(i + 1);
+            if (i == 0) {
+                afterFirst = b.offset();
+            }
+        }
+        b.rotate("binlog.000002");
+        byte[] f1 = b.bytes();
+        fileEnd = f1.length;
+        store("binlog.000001", f1, 0, gtidAt.get(2), false, T + 10);
+        store("binlog.000001", f1, gtidAt.get(2), f1.length, true, T + 10);
+        backup("20240101T000000Z-0001", "binlog.000001", afterFirst, T);
+
+        // binlog.000002 is lost; binlog.000003 follows, with a second backup in it
+        BinlogBuilder c = new BinlogBuilder(true, 1).at(T + 20).fde(false).checkpoint();
+        long start3 = c.offset();
+        c.transaction(20).transaction(21);
+        byte[] f3 = c.bytes();
+        store("binlog.000003", f3, 0, f3.length, false, T + 30);
+        backup("20240101T000100Z-0002", "binlog.000003", start3, T + 20);
+        if (recordGap) {
+            archive.writeGap(new BinlogArchive.Gap(1, 1, "binlog.000001", f1.length, 1, "binlog.000003", List.of("binlog.000002"),
+                    "binlog.000002 was purged from the server before it was archived", "2024-01-01T00:00:30Z"));
+        }
+    }
+
+    /** Stores [from, to) of a file with the summary the archiver would write. */
+    private void store(String name, byte[] file, long from, long to, boolean closed, long asOf) throws IOException {
+        BinlogScanner sc = new BinlogScanner(name, from, from == 0 ? null : true);
+        ByteArrayInputStream in = new ByteArrayInputStream(file, (int) from, (int) (to - from));
+        BinlogStats st = new BinlogStats();
+        BinlogEvent e;
+        try (BinlogArchive.SegmentWriter w = archive.createSegment(1, name, from, to)) {
+            while ((e = sc.next(in, to, w.stream())) != null) {
+                st.add(e);
+            }
+            List<BinlogArchive.DomainRange> ranges = new ArrayList<>();
+            for (BinlogStats.Range r : st.domains()) {
+                ranges.add(new BinlogArchive.DomainRange(r.domain(), r.minSeq(), r.maxSeq(), r.first().toString(), r.last().toString()));
+            }
+            w.commit(new BinlogArchive.Segment(1, 1, name, from, to, to, closed, "00000000", T, true, st.events(), st.groups(), st.firstTime(),
+                    st.lastTime(), st.maxTime(), ranges, asOf, null, Instant.now().toString()));
+        }
+    }
+
+    private void backup(String id, String file, long pos, long endTime) {
+        String end = Instant.ofEpochSecond(endTime).plusMillis(400).toString();
+        SourceInfo src = new SourceInfo(KEY, "db", 1, "10.11.19-MariaDB", "/var/lib/mysql", 16384, 100 << 20, 0, "ibdata1:12M:autoextend", "full_crc32");
+        Manifest m = new Manifest(1, id, "full", null, "strata", end, end, src, 1, 1, 2, 2, 1 << 20, "redo", file, pos, "0-1-1", "0-1-1",
+                List.of(), 0, 0, null, null, null, null, null);
+        HistoryRecord h = new HistoryRecord(id, "full", HistoryRecord.RUNNING, null, end, null, "test", null, null, null, null, null, null, null, null, null, 1L);
+        repo.beginAttempt(h);
+        repo.writeJson(Repository.manifestKey(id), "manifest", m);
+        repo.endAttempt(HistoryRecord.completed(h, m));
+    }
+
+    private PitrRun.Plan plan(PitrTarget t) {
+        return PitrRun.plan(PitrWindows.of(repo, KEY), t);
+    }
+
+    private StrataException refused(PitrTarget t) {
+        return assertThrows(StrataException.class, () -> plan(t));
+    }
+
+    @Test
+    void timesAreInclusiveAndStopBeforeTheFirstLaterTransaction(@TempDir Path dir) throws IOException {
+        build(dir, true);
+        PitrRun.Plan p = plan(PitrTarget.time("@" + (T + 1)));
+        assertEquals("20240101T000000Z-0001", p.backup().id());
+        assertEquals(gtidAt.get(3), p.stop().offset(), "everything stamped T+1 is in, the T+3 transaction is not");
+        // prefix semantics: the T+2 transaction committed after the T+3 one, so --until T+2 stops before both
+        assertEquals(gtidAt.get(3), plan(PitrTarget.time("@" + (T + 2))).stop().offset());
+        assertEquals(gtidAt.get(1), plan(PitrTarget.time("@" + T)).stop().offset());
+        // after every archived transaction of the run but before its as-of time: the run's end
+        assertEquals(fileEnd, plan(PitrTarget.time("@" + (T + 9))).stop().offset());
+    }
+
+    @Test
+    void gtidsAndPositions(@TempDir Path dir) throws IOException {
+        build(dir, true);
+        PitrRun.Plan p = plan(PitrTarget.gtid("0-1-3"));
+        assertEquals(gtidAt.get(3), p.stop().offset(), "the transaction is included up to its end");
+        assertEquals("binlog.000001", p.stop().file());
+        assertEquals(gtidAt.get(2), plan(PitrTarget.position("binlog.000001:" + gtidAt.get(2))).stop().offset());
+
+        StrataException e = refused(PitrTarget.position("binlog.000001:" + (gtidAt.get(2) + 10)));
+        assertEquals(ErrorCode.PITR_BAD_TARGET, e.code());
+        assertEquals("target position binlog.000001:" + (gtidAt.get(2) + 10) + " is not a transaction boundary in the archived binlog.000001; the nearest are binlog.000001:"
+                + gtidAt.get(2) + " and binlog.000001:" + gtidAt.get(3), e.getMessage());
+        e = refused(PitrTarget.gtid("0-2-3"));
+        assertEquals(ErrorCode.PITR_BAD_TARGET, e.code());
+        assertEquals("target GTID 0-2-3 is not in the binlog archive, though it holds domain 0 from sequence 1 to 21; restorable windows: "
+                + PitrWindows.of(repo, KEY).describeWindows(), e.getMessage());
+        assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.gtid("0-1-99")).code());
+    }
+
+    @Test
+    void outsideTheWindows(@TempDir Path dir) throws IOException {
+        build(dir, true);
+        PitrWindows w = PitrWindows.of(repo, KEY);
+        assertEquals(2, w.windows().size());
+        String windows = "from 2023-11-14T22:13:20Z (backup 20240101T000000Z-0001 at binlog.000001:" + afterFirst + ", GTID 0-1-1) to 2023-11-14T22:13:30Z (binlog.000001:"
+                + fileEnd + ", GTID 0-1-5); from 2023-11-14T22:13:40Z (backup 20240101T000100Z-0002 at binlog.000003:" + gtidAt.get(0)
+                + ", GTID 0-1-1) to 2023-11-14T22:13:50Z (binlog.000003:" + archive.file(1, "binlog.000003").usableEnd() + ", GTID 0-1-21)";
+        assertEquals(windows, w.describeWindows());
+
+        StrataException e = refused(PitrTarget.time("@" + (T - 1)));
+        assertEquals(ErrorCode.PITR_BEFORE_WINDOW, e.code());
+        assertEquals("target time 2023-11-14T22:13:19Z is before the oldest backup that the archived binlogs can roll forward (20240101T000000Z-0001 at binlog.000001:"
+                + afterFirst + ", ended 2023-11-14T22:13:20Z); restorable windows: " + windows, e.getMessage());
+
+        e = refused(PitrTarget.time("@" + (T + 15)));
+        assertEquals(ErrorCode.PITR_IN_GAP, e.code());
+        assertEquals("target time 2023-11-14T22:13:35Z lies in a gap of the binlog archive: binlogs after binlog.000001:" + fileEnd
+                + " were not archived: binlog.000002 was purged from the server before it was archived (detected 2024-01-01T00:00:30Z);"
+                + " no backup was taken between that gap and the target; restorable windows: " + windows, e.getMessage());
+        assertEquals(ErrorCode.PITR_IN_GAP, refused(PitrTarget.position("binlog.000002:4")).code());
+        assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.time("@" + (T + 31))).code());
+        assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.position("binlog.000004:4")).code());
+        assertEquals("20240101T000100Z-0002", plan(PitrTarget.time("@" + (T + 25))).backup().id());
+    }
+
+    @Test
+    void anIdleArchiverExtendsTheLastWindow(@TempDir Path dir) throws IOException {
+        build(dir, true);
+        long end3 = archive.file(1, "binlog.000003").usableEnd();
+        assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.time("@" + (T + 90))).code());
+        archive.writeAsOf(new BinlogArchive.AsOf(1, 1, "binlog.000003", end3, T + 100));
+        PitrRun.Plan p = plan(PitrTarget.time("@" + (T + 90)));
+        assertEquals("binlog.000003", p.stop().file());
+        assertEquals(end3, p.stop().offset());
+        assertEquals(T + 100, PitrWindows.of(repo, KEY).windows().get(1).toTime());
+        // a record for a position the archive has since passed says nothing
+        archive.writeAsOf(new BinlogArchive.AsOf(1, 1, "binlog.000003", end3 - 1, T + 200));
+        assertEquals(T + 30, PitrWindows.of(repo, KEY).windows().get(1).toTime());
+    }
+
+    @Test
+    void aHoleWithoutAGapRecordIsDamage(@TempDir Path dir) throws IOException {
+        build(dir, false);
+        StrataException e = refused(PitrTarget.position("binlog.000002:4"));
+        assertEquals(ErrorCode.BINLOG_MISSING, e.code());
+        assertEquals("target position binlog.000002:4 cannot be reached: archived binlog binlog.000002 is missing from the repository"
+                + " (no gap was recorded for it, so the archive is damaged); restorable windows: " + PitrWindows.of(repo, KEY).describeWindows(), e.getMessage());
+    }
+}
