@@ -143,11 +143,15 @@ cold() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 for r in $(seq "$ROUNDS"); do
   rm -rf "$D/restored" "$D/mb-restored" "$D/mb-work"
   cold; t=$(now); "$STRATA" restore --repo "$D/repo" --target "$D/restored" >/dev/null 2>"$D/restore.log"; s=$(elapsed "$t"); echo "$s" >>"$D/b-strata"
+  # --prepare consumes its inputs (the full is changed in place, each incremental's .delta files
+  # are used up), so every round prepares fresh copies, made outside the clock
+  rm -rf "$D"/mb-work*
   cp -a "$D/mb-0" "$D/mb-work"
+  for i in 1 2 3 4 5 6 7; do cp -a "$D/mb-$i" "$D/mb-work-$i"; done
   cold; t=$(now)
   mariadb-backup --no-defaults --prepare --target-dir="$D/mb-work" >>"$D/mb.log" 2>&1
   for i in 1 2 3 4 5 6 7; do
-    mariadb-backup --no-defaults --prepare --target-dir="$D/mb-work" --incremental-dir="$D/mb-$i" >>"$D/mb.log" 2>&1
+    mariadb-backup --no-defaults --prepare --target-dir="$D/mb-work" --incremental-dir="$D/mb-work-$i" >>"$D/mb.log" 2>&1
   done
   mariadb-backup --no-defaults --copy-back --target-dir="$D/mb-work" --datadir="$D/mb-restored" >>"$D/mb.log" 2>&1
   sync
@@ -157,6 +161,11 @@ for r in $(seq "$ROUNDS"); do
   mariadb-backup --no-defaults --copy-back --target-dir="$D/mb-work" --datadir="$D/mb-restored" >>"$D/mb.log" 2>&1
   sync
   c=$(elapsed "$t"); echo "$c" >>"$D/b-cb"
+  # both restores must hold every InnoDB file, with the same sizes
+  sizes() { (cd "$1" && find . -name '*.ibd' -printf '%p %s\n' | sort); }
+  if [ "$(sizes "$D/restored")" != "$(sizes "$D/mb-restored")" ]; then
+    echo "bench: the two restores differ in their .ibd files; see $D/mb.log" >&2; BENCH_KEEP=1; exit 1
+  fi
   printf 'round %d: strata restore of full+7 %6.2f s   mariadb-backup prepare x8 + copy-back %6.2f s   (its copy-back alone %6.2f s)\n' "$r" "$s" "$m" "$c"
 done
 sb=$(median <"$D/b-strata"); mb=$(median <"$D/b-mb"); cb=$(median <"$D/b-cb")
