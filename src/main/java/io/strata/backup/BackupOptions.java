@@ -12,6 +12,9 @@ import java.nio.file.Path;
  * @param startLsn        for incremental: an LSN threshold of a base outside the repository
  * @param redoTestDelayMs test hook: sleep this long between redo reads, to prove that a copier
  *                        that falls behind fails the backup instead of completing it
+ * @param method          how an incremental finds changed pages: auto, full-scan, redo, tracked or optimistic
+ * @param checkMethod     debug check: also read every page and fail if the method missed one that
+ *                        changed between the threshold and the backup's checkpoint
  */
 public record BackupOptions(
         Path repo,
@@ -22,5 +25,12 @@ public record BackupOptions(
         Path datadir,
         int parallel,
         double throttleMbPerSecond,
-        long redoTestDelayMs) {
+        long redoTestDelayMs,
+        String method,
+        boolean checkMethod) {
+
+    public BackupOptions(Path repo, String type, String base, Long startLsn, ConnectionOptions connection, Path datadir, int parallel,
+                         double throttleMbPerSecond, long redoTestDelayMs) {
+        this(repo, type, base, startLsn, connection, datadir, parallel, throttleMbPerSecond, redoTestDelayMs, "auto", false);
+    }
 }

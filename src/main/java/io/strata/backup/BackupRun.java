@@ -62,6 +62,11 @@ public final class BackupRun {
     private BaseSelector.Base base = BaseSelector.Base.full(null);
     private Map<Long, FileEntry> parentFiles = Map.of();
     private volatile DdlTracker ddlSeen;
+    private ChangeDetection.Plan plan;
+    private volatile long startCheckpoint;
+    private final java.util.concurrent.atomic.AtomicLong pagesRead = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicInteger filesScanned = new AtomicInteger();
+    private final List<String> misses = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private BackupRun(BackupOptions opts, Progress progress, Repository repo) {
         this.opts = opts;
@@ -186,6 +191,7 @@ public final class BackupRun {
                 ChunkedWriter redoOut = new ChunkedWriter(redoObject.stream(), "redo");
                 RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoOut, opts.redoTestDelayMs(), ddl);
                 long c = redo.checkpoint().checkpointLsn();
+                startCheckpoint = c;
                 progress.stage("redo", "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)");
                 Thread redoThread = new Thread(redo, "strata-redo");
                 redoThread.setDaemon(true);
@@ -195,10 +201,12 @@ public final class BackupRun {
                     Map<String, FileEntry> files = new ConcurrentSkipListMap<>();
                     Map<String, Tablespace> copied = new TreeMap<>(scanner.scan());
                     progress.bytesEstimated = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
+                    planChanges(facts, main, c, copied);
                     progress.stage("page-copy", copied.size() + " InnoDB files, " + (progress.bytesEstimated >> 20) + " MiB"
                             + (base.threshold() == null ? "" : ", " + base.type() + " on " + (base.parent() == null ? "LSN " + base.threshold()
                             : base.parent().id()) + ": pages newer than LSN " + base.threshold()));
                     copyTablespaces(new ArrayList<>(copied.values()), files, redo, prefix);
+                    checkMisses(c);
 
                     progress.stage("backup-stage", "BACKUP STAGE START, FLUSH, BLOCK_DDL");
                     main.exec("BACKUP STAGE START");
@@ -207,6 +215,7 @@ public final class BackupRun {
                     main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
                     waitForRedo(redo, main.lsnStatus().current());
                     reconcileDdl(scanner, copied, files, ddl, redo, prefix);
+                    checkMisses(c);
                     progress.stage("file-copy", "copying non-InnoDB files");
                     copyPlainFiles(facts, copied.keySet(), files, prefix, false);
 
@@ -248,7 +257,8 @@ public final class BackupRun {
                     Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, base.type(), base.parent() == null ? null : base.parent().id(),
                             "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
                             si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), "redo", binlogFile, binlogPos, gtidBinlog, gtidCurrent,
-                            new ArrayList<>(files.values()), raw, stored, base.threshold(), base.threshold() == null ? null : "full-scan", base.note());
+                            new ArrayList<>(files.values()), raw, stored, base.threshold(), plan == null ? null : plan.method,
+                            joinNotes(base.note(), plan == null ? null : plan.reason), detection(files.values()));
                     synchronized (finishLock) {
                         if (finished) {
                             throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id + " was cancelled", null);
@@ -274,6 +284,40 @@ public final class BackupRun {
                 Thread.currentThread().interrupt();
                 throw new StrataException(ErrorCode.INTERRUPTED, "backup interrupted", null, ex);
             }
+        }
+    }
+
+    /** Chooses how this incremental finds its changed pages (see {@link ChangeDetection}). */
+    private void planChanges(ServerFacts facts, ServerSession session, long c, Map<String, Tablespace> tablespaces) {
+        if (base.threshold() == null) {
+            if (!ChangeDetection.AUTO.equals(opts.method())) {
+                progress.say("NOTE: --method " + opts.method() + " is not used: this is a full backup");
+            }
+            return;
+        }
+        plan = ChangeDetection.plan(new ChangeDetection.Inputs(opts.method(), base.threshold(), c, base.parent(), parentFiles,
+                facts.logDir().resolve("ib_logfile0"), session, repo, facts.serverKey(), tablespaces.values()), progress::say);
+        progress.stage("changes", "method " + plan.method + ": " + plan.reason);
+    }
+
+    private static String joinNotes(String a, String b) {
+        return a == null ? b : b == null ? a : a + "; " + b;
+    }
+
+    private io.strata.repo.Detection detection(java.util.Collection<FileEntry> files) {
+        if (plan == null) {
+            return null;
+        }
+        long inFiles = files.stream().filter(f -> "innodb".equals(f.kind())).mapToLong(FileEntry::pages).sum();
+        return new io.strata.repo.Detection(pagesRead.get(), inFiles, plan.pagesNamed(), plan.redoBytes, plan.changeSets, filesScanned.get());
+    }
+
+    /** The debug check of --debug-check-method: a page the method missed fails the backup. */
+    private void checkMisses(long c) {
+        if (!misses.isEmpty()) {
+            throw new StrataException(ErrorCode.BUG, "the " + plan.method + " method missed " + misses.size() + " page(s) changed between LSN "
+                    + base.threshold() + " and " + c + ": " + String.join(", ", misses.subList(0, Math.min(20, misses.size()))),
+                    "please report this; use --method full-scan meanwhile");
         }
     }
 
@@ -360,12 +404,16 @@ public final class BackupRun {
     private FileEntry copyOne(PageCopier copier, Tablespace ts, String prefix) throws IOException, InterruptedException {
         String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
         long threshold = thresholdFor(ts, sizeOf(ts.file()));
+        ChangeDetection.Selection sel = threshold < 0 || plan == null ? ChangeDetection.Selection.SCAN : plan.select(ts);
+        if (sel.kind() == ChangeDetection.Selection.Kind.WHOLE) {
+            threshold = -1;
+        }
         boolean delta = threshold >= 0;
         try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
             ChunkedWriter cw = new ChunkedWriter(w.stream(), delta ? "innodb-delta" : "innodb-file");
             PageCopier.Result r;
             try {
-                r = copier.copy(ts, cw, threshold);
+                r = copier.copy(ts, cw, threshold, sel.pages(), sel.pages() != null && opts.checkMethod() ? startCheckpoint : 0);
             } catch (IOException e) {
                 if (e.getMessage() != null && e.getMessage().contains("No space left")) {
                     throw e;
@@ -374,6 +422,13 @@ public final class BackupRun {
             }
             if (r.vanished()) {
                 return null;
+            }
+            pagesRead.addAndGet(r.pagesRead());
+            if (sel.pages() == null) {
+                filesScanned.incrementAndGet();
+            }
+            for (String miss : r.misses()) {
+                misses.add(ts.path() + " (space " + ts.spaceId() + ") " + miss);
             }
             cw.finish();
             w.commit();

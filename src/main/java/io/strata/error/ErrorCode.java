@@ -25,6 +25,7 @@ public enum ErrorCode {
     IO_ERROR("io-error", 25),
     CHAIN_BROKEN("chain-broken", 26),
     WRONG_BASE("wrong-base", 27),
+    METHOD_UNAVAILABLE("method-unavailable", 40),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

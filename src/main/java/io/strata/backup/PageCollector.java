@@ -1,0 +1,57 @@
+package io.strata.backup;
+
+import io.strata.innodb.FileOp;
+import io.strata.innodb.MtrVisitor;
+import io.strata.innodb.RecordType;
+import io.strata.repo.ChangedPages;
+
+/**
+ * Turns the record headers of validated mini-transactions into {@link ChangedPages} (reference
+ * b.7, step 2). Every page record names a changed page. Events after which the parent's copy of a
+ * file says nothing mark the space WHOLE (design rule 8): FILE_CREATE (a new file), FILE_DELETE
+ * (a file dropped; if the space exists again it was re-imported with ALTER TABLE ... IMPORT
+ * TABLESPACE, which writes its pages without redo), INIT_PAGE of page 0 (the tablespace was
+ * (re)initialised) and TRIM_PAGES (undo truncation). FILE_RENAME only renames: pages still follow
+ * the space id.
+ */
+final class PageCollector implements MtrVisitor {
+    private final ChangedPages pages;
+    private long mtrs;
+
+    PageCollector(ChangedPages pages) {
+        this.pages = pages;
+    }
+
+    ChangedPages pages() { return pages; }
+
+    long mtrCount() { return mtrs; }
+
+    @Override
+    public void page(int spaceId, int pageNo, int recordType) {
+        long space = Integer.toUnsignedLong(spaceId);
+        if (pageNo == 0 && recordType == RecordType.INIT_PAGE) {
+            pages.mark(space, ChangedPages.WHOLE);
+        }
+        pages.add(space, pageNo);
+    }
+
+    @Override
+    public void trimPages(int spaceId, int newSize) {
+        pages.mark(Integer.toUnsignedLong(spaceId), ChangedPages.WHOLE);
+    }
+
+    @Override
+    public void fileOp(FileOp op, int spaceId, String name, String newName) {
+        long space = Integer.toUnsignedLong(spaceId);
+        switch (op) {
+            case CREATE, DELETE -> pages.mark(space, ChangedPages.WHOLE);
+            case RENAME -> pages.mark(space, ChangedPages.RENAMED);
+            default -> { }
+        }
+    }
+
+    @Override
+    public void endMtr(long endLsn) {
+        mtrs++;
+    }
+}
