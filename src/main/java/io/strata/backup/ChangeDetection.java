@@ -90,6 +90,8 @@ final class ChangeDetection {
         private final Instant changedAfter;
         final long redoBytes;
         final int changeSets;
+        /** The parent's start LSN: events that make a file WHOLE count only after it. */
+        private long threshold;
 
         private Plan(String method, String reason, ChangedPages pages, Instant changedAfter, long redoBytes, int changeSets) {
             this.method = method;
@@ -111,7 +113,7 @@ final class ChangeDetection {
 
         Selection select(Tablespace ts) {
             if (pages != null) {
-                return pages.isWhole(ts.spaceId()) ? Selection.WHOLE : new Selection(Selection.Kind.PAGES, pages.pages(ts.spaceId()));
+                return pages.isWhole(ts.spaceId(), threshold) ? Selection.WHOLE : new Selection(Selection.Kind.PAGES, pages.pages(ts.spaceId()));
             }
             if (changedAfter != null) {
                 // decided when the file is copied, so that a file renamed during the backup is judged too
@@ -122,6 +124,12 @@ final class ChangeDetection {
     }
 
     static Plan plan(Inputs in, Consumer<String> say) {
+        Plan p = choose(in, say);
+        p.threshold = in.threshold();
+        return p;
+    }
+
+    private static Plan choose(Inputs in, Consumer<String> say) {
         String req = in.requested();
         switch (req) {
             case FULL_SCAN:
@@ -196,7 +204,7 @@ final class ChangeDetection {
         long changed = 0, total = 0;
         for (Tablespace ts : in.files()) {
             FileEntry before = in.parentFiles().get(ts.spaceId());
-            if ((in.parent() != null && before == null) || pages.isWhole(ts.spaceId())) {
+            if ((in.parent() != null && before == null) || pages.isWhole(ts.spaceId(), in.threshold())) {
                 continue;
             }
             long n;

@@ -16,6 +16,8 @@ import io.strata.repo.ChangedPages;
  */
 final class PageCollector implements MtrVisitor {
     private final ChangedPages pages;
+    /** Spaces made WHOLE by the current mtr; marked with its end LSN when it ends. */
+    private final java.util.List<Long> wholeInMtr = new java.util.ArrayList<>();
     private long mtrs;
 
     PageCollector(ChangedPages pages) {
@@ -30,21 +32,21 @@ final class PageCollector implements MtrVisitor {
     public void page(int spaceId, int pageNo, int recordType) {
         long space = Integer.toUnsignedLong(spaceId);
         if (pageNo == 0 && recordType == RecordType.INIT_PAGE) {
-            pages.mark(space, ChangedPages.WHOLE);
+            wholeInMtr.add(space);
         }
         pages.add(space, pageNo);
     }
 
     @Override
     public void trimPages(int spaceId, int newSize) {
-        pages.mark(Integer.toUnsignedLong(spaceId), ChangedPages.WHOLE);
+        wholeInMtr.add(Integer.toUnsignedLong(spaceId));
     }
 
     @Override
     public void fileOp(FileOp op, int spaceId, String name, String newName) {
         long space = Integer.toUnsignedLong(spaceId);
         switch (op) {
-            case CREATE, DELETE -> pages.mark(space, ChangedPages.WHOLE);
+            case CREATE, DELETE -> wholeInMtr.add(space);
             case RENAME -> pages.mark(space, ChangedPages.RENAMED);
             default -> { }
         }
@@ -52,6 +54,10 @@ final class PageCollector implements MtrVisitor {
 
     @Override
     public void endMtr(long endLsn) {
+        for (long space : wholeInMtr) {
+            pages.markWhole(space, endLsn);
+        }
+        wholeInMtr.clear();
         mtrs++;
     }
 }

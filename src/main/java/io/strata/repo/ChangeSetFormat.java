@@ -23,21 +23,24 @@ import java.util.BitSet;
  *  18    8 log_first_lsn    first_lsn of the ib_logfile0 the range was read from (for reports)
  *  26    8 log_file_size    size of that ib_logfile0 (for reports)
  *  34    8 mtr_count        mini-transactions read
- *  42    4 n                number of space entries
- *  46      n space entries, ascending space id:
+ *  42    8 server_started   when the server that wrote the range started (seconds since 1970, UTC);
+ *                           a different value at the next range means the server restarted between
+ *  50    4 n                number of space entries
+ *  54      n space entries, ascending space id:
  *          off size field
  *            0    4 space_id   unsigned
  *            4    1 flags      bit 0 WHOLE: created, deleted, re-initialised (INIT_PAGE of page 0) or
  *                              truncated (TRIM_PAGES) in the range; bit 1 RENAMED; other bits 0
- *            5    4 pages      number of changed pages p
- *            9    4 runs       number of runs k
- *           13      k runs of consecutive page numbers, each two unsigned LEB128 varints
+ *            5    8 whole_lsn  with WHOLE: end LSN of the last mini-transaction that did so; else 0
+ *           13    4 pages      number of changed pages p
+ *           17    4 runs       number of runs k
+ *           21      k runs of consecutive page numbers, each two unsigned LEB128 varints
  *                   (7 bits per byte, least significant group first, high bit = more follows):
  *                   gap = first page of the run - end of the previous run (0 before the first run),
  *                   len = pages in the run - 1. The run covers [end + gap, end + gap + len + 1),
  *                   and its end is end + gap + len + 1. Runs after the first have gap &gt;= 1.
  * </pre>
- * The page total of the runs must equal {@code pages}; the last page must be below 2^31.
+ * The page total of the runs must equal {@code pages}; the last page must be below 2^31 - 1.
  */
 public final class ChangeSetFormat {
     private ChangeSetFormat() {}
@@ -46,7 +49,7 @@ public final class ChangeSetFormat {
     public static final int VERSION = 1;
 
     /** The fixed fields of a change set. */
-    public record Header(long fromLsn, long toLsn, long logFirstLsn, long logFileSize, long mtrCount) {}
+    public record Header(long fromLsn, long toLsn, long logFirstLsn, long logFileSize, long mtrCount, long serverStarted) {}
 
     public static void write(OutputStream target, Header h, ChangedPages p) throws IOException {
         DataOutputStream out = new DataOutputStream(target);
@@ -56,11 +59,13 @@ public final class ChangeSetFormat {
         out.writeLong(h.logFirstLsn());
         out.writeLong(h.logFileSize());
         out.writeLong(h.mtrCount());
+        out.writeLong(h.serverStarted());
         out.writeInt(p.spaces().size());
         byte[] varint = new byte[10];
         for (long space : p.spaces()) {
             out.writeInt((int) space);
             out.writeByte(p.flags(space));
+            out.writeLong(p.wholeLsn(space));
             BitSet b = p.bits(space);
             int count = b == null ? 0 : b.cardinality();
             out.writeInt(count);
@@ -108,7 +113,7 @@ public final class ChangeSetFormat {
             if (version != VERSION) {
                 throw corrupt("change set version " + version + " is outside the supported range [1,1]", where);
             }
-            Header h = new Header(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+            Header h = new Header(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
             if (h.fromLsn() >= h.toLsn()) {
                 throw corrupt("change set range [" + h.fromLsn() + ", " + h.toLsn() + ") is empty or reversed", where);
             }
@@ -124,8 +129,15 @@ public final class ChangeSetFormat {
                 if ((flags & ~(ChangedPages.WHOLE | ChangedPages.RENAMED)) != 0) {
                     throw corrupt(String.format("space %d has unknown flags 0x%02x", space, flags), where);
                 }
-                if (flags != 0) {
-                    into.mark(space, flags);
+                long wholeLsn = in.readLong();
+                if (((flags & ChangedPages.WHOLE) != 0) != (wholeLsn != 0)) {
+                    throw corrupt("space " + space + " has flags " + flags + " and whole_lsn " + wholeLsn + " (WHOLE goes with a non-zero LSN)", where);
+                }
+                if (wholeLsn != 0) {
+                    into.markWhole(space, wholeLsn);
+                }
+                if ((flags & ~ChangedPages.WHOLE) != 0) {
+                    into.mark(space, flags & ~ChangedPages.WHOLE);
                 }
                 long pages = Integer.toUnsignedLong(in.readInt());
                 long runs = Integer.toUnsignedLong(in.readInt());
@@ -140,7 +152,7 @@ public final class ChangeSetFormat {
                     long first = end + gap;
                     end = first + len;
                     if (end > Integer.MAX_VALUE) {
-                        throw corrupt("space " + space + " lists page " + (end - 1) + ", beyond 2^31 - 1", where);
+                        throw corrupt("space " + space + " lists page " + (end - 1) + ", beyond 2^31 - 2", where);
                     }
                     for (long p = first; p < end; p++) {
                         into.add(space, (int) p);

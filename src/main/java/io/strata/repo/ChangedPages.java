@@ -11,8 +11,10 @@ import java.util.TreeSet;
  * Pages changed in a range of the redo log, by InnoDB space id: the in-memory form of a change set
  * (see {@link ChangeSetFormat}) and of what the redo and tracked methods of an incremental collect.
  * Besides page numbers a space can carry flags: {@link #WHOLE} when the range holds an event after
- * which the parent's copy of the file says nothing (the file was created, deleted, re-initialised
- * or truncated), {@link #RENAMED} for information.
+ * which an older copy of the file says nothing (the file was created, deleted, re-initialised or
+ * truncated), with the end LSN of the last such mini-transaction, and {@link #RENAMED} for
+ * information. An incremental whose parent began at LSN T needs only the events after T: a copy
+ * taken after T already reflects the earlier ones.
  *
  * <p>Page numbers are kept in one bit set per space, so memory follows the highest changed page
  * number of each space (16 KiB of bits per 128 Ki pages = 2 GiB of 16 KiB pages), not the number
@@ -29,12 +31,13 @@ public final class ChangedPages {
 
     private final TreeMap<Long, BitSet> pages = new TreeMap<>();
     private final TreeMap<Long, Integer> flags = new TreeMap<>();
+    private final TreeMap<Long, Long> wholeLsn = new TreeMap<>();
     private long memory;
 
     /** Records that page {@code pageNo} (unsigned 32-bit) of space {@code spaceId} changed. */
     public void add(long spaceId, int pageNo) {
-        if (pageNo < 0) {
-            mark(spaceId, WHOLE);
+        if (pageNo < 0 || pageNo == Integer.MAX_VALUE) {
+            markWhole(spaceId, Long.MAX_VALUE);
             return;
         }
         BitSet b = pages.get(spaceId);
@@ -48,7 +51,21 @@ public final class ChangedPages {
         memory += (b.size() - before) / 8;
     }
 
-    /** Adds flag bits to a space. */
+    /**
+     * Records that the space was created, deleted, re-initialised or truncated by a mini-transaction
+     * ending at {@code lsn} (kept: the largest).
+     */
+    public void markWhole(long spaceId, long lsn) {
+        mark(spaceId, WHOLE);
+        wholeLsn.merge(spaceId, lsn, Math::max);
+    }
+
+    /** The end LSN of the last event that makes the space {@link #WHOLE}, or 0. */
+    public long wholeLsn(long spaceId) {
+        return wholeLsn.getOrDefault(spaceId, 0L);
+    }
+
+    /** Adds flag bits to a space ({@link #WHOLE} only through {@link #markWhole}). */
     public void mark(long spaceId, int flag) {
         Integer old = flags.get(spaceId);
         if (old == null) {
@@ -61,8 +78,9 @@ public final class ChangedPages {
         return flags.getOrDefault(spaceId, 0);
     }
 
-    public boolean isWhole(long spaceId) {
-        return (flags(spaceId) & WHOLE) != 0;
+    /** Whether an event after LSN {@code after} makes the space {@link #WHOLE}. */
+    public boolean isWhole(long spaceId, long after) {
+        return wholeLsn(spaceId) > after;
     }
 
     /** Every space with pages or flags, ascending. */
@@ -112,6 +130,9 @@ public final class ChangedPages {
         for (Map.Entry<Long, Integer> e : other.flags.entrySet()) {
             mark(e.getKey(), e.getValue());
         }
+        for (Map.Entry<Long, Long> e : other.wholeLsn.entrySet()) {
+            wholeLsn.merge(e.getKey(), e.getValue(), Math::max);
+        }
     }
 
     /** Approximate heap bytes held, for the tracker's memory bound. */
@@ -126,6 +147,7 @@ public final class ChangedPages {
     public void clear() {
         pages.clear();
         flags.clear();
+        wholeLsn.clear();
         memory = 0;
     }
 }

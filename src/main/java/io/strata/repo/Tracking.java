@@ -69,7 +69,10 @@ public final class Tracking {
     public record SetRef(long from, long to, String key, long bytes) {}
 
     /** A range of LSNs that no change set covers, and why. */
-    public record Gap(long from, long to, String reason, String detected) {}
+    public record Gap(long from, long to, String reason, String detected, Long serverStarted) {}
+
+    /** Where stored coverage ends, and when the server that the tracker followed there had started. */
+    public record End(long lsn, Long serverStarted) {}
 
     private static String range(long from, long to) {
         return String.format("%020d-%020d", from, to);
@@ -131,22 +134,52 @@ public final class Tracking {
                 }
                 throw e;
             }
-            out.add(new Gap(((Number) m.get("from")).longValue(), ((Number) m.get("to")).longValue(), (String) m.get("reason"), (String) m.get("detected")));
+            Object started = m.get("serverStarted");
+            out.add(new Gap(((Number) m.get("from")).longValue(), ((Number) m.get("to")).longValue(), (String) m.get("reason"), (String) m.get("detected"),
+                    started instanceof Number n ? n.longValue() : null));
         }
         out.sort(Comparator.comparingLong(Gap::from));
         return out;
     }
 
     /** Where the stored coverage (change sets and gaps) ends, or null when there is none. */
-    public Long coveredTo() {
-        Long end = null;
+    public End end() {
+        SetRef lastSet = null;
         for (SetRef s : sets()) {
-            end = end == null ? s.to() : Math.max(end, s.to());
+            if (lastSet == null || s.to() >= lastSet.to()) {
+                lastSet = s;
+            }
         }
+        Gap lastGap = null;
         for (Gap g : gaps()) {
-            end = end == null ? g.to() : Math.max(end, g.to());
+            if (lastGap == null || g.to() >= lastGap.to()) {
+                lastGap = g;
+            }
         }
-        return end;
+        if (lastSet == null && lastGap == null) {
+            return null;
+        }
+        if (lastSet == null || (lastGap != null && lastGap.to() > lastSet.to())) {
+            return new End(lastGap.to(), lastGap.serverStarted());
+        }
+        ChangedPages ignored = new ChangedPages();
+        return new End(lastSet.to(), header(lastSet, ignored).serverStarted());
+    }
+
+    private ChangeSetFormat.Header header(SetRef s, ChangedPages into) {
+        String where = repo.store().describe(s.key());
+        try (InputStream in = repo.store().open(s.key()); ChunkedReader r = new ChunkedReader(in, ChangeSetFormat.CONTENT, where)) {
+            ChangeSetFormat.Header h = ChangeSetFormat.read(r, into, where);
+            if (h.fromLsn() != s.from() || h.toLsn() != s.to()) {
+                throw new StrataException(ErrorCode.CORRUPT_DATA, "change set " + where + " holds [" + h.fromLsn() + ", " + h.toLsn()
+                        + ") but is named [" + s.from() + ", " + s.to() + ")", "delete it; incrementals then read the redo log or every page");
+            }
+            return h;
+        } catch (ObjectStore.NoSuchObjectException e) {
+            throw new StrataException(ErrorCode.METHOD_UNAVAILABLE, "change set " + where + " was removed while it was read", null);
+        } catch (IOException e) {
+            throw StoreErrors.translate(e, where);
+        }
     }
 
     /** Writes the server description once. */
@@ -176,11 +209,12 @@ public final class Tracking {
     }
 
     /** Records that [from, to) is not covered. */
-    public void recordGap(long from, long to, String reason) {
+    public void recordGap(long from, long to, String reason, Long serverStarted) {
         Map<String, Object> m = new TreeMap<>();
         m.put("from", from);
         m.put("to", to);
         m.put("reason", reason);
+        m.put("serverStarted", serverStarted);
         m.put("detected", Instant.now().toString());
         repo.writeJson(prefix + GAPS + range(from, to), "tracking-gap", m);
     }
@@ -189,19 +223,7 @@ public final class Tracking {
     public long load(List<SetRef> sets, ChangedPages into) {
         long mtrs = 0;
         for (SetRef s : sets) {
-            String where = repo.store().describe(s.key());
-            try (InputStream in = repo.store().open(s.key()); ChunkedReader r = new ChunkedReader(in, ChangeSetFormat.CONTENT, where)) {
-                ChangeSetFormat.Header h = ChangeSetFormat.read(r, into, where);
-                if (h.fromLsn() != s.from() || h.toLsn() != s.to()) {
-                    throw new StrataException(ErrorCode.CORRUPT_DATA, "change set " + where + " holds [" + h.fromLsn() + ", " + h.toLsn()
-                            + ") but is named [" + s.from() + ", " + s.to() + ")", "delete it; incrementals then read the redo log or every page");
-                }
-                mtrs += h.mtrCount();
-            } catch (ObjectStore.NoSuchObjectException e) {
-                throw new StrataException(ErrorCode.METHOD_UNAVAILABLE, "change set " + where + " was removed while it was read", null);
-            } catch (IOException e) {
-                throw StoreErrors.translate(e, where);
-            }
+            mtrs += header(s, into).mtrCount();
         }
         return mtrs;
     }
@@ -259,20 +281,37 @@ public final class Tracking {
         return new Coverage(used, covered, null);
     }
 
-    /** Deletes change sets and gaps that end at or before {@code horizon}; returns how many. */
+    /**
+     * Deletes change sets and gaps that end at or before {@code horizon}; returns how many. The
+     * one that ends last stays: it says where the tracker resumes.
+     */
     public int prune(long horizon) {
+        return prune(horizon, true);
+    }
+
+    private int prune(long horizon, boolean keepNewest) {
         int n = 0;
         try {
-            for (SetRef s : sets()) {
-                if (s.to() <= horizon) {
+            List<SetRef> sets = sets();
+            List<long[]> gaps = new ArrayList<>();
+            for (String k : list(GAPS)) {
+                long[] r = parseRange(k.substring(k.lastIndexOf('/') + 1));
+                if (r != null) {
+                    gaps.add(r);
+                }
+            }
+            // the set or gap that ends last says where the tracker resumes
+            long resume = Math.max(sets.stream().mapToLong(SetRef::to).max().orElse(Long.MIN_VALUE),
+                    gaps.stream().mapToLong(r -> r[1]).max().orElse(Long.MIN_VALUE));
+            for (SetRef s : sets) {
+                if (s.to() <= horizon && !(keepNewest && s.to() == resume)) {
                     repo.store().delete(s.key());
                     n++;
                 }
             }
-            for (String k : list(GAPS)) {
-                long[] r = parseRange(k.substring(k.lastIndexOf('/') + 1));
-                if (r != null && r[1] <= horizon) {
-                    repo.store().delete(k);
+            for (long[] r : gaps) {
+                if (r[1] <= horizon && !(keepNewest && r[1] == resume)) {
+                    repo.store().delete(prefix + GAPS + range(r[0], r[1]));
                     n++;
                 }
             }
@@ -284,7 +323,7 @@ public final class Tracking {
 
     /** Deletes every change set and gap (when the server's history was replaced and they describe another one). */
     public int dropAllSets() {
-        return prune(Long.MAX_VALUE);
+        return prune(Long.MAX_VALUE, false);
     }
 
     /** Takes the tracker lock of this server, or fails with REPO_LOCKED naming the holder. */
