@@ -151,6 +151,14 @@ final class LiveLog implements AutoCloseable {
     }
 
     private void readFully(byte[] dst, int off, int len, long pos) throws IOException {
+        readFully(channel, file, dst, off, len, pos);
+    }
+
+    private void readCircular(long lsn, int len) throws IOException {
+        readCircular(channel, file, geometry, fileSize, lsn, buf, len);
+    }
+
+    static void readFully(FileChannel channel, Path file, byte[] dst, int off, int len, long pos) throws IOException {
         ByteBuffer bb = ByteBuffer.wrap(dst, off, len);
         while (bb.hasRemaining()) {
             int n = channel.read(bb, pos + bb.position() - off);
@@ -160,13 +168,13 @@ final class LiveLog implements AutoCloseable {
         }
     }
 
-    /** Reads the bytes of LSNs [lsn, lsn+len) from the circular file into buf[0..len). */
-    private void readCircular(long lsn, int len) throws IOException {
+    /** Reads the log bytes of LSNs [lsn, lsn+len) from the circular file into buf[0..len). */
+    static void readCircular(FileChannel channel, Path file, LogGeometry geometry, long fileSize, long lsn, byte[] buf, int len) throws IOException {
         long off = geometry.offset(lsn);
         int first = (int) Math.min(len, fileSize - off);
-        readFully(buf, 0, first, off);
+        readFully(channel, file, buf, 0, first, off);
         if (first < len) {
-            readFully(buf, first, len - first, LogHeader.START_OFFSET);
+            readFully(channel, file, buf, first, len - first, LogHeader.START_OFFSET);
         }
     }
 
