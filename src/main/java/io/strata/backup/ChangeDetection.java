@@ -172,7 +172,7 @@ final class ChangeDetection {
                 trackedCost = cov.sets().stream().mapToLong(Tracking.SetRef::bytes).sum() + Math.max(0, c - cov.coveredTo());
             }
             long redoCost = redoWhy == null ? c - t : Long.MAX_VALUE;
-            List<String> order = trackedCost <= redoCost ? List.of(TRACKED, REDO) : List.of(REDO, TRACKED);
+            List<String> order = trackedCost < redoCost ? List.of(TRACKED, REDO) : List.of(REDO, TRACKED);
             for (String m : order) {
                 String pre = m.equals(REDO) ? redoWhy : trackedWhy;
                 if (pre != null) {

@@ -139,10 +139,11 @@ final class PageCopier {
                         }
                         continue;
                     }
-                    if (threshold >= 0 && FilHeader.pageLsn(buf, off) <= threshold) {
+                    if (threshold >= 0 && FilHeader.pageLsn(buf, off) <= threshold && !PageChecker.writtenWithoutRedo(buf, off, ps)) {
                         // unchanged since the parent began: restored from the parent's verified
                         // copy. Any page changed after that was flushed before this backup's
                         // checkpoint, so its on-disk copy, even torn, carries an LSN above it.
+                        // Pages imported without redo carry LSN 0 and are always kept.
                         continue;
                     }
                     PageVerdict v = PageChecker.verify(buf, off, flags, pageNo);
@@ -159,7 +160,7 @@ final class PageCopier {
                                 + (REREADS + 1) + " reads: " + v.reason(),
                                 "the server may hold a damaged page; run CHECK TABLE on " + ts.tableName() + " and check the server's error log");
                     }
-                    if (threshold >= 0 && FilHeader.pageLsn(buf, off) > threshold) {
+                    if (threshold >= 0 && (FilHeader.pageLsn(buf, off) > threshold || PageChecker.writtenWithoutRedo(buf, off, ps))) {
                         writeDeltaPage(out, pageNoBytes, pageNo, buf, off, ps);
                         written++;
                     }

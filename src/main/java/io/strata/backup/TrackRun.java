@@ -55,7 +55,8 @@ public final class TrackRun {
     private final Options opts;
     private final Progress progress;
     private volatile boolean stop;
-    private final Thread mainThread = Thread.currentThread();
+    /** Counted down when the run has stored what it read; a stop request waits for it. */
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private Repository repo;
     private Tracking tracking;
@@ -89,6 +90,7 @@ public final class TrackRun {
         try {
             return t.execute();
         } finally {
+            t.finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException ignored) {
@@ -97,11 +99,14 @@ public final class TrackRun {
         }
     }
 
-    /** SIGINT/SIGTERM: ask the loop to store what it has read, and wait for it (bounded). */
+    /**
+     * SIGINT/SIGTERM: ask the loop to store what it has read and wait for that (bounded); the JVM
+     * then exits with the signal's status (130 or 143).
+     */
     private void onSignal() {
         stop = true;
         try {
-            mainThread.join(60_000);
+            finished.await(60, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException ignored) {
             Thread.currentThread().interrupt();
         }

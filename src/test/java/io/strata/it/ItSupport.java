@@ -70,7 +70,8 @@ final class ItSupport {
                                            boolean idempotent) {
         StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
         assertEquals(0, r.exit(), r.toString());
-        MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start();
+        // a large transaction's row events arrive as one BINLOG statement, larger than the default 16 MiB
+        MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).extraArgs("--max-allowed-packet=1G").start();
         if (idempotent) {
             restored.exec("SET GLOBAL slave_exec_mode = 'IDEMPOTENT'");
         }
