@@ -4,7 +4,6 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.ChangeSetFormat;
 import io.strata.repo.ChangedPages;
-import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import io.strata.repo.Tracking;
@@ -59,6 +58,7 @@ public final class TrackRun {
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private Repository repo;
+    private final java.util.Map<String, Manifest> manifests = new java.util.HashMap<>();
     private Tracking tracking;
     private ServerFacts facts;
     private ServerSession session;
@@ -163,14 +163,9 @@ public final class TrackRun {
             pos = ckpt;
             // begin where the newest backups began, if the log still holds that, so that the next
             // incremental is covered at once
-            for (String id : repo.completedIds()) {
-                try {
-                    Manifest m = repo.manifest(id);
-                    if (m.source().serverKey().equals(facts.serverKey()) && m.startLsn() < pos && log.whyNotHeld(m.startLsn(), st.current()) == null) {
-                        pos = m.startLsn();
-                    }
-                } catch (StrataException ignored) {
-                    // a damaged or merged-away manifest is no starting point
+            for (Manifest m : completedBackups()) {
+                if (m.startLsn() < pos && log.whyNotHeld(m.startLsn(), st.current()) == null) {
+                    pos = m.startLsn();
                 }
             }
             progress.say("[track] no earlier change sets: following the redo log from LSN " + pos);
@@ -349,24 +344,72 @@ public final class TrackRun {
         rangeFrom = pos;
     }
 
+    /**
+     * This server's completed backups: those whose manifest is stored (design rule 7). Read from
+     * the store rather than from the history, because telling a running backup from a failed one
+     * there means probing the repository lock, which could make a backup starting at that moment
+     * fail. Manifests never change, so each is read once.
+     */
+    private List<Manifest> completedBackups() {
+        List<String> keys;
+        try {
+            keys = repo.store().list("backups/");
+        } catch (IOException e) {
+            throw io.strata.store.StoreErrors.translate(e, repo.store().describe("backups/"));
+        }
+        java.util.Set<String> present = new java.util.HashSet<>();
+        for (String k : keys) {
+            String[] parts = k.split("/");
+            if (parts.length != 3 || !parts[2].equals("manifest")) {
+                continue;
+            }
+            present.add(parts[1]);
+            if (!manifests.containsKey(parts[1])) {
+                try {
+                    manifests.put(parts[1], repo.readJson(k, "manifest", Manifest.class));
+                } catch (StrataException e) {
+                    manifests.put(parts[1], null); // damaged or removed while we looked: no base
+                }
+            }
+        }
+        manifests.keySet().retainAll(present);
+        List<Manifest> out = new ArrayList<>();
+        for (Manifest m : manifests.values()) {
+            if (m != null && m.source().serverKey().equals(facts.serverKey())) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether a backup may be running: the repository lock file names a live process. Read, not
+     * locked (see {@link #completedBackups()}). A backup writes its pid right after taking the lock
+     * and reads its checkpoint only later, so one that this check misses begins at or after the
+     * checkpoint read before it.
+     */
+    private boolean backupMayRun() {
+        try {
+            String s = java.nio.file.Files.readString(repo.root().resolve("lock"), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            return !s.isEmpty() && ProcessHandle.of(Long.parseLong(s)).map(ProcessHandle::isAlive).orElse(false);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (IOException | NumberFormatException e) {
+            return true;
+        }
+    }
+
     /** Removes change sets no future incremental can need (see the class comment). */
     private void prune() {
         long horizon = session.lsnStatus().lastCheckpoint();
-        for (HistoryRecord h : repo.history()) {
-            if (HistoryRecord.RUNNING.equals(h.state())) {
-                return;
-            }
+        if (backupMayRun()) {
+            return;
         }
         Long newestFull = null;
-        List<String> ids = new ArrayList<>(repo.completedIds());
-        for (int i = ids.size() - 1; i >= 0 && newestFull == null; i--) {
-            try {
-                Manifest m = repo.manifest(ids.get(i));
-                if (m.id().equals(ids.get(i)) && m.type().equals("full") && m.source().serverKey().equals(facts.serverKey())) {
-                    newestFull = m.startLsn();
-                }
-            } catch (StrataException ignored) {
-                // not a base
+        // the newest full backup is the one that began at the highest LSN
+        for (Manifest m : completedBackups()) {
+            if (m.type().equals("full")) {
+                newestFull = newestFull == null ? m.startLsn() : Math.max(newestFull, m.startLsn());
             }
         }
         if (newestFull != null) {

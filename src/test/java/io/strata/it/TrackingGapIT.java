@@ -110,7 +110,9 @@ class TrackingGapIT {
                 SampleSchema.loadRows(c, "app", 2_000);
             }
             source.exec("CREATE TABLE app.big (id INT PRIMARY KEY, pad VARCHAR(255)) ENGINE=InnoDB",
-                    "INSERT INTO app.big SELECT seq, REPEAT('p', 250) FROM app.seq_1_to_150000");
+                    "INSERT INTO app.big SELECT seq, REPEAT('p', 250) FROM app.seq_1_to_150000",
+                    // the full backup's start checkpoint (the incremental's threshold) after the load
+                    "SET GLOBAL innodb_log_checkpoint_now = ON");
             ItSupport.backup(repo, source, "--type", "full");
             source.exec("UPDATE app.big SET pad = 'changed' WHERE id % 5000 = 0", "UPDATE app.t_fcrc32 SET k = k + 1 WHERE id < 20",
                     "SET GLOBAL innodb_log_checkpoint_now = ON");
