@@ -47,9 +47,11 @@ public final class TrackRun {
      * @param flushInterval store the current range at least this often
      * @param memoryLimit   store the current range when its pages take more heap than this
      * @param poll          pause between reads when caught up
+     * @param testDelayMs   test hook: pause this long after every read, to prove that a tracker that
+     *                      falls behind records a gap
      */
     public record Options(Path repo, ConnectionOptions connection, Path datadir, boolean once, Duration flushInterval, long memoryLimit,
-                          Duration poll) {}
+                          Duration poll, long testDelayMs) {}
 
     private final Options opts;
     private final Progress progress;
@@ -215,6 +217,9 @@ public final class TrackRun {
             }
             if (!behind && !stop && pos < target) {
                 sleep(opts.poll().toMillis());
+            }
+            if (opts.testDelayMs() > 0) {
+                sleep(opts.testDelayMs());
             }
             if (pending.memoryBytes() > opts.memoryLimit() || System.nanoTime() - lastFlush > opts.flushInterval().toNanos()) {
                 flush();

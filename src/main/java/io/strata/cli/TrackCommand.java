@@ -33,6 +33,9 @@ final class TrackCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress on stderr.")
     boolean quiet;
 
+    @Option(names = "--debug-read-delay-ms", hidden = true, description = "Test hook: pause after every read of the redo log.")
+    long readDelay;
+
     @Mixin
     ConnectionMixin conn;
 
@@ -42,7 +45,7 @@ final class TrackCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--flush-interval and --memory-limit must be at least 1", null);
         }
         TrackRun.Outcome o = TrackRun.run(new TrackRun.Options(repo, conn.resolve(), datadir, once, Duration.ofSeconds(flushSeconds),
-                memoryMib << 20, Duration.ofMillis(100)), new Progress(System.err, quiet));
+                memoryMib << 20, Duration.ofMillis(100), readDelay), new Progress(System.err, quiet));
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
                 o.from(), o.to(), o.redoBytesRead(), o.setsStored(), o.gapsRecorded());
         return 0;

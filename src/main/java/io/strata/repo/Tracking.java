@@ -244,6 +244,9 @@ public final class Tracking {
      * leave a hole, make the sets unusable.
      */
     public Coverage coverage(long from, long to) {
+        if (from >= to) {
+            return new Coverage(List.of(), from, null); // nothing to cover: no checkpoint since the parent began
+        }
         for (Gap g : gaps()) {
             if (g.from() < to && g.to() > from) {
                 return new Coverage(List.of(), from, "change tracking has a gap at LSN " + g.from() + ".." + g.to() + " (" + g.reason()
@@ -261,9 +264,6 @@ public final class Tracking {
             if (s.to() <= from) {
                 continue;
             }
-            if (s.from() >= to) {
-                break;
-            }
             if (s.from() > covered) {
                 String why = used.isEmpty()
                         ? "the change sets begin at LSN " + s.from() + ", after LSN " + from + " where this backup's changes begin (the tracker was not following the log yet)"
@@ -272,6 +272,9 @@ public final class Tracking {
             }
             used.add(s);
             covered = Math.max(covered, s.to());
+            if (covered >= to) {
+                break;
+            }
         }
         if (used.isEmpty()) {
             long last = all.stream().mapToLong(SetRef::to).max().orElseThrow();

@@ -16,6 +16,48 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TrackIT {
 
     @Test
+    void aTrackerThatFallsBehindRecordsAGapAndGoesOn() throws Exception {
+        Path work = ItSupport.tempDir("behind-");
+        Path repo = work.resolve("repo");
+        try (MariaDbSandbox source = ItSupport.source()) { // 8 MiB redo log
+            source.exec("CREATE DATABASE app", "CREATE TABLE app.t (id INT PRIMARY KEY, c VARCHAR(100)) ENGINE=InnoDB",
+                    "INSERT INTO app.t SELECT seq, 'x' FROM app.seq_1_to_20000");
+            Path err = work.resolve("t.err");
+            Process tracker = StrataCli.start(work.resolve("t.out"), err, "track", "--repo", repo.toString(), "--socket", source.socket().toString(),
+                    "--user", "root", "--flush-interval", "1", "--debug-read-delay-ms", "4000");
+            Tracking tracking;
+            try {
+                for (int i = 0; i < 300 && !java.nio.file.Files.readString(err).contains("following the redo log"); i++) {
+                    Thread.sleep(100);
+                }
+                // about 30 MiB of redo while the tracker sleeps between reads
+                for (int i = 0; i < 12; i++) {
+                    source.exec("UPDATE app.t SET c = CONCAT('pass " + i + " ', id)");
+                }
+                String key = source.query("SELECT CONCAT(@@hostname, ':', @@port, ':', @@datadir)").get(0).get(0);
+                tracking = new Tracking(Repository.open(repo), key.endsWith("/") ? key.substring(0, key.length() - 1) : key);
+                for (int i = 0; i < 300 && tracking.gaps().isEmpty(); i++) {
+                    Thread.sleep(100);
+                }
+                source.exec("UPDATE app.t SET c = 'after' WHERE id < 10");
+                Thread.sleep(6000);
+            } finally {
+                tracker.destroy();
+                tracker.waitFor();
+            }
+            String log = java.nio.file.Files.readString(err);
+            assertTrue(tracking.gaps().size() >= 1, log);
+            Tracking.Gap gap = tracking.gaps().get(0);
+            Tracking.Gap lastGap = tracking.gaps().get(tracking.gaps().size() - 1);
+            assertTrue(gap.reason().startsWith("the server has written "), gap.reason());
+            assertTrue(gap.reason().endsWith(" bytes of redo log since LSN " + gap.from() + ", more than its log holds (8376320 bytes of capacity,"
+                    + " innodb_log_file_size)"), gap.reason());
+            assertTrue(tracking.sets().stream().anyMatch(s -> s.from() == lastGap.to()), "the tracker went on after the gap: " + tracking.sets() + "\n" + log);
+            assertTrue(tracking.sets().stream().anyMatch(s -> s.to() == gap.from()), "what was read before the gap was stored: " + tracking.sets());
+        }
+    }
+
+    @Test
     void continuesRecordsRestartsAndPrunesWhatNoBackupNeeds() throws Exception {
         Path work = ItSupport.tempDir("track-");
         Path repo = work.resolve("repo");
@@ -95,6 +137,21 @@ class TrackIT {
                     m.get("binlogFile").asText(), m.get("binlogPosition").asLong())) {
                 assertEquals(source.query("CHECKSUM TABLE app.t, app.u"), restored.query("CHECKSUM TABLE app.t, app.u"));
             }
+
+            // a resized log no longer holds what the tracker had not read: a gap
+            long beforeResize = tracking.end().lsn();
+            source.exec("UPDATE app.t SET v = v + 1 WHERE id < 500", "SET GLOBAL innodb_log_file_size = 48 * 1024 * 1024");
+            Path logFile = source.datadir().resolve("ib_logfile0");
+            for (int i = 0; i < 300 && java.nio.file.Files.size(logFile) != 48L << 20; i++) {
+                Thread.sleep(100);
+            }
+            assertEquals(48L << 20, java.nio.file.Files.size(logFile), "the log was not resized");
+            r = StrataCli.run(track);
+            assertEquals(0, r.exit(), r.toString());
+            Tracking.Gap resized = tracking.gaps().get(tracking.gaps().size() - 1);
+            assertEquals(beforeResize, resized.from(), r.toString());
+            assertTrue(resized.reason().startsWith("the tracker was not running while the log moved on: the server's redo log now begins at LSN "), resized.reason());
+            assertTrue(resized.reason().endsWith(" (it was resized or re-created since LSN " + beforeResize + ")"), resized.reason());
         }
     }
 }

@@ -67,6 +67,9 @@ class TrackingTest {
         assertEquals("the change sets leave LSN 200..250 uncovered", t.coverage(150, 280).problem());
         assertEquals("the change sets end at LSN 300, before LSN 300 where this backup's changes begin (is strata track running?)",
                 t.coverage(300, 400).problem());
+        assertEquals("the change sets begin at LSN 100, after LSN 10 where this backup's changes begin (the tracker was not following the log yet)",
+                t.coverage(10, 50).problem());
+        assertNull(t.coverage(50, 50).problem(), "an empty range (no checkpoint since the parent began) needs no change set");
     }
 
     @Test
