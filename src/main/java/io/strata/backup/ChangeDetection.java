@@ -165,7 +165,12 @@ final class ChangeDetection {
             long t = in.threshold();
             long c = in.startLsn();
             String redoWhy = c < t ? "the parent's start LSN " + t + " is above this backup's checkpoint " + c : log.whyNotHeld(t, current);
-            Tracking.Coverage cov = new Tracking(in.repo(), in.serverKey()).coverage(t, c);
+            Tracking.Coverage cov;
+            try {
+                cov = new Tracking(in.repo(), in.serverKey()).coverage(t, c);
+            } catch (StrataException e) {
+                cov = new Tracking.Coverage(List.of(), t, e.getMessage()); // e.g. a damaged gap record
+            }
             String trackedWhy = cov.problem();
             long trackedCost = Long.MAX_VALUE;
             if (trackedWhy == null) {
@@ -243,7 +248,12 @@ final class ChangeDetection {
         long t = in.threshold();
         long c = in.startLsn();
         Tracking tracking = new Tracking(in.repo(), in.serverKey());
-        Tracking.Coverage cov = tracking.coverage(t, c);
+        Tracking.Coverage cov;
+        try {
+            cov = tracking.coverage(t, c);
+        } catch (StrataException e) {
+            throw new LiveLog.Unavailable(e.getMessage());
+        }
         if (cov.problem() != null) {
             throw new LiveLog.Unavailable(cov.problem());
         }

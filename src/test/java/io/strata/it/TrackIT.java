@@ -22,6 +22,8 @@ class TrackIT {
         try (MariaDbSandbox source = ItSupport.source()) { // 8 MiB redo log
             source.exec("CREATE DATABASE app", "CREATE TABLE app.t (id INT PRIMARY KEY, c VARCHAR(100)) ENGINE=InnoDB",
                     "INSERT INTO app.t SELECT seq, 'x' FROM app.seq_1_to_20000");
+            // a full backup keeps the change sets and gaps after its start from being pruned
+            ItSupport.backup(repo, source, "--type", "full");
             Path err = work.resolve("t.err");
             Process tracker = StrataCli.start(work.resolve("t.out"), err, "track", "--repo", repo.toString(), "--socket", source.socket().toString(),
                     "--user", "root", "--flush-interval", "1", "--debug-read-delay-ms", "4000");
