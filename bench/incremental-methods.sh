@@ -24,20 +24,25 @@
 # InnoDB file (their total is printed) and stores those in its .delta files.
 #
 # Run it under the machine-wide bench lock:  flock /tmp/strata-bench.lock bash bench/incremental-methods.sh
-# Environment: STRATA (default bin/strata), BENCH_TABLES, BENCH_TABLE_SIZE, BENCH_ROUNDS (3),
+# Environment: STRATA (default: a copy of bin/strata and the jar), BENCH_TABLES, BENCH_TABLE_SIZE, BENCH_ROUNDS (3),
 # BENCH_CACHE, BENCH_DIR (/var/tmp), BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-STRATA=${STRATA:-$here/bin/strata}
 TABLES=${BENCH_TABLES:-16}
 TABLE_SIZE=${BENCH_TABLE_SIZE:-1100000}
 ROUNDS=${BENCH_ROUNDS:-3}
 CACHE=${BENCH_CACHE:-/work/bench-cache/sbtest-${TABLES}x${TABLE_SIZE}}
 PATH="$PATH:/usr/sbin"
 
-"$STRATA" --version >/dev/null # builds the jar if needed, outside the clock
+"$here/bin/strata" --version >/dev/null # builds the jar if needed, outside the clock
 D=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-methods.XXXXXX")
+# a private copy of the launcher and the jar, so that a rebuild in the work tree during the run
+# changes nothing
+mkdir -p "$D/strata/bin" "$D/strata/target"
+cp "$here/bin/strata" "$D/strata/bin/"
+cp "$here"/target/strata-*-all.jar "$D/strata/target/"
+STRATA=${STRATA:-$D/strata/bin/strata}
 SOCK=$D/mysql.sock
 PID=""
 stop_server() {
@@ -74,15 +79,14 @@ status() { sql "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHER
 history_len() { sql "SELECT COUNT FROM information_schema.INNODB_METRICS WHERE NAME='trx_rseg_history_len'"; }
 
 # no dirty pages and nothing left to purge, then the checkpoint caught up
+# (innodb_log_checkpoint_now writes every dirty page out at once, far faster than the page
+# cleaner's background rate)
 settle() {
-  sql "SET GLOBAL innodb_max_dirty_pages_pct=0"
   for _ in $(seq 3000); do
-    [ "$(status INNODB_BUFFER_POOL_PAGES_DIRTY)" = 0 ] && [ "$(history_len)" = 0 ] && break
+    [ "$(history_len)" = 0 ] && sql "SET GLOBAL innodb_log_checkpoint_now=ON" && [ "$(status INNODB_BUFFER_POOL_PAGES_DIRTY)" = 0 ] && break
     sleep 0.2
   done
-  sql "SET GLOBAL innodb_log_checkpoint_now=ON"
   echo "bench: settled: dirty pages $(status INNODB_BUFFER_POOL_PAGES_DIRTY), history length $(history_len), checkpoint age $(status INNODB_CHECKPOINT_AGE)"
-  sql "SET GLOBAL innodb_max_dirty_pages_pct=90"
 }
 
 # ---- the data set, built once -----------------------------------------------------------
@@ -131,7 +135,7 @@ cold() {
   echo 3 >/proc/sys/vm/drop_caches
   # the tools' own programs, not the data
   java -version >/dev/null 2>&1
-  cat "$here"/target/*-all.jar >/dev/null
+  cat "$D"/strata/target/*-all.jar* >/dev/null
   mariadb-backup --version >/dev/null 2>&1
 }
 
