@@ -127,7 +127,8 @@ changes=$((all_pages / 100))
 sysbench oltp_update_non_index --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE" \
   --threads=2 --events="$changes" --time=0 run >"$D/change.log" 2>&1
 settle
-"$STRATA" track --repo "$D/repo" --socket "$SOCK" --user root --quiet >"$D/track.log"
+timeout 600 "$STRATA" track --repo "$D/repo" --socket "$SOCK" --user root --once >"$D/track.log" 2>"$D/track.err" \
+  || { echo "bench: strata track failed:"; cat "$D/track.err"; exit 1; }
 echo "bench: $changes random row updates; $(cat "$D/track.log")"
 
 cold() {

@@ -242,7 +242,9 @@ public final class TrackRun {
             lost("the server's LSN went back from " + pos + " to " + st.current());
             return true;
         }
-        long fence = Math.min(st.flushed(), target);
+        // not capped at target: the flushed LSN may lie inside a mini-transaction, which --once then
+        // reads to its end
+        long fence = st.flushed();
         if (fence <= pos) {
             return false;
         }
