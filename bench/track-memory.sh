@@ -5,16 +5,19 @@
 # 2 s, its peak (VmHWM), the change sets it stored and the gaps it recorded (there should be none).
 #
 # Run it under the machine-wide bench lock:  flock /tmp/strata-bench.lock bash bench/track-memory.sh
-# Environment: STRATA (default bin/strata), BENCH_REDO_MB (1024), BENCH_DIR (/var/tmp), BENCH_KEEP=1.
+# Environment: STRATA (default: a private copy of bin/strata and the jar), BENCH_REDO_MB (1024), BENCH_DIR (/var/tmp), BENCH_KEEP=1.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-STRATA=${STRATA:-$here/bin/strata}
 REDO_MB=${BENCH_REDO_MB:-1024}
 PATH="$PATH:/usr/sbin"
-"$STRATA" --version >/dev/null
+"$here/bin/strata" --version >/dev/null # builds the jar if needed
 
 D=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-track.XXXXXX")
+mkdir -p "$D/strata/bin" "$D/strata/target"
+cp "$here/bin/strata" "$D/strata/bin/"
+cp "$here"/target/strata-*-all.jar "$D/strata/target/"
+STRATA=${STRATA:-$D/strata/bin/strata}
 SOCK=$D/mysql.sock
 PID=""
 LOAD=""
