@@ -3,6 +3,7 @@ package io.strata.backup;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.ChunkedWriter;
+import io.strata.repo.Detection;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
@@ -19,6 +20,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -64,9 +68,9 @@ public final class BackupRun {
     private volatile DdlTracker ddlSeen;
     private ChangeDetection.Plan plan;
     private volatile long startCheckpoint;
-    private final java.util.concurrent.atomic.AtomicLong pagesRead = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong pagesRead = new AtomicLong();
     private final AtomicInteger filesScanned = new AtomicInteger();
-    private final List<String> misses = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<String> misses = Collections.synchronizedList(new ArrayList<>());
 
     private BackupRun(BackupOptions opts, Progress progress, Repository repo) {
         this.opts = opts;
@@ -304,12 +308,12 @@ public final class BackupRun {
         return a == null ? b : b == null ? a : a + "; " + b;
     }
 
-    private io.strata.repo.Detection detection(java.util.Collection<FileEntry> files) {
+    private Detection detection(Collection<FileEntry> files) {
         if (plan == null) {
             return null;
         }
         long inFiles = files.stream().filter(f -> "innodb".equals(f.kind())).mapToLong(FileEntry::pages).sum();
-        return new io.strata.repo.Detection(pagesRead.get(), inFiles, plan.pagesNamed(), plan.redoBytes, plan.changeSets, filesScanned.get());
+        return new Detection(pagesRead.get(), inFiles, plan.pagesNamed(), plan.redoBytes, plan.changeSets, filesScanned.get());
     }
 
     /** The debug check of --debug-check-method: a page the method missed fails the backup. */
