@@ -53,6 +53,8 @@ public final class BackupRun {
     private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
             "mysql/general_log", "mysql/slow_log");
     private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "multi-master.info");
+    /** Threads storing non-InnoDB files, at least (see {@link #copyPlainFiles}). */
+    private static final int PLAIN_FILE_THREADS = 16;
 
     private final BackupOptions opts;
     private final Progress progress;
@@ -374,7 +376,11 @@ public final class BackupRun {
 
     /** Runs copy tasks on --parallel threads; the first failure cancels the rest and is thrown. */
     private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, String prefix) throws InterruptedException {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, opts.parallel()), r -> {
+        runParallel(tasks, files, prefix, opts.parallel());
+    }
+
+    private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, String prefix, int threads) throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
             Thread t = new Thread(r, "strata-copy");
             t.setDaemon(true);
             return t;
@@ -524,7 +530,9 @@ public final class BackupRun {
         for (Path p : todo) {
             tasks.add(() -> copyPlain(dd, p, prefix));
         }
-        runParallel(tasks, files, prefix);
+        // small files: their cost is the latency of making each stored object durable, which
+        // overlaps well, so more of them are in flight than --parallel data files
+        runParallel(tasks, files, prefix, Math.max(opts.parallel(), PLAIN_FILE_THREADS));
     }
 
     private FileEntry copyPlain(Path dd, Path p, String prefix) throws IOException {
