@@ -63,6 +63,7 @@ trap 'exit 130' INT TERM
 
 sql() { mariadb --no-defaults -S "$SOCK" -uroot -N -B -e "$1"; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+minimum() { sort -g | head -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 start_server() { # datadir
@@ -174,6 +175,7 @@ done
 tr=$(median <"$D/t-redo"); tt=$(median <"$D/t-tracked"); tm=$(median <"$D/t-mb")
 echo "incremental after ~1% changed, median of $ROUNDS: strata redo $tr s, strata tracked $tt s, mariadb-backup $tm s"
 echo "ratio strata/mariadb-backup: redo $(ratio "$tr" "$tm"), tracked $(ratio "$tt" "$tm") (target <= 0.1)"
+echo "best of $ROUNDS: strata redo $(minimum <"$D/t-redo") s, strata tracked $(minimum <"$D/t-tracked") s, mariadb-backup $(minimum <"$D/t-mb") s"
 
 # ---- fixed cost: an incremental when nothing changed --------------------------------------
 strata_backup --type incremental >/dev/null
@@ -193,3 +195,5 @@ for r in $(seq "$ROUNDS"); do
     "$r" "$secs" "$kb" "$wsecs" "$nsecs" "$pr" "$(grep -o 'changes found by [a-z-]*' "$D/out-idle")"
 done
 echo "fixed cost of a strata incremental when nothing changed, median: $(median <"$D/t-idle-cold") s after drop_caches, $(median <"$D/t-idle-warm") s warm, $(median <"$D/t-idle-nocds") s warm without the class-data archive (target < 1 s)"
+echo "best of $ROUNDS: $(minimum <"$D/t-idle-cold") s after drop_caches, $(minimum <"$D/t-idle-warm") s warm, $(minimum <"$D/t-idle-nocds") s without the archive"
+echo "bench: machine load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine inflates every figure)"
