@@ -73,6 +73,9 @@ kill "$TRACKER"; wait "$TRACKER" 2>/dev/null || true; TRACKER=""
 sets=$(grep -c 'stored change set' "$D/track.err" || true)
 gaps=$(grep -c 'GAP at LSN' "$D/track.err" || true)
 max=$(echo $samples | tr ' ' '\n' | sort -n | tail -1)
+trail=$(echo $samples | tr ' ' '\n' | awk '{a[NR]=$1} END {for (i = 1; i <= NR; i += int((NR + 7) / 8)) printf "%d ", a[i] / 1024; printf "%d", a[NR] / 1024}')
 echo "bench: redo log 64 MiB; the load wrote $(( (now - start) >> 20 )) MiB of redo in $secs s ($(( (now - start) / secs >> 20 )) MiB/s)"
 echo "strata track followed it: VmRSS $((rss / 1024)) MiB at the end, largest sample $((max / 1024)) MiB, peak VmHWM $((hwm / 1024)) MiB; $sets change sets stored, $gaps gaps"
+echo "VmRSS over the run, MiB: $trail"
+echo "JVM options: ${STRATA_JAVA_OPTS:-the defaults of bin/strata for track}"
 grep -E 'GAP|stopped|done' "$D/track.err" | tail -3

@@ -44,6 +44,11 @@ final class TrackCommand implements Callable<Integer> {
         if (flushSeconds < 1 || memoryMib < 1) {
             throw new StrataException(ErrorCode.USAGE, "--flush-interval and --memory-limit must be at least 1", null);
         }
+        long heapMib = Runtime.getRuntime().maxMemory() >> 20;
+        if (memoryMib + 64 > heapMib) {
+            throw new StrataException(ErrorCode.USAGE, "--memory-limit " + memoryMib + " MiB does not fit the Java heap of " + heapMib + " MiB",
+                    "give the JVM more heap, e.g. STRATA_JAVA_OPTS=-Xmx" + (memoryMib + 128) + "m bin/strata track ...");
+        }
         TrackRun.Outcome o = TrackRun.run(new TrackRun.Options(repo, conn.resolve(), datadir, once, Duration.ofSeconds(flushSeconds),
                 memoryMib << 20, Duration.ofMillis(100), readDelay), new Progress(System.err, quiet));
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
