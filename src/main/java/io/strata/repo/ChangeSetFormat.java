@@ -29,8 +29,8 @@ import java.util.BitSet;
  *  54      n space entries, ascending space id:
  *          off size field
  *            0    4 space_id   unsigned
- *            4    1 flags      bit 0 WHOLE: created, deleted, re-initialised (INIT_PAGE of page 0) or
- *                              truncated (TRIM_PAGES) in the range; bit 1 RENAMED; other bits 0
+ *            4    1 flags      bit 0 WHOLE: deleted (FILE_DELETE), truncated (TRIM_PAGES) or re-initialised
+ *                              in place (INIT_PAGE of page 0, not created in the range); bit 1 RENAMED
  *            5    8 whole_lsn  with WHOLE: end LSN of the last mini-transaction that did so; else 0
  *           13    4 pages      number of changed pages p
  *           17    4 runs       number of runs k

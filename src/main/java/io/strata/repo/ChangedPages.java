@@ -11,8 +11,8 @@ import java.util.TreeSet;
  * Pages changed in a range of the redo log, by InnoDB space id: the in-memory form of a change set
  * (see {@link ChangeSetFormat}) and of what the redo and tracked methods of an incremental collect.
  * Besides page numbers a space can carry flags: {@link #WHOLE} when the range holds an event after
- * which an older copy of the file says nothing (the file was created, deleted, re-initialised or
- * truncated), with the end LSN of the last such mini-transaction, and {@link #RENAMED} for
+ * which an older copy of the file says nothing (deleted, re-initialised in place or truncated), with
+ * the end LSN of the last such mini-transaction, and {@link #RENAMED} for
  * information. An incremental whose parent began at LSN T needs only the events after T: a copy
  * taken after T already reflects the earlier ones.
  *
@@ -52,8 +52,8 @@ public final class ChangedPages {
     }
 
     /**
-     * Records that the space was created, deleted, re-initialised or truncated by a mini-transaction
-     * ending at {@code lsn} (kept: the largest).
+     * Records that the space was deleted, re-initialised or truncated by a mini-transaction ending
+     * at {@code lsn} (kept: the largest).
      */
     public void markWhole(long spaceId, long lsn) {
         mark(spaceId, WHOLE);

@@ -46,7 +46,13 @@ class LiveLogTest {
         for (int i = 0; i < mtrs; i++) {
             MtrBuilder b = new MtrBuilder();
             if (i == 3) {
-                b.file(RecordType.FILE_CREATE, 9, "./db/new.ibd");
+                b.file(RecordType.FILE_DELETE, 9, "./db/gone.ibd");
+            } else if (i == 5) {
+                b.file(RecordType.FILE_CREATE, 11, "./db/new.ibd");
+            } else if (i == 6) {
+                b.page(RecordType.INIT_PAGE, 11, 0, new byte[0]);
+            } else if (i == 7) {
+                b.page(RecordType.INIT_PAGE, 12, 0, new byte[0]);
             } else {
                 b.page(RecordType.WRITE, 5, 100 + i, new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
                 b.samePage(RecordType.WRITE, new byte[] {0, 1, 2});
@@ -77,15 +83,18 @@ class LiveLogTest {
             assertEquals(l.end(), got);
         }
         assertEquals(400, pc.mtrCount());
-        int[] expected = new int[399];
+        int[] expected = new int[396];
         for (int i = 0, k = 0; i < 400; i++) {
-            if (i != 3) {
+            if (i != 3 && i != 5 && i != 6 && i != 7) {
                 expected[k++] = 100 + i;
             }
         }
         assertArrayEquals(expected, pages.pages(5));
-        assertEquals(l.mtrStarts().get(4), pages.wholeLsn(9), "FILE_CREATE marks its space whole as of the end of its mtr");
+        assertEquals(l.mtrStarts().get(4), pages.wholeLsn(9), "FILE_DELETE marks its space whole as of the end of its mtr");
         assertTrue(pages.isWhole(9, START));
+        assertFalse(pages.isWhole(11, START), "a file created in the range has every page named by the log");
+        assertArrayEquals(new int[] {0}, pages.pages(11));
+        assertEquals(l.mtrStarts().get(8), pages.wholeLsn(12), "page 0 re-initialised in place: whole");
     }
 
     @Test
