@@ -16,6 +16,9 @@ import java.nio.file.Path;
  * @param compression     how stored chunks are compressed
  * @param secret          the repository's key or passphrase (null: none given); a new
  *                        repository created with one is encrypted
+ * @param method          how an incremental finds changed pages: auto, full-scan, redo, tracked or optimistic
+ * @param checkMethod     debug check: also read every page and fail if the method missed one that
+ *                        changed between the threshold and the backup's checkpoint
  */
 public record BackupOptions(
         StoreLocation repo,
@@ -28,5 +31,7 @@ public record BackupOptions(
         double throttleMbPerSecond,
         long redoTestDelayMs,
         io.strata.codec.Compression compression,
-        io.strata.codec.Secret secret) {
+        io.strata.codec.Secret secret,
+        String method,
+        boolean checkMethod) {
 }

@@ -3,6 +3,7 @@ package io.strata.backup;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.ChunkedWriter;
+import io.strata.repo.Detection;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
@@ -20,6 +21,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -50,6 +54,8 @@ public final class BackupRun {
     private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
             "mysql/general_log", "mysql/slow_log");
     private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "multi-master.info");
+    /** Threads storing non-InnoDB files, at least (see {@link #copyPlainFiles}). */
+    private static final int PLAIN_FILE_THREADS = 16;
 
     private final BackupOptions opts;
     private final Progress progress;
@@ -67,6 +73,11 @@ public final class BackupRun {
     private final Throttle throttle;
     /** The signal that cancelled the backup ("SIGINT" or "SIGTERM"), null while it runs. */
     private volatile String cancelledBy;
+    private ChangeDetection.Plan plan;
+    private volatile long startCheckpoint;
+    private final AtomicLong pagesRead = new AtomicLong();
+    private final AtomicInteger filesScanned = new AtomicInteger();
+    private final List<String> misses = Collections.synchronizedList(new ArrayList<>());
 
     private BackupRun(BackupOptions opts, Progress progress, Repository repo) {
         this.opts = opts;
@@ -221,6 +232,7 @@ public final class BackupRun {
                 ChunkedWriter redoOut = new ChunkedWriter(redoObject.stream(), "redo", codec);
                 RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoOut, opts.redoTestDelayMs(), ddl);
                 long c = redo.checkpoint().checkpointLsn();
+                startCheckpoint = c;
                 progress.stage(Progress.REDO_COPY, "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)"
                         + (codec.compression().isNone() ? "" : "; compressing with " + codec.compression())
                         + (codec.sealed() ? "; encrypting with AES-256-GCM" : ""));
@@ -233,11 +245,13 @@ public final class BackupRun {
                     Map<String, Tablespace> copied = new TreeMap<>(scanner.scan());
                     long innodbBytes = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
                     progress.setEstimate(Progress.PAGE_COPY, innodbBytes);
+                    planChanges(facts, main, c, copied);
                     progress.stage(Progress.PAGE_COPY, copied.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB"
                             + (base.threshold() == null ? "" : ", " + base.type() + " on " + (base.parent() == null ? "LSN " + base.threshold()
                             : base.parent().id()) + ": pages newer than LSN " + base.threshold()));
                     copyTablespaces(new ArrayList<>(copied.values()), files, redo, prefix);
                     checkCancelled();
+                    checkMisses(c);
 
                     progress.say("[backup-stage] BACKUP STAGE START, FLUSH, BLOCK_DDL");
                     main.exec("BACKUP STAGE START");
@@ -246,6 +260,7 @@ public final class BackupRun {
                     main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
                     waitForRedo(redo, main.lsnStatus().current());
                     reconcileDdl(scanner, copied, files, ddl, redo, prefix);
+                    checkMisses(c);
                     progress.done(Progress.PAGE_COPY);
                     progress.stage(Progress.FILE_COPY, "copying non-InnoDB files");
                     copyPlainFiles(facts, copied.keySet(), files, prefix, false);
@@ -296,8 +311,9 @@ public final class BackupRun {
                     Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, base.type(), base.parent() == null ? null : base.parent().id(),
                             "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
                             si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), "redo", binlogFile, binlogPos, gtidBinlog, gtidCurrent,
-                            new ArrayList<>(files.values()), raw, stored, base.threshold(), base.threshold() == null ? null : "full-scan", base.note(),
-                            codec.compression().toString(), repo.encryptionName());
+                            new ArrayList<>(files.values()), raw, stored, base.threshold(), plan == null ? null : plan.method,
+                            joinNotes(base.note(), plan == null ? null : plan.reason), codec.compression().toString(), repo.encryptionName(),
+                            detection(files.values()));
                     synchronized (finishLock) {
                         checkCancelled();
                         if (finished) {
@@ -324,6 +340,40 @@ public final class BackupRun {
                 Thread.currentThread().interrupt();
                 throw new StrataException(ErrorCode.INTERRUPTED, "backup interrupted", null, ex);
             }
+        }
+    }
+
+    /** Chooses how this incremental finds its changed pages (see {@link ChangeDetection}). */
+    private void planChanges(ServerFacts facts, ServerSession session, long c, Map<String, Tablespace> tablespaces) {
+        if (base.threshold() == null) {
+            if (!ChangeDetection.AUTO.equals(opts.method())) {
+                progress.say("NOTE: --method " + opts.method() + " is not used: this is a full backup");
+            }
+            return;
+        }
+        plan = ChangeDetection.plan(new ChangeDetection.Inputs(opts.method(), base.threshold(), c, base.parent(), parentFiles,
+                facts.logDir().resolve("ib_logfile0"), session, repo, facts.serverKey(), tablespaces.values()), progress::say);
+        progress.say("[changes] " + "method " + plan.method + ": " + plan.reason);
+    }
+
+    private static String joinNotes(String a, String b) {
+        return a == null ? b : b == null ? a : a + "; " + b;
+    }
+
+    private Detection detection(Collection<FileEntry> files) {
+        if (plan == null) {
+            return null;
+        }
+        long inFiles = files.stream().filter(f -> "innodb".equals(f.kind())).mapToLong(FileEntry::pages).sum();
+        return new Detection(pagesRead.get(), inFiles, plan.pagesNamed(), plan.redoBytes, plan.changeSets, filesScanned.get());
+    }
+
+    /** The debug check of --debug-check-method: a page the method missed fails the backup. */
+    private void checkMisses(long c) {
+        if (!misses.isEmpty()) {
+            throw new StrataException(ErrorCode.BUG, "the " + plan.method + " method missed " + misses.size() + " page(s) changed between LSN "
+                    + base.threshold() + " and " + c + ": " + String.join(", ", misses.subList(0, Math.min(20, misses.size()))),
+                    "please report this; use --method full-scan meanwhile");
         }
     }
 
@@ -385,7 +435,11 @@ public final class BackupRun {
 
     /** Runs copy tasks on --parallel threads; the first failure cancels the rest and is thrown. */
     private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, String prefix) throws InterruptedException {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, opts.parallel()), r -> {
+        runParallel(tasks, files, prefix, opts.parallel());
+    }
+
+    private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, String prefix, int threads) throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
             Thread t = new Thread(r, "strata-copy");
             t.setDaemon(true);
             return t;
@@ -419,12 +473,16 @@ public final class BackupRun {
     private FileEntry copyOne(PageCopier copier, Tablespace ts, String prefix) throws IOException, InterruptedException {
         String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
         long threshold = thresholdFor(ts, sizeOf(ts.file()));
+        ChangeDetection.Selection sel = threshold < 0 || plan == null ? ChangeDetection.Selection.SCAN : plan.select(ts);
+        if (sel.kind() == ChangeDetection.Selection.Kind.WHOLE) {
+            threshold = -1;
+        }
         boolean delta = threshold >= 0;
         try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
             ChunkedWriter cw = new ChunkedWriter(w.stream(), delta ? "innodb-delta" : "innodb-file", codec);
             PageCopier.Result r;
             try {
-                r = copier.copy(ts, cw, threshold);
+                r = copier.copy(ts, cw, threshold, sel.pages(), sel.pages() != null && opts.checkMethod() ? startCheckpoint : 0);
             } catch (IOException e) {
                 if (e.getMessage() != null && e.getMessage().contains("No space left")) {
                     throw e;
@@ -433,6 +491,13 @@ public final class BackupRun {
             }
             if (r.vanished()) {
                 return null;
+            }
+            pagesRead.addAndGet(r.pagesRead());
+            if (sel.pages() == null) {
+                filesScanned.incrementAndGet();
+            }
+            for (String miss : r.misses()) {
+                misses.add(ts.path() + " (space " + ts.spaceId() + ") " + miss);
             }
             cw.finish();
             w.commitBatched();
@@ -525,7 +590,9 @@ public final class BackupRun {
             progress.addEstimate(Progress.FILE_COPY, sizeOf(p));
             tasks.add(() -> copyPlain(dd, p, prefix));
         }
-        runParallel(tasks, files, prefix);
+        // small files: their cost is the latency of making each stored object durable, which
+        // overlaps well, so more of them are in flight than --parallel data files
+        runParallel(tasks, files, prefix, Math.max(opts.parallel(), PLAIN_FILE_THREADS));
     }
 
     private FileEntry copyPlain(Path dd, Path p, String prefix) throws IOException, InterruptedException {

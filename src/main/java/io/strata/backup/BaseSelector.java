@@ -42,8 +42,12 @@ final class BaseSelector {
             }
             return Base.full(null);
         }
+        // this server's backups from the newest back to its newest full: every possible default base,
+        // without reading every manifest of a long history
         List<Manifest> mine = new ArrayList<>();
-        for (String id : repo.completedIds()) {
+        List<String> ids = repo.completedIds();
+        for (int i = ids.size() - 1; i >= 0; i--) {
+            String id = ids.get(i);
             Manifest m;
             try {
                 m = repo.manifest(id);
@@ -51,7 +55,10 @@ final class BaseSelector {
                 continue; // a damaged or merged-away backup is no candidate; verify reports damage
             }
             if (m.id().equals(id) && m.source().serverKey().equals(serverKey)) {
-                mine.add(m);
+                mine.add(0, m);
+                if (m.type().equals("full")) {
+                    break;
+                }
             }
         }
         Manifest parent;

@@ -11,7 +11,6 @@ import io.strata.store.StoreErrors;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -98,23 +97,12 @@ final class RedoCopier implements Runnable {
     }
 
     private void readFully(byte[] dst, int off, int len, long pos) throws IOException {
-        ByteBuffer bb = ByteBuffer.wrap(dst, off, len);
-        while (bb.hasRemaining()) {
-            int n = channel.read(bb, pos + bb.position() - off);
-            if (n < 0) {
-                throw new IOException("unexpected end of " + logFile + " at offset " + (pos + bb.position() - off));
-            }
-        }
+        LiveLog.readFully(channel, logFile, dst, off, len, pos);
     }
 
     /** Reads log bytes for LSNs [lsn, lsn+len) from the circular file into buf[0..len). */
     private void readCircular(long lsn, int len) throws IOException {
-        long off = geometry.offset(lsn);
-        int first = (int) Math.min(len, fileSize - off);
-        readFully(buf, 0, first, off);
-        if (first < len) {
-            readFully(buf, first, len - first, LogHeader.START_OFFSET);
-        }
+        LiveLog.readCircular(channel, logFile, geometry, fileSize, lsn, buf, len);
     }
 
     @Override

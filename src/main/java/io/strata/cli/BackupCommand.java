@@ -30,6 +30,15 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--start-lsn", description = "For incremental: store pages newer than this LSN of a base outside the repository.")
     Long startLsn;
 
+    @Option(names = "--method", defaultValue = "auto",
+            description = "How an incremental or differential finds changed pages: auto (default: the cheapest that can be used), "
+                    + "full-scan (read every page), redo (the server's redo log since the parent began), tracked (change sets of "
+                    + "\"strata track\"), optimistic (scan only files modified since the parent began).")
+    String method;
+
+    @Option(names = "--debug-check-method", hidden = true, description = "Test hook: also read every page and fail if the method missed one.")
+    boolean checkMethod;
+
     @Option(names = "--datadir", description = "The server's data directory (default: @@datadir).")
     Path datadir;
 
@@ -64,6 +73,12 @@ final class BackupCommand implements Callable<Integer> {
         if (!java.util.Set.of("full", "incremental", "differential", "auto").contains(type)) {
             throw new StrataException(ErrorCode.USAGE, "--type must be full, incremental, differential or auto, not " + type, null);
         }
+        if (!java.util.List.of("auto", "full-scan", "redo", "tracked", "optimistic").contains(method)) {
+            throw new StrataException(ErrorCode.USAGE, "--method must be auto, full-scan, redo, tracked or optimistic, not " + method, null);
+        }
+        if (type.equals("full") && !method.equals("auto")) {
+            throw new StrataException(ErrorCode.USAGE, "--method " + method + " goes with an incremental or differential backup, not --type full", null);
+        }
         if (parallel != null && parallel < 1) {
             throw new StrataException(ErrorCode.USAGE, "--parallel must be at least 1, got " + parallel, null);
         }
@@ -84,7 +99,8 @@ final class BackupCommand implements Callable<Integer> {
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(repo.location(), type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay, compression, key.secret());
+        BackupOptions o = new BackupOptions(repo.location(), type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay, compression, key.secret(),
+                method, checkMethod);
         BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, mode));
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
@@ -94,6 +110,12 @@ final class BackupCommand implements Callable<Integer> {
                 m.threshold() == null ? "" : " (" + deltas + " as " + pages + " changed pages since LSN " + m.threshold() + ")",
                 m.storedBytes(), m.storedBytes() == 0 ? "-" : String.format("compression ratio %.2f", (double) contentBytes(m) / m.storedBytes()),
                 m.encryption() == null ? "" : ", encrypted",  m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+        if (m.method() != null && m.detection() != null) {
+            var d = m.detection();
+            System.out.printf("changes found by %s: read %,d of %,d pages%s%s%n", m.method(), d.pagesRead(), d.pagesInFiles(),
+                    d.redoBytesRead() > 0 ? String.format(", %,d bytes of redo log", d.redoBytesRead()) : "",
+                    d.changeSetsRead() > 0 ? ", " + d.changeSetsRead() + " change sets" : "");
+        }
         if (m.note() != null) {
             System.out.println("note: " + m.note());
         }

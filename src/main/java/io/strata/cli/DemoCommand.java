@@ -80,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
             Path repo = dir.resolve("repo");
             BackupRun.Outcome out = BackupRun.run(new BackupOptions(io.strata.store.StoreLocation.local(repo), "full", null, null,
                     new ConnectionOptions(source.socket().toString(), null, null, "root", null), null,
-                    Runtime.getRuntime().availableProcessors(), 0, 0, io.strata.codec.Compression.zstd(io.strata.codec.Compression.ZSTD_DEFAULT_LEVEL), null),
+                    Runtime.getRuntime().availableProcessors(), 0, 0, io.strata.codec.Compression.zstd(io.strata.codec.Compression.ZSTD_DEFAULT_LEVEL), null, "auto", false),
                     new Progress(System.err, Progress.Mode.LINES));
             long backupMs = (System.nanoTime() - t0) / 1_000_000;
             Thread.sleep(500);

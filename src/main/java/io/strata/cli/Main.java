@@ -10,7 +10,7 @@ import java.io.PrintWriter;
 /** Entry point: runs a command and turns every outcome into one message and an exit code. */
 @Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
         description = "Hot physical backups of MariaDB 10.11: full backups, restore, history.",
-        subcommands = {BackupCommand.class, RestoreCommand.class, BinlogCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, MergeCommand.class, StatusCommand.class,
+        subcommands = {BackupCommand.class, TrackCommand.class, RestoreCommand.class, BinlogCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, MergeCommand.class, StatusCommand.class,
                 PruneCommand.class, DemoCommand.class, CdsTrainCommand.class})
 public final class Main implements Runnable {
 

@@ -57,6 +57,11 @@ final class ShowCommand implements Callable<Integer> {
         if (m.threshold() != null) {
             System.out.printf("changed pages:   FIL_PAGE_LSN > %d, found by %s%n", m.threshold(), m.method());
         }
+        if (m.detection() != null) {
+            System.out.printf("detection cost:  %,d of %,d pages read, %d files read in full, %,d bytes of redo log, %d change sets%n",
+                    m.detection().pagesRead(), m.detection().pagesInFiles(), m.detection().filesScanned(), m.detection().redoBytesRead(),
+                    m.detection().changeSetsRead());
+        }
         if (m.note() != null) {
             System.out.printf("note:            %s%n", m.note());
         }

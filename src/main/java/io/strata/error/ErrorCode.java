@@ -34,6 +34,7 @@ public enum ErrorCode {
     BINLOG_MISSING("binlog-missing", 53),
     PITR_BAD_TARGET("pitr-bad-target", 54),
     REPLAY_FAILED("replay-failed", 55),
+    METHOD_UNAVAILABLE("method-unavailable", 28),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -13,11 +13,12 @@ import java.util.List;
  * @param redoCapacity  capacity of the source's circular log, for reports
  * @param threshold     incremental and differential: pages with FIL_PAGE_LSN above it are stored
  *                      (the parent's start LSN, design rule 3); null for a full backup
- * @param method        how changed pages were found ("full-scan"), null for a full backup
- * @param note          what the user should know about the base (e.g. an external --start-lsn)
+ * @param method        how changed pages were found (full-scan, redo, tracked, optimistic), null for a full backup
+ * @param note          what the user should know about the base (e.g. an external --start-lsn) and why the method was chosen
  * @param compression   what the stored objects were compressed with ("zstd:3", "lz4", "none";
  *                      null in manifests older than compression)
  * @param encryption    "aes-256-gcm" when the repository is encrypted, else null
+ * @param detection     what finding the changed pages cost; null for a full backup and in manifests written before the field existed
  */
 public record Manifest(
         int formatVersion,
@@ -45,7 +46,16 @@ public record Manifest(
         String method,
         String note,
         String compression,
-        String encryption) {
+        String encryption,
+        Detection detection) {
 
     public static final int FORMAT_VERSION = 1;
+
+    public Manifest(int formatVersion, String id, String type, String parent, String tool, String beginTime, String endTime, SourceInfo source,
+                    long startLsn, long startEndLsn, long endLsn, long redoEndLsn, long redoCapacity, String redoObject, String binlogFile,
+                    Long binlogPosition, String gtidBinlogPos, String gtidCurrentPos, List<FileEntry> files, long rawBytes, long storedBytes,
+                    Long threshold, String method, String note) {
+        this(formatVersion, id, type, parent, tool, beginTime, endTime, source, startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject,
+                binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos, files, rawBytes, storedBytes, threshold, method, note, null, null, null);
+    }
 }

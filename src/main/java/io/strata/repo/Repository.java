@@ -502,6 +502,7 @@ public final class Repository {
             throw new StrataException(ErrorCode.REPO_LOCKED, "lock " + p + " is already held by this strata process", null);
         }
         try {
+            Files.createDirectories(p.getParent());
             FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
             FileLock fl;
             try {

@@ -129,7 +129,7 @@ public final class MergeRun {
         Manifest m = new Manifest(Manifest.FORMAT_VERSION, mid, type, p.parent(), b.tool(), b.beginTime(), b.endTime(), b.source(),
                 b.startLsn(), b.startEndLsn(), b.endLsn(), b.redoEndLsn(), b.redoCapacity(), "redo", b.binlogFile(), b.binlogPosition(),
                 b.gtidBinlogPos(), b.gtidCurrentPos(), files, b.rawBytes(), stored, p.parent() == null ? null : p.threshold(), b.method(),
-                "synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id(), b.compression(), repo.encryptionName());
+                "synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id(), b.compression(), repo.encryptionName(), b.detection());
         repo.writeJson(Repository.manifestKey(mid), "manifest", m);
         log.accept("merged " + p.id() + " (" + p.type() + ") and " + b.id() + " (" + b.type() + ") into " + mid + " (" + type + ")");
         return m;

@@ -4,11 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /** Builds well-formed mini-transactions (records + sequence byte + CRC-32C) for tests. */
-final class MtrBuilder {
+public final class MtrBuilder {
     private final ByteArrayOutputStream recs = new ByteArrayOutputStream();
 
+    public MtrBuilder() {}
+
     /** A record: header flags|type, then {@code body} (ids and payload), with the length coded in the header or as a varint. */
-    MtrBuilder record(int hdrTypeBits, byte[] body, boolean forceLong) {
+    public MtrBuilder record(int hdrTypeBits, byte[] body, boolean forceLong) {
         int len = body.length;
         if (len >= 1 && len <= 15 && !forceLong) {
             recs.write(hdrTypeBits | len);
@@ -25,41 +27,41 @@ final class MtrBuilder {
         return this;
     }
 
-    MtrBuilder page(int type, int space, int page, byte[] payload) {
+    public MtrBuilder page(int type, int space, int page, byte[] payload) {
         return record(type, concat(Varint.encode(Integer.toUnsignedLong(space)),
                 Varint.encode(Integer.toUnsignedLong(page)), payload), false);
     }
 
-    MtrBuilder pageLong(int type, int space, int page, byte[] payload) {
+    public MtrBuilder pageLong(int type, int space, int page, byte[] payload) {
         return record(type, concat(Varint.encode(space), Varint.encode(page), payload), true);
     }
 
-    MtrBuilder samePage(int type, byte[] payload) {
+    public MtrBuilder samePage(int type, byte[] payload) {
         return record(0x80 | type, payload, false);
     }
 
-    MtrBuilder file(int type, int space, String name) {
+    public MtrBuilder file(int type, int space, String name) {
         return record(type, concat(Varint.encode(space), new byte[] {0}, name.getBytes(StandardCharsets.UTF_8)), false);
     }
 
-    MtrBuilder rename(int space, String from, String to) {
+    public MtrBuilder rename(int space, String from, String to) {
         return record(RecordType.FILE_RENAME, concat(Varint.encode(space), new byte[] {0},
                 from.getBytes(StandardCharsets.UTF_8), new byte[] {0}, to.getBytes(StandardCharsets.UTF_8)), false);
     }
 
-    MtrBuilder checkpoint(long lsn) {
+    public MtrBuilder checkpoint(long lsn) {
         byte[] b = new byte[10];
         Be.put64(b, 2, lsn);
         return record(RecordType.FILE_CHECKPOINT, b, false);
     }
 
-    MtrBuilder raw(int... bytes) {
+    public MtrBuilder raw(int... bytes) {
         for (int b : bytes) recs.write(b);
         return this;
     }
 
     /** Records, then term = {@code seq}, then the CRC-32C of the records. */
-    byte[] build(int seq) {
+    public byte[] build(int seq) {
         byte[] r = recs.toByteArray();
         byte[] m = new byte[r.length + 5];
         System.arraycopy(r, 0, m, 0, r.length);
@@ -68,7 +70,7 @@ final class MtrBuilder {
         return m;
     }
 
-    static byte[] concat(byte[]... parts) {
+    public static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (byte[] p : parts) o.writeBytes(p);
         return o.toByteArray();

@@ -14,6 +14,15 @@ class PageCheckerTest {
         return PageChecker.verify(p, 0, f, pageNo);
     }
 
+    @Test
+    void pagesWrittenWithoutRedoCarryLsnZeroAndData() {
+        byte[] imported = PageBuilder.fullCrc32(PS).lsn(0).build();
+        assertTrue(PageChecker.writtenWithoutRedo(imported, 0, PS), "IMPORT TABLESPACE leaves LSN 0 on pages with data");
+        assertTrue(verify(imported, FCRC, 3).ok());
+        assertFalse(PageChecker.writtenWithoutRedo(new byte[PS], 0, PS), "a page never written is all zero");
+        assertFalse(PageChecker.writtenWithoutRedo(PageBuilder.fullCrc32(PS).build(), 0, PS));
+    }
+
     // ---- full_crc32
 
     @Test

@@ -82,7 +82,8 @@ final class ItSupport {
 
     /** Starts a server on a restored data directory and replays the source's binlog from {@code binlogFile:position}. */
     static MariaDbSandbox startAndReplay(Path target, MariaDbSandbox source, String binlogFile, long position, boolean idempotent) {
-        MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start();
+        // a large transaction's row events arrive as one BINLOG statement, larger than the default 16 MiB
+        MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).extraArgs("--max-allowed-packet=1G").start();
         if (idempotent) {
             restored.exec("SET GLOBAL slave_exec_mode = 'IDEMPOTENT'");
         }

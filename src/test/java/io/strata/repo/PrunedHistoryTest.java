@@ -26,7 +26,7 @@ class PrunedHistoryTest {
         r.store().put(Repository.backupPrefix(id) + "data/000001", new byte[] {1, 2, 3});
         SourceInfo src = new SourceInfo("server-1", "h", 1, "10.11", "/d", 16384, 1 << 20, 0, "ibdata1:12M", "full_crc32");
         Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, "full", null, "test", now, now, src, 100, 100, 200, 200, 1 << 20, "redo",
-                null, null, null, null, List.of(), 3, 3, null, null, null, null, null);
+                null, null, null, null, List.of(), 3, 3, null, null, null, null, null, null);
         r.writeJson(Repository.manifestKey(id), "manifest", m);
         r.endAttempt(HistoryRecord.completed(begin, m));
         return id;

@@ -97,7 +97,7 @@ class PitrPlanTest {
         String end = Instant.ofEpochSecond(endTime).plusMillis(400).toString();
         SourceInfo src = new SourceInfo(KEY, "db", 1, "10.11.19-MariaDB", "/var/lib/mysql", 16384, 100 << 20, 0, "ibdata1:12M:autoextend", "full_crc32");
         Manifest m = new Manifest(1, id, "full", null, "strata", end, end, src, 1, 1, 2, 2, 1 << 20, "redo", file, pos, "0-1-1", "0-1-1",
-                List.of(), 0, 0, null, null, null, null, null);
+                List.of(), 0, 0, null, null, null, null, null, null);
         HistoryRecord h = new HistoryRecord(id, "full", HistoryRecord.RUNNING, null, end, null, "test", null, null, null, null, null, null, null, null, null, 1L);
         repo.beginAttempt(h);
         repo.writeJson(Repository.manifestKey(id), "manifest", m);

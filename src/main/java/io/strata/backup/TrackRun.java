@@ -1,0 +1,441 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.ChangeSetFormat;
+import io.strata.repo.ChangedPages;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+import io.strata.repo.Tracking;
+import io.strata.server.ConnectionOptions;
+import io.strata.server.ServerSession;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code strata track}: follows the server's redo log and stores, for consecutive LSN ranges, the
+ * pages it names (change sets, {@link Tracking}), so that an incremental can find its changed pages
+ * without a full scan even after the log has wrapped many times since its parent began.
+ *
+ * <p>It reads the live log the way the backup's redo copier does (below Innodb_lsn_flushed, every
+ * mini-transaction validated, the server's LSN compared after each read so that nothing the server
+ * may have overwritten is trusted; {@link LiveLog}). Whatever it cannot read is recorded as a gap,
+ * never skipped silently: the log overwritten before it was read (the tracker fell behind, or was
+ * not running while the log wrapped), the log resized or re-created, the server restarted (its
+ * start time differs from the one the last range was read under; a restart may bring back another
+ * data directory), or the server's LSN going backwards (a restored data directory: every stored set
+ * then describes another history and is dropped).
+ *
+ * <p>Memory is bounded: the pages of the current range are flushed to a change set when they
+ * take more than {@code memoryLimit} bytes, besides every {@code flushInterval}. Change sets that no
+ * future incremental can need are removed after each flush: those ending before the start of the
+ * newest completed full backup of this server (the base of a differential, and at or before the
+ * start of every other possible default base) and before the server's current checkpoint. Nothing is
+ * removed while a backup is running. The tracker does not take the repository's writer lock, so it
+ * never blocks a backup; it holds its own lock per server ({@code tracking/<identity>/lock}).
+ */
+public final class TrackRun {
+    /** Largest LSN range read in one step, so that a stop request is seen soon even with a backlog. */
+    private static final long STEP = 64L << 20;
+
+    /**
+     * @param once          read up to the server's flushed LSN at start, store it and exit
+     * @param flushInterval store the current range at least this often
+     * @param memoryLimit   store the current range when its pages take more heap than this
+     * @param poll          pause between reads when caught up
+     * @param testDelayMs   test hook: pause this long after every read, to prove that a tracker that
+     *                      falls behind records a gap
+     */
+    public record Options(Path repo, ConnectionOptions connection, Path datadir, boolean once, Duration flushInterval, long memoryLimit,
+                          Duration poll, long testDelayMs) {}
+
+    private final Options opts;
+    private final Progress progress;
+    private volatile boolean stop;
+    /** Counted down when the run has stored what it read; a stop request waits for it. */
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+
+    private Repository repo;
+    private final java.util.Map<String, Manifest> manifests = new java.util.HashMap<>();
+    private Tracking tracking;
+    private ServerFacts facts;
+    private ServerSession session;
+    private LiveLog log;
+    private long serverStarted;
+    private long pos;
+    private long rangeFrom;
+    private ChangedPages pending = new ChangedPages();
+    private PageCollector collector = new PageCollector(pending);
+    private long rangeMtrs;
+    private long lastFlush = System.nanoTime();
+    private long lastFileCheck = System.nanoTime();
+    private long redoRead;
+    private int setsStored;
+    private int gapsRecorded;
+
+    private TrackRun(Options opts, Progress progress) {
+        this.opts = opts;
+        this.progress = progress;
+    }
+
+    /** What a run did. */
+    public record Outcome(long from, long to, long redoBytesRead, int setsStored, int gapsRecorded) {}
+
+    public static Outcome run(Options opts, Progress progress) {
+        TrackRun t = new TrackRun(opts, progress);
+        Thread hook = new Thread(t::onSignal, "strata-track-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return t.execute();
+        } finally {
+            t.finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // shutting down: the hook waits for us
+            }
+        }
+    }
+
+    /**
+     * SIGINT/SIGTERM: ask the loop to store what it has read and wait for that (bounded); the JVM
+     * then exits with the signal's status (130 or 143).
+     */
+    private void onSignal() {
+        stop = true;
+        try {
+            finished.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private Outcome execute() {
+        repo = Repository.openOrCreate(opts.repo());
+        session = ServerSession.connect(opts.connection());
+        try {
+            facts = ServerFacts.read(session, opts.datadir());
+            tracking = new Tracking(repo, facts.serverKey());
+            try (Repository.Lock lock = tracking.lock()) {
+                tracking.describeServer();
+                long first = start();
+                long target = opts.once() ? session.lsnStatus().flushed() : Long.MAX_VALUE;
+                loop(target);
+                flush();
+                prune();
+                progress.say("[track] " + (stop ? "stopped by a signal" : "done") + ": change sets cover the redo log up to LSN " + pos
+                        + "; read " + redoRead + " bytes of redo log in this run");
+                return new Outcome(first, pos, redoRead, setsStored, gapsRecorded);
+            } catch (IOException e) {
+                throw new StrataException(ErrorCode.IO_ERROR, "releasing the tracker lock failed: " + e.getMessage(), null, e);
+            }
+        } finally {
+            if (log != null) {
+                log.close();
+            }
+            session.close();
+        }
+    }
+
+    private Path logFile() {
+        return facts.logDir().resolve("ib_logfile0");
+    }
+
+    private long queryServerStarted() {
+        return Long.parseLong(session.queryString(
+                "SELECT UNIX_TIMESTAMP() - VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'"));
+    }
+
+    private static boolean sameStart(Long a, long b) {
+        return a != null && Math.abs(a - b) <= 2; // uptime is in whole seconds
+    }
+
+    /** Decides where to begin reading; records a gap if the stored coverage cannot be continued. */
+    private long start() {
+        serverStarted = queryServerStarted();
+        log = LiveLog.open(logFile());
+        ServerSession.LsnStatus st = session.lsnStatus();
+        long ckpt = log.checkpoint().checkpointLsn();
+        Tracking.End end = tracking.end();
+        if (end == null) {
+            pos = ckpt;
+            // begin where the newest backups began, if the log still holds that, so that the next
+            // incremental is covered at once
+            for (Manifest m : completedBackups()) {
+                if (m.startLsn() < pos && log.whyNotHeld(m.startLsn(), st.current()) == null) {
+                    pos = m.startLsn();
+                }
+            }
+            progress.say("[track] no earlier change sets: following the redo log from LSN " + pos);
+        } else if (st.current() < end.lsn()) {
+            int dropped = tracking.dropAllSets();
+            record(0, ckpt, "the server's LSN " + st.current() + " is below LSN " + end.lsn() + " where the change sets ended: its data directory was"
+                    + " replaced or restored, and the " + dropped + " stored change sets and gaps described another history");
+            pos = ckpt;
+        } else if (!sameStart(end.serverStarted(), serverStarted)) {
+            pos = end.lsn();
+            restarted(ckpt);
+        } else {
+            String why = log.whyNotHeld(end.lsn(), st.current());
+            if (why == null) {
+                pos = end.lsn();
+                progress.say("[track] continuing from LSN " + pos);
+            } else {
+                pos = Math.max(ckpt, end.lsn());
+                record(end.lsn(), pos, "the tracker was not running while the log moved on: " + why);
+            }
+        }
+        rangeFrom = pos;
+        return pos;
+    }
+
+    private void record(long from, long to, String reason) {
+        if (to <= from) {
+            return;
+        }
+        tracking.recordGap(from, to, reason, serverStarted);
+        gapsRecorded++;
+        progress.say("[track] GAP at LSN " + from + ".." + to + ": " + reason);
+    }
+
+    private void loop(long target) {
+        while (!stop && pos < target) {
+            boolean behind;
+            try {
+                behind = step(target);
+            } catch (StrataException e) {
+                if (e.code() != ErrorCode.SERVER_ERROR && e.code() != ErrorCode.SERVER_UNREACHABLE || opts.once()) {
+                    throw e;
+                }
+                flush();
+                reconnect(e.getMessage());
+                continue;
+            }
+            if (!behind && !stop && pos < target) {
+                sleep(opts.poll().toMillis());
+            }
+            if (opts.testDelayMs() > 0) {
+                sleep(opts.testDelayMs());
+            }
+            if (pending.memoryBytes() > opts.memoryLimit() || System.nanoTime() - lastFlush > opts.flushInterval().toNanos()) {
+                flush();
+                prune();
+            }
+        }
+    }
+
+    /** Reads one piece of new log; returns whether more is waiting. */
+    private boolean step(long target) {
+        if (System.nanoTime() - lastFileCheck > 1_000_000_000L) {
+            lastFileCheck = System.nanoTime();
+            if (log.replaced()) {
+                lost("the redo log file " + logFile() + " was resized or re-created");
+                return true;
+            }
+        }
+        ServerSession.LsnStatus st = session.lsnStatus();
+        if (st.current() < pos) {
+            lost("the server's LSN went back from " + pos + " to " + st.current());
+            return true;
+        }
+        // not capped at target: the flushed LSN may lie inside a mini-transaction, which --once then
+        // reads to its end
+        long fence = st.flushed();
+        if (fence <= pos) {
+            return false;
+        }
+        long to = Math.min(fence, pos + STEP);
+        try {
+            long before = pos;
+            long got = log.scan(pos, to, () -> session.lsnStatus().current(), collector);
+            redoRead += got - before;
+            rangeMtrs = collector.mtrCount();
+            pos = got;
+            return to < fence;
+        } catch (LiveLog.Unavailable e) {
+            lost(e.getMessage());
+            return true;
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "reading the redo log " + logFile() + " failed: " + e.getMessage(), null, e);
+        }
+    }
+
+    /**
+     * The log could not be read from {@code pos}: store what was read, then continue from the
+     * server's current checkpoint (which the log always holds) and record what lies between as a gap.
+     */
+    private void lost(String reason) {
+        flush();
+        log.close();
+        log = LiveLog.open(logFile());
+        ServerSession.LsnStatus st = session.lsnStatus();
+        long ckpt = log.checkpoint().checkpointLsn();
+        if (st.current() < pos) {
+            int dropped = tracking.dropAllSets();
+            record(0, ckpt, reason + ": the data directory was replaced or restored, and the " + dropped
+                    + " stored change sets and gaps described another history");
+            pos = ckpt;
+        } else if (ckpt > pos) {
+            record(pos, ckpt, reason);
+            pos = ckpt;
+        } else {
+            // the checkpoint is not past pos, so the server still keeps the log from pos: try again
+            progress.say("[track] cannot read the redo log at LSN " + pos + " (" + reason + "); trying again");
+            sleep(1000);
+        }
+        rangeFrom = pos;
+    }
+
+    /**
+     * The server restarted since the tracker read up to {@code pos}. A restart may bring back another
+     * data directory whose log continues differently, so coverage across {@code pos} is not trusted:
+     * a gap from pos to the new checkpoint (at least one byte, so that it covers pos), and reading
+     * resumes at the later of the two.
+     */
+    private void restarted(long ckpt) {
+        long from = pos;
+        record(from, Math.max(ckpt, from + 1), "the server restarted (at " + java.time.Instant.ofEpochSecond(serverStarted) + ") after the tracker had read up to LSN "
+                + from + "; a restart may bring back a different data directory");
+        pos = Math.max(ckpt, from);
+        rangeFrom = pos;
+    }
+
+    /** The connection failed: wait for the server, then check whether it restarted. */
+    private void reconnect(String why) {
+        progress.say("[track] lost the server (" + why + "); reconnecting");
+        session.close();
+        while (!stop) {
+            sleep(2000);
+            try {
+                session = ServerSession.connect(opts.connection());
+                long started = queryServerStarted();
+                if (!sameStart(started, serverStarted)) {
+                    serverStarted = started;
+                    log.close();
+                    log = LiveLog.open(logFile());
+                    long current = session.lsnStatus().current();
+                    if (current < pos) {
+                        lost("the server's LSN went back from " + pos + " to " + current);
+                    } else {
+                        restarted(log.checkpoint().checkpointLsn());
+                    }
+                }
+                progress.say("[track] connected again; following from LSN " + pos);
+                return;
+            } catch (StrataException e) {
+                if (e.code() != ErrorCode.SERVER_UNREACHABLE && e.code() != ErrorCode.SERVER_ERROR) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Stores the pages read since {@code rangeFrom} as one change set. */
+    private void flush() {
+        lastFlush = System.nanoTime();
+        if (pos <= rangeFrom) {
+            return;
+        }
+        ChangeSetFormat.Header h = new ChangeSetFormat.Header(rangeFrom, pos, log.header().firstLsn(), log.fileSize(), rangeMtrs, serverStarted);
+        long bytes = tracking.storeSet(h, pending);
+        setsStored++;
+        progress.say(String.format("[track] stored change set LSN %d..%d: %,d pages of %d tablespaces, %,d mini-transactions, %,d bytes",
+                rangeFrom, pos, pending.pageCount(), pending.spaces().size(), rangeMtrs, bytes));
+        pending = new ChangedPages();
+        collector = new PageCollector(pending);
+        rangeMtrs = 0;
+        rangeFrom = pos;
+    }
+
+    /**
+     * This server's completed backups: those whose manifest is stored (design rule 7). Read from
+     * the store rather than from the history, because telling a running backup from a failed one
+     * there means probing the repository lock, which could make a backup starting at that moment
+     * fail. Manifests never change, so each is read once.
+     */
+    private List<Manifest> completedBackups() {
+        List<String> keys;
+        try {
+            keys = repo.store().list("backups/");
+        } catch (IOException e) {
+            throw io.strata.store.StoreErrors.translate(e, repo.store().describe("backups/"));
+        }
+        java.util.Set<String> present = new java.util.HashSet<>();
+        for (String k : keys) {
+            String[] parts = k.split("/");
+            if (parts.length != 3 || !parts[2].equals("manifest")) {
+                continue;
+            }
+            present.add(parts[1]);
+            if (!manifests.containsKey(parts[1])) {
+                try {
+                    manifests.put(parts[1], repo.readJson(k, "manifest", Manifest.class));
+                } catch (StrataException e) {
+                    manifests.put(parts[1], null); // damaged or removed while we looked: no base
+                }
+            }
+        }
+        manifests.keySet().retainAll(present);
+        List<Manifest> out = new ArrayList<>();
+        for (Manifest m : manifests.values()) {
+            if (m != null && m.source().serverKey().equals(facts.serverKey())) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether a backup may be running: the repository lock file names a live process. Read, not
+     * locked (see {@link #completedBackups()}). A backup writes its pid right after taking the lock
+     * and reads its checkpoint only later, so one that this check misses begins at or after the
+     * checkpoint read before it.
+     */
+    private boolean backupMayRun() {
+        try {
+            if (repo.location().isS3()) {
+                return repo.lockHolderPid() != null; // the lease is read, never taken
+            }
+            String s = java.nio.file.Files.readString(repo.location().dir().resolve("lock"), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            return !s.isEmpty() && ProcessHandle.of(Long.parseLong(s)).map(ProcessHandle::isAlive).orElse(false);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (IOException | NumberFormatException e) {
+            return true;
+        }
+    }
+
+    /** Removes change sets no future incremental can need (see the class comment). */
+    private void prune() {
+        long horizon = session.lsnStatus().lastCheckpoint();
+        if (backupMayRun()) {
+            return;
+        }
+        Long newestFull = null;
+        // the newest full backup is the one that began at the highest LSN
+        for (Manifest m : completedBackups()) {
+            if (m.type().equals("full")) {
+                newestFull = newestFull == null ? m.startLsn() : Math.max(newestFull, m.startLsn());
+            }
+        }
+        if (newestFull != null) {
+            horizon = Math.min(horizon, newestFull);
+        }
+        int n = tracking.prune(horizon);
+        if (n > 0) {
+            progress.say("[track] removed " + n + " change sets and gaps ending at or before LSN " + horizon + ", which no future incremental needs");
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
