@@ -6,7 +6,6 @@ import io.strata.store.ObjectStore;
 import io.strata.store.StoreErrors;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -168,7 +167,7 @@ public final class Tracking {
 
     private ChangeSetFormat.Header header(SetRef s, ChangedPages into) {
         String where = repo.store().describe(s.key());
-        try (InputStream in = repo.store().open(s.key()); ChunkedReader r = new ChunkedReader(in, ChangeSetFormat.CONTENT, where)) {
+        try (ChunkedReader r = repo.reader(s.key(), ChangeSetFormat.CONTENT)) {
             ChangeSetFormat.Header h = ChangeSetFormat.read(r, into, where);
             if (h.fromLsn() != s.from() || h.toLsn() != s.to()) {
                 throw new StrataException(ErrorCode.CORRUPT_DATA, "change set " + where + " holds [" + h.fromLsn() + ", " + h.toLsn()
@@ -198,7 +197,7 @@ public final class Tracking {
         String key = prefix + SETS + range(h.fromLsn(), h.toLsn());
         ObjectStore store = repo.store();
         try (ObjectStore.Writer w = store.create(key)) {
-            ChunkedWriter cw = new ChunkedWriter(w.stream(), ChangeSetFormat.CONTENT);
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), ChangeSetFormat.CONTENT, repo.codec(io.strata.codec.Compression.NONE));
             ChangeSetFormat.write(cw, h, pages);
             cw.finish();
             w.commit();
