@@ -81,6 +81,7 @@ class TrackIT {
 
             // the tracker reads only what is durable (the sandbox fsyncs its log once a second): flush it
             source.exec("UPDATE app.t SET v = v + 1 WHERE id < 100", "FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
+            awaitLogFlushed(source);
             r = StrataCli.run(track);
             assertEquals(0, r.exit(), r.toString());
             assertTrue(r.err().contains("[track] continuing from LSN " + end1), r.toString());
@@ -156,5 +157,20 @@ class TrackIT {
             assertTrue(resized.reason().startsWith("the tracker was not running while the log moved on: the server's redo log now begins at LSN "), resized.reason());
             assertTrue(resized.reason().endsWith(" (it was resized or re-created since LSN " + beforeResize + ")"), resized.reason());
         }
+    }
+
+    /** Waits until the server has made durable all the redo log it wrote (Innodb_lsn_flushed reaches Innodb_lsn_current). */
+    private static void awaitLogFlushed(MariaDbSandbox source) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            java.util.Map<String, Long> st = new java.util.HashMap<>();
+            for (java.util.List<String> row : source.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_lsn_current', 'Innodb_lsn_flushed')")) {
+                st.put(row.get(0), Long.parseLong(row.get(1)));
+            }
+            if (st.get("Innodb_lsn_flushed") >= st.get("Innodb_lsn_current")) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the server did not flush its redo log within 10 s");
     }
 }
