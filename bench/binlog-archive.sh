@@ -25,39 +25,20 @@ done
 
 D=$(mktemp -d "${BENCH_DIR:-/tmp}/strata-bench.XXXXXX")
 SOCK=$D/mysql.sock
-MYSQLD_PID=""
 
 cleanup() {
   set +e
-  if [ -n "$MYSQLD_PID" ] && kill -0 "$MYSQLD_PID" 2>/dev/null; then
-    mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1
-    for _ in $(seq 600); do kill -0 "$MYSQLD_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$MYSQLD_PID" 2>/dev/null && kill -9 "$MYSQLD_PID"
-    wait "$MYSQLD_PID" 2>/dev/null
-  fi
-  if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $D" >&2; else rm -rf "$D"; fi
+  stop_mariadbd
+  remove_workdir
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
-sql() { mariadb --no-defaults -S "$SOCK" -uroot -N -B -e "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 echo "bench: temp dir $D" >&2
-mariadb-install-db --no-defaults --user=root --datadir="$D/data" --auth-root-authentication-method=normal \
-  >"$D/install.log" 2>&1 || { cat "$D/install.log" >&2; exit 1; }
-mariadbd --no-defaults --user=root --datadir="$D/data" --socket="$SOCK" --skip-networking \
-  --pid-file="$D/mysqld.pid" --log-error="$D/error.log" --server-id=1 \
-  --log-bin="$D/data/binlog" --binlog-format=ROW --max-binlog-size=64M --sync-binlog=0 \
-  --innodb-log-file-size=256M --innodb-buffer-pool-size=512M --innodb-flush-log-at-trx-commit=2 \
-  >"$D/mariadbd.out" 2>&1 &
-MYSQLD_PID=$!
-for i in $(seq 600); do
-  sql "SELECT 1" >/dev/null 2>&1 && break
-  kill -0 "$MYSQLD_PID" 2>/dev/null || { echo "bench: mariadbd died" >&2; tail -20 "$D/error.log" >&2; exit 1; }
-  [ "$i" -eq 600 ] && { echo "bench: mariadbd did not answer in 60 s" >&2; exit 1; }
-  sleep 0.1
-done
+start_mariadbd --innodb-buffer-pool-size=512M \
+  --log-bin="$D/data/binlog" --binlog-format=ROW --max-binlog-size=64M --sync-binlog=0
 
 SB=(--db-driver=mysql --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables=4 --table-size=100000)
 sql "CREATE DATABASE sbtest"

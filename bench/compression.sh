@@ -30,37 +30,19 @@ TIMEV=()
 
 D=$(mktemp -d "${BENCH_DIR:-/tmp}/strata-compress.XXXXXX")
 SOCK=$D/mysql.sock
-PID=""
 cleanup() {
   set +e
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1
-    for _ in $(seq 600); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$PID" 2>/dev/null
-    wait "$PID" 2>/dev/null
-  fi
-  if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $D" >&2; else rm -rf "$D"; fi
+  stop_mariadbd
+  remove_workdir
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sql() { mariadb --no-defaults -S "$SOCK" -uroot -N -B -e "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 median() { grep "^$1 " "$D/results" | awk '{print $'"$2"'}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-mariadb-install-db --no-defaults --user=root --datadir="$D/data" --auth-root-authentication-method=normal \
-  >"$D/install.log" 2>&1 || { cat "$D/install.log" >&2; exit 1; }
-mariadbd --no-defaults --user=root --datadir="$D/data" --socket="$SOCK" --skip-networking \
-  --pid-file="$D/mysqld.pid" --log-error="$D/error.log" --server-id=1 \
-  --innodb-log-file-size=256M --innodb-buffer-pool-size=1G --innodb-flush-log-at-trx-commit=2 \
-  >"$D/mariadbd.out" 2>&1 &
-PID=$!
-for i in $(seq 600); do
-  sql "SELECT 1" >/dev/null 2>&1 && break
-  kill -0 "$PID" 2>/dev/null || { echo "bench: mariadbd died" >&2; tail -20 "$D/error.log" >&2; exit 1; }
-  [ "$i" -eq 600 ] && { echo "bench: mariadbd did not answer in 60 s" >&2; exit 1; }
-  sleep 0.1
-done
+start_mariadbd --innodb-buffer-pool-size=1G
 sql "CREATE DATABASE sbtest"
 sysbench oltp_read_write --db-driver=mysql --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest \
   --tables="$TABLES" --table-size="$TABLE_SIZE" --threads=2 prepare >"$D/prepare.log" 2>&1 || { tail -20 "$D/prepare.log" >&2; exit 1; }
