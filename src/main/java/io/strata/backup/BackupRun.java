@@ -353,7 +353,7 @@ public final class BackupRun {
         }
         plan = ChangeDetection.plan(new ChangeDetection.Inputs(opts.method(), base.threshold(), c, base.parent(), parentFiles,
                 facts.logDir().resolve("ib_logfile0"), session, repo, facts.serverKey(), tablespaces.values()), progress::say);
-        progress.say("[changes] " + "method " + plan.method + ": " + plan.reason);
+        progress.say("[changes] method " + plan.method + ": " + plan.reason);
     }
 
     private static String joinNotes(String a, String b) {
