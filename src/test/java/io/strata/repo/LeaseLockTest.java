@@ -44,6 +44,16 @@ class LeaseLockTest {
     }
 
     @Test
+    void namedLocksOfTheArchiverAndTrackerNeedALocalRepository() {
+        Repository r = repo("named");
+        StrataException e = assertThrows(StrataException.class, () -> r.lock("binlog-db1.lock", "locked", null));
+        assertEquals(ErrorCode.USAGE, e.code());
+        assertEquals("the binlog-db1.lock lock needs a repository on a local file system, not s3://locks/named", e.getMessage());
+        assertEquals("archive binlogs into a local repository; object storage has only the backup writer's lock", e.hint());
+        assertNull(r.lockHolderPid("binlog-db1.lock"));
+    }
+
+    @Test
     void aLiveLockRefusesASecondWriterAndIsGoneAfterClose() throws Exception {
         Repository r = repo("live");
         try (Repository.Lock lock = r.lock()) {
