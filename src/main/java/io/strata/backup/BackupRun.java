@@ -408,6 +408,7 @@ public final class BackupRun {
 
     private void waitForRedo(RedoCopier redo, long lsn) throws InterruptedException {
         long deadline = System.nanoTime() + 600_000_000_000L;
+        redo.nudge();
         while (redo.copiedTo() < lsn) {
             redo.check();
             checkCancelled();
@@ -415,7 +416,7 @@ public final class BackupRun {
                 throw new StrataException(ErrorCode.REDO_OVERWRITTEN, "the redo log copy did not reach LSN " + lsn + " within 10 minutes (copied up to "
                         + redo.copiedTo() + ")", "check the server's error log; the backup is recorded as failed");
             }
-            Thread.sleep(5);
+            redo.awaitProgress(5);
         }
         redo.check();
     }
@@ -603,7 +604,8 @@ public final class BackupRun {
             ChunkedWriter cw = new ChunkedWriter(w.stream(), "file", codec);
             long n = 0;
             try (InputStream in = Files.newInputStream(p)) {
-                byte[] buf = new byte[1 << 20];
+                // most of these files are a few KiB: a buffer of their size, not a whole chunk
+                byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, sizeOf(p)))];
                 int k;
                 while ((k = in.readNBytes(buf, 0, buf.length)) > 0) {
                     throttle.acquire(k);

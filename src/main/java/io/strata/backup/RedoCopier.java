@@ -41,6 +41,9 @@ final class RedoCopier implements Runnable {
     private final byte[] buf = new byte[MAX_READ];
 
     private volatile long copiedTo;
+    /** Signals both ways: the copy advanced, or a waiter wants the log read now. */
+    private final Object progressLock = new Object();
+    private boolean nudged;
     private volatile long target = Long.MAX_VALUE;
     private volatile boolean cancelled;
     private volatile StrataException failure;
@@ -134,6 +137,9 @@ final class RedoCopier implements Runnable {
                     }
                     mtrs += r.mtrCount();
                     copiedTo = start + r.acceptedBytes();
+                    synchronized (progressLock) {
+                        progressLock.notifyAll();
+                    }
                 }
                 if (System.nanoTime() - lastHeaderCheck > 1_000_000_000L) {
                     checkNotResized();
@@ -142,7 +148,12 @@ final class RedoCopier implements Runnable {
                 if (testDelayMs > 0) {
                     Thread.sleep(testDelayMs);
                 } else if (len < MAX_READ && copiedTo < target) {
-                    Thread.sleep(20);
+                    synchronized (progressLock) {
+                        if (!nudged) {
+                            progressLock.wait(20);
+                        }
+                        nudged = false;
+                    }
                 }
             }
         } catch (StrataException e) {
@@ -175,6 +186,24 @@ final class RedoCopier implements Runnable {
     }
 
     /** Asks the copier to stop once it has copied at least up to {@code lsn}. */
+    /**
+     * Asks the copier to look at the log now rather than after its idle pause: the caller has
+     * just made the server flush its log and is about to wait for the copy to reach it.
+     */
+    void nudge() {
+        synchronized (progressLock) {
+            nudged = true;
+            progressLock.notifyAll();
+        }
+    }
+
+    /** Waits at most {@code ms} for the copy to advance (or for a nudge); returns at once if it did. */
+    void awaitProgress(long ms) throws InterruptedException {
+        synchronized (progressLock) {
+            progressLock.wait(ms);
+        }
+    }
+
     void finishAt(long lsn) {
         target = lsn;
     }

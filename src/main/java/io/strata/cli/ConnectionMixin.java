@@ -7,6 +7,14 @@ import java.nio.file.Path;
 
 /** The connection options a MariaDB user expects, resolved with the [client] option files. */
 public final class ConnectionMixin {
+    // -h is --host here, as in the mariadb client, so these commands get the long help and
+    // version options only (the inherited standard ones would claim -h)
+    @Option(names = "--help", usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
+    @Option(names = "--version", versionHelp = true, description = "Print version information and exit.")
+    boolean version;
+
     @Option(names = {"-S", "--socket"}, description = "Unix socket of the server.")
     String socket;
 

@@ -59,7 +59,7 @@ final class DemoCommand implements Callable<Integer> {
             source = MariadbProcess.start(data, dir.resolve("source-run"), List.of("--log-bin=" + data.resolve("binlog"), "--binlog-format=ROW",
                     "--server-id=1", "--innodb-log-file-size=16M", "--innodb-buffer-pool-size=128M", "--innodb-flush-log-at-trx-commit=2"),
                     Duration.ofMinutes(2));
-            String url = "jdbc:mariadb://localhost/?localSocket=" + source.socket() + "&user=root";
+            String url = io.strata.server.ConnectionOptions.rootUrl(source.socket().toString());
             try (Connection c = DriverManager.getConnection(url)) {
                 load(c);
             }
@@ -101,7 +101,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             replay(data, m, restored.socket());
 
-            String rurl = "jdbc:mariadb://localhost/?localSocket=" + restored.socket() + "&user=root";
+            String rurl = io.strata.server.ConnectionOptions.rootUrl(restored.socket().toString());
             int mismatches = 0;
             try (Connection a = DriverManager.getConnection(url); Connection b = DriverManager.getConnection(rurl)) {
                 System.out.printf("%-28s %14s %14s %8s  %s%n", "table", "source", "restored", "rows", "check");

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import java.io.PrintWriter;
 
 /** Entry point: runs a command and turns every outcome into one message and an exit code. */
-@Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
+@Command(name = "strata", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "strata 0.1.0",
         description = "Hot physical backups of MariaDB 10.11: full backups, restore, history.",
         subcommands = {BackupCommand.class, TrackCommand.class, RestoreCommand.class, BinlogCommand.class, ListCommand.class, ShowCommand.class, VerifyCommand.class, MergeCommand.class, StatusCommand.class,
                 PruneCommand.class, DemoCommand.class, CdsTrainCommand.class})

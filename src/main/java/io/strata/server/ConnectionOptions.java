@@ -111,12 +111,21 @@ public record ConnectionOptions(String socket, String host, Integer port, String
         }
         sb.append("/?connectTimeout=10000&permitMysqlScheme&allowPublicKeyRetrieval=true");
         if (useSocket) {
-            sb.append("&localSocket=").append(socket);
+            sb.append(socketOptions(socket));
         } else if (host == null && port == null) {
-            sb.setLength(0);
-            sb.append("jdbc:mariadb://localhost/?connectTimeout=10000&localSocket=/run/mysqld/mysqld.sock");
+            sb.append(socketOptions("/run/mysqld/mysqld.sock"));
         }
         return sb.toString();
+    }
+
+    /** The URL options that connect through a unix socket (see {@link UnixSocketFactory}). */
+    public static String socketOptions(String socket) {
+        return "&socketFactory=" + UnixSocketFactory.class.getName() + "&" + UnixSocketFactory.PATH_OPTION + "=" + socket;
+    }
+
+    /** A URL for a throwaway server of our own, reached as root over its unix socket. */
+    public static String rootUrl(String socket) {
+        return "jdbc:mariadb://localhost/?connectTimeout=10000&user=root" + socketOptions(socket);
     }
 
     /** Where we connect, for messages (never the password). */

@@ -205,7 +205,8 @@ public final class LocalObjectStore implements ObjectStore {
             this.channel = channel;
             this.tmp = tmp;
             this.target = target;
-            this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+            // gathers the small header writes; whole chunks are larger and go straight through
+            this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 8192);
         }
 
         @Override

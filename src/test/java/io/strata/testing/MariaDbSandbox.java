@@ -164,7 +164,7 @@ public final class MariaDbSandbox implements AutoCloseable {
 
     /** The JDBC URL for root over the unix socket. */
     public String jdbcUrl() {
-        return "jdbc:mariadb://localhost/?localSocket=" + socket() + "&user=root";
+        return io.strata.server.ConnectionOptions.rootUrl(socket().toString());
     }
 
     /** A new connection as root through the unix socket; the caller closes it. */
