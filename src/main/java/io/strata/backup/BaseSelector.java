@@ -42,8 +42,44 @@ final class BaseSelector {
             }
             return Base.full(null);
         }
-        // this server's backups from the newest back to its newest full: every possible default base,
-        // without reading every manifest of a long history
+        Manifest parent;
+        if (o.base() != null) {
+            boolean last = o.base().equals("last") || o.base().equals("last-full");
+            // a base named by id is read alone, without walking the history back to a full
+            parent = last ? newest(mine(repo, serverKey), o.base().equals("last-full")) : named(repo, o.base(), serverKey);
+            if (parent == null) {
+                throw new StrataException(ErrorCode.WRONG_BASE, "--base " + o.base() + ": the repository " + repo.root() + " holds no completed "
+                        + (o.base().equals("last") ? "" : "full ") + "backup of this server (" + serverKey + ")", "take a full backup first (--type full)");
+            }
+            if (type.equals("differential") && !parent.type().equals("full")) {
+                throw new StrataException(ErrorCode.WRONG_BASE, "a differential backup is taken against a full backup, but --base " + o.base()
+                        + " is " + parent.id() + " (" + parent.type() + ")", "use --base last-full, or --type incremental");
+            }
+        } else if (type.equals("differential")) {
+            parent = newest(mine(repo, serverKey), true);
+            if (parent == null) {
+                return Base.full("no completed full backup of this server to build a differential on: taking a full backup");
+            }
+        } else {
+            List<Manifest> mine = mine(repo, serverKey);
+            parent = newest(mine, false);
+            if (parent == null || newest(mine, true) == null) {
+                return Base.full(type.equals("auto") ? null : "no completed backup of this server to build on: taking a full backup");
+            }
+        }
+        if (currentLsn < parent.endLsn()) {
+            throw new StrataException(ErrorCode.WRONG_BASE, "the server's LSN " + currentLsn + " is below the end LSN " + parent.endLsn() + " of base "
+                    + parent.id() + ": the server was restored or re-initialised since that backup", "take a full backup (--type full)");
+        }
+        String effective = type.equals("differential") ? "differential" : "incremental";
+        return new Base(effective, parent, parent.startLsn(), null);
+    }
+
+    /**
+     * This server's backups from the newest back to its newest full: every possible default base,
+     * without reading every manifest of a long history.
+     */
+    private static List<Manifest> mine(Repository repo, String serverKey) {
         List<Manifest> mine = new ArrayList<>();
         List<String> ids = repo.completedIds();
         for (int i = ids.size() - 1; i >= 0; i--) {
@@ -61,30 +97,7 @@ final class BaseSelector {
                 }
             }
         }
-        Manifest parent;
-        if (o.base() != null) {
-            parent = named(repo, o.base(), mine, serverKey);
-            if (type.equals("differential") && !parent.type().equals("full")) {
-                throw new StrataException(ErrorCode.WRONG_BASE, "a differential backup is taken against a full backup, but --base " + o.base()
-                        + " is " + parent.id() + " (" + parent.type() + ")", "use --base last-full, or --type incremental");
-            }
-        } else if (type.equals("differential")) {
-            parent = newest(mine, true);
-            if (parent == null) {
-                return Base.full("no completed full backup of this server to build a differential on: taking a full backup");
-            }
-        } else {
-            parent = newest(mine, false);
-            if (parent == null || newest(mine, true) == null) {
-                return Base.full(type.equals("auto") ? null : "no completed backup of this server to build on: taking a full backup");
-            }
-        }
-        if (currentLsn < parent.endLsn()) {
-            throw new StrataException(ErrorCode.WRONG_BASE, "the server's LSN " + currentLsn + " is below the end LSN " + parent.endLsn() + " of base "
-                    + parent.id() + ": the server was restored or re-initialised since that backup", "take a full backup (--type full)");
-        }
-        String effective = type.equals("differential") ? "differential" : "incremental";
-        return new Base(effective, parent, parent.startLsn(), null);
+        return mine;
     }
 
     private static Manifest newest(List<Manifest> mine, boolean fullOnly) {
@@ -96,15 +109,7 @@ final class BaseSelector {
         return null;
     }
 
-    private static Manifest named(Repository repo, String base, List<Manifest> mine, String serverKey) {
-        if (base.equals("last") || base.equals("last-full")) {
-            Manifest m = newest(mine, base.equals("last-full"));
-            if (m == null) {
-                throw new StrataException(ErrorCode.WRONG_BASE, "--base " + base + ": the repository " + repo.root() + " holds no completed "
-                        + (base.equals("last") ? "" : "full ") + "backup of this server (" + serverKey + ")", "take a full backup first (--type full)");
-            }
-            return m;
-        }
+    private static Manifest named(Repository repo, String base, String serverKey) {
         Manifest m;
         try {
             m = repo.manifest(base);

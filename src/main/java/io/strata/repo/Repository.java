@@ -579,11 +579,9 @@ public final class Repository {
      * unfinished multipart uploads). Only under the writer lock.
      */
     public void cleanupIncomplete() {
-        try {
-            store.discardUnfinished("backups/");
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, store.describe("backups/"));
-        }
+        // objects are written only below the prefix of a backup that has no manifest yet, so the
+        // unfinished writes of a killed run (.tmp- files, multipart uploads) are all inside the
+        // prefixes deleted here; no walk over every stored object of the repository is needed
         for (HistoryRecord h : history()) {
             boolean mergedAway = HistoryRecord.COMPLETED.equals(h.state()) && !hasManifest(h.id()) && mergedInto(h.id()) != null;
             if (HistoryRecord.PRUNED.equals(h.state())) {

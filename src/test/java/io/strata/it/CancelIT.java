@@ -133,6 +133,17 @@ class CancelIT {
             assertEquals("died", st.get("state").asText());
             assertTrue(st.get("note").asText().startsWith("no backup is running: backup " + id + " (pid " + p.pid() + ") stopped during stage "), st.toString());
             assertEquals("failed", ItSupport.list(repo).get(0).get("state").asText());
+
+            // the killed run left its objects (the redo copy at least, some unfinished); the next
+            // writer removes them all, and only them
+            Path left = repo.resolve("backups").resolve(id);
+            try (var files = Files.list(left)) {
+                assertTrue(files.findAny().isPresent(), "the killed backup left objects behind");
+            }
+            String next = ItSupport.backup(repo, source);
+            assertFalse(Files.exists(left), "the next backup removed the killed one's objects");
+            StrataCli.Result v = StrataCli.run("verify", "--repo", repo.toString(), next);
+            assertEquals(0, v.exit(), v.toString());
         }
     }
 
