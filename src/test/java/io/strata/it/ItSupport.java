@@ -106,6 +106,8 @@ final class ItSupport {
     static Path tempDir(String prefix) throws IOException {
         Path base = Path.of("target", "it-work");
         Files.createDirectories(base);
-        return Files.createTempDirectory(base.toAbsolutePath(), prefix);
+        Path dir = Files.createTempDirectory(base.toAbsolutePath(), prefix);
+        WorkDirs.created(dir);
+        return dir;
     }
 }
