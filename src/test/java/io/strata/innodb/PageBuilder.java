@@ -3,8 +3,8 @@ package io.strata.innodb;
 import java.util.Random;
 
 /** Builds pages with correct checksums for tests. Fields default to a plausible INDEX page. */
-final class PageBuilder {
-    enum Algo { FULL_CRC32, CRC32, INNODB, NONE }
+public final class PageBuilder {
+    public enum Algo { FULL_CRC32, CRC32, INNODB, NONE }
 
     private final int size;
     private final Algo algo;
@@ -21,26 +21,26 @@ final class PageBuilder {
         this.algo = algo;
     }
 
-    static PageBuilder fullCrc32(int size) { return new PageBuilder(size, Algo.FULL_CRC32); }
+    public static PageBuilder fullCrc32(int size) { return new PageBuilder(size, Algo.FULL_CRC32); }
 
-    static PageBuilder legacy(int size, Algo algo) { return new PageBuilder(size, algo); }
+    public static PageBuilder legacy(int size, Algo algo) { return new PageBuilder(size, algo); }
 
-    PageBuilder pageNo(int n) { pageNo = n; return this; }
+    public PageBuilder pageNo(int n) { pageNo = n; return this; }
 
-    PageBuilder spaceId(int n) { spaceId = n; return this; }
+    public PageBuilder spaceId(int n) { spaceId = n; return this; }
 
-    PageBuilder lsn(long l) { lsn = l; return this; }
+    public PageBuilder lsn(long l) { lsn = l; return this; }
 
-    PageBuilder type(int t) { type = t; return this; }
+    public PageBuilder type(int t) { type = t; return this; }
 
-    PageBuilder keyVersion(int k) { keyVersion = k; return this; }
+    public PageBuilder keyVersion(int k) { keyVersion = k; return this; }
 
-    PageBuilder seed(long s) { seed = s; return this; }
+    public PageBuilder seed(long s) { seed = s; return this; }
 
     /** full_crc32 page_compressed: only the first {@code n} bytes (a multiple of 256) are meaningful. */
-    PageBuilder compressedSize(int n) { compressedSize = n; return this; }
+    public PageBuilder compressedSize(int n) { compressedSize = n; return this; }
 
-    byte[] build() {
+    public byte[] build() {
         byte[] p = new byte[size];
         Random r = new Random(seed);
         int bodyEnd = compressedSize > 0 ? compressedSize - 8 : size - 8;

@@ -1,0 +1,114 @@
+package io.strata.backup;
+
+import io.strata.innodb.PageBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** A page selection (redo, tracked methods) copied through the read-ahead: the same output as a scan would give for those pages. */
+class PageCopierTest {
+    static final int PS = 4096;
+    static final int FLAGS = 0x13; // full_crc32, 4 KiB pages
+    static final long THRESHOLD = 200;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aScatteredSelectionIsCopiedInPageOrderWithTheLsnFilter() throws Exception {
+        int pages = 3000;
+        Random r = new Random(11);
+        TreeSet<Integer> selected = new TreeSet<>();
+        while (selected.size() < 400) {
+            selected.add(r.nextInt(pages));
+        }
+        for (int p = 1000; p < 1700; p++) {
+            selected.add(p); // a run longer than one 1 MiB batch (256 pages of 4 KiB)
+        }
+        BitSet changed = new BitSet();
+        for (int p : selected) {
+            if (r.nextInt(4) != 0) {
+                changed.set(p); // a named page can be older than the threshold: kept out by its LSN
+            }
+        }
+        changed.set(2999);
+        selected.add(2999); // the last page of the file
+        Path file = dir.resolve("t.ibd");
+        byte[][] content = new byte[pages][];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (int p = 0; p < pages; p++) {
+                content[p] = PageBuilder.fullCrc32(PS).pageNo(p).spaceId(5).seed(p).lsn(changed.get(p) ? 500 + p : 100).build();
+                out.write(content[p]);
+            }
+        }
+        int[] only = selected.stream().mapToInt(Integer::intValue).toArray();
+        ByteArrayOutputStream delta = new ByteArrayOutputStream();
+        long[] reported = new long[1];
+        PageCopier copier = new PageCopier(new Throttle(0), () -> { }, n -> reported[0] += n);
+        PageCopier.Result res = copier.copy(new Tablespace("app/t.ibd", file, 5, FLAGS, "app/t"), delta, THRESHOLD, only, 0);
+
+        List<Integer> expected = new ArrayList<>();
+        for (int p : only) {
+            if (changed.get(p)) {
+                expected.add(p);
+            }
+        }
+        ByteBuffer b = ByteBuffer.wrap(delta.toByteArray());
+        List<Integer> got = new ArrayList<>();
+        while (b.hasRemaining()) {
+            int p = b.getInt();
+            byte[] page = new byte[PS];
+            b.get(page);
+            assertArrayEquals(content[p], page, "page " + p);
+            got.add(p);
+        }
+        assertEquals(expected, got, "the changed pages of the selection, ascending");
+        assertEquals(only.length, res.pagesRead());
+        assertEquals(expected.size(), res.deltaPages());
+        assertEquals((long) only.length * PS, reported[0], "progress told of every page read");
+        assertEquals(pages, res.pages());
+    }
+
+    @Test
+    void runsSplitAtGapsAndAtTheBatchSize() {
+        BitSet s = new BitSet();
+        s.set(3);
+        s.set(5, 9);
+        s.set(100, 700);
+        s.set(990, 1200); // beyond the file's 1000 pages from 1000 on
+        List<long[]> runs = PageCopier.runs(s, 1000, 256);
+        List<String> shown = runs.stream().map(Arrays::toString).toList();
+        assertEquals(List.of("[3, 1]", "[5, 4]", "[100, 256]", "[356, 256]", "[612, 88]", "[990, 10]"), shown);
+    }
+
+    @Test
+    void pagesNamedPastTheEndOfTheFileAreNotRead() throws Exception {
+        Path file = dir.resolve("short.ibd");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (int p = 0; p < 4; p++) {
+                out.write(PageBuilder.fullCrc32(PS).pageNo(p).spaceId(5).seed(p).lsn(500).build());
+            }
+        }
+        // the redo log named pages the file does not have yet: recovery rebuilds them from the log
+        ByteArrayOutputStream delta = new ByteArrayOutputStream();
+        PageCopier copier = new PageCopier(new Throttle(0), () -> { }, n -> { });
+        PageCopier.Result res = copier.copy(new Tablespace("app/s.ibd", file, 5, FLAGS, "app/s"), delta, THRESHOLD, new int[] {1, 3, 4, 9}, 0);
+        assertEquals(2, res.pagesRead());
+        assertEquals(2, res.deltaPages());
+        assertEquals(2 * (4 + PS), delta.size());
+    }
+}
