@@ -206,8 +206,8 @@ public final class BackupRun {
 
     private Manifest take(String source) {
         progress.stage("connect", "connecting to " + source);
-        try (ServerSession main = ServerSession.connect(opts.connection());
-             ServerSession status = ServerSession.connect(opts.connection())) {
+        List<ServerSession> sessions = ServerSession.connectAll(opts.connection(), 2);
+        try (ServerSession main = sessions.get(0); ServerSession status = sessions.get(1)) {
             ServerFacts facts = ServerFacts.read(main, opts.datadir());
             base = BaseSelector.choose(repo, opts, facts.serverKey(), main.lsnStatus().current());
             if (base.parent() != null) {

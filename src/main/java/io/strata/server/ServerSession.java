@@ -39,6 +39,41 @@ public final class ServerSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens {@code n} connections at once (a backup needs two): each handshake waits on the
+     * server, so opening them side by side costs about one. Either all are returned or, when one
+     * fails, the others are closed and that failure is thrown.
+     */
+    public static List<ServerSession> connectAll(ConnectionOptions opts, int n) {
+        List<java.util.concurrent.CompletableFuture<ServerSession>> others = new ArrayList<>();
+        for (int i = 1; i < n; i++) {
+            others.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> connect(opts)));
+        }
+        List<ServerSession> out = new ArrayList<>();
+        RuntimeException failure = null;
+        try {
+            out.add(connect(opts));
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (java.util.concurrent.CompletableFuture<ServerSession> f : others) {
+            try {
+                out.add(f.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException re ? re : e;
+                }
+            }
+        }
+        if (failure != null) {
+            for (ServerSession s : out) {
+                s.close();
+            }
+            throw failure;
+        }
+        return out;
+    }
+
     static StrataException translateConnect(SQLException e, ConnectionOptions opts) {
         if (e.getErrorCode() == 1045 || String.valueOf(e.getMessage()).contains("Access denied")) {
             return new StrataException(ErrorCode.ACCESS_DENIED, "access denied for user '" + opts.user() + "' at " + opts.describe(),
