@@ -15,9 +15,15 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Copies one InnoDB file page by page while the server writes it. Every page is checked
@@ -116,20 +122,20 @@ final class PageCopier {
             List<String> misses = new ArrayList<>();
             byte[] pageNoBytes = new byte[4];
             ReadAhead ahead = readAll ? null : new ReadAhead(ch, runs(selected, pages, perBatch), ps, throttle);
-            long first = readAll ? 0 : -1;
+            long first = 0;
             try {
-                while (readAll ? first < pages : ahead.hasNext()) {
+                while (ahead == null ? first < pages : ahead.hasNext()) {
                     healthCheck.run();
                     int n;
-                    if (readAll) {
+                    if (ahead == null) {
                         n = (int) Math.min(perBatch, pages - first);
                         throttle.acquire((long) n * ps);
                         read(ch, buf, 0, n * ps, first * ps);
                     } else {
-                        long[] run = ahead.peekRun();
-                        first = run[0];
-                        n = (int) run[1];
-                        buf = ahead.next();
+                        ReadAhead.Run run = ahead.next();
+                        first = run.first();
+                        n = run.pages();
+                        buf = run.bytes();
                     }
                     bytesRead.accept((long) n * ps);
                     read += n;
@@ -179,9 +185,7 @@ final class PageCopier {
                     if (threshold < 0) {
                         out.write(buf, 0, n * ps);
                     }
-                    if (readAll) {
-                        first += n;
-                    }
+                    first += n;
                 }
             } finally {
                 if (ahead != null) {
@@ -219,13 +223,24 @@ final class PageCopier {
         static final int IO_THREADS = 32;
         static final int AHEAD_RUNS = 128;
         static final long AHEAD_BYTES = 8 << 20;
-        private static volatile java.util.concurrent.ExecutorService pool;
+
+        /** One run as read: {@code pages} pages from page {@code first}. */
+        record Run(long first, int pages, byte[] bytes) {}
+
+        /** Created on first use, shared by every file's read-ahead. */
+        private static final class Pool {
+            static final ExecutorService IO = Executors.newFixedThreadPool(IO_THREADS, r -> {
+                Thread t = new Thread(r, "strata-read");
+                t.setDaemon(true);
+                return t;
+            });
+        }
 
         private final FileChannel ch;
         private final List<long[]> runs;
         private final int ps;
         private final Throttle throttle;
-        private final java.util.ArrayDeque<java.util.concurrent.Future<byte[]>> inFlight = new java.util.ArrayDeque<>();
+        private final ArrayDeque<Future<Run>> inFlight = new ArrayDeque<>();
         private int taken;
         private int submitted;
         private long inFlightBytes;
@@ -238,53 +253,31 @@ final class PageCopier {
             this.throttle = throttle;
         }
 
-        private static java.util.concurrent.ExecutorService pool() {
-            java.util.concurrent.ExecutorService p = pool;
-            if (p == null) {
-                synchronized (ReadAhead.class) {
-                    if (pool == null) {
-                        pool = java.util.concurrent.Executors.newFixedThreadPool(IO_THREADS, r -> {
-                            Thread t = new Thread(r, "strata-read");
-                            t.setDaemon(true);
-                            return t;
-                        });
-                    }
-                    p = pool;
-                }
-            }
-            return p;
-        }
-
         boolean hasNext() {
             return taken < runs.size();
         }
 
-        long[] peekRun() {
-            return runs.get(taken);
-        }
-
-        /** The next run's pages, read. */
-        byte[] next() throws IOException, InterruptedException {
+        /** The next run, read. */
+        Run next() throws IOException, InterruptedException {
             while (submitted < runs.size() && submitted - taken < AHEAD_RUNS
                     && (inFlight.isEmpty() || inFlightBytes + runs.get(submitted)[1] * ps <= AHEAD_BYTES)) {
                 long[] run = runs.get(submitted++);
                 int len = (int) (run[1] * ps);
-                long pos = run[0] * ps;
                 throttle.acquire(len);
                 inFlightBytes += len;
-                inFlight.add(pool().submit(() -> {
+                inFlight.add(Pool.IO.submit(() -> {
                     byte[] b = new byte[len];
-                    read(ch, b, 0, len, pos);
-                    return b;
+                    read(ch, b, 0, len, run[0] * ps);
+                    return new Run(run[0], (int) run[1], b);
                 }));
             }
-            java.util.concurrent.Future<byte[]> f = inFlight.poll();
+            Future<Run> f = inFlight.poll();
             taken++;
             try {
-                byte[] b = f.get();
-                inFlightBytes -= b.length;
-                return b;
-            } catch (java.util.concurrent.ExecutionException e) {
+                Run r = f.get();
+                inFlightBytes -= r.bytes().length;
+                return r;
+            } catch (ExecutionException e) {
                 if (e.getCause() instanceof IOException io) {
                     throw io;
                 }
@@ -298,16 +291,16 @@ final class PageCopier {
          */
         @Override
         public void close() {
-            for (java.util.concurrent.Future<byte[]> f : inFlight) {
+            for (Future<Run> f : inFlight) {
                 f.cancel(false);
             }
             boolean interrupted = false;
-            for (java.util.concurrent.Future<byte[]> f : inFlight) {
+            for (Future<Run> f : inFlight) {
                 while (true) {
                     try {
                         f.get();
                         break;
-                    } catch (java.util.concurrent.CancellationException | java.util.concurrent.ExecutionException e) {
+                    } catch (CancellationException | ExecutionException e) {
                         break;
                     } catch (InterruptedException e) {
                         interrupted = true;
