@@ -8,11 +8,11 @@ import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
 import io.strata.repo.ObjectCodec;
+import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.repo.SourceInfo;
+import io.strata.repo.StoredObject;
 import io.strata.server.ServerSession;
-import io.strata.store.ObjectStore;
-import io.strata.store.StoreErrors;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -69,7 +69,7 @@ public final class BackupRun {
     private BaseSelector.Base base = BaseSelector.Base.full(null);
     private Map<Long, FileEntry> parentFiles = Map.of();
     private volatile DdlTracker ddlSeen;
-    private final ObjectCodec codec;
+    private final io.strata.codec.Compression compression;
     private final Throttle throttle;
     /** The signal that cancelled the backup ("SIGINT" or "SIGTERM"), null while it runs. */
     private volatile String cancelledBy;
@@ -84,8 +84,16 @@ public final class BackupRun {
         this.progress = progress;
         this.repo = repo;
         this.id = Repository.newBackupId(Instant.now());
-        this.codec = repo.codec(opts.compression());
+        this.compression = repo.compression();
         this.throttle = new Throttle(opts.throttleMbPerSecond());
+    }
+
+    /** The manifest's name of the stored redo log object. */
+    private static final String REDO_OBJECT = "redo";
+
+    /** The next data object's name: data/NNNNNN, numbered in the order copies start. */
+    private String nextDataObject() {
+        return "data/" + String.format(java.util.Locale.ROOT, "%06d", objectSeq.incrementAndGet());
     }
 
     public record Outcome(Manifest manifest, List<String> warnings) {}
@@ -106,16 +114,17 @@ public final class BackupRun {
         return base.threshold();
     }
 
-    public static Outcome run(BackupOptions opts, Progress progress) {
-        Repository repo = Repository.openOrCreate(opts.repo(), opts.secret());
+    /**
+     * Takes one backup into {@code repo} (opened by the caller, with the key when it is
+     * encrypted, and the compression to store with) under the repository's writer lock.
+     */
+    public static Outcome run(Repository repo, BackupOptions opts, Progress progress) {
         repo.requireKey();
         ObjectCodec.setThreads(opts.parallel());
-        try (Repository.Lock lock = repo.lock()) {
+        try (RepoLock lock = repo.lock()) {
             repo.cleanupIncomplete();
             BackupRun run = new BackupRun(opts, progress, repo);
             return run.execute();
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.root().toString());
         }
     }
 
@@ -123,8 +132,8 @@ public final class BackupRun {
         String source = opts.connection().describe();
         begin = new HistoryRecord(id, opts.type(), HistoryRecord.RUNNING, null, Instant.now().toString(), null, source,
                 null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
-        repo.beginAttempt(begin);
-        progress.attach(id, snapshot -> repo.writePlainJson(Repository.progressKey(id), "progress", snapshot));
+        repo.history().begin(begin);
+        progress.attach(id, snapshot -> repo.history().writeProgress(id, snapshot));
         progress.start();
         Thread hook = new Thread(this::onSignal, "strata-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -176,7 +185,7 @@ public final class BackupRun {
             if (!finished) {
                 finished = true;
                 try {
-                    repo.endAttempt(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), "cancelled by a signal (SIGINT or SIGTERM)"));
+                    repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), "cancelled by a signal (SIGINT or SIGTERM)"));
                 } catch (RuntimeException ignored) {
                     // the missing end record still reads as failed
                 }
@@ -196,7 +205,7 @@ public final class BackupRun {
                     // the next backup removes the leftovers
                 }
                 try {
-                    repo.endAttempt(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), message));
+                    repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), message));
                 } catch (RuntimeException ignored) {
                     // e.g. the disk is full: the missing end record still reads as failed
                 }
@@ -224,18 +233,16 @@ public final class BackupRun {
             }
             TablespaceScanner scanner = new TablespaceScanner(facts, main);
             scanner.checkEngines(warnings);
-            String prefix = Repository.backupPrefix(id);
             DdlTracker ddl = new DdlTracker();
             ddlSeen = ddl;
-            ObjectStore store = repo.store();
-            try (ObjectStore.Writer redoObject = store.create(prefix + "redo")) {
-                ChunkedWriter redoOut = new ChunkedWriter(redoObject.stream(), "redo", codec);
+            try (StoredObject redoObject = repo.createBackupObject(id, REDO_OBJECT, "redo")) {
+                ChunkedWriter redoOut = redoObject.out();
                 RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoOut, opts.redoTestDelayMs(), ddl);
                 long c = redo.checkpoint().checkpointLsn();
                 startCheckpoint = c;
                 progress.stage(Progress.REDO_COPY, "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)"
-                        + (codec.compression().isNone() ? "" : "; compressing with " + codec.compression())
-                        + (codec.sealed() ? "; encrypting with AES-256-GCM" : ""));
+                        + (compression.isNone() ? "" : "; compressing with " + compression)
+                        + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
                 Thread redoThread = new Thread(redo, "strata-redo");
                 redoThread.setDaemon(true);
                 redoThread.start();
@@ -249,7 +256,7 @@ public final class BackupRun {
                     progress.stage(Progress.PAGE_COPY, copied.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB"
                             + (base.threshold() == null ? "" : ", " + base.type() + " on " + (base.parent() == null ? "LSN " + base.threshold()
                             : base.parent().id()) + ": pages newer than LSN " + base.threshold()));
-                    copyTablespaces(new ArrayList<>(copied.values()), files, redo, prefix);
+                    copyTablespaces(new ArrayList<>(copied.values()), files, redo);
                     checkCancelled();
                     checkMisses(c);
 
@@ -259,11 +266,11 @@ public final class BackupRun {
                     main.exec("BACKUP STAGE BLOCK_DDL");
                     main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
                     waitForRedo(redo, main.lsnStatus().current());
-                    reconcileDdl(scanner, copied, files, ddl, redo, prefix);
+                    reconcileDdl(scanner, copied, files, ddl, redo);
                     checkMisses(c);
                     progress.done(Progress.PAGE_COPY);
                     progress.stage(Progress.FILE_COPY, "copying non-InnoDB files");
-                    copyPlainFiles(facts, copied.keySet(), files, prefix, false);
+                    copyPlainFiles(facts, copied.keySet(), files, false);
                     checkCancelled();
 
                     progress.say("[block-commit] BACKUP STAGE BLOCK_COMMIT");
@@ -281,7 +288,7 @@ public final class BackupRun {
                     String gtidCurrent = main.queryString("SELECT @@gtid_current_pos");
                     long e = main.lsnStatus().current();
                     main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
-                    copyPlainFiles(facts, copied.keySet(), files, prefix, true);
+                    copyPlainFiles(facts, copied.keySet(), files, true);
                     progress.done(Progress.FILE_COPY);
                     redo.finishAt(e);
                     progress.setEstimate(Progress.REDO_COPY, Math.max(0, e - c));
@@ -295,12 +302,11 @@ public final class BackupRun {
                     progress.stage(Progress.SYNC, "redo log copied from " + c + " to " + redoEnd + " (" + (redoEnd - c) + " bytes, "
                             + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes); storing the manifest");
                     checkCancelled();
-                    redoOut.finish();
                     redoObject.commitBatched();
                     progress.say("[sync] making the stored objects durable");
-                    store.sync();
+                    repo.syncBackupObjects();
 
-                    long raw = 0, stored = store.size(prefix + "redo");
+                    long raw = 0, stored = redoObject.storedBytes();
                     for (FileEntry f : files.values()) {
                         raw += f.size();
                         stored += f.storedBytes();
@@ -310,20 +316,20 @@ public final class BackupRun {
                             facts.pageSize(), facts.logFileSize(), facts.undoTablespaces(), facts.dataFilePath(), facts.checksumAlgorithm());
                     Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, base.type(), base.parent() == null ? null : base.parent().id(),
                             "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
-                            si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), "redo", binlogFile, binlogPos, gtidBinlog, gtidCurrent,
+                            si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), REDO_OBJECT, binlogFile, binlogPos, gtidBinlog, gtidCurrent,
                             new ArrayList<>(files.values()), raw, stored, base.threshold(), plan == null ? null : plan.method,
-                            joinNotes(base.note(), plan == null ? null : plan.reason), codec.compression().toString(), repo.encryptionName(),
+                            joinNotes(base.note(), plan == null ? null : plan.reason), compression.toString(), repo.encryptionName(),
                             detection(files.values()));
                     synchronized (finishLock) {
                         checkCancelled();
                         if (finished) {
                             throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id + " was cancelled", null);
                         }
-                        repo.writeJson(Repository.manifestKey(id), "manifest", m);
+                        repo.writeManifest(m);
                         finished = true;
                     }
                     try {
-                        repo.endAttempt(HistoryRecord.completed(begin, m));
+                        repo.history().end(HistoryRecord.completed(begin, m));
                     } catch (RuntimeException ignored) {
                         // the stored manifest alone makes the backup complete
                     }
@@ -334,8 +340,6 @@ public final class BackupRun {
                     redoThread.join(10_000);
                     redo.close();
                 }
-            } catch (IOException ex) {
-                throw StoreErrors.translate(ex, store.describe(prefix));
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
                 throw new StrataException(ErrorCode.INTERRUPTED, "backup interrupted", null, ex);
@@ -421,7 +425,7 @@ public final class BackupRun {
         redo.check();
     }
 
-    private void copyTablespaces(List<Tablespace> list, Map<String, FileEntry> files, RedoCopier redo, String prefix) throws InterruptedException {
+    private void copyTablespaces(List<Tablespace> list, Map<String, FileEntry> files, RedoCopier redo) throws InterruptedException {
         list.sort(Comparator.comparingLong((Tablespace t) -> sizeOf(t.file())).reversed());
         PageCopier copier = new PageCopier(throttle, () -> {
             redo.check();
@@ -429,17 +433,13 @@ public final class BackupRun {
         }, n -> progress.add(Progress.PAGE_COPY, n));
         List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Tablespace ts : list) {
-            tasks.add(() -> copyOne(copier, ts, prefix));
+            tasks.add(() -> copyOne(copier, ts));
         }
-        runParallel(tasks, files, prefix);
+        runParallel(tasks, files, opts.parallel());
     }
 
-    /** Runs copy tasks on --parallel threads; the first failure cancels the rest and is thrown. */
-    private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, String prefix) throws InterruptedException {
-        runParallel(tasks, files, prefix, opts.parallel());
-    }
-
-    private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, String prefix, int threads) throws InterruptedException {
+    /** Runs copy tasks on {@code threads} threads; the first failure cancels the rest and is thrown. */
+    private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, int threads) throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
             Thread t = new Thread(r, "strata-copy");
             t.setDaemon(true);
@@ -461,9 +461,6 @@ public final class BackupRun {
             if (c instanceof StrataException se) {
                 throw se;
             }
-            if (c instanceof IOException io) {
-                throw StoreErrors.translate(io, repo.store().describe(prefix));
-            }
             throw new StrataException(ErrorCode.BUG, "copy failed: " + c, null, c);
         } finally {
             pool.shutdownNow();
@@ -471,16 +468,16 @@ public final class BackupRun {
         }
     }
 
-    private FileEntry copyOne(PageCopier copier, Tablespace ts, String prefix) throws IOException, InterruptedException {
-        String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
+    private FileEntry copyOne(PageCopier copier, Tablespace ts) throws IOException, InterruptedException {
+        String key = nextDataObject();
         long threshold = thresholdFor(ts, sizeOf(ts.file()));
         ChangeDetection.Selection sel = threshold < 0 || plan == null ? ChangeDetection.Selection.SCAN : plan.select(ts);
         if (sel.kind() == ChangeDetection.Selection.Kind.WHOLE) {
             threshold = -1;
         }
         boolean delta = threshold >= 0;
-        try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
-            ChunkedWriter cw = new ChunkedWriter(w.stream(), delta ? "innodb-delta" : "innodb-file", codec);
+        try (StoredObject w = repo.createBackupObject(id, key, delta ? "innodb-delta" : "innodb-file")) {
+            ChunkedWriter cw = w.out();
             PageCopier.Result r;
             try {
                 r = copier.copy(ts, cw, threshold, sel.pages(), sel.pages() != null && opts.checkMethod() ? startCheckpoint : 0);
@@ -500,10 +497,9 @@ public final class BackupRun {
             for (String miss : r.misses()) {
                 misses.add(ts.path() + " (space " + ts.spaceId() + ") " + miss);
             }
-            cw.finish();
             w.commitBatched();
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), delta ? FileEntry.DELTA : FileEntry.WHOLE,
-                    r.deltaPages(), key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
+                    r.deltaPages(), key, w.storedBytes(), w.crc32c());
         }
     }
 
@@ -512,7 +508,7 @@ public final class BackupRun {
      * rebuilt, renamed or truncated since C, and forget what was dropped (design rule 6).
      */
     private void reconcileDdl(TablespaceScanner scanner, Map<String, Tablespace> copied, Map<String, FileEntry> files, DdlTracker ddl,
-                              RedoCopier redo, String prefix) throws InterruptedException {
+                              RedoCopier redo) throws InterruptedException {
         Map<String, Tablespace> now = scanner.scan();
         Set<Long> changed = ddl.changedSpaces();
         List<Tablespace> again = new ArrayList<>();
@@ -529,34 +525,25 @@ public final class BackupRun {
             }
         }
         for (String path : gone) {
-            FileEntry fe = files.remove(path);
-            try {
-                repo.store().delete(prefix + fe.object());
-            } catch (IOException e) {
-                throw StoreErrors.translate(e, repo.store().describe(prefix + fe.object()));
-            }
+            repo.deleteBackupObject(id, files.remove(path).object());
         }
         if (!again.isEmpty() || !gone.isEmpty()) {
             progress.addEstimate(Progress.PAGE_COPY, again.stream().mapToLong(t -> sizeOf(t.file())).sum());
             progress.say("[ddl] DDL during the copy: copying " + again.size() + " tablespace(s) again, dropping " + gone.size());
         }
         Map<String, FileEntry> fresh = new TreeMap<>();
-        copyTablespaces(again, fresh, redo, prefix);
+        copyTablespaces(again, fresh, redo);
         for (FileEntry fe : fresh.values()) {
             FileEntry old = files.put(fe.path(), fe);
             if (old != null) {
-                try {
-                    repo.store().delete(prefix + old.object());
-                } catch (IOException e) {
-                    throw StoreErrors.translate(e, repo.store().describe(prefix + old.object()));
-                }
+                repo.deleteBackupObject(id, old.object());
             }
         }
         copied.clear();
         copied.putAll(now);
     }
 
-    private void copyPlainFiles(ServerFacts facts, Set<String> innodb, Map<String, FileEntry> files, String prefix, boolean commitStage)
+    private void copyPlainFiles(ServerFacts facts, Set<String> innodb, Map<String, FileEntry> files, boolean commitStage)
             throws InterruptedException {
         Path dd = facts.datadir();
         String binlogBase = facts.logBinBasename() == null ? null : Path.of(facts.logBinBasename()).toAbsolutePath().normalize().toString();
@@ -589,19 +576,19 @@ public final class BackupRun {
         List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Path p : todo) {
             progress.addEstimate(Progress.FILE_COPY, sizeOf(p));
-            tasks.add(() -> copyPlain(dd, p, prefix));
+            tasks.add(() -> copyPlain(dd, p));
         }
         // small files: their cost is the latency of making each stored object durable, which
         // overlaps well, so more of them are in flight than --parallel data files
-        runParallel(tasks, files, prefix, Math.max(opts.parallel(), PLAIN_FILE_THREADS));
+        runParallel(tasks, files, Math.max(opts.parallel(), PLAIN_FILE_THREADS));
     }
 
-    private FileEntry copyPlain(Path dd, Path p, String prefix) throws IOException, InterruptedException {
+    private FileEntry copyPlain(Path dd, Path p) throws IOException, InterruptedException {
         checkCancelled();
         String rel = dd.relativize(p).toString().replace('\\', '/');
-        String key = "data/" + String.format("%06d", objectSeq.incrementAndGet());
-        try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
-            ChunkedWriter cw = new ChunkedWriter(w.stream(), "file", codec);
+        String key = nextDataObject();
+        try (StoredObject w = repo.createBackupObject(id, key, "file")) {
+            ChunkedWriter cw = w.out();
             long n = 0;
             try (InputStream in = Files.newInputStream(p)) {
                 // most of these files are a few KiB: a buffer of their size, not a whole chunk
@@ -620,9 +607,8 @@ public final class BackupRun {
                 throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + p + ": permission denied",
                         "run strata as a user that can read the data directory (root or mysql)", e);
             }
-            cw.finish();
             w.commitBatched();
-            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, repo.store().size(prefix + key), String.format("%08x", cw.rawCrc()));
+            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c());
         }
     }
 }

@@ -81,7 +81,7 @@ final class BaseSelector {
      */
     private static List<Manifest> mine(Repository repo, String serverKey) {
         List<Manifest> mine = new ArrayList<>();
-        List<String> ids = repo.completedIds();
+        List<String> ids = repo.history().completedIds();
         for (int i = ids.size() - 1; i >= 0; i--) {
             String id = ids.get(i);
             Manifest m;

@@ -7,6 +7,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.BinlogArchive;
 import io.strata.repo.BinlogArchive.ArchivedFile;
+import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.ServerSession;
@@ -43,7 +44,7 @@ import java.util.function.Consumer;
  */
 public final class BinlogArchiver {
 
-    public record Options(io.strata.store.StoreLocation repo, io.strata.codec.Secret secret, ConnectionOptions connection, Path datadir, boolean once, Duration interval) {}
+    public record Options(ConnectionOptions connection, Path datadir, boolean once, Duration interval) {}
 
     public record Result(long segments, long bytes, int gaps, String end) {}
 
@@ -102,14 +103,14 @@ public final class BinlogArchiver {
         this.repo = repo;
     }
 
-    public static Result run(Options o, Consumer<String> log, Stopper stopper) {
-        Repository repo = Repository.openOrCreate(o.repo(), o.secret());
+    /** Archives into {@code repo}, opened by the caller (with the key when it is encrypted). */
+    public static Result run(Repository repo, Options o, Consumer<String> log, Stopper stopper) {
         BinlogArchiver a = new BinlogArchiver(o, log, stopper, repo);
         ServerSession s = ServerSession.connect(o.connection());
         try {
             a.identify(s);
             String lockName = "binlog-" + a.archive.dir() + ".lock";
-            try (Repository.Lock lock = repo.lock(lockName, "the binlogs of " + a.facts.serverKey() + " are already being archived into "
+            try (RepoLock lock = repo.lock(lockName, "the binlogs of " + a.facts.serverKey() + " are already being archived into "
                     + repo.root() + " by another strata process", "only one \"strata binlog archive\" per server and repository may run; stop the other one first")) {
                 a.archive = BinlogArchive.load(repo, a.archive.dir());
                 if (a.archive.source() == null) {
@@ -120,8 +121,6 @@ public final class BinlogArchiver {
                 a.archive.tidy();
                 a.announce();
                 return a.loop(s);
-            } catch (IOException e) {
-                throw new StrataException(ErrorCode.IO_ERROR, "cannot release the archive lock: " + e.getMessage(), null, e);
             }
         } finally {
             s.close();
@@ -152,7 +151,7 @@ public final class BinlogArchiver {
     private void announce() {
         int t = archive.newestTimeline();
         ArchivedFile last = t == 0 ? null : newest(t);
-        log.accept("archiving the binlogs of " + facts.serverKey() + " (" + binlogDir + ") into " + repo.store().describe(archive.prefix())
+        log.accept("archiving the binlogs of " + facts.serverKey() + " (" + binlogDir + ") into " + archive.describe()
                 + (last == null ? "; nothing archived yet"
                 : "; resuming after " + last.name() + ":" + last.coveredEnd() + (last.closed() ? " (complete)" : "") + " in timeline " + t)
                 + (opts.once() ? "" : "; polling every " + opts.interval().toMillis() / 1000.0 + " s, stop with Ctrl-C or SIGTERM"));

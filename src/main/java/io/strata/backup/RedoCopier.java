@@ -7,7 +7,7 @@ import io.strata.innodb.LogGeometry;
 import io.strata.innodb.LogHeader;
 import io.strata.innodb.MtrParser;
 import io.strata.server.ServerSession;
-import io.strata.store.StoreErrors;
+import io.strata.store.StorageException;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -133,7 +133,7 @@ final class RedoCopier implements Runnable {
                     try {
                         out.write(buf, 0, r.acceptedBytes());
                     } catch (IOException e) {
-                        throw StoreErrors.translate(e, "the repository (redo log copy)");
+                        throw StorageException.local("io", "the repository (redo log copy)", e);
                     }
                     mtrs += r.mtrCount();
                     copiedTo = start + r.acceptedBytes();

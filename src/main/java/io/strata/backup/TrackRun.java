@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 import io.strata.repo.ChangeSetFormat;
 import io.strata.repo.ChangedPages;
 import io.strata.repo.Manifest;
+import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.repo.Tracking;
 import io.strata.server.ConnectionOptions;
@@ -50,7 +51,7 @@ public final class TrackRun {
      * @param testDelayMs   test hook: pause this long after every read, to prove that a tracker that
      *                      falls behind records a gap
      */
-    public record Options(Path repo, ConnectionOptions connection, Path datadir, boolean once, Duration flushInterval, long memoryLimit,
+    public record Options(ConnectionOptions connection, Path datadir, boolean once, Duration flushInterval, long memoryLimit,
                           Duration poll, long testDelayMs) {}
 
     private final Options opts;
@@ -59,7 +60,7 @@ public final class TrackRun {
     /** Counted down when the run has stored what it read; a stop request waits for it. */
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
-    private Repository repo;
+    private final Repository repo;
     private final java.util.Map<String, Manifest> manifests = new java.util.HashMap<>();
     private Tracking tracking;
     private ServerFacts facts;
@@ -77,7 +78,8 @@ public final class TrackRun {
     private int setsStored;
     private int gapsRecorded;
 
-    private TrackRun(Options opts, Progress progress) {
+    private TrackRun(Repository repo, Options opts, Progress progress) {
+        this.repo = repo;
         this.opts = opts;
         this.progress = progress;
     }
@@ -85,8 +87,9 @@ public final class TrackRun {
     /** What a run did. */
     public record Outcome(long from, long to, long redoBytesRead, int setsStored, int gapsRecorded) {}
 
-    public static Outcome run(Options opts, Progress progress) {
-        TrackRun t = new TrackRun(opts, progress);
+    /** Follows the server's redo log into {@code repo}, opened by the caller. */
+    public static Outcome run(Repository repo, Options opts, Progress progress) {
+        TrackRun t = new TrackRun(repo, opts, progress);
         Thread hook = new Thread(t::onSignal, "strata-track-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -115,12 +118,11 @@ public final class TrackRun {
     }
 
     private Outcome execute() {
-        repo = Repository.openOrCreate(opts.repo());
         session = ServerSession.connect(opts.connection());
         try {
             facts = ServerFacts.read(session, opts.datadir());
             tracking = new Tracking(repo, facts.serverKey());
-            try (Repository.Lock lock = tracking.lock()) {
+            try (RepoLock lock = tracking.lock()) {
                 tracking.describeServer();
                 long first = start();
                 long target = opts.once() ? session.lsnStatus().flushed() : Long.MAX_VALUE;
@@ -130,8 +132,6 @@ public final class TrackRun {
                 progress.say("[track] " + (stop ? "stopped by a signal" : "done") + ": change sets cover the redo log up to LSN " + pos
                         + "; read " + redoRead + " bytes of redo log in this run");
                 return new Outcome(first, pos, redoRead, setsStored, gapsRecorded);
-            } catch (IOException e) {
-                throw new StrataException(ErrorCode.IO_ERROR, "releasing the tracker lock failed: " + e.getMessage(), null, e);
             }
         } finally {
             if (log != null) {
@@ -358,31 +358,9 @@ public final class TrackRun {
      * fail. Manifests never change, so each is read once.
      */
     private List<Manifest> completedBackups() {
-        List<String> keys;
-        try {
-            keys = repo.store().list("backups/");
-        } catch (IOException e) {
-            throw io.strata.store.StoreErrors.translate(e, repo.store().describe("backups/"));
-        }
-        java.util.Set<String> present = new java.util.HashSet<>();
-        for (String k : keys) {
-            String[] parts = k.split("/");
-            if (parts.length != 3 || !parts[2].equals("manifest")) {
-                continue;
-            }
-            present.add(parts[1]);
-            if (!manifests.containsKey(parts[1])) {
-                try {
-                    manifests.put(parts[1], repo.readJson(k, "manifest", Manifest.class));
-                } catch (StrataException e) {
-                    manifests.put(parts[1], null); // damaged or removed while we looked: no base
-                }
-            }
-        }
-        manifests.keySet().retainAll(present);
         List<Manifest> out = new ArrayList<>();
-        for (Manifest m : manifests.values()) {
-            if (m != null && m.source().serverKey().equals(facts.serverKey())) {
+        for (Manifest m : repo.storedManifests(manifests)) {
+            if (m.source().serverKey().equals(facts.serverKey())) {
                 out.add(m);
             }
         }
@@ -396,17 +374,7 @@ public final class TrackRun {
      * checkpoint read before it.
      */
     private boolean backupMayRun() {
-        try {
-            if (repo.location().isS3()) {
-                return repo.lockHolderPid() != null; // the lease is read, never taken
-            }
-            String s = java.nio.file.Files.readString(repo.location().dir().resolve("lock"), java.nio.charset.StandardCharsets.US_ASCII).trim();
-            return !s.isEmpty() && ProcessHandle.of(Long.parseLong(s)).map(ProcessHandle::isAlive).orElse(false);
-        } catch (java.nio.file.NoSuchFileException e) {
-            return false;
-        } catch (IOException | NumberFormatException e) {
-            return true;
-        }
+        return repo.writerMayRun();
     }
 
     /** Removes change sets no future incremental can need (see the class comment). */

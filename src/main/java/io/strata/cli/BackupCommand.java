@@ -7,6 +7,7 @@ import io.strata.codec.Compression;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -99,9 +100,10 @@ final class BackupCommand implements Callable<Integer> {
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(repo.location(), type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay, compression, key.secret(),
-                method, checkMethod);
-        BackupRun.Outcome out = BackupRun.run(o, new Progress(System.err, mode));
+        BackupOptions o = new BackupOptions(type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay, method, checkMethod);
+        Repository r = repo.openOrCreate(key);
+        r.setCompression(compression);
+        BackupRun.Outcome out = BackupRun.run(r, o, new Progress(System.err, mode));
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();

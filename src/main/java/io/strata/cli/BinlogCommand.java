@@ -56,7 +56,7 @@ final class BinlogCommand implements Runnable {
                     stopper.stop();
                 });
             }
-            BinlogArchiver.Result r = BinlogArchiver.run(new BinlogArchiver.Options(repo.location(), key.secret(), conn.resolve(), datadir, once,
+            BinlogArchiver.Result r = BinlogArchiver.run(repo.openOrCreate(key), new BinlogArchiver.Options(conn.resolve(), datadir, once,
                     Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);
             System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
                     r.gaps() == 0 ? "" : ", recorded " + r.gaps() + " gap(s)", r.end());

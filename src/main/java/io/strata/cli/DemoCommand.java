@@ -6,6 +6,7 @@ import io.strata.backup.Progress;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
 import io.strata.restore.RestoreRun;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.MariadbProcess;
@@ -78,9 +79,11 @@ final class DemoCommand implements Callable<Integer> {
             say("writers running; taking a hot full backup");
             long t0 = System.nanoTime();
             Path repo = dir.resolve("repo");
-            BackupRun.Outcome out = BackupRun.run(new BackupOptions(io.strata.store.StoreLocation.local(repo), "full", null, null,
+            Repository repository = Repository.openOrCreate(repo);
+            repository.setCompression(io.strata.codec.Compression.zstd(io.strata.codec.Compression.ZSTD_DEFAULT_LEVEL));
+            BackupRun.Outcome out = BackupRun.run(repository, new BackupOptions("full", null, null,
                     new ConnectionOptions(source.socket().toString(), null, null, "root", null), null,
-                    Runtime.getRuntime().availableProcessors(), 0, 0, io.strata.codec.Compression.zstd(io.strata.codec.Compression.ZSTD_DEFAULT_LEVEL), null, "auto", false),
+                    Runtime.getRuntime().availableProcessors(), 0, 0, "auto", false),
                     new Progress(System.err, Progress.Mode.LINES));
             long backupMs = (System.nanoTime() - t0) / 1_000_000;
             Thread.sleep(500);
@@ -93,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
                     m.id(), backupMs / 1000.0, txCount.get(), m.binlogFile(), m.binlogPosition(), m.startLsn(), m.redoEndLsn()));
 
             Path target = dir.resolve("restored-data");
-            RestoreRun.run(new RestoreRun.Options(io.strata.store.StoreLocation.local(repo), m.id(), target, true, Runtime.getRuntime().availableProcessors(), null), DemoCommand::say);
+            RestoreRun.run(repository, new RestoreRun.Options(m.id(), target, true, Runtime.getRuntime().availableProcessors()), DemoCommand::say);
             restored = MariadbProcess.start(target, dir.resolve("restored-run"), List.of("--innodb-buffer-pool-size=128M"), Duration.ofMinutes(2));
             say("restored server started; replaying the source's binlog from " + m.binlogFile() + ":" + m.binlogPosition());
             try (Connection c = DriverManager.getConnection(url)) {

@@ -29,12 +29,12 @@ final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Repository r = Repository.open(repo.location(), key.secret());
+        Repository r = repo.open(key);
         if (windows) {
             Windows.print(r, json);
             return 0;
         }
-        List<HistoryRecord> history = r.history();
+        List<HistoryRecord> history = r.history().attempts();
         Map<String, HistoryRecord> byId = new LinkedHashMap<>();
         for (HistoryRecord h : history) {
             byId.put(h.id(), h);
@@ -42,7 +42,7 @@ final class ListCommand implements Callable<Integer> {
         if (json) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (HistoryRecord h : history) {
-                out.add(toJson(h, needs(r, h, byId), r.mergedInto(h.id())));
+                out.add(toJson(h, needs(r, h, byId), r.history().mergedInto(h.id())));
             }
             System.out.println(Json.MAPPER.writeValueAsString(out));
             return 0;
@@ -51,7 +51,7 @@ final class ListCommand implements Callable<Integer> {
                 "ID", "TYPE", "STATE", "PARENT", "BEGIN", "END", "START LSN", "END LSN", "BINLOG", "STORED", "NOTE");
         for (HistoryRecord h : history) {
             List<String> needs = needs(r, h, byId);
-            String merged = r.mergedInto(h.id());
+            String merged = r.history().mergedInto(h.id());
             String note = h.error() != null ? h.error() : merged != null ? "merged into " + merged + " (restoring this id restores the same state)"
                     : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
             System.out.printf("%-22s %-12s %-9s %-22s %-20s %-20s %14s %14s %-22s %12s  %s%n",

@@ -22,7 +22,7 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Manifest m = MergeRun.run(repo.location(), key.secret(), id, System.err::println);
+        Manifest m = MergeRun.run(repo.open(key), id, System.err::println);
         System.out.printf("backup %s (%s%s) now holds the state of %s; %,d bytes stored%n", m.id(), m.type(),
                 m.parent() == null ? "" : " on " + m.parent(), id, m.storedBytes());
         return 0;

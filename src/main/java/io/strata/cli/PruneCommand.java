@@ -27,7 +27,7 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Repository r = Repository.open(repo.location(), key.secret());
+        Repository r = repo.open(key);
         Prune.Result res = Prune.run(r, keepFull, keepDays, dryRun, System.out::println);
         System.out.printf("%s%d backup(s) kept, %d %s, leftovers of %d attempt(s) %s%n", dryRun ? "dry run: " : "", res.plan().keep().size(),
                 res.plan().remove().size(), dryRun ? "to remove" : "removed", res.leftovers().size(), dryRun ? "to remove" : "removed");

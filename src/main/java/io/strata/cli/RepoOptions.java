@@ -1,5 +1,6 @@
 package io.strata.cli;
 
+import io.strata.repo.Repository;
 import io.strata.store.S3ObjectStore;
 import io.strata.store.StoreLocation;
 import picocli.CommandLine.Option;
@@ -29,5 +30,18 @@ public final class RepoOptions {
 
     StoreLocation location() {
         return StoreLocation.parse(repo, S3ObjectStore.Settings.of(endpoint, region, partMiB, maxAttempts));
+    }
+
+    /**
+     * Opens the existing repository once for the whole command, unlocked with {@code key}'s
+     * secret when one is given (the key is derived here, once; runs get the opened handle).
+     */
+    Repository open(KeyMixin key) {
+        return Repository.open(location(), key == null ? null : key.secret());
+    }
+
+    /** As {@link #open}, creating the repository when it does not exist yet (writers: backup, track, binlog archive). */
+    Repository openOrCreate(KeyMixin key) {
+        return Repository.openOrCreate(location(), key == null ? null : key.secret());
     }
 }

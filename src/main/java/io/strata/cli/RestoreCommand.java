@@ -52,7 +52,7 @@ final class RestoreCommand implements Callable<Integer> {
         if (targets > 0) {
             return pointInTime(targets, threads);
         }
-        RestoreRun.Result r = RestoreRun.run(new RestoreRun.Options(repo.location(), backup, target, !noRecover, threads, key.secret()), System.err::println);
+        RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads), System.err::println);
         var m = r.manifest();
         System.out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
                 r.recovered() ? ", crash recovery done" : ", recovery left to the first start");
@@ -73,7 +73,7 @@ final class RestoreCommand implements Callable<Integer> {
                     + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
         }
         PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid) : PitrTarget.position(untilPosition);
-        PitrRun.Result r = PitrRun.run(new PitrRun.Options(repo.location(), t, server, target, threads, key.secret()), System.err::println);
+        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads), System.err::println);
         System.out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
         System.out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());

@@ -29,8 +29,8 @@ final class ShowCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Repository r = Repository.open(repo.location(), key.secret());
-        HistoryRecord h = r.history().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
+        Repository r = repo.open(key);
+        HistoryRecord h = r.history().find(id).orElse(null);
         if (h != null && !HistoryRecord.COMPLETED.equals(h.state())) {
             if (json) {
                 System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h, List.of(), null)));

@@ -3,7 +3,7 @@ package io.strata.cli;
 import io.strata.backup.Progress;
 import io.strata.repo.Json;
 import io.strata.repo.Repository;
-import io.strata.store.StoreErrors;
+import io.strata.store.StorageException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -32,25 +32,13 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Repository r = Repository.open(repo.location());
-        String newest = null;
-        try {
-            for (String k : r.store().list("history/")) {
-                if (k.endsWith("/progress")) {
-                    String id = k.split("/")[1];
-                    newest = newest == null || id.compareTo(newest) > 0 ? id : newest;
-                }
-            }
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, r.store().describe("history/"));
-        }
+        Repository r = repo.open(null);
+        String newest = r.history().newestWithProgress();
         Long holder = r.lockHolderPid();
         Map<String, Object> out = new LinkedHashMap<>();
         Map<String, Object> p = null;
         if (newest != null) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> read = r.readPlainJson(Repository.progressKey(newest), "progress", Map.class);
-            p = read;
+            p = r.history().progress(newest);
             out.putAll(p);
         }
         String state = p == null ? null : (String) p.get("state");

@@ -49,7 +49,7 @@ final class TrackCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--memory-limit " + memoryMib + " MiB does not fit the Java heap of " + heapMib + " MiB",
                     "give the JVM more heap, e.g. STRATA_JAVA_OPTS=-Xmx" + (memoryMib + 128) + "m bin/strata track ...");
         }
-        TrackRun.Outcome o = TrackRun.run(new TrackRun.Options(repo, conn.resolve(), datadir, once, Duration.ofSeconds(flushSeconds),
+        TrackRun.Outcome o = TrackRun.run(io.strata.repo.Repository.openOrCreate(repo), new TrackRun.Options(conn.resolve(), datadir, once, Duration.ofSeconds(flushSeconds),
                 memoryMib << 20, Duration.ofMillis(100), readDelay), new Progress(System.err, quiet));
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
                 o.from(), o.to(), o.redoBytesRead(), o.setsStored(), o.gapsRecorded());

@@ -27,7 +27,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Repository r = Repository.open(repo.location(), key.secret());
+        Repository r = repo.open(key);
         r.requireKey();
         io.strata.repo.ObjectCodec.setThreads(parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors());
         Verifier v = new Verifier(r, System.out::println);

@@ -4,7 +4,7 @@ import io.strata.error.CorruptDataException;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.store.ObjectStore;
-import io.strata.store.StoreErrors;
+import io.strata.store.StorageException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -243,6 +243,9 @@ public final class BinlogArchive {
 
     public String prefix() { return PREFIX + dir + "/"; }
 
+    /** How messages name the archive: its folder in the repository (a path or an s3:// URL). */
+    public String describe() { return repo.store().describe(prefix()); }
+
     private String timelineDir(int t) { return prefix() + String.format("t%04d/", t); }
 
     public String segmentKey(int t, String file, long start, long end) {
@@ -261,18 +264,14 @@ public final class BinlogArchive {
 
     /** Names of the archive directories in the repository. */
     public static List<String> sourceDirs(Repository repo) {
-        try {
-            Set<String> out = new java.util.TreeSet<>();
-            for (String k : repo.store().list(PREFIX)) {
-                String[] p = k.split("/");
-                if (p.length >= 3) {
-                    out.add(p[1]);
-                }
+        Set<String> out = new java.util.TreeSet<>();
+        for (String k : repo.store().list(PREFIX)) {
+            String[] p = k.split("/");
+            if (p.length >= 3) {
+                out.add(p[1]);
             }
-            return new ArrayList<>(out);
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe(PREFIX));
         }
+        return new ArrayList<>(out);
     }
 
     /** The archive of the server with this key, or null when the repository has none. */
@@ -290,11 +289,7 @@ public final class BinlogArchive {
     public static BinlogArchive load(Repository repo, String dir) {
         BinlogArchive a = new BinlogArchive(repo, dir);
         List<String> keys;
-        try {
-            keys = repo.store().list(a.prefix());
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe(a.prefix()));
-        }
+        keys = repo.store().list(a.prefix());
         Set<String> keySet = new HashSet<>(keys);
         for (String k : keys) {
             String rest = k.substring(a.prefix().length());
@@ -400,7 +395,7 @@ public final class BinlogArchive {
                 } catch (ObjectStore.NoSuchObjectException e) {
                     throw missing(s, where);
                 }
-                reader = new ChunkedReader(cur, "binlog", where, repo.codec());
+                reader = new ChunkedReader(cur, "binlog", where, repo.readCodec());
                 reader.skipNBytes(pos - s.start());
                 curEnd = s.end();
                 return true;
@@ -501,11 +496,7 @@ public final class BinlogArchive {
         }
         repo.writeJson(key, "binlog-asof", a);
         for (String old : asOfKeys) {
-            try {
-                repo.store().delete(old);
-            } catch (IOException e) {
-                throw StoreErrors.translate(e, repo.store().describe(old));
-            }
+            repo.store().delete(old);
         }
         asOfKeys.clear();
         asOfKeys.add(key);
@@ -521,7 +512,7 @@ public final class BinlogArchive {
         private SegmentWriter(String key) throws IOException {
             this.key = key;
             this.writer = repo.store().create(key);
-            this.chunks = new ChunkedWriter(writer.stream(), "binlog", repo.codec(io.strata.codec.Compression.NONE));
+            this.chunks = new ChunkedWriter(writer.stream(), "binlog", repo.writeCodec(io.strata.codec.Compression.NONE));
         }
 
         public OutputStream stream() { return chunks; }
@@ -532,7 +523,7 @@ public final class BinlogArchive {
                 chunks.finish();
                 writer.commit();
             } catch (IOException e) {
-                throw StoreErrors.translate(e, repo.store().describe(key));
+                throw StorageException.local("io", repo.store().describe(key), e);
             }
             if (chunks.rawBytes() != s.length()) {
                 throw new IllegalStateException("segment " + key + " has " + chunks.rawBytes() + " bytes, expected " + s.length());
@@ -558,7 +549,7 @@ public final class BinlogArchive {
         try {
             return new SegmentWriter(segmentKey(timeline, file, start, end));
         } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe(segmentKey(timeline, file, start, end)));
+            throw StorageException.local("io", repo.store().describe(segmentKey(timeline, file, start, end)), e);
         }
     }
 
@@ -598,7 +589,7 @@ public final class BinlogArchive {
                     first.fileCreated(), first.checksums(), events, groups, firstTime, lastTime, maxTime, new ArrayList<>(ranges.values()), last.asOf(), null,
                     Instant.now().toString()));
         } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe(segmentKey(f.timeline(), f.name(), 0, f.coveredEnd())));
+            throw StorageException.local("io", repo.store().describe(segmentKey(f.timeline(), f.name(), 0, f.coveredEnd())), e);
         }
         deleteCovered(file(f.timeline(), f.name()));
         return merged;
@@ -618,12 +609,8 @@ public final class BinlogArchive {
         }
         for (Segment s : gone) {
             String key = segmentKey(s.timeline(), s.file(), s.start(), s.end());
-            try {
-                repo.store().delete(sumKeyOf(key));
-                repo.store().delete(key);
-            } catch (IOException e) {
-                throw StoreErrors.translate(e, repo.store().describe(key));
-            }
+            repo.store().delete(sumKeyOf(key));
+            repo.store().delete(key);
         }
         if (!gone.isEmpty()) {
             f.segments.removeAll(gone);
@@ -645,11 +632,7 @@ public final class BinlogArchive {
     /** Removes data objects that never got a summary (left by an interrupted archiver). */
     public void deleteOrphans() {
         for (String k : orphanData) {
-            try {
-                repo.store().delete(k);
-            } catch (IOException e) {
-                throw StoreErrors.translate(e, repo.store().describe(k));
-            }
+            repo.store().delete(k);
         }
         orphanData.clear();
     }

@@ -2,7 +2,7 @@ package io.strata.repo;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
-import io.strata.store.StoreErrors;
+import io.strata.store.ObjectStore;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -33,8 +33,8 @@ import java.util.Optional;
  * {@link #STALE}; a writer frozen for longer than that (SIGSTOP, a suspended VM) between
  * {@link #check()} and its next write may overlap with a new writer.
  */
-final class LeaseLock implements Repository.Lock {
-    static final String PREFIX = "locks/";
+final class LeaseLock implements RepoLock {
+    static final String PREFIX = Keys.LOCKS;
     static final Duration HEARTBEAT = Duration.ofSeconds(30);
     static final Duration STALE = Duration.ofMinutes(5);
     private static final Duration MARGIN = Duration.ofSeconds(60);
@@ -51,14 +51,19 @@ final class LeaseLock implements Repository.Lock {
         }
     }
 
-    private final Repository repo;
+    /** Where lock objects are stored: the repository's store, JSON in its codec. */
+    record Place(ObjectIo io, ObjectCodec codec, String repoName) {
+        ObjectStore store() { return io.store(); }
+    }
+
+    private final Place repo;
     private final String key;
     private volatile Info info;
     private volatile Instant lastBeat;
     private volatile String lost;
     private final Thread heartbeat;
 
-    private LeaseLock(Repository repo, Info info) {
+    private LeaseLock(Place repo, Info info) {
         this.repo = repo;
         this.key = PREFIX + info.token();
         this.info = info;
@@ -67,18 +72,14 @@ final class LeaseLock implements Repository.Lock {
         this.heartbeat.setDaemon(true);
     }
 
-    static LeaseLock acquire(Repository repo) {
+    static LeaseLock acquire(Place repo) {
         Instant start = Instant.now();
         for (String k : keys(repo)) {
             Info i = read(repo, k);
             if (i != null && !stale(i, start)) {
                 throw locked(repo, i);
             }
-            try {
-                repo.store().delete(k); // a writer that died or stopped renewing its lease
-            } catch (IOException e) {
-                throw StoreErrors.translate(e, repo.store().describe(k));
-            }
+            repo.store().delete(k); // a writer that died or stopped renewing its lease
         }
         Instant now = Instant.now();
         ProcessHandle self = ProcessHandle.current();
@@ -87,7 +88,7 @@ final class LeaseLock implements Repository.Lock {
         Info mine = new Info(HexFormat.of().formatHex(t), host(), self.pid(), self.info().startInstant().map(Instant::toString).orElse(null),
                 now.toString(), now.toString(), STALE.toSeconds());
         LeaseLock lock = new LeaseLock(repo, mine);
-        repo.writeJson(lock.key, "lock", mine);
+        repo.io().writeJson(lock.key, "lock", mine, repo.codec());
         for (String k : keys(repo)) {
             if (k.equals(lock.key)) {
                 continue;
@@ -98,19 +99,18 @@ final class LeaseLock implements Repository.Lock {
                 throw locked(repo, i);
             }
         }
-        repo.heldLease = lock;
         lock.heartbeat.start();
         return lock;
     }
 
-    private static StrataException locked(Repository repo, Info holder) {
-        return new StrataException(ErrorCode.REPO_LOCKED, "repository " + repo.root() + " is locked by another strata process (" + holder.describe() + ")",
+    private static StrataException locked(Place repo, Info holder) {
+        return new StrataException(ErrorCode.REPO_LOCKED, "repository " + repo.repoName() + " is locked by another strata process (" + holder.describe() + ")",
                 "wait for it to finish, or check \"strata list\" for a running backup; a lock whose heartbeat stops is taken over "
                         + STALE.toMinutes() + " minutes later");
     }
 
     /** The holder of a live lock; null when nobody holds it. Reads only. */
-    static Info liveHolder(Repository repo) {
+    static Info liveHolder(Place repo) {
         Instant now = Instant.now();
         for (String k : keys(repo)) {
             Info i = read(repo, k);
@@ -121,18 +121,14 @@ final class LeaseLock implements Repository.Lock {
         return null;
     }
 
-    private static List<String> keys(Repository repo) {
-        try {
-            return repo.store().list(PREFIX);
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe(PREFIX));
-        }
+    private static List<String> keys(Place repo) {
+        return repo.store().list(PREFIX);
     }
 
     /** A lock object, or null when it vanished meanwhile or cannot be read (then it is treated as stale). */
-    private static Info read(Repository repo, String key) {
+    private static Info read(Place repo, String key) {
         try {
-            return repo.readJson(key, "lock", Info.class);
+            return repo.io().readJson(key, "lock", Info.class, repo.codec());
         } catch (StrataException e) {
             if (e.code() == ErrorCode.STORE_FAILED || e.code() == ErrorCode.REPO_NOT_WRITABLE) {
                 throw e;
@@ -181,7 +177,7 @@ final class LeaseLock implements Repository.Lock {
                     }
                     Instant now = Instant.now();
                     Info next = info.beat(now);
-                    repo.writeJson(key, "lock", next);
+                    repo.io().writeJson(key, "lock", next, repo.codec());
                     info = next;
                     lastBeat = now;
                 } catch (RuntimeException e) {
@@ -208,35 +204,29 @@ final class LeaseLock implements Repository.Lock {
     }
 
     /** Fails when this writer may no longer hold the lock. */
-    void check() {
+    @Override
+    public void check() {
         String why = lost;
         if (why == null && Duration.between(lastBeat, Instant.now()).compareTo(STALE.minus(MARGIN)) > 0) {
             why = "its heartbeat could not be stored since " + lastBeat;
         }
         if (why != null) {
-            throw new StrataException(ErrorCode.REPO_LOCKED, "lost the lock of repository " + repo.root() + ": " + why,
+            throw new StrataException(ErrorCode.REPO_LOCKED, "lost the lock of repository " + repo.repoName() + ": " + why,
                     "another strata process may be writing to it; this attempt is recorded as failed, run it again");
         }
     }
 
     private void release() {
-        try {
-            repo.store().delete(key);
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe(key));
-        }
+        repo.store().delete(key);
     }
 
     @Override
-    public void close() throws IOException {
+    public void close() {
         heartbeat.interrupt();
         try {
             heartbeat.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        if (repo.heldLease == this) {
-            repo.heldLease = null;
         }
         release();
     }

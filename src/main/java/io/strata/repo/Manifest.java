@@ -1,5 +1,8 @@
 package io.strata.repo;
 
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+
 import java.util.List;
 
 /**
@@ -50,6 +53,22 @@ public record Manifest(
         Detection detection) {
 
     public static final int FORMAT_VERSION = 1;
+
+    /**
+     * Reads and checks the manifest of backup {@code id} ({@code backups/<id>/manifest}, content
+     * "manifest"): its format version and that it names the backup it is stored for.
+     *
+     * @throws io.strata.store.ObjectStore.NoSuchObjectException when it is not stored
+     * @throws StrataException corrupt-data for an unreadable or mismatching manifest
+     */
+    static Manifest read(ObjectIo io, ObjectCodec codec, String id) {
+        Manifest m = io.readJson(Keys.manifest(id), "manifest", Manifest.class, codec);
+        if (m.formatVersion() != FORMAT_VERSION || !id.equals(m.id())) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, "manifest of backup " + id + " has format " + m.formatVersion() + " and id " + m.id()
+                    + ", expected format " + FORMAT_VERSION + " and id " + id + " (resource=" + io.store().describe(Keys.manifest(id)) + ")", null);
+        }
+        return m;
+    }
 
     public Manifest(int formatVersion, String id, String type, String parent, String tool, String beginTime, String endTime, SourceInfo source,
                     long startLsn, long startEndLsn, long endLsn, long redoEndLsn, long redoCapacity, String redoObject, String binlogFile,

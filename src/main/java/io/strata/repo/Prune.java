@@ -2,7 +2,7 @@ package io.strata.repo;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
-import io.strata.store.StoreErrors;
+import io.strata.store.StorageException;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -133,15 +133,13 @@ public final class Prune {
         if (dryRun) {
             return execute(repo, keepFull, keepDays, true, out);
         }
-        try (Repository.Lock lock = repo.lock()) {
+        try (RepoLock lock = repo.lock()) {
             return execute(repo, keepFull, keepDays, false, out);
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.root());
         }
     }
 
     private static Result execute(Repository repo, int keepFull, Integer keepDays, boolean dryRun, Consumer<String> out) {
-        List<HistoryRecord> history = repo.history();
+        List<HistoryRecord> history = repo.history().attempts();
         List<Item> items = new ArrayList<>();
         Map<String, HistoryRecord> byId = new LinkedHashMap<>();
         for (HistoryRecord h : history) {
@@ -171,15 +169,11 @@ public final class Prune {
         // leftovers: objects of attempts that did not complete, and of ids no history knows
         List<String> leftovers = new ArrayList<>();
         Map<String, Integer> objects = new TreeMap<>();
-        try {
-            for (String k : repo.store().list("backups/")) {
-                String[] parts = k.split("/");
-                if (parts.length >= 3) {
-                    objects.merge(parts[1], 1, Integer::sum);
-                }
+        for (String k : repo.store().list(Keys.BACKUPS)) {
+            String[] parts = k.split("/");
+            if (parts.length >= 3) {
+                objects.merge(parts[1], 1, Integer::sum);
             }
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe("backups/"));
         }
         for (var e : objects.entrySet()) {
             HistoryRecord h = byId.get(e.getKey());
@@ -197,7 +191,7 @@ public final class Prune {
         }
         Map<String, String> merged = new TreeMap<>();
         for (HistoryRecord h : history) {
-            String into = repo.mergedInto(h.id());
+            String into = repo.history().mergedInto(h.id());
             if (into != null) {
                 merged.put(h.id(), into);
             }
@@ -205,28 +199,19 @@ public final class Prune {
         List<String> order = new ArrayList<>(plan.remove().keySet());
         order.sort(Comparator.comparing((String id) -> Instant.parse(byId.get(id).beginTime())).thenComparing(id -> id).reversed());
         for (String id : order) {
-            repo.markPruned(id, plan.remove().get(id));
+            repo.history().markPruned(id, plan.remove().get(id));
             for (var m : merged.entrySet()) {
                 if (id.equals(m.getValue())) {
-                    repo.markPruned(m.getKey(), "merged into " + id + ", which was removed");
+                    repo.history().markPruned(m.getKey(), "merged into " + id + ", which was removed");
                 }
             }
-            try {
-                repo.store().delete(Repository.manifestKey(id));
-            } catch (IOException e) {
-                throw StoreErrors.translate(e, repo.store().describe(Repository.manifestKey(id)));
-            }
+            repo.deleteManifest(id);
             repo.deleteBackupObjects(id);
         }
         for (String id : leftovers) {
             repo.deleteBackupObjects(id);
         }
-        int unfinished;
-        try {
-            unfinished = repo.store().discardUnfinished("backups/");
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe("backups/"));
-        }
+        int unfinished = repo.store().discardUnfinished(Keys.BACKUPS);
         if (unfinished > 0) {
             out.accept("discarded " + unfinished + " unfinished upload(s) below backups/");
         }

@@ -3,7 +3,7 @@ package io.strata.repo;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.store.ObjectStore;
-import io.strata.store.StoreErrors;
+import io.strata.store.StorageException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -90,11 +90,7 @@ public final class Tracking {
     }
 
     private List<String> list(String sub) {
-        try {
-            return repo.store().list(prefix + sub);
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe(prefix + sub));
-        }
+        return repo.store().list(prefix + sub);
     }
 
     /** Stored change sets, by ascending start LSN. */
@@ -108,7 +104,7 @@ public final class Tracking {
             long bytes;
             try {
                 bytes = repo.store().size(k);
-            } catch (IOException e) {
+            } catch (ObjectStore.NoSuchObjectException e) {
                 continue; // pruned while we looked
             }
             out.add(new SetRef(r[0], r[1], k, bytes));
@@ -177,7 +173,7 @@ public final class Tracking {
         } catch (ObjectStore.NoSuchObjectException e) {
             throw new StrataException(ErrorCode.METHOD_UNAVAILABLE, "change set " + where + " was removed while it was read", null);
         } catch (IOException e) {
-            throw StoreErrors.translate(e, where);
+            throw StorageException.local("io", where, e);
         }
     }
 
@@ -197,13 +193,13 @@ public final class Tracking {
         String key = prefix + SETS + range(h.fromLsn(), h.toLsn());
         ObjectStore store = repo.store();
         try (ObjectStore.Writer w = store.create(key)) {
-            ChunkedWriter cw = new ChunkedWriter(w.stream(), ChangeSetFormat.CONTENT, repo.codec(io.strata.codec.Compression.NONE));
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), ChangeSetFormat.CONTENT, repo.writeCodec(io.strata.codec.Compression.NONE));
             ChangeSetFormat.write(cw, h, pages);
             cw.finish();
             w.commit();
             return store.size(key);
         } catch (IOException e) {
-            throw StoreErrors.translate(e, store.describe(key));
+            throw StorageException.local("io", store.describe(key), e);
         }
     }
 
@@ -293,32 +289,28 @@ public final class Tracking {
 
     private int prune(long horizon, boolean keepNewest) {
         int n = 0;
-        try {
-            List<SetRef> sets = sets();
-            List<long[]> gaps = new ArrayList<>();
-            for (String k : list(GAPS)) {
-                long[] r = parseRange(k.substring(k.lastIndexOf('/') + 1));
-                if (r != null) {
-                    gaps.add(r);
-                }
+        List<SetRef> sets = sets();
+        List<long[]> gaps = new ArrayList<>();
+        for (String k : list(GAPS)) {
+            long[] r = parseRange(k.substring(k.lastIndexOf('/') + 1));
+            if (r != null) {
+                gaps.add(r);
             }
-            // the set or gap that ends last says where the tracker resumes
-            long resume = Math.max(sets.stream().mapToLong(SetRef::to).max().orElse(Long.MIN_VALUE),
-                    gaps.stream().mapToLong(r -> r[1]).max().orElse(Long.MIN_VALUE));
-            for (SetRef s : sets) {
-                if (s.to() <= horizon && !(keepNewest && s.to() == resume)) {
-                    repo.store().delete(s.key());
-                    n++;
-                }
+        }
+        // the set or gap that ends last says where the tracker resumes
+        long resume = Math.max(sets.stream().mapToLong(SetRef::to).max().orElse(Long.MIN_VALUE),
+                gaps.stream().mapToLong(r -> r[1]).max().orElse(Long.MIN_VALUE));
+        for (SetRef s : sets) {
+            if (s.to() <= horizon && !(keepNewest && s.to() == resume)) {
+                repo.store().delete(s.key());
+                n++;
             }
-            for (long[] r : gaps) {
-                if (r[1] <= horizon && !(keepNewest && r[1] == resume)) {
-                    repo.store().delete(prefix + GAPS + range(r[0], r[1]));
-                    n++;
-                }
+        }
+        for (long[] r : gaps) {
+            if (r[1] <= horizon && !(keepNewest && r[1] == resume)) {
+                repo.store().delete(prefix + GAPS + range(r[0], r[1]));
+                n++;
             }
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.store().describe(prefix));
         }
         return n;
     }
@@ -329,7 +321,7 @@ public final class Tracking {
     }
 
     /** Takes the tracker lock of this server (a lock file of a local repository), or fails with REPO_LOCKED naming the holder. */
-    public Repository.Lock lock() {
+    public RepoLock lock() {
         return repo.lock(prefix + "lock", "a strata tracker already follows server " + serverKey + " into repository " + repo.root(),
                 "stop it first; one tracker per server is enough");
     }

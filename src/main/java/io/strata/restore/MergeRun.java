@@ -7,9 +7,11 @@ import io.strata.repo.ChunkedWriter;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
+import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
+import io.strata.repo.StoredObject;
 import io.strata.store.ObjectStore;
-import io.strata.store.StoreErrors;
+import io.strata.store.StorageException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,14 +33,10 @@ import java.util.function.Consumer;
 public final class MergeRun {
     private MergeRun() {}
 
-    public static Manifest run(io.strata.store.StoreLocation repoDir, String id, Consumer<String> log) {
-        return run(repoDir, null, id, log);
-    }
-
-    public static Manifest run(io.strata.store.StoreLocation repoDir, io.strata.codec.Secret secret, String id, Consumer<String> log) {
-        Repository repo = Repository.open(repoDir, secret);
+    /** Merges backup {@code id} into its parent in {@code repo} (opened by the caller, with the key when it is encrypted), under the writer lock. */
+    public static Manifest run(Repository repo, String id, Consumer<String> log) {
         repo.requireKey();
-        try (Repository.Lock lock = repo.lock()) {
+        try (RepoLock lock = repo.lock()) {
             repo.cleanupIncomplete();
             Manifest b = repo.manifest(id);
             if (!b.id().equals(id)) {
@@ -54,26 +52,28 @@ public final class MergeRun {
             String type = p.parent() == null ? "full" : p.type();
             HistoryRecord begin = new HistoryRecord(mid, type, HistoryRecord.RUNNING, p.parent(), Instant.now().toString(), null,
                     "merge of " + p.id() + " and " + b.id(), null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
-            repo.beginAttempt(begin);
+            repo.history().begin(begin);
             try {
                 Manifest m = write(repo, chain, p, b, mid, type, begin, log);
-                repo.endAttempt(HistoryRecord.completed(begin, m));
+                repo.history().end(HistoryRecord.completed(begin, m));
                 retire(repo, b.id(), mid, log);
                 if (!neededByOthers(repo, p.id(), b.id())) {
                     retire(repo, p.id(), mid, log);
                 }
                 return m;
+            } catch (IOException e) {
+                StorageException se = StorageException.local("write", repo.root(), e);
+                repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), se.getMessage()));
+                throw se;
             } catch (StrataException e) {
-                repo.endAttempt(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), e.getMessage()));
+                repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), e.getMessage()));
                 throw e;
             }
-        } catch (IOException e) {
-            throw StoreErrors.translate(e, repo.root().toString());
         }
     }
 
     private static boolean neededByOthers(Repository repo, String parent, String except) {
-        for (String other : repo.completedIds()) {
+        for (String other : repo.history().completedIds()) {
             if (!other.equals(except) && repo.hasManifest(other) && parent.equals(repo.manifest(other).parent())) {
                 return true;
             }
@@ -81,56 +81,55 @@ public final class MergeRun {
         return false;
     }
 
-    private static void retire(Repository repo, String id, String successor, Consumer<String> log) throws IOException {
-        repo.markMerged(id, successor);
-        repo.store().delete(Repository.manifestKey(id));
+    private static void retire(Repository repo, String id, String successor, Consumer<String> log) {
+        repo.history().markMerged(id, successor);
+        repo.deleteManifest(id);
         repo.deleteBackupObjects(id);
         log.accept("backup " + id + " is now held by " + successor + " (its id still restores)");
     }
 
     private static Manifest write(Repository repo, Chain chain, Manifest p, Manifest b, String mid, String type, HistoryRecord begin,
                                   Consumer<String> log) throws IOException {
-        String prefix = Repository.backupPrefix(mid);
         List<FileEntry> files = new ArrayList<>();
         int seq = 0;
         long stored = 0;
         for (FileEntry fe : b.files()) {
-            String key = "data/" + String.format("%06d", ++seq);
+            String key = "data/" + String.format(java.util.Locale.ROOT, "%06d", ++seq);
             FileEntry out;
             if (!fe.isDelta()) {
-                copyObject(repo, Repository.backupPrefix(b.id()) + fe.object(), prefix + key);
+                repo.copyBackupObject(b.id(), fe.object(), mid, key);
                 out = fe;
             } else {
                 List<Chain.Layer> layers = chain.layers(fe);
                 Chain.Layer newer = layers.get(layers.size() - 1);
                 Chain.Layer older = layers.get(layers.size() - 2);
-                try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
-                    boolean whole = !older.entry().isDelta();
-                    ChunkedWriter cw = new ChunkedWriter(w.stream(), whole ? "innodb-file" : "innodb-delta", repo.codec(compressionOf(b)));
+                boolean whole = !older.entry().isDelta();
+                try (StoredObject w = repo.createBackupObject(mid, key, whole ? "innodb-file" : "innodb-delta", compressionOf(b))) {
+                    ChunkedWriter cw = w.out();
                     long deltaPages = 0;
                     if (whole) {
                         PageComposer.compose(repo, List.of(older, newer), fe, cw);
                     } else {
                         deltaPages = PageComposer.mergeDeltas(repo, older, newer, fe, cw);
                     }
-                    cw.finish();
-                    w.commit();
+                    w.commitBatched();
                     out = new FileEntry(fe.path(), fe.kind(), fe.spaceId(), fe.flags(), fe.size(), fe.pages(), whole ? FileEntry.WHOLE : FileEntry.DELTA,
-                            deltaPages, key, 0, String.format("%08x", cw.rawCrc()));
+                            deltaPages, key, 0, w.crc32c());
                 }
             }
-            long size = repo.store().size(prefix + key);
+            long size = repo.backupObjectSize(mid, key);
             stored += size;
             files.add(new FileEntry(out.path(), out.kind(), out.spaceId(), out.flags(), out.size(), out.pages(), out.storage(), out.deltaPages(),
                     key, size, out.crc32c()));
         }
-        copyObject(repo, Repository.backupPrefix(b.id()) + b.redoObject(), prefix + "redo");
-        stored += repo.store().size(prefix + "redo");
+        repo.copyBackupObject(b.id(), b.redoObject(), mid, b.redoObject());
+        stored += repo.backupObjectSize(mid, b.redoObject());
+        repo.syncBackupObjects();
         Manifest m = new Manifest(Manifest.FORMAT_VERSION, mid, type, p.parent(), b.tool(), b.beginTime(), b.endTime(), b.source(),
-                b.startLsn(), b.startEndLsn(), b.endLsn(), b.redoEndLsn(), b.redoCapacity(), "redo", b.binlogFile(), b.binlogPosition(),
+                b.startLsn(), b.startEndLsn(), b.endLsn(), b.redoEndLsn(), b.redoCapacity(), b.redoObject(), b.binlogFile(), b.binlogPosition(),
                 b.gtidBinlogPos(), b.gtidCurrentPos(), files, b.rawBytes(), stored, p.parent() == null ? null : p.threshold(), b.method(),
                 "synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id(), b.compression(), repo.encryptionName(), b.detection());
-        repo.writeJson(Repository.manifestKey(mid), "manifest", m);
+        repo.writeManifest(m);
         log.accept("merged " + p.id() + " (" + p.type() + ") and " + b.id() + " (" + b.type() + ") into " + mid + " (" + type + ")");
         return m;
     }
@@ -138,13 +137,5 @@ public final class MergeRun {
     /** The merged backup's new objects are compressed as the backup they replace was. */
     private static io.strata.codec.Compression compressionOf(Manifest b) {
         return b.compression() == null ? io.strata.codec.Compression.NONE : io.strata.codec.Compression.parse(b.compression());
-    }
-
-    /** Stored objects are immutable and self-checking: copying the bytes copies the object (sealed chunks too: their authenticated data names no key). */
-    private static void copyObject(Repository repo, String from, String to) throws IOException {
-        try (InputStream in = repo.store().open(from); ObjectStore.Writer w = repo.store().create(to)) {
-            in.transferTo(w.stream());
-            w.commit();
-        }
     }
 }

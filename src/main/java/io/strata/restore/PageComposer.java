@@ -67,8 +67,7 @@ final class PageComposer {
     }
 
     static InputStream open(Repository repo, Chain.Layer l, String content) throws IOException {
-        String key = Repository.backupPrefix(l.backup().id()) + l.entry().object();
-        return repo.reader(key, content);
+        return repo.openBackupObject(l.backup().id(), l.entry().object(), content);
     }
 
     /** Composes {@code layers} (whole copy first, deltas oldest to newest) into {@code out}; returns bytes written. */

@@ -50,7 +50,7 @@ import java.util.function.Consumer;
  */
 public final class PitrRun {
 
-    public record Options(io.strata.store.StoreLocation repo, PitrTarget target, String server, Path targetDir, int parallel, io.strata.codec.Secret secret) {}
+    public record Options(PitrTarget target, String server, Path targetDir, int parallel) {}
 
     public record Result(BackupPoint backup, Pos from, Pos to, long transactions, String gtidAtTarget, RestoreRun.Result restore) {}
 
@@ -59,8 +59,11 @@ public final class PitrRun {
 
     private PitrRun() {}
 
-    public static Result run(Options o, Consumer<String> log) {
-        Repository repo = Repository.open(o.repo(), o.secret());
+    /**
+     * Restores {@code o.target()} from {@code repo}, opened once by the caller (with the key when
+     * it is encrypted): the backup's restore and the binlog reads share that handle.
+     */
+    public static Result run(Repository repo, Options o, Consumer<String> log) {
         Path target = o.targetDir().toAbsolutePath().normalize();
         RestoreRun.checkTarget(target);
         PitrWindows w = PitrWindows.of(repo, chooseServer(repo, o.server()));
@@ -80,7 +83,7 @@ public final class PitrRun {
         }
         try {
             Replay replay = materialize(w.archive(), files, b, plan.stop(), work.resolve("binlogs"));
-            RestoreRun.Result restored = RestoreRun.run(new RestoreRun.Options(o.repo(), b.id(), target, false, o.parallel(), o.secret()), log);
+            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel()), log);
             try {
                 replay(restored, b, replay, target, work.resolve("run"), log);
             } catch (StrataException e) {

@@ -156,7 +156,7 @@ public final class PitrWindows {
     private static List<Manifest> completedManifests(Repository repo) {
         List<Manifest> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        for (String id : repo.completedIds()) {
+        for (String id : repo.history().completedIds()) {
             try {
                 Manifest m = repo.manifest(id);
                 if (seen.add(m.id())) {

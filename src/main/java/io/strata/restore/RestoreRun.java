@@ -39,20 +39,20 @@ import java.util.function.Consumer;
 public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
 
-    /** @param secret the repository's key or passphrase; null when none was given */
-    public record Options(StoreLocation repo, String backupId, Path target, boolean recover, int parallel, io.strata.codec.Secret secret) {}
+    /** @param backupId the backup to restore; null: the newest completed one */
+    public record Options(String backupId, Path target, boolean recover, int parallel) {}
 
     public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
 
     private RestoreRun() {}
 
-    public static Result run(Options o, Consumer<String> log) {
-        Repository repo = Repository.open(o.repo(), o.secret());
+    /** Restores from {@code repo}, opened by the caller (with the key when it is encrypted). */
+    public static Result run(Repository repo, Options o, Consumer<String> log) {
         repo.requireKey();
         io.strata.repo.ObjectCodec.setThreads(o.parallel());
         String id = o.backupId();
         if (id == null) {
-            List<String> done = repo.completedIds();
+            List<String> done = repo.history().completedIds();
             if (done.isEmpty()) {
                 throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + repo.root() + " holds no completed backup",
                         "take one with \"strata backup --repo " + repo.root() + "\"");
@@ -180,12 +180,11 @@ public final class RestoreRun {
     }
 
     private static long writeOne(Repository repo, Manifest m, FileEntry fe, Path target) {
-        String key = Repository.backupPrefix(m.id()) + fe.object();
-        String where = repo.store().describe(key);
+        String where = repo.describeBackupObject(m.id(), fe.object());
         Path out = outPath(target, fe, m);
         try {
             Files.createDirectories(out.getParent());
-            try (ChunkedReader r = repo.reader(key, fe.kind().equals("innodb") ? "innodb-file" : "file");
+            try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), fe.kind().equals("innodb") ? "innodb-file" : "file");
                  FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 long n = r.transferTo(Channels.newOutputStream(ch));
                 ch.force(false); // the restored directory is durable before recovery starts and before we report success
@@ -206,8 +205,7 @@ public final class RestoreRun {
 
     /** ib_logfile0 per design rule 5: header with first_lsn = C, checkpoint (C, end_lsn), the copied records. */
     private static void writeRedoLog(Repository repo, Manifest m, Path target) {
-        String key = Repository.backupPrefix(m.id()) + m.redoObject();
-        String where = repo.store().describe(key);
+        String where = repo.describeBackupObject(m.id(), m.redoObject());
         Path log = target.resolve("ib_logfile0");
         long records = m.redoEndLsn() - m.startLsn();
         byte[] head = LogFileWriter.fileStart(CREATOR, m.startLsn(), m.startEndLsn());
@@ -216,7 +214,7 @@ public final class RestoreRun {
             size += 4096; // a size other than innodb_log_file_size makes the server rebuild its log after recovery
         }
         try (FileChannel ch = FileChannel.open(log, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-             ChunkedReader r = repo.reader(key, "redo")) {
+             ChunkedReader r = repo.openBackupObject(m.id(), m.redoObject(), "redo")) {
             OutputStream os = Channels.newOutputStream(ch);
             os.write(head);
             long n = r.transferTo(os);

@@ -57,7 +57,7 @@ public final class Verifier {
             }
             ids.addAll(chain.ids());
         } else {
-            ids.addAll(repo.completedIds());
+            ids.addAll(repo.history().completedIds());
         }
         for (String b : ids) {
             verifyBackup(b);
@@ -113,9 +113,8 @@ public final class Verifier {
     }
 
     private ChunkedReader open(Manifest m, String object, String content) throws IOException {
-        String key = Repository.backupPrefix(m.id()) + object;
         objects++;
-        return repo.reader(key, content);
+        return repo.openBackupObject(m.id(), object, content);
     }
 
     private void verifyFile(Manifest m, FileEntry f) throws IOException {

@@ -57,16 +57,19 @@ public final class LocalObjectStore implements ObjectStore {
             FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             return new LocalWriter(ch, tmp, target);
         } catch (IOException e) {
-            throw StoreErrors.translate(e, describe(key));
+            throw StorageException.local("write", describe(key), e);
         }
     }
 
     @Override
-    public InputStream open(String key) throws IOException {
+    public InputStream open(String key) {
+        String where = describe(key);
         try {
-            return Files.newInputStream(path(key));
+            return new LocalInput(Files.newInputStream(path(key)), where);
         } catch (NoSuchFileException e) {
-            throw new NoSuchObjectException(describe(key));
+            throw new NoSuchObjectException("read", where);
+        } catch (IOException e) {
+            throw StorageException.local("read", where, e);
         }
     }
 
@@ -76,63 +79,81 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
-    public long size(String key) throws IOException {
+    public long size(String key) {
         try {
             return Files.size(path(key));
         } catch (NoSuchFileException e) {
-            throw new NoSuchObjectException(describe(key));
+            throw new NoSuchObjectException("size", describe(key));
+        } catch (IOException e) {
+            throw StorageException.local("size", describe(key), e);
         }
     }
 
     @Override
-    public List<String> list(String prefix) throws IOException {
+    public List<String> list(String prefix) {
         Path dir = prefix.isEmpty() ? root : path(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         List<String> keys = new ArrayList<>();
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                if (attrs.isRegularFile() && !file.getFileName().toString().startsWith(TEMP_PREFIX)) {
-                    keys.add(root.relativize(file).toString().replace('\\', '/'));
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    if (attrs.isRegularFile() && !file.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                        keys.add(root.relativize(file).toString().replace('\\', '/'));
+                    }
+                    return FileVisitResult.CONTINUE;
                 }
-                return FileVisitResult.CONTINUE;
-            }
-        });
+            });
+        } catch (IOException e) {
+            throw StorageException.local("list", dir.toString(), e);
+        }
         Collections.sort(keys);
         return keys;
     }
 
     @Override
-    public void delete(String key) throws IOException {
-        Files.deleteIfExists(path(key));
+    public void delete(String key) {
+        try {
+            Files.deleteIfExists(path(key));
+        } catch (IOException e) {
+            throw StorageException.local("delete", describe(key), e);
+        }
     }
 
     /** Removes a whole prefix, directories and temporary files included. */
     @Override
-    public void deletePrefix(String prefix) throws IOException {
-        Dirs.delete(path(prefix), false);
+    public void deletePrefix(String prefix) {
+        try {
+            Dirs.delete(path(prefix), false);
+        } catch (IOException e) {
+            throw StorageException.local("delete", describe(prefix), e);
+        }
     }
 
     @Override
-    public int discardUnfinished(String prefix) throws IOException {
+    public int discardUnfinished(String prefix) {
         Path dir = path(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
         if (!Files.isDirectory(dir)) {
             return 0;
         }
         List<Path> temps = new ArrayList<>();
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                if (file.getFileName().toString().startsWith(TEMP_PREFIX)) {
-                    temps.add(file);
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    if (file.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                        temps.add(file);
+                    }
+                    return FileVisitResult.CONTINUE;
                 }
-                return FileVisitResult.CONTINUE;
+            });
+            for (Path t : temps) {
+                Files.deleteIfExists(t);
             }
-        });
-        for (Path t : temps) {
-            Files.deleteIfExists(t);
+        } catch (IOException e) {
+            throw StorageException.local("delete", dir.toString(), e);
         }
         return temps.size();
     }
@@ -143,7 +164,7 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
-    public void sync() throws IOException {
+    public void sync() {
         List<Path> files = new ArrayList<>();
         for (Path p; (p = unsynced.poll()) != null; ) {
             files.add(p);
@@ -174,12 +195,12 @@ public final class LocalObjectStore implements ObjectStore {
         } catch (java.util.concurrent.ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof IOException io) {
-                throw StoreErrors.translate(io, root.toString());
+                throw StorageException.local("sync", root.toString(), io);
             }
-            throw new IOException(c);
+            throw new IllegalStateException("fsync failed: " + c, c);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while syncing " + root);
+            throw new StorageException(StorageException.Kind.INTERRUPTED, "sync", root.toString(), "interrupted while syncing " + root, null, e);
         } finally {
             pool.shutdownNow();
         }
@@ -206,23 +227,23 @@ public final class LocalObjectStore implements ObjectStore {
             this.tmp = tmp;
             this.target = target;
             // gathers the small header writes; whole chunks are larger and go straight through
-            this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 8192);
+            this.out = new LocalOutput(new BufferedOutputStream(Channels.newOutputStream(channel), 8192), target.toString());
         }
 
         @Override
         public OutputStream stream() { return out; }
 
         @Override
-        public void commit() throws IOException {
+        public void commit() {
             finish(true);
         }
 
         @Override
-        public void commitBatched() throws IOException {
+        public void commitBatched() {
             finish(false);
         }
 
-        private void finish(boolean durable) throws IOException {
+        private void finish(boolean durable) {
             try {
                 out.flush();
                 if (durable) {
@@ -241,19 +262,115 @@ public final class LocalObjectStore implements ObjectStore {
                     unsynced.add(target);
                 }
             } catch (IOException e) {
-                throw StoreErrors.translate(e, target.toString());
+                throw StorageException.local("write", target.toString(), e);
             }
         }
 
         @Override
-        public void close() throws IOException {
+        public void close() {
             if (!done) {
                 done = true;
                 try {
-                    channel.close();
-                } finally {
-                    Files.deleteIfExists(tmp);
+                    try {
+                        channel.close();
+                    } finally {
+                        Files.deleteIfExists(tmp);
+                    }
+                } catch (IOException e) {
+                    throw StorageException.local("delete", tmp.toString(), e);
                 }
+            }
+        }
+    }
+
+    /** A stored file being read: its I/O errors become {@link StorageException}s naming the object. */
+    private static final class LocalInput extends java.io.FilterInputStream {
+        private final String where;
+
+        LocalInput(InputStream in, String where) {
+            super(in);
+            this.where = where;
+        }
+
+        @Override
+        public int read() {
+            try {
+                return in.read();
+            } catch (IOException e) {
+                throw StorageException.local("read", where, e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            try {
+                return in.read(b, off, len);
+            } catch (IOException e) {
+                throw StorageException.local("read", where, e);
+            }
+        }
+
+        @Override
+        public long skip(long n) {
+            try {
+                return in.skip(n);
+            } catch (IOException e) {
+                throw StorageException.local("read", where, e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                in.close();
+            } catch (IOException e) {
+                throw StorageException.local("read", where, e);
+            }
+        }
+    }
+
+    /** An object being written: its I/O errors become {@link StorageException}s naming the object. */
+    private static final class LocalOutput extends java.io.FilterOutputStream {
+        private final String where;
+
+        LocalOutput(OutputStream out, String where) {
+            super(out);
+            this.where = where;
+        }
+
+        @Override
+        public void write(int b) {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw StorageException.local("write", where, e);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw StorageException.local("write", where, e);
+            }
+        }
+
+        @Override
+        public void flush() {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw StorageException.local("write", where, e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw StorageException.local("write", where, e);
             }
         }
     }

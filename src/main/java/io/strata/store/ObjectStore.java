@@ -9,6 +9,10 @@ import java.util.List;
  * Where a repository keeps its objects: flat keys with '/' separators, written once.
  * An object becomes visible under its key only when its writer is committed, and is then
  * durable (fsync on disk, a finished PUT in object storage). Readers never see a partial object.
+ *
+ * <p>Every failure, of a method here or of a read or write on a stream it returned, is a
+ * {@link StorageException} (unchecked) naming the operation and the object; a missing object is
+ * its subclass {@link NoSuchObjectException}. Nothing here throws a checked exception.
  */
 public interface ObjectStore extends AutoCloseable {
 
@@ -16,24 +20,24 @@ public interface ObjectStore extends AutoCloseable {
     Writer create(String key);
 
     /** Opens an object for reading; throws {@link NoSuchObjectException} when it does not exist. */
-    InputStream open(String key) throws IOException;
+    InputStream open(String key);
 
     boolean exists(String key);
 
     /** Size in bytes of a stored object. */
-    long size(String key) throws IOException;
+    long size(String key);
 
     /** Keys below {@code prefix} (which ends with '/'), in lexical order. */
-    List<String> list(String prefix) throws IOException;
+    List<String> list(String prefix);
 
     /** Removes an object; a missing one is not an error. */
-    void delete(String key) throws IOException;
+    void delete(String key);
 
     /** A human-readable location for messages, e.g. the file path or s3:// URL of a key. */
     String describe(String key);
 
     /** Removes every object below {@code prefix} (which ends with '/'), and unfinished uploads there. */
-    default void deletePrefix(String prefix) throws IOException {
+    default void deletePrefix(String prefix) {
         for (String k : list(prefix)) {
             delete(k);
         }
@@ -44,7 +48,7 @@ public interface ObjectStore extends AutoCloseable {
      * unfinished multipart uploads) and returns how many. Only safe while no writer is active
      * there, i.e. under the repository lock.
      */
-    default int discardUnfinished(String prefix) throws IOException {
+    default int discardUnfinished(String prefix) {
         return 0;
     }
 
@@ -52,16 +56,20 @@ public interface ObjectStore extends AutoCloseable {
     @Override
     default void close() {}
 
-    default void put(String key, byte[] data) throws IOException {
+    default void put(String key, byte[] data) {
         try (Writer w = create(key)) {
             w.stream().write(data);
             w.commit();
+        } catch (IOException e) {
+            throw StorageException.local("write", describe(key), e);
         }
     }
 
-    default byte[] get(String key) throws IOException {
+    default byte[] get(String key) {
         try (InputStream in = open(key)) {
             return in.readAllBytes();
+        } catch (IOException e) {
+            throw StorageException.local("read", describe(key), e);
         }
     }
 
@@ -69,31 +77,33 @@ public interface ObjectStore extends AutoCloseable {
      * Makes durable every object committed with {@link Writer#commitBatched()} since the last call.
      * A stored backup writes its data objects batched and calls this once before its manifest.
      */
-    default void sync() throws IOException {}
+    default void sync() {}
 
     /** An object being written. Closing an uncommitted writer discards what was written. */
     interface Writer extends AutoCloseable {
+        /** Where the object's bytes go; its methods throw {@link StorageException} on failure. */
         OutputStream stream();
 
         /** Makes the object durable and visible under its key. */
-        void commit() throws IOException;
+        void commit();
 
         /**
          * Makes the object visible under its key now and durable at the next {@link ObjectStore#sync()}
          * (a crash before then may leave it short). For many objects whose use waits for one
          * later record, such as a backup's data before its manifest: one sync instead of one per object.
          */
-        default void commitBatched() throws IOException {
+        default void commitBatched() {
             commit();
         }
 
         @Override
-        void close() throws IOException;
+        void close();
     }
 
-    final class NoSuchObjectException extends IOException {
-        public NoSuchObjectException(String what) {
-            super(what);
+    /** The object does not exist: {@link StorageException.Kind#NOT_FOUND}. */
+    final class NoSuchObjectException extends StorageException {
+        public NoSuchObjectException(String operation, String resource) {
+            super(Kind.NOT_FOUND, operation, resource, "missing object " + resource, "the repository is incomplete; was it copied partially?", null);
         }
     }
 }

@@ -64,7 +64,7 @@ import java.util.function.Supplier;
  * <p>Reads: one streamed GET; when the connection breaks mid-object the read resumes with a
  * ranged GET from the current offset, pinned to the object's ETag.
  *
- * <p>Failures that survive the retries are {@link StrataException}s (store-failed,
+ * <p>Failures that survive the retries are {@link StorageException}s (store-failed,
  * repo-not-writable, repo-missing) naming the request and the s3:// location.
  */
 public final class S3ObjectStore implements ObjectStore {
@@ -170,14 +170,14 @@ public final class S3ObjectStore implements ObjectStore {
 
     // ---- requests and their failures ---------------------------------------------------------
 
-    private <T> T call(String op, String key, Supplier<T> request) throws IOException {
+    private <T> T call(String op, String key, Supplier<T> request) {
         try {
             return request.get();
         } catch (NoSuchKeyException e) {
-            throw new NoSuchObjectException(describe(key));
+            throw new NoSuchObjectException(op, describe(key));
         } catch (S3Exception e) {
             if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
-                throw new NoSuchObjectException(describe(key));
+                throw new NoSuchObjectException(op, describe(key));
             }
             throw failure(op, key, e);
         } catch (SdkException e) {
@@ -192,7 +192,7 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     /** One clear message for a request that failed for good. */
-    StrataException failure(String op, String key, SdkException e) {
+    StorageException failure(String op, String key, SdkException e) {
         String where = describe(key);
         int attempts = e.numAttempts() == null ? 1 : e.numAttempts();
         String tries = attempts > 1 ? " after " + attempts + " attempts" : "";
@@ -201,23 +201,23 @@ public final class S3ObjectStore implements ObjectStore {
             String why = "HTTP " + se.statusCode() + (code == null ? "" : " " + code)
                     + (se.awsErrorDetails() != null && se.awsErrorDetails().errorMessage() != null ? ": " + se.awsErrorDetails().errorMessage() : "");
             if ("NoSuchBucket".equals(code)) {
-                return new StrataException(ErrorCode.REPO_MISSING, "bucket " + bucket + " does not exist (" + where + ")",
+                return new StorageException(StorageException.Kind.NO_BUCKET, op, where, "bucket " + bucket + " does not exist (" + where + ")",
                         "create the bucket, or check --repo and --s3-endpoint", e);
             }
             if (se.statusCode() == 403 && isWrite(op)) {
-                return new StrataException(ErrorCode.REPO_NOT_WRITABLE, "cannot write to the repository: " + op + " " + where + " was refused (" + why + ")",
+                return new StorageException(StorageException.Kind.NOT_WRITABLE, op, where, "cannot write to the repository: " + op + " " + where + " was refused (" + why + ")",
                         "check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and the bucket's policy", e);
             }
-            return new StrataException(ErrorCode.STORE_FAILED, "the object store failed " + op + " " + where + tries + ": " + why,
+            return new StorageException(StorageException.Kind.REMOTE_FAILED, op, where, "the object store failed " + op + " " + where + tries + ": " + why,
                     se.statusCode() == 403 ? "check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and the bucket's policy"
                             : "check the object store; a backup that meets this is recorded as failed, and nothing stored before is lost", e);
         }
         String msg = String.valueOf(e.getMessage());
         if (msg.contains("Unable to load credentials")) {
-            return new StrataException(ErrorCode.STORE_FAILED, "no credentials for " + where + ": none in the environment, the profile files or the instance",
+            return new StorageException(StorageException.Kind.REMOTE_FAILED, op, where, "no credentials for " + where + ": none in the environment, the profile files or the instance",
                     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials", e);
         }
-        return new StrataException(ErrorCode.STORE_FAILED, "the object store " + (settings.endpoint() == null ? "" : "at " + settings.endpoint() + " ")
+        return new StorageException(StorageException.Kind.REMOTE_FAILED, op, where, "the object store " + (settings.endpoint() == null ? "" : "at " + settings.endpoint() + " ")
                 + "did not complete " + op + " " + where + tries + ": " + oneLine(msg),
                 "check the network and the service (--s3-endpoint); a backup that meets this is recorded as failed, and nothing stored before is lost", e);
     }
@@ -239,7 +239,7 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public InputStream open(String key) throws IOException {
+    public InputStream open(String key) {
         String k = key(key);
         ResponseInputStream<GetObjectResponse> in = call("GET", key, () -> s3.getObject(r -> r.bucket(bucket).key(k)));
         return new ResumingInput(key, k, in);
@@ -252,13 +252,11 @@ public final class S3ObjectStore implements ObjectStore {
             return true;
         } catch (NoSuchObjectException e) {
             return false;
-        } catch (IOException e) {
-            throw new StrataException(ErrorCode.STORE_FAILED, "cannot check " + describe(key) + ": " + e.getMessage(), null, e);
         }
     }
 
     @Override
-    public long size(String key) throws IOException {
+    public long size(String key) {
         Long known = committedSizes.get(key);
         if (known != null) {
             return known;
@@ -268,7 +266,7 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public List<String> list(String p) throws IOException {
+    public List<String> list(String p) {
         String full = prefix + p;
         List<String> keys = new ArrayList<>();
         String token = null;
@@ -285,14 +283,14 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public void delete(String key) throws IOException {
+    public void delete(String key) {
         String k = key(key);
         committedSizes.remove(key);
         call("DELETE", key, () -> s3.deleteObject(r -> r.bucket(bucket).key(k)));
     }
 
     @Override
-    public void deletePrefix(String p) throws IOException {
+    public void deletePrefix(String p) {
         discardUnfinished(p);
         List<String> keys = list(p);
         for (int i = 0; i < keys.size(); i += 1000) {
@@ -307,7 +305,7 @@ public final class S3ObjectStore implements ObjectStore {
         }
     }
 
-    private void deleteBatch(String p, List<String> keys) throws IOException {
+    private void deleteBatch(String p, List<String> keys) {
         List<ObjectIdentifier> ids = new ArrayList<>();
         for (String k : keys) {
             committedSizes.remove(k);
@@ -316,7 +314,7 @@ public final class S3ObjectStore implements ObjectStore {
         DeleteObjectsResponse resp;
         try {
             resp = call("DELETE (batch)", p, () -> s3.deleteObjects(r -> r.bucket(bucket).delete(Delete.builder().objects(ids).quiet(true).build())));
-        } catch (StrataException e) {
+        } catch (StorageException e) {
             if (e.getCause() instanceof S3Exception se && se.statusCode() == 501) {
                 // some S3-compatible services lack DeleteObjects or its checksum header: one by one
                 batchDeleteUnsupported = true;
@@ -329,13 +327,13 @@ public final class S3ObjectStore implements ObjectStore {
         }
         if (resp.hasErrors() && !resp.errors().isEmpty()) {
             var err = resp.errors().get(0);
-            throw new StrataException(ErrorCode.STORE_FAILED, "the object store could not delete " + resp.errors().size() + " object(s) below "
-                    + describe(p) + ", e.g. " + err.key() + ": " + err.code() + " " + err.message(), "run the command again");
+            throw new StorageException(StorageException.Kind.REMOTE_FAILED, "DELETE (batch)", describe(p), "the object store could not delete " + resp.errors().size() + " object(s) below "
+                    + describe(p) + ", e.g. " + err.key() + ": " + err.code() + " " + err.message(), "run the command again", null);
         }
     }
 
     @Override
-    public int discardUnfinished(String p) throws IOException {
+    public int discardUnfinished(String p) {
         String full = prefix + p;
         int n = 0;
         String keyMarker = null;
@@ -346,7 +344,7 @@ public final class S3ObjectStore implements ObjectStore {
             String im = idMarker;
             try {
                 page = call("LIST multipart uploads", p, () -> s3.listMultipartUploads(r -> r.bucket(bucket).prefix(full).keyMarker(km).uploadIdMarker(im)));
-            } catch (StrataException e) {
+            } catch (StorageException e) {
                 if (e.getCause() instanceof S3Exception se && (se.statusCode() == 501 || "NotImplemented".equals(errorCode(se)))) {
                     return 0; // the service cannot list them; its own expiry (a lifecycle rule) has to
                 }
@@ -395,14 +393,14 @@ public final class S3ObjectStore implements ObjectStore {
         }
 
         @Override
-        public int read() throws IOException {
+        public int read() {
             byte[] one = new byte[1];
             int n = read(one, 0, 1);
             return n < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
-        public int read(byte[] b, int off, int len) throws IOException {
+        public int read(byte[] b, int off, int len) {
             while (true) {
                 try {
                     int n = in.read(b, off, len);
@@ -419,29 +417,33 @@ public final class S3ObjectStore implements ObjectStore {
             }
         }
 
-        private void resume(Exception cause) throws IOException {
+        private void resume(Exception cause) {
             try {
                 in.close();
             } catch (IOException | RuntimeException ignored) {
                 // the broken stream
             }
             if (++resumes >= settings.maxAttempts()) {
-                throw new StrataException(ErrorCode.STORE_FAILED, "reading " + describe(key) + " broke off at byte " + pos + " " + resumes
+                throw new StorageException(StorageException.Kind.REMOTE_FAILED, "GET", describe(key), "reading " + describe(key) + " broke off at byte " + pos + " " + resumes
                         + " times; the last error: " + oneLine(String.valueOf(cause.getMessage())), "check the network and the object store, then try again", cause);
             }
             try {
                 Thread.sleep(Math.min(20_000L, 200L << Math.min(resumes, 7)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while reading " + describe(key), null, e);
+                throw new StorageException(StorageException.Kind.INTERRUPTED, "GET", describe(key), "interrupted while reading " + describe(key), null, e);
             }
             long from = pos;
             in = call("GET (resume)", key, () -> s3.getObject(r -> r.bucket(bucket).key(s3key).ifMatch(etag).range("bytes=" + from + "-")));
         }
 
         @Override
-        public void close() throws IOException {
-            in.close();
+        public void close() {
+            try {
+                in.close();
+            } catch (IOException e) {
+                // the response stream of a finished read: nothing stored depends on it
+            }
         }
     }
 
@@ -481,14 +483,14 @@ public final class S3ObjectStore implements ObjectStore {
 
         private final class PartStream extends OutputStream {
             @Override
-            public void write(int b) throws IOException {
+            public void write(int b) {
                 write(new byte[] {(byte) b}, 0, 1);
             }
 
             @Override
-            public void write(byte[] b, int off, int len) throws IOException {
+            public void write(byte[] b, int off, int len) {
                 if (done) {
-                    throw new IOException("writer of " + describe(key) + " is closed");
+                    throw new IllegalStateException("writer of " + describe(key) + " is closed");
                 }
                 while (len > 0) {
                     if (buf == null) {
@@ -517,7 +519,7 @@ public final class S3ObjectStore implements ObjectStore {
         }
 
         /** Hands the full buffer to an upload thread; blocks while partsInFlight parts are pending. */
-        private void sendPart() throws IOException {
+        private void sendPart() {
             rethrowPartFailure();
             if (uploadId == null) {
                 uploadId = call("create multipart upload of", key, () -> s3.createMultipartUpload(r -> r.bucket(bucket).key(s3key))).uploadId();
@@ -526,7 +528,7 @@ public final class S3ObjectStore implements ObjectStore {
                 inFlight.acquire();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while writing " + describe(key), null, e);
+                throw interrupted(e);
             }
             byte[] data = buf;
             int len = fill;
@@ -549,23 +551,29 @@ public final class S3ObjectStore implements ObjectStore {
             }));
         }
 
-        private void rethrowPartFailure() throws IOException {
+        private void rethrowPartFailure() {
             Throwable t = partFailure;
-            if (t instanceof IOException io) {
-                throw io;
-            }
-            if (t instanceof RuntimeException re) {
-                throw re;
-            }
             if (t != null) {
-                throw new IOException(t);
+                throw partFailed(t);
             }
         }
 
+        private RuntimeException partFailed(Throwable t) {
+            if (t instanceof RuntimeException re) {
+                return re;
+            }
+            return new StorageException(StorageException.Kind.REMOTE_FAILED, "PUT part", describe(key), "uploading a part of " + describe(key) + " failed: " + t,
+                    "check the network and the object store, then try again", t);
+        }
+
+        private StorageException interrupted(InterruptedException e) {
+            return new StorageException(StorageException.Kind.INTERRUPTED, "PUT", describe(key), "interrupted while writing " + describe(key), null, e);
+        }
+
         @Override
-        public void commit() throws IOException {
+        public void commit() {
             if (done) {
-                throw new IOException("writer of " + describe(key) + " is closed");
+                throw new IllegalStateException("writer of " + describe(key) + " is closed");
             }
             if (uploadId == null) {
                 byte[] data = buf == null ? new byte[0] : buf;
@@ -585,29 +593,22 @@ public final class S3ObjectStore implements ObjectStore {
             finish();
         }
 
-        private CompletedPart await(Future<CompletedPart> f) throws IOException {
+        private CompletedPart await(Future<CompletedPart> f) {
             try {
                 return f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while writing " + describe(key), null, e);
+                throw interrupted(e);
             } catch (java.util.concurrent.ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof IOException io) {
-                    throw io;
-                }
-                if (c instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw new IOException(c);
+                throw partFailed(e.getCause());
             }
         }
 
-        private void complete(List<CompletedPart> done) throws IOException {
+        private void complete(List<CompletedPart> done) {
             try {
                 call("complete multipart upload of", key, () -> s3.completeMultipartUpload(r -> r.bucket(bucket).key(s3key).uploadId(uploadId)
                         .multipartUpload(m -> m.parts(done))));
-            } catch (StrataException e) {
+            } catch (StorageException e) {
                 // a retried Complete whose first try succeeded finds the upload gone: the object tells
                 if (e.getCause() instanceof NoSuchUploadException) {
                     try {
@@ -635,7 +636,7 @@ public final class S3ObjectStore implements ObjectStore {
         }
 
         @Override
-        public void close() throws IOException {
+        public void close() {
             if (done) {
                 return;
             }
@@ -655,7 +656,7 @@ public final class S3ObjectStore implements ObjectStore {
                 uploadId = null;
                 try {
                     call("abort multipart upload of", key, () -> s3.abortMultipartUpload(r -> r.bucket(bucket).key(s3key).uploadId(id)));
-                } catch (NoSuchObjectException | StrataException ignored) {
+                } catch (StorageException ignored) {
                     // the next writer under the repository lock discards unfinished uploads
                 }
             }

@@ -56,7 +56,7 @@ class LeaseLockTest {
     @Test
     void aLiveLockRefusesASecondWriterAndIsGoneAfterClose() throws Exception {
         Repository r = repo("live");
-        try (Repository.Lock lock = r.lock()) {
+        try (RepoLock lock = r.lock()) {
             assertEquals(ProcessHandle.current().pid(), r.lockHolderPid());
             StrataException e = assertThrows(StrataException.class, () -> repo("live").lock());
             assertEquals(ErrorCode.REPO_LOCKED, e.code());
@@ -74,7 +74,7 @@ class LeaseLockTest {
         p.waitFor();
         plant(r, "deadbeef", java.net.InetAddress.getLocalHost().getHostName(), p.pid(), Instant.now());
         assertNull(r.lockHolderPid(), "a dead writer holds nothing");
-        try (Repository.Lock lock = r.lock()) {
+        try (RepoLock lock = r.lock()) {
             assertEquals(1, r.store().list("locks/").size(), "the stale lock object was removed: " + r.store().list("locks/"));
         }
     }
@@ -88,7 +88,7 @@ class LeaseLockTest {
         r.store().delete(LeaseLock.PREFIX + "fresh");
         plant(r, "old", "elsewhere.example", 4242, Instant.now().minus(Duration.ofMinutes(6)));
         assertNull(r.lockHolderPid());
-        try (Repository.Lock lock = r.lock()) {
+        try (RepoLock lock = r.lock()) {
             assertEquals(ProcessHandle.current().pid(), r.lockHolderPid());
         }
     }
@@ -96,13 +96,16 @@ class LeaseLockTest {
     @Test
     void aManifestIsRefusedOnceTheLockObjectIsGone() throws Exception {
         Repository r = repo("lost");
-        try (Repository.Lock lock = r.lock()) {
+        try (RepoLock lock = r.lock()) {
             LeaseLock lease = (LeaseLock) lock;
             for (String k : r.store().list("locks/")) {
                 r.store().delete(k); // another writer judged us stale
             }
             lease.verifyPresent();
-            StrataException e = assertThrows(StrataException.class, () -> r.writeJson("backups/x/manifest", "manifest", java.util.Map.of()));
+            SourceInfo src = new SourceInfo("server-1", "h", 1, "10.11", "/d", 16384, 1 << 20, 0, "ibdata1:12M", "full_crc32");
+            Manifest m = new Manifest(Manifest.FORMAT_VERSION, "x", "full", null, "test", "t", "t", src, 100, 100, 200, 200, 1 << 20, "redo",
+                    null, null, null, null, List.of(), 3, 3, null, null, null, null, null, null);
+            StrataException e = assertThrows(StrataException.class, () -> r.writeManifest(m));
             assertEquals(ErrorCode.REPO_LOCKED, e.code());
             assertTrue(e.getMessage().startsWith("lost the lock of repository s3://locks/lost: its lock object s3://locks/lost/locks/"), e.getMessage());
             assertTrue(!r.store().exists("backups/x/manifest"));

@@ -22,13 +22,13 @@ class PrunedHistoryTest {
         String now = Instant.now().toString();
         HistoryRecord begin = new HistoryRecord(id, "full", HistoryRecord.RUNNING, null, now, null, "test", null, null, null, null, null, null,
                 null, null, null, ProcessHandle.current().pid());
-        r.beginAttempt(begin);
-        r.store().put(Repository.backupPrefix(id) + "data/000001", new byte[] {1, 2, 3});
+        r.history().begin(begin);
+        r.store().put("backups/" + id + "/data/000001", new byte[] {1, 2, 3});
         SourceInfo src = new SourceInfo("server-1", "h", 1, "10.11", "/d", 16384, 1 << 20, 0, "ibdata1:12M", "full_crc32");
         Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, "full", null, "test", now, now, src, 100, 100, 200, 200, 1 << 20, "redo",
                 null, null, null, null, List.of(), 3, 3, null, null, null, null, null, null);
-        r.writeJson(Repository.manifestKey(id), "manifest", m);
-        r.endAttempt(HistoryRecord.completed(begin, m));
+        r.writeManifest(m);
+        r.history().end(HistoryRecord.completed(begin, m));
         return id;
     }
 
@@ -36,13 +36,13 @@ class PrunedHistoryTest {
     void anInterruptedPruneIsFinishedByTheNextWriter() throws Exception {
         Repository r = Repository.openOrCreate(dir.resolve("repo"));
         String id = completedBackup(r, "20260101T000000Z-0001");
-        r.markPruned(id, "outside the retention (test)");
-        HistoryRecord h = r.history().get(0);
+        r.history().markPruned(id, "outside the retention (test)");
+        HistoryRecord h = r.history().attempts().get(0);
         assertEquals(HistoryRecord.PRUNED, h.state());
         assertTrue(h.error().matches("removed by strata prune at \\S+: outside the retention \\(test\\)"), h.error());
-        assertEquals(List.of(), r.completedIds());
+        assertEquals(List.of(), r.history().completedIds());
 
-        try (Repository.Lock lock = r.lock()) {
+        try (RepoLock lock = r.lock()) {
             r.cleanupIncomplete();
         }
         assertEquals(List.of(), r.store().list("backups/"));

@@ -105,13 +105,13 @@ class TrackingTest {
     @Test
     void oneTrackerPerServer() throws Exception {
         Tracking t = tracking();
-        try (Repository.Lock l = t.lock()) {
+        try (RepoLock l = t.lock()) {
             StrataException e = assertThrows(StrataException.class, () -> tracking().lock());
             assertEquals(ErrorCode.REPO_LOCKED, e.code());
             assertTrue(e.getMessage().startsWith("lock " + dir.resolve("repo").resolve("tracking")) && e.getMessage().endsWith("/lock is already held by this strata process"),
                     e.getMessage());
         }
-        try (Repository.Lock l = t.lock()) {
+        try (RepoLock l = t.lock()) {
             // released and taken again
         }
     }

@@ -99,9 +99,9 @@ class PitrPlanTest {
         Manifest m = new Manifest(1, id, "full", null, "strata", end, end, src, 1, 1, 2, 2, 1 << 20, "redo", file, pos, "0-1-1", "0-1-1",
                 List.of(), 0, 0, null, null, null, null, null, null);
         HistoryRecord h = new HistoryRecord(id, "full", HistoryRecord.RUNNING, null, end, null, "test", null, null, null, null, null, null, null, null, null, 1L);
-        repo.beginAttempt(h);
-        repo.writeJson(Repository.manifestKey(id), "manifest", m);
-        repo.endAttempt(HistoryRecord.completed(h, m));
+        repo.history().begin(h);
+        repo.writeManifest(m);
+        repo.history().end(HistoryRecord.completed(h, m));
     }
 
     private PitrRun.Plan plan(PitrTarget t) {

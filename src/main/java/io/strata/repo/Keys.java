@@ -1,0 +1,39 @@
+package io.strata.repo;
+
+/**
+ * The object keys of a repository's backups, history and locks (docs/repository-format.md,
+ * "Layout"). No class outside {@code repo} builds a key: backups, restores and commands name
+ * backups by id and stored files by their manifest's {@code object} field, and the repository
+ * turns them into keys here. The binlog archive and the change sets keep their own key layouts in
+ * their format owners ({@link BinlogArchive}, {@link Tracking}).
+ */
+final class Keys {
+    private Keys() {}
+
+    /** The repository marker, {@code strata.repo}. */
+    static final String MARKER = "strata.repo";
+    /** Every attempt's records, {@code history/<id>/<record>}. */
+    static final String HISTORY = "history/";
+    /** Every backup's objects, {@code backups/<id>/…}. */
+    static final String BACKUPS = "backups/";
+    /** Lease locks of an object-storage repository, {@code locks/<token>}. */
+    static final String LOCKS = "locks/";
+    /** The history record a prune writes before it removes a backup. */
+    static final String PRUNED = "pruned";
+    static final String MERGED = "merged";
+    static final String BEGIN = "begin";
+    static final String END = "end";
+    static final String PROGRESS = "progress";
+
+    /** {@code backups/<id>/}: everything a backup stored. */
+    static String backupPrefix(String id) { return BACKUPS + id + "/"; }
+
+    /** {@code backups/<id>/<object>}: one stored file or the redo log of a backup. */
+    static String backupObject(String id, String object) { return backupPrefix(id) + object; }
+
+    /** {@code backups/<id>/manifest}, written last. */
+    static String manifest(String id) { return backupPrefix(id) + "manifest"; }
+
+    /** {@code history/<id>/<record>}: begin, end, progress, merged or pruned. */
+    static String history(String id, String record) { return HISTORY + id + "/" + record; }
+}

@@ -1,0 +1,68 @@
+package io.strata.repo;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.store.ObjectStore;
+import io.strata.store.StorageException;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Reads and writes single framed objects ({@link ObjectFormat}) of one store: JSON records
+ * (manifests, history, the marker, locks) and readers of stored data. The codec is the caller's:
+ * the marker and progress records are always plain, everything else follows the repository's
+ * encryption ({@link RepoConfig}).
+ */
+final class ObjectIo {
+    private final ObjectStore store;
+
+    ObjectIo(ObjectStore store) {
+        this.store = store;
+    }
+
+    ObjectStore store() { return store; }
+
+    /** Stores {@code value} as JSON in one object of content {@code content}; durable when it returns. */
+    void writeJson(String key, String content, Object value, ObjectCodec codec) {
+        try (ObjectStore.Writer w = store.create(key)) {
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), content, codec);
+            cw.write(Json.MAPPER.writeValueAsBytes(value));
+            cw.finish();
+            w.commit();
+        } catch (IOException e) {
+            throw StorageException.local("write", store.describe(key), e);
+        }
+    }
+
+    /**
+     * Reads a JSON object. A missing object is corrupt-data naming it, as is JSON that does not
+     * map to {@code type} (the object passed its checksum, so another strata version wrote it).
+     */
+    <T> T readJson(String key, String content, Class<T> type, ObjectCodec codec) {
+        String where = store.describe(key);
+        try (InputStream in = store.open(key); ChunkedReader r = new ChunkedReader(in, content, where, codec)) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            r.transferTo(buf);
+            try {
+                return Json.MAPPER.readValue(buf.toByteArray(), type);
+            } catch (IOException e) {
+                throw new StrataException(ErrorCode.CORRUPT_DATA, content + " is not readable JSON: " + e.getMessage() + " (resource=" + where + ")",
+                        "the object passed its checksum, so a different strata version may have written it");
+            }
+        } catch (IOException e) {
+            throw StorageException.local("read", where, e);
+        }
+    }
+
+    /** Opens a stored object for reading; the caller closes it. */
+    ChunkedReader reader(String key, String content, ObjectCodec codec) {
+        String where = store.describe(key);
+        try {
+            return new ChunkedReader(store.open(key), content, where, codec);
+        } catch (IOException e) {
+            throw StorageException.local("read", where, e);
+        }
+    }
+}
