@@ -4,6 +4,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Chain;
 import io.strata.repo.ChunkedWriter;
+import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
@@ -106,7 +107,7 @@ public final class MergeRun {
                 Chain.Layer older = layers.get(layers.size() - 2);
                 try (ObjectStore.Writer w = repo.store().create(prefix + key)) {
                     boolean whole = !older.entry().isDelta();
-                    ChunkedWriter cw = new ChunkedWriter(w.stream(), whole ? "innodb-file" : "innodb-delta", repo.codec(compressionOf(b)));
+                    ChunkedWriter cw = new ChunkedWriter(w.stream(), whole ? "innodb-file" : DeltaFormat.CONTENT, repo.codec(compressionOf(b)));
                     long deltaPages = 0;
                     if (whole) {
                         PageComposer.compose(repo, List.of(older, newer), fe, cw);
