@@ -3,6 +3,7 @@ package io.strata.backup;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.ChunkedWriter;
+import io.strata.repo.DeltaFormat;
 import io.strata.repo.Detection;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
@@ -476,7 +477,7 @@ public final class BackupRun {
             threshold = -1;
         }
         boolean delta = threshold >= 0;
-        try (StoredObject w = repo.createBackupObject(id, key, delta ? "innodb-delta" : "innodb-file")) {
+        try (StoredObject w = repo.createBackupObject(id, key, delta ? DeltaFormat.CONTENT : "innodb-file")) {
             ChunkedWriter cw = w.out();
             PageCopier.Result r;
             try {

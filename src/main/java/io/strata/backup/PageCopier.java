@@ -8,6 +8,7 @@ import io.strata.innodb.FspHeader;
 import io.strata.innodb.PageChecker;
 import io.strata.innodb.PageVerdict;
 import io.strata.innodb.TablespaceFlags;
+import io.strata.repo.DeltaFormat;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -34,9 +35,9 @@ import java.util.concurrent.Future;
  * by recovery from the log.
  *
  * <p>With a threshold (incremental and differential backups) only pages whose FIL_PAGE_LSN is
- * above it are written, each as (page number u32, page bytes), in ascending page order; this is
- * the raw content of an "innodb-delta" object. The doublewrite area of the system tablespace is
- * always written: its pages belong to other tablespaces and their LSNs say nothing about it.
+ * above it are written, as the entries of a {@link DeltaFormat delta}. The doublewrite area of
+ * the system tablespace is always written: its pages belong to other tablespaces and their LSNs
+ * say nothing about it.
  *
  * <p>A change-detection method that names the changed pages (redo, tracked) makes the copier read
  * only those pages, in runs of consecutive pages of up to 1 MiB; the checks and the LSN filter
@@ -117,10 +118,9 @@ final class PageCopier {
             boolean readAll = selected == null || checkBelow > 0;
             byte[] buf = readAll ? new byte[perBatch * ps] : null;
             long rereads = 0;
-            long written = 0;
             long read = 0;
             List<String> misses = new ArrayList<>();
-            byte[] pageNoBytes = new byte[4];
+            DeltaFormat.Writer delta = threshold >= 0 ? new DeltaFormat.Writer(out, ps) : null;
             ReadAhead ahead = readAll ? null : new ReadAhead(ch, runs(selected, pages, perBatch), ps, throttle);
             long first = 0;
             try {
@@ -150,9 +150,8 @@ final class PageCopier {
                             continue;
                         }
                         if (ts.spaceId() == 0 && PageChecker.isDoublewrite(0, pageNo, ps)) {
-                            if (threshold >= 0) {
-                                writeDeltaPage(out, pageNoBytes, pageNo, buf, off, ps);
-                                written++;
+                            if (delta != null) {
+                                delta.write(pageNo, buf, off);
                             }
                             continue;
                         }
@@ -177,12 +176,11 @@ final class PageCopier {
                                     + (REREADS + 1) + " reads: " + v.reason(),
                                     "the server may hold a damaged page; run CHECK TABLE on " + ts.tableName() + " and check the server's error log");
                         }
-                        if (threshold >= 0 && (FilHeader.pageLsn(buf, off) > threshold || PageChecker.writtenWithoutRedo(buf, off, ps))) {
-                            writeDeltaPage(out, pageNoBytes, pageNo, buf, off, ps);
-                            written++;
+                        if (delta != null && (FilHeader.pageLsn(buf, off) > threshold || PageChecker.writtenWithoutRedo(buf, off, ps))) {
+                            delta.write(pageNo, buf, off);
                         }
                     }
-                    if (threshold < 0) {
+                    if (delta == null) {
                         out.write(buf, 0, n * ps);
                     }
                     first += n;
@@ -192,7 +190,7 @@ final class PageCopier {
                     ahead.close();
                 }
             }
-            return new Result(pages * ps, pages, written, rereads, false, read, misses);
+            return new Result(pages * ps, pages, delta == null ? 0 : delta.entries(), rereads, false, read, misses);
         }
     }
 
@@ -312,15 +310,6 @@ final class PageCopier {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    private static void writeDeltaPage(OutputStream out, byte[] no, long pageNo, byte[] buf, int off, int ps) throws IOException {
-        no[0] = (byte) (pageNo >>> 24);
-        no[1] = (byte) (pageNo >>> 16);
-        no[2] = (byte) (pageNo >>> 8);
-        no[3] = (byte) pageNo;
-        out.write(no, 0, 4);
-        out.write(buf, off, ps);
     }
 
     private static void read(FileChannel ch, byte[] buf, int off, int len, long pos) throws IOException {

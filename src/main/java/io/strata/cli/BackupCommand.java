@@ -6,6 +6,8 @@ import io.strata.backup.Progress;
 import io.strata.codec.Compression;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.innodb.TablespaceFlags;
+import io.strata.repo.DeltaFormat;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import picocli.CommandLine.Command;
@@ -131,7 +133,7 @@ final class BackupCommand implements Callable<Integer> {
     static long contentBytes(Manifest m) {
         long n = m.redoEndLsn() - m.startLsn();
         for (var f : m.files()) {
-            n += !f.isDelta() ? f.size() : f.pages() == 0 ? 0 : f.deltaPages() * (4 + f.size() / f.pages());
+            n += !f.isDelta() ? f.size() : DeltaFormat.length(f.deltaPages(), new TablespaceFlags(f.flags()).physicalPageSize());
         }
         return n;
     }

@@ -35,6 +35,7 @@ public enum ErrorCode {
     PITR_BAD_TARGET("pitr-bad-target", 54),
     REPLAY_FAILED("replay-failed", 55),
     METHOD_UNAVAILABLE("method-unavailable", 28),
+    FORMAT_TOO_NEW("format-too-new", 29),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -40,18 +40,29 @@ import java.util.zip.CRC32C;
  * binlogs/&lt;source&gt;/asof/&lt;time&gt;                             an idle archiver's "nothing new until then"
  * </pre>
  * Readers take a file's bytes from the segments whose summaries exist, starting at 0 and always
- * continuing with the segment that reaches furthest, so overlapping segments are harmless.
+ * continuing with the segment that reaches furthest, so overlapping segments are harmless. Every
+ * JSON record carries {@code formatVersion}; a reader accepts [{@link #MIN_FORMAT_VERSION},
+ * {@link #FORMAT_VERSION}] and refuses the archive otherwise ({@link FormatVersion}).
  */
 public final class BinlogArchive {
     public static final String PREFIX = "binlogs/";
+    /** Version of the archive's JSON records that this build writes, and the newest it reads. */
     public static final int FORMAT_VERSION = 1;
+    /** The oldest version of the archive's JSON records this build reads. */
+    public static final int MIN_FORMAT_VERSION = 1;
     private static final DateTimeFormatter GAP_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
 
+    /** A JSON record of the archive: each carries the version of the archive format that wrote it. */
+    interface Versioned {
+        int formatVersion();
+    }
+
     /** The server whose binlogs these are; serverKey is the same as in the manifests' source. */
-    public record Source(int formatVersion, String serverKey, String hostname, int port, long serverId, String logBinBasename, String created) {}
+    public record Source(int formatVersion, String serverKey, String hostname, int port, long serverId, String logBinBasename, String created)
+            implements Versioned {}
 
     /** One binlog history of the server, numbered from 1; a new one begins after a server reset. */
-    public record Timeline(int formatVersion, int timeline, String firstFile, String started, String reason) {}
+    public record Timeline(int formatVersion, int timeline, String firstFile, String started, String reason) implements Versioned {}
 
     /**
      * Summary of one stored segment.
@@ -70,7 +81,7 @@ public final class BinlogArchive {
     public record Segment(int formatVersion, int timeline, String file, long start, long end, long boundaryEnd, boolean closed,
                           String fileId, long fileCreated, boolean checksums, long events, long groups,
                           Long firstTime, Long lastTime, Long maxTime, List<DomainRange> gtids, long asOf, String crc32c,
-                          String archivedAt) {
+                          String archivedAt) implements Versioned {
         public long length() { return end - start; }
     }
 
@@ -82,13 +93,13 @@ public final class BinlogArchive {
      * (the end of what was archived of it) up to the start of {@code nextFile} in {@code nextTimeline}.
      */
     public record Gap(int formatVersion, int timeline, String afterFile, long afterOffset, int nextTimeline, String nextFile,
-                      List<String> lostFiles, String reason, String detected) {}
+                      List<String> lostFiles, String reason, String detected) implements Versioned {}
 
     /**
      * Written by an archiver that found nothing new: up to {@code asOf} (server clock minus one
      * second), the server wrote nothing after {@code file:offset} of {@code timeline}.
      */
-    public record AsOf(int formatVersion, int timeline, String file, long offset, long asOf) {}
+    public record AsOf(int formatVersion, int timeline, String file, long offset, long asOf) implements Versioned {}
 
     /** A place in the archive: timeline, file, byte offset. Ordered by timeline, file number, offset. */
     public record Pos(int timeline, String file, long offset) implements Comparable<Pos> {
@@ -285,7 +296,12 @@ public final class BinlogArchive {
         return null;
     }
 
-    /** Reads every summary, timeline and gap record of one archive directory (never the binlog bytes). */
+    /**
+     * Reads every summary, timeline and gap record of one archive directory (never the binlog bytes).
+     *
+     * @throws StrataException {@link ErrorCode#FORMAT_TOO_NEW} when a record was written by a newer strata;
+     *         corrupt-data for a damaged record
+     */
     public static BinlogArchive load(Repository repo, String dir) {
         BinlogArchive a = new BinlogArchive(repo, dir);
         List<String> keys;
@@ -294,16 +310,16 @@ public final class BinlogArchive {
         for (String k : keys) {
             String rest = k.substring(a.prefix().length());
             if (rest.equals("source")) {
-                a.source = repo.readJson(k, "binlog-source", Source.class);
+                a.source = readRecord(repo, k, "binlog-source", Source.class);
             } else if (rest.startsWith("asof/")) {
                 a.asOfKeys.add(k);
             } else if (rest.startsWith("gaps/")) {
-                a.gaps.add(repo.readJson(k, "binlog-gap", Gap.class));
+                a.gaps.add(readRecord(repo, k, "binlog-gap", Gap.class));
             } else if (rest.matches("t\\d{4}/timeline")) {
-                Timeline t = repo.readJson(k, "binlog-timeline", Timeline.class);
+                Timeline t = readRecord(repo, k, "binlog-timeline", Timeline.class);
                 a.timelines.put(t.timeline(), t);
             } else if (rest.endsWith(".sum")) {
-                Segment s = repo.readJson(k, "binlog-summary", Segment.class);
+                Segment s = readRecord(repo, k, "binlog-summary", Segment.class);
                 ArchivedFile f = a.files.computeIfAbsent(s.timeline(), x -> new TreeMap<>())
                         .computeIfAbsent(fileNumber(s.file()), x -> new ArchivedFile(s.timeline(), s.file()));
                 f.segments.add(s);
@@ -321,9 +337,21 @@ public final class BinlogArchive {
         }
         a.gaps.sort(Comparator.comparing(Gap::detected));
         if (!a.asOfKeys.isEmpty()) {
-            a.asOf = repo.readJson(a.asOfKeys.get(a.asOfKeys.size() - 1), "binlog-asof", AsOf.class);
+            a.asOf = readRecord(repo, a.asOfKeys.get(a.asOfKeys.size() - 1), "binlog-asof", AsOf.class);
         }
         return a;
+    }
+
+    /**
+     * Reads one JSON record and checks its format version.
+     *
+     * @throws StrataException {@link ErrorCode#FORMAT_TOO_NEW} above {@link #FORMAT_VERSION}, corrupt-data below
+     *         {@link #MIN_FORMAT_VERSION}; the message names the record by its content name and key
+     */
+    private static <T extends Versioned> T readRecord(Repository repo, String key, String content, Class<T> type) {
+        T r = repo.readJson(key, content, type);
+        FormatVersion.check(content, repo.store().describe(key), r.formatVersion(), MIN_FORMAT_VERSION, FORMAT_VERSION);
+        return r;
     }
 
     public Source source() { return source; }

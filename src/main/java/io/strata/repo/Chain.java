@@ -43,7 +43,7 @@ public final class Chain {
             try {
                 parent = repo.manifest(child.parent());
             } catch (StrataException e) {
-                if (e.code() == ErrorCode.CORRUPT_DATA) {
+                if (e.code() == ErrorCode.CORRUPT_DATA || e.code() == ErrorCode.FORMAT_TOO_NEW) {
                     throw e;
                 }
                 throw new StrataException(ErrorCode.CHAIN_BROKEN, "backup " + id + " needs backup " + child.parent()

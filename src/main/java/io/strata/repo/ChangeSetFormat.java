@@ -41,12 +41,17 @@ import java.util.BitSet;
  *                   and its end is end + gap + len + 1. Runs after the first have gap &gt;= 1.
  * </pre>
  * The page total of the runs must equal {@code pages}; the last page must be below 2^31 - 1.
+ * Readers accept versions [{@link #MIN_VERSION}, {@link #VERSION}]; a newer one is refused as
+ * written by a newer strata, an older one as damage ({@link FormatVersion}).
  */
 public final class ChangeSetFormat {
     private ChangeSetFormat() {}
 
     public static final String CONTENT = "change-set";
     public static final int VERSION = 1;
+    /** The oldest version this build reads. */
+    public static final int MIN_VERSION = 1;
+    private static final String DAMAGED = "the change set is damaged; delete it and the incremental backups fall back to reading the redo log or every page";
 
     /** The fixed fields of a change set. */
     public record Header(long fromLsn, long toLsn, long logFirstLsn, long logFileSize, long mtrCount, long serverStarted) {}
@@ -104,15 +109,13 @@ public final class ChangeSetFormat {
      * Reads a change set into {@code into} (which it adds to) and returns its header.
      *
      * @param where the object, for messages
-     * @throws CorruptDataException for an unknown version or malformed content
+     * @throws io.strata.error.StrataException {@link io.strata.error.ErrorCode#FORMAT_TOO_NEW} for a version above {@link #VERSION}
+     * @throws CorruptDataException for a version below {@link #MIN_VERSION} or malformed content
      */
     public static Header read(InputStream source, ChangedPages into, String where) throws IOException {
         DataInputStream in = new DataInputStream(source);
         try {
-            int version = in.readUnsignedShort();
-            if (version != VERSION) {
-                throw corrupt("change set version " + version + " is outside the supported range [1,1]", where);
-            }
+            FormatVersion.check("change set", where, in.readUnsignedShort(), MIN_VERSION, VERSION, DAMAGED);
             Header h = new Header(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
             if (h.fromLsn() >= h.toLsn()) {
                 throw corrupt("change set range [" + h.fromLsn() + ", " + h.toLsn() + ") is empty or reversed", where);
@@ -185,7 +188,6 @@ public final class ChangeSetFormat {
     }
 
     private static CorruptDataException corrupt(String what, String where) {
-        return new CorruptDataException(what + " (resource=" + where + ")",
-                "the change set is damaged; delete it and the incremental backups fall back to reading the redo log or every page");
+        return new CorruptDataException(what + " (resource=" + where + ")", DAMAGED);
     }
 }

@@ -19,7 +19,8 @@ import java.util.zip.CRC32C;
 /**
  * Reads one object in {@link ObjectFormat} (versions 1 and 2), checking every chunk and the
  * footer. Corruption is reported as {@link CorruptDataException} naming the resource, the chunk
- * and both values.
+ * and both values; an object of a newer version than this build reads, as
+ * {@link io.strata.error.ErrorCode#FORMAT_TOO_NEW} ({@link FormatVersion}).
  *
  * <p>Compressed or sealed chunks are decoded on the shared codec pool while the caller consumes
  * earlier ones: the stored bytes of up to {@link ObjectCodec#inFlight()} chunks are read ahead.
@@ -64,11 +65,7 @@ public final class ChunkedReader extends InputStream {
             if (magic != ObjectFormat.MAGIC) {
                 throw corrupt(String.format("not a strata object: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.MAGIC));
             }
-            version = in.readUnsignedShort();
-            if (version < ObjectFormat.MIN_VERSION || version > ObjectFormat.VERSION) {
-                throw new CorruptDataException(String.format("object format version %d is outside the supported range [%d,%d] (resource=%s)",
-                        version, ObjectFormat.MIN_VERSION, ObjectFormat.VERSION, resource), "a newer strata wrote this repository; upgrade strata to read it");
-            }
+            version = FormatVersion.check("object", resource, in.readUnsignedShort(), ObjectFormat.MIN_VERSION, ObjectFormat.VERSION);
             byte[] name = new byte[in.readUnsignedByte()];
             in.readFully(name);
             String content = new String(name, StandardCharsets.US_ASCII);

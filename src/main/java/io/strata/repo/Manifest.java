@@ -59,11 +59,13 @@ public record Manifest(
      * "manifest"): its format version and that it names the backup it is stored for.
      *
      * @throws io.strata.store.ObjectStore.NoSuchObjectException when it is not stored
-     * @throws StrataException corrupt-data for an unreadable or mismatching manifest
+     * @throws StrataException corrupt-data for an unreadable or mismatching manifest, format-too-new
+     *                         for one written by a newer strata
      */
     static Manifest read(ObjectIo io, ObjectCodec codec, String id) {
         Manifest m = io.readJson(Keys.manifest(id), "manifest", Manifest.class, codec);
-        if (m.formatVersion() != FORMAT_VERSION || !id.equals(m.id())) {
+        FormatVersion.check("manifest", io.store().describe(Keys.manifest(id)), m.formatVersion(), 1, FORMAT_VERSION);
+        if (!id.equals(m.id())) {
             throw new StrataException(ErrorCode.CORRUPT_DATA, "manifest of backup " + id + " has format " + m.formatVersion() + " and id " + m.id()
                     + ", expected format " + FORMAT_VERSION + " and id " + id + " (resource=" + io.store().describe(Keys.manifest(id)) + ")", null);
         }

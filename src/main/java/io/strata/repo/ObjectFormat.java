@@ -43,6 +43,9 @@ import java.nio.charset.StandardCharsets;
  * the chunk count as its index and kind 1, so an object cut after any chunk is caught even when
  * its clear footer is rewritten. Chunks are independent: each can be encoded, decoded and
  * checked on its own thread, and read without the rest of the object.
+ *
+ * <p>Readers accept versions [{@link #MIN_VERSION}, {@link #VERSION}]; a newer one is refused as
+ * written by a newer strata, an older one as damage ({@link FormatVersion}).
  */
 public final class ObjectFormat {
     private ObjectFormat() {}

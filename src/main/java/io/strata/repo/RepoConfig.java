@@ -44,11 +44,7 @@ final class RepoConfig {
         RepoConfig c = new RepoConfig(name);
         @SuppressWarnings("unchecked")
         Map<String, Object> m = io.readJson(Keys.MARKER, "repository", Map.class, ObjectCodec.PLAIN);
-        Object v = m.get("version");
-        if (!(v instanceof Integer) || (Integer) v < MIN_VERSION || (Integer) v > VERSION) {
-            throw new StrataException(ErrorCode.CORRUPT_DATA, "repository format version " + v + " is outside the supported range [" + MIN_VERSION + ","
-                    + VERSION + "] (resource=" + io.store().describe(Keys.MARKER) + ")", "upgrade strata to read this repository");
-        }
+        FormatVersion.checkJson("repository", io.store().describe(Keys.MARKER), m.get("version"), MIN_VERSION, VERSION);
         if (m.get("encryption") != null) {
             c.encryption = Json.MAPPER.convertValue(m.get("encryption"), KeyParams.class);
         }

@@ -4,6 +4,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Chain;
 import io.strata.repo.ChunkedWriter;
+import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
@@ -104,7 +105,7 @@ public final class MergeRun {
                 Chain.Layer newer = layers.get(layers.size() - 1);
                 Chain.Layer older = layers.get(layers.size() - 2);
                 boolean whole = !older.entry().isDelta();
-                try (StoredObject w = repo.createBackupObject(mid, key, whole ? "innodb-file" : "innodb-delta", compressionOf(b))) {
+                try (StoredObject w = repo.createBackupObject(mid, key, whole ? "innodb-file" : DeltaFormat.CONTENT, compressionOf(b))) {
                     ChunkedWriter cw = w.out();
                     long deltaPages = 0;
                     if (whole) {

@@ -3,12 +3,11 @@ package io.strata.restore;
 import io.strata.error.CorruptDataException;
 import io.strata.repo.Chain;
 import io.strata.repo.ChunkedReader;
+import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Repository;
 
 import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,37 +26,38 @@ import java.util.List;
 final class PageComposer {
     private PageComposer() {}
 
-    /** A delta object read entry by entry: (page number u32, page bytes), ascending. */
+    /** A delta object of one layer, read entry by entry; positioned on its first entry when opened. */
     private static final class DeltaCursor implements AutoCloseable {
         final Chain.Layer layer;
         final ChunkedReader reader;
-        final DataInputStream in;
-        final byte[] page;
-        long pageNo = -1;
-        long read;
+        final DeltaFormat.Reader entries;
 
-        DeltaCursor(Chain.Layer layer, ChunkedReader reader, int ps) throws IOException {
+        DeltaCursor(Repository repo, Chain.Layer layer, int ps) throws IOException {
             this.layer = layer;
-            this.reader = reader;
-            this.in = new DataInputStream(reader);
-            this.page = new byte[ps];
-            advance();
+            this.reader = (ChunkedReader) open(repo, layer, DeltaFormat.CONTENT);
+            this.entries = new DeltaFormat.Reader(reader, ps, "delta of " + layer.entry().path() + " in backup " + layer.backup().id());
+            try {
+                entries.next();
+            } catch (IOException | RuntimeException e) {
+                reader.close();
+                throw e;
+            }
         }
 
+        long pageNo() { return entries.pageNo(); }
+
+        byte[] page() { return entries.page(); }
+
         void advance() throws IOException {
-            long prev = pageNo;
-            try {
-                pageNo = Integer.toUnsignedLong(in.readInt());
-            } catch (EOFException e) {
-                pageNo = Long.MAX_VALUE;
-                return;
+            entries.next();
+        }
+
+        /** Reads the entries left, then checks the object's length and digest against the manifest entry. */
+        void finish(int ps) throws IOException {
+            while (entries.next()) {
+                // every entry is read so that its order is checked, and the frame's footer
             }
-            in.readFully(page);
-            read++;
-            if (pageNo <= prev) {
-                throw new CorruptDataException("delta of " + layer.entry().path() + " in backup " + layer.backup().id() + " lists page " + pageNo
-                        + " after page " + prev + " (pages must ascend)", "the backup is damaged; restore another backup");
-            }
+            check(reader, layer, DeltaFormat.length(layer.entry().deltaPages(), ps));
         }
 
         @Override
@@ -89,7 +89,7 @@ final class PageComposer {
         List<DeltaCursor> deltas = new ArrayList<>();
         try (ChunkedReader base = (ChunkedReader) open(repo, baseLayer, "innodb-file")) {
             for (Chain.Layer l : layers.subList(1, layers.size())) {
-                deltas.add(new DeltaCursor(l, (ChunkedReader) open(repo, l, "innodb-delta"), ps));
+                deltas.add(new DeltaCursor(repo, l, ps));
             }
             byte[] basePage = new byte[ps];
             long basePages = baseLayer.entry().size() / ps;
@@ -103,13 +103,13 @@ final class PageComposer {
                     chosen = basePage;
                 }
                 for (DeltaCursor d : deltas) {
-                    if (d.pageNo == p) {
-                        chosen = d.page;
+                    if (d.pageNo() == p) {
+                        chosen = d.page();
                     }
                 }
                 os.write(chosen);
                 for (DeltaCursor d : deltas) {
-                    if (d.pageNo == p) {
+                    if (d.pageNo() == p) {
                         d.advance();
                     }
                 }
@@ -118,10 +118,7 @@ final class PageComposer {
             base.drainAndCheck();
             check(base, baseLayer, baseLayer.entry().size());
             for (DeltaCursor d : deltas) {
-                while (d.pageNo != Long.MAX_VALUE) {
-                    d.advance();
-                }
-                check(d.reader, d.layer, d.layer.entry().deltaPages() * (4L + ps));
+                d.finish(ps);
             }
         } finally {
             for (DeltaCursor d : deltas) {
@@ -160,29 +157,25 @@ final class PageComposer {
     static long mergeDeltas(Repository repo, Chain.Layer older, Chain.Layer newer, FileEntry target, OutputStream os) throws IOException {
         int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
         long pages = target.size() / ps;
-        long written = 0;
-        try (DeltaCursor a = new DeltaCursor(older, (ChunkedReader) open(repo, older, "innodb-delta"), ps);
-             DeltaCursor b = new DeltaCursor(newer, (ChunkedReader) open(repo, newer, "innodb-delta"), ps)) {
-            java.io.DataOutputStream out = new java.io.DataOutputStream(os);
-            while (a.pageNo != Long.MAX_VALUE || b.pageNo != Long.MAX_VALUE) {
-                long p = Math.min(a.pageNo, b.pageNo);
-                DeltaCursor from = b.pageNo == p ? b : a;
+        try (DeltaCursor a = new DeltaCursor(repo, older, ps); DeltaCursor b = new DeltaCursor(repo, newer, ps)) {
+            DeltaFormat.Writer out = new DeltaFormat.Writer(os, ps);
+            while (a.pageNo() != DeltaFormat.END || b.pageNo() != DeltaFormat.END) {
+                long p = Math.min(a.pageNo(), b.pageNo());
+                DeltaCursor from = b.pageNo() == p ? b : a;
                 if (p < pages) {
-                    out.writeInt((int) p);
-                    out.write(from.page);
-                    written++;
+                    out.write(p, from.page(), 0);
                 }
-                if (a.pageNo == p) {
+                if (a.pageNo() == p) {
                     a.advance();
                 }
-                if (b.pageNo == p) {
+                if (b.pageNo() == p) {
                     b.advance();
                 }
             }
-            out.flush();
-            check(a.reader, older, older.entry().deltaPages() * (4L + ps));
-            check(b.reader, newer, newer.entry().deltaPages() * (4L + ps));
+            os.flush();
+            a.finish(ps);
+            b.finish(ps);
+            return out.entries();
         }
-        return written;
     }
 }

@@ -9,6 +9,7 @@ import io.strata.innodb.PageVerdict;
 import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.Chain;
 import io.strata.repo.ChunkedReader;
+import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
@@ -119,27 +120,21 @@ public final class Verifier {
 
     private void verifyFile(Manifest m, FileEntry f) throws IOException {
         boolean innodb = "innodb".equals(f.kind());
-        String content = !innodb ? "file" : f.isDelta() ? "innodb-delta" : "innodb-file";
+        String content = !innodb ? "file" : f.isDelta() ? DeltaFormat.CONTENT : "innodb-file";
         try (ChunkedReader r = open(m, f.object(), content)) {
             long expectedLength = f.size();
             if (innodb) {
                 TablespaceFlags flags = new TablespaceFlags(f.flags());
                 int ps = flags.physicalPageSize();
-                DataInputStream in = new DataInputStream(r);
-                byte[] page = new byte[ps];
                 if (f.isDelta()) {
-                    expectedLength = f.deltaPages() * (4L + ps);
-                    while (true) {
-                        long no;
-                        try {
-                            no = Integer.toUnsignedLong(in.readInt());
-                        } catch (EOFException e) {
-                            break;
-                        }
-                        in.readFully(page);
-                        verifyPage(m, f, flags, page, no);
+                    expectedLength = DeltaFormat.length(f.deltaPages(), ps);
+                    DeltaFormat.Reader delta = new DeltaFormat.Reader(r, ps, "delta of " + f.path() + " in backup " + m.id());
+                    while (delta.next()) {
+                        verifyPage(m, f, flags, delta.page(), delta.pageNo());
                     }
                 } else {
+                    DataInputStream in = new DataInputStream(r);
+                    byte[] page = new byte[ps];
                     for (long no = 0; no < f.pages(); no++) {
                         in.readFully(page);
                         verifyPage(m, f, flags, page, no);

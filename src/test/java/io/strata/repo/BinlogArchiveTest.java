@@ -123,6 +123,53 @@ class BinlogArchiveTest {
         assertTrue(BinlogArchive.load(repo, "h").orphanData().isEmpty());
     }
 
+    /** A JSON record of the archive, where it is stored below the archive's directory, and its content name. */
+    private record Stored(String key, String content, Object record) {}
+
+    /** One record of each kind the archive reads, with format version v. */
+    private static List<Stored> recordsOfVersion(int v) {
+        return List.of(
+                new Stored("source", "binlog-source", new BinlogArchive.Source(v, "db:3306:/d", "db", 3306, 1, "/d/binlog", "2024-01-01T00:00:00Z")),
+                new Stored("t0001/timeline", "binlog-timeline", new BinlogArchive.Timeline(v, 1, "binlog.000001", "2024-01-01T00:00:00Z", "first")),
+                new Stored("gaps/20240101T000000000Z-t0001-binlog.000001", "binlog-gap", new BinlogArchive.Gap(v, 1, "binlog.000001", 400, 1,
+                        "binlog.000003", List.of("binlog.000002"), "purged", "2024-01-01T00:00:00Z")),
+                new Stored("asof/20240101T000000000Z", "binlog-asof", new BinlogArchive.AsOf(v, 1, "binlog.000001", 400, 1704067200L)),
+                new Stored("t0001/binlog.000001/000000000000-000000000400.sum", "binlog-summary", new BinlogArchive.Segment(v, 1, "binlog.000001",
+                        0, 400, 400, false, "abcd0123", 1700000000L, true, 3, 1, null, null, null, List.of(), 1700000001L, "00000000",
+                        "2024-01-01T00:00:00Z")));
+    }
+
+    @Test
+    void aRecordOfANewerFormatIsTooNewAndAnOlderOneIsDamage(@TempDir Path dir) {
+        Repository repo = Repository.openOrCreate(dir.resolve("repo"));
+        for (int v : new int[] {2, 0}) {
+            for (Stored r : recordsOfVersion(v)) {
+                String source = "v" + v + "-" + r.content();
+                String key = BinlogArchive.PREFIX + source + "/" + r.key();
+                repo.writeJson(key, r.content(), r.record());
+                StrataException e = assertThrows(StrataException.class, () -> BinlogArchive.load(repo, source), key);
+                String where = dir.resolve("repo").resolve(key).toString();
+                if (v == 2) {
+                    assertEquals(ErrorCode.FORMAT_TOO_NEW, e.code(), key);
+                    assertEquals(r.content() + " " + where + " was written by a newer strata, version 2; this one reads up to 1", e.getMessage());
+                    assertEquals("upgrade strata to read this repository", e.hint());
+                } else {
+                    assertEquals(ErrorCode.CORRUPT_DATA, e.code(), key);
+                    assertEquals(r.content() + " format version 0 is outside the supported range [1,1] (resource=" + where + ")", e.getMessage());
+                }
+            }
+        }
+        for (Stored r : recordsOfVersion(1)) {
+            repo.writeJson(BinlogArchive.PREFIX + "v1/" + r.key(), r.content(), r.record());
+        }
+        BinlogArchive a = BinlogArchive.load(repo, "v1");
+        assertEquals("db:3306:/d", a.source().serverKey());
+        assertEquals(List.of(1), List.copyOf(a.timelines().keySet()));
+        assertEquals(1, a.gaps().size());
+        assertEquals(400, a.asOf().offset());
+        assertEquals(1, a.file(1, "binlog.000001").segments().size());
+    }
+
     @Test
     void namesAndOrder() {
         assertEquals("db1.example-3306-", BinlogArchive.sourceDir("db1.example:3306:/var/lib/mysql", "db1.example", 3306).substring(0, 17));

@@ -1,6 +1,8 @@
 package io.strata.repo;
 
 import io.strata.error.CorruptDataException;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -89,8 +91,8 @@ class ChangeSetFormatTest {
         byte[] good = encode(H, p);
 
         byte[] v = good.clone();
-        v[1] = 2;
-        assertEquals("change set version 2 is outside the supported range [1,1] (resource=R)", fail(v));
+        v[1] = 0;
+        assertEquals("change set format version 0 is outside the supported range [1,1] (resource=R)", fail(v));
 
         byte[] t = java.util.Arrays.copyOf(good, good.length - 1);
         assertEquals("change set is truncated (resource=R)", fail(t));
@@ -111,6 +113,16 @@ class ChangeSetFormatTest {
 
         byte[] extra = java.util.Arrays.copyOf(good, good.length + 1);
         assertEquals("bytes follow the last space entry (resource=R)", fail(extra));
+    }
+
+    @Test
+    void aNewerVersionIsRefusedAsTooNew() throws IOException {
+        byte[] b = encode(H, new ChangedPages());
+        b[1] = 2;
+        StrataException e = assertThrows(StrataException.class, () -> ChangeSetFormat.read(new ByteArrayInputStream(b), new ChangedPages(), "R"));
+        assertEquals(ErrorCode.FORMAT_TOO_NEW, e.code());
+        assertEquals("change set R was written by a newer strata, version 2; this one reads up to 1", e.getMessage());
+        assertEquals("upgrade strata to read this repository", e.hint());
     }
 
     private static String fail(byte[] b) {

@@ -1,6 +1,8 @@
 package io.strata.repo;
 
 import io.strata.error.CorruptDataException;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -132,8 +134,20 @@ class ChunkedFormatTest {
     void newerVersionIsRefusedWithUpgradeHint() throws IOException {
         byte[] f = frame(sample(10));
         f[5] = 3;
+        StrataException e = assertThrows(StrataException.class, () -> read(f, "file"));
+        assertEquals(ErrorCode.FORMAT_TOO_NEW, e.code());
+        assertEquals(29, e.code().exitCode());
+        assertEquals("object test-object was written by a newer strata, version 3; this one reads up to 2", e.getMessage());
+        assertEquals("upgrade strata to read this repository", e.hint());
+    }
+
+    @Test
+    void versionBelowTheFirstIsDamage() throws IOException {
+        byte[] f = frame(sample(10));
+        f[5] = 0;
         CorruptDataException e = assertThrows(CorruptDataException.class, () -> read(f, "file"));
-        assertEquals("object format version 3 is outside the supported range [1,2] (resource=test-object)", e.getMessage());
-        assertEquals("a newer strata wrote this repository; upgrade strata to read it", e.hint());
+        assertEquals(ErrorCode.CORRUPT_DATA, e.code());
+        assertEquals("object format version 0 is outside the supported range [1,2] (resource=test-object)", e.getMessage());
+        assertEquals("no strata writes that version: the object is damaged", e.hint());
     }
 }
