@@ -45,7 +45,7 @@ import java.util.zip.CRC32C;
 public final class BinlogArchive {
     public static final String PREFIX = "binlogs/";
     public static final int FORMAT_VERSION = 1;
-    private static final DateTimeFormatter GAP_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter GAP_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'", java.util.Locale.ROOT).withZone(ZoneOffset.UTC);
 
     /** The server whose binlogs these are; serverKey is the same as in the manifests' source. */
     public record Source(int formatVersion, String serverKey, String hostname, int port, long serverId, String logBinBasename, String created) {}
@@ -227,7 +227,7 @@ public final class BinlogArchive {
         CRC32C c = new CRC32C();
         c.update(serverKey.getBytes(StandardCharsets.UTF_8));
         String host = hostname == null ? "server" : hostname.replaceAll("[^A-Za-z0-9._-]", "_");
-        return String.format("%s-%d-%08x", host, port, c.getValue());
+        return String.format(java.util.Locale.ROOT, "%s-%d-%08x", host, port, c.getValue());
     }
 
     public static long fileNumber(String name) {
@@ -243,10 +243,10 @@ public final class BinlogArchive {
 
     public String prefix() { return PREFIX + dir + "/"; }
 
-    private String timelineDir(int t) { return prefix() + String.format("t%04d/", t); }
+    private String timelineDir(int t) { return prefix() + String.format(java.util.Locale.ROOT, "t%04d/", t); }
 
     public String segmentKey(int t, String file, long start, long end) {
-        return timelineDir(t) + file + "/" + String.format("%012d-%012d", start, end) + ".binlog";
+        return timelineDir(t) + file + "/" + String.format(java.util.Locale.ROOT, "%012d-%012d", start, end) + ".binlog";
     }
 
     private static String sumKeyOf(String dataKey) {
@@ -414,8 +414,8 @@ public final class BinlogArchive {
                 if (pos == s.end()) {
                     // read to the end: the footer and the summary must agree
                     int crc = reader.drainAndCheck();
-                    if (reader.rawBytes() != s.length() || !String.format("%08x", crc).equals(s.crc32c())) {
-                        throw new CorruptDataException(String.format("archived binlog segment holds %d bytes with digest %08x, its summary says %d bytes with digest %s (resource=%s)",
+                    if (reader.rawBytes() != s.length() || !String.format(java.util.Locale.ROOT, "%08x", crc).equals(s.crc32c())) {
+                        throw new CorruptDataException(String.format(java.util.Locale.ROOT, "archived binlog segment holds %d bytes with digest %08x, its summary says %d bytes with digest %s (resource=%s)",
                                 reader.rawBytes(), crc, s.length(), s.crc32c(), describe(s)), "the archive is damaged; restore to a point before this binlog");
                     }
                 }
@@ -487,7 +487,7 @@ public final class BinlogArchive {
     }
 
     public void writeGap(Gap g) {
-        String key = prefix() + "gaps/" + GAP_TIME.format(Instant.parse(g.detected())) + String.format("-t%04d-", g.timeline())
+        String key = prefix() + "gaps/" + GAP_TIME.format(Instant.parse(g.detected())) + String.format(java.util.Locale.ROOT, "-t%04d-", g.timeline())
                 + (g.afterFile() == null ? "start" : g.afterFile());
         repo.writeJson(key, "binlog-gap", g);
         gaps.add(g);
@@ -539,7 +539,7 @@ public final class BinlogArchive {
             }
             Segment done = new Segment(s.formatVersion(), s.timeline(), s.file(), s.start(), s.end(), s.boundaryEnd(), s.closed(), s.fileId(),
                     s.fileCreated(), s.checksums(), s.events(), s.groups(), s.firstTime(), s.lastTime(), s.maxTime(), s.gtids(), s.asOf(),
-                    String.format("%08x", chunks.rawCrc()), s.archivedAt());
+                    String.format(java.util.Locale.ROOT, "%08x", chunks.rawCrc()), s.archivedAt());
             repo.writeJson(sumKeyOf(key), "binlog-summary", done);
             ArchivedFile f = files.computeIfAbsent(s.timeline(), x -> new TreeMap<>())
                     .computeIfAbsent(fileNumber(s.file()), x -> new ArchivedFile(s.timeline(), s.file()));

@@ -39,7 +39,7 @@ import java.util.TreeMap;
  */
 public final class Repository {
     public static final String MARKER = "strata.repo";
-    private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", java.util.Locale.ROOT).withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
     /**
      * Lock files this process holds. The lock is a POSIX record lock, and closing
@@ -262,7 +262,7 @@ public final class Repository {
     }
 
     public static String newBackupId(Instant now) {
-        return ID_FORMAT.format(now) + "-" + String.format("%04x", RANDOM.nextInt(1 << 16));
+        return ID_FORMAT.format(now) + "-" + String.format(java.util.Locale.ROOT, "%04x", RANDOM.nextInt(1 << 16));
     }
 
     // ---- objects ---------------------------------------------------------------------------
