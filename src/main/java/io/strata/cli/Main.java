@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -35,6 +36,11 @@ public final class Main implements Runnable {
         COMMANDS.put("prune", PruneCommand::new);
         COMMANDS.put("demo", DemoCommand::new);
         COMMANDS.put("cds-train", CdsTrainCommand::new);
+    }
+
+    /** The command names, in the order help lists them; the help test walks these. */
+    static List<String> commandNames() {
+        return List.copyOf(COMMANDS.keySet());
     }
 
     @Override

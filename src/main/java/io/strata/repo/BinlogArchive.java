@@ -50,7 +50,7 @@ public final class BinlogArchive {
     public static final int FORMAT_VERSION = 1;
     /** The oldest version of the archive's JSON records this build reads. */
     public static final int MIN_FORMAT_VERSION = 1;
-    private static final DateTimeFormatter GAP_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter GAP_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'", java.util.Locale.ROOT).withZone(ZoneOffset.UTC);
 
     /** A JSON record of the archive: each carries the version of the archive format that wrote it. */
     interface Versioned {
@@ -238,7 +238,7 @@ public final class BinlogArchive {
         CRC32C c = new CRC32C();
         c.update(serverKey.getBytes(StandardCharsets.UTF_8));
         String host = hostname == null ? "server" : hostname.replaceAll("[^A-Za-z0-9._-]", "_");
-        return String.format("%s-%d-%08x", host, port, c.getValue());
+        return String.format(java.util.Locale.ROOT, "%s-%d-%08x", host, port, c.getValue());
     }
 
     public static long fileNumber(String name) {
@@ -257,10 +257,10 @@ public final class BinlogArchive {
     /** How messages name the archive: its folder in the repository (a path or an s3:// URL). */
     public String describe() { return repo.store().describe(prefix()); }
 
-    private String timelineDir(int t) { return prefix() + String.format("t%04d/", t); }
+    private String timelineDir(int t) { return prefix() + String.format(java.util.Locale.ROOT, "t%04d/", t); }
 
     public String segmentKey(int t, String file, long start, long end) {
-        return timelineDir(t) + file + "/" + String.format("%012d-%012d", start, end) + ".binlog";
+        return timelineDir(t) + file + "/" + String.format(java.util.Locale.ROOT, "%012d-%012d", start, end) + ".binlog";
     }
 
     private static String sumKeyOf(String dataKey) {
@@ -437,8 +437,8 @@ public final class BinlogArchive {
                 if (pos == s.end()) {
                     // read to the end: the footer and the summary must agree
                     int crc = reader.drainAndCheck();
-                    if (reader.rawBytes() != s.length() || !String.format("%08x", crc).equals(s.crc32c())) {
-                        throw new CorruptDataException(String.format("archived binlog segment holds %d bytes with digest %08x, its summary says %d bytes with digest %s (resource=%s)",
+                    if (reader.rawBytes() != s.length() || !String.format(java.util.Locale.ROOT, "%08x", crc).equals(s.crc32c())) {
+                        throw new CorruptDataException(String.format(java.util.Locale.ROOT, "archived binlog segment holds %d bytes with digest %08x, its summary says %d bytes with digest %s (resource=%s)",
                                 reader.rawBytes(), crc, s.length(), s.crc32c(), describe(s)), "the archive is damaged; restore to a point before this binlog");
                     }
                 }
@@ -510,7 +510,7 @@ public final class BinlogArchive {
     }
 
     public void writeGap(Gap g) {
-        String key = prefix() + "gaps/" + GAP_TIME.format(Instant.parse(g.detected())) + String.format("-t%04d-", g.timeline())
+        String key = prefix() + "gaps/" + GAP_TIME.format(Instant.parse(g.detected())) + String.format(java.util.Locale.ROOT, "-t%04d-", g.timeline())
                 + (g.afterFile() == null ? "start" : g.afterFile());
         repo.writeJson(key, "binlog-gap", g);
         gaps.add(g);
@@ -558,7 +558,7 @@ public final class BinlogArchive {
             }
             Segment done = new Segment(s.formatVersion(), s.timeline(), s.file(), s.start(), s.end(), s.boundaryEnd(), s.closed(), s.fileId(),
                     s.fileCreated(), s.checksums(), s.events(), s.groups(), s.firstTime(), s.lastTime(), s.maxTime(), s.gtids(), s.asOf(),
-                    String.format("%08x", chunks.rawCrc()), s.archivedAt());
+                    String.format(java.util.Locale.ROOT, "%08x", chunks.rawCrc()), s.archivedAt());
             repo.writeJson(sumKeyOf(key), "binlog-summary", done);
             ArchivedFile f = files.computeIfAbsent(s.timeline(), x -> new TreeMap<>())
                     .computeIfAbsent(fileNumber(s.file()), x -> new ArchivedFile(s.timeline(), s.file()));

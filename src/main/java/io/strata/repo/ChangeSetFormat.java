@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.BitSet;
+import java.util.Locale;
 
 /**
  * Raw content of a "change-set" object (inside the strata-object frame, {@link ObjectFormat}): the
@@ -130,7 +131,7 @@ public final class ChangeSetFormat {
                 prevSpace = space;
                 int flags = in.readUnsignedByte();
                 if ((flags & ~(ChangedPages.WHOLE | ChangedPages.RENAMED)) != 0) {
-                    throw corrupt(String.format("space %d has unknown flags 0x%02x", space, flags), where);
+                    throw corrupt(String.format(Locale.ROOT, "space %d has unknown flags 0x%02x", space, flags), where);
                 }
                 long wholeLsn = in.readLong();
                 if (((flags & ChangedPages.WHOLE) != 0) != (wholeLsn != 0)) {

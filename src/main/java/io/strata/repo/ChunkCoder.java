@@ -8,6 +8,7 @@ import io.strata.error.CorruptDataException;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 
+import java.util.Locale;
 import java.util.zip.CRC32C;
 
 /** Encodes and decodes one chunk of {@link ObjectFormat}; runs on any thread, one chunk per call. */
@@ -167,13 +168,13 @@ final class ChunkCoder {
                 try {
                     plainLen = cipher.open(ObjectFormat.aad(aadPrefix, index, rawLen, this.codec, ObjectFormat.KIND_CHUNK), this.stored, 0, storedLen, tmp);
                 } catch (CodecException.AuthenticationFailed e) {
-                    throw corrupt(resource, String.format("chunk %d (raw offset %d) failed authentication: it was altered, or moved from another object or position",
+                    throw corrupt(resource, String.format(Locale.ROOT, "chunk %d (raw offset %d) failed authentication: it was altered, or moved from another object or position",
                             index, offset));
                 }
                 int expectCrc = ObjectFormat.getInt(tmp, 0);
                 if (algo == Compression.Algorithm.NONE.id()) {
                     if (plainLen - 4 != rawLen) {
-                        throw corrupt(resource, String.format("chunk %d holds %d bytes, its header says %d", index, plainLen - 4, rawLen));
+                        throw corrupt(resource, String.format(Locale.ROOT, "chunk %d holds %d bytes, its header says %d", index, plainLen - 4, rawLen));
                     }
                     data = tmp;
                     dataOff = 4;
@@ -191,7 +192,7 @@ final class ChunkCoder {
             }
             if (algo == Compression.Algorithm.NONE.id()) {
                 if (storedLen != rawLen) {
-                    throw corrupt(resource, String.format("chunk %d has a bad header: raw=%d stored=%d codec=%d", index, rawLen, storedLen, this.codec));
+                    throw corrupt(resource, String.format(Locale.ROOT, "chunk %d has a bad header: raw=%d stored=%d codec=%d", index, rawLen, storedLen, this.codec));
                 }
                 data = stored;
                 dataOff = 0;
@@ -211,14 +212,14 @@ final class ChunkCoder {
             try {
                 Compressors.decompress(Compression.Algorithm.byId(algo), src, off, len, raw, rawLen);
             } catch (CodecException e) {
-                throw corrupt(resource, String.format("chunk %d (raw offset %d) cannot be decompressed: %s", index, offset, e.getMessage()));
+                throw corrupt(resource, String.format(Locale.ROOT, "chunk %d (raw offset %d) cannot be decompressed: %s", index, offset, e.getMessage()));
             }
             data = raw;
             dataOff = 0;
         }
 
         private CorruptDataException mismatch(String resource, int expected, int computed, String what) {
-            return corrupt(resource, String.format("chunk %d (raw offset %d) checksum mismatch%s: stored crc32c=0x%08x computed=0x%08x",
+            return corrupt(resource, String.format(Locale.ROOT, "chunk %d (raw offset %d) checksum mismatch%s: stored crc32c=0x%08x computed=0x%08x",
                     index, offset, what, expected, computed));
         }
     }

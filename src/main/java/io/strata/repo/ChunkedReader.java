@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -63,7 +64,7 @@ public final class ChunkedReader extends InputStream {
         try {
             int magic = in.readInt();
             if (magic != ObjectFormat.MAGIC) {
-                throw corrupt(String.format("not a strata object: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.MAGIC));
+                throw corrupt(String.format(Locale.ROOT, "not a strata object: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.MAGIC));
             }
             version = FormatVersion.check("object", resource, in.readUnsignedShort(), ObjectFormat.MIN_VERSION, ObjectFormat.VERSION);
             byte[] name = new byte[in.readUnsignedByte()];
@@ -78,7 +79,7 @@ public final class ChunkedReader extends InputStream {
                 flags = in.readUnsignedByte();
                 in.readFully(objectId);
                 if ((flags & ~ObjectFormat.FLAG_SEALED) != 0) {
-                    throw corrupt(String.format("object has unknown flags 0x%02x", flags));
+                    throw corrupt(String.format(Locale.ROOT, "object has unknown flags 0x%02x", flags));
                 }
             }
             sealed = (flags & ObjectFormat.FLAG_SEALED) != 0;
@@ -116,7 +117,7 @@ public final class ChunkedReader extends InputStream {
                 int maxStored = ObjectFormat.MAX_CHUNK + ChunkCipher.OVERHEAD + 4 + (ObjectFormat.MAX_CHUNK >> 6);
                 if (raw < 0 || raw > ObjectFormat.MAX_CHUNK || stored < 0 || stored > maxStored || badCodec
                         || (codecByte == ObjectFormat.CODEC_NONE && stored != raw)) {
-                    throw corrupt(String.format("chunk %d has a bad header: raw=%d stored=%d codec=%d", readChunks, raw, stored, codecByte));
+                    throw corrupt(String.format(Locale.ROOT, "chunk %d has a bad header: raw=%d stored=%d codec=%d", readChunks, raw, stored, codecByte));
                 }
                 ChunkCoder.In c = free.isEmpty() ? ChunkCoder.takeIn() : free.poll();
                 if (c.stored.length < stored) {
@@ -170,11 +171,11 @@ public final class ChunkedReader extends InputStream {
             footerChunks = n;
             footerDigest = d;
         } else if (t != footerTotal || n != footerChunks) {
-            throw corrupt(String.format("footer mismatch: clear footer length=%d chunks=%d, sealed trailer length=%d chunks=%d",
+            throw corrupt(String.format(Locale.ROOT, "footer mismatch: clear footer length=%d chunks=%d, sealed trailer length=%d chunks=%d",
                     t, n, footerTotal, footerChunks));
         }
         if (magic != ObjectFormat.FOOTER_MAGIC) {
-            throw corrupt(String.format("footer mismatch: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.FOOTER_MAGIC));
+            throw corrupt(String.format(Locale.ROOT, "footer mismatch: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.FOOTER_MAGIC));
         }
         endSeen = true;
     }
@@ -205,7 +206,7 @@ public final class ChunkedReader extends InputStream {
         if (pending.isEmpty()) {
             int d = (int) digest.getValue();
             if (footerTotal != total || footerChunks != chunks || footerDigest != d) {
-                throw corrupt(String.format("footer mismatch: stored length=%d chunks=%d digest=0x%08x, read length=%d chunks=%d digest=0x%08x",
+                throw corrupt(String.format(Locale.ROOT, "footer mismatch: stored length=%d chunks=%d digest=0x%08x, read length=%d chunks=%d digest=0x%08x",
                         footerTotal, footerChunks, footerDigest, total, chunks, d));
             }
             ended = true;

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -74,7 +75,7 @@ public final class Tracking {
     public record End(long lsn, Long serverStarted) {}
 
     private static String range(long from, long to) {
-        return String.format("%020d-%020d", from, to);
+        return String.format(Locale.ROOT, "%020d-%020d", from, to);
     }
 
     private static long[] parseRange(String name) {
