@@ -19,7 +19,7 @@ import java.io.OutputStream;
  *     4   ps page     the page as read from the data file, verbatim (its own checksum included)
  * </pre>
  * All integers are big-endian. {@code ps} is the tablespace's physical page size, which the
- * manifest entry's FSP_SPACE_FLAGS give ({@code io.strata.innodb.TablespaceFlags#physicalPageSize};
+ * manifest entry's FSP_SPACE_FLAGS give (the caller decodes them with the innodb package's TablespaceFlags;
  * the same for every entry). There is no header and no
  * count: the raw content ends after the last entry, so a delta of n pages is exactly
  * {@code n * (4 + ps)} bytes, and the manifest entry's {@code deltaPages} is n. An empty delta
