@@ -1,5 +1,6 @@
 package io.strata.cli;
 
+import io.strata.codec.KeyParams;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.restore.PitrRun;
@@ -10,6 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "restore", description = "Restore a backup, or a point in time, into an empty directory and run crash recovery on it.")
@@ -61,6 +63,7 @@ final class RestoreCommand implements Callable<Integer> {
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
         System.out.println("before starting it with your own configuration, give it to the server's user, e.g.: chown -R mysql:mysql " + target.toAbsolutePath());
+        reportKeyDerivations();
         return 0;
     }
 
@@ -78,6 +81,19 @@ final class RestoreCommand implements Callable<Integer> {
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
         System.out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());
         System.out.println("before starting it with your own configuration, give it to the server's user, e.g.: chown -R mysql:mysql " + target.toAbsolutePath());
+        reportKeyDerivations();
         return 0;
+    }
+
+    /**
+     * The repository is opened once per command and its key derived then: a passphrase costs one
+     * PBKDF2 run (about half a second), however many backups and binlogs the restore reads.
+     */
+    private static void reportKeyDerivations() {
+        KeyParams.Derivations d = KeyParams.derivations();
+        if (d.count() > 0) {
+            System.err.printf(Locale.ROOT, "repository key derived from the passphrase %s (PBKDF2-HMAC-SHA256, %.2f s)%n",
+                    d.count() == 1 ? "once" : d.count() + " times", d.seconds());
+        }
     }
 }

@@ -37,6 +37,17 @@ public record KeyParams(String cipher, String keySource, String kdf, String salt
     /** OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256; about half a second here. */
     public static final int DEFAULT_ITERATIONS = 600_000;
     private static final byte[] CHECK_LABEL = "strata key check v1".getBytes(StandardCharsets.US_ASCII);
+    /** PBKDF2 derivations run in this process, and their total time in nanoseconds (see {@link #derivations()}). */
+    private static final java.util.concurrent.atomic.AtomicInteger DERIVATIONS = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicLong DERIVATION_NANOS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** What deriving keys from passphrases has cost this process so far: the count and the time in seconds. */
+    public record Derivations(int count, double seconds) {}
+
+    /** PBKDF2 runs of this process so far (each about half a second at the default iterations). */
+    public static Derivations derivations() {
+        return new Derivations(DERIVATIONS.get(), DERIVATION_NANOS.get() / 1e9);
+    }
 
     /** New parameters for a new repository, with a fresh salt. */
     public static KeyParams create(Secret secret, int iterations) {
@@ -79,12 +90,16 @@ public record KeyParams(String cipher, String keySource, String kdf, String salt
     }
 
     private static SecretKey pbkdf2(char[] pass, byte[] salt, int iterations) {
+        long t0 = System.nanoTime();
+        DERIVATIONS.incrementAndGet();
         try {
             SecretKeyFactory f = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
             byte[] k = f.generateSecret(new PBEKeySpec(pass, salt, iterations, 256)).getEncoded();
             return new SecretKeySpec(k, "AES");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK has no PBKDF2WithHmacSHA256", e);
+        } finally {
+            DERIVATION_NANOS.addAndGet(System.nanoTime() - t0);
         }
     }
 

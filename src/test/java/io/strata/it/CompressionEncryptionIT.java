@@ -92,6 +92,26 @@ class CompressionEncryptionIT {
             assertEquals(0, afterMerge.exit(), afterMerge.toString());
             assertTrue(afterMerge.out().contains("(full)"), "the merged backup is a synthetic full: " + afterMerge.out());
 
+            // point in time in an encrypted repository: the binlogs archived with the passphrase,
+            // a restore to just after a marker transaction; the command opens the repository once
+            // and so derives the key from the passphrase once (PBKDF2), for the backup and the binlogs
+            source.exec("CREATE TABLE app.pitr_marker (id INT PRIMARY KEY)");
+            source.exec("INSERT INTO app.pitr_marker VALUES (1)");
+            String marker = source.query("SELECT @@gtid_binlog_pos").get(0).get(0);
+            source.exec("INSERT INTO app.pitr_marker VALUES (2)");
+            StrataCli.Result archived = StrataCli.run(ItSupport.concat(new String[] {"binlog", "archive", "--repo", both.toString(),
+                    "--socket", source.socket().toString(), "--user", "root", "--once"}, byPass));
+            assertEquals(0, archived.exit(), archived.toString());
+            Path pitrTarget = work.resolve("restored-pitr");
+            StrataCli.Result pitr = StrataCli.run(ItSupport.concat(new String[] {"restore", "--repo", both.toString(), "--target", pitrTarget.toString(),
+                    "--until-gtid", marker}, byPass));
+            assertEquals(0, pitr.exit(), pitr.toString());
+            assertEquals(1, pitr.err().lines().filter(l -> l.startsWith("repository key derived from the passphrase once (PBKDF2-HMAC-SHA256, ")).count(),
+                    pitr.toString());
+            try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(pitrTarget).start()) {
+                assertEquals(List.of(List.of("1")), restored.query("SELECT id FROM app.pitr_marker ORDER BY id"));
+            }
+
             // nothing of the schema is readable in an encrypted repository: table names are in
             // the manifests and .frm files, which the unencrypted repository shows in clear
             byte[] name = "t_fcrc32".getBytes(StandardCharsets.US_ASCII);
