@@ -283,6 +283,20 @@ public final class LocalObjectStore implements ObjectStore {
         }
     }
 
+    /** One I/O call of a stream of this store. */
+    private interface Call<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs {@code call}; an I/O error becomes a {@link StorageException} of {@code op} on {@code where}. */
+    private static <T> T io(String op, String where, Call<T> call) {
+        try {
+            return call.run();
+        } catch (IOException e) {
+            throw StorageException.local(op, where, e);
+        }
+    }
+
     /** A stored file being read: its I/O errors become {@link StorageException}s naming the object. */
     private static final class LocalInput extends java.io.FilterInputStream {
         private final String where;
@@ -294,38 +308,25 @@ public final class LocalObjectStore implements ObjectStore {
 
         @Override
         public int read() {
-            try {
-                return in.read();
-            } catch (IOException e) {
-                throw StorageException.local("read", where, e);
-            }
+            return io("read", where, in::read);
         }
 
         @Override
         public int read(byte[] b, int off, int len) {
-            try {
-                return in.read(b, off, len);
-            } catch (IOException e) {
-                throw StorageException.local("read", where, e);
-            }
+            return io("read", where, () -> in.read(b, off, len));
         }
 
         @Override
         public long skip(long n) {
-            try {
-                return in.skip(n);
-            } catch (IOException e) {
-                throw StorageException.local("read", where, e);
-            }
+            return io("read", where, () -> in.skip(n));
         }
 
         @Override
         public void close() {
-            try {
+            io("read", where, () -> {
                 in.close();
-            } catch (IOException e) {
-                throw StorageException.local("read", where, e);
-            }
+                return null;
+            });
         }
     }
 
@@ -340,38 +341,34 @@ public final class LocalObjectStore implements ObjectStore {
 
         @Override
         public void write(int b) {
-            try {
+            io("write", where, () -> {
                 out.write(b);
-            } catch (IOException e) {
-                throw StorageException.local("write", where, e);
-            }
+                return null;
+            });
         }
 
         @Override
         public void write(byte[] b, int off, int len) {
-            try {
+            io("write", where, () -> {
                 out.write(b, off, len);
-            } catch (IOException e) {
-                throw StorageException.local("write", where, e);
-            }
+                return null;
+            });
         }
 
         @Override
         public void flush() {
-            try {
+            io("write", where, () -> {
                 out.flush();
-            } catch (IOException e) {
-                throw StorageException.local("write", where, e);
-            }
+                return null;
+            });
         }
 
         @Override
         public void close() {
-            try {
+            io("write", where, () -> {
                 out.close();
-            } catch (IOException e) {
-                throw StorageException.local("write", where, e);
-            }
+                return null;
+            });
         }
     }
 }
