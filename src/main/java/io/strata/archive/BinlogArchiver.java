@@ -1,4 +1,4 @@
-package io.strata.backup;
+package io.strata.archive;
 
 import io.strata.binlog.BinlogEvent;
 import io.strata.binlog.BinlogScanner;
@@ -10,6 +10,7 @@ import io.strata.repo.BinlogArchive.ArchivedFile;
 import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
+import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
 import java.io.BufferedInputStream;
