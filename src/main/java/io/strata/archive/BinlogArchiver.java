@@ -5,8 +5,10 @@ import io.strata.binlog.BinlogScanner;
 import io.strata.binlog.BinlogStats;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive;
-import io.strata.repo.BinlogArchive.ArchivedFile;
+import io.strata.repo.BinlogCompaction;
+import io.strata.repo.BinlogSegmentWriter;
 import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
@@ -118,8 +120,7 @@ public final class BinlogArchiver {
                     a.archive.writeSource(new BinlogArchive.Source(BinlogArchive.FORMAT_VERSION, a.facts.serverKey(), a.facts.hostname(), a.facts.port(),
                             a.facts.serverId(), a.facts.logBinBasename(), Instant.now().toString()));
                 }
-                a.archive.deleteOrphans();
-                a.archive.tidy();
+                BinlogCompaction.tidy(a.archive);
                 a.announce();
                 return a.loop(s);
             }
@@ -151,7 +152,7 @@ public final class BinlogArchiver {
 
     private void announce() {
         int t = archive.newestTimeline();
-        ArchivedFile last = t == 0 ? null : newest(t);
+        ArchivedBinlog last = t == 0 ? null : newest(t);
         log.accept("archiving the binlogs of " + facts.serverKey() + " (" + binlogDir + ") into " + archive.describe()
                 + (last == null ? "; nothing archived yet"
                 : "; resuming after " + last.name() + ":" + last.coveredEnd() + (last.closed() ? " (complete)" : "") + " in timeline " + t)
@@ -194,7 +195,7 @@ public final class BinlogArchiver {
             }
         }
         int t = archive.newestTimeline();
-        ArchivedFile last = t == 0 ? null : newest(t);
+        ArchivedBinlog last = t == 0 ? null : newest(t);
         String end = last == null ? "nothing" : last.name() + ":" + last.usableEnd();
         if (stopper.stopped()) {
             log.accept("stopped by a signal; the archive ends at " + end);
@@ -214,8 +215,8 @@ public final class BinlogArchiver {
         return s;
     }
 
-    private ArchivedFile newest(int timeline) {
-        List<ArchivedFile> fs = archive.files(timeline);
+    private ArchivedBinlog newest(int timeline) {
+        List<ArchivedBinlog> fs = archive.files(timeline);
         return fs.isEmpty() ? null : fs.get(fs.size() - 1);
     }
 
@@ -249,7 +250,7 @@ public final class BinlogArchiver {
         if (tl > 0) {
             String reset = resetReason(tl, logs);
             if (reset != null) {
-                ArchivedFile last = newest(tl);
+                ArchivedBinlog last = newest(tl);
                 recordGap(tl, last, tl + 1, logs.get(0).name(), List.of(), "server reset: " + reset);
                 tl++;
                 archive.writeTimeline(new BinlogArchive.Timeline(BinlogArchive.FORMAT_VERSION, tl, logs.get(0).name(), Instant.now().toString(),
@@ -261,7 +262,7 @@ public final class BinlogArchiver {
             archive.writeTimeline(new BinlogArchive.Timeline(BinlogArchive.FORMAT_VERSION, tl, logs.get(0).name(), Instant.now().toString(),
                     "archive started; " + logs.get(0).name() + " was the oldest binlog on the server"));
         }
-        ArchivedFile last = newest(tl);
+        ArchivedBinlog last = newest(tl);
         long before = segments;
         for (ServerLog f : logs) {
             if (last != null && BinlogArchive.fileNumber(f.name()) < last.number()) {
@@ -285,7 +286,7 @@ public final class BinlogArchiver {
 
     /** Why the server's binlogs are not a continuation of the archived timeline, or null if they are. */
     private String resetReason(int tl, List<ServerLog> logs) {
-        ArchivedFile last = newest(tl);
+        ArchivedBinlog last = newest(tl);
         if (last == null) {
             return null;
         }
@@ -329,7 +330,7 @@ public final class BinlogArchiver {
         }
     }
 
-    private void recordGap(int tl, ArchivedFile after, int nextTl, String nextFile, List<String> lost, String reason) {
+    private void recordGap(int tl, ArchivedBinlog after, int nextTl, String nextFile, List<String> lost, String reason) {
         archive.writeGap(new BinlogArchive.Gap(BinlogArchive.FORMAT_VERSION, tl, after == null ? null : after.name(), after == null ? 0 : after.usableEnd(),
                 nextTl, nextFile, lost, reason, Instant.now().toString()));
         gaps++;
@@ -338,8 +339,8 @@ public final class BinlogArchiver {
 
     /** Before the first segment of a file: the archived file before it must be complete and directly precede it. */
     private void checkContinuity(int tl, String name) {
-        ArchivedFile prev = null;
-        for (ArchivedFile f : archive.files(tl)) {
+        ArchivedBinlog prev = null;
+        for (ArchivedBinlog f : archive.files(tl)) {
             if (f.number() < BinlogArchive.fileNumber(name)) {
                 prev = f;
             }
@@ -359,7 +360,7 @@ public final class BinlogArchiver {
         }
         List<String> lost = new ArrayList<>();
         for (long n = gapFrom; n <= gapTo && lost.size() < 1000; n++) {
-            lost.add(sibling(prev.name(), n));
+            lost.add(BinlogArchive.sibling(prev.name(), n));
         }
         String what = prev.closed() ? (lost.size() == 1 ? lost.get(0) + " was purged from the server before it was archived"
                 : lost.get(0) + " to " + lost.get(lost.size() - 1) + " were purged from the server before they were archived")
@@ -369,15 +370,8 @@ public final class BinlogArchiver {
         recordGap(tl, prev, tl, name, lost, what);
     }
 
-    /** The name of file number {@code n} in the same series as {@code name} (same base and digit count). */
-    static String sibling(String name, long n) {
-        int dot = name.lastIndexOf('.');
-        int digits = name.length() - dot - 1;
-        return name.substring(0, dot + 1) + String.format("%0" + digits + "d", n);
-    }
-
     private void archiveFile(int tl, ServerLog f, boolean active, long safeEnd, long asOf) {
-        ArchivedFile af = archive.file(tl, f.name());
+        ArchivedBinlog af = archive.file(tl, f.name());
         if (af != null && af.closed()) {
             return;
         }
@@ -435,7 +429,7 @@ public final class BinlogArchiver {
             }
             if (seg.closed()) {
                 // a complete file is kept as one object; its segments go once that one is stored
-                BinlogArchive.Segment whole = archive.compact(archive.file(tl, f.name()));
+                BinlogArchive.Segment whole = BinlogCompaction.compact(archive, archive.file(tl, f.name()));
                 if (whole != null) {
                     log.accept("compacted " + f.name() + " into one segment [0, " + whole.end() + ")");
                 }
@@ -455,7 +449,7 @@ public final class BinlogArchiver {
      */
     private Stored store(int tl, ServerLog f, Path path, long from, long cut, boolean active, Boolean checksums, String fileId, long created, long asOf)
             throws IOException {
-        try (BinlogArchive.SegmentWriter w = archive.createSegment(tl, f.name(), from, cut)) {
+        try (BinlogSegmentWriter w = archive.createSegment(tl, f.name(), from, cut)) {
             Scan copied;
             try {
                 copied = scan(path, from, cut, checksums, w.stream());

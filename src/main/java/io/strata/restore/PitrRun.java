@@ -4,8 +4,8 @@ import io.strata.binlog.BinlogEvent;
 import io.strata.binlog.BinlogScanner;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive;
-import io.strata.repo.BinlogArchive.ArchivedFile;
 import io.strata.repo.BinlogArchive.Pos;
 import io.strata.repo.BinlogArchive.Segment;
 import io.strata.repo.Repository;
@@ -69,7 +69,7 @@ public final class PitrRun {
         PitrWindows w = PitrWindows.of(repo, chooseServer(repo, o.server()));
         Plan plan = plan(w, o.target());
         BackupPoint b = plan.backup();
-        List<ArchivedFile> files = filesBetween(plan.span(), b.pos(), plan.stop());
+        List<ArchivedBinlog> files = filesBetween(plan.span(), b.pos(), plan.stop());
         log.accept("target " + o.target() + (o.target().kind() == PitrTarget.Kind.POSITION ? "" : " is binlog position " + plan.stop())
                 + "; starting from backup " + b.id() + " at " + b.pos()
                 + " and replaying " + files.size() + " archived binlog file(s)");
@@ -140,7 +140,7 @@ public final class PitrRun {
         long time = t.time();
         for (Span s : w.spans()) {
             boolean sawGroupBefore = false;
-            for (ArchivedFile f : s.files()) {
+            for (ArchivedBinlog f : s.files()) {
                 for (int i = 0; i < f.cover().size(); i++) {
                     Segment seg = f.cover().get(i);
                     if (seg.maxTime() == null || seg.maxTime() <= time) {
@@ -168,7 +168,7 @@ public final class PitrRun {
         List<Span> spans = w.spans();
         for (int k = 0; k < spans.size(); k++) {
             Span s = spans.get(k);
-            for (ArchivedFile f : s.files()) {
+            for (ArchivedBinlog f : s.files()) {
                 for (int i = 0; i < f.cover().size(); i++) {
                     Segment seg = f.cover().get(i);
                     for (BinlogArchive.DomainRange r : seg.gtids()) {
@@ -258,7 +258,7 @@ public final class PitrRun {
             }
             throw afterWindow(w, t);
         }
-        ArchivedFile f = in.file(t.file());
+        ArchivedBinlog f = in.file(t.file());
         if (t.position() != f.usableEnd()) {
             int i = 0;
             while (i < f.cover().size() - 1 && f.cover().get(i).end() <= t.position()) {
@@ -332,7 +332,7 @@ public final class PitrRun {
     }
 
     /** A cover segment's bytes start after the previous cover segment's end (cover segments may overlap). */
-    private static long effectiveStart(ArchivedFile f, int i) {
+    private static long effectiveStart(ArchivedBinlog f, int i) {
         return i == 0 ? 0 : f.cover().get(i - 1).end();
     }
 
@@ -346,7 +346,7 @@ public final class PitrRun {
         boolean test(BinlogEvent e);
     }
 
-    private static BinlogScanner scanner(ArchivedFile f, long from) {
+    private static BinlogScanner scanner(ArchivedBinlog f, long from) {
         return new BinlogScanner(f.name(), from, from == 0 ? null : f.checksums());
     }
 
@@ -355,7 +355,7 @@ public final class PitrRun {
      * offset, or with {@code groupEnd} the first transaction boundary after it (the end of its
      * transaction). Without a match, {@code at} is {@code to}.
      */
-    private static Found find(BinlogArchive a, ArchivedFile f, long from, long to, EventTest test, boolean groupEnd) {
+    private static Found find(BinlogArchive a, ArchivedBinlog f, long from, long to, EventTest test, boolean groupEnd) {
         Found r = new Found();
         r.at = to;
         try (InputStream in = new java.io.BufferedInputStream(a.open(f, from, to), 1 << 16)) {
@@ -391,7 +391,7 @@ public final class PitrRun {
     }
 
     /** Whether {@code pos} is a transaction boundary of the file; else the error naming the nearest ones. */
-    private static void checkBoundary(BinlogArchive a, ArchivedFile f, long from, long pos, PitrTarget t) {
+    private static void checkBoundary(BinlogArchive a, ArchivedBinlog f, long from, long pos, PitrTarget t) {
         long before = from;
         Long after = null;
         boolean ok = false;
@@ -428,9 +428,9 @@ public final class PitrRun {
     // ---- copying the binlogs the replay needs ---------------------------------------------
 
     /** The files of a span from the backup's file to the stop file, in order. */
-    private static List<ArchivedFile> filesBetween(Span s, Pos from, Pos to) {
-        List<ArchivedFile> out = new ArrayList<>();
-        for (ArchivedFile f : s.files()) {
+    private static List<ArchivedBinlog> filesBetween(Span s, Pos from, Pos to) {
+        List<ArchivedBinlog> out = new ArrayList<>();
+        for (ArchivedBinlog f : s.files()) {
             if (f.number() >= BinlogArchive.fileNumber(from.file()) && f.number() <= BinlogArchive.fileNumber(to.file())) {
                 out.add(f);
             }
@@ -452,12 +452,12 @@ public final class PitrRun {
     }
 
     /** Copies each file from offset 0 to its end (the stop offset for the last), checking every event. */
-    private static Replay materialize(BinlogArchive a, List<ArchivedFile> files, BackupPoint b, Pos stop, Path dir) {
+    private static Replay materialize(BinlogArchive a, List<ArchivedBinlog> files, BackupPoint b, Pos stop, Path dir) {
         Replay r = new Replay(b.gtid());
         r.startPosition = b.pos().offset();
         try {
             Files.createDirectories(dir);
-            for (ArchivedFile f : files) {
+            for (ArchivedBinlog f : files) {
                 long end = f.name().equals(stop.file()) ? stop.offset() : f.usableEnd();
                 Path out = dir.resolve(f.name());
                 try (InputStream in = new java.io.BufferedInputStream(a.open(f, 0, end), 1 << 16);

@@ -1,8 +1,8 @@
 package io.strata.restore;
 
 import io.strata.error.StrataException;
+import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive;
-import io.strata.repo.BinlogArchive.ArchivedFile;
 import io.strata.repo.BinlogArchive.Pos;
 import io.strata.repo.BinlogArchive.Segment;
 import io.strata.repo.Chain;
@@ -46,11 +46,11 @@ public final class PitrWindows {
 
     /** Binlogs archived without interruption: whole files, the last one up to its usable end. */
     public static final class Span {
-        final List<ArchivedFile> files = new ArrayList<>();
+        final List<ArchivedBinlog> files = new ArrayList<>();
         final List<BackupPoint> backups = new ArrayList<>();
         long endTime;
 
-        public List<ArchivedFile> files() { return files; }
+        public List<ArchivedBinlog> files() { return files; }
 
         /** Completed backups whose binlog position lies in the span, oldest position first. */
         public List<BackupPoint> backups() { return backups; }
@@ -62,7 +62,7 @@ public final class PitrWindows {
         /** The cover segments of every file in order. */
         public List<Segment> segments() {
             List<Segment> out = new ArrayList<>();
-            for (ArchivedFile f : files) {
+            for (ArchivedBinlog f : files) {
                 out.addAll(f.cover());
             }
             return out;
@@ -96,7 +96,7 @@ public final class PitrWindows {
             if (p.timeline() != files.get(0).timeline()) {
                 return false;
             }
-            for (ArchivedFile f : files) {
+            for (ArchivedBinlog f : files) {
                 if (f.name().equals(p.file())) {
                     return p.offset() <= f.usableEnd();
                 }
@@ -104,8 +104,8 @@ public final class PitrWindows {
             return false;
         }
 
-        ArchivedFile file(String name) {
-            for (ArchivedFile f : files) {
+        ArchivedBinlog file(String name) {
+            for (ArchivedBinlog f : files) {
                 if (f.name().equals(name)) {
                     return f;
                 }
@@ -209,7 +209,7 @@ public final class PitrWindows {
     private Pos place(Manifest m, long time) {
         if (archive != null) {
             for (int t : archive.timelines().descendingKeySet()) {
-                ArchivedFile f = archive.file(t, m.binlogFile());
+                ArchivedBinlog f = archive.file(t, m.binlogFile());
                 if (f != null && f.created() <= time) {
                     return new Pos(t, m.binlogFile(), m.binlogPosition());
                 }
@@ -221,9 +221,9 @@ public final class PitrWindows {
     private void buildSpans() {
         Span cur = null;
         Span last = null;
-        ArchivedFile prev = null;
+        ArchivedBinlog prev = null;
         for (int t : archive.timelines().keySet()) {
-            for (ArchivedFile f : archive.files(t)) {
+            for (ArchivedBinlog f : archive.files(t)) {
                 boolean usable = !f.cover().isEmpty();
                 boolean continues = cur != null && prev != null && prev.timeline() == t && prev.closed() && !prev.damaged()
                         && f.number() == prev.number() + 1;
@@ -255,17 +255,17 @@ public final class PitrWindows {
     private static final String DAMAGED = " (no gap was recorded for it, so the archive is damaged)";
 
     /** Why the archive does not continue from the end of {@code last} (null: the start) to file {@code f}; null if it is the archive's start. */
-    private Break breakBefore(Span last, ArchivedFile f) {
+    private Break breakBefore(Span last, ArchivedBinlog f) {
         if (last == null) {
             BinlogArchive.Timeline first = archive.timelines().get(f.timeline());
             if (f.timeline() == archive.timelines().firstKey() && first != null && f.name().equals(first.firstFile())) {
                 return null;
             }
             String from = first == null ? "the first archived file" : first.firstFile();
-            return new Break(null, null, Kind.MISSING, "archived binlog " + from + (from.equals(sibling(f.name(), f.number() - 1)) ? "" : " to " + sibling(f.name(), f.number() - 1))
+            return new Break(null, null, Kind.MISSING, "archived binlog " + from + (from.equals(BinlogArchive.sibling(f.name(), f.number() - 1)) ? "" : " to " + BinlogArchive.sibling(f.name(), f.number() - 1))
                     + " is missing from the repository" + DAMAGED);
         }
-        ArchivedFile l = last.files.get(last.files.size() - 1);
+        ArchivedBinlog l = last.files.get(last.files.size() - 1);
         BinlogArchive.Gap gap = null;
         for (BinlogArchive.Gap g : archive.gaps()) {
             if (g.timeline() == l.timeline() && l.name().equals(g.afterFile())) {
@@ -283,16 +283,10 @@ public final class PitrWindows {
         if (f.timeline() == l.timeline() && f.number() > l.number() + 1) {
             long a = l.number() + 1;
             long b = f.number() - 1;
-            return new Break(null, null, Kind.MISSING, "archived binlog " + sibling(l.name(), a) + (a == b ? "" : " to " + sibling(l.name(), b))
+            return new Break(null, null, Kind.MISSING, "archived binlog " + BinlogArchive.sibling(l.name(), a) + (a == b ? "" : " to " + BinlogArchive.sibling(l.name(), b))
                     + " is missing from the repository" + DAMAGED);
         }
         return new Break(null, null, Kind.MISSING, "the archive does not continue from " + l.name() + " to " + f.name() + " of timeline " + f.timeline() + DAMAGED);
-    }
-
-    static String sibling(String name, long n) {
-        int dot = name.lastIndexOf('.');
-        int digits = name.length() - dot - 1;
-        return name.substring(0, dot + 1) + String.format("%0" + digits + "d", n);
     }
 
     private void closeSpan(Span s) {

@@ -7,6 +7,7 @@ import io.strata.binlog.BinlogStats;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.BinlogArchive;
+import io.strata.repo.BinlogSegmentWriter;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
@@ -80,7 +81,7 @@ class PitrPlanTest {
         ByteArrayInputStream in = new ByteArrayInputStream(file, (int) from, (int) (to - from));
         BinlogStats st = new BinlogStats();
         BinlogEvent e;
-        try (BinlogArchive.SegmentWriter w = archive.createSegment(1, name, from, to)) {
+        try (BinlogSegmentWriter w = archive.createSegment(1, name, from, to)) {
             while ((e = sc.next(in, to, w.stream())) != null) {
                 st.add(e);
             }
