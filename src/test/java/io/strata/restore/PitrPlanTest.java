@@ -105,8 +105,8 @@ class PitrPlanTest {
         repo.history().end(HistoryRecord.completed(h, m));
     }
 
-    private PitrRun.Plan plan(PitrTarget t) {
-        return PitrRun.plan(PitrWindows.of(repo, KEY), t);
+    private PitrPlan plan(PitrTarget t) {
+        return PitrPlan.of(PitrWindows.of(repo, KEY), t);
     }
 
     private StrataException refused(PitrTarget t) {
@@ -116,7 +116,7 @@ class PitrPlanTest {
     @Test
     void timesAreInclusiveAndStopBeforeTheFirstLaterTransaction(@TempDir Path dir) throws IOException {
         build(dir, true);
-        PitrRun.Plan p = plan(PitrTarget.time("@" + (T + 1)));
+        PitrPlan p = plan(PitrTarget.time("@" + (T + 1)));
         assertEquals("20240101T000000Z-0001", p.backup().id());
         assertEquals(gtidAt.get(3), p.stop().offset(), "everything stamped T+1 is in, the T+3 transaction is not");
         // prefix semantics: the T+2 transaction committed after the T+3 one, so --until T+2 stops before both
@@ -129,7 +129,7 @@ class PitrPlanTest {
     @Test
     void gtidsAndPositions(@TempDir Path dir) throws IOException {
         build(dir, true);
-        PitrRun.Plan p = plan(PitrTarget.gtid("0-1-3"));
+        PitrPlan p = plan(PitrTarget.gtid("0-1-3"));
         assertEquals(gtidAt.get(3), p.stop().offset(), "the transaction is included up to its end");
         assertEquals("binlog.000001", p.stop().file());
         assertEquals(gtidAt.get(2), plan(PitrTarget.position("binlog.000001:" + gtidAt.get(2))).stop().offset());
@@ -177,7 +177,7 @@ class PitrPlanTest {
         long end3 = archive.file(1, "binlog.000003").usableEnd();
         assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.time("@" + (T + 90))).code());
         archive.writeAsOf(new BinlogArchive.AsOf(1, 1, "binlog.000003", end3, T + 100));
-        PitrRun.Plan p = plan(PitrTarget.time("@" + (T + 90)));
+        PitrPlan p = plan(PitrTarget.time("@" + (T + 90)));
         assertEquals("binlog.000003", p.stop().file());
         assertEquals(end3, p.stop().offset());
         assertEquals(T + 100, PitrWindows.of(repo, KEY).windows().get(1).toTime());
