@@ -45,7 +45,7 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
     static PitrPlan of(PitrWindows w, PitrTarget t) {
         if (w.archive() == null) {
             throw new StrataException(ErrorCode.PITR_AFTER_WINDOW, "target " + t + " is not covered: no binlogs of " + w.serverKey()
-                    + " are archived in this repository; restorable windows: " + w.describeWindows(),
+                    + " are archived in this repository; restorable windows: " + WindowReport.describeWindows(w),
                     "archive the binlogs with \"strata binlog archive\"; until then only the backups themselves can be restored (--backup ID)");
         }
         if (w.spans().isEmpty()) {
@@ -112,7 +112,7 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
         // not in the archive: say why from the sequence numbers around it
         if (lowest == null) {
             throw new StrataException(ErrorCode.PITR_BAD_TARGET, "target " + t + " is not in the binlog archive: it holds no transaction of GTID domain "
-                    + g.domain() + "; restorable windows: " + w.describeWindows(), "check the GTID (SELECT @@gtid_binlog_pos on the source)");
+                    + g.domain() + "; restorable windows: " + WindowReport.describeWindows(w), "check the GTID (SELECT @@gtid_binlog_pos on the source)");
         }
         if (g.seq() > highest) {
             throw afterWindow(w, t);
@@ -138,7 +138,7 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
             throw beforeWithin(w, after, t);
         }
         throw new StrataException(ErrorCode.PITR_BAD_TARGET, "target " + t + " is not in the binlog archive, though it holds domain " + g.domain()
-                + " from sequence " + lowest + " to " + highest + "; restorable windows: " + w.describeWindows(),
+                + " from sequence " + lowest + " to " + highest + "; restorable windows: " + WindowReport.describeWindows(w),
                 "check the server id part of the GTID (SHOW BINLOG EVENTS on the source shows the GTIDs)");
     }
 
@@ -217,7 +217,7 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
                 older = x;
             }
         }
-        String windows = "; restorable windows: " + w.describeWindows();
+        String windows = "; restorable windows: " + WindowReport.describeWindows(w);
         if (older == null) {
             BackupPoint first = null;
             for (Span x : w.spans()) {
@@ -227,7 +227,7 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
                 }
             }
             return new StrataException(ErrorCode.PITR_BEFORE_WINDOW, "target " + t + " is before the oldest backup that the archived binlogs can roll forward"
-                    + (first == null ? "" : " (" + first.id() + " at " + first.pos() + ", ended " + PitrWindows.iso(first.time()) + ")") + windows,
+                    + (first == null ? "" : " (" + first.id() + " at " + first.pos() + ", ended " + WindowReport.iso(first.time()) + ")") + windows,
                     "restore to a point inside a window; strata cannot go back before a backup");
         }
         List<Break> between = w.breaksBetween(older, s);
@@ -249,7 +249,7 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
     private static StrataException afterWindow(PitrWindows w, PitrTarget t) {
         Span last = w.spans().isEmpty() ? null : w.spans().get(w.spans().size() - 1);
         return new StrataException(ErrorCode.PITR_AFTER_WINDOW, "target " + t + " is after the end of the binlog archive"
-                + (last == null ? "" : " (" + PitrWindows.iso(last.endTime()) + " at " + last.end() + ")") + "; restorable windows: " + w.describeWindows(),
+                + (last == null ? "" : " (" + WindowReport.iso(last.endTime()) + " at " + last.end() + ")") + "; restorable windows: " + WindowReport.describeWindows(w),
                 "is \"strata binlog archive\" running? Run it (or with --once) and try again, or choose an earlier target");
     }
 

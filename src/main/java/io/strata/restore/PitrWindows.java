@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +29,7 @@ import java.util.TreeMap;
  * <p>Times are binlog timestamps (the server's clock, whole seconds). A window starts no later
  * than its first backup's end time (every transaction in the backup committed before that) and
  * ends at the archive's "as of" time: the server's clock, minus one second, when the safe end of
- * the archive was read.
+ * the archive was read. {@link WindowReport} tells the windows in messages and JSON.
  */
 public final class PitrWindows {
 
@@ -351,35 +350,6 @@ public final class PitrWindows {
         return out;
     }
 
-    /** One line per window, for messages: "from ... to ...; from ... to ...". */
-    public String describeWindows() {
-        List<Window> ws = windows();
-        if (ws.isEmpty()) {
-            if (archive == null) {
-                return "none: no binlogs of " + serverKey + " are archived in this repository (run \"strata binlog archive\")";
-            }
-            return "none: no completed backup of " + serverKey + " lies inside the archived binlogs";
-        }
-        List<String> parts = new ArrayList<>();
-        for (Window w : ws) {
-            parts.add(describe(w));
-        }
-        return String.join("; ", parts);
-    }
-
-    public static String describe(Window w) {
-        return "from " + iso(w.fromTime()) + " (backup " + w.from().id() + " at " + w.from().pos() + gtidNote(w.from().gtid()) + ") to "
-                + iso(w.toTime()) + " (" + w.to() + gtidNote(w.toGtid()) + ")";
-    }
-
-    private static String gtidNote(String g) {
-        return g == null || g.isEmpty() ? "" : ", GTID " + g;
-    }
-
-    public static String iso(long epochSecond) {
-        return Instant.ofEpochSecond(epochSecond).toString();
-    }
-
     /** Parses a gtid_binlog_pos value ("0-1-5,1-2-9") into domain → GTID text, in domain order. */
     static Map<Long, String> parseGtidList(String list) {
         Map<Long, String> m = new TreeMap<>();
@@ -398,62 +368,5 @@ public final class PitrWindows {
             }
         }
         return m;
-    }
-
-    /** For --json: the windows, spans, breaks and backups outside the archive. */
-    public Map<String, Object> toJson() {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("server", serverKey);
-        o.put("archive", archive == null ? null : archive.prefix());
-        List<Object> ws = new ArrayList<>();
-        for (Window w : windows()) {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("from", point(w.fromTime(), w.from().pos(), w.from().gtid(), w.from().id()));
-            x.put("to", point(w.toTime(), w.to(), w.toGtid(), null));
-            List<String> ids = new ArrayList<>();
-            w.span().backups().forEach(b -> ids.add(b.id()));
-            x.put("backups", ids);
-            ws.add(x);
-        }
-        o.put("windows", ws);
-        List<Object> ss = new ArrayList<>();
-        for (Span s : spans) {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("timeline", s.start().timeline());
-            x.put("from", point(s.firstTime() == null ? s.endTime() : s.firstTime(), s.start(), null, null));
-            x.put("to", point(s.endTime(), s.end(), s.endGtids(null), null));
-            ss.add(x);
-        }
-        o.put("archived", ss);
-        List<Object> bs = new ArrayList<>();
-        for (Break b : breaks) {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("kind", b.kind().name().toLowerCase());
-            x.put("after", b.before() == null ? null : point(b.before().endTime(), b.before().end(), null, null));
-            x.put("before", point(b.after().firstTime() == null ? b.after().endTime() : b.after().firstTime(), b.after().start(), null, null));
-            x.put("description", b.description());
-            bs.add(x);
-        }
-        o.put("gaps", bs);
-        List<String> out = new ArrayList<>();
-        outside.forEach(b -> out.add(b.id()));
-        o.put("backupsOutsideArchive", out);
-        o.put("backupsSkipped", skipped);
-        return o;
-    }
-
-    private static Map<String, Object> point(long time, Pos p, String gtid, String backup) {
-        Map<String, Object> x = new LinkedHashMap<>();
-        x.put("time", iso(time));
-        x.put("timeline", p.timeline());
-        x.put("binlogFile", p.file());
-        x.put("binlogPosition", p.offset());
-        if (gtid != null) {
-            x.put("gtid", gtid);
-        }
-        if (backup != null) {
-            x.put("backup", backup);
-        }
-        return x;
     }
 }

@@ -141,7 +141,7 @@ class PitrPlanTest {
         e = refused(PitrTarget.gtid("0-2-3"));
         assertEquals(ErrorCode.PITR_BAD_TARGET, e.code());
         assertEquals("target GTID 0-2-3 is not in the binlog archive, though it holds domain 0 from sequence 1 to 21; restorable windows: "
-                + PitrWindows.of(repo, KEY).describeWindows(), e.getMessage());
+                + WindowReport.describeWindows(PitrWindows.of(repo, KEY)), e.getMessage());
         assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.gtid("0-1-99")).code());
     }
 
@@ -153,7 +153,7 @@ class PitrPlanTest {
         String windows = "from 2023-11-14T22:13:20Z (backup 20240101T000000Z-0001 at binlog.000001:" + afterFirst + ", GTID 0-1-1) to 2023-11-14T22:13:30Z (binlog.000001:"
                 + fileEnd + ", GTID 0-1-5); from 2023-11-14T22:13:40Z (backup 20240101T000100Z-0002 at binlog.000003:" + gtidAt.get(0)
                 + ", GTID 0-1-1) to 2023-11-14T22:13:50Z (binlog.000003:" + archive.file(1, "binlog.000003").usableEnd() + ", GTID 0-1-21)";
-        assertEquals(windows, w.describeWindows());
+        assertEquals(windows, WindowReport.describeWindows(w));
 
         StrataException e = refused(PitrTarget.time("@" + (T - 1)));
         assertEquals(ErrorCode.PITR_BEFORE_WINDOW, e.code());
@@ -192,6 +192,6 @@ class PitrPlanTest {
         StrataException e = refused(PitrTarget.position("binlog.000002:4"));
         assertEquals(ErrorCode.BINLOG_MISSING, e.code());
         assertEquals("target position binlog.000002:4 cannot be reached: archived binlog binlog.000002 is missing from the repository"
-                + " (no gap was recorded for it, so the archive is damaged); restorable windows: " + PitrWindows.of(repo, KEY).describeWindows(), e.getMessage());
+                + " (no gap was recorded for it, so the archive is damaged); restorable windows: " + WindowReport.describeWindows(PitrWindows.of(repo, KEY)), e.getMessage());
     }
 }
