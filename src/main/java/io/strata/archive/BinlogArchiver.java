@@ -1,26 +1,17 @@
 package io.strata.archive;
 
-import io.strata.binlog.BinlogEvent;
-import io.strata.binlog.BinlogScanner;
-import io.strata.binlog.BinlogStats;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive;
 import io.strata.repo.BinlogCompaction;
-import io.strata.repo.BinlogSegmentWriter;
 import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
-import java.io.BufferedInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,6 +53,13 @@ public final class BinlogArchiver {
 
         public boolean stopped() { return stopped; }
 
+        /** Ends the current round ({@link Cancelled}) when a stop was asked for. */
+        void checkStopped() {
+            if (stopped) {
+                throw new Cancelled();
+            }
+        }
+
         synchronized void sleep(long ms) {
             long until = System.currentTimeMillis() + ms;
             while (!stopped) {
@@ -79,13 +77,15 @@ public final class BinlogArchiver {
         }
     }
 
-    private static final class Cancelled extends RuntimeException {
+    /** Thrown by {@link Stopper#checkStopped()} to end the current round at once. */
+    static final class Cancelled extends RuntimeException {
         Cancelled() {
             super("stopped", null, false, false);
         }
     }
 
-    private record ServerLog(String name, long size) {}
+    /** A binlog file as SHOW BINARY LOGS lists it: name and size in bytes. */
+    record ServerLog(String name, long size) {}
 
     private final Options opts;
     private final Consumer<String> log;
@@ -98,6 +98,7 @@ public final class BinlogArchiver {
     private long bytes;
     private int gaps;
     private long lastAsOf;
+    private SegmentCopier copier;
 
     private BinlogArchiver(Options opts, Consumer<String> log, Stopper stopper, Repository repo) {
         this.opts = opts;
@@ -121,6 +122,7 @@ public final class BinlogArchiver {
                             a.facts.serverId(), a.facts.logBinBasename(), Instant.now().toString()));
                 }
                 BinlogCompaction.tidy(a.archive);
+                a.copier = new SegmentCopier(a.archive, a.binlogDir, stopper, log);
                 a.announce();
                 return a.loop(s);
             }
@@ -268,9 +270,7 @@ public final class BinlogArchiver {
             if (last != null && BinlogArchive.fileNumber(f.name()) < last.number()) {
                 continue;
             }
-            if (stopper.stopped()) {
-                throw new Cancelled();
-            }
+            stopper.checkStopped();
             boolean active = f.name().equals(activeFile);
             archiveFile(tl, f, active, active ? activeEnd : f.size(), asOf);
         }
@@ -296,7 +296,7 @@ public final class BinlogArchiver {
         }
         for (ServerLog f : logs) {
             if (f.name().equals(last.name())) {
-                FileStart id = fileStart(binlogDir.resolve(f.name()));
+                SegmentCopier.FileStart id = SegmentCopier.fileStart(binlogDir.resolve(f.name()));
                 if (id == null) {
                     return null; // purged just now: the purge check handles it
                 }
@@ -310,24 +310,6 @@ public final class BinlogArchiver {
             }
         }
         return null;
-    }
-
-    private record FileStart(String fileId, long created, boolean checksums) {}
-
-    /** Reads a file's format description event; null when the file is gone. */
-    private FileStart fileStart(Path p) {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(p))) {
-            BinlogScanner sc = new BinlogScanner(p.toString(), 0, null);
-            BinlogEvent e = sc.next(in, Long.MAX_VALUE, null);
-            if (e == null || e.type() != BinlogEvent.FORMAT_DESCRIPTION) {
-                return null;
-            }
-            return new FileStart(sc.fileId(), sc.created(), Boolean.TRUE.equals(sc.checksums()));
-        } catch (NoSuchFileException e) {
-            return null;
-        } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "cannot read " + p + ": " + e.getMessage(), null, e);
-        }
     }
 
     private void recordGap(int tl, ArchivedBinlog after, int nextTl, String nextFile, List<String> lost, String reason) {
@@ -379,142 +361,10 @@ public final class BinlogArchiver {
         if (from == 0) {
             checkContinuity(tl, f.name());
         }
-        Path path = binlogDir.resolve(f.name());
-        Boolean checksums = null;
-        String fileId = null;
-        long created = 0;
-        if (from > 0) {
-            FileStart fs = fileStart(path);
-            if (fs == null) {
-                return; // purged meanwhile: the next round records the gap
-            }
-            if (!fs.fileId().equals(af.fileId())) {
-                return; // replaced meanwhile: the next round starts a new timeline
-            }
-            checksums = fs.checksums();
-            fileId = fs.fileId();
-            created = fs.created();
-        }
-        long limit = active ? safeEnd : f.size();
-        if (limit < from || limit == from && (active || af == null)) {
-            return; // nothing new (a shorter file is explained by the reset check of the next round)
-        }
-        try {
-            // usually the safe end is the end of a complete event: one pass checks and copies
-            Stored done = store(tl, f, path, from, limit, active, checksums, fileId, created, asOf);
-            if (done == null) {
-                // the file does not end there (not yet written out, or cut short by a crash):
-                // find the last complete event, or for the active file the last transaction boundary
-                Scan probe = scan(path, from, limit, checksums, null);
-                long cut = active ? probe.lastBoundary : probe.end;
-                if (!active && cut < f.size()) {
-                    log.accept("note: " + f.name() + " ends with " + (f.size() - cut) + " bytes of an incomplete event (the server stopped while writing it); they are not archived");
-                }
-                if (cut == from && (active || af == null)) {
-                    return;
-                }
-                done = store(tl, f, path, from, cut, active, checksums, fileId, created, asOf);
-                if (done == null) {
-                    throw new StrataException(ErrorCode.IO_ERROR, f.name() + " changed while it was archived: it no longer ends with a complete event at " + cut, null);
-                }
-            }
-            BinlogArchive.Segment seg = done.segment();
+        BinlogArchive.Segment seg = copier.copy(tl, f, af, active, safeEnd, asOf);
+        if (seg != null) {
             segments++;
             bytes += seg.length();
-            List<BinlogArchive.DomainRange> ranges = seg.gtids();
-            log.accept("archived " + f.name() + " [" + seg.start() + ", " + seg.end() + ")" + (active ? "" : ", complete") + ": " + seg.events() + " events, "
-                    + seg.groups() + " transactions" + (ranges.isEmpty() ? "" : ", last GTID " + ranges.get(ranges.size() - 1).last()));
-            if (seg.closed() && seg.boundaryEnd() < seg.end()) {
-                log.accept("note: " + f.name() + " ends inside a transaction at " + seg.boundaryEnd() + " (the server stopped while writing it; that transaction did not commit)");
-            }
-            if (seg.closed()) {
-                // a complete file is kept as one object; its segments go once that one is stored
-                BinlogArchive.Segment whole = BinlogCompaction.compact(archive, archive.file(tl, f.name()));
-                if (whole != null) {
-                    log.accept("compacted " + f.name() + " into one segment [0, " + whole.end() + ")");
-                }
-            }
-        } catch (NoSuchFileException e) {
-            // purged meanwhile; nothing was committed, the next round records the gap
-        } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "archiving " + path + " failed: " + e.getMessage(), null, e);
-        }
-    }
-
-    private record Stored(BinlogArchive.Segment segment) {}
-
-    /**
-     * Stores {@code [from, cut)} as a segment, checking every event while copying it; returns null,
-     * having stored nothing, when the file's events do not end exactly at {@code cut}.
-     */
-    private Stored store(int tl, ServerLog f, Path path, long from, long cut, boolean active, Boolean checksums, String fileId, long created, long asOf)
-            throws IOException {
-        try (BinlogSegmentWriter w = archive.createSegment(tl, f.name(), from, cut)) {
-            Scan copied;
-            try {
-                copied = scan(path, from, cut, checksums, w.stream());
-            } catch (BinlogScanner.EventTruncated t) {
-                return null;
-            }
-            if (copied.end != cut) {
-                return null;
-            }
-            BinlogStats st = copied.stats;
-            List<BinlogArchive.DomainRange> ranges = new ArrayList<>();
-            for (BinlogStats.Range r : st.domains()) {
-                ranges.add(new BinlogArchive.DomainRange(r.domain(), r.minSeq(), r.maxSeq(), r.first().toString(), r.last().toString()));
-            }
-            // the active file's safe end is a position the server reported: a transaction boundary
-            long boundaryEnd = active || copied.atBoundary ? cut : copied.lastBoundary;
-            return new Stored(w.commit(new BinlogArchive.Segment(BinlogArchive.FORMAT_VERSION, tl, f.name(), from, cut, boundaryEnd, !active,
-                    fileId != null ? fileId : copied.fileId, fileId != null ? created : copied.created,
-                    checksums != null ? checksums : Boolean.TRUE.equals(copied.checksums),
-                    st.events(), st.groups(), st.firstTime(), st.lastTime(), st.maxTime(), ranges, asOf, null, Instant.now().toString())));
-        }
-    }
-
-    private static final class Scan {
-        long end;
-        long lastBoundary;
-        boolean atBoundary;
-        String fileId;
-        long created;
-        Boolean checksums;
-        final BinlogStats stats = new BinlogStats();
-    }
-
-    private Scan scan(Path path, long from, long limit, Boolean checksums, OutputStream copy) throws IOException {
-        Scan r = new Scan();
-        try (InputStream raw = Files.newInputStream(path)) {
-            raw.skipNBytes(from);
-            InputStream in = new BufferedInputStream(raw, 1 << 16);
-            BinlogScanner sc = new BinlogScanner(path.toString(), from, from == 0 ? null : checksums);
-            long n = 0;
-            while (true) {
-                BinlogEvent e;
-                try {
-                    e = sc.next(in, limit, copy);
-                } catch (BinlogScanner.EventTruncated t) {
-                    if (copy != null) {
-                        throw t;
-                    }
-                    break; // a file being written: the events before it count
-                }
-                if (e == null) {
-                    break;
-                }
-                r.stats.add(e);
-                if (++n % 1024 == 0 && stopper.stopped()) {
-                    throw new Cancelled();
-                }
-            }
-            r.end = sc.offset();
-            r.lastBoundary = sc.lastBoundary();
-            r.atBoundary = sc.atBoundary();
-            r.fileId = sc.fileId();
-            r.created = sc.created();
-            r.checksums = sc.checksums();
-            return r;
         }
     }
 }
