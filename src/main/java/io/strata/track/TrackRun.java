@@ -17,8 +17,6 @@ import io.strata.server.ServerSession;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -66,9 +64,9 @@ public final class TrackRun {
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private final Repository repo;
-    private final java.util.Map<String, Manifest> manifests = new java.util.HashMap<>();
     private Tracking tracking;
     private ServerFacts facts;
+    private ServerBackups backups;
     private ServerSession session;
     private LiveLog log;
     private long serverStarted;
@@ -135,6 +133,7 @@ public final class TrackRun {
         try {
             facts = ServerFacts.read(session, opts.datadir());
             tracking = new Tracking(repo, facts.serverKey());
+            backups = new ServerBackups(repo, facts.serverKey());
             try (RepoLock lock = tracking.lock()) {
                 tracking.describeServer();
                 long first = start();
@@ -178,7 +177,7 @@ public final class TrackRun {
             pos = ckpt;
             // begin where the newest backups began, if the log still holds that, so that the next
             // incremental is covered at once
-            for (Manifest m : completedBackups()) {
+            for (Manifest m : backups.completed()) {
                 if (m.startLsn() < pos && log.whyNotHeld(m.startLsn(), st.current()) == null) {
                     pos = m.startLsn();
                 }
@@ -364,47 +363,12 @@ public final class TrackRun {
         rangeFrom = pos;
     }
 
-    /**
-     * This server's completed backups: those whose manifest is stored (design rule 7). Read from
-     * the store rather than from the history, because telling a running backup from a failed one
-     * there means probing the repository lock, which could make a backup starting at that moment
-     * fail. Manifests never change, so each is read once.
-     */
-    private List<Manifest> completedBackups() {
-        List<Manifest> out = new ArrayList<>();
-        for (Manifest m : repo.storedManifests(manifests)) {
-            if (m.source().serverKey().equals(facts.serverKey())) {
-                out.add(m);
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Whether a backup may be running: the repository lock file names a live process. Read, not
-     * locked (see {@link #completedBackups()}). A backup writes its pid right after taking the lock
-     * and reads its checkpoint only later, so one that this check misses begins at or after the
-     * checkpoint read before it.
-     */
-    private boolean backupMayRun() {
-        return repo.writerMayRun();
-    }
-
     /** Removes change sets no future incremental can need (see the class comment). */
     private void prune() {
-        long horizon = session.lsnStatus().lastCheckpoint();
-        if (backupMayRun()) {
+        // the checkpoint first: see ServerBackups.pruneHorizon
+        Long horizon = backups.pruneHorizon(session.lsnStatus().lastCheckpoint());
+        if (horizon == null) {
             return;
-        }
-        Long newestFull = null;
-        // the newest full backup is the one that began at the highest LSN
-        for (Manifest m : completedBackups()) {
-            if (m.type().equals("full")) {
-                newestFull = newestFull == null ? m.startLsn() : Math.max(newestFull, m.startLsn());
-            }
-        }
-        if (newestFull != null) {
-            horizon = Math.min(horizon, newestFull);
         }
         int n = tracking.prune(horizon);
         if (n > 0) {

@@ -3,7 +3,9 @@
  * pages change, as change sets in the repository, so that an incremental backup
  * ({@code --method tracked}) reads only those pages.
  *
- * <p>{@link io.strata.track.TrackRun} runs the loop and records gaps; it reads the log with
+ * <p>{@link io.strata.track.TrackRun} runs the loop and records gaps, and
+ * {@link io.strata.track.ServerBackups} says where to begin and which change sets no incremental
+ * can need any more. The tracker reads the log with
  * {@code redo} ({@link io.strata.redo.LiveLog}, {@link io.strata.redo.PageCollector}) and stores
  * through {@code repo} ({@link io.strata.repo.Tracking}, whose change sets
  * {@link io.strata.repo.ChangeSetFormat} describes). It does not depend on {@code backup},
