@@ -23,7 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package direction of design.md ("Layout of the code"): {@code cli → backup, restore,
- * archive, track → innodb, binlog, server, repo → store, codec → error, util}.
+ * archive, track → redo → innodb, binlog, server, repo → store, codec → error, util}. The four
+ * runs beside each other ({@code backup}, {@code restore}, the binlog archiver {@code archive},
+ * the redo tracker {@code track}) do not use each other; what two of them share lies below them.
  *
  * <p>It reads the source text of {@code src/main/java/io/strata}, not the compiled classes, and
  * every {@code io.strata.<package>} it finds counts: import lines, static imports, the fully
@@ -37,16 +39,16 @@ class LayeringTest {
 
     /**
      * Which packages each package of {@code io.strata} may name besides itself. A package with no
-     * row here fails the test, so a new package gets its rule when it is added. {@code archive}
-     * (the binlog archiver daemon) and {@code track} (the redo tracker daemon) are rows before
-     * they are packages.
+     * row here fails the test, so a new package gets its rule when it is added. {@code redo} (the
+     * running server's redo log) serves the backup's change detection and the tracker.
      */
     private static final String RULES = """
-            cli      may use  backup restore archive track innodb binlog server repo store codec error util
-            backup   may use  innodb binlog server repo store codec error util
+            cli      may use  backup restore archive track redo innodb binlog server repo store codec error util
+            backup   may use  redo innodb binlog server repo store codec error util
             restore  may use  innodb binlog server repo store codec error util
             archive  may use  innodb binlog server repo store codec error util
-            track    may use  innodb binlog server repo store codec error util
+            track    may use  redo innodb binlog server repo store codec error util
+            redo     may use  innodb server repo store codec error util
             repo     may use  store codec error util
             innodb   may use  error
             binlog   may use  error
@@ -103,10 +105,28 @@ class LayeringTest {
     }
 
     @Test
-    void theDaemonPackagesHaveRulesBeforeTheyExist() {
-        assertEquals(MAY_USE.get("backup"), MAY_USE.get("archive"));
-        assertEquals(MAY_USE.get("backup"), MAY_USE.get("track"));
-        assertTrue(MAY_USE.get("cli").containsAll(Set.of("archive", "track")));
+    void theRunsDoNotUseEachOther() {
+        List<String> runs = List.of("backup", "restore", "archive", "track");
+        for (String run : runs) {
+            for (String other : runs) {
+                assertTrue(run.equals(other) || !MAY_USE.get(run).contains(other), run + " may use " + other);
+            }
+            assertTrue(MAY_USE.get("cli").contains(run), "cli may not use " + run);
+        }
+    }
+
+    /** What a package may use, it may also hand on: so a {@code var} that names no type cannot reach a forbidden package. */
+    @Test
+    void theRulesAreClosedUnderUse() {
+        for (Map.Entry<String, Set<String>> row : MAY_USE.entrySet()) {
+            for (String used : row.getValue()) {
+                assertTrue(MAY_USE.containsKey(used), row.getKey() + " may use " + used + ", which has no row");
+                Set<String> missing = new LinkedHashSet<>(MAY_USE.get(used));
+                missing.removeAll(row.getValue());
+                missing.remove(row.getKey());
+                assertEquals(Set.of(), missing, row.getKey() + " may use " + used + " but not what " + used + " may use");
+            }
+        }
     }
 
     static List<String> violations(String from, String file, List<String> lines) {

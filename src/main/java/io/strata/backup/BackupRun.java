@@ -13,6 +13,7 @@ import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.repo.SourceInfo;
 import io.strata.repo.StoredObject;
+import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
 import java.io.IOException;

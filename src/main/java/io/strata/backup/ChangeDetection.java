@@ -3,6 +3,8 @@ package io.strata.backup;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.TablespaceFlags;
+import io.strata.redo.LiveLog;
+import io.strata.redo.PageCollector;
 import io.strata.repo.ChangedPages;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Manifest;

@@ -6,6 +6,7 @@ import io.strata.innodb.Checkpoint;
 import io.strata.innodb.LogGeometry;
 import io.strata.innodb.LogHeader;
 import io.strata.innodb.MtrParser;
+import io.strata.redo.LiveLog;
 import io.strata.server.ServerSession;
 import io.strata.store.StorageException;
 

@@ -4,6 +4,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.FspHeader;
 import io.strata.innodb.TablespaceFlags;
+import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
 import java.io.IOException;

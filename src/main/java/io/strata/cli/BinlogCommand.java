@@ -1,6 +1,6 @@
 package io.strata.cli;
 
-import io.strata.backup.BinlogArchiver;
+import io.strata.archive.BinlogArchiver;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import picocli.CommandLine;

@@ -1,9 +1,9 @@
 package io.strata.cli;
 
-import io.strata.backup.Progress;
-import io.strata.backup.TrackRun;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.repo.Repository;
+import io.strata.track.TrackRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 @Command(name = "track", description = "Follow the server's redo log and store which pages change, so that incremental backups read only those "
         + "(--method tracked). Runs until stopped (SIGINT/SIGTERM), or once with --once.")
@@ -49,10 +50,17 @@ final class TrackCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--memory-limit " + memoryMib + " MiB does not fit the Java heap of " + heapMib + " MiB",
                     "give the JVM more heap, e.g. STRATA_JAVA_OPTS=-Xmx" + (memoryMib + 128) + "m bin/strata track ...");
         }
-        TrackRun.Outcome o = TrackRun.run(io.strata.repo.Repository.openOrCreate(repo), new TrackRun.Options(conn.resolve(), datadir, once, Duration.ofSeconds(flushSeconds),
-                memoryMib << 20, Duration.ofMillis(100), readDelay), new Progress(System.err, quiet));
+        Repository r = Repository.openOrCreate(repo);
+        TrackRun.Outcome o = TrackRun.run(r, new TrackRun.Options(conn.resolve(), datadir, once, Duration.ofSeconds(flushSeconds),
+                memoryMib << 20, Duration.ofMillis(100), readDelay), quiet ? line -> { } : stderrLines());
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
                 o.from(), o.to(), o.redoBytesRead(), o.setsStored(), o.gapsRecorded());
         return 0;
+    }
+
+    /** Each line on stderr after the seconds since the start, as backups print their messages. */
+    private static Consumer<String> stderrLines() {
+        long started = System.nanoTime();
+        return line -> System.err.printf("%7.1fs %s%n", (System.nanoTime() - started) / 1e9, line);
     }
 }

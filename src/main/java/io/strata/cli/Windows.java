@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.strata.repo.Json;
 import io.strata.repo.Repository;
 import io.strata.restore.PitrWindows;
+import io.strata.restore.WindowReport;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ final class Windows {
         }
         if (json) {
             List<Object> out = new ArrayList<>();
-            all.forEach(w -> out.add(w.toJson()));
+            all.forEach(w -> out.add(WindowReport.toJson(w)));
             System.out.println(Json.MAPPER.writeValueAsString(out));
             return;
         }
@@ -37,10 +38,10 @@ final class Windows {
             System.out.println("server " + w.serverKey() + (w.archive() == null ? " (no binlog archive)" : " (binlog archive " + w.archive().prefix() + ")"));
             List<PitrWindows.Window> ws = w.windows();
             if (ws.isEmpty()) {
-                System.out.println("  point-in-time window: " + w.describeWindows());
+                System.out.println("  point-in-time window: " + WindowReport.describeWindows(w));
             }
             for (PitrWindows.Window x : ws) {
-                System.out.println("  restorable " + PitrWindows.describe(x));
+                System.out.println("  restorable " + WindowReport.describe(x));
                 List<String> ids = new ArrayList<>();
                 x.span().backups().forEach(b -> ids.add(b.id()));
                 System.out.println("    backups in this window: " + String.join(", ", ids));
@@ -53,7 +54,7 @@ final class Windows {
                     }
                 }
                 System.out.println("  archived binlogs (timeline " + s.start().timeline() + "): " + s.start() + " to " + s.end() + ", transactions "
-                        + (s.firstTime() == null ? "none" : "from " + PitrWindows.iso(s.firstTime())) + ", complete until " + PitrWindows.iso(s.endTime()));
+                        + (s.firstTime() == null ? "none" : "from " + WindowReport.iso(s.firstTime())) + ", complete until " + WindowReport.iso(s.endTime()));
             }
             if (!w.outside().isEmpty()) {
                 List<String> ids = new ArrayList<>();

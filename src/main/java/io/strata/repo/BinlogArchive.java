@@ -1,14 +1,11 @@
 package io.strata.repo;
 
-import io.strata.error.CorruptDataException;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
-import io.strata.store.ObjectStore;
 import io.strata.store.StorageException;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -17,32 +14,56 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
- * The archived binary logs of one server in a repository (docs/repository-format.md, "Binlog
- * archive"). Binlog files are stored as segments: byte ranges {@code [start, end)} of one file, each
- * a framed object ({@code .binlog}, content "binlog") committed by the summary written after it
- * ({@code .sum}, content "binlog-summary"). A file that grows is stored as consecutive segments; a
- * segment is never changed. Timelines separate binlog histories of one server (a RESET MASTER, or
- * another server's data in the same place); gap records say where binlogs were lost before they
- * were archived.
+ * The archived binary logs of one server in a repository, and the owner of their format
+ * (docs/repository-format.md, "Binlog archive"): keys, JSON records, versions. Binlog files are
+ * stored as segments: byte ranges {@code [start, end)} of one file, each a framed object whose raw
+ * content is exactly those bytes, committed by the summary written after it. A file that grows is
+ * stored as consecutive segments; a segment is never changed. Timelines separate binlog histories
+ * of one server (a RESET MASTER, or another server's data in the same place); gap records say
+ * where binlogs were lost before they were archived.
  *
  * <pre>
- * binlogs/&lt;source&gt;/source                                 which server (serverKey as in manifests)
- * binlogs/&lt;source&gt;/tNNNN/timeline                         a binlog history: its first file, why it began
- * binlogs/&lt;source&gt;/tNNNN/&lt;file&gt;/SSSSSSSSSSSS-EEEEEEEEEEEE.binlog   bytes [S, E) of the file
- * binlogs/&lt;source&gt;/tNNNN/&lt;file&gt;/SSSSSSSSSSSS-EEEEEEEEEEEE.sum     its summary; written last
- * binlogs/&lt;source&gt;/gaps/&lt;time&gt;-tNNNN-&lt;file&gt;                  binlogs lost after that file
- * binlogs/&lt;source&gt;/asof/&lt;time&gt;                             an idle archiver's "nothing new until then"
+ * key                                                        content          record
+ * binlogs/&lt;source&gt;/source                                    binlog-source    {@link Source}: which server
+ * binlogs/&lt;source&gt;/tNNNN/timeline                            binlog-timeline  {@link Timeline}: a history, why it began
+ * binlogs/&lt;source&gt;/tNNNN/&lt;file&gt;/SSSSSSSSSSSS-EEEEEEEEEEEE.binlog  binlog    the bytes [S, E) of the file
+ * binlogs/&lt;source&gt;/tNNNN/&lt;file&gt;/SSSSSSSSSSSS-EEEEEEEEEEEE.sum     binlog-summary  {@link Segment}; written last
+ * binlogs/&lt;source&gt;/gaps/&lt;time&gt;-tNNNN-&lt;file&gt;                     binlog-gap       {@link Gap}: binlogs lost after that file
+ * binlogs/&lt;source&gt;/asof/&lt;time&gt;                                binlog-asof      {@link AsOf}: "nothing new until then"
  * </pre>
- * Readers take a file's bytes from the segments whose summaries exist, starting at 0 and always
- * continuing with the segment that reaches furthest, so overlapping segments are harmless. Every
- * JSON record carries {@code formatVersion}; a reader accepts [{@link #MIN_FORMAT_VERSION},
+ * {@code <source>} is {@link #sourceDir}: host, port and the CRC-32C of the server key;
+ * {@code NNNN} the timeline in 4 digits; {@code <file>} the binlog's name as SHOW BINARY LOGS
+ * gives it; {@code S} and {@code E} decimal byte offsets in 12 digits; {@code <time>}
+ * {@code yyyyMMddTHHmmssSSSZ} (UTC). A gap after no file ends in {@code start}.
+ *
+ * <pre>
+ * record    JSON fields, in this order, each record beginning with formatVersion
+ * Source    serverKey hostname port serverId logBinBasename created
+ * Timeline  timeline firstFile started reason
+ * Segment   timeline file start end boundaryEnd closed fileId fileCreated checksums events groups
+ *           firstTime lastTime maxTime gtids [{domain minSeq maxSeq first last}] asOf crc32c archivedAt
+ * Gap       timeline afterFile afterOffset nextTimeline nextFile lostFiles reason detected
+ * AsOf      timeline file offset asOf
+ * </pre>
+ * Times named {@code *Time}, {@code fileCreated} and {@code asOf} are seconds since the epoch by
+ * the server's clock; {@code created}, {@code started}, {@code detected} and {@code archivedAt}
+ * are ISO-8601 instants; {@code crc32c} and {@code fileId} are 8 hex digits.
+ *
+ * <p>Readers take a file's bytes from the segments whose summaries exist, starting at 0 and always
+ * continuing with the segment that reaches furthest ({@link ArchivedBinlog}), so overlapping
+ * segments are harmless; a data object without a summary is not part of the archive. Every JSON
+ * record carries {@code formatVersion}; a reader accepts [{@link #MIN_FORMAT_VERSION},
  * {@link #FORMAT_VERSION}] and refuses the archive otherwise ({@link FormatVersion}).
+ *
+ * <p>The operations live beside this class: {@link BinlogSegmentReader} reads a range
+ * ({@link #open}), {@link BinlogSegmentWriter} stores a segment ({@link #createSegment}),
+ * {@link BinlogCompaction} joins the segments of a complete file and tidies what an interrupted
+ * archiver left.
  */
 public final class BinlogArchive {
     public static final String PREFIX = "binlogs/";
@@ -119,105 +140,11 @@ public final class BinlogArchive {
         public String toString() { return file + ":" + offset; }
     }
 
-    /** One binlog file of a timeline as the archive holds it. */
-    public static final class ArchivedFile {
-        private final int timeline;
-        private final String name;
-        private final List<Segment> segments = new ArrayList<>();
-        private final List<Segment> cover = new ArrayList<>();
-        private final List<Segment> withoutData = new ArrayList<>();
-        private long coveredEnd;
-        private long usableEnd;
-        private boolean closed;
-        private boolean hole;
-
-        ArchivedFile(int timeline, String name) {
-            this.timeline = timeline;
-            this.name = name;
-        }
-
-        public int timeline() { return timeline; }
-
-        public String name() { return name; }
-
-        public long number() { return fileNumber(name); }
-
-        /** Every segment with a summary, by start offset. */
-        public List<Segment> segments() { return segments; }
-
-        /** The segments a reader uses, in order, from offset 0 to {@link #coveredEnd()}. */
-        public List<Segment> cover() { return cover; }
-
-        /** Segments whose summary exists but whose data object does not. */
-        public List<Segment> withoutData() { return withoutData; }
-
-        /** End of the bytes archived without interruption from offset 0. */
-        public long coveredEnd() { return coveredEnd; }
-
-        /** The last transaction boundary within the covered bytes: where a replay of this file may end. */
-        public long usableEnd() { return usableEnd; }
-
-        /** Whether the covered bytes reach the file's final end. */
-        public boolean closed() { return closed; }
-
-        /** Whether segments exist beyond a missing range, or a segment's data object is missing. */
-        public boolean damaged() { return hole || !withoutData.isEmpty(); }
-
-        public String fileId() { return cover.isEmpty() ? (segments.isEmpty() ? null : segments.get(0).fileId()) : cover.get(0).fileId(); }
-
-        public long created() { return segments.isEmpty() ? 0 : segments.get(0).fileCreated(); }
-
-        public boolean checksums() { return !segments.isEmpty() && segments.get(0).checksums(); }
-
-        public Pos end() { return new Pos(timeline, name, usableEnd); }
-
-        void reresolve() {
-            cover.clear();
-            closed = false;
-            hole = false;
-            resolve();
-        }
-
-        void resolve() {
-            segments.sort(Comparator.comparingLong(Segment::start).thenComparing(Comparator.comparingLong(Segment::end).reversed()));
-            long p = 0;
-            while (true) {
-                Segment best = null;
-                for (Segment s : segments) {
-                    if (!withoutData.contains(s) && s.start() <= p && s.end() > p && (best == null || s.end() > best.end())) {
-                        best = s;
-                    }
-                }
-                if (best == null) {
-                    break;
-                }
-                cover.add(best);
-                p = best.end();
-            }
-            coveredEnd = p;
-            usableEnd = 0;
-            if (!cover.isEmpty()) {
-                // the segments ending where coverage ends (a zero-length one may close the file)
-                for (Segment s : segments) {
-                    if (!withoutData.contains(s) && s.end() == p) {
-                        closed |= s.closed();
-                        usableEnd = Math.max(usableEnd, Math.min(s.boundaryEnd(), p));
-                    }
-                }
-            }
-            for (Segment s : segments) {
-                if (s.start() > p) {
-                    hole = true;
-                }
-            }
-        }
-    }
-
     private final Repository repo;
     private final String dir;
     private Source source;
     private final TreeMap<Integer, Timeline> timelines = new TreeMap<>();
-    private final TreeMap<Integer, TreeMap<Long, ArchivedFile>> files = new TreeMap<>();
+    private final TreeMap<Integer, TreeMap<Long, ArchivedBinlog>> files = new TreeMap<>();
     private final List<Gap> gaps = new ArrayList<>();
     private final List<String> orphanData = new ArrayList<>();
     private final List<String> asOfKeys = new ArrayList<>();
@@ -241,6 +168,7 @@ public final class BinlogArchive {
         return String.format(java.util.Locale.ROOT, "%s-%d-%08x", host, port, c.getValue());
     }
 
+    /** The number at the end of a binlog's name ({@code binlog.000042}: 42), -1 without one. */
     public static long fileNumber(String name) {
         int dot = name.lastIndexOf('.');
         try {
@@ -248,6 +176,13 @@ public final class BinlogArchive {
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    /** The name of file number {@code n} in the same series as {@code name} (same base and digit count). */
+    public static String sibling(String name, long n) {
+        int dot = name.lastIndexOf('.');
+        int digits = name.length() - dot - 1;
+        return name.substring(0, dot + 1) + String.format(java.util.Locale.ROOT, "%0" + digits + "d", n);
     }
 
     public String dir() { return dir; }
@@ -263,7 +198,8 @@ public final class BinlogArchive {
         return timelineDir(t) + file + "/" + String.format(java.util.Locale.ROOT, "%012d-%012d", start, end) + ".binlog";
     }
 
-    private static String sumKeyOf(String dataKey) {
+    /** The summary's key of a segment's data object: {@code .binlog} replaced by {@code .sum}. */
+    static String sumKeyOf(String dataKey) {
         return dataKey.substring(0, dataKey.length() - ".binlog".length()) + ".sum";
     }
 
@@ -320,21 +256,12 @@ public final class BinlogArchive {
                 a.timelines.put(t.timeline(), t);
             } else if (rest.endsWith(".sum")) {
                 Segment s = readRecord(repo, k, "binlog-summary", Segment.class);
-                ArchivedFile f = a.files.computeIfAbsent(s.timeline(), x -> new TreeMap<>())
-                        .computeIfAbsent(fileNumber(s.file()), x -> new ArchivedFile(s.timeline(), s.file()));
-                f.segments.add(s);
-                if (!keySet.contains(a.segmentKey(s.timeline(), s.file(), s.start(), s.end()))) {
-                    f.withoutData.add(s);
-                }
+                a.fileOrNew(s.timeline(), s.file()).add(s, keySet.contains(a.segmentKey(s.timeline(), s.file(), s.start(), s.end())));
             } else if (rest.endsWith(".binlog") && !keySet.contains(sumKeyOf(k))) {
                 a.orphanData.add(k);
             }
         }
-        for (var tl : a.files.values()) {
-            for (ArchivedFile f : tl.values()) {
-                f.resolve();
-            }
-        }
+        a.allFiles().forEach(ArchivedBinlog::resolve);
         a.gaps.sort(Comparator.comparing(Gap::detected));
         if (!a.asOfKeys.isEmpty()) {
             a.asOf = readRecord(repo, a.asOfKeys.get(a.asOfKeys.size() - 1), "binlog-asof", AsOf.class);
@@ -359,13 +286,13 @@ public final class BinlogArchive {
     public java.util.NavigableMap<Integer, Timeline> timelines() { return timelines; }
 
     /** Files of a timeline by file number. */
-    public List<ArchivedFile> files(int timeline) {
-        TreeMap<Long, ArchivedFile> m = files.get(timeline);
+    public List<ArchivedBinlog> files(int timeline) {
+        TreeMap<Long, ArchivedBinlog> m = files.get(timeline);
         return m == null ? List.of() : new ArrayList<>(m.values());
     }
 
-    public ArchivedFile file(int timeline, String name) {
-        TreeMap<Long, ArchivedFile> m = files.get(timeline);
+    public ArchivedBinlog file(int timeline, String name) {
+        TreeMap<Long, ArchivedBinlog> m = files.get(timeline);
         return m == null ? null : m.get(fileNumber(name));
     }
 
@@ -383,111 +310,11 @@ public final class BinlogArchive {
      * The bytes {@code [from, to)} of an archived file, read from its segments; every chunk is
      * checked, and each segment read to its end is checked against its summary's length and digest.
      */
-    public InputStream open(ArchivedFile f, long from, long to) {
+    public InputStream open(ArchivedBinlog f, long from, long to) {
         if (to > f.coveredEnd()) {
             throw new IllegalArgumentException("reading " + f.name() + " to " + to + " beyond its archived end " + f.coveredEnd());
         }
-        return new SegmentStream(f, from, to);
-    }
-
-    private final class SegmentStream extends InputStream {
-        private final List<Segment> segs;
-        private final long to;
-        private long pos;
-        private int idx = -1;
-        private InputStream cur;
-        private ChunkedReader reader;
-        private long curEnd;
-
-        SegmentStream(ArchivedFile f, long from, long to) {
-            this.segs = f.cover();
-            this.pos = from;
-            this.to = to;
-        }
-
-        private boolean advance() throws IOException {
-            closeCurrent();
-            while (pos < to) {
-                idx++;
-                if (idx >= segs.size()) {
-                    return false;
-                }
-                Segment s = segs.get(idx);
-                if (s.end() <= pos) {
-                    continue;
-                }
-                String key = segmentKey(s.timeline(), s.file(), s.start(), s.end());
-                String where = repo.store().describe(key);
-                try {
-                    cur = repo.store().open(key);
-                } catch (ObjectStore.NoSuchObjectException e) {
-                    throw missing(s, where);
-                }
-                reader = new ChunkedReader(cur, "binlog", where, repo.readCodec());
-                reader.skipNBytes(pos - s.start());
-                curEnd = s.end();
-                return true;
-            }
-            return false;
-        }
-
-        private void closeCurrent() throws IOException {
-            if (reader != null) {
-                Segment s = segs.get(idx);
-                if (pos == s.end()) {
-                    // read to the end: the footer and the summary must agree
-                    int crc = reader.drainAndCheck();
-                    if (reader.rawBytes() != s.length() || !String.format(java.util.Locale.ROOT, "%08x", crc).equals(s.crc32c())) {
-                        throw new CorruptDataException(String.format(java.util.Locale.ROOT, "archived binlog segment holds %d bytes with digest %08x, its summary says %d bytes with digest %s (resource=%s)",
-                                reader.rawBytes(), crc, s.length(), s.crc32c(), describe(s)), "the archive is damaged; restore to a point before this binlog");
-                    }
-                }
-                reader.close();
-                reader = null;
-                cur = null;
-            }
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
-            if (pos >= to) {
-                closeCurrent();
-                return -1;
-            }
-            while (reader == null || pos >= curEnd) {
-                if (pos >= to || !advance()) {
-                    closeCurrent();
-                    return -1;
-                }
-            }
-            int want = (int) Math.min(len, Math.min(curEnd, to) - pos);
-            int n = reader.read(b, off, want);
-            if (n < 0) {
-                Segment s = segs.get(idx);
-                throw new CorruptDataException("archived binlog segment ends at " + pos + ", its summary says " + s.end() + " (resource=" + describe(s) + ")",
-                        "the archive is damaged");
-            }
-            pos += n;
-            return n;
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (reader != null) {
-                reader.close();
-                reader = null;
-            }
-        }
+        return new BinlogSegmentReader(this, repo, f, from, to);
     }
 
     /** The error for a segment whose data object is gone. */
@@ -531,137 +358,46 @@ public final class BinlogArchive {
         asOf = a;
     }
 
-    /** A segment being written: stream its bytes, then {@link #commit} with its summary. */
-    public final class SegmentWriter implements AutoCloseable {
-        private final ObjectStore.Writer writer;
-        private final ChunkedWriter chunks;
-        private final String key;
-
-        private SegmentWriter(String key) throws IOException {
-            this.key = key;
-            this.writer = repo.store().create(key);
-            this.chunks = new ChunkedWriter(writer.stream(), "binlog", repo.writeCodec(io.strata.codec.Compression.NONE));
-        }
-
-        public OutputStream stream() { return chunks; }
-
-        /** Stores the data durably, then the summary (with this object's digest), which commits the segment. */
-        public Segment commit(Segment s) {
-            try {
-                chunks.finish();
-                writer.commit();
-            } catch (IOException e) {
-                throw StorageException.local("io", repo.store().describe(key), e);
-            }
-            if (chunks.rawBytes() != s.length()) {
-                throw new IllegalStateException("segment " + key + " has " + chunks.rawBytes() + " bytes, expected " + s.length());
-            }
-            Segment done = new Segment(s.formatVersion(), s.timeline(), s.file(), s.start(), s.end(), s.boundaryEnd(), s.closed(), s.fileId(),
-                    s.fileCreated(), s.checksums(), s.events(), s.groups(), s.firstTime(), s.lastTime(), s.maxTime(), s.gtids(), s.asOf(),
-                    String.format(java.util.Locale.ROOT, "%08x", chunks.rawCrc()), s.archivedAt());
-            repo.writeJson(sumKeyOf(key), "binlog-summary", done);
-            ArchivedFile f = files.computeIfAbsent(s.timeline(), x -> new TreeMap<>())
-                    .computeIfAbsent(fileNumber(s.file()), x -> new ArchivedFile(s.timeline(), s.file()));
-            f.segments.add(done);
-            f.reresolve();
-            return done;
-        }
-
-        @Override
-        public void close() throws IOException {
-            writer.close();
-        }
-    }
-
-    public SegmentWriter createSegment(int timeline, String file, long start, long end) {
-        try {
-            return new SegmentWriter(segmentKey(timeline, file, start, end));
-        } catch (IOException e) {
-            throw StorageException.local("io", repo.store().describe(segmentKey(timeline, file, start, end)), e);
-        }
-    }
-
     /**
-     * Replaces the segments of a complete file by one segment {@code [0, end)}: the new segment is
-     * stored (data, then summary) before the old ones are deleted (summary, then data), so a reader
-     * finds the file whole at every moment; readers never mind overlapping segments.
+     * Starts storing the bytes {@code [start, end)} of a binlog file of {@code timeline} as a
+     * segment; nothing is part of the archive until {@link BinlogSegmentWriter#commit}.
+     *
+     * @throws StorageException when the store cannot create the object
      */
-    public Segment compact(ArchivedFile f) {
-        if (!f.closed() || f.damaged() || f.cover().size() < 2) {
-            return null;
-        }
-        List<Segment> old = new ArrayList<>(f.cover());
-        Segment first = old.get(0);
-        Segment last = old.get(old.size() - 1);
-        long events = 0;
-        long groups = 0;
-        Long firstTime = null;
-        Long lastTime = null;
-        Long maxTime = null;
-        Map<Long, DomainRange> ranges = new TreeMap<>();
-        for (Segment s : old) {
-            events += s.events();
-            groups += s.groups();
-            firstTime = firstTime == null ? s.firstTime() : firstTime;
-            lastTime = s.lastTime() == null ? lastTime : s.lastTime();
-            maxTime = maxTime == null ? s.maxTime() : s.maxTime() == null ? maxTime : Math.max(maxTime, s.maxTime());
-            for (DomainRange r : s.gtids()) {
-                DomainRange x = ranges.get(r.domain());
-                ranges.put(r.domain(), x == null ? r : new DomainRange(r.domain(), Math.min(x.minSeq(), r.minSeq()), Math.max(x.maxSeq(), r.maxSeq()), x.first(), r.last()));
-            }
-        }
-        Segment merged;
-        try (SegmentWriter w = createSegment(f.timeline(), f.name(), 0, f.coveredEnd()); InputStream in = open(f, 0, f.coveredEnd())) {
-            in.transferTo(w.stream());
-            merged = w.commit(new Segment(FORMAT_VERSION, f.timeline(), f.name(), 0, f.coveredEnd(), last.boundaryEnd(), true, first.fileId(),
-                    first.fileCreated(), first.checksums(), events, groups, firstTime, lastTime, maxTime, new ArrayList<>(ranges.values()), last.asOf(), null,
-                    Instant.now().toString()));
+    public BinlogSegmentWriter createSegment(int timeline, String file, long start, long end) {
+        String key = segmentKey(timeline, file, start, end);
+        try {
+            return new BinlogSegmentWriter(this, repo, key);
         } catch (IOException e) {
-            throw StorageException.local("io", repo.store().describe(segmentKey(f.timeline(), f.name(), 0, f.coveredEnd())), e);
-        }
-        deleteCovered(file(f.timeline(), f.name()));
-        return merged;
-    }
-
-    /** Deletes the segments of a file that another segment with data covers entirely (left by a compaction). */
-    public void deleteCovered(ArchivedFile f) {
-        List<Segment> gone = new ArrayList<>();
-        for (Segment s : f.segments()) {
-            for (Segment o : f.segments()) {
-                if (o != s && !f.withoutData().contains(o) && o.start() <= s.start() && o.end() >= s.end() && o.length() > s.length()
-                        && (o.closed() || !s.closed())) {
-                    gone.add(s);
-                    break;
-                }
-            }
-        }
-        for (Segment s : gone) {
-            String key = segmentKey(s.timeline(), s.file(), s.start(), s.end());
-            repo.store().delete(sumKeyOf(key));
-            repo.store().delete(key);
-        }
-        if (!gone.isEmpty()) {
-            f.segments.removeAll(gone);
-            f.withoutData.removeAll(gone);
-            f.reresolve();
+            throw StorageException.local("io", repo.store().describe(key), e);
         }
     }
 
-    /** Finishes what an interrupted archiver left: covered segments deleted, complete files compacted. */
-    public void tidy() {
-        for (var tl : files.values()) {
-            for (ArchivedFile f : tl.values()) {
-                deleteCovered(f);
-                compact(f);
-            }
-        }
+    /** Adds a segment just committed to the index. */
+    void committed(Segment s) {
+        ArchivedBinlog f = fileOrNew(s.timeline(), s.file());
+        f.add(s, true);
+        f.reresolve();
     }
 
-    /** Removes data objects that never got a summary (left by an interrupted archiver). */
-    public void deleteOrphans() {
-        for (String k : orphanData) {
-            repo.store().delete(k);
-        }
-        orphanData.clear();
+    private ArchivedBinlog fileOrNew(int timeline, String name) {
+        return files.computeIfAbsent(timeline, x -> new TreeMap<>()).computeIfAbsent(fileNumber(name), x -> new ArchivedBinlog(timeline, name));
+    }
+
+    /** Every file of every timeline, oldest timeline and file first. */
+    List<ArchivedBinlog> allFiles() {
+        List<ArchivedBinlog> out = new ArrayList<>();
+        files.values().forEach(tl -> out.addAll(tl.values()));
+        return out;
+    }
+
+    /** Deletes one object of the archive (compaction and tidying). */
+    void delete(String key) {
+        repo.store().delete(key);
+    }
+
+    /** How messages name an object of the archive. */
+    String where(String key) {
+        return repo.store().describe(key);
     }
 }

@@ -1,8 +1,8 @@
 package io.strata.restore;
 
 import io.strata.error.StrataException;
+import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive;
-import io.strata.repo.BinlogArchive.ArchivedFile;
 import io.strata.repo.BinlogArchive.Pos;
 import io.strata.repo.BinlogArchive.Segment;
 import io.strata.repo.Chain;
@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +29,7 @@ import java.util.TreeMap;
  * <p>Times are binlog timestamps (the server's clock, whole seconds). A window starts no later
  * than its first backup's end time (every transaction in the backup committed before that) and
  * ends at the archive's "as of" time: the server's clock, minus one second, when the safe end of
- * the archive was read.
+ * the archive was read. {@link WindowReport} tells the windows in messages and JSON.
  */
 public final class PitrWindows {
 
@@ -46,11 +45,11 @@ public final class PitrWindows {
 
     /** Binlogs archived without interruption: whole files, the last one up to its usable end. */
     public static final class Span {
-        final List<ArchivedFile> files = new ArrayList<>();
+        final List<ArchivedBinlog> files = new ArrayList<>();
         final List<BackupPoint> backups = new ArrayList<>();
         long endTime;
 
-        public List<ArchivedFile> files() { return files; }
+        public List<ArchivedBinlog> files() { return files; }
 
         /** Completed backups whose binlog position lies in the span, oldest position first. */
         public List<BackupPoint> backups() { return backups; }
@@ -62,7 +61,7 @@ public final class PitrWindows {
         /** The cover segments of every file in order. */
         public List<Segment> segments() {
             List<Segment> out = new ArrayList<>();
-            for (ArchivedFile f : files) {
+            for (ArchivedBinlog f : files) {
                 out.addAll(f.cover());
             }
             return out;
@@ -96,7 +95,7 @@ public final class PitrWindows {
             if (p.timeline() != files.get(0).timeline()) {
                 return false;
             }
-            for (ArchivedFile f : files) {
+            for (ArchivedBinlog f : files) {
                 if (f.name().equals(p.file())) {
                     return p.offset() <= f.usableEnd();
                 }
@@ -104,8 +103,8 @@ public final class PitrWindows {
             return false;
         }
 
-        ArchivedFile file(String name) {
-            for (ArchivedFile f : files) {
+        ArchivedBinlog file(String name) {
+            for (ArchivedBinlog f : files) {
                 if (f.name().equals(name)) {
                     return f;
                 }
@@ -209,7 +208,7 @@ public final class PitrWindows {
     private Pos place(Manifest m, long time) {
         if (archive != null) {
             for (int t : archive.timelines().descendingKeySet()) {
-                ArchivedFile f = archive.file(t, m.binlogFile());
+                ArchivedBinlog f = archive.file(t, m.binlogFile());
                 if (f != null && f.created() <= time) {
                     return new Pos(t, m.binlogFile(), m.binlogPosition());
                 }
@@ -221,9 +220,9 @@ public final class PitrWindows {
     private void buildSpans() {
         Span cur = null;
         Span last = null;
-        ArchivedFile prev = null;
+        ArchivedBinlog prev = null;
         for (int t : archive.timelines().keySet()) {
-            for (ArchivedFile f : archive.files(t)) {
+            for (ArchivedBinlog f : archive.files(t)) {
                 boolean usable = !f.cover().isEmpty();
                 boolean continues = cur != null && prev != null && prev.timeline() == t && prev.closed() && !prev.damaged()
                         && f.number() == prev.number() + 1;
@@ -255,17 +254,17 @@ public final class PitrWindows {
     private static final String DAMAGED = " (no gap was recorded for it, so the archive is damaged)";
 
     /** Why the archive does not continue from the end of {@code last} (null: the start) to file {@code f}; null if it is the archive's start. */
-    private Break breakBefore(Span last, ArchivedFile f) {
+    private Break breakBefore(Span last, ArchivedBinlog f) {
         if (last == null) {
             BinlogArchive.Timeline first = archive.timelines().get(f.timeline());
             if (f.timeline() == archive.timelines().firstKey() && first != null && f.name().equals(first.firstFile())) {
                 return null;
             }
             String from = first == null ? "the first archived file" : first.firstFile();
-            return new Break(null, null, Kind.MISSING, "archived binlog " + from + (from.equals(sibling(f.name(), f.number() - 1)) ? "" : " to " + sibling(f.name(), f.number() - 1))
+            return new Break(null, null, Kind.MISSING, "archived binlog " + from + (from.equals(BinlogArchive.sibling(f.name(), f.number() - 1)) ? "" : " to " + BinlogArchive.sibling(f.name(), f.number() - 1))
                     + " is missing from the repository" + DAMAGED);
         }
-        ArchivedFile l = last.files.get(last.files.size() - 1);
+        ArchivedBinlog l = last.files.get(last.files.size() - 1);
         BinlogArchive.Gap gap = null;
         for (BinlogArchive.Gap g : archive.gaps()) {
             if (g.timeline() == l.timeline() && l.name().equals(g.afterFile())) {
@@ -283,16 +282,10 @@ public final class PitrWindows {
         if (f.timeline() == l.timeline() && f.number() > l.number() + 1) {
             long a = l.number() + 1;
             long b = f.number() - 1;
-            return new Break(null, null, Kind.MISSING, "archived binlog " + sibling(l.name(), a) + (a == b ? "" : " to " + sibling(l.name(), b))
+            return new Break(null, null, Kind.MISSING, "archived binlog " + BinlogArchive.sibling(l.name(), a) + (a == b ? "" : " to " + BinlogArchive.sibling(l.name(), b))
                     + " is missing from the repository" + DAMAGED);
         }
         return new Break(null, null, Kind.MISSING, "the archive does not continue from " + l.name() + " to " + f.name() + " of timeline " + f.timeline() + DAMAGED);
-    }
-
-    static String sibling(String name, long n) {
-        int dot = name.lastIndexOf('.');
-        int digits = name.length() - dot - 1;
-        return name.substring(0, dot + 1) + String.format("%0" + digits + "d", n);
     }
 
     private void closeSpan(Span s) {
@@ -357,35 +350,6 @@ public final class PitrWindows {
         return out;
     }
 
-    /** One line per window, for messages: "from ... to ...; from ... to ...". */
-    public String describeWindows() {
-        List<Window> ws = windows();
-        if (ws.isEmpty()) {
-            if (archive == null) {
-                return "none: no binlogs of " + serverKey + " are archived in this repository (run \"strata binlog archive\")";
-            }
-            return "none: no completed backup of " + serverKey + " lies inside the archived binlogs";
-        }
-        List<String> parts = new ArrayList<>();
-        for (Window w : ws) {
-            parts.add(describe(w));
-        }
-        return String.join("; ", parts);
-    }
-
-    public static String describe(Window w) {
-        return "from " + iso(w.fromTime()) + " (backup " + w.from().id() + " at " + w.from().pos() + gtidNote(w.from().gtid()) + ") to "
-                + iso(w.toTime()) + " (" + w.to() + gtidNote(w.toGtid()) + ")";
-    }
-
-    private static String gtidNote(String g) {
-        return g == null || g.isEmpty() ? "" : ", GTID " + g;
-    }
-
-    public static String iso(long epochSecond) {
-        return Instant.ofEpochSecond(epochSecond).toString();
-    }
-
     /** Parses a gtid_binlog_pos value ("0-1-5,1-2-9") into domain → GTID text, in domain order. */
     static Map<Long, String> parseGtidList(String list) {
         Map<Long, String> m = new TreeMap<>();
@@ -404,62 +368,5 @@ public final class PitrWindows {
             }
         }
         return m;
-    }
-
-    /** For --json: the windows, spans, breaks and backups outside the archive. */
-    public Map<String, Object> toJson() {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("server", serverKey);
-        o.put("archive", archive == null ? null : archive.prefix());
-        List<Object> ws = new ArrayList<>();
-        for (Window w : windows()) {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("from", point(w.fromTime(), w.from().pos(), w.from().gtid(), w.from().id()));
-            x.put("to", point(w.toTime(), w.to(), w.toGtid(), null));
-            List<String> ids = new ArrayList<>();
-            w.span().backups().forEach(b -> ids.add(b.id()));
-            x.put("backups", ids);
-            ws.add(x);
-        }
-        o.put("windows", ws);
-        List<Object> ss = new ArrayList<>();
-        for (Span s : spans) {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("timeline", s.start().timeline());
-            x.put("from", point(s.firstTime() == null ? s.endTime() : s.firstTime(), s.start(), null, null));
-            x.put("to", point(s.endTime(), s.end(), s.endGtids(null), null));
-            ss.add(x);
-        }
-        o.put("archived", ss);
-        List<Object> bs = new ArrayList<>();
-        for (Break b : breaks) {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("kind", b.kind().name().toLowerCase());
-            x.put("after", b.before() == null ? null : point(b.before().endTime(), b.before().end(), null, null));
-            x.put("before", point(b.after().firstTime() == null ? b.after().endTime() : b.after().firstTime(), b.after().start(), null, null));
-            x.put("description", b.description());
-            bs.add(x);
-        }
-        o.put("gaps", bs);
-        List<String> out = new ArrayList<>();
-        outside.forEach(b -> out.add(b.id()));
-        o.put("backupsOutsideArchive", out);
-        o.put("backupsSkipped", skipped);
-        return o;
-    }
-
-    private static Map<String, Object> point(long time, Pos p, String gtid, String backup) {
-        Map<String, Object> x = new LinkedHashMap<>();
-        x.put("time", iso(time));
-        x.put("timeline", p.timeline());
-        x.put("binlogFile", p.file());
-        x.put("binlogPosition", p.offset());
-        if (gtid != null) {
-            x.put("gtid", gtid);
-        }
-        if (backup != null) {
-            x.put("backup", backup);
-        }
-        return x;
     }
 }

@@ -37,7 +37,7 @@ final class PitrSupport {
         return all.get(0);
     }
 
-    /** The restorable windows as error messages name them (PitrWindows.describeWindows), rebuilt from the JSON. */
+    /** The restorable windows as error messages name them (WindowReport.describeWindows), rebuilt from the JSON. */
     static String windowsText(JsonNode server) {
         List<String> parts = new ArrayList<>();
         for (JsonNode w : server.get("windows")) {

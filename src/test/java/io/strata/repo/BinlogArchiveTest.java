@@ -28,14 +28,14 @@ class BinlogArchiveTest {
     }
 
     private static BinlogArchive.Segment store(BinlogArchive a, long start, long end, boolean closed) throws IOException {
-        try (BinlogArchive.SegmentWriter w = a.createSegment(1, "binlog.000003", start, end)) {
+        try (BinlogSegmentWriter w = a.createSegment(1, "binlog.000003", start, end)) {
             w.stream().write(FILE, (int) start, (int) (end - start));
             return w.commit(new BinlogArchive.Segment(1, 1, "binlog.000003", start, end, end, closed, "abcd0123", 1700000000L, true, end > start ? 1 : 0, 1,
                     1700000000L, 1700000000L, 1700000000L, List.of(), 1700000001L, null, "2024-01-01T00:00:00Z"));
         }
     }
 
-    private static byte[] read(BinlogArchive a, BinlogArchive.ArchivedFile f, long from, long to) throws IOException {
+    private static byte[] read(BinlogArchive a, ArchivedBinlog f, long from, long to) throws IOException {
         try (InputStream in = a.open(f, from, to)) {
             return in.readAllBytes();
         }
@@ -52,7 +52,7 @@ class BinlogArchiveTest {
         store(a, 0, 180, false);
 
         BinlogArchive b = BinlogArchive.load(repo, "host-3306-00000001");
-        BinlogArchive.ArchivedFile f = b.file(1, "binlog.000003");
+        ArchivedBinlog f = b.file(1, "binlog.000003");
         assertEquals(300, f.coveredEnd());
         assertTrue(f.closed());
         assertFalse(f.damaged());
@@ -68,11 +68,11 @@ class BinlogArchiveTest {
         store(a, 0, 100, false);
         store(a, 100, 300, false);
         store(a, 300, 300, true); // the file closed with nothing more in it
-        BinlogArchive.ArchivedFile f = a.file(1, "binlog.000003");
+        ArchivedBinlog f = a.file(1, "binlog.000003");
         assertTrue(f.closed());
-        a.deleteCovered(f);
+        BinlogCompaction.deleteCovered(a, f);
         assertTrue(a.file(1, "binlog.000003").closed(), "the zero-length segment that closes the file is not \"covered\"");
-        BinlogArchive.Segment whole = a.compact(a.file(1, "binlog.000003"));
+        BinlogArchive.Segment whole = BinlogCompaction.compact(a, a.file(1, "binlog.000003"));
         assertEquals(0, whole.start());
         assertEquals(300, whole.end());
         assertEquals(2, whole.events());
@@ -96,7 +96,7 @@ class BinlogArchiveTest {
         store(a, 180, 300, true);
         Files.delete(Path.of(a.describe(mid)));
         BinlogArchive b = BinlogArchive.load(repo, "h");
-        BinlogArchive.ArchivedFile f = b.file(1, "binlog.000003");
+        ArchivedBinlog f = b.file(1, "binlog.000003");
         assertEquals(100, f.coveredEnd());
         assertFalse(f.closed());
         assertTrue(f.damaged());
@@ -119,7 +119,7 @@ class BinlogArchiveTest {
         BinlogArchive b = BinlogArchive.load(repo, "h");
         assertEquals(100, b.file(1, "binlog.000003").coveredEnd());
         assertEquals(List.of(a.segmentKey(1, "binlog.000003", 100, 200)), b.orphanData());
-        b.deleteOrphans();
+        BinlogCompaction.tidy(b);
         assertTrue(BinlogArchive.load(repo, "h").orphanData().isEmpty());
     }
 

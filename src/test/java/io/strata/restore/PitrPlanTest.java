@@ -7,6 +7,7 @@ import io.strata.binlog.BinlogStats;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.BinlogArchive;
+import io.strata.repo.BinlogSegmentWriter;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
@@ -80,7 +81,7 @@ class PitrPlanTest {
         ByteArrayInputStream in = new ByteArrayInputStream(file, (int) from, (int) (to - from));
         BinlogStats st = new BinlogStats();
         BinlogEvent e;
-        try (BinlogArchive.SegmentWriter w = archive.createSegment(1, name, from, to)) {
+        try (BinlogSegmentWriter w = archive.createSegment(1, name, from, to)) {
             while ((e = sc.next(in, to, w.stream())) != null) {
                 st.add(e);
             }
@@ -104,8 +105,8 @@ class PitrPlanTest {
         repo.history().end(HistoryRecord.completed(h, m));
     }
 
-    private PitrRun.Plan plan(PitrTarget t) {
-        return PitrRun.plan(PitrWindows.of(repo, KEY), t);
+    private PitrPlan plan(PitrTarget t) {
+        return PitrPlan.of(PitrWindows.of(repo, KEY), t);
     }
 
     private StrataException refused(PitrTarget t) {
@@ -115,7 +116,7 @@ class PitrPlanTest {
     @Test
     void timesAreInclusiveAndStopBeforeTheFirstLaterTransaction(@TempDir Path dir) throws IOException {
         build(dir, true);
-        PitrRun.Plan p = plan(PitrTarget.time("@" + (T + 1)));
+        PitrPlan p = plan(PitrTarget.time("@" + (T + 1)));
         assertEquals("20240101T000000Z-0001", p.backup().id());
         assertEquals(gtidAt.get(3), p.stop().offset(), "everything stamped T+1 is in, the T+3 transaction is not");
         // prefix semantics: the T+2 transaction committed after the T+3 one, so --until T+2 stops before both
@@ -128,7 +129,7 @@ class PitrPlanTest {
     @Test
     void gtidsAndPositions(@TempDir Path dir) throws IOException {
         build(dir, true);
-        PitrRun.Plan p = plan(PitrTarget.gtid("0-1-3"));
+        PitrPlan p = plan(PitrTarget.gtid("0-1-3"));
         assertEquals(gtidAt.get(3), p.stop().offset(), "the transaction is included up to its end");
         assertEquals("binlog.000001", p.stop().file());
         assertEquals(gtidAt.get(2), plan(PitrTarget.position("binlog.000001:" + gtidAt.get(2))).stop().offset());
@@ -140,7 +141,7 @@ class PitrPlanTest {
         e = refused(PitrTarget.gtid("0-2-3"));
         assertEquals(ErrorCode.PITR_BAD_TARGET, e.code());
         assertEquals("target GTID 0-2-3 is not in the binlog archive, though it holds domain 0 from sequence 1 to 21; restorable windows: "
-                + PitrWindows.of(repo, KEY).describeWindows(), e.getMessage());
+                + WindowReport.describeWindows(PitrWindows.of(repo, KEY)), e.getMessage());
         assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.gtid("0-1-99")).code());
     }
 
@@ -152,7 +153,7 @@ class PitrPlanTest {
         String windows = "from 2023-11-14T22:13:20Z (backup 20240101T000000Z-0001 at binlog.000001:" + afterFirst + ", GTID 0-1-1) to 2023-11-14T22:13:30Z (binlog.000001:"
                 + fileEnd + ", GTID 0-1-5); from 2023-11-14T22:13:40Z (backup 20240101T000100Z-0002 at binlog.000003:" + gtidAt.get(0)
                 + ", GTID 0-1-1) to 2023-11-14T22:13:50Z (binlog.000003:" + archive.file(1, "binlog.000003").usableEnd() + ", GTID 0-1-21)";
-        assertEquals(windows, w.describeWindows());
+        assertEquals(windows, WindowReport.describeWindows(w));
 
         StrataException e = refused(PitrTarget.time("@" + (T - 1)));
         assertEquals(ErrorCode.PITR_BEFORE_WINDOW, e.code());
@@ -176,7 +177,7 @@ class PitrPlanTest {
         long end3 = archive.file(1, "binlog.000003").usableEnd();
         assertEquals(ErrorCode.PITR_AFTER_WINDOW, refused(PitrTarget.time("@" + (T + 90))).code());
         archive.writeAsOf(new BinlogArchive.AsOf(1, 1, "binlog.000003", end3, T + 100));
-        PitrRun.Plan p = plan(PitrTarget.time("@" + (T + 90)));
+        PitrPlan p = plan(PitrTarget.time("@" + (T + 90)));
         assertEquals("binlog.000003", p.stop().file());
         assertEquals(end3, p.stop().offset());
         assertEquals(T + 100, PitrWindows.of(repo, KEY).windows().get(1).toTime());
@@ -191,6 +192,6 @@ class PitrPlanTest {
         StrataException e = refused(PitrTarget.position("binlog.000002:4"));
         assertEquals(ErrorCode.BINLOG_MISSING, e.code());
         assertEquals("target position binlog.000002:4 cannot be reached: archived binlog binlog.000002 is missing from the repository"
-                + " (no gap was recorded for it, so the archive is damaged); restorable windows: " + PitrWindows.of(repo, KEY).describeWindows(), e.getMessage());
+                + " (no gap was recorded for it, so the archive is damaged); restorable windows: " + WindowReport.describeWindows(PitrWindows.of(repo, KEY)), e.getMessage());
     }
 }

@@ -1,7 +1,9 @@
-package io.strata.backup;
+package io.strata.track;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.redo.LiveLog;
+import io.strata.redo.PageCollector;
 import io.strata.repo.ChangeSetFormat;
 import io.strata.repo.ChangedPages;
 import io.strata.repo.Manifest;
@@ -9,13 +11,13 @@ import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.repo.Tracking;
 import io.strata.server.ConnectionOptions;
+import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * {@code strata track}: follows the server's redo log and stores, for consecutive LSN ranges, the
@@ -55,15 +57,16 @@ public final class TrackRun {
                           Duration poll, long testDelayMs) {}
 
     private final Options opts;
-    private final Progress progress;
+    /** Where the run says what it does, one line at a time. */
+    private final Consumer<String> say;
     private volatile boolean stop;
     /** Counted down when the run has stored what it read; a stop request waits for it. */
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private final Repository repo;
-    private final java.util.Map<String, Manifest> manifests = new java.util.HashMap<>();
     private Tracking tracking;
     private ServerFacts facts;
+    private ServerBackups backups;
     private ServerSession session;
     private LiveLog log;
     private long serverStarted;
@@ -78,18 +81,26 @@ public final class TrackRun {
     private int setsStored;
     private int gapsRecorded;
 
-    private TrackRun(Repository repo, Options opts, Progress progress) {
+    private TrackRun(Repository repo, Options opts, Consumer<String> say) {
         this.repo = repo;
         this.opts = opts;
-        this.progress = progress;
+        this.say = say;
     }
 
     /** What a run did. */
     public record Outcome(long from, long to, long redoBytesRead, int setsStored, int gapsRecorded) {}
 
-    /** Follows the server's redo log into {@code repo}, opened by the caller. */
-    public static Outcome run(Repository repo, Options opts, Progress progress) {
-        TrackRun t = new TrackRun(repo, opts, progress);
+    /**
+     * Follows the server's redo log into {@code repo}, opened by the caller, until stopped by a
+     * signal or, with {@code once}, up to the flushed LSN at start.
+     *
+     * @param say receives one line per event worth telling (start, change set stored, gap, stop),
+     *            each starting with {@code [track]}
+     * @throws StrataException repo-locked when another tracker follows this server into the repository;
+     *         server errors that reconnecting cannot cure (any, with {@code once})
+     */
+    public static Outcome run(Repository repo, Options opts, Consumer<String> say) {
+        TrackRun t = new TrackRun(repo, opts, say);
         Thread hook = new Thread(t::onSignal, "strata-track-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -122,6 +133,7 @@ public final class TrackRun {
         try {
             facts = ServerFacts.read(session, opts.datadir());
             tracking = new Tracking(repo, facts.serverKey());
+            backups = new ServerBackups(repo, facts.serverKey());
             try (RepoLock lock = tracking.lock()) {
                 tracking.describeServer();
                 long first = start();
@@ -129,7 +141,7 @@ public final class TrackRun {
                 loop(target);
                 flush();
                 prune();
-                progress.say("[track] " + (stop ? "stopped by a signal" : "done") + ": change sets cover the redo log up to LSN " + pos
+                say.accept("[track] " + (stop ? "stopped by a signal" : "done") + ": change sets cover the redo log up to LSN " + pos
                         + "; read " + redoRead + " bytes of redo log in this run");
                 return new Outcome(first, pos, redoRead, setsStored, gapsRecorded);
             }
@@ -165,12 +177,12 @@ public final class TrackRun {
             pos = ckpt;
             // begin where the newest backups began, if the log still holds that, so that the next
             // incremental is covered at once
-            for (Manifest m : completedBackups()) {
+            for (Manifest m : backups.completed()) {
                 if (m.startLsn() < pos && log.whyNotHeld(m.startLsn(), st.current()) == null) {
                     pos = m.startLsn();
                 }
             }
-            progress.say("[track] no earlier change sets: following the redo log from LSN " + pos);
+            say.accept("[track] no earlier change sets: following the redo log from LSN " + pos);
         } else if (st.current() < end.lsn()) {
             int dropped = tracking.dropAllSets();
             record(0, ckpt, "the server's LSN " + st.current() + " is below LSN " + end.lsn() + " where the change sets ended: its data directory was"
@@ -183,7 +195,7 @@ public final class TrackRun {
             String why = log.whyNotHeld(end.lsn(), st.current());
             if (why == null) {
                 pos = end.lsn();
-                progress.say("[track] continuing from LSN " + pos);
+                say.accept("[track] continuing from LSN " + pos);
             } else {
                 pos = Math.max(ckpt, end.lsn());
                 record(end.lsn(), pos, "the tracker was not running while the log moved on: " + why);
@@ -199,7 +211,7 @@ public final class TrackRun {
         }
         tracking.recordGap(from, to, reason, serverStarted);
         gapsRecorded++;
-        progress.say("[track] GAP at LSN " + from + ".." + to + ": " + reason);
+        say.accept("[track] GAP at LSN " + from + ".." + to + ": " + reason);
     }
 
     private void loop(long target) {
@@ -284,7 +296,7 @@ public final class TrackRun {
             pos = ckpt;
         } else {
             // the checkpoint is not past pos, so the server still keeps the log from pos: try again
-            progress.say("[track] cannot read the redo log at LSN " + pos + " (" + reason + "); trying again");
+            say.accept("[track] cannot read the redo log at LSN " + pos + " (" + reason + "); trying again");
             sleep(1000);
         }
         rangeFrom = pos;
@@ -306,7 +318,7 @@ public final class TrackRun {
 
     /** The connection failed: wait for the server, then check whether it restarted. */
     private void reconnect(String why) {
-        progress.say("[track] lost the server (" + why + "); reconnecting");
+        say.accept("[track] lost the server (" + why + "); reconnecting");
         session.close();
         while (!stop) {
             sleep(2000);
@@ -324,7 +336,7 @@ public final class TrackRun {
                         restarted(log.checkpoint().checkpointLsn());
                     }
                 }
-                progress.say("[track] connected again; following from LSN " + pos);
+                say.accept("[track] connected again; following from LSN " + pos);
                 return;
             } catch (StrataException e) {
                 if (e.code() != ErrorCode.SERVER_UNREACHABLE && e.code() != ErrorCode.SERVER_ERROR) {
@@ -343,7 +355,7 @@ public final class TrackRun {
         ChangeSetFormat.Header h = new ChangeSetFormat.Header(rangeFrom, pos, log.header().firstLsn(), log.fileSize(), rangeMtrs, serverStarted);
         long bytes = tracking.storeSet(h, pending);
         setsStored++;
-        progress.say(String.format("[track] stored change set LSN %d..%d: %,d pages of %d tablespaces, %,d mini-transactions, %,d bytes",
+        say.accept(String.format("[track] stored change set LSN %d..%d: %,d pages of %d tablespaces, %,d mini-transactions, %,d bytes",
                 rangeFrom, pos, pending.pageCount(), pending.spaces().size(), rangeMtrs, bytes));
         pending = new ChangedPages();
         collector = new PageCollector(pending);
@@ -351,51 +363,16 @@ public final class TrackRun {
         rangeFrom = pos;
     }
 
-    /**
-     * This server's completed backups: those whose manifest is stored (design rule 7). Read from
-     * the store rather than from the history, because telling a running backup from a failed one
-     * there means probing the repository lock, which could make a backup starting at that moment
-     * fail. Manifests never change, so each is read once.
-     */
-    private List<Manifest> completedBackups() {
-        List<Manifest> out = new ArrayList<>();
-        for (Manifest m : repo.storedManifests(manifests)) {
-            if (m.source().serverKey().equals(facts.serverKey())) {
-                out.add(m);
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Whether a backup may be running: the repository lock file names a live process. Read, not
-     * locked (see {@link #completedBackups()}). A backup writes its pid right after taking the lock
-     * and reads its checkpoint only later, so one that this check misses begins at or after the
-     * checkpoint read before it.
-     */
-    private boolean backupMayRun() {
-        return repo.writerMayRun();
-    }
-
     /** Removes change sets no future incremental can need (see the class comment). */
     private void prune() {
-        long horizon = session.lsnStatus().lastCheckpoint();
-        if (backupMayRun()) {
+        // the checkpoint first: see ServerBackups.pruneHorizon
+        Long horizon = backups.pruneHorizon(session.lsnStatus().lastCheckpoint());
+        if (horizon == null) {
             return;
-        }
-        Long newestFull = null;
-        // the newest full backup is the one that began at the highest LSN
-        for (Manifest m : completedBackups()) {
-            if (m.type().equals("full")) {
-                newestFull = newestFull == null ? m.startLsn() : Math.max(newestFull, m.startLsn());
-            }
-        }
-        if (newestFull != null) {
-            horizon = Math.min(horizon, newestFull);
         }
         int n = tracking.prune(horizon);
         if (n > 0) {
-            progress.say("[track] removed " + n + " change sets and gaps ending at or before LSN " + horizon + ", which no future incremental needs");
+            say.accept("[track] removed " + n + " change sets and gaps ending at or before LSN " + horizon + ", which no future incremental needs");
         }
     }
 

@@ -1,4 +1,4 @@
-package io.strata.backup;
+package io.strata.redo;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
@@ -26,14 +26,18 @@ import java.util.function.LongSupplier;
  * current LSN is compared with the LSN the read began at, and if the server may have written a
  * full log capacity past it the bytes just read are not trusted ({@link Unavailable}).
  */
-final class LiveLog implements AutoCloseable {
+public final class LiveLog implements AutoCloseable {
+    /** Largest piece read at once, in bytes. */
     static final int MAX_READ = 8 << 20;
-    /** Headroom demanded beyond the capacity: the rewritten tail block and write-ahead padding. */
-    static final long MARGIN = 1 << 20;
+    /** Headroom demanded beyond the capacity, in bytes: the rewritten tail block and write-ahead padding. */
+    public static final long MARGIN = 1 << 20;
 
-    /** The log does not (or no longer) hold what was asked for; the message says why. */
-    static final class Unavailable extends Exception {
-        Unavailable(String message) {
+    /**
+     * The log does not (or no longer) hold what was asked for; the message says why, in words
+     * that fit after "because" or "but" in a caller's message.
+     */
+    public static final class Unavailable extends Exception {
+        public Unavailable(String message) {
             super(message);
         }
     }
@@ -70,31 +74,39 @@ final class LiveLog implements AutoCloseable {
         }
     }
 
-    static LiveLog open(Path file) {
+    /**
+     * Opens {@code ib_logfile0} and reads its header and newest checkpoint.
+     *
+     * @throws StrataException datadir-unreadable when the file cannot be read; server-unsupported
+     *         when the log is encrypted
+     */
+    public static LiveLog open(Path file) {
         return new LiveLog(file, MAX_READ);
     }
 
-    /** For tests: a smaller read size makes every range take several reads. */
+    /** For tests: a smaller read size (bytes) makes every range take several reads. */
     static LiveLog open(Path file, int bufferSize) {
         return new LiveLog(file, bufferSize);
     }
 
-    Path file() { return file; }
+    public Path file() { return file; }
 
-    LogHeader header() { return header; }
+    public LogHeader header() { return header; }
 
     /** The newest checkpoint when the log was opened. */
-    Checkpoint checkpoint() { return checkpoint; }
+    public Checkpoint checkpoint() { return checkpoint; }
 
-    long capacity() { return geometry.capacity(); }
+    /** Bytes of log the circular file holds (its size less the header). */
+    public long capacity() { return geometry.capacity(); }
 
-    long fileSize() { return fileSize; }
+    /** Size of the file in bytes when it was opened. */
+    public long fileSize() { return fileSize; }
 
     /**
      * Why the log cannot give LSN {@code lsn} onward while the server is at {@code currentLsn}, or
      * null when it can. Bytes at LSN x are overwritten only when the server writes LSN x + capacity.
      */
-    String whyNotHeld(long lsn, long currentLsn) {
+    public String whyNotHeld(long lsn, long currentLsn) {
         if (lsn < header.firstLsn()) {
             return "the server's redo log now begins at LSN " + header.firstLsn() + " (it was resized or re-created since LSN " + lsn + ")";
         }
@@ -113,7 +125,7 @@ final class LiveLog implements AutoCloseable {
      * @return the end of the last complete mtr read, {@code to} when {@code to} is an mtr boundary
      * @throws Unavailable when the log no longer holds [from, to), or a mini-transaction in it is not valid
      */
-    long scan(long from, long to, LongSupplier currentLsn, MtrVisitor visitor) throws Unavailable, IOException {
+    public long scan(long from, long to, LongSupplier currentLsn, MtrVisitor visitor) throws Unavailable, IOException {
         Objects.requireNonNull(visitor);
         long pos = from;
         while (pos < to) {
@@ -137,7 +149,7 @@ final class LiveLog implements AutoCloseable {
     }
 
     /** Whether ib_logfile0 on disk is no longer the file this reader opened (resized, re-created). */
-    boolean replaced() {
+    public boolean replaced() {
         try {
             if (!Objects.equals(Files.readAttributes(file, BasicFileAttributes.class).fileKey(), fileKey)) {
                 return true;
@@ -158,7 +170,12 @@ final class LiveLog implements AutoCloseable {
         readCircular(channel, file, geometry, fileSize, lsn, buf, len);
     }
 
-    static void readFully(FileChannel channel, Path file, byte[] dst, int off, int len, long pos) throws IOException {
+    /**
+     * Reads exactly {@code len} bytes at file offset {@code pos} into {@code dst[off..off+len)}.
+     *
+     * @throws IOException when the file ends first (the message names {@code file} and the offset)
+     */
+    public static void readFully(FileChannel channel, Path file, byte[] dst, int off, int len, long pos) throws IOException {
         ByteBuffer bb = ByteBuffer.wrap(dst, off, len);
         while (bb.hasRemaining()) {
             int n = channel.read(bb, pos + bb.position() - off);
@@ -168,8 +185,11 @@ final class LiveLog implements AutoCloseable {
         }
     }
 
-    /** Reads the log bytes of LSNs [lsn, lsn+len) from the circular file into buf[0..len). */
-    static void readCircular(FileChannel channel, Path file, LogGeometry geometry, long fileSize, long lsn, byte[] buf, int len) throws IOException {
+    /**
+     * Reads the log bytes of LSNs [lsn, lsn+len) from the circular file into buf[0..len), wrapping
+     * from the end of the file to the start of the log area.
+     */
+    public static void readCircular(FileChannel channel, Path file, LogGeometry geometry, long fileSize, long lsn, byte[] buf, int len) throws IOException {
         long off = geometry.offset(lsn);
         int first = (int) Math.min(len, fileSize - off);
         readFully(channel, file, buf, 0, first, off);

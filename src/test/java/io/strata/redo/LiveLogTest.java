@@ -1,4 +1,4 @@
-package io.strata.backup;
+package io.strata.redo;
 
 import io.strata.innodb.Checkpoint;
 import io.strata.innodb.LogFileWriter;

@@ -1,4 +1,4 @@
-package io.strata.backup;
+package io.strata.server;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
@@ -8,8 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** The server settings a backup depends on, read once at the start. */
-record ServerFacts(
+/**
+ * Facts of the running server that a backup, the binlog archiver and the redo tracker depend on,
+ * read once at their start from server variables ({@code @@version}, {@code @@datadir},
+ * {@code @@innodb_*}, {@code @@log_bin*}). Paths are absolute and normalized; relative server
+ * paths are resolved against the data directory. {@code logFileSize} is in bytes, {@code pageSize}
+ * in bytes.
+ */
+public record ServerFacts(
         String version,
         String hostname,
         int port,
@@ -26,7 +32,14 @@ record ServerFacts(
         boolean logBin,
         String logBinBasename) {
 
-    static ServerFacts read(ServerSession s, Path datadirOverride) {
+    /**
+     * Reads the facts through {@code s}.
+     *
+     * @param datadirOverride the data directory to use instead of {@code @@datadir} (--datadir), or null
+     * @throws StrataException server-unsupported when the server is not MariaDB 10.8 to 10.11;
+     *         datadir-unreadable when this user cannot read the data directory
+     */
+    public static ServerFacts read(ServerSession s, Path datadirOverride) {
         Map<String, String> v = s.queryRows("SELECT @@version AS version, @@hostname AS hostname, @@port AS port, @@server_id AS server_id,"
                 + " @@datadir AS datadir, @@innodb_page_size AS page_size, @@innodb_log_file_size AS log_file_size,"
                 + " @@innodb_log_group_home_dir AS log_dir, @@innodb_undo_tablespaces AS undo_tablespaces, @@innodb_undo_directory AS undo_dir,"
@@ -70,7 +83,8 @@ record ServerFacts(
         }
     }
 
-    String serverKey() {
+    /** How the repository names this server: {@code host:port:datadir}, as in manifests' source. */
+    public String serverKey() {
         return hostname + ":" + port + ":" + datadir;
     }
 }

@@ -1,4 +1,4 @@
-package io.strata.backup;
+package io.strata.redo;
 
 import io.strata.innodb.FileOp;
 import io.strata.innodb.MtrVisitor;
@@ -19,7 +19,7 @@ import io.strata.repo.ChangedPages;
  * does not know the space id at all has the file stored whole anyway; space ids are never reused
  * except by IMPORT, which FILE_DELETE covers. FILE_RENAME only renames: pages follow the space id.
  */
-final class PageCollector implements MtrVisitor {
+public final class PageCollector implements MtrVisitor {
     private final ChangedPages pages;
     /** Spaces made WHOLE by the current mtr; marked with its end LSN when it ends. */
     private final java.util.List<Long> wholeInMtr = new java.util.ArrayList<>();
@@ -27,13 +27,15 @@ final class PageCollector implements MtrVisitor {
     private final java.util.Set<Long> created = new java.util.HashSet<>();
     private long mtrs;
 
-    PageCollector(ChangedPages pages) {
+    /** Adds the pages of every mini-transaction it is shown to {@code pages}. */
+    public PageCollector(ChangedPages pages) {
         this.pages = pages;
     }
 
-    ChangedPages pages() { return pages; }
+    public ChangedPages pages() { return pages; }
 
-    long mtrCount() { return mtrs; }
+    /** Mini-transactions seen so far (ended with {@link #endMtr}). */
+    public long mtrCount() { return mtrs; }
 
     @Override
     public void page(int spaceId, int pageNo, int recordType) {

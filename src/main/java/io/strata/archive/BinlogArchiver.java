@@ -1,23 +1,17 @@
-package io.strata.backup;
+package io.strata.archive;
 
-import io.strata.binlog.BinlogEvent;
-import io.strata.binlog.BinlogScanner;
-import io.strata.binlog.BinlogStats;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive;
-import io.strata.repo.BinlogArchive.ArchivedFile;
+import io.strata.repo.BinlogCompaction;
 import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
+import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
-import java.io.BufferedInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,6 +53,13 @@ public final class BinlogArchiver {
 
         public boolean stopped() { return stopped; }
 
+        /** Ends the current round ({@link Cancelled}) when a stop was asked for. */
+        void checkStopped() {
+            if (stopped) {
+                throw new Cancelled();
+            }
+        }
+
         synchronized void sleep(long ms) {
             long until = System.currentTimeMillis() + ms;
             while (!stopped) {
@@ -76,13 +77,15 @@ public final class BinlogArchiver {
         }
     }
 
-    private static final class Cancelled extends RuntimeException {
+    /** Thrown by {@link Stopper#checkStopped()} to end the current round at once. */
+    static final class Cancelled extends RuntimeException {
         Cancelled() {
             super("stopped", null, false, false);
         }
     }
 
-    private record ServerLog(String name, long size) {}
+    /** A binlog file as SHOW BINARY LOGS lists it: name and size in bytes. */
+    record ServerLog(String name, long size) {}
 
     private final Options opts;
     private final Consumer<String> log;
@@ -95,6 +98,7 @@ public final class BinlogArchiver {
     private long bytes;
     private int gaps;
     private long lastAsOf;
+    private SegmentCopier copier;
 
     private BinlogArchiver(Options opts, Consumer<String> log, Stopper stopper, Repository repo) {
         this.opts = opts;
@@ -117,8 +121,8 @@ public final class BinlogArchiver {
                     a.archive.writeSource(new BinlogArchive.Source(BinlogArchive.FORMAT_VERSION, a.facts.serverKey(), a.facts.hostname(), a.facts.port(),
                             a.facts.serverId(), a.facts.logBinBasename(), Instant.now().toString()));
                 }
-                a.archive.deleteOrphans();
-                a.archive.tidy();
+                BinlogCompaction.tidy(a.archive);
+                a.copier = new SegmentCopier(a.archive, a.binlogDir, stopper, log);
                 a.announce();
                 return a.loop(s);
             }
@@ -150,7 +154,7 @@ public final class BinlogArchiver {
 
     private void announce() {
         int t = archive.newestTimeline();
-        ArchivedFile last = t == 0 ? null : newest(t);
+        ArchivedBinlog last = t == 0 ? null : newest(t);
         log.accept("archiving the binlogs of " + facts.serverKey() + " (" + binlogDir + ") into " + archive.describe()
                 + (last == null ? "; nothing archived yet"
                 : "; resuming after " + last.name() + ":" + last.coveredEnd() + (last.closed() ? " (complete)" : "") + " in timeline " + t)
@@ -193,7 +197,7 @@ public final class BinlogArchiver {
             }
         }
         int t = archive.newestTimeline();
-        ArchivedFile last = t == 0 ? null : newest(t);
+        ArchivedBinlog last = t == 0 ? null : newest(t);
         String end = last == null ? "nothing" : last.name() + ":" + last.usableEnd();
         if (stopper.stopped()) {
             log.accept("stopped by a signal; the archive ends at " + end);
@@ -213,8 +217,8 @@ public final class BinlogArchiver {
         return s;
     }
 
-    private ArchivedFile newest(int timeline) {
-        List<ArchivedFile> fs = archive.files(timeline);
+    private ArchivedBinlog newest(int timeline) {
+        List<ArchivedBinlog> fs = archive.files(timeline);
         return fs.isEmpty() ? null : fs.get(fs.size() - 1);
     }
 
@@ -248,7 +252,7 @@ public final class BinlogArchiver {
         if (tl > 0) {
             String reset = resetReason(tl, logs);
             if (reset != null) {
-                ArchivedFile last = newest(tl);
+                ArchivedBinlog last = newest(tl);
                 recordGap(tl, last, tl + 1, logs.get(0).name(), List.of(), "server reset: " + reset);
                 tl++;
                 archive.writeTimeline(new BinlogArchive.Timeline(BinlogArchive.FORMAT_VERSION, tl, logs.get(0).name(), Instant.now().toString(),
@@ -260,15 +264,13 @@ public final class BinlogArchiver {
             archive.writeTimeline(new BinlogArchive.Timeline(BinlogArchive.FORMAT_VERSION, tl, logs.get(0).name(), Instant.now().toString(),
                     "archive started; " + logs.get(0).name() + " was the oldest binlog on the server"));
         }
-        ArchivedFile last = newest(tl);
+        ArchivedBinlog last = newest(tl);
         long before = segments;
         for (ServerLog f : logs) {
             if (last != null && BinlogArchive.fileNumber(f.name()) < last.number()) {
                 continue;
             }
-            if (stopper.stopped()) {
-                throw new Cancelled();
-            }
+            stopper.checkStopped();
             boolean active = f.name().equals(activeFile);
             archiveFile(tl, f, active, active ? activeEnd : f.size(), asOf);
         }
@@ -284,7 +286,7 @@ public final class BinlogArchiver {
 
     /** Why the server's binlogs are not a continuation of the archived timeline, or null if they are. */
     private String resetReason(int tl, List<ServerLog> logs) {
-        ArchivedFile last = newest(tl);
+        ArchivedBinlog last = newest(tl);
         if (last == null) {
             return null;
         }
@@ -294,7 +296,7 @@ public final class BinlogArchiver {
         }
         for (ServerLog f : logs) {
             if (f.name().equals(last.name())) {
-                FileStart id = fileStart(binlogDir.resolve(f.name()));
+                SegmentCopier.FileStart id = SegmentCopier.fileStart(binlogDir.resolve(f.name()));
                 if (id == null) {
                     return null; // purged just now: the purge check handles it
                 }
@@ -310,25 +312,7 @@ public final class BinlogArchiver {
         return null;
     }
 
-    private record FileStart(String fileId, long created, boolean checksums) {}
-
-    /** Reads a file's format description event; null when the file is gone. */
-    private FileStart fileStart(Path p) {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(p))) {
-            BinlogScanner sc = new BinlogScanner(p.toString(), 0, null);
-            BinlogEvent e = sc.next(in, Long.MAX_VALUE, null);
-            if (e == null || e.type() != BinlogEvent.FORMAT_DESCRIPTION) {
-                return null;
-            }
-            return new FileStart(sc.fileId(), sc.created(), Boolean.TRUE.equals(sc.checksums()));
-        } catch (NoSuchFileException e) {
-            return null;
-        } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "cannot read " + p + ": " + e.getMessage(), null, e);
-        }
-    }
-
-    private void recordGap(int tl, ArchivedFile after, int nextTl, String nextFile, List<String> lost, String reason) {
+    private void recordGap(int tl, ArchivedBinlog after, int nextTl, String nextFile, List<String> lost, String reason) {
         archive.writeGap(new BinlogArchive.Gap(BinlogArchive.FORMAT_VERSION, tl, after == null ? null : after.name(), after == null ? 0 : after.usableEnd(),
                 nextTl, nextFile, lost, reason, Instant.now().toString()));
         gaps++;
@@ -337,8 +321,8 @@ public final class BinlogArchiver {
 
     /** Before the first segment of a file: the archived file before it must be complete and directly precede it. */
     private void checkContinuity(int tl, String name) {
-        ArchivedFile prev = null;
-        for (ArchivedFile f : archive.files(tl)) {
+        ArchivedBinlog prev = null;
+        for (ArchivedBinlog f : archive.files(tl)) {
             if (f.number() < BinlogArchive.fileNumber(name)) {
                 prev = f;
             }
@@ -358,7 +342,7 @@ public final class BinlogArchiver {
         }
         List<String> lost = new ArrayList<>();
         for (long n = gapFrom; n <= gapTo && lost.size() < 1000; n++) {
-            lost.add(sibling(prev.name(), n));
+            lost.add(BinlogArchive.sibling(prev.name(), n));
         }
         String what = prev.closed() ? (lost.size() == 1 ? lost.get(0) + " was purged from the server before it was archived"
                 : lost.get(0) + " to " + lost.get(lost.size() - 1) + " were purged from the server before they were archived")
@@ -368,15 +352,8 @@ public final class BinlogArchiver {
         recordGap(tl, prev, tl, name, lost, what);
     }
 
-    /** The name of file number {@code n} in the same series as {@code name} (same base and digit count). */
-    static String sibling(String name, long n) {
-        int dot = name.lastIndexOf('.');
-        int digits = name.length() - dot - 1;
-        return name.substring(0, dot + 1) + String.format("%0" + digits + "d", n);
-    }
-
     private void archiveFile(int tl, ServerLog f, boolean active, long safeEnd, long asOf) {
-        ArchivedFile af = archive.file(tl, f.name());
+        ArchivedBinlog af = archive.file(tl, f.name());
         if (af != null && af.closed()) {
             return;
         }
@@ -384,142 +361,10 @@ public final class BinlogArchiver {
         if (from == 0) {
             checkContinuity(tl, f.name());
         }
-        Path path = binlogDir.resolve(f.name());
-        Boolean checksums = null;
-        String fileId = null;
-        long created = 0;
-        if (from > 0) {
-            FileStart fs = fileStart(path);
-            if (fs == null) {
-                return; // purged meanwhile: the next round records the gap
-            }
-            if (!fs.fileId().equals(af.fileId())) {
-                return; // replaced meanwhile: the next round starts a new timeline
-            }
-            checksums = fs.checksums();
-            fileId = fs.fileId();
-            created = fs.created();
-        }
-        long limit = active ? safeEnd : f.size();
-        if (limit < from || limit == from && (active || af == null)) {
-            return; // nothing new (a shorter file is explained by the reset check of the next round)
-        }
-        try {
-            // usually the safe end is the end of a complete event: one pass checks and copies
-            Stored done = store(tl, f, path, from, limit, active, checksums, fileId, created, asOf);
-            if (done == null) {
-                // the file does not end there (not yet written out, or cut short by a crash):
-                // find the last complete event, or for the active file the last transaction boundary
-                Scan probe = scan(path, from, limit, checksums, null);
-                long cut = active ? probe.lastBoundary : probe.end;
-                if (!active && cut < f.size()) {
-                    log.accept("note: " + f.name() + " ends with " + (f.size() - cut) + " bytes of an incomplete event (the server stopped while writing it); they are not archived");
-                }
-                if (cut == from && (active || af == null)) {
-                    return;
-                }
-                done = store(tl, f, path, from, cut, active, checksums, fileId, created, asOf);
-                if (done == null) {
-                    throw new StrataException(ErrorCode.IO_ERROR, f.name() + " changed while it was archived: it no longer ends with a complete event at " + cut, null);
-                }
-            }
-            BinlogArchive.Segment seg = done.segment();
+        BinlogArchive.Segment seg = copier.copy(tl, f, af, active, safeEnd, asOf);
+        if (seg != null) {
             segments++;
             bytes += seg.length();
-            List<BinlogArchive.DomainRange> ranges = seg.gtids();
-            log.accept("archived " + f.name() + " [" + seg.start() + ", " + seg.end() + ")" + (active ? "" : ", complete") + ": " + seg.events() + " events, "
-                    + seg.groups() + " transactions" + (ranges.isEmpty() ? "" : ", last GTID " + ranges.get(ranges.size() - 1).last()));
-            if (seg.closed() && seg.boundaryEnd() < seg.end()) {
-                log.accept("note: " + f.name() + " ends inside a transaction at " + seg.boundaryEnd() + " (the server stopped while writing it; that transaction did not commit)");
-            }
-            if (seg.closed()) {
-                // a complete file is kept as one object; its segments go once that one is stored
-                BinlogArchive.Segment whole = archive.compact(archive.file(tl, f.name()));
-                if (whole != null) {
-                    log.accept("compacted " + f.name() + " into one segment [0, " + whole.end() + ")");
-                }
-            }
-        } catch (NoSuchFileException e) {
-            // purged meanwhile; nothing was committed, the next round records the gap
-        } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "archiving " + path + " failed: " + e.getMessage(), null, e);
-        }
-    }
-
-    private record Stored(BinlogArchive.Segment segment) {}
-
-    /**
-     * Stores {@code [from, cut)} as a segment, checking every event while copying it; returns null,
-     * having stored nothing, when the file's events do not end exactly at {@code cut}.
-     */
-    private Stored store(int tl, ServerLog f, Path path, long from, long cut, boolean active, Boolean checksums, String fileId, long created, long asOf)
-            throws IOException {
-        try (BinlogArchive.SegmentWriter w = archive.createSegment(tl, f.name(), from, cut)) {
-            Scan copied;
-            try {
-                copied = scan(path, from, cut, checksums, w.stream());
-            } catch (BinlogScanner.EventTruncated t) {
-                return null;
-            }
-            if (copied.end != cut) {
-                return null;
-            }
-            BinlogStats st = copied.stats;
-            List<BinlogArchive.DomainRange> ranges = new ArrayList<>();
-            for (BinlogStats.Range r : st.domains()) {
-                ranges.add(new BinlogArchive.DomainRange(r.domain(), r.minSeq(), r.maxSeq(), r.first().toString(), r.last().toString()));
-            }
-            // the active file's safe end is a position the server reported: a transaction boundary
-            long boundaryEnd = active || copied.atBoundary ? cut : copied.lastBoundary;
-            return new Stored(w.commit(new BinlogArchive.Segment(BinlogArchive.FORMAT_VERSION, tl, f.name(), from, cut, boundaryEnd, !active,
-                    fileId != null ? fileId : copied.fileId, fileId != null ? created : copied.created,
-                    checksums != null ? checksums : Boolean.TRUE.equals(copied.checksums),
-                    st.events(), st.groups(), st.firstTime(), st.lastTime(), st.maxTime(), ranges, asOf, null, Instant.now().toString())));
-        }
-    }
-
-    private static final class Scan {
-        long end;
-        long lastBoundary;
-        boolean atBoundary;
-        String fileId;
-        long created;
-        Boolean checksums;
-        final BinlogStats stats = new BinlogStats();
-    }
-
-    private Scan scan(Path path, long from, long limit, Boolean checksums, OutputStream copy) throws IOException {
-        Scan r = new Scan();
-        try (InputStream raw = Files.newInputStream(path)) {
-            raw.skipNBytes(from);
-            InputStream in = new BufferedInputStream(raw, 1 << 16);
-            BinlogScanner sc = new BinlogScanner(path.toString(), from, from == 0 ? null : checksums);
-            long n = 0;
-            while (true) {
-                BinlogEvent e;
-                try {
-                    e = sc.next(in, limit, copy);
-                } catch (BinlogScanner.EventTruncated t) {
-                    if (copy != null) {
-                        throw t;
-                    }
-                    break; // a file being written: the events before it count
-                }
-                if (e == null) {
-                    break;
-                }
-                r.stats.add(e);
-                if (++n % 1024 == 0 && stopper.stopped()) {
-                    throw new Cancelled();
-                }
-            }
-            r.end = sc.offset();
-            r.lastBoundary = sc.lastBoundary();
-            r.atBoundary = sc.atBoundary();
-            r.fileId = sc.fileId();
-            r.created = sc.created();
-            r.checksums = sc.checksums();
-            return r;
         }
     }
 }

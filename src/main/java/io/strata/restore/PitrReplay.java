@@ -1,0 +1,92 @@
+package io.strata.restore;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.server.MariadbProcess;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Replays copied binlogs ({@link PitrBinlogs}) into a restored data directory: mariadbd on a
+ * private socket with networking off and grant checks off (the replay must not depend on the
+ * restored accounts), {@code mariadb-binlog --verify-binlog-checksum} from the backup's position
+ * piped into {@code mariadb --binary-mode}, then a clean shutdown.
+ */
+final class PitrReplay {
+    private PitrReplay() {}
+
+    /**
+     * Starts mariadbd on {@code target} (crash recovery runs first), pipes mariadb-binlog of the
+     * copies into mariadb, and stops the server cleanly; its error log is kept as
+     * {@code strata-pitr.err} in the target.
+     *
+     * @param restored the restore of the backup the replay starts from, already in {@code target}
+     * @param run      a private directory for the server's socket, pid file and the tools' output
+     * @throws StrataException replay-failed when mariadb-binlog or mariadb fails (the message ends
+     *         with their error output); server errors when mariadbd does not start or stop; interrupted
+     */
+    static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, Consumer<String> log) {
+        List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest()));
+        // grant checks off: the replay must not depend on the restored accounts; FLUSH PRIVILEGES
+        // (below) turns them on again for GRANT and CREATE USER in the binlog
+        args.add("--skip-grant-tables");
+        args.add("--max-allowed-packet=1G");
+        log.accept("starting mariadbd on " + target + " (crash recovery, then the replay; log " + run.resolve("mysqld.err") + ")");
+        try (MariadbProcess p = MariadbProcess.start(target, run, args, Duration.ofMinutes(30))) {
+            if (!r.files().isEmpty()) {
+                List<String> dump = new ArrayList<>(List.of(MariadbProcess.binary("mariadb-binlog"), "--no-defaults", "--verify-binlog-checksum",
+                        "--start-position=" + r.startPosition()));
+                r.files().forEach(f -> dump.add(f.toString()));
+                List<String> apply = List.of(MariadbProcess.binary("mariadb"), "--no-defaults", "--socket=" + p.socket(), "--user=root",
+                        "--binary-mode", "--max-allowed-packet=1G", "--init-command=FLUSH PRIVILEGES");
+                pipe(dump, apply, run);
+            }
+            p.shutdown(Duration.ofMinutes(10));
+            Files.copy(p.errorLog(), target.resolve("strata-pitr.err"));
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the server log: " + e.getMessage(), null, e);
+        }
+        log.accept("replayed " + r.transactions() + " transaction(s); the server stopped cleanly (its log kept as strata-pitr.err)");
+    }
+
+    private static void pipe(List<String> producer, List<String> consumer, Path run) throws IOException {
+        Path err1 = run.resolve("mariadb-binlog.err");
+        Path err2 = run.resolve("mariadb.err");
+        List<Process> ps = ProcessBuilder.startPipeline(List.of(
+                new ProcessBuilder(producer).redirectError(err1.toFile()),
+                new ProcessBuilder(consumer).redirectError(err2.toFile()).redirectOutput(run.resolve("mariadb.out").toFile())));
+        try {
+            for (Process x : ps) {
+                x.waitFor();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ps.forEach(Process::destroyForcibly);
+            throw new StrataException(ErrorCode.INTERRUPTED, "interrupted during the binlog replay", null, e);
+        }
+        int rc1 = ps.get(0).exitValue();
+        int rc2 = ps.get(1).exitValue();
+        if (rc1 != 0 || rc2 != 0) {
+            throw new StrataException(ErrorCode.REPLAY_FAILED, "binlog replay failed: mariadb-binlog exit " + rc1 + ", mariadb exit " + rc2 + ": "
+                    + (tail(err2) + " " + tail(err1)).trim(), "the restored server could not apply the archived binlogs; the target was left empty");
+        }
+        ps.forEach(x -> x.onExit().orTimeout(1, TimeUnit.SECONDS));
+    }
+
+    private static String tail(Path p) {
+        try {
+            String s = Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8).trim() : "";
+            return s.length() > 2000 ? "..." + s.substring(s.length() - 2000) : s;
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
