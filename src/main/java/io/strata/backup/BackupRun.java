@@ -315,12 +315,13 @@ public final class BackupRun {
                     raw += redoEnd - c;
                     SourceInfo si = new SourceInfo(facts.serverKey(), facts.hostname(), facts.serverId(), facts.version(), facts.datadir().toString(),
                             facts.pageSize(), facts.logFileSize(), facts.undoTablespaces(), facts.dataFilePath(), facts.checksumAlgorithm());
-                    Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, base.type(), base.parent() == null ? null : base.parent().id(),
-                            "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
-                            si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), REDO_OBJECT, binlogFile, binlogPos, gtidBinlog, gtidCurrent,
-                            new ArrayList<>(files.values()), raw, stored, base.threshold(), plan == null ? null : plan.method,
-                            joinNotes(base.note(), plan == null ? null : plan.reason), compression.toString(), repo.encryptionName(),
-                            detection(files.values()));
+                    Manifest m = Manifest.builder().id(id).type(base.type()).parent(base.parent() == null ? null : base.parent().id())
+                            .tool("strata " + Version.VALUE).beginTime(begin.beginTime()).endTime(Instant.now().toString()).source(si)
+                            .startLsn(c).startEndLsn(redo.checkpoint().endLsn()).endLsn(e).redoEndLsn(redoEnd).redoCapacity(redo.capacity())
+                            .redoObject(REDO_OBJECT).binlogFile(binlogFile).binlogPosition(binlogPos).gtidBinlogPos(gtidBinlog).gtidCurrentPos(gtidCurrent)
+                            .files(new ArrayList<>(files.values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
+                            .method(plan == null ? null : plan.method).note(joinNotes(base.note(), plan == null ? null : plan.reason))
+                            .compression(compression.toString()).encryption(repo.encryptionName()).detection(detection(files.values())).build();
                     synchronized (finishLock) {
                         checkCancelled();
                         if (finished) {
