@@ -131,7 +131,7 @@ public final class BackupRun {
 
     private Outcome execute() {
         String source = opts.connection().describe();
-        begin = new HistoryRecord(id, opts.type(), HistoryRecord.RUNNING, null, Instant.now().toString(), null, source,
+        begin = new HistoryRecord(id, opts.type().userName(), HistoryRecord.RUNNING, null, Instant.now().toString(), null, source,
                 null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
         repo.history().begin(begin);
         progress.attach(id, snapshot -> repo.history().writeProgress(id, snapshot));
@@ -315,12 +315,12 @@ public final class BackupRun {
                     raw += redoEnd - c;
                     SourceInfo si = new SourceInfo(facts.serverKey(), facts.hostname(), facts.serverId(), facts.version(), facts.datadir().toString(),
                             facts.pageSize(), facts.logFileSize(), facts.undoTablespaces(), facts.dataFilePath(), facts.checksumAlgorithm());
-                    Manifest m = Manifest.builder().id(id).type(base.type()).parent(base.parent() == null ? null : base.parent().id())
+                    Manifest m = Manifest.builder().id(id).type(base.type().userName()).parent(base.parent() == null ? null : base.parent().id())
                             .tool("strata " + Version.VALUE).beginTime(begin.beginTime()).endTime(Instant.now().toString()).source(si)
                             .startLsn(c).startEndLsn(redo.checkpoint().endLsn()).endLsn(e).redoEndLsn(redoEnd).redoCapacity(redo.capacity())
                             .redoObject(REDO_OBJECT).binlogFile(binlogFile).binlogPosition(binlogPos).gtidBinlogPos(gtidBinlog).gtidCurrentPos(gtidCurrent)
                             .files(new ArrayList<>(files.values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
-                            .method(plan == null ? null : plan.method).note(joinNotes(base.note(), plan == null ? null : plan.reason))
+                            .method(plan == null ? null : plan.method.userName()).note(joinNotes(base.note(), plan == null ? null : plan.reason))
                             .compression(compression.toString()).encryption(repo.encryptionName()).detection(detection(files.values())).build();
                     synchronized (finishLock) {
                         checkCancelled();
@@ -352,7 +352,7 @@ public final class BackupRun {
     /** Chooses how this incremental finds its changed pages (see {@link ChangeDetection}). */
     private void planChanges(ServerFacts facts, ServerSession session, long c, Map<String, Tablespace> tablespaces) {
         if (base.threshold() == null) {
-            if (!ChangeDetection.AUTO.equals(opts.method())) {
+            if (opts.method() != ChangeMethod.AUTO) {
                 progress.say("NOTE: --method " + opts.method() + " is not used: this is a full backup");
             }
             return;
