@@ -13,6 +13,8 @@ import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.repo.SourceInfo;
 import io.strata.repo.StoredObject;
+import io.strata.server.BackupStages;
+import io.strata.server.BinlogPosition;
 import io.strata.server.ServerSession;
 
 import java.io.IOException;
@@ -262,10 +264,11 @@ public final class BackupRun {
                     checkMisses(c);
 
                     progress.say("[backup-stage] BACKUP STAGE START, FLUSH, BLOCK_DDL");
-                    main.exec("BACKUP STAGE START");
-                    main.exec("BACKUP STAGE FLUSH");
-                    main.exec("BACKUP STAGE BLOCK_DDL");
-                    main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
+                    BackupStages stages = new BackupStages(main);
+                    stages.start();
+                    stages.flush();
+                    stages.blockDdl();
+                    stages.flushEngineLogs();
                     waitForRedo(redo, main.lsnStatus().current());
                     reconcileDdl(scanner, copied, files, ddl, redo);
                     checkMisses(c);
@@ -275,20 +278,10 @@ public final class BackupRun {
                     checkCancelled();
 
                     progress.say("[block-commit] BACKUP STAGE BLOCK_COMMIT");
-                    main.exec("BACKUP STAGE BLOCK_COMMIT");
-                    String binlogFile = null;
-                    Long binlogPos = null;
-                    if (facts.logBin()) {
-                        List<Map<String, String>> ms = main.queryRows("SHOW MASTER STATUS");
-                        if (!ms.isEmpty()) {
-                            binlogFile = ms.get(0).get("file");
-                            binlogPos = Long.parseLong(ms.get(0).get("position"));
-                        }
-                    }
-                    String gtidBinlog = main.queryString("SELECT @@gtid_binlog_pos");
-                    String gtidCurrent = main.queryString("SELECT @@gtid_current_pos");
+                    stages.blockCommit();
+                    BinlogPosition binlog = stages.position(facts.logBin());
                     long e = main.lsnStatus().current();
-                    main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
+                    stages.flushEngineLogs();
                     copyPlainFiles(facts, copied.keySet(), files, true);
                     progress.done(Progress.FILE_COPY);
                     redo.finishAt(e);
@@ -296,7 +289,7 @@ public final class BackupRun {
                     waitForRedo(redo, e);
                     redoThread.join();
                     redo.check();
-                    main.exec("BACKUP STAGE END");
+                    stages.end();
                     long redoEnd = redo.copiedTo();
                     progress.set(Progress.REDO_COPY, redoEnd - c);
                     progress.done(Progress.REDO_COPY);
@@ -318,7 +311,7 @@ public final class BackupRun {
                     Manifest m = Manifest.builder().id(id).type(base.type().userName()).parent(base.parent() == null ? null : base.parent().id())
                             .tool("strata " + Version.VALUE).beginTime(begin.beginTime()).endTime(Instant.now().toString()).source(si)
                             .startLsn(c).startEndLsn(redo.checkpoint().endLsn()).endLsn(e).redoEndLsn(redoEnd).redoCapacity(redo.capacity())
-                            .redoObject(REDO_OBJECT).binlogFile(binlogFile).binlogPosition(binlogPos).gtidBinlogPos(gtidBinlog).gtidCurrentPos(gtidCurrent)
+                            .redoObject(REDO_OBJECT).binlogFile(binlog.file()).binlogPosition(binlog.position()).gtidBinlogPos(binlog.gtidBinlogPos()).gtidCurrentPos(binlog.gtidCurrentPos())
                             .files(new ArrayList<>(files.values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                             .method(plan == null ? null : plan.method.userName()).note(joinNotes(base.note(), plan == null ? null : plan.reason))
                             .compression(compression.toString()).encryption(repo.encryptionName()).detection(detection(files.values())).build();
