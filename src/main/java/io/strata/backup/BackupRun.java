@@ -39,7 +39,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -49,14 +48,6 @@ import java.util.stream.Stream;
  * statistics/log tables, Aria log, redo copied to ≥ E) → END → manifest, stored last.
  */
 public final class BackupRun {
-    /** Non-InnoDB files a server needs, by extension (MyISAM, Aria, CSV, Archive, MERGE, table metadata). */
-    private static final Set<String> TABLE_FILE_EXT = Set.of("frm", "par", "opt", "trg", "trn", "myd", "myi", "mrg", "mad", "mai",
-            "csv", "csm", "arz", "arm");
-    private static final Pattern ARIA_LOG = Pattern.compile("aria_log\\.\\d{8}|aria_log_control");
-    /** Written by the server even under BLOCK_DDL: copied under BLOCK_COMMIT. */
-    private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
-            "mysql/general_log", "mysql/slow_log");
-    private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "multi-master.info");
     /** Threads storing non-InnoDB files, at least (see {@link #copyPlainFiles}). */
     private static final int PLAIN_FILE_THREADS = 16;
 
@@ -274,7 +265,7 @@ public final class BackupRun {
                     checkMisses(c);
                     progress.done(Progress.PAGE_COPY);
                     progress.stage(Progress.FILE_COPY, "copying non-InnoDB files");
-                    copyPlainFiles(facts, copied.keySet(), files, false);
+                    copyPlainFiles(facts, copied.keySet(), files, DatadirFiles.When.BLOCK_DDL);
                     checkCancelled();
 
                     progress.say("[block-commit] BACKUP STAGE BLOCK_COMMIT");
@@ -282,7 +273,7 @@ public final class BackupRun {
                     BinlogPosition binlog = stages.position(facts.logBin());
                     long e = main.lsnStatus().current();
                     stages.flushEngineLogs();
-                    copyPlainFiles(facts, copied.keySet(), files, true);
+                    copyPlainFiles(facts, copied.keySet(), files, DatadirFiles.When.BLOCK_COMMIT);
                     progress.done(Progress.FILE_COPY);
                     redo.finishAt(e);
                     progress.setEstimate(Progress.REDO_COPY, Math.max(0, e - c));
@@ -538,30 +529,15 @@ public final class BackupRun {
         copied.putAll(now);
     }
 
-    private void copyPlainFiles(ServerFacts facts, Set<String> innodb, Map<String, FileEntry> files, boolean commitStage)
+    private void copyPlainFiles(ServerFacts facts, Set<String> innodb, Map<String, FileEntry> files, DatadirFiles.When stage)
             throws InterruptedException {
         Path dd = facts.datadir();
-        String binlogBase = facts.logBinBasename() == null ? null : Path.of(facts.logBinBasename()).toAbsolutePath().normalize().toString();
+        DatadirFiles rules = new DatadirFiles(dd, facts.logBinBasename());
         List<Path> todo = new ArrayList<>();
         try (Stream<Path> s = Files.walk(dd, 2)) {
             for (Path p : s.filter(Files::isRegularFile).toList()) {
                 String rel = dd.relativize(p).toString().replace('\\', '/');
-                if (innodb.contains(rel) || (binlogBase != null && p.toAbsolutePath().normalize().toString().startsWith(binlogBase))) {
-                    continue;
-                }
-                String name = p.getFileName().toString();
-                boolean topLevel = !rel.contains("/");
-                boolean aria = topLevel && ARIA_LOG.matcher(name).matches();
-                int dot = name.lastIndexOf('.');
-                String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase();
-                boolean tableFile = !topLevel && (TABLE_FILE_EXT.contains(ext) || name.equals("db.opt"));
-                boolean wanted = aria || tableFile || (topLevel && TOP_LEVEL_FILES.contains(name));
-                if (!wanted) {
-                    continue;
-                }
-                String base = dot < 0 ? rel : rel.substring(0, rel.lastIndexOf('.'));
-                boolean late = aria || (COMMIT_STAGE_TABLES.contains(base) && !ext.equals("frm"));
-                if (late == commitStage) {
+                if (!innodb.contains(rel) && rules.when(rel) == stage) {
                     todo.add(p);
                 }
             }
