@@ -52,7 +52,7 @@ public final class BackupRun {
     private static final int PLAIN_FILE_THREADS = 16;
 
     private final BackupOptions opts;
-    private final Progress progress;
+    private final BackupProgress progress;
     private final String id;
     private final Repository repo;
     private final Object finishLock = new Object();
@@ -73,7 +73,7 @@ public final class BackupRun {
     private final AtomicInteger filesScanned = new AtomicInteger();
     private final List<String> misses = Collections.synchronizedList(new ArrayList<>());
 
-    private BackupRun(BackupOptions opts, Progress progress, Repository repo) {
+    private BackupRun(BackupOptions opts, BackupProgress progress, Repository repo) {
         this.opts = opts;
         this.progress = progress;
         this.repo = repo;
@@ -112,7 +112,7 @@ public final class BackupRun {
      * Takes one backup into {@code repo} (opened by the caller, with the key when it is
      * encrypted, and the compression to store with) under the repository's writer lock.
      */
-    public static Outcome run(Repository repo, BackupOptions opts, Progress progress) {
+    public static Outcome run(Repository repo, BackupOptions opts, BackupProgress progress) {
         repo.requireKey();
         ObjectCodec.setThreads(opts.parallel());
         try (RepoLock lock = repo.lock()) {
@@ -234,7 +234,7 @@ public final class BackupRun {
                 RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoOut, opts.redoTestDelayMs(), ddl);
                 long c = redo.checkpoint().checkpointLsn();
                 startCheckpoint = c;
-                progress.stage(Progress.REDO_COPY, "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)"
+                progress.stage(BackupProgress.REDO_COPY, "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)"
                         + (compression.isNone() ? "" : "; compressing with " + compression)
                         + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
                 Thread redoThread = new Thread(redo, "strata-redo");
@@ -245,9 +245,9 @@ public final class BackupRun {
                     Map<String, FileEntry> files = new ConcurrentSkipListMap<>();
                     Map<String, Tablespace> copied = new TreeMap<>(scanner.scan());
                     long innodbBytes = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
-                    progress.setEstimate(Progress.PAGE_COPY, innodbBytes);
+                    progress.setEstimate(BackupProgress.PAGE_COPY, innodbBytes);
                     planChanges(facts, main, c, copied);
-                    progress.stage(Progress.PAGE_COPY, copied.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB"
+                    progress.stage(BackupProgress.PAGE_COPY, copied.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB"
                             + (base.threshold() == null ? "" : ", " + base.type() + " on " + (base.parent() == null ? "LSN " + base.threshold()
                             : base.parent().id()) + ": pages newer than LSN " + base.threshold()));
                     copyTablespaces(new ArrayList<>(copied.values()), files, redo);
@@ -263,8 +263,8 @@ public final class BackupRun {
                     waitForRedo(redo, main.lsnStatus().current());
                     reconcileDdl(scanner, copied, files, ddl, redo);
                     checkMisses(c);
-                    progress.done(Progress.PAGE_COPY);
-                    progress.stage(Progress.FILE_COPY, "copying non-InnoDB files");
+                    progress.done(BackupProgress.PAGE_COPY);
+                    progress.stage(BackupProgress.FILE_COPY, "copying non-InnoDB files");
                     copyPlainFiles(facts, copied.keySet(), files, DatadirFiles.When.BLOCK_DDL);
                     checkCancelled();
 
@@ -274,17 +274,17 @@ public final class BackupRun {
                     long e = main.lsnStatus().current();
                     stages.flushEngineLogs();
                     copyPlainFiles(facts, copied.keySet(), files, DatadirFiles.When.BLOCK_COMMIT);
-                    progress.done(Progress.FILE_COPY);
+                    progress.done(BackupProgress.FILE_COPY);
                     redo.finishAt(e);
-                    progress.setEstimate(Progress.REDO_COPY, Math.max(0, e - c));
+                    progress.setEstimate(BackupProgress.REDO_COPY, Math.max(0, e - c));
                     waitForRedo(redo, e);
                     redoThread.join();
                     redo.check();
                     stages.end();
                     long redoEnd = redo.copiedTo();
-                    progress.set(Progress.REDO_COPY, redoEnd - c);
-                    progress.done(Progress.REDO_COPY);
-                    progress.stage(Progress.SYNC, "redo log copied from " + c + " to " + redoEnd + " (" + (redoEnd - c) + " bytes, "
+                    progress.set(BackupProgress.REDO_COPY, redoEnd - c);
+                    progress.done(BackupProgress.REDO_COPY);
+                    progress.stage(BackupProgress.SYNC, "redo log copied from " + c + " to " + redoEnd + " (" + (redoEnd - c) + " bytes, "
                             + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes); storing the manifest");
                     checkCancelled();
                     redoObject.commitBatched();
@@ -372,10 +372,10 @@ public final class BackupRun {
         Thread t = new Thread(() -> {
             try {
                 while (true) {
-                    progress.set(Progress.REDO_COPY, redo.copiedTo() - c);
+                    progress.set(BackupProgress.REDO_COPY, redo.copiedTo() - c);
                     long server = redo.serverLsn();
                     if (server > c) {
-                        progress.setEstimate(Progress.REDO_COPY, server - c);
+                        progress.setEstimate(BackupProgress.REDO_COPY, server - c);
                     }
                     Thread.sleep(250);
                 }
@@ -416,7 +416,7 @@ public final class BackupRun {
         PageCopier copier = new PageCopier(throttle, () -> {
             redo.check();
             checkCancelled();
-        }, n -> progress.add(Progress.PAGE_COPY, n));
+        }, n -> progress.add(BackupProgress.PAGE_COPY, n));
         List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Tablespace ts : list) {
             tasks.add(() -> copyOne(copier, ts));
@@ -514,7 +514,7 @@ public final class BackupRun {
             repo.deleteBackupObject(id, files.remove(path).object());
         }
         if (!again.isEmpty() || !gone.isEmpty()) {
-            progress.addEstimate(Progress.PAGE_COPY, again.stream().mapToLong(t -> sizeOf(t.file())).sum());
+            progress.addEstimate(BackupProgress.PAGE_COPY, again.stream().mapToLong(t -> sizeOf(t.file())).sum());
             progress.say("[ddl] DDL during the copy: copying " + again.size() + " tablespace(s) again, dropping " + gone.size());
         }
         Map<String, FileEntry> fresh = new TreeMap<>();
@@ -546,7 +546,7 @@ public final class BackupRun {
         }
         List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Path p : todo) {
-            progress.addEstimate(Progress.FILE_COPY, sizeOf(p));
+            progress.addEstimate(BackupProgress.FILE_COPY, sizeOf(p));
             tasks.add(() -> copyPlain(dd, p));
         }
         // small files: their cost is the latency of making each stored object durable, which
@@ -569,7 +569,7 @@ public final class BackupRun {
                     throttle.acquire(k);
                     cw.write(buf, 0, k);
                     n += k;
-                    progress.add(Progress.FILE_COPY, k);
+                    progress.add(BackupProgress.FILE_COPY, k);
                     checkCancelled();
                 }
             } catch (NoSuchFileException e) {

@@ -1,11 +1,11 @@
 package io.strata.cli;
 
 import io.strata.backup.BackupOptions;
+import io.strata.backup.BackupProgress;
 import io.strata.backup.BackupRun;
 import io.strata.backup.BackupType;
 import io.strata.backup.BaseSpec;
 import io.strata.backup.ChangeMethod;
-import io.strata.backup.Progress;
 import io.strata.codec.Compression;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
@@ -93,11 +93,11 @@ final class BackupCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new StrataException(ErrorCode.USAGE, "--compress: " + e.getMessage(), null);
         }
-        Progress.Mode mode = switch (quiet ? "none" : progressMode) {
-            case "auto" -> Progress.Mode.AUTO;
-            case "text" -> System.console() != null ? Progress.Mode.TTY : Progress.Mode.LINES;
-            case "json" -> Progress.Mode.JSON;
-            case "none" -> Progress.Mode.NONE;
+        ProgressRenderer.Mode mode = switch (quiet ? "none" : progressMode) {
+            case "auto" -> ProgressRenderer.Mode.AUTO;
+            case "text" -> System.console() != null ? ProgressRenderer.Mode.TTY : ProgressRenderer.Mode.LINES;
+            case "json" -> ProgressRenderer.Mode.JSON;
+            case "none" -> ProgressRenderer.Mode.NONE;
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
@@ -105,7 +105,7 @@ final class BackupCommand implements Callable<Integer> {
                 changeMethod, checkMethod);
         Repository r = repo.openOrCreate(key);
         r.setCompression(compression);
-        BackupRun.Outcome out = BackupRun.run(r, o, new Progress(System.err, mode));
+        BackupRun.Outcome out = BackupRun.run(r, o, new BackupProgress(new ProgressRenderer(System.err, mode)));
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();

@@ -1,10 +1,10 @@
 package io.strata.cli;
 
 import io.strata.backup.BackupOptions;
+import io.strata.backup.BackupProgress;
 import io.strata.backup.BackupRun;
 import io.strata.backup.BackupType;
 import io.strata.backup.ChangeMethod;
-import io.strata.backup.Progress;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Manifest;
@@ -86,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
             BackupRun.Outcome out = BackupRun.run(repository, new BackupOptions(BackupType.FULL, null, null,
                     new ConnectionOptions(source.socket().toString(), null, null, "root", null), null,
                     Runtime.getRuntime().availableProcessors(), 0, 0, ChangeMethod.AUTO, false),
-                    new Progress(System.err, Progress.Mode.LINES));
+                    new BackupProgress(new ProgressRenderer(System.err, ProgressRenderer.Mode.LINES)));
             long backupMs = (System.nanoTime() - t0) / 1_000_000;
             Thread.sleep(500);
             stop.set(true);
