@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -233,12 +232,12 @@ public final class BinlogArchiver {
             for (Map<String, String> r : s.queryRows("SHOW BINARY LOGS")) {
                 logs.add(new ServerLog(r.get("log_name"), Long.parseLong(r.get("file_size"))));
             }
-            List<Map<String, String>> ms = s.queryRows("SHOW MASTER STATUS");
-            if (ms.isEmpty() || logs.isEmpty()) {
+            ServerSession.MasterStatus ms = s.masterStatus();
+            if (ms == null || logs.isEmpty()) {
                 throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "binary logging is off on " + opts.connection().describe(), "start the server with --log-bin");
             }
-            activeFile = ms.get(0).get("file");
-            activeEnd = Long.parseLong(ms.get(0).get("position"));
+            activeFile = ms.file();
+            activeEnd = ms.position();
             if (logs.get(logs.size() - 1).name().equals(activeFile)) {
                 break;
             }

@@ -7,24 +7,24 @@ import java.nio.file.Path;
 /**
  * What the user asked for.
  *
- * @param type            full, incremental, differential or auto
- * @param base            for incremental: last, last-full or a backup id (null: by type)
+ * @param type            --type
+ * @param base            --base, for incremental and differential: last, last-full or a backup id (null: by type)
  * @param startLsn        for incremental: an LSN threshold of a base outside the repository
  * @param redoTestDelayMs test hook: sleep this long between redo reads, to prove that a copier
  *                        that falls behind fails the backup instead of completing it
- * @param method          how an incremental finds changed pages: auto, full-scan, redo, tracked or optimistic
+ * @param method          --method: how an incremental finds changed pages
  * @param checkMethod     debug check: also read every page and fail if the method missed one that
  *                        changed between the threshold and the backup's checkpoint
  */
 public record BackupOptions(
-        String type,
-        String base,
+        BackupType type,
+        BaseSpec base,
         Long startLsn,
         ConnectionOptions connection,
         Path datadir,
         int parallel,
         double throttleMbPerSecond,
         long redoTestDelayMs,
-        String method,
+        ChangeMethod method,
         boolean checkMethod) {
 }

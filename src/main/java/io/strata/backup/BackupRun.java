@@ -2,9 +2,6 @@ package io.strata.backup;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
-import io.strata.repo.ChunkedWriter;
-import io.strata.repo.DeltaFormat;
-import io.strata.repo.Detection;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
@@ -13,143 +10,104 @@ import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.repo.SourceInfo;
 import io.strata.repo.StoredObject;
+import io.strata.server.BackupStages;
+import io.strata.server.BinlogPosition;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
+
+import static io.strata.backup.BackupProgress.FILE_COPY;
+import static io.strata.backup.BackupProgress.PAGE_COPY;
+import static io.strata.backup.BackupProgress.REDO_COPY;
+import static io.strata.backup.BackupProgress.SYNC;
 
 /**
- * One hot full backup, in the order of design.md "How a hot backup works":
- * newest checkpoint C → redo copier → InnoDB pages (parallel) → BACKUP STAGE START, FLUSH,
- * BLOCK_DDL (DDL reconciliation, non-InnoDB files) → BLOCK_COMMIT (binlog coordinates, E,
- * statistics/log tables, Aria log, redo copied to ≥ E) → END → manifest, stored last.
+ * One hot backup, in the order of design.md "How a hot backup works". Each phase is a method
+ * that returns, as a record, what the later phases need:
+ *
+ * <pre>
+ * phase          design.md timeline                                               rules  returns
+ * start          the server's settings and the base (full, or the parent and      3, 9   Start
+ *                its threshold); read the newest checkpoint C before any data
+ *                page; the redo copier runs from C on its own thread              1, 2
+ * copyInnoDb     how changed pages are found; InnoDB data files page by page,     3, 8   Copied
+ *                in parallel, whole or as deltas
+ * blockDdl       BACKUP STAGE START, FLUSH, BLOCK_DDL; tablespaces created,       6      BlockDdl
+ *                rebuilt or renamed since C copied again, dropped ones dropped;
+ *                .frm .par .opt .TRG .TRN and non-transactional tables
+ * blockCommit    BACKUP STAGE BLOCK_COMMIT: binlog file and position, GTIDs,      1      Consistent
+ *                E = Innodb_lsn_current, Aria logs, statistics and log tables;
+ *                the redo copy ends at an mtr boundary at or above E; BACKUP
+ *                STAGE END
+ * finish         every object made durable, then the manifest, stored last       7, 10  Manifest
+ * </pre>
+ *
+ * Around the phases: {@link Attempt} records the attempt in the history, turns SIGINT and SIGTERM
+ * into a clean failure and is the one way a backup completes; {@link FileCopier} stores files,
+ * {@link PageSelection} says what to store of each tablespace, {@link DatadirFiles} which other
+ * files are copied and when; {@link BackupStages} is the server's side of the stages.
  */
 public final class BackupRun {
-    /** Non-InnoDB files a server needs, by extension (MyISAM, Aria, CSV, Archive, MERGE, table metadata). */
-    private static final Set<String> TABLE_FILE_EXT = Set.of("frm", "par", "opt", "trg", "trn", "myd", "myi", "mrg", "mad", "mai",
-            "csv", "csm", "arz", "arm");
-    private static final Pattern ARIA_LOG = Pattern.compile("aria_log\\.\\d{8}|aria_log_control");
-    /** Written by the server even under BLOCK_DDL: copied under BLOCK_COMMIT. */
-    private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
-            "mysql/general_log", "mysql/slow_log");
-    private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "multi-master.info");
-    /** Threads storing non-InnoDB files, at least (see {@link #copyPlainFiles}). */
-    private static final int PLAIN_FILE_THREADS = 16;
-
-    private final BackupOptions opts;
-    private final Progress progress;
-    private final String id;
-    private final Repository repo;
-    private final Object finishLock = new Object();
-    private final List<String> warnings = new ArrayList<>();
-    private final AtomicInteger objectSeq = new AtomicInteger();
-    private HistoryRecord begin;
-    private boolean finished;
-    private BaseSelector.Base base = BaseSelector.Base.full(null);
-    private Map<Long, FileEntry> parentFiles = Map.of();
-    private volatile DdlTracker ddlSeen;
-    private final io.strata.codec.Compression compression;
-    private final Throttle throttle;
-    /** The signal that cancelled the backup ("SIGINT" or "SIGTERM"), null while it runs. */
-    private volatile String cancelledBy;
-    private ChangeDetection.Plan plan;
-    private volatile long startCheckpoint;
-    private final AtomicLong pagesRead = new AtomicLong();
-    private final AtomicInteger filesScanned = new AtomicInteger();
-    private final List<String> misses = Collections.synchronizedList(new ArrayList<>());
-
-    private BackupRun(BackupOptions opts, Progress progress, Repository repo) {
-        this.opts = opts;
-        this.progress = progress;
-        this.repo = repo;
-        this.id = Repository.newBackupId(Instant.now());
-        this.compression = repo.compression();
-        this.throttle = new Throttle(opts.throttleMbPerSecond());
-    }
-
     /** The manifest's name of the stored redo log object. */
     private static final String REDO_OBJECT = "redo";
 
-    /** The next data object's name: data/NNNNNN, numbered in the order copies start. */
-    private String nextDataObject() {
-        return "data/" + String.format(java.util.Locale.ROOT, "%06d", objectSeq.incrementAndGet());
-    }
+    private final BackupOptions opts;
+    private final BackupProgress progress;
+    private final Repository repo;
+    private final Attempt attempt;
+    private final FileCopier copier;
+    private final List<String> warnings = new ArrayList<>();
 
+    /** A completed backup: its stored manifest, and the warnings to show (exit code 3 when there are any). */
     public record Outcome(Manifest manifest, List<String> warnings) {}
 
-    /** Whole copy or delta for one tablespace (design rules 4 and 8: when in doubt, whole). */
-    private long thresholdFor(Tablespace ts, long size) {
-        if (base.threshold() == null) {
-            return -1;
-        }
-        if (base.parent() == null) {
-            return base.threshold(); // external --start-lsn base: everything as deltas, unchecked
-        }
-        FileEntry before = parentFiles.get(ts.spaceId());
-        if (before == null || ts.spaceId() < 0 || size < before.size() || before.flags() == null || before.flags() != ts.flags()
-                || (ddlSeen != null && ddlSeen.changedSpaces().contains(ts.spaceId()))) {
-            return -1;
-        }
-        return base.threshold();
+    /** Records the attempt as running in the history. */
+    private BackupRun(BackupOptions opts, BackupProgress progress, Repository repo) {
+        this.opts = opts;
+        this.progress = progress;
+        this.repo = repo;
+        this.attempt = new Attempt(repo, Repository.newBackupId(Instant.now()), opts.type(), opts.connection().describe(), progress::say);
+        this.copier = new FileCopier(repo, attempt.id(), opts.parallel(), new Throttle(opts.throttleMbPerSecond()), progress,
+                attempt::checkCancelled);
     }
 
     /**
      * Takes one backup into {@code repo} (opened by the caller, with the key when it is
      * encrypted, and the compression to store with) under the repository's writer lock.
+     *
+     * @throws StrataException what failed; the attempt is then recorded as failed and its objects removed
      */
-    public static Outcome run(Repository repo, BackupOptions opts, Progress progress) {
+    public static Outcome run(Repository repo, BackupOptions opts, BackupProgress progress) {
         repo.requireKey();
         ObjectCodec.setThreads(opts.parallel());
         try (RepoLock lock = repo.lock()) {
             repo.cleanupIncomplete();
-            BackupRun run = new BackupRun(opts, progress, repo);
-            return run.execute();
+            return new BackupRun(opts, progress, repo).execute();
         }
     }
 
     private Outcome execute() {
-        String source = opts.connection().describe();
-        begin = new HistoryRecord(id, opts.type(), HistoryRecord.RUNNING, null, Instant.now().toString(), null, source,
-                null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
-        repo.history().begin(begin);
-        progress.attach(id, snapshot -> repo.history().writeProgress(id, snapshot));
+        progress.attach(attempt.id(), snapshot -> repo.history().writeProgress(attempt.id(), snapshot));
         progress.start();
-        Thread hook = new Thread(this::onSignal, "strata-cancel");
+        Thread hook = new Thread(attempt::onKill, "strata-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
-        Signals signals = Signals.install(this::cancel);
+        Signals signals = Signals.install(attempt::cancel);
         try {
-            Manifest m = take(source);
+            Manifest m = take();
             progress.finish(HistoryRecord.COMPLETED, null);
             return new Outcome(m, warnings);
         } catch (StrataException e) {
-            fail(e.getMessage());
-            progress.finish(cancelledBy != null ? "cancelled" : HistoryRecord.FAILED, e.getMessage());
+            attempt.fail(e.getMessage());
+            progress.finish(attempt.cancelled() ? "cancelled" : HistoryRecord.FAILED, e.getMessage());
             throw e;
         } catch (RuntimeException e) {
-            fail("internal error: " + e);
+            attempt.fail("internal error: " + e);
             progress.finish(HistoryRecord.FAILED, e.toString());
             throw e;
         } finally {
@@ -162,224 +120,63 @@ public final class BackupRun {
         }
     }
 
-    /**
-     * SIGINT or SIGTERM: the copy threads and the main flow see the flag at their next step and
-     * fail the backup as cancelled (its data removed, the attempt recorded as failed). After the
-     * manifest is stored the backup is complete and the flag no longer matters.
-     */
-    private void cancel(String signal) {
-        cancelledBy = signal;
-        progress.say("received " + signal + ": cancelling the backup");
-    }
-
-    /** Throws INTERRUPTED once a signal asked the backup to stop. */
-    private void checkCancelled() {
-        String s = cancelledBy;
-        if (s != null) {
-            throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id + " cancelled by " + s,
-                    "the attempt is recorded as failed and nothing of it is kept; run the backup again when you are ready");
-        }
-    }
-
-    /** Kill or a second signal (JVM shutdown): record the attempt as failed unless its manifest is already stored. */
-    private void onSignal() {
-        synchronized (finishLock) {
-            if (!finished) {
-                finished = true;
-                try {
-                    repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), "cancelled by a signal (SIGINT or SIGTERM)"));
-                } catch (RuntimeException ignored) {
-                    // the missing end record still reads as failed
-                }
-            }
-        }
-    }
-
-    private void fail(String message) {
-        synchronized (finishLock) {
-            if (!finished) {
-                finished = true;
-                try {
-                    // a failed backup's data can never be used; removing it first also frees the
-                    // space the failure record needs when the disk is full
-                    repo.deleteBackupObjects(id);
-                } catch (RuntimeException ignored) {
-                    // the next backup removes the leftovers
-                }
-                try {
-                    repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), message));
-                } catch (RuntimeException ignored) {
-                    // e.g. the disk is full: the missing end record still reads as failed
-                }
-            }
-        }
-    }
-
-    private Manifest take(String source) {
-        progress.stage("connect", "connecting to " + source);
+    /** The phases, in order, on two connections: one for the stages and queries, one for the redo copier's status reads. */
+    private Manifest take() {
+        progress.stage("connect", "connecting to " + opts.connection().describe());
         List<ServerSession> sessions = ServerSession.connectAll(opts.connection(), 2);
-        try (ServerSession main = sessions.get(0); ServerSession status = sessions.get(1)) {
-            ServerFacts facts = ServerFacts.read(main, opts.datadir());
-            base = BaseSelector.choose(repo, opts, facts.serverKey(), main.lsnStatus().current());
-            if (base.parent() != null) {
-                Map<Long, FileEntry> pf = new java.util.HashMap<>();
-                for (FileEntry f : base.parent().files()) {
-                    if (f.spaceId() != null) {
-                        pf.put(f.spaceId(), f);
-                    }
-                }
-                parentFiles = pf;
-            }
-            if (base.note() != null) {
-                progress.say("NOTE: " + base.note());
-            }
-            TablespaceScanner scanner = new TablespaceScanner(facts, main);
-            scanner.checkEngines(warnings);
-            DdlTracker ddl = new DdlTracker();
-            ddlSeen = ddl;
-            try (StoredObject redoObject = repo.createBackupObject(id, REDO_OBJECT, "redo")) {
-                ChunkedWriter redoOut = redoObject.out();
-                RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoOut, opts.redoTestDelayMs(), ddl);
-                long c = redo.checkpoint().checkpointLsn();
-                startCheckpoint = c;
-                progress.stage(Progress.REDO_COPY, "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)"
-                        + (compression.isNone() ? "" : "; compressing with " + compression)
-                        + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
-                Thread redoThread = new Thread(redo, "strata-redo");
-                redoThread.setDaemon(true);
-                redoThread.start();
-                Thread ticker = startTicker(redo, c);
-                try {
-                    Map<String, FileEntry> files = new ConcurrentSkipListMap<>();
-                    Map<String, Tablespace> copied = new TreeMap<>(scanner.scan());
-                    long innodbBytes = copied.values().stream().mapToLong(t -> sizeOf(t.file())).sum();
-                    progress.setEstimate(Progress.PAGE_COPY, innodbBytes);
-                    planChanges(facts, main, c, copied);
-                    progress.stage(Progress.PAGE_COPY, copied.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB"
-                            + (base.threshold() == null ? "" : ", " + base.type() + " on " + (base.parent() == null ? "LSN " + base.threshold()
-                            : base.parent().id()) + ": pages newer than LSN " + base.threshold()));
-                    copyTablespaces(new ArrayList<>(copied.values()), files, redo);
-                    checkCancelled();
-                    checkMisses(c);
+        try (ServerSession main = sessions.get(0); ServerSession status = sessions.get(1); Start start = start(main, status)) {
+            BackupStages stages = new BackupStages(main);
+            Copied copied = copyInnoDb(start, main);
+            BlockDdl blocked = blockDdl(start, copied, stages, main);
+            Consistent consistent = blockCommit(start, blocked, stages, main);
+            return finish(start, copied.selection(), consistent);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new StrataException(ErrorCode.INTERRUPTED, "backup interrupted", null, ex);
+        }
+    }
 
-                    progress.say("[backup-stage] BACKUP STAGE START, FLUSH, BLOCK_DDL");
-                    main.exec("BACKUP STAGE START");
-                    main.exec("BACKUP STAGE FLUSH");
-                    main.exec("BACKUP STAGE BLOCK_DDL");
-                    main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
-                    waitForRedo(redo, main.lsnStatus().current());
-                    reconcileDdl(scanner, copied, files, ddl, redo);
-                    checkMisses(c);
-                    progress.done(Progress.PAGE_COPY);
-                    progress.stage(Progress.FILE_COPY, "copying non-InnoDB files");
-                    copyPlainFiles(facts, copied.keySet(), files, false);
-                    checkCancelled();
-
-                    progress.say("[block-commit] BACKUP STAGE BLOCK_COMMIT");
-                    main.exec("BACKUP STAGE BLOCK_COMMIT");
-                    String binlogFile = null;
-                    Long binlogPos = null;
-                    if (facts.logBin()) {
-                        List<Map<String, String>> ms = main.queryRows("SHOW MASTER STATUS");
-                        if (!ms.isEmpty()) {
-                            binlogFile = ms.get(0).get("file");
-                            binlogPos = Long.parseLong(ms.get(0).get("position"));
-                        }
-                    }
-                    String gtidBinlog = main.queryString("SELECT @@gtid_binlog_pos");
-                    String gtidCurrent = main.queryString("SELECT @@gtid_current_pos");
-                    long e = main.lsnStatus().current();
-                    main.exec("FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS");
-                    copyPlainFiles(facts, copied.keySet(), files, true);
-                    progress.done(Progress.FILE_COPY);
-                    redo.finishAt(e);
-                    progress.setEstimate(Progress.REDO_COPY, Math.max(0, e - c));
-                    waitForRedo(redo, e);
-                    redoThread.join();
-                    redo.check();
-                    main.exec("BACKUP STAGE END");
-                    long redoEnd = redo.copiedTo();
-                    progress.set(Progress.REDO_COPY, redoEnd - c);
-                    progress.done(Progress.REDO_COPY);
-                    progress.stage(Progress.SYNC, "redo log copied from " + c + " to " + redoEnd + " (" + (redoEnd - c) + " bytes, "
-                            + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes); storing the manifest");
-                    checkCancelled();
-                    redoObject.commitBatched();
-                    progress.say("[sync] making the stored objects durable");
-                    repo.syncBackupObjects();
-
-                    long raw = 0, stored = redoObject.storedBytes();
-                    for (FileEntry f : files.values()) {
-                        raw += f.size();
-                        stored += f.storedBytes();
-                    }
-                    raw += redoEnd - c;
-                    SourceInfo si = new SourceInfo(facts.serverKey(), facts.hostname(), facts.serverId(), facts.version(), facts.datadir().toString(),
-                            facts.pageSize(), facts.logFileSize(), facts.undoTablespaces(), facts.dataFilePath(), facts.checksumAlgorithm());
-                    Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, base.type(), base.parent() == null ? null : base.parent().id(),
-                            "strata " + Version.VALUE, begin.beginTime(), Instant.now().toString(),
-                            si, c, redo.checkpoint().endLsn(), e, redoEnd, redo.capacity(), REDO_OBJECT, binlogFile, binlogPos, gtidBinlog, gtidCurrent,
-                            new ArrayList<>(files.values()), raw, stored, base.threshold(), plan == null ? null : plan.method,
-                            joinNotes(base.note(), plan == null ? null : plan.reason), compression.toString(), repo.encryptionName(),
-                            detection(files.values()));
-                    synchronized (finishLock) {
-                        checkCancelled();
-                        if (finished) {
-                            throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id + " was cancelled", null);
-                        }
-                        repo.writeManifest(m);
-                        finished = true;
-                    }
-                    try {
-                        repo.history().end(HistoryRecord.completed(begin, m));
-                    } catch (RuntimeException ignored) {
-                        // the stored manifest alone makes the backup complete
-                    }
-                    return m;
-                } finally {
-                    redo.cancel();
-                    ticker.interrupt();
-                    redoThread.join(10_000);
-                    redo.close();
-                }
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                throw new StrataException(ErrorCode.INTERRUPTED, "backup interrupted", null, ex);
+    /**
+     * Phase 1: the server and the base are known, and the redo log is being copied from the
+     * checkpoint C read before any data page. Closing it stops the copier and closes the redo object.
+     *
+     * @param redoObject where the redo copy goes (committed in {@link #finish})
+     * @param ticker     keeps the redo-copy stage's counters current
+     */
+    private record Start(ServerFacts facts, BaseSelector.Base base, TablespaceScanner scanner, DdlTracker ddl, StoredObject redoObject,
+                         RedoCopier redo, Thread ticker, long c) implements AutoCloseable {
+        @Override
+        public void close() throws InterruptedException {
+            ticker.interrupt();
+            try {
+                redo.stop();
+            } finally {
+                redoObject.close();
             }
         }
     }
 
-    /** Chooses how this incremental finds its changed pages (see {@link ChangeDetection}). */
-    private void planChanges(ServerFacts facts, ServerSession session, long c, Map<String, Tablespace> tablespaces) {
-        if (base.threshold() == null) {
-            if (!ChangeDetection.AUTO.equals(opts.method())) {
-                progress.say("NOTE: --method " + opts.method() + " is not used: this is a full backup");
-            }
-            return;
+    private Start start(ServerSession main, ServerSession status) {
+        ServerFacts facts = ServerFacts.read(main, opts.datadir());
+        BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(), main.lsnStatus().current());
+        if (base.note() != null) {
+            progress.say("NOTE: " + base.note());
         }
-        plan = ChangeDetection.plan(new ChangeDetection.Inputs(opts.method(), base.threshold(), c, base.parent(), parentFiles,
-                facts.logDir().resolve("ib_logfile0"), session, repo, facts.serverKey(), tablespaces.values()), progress::say);
-        progress.say("[changes] method " + plan.method + ": " + plan.reason);
-    }
-
-    private static String joinNotes(String a, String b) {
-        return a == null ? b : b == null ? a : a + "; " + b;
-    }
-
-    private Detection detection(Collection<FileEntry> files) {
-        if (plan == null) {
-            return null;
-        }
-        long inFiles = files.stream().filter(f -> "innodb".equals(f.kind())).mapToLong(FileEntry::pages).sum();
-        return new Detection(pagesRead.get(), inFiles, plan.pagesNamed(), plan.redoBytes, plan.changeSets, filesScanned.get());
-    }
-
-    /** The debug check of --debug-check-method: a page the method missed fails the backup. */
-    private void checkMisses(long c) {
-        if (!misses.isEmpty()) {
-            throw new StrataException(ErrorCode.BUG, "the " + plan.method + " method missed " + misses.size() + " page(s) changed between LSN "
-                    + base.threshold() + " and " + c + ": " + String.join(", ", misses.subList(0, Math.min(20, misses.size()))),
-                    "please report this; use --method full-scan meanwhile");
+        TablespaceScanner scanner = new TablespaceScanner(facts, main);
+        scanner.checkEngines(warnings);
+        DdlTracker ddl = new DdlTracker();
+        StoredObject redoObject = repo.createBackupObject(attempt.id(), REDO_OBJECT, "redo");
+        try {
+            RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoObject.out(), opts.redoTestDelayMs(), ddl);
+            long c = redo.checkpoint().checkpointLsn();
+            progress.stage(REDO_COPY, "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)"
+                    + (repo.compression().isNone() ? "" : "; compressing with " + repo.compression())
+                    + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
+            redo.start();
+            return new Start(facts, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c);
+        } catch (RuntimeException e) {
+            redoObject.close();
+            throw e;
         }
     }
 
@@ -388,10 +185,10 @@ public final class BackupRun {
         Thread t = new Thread(() -> {
             try {
                 while (true) {
-                    progress.set(Progress.REDO_COPY, redo.copiedTo() - c);
+                    progress.set(REDO_COPY, redo.copiedTo() - c);
                     long server = redo.serverLsn();
                     if (server > c) {
-                        progress.setEstimate(Progress.REDO_COPY, server - c);
+                        progress.setEstimate(REDO_COPY, server - c);
                     }
                     Thread.sleep(250);
                 }
@@ -404,115 +201,61 @@ public final class BackupRun {
         return t;
     }
 
-    private static long sizeOf(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            return 0;
-        }
+    /**
+     * Phase 2: every InnoDB file as scanned before the copy, stored whole or as a delta.
+     *
+     * @param selection what is stored of each tablespace (also for those copied again under BLOCK_DDL)
+     * @param files     the stored files by path
+     */
+    private record Copied(PageSelection selection, Map<String, FileEntry> files) {}
+
+    private Copied copyInnoDb(Start s, ServerSession main) throws InterruptedException {
+        Map<String, Tablespace> tablespaces = new TreeMap<>(s.scanner().scan());
+        long innodbBytes = tablespaces.values().stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum();
+        progress.setEstimate(PAGE_COPY, innodbBytes);
+        PageSelection selection = PageSelection.plan(opts, s.base(), s.c(), s.facts().logDir().resolve("ib_logfile0"), main, repo,
+                s.facts().serverKey(), s.ddl(), tablespaces.values(), progress::say);
+        progress.stage(PAGE_COPY, tablespaces.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB" + selection.describe());
+        Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
+        attempt.checkCancelled();
+        selection.checkMisses(copier.misses(), s.c());
+        return new Copied(selection, files);
     }
 
-    private void waitForRedo(RedoCopier redo, long lsn) throws InterruptedException {
-        long deadline = System.nanoTime() + 600_000_000_000L;
-        redo.nudge();
-        while (redo.copiedTo() < lsn) {
-            redo.check();
-            checkCancelled();
-            if (System.nanoTime() > deadline) {
-                throw new StrataException(ErrorCode.REDO_OVERWRITTEN, "the redo log copy did not reach LSN " + lsn + " within 10 minutes (copied up to "
-                        + redo.copiedTo() + ")", "check the server's error log; the backup is recorded as failed");
-            }
-            redo.awaitProgress(5);
-        }
-        redo.check();
-    }
+    /**
+     * Phase 3: under BLOCK_DDL, the final file set and the files stored for it so far.
+     *
+     * @param innodbPaths the tablespaces under BLOCK_DDL, by datadir-relative path
+     */
+    private record BlockDdl(Set<String> innodbPaths, Map<String, FileEntry> files) {}
 
-    private void copyTablespaces(List<Tablespace> list, Map<String, FileEntry> files, RedoCopier redo) throws InterruptedException {
-        list.sort(Comparator.comparingLong((Tablespace t) -> sizeOf(t.file())).reversed());
-        PageCopier copier = new PageCopier(throttle, () -> {
-            redo.check();
-            checkCancelled();
-        }, n -> progress.add(Progress.PAGE_COPY, n));
-        List<Callable<FileEntry>> tasks = new ArrayList<>();
-        for (Tablespace ts : list) {
-            tasks.add(() -> copyOne(copier, ts));
-        }
-        runParallel(tasks, files, opts.parallel());
-    }
-
-    /** Runs copy tasks on {@code threads} threads; the first failure cancels the rest and is thrown. */
-    private void runParallel(List<Callable<FileEntry>> tasks, Map<String, FileEntry> files, int threads) throws InterruptedException {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-            Thread t = new Thread(r, "strata-copy");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<FileEntry>> futures = new ArrayList<>();
-            for (Callable<FileEntry> task : tasks) {
-                futures.add(pool.submit(task));
-            }
-            for (Future<FileEntry> f : futures) {
-                FileEntry fe = f.get();
-                if (fe != null) {
-                    files.put(fe.path(), fe);
-                }
-            }
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof StrataException se) {
-                throw se;
-            }
-            throw new StrataException(ErrorCode.BUG, "copy failed: " + c, null, c);
-        } finally {
-            pool.shutdownNow();
-            pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
-        }
-    }
-
-    private FileEntry copyOne(PageCopier copier, Tablespace ts) throws IOException, InterruptedException {
-        String key = nextDataObject();
-        long threshold = thresholdFor(ts, sizeOf(ts.file()));
-        ChangeDetection.Selection sel = threshold < 0 || plan == null ? ChangeDetection.Selection.SCAN : plan.select(ts);
-        if (sel.kind() == ChangeDetection.Selection.Kind.WHOLE) {
-            threshold = -1;
-        }
-        boolean delta = threshold >= 0;
-        try (StoredObject w = repo.createBackupObject(id, key, delta ? DeltaFormat.CONTENT : "innodb-file")) {
-            ChunkedWriter cw = w.out();
-            PageCopier.Result r;
-            try {
-                r = copier.copy(ts, cw, threshold, sel.pages(), sel.pages() != null && opts.checkMethod() ? startCheckpoint : 0);
-            } catch (IOException e) {
-                if (e.getMessage() != null && e.getMessage().contains("No space left")) {
-                    throw e;
-                }
-                throw PageCopier.unreadable(ts, e);
-            }
-            if (r.vanished()) {
-                return null;
-            }
-            pagesRead.addAndGet(r.pagesRead());
-            if (sel.pages() == null) {
-                filesScanned.incrementAndGet();
-            }
-            for (String miss : r.misses()) {
-                misses.add(ts.path() + " (space " + ts.spaceId() + ") " + miss);
-            }
-            w.commitBatched();
-            return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), delta ? FileEntry.DELTA : FileEntry.WHOLE,
-                    r.deltaPages(), key, w.storedBytes(), w.crc32c());
-        }
+    private BlockDdl blockDdl(Start s, Copied copied, BackupStages stages, ServerSession main) throws InterruptedException {
+        progress.say("[backup-stage] BACKUP STAGE START, FLUSH, BLOCK_DDL");
+        stages.start();
+        stages.flush();
+        stages.blockDdl();
+        stages.flushEngineLogs();
+        s.redo().awaitCopied(main.lsnStatus().current(), attempt::checkCancelled);
+        Map<String, Tablespace> now = s.scanner().scan();
+        Map<String, FileEntry> files = reconcileDdl(s, copied, now);
+        copied.selection().checkMisses(copier.misses(), s.c());
+        progress.done(PAGE_COPY);
+        progress.stage(FILE_COPY, "copying non-InnoDB files");
+        files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), now.keySet(), DatadirFiles.When.BLOCK_DDL));
+        attempt.checkCancelled();
+        return new BlockDdl(now.keySet(), files);
     }
 
     /**
      * Under BLOCK_DDL no DDL runs, so the file set is final: copy again whatever was created,
      * rebuilt, renamed or truncated since C, and forget what was dropped (design rule 6).
+     *
+     * @param now the tablespaces under BLOCK_DDL
+     * @return the stored tablespaces after that, by path
      */
-    private void reconcileDdl(TablespaceScanner scanner, Map<String, Tablespace> copied, Map<String, FileEntry> files, DdlTracker ddl,
-                              RedoCopier redo) throws InterruptedException {
-        Map<String, Tablespace> now = scanner.scan();
-        Set<Long> changed = ddl.changedSpaces();
+    private Map<String, FileEntry> reconcileDdl(Start s, Copied copied, Map<String, Tablespace> now) throws InterruptedException {
+        Map<String, FileEntry> files = new TreeMap<>(copied.files());
+        Set<Long> changed = s.ddl().changedSpaces();
         List<Tablespace> again = new ArrayList<>();
         for (Tablespace ts : now.values()) {
             FileEntry have = files.get(ts.path());
@@ -520,97 +263,80 @@ public final class BackupRun {
                 again.add(ts);
             }
         }
-        List<String> gone = new ArrayList<>();
-        for (String path : files.keySet()) {
-            if (!now.containsKey(path)) {
-                gone.add(path);
-            }
-        }
+        List<String> gone = files.keySet().stream().filter(path -> !now.containsKey(path)).toList();
         for (String path : gone) {
-            repo.deleteBackupObject(id, files.remove(path).object());
+            repo.deleteBackupObject(attempt.id(), files.remove(path).object());
         }
         if (!again.isEmpty() || !gone.isEmpty()) {
-            progress.addEstimate(Progress.PAGE_COPY, again.stream().mapToLong(t -> sizeOf(t.file())).sum());
+            progress.addEstimate(PAGE_COPY, again.stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum());
             progress.say("[ddl] DDL during the copy: copying " + again.size() + " tablespace(s) again, dropping " + gone.size());
         }
-        Map<String, FileEntry> fresh = new TreeMap<>();
-        copyTablespaces(again, fresh, redo);
-        for (FileEntry fe : fresh.values()) {
+        for (FileEntry fe : copier.copyTablespaces(again, copied.selection(), s.redo()::check).values()) {
             FileEntry old = files.put(fe.path(), fe);
             if (old != null) {
-                repo.deleteBackupObject(id, old.object());
+                repo.deleteBackupObject(attempt.id(), old.object());
             }
         }
-        copied.clear();
-        copied.putAll(now);
+        return files;
     }
 
-    private void copyPlainFiles(ServerFacts facts, Set<String> innodb, Map<String, FileEntry> files, boolean commitStage)
-            throws InterruptedException {
-        Path dd = facts.datadir();
-        String binlogBase = facts.logBinBasename() == null ? null : Path.of(facts.logBinBasename()).toAbsolutePath().normalize().toString();
-        List<Path> todo = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(dd, 2)) {
-            for (Path p : s.filter(Files::isRegularFile).toList()) {
-                String rel = dd.relativize(p).toString().replace('\\', '/');
-                if (innodb.contains(rel) || (binlogBase != null && p.toAbsolutePath().normalize().toString().startsWith(binlogBase))) {
-                    continue;
-                }
-                String name = p.getFileName().toString();
-                boolean topLevel = !rel.contains("/");
-                boolean aria = topLevel && ARIA_LOG.matcher(name).matches();
-                int dot = name.lastIndexOf('.');
-                String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase();
-                boolean tableFile = !topLevel && (TABLE_FILE_EXT.contains(ext) || name.equals("db.opt"));
-                boolean wanted = aria || tableFile || (topLevel && TOP_LEVEL_FILES.contains(name));
-                if (!wanted) {
-                    continue;
-                }
-                String base = dot < 0 ? rel : rel.substring(0, rel.lastIndexOf('.'));
-                boolean late = aria || (COMMIT_STAGE_TABLES.contains(base) && !ext.equals("frm"));
-                if (late == commitStage) {
-                    todo.add(p);
-                }
-            }
-        } catch (IOException e) {
-            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the data directory " + dd + ": " + e.getMessage(), null, e);
-        }
-        List<Callable<FileEntry>> tasks = new ArrayList<>();
-        for (Path p : todo) {
-            progress.addEstimate(Progress.FILE_COPY, sizeOf(p));
-            tasks.add(() -> copyPlain(dd, p));
-        }
-        // small files: their cost is the latency of making each stored object durable, which
-        // overlaps well, so more of them are in flight than --parallel data files
-        runParallel(tasks, files, Math.max(opts.parallel(), PLAIN_FILE_THREADS));
+    /**
+     * Phase 4: the consistent point E and what goes with it.
+     *
+     * @param binlog  binlog file and position and GTID positions read under BLOCK_COMMIT
+     * @param endLsn  E: Innodb_lsn_current under BLOCK_COMMIT
+     * @param redoEnd where the redo copy ended: the first mtr boundary at or above E
+     * @param files   every stored data file, by path
+     */
+    private record Consistent(BinlogPosition binlog, long endLsn, long redoEnd, Map<String, FileEntry> files) {}
+
+    private Consistent blockCommit(Start s, BlockDdl blocked, BackupStages stages, ServerSession main) throws InterruptedException {
+        progress.say("[block-commit] BACKUP STAGE BLOCK_COMMIT");
+        stages.blockCommit();
+        BinlogPosition binlog = stages.position(s.facts().logBin());
+        long e = main.lsnStatus().current();
+        stages.flushEngineLogs();
+        Map<String, FileEntry> files = new TreeMap<>(blocked.files());
+        files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), blocked.innodbPaths(), DatadirFiles.When.BLOCK_COMMIT));
+        progress.done(FILE_COPY);
+        progress.setEstimate(REDO_COPY, Math.max(0, e - s.c()));
+        long redoEnd = s.redo().finishAt(e, attempt::checkCancelled);
+        stages.end();
+        progress.set(REDO_COPY, redoEnd - s.c());
+        progress.done(REDO_COPY);
+        return new Consistent(binlog, e, redoEnd, files);
     }
 
-    private FileEntry copyPlain(Path dd, Path p) throws IOException, InterruptedException {
-        checkCancelled();
-        String rel = dd.relativize(p).toString().replace('\\', '/');
-        String key = nextDataObject();
-        try (StoredObject w = repo.createBackupObject(id, key, "file")) {
-            ChunkedWriter cw = w.out();
-            long n = 0;
-            try (InputStream in = Files.newInputStream(p)) {
-                // most of these files are a few KiB: a buffer of their size, not a whole chunk
-                byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, sizeOf(p)))];
-                int k;
-                while ((k = in.readNBytes(buf, 0, buf.length)) > 0) {
-                    throttle.acquire(k);
-                    cw.write(buf, 0, k);
-                    n += k;
-                    progress.add(Progress.FILE_COPY, k);
-                    checkCancelled();
-                }
-            } catch (NoSuchFileException e) {
-                return null;
-            } catch (java.nio.file.AccessDeniedException e) {
-                throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + p + ": permission denied",
-                        "run strata as a user that can read the data directory (root or mysql)", e);
-            }
-            w.commitBatched();
-            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c());
+    /** Phase 5: makes every object durable, then stores the manifest (design rule 7) and returns it. */
+    private Manifest finish(Start s, PageSelection selection, Consistent k) {
+        long c = s.c();
+        RedoCopier redo = s.redo();
+        progress.stage(SYNC, "redo log copied from " + c + " to " + k.redoEnd() + " (" + (k.redoEnd() - c) + " bytes, "
+                + redo.mtrCount() + " mini-transactions, largest lag " + redo.maxLag() + " bytes); storing the manifest");
+        attempt.checkCancelled();
+        s.redoObject().commitBatched();
+        progress.say("[sync] making the stored objects durable");
+        repo.syncBackupObjects();
+
+        long raw = k.redoEnd() - c;
+        long stored = s.redoObject().storedBytes();
+        for (FileEntry f : k.files().values()) {
+            raw += f.size();
+            stored += f.storedBytes();
         }
+        ServerFacts facts = s.facts();
+        SourceInfo si = new SourceInfo(facts.serverKey(), facts.hostname(), facts.serverId(), facts.version(), facts.datadir().toString(),
+                facts.pageSize(), facts.logFileSize(), facts.undoTablespaces(), facts.dataFilePath(), facts.checksumAlgorithm());
+        BaseSelector.Base base = s.base();
+        Manifest m = Manifest.builder().id(attempt.id()).type(base.type().userName()).parent(base.parent() == null ? null : base.parent().id())
+                .tool("strata " + Version.VALUE).beginTime(attempt.beginTime()).endTime(Instant.now().toString()).source(si)
+                .startLsn(c).startEndLsn(redo.checkpoint().endLsn()).endLsn(k.endLsn()).redoEndLsn(k.redoEnd()).redoCapacity(redo.capacity())
+                .redoObject(REDO_OBJECT).binlogFile(k.binlog().file()).binlogPosition(k.binlog().position())
+                .gtidBinlogPos(k.binlog().gtidBinlogPos()).gtidCurrentPos(k.binlog().gtidCurrentPos())
+                .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
+                .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
+                .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).build();
+        attempt.complete(m);
+        return m;
     }
 }

@@ -17,26 +17,26 @@ final class BaseSelector {
     private BaseSelector() {}
 
     /** The decision; {@code parent} is null for a full backup and for an external --start-lsn. */
-    record Base(String type, Manifest parent, Long threshold, String note) {
+    record Base(BackupType type, Manifest parent, Long threshold, String note) {
         static Base full(String note) {
-            return new Base("full", null, null, note);
+            return new Base(BackupType.FULL, null, null, note);
         }
     }
 
     static Base choose(Repository repo, BackupOptions o, String serverKey, long currentLsn) {
-        String type = o.type();
+        BackupType type = o.type();
         if (o.startLsn() != null) {
-            if (type.equals("full") || type.equals("differential") || o.base() != null) {
+            if (type == BackupType.FULL || type == BackupType.DIFFERENTIAL || o.base() != null) {
                 throw new StrataException(ErrorCode.USAGE, "--start-lsn goes with --type incremental (or auto) and without --base", null);
             }
             if (o.startLsn() < 0 || o.startLsn() > currentLsn) {
                 throw new StrataException(ErrorCode.WRONG_BASE, "--start-lsn " + o.startLsn() + " is not between 0 and the server's current LSN " + currentLsn,
                         "take the LSN from the base backup's metadata (to_lsn of xtrabackup_checkpoints, or startLsn of a strata backup)");
             }
-            return new Base("incremental", null, o.startLsn(), "based on --start-lsn " + o.startLsn()
+            return new Base(BackupType.INCREMENTAL, null, o.startLsn(), "based on --start-lsn " + o.startLsn()
                     + " outside this repository: the chain cannot be checked and strata cannot restore this backup on its own");
         }
-        if (type.equals("full")) {
+        if (type == BackupType.FULL) {
             if (o.base() != null) {
                 throw new StrataException(ErrorCode.USAGE, "--base goes with --type incremental, differential or auto, not full", null);
             }
@@ -44,18 +44,18 @@ final class BaseSelector {
         }
         Manifest parent;
         if (o.base() != null) {
-            boolean last = o.base().equals("last") || o.base().equals("last-full");
+            BaseSpec.Kind kind = o.base().kind();
             // a base named by id is read alone, without walking the history back to a full
-            parent = last ? newest(mine(repo, serverKey), o.base().equals("last-full")) : named(repo, o.base(), serverKey);
+            parent = kind == BaseSpec.Kind.ID ? named(repo, o.base().id(), serverKey) : newest(mine(repo, serverKey), kind == BaseSpec.Kind.LAST_FULL);
             if (parent == null) {
                 throw new StrataException(ErrorCode.WRONG_BASE, "--base " + o.base() + ": the repository " + repo.root() + " holds no completed "
-                        + (o.base().equals("last") ? "" : "full ") + "backup of this server (" + serverKey + ")", "take a full backup first (--type full)");
+                        + (kind == BaseSpec.Kind.LAST ? "" : "full ") + "backup of this server (" + serverKey + ")", "take a full backup first (--type full)");
             }
-            if (type.equals("differential") && !parent.type().equals("full")) {
+            if (type == BackupType.DIFFERENTIAL && !parent.isFull()) {
                 throw new StrataException(ErrorCode.WRONG_BASE, "a differential backup is taken against a full backup, but --base " + o.base()
                         + " is " + parent.id() + " (" + parent.type() + ")", "use --base last-full, or --type incremental");
             }
-        } else if (type.equals("differential")) {
+        } else if (type == BackupType.DIFFERENTIAL) {
             parent = newest(mine(repo, serverKey), true);
             if (parent == null) {
                 return Base.full("no completed full backup of this server to build a differential on: taking a full backup");
@@ -64,14 +64,14 @@ final class BaseSelector {
             List<Manifest> mine = mine(repo, serverKey);
             parent = newest(mine, false);
             if (parent == null || newest(mine, true) == null) {
-                return Base.full(type.equals("auto") ? null : "no completed backup of this server to build on: taking a full backup");
+                return Base.full(type == BackupType.AUTO ? null : "no completed backup of this server to build on: taking a full backup");
             }
         }
         if (currentLsn < parent.endLsn()) {
             throw new StrataException(ErrorCode.WRONG_BASE, "the server's LSN " + currentLsn + " is below the end LSN " + parent.endLsn() + " of base "
                     + parent.id() + ": the server was restored or re-initialised since that backup", "take a full backup (--type full)");
         }
-        String effective = type.equals("differential") ? "differential" : "incremental";
+        BackupType effective = type == BackupType.DIFFERENTIAL ? BackupType.DIFFERENTIAL : BackupType.INCREMENTAL;
         return new Base(effective, parent, parent.startLsn(), null);
     }
 
@@ -92,7 +92,7 @@ final class BaseSelector {
             }
             if (m.id().equals(id) && m.source().serverKey().equals(serverKey)) {
                 mine.add(0, m);
-                if (m.type().equals("full")) {
+                if (m.isFull()) {
                     break;
                 }
             }
@@ -102,7 +102,7 @@ final class BaseSelector {
 
     private static Manifest newest(List<Manifest> mine, boolean fullOnly) {
         for (int i = mine.size() - 1; i >= 0; i--) {
-            if (!fullOnly || mine.get(i).type().equals("full")) {
+            if (!fullOnly || mine.get(i).isFull()) {
                 return mine.get(i);
             }
         }

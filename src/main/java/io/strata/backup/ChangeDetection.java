@@ -20,9 +20,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+
+import static io.strata.backup.ChangeMethod.FULL_SCAN;
+import static io.strata.backup.ChangeMethod.OPTIMISTIC;
+import static io.strata.backup.ChangeMethod.REDO;
+import static io.strata.backup.ChangeMethod.TRACKED;
 
 /**
  * Finds the pages an incremental or differential must store: those whose FIL_PAGE_LSN is above
@@ -55,12 +61,6 @@ import java.util.function.Consumer;
 final class ChangeDetection {
     private ChangeDetection() {}
 
-    static final String AUTO = "auto";
-    static final String FULL_SCAN = "full-scan";
-    static final String REDO = "redo";
-    static final String TRACKED = "tracked";
-    static final String OPTIMISTIC = "optimistic";
-    static final List<String> METHODS = List.of(AUTO, FULL_SCAN, REDO, TRACKED, OPTIMISTIC);
     /** File times come from the kernel's coarse clock; a change is never dated this much too early. */
     static final Duration TIME_SLACK = Duration.ofSeconds(2);
 
@@ -81,12 +81,12 @@ final class ChangeDetection {
      * @param parent      the parent backup, or null for an external --start-lsn base
      * @param parentFiles the parent's InnoDB files by space id
      */
-    record Inputs(String requested, long threshold, long startLsn, Manifest parent, Map<Long, FileEntry> parentFiles,
+    record Inputs(ChangeMethod requested, long threshold, long startLsn, Manifest parent, Map<Long, FileEntry> parentFiles,
                   Path logFile, ServerSession session, Repository repo, String serverKey, Collection<Tablespace> files) {}
 
     /** The chosen method and what it found. */
     static final class Plan {
-        final String method;
+        final ChangeMethod method;
         final String reason;
         private final ChangedPages pages;
         private final Instant changedAfter;
@@ -95,7 +95,7 @@ final class ChangeDetection {
         /** The parent's start LSN: events that make a file WHOLE count only after it. */
         private long threshold;
 
-        private Plan(String method, String reason, ChangedPages pages, Instant changedAfter, long redoBytes, int changeSets) {
+        private Plan(ChangeMethod method, String reason, ChangedPages pages, Instant changedAfter, long redoBytes, int changeSets) {
             this.method = method;
             this.reason = reason;
             this.pages = pages;
@@ -132,7 +132,7 @@ final class ChangeDetection {
     }
 
     private static Plan choose(Inputs in, Consumer<String> say) {
-        String req = in.requested();
+        ChangeMethod req = in.requested();
         switch (req) {
             case FULL_SCAN:
                 return Plan.fullScan("requested with --method full-scan");
@@ -141,23 +141,22 @@ final class ChangeDetection {
             case REDO:
             case TRACKED:
                 try (LiveLog log = LiveLog.open(in.logFile())) {
-                    return req.equals(REDO) ? redo(in, log) : tracked(in, log);
+                    return req == REDO ? redo(in, log) : tracked(in, log);
                 } catch (LiveLog.Unavailable e) {
                     throw unavailable(req, e.getMessage());
                 } catch (IOException e) {
                     throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "reading the redo log " + in.logFile() + " failed: " + e.getMessage(), null, e);
                 }
             case AUTO:
-                return auto(in, say);
             default:
-                throw new StrataException(ErrorCode.USAGE, "--method must be one of " + String.join(", ", METHODS) + ", not " + req, null);
+                return auto(in, say);
         }
     }
 
-    private static StrataException unavailable(String method, String why) {
+    private static StrataException unavailable(ChangeMethod method, String why) {
         return new StrataException(ErrorCode.METHOD_UNAVAILABLE, "--method " + method + " cannot be used for this backup: " + why,
                 "use --method auto (it falls back to a method that can be used) or --method full-scan"
-                        + (method.equals(REDO) || method.equals(TRACKED) ? "; keep \"strata track\" running to make incrementals cheap after the log wraps" : ""));
+                        + (method == REDO || method == TRACKED ? "; keep \"strata track\" running to make incrementals cheap after the log wraps" : ""));
     }
 
     private static Plan auto(Inputs in, Consumer<String> say) {
@@ -179,15 +178,15 @@ final class ChangeDetection {
                 trackedCost = cov.sets().stream().mapToLong(Tracking.SetRef::bytes).sum() + Math.max(0, c - cov.coveredTo());
             }
             long redoCost = redoWhy == null ? c - t : Long.MAX_VALUE;
-            List<String> order = trackedCost < redoCost ? List.of(TRACKED, REDO) : List.of(REDO, TRACKED);
-            for (String m : order) {
-                String pre = m.equals(REDO) ? redoWhy : trackedWhy;
+            List<ChangeMethod> order = trackedCost < redoCost ? List.of(TRACKED, REDO) : List.of(REDO, TRACKED);
+            for (ChangeMethod m : order) {
+                String pre = m == REDO ? redoWhy : trackedWhy;
                 if (pre != null) {
                     why.add(m + ": " + pre);
                     continue;
                 }
                 try {
-                    Plan p = m.equals(REDO) ? redo(in, log) : tracked(in, log);
+                    Plan p = m == REDO ? redo(in, log) : tracked(in, log);
                     long[] share = changedShare(in, p.pages);
                     if (share[0] * 2 > share[1]) {
                         return Plan.fullScan("auto: the " + m + " method named " + share[0] + " of the " + share[1]
@@ -291,7 +290,7 @@ final class ChangeDetection {
         if (p == null) {
             throw unavailable(OPTIMISTIC, "it compares file times with the parent's begin time, and a --start-lsn base has none");
         }
-        if (p.method() != null && !p.method().equals(FULL_SCAN) && !p.method().equals(OPTIMISTIC)) {
+        if (p.method() != null && !EnumSet.of(FULL_SCAN, OPTIMISTIC).contains(ChangeMethod.ofStored(p.method()))) {
             throw unavailable(OPTIMISTIC, "the parent " + p.id() + " found its pages with the " + p.method()
                     + " method, so its copies of pages the server wrote ahead of its checkpoint may be older than the files; optimistic needs a"
                     + " parent that read the files (a full backup, or --method full-scan or optimistic)");

@@ -51,6 +51,7 @@ final class RedoCopier implements Runnable {
     private volatile long maxLag;
     private volatile long serverLsn;
     private long mtrs;
+    private Thread thread;
 
     RedoCopier(Path logFile, ServerSession status, OutputStream out, long testDelayMs, DdlTracker ddl) {
         this.logFile = logFile;
@@ -191,7 +192,7 @@ final class RedoCopier implements Runnable {
      * Asks the copier to look at the log now rather than after its idle pause: the caller has
      * just made the server flush its log and is about to wait for the copy to reach it.
      */
-    void nudge() {
+    private void nudge() {
         synchronized (progressLock) {
             nudged = true;
             progressLock.notifyAll();
@@ -199,21 +200,62 @@ final class RedoCopier implements Runnable {
     }
 
     /** Waits at most {@code ms} for the copy to advance (or for a nudge); returns at once if it did. */
-    void awaitProgress(long ms) throws InterruptedException {
+    private void awaitProgress(long ms) throws InterruptedException {
         synchronized (progressLock) {
             progressLock.wait(ms);
         }
     }
 
-    void finishAt(long lsn) {
-        target = lsn;
+    /** Starts the copy on a daemon thread ("strata-redo"). */
+    void start() {
+        thread = new Thread(this, "strata-redo");
+        thread.setDaemon(true);
+        thread.start();
     }
 
-    void cancel() {
+    /**
+     * Waits until the copy reaches {@code lsn}, at most 10 minutes.
+     *
+     * @param checkCancelled throws when the backup was cancelled; called while waiting
+     * @throws StrataException the copier's failure, or redo-overwritten after 10 minutes
+     */
+    void awaitCopied(long lsn, Runnable checkCancelled) throws InterruptedException {
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        nudge();
+        while (copiedTo < lsn) {
+            check();
+            checkCancelled.run();
+            if (System.nanoTime() > deadline) {
+                throw new StrataException(ErrorCode.REDO_OVERWRITTEN, "the redo log copy did not reach LSN " + lsn + " within 10 minutes (copied up to "
+                        + copiedTo + ")", "check the server's error log; the backup is recorded as failed");
+            }
+            awaitProgress(5);
+        }
+        check();
+    }
+
+    /**
+     * Ends the copy at the first mini-transaction boundary at or above {@code e} (design rule 1),
+     * waits for the copying thread to finish and returns the LSN where the copy ends.
+     */
+    long finishAt(long e, Runnable checkCancelled) throws InterruptedException {
+        target = e;
+        awaitCopied(e, checkCancelled);
+        thread.join();
+        check();
+        return copiedTo;
+    }
+
+    /** Stops the copy (at once, wherever it is), waits up to 10 s for its thread and closes the log file. */
+    void stop() throws InterruptedException {
         cancelled = true;
+        if (thread != null) {
+            thread.join(10_000);
+        }
+        close();
     }
 
-    void close() {
+    private void close() {
         try {
             channel.close();
         } catch (IOException ignored) {

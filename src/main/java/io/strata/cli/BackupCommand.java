@@ -1,8 +1,11 @@
 package io.strata.cli;
 
 import io.strata.backup.BackupOptions;
+import io.strata.backup.BackupProgress;
 import io.strata.backup.BackupRun;
-import io.strata.backup.Progress;
+import io.strata.backup.BackupType;
+import io.strata.backup.BaseSpec;
+import io.strata.backup.ChangeMethod;
 import io.strata.codec.Compression;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
@@ -73,13 +76,9 @@ final class BackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!java.util.Set.of("full", "incremental", "differential", "auto").contains(type)) {
-            throw new StrataException(ErrorCode.USAGE, "--type must be full, incremental, differential or auto, not " + type, null);
-        }
-        if (!java.util.List.of("auto", "full-scan", "redo", "tracked", "optimistic").contains(method)) {
-            throw new StrataException(ErrorCode.USAGE, "--method must be auto, full-scan, redo, tracked or optimistic, not " + method, null);
-        }
-        if (type.equals("full") && !method.equals("auto")) {
+        BackupType backupType = BackupType.parse(type);
+        ChangeMethod changeMethod = ChangeMethod.parse(method);
+        if (backupType == BackupType.FULL && changeMethod != ChangeMethod.AUTO) {
             throw new StrataException(ErrorCode.USAGE, "--method " + method + " goes with an incremental or differential backup, not --type full", null);
         }
         if (parallel != null && parallel < 1) {
@@ -94,18 +93,19 @@ final class BackupCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new StrataException(ErrorCode.USAGE, "--compress: " + e.getMessage(), null);
         }
-        Progress.Mode mode = switch (quiet ? "none" : progressMode) {
-            case "auto" -> Progress.Mode.AUTO;
-            case "text" -> System.console() != null ? Progress.Mode.TTY : Progress.Mode.LINES;
-            case "json" -> Progress.Mode.JSON;
-            case "none" -> Progress.Mode.NONE;
+        ProgressRenderer.Mode mode = switch (quiet ? "none" : progressMode) {
+            case "auto" -> ProgressRenderer.Mode.AUTO;
+            case "text" -> System.console() != null ? ProgressRenderer.Mode.TTY : ProgressRenderer.Mode.LINES;
+            case "json" -> ProgressRenderer.Mode.JSON;
+            case "none" -> ProgressRenderer.Mode.NONE;
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(type, base, startLsn, conn.resolve(), datadir, threads, throttle, redoDelay, method, checkMethod);
+        BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, conn.resolve(), datadir, threads, throttle, redoDelay,
+                changeMethod, checkMethod);
         Repository r = repo.openOrCreate(key);
         r.setCompression(compression);
-        BackupRun.Outcome out = BackupRun.run(r, o, new Progress(System.err, mode));
+        BackupRun.Outcome out = BackupRun.run(r, o, new BackupProgress(new ProgressRenderer(System.err, mode)));
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();

@@ -1,8 +1,10 @@
 package io.strata.cli;
 
 import io.strata.backup.BackupOptions;
+import io.strata.backup.BackupProgress;
 import io.strata.backup.BackupRun;
-import io.strata.backup.Progress;
+import io.strata.backup.BackupType;
+import io.strata.backup.ChangeMethod;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Manifest;
@@ -81,10 +83,10 @@ final class DemoCommand implements Callable<Integer> {
             Path repo = dir.resolve("repo");
             Repository repository = Repository.openOrCreate(repo);
             repository.setCompression(io.strata.codec.Compression.zstd(io.strata.codec.Compression.ZSTD_DEFAULT_LEVEL));
-            BackupRun.Outcome out = BackupRun.run(repository, new BackupOptions("full", null, null,
+            BackupRun.Outcome out = BackupRun.run(repository, new BackupOptions(BackupType.FULL, null, null,
                     new ConnectionOptions(source.socket().toString(), null, null, "root", null), null,
-                    Runtime.getRuntime().availableProcessors(), 0, 0, "auto", false),
-                    new Progress(System.err, Progress.Mode.LINES));
+                    Runtime.getRuntime().availableProcessors(), 0, 0, ChangeMethod.AUTO, false),
+                    new BackupProgress(new ProgressRenderer(System.err, ProgressRenderer.Mode.LINES)));
             long backupMs = (System.nanoTime() - t0) / 1_000_000;
             Thread.sleep(500);
             stop.set(true);

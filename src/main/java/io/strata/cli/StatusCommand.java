@@ -1,6 +1,5 @@
 package io.strata.cli;
 
-import io.strata.backup.Progress;
 import io.strata.repo.Json;
 import io.strata.repo.Repository;
 import io.strata.store.StorageException;
@@ -66,7 +65,7 @@ final class StatusCommand implements Callable<Integer> {
         }
         System.out.println(note);
         if (p != null && p.get("stages") != null) {
-            for (String line : Progress.table(p)) {
+            for (String line : ProgressRenderer.table(p)) {
                 System.out.println(line);
             }
         }

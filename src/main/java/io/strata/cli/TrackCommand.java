@@ -11,7 +11,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 
 @Command(name = "track", description = "Follow the server's redo log and store which pages change, so that incremental backups read only those "
         + "(--method tracked). Runs until stopped (SIGINT/SIGTERM), or once with --once.")
@@ -52,15 +51,9 @@ final class TrackCommand implements Callable<Integer> {
         }
         Repository r = Repository.openOrCreate(repo);
         TrackRun.Outcome o = TrackRun.run(r, new TrackRun.Options(conn.resolve(), datadir, once, Duration.ofSeconds(flushSeconds),
-                memoryMib << 20, Duration.ofMillis(100), readDelay), quiet ? line -> { } : stderrLines());
+                memoryMib << 20, Duration.ofMillis(100), readDelay), ProgressRenderer.lines(System.err, quiet));
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
                 o.from(), o.to(), o.redoBytesRead(), o.setsStored(), o.gapsRecorded());
         return 0;
-    }
-
-    /** Each line on stderr after the seconds since the start, as backups print their messages. */
-    private static Consumer<String> stderrLines() {
-        long started = System.nanoTime();
-        return line -> System.err.printf("%7.1fs %s%n", (System.nanoTime() - started) / 1e9, line);
     }
 }

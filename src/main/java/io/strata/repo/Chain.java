@@ -62,7 +62,7 @@ public final class Chain {
             out.add(parent);
             m = parent;
         }
-        if (!"full".equals(m.type())) {
+        if (!m.isFull()) {
             throw new StrataException(ErrorCode.CHAIN_BROKEN, "backup " + id + " rests on backup " + m.id() + " (" + m.type() + ", threshold LSN "
                     + m.threshold() + "), which has no parent in this repository" + (m.note() == null ? "" : ": " + m.note()),
                     "strata can restore only chains that begin with a full backup in the repository");

@@ -1,5 +1,6 @@
 package io.strata.repo;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 
@@ -53,6 +54,8 @@ public record Manifest(
         Detection detection) {
 
     public static final int FORMAT_VERSION = 1;
+    /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
+    public static final String TYPE_FULL = "full";
 
     /**
      * Reads and checks the manifest of backup {@code id} ({@code backups/<id>/manifest}, content
@@ -72,11 +75,229 @@ public record Manifest(
         return m;
     }
 
-    public Manifest(int formatVersion, String id, String type, String parent, String tool, String beginTime, String endTime, SourceInfo source,
-                    long startLsn, long startEndLsn, long endLsn, long redoEndLsn, long redoCapacity, String redoObject, String binlogFile,
-                    Long binlogPosition, String gtidBinlogPos, String gtidCurrentPos, List<FileEntry> files, long rawBytes, long storedBytes,
-                    Long threshold, String method, String note) {
-        this(formatVersion, id, type, parent, tool, beginTime, endTime, source, startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject,
-                binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos, files, rawBytes, storedBytes, threshold, method, note, null, null, null);
+    /** A builder with {@link #FORMAT_VERSION} and every other field unset (null, 0, no files). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding every field of this manifest, to change a few (a merged backup's manifest). */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.formatVersion = formatVersion;
+        b.id = id;
+        b.type = type;
+        b.parent = parent;
+        b.tool = tool;
+        b.beginTime = beginTime;
+        b.endTime = endTime;
+        b.source = source;
+        b.startLsn = startLsn;
+        b.startEndLsn = startEndLsn;
+        b.endLsn = endLsn;
+        b.redoEndLsn = redoEndLsn;
+        b.redoCapacity = redoCapacity;
+        b.redoObject = redoObject;
+        b.binlogFile = binlogFile;
+        b.binlogPosition = binlogPosition;
+        b.gtidBinlogPos = gtidBinlogPos;
+        b.gtidCurrentPos = gtidCurrentPos;
+        b.files = files;
+        b.rawBytes = rawBytes;
+        b.storedBytes = storedBytes;
+        b.threshold = threshold;
+        b.method = method;
+        b.note = note;
+        b.compression = compression;
+        b.encryption = encryption;
+        b.detection = detection;
+        return b;
+    }
+
+    /**
+     * Whether this is a full backup (type {@value #TYPE_FULL}; a merge into a full stores that type
+     * too). Not a JSON field: the stored format is the record's components only.
+     */
+    @JsonIgnore
+    public boolean isFull() {
+        return TYPE_FULL.equals(type);
+    }
+
+    /**
+     * Sets a manifest's fields by name, in any order; {@link #build()} makes the record. The
+     * fields mean what the record's components say; nothing is checked here (the writer checks
+     * nothing either: {@link #read} checks the format version and the id).
+     */
+    public static final class Builder {
+        private int formatVersion = FORMAT_VERSION;
+        private String id;
+        private String type;
+        private String parent;
+        private String tool;
+        private String beginTime;
+        private String endTime;
+        private SourceInfo source;
+        private long startLsn;
+        private long startEndLsn;
+        private long endLsn;
+        private long redoEndLsn;
+        private long redoCapacity;
+        private String redoObject;
+        private String binlogFile;
+        private Long binlogPosition;
+        private String gtidBinlogPos;
+        private String gtidCurrentPos;
+        private List<FileEntry> files = List.of();
+        private long rawBytes;
+        private long storedBytes;
+        private Long threshold;
+        private String method;
+        private String note;
+        private String compression;
+        private String encryption;
+        private Detection detection;
+
+        private Builder() {}
+
+        public Builder formatVersion(int formatVersion) {
+            this.formatVersion = formatVersion;
+            return this;
+        }
+
+        public Builder id(String id) {
+            this.id = id;
+            return this;
+        }
+
+        public Builder type(String type) {
+            this.type = type;
+            return this;
+        }
+
+        public Builder parent(String parent) {
+            this.parent = parent;
+            return this;
+        }
+
+        public Builder tool(String tool) {
+            this.tool = tool;
+            return this;
+        }
+
+        public Builder beginTime(String beginTime) {
+            this.beginTime = beginTime;
+            return this;
+        }
+
+        public Builder endTime(String endTime) {
+            this.endTime = endTime;
+            return this;
+        }
+
+        public Builder source(SourceInfo source) {
+            this.source = source;
+            return this;
+        }
+
+        public Builder startLsn(long startLsn) {
+            this.startLsn = startLsn;
+            return this;
+        }
+
+        public Builder startEndLsn(long startEndLsn) {
+            this.startEndLsn = startEndLsn;
+            return this;
+        }
+
+        public Builder endLsn(long endLsn) {
+            this.endLsn = endLsn;
+            return this;
+        }
+
+        public Builder redoEndLsn(long redoEndLsn) {
+            this.redoEndLsn = redoEndLsn;
+            return this;
+        }
+
+        public Builder redoCapacity(long redoCapacity) {
+            this.redoCapacity = redoCapacity;
+            return this;
+        }
+
+        public Builder redoObject(String redoObject) {
+            this.redoObject = redoObject;
+            return this;
+        }
+
+        public Builder binlogFile(String binlogFile) {
+            this.binlogFile = binlogFile;
+            return this;
+        }
+
+        public Builder binlogPosition(Long binlogPosition) {
+            this.binlogPosition = binlogPosition;
+            return this;
+        }
+
+        public Builder gtidBinlogPos(String gtidBinlogPos) {
+            this.gtidBinlogPos = gtidBinlogPos;
+            return this;
+        }
+
+        public Builder gtidCurrentPos(String gtidCurrentPos) {
+            this.gtidCurrentPos = gtidCurrentPos;
+            return this;
+        }
+
+        public Builder files(List<FileEntry> files) {
+            this.files = files;
+            return this;
+        }
+
+        public Builder rawBytes(long rawBytes) {
+            this.rawBytes = rawBytes;
+            return this;
+        }
+
+        public Builder storedBytes(long storedBytes) {
+            this.storedBytes = storedBytes;
+            return this;
+        }
+
+        public Builder threshold(Long threshold) {
+            this.threshold = threshold;
+            return this;
+        }
+
+        public Builder method(String method) {
+            this.method = method;
+            return this;
+        }
+
+        public Builder note(String note) {
+            this.note = note;
+            return this;
+        }
+
+        public Builder compression(String compression) {
+            this.compression = compression;
+            return this;
+        }
+
+        public Builder encryption(String encryption) {
+            this.encryption = encryption;
+            return this;
+        }
+
+        public Builder detection(Detection detection) {
+            this.detection = detection;
+            return this;
+        }
+
+        /** The manifest, with the fields set so far. */
+        public Manifest build() {
+            return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
+                    startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection);
+        }
     }
 }

@@ -35,7 +35,11 @@ public final class Prune {
     private Prune() {}
 
     /** A completed backup as retention sees it. */
-    public record Item(String id, String type, String parent, String server, Instant end) {}
+    public record Item(String id, String type, String parent, String server, Instant end) {
+        boolean isFull() {
+            return Manifest.TYPE_FULL.equals(type);
+        }
+    }
 
     /** Verdicts in id order: for each backup, kept or not and why. */
     public record Plan(Map<String, String> keep, Map<String, String> remove) {}
@@ -61,7 +65,7 @@ public final class Prune {
             mine.sort(newestFirst);
             List<String> fulls = new ArrayList<>();
             for (Item i : mine) {
-                if ("full".equals(i.type()) && fulls.size() < keepFull) {
+                if (i.isFull() && fulls.size() < keepFull) {
                     fulls.add(i.id());
                     keep.put(i.id(), "one of the newest " + keepFull + " full backup(s)");
                 }
@@ -115,7 +119,7 @@ public final class Prune {
         Item x = i;
         for (int n = 0; n <= byId.size() && x != null; n++) {
             if (x.parent() == null) {
-                return "full".equals(x.type()) ? x.id() : null;
+                return x.isFull() ? x.id() : null;
             }
             x = byId.get(x.parent());
         }

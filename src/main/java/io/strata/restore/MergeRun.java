@@ -50,7 +50,7 @@ public final class MergeRun {
             Chain chain = Chain.resolve(repo, id);
             Manifest p = chain.members().get(chain.members().size() - 2);
             String mid = Repository.newBackupId(Instant.now());
-            String type = p.parent() == null ? "full" : p.type();
+            String type = p.parent() == null ? Manifest.TYPE_FULL : p.type();
             HistoryRecord begin = new HistoryRecord(mid, type, HistoryRecord.RUNNING, p.parent(), Instant.now().toString(), null,
                     "merge of " + p.id() + " and " + b.id(), null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
             repo.history().begin(begin);
@@ -126,10 +126,11 @@ public final class MergeRun {
         repo.copyBackupObject(b.id(), b.redoObject(), mid, b.redoObject());
         stored += repo.backupObjectSize(mid, b.redoObject());
         repo.syncBackupObjects();
-        Manifest m = new Manifest(Manifest.FORMAT_VERSION, mid, type, p.parent(), b.tool(), b.beginTime(), b.endTime(), b.source(),
-                b.startLsn(), b.startEndLsn(), b.endLsn(), b.redoEndLsn(), b.redoCapacity(), b.redoObject(), b.binlogFile(), b.binlogPosition(),
-                b.gtidBinlogPos(), b.gtidCurrentPos(), files, b.rawBytes(), stored, p.parent() == null ? null : p.threshold(), b.method(),
-                "synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id(), b.compression(), repo.encryptionName(), b.detection());
+        // B's server, LSNs, binlog position and redo object, on P's parent with the merged files
+        Manifest m = b.toBuilder().formatVersion(Manifest.FORMAT_VERSION).id(mid).type(type).parent(p.parent()).files(files).storedBytes(stored)
+                .threshold(p.parent() == null ? null : p.threshold())
+                .note("synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id())
+                .encryption(repo.encryptionName()).build();
         repo.writeManifest(m);
         log.accept("merged " + p.id() + " (" + p.type() + ") and " + b.id() + " (" + b.type() + ") into " + mid + " (" + type + ")");
         return m;

@@ -148,6 +148,18 @@ public final class ServerSession implements AutoCloseable {
 
     public record LsnStatus(long current, long flushed, long lastCheckpoint) {}
 
+    /**
+     * SHOW MASTER STATUS: the binary log file being written and the byte offset after its last
+     * event group (always a transaction boundary); null when binary logging is off.
+     */
+    public MasterStatus masterStatus() {
+        List<Map<String, String>> rows = queryRows("SHOW MASTER STATUS");
+        return rows.isEmpty() ? null : new MasterStatus(rows.get(0).get("file"), Long.parseLong(rows.get(0).get("position")));
+    }
+
+    /** One row of SHOW MASTER STATUS: {@code file} (e.g. "mysql-bin.000003") and {@code position} in bytes. */
+    public record MasterStatus(String file, long position) {}
+
     private StrataException queryFailed(String sql, SQLException e) {
         String state = e.getSQLState();
         if (state != null && state.startsWith("08")) {

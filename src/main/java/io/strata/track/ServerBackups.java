@@ -59,7 +59,7 @@ final class ServerBackups {
         Long newestFull = null;
         // the newest full backup is the one that began at the highest LSN
         for (Manifest m : completed()) {
-            if (m.type().equals("full")) {
+            if (m.isFull()) {
                 newestFull = newestFull == null ? m.startLsn() : Math.max(newestFull, m.startLsn());
             }
         }

@@ -103,8 +103,8 @@ class LeaseLockTest {
             }
             lease.verifyPresent();
             SourceInfo src = new SourceInfo("server-1", "h", 1, "10.11", "/d", 16384, 1 << 20, 0, "ibdata1:12M", "full_crc32");
-            Manifest m = new Manifest(Manifest.FORMAT_VERSION, "x", "full", null, "test", "t", "t", src, 100, 100, 200, 200, 1 << 20, "redo",
-                    null, null, null, null, List.of(), 3, 3, null, null, null, null, null, null);
+            Manifest m = Manifest.builder().id("x").type("full").tool("test").beginTime("t").endTime("t").source(src).startLsn(100).startEndLsn(100)
+                    .endLsn(200).redoEndLsn(200).redoCapacity(1 << 20).redoObject("redo").rawBytes(3).storedBytes(3).build();
             StrataException e = assertThrows(StrataException.class, () -> r.writeManifest(m));
             assertEquals(ErrorCode.REPO_LOCKED, e.code());
             assertTrue(e.getMessage().startsWith("lost the lock of repository s3://locks/lost: its lock object s3://locks/lost/locks/"), e.getMessage());

@@ -25,8 +25,8 @@ class PrunedHistoryTest {
         r.history().begin(begin);
         r.store().put("backups/" + id + "/data/000001", new byte[] {1, 2, 3});
         SourceInfo src = new SourceInfo("server-1", "h", 1, "10.11", "/d", 16384, 1 << 20, 0, "ibdata1:12M", "full_crc32");
-        Manifest m = new Manifest(Manifest.FORMAT_VERSION, id, "full", null, "test", now, now, src, 100, 100, 200, 200, 1 << 20, "redo",
-                null, null, null, null, List.of(), 3, 3, null, null, null, null, null, null);
+        Manifest m = Manifest.builder().id(id).type("full").tool("test").beginTime(now).endTime(now).source(src).startLsn(100).startEndLsn(100)
+                .endLsn(200).redoEndLsn(200).redoCapacity(1 << 20).redoObject("redo").rawBytes(3).storedBytes(3).build();
         r.writeManifest(m);
         r.history().end(HistoryRecord.completed(begin, m));
         return id;

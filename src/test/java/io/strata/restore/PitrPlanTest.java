@@ -97,8 +97,9 @@ class PitrPlanTest {
     private void backup(String id, String file, long pos, long endTime) {
         String end = Instant.ofEpochSecond(endTime).plusMillis(400).toString();
         SourceInfo src = new SourceInfo(KEY, "db", 1, "10.11.19-MariaDB", "/var/lib/mysql", 16384, 100 << 20, 0, "ibdata1:12M:autoextend", "full_crc32");
-        Manifest m = new Manifest(1, id, "full", null, "strata", end, end, src, 1, 1, 2, 2, 1 << 20, "redo", file, pos, "0-1-1", "0-1-1",
-                List.of(), 0, 0, null, null, null, null, null, null);
+        Manifest m = Manifest.builder().formatVersion(1).id(id).type("full").tool("strata").beginTime(end).endTime(end).source(src)
+                .startLsn(1).startEndLsn(1).endLsn(2).redoEndLsn(2).redoCapacity(1 << 20).redoObject("redo")
+                .binlogFile(file).binlogPosition(pos).gtidBinlogPos("0-1-1").gtidCurrentPos("0-1-1").build();
         HistoryRecord h = new HistoryRecord(id, "full", HistoryRecord.RUNNING, null, end, null, "test", null, null, null, null, null, null, null, null, null, 1L);
         repo.history().begin(h);
         repo.writeManifest(m);

@@ -1,7 +1,8 @@
-package io.strata.backup;
+package io.strata.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.backup.BackupProgress;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -14,17 +15,17 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ProgressTest {
+class ProgressRendererTest {
     @Test
     void jsonModePrintsOneObjectPerLineAndTheSinkGetsTheFinalState() throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        Progress p = new Progress(new PrintStream(buf, true, StandardCharsets.UTF_8), Progress.Mode.JSON);
+        BackupProgress p = new BackupProgress(new ProgressRenderer(new PrintStream(buf, true, StandardCharsets.UTF_8), ProgressRenderer.Mode.JSON));
         List<Map<String, Object>> sink = new ArrayList<>();
         p.attach("B1", sink::add);
-        p.setEstimate(Progress.PAGE_COPY, 100 << 20);
-        p.stage(Progress.PAGE_COPY, "2 InnoDB files");
+        p.setEstimate(BackupProgress.PAGE_COPY, 100 << 20);
+        p.stage(BackupProgress.PAGE_COPY, "2 InnoDB files");
         Thread.sleep(120);
-        p.add(Progress.PAGE_COPY, 25 << 20);
+        p.add(BackupProgress.PAGE_COPY, 25 << 20);
         Map<String, Object> snap = p.snapshot("running");
         @SuppressWarnings("unchecked")
         Map<String, Object> pc = ((List<Map<String, Object>>) snap.get("stages")).get(0);
@@ -54,14 +55,43 @@ class ProgressTest {
 
     @Test
     void tableShowsEveryStage() {
-        Progress p = new Progress(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), Progress.Mode.NONE);
-        p.setEstimate(Progress.PAGE_COPY, 200 << 20);
-        p.stage(Progress.PAGE_COPY, "x");
-        p.add(Progress.PAGE_COPY, 50 << 20);
-        List<String> rows = Progress.table(p.snapshot("running"));
+        BackupProgress p = new BackupProgress(new ProgressRenderer(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                ProgressRenderer.Mode.NONE));
+        p.setEstimate(BackupProgress.PAGE_COPY, 200 << 20);
+        p.stage(BackupProgress.PAGE_COPY, "x");
+        p.add(BackupProgress.PAGE_COPY, 50 << 20);
+        List<String> rows = ProgressRenderer.table(p.snapshot("running"));
         assertEquals(5, rows.size());
         assertTrue(rows.get(1).matches("  page-copy  running +50\\.0 / 200\\.0 MiB +25% .*"), rows.get(1));
         assertTrue(rows.get(2).matches("  file-copy  pending +0\\.0 / \\? MiB +"), rows.get(2));
         assertTrue(rows.get(4).startsWith("  sync       pending"), rows.get(4));
+    }
+
+    @Test
+    void linesModePrintsEachMessageAndOneLinePerUpdate() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ProgressRenderer r = new ProgressRenderer(new PrintStream(buf, true, StandardCharsets.UTF_8), ProgressRenderer.Mode.LINES);
+        BackupProgress p = new BackupProgress(r);
+        p.setEstimate(BackupProgress.PAGE_COPY, 100 << 20);
+        p.stage(BackupProgress.PAGE_COPY, "2 InnoDB files");
+        p.add(BackupProgress.PAGE_COPY, 10 << 20);
+        p.done(BackupProgress.PAGE_COPY);
+        p.stage(BackupProgress.REDO_COPY, "from LSN 1");
+        p.add(BackupProgress.REDO_COPY, 3 << 19);
+        r.update(p);
+        String[] lines = buf.toString(StandardCharsets.UTF_8).split("\n");
+        assertEquals(3, lines.length);
+        assertTrue(lines[0].matches(" +\\d+\\.\\ds \\[page-copy\\] 2 InnoDB files"), lines[0]);
+        assertTrue(lines[1].endsWith("s [redo-copy] from LSN 1"), lines[1]);
+        assertTrue(lines[2].endsWith("s [redo-copy] page-copy 10.0/100.0 MiB done; redo-copy 1.5 MiB;"), lines[2]);
+    }
+
+    @Test
+    void messagesWithoutStagesAreLinesUnlessQuiet() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        ProgressRenderer.lines(out, true).accept("not shown");
+        ProgressRenderer.lines(out, false).accept("[track] continuing from LSN 5");
+        assertTrue(buf.toString(StandardCharsets.UTF_8).matches(" +\\d+\\.\\ds \\[track\\] continuing from LSN 5\\n"), buf.toString(StandardCharsets.UTF_8));
     }
 }

@@ -1,0 +1,77 @@
+package io.strata.backup;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Which files of the data directory a backup copies besides the InnoDB tablespaces, and under
+ * which BACKUP STAGE (design.md, "How a hot backup works"). Pure: it judges names, and reads
+ * nothing.
+ *
+ * <ul>
+ * <li>In a database directory (one level down): table files by extension, in any case: .frm,
+ *     .par, .opt (db.opt), .TRG, .TRN, MyISAM .MYD/.MYI, MERGE .MRG, Aria .MAD/.MAI, CSV
+ *     .CSV/.CSM, Archive .ARZ/.ARM. Copied under BLOCK_DDL, when no DDL can change them.</li>
+ * <li>The server writes the statistics and log tables ({@link #COMMIT_STAGE_TABLES}) even under
+ *     BLOCK_DDL: their data files are copied under BLOCK_COMMIT; their .frm under BLOCK_DDL.</li>
+ * <li>At the top: the Aria log (aria_log.NNNNNNNN, aria_log_control), copied under BLOCK_COMMIT,
+ *     and mysql_upgrade_info and multi-master.info, copied under BLOCK_DDL. Nothing else at the
+ *     top (ibdata1, undo tablespaces, ib_logfile0, .pid, .err, ib_buffer_pool ...).</li>
+ * <li>The binary log: every file whose absolute path starts with {@code log_bin_basename}
+ *     (the numbered files and the .index) is skipped wherever it is; point-in-time recovery
+ *     archives it separately.</li>
+ * </ul>
+ * InnoDB files (.ibd and the rest) match none of these rules; the tablespaces the page copier
+ * stores are also excluded by the caller by path. Files deeper than a database directory are
+ * not listed by the caller and so are never judged.
+ */
+final class DatadirFiles {
+    /** When a file is copied. */
+    enum When { SKIP, BLOCK_DDL, BLOCK_COMMIT }
+
+    /** Non-InnoDB files a server needs, by extension (MyISAM, Aria, CSV, Archive, MERGE, table metadata). */
+    private static final Set<String> TABLE_FILE_EXT = Set.of("frm", "par", "opt", "trg", "trn", "myd", "myi", "mrg", "mad", "mai",
+            "csv", "csm", "arz", "arm");
+    private static final Pattern ARIA_LOG = Pattern.compile("aria_log\\.\\d{8}|aria_log_control");
+    /** Written by the server even under BLOCK_DDL: copied under BLOCK_COMMIT. */
+    private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
+            "mysql/general_log", "mysql/slow_log");
+    private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "multi-master.info");
+
+    private final Path datadir;
+    private final String binlogBase;
+
+    /**
+     * @param datadir        the data directory the relative paths are in
+     * @param logBinBasename {@code @@log_bin_basename}, or null when the server writes no binary log
+     */
+    DatadirFiles(Path datadir, String logBinBasename) {
+        this.datadir = datadir;
+        this.binlogBase = logBinBasename == null ? null : Path.of(logBinBasename).toAbsolutePath().normalize().toString();
+    }
+
+    /**
+     * When the file at {@code rel} is copied.
+     *
+     * @param rel a path relative to the data directory, '/'-separated, of one or two names ("db/t.frm", "aria_log_control")
+     */
+    When when(String rel) {
+        if (binlogBase != null && datadir.resolve(rel).toAbsolutePath().normalize().toString().startsWith(binlogBase)) {
+            return When.SKIP;
+        }
+        String name = rel.substring(rel.lastIndexOf('/') + 1);
+        boolean topLevel = !rel.contains("/");
+        boolean aria = topLevel && ARIA_LOG.matcher(name).matches();
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+        boolean tableFile = !topLevel && (TABLE_FILE_EXT.contains(ext) || name.equals("db.opt"));
+        if (!aria && !tableFile && !(topLevel && TOP_LEVEL_FILES.contains(name))) {
+            return When.SKIP;
+        }
+        String table = dot < 0 ? rel : rel.substring(0, rel.lastIndexOf('.'));
+        boolean late = aria || (COMMIT_STAGE_TABLES.contains(table) && !ext.equals("frm"));
+        return late ? When.BLOCK_COMMIT : When.BLOCK_DDL;
+    }
+}

@@ -1,0 +1,243 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.ChunkedWriter;
+import io.strata.repo.DeltaFormat;
+import io.strata.repo.FileEntry;
+import io.strata.repo.Repository;
+import io.strata.repo.StoredObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * Stores the data files of one backup as its objects {@code data/NNNNNN} (numbered in the order
+ * the copies start), in parallel: InnoDB tablespaces page by page with {@link PageCopier}, whole
+ * or as page deltas ({@link DeltaFormat}) as a {@link PageSelection} decides, and the other files
+ * the {@link DatadirFiles} rules pick byte by byte. Each copy returns the file's manifest entry;
+ * a file that vanished meanwhile (DROP TABLE) has none. The first failed copy cancels the others
+ * and is thrown. Counts what the page copies read, for the manifest's {@code detection}.
+ */
+final class FileCopier {
+    /** Threads storing non-InnoDB files, at least: see {@link #copyPlainFiles}. */
+    private static final int PLAIN_FILE_THREADS = 16;
+
+    private final Repository repo;
+    private final String id;
+    private final int parallel;
+    private final Throttle throttle;
+    private final BackupProgress progress;
+    private final Runnable checkCancelled;
+    private final AtomicInteger objectSeq = new AtomicInteger();
+    private final AtomicLong pagesRead = new AtomicLong();
+    private final AtomicInteger filesScanned = new AtomicInteger();
+    private final List<String> misses = Collections.synchronizedList(new ArrayList<>());
+
+    /**
+     * @param id             the backup the objects belong to
+     * @param parallel       threads copying tablespaces (--parallel)
+     * @param checkCancelled throws when the backup was cancelled; called between reads
+     */
+    FileCopier(Repository repo, String id, int parallel, Throttle throttle, BackupProgress progress, Runnable checkCancelled) {
+        this.repo = repo;
+        this.id = id;
+        this.parallel = parallel;
+        this.throttle = throttle;
+        this.progress = progress;
+        this.checkCancelled = checkCancelled;
+    }
+
+    /** InnoDB pages read so far, by every method. */
+    long pagesRead() {
+        return pagesRead.get();
+    }
+
+    /** Tablespaces read in full so far (stored whole, or scanned for changed pages). */
+    int filesScanned() {
+        return filesScanned.get();
+    }
+
+    /** Pages a change-detection method missed, found by --debug-check-method: "path (space N) page ...". */
+    List<String> misses() {
+        return misses;
+    }
+
+    /** Size of a file in bytes, 0 when it cannot be read (it vanished). */
+    static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Copies tablespaces, the largest first, counting their bytes in the page-copy stage.
+     *
+     * @param redoCheck throws when the redo copy failed (the backup is lost anyway: stop copying)
+     * @return the stored files by path
+     */
+    Map<String, FileEntry> copyTablespaces(List<Tablespace> tablespaces, PageSelection selection, Runnable redoCheck) throws InterruptedException {
+        List<Tablespace> list = new ArrayList<>(tablespaces);
+        list.sort(Comparator.comparingLong((Tablespace t) -> sizeOf(t.file())).reversed());
+        PageCopier copier = new PageCopier(throttle, () -> {
+            redoCheck.run();
+            checkCancelled.run();
+        }, n -> progress.add(BackupProgress.PAGE_COPY, n));
+        List<Callable<FileEntry>> tasks = new ArrayList<>();
+        for (Tablespace ts : list) {
+            tasks.add(() -> copyTablespace(copier, ts, selection));
+        }
+        return runParallel(tasks, parallel);
+    }
+
+    private FileEntry copyTablespace(PageCopier copier, Tablespace ts, PageSelection selection) throws IOException, InterruptedException {
+        String key = nextDataObject();
+        PageSelection.Choice choice = selection.choose(ts, sizeOf(ts.file()));
+        try (StoredObject w = repo.createBackupObject(id, key, choice.delta() ? DeltaFormat.CONTENT : "innodb-file")) {
+            ChunkedWriter cw = w.out();
+            PageCopier.Result r;
+            try {
+                r = copier.copy(ts, cw, choice.threshold(), choice.pages(), choice.checkBelow());
+            } catch (IOException e) {
+                if (e.getMessage() != null && e.getMessage().contains("No space left")) {
+                    throw e;
+                }
+                throw PageCopier.unreadable(ts, e);
+            }
+            if (r.vanished()) {
+                return null;
+            }
+            pagesRead.addAndGet(r.pagesRead());
+            if (choice.pages() == null) {
+                filesScanned.incrementAndGet();
+            }
+            for (String miss : r.misses()) {
+                misses.add(ts.path() + " (space " + ts.spaceId() + ") " + miss);
+            }
+            w.commitBatched();
+            return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), choice.delta() ? FileEntry.DELTA : FileEntry.WHOLE,
+                    r.deltaPages(), key, w.storedBytes(), w.crc32c());
+        }
+    }
+
+    /**
+     * Copies the files of the data directory that {@link DatadirFiles} copies under {@code stage},
+     * except the tablespaces in {@code innodb}, counting their bytes in the file-copy stage.
+     *
+     * @param logBinBasename {@code @@log_bin_basename}, null without a binary log
+     * @param innodb         datadir-relative paths of the tablespaces the page copier stores
+     * @return the stored files by path
+     */
+    Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, DatadirFiles.When stage)
+            throws InterruptedException {
+        DatadirFiles rules = new DatadirFiles(datadir, logBinBasename);
+        List<Path> todo = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(datadir, 2)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                String rel = datadir.relativize(p).toString().replace('\\', '/');
+                if (!innodb.contains(rel) && rules.when(rel) == stage) {
+                    todo.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the data directory " + datadir + ": " + e.getMessage(), null, e);
+        }
+        List<Callable<FileEntry>> tasks = new ArrayList<>();
+        for (Path p : todo) {
+            progress.addEstimate(BackupProgress.FILE_COPY, sizeOf(p));
+            tasks.add(() -> copyPlain(datadir, p));
+        }
+        // small files: their cost is the latency of making each stored object durable, which
+        // overlaps well, so more of them are in flight than --parallel data files
+        return runParallel(tasks, Math.max(parallel, PLAIN_FILE_THREADS));
+    }
+
+    private FileEntry copyPlain(Path dd, Path p) throws IOException, InterruptedException {
+        checkCancelled.run();
+        String rel = dd.relativize(p).toString().replace('\\', '/');
+        String key = nextDataObject();
+        try (StoredObject w = repo.createBackupObject(id, key, "file")) {
+            ChunkedWriter cw = w.out();
+            long n = 0;
+            try (InputStream in = Files.newInputStream(p)) {
+                // most of these files are a few KiB: a buffer of their size, not a whole chunk
+                byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, sizeOf(p)))];
+                int k;
+                while ((k = in.readNBytes(buf, 0, buf.length)) > 0) {
+                    throttle.acquire(k);
+                    cw.write(buf, 0, k);
+                    n += k;
+                    progress.add(BackupProgress.FILE_COPY, k);
+                    checkCancelled.run();
+                }
+            } catch (NoSuchFileException e) {
+                return null;
+            } catch (AccessDeniedException e) {
+                throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + p + ": permission denied",
+                        "run strata as a user that can read the data directory (root or mysql)", e);
+            }
+            w.commitBatched();
+            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c());
+        }
+    }
+
+    /** The next data object's name: data/NNNNNN, numbered in the order copies start. */
+    private String nextDataObject() {
+        return "data/" + String.format(Locale.ROOT, "%06d", objectSeq.incrementAndGet());
+    }
+
+    /** Runs copy tasks on {@code threads} threads; the first failure cancels the rest and is thrown. */
+    private static Map<String, FileEntry> runParallel(List<Callable<FileEntry>> tasks, int threads) throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+            Thread t = new Thread(r, "strata-copy");
+            t.setDaemon(true);
+            return t;
+        });
+        Map<String, FileEntry> files = new TreeMap<>();
+        try {
+            List<Future<FileEntry>> futures = new ArrayList<>();
+            for (Callable<FileEntry> task : tasks) {
+                futures.add(pool.submit(task));
+            }
+            for (Future<FileEntry> f : futures) {
+                FileEntry fe = f.get();
+                if (fe != null) {
+                    files.put(fe.path(), fe);
+                }
+            }
+            return files;
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof StrataException se) {
+                throw se;
+            }
+            throw new StrataException(ErrorCode.BUG, "copy failed: " + c, null, c);
+        } finally {
+            pool.shutdownNow();
+            pool.awaitTermination(30, TimeUnit.SECONDS);
+        }
+    }
+}

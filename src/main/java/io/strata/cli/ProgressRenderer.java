@@ -1,0 +1,198 @@
+package io.strata.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.strata.backup.BackupProgress;
+import io.strata.repo.Json;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Shows a backup's {@link BackupProgress} on stderr, so that stdout keeps only the result: a
+ * table redrawn on a terminal ({@link Mode#TTY}, every 0.5 s), a line every 5 s otherwise
+ * ({@link Mode#LINES}), one JSON object per line ({@link Mode#JSON}, every second: events
+ * "message", "progress" and "end"), or nothing. Messages are printed as they are said, after the
+ * seconds since the backup started.
+ */
+final class ProgressRenderer implements BackupProgress.View {
+    /** --progress: AUTO is TTY on a terminal, else LINES. */
+    enum Mode { AUTO, TTY, LINES, JSON, NONE }
+
+    private final PrintStream err;
+    private final Mode mode;
+    private int drawnLines;
+
+    ProgressRenderer(PrintStream err, Mode mode) {
+        this.err = err;
+        this.mode = mode == Mode.AUTO ? (System.console() != null ? Mode.TTY : Mode.LINES) : mode;
+    }
+
+    /**
+     * Messages without stages (strata track): each on its own line after the seconds since this
+     * call, on {@code err}; nothing when {@code quiet}.
+     */
+    static Consumer<String> lines(PrintStream err, boolean quiet) {
+        long started = System.nanoTime();
+        return line -> {
+            if (!quiet) {
+                err.printf("%7.1fs %s%n", (System.nanoTime() - started) / 1e9, line);
+            }
+        };
+    }
+
+    @Override
+    public long periodMillis() {
+        return switch (mode) {
+            case TTY -> 500;
+            case JSON -> 1000;
+            case LINES -> 5000;
+            default -> 2000;
+        };
+    }
+
+    @Override
+    public void message(BackupProgress p, String line) {
+        switch (mode) {
+            case NONE:
+                return;
+            case JSON: {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("event", "message");
+                m.put("id", p.backupId());
+                m.put("elapsedSeconds", Math.round(p.elapsedSeconds() * 10) / 10.0);
+                m.put("stage", p.currentStage());
+                m.put("text", line);
+                printJson(m);
+                return;
+            }
+            case TTY:
+                synchronized (this) {
+                    clearTable();
+                    err.printf("%7.1fs %s%n", p.elapsedSeconds(), line);
+                    drawTable(p);
+                }
+                return;
+            default:
+                err.printf("%7.1fs %s%n", p.elapsedSeconds(), line);
+        }
+    }
+
+    @Override
+    public void update(BackupProgress p) {
+        switch (mode) {
+            case TTY:
+                synchronized (this) {
+                    clearTable();
+                    drawTable(p);
+                }
+                break;
+            case JSON: {
+                Map<String, Object> m = p.snapshot("running");
+                m.put("event", "progress");
+                printJson(m);
+                break;
+            }
+            case LINES:
+                err.printf("%7.1fs %s%n", p.elapsedSeconds(), oneLine(p.snapshot("running")));
+                break;
+            default:
+                break;
+        }
+    }
+
+    @Override
+    public void end(BackupProgress p, String state, String error) {
+        switch (mode) {
+            case TTY:
+                synchronized (this) {
+                    clearTable();
+                    drawTable(p);
+                    drawnLines = 0;
+                }
+                break;
+            case JSON: {
+                Map<String, Object> m = p.snapshot(state);
+                m.put("event", "end");
+                m.put("error", error);
+                printJson(m);
+                break;
+            }
+            default:
+                break;
+        }
+    }
+
+    private void printJson(Map<String, Object> m) {
+        try {
+            String line = Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
+            synchronized (this) {
+                err.println(line);
+                err.flush();
+            }
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** "[stage] page-copy 12.0/100.0 MiB; redo-copy 1.5 MiB done;": the stages that began. */
+    @SuppressWarnings("unchecked")
+    private static String oneLine(Map<String, Object> snapshot) {
+        StringBuilder b = new StringBuilder("[" + snapshot.get("stage") + "]");
+        for (Map<String, Object> s : (List<Map<String, Object>>) snapshot.get("stages")) {
+            if (!"pending".equals(s.get("state"))) {
+                Number est = (Number) s.get("bytesEstimated");
+                b.append(' ').append(s.get("stage")).append(' ').append(mib(((Number) s.get("bytesDone")).longValue()))
+                        .append(est == null ? "" : "/" + mib(est.longValue())).append(" MiB").append("done".equals(s.get("state")) ? " done;" : ";");
+            }
+        }
+        return b.toString();
+    }
+
+    private static String mib(long b) {
+        return String.format("%.1f", b / 1048576.0);
+    }
+
+    /**
+     * The table of a progress snapshot ({@link BackupProgress#snapshot}, also as stored for
+     * strata status): a header and one row per stage with state, MiB done / estimated, percent,
+     * speed and seconds left.
+     */
+    static List<String> table(Map<String, Object> snapshot) {
+        List<String> rows = new ArrayList<>();
+        rows.add(String.format("  %-10s %-8s %24s %5s %12s %9s", "STAGE", "STATE", "DONE / ESTIMATED", "", "SPEED", "LEFT"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> stages = (List<Map<String, Object>>) snapshot.get("stages");
+        for (Map<String, Object> s : stages) {
+            long done = ((Number) s.get("bytesDone")).longValue();
+            Number est = (Number) s.get("bytesEstimated");
+            String pct = est != null && est.longValue() > 0 ? Math.min(100, Math.round(100.0 * done / est.longValue())) + "%" : "";
+            long speed = ((Number) s.get("bytesPerSecond")).longValue();
+            Number left = (Number) s.get("secondsLeft");
+            rows.add(String.format("  %-10s %-8s %24s %5s %12s %9s", s.get("stage"), s.get("state"),
+                    mib(done) + " / " + (est == null ? "?" : mib(est.longValue())) + " MiB", pct,
+                    "pending".equals(s.get("state")) ? "" : mib(speed) + " MiB/s", left == null ? "" : String.format("%.0f s", left.doubleValue())));
+        }
+        return rows;
+    }
+
+    private void clearTable() {
+        if (drawnLines > 0) {
+            err.print("\033[" + drawnLines + "A\033[J");
+            drawnLines = 0;
+        }
+    }
+
+    private void drawTable(BackupProgress p) {
+        List<String> rows = table(p.snapshot("running"));
+        for (String r : rows) {
+            err.println(r);
+        }
+        err.flush();
+        drawnLines = rows.size();
+    }
+}

@@ -1,0 +1,81 @@
+package io.strata.backup;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static io.strata.backup.DatadirFiles.When.BLOCK_COMMIT;
+import static io.strata.backup.DatadirFiles.When.BLOCK_DDL;
+import static io.strata.backup.DatadirFiles.When.SKIP;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Every rule of {@link DatadirFiles}, on the names a MariaDB 10.11 data directory holds. */
+class DatadirFilesTest {
+    private static final Path DATADIR = Path.of("/var/lib/mysql");
+    private final DatadirFiles noBinlog = new DatadirFiles(DATADIR, null);
+    private final DatadirFiles binlog = new DatadirFiles(DATADIR, "/var/lib/mysql/mysql-bin");
+
+    private void assertWhen(DatadirFiles.When expected, String... rels) {
+        for (String rel : rels) {
+            assertEquals(expected, noBinlog.when(rel), rel);
+            assertEquals(expected, binlog.when(rel), rel + " (with a binary log)");
+        }
+    }
+
+    @Test
+    void innodbFilesAreNotPlainFiles() {
+        assertWhen(SKIP, "ibdata1", "ibtmp1", "undo001", "ib_logfile0", "shop/orders.ibd", "mysql/innodb_table_stats.ibd", "ddl_recovery.log");
+    }
+
+    @Test
+    void tableFilesInADatabaseDirectoryAreCopiedUnderBlockDdl() {
+        assertWhen(BLOCK_DDL, "shop/db.opt", "shop/orders.frm", "shop/orders.par", "shop/orders.TRG", "shop/orders_ai.TRN",
+                "shop/legacy.MYD", "shop/legacy.MYI", "shop/merged.MRG", "shop/aria.MAD", "shop/aria.MAI", "shop/csv.CSV", "shop/csv.CSM",
+                "shop/old.ARZ", "shop/old.ARM", "mysql/user.MAI", "mysql/user.MAD", "mysql/user.frm", "mysql/db.opt");
+    }
+
+    @Test
+    void extensionsAreMatchedInAnyCase() {
+        assertWhen(BLOCK_DDL, "shop/legacy.myd", "shop/orders.FRM", "shop/aria.Mai");
+    }
+
+    @Test
+    void filesOfNoKnownKindAreSkipped() {
+        // .isl (the link files of DATA DIRECTORY tablespaces) are not among the rules
+        assertWhen(SKIP, "shop/orders.isl", "shop/notes.txt", "shop/orders", "shop/#sql-alter-1a2b-3.frm.bak", "shop/multi-master.info");
+    }
+
+    @Test
+    void statisticsAndLogTablesAreCopiedUnderBlockCommitExceptTheirFrm() {
+        assertWhen(BLOCK_COMMIT, "mysql/table_stats.MAI", "mysql/table_stats.MAD", "mysql/column_stats.MAI", "mysql/column_stats.MAD",
+                "mysql/index_stats.MAI", "mysql/index_stats.MAD", "mysql/general_log.CSV", "mysql/general_log.CSM", "mysql/slow_log.CSV",
+                "mysql/slow_log.CSM");
+        assertWhen(BLOCK_DDL, "mysql/table_stats.frm", "mysql/column_stats.frm", "mysql/index_stats.frm", "mysql/general_log.frm",
+                "mysql/slow_log.frm", "shop/table_stats.MAI");
+    }
+
+    @Test
+    void theAriaLogAtTheTopIsCopiedUnderBlockCommit() {
+        assertWhen(BLOCK_COMMIT, "aria_log.00000001", "aria_log.00000012", "aria_log_control");
+        assertWhen(SKIP, "aria_log.0000001", "aria_log.000000001", "shop/aria_log_control", "shop/aria_log.00000001");
+    }
+
+    @Test
+    void fewOtherFilesAtTheTopAreCopiedUnderBlockDdl() {
+        assertWhen(BLOCK_DDL, "mysql_upgrade_info", "multi-master.info");
+        assertWhen(SKIP, "db.opt", "orders.frm", "legacy.MYD", "random-file", "host.pid", "host.err", "ib_buffer_pool", "auto.cnf",
+                "master.info", "relay-log.info", "mysqld-relay-bin.000001");
+    }
+
+    @Test
+    void theBinaryLogIsSkippedByItsBasename() {
+        assertEquals(SKIP, binlog.when("mysql-bin.000001"));
+        assertEquals(SKIP, binlog.when("mysql-bin.index"));
+        DatadirFiles inSubdir = new DatadirFiles(DATADIR, "/var/lib/mysql/binlogs/mysql");
+        assertEquals(SKIP, inSubdir.when("binlogs/mysql.000001"));
+        // the basename is a prefix of paths, so it wins over every other rule
+        assertEquals(BLOCK_DDL, noBinlog.when("mysql/user.frm"));
+        assertEquals(SKIP, new DatadirFiles(DATADIR, "/var/lib/mysql/mysql/user").when("mysql/user.frm"));
+        assertEquals(BLOCK_DDL, new DatadirFiles(DATADIR, "/var/log/mysql/mysql-bin").when("mysql_upgrade_info"), "a binlog elsewhere");
+    }
+}

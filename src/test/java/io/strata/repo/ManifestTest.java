@@ -1,0 +1,59 @@
+package io.strata.repo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ManifestTest {
+    private static final SourceInfo SRC = new SourceInfo("h:3306:/d", "h", 1, "10.11.19-MariaDB", "/d", 16384, 100 << 20, 0,
+            "ibdata1:12M:autoextend", "full_crc32");
+    private static final FileEntry FILE = new FileEntry("db/t.ibd", "innodb", 5L, 21, 65536, 4, FileEntry.DELTA, 2, "data/000001", 123, "0a0b0c0d");
+
+    private static Manifest every() {
+        return new Manifest(1, "20260101T000000Z-0001", "incremental", "20251231T000000Z-0001", "strata 1.0", "2026-01-01T00:00:00Z",
+                "2026-01-01T00:01:00Z", SRC, 100, 101, 200, 210, 1 << 20, "redo", "binlog.000002", 4096L, "0-1-7", "0-1-8",
+                List.of(FILE), 65536 + 110, 500, 90L, "redo", "a note", "zstd:1", "aes-256-gcm", new Detection(2, 4, 2L, 110, 0, 0));
+    }
+
+    @Test
+    void theBuilderSetsEveryFieldByName() {
+        Manifest m = every();
+        Manifest b = Manifest.builder().formatVersion(1).id(m.id()).type(m.type()).parent(m.parent()).tool(m.tool()).beginTime(m.beginTime())
+                .endTime(m.endTime()).source(SRC).startLsn(100).startEndLsn(101).endLsn(200).redoEndLsn(210).redoCapacity(1 << 20)
+                .redoObject("redo").binlogFile("binlog.000002").binlogPosition(4096L).gtidBinlogPos("0-1-7").gtidCurrentPos("0-1-8")
+                .files(List.of(FILE)).rawBytes(65536 + 110).storedBytes(500).threshold(90L).method("redo").note("a note")
+                .compression("zstd:1").encryption("aes-256-gcm").detection(new Detection(2, 4, 2L, 110, 0, 0)).build();
+        assertEquals(m, b);
+        assertEquals(m, m.toBuilder().build());
+        assertEquals("M2", m.toBuilder().id("M2").build().id());
+    }
+
+    @Test
+    void unsetFieldsAreEmptyAndTheVersionIsCurrent() {
+        Manifest m = Manifest.builder().id("x").type(Manifest.TYPE_FULL).build();
+        assertEquals(Manifest.FORMAT_VERSION, m.formatVersion());
+        assertEquals(List.of(), m.files());
+        assertEquals(null, m.threshold());
+        assertEquals(0, m.startLsn());
+        assertTrue(m.isFull());
+        assertFalse(every().isFull());
+    }
+
+    /** The stored format: the record's components, in their order, and nothing else (no "full" from isFull()). */
+    @Test
+    void theJsonHoldsTheRecordComponentsInOrder() throws Exception {
+        JsonNode n = Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(every()));
+        List<String> names = new ArrayList<>();
+        n.fieldNames().forEachRemaining(names::add);
+        assertEquals(Arrays.stream(Manifest.class.getRecordComponents()).map(RecordComponent::getName).toList(), names);
+        assertEquals(every(), Json.MAPPER.treeToValue(n, Manifest.class));
+    }
+}
