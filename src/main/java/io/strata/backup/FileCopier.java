@@ -7,6 +7,7 @@ import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Repository;
 import io.strata.repo.StoredObject;
+import io.strata.store.StorageException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -209,8 +210,12 @@ final class FileCopier {
         return "data/" + String.format(Locale.ROOT, "%06d", objectSeq.incrementAndGet());
     }
 
-    /** Runs copy tasks on {@code threads} threads; the first failure cancels the rest and is thrown. */
-    private static Map<String, FileEntry> runParallel(List<Callable<FileEntry>> tasks, int threads) throws InterruptedException {
+    /**
+     * Runs copy tasks on {@code threads} threads; the first failure cancels the rest and is thrown.
+     * An I/O error a task lets through (reading a datadir file) is a {@link StorageException}
+     * naming the backup's objects, as before the store's errors became unchecked: never a bug.
+     */
+    private Map<String, FileEntry> runParallel(List<Callable<FileEntry>> tasks, int threads) throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
             Thread t = new Thread(r, "strata-copy");
             t.setDaemon(true);
@@ -233,6 +238,9 @@ final class FileCopier {
             Throwable c = e.getCause();
             if (c instanceof StrataException se) {
                 throw se;
+            }
+            if (c instanceof IOException io) {
+                throw StorageException.local("copy", repo.describeBackupObject(id, ""), io);
             }
             throw new StrataException(ErrorCode.BUG, "copy failed: " + c, null, c);
         } finally {

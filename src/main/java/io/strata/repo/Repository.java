@@ -350,6 +350,11 @@ public final class Repository {
 
     /** Takes the writer lock (a file lock here, a lease in object storage), or fails with repo-locked naming the holder. */
     public RepoLock lock() {
+        if (location.isS3()) {
+            // a lease object is sealed like every other object of an encrypted repository: without
+            // the key it could be neither written sealed nor told apart from a stale one
+            config.requireKey();
+        }
         RepoLock l = locks.writer();
         writerLock = l; // checked before a manifest is stored (a lease can be lost)
         return l;

@@ -197,7 +197,7 @@ public final class LocalObjectStore implements ObjectStore {
             if (c instanceof IOException io) {
                 throw StorageException.local("sync", root.toString(), io);
             }
-            throw new IllegalStateException("fsync failed: " + c, c);
+            throw new StorageException(StorageException.Kind.IO, "sync", root.toString(), "I/O error on " + root + " (sync): " + c, null, c);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StorageException(StorageException.Kind.INTERRUPTED, "sync", root.toString(), "interrupted while syncing " + root, null, e);
