@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -207,7 +206,7 @@ final class FileCopier {
 
     /** The next data object's name: data/NNNNNN, numbered in the order copies start. */
     private String nextDataObject() {
-        return "data/" + String.format(Locale.ROOT, "%06d", objectSeq.incrementAndGet());
+        return Repository.dataObject(objectSeq.incrementAndGet());
     }
 
     /**

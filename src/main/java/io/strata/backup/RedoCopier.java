@@ -135,7 +135,7 @@ final class RedoCopier implements Runnable {
                     try {
                         out.write(buf, 0, r.acceptedBytes());
                     } catch (IOException e) {
-                        throw StorageException.local("io", "the repository (redo log copy)", e);
+                        throw StorageException.local("write", "the repository (redo log copy)", e);
                     }
                     mtrs += r.mtrCount();
                     copiedTo = start + r.acceptedBytes();

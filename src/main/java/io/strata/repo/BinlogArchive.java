@@ -369,7 +369,7 @@ public final class BinlogArchive {
         try {
             return new BinlogSegmentWriter(this, repo, key);
         } catch (IOException e) {
-            throw StorageException.local("io", repo.store().describe(key), e);
+            throw StorageException.local("write", repo.store().describe(key), e);
         }
     }
 

@@ -60,7 +60,7 @@ public final class BinlogCompaction {
                     first.fileCreated(), first.checksums(), events, groups, firstTime, lastTime, maxTime, new ArrayList<>(ranges.values()), last.asOf(), null,
                     Instant.now().toString()));
         } catch (IOException e) {
-            throw StorageException.local("io", archive.where(archive.segmentKey(f.timeline(), f.name(), 0, f.coveredEnd())), e);
+            throw StorageException.local("compact", archive.where(archive.segmentKey(f.timeline(), f.name(), 0, f.coveredEnd())), e);
         }
         deleteCovered(archive, archive.file(f.timeline(), f.name()));
         return merged;

@@ -46,7 +46,7 @@ public final class BinlogSegmentWriter implements AutoCloseable {
             chunks.finish();
             writer.commit();
         } catch (IOException e) {
-            throw StorageException.local("io", repo.store().describe(key), e);
+            throw StorageException.local("write", repo.store().describe(key), e);
         }
         if (chunks.rawBytes() != s.length()) {
             throw new IllegalStateException("segment " + key + " has " + chunks.rawBytes() + " bytes, expected " + s.length());

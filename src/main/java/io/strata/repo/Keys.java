@@ -31,6 +31,9 @@ final class Keys {
     /** {@code backups/<id>/<object>}: one stored file or the redo log of a backup. */
     static String backupObject(String id, String object) { return backupPrefix(id) + object; }
 
+    /** {@code data/NNNNNN}: the manifest's name of a backup's {@code seq}-th data object (six digits, from 1). */
+    static String dataObject(int seq) { return "data/" + String.format(java.util.Locale.ROOT, "%06d", seq); }
+
     /** {@code backups/<id>/manifest}, written last. */
     static String manifest(String id) { return backupPrefix(id) + "manifest"; }
 

@@ -222,6 +222,7 @@ final class LeaseLock implements RepoLock {
 
     @Override
     public void close() {
+        lost = "it was released"; // a manifest after the release would be stored without the lock
         heartbeat.interrupt();
         try {
             heartbeat.join(10_000);

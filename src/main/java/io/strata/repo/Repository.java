@@ -234,6 +234,11 @@ public final class Repository {
         return new StoredObject(store, key, content, config.writeCodec(c));
     }
 
+    /** The name ({@link FileEntry#object()}) of a backup's {@code seq}-th data object: {@code data/NNNNNN}, numbered from 1. */
+    public static String dataObject(int seq) {
+        return Keys.dataObject(seq);
+    }
+
     /** Opens object {@code object} of backup {@code id} for reading, checking its content name; the caller closes it. */
     public ChunkedReader openBackupObject(String id, String object, String content) {
         return reader(Keys.backupObject(id, object), content);
@@ -330,7 +335,8 @@ public final class Repository {
             present.add(parts[1]);
             if (!known.containsKey(parts[1])) {
                 try {
-                    known.put(parts[1], Manifest.read(io, config.readCodec(), parts[1]));
+                    // as the tracker always read them: any manifest that parses counts
+                    known.put(parts[1], io.readJson(k, "manifest", Manifest.class, config.readCodec()));
                 } catch (StrataException e) {
                     known.put(parts[1], null); // damaged or removed while we looked
                 }

@@ -174,7 +174,7 @@ public final class Tracking {
         } catch (ObjectStore.NoSuchObjectException e) {
             throw new StrataException(ErrorCode.METHOD_UNAVAILABLE, "change set " + where + " was removed while it was read", null);
         } catch (IOException e) {
-            throw StorageException.local("io", where, e);
+            throw StorageException.local("read", where, e);
         }
     }
 
@@ -200,7 +200,7 @@ public final class Tracking {
             w.commit();
             return store.size(key);
         } catch (IOException e) {
-            throw StorageException.local("io", store.describe(key), e);
+            throw StorageException.local("write", store.describe(key), e);
         }
     }
 

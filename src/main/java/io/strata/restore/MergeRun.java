@@ -95,7 +95,7 @@ public final class MergeRun {
         int seq = 0;
         long stored = 0;
         for (FileEntry fe : b.files()) {
-            String key = "data/" + String.format(java.util.Locale.ROOT, "%06d", ++seq);
+            String key = Repository.dataObject(++seq);
             FileEntry out;
             if (!fe.isDelta()) {
                 repo.copyBackupObject(b.id(), fe.object(), mid, key);

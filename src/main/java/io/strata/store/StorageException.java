@@ -9,8 +9,8 @@ import java.nio.file.FileSystemException;
 
 /**
  * Every failure of an {@link ObjectStore}, local or S3: what the store was doing
- * ({@link #operation()}: "write", "read", "list", "delete", "sync", or the S3 request such as
- * "PUT"), the object it was doing it to ({@link #resource()}: a file path or an s3:// URL), and
+ * ({@link #operation()}: "read", "write", "size", "list", "delete", "copy", "compact", "sync",
+ * "create", "lock", "unlock", or the S3 request such as "PUT"), the object it was doing it to ({@link #resource()}: a file path or an s3:// URL), and
  * a {@link Kind}. The kind alone decides the exit code ({@link #codeOf(Kind)}), so both stores
  * map failures to exit codes in this one place and callers never translate by hand.
  *
@@ -63,7 +63,7 @@ public class StorageException extends StrataException {
 
     public Kind kind() { return kind; }
 
-    /** What the store was doing: "write", "read", "list", "delete", "sync", or an S3 request. */
+    /** What the store was doing (see the class comment), for messages and for callers that tell operations apart. */
     public String operation() { return operation; }
 
     /** The object or directory concerned, as messages name it (a path or an s3:// URL). */
