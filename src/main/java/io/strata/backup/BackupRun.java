@@ -331,7 +331,7 @@ public final class BackupRun {
         Manifest m = Manifest.builder().id(attempt.id()).type(base.type().userName()).parent(base.parent() == null ? null : base.parent().id())
                 .tool("strata " + Version.VALUE).beginTime(attempt.beginTime()).endTime(Instant.now().toString()).source(si)
                 .startLsn(c).startEndLsn(redo.checkpoint().endLsn()).endLsn(k.endLsn()).redoEndLsn(k.redoEnd()).redoCapacity(redo.capacity())
-                .redoObject(REDO_OBJECT).binlogFile(k.binlog().file()).binlogPosition(k.binlog().position())
+                .redoObject(REDO_OBJECT).redoCrc32c(s.redoObject().crc32c()).binlogFile(k.binlog().file()).binlogPosition(k.binlog().position())
                 .gtidBinlogPos(k.binlog().gtidBinlogPos()).gtidCurrentPos(k.binlog().gtidCurrentPos())
                 .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())

@@ -23,6 +23,8 @@ import java.util.List;
  *                      null in manifests older than compression)
  * @param encryption    "aes-256-gcm" when the repository is encrypted, else null
  * @param detection     what finding the changed pages cost; null for a full backup and in manifests written before the field existed
+ * @param redoCrc32c    the redo object's content digest (CRC-32C of its raw bytes, 8 lower-case hex
+ *                      digits, as {@link FileEntry#crc32c()}); null in manifests written before the field existed
  */
 public record Manifest(
         int formatVersion,
@@ -51,7 +53,8 @@ public record Manifest(
         String note,
         String compression,
         String encryption,
-        Detection detection) {
+        Detection detection,
+        String redoCrc32c) {
 
     public static final int FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -110,6 +113,7 @@ public record Manifest(
         b.compression = compression;
         b.encryption = encryption;
         b.detection = detection;
+        b.redoCrc32c = redoCrc32c;
         return b;
     }
 
@@ -155,6 +159,7 @@ public record Manifest(
         private String compression;
         private String encryption;
         private Detection detection;
+        private String redoCrc32c;
 
         private Builder() {}
 
@@ -293,11 +298,16 @@ public record Manifest(
             return this;
         }
 
+        public Builder redoCrc32c(String redoCrc32c) {
+            this.redoCrc32c = redoCrc32c;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c);
         }
     }
 }

@@ -222,6 +222,11 @@ public final class RestoreRun {
                 throw new CorruptDataException("stored redo log has " + n + " bytes, the manifest says " + records + " (resource=" + where + ")",
                         "the backup is damaged; restore another backup");
             }
+            String digest = String.format(java.util.Locale.ROOT, "%08x", r.rawCrc());
+            if (m.redoCrc32c() != null && !m.redoCrc32c().equals(digest)) {
+                throw new CorruptDataException("stored redo log of backup " + m.id() + " does not match its manifest: digest " + digest + ", expected "
+                        + m.redoCrc32c() + " (resource=" + where + ")", "the backup is damaged; restore another backup");
+            }
             os.write(new byte[(int) (size - LogHeader.START_OFFSET - n)]);
             ch.force(true);
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {

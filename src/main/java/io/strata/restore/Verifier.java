@@ -21,6 +21,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -193,6 +194,13 @@ public final class Verifier {
                 }
             }
             r.drainAndCheck();
+            String digest = String.format(Locale.ROOT, "%08x", r.rawCrc());
+            if (m.redoCrc32c() != null && !m.redoCrc32c().equals(digest)) {
+                // valid mini-transactions of another log (e.g. another backup's redo object of the same length)
+                problem("redo log of backup " + m.id() + " does not match its manifest: digest " + digest + ", expected " + m.redoCrc32c()
+                        + " (resource=" + repo.describeBackupObject(m.id(), m.redoObject()) + ")");
+                return;
+            }
         }
         if (lsn != m.redoEndLsn()) {
             problem("redo log of backup " + m.id() + " ends at LSN " + lsn + ", the manifest says " + m.redoEndLsn());
