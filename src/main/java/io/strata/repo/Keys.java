@@ -25,6 +25,14 @@ final class Keys {
     static final String END = "end";
     static final String PROGRESS = "progress";
 
+    /** The grammar of a backup id: {@code yyyyMMddTHHmmssZ-xxxx} (UTC start time, 16 random bits in hex). */
+    private static final java.util.regex.Pattern BACKUP_ID = java.util.regex.Pattern.compile("\\d{8}T\\d{6}Z-[0-9a-f]{4}");
+
+    /** Whether {@code id} is a backup id strata writes; nothing else is ever part of a key. */
+    static boolean isBackupId(String id) {
+        return id != null && BACKUP_ID.matcher(id).matches();
+    }
+
     /** {@code backups/<id>/}: everything a backup stored. */
     static String backupPrefix(String id) { return BACKUPS + id + "/"; }
 

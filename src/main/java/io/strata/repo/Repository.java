@@ -284,7 +284,8 @@ public final class Repository {
         store.deletePrefix(Keys.backupPrefix(id));
     }
 
-    public boolean hasManifest(String id) { return store.exists(Keys.manifest(id)); }
+    /** Whether backup {@code id} has a stored manifest (false for anything that is not a backup id). */
+    public boolean hasManifest(String id) { return Keys.isBackupId(id) && store.exists(Keys.manifest(id)); }
 
     /**
      * Stores the manifest of a backup, the step that makes it complete (design rule 7). Under a
@@ -310,6 +311,11 @@ public final class Repository {
      * @throws StrataException backup-not-found (pruned, never completed, unknown), corrupt-data
      */
     public Manifest manifest(String id) {
+        if (!Keys.isBackupId(id)) {
+            // never part of a key: "../x" or a path given as an id names no backup
+            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "no backup with id " + id + " in " + root(),
+                    "run \"strata list --repo " + root() + "\" to see the backups");
+        }
         if (!hasManifest(id)) {
             String successor = history.mergedInto(id);
             if (successor != null) {

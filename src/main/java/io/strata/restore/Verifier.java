@@ -1,5 +1,6 @@
 package io.strata.restore;
 
+import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.LogGeometry;
 import io.strata.innodb.LogHeader;
@@ -53,6 +54,9 @@ public final class Verifier {
             try {
                 chain = Chain.resolve(repo, id);
             } catch (StrataException e) {
+                if (e.code() == ErrorCode.BACKUP_NOT_FOUND && !repo.hasManifest(id)) {
+                    throw e; // the id names no backup (exit 19): nothing was found damaged
+                }
                 problems.add(e.getMessage());
                 out.accept("FAILED " + id + ": " + e.getMessage());
                 return;
