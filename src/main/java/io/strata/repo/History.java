@@ -116,18 +116,6 @@ public final class History {
         return out;
     }
 
-    /** Ids of every attempt with any history record, in key order (ids sort by start second). */
-    public List<String> ids() {
-        List<String> out = new ArrayList<>();
-        for (String k : io.store().list(Keys.HISTORY)) {
-            String[] parts = k.split("/");
-            if (parts.length == 3 && !out.contains(parts[1])) {
-                out.add(parts[1]);
-            }
-        }
-        return out;
-    }
-
     /** Every attempt, oldest first, with its state as described in the class comment. */
     public List<HistoryRecord> attempts() {
         Map<String, HistoryRecord> begins = new TreeMap<>();

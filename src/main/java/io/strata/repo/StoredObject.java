@@ -4,7 +4,6 @@ import io.strata.store.ObjectStore;
 import io.strata.store.StorageException;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.Locale;
 
 /**
@@ -26,9 +25,12 @@ public final class StoredObject implements AutoCloseable {
         this.writer = store.create(key);
         try {
             this.out = new ChunkedWriter(writer.stream(), content, codec);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             writer.close();
-            throw e instanceof IOException io ? StorageException.local("write", store.describe(key), io) : (RuntimeException) e;
+            throw StorageException.local("write", store.describe(key), e);
+        } catch (RuntimeException e) {
+            writer.close(); // e.g. the store failed while the header was written: no temporary object stays behind
+            throw e;
         }
     }
 
@@ -46,9 +48,6 @@ public final class StoredObject implements AutoCloseable {
         committed = true;
     }
 
-    /** Bytes of content written so far (before compression). */
-    public long rawBytes() { return out.rawBytes(); }
-
     /** The content digest (CRC-32C of the raw bytes, as the manifest's {@code crc32c}: 8 lower-case hex digits); after commit. */
     public String crc32c() { return String.format(Locale.ROOT, "%08x", out.rawCrc()); }
 
@@ -60,14 +59,8 @@ public final class StoredObject implements AutoCloseable {
         return store.size(key);
     }
 
-    /** How messages name the object. */
-    public String describe() { return store.describe(key); }
-
     @Override
     public void close() {
         writer.close();
     }
-
-    /** For callers that must write a stream (the page copier): the framing stream. */
-    public OutputStream stream() { return out; }
 }
