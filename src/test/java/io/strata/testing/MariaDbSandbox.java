@@ -111,9 +111,26 @@ public final class MariaDbSandbox implements AutoCloseable {
         Assumptions.abort(msg);
     }
 
+    /**
+     * The environment variable naming the directory of the MariaDB tools the tests run (bin/with-mariadb
+     * sets it to the wrappers of MariaDB 11.8); unset, the tools are looked up on PATH and then in
+     * /usr/sbin and /usr/bin.
+     */
+    public static final String TOOLS_ENV = "STRATA_IT_MARIADB_BIN";
+
     /** Absolute path of a MariaDB tool; mariadbd lives in /usr/sbin, which is not always on PATH. */
     public static Optional<Path> findBinary(String name) {
         List<String> dirs = new ArrayList<>();
+        String chosen = System.getenv(TOOLS_ENV);
+        if (chosen != null && !chosen.isBlank()) {
+            Path p = Paths.get(chosen, name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                throw new AssertionError(TOOLS_ENV + "=" + chosen + " has no " + name);
+            }
+        }
         String path = System.getenv("PATH");
         if (path != null) {
             dirs.addAll(Arrays.asList(path.split(java.io.File.pathSeparator)));
@@ -203,6 +220,19 @@ public final class MariaDbSandbox implements AutoCloseable {
             throw new IllegalStateException("SHOW MASTER STATUS returned nothing; is log-bin on?");
         }
         return new BinlogPosition(r.get(0).get(0), Long.parseLong(r.get(0).get(1)));
+    }
+
+    /** {@code @@version} of the running server, e.g. "11.8.9-MariaDB-0+deb13u1-log". */
+    public String version() {
+        return query("SELECT @@version").get(0).get(0);
+    }
+
+    /** Whether the running server's major.minor is at least {@code major.minor}. */
+    public boolean versionAtLeast(int major, int minor) {
+        String[] p = version().split("[.-]");
+        int ma = Integer.parseInt(p[0]);
+        int mi = Integer.parseInt(p[1]);
+        return ma > major || (ma == major && mi >= minor);
     }
 
     /** The whole error log, or "" if there is none yet. */
