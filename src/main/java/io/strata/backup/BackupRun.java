@@ -2,6 +2,7 @@ package io.strata.backup;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.redo.RedoLayout;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
@@ -15,6 +16,7 @@ import io.strata.server.BinlogPosition;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -158,6 +160,7 @@ public final class BackupRun {
 
     private Start start(ServerSession main, ServerSession status) {
         ServerFacts facts = ServerFacts.read(main, opts.datadir());
+        Path logFile = RedoLayout.require(facts.logDir(), facts.version());
         BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(), main.lsnStatus().current());
         if (base.note() != null) {
             progress.say("NOTE: " + base.note());
@@ -167,7 +170,7 @@ public final class BackupRun {
         DdlTracker ddl = new DdlTracker();
         StoredObject redoObject = repo.createBackupObject(attempt.id(), REDO_OBJECT, "redo");
         try {
-            RedoCopier redo = new RedoCopier(facts.logDir().resolve("ib_logfile0"), status, redoObject.out(), opts.redoTestDelayMs(), ddl);
+            RedoCopier redo = new RedoCopier(logFile, status, redoObject.out(), opts.redoTestDelayMs(), ddl);
             long c = redo.checkpoint().checkpointLsn();
             progress.stage(REDO_COPY, "copying the redo log from checkpoint LSN " + c + " (log capacity " + redo.capacity() + " bytes)"
                     + (repo.compression().isNone() ? "" : "; compressing with " + repo.compression())

@@ -36,7 +36,7 @@ public record ServerFacts(
      * Reads the facts through {@code s}.
      *
      * @param datadirOverride the data directory to use instead of {@code @@datadir} (--datadir), or null
-     * @throws StrataException server-unsupported when the server is not MariaDB 10.8 to 10.11;
+     * @throws StrataException server-unsupported when the server is not MariaDB;
      *         datadir-unreadable when this user cannot read the data directory
      */
     public static ServerFacts read(ServerSession s, Path datadirOverride) {
@@ -69,17 +69,15 @@ public record ServerFacts(
         return (x.isAbsolute() ? x : datadir.resolve(x)).normalize();
     }
 
+    /**
+     * Refuses a server that is not MariaDB. Which MariaDB versions strata can back up is decided by
+     * the redo log found on disk (RedoLayout, in the redo package), not here: 10.8 and later write
+     * the one format strata reads (10.11, 11.4 and 11.8 are the supported releases).
+     */
     static void checkVersion(String version) {
         if (version == null || !version.contains("MariaDB")) {
             throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the server is not MariaDB (version " + version + ")",
-                    "strata backs up MariaDB 10.11; use XtraBackup or MySQL Enterprise Backup for MySQL");
-        }
-        String[] parts = version.split("[.-]");
-        int major = Integer.parseInt(parts[0]);
-        int minor = Integer.parseInt(parts[1]);
-        if (major != 10 || minor < 8) {
-            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "MariaDB " + version + " is not supported: strata reads the redo log format of MariaDB 10.8 to 10.11",
-                    "back up this server with mariadb-backup of the same version");
+                    "strata backs up MariaDB 10.11, 11.4 and 11.8; use XtraBackup or MySQL Enterprise Backup for MySQL");
         }
     }
 

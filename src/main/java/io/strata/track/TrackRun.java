@@ -3,6 +3,7 @@ package io.strata.track;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.redo.LiveLog;
+import io.strata.redo.RedoLayout;
 import io.strata.redo.PageCollector;
 import io.strata.repo.ChangeSetFormat;
 import io.strata.repo.ChangedPages;
@@ -132,6 +133,7 @@ public final class TrackRun {
         session = ServerSession.connect(opts.connection());
         try {
             facts = ServerFacts.read(session, opts.datadir());
+            RedoLayout.require(facts.logDir(), facts.version());
             tracking = new Tracking(repo, facts.serverKey());
             backups = new ServerBackups(repo, facts.serverKey());
             try (RepoLock lock = tracking.lock()) {
