@@ -141,7 +141,7 @@ public final class ServerSession implements AutoCloseable {
             }
         }
         if (cur < 0 || flushed < 0) {
-            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the server does not report Innodb_lsn_current/Innodb_lsn_flushed", "strata needs MariaDB 10.11");
+            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the server does not report Innodb_lsn_current/Innodb_lsn_flushed", "strata needs MariaDB 10.11, 11.4 or 11.8");
         }
         return new LsnStatus(cur, flushed, ckpt);
     }

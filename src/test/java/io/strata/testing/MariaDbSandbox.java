@@ -19,7 +19,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,7 +56,8 @@ public final class MariaDbSandbox implements AutoCloseable {
     private static final AtomicInteger SERVER_IDS = new AtomicInteger();
     private static final Set<MariaDbSandbox> LIVE = ConcurrentHashMap.newKeySet();
     private static final Object TEMPLATE_LOCK = new Object();
-    private static Path template;
+    /** One installed data directory per tool set (the key: the tools' directories, empty for the default lookup). */
+    private static final Map<List<Path>, Path> TEMPLATES = new HashMap<>();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -71,6 +74,7 @@ public final class MariaDbSandbox implements AutoCloseable {
     private final int serverId;
     private Process process;
     private boolean closed;
+    private List<Path> tools;
 
     private MariaDbSandbox(Builder cfg, Path baseDir, Path datadir, boolean ownsDatadir) {
         this.cfg = cfg;
@@ -78,6 +82,7 @@ public final class MariaDbSandbox implements AutoCloseable {
         this.datadir = datadir;
         this.ownsDatadir = ownsDatadir;
         this.serverId = cfg.serverId != null ? cfg.serverId : SERVER_IDS.incrementAndGet();
+        this.tools = cfg.tools;
     }
 
     public static Builder builder() {
@@ -151,6 +156,31 @@ public final class MariaDbSandbox implements AutoCloseable {
     static String binary(String name) {
         return findBinary(name).map(Path::toString)
                 .orElseThrow(() -> new IllegalStateException(name + " not found; is MariaDB installed?"));
+    }
+
+    /** The tool {@code name} from {@code dirs} only (the first that has it), or from the default places when dirs is empty. */
+    static String binary(String name, List<Path> dirs) {
+        if (dirs.isEmpty()) {
+            return binary(name);
+        }
+        for (Path d : dirs) {
+            Path p = d.resolve(name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        throw new IllegalStateException(name + " not found in " + dirs);
+    }
+
+    /** The directories of the host's own MariaDB (Debian's package): /usr/sbin and /usr/bin, whatever PATH says. */
+    public static final List<Path> HOST_TOOLS = List.of(Paths.get("/usr/sbin"), Paths.get("/usr/bin"));
+
+    /**
+     * From the next {@link #startServer()} on, runs this sandbox's server with the tools in {@code dirs}
+     * (empty: the default lookup); for a test that upgrades a data directory in place.
+     */
+    public synchronized void useTools(List<Path> dirs) {
+        this.tools = List.copyOf(dirs);
     }
 
     // ---------------------------------------------------------------- accessors
@@ -269,7 +299,7 @@ public final class MariaDbSandbox implements AutoCloseable {
             throw new IllegalStateException("server already running on " + socket());
         }
         List<String> cmd = new ArrayList<>(List.of(
-                binary("mariadbd"), "--no-defaults", "--user=root",
+                binary("mariadbd", tools), "--no-defaults", "--user=root",
                 "--datadir=" + datadir,
                 "--socket=" + socket(),
                 "--skip-networking",
@@ -346,7 +376,7 @@ public final class MariaDbSandbox implements AutoCloseable {
             return;
         }
         try {
-            Process admin = new ProcessBuilder(binary("mariadb-admin"), "--no-defaults", "-S", socket().toString(),
+            Process admin = new ProcessBuilder(binary("mariadb-admin", tools), "--no-defaults", "-S", socket().toString(),
                     "-uroot", "shutdown")
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(baseDir.resolve("mariadb-admin.out").toFile()))
@@ -435,8 +465,9 @@ public final class MariaDbSandbox implements AutoCloseable {
         }
     }
 
-    private static Path templateDatadir() {
+    private static Path templateDatadir(List<Path> tools) {
         synchronized (TEMPLATE_LOCK) {
+            Path template = TEMPLATES.get(tools);
             if (template != null) {
                 return template;
             }
@@ -444,7 +475,7 @@ public final class MariaDbSandbox implements AutoCloseable {
                 Path dir = Files.createTempDirectory(sandboxRoot(), "template-");
                 Path data = dir.resolve("data");
                 Path log = dir.resolve("install.log");
-                Process p = new ProcessBuilder(binary("mariadb-install-db"), "--no-defaults", "--user=root",
+                Process p = new ProcessBuilder(binary("mariadb-install-db", tools), "--no-defaults", "--user=root",
                         "--datadir=" + data, "--auth-root-authentication-method=normal")
                         .directory(dir.toFile()).redirectErrorStream(true)
                         .redirectOutput(log.toFile()).start();
@@ -459,7 +490,7 @@ public final class MariaDbSandbox implements AutoCloseable {
                 if (!keepSandboxes()) {
                     Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir), "mariadb-template-cleanup"));
                 }
-                template = data;
+                TEMPLATES.put(tools, data);
                 return data;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot install a MariaDB data directory", e);
@@ -537,8 +568,16 @@ public final class MariaDbSandbox implements AutoCloseable {
         private Integer serverId;
         private final List<String> extraArgs = new ArrayList<>();
         private Path existingDatadir;
+        private List<Path> tools = List.of();
 
         private Builder() {}
+
+        /**
+         * Runs the server (and mariadb-install-db, mariadb-admin) from these directories only, e.g.
+         * {@link #HOST_TOOLS} for the host's 10.11 while {@code STRATA_IT_MARIADB_BIN} names 11.8, or
+         * the wrappers of another Debian root. Default: {@link #findBinary}'s lookup.
+         */
+        public Builder tools(List<Path> dirs) { this.tools = List.copyOf(dirs); return this; }
 
         /** {@code --log-bin=<datadir>/binlog --binlog-format=ROW} (default off). */
         public Builder logBin(boolean on) { this.logBin = on; return this; }
@@ -580,7 +619,7 @@ public final class MariaDbSandbox implements AutoCloseable {
                     }
                     s = new MariaDbSandbox(this, base, dd, false);
                 } else {
-                    copyTree(templateDatadir(), base.resolve("data"));
+                    copyTree(templateDatadir(tools), base.resolve("data"));
                     s = new MariaDbSandbox(this, base, base.resolve("data"), true);
                 }
             } catch (IOException | RuntimeException e) {
