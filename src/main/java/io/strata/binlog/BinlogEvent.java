@@ -9,10 +9,11 @@ package io.strata.binlog;
  *   4    1 type         see the constants below
  *   5    4 server_id    server that first wrote the event
  *   9    4 event_size   header, body and (with binlog_checksum=CRC32) a 4-byte CRC-32 trailer
- *  13    4 log_pos      file offset just after this event
+ *  13    4 log_pos      file offset just after this event; 0 in the events of a transaction's cache since
+ *                         MariaDB 11.4 (MDEV-31273, see {@link BinlogScanner}): offsets come from sizes
  *  17    2 flags        bit 0 (LOG_EVENT_BINLOG_IN_USE_F) on the format description event: file still open
  * </pre>
- * All integers are little-endian (log_event.h, MariaDB 10.11).
+ * All integers are little-endian (log_event.h; MariaDB 10.11 and 11.8 alike).
  *
  * @param boundaryBefore whether {@code offset} is a transaction boundary (no event group is open there)
  * @param gtid           the transaction id, for a GTID event; else null

@@ -16,10 +16,33 @@ import java.util.zip.CRC32C;
  * transaction boundaries are. It starts at offset 0 (the 4-byte magic {@code FE 62 69 6E}, then the
  * format description event) or at a known boundary with the file's checksum setting.
  *
- * <p>Checks: the magic; every event's size and its log_pos (which must be the offset just after it);
- * the CRC-32 trailer of every event when the format description event says binlog_checksum=CRC32.
- * The format description event always carries a CRC-32, computed with its in-use flag cleared,
- * because the server clears that flag in place when it closes the file.
+ * <p>Every event starts with the 19-byte common header of {@link BinlogEvent} (log_event.h):
+ * <pre>
+ * off size field      checked
+ *   0    4 timestamp  no
+ *   4    1 type       the first event must be a format description event (15)
+ *   5    4 server_id  no
+ *   9    4 event_size at least the header (and the CRC-32 trailer when there is one), below 2 GiB
+ *  13    4 log_pos    the offset just after the event (mod 2^32), or 0 where the server may write 0 (below)
+ *  17    2 flags      no
+ * </pre>
+ * then the body and, when the format description event says binlog_checksum=CRC32, a 4-byte CRC-32
+ * of everything before it. The format description event always carries a CRC-32, computed with its
+ * in-use flag cleared, because the server clears that flag in place when it closes the file.
+ *
+ * <p>log_pos 0 (MariaDB 11.4 and later, MDEV-31273): the server computes the checksums of the
+ * events a transaction collects in its statement or transaction cache before it knows where they
+ * will land in the file, so it writes them with log_pos 0 and copies them into the binlog unchanged
+ * (Annotate_rows, Table_map, Rows, and the Query, Intvar, Rand and User_var events of statements,
+ * XA END). The events it writes at commit keep their real position: the GTID event that opens the
+ * group, the one that ends it (XID, XA PREPARE, a COMMIT or ROLLBACK query), the single statement of
+ * a standalone group such as DDL, and every administrative event. {@code binlog_legacy_event_pos=ON}
+ * brings back real positions everywhere, and may be switched at run time, so one file can hold
+ * both kinds: the decision is made per event. A log_pos of 0 is therefore accepted only for an event
+ * inside an open group (after its GTID event) that is neither a GTID, an administrative event nor
+ * the group's end; everywhere else, and for every non-zero value, log_pos must be the offset just
+ * after the event, so that damage to a header is still found even where the CRC-32 is absent.
+ * Positions are computed from offsets and sizes, never read from log_pos.
  *
  * <p>Boundaries: an offset is a transaction boundary when no event group is open there. A group
  * starts with a GTID event and ends with an XID event, an XA PREPARE event, a COMMIT or ROLLBACK
@@ -133,8 +156,10 @@ public final class BinlogScanner {
         if (size < min || size > MAX_EVENT) {
             throw corrupt(offset, "event size " + size + " is impossible (at least " + min + ")");
         }
-        if (logPos != ((offset + size) & 0xffffffffL)) {
-            throw corrupt(offset, "event of type " + type + " and size " + size + " says it ends at " + logPos + ", expected " + (offset + size));
+        long expectedPos = (offset + size) & 0xffffffffL;
+        boolean noPosition = logPos == 0 && expectedPos != 0;
+        if (logPos != expectedPos && !(noPosition && mayOmitPosition(type))) {
+            throw wrongPosition(type, size, logPos);
         }
         if (offset + size > limit) {
             return null;
@@ -190,6 +215,9 @@ public final class BinlogScanner {
                         type, size, stored, crc.getValue()));
             }
         }
+        if (noPosition && terminates(type, kept)) {
+            throw wrongPosition(type, size, logPos); // a COMMIT or ROLLBACK query is written at commit, with its position
+        }
         BinlogEvent ev = account(offset, type, ts, serverId, size, flags, kept);
         offset += size;
         return ev;
@@ -238,6 +266,22 @@ public final class BinlogScanner {
             lastBoundary = at + size;
         }
         return new BinlogEvent(at, type, ts, serverId, size, flags, boundaryBefore, gtid);
+    }
+
+    /**
+     * Whether an event of this type, read next, may carry log_pos 0: it was written through a
+     * statement or transaction cache (see the class comment). Only inside an open group, and never
+     * for the events the server writes itself at commit; a Query event is checked again once its
+     * text is known, since a COMMIT or ROLLBACK query ends the group.
+     */
+    private boolean mayOmitPosition(int type) {
+        return state != State.OUTSIDE && type != BinlogEvent.GTID && !BinlogEvent.isAdministrative(type)
+                && type != BinlogEvent.XID && type != BinlogEvent.XA_PREPARE;
+    }
+
+    private CorruptDataException wrongPosition(int type, long size, long logPos) {
+        return corrupt(offset, "event of type " + type + " and size " + size + " says it ends at " + logPos + ", expected " + (offset + size)
+                + (logPos == 0 ? "; only events inside a transaction, before the one that ends it, may leave their position 0" : ""));
     }
 
     /** XID, XA PREPARE, or a COMMIT / ROLLBACK query end a group. */

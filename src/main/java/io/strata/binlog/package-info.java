@@ -1,5 +1,5 @@
 /**
- * Pure reader of MariaDB 10.11 binary logs: streams in, events and transaction boundaries out; no
+ * Pure reader of MariaDB 10.11 to 11.8 binary logs: streams in, events and transaction boundaries out; no
  * files, no JDBC, no repository.
  *
  * <pre>
@@ -16,5 +16,12 @@
  * CRC-32, computed with its in-use flag cleared because the server clears that flag in place when
  * it closes the file. Encrypted binlogs (a START_ENCRYPTION event after the format description)
  * are recognised and refused. Compressed events (log_bin_compress) are walked like any other.
+ * Since 11.4 (MDEV-31273) the events a transaction collects in its cache carry log_pos 0 unless
+ * binlog_legacy_event_pos=ON; the scanner accepts that inside an event group only. Since 11.4 the
+ * server also writes a GTID index beside each binlog ({@code binlog.NNNNNN.idx},
+ * binlog_gtid_index=ON), and since 11.7 it keeps the cache files of transactions in
+ * {@code #binlog_cache_files/} in the binlog directory (a transaction above
+ * binlog_large_commit_threshold becomes a binlog file of its own by renaming its cache file);
+ * neither is a binlog, and strata reads neither.
  */
 package io.strata.binlog;

@@ -116,6 +116,20 @@ public final class BinlogBuilder {
         return this;
     }
 
+    /**
+     * Rewrites the log_pos of the event at {@code at} in a whole file and, when it has one,
+     * recomputes its CRC-32 trailer, so that the position is the only thing wrong with it.
+     */
+    static void setLogPos(byte[] file, int at, long logPos, boolean crc) {
+        int size = (int) BinlogScanner.u32(file, at + 9);
+        le(file, at + 13, logPos, 4);
+        if (crc) {
+            CRC32 c = new CRC32();
+            c.update(file, at, size - 4);
+            le(file, at + size - 4, c.getValue(), 4);
+        }
+    }
+
     static void le(byte[] b, int off, long v, int n) {
         for (int i = 0; i < n; i++) {
             b[off + i] = (byte) (v >>> (8 * i));

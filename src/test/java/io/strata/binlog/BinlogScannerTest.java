@@ -113,6 +113,23 @@ class BinlogScannerTest {
     }
 
     @Test
+    void withoutChecksumsAZeroPositionIsStillAllowedOnlyInsideAGroup() throws IOException {
+        BinlogBuilder b = new BinlogBuilder(false, 7).fde(false).gtid(0, 1, false);
+        int rows = (int) b.offset();
+        b.rows(40);
+        int xid = (int) b.offset();
+        b.xid(1);
+        byte[] file = b.bytes();
+        BinlogBuilder.setLogPos(file, rows, 0, false);
+        assertEquals(4, all(file, 0, null, file.length, null).size());
+        BinlogBuilder.setLogPos(file, xid, 0, false);
+        CorruptDataException e = assertThrows(CorruptDataException.class, () -> all(file, 0, null, file.length, null));
+        assertEquals("event of type 16 and size 27 says it ends at 0, expected " + (xid + 27)
+                + "; only events inside a transaction, before the one that ends it, may leave their position 0 (resource=test.000001 offset " + xid + ")",
+                e.getMessage());
+    }
+
+    @Test
     void notABinlog() {
         byte[] file = "hello world, this is not a binlog".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         CorruptDataException e = assertThrows(CorruptDataException.class, () -> all(file, 0, null, file.length, null));
