@@ -20,8 +20,13 @@ import java.util.regex.Pattern;
  *     and mysql_upgrade_info and multi-master.info, copied under BLOCK_DDL. Nothing else at the
  *     top (ibdata1, undo tablespaces, ib_logfile0, .pid, .err, ib_buffer_pool ...).</li>
  * <li>The binary log: every file whose absolute path starts with {@code log_bin_basename}
- *     (the numbered files and the .index) is skipped wherever it is; point-in-time recovery
- *     archives it separately.</li>
+ *     (the numbered files, the .index, and since MariaDB 11.4 the GTID index of each file,
+ *     {@code binlog.NNNNNN.idx}, binlog_gtid_index=ON) is skipped wherever it is; point-in-time
+ *     recovery archives the binlogs separately.</li>
+ * <li>{@code #binlog_cache_files/} (MariaDB 11.7 and later): the server keeps the spill files of
+ *     transaction caches ({@code ML_<number>}) in this directory beside the binlogs, so in the
+ *     data directory when the binlogs are there. It is no database directory (the server itself
+ *     ignores it as one) and nothing in it is copied, whatever the binlog settings.</li>
  * </ul>
  * InnoDB files (.ibd and the rest) match none of these rules; the tablespaces the page copier
  * stores are also excluded by the caller by path. Files deeper than a database directory are
@@ -39,6 +44,8 @@ final class DatadirFiles {
     private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
             "mysql/general_log", "mysql/slow_log");
     private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "multi-master.info");
+    /** The directory of binlog cache files beside the binlogs (BINLOG_CACHE_DIR in log_cache.cc, MariaDB 11.7+). */
+    static final String BINLOG_CACHE_DIR = "#binlog_cache_files";
 
     private final Path datadir;
     private final String binlogBase;
@@ -59,6 +66,9 @@ final class DatadirFiles {
      */
     When when(String rel) {
         if (binlogBase != null && datadir.resolve(rel).toAbsolutePath().normalize().toString().startsWith(binlogBase)) {
+            return When.SKIP;
+        }
+        if (rel.startsWith(BINLOG_CACHE_DIR + "/")) {
             return When.SKIP;
         }
         String name = rel.substring(rel.lastIndexOf('/') + 1);

@@ -9,7 +9,7 @@ import static io.strata.backup.DatadirFiles.When.BLOCK_DDL;
 import static io.strata.backup.DatadirFiles.When.SKIP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Every rule of {@link DatadirFiles}, on the names a MariaDB 10.11 data directory holds. */
+/** Every rule of {@link DatadirFiles}, on the names a MariaDB 10.11 or 11.8 data directory holds. */
 class DatadirFilesTest {
     private static final Path DATADIR = Path.of("/var/lib/mysql");
     private final DatadirFiles noBinlog = new DatadirFiles(DATADIR, null);
@@ -65,6 +65,18 @@ class DatadirFilesTest {
         assertWhen(BLOCK_DDL, "mysql_upgrade_info", "multi-master.info");
         assertWhen(SKIP, "db.opt", "orders.frm", "legacy.MYD", "random-file", "host.pid", "host.err", "ib_buffer_pool", "auto.cnf",
                 "master.info", "relay-log.info", "mysqld-relay-bin.000001");
+    }
+
+    @Test
+    void theBinlogSideFilesOfMariadb11AreSkipped() {
+        // GTID indexes (binlog_gtid_index=ON, 11.4+) begin with the basename, like the binlogs
+        assertEquals(SKIP, binlog.when("mysql-bin.000001.idx"));
+        assertEquals(SKIP, new DatadirFiles(DATADIR, "/var/lib/mysql/binlogs/mysql").when("binlogs/mysql.000042.idx"));
+        // the cache directory beside binlogs in the data directory is no database directory,
+        // even for a name a table file could have, and even when the binlog is now elsewhere or off
+        assertWhen(SKIP, "#binlog_cache_files/ML_94625318537216", "#binlog_cache_files/t.frm", "#binlog_cache_files/db.opt",
+                "#binlog_cache_files/x.MYD");
+        assertEquals(BLOCK_DDL, binlog.when("binlog_cache_files/t.frm"), "only the server's own directory name");
     }
 
     @Test
