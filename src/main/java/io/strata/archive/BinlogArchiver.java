@@ -28,7 +28,10 @@ import java.util.function.Consumer;
  * read the data directory: strata runs on the database host. Only bytes below a safe end are
  * copied: for the active file the position SHOW MASTER STATUS reports (the end of the last
  * complete transaction, never a half-written event), for a closed file its final size. Every event
- * is checked (size, log_pos, CRC-32) before it is stored.
+ * is checked (size, log_pos where the server writes one, CRC-32; see {@link io.strata.binlog.BinlogScanner})
+ * before it is stored. Which files exist comes from SHOW BINARY LOGS (the server's binlog index),
+ * never from listing the directory, so what MariaDB 11.4+ keeps beside the binlogs (the GTID index
+ * {@code binlog.NNNNNN.idx}, the {@code #binlog_cache_files/} directory) is never taken for one.
  *
  * <p>State lives only in the repository: a restarted archiver continues each file where its last
  * segment ended. Before it starts a file it checks that the previous archived file is complete and

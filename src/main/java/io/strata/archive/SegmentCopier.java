@@ -29,8 +29,8 @@ import java.util.function.Consumer;
  * below a safe end are copied: for the active file the position SHOW MASTER STATUS reported (a
  * transaction boundary), for a closed file its size; if the file's events do not end exactly
  * there (not yet written out, or cut short by a crash), the copy ends at the last complete event,
- * or for the active file at the last transaction boundary. Every event is checked (size, log_pos,
- * CRC-32) while it is copied. A closed file, once complete, is compacted into one segment.
+ * or for the active file at the last transaction boundary. Every event is checked (size, log_pos
+ * where the server writes one, CRC-32) while it is copied. A closed file, once complete, is compacted into one segment.
  */
 final class SegmentCopier {
     private final BinlogArchive archive;
