@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * <li>The server writes the statistics and log tables ({@link #COMMIT_STAGE_TABLES}) even under
  *     BLOCK_DDL: their data files are copied under BLOCK_COMMIT; their .frm under BLOCK_DDL.</li>
  * <li>At the top: the Aria log (aria_log.NNNNNNNN, aria_log_control), copied under BLOCK_COMMIT,
- *     and mysql_upgrade_info and multi-master.info, copied under BLOCK_DDL. Nothing else at the
+ *     and mysql_upgrade_info (mariadb_upgrade_info from 11.x) and multi-master.info, copied under BLOCK_DDL. Nothing else at the
  *     top (ibdata1, undo tablespaces, ib_logfile0, .pid, .err, ib_buffer_pool ...).</li>
  * <li>The binary log: every file whose absolute path starts with {@code log_bin_basename}
  *     (the numbered files, the .index, and since MariaDB 11.4 the GTID index of each file,
@@ -43,7 +43,7 @@ final class DatadirFiles {
     /** Written by the server even under BLOCK_DDL: copied under BLOCK_COMMIT. */
     private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
             "mysql/general_log", "mysql/slow_log");
-    private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "multi-master.info");
+    private static final Set<String> TOP_LEVEL_FILES = Set.of("mysql_upgrade_info", "mariadb_upgrade_info", "multi-master.info");
     /** The directory of binlog cache files beside the binlogs (BINLOG_CACHE_DIR in log_cache.cc, MariaDB 11.7+). */
     static final String BINLOG_CACHE_DIR = "#binlog_cache_files";
 

@@ -62,7 +62,7 @@ class DatadirFilesTest {
 
     @Test
     void fewOtherFilesAtTheTopAreCopiedUnderBlockDdl() {
-        assertWhen(BLOCK_DDL, "mysql_upgrade_info", "multi-master.info");
+        assertWhen(BLOCK_DDL, "mysql_upgrade_info", "mariadb_upgrade_info", "multi-master.info");
         assertWhen(SKIP, "db.opt", "orders.frm", "legacy.MYD", "random-file", "host.pid", "host.err", "ib_buffer_pool", "auto.cnf",
                 "master.info", "relay-log.info", "mysqld-relay-bin.000001");
     }
