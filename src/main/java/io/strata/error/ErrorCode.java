@@ -27,6 +27,7 @@ public enum ErrorCode {
     WRONG_BASE("wrong-base", 27),
     KEY_MISSING("key-missing", 40),
     KEY_WRONG("key-wrong", 41),
+    KEY_FILE_INSECURE("key-file-insecure", 42),
     STORE_FAILED("store-failed", 30),
     PITR_BEFORE_WINDOW("pitr-before-window", 50),
     PITR_IN_GAP("pitr-in-gap", 51),
