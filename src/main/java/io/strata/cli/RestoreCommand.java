@@ -36,7 +36,7 @@ final class RestoreCommand implements Callable<Integer> {
     KeyMixin key;
 
     @Option(names = "--until", description = "Point in time: restore every transaction committed at or before TIME "
-            + "(\"YYYY-MM-DD HH:MM:SS\" local time, ISO-8601 with Z or an offset, or @SECONDS).")
+            + "(\"YYYY-MM-DD HH:MM:SS\" in UTC as strata list prints it, or followed by a zone, ISO-8601 with Z or an offset, or @SECONDS).")
     String until;
 
     @Option(names = "--until-gtid", description = "Point in time: restore up to and including the transaction with this GTID (D-S-N).")
