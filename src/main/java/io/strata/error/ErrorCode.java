@@ -29,6 +29,7 @@ public enum ErrorCode {
     KEY_WRONG("key-wrong", 41),
     KEY_FILE_INSECURE("key-file-insecure", 42),
     STORE_FAILED("store-failed", 30),
+    NATIVE_LIBRARY("native-library", 31),
     PITR_BEFORE_WINDOW("pitr-before-window", 50),
     PITR_IN_GAP("pitr-in-gap", 51),
     PITR_AFTER_WINDOW("pitr-after-window", 52),
