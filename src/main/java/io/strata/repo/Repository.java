@@ -1,7 +1,6 @@
 package io.strata.repo;
 
 import io.strata.codec.Compression;
-import io.strata.codec.Compressors;
 import io.strata.codec.KeyParams;
 import io.strata.codec.Secret;
 import io.strata.error.ErrorCode;
@@ -187,13 +186,8 @@ public final class Repository {
         config.requireKey();
     }
 
-    /**
-     * How this handle compresses the objects it writes from now on (the backup's --compress; none
-     * by default). The compressor's native library is loaded here, so that a backup that cannot
-     * load it fails before it writes anything.
-     */
+    /** How this handle compresses the objects it writes from now on (the backup's --compress; none by default). */
     public void setCompression(Compression c) {
-        Compressors.load(c);
         this.compression = c;
     }
 
