@@ -54,7 +54,7 @@ for _ in $(seq 120); do
 done
 echo "bench: $(sql 'SELECT VERSION()'), $TABLES x $TABLE_SIZE rows: sbtest $(du -sm "$D/data/sbtest" | cut -f1) MiB, datadir $(du -sm "$D/data" | cut -f1) MiB; $(nproc) cores"
 
-openssl rand -hex 32 >"$D/key"
+(umask 077; openssl rand -hex 32 >"$D/key")  # strata refuses a key file others may read
 # commands as argument lists, so that /usr/bin/time can run them
 strata() { echo "$STRATA" backup --repo "$1" --type full --socket "$SOCK" --user root --progress none "${@:2}"; }
 MB_ZSTD=(sh -c 'mariadb-backup --no-defaults --backup --stream=xbstream --target-dir="$1" --socket="$2" --user=root 2>>"$3" | zstd -T2 -q >"$4"' sh "$D/mbtmp" "$SOCK" "$D/mb.log")

@@ -43,9 +43,13 @@ public final class BinlogArchiver {
 
     public record Options(ConnectionOptions connection, Path datadir, boolean once, Duration interval) {}
 
-    public record Result(long segments, long bytes, int gaps, String end) {}
+    /** @param lastPassFailure why the last pass after a stop could not archive what was new, or null */
+    public record Result(long segments, long bytes, int gaps, String end, String lastPassFailure) {}
 
-    /** Lets a signal handler stop the archiver between steps and wake it from its sleep. */
+    /**
+     * Lets a signal handler stop the archiver: it wakes it from its sleep, the round under way
+     * finishes, and one more round archives what the server wrote until the signal.
+     */
     public static final class Stopper {
         private volatile boolean stopped;
 
@@ -55,13 +59,6 @@ public final class BinlogArchiver {
         }
 
         public boolean stopped() { return stopped; }
-
-        /** Ends the current round ({@link Cancelled}) when a stop was asked for. */
-        void checkStopped() {
-            if (stopped) {
-                throw new Cancelled();
-            }
-        }
 
         synchronized void sleep(long ms) {
             long until = System.currentTimeMillis() + ms;
@@ -77,13 +74,6 @@ public final class BinlogArchiver {
                     return;
                 }
             }
-        }
-    }
-
-    /** Thrown by {@link Stopper#checkStopped()} to end the current round at once. */
-    static final class Cancelled extends RuntimeException {
-        Cancelled() {
-            super("stopped", null, false, false);
         }
     }
 
@@ -125,7 +115,7 @@ public final class BinlogArchiver {
                             a.facts.serverId(), a.facts.logBinBasename(), Instant.now().toString()));
                 }
                 BinlogCompaction.tidy(a.archive);
-                a.copier = new SegmentCopier(a.archive, a.binlogDir, stopper, log);
+                a.copier = new SegmentCopier(a.archive, a.binlogDir, log);
                 a.announce();
                 return a.loop(s);
             }
@@ -164,8 +154,15 @@ public final class BinlogArchiver {
                 + (opts.once() ? "" : "; polling every " + opts.interval().toMillis() / 1000.0 + " s, stop with Ctrl-C or SIGTERM"));
     }
 
+    /**
+     * Rounds until {@code --once} is done or a signal stopped the archiver. A signal never cuts a
+     * round short: the round under way ends, and because it read the server's position before the
+     * signal came, one last round follows, so that what was committed before the signal is archived.
+     */
     private Result loop(ServerSession first) {
         ServerSession s = first;
+        boolean lastPass = false;
+        String lastPassFailure = null;
         try {
             while (true) {
                 try {
@@ -173,25 +170,31 @@ public final class BinlogArchiver {
                         s = reconnect();
                     }
                     poll(s);
-                } catch (Cancelled c) {
-                    break;
                 } catch (StrataException e) {
                     boolean transient_ = e.code() == ErrorCode.SERVER_ERROR || e.code() == ErrorCode.SERVER_UNREACHABLE;
                     if (opts.once() || !transient_) {
                         throw e;
                     }
-                    log.accept("WARNING: " + e.getMessage() + "; trying again in " + opts.interval().toSeconds() + " s");
                     if (s != null && s != first) {
                         s.close();
                     }
                     s = null;
+                    if (lastPass) {
+                        lastPassFailure = e.getMessage();
+                        log.accept("WARNING: the last pass could not archive what is new: " + e.getMessage());
+                        break;
+                    }
+                    log.accept("WARNING: " + e.getMessage() + "; trying again in " + opts.interval().toSeconds() + " s");
                 }
-                if (opts.once() || stopper.stopped()) {
+                if (opts.once() || lastPass) {
                     break;
                 }
-                stopper.sleep(opts.interval().toMillis());
+                if (!stopper.stopped()) {
+                    stopper.sleep(opts.interval().toMillis());
+                }
                 if (stopper.stopped()) {
-                    break;
+                    lastPass = true;
+                    log.accept("stopping: a last pass archives what the server wrote until now (a second signal stops at once)");
                 }
             }
         } finally {
@@ -205,7 +208,16 @@ public final class BinlogArchiver {
         if (stopper.stopped()) {
             log.accept("stopped by a signal; the archive ends at " + end);
         }
-        return new Result(segments, bytes, gaps, end);
+        return new Result(segments, bytes, gaps, end, lastPassFailure);
+    }
+
+    /** A short wait that a stop does not cut (unlike the sleep between rounds). */
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private ServerSession reconnect() {
@@ -248,7 +260,7 @@ public final class BinlogArchiver {
             if (attempt == 5) {
                 throw new StrataException(ErrorCode.SERVER_ERROR, "the binary log rotated during every one of 6 attempts to read its position", null);
             }
-            stopper.sleep(50);
+            pause(50);
         }
         long asOf = serverNow - 1;
         int tl = archive.newestTimeline();
@@ -273,7 +285,6 @@ public final class BinlogArchiver {
             if (last != null && BinlogArchive.fileNumber(f.name()) < last.number()) {
                 continue;
             }
-            stopper.checkStopped();
             boolean active = f.name().equals(activeFile);
             archiveFile(tl, f, active, active ? activeEnd : f.size(), asOf);
         }

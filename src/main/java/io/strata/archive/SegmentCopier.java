@@ -1,7 +1,6 @@
 package io.strata.archive;
 
 import io.strata.archive.BinlogArchiver.ServerLog;
-import io.strata.archive.BinlogArchiver.Stopper;
 import io.strata.binlog.BinlogEvent;
 import io.strata.binlog.BinlogScanner;
 import io.strata.binlog.BinlogStats;
@@ -35,13 +34,11 @@ import java.util.function.Consumer;
 final class SegmentCopier {
     private final BinlogArchive archive;
     private final Path binlogDir;
-    private final Stopper stopper;
     private final Consumer<String> log;
 
-    SegmentCopier(BinlogArchive archive, Path binlogDir, Stopper stopper, Consumer<String> log) {
+    SegmentCopier(BinlogArchive archive, Path binlogDir, Consumer<String> log) {
         this.archive = archive;
         this.binlogDir = binlogDir;
-        this.stopper = stopper;
         this.log = log;
     }
 
@@ -185,7 +182,6 @@ final class SegmentCopier {
             raw.skipNBytes(from);
             InputStream in = new BufferedInputStream(raw, 1 << 16);
             BinlogScanner sc = new BinlogScanner(path.toString(), from, from == 0 ? null : checksums);
-            long n = 0;
             while (true) {
                 BinlogEvent e;
                 try {
@@ -200,9 +196,6 @@ final class SegmentCopier {
                     break;
                 }
                 r.stats.add(e);
-                if (++n % 1024 == 0) {
-                    stopper.checkStopped();
-                }
             }
             r.end = sc.offset();
             r.lastBoundary = sc.lastBoundary();

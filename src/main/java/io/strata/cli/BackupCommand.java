@@ -7,6 +7,7 @@ import io.strata.backup.BackupType;
 import io.strata.backup.BaseSpec;
 import io.strata.backup.ChangeMethod;
 import io.strata.codec.Compression;
+import io.strata.codec.Compressors;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.TablespaceFlags;
@@ -93,6 +94,7 @@ final class BackupCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new StrataException(ErrorCode.USAGE, "--compress: " + e.getMessage(), null);
         }
+        Compressors.load(compression); // a compressor that cannot run fails the backup before anything is written
         ProgressRenderer.Mode mode = switch (quiet ? "none" : progressMode) {
             case "auto" -> ProgressRenderer.Mode.AUTO;
             case "text" -> System.console() != null ? ProgressRenderer.Mode.TTY : ProgressRenderer.Mode.LINES;

@@ -46,8 +46,9 @@ final class BinlogCommand implements Runnable {
                 throw new StrataException(ErrorCode.USAGE, "--interval must be positive, got " + interval, null);
             }
             BinlogArchiver.Stopper stopper = new BinlogArchiver.Stopper();
-            // SIGINT and SIGTERM end the loop between two steps, so the JVM exits normally with 0;
-            // a second signal ends it at once (the archive stays consistent: nothing half-written counts)
+            // SIGINT and SIGTERM end the loop after a last pass that archives what is new, and the
+            // JVM exits normally with 0; a second signal ends it at once (the archive stays
+            // consistent: nothing half-written counts)
             for (String sig : new String[] {"INT", "TERM"}) {
                 sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
                     if (stopper.stopped()) {
@@ -60,7 +61,8 @@ final class BinlogCommand implements Runnable {
                     Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);
             System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
                     r.gaps() == 0 ? "" : ", recorded " + r.gaps() + " gap(s)", r.end());
-            return 0;
+            // the archive is consistent, but what the server wrote since the last round is not in it
+            return r.lastPassFailure() == null ? 0 : 3;
         }
     }
 }

@@ -1,12 +1,23 @@
 package io.strata.cli;
 
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
 import io.strata.server.ConnectionOptions;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** The connection options a MariaDB user expects, resolved with the [client] option files. */
+/**
+ * The connection options a MariaDB user expects, resolved with the [client] option files. The
+ * password comes from --password (which the launcher takes off the command line, see bin/strata),
+ * {@value #PASSWORD_ENV}, a prompt on the terminal when -p has no value, or the option files.
+ */
 public final class ConnectionMixin {
+    /** Where bin/strata puts the value of --password, -pVALUE or --password=VALUE: the JVM's own arguments cannot be blanked. */
+    static final String PASSWORD_ENV = "STRATA_PASSWORD";
+    /** The value picocli gives -p or --password given without one: ask. */
+    private static final String PROMPT = "\u0000prompt";
+
     // -h is --host here, as in the mariadb client, so these commands get the long help and
     // version options only (the inherited standard ones would claim -h)
     @Option(names = "--help", usageHelp = true, description = "Show this help message and exit.")
@@ -27,13 +38,34 @@ public final class ConnectionMixin {
     @Option(names = {"-u", "--user"}, description = "User to connect as (needs RELOAD, PROCESS and BINLOG MONITOR, or root).")
     String user;
 
-    @Option(names = {"-p", "--password"}, description = "Password (prefer an option file).")
+    @Option(names = {"-p", "--password"}, arity = "0..1", fallbackValue = PROMPT, paramLabel = "PASSWORD",
+            description = "Password; without a value, asked for on the terminal. bin/strata moves a value into " + PASSWORD_ENV
+                    + " before the JVM starts, so that the process list never shows it (prefer an option file).")
     String password;
 
     @Option(names = "--defaults-file", description = "Read only this option file's [client] section.")
     Path defaultsFile;
 
     ConnectionOptions resolve() {
-        return ConnectionOptions.resolve(socket, host, port, user, password, defaultsFile);
+        String pw = password;
+        if (PROMPT.equals(pw)) {
+            pw = prompt(System.console());
+        } else if (pw == null) {
+            pw = System.getenv(PASSWORD_ENV);
+        }
+        return ConnectionOptions.resolve(socket, host, port, user, pw, defaultsFile);
+    }
+
+    /** The password typed on the terminal, not echoed; a usage error without a terminal. */
+    static String prompt(java.io.Console console) {
+        if (console == null) {
+            throw new StrataException(ErrorCode.USAGE, "-p/--password without a value asks for the password on a terminal, and there is none",
+                    "put it in an option file ([client] password=... in ~/.my.cnf, or --defaults-file) or in the environment variable " + PASSWORD_ENV);
+        }
+        char[] typed = console.readPassword("Enter password: ");
+        if (typed == null) {
+            throw new StrataException(ErrorCode.USAGE, "no password was typed (end of input)", null);
+        }
+        return new String(typed);
     }
 }

@@ -47,14 +47,14 @@ final class ListCommand implements Callable<Integer> {
             System.out.println(Json.MAPPER.writeValueAsString(out));
             return 0;
         }
-        System.out.printf("%-22s %-12s %-9s %-22s %-20s %-20s %14s %14s %-22s %12s  %s%n",
+        System.out.printf("%-22s %-12s %-9s %-22s %-23s %-23s %14s %14s %-22s %12s  %s%n",
                 "ID", "TYPE", "STATE", "PARENT", "BEGIN", "END", "START LSN", "END LSN", "BINLOG", "STORED", "NOTE");
         for (HistoryRecord h : history) {
             List<String> needs = needs(r, h, byId);
             String merged = r.history().mergedInto(h.id());
             String note = h.error() != null ? h.error() : merged != null ? "merged into " + merged + " (restoring this id restores the same state)"
                     : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
-            System.out.printf("%-22s %-12s %-9s %-22s %-20s %-20s %14s %14s %-22s %12s  %s%n",
+            System.out.printf("%-22s %-12s %-9s %-22s %-23s %-23s %14s %14s %-22s %12s  %s%n",
                     h.id(), h.type(), h.state(), h.parent() == null ? "-" : h.parent(), shortTime(h.beginTime()), shortTime(h.endTime()),
                     h.startLsn() == null ? "-" : h.startLsn(), h.endLsn() == null ? "-" : h.endLsn(),
                     h.binlogFile() == null ? "-" : h.binlogFile() + ":" + h.binlogPosition(),
@@ -108,13 +108,19 @@ final class ListCommand implements Callable<Integer> {
         return m;
     }
 
+    private static final java.time.format.DateTimeFormatter SHORT_TIME = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", java.util.Locale.ROOT)
+            .withZone(java.time.ZoneOffset.UTC);
+
+    /** A stored ISO-8601 instant as list prints it, to the second and with its zone: {@code 2024-05-01 10:00:03 UTC} (what --until reads). */
     static String shortTime(String iso) {
         if (iso == null) {
             return "-";
         }
-        String s = iso.replace('T', ' ');
-        int dot = s.indexOf('.');
-        return dot > 0 ? s.substring(0, dot) : s.replace("Z", "");
+        try {
+            return SHORT_TIME.format(java.time.Instant.parse(iso));
+        } catch (java.time.DateTimeException e) {
+            return iso; // not written by strata: shown as stored
+        }
     }
 
     static String human(long bytes) {

@@ -6,6 +6,7 @@ import io.strata.error.StrataException;
 import io.strata.restore.PitrRun;
 import io.strata.restore.PitrTarget;
 import io.strata.restore.RestoreRun;
+import io.strata.restore.TargetOwner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,7 +36,7 @@ final class RestoreCommand implements Callable<Integer> {
     KeyMixin key;
 
     @Option(names = "--until", description = "Point in time: restore every transaction committed at or before TIME "
-            + "(\"YYYY-MM-DD HH:MM:SS\" local time, ISO-8601 with Z or an offset, or @SECONDS).")
+            + "(\"YYYY-MM-DD HH:MM:SS\" in UTC as strata list prints it, or followed by a zone, ISO-8601 with Z or an offset, or @SECONDS).")
     String until;
 
     @Option(names = "--until-gtid", description = "Point in time: restore up to and including the transaction with this GTID (D-S-N).")
@@ -44,15 +45,20 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--until-position", description = "Point in time: restore everything before FILE:POS, a transaction boundary of the source's binlog.")
     String untilPosition;
 
+    @Option(names = "--owner", paramLabel = "USER[:GROUP]", description = "Give the restored directory to this user (and group; default: the user's "
+            + "namesake group), as root. Without it the files belong to the user strata runs as. Directories are 0700, files 0640.")
+    String owner;
+
     @Option(names = "--server", description = "With --until*: the server (as \"strata list\" names it) when the repository holds several.")
     String server;
 
     @Override
     public Integer call() {
         int threads = parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors();
+        TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
         int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0);
         if (targets > 0) {
-            return pointInTime(targets, threads);
+            return pointInTime(targets, threads, to);
         }
         RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads), System.err::println);
         var m = r.manifest();
@@ -62,12 +68,12 @@ final class RestoreCommand implements Callable<Integer> {
             System.out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
-        System.out.println("before starting it with your own configuration, give it to the server's user, e.g.: chown -R mysql:mysql " + target.toAbsolutePath());
+        giveAway(to);
         reportKeyDerivations();
         return 0;
     }
 
-    private int pointInTime(int targets, int threads) {
+    private int pointInTime(int targets, int threads, TargetOwner to) {
         if (targets > 1) {
             throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid or --until-position", null);
         }
@@ -80,9 +86,20 @@ final class RestoreCommand implements Callable<Integer> {
         System.out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
         System.out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());
-        System.out.println("before starting it with your own configuration, give it to the server's user, e.g.: chown -R mysql:mysql " + target.toAbsolutePath());
+        giveAway(to);
         reportKeyDerivations();
         return 0;
+    }
+
+    /** Applies --owner to the restored directory, or says whose it is and how to give it to the server's user. */
+    private void giveAway(TargetOwner to) {
+        if (to != null) {
+            to.apply(target);
+            System.out.println("the restored directory belongs to " + to.describe());
+        } else {
+            System.out.println("the restored directory belongs to " + System.getProperty("user.name") + "; before starting it with your own configuration, "
+                    + "give it to the server's user: restore with --owner mysql, or chown -R mysql:mysql " + target.toAbsolutePath());
+        }
     }
 
     /**

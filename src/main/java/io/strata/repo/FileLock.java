@@ -3,6 +3,7 @@ package io.strata.repo;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.store.StorageException;
+import io.strata.util.FileModes;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -47,8 +48,9 @@ final class FileLock implements RepoLock {
             throw new StrataException(ErrorCode.REPO_LOCKED, "lock " + file + " is already held by this strata process", null);
         }
         try {
-            Files.createDirectories(file.getParent());
-            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            FileModes.createPrivateDirectories(file.getParent());
+            FileChannel ch = FileChannel.open(file, java.util.EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ),
+                    FileModes.attribute(FileModes.PRIVATE_FILE));
             java.nio.channels.FileLock fl;
             try {
                 fl = ch.tryLock();

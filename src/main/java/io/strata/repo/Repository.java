@@ -8,6 +8,7 @@ import io.strata.error.StrataException;
 import io.strata.store.ObjectStore;
 import io.strata.store.StorageException;
 import io.strata.store.StoreLocation;
+import io.strata.util.FileModes;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -137,7 +138,7 @@ public final class Repository {
                     }
                 }
             }
-            Files.createDirectories(root);
+            FileModes.createPrivateDirectories(root);
         } catch (IOException e) {
             throw StorageException.local("create", root.toString(), e);
         }

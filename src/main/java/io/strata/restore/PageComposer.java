@@ -13,7 +13,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -72,7 +71,7 @@ final class PageComposer {
 
     /** Composes {@code layers} (whole copy first, deltas oldest to newest) into {@code out}; returns bytes written. */
     static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, Path out) throws IOException {
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (java.nio.channels.FileChannel ch = RestoreRun.createFile(out)) {
             OutputStream os = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 20);
             long n = compose(repo, layers, target, os);
             os.flush();

@@ -69,6 +69,7 @@ public final class PitrRun {
             RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel()), log);
             try {
                 PitrReplay.run(restored, binlogs, target, work.resolve("run"), log);
+                RestoreRun.restrictModes(target);
             } catch (StrataException e) {
                 Dirs.deleteQuietly(target, true);
                 throw e;

@@ -9,7 +9,10 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The point a point-in-time restore stops at. Every kind is inclusive:
@@ -24,9 +27,16 @@ import java.time.format.DateTimeFormatter;
 public record PitrTarget(Kind kind, long time, Gtid gtid, String file, long position) {
     public enum Kind { TIME, GTID, POSITION }
 
-    private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("yyyy-MM-dd[ ]['T']HH:mm:ss");
+    private static final DateTimeFormatter WALL = DateTimeFormatter.ofPattern("yyyy-MM-dd[ ]['T']HH:mm:ss");
+    /** A wall-clock time and a zone after a space: {@code 2024-05-01 10:00:03 UTC}, as {@code strata list} prints, or {@code ... Europe/Berlin}. */
+    private static final Pattern WITH_ZONE = Pattern.compile("(\\S+[ T]\\S+) +([A-Za-z][\\w/+-]*)");
 
-    /** TIME: {@code 2024-05-01 10:00:03} (this machine's time zone), ISO-8601 with Z or an offset, or {@code @epochSeconds}. */
+    /**
+     * TIME: {@code 2024-05-01 10:00:03} in UTC, the zone every time strata prints is in (whatever
+     * this machine's zone: a time copied from {@code strata list} means the same point on every
+     * host), the same followed by a zone ({@code UTC}, {@code Europe/Berlin}), ISO-8601 with Z or
+     * an offset, or {@code @epochSeconds}.
+     */
     public static PitrTarget time(String text) {
         String t = text.trim();
         try {
@@ -40,11 +50,17 @@ public record PitrTarget(Kind kind, long time, Gtid gtid, String file, long posi
                 }
                 return new PitrTarget(Kind.TIME, o.toEpochSecond(), null, null, 0);
             }
-            LocalDateTime l = LocalDateTime.parse(t, LOCAL);
-            return new PitrTarget(Kind.TIME, l.atZone(ZoneId.systemDefault()).toEpochSecond(), null, null, 0);
+            ZoneId zone = ZoneOffset.UTC;
+            Matcher m = WITH_ZONE.matcher(t);
+            if (m.matches()) {
+                t = m.group(1);
+                zone = ZoneId.of(m.group(2));
+            }
+            LocalDateTime l = LocalDateTime.parse(t, WALL);
+            return new PitrTarget(Kind.TIME, l.atZone(zone).toEpochSecond(), null, null, 0);
         } catch (DateTimeException | NumberFormatException e) {
-            throw new StrataException(ErrorCode.USAGE, "--until " + text + " is not a time: use \"YYYY-MM-DD HH:MM:SS\" (local time), ISO-8601 with Z or an offset, or @SECONDS",
-                    null);
+            throw new StrataException(ErrorCode.USAGE, "--until " + text + " is not a time: use \"YYYY-MM-DD HH:MM:SS\" (UTC, as strata list prints), "
+                    + "the same followed by a zone (e.g. Europe/Berlin), ISO-8601 with Z or an offset, or @SECONDS", null);
         }
     }
 

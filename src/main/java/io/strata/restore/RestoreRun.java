@@ -6,6 +6,7 @@ import io.strata.error.StrataException;
 import io.strata.innodb.LogFileWriter;
 import io.strata.innodb.LogHeader;
 import io.strata.util.Dirs;
+import io.strata.util.FileModes;
 import io.strata.repo.Chain;
 import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
@@ -34,7 +35,8 @@ import java.util.function.Consumer;
 /**
  * Restores a completed backup into an empty directory: every stored file is written and
  * checked against its CRC, a new ib_logfile0 is built from the copied redo (design rule 5),
- * and mariadbd runs crash recovery on the result and shuts down cleanly.
+ * and mariadbd runs crash recovery on the result and shuts down cleanly. The directory is
+ * private: 0700, its files 0640 ({@link FileModes}).
  */
 public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
@@ -83,13 +85,14 @@ public final class RestoreRun {
         if (o.recover()) {
             recover(m, target, log);
         }
+        restrictModes(target);
         return new Result(m, m.files().size(), bytes, o.recover());
     }
 
     private static void prepareTarget(Path target) {
         checkTarget(target);
         try {
-            Files.createDirectories(target);
+            FileModes.createPrivateDirectories(target);
         } catch (AccessDeniedException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": permission denied", null, e);
         } catch (IOException e) {
@@ -162,7 +165,7 @@ public final class RestoreRun {
     private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, Path target) {
         Path out = outPath(target, fe, layers.get(layers.size() - 1).backup());
         try {
-            Files.createDirectories(out.getParent());
+            FileModes.createPrivateDirectories(out.getParent());
             return PageComposer.compose(repo, layers, fe, out);
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("a stored copy of " + fe.path() + " is missing: " + e.getMessage(), "the repository is damaged; restore another backup");
@@ -183,9 +186,9 @@ public final class RestoreRun {
         String where = repo.describeBackupObject(m.id(), fe.object());
         Path out = outPath(target, fe, m);
         try {
-            Files.createDirectories(out.getParent());
+            FileModes.createPrivateDirectories(out.getParent());
             try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), fe.kind().equals("innodb") ? "innodb-file" : "file");
-                 FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                 FileChannel ch = createFile(out)) {
                 long n = r.transferTo(Channels.newOutputStream(ch));
                 ch.force(false); // the restored directory is durable before recovery starts and before we report success
                 String crc = String.format("%08x", r.rawCrc());
@@ -203,6 +206,23 @@ public final class RestoreRun {
         }
     }
 
+    /** A new file of the restored directory, 0640 from its creation (the modes of {@link FileModes}). */
+    static FileChannel createFile(Path out) throws IOException {
+        return FileChannel.open(out, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FileModes.attribute(FileModes.DATADIR_FILE));
+    }
+
+    /**
+     * Gives the restored directory the modes of {@link FileModes} (0700, files 0640) once the
+     * servers strata ran on it are gone: mariadbd creates its own files with its umask (0660).
+     */
+    static void restrictModes(Path target) {
+        try {
+            FileModes.restrictTree(target, FileModes.DATADIR_FILE);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot set the modes of the restored files in " + target + ": " + e.getMessage(), null, e);
+        }
+    }
+
     /** ib_logfile0 per design rule 5: header with first_lsn = C, checkpoint (C, end_lsn), the copied records. */
     private static void writeRedoLog(Repository repo, Manifest m, Path target) {
         String where = repo.describeBackupObject(m.id(), m.redoObject());
@@ -213,7 +233,7 @@ public final class RestoreRun {
         if (size == m.source().logFileSize()) {
             size += 4096; // a size other than innodb_log_file_size makes the server rebuild its log after recovery
         }
-        try (FileChannel ch = FileChannel.open(log, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try (FileChannel ch = createFile(log);
              ChunkedReader r = repo.openBackupObject(m.id(), m.redoObject(), "redo")) {
             OutputStream os = Channels.newOutputStream(ch);
             os.write(head);

@@ -105,6 +105,9 @@ public final class Verifier {
         try {
             c.run();
         } catch (StrataException e) {
+            if (e.code() == ErrorCode.NATIVE_LIBRARY) {
+                throw e; // this host cannot run the decompressor: that says nothing of the stored data
+            }
             problems.add(e.getMessage());
             out.accept("  " + e.getMessage());
         } catch (IOException e) {

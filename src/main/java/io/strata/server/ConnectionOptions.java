@@ -128,6 +128,12 @@ public record ConnectionOptions(String socket, String host, Integer port, String
         return "jdbc:mariadb://localhost/?connectTimeout=10000&user=root" + socketOptions(socket);
     }
 
+    /** Never the password: this record may end up in a message or a log. */
+    @Override
+    public String toString() {
+        return "ConnectionOptions[" + describe() + ", user=" + user + (password == null ? "" : ", password=***") + "]";
+    }
+
     /** Where we connect, for messages (never the password). */
     public String describe() {
         boolean useSocket = socket != null && (host == null || host.equals("localhost"));

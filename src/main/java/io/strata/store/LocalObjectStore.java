@@ -21,9 +21,11 @@ import java.util.List;
 import java.util.UUID;
 
 import io.strata.util.Dirs;
+import io.strata.util.FileModes;
 
 /**
- * Objects as files below a root directory. A writer fills a hidden temporary file next to the
+ * Objects as files below a root directory, private to the user strata runs as: every directory
+ * this store creates is 0700 and every object 0600 ({@link FileModes}). A writer fills a hidden temporary file next to the
  * target, and commit fsyncs it, renames it into place atomically and fsyncs the directory, so a
  * crash leaves either the whole object or only a temporary file that {@link #list} ignores.
  * A batched commit renames at once and leaves the fsyncs to {@link #sync()}, which issues them in
@@ -32,6 +34,7 @@ import io.strata.util.Dirs;
 public final class LocalObjectStore implements ObjectStore {
     static final String TEMP_PREFIX = ".tmp-";
     private static final int SYNC_THREADS = 16;
+    private static final java.util.Set<StandardOpenOption> CREATE_NEW_WRITE = java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     private final Path root;
     private final java.util.Queue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -52,9 +55,9 @@ public final class LocalObjectStore implements ObjectStore {
     public Writer create(String key) {
         Path target = path(key);
         try {
-            Files.createDirectories(target.getParent());
+            FileModes.createPrivateDirectories(target.getParent());
             Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
-            FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            FileChannel ch = FileChannel.open(tmp, CREATE_NEW_WRITE, FileModes.attribute(FileModes.PRIVATE_FILE));
             return new LocalWriter(ch, tmp, target);
         } catch (IOException e) {
             throw StorageException.local("write", describe(key), e);

@@ -214,8 +214,10 @@ class CompressionEncryptionIT {
         throw new AssertionError(path + " not in the manifest");
     }
 
+    /** A key or passphrase file, readable by its owner only (strata refuses others). */
     static Path write(Path p, String content) throws IOException {
         Files.writeString(p, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         return p;
     }
 

@@ -29,8 +29,14 @@ final class StrataCli {
     }
 
     static List<String> command(List<String> prefix, String... args) {
+        return command(prefix, List.of(), args);
+    }
+
+    /** {@code prefix} runs the JVM (e.g. under another user or umask), {@code jvmOptions} go before -jar. */
+    static List<String> command(List<String> prefix, List<String> jvmOptions, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
         cmd.add("-jar");
         cmd.add(jar().toAbsolutePath().toString());
         cmd.addAll(List.of(args));
@@ -51,6 +57,11 @@ final class StrataCli {
         return exec(command(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), args), Map.of());
     }
 
+    /** A prefix that runs the command under {@code umask}, e.g. 022 (the usual default, which leaves new files readable by everyone). */
+    static List<String> umask(String umask) {
+        return List.of("sh", "-c", "umask " + umask + " && exec \"$@\"", "sh");
+    }
+
     static Process start(Path stdout, Path stderr, String... args) throws IOException {
         return startWithEnv(Map.of(), stdout, stderr, args);
     }
@@ -61,7 +72,8 @@ final class StrataCli {
         return pb.start();
     }
 
-    private static Result exec(List<String> cmd, Map<String, String> env) {
+    /** Runs {@code cmd} as it is (a prefix and the JVM from {@link #command}, or bin/strata), with extra environment variables. */
+    static Result exec(List<String> cmd, Map<String, String> env) {
         try {
             Path out = Files.createTempFile("strata-out", ".txt");
             Path err = Files.createTempFile("strata-err", ".txt");

@@ -4,8 +4,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import org.junit.jupiter.api.Test;
 
-import java.time.LocalDateTime;
-import java.time.ZoneId;
+import java.util.TimeZone;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,17 +16,39 @@ class PitrTargetTest {
         assertEquals(1714557603L, PitrTarget.time("2024-05-01T10:00:03Z").time());
         assertEquals(1714557603L, PitrTarget.time("2024-05-01 12:00:03+02:00").time());
         assertEquals(1714557603L, PitrTarget.time("@1714557603").time());
-        long local = LocalDateTime.of(2024, 5, 1, 10, 0, 3).atZone(ZoneId.systemDefault()).toEpochSecond();
-        assertEquals(local, PitrTarget.time("2024-05-01 10:00:03").time());
-        assertEquals(local, PitrTarget.time("2024-05-01T10:00:03").time());
+        assertEquals(1714557603L, PitrTarget.time("2024-05-01 10:00:03 UTC").time(), "as strata list prints it");
+        assertEquals(1714557603L, PitrTarget.time("2024-05-01 12:00:03 Europe/Berlin").time(), "a named zone (CEST, +02:00, that day)");
+        assertEquals(1714557603L, PitrTarget.time("2024-05-01T06:00:03 America/New_York").time());
         assertEquals("time 2024-05-01T10:00:03Z", PitrTarget.time("@1714557603").toString());
+    }
+
+    /**
+     * A time without a zone is UTC, the zone strata list prints, whatever this machine's zone: the
+     * time copied from list under TZ=America/New_York restores the same point as under UTC (the
+     * JVM's default zone is what TZ sets).
+     */
+    @Test
+    void aTimeWithoutAZoneIsUtcInEveryDefaultZone() {
+        TimeZone saved = TimeZone.getDefault();
+        try {
+            for (String zone : new String[] {"UTC", "America/New_York", "Asia/Kolkata"}) {
+                TimeZone.setDefault(TimeZone.getTimeZone(zone));
+                assertEquals(1714557603L, PitrTarget.time("2024-05-01 10:00:03").time(), zone);
+                assertEquals(1714557603L, PitrTarget.time("2024-05-01T10:00:03").time(), zone);
+            }
+        } finally {
+            TimeZone.setDefault(saved);
+        }
     }
 
     @Test
     void badTimes() {
         StrataException e = assertThrows(StrataException.class, () -> PitrTarget.time("yesterday"));
         assertEquals(ErrorCode.USAGE, e.code());
-        assertEquals("--until yesterday is not a time: use \"YYYY-MM-DD HH:MM:SS\" (local time), ISO-8601 with Z or an offset, or @SECONDS", e.getMessage());
+        assertEquals("--until yesterday is not a time: use \"YYYY-MM-DD HH:MM:SS\" (UTC, as strata list prints), the same followed by a zone (e.g. Europe/Berlin), "
+                + "ISO-8601 with Z or an offset, or @SECONDS", e.getMessage());
+        e = assertThrows(StrataException.class, () -> PitrTarget.time("2024-05-01 10:00:03 Mars/Olympus"));
+        assertEquals(ErrorCode.USAGE, e.code());
         e = assertThrows(StrataException.class, () -> PitrTarget.time("2024-05-01T10:00:03.5Z"));
         assertEquals("--until 2024-05-01T10:00:03.5Z has a fraction of a second; binlog timestamps are whole seconds", e.getMessage());
     }
