@@ -12,8 +12,10 @@ import io.strata.repo.Repository;
 import io.strata.restore.RestoreRun;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.MariadbProcess;
+import io.strata.server.ServerTools;
 import io.strata.util.Dirs;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -50,16 +52,21 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "Keep the temporary directory (servers are stopped anyway).")
     boolean keep;
 
+    @Mixin
+    ServerToolsMixin serverTools;
+
     @Override
     public Integer call() throws Exception {
+        ServerTools tools = serverTools.tools();
+        Path mariadbd = tools.mariadbd();
         Path dir = Files.createTempDirectory("strata-demo-");
-        say("working in " + dir);
+        say("working in " + dir + " with " + mariadbd + " (MariaDB " + ServerTools.versionOf(mariadbd) + ")");
         MariadbProcess source = null;
         MariadbProcess restored = null;
         try {
             Path data = dir.resolve("source-data");
-            install(data, dir);
-            source = MariadbProcess.start(data, dir.resolve("source-run"), List.of("--log-bin=" + data.resolve("binlog"), "--binlog-format=ROW",
+            install(tools, data, dir);
+            source = MariadbProcess.start(mariadbd, data, dir.resolve("source-run"), List.of("--log-bin=" + data.resolve("binlog"), "--binlog-format=ROW",
                     "--server-id=1", "--innodb-log-file-size=16M", "--innodb-buffer-pool-size=128M", "--innodb-flush-log-at-trx-commit=2"),
                     Duration.ofMinutes(2));
             String url = io.strata.server.ConnectionOptions.rootUrl(source.socket().toString());
@@ -98,13 +105,13 @@ final class DemoCommand implements Callable<Integer> {
                     m.id(), backupMs / 1000.0, txCount.get(), m.binlogFile(), m.binlogPosition(), m.startLsn(), m.redoEndLsn()));
 
             Path target = dir.resolve("restored-data");
-            RestoreRun.run(repository, new RestoreRun.Options(m.id(), target, true, Runtime.getRuntime().availableProcessors()), DemoCommand::say);
-            restored = MariadbProcess.start(target, dir.resolve("restored-run"), List.of("--innodb-buffer-pool-size=128M"), Duration.ofMinutes(2));
+            RestoreRun.run(repository, new RestoreRun.Options(m.id(), target, true, Runtime.getRuntime().availableProcessors(), tools), DemoCommand::say);
+            restored = MariadbProcess.start(mariadbd, target, dir.resolve("restored-run"), List.of("--innodb-buffer-pool-size=128M"), Duration.ofMinutes(2));
             say("restored server started; replaying the source's binlog from " + m.binlogFile() + ":" + m.binlogPosition());
             try (Connection c = DriverManager.getConnection(url)) {
                 exec(c, "FLUSH BINARY LOGS");
             }
-            replay(data, m, restored.socket());
+            replay(tools, data, m, restored.socket());
 
             String rurl = io.strata.server.ConnectionOptions.rootUrl(restored.socket().toString());
             int mismatches = 0;
@@ -145,8 +152,8 @@ final class DemoCommand implements Callable<Integer> {
         System.err.println("demo: " + s);
     }
 
-    private static void install(Path data, Path dir) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(MariadbProcess.binary("mariadb-install-db"), "--no-defaults", "--datadir=" + data,
+    private static void install(ServerTools tools, Path data, Path dir) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(tools.client("mariadb-install-db").toString(), "--no-defaults", "--datadir=" + data,
                 "--auth-root-authentication-method=normal", "--skip-test-db"));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("--user=root");
@@ -211,18 +218,18 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static void replay(Path data, Manifest m, Path socket) throws IOException, InterruptedException {
+    private static void replay(ServerTools tools, Path data, Manifest m, Path socket) throws IOException, InterruptedException {
         List<String> files;
         try (Stream<Path> s = Files.list(data)) {
             files = s.map(p -> p.getFileName().toString()).filter(n -> n.matches("binlog\\.\\d+"))
                     .filter(n -> n.compareTo(m.binlogFile()) >= 0).sorted().toList();
         }
-        List<String> cmd = new ArrayList<>(List.of(MariadbProcess.binary("mariadb-binlog"), "--no-defaults", "--start-position=" + m.binlogPosition()));
+        List<String> cmd = new ArrayList<>(List.of(tools.client("mariadb-binlog").toString(), "--no-defaults", "--start-position=" + m.binlogPosition()));
         for (String f : files) {
             cmd.add(data.resolve(f).toString());
         }
         Process dump = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        Process client = new ProcessBuilder(MariadbProcess.binary("mariadb"), "--no-defaults", "-S", socket.toString(), "-uroot")
+        Process client = new ProcessBuilder(tools.client("mariadb").toString(), "--no-defaults", "-S", socket.toString(), "-uroot")
                 .redirectError(ProcessBuilder.Redirect.INHERIT).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try (var in = dump.getInputStream(); var outS = client.getOutputStream()) {
             in.transferTo(outS);

@@ -35,6 +35,9 @@ final class RestoreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyMixin key;
 
+    @Mixin
+    ServerToolsMixin serverTools;
+
     @Option(names = "--until", description = "Point in time: restore every transaction committed at or before TIME "
             + "(\"YYYY-MM-DD HH:MM:SS\" in UTC as strata list prints it, or followed by a zone, ISO-8601 with Z or an offset, or @SECONDS).")
     String until;
@@ -60,7 +63,12 @@ final class RestoreCommand implements Callable<Integer> {
         if (targets > 0) {
             return pointInTime(targets, threads, to);
         }
-        RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads), System.err::println);
+        if (noRecover && (serverTools.mariadbd != null || serverTools.toolsDir != null)) {
+            throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd and --mariadb-tools, "
+                    + "or drop --no-recover to run crash recovery with them", null);
+        }
+        RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
+                noRecover ? null : serverTools.tools()), System.err::println);
         var m = r.manifest();
         System.out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
                 r.recovered() ? ", crash recovery done" : ", recovery left to the first start");
@@ -82,7 +90,7 @@ final class RestoreCommand implements Callable<Integer> {
                     + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
         }
         PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid) : PitrTarget.position(untilPosition);
-        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads), System.err::println);
+        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools()), System.err::println);
         System.out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
         System.out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());

@@ -38,6 +38,7 @@ public enum ErrorCode {
     REPLAY_FAILED("replay-failed", 55),
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
+    MARIADBD_TOO_OLD("mariadbd-too-old", 32),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

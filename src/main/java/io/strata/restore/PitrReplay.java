@@ -3,6 +3,7 @@ package io.strata.restore;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.server.MariadbProcess;
+import io.strata.server.ServerTools;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,26 +31,35 @@ final class PitrReplay {
      *
      * @param restored the restore of the backup the replay starts from, already in {@code target}
      * @param run      a private directory for the server's socket, pid file and the tools' output
+     * @param tools    where mariadb-binlog and mariadb are found
+     * @param server   the mariadbd to run, already checked against the backup's source
      * @throws StrataException replay-failed when mariadb-binlog or mariadb fails (the message ends
-     *         with their error output); server errors when mariadbd does not start or stop; interrupted
+     *         with their error output) or the server logs an [ERROR] line during the replay;
+     *         recovery-failed when mariadbd does not start or stop, or logs an [ERROR] line in crash
+     *         recovery; interrupted
      */
-    static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, Consumer<String> log) {
+    static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, Consumer<String> log) {
         List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest()));
         // grant checks off: the replay must not depend on the restored accounts; FLUSH PRIVILEGES
         // (below) turns them on again for GRANT and CREATE USER in the binlog
         args.add("--skip-grant-tables");
         args.add("--max-allowed-packet=1G");
-        log.accept("starting mariadbd on " + target + " (crash recovery, then the replay; log " + run.resolve("mysqld.err") + ")");
-        try (MariadbProcess p = MariadbProcess.start(target, run, args, Duration.ofMinutes(30))) {
+        log.accept("starting " + server.binary() + " on " + target + " (crash recovery, then the replay; log " + run.resolve("mysqld.err") + ")");
+        try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, args, Duration.ofMinutes(30))) {
+            List<String> recoveryErrors = p.errorLines();
+            RestoreRun.failOnErrorLines(recoveryErrors, ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
             if (!r.files().isEmpty()) {
-                List<String> dump = new ArrayList<>(List.of(MariadbProcess.binary("mariadb-binlog"), "--no-defaults", "--verify-binlog-checksum",
+                List<String> dump = new ArrayList<>(List.of(tools.client("mariadb-binlog").toString(), "--no-defaults", "--verify-binlog-checksum",
                         "--start-position=" + r.startPosition()));
                 r.files().forEach(f -> dump.add(f.toString()));
-                List<String> apply = List.of(MariadbProcess.binary("mariadb"), "--no-defaults", "--socket=" + p.socket(), "--user=root",
+                List<String> apply = List.of(tools.client("mariadb").toString(), "--no-defaults", "--socket=" + p.socket(), "--user=root",
                         "--binary-mode", "--max-allowed-packet=1G", "--init-command=FLUSH PRIVILEGES");
+                log.accept("replaying with " + dump.get(0) + " | " + apply.get(0));
                 pipe(dump, apply, run);
             }
             p.shutdown(Duration.ofMinutes(10));
+            List<String> all = p.errorLines();
+            RestoreRun.failOnErrorLines(all.subList(recoveryErrors.size(), all.size()), ErrorCode.REPLAY_FAILED, "the server, during the binlog replay,", p.errorLog());
             Files.copy(p.errorLog(), target.resolve("strata-pitr.err"));
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the server log: " + e.getMessage(), null, e);

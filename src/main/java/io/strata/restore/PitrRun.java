@@ -6,6 +6,7 @@ import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive.Pos;
 import io.strata.repo.Repository;
 import io.strata.restore.PitrWindows.BackupPoint;
+import io.strata.server.ServerTools;
 import io.strata.util.Dirs;
 
 import java.io.IOException;
@@ -21,7 +22,8 @@ import java.util.function.Consumer;
  *
  * <p>Order of work, so that a target strata cannot reach never touches the target directory:
  * (1) resolve the target to a binlog position inside the archive and choose the backup, refusing
- * targets the archive does not cover with the restorable windows in the message; (2) copy the
+ * targets the archive does not cover with the restorable windows in the message, and choose the
+ * mariadbd (refused when older than the backup's source, {@link RestoreRun#serverFor}); (2) copy the
  * archived binlog files the replay needs into a temporary directory beside the target, checking
  * every chunk, every event CRC, and cutting the last file exactly at the target; (3) restore the
  * backup's files; (4) start mariadbd on the result (crash recovery runs first) on a private socket
@@ -36,7 +38,8 @@ import java.util.function.Consumer;
  */
 public final class PitrRun {
 
-    public record Options(PitrTarget target, String server, Path targetDir, int parallel) {}
+    /** @param tools where mariadbd, mariadb-binlog and mariadb are found */
+    public record Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools) {}
 
     public record Result(BackupPoint backup, Pos from, Pos to, long transactions, String gtidAtTarget, RestoreRun.Result restore) {}
 
@@ -56,6 +59,7 @@ public final class PitrRun {
         log.accept("target " + o.target() + (o.target().kind() == PitrTarget.Kind.POSITION ? "" : " is binlog position " + plan.stop())
                 + "; starting from backup " + b.id() + " at " + b.pos()
                 + " and replaying " + files.size() + " archived binlog file(s)");
+        ServerTools.Server server = RestoreRun.serverFor(o.tools(), b.manifest(), log);
         Path work;
         try {
             Path parent = target.getParent() == null ? Path.of(".").toAbsolutePath() : target.getParent();
@@ -66,10 +70,16 @@ public final class PitrRun {
         }
         try {
             PitrBinlogs binlogs = PitrBinlogs.copy(w.archive(), files, b, plan.stop(), work.resolve("binlogs"));
-            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel()), log);
+            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log);
             try {
-                PitrReplay.run(restored, binlogs, target, work.resolve("run"), log);
+                // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
+                Path run = Files.createTempDirectory("strata-pitr-");
+                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, log);
+                Dirs.deleteQuietly(run, false);
                 RestoreRun.restrictModes(target);
+            } catch (IOException e) {
+                Dirs.deleteQuietly(target, true);
+                throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
             } catch (StrataException e) {
                 Dirs.deleteQuietly(target, true);
                 throw e;

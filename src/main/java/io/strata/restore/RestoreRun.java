@@ -13,6 +13,8 @@ import io.strata.repo.FileEntry;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import io.strata.server.MariadbProcess;
+import io.strata.server.ServerTools;
+import io.strata.server.ServerVersion;
 import io.strata.store.StoreLocation;
 
 import java.io.IOException;
@@ -41,8 +43,11 @@ import java.util.function.Consumer;
 public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
 
-    /** @param backupId the backup to restore; null: the newest completed one */
-    public record Options(String backupId, Path target, boolean recover, int parallel) {}
+    /**
+     * @param backupId the backup to restore; null: the newest completed one
+     * @param tools    where mariadbd is found for crash recovery; unused (may be null) without {@code recover}
+     */
+    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {}
 
     public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
 
@@ -64,6 +69,9 @@ public final class RestoreRun {
         Chain chain = Chain.resolve(repo, id);
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();
+        checkTarget(target);
+        // before the target is created: an older server refused leaves it as it was
+        ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
         prepareTarget(target);
         log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
                 + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
@@ -83,7 +91,7 @@ public final class RestoreRun {
         }
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
         if (o.recover()) {
-            recover(m, target, log);
+            recover(m, target, server, log);
         }
         restrictModes(target);
         return new Result(m, m.files().size(), bytes, o.recover());
@@ -268,17 +276,34 @@ public final class RestoreRun {
                 "--skip-log-bin");
     }
 
-    /** Runs mariadbd on the restored directory so it completes crash recovery, then stops it cleanly. */
-    private static void recover(Manifest m, Path target, Consumer<String> log) {
+    /**
+     * The mariadbd that may recover backup {@code m}: refused (mariadbd-too-old) when its release
+     * series is older than the source's. Runs {@code mariadbd --version} and writes nothing.
+     */
+    static ServerTools.Server serverFor(ServerTools tools, Manifest m, Consumer<String> log) {
+        String source = m.source().version();
+        ServerTools.Server s = tools.serverFor(source, "the source server of backup " + m.id());
+        log.accept("server for crash recovery: " + s.binary() + " (MariaDB " + s.version() + "; the backup's source: MariaDB "
+                + ServerVersion.ofVersionVariable(source).map(Object::toString).orElse(source + ", a release strata cannot read, so not compared") + ")");
+        return s;
+    }
+
+    /**
+     * Runs mariadbd on the restored directory so it completes crash recovery, then stops it cleanly.
+     * A recovery that fails, or that logs any [ERROR] line, empties the target and keeps the
+     * server's log in its temporary run directory; a clean one keeps the log in the target.
+     */
+    private static void recover(Manifest m, Path target, ServerTools.Server server, Consumer<String> log) {
         Path run;
         try {
             run = Files.createTempDirectory("strata-recover-");
         } catch (IOException e) {
+            Dirs.deleteQuietly(target, true);
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
         }
         List<String> args = recoveryArgs(m);
-        log.accept("running crash recovery: mariadbd on " + target + " (log " + run.resolve("mysqld.err") + ")");
-        try (MariadbProcess p = MariadbProcess.start(target, run, args, Duration.ofMinutes(30))) {
+        log.accept("running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
+        try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, args, Duration.ofMinutes(30))) {
             p.shutdown(Duration.ofMinutes(10));
             String text = p.errorLogText();
             for (String line : text.split("\n")) {
@@ -286,11 +311,34 @@ public final class RestoreRun {
                     log.accept("  server: " + line.replaceFirst("^.*?\\[Note\\] ", ""));
                 }
             }
+            failOnErrorLines(p.errorLines(), ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
             Files.copy(p.errorLog(), target.resolve("strata-recovery.err"));
         } catch (IOException e) {
+            Dirs.deleteQuietly(target, true);
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the recovery log: " + e.getMessage(), null, e);
+        } catch (StrataException e) {
+            // a directory the server could not recover cleanly must not look like a usable one
+            Dirs.deleteQuietly(target, true);
+            throw new StrataException(e.code(), e.getMessage(), (e.hint() == null ? "" : e.hint() + "; ")
+                    + "the restored files were removed from " + target + " (rerun the restore once the cause is fixed)", e);
         }
         Dirs.deleteQuietly(run, false);
         log.accept("crash recovery complete; the data directory is ready to start (server log kept as strata-recovery.err)");
+    }
+
+    /**
+     * A server that logged [ERROR] lines did not do its work cleanly, even when it started and
+     * stopped: a 10.11 server that opens an 11.x data directory logs that the change buffer is
+     * corrupted and carries on. Every such line is in the message.
+     */
+    static void failOnErrorLines(List<String> errors, ErrorCode code, String what, Path errorLog) {
+        if (errors.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(what).append(" logged ").append(errors.size()).append(errors.size() == 1 ? " error:" : " errors:");
+        for (String e : errors) {
+            sb.append("\n  ").append(e.strip());
+        }
+        throw new StrataException(code, sb.toString(), "the data it left cannot be trusted; see the server log " + errorLog);
     }
 }

@@ -30,35 +30,15 @@ public final class MariadbProcess implements AutoCloseable {
         this.datadir = datadir;
     }
 
-    public static String binary(String name) {
-        for (String dir : List.of("/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin")) {
-            Path p = Path.of(dir, name);
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(":")) {
-                Path p = Path.of(dir, name);
-                if (Files.isExecutable(p)) {
-                    return p.toString();
-                }
-            }
-        }
-        throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, name + " was not found",
-                "install Debian's mariadb-server package (apt-get install mariadb-server)");
-    }
-
-    /** Starts mariadbd and waits until it accepts connections or exits. */
-    public static MariadbProcess start(Path datadir, Path runDir, List<String> extraArgs, Duration timeout) {
+    /** Starts {@code mariadbd} (see {@link ServerTools}) and waits until it accepts connections or exits. */
+    public static MariadbProcess start(Path mariadbd, Path datadir, Path runDir, List<String> extraArgs, Duration timeout) {
         try {
             Files.createDirectories(runDir);
             Path socket = runDir.resolve("mysqld.sock");
             Path errorLog = runDir.resolve("mysqld.err");
             Files.deleteIfExists(errorLog);
             List<String> cmd = new ArrayList<>();
-            cmd.add(binary("mariadbd"));
+            cmd.add(mariadbd.toString());
             cmd.add("--no-defaults");
             if ("root".equals(System.getProperty("user.name"))) {
                 cmd.add("--user=root");
@@ -79,16 +59,16 @@ public final class MariadbProcess implements AutoCloseable {
                     return mp;
                 }
                 if (!p.isAlive()) {
-                    throw new StrataException(ErrorCode.RECOVERY_FAILED, "mariadbd exited with code " + p.exitValue() + " while starting on " + datadir
+                    throw new StrataException(ErrorCode.RECOVERY_FAILED, mariadbd + " exited with code " + p.exitValue() + " while starting on " + datadir
                             + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
                 }
                 Thread.sleep(100);
             }
             p.destroyForcibly();
-            throw new StrataException(ErrorCode.RECOVERY_FAILED, "mariadbd did not become ready within " + timeout.toSeconds() + " s on " + datadir
+            throw new StrataException(ErrorCode.RECOVERY_FAILED, mariadbd + " did not become ready within " + timeout.toSeconds() + " s on " + datadir
                     + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
         } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "cannot start mariadbd on " + datadir + ": " + e.getMessage(), null, e);
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot start " + mariadbd + " on " + datadir + ": " + e.getMessage(), null, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting mariadbd", null, e);
@@ -107,6 +87,16 @@ public final class MariadbProcess implements AutoCloseable {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /** The lines of the server's log that it marked {@code [ERROR]}, in order. */
+    public List<String> errorLines() {
+        return errorLines(errorLogText());
+    }
+
+    /** The lines of a mariadbd log marked {@code [ERROR]} (after the timestamp and thread id), in order. */
+    public static List<String> errorLines(String log) {
+        return log.lines().filter(l -> l.contains(" [ERROR] ") || l.startsWith("[ERROR] ")).toList();
     }
 
     public String errorTail(int lines) {

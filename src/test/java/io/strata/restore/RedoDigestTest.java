@@ -95,7 +95,7 @@ class RedoDigestTest {
 
         Path target = dir.resolve("target-" + root.getFileName());
         CorruptDataException e = assertThrows(CorruptDataException.class,
-                () -> RestoreRun.run(repo, new RestoreRun.Options(first, target, false, 1), line -> { }));
+                () -> RestoreRun.run(repo, new RestoreRun.Options(first, target, false, 1, null), line -> { }));
         assertEquals(ErrorCode.CORRUPT_DATA, e.code());
         assertEquals("stored redo log of backup " + first + " does not match its manifest: digest " + found + ", expected " + expected
                 + " (resource=" + firstRedo + ")", e.getMessage());
@@ -103,7 +103,7 @@ class RedoDigestTest {
 
         // the other backup still restores: its log is the one its manifest names
         Path ok = dir.resolve("ok-" + root.getFileName());
-        RestoreRun.run(repo, new RestoreRun.Options(second, ok, false, 1), line -> { });
+        RestoreRun.run(repo, new RestoreRun.Options(second, ok, false, 1, null), line -> { });
         assertTrue(Files.size(ok.resolve("ib_logfile0")) > b.length);
     }
 
