@@ -59,7 +59,7 @@ final class PitrReplay {
             }
             p.shutdown(Duration.ofMinutes(10));
             List<String> all = p.errorLines();
-            RestoreRun.failOnErrorLines(all.subList(recoveryErrors.size(), all.size()), ErrorCode.REPLAY_FAILED, "the server, during the binlog replay,", p.errorLog());
+            RestoreRun.failOnErrorLines(all.subList(recoveryErrors.size(), all.size()), ErrorCode.REPLAY_FAILED, "the server " + server + " during the binlog replay", p.errorLog());
             Files.copy(p.errorLog(), target.resolve("strata-pitr.err"));
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the server log: " + e.getMessage(), null, e);
