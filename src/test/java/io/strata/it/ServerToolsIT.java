@@ -191,6 +191,45 @@ class ServerToolsIT {
     }
 
     /**
+     * A newer server may recover an older one's backup: a 10.11 source (the host's server) restored
+     * with the 11.x tools that PATH finds first (no option) upgrades the directory, logs no [ERROR]
+     * line (its change buffer is merged) and holds the source's data.
+     */
+    @Test
+    void aNewerServerRecoversAnOlderSourcesBackup() throws Exception {
+        String chosen = System.getenv(MariaDbSandbox.TOOLS_ENV);
+        Assumptions.assumeTrue(chosen != null && !chosen.isBlank(), MariaDbSandbox.TOOLS_ENV + " names no newer MariaDB tools (run under bin/with-mariadb trixie)");
+        Path newMariadbd = Path.of(chosen, "mariadbd");
+        String newRelease = releaseOf(newMariadbd);
+        Assumptions.assumeTrue(Files.isExecutable(HOST_MARIADBD), "no host server at " + HOST_MARIADBD);
+        String hostRelease = releaseOf(HOST_MARIADBD);
+        Assumptions.assumeTrue(Integer.parseInt(newRelease.split("\\.")[0]) > Integer.parseInt(hostRelease.split("\\.")[0]),
+                "the tools of " + MariaDbSandbox.TOOLS_ENV + " (" + newRelease + ") are not newer than the host's (" + hostRelease + ")");
+        Path work = ItSupport.tempDir("tools-upgrade-");
+        Path repo = work.resolve("repo");
+        try (MariaDbSandbox source = MariaDbSandbox.builder().tools(MariaDbSandbox.HOST_TOOLS).logBin(true).innodbLogFileSize("8M").start()) {
+            assertEquals(hostRelease, releaseOfVersionVariable(source.version()));
+            try (Connection c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 2_000);
+            }
+            String id = ItSupport.backup(repo, source);
+            Path target = work.resolve("target");
+            StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--target", target.toString());
+            assertEquals(0, r.exit(), r.toString());
+            assertTrue(r.err().contains("server for crash recovery: " + newMariadbd + " (MariaDB " + newRelease + "; the backup's source: MariaDB "
+                    + hostRelease + ")\n"), r.err());
+            assertTrue(r.out().startsWith("restored backup " + id + " into " + target + " "), r.out());
+            String log = Files.readString(target.resolve("strata-recovery.err"), StandardCharsets.UTF_8);
+            assertTrue(log.contains("Starting MariaDB " + newRelease), log);
+            assertFalse(log.contains("[ERROR]"), log);
+            try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start()) {
+                ItSupport.assertSameData(source, restored, "app");
+            }
+        }
+    }
+
+    /**
      * A server that starts, recovers and stops but logs [ERROR] lines: here the real mariadbd asked
      * (by a wrapper, as a user's site script might) to load a plugin that does not exist, which it
      * reports as two [ERROR] lines and then carries on. The restore fails with every line shown and
