@@ -10,7 +10,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The history of a repository: one record set per attempt below {@code history/<id>/}
@@ -24,9 +26,12 @@ import java.util.TreeMap;
  * history/&lt;id&gt;/merged     history    {"id", "mergedInto", "time"}: merge moved the backup's state
  * history/&lt;id&gt;/pruned     history    {"id", "time", "reason"}: prune removed the backup
  * </pre>
- * An attempt with a begin record and neither an end record nor a live writer (the writer lock's
- * holder is another pid) failed: its process ended before it completed. One whose manifest is
- * stored but whose end record is missing completed (the process stopped in between).
+ * History is rebuilt from the manifests: an id whose manifest is stored is a completed backup
+ * whatever its records say (begin or end missing, the process stopped between the manifest and
+ * the end record), unless a pruned marker says prune is removing it. An attempt with a begin
+ * record and neither an end record, a manifest nor a live writer (the writer lock's holder is
+ * another pid) failed: its process ended before it completed. A begin or end record holding
+ * another id than its place names is ignored.
  */
 public final class History {
     private final ObjectIo io;
@@ -116,52 +121,120 @@ public final class History {
         return out;
     }
 
-    /** Every attempt, oldest first, with its state as described in the class comment. */
+    /**
+     * Every attempt, oldest first, with its state as described in the class comment. History is
+     * rebuilt from the manifests: a stored manifest is a completed backup whatever the records say
+     * (begin or end missing, or an end that says failed), unless a prune marked it. A record that
+     * names another id than its place is ignored ({@link #misplacedRecords()} names it).
+     */
     public List<HistoryRecord> attempts() {
+        Scan s = scan();
+        Long writer = null;
+        boolean writerKnown = false;
+        List<HistoryRecord> out = new ArrayList<>();
+        Set<String> ids = new TreeSet<>(s.begins.keySet());
+        ids.addAll(s.ends.keySet());
+        ids.addAll(s.manifests);
+        for (String id : ids) {
+            HistoryRecord end = s.ends.get(id);
+            HistoryRecord b = s.begins.get(id);
+            Map<String, Object> p = s.pruned.get(id);
+            boolean manifest = s.manifests.contains(id);
+            if (p != null) {
+                HistoryRecord base = end != null ? end : b != null ? b : fromManifest(id, null, null);
+                out.add(base.withState(HistoryRecord.PRUNED, base.endTime(), "removed by strata prune at " + p.get("time") + ": " + p.get("reason")));
+            } else if (manifest) {
+                // the manifest decides: a missing or failed end record (the process stopped between
+                // storing the manifest and the end record, or the record was lost) changes nothing
+                out.add(end != null && HistoryRecord.COMPLETED.equals(end.state()) ? end : fromManifest(id, b, end));
+            } else if (end != null) {
+                out.add(end);
+            } else {
+                if (!writerKnown) {
+                    writer = locks.writerPid();
+                    writerKnown = true;
+                }
+                if (writer != null && writer.equals(b.pid())) {
+                    out.add(b);
+                } else {
+                    out.add(b.withState(HistoryRecord.FAILED, null,
+                            "interrupted: the backup process (pid " + b.pid() + ") ended before the backup completed (killed, crashed or machine stopped)"));
+                }
+            }
+        }
+        // ids sort by second only; the begin time orders attempts started within one second
+        out.sort(Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id));
+        return out;
+    }
+
+    /**
+     * History records stored under another id's place ({@code history/A/end} holding B's record):
+     * {@link #attempts()} ignores them; verify reports them.
+     */
+    public List<String> misplacedRecords() {
+        return scan().misplaced;
+    }
+
+    private record Scan(Map<String, HistoryRecord> begins, Map<String, HistoryRecord> ends, Map<String, Map<String, Object>> pruned,
+                        Set<String> manifests, List<String> misplaced) {}
+
+    private Scan scan() {
         Map<String, HistoryRecord> begins = new TreeMap<>();
         Map<String, HistoryRecord> ends = new TreeMap<>();
         Map<String, Map<String, Object>> pruned = new TreeMap<>();
+        List<String> misplaced = new ArrayList<>();
         for (String k : io.store().list(Keys.HISTORY)) {
             String[] parts = k.split("/");
             if (parts.length != 3) {
                 continue;
             }
             switch (parts[2]) {
-                case Keys.BEGIN -> begins.put(parts[1], io.readJson(k, "history", HistoryRecord.class, config.readCodec()));
-                case Keys.END -> ends.put(parts[1], io.readJson(k, "history", HistoryRecord.class, config.readCodec()));
+                case Keys.BEGIN, Keys.END -> {
+                    HistoryRecord r = io.readJson(k, "history", HistoryRecord.class, config.readCodec());
+                    if (!parts[1].equals(r.id())) {
+                        misplaced.add("history record " + k + " names backup " + r.id() + ", not " + parts[1] + ": ignored (the manifests decide)");
+                    } else {
+                        (Keys.BEGIN.equals(parts[2]) ? begins : ends).put(parts[1], r);
+                    }
+                }
                 case Keys.PRUNED -> pruned.put(parts[1], read(k));
                 default -> { }
             }
         }
-        Long writer = null;
-        boolean writerKnown = false;
-        List<HistoryRecord> out = new ArrayList<>();
-        for (var e : begins.entrySet()) {
-            HistoryRecord end = ends.get(e.getKey());
-            HistoryRecord b = e.getValue();
-            Map<String, Object> p = pruned.get(e.getKey());
-            if (!writerKnown && end == null && p == null) {
-                writer = locks.writerPid();
-                writerKnown = true;
-            }
-            if (p != null) {
-                HistoryRecord base = end != null ? end : b;
-                out.add(base.withState(HistoryRecord.PRUNED, base.endTime(), "removed by strata prune at " + p.get("time") + ": " + p.get("reason")));
-            } else if (end != null) {
-                out.add(end);
-            } else if (io.store().exists(Keys.manifest(b.id()))) {
-                // the process stopped between storing the manifest and the end record: complete
-                out.add(HistoryRecord.completed(b, Manifest.read(io, config.readCodec(), b.id())));
-            } else if (writer != null && writer.equals(b.pid())) {
-                out.add(b);
-            } else {
-                out.add(b.withState(HistoryRecord.FAILED, null,
-                        "interrupted: the backup process (pid " + b.pid() + ") ended before the backup completed (killed, crashed or machine stopped)"));
+        Set<String> manifests = new TreeSet<>();
+        for (String k : io.store().list(Keys.BACKUPS)) {
+            String[] parts = k.split("/");
+            if (parts.length == 3 && k.equals(Keys.manifest(parts[1]))) {
+                manifests.add(parts[1]);
             }
         }
-        // ids sort by second only; the begin time orders attempts started within one second
-        out.sort(Comparator.comparing((HistoryRecord h) -> Instant.parse(h.beginTime())).thenComparing(HistoryRecord::id));
-        return out;
+        return new Scan(begins, ends, pruned, manifests, misplaced);
+    }
+
+    /** A completed backup's record built from its manifest (begin, end: what history still holds, maybe null). */
+    private HistoryRecord fromManifest(String id, HistoryRecord begin, HistoryRecord end) {
+        HistoryRecord known = begin != null ? begin : end;
+        try {
+            return HistoryRecord.completed(known, Manifest.read(io, config.readCodec(), id));
+        } catch (StrataException e) {
+            // an unreadable manifest still names a backup: list and verify show it, prune keeps it
+            String beginTime = known != null ? known.beginTime() : null;
+            return new HistoryRecord(id, known == null ? null : known.type(), HistoryRecord.COMPLETED, known == null ? null : known.parent(),
+                    beginTime, null, known == null ? null : known.source(), null, null, null, null, null, null, null, null,
+                    "manifest unreadable: " + e.getMessage(), known == null ? null : known.pid());
+        }
+    }
+
+    /** When an attempt began: its record's beginTime, else the start second its id carries. */
+    private static Instant beginOf(HistoryRecord h) {
+        if (h.beginTime() != null) {
+            return Instant.parse(h.beginTime());
+        }
+        try {
+            return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssX", java.util.Locale.ROOT).parse(h.id().substring(0, 16), Instant::from);
+        } catch (RuntimeException e) {
+            return Instant.EPOCH;
+        }
     }
 
     /** Fails with backup-not-found saying why {@code id} has no manifest: pruned, never completed, or unknown. */

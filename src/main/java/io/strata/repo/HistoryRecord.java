@@ -34,9 +34,10 @@ public record HistoryRecord(
                 binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos, rawBytes, storedBytes, newError, pid);
     }
 
+    /** A completed backup's record from its manifest; {@code begin} (source, pid) may be null when its record is lost. */
     public static HistoryRecord completed(HistoryRecord begin, Manifest m) {
-        return new HistoryRecord(m.id(), m.type(), COMPLETED, m.parent(), m.beginTime(), m.endTime(), begin.source(),
+        return new HistoryRecord(m.id(), m.type(), COMPLETED, m.parent(), m.beginTime(), m.endTime(), begin == null ? null : begin.source(),
                 m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos(), m.gtidCurrentPos(),
-                m.rawBytes(), m.storedBytes(), null, begin.pid());
+                m.rawBytes(), m.storedBytes(), null, begin == null ? null : begin.pid());
     }
 }

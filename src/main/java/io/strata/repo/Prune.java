@@ -181,6 +181,9 @@ public final class Prune {
         }
         for (var e : objects.entrySet()) {
             HistoryRecord h = byId.get(e.getKey());
+            if (repo.hasManifest(e.getKey())) {
+                continue; // a stored manifest is a backup whatever history says: only the retention removes it
+            }
             boolean complete = h != null && HistoryRecord.COMPLETED.equals(h.state()) && repo.hasManifest(h.id());
             boolean running = h != null && HistoryRecord.RUNNING.equals(h.state());
             if (!complete && !running) {

@@ -64,6 +64,10 @@ public final class Verifier {
             ids.addAll(chain.ids());
         } else {
             ids.addAll(repo.history().completedIds());
+            for (String m : repo.history().misplacedRecords()) {
+                problems.add(m);
+                out.accept("FAILED " + m);
+            }
         }
         for (String b : ids) {
             verifyBackup(b);
