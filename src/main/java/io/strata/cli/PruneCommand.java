@@ -31,6 +31,9 @@ final class PruneCommand implements Callable<Integer> {
         Prune.Result res = Prune.run(r, keepFull, keepDays, dryRun, System.out::println);
         System.out.printf("%s%d backup(s) kept, %d %s, leftovers of %d attempt(s) %s%n", dryRun ? "dry run: " : "", res.plan().keep().size(),
                 res.plan().remove().size(), dryRun ? "to remove" : "removed", res.leftovers().size(), dryRun ? "to remove" : "removed");
-        return 0;
+        for (String w : res.warnings()) {
+            System.err.println("WARNING: " + w);
+        }
+        return res.warnings().isEmpty() ? 0 : 3;
     }
 }

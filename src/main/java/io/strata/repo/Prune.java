@@ -41,8 +41,11 @@ public final class Prune {
         }
     }
 
-    /** Verdicts in id order: for each backup, kept or not and why. */
-    public record Plan(Map<String, String> keep, Map<String, String> remove) {}
+    /**
+     * Verdicts in id order: for each backup, kept or not and why; warnings name broken chains
+     * (a backup whose parent's manifest is missing), which are kept, never removed.
+     */
+    public record Plan(Map<String, String> keep, Map<String, String> remove, List<String> warnings) {}
 
     public static Plan plan(List<Item> items, int keepFull, Integer keepDays, Instant now) {
         if (keepFull < 1) {
@@ -103,15 +106,23 @@ public final class Prune {
             }
         }
         Map<String, String> remove = new TreeMap<>();
+        List<String> warnings = new ArrayList<>();
         for (Item i : items) {
-            if (!keep.containsKey(i.id())) {
-                String root = rootOf(i, byId);
+            String root = rootOf(i, byId);
+            if (root == null && !i.isFull()) {
+                // a broken chain is damage to report, not age to judge: what rests on a lost
+                // manifest is the only copy of its changes
+                String missing = missingParent(i, byId);
+                keep.putIfAbsent(i.id(), "its chain is broken (backup " + missing + " has no manifest): kept, never removed by prune");
+                warnings.add("broken chain: " + i.type() + " backup " + i.id() + " rests on backup " + missing
+                        + ", whose manifest is missing; it was kept (run \"strata verify\"; remove it by hand once it is not needed)");
+            } else if (!keep.containsKey(i.id())) {
                 remove.put(i.id(), (root == null || root.equals(i.id()) ? i.type() + " backup" : i.type() + " backup on full " + root)
                         + " outside the retention (--keep-full " + keepFull + (keepDays == null ? "" : ", --keep-days " + keepDays)
                         + ") and needed by no kept backup");
             }
         }
-        return new Plan(keep, remove);
+        return new Plan(keep, remove, warnings);
     }
 
     /** The full backup a chain rests on, or null when a parent is missing. */
@@ -126,8 +137,20 @@ public final class Prune {
         return null;
     }
 
-    /** What prune did or, in a dry run, would do. */
-    public record Result(Plan plan, List<String> leftovers, int unfinished) {}
+    /** The first parent on {@code i}'s way to its full backup that is not among the items. */
+    private static String missingParent(Item i, Map<String, Item> byId) {
+        Item x = i;
+        for (int n = 0; n <= byId.size() && x != null; n++) {
+            if (x.parent() == null || !byId.containsKey(x.parent())) {
+                return x.parent();
+            }
+            x = byId.get(x.parent());
+        }
+        return null;
+    }
+
+    /** What prune did or, in a dry run, would do; warnings name what it kept because the repository is damaged. */
+    public record Result(Plan plan, List<String> leftovers, int unfinished, List<String> warnings) {}
 
     /**
      * Plans and, unless {@code dryRun}, carries out the retention; prints each decision to {@code out}.
@@ -179,14 +202,18 @@ public final class Prune {
                 objects.merge(parts[1], 1, Integer::sum);
             }
         }
+        List<String> warnings = new ArrayList<>(plan.warnings());
         for (var e : objects.entrySet()) {
             HistoryRecord h = byId.get(e.getKey());
             if (repo.hasManifest(e.getKey())) {
                 continue; // a stored manifest is a backup whatever history says: only the retention removes it
             }
-            boolean complete = h != null && HistoryRecord.COMPLETED.equals(h.state()) && repo.hasManifest(h.id());
             boolean running = h != null && HistoryRecord.RUNNING.equals(h.state());
-            if (!complete && !running) {
+            boolean lostManifest = h != null && HistoryRecord.COMPLETED.equals(h.state()) && repo.history().mergedInto(h.id()) == null;
+            if (lostManifest) {
+                warnings.add("backup " + h.id() + " completed but its manifest is missing: its " + e.getValue()
+                        + " object(s) are kept, nothing can restore it; \"strata verify\" names the backups that rest on it");
+            } else if (!running) {
                 leftovers.add(e.getKey());
                 out.accept(verb + " leftovers of " + (h == null ? "unknown attempt " : h.state() + " attempt ") + e.getKey() + ": "
                         + e.getValue() + " object(s)");
@@ -194,7 +221,7 @@ public final class Prune {
         }
         if (dryRun) {
             out.accept("dry run: nothing was removed; unfinished uploads below backups/ would also be discarded");
-            return new Result(plan, leftovers, 0);
+            return new Result(plan, leftovers, 0, warnings);
         }
         Map<String, String> merged = new TreeMap<>();
         for (HistoryRecord h : history) {
@@ -222,6 +249,6 @@ public final class Prune {
         if (unfinished > 0) {
             out.accept("discarded " + unfinished + " unfinished upload(s) below backups/");
         }
-        return new Result(plan, leftovers, unfinished);
+        return new Result(plan, leftovers, unfinished, warnings);
     }
 }

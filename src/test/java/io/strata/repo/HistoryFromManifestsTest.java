@@ -15,11 +15,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * History is rebuilt from the manifests (issue 15, items 4 and 6): a lost or misplaced history
- * record hides no backup, and prune deletes nothing a manifest names. Local repositories, no server.
+ * record hides no backup, and prune deletes nothing a manifest names nor anything resting on a
+ * lost manifest. Local repositories, no server.
  */
 class HistoryFromManifestsTest {
     static final String F1 = "20260101T000000Z-0001";
     static final String I1 = "20260101T010000Z-0002";
+    static final String I2 = "20260101T020000Z-0003";
+    static final String I3 = "20260101T030000Z-0004";
+    static final String F2 = "20260101T040000Z-0005";
 
     @TempDir
     Path dir;
@@ -55,6 +59,7 @@ class HistoryFromManifestsTest {
     private static List<String> prune(Repository r, List<String> warnings) {
         List<String> out = new ArrayList<>();
         Prune.Result res = Prune.run(r, 1, null, false, out::add);
+        warnings.addAll(res.warnings());
         return out;
     }
 
@@ -98,6 +103,34 @@ class HistoryFromManifestsTest {
         HistoryRecord b = r.history().find(F1).orElseThrow();
         r.history().end(b.withState(HistoryRecord.FAILED, null, "made up"));
         assertEquals(List.of(F1), r.history().completedIds());
+    }
+
+    @Test
+    void aMissingMiddleManifestMakesPruneKeepAndWarnNeverDelete() throws Exception {
+        Repository r = Repository.openOrCreate(dir.resolve("repo"));
+        backup(r, F1, null, 0);
+        backup(r, I1, F1, 1);
+        backup(r, I2, I1, 2);
+        backup(r, I3, I2, 3);
+        backup(r, F2, null, 4);
+        r.store().delete("backups/" + I1 + "/manifest");
+
+        List<String> warnings = new ArrayList<>();
+        List<String> out = prune(r, warnings);
+        assertEquals(List.of(
+                "keep   " + I2 + ": its chain is broken (backup " + I1 + " has no manifest): kept, never removed by prune",
+                "keep   " + I3 + ": its chain is broken (backup " + I1 + " has no manifest): kept, never removed by prune",
+                "keep   " + F2 + ": one of the newest 1 full backup(s)",
+                "remove " + F1 + ": full backup outside the retention (--keep-full 1) and needed by no kept backup"), out);
+        assertEquals(List.of(
+                "broken chain: incremental backup " + I2 + " rests on backup " + I1 + ", whose manifest is missing; it was kept (run \"strata verify\"; remove it by hand once it is not needed)",
+                "broken chain: incremental backup " + I3 + " rests on backup " + I1 + ", whose manifest is missing; it was kept (run \"strata verify\"; remove it by hand once it is not needed)",
+                "backup " + I1 + " completed but its manifest is missing: its 2 object(s) are kept, nothing can restore it; \"strata verify\" names the backups that rest on it"),
+                warnings);
+        for (String id : List.of(I1, I2, I3, F2)) {
+            assertTrue(!r.store().list("backups/" + id + "/").isEmpty(), id + " keeps its objects");
+        }
+        assertEquals(List.of(), r.store().list("backups/" + F1 + "/"));
     }
 
     @Test

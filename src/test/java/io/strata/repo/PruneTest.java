@@ -92,12 +92,22 @@ class PruneTest {
     }
 
     @Test
-    void brokenChainsAreNotFollowedAndNothingIsInvented() {
-        add("I0", "incremental", "GONE", 3);
-        add("F1", "full", null, 2);
+    void aBrokenChainIsKeptAndReportedNeverRemoved() {
+        // F1 I1 [I2's manifest lost] I3 I4 | F2: retention alone would remove everything on F1
+        add("F1", "full", null, 6);
+        add("I1", "incremental", "F1", 5);
+        add("I3", "incremental", "I2", 3);
+        add("I4", "incremental", "I3", 2);
+        add("F2", "full", null, 1);
         Prune.Plan p = Prune.plan(items, 1, null, NOW);
-        assertEquals(Set.of("F1"), p.keep().keySet());
-        assertEquals(Set.of("I0"), p.remove().keySet());
+        assertEquals(Set.of("F2", "I3", "I4"), p.keep().keySet());
+        assertEquals(Set.of("F1", "I1"), p.remove().keySet());
+        assertEquals("its chain is broken (backup I2 has no manifest): kept, never removed by prune", p.keep().get("I4"));
+        assertEquals(List.of(
+                "broken chain: incremental backup I3 rests on backup I2, whose manifest is missing; it was kept (run \"strata verify\"; remove it by hand once it is not needed)",
+                "broken chain: incremental backup I4 rests on backup I2, whose manifest is missing; it was kept (run \"strata verify\"; remove it by hand once it is not needed)"),
+                p.warnings());
+        assertEquals(List.of(), Prune.plan(List.of(items.get(0), items.get(1), items.get(4)), 1, null, NOW).warnings());
     }
 
     @Test
