@@ -31,7 +31,7 @@ final class BinlogCommand implements Runnable {
         @Option(names = "--once", description = "Archive what the server has now and exit.")
         boolean once;
 
-        @Option(names = "--interval", defaultValue = "10", description = "Seconds between two looks at the server (default: 10).")
+        @Option(names = "--interval", defaultValue = "10", converter = Ranges.Positive.class, description = "Seconds between two looks at the server, above 0 (default: 10).")
         double interval;
 
         @Option(names = "--datadir", description = "The server's data directory (default: @@datadir); only names the server, as for backups.")
@@ -42,9 +42,6 @@ final class BinlogCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (!(interval > 0)) {
-                throw new StrataException(ErrorCode.USAGE, "--interval must be positive, got " + interval, null);
-            }
             BinlogArchiver.Stopper stopper = new BinlogArchiver.Stopper();
             // SIGINT and SIGTERM end the loop after a last pass that archives what is new, and the
             // JVM exits normally with 0; a second signal ends it at once (the archive stays
