@@ -124,12 +124,17 @@ public final class BinlogArchiver {
         }
     }
 
-    private void identify(ServerSession s) {
-        facts = ServerFacts.read(s, opts.datadir());
+    /** Refuses a server that writes no binlogs (also checked before a new repository is created for the archive). */
+    public static void requireLogBin(ServerFacts facts, String server) {
         if (!facts.logBin() || facts.logBinBasename() == null) {
-            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "binary logging is off on " + opts.connection().describe() + " (log_bin=OFF): there are no binlogs to archive",
+            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "binary logging is off on " + server + " (log_bin=OFF): there are no binlogs to archive",
                     "start the server with --log-bin to make point-in-time recovery possible");
         }
+    }
+
+    private void identify(ServerSession s) {
+        facts = ServerFacts.read(s, opts.datadir());
+        requireLogBin(facts, opts.connection().describe());
         Path base = Path.of(facts.logBinBasename());
         binlogDir = (base.isAbsolute() ? base : facts.datadir().resolve(base)).getParent();
         if (!Files.isDirectory(binlogDir) || !Files.isReadable(binlogDir) || !Files.isExecutable(binlogDir)) {

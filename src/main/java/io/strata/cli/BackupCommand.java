@@ -14,6 +14,7 @@ import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.DeltaFormat;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
+import io.strata.server.ConnectionOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -99,9 +100,10 @@ final class BackupCommand implements Callable<Integer> {
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, conn.resolve(), datadir, threads, throttle == null ? 0 : throttle, redoDelay,
+        ConnectionOptions c = conn.resolve();
+        BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
                 changeMethod, checkMethod);
-        Repository r = repo.openOrCreate(key);
+        Repository r = repo.openOrCreate(key, c, datadir, facts -> { });
         r.setCompression(compression);
         BackupRun.Outcome out = BackupRun.run(r, o, new BackupProgress(new ProgressRenderer(System.err, mode)));
         Manifest m = out.manifest();

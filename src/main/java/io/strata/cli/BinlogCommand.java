@@ -2,7 +2,8 @@ package io.strata.cli;
 
 import io.strata.archive.BinlogArchiver;
 import io.strata.error.ErrorCode;
-import io.strata.error.StrataException;
+import io.strata.repo.Repository;
+import io.strata.server.ConnectionOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,7 +55,9 @@ final class BinlogCommand implements Runnable {
                     stopper.stop();
                 });
             }
-            BinlogArchiver.Result r = BinlogArchiver.run(repo.openOrCreate(key), new BinlogArchiver.Options(conn.resolve(), datadir, once,
+            ConnectionOptions c = conn.resolve();
+            Repository into = repo.openOrCreate(key, c, datadir, facts -> BinlogArchiver.requireLogBin(facts, c.describe()));
+            BinlogArchiver.Result r = BinlogArchiver.run(into, new BinlogArchiver.Options(c, datadir, once,
                     Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);
             System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
                     r.gaps() == 0 ? "" : ", recorded " + r.gaps() + " gap(s)", r.end());
