@@ -43,8 +43,11 @@ public final class BinlogArchiver {
 
     public record Options(ConnectionOptions connection, Path datadir, boolean once, Duration interval) {}
 
-    /** @param lastPassFailure why the last pass after a stop could not archive what was new, or null */
-    public record Result(long segments, long bytes, int gaps, String end, String lastPassFailure) {}
+    /**
+     * @param gaps            why each gap recorded by this run was recorded (lost point-in-time coverage), in order
+     * @param lastPassFailure why the last pass after a stop could not archive what was new, or null
+     */
+    public record Result(long segments, long bytes, List<String> gaps, String end, String lastPassFailure) {}
 
     /**
      * Lets a signal handler stop the archiver: it wakes it from its sleep, the round under way
@@ -89,7 +92,7 @@ public final class BinlogArchiver {
     private Path binlogDir;
     private long segments;
     private long bytes;
-    private int gaps;
+    private final List<String> gaps = new ArrayList<>();
     private long lastAsOf;
     private SegmentCopier copier;
 
@@ -213,7 +216,7 @@ public final class BinlogArchiver {
         if (stopper.stopped()) {
             log.accept("stopped by a signal; the archive ends at " + end);
         }
-        return new Result(segments, bytes, gaps, end, lastPassFailure);
+        return new Result(segments, bytes, List.copyOf(gaps), end, lastPassFailure);
     }
 
     /** A short wait that a stop does not cut (unlike the sleep between rounds). */
@@ -334,7 +337,7 @@ public final class BinlogArchiver {
     private void recordGap(int tl, ArchivedBinlog after, int nextTl, String nextFile, List<String> lost, String reason) {
         archive.writeGap(new BinlogArchive.Gap(BinlogArchive.FORMAT_VERSION, tl, after == null ? null : after.name(), after == null ? 0 : after.usableEnd(),
                 nextTl, nextFile, lost, reason, Instant.now().toString()));
-        gaps++;
+        gaps.add(reason);
         log.accept("GAP: " + reason);
     }
 

@@ -2,6 +2,7 @@ package io.strata.cli;
 
 import io.strata.archive.BinlogArchiver;
 import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
 import picocli.CommandLine;
@@ -60,7 +61,16 @@ final class BinlogCommand implements Runnable {
             BinlogArchiver.Result r = BinlogArchiver.run(into, new BinlogArchiver.Options(c, datadir, once,
                     Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);
             System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
-                    r.gaps() == 0 ? "" : ", recorded " + r.gaps() + " gap(s)", r.end());
+                    r.gaps().isEmpty() ? "" : ", recorded " + r.gaps().size() + " gap(s)", r.end());
+            if (!r.gaps().isEmpty()) {
+                // point-in-time coverage is lost for good, unlike a last pass that failed (3): its own code, so that no wrapper takes it for success
+                StrataException gap = new StrataException(ErrorCode.BINLOG_GAP, "the binlog archive in " + into.root() + " has " + r.gaps().size()
+                        + " new gap(s), binlogs the archive will never hold: " + String.join("; ", r.gaps()),
+                        "no point inside a gap can be restored, and a point after it only from a backup taken after it: take a backup now, "
+                                + "then see \"strata list --windows\"");
+                System.err.println(gap.render());
+                return gap.code().exitCode();
+            }
             // the archive is consistent, but what the server wrote since the last round is not in it
             return r.lastPassFailure() == null ? 0 : 3;
         }
