@@ -40,6 +40,7 @@ public enum ErrorCode {
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),
+    LAST_BACKUP_FAILED("last-backup-failed", 33),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -159,6 +159,30 @@ class ErrorsIT {
     }
 
     @Test
+    void statusAfterAFailedBackupIsNoSuccess() throws Exception {
+        Path copy = work.resolve("repo-status");
+        copyTree(repo, copy);
+        assertEquals(0, StrataCli.run("status", "--repo", copy.toString()).exit());
+        Path missing = work.resolve("no-datadir-status");
+        assertEquals(17, StrataCli.run("backup", "--repo", copy.toString(), "--socket", source.socket().toString(), "--user", "root",
+                "--datadir", missing.toString(), "--quiet").exit());
+        var list = ItSupport.list(copy);
+        String failed = list.get(list.size() - 1).get("id").asText();
+        // issue 15, case 9: the reason on stdout, one ERROR line, exit 33 (text and JSON alike)
+        StrataCli.Result s = StrataCli.run("status", "--repo", copy.toString());
+        assertError(s, 33, "ERROR [last-backup-failed]: the newest backup attempt in " + copy + ", " + failed + ", did not complete (failed)");
+        assertTrue(s.err().contains("HINT: the line above says why; \"strata list\" shows every attempt"), s.toString());
+        assertTrue(s.out().startsWith("no backup is running; the last one, " + failed + ", ended failed "), s.toString());
+        assertTrue(s.out().contains(": the data directory " + missing + " is not readable by this user"), s.toString());
+        StrataCli.Result j = StrataCli.run("status", "--repo", copy.toString(), "--json");
+        assertEquals(33, j.exit(), j.toString());
+        assertEquals("failed", ItSupport.JSON.readTree(j.out()).get("state").asText(), j.toString());
+        // a backup that completes ends it
+        ItSupport.backup(copy, source);
+        assertEquals(0, StrataCli.run("status", "--repo", copy.toString()).exit());
+    }
+
+    @Test
     void missingRepository() {
         Path none = work.resolve("nothing-here");
         assertError(StrataCli.run("list", "--repo", none.toString()), 10, "ERROR [repo-missing]: no strata repository at " + none);
