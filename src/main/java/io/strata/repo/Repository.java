@@ -90,7 +90,12 @@ public final class Repository {
 
     /** Whether {@code where} holds a repository (its marker), without opening it. */
     public static boolean exists(StoreLocation where) {
-        return where.isS3() ? where.open().exists(MARKER) : Files.exists(where.dir().resolve(MARKER));
+        if (!where.isS3()) {
+            return Files.exists(where.dir().resolve(MARKER));
+        }
+        try (ObjectStore store = where.open()) {
+            return store.exists(MARKER);
+        }
     }
 
     /** Opens a repository for a backup, creating it in a missing or empty directory. */
