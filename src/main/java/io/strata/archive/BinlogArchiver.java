@@ -43,8 +43,11 @@ public final class BinlogArchiver {
 
     public record Options(ConnectionOptions connection, Path datadir, boolean once, Duration interval) {}
 
-    /** @param lastPassFailure why the last pass after a stop could not archive what was new, or null */
-    public record Result(long segments, long bytes, int gaps, String end, String lastPassFailure) {}
+    /**
+     * @param gaps            why each gap recorded by this run was recorded (lost point-in-time coverage), in order
+     * @param lastPassFailure why the last pass after a stop could not archive what was new, or null
+     */
+    public record Result(long segments, long bytes, List<String> gaps, String end, String lastPassFailure) {}
 
     /**
      * Lets a signal handler stop the archiver: it wakes it from its sleep, the round under way
@@ -89,7 +92,7 @@ public final class BinlogArchiver {
     private Path binlogDir;
     private long segments;
     private long bytes;
-    private int gaps;
+    private final List<String> gaps = new ArrayList<>();
     private long lastAsOf;
     private SegmentCopier copier;
 
@@ -124,12 +127,17 @@ public final class BinlogArchiver {
         }
     }
 
-    private void identify(ServerSession s) {
-        facts = ServerFacts.read(s, opts.datadir());
+    /** Refuses a server that writes no binlogs (also checked before a new repository is created for the archive). */
+    public static void requireLogBin(ServerFacts facts, String server) {
         if (!facts.logBin() || facts.logBinBasename() == null) {
-            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "binary logging is off on " + opts.connection().describe() + " (log_bin=OFF): there are no binlogs to archive",
+            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "binary logging is off on " + server + " (log_bin=OFF): there are no binlogs to archive",
                     "start the server with --log-bin to make point-in-time recovery possible");
         }
+    }
+
+    private void identify(ServerSession s) {
+        facts = ServerFacts.read(s, opts.datadir());
+        requireLogBin(facts, opts.connection().describe());
         Path base = Path.of(facts.logBinBasename());
         binlogDir = (base.isAbsolute() ? base : facts.datadir().resolve(base)).getParent();
         if (!Files.isDirectory(binlogDir) || !Files.isReadable(binlogDir) || !Files.isExecutable(binlogDir)) {
@@ -208,7 +216,7 @@ public final class BinlogArchiver {
         if (stopper.stopped()) {
             log.accept("stopped by a signal; the archive ends at " + end);
         }
-        return new Result(segments, bytes, gaps, end, lastPassFailure);
+        return new Result(segments, bytes, List.copyOf(gaps), end, lastPassFailure);
     }
 
     /** A short wait that a stop does not cut (unlike the sleep between rounds). */
@@ -329,7 +337,7 @@ public final class BinlogArchiver {
     private void recordGap(int tl, ArchivedBinlog after, int nextTl, String nextFile, List<String> lost, String reason) {
         archive.writeGap(new BinlogArchive.Gap(BinlogArchive.FORMAT_VERSION, tl, after == null ? null : after.name(), after == null ? 0 : after.usableEnd(),
                 nextTl, nextFile, lost, reason, Instant.now().toString()));
-        gaps++;
+        gaps.add(reason);
         log.accept("GAP: " + reason);
     }
 

@@ -14,6 +14,7 @@ import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.DeltaFormat;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
+import io.strata.server.ConnectionOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,11 +50,13 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--datadir", description = "The server's data directory (default: @@datadir).")
     Path datadir;
 
-    @Option(names = "--parallel", description = "Threads copying data files, and as many compressing and encrypting chunks (default: the number of cores).")
+    @Option(names = "--parallel", converter = Ranges.Threads.class,
+            description = "Threads copying data files, and as many compressing and encrypting chunks, 1-256 (default: the number of cores).")
     Integer parallel;
 
-    @Option(names = "--throttle", description = "Bound the read rate of data files on the server, in MB/s (default: unbounded; the redo log copy is never throttled).")
-    double throttle;
+    @Option(names = "--throttle", converter = Ranges.Positive.class,
+            description = "Bound the read rate of data files on the server, in MB/s, above 0 (default: unbounded; the redo log copy is never throttled).")
+    Double throttle;
 
     @Option(names = "--compress", paramLabel = "zstd[:LEVEL]|lz4|none", defaultValue = "none",
             description = "Compress each 1 MiB chunk: zstd (level 1-19, default level " + Compression.ZSTD_DEFAULT_LEVEL + "), lz4, or none (default: ${DEFAULT-VALUE}).")
@@ -82,12 +85,6 @@ final class BackupCommand implements Callable<Integer> {
         if (backupType == BackupType.FULL && changeMethod != ChangeMethod.AUTO) {
             throw new StrataException(ErrorCode.USAGE, "--method " + method + " goes with an incremental or differential backup, not --type full", null);
         }
-        if (parallel != null && parallel < 1) {
-            throw new StrataException(ErrorCode.USAGE, "--parallel must be at least 1, got " + parallel, null);
-        }
-        if (throttle < 0) {
-            throw new StrataException(ErrorCode.USAGE, "--throttle must be positive, got " + throttle, null);
-        }
         Compression compression;
         try {
             compression = Compression.parse(compress);
@@ -103,9 +100,10 @@ final class BackupCommand implements Callable<Integer> {
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
-        BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, conn.resolve(), datadir, threads, throttle, redoDelay,
+        ConnectionOptions c = conn.resolve();
+        BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
                 changeMethod, checkMethod);
-        Repository r = repo.openOrCreate(key);
+        Repository r = repo.openOrCreate(key, c, datadir, facts -> { });
         r.setCompression(compression);
         BackupRun.Outcome out = BackupRun.run(r, o, new BackupProgress(new ProgressRenderer(System.err, mode)));
         Manifest m = out.manifest();

@@ -3,6 +3,8 @@ package io.strata.cli;
 import io.strata.archive.BinlogArchiver;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.repo.Repository;
+import io.strata.server.ConnectionOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,7 +33,7 @@ final class BinlogCommand implements Runnable {
         @Option(names = "--once", description = "Archive what the server has now and exit.")
         boolean once;
 
-        @Option(names = "--interval", defaultValue = "10", description = "Seconds between two looks at the server (default: 10).")
+        @Option(names = "--interval", defaultValue = "10", converter = Ranges.Positive.class, description = "Seconds between two looks at the server, above 0 (default: 10).")
         double interval;
 
         @Option(names = "--datadir", description = "The server's data directory (default: @@datadir); only names the server, as for backups.")
@@ -42,9 +44,6 @@ final class BinlogCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (!(interval > 0)) {
-                throw new StrataException(ErrorCode.USAGE, "--interval must be positive, got " + interval, null);
-            }
             BinlogArchiver.Stopper stopper = new BinlogArchiver.Stopper();
             // SIGINT and SIGTERM end the loop after a last pass that archives what is new, and the
             // JVM exits normally with 0; a second signal ends it at once (the archive stays
@@ -57,10 +56,21 @@ final class BinlogCommand implements Runnable {
                     stopper.stop();
                 });
             }
-            BinlogArchiver.Result r = BinlogArchiver.run(repo.openOrCreate(key), new BinlogArchiver.Options(conn.resolve(), datadir, once,
+            ConnectionOptions c = conn.resolve();
+            Repository into = repo.openOrCreate(key, c, datadir, facts -> BinlogArchiver.requireLogBin(facts, c.describe()));
+            BinlogArchiver.Result r = BinlogArchiver.run(into, new BinlogArchiver.Options(c, datadir, once,
                     Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);
             System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
-                    r.gaps() == 0 ? "" : ", recorded " + r.gaps() + " gap(s)", r.end());
+                    r.gaps().isEmpty() ? "" : ", recorded " + r.gaps().size() + " gap(s)", r.end());
+            if (!r.gaps().isEmpty()) {
+                // point-in-time coverage is lost for good, unlike a last pass that failed (3): its own code, so that no wrapper takes it for success
+                StrataException gap = new StrataException(ErrorCode.BINLOG_GAP, "the binlog archive in " + into.root() + " has " + r.gaps().size()
+                        + " new gap(s), binlogs the archive will never hold: " + String.join("; ", r.gaps()),
+                        "no point inside a gap can be restored, and a point after it only from a backup taken after it: take a backup now, "
+                                + "then see \"strata list --windows\"");
+                System.err.println(gap.render());
+                return gap.code().exitCode();
+            }
             // the archive is consistent, but what the server wrote since the last round is not in it
             return r.lastPassFailure() == null ? 0 : 3;
         }

@@ -32,7 +32,7 @@ public final class ConnectionMixin {
     @Option(names = {"-h", "--host"}, description = "Host of the server (strata must run on that host to read its files).")
     String host;
 
-    @Option(names = {"-P", "--port"}, description = "TCP port of the server.")
+    @Option(names = {"-P", "--port"}, converter = Ranges.Port.class, description = "TCP port of the server (1-65535).")
     Integer port;
 
     @Option(names = {"-u", "--user"}, description = "User to connect as (needs RELOAD, PROCESS and BINLOG MONITOR, or root).")

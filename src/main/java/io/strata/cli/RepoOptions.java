@@ -1,9 +1,14 @@
 package io.strata.cli;
 
 import io.strata.repo.Repository;
+import io.strata.server.ConnectionOptions;
+import io.strata.server.ServerFacts;
 import io.strata.store.S3ObjectStore;
 import io.strata.store.StoreLocation;
 import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /**
  * --repo and the options of an object-storage repository, for every command that names one.
@@ -40,8 +45,11 @@ public final class RepoOptions {
         return Repository.open(location(), key == null ? null : key.secret());
     }
 
-    /** As {@link #open}, creating the repository when it does not exist yet (writers: backup, track, binlog archive). */
-    Repository openOrCreate(KeyMixin key) {
-        return Repository.openOrCreate(location(), key == null ? null : key.secret());
+    /**
+     * As {@link #open}, creating the repository when it does not exist yet (writers: backup, track,
+     * binlog archive), and only once the server passed the checks of {@link FirstUse}.
+     */
+    Repository openOrCreate(KeyMixin key, ConnectionOptions conn, Path datadir, Consumer<ServerFacts> more) {
+        return FirstUse.openOrCreate(location(), key == null ? null : key.secret(), conn, datadir, more);
     }
 }

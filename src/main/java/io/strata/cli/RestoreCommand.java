@@ -29,7 +29,7 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--no-recover", description = "Leave crash recovery to the first start of the server.")
     boolean noRecover;
 
-    @Option(names = "--parallel", description = "Threads writing files, and as many decoding chunks (default: number of cores).")
+    @Option(names = "--parallel", converter = Ranges.Threads.class, description = "Threads writing files, and as many decoding chunks, 1-256 (default: number of cores).")
     Integer parallel;
 
     @picocli.CommandLine.Mixin
@@ -57,7 +57,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        int threads = parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors();
+        int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
         int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0);
         if (targets > 0) {

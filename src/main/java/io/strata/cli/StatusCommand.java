@@ -1,5 +1,8 @@
 package io.strata.cli;
 
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.HistoryRecord;
 import io.strata.repo.Json;
 import io.strata.repo.Repository;
 import io.strata.store.StorageException;
@@ -59,15 +62,24 @@ final class StatusCommand implements Callable<Integer> {
         }
         out.put("running", running);
         out.put("note", note);
+        // the newest attempt failed, was cancelled or died: the repository's newest backup is older than a monitor
+        // expects, so status says so in its exit code too (a wrapper that checks only the code must not see success)
+        boolean failed = p != null && !running && !HistoryRecord.COMPLETED.equals(state);
         if (json) {
             System.out.println(Json.MAPPER.writeValueAsString(out));
-            return 0;
+            return failed ? ErrorCode.LAST_BACKUP_FAILED.exitCode() : 0;
         }
         System.out.println(note);
         if (p != null && p.get("stages") != null) {
             for (String line : ProgressRenderer.table(p)) {
                 System.out.println(line);
             }
+        }
+        if (failed) {
+            StrataException e = new StrataException(ErrorCode.LAST_BACKUP_FAILED, "the newest backup attempt in " + r.root() + ", " + newest
+                    + ", did not complete (" + out.get("state") + ")", "the line above says why; \"strata list\" shows every attempt");
+            System.err.println(e.render());
+            return e.code().exitCode();
         }
         return 0;
     }

@@ -3,6 +3,8 @@ package io.strata.cli;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Repository;
+import io.strata.server.ConnectionOptions;
+import io.strata.store.StoreLocation;
 import io.strata.track.TrackRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,8 +51,9 @@ final class TrackCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--memory-limit " + memoryMib + " MiB does not fit the Java heap of " + heapMib + " MiB",
                     "give the JVM more heap, e.g. STRATA_JAVA_OPTS=-Xmx" + (memoryMib + 128) + "m bin/strata track ...");
         }
-        Repository r = Repository.openOrCreate(repo);
-        TrackRun.Outcome o = TrackRun.run(r, new TrackRun.Options(conn.resolve(), datadir, once, Duration.ofSeconds(flushSeconds),
+        ConnectionOptions c = conn.resolve();
+        Repository r = FirstUse.openOrCreate(StoreLocation.local(repo), null, c, datadir, facts -> { });
+        TrackRun.Outcome o = TrackRun.run(r, new TrackRun.Options(c, datadir, once, Duration.ofSeconds(flushSeconds),
                 memoryMib << 20, Duration.ofMillis(100), readDelay), ProgressRenderer.lines(System.err, quiet));
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
                 o.from(), o.to(), o.redoBytesRead(), o.setsStored(), o.gapsRecorded());

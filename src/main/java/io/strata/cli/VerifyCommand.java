@@ -16,7 +16,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Mixin
     RepoOptions repo;
 
-    @Option(names = "--parallel", description = "Threads decoding chunks (default: the number of cores).")
+    @Option(names = "--parallel", converter = Ranges.Threads.class, description = "Threads decoding chunks, 1-256 (default: the number of cores).")
     Integer parallel;
 
     @Parameters(index = "0", arity = "0..1", description = "Backup id (with the backups its restore needs); default: every completed backup.")

@@ -36,9 +36,11 @@ public enum ErrorCode {
     BINLOG_MISSING("binlog-missing", 53),
     PITR_BAD_TARGET("pitr-bad-target", 54),
     REPLAY_FAILED("replay-failed", 55),
+    BINLOG_GAP("binlog-gap", 56),
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),
+    LAST_BACKUP_FAILED("last-backup-failed", 33),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -88,6 +88,16 @@ public final class Repository {
         return unlocked(where, store, RepoConfig.read(new ObjectIo(store), where.display()), secret);
     }
 
+    /** Whether {@code where} holds a repository (its marker), without opening it. */
+    public static boolean exists(StoreLocation where) {
+        if (!where.isS3()) {
+            return Files.exists(where.dir().resolve(MARKER));
+        }
+        try (ObjectStore store = where.open()) {
+            return store.exists(MARKER);
+        }
+    }
+
     /** Opens a repository for a backup, creating it in a missing or empty directory. */
     public static Repository openOrCreate(Path dir) {
         return openOrCreate(StoreLocation.local(dir), null);
@@ -127,7 +137,7 @@ public final class Repository {
                 return r;
             }
             if (Files.exists(root) && !Files.isDirectory(root)) {
-                throw new StrataException(ErrorCode.REPO_MISSING, "--repo " + root + " is a file, not a directory", null);
+                throw cannotCreate(root, root + " is a file, not a directory");
             }
             if (Files.isDirectory(root)) {
                 try (var s = Files.list(root)) {
@@ -138,12 +148,40 @@ public final class Repository {
                     }
                 }
             }
-            FileModes.createPrivateDirectories(root);
+            createDirectories(root);
         } catch (IOException e) {
             throw StorageException.local("create", root.toString(), e);
         }
         checkWritable(root);
         return unlocked(where, store, RepoConfig.create(io, where.display(), secret), secret);
+    }
+
+    /**
+     * Creates the repository's directory and its missing parents; a directory that cannot be made
+     * (a file in the way, a parent this user may not write) is repo-not-writable, a full device disk-full.
+     */
+    private static void createDirectories(Path root) throws IOException {
+        try {
+            FileModes.createPrivateDirectories(root);
+        } catch (IOException e) {
+            String msg = String.valueOf(e.getMessage());
+            if (msg.contains("No space left on device") || msg.contains("Disk quota exceeded")) {
+                throw e;
+            }
+            Path blocking = root;
+            while (blocking != null && !Files.exists(blocking)) {
+                blocking = blocking.getParent();
+            }
+            String why = blocking != null && !Files.isDirectory(blocking) ? blocking + " is a file, not a directory"
+                    : e instanceof java.nio.file.AccessDeniedException && blocking != null ? "permission denied in " + blocking
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : e.toString();
+            throw cannotCreate(root, why);
+        }
+    }
+
+    private static StrataException cannotCreate(Path root, String why) {
+        return new StrataException(ErrorCode.REPO_NOT_WRITABLE, "cannot create the repository " + root + ": " + why + " (user "
+                + System.getProperty("user.name") + ")", "name a directory this user can create, in a writable parent directory");
     }
 
     private static Repository unlocked(StoreLocation where, ObjectStore store, RepoConfig config, Secret secret) {

@@ -47,11 +47,16 @@ public record ConnectionOptions(String socket, String host, Integer port, String
     }
 
     private static Integer parsePort(String v) {
+        int p;
         try {
-            return Integer.parseInt(v.trim());
+            p = Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
-            throw new StrataException(ErrorCode.USAGE, "port=" + v + " in an option file is not a number", null);
+            throw new StrataException(ErrorCode.USAGE, "port=" + v + " in an option file is not a number (a TCP port is 1 to 65535)", null);
         }
+        if (p < 1 || p > 65535) {
+            throw new StrataException(ErrorCode.USAGE, "port=" + v + " in an option file is out of range: a TCP port is 1 to 65535", null);
+        }
+        return p;
     }
 
     static void readClientSections(Path f, Map<String, String> into, int depth) {

@@ -6,9 +6,6 @@ import io.strata.repo.Repository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -48,16 +45,9 @@ class BackupIdInputTest {
                 {"restore", "--repo", repo.toString(), "--backup", "../x", "--target", target.toString()},
         };
         for (String[] call : calls) {
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            PrintStream saved = System.err;
-            int exit;
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            try {
-                exit = Main.execute(call);
-            } finally {
-                System.setErr(saved);
-            }
-            String text = err.toString(StandardCharsets.UTF_8);
+            InProcess.Run run = InProcess.run(call);
+            int exit = run.exit();
+            String text = run.err();
             String bad = call[call[0].equals("restore") ? 4 : 3];
             assertEquals(19, exit, call[0] + ": " + text);
             assertEquals("ERROR [backup-not-found]: no backup with id " + bad + " in " + repo.toAbsolutePath().normalize() + "\n"

@@ -89,6 +89,7 @@ class CancelIT {
                 assertFalse(Files.exists(repo.resolve("backups").resolve(id)) && Files.list(repo.resolve("backups").resolve(id)).findAny().isPresent(),
                         "a cancelled backup keeps no data");
                 StrataCli.Result after = StrataCli.run("status", "--repo", repo.toString());
+                assertEquals(33, after.exit(), "a cancelled backup is no success: " + after);
                 assertTrue(after.out().startsWith("no backup is running; the last one, " + id + ", ended cancelled "), after.out());
 
                 StrataCli.Result restore = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", work.resolve("t").toString());
@@ -127,7 +128,7 @@ class CancelIT {
             assertNotNull(id, "status never showed the backup running");
             p.destroyForcibly().waitFor(); // SIGKILL: no handler runs, the progress object stays "running"
             StrataCli.Result s = StrataCli.run("status", "--repo", repo.toString(), "--json");
-            assertEquals(0, s.exit(), s.toString());
+            assertEquals(33, s.exit(), "a backup that died is no success: " + s);
             JsonNode st = ItSupport.JSON.readTree(s.out());
             assertFalse(st.get("running").asBoolean());
             assertEquals("died", st.get("state").asText());

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,6 +54,45 @@ class ErrorsIT {
         assertTrue(r.err().startsWith("ERROR [server-unreachable]: cannot connect to MariaDB at socket " + sock), r.toString());
         assertTrue(r.err().contains("HINT: check that the server is running"), r.toString());
         assertFalse(r.err().contains("\tat "), r.toString());
+        // issue 15, case 10: a command that never reached the server creates no repository (a typo in --repo leaves nothing)
+        assertFalse(Files.exists(work.resolve("r1")), "the failed backup created its repository");
+        for (String[] writer : new String[][] {{"binlog", "archive", "--once"}, {"track", "--once"}}) {
+            List<String> args = new java.util.ArrayList<>(List.of(writer));
+            args.addAll(List.of("--repo", work.resolve("r1").toString(), "--socket", sock.toString(), "--user", "root"));
+            StrataCli.Result w = StrataCli.run(args.toArray(String[]::new));
+            assertError(w, 15, "ERROR [server-unreachable]: cannot connect to MariaDB at socket " + sock + ": Socket fail to connect to localhost. "
+                    + sock + ": No such file or directory");
+            assertFalse(Files.exists(work.resolve("r1")), writer[0] + " created its repository");
+        }
+    }
+
+    @Test
+    void repositoryInsideTheDataDirectoryIsRefused() throws Exception {
+        Path inside = source.datadir().resolve("backups");
+        StrataCli.Result r = StrataCli.run("backup", "--repo", inside.toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet");
+        assertError(r, 2, "ERROR [usage]: --repo " + inside + " is inside the data directory " + source.datadir().toRealPath() + " of the server at socket "
+                + source.socket() + ": each backup would copy the repository into itself, and restoring the data directory would delete it");
+        assertTrue(r.err().contains("HINT: put the repository outside the data directory, preferably on another disk"), r.toString());
+        assertFalse(Files.exists(inside), "the refused backup wrote into the data directory");
+        // the same through a symbolic link to the data directory
+        Path link = work.resolve("datadir-link");
+        Files.createSymbolicLink(link, source.datadir());
+        assertEquals(2, StrataCli.run("backup", "--repo", link.resolve("x").toString(), "--socket", source.socket().toString(), "--user", "root",
+                "--quiet").exit());
+        assertFalse(Files.exists(source.datadir().resolve("x")));
+    }
+
+    @Test
+    void repositoryThatCannotBeCreated() throws Exception {
+        Path file = work.resolve("a-file");
+        Files.writeString(file, "in the way");
+        assertError(StrataCli.run("backup", "--repo", file.resolve("repo").toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet"),
+                14, "ERROR [repo-not-writable]: cannot create the repository " + file.resolve("repo") + ": " + file + " is a file, not a directory (user "
+                        + System.getProperty("user.name") + ")");
+        assertError(StrataCli.run("backup", "--repo", file.toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet"),
+                14, "ERROR [repo-not-writable]: cannot create the repository " + file + ": " + file + " is a file, not a directory (user "
+                        + System.getProperty("user.name") + ")");
+        assertEquals("in the way", Files.readString(file));
     }
 
     @Test
@@ -92,7 +132,17 @@ class ErrorsIT {
         assertEquals(17, r.exit(), r.toString());
         assertTrue(r.err().startsWith("ERROR [datadir-unreadable]: the data directory " + source.datadir() + " is not readable by this user (nobody)"), r.toString());
         assertTrue(r.err().contains("HINT: run strata on the database host as a user that can read the data directory"), r.toString());
-        // the failed attempt is recorded in the history, with its reason
+        // the backup never started: no repository was created
+        assertFalse(Files.exists(r4.resolve("repo")), "the failed first backup created its repository");
+        // into an existing repository, the failed attempt is recorded in the history, with its reason
+        io.strata.repo.Repository.openOrCreate(r4.resolve("repo"));
+        try (var all = Files.walk(r4.resolve("repo"))) {
+            for (Path p : all.toList()) {
+                Files.setOwner(p, p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+            }
+        }
+        r = StrataCli.runAsNobody("backup", "--repo", r4.resolve("repo").toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet");
+        assertEquals(17, r.exit(), r.toString());
         StrataCli.Result l = StrataCli.run("list", "--repo", r4.resolve("repo").toString(), "--json");
         assertTrue(l.out().contains("\"state\" : \"failed\"") && l.out().contains("is not readable by this user (nobody)"), l.toString());
     }
@@ -100,10 +150,36 @@ class ErrorsIT {
     @Test
     void repositoryNotWritable() throws Exception {
         Path ro = Files.createTempDirectory("strata-ro-");
+        // nobody reaches the server and reads its data directory (the checks before a repository is created), not ro
+        Files.setPosixFilePermissions(source.baseDir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(source.datadir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         StrataCli.Result r = StrataCli.runAsNobody("backup", "--repo", ro.resolve("repo").toString(), "--socket", source.socket().toString(),
                 "--user", "root", "--quiet");
-        assertEquals(14, r.exit(), r.toString());
-        assertTrue(r.err().startsWith("ERROR [repo-not-writable]: cannot write to the repository: " + ro.resolve("repo")), r.toString());
+        assertError(r, 14, "ERROR [repo-not-writable]: cannot create the repository " + ro.resolve("repo") + ": permission denied in " + ro + " (user nobody)");
+    }
+
+    @Test
+    void statusAfterAFailedBackupIsNoSuccess() throws Exception {
+        Path copy = work.resolve("repo-status");
+        copyTree(repo, copy);
+        assertEquals(0, StrataCli.run("status", "--repo", copy.toString()).exit());
+        Path missing = work.resolve("no-datadir-status");
+        assertEquals(17, StrataCli.run("backup", "--repo", copy.toString(), "--socket", source.socket().toString(), "--user", "root",
+                "--datadir", missing.toString(), "--quiet").exit());
+        var list = ItSupport.list(copy);
+        String failed = list.get(list.size() - 1).get("id").asText();
+        // issue 15, case 9: the reason on stdout, one ERROR line, exit 33 (text and JSON alike)
+        StrataCli.Result s = StrataCli.run("status", "--repo", copy.toString());
+        assertError(s, 33, "ERROR [last-backup-failed]: the newest backup attempt in " + copy + ", " + failed + ", did not complete (failed)");
+        assertTrue(s.err().contains("HINT: the line above says why; \"strata list\" shows every attempt"), s.toString());
+        assertTrue(s.out().startsWith("no backup is running; the last one, " + failed + ", ended failed "), s.toString());
+        assertTrue(s.out().contains(": the data directory " + missing + " is not readable by this user"), s.toString());
+        StrataCli.Result j = StrataCli.run("status", "--repo", copy.toString(), "--json");
+        assertEquals(33, j.exit(), j.toString());
+        assertEquals("failed", ItSupport.JSON.readTree(j.out()).get("state").asText(), j.toString());
+        // a backup that completes ends it
+        ItSupport.backup(copy, source);
+        assertEquals(0, StrataCli.run("status", "--repo", copy.toString()).exit());
     }
 
     @Test

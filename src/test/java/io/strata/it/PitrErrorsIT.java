@@ -57,7 +57,8 @@ class PitrErrorsIT {
             source.exec("FLUSH BINARY LOGS");
             burst(source);
             BinlogPosition end = source.binlogPosition();
-            StrataCli.Result arch = PitrSupport.archiveOnce(repo, source);
+            StrataCli.Result arch = PitrSupport.archiveOnce(repo, source, 56);
+            PitrSupport.assertGapError(repo, arch);
             String lostFile = lost.file();
             String nextLost = sibling(lostFile, 1);
             assertTrue(arch.err().contains("GAP: " + lostFile + " was purged from the server after "), arch.toString());
@@ -132,7 +133,8 @@ class PitrErrorsIT {
             // a server reset: recorded as a gap, archived as a new timeline
             source.exec("RESET MASTER");
             burst(source);
-            arch = PitrSupport.archiveOnce(repo, source);
+            arch = PitrSupport.archiveOnce(repo, source, 56);
+            PitrSupport.assertGapError(repo, arch);
             assertTrue(arch.err().contains("new timeline 2 from binlog.000001 (server reset: the server's newest binlog binlog.000001 is older than the archived "),
                     arch.toString());
             JsonNode reset = PitrSupport.windows(repo);
