@@ -10,14 +10,34 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A mariadbd started by strata on a data directory: for crash recovery after a restore and for
  * the demo's throwaway servers. It listens only on a private unix socket (no networking), reads
  * no option files, and is stopped with SIGTERM, which is a clean shutdown for mariadbd.
+ *
+ * <p>The server never outlives strata. A JVM killed with SIGKILL runs no shutdown hook, so the
+ * server is started through util-linux's {@code setpriv --pdeathsig KILL} (Essential in Debian,
+ * so always in /usr/bin), which asks the kernel (PR_SET_PDEATHSIG) to kill the server when its
+ * parent goes away and then execs mariadbd in place (the signal setting survives exec). The
+ * kernel ties that signal to the parent <em>thread</em>, not the process: a server forked by a
+ * short-lived worker thread would be killed when that thread ends. So every server is forked by
+ * one daemon thread that lives as long as the JVM ({@link #LAUNCHER}).
  */
 public final class MariadbProcess implements AutoCloseable {
+    /** The one thread that forks servers; see the class comment for why it must outlive them. */
+    private static final ExecutorService LAUNCHER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "strata-mariadbd-launcher");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+
     private final Process process;
     private final Path socket;
     private final Path errorLog;
@@ -37,7 +57,7 @@ public final class MariadbProcess implements AutoCloseable {
             Path socket = runDir.resolve("mysqld.sock");
             Path errorLog = runDir.resolve("mysqld.err");
             Files.deleteIfExists(errorLog);
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(parentDeathPrefix());
             cmd.add(mariadbd.toString());
             cmd.add("--no-defaults");
             if ("root".equals(System.getProperty("user.name"))) {
@@ -49,8 +69,8 @@ public final class MariadbProcess implements AutoCloseable {
             cmd.add("--pid-file=" + runDir.resolve("mysqld.pid"));
             cmd.add("--log-error=" + errorLog);
             cmd.addAll(extraArgs);
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(runDir.resolve("mysqld.out").toFile()).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(runDir.resolve("mysqld.out").toFile());
+            Process p = fork(pb);
             MariadbProcess mp = new MariadbProcess(p, socket, errorLog, datadir);
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
@@ -72,6 +92,23 @@ public final class MariadbProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting mariadbd", null, e);
+        }
+    }
+
+    /** The prefix that makes the kernel kill the server when strata dies; empty where setpriv is missing. */
+    static List<String> parentDeathPrefix() {
+        return Files.isExecutable(SETPRIV) ? List.of(SETPRIV.toString(), "--pdeathsig", "KILL") : List.of();
+    }
+
+    /** Starts {@code pb} from the {@link #LAUNCHER} thread. */
+    private static Process fork(ProcessBuilder pb) throws IOException, InterruptedException {
+        try {
+            return LAUNCHER.submit(pb::start).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException("cannot start " + pb.command(), e.getCause());
         }
     }
 
