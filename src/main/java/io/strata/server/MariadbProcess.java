@@ -2,6 +2,7 @@ package io.strata.server;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.Dirs;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,14 +39,20 @@ public final class MariadbProcess implements AutoCloseable {
 
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
+    /** A unix socket path is at most 107 bytes (sun_path is 108 with its NUL, sys/un.h); mariadbd refuses longer ones. */
+    static final int MAX_SOCKET_PATH = 107;
+
     private final Process process;
     private final Path socket;
     private final Path errorLog;
     private final Path datadir;
+    /** The private directory made for the socket when the run directory's path is too long for one; else null. */
+    private final Path socketDir;
 
-    private MariadbProcess(Process process, Path socket, Path errorLog, Path datadir) {
+    private MariadbProcess(Process process, Path socket, Path socketDir, Path errorLog, Path datadir) {
         this.process = process;
         this.socket = socket;
+        this.socketDir = socketDir;
         this.errorLog = errorLog;
         this.datadir = datadir;
     }
@@ -54,7 +61,7 @@ public final class MariadbProcess implements AutoCloseable {
     public static MariadbProcess start(Path mariadbd, Path datadir, Path runDir, List<String> extraArgs, Duration timeout) {
         try {
             Files.createDirectories(runDir);
-            Path socket = runDir.resolve("mysqld.sock");
+            Path socket = socketPath(runDir);
             Path errorLog = runDir.resolve("mysqld.err");
             Files.deleteIfExists(errorLog);
             List<String> cmd = new ArrayList<>(parentDeathPrefix());
@@ -71,7 +78,7 @@ public final class MariadbProcess implements AutoCloseable {
             cmd.addAll(extraArgs);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(runDir.resolve("mysqld.out").toFile());
             Process p = fork(pb);
-            MariadbProcess mp = new MariadbProcess(p, socket, errorLog, datadir);
+            MariadbProcess mp = new MariadbProcess(p, socket, socket.getParent().equals(runDir.toAbsolutePath()) ? null : socket.getParent(), errorLog, datadir);
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 String log = mp.errorLogText();
@@ -79,12 +86,14 @@ public final class MariadbProcess implements AutoCloseable {
                     return mp;
                 }
                 if (!p.isAlive()) {
+                    mp.close();
                     throw new StrataException(ErrorCode.RECOVERY_FAILED, mariadbd + " exited with code " + p.exitValue() + " while starting on " + datadir
                             + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
                 }
                 Thread.sleep(100);
             }
             p.destroyForcibly();
+            mp.close();
             throw new StrataException(ErrorCode.RECOVERY_FAILED, mariadbd + " did not become ready within " + timeout.toSeconds() + " s on " + datadir
                     + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
         } catch (IOException e) {
@@ -93,6 +102,19 @@ public final class MariadbProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting mariadbd", null, e);
         }
+    }
+
+    /**
+     * {@code runDir/mysqld.sock} when that path fits in a unix socket address, else the socket in a
+     * new 0700 directory under /tmp (Files.createTempDirectory's POSIX default), removed at {@link #close}.
+     * The run directory may lie under a long target path or a long java.io.tmpdir.
+     */
+    static Path socketPath(Path runDir) throws IOException {
+        Path s = runDir.toAbsolutePath().resolve("mysqld.sock");
+        if (s.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH) {
+            return s;
+        }
+        return Files.createTempDirectory(Path.of("/tmp"), "strata-sock-").resolve("mysqld.sock");
     }
 
     /** The prefix that makes the kernel kill the server when strata dies; empty where setpriv is missing. */
@@ -177,6 +199,9 @@ public final class MariadbProcess implements AutoCloseable {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
             }
+        }
+        if (socketDir != null && !process.isAlive()) {
+            Dirs.deleteQuietly(socketDir, false);
         }
     }
 }
