@@ -39,6 +39,7 @@ public enum ErrorCode {
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),
+    DATADIR_MISMATCH("datadir-mismatch", 33),
     INTERRUPTED("interrupted", 130);
 
     private final String id;
