@@ -161,6 +161,9 @@ public final class BackupRun {
     private Start start(ServerSession main, ServerSession status) {
         ServerFacts facts = ServerFacts.read(main, opts.datadir());
         Path logFile = RedoLayout.require(facts.logDir(), facts.version());
+        if (opts.datadir() != null) {
+            DatadirCheck.check(main, facts.datadir(), logFile);
+        }
         BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(), main.lsnStatus().current());
         if (base.note() != null) {
             progress.say("NOTE: " + base.note());

@@ -41,6 +41,7 @@ public enum ErrorCode {
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),
     LAST_BACKUP_FAILED("last-backup-failed", 33),
+    DATADIR_MISMATCH("datadir-mismatch", 34),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -72,11 +72,13 @@ public final class PitrRun {
             PitrBinlogs binlogs = PitrBinlogs.copy(w.archive(), files, b, plan.stop(), work.resolve("binlogs"));
             RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log);
             try {
+                RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
                 Path run = Files.createTempDirectory("strata-pitr-");
                 PitrReplay.run(restored, binlogs, target, run, o.tools(), server, log);
                 Dirs.deleteQuietly(run, false);
                 RestoreRun.restrictModes(target);
+                RestoreRun.markFinished(target);
             } catch (IOException e) {
                 Dirs.deleteQuietly(target, true);
                 throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);

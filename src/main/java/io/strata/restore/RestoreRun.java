@@ -94,8 +94,16 @@ public final class RestoreRun {
             recover(m, target, server, log);
         }
         restrictModes(target);
+        markFinished(target);
         return new Result(m, m.files().size(), bytes, o.recover());
     }
+
+    /**
+     * Written into the target before anything else and removed when the restore is complete: a
+     * target that still holds it after strata ended was left by a restore that was killed (kill -9,
+     * power loss), which could not empty it. The next restore names it as such.
+     */
+    static final String UNFINISHED_MARKER = "strata-restore-unfinished";
 
     private static void prepareTarget(Path target) {
         checkTarget(target);
@@ -105,6 +113,30 @@ public final class RestoreRun {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": permission denied", null, e);
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": " + e.getMessage(), null, e);
+        }
+        markUnfinished(target);
+    }
+
+    /** Writes {@link #UNFINISHED_MARKER} into {@code target}, durably, before any restored file. */
+    static void markUnfinished(Path target) {
+        Path marker = target.resolve(UNFINISHED_MARKER);
+        try {
+            Files.writeString(marker, "restore by strata (pid " + ProcessHandle.current().pid() + ") began " + java.time.Instant.now() + "\n",
+                    java.nio.charset.StandardCharsets.UTF_8);
+            Dirs.syncDirectories(target);
+        } catch (IOException e) {
+            Dirs.deleteQuietly(target, true);
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot write " + marker + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Removes {@link #UNFINISHED_MARKER}: the restore of {@code target} is complete. */
+    static void markFinished(Path target) {
+        try {
+            Files.deleteIfExists(target.resolve(UNFINISHED_MARKER));
+            Dirs.syncDirectories(target);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot remove " + target.resolve(UNFINISHED_MARKER) + ": " + e.getMessage(), null, e);
         }
     }
 
@@ -118,6 +150,12 @@ public final class RestoreRun {
                 }
                 try (var s = Files.list(target)) {
                     if (s.findAny().isPresent()) {
+                        if (Files.exists(target.resolve(UNFINISHED_MARKER))) {
+                            throw new StrataException(ErrorCode.TARGET_NOT_EMPTY, "restore target " + target
+                                    + " holds the files of a restore that did not finish (strata was killed or the machine stopped; see "
+                                    + UNFINISHED_MARKER + " in it)",
+                                    "these files are not a usable data directory: delete " + target + " (or name another --target) and rerun the restore");
+                        }
                         throw new StrataException(ErrorCode.TARGET_NOT_EMPTY, "restore target " + target + " is not empty",
                                 "name a new or empty directory with --target; strata never overwrites an existing data directory");
                     }

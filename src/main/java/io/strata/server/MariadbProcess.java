@@ -2,6 +2,7 @@ package io.strata.server;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.Dirs;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,22 +11,48 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A mariadbd started by strata on a data directory: for crash recovery after a restore and for
  * the demo's throwaway servers. It listens only on a private unix socket (no networking), reads
  * no option files, and is stopped with SIGTERM, which is a clean shutdown for mariadbd.
+ *
+ * <p>The server never outlives strata. A JVM killed with SIGKILL runs no shutdown hook, so the
+ * server is started through util-linux's {@code setpriv --pdeathsig KILL} (Essential in Debian,
+ * so always in /usr/bin), which asks the kernel (PR_SET_PDEATHSIG) to kill the server when its
+ * parent goes away and then execs mariadbd in place (the signal setting survives exec). The
+ * kernel ties that signal to the parent <em>thread</em>, not the process: a server forked by a
+ * short-lived worker thread would be killed when that thread ends. So every server is forked by
+ * one daemon thread that lives as long as the JVM ({@link #LAUNCHER}).
  */
 public final class MariadbProcess implements AutoCloseable {
+    /** The one thread that forks servers; see the class comment for why it must outlive them. */
+    private static final ExecutorService LAUNCHER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "strata-mariadbd-launcher");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+
+    /** A unix socket path is at most 107 bytes (sun_path is 108 with its NUL, sys/un.h); mariadbd refuses longer ones. */
+    static final int MAX_SOCKET_PATH = 107;
+
     private final Process process;
     private final Path socket;
     private final Path errorLog;
     private final Path datadir;
+    /** The private directory made for the socket when the run directory's path is too long for one; else null. */
+    private final Path socketDir;
 
-    private MariadbProcess(Process process, Path socket, Path errorLog, Path datadir) {
+    private MariadbProcess(Process process, Path socket, Path socketDir, Path errorLog, Path datadir) {
         this.process = process;
         this.socket = socket;
+        this.socketDir = socketDir;
         this.errorLog = errorLog;
         this.datadir = datadir;
     }
@@ -34,10 +61,10 @@ public final class MariadbProcess implements AutoCloseable {
     public static MariadbProcess start(Path mariadbd, Path datadir, Path runDir, List<String> extraArgs, Duration timeout) {
         try {
             Files.createDirectories(runDir);
-            Path socket = runDir.resolve("mysqld.sock");
+            Path socket = socketPath(runDir);
             Path errorLog = runDir.resolve("mysqld.err");
             Files.deleteIfExists(errorLog);
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(parentDeathPrefix());
             cmd.add(mariadbd.toString());
             cmd.add("--no-defaults");
             if ("root".equals(System.getProperty("user.name"))) {
@@ -49,9 +76,9 @@ public final class MariadbProcess implements AutoCloseable {
             cmd.add("--pid-file=" + runDir.resolve("mysqld.pid"));
             cmd.add("--log-error=" + errorLog);
             cmd.addAll(extraArgs);
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(runDir.resolve("mysqld.out").toFile()).start();
-            MariadbProcess mp = new MariadbProcess(p, socket, errorLog, datadir);
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(runDir.resolve("mysqld.out").toFile());
+            Process p = fork(pb);
+            MariadbProcess mp = new MariadbProcess(p, socket, socket.getParent().equals(runDir.toAbsolutePath()) ? null : socket.getParent(), errorLog, datadir);
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 String log = mp.errorLogText();
@@ -59,12 +86,14 @@ public final class MariadbProcess implements AutoCloseable {
                     return mp;
                 }
                 if (!p.isAlive()) {
+                    mp.close();
                     throw new StrataException(ErrorCode.RECOVERY_FAILED, mariadbd + " exited with code " + p.exitValue() + " while starting on " + datadir
                             + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
                 }
                 Thread.sleep(100);
             }
             p.destroyForcibly();
+            mp.close();
             throw new StrataException(ErrorCode.RECOVERY_FAILED, mariadbd + " did not become ready within " + timeout.toSeconds() + " s on " + datadir
                     + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
         } catch (IOException e) {
@@ -72,6 +101,36 @@ public final class MariadbProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting mariadbd", null, e);
+        }
+    }
+
+    /**
+     * {@code runDir/mysqld.sock} when that path fits in a unix socket address, else the socket in a
+     * new 0700 directory under /tmp (Files.createTempDirectory's POSIX default), removed at {@link #close}.
+     * The run directory may lie under a long target path or a long java.io.tmpdir.
+     */
+    static Path socketPath(Path runDir) throws IOException {
+        Path s = runDir.toAbsolutePath().resolve("mysqld.sock");
+        if (s.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH) {
+            return s;
+        }
+        return Files.createTempDirectory(Path.of("/tmp"), "strata-sock-").resolve("mysqld.sock");
+    }
+
+    /** The prefix that makes the kernel kill the server when strata dies; empty where setpriv is missing. */
+    static List<String> parentDeathPrefix() {
+        return Files.isExecutable(SETPRIV) ? List.of(SETPRIV.toString(), "--pdeathsig", "KILL") : List.of();
+    }
+
+    /** Starts {@code pb} from the {@link #LAUNCHER} thread. */
+    private static Process fork(ProcessBuilder pb) throws IOException, InterruptedException {
+        try {
+            return LAUNCHER.submit(pb::start).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException("cannot start " + pb.command(), e.getCause());
         }
     }
 
@@ -140,6 +199,9 @@ public final class MariadbProcess implements AutoCloseable {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
             }
+        }
+        if (socketDir != null && !process.isAlive()) {
+            Dirs.deleteQuietly(socketDir, false);
         }
     }
 }

@@ -1,0 +1,54 @@
+package io.strata.it;
+
+import io.strata.testing.MariaDbSandbox;
+import io.strata.testing.MariaDbSandbox.BinlogPosition;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A point-in-time restore into a target whose path is far longer than a unix socket path may be
+ * (107 bytes), by a JVM whose java.io.tmpdir (where the server's run directory goes) is as long:
+ * the server's socket lives in a short private directory, whatever the paths, and is removed after.
+ */
+class PitrLongPathIT {
+
+    @Test
+    void restoresIntoALongTargetPath() throws Exception {
+        Path work = ItSupport.tempDir("pitr-long-");
+        Path repo = work.resolve("repo");
+        Path target = work.resolve("a-restore-target-directory-with-a-long-name-".repeat(3) + "end");
+        assertTrue(target.toString().length() >= 150, target.toString());
+        try (MariaDbSandbox source = ItSupport.source()) {
+            source.exec("CREATE DATABASE app", "CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO app.t VALUES (1)");
+            ItSupport.backup(repo, source, "--type", "full");
+            source.exec("INSERT INTO app.t VALUES (2)");
+            BinlogPosition end = source.binlogPosition();
+            source.exec("INSERT INTO app.t VALUES (3)", "FLUSH BINARY LOGS");
+            PitrSupport.archiveOnce(repo, source);
+
+            Path longTmp = Files.createDirectories(work.resolve("a-temporary-directory-with-a-long-name-".repeat(3) + "end"));
+            long socketDirs = socketDirs();
+            StrataCli.Result r = StrataCli.exec(StrataCli.command(List.of(), List.of("-Djava.io.tmpdir=" + longTmp),
+                    "restore", "--repo", repo.toString(), "--target", target.toString(), "--until-position", end.toString()), Map.of());
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(socketDirs, socketDirs(), "a socket directory was left in /tmp");
+        }
+        try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start()) {
+            assertEquals(List.of(List.of("1"), List.of("2")), restored.query("SELECT id FROM app.t ORDER BY id"));
+        }
+        assertTrue(Files.isDirectory(target));
+    }
+
+    private static long socketDirs() throws java.io.IOException {
+        try (var s = Files.list(Path.of("/tmp"))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("strata-sock-")).count();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.strata.it;
+
+import io.strata.testing.MariaDbSandbox;
+import io.strata.testing.SampleSchema;
+import io.strata.testing.WriteLoad;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * kill -9 of a restore while its mariadbd runs crash recovery (issue 15, case 7): the server
+ * dies with strata instead of running on in the half-restored target, and the next restore into
+ * that target is refused as the leftover of an unfinished restore (exit 18) rather than blocked or
+ * mixed with it. Repeated {@code -Dstrata.restoreKills=N} times (default 5).
+ */
+class RestoreKillIT {
+
+    @Test
+    void killedRestoreLeavesNoServerBehind() throws Exception {
+        int kills = Integer.getInteger("strata.restoreKills", 5);
+        Path work = ItSupport.tempDir("restore-kill-");
+        Path repo = work.resolve("repo");
+        String id;
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (var c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 20_000);
+            }
+            try (WriteLoad w = WriteLoad.on(source, "app").threads(2).rate(300).start()) {
+                id = ItSupport.backup(repo, source);
+            }
+        }
+        for (int i = 0; i < kills; i++) {
+            Path target = work.resolve("t" + i);
+            Path out = work.resolve("restore" + i + ".out");
+            Path err = work.resolve("restore" + i + ".err");
+            Process p = StrataCli.start(out, err, "restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+            long server = -1;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (server < 0 && System.nanoTime() < deadline && p.isAlive()) {
+                List<Long> found = serversOn(target);
+                if (!found.isEmpty()) {
+                    server = found.get(0);
+                } else {
+                    Thread.sleep(10);
+                }
+            }
+            assertTrue(server > 0, "kill " + i + ": never saw the recovery server running; " + Files.readString(err, StandardCharsets.UTF_8));
+            assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(p.pid())).start().waitFor());
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!serversOn(target).isEmpty() && System.nanoTime() < gone) {
+                Thread.sleep(50);
+            }
+            assertEquals(List.of(), serversOn(target), "kill " + i + ": mariadbd on " + target + " outlived strata");
+            System.out.println("restore kill " + i + ": recovery server " + server + " ended with strata");
+
+            // the leftover is named for what it is, and nothing is written into it
+            List<String> before = listing(target);
+            StrataCli.Result again = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+            assertEquals(18, again.exit(), again.toString());
+            assertTrue(again.err().contains("ERROR [target-not-empty]: restore target " + target
+                    + " holds the files of a restore that did not finish (strata was killed or the machine stopped; see strata-restore-unfinished in it)\n"),
+                    again.toString());
+            assertTrue(again.err().contains("HINT: these files are not a usable data directory: delete " + target), again.toString());
+            assertEquals(before, listing(target));
+        }
+        // once cleared, the same target restores normally and holds no marker
+        Path target = work.resolve("t0");
+        io.strata.util.Dirs.deleteQuietly(target, false);
+        StrataCli.Result ok = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+        assertEquals(0, ok.exit(), ok.toString());
+        assertFalse(Files.exists(target.resolve("strata-restore-unfinished")));
+    }
+
+    /** Pids of the mariadbd processes (not a launcher before its exec) whose --datadir is {@code datadir}. */
+    static List<Long> serversOn(Path datadir) throws IOException {
+        String want = "--datadir=" + datadir.toAbsolutePath();
+        List<Long> pids = new ArrayList<>();
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path d : procs.toList()) {
+                String name = d.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String[] args;
+                try {
+                    args = new String(Files.readAllBytes(d.resolve("cmdline")), StandardCharsets.UTF_8).split("\0");
+                } catch (IOException e) {
+                    continue; // ended meanwhile
+                }
+                if (args.length > 0 && args[0].endsWith("mariadbd") && List.of(args).contains(want)) {
+                    pids.add(Long.parseLong(name));
+                }
+            }
+        }
+        return pids;
+    }
+
+    private static List<String> listing(Path dir) throws IOException {
+        try (var s = Files.walk(dir)) {
+            return s.map(p -> dir.relativize(p).toString()).sorted().toList();
+        }
+    }
+}
