@@ -239,27 +239,36 @@ public final class BinlogArchive {
      *         corrupt-data for a damaged record
      */
     public static BinlogArchive load(Repository repo, String dir) {
+        return load(repo, dir, null);
+    }
+
+    /**
+     * As {@link #load(Repository, String)}; with {@code damaged} (verify), a record that cannot be
+     * read (corrupt-data) is named there and left out, so that the rest can still be checked: a
+     * summary left out leaves its data object orphaned, and the file's coverage short of it.
+     */
+    public static BinlogArchive load(Repository repo, String dir, List<String> damaged) {
         BinlogArchive a = new BinlogArchive(repo, dir);
         List<String> keys;
         keys = repo.store().list(a.prefix());
         Set<String> keySet = new HashSet<>(keys);
         for (String k : keys) {
             String rest = k.substring(a.prefix().length());
-            if (rest.equals("source")) {
-                a.source = readRecord(repo, k, "binlog-source", Source.class);
-            } else if (rest.startsWith("asof/")) {
-                a.asOfKeys.add(k);
-            } else if (rest.startsWith("gaps/")) {
-                a.gaps.add(readRecord(repo, k, "binlog-gap", Gap.class));
-            } else if (rest.matches("t\\d{4}/timeline")) {
-                Timeline t = readRecord(repo, k, "binlog-timeline", Timeline.class);
-                a.timelines.put(t.timeline(), t);
-            } else if (rest.endsWith(".sum")) {
-                Segment s = readRecord(repo, k, "binlog-summary", Segment.class);
-                a.fileOrNew(s.timeline(), s.file()).add(s, keySet.contains(a.segmentKey(s.timeline(), s.file(), s.start(), s.end())));
-            } else if (rest.endsWith(".binlog") && !keySet.contains(sumKeyOf(k))) {
-                a.orphanData.add(k);
+            if (damaged != null) {
+                try {
+                    a.loadOne(k, rest, keySet);
+                } catch (StrataException e) {
+                    if (e.code() != ErrorCode.CORRUPT_DATA) {
+                        throw e;
+                    }
+                    damaged.add(e.getMessage());
+                    if (rest.endsWith(".sum")) {
+                        a.orphanData.add(k.substring(0, k.length() - ".sum".length()) + ".binlog");
+                    }
+                }
+                continue;
             }
+            a.loadOne(k, rest, keySet);
         }
         a.allFiles().forEach(ArchivedBinlog::resolve);
         a.gaps.sort(Comparator.comparing(Gap::detected));
@@ -267,6 +276,25 @@ public final class BinlogArchive {
             a.asOf = readRecord(repo, a.asOfKeys.get(a.asOfKeys.size() - 1), "binlog-asof", AsOf.class);
         }
         return a;
+    }
+
+    /** Reads one listed key of the archive into this index. */
+    private void loadOne(String k, String rest, Set<String> keySet) {
+        if (rest.equals("source")) {
+            source = readRecord(repo, k, "binlog-source", Source.class);
+        } else if (rest.startsWith("asof/")) {
+            asOfKeys.add(k);
+        } else if (rest.startsWith("gaps/")) {
+            gaps.add(readRecord(repo, k, "binlog-gap", Gap.class));
+        } else if (rest.matches("t\\d{4}/timeline")) {
+            Timeline t = readRecord(repo, k, "binlog-timeline", Timeline.class);
+            timelines.put(t.timeline(), t);
+        } else if (rest.endsWith(".sum")) {
+            Segment s = readRecord(repo, k, "binlog-summary", Segment.class);
+            fileOrNew(s.timeline(), s.file()).add(s, keySet.contains(segmentKey(s.timeline(), s.file(), s.start(), s.end())));
+        } else if (rest.endsWith(".binlog") && !keySet.contains(sumKeyOf(k))) {
+            orphanData.add(k);
+        }
     }
 
     /**
@@ -304,6 +332,20 @@ public final class BinlogArchive {
     /** Data objects whose summary was never written (an interrupted archiver); not part of the archive. */
     public List<String> orphanData() { return orphanData; }
 
+    /** Every timeline that has a timeline record or archived files, ascending. */
+    public java.util.SortedSet<Integer> storedTimelines() {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>(timelines.keySet());
+        out.addAll(files.keySet());
+        return out;
+    }
+
+    /** Every timeline that has a timeline record or archived files, ascending. */
+    public java.util.SortedSet<Integer> storedTimelines() {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>(timelines.keySet());
+        out.addAll(files.keySet());
+        return out;
+    }
+
     public int newestTimeline() { return timelines.isEmpty() ? 0 : timelines.lastKey(); }
 
     /**
@@ -315,6 +357,30 @@ public final class BinlogArchive {
             throw new IllegalArgumentException("reading " + f.name() + " to " + to + " beyond its archived end " + f.coveredEnd());
         }
         return new BinlogSegmentReader(this, repo, f, from, to);
+    }
+
+    /**
+     * Reads one segment's data object to its end (verify): frame and chunk CRCs, then its length
+     * and content digest against its summary.
+     *
+     * @throws StrataException binlog-missing when the object is gone, corrupt-data naming it when
+     *         it is damaged or is another segment's object
+     */
+    public void checkSegment(Segment s) {
+        String key = segmentKey(s.timeline(), s.file(), s.start(), s.end());
+        String where = repo.store().describe(key);
+        try (InputStream in = repo.store().open(key); ChunkedReader r = new ChunkedReader(in, "binlog", where, repo.readCodec())) {
+            BinlogSegmentReader.checkToEnd(r, s, this);
+        } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
+            throw missing(s, where);
+        } catch (IOException e) {
+            throw StorageException.local("read", where, e);
+        }
+    }
+
+    /** Whether a segment listed before still has its summary (compaction deletes summaries, then data, while others read). */
+    public boolean summaryExists(Segment s) {
+        return repo.store().exists(sumKeyOf(segmentKey(s.timeline(), s.file(), s.start(), s.end())));
     }
 
     /** The error for a segment whose data object is gone. */

@@ -63,16 +63,20 @@ final class BinlogSegmentReader extends InputStream {
         if (reader != null) {
             Segment s = segs.get(idx);
             if (pos == s.end()) {
-                // read to the end: the footer and the summary must agree
-                int crc = reader.drainAndCheck();
-                if (reader.rawBytes() != s.length() || !String.format(java.util.Locale.ROOT, "%08x", crc).equals(s.crc32c())) {
-                    throw new CorruptDataException(String.format(java.util.Locale.ROOT, "archived binlog segment holds %d bytes with digest %08x, its summary says %d bytes with digest %s (resource=%s)",
-                            reader.rawBytes(), crc, s.length(), s.crc32c(), archive.describe(s)), "the archive is damaged; restore to a point before this binlog");
-                }
+                checkToEnd(reader, s, archive);
             }
             reader.close();
             reader = null;
             cur = null;
+        }
+    }
+
+    /** Reads a segment's object to its end: the footer and the summary must agree on length and digest. */
+    static void checkToEnd(ChunkedReader reader, Segment s, BinlogArchive archive) throws IOException {
+        int crc = reader.drainAndCheck();
+        if (reader.rawBytes() != s.length() || !String.format(java.util.Locale.ROOT, "%08x", crc).equals(s.crc32c())) {
+            throw new CorruptDataException(String.format(java.util.Locale.ROOT, "archived binlog segment holds %d bytes with digest %08x, its summary says %d bytes with digest %s (resource=%s)",
+                    reader.rawBytes(), crc, s.length(), s.crc32c(), archive.describe(s)), "the archive is damaged; restore to a point before this binlog");
         }
     }
 

@@ -175,30 +175,71 @@ public final class History {
         return scan().misplaced;
     }
 
+    /**
+     * What verify says of the history records, beside {@link #misplacedRecords()}: {@code damaged}
+     * names each record that cannot be read (its frame or JSON is damaged; {@link #attempts()}
+     * goes on without it, the manifests decide), {@code lost} each begin or end record missing
+     * for a completed backup (a lost record, or a writer stopped between its manifest and its end
+     * record: not damage).
+     */
+    public record Findings(List<String> damaged, List<String> lost) {}
+
+    /** Reads every history record once and says which are damaged or lost (see {@link Findings}). */
+    public Findings findings() {
+        Scan s = scan();
+        List<String> lost = new ArrayList<>();
+        for (String id : s.manifests) {
+            if (s.pruned.containsKey(id)) {
+                continue;
+            }
+            for (String part : List.of(Keys.BEGIN, Keys.END)) {
+                Map<String, HistoryRecord> have = Keys.BEGIN.equals(part) ? s.begins : s.ends;
+                if (!have.containsKey(id) && !s.unreadable.contains(Keys.history(id, part))) {
+                    lost.add("history record " + Keys.history(id, part) + " of completed backup " + id + " is missing (the manifest decides)");
+                }
+            }
+        }
+        return new Findings(s.damaged, lost);
+    }
+
     private record Scan(Map<String, HistoryRecord> begins, Map<String, HistoryRecord> ends, Map<String, Map<String, Object>> pruned,
-                        Set<String> manifests, List<String> misplaced) {}
+                        Set<String> manifests, List<String> misplaced, List<String> damaged, Set<String> unreadable) {}
 
     private Scan scan() {
         Map<String, HistoryRecord> begins = new TreeMap<>();
         Map<String, HistoryRecord> ends = new TreeMap<>();
         Map<String, Map<String, Object>> pruned = new TreeMap<>();
         List<String> misplaced = new ArrayList<>();
+        List<String> damaged = new ArrayList<>();
+        Set<String> unreadable = new TreeSet<>();
         for (String k : io.store().list(Keys.HISTORY)) {
             String[] parts = k.split("/");
             if (parts.length != 3) {
                 continue;
             }
-            switch (parts[2]) {
-                case Keys.BEGIN, Keys.END -> {
-                    HistoryRecord r = io.readJson(k, "history", HistoryRecord.class, config.readCodec());
-                    if (!parts[1].equals(r.id())) {
-                        misplaced.add("history record " + k + " names backup " + r.id() + ", not " + parts[1] + ": ignored (the manifests decide)");
-                    } else {
-                        (Keys.BEGIN.equals(parts[2]) ? begins : ends).put(parts[1], r);
+            try {
+                switch (parts[2]) {
+                    case Keys.BEGIN, Keys.END -> {
+                        HistoryRecord r = io.readJson(k, "history", HistoryRecord.class, config.readCodec());
+                        if (!parts[1].equals(r.id())) {
+                            misplaced.add("history record " + k + " names backup " + r.id() + ", not " + parts[1] + ": ignored (the manifests decide)");
+                        } else {
+                            (Keys.BEGIN.equals(parts[2]) ? begins : ends).put(parts[1], r);
+                        }
                     }
+                    case Keys.PRUNED -> pruned.put(parts[1], read(k));
+                    default -> { }
                 }
-                case Keys.PRUNED -> pruned.put(parts[1], read(k));
-                default -> { }
+            } catch (StrataException e) {
+                if (e.code() != ErrorCode.CORRUPT_DATA) {
+                    throw e; // a wrong or missing key, a newer format: not damage
+                }
+                // the manifests decide; a damaged pruned marker still says prune is removing the backup
+                damaged.add("history record " + k + " is damaged: " + e.getMessage());
+                unreadable.add(k);
+                if (Keys.PRUNED.equals(parts[2])) {
+                    pruned.put(parts[1], Map.of("time", "(unknown)", "reason", "(its pruned marker is damaged)"));
+                }
             }
         }
         Set<String> manifests = new TreeSet<>();
@@ -208,7 +249,7 @@ public final class History {
                 manifests.add(parts[1]);
             }
         }
-        return new Scan(begins, ends, pruned, manifests, misplaced);
+        return new Scan(begins, ends, pruned, manifests, misplaced, damaged, unreadable);
     }
 
     /** A completed backup's record built from its manifest (begin, end: what history still holds, maybe null). */

@@ -47,10 +47,69 @@ public final class Tracking {
     private final String prefix;
 
     public Tracking(Repository repo, String serverKey) {
+        this(repo, serverKey, "tracking/" + identity(serverKey) + "/");
+    }
+
+    private Tracking(Repository repo, String serverKey, String prefix) {
         this.repo = repo;
         this.serverKey = serverKey;
-        this.prefix = "tracking/" + identity(serverKey) + "/";
+        this.prefix = prefix;
     }
+
+    /** The identities (directory names below {@code tracking/}) the repository holds tracking data of. */
+    public static List<String> identities(Repository repo) {
+        java.util.TreeSet<String> out = new java.util.TreeSet<>();
+        for (String k : repo.store().list("tracking/")) {
+            String[] p = k.split("/");
+            if (p.length >= 3) {
+                out.add(p[1]);
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * The tracking data stored under one identity, for verify: nothing is read yet, and
+     * {@link #serverKey()} is null until {@link #readServerKey()} has read the server record.
+     */
+    public static Tracking atIdentity(Repository repo, String identity) {
+        return new Tracking(repo, null, "tracking/" + identity + "/");
+    }
+
+    /**
+     * Reads the {@code server} record and checks that it belongs to this directory.
+     *
+     * @throws StrataException corrupt-data when it is missing, damaged, or names a server of another identity
+     */
+    public String readServerKey() {
+        String key = prefix + "server";
+        Map<?, ?> m = repo.readJson(key, "tracking-server", Map.class);
+        Object k = m.get("serverKey");
+        if (!(k instanceof String sk) || !prefix.equals("tracking/" + identity(sk) + "/")) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, "tracking record " + repo.store().describe(key) + " names server " + k
+                    + ", whose change sets are kept elsewhere", "the record was moved or edited; delete the directory, \"strata track\" starts it again");
+        }
+        return sk;
+    }
+
+    /** How messages name this server's directory of change sets (a path or an s3:// URL). */
+    public String describeDir() { return repo.store().describe(prefix + SETS); }
+
+    /** How messages name one stored change set (a path or an s3:// URL). */
+    public String describe(SetRef s) { return repo.store().describe(s.key()); }
+
+    /**
+     * Reads one change set to its end: frame, chunk CRCs and content digest, its grammar, and its
+     * range against its name.
+     *
+     * @throws StrataException corrupt-data naming it; method-unavailable when it is gone
+     */
+    public void check(SetRef s) {
+        header(s, new ChangedPages());
+    }
+
+    /** Whether a change set listed before is still stored (the tracker prunes old ones while others read). */
+    public boolean exists(SetRef s) { return repo.store().exists(s.key()); }
 
     public static String identity(String serverKey) {
         try {

@@ -8,34 +8,54 @@ import io.strata.innodb.MtrParser;
 import io.strata.innodb.PageChecker;
 import io.strata.innodb.PageVerdict;
 import io.strata.innodb.TablespaceFlags;
+import io.strata.repo.BinlogArchive;
 import io.strata.repo.Chain;
 import io.strata.repo.ChunkedReader;
 import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
+import io.strata.repo.History;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
+import io.strata.repo.Tracking;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Checks backups without restoring them: the chain (members completed, same server, LSN
- * continuity), every stored object (frame, chunk CRCs, digest and length against the manifest),
- * every stored InnoDB page (its own checksum and page number) and every mini-transaction of the
- * stored redo log. Reports every problem it finds, not only the first.
+ * Checks what a repository stores without restoring anything (docs/repository-format.md,
+ * "Verify"): every backup (its objects' frames, chunk CRCs, lengths and digests against the
+ * manifest, every stored InnoDB page, every mini-transaction of the redo log) and its chain (a
+ * backup is usable only when every backup its restore needs is sound: one resting on a damaged
+ * backup is "not usable", naming it); the history records; the archived binlogs (every segment
+ * against its summary, the events of every file framed and checksummed, files of a timeline
+ * following each other unless a recorded gap says why not); and the change sets of
+ * {@code strata track} (frame, grammar, range against name, sets and gaps following each other).
+ * Reports every problem it finds, not only the first.
+ *
+ * <p>Verify takes no lock and may run beside prune, merge, the archiver and the tracker, which
+ * delete objects. It lists what to check once; an object that is missing or unreadable when read
+ * counts as damage only if what names it is still stored when looked at again (a backup's
+ * manifest, a segment's summary, the change set itself): writers remove those first, so a
+ * backup removed meanwhile is reported as "gone", not as damaged.
  */
 public final class Verifier {
     private final Repository repo;
     private final Consumer<String> out;
     private final List<String> problems = new ArrayList<>();
+    /** Backups verified so far: whether their own manifest and objects are sound. */
+    private final Map<String, Boolean> sound = new HashMap<>();
+    private Runnable afterListing = () -> { };
     private long pages;
     private long objects;
 
@@ -44,9 +64,22 @@ public final class Verifier {
         this.out = out;
     }
 
+    /** Every problem found, one message each; empty when everything checked is sound. */
     public List<String> problems() { return problems; }
 
-    /** Verifies the given backup and its chain, or every completed backup when id is null. */
+    /**
+     * Runs once verify has listed what it checks and before it reads any of it (tests use it to
+     * make a concurrent prune happen exactly there).
+     */
+    public void afterListing(Runnable r) { this.afterListing = r; }
+
+    /**
+     * Verifies the given backup and the backups its restore needs; or, when id is null, every
+     * completed backup, the history records, the binlog archives and the change sets.
+     *
+     * @throws StrataException backup-not-found when id names no backup; native-library when this
+     *         host cannot decode the chunks; key errors; never for damage (see {@link #problems()})
+     */
     public void run(String id) {
         Set<String> ids = new LinkedHashSet<>();
         if (id != null) {
@@ -68,36 +101,154 @@ public final class Verifier {
                 problems.add(m);
                 out.accept("FAILED " + m);
             }
+            History.Findings h = repo.history().findings();
+            for (String m : h.damaged()) {
+                problems.add(m);
+                out.accept("FAILED " + m);
+            }
+            for (String m : h.lost()) {
+                out.accept("note   " + m);
+            }
         }
+        List<String> archives = id == null ? BinlogArchive.sourceDirs(repo) : List.of();
+        List<String> tracked = id == null ? Tracking.identities(repo) : List.of();
+        afterListing.run();
         for (String b : ids) {
             verifyBackup(b);
+        }
+        for (String a : archives) {
+            new BinlogVerifier(repo, this::problem, out).verify(a);
+        }
+        for (String t : tracked) {
+            verifyChangeSets(Tracking.atIdentity(repo, t));
         }
     }
 
     private void verifyBackup(String id) {
+        if (sound.containsKey(id)) {
+            return;
+        }
         int before = problems.size();
         long pagesBefore = pages;
         long objectsBefore = objects;
-        Manifest m;
+        List<String> lines = new ArrayList<>();
+        Consumer<String> saved = lineSink;
+        lineSink = lines::add;
+        Manifest m = null;
+        Chain chain = null;
         try {
             m = repo.manifest(id);
-            if (m.parent() != null) {
-                Chain.resolve(repo, id);
-            }
+            chain = m.parent() != null ? Chain.resolve(repo, id) : null;
         } catch (StrataException e) {
-            problems.add(e.getMessage());
-            out.accept("FAILED " + id + ": " + e.getMessage());
+            if (e.code() == ErrorCode.NATIVE_LIBRARY) {
+                throw e;
+            }
+            problem(e.getMessage());
+            m = null; // a chain that does not resolve says it all (it names the manifest or the link)
+        }
+        if (m != null) {
+            Manifest mf = m;
+            for (FileEntry f : m.files()) {
+                check(() -> verifyFile(mf, f));
+            }
+            check(() -> verifyRedo(mf));
+        }
+        lineSink = saved;
+        if (problems.size() > before && !repo.hasManifest(id)) {
+            // its manifest went first: removed by a prune or merge while verify read it, not damaged
+            problems.subList(before, problems.size()).clear();
+            out.accept("gone   " + id + ": removed while verify ran (a prune or merge); not checked");
+            sound.put(id, true);
             return;
         }
-        for (FileEntry f : m.files()) {
-            check(() -> verifyFile(m, f));
+        if (problems.size() > before) {
+            sound.put(id, false);
+            if (m == null) {
+                out.accept("FAILED " + id + ": " + problems.get(before));
+            } else {
+                lines.forEach(out);
+                out.accept("FAILED " + id + ": " + (problems.size() - before) + " problem(s)");
+            }
+            return;
         }
-        check(() -> verifyRedo(m));
+        sound.put(id, true);
+        String damagedAncestor = null;
+        if (chain != null) {
+            for (String a : chain.ids()) {
+                if (!a.equals(id)) {
+                    verifyBackup(a);
+                    if (damagedAncestor == null && !sound.get(a)) {
+                        damagedAncestor = a;
+                    }
+                }
+            }
+        }
+        if (damagedAncestor != null) {
+            String msg = "backup " + id + " is not usable: its restore needs backup " + damagedAncestor + ", which is damaged";
+            problems.add(msg);
+            out.accept("FAILED " + id + " (" + m.type() + "): its own " + (objects - objectsBefore) + " objects are sound, but it is not usable: its restore needs backup "
+                    + damagedAncestor + ", which is damaged");
+            return;
+        }
+        out.accept(String.format("ok     %s (%s): %d objects, %d InnoDB pages and the redo log [%d, %d) verified",
+                id, m.type(), objects - objectsBefore, pages - pagesBefore, m.startLsn(), m.redoEndLsn()));
+    }
+
+    /** Change sets of one tracked server: each read to its end, and sets and gaps following each other. */
+    private void verifyChangeSets(Tracking t) {
+        String server;
+        try {
+            server = t.readServerKey();
+        } catch (StrataException e) {
+            problem(e.getMessage());
+            server = t.prefix();
+        }
+        List<Tracking.SetRef> sets = t.sets();
+        List<Tracking.Gap> gaps;
+        try {
+            gaps = t.gaps();
+        } catch (StrataException e) {
+            problem(e.getMessage());
+            gaps = null;
+        }
+        int before = problems.size();
+        int checked = 0;
+        for (Tracking.SetRef s : sets) {
+            try {
+                t.check(s);
+                checked++;
+            } catch (StrataException e) {
+                if (e.code() == ErrorCode.NATIVE_LIBRARY) {
+                    throw e;
+                }
+                if (t.exists(s)) {
+                    problem(e.getMessage());
+                } // else: the tracker pruned it while we read
+            }
+        }
+        if (gaps != null) {
+            // sets and gaps follow each other (format rule 1): a hole is a change set that was lost
+            List<long[]> ranges = new ArrayList<>();
+            sets.forEach(s -> ranges.add(new long[] {s.from(), s.to()}));
+            gaps.forEach(g -> ranges.add(new long[] {g.from(), g.to()}));
+            ranges.sort(Comparator.comparingLong((long[] r) -> r[0]));
+            long end = -1;
+            for (long[] r : ranges) {
+                if (end >= 0 && r[0] > end) {
+                    problem("change sets of " + server + ": nothing covers LSN " + end + ".." + r[0] + " (no change set and no recorded gap: a change set is missing from "
+                            + t.describeDir() + ")");
+                }
+                end = Math.max(end, r[1]);
+            }
+            for (Tracking.Gap g : gaps) {
+                out.accept("gap    change tracking of " + server + " at LSN " + g.from() + ".." + g.to() + ": " + g.reason() + " (recorded " + g.detected() + "; not damage)");
+            }
+        }
         if (problems.size() == before) {
-            out.accept(String.format("ok     %s (%s): %d objects, %d InnoDB pages and the redo log [%d, %d) verified",
-                    id, m.type(), objects - objectsBefore, pages - pagesBefore, m.startLsn(), m.redoEndLsn()));
+            out.accept("ok     change sets of " + server + ": " + checked + " set(s)"
+                    + (sets.isEmpty() ? "" : " covering LSN " + sets.get(0).from() + ".." + sets.get(sets.size() - 1).to()) + " verified");
         } else {
-            out.accept("FAILED " + id + ": " + (problems.size() - before) + " problem(s)");
+            out.accept("FAILED change sets of " + server + ": " + (problems.size() - before) + " problem(s)");
         }
     }
 
@@ -112,17 +263,18 @@ public final class Verifier {
             if (e.code() == ErrorCode.NATIVE_LIBRARY) {
                 throw e; // this host cannot run the decompressor: that says nothing of the stored data
             }
-            problems.add(e.getMessage());
-            out.accept("  " + e.getMessage());
+            problem(e.getMessage());
         } catch (IOException e) {
-            problems.add(e.toString());
-            out.accept("  " + e);
+            problem(e.toString());
         }
     }
 
+    /** Where the lines of the backup being verified go: buffered until it is known whether it was removed meanwhile. */
+    private Consumer<String> lineSink;
+
     private void problem(String msg) {
         problems.add(msg);
-        out.accept("  " + msg);
+        (lineSink != null ? lineSink : out).accept("  " + msg);
     }
 
     private ChunkedReader open(Manifest m, String object, String content) throws IOException {
