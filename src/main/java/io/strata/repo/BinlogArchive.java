@@ -339,13 +339,6 @@ public final class BinlogArchive {
         return out;
     }
 
-    /** Every timeline that has a timeline record or archived files, ascending. */
-    public java.util.SortedSet<Integer> storedTimelines() {
-        java.util.TreeSet<Integer> out = new java.util.TreeSet<>(timelines.keySet());
-        out.addAll(files.keySet());
-        return out;
-    }
-
     public int newestTimeline() { return timelines.isEmpty() ? 0 : timelines.lastKey(); }
 
     /**
