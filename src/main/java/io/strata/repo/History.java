@@ -105,6 +105,14 @@ public final class History {
         write(Keys.history(id, Keys.PRUNED), m);
     }
 
+    /**
+     * Whether a prune or a merge is removing (or has removed) backup {@code id}: its pruned or
+     * merged marker is stored. Both write the marker before they delete the manifest.
+     */
+    public boolean removing(String id) {
+        return io.store().exists(Keys.history(id, Keys.PRUNED)) || io.store().exists(Keys.history(id, Keys.MERGED));
+    }
+
     /** The attempt {@code id} as {@link #attempts()} shows it, if there is one. */
     public Optional<HistoryRecord> find(String id) {
         return attempts().stream().filter(x -> x.id().equals(id)).findFirst();

@@ -154,7 +154,16 @@ public final class Verifier {
             check(() -> verifyRedo(mf));
         }
         lineSink = saved;
-        if (problems.size() > before && !repo.hasManifest(id)) {
+        boolean manifestGone = problems.size() > before && !repo.hasManifest(id);
+        if (manifestGone && !repo.history().removing(id)) {
+            // no prune or merge removes it: the manifest of a completed backup was lost
+            problems.subList(before, problems.size()).clear();
+            problems.add("backup " + id + " is completed by its history, but its manifest " + repo.describeBackupObject(id, "manifest") + " is missing");
+            out.accept("FAILED " + id + ": " + problems.get(before));
+            sound.put(id, false);
+            return;
+        }
+        if (manifestGone) {
             // its manifest went first: removed by a prune or merge while verify read it, not damaged
             problems.subList(before, problems.size()).clear();
             out.accept("gone   " + id + ": removed while verify ran (a prune or merge); not checked");

@@ -1,0 +1,408 @@
+package io.strata.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.cli.Main;
+import io.strata.repo.Prune;
+import io.strata.repo.Repository;
+import io.strata.restore.Verifier;
+import io.strata.testing.MariaDbSandbox;
+import io.strata.testing.SampleSchema;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 15 item 8: verify finds every damage of a corruption matrix over every stored object type
+ * (manifest, history record, whole InnoDB data file, page delta, redo, non-InnoDB file,
+ * strata.repo, change set, binlog segment) × (flip a byte, truncate, delete, replace with another
+ * object of the same type), names the damaged object and exits non-zero; a restore that needs the
+ * damaged object refuses and leaves its target empty, and an undamaged backup of the same damaged
+ * repository restores to exactly the files it restores from the intact repository.
+ *
+ * <p>One server and one prepared repository for all cases: F1 (full) ← I1 ← I2 (incrementals,
+ * with deltas), F2 (full, standalone), three change sets of {@code strata track}, three segments of
+ * the active binlog. Each case copies the repository (small, local) and damages the copy; verify
+ * and restore run in process. The data of a restore of F2 is compared with the source's tables
+ * once (a server started on it); every other restore of F2 is compared file by file (SHA-256) with
+ * that reference restore, without recovery.
+ */
+class CorruptionMatrixIT {
+    private static Path work;
+    private static Path base;
+    private static String f1;
+    private static String i1;
+    private static String i2;
+    private static String f2;
+    private static Map<String, String> reference;
+    private static final Map<String, String> RESULTS = new TreeMap<>();
+
+    enum Damage { FLIP, TRUNCATE, DELETE, REPLACE }
+
+    enum Kind { MANIFEST, HISTORY, DATA, DELTA, REDO, NON_INNODB, MARKER, CHANGE_SET, BINLOG_SEGMENT }
+
+    /** The damaged object (repository-relative), the object that replaces it, and the backup whose restore needs it (null: none). */
+    private record Target(String key, String replacement, String needs) {}
+
+    @BeforeAll
+    static void prepare() throws Exception {
+        work = ItSupport.tempDir("matrix-");
+        base = work.resolve("repo");
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (var c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 2_000);
+            }
+            source.exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
+            f1 = ItSupport.backup(base, source, "--type", "full");
+            String[] track = {"track", "--repo", base.toString(), "--socket", source.socket().toString(), "--user", "root", "--once"};
+            for (int round = 0; round < 3; round++) {
+                source.exec("UPDATE app.t_fcrc32 SET k = k + 1 WHERE id < " + (300 + round * 100), "UPDATE app.t_myisam SET k = k + 1 WHERE id < 100");
+                StrataCli.Result tr = StrataCli.run(track);
+                assertEquals(0, tr.exit(), tr.toString());
+                PitrSupport.archiveOnce(base, source);
+            }
+            Thread.sleep(1500);
+            i1 = ItSupport.backup(base, source, "--type", "incremental");
+            source.exec("UPDATE app.t_fcrc32 SET k = k + 1 WHERE id < 700", "UPDATE app.t_legacy SET k = k + 1 WHERE id < 700");
+            Thread.sleep(1500);
+            i2 = ItSupport.backup(base, source, "--type", "incremental");
+            source.exec("UPDATE app.t_myisam SET k = k + 1 WHERE id < 500", "UPDATE app.t_aria SET k = k + 1 WHERE id < 500");
+            f2 = ItSupport.backup(base, source, "--type", "full");
+
+            Run ok = run("verify", "--repo", base.toString());
+            assertEquals(0, ok.exit(), ok.toString());
+            assertTrue(ok.out().contains("ok     change sets of "), ok.out());
+            assertTrue(ok.out().contains("run    binlogs of "), ok.out());
+
+            // the reference restore of F2 holds the source's data (nothing was written after F2)
+            Path checked = work.resolve("f2-recovered");
+            Run r = run("restore", "--repo", base.toString(), "--backup", f2, "--target", checked.toString());
+            assertEquals(0, r.exit(), r.toString());
+            try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(checked).start()) {
+                ItSupport.assertSameData(source, restored, "app");
+            }
+        }
+        Path ref = work.resolve("f2-reference");
+        Run r = run("restore", "--repo", base.toString(), "--backup", f2, "--target", ref.toString(), "--no-recover");
+        assertEquals(0, r.exit(), r.toString());
+        reference = digests(ref);
+    }
+
+    @AfterAll
+    static void report() {
+        StringBuilder b = new StringBuilder("corruption matrix (object type x damage -> verify exit, object named):\n");
+        RESULTS.forEach((k, v) -> b.append("  ").append(k).append(" -> ").append(v).append('\n'));
+        System.out.print(b);
+    }
+
+    static Stream<Arguments> matrix() {
+        List<Arguments> out = new ArrayList<>();
+        for (Kind k : Kind.values()) {
+            for (Damage d : Damage.values()) {
+                out.add(Arguments.of(k, d));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} x {1}")
+    @MethodSource("matrix")
+    void verifyNamesTheDamageAndRestoreRefusesIt(Kind kind, Damage damage) throws Exception {
+        Path repo = work.resolve("case-" + kind + "-" + damage);
+        copyTree(base, repo);
+        Target t = target(kind);
+        Path file = repo.resolve(t.key());
+        apply(damage, file, t.replacement() == null ? null : repo.resolve(t.replacement()));
+
+        Run v = run("verify", "--repo", repo.toString());
+        int expectedExit = expectedExit(kind, damage);
+        assertEquals(expectedExit, v.exit(), v.toString());
+        String named = named(kind, damage, file, repo);
+        assertTrue(v.out().contains(named) || v.err().contains(named), "verify does not name " + named + ":\n" + v);
+        assertFalse(v.err().contains("\tat "), v.toString());
+        if (expectedExit == 12 && kind != Kind.MARKER) {
+            assertTrue(v.out().contains("FAILED "), v.toString());
+            assertTrue(v.err().startsWith("ERROR [corrupt-data]: "), v.toString());
+        }
+        RESULTS.put(String.format("%-14s x %-8s", kind, damage), "exit " + v.exit() + ", named: " + named);
+
+        if (t.needs() != null) {
+            Path target = work.resolve("refused-" + kind + "-" + damage);
+            Run r = run("restore", "--repo", repo.toString(), "--backup", t.needs(), "--target", target.toString(), "--no-recover");
+            assertNotEquals(0, r.exit(), "the restore of " + t.needs() + " must refuse " + file + ":\n" + r);
+            assertFalse(r.err().contains("\tat "), r.toString());
+            assertTrue(!Files.exists(target) || isEmpty(target), "a refused restore leaves its target empty: " + target);
+        }
+        if (kind == Kind.MARKER) {
+            return; // without its marker the repository cannot be opened at all: nothing restores
+        }
+        // an undamaged backup of the same repository restores exactly as from the intact one
+        Path other = work.resolve("restored-" + kind + "-" + damage);
+        Run r = run("restore", "--repo", repo.toString(), "--backup", f2, "--target", other.toString(), "--no-recover");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(reference, digests(other));
+        deleteTree(other);
+        deleteTree(repo);
+    }
+
+    /** A prune that removes backups between verify's listing and its reads is not damage: those backups are "gone". */
+    @Test
+    void verifyDuringPruneReportsNothingItCannotSee() throws Exception {
+        Path repo = work.resolve("prune-race");
+        copyTree(base, repo);
+        Repository r = Repository.open(repo);
+        List<String> lines = new ArrayList<>();
+        Verifier v = new Verifier(r, lines::add);
+        List<String> pruned = new ArrayList<>();
+        v.afterListing(() -> Prune.run(Repository.open(repo), 1, null, false, pruned::add));
+        v.run(null);
+        assertEquals(List.of(), v.problems(), String.join("\n", lines));
+        assertTrue(pruned.contains("keep   " + f2 + ": one of the newest 1 full backup(s)"), pruned.toString());
+        for (String id : List.of(f1, i1, i2)) {
+            assertTrue(lines.contains("gone   " + id + ": removed while verify ran (a prune or merge); not checked"), String.join("\n", lines));
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("ok     " + f2 + " (full)")), String.join("\n", lines));
+        deleteTree(repo);
+    }
+
+    /** A backup whose parent is damaged is "not usable", naming the damaged one, never "ok". */
+    @Test
+    void aBackupOnADamagedParentIsNotUsable() throws Exception {
+        Path repo = work.resolve("chain");
+        copyTree(base, repo);
+        Target t = target(Kind.DATA);
+        apply(Damage.FLIP, repo.resolve(t.key()), null);
+        Run v = run("verify", "--repo", repo.toString());
+        assertEquals(12, v.exit(), v.toString());
+        assertTrue(v.out().contains("FAILED " + f1 + ": 1 problem(s)"), v.out());
+        for (String id : List.of(i1, i2)) {
+            assertTrue(v.out().contains("FAILED " + id + " (incremental): its own "), v.out());
+            assertTrue(v.out().contains("but it is not usable: its restore needs backup " + f1 + ", which is damaged"), v.out());
+            assertFalse(v.out().contains("ok     " + id), v.out());
+        }
+        assertTrue(v.out().contains("ok     " + f2 + " (full)"), v.out());
+        Run one = run("verify", "--repo", repo.toString(), i2);
+        assertEquals(12, one.exit(), one.toString());
+        assertTrue(one.out().contains("FAILED " + i2 + " (incremental): its own "), one.out());
+        deleteTree(repo);
+    }
+
+    // ---- the cases ------------------------------------------------------------------------
+
+    private static int expectedExit(Kind kind, Damage damage) {
+        if (kind == Kind.MARKER && damage == Damage.DELETE) {
+            return 10; // repo-missing: the directory is no repository without its marker
+        }
+        if (kind == Kind.HISTORY && damage == Damage.DELETE) {
+            return 0; // a lost history record is named ("note"), but the manifests decide (HistoryRecordsIT)
+        }
+        return 12;
+    }
+
+    /** What verify must print: the damaged object's path (or, for a lost history record, its key). */
+    private static String named(Kind kind, Damage damage, Path file, Path repo) {
+        if (kind == Kind.HISTORY && damage == Damage.DELETE) {
+            return "note   history record " + repo.relativize(file) + " of completed backup " + i2 + " is missing";
+        }
+        if (kind == Kind.HISTORY && damage == Damage.REPLACE) {
+            return "history record " + repo.relativize(file) + " names backup " + i1 + ", not " + i2;
+        }
+        if (kind == Kind.MANIFEST && damage == Damage.DELETE) {
+            return "backup " + i2 + " is completed by its history, but its manifest " + file + " is missing";
+        }
+        if (kind == Kind.CHANGE_SET && damage == Damage.DELETE) {
+            return "(no change set and no recorded gap: a change set is missing from " + file.getParent() + "/)";
+        }
+        if (kind == Kind.MARKER && damage == Damage.DELETE) {
+            return "no strata repository at " + repo;
+        }
+        return file.toString();
+    }
+
+    private static Target target(Kind kind) throws IOException {
+        switch (kind) {
+            case MANIFEST:
+                return new Target("backups/" + i2 + "/manifest", "backups/" + i1 + "/manifest", i2);
+            case HISTORY:
+                return new Target("history/" + i2 + "/end", "history/" + i1 + "/end", null);
+            case REDO:
+                return new Target("backups/" + i2 + "/redo", "backups/" + i1 + "/redo", i2);
+            case DATA:
+                return new Target(object(f1, "app/t_fcrc32.ibd"), object(f2, "app/t_fcrc32.ibd"), f1);
+            case NON_INNODB:
+                return new Target(object(f1, "app/t_myisam.MYD"), object(f2, "app/t_myisam.MYD"), f1);
+            case DELTA: {
+                JsonNode m = ItSupport.JSON.readTree(Files.readString(writeManifestJson(i2)));
+                String best = null;
+                long most = 0;
+                for (JsonNode f : m.get("files")) {
+                    if ("delta".equals(f.get("storage").asText()) && f.get("deltaPages").asLong() > most && f.get("path").asText().endsWith(".ibd")) {
+                        best = f.get("path").asText();
+                        most = f.get("deltaPages").asLong();
+                    }
+                }
+                assertTrue(best != null, "I2 holds no delta with pages");
+                return new Target(object(i2, best), object(i1, best), i2);
+            }
+            case MARKER:
+                return new Target("strata.repo", "history/" + i1 + "/end", null);
+            case CHANGE_SET: {
+                List<Path> sets = sorted(base.resolve("tracking"), "sets");
+                assertTrue(sets.size() >= 3, "the tracker stored " + sets);
+                return new Target(base.relativize(sets.get(1)).toString(), base.relativize(sets.get(2)).toString(), null);
+            }
+            case BINLOG_SEGMENT: {
+                List<Path> segs = sorted(base.resolve("binlogs"), ".binlog");
+                assertTrue(segs.size() >= 3, "the archiver stored " + segs);
+                return new Target(base.relativize(segs.get(1)).toString(), base.relativize(segs.get(2)).toString(), null);
+            }
+            default:
+                throw new AssertionError(kind);
+        }
+    }
+
+    /** Files below {@code dir} whose path contains {@code part}, sorted (offsets and LSNs are zero-padded). */
+    private static List<Path> sorted(Path dir, String part) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).filter(p -> p.toString().contains(part)).sorted().toList();
+        }
+    }
+
+    private static Path writeManifestJson(String id) throws IOException {
+        Path p = work.resolve("manifest-" + id + ".json");
+        if (!Files.exists(p)) {
+            Run r = run("show", "--repo", base.toString(), id, "--json");
+            assertEquals(0, r.exit(), r.toString());
+            Files.writeString(p, r.out());
+        }
+        return p;
+    }
+
+    /** The repository-relative key of the object holding {@code path} in backup {@code id}. */
+    private static String object(String id, String path) throws IOException {
+        JsonNode m = ItSupport.JSON.readTree(Files.readString(writeManifestJson(id)));
+        for (JsonNode f : m.get("files")) {
+            if (f.get("path").asText().equals(path)) {
+                return "backups/" + id + "/" + f.get("object").asText();
+            }
+        }
+        throw new AssertionError(path + " is not in backup " + id);
+    }
+
+    private static void apply(Damage d, Path file, Path replacement) throws IOException {
+        assertTrue(Files.isRegularFile(file), file.toString());
+        byte[] b = Files.readAllBytes(file);
+        switch (d) {
+            case FLIP -> {
+                b[b.length / 2] ^= 0x20;
+                Files.write(file, b);
+            }
+            case TRUNCATE -> Files.write(file, java.util.Arrays.copyOf(b, b.length * 2 / 3));
+            case DELETE -> Files.delete(file);
+            case REPLACE -> {
+                assertFalse(java.util.Arrays.equals(b, Files.readAllBytes(replacement)), "the replacement must differ: " + replacement);
+                Files.copy(replacement, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    // ---- plumbing -------------------------------------------------------------------------
+
+    record Run(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit=" + exit + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
+        }
+    }
+
+    /** Runs strata in this JVM (Main.execute), capturing what it prints. */
+    static synchronized Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream so = System.out;
+        PrintStream se = System.err;
+        int exit;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            exit = Main.execute(args);
+        } finally {
+            System.setOut(so);
+            System.setErr(se);
+        }
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    /** SHA-256 of every regular file below {@code dir}, by relative path. */
+    private static Map<String, String> digests(Path dir) throws Exception {
+        Map<String, String> out = new TreeMap<>();
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(dir)) {
+            files = s.filter(Files::isRegularFile).toList();
+        }
+        for (Path p : files) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            try (var in = Files.newInputStream(p)) {
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    md.update(buf, 0, n);
+                }
+            }
+            out.put(dir.relativize(p).toString(), HexFormat.of().formatHex(md.digest()));
+        }
+        return out;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path q = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(q);
+                } else {
+                    Files.copy(p, q, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
+    }
+}
