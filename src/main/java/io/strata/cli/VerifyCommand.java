@@ -11,7 +11,8 @@ import picocli.CommandLine.Parameters;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "verify", description = "Check backups without restoring them: objects, page checksums, redo log, chain continuity.")
+@Command(name = "verify", description = "Check what the repository stores without restoring it: backups (objects, page checksums, redo log, chains), "
+        + "history records, change sets and archived binlogs.")
 final class VerifyCommand implements Callable<Integer> {
     @Mixin
     RepoOptions repo;
@@ -19,7 +20,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--parallel", converter = Ranges.Threads.class, description = "Threads decoding chunks, 1-256 (default: the number of cores).")
     Integer parallel;
 
-    @Parameters(index = "0", arity = "0..1", description = "Backup id (with the backups its restore needs); default: every completed backup.")
+    @Parameters(index = "0", arity = "0..1", description = "Backup id (with the backups its restore needs); default: everything stored.")
     String id;
 
     @picocli.CommandLine.Mixin
@@ -34,7 +35,8 @@ final class VerifyCommand implements Callable<Integer> {
         v.run(id);
         if (!v.problems().isEmpty()) {
             throw new StrataException(ErrorCode.CORRUPT_DATA, v.problems().size() + " problem(s) found; the first: " + v.problems().get(0),
-                    "backups that verify \"ok\" above are usable; take a new backup to replace the damaged ones");
+                    "backups that verify \"ok\" above are usable; take a new backup to replace the damaged ones"
+                            + " (binlogs and change sets: see the lines above)");
         }
         return 0;
     }

@@ -81,6 +81,11 @@ public final class Repository {
     public static Repository open(StoreLocation where, Secret secret) {
         ObjectStore store = where.open();
         boolean there = where.isS3() ? store.exists(MARKER) : Files.isDirectory(where.dir()) && Files.exists(where.dir().resolve(MARKER));
+        if (!there && !where.isS3() && (Files.isDirectory(where.dir().resolve(Keys.BACKUPS)) || Files.isDirectory(where.dir().resolve(Keys.HISTORY)))) {
+            throw new StrataException(ErrorCode.REPO_MISSING, "no strata repository at " + where.display() + ": its marker " + MARKER
+                    + " is missing, though the directory holds backups or history", "the marker was deleted; copy it back from a copy of the repository, "
+                    + "or restore from another repository");
+        }
         if (!there) {
             throw new StrataException(ErrorCode.REPO_MISSING, "no strata repository at " + where.display(),
                     "check --repo; a repository is created by the first \"strata backup --repo " + (where.isS3() ? "s3://BUCKET/PREFIX" : "DIR") + "\"");

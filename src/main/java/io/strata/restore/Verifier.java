@@ -317,8 +317,8 @@ public final class Verifier {
             r.drainAndCheck();
             String digest = String.format("%08x", r.rawCrc());
             if (r.rawBytes() != expectedLength || !digest.equals(f.crc32c())) {
-                problem(String.format("%s of backup %s: stored length %d digest %s, manifest says length %d digest %s",
-                        f.path(), m.id(), r.rawBytes(), digest, expectedLength, f.crc32c()));
+                problem(String.format(Locale.ROOT, "%s of backup %s: stored length %d digest %s, manifest says length %d digest %s (resource=%s)",
+                        f.path(), m.id(), r.rawBytes(), digest, expectedLength, f.crc32c(), repo.describeBackupObject(m.id(), f.object())));
             }
         } catch (EOFException e) {
             problem(f.path() + " of backup " + m.id() + ": stored copy ends before its last page");

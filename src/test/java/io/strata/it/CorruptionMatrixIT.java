@@ -149,9 +149,18 @@ class CorruptionMatrixIT {
         }
         RESULTS.put(String.format("%-14s x %-8s", kind, damage), "exit " + v.exit() + ", named: " + named);
 
-        if (t.needs() != null) {
+        if (t.needs() != null || kind == Kind.BINLOG_SEGMENT) {
             Path target = work.resolve("refused-" + kind + "-" + damage);
-            Run r = run("restore", "--repo", repo.toString(), "--backup", t.needs(), "--target", target.toString(), "--no-recover");
+            Run r;
+            if (kind == Kind.BINLOG_SEGMENT) {
+                // a point-in-time restore to the end of the damaged segment starts at F1 and replays through it
+                String name = file.getFileName().toString();
+                String until = file.getParent().getFileName() + ":" + Long.parseLong(name.substring(13, 25));
+                r = run("restore", "--repo", repo.toString(), "--target", target.toString(), "--until-position", until);
+                assertTrue(r.err().contains(file.toString()), "the refusal names " + file + ":\n" + r);
+            } else {
+                r = run("restore", "--repo", repo.toString(), "--backup", t.needs(), "--target", target.toString(), "--no-recover");
+            }
             assertNotEquals(0, r.exit(), "the restore of " + t.needs() + " must refuse " + file + ":\n" + r);
             assertFalse(r.err().contains("\tat "), r.toString());
             assertTrue(!Files.exists(target) || isEmpty(target), "a refused restore leaves its target empty: " + target);
@@ -234,10 +243,10 @@ class CorruptionMatrixIT {
             return "backup " + i2 + " is completed by its history, but its manifest " + file + " is missing";
         }
         if (kind == Kind.CHANGE_SET && damage == Damage.DELETE) {
-            return "(no change set and no recorded gap: a change set is missing from " + file.getParent() + "/)";
+            return "(no change set and no recorded gap: a change set is missing from " + file.getParent() + ")";
         }
         if (kind == Kind.MARKER && damage == Damage.DELETE) {
-            return "no strata repository at " + repo;
+            return "no strata repository at " + repo + ": its marker strata.repo is missing";
         }
         return file.toString();
     }
