@@ -147,4 +147,22 @@ class HistoryFromManifestsTest {
         assertEquals(List.of("history record history/" + I1 + "/end names backup " + F1 + ", not " + I1 + ": ignored (the manifests decide)"),
                 r.history().misplacedRecords());
     }
+
+    @Test
+    void aDamagedRecordIsLeftOutAndNamedTheManifestsDecide() throws Exception {
+        Repository r = Repository.openOrCreate(dir.resolve("repo"));
+        backup(r, F1, null, 0);
+        backup(r, I1, F1, 1);
+        java.nio.file.Path end = dir.resolve("repo").resolve("history").resolve(I1).resolve("end");
+        byte[] b = java.nio.file.Files.readAllBytes(end);
+        b[b.length / 2] ^= 0x20;
+        java.nio.file.Files.write(end, b);
+        r.store().delete("history/" + F1 + "/begin");
+        assertEquals(List.of(F1, I1), r.history().completedIds());
+        History.Findings f = r.history().findings();
+        assertEquals(1, f.damaged().size(), f.toString());
+        assertTrue(f.damaged().get(0).startsWith("history record history/" + I1 + "/end is damaged: "), f.toString());
+        assertTrue(f.damaged().get(0).contains("(resource=" + end + ")"), f.toString());
+        assertEquals(List.of("history record history/" + F1 + "/begin of completed backup " + F1 + " is missing (the manifest decides)"), f.lost());
+    }
 }
