@@ -30,6 +30,9 @@ final class BinlogVerifier {
     private final Consumer<String> problem;
     private final Consumer<String> out;
     private int found;
+    private int runs;
+    private int gaps;
+    private long segments;
 
     BinlogVerifier(Repository repo, Consumer<String> problem, Consumer<String> out) {
         this.repo = repo;
@@ -41,6 +44,15 @@ final class BinlogVerifier {
         found++;
         problem.accept(msg);
     }
+
+    /** Runs of files without a break, over every archive verified so far. */
+    int runs() { return runs; }
+
+    /** Recorded gaps, over every archive verified so far. */
+    int gaps() { return gaps; }
+
+    /** Segments (summaries) read, over every archive verified so far. */
+    long segments() { return segments; }
 
     /** Verifies the archive in {@code binlogs/<dir>/}; problems go to the verifier, runs and gaps to its output. */
     void verify(String dir) {
@@ -65,6 +77,7 @@ final class BinlogVerifier {
             verifyTimeline(a, server, t);
         }
         for (BinlogArchive.Gap g : a.gaps()) {
+            gaps++;
             out.accept(String.format(java.util.Locale.ROOT, "gap    binlogs of %s after t%04d %s:%d until t%04d %s: %s (recorded %s; not damage)", server,
                     g.timeline(), g.afterFile() == null ? "(start)" : g.afterFile(), g.afterOffset(), g.nextTimeline(), g.nextFile(), g.reason(), g.detected()));
         }
@@ -110,6 +123,8 @@ final class BinlogVerifier {
     }
 
     private void run(String server, int t, ArchivedBinlog first, ArchivedBinlog last, int files, long segments, long events) {
+        this.runs++;
+        this.segments += segments;
         out.accept(String.format(java.util.Locale.ROOT, "run    binlogs of %s, t%04d %s:0 to %s:%d: %d file(s), %d segment(s), %d events read",
                 server, t, first.name(), last.name(), last.usableEnd(), files, segments, events));
     }

@@ -58,6 +58,9 @@ public final class Verifier {
     private Runnable afterListing = () -> { };
     private long pages;
     private long objects;
+    private int gone;
+    private int notUsable;
+    private int changeSets;
 
     public Verifier(Repository repo, Consumer<String> out) {
         this.repo = repo;
@@ -116,12 +119,22 @@ public final class Verifier {
         for (String b : ids) {
             verifyBackup(b);
         }
+        BinlogVerifier binlogs = new BinlogVerifier(repo, this::problem, out);
         for (String a : archives) {
-            new BinlogVerifier(repo, this::problem, out).verify(a);
+            binlogs.verify(a);
         }
         for (String t : tracked) {
             verifyChangeSets(Tracking.atIdentity(repo, t));
         }
+        long damaged = sound.values().stream().filter(x -> !x).count();
+        long ok = sound.size() - damaged - gone - notUsable;
+        StringBuilder summary = new StringBuilder(String.format(Locale.ROOT,
+                "summary: %d backup(s) ok, %d damaged, %d not usable (resting on a damaged one), %d gone meanwhile", ok, damaged, notUsable, gone));
+        if (id == null) {
+            summary.append(String.format(Locale.ROOT, "; binlogs: %d archive(s), %d run(s), %d segment(s), %d recorded gap(s); change sets: %d verified",
+                    archives.size(), binlogs.runs(), binlogs.segments(), binlogs.gaps(), changeSets));
+        }
+        out.accept(summary.append("; ").append(problems.size()).append(" problem(s)").toString());
     }
 
     private void verifyBackup(String id) {
@@ -167,6 +180,7 @@ public final class Verifier {
             // its manifest went first: removed by a prune or merge while verify read it, not damaged
             problems.subList(before, problems.size()).clear();
             out.accept("gone   " + id + ": removed while verify ran (a prune or merge); not checked");
+            gone++;
             sound.put(id, true);
             return;
         }
@@ -195,6 +209,7 @@ public final class Verifier {
         if (damagedAncestor != null) {
             String msg = "backup " + id + " is not usable: its restore needs backup " + damagedAncestor + ", which is damaged";
             problems.add(msg);
+            notUsable++;
             out.accept("FAILED " + id + " (" + m.type() + "): its own " + (objects - objectsBefore) + " objects are sound, but it is not usable: its restore needs backup "
                     + damagedAncestor + ", which is damaged");
             return;
@@ -226,6 +241,7 @@ public final class Verifier {
             try {
                 t.check(s);
                 checked++;
+                changeSets++;
             } catch (StrataException e) {
                 if (e.code() == ErrorCode.NATIVE_LIBRARY) {
                     throw e;

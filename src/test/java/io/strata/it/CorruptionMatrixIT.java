@@ -96,6 +96,10 @@ class CorruptionMatrixIT {
             assertEquals(0, ok.exit(), ok.toString());
             assertTrue(ok.out().contains("ok     change sets of "), ok.out());
             assertTrue(ok.out().contains("run    binlogs of "), ok.out());
+            String summary = ok.out().lines().filter(l -> l.startsWith("summary: ")).findFirst().orElse("");
+            assertTrue(summary.startsWith("summary: 4 backup(s) ok, 0 damaged, 0 not usable (resting on a damaged one), 0 gone meanwhile; "
+                    + "binlogs: 1 archive(s), 1 run(s), 3 segment(s), 0 recorded gap(s); change sets: "), ok.out());
+            assertTrue(summary.endsWith(" verified; 0 problem(s)"), ok.out());
 
             // the reference restore of F2 holds the source's data (nothing was written after F2)
             Path checked = work.resolve("f2-recovered");
@@ -196,6 +200,8 @@ class CorruptionMatrixIT {
             assertTrue(lines.contains("gone   " + id + ": removed while verify ran (a prune or merge); not checked"), String.join("\n", lines));
         }
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("ok     " + f2 + " (full)")), String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("summary: 1 backup(s) ok, 0 damaged, 0 not usable (resting on a damaged one), 3 gone meanwhile; ")),
+                String.join("\n", lines));
         deleteTree(repo);
     }
 
@@ -215,6 +221,7 @@ class CorruptionMatrixIT {
             assertFalse(v.out().contains("ok     " + id), v.out());
         }
         assertTrue(v.out().contains("ok     " + f2 + " (full)"), v.out());
+        assertTrue(v.out().contains("summary: 1 backup(s) ok, 1 damaged, 2 not usable (resting on a damaged one), 0 gone meanwhile; "), v.out());
         Run one = run("verify", "--repo", repo.toString(), i2);
         assertEquals(12, one.exit(), one.toString());
         assertTrue(one.out().contains("FAILED " + i2 + " (incremental): its own "), one.out());
