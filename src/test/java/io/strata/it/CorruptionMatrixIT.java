@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * strata.repo, change set, binlog segment) × (flip a byte, truncate, delete, replace with another
  * object of the same type), names the damaged object and exits non-zero; a restore that needs the
  * damaged object refuses and leaves its target empty, and an undamaged backup of the same damaged
- * repository restores to exactly the files it restores from the intact repository.
+ * repository restores to exactly the files it restores from the intact repository (checked once per
+ * object type, with the flipped byte).
  *
  * <p>One server and one prepared repository for all cases: F1 (full) ← I1 ← I2 (incrementals,
  * with deltas), F2 (full, standalone), three change sets of {@code strata track}, three segments of
@@ -171,8 +172,11 @@ class CorruptionMatrixIT {
             assertFalse(r.err().contains("\tat "), r.toString());
             assertTrue(!Files.exists(target) || isEmpty(target), "a refused restore leaves its target empty: " + target);
         }
-        if (kind == Kind.MARKER) {
-            return; // without its marker the repository cannot be opened at all: nothing restores
+        if (kind == Kind.MARKER || damage != Damage.FLIP) {
+            // without its marker the repository cannot be opened at all: nothing restores. The undamaged
+            // restore is checked once per object type (with the flipped byte) to keep the test short.
+            deleteTree(repo);
+            return;
         }
         // an undamaged backup of the same repository restores exactly as from the intact one
         Path other = work.resolve("restored-" + kind + "-" + damage);
