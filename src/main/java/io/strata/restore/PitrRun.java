@@ -70,6 +70,11 @@ public final class PitrRun {
         }
         try {
             PitrBinlogs binlogs = PitrBinlogs.copy(w.archive(), files, b, plan.stop(), work.resolve("binlogs"));
+            if (binlogs.hazard() != null) {
+                throw new StrataException(ErrorCode.REPLAY_FAILED, "the replay to target " + o.target() + " would fail: " + binlogs.hazard().description(),
+                        "a backup holds no temporary tables, so archived statements that use one created before the backup fail in the replay;"
+                                + " nothing was written to " + target + "; \"strata list --windows\" shows the restorable windows");
+            }
             RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log);
             try {
                 RestoreRun.markUnfinished(target); // until the replay is done
