@@ -67,6 +67,9 @@ final class Windows {
             for (String s : w.skipped()) {
                 System.out.println("  not restorable: " + s);
             }
+            for (String s : w.unchecked()) {
+                System.out.println("  replays not checked for temporary tables: " + s);
+            }
         }
     }
 }

@@ -139,6 +139,7 @@ public final class PitrWindows {
     private final List<Break> breaks = new ArrayList<>();
     private final List<String> skipped = new ArrayList<>();
     private final Map<BackupPoint, TempTables.Hazard> hazards = new java.util.IdentityHashMap<>();
+    private final List<String> unchecked = new ArrayList<>();
 
     private PitrWindows(String serverKey, BinlogArchive archive) {
         this.serverKey = serverKey;
@@ -337,15 +338,22 @@ public final class PitrWindows {
     /**
      * Reads the archived binlogs after the backup points ({@link TempTables}) and cuts the windows
      * where a replay is known to fail; without this call, {@link #windows()} trusts every replay.
-     *
-     * @throws StrataException io-error or corrupt-data when an archived binlog cannot be read
+     * A span whose binlogs cannot be read (damage a restore would meet too) keeps its windows, and
+     * {@link #unchecked()} says why it was not checked.
      */
     public PitrWindows checkReplays() {
         for (Span s : spans) {
-            hazards.putAll(TempTables.scan(archive, s));
+            try {
+                hazards.putAll(TempTables.scan(archive, s));
+            } catch (StrataException e) {
+                unchecked.add("archived binlogs from " + s.start() + " to " + s.end() + ": " + e.getMessage());
+            }
         }
         return this;
     }
+
+    /** Spans whose replays {@link #checkReplays()} could not check, with the reason. */
+    public List<String> unchecked() { return unchecked; }
 
     /** Backup points whose replay fails before the next backup point (after {@link #checkReplays()}), by position. */
     public List<TempTables.Hazard> hazards() {

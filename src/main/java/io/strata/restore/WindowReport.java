@@ -63,7 +63,8 @@ public final class WindowReport {
      * {@code windows} (each with {@code from}, {@code to}, {@code backups} and {@code replayFails}:
      * null, or where and why a replay from its last backup fails: {@code backup}, {@code connection},
      * {@code table} (null when unknown), {@code at} and {@code description}), {@code archived} (the spans), {@code gaps} (the breaks, {@code kind} gap,
-     * reset or missing), {@code backupsOutsideArchive} and {@code backupsSkipped}; every point is
+     * reset or missing), {@code backupsOutsideArchive}, {@code backupsSkipped} and {@code replaysUnchecked} (spans whose
+     * binlogs could not be read for the check of {@link PitrWindows#checkReplays()}, with the reason); every point is
      * an object of {@code time}, {@code timeline}, {@code binlogFile}, {@code binlogPosition} and,
      * where known, {@code gtid} and {@code backup}.
      */
@@ -106,6 +107,7 @@ public final class WindowReport {
         windows.outside().forEach(b -> out.add(b.id()));
         o.put("backupsOutsideArchive", out);
         o.put("backupsSkipped", windows.skipped());
+        o.put("replaysUnchecked", windows.unchecked());
         return o;
     }
 
