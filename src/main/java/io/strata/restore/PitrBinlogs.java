@@ -58,15 +58,20 @@ final class PitrBinlogs {
      * checking every event, and watching for statements that cannot replay ({@link TempTables}):
      * the copying stops at the first, and {@link #hazard()} says where.
      *
-     * @param files the archived files the replay needs, in order ({@link PitrPlan#files()})
+     * @param context archived files before the first of {@code files} that the check for temporary
+     *                tables reads first, not copied ({@link TempTables#from})
+     * @param files   the archived files the replay needs, in order ({@link PitrPlan#files()})
      * @param b     the backup the replay starts from: its binlog position and GTID state
      * @param stop  where the replay ends, in the last file
      * @throws StrataException io-error when copying fails; corrupt-data (or binlog-missing) when the
      *         archive is damaged
      */
-    static PitrBinlogs copy(BinlogArchive a, List<ArchivedBinlog> files, BackupPoint b, Pos stop, Path dir) {
+    static PitrBinlogs copy(BinlogArchive a, List<ArchivedBinlog> context, List<ArchivedBinlog> files, BackupPoint b, Pos stop, Path dir) {
         PitrBinlogs r = new PitrBinlogs(b.gtid(), b.pos().offset());
         TempTables temp = new TempTables(List.of(b));
+        for (ArchivedBinlog f : context) {
+            temp.read(a, f); // the point is in a later file: nothing is decided here
+        }
         try {
             Files.createDirectories(dir);
             for (ArchivedBinlog f : files) {

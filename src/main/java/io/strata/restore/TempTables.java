@@ -116,30 +116,56 @@ public final class TempTables {
      */
     static Map<BackupPoint, Hazard> scan(BinlogArchive a, PitrWindows.Span span) {
         TempTables t = new TempTables(span.backups());
-        if (span.backups().isEmpty()) {
-            return t.hazards;
-        }
-        String first = span.backups().get(0).pos().file();
-        boolean started = false;
-        for (ArchivedBinlog f : span.files()) {
-            started |= f.name().equals(first);
-            if (!started) {
-                continue;
-            }
-            try (InputStream in = new java.io.BufferedInputStream(a.open(f, 0, f.usableEnd()), 1 << 16)) {
-                BinlogScanner sc = new BinlogScanner(f.name(), 0, null);
-                BinlogEvent e;
-                while ((e = sc.next(in, f.usableEnd(), null)) != null) {
-                    t.event(f.timeline(), f.name(), e, sc);
-                    if (t.decided()) {
-                        return t.hazards;
-                    }
-                }
-            } catch (IOException e) {
-                throw new StrataException(ErrorCode.IO_ERROR, "reading the archived " + f.name() + " failed: " + e.getMessage(), null, e);
+        for (ArchivedBinlog f : from(span, null)) {
+            if (t.read(a, f)) {
+                break;
             }
         }
         return t.hazards;
+    }
+
+    /**
+     * The files a scan reads, in order: those of the span from the file of its first backup point
+     * on, or with {@code before} only those before the file of that name. Every replay check of a
+     * span starts at the same file, so that {@code list} and {@code restore} judge a point alike.
+     */
+    static List<ArchivedBinlog> from(PitrWindows.Span span, String before) {
+        List<ArchivedBinlog> out = new ArrayList<>();
+        if (span.backups().isEmpty()) {
+            return out;
+        }
+        long first = BinlogArchive.fileNumber(span.backups().get(0).pos().file());
+        for (ArchivedBinlog f : span.files()) {
+            if (before != null && f.name().equals(before)) {
+                break;
+            }
+            if (f.number() >= first) {
+                out.add(f);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Takes every event of an archived file, from offset 0 to its usable end; stops early, and
+     * returns true, once {@link #decided()}.
+     *
+     * @throws StrataException io-error or corrupt-data when it cannot be read
+     */
+    boolean read(BinlogArchive a, ArchivedBinlog f) {
+        try (InputStream in = new java.io.BufferedInputStream(a.open(f, 0, f.usableEnd()), 1 << 16)) {
+            BinlogScanner sc = new BinlogScanner(f.name(), 0, null);
+            BinlogEvent e;
+            while ((e = sc.next(in, f.usableEnd(), null)) != null) {
+                event(f.timeline(), f.name(), e, sc);
+                if (decided()) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "reading the archived " + f.name() + " failed: " + e.getMessage(), null, e);
+        }
     }
 
     /** Hazards found so far, by backup point. */
