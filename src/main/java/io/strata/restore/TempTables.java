@@ -61,13 +61,17 @@ public final class TempTables {
      * @param gtids      the GTID state at {@code before}, as a gtid_binlog_pos list
      */
     public record Hazard(BackupPoint backup, long connection, String table, Pos before, long time, String gtids) {
-        /** "temporary table T of connection N spans the backup point" and what to do; the lead-in names the backup. */
+        /**
+         * "not restorable from backup ID: temporary table T of connection N spans the backup point"
+         * and the latest targets that replay: the position, and the second before the failing
+         * transaction's timestamp ({@code --until} includes its second).
+         */
         public String description() {
             String what = table != null ? "temporary table " + table + " of connection " + connection + " spans the backup point"
                     : "connection " + connection + " uses a temporary table at " + before + " that may predate the backup point"
                     + " (its creation is not in the archived binlogs read)";
-            return "not restorable from backup " + backup.id() + ": " + what + "; restore from a later backup or to a point before "
-                    + before + " (" + WindowReport.iso(time) + ")";
+            return "not restorable from backup " + backup.id() + ": " + what + "; restore from a later backup, or to " + before
+                    + " at the latest (--until-position " + before + ", or --until " + WindowReport.iso(time - 1) + ")";
         }
     }
 

@@ -62,7 +62,8 @@ public final class WindowReport {
      * For {@code strata list --json}: {@code server}, {@code archive} (its prefix or null),
      * {@code windows} (each with {@code from}, {@code to}, {@code backups} and {@code replayFails}:
      * null, or where and why a replay from its last backup fails: {@code backup}, {@code connection},
-     * {@code table} (null when unknown), {@code at} and {@code description}), {@code archived} (the spans), {@code gaps} (the breaks, {@code kind} gap,
+     * {@code table} (null when unknown), {@code at} (the failing transaction: its start, timestamp and the GTID
+     * state before it) and {@code description}), {@code archived} (the spans), {@code gaps} (the breaks, {@code kind} gap,
      * reset or missing), {@code backupsOutsideArchive}, {@code backupsSkipped} and {@code replaysUnchecked} (spans whose
      * binlogs could not be read for the check of {@link PitrWindows#checkReplays()}, with the reason); every point is
      * an object of {@code time}, {@code timeline}, {@code binlogFile}, {@code binlogPosition} and,

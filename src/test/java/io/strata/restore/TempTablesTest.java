@@ -66,8 +66,8 @@ class TempTablesTest {
         assertEquals("scratch", h.table());
         assertEquals(1_700_000_100L, h.time());
         assertEquals("0-1-4", h.gtids());
-        assertEquals("not restorable from backup b1: temporary table scratch of connection 7 spans the backup point; restore from a later backup or to a point before "
-                + FILE + ":" + use + " (2023-11-14T22:15:00Z)", h.description());
+        assertEquals("not restorable from backup b1: temporary table scratch of connection 7 spans the backup point; restore from a later backup, or to "
+                + FILE + ":" + use + " at the latest (--until-position " + FILE + ":" + use + ", or --until 2023-11-14T22:14:59Z)", h.description());
     }
 
     @Test
@@ -95,7 +95,8 @@ class TempTablesTest {
         assertEquals(use, h.before().offset());
         assertNull(h.table());
         assertTrue(h.description().startsWith("not restorable from backup b1: connection 9 uses a temporary table at " + FILE + ":" + use
-                + " that may predate the backup point (its creation is not in the archived binlogs read); restore from"), h.description());
+                + " that may predate the backup point (its creation is not in the archived binlogs read); restore from a later backup, or to "
+                + FILE + ":" + use + " at the latest"), h.description());
     }
 
     @Test
