@@ -41,7 +41,8 @@ import java.util.regex.Pattern;
  * conservative: after a backup point, a connection's flagged statement is taken as failing when
  * it names a table the connection had open at the point, and also, while the tables open at the
  * point are not fully known, when it names no table the connection created after the point (only
- * a CREATE TEMPORARY TABLE without SELECT or LIKE and a DROP ... IF EXISTS never fail). Names are
+ * a CREATE TEMPORARY TABLE without SELECT or LIKE, a DROP ... IF EXISTS and transaction control such as
+ * BEGIN or COMMIT never fail). Names are
  * matched as words in the statement text, without the database qualifier, case-insensitively.
  *
  * <p>Each backup point is watched from its position to the next backup point's (or to the end
@@ -261,6 +262,8 @@ public final class TempTables {
     private static final Pattern CREATE = Pattern.compile("^create\\s+(?:or\\s+replace\\s+)?temporary\\s+table\\s+(?:if\\s+not\\s+exists\\s+)?((?:" + NAME + "\\s*\\.\\s*)?" + NAME + ")(.*)$",
             Pattern.DOTALL);
     private static final Pattern DROP = Pattern.compile("^drop\\s+(?:temporary\\s+)?tables?\\s+(if\\s+exists\\s+)?(.*)$", Pattern.DOTALL);
+    /** Statements that name no table: transaction control. */
+    private static final Pattern CONTROL = Pattern.compile("^(begin|start\\s+transaction|commit|rollback|savepoint|release\\s+savepoint|xa)\\b.*", Pattern.DOTALL);
     private static final Pattern COMMENT = Pattern.compile("/\\*!\\d*|/\\*M!\\d*|\\*/");
     private static final Pattern PLAIN_COMMENT = Pattern.compile("/\\*[^!M].*?\\*/", Pattern.DOTALL);
 
@@ -288,7 +291,10 @@ public final class TempTables {
             }
             Matcher c = CREATE.matcher(t);
             Matcher d = DROP.matcher(t);
-            if (c.matches()) {
+            if (CONTROL.matcher(t).matches()) {
+                s.safe = true;
+                s.uses = "";
+            } else if (c.matches()) {
                 s.created = unqualified(c.group(1));
                 String rest = c.group(2);
                 s.uses = rest;

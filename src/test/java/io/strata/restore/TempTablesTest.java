@@ -89,6 +89,7 @@ class TempTablesTest {
         stmt(b, 2, 7, T, "CREATE TEMPORARY TABLE scratch (id INT)");
         stmt(b, 3, 7, T, "INSERT INTO app.t SELECT * FROM scratch");
         stmt(b, 4, 7, T, "DROP TEMPORARY TABLE IF EXISTS older");
+        b.gtid(0, 40, false).query(8, T, "app", "BEGIN").query(8, T, "app", "SAVEPOINT a").query(8, T, "app", "COMMIT"); // name no table
         long use = b.offset();
         stmt(b, 5, 9, T, "INSERT INTO app.t SELECT * FROM older");
         TempTables.Hazard h = scan(b.bytes(), List.of(p)).get(p);
