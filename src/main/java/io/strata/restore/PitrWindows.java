@@ -30,6 +30,10 @@ import java.util.TreeMap;
  * than its first backup's end time (every transaction in the backup committed before that) and
  * ends at the archive's "as of" time: the server's clock, minus one second, when the safe end of
  * the archive was read. {@link WindowReport} tells the windows in messages and JSON.
+ *
+ * <p>Windows trust every replay until {@link #checkReplays()} has read the archived binlogs after
+ * the backup points ({@link TempTables}): a replay known to fail ends its window before the failing
+ * transaction, and the next window starts at the next backup.
  */
 public final class PitrWindows {
 
