@@ -62,6 +62,7 @@ public final class BinlogScanner {
     private Boolean checksums;
     private String fileId;
     private long created = -1;
+    private boolean serverStart;
     private State state = State.OUTSIDE;
     private long lastBoundary;
     private boolean truncated;
@@ -104,6 +105,14 @@ public final class BinlogScanner {
 
     /** The format description event's timestamp: when the server created the file. */
     public long created() { return created; }
+
+    /**
+     * Whether the server wrote this file when it started: the format description event's own
+     * create timestamp (body offset 52, after the 2-byte binlog version and the 50-byte server
+     * version) is set only in the first file after a start, and 0 in a file begun by a rotation.
+     * No connection, and so no temporary table, outlives a server start.
+     */
+    public boolean serverStart() { return serverStart; }
 
     /**
      * Reads the next event if it ends at or before {@code limit}, copying its bytes to {@code copy}
@@ -240,6 +249,7 @@ public final class BinlogScanner {
             id.update(keep, 0, kept);
             fileId = String.format("%08x", id.getValue());
             created = ts;
+            serverStart = kept >= 56 && u32(keep, 52) != 0;
         } else if (type == BinlogEvent.START_ENCRYPTION) {
             throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "binary log " + resource + " is encrypted (encrypt_binlog=ON) at offset " + at
                     + "; strata cannot read encrypted binlogs", "turn encrypt_binlog off, or archive the binlogs with another tool");
@@ -265,7 +275,24 @@ public final class BinlogScanner {
         if (state == State.OUTSIDE) {
             lastBoundary = at + size;
         }
-        return new BinlogEvent(at, type, ts, serverId, size, flags, boundaryBefore, gtid);
+        return new BinlogEvent(at, type, ts, serverId, size, flags, boundaryBefore, gtid, query(type, size, kept));
+    }
+
+    /** The post-header fields and text of a Query event (see {@link BinlogEvent}); null for other events or a body too short to hold them. */
+    private BinlogEvent.Query query(int type, long size, int kept) {
+        if (type != BinlogEvent.QUERY && type != BinlogEvent.QUERY_COMPRESSED || kept < 13) {
+            return null;
+        }
+        int dbLen = keep[8] & 0xff;
+        int statusLen = (keep[11] & 0xff) | (keep[12] & 0xff) << 8;
+        int q = 13 + statusLen + dbLen + 1;
+        if (q > kept) {
+            return new BinlogEvent.Query(u32(keep, 0), "", null, true);
+        }
+        String db = new String(keep, 13 + statusLen, dbLen, StandardCharsets.UTF_8);
+        long payload = size - BinlogEvent.HEADER - (Boolean.TRUE.equals(checksums) ? 4 : 0);
+        String text = type == BinlogEvent.QUERY ? new String(keep, q, kept - q, StandardCharsets.UTF_8) : null;
+        return new BinlogEvent.Query(u32(keep, 0), db, text, payload > kept);
     }
 
     /**

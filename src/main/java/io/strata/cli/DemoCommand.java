@@ -158,7 +158,7 @@ final class DemoCommand implements Callable<Integer> {
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("--user=root");
         }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("install.log").toFile()).start();
+        Process p = io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(cmd)).redirectErrorStream(true).redirectOutput(dir.resolve("install.log").toFile()).start();
         if (p.waitFor() != 0) {
             throw new StrataException(ErrorCode.SERVER_ERROR, "mariadb-install-db failed; see " + dir.resolve("install.log"), null);
         }
@@ -228,8 +228,8 @@ final class DemoCommand implements Callable<Integer> {
         for (String f : files) {
             cmd.add(data.resolve(f).toString());
         }
-        Process dump = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        Process client = new ProcessBuilder(tools.client("mariadb").toString(), "--no-defaults", "-S", socket.toString(), "-uroot")
+        Process dump = io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(cmd)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process client = io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(tools.client("mariadb").toString(), "--no-defaults", "-S", socket.toString(), "-uroot"))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try (var in = dump.getInputStream(); var outS = client.getOutputStream()) {
             in.transferTo(outS);

@@ -57,6 +57,15 @@ final class TrackCommand implements Callable<Integer> {
                 memoryMib << 20, Duration.ofMillis(100), readDelay), ProgressRenderer.lines(System.err, quiet));
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
                 o.from(), o.to(), o.redoBytesRead(), o.setsStored(), o.gapsRecorded());
+        if (!o.gaps().isEmpty()) {
+            // pages changed in a gap are lost to the tracked method for good: its own code, so that no wrapper takes it for success
+            StrataException gap = new StrataException(ErrorCode.TRACKING_GAP, "change tracking in " + r.root() + " has " + o.gaps().size()
+                    + " new gap(s), redo log ranges whose changed pages no change set will hold: " + String.join("; ", o.gaps()),
+                    "an incremental whose range touches a gap cannot use --method tracked (auto chooses another method); "
+                            + "a full backup taken now ends the need for the ranges before it");
+            System.err.println(gap.render());
+            return gap.code().exitCode();
+        }
         return 0;
     }
 }

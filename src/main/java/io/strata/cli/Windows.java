@@ -17,7 +17,7 @@ final class Windows {
         List<PitrWindows> all = new ArrayList<>();
         try {
             for (String server : PitrWindows.servers(r)) {
-                all.add(PitrWindows.of(r, server));
+                all.add(PitrWindows.of(r, server).checkReplays());
             }
         } catch (io.strata.error.StrataException e) {
             if (json) {
@@ -43,8 +43,11 @@ final class Windows {
             for (PitrWindows.Window x : ws) {
                 System.out.println("  restorable " + WindowReport.describe(x));
                 List<String> ids = new ArrayList<>();
-                x.span().backups().forEach(b -> ids.add(b.id()));
+                x.backups().forEach(b -> ids.add(b.id()));
                 System.out.println("    backups in this window: " + String.join(", ", ids));
+                if (x.cut() != null) {
+                    System.out.println("    replay fails after " + x.to() + ": " + x.cut().description());
+                }
             }
             // the archived runs in order, each after what separates it from the one before
             for (PitrWindows.Span s : w.spans()) {
@@ -63,6 +66,9 @@ final class Windows {
             }
             for (String s : w.skipped()) {
                 System.out.println("  not restorable: " + s);
+            }
+            for (String s : w.unchecked()) {
+                System.out.println("  replays not checked for temporary tables: " + s);
             }
         }
     }

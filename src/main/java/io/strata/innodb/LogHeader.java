@@ -53,8 +53,8 @@ public record LogHeader(int format, long firstLsn, String creator, int cryptFiel
         int format = Be.i32(first512, 0);
         if (format != FORMAT_10_8 && format != FORMAT_ENC_11) {
             throw new CorruptDataException("redo log format " + Be.hex32(format)
-                    + " is not the MariaDB 10.8+ format; strata supports MariaDB 10.11",
-                    "start the data directory once with MariaDB 10.11 so that it upgrades the redo log");
+                    + " is not the redo log format of MariaDB 10.8 and later, which strata supports (10.11, 11.4, 11.8)",
+                    "start the data directory once with MariaDB 10.11 or later so that it upgrades the redo log, or back it up with mariadb-backup of its own version");
         }
         int stored = Be.i32(first512, CHECKSUM_OFFSET);
         int computed = Crc32c.compute(first512, 0, CHECKSUM_OFFSET);

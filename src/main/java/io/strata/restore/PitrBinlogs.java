@@ -31,6 +31,7 @@ final class PitrBinlogs {
     private final Map<Long, String> gtids;
     private final long startPosition;
     private long transactions;
+    private TempTables.Hazard hazard;
 
     private PitrBinlogs(String baseGtids, long startPosition) {
         this.gtids = PitrWindows.parseGtidList(baseGtids);
@@ -46,21 +47,31 @@ final class PitrBinlogs {
     /** Transactions (GTID events) the replay applies. */
     long transactions() { return transactions; }
 
+    /** Where the replay is known to fail ({@link TempTables}); when not null, the copies are incomplete and must not be replayed. */
+    TempTables.Hazard hazard() { return hazard; }
+
     /** The GTID state after the replay, as a gtid_binlog_pos list ("0-1-5,1-2-9"). */
     String gtids() { return String.join(",", gtids.values()); }
 
     /**
      * Copies each file from offset 0 to its end (the stop offset for the last) into {@code dir},
-     * checking every event.
+     * checking every event, and watching for statements that cannot replay ({@link TempTables}):
+     * the copying stops at the first, and {@link #hazard()} says where.
      *
-     * @param files the archived files the replay needs, in order ({@link PitrPlan#files()})
+     * @param context archived files before the first of {@code files} that the check for temporary
+     *                tables reads first, not copied ({@link TempTables#from})
+     * @param files   the archived files the replay needs, in order ({@link PitrPlan#files()})
      * @param b     the backup the replay starts from: its binlog position and GTID state
      * @param stop  where the replay ends, in the last file
      * @throws StrataException io-error when copying fails; corrupt-data (or binlog-missing) when the
      *         archive is damaged
      */
-    static PitrBinlogs copy(BinlogArchive a, List<ArchivedBinlog> files, BackupPoint b, Pos stop, Path dir) {
+    static PitrBinlogs copy(BinlogArchive a, List<ArchivedBinlog> context, List<ArchivedBinlog> files, BackupPoint b, Pos stop, Path dir) {
         PitrBinlogs r = new PitrBinlogs(b.gtid(), b.pos().offset());
+        TempTables temp = new TempTables(List.of(b));
+        for (ArchivedBinlog f : context) {
+            temp.read(a, f); // the point is in a later file: nothing is decided here
+        }
         try {
             Files.createDirectories(dir);
             for (ArchivedBinlog f : files) {
@@ -72,6 +83,11 @@ final class PitrBinlogs {
                     BinlogEvent e;
                     boolean first = f.name().equals(b.pos().file());
                     while ((e = sc.next(in, end, os)) != null) {
+                        temp.event(f.timeline(), f.name(), e, sc);
+                        if (!temp.hazards().isEmpty()) {
+                            r.hazard = temp.hazards().get(b);
+                            return r;
+                        }
                         if (e.gtid() != null && (!first || e.offset() >= b.pos().offset())) {
                             r.transactions++;
                             r.gtids.put(e.gtid().domain(), e.gtid().toString());

@@ -69,7 +69,12 @@ public final class PitrRun {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a work directory beside " + target + ": " + e.getMessage(), null, e);
         }
         try {
-            PitrBinlogs binlogs = PitrBinlogs.copy(w.archive(), files, b, plan.stop(), work.resolve("binlogs"));
+            PitrBinlogs binlogs = PitrBinlogs.copy(w.archive(), TempTables.from(plan.span(), b.pos().file()), files, b, plan.stop(), work.resolve("binlogs"));
+            if (binlogs.hazard() != null) {
+                throw new StrataException(ErrorCode.REPLAY_FAILED, "the replay to target " + o.target() + " would fail: " + binlogs.hazard().description(),
+                        "a backup holds no temporary tables, so archived statements that use one created before the backup fail in the replay;"
+                                + " nothing was written to " + target + "; \"strata list --windows\" shows the restorable windows");
+            }
             RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log);
             try {
                 RestoreRun.markUnfinished(target); // until the replay is done

@@ -30,6 +30,10 @@ import java.util.TreeMap;
  * than its first backup's end time (every transaction in the backup committed before that) and
  * ends at the archive's "as of" time: the server's clock, minus one second, when the safe end of
  * the archive was read. {@link WindowReport} tells the windows in messages and JSON.
+ *
+ * <p>Windows trust every replay until {@link #checkReplays()} has read the archived binlogs after
+ * the backup points ({@link TempTables}): a replay known to fail ends its window before the failing
+ * transaction, and the next window starts at the next backup.
  */
 public final class PitrWindows {
 
@@ -113,15 +117,22 @@ public final class PitrWindows {
         }
     }
 
-    /** From the oldest backup of a span to the span's end. */
-    public record Window(Span span, BackupPoint from) {
+    /**
+     * From a backup of a span to the span's end, or to where a replay is known to fail
+     * ({@code cut}): the transaction before which the replay from the window's last backup stops
+     * working. The next window of the span then starts at the next backup after the cut.
+     *
+     * @param backups the backups whose points lie in the window, by position
+     */
+    public record Window(Span span, BackupPoint from, List<BackupPoint> backups, TempTables.Hazard cut) {
         public long fromTime() { return from.time(); }
 
-        public Pos to() { return span.end(); }
+        public Pos to() { return cut == null ? span.end() : cut.before(); }
 
-        public long toTime() { return Math.max(span.endTime(), from.time()); }
+        /** The latest restorable time: before the failing transaction's timestamp when cut. */
+        public long toTime() { return Math.max(cut == null ? span.endTime() : cut.time() - 1, from.time()); }
 
-        public String toGtid() { return span.endGtids(from.gtid()); }
+        public String toGtid() { return cut == null ? span.endGtids(from.gtid()) : cut.gtids(); }
     }
 
     private final String serverKey;
@@ -131,6 +142,8 @@ public final class PitrWindows {
     private final List<Span> spans = new ArrayList<>();
     private final List<Break> breaks = new ArrayList<>();
     private final List<String> skipped = new ArrayList<>();
+    private final Map<BackupPoint, TempTables.Hazard> hazards = new java.util.IdentityHashMap<>();
+    private final List<String> unchecked = new ArrayList<>();
 
     private PitrWindows(String serverKey, BinlogArchive archive) {
         this.serverKey = serverKey;
@@ -326,11 +339,47 @@ public final class PitrWindows {
     /** Backups left out because their chain does not resolve, with the reason. */
     public List<String> skipped() { return skipped; }
 
+    /**
+     * Reads the archived binlogs after the backup points ({@link TempTables}) and cuts the windows
+     * where a replay is known to fail; without this call, {@link #windows()} trusts every replay.
+     * A span whose binlogs cannot be read (damage a restore would meet too) keeps its windows, and
+     * {@link #unchecked()} says why it was not checked.
+     */
+    public PitrWindows checkReplays() {
+        for (Span s : spans) {
+            try {
+                hazards.putAll(TempTables.scan(archive, s));
+            } catch (StrataException e) {
+                unchecked.add("archived binlogs from " + s.start() + " to " + s.end() + ": " + e.getMessage());
+            }
+        }
+        return this;
+    }
+
+    /** Spans whose replays {@link #checkReplays()} could not check, with the reason. */
+    public List<String> unchecked() { return unchecked; }
+
+    /** Backup points whose replay fails before the next backup point (after {@link #checkReplays()}), by position. */
+    public List<TempTables.Hazard> hazards() {
+        List<TempTables.Hazard> out = new ArrayList<>(hazards.values());
+        out.sort(Comparator.comparing(TempTables.Hazard::before));
+        return out;
+    }
+
     public List<Window> windows() {
         List<Window> out = new ArrayList<>();
         for (Span s : spans) {
-            if (!s.backups.isEmpty()) {
-                out.add(new Window(s, s.backups.get(0)));
+            List<BackupPoint> in = new ArrayList<>();
+            for (BackupPoint b : s.backups) {
+                in.add(b);
+                TempTables.Hazard h = hazards.get(b);
+                if (h != null) {
+                    out.add(new Window(s, in.get(0), List.copyOf(in), h));
+                    in.clear();
+                }
+            }
+            if (!in.isEmpty()) {
+                out.add(new Window(s, in.get(0), List.copyOf(in), null));
             }
         }
         return out;

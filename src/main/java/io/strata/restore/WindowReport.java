@@ -60,8 +60,12 @@ public final class WindowReport {
 
     /**
      * For {@code strata list --json}: {@code server}, {@code archive} (its prefix or null),
-     * {@code windows}, {@code archived} (the spans), {@code gaps} (the breaks, {@code kind} gap,
-     * reset or missing), {@code backupsOutsideArchive} and {@code backupsSkipped}; every point is
+     * {@code windows} (each with {@code from}, {@code to}, {@code backups} and {@code replayFails}:
+     * null, or where and why a replay from its last backup fails: {@code backup}, {@code connection},
+     * {@code table} (null when unknown), {@code at} (the failing transaction: its start, timestamp and the GTID
+     * state before it) and {@code description}), {@code archived} (the spans), {@code gaps} (the breaks, {@code kind} gap,
+     * reset or missing), {@code backupsOutsideArchive}, {@code backupsSkipped} and {@code replaysUnchecked} (spans whose
+     * binlogs could not be read for the check of {@link PitrWindows#checkReplays()}, with the reason); every point is
      * an object of {@code time}, {@code timeline}, {@code binlogFile}, {@code binlogPosition} and,
      * where known, {@code gtid} and {@code backup}.
      */
@@ -75,8 +79,9 @@ public final class WindowReport {
             x.put("from", point(w.fromTime(), w.from().pos(), w.from().gtid(), w.from().id()));
             x.put("to", point(w.toTime(), w.to(), w.toGtid(), null));
             List<String> ids = new ArrayList<>();
-            w.span().backups().forEach(b -> ids.add(b.id()));
+            w.backups().forEach(b -> ids.add(b.id()));
             x.put("backups", ids);
+            x.put("replayFails", w.cut() == null ? null : hazard(w.cut()));
             ws.add(x);
         }
         o.put("windows", ws);
@@ -103,7 +108,18 @@ public final class WindowReport {
         windows.outside().forEach(b -> out.add(b.id()));
         o.put("backupsOutsideArchive", out);
         o.put("backupsSkipped", windows.skipped());
+        o.put("replaysUnchecked", windows.unchecked());
         return o;
+    }
+
+    private static Map<String, Object> hazard(TempTables.Hazard h) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("backup", h.backup().id());
+        x.put("connection", h.connection());
+        x.put("table", h.table());
+        x.put("at", point(h.time(), h.before(), h.gtids(), null));
+        x.put("description", h.description());
+        return x;
     }
 
     private static Map<String, Object> point(long time, Pos p, String gtid, String backup) {

@@ -76,7 +76,7 @@ public final class MariadbProcess implements AutoCloseable {
             cmd.add("--pid-file=" + runDir.resolve("mysqld.pid"));
             cmd.add("--log-error=" + errorLog);
             cmd.addAll(extraArgs);
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(runDir.resolve("mysqld.out").toFile());
+            ProcessBuilder pb = io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(cmd)).redirectErrorStream(true).redirectOutput(runDir.resolve("mysqld.out").toFile());
             Process p = fork(pb);
             MariadbProcess mp = new MariadbProcess(p, socket, socket.getParent().equals(runDir.toAbsolutePath()) ? null : socket.getParent(), errorLog, datadir);
             long deadline = System.nanoTime() + timeout.toNanos();

@@ -173,7 +173,7 @@ public final class ServerTools {
         String out;
         int rc;
         try {
-            Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
+            Process p = io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(binary.toString(), "--version")).redirectErrorStream(true).start();
             p.getOutputStream().close();
             try (InputStream in = p.getInputStream()) {
                 out = new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8).strip();

@@ -18,6 +18,8 @@ import io.strata.server.ServerSession;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -81,6 +83,7 @@ public final class TrackRun {
     private long redoRead;
     private int setsStored;
     private int gapsRecorded;
+    private final List<String> gaps = new ArrayList<>();
 
     private TrackRun(Repository repo, Options opts, Consumer<String> say) {
         this.repo = repo;
@@ -89,7 +92,8 @@ public final class TrackRun {
     }
 
     /** What a run did. */
-    public record Outcome(long from, long to, long redoBytesRead, int setsStored, int gapsRecorded) {}
+    /** @param gaps the gaps this run recorded, each as "LSN from..to: reason" */
+    public record Outcome(long from, long to, long redoBytesRead, int setsStored, int gapsRecorded, List<String> gaps) {}
 
     /**
      * Follows the server's redo log into {@code repo}, opened by the caller, until stopped by a
@@ -145,7 +149,7 @@ public final class TrackRun {
                 prune();
                 say.accept("[track] " + (stop ? "stopped by a signal" : "done") + ": change sets cover the redo log up to LSN " + pos
                         + "; read " + redoRead + " bytes of redo log in this run");
-                return new Outcome(first, pos, redoRead, setsStored, gapsRecorded);
+                return new Outcome(first, pos, redoRead, setsStored, gapsRecorded, List.copyOf(gaps));
             }
         } finally {
             if (log != null) {
@@ -213,6 +217,7 @@ public final class TrackRun {
         }
         tracking.recordGap(from, to, reason, serverStarted);
         gapsRecorded++;
+        gaps.add("LSN " + from + ".." + to + ": " + reason);
         say.accept("[track] GAP at LSN " + from + ".." + to + ": " + reason);
     }
 

@@ -31,8 +31,16 @@ public final class BinlogBuilder {
 
     /** A format description event; with {@code inUse} its flag is set after its CRC was computed, as the server does. */
     public BinlogBuilder fde(boolean inUse) {
+        return fde(inUse, false);
+    }
+
+    /** With {@code serverStart}, the event's own create timestamp is set, as in the first file after a server start. */
+    public BinlogBuilder fde(boolean inUse, boolean serverStart) {
         byte[] body = new byte[2 + 50 + 4 + 1 + 10 + 1];
         body[0] = 4;
+        if (serverStart) {
+            le(body, 52, time, 4);
+        }
         byte[] v = "10.11.19-MariaDB-log".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(v, 0, body, 2, v.length);
         body[56] = 19;
@@ -61,6 +69,18 @@ public final class BinlogBuilder {
         byte[] body = new byte[13 + 1 + q.length];
         System.arraycopy(q, 0, body, 14, q.length);
         return event(BinlogEvent.QUERY, body, 0, false);
+    }
+
+    /** A Query event of connection {@code thread} with these common header flags, in database {@code db}. */
+    public BinlogBuilder query(long thread, int flags, String db, String sql) {
+        byte[] d = db.getBytes(StandardCharsets.UTF_8);
+        byte[] q = sql.getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[13 + d.length + 1 + q.length];
+        le(body, 0, thread, 4);
+        body[8] = (byte) d.length;
+        System.arraycopy(d, 0, body, 13, d.length);
+        System.arraycopy(q, 0, body, 13 + d.length + 1, q.length);
+        return event(BinlogEvent.QUERY, body, flags, false);
     }
 
     public BinlogBuilder rows(int n) {

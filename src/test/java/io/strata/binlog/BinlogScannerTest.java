@@ -32,6 +32,40 @@ class BinlogScannerTest {
     }
 
     @Test
+    void queryEventsTellConnectionDatabaseAndStatement() throws IOException {
+        for (boolean crc : new boolean[] {true, false}) {
+            byte[] file = new BinlogBuilder(crc, 7).fde(false, true).gtid(0, 1, false)
+                    .query(42, BinlogEvent.THREAD_SPECIFIC_F, "app", "INSERT INTO t SELECT * FROM tmp")
+                    .query(42, 0, "", "COMMIT").bytes();
+            BinlogScanner sc = new BinlogScanner("test.000001", 0, null);
+            ByteArrayInputStream in = new ByteArrayInputStream(file);
+            assertNull(sc.next(in, file.length, null).query());
+            assertTrue(sc.serverStart());
+            assertNull(sc.next(in, file.length, null).query());
+            BinlogEvent q = sc.next(in, file.length, null);
+            assertEquals(new BinlogEvent.Query(42, "app", "INSERT INTO t SELECT * FROM tmp", false), q.query());
+            assertTrue(q.threadSpecific());
+            BinlogEvent commit = sc.next(in, file.length, null);
+            assertEquals(new BinlogEvent.Query(42, "", "COMMIT", false), commit.query());
+            assertFalse(commit.threadSpecific());
+        }
+        BinlogScanner rotated = new BinlogScanner("test.000002", 0, null);
+        byte[] file = new BinlogBuilder(true, 7).fde(false, false).bytes();
+        rotated.next(new ByteArrayInputStream(file), file.length, null);
+        assertFalse(rotated.serverStart(), "a file begun by a rotation has create timestamp 0");
+    }
+
+    @Test
+    void longStatementsAreKeptInPart() throws IOException {
+        String sql = "INSERT INTO t VALUES " + "(1),".repeat(2000) + "(2)";
+        byte[] file = new BinlogBuilder(true, 7).fde(false).gtid(0, 1, true).query(5, 0, "db", sql).bytes();
+        List<BinlogEvent> ev = all(file, 0, null, file.length, null);
+        BinlogEvent.Query q = ev.get(2).query();
+        assertTrue(q.truncated());
+        assertTrue(sql.startsWith(q.text()) && q.text().length() > 4000, q.text().length() + " characters kept");
+    }
+
+    @Test
     void findsTransactionBoundariesAndGtids() throws IOException {
         BinlogBuilder b = new BinlogBuilder(true, 7).fde(true).checkpoint();
         long t1 = b.offset();

@@ -38,9 +38,10 @@ class RedoLogTest {
         Be.put32(h, 0, 0x50485953); // "PHYS", 10.5..10.7
         Be.put32(h, 508, Crc32c.compute(h, 0, 508));
         CorruptDataException e = assertThrows(CorruptDataException.class, () -> LogHeader.parse(h));
-        assertEquals("redo log format 0x50485953 is not the MariaDB 10.8+ format; strata supports MariaDB 10.11",
+        assertEquals("redo log format 0x50485953 is not the redo log format of MariaDB 10.8 and later, which strata supports (10.11, 11.4, 11.8)",
                 e.getMessage());
-        assertNotNull(e.hint());
+        assertEquals("start the data directory once with MariaDB 10.11 or later so that it upgrades the redo log, or back it up with mariadb-backup of its own version",
+                e.hint());
     }
 
     @Test

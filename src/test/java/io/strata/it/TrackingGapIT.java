@@ -59,13 +59,14 @@ class TrackingGapIT {
                 source.exec("UPDATE app.t_fcrc32 SET c = CONCAT('round " + i + " ', id)", "UPDATE app.t_legacy SET c = CONCAT('round " + i + " ', id)");
             }
             tr = StrataCli.run(track);
-            assertEquals(0, tr.exit(), tr.toString());
             assertTrue(tr.err().contains("[track] GAP at LSN "), tr.toString());
 
             Tracking tracking = new Tracking(Repository.open(repo), fm.get("source").get("serverKey").asText());
             assertEquals(1, tracking.gaps().size());
             Tracking.Gap gap = tracking.gaps().get(0);
             assertTrue(gap.reason().startsWith("the tracker was not running while the log moved on: the server has written "), gap.reason());
+            // a recorded gap is coverage lost for good: never exit 0 (issue 15)
+            assertTrackingGap(repo, tr, "LSN " + gap.from() + ".." + gap.to() + ": " + gap.reason());
 
             StrataCli.Result r = backup(repo, source, "--type", "incremental", "--method", "tracked");
             assertEquals(28, r.exit(), r.toString());
@@ -141,5 +142,14 @@ class TrackingGapIT {
                 }
             }
         }
+    }
+
+    /** The exact error of a {@code track --once} that recorded one gap, described as {@code gap}: exit 38, one ERROR line and its HINT. */
+    static void assertTrackingGap(Path repo, StrataCli.Result tr, String gap) {
+        assertEquals(38, tr.exit(), tr.toString());
+        assertEquals("ERROR [tracking-gap]: change tracking in " + repo.toAbsolutePath().normalize() + " has 1 new gap(s), redo log ranges whose changed pages"
+                        + " no change set will hold: " + gap + "\nHINT: an incremental whose range touches a gap cannot use --method tracked (auto chooses another"
+                        + " method); a full backup taken now ends the need for the ranges before it",
+                tr.err().substring(tr.err().indexOf("ERROR")).strip(), tr.toString());
     }
 }

@@ -40,11 +40,15 @@ class PitrPlanTest {
     private long afterFirst;
     private long fileEnd;
 
-    private void build(Path dir, boolean recordGap) throws IOException {
+    private void init(Path dir) {
         repo = Repository.openOrCreate(dir.resolve("repo"));
         archive = BinlogArchive.load(repo, BinlogArchive.sourceDir(KEY, "db", 3306));
         archive.writeSource(new BinlogArchive.Source(1, KEY, "db", 3306, 1, "/var/lib/mysql/binlog", Instant.now().toString()));
         archive.writeTimeline(new BinlogArchive.Timeline(1, 1, "binlog.000001", Instant.now().toString(), "test"));
+    }
+
+    private void build(Path dir, boolean recordGap) throws IOException {
+        init(dir);
 
         BinlogBuilder b = new BinlogBuilder(true, 1).at(T).fde(false).checkpoint();
         long[] stamps = {0, 1, 1, 3, 2};
@@ -194,5 +198,60 @@ class PitrPlanTest {
         assertEquals(ErrorCode.BINLOG_MISSING, e.code());
         assertEquals("target position binlog.000002:4 cannot be reached: archived binlog binlog.000002 is missing from the repository"
                 + " (no gap was recorded for it, so the archive is damaged); restorable windows: " + WindowReport.describeWindows(PitrWindows.of(repo, KEY)), e.getMessage());
+    }
+
+    /** One statement of a connection in its own transaction: GTID, BEGIN, the statement (flagged with {@code flags}), COMMIT. */
+    private static BinlogBuilder stmt(BinlogBuilder b, long seq, long thread, int flags, String sql) {
+        return b.gtid(0, seq, false).query(thread, 0, "app", "BEGIN").query(thread, flags, "app", sql).query(thread, 0, "app", "COMMIT");
+    }
+
+    @Test
+    void listAndRestoreJudgeATemporaryTableAlike(@TempDir Path dir) throws IOException {
+        init(dir);
+        int ts = BinlogEvent.THREAD_SPECIFIC_F;
+        // binlog.000001 begins at a server start: the tables open at every later point are known
+        BinlogBuilder a = new BinlogBuilder(true, 1).at(T).fde(false, true);
+        a.transaction(1);
+        long b1 = a.offset();
+        stmt(a, 2, 7, ts, "CREATE TEMPORARY TABLE scratch (id INT)");
+        stmt(a, 3, 7, ts, "INSERT INTO scratch VALUES (1)");
+        a.rotate("binlog.000002");
+        byte[] f1 = a.bytes();
+        store("binlog.000001", f1, 0, f1.length, true, T + 5);
+        backup("20240101T000000Z-0001", "binlog.000001", b1, T);
+        // binlog.000002 begins at a rotation; the second backup lies in it, scratch still open
+        BinlogBuilder c = new BinlogBuilder(true, 1).at(T + 10).fde(false, false);
+        c.transaction(4);
+        long b2 = c.offset();
+        stmt(c, 5, 9, ts, "INSERT INTO app.t VALUES (CONNECTION_ID())"); // connection 9 has nothing open: it replays
+        long use = c.offset();
+        c.at(T + 12);
+        stmt(c, 6, 7, ts, "INSERT INTO app.t SELECT * FROM scratch");
+        long after = c.offset();
+        byte[] f2 = c.bytes();
+        store("binlog.000002", f2, 0, f2.length, false, T + 20);
+        backup("20240101T000100Z-0002", "binlog.000002", b2, T + 10);
+
+        PitrWindows w = PitrWindows.of(repo, KEY).checkReplays();
+        assertEquals(1, w.windows().size());
+        PitrWindows.Window win = w.windows().get(0);
+        TempTables.Hazard h = win.cut();
+        assertEquals("20240101T000100Z-0002", h.backup().id());
+        assertEquals("scratch", h.table());
+        assertEquals(new BinlogArchive.Pos(1, "binlog.000002", use), win.to());
+        assertEquals(T + 11, win.toTime());
+        assertEquals("0-1-5", win.toGtid());
+        assertEquals(List.of("20240101T000000Z-0001", "20240101T000100Z-0002"), win.backups().stream().map(PitrWindows.BackupPoint::id).toList());
+        assertEquals("from 2023-11-14T22:13:20Z (backup 20240101T000000Z-0001 at binlog.000001:" + b1 + ", GTID 0-1-1) to 2023-11-14T22:13:31Z (binlog.000002:"
+                + use + ", GTID 0-1-5)", WindowReport.describe(win));
+
+        // the restore reads binlog.000001 for the tables open at the second backup, and finds the same
+        PitrPlan p = PitrPlan.of(PitrWindows.of(repo, KEY), PitrTarget.position("binlog.000002:" + after));
+        assertEquals("20240101T000100Z-0002", p.backup().id());
+        PitrBinlogs copy = PitrBinlogs.copy(archive, TempTables.from(p.span(), p.backup().pos().file()), p.files(), p.backup(), p.stop(), dir.resolve("copy"));
+        assertEquals(h.description(), copy.hazard().description());
+        // a target before the use replays
+        p = PitrPlan.of(PitrWindows.of(repo, KEY), PitrTarget.position("binlog.000002:" + use));
+        assertEquals(null, PitrBinlogs.copy(archive, TempTables.from(p.span(), p.backup().pos().file()), p.files(), p.backup(), p.stop(), dir.resolve("copy2")).hazard());
     }
 }
