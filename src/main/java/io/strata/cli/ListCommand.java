@@ -31,7 +31,7 @@ final class ListCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Repository r = repo.open(key);
         if (windows) {
-            Windows.print(r, json);
+            Windows.print(r, json, true);
             return 0;
         }
         List<HistoryRecord> history = r.history().attempts();
@@ -60,7 +60,7 @@ final class ListCommand implements Callable<Integer> {
                     h.binlogFile() == null ? "-" : h.binlogFile() + ":" + h.binlogPosition(),
                     h.storedBytes() == null ? "-" : human(h.storedBytes()), note);
         }
-        Windows.print(r, false);
+        Windows.print(r, false, false);
         return 0;
     }
 

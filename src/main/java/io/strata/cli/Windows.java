@@ -12,12 +12,17 @@ import java.util.List;
 final class Windows {
     private Windows() {}
 
-    /** With {@code json}, errors propagate; the text after the history reports them and goes on, as list must work on a damaged repository. */
-    static void print(Repository r, boolean json) throws Exception {
+    /**
+     * With {@code json}, errors propagate; the text after the history reports them and goes on, as list must work on a damaged repository.
+     * With {@code checkReplays} the archived binlogs after each backup point are read for temporary tables that make a replay fail
+     * ({@link PitrWindows#checkReplays()}: about 20 s per GiB read); plain {@code list} skips that read and says so.
+     */
+    static void print(Repository r, boolean json, boolean checkReplays) throws Exception {
         List<PitrWindows> all = new ArrayList<>();
         try {
             for (String server : PitrWindows.servers(r)) {
-                all.add(PitrWindows.of(r, server).checkReplays());
+                PitrWindows w = PitrWindows.of(r, server);
+                all.add(checkReplays ? w.checkReplays() : w);
             }
         } catch (io.strata.error.StrataException e) {
             if (json) {
@@ -66,6 +71,9 @@ final class Windows {
             }
             for (String s : w.skipped()) {
                 System.out.println("  not restorable: " + s);
+            }
+            if (!checkReplays && !ws.isEmpty()) {
+                System.out.println("  replays not checked for temporary tables that span a backup point: \"strata list --windows\" checks them");
             }
             for (String s : w.unchecked()) {
                 System.out.println("  replays not checked for temporary tables: " + s);
