@@ -345,9 +345,11 @@ public final class Repository {
 
     /**
      * The manifest of a completed backup. A backup that was merged away resolves to the backup
-     * that holds its state now, which restores to exactly the same data.
+     * that holds its state now, which restores to exactly the same data; a parent a merge folded
+     * away (its own state is stored nowhere any more) resolves to nothing.
      *
-     * @throws StrataException backup-not-found (pruned, never completed, unknown), corrupt-data
+     * @throws StrataException backup-not-found (pruned, folded by a merge, never completed,
+     *                         unknown), corrupt-data
      */
     public Manifest manifest(String id) {
         if (!Keys.isBackupId(id)) {
@@ -356,9 +358,16 @@ public final class Repository {
                     "run \"strata list --repo " + root() + "\" to see the backups");
         }
         if (!hasManifest(id)) {
-            String successor = history.mergedInto(id);
-            if (successor != null) {
-                return manifest(successor);
+            History.Merge merged = history.merge(id);
+            if (merged != null && !merged.folded()) {
+                try {
+                    return manifest(merged.into());
+                } catch (StrataException e) {
+                    // the successor was itself folded away by a later merge: say so for this id
+                    boolean folded = e.code() == ErrorCode.BACKUP_NOT_FOUND
+                            && history.find(id).map(h -> HistoryRecord.FOLDED.equals(h.state())).orElse(false);
+                    throw folded ? history.notFound(id, root()) : e;
+                }
             }
             throw history.notFound(id, root());
         }
@@ -447,7 +456,8 @@ public final class Repository {
         // unfinished writes of a killed run (.tmp- files, multipart uploads) are all inside the
         // prefixes deleted here; no walk over every stored object of the repository is needed
         for (HistoryRecord h : history.attempts()) {
-            boolean mergedAway = HistoryRecord.COMPLETED.equals(h.state()) && !hasManifest(h.id()) && history.mergedInto(h.id()) != null;
+            boolean mergedAway = (HistoryRecord.FOLDED.equals(h.state()) || HistoryRecord.COMPLETED.equals(h.state()) && history.mergedInto(h.id()) != null)
+                    && !hasManifest(h.id());
             if (HistoryRecord.PRUNED.equals(h.state())) {
                 // a prune that stopped half-way: finish it, manifest first
                 deleteManifest(h.id());
