@@ -1,0 +1,133 @@
+package io.strata.repo;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Merged markers: the merged backup's id resolves to the merge's result, the parent folded away
+ * resolves to nothing (backup-not-found saying so), with markers of both kinds and with markers
+ * written before kinds existed (docs/repository-format.md, "History records").
+ */
+class MergedIdsTest {
+    @TempDir
+    Path dir;
+
+    private static final String F = "20260101T000000Z-0001";
+    private static final String I1 = "20260101T000100Z-0002";
+    private static final String I2 = "20260101T000200Z-0003";
+    private static final String M = "20260101T000300Z-0004";
+
+    private static void backup(Repository r, String id, String type, String parent, long startLsn) throws Exception {
+        String now = Instant.now().toString();
+        HistoryRecord begin = new HistoryRecord(id, type, HistoryRecord.RUNNING, parent, now, null, "test", null, null, null, null, null, null,
+                null, null, null, ProcessHandle.current().pid());
+        r.history().begin(begin);
+        r.store().put("backups/" + id + "/data/000001", new byte[] {1, 2, 3});
+        SourceInfo src = new SourceInfo("server-1", "h", 1, "10.11", "/d", 16384, 1 << 20, 0, "ibdata1:12M", "full_crc32");
+        Manifest m = Manifest.builder().id(id).type(type).parent(parent).tool("test").beginTime(now).endTime(now).source(src).startLsn(startLsn)
+                .startEndLsn(startLsn).endLsn(startLsn + 50).redoEndLsn(startLsn + 50).redoCapacity(1 << 20).redoObject("redo").rawBytes(3)
+                .storedBytes(3).threshold(parent == null ? null : startLsn - 100).build();
+        r.writeManifest(m);
+        r.history().end(HistoryRecord.completed(begin, m));
+    }
+
+    /** F <- I1 <- I2 and M (I2's state on F), as a merge of I2 leaves them before it retires I2 and I1. */
+    private Repository chainAndMerge() throws Exception {
+        Repository r = Repository.openOrCreate(dir.resolve("repo"));
+        backup(r, F, "full", null, 100);
+        backup(r, I1, "incremental", F, 200);
+        backup(r, I2, "incremental", I1, 300);
+        backup(r, M, "incremental", F, 300);
+        return r;
+    }
+
+    private static void retire(Repository r, String id) {
+        r.deleteManifest(id);
+        r.deleteBackupObjects(id);
+    }
+
+    private static void legacyMarker(Repository r, String id, String into) {
+        Map<String, Object> m = new TreeMap<>();
+        m.put("id", id);
+        m.put("mergedInto", into);
+        m.put("time", "2026-01-01T00:03:30Z");
+        r.writeJson(Keys.history(id, Keys.MERGED), "history", m);
+    }
+
+    private static void assertFolded(Repository r, String id, String expectedMessage) {
+        StrataException e = assertThrows(StrataException.class, () -> r.manifest(id));
+        assertEquals(ErrorCode.BACKUP_NOT_FOUND, e.code());
+        assertTrue(e.getMessage().matches(expectedMessage), e.getMessage());
+        assertTrue(e.hint().contains("strata list"), e.hint());
+        HistoryRecord h = r.history().find(id).orElseThrow();
+        assertEquals(HistoryRecord.FOLDED, h.state());
+    }
+
+    @Test
+    void theFoldedParentRestoresNothingAndTheMergedIdItsOwnState() throws Exception {
+        Repository r = chainAndMerge();
+        r.history().markMerged(I2, M);
+        retire(r, I2);
+        r.history().markFolded(I1, M);
+        retire(r, I1);
+
+        assertEquals(M, r.manifest(I2).id(), "the merged id restores its own state, now stored as M");
+        assertFolded(r, I1, "backup " + I1 + " was folded into " + M + " by a merge at \\S+; its own state is no longer stored");
+        assertEquals(F, r.manifest(F).id());
+        assertEquals(List.of(F, I2, M), r.history().completedIds(), "a folded id is no completed backup (verify, restore's default skip it)");
+        assertTrue(r.history().merge(I1).folded());
+        assertTrue(!r.history().merge(I2).folded());
+    }
+
+    @Test
+    void markersWithoutKindAreReadByTheParentRule() throws Exception {
+        Repository r = chainAndMerge();
+        legacyMarker(r, I2, M);
+        retire(r, I2);
+        legacyMarker(r, I1, M);
+        retire(r, I1);
+
+        assertEquals(M, r.manifest(I2).id());
+        assertFolded(r, I1, "backup " + I1 + " was folded into " + M + " by a merge at 2026-01-01T00:03:30Z; its own state is no longer stored");
+        assertEquals(true, r.history().merge(I1).folded());
+        assertEquals(false, r.history().merge(I2).folded());
+    }
+
+    @Test
+    void aMergedIdWhoseSuccessorWasFoldedRestoresNothing() throws Exception {
+        Repository r = chainAndMerge();
+        r.history().markMerged(I2, M);
+        retire(r, I2);
+        // a later merge folded M away (the later state lives on elsewhere)
+        r.history().markFolded(M, I1);
+        retire(r, M);
+        assertFolded(r, I2, "backup " + I2 + " was merged into " + M + ", and " + M + " was folded into " + I1
+                + " by a merge at \\S+; its own state is no longer stored");
+    }
+
+    @Test
+    void theNextWriterRemovesWhatAFoldedIdLeftBehind() throws Exception {
+        Repository r = chainAndMerge();
+        r.history().markMerged(I2, M);
+        retire(r, I2);
+        r.history().markFolded(I1, M);
+        r.deleteManifest(I1); // killed before its objects were removed
+        try (RepoLock lock = r.lock()) {
+            r.cleanupIncomplete();
+        }
+        assertEquals(List.of(), r.store().list("backups/" + I1 + "/"));
+        assertEquals(2, r.store().list("backups/" + F + "/").size(), "F keeps its manifest and object");
+    }
+}
