@@ -154,17 +154,22 @@ public final class History {
      * same-state marker leads to an id that was folded.
      */
     private static String foldedReason(String id, Map<String, Merge> merged, Set<String> manifests) {
-        String via = "";
+        Merge folding = foldingMerge(id, merged, manifests);
+        if (folding == null) {
+            return null;
+        }
+        return folding.id().equals(id) ? folding.foldedReason()
+                : "merged into " + merged.get(id).into() + ", and " + folding.id() + " was " + folding.foldedReason();
+    }
+
+    /** The folded marker that {@code id}'s merged markers lead to before any stored manifest, or null. */
+    private static Merge foldingMerge(String id, Map<String, Merge> merged, Set<String> manifests) {
         String cur = id;
         for (int hops = 0; hops <= merged.size() && !manifests.contains(cur); hops++) {
             Merge m = merged.get(cur);
-            if (m == null) {
-                return null;
+            if (m == null || m.folded()) {
+                return m;
             }
-            if (m.folded()) {
-                return cur.equals(id) ? m.foldedReason() : via + ", and " + cur + " was " + m.foldedReason();
-            }
-            via = via.isEmpty() ? "merged into " + m.into() : via;
             cur = m.into();
         }
         return null;
@@ -347,8 +352,11 @@ public final class History {
         Optional<HistoryRecord> h = find(id);
         String hint = "run \"strata list --repo " + repoName + "\" to see the backups";
         if (h.isPresent() && HistoryRecord.FOLDED.equals(h.get().state())) {
+            Scan s = scan();
+            Merge folding = foldingMerge(id, s.merged, s.manifests);
+            String later = folding == null ? "the merge's result" : folding.into();
             return new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " was " + h.get().error(),
-                    "restore the merge's result for the later state, or run \"strata list --repo " + repoName + "\" to see what remains");
+                    "restore " + later + " for the later state it holds, or run \"strata list --repo " + repoName + "\" to see what remains");
         }
         if (h.isPresent() && HistoryRecord.PRUNED.equals(h.get().state())) {
             return new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " was " + h.get().error(), hint);
