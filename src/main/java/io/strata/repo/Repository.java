@@ -111,7 +111,9 @@ public final class Repository {
     /**
      * Opens a repository for a writer, creating it in a missing or empty directory or an empty
      * prefix; a new repository is encrypted when {@code secret} is given (encryption is chosen
-     * once, for the whole repository: a chain never mixes keys).
+     * once, for the whole repository: a chain never mixes keys). Creation is atomic: of writers
+     * creating one repository together, one marker is published and the others open it (a
+     * different key then fails with key-wrong before anything is written).
      *
      * @throws StrataException repo-missing when {@code where} holds something that is not a
      *                         repository; repo-not-writable, disk-full or io-error from the store
@@ -123,11 +125,13 @@ public final class Repository {
             if (store.exists(MARKER)) {
                 return unlocked(where, store, RepoConfig.read(io, where.display()), secret);
             }
-            if (!store.list("").isEmpty()) {
+            // a creator that started together with this one may have stored the marker and more since;
+            // the claims of creators (creating/) do not make a prefix a repository, nor something else
+            if (store.list("").stream().anyMatch(k -> !k.startsWith(Keys.CREATING)) && !store.exists(MARKER)) {
                 throw new StrataException(ErrorCode.REPO_MISSING, where.display() + " is not empty and is not a strata repository (no " + MARKER + ")",
                         "name an empty or new prefix for a new repository");
             }
-            return unlocked(where, store, RepoConfig.create(io, where.display(), secret), secret);
+            return unlocked(where, store, RepoConfig.createClaimed(io, where.display(), secret), secret);
         }
         Path root = where.dir();
         try {
@@ -142,7 +146,9 @@ public final class Repository {
             if (Files.isDirectory(root)) {
                 try (var s = Files.list(root)) {
                     // a process killed while it created the repository leaves only its probe or an unfinished marker
-                    if (s.map(p -> p.getFileName().toString()).anyMatch(n -> !n.startsWith(".write-probe-") && !n.startsWith(".tmp-"))) {
+                    // (a creator that started together with this one may have published the marker and more since)
+                    if (s.map(p -> p.getFileName().toString()).anyMatch(n -> !n.startsWith(".write-probe-") && !n.startsWith(".tmp-"))
+                            && !Files.exists(root.resolve(MARKER))) {
                         throw new StrataException(ErrorCode.REPO_MISSING, root + " is not empty and is not a strata repository (no " + MARKER + ")",
                                 "name an empty or new directory for a new repository");
                     }
@@ -190,7 +196,8 @@ public final class Repository {
     }
 
     private static void checkWritable(Path root) {
-        Path probe = root.resolve(".write-probe-" + ProcessHandle.current().pid());
+        // unique per call: several creators (threads, processes) may probe one new directory together
+        Path probe = root.resolve(".write-probe-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID());
         try {
             Files.write(probe, new byte[] {1});
             Files.delete(probe);
