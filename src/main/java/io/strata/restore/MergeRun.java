@@ -76,10 +76,29 @@ public final class MergeRun {
         }
     }
 
+    /**
+     * Whether a stored backup other than {@code except} rests on {@code parent}: its parent link
+     * names it, directly or through a merged id that resolves to it (a child of a backup merged
+     * earlier names that backup's old id).
+     */
     private static boolean neededByOthers(Repository repo, String parent, String except) {
         for (String other : repo.history().completedIds()) {
-            if (!other.equals(except) && repo.hasManifest(other) && parent.equals(repo.manifest(other).parent())) {
+            if (other.equals(except) || !repo.hasManifest(other)) {
+                continue;
+            }
+            String link = repo.manifest(other).parent();
+            if (link == null) {
+                continue;
+            }
+            if (parent.equals(link)) {
                 return true;
+            }
+            try {
+                if (parent.equals(repo.manifest(link).id())) {
+                    return true;
+                }
+            } catch (StrataException e) {
+                // a broken link rests on nothing stored; verify reports it
             }
         }
         return false;

@@ -2,11 +2,11 @@ package io.strata.repo;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.testing.TinyBackups;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -24,32 +24,18 @@ class MergedIdsTest {
     @TempDir
     Path dir;
 
-    private static final String F = "20260101T000000Z-0001";
-    private static final String I1 = "20260101T000100Z-0002";
-    private static final String I2 = "20260101T000200Z-0003";
-    private static final String M = "20260101T000300Z-0004";
-
-    private static void backup(Repository r, String id, String type, String parent, long startLsn) throws Exception {
-        String now = Instant.now().toString();
-        HistoryRecord begin = new HistoryRecord(id, type, HistoryRecord.RUNNING, parent, now, null, "test", null, null, null, null, null, null,
-                null, null, null, ProcessHandle.current().pid());
-        r.history().begin(begin);
-        r.store().put("backups/" + id + "/data/000001", new byte[] {1, 2, 3});
-        SourceInfo src = new SourceInfo("server-1", "h", 1, "10.11", "/d", 16384, 1 << 20, 0, "ibdata1:12M", "full_crc32");
-        Manifest m = Manifest.builder().id(id).type(type).parent(parent).tool("test").beginTime(now).endTime(now).source(src).startLsn(startLsn)
-                .startEndLsn(startLsn).endLsn(startLsn + 50).redoEndLsn(startLsn + 50).redoCapacity(1 << 20).redoObject("redo").rawBytes(3)
-                .storedBytes(3).threshold(parent == null ? null : startLsn - 100).build();
-        r.writeManifest(m);
-        r.history().end(HistoryRecord.completed(begin, m));
-    }
+    private static final String F = TinyBackups.id(0);
+    private static final String I1 = TinyBackups.id(1);
+    private static final String I2 = TinyBackups.id(2);
+    private static final String M = TinyBackups.id(3);
 
     /** F <- I1 <- I2 and M (I2's state on F), as a merge of I2 leaves them before it retires I2 and I1. */
     private Repository chainAndMerge() throws Exception {
         Repository r = Repository.openOrCreate(dir.resolve("repo"));
-        backup(r, F, "full", null, 100);
-        backup(r, I1, "incremental", F, 200);
-        backup(r, I2, "incremental", I1, 300);
-        backup(r, M, "incremental", F, 300);
+        TinyBackups.backup(r, F, "full", null, 100);
+        TinyBackups.backup(r, I1, "incremental", F, 200);
+        TinyBackups.backup(r, I2, "incremental", I1, 300);
+        TinyBackups.backup(r, M, "incremental", F, 300);
         return r;
     }
 
