@@ -104,6 +104,23 @@ class MergedIdsTest {
     }
 
     @Test
+    void pruneRemovingTheMergesResultPrunesTheMergedIdAndLeavesTheFoldedOneFolded() throws Exception {
+        Repository r = chainAndMerge();
+        r.history().markMerged(I2, M);
+        retire(r, I2);
+        r.history().markFolded(I1, M);
+        retire(r, I1);
+        String f2 = TinyBackups.id(4);
+        TinyBackups.backup(r, f2, "full", null, 500);
+        Prune.Result res = Prune.run(r, 1, null, false, line -> { });
+        assertEquals(List.of(F, M), List.copyOf(res.plan().remove().keySet()));
+        assertEquals(HistoryRecord.PRUNED, r.history().find(I2).orElseThrow().state(), "I2 resolved to M, which is gone");
+        assertTrue(r.history().find(I2).orElseThrow().error().contains("merged into " + M + ", which was removed"));
+        assertFolded(r, I1, "backup " + I1 + " was folded into " + M + " by a merge at \\S+; its own state is no longer stored");
+        assertEquals(List.of(f2), r.history().completedIds());
+    }
+
+    @Test
     void theNextWriterRemovesWhatAFoldedIdLeftBehind() throws Exception {
         Repository r = chainAndMerge();
         r.history().markMerged(I2, M);
