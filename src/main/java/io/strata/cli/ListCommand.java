@@ -1,5 +1,6 @@
 package io.strata.cli;
 
+import io.strata.repo.History;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Json;
 import io.strata.repo.Repository;
@@ -42,7 +43,8 @@ final class ListCommand implements Callable<Integer> {
         if (json) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (HistoryRecord h : history) {
-                out.add(toJson(h, needs(r, h, byId), r.history().mergedInto(h.id())));
+                History.Merge merged = r.history().merge(h.id());
+                out.add(toJson(h, needs(r, h, byId), merged == null ? null : merged.into(), merged != null && merged.folded()));
             }
             System.out.println(Json.MAPPER.writeValueAsString(out));
             return 0;
@@ -51,8 +53,10 @@ final class ListCommand implements Callable<Integer> {
                 "ID", "TYPE", "STATE", "PARENT", "BEGIN", "END", "START LSN", "END LSN", "BINLOG", "STORED", "NOTE");
         for (HistoryRecord h : history) {
             List<String> needs = needs(r, h, byId);
-            String merged = r.history().mergedInto(h.id());
-            String note = h.error() != null ? h.error() : merged != null ? "merged into " + merged + " (restoring this id restores the same state)"
+            // a folded id's error says it restores nothing; only a same-state merge restores through its successor
+            History.Merge merged = r.history().merge(h.id());
+            String note = h.error() != null ? h.error() : merged != null && !merged.folded()
+                    ? "merged into " + merged.into() + " (restoring this id restores the same state)"
                     : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
             System.out.printf("%-22s %-12s %-9s %-22s %-23s %-23s %14s %14s %-22s %12s  %s%n",
                     h.id(), h.type(), h.state(), h.parent() == null ? "-" : h.parent(), shortTime(h.beginTime()), shortTime(h.endTime()),
@@ -85,7 +89,8 @@ final class ListCommand implements Callable<Integer> {
         return chain;
     }
 
-    static Map<String, Object> toJson(HistoryRecord h, List<String> needs, String mergedInto) {
+    /** One attempt as {@code list --json} prints it; {@code folded}: a merge removed its own state ({@code mergedInto} holds the later state). */
+    static Map<String, Object> toJson(HistoryRecord h, List<String> needs, String mergedInto, boolean folded) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", h.id());
         m.put("type", h.type());
@@ -105,6 +110,7 @@ final class ListCommand implements Callable<Integer> {
         m.put("storedBytes", h.storedBytes());
         m.put("error", h.error());
         m.put("mergedInto", mergedInto);
+        m.put("folded", folded);
         return m;
     }
 

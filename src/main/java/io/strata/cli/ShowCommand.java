@@ -31,9 +31,10 @@ final class ShowCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Repository r = repo.open(key);
         HistoryRecord h = r.history().find(id).orElse(null);
-        if (h != null && !HistoryRecord.COMPLETED.equals(h.state())) {
+        // a folded id falls through to the manifest lookup, which fails with backup-not-found saying why
+        if (h != null && !HistoryRecord.COMPLETED.equals(h.state()) && !HistoryRecord.FOLDED.equals(h.state())) {
             if (json) {
-                System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h, List.of(), null)));
+                System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h, List.of(), null, false)));
             } else {
                 System.out.printf("id:      %s%ntype:    %s%nstate:   %s%nbegin:   %s%nend:     %s%nsource:  %s%nerror:   %s%n",
                         h.id(), h.type(), h.state(), h.beginTime(), h.endTime(), h.source(), h.error());

@@ -23,7 +23,8 @@ import java.util.TreeSet;
  * history/&lt;id&gt;/begin      history    when the attempt starts ({@link HistoryRecord}, state running)
  * history/&lt;id&gt;/end        history    when it ends: completed, or failed with the reason
  * history/&lt;id&gt;/progress   progress   plain JSON, rewritten while a backup runs (no key needed to read)
- * history/&lt;id&gt;/merged     history    {"id", "mergedInto", "time"}: merge moved the backup's state
+ * history/&lt;id&gt;/merged     history    {"id", "kind", "mergedInto", "time"}: merge moved the backup's state
+ *                                    (kind same-state) or folded it away (kind folded), see {@link Merge}
  * history/&lt;id&gt;/pruned     history    {"id", "time", "reason"}: prune removed the backup
  * </pre>
  * History is rebuilt from the manifests: an id whose manifest is stored is a completed backup
@@ -31,7 +32,8 @@ import java.util.TreeSet;
  * the end record), unless a pruned marker says prune is removing it. An attempt with a begin
  * record and neither an end record, a manifest nor a live writer (the writer lock's holder is
  * another pid) failed: its process ended before it completed. A begin or end record holding
- * another id than its place names is ignored.
+ * another id than its place names is ignored. An id without a manifest whose merged marker is
+ * folded, or whose same-state markers lead to a folded one, is {@link HistoryRecord#FOLDED}.
  */
 public final class History {
     private final ObjectIo io;
@@ -78,22 +80,99 @@ public final class History {
         return newest;
     }
 
-    /** The backup that took over a merged backup's state, or null. */
+    /**
+     * What a merge did to a backup id: its {@code history/<id>/merged} marker.
+     *
+     * @param id     the merged-away backup
+     * @param into   the merge's result M
+     * @param time   when the marker was written (ISO-8601 UTC)
+     * @param folded false for the merged backup B, whose exact state M holds (its id resolves to
+     *               M); true for the parent P the merge removed, whose own state is stored
+     *               nowhere any more (its id restores nothing)
+     */
+    public record Merge(String id, String into, String time, boolean folded) {
+        /** The one-line reason a folded id restores nothing, as errors and list show it. */
+        public String foldedReason() {
+            return "folded into " + into + " by a merge at " + time + "; its own state is no longer stored";
+        }
+    }
+
+    /** Marker kinds (docs/repository-format.md, "History records"). */
+    static final String SAME_STATE = "same-state";
+    static final String FOLDED = "folded";
+
+    /** The backup that took over a merged backup's state, or null; also for a folded id (see {@link #merge}). */
     public String mergedInto(String id) {
+        Merge m = merge(id);
+        return m == null ? null : m.into();
+    }
+
+    /**
+     * The merged marker of {@code id}, or null when there is none. A marker without {@code kind}
+     * (written before kinds existed) is folded when another id merged into the same successor
+     * names {@code id} as its parent in its history record, else same-state.
+     */
+    public Merge merge(String id) {
         String key = Keys.history(id, Keys.MERGED);
         if (!io.store().exists(key)) {
             return null;
         }
-        return (String) read(key).get("mergedInto");
+        Map<String, Object> raw = read(key);
+        if (raw.get("kind") != null) {
+            return toMerge(id, raw, FOLDED.equals(raw.get("kind")));
+        }
+        Scan s = scan();
+        return s.merged.get(id);
     }
 
-    /** Records that {@code id}'s state is now held by {@code successor} (written before id is deleted). */
+    /** Records that {@code id}'s exact state is now held by {@code successor} (written before id is deleted). */
     public void markMerged(String id, String successor) {
+        writeMerged(id, successor, SAME_STATE);
+    }
+
+    /** Records that a merge into {@code successor} removes {@code id} and its own state (written before id is deleted). */
+    public void markFolded(String id, String successor) {
+        writeMerged(id, successor, FOLDED);
+    }
+
+    private void writeMerged(String id, String successor, String kind) {
         Map<String, Object> m = new TreeMap<>();
         m.put("id", id);
+        m.put("kind", kind);
         m.put("mergedInto", successor);
         m.put("time", Instant.now().toString());
         write(Keys.history(id, Keys.MERGED), m);
+    }
+
+    private static Merge toMerge(String id, Map<String, Object> raw, boolean folded) {
+        return new Merge(id, (String) raw.get("mergedInto"), (String) raw.get("time"), folded);
+    }
+
+    /**
+     * Why {@code id}, which has no manifest, restores nothing because of merges, or null when its
+     * merged markers lead to a stored manifest (or it has none): its own marker is folded, or a
+     * same-state marker leads to an id that was folded.
+     */
+    private static String foldedReason(String id, Map<String, Merge> merged, Set<String> manifests) {
+        Merge folding = foldingMerge(id, merged, manifests);
+        if (folding == null) {
+            return null;
+        }
+        return folding.id().equals(id) ? folding.foldedReason()
+                : "merged into " + merged.get(id).into() + ", and " + folding.id() + " was " + folding.foldedReason();
+    }
+
+    /** The folded marker that {@code id}'s merged markers lead to before any stored manifest, or null. */
+    private static Merge foldingMerge(String id, Map<String, Merge> merged, Set<String> manifests) {
+        String cur = id;
+        for (int hops = 0; hops <= merged.size() && !manifests.contains(cur); hops++) {
+            Merge m = merged.get(cur);
+            if (m == null || m.folded()) {
+                return m;
+            }
+            cur = m.into();
+        }
+        return null;
     }
 
     /** Records that a backup is being removed by prune, and why (written before anything is removed). */
@@ -148,7 +227,11 @@ public final class History {
             HistoryRecord b = s.begins.get(id);
             Map<String, Object> p = s.pruned.get(id);
             boolean manifest = s.manifests.contains(id);
-            if (p != null) {
+            String folded = manifest || p != null ? null : foldedReason(id, s.merged, s.manifests);
+            if (folded != null) {
+                HistoryRecord base = end != null ? end : b;
+                out.add(base.withState(HistoryRecord.FOLDED, base.endTime(), folded));
+            } else if (p != null) {
                 HistoryRecord base = end != null ? end : b != null ? b : fromManifest(id, null, null);
                 out.add(base.withState(HistoryRecord.PRUNED, base.endTime(), "removed by strata prune at " + p.get("time") + ": " + p.get("reason")));
             } else if (manifest) {
@@ -211,12 +294,13 @@ public final class History {
     }
 
     private record Scan(Map<String, HistoryRecord> begins, Map<String, HistoryRecord> ends, Map<String, Map<String, Object>> pruned,
-                        Set<String> manifests, List<String> misplaced, List<String> damaged, Set<String> unreadable) {}
+                        Map<String, Merge> merged, Set<String> manifests, List<String> misplaced, List<String> damaged, Set<String> unreadable) {}
 
     private Scan scan() {
         Map<String, HistoryRecord> begins = new TreeMap<>();
         Map<String, HistoryRecord> ends = new TreeMap<>();
         Map<String, Map<String, Object>> pruned = new TreeMap<>();
+        Map<String, Map<String, Object>> rawMerged = new TreeMap<>();
         List<String> misplaced = new ArrayList<>();
         List<String> damaged = new ArrayList<>();
         Set<String> unreadable = new TreeSet<>();
@@ -236,6 +320,7 @@ public final class History {
                         }
                     }
                     case Keys.PRUNED -> pruned.put(parts[1], read(k));
+                    case Keys.MERGED -> rawMerged.put(parts[1], read(k));
                     default -> { }
                 }
             } catch (StrataException e) {
@@ -250,6 +335,12 @@ public final class History {
                 }
             }
         }
+        Map<String, Merge> merged = new TreeMap<>();
+        for (var e : rawMerged.entrySet()) {
+            Object kind = e.getValue().get("kind");
+            boolean folded = kind != null ? FOLDED.equals(kind) : legacyFolded(e.getKey(), e.getValue(), rawMerged, begins, ends);
+            merged.put(e.getKey(), toMerge(e.getKey(), e.getValue(), folded));
+        }
         Set<String> manifests = new TreeSet<>();
         for (String k : io.store().list(Keys.BACKUPS)) {
             String[] parts = k.split("/");
@@ -257,7 +348,26 @@ public final class History {
                 manifests.add(parts[1]);
             }
         }
-        return new Scan(begins, ends, pruned, manifests, misplaced, damaged, unreadable);
+        return new Scan(begins, ends, pruned, merged, manifests, misplaced, damaged, unreadable);
+    }
+
+    /**
+     * A marker without kind: folded when another id merged into the same successor names
+     * {@code id} as its parent (that one was B, the merge's newer member; {@code id} was P).
+     */
+    private static boolean legacyFolded(String id, Map<String, Object> marker, Map<String, Map<String, Object>> all,
+                                        Map<String, HistoryRecord> begins, Map<String, HistoryRecord> ends) {
+        Object into = marker.get("mergedInto");
+        for (var e : all.entrySet()) {
+            if (e.getKey().equals(id) || into == null || !into.equals(e.getValue().get("mergedInto"))) {
+                continue;
+            }
+            HistoryRecord other = ends.get(e.getKey()) != null ? ends.get(e.getKey()) : begins.get(e.getKey());
+            if (other != null && id.equals(other.parent())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A completed backup's record built from its manifest (begin, end: what history still holds, maybe null). */
@@ -290,6 +400,13 @@ public final class History {
     StrataException notFound(String id, String repoName) {
         Optional<HistoryRecord> h = find(id);
         String hint = "run \"strata list --repo " + repoName + "\" to see the backups";
+        if (h.isPresent() && HistoryRecord.FOLDED.equals(h.get().state())) {
+            Scan s = scan();
+            Merge folding = foldingMerge(id, s.merged, s.manifests);
+            String later = folding == null ? "the merge's result" : folding.into();
+            return new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " was " + h.get().error(),
+                    "restore " + later + " for the later state it holds, or run \"strata list --repo " + repoName + "\" to see what remains");
+        }
         if (h.isPresent() && HistoryRecord.PRUNED.equals(h.get().state())) {
             return new StrataException(ErrorCode.BACKUP_NOT_FOUND, "backup " + id + " was " + h.get().error(), hint);
         }

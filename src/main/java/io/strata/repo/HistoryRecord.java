@@ -28,6 +28,11 @@ public record HistoryRecord(
     public static final String FAILED = "failed";
     /** A completed backup that strata prune removed; its history stays. */
     public static final String PRUNED = "pruned";
+    /**
+     * A completed backup whose own state a merge removed (it was the parent folded into the
+     * merge's result, or was merged into such a one): its id restores nothing any more.
+     */
+    public static final String FOLDED = "folded";
 
     public HistoryRecord withState(String newState, String newEndTime, String newError) {
         return new HistoryRecord(id, type, newState, parent, beginTime, newEndTime, source, startLsn, endLsn,

@@ -18,6 +18,8 @@ final class Keys {
     static final String BACKUPS = "backups/";
     /** Lease locks of an object-storage repository, {@code locks/<token>}. */
     static final String LOCKS = "locks/";
+    /** Claims of processes creating a repository in object storage (lease objects, plain; see RepoConfig). */
+    static final String CREATING = "creating/";
     /** The history record a prune writes before it removes a backup. */
     static final String PRUNED = "pruned";
     static final String MERGED = "merged";

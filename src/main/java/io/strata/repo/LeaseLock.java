@@ -51,8 +51,16 @@ final class LeaseLock implements RepoLock {
         }
     }
 
-    /** Where lock objects are stored: the repository's store, JSON in its codec. */
-    record Place(ObjectIo io, ObjectCodec codec, String repoName) {
+    /**
+     * Where lock objects are stored: the repository's store, JSON in its codec, below
+     * {@code prefix} ({@link #PREFIX} for the writer lock; {@link Keys#CREATING} for the claim of a
+     * repository being created, see {@link RepoConfig}).
+     */
+    record Place(ObjectIo io, ObjectCodec codec, String repoName, String prefix) {
+        Place(ObjectIo io, ObjectCodec codec, String repoName) {
+            this(io, codec, repoName, PREFIX);
+        }
+
         ObjectStore store() { return io.store(); }
     }
 
@@ -65,7 +73,7 @@ final class LeaseLock implements RepoLock {
 
     private LeaseLock(Place repo, Info info) {
         this.repo = repo;
-        this.key = PREFIX + info.token();
+        this.key = repo.prefix() + info.token();
         this.info = info;
         this.lastBeat = Instant.parse(info.heartbeat());
         this.heartbeat = new Thread(this::beatLoop, "strata-lock-heartbeat");
@@ -122,7 +130,7 @@ final class LeaseLock implements RepoLock {
     }
 
     private static List<String> keys(Place repo) {
-        return repo.store().list(PREFIX);
+        return repo.store().list(repo.prefix());
     }
 
     /** A lock object, or null when it vanished meanwhile or cannot be read (then it is treated as stale). */

@@ -37,6 +37,22 @@ final class ObjectIo {
     }
 
     /**
+     * Stores {@code value} as JSON under {@code key} only when nothing is stored there
+     * ({@link ObjectStore#putIfAbsent}); false when another writer's object was there first.
+     */
+    boolean writeJsonIfAbsent(String key, String content, Object value, ObjectCodec codec) {
+        try {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            ChunkedWriter cw = new ChunkedWriter(buf, content, codec);
+            cw.write(Json.MAPPER.writeValueAsBytes(value));
+            cw.finish();
+            return store.putIfAbsent(key, buf.toByteArray());
+        } catch (IOException e) {
+            throw StorageException.local("write", store.describe(key), e);
+        }
+    }
+
+    /**
      * Reads a JSON object. A missing object is corrupt-data naming it, as is JSON that does not
      * map to {@code type} (the object passed its checksum, so another strata version wrote it).
      */

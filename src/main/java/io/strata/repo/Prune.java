@@ -223,11 +223,12 @@ public final class Prune {
             out.accept("dry run: nothing was removed; unfinished uploads below backups/ would also be discarded");
             return new Result(plan, leftovers, 0, warnings);
         }
+        // ids that resolve to a removed backup become pruned with it; folded ids resolve to nothing and stay folded
         Map<String, String> merged = new TreeMap<>();
         for (HistoryRecord h : history) {
-            String into = repo.history().mergedInto(h.id());
-            if (into != null) {
-                merged.put(h.id(), into);
+            History.Merge into = repo.history().merge(h.id());
+            if (into != null && !into.folded()) {
+                merged.put(h.id(), into.into());
             }
         }
         List<String> order = new ArrayList<>(plan.remove().keySet());

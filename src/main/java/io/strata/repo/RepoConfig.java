@@ -51,7 +51,15 @@ final class RepoConfig {
         return c;
     }
 
-    /** Stores the marker of a new repository, encrypted when an explicit secret is given. */
+    /** How long a creator that lost the race waits for the winner's marker to become readable (S3: 409 while the winner's PUT runs). */
+    private static final long WINNER_WAIT_MILLIS = 30_000;
+
+    /**
+     * Stores the marker of a new repository, encrypted when an explicit secret is given, with
+     * an exclusive put: when another process stored a marker first (two first backups started
+     * together), its marker is read and returned instead, and the caller's secret is checked
+     * against it as for any existing repository (docs/repository-format.md, "Creating a repository").
+     */
     static RepoConfig create(ObjectIo io, String name, Secret secret) {
         RepoConfig c = new RepoConfig(name);
         Map<String, Object> marker = new TreeMap<>();
@@ -62,8 +70,60 @@ final class RepoConfig {
             c.encryption = KeyParams.create(secret, KeyParams.DEFAULT_ITERATIONS);
             marker.put("encryption", c.encryption);
         }
-        io.writeJson(Keys.MARKER, "repository", marker, ObjectCodec.PLAIN);
-        return c;
+        if (io.writeJsonIfAbsent(Keys.MARKER, "repository", marker, ObjectCodec.PLAIN)) {
+            return c;
+        }
+        return readWinner(io, name);
+    }
+
+    /**
+     * As {@link #create}, for object storage, where a store may ignore the conditional PUT: the
+     * creator first holds a claim, a lease lock below {@link Keys#CREATING} (plain, since no key
+     * exists yet), so that of creators started together at most one stores the marker; the others
+     * retry after a random pause until the marker is there, and then read it.
+     */
+    static RepoConfig createClaimed(ObjectIo io, String name, Secret secret) {
+        LeaseLock.Place place = new LeaseLock.Place(io, ObjectCodec.PLAIN, name, Keys.CREATING);
+        long deadline = System.nanoTime() + WINNER_WAIT_MILLIS * 1_000_000;
+        while (true) {
+            if (io.store().exists(Keys.MARKER)) {
+                return read(io, name);
+            }
+            try (LeaseLock claim = LeaseLock.acquire(place)) {
+                return io.store().exists(Keys.MARKER) ? read(io, name) : create(io, name, secret);
+            } catch (StrataException e) {
+                if (e.code() != ErrorCode.REPO_LOCKED) {
+                    throw e;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new StrataException(ErrorCode.REPO_LOCKED, "another process has been creating the repository " + name + " for more than "
+                            + WINNER_WAIT_MILLIS / 1000 + " s (" + e.getMessage() + ")", "try again when the other backup has started");
+                }
+                pause(100 + java.util.concurrent.ThreadLocalRandom.current().nextInt(500), name);
+            }
+        }
+    }
+
+    private static void pause(long millis, String name) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while waiting for the marker of " + name, null);
+        }
+    }
+
+    /** The marker another creator published first; in object storage it may take a moment to be readable. */
+    private static RepoConfig readWinner(ObjectIo io, String name) {
+        long deadline = System.nanoTime() + WINNER_WAIT_MILLIS * 1_000_000;
+        while (!io.store().exists(Keys.MARKER)) {
+            if (System.nanoTime() > deadline) {
+                throw new StrataException(ErrorCode.REPO_LOCKED, "another process is creating the repository " + name + ", and its "
+                        + Keys.MARKER + " did not appear within " + WINNER_WAIT_MILLIS / 1000 + " s", "try again when the other backup has started");
+            }
+            pause(200, name);
+        }
+        return read(io, name);
     }
 
     /**

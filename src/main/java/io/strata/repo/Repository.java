@@ -116,7 +116,9 @@ public final class Repository {
     /**
      * Opens a repository for a writer, creating it in a missing or empty directory or an empty
      * prefix; a new repository is encrypted when {@code secret} is given (encryption is chosen
-     * once, for the whole repository: a chain never mixes keys).
+     * once, for the whole repository: a chain never mixes keys). Creation is atomic: of writers
+     * creating one repository together, one marker is published and the others open it (a
+     * different key then fails with key-wrong before anything is written).
      *
      * @throws StrataException repo-missing when {@code where} holds something that is not a
      *                         repository; repo-not-writable, disk-full or io-error from the store
@@ -128,11 +130,13 @@ public final class Repository {
             if (store.exists(MARKER)) {
                 return unlocked(where, store, RepoConfig.read(io, where.display()), secret);
             }
-            if (!store.list("").isEmpty()) {
+            // a creator that started together with this one may have stored the marker and more since;
+            // the claims of creators (creating/) do not make a prefix a repository, nor something else
+            if (store.list("").stream().anyMatch(k -> !k.startsWith(Keys.CREATING)) && !store.exists(MARKER)) {
                 throw new StrataException(ErrorCode.REPO_MISSING, where.display() + " is not empty and is not a strata repository (no " + MARKER + ")",
                         "name an empty or new prefix for a new repository");
             }
-            return unlocked(where, store, RepoConfig.create(io, where.display(), secret), secret);
+            return unlocked(where, store, RepoConfig.createClaimed(io, where.display(), secret), secret);
         }
         Path root = where.dir();
         try {
@@ -147,7 +151,9 @@ public final class Repository {
             if (Files.isDirectory(root)) {
                 try (var s = Files.list(root)) {
                     // a process killed while it created the repository leaves only its probe or an unfinished marker
-                    if (s.map(p -> p.getFileName().toString()).anyMatch(n -> !n.startsWith(".write-probe-") && !n.startsWith(".tmp-"))) {
+                    // (a creator that started together with this one may have published the marker and more since)
+                    if (s.map(p -> p.getFileName().toString()).anyMatch(n -> !n.startsWith(".write-probe-") && !n.startsWith(".tmp-"))
+                            && !Files.exists(root.resolve(MARKER))) {
                         throw new StrataException(ErrorCode.REPO_MISSING, root + " is not empty and is not a strata repository (no " + MARKER + ")",
                                 "name an empty or new directory for a new repository");
                     }
@@ -195,7 +201,8 @@ public final class Repository {
     }
 
     private static void checkWritable(Path root) {
-        Path probe = root.resolve(".write-probe-" + ProcessHandle.current().pid());
+        // unique per call: several creators (threads, processes) may probe one new directory together
+        Path probe = root.resolve(".write-probe-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID());
         try {
             Files.write(probe, new byte[] {1});
             Files.delete(probe);
@@ -350,9 +357,11 @@ public final class Repository {
 
     /**
      * The manifest of a completed backup. A backup that was merged away resolves to the backup
-     * that holds its state now, which restores to exactly the same data.
+     * that holds its state now, which restores to exactly the same data; a parent a merge folded
+     * away (its own state is stored nowhere any more) resolves to nothing.
      *
-     * @throws StrataException backup-not-found (pruned, never completed, unknown), corrupt-data
+     * @throws StrataException backup-not-found (pruned, folded by a merge, never completed,
+     *                         unknown), corrupt-data
      */
     public Manifest manifest(String id) {
         if (!Keys.isBackupId(id)) {
@@ -361,9 +370,16 @@ public final class Repository {
                     "run \"strata list --repo " + root() + "\" to see the backups");
         }
         if (!hasManifest(id)) {
-            String successor = history.mergedInto(id);
-            if (successor != null) {
-                return manifest(successor);
+            History.Merge merged = history.merge(id);
+            if (merged != null && !merged.folded()) {
+                try {
+                    return manifest(merged.into());
+                } catch (StrataException e) {
+                    // the successor was itself folded away by a later merge: say so for this id
+                    boolean folded = e.code() == ErrorCode.BACKUP_NOT_FOUND
+                            && history.find(id).map(h -> HistoryRecord.FOLDED.equals(h.state())).orElse(false);
+                    throw folded ? history.notFound(id, root()) : e;
+                }
             }
             throw history.notFound(id, root());
         }
@@ -452,7 +468,8 @@ public final class Repository {
         // unfinished writes of a killed run (.tmp- files, multipart uploads) are all inside the
         // prefixes deleted here; no walk over every stored object of the repository is needed
         for (HistoryRecord h : history.attempts()) {
-            boolean mergedAway = HistoryRecord.COMPLETED.equals(h.state()) && !hasManifest(h.id()) && history.mergedInto(h.id()) != null;
+            boolean mergedAway = (HistoryRecord.FOLDED.equals(h.state()) || HistoryRecord.COMPLETED.equals(h.state()) && history.mergedInto(h.id()) != null)
+                    && !hasManifest(h.id());
             if (HistoryRecord.PRUNED.equals(h.state())) {
                 // a prune that stopped half-way: finish it, manifest first
                 deleteManifest(h.id());

@@ -26,10 +26,13 @@ import java.util.function.Consumer;
  * the folded backup B, on B's parent's parent: a synthetic full when the parent is a full backup.
  *
  * <p>Order of writes (docs/repository-format.md): M's objects, M's manifest (from here M is
- * complete and both M and B restore), then for B, and for the parent when nothing else needs it,
- * a "merged" marker, the manifest's removal and the objects' removal. A merged id keeps resolving
- * to M, so B's children and "restore --backup B" still work. Killed at any moment, every backup
- * that was restorable stays restorable; leftovers are removed by the next writer.
+ * complete and both M and B restore), then for B, and for the parent P when nothing else needs it,
+ * a "merged" marker, the manifest's removal and the objects' removal. B's marker (same-state)
+ * keeps resolving to M, so B's children and "restore --backup B" still work; P's (folded) resolves
+ * to nothing, since M holds B's later state and P's own is stored nowhere: "restore --backup P"
+ * then fails with backup-not-found. A P that other backups rest on is kept, with its own state.
+ * Killed at any moment, every backup that was restorable stays restorable; leftovers are removed
+ * by the next writer.
  */
 public final class MergeRun {
     private MergeRun() {}
@@ -57,9 +60,9 @@ public final class MergeRun {
             try {
                 Manifest m = write(repo, chain, p, b, mid, type, begin, log);
                 repo.history().end(HistoryRecord.completed(begin, m));
-                retire(repo, b.id(), mid, log);
+                retire(repo, b.id(), mid, false, log);
                 if (!neededByOthers(repo, p.id(), b.id())) {
-                    retire(repo, p.id(), mid, log);
+                    retire(repo, p.id(), mid, true, log);
                 }
                 return m;
             } catch (IOException e) {
@@ -73,20 +76,48 @@ public final class MergeRun {
         }
     }
 
+    /**
+     * Whether a stored backup other than {@code except} rests on {@code parent}: its parent link
+     * names it, directly or through a merged id that resolves to it (a child of a backup merged
+     * earlier names that backup's old id).
+     */
     private static boolean neededByOthers(Repository repo, String parent, String except) {
         for (String other : repo.history().completedIds()) {
-            if (!other.equals(except) && repo.hasManifest(other) && parent.equals(repo.manifest(other).parent())) {
+            if (other.equals(except) || !repo.hasManifest(other)) {
+                continue;
+            }
+            String link = repo.manifest(other).parent();
+            if (link == null) {
+                continue;
+            }
+            if (parent.equals(link)) {
                 return true;
+            }
+            try {
+                if (parent.equals(repo.manifest(link).id())) {
+                    return true;
+                }
+            } catch (StrataException e) {
+                // a broken link rests on nothing stored; verify reports it
             }
         }
         return false;
     }
 
-    private static void retire(Repository repo, String id, String successor, Consumer<String> log) {
-        repo.history().markMerged(id, successor);
+    /**
+     * Removes {@code id} after its marker: the merged backup B (its state is {@code successor}'s,
+     * its id keeps restoring it) or, {@code folded}, the parent P (its own state goes with it).
+     */
+    private static void retire(Repository repo, String id, String successor, boolean folded, Consumer<String> log) {
+        if (folded) {
+            repo.history().markFolded(id, successor);
+        } else {
+            repo.history().markMerged(id, successor);
+        }
         repo.deleteManifest(id);
         repo.deleteBackupObjects(id);
-        log.accept("backup " + id + " is now held by " + successor + " (its id still restores)");
+        log.accept(folded ? "backup " + id + " was folded into " + successor + " and removed: its own state is no longer stored (its id restores nothing)"
+                : "backup " + id + " is now held by " + successor + " (its id still restores)");
     }
 
     private static Manifest write(Repository repo, Chain chain, Manifest p, Manifest b, String mid, String type, HistoryRecord begin,

@@ -64,6 +64,39 @@ public final class LocalObjectStore implements ObjectStore {
         }
     }
 
+    /**
+     * Writes a temporary file beside the target, fsyncs it and publishes it with a hard link:
+     * link(2) fails when the name exists, where rename(2) would replace the object silently.
+     */
+    @Override
+    public boolean putIfAbsent(String key, byte[] data) {
+        Path target = path(key);
+        Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+        try {
+            FileModes.createPrivateDirectories(target.getParent());
+            try {
+                try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW_WRITE, FileModes.attribute(FileModes.PRIVATE_FILE))) {
+                    for (java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(data); b.hasRemaining(); ) {
+                        ch.write(b);
+                    }
+                    ch.force(false);
+                }
+                Files.createLink(target, tmp);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return false;
+            } catch (UnsupportedOperationException e) {
+                throw new StorageException(StorageException.Kind.IO, "write", target.toString(), "cannot store " + target
+                        + " exclusively: the file system makes no hard links", "put the repository on a local file system (ext4, xfs, btrfs, zfs)", e);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            fsyncDir(target.getParent());
+            return true;
+        } catch (IOException e) {
+            throw StorageException.local("write", target.toString(), e);
+        }
+    }
+
     @Override
     public InputStream open(String key) {
         String where = describe(key);

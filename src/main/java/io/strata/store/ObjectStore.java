@@ -65,6 +65,18 @@ public interface ObjectStore extends AutoCloseable {
         }
     }
 
+    /**
+     * Stores {@code data} under {@code key} only when no object is there, in one operation that
+     * cannot replace an object another writer stored meanwhile (the repository marker: two
+     * processes creating one repository together must end with one marker). Durable when it
+     * returns true.
+     *
+     * @return true when this call stored the object; false when another object was there first
+     *         (it is left as it was, and readers see it whole)
+     * @throws StorageException when the store cannot do it (a file system without hard links)
+     */
+    boolean putIfAbsent(String key, byte[] data);
+
     default byte[] get(String key) {
         try (InputStream in = open(key)) {
             return in.readAllBytes();

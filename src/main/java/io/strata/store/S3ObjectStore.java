@@ -238,6 +238,28 @@ public final class S3ObjectStore implements ObjectStore {
         return new S3Writer(key, key(key));
     }
 
+    /**
+     * One PUT with {@code If-None-Match: *}: the store refuses it (412 PreconditionFailed, or 409
+     * ConditionalRequestConflict while another such PUT runs) when the key exists. The object is
+     * then read back, so that a store that ignores the header (the last PUT wins there) is caught
+     * unless the two writers' PUTs and reads interleave exactly (docs/repository-format.md,
+     * "Creating a repository").
+     */
+    @Override
+    public boolean putIfAbsent(String key, byte[] data) {
+        String k = key(key);
+        try {
+            call("PUT (if absent)", key, () -> s3.putObject(r -> r.bucket(bucket).key(k).ifNoneMatch("*").contentLength((long) data.length),
+                    body(data, data.length)));
+        } catch (StorageException e) {
+            if (e.getCause() instanceof S3Exception se && (se.statusCode() == 412 || se.statusCode() == 409)) {
+                return false;
+            }
+            throw e;
+        }
+        return java.util.Arrays.equals(get(key), data);
+    }
+
     @Override
     public InputStream open(String key) {
         String k = key(key);

@@ -32,6 +32,15 @@ abstract class ObjectStoreContract {
     /** Bytes that need several parts (or buffers) to write. */
     protected abstract int largeSize();
 
+    /**
+     * Whether {@link ObjectStore#putIfAbsent} is exclusive on the server under test: true on disk;
+     * S3 only when the server honours {@code If-None-Match: *} (the repository's creation claim
+     * covers the others, see RepositoryCreateRaceTest).
+     */
+    protected boolean exclusivePut() {
+        return true;
+    }
+
     /** Remains of writers that were never committed nor closed, as the store keeps them (temp files, uploads). */
     protected abstract int unfinishedCount(String prefix) throws Exception;
 
@@ -191,6 +200,52 @@ abstract class ObjectStoreContract {
         store.put("locks/t", second);
         assertArrayEquals(second, store.get("locks/t"));
         assertEquals(700, store.size("locks/t"));
+    }
+
+    @Test
+    void putIfAbsentNeverReplaces() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(exclusivePut(), "the server ignores conditional PUTs");
+        byte[] first = bytes(300, 10);
+        assertTrue(store.putIfAbsent("strata.repo", first));
+        assertFalse(store.putIfAbsent("strata.repo", bytes(300, 11)));
+        store.put("other", bytes(10, 12));
+        assertFalse(store.putIfAbsent("other", first), "an object stored by an ordinary put is not replaced either");
+        assertArrayEquals(first, store.get("strata.repo"));
+        assertEquals(List.of("other", "strata.repo"), store.list(""));
+    }
+
+    /** Many writers racing for one key (two first backups creating one repository): exactly one wins, and its bytes stay. */
+    @Test
+    void putIfAbsentHasExactlyOneWinnerUnderARace() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(exclusivePut(), "the server ignores conditional PUTs");
+        int writers = 8;
+        for (int round = 0; round < 5; round++) {
+            String key = "race-" + round + "/strata.repo";
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(writers);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+            try {
+                List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+                for (int i = 0; i < writers; i++) {
+                    byte[] mine = bytes(200 + i, 100L * round + i);
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        return store.putIfAbsent(key, mine);
+                    }));
+                }
+                int winner = -1;
+                for (int i = 0; i < writers; i++) {
+                    if (results.get(i).get()) {
+                        assertEquals(-1, winner, "two writers both won " + key + ": " + winner + " and " + i);
+                        winner = i;
+                    }
+                }
+                assertTrue(winner >= 0, "nobody stored " + key);
+                assertArrayEquals(bytes(200 + winner, 100L * round + winner), store.get(key), "the winner's object is the one stored");
+                assertEquals(List.of(key), store.list("race-" + round + "/"), "no other object, no leftover");
+            } finally {
+                pool.shutdownNow();
+            }
+        }
     }
 
     @Test

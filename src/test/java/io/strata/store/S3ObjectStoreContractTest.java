@@ -9,6 +9,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /** The contract against a real S3 protocol server (S3Proxy, in-memory blob store) on loopback. */
 class S3ObjectStoreContractTest extends ObjectStoreContract {
     static final int PART = 5 << 20;
@@ -32,6 +35,19 @@ class S3ObjectStoreContractTest extends ObjectStoreContract {
         bucket = "contract-" + BUCKETS.incrementAndGet();
         server.createBucket(bucket);
         return new S3ObjectStore(bucket, "repo/one/", new S3ObjectStore.Settings(server.endpoint(), null, PART, 2, 3, Duration.ofSeconds(30)));
+    }
+
+    /** S3Proxy 2.7.0 ignores If-None-Match on PUT: {@link #s3ProxyIgnoresConditionalPut} pins that, so an upgrade that honours it is noticed. */
+    @Override
+    protected boolean exclusivePut() {
+        return false;
+    }
+
+    @org.junit.jupiter.api.Test
+    void s3ProxyIgnoresConditionalPut() {
+        assertTrue(store.putIfAbsent("strata.repo", bytes(10, 1)));
+        assertTrue(store.putIfAbsent("strata.repo", bytes(10, 2)), "S3Proxy now honours If-None-Match: let exclusivePut() return true");
+        assertArrayEquals(bytes(10, 2), store.get("strata.repo"));
     }
 
     @Override
