@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 import io.strata.redo.RedoLayout;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
+import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.ObjectCodec;
 import io.strata.repo.RepoLock;
@@ -142,10 +143,11 @@ public final class BackupRun {
      * Phase 1: the server and the base are known, and the redo log is being copied from the
      * checkpoint C read before any data page. Closing it stops the copier and closes the redo object.
      *
+     * @param lineage    the data directory's lineage (null: the origin), recorded in the manifest
      * @param redoObject where the redo copy goes (committed in {@link #finish})
      * @param ticker     keeps the redo-copy stage's counters current
      */
-    private record Start(ServerFacts facts, BaseSelector.Base base, TablespaceScanner scanner, DdlTracker ddl, StoredObject redoObject,
+    private record Start(ServerFacts facts, Lineage lineage, BaseSelector.Base base, TablespaceScanner scanner, DdlTracker ddl, StoredObject redoObject,
                          RedoCopier redo, Thread ticker, long c) implements AutoCloseable {
         @Override
         public void close() throws InterruptedException {
@@ -164,7 +166,9 @@ public final class BackupRun {
         if (opts.datadir() != null) {
             DatadirCheck.check(main, facts.datadir(), logFile);
         }
-        BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(), main.lsnStatus().current());
+        Lineage lineage = readLineage(facts.datadir());
+        BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(),
+                new BaseSelector.ServerHistory(lineage, main.lsnStatus().current(), main.queryString("SELECT @@gtid_binlog_pos")));
         if (base.note() != null) {
             progress.say("NOTE: " + base.note());
         }
@@ -179,10 +183,24 @@ public final class BackupRun {
                     + (repo.compression().isNone() ? "" : "; compressing with " + repo.compression())
                     + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
             redo.start();
-            return new Start(facts, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c);
+            return new Start(facts, lineage, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c);
         } catch (RuntimeException e) {
             redoObject.close();
             throw e;
+        }
+    }
+
+    /**
+     * The lineage of the server's data directory ({@link Lineage#FILE_NAME}; null: the origin).
+     *
+     * @throws StrataException datadir-unreadable when the file is there but cannot be read
+     */
+    static Lineage readLineage(Path datadir) {
+        try {
+            return Lineage.read(datadir);
+        } catch (java.io.IOException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + datadir.resolve(Lineage.FILE_NAME) + ": " + e.getMessage(),
+                    "run strata as a user that can read the data directory (root or mysql)", e);
         }
     }
 
@@ -341,7 +359,7 @@ public final class BackupRun {
                 .gtidBinlogPos(k.binlog().gtidBinlogPos()).gtidCurrentPos(k.binlog().gtidCurrentPos())
                 .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
-                .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).build();
+                .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage()).build();
         attempt.complete(m);
         return m;
     }
