@@ -77,6 +77,7 @@ public final class PitrRun {
                 Path run = Files.createTempDirectory("strata-pitr-");
                 PitrReplay.run(restored, binlogs, target, run, o.tools(), server, log);
                 Dirs.deleteQuietly(run, false);
+                RestoreRun.markLineage(repo, b.id(), o.target().toString(), target, log);
                 RestoreRun.restrictModes(target);
                 RestoreRun.markFinished(target);
             } catch (IOException e) {
