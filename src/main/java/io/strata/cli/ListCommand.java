@@ -42,7 +42,9 @@ final class ListCommand implements Callable<Integer> {
         if (json) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (HistoryRecord h : history) {
-                out.add(toJson(h, needs(r, h, byId), r.history().mergedInto(h.id())));
+                Map<String, Object> j = toJson(h, needs(r, h, byId), r.history().mergedInto(h.id()));
+                j.put("lineage", lineage(r, h));
+                out.add(j);
             }
             System.out.println(Json.MAPPER.writeValueAsString(out));
             return 0;
@@ -54,6 +56,10 @@ final class ListCommand implements Callable<Integer> {
             String merged = r.history().mergedInto(h.id());
             String note = h.error() != null ? h.error() : merged != null ? "merged into " + merged + " (restoring this id restores the same state)"
                     : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
+            String lineage = lineage(r, h);
+            if (lineage != null) {
+                note = "lineage " + io.strata.repo.Lineage.shortId(lineage) + (note.isEmpty() ? "" : "; " + note);
+            }
             System.out.printf("%-22s %-12s %-9s %-22s %-23s %-23s %14s %14s %-22s %12s  %s%n",
                     h.id(), h.type(), h.state(), h.parent() == null ? "-" : h.parent(), shortTime(h.beginTime()), shortTime(h.endTime()),
                     h.startLsn() == null ? "-" : h.startLsn(), h.endLsn() == null ? "-" : h.endLsn(),
@@ -83,6 +89,18 @@ final class ListCommand implements Callable<Integer> {
             chain.add(0, x.id());
         }
         return chain;
+    }
+
+    /** The lineage id of a completed backup (null: the origin, or not completed, or its manifest unreadable). */
+    static String lineage(Repository r, HistoryRecord h) {
+        if (!HistoryRecord.COMPLETED.equals(h.state())) {
+            return null;
+        }
+        try {
+            return r.manifest(h.id()).lineageId();
+        } catch (io.strata.error.StrataException e) {
+            return null; // list works on a damaged repository too; verify names the damage
+        }
     }
 
     static Map<String, Object> toJson(HistoryRecord h, List<String> needs, String mergedInto) {
