@@ -77,7 +77,7 @@ class LineageIT {
             assertTrue(lines.get(0).matches("ERROR \\[history-diverged\\]: the server's LSN \\d+ is below the end LSN " + end3 + " of backup " + b3
                     + ": its data directory was restored or replaced since that backup: an incremental on it would join two histories"), lines.toString());
             assertEquals("HINT: take a full backup (--type full or auto) to start the new history", lines.get(1));
-            assertEquals(3, ItSupport.list(repo).get("backups").size(), "nothing was stored");
+            assertEquals(3, completed(repo), "nothing was stored");
             source.stop();
 
             // strata's restore of B1 into the server's own (emptied) data directory
@@ -139,6 +139,14 @@ class LineageIT {
                 }
             }
         }
+    }
+
+    private static long completed(Path repo) throws Exception {
+        long n = 0;
+        for (JsonNode b : ItSupport.list(repo)) {
+            n += b.get("state").asText().equals("completed") ? 1 : 0;
+        }
+        return n;
     }
 
     private static StrataCli.Result backup(Path repo, MariaDbSandbox source, String... extra) {
