@@ -166,7 +166,7 @@ public final class BackupRun {
         if (opts.datadir() != null) {
             DatadirCheck.check(main, facts.datadir(), logFile);
         }
-        Lineage lineage = readLineage(facts.datadir());
+        Lineage lineage = Lineage.ofDatadir(facts.datadir());
         BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(),
                 new BaseSelector.ServerHistory(lineage, main.lsnStatus().current(), main.queryString("SELECT @@gtid_binlog_pos")));
         if (base.note() != null) {
@@ -187,20 +187,6 @@ public final class BackupRun {
         } catch (RuntimeException e) {
             redoObject.close();
             throw e;
-        }
-    }
-
-    /**
-     * The lineage of the server's data directory ({@link Lineage#FILE_NAME}; null: the origin).
-     *
-     * @throws StrataException datadir-unreadable when the file is there but cannot be read
-     */
-    static Lineage readLineage(Path datadir) {
-        try {
-            return Lineage.read(datadir);
-        } catch (java.io.IOException e) {
-            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + datadir.resolve(Lineage.FILE_NAME) + ": " + e.getMessage(),
-                    "run strata as a user that can read the data directory (root or mysql)", e);
         }
     }
 
@@ -238,7 +224,7 @@ public final class BackupRun {
         long innodbBytes = tablespaces.values().stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum();
         progress.setEstimate(PAGE_COPY, innodbBytes);
         PageSelection selection = PageSelection.plan(opts, s.base(), s.c(), s.facts().logDir().resolve("ib_logfile0"), main, repo,
-                s.facts().serverKey(), s.ddl(), tablespaces.values(), progress::say);
+                s.facts().serverKey(), Lineage.idOf(s.lineage()), s.ddl(), tablespaces.values(), progress::say);
         progress.stage(PAGE_COPY, tablespaces.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB" + selection.describe());
         Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
         attempt.checkCancelled();

@@ -97,6 +97,20 @@ public record Lineage(String format, int version, String lineage, String restore
         return parse(bytes);
     }
 
+    /**
+     * {@link #read}, for the server's data directory.
+     *
+     * @throws io.strata.error.StrataException datadir-unreadable when the file is there but cannot be read
+     */
+    public static Lineage ofDatadir(Path datadir) {
+        try {
+            return read(datadir);
+        } catch (IOException e) {
+            throw new io.strata.error.StrataException(io.strata.error.ErrorCode.DATADIR_UNREADABLE, "cannot read " + datadir.resolve(FILE_NAME)
+                    + ": " + e.getMessage(), "run strata as a user that can read the data directory (root or mysql)", e);
+        }
+    }
+
     /** The lineage the bytes of a {@value #FILE_NAME} file say (see {@link #read}); never null. */
     public static Lineage parse(byte[] bytes) {
         try {
