@@ -270,13 +270,13 @@ public final class Tracking {
      * @param lineage the lineage id of the server's data directory (null: the origin)
      */
     public Coverage coverage(long from, long to, String lineage) {
-        if (from >= to) {
-            return new Coverage(List.of(), from, null); // nothing to cover: no checkpoint since the parent began
-        }
         String recorded = lineage();
         if (!java.util.Objects.equals(recorded, lineage)) {
             return new Coverage(List.of(), from, "the change sets follow lineage " + Lineage.shortId(recorded) + ", but the server's data directory is of lineage "
                     + Lineage.shortId(lineage) + " (it was restored since): they describe another history until \"strata track\" starts following this one");
+        }
+        if (from >= to) {
+            return new Coverage(List.of(), from, null); // nothing to cover: no checkpoint since the parent began
         }
         for (Gap g : gaps()) {
             if (g.from() < to && g.to() > from) {

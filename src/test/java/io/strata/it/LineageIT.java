@@ -28,8 +28,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * that never existed. Here: first the files of B1 copied in without the lineage file (another
  * tool's restore), whose LSN is behind B3's end: the incremental is refused (exit 35); then B1
  * restored by strata over the emptied data directory: an explicit incremental is refused with the
- * exact message, auto takes a full backup B4 saying why, and B5 is an incremental on B4. Every
- * backup restores to the source's tables at its point (CHECKSUM TABLE).
+ * exact message, auto takes a full backup B4 saying why, and B5 is an incremental on B4. Change
+ * sets of the old history are refused for B5 until the tracker drops them, and the binlog archive
+ * starts timeline 2 at the restored server's first binlog. Every backup restores to the source's
+ * tables at its point (CHECKSUM TABLE).
  */
 class LineageIT {
 
@@ -54,6 +56,9 @@ class LineageIT {
             assertEquals("incremental", m3.get("type").asText());
             assertTrue(m3.get("lineage").isNull(), "a server never restored is of the origin lineage: " + m3.get("lineage"));
             long end3 = m3.get("endLsn").asLong();
+            // change sets and archived binlogs of the old history
+            assertEquals(0, track(repo, source).exit());
+            PitrSupport.archiveOnce(repo, source);
             source.stop();
 
             // B1 restored elsewhere: marked with a new lineage, mode 0640
@@ -88,6 +93,7 @@ class LineageIT {
             String id = lineage.get("lineage").asText();
             String shortId = id.substring(0, 8);
             source.startServer();
+            String firstBinlog = source.query("SHOW MASTER STATUS").get(0).get(0);
             // mariadbd takes the file for no database and says nothing of it
             assertFalse(source.query("SHOW DATABASES").stream().anyMatch(r -> r.get(0).contains("lineage")), source.query("SHOW DATABASES").toString());
             assertFalse(source.errorLog().contains("strata-lineage"), source.errorLog());
@@ -116,6 +122,21 @@ class LineageIT {
             assertEquals(id, m4.get("lineage").get("lineage").asText());
             assertEquals(b1, m4.get("lineage").get("restoredFrom").asText());
 
+            // change tracking: the old history's sets are never used, the tracker starts over
+            StrataCli.Result tracked = backup(repo, source, "--method", "tracked");
+            assertEquals(28, tracked.exit(), tracked.toString());
+            assertTrue(tracked.err().contains("ERROR [method-unavailable]: --method tracked cannot be used for this backup: the change sets follow lineage origin,"
+                    + " but the server's data directory is of lineage " + shortId + " (it was restored since)"), tracked.err());
+            StrataCli.Result track = track(repo, source);
+            assertEquals(0, track.exit(), track.toString());
+            assertTrue(track.err().contains("[track] GAP at LSN 0.."), track.err());
+            assertTrue(track.err().contains(": the server's data directory was restored by strata from backup " + b1 + " at " + lineage.get("restored").asText()
+                    + " (lineage " + shortId + "), and the change sets followed lineage origin: the "), track.err());
+            // the binlog archive: a new timeline from the restored server's first binlog
+            StrataCli.Result archived = PitrSupport.archiveOnce(repo, source, 56);
+            assertTrue(archived.err().contains("new timeline 2 from " + firstBinlog + " (new history: the server's data directory was restored by strata from backup "
+                    + b1 + " at " + lineage.get("restored").asText() + " (lineage " + shortId + "), and timeline 1 followed lineage origin)"), archived.err());
+
             write(source, 100);
             StrataCli.Result next = backup(repo, source);
             String b5 = ItSupport.completedId(next);
@@ -139,6 +160,10 @@ class LineageIT {
                 }
             }
         }
+    }
+
+    private static StrataCli.Result track(Path repo, MariaDbSandbox source) {
+        return StrataCli.run("track", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root", "--once");
     }
 
     private static long completed(Path repo) throws Exception {
