@@ -70,14 +70,13 @@ public final class PitrRun {
         }
         try {
             PitrBinlogs binlogs = PitrBinlogs.copy(w.archive(), files, b, plan.stop(), work.resolve("binlogs"));
-            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log);
+            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log, o.target().toString());
             try {
                 RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
                 Path run = Files.createTempDirectory("strata-pitr-");
                 PitrReplay.run(restored, binlogs, target, run, o.tools(), server, log);
                 Dirs.deleteQuietly(run, false);
-                RestoreRun.markLineage(repo, b.id(), o.target().toString(), target, log);
                 RestoreRun.restrictModes(target);
                 RestoreRun.markFinished(target);
             } catch (IOException e) {

@@ -57,6 +57,14 @@ public final class RestoreRun {
 
     /** Restores from {@code repo}, opened by the caller (with the key when it is encrypted). */
     public static Result run(Repository repo, Options o, Consumer<String> log) {
+        return run(repo, o, log, null);
+    }
+
+    /**
+     * {@link #run(Repository, Options, Consumer)} for a point-in-time restore: the restored
+     * directory's lineage names {@code pitrTarget} (null: none).
+     */
+    static Result run(Repository repo, Options o, Consumer<String> log, String pitrTarget) {
         repo.requireKey();
         io.strata.repo.ObjectCodec.setThreads(o.parallel());
         String id = o.backupId();
@@ -95,7 +103,7 @@ public final class RestoreRun {
         if (o.recover()) {
             recover(m, target, server, log);
         }
-        markLineage(repo, m.id(), null, target, log);
+        markLineage(repo, m.id(), pitrTarget, target, log);
         restrictModes(target);
         markFinished(target);
         return new Result(m, m.files().size(), bytes, o.recover());
@@ -146,11 +154,11 @@ public final class RestoreRun {
     /**
      * Writes a new {@link Lineage} into the restored directory (design rule 9): a server started
      * on it begins a new history, so its backups never join the chains it was restored from.
-     * Written again, with the target, by a point-in-time restore. On failure the target is emptied.
+     * On failure the target is emptied.
      *
      * @param pitrTarget the point-in-time target as the user gave it, or null
      */
-    static void markLineage(Repository repo, String backupId, String pitrTarget, Path target, Consumer<String> log) {
+    private static void markLineage(Repository repo, String backupId, String pitrTarget, Path target, Consumer<String> log) {
         Lineage l = Lineage.restored(backupId, repo.root(), pitrTarget);
         try {
             l.write(target);
