@@ -116,7 +116,7 @@ final class BaseSelector {
         String behind = gtidBehind(server.gtidBinlogPos(), parent.gtidBinlogPos());
         if (behind != null) {
             return "the server's GTID position " + server.gtidBinlogPos() + " does not extend " + parent.gtidBinlogPos() + " of backup " + parent.id()
-                    + " (" + behind + "): its data directory was restored or replaced since that backup";
+                    + " (" + behind + "): its data directory was restored or replaced since that backup, or its binary log was reset (RESET MASTER)";
         }
         return null;
     }

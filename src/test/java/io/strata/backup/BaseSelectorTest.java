@@ -107,7 +107,8 @@ class BaseSelectorTest {
         BaseSelector.Base gtid = choose(BackupType.AUTO, null, null, 5000, "0-1-25,1-2-4");
         assertEquals(BackupType.FULL, gtid.type());
         assertEquals("the server's GTID position 0-1-25,1-2-4 does not extend 0-1-20,1-2-5 of backup 20260102T000000Z-0002 (domain 1: sequence number 4 < 5):"
-                + " its data directory was restored or replaced since that backup: starting a new history with a full backup", gtid.note());
+                + " its data directory was restored or replaced since that backup, or its binary log was reset (RESET MASTER): starting a new history with a full backup",
+                gtid.note());
         assertEquals(ErrorCode.HISTORY_DIVERGED, assertThrows(StrataException.class,
                 () -> choose(BackupType.INCREMENTAL, null, null, 5000, "0-1-19")).code());
     }
