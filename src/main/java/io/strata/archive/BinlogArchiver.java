@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive;
 import io.strata.repo.BinlogCompaction;
+import io.strata.repo.Lineage;
 import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -272,25 +274,36 @@ public final class BinlogArchiver {
         }
         long asOf = serverNow - 1;
         int tl = archive.newestTimeline();
+        Lineage lineage = Lineage.ofDatadir(facts.datadir());
         if (tl > 0) {
             String reset = resetReason(tl, logs);
-            if (reset != null) {
+            String followed = archive.timelines().get(tl).lineage();
+            if (!Objects.equals(followed, Lineage.idOf(lineage))) {
+                String first = firstOfLineage(lineage, logs, activeFile);
+                String why = "new history: the server's data directory was " + Lineage.describe(lineage) + ", and timeline " + tl
+                        + " followed lineage " + Lineage.shortId(followed);
+                recordGap(tl, newest(tl), tl + 1, first, List.of(), why);
+                tl++;
+                archive.writeTimeline(new BinlogArchive.Timeline(BinlogArchive.FORMAT_VERSION, tl, first, Instant.now().toString(), why, Lineage.idOf(lineage)));
+                log.accept("new timeline " + tl + " from " + first + " (" + why + ")");
+            } else if (reset != null) {
                 ArchivedBinlog last = newest(tl);
                 recordGap(tl, last, tl + 1, logs.get(0).name(), List.of(), "server reset: " + reset);
                 tl++;
                 archive.writeTimeline(new BinlogArchive.Timeline(BinlogArchive.FORMAT_VERSION, tl, logs.get(0).name(), Instant.now().toString(),
-                        "server reset: " + reset));
+                        "server reset: " + reset, Lineage.idOf(lineage)));
                 log.accept("new timeline " + tl + " from " + logs.get(0).name() + " (server reset: " + reset + ")");
             }
         } else {
             tl = 1;
             archive.writeTimeline(new BinlogArchive.Timeline(BinlogArchive.FORMAT_VERSION, tl, logs.get(0).name(), Instant.now().toString(),
-                    "archive started; " + logs.get(0).name() + " was the oldest binlog on the server"));
+                    "archive started; " + logs.get(0).name() + " was the oldest binlog on the server", Lineage.idOf(lineage)));
         }
         ArchivedBinlog last = newest(tl);
         long before = segments;
+        long firstOfTimeline = BinlogArchive.fileNumber(archive.timelines().get(tl).firstFile());
         for (ServerLog f : logs) {
-            if (last != null && BinlogArchive.fileNumber(f.name()) < last.number()) {
+            if (last != null && BinlogArchive.fileNumber(f.name()) < last.number() || BinlogArchive.fileNumber(f.name()) < firstOfTimeline) {
                 continue;
             }
             boolean active = f.name().equals(activeFile);
@@ -304,6 +317,25 @@ public final class BinlogArchiver {
             archive.writeAsOf(new BinlogArchive.AsOf(BinlogArchive.FORMAT_VERSION, tl, last.name(), last.usableEnd(), asOf));
             lastAsOf = asOf;
         }
+    }
+
+    /**
+     * The first binlog of a new lineage's history: the oldest on the server created at or after the
+     * restore that made the lineage (the restored server's first binlog; older files belong to the
+     * old history), else the active file. Without a restore time (the origin, an unreadable mark),
+     * the active file.
+     */
+    private String firstOfLineage(Lineage lineage, List<ServerLog> logs, String activeFile) {
+        if (lineage != null && lineage.restored() != null) {
+            long restored = Instant.parse(lineage.restored()).getEpochSecond();
+            for (ServerLog f : logs) {
+                SegmentCopier.FileStart id = SegmentCopier.fileStart(binlogDir.resolve(f.name()));
+                if (id != null && id.created() >= restored) {
+                    return f.name();
+                }
+            }
+        }
+        return activeFile;
     }
 
     /** Why the server's binlogs are not a continuation of the archived timeline, or null if they are. */

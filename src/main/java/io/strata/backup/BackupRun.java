@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 import io.strata.redo.RedoLayout;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
+import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.ObjectCodec;
 import io.strata.repo.RepoLock;
@@ -142,10 +143,11 @@ public final class BackupRun {
      * Phase 1: the server and the base are known, and the redo log is being copied from the
      * checkpoint C read before any data page. Closing it stops the copier and closes the redo object.
      *
+     * @param lineage    the data directory's lineage (null: the origin), recorded in the manifest
      * @param redoObject where the redo copy goes (committed in {@link #finish})
      * @param ticker     keeps the redo-copy stage's counters current
      */
-    private record Start(ServerFacts facts, BaseSelector.Base base, TablespaceScanner scanner, DdlTracker ddl, StoredObject redoObject,
+    private record Start(ServerFacts facts, Lineage lineage, BaseSelector.Base base, TablespaceScanner scanner, DdlTracker ddl, StoredObject redoObject,
                          RedoCopier redo, Thread ticker, long c) implements AutoCloseable {
         @Override
         public void close() throws InterruptedException {
@@ -164,7 +166,9 @@ public final class BackupRun {
         if (opts.datadir() != null) {
             DatadirCheck.check(main, facts.datadir(), logFile);
         }
-        BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(), main.lsnStatus().current());
+        Lineage lineage = Lineage.ofDatadir(facts.datadir());
+        BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(),
+                new BaseSelector.ServerHistory(lineage, main.lsnStatus().current(), main.queryString("SELECT @@gtid_binlog_pos")));
         if (base.note() != null) {
             progress.say("NOTE: " + base.note());
         }
@@ -179,7 +183,7 @@ public final class BackupRun {
                     + (repo.compression().isNone() ? "" : "; compressing with " + repo.compression())
                     + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
             redo.start();
-            return new Start(facts, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c);
+            return new Start(facts, lineage, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c);
         } catch (RuntimeException e) {
             redoObject.close();
             throw e;
@@ -220,7 +224,7 @@ public final class BackupRun {
         long innodbBytes = tablespaces.values().stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum();
         progress.setEstimate(PAGE_COPY, innodbBytes);
         PageSelection selection = PageSelection.plan(opts, s.base(), s.c(), s.facts().logDir().resolve("ib_logfile0"), main, repo,
-                s.facts().serverKey(), s.ddl(), tablespaces.values(), progress::say);
+                s.facts().serverKey(), Lineage.idOf(s.lineage()), s.ddl(), tablespaces.values(), progress::say);
         progress.stage(PAGE_COPY, tablespaces.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB" + selection.describe());
         Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
         attempt.checkCancelled();
@@ -341,7 +345,7 @@ public final class BackupRun {
                 .gtidBinlogPos(k.binlog().gtidBinlogPos()).gtidCurrentPos(k.binlog().gtidCurrentPos())
                 .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
-                .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).build();
+                .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage()).build();
         attempt.complete(m);
         return m;
     }

@@ -1,17 +1,26 @@
 package io.strata.backup;
 
+import io.strata.binlog.Gtid;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Decides what a backup is: full, or incremental/differential on which parent and threshold.
  * An incremental with nothing to build on becomes a full backup (as OceanBase converts one) and
  * says so; a base the user names explicitly must be usable, or the backup is refused.
+ *
+ * <p>One history per chain (design rule 9, docs/repository-format.md "Lineage"): a parent must be
+ * of the server's lineage, and neither the server's LSN nor its GTID position may be behind the
+ * parent's. When one is, {@code --type auto} without {@code --base} takes a full backup and says
+ * why; an explicit type or base is refused with history-diverged.
  */
 final class BaseSelector {
     private BaseSelector() {}
@@ -23,7 +32,17 @@ final class BaseSelector {
         }
     }
 
-    static Base choose(Repository repo, BackupOptions o, String serverKey, long currentLsn) {
+    /**
+     * What the server says of its history when the backup begins.
+     *
+     * @param lineage       its data directory's lineage (null: the origin)
+     * @param currentLsn    {@code Innodb_lsn_current}
+     * @param gtidBinlogPos {@code @@gtid_binlog_pos} ("" or null without GTIDs)
+     */
+    record ServerHistory(Lineage lineage, long currentLsn, String gtidBinlogPos) {}
+
+    static Base choose(Repository repo, BackupOptions o, String serverKey, ServerHistory server) {
+        long currentLsn = server.currentLsn();
         BackupType type = o.type();
         if (o.startLsn() != null) {
             if (type == BackupType.FULL || type == BackupType.DIFFERENTIAL || o.base() != null) {
@@ -67,12 +86,71 @@ final class BaseSelector {
                 return Base.full(type == BackupType.AUTO ? null : "no completed backup of this server to build on: taking a full backup");
             }
         }
-        if (currentLsn < parent.endLsn()) {
-            throw new StrataException(ErrorCode.WRONG_BASE, "the server's LSN " + currentLsn + " is below the end LSN " + parent.endLsn() + " of base "
-                    + parent.id() + ": the server was restored or re-initialised since that backup", "take a full backup (--type full)");
+        String diverged = divergence(parent, server);
+        if (diverged != null) {
+            if (type == BackupType.AUTO && o.base() == null) {
+                return Base.full(diverged + ": starting a new history with a full backup");
+            }
+            throw new StrataException(ErrorCode.HISTORY_DIVERGED, diverged + ": " + (type == BackupType.DIFFERENTIAL ? "a differential" : "an incremental")
+                    + " on it would join two histories", "take a full backup (--type full or auto) to start the new history"
+                    + (server.lineage() == null ? "" : ", or name a base of lineage " + Lineage.shortId(server.lineage()) + " with --base"));
         }
         BackupType effective = type == BackupType.DIFFERENTIAL ? BackupType.DIFFERENTIAL : BackupType.INCREMENTAL;
         return new Base(effective, parent, parent.startLsn(), null);
+    }
+
+    /**
+     * Why {@code parent} is of another history than the server, or null when nothing says so:
+     * another lineage; the server's LSN below the parent's end; a replication domain both GTID
+     * positions name in which the server's sequence number is below the parent's.
+     */
+    static String divergence(Manifest parent, ServerHistory server) {
+        if (!Lineage.same(server.lineage(), parent.lineage())) {
+            return "the server's data directory was " + Lineage.describe(server.lineage()) + ", but backup " + parent.id() + " belongs to lineage "
+                    + Lineage.shortId(parent.lineageId());
+        }
+        if (server.currentLsn() < parent.endLsn()) {
+            return "the server's LSN " + server.currentLsn() + " is below the end LSN " + parent.endLsn() + " of backup " + parent.id()
+                    + ": its data directory was restored or replaced since that backup";
+        }
+        String behind = gtidBehind(server.gtidBinlogPos(), parent.gtidBinlogPos());
+        if (behind != null) {
+            return "the server's GTID position " + server.gtidBinlogPos() + " does not extend " + parent.gtidBinlogPos() + " of backup " + parent.id()
+                    + " (" + behind + "): its data directory was restored or replaced since that backup, or its binary log was reset (RESET MASTER)";
+        }
+        return null;
+    }
+
+    /**
+     * The first replication domain named by both GTID lists ("D-S-N,D-S-N…", as
+     * {@code @@gtid_binlog_pos}) whose sequence number in {@code now} is below the one in
+     * {@code before}, described ("domain 0: 5 < 9"); null when there is none. An empty or null list,
+     * and a domain only one list names, are no evidence.
+     */
+    static String gtidBehind(String now, String before) {
+        Map<Long, Long> a = seqByDomain(now);
+        Map<Long, Long> b = seqByDomain(before);
+        for (Map.Entry<Long, Long> e : b.entrySet()) {
+            Long seq = a.get(e.getKey());
+            if (seq != null && seq < e.getValue()) {
+                return "domain " + e.getKey() + ": sequence number " + seq + " < " + e.getValue();
+            }
+        }
+        return null;
+    }
+
+    private static Map<Long, Long> seqByDomain(String list) {
+        Map<Long, Long> m = new TreeMap<>();
+        if (list == null || list.isBlank()) {
+            return m;
+        }
+        for (String g : list.split(",")) {
+            if (!g.isBlank()) {
+                Gtid x = Gtid.parse(g);
+                m.merge(x.domain(), x.seq(), Math::max);
+            }
+        }
+        return m;
     }
 
     /**

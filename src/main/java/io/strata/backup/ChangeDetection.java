@@ -82,7 +82,7 @@ final class ChangeDetection {
      * @param parentFiles the parent's InnoDB files by space id
      */
     record Inputs(ChangeMethod requested, long threshold, long startLsn, Manifest parent, Map<Long, FileEntry> parentFiles,
-                  Path logFile, ServerSession session, Repository repo, String serverKey, Collection<Tablespace> files) {}
+                  Path logFile, ServerSession session, Repository repo, String serverKey, String lineage, Collection<Tablespace> files) {}
 
     /** The chosen method and what it found. */
     static final class Plan {
@@ -168,7 +168,7 @@ final class ChangeDetection {
             String redoWhy = c < t ? "the parent's start LSN " + t + " is above this backup's checkpoint " + c : log.whyNotHeld(t, current);
             Tracking.Coverage cov;
             try {
-                cov = new Tracking(in.repo(), in.serverKey()).coverage(t, c);
+                cov = new Tracking(in.repo(), in.serverKey()).coverage(t, c, in.lineage());
             } catch (StrataException e) {
                 cov = new Tracking.Coverage(List.of(), t, e.getMessage()); // e.g. a damaged gap record
             }
@@ -251,7 +251,7 @@ final class ChangeDetection {
         Tracking tracking = new Tracking(in.repo(), in.serverKey());
         Tracking.Coverage cov;
         try {
-            cov = tracking.coverage(t, c);
+            cov = tracking.coverage(t, c, in.lineage());
         } catch (StrataException e) {
             throw new LiveLog.Unavailable(e.getMessage());
         }

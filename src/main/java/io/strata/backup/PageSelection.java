@@ -61,7 +61,7 @@ final class PageSelection {
      * @param tablespaces the InnoDB files as scanned before the copy
      */
     static PageSelection plan(BackupOptions opts, BaseSelector.Base base, long c, Path logFile, ServerSession session, Repository repo,
-                              String serverKey, DdlTracker ddl, Collection<Tablespace> tablespaces, Consumer<String> say) {
+                              String serverKey, String lineage, DdlTracker ddl, Collection<Tablespace> tablespaces, Consumer<String> say) {
         Map<Long, FileEntry> parentFiles = new HashMap<>();
         if (base.parent() != null) {
             for (FileEntry f : base.parent().files()) {
@@ -77,7 +77,7 @@ final class PageSelection {
             return new PageSelection(base, parentFiles, ddl, null, 0);
         }
         ChangeDetection.Plan plan = ChangeDetection.plan(new ChangeDetection.Inputs(opts.method(), base.threshold(), c, base.parent(), parentFiles,
-                logFile, session, repo, serverKey, tablespaces), say);
+                logFile, session, repo, serverKey, lineage, tablespaces), say);
         say.accept("[changes] method " + plan.method + ": " + plan.reason);
         return new PageSelection(base, parentFiles, ddl, plan, opts.checkMethod() ? c : 0);
     }

@@ -44,7 +44,9 @@ final class ListCommand implements Callable<Integer> {
             List<Map<String, Object>> out = new ArrayList<>();
             for (HistoryRecord h : history) {
                 History.Merge merged = r.history().merge(h.id());
-                out.add(toJson(h, needs(r, h, byId), merged == null ? null : merged.into(), merged != null && merged.folded()));
+                Map<String, Object> j = toJson(h, needs(r, h, byId), merged == null ? null : merged.into(), merged != null && merged.folded());
+                j.put("lineage", lineage(r, h));
+                out.add(j);
             }
             System.out.println(Json.MAPPER.writeValueAsString(out));
             return 0;
@@ -58,6 +60,10 @@ final class ListCommand implements Callable<Integer> {
             String note = h.error() != null ? h.error() : merged != null && !merged.folded()
                     ? "merged into " + merged.into() + " (restoring this id restores the same state)"
                     : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
+            String lineage = lineage(r, h);
+            if (lineage != null) {
+                note = "lineage " + io.strata.repo.Lineage.shortId(lineage) + (note.isEmpty() ? "" : "; " + note);
+            }
             System.out.printf("%-22s %-12s %-9s %-22s %-23s %-23s %14s %14s %-22s %12s  %s%n",
                     h.id(), h.type(), h.state(), h.parent() == null ? "-" : h.parent(), shortTime(h.beginTime()), shortTime(h.endTime()),
                     h.startLsn() == null ? "-" : h.startLsn(), h.endLsn() == null ? "-" : h.endLsn(),
@@ -87,6 +93,18 @@ final class ListCommand implements Callable<Integer> {
             chain.add(0, x.id());
         }
         return chain;
+    }
+
+    /** The lineage id of a completed backup (null: the origin, or not completed, or its manifest unreadable). */
+    static String lineage(Repository r, HistoryRecord h) {
+        if (!HistoryRecord.COMPLETED.equals(h.state())) {
+            return null;
+        }
+        try {
+            return r.manifest(h.id()).lineageId();
+        } catch (io.strata.error.StrataException e) {
+            return null; // list works on a damaged repository too; verify names the damage
+        }
     }
 
     /** One attempt as {@code list --json} prints it; {@code folded}: a merge removed its own state ({@code mergedInto} holds the later state). */

@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Json;
+import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import picocli.CommandLine.Command;
@@ -52,6 +53,8 @@ final class ShowCommand implements Callable<Integer> {
         System.out.printf("parent:          %s%n", m.parent() == null ? "-" : m.parent());
         System.out.printf("begin / end:     %s / %s%n", m.beginTime(), m.endTime());
         System.out.printf("source:          %s (MariaDB %s, server_id %d)%n", m.source().serverKey(), m.source().version(), m.source().serverId());
+        System.out.printf("lineage:         %s%n", Lineage.shortId(m.lineage()) + (m.lineage() == null ? " (the data directory was never restored by strata)"
+                : ": the data directory was " + Lineage.describe(m.lineage())));
         System.out.printf("start LSN (C):   %d (checkpoint end_lsn %d)%n", m.startLsn(), m.startEndLsn());
         System.out.printf("end LSN (E):     %d; redo copied to %d (%,d bytes, log capacity %,d)%n", m.endLsn(), m.redoEndLsn(),
                 m.redoEndLsn() - m.startLsn(), m.redoCapacity());

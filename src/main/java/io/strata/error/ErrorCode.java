@@ -42,6 +42,7 @@ public enum ErrorCode {
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),
     LAST_BACKUP_FAILED("last-backup-failed", 33),
     DATADIR_MISMATCH("datadir-mismatch", 34),
+    HISTORY_DIVERGED("history-diverged", 35),
     TRACKING_GAP("tracking-gap", 38),
     INTERRUPTED("interrupted", 130);
 

@@ -82,8 +82,19 @@ public final class BinlogArchive {
     public record Source(int formatVersion, String serverKey, String hostname, int port, long serverId, String logBinBasename, String created)
             implements Versioned {}
 
-    /** One binlog history of the server, numbered from 1; a new one begins after a server reset. */
-    public record Timeline(int formatVersion, int timeline, String firstFile, String started, String reason) implements Versioned {}
+    /**
+     * One binlog history of the server, numbered from 1; a new one begins after a server reset or
+     * when the server's data directory is of another lineage (restored; design rule 9).
+     *
+     * @param lineage the lineage id of the server's data directory ({@link Lineage}); null for the
+     *                origin and in records written before the field existed
+     */
+    public record Timeline(int formatVersion, int timeline, String firstFile, String started, String reason, String lineage) implements Versioned {
+        /** A timeline of the origin lineage (never restored by strata). */
+        public Timeline(int formatVersion, int timeline, String firstFile, String started, String reason) {
+            this(formatVersion, timeline, firstFile, started, reason, null);
+        }
+    }
 
     /**
      * Summary of one stored segment.

@@ -54,6 +54,12 @@ public final class Chain {
                 throw new StrataException(ErrorCode.CHAIN_BROKEN, "backup " + child.id() + " is from " + child.source().serverKey()
                         + " but its parent " + parent.id() + " is from " + parent.source().serverKey(), "the repository was edited by hand; take a new full backup");
             }
+            if (!java.util.Objects.equals(parent.lineageId(), child.lineageId())) {
+                throw new StrataException(ErrorCode.CHAIN_BROKEN, "backup " + child.id() + " is of lineage " + Lineage.shortId(child.lineageId())
+                        + " but its parent " + parent.id() + " is of lineage " + Lineage.shortId(parent.lineageId())
+                        + ": the chain joins two histories of the data directory and restores to data that never existed",
+                        "restore " + parent.id() + " or an older backup, or take a new full backup");
+            }
             if (child.threshold() == null || child.threshold() != parent.startLsn()) {
                 throw new StrataException(ErrorCode.CHAIN_BROKEN, "backup " + child.id() + " stores pages newer than LSN " + child.threshold()
                         + " but its parent " + parent.id() + " starts at LSN " + parent.startLsn() + ": the chain has a gap",

@@ -25,6 +25,8 @@ import java.util.List;
  * @param detection     what finding the changed pages cost; null for a full backup and in manifests written before the field existed
  * @param redoCrc32c    the redo object's content digest (CRC-32C of its raw bytes, 8 lower-case hex
  *                      digits, as {@link FileEntry#crc32c()}); null in manifests written before the field existed
+ * @param lineage       the history of the source's data directory ({@link Lineage}, as its lineage file said when the
+ *                      backup began); null for the origin (never restored by strata) and in manifests written before the field existed
  */
 public record Manifest(
         int formatVersion,
@@ -54,7 +56,8 @@ public record Manifest(
         String compression,
         String encryption,
         Detection detection,
-        String redoCrc32c) {
+        String redoCrc32c,
+        Lineage lineage) {
 
     public static final int FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -114,6 +117,7 @@ public record Manifest(
         b.encryption = encryption;
         b.detection = detection;
         b.redoCrc32c = redoCrc32c;
+        b.lineage = lineage;
         return b;
     }
 
@@ -124,6 +128,12 @@ public record Manifest(
     @JsonIgnore
     public boolean isFull() {
         return TYPE_FULL.equals(type);
+    }
+
+    /** The id of {@link #lineage()}: null for the origin. Not a JSON field. */
+    @JsonIgnore
+    public String lineageId() {
+        return Lineage.idOf(lineage);
     }
 
     /**
@@ -160,6 +170,7 @@ public record Manifest(
         private String encryption;
         private Detection detection;
         private String redoCrc32c;
+        private Lineage lineage;
 
         private Builder() {}
 
@@ -303,11 +314,16 @@ public record Manifest(
             return this;
         }
 
+        public Builder lineage(Lineage lineage) {
+            this.lineage = lineage;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage);
         }
     }
 }

@@ -248,6 +248,33 @@ public final class Tracking {
         }
     }
 
+    /** The key of the lineage record: which history the stored change sets follow. */
+    private String lineageKey() {
+        return prefix + "lineage";
+    }
+
+    /**
+     * The lineage id the stored change sets follow ({@code tracking/<identity>/lineage}, content
+     * "tracking-lineage"): null for the origin, which is also what an absent record means.
+     */
+    public String lineage() {
+        if (!repo.store().exists(lineageKey())) {
+            return null;
+        }
+        return (String) repo.readJson(lineageKey(), "tracking-lineage", Map.class).get("lineage");
+    }
+
+    /**
+     * Records that the change sets from now on follow lineage {@code id} (null: the origin). The
+     * tracker writes it after it dropped the sets of another lineage, never before.
+     */
+    public void recordLineage(String id) {
+        Map<String, Object> m = new TreeMap<>();
+        m.put("lineage", id);
+        m.put("recorded", Instant.now().toString());
+        repo.writeJson(lineageKey(), "tracking-lineage", m);
+    }
+
     /** Stores a change set for [h.fromLsn, h.toLsn); returns its size in bytes. */
     public long storeSet(ChangeSetFormat.Header h, ChangedPages pages) {
         String key = prefix + SETS + range(h.fromLsn(), h.toLsn());
@@ -296,9 +323,17 @@ public final class Tracking {
      * Finds the change sets that cover [from, to). Coverage may end before {@code to} (the
      * tracker has not stored the newest range yet); the caller reads the rest from the live log.
      * A recorded gap that overlaps [from, to), or change sets that begin after {@code from} or
-     * leave a hole, make the sets unusable.
+     * leave a hole, make the sets unusable; so do sets recorded for another lineage than the
+     * server's (design rule 9).
+     *
+     * @param lineage the lineage id of the server's data directory (null: the origin)
      */
-    public Coverage coverage(long from, long to) {
+    public Coverage coverage(long from, long to, String lineage) {
+        String recorded = lineage();
+        if (!java.util.Objects.equals(recorded, lineage)) {
+            return new Coverage(List.of(), from, "the change sets follow lineage " + Lineage.shortId(recorded) + ", but the server's data directory is of lineage "
+                    + Lineage.shortId(lineage) + " (it was restored since): they describe another history until \"strata track\" starts following this one");
+        }
         if (from >= to) {
             return new Coverage(List.of(), from, null); // nothing to cover: no checkpoint since the parent began
         }

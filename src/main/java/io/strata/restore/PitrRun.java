@@ -75,7 +75,7 @@ public final class PitrRun {
                         "a backup holds no temporary tables, so archived statements that use one created before the backup fail in the replay;"
                                 + " nothing was written to " + target + "; \"strata list --windows\" shows the restorable windows");
             }
-            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log);
+            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log, o.target().toString());
             try {
                 RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log

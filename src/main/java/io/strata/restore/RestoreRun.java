@@ -10,6 +10,7 @@ import io.strata.util.FileModes;
 import io.strata.repo.Chain;
 import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
+import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import io.strata.server.MariadbProcess;
@@ -38,7 +39,8 @@ import java.util.function.Consumer;
  * Restores a completed backup into an empty directory: every stored file is written and
  * checked against its CRC, a new ib_logfile0 is built from the copied redo (design rule 5),
  * and mariadbd runs crash recovery on the result and shuts down cleanly. The directory is
- * private: 0700, its files 0640 ({@link FileModes}).
+ * private: 0700, its files 0640 ({@link FileModes}). It is marked with a new {@link Lineage}
+ * (file {@value Lineage#FILE_NAME}) so that backups of a server started on it start a new history.
  */
 public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
@@ -55,6 +57,14 @@ public final class RestoreRun {
 
     /** Restores from {@code repo}, opened by the caller (with the key when it is encrypted). */
     public static Result run(Repository repo, Options o, Consumer<String> log) {
+        return run(repo, o, log, null);
+    }
+
+    /**
+     * {@link #run(Repository, Options, Consumer)} for a point-in-time restore: the restored
+     * directory's lineage names {@code pitrTarget} (null: none).
+     */
+    static Result run(Repository repo, Options o, Consumer<String> log, String pitrTarget) {
         repo.requireKey();
         io.strata.repo.ObjectCodec.setThreads(o.parallel());
         String id = o.backupId();
@@ -93,6 +103,7 @@ public final class RestoreRun {
         if (o.recover()) {
             recover(m, target, server, log);
         }
+        markLineage(repo, m.id(), pitrTarget, target, log);
         restrictModes(target);
         markFinished(target);
         return new Result(m, m.files().size(), bytes, o.recover());
@@ -138,6 +149,26 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot remove " + target.resolve(UNFINISHED_MARKER) + ": " + e.getMessage(), null, e);
         }
+    }
+
+    /**
+     * Writes a new {@link Lineage} into the restored directory (design rule 9): a server started
+     * on it begins a new history, so its backups never join the chains it was restored from.
+     * On failure the target is emptied.
+     *
+     * @param pitrTarget the point-in-time target as the user gave it, or null
+     */
+    private static void markLineage(Repository repo, String backupId, String pitrTarget, Path target, Consumer<String> log) {
+        Lineage l = Lineage.restored(backupId, repo.root(), pitrTarget);
+        try {
+            l.write(target);
+            Dirs.syncDirectories(target);
+        } catch (IOException e) {
+            Dirs.deleteQuietly(target, true);
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot write " + target.resolve(Lineage.FILE_NAME) + ": " + e.getMessage(), null, e);
+        }
+        log.accept("marked " + target + " as lineage " + Lineage.shortId(l) + " (" + Lineage.FILE_NAME
+                + "): backups of a server started on it begin a new history");
     }
 
     /** Refuses a target that exists and is not an empty directory; changes nothing. */

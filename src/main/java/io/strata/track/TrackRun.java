@@ -7,6 +7,7 @@ import io.strata.redo.RedoLayout;
 import io.strata.redo.PageCollector;
 import io.strata.repo.ChangeSetFormat;
 import io.strata.repo.ChangedPages;
+import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -34,7 +36,9 @@ import java.util.function.Consumer;
  * not running while the log wrapped), the log resized or re-created, the server restarted (its
  * start time differs from the one the last range was read under; a restart may bring back another
  * data directory), or the server's LSN going backwards (a restored data directory: every stored set
- * then describes another history and is dropped).
+ * then describes another history and is dropped). The same happens when the server's data
+ * directory is of another {@link Lineage} than the stored sets (restored by strata, design rule 9),
+ * checked at start and after every restart of the server; the tracker then records the new lineage.
  *
  * <p>Memory is bounded: the pages of the current range are flushed to a change set when they
  * take more than {@code memoryLimit} bytes, besides every {@code flushInterval}. Change sets that no
@@ -179,7 +183,15 @@ public final class TrackRun {
         ServerSession.LsnStatus st = session.lsnStatus();
         long ckpt = log.checkpoint().checkpointLsn();
         Tracking.End end = tracking.end();
-        if (end == null) {
+        Lineage lineage = Lineage.ofDatadir(facts.datadir());
+        String followed = tracking.lineage();
+        if (end != null && !Objects.equals(followed, Lineage.idOf(lineage))) {
+            newLineage(lineage, followed, ckpt);
+            pos = ckpt;
+        } else if (end == null) {
+            if (!Objects.equals(followed, Lineage.idOf(lineage))) {
+                tracking.recordLineage(Lineage.idOf(lineage));
+            }
             pos = ckpt;
             // begin where the newest backups began, if the log still holds that, so that the next
             // incremental is covered at once
@@ -209,6 +221,18 @@ public final class TrackRun {
         }
         rangeFrom = pos;
         return pos;
+    }
+
+    /**
+     * The server's data directory is of another lineage than the stored change sets (it was
+     * restored): they describe another history. Drops them, records a gap from 0 to {@code ckpt}
+     * and only then the new lineage, so that no backup ever uses a set of the old one for the new.
+     */
+    private void newLineage(Lineage lineage, String followed, long ckpt) {
+        int dropped = tracking.dropAllSets();
+        record(0, ckpt, "the server's data directory was " + Lineage.describe(lineage) + ", and the change sets followed lineage "
+                + Lineage.shortId(followed) + ": the " + dropped + " stored change sets and gaps described another history");
+        tracking.recordLineage(Lineage.idOf(lineage));
     }
 
     private void record(long from, long to, String reason) {
@@ -337,7 +361,14 @@ public final class TrackRun {
                     log.close();
                     log = LiveLog.open(logFile());
                     long current = session.lsnStatus().current();
-                    if (current < pos) {
+                    Lineage lineage = Lineage.ofDatadir(facts.datadir());
+                    String followed = tracking.lineage();
+                    if (!Objects.equals(followed, Lineage.idOf(lineage))) {
+                        flush(); // what was read before the restart belongs to the old lineage: dropped with it
+                        newLineage(lineage, followed, log.checkpoint().checkpointLsn());
+                        pos = log.checkpoint().checkpointLsn();
+                        rangeFrom = pos;
+                    } else if (current < pos) {
                         lost("the server's LSN went back from " + pos + " to " + current);
                     } else {
                         restarted(log.checkpoint().checkpointLsn());

@@ -147,6 +147,10 @@ class PitrIT {
             Path t2 = work.resolve("to-gtid");
             StrataCli.Result r = restoreFrom(repo, t2, incr + " (incremental)", "--until-gtid", marker);
             assertTrue(r.out().contains("binlog position of the restored data: " + afterMarker), r.toString());
+            // the restored directory starts a new history (design rule 9) and names its target
+            JsonNode lineage = ItSupport.JSON.readTree(t2.resolve("strata-lineage").toFile());
+            assertEquals(incr, lineage.get("restoredFrom").asText());
+            assertEquals("GTID " + marker, lineage.get("pitrTarget").asText());
             assertSameAfterReplay(source, t2, afterMarker);
 
             // 3. a position after the last backup, across the second rotation

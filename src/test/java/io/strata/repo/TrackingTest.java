@@ -43,11 +43,11 @@ class TrackingTest {
         store(t, 100, 200, 1);
         store(t, 200, 300, 2);
         store(t, 300, 400, 3);
-        Tracking.Coverage c = t.coverage(150, 350);
+        Tracking.Coverage c = t.coverage(150, 350, null);
         assertNull(c.problem());
         assertEquals(List.of(200L, 300L, 400L), c.sets().stream().map(Tracking.SetRef::to).toList());
         assertEquals(400, c.coveredTo());
-        Tracking.Coverage partial = t.coverage(250, 900);
+        Tracking.Coverage partial = t.coverage(250, 900, null);
         assertNull(partial.problem());
         assertEquals(400, partial.coveredTo(), "the rest, 400..900, is read from the live log");
         ChangedPages p = new ChangedPages();
@@ -57,20 +57,36 @@ class TrackingTest {
     }
 
     @Test
+    void setsOfAnotherLineageAreNeverUsed() {
+        Tracking t = tracking();
+        store(t, 100, 200, 1);
+        store(t, 200, 300, 2);
+        assertNull(t.lineage(), "no lineage record: the origin");
+        assertNull(t.coverage(150, 250, null).problem());
+        String restored = "5f0c9e6d2a8b4c1e9d7f3a6b0c2e4d81";
+        assertEquals("the change sets follow lineage origin, but the server's data directory is of lineage 5f0c9e6d (it was restored since):"
+                + " they describe another history until \"strata track\" starts following this one", t.coverage(150, 250, restored).problem());
+        t.recordLineage(restored);
+        assertEquals(restored, t.lineage());
+        assertNull(t.coverage(150, 250, restored).problem());
+        assertTrue(t.coverage(150, 250, null).problem().startsWith("the change sets follow lineage 5f0c9e6d, but the server's data directory is of lineage origin"));
+    }
+
+    @Test
     void setsThatBeginLateOrLeaveAHoleAreRefused() {
         Tracking t = tracking();
         assertEquals("the repository holds no change sets of this server (db1:3306:/var/lib/mysql); run \"strata track\" to collect them",
-                t.coverage(10, 20).problem());
+                t.coverage(10, 20, null).problem());
         store(t, 100, 200);
         store(t, 250, 300);
         assertEquals("the change sets begin at LSN 100, after LSN 50 where this backup's changes begin (the tracker was not following the log yet)",
-                t.coverage(50, 150).problem());
-        assertEquals("the change sets leave LSN 200..250 uncovered", t.coverage(150, 280).problem());
+                t.coverage(50, 150, null).problem());
+        assertEquals("the change sets leave LSN 200..250 uncovered", t.coverage(150, 280, null).problem());
         assertEquals("the change sets end at LSN 300, before LSN 300 where this backup's changes begin (is strata track running?)",
-                t.coverage(300, 400).problem());
+                t.coverage(300, 400, null).problem());
         assertEquals("the change sets begin at LSN 100, after LSN 10 where this backup's changes begin (the tracker was not following the log yet)",
-                t.coverage(10, 50).problem());
-        assertNull(t.coverage(50, 50).problem(), "an empty range (no checkpoint since the parent began) needs no change set");
+                t.coverage(10, 50, null).problem());
+        assertNull(t.coverage(50, 50, null).problem(), "an empty range (no checkpoint since the parent began) needs no change set");
     }
 
     @Test
@@ -79,10 +95,10 @@ class TrackingTest {
         store(t, 100, 200);
         t.recordGap(200, 500, "the tracker was not running", 100L);
         store(t, 500, 600);
-        String p = t.coverage(150, 550).problem();
+        String p = t.coverage(150, 550, null).problem();
         assertEquals("change tracking has a gap at LSN 200..500 (the tracker was not running, detected ", p.substring(0, p.indexOf("detected ") + 9));
-        assertNull(t.coverage(500, 600).problem(), "a range after the gap is covered");
-        assertNull(t.coverage(120, 200).problem(), "a range before the gap is covered");
+        assertNull(t.coverage(500, 600, null).problem(), "a range after the gap is covered");
+        assertNull(t.coverage(120, 200, null).problem(), "a range before the gap is covered");
         assertEquals(new Tracking.End(600, 100L), t.end());
     }
 
