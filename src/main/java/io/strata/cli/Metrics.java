@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 import io.strata.repo.Health;
 import io.strata.repo.Heartbeat;
 import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,6 +78,25 @@ final class Metrics {
     /** A label value as the text format wants it: backslash, double quote and newline escaped. */
     static String escape(String s) {
         return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+
+    /**
+     * After a backup, archive or track run: the metrics of the repository (every server, with
+     * check's default limits), written to {@code path}. With {@code failure} (the run failed and
+     * throws it), a failure here is added to it as suppressed and never replaces it.
+     */
+    static void afterRun(Repository r, Path path, RuntimeException failure) {
+        if (path == null) {
+            return;
+        }
+        try {
+            write(path, render(Health.check(r, null, Health.Limits.DEFAULTS, Instant.now())));
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                throw e;
+            }
+            failure.addSuppressed(e);
+        }
     }
 
     /**

@@ -52,7 +52,10 @@ public final class Health {
      * @param maxLagSeconds     an archiver or tracker further behind than this is a warning
      * @param staleAfterSeconds null: each heartbeat's own limit, max(3 × interval, 60 s)
      */
-    public record Limits(Duration maxFullAge, Duration maxBackupAge, long maxLagSeconds, Long staleAfterSeconds) {}
+    public record Limits(Duration maxFullAge, Duration maxBackupAge, long maxLagSeconds, Long staleAfterSeconds) {
+        /** check's defaults: a full within 8 days, a backup within 26 hours, lag up to 600 s, each heartbeat's own staleness. */
+        public static final Limits DEFAULTS = new Limits(Duration.ofDays(8), Duration.ofHours(26), 600, null);
+    }
 
     /** The result of one rule: its name, code and one line saying why. */
     public record Check(String name, int code, String message) {}

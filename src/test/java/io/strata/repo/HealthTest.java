@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** The verdict rules of {@code strata check} (issue 16) on small local repositories, with exact codes and messages. */
 class HealthTest {
     static final Instant NOW = Instant.parse("2026-12-01T12:00:00Z");
-    static final Health.Limits LIMITS = new Health.Limits(Duration.ofDays(8), Duration.ofHours(26), 600, null);
+    static final Health.Limits LIMITS = Health.Limits.DEFAULTS;
 
     @TempDir
     Path dir;
