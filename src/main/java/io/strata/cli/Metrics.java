@@ -100,6 +100,53 @@ final class Metrics {
     }
 
     /**
+     * For the long-running commands (binlog archive, track): rewrites the metrics file every
+     * {@link #TICK} on a daemon thread, from the first second on, and once more when closed. A
+     * failure is told once on stderr as a WARNING and never stops the command (it retries on the
+     * next tick).
+     */
+    static final class Ticker implements AutoCloseable {
+        static final Duration TICK = Duration.ofSeconds(15);
+        private final Repository repo;
+        private final Path path;
+        private final java.util.concurrent.ScheduledExecutorService timer;
+        private boolean warned;
+
+        /** Null when {@code path} is null (no --metrics-file). */
+        static Ticker start(Repository repo, Path path) {
+            return path == null ? null : new Ticker(repo, path);
+        }
+
+        private Ticker(Repository repo, Path path) {
+            this.repo = repo;
+            this.path = path;
+            this.timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "strata-metrics");
+                t.setDaemon(true);
+                return t;
+            });
+            timer.scheduleWithFixedDelay(this::tick, 1, TICK.getSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        private synchronized void tick() {
+            try {
+                afterRun(repo, path, null);
+            } catch (RuntimeException e) {
+                if (!warned) {
+                    warned = true;
+                    System.err.println("WARNING: cannot write the metrics file " + path + ": " + e.getMessage() + " (trying again every " + TICK.getSeconds() + " s)");
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+            tick();
+        }
+    }
+
+    /**
      * Writes {@code text} to {@code path} atomically (a temporary file in the same directory, then a rename).
      *
      * @throws StrataException io-error naming the file when it cannot be written

@@ -46,13 +46,20 @@ class HealthIT {
             assertTrue(text.contains("# TYPE strata_backup_duration_seconds gauge\n"), text);
 
             Process archiver = StrataCli.start(work.resolve("arch.out"), work.resolve("arch.err"), "binlog", "archive", "--repo", repo.toString(),
-                    "--socket", source.socket().toString(), "--user", "root", "--interval", "1");
+                    "--socket", source.socket().toString(), "--user", "root", "--interval", "1", "--metrics-file", metrics.toString());
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (!hasHeartbeat(repo)) {
                     assertTrue(archiver.isAlive() && System.nanoTime() < deadline, "no heartbeat: " + Files.readString(work.resolve("arch.err")));
                     Thread.sleep(100);
                 }
+                // the archiver's metrics ticker (every 15 s) picks up its heartbeat
+                String lag = "strata_archive_lag_seconds{server=\"" + server.replace("\\", "\\\\").replace("\"", "\\\"") + "\"} 0\n";
+                while (!Files.readString(metrics, StandardCharsets.UTF_8).contains(lag)) {
+                    assertTrue(archiver.isAlive() && System.nanoTime() < deadline, "no " + lag + " in " + Files.readString(metrics, StandardCharsets.UTF_8));
+                    Thread.sleep(200);
+                }
+                assertTrue(Files.readString(metrics, StandardCharsets.UTF_8).contains("strata_backup_stored_bytes" + l + b.get("storedBytes").asLong() + "\n"));
                 StrataCli.Result alive = StrataCli.run("check", "--repo", repo.toString(), "--json");
                 assertEquals(0, alive.exit(), alive.toString());
                 JsonNode archiverCheck = null;
