@@ -65,7 +65,7 @@ final class BinlogCommand implements Runnable {
             BinlogArchiver.Result r;
             try (Metrics.Ticker ignored = Metrics.Ticker.start(into, metricsFile)) {
                 r = BinlogArchiver.run(into, new BinlogArchiver.Options(c, datadir, once,
-                        Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);
+                        Duration.ofMillis(Math.round(interval * 1000))), ProgressRenderer.lines(System.err, false), stopper);
             }
             System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
                     r.gaps().isEmpty() ? "" : ", recorded " + r.gaps().size() + " gap(s)", r.end());
