@@ -80,6 +80,11 @@ final class CheckCommand implements Callable<Integer> {
             verdicts = List.of(new Health.Verdict(server == null ? "(repository)" : server, Health.CRITICAL, e.getMessage(), List.of(c),
                     new Health.Facts(Map.of(), List.of(), 0)));
         }
+        if (verdicts.isEmpty()) {
+            String msg = "the repository " + repo.location().display() + " holds no backup, binlog archive or heartbeat: nothing is backed up";
+            verdicts = List.of(new Health.Verdict("(repository)", Health.CRITICAL, msg, List.of(new Health.Check("full-age", Health.CRITICAL, msg)),
+                    new Health.Facts(Map.of(), List.of(), 0)));
+        }
         if (metricsFile != null) {
             Metrics.write(metricsFile, Metrics.render(verdicts));
         }
@@ -89,9 +94,6 @@ final class CheckCommand implements Callable<Integer> {
         } else if (nagios) {
             System.out.println(nagiosLine(verdicts, code));
         } else {
-            if (verdicts.isEmpty()) {
-                System.out.println("nothing to check: the repository " + repo.location().display() + " holds no backup, archive or heartbeat");
-            }
             for (Health.Verdict v : verdicts) {
                 System.out.println(v.server() + ": " + v.status() + " - " + v.message());
                 for (Health.Check c : v.checks()) {

@@ -94,7 +94,7 @@ public final class TrackRun {
     static final Duration BEAT_INTERVAL = Duration.ofSeconds(10);
     private final Instant started = Instant.now();
     private Instant caughtUp;
-    private long lastBeat;
+    private long lastBeat = System.nanoTime() - BEAT_INTERVAL.toNanos();
 
     private TrackRun(Repository repo, Options opts, Consumer<String> say) {
         this.repo = repo;

@@ -117,6 +117,32 @@ class CheckCommandTest {
     }
 
     @Test
+    void wrongKeyIsCritical() throws Exception {
+        Path repo = dir.resolve("sealed");
+        byte[] right = new byte[32];
+        right[0] = 1;
+        io.strata.repo.Repository.openOrCreate(io.strata.store.StoreLocation.local(repo), new io.strata.codec.Secret.Key(right));
+        Path wrong = dir.resolve("wrong.key");
+        Files.writeString(wrong, "ff".repeat(32) + "\n");
+        Files.setPosixFilePermissions(wrong, PosixFilePermissions.fromString("rw-------"));
+        Out r = run("check", "--repo", repo.toString(), "--encrypt-key-file", wrong.toString(), "--json");
+        assertEquals(2, r.exit(), r.err());
+        JsonNode v = Json.MAPPER.readTree(r.out()).get(0);
+        assertEquals("(repository)", v.get("server").asText());
+        assertEquals("key", v.get("checks").get(0).get("name").asText());
+        assertTrue(v.get("status").get("message").asText().startsWith("wrong key for repository " + repo), v.toString());
+    }
+
+    @Test
+    void anEmptyRepositoryIsCritical() throws Exception {
+        new TinyRepo(dir.resolve("empty"));
+        Out r = run("check", "--repo", dir.resolve("empty").toString(), "--nagios");
+        assertEquals(2, r.exit(), r.err());
+        assertEquals("STRATA CRITICAL - (repository): the repository " + dir.resolve("empty") + " holds no backup, binlog archive or heartbeat: "
+                + "nothing is backed up | '(repository)'=2;1;2;0;2\n", r.out());
+    }
+
+    @Test
     void badSpanIsAUsageError() {
         Out r = run("check", "--repo", dir.toString(), "--max-full-age", "8 weeks");
         assertEquals(2, r.exit());
