@@ -100,6 +100,7 @@ public final class BinlogArchiver {
     private SegmentCopier copier;
     private final Instant started = Instant.now();
     private Instant caughtUp = started;
+    private Instant lastBeat = started;
 
     private BinlogArchiver(Options opts, Consumer<String> log, Stopper stopper, Repository repo) {
         this.opts = opts;
@@ -184,7 +185,7 @@ public final class BinlogArchiver {
                     }
                     poll(s);
                     caughtUp = Instant.now();
-                    beat(null);
+                    beat(null, null);
                 } catch (StrataException e) {
                     boolean transient_ = e.code() == ErrorCode.SERVER_ERROR || e.code() == ErrorCode.SERVER_UNREACHABLE;
                     if (opts.once() || !transient_) {
@@ -194,7 +195,7 @@ public final class BinlogArchiver {
                         s.close();
                     }
                     s = null;
-                    beat(e.getMessage());
+                    beat(e.getMessage(), caughtUp);
                     if (lastPass) {
                         lastPassFailure = e.getMessage();
                         log.accept("WARNING: the last pass could not archive what is new: " + e.getMessage());
@@ -228,17 +229,20 @@ public final class BinlogArchiver {
     }
 
     /**
-     * Rewrites the heartbeat ({@link Heartbeat}) after a poll; only a continuous archiver has one
-     * ({@code --once} runs are watched through their exit code).
+     * Rewrites the heartbeat ({@link Heartbeat}) after a poll, and during a long one; only a
+     * continuous archiver has one ({@code --once} runs are watched through their exit code).
+     *
+     * @param behindSince when the archive last held everything the server had written, or null when this poll caught up
      */
-    private void beat(String error) {
+    private void beat(String error, Instant behindSince) {
         if (opts.once()) {
             return;
         }
+        lastBeat = Instant.now();
         int t = archive.newestTimeline();
         ArchivedBinlog last = t == 0 ? null : newest(t);
         Heartbeat.of(Heartbeat.ARCHIVE, facts.serverKey(), started, last == null ? null : last.name() + ":" + last.usableEnd(),
-                error == null ? null : caughtUp, error, gaps.size(), opts.interval()).write(repo);
+                behindSince, error, gaps.size(), opts.interval()).write(repo);
     }
 
     /** A short wait that a stop does not cut (unlike the sleep between rounds). */
@@ -328,6 +332,9 @@ public final class BinlogArchiver {
             }
             boolean active = f.name().equals(activeFile);
             archiveFile(tl, f, active, active ? activeEnd : f.size(), asOf);
+            if (Duration.between(lastBeat, Instant.now()).compareTo(opts.interval()) >= 0) {
+                beat(null, caughtUp); // a long round (many or large files to catch up on) is no dead archiver
+            }
         }
         // an idle server: say now and then that nothing came after the archived end, so the
         // restorable window reaches the present (at most one such record per minute)
