@@ -52,7 +52,7 @@ final class TrackCommand implements Callable<Integer> {
                     "give the JVM more heap, e.g. STRATA_JAVA_OPTS=-Xmx" + (memoryMib + 128) + "m bin/strata track ...");
         }
         ConnectionOptions c = conn.resolve();
-        Repository r = FirstUse.openOrCreate(StoreLocation.local(repo), null, c, datadir, facts -> { });
+        Repository r = FirstUse.openOrCreate(StoreLocation.local(repo), null, null, c, datadir, facts -> { });
         TrackRun.Outcome o = TrackRun.run(r, new TrackRun.Options(c, datadir, once, Duration.ofSeconds(flushSeconds),
                 memoryMib << 20, Duration.ofMillis(100), readDelay), ProgressRenderer.lines(System.err, quiet));
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",

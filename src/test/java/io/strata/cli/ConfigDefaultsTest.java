@@ -96,7 +96,7 @@ class ConfigDefaultsTest {
         // nothing anywhere: the option's own default
         env.clear();
         b = backup("backup", "--repo", "/r");
-        assertEquals("none", b.compress);
+        assertNull(b.compress);
         assertEquals("auto", b.method);
         assertNull(b.parallel);
     }
