@@ -85,14 +85,14 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
         if (given != null && file != null && file.hasSection(given)) {
             take(rest, "--server");
             name = given;
-        } else if (given == null) {
-            String e = env.apply(SERVER_ENV);
-            if (e != null && !e.isEmpty()) {
-                if (file != null && file.hasSection(e)) {
-                    name = e;
-                } else {
-                    key = e;
-                }
+        }
+        // STRATA_SERVER chooses the section when --server does not (restore --server KEY keeps it)
+        String e = env.apply(SERVER_ENV);
+        if (name == null && e != null && !e.isEmpty()) {
+            if (file != null && file.hasSection(e)) {
+                name = e;
+            } else if (given == null) {
+                key = e;
             }
         }
         ConfigDefaults d = new ConfigDefaults(file, name, key, env, List.copyOf(rest));

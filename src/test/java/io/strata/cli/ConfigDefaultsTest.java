@@ -161,6 +161,12 @@ class ConfigDefaultsTest {
         CommandLine.ParseResult r = Main.commandLine(d).parseArgs(d.args());
         assertEquals("h:3306:/d", ((RestoreCommand) r.subcommand().commandSpec().userObject()).server);
         assertEquals("/backups/global", ((RestoreCommand) r.subcommand().commandSpec().userObject()).repo.repo);
+        // with the section chosen by STRATA_SERVER, --server KEY is still restore's key
+        env.put("STRATA_SERVER", "db1");
+        d = ConfigDefaults.load(new String[] {"--config", f.toString(), "restore", "--server", "h:3306:/d", "--target", "/t"}, env::get, null);
+        RestoreCommand restore = (RestoreCommand) Main.commandLine(d).parseArgs(d.args()).subcommand().commandSpec().userObject();
+        assertEquals("h:3306:/d", restore.server);
+        assertEquals("/backups/db1", restore.repo.repo);
     }
 
     @Test
