@@ -233,12 +233,13 @@ public final class Prune {
         List<String> order = new ArrayList<>(plan.remove().keySet());
         order.sort(Comparator.comparing((String id) -> Instant.parse(byId.get(id).beginTime())).thenComparing(id -> id).reversed());
         for (String id : order) {
-            repo.history().markPruned(id, plan.remove().get(id));
+            // the ids merged into it first: killed in between, none of them resolves to a backup already marked removed
             for (var m : merged.entrySet()) {
                 if (id.equals(m.getValue())) {
                     repo.history().markPruned(m.getKey(), "merged into " + id + ", which was removed");
                 }
             }
+            repo.history().markPruned(id, plan.remove().get(id));
             repo.deleteManifest(id);
             repo.deleteBackupObjects(id);
         }
