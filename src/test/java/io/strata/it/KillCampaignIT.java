@@ -32,9 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  *   <li>no process that names the trial's repository, target or temporary directory outlives
  *       strata (the mariadbd of a restore dies by its parent-death signal);</li>
- *   <li>{@code verify} of the whole repository exits 0: no completed backup was damaged and no
- *       half-written backup is listed as completed (a listed completed backup that was not whole
- *       would fail verify);</li>
+ *   <li>{@code verify} exits 0: no completed backup was damaged and no half-written backup is
+ *       listed as completed (a listed completed backup that was not whole would fail verify). After
+ *       a merge or a prune, which rewrite what exists, the whole repository is verified; after the
+ *       others, which only add, every backup that became completed; and the whole repository at
+ *       the end of each command's trials;</li>
  *   <li>no backup completed before the kill is lost (except what merge and prune remove on
  *       purpose, whose ids must still resolve);</li>
  *   <li>a killed restore leaves its target as it found it (absent or empty), and its temporary
@@ -81,8 +83,9 @@ class KillCampaignIT {
             summary.put("incremental", campaign("incremental", trials, seed, this::incrementalTrial, true));
             summary.put("restore", campaign("restore", trials, seed, this::restoreTrial, false));
             failedRecoveryLeavesTheTargetAsFound();
-            summary.put("merge", campaign("merge", trials, seed, this::mergeTrial, true));
+            // prune before merge: the whole repository is verified after each of their kills, and prune keeps it small
             summary.put("prune", campaign("prune", trials, seed, this::pruneTrial, true));
+            summary.put("merge", campaign("merge", trials, seed, this::mergeTrial, true));
             summary.put("binlog archive", campaign("binlog archive", trials, seed, this::archiveTrial, false));
         }
         summary.forEach((k, v) -> System.out.println("campaign: " + k + " " + v + " (seed " + seed + ")"));
@@ -120,6 +123,7 @@ class KillCampaignIT {
             }
             assertTrue(w.errors().isEmpty(), "the write load failed: " + w.errors());
         }
+        verify(null, "verify after the " + name + " trials", "");
         if (writesBackups) {
             oracle(name);
         }
@@ -209,9 +213,8 @@ class KillCampaignIT {
         assertEquals(List.of(), survivors, label + ": processes outlived strata");
 
         // the repository: every completed backup still whole, none lost
-        StrataCli.Result v = StrataCli.run("verify", "--repo", repo.toString());
-        assertEquals(0, v.exit(), label + ": verify after the kill\n" + v + "\n--- the killed command's stderr\n" + errText);
         Set<String> completedAfter = completed();
+        verify(removes ? null : completedBefore, label + ": verify after the kill", "\n--- the killed command's stderr\n" + errText);
         for (String id : completedBefore) {
             if (!completedAfter.contains(id)) {
                 assertTrue(removes, label + ": completed backup " + id + " is no longer listed as completed: " + completedAfter);
@@ -247,8 +250,7 @@ class KillCampaignIT {
                 } else {
                     assertEquals(0, again.exit(), label + ": the next run\n" + again);
                 }
-                StrataCli.Result v2 = StrataCli.run("verify", "--repo", repo.toString());
-                assertEquals(0, v2.exit(), label + ": verify after the next run\n" + v2);
+                verify(removes ? null : completedAfter, label + ": verify after the next run", "");
             }
         } else if (target != null) {
             Dirs.deleteQuietly(target, false);
@@ -291,6 +293,24 @@ class KillCampaignIT {
         Path dir = Path.of(m.group(1)).getParent();
         assertTrue(dir.getFileName().toString().startsWith("strata-recover-"), dir.toString());
         Dirs.deleteQuietly(dir, false);
+    }
+
+    /** Verifies the backups completed now but not in {@code before}, or with {@code before} null the whole repository. */
+    private void verify(Set<String> before, String what, String more) throws IOException {
+        List<String> ids = new ArrayList<>();
+        if (before == null) {
+            ids.add(null);
+        } else {
+            for (String id : completed()) {
+                if (!before.contains(id)) {
+                    ids.add(id);
+                }
+            }
+        }
+        for (String id : ids) {
+            StrataCli.Result v = id == null ? StrataCli.run("verify", "--repo", repo.toString()) : StrataCli.run("verify", "--repo", repo.toString(), id);
+            assertEquals(0, v.exit(), what + (id == null ? "" : " " + id) + "\n" + v + more);
+        }
     }
 
     /** The newest completed backup restores and, with the source's binlog replayed from its position, equals the source. */
