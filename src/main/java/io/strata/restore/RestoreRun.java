@@ -38,7 +38,8 @@ import java.util.function.Consumer;
  * Restores a completed backup into an empty directory: every stored file is written and
  * checked against its CRC, a new ib_logfile0 is built from the copied redo (design rule 5),
  * and mariadbd runs crash recovery on the result and shuts down cleanly. The directory is
- * private: 0700, its files 0640 ({@link FileModes}).
+ * private: 0700, its files 0640 ({@link FileModes}). A restore that fails, or is killed, leaves
+ * the target as it found it ({@link TargetGuard}).
  */
 public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
@@ -347,8 +348,9 @@ public final class RestoreRun {
 
     /**
      * Runs mariadbd on the restored directory so it completes crash recovery, then stops it cleanly.
-     * A recovery that fails, or that logs any [ERROR] line, empties the target and keeps the
-     * server's log in its temporary run directory; a clean one keeps the log in the target.
+     * A recovery that fails, or that logs any [ERROR] line, throws (the caller puts the target back
+     * as found) and keeps the server's log in its temporary run directory; a clean one keeps the
+     * log in the target.
      */
     private static void recover(Manifest m, Path target, ServerTools.Server server, TargetGuard guard, Consumer<String> log) {
         Path run;
