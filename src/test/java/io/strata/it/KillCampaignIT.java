@@ -100,7 +100,8 @@ class KillCampaignIT {
         Outcome run(long delayMs, int trial) throws Exception;
     }
 
-    record Outcome(long millis, boolean killed) {}
+    /** {@code lastWords}: the last line the command printed before it ended or was killed, to show where the kill landed. */
+    record Outcome(long millis, boolean killed, String lastWords) {}
 
     /**
      * Measures the command once, then runs {@code trials} killed runs, then (with {@code writesBackups}; restore and
@@ -119,7 +120,7 @@ class KillCampaignIT {
                     killedMidway++;
                 }
                 passed++; // every check of the trial asserts: a failing trial ends the test with its message
-                System.out.println("campaign: " + name + " trial " + i + " killed at " + delay + " ms (" + (o.killed() ? "killed" : "had ended") + ") ok");
+                System.out.println("campaign: " + name + " trial " + i + " killed at " + delay + " ms (" + (o.killed() ? "killed" : "had ended") + ") ok; its last line: " + o.lastWords());
             }
             assertTrue(w.errors().isEmpty(), "the write load failed: " + w.errors());
         }
@@ -134,12 +135,12 @@ class KillCampaignIT {
 
     private Outcome backupTrial(long delay, int trial) throws Exception {
         return killAndCheck("backup-" + trial, delay, null, List.of("backup", "--repo", repo.toString(), "--socket", source.socket().toString(),
-                "--user", "root", "--type", "full", "--quiet"), false);
+                "--user", "root", "--type", "full", "--progress", "text"), false);
     }
 
     private Outcome incrementalTrial(long delay, int trial) throws Exception {
         return killAndCheck("incr-" + trial, delay, null, List.of("backup", "--repo", repo.toString(), "--socket", source.socket().toString(),
-                "--user", "root", "--type", "incremental", "--quiet"), false);
+                "--user", "root", "--type", "incremental", "--progress", "text"), false);
     }
 
     private Outcome archiveTrial(long delay, int trial) throws Exception {
@@ -256,7 +257,8 @@ class KillCampaignIT {
             Dirs.deleteQuietly(target, false);
         }
         Dirs.deleteQuietly(tmp, false);
-        return new Outcome(millis, killed);
+        String last = errText.isBlank() ? "(nothing printed)" : errText.strip().lines().reduce((a, b) -> b).orElse("");
+        return new Outcome(millis, killed, last.length() > 100 ? last.substring(0, 100) + "..." : last);
     }
 
     /**
