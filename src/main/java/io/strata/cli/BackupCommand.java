@@ -58,8 +58,9 @@ final class BackupCommand implements Callable<Integer> {
             description = "Bound the read rate of data files on the server, in MB/s, above 0 (default: unbounded; the redo log copy is never throttled).")
     Double throttle;
 
-    @Option(names = "--compress", paramLabel = "zstd[:LEVEL]|lz4|none", defaultValue = "none",
-            description = "Compress each 1 MiB chunk: zstd (level 1-19, default level " + Compression.ZSTD_DEFAULT_LEVEL + "), lz4, or none (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--compress", paramLabel = "zstd[:LEVEL]|lz4|none",
+            description = "Compress each 1 MiB chunk: zstd (level 1-19, default level " + Compression.ZSTD_DEFAULT_LEVEL + "), lz4, or none. "
+                    + "A new repository records it as its default; without it a backup uses the repository's (none for a new one).")
     String compress;
 
     @Option(names = "--progress", paramLabel = "auto|text|json|none", defaultValue = "auto",
@@ -89,13 +90,15 @@ final class BackupCommand implements Callable<Integer> {
         if (backupType == BackupType.FULL && changeMethod != ChangeMethod.AUTO) {
             throw new StrataException(ErrorCode.USAGE, "--method " + method + " goes with an incremental or differential backup, not --type full", null);
         }
-        Compression compression;
-        try {
-            compression = Compression.parse(compress);
-        } catch (IllegalArgumentException e) {
-            throw new StrataException(ErrorCode.USAGE, "--compress: " + e.getMessage(), null);
+        Compression compression = null;
+        if (compress != null) {
+            try {
+                compression = Compression.parse(compress);
+            } catch (IllegalArgumentException e) {
+                throw new StrataException(ErrorCode.USAGE, "--compress: " + e.getMessage(), null);
+            }
+            Compressors.load(compression); // a compressor that cannot run fails the backup before anything is written
         }
-        Compressors.load(compression); // a compressor that cannot run fails the backup before anything is written
         ProgressRenderer.Mode mode = switch (quiet ? "none" : progressMode) {
             case "auto" -> ProgressRenderer.Mode.AUTO;
             case "text" -> System.console() != null ? ProgressRenderer.Mode.TTY : ProgressRenderer.Mode.LINES;
@@ -107,7 +110,11 @@ final class BackupCommand implements Callable<Integer> {
         ConnectionOptions c = conn.resolve();
         BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
                 changeMethod, checkMethod);
-        Repository r = repo.openOrCreate(key, c, datadir, facts -> { });
+        Repository r = repo.openOrCreate(key, compression, c, datadir, facts -> { });
+        if (compression == null) {
+            compression = r.defaultCompression();
+            Compressors.load(compression);
+        }
         r.setCompression(compression);
         BackupRun.Outcome out;
         try {

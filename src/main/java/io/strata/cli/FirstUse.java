@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.strata.codec.Secret;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.codec.Compression;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.ServerFacts;
@@ -25,7 +26,9 @@ import java.util.function.Consumer;
 final class FirstUse {
     private FirstUse() {}
 
-    static Repository openOrCreate(StoreLocation where, Secret secret, ConnectionOptions conn, Path datadir, Consumer<ServerFacts> more) {
+    /** @param compression recorded as the default of a repository created here (null: none) */
+    static Repository openOrCreate(StoreLocation where, Secret secret, Compression compression, ConnectionOptions conn, Path datadir,
+                                   Consumer<ServerFacts> more) {
         if (!Repository.exists(where)) {
             ServerFacts facts;
             try (ServerSession s = ServerSession.connect(conn)) {
@@ -36,7 +39,7 @@ final class FirstUse {
                 refuseInside(where.dir(), facts.datadir(), conn.describe());
             }
         }
-        return Repository.openOrCreate(where, secret);
+        return Repository.openOrCreate(where, secret, compression);
     }
 
     /**

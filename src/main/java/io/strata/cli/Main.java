@@ -6,9 +6,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /** Entry point: runs a command and turns every outcome into one message and an exit code. */
@@ -36,6 +38,7 @@ public final class Main implements Runnable {
         COMMANDS.put("check", CheckCommand::new);
         COMMANDS.put("prune", PruneCommand::new);
         COMMANDS.put("demo", DemoCommand::new);
+        COMMANDS.put("config", ConfigCommand::new);
         COMMANDS.put("cds-train", CdsTrainCommand::new);
     }
 
@@ -54,6 +57,35 @@ public final class Main implements Runnable {
     }
 
     public static int execute(String... args) {
+        return execute(System::getenv, Path.of(ConfigDefaults.SYSTEM_FILE), args);
+    }
+
+    /** As {@link #execute(String...)} with another environment and system configuration file (tests). */
+    static int execute(Function<String, String> env, Path systemFile, String... argv) {
+        CommandLine cl;
+        ConfigDefaults defaults;
+        try {
+            defaults = ConfigDefaults.load(argv, env, systemFile);
+            cl = commandLine(defaults);
+        } catch (StrataException e) {
+            System.err.println(e.render());
+            return e.code().exitCode();
+        }
+        return cl.execute(defaults.args());
+    }
+
+    /** A new instance of the command {@code name} (strata config show builds the one it shows). */
+    static Object newCommand(String name) {
+        Supplier<Object> make = COMMANDS.get(name);
+        return make == null ? null : make.get();
+    }
+
+    /**
+     * The command line for {@code defaults.args()}, with the defaults of {@link ConfigDefaults}
+     * and the configuration file's keys checked.
+     */
+    static CommandLine commandLine(ConfigDefaults defaults) {
+        String[] args = defaults.args();
         CommandLine cl = new CommandLine(new Main());
         Supplier<Object> only = args.length > 0 ? COMMANDS.get(args[0]) : null;
         if (only != null) {
@@ -79,6 +111,9 @@ public final class Main implements Runnable {
             err.flush();
             return ErrorCode.BUG.exitCode();
         });
-        return cl.execute(args);
+        cl.setDefaultValueProvider(defaults);
+        CommandLine sub = only != null ? cl.getSubcommands().get(args[0]) : cl;
+        defaults.check(sub.getCommandSpec(), () -> COMMANDS.values().stream().map(make -> new CommandLine(make.get()).getCommandSpec()).toList());
+        return cl;
     }
 }

@@ -1,5 +1,6 @@
 package io.strata.cli;
 
+import io.strata.codec.Compression;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.ServerFacts;
@@ -50,6 +51,11 @@ public final class RepoOptions {
      * binlog archive), and only once the server passed the checks of {@link FirstUse}.
      */
     Repository openOrCreate(KeyMixin key, ConnectionOptions conn, Path datadir, Consumer<ServerFacts> more) {
-        return FirstUse.openOrCreate(location(), key == null ? null : key.secret(), conn, datadir, more);
+        return openOrCreate(key, null, conn, datadir, more);
+    }
+
+    /** As above; a repository created here records {@code compression} (null: none) as its default. */
+    Repository openOrCreate(KeyMixin key, Compression compression, ConnectionOptions conn, Path datadir, Consumer<ServerFacts> more) {
+        return FirstUse.openOrCreate(location(), key == null ? null : key.secret(), compression, conn, datadir, more);
     }
 }

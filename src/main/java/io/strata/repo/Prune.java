@@ -234,12 +234,14 @@ public final class Prune {
         List<String> order = new ArrayList<>(plan.remove().keySet());
         order.sort(Comparator.comparing((String id) -> Instant.parse(byId.get(id).beginTime())).thenComparing(id -> id).reversed());
         for (String id : order) {
-            repo.history().markPruned(id, plan.remove().get(id));
+            // the ids that resolve to it first (merged into it, or into an id merged into it): killed in between, none of them
+            // resolves to a backup already marked removed
             for (var m : merged.entrySet()) {
-                if (id.equals(m.getValue())) {
+                if (id.equals(resolve(merged, m.getValue()))) {
                     repo.history().markPruned(m.getKey(), "merged into " + id + ", which was removed");
                 }
             }
+            repo.history().markPruned(id, plan.remove().get(id));
             repo.deleteManifest(id);
             repo.deleteBackupObjects(id);
         }
@@ -251,5 +253,14 @@ public final class Prune {
             out.accept("discarded " + unfinished + " unfinished upload(s) below backups/");
         }
         return new Result(plan, leftovers, unfinished, warnings);
+    }
+
+    /** The backup that holds {@code id}'s state: {@code id} itself, or where the chain of {@code merged} (id to successor) ends. */
+    static String resolve(Map<String, String> merged, String id) {
+        String at = id;
+        for (int i = 0; i <= merged.size() && merged.containsKey(at); i++) {
+            at = merged.get(at);
+        }
+        return at;
     }
 }

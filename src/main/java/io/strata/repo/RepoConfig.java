@@ -23,6 +23,8 @@ import java.util.TreeMap;
  * version     int      1 or 2; readers accept [{@value #MIN_VERSION},{@value #VERSION}]
  * created     string   ISO-8601 UTC time of creation
  * encryption  object   {@link KeyParams}: cipher, key source, salt, iterations, key check; absent when not encrypted
+ * compression string   zstd:LEVEL, lz4 or none: what a backup given no --compress uses; absent (none) in markers
+ *                      written before it existed
  * </pre>
  * The key itself is never stored; {@link #unlock} derives it (PBKDF2 for a passphrase, 600,000
  * iterations) once per opened repository.
@@ -33,6 +35,7 @@ final class RepoConfig {
 
     private final String name;
     private KeyParams encryption;
+    private Compression compression = Compression.NONE;
     private ChunkCipher cipher;
 
     private RepoConfig(String name) {
@@ -48,6 +51,14 @@ final class RepoConfig {
         if (m.get("encryption") != null) {
             c.encryption = Json.MAPPER.convertValue(m.get("encryption"), KeyParams.class);
         }
+        if (m.get("compression") != null) {
+            try {
+                c.compression = Compression.parse(String.valueOf(m.get("compression")));
+            } catch (IllegalArgumentException e) {
+                throw new StrataException(ErrorCode.FORMAT_TOO_NEW, io.store().describe(Keys.MARKER) + ": default compression " + m.get("compression")
+                        + " is unknown to this strata (" + e.getMessage() + ")", "upgrade strata");
+            }
+        }
         return c;
     }
 
@@ -60,12 +71,14 @@ final class RepoConfig {
      * together), its marker is read and returned instead, and the caller's secret is checked
      * against it as for any existing repository (docs/repository-format.md, "Creating a repository").
      */
-    static RepoConfig create(ObjectIo io, String name, Secret secret) {
+    static RepoConfig create(ObjectIo io, String name, Secret secret, Compression compression) {
         RepoConfig c = new RepoConfig(name);
+        c.compression = compression == null ? Compression.NONE : compression;
         Map<String, Object> marker = new TreeMap<>();
         marker.put("format", "strata-repository");
         marker.put("version", VERSION);
         marker.put("created", Instant.now().toString());
+        marker.put("compression", c.compression.toString());
         if (secret != null && !secret.implicit()) {
             c.encryption = KeyParams.create(secret, KeyParams.DEFAULT_ITERATIONS);
             marker.put("encryption", c.encryption);
@@ -82,7 +95,7 @@ final class RepoConfig {
      * exists yet), so that of creators started together at most one stores the marker; the others
      * retry after a random pause until the marker is there, and then read it.
      */
-    static RepoConfig createClaimed(ObjectIo io, String name, Secret secret) {
+    static RepoConfig createClaimed(ObjectIo io, String name, Secret secret, Compression compression) {
         LeaseLock.Place place = new LeaseLock.Place(io, ObjectCodec.PLAIN, name, Keys.CREATING);
         long deadline = System.nanoTime() + WINNER_WAIT_MILLIS * 1_000_000;
         while (true) {
@@ -90,7 +103,7 @@ final class RepoConfig {
                 return read(io, name);
             }
             try (LeaseLock claim = LeaseLock.acquire(place)) {
-                return io.store().exists(Keys.MARKER) ? read(io, name) : create(io, name, secret);
+                return io.store().exists(Keys.MARKER) ? read(io, name) : create(io, name, secret, compression);
             } catch (StrataException e) {
                 if (e.code() != ErrorCode.REPO_LOCKED) {
                     throw e;
@@ -153,6 +166,9 @@ final class RepoConfig {
     }
 
     KeyParams encryption() { return encryption; }
+
+    /** The compression recorded at creation: a backup's when it gives none. */
+    Compression compression() { return compression; }
 
     /** How objects are read: the repository's cipher when it is encrypted and unlocked. */
     ObjectCodec readCodec() {

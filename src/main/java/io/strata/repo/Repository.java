@@ -124,6 +124,14 @@ public final class Repository {
      *                         repository; repo-not-writable, disk-full or io-error from the store
      */
     public static Repository openOrCreate(StoreLocation where, Secret secret) {
+        return openOrCreate(where, secret, null);
+    }
+
+    /**
+     * As {@link #openOrCreate(StoreLocation, Secret)}; a repository created here records
+     * {@code compression} (null: none) as its default, {@link #defaultCompression}.
+     */
+    public static Repository openOrCreate(StoreLocation where, Secret secret, Compression compression) {
         ObjectStore store = where.open();
         ObjectIo io = new ObjectIo(store);
         if (where.isS3()) {
@@ -136,7 +144,7 @@ public final class Repository {
                 throw new StrataException(ErrorCode.REPO_MISSING, where.display() + " is not empty and is not a strata repository (no " + MARKER + ")",
                         "name an empty or new prefix for a new repository");
             }
-            return unlocked(where, store, RepoConfig.createClaimed(io, where.display(), secret), secret);
+            return unlocked(where, store, RepoConfig.createClaimed(io, where.display(), secret, compression), secret);
         }
         Path root = where.dir();
         try {
@@ -164,7 +172,7 @@ public final class Repository {
             throw StorageException.local("create", root.toString(), e);
         }
         checkWritable(root);
-        return unlocked(where, store, RepoConfig.create(io, where.display(), secret), secret);
+        return unlocked(where, store, RepoConfig.create(io, where.display(), secret, compression), secret);
     }
 
     /**
@@ -235,6 +243,9 @@ public final class Repository {
     public void requireKey() {
         config.requireKey();
     }
+
+    /** The compression chosen when the repository was created (strata.repo): a backup's when it gives no --compress. */
+    public Compression defaultCompression() { return config.compression(); }
 
     /** How this handle compresses the objects it writes from now on (the backup's --compress; none by default). */
     public void setCompression(Compression c) {

@@ -60,6 +60,7 @@ public final class PitrRun {
                 + "; starting from backup " + b.id() + " at " + b.pos()
                 + " and replaying " + files.size() + " archived binlog file(s)");
         ServerTools.Server server = RestoreRun.serverFor(o.tools(), b.manifest(), log);
+        TargetGuard found = TargetGuard.before(target); // a failure puts the target back so
         Path work;
         try {
             Path parent = target.getParent() == null ? Path.of(".").toAbsolutePath() : target.getParent();
@@ -85,13 +86,16 @@ public final class PitrRun {
                 RestoreRun.restrictModes(target);
                 RestoreRun.markFinished(target);
             } catch (IOException e) {
-                Dirs.deleteQuietly(target, true);
+                found.undo();
                 throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
             } catch (StrataException e) {
-                Dirs.deleteQuietly(target, true);
+                found.undo();
                 throw e;
             }
             return new Result(b, b.pos(), plan.stop(), binlogs.transactions(), binlogs.gtids(), restored);
+        } catch (RuntimeException e) {
+            found.undo(); // also the parent directories made for the work directory beside the target
+            throw e;
         } finally {
             Dirs.deleteQuietly(work, false);
         }

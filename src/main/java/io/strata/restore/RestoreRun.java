@@ -41,6 +41,7 @@ import java.util.function.Consumer;
  * and mariadbd runs crash recovery on the result and shuts down cleanly. The directory is
  * private: 0700, its files 0640 ({@link FileModes}). It is marked with a new {@link Lineage}
  * (file {@value Lineage#FILE_NAME}) so that backups of a server started on it start a new history.
+ * A restore that fails, or is killed, leaves the target as it found it ({@link TargetGuard}).
  */
 public final class RestoreRun {
     private static final String CREATOR = "Backup strata";
@@ -82,7 +83,16 @@ public final class RestoreRun {
         checkTarget(target);
         // before the target is created: an older server refused leaves it as it was
         ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
-        prepareTarget(target);
+        try (TargetGuard guard = TargetGuard.before(target).watch()) {
+            prepareTarget(target, guard);
+            return restore(repo, chain, id, target, server, guard, o, log, pitrTarget);
+        }
+    }
+
+    /** The restore proper, once the target is prepared: any failure puts the target back as {@code guard} found it. */
+    private static Result restore(Repository repo, Chain chain, String id, Path target, ServerTools.Server server, TargetGuard guard,
+                                  Options o, Consumer<String> log, String pitrTarget) {
+        Manifest m = chain.target();
         log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
                 + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
 
@@ -92,20 +102,25 @@ public final class RestoreRun {
             writeRedoLog(repo, m, target);
             Dirs.syncDirectories(target);
         } catch (IOException e) {
-            Dirs.deleteQuietly(target, true);
+            guard.undo();
             throw new StrataException(ErrorCode.IO_ERROR, "cannot make the restored files in " + target + " durable: " + e.getMessage(), null, e);
-        } catch (StrataException e) {
-            // the target was empty when we started: leave it so, not half restored
-            Dirs.deleteQuietly(target, true);
+        } catch (RuntimeException e) {
+            // leave the target as it was found, not half restored
+            guard.undo();
             throw e;
         }
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
-        if (o.recover()) {
-            recover(m, target, server, log);
+        try {
+            if (o.recover()) {
+                recover(m, target, server, guard, log);
+            }
+            markLineage(repo, m.id(), pitrTarget, target, log);
+            restrictModes(target);
+            markFinished(target);
+        } catch (RuntimeException e) {
+            guard.undo();
+            throw e;
         }
-        markLineage(repo, m.id(), pitrTarget, target, log);
-        restrictModes(target);
-        markFinished(target);
         return new Result(m, m.files().size(), bytes, o.recover());
     }
 
@@ -116,7 +131,7 @@ public final class RestoreRun {
      */
     static final String UNFINISHED_MARKER = "strata-restore-unfinished";
 
-    private static void prepareTarget(Path target) {
+    private static void prepareTarget(Path target, TargetGuard guard) {
         checkTarget(target);
         try {
             FileModes.createPrivateDirectories(target);
@@ -125,18 +140,23 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": " + e.getMessage(), null, e);
         }
-        markUnfinished(target);
+        markUnfinished(target, guard.token(), guard::undo);
     }
 
     /** Writes {@link #UNFINISHED_MARKER} into {@code target}, durably, before any restored file. */
     static void markUnfinished(Path target) {
+        markUnfinished(target, java.util.UUID.randomUUID().toString(), () -> Dirs.deleteQuietly(target, true));
+    }
+
+    /** As {@link #markUnfinished(Path)}, naming the run's {@code token} (see {@link TargetGuard}); {@code undo} runs when it cannot be written. */
+    private static void markUnfinished(Path target, String token, Runnable undo) {
         Path marker = target.resolve(UNFINISHED_MARKER);
         try {
-            Files.writeString(marker, "restore by strata (pid " + ProcessHandle.current().pid() + ") began " + java.time.Instant.now() + "\n",
+            Files.writeString(marker, "restore by strata (pid " + ProcessHandle.current().pid() + ", run " + token + ") began " + java.time.Instant.now() + "\n",
                     java.nio.charset.StandardCharsets.UTF_8);
             Dirs.syncDirectories(target);
         } catch (IOException e) {
-            Dirs.deleteQuietly(target, true);
+            undo.run();
             throw new StrataException(ErrorCode.IO_ERROR, "cannot write " + marker + ": " + e.getMessage(), null, e);
         }
     }
@@ -359,15 +379,16 @@ public final class RestoreRun {
 
     /**
      * Runs mariadbd on the restored directory so it completes crash recovery, then stops it cleanly.
-     * A recovery that fails, or that logs any [ERROR] line, empties the target and keeps the
-     * server's log in its temporary run directory; a clean one keeps the log in the target.
+     * A recovery that fails, or that logs any [ERROR] line, throws (the caller puts the target back
+     * as found) and keeps the server's log in its temporary run directory; a clean one keeps the
+     * log in the target.
      */
-    private static void recover(Manifest m, Path target, ServerTools.Server server, Consumer<String> log) {
+    private static void recover(Manifest m, Path target, ServerTools.Server server, TargetGuard guard, Consumer<String> log) {
         Path run;
         try {
             run = Files.createTempDirectory("strata-recover-");
+            guard.runDirectory(run);
         } catch (IOException e) {
-            Dirs.deleteQuietly(target, true);
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
         }
         List<String> args = recoveryArgs(m);
@@ -383,11 +404,9 @@ public final class RestoreRun {
             failOnErrorLines(p.errorLines(), ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
             Files.copy(p.errorLog(), target.resolve("strata-recovery.err"));
         } catch (IOException e) {
-            Dirs.deleteQuietly(target, true);
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the recovery log: " + e.getMessage(), null, e);
         } catch (StrataException e) {
-            // a directory the server could not recover cleanly must not look like a usable one
-            Dirs.deleteQuietly(target, true);
+            // a directory the server could not recover cleanly must not look like a usable one (the caller puts the target back as found)
             throw new StrataException(e.code(), e.getMessage(), (e.hint() == null ? "" : e.hint() + "; ")
                     + "the restored files were removed from " + target + " (rerun the restore once the cause is fixed)", e);
         }

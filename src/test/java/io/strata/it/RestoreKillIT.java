@@ -19,9 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * kill -9 of a restore while its mariadbd runs crash recovery (issue 15, case 7): the server
- * dies with strata instead of running on in the half-restored target, and the next restore into
- * that target is refused as the leftover of an unfinished restore (exit 18) rather than blocked or
- * mixed with it. Repeated {@code -Dstrata.restoreKills=N} times (default 5).
+ * dies with strata instead of running on in the half-restored target, and the restore's watcher
+ * then leaves the target as the restore found it (absent, or an empty directory). A target that
+ * still holds the files of an unfinished restore (the machine stopped) is refused by the next
+ * restore (exit 18) rather than mixed with it. Repeated {@code -Dstrata.restoreKills=N} times (default 5).
  */
 class RestoreKillIT {
 
@@ -42,6 +43,9 @@ class RestoreKillIT {
         }
         for (int i = 0; i < kills; i++) {
             Path target = work.resolve("t" + i);
+            if (i % 2 == 1) {
+                Files.createDirectory(target);
+            }
             Path out = work.resolve("restore" + i + ".out");
             Path err = work.resolve("restore" + i + ".err");
             Process p = StrataCli.start(out, err, "restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
@@ -65,22 +69,48 @@ class RestoreKillIT {
             assertEquals(List.of(), serversOn(target), "kill " + i + ": mariadbd on " + target + " outlived strata");
             System.out.println("restore kill " + i + ": recovery server " + server + " ended with strata");
 
-            // the leftover is named for what it is, and nothing is written into it
-            List<String> before = listing(target);
-            StrataCli.Result again = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
-            assertEquals(18, again.exit(), again.toString());
-            assertTrue(again.err().contains("ERROR [target-not-empty]: restore target " + target
-                    + " holds the files of a restore that did not finish (strata was killed or the machine stopped; see strata-restore-unfinished in it)\n"),
-                    again.toString());
-            assertTrue(again.err().contains("HINT: these files are not a usable data directory: delete " + target), again.toString());
-            assertEquals(before, listing(target));
+            // the restore's watcher puts the target back as it found it: t0, t2, ... did not exist, t1, t3, ... were empty directories
+            long cleaned = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!asFound(target, i) && System.nanoTime() < cleaned) {
+                Thread.sleep(50);
+            }
+            assertTrue(asFound(target, i), "kill " + i + ": the target is not as the restore found it: " + (Files.exists(target) ? listing(target) : "absent"));
+            // the watcher ends right after its clean-up
+            while (!KillCampaignIT.processesNaming(List.of(target.toString())).isEmpty() && System.nanoTime() < cleaned) {
+                Thread.sleep(50);
+            }
+            assertEquals(List.of(), KillCampaignIT.processesNaming(List.of(target.toString())), "kill " + i + ": a process of the restore outlived it");
         }
-        // once cleared, the same target restores normally and holds no marker
+        // a target whose restore could not clean up (the machine stopped): named for what it is, and nothing is written into it
         Path target = work.resolve("t0");
+        Files.createDirectories(target.resolve("app"));
+        Files.writeString(target.resolve("strata-restore-unfinished"), "restore by strata (pid 1, run x) began 2026-12-01T00:00:00Z\n");
+        Files.writeString(target.resolve("ibdata1"), "half");
+        List<String> before = listing(target);
+        StrataCli.Result again = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+        assertEquals(18, again.exit(), again.toString());
+        assertTrue(again.err().contains("ERROR [target-not-empty]: restore target " + target
+                + " holds the files of a restore that did not finish (strata was killed or the machine stopped; see strata-restore-unfinished in it)\n"),
+                again.toString());
+        assertTrue(again.err().contains("HINT: these files are not a usable data directory: delete " + target), again.toString());
+        assertEquals(before, listing(target));
+        // once cleared, the same target restores normally and holds no marker
         io.strata.util.Dirs.deleteQuietly(target, false);
         StrataCli.Result ok = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
         assertEquals(0, ok.exit(), ok.toString());
         assertFalse(Files.exists(target.resolve("strata-restore-unfinished")));
+    }
+
+    /** Trial {@code i}'s target as the restore found it: absent for even {@code i}, an empty directory for odd ones. */
+    private static boolean asFound(Path target, int i) throws IOException {
+        if (i % 2 == 0) {
+            return !Files.exists(target);
+        }
+        try {
+            return Files.isDirectory(target) && listing(target).equals(List.of(""));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false; // the watcher is removing files as we list them
+        }
     }
 
     /** Pids of the mariadbd processes (not a launcher before its exec) whose --datadir is {@code datadir}. */

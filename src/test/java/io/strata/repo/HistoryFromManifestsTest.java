@@ -34,7 +34,7 @@ class HistoryFromManifestsTest {
     }
 
     /** A completed backup as a backup run leaves it: begin, objects, manifest, end. */
-    private static void backup(Repository r, String id, String parent, int hour) {
+    static void backup(Repository r, String id, String parent, int hour) {
         String t = Instant.parse("2026-01-01T00:00:00Z").plusSeconds(3600L * hour).toString();
         HistoryRecord b = begin(id, t);
         r.history().begin(b);
@@ -48,7 +48,7 @@ class HistoryFromManifestsTest {
         r.history().end(HistoryRecord.completed(b, m));
     }
 
-    private static Map<String, String> states(Repository r) {
+    static Map<String, String> states(Repository r) {
         Map<String, String> out = new TreeMap<>();
         for (HistoryRecord h : r.history().attempts()) {
             out.put(h.id(), h.state());
