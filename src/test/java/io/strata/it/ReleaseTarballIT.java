@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * records its class-data-sharing archive under ~/.cache/strata/cds on the first run, takes a backup
  * and restores it from nothing but a configuration file in the format of etc/strata.conf.example,
  * the password given as --password moved out of every command line, and the restored server holds
- * the source's tables.
+ * the source's tables. Without a java, or with one older than 17, the launcher says so (exit 127).
  */
 class ReleaseTarballIT {
     /** What bin/strata of the tarball runs besides java (bash and its coreutils), and strata itself (mariadbd comes by path). */
@@ -67,6 +67,19 @@ class ReleaseTarballIT {
         assertEquals(1, run(List.of(tools.resolve("bash").toString(), "-c", "command -v mvn || command -v java"), env, -1).exit(), "mvn or java on PATH");
 
         String strata = home.resolve("bin/strata").toString();
+        // no java, or one older than 17: the launcher's own message, before any JVM starts
+        StrataCli.Result noJava = run(List.of(strata, "--version"), Map.of("PATH", tools.toString(), "HOME", userHome.toString()), 127);
+        assertEquals("ERROR [launcher]: no java found (JAVA_HOME unset and no java on PATH)\n"
+                + "HINT: install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME\n", noJava.err());
+        Path oldJdk = Files.createDirectories(work.resolve("jdk11/bin"));
+        Files.writeString(oldJdk.getParent().resolve("release"), "JAVA_VERSION=\"11.0.2\"\n");
+        Files.copy(tools.resolve("bash"), oldJdk.resolve("java"));
+        StrataCli.Result oldJava = run(List.of(strata, "--version"), Map.of("PATH", tools.toString(), "HOME", userHome.toString(),
+                "JAVA_HOME", oldJdk.getParent().toString()), 127);
+        assertEquals("ERROR [launcher]: strata needs Java 17 or newer; " + oldJdk.resolve("java") + " is 11.0.2\n"
+                + "HINT: install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless) or point JAVA_HOME at one\n", oldJava.err());
+        assertTrue(!Files.exists(userHome.resolve(".cache")), "nothing cached before a java was found");
+
         StrataCli.Result version = run(List.of(strata, "--version"), env, 0);
         assertEquals("strata 0.1.0\n", version.out());
         assertEquals("", version.err());
