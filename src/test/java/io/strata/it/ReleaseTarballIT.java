@@ -109,8 +109,8 @@ class ReleaseTarballIT {
             String id = ItSupport.completedId(b);
 
             Path target = work.resolve("restored");
-            String tools118 = MariaDbSandbox.findBinary("mariadbd").orElseThrow().getParent().toString();
-            run(List.of(strata, "restore", "--server", "db1", "--target", target.toString(), "--mariadb-tools", tools118), env, 0);
+            String serverTools = MariaDbSandbox.findBinary("mariadbd").orElseThrow().getParent().toString();
+            run(List.of(strata, "restore", "--server", "db1", "--target", target.toString(), "--mariadb-tools", serverTools), env, 0);
             try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start()) {
                 ItSupport.assertSameData(source, restored, "app");
             }
