@@ -185,7 +185,7 @@ class PrivacyIT {
     }
 
     /** The processes whose command line contains {@code secret}: "pid: command line". */
-    private static List<String> processesShowing(String secret) {
+    static List<String> processesShowing(String secret) {
         List<String> found = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
