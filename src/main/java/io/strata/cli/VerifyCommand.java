@@ -9,6 +9,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify", description = "Check what the repository stores without restoring it: backups (objects, page checksums, redo log, chains), "
@@ -26,17 +31,31 @@ final class VerifyCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyMixin key;
 
+    @Mixin
+    JsonMixin json = new JsonMixin();
+
     @Override
     public Integer call() {
         Repository r = repo.open(key);
         r.requireKey();
         io.strata.repo.ObjectCodec.setThreads(parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors());
-        Verifier v = new Verifier(r, System.out::println);
+        List<String> report = new ArrayList<>();
+        PrintStream text = json.text();
+        Verifier v = new Verifier(r, line -> {
+            text.println(line);
+            report.add(line);
+        });
         v.run(id);
         if (!v.problems().isEmpty()) {
             throw new StrataException(ErrorCode.CORRUPT_DATA, v.problems().size() + " problem(s) found; the first: " + v.problems().get(0),
                     "backups that verify \"ok\" above are usable; take a new backup to replace the damaged ones"
                             + " (binlogs and change sets: see the lines above)");
+        }
+        if (json.json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", id);
+            m.put("report", report);
+            JsonMixin.print(JsonMixin.ok(m));
         }
         return 0;
     }
