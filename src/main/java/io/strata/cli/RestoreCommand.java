@@ -89,7 +89,7 @@ final class RestoreCommand implements Callable<Integer> {
         giveAway(to);
         reportKeyDerivations();
         if (json.json) {
-            JsonMixin.print(result(m.id(), null, r, m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos()));
+            JsonMixin.print(result(m.id(), null, r, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos()));
         }
         return 0;
     }
@@ -97,9 +97,11 @@ final class RestoreCommand implements Callable<Integer> {
     /**
      * The result object of {@code restore --json}: ok, backup, target (absolute), pointInTime (the
      * --until* target, or null), binlogPosition ("FILE:POS") and gtidBinlogPos of the restored
-     * data, files, bytesWritten, recovered, owner, durationSeconds, warnings (none yet).
+     * data, files, bytesWritten, recovered (crash recovery ran: always for a point in time, whose
+     * replay runs the server), owner, durationSeconds, warnings (none yet).
      */
-    private Map<String, Object> result(String backupId, Map<String, Object> pit, RestoreRun.Result r, String binlogPosition, String gtid) {
+    private Map<String, Object> result(String backupId, Map<String, Object> pit, RestoreRun.Result r, boolean recovered, String binlogPosition,
+            String gtid) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("backup", backupId);
         m.put("target", target.toAbsolutePath().toString());
@@ -108,7 +110,7 @@ final class RestoreCommand implements Callable<Integer> {
         m.put("gtidBinlogPos", gtid);
         m.put("files", r == null ? null : r.files());
         m.put("bytesWritten", r == null ? null : r.bytes());
-        m.put("recovered", r == null || r.recovered());
+        m.put("recovered", recovered);
         m.put("owner", owner);
         m.put("durationSeconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
         m.put("warnings", List.of());
@@ -136,7 +138,7 @@ final class RestoreCommand implements Callable<Integer> {
             pit.put("target", t.toString());
             pit.put("transactions", r.transactions());
             pit.put("from", r.from() == null ? null : r.from().toString());
-            JsonMixin.print(result(r.backup().id(), pit, r.restore(), r.to() == null ? null : r.to().toString(), r.gtidAtTarget()));
+            JsonMixin.print(result(r.backup().id(), pit, r.restore(), true, r.to() == null ? null : r.to().toString(), r.gtidAtTarget()));
         }
         return 0;
     }

@@ -49,6 +49,8 @@ class JsonOutputIT {
     private Path repo;
     private String full;
     private String incr;
+    /** gtid_binlog_pos after the one transaction between the full and the incremental (the incremental's). */
+    private String pitGtid;
 
     record Run(int exit, String out, String err, JsonNode doc) {
         @Override
@@ -81,6 +83,7 @@ class JsonOutputIT {
         assertTrue(f.doc().get("parent").isNull(), f.toString());
         assertTrue(f.err().contains("backup " + full + " completed: full"), "the human text goes to stderr: " + f);
         source.exec("UPDATE app.t_fcrc32 SET k = k + 1 WHERE id < 300");
+        pitGtid = source.query("SELECT @@gtid_binlog_pos").get(0).get(0);
     }
 
     @AfterAll
@@ -209,6 +212,16 @@ class JsonOutputIT {
                 new Case("restore into a non-empty directory", t -> List.of("restore", "--repo", t.repo.toString(), "--target",
                         t.work.resolve("restored").toString(), "--no-recover", "--json"), 18,
                         (t, r) -> assertEquals("target-not-empty", r.doc().get("error").get("id").asText())),
+                new Case("restore --until-gtid", t -> List.of("restore", "--repo", t.repo.toString(), "--until-gtid", t.pitGtid,
+                        "--target", t.work.resolve("pit").toString(), "--json"), 0, (t, r) -> {
+                    JsonNode d = r.doc();
+                    assertEquals(t.incr, d.get("backup").asText(), "the incremental was taken at that GTID: " + r);
+                    assertEquals("GTID " + t.pitGtid, d.get("pointInTime").get("target").asText());
+                    assertEquals(0, d.get("pointInTime").get("transactions").asLong(), r.toString());
+                    assertEquals(d.get("pointInTime").get("from").asText(), d.get("binlogPosition").asText(), r.toString());
+                    assertEquals(t.pitGtid, d.get("gtidBinlogPos").asText());
+                    assertTrue(d.get("recovered").asBoolean() && d.get("bytesWritten").asLong() > 0, d.toString());
+                }),
                 new Case("prune --dry-run", t -> List.of("prune", "--repo", t.repo.toString(), "--keep-full", "1", "--dry-run", "--json"), 0, (t, r) -> {
                     assertTrue(r.doc().get("dryRun").asBoolean());
                     assertTrue(r.doc().get("kept").has(t.full) && r.doc().get("kept").has(t.incr), r.toString());
