@@ -47,9 +47,20 @@ final class VerifyCommand implements Callable<Integer> {
         });
         v.run(id);
         if (!v.problems().isEmpty()) {
-            throw new StrataException(ErrorCode.CORRUPT_DATA, v.problems().size() + " problem(s) found; the first: " + v.problems().get(0),
+            StrataException e = new StrataException(ErrorCode.CORRUPT_DATA, v.problems().size() + " problem(s) found; the first: " + v.problems().get(0),
                     "backups that verify \"ok\" above are usable; take a new backup to replace the damaged ones"
                             + " (binlogs and change sets: see the lines above)");
+            if (!json.json) {
+                throw e;
+            }
+            // the failure document keeps the report, which says which backups are still usable
+            System.err.println(e.render());
+            Map<String, Object> failed = JsonMixin.failure(JsonMixin.errorObject(e));
+            failed.put("id", id);
+            failed.put("report", report);
+            failed.put("problems", v.problems().stream().map(String::valueOf).toList());
+            JsonMixin.print(failed);
+            return e.code().exitCode();
         }
         if (json.json) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -152,6 +152,29 @@ class JsonOutputIT {
         assertEquals(0, d.get("gaps").size());
     }
 
+    /** A damaged object: verify's failure document keeps the report and the problems. */
+    @Test
+    @Order(6)
+    void failedVerifyKeepsTheReport() throws Exception {
+        Path object;
+        try (Stream<Path> files = Files.walk(repo.resolve("backups"))) {
+            object = files.filter(f -> f.getParent().getFileName().toString().equals("data"))
+                    .max(java.util.Comparator.comparingLong(f -> f.toFile().length())).orElseThrow();
+        }
+        byte[] b = Files.readAllBytes(object);
+        b[40 + 4 + 100] ^= 0x5a;
+        Files.write(object, b);
+        Run r = strata("verify", "--repo", repo.toString(), "--json");
+        assertEquals(12, r.exit(), r.toString());
+        JsonNode d = r.doc();
+        assertFalse(d.get("ok").asBoolean());
+        assertEquals("corrupt-data", d.get("error").get("id").asText());
+        assertEquals(12, d.get("error").get("exitCode").asInt());
+        assertTrue(d.get("problems").size() >= 1 && d.get("error").get("message").asText().endsWith(d.get("problems").get(0).asText()), r.toString());
+        assertTrue(d.get("report").toString().contains("FAILED "), r.toString());
+        assertTrue(r.err().contains("ERROR [corrupt-data]: " + d.get("error").get("message").asText()), r.toString());
+    }
+
     Stream<Case> commands() {
         return Stream.of(
                 new Case("list", t -> List.of("list", "--repo", t.repo.toString(), "--json"), 0, (t, r) -> {
