@@ -19,7 +19,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "backup", description = "Take a hot backup of a running server into a repository.")
@@ -83,8 +87,12 @@ final class BackupCommand implements Callable<Integer> {
             + "in the node_exporter textfile format (as strata check --metrics-file).")
     Path metricsFile;
 
+    @Mixin
+    JsonMixin json = new JsonMixin();
+
     @Override
     public Integer call() {
+        long started = System.nanoTime();
         BackupType backupType = BackupType.parse(type);
         ChangeMethod changeMethod = ChangeMethod.parse(method);
         if (backupType == BackupType.FULL && changeMethod != ChangeMethod.AUTO) {
@@ -106,6 +114,19 @@ final class BackupCommand implements Callable<Integer> {
             case "none" -> ProgressRenderer.Mode.NONE;
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
+        ProgressRenderer renderer = new ProgressRenderer(System.err, mode);
+        try {
+            return run(compression, backupType, changeMethod, renderer, started);
+        } catch (StrataException e) {
+            renderer.fail(JsonMixin.errorObject(e));
+            throw e;
+        } catch (RuntimeException | Error e) {
+            renderer.fail(JsonMixin.errorObject(ErrorCode.BUG, "strata failed unexpectedly: " + e, "report this with the stderr output"));
+            throw e;
+        }
+    }
+
+    private int run(Compression compression, BackupType backupType, ChangeMethod changeMethod, ProgressRenderer renderer, long started) {
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         ConnectionOptions c = conn.resolve();
         BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
@@ -118,33 +139,64 @@ final class BackupCommand implements Callable<Integer> {
         r.setCompression(compression);
         BackupRun.Outcome out;
         try {
-            out = BackupRun.run(r, o, new BackupProgress(new ProgressRenderer(System.err, mode)));
+            out = BackupRun.run(r, o, new BackupProgress(renderer));
         } catch (RuntimeException e) {
             Metrics.afterRun(r, metricsFile, e);
             throw e;
         }
         Metrics.afterRun(r, metricsFile, null);
         Manifest m = out.manifest();
+        Map<String, Object> result = result(m, out.warnings(), (System.nanoTime() - started) / 1e9);
+        renderer.complete(result);
+        PrintStream text = json.text();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();
-        System.out.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored (%s%s), LSN %d..%d, binlog %s:%s, GTID %s%n",
+        text.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored (%s%s), LSN %d..%d, binlog %s:%s, GTID %s%n",
                 m.id(), m.type(), m.parent() == null ? "" : " on " + m.parent(), m.files().size(),
                 m.threshold() == null ? "" : " (" + deltas + " as " + pages + " changed pages since LSN " + m.threshold() + ")",
                 m.storedBytes(), m.storedBytes() == 0 ? "-" : String.format("compression ratio %.2f", (double) contentBytes(m) / m.storedBytes()),
                 m.encryption() == null ? "" : ", encrypted",  m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         if (m.method() != null && m.detection() != null) {
             var d = m.detection();
-            System.out.printf("changes found by %s: read %,d of %,d pages%s%s%n", m.method(), d.pagesRead(), d.pagesInFiles(),
+            text.printf("changes found by %s: read %,d of %,d pages%s%s%n", m.method(), d.pagesRead(), d.pagesInFiles(),
                     d.redoBytesRead() > 0 ? String.format(", %,d bytes of redo log", d.redoBytesRead()) : "",
                     d.changeSetsRead() > 0 ? ", " + d.changeSetsRead() + " change sets" : "");
         }
         if (m.note() != null) {
-            System.out.println("note: " + m.note());
+            text.println("note: " + m.note());
         }
         for (String w : out.warnings()) {
             System.err.println("WARNING: " + w);
         }
+        if (json.json) {
+            JsonMixin.print(result);
+        }
         return out.warnings().isEmpty() ? 0 : 3;
+    }
+
+    /**
+     * The result object of a completed backup, as {@code backup --json} prints it and the end event
+     * of {@code --progress=json} carries it: ok, id, type, parent, serverKey, LSNs, binlog position,
+     * GTIDs, rawBytes, storedBytes (bytes), durationSeconds and the warnings (each also a WARNING line).
+     */
+    static Map<String, Object> result(Manifest m, List<String> warnings, double seconds) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("id", m.id());
+        r.put("type", m.type());
+        r.put("parent", m.parent());
+        r.put("serverKey", m.source() == null ? null : m.source().serverKey());
+        r.put("startLsn", m.startLsn());
+        r.put("endLsn", m.endLsn());
+        r.put("binlogFile", m.binlogFile());
+        r.put("binlogPosition", m.binlogPosition());
+        r.put("gtidBinlogPos", m.gtidBinlogPos());
+        r.put("gtidCurrentPos", m.gtidCurrentPos());
+        r.put("method", m.method());
+        r.put("rawBytes", m.rawBytes());
+        r.put("storedBytes", m.storedBytes());
+        r.put("durationSeconds", Math.round(seconds * 1000) / 1000.0);
+        r.put("warnings", List.copyOf(warnings));
+        return JsonMixin.ok(r);
     }
 
     /** Bytes the stored objects hold before compression: whole files, delta entries and the redo log. */

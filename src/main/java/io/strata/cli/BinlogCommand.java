@@ -12,6 +12,9 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "binlog", description = "Binary logs for point-in-time recovery.", subcommands = BinlogCommand.Archive.class)
@@ -46,6 +49,9 @@ final class BinlogCommand implements Runnable {
                 + "(as strata check --metrics-file) every 15 s while it runs and when it stops.")
         Path metricsFile;
 
+        @Mixin
+        JsonMixin json = new JsonMixin();
+
         @Override
         public Integer call() {
             BinlogArchiver.Stopper stopper = new BinlogArchiver.Stopper();
@@ -67,7 +73,13 @@ final class BinlogCommand implements Runnable {
                 r = BinlogArchiver.run(into, new BinlogArchiver.Options(c, datadir, once,
                         Duration.ofMillis(Math.round(interval * 1000))), ProgressRenderer.lines(System.err, false), stopper);
             }
-            System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("segments", r.segments());
+            out.put("bytes", r.bytes());
+            out.put("end", r.end());
+            out.put("gaps", r.gaps());
+            out.put("warnings", r.lastPassFailure() == null ? List.of() : List.of(r.lastPassFailure()));
+            json.text().printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
                     r.gaps().isEmpty() ? "" : ", recorded " + r.gaps().size() + " gap(s)", r.end());
             if (!r.gaps().isEmpty()) {
                 // point-in-time coverage is lost for good, unlike a last pass that failed (3): its own code, so that no wrapper takes it for success
@@ -76,7 +88,15 @@ final class BinlogCommand implements Runnable {
                         "no point inside a gap can be restored, and a point after it only from a backup taken after it: take a backup now, "
                                 + "then see \"strata list --windows\"");
                 System.err.println(gap.render());
+                if (json.json) {
+                    Map<String, Object> failed = JsonMixin.failure(JsonMixin.errorObject(gap));
+                    failed.putAll(out);
+                    JsonMixin.print(failed);
+                }
                 return gap.code().exitCode();
+            }
+            if (json.json) {
+                JsonMixin.print(JsonMixin.ok(out));
             }
             // the archive is consistent, but what the server wrote since the last round is not in it
             return r.lastPassFailure() == null ? 0 : 3;

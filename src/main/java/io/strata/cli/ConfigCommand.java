@@ -11,7 +11,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code strata config show}: the option values a command would run with, and where each comes from. */
@@ -41,13 +43,19 @@ final class ConfigCommand implements Runnable {
         @Parameters(arity = "0..*", paramLabel = "ARG", description = "Options as they would be given to that command (after --), to see them win.")
         List<String> given = new ArrayList<>();
 
+        @picocli.CommandLine.Mixin
+        JsonMixin json = new JsonMixin();
+
         @Override
         public Integer call() {
             ConfigDefaults d = (ConfigDefaults) spec.root().defaultValueProvider();
             CommandSpec target = target();
             ConfigFile file = d == null ? null : d.file();
-            System.out.println("# configuration file: " + (file == null ? "none" : file.path())
-                    + (d != null && d.server() != null ? ", section [" + d.server() + "]" : ""));
+            List<Map<String, Object>> options = new ArrayList<>();
+            if (!json.json) {
+                System.out.println("# configuration file: " + (file == null ? "none" : file.path())
+                        + (d != null && d.server() != null ? ", section [" + d.server() + "]" : ""));
+            }
             for (OptionSpec o : target.options()) {
                 String name = o.longestName();
                 if (o.hidden() || o.usageHelp() || o.versionHelp() || name.equals("--password")) {
@@ -70,7 +78,23 @@ final class ConfigCommand implements Runnable {
                     value = "-";
                     source = "unset";
                 }
-                System.out.printf("%-26s %-32s %s%n", name, value, source);
+                if (json.json) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("option", name);
+                    row.put("value", "-".equals(value) && "unset".equals(source) ? null : value);
+                    row.put("source", source);
+                    options.add(row);
+                } else {
+                    System.out.printf("%-26s %-32s %s%n", name, value, source);
+                }
+            }
+            if (json.json) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("command", command.strip());
+                out.put("file", file == null ? null : file.path().toString());
+                out.put("section", d == null ? null : d.server());
+                out.put("options", options);
+                JsonMixin.print(JsonMixin.ok(out));
             }
             return 0;
         }

@@ -19,8 +19,8 @@ final class ListCommand implements Callable<Integer> {
     @Mixin
     RepoOptions repo;
 
-    @Option(names = "--json", description = "Print a JSON array.")
-    boolean json;
+    @Mixin
+    JsonMixin jsonOut = new JsonMixin();
 
     @picocli.CommandLine.Mixin
     KeyMixin key;
@@ -32,7 +32,7 @@ final class ListCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Repository r = repo.open(key);
         if (windows) {
-            Windows.print(r, json, true);
+            Windows.print(r, jsonOut.json, true);
             return 0;
         }
         List<HistoryRecord> history = r.history().attempts();
@@ -40,7 +40,7 @@ final class ListCommand implements Callable<Integer> {
         for (HistoryRecord h : history) {
             byId.put(h.id(), h);
         }
-        if (json) {
+        if (jsonOut.json) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (HistoryRecord h : history) {
                 History.Merge merged = r.history().merge(h.id());

@@ -69,6 +69,9 @@ public final class Main implements Runnable {
             cl = commandLine(defaults);
         } catch (StrataException e) {
             System.err.println(e.render());
+            if (JsonMixin.given(argv)) {
+                JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(e)));
+            }
             return e.code().exitCode();
         }
         return cl.execute(defaults.args());
@@ -96,7 +99,12 @@ public final class Main implements Runnable {
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("ERROR [" + ErrorCode.USAGE.id() + "]: " + ex.getMessage());
-            err.println("HINT: see \"" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help\"");
+            String hint = "see \"" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help\"";
+            err.println("HINT: " + hint);
+            err.flush();
+            if (JsonMixin.given(a)) {
+                JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(ErrorCode.USAGE, ex.getMessage(), hint)));
+            }
             return ErrorCode.USAGE.exitCode();
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -104,11 +112,17 @@ public final class Main implements Runnable {
             if (ex instanceof StrataException se) {
                 err.println(se.render());
                 err.flush();
+                if (JsonMixin.given(cmd)) {
+                    JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(se)));
+                }
                 return se.code().exitCode();
             }
             err.println("BUG: strata failed unexpectedly; please report this with the output below");
             ex.printStackTrace(err);
             err.flush();
+            if (JsonMixin.given(cmd)) {
+                JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(ErrorCode.BUG, "strata failed unexpectedly: " + ex, "report this with the stderr output")));
+            }
             return ErrorCode.BUG.exitCode();
         });
         cl.setDefaultValueProvider(defaults);

@@ -7,6 +7,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "merge", description = "Fold an incremental or differential backup into its parent: a synthetic full, or a shorter chain, that restores identically.")
@@ -20,11 +22,23 @@ final class MergeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyMixin key;
 
+    @Mixin
+    JsonMixin json = new JsonMixin();
+
     @Override
     public Integer call() {
         Manifest m = MergeRun.run(repo.open(key), id, System.err::println);
-        System.out.printf("backup %s (%s%s) now holds the state of %s; %,d bytes stored%n", m.id(), m.type(),
+        json.text().printf("backup %s (%s%s) now holds the state of %s; %,d bytes stored%n", m.id(), m.type(),
                 m.parent() == null ? "" : " on " + m.parent(), id, m.storedBytes());
+        if (json.json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("merged", id);
+            out.put("id", m.id());
+            out.put("type", m.type());
+            out.put("parent", m.parent());
+            out.put("storedBytes", m.storedBytes());
+            JsonMixin.print(JsonMixin.ok(out));
+        }
         return 0;
     }
 }

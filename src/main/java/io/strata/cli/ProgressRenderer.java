@@ -17,7 +17,9 @@ import java.util.function.Consumer;
  * table redrawn on a terminal ({@link Mode#TTY}, every 0.5 s), a line every 5 s otherwise
  * ({@link Mode#LINES}), one JSON object per line ({@link Mode#JSON}, every second: events
  * "message", "progress" and "end"), or nothing. Messages are printed as they are said, after the
- * seconds since the backup started.
+ * seconds since the backup started. The "end" event waits for the command's verdict,
+ * {@link #complete} (it gains "result", the object {@code backup --json} prints) or {@link #fail}
+ * (it gains "error": id, exitCode, message, hint).
  */
 final class ProgressRenderer implements BackupProgress.View {
     /** --progress: AUTO is TTY on a terminal, else LINES. */
@@ -26,6 +28,8 @@ final class ProgressRenderer implements BackupProgress.View {
     private final PrintStream err;
     private final Mode mode;
     private int drawnLines;
+    /** The end event of {@link Mode#JSON}, held until {@link #complete} or {@link #fail}. */
+    private Map<String, Object> pendingEnd;
 
     ProgressRenderer(PrintStream err, Mode mode) {
         this.err = err;
@@ -129,13 +133,45 @@ final class ProgressRenderer implements BackupProgress.View {
             case JSON: {
                 Map<String, Object> m = p.snapshot(state);
                 m.put("event", "end");
-                m.put("error", error);
-                printJson(m);
+                synchronized (this) {
+                    pendingEnd = m;
+                }
                 break;
             }
             default:
                 break;
         }
+    }
+
+    /** With {@link Mode#JSON}, prints the end event with {@code result}, the backup's result object. */
+    void complete(Map<String, Object> result) {
+        printEnd("result", result);
+    }
+
+    /**
+     * With {@link Mode#JSON}, prints the end event with {@code error} ({@link JsonMixin#errorObject});
+     * a backup that failed before it began gets an end event of its own, state "failed".
+     */
+    void fail(Map<String, Object> error) {
+        printEnd("error", error);
+    }
+
+    private void printEnd(String key, Map<String, Object> value) {
+        if (mode != Mode.JSON) {
+            return;
+        }
+        Map<String, Object> m;
+        synchronized (this) {
+            m = pendingEnd;
+            pendingEnd = null;
+        }
+        if (m == null) {
+            m = new LinkedHashMap<>();
+            m.put("event", "end");
+            m.put("state", "failed");
+        }
+        m.put(key, value);
+        printJson(m);
     }
 
     private void printJson(Map<String, Object> m) {

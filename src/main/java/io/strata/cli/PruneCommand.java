@@ -7,6 +7,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "prune", description = "Remove backups outside the retention, never one that a kept backup needs, and what failed attempts left behind.")
@@ -16,6 +18,9 @@ final class PruneCommand implements Callable<Integer> {
 
     @Mixin
     KeyMixin key;
+
+    @Mixin
+    JsonMixin json = new JsonMixin();
 
     @Option(names = "--keep-full", required = true, description = "Keep the newest N full backups of each server and every backup resting on them.")
     int keepFull;
@@ -33,12 +38,22 @@ final class PruneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Repository r = repo.open(key);
-        Prune.Result res = Prune.run(r, keepFull, keepDays, dryRun, System.out::println);
+        Prune.Result res = Prune.run(r, keepFull, keepDays, dryRun, json.text()::println);
         Metrics.afterRun(r, metricsFile, null);
-        System.out.printf("%s%d backup(s) kept, %d %s, leftovers of %d attempt(s) %s%n", dryRun ? "dry run: " : "", res.plan().keep().size(),
+        json.text().printf("%s%d backup(s) kept, %d %s, leftovers of %d attempt(s) %s%n", dryRun ? "dry run: " : "", res.plan().keep().size(),
                 res.plan().remove().size(), dryRun ? "to remove" : "removed", res.leftovers().size(), dryRun ? "to remove" : "removed");
         for (String w : res.warnings()) {
             System.err.println("WARNING: " + w);
+        }
+        if (json.json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("dryRun", dryRun);
+            out.put("kept", res.plan().keep());
+            out.put("removed", res.plan().remove());
+            out.put("leftovers", res.leftovers());
+            out.put("unfinished", res.unfinished());
+            out.put("warnings", res.warnings());
+            JsonMixin.print(JsonMixin.ok(out));
         }
         return res.warnings().isEmpty() ? 0 : 3;
     }

@@ -11,7 +11,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -55,6 +59,11 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--server", description = "With --until*: the server (as \"strata list\" names it) when the repository holds several.")
     String server;
 
+    @Mixin
+    JsonMixin json = new JsonMixin();
+
+    private final long started = System.nanoTime();
+
     @Override
     public Integer call() {
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
@@ -70,15 +79,42 @@ final class RestoreCommand implements Callable<Integer> {
         RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
                 noRecover ? null : serverTools.tools()), System.err::println);
         var m = r.manifest();
-        System.out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
+        PrintStream out = json.text();
+        out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
                 r.recovered() ? ", crash recovery done" : ", recovery left to the first start");
         if (m.binlogFile() != null) {
-            System.out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
+            out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
         giveAway(to);
         reportKeyDerivations();
+        if (json.json) {
+            JsonMixin.print(result(m.id(), null, r, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos()));
+        }
         return 0;
+    }
+
+    /**
+     * The result object of {@code restore --json}: ok, backup, target (absolute), pointInTime (the
+     * --until* target, or null), binlogPosition ("FILE:POS") and gtidBinlogPos of the restored
+     * data, files, bytesWritten, recovered (crash recovery ran: always for a point in time, whose
+     * replay runs the server), owner, durationSeconds, warnings (none yet).
+     */
+    private Map<String, Object> result(String backupId, Map<String, Object> pit, RestoreRun.Result r, boolean recovered, String binlogPosition,
+            String gtid) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("backup", backupId);
+        m.put("target", target.toAbsolutePath().toString());
+        m.put("pointInTime", pit);
+        m.put("binlogPosition", binlogPosition);
+        m.put("gtidBinlogPos", gtid);
+        m.put("files", r == null ? null : r.files());
+        m.put("bytesWritten", r == null ? null : r.bytes());
+        m.put("recovered", recovered);
+        m.put("owner", owner);
+        m.put("durationSeconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
+        m.put("warnings", List.of());
+        return JsonMixin.ok(m);
     }
 
     private int pointInTime(int targets, int threads, TargetOwner to) {
@@ -91,11 +127,19 @@ final class RestoreCommand implements Callable<Integer> {
         }
         PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid) : PitrTarget.position(untilPosition);
         PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools()), System.err::println);
-        System.out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
+        PrintStream out = json.text();
+        out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
-        System.out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());
+        out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());
         giveAway(to);
         reportKeyDerivations();
+        if (json.json) {
+            Map<String, Object> pit = new LinkedHashMap<>();
+            pit.put("target", t.toString());
+            pit.put("transactions", r.transactions());
+            pit.put("from", r.from() == null ? null : r.from().toString());
+            JsonMixin.print(result(r.backup().id(), pit, r.restore(), true, r.to() == null ? null : r.to().toString(), r.gtidAtTarget()));
+        }
         return 0;
     }
 
@@ -103,9 +147,9 @@ final class RestoreCommand implements Callable<Integer> {
     private void giveAway(TargetOwner to) {
         if (to != null) {
             to.apply(target);
-            System.out.println("the restored directory belongs to " + to.describe());
+            json.text().println("the restored directory belongs to " + to.describe());
         } else {
-            System.out.println("the restored directory belongs to " + System.getProperty("user.name") + "; before starting it with your own configuration, "
+            json.text().println("the restored directory belongs to " + System.getProperty("user.name") + "; before starting it with your own configuration, "
                     + "give it to the server's user: restore with --owner mysql, or chown -R mysql:mysql " + target.toAbsolutePath());
         }
     }

@@ -8,7 +8,6 @@ import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.util.List;
@@ -22,8 +21,8 @@ final class ShowCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Backup id.")
     String id;
 
-    @Option(names = "--json", description = "Print JSON.")
-    boolean json;
+    @Mixin
+    JsonMixin jsonOut = new JsonMixin();
 
     @picocli.CommandLine.Mixin
     KeyMixin key;
@@ -34,7 +33,7 @@ final class ShowCommand implements Callable<Integer> {
         HistoryRecord h = r.history().find(id).orElse(null);
         // a folded id falls through to the manifest lookup, which fails with backup-not-found saying why
         if (h != null && !HistoryRecord.COMPLETED.equals(h.state()) && !HistoryRecord.FOLDED.equals(h.state())) {
-            if (json) {
+            if (jsonOut.json) {
                 System.out.println(Json.MAPPER.writeValueAsString(ListCommand.toJson(h, List.of(), null, false)));
             } else {
                 System.out.printf("id:      %s%ntype:    %s%nstate:   %s%nbegin:   %s%nend:     %s%nsource:  %s%nerror:   %s%n",
@@ -43,7 +42,7 @@ final class ShowCommand implements Callable<Integer> {
             return 0;
         }
         Manifest m = r.manifest(id);
-        if (json) {
+        if (jsonOut.json) {
             System.out.println(Json.MAPPER.writeValueAsString(m));
             return 0;
         }

@@ -12,6 +12,8 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "track", description = "Follow the server's redo log and store which pages change, so that incremental backups read only those "
@@ -45,6 +47,9 @@ final class TrackCommand implements Callable<Integer> {
             + "(as strata check --metrics-file) every 15 s while it runs and when it stops.")
     Path metricsFile;
 
+    @Mixin
+    JsonMixin json = new JsonMixin();
+
     @Override
     public Integer call() {
         if (flushSeconds < 1 || memoryMib < 1) {
@@ -62,7 +67,14 @@ final class TrackCommand implements Callable<Integer> {
             o = TrackRun.run(r, new TrackRun.Options(c, datadir, once, Duration.ofSeconds(flushSeconds),
                     memoryMib << 20, Duration.ofMillis(100), readDelay), ProgressRenderer.lines(System.err, quiet));
         }
-        System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("from", o.from());
+        out.put("to", o.to());
+        out.put("redoBytesRead", o.redoBytesRead());
+        out.put("setsStored", o.setsStored());
+        out.put("gapsRecorded", o.gapsRecorded());
+        out.put("gaps", o.gaps());
+        json.text().printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
                 o.from(), o.to(), o.redoBytesRead(), o.setsStored(), o.gapsRecorded());
         if (!o.gaps().isEmpty()) {
             // pages changed in a gap are lost to the tracked method for good: its own code, so that no wrapper takes it for success
@@ -71,7 +83,15 @@ final class TrackCommand implements Callable<Integer> {
                     "an incremental whose range touches a gap cannot use --method tracked (auto chooses another method); "
                             + "a full backup taken now ends the need for the ranges before it");
             System.err.println(gap.render());
+            if (json.json) {
+                Map<String, Object> failed = JsonMixin.failure(JsonMixin.errorObject(gap));
+                failed.putAll(out);
+                JsonMixin.print(failed);
+            }
             return gap.code().exitCode();
+        }
+        if (json.json) {
+            JsonMixin.print(JsonMixin.ok(out));
         }
         return 0;
     }

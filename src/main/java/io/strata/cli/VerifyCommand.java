@@ -9,7 +9,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify", description = "Check what the repository stores without restoring it: backups (objects, page checksums, redo log, chains), "
@@ -31,18 +36,43 @@ final class VerifyCommand implements Callable<Integer> {
             + "(as strata check --metrics-file) after the verify.")
     Path metricsFile;
 
+    @Mixin
+    JsonMixin json = new JsonMixin();
+
     @Override
     public Integer call() {
         Repository r = repo.open(key);
         r.requireKey();
         io.strata.repo.ObjectCodec.setThreads(parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors());
-        Verifier v = new Verifier(r, System.out::println);
+        List<String> report = new ArrayList<>();
+        PrintStream text = json.text();
+        Verifier v = new Verifier(r, line -> {
+            text.println(line);
+            report.add(line);
+        });
         v.run(id);
         Metrics.afterRun(r, metricsFile, null);
         if (!v.problems().isEmpty()) {
-            throw new StrataException(ErrorCode.CORRUPT_DATA, v.problems().size() + " problem(s) found; the first: " + v.problems().get(0),
+            StrataException e = new StrataException(ErrorCode.CORRUPT_DATA, v.problems().size() + " problem(s) found; the first: " + v.problems().get(0),
                     "backups that verify \"ok\" above are usable; take a new backup to replace the damaged ones"
                             + " (binlogs and change sets: see the lines above)");
+            if (!json.json) {
+                throw e;
+            }
+            // the failure document keeps the report, which says which backups are still usable
+            System.err.println(e.render());
+            Map<String, Object> failed = JsonMixin.failure(JsonMixin.errorObject(e));
+            failed.put("id", id);
+            failed.put("report", report);
+            failed.put("problems", v.problems().stream().map(String::valueOf).toList());
+            JsonMixin.print(failed);
+            return e.code().exitCode();
+        }
+        if (json.json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", id);
+            m.put("report", report);
+            JsonMixin.print(JsonMixin.ok(m));
         }
         return 0;
     }

@@ -19,7 +19,8 @@ class ProgressRendererTest {
     @Test
     void jsonModePrintsOneObjectPerLineAndTheSinkGetsTheFinalState() throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        BackupProgress p = new BackupProgress(new ProgressRenderer(new PrintStream(buf, true, StandardCharsets.UTF_8), ProgressRenderer.Mode.JSON));
+        ProgressRenderer renderer = new ProgressRenderer(new PrintStream(buf, true, StandardCharsets.UTF_8), ProgressRenderer.Mode.JSON);
+        BackupProgress p = new BackupProgress(renderer);
         List<Map<String, Object>> sink = new ArrayList<>();
         p.attach("B1", sink::add);
         p.setEstimate(BackupProgress.PAGE_COPY, 100 << 20);
@@ -37,6 +38,8 @@ class ProgressRendererTest {
         double secs = ((Number) pc.get("seconds")).doubleValue();
         assertTrue(Math.abs(left - 3 * secs) <= 0.2, "three times as long again for three times the bytes: " + pc);
         p.finish("cancelled", "backup B1 cancelled by SIGINT");
+        assertTrue(buf.toString(StandardCharsets.UTF_8).lines().noneMatch(l -> l.contains("\"end\"")), "the end event waits for the verdict");
+        renderer.fail(JsonMixin.errorObject(io.strata.error.ErrorCode.INTERRUPTED, "backup B1 cancelled by SIGINT", null));
 
         ObjectMapper m = new ObjectMapper();
         List<JsonNode> lines = new ArrayList<>();
@@ -48,7 +51,9 @@ class ProgressRendererTest {
         JsonNode end = lines.get(lines.size() - 1);
         assertEquals("end", end.get("event").asText());
         assertEquals("cancelled", end.get("state").asText());
-        assertEquals("backup B1 cancelled by SIGINT", end.get("error").asText());
+        assertEquals("backup B1 cancelled by SIGINT", end.get("error").get("message").asText());
+        assertEquals(io.strata.error.ErrorCode.INTERRUPTED.id(), end.get("error").get("id").asText());
+        assertEquals(130, end.get("error").get("exitCode").asInt());
         assertEquals("cancelled", sink.get(sink.size() - 1).get("state"));
         assertEquals("B1", sink.get(sink.size() - 1).get("id"));
     }
