@@ -79,6 +79,16 @@ final class BackupCommand implements Callable<Integer> {
     @Mixin
     ConnectionMixin conn;
 
+    // read by FleetBackup before this command is parsed; here for --help and the configuration file's keys
+    @Option(names = "--all", description = "Back up every server of the configuration file (each section but [global]), each with its section's options.")
+    boolean all;
+
+    @Option(names = "--servers", paramLabel = "NAME[,NAME...]", description = "Back up these servers (sections) of the configuration file.")
+    String servers;
+
+    @Option(names = "--jobs", paramLabel = "N", description = "With --all or --servers: servers backed up at once, 1-64 (default 1).")
+    Integer jobs;
+
     @Override
     public Integer call() {
         BackupType backupType = BackupType.parse(type);

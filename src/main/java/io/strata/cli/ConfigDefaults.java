@@ -199,7 +199,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     }
 
     /** Removes {@code name VALUE} or {@code name=VALUE} from {@code args}; its value, or null. */
-    private static String take(List<String> args, String name) {
+    static String take(List<String> args, String name) {
         int at = indexOf(args, name);
         if (at < 0) {
             return null;

@@ -65,6 +65,9 @@ public final class Main implements Runnable {
         ConfigDefaults defaults;
         try {
             defaults = ConfigDefaults.load(argv, env, systemFile);
+            if (FleetBackup.wanted(defaults.args())) {
+                return FleetBackup.run(defaults, defaults.args(), System.out, System.err);
+            }
             cl = commandLine(defaults);
         } catch (StrataException e) {
             System.err.println(e.render());
