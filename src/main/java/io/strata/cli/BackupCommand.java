@@ -70,6 +70,11 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress on stderr (--progress=none).")
     boolean quiet;
 
+    @Option(names = "--lock-wait-timeout", paramLabel = "S", converter = Ranges.Positive.class,
+            description = "Fail the backup (exit 44) when a BACKUP STAGE waits longer than S seconds for another connection's lock, "
+                    + "naming that connection; the blocker is left alone (default: wait without end, a line every 2 s names the blocker).")
+    Double lockWaitTimeout;
+
     @Mixin
     KeyMixin key;
 
@@ -115,7 +120,7 @@ final class BackupCommand implements Callable<Integer> {
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         ConnectionOptions c = conn.resolve();
         BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
-                changeMethod, checkMethod);
+                changeMethod, checkMethod, lockWaitTimeout == null ? 0 : (int) Math.ceil(lockWaitTimeout));
         Repository r = repo.openOrCreate(key, compression, c, datadir, facts -> { });
         if (compression == null) {
             compression = r.defaultCompression();
