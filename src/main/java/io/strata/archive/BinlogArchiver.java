@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive;
 import io.strata.repo.BinlogCompaction;
+import io.strata.repo.Heartbeat;
 import io.strata.repo.Lineage;
 import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
@@ -97,6 +98,8 @@ public final class BinlogArchiver {
     private final List<String> gaps = new ArrayList<>();
     private long lastAsOf;
     private SegmentCopier copier;
+    private final Instant started = Instant.now();
+    private Instant caughtUp = started;
 
     private BinlogArchiver(Options opts, Consumer<String> log, Stopper stopper, Repository repo) {
         this.opts = opts;
@@ -180,6 +183,8 @@ public final class BinlogArchiver {
                         s = reconnect();
                     }
                     poll(s);
+                    caughtUp = Instant.now();
+                    beat(null);
                 } catch (StrataException e) {
                     boolean transient_ = e.code() == ErrorCode.SERVER_ERROR || e.code() == ErrorCode.SERVER_UNREACHABLE;
                     if (opts.once() || !transient_) {
@@ -189,6 +194,7 @@ public final class BinlogArchiver {
                         s.close();
                     }
                     s = null;
+                    beat(e.getMessage());
                     if (lastPass) {
                         lastPassFailure = e.getMessage();
                         log.accept("WARNING: the last pass could not archive what is new: " + e.getMessage());
@@ -219,6 +225,20 @@ public final class BinlogArchiver {
             log.accept("stopped by a signal; the archive ends at " + end);
         }
         return new Result(segments, bytes, List.copyOf(gaps), end, lastPassFailure);
+    }
+
+    /**
+     * Rewrites the heartbeat ({@link Heartbeat}) after a poll; only a continuous archiver has one
+     * ({@code --once} runs are watched through their exit code).
+     */
+    private void beat(String error) {
+        if (opts.once()) {
+            return;
+        }
+        int t = archive.newestTimeline();
+        ArchivedBinlog last = t == 0 ? null : newest(t);
+        Heartbeat.of(Heartbeat.ARCHIVE, facts.serverKey(), started, last == null ? null : last.name() + ":" + last.usableEnd(),
+                error == null ? null : caughtUp, error, gaps.size(), opts.interval()).write(repo);
     }
 
     /** A short wait that a stop does not cut (unlike the sleep between rounds). */

@@ -94,6 +94,10 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--jobs", paramLabel = "N", description = "With --all or --servers: servers backed up at once, 1-64 (default 1).")
     Integer jobs;
 
+    @Option(names = "--metrics-file", paramLabel = "PATH", description = "After the backup (completed or failed), write the repository's metrics "
+            + "in the node_exporter textfile format (as strata check --metrics-file).")
+    Path metricsFile;
+
     @Override
     public Integer call() {
         BackupType backupType = BackupType.parse(type);
@@ -127,7 +131,14 @@ final class BackupCommand implements Callable<Integer> {
             Compressors.load(compression);
         }
         r.setCompression(compression);
-        BackupRun.Outcome out = BackupRun.run(r, o, new BackupProgress(new ProgressRenderer(System.err, mode)));
+        BackupRun.Outcome out;
+        try {
+            out = BackupRun.run(r, o, new BackupProgress(new ProgressRenderer(System.err, mode)));
+        } catch (RuntimeException e) {
+            Metrics.afterRun(r, metricsFile, e);
+            throw e;
+        }
+        Metrics.afterRun(r, metricsFile, null);
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();

@@ -42,6 +42,10 @@ final class BinlogCommand implements Runnable {
         @Mixin
         ConnectionMixin conn;
 
+        @Option(names = "--metrics-file", paramLabel = "PATH", description = "Write the repository's metrics in the node_exporter textfile format "
+                + "(as strata check --metrics-file) every 15 s while it runs and when it stops.")
+        Path metricsFile;
+
         @Override
         public Integer call() {
             BinlogArchiver.Stopper stopper = new BinlogArchiver.Stopper();
@@ -58,8 +62,11 @@ final class BinlogCommand implements Runnable {
             }
             ConnectionOptions c = conn.resolve();
             Repository into = repo.openOrCreate(key, c, datadir, facts -> BinlogArchiver.requireLogBin(facts, c.describe()));
-            BinlogArchiver.Result r = BinlogArchiver.run(into, new BinlogArchiver.Options(c, datadir, once,
-                    Duration.ofMillis(Math.round(interval * 1000))), System.err::println, stopper);
+            BinlogArchiver.Result r;
+            try (Metrics.Ticker ignored = Metrics.Ticker.start(into, metricsFile)) {
+                r = BinlogArchiver.run(into, new BinlogArchiver.Options(c, datadir, once,
+                        Duration.ofMillis(Math.round(interval * 1000))), ProgressRenderer.lines(System.err, false), stopper);
+            }
             System.out.printf("archived %d segments (%,d bytes)%s; the archive ends at %s%n", r.segments(), r.bytes(),
                     r.gaps().isEmpty() ? "" : ", recorded " + r.gaps().size() + " gap(s)", r.end());
             if (!r.gaps().isEmpty()) {

@@ -35,6 +35,7 @@ public final class Main implements Runnable {
         COMMANDS.put("verify", VerifyCommand::new);
         COMMANDS.put("merge", MergeCommand::new);
         COMMANDS.put("status", StatusCommand::new);
+        COMMANDS.put("check", CheckCommand::new);
         COMMANDS.put("prune", PruneCommand::new);
         COMMANDS.put("demo", DemoCommand::new);
         COMMANDS.put("config", ConfigCommand::new);

@@ -33,17 +33,28 @@ final class ProgressRenderer implements BackupProgress.View {
     }
 
     /**
-     * Messages without stages (strata track): each on its own line after the seconds since this
-     * call, on {@code err}; nothing when {@code quiet}.
+     * Messages without stages (strata track, strata binlog archive): each on its own line after the
+     * time it was printed ({@link #now()}), on {@code err}; nothing when {@code quiet}.
      */
     static Consumer<String> lines(PrintStream err, boolean quiet) {
-        long started = System.nanoTime();
         return line -> {
             if (!quiet) {
-                err.printf("%7.1fs %s%n", (System.nanoTime() - started) / 1e9, line);
+                err.println(now() + " " + line);
             }
         };
     }
+
+    /**
+     * The time that starts every log line not drawn on a terminal: ISO-8601 in UTC with its zone
+     * and milliseconds, e.g. {@code 2026-12-01T09:45:29.123Z}, so that lines of long runs and of
+     * several processes can be ordered and matched with the server's log.
+     */
+    static String now() {
+        return LOG_TIME.format(java.time.Instant.now());
+    }
+
+    private static final java.time.format.DateTimeFormatter LOG_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSX", java.util.Locale.ROOT).withZone(java.time.ZoneOffset.UTC);
 
     @Override
     public long periodMillis() {
@@ -78,7 +89,7 @@ final class ProgressRenderer implements BackupProgress.View {
                 }
                 return;
             default:
-                err.printf("%7.1fs %s%n", p.elapsedSeconds(), line);
+                err.printf("%s %7.1fs %s%n", now(), p.elapsedSeconds(), line);
         }
     }
 
@@ -98,7 +109,7 @@ final class ProgressRenderer implements BackupProgress.View {
                 break;
             }
             case LINES:
-                err.printf("%7.1fs %s%n", p.elapsedSeconds(), oneLine(p.snapshot("running")));
+                err.printf("%s %7.1fs %s%n", now(), p.elapsedSeconds(), oneLine(p.snapshot("running")));
                 break;
             default:
                 break;

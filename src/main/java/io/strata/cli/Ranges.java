@@ -49,6 +49,38 @@ final class Ranges {
         }
     }
 
+    /** A span of time above zero: a number of seconds, or a number with s, m, h or d ("600", "90m", "26h", "8d"). */
+    public static final class Span implements ITypeConverter<java.time.Duration> {
+        @Override
+        public java.time.Duration convert(String value) {
+            return span(value);
+        }
+    }
+
+    static java.time.Duration span(String value) {
+        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        long unit = 1;
+        if (!v.isEmpty() && "smhd".indexOf(v.charAt(v.length() - 1)) >= 0) {
+            unit = switch (v.charAt(v.length() - 1)) {
+                case 'm' -> 60;
+                case 'h' -> 3600;
+                case 'd' -> 86400;
+                default -> 1;
+            };
+            v = v.substring(0, v.length() - 1);
+        }
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("'" + value + "' is not a span of time (a number of seconds, or with s, m, h or d: 600, 90m, 26h, 8d)");
+        }
+        if (n <= 0 || n > Long.MAX_VALUE / 86400) {
+            throw new TypeConversionException(value + " is out of range: it must be above 0");
+        }
+        return java.time.Duration.ofSeconds(n * unit);
+    }
+
     static int intIn(String value, int min, int max, String what) {
         long n;
         try {

@@ -2,6 +2,7 @@ package io.strata.cli;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.repo.Heartbeat;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Json;
 import io.strata.repo.Repository;
@@ -20,11 +21,13 @@ import java.util.concurrent.Callable;
 
 /**
  * What the newest backup of a repository is doing, from any shell: its stage and progress while
- * it runs, or that nothing runs (and how the last one ended), or that its process died. Reads
- * only the progress object a backup rewrites every two seconds and the writer lock, so it needs
- * no key and never disturbs the backup.
+ * it runs, or that nothing runs (and how the last one ended), or that its process died; and
+ * whether each binlog archiver and tracker that wrote a heartbeat is alive. Reads only the
+ * progress object a backup rewrites every two seconds, the heartbeats and the writer lock, so it
+ * needs no key and never disturbs the backup. Exit 33 when the last backup attempt failed, else
+ * 39 when a heartbeat is stale.
  */
-@Command(name = "status", description = "Show a running backup's stage and progress, or that none is running.")
+@Command(name = "status", description = "Show a running backup's stage and progress, or that none is running, and whether the binlog archiver and tracker are alive.")
 final class StatusCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     RepoOptions repo;
@@ -62,18 +65,47 @@ final class StatusCommand implements Callable<Integer> {
         }
         out.put("running", running);
         out.put("note", note);
+        Instant now = Instant.now();
+        List<Heartbeat> beats = Heartbeat.all(r, null);
+        List<Map<String, Object>> daemons = new java.util.ArrayList<>();
+        List<String> daemonLines = new java.util.ArrayList<>();
+        List<Heartbeat> stale = new java.util.ArrayList<>();
+        for (Heartbeat h : beats) {
+            boolean dead = h.stale(now, null);
+            if (dead) {
+                stale.add(h);
+            }
+            Map<String, Object> d = new LinkedHashMap<>(Json.MAPPER.convertValue(h, Map.class));
+            d.put("ageSeconds", h.ageSeconds(now));
+            d.put("stale", dead);
+            daemons.add(d);
+            daemonLines.add(describe(h, now));
+        }
+        out.put("daemons", daemons);
         // the newest attempt failed, was cancelled or died: the repository's newest backup is older than a monitor
         // expects, so status says so in its exit code too (a wrapper that checks only the code must not see success)
         boolean failed = p != null && !running && !HistoryRecord.COMPLETED.equals(state);
         if (json) {
             System.out.println(Json.MAPPER.writeValueAsString(out));
-            return failed ? ErrorCode.LAST_BACKUP_FAILED.exitCode() : 0;
+            return failed ? ErrorCode.LAST_BACKUP_FAILED.exitCode() : stale.isEmpty() ? 0 : ErrorCode.DAEMON_STALE.exitCode();
         }
         System.out.println(note);
         if (p != null && p.get("stages") != null) {
             for (String line : ProgressRenderer.table(p)) {
                 System.out.println(line);
             }
+        }
+        daemonLines.forEach(System.out::println);
+        StrataException staleError = stale.isEmpty() ? null : new StrataException(ErrorCode.DAEMON_STALE, stale.size() == 1
+                ? "the " + stale.get(0).what() + " of " + stale.get(0).server() + " has not written its heartbeat for " + stale.get(0).ageSeconds(now) + " s"
+                : stale.size() + " processes have stopped writing their heartbeats (the lines above say which)",
+                "start it again (it continues where it stopped); its log says why it ended");
+        if (staleError != null && !failed) {
+            System.err.println(staleError.render());
+            return staleError.code().exitCode();
+        }
+        if (staleError != null) {
+            System.err.println(staleError.render());
         }
         if (failed) {
             StrataException e = new StrataException(ErrorCode.LAST_BACKUP_FAILED, "the newest backup attempt in " + r.root() + ", " + newest
@@ -82,6 +114,17 @@ final class StatusCommand implements Callable<Integer> {
             return e.code().exitCode();
         }
         return 0;
+    }
+
+    /** One line about a long-running process: alive or stale, since when, how far it reached. */
+    static String describe(Heartbeat h, Instant now) {
+        String who = h.what() + " of " + h.server() + " (pid " + h.pid() + " on " + h.host() + ")";
+        String reached = h.reached() == null ? "nothing yet" : (Heartbeat.TRACK.equals(h.kind()) ? "LSN " : "") + h.reached();
+        if (h.stale(now, null)) {
+            return who + ": STALE, last heartbeat " + ago(h.lastPoll()) + " (killed, crashed, hung or stopped); it had reached " + reached;
+        }
+        return who + ": alive, last poll " + ago(h.lastPoll()) + ", reached " + reached + ", lag " + h.lagSeconds() + " s"
+                + (h.gaps() > 0 ? ", " + h.gaps() + " gaps recorded" : "") + (h.lastError() == null ? "" : "; last poll failed: " + h.lastError());
     }
 
     private static String ago(String iso) {

@@ -41,6 +41,10 @@ final class TrackCommand implements Callable<Integer> {
     @Mixin
     ConnectionMixin conn;
 
+    @Option(names = "--metrics-file", paramLabel = "PATH", description = "Write the repository's metrics in the node_exporter textfile format "
+            + "(as strata check --metrics-file) every 15 s while it runs and when it stops.")
+    Path metricsFile;
+
     @Override
     public Integer call() {
         if (flushSeconds < 1 || memoryMib < 1) {
@@ -53,8 +57,11 @@ final class TrackCommand implements Callable<Integer> {
         }
         ConnectionOptions c = conn.resolve();
         Repository r = FirstUse.openOrCreate(StoreLocation.local(repo), null, null, c, datadir, facts -> { });
-        TrackRun.Outcome o = TrackRun.run(r, new TrackRun.Options(c, datadir, once, Duration.ofSeconds(flushSeconds),
-                memoryMib << 20, Duration.ofMillis(100), readDelay), ProgressRenderer.lines(System.err, quiet));
+        TrackRun.Outcome o;
+        try (Metrics.Ticker ignored = Metrics.Ticker.start(r, metricsFile)) {
+            o = TrackRun.run(r, new TrackRun.Options(c, datadir, once, Duration.ofSeconds(flushSeconds),
+                    memoryMib << 20, Duration.ofMillis(100), readDelay), ProgressRenderer.lines(System.err, quiet));
+        }
         System.out.printf("tracked LSN %d..%d: %,d bytes of redo log read, %d change sets stored, %d gaps recorded%n",
                 o.from(), o.to(), o.redoBytesRead(), o.setsStored(), o.gapsRecorded());
         if (!o.gaps().isEmpty()) {

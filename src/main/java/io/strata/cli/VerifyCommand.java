@@ -9,6 +9,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify", description = "Check what the repository stores without restoring it: backups (objects, page checksums, redo log, chains), "
@@ -26,6 +27,10 @@ final class VerifyCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyMixin key;
 
+    @Option(names = "--metrics-file", paramLabel = "PATH", description = "Write the repository's metrics in the node_exporter textfile format "
+            + "(as strata check --metrics-file) after the verify.")
+    Path metricsFile;
+
     @Override
     public Integer call() {
         Repository r = repo.open(key);
@@ -33,6 +38,7 @@ final class VerifyCommand implements Callable<Integer> {
         io.strata.repo.ObjectCodec.setThreads(parallel != null ? Math.max(1, parallel) : Runtime.getRuntime().availableProcessors());
         Verifier v = new Verifier(r, System.out::println);
         v.run(id);
+        Metrics.afterRun(r, metricsFile, null);
         if (!v.problems().isEmpty()) {
             throw new StrataException(ErrorCode.CORRUPT_DATA, v.problems().size() + " problem(s) found; the first: " + v.problems().get(0),
                     "backups that verify \"ok\" above are usable; take a new backup to replace the damaged ones"

@@ -44,6 +44,7 @@ public enum ErrorCode {
     DATADIR_MISMATCH("datadir-mismatch", 34),
     HISTORY_DIVERGED("history-diverged", 35),
     TRACKING_GAP("tracking-gap", 38),
+    DAEMON_STALE("daemon-stale", 39),
     FLEET_FAILED("fleet-failed", 43),
     LOCK_WAIT_TIMEOUT("lock-wait-timeout", 44),
     INTERRUPTED("interrupted", 130);

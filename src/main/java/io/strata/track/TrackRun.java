@@ -7,6 +7,7 @@ import io.strata.redo.RedoLayout;
 import io.strata.redo.PageCollector;
 import io.strata.repo.ChangeSetFormat;
 import io.strata.repo.ChangedPages;
+import io.strata.repo.Heartbeat;
 import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.RepoLock;
@@ -19,6 +20,7 @@ import io.strata.server.ServerSession;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -88,6 +90,11 @@ public final class TrackRun {
     private int setsStored;
     private int gapsRecorded;
     private final List<String> gaps = new ArrayList<>();
+    /** How often a continuous tracker rewrites its heartbeat (it polls every 100 ms; the heartbeat need not). */
+    static final Duration BEAT_INTERVAL = Duration.ofSeconds(10);
+    private final Instant started = Instant.now();
+    private Instant caughtUp;
+    private long lastBeat;
 
     private TrackRun(Repository repo, Options opts, Consumer<String> say) {
         this.repo = repo;
@@ -255,9 +262,14 @@ public final class TrackRun {
                     throw e;
                 }
                 flush();
+                beat(e.getMessage(), true);
                 reconnect(e.getMessage());
                 continue;
             }
+            if (!behind) {
+                caughtUp = Instant.now();
+            }
+            beat(null, false);
             if (!behind && !stop && pos < target) {
                 sleep(opts.poll().toMillis());
             }
@@ -269,6 +281,19 @@ public final class TrackRun {
                 prune();
             }
         }
+    }
+
+    /**
+     * Rewrites the heartbeat ({@link Heartbeat}) when {@link #BEAT_INTERVAL} has passed since the
+     * last one, or at once when {@code now}; only a continuous tracker has one.
+     */
+    private void beat(String error, boolean now) {
+        if (opts.once() || !now && System.nanoTime() - lastBeat < BEAT_INTERVAL.toNanos()) {
+            return;
+        }
+        lastBeat = System.nanoTime();
+        Heartbeat.of(Heartbeat.TRACK, facts.serverKey(), started, Long.toString(pos), caughtUp == null ? started : caughtUp,
+                error, gaps.size(), BEAT_INTERVAL).write(repo);
     }
 
     /** Reads one piece of new log; returns whether more is waiting. */

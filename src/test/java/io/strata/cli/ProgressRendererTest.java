@@ -81,7 +81,7 @@ class ProgressRendererTest {
         r.update(p);
         String[] lines = buf.toString(StandardCharsets.UTF_8).split("\n");
         assertEquals(3, lines.length);
-        assertTrue(lines[0].matches(" +\\d+\\.\\ds \\[page-copy\\] 2 InnoDB files"), lines[0]);
+        assertTrue(lines[0].matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z +\\d+\\.\\ds \\[page-copy\\] 2 InnoDB files"), lines[0]);
         assertTrue(lines[1].endsWith("s [redo-copy] from LSN 1"), lines[1]);
         assertTrue(lines[2].endsWith("s [redo-copy] page-copy 10.0/100.0 MiB done; redo-copy 1.5 MiB;"), lines[2]);
     }
@@ -92,6 +92,6 @@ class ProgressRendererTest {
         PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
         ProgressRenderer.lines(out, true).accept("not shown");
         ProgressRenderer.lines(out, false).accept("[track] continuing from LSN 5");
-        assertTrue(buf.toString(StandardCharsets.UTF_8).matches(" +\\d+\\.\\ds \\[track\\] continuing from LSN 5\\n"), buf.toString(StandardCharsets.UTF_8));
+        assertTrue(buf.toString(StandardCharsets.UTF_8).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\[track\\] continuing from LSN 5\\n"), buf.toString(StandardCharsets.UTF_8));
     }
 }
