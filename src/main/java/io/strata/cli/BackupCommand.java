@@ -84,7 +84,7 @@ final class BackupCommand implements Callable<Integer> {
     @Mixin
     ConnectionMixin conn;
 
-    // read by FleetBackup before this command is parsed; here for --help and the configuration file's keys
+    // read by Fleet before this command is parsed; here for --help and the configuration file's keys
     @Option(names = "--all", description = "Back up every server of the configuration file (each section but [global]), each with its section's options.")
     boolean all;
 

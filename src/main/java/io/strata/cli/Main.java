@@ -66,8 +66,8 @@ public final class Main implements Runnable {
         ConfigDefaults defaults;
         try {
             defaults = ConfigDefaults.load(argv, env, systemFile);
-            if (FleetBackup.wanted(defaults.args())) {
-                return FleetBackup.run(defaults, defaults.args(), System.out, System.err);
+            if (Fleet.wanted(defaults.args())) {
+                return Fleet.run(defaults, defaults.args(), System.out, System.err);
             }
             cl = commandLine(defaults);
         } catch (StrataException e) {

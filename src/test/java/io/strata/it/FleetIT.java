@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 16: {@code strata backup --all --jobs 2} over a configuration file with two servers, one
  * running and one whose socket leads nowhere: exit 43 (fleet-failed), the summary names db2 as
  * FAILED with server-unreachable and db1 as ok with its backup id, each line of output carries its
- * server's prefix, and db1's backup restores to tables equal to its source.
+ * server's prefix; {@code check --all --json} gives db1 ok and db2 critical (its repository was
+ * never created: repo-missing), exit 2; and db1's backup restores to tables equal to its source.
  */
 class FleetIT {
     @Test
@@ -49,6 +50,17 @@ class FleetIT {
             assertTrue(r.err().contains("ERROR [fleet-failed]: 1 of 2 server backups failed: db2"), r.err());
             String id = db1.split("\\s+")[2];
             assertTrue(r.out().contains("[db1] backup " + id + " completed: full"), r.out());
+
+            // check --all --json: one array, db1's verdict from its repository, db2 critical naming why
+            StrataCli.Result c = StrataCli.run("--config", conf.toString(), "check", "--all", "--json");
+            assertEquals(2, c.exit(), c.toString());
+            JsonNode verdicts = ItSupport.JSON.readTree(c.out());
+            assertEquals(2, verdicts.size(), c.toString());
+            assertEquals("db1", verdicts.get(0).get("section").asText(), c.toString());
+            assertEquals(0, verdicts.get(0).get("status").get("code").asInt(), c.toString());
+            assertEquals("db2", verdicts.get(1).get("section").asText(), c.toString());
+            assertEquals(2, verdicts.get(1).get("status").get("code").asInt(), c.toString());
+            assertTrue(verdicts.get(1).get("status").get("message").asText().startsWith("ERROR [repo-missing]"), c.toString());
 
             JsonNode m = ItSupport.manifest(work.resolve("repo-db1"), id);
             try (MariaDbSandbox restored = ItSupport.restoreAndReplay(work.resolve("repo-db1"), id, work.resolve("restored"), source,

@@ -2,6 +2,10 @@ package io.strata.cli;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.repo.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -21,7 +25,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * {@code strata backup --all} and {@code strata backup --servers a,b}: one backup per section of
+ * {@code strata backup --all} and {@code strata backup --servers a,b}, and the same for
+ * {@code strata check} (below): one backup per section of
  * the configuration file (every section but {@code [global]}, or the named ones), each with that
  * section's defaults and so in the repository the section names.
  * <p>
@@ -33,10 +38,16 @@ import java.util.concurrent.Future;
  * else {@link ErrorCode#FLEET_FAILED} (43): the summary names each failed server, its exit code
  * and its error line. One code for "some servers failed" is what a scheduler can act on; the
  * first failure's own code would hide the others, and those are in the summary.
+ * <p>
+ * {@code strata check --all [--json]} runs {@code check --server NAME} per section the same way:
+ * with --json one array of every server's verdicts, each with {@code "section": NAME} first, and
+ * for a section whose check could give no verdict (no repository, an unreadable store) a critical
+ * verdict carrying its ERROR line; without it the children's lines prefixed. Exit: the worst
+ * verdict (0 ok, 1 warning, 2 critical; an error counts as critical).
  */
-final class FleetBackup {
+final class Fleet {
     /** One server's outcome: {@code backupId} and {@code type} are null unless it completed. */
-    record Result(String server, int exit, String backupId, String type, long millis, String error) {
+    record Result(String server, int exit, String backupId, String type, long millis, String error, String stdout) {
         boolean ok() { return exit == 0 || exit == 3; }
     }
 
@@ -44,7 +55,7 @@ final class FleetBackup {
     private final PrintStream out;
     private final PrintStream err;
 
-    FleetBackup(ConfigFile file, PrintStream out, PrintStream err) {
+    Fleet(ConfigFile file, PrintStream out, PrintStream err) {
         this.file = file;
         this.out = out;
         this.err = err;
@@ -52,7 +63,7 @@ final class FleetBackup {
 
     /** Whether {@code args} (after the configuration options were taken off) ask for a fleet backup. */
     static boolean wanted(String[] args) {
-        if (args.length == 0 || !args[0].equals("backup")) {
+        if (args.length == 0 || !args[0].equals("backup") && !args[0].equals("check")) {
             return false;
         }
         for (String a : args) {
@@ -77,16 +88,20 @@ final class FleetBackup {
     static int run(ConfigDefaults defaults, String[] args, PrintStream out, PrintStream err) {
         ConfigFile file = defaults.file();
         if (file == null) {
-            throw new StrataException(ErrorCode.USAGE, "backup --all/--servers: there is no configuration file",
+            throw new StrataException(ErrorCode.USAGE, args[0] + " --all/--servers: there is no configuration file",
                     "name the servers in sections [NAME] of a configuration file (" + ConfigDefaults.SYSTEM_FILE + ", --config FILE or "
                             + ConfigDefaults.CONFIG_ENV + ")");
         }
+        String command = args[0];
         List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
+        if (rest.contains("--nagios")) {
+            throw new StrataException(ErrorCode.USAGE, "--nagios gives one server's line, not several", "use --json with --all or --servers, or one check per server");
+        }
         boolean all = rest.remove("--all");
         String servers = ConfigDefaults.take(rest, "--servers");
         String jobsArg = ConfigDefaults.take(rest, "--jobs");
         if (rest.contains("--server") || rest.stream().anyMatch(a -> a.startsWith("--server="))) {
-            throw new StrataException(ErrorCode.USAGE, "--server goes with one backup, not with --all or --servers", "name the servers with --servers a,b");
+            throw new StrataException(ErrorCode.USAGE, "--server goes with one server, not with --all or --servers", "name the servers with --servers a,b");
         }
         if (all == (servers != null)) {
             throw new StrataException(ErrorCode.USAGE, "give either --all or --servers a,b, not both", null);
@@ -119,15 +134,16 @@ final class FleetBackup {
                 names.add(n);
             }
         }
-        return new FleetBackup(file, out, err).backUp(List.copyOf(names), jobs, rest);
+        return new Fleet(file, out, err).runAll(command, List.copyOf(names), jobs, rest);
     }
 
-    private int backUp(List<String> names, int jobs, List<String> rest) {
+    private int runAll(String command, List<String> names, int jobs, List<String> rest) {
+        boolean json = command.equals("check") && rest.contains("--json");
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, names.size()));
         List<Future<Result>> futures = new ArrayList<>();
         try {
             for (String n : names) {
-                futures.add(pool.submit(() -> backUpOne(n, rest)));
+                futures.add(pool.submit(() -> runOne(command, n, rest, json)));
             }
             List<Result> results = new ArrayList<>();
             for (Future<Result> f : futures) {
@@ -135,10 +151,17 @@ final class FleetBackup {
                     results.add(f.get());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while backing up servers", null);
+                    throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while running " + command + " on several servers", null);
                 } catch (java.util.concurrent.ExecutionException e) {
                     throw new IllegalStateException(e.getCause());
                 }
+            }
+            if (command.equals("check")) {
+                if (json) {
+                    out.println(checkJson(results));
+                }
+                out.flush();
+                return results.stream().mapToInt(r -> r.exit() >= 0 && r.exit() <= 2 ? r.exit() : 2).max().orElse(0);
             }
             out.print(summary(results));
             out.flush();
@@ -157,7 +180,7 @@ final class FleetBackup {
     }
 
     /** The command line of a child: the running JVM, its classpath, Main, this file and section. */
-    private List<String> command(String name, List<String> rest) {
+    private List<String> command(String command, String name, List<String> rest) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
@@ -165,23 +188,24 @@ final class FleetBackup {
         cmd.add(Main.class.getName());
         cmd.add("--config");
         cmd.add(file.path().toAbsolutePath().toString());
-        cmd.add("backup");
+        cmd.add(command);
         cmd.add("--server");
         cmd.add(name);
         cmd.addAll(rest);
         return cmd;
     }
 
-    private Result backUpOne(String name, List<String> rest) {
+    /** Runs {@code command} for the section {@code name}; with {@code capture} its stdout is kept, not copied. */
+    private Result runOne(String command, String name, List<String> rest, boolean capture) {
         long t0 = System.nanoTime();
         String prefix = "[" + name + "] ";
-        ProcessBuilder pb = new ProcessBuilder(command(name, rest));
+        ProcessBuilder pb = new ProcessBuilder(command(command, name, rest));
         pb.environment().remove(ConfigDefaults.SERVER_ENV);
         Process p;
         try {
             p = pb.start();
         } catch (IOException e) {
-            return new Result(name, ErrorCode.BUG.exitCode(), null, null, 0, "cannot start a JVM: " + e.getMessage());
+            return new Result(name, ErrorCode.BUG.exitCode(), null, null, 0, "cannot start a JVM: " + e.getMessage(), "");
         }
         String[] completed = new String[1];
         String[] error = new String[1];
@@ -191,11 +215,16 @@ final class FleetBackup {
             }
         }), "fleet-stderr-" + name);
         copyErr.start();
-        copy(p.getInputStream(), out, prefix, line -> {
-            if (line.startsWith("backup ") && line.contains(" completed: ")) {
-                completed[0] = line;
-            }
-        });
+        StringBuilder captured = new StringBuilder();
+        if (capture) {
+            copy(p.getInputStream(), null, prefix, line -> captured.append(line).append('\n'));
+        } else {
+            copy(p.getInputStream(), out, prefix, line -> {
+                if (line.startsWith("backup ") && line.contains(" completed: ")) {
+                    completed[0] = line;
+                }
+            });
+        }
         int exit;
         try {
             exit = p.waitFor();
@@ -212,22 +241,59 @@ final class FleetBackup {
             id = w[1];
             type = w.length > 3 ? w[3].replaceAll("[,]$", "") : null;
         }
-        return new Result(name, exit, id, type, (System.nanoTime() - t0) / 1_000_000, error[0]);
+        return new Result(name, exit, id, type, (System.nanoTime() - t0) / 1_000_000, error[0], captured.toString());
     }
 
     private static void copy(InputStream in, PrintStream to, String prefix, java.util.function.Consumer<String> seen) {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 seen.accept(line);
+                if (to == null) {
+                    continue;
+                }
                 synchronized (to) {
                     to.println(prefix + line);
                     to.flush();
                 }
             }
         } catch (IOException e) {
-            synchronized (to) {
-                to.println(prefix + "(output lost: " + e.getMessage() + ")");
+            seen.accept("(output lost: " + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * The verdicts of every section's {@code check --json}, each with {@code "section"} first; a
+     * section whose check printed no array (an error) gets one critical verdict with its ERROR line.
+     */
+    static String checkJson(List<Result> results) {
+        ArrayNode all = Json.MAPPER.createArrayNode();
+        for (Result r : results) {
+            JsonNode verdicts = null;
+            try {
+                verdicts = r.stdout().isBlank() ? null : Json.MAPPER.readTree(r.stdout());
+            } catch (IOException e) {
+                verdicts = null;
             }
+            if (verdicts != null && verdicts.isArray() && r.exit() >= 0 && r.exit() <= 2) {
+                for (JsonNode v : verdicts) {
+                    ObjectNode o = all.addObject();
+                    o.put("section", r.server());
+                    o.setAll((ObjectNode) v);
+                }
+                continue;
+            }
+            String message = r.error() != null ? r.error() : "check exited with " + r.exit();
+            ObjectNode o = all.addObject();
+            o.put("section", r.server());
+            o.put("server", r.server());
+            o.putObject("status").put("code", 2).put("message", message);
+            ObjectNode c = o.putArray("checks").addObject();
+            c.put("name", "repository").put("code", 2).put("status", "CRITICAL").put("message", message);
+        }
+        try {
+            return Json.MAPPER.writeValueAsString(all);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
     }
 
