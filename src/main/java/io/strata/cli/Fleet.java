@@ -51,6 +51,26 @@ final class Fleet {
         boolean ok() { return exit == 0 || exit == 3; }
     }
 
+    /**
+     * The children still running: when this JVM is stopped (SIGINT, SIGTERM) each gets SIGTERM,
+     * which a backup turns into a clean cancel recorded in its history, and is waited for.
+     */
+    private static final Set<Process> CHILDREN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Registers the hook that stops {@link #CHILDREN}; once per run of the fleet. */
+    private static void stopChildrenOnExit() {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            CHILDREN.forEach(Process::destroy);
+            for (Process p : CHILDREN) {
+                try {
+                    p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "strata-fleet-stop"));
+    }
+
     private final ConfigFile file;
     private final PrintStream out;
     private final PrintStream err;
@@ -139,6 +159,7 @@ final class Fleet {
 
     private int runAll(String command, List<String> names, int jobs, List<String> rest) {
         boolean json = command.equals("check") && rest.contains("--json");
+        stopChildrenOnExit();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, names.size()));
         List<Future<Result>> futures = new ArrayList<>();
         try {
@@ -204,6 +225,7 @@ final class Fleet {
         Process p;
         try {
             p = pb.start();
+            CHILDREN.add(p);
         } catch (IOException e) {
             return new Result(name, ErrorCode.BUG.exitCode(), null, null, 0, "cannot start a JVM: " + e.getMessage(), "");
         }
@@ -233,6 +255,8 @@ final class Fleet {
             p.destroy();
             Thread.currentThread().interrupt();
             exit = ErrorCode.INTERRUPTED.exitCode();
+        } finally {
+            CHILDREN.remove(p);
         }
         String id = null;
         String type = null;

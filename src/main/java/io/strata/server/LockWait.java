@@ -59,6 +59,7 @@ public final class LockWait {
         long t0 = System.nanoTime();
         Blocker[] last = new Blocker[1];
         boolean[] killed = new boolean[1];
+        boolean[] done = new boolean[1];
         ServerSession[] watcher = new ServerSession[1];
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-lock-wait");
@@ -79,9 +80,11 @@ public final class LockWait {
                 say.accept("[lock-wait] " + sql + " has waited " + waited + " s" + (timeoutSeconds > 0 ? " of " + timeoutSeconds : "") + " for " + who);
                 if (timeoutSeconds > 0 && waited >= timeoutSeconds) {
                     synchronized (last) {
-                        killed[0] = true;
+                        if (!done[0]) {
+                            killed[0] = true;
+                            watcher[0].exec("KILL QUERY " + self);
+                        }
                     }
-                    watcher[0].exec("KILL QUERY " + self);
                     throw new IllegalStateException("stop polling");
                 }
             } catch (RuntimeException e) {
@@ -93,6 +96,19 @@ public final class LockWait {
         }, POLL_SECONDS, POLL_SECONDS, TimeUnit.SECONDS);
         try {
             session.exec(sql);
+            boolean raced;
+            synchronized (last) {
+                done[0] = true;
+                raced = killed[0];
+            }
+            if (raced) {
+                // the stage was granted as the KILL QUERY was sent: let a pending kill land on a no-op
+                try {
+                    session.exec("DO 0");
+                } catch (StrataException ignored) {
+                    // interrupted by that kill: the session is usable again
+                }
+            }
         } catch (StrataException e) {
             synchronized (last) {
                 if (killed[0]) {
