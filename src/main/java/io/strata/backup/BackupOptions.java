@@ -15,6 +15,8 @@ import java.nio.file.Path;
  * @param method          --method: how an incremental finds changed pages
  * @param checkMethod     debug check: also read every page and fail if the method missed one that
  *                        changed between the threshold and the backup's checkpoint
+ * @param lockWaitTimeoutSeconds --lock-wait-timeout: how long a BACKUP STAGE may wait for another
+ *                        connection's lock before the backup fails, in seconds; 0 without end
  */
 public record BackupOptions(
         BackupType type,
@@ -26,5 +28,11 @@ public record BackupOptions(
         double throttleMbPerSecond,
         long redoTestDelayMs,
         ChangeMethod method,
-        boolean checkMethod) {
+        boolean checkMethod,
+        int lockWaitTimeoutSeconds) {
+    /** Without a lock wait timeout. */
+    public BackupOptions(BackupType type, BaseSpec base, Long startLsn, ConnectionOptions connection, Path datadir, int parallel,
+                         double throttleMbPerSecond, long redoTestDelayMs, ChangeMethod method, boolean checkMethod) {
+        this(type, base, startLsn, connection, datadir, parallel, throttleMbPerSecond, redoTestDelayMs, method, checkMethod, 0);
+    }
 }

@@ -13,6 +13,7 @@ import io.strata.repo.Repository;
 import io.strata.repo.SourceInfo;
 import io.strata.repo.StoredObject;
 import io.strata.server.BackupStages;
+import io.strata.server.LockWait;
 import io.strata.server.BinlogPosition;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
@@ -128,7 +129,7 @@ public final class BackupRun {
         progress.stage("connect", "connecting to " + opts.connection().describe());
         List<ServerSession> sessions = ServerSession.connectAll(opts.connection(), 2);
         try (ServerSession main = sessions.get(0); ServerSession status = sessions.get(1); Start start = start(main, status)) {
-            BackupStages stages = new BackupStages(main);
+            BackupStages stages = new BackupStages(main, new LockWait(opts.connection(), opts.lockWaitTimeoutSeconds(), progress::say));
             Copied copied = copyInnoDb(start, main);
             BlockDdl blocked = blockDdl(start, copied, stages, main);
             Consistent consistent = blockCommit(start, blocked, stages, main);

@@ -74,6 +74,11 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress on stderr (--progress=none).")
     boolean quiet;
 
+    @Option(names = "--lock-wait-timeout", paramLabel = "S", converter = Ranges.Positive.class,
+            description = "Fail the backup (exit 44) when a BACKUP STAGE waits longer than S seconds for another connection's lock, "
+                    + "naming that connection; the blocker is left alone (default: wait without end, a line every 2 s names the blocker).")
+    Double lockWaitTimeout;
+
     @Mixin
     KeyMixin key;
 
@@ -82,6 +87,16 @@ final class BackupCommand implements Callable<Integer> {
 
     @Mixin
     ConnectionMixin conn;
+
+    // read by Fleet before this command is parsed; here for --help and the configuration file's keys
+    @Option(names = "--all", description = "Back up every server of the configuration file (each section but [global]), each with its section's options.")
+    boolean all;
+
+    @Option(names = "--servers", paramLabel = "NAME[,NAME...]", description = "Back up these servers (sections) of the configuration file.")
+    String servers;
+
+    @Option(names = "--jobs", paramLabel = "N", description = "With --all or --servers: servers backed up at once, 1-64 (default 1).")
+    Integer jobs;
 
     @Option(names = "--metrics-file", paramLabel = "PATH", description = "After the backup (completed or failed), write the repository's metrics "
             + "in the node_exporter textfile format (as strata check --metrics-file).")
@@ -130,7 +145,7 @@ final class BackupCommand implements Callable<Integer> {
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         ConnectionOptions c = conn.resolve();
         BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
-                changeMethod, checkMethod);
+                changeMethod, checkMethod, lockWaitTimeout == null ? 0 : (int) Math.ceil(lockWaitTimeout));
         Repository r = repo.openOrCreate(key, compression, c, datadir, facts -> { });
         if (compression == null) {
             compression = r.defaultCompression();

@@ -30,7 +30,9 @@ import java.util.function.Supplier;
  * The file is {@code --config FILE} (anywhere on the command line), else {@code STRATA_CONFIG},
  * else {@value #SYSTEM_FILE} when it exists. {@code --server NAME} naming a section is taken off
  * the command line; one that names none is left for a command that has a {@code --server} of its
- * own (restore's server key) and is a usage error elsewhere.
+ * own (restore's server key) and is a usage error elsewhere. A section's {@value #SERVER_KEY}
+ * key is restore's {@code --server} when that section is chosen: the configured name and the
+ * repository's server key are then one notion.
  * <p>
  * Never from here: {@code --help}, {@code --version} and the password, which comes only from
  * {@code STRATA_PASSWORD}, an option file or the prompt ({@link ConnectionMixin}); a
@@ -40,6 +42,11 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     static final String SYSTEM_FILE = "/etc/strata/strata.conf";
     static final String CONFIG_ENV = "STRATA_CONFIG";
     static final String SERVER_ENV = "STRATA_SERVER";
+    /**
+     * A section's key naming its server as the repository does (host:port:datadir, as "strata
+     * list" prints it): the value of restore's --server when --server NAME chose the section.
+     */
+    static final String SERVER_KEY = "server-key";
     /** Options never given a default from outside the command line. */
     private static final Set<String> NEVER = Set.of("help", "version", "password", "config", "server", "command");
 
@@ -125,6 +132,10 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
         if (name.equals("server") && serverKey != null) {
             return new Value(serverKey, "env " + SERVER_ENV);
         }
+        if (name.equals("server") && server != null) {
+            ConfigFile.Entry entry = file.section(server).get(SERVER_KEY);
+            return entry == null ? null : new Value(entry.value(), file.path() + " [" + server + "] " + SERVER_KEY);
+        }
         if (NEVER.contains(name)) {
             return null;
         }
@@ -173,7 +184,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
                             "remove it; give the password in an option file (--defaults-file, [client] password=...), in "
                                     + ConnectionMixin.PASSWORD_ENV + ", or type it at the prompt of -p");
                 }
-                if (known(command, e.key())) {
+                if (known(command, e.key()) || e.key().equals(SERVER_KEY) && !section.equals(ConfigFile.GLOBAL)) {
                     continue;
                 }
                 if (others == null) {
@@ -199,7 +210,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     }
 
     /** Removes {@code name VALUE} or {@code name=VALUE} from {@code args}; its value, or null. */
-    private static String take(List<String> args, String name) {
+    static String take(List<String> args, String name) {
         int at = indexOf(args, name);
         if (at < 0) {
             return null;

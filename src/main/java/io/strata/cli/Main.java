@@ -66,6 +66,9 @@ public final class Main implements Runnable {
         ConfigDefaults defaults;
         try {
             defaults = ConfigDefaults.load(argv, env, systemFile);
+            if (Fleet.wanted(defaults.args())) {
+                return Fleet.run(defaults, defaults.args(), System.out, System.err);
+            }
             cl = commandLine(defaults);
         } catch (StrataException e) {
             System.err.println(e.render());

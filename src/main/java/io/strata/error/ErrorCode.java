@@ -45,6 +45,8 @@ public enum ErrorCode {
     HISTORY_DIVERGED("history-diverged", 35),
     TRACKING_GAP("tracking-gap", 38),
     DAEMON_STALE("daemon-stale", 39),
+    FLEET_FAILED("fleet-failed", 43),
+    LOCK_WAIT_TIMEOUT("lock-wait-timeout", 44),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -9,30 +9,49 @@ package io.strata.server;
  */
 public final class BackupStages {
     private final ServerSession session;
+    private final LockWait lockWait;
 
     /** The stages of {@code session}, which must stay open until {@link #end()}. */
     public BackupStages(ServerSession session) {
+        this(session, null);
+    }
+
+    /**
+     * As {@link #BackupStages(ServerSession)}, with START, FLUSH, BLOCK_DDL and BLOCK_COMMIT run
+     * under {@code lockWait} (null: plainly): a wait for another connection's lock is reported and
+     * may time out with lock-wait-timeout.
+     */
+    public BackupStages(ServerSession session, LockWait lockWait) {
         this.session = session;
+        this.lockWait = lockWait;
+    }
+
+    private void stage(String sql) {
+        if (lockWait == null) {
+            session.exec(sql);
+        } else {
+            lockWait.run(session, sql);
+        }
     }
 
     /** BACKUP STAGE START: prepares the server; nothing is blocked yet. */
     public void start() {
-        session.exec("BACKUP STAGE START");
+        stage("BACKUP STAGE START");
     }
 
     /** BACKUP STAGE FLUSH: flushes and closes the non-transactional tables not in use. */
     public void flush() {
-        session.exec("BACKUP STAGE FLUSH");
+        stage("BACKUP STAGE FLUSH");
     }
 
     /** BACKUP STAGE BLOCK_DDL: blocks DDL until {@link #end()}, so the set of tables and files no longer changes. */
     public void blockDdl() {
-        session.exec("BACKUP STAGE BLOCK_DDL");
+        stage("BACKUP STAGE BLOCK_DDL");
     }
 
     /** BACKUP STAGE BLOCK_COMMIT: blocks commits (and writes to the log and statistics tables) until {@link #end()}. */
     public void blockCommit() {
-        session.exec("BACKUP STAGE BLOCK_COMMIT");
+        stage("BACKUP STAGE BLOCK_COMMIT");
     }
 
     /** BACKUP STAGE END: releases every block. */

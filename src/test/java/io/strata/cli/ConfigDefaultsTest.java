@@ -167,6 +167,20 @@ class ConfigDefaultsTest {
         RestoreCommand restore = (RestoreCommand) Main.commandLine(d).parseArgs(d.args()).subcommand().commandSpec().userObject();
         assertEquals("h:3306:/d", restore.server);
         assertEquals("/backups/db1", restore.repo.repo);
+        env.remove("STRATA_SERVER");
+        // a section's server-key is restore's --server when --server NAME chooses that section
+        f = conf(FILE + "server-key = db1.example:3306:/var/lib/mysql\n");
+        d = ConfigDefaults.load(new String[] {"--config", f.toString(), "restore", "--server", "db1", "--target", "/t"}, env::get, null);
+        restore = (RestoreCommand) Main.commandLine(d).parseArgs(d.args()).subcommand().commandSpec().userObject();
+        assertEquals("db1.example:3306:/var/lib/mysql", restore.server);
+        assertEquals("/backups/db1", restore.repo.repo);
+        // and is no option of backup, but is not refused in a server's section
+        d = ConfigDefaults.load(new String[] {"--config", f.toString(), "backup", "--server", "db1"}, env::get, null);
+        assertNull(((BackupCommand) Main.commandLine(d).parseArgs(d.args()).subcommand().commandSpec().userObject()).datadir);
+        // in [global] it would name one server for all: refused as an unknown key
+        Out bad = run("--config", conf("[global]\nserver-key = h:1:/d\n").toString(), "list");
+        assertEquals(2, bad.exit, bad.err);
+        assertTrue(bad.err.contains("unknown option \"server-key\" in [global]"), bad.err);
     }
 
     @Test
