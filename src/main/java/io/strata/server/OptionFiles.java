@@ -192,16 +192,11 @@ public final class OptionFiles {
         String s = rest.strip();
         if (!s.isEmpty() && (s.charAt(0) == '"' || s.charAt(0) == '\'')) {
             char q = s.charAt(0);
-            StringBuilder sb = new StringBuilder();
             for (int i = 1; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (c == '\\' && i + 1 < s.length()) {
+                if (s.charAt(i) == '\\') {
                     i++;
-                    escape(s.charAt(i), sb);
-                } else if (c == q) {
-                    return sb.toString();
-                } else {
-                    sb.append(c);
+                } else if (s.charAt(i) == q) {
+                    return unescape(s.substring(1, i));
                 }
             }
             // no closing quote: the client keeps the text as written
