@@ -21,14 +21,6 @@ public final class ConnectionMixin {
     /** The value picocli gives -p or --password given without one: ask. */
     private static final String PROMPT = "\u0000prompt";
 
-    // -h is --host here, as in the mariadb client, so these commands get the long help and
-    // version options only (the inherited standard ones would claim -h)
-    @Option(names = "--help", usageHelp = true, description = "Show this help message and exit.")
-    boolean help;
-
-    @Option(names = "--version", versionHelp = true, description = "Print version information and exit.")
-    boolean version;
-
     @Option(names = {"-S", "--socket"}, description = "Unix socket of the server.")
     String socket;
 

@@ -14,9 +14,17 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /** Entry point: runs a command and turns every outcome into one message and an exit code. */
-@Command(name = "strata", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "strata 0.1.0",
+@Command(name = "strata", scope = CommandLine.ScopeType.INHERIT, version = "strata 0.1.0",
         description = "Hot physical backups of MariaDB 10.11: full backups, restore, history.")
 public final class Main implements Runnable {
+    // -h means --host on every command (as for the mariadb client), so help has no -h: the
+    // standard help options are declared here, long or -?, and every command inherits them
+    @CommandLine.Option(names = {"--help", "-?"}, usageHelp = true, scope = CommandLine.ScopeType.INHERIT, description = "Show this help message and exit.")
+    boolean help;
+
+    @CommandLine.Option(names = {"-V", "--version"}, versionHelp = true, scope = CommandLine.ScopeType.INHERIT, description = "Print version information and exit.")
+    boolean version;
+
     /**
      * The commands, in the order help lists them. picocli builds a command's model from its
      * annotations by reflection, which costs a short run (an incremental that finds nothing
