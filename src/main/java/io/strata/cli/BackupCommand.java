@@ -112,7 +112,7 @@ final class BackupCommand implements Callable<Integer> {
             Compressors.load(compression);
         }
         r.setCompression(compression);
-        BackupRun.Outcome out = BackupRun.run(r, o, new BackupProgress(new ProgressRenderer(System.err, mode)));
+        BackupRun.Outcome out = BackupRun.run(r, o, new BackupProgress(ProgressRenderer.forStderr(mode)));
         Manifest m = out.manifest();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();

@@ -2,9 +2,13 @@ package io.strata.cli;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.Log;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -24,6 +28,15 @@ public final class Main implements Runnable {
 
     @CommandLine.Option(names = {"-V", "--version"}, versionHelp = true, scope = CommandLine.ScopeType.INHERIT, description = "Print version information and exit.")
     boolean version;
+
+    // read by main() before the command line is parsed (see installLog); declared so that every command accepts them
+    @CommandLine.Option(names = "--log-file", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Also append the log (what strata prints on stderr), each line after its UTC time, to FILE (created 0600).")
+    Path logFile;
+
+    @CommandLine.Option(names = "--log-level", paramLabel = "LEVEL", scope = CommandLine.ScopeType.INHERIT,
+            description = "error, warn, info (default) or debug: the least severe log lines shown and written.")
+    String logLevel;
 
     /**
      * The commands, in the order help lists them. picocli builds a command's model from its
@@ -60,7 +73,53 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        try {
+            installLog(args);
+        } catch (StrataException e) {
+            System.err.println(e.render());
+            System.exit(e.code().exitCode());
+        }
+        int code = execute(args);
+        System.err.flush();
+        System.exit(code);
+    }
+
+    /**
+     * Makes System.err the {@link Log} of --log-level and --log-file (taken from {@code args}
+     * before picocli parses them, so that even a usage error is logged). The libraries' SLF4J
+     * warnings (AWS SDK retries, the driver) go there too, at WARN (DEBUG with --log-level debug).
+     *
+     * @throws StrataException USAGE for an unknown level or a log file that cannot be opened
+     */
+    static void installLog(String[] args) {
+        String lv = optionValue(args, "--log-level");
+        Log.Level level = lv == null ? Log.Level.INFO : Log.Level.parse(lv);
+        if (level == null) {
+            throw new StrataException(ErrorCode.USAGE, "--log-level " + lv + " is not a level", "give error, warn, info or debug");
+        }
+        if (level == Log.Level.DEBUG) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
+        }
+        String file = optionValue(args, "--log-file");
+        try {
+            System.setErr(Log.install(new FileOutputStream(FileDescriptor.err), level, file == null ? null : Path.of(file)));
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.USAGE, "cannot open the log file " + file + ": " + e.getMessage(),
+                    "give --log-file a path in a directory strata's user can write");
+        }
+    }
+
+    /** The value of {@code --name V} or {@code --name=V} in {@code args} (the last one; none after "--"), or null. */
+    static String optionValue(String[] args, String name) {
+        String v = null;
+        for (int i = 0; i < args.length && !args[i].equals("--"); i++) {
+            if (args[i].equals(name) && i + 1 < args.length) {
+                v = args[++i];
+            } else if (args[i].startsWith(name + "=")) {
+                v = args[i].substring(name.length() + 1);
+            }
+        }
+        return v;
     }
 
     public static int execute(String... args) {

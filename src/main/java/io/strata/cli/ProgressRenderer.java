@@ -4,8 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.strata.backup.BackupProgress;
 import io.strata.repo.Json;
+import io.strata.util.Log;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,16 +25,37 @@ import java.util.function.Consumer;
  * seconds since the backup started.
  */
 final class ProgressRenderer implements BackupProgress.View {
-    /** --progress: AUTO is TTY on a terminal, else LINES. */
+    /** --progress: AUTO is TTY when stderr, where it is drawn, is a terminal, else LINES. */
     enum Mode { AUTO, TTY, LINES, JSON, NONE }
 
     private final PrintStream err;
+    /** Where the TTY table is drawn: the terminal itself, so that it never reaches a log file. */
+    private final PrintStream draw;
     private final Mode mode;
     private int drawnLines;
 
     ProgressRenderer(PrintStream err, Mode mode) {
+        this(err, err, mode, false);
+    }
+
+    private ProgressRenderer(PrintStream err, PrintStream draw, Mode mode, boolean stderrIsTerminal) {
         this.err = err;
-        this.mode = mode == Mode.AUTO ? (System.console() != null ? Mode.TTY : Mode.LINES) : mode;
+        this.draw = draw;
+        this.mode = resolve(mode, stderrIsTerminal);
+    }
+
+    /** AUTO as TTY or LINES by whether the stream drawn on is a terminal; other modes as they are. */
+    static Mode resolve(Mode mode, boolean drawnOnTerminal) {
+        return mode == Mode.AUTO ? (drawnOnTerminal ? Mode.TTY : Mode.LINES) : mode;
+    }
+
+    /**
+     * The renderer of a command's progress: messages on System.err (the log), the TTY table
+     * straight on file descriptor 2, and AUTO decided by whether that descriptor is a terminal.
+     */
+    static ProgressRenderer forStderr(Mode mode) {
+        PrintStream tty = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+        return new ProgressRenderer(System.err, tty, mode, Log.isTerminal(2));
     }
 
     /**
@@ -182,17 +208,19 @@ final class ProgressRenderer implements BackupProgress.View {
 
     private void clearTable() {
         if (drawnLines > 0) {
-            err.print("\033[" + drawnLines + "A\033[J");
+            err.flush();
+            draw.print("\033[" + drawnLines + "A\033[J");
             drawnLines = 0;
         }
     }
 
     private void drawTable(BackupProgress p) {
         List<String> rows = table(p.snapshot("running"));
-        for (String r : rows) {
-            err.println(r);
-        }
         err.flush();
+        for (String r : rows) {
+            draw.println(r);
+        }
+        draw.flush();
         drawnLines = rows.size();
     }
 }

@@ -94,4 +94,12 @@ class ProgressRendererTest {
         ProgressRenderer.lines(out, false).accept("[track] continuing from LSN 5");
         assertTrue(buf.toString(StandardCharsets.UTF_8).matches(" +\\d+\\.\\ds \\[track\\] continuing from LSN 5\\n"), buf.toString(StandardCharsets.UTF_8));
     }
+
+    /** AUTO draws the table only when the stream drawn on (stderr) is a terminal, whatever stdout is. */
+    @Test
+    void autoFollowsTheStreamDrawnOn() {
+        org.junit.jupiter.api.Assertions.assertEquals(ProgressRenderer.Mode.TTY, ProgressRenderer.resolve(ProgressRenderer.Mode.AUTO, true));
+        org.junit.jupiter.api.Assertions.assertEquals(ProgressRenderer.Mode.LINES, ProgressRenderer.resolve(ProgressRenderer.Mode.AUTO, false));
+        org.junit.jupiter.api.Assertions.assertEquals(ProgressRenderer.Mode.JSON, ProgressRenderer.resolve(ProgressRenderer.Mode.JSON, true));
+    }
 }
