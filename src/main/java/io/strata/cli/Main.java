@@ -73,26 +73,21 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        try {
-            installLog(args);
-        } catch (StrataException e) {
-            System.err.println(e.render());
-            System.exit(e.code().exitCode());
-        }
-        int code = execute(args);
+        int code = execute(System::getenv, Path.of(ConfigDefaults.SYSTEM_FILE), true, args);
         System.err.flush();
         System.exit(code);
     }
 
     /**
-     * Makes System.err the {@link Log} of --log-level and --log-file (taken from {@code args}
-     * before picocli parses them, so that even a usage error is logged). The libraries' SLF4J
+     * Makes System.err the {@link Log} of --log-level and --log-file (taken from the command line
+     * before picocli parses it, so that even a usage error is logged, else from the environment
+     * or the configuration file as any option's default). The libraries' SLF4J
      * warnings (AWS SDK retries, the driver) go there too, at WARN (DEBUG with --log-level debug).
      *
      * @throws StrataException USAGE for an unknown level or a log file that cannot be opened
      */
-    static void installLog(String[] args) {
-        String lv = optionValue(args, "--log-level");
+    static void installLog(ConfigDefaults defaults) {
+        String lv = optionOrDefault(defaults, "--log-level");
         Log.Level level = lv == null ? Log.Level.INFO : Log.Level.parse(lv);
         if (level == null) {
             throw new StrataException(ErrorCode.USAGE, "--log-level " + lv + " is not a level", "give error, warn, info or debug");
@@ -100,13 +95,18 @@ public final class Main implements Runnable {
         if (level == Log.Level.DEBUG) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
         }
-        String file = optionValue(args, "--log-file");
+        String file = optionOrDefault(defaults, "--log-file");
         try {
             System.setErr(Log.install(new FileOutputStream(FileDescriptor.err), level, file == null ? null : Path.of(file)));
         } catch (IOException e) {
             throw new StrataException(ErrorCode.USAGE, "cannot open the log file " + file + ": " + e.getMessage(),
                     "give --log-file a path in a directory strata's user can write");
         }
+    }
+
+    private static String optionOrDefault(ConfigDefaults defaults, String name) {
+        String v = optionValue(defaults.args(), name);
+        return v != null ? v : defaults.defaultValue(CommandLine.Model.OptionSpec.builder(name).build());
     }
 
     /** The value of {@code --name V} or {@code --name=V} in {@code args} (the last one; none after "--"), or null. */
@@ -128,10 +128,17 @@ public final class Main implements Runnable {
 
     /** As {@link #execute(String...)} with another environment and system configuration file (tests). */
     static int execute(Function<String, String> env, Path systemFile, String... argv) {
+        return execute(env, systemFile, false, argv);
+    }
+
+    private static int execute(Function<String, String> env, Path systemFile, boolean installLog, String... argv) {
         CommandLine cl;
         ConfigDefaults defaults;
         try {
             defaults = ConfigDefaults.load(argv, env, systemFile);
+            if (installLog) {
+                installLog(defaults);
+            }
             cl = commandLine(defaults);
         } catch (StrataException e) {
             System.err.println(e.render());
