@@ -129,7 +129,7 @@ final class BackupCommand implements Callable<Integer> {
             case "none" -> ProgressRenderer.Mode.NONE;
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
         };
-        ProgressRenderer renderer = new ProgressRenderer(System.err, mode);
+        ProgressRenderer renderer = ProgressRenderer.forStderr(mode);
         try {
             return run(compression, backupType, changeMethod, renderer, started);
         } catch (StrataException e) {

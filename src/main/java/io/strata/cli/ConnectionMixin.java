@@ -3,28 +3,23 @@ package io.strata.cli;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.server.ConnectionOptions;
+import io.strata.server.OptionFiles;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.function.Function;
 
 /**
- * The connection options a MariaDB user expects, resolved with the [client] option files. The
- * password comes from --password (which the launcher takes off the command line, see bin/strata),
- * {@value #PASSWORD_ENV}, a prompt on the terminal when -p has no value, or the option files.
+ * The connection options a MariaDB user expects, resolved with the option files
+ * ({@link OptionFiles}). The password comes from --password (which the launcher takes off the
+ * command line into {@value #PASSWORD_ENV}, see bin/strata), a prompt on the terminal when -p has
+ * no value, the option files, or last the environment variable MYSQL_PWD.
  */
 public final class ConnectionMixin {
     /** Where bin/strata puts the value of --password, -pVALUE or --password=VALUE: the JVM's own arguments cannot be blanked. */
     static final String PASSWORD_ENV = "STRATA_PASSWORD";
     /** The value picocli gives -p or --password given without one: ask. */
     private static final String PROMPT = "\u0000prompt";
-
-    // -h is --host here, as in the mariadb client, so these commands get the long help and
-    // version options only (the inherited standard ones would claim -h)
-    @Option(names = "--help", usageHelp = true, description = "Show this help message and exit.")
-    boolean help;
-
-    @Option(names = "--version", versionHelp = true, description = "Print version information and exit.")
-    boolean version;
 
     @Option(names = {"-S", "--socket"}, description = "Unix socket of the server.")
     String socket;
@@ -43,17 +38,36 @@ public final class ConnectionMixin {
                     + " before the JVM starts, so that the process list never shows it (prefer an option file).")
     String password;
 
-    @Option(names = "--defaults-file", description = "Read only this option file's [client] section.")
+    @Option(names = "--defaults-file", paramLabel = "FILE",
+            description = "Read only this option file (groups [client], [client-server], [client-mariadb], [mariadb-backup], [strata]).")
     Path defaultsFile;
+
+    @Option(names = "--defaults-extra-file", paramLabel = "FILE", description = "Read this option file after the global ones and before ~/.my.cnf.")
+    Path defaultsExtraFile;
+
+    @Option(names = "--defaults-group-suffix", paramLabel = "SUFFIX",
+            description = "Also read the groups [clientSUFFIX], [mariadb-backupSUFFIX], ... (default: $MYSQL_GROUP_SUFFIX).")
+    String defaultsGroupSuffix;
+
+    @Option(names = "--no-defaults", description = "Read no option file.")
+    boolean noDefaults;
+
+    /** The environment (tests replace it). */
+    Function<String, String> env = System::getenv;
 
     ConnectionOptions resolve() {
         String pw = password;
         if (PROMPT.equals(pw)) {
             pw = prompt(System.console());
         } else if (pw == null) {
-            pw = System.getenv(PASSWORD_ENV);
+            pw = env.apply(PASSWORD_ENV);
         }
-        return ConnectionOptions.resolve(socket, host, port, user, pw, defaultsFile);
+        if (noDefaults && (defaultsFile != null || defaultsExtraFile != null)) {
+            throw new StrataException(ErrorCode.USAGE, "--no-defaults reads no option file, so it cannot be given with --defaults-file or --defaults-extra-file",
+                    "drop one of them");
+        }
+        OptionFiles.Sources src = new OptionFiles.Sources(defaultsFile, defaultsExtraFile, defaultsGroupSuffix, noDefaults);
+        return ConnectionOptions.resolve(socket, host, port, user, pw, src, env);
     }
 
     /** The password typed on the terminal, not echoed; a usage error without a terminal. */

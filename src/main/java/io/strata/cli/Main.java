@@ -2,9 +2,13 @@ package io.strata.cli;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.Log;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -14,9 +18,26 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /** Entry point: runs a command and turns every outcome into one message and an exit code. */
-@Command(name = "strata", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "strata 0.1.0",
+@Command(name = "strata", scope = CommandLine.ScopeType.INHERIT, version = "strata 0.1.0",
         description = "Hot physical backups of MariaDB 10.11: full backups, restore, history.")
 public final class Main implements Runnable {
+    // -h means --host on every command (as for the mariadb client), so help has no -h: the
+    // standard help options are declared here, long or -?, and every command inherits them
+    @CommandLine.Option(names = {"--help", "-?"}, usageHelp = true, scope = CommandLine.ScopeType.INHERIT, description = "Show this help message and exit.")
+    boolean help;
+
+    @CommandLine.Option(names = {"-V", "--version"}, versionHelp = true, scope = CommandLine.ScopeType.INHERIT, description = "Print version information and exit.")
+    boolean version;
+
+    // read by main() before the command line is parsed (see installLog); declared so that every command accepts them
+    @CommandLine.Option(names = "--log-file", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Also append the log (what strata prints on stderr), each line after its UTC time, to FILE (created 0600).")
+    Path logFile;
+
+    @CommandLine.Option(names = "--log-level", paramLabel = "LEVEL", scope = CommandLine.ScopeType.INHERIT,
+            description = "error, warn, info (default) or debug: the least severe log lines shown and written.")
+    String logLevel;
+
     /**
      * The commands, in the order help lists them. picocli builds a command's model from its
      * annotations by reflection, which costs a short run (an incremental that finds nothing
@@ -53,7 +74,53 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        int code = execute(System::getenv, Path.of(ConfigDefaults.SYSTEM_FILE), true, args);
+        System.err.flush();
+        System.exit(code);
+    }
+
+    /**
+     * Makes System.err the {@link Log} of --log-level and --log-file (taken from the command line
+     * before picocli parses it, so that even a usage error is logged, else from the environment
+     * or the configuration file as any option's default). The libraries' SLF4J
+     * warnings (AWS SDK retries, the driver) go there too, at WARN (DEBUG with --log-level debug).
+     *
+     * @throws StrataException USAGE for an unknown level or a log file that cannot be opened
+     */
+    static void installLog(ConfigDefaults defaults) {
+        String lv = optionOrDefault(defaults, "--log-level");
+        Log.Level level = lv == null ? Log.Level.INFO : Log.Level.parse(lv);
+        if (level == null) {
+            throw new StrataException(ErrorCode.USAGE, "--log-level " + lv + " is not a level", "give error, warn, info or debug");
+        }
+        if (level == Log.Level.DEBUG) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
+        }
+        String file = optionOrDefault(defaults, "--log-file");
+        try {
+            System.setErr(Log.install(new FileOutputStream(FileDescriptor.err), level, file == null ? null : Path.of(file)));
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.USAGE, "cannot open the log file " + file + ": " + e.getMessage(),
+                    "give --log-file a path in a directory strata's user can write");
+        }
+    }
+
+    private static String optionOrDefault(ConfigDefaults defaults, String name) {
+        String v = optionValue(defaults.args(), name);
+        return v != null ? v : defaults.defaultValue(CommandLine.Model.OptionSpec.builder(name).build());
+    }
+
+    /** The value of {@code --name V} or {@code --name=V} in {@code args} (the last one; none after "--"), or null. */
+    static String optionValue(String[] args, String name) {
+        String v = null;
+        for (int i = 0; i < args.length && !args[i].equals("--"); i++) {
+            if (args[i].equals(name) && i + 1 < args.length) {
+                v = args[++i];
+            } else if (args[i].startsWith(name + "=")) {
+                v = args[i].substring(name.length() + 1);
+            }
+        }
+        return v;
     }
 
     public static int execute(String... args) {
@@ -62,10 +129,17 @@ public final class Main implements Runnable {
 
     /** As {@link #execute(String...)} with another environment and system configuration file (tests). */
     static int execute(Function<String, String> env, Path systemFile, String... argv) {
+        return execute(env, systemFile, false, argv);
+    }
+
+    private static int execute(Function<String, String> env, Path systemFile, boolean installLog, String... argv) {
         CommandLine cl;
         ConfigDefaults defaults;
         try {
             defaults = ConfigDefaults.load(argv, env, systemFile);
+            if (installLog) {
+                installLog(defaults);
+            }
             if (Fleet.wanted(defaults.args())) {
                 return Fleet.run(defaults, defaults.args(), System.out, System.err);
             }

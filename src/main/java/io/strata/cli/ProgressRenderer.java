@@ -4,8 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.strata.backup.BackupProgress;
 import io.strata.repo.Json;
+import io.strata.util.Log;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,43 +27,52 @@ import java.util.function.Consumer;
  * (it gains "error": id, exitCode, message, hint).
  */
 final class ProgressRenderer implements BackupProgress.View {
-    /** --progress: AUTO is TTY on a terminal, else LINES. */
+    /** --progress: AUTO is TTY when stderr, where it is drawn, is a terminal, else LINES. */
     enum Mode { AUTO, TTY, LINES, JSON, NONE }
 
     private final PrintStream err;
+    /** Where the TTY table is drawn: the terminal itself, so that it never reaches a log file. */
+    private final PrintStream draw;
     private final Mode mode;
     private int drawnLines;
     /** The end event of {@link Mode#JSON}, held until {@link #complete} or {@link #fail}. */
     private Map<String, Object> pendingEnd;
 
     ProgressRenderer(PrintStream err, Mode mode) {
+        this(err, err, mode, false);
+    }
+
+    private ProgressRenderer(PrintStream err, PrintStream draw, Mode mode, boolean stderrIsTerminal) {
         this.err = err;
-        this.mode = mode == Mode.AUTO ? (System.console() != null ? Mode.TTY : Mode.LINES) : mode;
+        this.draw = draw;
+        this.mode = resolve(mode, stderrIsTerminal);
+    }
+
+    /** AUTO as TTY or LINES by whether the stream drawn on is a terminal; other modes as they are. */
+    static Mode resolve(Mode mode, boolean drawnOnTerminal) {
+        return mode == Mode.AUTO ? (drawnOnTerminal ? Mode.TTY : Mode.LINES) : mode;
     }
 
     /**
-     * Messages without stages (strata track, strata binlog archive): each on its own line after the
-     * time it was printed ({@link #now()}), on {@code err}; nothing when {@code quiet}.
+     * The renderer of a command's progress: messages on System.err (the log), the TTY table
+     * straight on file descriptor 2, and AUTO decided by whether that descriptor is a terminal.
+     */
+    static ProgressRenderer forStderr(Mode mode) {
+        PrintStream tty = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+        return new ProgressRenderer(System.err, tty, mode, Log.isTerminal(2));
+    }
+
+    /**
+     * Messages without stages (strata track, strata binlog archive): each on its own line on
+     * {@code err} (the log, which starts it with the time off a terminal); nothing when {@code quiet}.
      */
     static Consumer<String> lines(PrintStream err, boolean quiet) {
         return line -> {
             if (!quiet) {
-                err.println(now() + " " + line);
+                err.println(line); // the log (util/Log) puts the time before it off a terminal
             }
         };
     }
-
-    /**
-     * The time that starts every log line not drawn on a terminal: ISO-8601 in UTC with its zone
-     * and milliseconds, e.g. {@code 2026-12-01T09:45:29.123Z}, so that lines of long runs and of
-     * several processes can be ordered and matched with the server's log.
-     */
-    static String now() {
-        return LOG_TIME.format(java.time.Instant.now());
-    }
-
-    private static final java.time.format.DateTimeFormatter LOG_TIME =
-            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSX", java.util.Locale.ROOT).withZone(java.time.ZoneOffset.UTC);
 
     @Override
     public long periodMillis() {
@@ -93,7 +107,7 @@ final class ProgressRenderer implements BackupProgress.View {
                 }
                 return;
             default:
-                err.printf("%s %7.1fs %s%n", now(), p.elapsedSeconds(), line);
+                err.printf("%7.1fs %s%n", p.elapsedSeconds(), line);
         }
     }
 
@@ -113,7 +127,7 @@ final class ProgressRenderer implements BackupProgress.View {
                 break;
             }
             case LINES:
-                err.printf("%s %7.1fs %s%n", now(), p.elapsedSeconds(), oneLine(p.snapshot("running")));
+                err.printf("%7.1fs %s%n", p.elapsedSeconds(), oneLine(p.snapshot("running")));
                 break;
             default:
                 break;
@@ -229,17 +243,19 @@ final class ProgressRenderer implements BackupProgress.View {
 
     private void clearTable() {
         if (drawnLines > 0) {
-            err.print("\033[" + drawnLines + "A\033[J");
+            err.flush();
+            draw.print("\033[" + drawnLines + "A\033[J");
             drawnLines = 0;
         }
     }
 
     private void drawTable(BackupProgress p) {
         List<String> rows = table(p.snapshot("running"));
-        for (String r : rows) {
-            err.println(r);
-        }
         err.flush();
+        for (String r : rows) {
+            draw.println(r);
+        }
+        draw.flush();
         drawnLines = rows.size();
     }
 }

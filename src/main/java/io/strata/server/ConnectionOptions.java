@@ -3,46 +3,41 @@ package io.strata.server;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * How to reach the server, as a MariaDB client resolves it: explicit options win over the
- * [client] and [client-server] sections of the option files (only --defaults-file when given,
- * else /etc/mysql/my.cnf, /etc/my.cnf and ~/.my.cnf, following !include and !includedir).
+ * How to reach the server, as a MariaDB client resolves it: explicit options win over the option
+ * files ({@link OptionFiles}: groups [client] ... [mariadb-backup], [strata]), and for the
+ * password those win over the environment variable {@value #MYSQL_PWD} (the client reads that
+ * variable first and lets the option files override it).
  */
 public record ConnectionOptions(String socket, String host, Integer port, String user, String password) {
+    /** The client's password variable, the lowest-priority password source. */
+    public static final String MYSQL_PWD = "MYSQL_PWD";
 
+    /** As {@link #resolve(String, String, Integer, String, String, OptionFiles.Sources, Function)} with only {@code defaultsFile} (null: the default files). */
     public static ConnectionOptions resolve(String socket, String host, Integer port, String user, String password, Path defaultsFile) {
-        Map<String, String> file = new LinkedHashMap<>();
-        List<Path> files = new ArrayList<>();
-        if (defaultsFile != null) {
-            if (!Files.isReadable(defaultsFile)) {
-                throw new StrataException(ErrorCode.USAGE, "--defaults-file " + defaultsFile + " does not exist or is not readable", null);
-            }
-            files.add(defaultsFile);
-        } else {
-            files.add(Path.of("/etc/mysql/my.cnf"));
-            files.add(Path.of("/etc/my.cnf"));
-            String home = System.getProperty("user.home");
-            if (home != null) {
-                files.add(Path.of(home, ".my.cnf"));
-            }
-        }
-        for (Path f : files) {
-            readClientSections(f, file, 0);
-        }
+        return resolve(socket, host, port, user, password, new OptionFiles.Sources(defaultsFile, null, null, false), System::getenv);
+    }
+
+    /**
+     * The connection: each of {@code socket}, {@code host}, {@code port}, {@code user},
+     * {@code password} (null: not given) else the option files' value; the user defaults to the
+     * OS user, the password to {@code env}'s MYSQL_PWD.
+     *
+     * @throws StrataException USAGE for an unreadable --defaults-file/--defaults-extra-file or a bad port in a file
+     */
+    public static ConnectionOptions resolve(String socket, String host, Integer port, String user, String password,
+                                            OptionFiles.Sources sources, Function<String, String> env) {
+        String suffix = sources.groupSuffix() != null ? sources.groupSuffix() : env.apply("MYSQL_GROUP_SUFFIX");
+        Map<String, String> file = OptionFiles.read(OptionFiles.files(sources, env, System.getProperty("user.home")), suffix);
         String s = socket != null ? socket : file.get("socket");
         String h = host != null ? host : file.get("host");
         Integer p = port != null ? port : (file.containsKey("port") ? parsePort(file.get("port")) : null);
         String u = user != null ? user : file.getOrDefault("user", System.getProperty("user.name"));
-        String pw = password != null ? password : file.get("password");
+        String pw = password != null ? password : file.getOrDefault("password", env.apply(MYSQL_PWD));
         return new ConnectionOptions(s, h, p, u, pw);
     }
 
@@ -57,53 +52,6 @@ public record ConnectionOptions(String socket, String host, Integer port, String
             throw new StrataException(ErrorCode.USAGE, "port=" + v + " in an option file is out of range: a TCP port is 1 to 65535", null);
         }
         return p;
-    }
-
-    static void readClientSections(Path f, Map<String, String> into, int depth) {
-        if (depth > 8 || !Files.isReadable(f) || Files.isDirectory(f)) {
-            return;
-        }
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(f, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return;
-        }
-        boolean inClient = false;
-        for (String raw : lines) {
-            String line = raw.strip();
-            if (line.isEmpty() || line.startsWith("#") || line.startsWith(";")) {
-                continue;
-            }
-            if (line.startsWith("!includedir")) {
-                Path dir = Path.of(line.substring("!includedir".length()).strip());
-                try (var s = Files.list(dir)) {
-                    s.filter(p -> p.toString().endsWith(".cnf")).sorted().forEach(p -> readClientSections(p, into, depth + 1));
-                } catch (IOException ignored) {
-                    // a missing include directory is not an error for clients either
-                }
-                continue;
-            }
-            if (line.startsWith("!include")) {
-                readClientSections(Path.of(line.substring("!include".length()).strip()), into, depth + 1);
-                continue;
-            }
-            if (line.startsWith("[")) {
-                String section = line.substring(1, line.indexOf(']') > 0 ? line.indexOf(']') : line.length()).strip().toLowerCase();
-                inClient = section.equals("client") || section.equals("client-server") || section.equals("client-mariadb");
-                continue;
-            }
-            if (!inClient) {
-                continue;
-            }
-            int eq = line.indexOf('=');
-            String key = (eq < 0 ? line : line.substring(0, eq)).strip().replace('-', '_');
-            String value = eq < 0 ? "" : line.substring(eq + 1).strip();
-            if (value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\"") || value.startsWith("'") && value.endsWith("'"))) {
-                value = value.substring(1, value.length() - 1);
-            }
-            into.put(key, value);
-        }
     }
 
     /** JDBC URL for Connector/J; a socket wins over host and port as in the mariadb client. */

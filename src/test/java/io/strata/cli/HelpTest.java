@@ -76,6 +76,21 @@ class HelpTest {
         assertTrue(run("backup", "--help").contains("--method"), "the backup options are listed");
     }
 
+    /** -h is --host wherever it is known (as for the mariadb client), never help; help is --help or -?. */
+    @Test
+    void dashHIsHostAndDashQuestionMarkIsHelp() {
+        assertTrue(run("list", "-?").startsWith("Usage: strata list "));
+        for (String c : List.of("backup", "track", "list", "restore")) {
+            String usage = run(c, "--help");
+            assertTrue(usage.contains("-?, --help"), c + ": " + usage);
+            assertTrue(!usage.contains("-h, --help") && !usage.matches("(?s).*\\[-[A-Za-z?]*h[A-Za-z?]*\\].*"), c + " lists -h as help: " + usage);
+        }
+        for (String c : List.of("backup", "track")) {
+            assertTrue(run(c, "--help").contains("-h, --host=<host>"), c);
+        }
+        assertTrue(run("binlog", "archive", "--help").contains("-h, --host=<host>"));
+    }
+
     @Test
     void versionOnACommand() {
         assertEquals("strata 0.1.0", run("list", "--version").strip());

@@ -67,7 +67,7 @@ class CancelIT {
 
                 new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
                 assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the backup did not stop after SIGINT");
-                String errText = Files.readString(err, StandardCharsets.UTF_8);
+                String errText = StrataCli.readLog(err);
                 assertEquals(130, p.exitValue(), errText);
                 String id = running.get("id").asText();
                 assertTrue(errText.contains("\nERROR [interrupted]: backup " + id + " cancelled by SIGINT\n"), errText);

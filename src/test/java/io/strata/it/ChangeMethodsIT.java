@@ -159,7 +159,7 @@ class ChangeMethodsIT {
                 trackerStopped = tracker.waitFor(60, TimeUnit.SECONDS);
             }
             assertTrue(trackerStopped, "the tracker did not stop on SIGTERM");
-            String trackLog = Files.readString(trackErr, StandardCharsets.UTF_8);
+            String trackLog = StrataCli.readLog(trackErr);
             assertEquals(143, tracker.exitValue(), trackLog);
             assertTrue(trackLog.contains("[track] stopped by a signal: change sets cover the redo log up to LSN "), trackLog);
             assertFalse(trackLog.contains("GAP"), trackLog);

@@ -105,7 +105,9 @@ class ErrorsIT {
     @Test
     void passwordFromDefaultsFileWorks() throws Exception {
         Path cnf = work.resolve("client.cnf");
-        Files.writeString(cnf, "[client]\nuser=backup\npassword=right-password\nsocket=" + source.socket() + "\n");
+        // the [mariadb-backup] group wins over [client]; the inline comment is not part of the socket path
+        Files.writeString(cnf, "[mariadb-backup]\npassword = right-password\n[client]\nuser=backup\npassword=wrong-password\nsocket="
+                + source.socket() + "   # the sandbox's socket\n");
         StrataCli.Result r = StrataCli.run("backup", "--repo", work.resolve("r-cnf").toString(), "--defaults-file", cnf.toString(), "--quiet");
         assertEquals(0, r.exit(), r.toString());
     }

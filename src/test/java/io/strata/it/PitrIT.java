@@ -124,9 +124,9 @@ class PitrIT {
             Thread.sleep(1500);
             second.destroy();
             assertTrue(second.waitFor(60, TimeUnit.SECONDS));
-            String err2 = Files.readString(work.resolve("arch2.err"), StandardCharsets.UTF_8);
+            String err2 = StrataCli.readLog(work.resolve("arch2.err"));
             assertEquals(0, second.exitValue(), err2);
-            String stoppedAt = err2.lines().map(l -> l.substring(l.indexOf(' ') + 1)).filter(l -> l.startsWith("stopped by a signal; the archive ends at ")).findFirst().orElseThrow(() -> new AssertionError(err2))
+            String stoppedAt = err2.lines().filter(l -> l.startsWith("stopped by a signal; the archive ends at ")).findFirst().orElseThrow(() -> new AssertionError(err2))
                     .substring("stopped by a signal; the archive ends at ".length());
             assertTrue(err2.contains("resuming after "), err2);
             StrataCli.Result top = PitrSupport.archiveOnce(repo, source);

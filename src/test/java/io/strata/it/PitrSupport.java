@@ -32,7 +32,7 @@ final class PitrSupport {
      * (issue 15, case 9: a recorded gap is lost coverage and never exits 0).
      */
     static void assertGapError(Path repo, StrataCli.Result arch) {
-        List<String> reasons = arch.err().lines().map(l -> l.substring(l.indexOf(' ') + 1)).filter(l -> l.startsWith("GAP: ")).map(l -> l.substring(5)).toList();
+        List<String> reasons = arch.err().lines().filter(l -> l.startsWith("GAP: ")).map(l -> l.substring(5)).toList();
         assertEquals("ERROR [binlog-gap]: the binlog archive in " + repo + " has " + reasons.size() + " new gap(s), binlogs the archive will never hold: "
                         + String.join("; ", reasons) + "\nHINT: no point inside a gap can be restored, and a point after it only from a backup taken after it: "
                         + "take a backup now, then see \"strata list --windows\"",

@@ -63,7 +63,7 @@ class StopAndTimeIT {
 
             archiver.destroy(); // SIGTERM
             assertTrue(archiver.waitFor(60, TimeUnit.SECONDS), "the archiver did not stop");
-            String err = Files.readString(work.resolve("arch.err"), StandardCharsets.UTF_8);
+            String err = StrataCli.readLog(work.resolve("arch.err"));
             assertEquals(0, archiver.exitValue(), err);
             assertTrue(err.contains("stopping: a last pass archives what the server wrote until now (a second signal stops at once)\n"), err);
             assertTrue(err.contains("stopped by a signal; the archive ends at " + last + "\n"), "SHOW MASTER STATUS before the signal: " + last + "\n" + err);

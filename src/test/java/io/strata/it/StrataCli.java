@@ -13,10 +13,27 @@ import java.util.concurrent.TimeUnit;
 final class StrataCli {
     private StrataCli() {}
 
-    record Result(int exit, String out, String err) {
+    /** The time strata's log puts before each stderr line when stderr is not a terminal (io.strata.util.Log). */
+    static final java.util.regex.Pattern LOG_TIME = java.util.regex.Pattern.compile("(?m)^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ ");
+
+    /** stderr without the log's time prefixes, so that tests compare messages; {@link #rawErr} keeps them. */
+    record Result(int exit, String out, String err, String rawErr) {
+        Result(int exit, String out, String rawErr) {
+            this(exit, out, LOG_TIME.matcher(rawErr).replaceAll(""), rawErr);
+        }
+
         @Override
         public String toString() {
             return "exit=" + exit + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
+        }
+    }
+
+    /** A strata stderr file written by {@link #start}, without the log's time prefixes. */
+    static String readLog(Path stderr) {
+        try {
+            return LOG_TIME.matcher(Files.readString(stderr, StandardCharsets.UTF_8)).replaceAll("");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -47,7 +47,7 @@ class TrackIT {
                 tracker.destroy();
                 tracker.waitFor();
             }
-            String log = java.nio.file.Files.readString(err);
+            String log = StrataCli.readLog(err);
             assertTrue(tracking.gaps().size() >= 1, log);
             Tracking.Gap gap = tracking.gaps().get(0);
             Tracking.Gap lastGap = tracking.gaps().get(tracking.gaps().size() - 1);
