@@ -83,7 +83,7 @@ public final class Main implements Runnable {
      * Makes System.err the {@link Log} of --log-level and --log-file (taken from the command line
      * before picocli parses it, so that even a usage error is logged, else from the environment
      * or the configuration file as any option's default). The libraries' SLF4J
-     * warnings (AWS SDK retries, the driver) go there too, at WARN (DEBUG with --log-level debug).
+     * warnings (AWS SDK, Connector/J) go there too, at WARN (DEBUG with --log-level debug).
      *
      * @throws StrataException USAGE for an unknown level or a log file that cannot be opened
      */
