@@ -268,9 +268,14 @@ final class Fleet {
         return new Result(name, exit, id, type, (System.nanoTime() - t0) / 1_000_000, error[0], captured.toString());
     }
 
+    /** The time a child's log (util/Log) starts each line with off a terminal: {@code 2026-12-01T09:40:12Z }. */
+    private static final java.util.regex.Pattern CHILD_TIME = java.util.regex.Pattern.compile("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ ");
+
     private static void copy(InputStream in, PrintStream to, String prefix, java.util.function.Consumer<String> seen) {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
+            for (String raw; (raw = r.readLine()) != null; ) {
+                // a child's stderr is a pipe, so its log put the time first; this process's log puts its own
+                String line = CHILD_TIME.matcher(raw).replaceFirst("");
                 seen.accept(line);
                 if (to == null) {
                     continue;

@@ -193,6 +193,15 @@ public final class MariaDbSandbox implements AutoCloseable {
 
     public Path errorLogFile() { return baseDir.resolve("error.log"); }
 
+    /** The server's own temporary directory (its tmpdir), made on first use; not the shared /tmp. */
+    Path tmpdir() {
+        try {
+            return Files.createDirectories(baseDir.resolve("tmp"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make the sandbox's temporary directory", e);
+        }
+    }
+
     public int serverId() { return serverId; }
 
     public boolean logBin() { return cfg.logBin; }
@@ -302,6 +311,7 @@ public final class MariaDbSandbox implements AutoCloseable {
                 binary("mariadbd", tools), "--no-defaults", "--user=root",
                 "--datadir=" + datadir,
                 "--socket=" + socket(),
+                "--tmpdir=" + tmpdir(),
                 "--skip-networking",
                 "--pid-file=" + baseDir.resolve("mysqld.pid"),
                 "--log-error=" + errorLogFile(),
@@ -475,10 +485,15 @@ public final class MariaDbSandbox implements AutoCloseable {
                 Path dir = Files.createTempDirectory(sandboxRoot(), "template-");
                 Path data = dir.resolve("data");
                 Path log = dir.resolve("install.log");
-                Process p = new ProcessBuilder(binary("mariadb-install-db", tools), "--no-defaults", "--user=root",
+                // its own temporary directory: a shared /tmp let another run's clean-up remove the
+                // bootstrap server's temporary tables ("Unknown table 'mysql.tmp_user_sys'")
+                Path tmp = Files.createDirectories(dir.resolve("tmp"));
+                ProcessBuilder pb = new ProcessBuilder(binary("mariadb-install-db", tools), "--no-defaults", "--user=root",
                         "--datadir=" + data, "--auth-root-authentication-method=normal")
                         .directory(dir.toFile()).redirectErrorStream(true)
-                        .redirectOutput(log.toFile()).start();
+                        .redirectOutput(log.toFile());
+                pb.environment().put("TMPDIR", tmp.toString());
+                Process p = pb.start();
                 if (!p.waitFor(120, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     throw new IllegalStateException("mariadb-install-db did not finish within 120 s");
