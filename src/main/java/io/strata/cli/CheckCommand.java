@@ -68,8 +68,10 @@ final class CheckCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--json and --nagios exclude each other", "choose one output");
         }
         List<Health.Verdict> verdicts;
+        Repository opened = null;
         try {
             Repository r = repo.open(key);
+            opened = r;
             verdicts = Health.check(r, server, new Health.Limits(maxFullAge, maxBackupAge, maxLag.getSeconds(),
                     staleAfter == null ? null : staleAfter.getSeconds()), Instant.now());
         } catch (StrataException e) {
@@ -86,7 +88,7 @@ final class CheckCommand implements Callable<Integer> {
                     new Health.Facts(Map.of(), List.of(), 0)));
         }
         if (metricsFile != null) {
-            Metrics.write(metricsFile, Metrics.render(verdicts));
+            Metrics.write(metricsFile, Metrics.render(verdicts, opened == null ? Map.of() : opened.bytesByKind()));
         }
         int code = verdicts.stream().mapToInt(Health.Verdict::code).max().orElse(Health.OK);
         if (json) {

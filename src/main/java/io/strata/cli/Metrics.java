@@ -33,7 +33,17 @@ final class Metrics {
 
     /** The text of the metrics file for these verdicts (see the class comment for the metric names). */
     static String render(List<Health.Verdict> verdicts) {
+        return render(verdicts, Map.of());
+    }
+
+    /**
+     * As {@link #render(List)}, with {@code strata_repository_bytes{kind="…"}} for each entry of
+     * {@code bytesByKind} ({@link Repository#bytesByKind()}).
+     */
+    static String render(List<Health.Verdict> verdicts, Map<String, Long> bytesByKind) {
         Map<String, Family> fams = new LinkedHashMap<>();
+        bytesByKind.forEach((kind, bytes) -> add(fams, "strata_repository_bytes",
+                "Bytes the repository stores, by kind (the top-level folder: backups, binlogs, tracking, history, ...).", "kind=\"" + escape(kind) + "\"", bytes));
         for (Health.Verdict v : verdicts) {
             String srv = "server=\"" + escape(v.server()) + "\"";
             add(fams, "strata_check_status", "Verdict of strata check: 0 ok, 1 warning, 2 critical.", srv, v.code());
@@ -86,11 +96,16 @@ final class Metrics {
      * throws it), a failure here is added to it as suppressed and never replaces it.
      */
     static void afterRun(Repository r, Path path, RuntimeException failure) {
+        afterRun(r, path, failure, true);
+    }
+
+    /** {@code withBytes}: also {@code strata_repository_bytes}, which lists the whole repository (not on every tick of a daemon). */
+    private static void afterRun(Repository r, Path path, RuntimeException failure, boolean withBytes) {
         if (path == null) {
             return;
         }
         try {
-            write(path, render(Health.check(r, null, Health.Limits.DEFAULTS, Instant.now())));
+            write(path, render(Health.check(r, null, Health.Limits.DEFAULTS, Instant.now()), withBytes ? r.bytesByKind() : Map.of()));
         } catch (RuntimeException e) {
             if (failure == null) {
                 throw e;
@@ -129,8 +144,13 @@ final class Metrics {
         }
 
         private synchronized void tick() {
+            tick(false);
+        }
+
+        /** {@code last}: the write when the command stops, which also has the repository's bytes by kind. */
+        private synchronized void tick(boolean last) {
             try {
-                afterRun(repo, path, null);
+                afterRun(repo, path, null, last);
             } catch (RuntimeException e) {
                 if (!warned) {
                     warned = true;
@@ -142,7 +162,7 @@ final class Metrics {
         @Override
         public void close() {
             timer.shutdownNow();
-            tick();
+            tick(true);
         }
     }
 

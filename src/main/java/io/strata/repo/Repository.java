@@ -229,6 +229,23 @@ public final class Repository {
     /** The store below the repository: for the format owners of this package and for tests. */
     ObjectStore store() { return store; }
 
+    /**
+     * The bytes this repository stores, by kind: the first part of each object's key
+     * ({@code backups}, {@code binlogs}, {@code tracking}, {@code history}, {@code heartbeats},
+     * ...), {@code marker} for {@value #MARKER}. One listing of the whole repository (one paged
+     * LIST on S3, a directory walk on disk).
+     *
+     * @throws io.strata.store.StorageException when the store cannot be listed
+     */
+    public java.util.SortedMap<String, Long> bytesByKind() {
+        java.util.SortedMap<String, Long> out = new java.util.TreeMap<>();
+        store.listSizes("").forEach((key, size) -> {
+            int slash = key.indexOf('/');
+            out.merge(slash < 0 ? "marker" : key.substring(0, slash), size, Long::sum);
+        });
+        return out;
+    }
+
     ObjectIo io() { return io; }
 
     public History history() { return history; }

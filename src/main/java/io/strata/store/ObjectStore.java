@@ -30,6 +30,18 @@ public interface ObjectStore extends AutoCloseable {
     /** Keys below {@code prefix} (which ends with '/'), in lexical order. */
     List<String> list(String prefix);
 
+    /**
+     * Keys below {@code prefix} with their sizes in bytes, in lexical order. The default asks
+     * {@link #size} per key; the stores override it with what their listing already carries.
+     */
+    default java.util.SortedMap<String, Long> listSizes(String prefix) {
+        java.util.SortedMap<String, Long> out = new java.util.TreeMap<>();
+        for (String k : list(prefix)) {
+            out.put(k, size(k));
+        }
+        return out;
+    }
+
     /** Removes an object; a missing one is not an error. */
     void delete(String key);
 

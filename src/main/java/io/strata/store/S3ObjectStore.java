@@ -304,6 +304,23 @@ public final class S3ObjectStore implements ObjectStore {
         return keys;
     }
 
+    /** One paged LIST, as {@link #list}: the sizes come with the keys. */
+    @Override
+    public java.util.SortedMap<String, Long> listSizes(String p) {
+        String full = prefix + p;
+        java.util.SortedMap<String, Long> out = new java.util.TreeMap<>();
+        String token = null;
+        do {
+            String t = token;
+            ListObjectsV2Response page = call("LIST", p, () -> s3.listObjectsV2(r -> r.bucket(bucket).prefix(full).continuationToken(t)));
+            for (S3Object o : page.contents()) {
+                out.put(o.key().substring(prefix.length()), o.size());
+            }
+            token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
+        } while (token != null);
+        return out;
+    }
+
     @Override
     public void delete(String key) {
         String k = key(key);

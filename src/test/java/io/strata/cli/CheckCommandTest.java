@@ -114,6 +114,16 @@ class CheckCommandTest {
             assertTrue(text.contains(line + "\n"), line + " missing from:\n" + text);
         }
         assertTrue(!Files.exists(dir.resolve(".strata.prom.tmp")));
+        // bytes by kind: what the files under each top-level folder of the repository hold
+        for (String kind : new String[] {"backups", "history", "heartbeats"}) {
+            long onDisk;
+            try (var files = Files.walk(dir.resolve("repo").resolve(kind))) {
+                onDisk = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            }
+            assertTrue(onDisk > 0, kind);
+            assertTrue(text.contains("strata_repository_bytes{kind=\"" + kind + "\"} " + onDisk + "\n"), kind + " " + onDisk + " missing from:\n" + text);
+        }
+        assertTrue(text.contains("strata_repository_bytes{kind=\"marker\"} " + Files.size(dir.resolve("repo").resolve("strata.repo")) + "\n"), text);
     }
 
     @Test

@@ -70,6 +70,16 @@ abstract class ObjectStoreContract {
     }
 
     @Test
+    void listSizesGivesEachKeyBelowThePrefixWithItsSize() throws IOException {
+        store.put("backups/a/manifest", bytes(10, 1));
+        store.put("backups/b/data/000001", bytes(2000, 2));
+        store.put("history/a/begin", bytes(7, 3));
+        assertEquals(java.util.Map.of("backups/a/manifest", 10L, "backups/b/data/000001", 2000L), store.listSizes("backups/"));
+        assertEquals(3, store.listSizes("").size());
+        assertEquals(7L, store.listSizes("").get("history/a/begin"));
+    }
+
+    @Test
     void emptyObjectRoundTrip() throws IOException {
         store.put("e/empty", new byte[0]);
         assertTrue(store.exists("e/empty"));
