@@ -87,13 +87,7 @@ final class BinlogCommand implements Runnable {
                         + " new gap(s), binlogs the archive will never hold: " + String.join("; ", r.gaps()),
                         "no point inside a gap can be restored, and a point after it only from a backup taken after it: take a backup now, "
                                 + "then see \"strata list --windows\"");
-                System.err.println(gap.render());
-                if (json.json) {
-                    Map<String, Object> failed = JsonMixin.failure(JsonMixin.errorObject(gap));
-                    failed.putAll(out);
-                    JsonMixin.print(failed);
-                }
-                return gap.code().exitCode();
+                return JsonMixin.fail(gap, json.json, out);
             }
             if (json.json) {
                 JsonMixin.print(JsonMixin.ok(out));

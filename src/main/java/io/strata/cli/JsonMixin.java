@@ -63,6 +63,22 @@ final class JsonMixin {
         return errorObject(e.code(), e.getMessage(), e.hint());
     }
 
+    /**
+     * A command's own failure that carries its result: the ERROR and HINT lines on stderr and,
+     * with {@code json}, the failure document with {@code fields} beside {@code error} on stdout.
+     *
+     * @return the exit code of {@code e}
+     */
+    static int fail(StrataException e, boolean json, Map<String, Object> fields) {
+        System.err.println(e.render());
+        if (json) {
+            Map<String, Object> failed = failure(errorObject(e));
+            failed.putAll(fields);
+            print(failed);
+        }
+        return e.code().exitCode();
+    }
+
     /** {@code {"ok":false,"error":{…}}}, the document of a command that failed. */
     static Map<String, Object> failure(Map<String, Object> error) {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -82,13 +82,7 @@ final class TrackCommand implements Callable<Integer> {
                     + " new gap(s), redo log ranges whose changed pages no change set will hold: " + String.join("; ", o.gaps()),
                     "an incremental whose range touches a gap cannot use --method tracked (auto chooses another method); "
                             + "a full backup taken now ends the need for the ranges before it");
-            System.err.println(gap.render());
-            if (json.json) {
-                Map<String, Object> failed = JsonMixin.failure(JsonMixin.errorObject(gap));
-                failed.putAll(out);
-                JsonMixin.print(failed);
-            }
-            return gap.code().exitCode();
+            return JsonMixin.fail(gap, json.json, out);
         }
         if (json.json) {
             JsonMixin.print(JsonMixin.ok(out));

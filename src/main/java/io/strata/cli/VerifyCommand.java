@@ -60,13 +60,11 @@ final class VerifyCommand implements Callable<Integer> {
                 throw e;
             }
             // the failure document keeps the report, which says which backups are still usable
-            System.err.println(e.render());
-            Map<String, Object> failed = JsonMixin.failure(JsonMixin.errorObject(e));
-            failed.put("id", id);
-            failed.put("report", report);
-            failed.put("problems", v.problems().stream().map(String::valueOf).toList());
-            JsonMixin.print(failed);
-            return e.code().exitCode();
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("id", id);
+            fields.put("report", report);
+            fields.put("problems", v.problems().stream().map(String::valueOf).toList());
+            return JsonMixin.fail(e, true, fields);
         }
         if (json.json) {
             Map<String, Object> m = new LinkedHashMap<>();

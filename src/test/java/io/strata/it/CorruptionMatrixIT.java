@@ -1,7 +1,6 @@
 package io.strata.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.strata.cli.Main;
 import io.strata.repo.Prune;
 import io.strata.repo.Repository;
 import io.strata.restore.Verifier;
@@ -14,10 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -361,21 +357,9 @@ class CorruptionMatrixIT {
     }
 
     /** Runs strata in this JVM (Main.execute), capturing what it prints. */
-    static synchronized Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream so = System.out;
-        PrintStream se = System.err;
-        int exit;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            exit = Main.execute(args);
-        } finally {
-            System.setOut(so);
-            System.setErr(se);
-        }
-        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    static Run run(String... args) {
+        StrataCli.Result r = StrataCli.inProcess(args);
+        return new Run(r.exit(), r.out(), r.err());
     }
 
     private static boolean isEmpty(Path dir) throws IOException {
@@ -384,12 +368,15 @@ class CorruptionMatrixIT {
         }
     }
 
-    /** SHA-256 of every regular file below {@code dir}, by relative path. */
+    /**
+     * SHA-256 of every regular file below {@code dir}, by relative path; not the lineage file,
+     * which holds a new random lineage id in every restore (io.strata.repo.Lineage).
+     */
     private static Map<String, String> digests(Path dir) throws Exception {
         Map<String, String> out = new TreeMap<>();
         List<Path> files;
         try (Stream<Path> s = Files.walk(dir)) {
-            files = s.filter(Files::isRegularFile).toList();
+            files = s.filter(Files::isRegularFile).filter(f -> !dir.resolve(io.strata.repo.Lineage.FILE_NAME).equals(f)).toList();
         }
         for (Path p : files) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");

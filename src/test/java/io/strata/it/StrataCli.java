@@ -64,6 +64,27 @@ final class StrataCli {
         return exec(command(List.of(), args), Map.of());
     }
 
+    /**
+     * Runs strata in this JVM ({@code Main.execute}, no log prefix: the log is installed by
+     * {@code main} only), capturing what it prints; one at a time, as it swaps System.out and System.err.
+     */
+    static synchronized Result inProcess(String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream savedOut = System.out;
+        java.io.PrintStream savedErr = System.err;
+        int exit;
+        System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            exit = io.strata.cli.Main.execute(args);
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+        return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
     /** With extra environment variables (e.g. S3 credentials). */
     static Result runWithEnv(Map<String, String> env, String... args) {
         return exec(command(List.of(), args), env);
