@@ -258,12 +258,7 @@ public final class TrackRun {
             try {
                 behind = step(target);
             } catch (StrataException e) {
-                if (e.code() != ErrorCode.SERVER_ERROR && e.code() != ErrorCode.SERVER_UNREACHABLE || opts.once()) {
-                    throw e;
-                }
-                flush();
-                beat(e.getMessage(), true);
-                reconnect(e.getMessage());
+                serverLost(e);
                 continue;
             }
             if (!behind) {
@@ -278,9 +273,26 @@ public final class TrackRun {
             }
             if (pending.memoryBytes() > opts.memoryLimit() || System.nanoTime() - lastFlush > opts.flushInterval().toNanos()) {
                 flush();
-                prune();
+                try {
+                    prune(); // asks the server for its checkpoint: it may have gone away since the step
+                } catch (StrataException e) {
+                    serverLost(e);
+                }
             }
         }
+    }
+
+    /**
+     * A query failed: when the server went away (and the tracker runs continuously), stores what
+     * was read, says so in the heartbeat and waits for the server; anything else is thrown on.
+     */
+    private void serverLost(StrataException e) {
+        if (e.code() != ErrorCode.SERVER_ERROR && e.code() != ErrorCode.SERVER_UNREACHABLE || opts.once()) {
+            throw e;
+        }
+        flush();
+        beat(e.getMessage(), true);
+        reconnect(e.getMessage());
     }
 
     /**
