@@ -53,7 +53,8 @@ final class TablespaceScanner {
             }
             Path p = Path.of(fn);
             Path abs = (p.isAbsolute() ? p : facts.datadir().resolve(p)).normalize();
-            byFile.put(abs.toString(), new Known(Long.parseLong(r.get("space")), (int) Long.parseLong(r.get("flag")), r.get("name")));
+            byFile.put(abs.toString(), new Known(Long.parseLong(r.get("space")),
+                    TablespaceFlags.fromDictionary(Long.parseLong(r.get("flag"))).raw(), r.get("name")));
         }
         Map<String, Tablespace> out = new LinkedHashMap<>();
         for (String part : facts.dataFilePath().split(";")) {

@@ -24,6 +24,12 @@ package io.strata.innodb;
  * 17..31 -                             must be 0
  * </pre>
  * The value 0 (legacy, 16K, ROW_FORMAT=REDUNDANT/COMPACT) is valid and common for the system tablespace.
+ *
+ * <p>The server's in-memory copy of the flags ({@code fil_space_t::flags}), which
+ * INFORMATION_SCHEMA.INNODB_SYS_TABLESPACES reports in its FLAG column, carries bits 25..31 on top of
+ * these (fsp0types.h, FSP_FLAGS_MEM_MASK): bit 25 DATA DIRECTORY, and from bit 26 up the
+ * PAGE_COMPRESSION_LEVEL of the table definition (a PAGE_COMPRESSED table at level 6 reports 0x60000035
+ * where its page 0 holds 0x35). Page 0 never stores them; {@link #fromDictionary} drops them.
  */
 public record TablespaceFlags(int raw) {
     /** Bit 4: the full_crc32 layout marker (FSP_FLAGS_FCRC32_MASK_MARKER). */
@@ -34,6 +40,19 @@ public record TablespaceFlags(int raw) {
     public static final int DEFAULT_PAGE_SIZE = 16 << 10;
 
     private static final int LEGACY_KNOWN_BITS = (1 << 17) - 1; // bits 0..16
+    /** Bits 25..31: in fil_space_t::flags only, never in FSP_SPACE_FLAGS (FSP_FLAGS_MEM_MASK). */
+    public static final int MEMORY_ONLY_BITS = ~0 << 25;
+
+    /**
+     * The flags as page 0 would store them, from the FLAG column of INFORMATION_SCHEMA.INNODB_SYS_TABLESPACES
+     * (the server's in-memory flags): the memory-only bits 25..31 ({@link #MEMORY_ONLY_BITS}) are cleared.
+     * This is the only place where dictionary flags enter strata.
+     *
+     * @param dictionaryFlag the column's value (0..2^32-1; it is an unsigned 32-bit number)
+     */
+    public static TablespaceFlags fromDictionary(long dictionaryFlag) {
+        return new TablespaceFlags((int) dictionaryFlag & ~MEMORY_ONLY_BITS);
+    }
 
     public boolean fullCrc32() { return (raw & FCRC32_MARKER) != 0; }
 

@@ -91,6 +91,20 @@ class FormatBasicsTest {
     }
 
     @Test
+    void dictionaryFlagsLoseTheirMemoryOnlyBits() {
+        // a fresh PAGE_COMPRESSED=1 table (zlib, level 6) as INNODB_SYS_TABLESPACES reports it on 10.11.19
+        assertFalse(TablespaceFlags.isValid(0x60000035));
+        TablespaceFlags f = TablespaceFlags.fromDictionary(0x60000035L);
+        assertEquals(0x35, f.raw());
+        assertEquals("0x35 (full_crc32, 16K, page_compressed algorithm 1)", f.describe());
+        // DATA DIRECTORY (bit 25) on a legacy DYNAMIC table; the column is unsigned, so bit 31 arrives as a long
+        assertEquals(0x21, TablespaceFlags.fromDictionary(0x21L | 1L << 25).raw());
+        assertEquals(0x21 | 1 << 16, TablespaceFlags.fromDictionary(0xF0000021L | 1L << 16).raw());
+        // bits page 0 can hold are kept, so invalid flags stay invalid
+        assertFalse(TablespaceFlags.fromDictionary(0x115).isValid());
+    }
+
+    @Test
     void flagsInvalid() {
         assertFalse(TablespaceFlags.isValid(0x10)); // full_crc32 without page size
         assertFalse(TablespaceFlags.isValid(0x12)); // full_crc32 2K
