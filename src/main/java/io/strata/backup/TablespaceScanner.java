@@ -169,11 +169,6 @@ final class TablespaceScanner {
                     + "), whose pages strata cannot verify during a hot copy",
                     "convert it with ALTER TABLE " + ts.tableName() + " ROW_FORMAT=DYNAMIC, or back it up with mariadb-backup");
         }
-        if (f.pageCompressed() && !f.fullCrc32()) {
-            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " is PAGE_COMPRESSED in the legacy page format (" + ts.path()
-                    + "), whose pages carry no checksum strata can verify",
-                    "rebuild it with innodb_checksum_algorithm=full_crc32 (ALTER TABLE " + ts.tableName() + " FORCE)");
-        }
         if (page0 != null && FspHeader.cryptDataEncrypted(page0, 0, f.physicalPageSize())) {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " is encrypted by the server (" + ts.path()
                     + "); strata cannot yet restore tablespaces that need the server's key management plugin",

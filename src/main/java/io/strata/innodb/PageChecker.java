@@ -13,7 +13,10 @@ import java.util.Objects;
  *   3. CRC-32C of [0, size-4) must equal BE32 at size-4 (covers the key version, so encrypted pages verify)
  *   4. not compressed and key version [0,4) == 0: LSN low 32 bits [20,24) must equal [size-8, size-4)
  * legacy tablespaces
- *   1. ROW_FORMAT=COMPRESSED, or page_compressed flag with type 34354/37401: UNVERIFIABLE
+ *   1. ROW_FORMAT=COMPRESSED, or page_compressed flag with type 37401 (encrypted): UNVERIFIABLE
+ *      page_compressed flag with type 34354: the frame is checked and decompressed
+ *      ({@link LegacyPageCompression}); the page it holds is checked by steps 2..7, and must be
+ *      VALID (lzo, lzma, bzip2 and snappy frames: UNVERIFIABLE, strata cannot decompress them)
  *   2. [20,24) must equal [ps-4, ps) (low 32 bits of FIL_PAGE_LSN in header and trailer)
  *   3. both checksum fields 0 and the page zero except [26,34): ZERO
  *   4. both fields 0xDEADBEEF: VALID
@@ -86,9 +89,11 @@ public final class PageChecker {
             return PageVerdict.unverifiable("ROW_FORMAT=COMPRESSED page (tablespace flags " + flags.describe() + ")");
         }
         int type = FilHeader.pageType(b, off);
-        if (flags.pageCompressed()
-                && (type == PageType.PAGE_COMPRESSED || type == PageType.PAGE_COMPRESSED_ENCRYPTED)) {
-            return PageVerdict.unverifiable("legacy page_compressed page (FIL_PAGE_TYPE " + type + ")");
+        if (flags.pageCompressed() && type == PageType.PAGE_COMPRESSED_ENCRYPTED) {
+            return PageVerdict.unverifiable("legacy page_compressed and encrypted page (FIL_PAGE_TYPE " + type + ")");
+        }
+        if (flags.pageCompressed() && type == PageType.PAGE_COMPRESSED) {
+            return verifyLegacyPageCompressed(b, off, ps, flags);
         }
         int header = Be.i32(b, off + LSN_LOW);
         int trailer = Be.i32(b, off + ps - 4);
@@ -117,6 +122,19 @@ public final class PageChecker {
         return PageVerdict.corrupt("checksum field1=" + Be.hex32(f1) + " field2=" + Be.hex32(f2)
                 + " computed crc32=" + Be.hex32(crc) + " innodb new=" + Be.hex32(fresh)
                 + " old=" + Be.hex32(old) + " (legacy)");
+    }
+
+    /** A legacy page_compressed frame: its own checks, then the page it holds (never a page_compressed one itself). */
+    private static PageVerdict verifyLegacyPageCompressed(byte[] b, int off, int ps, TablespaceFlags flags) {
+        LegacyPageCompression.Decompressed d = LegacyPageCompression.decompress(b, off, ps);
+        if (d.page() == null) return d.problem();
+        byte[] inner = d.page();
+        if (FilHeader.pageType(inner, 0) == PageType.PAGE_COMPRESSED) {
+            return PageVerdict.corrupt("page_compressed frame holds another page_compressed frame (legacy)");
+        }
+        PageVerdict v = verifyLegacy(inner, 0, ps, flags);
+        if (v.kind() == PageVerdict.Kind.VALID) return v;
+        return PageVerdict.corrupt("page held by the page_compressed frame: " + (v.reason() == null ? v.kind().name().toLowerCase(java.util.Locale.ROOT) : v.reason()));
     }
 
     private static PageVerdict tornLsn(int header, int trailer) {

@@ -7,7 +7,6 @@ import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Repository;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -72,9 +71,10 @@ final class PageComposer {
     /** Composes {@code layers} (whole copy first, deltas oldest to newest) into {@code out}; returns bytes written. */
     static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, Path out) throws IOException {
         try (java.nio.channels.FileChannel ch = RestoreRun.createFile(out)) {
-            OutputStream os = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 20);
+            // a page_compressed tablespace keeps its holes (SparseFileOutput); others are written whole
+            OutputStream os = SparseFileOutput.open(ch, out, target.flags());
             long n = compose(repo, layers, target, os);
-            os.flush();
+            SparseFileOutput.finish(os);
             ch.force(false);
             return n;
         }

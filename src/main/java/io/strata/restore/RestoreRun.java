@@ -286,7 +286,14 @@ public final class RestoreRun {
             FileModes.createPrivateDirectories(out.getParent());
             try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), fe.kind().equals("innodb") ? "innodb-file" : "file");
                  FileChannel ch = createFile(out)) {
-                long n = r.transferTo(Channels.newOutputStream(ch));
+                long n;
+                if (fe.kind().equals("innodb") && SparseFileOutput.needed(fe.flags())) {
+                    OutputStream os = SparseFileOutput.open(ch, out, fe.flags());
+                    n = r.transferTo(os);
+                    SparseFileOutput.finish(os);
+                } else {
+                    n = r.transferTo(Channels.newOutputStream(ch));
+                }
                 ch.force(false); // the restored directory is durable before recovery starts and before we report success
                 String crc = String.format("%08x", r.rawCrc());
                 if (n != fe.size() || !crc.equals(fe.crc32c())) {

@@ -167,6 +167,7 @@ public final class Verifier {
             check(() -> verifyRedo(mf));
         }
         lineSink = saved;
+        List<String> notes = takeUncheckedNotes(id);
         boolean manifestGone = problems.size() > before && !repo.hasManifest(id);
         if (manifestGone && !repo.history().removing(id)) {
             // no prune or merge removes it: the manifest of a completed backup was lost
@@ -216,6 +217,29 @@ public final class Verifier {
         }
         out.accept(String.format("ok     %s (%s): %d objects, %d InnoDB pages and the redo log [%d, %d) verified",
                 id, m.type(), objects - objectsBefore, pages - pagesBefore, m.startLsn(), m.redoEndLsn()));
+        notes.forEach(out);
+    }
+
+    /**
+     * Pages read but not checked, by file of the backup being verified: how many, and the first
+     * one's reason (a format strata cannot check, see {@link PageVerdict.Kind#UNVERIFIABLE}).
+     */
+    private final Map<String, Unchecked> unchecked = new java.util.LinkedHashMap<>();
+
+    private static final class Unchecked {
+        long pages;
+        final String reason;
+
+        Unchecked(String reason) { this.reason = reason; }
+    }
+
+    /** One "note" line per file with unchecked pages of backup {@code id}; forgets them. */
+    private List<String> takeUncheckedNotes(String id) {
+        List<String> notes = new ArrayList<>();
+        unchecked.forEach((path, c) -> notes.add("note   " + id + ": " + c.pages + " page(s) of " + path
+                + " were copied but could not be checked (not damage): " + c.reason));
+        unchecked.clear();
+        return notes;
     }
 
     /** Change sets of one tracked server: each read to its end, and sets and gaps following each other. */
@@ -347,6 +371,10 @@ public final class Verifier {
             return;
         }
         PageVerdict v = PageChecker.verify(page, 0, flags, no);
+        if (v.kind() == PageVerdict.Kind.UNVERIFIABLE) {
+            unchecked.computeIfAbsent(f.path(), k -> new Unchecked(v.reason())).pages++;
+            return;
+        }
         if (!v.ok()) {
             problem("page " + no + " of " + f.path() + " in backup " + m.id() + ": " + v.reason());
         }

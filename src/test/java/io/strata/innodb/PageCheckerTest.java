@@ -238,9 +238,98 @@ class PageCheckerTest {
 
         TablespaceFlags pc = new TablespaceFlags(0x21 | 1 << 16);
         byte[] q = PageBuilder.legacy(PS, PageBuilder.Algo.CRC32).type(PageType.PAGE_COMPRESSED).pageNo(3).build();
-        assertEquals(PageVerdict.unverifiable("legacy page_compressed page (FIL_PAGE_TYPE 34354)"), verify(q, pc, 3));
+        // an ordinary page carrying type 34354 in a page_compressed tablespace is no page_compressed frame
+        assertEquals(CORRUPT, verify(q, pc, 3).kind());
         // without the page_compressed flag the page type is not trusted: normal checksum rules
         assertEquals(VALID, verify(q, LEGACY, 3).kind());
+    }
+
+    // ---- legacy page_compressed (fil_page_compress_for_non_full_crc32 of 10.11)
+
+    private static final TablespaceFlags LEGACY_PC = new TablespaceFlags(0x21 | 1 << 16);
+
+    /** The frame the server writes for {@code inner} with algorithm {@code algo}: header, length, payload, zeros. */
+    private static byte[] frame(byte[] inner, int algo) {
+        byte[] payload;
+        if (algo == LegacyPageCompression.ZLIB) {
+            java.util.zip.Deflater d = new java.util.zip.Deflater(6);
+            d.setInput(inner);
+            d.finish();
+            byte[] out = new byte[PS];
+            int n = d.deflate(out);
+            d.end();
+            payload = java.util.Arrays.copyOf(out, n);
+        } else {
+            payload = net.jpountz.lz4.LZ4Factory.safeInstance().fastCompressor().compress(inner);
+        }
+        byte[] f = new byte[PS];
+        System.arraycopy(inner, 0, f, 0, FilHeader.FIL_PAGE_DATA);
+        Be.put32(f, 0, PageChecksums.NO_CHECKSUM_MAGIC);
+        f[24] = (byte) (PageType.PAGE_COMPRESSED >> 8);
+        f[25] = (byte) PageType.PAGE_COMPRESSED;
+        Be.put64(f, 26, algo);
+        f[38] = (byte) (payload.length >> 8);
+        f[39] = (byte) payload.length;
+        System.arraycopy(payload, 0, f, 40, payload.length);
+        return f;
+    }
+
+    /** A legacy INDEX page whose body compresses well, as real pages of a PAGE_COMPRESSED table do. */
+    private static byte[] compressibleInner(int pageNo) {
+        byte[] p = PageBuilder.legacy(PS, PageBuilder.Algo.CRC32).pageNo(pageNo).type(PageType.INDEX).build();
+        java.util.Arrays.fill(p, 38, PS - 8, (byte) 'a');
+        Be.put32(p, 0, PageChecksums.crc32(p, 0, PS));
+        Be.put32(p, PS - 8, PageChecksums.crc32(p, 0, PS));
+        assertEquals(VALID, verify(p, LEGACY, pageNo).kind());
+        return p;
+    }
+
+    @Test
+    void legacyPageCompressedFramesAreDecompressedAndTheirPageChecked() {
+        for (int algo : new int[] {LegacyPageCompression.ZLIB, LegacyPageCompression.LZ4}) {
+            byte[] f = frame(compressibleInner(7), algo);
+            assertEquals(VALID, verify(f, LEGACY_PC, 7).kind(), "algorithm " + algo);
+            assertEquals(PageVerdict.corrupt("page number 7 at position 8"), verify(f, LEGACY_PC, 8));
+
+            byte[] torn = f.clone();
+            torn[45] ^= 0x40; // a write caught half way: the payload is not what was compressed
+            PageVerdict v = verify(torn, LEGACY_PC, 7);
+            assertEquals(CORRUPT, v.kind(), "algorithm " + algo + ": " + v);
+        }
+        // a payload that decompresses, but to a page whose checksum is wrong
+        byte[] inner = compressibleInner(7);
+        inner[2000] = 'b';
+        PageVerdict v = verify(frame(inner, LegacyPageCompression.ZLIB), LEGACY_PC, 7);
+        assertEquals(CORRUPT, v.kind());
+        assertTrue(v.reason().startsWith("page held by the page_compressed frame: checksum field1="), v.reason());
+    }
+
+    @Test
+    void legacyPageCompressedFrameChecks() {
+        byte[] f = frame(compressibleInner(7), LegacyPageCompression.ZLIB);
+        byte[] noMagic = f.clone();
+        Be.put32(noMagic, 0, 0x12345678);
+        assertEquals(PageVerdict.corrupt("page_compressed checksum field 0x12345678, expected 0xdeadbeef (legacy)"), verify(noMagic, LEGACY_PC, 7));
+        byte[] longPayload = f.clone();
+        longPayload[38] = (byte) 0x3F;
+        longPayload[39] = (byte) 0xFF;
+        assertEquals(PageVerdict.corrupt("page_compressed payload length 16383 is not in [1, 16344] (legacy)"), verify(longPayload, LEGACY_PC, 7));
+        byte[] lzma = f.clone();
+        Be.put64(lzma, 26, 4);
+        assertEquals(PageVerdict.unverifiable("legacy page_compressed page compressed with lzma, which strata cannot decompress to check"),
+                verify(lzma, LEGACY_PC, 7));
+        byte[] unknown = f.clone();
+        Be.put64(unknown, 26, 1L << 40 | 1);
+        assertEquals(PageVerdict.corrupt("page_compressed algorithm field 0x10000000001 is no known algorithm (legacy)"), verify(unknown, LEGACY_PC, 7));
+        byte[] lsn = f.clone();
+        lsn[20] ^= 1; // the frame's copy of FIL_PAGE_LSN differs from the page it holds
+        assertEquals(PageVerdict.corrupt("page_compressed frame and the page it holds differ at header byte 20 (legacy)"), verify(lsn, LEGACY_PC, 7));
+        byte[] encrypted = f.clone();
+        encrypted[24] = (byte) (PageType.PAGE_COMPRESSED_ENCRYPTED >> 8);
+        encrypted[25] = (byte) PageType.PAGE_COMPRESSED_ENCRYPTED;
+        assertEquals(PageVerdict.unverifiable("legacy page_compressed and encrypted page (FIL_PAGE_TYPE 37401)"), verify(encrypted, LEGACY_PC, 7));
+        // pages the server leaves uncompressed follow the ordinary rules
+        assertEquals(VALID, verify(compressibleInner(7), LEGACY_PC, 7).kind());
     }
 
     @Test
