@@ -8,6 +8,8 @@
  * FSP header, crypt data          page 0 of every tablespace                 {@link io.strata.innodb.FspHeader}
  * FSP_SPACE_FLAGS                 page 0, offset 54                          {@link io.strata.innodb.TablespaceFlags}
  * page checksums                  every page                                 {@link io.strata.innodb.PageChecker}
+ * legacy page_compressed frame    pages of type 34354 (PAGE_COMPRESSED=1,    {@link io.strata.innodb.LegacyPageCompression}
+ *                                 created under crc32/innodb checksums)
  * redo log header                 ib_logfile0 offset 0                       {@link io.strata.innodb.LogHeader}
  * checkpoint blocks               ib_logfile0 offsets 4096, 8192             {@link io.strata.innodb.Checkpoint}
  * mini-transactions               ib_logfile0 from 12288, circular           {@link io.strata.innodb.MtrParser}
