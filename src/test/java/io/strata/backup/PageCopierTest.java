@@ -18,6 +18,7 @@ import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A page selection (redo, tracked methods) copied through the read-ahead: the same output as a scan would give for those pages. */
 class PageCopierTest {
@@ -110,5 +111,53 @@ class PageCopierTest {
         assertEquals(2, res.pagesRead());
         assertEquals(2, res.deltaPages());
         assertEquals(2 * (4 + PS), delta.size());
+    }
+
+    /**
+     * A legacy page_compressed file (PAGE_COMPRESSED=1 created under crc32): a frame caught half
+     * written is re-read until the server's write is whole; a frame of an algorithm strata cannot
+     * decompress (lzma) is copied as read, without re-reads.
+     */
+    @Test
+    void legacyPageCompressedFramesAreRereadWhenTornAndCopiedWhenUncheckable() throws Exception {
+        int ps = 16384;
+        int flags = 0x21 | 1 << 16;
+        byte[][] content = new byte[4][];
+        content[0] = PageBuilder.legacy(ps, PageBuilder.Algo.CRC32).pageNo(0).lsn(500).type(io.strata.innodb.PageType.FSP_HDR).build();
+        content[1] = PageBuilder.legacyPageCompressed(PageBuilder.compressibleLegacy(ps, 1, 500), io.strata.innodb.LegacyPageCompression.ZLIB);
+        content[2] = PageBuilder.legacyPageCompressed(PageBuilder.compressibleLegacy(ps, 2, 500), io.strata.innodb.LegacyPageCompression.LZ4);
+        content[3] = content[1].clone();
+        content[3][4 + 3] = 3; // page number 3
+        content[3][26 + 7] = 4; // lzma: not decompressed
+        Path file = dir.resolve("pc.ibd");
+        byte[] torn = content[2].clone();
+        for (int i = 60; i < 200; i++) {
+            torn[i] ^= 0x5A; // the payload's first sectors not yet written
+        }
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (byte[] p : new byte[][] {content[0], content[1], torn, content[3]}) {
+                out.write(p);
+            }
+        }
+        Thread writer = new Thread(() -> {
+            try {
+                Thread.sleep(250);
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.write(ByteBuffer.wrap(content[2]), 2L * ps);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        writer.start();
+        ByteArrayOutputStream whole = new ByteArrayOutputStream();
+        PageCopier.Result res = new PageCopier(new Throttle(0), () -> { }, n -> { })
+                .copy(new Tablespace("app/pc.ibd", file, 5, flags, "app/pc"), whole, -1);
+        writer.join();
+        assertTrue(res.rereads() >= 1 && res.rereads() <= 5, "re-reads: " + res.rereads());
+        byte[] got = whole.toByteArray();
+        for (int p = 0; p < 4; p++) {
+            assertArrayEquals(content[p], Arrays.copyOfRange(got, p * ps, (p + 1) * ps), "page " + p);
+        }
     }
 }

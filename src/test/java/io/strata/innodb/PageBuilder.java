@@ -87,4 +87,46 @@ public final class PageBuilder {
         }
         return p;
     }
+
+    /**
+     * A legacy-format page with the ordinary crc32 checksums whose body (all {@code 'a'}) compresses
+     * well, as real pages of a PAGE_COMPRESSED table do.
+     */
+    public static byte[] compressibleLegacy(int size, int pageNo, long lsn) {
+        byte[] p = legacy(size, Algo.CRC32).pageNo(pageNo).lsn(lsn).type(PageType.INDEX).build();
+        java.util.Arrays.fill(p, FilHeader.FIL_PAGE_DATA, size - FilHeader.FIL_PAGE_DATA_END, (byte) 'a');
+        Be.put32(p, 0, PageChecksums.crc32(p, 0, size));
+        Be.put32(p, size - 8, PageChecksums.crc32(p, 0, size));
+        return p;
+    }
+
+    /**
+     * The legacy page_compressed frame the server writes for {@code inner} ({@link LegacyPageCompression}):
+     * algorithm {@code algo} (zlib or lz4), header, payload length, payload, zeros to the end.
+     */
+    public static byte[] legacyPageCompressed(byte[] inner, int algo) {
+        int size = inner.length;
+        byte[] payload;
+        if (algo == LegacyPageCompression.ZLIB) {
+            java.util.zip.Deflater d = new java.util.zip.Deflater(6);
+            d.setInput(inner);
+            d.finish();
+            byte[] out = new byte[size];
+            int n = d.deflate(out);
+            d.end();
+            payload = java.util.Arrays.copyOf(out, n);
+        } else {
+            payload = net.jpountz.lz4.LZ4Factory.safeInstance().fastCompressor().compress(inner);
+        }
+        byte[] f = new byte[size];
+        System.arraycopy(inner, 0, f, 0, FilHeader.FIL_PAGE_DATA);
+        Be.put32(f, 0, PageChecksums.NO_CHECKSUM_MAGIC);
+        f[FilHeader.FIL_PAGE_TYPE] = (byte) (PageType.PAGE_COMPRESSED >> 8);
+        f[FilHeader.FIL_PAGE_TYPE + 1] = (byte) PageType.PAGE_COMPRESSED;
+        Be.put64(f, FilHeader.FIL_PAGE_FILE_FLUSH_LSN_OR_KEY_VERSION, algo);
+        f[LegacyPageCompression.SIZE_OFFSET] = (byte) (payload.length >> 8);
+        f[LegacyPageCompression.SIZE_OFFSET + 1] = (byte) payload.length;
+        System.arraycopy(payload, 0, f, LegacyPageCompression.PAYLOAD_OFFSET, payload.length);
+        return f;
+    }
 }

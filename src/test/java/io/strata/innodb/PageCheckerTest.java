@@ -248,38 +248,12 @@ class PageCheckerTest {
 
     private static final TablespaceFlags LEGACY_PC = new TablespaceFlags(0x21 | 1 << 16);
 
-    /** The frame the server writes for {@code inner} with algorithm {@code algo}: header, length, payload, zeros. */
     private static byte[] frame(byte[] inner, int algo) {
-        byte[] payload;
-        if (algo == LegacyPageCompression.ZLIB) {
-            java.util.zip.Deflater d = new java.util.zip.Deflater(6);
-            d.setInput(inner);
-            d.finish();
-            byte[] out = new byte[PS];
-            int n = d.deflate(out);
-            d.end();
-            payload = java.util.Arrays.copyOf(out, n);
-        } else {
-            payload = net.jpountz.lz4.LZ4Factory.safeInstance().fastCompressor().compress(inner);
-        }
-        byte[] f = new byte[PS];
-        System.arraycopy(inner, 0, f, 0, FilHeader.FIL_PAGE_DATA);
-        Be.put32(f, 0, PageChecksums.NO_CHECKSUM_MAGIC);
-        f[24] = (byte) (PageType.PAGE_COMPRESSED >> 8);
-        f[25] = (byte) PageType.PAGE_COMPRESSED;
-        Be.put64(f, 26, algo);
-        f[38] = (byte) (payload.length >> 8);
-        f[39] = (byte) payload.length;
-        System.arraycopy(payload, 0, f, 40, payload.length);
-        return f;
+        return PageBuilder.legacyPageCompressed(inner, algo);
     }
 
-    /** A legacy INDEX page whose body compresses well, as real pages of a PAGE_COMPRESSED table do. */
     private static byte[] compressibleInner(int pageNo) {
-        byte[] p = PageBuilder.legacy(PS, PageBuilder.Algo.CRC32).pageNo(pageNo).type(PageType.INDEX).build();
-        java.util.Arrays.fill(p, 38, PS - 8, (byte) 'a');
-        Be.put32(p, 0, PageChecksums.crc32(p, 0, PS));
-        Be.put32(p, PS - 8, PageChecksums.crc32(p, 0, PS));
+        byte[] p = PageBuilder.compressibleLegacy(PS, pageNo, 0x1234_5678_9AL);
         assertEquals(VALID, verify(p, LEGACY, pageNo).kind());
         return p;
     }
