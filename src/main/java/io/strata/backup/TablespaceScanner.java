@@ -234,7 +234,8 @@ final class TablespaceScanner {
         }
         if (!bad.isEmpty()) {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "strata cannot back up table " + String.join(", ", bad),
-                    "supported engines are InnoDB, MyISAM, Aria, CSV, Archive and MERGE; convert the table (ALTER TABLE ... ENGINE=InnoDB) or drop it");
+                    "strata backs up InnoDB, MyISAM, Aria, CSV, Archive, MERGE, BLACKHOLE and SEQUENCE tables, and the definitions of SPIDER, CONNECT, FEDERATED and S3 tables;"
+                    + " convert the table (ALTER TABLE ... ENGINE=InnoDB) or drop it");
         }
         if (!remote.isEmpty()) {
             warnings.add((remote.size() == 1 ? "table " : "tables ") + String.join(", ", remote) + " keep their rows outside this server:"
