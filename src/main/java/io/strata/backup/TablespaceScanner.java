@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -186,13 +188,13 @@ final class TablespaceScanner {
      * the .frm, are in the bucket). Their tables are backed up by the files {@link DatadirFiles}
      * copies for any table, the .frm and, when partitioned, the .par; nothing else is copied for them.
      */
-    static final java.util.Set<String> REMOTE_ROW_ENGINES = java.util.Set.of("SPIDER", "CONNECT", "FEDERATED", "FEDERATEDX", "S3");
+    static final Set<String> REMOTE_ROW_ENGINES = Set.of("SPIDER", "CONNECT", "FEDERATED", "FEDERATEDX", "S3");
 
     /**
      * Checks the engine of every base table (information_schema.TABLES) before anything is copied.
-     * MEMORY tables and tables of {@link #REMOTE_ROW_ENGINES} add one warning each kind (the backup
-     * then ends with exit 3); MyRocks (ROCKSDB) tables are refused, as is any engine strata does not
-     * know.
+     * Each MEMORY table adds a warning, and the tables of {@link #REMOTE_ROW_ENGINES} add one
+     * warning naming them all (the backup then ends with exit 3); MyRocks (ROCKSDB) tables are
+     * refused, as is any engine strata does not know.
      *
      * @param warnings the backup's warnings, added to
      * @return {@code warnings}
@@ -210,7 +212,7 @@ final class TablespaceScanner {
                 continue;
             }
             String t = "`" + r.get("table_schema") + "`.`" + r.get("table_name") + "`";
-            String upper = engine.toUpperCase(java.util.Locale.ROOT);
+            String upper = engine.toUpperCase(Locale.ROOT);
             switch (upper) {
                 case "INNODB", "MYISAM", "ARIA", "CSV", "ARCHIVE", "MRG_MYISAM", "SEQUENCE", "BLACKHOLE" -> { }
                 case "MEMORY" -> warnings.add("table " + t + " uses the MEMORY engine: its rows are not stored on disk and are empty after a restore");
@@ -228,7 +230,7 @@ final class TablespaceScanner {
         if (!rocks.isEmpty()) {
             boolean one = rocks.size() == 1;
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "strata cannot back up the MyRocks (ENGINE=ROCKSDB) table" + (one ? " " : "s ")
-                    + String.join(", ", rocks) + ": " + (one ? "its" : "their") + " rows are in the RocksDB store (#rocksdb in the data directory), which strata does not copy",
+                    + String.join(", ", rocks) + ": " + (one ? "its" : "their") + " rows are in the RocksDB store (rocksdb_datadir, #rocksdb by default), which strata does not copy",
                     "convert " + (one ? "it" : "them") + " to InnoDB (ALTER TABLE " + (one ? rocks.get(0) : "...") + " ENGINE=InnoDB), or back this server up with mariadb-backup,"
                     + " which copies MyRocks through a RocksDB checkpoint");
         }
@@ -238,7 +240,8 @@ final class TablespaceScanner {
                     + " convert the table (ALTER TABLE ... ENGINE=InnoDB) or drop it");
         }
         if (!remote.isEmpty()) {
-            warnings.add((remote.size() == 1 ? "table " : "tables ") + String.join(", ", remote) + " keep their rows outside this server:"
+            boolean one = remote.size() == 1;
+            warnings.add((one ? "table " : "tables ") + String.join(", ", remote) + (one ? " keeps its" : " keep their") + " rows outside this server:"
                     + " only their definitions (.frm, .par) are backed up; a restored server needs the same engine plugins and reaches the same remote data"
                     + (connect ? "; files a CONNECT table reads (FILE_NAME=, or TABLE.TYPE in its database directory) are not copied" : ""));
         }

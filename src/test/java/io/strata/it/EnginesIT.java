@@ -114,7 +114,7 @@ class EnginesIT {
                 StrataCli.Result r = StrataCli.run("backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet");
                 assertEquals(21, r.exit(), r.toString());
                 assertEquals("ERROR [unsupported-table]: strata cannot back up the MyRocks (ENGINE=ROCKSDB) table `linked`.`rocks`: its rows are in the"
-                        + " RocksDB store (#rocksdb in the data directory), which strata does not copy\n"
+                        + " RocksDB store (rocksdb_datadir, #rocksdb by default), which strata does not copy\n"
                         + "HINT: convert it to InnoDB (ALTER TABLE `linked`.`rocks` ENGINE=InnoDB), or back this server up with mariadb-backup,"
                         + " which copies MyRocks through a RocksDB checkpoint\n", r.err());
                 assertFalse(r.out().contains("completed"), r.out());
