@@ -14,6 +14,10 @@
 #   BENCH_ROUNDS         runs per tool (default 5)
 #   BENCH_LOAD_RATE      if > 0, a sysbench oltp_write_only load at this many tx/s runs during
 #                        every backup (default 0: idle server)
+#   BENCH_EXTRA_KINDS=1  start the server with file_key_management (a 0600 key file in the temp
+#                        directory) and add two tables beside the sysbench ones, each about 1/8
+#                        of their rows: sbtest.sbtest_zip (ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8)
+#                        and sbtest.sbtest_enc (ENCRYPTED=YES ENCRYPTION_KEY_ID=2)
 #   BENCH_DIR            parent of the temp directory (default /tmp)
 #   BENCH_KEEP=1         keep the temp directory (server is still stopped)
 set -euo pipefail
@@ -23,6 +27,7 @@ TABLES=${BENCH_TABLES:-8}
 TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
 ROUNDS=${BENCH_ROUNDS:-5}
 LOAD_RATE=${BENCH_LOAD_RATE:-0}
+EXTRA_KINDS=${BENCH_EXTRA_KINDS:-0}
 PATH="$PATH:/usr/sbin"
 
 for tool in mariadbd mariadb-install-db mariadb mariadb-admin mariadb-backup sysbench; do
@@ -53,7 +58,13 @@ trap 'exit 130' INT TERM
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 echo "bench: temp dir $D" >&2
-start_mariadbd --innodb-buffer-pool-size=1G
+SERVER_ARGS=(--innodb-buffer-pool-size=1G)
+if [ "$EXTRA_KINDS" = 1 ]; then
+  # keys 1 and 2 of file_key_management: "ID;HEX" lines of 256-bit keys, readable by the owner only
+  (umask 077; for id in 1 2; do printf '%s;%s\n' "$id" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"; done >"$D/keys")
+  SERVER_ARGS+=(--plugin-load-add=file_key_management --file-key-management-filename="$D/keys")
+fi
+start_mariadbd "${SERVER_ARGS[@]}"
 echo "bench: $(sql 'SELECT VERSION()') up on $SOCK" >&2
 
 SB=(--db-driver=mysql --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE")
@@ -61,6 +72,28 @@ sql "CREATE DATABASE sbtest"
 t0=$(date +%s.%N)
 sysbench oltp_read_write "${SB[@]}" --threads=2 prepare >"$D/prepare.log" 2>&1 \
   || { tail -20 "$D/prepare.log" >&2; exit 1; }
+extra=""
+if [ "$EXTRA_KINDS" = 1 ]; then
+  # each extra table gets 1/8 of the sysbench rows, taken from sbtest1, sbtest2, ... with new ids
+  # (a sysbench load, BENCH_LOAD_RATE, writes only to sbtestN: the two extra tables stay idle)
+  extra_rows=$(( TABLES * TABLE_SIZE / 8 ))
+  for spec in "sbtest_zip ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8" "sbtest_enc ENCRYPTED=YES ENCRYPTION_KEY_ID=2"; do
+    name=${spec%% *}
+    sql "CREATE TABLE sbtest.$name LIKE sbtest.sbtest1"
+    sql "ALTER TABLE sbtest.$name ${spec#* }"
+    left=$extra_rows; i=1
+    while [ "$left" -gt 0 ] && [ "$i" -le "$TABLES" ]; do
+      take=$(( left < TABLE_SIZE ? left : TABLE_SIZE ))
+      sql "INSERT INTO sbtest.$name SELECT id + $(( (i - 1) * TABLE_SIZE )), k, c, pad FROM sbtest.sbtest$i ORDER BY id LIMIT $take"
+      left=$(( left - take )); i=$(( i + 1 ))
+    done
+  done
+  extra="; extra kinds: $(sql "SELECT GROUP_CONCAT(CONCAT(t.TABLE_NAME, ' ~', t.TABLE_ROWS, ' rows ', t.ROW_FORMAT,
+      IF(e.CURRENT_KEY_ID IS NULL, '', CONCAT(' encrypted key ', e.CURRENT_KEY_ID))) ORDER BY t.TABLE_NAME SEPARATOR ', ')
+    FROM information_schema.TABLES t LEFT JOIN information_schema.INNODB_TABLESPACES_ENCRYPTION e ON e.NAME = CONCAT(t.TABLE_SCHEMA, '/', t.TABLE_NAME)
+    WHERE t.TABLE_SCHEMA = 'sbtest' AND t.TABLE_NAME IN ('sbtest_zip', 'sbtest_enc')")"
+  echo "bench:${extra#;}" >&2
+fi
 t1=$(date +%s.%N)
 size_mb=$(du -sm "$D/data/sbtest" | cut -f1)
 total_mb=$(du -sm "$D/data" | cut -f1)
@@ -102,7 +135,7 @@ run() {
 # cache: the first reader pays for the disk and warms the cache for the other tool. One untimed
 # run of each tool first puts both on the same footing.
 echo "warm-up (untimed)"
-"$STRATA" backup --repo "$D/warm" --type full --socket "$SOCK" --user root >/dev/null 2>&1 || { echo "bench: strata warm-up failed" >&2; exit 1; }
+"$STRATA" backup --repo "$D/warm" --type full --socket "$SOCK" --user root >"$D/warm.log" 2>&1 || { echo "bench: strata warm-up failed:" >&2; tail -5 "$D/warm.log" >&2; exit 1; }
 mariadb-backup --no-defaults --backup --target-dir="$D/warm-mb" --socket="$SOCK" --user=root >/dev/null 2>&1 || { echo "bench: mariadb-backup warm-up failed" >&2; exit 1; }
 rm -rf "$D/warm" "$D/warm-mb"
 
@@ -124,7 +157,7 @@ s_med=$(median strata 2); m_med=$(median mariadb-backup 2); ms_med=$(median mari
 s_peak=$(grep '^strata ' "$D/results" | awk '{print $3}' | sort -g | tail -1)
 m_peak=$(grep '^mariadb-backup ' "$D/results" | awk '{print $3}' | sort -g | tail -1)
 echo
-echo "data: $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB; write load: ${LOAD_RATE} tx/s; rounds: $ROUNDS"
+echo "data: $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB$extra; write load: ${LOAD_RATE} tx/s; rounds: $ROUNDS"
 printf 'median seconds: strata %.2f  mariadb-backup %.2f  ratio strata/mariadb-backup %s\n' \
   "$s_med" "$m_med" "$(awk -v a="$s_med" -v b="$m_med" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 printf 'median seconds: mariadb-backup+sync %.2f  ratio strata/(mariadb-backup+sync) %s\n' \

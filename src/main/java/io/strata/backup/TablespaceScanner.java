@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -176,25 +178,68 @@ final class TablespaceScanner {
         }
     }
 
-    /** Tables whose engine keeps data strata cannot copy; MEMORY tables are only warned about. */
+    /**
+     * Engines whose tables keep no rows on this server (information_schema.TABLES.ENGINE): SPIDER,
+     * CONNECT, FEDERATED (FederatedX reports itself as FEDERATED too) and S3 (the data, and a copy of
+     * the .frm, are in the bucket). Their tables are backed up by the files {@link DatadirFiles}
+     * copies for any table, the .frm and, when partitioned, the .par; nothing else is copied for them.
+     */
+    static final Set<String> REMOTE_ROW_ENGINES = Set.of("SPIDER", "CONNECT", "FEDERATED", "FEDERATEDX", "S3");
+
+    /**
+     * Checks the engine of every base table (information_schema.TABLES) before anything is copied.
+     * Each MEMORY table adds a warning, and the tables of {@link #REMOTE_ROW_ENGINES} add one
+     * warning naming them all (the backup then ends with exit 3); MyRocks (ROCKSDB) tables are
+     * refused, as is any engine strata does not know.
+     *
+     * @param warnings the backup's warnings, added to
+     * @return {@code warnings}
+     * @throws StrataException UNSUPPORTED_TABLE naming the MyRocks tables, or else the tables of unknown engines
+     */
     List<String> checkEngines(List<String> warnings) {
         List<String> bad = new ArrayList<>();
+        List<String> rocks = new ArrayList<>();
+        List<String> remote = new ArrayList<>();
+        boolean connect = false;
         for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE'"
-                + " AND TABLE_SCHEMA NOT IN ('information_schema','performance_schema')")) {
+                + " AND TABLE_SCHEMA NOT IN ('information_schema','performance_schema') ORDER BY TABLE_SCHEMA, TABLE_NAME")) {
             String engine = r.get("engine");
             if (engine == null) {
                 continue;
             }
             String t = "`" + r.get("table_schema") + "`.`" + r.get("table_name") + "`";
-            switch (engine.toUpperCase()) {
+            String upper = engine.toUpperCase(Locale.ROOT);
+            switch (upper) {
                 case "INNODB", "MYISAM", "ARIA", "CSV", "ARCHIVE", "MRG_MYISAM", "SEQUENCE", "BLACKHOLE" -> { }
                 case "MEMORY" -> warnings.add("table " + t + " uses the MEMORY engine: its rows are not stored on disk and are empty after a restore");
-                default -> bad.add(t + " (ENGINE=" + engine + ")");
+                case "ROCKSDB" -> rocks.add(t);
+                default -> {
+                    if (REMOTE_ROW_ENGINES.contains(upper)) {
+                        remote.add(t + " (" + upper + ")");
+                        connect |= upper.equals("CONNECT");
+                    } else {
+                        bad.add(t + " (ENGINE=" + engine + ")");
+                    }
+                }
             }
+        }
+        if (!rocks.isEmpty()) {
+            boolean one = rocks.size() == 1;
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "strata cannot back up the MyRocks (ENGINE=ROCKSDB) table" + (one ? " " : "s ")
+                    + String.join(", ", rocks) + ": " + (one ? "its" : "their") + " rows are in the RocksDB store (rocksdb_datadir, #rocksdb by default), which strata does not copy",
+                    "convert " + (one ? "it" : "them") + " to InnoDB (ALTER TABLE " + (one ? rocks.get(0) : "...") + " ENGINE=InnoDB), or back this server up with mariadb-backup,"
+                    + " which copies MyRocks through a RocksDB checkpoint");
         }
         if (!bad.isEmpty()) {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "strata cannot back up table " + String.join(", ", bad),
-                    "supported engines are InnoDB, MyISAM, Aria, CSV, Archive and MERGE; convert the table (ALTER TABLE ... ENGINE=InnoDB) or drop it");
+                    "strata backs up InnoDB, MyISAM, Aria, CSV, Archive, MERGE, BLACKHOLE and SEQUENCE tables, and the definitions of SPIDER, CONNECT, FEDERATED and S3 tables;"
+                    + " convert the table (ALTER TABLE ... ENGINE=InnoDB) or drop it");
+        }
+        if (!remote.isEmpty()) {
+            boolean one = remote.size() == 1;
+            warnings.add((one ? "table " : "tables ") + String.join(", ", remote) + (one ? " keeps its" : " keep their") + " rows outside this server:"
+                    + " only their definitions (.frm, .par) are backed up; a restored server needs the same engine plugins and reaches the same remote data"
+                    + (connect ? "; files a CONNECT table reads (FILE_NAME=, or TABLE.TYPE in its database directory) are not copied" : ""));
         }
         return warnings;
     }

@@ -233,7 +233,9 @@ class ServerToolsIT {
      * A server that starts, recovers and stops but logs [ERROR] lines: here the real mariadbd asked
      * (by a wrapper, as a user's site script might) to load a plugin that does not exist, which it
      * reports as two [ERROR] lines and then carries on. The restore fails with every line shown and
-     * leaves the target empty; the same restore with the plain server succeeds in that target.
+     * leaves the target empty. A server that exits while recovering (told a page size the files do
+     * not have) fails the restore too, and a new target path is removed with the parent made for it.
+     * The same restore with the plain server succeeds in the first target.
      */
     @Test
     void aRecoveryThatLogsAnErrorLineFailsAndLeavesTheTargetEmpty() throws Exception {
@@ -265,6 +267,22 @@ class ServerToolsIT {
             assertTrue(Files.readString(Path.of(mm.group(1)), StandardCharsets.UTF_8).contains("Couldn't load plugins from 'ha_strata_absent.so'"));
             deleteKeptLog(Path.of(mm.group(1)));
             assertEquals(List.of(), entries(target));
+
+            // a server that cannot recover the restored files and exits while starting (here told a
+            // page size other than the files'): exit 22, and a new target path is gone with its parent
+            Path mismatch = script(Files.createDirectory(work.resolve("site-4k")), "mariadbd",
+                    "exec " + real + " \"$@\" --innodb-page-size=4096");
+            Path absent = work.resolve("new-parent").resolve("target");
+            r = StrataCli.run("restore", "--repo", repo.toString(), "--target", absent.toString(), "--mariadbd", mismatch.toString());
+            assertEquals(22, r.exit(), r.toString());
+            assertTrue(r.err().contains("\nERROR [recovery-failed]: " + mismatch + " exited with code "), r.toString());
+            // 10.11: "Data file './ibdata1' uses page size 16384, but the innodb_page_size start-up parameter is 4096"
+            assertTrue(Pattern.compile("\\[ERROR\\] InnoDB: .*page.size", Pattern.CASE_INSENSITIVE).matcher(r.err()).find(), r.toString());
+            Matcher kept = Pattern.compile("HINT: see the server log (\\S+); the restored files were removed from "
+                    + Pattern.quote(absent.toString()) + " \\(rerun the restore once the cause is fixed\\)\n$").matcher(r.err());
+            assertTrue(kept.find(), r.toString());
+            deleteKeptLog(Path.of(kept.group(1)));
+            assertFalse(Files.exists(work.resolve("new-parent")), "a restore whose recovery failed left " + work.resolve("new-parent"));
 
             r = StrataCli.run("restore", "--repo", repo.toString(), "--target", target.toString(), "--mariadbd", real.toString());
             assertEquals(0, r.exit(), r.toString());
