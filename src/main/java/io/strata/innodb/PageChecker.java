@@ -12,8 +12,14 @@ import java.util.Objects;
  *   2. CRC-32C stored 0 and the whole page zero: ZERO
  *   3. CRC-32C of [0, size-4) must equal BE32 at size-4 (covers the key version, so encrypted pages verify)
  *   4. not compressed and key version [0,4) == 0: LSN low 32 bits [20,24) must equal [size-8, size-4)
- * legacy tablespaces
- *   1. ROW_FORMAT=COMPRESSED, or page_compressed flag with type 34354/37401: UNVERIFIABLE
+ * legacy tablespaces, ROW_FORMAT=COMPRESSED (ps = KEY_BLOCK_SIZE; page_zip_verify_checksum(), page0zip.cc)
+ *   1. the whole page zero: ZERO
+ *   2. BE32 [0,4) == zip crc32, zip adler32 or 0xDEADBEEF ({@link PageChecksums#zipCrc32}): VALID
+ *   3. key version [26,30) != 0 on a page other than 0: encrypted, [30,34) == zip crc32, zip adler32
+ *      or 0xDEADBEEF of the encrypted page (fil_space_verify_crypt_checksum()): VALID
+ *   a compressed page has no trailer: no LSN fragment is compared, the checksum alone finds a torn read
+ * legacy tablespaces, other row formats
+ *   1. page_compressed flag with type 34354/37401: UNVERIFIABLE
  *   2. [20,24) must equal [ps-4, ps) (low 32 bits of FIL_PAGE_LSN in header and trailer)
  *   3. both checksum fields 0 and the page zero except [26,34): ZERO
  *   4. both fields 0xDEADBEEF: VALID
@@ -81,10 +87,7 @@ public final class PageChecker {
     }
 
     private static PageVerdict verifyLegacy(byte[] b, int off, int ps, TablespaceFlags flags) {
-        if (flags.rowFormatCompressed()) {
-            if (Be.allZero(b, off, off + ps)) return PageVerdict.zero();
-            return PageVerdict.unverifiable("ROW_FORMAT=COMPRESSED page (tablespace flags " + flags.describe() + ")");
-        }
+        if (flags.rowFormatCompressed()) return verifyCompressed(b, off, ps);
         int type = FilHeader.pageType(b, off);
         if (flags.pageCompressed()
                 && (type == PageType.PAGE_COMPRESSED || type == PageType.PAGE_COMPRESSED_ENCRYPTED)) {
@@ -117,6 +120,27 @@ public final class PageChecker {
         return PageVerdict.corrupt("checksum field1=" + Be.hex32(f1) + " field2=" + Be.hex32(f2)
                 + " computed crc32=" + Be.hex32(crc) + " innodb new=" + Be.hex32(fresh)
                 + " old=" + Be.hex32(old) + " (legacy)");
+    }
+
+    /**
+     * A ROW_FORMAT=COMPRESSED page as the server checks it on read with innodb_checksum_algorithm other than
+     * strict_crc32 / strict_full_crc32 (buf_page_is_corrupted() hands it to page_zip_verify_checksum()).
+     * The server writes the crc32 variant; the Adler-32 one and the magic come from older servers.
+     */
+    private static PageVerdict verifyCompressed(byte[] b, int off, int ps) {
+        if (Be.allZero(b, off, off + ps)) return PageVerdict.zero();
+        int magic = PageChecksums.NO_CHECKSUM_MAGIC;
+        int stored = Be.i32(b, off);
+        int crc = PageChecksums.zipCrc32(b, off, ps);
+        if (stored == crc || stored == magic) return PageVerdict.valid();
+        int adler = PageChecksums.zipAdler32(b, off, ps);
+        if (stored == adler) return PageVerdict.valid();
+        if (Be.i32(b, off + KEY_VERSION) != 0 && FilHeader.pageNo(b, off) != 0) {
+            int post = Be.i32(b, off + KEY_VERSION + 4);
+            if (post == crc || post == adler || post == magic) return PageVerdict.valid();
+        }
+        return PageVerdict.corrupt("compressed page checksum stored=" + Be.hex32(stored) + " computed crc32=" + Be.hex32(crc)
+                + " adler32=" + Be.hex32(adler) + " (ROW_FORMAT=COMPRESSED, KEY_BLOCK_SIZE=" + (ps >> 10) + "K)");
     }
 
     private static PageVerdict tornLsn(int header, int trailer) {
