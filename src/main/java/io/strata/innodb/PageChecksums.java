@@ -15,8 +15,9 @@ package io.strata.innodb;
  * ROW_FORMAT=COMPRESSED pages (page0zip.cc, page_zip_calc_checksum; ps = KEY_BLOCK_SIZE, no trailer)
  * zip crc32    CRC-32C [4,16) XOR CRC-32C [24,26)        [0,4)
  *              XOR CRC-32C [34,ps)
- * zip adler32  Adler-32 seeded with 0 (not 1) run on     [0,4)               written by innodb_checksum_algorithm=innodb
- *              over [4,16), [24,26), [34,ps) in turn                          (before 10.6); still accepted when reading
+ * zip adler32  Adler-32 seeded with 0 (not 1) run on     [0,4)               written by older servers under
+ *              over [4,16), [24,26), [34,ps) in turn                          innodb_checksum_algorithm=innodb, which 10.11
+ *                                                                              no longer offers; still accepted when reading
  * </pre>
  * Both compressed-page variants skip the checksum field [0,4), FIL_PAGE_LSN [16,24) and
  * FIL_PAGE_FILE_FLUSH_LSN_OR_KEY_VERSION [26,34), so they cover the compressed frame as stored.
