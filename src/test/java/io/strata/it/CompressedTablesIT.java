@@ -25,8 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 14, ROW_FORMAT=COMPRESSED: t_fcrc32 with KEY_BLOCK_SIZE=8 (its TEXT column) and the four
  * partitions of t_part with KEY_BLOCK_SIZE=4 and a LONGBLOB, both with values stored off-page, under
- * the write load plus a thread rewriting BLOBs. full ← incremental (redo method, with the debug check
- * that reads every page) and full ← differential (full scan) ← incremental (auto) each restore to
+ * the write load plus a thread rewriting BLOBs. full ← incremental (redo method) and full ←
+ * differential (full scan) ← incremental (tracked method, {@code strata track} running), the redo and
+ * tracked ones with the debug check that reads every page, each restore to
  * the source's data (the oracle: binlog replay from the recorded position, CHECKSUM TABLE, CHECK
  * TABLE); the last two merged restore the same; verify passes, and reports a byte flipped inside a
  * stored compressed page (a stored object rewritten with valid framing) by the page's checksum.
@@ -124,9 +125,13 @@ class CompressedTablesIT {
             String incr;
             String diff;
             String onDiff;
+            Process tracker = null;
             try (WriteLoad w = WriteLoad.on(source, "app").threads(2).rate(200).start(); BlobWriter blobs = new BlobWriter(source)) {
                 Thread.sleep(500);
                 full = ItSupport.backup(repo, source, "--type", "full", "--quiet");
+                // change sets for the last incremental (tracked method)
+                tracker = StrataCli.start(work.resolve("track.out"), work.resolve("track.err"), "track", "--repo", repo.toString(),
+                        "--socket", source.socket().toString(), "--user", "root", "--flush-interval", "1");
                 Thread.sleep(700);
                 source.exec("SET GLOBAL innodb_log_checkpoint_now = ON");
                 incr = ItSupport.backup(repo, source, "--type", "incremental", "--method", "redo", "--debug-check-method", "--quiet");
@@ -135,10 +140,16 @@ class CompressedTablesIT {
                 diff = ItSupport.backup(repo, source, "--type", "differential", "--method", "full-scan", "--quiet");
                 Thread.sleep(700);
                 source.exec("SET GLOBAL innodb_log_checkpoint_now = ON");
-                onDiff = ItSupport.backup(repo, source, "--type", "incremental", "--quiet");
+                Thread.sleep(2500); // the tracker stores a change set every second
+                onDiff = ItSupport.backup(repo, source, "--type", "incremental", "--method", "tracked", "--debug-check-method", "--quiet");
                 Thread.sleep(300);
                 assertTrue(blobs.stop() > 20, "BLOBs were rewritten during the backups");
                 w.stop();
+            } finally {
+                if (tracker != null) {
+                    tracker.destroy(); // SIGTERM
+                    assertTrue(tracker.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the tracker did not stop on SIGTERM");
+                }
             }
 
             for (String id : new String[] {full, incr, diff, onDiff}) {
@@ -158,6 +169,9 @@ class CompressedTablesIT {
                 assertTrue(id.equals(full) || deltaPages > 0, "the compressed tables changed, so " + id + " stores pages of them: " + m);
             }
             assertEquals("redo", ItSupport.manifest(repo, incr).get("method").asText());
+            JsonNode tracked = ItSupport.manifest(repo, onDiff);
+            assertEquals("tracked", tracked.get("method").asText(), tracked.toString());
+            assertTrue(tracked.get("detection").get("changeSetsRead").asInt() > 0, tracked.toString());
             assertEquals(full, ItSupport.manifest(repo, diff).get("parent").asText());
             assertEquals(diff, ItSupport.manifest(repo, onDiff).get("parent").asText());
 
