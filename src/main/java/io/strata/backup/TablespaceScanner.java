@@ -166,12 +166,7 @@ final class TablespaceScanner {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, String.format("tablespace %s (%s) has flags 0x%x that strata does not understand",
                     ts.path(), ts.tableName(), ts.flags()), "check the server version; strata supports MariaDB 10.11 tablespaces");
         }
-        if (f.rowFormatCompressed()) {
-            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " uses ROW_FORMAT=COMPRESSED (" + ts.path()
-                    + "), whose pages strata cannot verify during a hot copy",
-                    "convert it with ALTER TABLE " + ts.tableName() + " ROW_FORMAT=DYNAMIC, or back it up with mariadb-backup");
-        }
-        if (page0 != null && FspHeader.cryptDataEncrypted(page0, 0, f.physicalPageSize())) {
+        if (page0 != null && FspHeader.cryptDataEncrypted(page0, 0, f)) {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " is encrypted by the server (" + ts.path()
                     + "); strata cannot yet restore tablespaces that need the server's key management plugin",
                     "back it up with mariadb-backup, or disable encryption for this table (ENCRYPTED=NO)");

@@ -91,6 +91,19 @@ public record FspHeader(int spaceId, int size, int freeLimit, TablespaceFlags fl
         return true;
     }
 
+    /**
+     * Whether page 0 carries crypt data with scheme 1, its offset taken from both page sizes of
+     * {@code flags}: for ROW_FORMAT=COMPRESSED page 0 is KEY_BLOCK_SIZE bytes while the extent
+     * still has the logical page size's count of pages (64 with 16K pages).
+     */
+    public static boolean cryptDataEncrypted(byte[] page0, int off, TablespaceFlags flags) {
+        int at = off + cryptDataOffset(flags.physicalPageSize(), flags.logicalPageSize());
+        for (int i = 0; i < CRYPT_MAGIC.length; i++) {
+            if (page0[at + i] != CRYPT_MAGIC[i]) return false;
+        }
+        return Be.u8(page0, at + CRYPT_MAGIC.length) == CRYPT_SCHEME_1;
+    }
+
     /** Whether page 0 carries crypt data with scheme 1 (the tablespace is encrypted). */
     public static boolean cryptDataEncrypted(byte[] page0, int off, int physicalPageSize) {
         return hasCryptData(page0, off, physicalPageSize)

@@ -12,8 +12,14 @@ import java.util.Objects;
  *   2. CRC-32C stored 0 and the whole page zero: ZERO
  *   3. CRC-32C of [0, size-4) must equal BE32 at size-4 (covers the key version, so encrypted pages verify)
  *   4. not compressed and key version [0,4) == 0: LSN low 32 bits [20,24) must equal [size-8, size-4)
- * legacy tablespaces
- *   1. ROW_FORMAT=COMPRESSED, or page_compressed flag with type 37401 (encrypted): UNVERIFIABLE
+ * legacy tablespaces, ROW_FORMAT=COMPRESSED (ps = KEY_BLOCK_SIZE; page_zip_verify_checksum(), page0zip.cc)
+ *   1. the whole page zero: ZERO
+ *   2. BE32 [0,4) == zip crc32, zip adler32 or 0xDEADBEEF ({@link PageChecksums#zipCrc32}): VALID
+ *   3. key version [26,30) != 0 on a page other than 0: encrypted, [30,34) == zip crc32, zip adler32
+ *      or 0xDEADBEEF of the encrypted page (fil_space_verify_crypt_checksum()): VALID
+ *   a compressed page has no trailer: no LSN fragment is compared, the checksum alone finds a torn read
+ * legacy tablespaces, other row formats
+ *   1. page_compressed flag with type 37401 (encrypted): UNVERIFIABLE
  *      page_compressed flag with type 34354: the frame is checked and decompressed
  *      ({@link LegacyPageCompression}); the page it holds is checked by steps 2..7, and must be
  *      VALID (lzo, lzma, bzip2 and snappy frames: UNVERIFIABLE, strata cannot decompress them)
@@ -84,10 +90,7 @@ public final class PageChecker {
     }
 
     private static PageVerdict verifyLegacy(byte[] b, int off, int ps, TablespaceFlags flags) {
-        if (flags.rowFormatCompressed()) {
-            if (Be.allZero(b, off, off + ps)) return PageVerdict.zero();
-            return PageVerdict.unverifiable("ROW_FORMAT=COMPRESSED page (tablespace flags " + flags.describe() + ")");
-        }
+        if (flags.rowFormatCompressed()) return verifyCompressed(b, off, ps);
         int type = FilHeader.pageType(b, off);
         if (flags.pageCompressed() && type == PageType.PAGE_COMPRESSED_ENCRYPTED) {
             return PageVerdict.unverifiable("legacy page_compressed and encrypted page (FIL_PAGE_TYPE " + type + ")");
@@ -135,6 +138,27 @@ public final class PageChecker {
         PageVerdict v = verifyLegacy(inner, 0, ps, flags);
         if (v.kind() == PageVerdict.Kind.VALID) return v;
         return PageVerdict.corrupt("page held by the page_compressed frame: " + (v.reason() == null ? v.kind().name().toLowerCase(java.util.Locale.ROOT) : v.reason()));
+    }
+
+    /**
+     * A ROW_FORMAT=COMPRESSED page as the server checks it on read with innodb_checksum_algorithm other than
+     * strict_crc32 / strict_full_crc32 (buf_page_is_corrupted() hands it to page_zip_verify_checksum()).
+     * The server writes the crc32 variant; the Adler-32 one and the magic come from older servers.
+     */
+    private static PageVerdict verifyCompressed(byte[] b, int off, int ps) {
+        if (Be.allZero(b, off, off + ps)) return PageVerdict.zero();
+        int magic = PageChecksums.NO_CHECKSUM_MAGIC;
+        int stored = Be.i32(b, off);
+        int crc = PageChecksums.zipCrc32(b, off, ps);
+        if (stored == crc || stored == magic) return PageVerdict.valid();
+        int adler = PageChecksums.zipAdler32(b, off, ps);
+        if (stored == adler) return PageVerdict.valid();
+        if (Be.i32(b, off + KEY_VERSION) != 0 && FilHeader.pageNo(b, off) != 0) {
+            int post = Be.i32(b, off + KEY_VERSION + 4);
+            if (post == crc || post == adler || post == magic) return PageVerdict.valid();
+        }
+        return PageVerdict.corrupt("compressed page checksum stored=" + Be.hex32(stored) + " computed crc32=" + Be.hex32(crc)
+                + " adler32=" + Be.hex32(adler) + " (ROW_FORMAT=COMPRESSED, KEY_BLOCK_SIZE=" + (ps >> 10) + "K)");
     }
 
     private static PageVerdict tornLsn(int header, int trailer) {

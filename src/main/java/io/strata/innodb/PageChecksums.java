@@ -11,7 +11,16 @@ package io.strata.innodb;
  * innodb new   low32(fold [4,26) + fold [38,ps-8))      [0,4)
  * innodb old   low32(fold [0,26))                       [ps-8,ps-4)
  * none         0xDEADBEEF (BUF_NO_CHECKSUM_MAGIC)        both fields
+ *
+ * ROW_FORMAT=COMPRESSED pages (page0zip.cc, page_zip_calc_checksum; ps = KEY_BLOCK_SIZE, no trailer)
+ * zip crc32    CRC-32C [4,16) XOR CRC-32C [24,26)        [0,4)
+ *              XOR CRC-32C [34,ps)
+ * zip adler32  Adler-32 seeded with 0 (not 1) run on     [0,4)               written by older servers under
+ *              over [4,16), [24,26), [34,ps) in turn                          innodb_checksum_algorithm=innodb, which 10.11
+ *                                                                              no longer offers; still accepted when reading
  * </pre>
+ * Both compressed-page variants skip the checksum field [0,4), FIL_PAGE_LSN [16,24) and
+ * FIL_PAGE_FILE_FLUSH_LSN_OR_KEY_VERSION [26,34), so they cover the compressed frame as stored.
  * "fold" is InnoDB's byte-wise hash over a 64-bit accumulator (ut_fold_binary): starting from 0, each byte
  * b turns f into (((f ^ b ^ 1653893711) &lt;&lt; 8) + f ^ 1463735687) + b, with 64-bit wrap-around.
  */
@@ -47,6 +56,35 @@ public final class PageChecksums {
     /** Legacy "innodb" checksum for field 2 (buf_calc_page_old_checksum). */
     public static int innodbOld(byte[] b, int off) {
         return (int) fold(b, off, FLUSH_LSN);
+    }
+
+    /** Checksum of a ROW_FORMAT=COMPRESSED page of {@code ps} bytes as 10.11 writes it (page_zip_calc_checksum, crc32 variant). */
+    public static int zipCrc32(byte[] b, int off, int ps) {
+        return Crc32c.compute(b, off + FilHeader.FIL_PAGE_OFFSET, FilHeader.FIL_PAGE_LSN - FilHeader.FIL_PAGE_OFFSET)
+                ^ Crc32c.compute(b, off + FilHeader.FIL_PAGE_TYPE, 2)
+                ^ Crc32c.compute(b, off + FilHeader.FIL_PAGE_SPACE_ID, ps - FilHeader.FIL_PAGE_SPACE_ID);
+    }
+
+    /** The older "innodb" checksum of a ROW_FORMAT=COMPRESSED page (page_zip_calc_checksum, Adler-32 variant). */
+    public static int zipAdler32(byte[] b, int off, int ps) {
+        int[] ab = {0, 0}; // zlib's adler32() called with 0, not with its usual start value 1
+        adler(ab, b, off + FilHeader.FIL_PAGE_OFFSET, FilHeader.FIL_PAGE_LSN - FilHeader.FIL_PAGE_OFFSET);
+        adler(ab, b, off + FilHeader.FIL_PAGE_TYPE, 2);
+        adler(ab, b, off + FilHeader.FIL_PAGE_SPACE_ID, ps - FilHeader.FIL_PAGE_SPACE_ID);
+        return (ab[1] << 16) | ab[0];
+    }
+
+    private static final int ADLER_MOD = 65521; // the largest prime below 2^16
+
+    private static void adler(int[] ab, byte[] b, int off, int len) {
+        int a = ab[0];
+        int s = ab[1];
+        for (int i = off; i < off + len; i++) {
+            a = (a + (b[i] & 0xFF)) % ADLER_MOD;
+            s = (s + a) % ADLER_MOD;
+        }
+        ab[0] = a;
+        ab[1] = s;
     }
 
     /** InnoDB's fold hash over {@code len} bytes (64-bit, wrapping). */

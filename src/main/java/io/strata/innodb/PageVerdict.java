@@ -14,7 +14,7 @@ public record PageVerdict(Kind kind, String reason) {
         ZERO,
         /** Fails a check; during a hot copy usually a torn read, so re-read before believing it. */
         CORRUPT,
-        /** A format this tool cannot check (legacy ROW_FORMAT=COMPRESSED or page_compressed). */
+        /** A format this tool cannot check (legacy page_compressed). */
         UNVERIFIABLE
     }
 

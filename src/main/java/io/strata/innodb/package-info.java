@@ -16,7 +16,10 @@
  * </pre>
  *
  * Version notes: full_crc32 tablespaces (flag bit 4) are the default since MariaDB 10.5; older and
- * crc32-created tablespaces use the legacy layout with two checksum fields. The redo log format described
+ * crc32-created tablespaces use the legacy layout with two checksum fields. ROW_FORMAT=COMPRESSED
+ * tablespaces always use the legacy flags (full_crc32 has no room for KEY_BLOCK_SIZE); their pages are
+ * KEY_BLOCK_SIZE bytes with no trailer and one checksum at [0,4) over the compressed frame
+ * ({@link io.strata.innodb.PageChecksums#zipCrc32}). The redo log format described
  * here (single ib_logfile0, no block headers, one LSN per byte, CRC-32C per mtr, sequence bit) exists
  * since MariaDB 10.8; 10.5..10.7 used 512-byte log blocks and are refused by {@link io.strata.innodb.LogHeader}.
  * Encrypted logs are recognised but not parsed.

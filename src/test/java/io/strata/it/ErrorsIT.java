@@ -227,21 +227,6 @@ class ErrorsIT {
     }
 
     @Test
-    void compressedTableIsRefusedByName() {
-        source.exec("SET GLOBAL innodb_read_only_compressed = OFF",
-                "CREATE TABLE app.zipped (id INT PRIMARY KEY, v VARCHAR(100)) ENGINE=InnoDB ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8");
-        try {
-            Path r5 = work.resolve("r5");
-            StrataCli.Result r = StrataCli.run("backup", "--repo", r5.toString(), "--socket", source.socket().toString(), "--user", "root", "--quiet");
-            assertError(r, 21, "ERROR [unsupported-table]: table `app`.`zipped` uses ROW_FORMAT=COMPRESSED (app/zipped.ibd), "
-                    + "whose pages strata cannot verify during a hot copy");
-            assertTrue(r.err().contains("HINT: convert it with ALTER TABLE `app`.`zipped` ROW_FORMAT=DYNAMIC"), r.toString());
-        } finally {
-            source.exec("DROP TABLE app.zipped");
-        }
-    }
-
-    @Test
     void memoryTableIsAWarning() throws Exception {
         source.exec("CREATE TABLE app.scratch (id INT PRIMARY KEY) ENGINE=MEMORY", "INSERT INTO app.scratch VALUES (1)");
         try {
