@@ -46,6 +46,9 @@ import java.util.TreeSet;
 final class KeyManagementProbe {
     private KeyManagementProbe() {}
 
+    /** Files named one by one in {@code reasons}; the rest are counted (all are in {@code encrypted}). */
+    private static final int MAX_FILE_REASONS = 5;
+
     /** The innodb_encrypt_* / innodb_encryption_* variables with their global values, by lower-case name. */
     static Map<String, String> innodbSettings(ServerSession s) {
         Map<String, String> out = new TreeMap<>();
@@ -146,8 +149,13 @@ final class KeyManagementProbe {
             }
             if (why != null) {
                 out.add(f.path());
-                reasons.add(f.path() + " is encrypted (" + why + ")");
+                if (out.size() <= MAX_FILE_REASONS) {
+                    reasons.add(f.path() + " is encrypted (" + why + ")");
+                }
             }
+        }
+        if (out.size() > MAX_FILE_REASONS) {
+            reasons.add((out.size() - MAX_FILE_REASONS) + " more encrypted files (see encrypted)");
         }
         return out;
     }
