@@ -217,6 +217,8 @@ class EncryptedServerIT {
         }
         StrataCli.Result v = StrataCli.run("verify", "--repo", repo.toString());
         assertEquals(0, v.exit(), v.toString());
+        assertTrue(v.out().contains("of those pages are encrypted by the server: their checksum over the encrypted page was checked, "
+                + "their decrypted contents were not (strata holds no keys; recovery needs the recorded key management)"), v.toString());
 
         for (String id : ids) {
             JsonNode m = ItSupport.manifest(repo, id);
