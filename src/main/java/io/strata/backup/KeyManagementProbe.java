@@ -53,8 +53,12 @@ final class KeyManagementProbe {
     static Map<String, String> innodbSettings(ServerSession s) {
         Map<String, String> out = new TreeMap<>();
         for (Map<String, String> r : s.queryRows("SELECT VARIABLE_NAME, GLOBAL_VALUE FROM information_schema.SYSTEM_VARIABLES"
-                + " WHERE VARIABLE_NAME LIKE 'INNODB\\_ENCRYPT%'")) {
-            out.put(r.get("variable_name").toLowerCase(Locale.ROOT), r.get("global_value"));
+                + " WHERE VARIABLE_NAME LIKE 'INNODB_ENCRYPT%'")) {
+            // no backslash escape in the pattern (sql_mode NO_BACKSLASH_ESCAPES would change it): '_' matches itself too
+            String name = r.get("variable_name").toLowerCase(Locale.ROOT);
+            if (name.startsWith("innodb_encrypt")) {
+                out.put(name, r.get("global_value"));
+            }
         }
         return out;
     }
@@ -105,8 +109,11 @@ final class KeyManagementProbe {
             Map<String, String> vars = new TreeMap<>();
             Set<String> secrets = new TreeSet<>();
             for (Map<String, String> v : s.queryRows("SELECT VARIABLE_NAME, GLOBAL_VALUE FROM information_schema.SYSTEM_VARIABLES"
-                    + " WHERE VARIABLE_NAME LIKE '" + name.toUpperCase(Locale.ROOT).replace("_", "\\_") + "\\_%'")) {
+                    + " WHERE VARIABLE_NAME LIKE '" + name.toUpperCase(Locale.ROOT).replace("'", "") + "%'")) {
                 String var = v.get("variable_name").toLowerCase(Locale.ROOT);
+                if (!var.startsWith(name + "_")) {
+                    continue;
+                }
                 String value = v.get("global_value");
                 if (KeyManagement.isSecret(var, value)) {
                     vars.put(var, null);
