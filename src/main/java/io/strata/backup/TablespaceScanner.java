@@ -166,11 +166,6 @@ final class TablespaceScanner {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, String.format("tablespace %s (%s) has flags 0x%x that strata does not understand",
                     ts.path(), ts.tableName(), ts.flags()), "check the server version; strata supports MariaDB 10.11 tablespaces");
         }
-        if (page0 != null && FspHeader.cryptDataEncrypted(page0, 0, f)) {
-            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " is encrypted by the server (" + ts.path()
-                    + "); strata cannot yet restore tablespaces that need the server's key management plugin",
-                    "back it up with mariadb-backup, or disable encryption for this table (ENCRYPTED=NO)");
-        }
     }
 
     /**

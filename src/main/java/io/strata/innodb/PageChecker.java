@@ -161,6 +161,17 @@ public final class PageChecker {
                 + " adler32=" + Be.hex32(adler) + " (ROW_FORMAT=COMPRESSED, KEY_BLOCK_SIZE=" + (ps >> 10) + "K)");
     }
 
+    /**
+     * The key version of a page the server stored encrypted, else 0: FIL_PAGE_SPACE_OR_CHKSUM [0,4)
+     * in full_crc32 tablespaces, FIL_PAGE_FILE_FLUSH_LSN_OR_KEY_VERSION [26,30) in the older layout
+     * (page 0 is never encrypted; in the older layout its [26,30) may hold a flush LSN). Such a
+     * page is checked as stored by {@link #verify}; its decrypted contents cannot be checked without the key.
+     */
+    public static int keyVersion(byte[] b, int off, TablespaceFlags flags) {
+        if (FilHeader.pageNo(b, off) == 0) return 0;
+        return flags.fullCrc32() ? Be.i32(b, off) : Be.i32(b, off + KEY_VERSION);
+    }
+
     private static PageVerdict tornLsn(int header, int trailer) {
         return PageVerdict.corrupt("LSN low 32 bits header " + Be.hex32(header) + " trailer " + Be.hex32(trailer));
     }

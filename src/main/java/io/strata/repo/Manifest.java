@@ -27,6 +27,8 @@ import java.util.List;
  *                      digits, as {@link FileEntry#crc32c()}); null in manifests written before the field existed
  * @param lineage       the history of the source's data directory ({@link Lineage}, as its lineage file said when the
  *                      backup began); null for the origin (never restored by strata) and in manifests written before the field existed
+ * @param keyManagement the source's key management ({@link KeyManagement}: encryption plugins and their settings, never key material);
+ *                      null when the server had no active ENCRYPTION plugin and nothing encrypted, and in manifests written before the field existed
  */
 public record Manifest(
         int formatVersion,
@@ -57,7 +59,8 @@ public record Manifest(
         String encryption,
         Detection detection,
         String redoCrc32c,
-        Lineage lineage) {
+        Lineage lineage,
+        KeyManagement keyManagement) {
 
     public static final int FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -118,6 +121,7 @@ public record Manifest(
         b.detection = detection;
         b.redoCrc32c = redoCrc32c;
         b.lineage = lineage;
+        b.keyManagement = keyManagement;
         return b;
     }
 
@@ -171,6 +175,7 @@ public record Manifest(
         private Detection detection;
         private String redoCrc32c;
         private Lineage lineage;
+        private KeyManagement keyManagement;
 
         private Builder() {}
 
@@ -319,11 +324,16 @@ public record Manifest(
             return this;
         }
 
+        public Builder keyManagement(KeyManagement keyManagement) {
+            this.keyManagement = keyManagement;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement);
         }
     }
 }

@@ -33,13 +33,16 @@ final class PitrReplay {
      * @param run      a private directory for the server's socket, pid file and the tools' output
      * @param tools    where mariadb-binlog and mariadb are found
      * @param server   the mariadbd to run, already checked against the backup's source
+     * @param keyOptions the recorded key management's options ({@link RecoveryKeys}), empty for none
      * @throws StrataException replay-failed when mariadb-binlog or mariadb fails (the message ends
      *         with their error output) or the server logs an [ERROR] line during the replay;
      *         recovery-failed when mariadbd does not start or stop, or logs an [ERROR] line in crash
      *         recovery; interrupted
      */
-    static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, Consumer<String> log) {
+    static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, List<String> keyOptions,
+                    Consumer<String> log) {
         List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest()));
+        args.addAll(keyOptions);
         // grant checks off: the replay must not depend on the restored accounts; FLUSH PRIVILEGES
         // (below) turns them on again for GRANT and CREATE USER in the binlog
         args.add("--skip-grant-tables");

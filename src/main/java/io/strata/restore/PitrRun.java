@@ -60,6 +60,7 @@ public final class PitrRun {
                 + "; starting from backup " + b.id() + " at " + b.pos()
                 + " and replaying " + files.size() + " archived binlog file(s)");
         ServerTools.Server server = RestoreRun.serverFor(o.tools(), b.manifest(), log);
+        RecoveryKeys.Plan keys = RecoveryKeys.check(b.manifest(), server.binary(), null, log); // before anything is written
         TargetGuard found = TargetGuard.before(target); // a failure puts the target back so
         Path work;
         try {
@@ -81,7 +82,7 @@ public final class PitrRun {
                 RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
                 Path run = Files.createTempDirectory("strata-pitr-");
-                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, log);
+                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), log);
                 Dirs.deleteQuietly(run, false);
                 RestoreRun.restrictModes(target);
                 RestoreRun.markFinished(target);

@@ -57,6 +57,8 @@ public final class Verifier {
     private final Map<String, Boolean> sound = new HashMap<>();
     private Runnable afterListing = () -> { };
     private long pages;
+    /** Pages stored encrypted by the server: their checksum is checked, their decrypted contents cannot be. */
+    private long encryptedPages;
     private long objects;
     private int gone;
     private int notUsable;
@@ -143,6 +145,7 @@ public final class Verifier {
         }
         int before = problems.size();
         long pagesBefore = pages;
+        long encryptedBefore = encryptedPages;
         long objectsBefore = objects;
         List<String> lines = new ArrayList<>();
         Consumer<String> saved = lineSink;
@@ -217,6 +220,11 @@ public final class Verifier {
         }
         out.accept(String.format("ok     %s (%s): %d objects, %d InnoDB pages and the redo log [%d, %d) verified",
                 id, m.type(), objects - objectsBefore, pages - pagesBefore, m.startLsn(), m.redoEndLsn()));
+        if (encryptedPages > encryptedBefore) {
+            out.accept("note   " + id + ": " + (encryptedPages - encryptedBefore) + " of those pages are encrypted by the server: their checksum over the"
+                    + " encrypted page was checked, their decrypted contents were not (strata holds no keys; recovery needs "
+                    + (m.keyManagement() == null ? "the server's key management" : "the recorded key management") + ")");
+        }
         notes.forEach(out);
     }
 
@@ -374,6 +382,9 @@ public final class Verifier {
         if (v.kind() == PageVerdict.Kind.UNVERIFIABLE) {
             unchecked.computeIfAbsent(f.path(), k -> new Unchecked(v.reason())).pages++;
             return;
+        }
+        if (v.kind() == PageVerdict.Kind.VALID && PageChecker.keyVersion(page, 0, flags) != 0) {
+            encryptedPages++;
         }
         if (!v.ok()) {
             problem("page " + no + " of " + f.path() + " in backup " + m.id() + ": " + v.reason());

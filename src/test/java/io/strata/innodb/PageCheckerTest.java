@@ -228,6 +228,16 @@ class PageCheckerTest {
     }
 
     @Test
+    void keyVersionNamesPagesStoredEncrypted() {
+        assertEquals(7, PageChecker.keyVersion(PageBuilder.fullCrc32(PS).pageNo(3).keyVersion(7).build(), 0, FCRC));
+        assertEquals(0, PageChecker.keyVersion(PageBuilder.fullCrc32(PS).pageNo(3).build(), 0, FCRC));
+        assertEquals(1, PageChecker.keyVersion(PageBuilder.legacy(PS, PageBuilder.Algo.CRC32).pageNo(3).keyVersion(1).build(), 0, LEGACY));
+        assertEquals(0, PageChecker.keyVersion(PageBuilder.legacy(PS, PageBuilder.Algo.CRC32).pageNo(3).build(), 0, LEGACY));
+        // page 0 is never encrypted; in the older layout its bytes 26..29 may hold a flush LSN
+        assertEquals(0, PageChecker.keyVersion(PageBuilder.legacy(PS, PageBuilder.Algo.CRC32).pageNo(0).keyVersion(5).build(), 0, LEGACY));
+    }
+
+    @Test
     void legacyUnverifiable() {
         TablespaceFlags zip = new TablespaceFlags(0x21 | 4 << 1);
         byte[] p = PageBuilder.legacy(8192, PageBuilder.Algo.CRC32).pageNo(3).build();
