@@ -27,6 +27,8 @@ import java.util.List;
  *                      digits, as {@link FileEntry#crc32c()}); null in manifests written before the field existed
  * @param lineage       the history of the source's data directory ({@link Lineage}, as its lineage file said when the
  *                      backup began); null for the origin (never restored by strata) and in manifests written before the field existed
+ * @param innodbLayout  the directories of the source's system tablespace, redo log and undo tablespaces; null in manifests
+ *                      written before the field existed (read as every file in the data directory)
  */
 public record Manifest(
         int formatVersion,
@@ -57,7 +59,8 @@ public record Manifest(
         String encryption,
         Detection detection,
         String redoCrc32c,
-        Lineage lineage) {
+        Lineage lineage,
+        InnodbLayout innodbLayout) {
 
     public static final int FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -118,6 +121,7 @@ public record Manifest(
         b.detection = detection;
         b.redoCrc32c = redoCrc32c;
         b.lineage = lineage;
+        b.innodbLayout = innodbLayout;
         return b;
     }
 
@@ -171,6 +175,7 @@ public record Manifest(
         private Detection detection;
         private String redoCrc32c;
         private Lineage lineage;
+        private InnodbLayout innodbLayout;
 
         private Builder() {}
 
@@ -319,11 +324,16 @@ public record Manifest(
             return this;
         }
 
+        public Builder innodbLayout(InnodbLayout innodbLayout) {
+            this.innodbLayout = innodbLayout;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, innodbLayout);
         }
     }
 }
