@@ -6,6 +6,7 @@ import io.strata.error.StrataException;
 import io.strata.restore.PitrRun;
 import io.strata.restore.PitrTarget;
 import io.strata.restore.RestoreRun;
+import io.strata.restore.RestoredLayout;
 import io.strata.restore.TargetOwner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -59,6 +60,19 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--server", description = "With --until*: the server (as \"strata list\" names it) when the repository holds several.")
     String server;
 
+    @Option(names = "--innodb-data-home-dir", paramLabel = "DIR", description = "Put the system tablespace files (innodb_data_file_path) here "
+            + "instead of where the source's layout says (default: as on the source when that was the data directory or a sub-folder of it, "
+            + "else the target). Must be new or empty; the restored server must be started with the same option.")
+    Path innodbDataHomeDir;
+
+    @Option(names = "--innodb-log-group-home-dir", paramLabel = "DIR", description = "Write ib_logfile0 here (default: the source's "
+            + "innodb_log_group_home_dir placed by the rule of --innodb-data-home-dir).")
+    Path innodbLogGroupHomeDir;
+
+    @Option(names = "--innodb-undo-directory", paramLabel = "DIR", description = "Put the undo tablespaces here (default: the source's "
+            + "innodb_undo_directory placed by the rule of --innodb-data-home-dir).")
+    Path innodbUndoDirectory;
+
     @Mixin
     JsonMixin json = new JsonMixin();
 
@@ -70,6 +84,10 @@ final class RestoreCommand implements Callable<Integer> {
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
         int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0);
         if (targets > 0) {
+            if (innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null) {
+                throw new StrataException(ErrorCode.USAGE, "--innodb-data-home-dir, --innodb-log-group-home-dir and --innodb-undo-directory "
+                        + "cannot be combined with --until*: a point-in-time restore recreates the source's layout under --target", null);
+            }
             return pointInTime(targets, threads, to);
         }
         if (noRecover && (serverTools.mariadbd != null || serverTools.toolsDir != null)) {
@@ -77,7 +95,8 @@ final class RestoreCommand implements Callable<Integer> {
                     + "or drop --no-recover to run crash recovery with them", null);
         }
         RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
-                noRecover ? null : serverTools.tools()), System.err::println);
+                noRecover ? null : serverTools.tools(), new RestoredLayout.Dirs(innodbDataHomeDir, innodbLogGroupHomeDir, innodbUndoDirectory)),
+                System.err::println);
         var m = r.manifest();
         PrintStream out = json.text();
         out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
@@ -85,6 +104,18 @@ final class RestoreCommand implements Callable<Integer> {
         if (m.binlogFile() != null) {
             out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+        }
+        RestoredLayout layout = r.layout();
+        if (layout != null && !layout.isDefault()) {
+            out.printf("InnoDB files are in their own directories: start the restored server with %s (also in %s)%n",
+                    String.join(" ", layout.startArgs(m)), layout.target().resolve(RestoredLayout.OPTION_FILE));
+            if (to != null) {
+                for (Path d : List.of(layout.dataHome(), layout.logHome(), layout.undoHome())) {
+                    if (!d.startsWith(layout.target())) {
+                        to.apply(d);
+                    }
+                }
+            }
         }
         giveAway(to);
         reportKeyDerivations();

@@ -39,7 +39,7 @@ final class PitrReplay {
      *         recovery; interrupted
      */
     static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, Consumer<String> log) {
-        List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest()));
+        List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest(), restored.layout()));
         // grant checks off: the replay must not depend on the restored accounts; FLUSH PRIVILEGES
         // (below) turns them on again for GRANT and CREATE USER in the binlog
         args.add("--skip-grant-tables");
