@@ -106,8 +106,8 @@ final class RestoreCommand implements Callable<Integer> {
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
         RestoredLayout layout = r.layout();
-        if (layout != null && !layout.isDefault()) {
-            out.printf("InnoDB files are in their own directories: start the restored server with %s (also in %s)%n",
+        if (layout != null && layout.needsOptions(m)) {
+            out.printf("start the restored server with these options: %s (also in %s)%n",
                     String.join(" ", layout.startArgs(m)), layout.target().resolve(RestoredLayout.OPTION_FILE));
             if (to != null) {
                 for (Path d : List.of(layout.dataHome(), layout.logHome(), layout.undoHome())) {

@@ -137,7 +137,7 @@ public final class RestoreRun {
         try {
             bytes = writeFiles(repo, chain, layout, Math.max(1, o.parallel()));
             writeRedoLog(repo, m, layout.logHome());
-            if (!layout.isDefault()) {
+            if (layout.needsOptions(m)) {
                 layout.writeOptionFile(m);
             }
             Dirs.syncDirectories(target);

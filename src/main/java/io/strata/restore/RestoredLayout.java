@@ -78,6 +78,20 @@ public record RestoredLayout(Path target, Path dataHome, Path logHome, Path undo
         return dataHome.equals(target) && logHome.equals(target) && undoHome.equals(target);
     }
 
+    /** MariaDB's default {@code innodb_data_file_path}. */
+    private static final String DEFAULT_DATA_FILE_PATH = "ibdata1:12M:autoextend";
+
+    /**
+     * Whether a server started on the restored directory needs options besides {@code --datadir}:
+     * a layout that is not {@link #isDefault()}, or the source's page size, data file path or undo
+     * tablespaces differing from the server's defaults. Then restore prints {@link #startArgs} and
+     * writes {@link #OPTION_FILE}.
+     */
+    public boolean needsOptions(Manifest m) {
+        return !isDefault() || !DEFAULT_DATA_FILE_PATH.equals(m.source().dataFilePath()) || m.source().undoTablespaces() > 0
+                || m.source().pageSize() != 16384;
+    }
+
     /** The directory {@code fe} is restored into: the target, or the directory of its {@link FileEntry#home()}. */
     Path dirOf(FileEntry fe, Manifest m) {
         if (fe.home() == null) {
@@ -141,7 +155,7 @@ public record RestoredLayout(Path target, Path dataHome, Path logHome, Path undo
 
     /**
      * Writes {@link #OPTION_FILE} into the target: {@link #startArgs} as one {@code [mariadbd]} group,
-     * for {@code mariadbd --defaults-extra-file=}. Only for a layout that is not the default one.
+     * for {@code mariadbd --defaults-extra-file=}. Only when {@link #needsOptions}.
      */
     void writeOptionFile(Manifest m) {
         StringBuilder sb = new StringBuilder("# written by strata restore of backup ").append(m.id())
