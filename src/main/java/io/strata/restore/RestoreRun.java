@@ -92,7 +92,7 @@ public final class RestoreRun {
         Path target = o.target().toAbsolutePath().normalize();
         checkTarget(target);
         RestoredLayout layout = RestoredLayout.of(m, target, o.layout());
-        layout.outside().forEach(RestoreRun::checkTarget);
+        layout.outside().forEach(d -> checkInnodbDir(d, layout.optionsOf(d)));
         // before the target is created: an older server refused leaves it as it was
         ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
         try (TargetGuard guard = TargetGuard.before(target).watch()) {
@@ -260,6 +260,22 @@ public final class RestoreRun {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": permission denied", null, e);
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create the restore target " + target + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /**
+     * Refuses an InnoDB directory outside the target that exists and is not an empty directory
+     * (target-not-empty, exit 18), naming the server option it is for; changes nothing.
+     */
+    static void checkInnodbDir(Path dir, String options) {
+        try {
+            checkTarget(dir);
+        } catch (StrataException e) {
+            if (e.code() != ErrorCode.TARGET_NOT_EMPTY) {
+                throw e;
+            }
+            throw new StrataException(ErrorCode.TARGET_NOT_EMPTY, "the restored server's " + options + " " + dir + " exists and is not an empty directory",
+                    "name a new or empty directory with --" + options.split(" ")[0].replace('_', '-') + " (strata never writes into existing files)");
         }
     }
 

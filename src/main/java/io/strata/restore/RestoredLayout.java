@@ -116,6 +116,21 @@ public record RestoredLayout(Path target, Path dataHome, Path logHome, Path undo
         return new ArrayList<>(out);
     }
 
+    /** The option(s) of the restored server that name {@code dir}, e.g. "innodb_undo_directory", for messages. */
+    String optionsOf(Path dir) {
+        List<String> o = new ArrayList<>();
+        if (dataHome.equals(dir)) {
+            o.add("innodb_data_home_dir");
+        }
+        if (logHome.equals(dir)) {
+            o.add("innodb_log_group_home_dir");
+        }
+        if (undoHome.equals(dir)) {
+            o.add("innodb_undo_directory");
+        }
+        return String.join(" and ", o);
+    }
+
     /**
      * The options that name the directories that are not the target, for mariadbd: recovery runs with
      * them, and so must every later start of the restored server.

@@ -170,7 +170,9 @@ class LayoutIT {
             StrataCli.Result refused = StrataCli.run("restore", "--repo", repo.toString(), "--backup", ids.get(2), "--target", work.resolve("never").toString(),
                     "--innodb-undo-directory=" + occupied);
             assertEquals(18, refused.exit(), refused.toString());
-            assertTrue(refused.err().contains(occupied + " is not empty"), refused.err());
+            assertTrue(refused.err().contains("ERROR [target-not-empty]: the restored server's innodb_undo_directory " + occupied
+                    + " exists and is not an empty directory"), refused.err());
+            assertTrue(refused.err().contains("HINT: name a new or empty directory with --innodb-undo-directory"), refused.err());
             assertFalse(Files.exists(work.resolve("never")), "a refused restore writes nothing");
 
             for (int i : new int[] {0, 2}) {
