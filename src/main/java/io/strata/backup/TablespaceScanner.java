@@ -127,6 +127,12 @@ final class TablespaceScanner {
     private void add(Map<String, Tablespace> out, Path f, Map<String, Known> byFile, String fallbackName, String home) {
         Path homeDir = home == null ? facts.datadir() : InnodbLayout.DATA_HOME.equals(home) ? facts.dataHomeDir() : facts.undoDir();
         String rel = homeDir.relativize(f.toAbsolutePath().normalize()).toString().replace('\\', '/');
+        if (rel.startsWith("..") && "innodb_system".equals(fallbackName)) {
+            // restore recreates innodb_data_home_dir and writes the files of innodb_data_file_path into it
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "system tablespace file " + f + " lies outside innodb_data_home_dir " + homeDir
+                    + " (innodb_data_file_path " + facts.dataFilePath() + " names it by a path of its own)",
+                    "set innodb_data_home_dir to the directory of the system tablespace files and name them without a directory in innodb_data_file_path");
+        }
         if (rel.startsWith("..")) {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "InnoDB file " + f + " lies outside the data directory " + facts.datadir(),
                     "strata backs up data, undo and system tablespaces inside the data directory only");

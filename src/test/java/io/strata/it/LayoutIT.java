@@ -105,15 +105,28 @@ class LayoutIT {
             assertEquals(source.datadir().resolve("redo").toString(), layout.get("logHome").asText());
             assertEquals(source.datadir().resolve("undo").toString(), layout.get("undoHome").asText());
             assertEquals("undo", layout.get("undoDirectory").asText());
-            Map<String, List<String>> homes = filesByHome(m);
-            assertEquals(List.of("ibdata1", "ibdata2"), homes.get("innodb_data_home_dir"));
-            assertEquals(List.of("undo001", "undo002", "undo003"), homes.get("innodb_undo_directory"));
-            assertTrue(homes.get("").stream().noneMatch(p -> p.startsWith("ibdata/") || p.startsWith("redo/") || p.startsWith("undo/")),
-                    "nothing of the InnoDB directories is stored twice: " + homes.get(""));
+            Map<String, List<String>> all = filesByHome(m);
+            assertTrue(all.get("").stream().noneMatch(p -> p.startsWith("ibdata/") || p.startsWith("redo/") || p.startsWith("undo/")),
+                    "nothing of the InnoDB directories is stored twice: " + all.get(""));
+            Map<String, List<String>> homes = new TreeMap<>(all);
+            homes.remove("");
+            assertEquals(Map.of("innodb_data_home_dir", List.of("ibdata1", "ibdata2"), "innodb_undo_directory", List.of("undo001", "undo002", "undo003")),
+                    homes);
+
+            // verify reads every stored InnoDB file wherever it lived; merge keeps each file's home and the layout
+            StrataCli.Result v = StrataCli.run("verify", "--repo", repo.toString());
+            assertEquals(0, v.exit(), v.toString());
+            StrataCli.Result merged = StrataCli.run("merge", "--repo", repo.toString(), ids.get(1));
+            assertEquals(0, merged.exit(), merged.toString());
+            JsonNode mm = ItSupport.manifest(repo, merged.out().split(" ")[1]);
+            assertEquals(layout, mm.get("innodbLayout"));
+            assertEquals(homes, filesByHome(mm).entrySet().stream().filter(e -> !e.getKey().isEmpty())
+                    .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new)),
+                    "merged: " + filesByHome(mm));
 
             for (int i = 0; i < ids.size(); i++) {
                 Path target = work.resolve("r" + i);
-                boolean recover = i < 2; // the differential is left to the first start
+                boolean recover = i < 2; // the differential is left to the first start; ids[1] now restores the merged backup
                 List<String> args = new ArrayList<>(List.of("restore", "--repo", repo.toString(), "--backup", ids.get(i), "--target", target.toString()));
                 if (!recover) {
                     args.add("--no-recover");
