@@ -129,7 +129,9 @@ final class RestoreCommand implements Callable<Integer> {
      * The result object of {@code restore --json}: ok, backup, target (absolute), pointInTime (the
      * --until* target, or null), binlogPosition ("FILE:POS") and gtidBinlogPos of the restored
      * data, files, bytesWritten, recovered (crash recovery ran: always for a point in time, whose
-     * replay runs the server), owner, durationSeconds, warnings (none yet).
+     * replay runs the server), owner, durationSeconds, warnings (none yet), startOptions (the
+     * mariadbd options the restored server must be started with: --datadir, the InnoDB directories
+     * that are not the target and the source's InnoDB file settings; see RestoredLayout#startArgs).
      */
     private Map<String, Object> result(String backupId, Map<String, Object> pit, RestoreRun.Result r, boolean recovered, String binlogPosition,
             String gtid) {
@@ -145,6 +147,7 @@ final class RestoreCommand implements Callable<Integer> {
         m.put("owner", owner);
         m.put("durationSeconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
         m.put("warnings", List.of());
+        m.put("startOptions", r == null || r.layout() == null ? null : r.layout().startArgs(r.manifest()));
         return JsonMixin.ok(m);
     }
 
