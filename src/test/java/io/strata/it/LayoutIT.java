@@ -166,14 +166,17 @@ class LayoutIT {
 
             // default: directories outside the source's datadir become the target itself
             Path flat = work.resolve("flat");
-            StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", ids.get(1), "--target", flat.toString());
+            StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", ids.get(1), "--target", flat.toString(), "--json");
             assertEquals(0, r.exit(), r.toString());
             for (String f : List.of("ibdata1", "ibdata2", "undo001", "undo003", "ib_logfile0")) {
                 assertTrue(Files.exists(flat.resolve(f)), f + " in the target's root");
             }
-            String[] options = printedOptions(r);
-            assertEquals(List.of("--datadir=" + flat, "--innodb-data-file-path=ibdata1:12M;ibdata2:12M:autoextend", "--innodb-undo-tablespaces=3"),
-                    List.of(options));
+            List<String> expected = List.of("--datadir=" + flat, "--innodb-data-file-path=ibdata1:12M;ibdata2:12M:autoextend", "--innodb-undo-tablespaces=3");
+            List<String> json = new ArrayList<>();
+            ItSupport.JSON.readTree(r.out()).get("startOptions").forEach(o -> json.add(o.asText()));
+            assertEquals(expected, json);
+            assertTrue(r.err().contains("start the restored server with these options: " + String.join(" ", expected)), r.err());
+            String[] options = expected.toArray(String[]::new);
             assertRestoredEqualsSource(repo, ids.get(1), flat, options, source);
 
             // where the options say: new directories outside the target, recovery with them, and
