@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 import io.strata.redo.RedoLayout;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
+import io.strata.repo.InnodbLayout;
 import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.ObjectCodec;
@@ -154,9 +155,10 @@ public final class BackupRun {
      * @param lineage    the data directory's lineage (null: the origin), recorded in the manifest
      * @param redoObject where the redo copy goes (committed in {@link #finish})
      * @param ticker     keeps the redo-copy stage's counters current
+     * @param layout     the directories of the system tablespace, redo log and undo tablespaces, for the manifest
      */
     private record Start(ServerFacts facts, Lineage lineage, BaseSelector.Base base, TablespaceScanner scanner, DdlTracker ddl, StoredObject redoObject,
-                         RedoCopier redo, Thread ticker, long c) implements AutoCloseable {
+                         RedoCopier redo, Thread ticker, long c, InnodbLayout layout) implements AutoCloseable {
         @Override
         public void close() throws InterruptedException {
             ticker.interrupt();
@@ -180,6 +182,7 @@ public final class BackupRun {
         if (base.note() != null) {
             progress.say("NOTE: " + base.note());
         }
+        InnodbLayout layout = InnodbDirs.read(main, facts);
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
         scanner.checkEngines(warnings);
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);
@@ -192,7 +195,7 @@ public final class BackupRun {
                     + (repo.compression().isNone() ? "" : "; compressing with " + repo.compression())
                     + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
             redo.start();
-            return new Start(facts, lineage, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c);
+            return new Start(facts, lineage, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c, layout);
         } catch (RuntimeException e) {
             redoObject.close();
             throw e;
@@ -260,7 +263,8 @@ public final class BackupRun {
         copied.selection().checkMisses(copier.misses(), s.c());
         progress.done(PAGE_COPY);
         progress.stage(FILE_COPY, "copying non-InnoDB files");
-        files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), now.keySet(), DatadirFiles.When.BLOCK_DDL));
+        files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), now.keySet(), InnodbDirs.of(s.facts()),
+                DatadirFiles.When.BLOCK_DDL));
         attempt.checkCancelled();
         return new BlockDdl(now.keySet(), files);
     }
@@ -316,7 +320,8 @@ public final class BackupRun {
         long e = main.lsnStatus().current();
         stages.flushEngineLogs();
         Map<String, FileEntry> files = new TreeMap<>(blocked.files());
-        files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), blocked.innodbPaths(), DatadirFiles.When.BLOCK_COMMIT));
+        files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), blocked.innodbPaths(), InnodbDirs.of(s.facts()),
+                DatadirFiles.When.BLOCK_COMMIT));
         progress.done(FILE_COPY);
         progress.setEstimate(REDO_COPY, Math.max(0, e - s.c()));
         long redoEnd = s.redo().finishAt(e, attempt::checkCancelled);
@@ -355,7 +360,7 @@ public final class BackupRun {
                 .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
                 .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage())
-                .keyManagement(keyManagement).build();
+                .keyManagement(keyManagement).innodbLayout(s.layout()).build();
         attempt.complete(m);
         return m;
     }

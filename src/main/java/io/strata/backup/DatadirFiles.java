@@ -27,6 +27,10 @@ import java.util.regex.Pattern;
  *     transaction caches ({@code ML_<number>}) in this directory beside the binlogs, so in the
  *     data directory when the binlogs are there. It is no database directory (the server itself
  *     ignores it as one) and nothing in it is copied, whatever the binlog settings.</li>
+ * <li>The directories of the system tablespace, the redo log and the undo tablespaces
+ *     ({@code innodb_data_home_dir}, {@code innodb_log_group_home_dir}, {@code innodb_undo_directory})
+ *     when they are sub-folders of the data directory: nothing in them is copied here (the page
+ *     copier stores their tablespaces, the redo copier their log), whatever the names.</li>
  * </ul>
  * InnoDB files (.ibd and the rest) match none of these rules; the tablespaces the page copier
  * stores are also excluded by the caller by path. Files deeper than a database directory are
@@ -49,14 +53,26 @@ final class DatadirFiles {
 
     private final Path datadir;
     private final String binlogBase;
+    /** Absolute sub-folders of the data directory that hold InnoDB's own files; never the data directory itself. */
+    private final java.util.List<Path> innodbDirs;
 
     /**
      * @param datadir        the data directory the relative paths are in
      * @param logBinBasename {@code @@log_bin_basename}, or null when the server writes no binary log
      */
     DatadirFiles(Path datadir, String logBinBasename) {
+        this(datadir, logBinBasename, java.util.List.of());
+    }
+
+    /**
+     * @param innodbDirs the server's data home, log home and undo directories (absolute); those that are
+     *                   sub-folders of {@code datadir} are skipped whole, the others are ignored
+     */
+    DatadirFiles(Path datadir, String logBinBasename, java.util.Collection<Path> innodbDirs) {
         this.datadir = datadir;
         this.binlogBase = logBinBasename == null ? null : Path.of(logBinBasename).toAbsolutePath().normalize().toString();
+        Path dd = datadir.toAbsolutePath().normalize();
+        this.innodbDirs = innodbDirs.stream().map(p -> p.toAbsolutePath().normalize()).filter(p -> p.startsWith(dd) && !p.equals(dd)).distinct().toList();
     }
 
     /**
@@ -70,6 +86,12 @@ final class DatadirFiles {
         }
         if (rel.startsWith(BINLOG_CACHE_DIR + "/")) {
             return When.SKIP;
+        }
+        if (!innodbDirs.isEmpty()) {
+            Path abs = datadir.resolve(rel).toAbsolutePath().normalize();
+            if (innodbDirs.stream().anyMatch(abs::startsWith)) {
+                return When.SKIP;
+            }
         }
         String name = rel.substring(rel.lastIndexOf('/') + 1);
         boolean topLevel = !rel.contains("/");

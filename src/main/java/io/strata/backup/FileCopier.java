@@ -139,7 +139,7 @@ final class FileCopier {
             }
             w.commitBatched();
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), choice.delta() ? FileEntry.DELTA : FileEntry.WHOLE,
-                    r.deltaPages(), key, w.storedBytes(), w.crc32c());
+                    r.deltaPages(), key, w.storedBytes(), w.crc32c()).withHome(ts.home());
         }
     }
 
@@ -153,7 +153,17 @@ final class FileCopier {
      */
     Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, DatadirFiles.When stage)
             throws InterruptedException {
-        DatadirFiles rules = new DatadirFiles(datadir, logBinBasename);
+        return copyPlainFiles(datadir, logBinBasename, innodb, List.of(), stage);
+    }
+
+    /**
+     * As {@link #copyPlainFiles(Path, String, Set, DatadirFiles.When)}, skipping whole the InnoDB
+     * directories {@code innodbDirs} (data home, log home, undo directory) that are sub-folders of the
+     * data directory: their files are stored by the page and redo copiers, never twice.
+     */
+    Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs, DatadirFiles.When stage)
+            throws InterruptedException {
+        DatadirFiles rules = new DatadirFiles(datadir, logBinBasename, innodbDirs);
         List<Path> todo = new ArrayList<>();
         try (Stream<Path> s = Files.walk(datadir, 2)) {
             for (Path p : s.filter(Files::isRegularFile).toList()) {

@@ -5,13 +5,21 @@ import java.nio.file.Path;
 /**
  * An InnoDB data file found in the data directory.
  *
- * @param path    datadir-relative path, '/' separated (as stored in the manifest)
+ * @param path    datadir-relative path, '/' separated (as stored in the manifest); relative to the
+ *                directory of {@code home} when that is set
  * @param file    absolute path
  * @param spaceId from page 0, or from INNODB_SYS_TABLESPACES when page 0 is still all zero
  * @param flags   FSP_SPACE_FLAGS, same sources
  * @param name    the server's name for it ("db/table", "innodb_system", "innodb_undo001"), for messages
+ * @param home    null for a file whose path is datadir-relative; else the option whose directory holds it
+ *                ({@link io.strata.repo.InnodbLayout#DATA_HOME}, {@link io.strata.repo.InnodbLayout#UNDO_HOME}), as the manifest's {@code home}
  */
-record Tablespace(String path, Path file, long spaceId, int flags, String name) {
+record Tablespace(String path, Path file, long spaceId, int flags, String name, String home) {
+
+    /** A tablespace whose path is relative to the data directory. */
+    Tablespace(String path, Path file, long spaceId, int flags, String name) {
+        this(path, file, spaceId, flags, name, null);
+    }
 
     /** "`db`.`table`" for user tables, else the server's name. */
     String tableName() {

@@ -4,6 +4,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.FspHeader;
 import io.strata.innodb.TablespaceFlags;
+import io.strata.repo.InnodbLayout;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
 
@@ -29,7 +30,10 @@ import java.util.stream.Stream;
  * Finds every InnoDB data file of the server: the system tablespace files, the undo
  * tablespaces and each .ibd below the data directory. Space id and flags come from page 0;
  * a page 0 that is still all zero (a file created but not yet flushed) takes them from
- * INFORMATION_SCHEMA.INNODB_SYS_TABLESPACES. Tables strata cannot copy safely are refused here,
+ * INFORMATION_SCHEMA.INNODB_SYS_TABLESPACES. The system and undo tablespaces may live in their own
+ * directories ({@code innodb_data_home_dir}, {@code innodb_undo_directory}), inside the data directory
+ * or outside it: such files are named relative to their directory, with the option as their
+ * {@link Tablespace#home()}. Tables strata cannot copy safely are refused here,
  * by name, before anything is copied.
  */
 final class TablespaceScanner {
@@ -62,19 +66,23 @@ final class TablespaceScanner {
         for (String part : facts.dataFilePath().split(";")) {
             String name = part.split(":")[0];
             Path f = facts.dataHomeDir().resolve(name).normalize();
-            add(out, f, byFile, "innodb_system");
+            add(out, f, byFile, "innodb_system", homeOf(facts.dataHomeDir(), InnodbLayout.DATA_HOME));
         }
         try {
             if (Files.isDirectory(facts.undoDir())) {
                 try (Stream<Path> s = Files.list(facts.undoDir())) {
                     for (Path f : s.filter(p -> UNDO.matcher(p.getFileName().toString()).matches()).sorted().toList()) {
-                        add(out, f, byFile, "innodb_" + f.getFileName());
+                        add(out, f, byFile, "innodb_" + f.getFileName(), homeOf(facts.undoDir(), InnodbLayout.UNDO_HOME));
                     }
                 }
             }
+            java.util.Set<Path> seen = new java.util.HashSet<>();
+            out.values().forEach(t -> seen.add(t.file()));
             try (Stream<Path> s = Files.walk(facts.datadir(), 2)) {
                 for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".ibd") && Files.isRegularFile(p)).sorted().toList()) {
-                    add(out, f, byFile, null);
+                    if (!seen.contains(f.toAbsolutePath().normalize())) { // a system file named *.ibd in a sub-folder data home
+                        add(out, f, byFile, null);
+                    }
                 }
             }
             try (Stream<Path> s = Files.walk(facts.datadir(), 2)) {
@@ -103,8 +111,31 @@ final class TablespaceScanner {
         return slash < 0 ? base : "`" + base.substring(0, slash) + "`.`" + base.substring(slash + 1) + "`";
     }
 
+    /**
+     * The manifest's {@code home} of the files of the directory {@code dir} of option {@code option}:
+     * null when it is the data directory itself (paths stay datadir-relative, as before layouts were recorded).
+     */
+    private String homeOf(Path dir, String option) {
+        return dir.toAbsolutePath().normalize().equals(facts.datadir()) ? null : option;
+    }
+
     private void add(Map<String, Tablespace> out, Path f, Map<String, Known> byFile, String fallbackName) {
-        String rel = facts.datadir().relativize(f.toAbsolutePath().normalize()).toString().replace('\\', '/');
+        add(out, f, byFile, fallbackName, null);
+    }
+
+    /**
+     * @param home null: {@code f} is named by its datadir-relative path; else the option whose directory holds it
+     *             ({@link InnodbLayout}), and it is named relative to that directory, wherever it is
+     */
+    private void add(Map<String, Tablespace> out, Path f, Map<String, Known> byFile, String fallbackName, String home) {
+        Path homeDir = home == null ? facts.datadir() : InnodbLayout.DATA_HOME.equals(home) ? facts.dataHomeDir() : facts.undoDir();
+        String rel = homeDir.relativize(f.toAbsolutePath().normalize()).toString().replace('\\', '/');
+        if (rel.startsWith("..") && "innodb_system".equals(fallbackName)) {
+            // restore recreates innodb_data_home_dir and writes the files of innodb_data_file_path into it
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "system tablespace file " + f + " lies outside innodb_data_home_dir " + homeDir
+                    + " (innodb_data_file_path " + facts.dataFilePath() + " names it by a path of its own)",
+                    "set innodb_data_home_dir to the directory of the system tablespace files and name them without a directory in innodb_data_file_path");
+        }
         if (rel.startsWith("..")) {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "InnoDB file " + f + " lies outside the data directory " + facts.datadir(),
                     "strata backs up data, undo and system tablespaces inside the data directory only");
@@ -142,7 +173,7 @@ final class TablespaceScanner {
             flags = 0x10 | pageSsize(facts.pageSize());
         }
         String name = k != null ? k.name() : (fallbackName != null ? fallbackName : rel.replaceAll("\\.ibd$", ""));
-        Tablespace ts = new Tablespace(rel, f.toAbsolutePath().normalize(), space, flags, name);
+        Tablespace ts = new Tablespace(rel, f.toAbsolutePath().normalize(), space, flags, name, home);
         refuseUnsupported(ts, zero ? null : page0);
         out.put(rel, ts);
     }

@@ -6,6 +6,7 @@ import io.strata.error.StrataException;
 import io.strata.restore.PitrRun;
 import io.strata.restore.PitrTarget;
 import io.strata.restore.RestoreRun;
+import io.strata.restore.RestoredLayout;
 import io.strata.restore.TargetOwner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,6 +64,19 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--server", description = "With --until*: the server (as \"strata list\" names it) when the repository holds several.")
     String server;
 
+    @Option(names = "--innodb-data-home-dir", paramLabel = "DIR", description = "Put the system tablespace files (innodb_data_file_path) here "
+            + "instead of where the source's layout says (default: as on the source when that was the data directory or a sub-folder of it, "
+            + "else the target). Must be new or empty; the restored server must be started with the same option.")
+    Path innodbDataHomeDir;
+
+    @Option(names = "--innodb-log-group-home-dir", paramLabel = "DIR", description = "Write ib_logfile0 here (default: the source's "
+            + "innodb_log_group_home_dir placed by the rule of --innodb-data-home-dir).")
+    Path innodbLogGroupHomeDir;
+
+    @Option(names = "--innodb-undo-directory", paramLabel = "DIR", description = "Put the undo tablespaces here (default: the source's "
+            + "innodb_undo_directory placed by the rule of --innodb-data-home-dir).")
+    Path innodbUndoDirectory;
+
     @Mixin
     JsonMixin json = new JsonMixin();
 
@@ -74,6 +88,10 @@ final class RestoreCommand implements Callable<Integer> {
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
         int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0);
         if (targets > 0) {
+            if (innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null) {
+                throw new StrataException(ErrorCode.USAGE, "--innodb-data-home-dir, --innodb-log-group-home-dir and --innodb-undo-directory "
+                        + "cannot be combined with --until*: a point-in-time restore recreates the source's layout under --target", null);
+            }
             return pointInTime(targets, threads, to);
         }
         if (noRecover && mariadbdDefaultsFile != null) {
@@ -85,7 +103,8 @@ final class RestoreCommand implements Callable<Integer> {
                     + "or drop --no-recover to run crash recovery with them", null);
         }
         RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
-                noRecover ? null : serverTools.tools(), mariadbdDefaultsFile), System.err::println);
+                noRecover ? null : serverTools.tools(), mariadbdDefaultsFile,
+                new RestoredLayout.Dirs(innodbDataHomeDir, innodbLogGroupHomeDir, innodbUndoDirectory)), System.err::println);
         var m = r.manifest();
         PrintStream out = json.text();
         out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
@@ -93,6 +112,18 @@ final class RestoreCommand implements Callable<Integer> {
         if (m.binlogFile() != null) {
             out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+        }
+        RestoredLayout layout = r.layout();
+        if (layout != null && layout.needsOptions(m)) {
+            out.printf("start the restored server with these options: %s (also in %s)%n",
+                    String.join(" ", layout.startArgs(m)), layout.target().resolve(RestoredLayout.OPTION_FILE));
+            if (to != null) {
+                for (Path d : List.of(layout.dataHome(), layout.logHome(), layout.undoHome())) {
+                    if (!d.startsWith(layout.target())) {
+                        to.apply(d);
+                    }
+                }
+            }
         }
         giveAway(to);
         reportKeyDerivations();
@@ -106,7 +137,9 @@ final class RestoreCommand implements Callable<Integer> {
      * The result object of {@code restore --json}: ok, backup, target (absolute), pointInTime (the
      * --until* target, or null), binlogPosition ("FILE:POS") and gtidBinlogPos of the restored
      * data, files, bytesWritten, recovered (crash recovery ran: always for a point in time, whose
-     * replay runs the server), owner, durationSeconds, warnings (none yet).
+     * replay runs the server), owner, durationSeconds, warnings (none yet), startOptions (the
+     * mariadbd options the restored server must be started with: --datadir, the InnoDB directories
+     * that are not the target and the source's InnoDB file settings; see RestoredLayout#startArgs).
      */
     private Map<String, Object> result(String backupId, Map<String, Object> pit, RestoreRun.Result r, boolean recovered, String binlogPosition,
             String gtid) {
@@ -122,6 +155,7 @@ final class RestoreCommand implements Callable<Integer> {
         m.put("owner", owner);
         m.put("durationSeconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
         m.put("warnings", List.of());
+        m.put("startOptions", r == null || r.layout() == null ? null : r.layout().startArgs(r.manifest()));
         return JsonMixin.ok(m);
     }
 

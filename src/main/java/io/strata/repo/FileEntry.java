@@ -15,6 +15,9 @@ package io.strata.repo;
  * @param object      key of the stored object, relative to the backup's folder
  * @param storedBytes size of the stored object
  * @param crc32c      the stored object's content digest, hex
+ * @param home        null when {@code path} is relative to the data directory; else the server option whose
+ *                    directory held the file ({@link InnodbLayout#DATA_HOME}, {@link InnodbLayout#UNDO_HOME}), and
+ *                    {@code path} is relative to that directory
  */
 public record FileEntry(
         String path,
@@ -27,7 +30,19 @@ public record FileEntry(
         long deltaPages,
         String object,
         long storedBytes,
-        String crc32c) {
+        String crc32c,
+        String home) {
+
+    /** An entry of a file whose path is relative to the data directory ({@code home} null). */
+    public FileEntry(String path, String kind, Long spaceId, Integer flags, long size, long pages, String storage, long deltaPages,
+                     String object, long storedBytes, String crc32c) {
+        this(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, null);
+    }
+
+    /** This entry with {@link #home()} set to {@code h}. */
+    public FileEntry withHome(String h) {
+        return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, h);
+    }
 
     public static final String WHOLE = "whole";
     public static final String DELTA = "delta";

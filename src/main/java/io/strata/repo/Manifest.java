@@ -29,6 +29,8 @@ import java.util.List;
  *                      backup began); null for the origin (never restored by strata) and in manifests written before the field existed
  * @param keyManagement the source's key management ({@link KeyManagement}: encryption plugins and their settings, never key material);
  *                      null when the server had no active ENCRYPTION plugin and nothing encrypted, and in manifests written before the field existed
+ * @param innodbLayout  the directories of the source's system tablespace, redo log and undo tablespaces; null in manifests
+ *                      written before the field existed (read as every file in the data directory)
  */
 public record Manifest(
         int formatVersion,
@@ -60,7 +62,8 @@ public record Manifest(
         Detection detection,
         String redoCrc32c,
         Lineage lineage,
-        KeyManagement keyManagement) {
+        KeyManagement keyManagement,
+        InnodbLayout innodbLayout) {
 
     public static final int FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -122,6 +125,7 @@ public record Manifest(
         b.redoCrc32c = redoCrc32c;
         b.lineage = lineage;
         b.keyManagement = keyManagement;
+        b.innodbLayout = innodbLayout;
         return b;
     }
 
@@ -176,6 +180,7 @@ public record Manifest(
         private String redoCrc32c;
         private Lineage lineage;
         private KeyManagement keyManagement;
+        private InnodbLayout innodbLayout;
 
         private Builder() {}
 
@@ -329,11 +334,16 @@ public record Manifest(
             return this;
         }
 
+        public Builder innodbLayout(InnodbLayout innodbLayout) {
+            this.innodbLayout = innodbLayout;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout);
         }
     }
 }

@@ -41,7 +41,7 @@ final class PitrReplay {
      */
     static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, List<String> keyOptions,
                     Consumer<String> log) {
-        List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest()));
+        List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest(), restored.layout()));
         args.addAll(keyOptions);
         // grant checks off: the replay must not depend on the restored accounts; FLUSH PRIVILEGES
         // (below) turns them on again for GRANT and CREATE USER in the binlog

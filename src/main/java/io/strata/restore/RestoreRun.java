@@ -52,14 +52,20 @@ public final class RestoreRun {
      * @param mariadbdDefaultsFile the option file recovery's mariadbd reads for the key management
      *                 ({@code --mariadbd-defaults-file}; see {@link RecoveryKeys}); null: the recorded key management
      */
-    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools, Path mariadbdDefaultsFile) {
-        /** Without {@code --mariadbd-defaults-file}: recovery gets the recorded key management, if any. */
+    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools, Path mariadbdDefaultsFile,
+                          RestoredLayout.Dirs layout) {
+        /** Without {@code --mariadbd-defaults-file}: recovery gets the recorded key management, if any; the source's InnoDB layout is recreated under the target. */
         public Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {
-            this(backupId, target, recover, parallel, tools, null);
+            this(backupId, target, recover, parallel, tools, null, RestoredLayout.Dirs.NONE);
         }
     }
 
-    public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
+    /** @param layout where InnoDB's own files were put, and the options the restored server must be started with */
+    public record Result(Manifest manifest, long files, long bytes, boolean recovered, RestoredLayout layout) {
+        public Result(Manifest manifest, long files, long bytes, boolean recovered) {
+            this(manifest, files, bytes, recovered, null);
+        }
+    }
 
     private RestoreRun() {}
 
@@ -88,27 +94,60 @@ public final class RestoreRun {
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();
         checkTarget(target);
+        RestoredLayout layout = RestoredLayout.of(m, target, o.layout());
+        layout.outside().forEach(d -> checkInnodbDir(d, layout.optionsOf(d)));
         // before the target is created: an older server refused leaves it as it was
         ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
         RecoveryKeys.Plan keys = o.recover() ? RecoveryKeys.check(m, server.binary(), o.mariadbdDefaultsFile(), log) : RecoveryKeys.Plan.NONE;
         try (TargetGuard guard = TargetGuard.before(target).watch()) {
+            List<TargetGuard> outside = new ArrayList<>();
+            layout.outside().forEach(d -> outside.add(TargetGuard.before(d)));
             prepareTarget(target, guard);
-            return restore(repo, chain, id, target, server, keys, guard, o, log, pitrTarget);
+            try {
+                prepareOutside(layout);
+                return restore(repo, chain, id, layout, server, keys, guard, o, log, pitrTarget);
+            } catch (RuntimeException e) {
+                guard.undo();
+                outside.forEach(TargetGuard::undo);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Creates the directories outside the target that the layout names (0700), already checked to
+     * be new or empty. A restore that fails empties or removes them again; one that is killed
+     * (SIGKILL) leaves what it wrote there (the watcher guards the target only).
+     */
+    private static void prepareOutside(RestoredLayout layout) {
+        for (Path d : layout.outside()) {
+            try {
+                FileModes.createPrivateDirectories(d);
+            } catch (IOException e) {
+                throw new StrataException(ErrorCode.IO_ERROR, "cannot create the InnoDB directory " + d + ": " + e.getMessage(), null, e);
+            }
         }
     }
 
     /** The restore proper, once the target is prepared: any failure puts the target back as {@code guard} found it. */
-    private static Result restore(Repository repo, Chain chain, String id, Path target, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard,
+    private static Result restore(Repository repo, Chain chain, String id, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard,
                                   Options o, Consumer<String> log, String pitrTarget) {
         Manifest m = chain.target();
+        Path target = layout.target();
         log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
                 + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
 
         long bytes;
         try {
-            bytes = writeFiles(repo, chain, target, Math.max(1, o.parallel()));
-            writeRedoLog(repo, m, target);
+            bytes = writeFiles(repo, chain, layout, Math.max(1, o.parallel()));
+            writeRedoLog(repo, m, layout.logHome());
+            if (layout.needsOptions(m)) {
+                layout.writeOptionFile(m);
+            }
             Dirs.syncDirectories(target);
+            for (Path d : layout.outside()) {
+                Dirs.syncDirectories(d);
+            }
         } catch (IOException e) {
             guard.undo();
             throw new StrataException(ErrorCode.IO_ERROR, "cannot make the restored files in " + target + " durable: " + e.getMessage(), null, e);
@@ -120,16 +159,17 @@ public final class RestoreRun {
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
         try {
             if (o.recover()) {
-                recover(m, target, server, keys, guard, log);
+                recover(m, layout, server, keys, guard, log);
             }
             markLineage(repo, m.id(), pitrTarget, target, log);
             restrictModes(target);
+            layout.outside().forEach(RestoreRun::restrictModes);
             markFinished(target);
         } catch (RuntimeException e) {
             guard.undo();
             throw e;
         }
-        return new Result(m, m.files().size(), bytes, o.recover());
+        return new Result(m, m.files().size(), bytes, o.recover(), layout);
     }
 
     /**
@@ -227,7 +267,23 @@ public final class RestoreRun {
         }
     }
 
-    private static long writeFiles(Repository repo, Chain chain, Path target, int parallel) {
+    /**
+     * Refuses an InnoDB directory outside the target that exists and is not an empty directory
+     * (target-not-empty, exit 18), naming the server option it is for; changes nothing.
+     */
+    static void checkInnodbDir(Path dir, String options) {
+        try {
+            checkTarget(dir);
+        } catch (StrataException e) {
+            if (e.code() != ErrorCode.TARGET_NOT_EMPTY) {
+                throw e;
+            }
+            throw new StrataException(ErrorCode.TARGET_NOT_EMPTY, "the restored server's " + options + " " + dir + " exists and is not an empty directory",
+                    "name a new or empty directory with --" + options.split(" ")[0].replace('_', '-') + " (strata never writes into existing files)");
+        }
+    }
+
+    private static long writeFiles(Repository repo, Chain chain, RestoredLayout target, int parallel) {
         Manifest m = chain.target();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "strata-restore");
@@ -267,7 +323,7 @@ public final class RestoreRun {
         }
     }
 
-    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, Path target) {
+    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, RestoredLayout target) {
         Path out = outPath(target, fe, layers.get(layers.size() - 1).backup());
         try {
             FileModes.createPrivateDirectories(out.getParent());
@@ -279,15 +335,17 @@ public final class RestoreRun {
         }
     }
 
-    private static Path outPath(Path target, FileEntry fe, Manifest m) {
-        Path out = target.resolve(fe.path()).normalize();
-        if (!out.startsWith(target)) {
+    /** Where {@code fe} is written: below the target, or below the directory of its {@link FileEntry#home()}. */
+    private static Path outPath(RestoredLayout layout, FileEntry fe, Manifest m) {
+        Path dir = layout.dirOf(fe, m);
+        Path out = dir.resolve(fe.path()).normalize();
+        if (!out.startsWith(dir)) {
             throw new CorruptDataException("manifest of backup " + m.id() + " names a path outside the target: " + fe.path(), null);
         }
         return out;
     }
 
-    private static long writeOne(Repository repo, Manifest m, FileEntry fe, Path target) {
+    private static long writeOne(Repository repo, Manifest m, FileEntry fe, RestoredLayout target) {
         String where = repo.describeBackupObject(m.id(), fe.object());
         Path out = outPath(target, fe, m);
         try {
@@ -336,14 +394,19 @@ public final class RestoreRun {
     }
 
     /** ib_logfile0 per design rule 5: header with first_lsn = C, checkpoint (C, end_lsn), the copied records. */
-    private static void writeRedoLog(Repository repo, Manifest m, Path target) {
+    private static void writeRedoLog(Repository repo, Manifest m, Path logHome) {
         String where = repo.describeBackupObject(m.id(), m.redoObject());
-        Path log = target.resolve("ib_logfile0");
+        Path log = logHome.resolve("ib_logfile0");
         long records = m.redoEndLsn() - m.startLsn();
         byte[] head = LogFileWriter.fileStart(CREATOR, m.startLsn(), m.startEndLsn());
         long size = LogHeader.START_OFFSET + ((records + 4095) / 4096) * 4096;
         if (size == m.source().logFileSize()) {
             size += 4096; // a size other than innodb_log_file_size makes the server rebuild its log after recovery
+        }
+        try {
+            FileModes.createPrivateDirectories(logHome);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot create " + logHome + ": " + e.getMessage(), null, e);
         }
         try (FileChannel ch = createFile(log);
              ChunkedReader r = repo.openBackupObject(m.id(), m.redoObject(), "redo")) {
@@ -381,6 +444,18 @@ public final class RestoreRun {
     }
 
     /**
+     * {@link #recoveryArgs(Manifest)} plus the options that name the InnoDB directories of the
+     * restored {@code layout} ({@link RestoredLayout#directoryArgs()}; none for the default layout).
+     */
+    static List<String> recoveryArgs(Manifest m, RestoredLayout layout) {
+        List<String> a = new ArrayList<>(recoveryArgs(m));
+        if (layout != null) {
+            a.addAll(layout.directoryArgs());
+        }
+        return a;
+    }
+
+    /**
      * The mariadbd that may recover backup {@code m}: refused (mariadbd-too-old) when its release
      * series is older than the source's. Runs {@code mariadbd --version} and writes nothing.
      */
@@ -398,7 +473,8 @@ public final class RestoreRun {
      * as found) and keeps the server's log in its temporary run directory; a clean one keeps the
      * log in the target.
      */
-    private static void recover(Manifest m, Path target, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log) {
+    private static void recover(Manifest m, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log) {
+        Path target = layout.target();
         Path run;
         try {
             run = Files.createTempDirectory("strata-recover-");
@@ -406,7 +482,7 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
         }
-        List<String> args = new ArrayList<>(recoveryArgs(m));
+        List<String> args = new ArrayList<>(recoveryArgs(m, layout));
         args.addAll(keys.options());
         log.accept("running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, keys.defaultsFile(), args, Duration.ofMinutes(30))) {

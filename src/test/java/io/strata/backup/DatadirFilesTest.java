@@ -22,6 +22,22 @@ class DatadirFilesTest {
         }
     }
 
+    /**
+     * The InnoDB directories that are sub-folders of the data directory are skipped whole, whatever
+     * their files are called (a sub-folder otherwise looks like a database directory); the data
+     * directory itself and directories elsewhere change nothing.
+     */
+    @Test
+    void innodbSubFoldersAreSkippedWhole() {
+        DatadirFiles layout = new DatadirFiles(DATADIR, null, java.util.List.of(DATADIR.resolve("ibdata"), DATADIR, Path.of("/srv/undo")));
+        assertEquals(SKIP, layout.when("ibdata/ibdata1"));
+        assertEquals(SKIP, layout.when("ibdata/x.frm"), "a table-like name in the data home is not a table");
+        assertEquals(BLOCK_DDL, noBinlog.when("ibdata/x.frm"), "without the layout it would be copied");
+        assertEquals(BLOCK_DDL, layout.when("shop/orders.frm"));
+        assertEquals(BLOCK_COMMIT, layout.when("aria_log_control"));
+        assertEquals(BLOCK_DDL, layout.when("ibdatax/t.frm"), "a database whose name starts like the folder is still copied");
+    }
+
     @Test
     void innodbFilesAreNotPlainFiles() {
         assertWhen(SKIP, "ibdata1", "ibtmp1", "undo001", "ib_logfile0", "shop/orders.ibd", "mysql/innodb_table_stats.ibd", "ddl_recovery.log");

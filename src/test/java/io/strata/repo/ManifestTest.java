@@ -20,7 +20,7 @@ class ManifestTest {
     private static Manifest every() {
         return new Manifest(1, "20260101T000000Z-0001", "incremental", "20251231T000000Z-0001", "strata 1.0", "2026-01-01T00:00:00Z",
                 "2026-01-01T00:01:00Z", SRC, 100, 101, 200, 210, 1 << 20, "redo", "binlog.000002", 4096L, "0-1-7", "0-1-8",
-                List.of(FILE), 65536 + 110, 500, 90L, "redo", "a note", "zstd:1", "aes-256-gcm", new Detection(2, 4, 2L, 110, 0, 0), "0a1b2c3d", LINEAGE, KEYS);
+                List.of(FILE), 65536 + 110, 500, 90L, "redo", "a note", "zstd:1", "aes-256-gcm", new Detection(2, 4, 2L, 110, 0, 0), "0a1b2c3d", LINEAGE, KEYS, LAYOUT);
     }
 
     private static final KeyManagement KEYS = new KeyManagement(true, List.of("db/t.ibd is encrypted (INNODB_TABLESPACES_ENCRYPTION)"),
@@ -35,6 +35,8 @@ class ManifestTest {
         return v;
     }
 
+    private static final InnodbLayout LAYOUT = new InnodbLayout("./ibdata/", "/srv/redo", "undo", "/d/ibdata", "/srv/redo", "/d/undo");
+
     private static final Lineage LINEAGE = new Lineage(Lineage.FORMAT, 1, "0123456789abcdef0123456789abcdef", "20251230T000000Z-0001", "/r", null,
             "2025-12-30T01:00:00Z");
 
@@ -45,7 +47,7 @@ class ManifestTest {
                 .endTime(m.endTime()).source(SRC).startLsn(100).startEndLsn(101).endLsn(200).redoEndLsn(210).redoCapacity(1 << 20)
                 .redoObject("redo").binlogFile("binlog.000002").binlogPosition(4096L).gtidBinlogPos("0-1-7").gtidCurrentPos("0-1-8")
                 .files(List.of(FILE)).rawBytes(65536 + 110).storedBytes(500).threshold(90L).method("redo").note("a note")
-                .compression("zstd:1").encryption("aes-256-gcm").detection(new Detection(2, 4, 2L, 110, 0, 0)).redoCrc32c("0a1b2c3d").lineage(LINEAGE).keyManagement(KEYS).build();
+                .compression("zstd:1").encryption("aes-256-gcm").detection(new Detection(2, 4, 2L, 110, 0, 0)).redoCrc32c("0a1b2c3d").lineage(LINEAGE).keyManagement(KEYS).innodbLayout(LAYOUT).build();
         assertEquals(m, b);
         assertEquals(m, m.toBuilder().build());
         assertEquals("M2", m.toBuilder().id("M2").build().id());
@@ -70,6 +72,28 @@ class ManifestTest {
         Manifest old = Json.MAPPER.treeToValue(n, Manifest.class);
         assertEquals(null, old.redoCrc32c());
         assertEquals(every().toBuilder().redoCrc32c(null).build(), old);
+    }
+
+    /**
+     * A manifest written before the InnoDB layout was recorded reads with no layout and file entries without a home
+     * (every file in the data directory); one written now keeps both through JSON.
+     */
+    @Test
+    void theLayoutAndFileHomesRoundTripAndAreOptional() throws Exception {
+        FileEntry undo = new FileEntry("undo001", "innodb", 1L, 21, 65536, 4, FileEntry.WHOLE, 0, "data/000002", 99, "01020304")
+                .withHome(InnodbLayout.UNDO_HOME);
+        Manifest m = every().toBuilder().files(List.of(FILE, undo)).build();
+        Manifest back = Json.MAPPER.readValue(Json.MAPPER.writeValueAsString(m), Manifest.class);
+        assertEquals(m, back);
+        assertEquals(InnodbLayout.UNDO_HOME, back.files().get(1).home());
+        assertFalse(back.innodbLayout().isDefault(java.nio.file.Path.of("/d")));
+        assertTrue(new InnodbLayout("", "./", "./", "/d", "/d", "/d").isDefault(java.nio.file.Path.of("/d")));
+        com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(m);
+        n.remove("innodbLayout");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) n.get("files").get(1)).remove("home");
+        Manifest old = Json.MAPPER.treeToValue(n, Manifest.class);
+        assertEquals(null, old.innodbLayout());
+        assertEquals(null, old.files().get(1).home());
     }
 
     /** A manifest written before lineage existed reads with a null lineage: the origin (never restored by strata). */

@@ -333,6 +333,7 @@ public final class MariaDbSandbox implements AutoCloseable {
         if (cfg.bufferPool != null) {
             cmd.add("--innodb-buffer-pool-size=" + cfg.bufferPool);
         }
+        cmd.addAll(cfg.installArgs);
         cmd.addAll(cfg.extraArgs);
         try {
             Files.deleteIfExists(socket());
@@ -484,24 +485,7 @@ public final class MariaDbSandbox implements AutoCloseable {
             try {
                 Path dir = Files.createTempDirectory(sandboxRoot(), "template-");
                 Path data = dir.resolve("data");
-                Path log = dir.resolve("install.log");
-                // its own temporary directory: a shared /tmp let another run's clean-up remove the
-                // bootstrap server's temporary tables ("Unknown table 'mysql.tmp_user_sys'")
-                Path tmp = Files.createDirectories(dir.resolve("tmp"));
-                ProcessBuilder pb = new ProcessBuilder(binary("mariadb-install-db", tools), "--no-defaults", "--user=root",
-                        "--datadir=" + data, "--auth-root-authentication-method=normal")
-                        .directory(dir.toFile()).redirectErrorStream(true)
-                        .redirectOutput(log.toFile());
-                pb.environment().put("TMPDIR", tmp.toString());
-                Process p = pb.start();
-                if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    throw new IllegalStateException("mariadb-install-db did not finish within 120 s");
-                }
-                if (p.exitValue() != 0) {
-                    throw new IllegalStateException("mariadb-install-db failed with exit code " + p.exitValue() + ":\n"
-                            + Files.readString(log, StandardCharsets.UTF_8));
-                }
+                installDb(dir, data, tools, List.of());
                 if (!keepSandboxes()) {
                     Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir), "mariadb-template-cleanup"));
                 }
@@ -513,6 +497,40 @@ public final class MariaDbSandbox implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while installing a data directory", e);
             }
+        }
+    }
+
+    /**
+     * Runs mariadb-install-db into {@code data} (its log and temporary directory in {@code dir}) with
+     * {@code args} added. The directories that {@code --innodb-data-home-dir}, {@code --innodb-log-group-home-dir}
+     * and {@code --innodb-undo-directory} name in {@code args} are created first (relative ones under
+     * {@code data}, as the server resolves them): the server does not create them.
+     */
+    private static void installDb(Path dir, Path data, List<Path> tools, List<String> args) throws IOException, InterruptedException {
+        Path log = dir.resolve("install.log");
+        // its own temporary directory: a shared /tmp let another run's clean-up remove the
+        // bootstrap server's temporary tables ("Unknown table 'mysql.tmp_user_sys'")
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        for (String a : args) {
+            for (String opt : List.of("--innodb-data-home-dir=", "--innodb-log-group-home-dir=", "--innodb-undo-directory=")) {
+                if (a.startsWith(opt)) {
+                    Files.createDirectories(data.resolve(a.substring(opt.length())));
+                }
+            }
+        }
+        List<String> cmd = new ArrayList<>(List.of(binary("mariadb-install-db", tools), "--no-defaults", "--user=root",
+                "--datadir=" + data, "--auth-root-authentication-method=normal"));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("TMPDIR", tmp.toString());
+        Process p = pb.start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("mariadb-install-db did not finish within 120 s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("mariadb-install-db failed with exit code " + p.exitValue() + ":\n"
+                    + Files.readString(log, StandardCharsets.UTF_8));
         }
     }
 
@@ -582,6 +600,7 @@ public final class MariaDbSandbox implements AutoCloseable {
         private String bufferPool;
         private Integer serverId;
         private final List<String> extraArgs = new ArrayList<>();
+        private final List<String> installArgs = new ArrayList<>();
         private Path existingDatadir;
         private List<Path> tools = List.of();
 
@@ -610,6 +629,15 @@ public final class MariaDbSandbox implements AutoCloseable {
         public Builder extraArgs(String... args) { this.extraArgs.addAll(Arrays.asList(args)); return this; }
 
         /**
+         * Options given to {@code mariadb-install-db} as well as to every {@code mariadbd} start (before
+         * {@link #extraArgs}), for settings fixed when the data directory is created: the InnoDB data home,
+         * log home and undo directories (created first; relative ones under the data directory),
+         * {@code innodb_data_file_path}, {@code innodb_undo_tablespaces}. Such a sandbox installs its own
+         * data directory instead of copying the shared template (a few seconds more).
+         */
+        public Builder installArgs(String... args) { this.installArgs.addAll(Arrays.asList(args)); return this; }
+
+        /**
          * Start on an existing (for example restored) data directory instead of a fresh install.
          * That directory is used in place and not deleted on close; binary logs, if asked for,
          * go to the sandbox directory.
@@ -633,10 +661,17 @@ public final class MariaDbSandbox implements AutoCloseable {
                         throw new IllegalArgumentException("not a directory: " + dd);
                     }
                     s = new MariaDbSandbox(this, base, dd, false);
+                } else if (!installArgs.isEmpty()) {
+                    installDb(base, base.resolve("data"), tools, installArgs);
+                    s = new MariaDbSandbox(this, base, base.resolve("data"), true);
                 } else {
                     copyTree(templateDatadir(tools), base.resolve("data"));
                     s = new MariaDbSandbox(this, base, base.resolve("data"), true);
                 }
+            } catch (InterruptedException e) {
+                deleteTree(base);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while installing a data directory", e);
             } catch (IOException | RuntimeException e) {
                 deleteTree(base);
                 if (e instanceof IOException io) {
