@@ -346,7 +346,8 @@ public final class BackupRun {
                 .gtidBinlogPos(k.binlog().gtidBinlogPos()).gtidCurrentPos(k.binlog().gtidCurrentPos())
                 .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
-                .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage()).build();
+                .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage())
+                .redoLogCrypt(redo.cryptInfo() == null ? null : redo.cryptInfo().toHex()).build();
         attempt.complete(m);
         return m;
     }

@@ -27,6 +27,10 @@ import java.util.List;
  *                      digits, as {@link FileEntry#crc32c()}); null in manifests written before the field existed
  * @param lineage       the history of the source's data directory ({@link Lineage}, as its lineage file said when the
  *                      backup began); null for the origin (never restored by strata) and in manifests written before the field existed
+ * @param redoLogCrypt  the source's redo log is encrypted (innodb_encrypt_log=ON) and the redo object holds its
+ *                      mini-transactions encrypted as stored: the 28 bytes at offset 48 of the source's
+ *                      ib_logfile0 header (key id, key version, random message and nonce; no key material) as
+ *                      56 lower-case hex digits, which restore writes into the new log's header; null for a plain log
  */
 public record Manifest(
         int formatVersion,
@@ -57,7 +61,8 @@ public record Manifest(
         String encryption,
         Detection detection,
         String redoCrc32c,
-        Lineage lineage) {
+        Lineage lineage,
+        String redoLogCrypt) {
 
     public static final int FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -118,6 +123,7 @@ public record Manifest(
         b.detection = detection;
         b.redoCrc32c = redoCrc32c;
         b.lineage = lineage;
+        b.redoLogCrypt = redoLogCrypt;
         return b;
     }
 
@@ -170,6 +176,7 @@ public record Manifest(
         private String encryption;
         private Detection detection;
         private String redoCrc32c;
+        private String redoLogCrypt;
         private Lineage lineage;
 
         private Builder() {}
@@ -319,11 +326,16 @@ public record Manifest(
             return this;
         }
 
+        public Builder redoLogCrypt(String redoLogCrypt) {
+            this.redoLogCrypt = redoLogCrypt;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, redoLogCrypt);
         }
     }
 }
