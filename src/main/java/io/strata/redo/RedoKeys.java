@@ -11,9 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The key that decrypts an encrypted redo log ({@code innodb_encrypt_log=ON}, {@link LogCrypt}), taken
@@ -52,12 +50,12 @@ public final class RedoKeys {
         if (session == null) {
             throw new StrataException(ErrorCode.BUG, "the encrypted redo log " + logFile + " was opened without a server connection", null);
         }
-        List<Map<String, String>> plugins = session.queryRows(
-                "SELECT PLUGIN_NAME FROM information_schema.PLUGINS WHERE PLUGIN_TYPE = 'ENCRYPTION' AND PLUGIN_STATUS = 'ACTIVE'");
-        String plugin = plugins.isEmpty() ? null : plugins.get(0).get("PLUGIN_NAME");
+        String plugin = session.queryString(
+                "SELECT PLUGIN_NAME FROM information_schema.PLUGINS WHERE PLUGIN_TYPE = 'ENCRYPTION' AND PLUGIN_STATUS = 'ACTIVE' LIMIT 1");
         if (plugin == null || !plugin.equalsIgnoreCase("file_key_management")) {
-            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the redo log " + logFile + " is encrypted (innodb_encrypt_log=ON) with keys of the "
-                    + (plugin == null ? "no active" : plugin) + " key management plugin; strata reads the keys of file_key_management only",
+            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the redo log " + logFile + " is encrypted (innodb_encrypt_log=ON) "
+                    + (plugin == null ? "but the server reports no active key management plugin" : "with keys of the key management plugin " + plugin)
+                    + "; strata reads the keys of file_key_management only",
                     "back up this server with mariadb-backup, or run it with innodb_encrypt_log=OFF");
         }
         String file = session.queryString("SELECT @@file_key_management_filename");
