@@ -10,6 +10,7 @@ import io.strata.repo.Manifest;
 import io.strata.repo.ObjectCodec;
 import io.strata.repo.RepoLock;
 import io.strata.repo.Repository;
+import io.strata.repo.KeyManagement;
 import io.strata.repo.SourceInfo;
 import io.strata.repo.StoredObject;
 import io.strata.server.BackupStages;
@@ -67,6 +68,10 @@ public final class BackupRun {
     private final Attempt attempt;
     private final FileCopier copier;
     private final List<String> warnings = new ArrayList<>();
+    /** innodb_encrypt_* settings when the backup began ({@link KeyManagementProbe}). */
+    private Map<String, String> encryptionAtStart = Map.of();
+    /** What the manifest records of the key management; set once the file set is final. */
+    private KeyManagement keyManagement;
 
     /** A completed backup: its stored manifest, and the warnings to show (exit code 3 when there are any). */
     public record Outcome(Manifest manifest, List<String> warnings) {}
@@ -133,6 +138,8 @@ public final class BackupRun {
             Copied copied = copyInnoDb(start, main);
             BlockDdl blocked = blockDdl(start, copied, stages, main);
             Consistent consistent = blockCommit(start, blocked, stages, main);
+            // before the manifest: a backup with encrypted data and no recorded key management fails here
+            keyManagement = KeyManagementProbe.read(main, encryptionAtStart, start.facts().datadir(), consistent.files().values());
             return finish(start, copied.selection(), consistent);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -175,6 +182,7 @@ public final class BackupRun {
         }
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
         scanner.checkEngines(warnings);
+        encryptionAtStart = KeyManagementProbe.innodbSettings(main);
         DdlTracker ddl = new DdlTracker();
         StoredObject redoObject = repo.createBackupObject(attempt.id(), REDO_OBJECT, "redo");
         try {
@@ -347,6 +355,7 @@ public final class BackupRun {
                 .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
                 .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage())
+                .keyManagement(keyManagement)
                 .redoLogCrypt(redo.cryptInfo() == null ? null : redo.cryptInfo().toHex()).build();
         attempt.complete(m);
         return m;

@@ -173,11 +173,6 @@ final class TablespaceScanner {
                     + "), whose pages carry no checksum strata can verify",
                     "rebuild it with innodb_checksum_algorithm=full_crc32 (ALTER TABLE " + ts.tableName() + " FORCE)");
         }
-        if (page0 != null && FspHeader.cryptDataEncrypted(page0, 0, f.physicalPageSize())) {
-            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + ts.tableName() + " is encrypted by the server (" + ts.path()
-                    + "); strata cannot yet restore tablespaces that need the server's key management plugin",
-                    "back it up with mariadb-backup, or disable encryption for this table (ENCRYPTED=NO)");
-        }
     }
 
     /** Tables whose engine keeps data strata cannot copy; MEMORY tables are only warned about. */

@@ -42,6 +42,10 @@ final class RestoreCommand implements Callable<Integer> {
     @Mixin
     ServerToolsMixin serverTools;
 
+    @Option(names = "--mariadbd-defaults-file", paramLabel = "FILE", description = "Option file (my.cnf) that crash recovery's mariadbd reads "
+            + "(as --defaults-file, only this file) instead of the key management the backup recorded: for an encrypted backup whose key file moved.")
+    Path mariadbdDefaultsFile;
+
     @Option(names = "--until", description = "Point in time: restore every transaction committed at or before TIME "
             + "(\"YYYY-MM-DD HH:MM:SS\" in UTC as strata list prints it, or followed by a zone, ISO-8601 with Z or an offset, or @SECONDS).")
     String until;
@@ -72,12 +76,16 @@ final class RestoreCommand implements Callable<Integer> {
         if (targets > 0) {
             return pointInTime(targets, threads, to);
         }
+        if (noRecover && mariadbdDefaultsFile != null) {
+            throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd-defaults-file, "
+                    + "or drop --no-recover to run crash recovery with it", null);
+        }
         if (noRecover && (serverTools.mariadbd != null || serverTools.toolsDir != null)) {
             throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd and --mariadb-tools, "
                     + "or drop --no-recover to run crash recovery with them", null);
         }
         RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
-                noRecover ? null : serverTools.tools()), System.err::println);
+                noRecover ? null : serverTools.tools(), mariadbdDefaultsFile), System.err::println);
         var m = r.manifest();
         PrintStream out = json.text();
         out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),

@@ -27,6 +27,8 @@ import java.util.List;
  *                      digits, as {@link FileEntry#crc32c()}); null in manifests written before the field existed
  * @param lineage       the history of the source's data directory ({@link Lineage}, as its lineage file said when the
  *                      backup began); null for the origin (never restored by strata) and in manifests written before the field existed
+ * @param keyManagement the source's key management ({@link KeyManagement}: encryption plugins and their settings, never key material);
+ *                      null when the server had no active ENCRYPTION plugin and nothing encrypted, and in manifests written before the field existed
  * @param redoLogCrypt  the source's redo log is encrypted (innodb_encrypt_log=ON) and the redo object holds its
  *                      mini-transactions encrypted as stored: the 28 bytes at offset 48 of the source's
  *                      ib_logfile0 header (key id, key version, random message and nonce; no key material) as
@@ -62,6 +64,7 @@ public record Manifest(
         Detection detection,
         String redoCrc32c,
         Lineage lineage,
+        KeyManagement keyManagement,
         String redoLogCrypt) {
 
     public static final int FORMAT_VERSION = 1;
@@ -123,6 +126,7 @@ public record Manifest(
         b.detection = detection;
         b.redoCrc32c = redoCrc32c;
         b.lineage = lineage;
+        b.keyManagement = keyManagement;
         b.redoLogCrypt = redoLogCrypt;
         return b;
     }
@@ -178,6 +182,7 @@ public record Manifest(
         private String redoCrc32c;
         private String redoLogCrypt;
         private Lineage lineage;
+        private KeyManagement keyManagement;
 
         private Builder() {}
 
@@ -326,6 +331,11 @@ public record Manifest(
             return this;
         }
 
+        public Builder keyManagement(KeyManagement keyManagement) {
+            this.keyManagement = keyManagement;
+            return this;
+        }
+
         public Builder redoLogCrypt(String redoLogCrypt) {
             this.redoLogCrypt = redoLogCrypt;
             return this;
@@ -335,7 +345,7 @@ public record Manifest(
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, redoLogCrypt);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, redoLogCrypt);
         }
     }
 }

@@ -49,8 +49,15 @@ public final class RestoreRun {
     /**
      * @param backupId the backup to restore; null: the newest completed one
      * @param tools    where mariadbd is found for crash recovery; unused (may be null) without {@code recover}
+     * @param mariadbdDefaultsFile the option file recovery's mariadbd reads for the key management
+     *                 ({@code --mariadbd-defaults-file}; see {@link RecoveryKeys}); null: the recorded key management
      */
-    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {}
+    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools, Path mariadbdDefaultsFile) {
+        /** Without {@code --mariadbd-defaults-file}: recovery gets the recorded key management, if any. */
+        public Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {
+            this(backupId, target, recover, parallel, tools, null);
+        }
+    }
 
     public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
 
@@ -83,14 +90,15 @@ public final class RestoreRun {
         checkTarget(target);
         // before the target is created: an older server refused leaves it as it was
         ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
+        RecoveryKeys.Plan keys = o.recover() ? RecoveryKeys.check(m, server.binary(), o.mariadbdDefaultsFile(), log) : RecoveryKeys.Plan.NONE;
         try (TargetGuard guard = TargetGuard.before(target).watch()) {
             prepareTarget(target, guard);
-            return restore(repo, chain, id, target, server, guard, o, log, pitrTarget);
+            return restore(repo, chain, id, target, server, keys, guard, o, log, pitrTarget);
         }
     }
 
     /** The restore proper, once the target is prepared: any failure puts the target back as {@code guard} found it. */
-    private static Result restore(Repository repo, Chain chain, String id, Path target, ServerTools.Server server, TargetGuard guard,
+    private static Result restore(Repository repo, Chain chain, String id, Path target, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard,
                                   Options o, Consumer<String> log, String pitrTarget) {
         Manifest m = chain.target();
         log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
@@ -112,7 +120,7 @@ public final class RestoreRun {
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
         try {
             if (o.recover()) {
-                recover(m, target, server, guard, log);
+                recover(m, target, server, keys, guard, log);
             }
             markLineage(repo, m.id(), pitrTarget, target, log);
             restrictModes(target);
@@ -386,7 +394,7 @@ public final class RestoreRun {
      * as found) and keeps the server's log in its temporary run directory; a clean one keeps the
      * log in the target.
      */
-    private static void recover(Manifest m, Path target, ServerTools.Server server, TargetGuard guard, Consumer<String> log) {
+    private static void recover(Manifest m, Path target, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log) {
         Path run;
         try {
             run = Files.createTempDirectory("strata-recover-");
@@ -394,9 +402,10 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
         }
-        List<String> args = recoveryArgs(m);
+        List<String> args = new ArrayList<>(recoveryArgs(m));
+        args.addAll(keys.options());
         log.accept("running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
-        try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, args, Duration.ofMinutes(30))) {
+        try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, keys.defaultsFile(), args, Duration.ofMinutes(30))) {
             p.shutdown(Duration.ofMinutes(10));
             String text = p.errorLogText();
             for (String line : text.split("\n")) {

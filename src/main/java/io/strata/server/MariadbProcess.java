@@ -59,6 +59,15 @@ public final class MariadbProcess implements AutoCloseable {
 
     /** Starts {@code mariadbd} (see {@link ServerTools}) and waits until it accepts connections or exits. */
     public static MariadbProcess start(Path mariadbd, Path datadir, Path runDir, List<String> extraArgs, Duration timeout) {
+        return start(mariadbd, datadir, runDir, null, extraArgs, timeout);
+    }
+
+    /**
+     * As {@link #start(Path, Path, Path, List, Duration)}, reading the option file {@code defaultsFile}
+     * ({@code --defaults-file}: that file only) instead of none; the options strata passes still
+     * win over it. Null: {@code --no-defaults}.
+     */
+    public static MariadbProcess start(Path mariadbd, Path datadir, Path runDir, Path defaultsFile, List<String> extraArgs, Duration timeout) {
         try {
             Files.createDirectories(runDir);
             Path socket = socketPath(runDir);
@@ -66,7 +75,7 @@ public final class MariadbProcess implements AutoCloseable {
             Files.deleteIfExists(errorLog);
             List<String> cmd = new ArrayList<>(parentDeathPrefix());
             cmd.add(mariadbd.toString());
-            cmd.add("--no-defaults");
+            cmd.add(defaultsFile == null ? "--no-defaults" : "--defaults-file=" + defaultsFile.toAbsolutePath());
             if ("root".equals(System.getProperty("user.name"))) {
                 cmd.add("--user=root");
             }

@@ -1,0 +1,177 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.innodb.FspHeader;
+import io.strata.innodb.TablespaceFlags;
+import io.strata.repo.FileEntry;
+import io.strata.repo.KeyManagement;
+import io.strata.server.ServerSession;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Finds out whether a backup holds server-encrypted InnoDB data and records the key management
+ * the server runs with ({@link KeyManagement}, manifest field {@code keyManagement}).
+ *
+ * <p>Whether a tablespace is encrypted is decided from what the server knows, not only from page 0:
+ * a table created with {@code ENCRYPTED=YES} moments before the backup has an all-zero page 0 on
+ * disk until its first flush, yet recovery needs its key. A stored tablespace counts as encrypted
+ * when any of these says so:
+ * <ol>
+ *   <li>INFORMATION_SCHEMA.INNODB_TABLESPACES_ENCRYPTION for its space id: ENCRYPTION_SCHEME 1,
+ *       a MIN_KEY_VERSION above 0 (pages may still be encrypted while the rotation threads
+ *       decrypt it), or a rotation in progress;</li>
+ *   <li>the table's {@code ENCRYPTED=YES} option (CREATE_OPTIONS of INFORMATION_SCHEMA.TABLES);</li>
+ *   <li>crypt data with scheme 1 on page 0 of the server's file.</li>
+ * </ol>
+ * Recovery needs the key management when a stored tablespace is encrypted or when
+ * {@code innodb_encrypt_tables} (the rotation threads may encrypt any page at any moment) or
+ * {@code innodb_encrypt_log} was on when the backup began or when its files were final.
+ */
+final class KeyManagementProbe {
+    private KeyManagementProbe() {}
+
+    /** The innodb_encrypt_* / innodb_encryption_* variables with their global values, by lower-case name. */
+    static Map<String, String> innodbSettings(ServerSession s) {
+        Map<String, String> out = new TreeMap<>();
+        for (Map<String, String> r : s.queryRows("SELECT VARIABLE_NAME, GLOBAL_VALUE FROM information_schema.SYSTEM_VARIABLES"
+                + " WHERE VARIABLE_NAME LIKE 'INNODB\\_ENCRYPT%'")) {
+            out.put(r.get("variable_name").toLowerCase(Locale.ROOT), r.get("global_value"));
+        }
+        return out;
+    }
+
+    /**
+     * Reads the key management and decides what in {@code files} is encrypted, once the file set is
+     * final (under or after BLOCK_DDL).
+     *
+     * @param atStart  {@link #innodbSettings} as read when the backup began
+     * @param datadir  where the stored InnoDB files are (page 0 is read again from there)
+     * @return null when the server has no active ENCRYPTION plugin and nothing needs one
+     * @throws StrataException key-management-missing when something is encrypted but no active
+     *                         ENCRYPTION plugin is found: such a backup could not be restored
+     */
+    static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Collection<FileEntry> files) {
+        Map<String, String> innodb = innodbSettings(s);
+        List<String> reasons = new ArrayList<>();
+        for (String when : List.of("began", "ended")) {
+            Map<String, String> v = when.equals("began") ? atStart : innodb;
+            String tables = v.getOrDefault("innodb_encrypt_tables", "OFF");
+            if (!"OFF".equalsIgnoreCase(tables)) {
+                reasons.add("innodb_encrypt_tables=" + tables + " when the backup " + when);
+            }
+            if ("ON".equalsIgnoreCase(v.get("innodb_encrypt_log"))) {
+                reasons.add("innodb_encrypt_log=ON when the backup " + when);
+            }
+        }
+        Set<String> encrypted = encryptedFiles(s, datadir, files, reasons);
+        List<KeyManagement.Plugin> plugins = plugins(s);
+        boolean required = !reasons.isEmpty();
+        if (required && plugins.isEmpty()) {
+            throw new StrataException(ErrorCode.KEY_MANAGEMENT_MISSING, "the server encrypts InnoDB data (" + String.join("; ", reasons)
+                    + ") but INFORMATION_SCHEMA.PLUGINS shows no active ENCRYPTION plugin, so the key management cannot be recorded"
+                    + " and the backup could not be restored; it is not completed",
+                    "check that the backup user can read INFORMATION_SCHEMA.PLUGINS and that the key management plugin is loaded (SHOW PLUGINS)");
+        }
+        if (!required && plugins.isEmpty()) {
+            return null;
+        }
+        return new KeyManagement(required, reasons, new ArrayList<>(encrypted), plugins, innodb);
+    }
+
+    private static List<KeyManagement.Plugin> plugins(ServerSession s) {
+        List<KeyManagement.Plugin> out = new ArrayList<>();
+        for (Map<String, String> r : s.queryRows("SELECT PLUGIN_NAME, PLUGIN_LIBRARY FROM information_schema.PLUGINS"
+                + " WHERE PLUGIN_TYPE = 'ENCRYPTION' AND PLUGIN_STATUS = 'ACTIVE'")) {
+            String name = r.get("plugin_name").toLowerCase(Locale.ROOT);
+            Map<String, String> vars = new TreeMap<>();
+            Set<String> secrets = new TreeSet<>();
+            for (Map<String, String> v : s.queryRows("SELECT VARIABLE_NAME, GLOBAL_VALUE FROM information_schema.SYSTEM_VARIABLES"
+                    + " WHERE VARIABLE_NAME LIKE '" + name.toUpperCase(Locale.ROOT).replace("_", "\\_") + "\\_%'")) {
+                String var = v.get("variable_name").toLowerCase(Locale.ROOT);
+                String value = v.get("global_value");
+                if (KeyManagement.isSecret(var, value)) {
+                    vars.put(var, null);
+                    secrets.add(var);
+                } else {
+                    vars.put(var, value);
+                }
+            }
+            out.add(new KeyManagement.Plugin(name, r.get("plugin_library"), vars, new ArrayList<>(secrets)));
+        }
+        return out;
+    }
+
+    /** Datadir-relative paths of the stored tablespaces that are encrypted; adds one reason per file. */
+    private static Set<String> encryptedFiles(ServerSession s, Path datadir, Collection<FileEntry> files, List<String> reasons) {
+        Map<Long, String> bySpace = new HashMap<>();
+        for (Map<String, String> r : s.queryRows("SELECT SPACE, ENCRYPTION_SCHEME, MIN_KEY_VERSION, ROTATING_OR_FLUSHING"
+                + " FROM information_schema.INNODB_TABLESPACES_ENCRYPTION")) {
+            if (!"0".equals(r.get("encryption_scheme")) || !"0".equals(r.get("min_key_version")) || "1".equals(r.get("rotating_or_flushing"))) {
+                bySpace.put(Long.parseLong(r.get("space")), "INNODB_TABLESPACES_ENCRYPTION scheme " + r.get("encryption_scheme")
+                        + ", min key version " + r.get("min_key_version"));
+            }
+        }
+        Set<String> byOption = new HashSet<>();
+        for (Map<String, String> r : s.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
+                + " WHERE ENGINE = 'InnoDB' AND CREATE_OPTIONS LIKE '%ENCRYPTED=YES%'")) {
+            byOption.add(r.get("table_schema") + "/" + r.get("table_name"));
+        }
+        Set<String> out = new TreeSet<>();
+        for (FileEntry f : files) {
+            if (!"innodb".equals(f.kind())) {
+                continue;
+            }
+            String why = f.spaceId() == null ? null : bySpace.get(f.spaceId());
+            if (why == null && byOption.contains(tableOf(f.path()))) {
+                why = "ENCRYPTED=YES";
+            }
+            if (why == null && f.flags() != null && page0Encrypted(datadir.resolve(f.path()), new TablespaceFlags(f.flags()))) {
+                why = "crypt data on page 0";
+            }
+            if (why != null) {
+                out.add(f.path());
+                reasons.add(f.path() + " is encrypted (" + why + ")");
+            }
+        }
+        return out;
+    }
+
+    /** "db/table" of "db/table.ibd" or of a partition "db/table#P#p0.ibd". */
+    static String tableOf(String path) {
+        String base = path.endsWith(".ibd") ? path.substring(0, path.length() - 4) : path;
+        int part = base.toUpperCase(Locale.ROOT).indexOf("#P#");
+        return part < 0 ? base : base.substring(0, part);
+    }
+
+    private static boolean page0Encrypted(Path file, TablespaceFlags flags) {
+        if (!flags.isValid()) {
+            return false;
+        }
+        int ps = flags.physicalPageSize();
+        byte[] page0 = new byte[ps];
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (ch.read(ByteBuffer.wrap(page0), 0) < ps) {
+                return false;
+            }
+        } catch (IOException e) {
+            return false; // dropped or unreadable now: the other two sources decide
+        }
+        return FspHeader.cryptDataEncrypted(page0, 0, ps);
+    }
+}
