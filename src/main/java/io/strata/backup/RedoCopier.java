@@ -76,6 +76,9 @@ final class RedoCopier implements Runnable {
             this.cryptInfo = crypt == null ? null : LogCrypt.headerInfo(head);
             this.checkpoint = Checkpoint.newest(head, header);
             this.geometry = new LogGeometry(header.firstLsn(), fileSize);
+            if (crypt != null) {
+                RedoKeys.checkKey(crypt, channel, logFile, geometry, fileSize, checkpoint);
+            }
             this.copiedTo = checkpoint.checkpointLsn();
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the redo log " + logFile + ": " + e.getMessage(),

@@ -82,6 +82,14 @@ public final class LiveLog implements AutoCloseable {
             }
             this.checkpoint = Checkpoint.newest(head, header);
             this.geometry = new LogGeometry(header.firstLsn(), fileSize);
+            if (crypt != null && given == null) {
+                try {
+                    RedoKeys.checkKey(crypt, channel, file, geometry, fileSize, checkpoint);
+                } catch (RuntimeException e) {
+                    channel.close();
+                    throw e;
+                }
+            }
             this.buf = new byte[bufferSize];
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the redo log " + file + ": " + e.getMessage(),

@@ -2,11 +2,16 @@ package io.strata.redo;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.innodb.Checkpoint;
 import io.strata.innodb.LogCrypt;
+import io.strata.innodb.LogGeometry;
 import io.strata.innodb.LogHeader;
+import io.strata.innodb.MtrParser;
+import io.strata.innodb.MtrVisitor;
 import io.strata.server.ServerSession;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,6 +91,39 @@ public final class RedoKeys {
             return LogCrypt.of(info, key, mode);
         } finally {
             Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    /** Bytes read from the checkpoint's end_lsn to find its FILE_CHECKPOINT mtr. */
+    static final int CHECK_WINDOW = 1 << 20;
+
+    /**
+     * Proves that {@code crypt} decrypts the log: the mini-transactions from the newest checkpoint's
+     * end_lsn, which the server made durable before it wrote the checkpoint, must decrypt to records
+     * that end in FILE_CHECKPOINT(C). A wrong key, another key file or another cipher mode decrypts them
+     * to garbage that fails the record checks; the backup then stops here, before anything is copied,
+     * instead of later as a damaged log.
+     *
+     * @throws StrataException server-unsupported when the key does not decrypt the log
+     * @throws IOException     when the file cannot be read
+     */
+    public static void checkKey(LogCrypt crypt, FileChannel channel, Path logFile, LogGeometry geometry, long fileSize, Checkpoint cp)
+            throws IOException {
+        int len = (int) Math.min(CHECK_WINDOW, geometry.capacity());
+        byte[] buf = new byte[len];
+        LiveLog.readCircular(channel, logFile, geometry, fileSize, cp.endLsn(), buf, len);
+        long c = cp.checkpointLsn();
+        boolean[] found = {false};
+        MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, cp.endLsn(), geometry, false, new MtrVisitor() {
+            @Override
+            public void checkpoint(long lsn) {
+                found[0] |= lsn == c;
+            }
+        }, crypt);
+        if (!found[0] && r.stop() == MtrParser.Stop.INVALID) {
+            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "key 1 of file_key_management (" + crypt.mode()
+                    + ") does not decrypt the redo log " + logFile + ": " + r.reason(),
+                    "check that file_key_management_filename and file_key_management_encryption_algorithm are the ones the server created its redo log with");
         }
     }
 

@@ -61,6 +61,28 @@ class EncryptedLogTest {
     }
 
     @Test
+    void theKeyIsProvedOnTheCheckpointBeforeAnythingIsCopied() throws Exception {
+        byte[] f = Arrays.copyOf(resource("ib_logfile0.gz"), 4 << 20);
+        Path log = dir.resolve("ib_logfile0");
+        Files.write(log, f);
+        Path keys = dir.resolve("keys.txt");
+        Files.write(keys, resource("keys.txt"));
+        LogCrypt.Info info = LogCrypt.headerInfo(f);
+        io.strata.innodb.LogGeometry g = new io.strata.innodb.LogGeometry(44894, f.length);
+        io.strata.innodb.Checkpoint cp = new io.strata.innodb.Checkpoint(53219, 54309);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log)) {
+            RedoKeys.checkKey(LogCrypt.of(info, RedoKeys.readKey(keys, false), LogCrypt.Mode.CBC), ch, log, g, f.length, cp);
+            StrataException e = assertThrows(StrataException.class, () ->
+                    RedoKeys.checkKey(LogCrypt.of(info, RedoKeys.readKey(keys, false), LogCrypt.Mode.CTR), ch, log, g, f.length, cp));
+            assertEquals(ErrorCode.SERVER_UNSUPPORTED, e.code());
+            assertTrue(e.getMessage().startsWith("key 1 of file_key_management (CTR) does not decrypt the redo log " + log + ": "), e.getMessage());
+            byte[] other = RedoKeys.readKey(keys, false);
+            other[5] ^= 1;
+            assertThrows(StrataException.class, () -> RedoKeys.checkKey(LogCrypt.of(info, other, LogCrypt.Mode.CBC), ch, log, g, f.length, cp));
+        }
+    }
+
+    @Test
     void anEncryptedLogWithoutAServerConnectionIsRefused() throws Exception {
         Path log = dir.resolve("ib_logfile0");
         Files.write(log, Arrays.copyOf(resource("ib_logfile0.gz"), 4 << 20));
