@@ -89,6 +89,26 @@ class LogCryptTest {
     }
 
     @Test
+    void realCtrLogDecryptsInCtrModeOnly() throws IOException {
+        byte[] f = resource("ib_logfile0-ctr.gz");
+        LogCrypt.Info info = LogCrypt.headerInfo(f);
+        LogGeometry g = new LogGeometry(44864, FILE_SIZE);
+        int off = (int) g.offset(44864);
+        Events e = new Events();
+        MtrParser.ParseResult r = MtrParser.parse(f, off, f.length - off, 44864, g, false, e, LogCrypt.of(info, key1(), LogCrypt.Mode.CTR));
+        assertEquals(MtrParser.Stop.END_OF_LOG, r.stop(), r.reason());
+        assertEquals(5847, r.acceptedBytes());
+        assertEquals(105, r.mtrCount());
+        assertEquals(220, e.pages);
+        assertTrue(e.all.indexOf("CREATE 5 ./d/p.ibd") < e.all.indexOf("RENAME 5 ./d/p.ibd ./d/q.ibd"), e.all.toString());
+        assertTrue(e.all.contains("DELETE 5 ./d/q.ibd"), e.all.toString());
+        assertTrue(e.all.contains("CHECKPOINT 49717"), e.all.toString());
+        assertEquals("CHECKPOINT 49833", e.all.get(e.all.size() - 1)); // the checkpoint block's C
+        MtrParser.ParseResult cbc = MtrParser.parse(f, off, f.length - off, 44864, g, false, null, LogCrypt.of(info, key1(), LogCrypt.Mode.CBC));
+        assertEquals(MtrParser.Stop.INVALID, cbc.stop());
+    }
+
+    @Test
     void theWrongCipherModeOrKeyIsAnInvalidMtrNotGarbage() throws IOException {
         LogCrypt.Info info = LogCrypt.headerInfo(resource("ib_logfile0.gz"));
         MtrParser.ParseResult ctr = parseFixture(LogCrypt.of(info, key1(), LogCrypt.Mode.CTR), null);
