@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * under a write load and with DDL between them, restore equal to the source. The incrementals run
  * with the debug check that fails on a changed page the method did not name, so page ids read from
  * the encrypted records are proven right. The restored {@code ib_logfile0} is in the encrypted format
- * with the source's crypt info, and recovers with the key management plugin loaded.
+ * with the source's crypt info, and recovers with the key management plugin loaded. A key file whose
+ * key 1 is another key is refused (exit 13) before anything is copied, without showing key bytes.
  */
 class EncryptedRedoLogIT {
     private static final byte[] ENC_11 = {(byte) 0xF0, (byte) 0x9F, (byte) 0x97, (byte) 0x9D};
@@ -88,6 +89,18 @@ class EncryptedRedoLogIT {
                 ids.add(ItSupport.backup(repo, source, "--type", "incremental", "--method", "tracked", "--debug-check-method"));
                 w.stop();
             }
+
+            // a key file whose key 1 is not the one the server encrypted its log with: refused before any copy
+            String goodKeys = Files.readString(keys, StandardCharsets.US_ASCII);
+            Files.writeString(keys, "1;" + HexFormat.of().formatHex(k2) + "\n", StandardCharsets.US_ASCII);
+            StrataCli.Result wrong = StrataCli.run("backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root",
+                    "--type", "incremental", "--method", "redo");
+            Files.writeString(keys, goodKeys, StandardCharsets.US_ASCII);
+            assertEquals(13, wrong.exit(), wrong.toString());
+            String line = wrong.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse("");
+            assertTrue(line.startsWith("ERROR [server-unsupported]: key 1 of file_key_management (CBC) does not decrypt the redo log "
+                    + source.datadir().resolve("ib_logfile0") + ": "), wrong.toString());
+            assertTrue(!wrong.err().contains(HexFormat.of().formatHex(k2)) && !wrong.err().contains(HexFormat.of().formatHex(k1)), "key bytes shown");
 
             String crypt = HexFormat.of().formatHex(sourceHead, 48, 76);
             String[] methods = {null, "redo", "tracked"};
