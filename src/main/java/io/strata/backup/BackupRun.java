@@ -360,7 +360,8 @@ public final class BackupRun {
                 .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
                 .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage())
-                .keyManagement(keyManagement).innodbLayout(s.layout()).build();
+                .keyManagement(keyManagement).innodbLayout(s.layout())
+                .redoLogCrypt(redo.cryptInfo() == null ? null : redo.cryptInfo().toHex()).build();
         attempt.complete(m);
         return m;
     }

@@ -140,7 +140,7 @@ final class ChangeDetection {
                 return optimistic(in);
             case REDO:
             case TRACKED:
-                try (LiveLog log = LiveLog.open(in.logFile())) {
+                try (LiveLog log = LiveLog.open(in.logFile(), in.session())) {
                     return req == REDO ? redo(in, log) : tracked(in, log);
                 } catch (LiveLog.Unavailable e) {
                     throw unavailable(req, e.getMessage());
@@ -161,7 +161,7 @@ final class ChangeDetection {
 
     private static Plan auto(Inputs in, Consumer<String> say) {
         List<String> why = new ArrayList<>();
-        try (LiveLog log = LiveLog.open(in.logFile())) {
+        try (LiveLog log = LiveLog.open(in.logFile(), in.session())) {
             long current = in.session().lsnStatus().current();
             long t = in.threshold();
             long c = in.startLsn();

@@ -3,10 +3,12 @@ package io.strata.backup;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.Checkpoint;
+import io.strata.innodb.LogCrypt;
 import io.strata.innodb.LogGeometry;
 import io.strata.innodb.LogHeader;
 import io.strata.innodb.MtrParser;
 import io.strata.redo.LiveLog;
+import io.strata.redo.RedoKeys;
 import io.strata.server.ServerSession;
 import io.strata.store.StorageException;
 
@@ -22,7 +24,9 @@ import java.util.Arrays;
  * runs (design rules 1 and 2). Each round reads Innodb_lsn_flushed first and parses only below
  * it, frames and validates every mini-transaction, rewrites sequence bytes to 0x01 for the new
  * log, and after each read checks that the server cannot have overwritten what was just read.
- * Any doubt ends the backup with REDO_OVERWRITTEN; silently lost log is never accepted.
+ * Any doubt ends the backup with REDO_OVERWRITTEN; silently lost log is never accepted. An
+ * encrypted log is copied as the server stored it (each mtr's CRC covers its encrypted bytes); its
+ * records are decrypted in a scratch copy for the DDL tracker only.
  */
 final class RedoCopier implements Runnable {
     private static final int MAX_READ = 8 << 20;
@@ -40,6 +44,8 @@ final class RedoCopier implements Runnable {
     private final Checkpoint checkpoint;
     private final long fileSize;
     private final byte[] buf = new byte[MAX_READ];
+    private final LogCrypt crypt;
+    private final LogCrypt.Info cryptInfo;
 
     private volatile long copiedTo;
     /** Signals both ways: the copy advanced, or a waiter wants the log read now. */
@@ -65,12 +71,14 @@ final class RedoCopier implements Runnable {
             byte[] head = new byte[LogHeader.START_OFFSET];
             readFully(head, 0, head.length, 0);
             this.header = LogHeader.parse(head);
-            if (header.encrypted()) {
-                throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the redo log " + logFile + " is encrypted (innodb_encrypt_log=ON)",
-                        "strata cannot copy an encrypted redo log yet; back up with innodb_encrypt_log=OFF");
-            }
+            // an encrypted log is copied as stored; the key only lets the DDL tracker read the records
+            this.crypt = RedoKeys.forLog(header, head, status, logFile);
+            this.cryptInfo = crypt == null ? null : LogCrypt.headerInfo(head);
             this.checkpoint = Checkpoint.newest(head, header);
             this.geometry = new LogGeometry(header.firstLsn(), fileSize);
+            if (crypt != null) {
+                RedoKeys.checkKey(crypt, channel, logFile, geometry, fileSize, checkpoint);
+            }
             this.copiedTo = checkpoint.checkpointLsn();
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the redo log " + logFile + ": " + e.getMessage(),
@@ -79,6 +87,9 @@ final class RedoCopier implements Runnable {
     }
 
     Checkpoint checkpoint() { return checkpoint; }
+
+    /** The crypt info of the source log's header when it is encrypted, else null. */
+    LogCrypt.Info cryptInfo() { return cryptInfo; }
 
     long capacity() { return geometry.capacity(); }
 
@@ -126,7 +137,7 @@ final class RedoCopier implements Runnable {
                     if (current + MARGIN >= start + geometry.capacity()) {
                         throw behind(start, current, "the server wrote past the uncopied log");
                     }
-                    MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, start, geometry, true, ddl);
+                    MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, start, geometry, true, ddl, crypt);
                     if (r.stop() != MtrParser.Stop.NEED_MORE && r.acceptedBytes() < len) {
                         throw behind(start + r.acceptedBytes(), current,
                                 "invalid mini-transaction at LSN " + (start + r.acceptedBytes()) + " below the flushed LSN " + fence

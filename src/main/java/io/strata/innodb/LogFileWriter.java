@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
  *  8192        checkpoint block 2: zeros (invalid, which is fine)
  * 12288        log bytes for LSN [C, E'), every term byte 0x01 (first pass), then zeros
  * </pre>
+ * With {@code innodb_encrypt_log=ON} the header is FORMAT_ENC_11 with the source's crypt info at 48..75
+ * and the records are the source's encrypted mtrs, unchanged but for their term bytes ({@link LogCrypt}).
  * A logically empty log holds one FILE_CHECKPOINT mtr at 12288: {@code FA 00 00 <C as 8 bytes> 01 <crc4>}.
  */
 public final class LogFileWriter {
@@ -24,6 +26,14 @@ public final class LogFileWriter {
 
     /** The 512-byte header block; the file's bytes 512..4095 must be zero. */
     public static byte[] header(long firstLsn, String creator) {
+        return header(firstLsn, creator, null);
+    }
+
+    /**
+     * The 512-byte header block of a log in the encrypted format (FORMAT_ENC_11) carrying {@code crypt}
+     * at offset 48 ({@link LogCrypt}), or of a plain log when {@code crypt} is null.
+     */
+    public static byte[] header(long firstLsn, String creator, LogCrypt.Info crypt) {
         if (firstLsn < LogHeader.FIRST_LSN) {
             throw new IllegalArgumentException("first_lsn " + firstLsn + " is below " + LogHeader.FIRST_LSN);
         }
@@ -32,9 +42,12 @@ public final class LogFileWriter {
             throw new IllegalArgumentException("creator must be at most 31 ASCII characters: " + creator);
         }
         byte[] h = new byte[LogHeader.BLOCK_SIZE];
-        Be.put32(h, 0, LogHeader.FORMAT_10_8);
+        Be.put32(h, 0, crypt == null ? LogHeader.FORMAT_10_8 : LogHeader.FORMAT_ENC_11);
         Be.put64(h, 8, firstLsn);
         System.arraycopy(name, 0, h, LogHeader.CREATOR_OFFSET, name.length);
+        if (crypt != null) {
+            System.arraycopy(crypt.bytes(), 0, h, LogCrypt.HEADER_OFFSET, LogCrypt.HEADER_SIZE);
+        }
         Be.put32(h, LogHeader.CHECKSUM_OFFSET, Crc32c.compute(h, 0, LogHeader.CHECKSUM_OFFSET));
         return h;
     }
@@ -53,8 +66,13 @@ public final class LogFileWriter {
 
     /** The first 12288 bytes of a new log: header with first_lsn = checkpointLsn, checkpoint block 1, zeros. */
     public static byte[] fileStart(String creator, long checkpointLsn, long endLsn) {
+        return fileStart(creator, checkpointLsn, endLsn, null);
+    }
+
+    /** As {@link #fileStart(String, long, long)}, in the encrypted format when {@code crypt} is not null. */
+    public static byte[] fileStart(String creator, long checkpointLsn, long endLsn, LogCrypt.Info crypt) {
         byte[] f = new byte[LogHeader.START_OFFSET];
-        System.arraycopy(header(checkpointLsn, creator), 0, f, 0, LogHeader.BLOCK_SIZE);
+        System.arraycopy(header(checkpointLsn, creator, crypt), 0, f, 0, LogHeader.BLOCK_SIZE);
         System.arraycopy(checkpointBlock(checkpointLsn, endLsn), 0, f, Checkpoint.CHECKPOINT_1, Checkpoint.BLOCK_SIZE);
         return f;
     }

@@ -14,8 +14,9 @@ import java.nio.charset.StandardCharsets;
  *   4    4 -          must be 0
  *   8    8 first_lsn  LSN of the byte at file offset 12288 (START_OFFSET); at least 12288 (FIRST_LSN)
  *  16   32 creator    NUL-padded ASCII, "MariaDB 10.11.19", or "Backup 10.11.19" from mariadb-backup
- *  48    4 crypt      FORMAT_10_8 logs written by 10.8..10.10 with encryption have a non-zero value here
- *  52  456 -          encryption details when encrypted, else 0
+ *  48    4 crypt      key id 1 when encrypted ({@link LogCrypt}: 48..75 key id, key version, message,
+ *                     nonce), else 0; FORMAT_10_8 logs written by 10.8..10.10 with encryption have it too
+ *  52  456 -          the rest of the crypt info when encrypted, else 0
  * 508    4 checksum   CRC-32C of [0, 508)
  * </pre>
  * Older formats (0, 1, 103, 104, 0x50485953 "PHYS" of 10.5..10.7, with or without bit 31) are refused.

@@ -29,6 +29,9 @@ import java.util.function.Consumer;
  *   FILE_CHECKPOINT: space 0, 8-byte LSN, last record of its mtr; with an all-zero payload (or F1 00,
  *   F2 00 00) it is padding
  * </pre>
+ * The encrypted format ({@code innodb_encrypt_log=ON}, {@link LogCrypt}): {@code mtr := record+ term
+ * nonce[8] crc32c[4]}, the CRC over the records as stored and then the nonce; the record headers and
+ * lengths are plain, so framing needs no key; the records are decrypted into a scratch copy for the checks.
  * Parsing stops at the first position that is not a complete valid mtr; where the valid log ends is
  * decided by the caller, who knows the server's flushed LSN. Payloads are not decoded.
  */
@@ -71,7 +74,20 @@ public final class MtrParser {
      */
     public static ParseResult parse(byte[] buf, int off, int len, long startLsn, LogGeometry geom,
                                     boolean rewriteSequenceBytes, MtrVisitor visitor) {
+        return parse(buf, off, len, startLsn, geom, rewriteSequenceBytes, visitor, null);
+    }
+
+    /**
+     * As {@link #parse(byte[], int, int, long, LogGeometry, boolean, MtrVisitor)}, for a log in the
+     * encrypted format when {@code crypt} is not null ({@link LogCrypt}): each mtr then has an 8-byte
+     * nonce between its term byte and its CRC, the CRC covers the records and the nonce, and the records
+     * are decrypted (in a scratch copy; {@code buf} keeps the stored bytes) before they are checked.
+     */
+    public static ParseResult parse(byte[] buf, int off, int len, long startLsn, LogGeometry geom,
+                                    boolean rewriteSequenceBytes, MtrVisitor visitor, LogCrypt crypt) {
         Objects.checkFromIndexSize(off, len, buf.length);
+        final int tail = crypt == null ? TAIL_SIZE : TAIL_SIZE + LogCrypt.NONCE_SIZE;
+        byte[] plain = crypt == null ? null : new byte[4096];
         MtrVisitor v = visitor == null ? MtrVisitor.NONE : visitor;
         final int end = off + len;
         List<Consumer<MtrVisitor>> events = new ArrayList<>();
@@ -123,22 +139,41 @@ public final class MtrParser {
                 return invalid(pos, off, String.format("sequence byte 0x%02x at LSN %s, expected 0x%02x (mtr at LSN %s)",
                         seq, Be.hexLsn(termLsn), expected, Be.hexLsn(mtrLsn)), count);
             }
-            if (term + TAIL_SIZE > end) return needMore(pos, off, mtrLsn, startLsn + len, count);
-            int stored = Be.i32(buf, term + 1);
-            int computed = Crc32c.compute(buf, pos, term - pos);
+            if (term + tail > end) return needMore(pos, off, mtrLsn, startLsn + len, count);
+            int stored = Be.i32(buf, term + tail - 4);
+            int computed;
+            if (crypt == null) {
+                computed = Crc32c.compute(buf, pos, term - pos);
+            } else {
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                crc.update(buf, pos, term - pos);
+                crc.update(buf, term + 1, LogCrypt.NONCE_SIZE);
+                computed = (int) crc.getValue();
+            }
             if (stored != computed) {
                 return invalid(pos, off, "mtr checksum mismatch at LSN " + Be.hexLsn(mtrLsn) + ": stored="
                         + Be.hex32(stored) + " computed=" + Be.hex32(computed), count);
             }
             // 3. the records themselves
             events.clear();
-            String error = decodeRecords(buf, pos, term, mtrLsn, events);
+            String error;
+            if (crypt == null) {
+                error = decodeRecords(buf, pos, term, mtrLsn, events);
+            } else if (!crypt.canDecrypt()) {
+                error = null; // framed and checksummed only
+            } else {
+                int n = term - pos + 1; // with the term byte: a FILE_CHECKPOINT must be followed by it
+                if (plain.length < n) plain = new byte[Math.max(n, plain.length * 2)];
+                System.arraycopy(buf, pos, plain, 0, n);
+                crypt.decryptMtr(plain, 0, n - 1, buf, term + 1);
+                error = decodeRecords(plain, 0, n - 1, mtrLsn, events);
+            }
             if (error != null) return invalid(pos, off, error + " (mtr at LSN " + Be.hexLsn(mtrLsn) + ")", count);
             if (rewriteSequenceBytes) buf[term] = 1;
             for (Consumer<MtrVisitor> e : events) e.accept(v);
-            v.endMtr(termLsn + TAIL_SIZE);
+            v.endMtr(termLsn + tail);
             count++;
-            pos = term + TAIL_SIZE;
+            pos = term + tail;
         }
     }
 

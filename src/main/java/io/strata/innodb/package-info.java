@@ -13,6 +13,7 @@
  * redo log header                 ib_logfile0 offset 0                       {@link io.strata.innodb.LogHeader}
  * checkpoint blocks               ib_logfile0 offsets 4096, 8192             {@link io.strata.innodb.Checkpoint}
  * mini-transactions               ib_logfile0 from 12288, circular           {@link io.strata.innodb.MtrParser}
+ * redo log encryption             header 48..75, each mtr's nonce and bodies {@link io.strata.innodb.LogCrypt}
  * </pre>
  *
  * Version notes: full_crc32 tablespaces (flag bit 4) are the default since MariaDB 10.5; older and
@@ -22,6 +23,7 @@
  * ({@link io.strata.innodb.PageChecksums#zipCrc32}). The redo log format described
  * here (single ib_logfile0, no block headers, one LSN per byte, CRC-32C per mtr, sequence bit) exists
  * since MariaDB 10.8; 10.5..10.7 used 512-byte log blocks and are refused by {@link io.strata.innodb.LogHeader}.
- * Encrypted logs are recognised but not parsed.
+ * The encrypted log of 10.11+ (innodb_encrypt_log=ON, format word 0xF09F979D) is framed without a key and its
+ * records are decrypted with one ({@link io.strata.innodb.LogCrypt}); the encrypted format of 10.8..10.10 is not read.
  */
 package io.strata.innodb;

@@ -3,10 +3,12 @@ package io.strata.redo;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.Checkpoint;
+import io.strata.innodb.LogCrypt;
 import io.strata.innodb.LogGeometry;
 import io.strata.innodb.LogHeader;
 import io.strata.innodb.MtrParser;
 import io.strata.innodb.MtrVisitor;
+import io.strata.server.ServerSession;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,7 +26,9 @@ import java.util.function.LongSupplier;
  * is framed and validated (sequence bit, CRC-32C) and its page ids go to a visitor, nothing is
  * applied. Design rule 2 holds as for the backup's own redo copy: after each read the server's
  * current LSN is compared with the LSN the read began at, and if the server may have written a
- * full log capacity past it the bytes just read are not trusted ({@link Unavailable}).
+ * full log capacity past it the bytes just read are not trusted ({@link Unavailable}). An encrypted
+ * log ({@code innodb_encrypt_log=ON}) is read with the key {@link RedoKeys} gets through the server
+ * connection given to {@link #open(Path, ServerSession)}.
  */
 public final class LiveLog implements AutoCloseable {
     /** Largest piece read at once, in bytes. */
@@ -50,8 +54,10 @@ public final class LiveLog implements AutoCloseable {
     private final long fileSize;
     private final Object fileKey;
     private final byte[] buf;
+    private final LogCrypt crypt;
 
-    private LiveLog(Path file, int bufferSize) {
+    /** {@code given}: the decryptor (tests); else one from {@code session} when the log is encrypted. */
+    private LiveLog(Path file, int bufferSize, ServerSession session, LogCrypt given) {
         this.file = file;
         try {
             this.channel = FileChannel.open(file, StandardOpenOption.READ);
@@ -60,13 +66,30 @@ public final class LiveLog implements AutoCloseable {
             byte[] head = new byte[LogHeader.START_OFFSET];
             readFully(head, 0, head.length, 0);
             this.header = LogHeader.parse(head);
-            if (header.encrypted()) {
+            try {
+                if (!header.encrypted()) {
+                    this.crypt = null;
+                } else if (given != null) {
+                    this.crypt = given;
+                } else if (session == null) {
+                    this.crypt = noKey(file);
+                } else {
+                    this.crypt = RedoKeys.forLog(header, head, session, file);
+                }
+            } catch (RuntimeException e) {
                 channel.close();
-                throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the redo log " + file + " is encrypted (innodb_encrypt_log=ON)",
-                        "strata cannot read an encrypted redo log yet; back up with innodb_encrypt_log=OFF");
+                throw e;
             }
             this.checkpoint = Checkpoint.newest(head, header);
             this.geometry = new LogGeometry(header.firstLsn(), fileSize);
+            if (crypt != null && given == null) {
+                try {
+                    RedoKeys.checkKey(crypt, channel, file, geometry, fileSize, checkpoint);
+                } catch (RuntimeException e) {
+                    channel.close();
+                    throw e;
+                }
+            }
             this.buf = new byte[bufferSize];
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the redo log " + file + ": " + e.getMessage(),
@@ -81,12 +104,33 @@ public final class LiveLog implements AutoCloseable {
      *         when the log is encrypted
      */
     public static LiveLog open(Path file) {
-        return new LiveLog(file, MAX_READ);
+        return new LiveLog(file, MAX_READ, null, null);
+    }
+
+    /**
+     * Opens {@code ib_logfile0} of the server behind {@code session}, which gives the key when the log
+     * is encrypted ({@link RedoKeys}).
+     *
+     * @throws StrataException datadir-unreadable when the file or the key file cannot be read;
+     *         server-unsupported when the log is encrypted with a key strata cannot get
+     */
+    public static LiveLog open(Path file, ServerSession session) {
+        return new LiveLog(file, MAX_READ, session, null);
     }
 
     /** For tests: a smaller read size (bytes) makes every range take several reads. */
     static LiveLog open(Path file, int bufferSize) {
-        return new LiveLog(file, bufferSize);
+        return new LiveLog(file, bufferSize, null, null);
+    }
+
+    /** For tests: an encrypted log with its decryptor. */
+    static LiveLog open(Path file, int bufferSize, LogCrypt crypt) {
+        return new LiveLog(file, bufferSize, null, crypt);
+    }
+
+    private static LogCrypt noKey(Path file) {
+        throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the redo log " + file + " is encrypted (innodb_encrypt_log=ON) and no server connection gives its key",
+                "read it through a connection to its server");
     }
 
     public Path file() { return file; }
@@ -135,7 +179,7 @@ public final class LiveLog implements AutoCloseable {
             if (why != null) {
                 throw new Unavailable(why);
             }
-            MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, pos, geometry, false, visitor);
+            MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, pos, geometry, false, visitor, crypt);
             pos += r.acceptedBytes();
             if (r.stop() != MtrParser.Stop.NEED_MORE) {
                 throw new Unavailable("the redo log holds no valid mini-transaction at LSN " + pos + ", below LSN " + to

@@ -26,8 +26,9 @@ import java.util.List;
  *   <li>format words 0, 1, 103 and 104 (with or without bit 31): MariaDB 10.4 and older, MySQL;</li>
  *   <li>any other word: a format strata does not know (a newer server).</li>
  * </ul>
- * An encrypted log ({@code 0xF09F979D}, or "Phys" with a non-zero word at offset 48) is refused
- * later by its readers, with its own hint.
+ * An encrypted log ({@code 0xF09F979D}, MariaDB 10.11+) is accepted here; its readers get its key
+ * ({@link RedoKeys}), which refuses what it cannot read ("Phys" with crypt info at offset 48, written by
+ * 10.8 to 10.10, among others).
  */
 public final class RedoLayout {
     /** The pre-10.8 format word ("PHYS"), written by MariaDB 10.5 to 10.7 (bit 31 set when encrypted). */

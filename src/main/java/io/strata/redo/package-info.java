@@ -9,7 +9,9 @@
  * {@link io.strata.redo.LiveLog.Unavailable} says why a range cannot be read.
  * {@link io.strata.redo.PageCollector} turns the record headers into a
  * {@link io.strata.repo.ChangedPages}, marking tablespaces WHOLE where the log cannot name every
- * changed page (design rule 8).
+ * changed page (design rule 8). {@link io.strata.redo.RedoKeys} gets the key of an encrypted log
+ * ({@code innodb_encrypt_log=ON}) from file_key_management's key file, as the server does, and proves
+ * it on the newest checkpoint before anything is read.
  *
  * <p>Used by the redo and tracked change-detection methods of an incremental backup
  * ({@code backup}) and by the redo tracker ({@code track}); the backup's own redo copy reads the

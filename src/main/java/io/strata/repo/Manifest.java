@@ -31,6 +31,10 @@ import java.util.List;
  *                      null when the server had no active ENCRYPTION plugin and nothing encrypted, and in manifests written before the field existed
  * @param innodbLayout  the directories of the source's system tablespace, redo log and undo tablespaces; null in manifests
  *                      written before the field existed (read as every file in the data directory)
+ * @param redoLogCrypt  the source's redo log is encrypted (innodb_encrypt_log=ON) and the redo object holds its
+ *                      mini-transactions encrypted as stored: the 28 bytes at offset 48 of the source's
+ *                      ib_logfile0 header (key id, key version, random message and nonce; no key material) as
+ *                      56 lower-case hex digits, which restore writes into the new log's header; null for a plain log
  */
 public record Manifest(
         int formatVersion,
@@ -63,7 +67,8 @@ public record Manifest(
         String redoCrc32c,
         Lineage lineage,
         KeyManagement keyManagement,
-        InnodbLayout innodbLayout) {
+        InnodbLayout innodbLayout,
+        String redoLogCrypt) {
 
     public static final int FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -126,6 +131,7 @@ public record Manifest(
         b.lineage = lineage;
         b.keyManagement = keyManagement;
         b.innodbLayout = innodbLayout;
+        b.redoLogCrypt = redoLogCrypt;
         return b;
     }
 
@@ -178,6 +184,7 @@ public record Manifest(
         private String encryption;
         private Detection detection;
         private String redoCrc32c;
+        private String redoLogCrypt;
         private Lineage lineage;
         private KeyManagement keyManagement;
         private InnodbLayout innodbLayout;
@@ -339,11 +346,16 @@ public record Manifest(
             return this;
         }
 
+        public Builder redoLogCrypt(String redoLogCrypt) {
+            this.redoLogCrypt = redoLogCrypt;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout, redoLogCrypt);
         }
     }
 }

@@ -398,7 +398,10 @@ public final class RestoreRun {
         String where = repo.describeBackupObject(m.id(), m.redoObject());
         Path log = logHome.resolve("ib_logfile0");
         long records = m.redoEndLsn() - m.startLsn();
-        byte[] head = LogFileWriter.fileStart(CREATOR, m.startLsn(), m.startEndLsn());
+        // an encrypted source log: its mtrs are stored as the server encrypted them, so the new header
+        // carries the same crypt info and recovery decrypts them with the key management plugin
+        byte[] head = LogFileWriter.fileStart(CREATOR, m.startLsn(), m.startEndLsn(),
+                m.redoLogCrypt() == null ? null : io.strata.innodb.LogCrypt.Info.ofHex(m.redoLogCrypt()));
         long size = LogHeader.START_OFFSET + ((records + 4095) / 4096) * 4096;
         if (size == m.source().logFileSize()) {
             size += 4096; // a size other than innodb_log_file_size makes the server rebuild its log after recovery

@@ -407,7 +407,9 @@ public final class Verifier {
                 if (fill == 0 && n < 0) {
                     break;
                 }
-                MtrParser.ParseResult pr = MtrParser.parse(buf, 0, fill, lsn, g, false, null);
+                // an encrypted log's records need the server's key: framing, sequence bytes and checksums are checked
+                MtrParser.ParseResult pr = MtrParser.parse(buf, 0, fill, lsn, g, false, null,
+                        m.redoLogCrypt() == null ? null : io.strata.innodb.LogCrypt.FRAME_ONLY);
                 if (pr.stop() != MtrParser.Stop.NEED_MORE || (n < 0 && pr.acceptedBytes() < fill)) {
                     problem("redo log of backup " + m.id() + ": invalid mini-transaction at LSN " + (lsn + pr.acceptedBytes())
                             + (pr.reason() == null ? "" : " (" + pr.reason() + ")"));

@@ -186,7 +186,7 @@ public final class TrackRun {
     /** Decides where to begin reading; records a gap if the stored coverage cannot be continued. */
     private long start() {
         serverStarted = queryServerStarted();
-        log = LiveLog.open(logFile());
+        log = LiveLog.open(logFile(), session);
         ServerSession.LsnStatus st = session.lsnStatus();
         long ckpt = log.checkpoint().checkpointLsn();
         Tracking.End end = tracking.end();
@@ -351,7 +351,7 @@ public final class TrackRun {
     private void lost(String reason) {
         flush();
         log.close();
-        log = LiveLog.open(logFile());
+        log = LiveLog.open(logFile(), session);
         ServerSession.LsnStatus st = session.lsnStatus();
         long ckpt = log.checkpoint().checkpointLsn();
         if (st.current() < pos) {
@@ -396,7 +396,7 @@ public final class TrackRun {
                 if (!sameStart(started, serverStarted)) {
                     serverStarted = started;
                     log.close();
-                    log = LiveLog.open(logFile());
+                    log = LiveLog.open(logFile(), session);
                     long current = session.lsnStatus().current();
                     Lineage lineage = Lineage.ofDatadir(facts.datadir());
                     String followed = tracking.lineage();

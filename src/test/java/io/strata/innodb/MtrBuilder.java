@@ -70,6 +70,25 @@ public final class MtrBuilder {
         return m;
     }
 
+    /**
+     * The encrypted form (FORMAT_ENC_11): records encrypted by {@code ctr} (an AES_CTR decryptor: CTR is
+     * its own inverse), term = {@code seq}, the 8-byte {@code nonce}, the CRC-32C of the encrypted records and the nonce.
+     */
+    public byte[] buildEncrypted(int seq, LogCrypt ctr, long nonce) {
+        if (ctr.mode() != LogCrypt.Mode.CTR) throw new IllegalArgumentException("only CTR encrypts by decrypting");
+        byte[] r = recs.toByteArray();
+        byte[] m = new byte[r.length + 1 + 8 + 4];
+        System.arraycopy(r, 0, m, 0, r.length);
+        m[r.length] = (byte) seq;
+        Be.put64(m, r.length + 1, nonce);
+        ctr.decryptMtr(m, 0, r.length, m, r.length + 1);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(m, 0, r.length);
+        crc.update(m, r.length + 1, 8);
+        Be.put32(m, r.length + 9, (int) crc.getValue());
+        return m;
+    }
+
     public static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (byte[] p : parts) o.writeBytes(p);

@@ -20,7 +20,8 @@ class ManifestTest {
     private static Manifest every() {
         return new Manifest(1, "20260101T000000Z-0001", "incremental", "20251231T000000Z-0001", "strata 1.0", "2026-01-01T00:00:00Z",
                 "2026-01-01T00:01:00Z", SRC, 100, 101, 200, 210, 1 << 20, "redo", "binlog.000002", 4096L, "0-1-7", "0-1-8",
-                List.of(FILE), 65536 + 110, 500, 90L, "redo", "a note", "zstd:1", "aes-256-gcm", new Detection(2, 4, 2L, 110, 0, 0), "0a1b2c3d", LINEAGE, KEYS, LAYOUT);
+                List.of(FILE), 65536 + 110, 500, 90L, "redo", "a note", "zstd:1", "aes-256-gcm", new Detection(2, 4, 2L, 110, 0, 0), "0a1b2c3d", LINEAGE, KEYS, LAYOUT,
+                "00000001000000010102030405060708090a0b0c0d0e0f10a1a2a3a4");
     }
 
     private static final KeyManagement KEYS = new KeyManagement(true, List.of("db/t.ibd is encrypted (INNODB_TABLESPACES_ENCRYPTION)"),
@@ -47,7 +48,8 @@ class ManifestTest {
                 .endTime(m.endTime()).source(SRC).startLsn(100).startEndLsn(101).endLsn(200).redoEndLsn(210).redoCapacity(1 << 20)
                 .redoObject("redo").binlogFile("binlog.000002").binlogPosition(4096L).gtidBinlogPos("0-1-7").gtidCurrentPos("0-1-8")
                 .files(List.of(FILE)).rawBytes(65536 + 110).storedBytes(500).threshold(90L).method("redo").note("a note")
-                .compression("zstd:1").encryption("aes-256-gcm").detection(new Detection(2, 4, 2L, 110, 0, 0)).redoCrc32c("0a1b2c3d").lineage(LINEAGE).keyManagement(KEYS).innodbLayout(LAYOUT).build();
+                .compression("zstd:1").encryption("aes-256-gcm").detection(new Detection(2, 4, 2L, 110, 0, 0)).redoCrc32c("0a1b2c3d").lineage(LINEAGE).keyManagement(KEYS).innodbLayout(LAYOUT)
+                .redoLogCrypt(m.redoLogCrypt()).build();
         assertEquals(m, b);
         assertEquals(m, m.toBuilder().build());
         assertEquals("M2", m.toBuilder().id("M2").build().id());
