@@ -10,8 +10,13 @@ import java.nio.file.Path;
  * @param spaceId from page 0, or from INNODB_SYS_TABLESPACES when page 0 is still all zero
  * @param flags   FSP_SPACE_FLAGS, same sources
  * @param name    the server's name for it ("db/table", "innodb_system", "innodb_undo001"), for messages
+ * @param location absolute path of a DATA DIRECTORY tablespace (= {@code file}, as its .isl names it); null for files in the data directory
  */
-record Tablespace(String path, Path file, long spaceId, int flags, String name) {
+record Tablespace(String path, Path file, long spaceId, int flags, String name, String location) {
+
+    Tablespace(String path, Path file, long spaceId, int flags, String name) {
+        this(path, file, spaceId, flags, name, null);
+    }
 
     /** "`db`.`table`" for user tables, else the server's name. */
     String tableName() {

@@ -15,6 +15,8 @@ package io.strata.repo;
  * @param object      key of the stored object, relative to the backup's folder
  * @param storedBytes size of the stored object
  * @param crc32c      the stored object's content digest, hex
+ * @param location    absolute path of the file on the source for a DATA DIRECTORY tablespace
+ *                    (what its .isl named); null for every file in the data directory
  */
 public record FileEntry(
         String path,
@@ -27,7 +29,14 @@ public record FileEntry(
         long deltaPages,
         String object,
         long storedBytes,
-        String crc32c) {
+        String crc32c,
+        String location) {
+
+    /** An entry of a file in the data directory ({@code location} null). */
+    public FileEntry(String path, String kind, Long spaceId, Integer flags, long size, long pages, String storage, long deltaPages,
+                     String object, long storedBytes, String crc32c) {
+        this(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, null);
+    }
 
     public static final String WHOLE = "whole";
     public static final String DELTA = "delta";
