@@ -56,6 +56,11 @@ final class RestoreCommand implements Callable<Integer> {
             + "namesake group), as root. Without it the files belong to the user strata runs as. Directories are 0700, files 0640.")
     String owner;
 
+    @Option(names = "--remap", paramLabel = "OLD=NEW", description = "Write the DATA DIRECTORY tables and partitions whose directory is OLD "
+            + "(or below it) under NEW instead, and their .isl pointing there; repeatable, the first match wins. Without it they go back "
+            + "to their own directories. Existing files or non-empty directories there are refused (exit 18).")
+    List<String> remap = new java.util.ArrayList<>();
+
     @Option(names = "--server", description = "With --until*: the server (as \"strata list\" names it) when the repository holds several.")
     String server;
 
@@ -77,7 +82,7 @@ final class RestoreCommand implements Callable<Integer> {
                     + "or drop --no-recover to run crash recovery with them", null);
         }
         RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
-                noRecover ? null : serverTools.tools()), System.err::println);
+                noRecover ? null : serverTools.tools(), List.copyOf(remap)), System.err::println);
         var m = r.manifest();
         PrintStream out = json.text();
         out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
@@ -120,6 +125,10 @@ final class RestoreCommand implements Callable<Integer> {
     private int pointInTime(int targets, int threads, TargetOwner to) {
         if (targets > 1) {
             throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid or --until-position", null);
+        }
+        if (!remap.isEmpty()) {
+            throw new StrataException(ErrorCode.USAGE, "--remap cannot be combined with --until* yet: a point-in-time restore writes DATA DIRECTORY "
+                    + "files back to their own directories", "leave out --remap, or restore the backup without --until*");
         }
         if (backup != null || noRecover) {
             throw new StrataException(ErrorCode.USAGE, (backup != null ? "--backup" : "--no-recover")

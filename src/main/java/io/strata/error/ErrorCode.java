@@ -43,6 +43,7 @@ public enum ErrorCode {
     LAST_BACKUP_FAILED("last-backup-failed", 33),
     DATADIR_MISMATCH("datadir-mismatch", 34),
     HISTORY_DIVERGED("history-diverged", 35),
+    REMAP_UNMATCHED("remap-unmatched", 37),
     TRACKING_GAP("tracking-gap", 38),
     DAEMON_STALE("daemon-stale", 39),
     FLEET_FAILED("fleet-failed", 43),

@@ -5,6 +5,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.LogFileWriter;
 import io.strata.innodb.LogHeader;
+import io.strata.innodb.RedoFileNames;
 import io.strata.util.Dirs;
 import io.strata.util.FileModes;
 import io.strata.repo.Chain;
@@ -49,8 +50,14 @@ public final class RestoreRun {
     /**
      * @param backupId the backup to restore; null: the newest completed one
      * @param tools    where mariadbd is found for crash recovery; unused (may be null) without {@code recover}
+     * @param remaps   {@code --remap OLD=NEW}, in the order given: where DATA DIRECTORY files go instead of their location
      */
-    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {}
+    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools, List<String> remaps) {
+        /** Options without --remap: DATA DIRECTORY files go back to their location. */
+        public Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {
+            this(backupId, target, recover, parallel, tools, List.of());
+        }
+    }
 
     public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
 
@@ -80,27 +87,41 @@ public final class RestoreRun {
         Chain chain = Chain.resolve(repo, id);
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();
+        List<DataDirectories.Remap> remaps = o.remaps().stream().map(DataDirectories.Remap::parse).toList();
         checkTarget(target);
+        DataDirectories dirs = DataDirectories.plan(m, target, remaps);
+        dirs.check();
         // before the target is created: an older server refused leaves it as it was
         ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
         try (TargetGuard guard = TargetGuard.before(target).watch()) {
+            dirs.directories().forEach(guard::alsoOutside);
             prepareTarget(target, guard);
-            return restore(repo, chain, id, target, server, guard, o, log, pitrTarget);
+            return restore(repo, chain, id, target, server, guard, dirs, o, log, pitrTarget);
         }
     }
 
     /** The restore proper, once the target is prepared: any failure puts the target back as {@code guard} found it. */
     private static Result restore(Repository repo, Chain chain, String id, Path target, ServerTools.Server server, TargetGuard guard,
-                                  Options o, Consumer<String> log, String pitrTarget) {
+                                  DataDirectories dirs, Options o, Consumer<String> log, String pitrTarget) {
         Manifest m = chain.target();
         log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
                 + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
 
         long bytes;
         try {
-            bytes = writeFiles(repo, chain, target, Math.max(1, o.parallel()));
+            for (String line : dirs.describe()) {
+                log.accept("DATA DIRECTORY file " + line);
+            }
+            bytes = writeFiles(repo, chain, target, dirs, Math.max(1, o.parallel()));
+            dirs.rewriteLinks();
             writeRedoLog(repo, m, target);
+            if (dirs.any()) {
+                relativizeRedoNames(target.resolve("ib_logfile0"), m.redoEndLsn() - m.startLsn(), log);
+            }
             Dirs.syncDirectories(target);
+            for (Path dir : dirs.directories()) {
+                Dirs.syncDirectories(dir);
+            }
         } catch (IOException e) {
             guard.undo();
             throw new StrataException(ErrorCode.IO_ERROR, "cannot make the restored files in " + target + " durable: " + e.getMessage(), null, e);
@@ -116,6 +137,7 @@ public final class RestoreRun {
             }
             markLineage(repo, m.id(), pitrTarget, target, log);
             restrictModes(target);
+            dirs.restrictModes();
             markFinished(target);
         } catch (RuntimeException e) {
             guard.undo();
@@ -219,7 +241,7 @@ public final class RestoreRun {
         }
     }
 
-    private static long writeFiles(Repository repo, Chain chain, Path target, int parallel) {
+    private static long writeFiles(Repository repo, Chain chain, Path target, DataDirectories dirs, int parallel) {
         Manifest m = chain.target();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "strata-restore");
@@ -231,9 +253,9 @@ public final class RestoreRun {
             for (FileEntry fe : m.files()) {
                 if (fe.isDelta()) {
                     List<Chain.Layer> layers = chain.layers(fe);
-                    fs.add(pool.submit(() -> composeOne(repo, layers, fe, target)));
+                    fs.add(pool.submit(() -> composeOne(repo, layers, fe, target, dirs)));
                 } else {
-                    fs.add(pool.submit(() -> writeOne(repo, m, fe, target)));
+                    fs.add(pool.submit(() -> writeOne(repo, m, fe, target, dirs)));
                 }
             }
             long total = 0;
@@ -259,8 +281,8 @@ public final class RestoreRun {
         }
     }
 
-    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, Path target) {
-        Path out = outPath(target, fe, layers.get(layers.size() - 1).backup());
+    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, Path target, DataDirectories dirs) {
+        Path out = outPath(target, fe, layers.get(layers.size() - 1).backup(), dirs);
         try {
             FileModes.createPrivateDirectories(out.getParent());
             return PageComposer.compose(repo, layers, fe, out);
@@ -271,7 +293,11 @@ public final class RestoreRun {
         }
     }
 
-    private static Path outPath(Path target, FileEntry fe, Manifest m) {
+    private static Path outPath(Path target, FileEntry fe, Manifest m, DataDirectories dirs) {
+        Path outside = dirs.outside(fe);
+        if (outside != null) {
+            return outside;
+        }
         Path out = target.resolve(fe.path()).normalize();
         if (!out.startsWith(target)) {
             throw new CorruptDataException("manifest of backup " + m.id() + " names a path outside the target: " + fe.path(), null);
@@ -279,9 +305,9 @@ public final class RestoreRun {
         return out;
     }
 
-    private static long writeOne(Repository repo, Manifest m, FileEntry fe, Path target) {
+    private static long writeOne(Repository repo, Manifest m, FileEntry fe, Path target, DataDirectories dirs) {
         String where = repo.describeBackupObject(m.id(), fe.object());
-        Path out = outPath(target, fe, m);
+        Path out = outPath(target, fe, m, dirs);
         try {
             FileModes.createPrivateDirectories(out.getParent());
             try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), fe.kind().equals("innodb") ? "innodb-file" : "file");
@@ -351,6 +377,46 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "writing " + log + " failed: " + e.getMessage(), null, e);
         }
+    }
+
+    /**
+     * Rewrites the absolute file names of the redo records in the restored {@code log} (its
+     * {@code records} bytes from {@link LogHeader#START_OFFSET}) with {@link RedoFileNames}, so that
+     * recovery finds DATA DIRECTORY files through the restored .isl and never opens the paths the
+     * source used (docs/repository-format.md, "DATA DIRECTORY tablespaces").
+     */
+    private static void relativizeRedoNames(Path log, long records, Consumer<String> say) {
+        final int window = 8 << 20;
+        byte[] buf = new byte[window];
+        long pos = 0;
+        int names = 0;
+        try (FileChannel ch = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            while (pos < records) {
+                int len = (int) Math.min(window, records - pos);
+                java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf, 0, len);
+                while (bb.hasRemaining()) {
+                    if (ch.read(bb, LogHeader.START_OFFSET + pos + bb.position()) < 0) {
+                        throw new IOException("ends before " + records + " record bytes");
+                    }
+                }
+                RedoFileNames.Result r = RedoFileNames.relativize(buf, 0, len);
+                if (r.names() > 0) {
+                    java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(buf, 0, r.consumed());
+                    while (out.hasRemaining()) {
+                        ch.write(out, LogHeader.START_OFFSET + pos + out.position());
+                    }
+                    names += r.names();
+                }
+                if (r.end() || r.consumed() == 0) {
+                    break; // the records end here (a whole mtr never exceeds the window)
+                }
+                pos += r.consumed();
+            }
+            ch.force(true);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "rewriting the file names in " + log + " failed: " + e.getMessage(), null, e);
+        }
+        say.accept("ib_logfile0: " + names + " absolute tablespace name(s) in redo file records made relative (recovery finds DATA DIRECTORY files through their .isl)");
     }
 
     /** The mariadbd options that make a restored directory recover as the source's InnoDB would, with no binlog and no replication. */
