@@ -104,6 +104,9 @@ class DataDirectoryIT {
             assertEquals(0, r.exit(), r.toString());
             assertTrue(r.err().contains("DATA DIRECTORY file dd/t_pd#P#p2.ibd -> " + new2.resolve("dd/t_pd#P#p2.ibd") + " (remapped from "
                     + ext2.resolve("dd/t_pd#P#p2.ibd") + ")"), r.err());
+            // the source's log names its files by their absolute paths: recovery must not open them (the source still runs on them)
+            assertTrue(java.util.regex.Pattern.compile("ib_logfile0: [1-9]\\d* absolute tablespace name\\(s\\) in redo file records made relative")
+                    .matcher(r.err()).find(), r.err());
             assertEquals(new1.resolve("dd/t_dd.ibd").toString(), Files.readString(remapped.resolve("dd/t_dd.isl"), StandardCharsets.UTF_8).strip());
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(new1.resolve("dd"))));
             assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(new2.resolve("dd/t_pd#P#p2.ibd"))));
@@ -115,6 +118,26 @@ class DataDirectoryIT {
                 assertEquals(List.of(), TableChecksums.checkTables(c, DB));
                 assertEquals(List.of(List.of(new2.resolve("dd/t_pd#P#p2.ibd").toString())),
                         restored.query("SELECT FILENAME FROM information_schema.INNODB_SYS_TABLESPACES WHERE NAME = 'dd/t_pd#P#p2'"));
+            }
+
+            // a restore that fails after writing the files (here: a damaged redo object) removes them outside the target too
+            Path bad = work.resolve("repo-bad");
+            copyTree(repo, bad);
+            Path redo = bad.resolve("backups").resolve(incr).resolve("redo");
+            byte[] b = Files.readAllBytes(redo);
+            b[b.length / 2] ^= 0x5a;
+            Files.write(redo, b);
+            Path bad1 = work.resolve("bad1");
+            Path bad2 = work.resolve("bad2");
+            Files.createDirectories(bad2); // exists and is empty: left as found, not removed
+            r = StrataCli.run("restore", "--repo", bad.toString(), "--backup", incr, "--target", work.resolve("bad-target").toString(), "--no-recover",
+                    "--remap", ext1 + "=" + bad1, "--remap", ext2 + "=" + bad2);
+            assertEquals(12, r.exit(), r.toString());
+            assertTrue(r.err().contains("DATA DIRECTORY file dd/t_dd.ibd -> " + bad1.resolve("dd/t_dd.ibd")), r.err());
+            assertFalse(Files.exists(work.resolve("bad-target")));
+            assertFalse(Files.exists(bad1), "created by the failed restore: removed");
+            try (Stream<Path> s = Files.list(bad2)) {
+                assertEquals(List.of(), s.toList(), "found empty: left empty");
             }
 
             // 2. the differential in place: the source is gone and its external directories moved away
@@ -152,6 +175,19 @@ class DataDirectoryIT {
             assertFalse(Files.exists(again));
         } finally {
             source.close();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path q = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(q);
+                } else {
+                    Files.copy(p, q);
+                }
+            }
         }
     }
 
