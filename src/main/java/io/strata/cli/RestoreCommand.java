@@ -91,7 +91,7 @@ final class RestoreCommand implements Callable<Integer> {
             out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
-        giveAway(to);
+        giveAway(to, r.outside());
         reportKeyDerivations();
         if (json.json) {
             JsonMixin.print(result(m.id(), null, r, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos()));
@@ -140,7 +140,7 @@ final class RestoreCommand implements Callable<Integer> {
         out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
         out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());
-        giveAway(to);
+        giveAway(to, r.restore() == null ? List.of() : r.restore().outside());
         reportKeyDerivations();
         if (json.json) {
             Map<String, Object> pit = new LinkedHashMap<>();
@@ -152,14 +152,20 @@ final class RestoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Applies --owner to the restored directory, or says whose it is and how to give it to the server's user. */
-    private void giveAway(TargetOwner to) {
+    /**
+     * Applies --owner to the restored directory and to the directories written outside it (DATA
+     * DIRECTORY files), or says whose it is and how to give it to the server's user.
+     */
+    private void giveAway(TargetOwner to, List<Path> outside) {
         if (to != null) {
             to.apply(target);
-            json.text().println("the restored directory belongs to " + to.describe());
+            outside.forEach(to::apply);
+            json.text().println("the restored directory belongs to " + to.describe()
+                    + (outside.isEmpty() ? "" : ", and so do " + outside.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
         } else {
             json.text().println("the restored directory belongs to " + System.getProperty("user.name") + "; before starting it with your own configuration, "
-                    + "give it to the server's user: restore with --owner mysql, or chown -R mysql:mysql " + target.toAbsolutePath());
+                    + "give it to the server's user: restore with --owner mysql, or chown -R mysql:mysql " + target.toAbsolutePath()
+                    + outside.stream().map(p -> " " + p).collect(java.util.stream.Collectors.joining()));
         }
     }
 

@@ -96,10 +96,29 @@ final class DataDirectories {
                 List<String> dirs = d.locations.values().stream().map(l -> Path.of(l).getParent().toString()).distinct().toList();
                 throw new StrataException(ErrorCode.REMAP_UNMATCHED, "--remap " + remaps.get(i) + " matches no DATA DIRECTORY file of backup " + m.id()
                         + (dirs.isEmpty() ? " (it has none)" : " (its files lie in " + String.join(", ", dirs) + ")"),
-                        "name a directory the backup's files lie in, or below it, as OLD; nothing was written");
+                        "name as OLD a directory the backup's files lie in, or one above it; nothing was written");
             }
         }
         return d;
+    }
+
+    /**
+     * For each directory outside the target: the outermost directory of its path that does not exist
+     * yet (the restore creates it), or the directory itself when it exists. What {@code --owner}
+     * gives away besides the target. Call before anything is written.
+     */
+    List<Path> roots() {
+        List<Path> out = new ArrayList<>();
+        for (Path dir : directories()) {
+            Path root = dir;
+            for (Path p = dir; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) {
+                root = p;
+            }
+            if (!out.contains(root)) {
+                out.add(root);
+            }
+        }
+        return out;
     }
 
     /** Whether the backup has DATA DIRECTORY files. */

@@ -59,7 +59,15 @@ public final class RestoreRun {
         }
     }
 
-    public record Result(Manifest manifest, long files, long bytes, boolean recovered) {}
+    /**
+     * @param outside the directories written outside the target (DATA DIRECTORY files): for each, the
+     *                outermost one the restore created, or the existing one it wrote into
+     */
+    public record Result(Manifest manifest, long files, long bytes, boolean recovered, List<Path> outside) {
+        public Result(Manifest manifest, long files, long bytes, boolean recovered) {
+            this(manifest, files, bytes, recovered, List.of());
+        }
+    }
 
     private RestoreRun() {}
 
@@ -93,10 +101,12 @@ public final class RestoreRun {
         dirs.check();
         // before the target is created: an older server refused leaves it as it was
         ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
+        List<Path> outside = dirs.roots();
         try (TargetGuard guard = TargetGuard.before(target).watch()) {
             dirs.directories().forEach(guard::alsoOutside);
             prepareTarget(target, guard);
-            return restore(repo, chain, id, target, server, guard, dirs, o, log, pitrTarget);
+            Result r = restore(repo, chain, id, target, server, guard, dirs, o, log, pitrTarget);
+            return new Result(r.manifest(), r.files(), r.bytes(), r.recovered(), outside);
         }
     }
 

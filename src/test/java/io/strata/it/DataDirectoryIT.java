@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,6 +112,7 @@ class DataDirectoryIT {
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(new1.resolve("dd"))));
             assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(new2.resolve("dd/t_pd#P#p2.ibd"))));
             assertFalse(Files.exists(remapped.resolve("dd/t_dd.ibd")));
+            assertTrue(r.out().contains("chown -R mysql:mysql " + remapped + " " + new1 + " " + new2 + "\n"), r.out());
             JsonNode im = ItSupport.manifest(repo, incr);
             try (MariaDbSandbox restored = ItSupport.startAndReplay(remapped, source, im.get("binlogFile").asText(), im.get("binlogPosition").asLong(), false);
                  Connection c = restored.connection()) {
@@ -167,11 +169,24 @@ class DataDirectoryIT {
             assertFalse(Files.exists(again), "a refused restore creates nothing");
             assertEquals(before, digests(ext1, ext2), "the files in the DATA DIRECTORY are untouched");
 
+            // merge keeps the locations; everything stored verifies
+            r = StrataCli.run("merge", "--repo", repo.toString(), diff);
+            assertEquals(0, r.exit(), r.toString());
+            JsonNode merged = ItSupport.manifest(repo, diff);
+            JsonNode entry = null;
+            for (JsonNode f : merged.get("files")) {
+                entry = f.get("path").asText().equals("dd/t_pd#P#p2.ibd") ? f : entry;
+            }
+            assertNotEquals(diff, merged.get("id").asText(), "the id resolves to the merge's result");
+            assertEquals(ext2.resolve("dd/t_pd#P#p2.ibd").toString(), entry.get("location").asText());
+            r = StrataCli.run("verify", "--repo", repo.toString());
+            assertEquals(0, r.exit(), r.toString());
+
             // a --remap that matches nothing is refused too, naming where the files lie
             r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", diff, "--target", again.toString(), "--remap", work.resolve("nope") + "=" + new1);
             assertEquals(37, r.exit(), r.toString());
             assertTrue(r.err().contains("ERROR [remap-unmatched]: --remap " + work.resolve("nope") + "=" + new1 + " matches no DATA DIRECTORY file of backup "
-                    + diff + " (its files lie in " + ext1.resolve("dd") + ", " + ext2.resolve("dd") + ")"), r.err());
+                    + merged.get("id").asText() + " (its files lie in " + ext1.resolve("dd") + ", " + ext2.resolve("dd") + ")"), r.err());
             assertFalse(Files.exists(again));
         } finally {
             source.close();
@@ -229,12 +244,18 @@ class DataDirectoryIT {
                 while (running.get()) {
                     String t = List.of("t_dd", "t_pd", "t_local").get(rnd.nextInt(3));
                     int id = rnd.nextInt(1, 3000);
-                    switch (rnd.nextInt(3)) {
-                        case 0 -> st.execute("INSERT INTO dd." + t + " (k, c) VALUES (" + rnd.nextInt(1000) + ", REPEAT('x', " + rnd.nextInt(1, 120) + "))");
-                        case 1 -> st.execute("UPDATE dd." + t + " SET k = k + 1, c = CONCAT(LEFT(c, 100), 'u') WHERE id BETWEEN " + id + " AND " + (id + 20));
-                        default -> st.execute("DELETE FROM dd." + t + " WHERE id = " + id);
+                    try {
+                        switch (rnd.nextInt(3)) {
+                            case 0 -> st.execute("INSERT INTO dd." + t + " (k, c) VALUES (" + rnd.nextInt(1000) + ", REPEAT('x', " + rnd.nextInt(1, 120) + "))");
+                            case 1 -> st.execute("UPDATE dd." + t + " SET k = k + 1, c = CONCAT(LEFT(c, 100), 'u') WHERE id BETWEEN " + id + " AND " + (id + 20));
+                            default -> st.execute("DELETE FROM dd." + t + " WHERE id = " + id);
+                        }
+                        committed.incrementAndGet();
+                    } catch (SQLException e) {
+                        if (e.getErrorCode() != 1213 && e.getErrorCode() != 1205) { // deadlock, lock wait timeout: the two writers collided
+                            throw e;
+                        }
                     }
-                    committed.incrementAndGet();
                 }
             } catch (Throwable e) {
                 errors.add(e);
