@@ -126,16 +126,12 @@ final class RestoreCommand implements Callable<Integer> {
         if (targets > 1) {
             throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid or --until-position", null);
         }
-        if (!remap.isEmpty()) {
-            throw new StrataException(ErrorCode.USAGE, "--remap cannot be combined with --until* yet: a point-in-time restore writes DATA DIRECTORY "
-                    + "files back to their own directories", "leave out --remap, or restore the backup without --until*");
-        }
         if (backup != null || noRecover) {
             throw new StrataException(ErrorCode.USAGE, (backup != null ? "--backup" : "--no-recover")
                     + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
         }
         PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid) : PitrTarget.position(untilPosition);
-        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools()), System.err::println);
+        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap)), System.err::println);
         PrintStream out = json.text();
         out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());

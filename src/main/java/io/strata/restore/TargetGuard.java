@@ -126,8 +126,16 @@ final class TargetGuard implements AutoCloseable {
      * Notes {@code dir} (absolute, normalized), a directory outside the target the restore will write
      * into, before anything is written: {@link #undo} puts it back as found too. The watcher does not
      * know it: after a kill -9 its files stay, and the next restore refuses them (target-not-empty).
+     * A directory that is not empty now is never noted, so never emptied.
      */
     void alsoOutside(Path dir) {
+        try (java.util.stream.Stream<Path> s = Files.isDirectory(dir) ? Files.list(dir) : java.util.stream.Stream.empty()) {
+            if (s.findAny().isPresent()) {
+                return; // never emptied: it held files before the restore (which refuses such a directory anyway)
+            }
+        } catch (IOException e) {
+            return;
+        }
         outside.add(before(dir));
     }
 
