@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  *
  * <ul>
  * <li>In a database directory (one level down): table files by extension, in any case: .frm,
- *     .par, .opt (db.opt), .TRG, .TRN, MyISAM .MYD/.MYI, MERGE .MRG, Aria .MAD/.MAI, CSV
+ *     .par, .opt (db.opt), .TRG, .TRN, .isl (the link of a DATA DIRECTORY tablespace), MyISAM .MYD/.MYI, MERGE .MRG, Aria .MAD/.MAI, CSV
  *     .CSV/.CSM, Archive .ARZ/.ARM. Copied under BLOCK_DDL, when no DDL can change them.</li>
  * <li>The server writes the statistics and log tables ({@link #COMMIT_STAGE_TABLES}) even under
  *     BLOCK_DDL: their data files are copied under BLOCK_COMMIT; their .frm under BLOCK_DDL.</li>
@@ -42,7 +42,7 @@ final class DatadirFiles {
 
     /** Non-InnoDB files a server needs, by extension (MyISAM, Aria, CSV, Archive, MERGE, table metadata). */
     private static final Set<String> TABLE_FILE_EXT = Set.of("frm", "par", "opt", "trg", "trn", "myd", "myi", "mrg", "mad", "mai",
-            "csv", "csm", "arz", "arm");
+            "csv", "csm", "arz", "arm", "isl");
     private static final Pattern ARIA_LOG = Pattern.compile("aria_log\\.\\d{8}|aria_log_control");
     /** Written by the server even under BLOCK_DDL: copied under BLOCK_COMMIT. */
     private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",

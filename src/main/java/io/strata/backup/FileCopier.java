@@ -139,7 +139,7 @@ final class FileCopier {
             }
             w.commitBatched();
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), choice.delta() ? FileEntry.DELTA : FileEntry.WHOLE,
-                    r.deltaPages(), key, w.storedBytes(), w.crc32c()).withHome(ts.home());
+                    r.deltaPages(), key, w.storedBytes(), w.crc32c(), ts.home(), ts.location());
         }
     }
 

@@ -13,12 +13,13 @@ import java.nio.file.Path;
  * @param name    the server's name for it ("db/table", "innodb_system", "innodb_undo001"), for messages
  * @param home    null for a file whose path is datadir-relative; else the option whose directory holds it
  *                ({@link io.strata.repo.InnodbLayout#DATA_HOME}, {@link io.strata.repo.InnodbLayout#UNDO_HOME}), as the manifest's {@code home}
+ * @param location absolute path of a DATA DIRECTORY tablespace (= {@code file}, as its .isl names it); null for files in the data directory
  */
-record Tablespace(String path, Path file, long spaceId, int flags, String name, String home) {
+record Tablespace(String path, Path file, long spaceId, int flags, String name, String home, String location) {
 
     /** A tablespace whose path is relative to the data directory. */
     Tablespace(String path, Path file, long spaceId, int flags, String name) {
-        this(path, file, spaceId, flags, name, null);
+        this(path, file, spaceId, flags, name, null, null);
     }
 
     /** "`db`.`table`" for user tables, else the server's name. */

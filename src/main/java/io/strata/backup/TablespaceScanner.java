@@ -86,12 +86,8 @@ final class TablespaceScanner {
                 }
             }
             try (Stream<Path> s = Files.walk(facts.datadir(), 2)) {
-                List<Path> isl = s.filter(p -> p.getFileName().toString().endsWith(".isl")).toList();
-                if (!isl.isEmpty()) {
-                    Path first = isl.get(0);
-                    throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + tableOf(facts.datadir().relativize(first))
-                            + " keeps its data outside the data directory (DATA DIRECTORY, " + first + "), which strata does not back up yet",
-                            "move it into the data directory with ALTER TABLE ... DATA DIRECTORY removed (a rebuild), or exclude it from this server");
+                for (Path isl : s.filter(p -> p.getFileName().toString().endsWith(".isl") && Files.isRegularFile(p)).sorted().toList()) {
+                    addRemote(out, isl, byFile);
                 }
             }
         } catch (AccessDeniedException e) {
@@ -119,6 +115,30 @@ final class TablespaceScanner {
         return dir.toAbsolutePath().normalize().equals(facts.datadir()) ? null : option;
     }
 
+    /**
+     * A DATA DIRECTORY tablespace: {@code isl} (db/t.isl, db/t#P#p0.isl) holds the absolute path of
+     * its .ibd. It is stored under the logical path db/t.ibd with that path as its location
+     * (docs/repository-format.md, "DATA DIRECTORY tablespaces"); the .isl itself is copied with the
+     * other table files. A link that vanished meanwhile (DROP, or ALTER without DATA DIRECTORY) is
+     * skipped: the BLOCK_DDL rescan settles it.
+     */
+    private void addRemote(Map<String, Tablespace> out, Path isl, Map<String, Known> byFile) throws IOException {
+        String rel = facts.datadir().relativize(isl).toString().replace('\\', '/');
+        String text;
+        try {
+            text = Files.readString(isl, java.nio.charset.StandardCharsets.UTF_8).strip();
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        Path file = Path.of(text);
+        if (text.isEmpty() || !file.isAbsolute() || !text.endsWith(".ibd")) {
+            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "link file " + isl + " of table " + tableOf(Path.of(rel))
+                    + " does not name an absolute .ibd path (it holds \"" + text + "\")",
+                    "check the table with CHECK TABLE; the server cannot open it either");
+        }
+        add(out, file.normalize(), rel.substring(0, rel.length() - ".isl".length()) + ".ibd", null, file.normalize().toString(), byFile, null);
+    }
+
     private void add(Map<String, Tablespace> out, Path f, Map<String, Known> byFile, String fallbackName) {
         add(out, f, byFile, fallbackName, null);
     }
@@ -140,6 +160,21 @@ final class TablespaceScanner {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "InnoDB file " + f + " lies outside the data directory " + facts.datadir(),
                     "strata backs up data, undo and system tablespaces inside the data directory only");
         }
+        add(out, f, rel, home, null, byFile, fallbackName);
+    }
+
+    /**
+     * The flag bits the dictionary keeps in memory only and page 0 never stores (fsp0types.h,
+     * FSP_FLAGS_MEM_DATA_DIR = bit 27, FSP_FLAGS_MEM_COMPRESSION_LEVEL = bits 28..31; MariaDB
+     * 10.11): INNODB_SYS_TABLESPACES.FLAG reports them.
+     */
+    static final int DICTIONARY_MEMORY_BITS = ~0 << 27;
+
+    /**
+     * @param home     the manifest's home of {@code rel} (see {@link #add(Map, Path, Map, String, String)}), else null
+     * @param location the absolute path of a DATA DIRECTORY tablespace, else null
+     */
+    private void add(Map<String, Tablespace> out, Path f, String rel, String home, String location, Map<String, Known> byFile, String fallbackName) {
         Known k = byFile.get(f.toAbsolutePath().normalize().toString());
         byte[] page0 = new byte[Math.max(facts.pageSize(), 16384)];
         int n;
@@ -162,7 +197,7 @@ final class TablespaceScanner {
             flags = h.flags().raw();
         } else if (k != null) {
             space = k.space();
-            flags = k.flags();
+            flags = location == null ? k.flags() : k.flags() & ~DICTIONARY_MEMORY_BITS;
         } else if (fallbackName != null && fallbackName.equals("innodb_system")) {
             space = 0;
             flags = 0;
@@ -173,7 +208,7 @@ final class TablespaceScanner {
             flags = 0x10 | pageSsize(facts.pageSize());
         }
         String name = k != null ? k.name() : (fallbackName != null ? fallbackName : rel.replaceAll("\\.ibd$", ""));
-        Tablespace ts = new Tablespace(rel, f.toAbsolutePath().normalize(), space, flags, name, home);
+        Tablespace ts = new Tablespace(rel, f.toAbsolutePath().normalize(), space, flags, name, home, location);
         refuseUnsupported(ts, zero ? null : page0);
         out.put(rel, ts);
     }

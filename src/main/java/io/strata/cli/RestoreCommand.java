@@ -61,6 +61,11 @@ final class RestoreCommand implements Callable<Integer> {
             + "namesake group), as root. Without it the files belong to the user strata runs as. Directories are 0700, files 0640.")
     String owner;
 
+    @Option(names = "--remap", paramLabel = "OLD=NEW", description = "Write the DATA DIRECTORY tables and partitions whose directory is OLD "
+            + "(or below it) under NEW instead, and their .isl pointing there; repeatable, the first match wins. Without it they go back "
+            + "to their own directories. Existing files or non-empty directories there are refused (exit 18).")
+    List<String> remap = new java.util.ArrayList<>();
+
     @Option(names = "--server", description = "With --until*: the server (as \"strata list\" names it) when the repository holds several.")
     String server;
 
@@ -104,7 +109,7 @@ final class RestoreCommand implements Callable<Integer> {
         }
         RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
                 noRecover ? null : serverTools.tools(), mariadbdDefaultsFile,
-                new RestoredLayout.Dirs(innodbDataHomeDir, innodbLogGroupHomeDir, innodbUndoDirectory)), System.err::println);
+                new RestoredLayout.Dirs(innodbDataHomeDir, innodbLogGroupHomeDir, innodbUndoDirectory), List.copyOf(remap)), System.err::println);
         var m = r.manifest();
         PrintStream out = json.text();
         out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
@@ -114,18 +119,17 @@ final class RestoreCommand implements Callable<Integer> {
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
         RestoredLayout layout = r.layout();
+        List<Path> outside = new java.util.ArrayList<>(r.outside());
         if (layout != null && layout.needsOptions(m)) {
             out.printf("start the restored server with these options: %s (also in %s)%n",
                     String.join(" ", layout.startArgs(m)), layout.target().resolve(RestoredLayout.OPTION_FILE));
-            if (to != null) {
-                for (Path d : List.of(layout.dataHome(), layout.logHome(), layout.undoHome())) {
-                    if (!d.startsWith(layout.target())) {
-                        to.apply(d);
-                    }
+            for (Path d : List.of(layout.dataHome(), layout.logHome(), layout.undoHome())) {
+                if (!d.startsWith(layout.target()) && !outside.contains(d)) {
+                    outside.add(d);
                 }
             }
         }
-        giveAway(to);
+        giveAway(to, outside);
         reportKeyDerivations();
         if (json.json) {
             JsonMixin.print(result(m.id(), null, r, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos()));
@@ -168,12 +172,12 @@ final class RestoreCommand implements Callable<Integer> {
                     + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
         }
         PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid) : PitrTarget.position(untilPosition);
-        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools()), System.err::println);
+        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap)), System.err::println);
         PrintStream out = json.text();
         out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
         out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());
-        giveAway(to);
+        giveAway(to, r.restore() == null ? List.of() : r.restore().outside());
         reportKeyDerivations();
         if (json.json) {
             Map<String, Object> pit = new LinkedHashMap<>();
@@ -185,14 +189,20 @@ final class RestoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Applies --owner to the restored directory, or says whose it is and how to give it to the server's user. */
-    private void giveAway(TargetOwner to) {
+    /**
+     * Applies --owner to the restored directory and to the directories written outside it (DATA
+     * DIRECTORY files), or says whose it is and how to give it to the server's user.
+     */
+    private void giveAway(TargetOwner to, List<Path> outside) {
         if (to != null) {
             to.apply(target);
-            json.text().println("the restored directory belongs to " + to.describe());
+            outside.forEach(to::apply);
+            json.text().println("the restored directory belongs to " + to.describe()
+                    + (outside.isEmpty() ? "" : ", and so do " + outside.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
         } else {
             json.text().println("the restored directory belongs to " + System.getProperty("user.name") + "; before starting it with your own configuration, "
-                    + "give it to the server's user: restore with --owner mysql, or chown -R mysql:mysql " + target.toAbsolutePath());
+                    + "give it to the server's user: restore with --owner mysql, or chown -R mysql:mysql " + target.toAbsolutePath()
+                    + outside.stream().map(p -> " " + p).collect(java.util.stream.Collectors.joining()));
         }
     }
 

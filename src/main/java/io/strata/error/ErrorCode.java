@@ -44,6 +44,7 @@ public enum ErrorCode {
     DATADIR_MISMATCH("datadir-mismatch", 34),
     HISTORY_DIVERGED("history-diverged", 35),
     KEY_MANAGEMENT_MISSING("key-management-missing", 36),
+    REMAP_UNMATCHED("remap-unmatched", 37),
     TRACKING_GAP("tracking-gap", 38),
     DAEMON_STALE("daemon-stale", 39),
     FLEET_FAILED("fleet-failed", 43),

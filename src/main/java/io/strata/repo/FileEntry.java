@@ -18,6 +18,8 @@ package io.strata.repo;
  * @param home        null when {@code path} is relative to the data directory; else the server option whose
  *                    directory held the file ({@link InnodbLayout#DATA_HOME}, {@link InnodbLayout#UNDO_HOME}), and
  *                    {@code path} is relative to that directory
+ * @param location    absolute path of the file on the source for a DATA DIRECTORY tablespace
+ *                    (what its .isl named); null for every file in the data directory
  */
 public record FileEntry(
         String path,
@@ -31,17 +33,18 @@ public record FileEntry(
         String object,
         long storedBytes,
         String crc32c,
-        String home) {
+        String home,
+        String location) {
 
-    /** An entry of a file whose path is relative to the data directory ({@code home} null). */
+    /** An entry of a file whose path is relative to the data directory ({@code home} and {@code location} null). */
     public FileEntry(String path, String kind, Long spaceId, Integer flags, long size, long pages, String storage, long deltaPages,
                      String object, long storedBytes, String crc32c) {
-        this(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, null);
+        this(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, null, null);
     }
 
     /** This entry with {@link #home()} set to {@code h}. */
     public FileEntry withHome(String h) {
-        return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, h);
+        return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, h, location);
     }
 
     public static final String WHOLE = "whole";

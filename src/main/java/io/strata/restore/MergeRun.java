@@ -146,13 +146,13 @@ public final class MergeRun {
                     }
                     w.commitBatched();
                     out = new FileEntry(fe.path(), fe.kind(), fe.spaceId(), fe.flags(), fe.size(), fe.pages(), whole ? FileEntry.WHOLE : FileEntry.DELTA,
-                            deltaPages, key, 0, w.crc32c()).withHome(fe.home());
+                            deltaPages, key, 0, w.crc32c(), fe.home(), fe.location());
                 }
             }
             long size = repo.backupObjectSize(mid, key);
             stored += size;
             files.add(new FileEntry(out.path(), out.kind(), out.spaceId(), out.flags(), out.size(), out.pages(), out.storage(), out.deltaPages(),
-                    key, size, out.crc32c()).withHome(out.home()));
+                    key, size, out.crc32c(), out.home(), out.location()));
         }
         repo.copyBackupObject(b.id(), b.redoObject(), mid, b.redoObject());
         stored += repo.backupObjectSize(mid, b.redoObject());

@@ -39,7 +39,12 @@ import java.util.function.Consumer;
 public final class PitrRun {
 
     /** @param tools where mariadbd, mariadb-binlog and mariadb are found */
-    public record Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools) {}
+    public record Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools, List<String> remaps) {
+        /** Without --remap: DATA DIRECTORY files go back to their location. */
+        public Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools) {
+            this(target, server, targetDir, parallel, tools, List.of());
+        }
+    }
 
     public record Result(BackupPoint backup, Pos from, Pos to, long transactions, String gtidAtTarget, RestoreRun.Result restore) {}
 
@@ -62,6 +67,10 @@ public final class PitrRun {
         ServerTools.Server server = RestoreRun.serverFor(o.tools(), b.manifest(), log);
         RecoveryKeys.Plan keys = RecoveryKeys.check(b.manifest(), server.binary(), null, log); // before anything is written
         TargetGuard found = TargetGuard.before(target); // a failure puts the target back so
+        // and the directories of DATA DIRECTORY files outside the target (RestoreRun refuses them unless new or empty)
+        DataDirectories outside = DataDirectories.plan(b.manifest(), target, o.remaps().stream().map(DataDirectories.Remap::parse).toList());
+        outside.check();
+        outside.directories().forEach(found::alsoOutside);
         Path work;
         try {
             Path parent = target.getParent() == null ? Path.of(".").toAbsolutePath() : target.getParent();
@@ -77,7 +86,7 @@ public final class PitrRun {
                         "a backup holds no temporary tables, so archived statements that use one created before the backup fail in the replay;"
                                 + " nothing was written to " + target + "; \"strata list --windows\" shows the restorable windows");
             }
-            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null), log, o.target().toString());
+            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null, null, RestoredLayout.Dirs.NONE, o.remaps()), log, o.target().toString());
             try {
                 RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log

@@ -5,6 +5,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.LogFileWriter;
 import io.strata.innodb.LogHeader;
+import io.strata.innodb.RedoFileNames;
 import io.strata.util.Dirs;
 import io.strata.util.FileModes;
 import io.strata.repo.Chain;
@@ -51,19 +52,26 @@ public final class RestoreRun {
      * @param tools    where mariadbd is found for crash recovery; unused (may be null) without {@code recover}
      * @param mariadbdDefaultsFile the option file recovery's mariadbd reads for the key management
      *                 ({@code --mariadbd-defaults-file}; see {@link RecoveryKeys}); null: the recorded key management
+     * @param layout   where the InnoDB data home, log home and undo directory go ({@code --innodb-*} options)
+     * @param remaps   {@code --remap OLD=NEW}, in the order given: where DATA DIRECTORY files go instead of their location
      */
     public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools, Path mariadbdDefaultsFile,
-                          RestoredLayout.Dirs layout) {
-        /** Without {@code --mariadbd-defaults-file}: recovery gets the recorded key management, if any; the source's InnoDB layout is recreated under the target. */
+                          RestoredLayout.Dirs layout, List<String> remaps) {
+        /** Without {@code --mariadbd-defaults-file}: recovery gets the recorded key management, if any; the source's InnoDB
+         *  layout is recreated under the target; DATA DIRECTORY files go back to their location. */
         public Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {
-            this(backupId, target, recover, parallel, tools, null, RestoredLayout.Dirs.NONE);
+            this(backupId, target, recover, parallel, tools, null, RestoredLayout.Dirs.NONE, List.of());
         }
     }
 
-    /** @param layout where InnoDB's own files were put, and the options the restored server must be started with */
-    public record Result(Manifest manifest, long files, long bytes, boolean recovered, RestoredLayout layout) {
+    /**
+     * @param layout  where InnoDB's own files were put, and the options the restored server must be started with
+     * @param outside the directories written outside the target (DATA DIRECTORY files): for each, the
+     *                outermost one the restore created, or the existing one it wrote into
+     */
+    public record Result(Manifest manifest, long files, long bytes, boolean recovered, RestoredLayout layout, List<Path> outside) {
         public Result(Manifest manifest, long files, long bytes, boolean recovered) {
-            this(manifest, files, bytes, recovered, null);
+            this(manifest, files, bytes, recovered, null, List.of());
         }
     }
 
@@ -93,19 +101,31 @@ public final class RestoreRun {
         Chain chain = Chain.resolve(repo, id);
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();
+        List<DataDirectories.Remap> remaps = o.remaps().stream().map(DataDirectories.Remap::parse).toList();
         checkTarget(target);
         RestoredLayout layout = RestoredLayout.of(m, target, o.layout());
         layout.outside().forEach(d -> checkInnodbDir(d, layout.optionsOf(d)));
+        DataDirectories dirs = DataDirectories.plan(m, target, remaps);
+        dirs.check();
+        if (m.redoLogCrypt() != null && dirs.anyMoved()) {
+            // the FILE_* names of an encrypted log are encrypted too: they cannot be made relative without the key
+            throw new StrataException(ErrorCode.USAGE, "backup " + m.id() + " has an encrypted redo log (innodb_encrypt_log=ON), whose file names strata"
+                    + " cannot rewrite, so its DATA DIRECTORY files cannot be moved with --remap: crash recovery would open the source's paths",
+                    "restore without --remap (each file goes back to its own directory, which must not hold it); nothing was written");
+        }
         // before the target is created: an older server refused leaves it as it was
         ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
         RecoveryKeys.Plan keys = o.recover() ? RecoveryKeys.check(m, server.binary(), o.mariadbdDefaultsFile(), log) : RecoveryKeys.Plan.NONE;
+        List<Path> outsideDirs = dirs.roots();
         try (TargetGuard guard = TargetGuard.before(target).watch()) {
+            dirs.directories().forEach(guard::alsoOutside);
             List<TargetGuard> outside = new ArrayList<>();
             layout.outside().forEach(d -> outside.add(TargetGuard.before(d)));
             prepareTarget(target, guard);
             try {
                 prepareOutside(layout);
-                return restore(repo, chain, id, layout, server, keys, guard, o, log, pitrTarget);
+                Result r = restore(repo, chain, id, layout, server, keys, guard, dirs, o, log, pitrTarget);
+                return new Result(r.manifest(), r.files(), r.bytes(), r.recovered(), r.layout(), outsideDirs);
             } catch (RuntimeException e) {
                 guard.undo();
                 outside.forEach(TargetGuard::undo);
@@ -130,8 +150,8 @@ public final class RestoreRun {
     }
 
     /** The restore proper, once the target is prepared: any failure puts the target back as {@code guard} found it. */
-    private static Result restore(Repository repo, Chain chain, String id, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard,
-                                  Options o, Consumer<String> log, String pitrTarget) {
+    private static Result restore(Repository repo, Chain chain, String id, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys,
+                                  TargetGuard guard, DataDirectories dirs, Options o, Consumer<String> log, String pitrTarget) {
         Manifest m = chain.target();
         Path target = layout.target();
         log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
@@ -139,14 +159,24 @@ public final class RestoreRun {
 
         long bytes;
         try {
-            bytes = writeFiles(repo, chain, layout, Math.max(1, o.parallel()));
+            for (String line : dirs.describe()) {
+                log.accept("DATA DIRECTORY file " + line);
+            }
+            bytes = writeFiles(repo, chain, layout, dirs, Math.max(1, o.parallel()));
+            dirs.rewriteLinks();
             writeRedoLog(repo, m, layout.logHome());
+            if (dirs.any() && m.redoLogCrypt() == null) {
+                relativizeRedoNames(layout.logHome().resolve("ib_logfile0"), m.redoEndLsn() - m.startLsn(), log);
+            }
             if (layout.needsOptions(m)) {
                 layout.writeOptionFile(m);
             }
             Dirs.syncDirectories(target);
             for (Path d : layout.outside()) {
                 Dirs.syncDirectories(d);
+            }
+            for (Path dir : dirs.directories()) {
+                Dirs.syncDirectories(dir);
             }
         } catch (IOException e) {
             guard.undo();
@@ -164,12 +194,13 @@ public final class RestoreRun {
             markLineage(repo, m.id(), pitrTarget, target, log);
             restrictModes(target);
             layout.outside().forEach(RestoreRun::restrictModes);
+            dirs.restrictModes();
             markFinished(target);
         } catch (RuntimeException e) {
             guard.undo();
             throw e;
         }
-        return new Result(m, m.files().size(), bytes, o.recover(), layout);
+        return new Result(m, m.files().size(), bytes, o.recover(), layout, List.of());
     }
 
     /**
@@ -283,7 +314,7 @@ public final class RestoreRun {
         }
     }
 
-    private static long writeFiles(Repository repo, Chain chain, RestoredLayout target, int parallel) {
+    private static long writeFiles(Repository repo, Chain chain, RestoredLayout target, DataDirectories dirs, int parallel) {
         Manifest m = chain.target();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "strata-restore");
@@ -295,9 +326,9 @@ public final class RestoreRun {
             for (FileEntry fe : m.files()) {
                 if (fe.isDelta()) {
                     List<Chain.Layer> layers = chain.layers(fe);
-                    fs.add(pool.submit(() -> composeOne(repo, layers, fe, target)));
+                    fs.add(pool.submit(() -> composeOne(repo, layers, fe, target, dirs)));
                 } else {
-                    fs.add(pool.submit(() -> writeOne(repo, m, fe, target)));
+                    fs.add(pool.submit(() -> writeOne(repo, m, fe, target, dirs)));
                 }
             }
             long total = 0;
@@ -323,8 +354,8 @@ public final class RestoreRun {
         }
     }
 
-    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, RestoredLayout target) {
-        Path out = outPath(target, fe, layers.get(layers.size() - 1).backup());
+    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, RestoredLayout target, DataDirectories dirs) {
+        Path out = outPath(target, fe, layers.get(layers.size() - 1).backup(), dirs);
         try {
             FileModes.createPrivateDirectories(out.getParent());
             return PageComposer.compose(repo, layers, fe, out);
@@ -335,8 +366,12 @@ public final class RestoreRun {
         }
     }
 
-    /** Where {@code fe} is written: below the target, or below the directory of its {@link FileEntry#home()}. */
-    private static Path outPath(RestoredLayout layout, FileEntry fe, Manifest m) {
+    /** Where {@code fe} is written: its DATA DIRECTORY destination, else below the target or below the directory of its {@link FileEntry#home()}. */
+    private static Path outPath(RestoredLayout layout, FileEntry fe, Manifest m, DataDirectories dirs) {
+        Path outside = dirs.outside(fe);
+        if (outside != null) {
+            return outside;
+        }
         Path dir = layout.dirOf(fe, m);
         Path out = dir.resolve(fe.path()).normalize();
         if (!out.startsWith(dir)) {
@@ -345,9 +380,9 @@ public final class RestoreRun {
         return out;
     }
 
-    private static long writeOne(Repository repo, Manifest m, FileEntry fe, RestoredLayout target) {
+    private static long writeOne(Repository repo, Manifest m, FileEntry fe, RestoredLayout target, DataDirectories dirs) {
         String where = repo.describeBackupObject(m.id(), fe.object());
-        Path out = outPath(target, fe, m);
+        Path out = outPath(target, fe, m, dirs);
         try {
             FileModes.createPrivateDirectories(out.getParent());
             try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), fe.kind().equals("innodb") ? "innodb-file" : "file");
@@ -432,6 +467,46 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "writing " + log + " failed: " + e.getMessage(), null, e);
         }
+    }
+
+    /**
+     * Rewrites the absolute file names of the redo records in the restored {@code log} (its
+     * {@code records} bytes from {@link LogHeader#START_OFFSET}) with {@link RedoFileNames}, so that
+     * recovery finds DATA DIRECTORY files through the restored .isl and never opens the paths the
+     * source used (docs/repository-format.md, "DATA DIRECTORY tablespaces").
+     */
+    private static void relativizeRedoNames(Path log, long records, Consumer<String> say) {
+        final int window = 8 << 20;
+        byte[] buf = new byte[window];
+        long pos = 0;
+        int names = 0;
+        try (FileChannel ch = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            while (pos < records) {
+                int len = (int) Math.min(window, records - pos);
+                java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf, 0, len);
+                while (bb.hasRemaining()) {
+                    if (ch.read(bb, LogHeader.START_OFFSET + pos + bb.position()) < 0) {
+                        throw new IOException("ends before " + records + " record bytes");
+                    }
+                }
+                RedoFileNames.Result r = RedoFileNames.relativize(buf, 0, len);
+                if (r.names() > 0) {
+                    java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(buf, 0, r.consumed());
+                    while (out.hasRemaining()) {
+                        ch.write(out, LogHeader.START_OFFSET + pos + out.position());
+                    }
+                    names += r.names();
+                }
+                if (r.end() || r.consumed() == 0) {
+                    break; // the records end here (a whole mtr never exceeds the window)
+                }
+                pos += r.consumed();
+            }
+            ch.force(true);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "rewriting the file names in " + log + " failed: " + e.getMessage(), null, e);
+        }
+        say.accept("ib_logfile0: " + names + " absolute tablespace name(s) in redo file records made relative (recovery finds DATA DIRECTORY files through their .isl)");
     }
 
     /** The mariadbd options that make a restored directory recover as the source's InnoDB would, with no binlog and no replication. */

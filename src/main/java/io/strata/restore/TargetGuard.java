@@ -61,6 +61,8 @@ final class TargetGuard implements AutoCloseable {
     private final String token = UUID.randomUUID().toString();
     private Process watcher;
     private OutputStream toWatcher;
+    /** Directories outside the target that the restore writes into (DATA DIRECTORY files), as found before it wrote. */
+    private final java.util.List<TargetGuard> outside = new java.util.ArrayList<>();
 
     private TargetGuard(Path target, Path created) {
         this.target = target;
@@ -120,12 +122,32 @@ final class TargetGuard implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
     }
 
+    /**
+     * Notes {@code dir} (absolute, normalized), a directory outside the target the restore will write
+     * into, before anything is written: {@link #undo} puts it back as found too. The watcher does not
+     * know it: after a kill -9 its files stay, and the next restore refuses them (target-not-empty).
+     * A directory that is not empty now is never noted, so never emptied.
+     */
+    void alsoOutside(Path dir) {
+        try (java.util.stream.Stream<Path> s = Files.isDirectory(dir) ? Files.list(dir) : java.util.stream.Stream.empty()) {
+            if (s.findAny().isPresent()) {
+                return; // never emptied: it held files before the restore (which refuses such a directory anyway)
+            }
+        } catch (IOException e) {
+            return;
+        }
+        outside.add(before(dir));
+    }
+
     /** Puts the target back as it was found: removes what the restore created, or empties the directory that was there. */
     void undo() {
         if (created != null) {
             Dirs.deleteQuietly(created, false);
         } else {
             Dirs.deleteQuietly(target, true);
+        }
+        for (TargetGuard g : outside) {
+            g.undo();
         }
     }
 

@@ -47,7 +47,7 @@ class DatadirFilesTest {
     void tableFilesInADatabaseDirectoryAreCopiedUnderBlockDdl() {
         assertWhen(BLOCK_DDL, "shop/db.opt", "shop/orders.frm", "shop/orders.par", "shop/orders.TRG", "shop/orders_ai.TRN",
                 "shop/legacy.MYD", "shop/legacy.MYI", "shop/merged.MRG", "shop/aria.MAD", "shop/aria.MAI", "shop/csv.CSV", "shop/csv.CSM",
-                "shop/old.ARZ", "shop/old.ARM", "mysql/user.MAI", "mysql/user.MAD", "mysql/user.frm", "mysql/db.opt");
+                "shop/old.ARZ", "shop/old.ARM", "shop/remote.isl", "shop/part#P#p0.isl", "mysql/user.MAI", "mysql/user.MAD", "mysql/user.frm", "mysql/db.opt");
     }
 
     @Test
@@ -57,8 +57,7 @@ class DatadirFilesTest {
 
     @Test
     void filesOfNoKnownKindAreSkipped() {
-        // .isl (the link files of DATA DIRECTORY tablespaces) are not among the rules
-        assertWhen(SKIP, "shop/orders.isl", "shop/notes.txt", "shop/orders", "shop/#sql-alter-1a2b-3.frm.bak", "shop/multi-master.info");
+        assertWhen(SKIP, "shop/notes.txt", "shop/orders", "shop/#sql-alter-1a2b-3.frm.bak", "shop/multi-master.info");
     }
 
     @Test
