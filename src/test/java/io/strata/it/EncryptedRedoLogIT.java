@@ -87,6 +87,9 @@ class EncryptedRedoLogIT {
                 assertEquals(0, t.exit(), t.toString());
                 source.exec("UPDATE shop.c SET id = id + 1000 WHERE id < 10", "SET GLOBAL innodb_log_checkpoint_now = ON");
                 ids.add(ItSupport.backup(repo, source, "--type", "incremental", "--method", "tracked", "--debug-check-method"));
+                // a differential on the full: every page changed since the full, found in the encrypted log or by a scan
+                source.exec("UPDATE shop.e SET v = 'diff' WHERE id % 17 = 0", "INSERT INTO shop.c SELECT seq + 5000 FROM shop.seq_1_to_50");
+                ids.add(ItSupport.backup(repo, source, "--type", "differential", "--debug-check-method"));
                 w.stop();
             }
 
@@ -103,7 +106,7 @@ class EncryptedRedoLogIT {
             assertTrue(!wrong.err().contains(HexFormat.of().formatHex(k2)) && !wrong.err().contains(HexFormat.of().formatHex(k1)), "key bytes shown");
 
             String crypt = HexFormat.of().formatHex(sourceHead, 48, 76);
-            String[] methods = {null, "redo", "tracked"};
+            String[] methods = {null, "redo", "tracked", null};
             for (int i = 0; i < ids.size(); i++) {
                 JsonNode m = ItSupport.manifest(repo, ids.get(i));
                 assertEquals(crypt, m.get("redoLogCrypt").asText(), "the manifest carries the source header's crypt info");
@@ -112,6 +115,7 @@ class EncryptedRedoLogIT {
                     assertTrue(m.get("detection").get("pagesNamed").asLong() > 0, m.toString());
                 }
             }
+            assertEquals("differential", ItSupport.manifest(repo, ids.get(3)).get("type").asText());
             JsonNode tracked = ItSupport.manifest(repo, ids.get(2));
             assertTrue(tracked.get("detection").get("changeSetsRead").asInt() > 0, "the tracked method read no change set: " + tracked.get("note"));
 
