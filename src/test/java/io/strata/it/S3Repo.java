@@ -59,15 +59,17 @@ final class S3Repo implements AutoCloseable {
 
     /** strata COMMAND --repo s3://… --s3-endpoint … --s3-part-size 5 ARGS… */
     StrataCli.Result run(String command, String... args) {
+        return StrataCli.runWithEnv(env(), args(command, args));
+    }
+
+    private String[] args(String command, String... args) {
         List<String> all = new ArrayList<>(List.of(command, "--repo", uri, "--s3-endpoint", endpoint(), "--s3-part-size", "5"));
         all.addAll(List.of(args));
-        return StrataCli.runWithEnv(env(), all.toArray(new String[0]));
+        return all.toArray(new String[0]);
     }
 
     Process start(Path out, Path err, String command, String... args) throws IOException {
-        List<String> all = new ArrayList<>(List.of(command, "--repo", uri, "--s3-endpoint", endpoint(), "--s3-part-size", "5"));
-        all.addAll(List.of(args));
-        return StrataCli.startWithEnv(env(), out, err, all.toArray(new String[0]));
+        return StrataCli.startWithEnv(env(), out, err, args(command, args));
     }
 
     String backup(MariaDbSandbox source, String... extra) {
@@ -76,14 +78,16 @@ final class S3Repo implements AutoCloseable {
         return ItSupport.completedId(run("backup", args.toArray(new String[0])));
     }
 
+    /** {@code strata list --json} in this JVM (credentials from {@link S3ProxyServer#useInThisJvm}), as ItSupport.list. */
     JsonNode list() throws IOException {
-        StrataCli.Result r = run("list", "--json");
+        StrataCli.Result r = StrataCli.inProcess(args("list", "--json"));
         assertEquals(0, r.exit(), r.toString());
         return ItSupport.JSON.readTree(r.out());
     }
 
+    /** {@code strata show ID --json} in this JVM, as {@link #list}. */
     JsonNode manifest(String id) throws IOException {
-        StrataCli.Result r = run("show", id, "--json");
+        StrataCli.Result r = StrataCli.inProcess(args("show", id, "--json"));
         assertEquals(0, r.exit(), r.toString());
         return ItSupport.JSON.readTree(r.out());
     }
