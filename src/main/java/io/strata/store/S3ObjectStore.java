@@ -72,6 +72,30 @@ public final class S3ObjectStore implements ObjectStore {
     private static final int SMALL_START = 64 << 10;
 
     /**
+     * Test-only knob, read here and nowhere else: {@code STRATA_TEST_S3_BACKOFF_DIVISOR=N} (an
+     * integer from 1 to 1000) divides every retry delay (the backoff after an error, 200 ms
+     * doubling up to 20 s; after throttling, 1 s doubling up to 20 s; before a broken read
+     * resumes, 400 ms doubling up to 20 s) by N. The integration tests that inject faults set it,
+     * so that their retries cost no seconds of waiting; the attempts and what is retried do not
+     * change. Unset or invalid: 1, the delays above.
+     */
+    static final String BACKOFF_DIVISOR_ENV = "STRATA_TEST_S3_BACKOFF_DIVISOR";
+    private static final int BACKOFF_DIVISOR = backoffDivisor(System.getenv(BACKOFF_DIVISOR_ENV));
+
+    static int backoffDivisor(String value) {
+        try {
+            int n = value == null ? 1 : Integer.parseInt(value.trim());
+            return n >= 1 && n <= 1000 ? n : 1;
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+
+    private static Duration backoff(long millis) {
+        return Duration.ofNanos(Duration.ofMillis(millis).toNanos() / BACKOFF_DIVISOR);
+    }
+
+    /**
      * @param endpoint      URL of an S3-compatible service (null: AWS, virtual-hosted addressing)
      * @param region        signing region (null: the SDK's region chain, else us-east-1)
      * @param partSize      bytes per multipart part (at least 5 MiB, S3's minimum)
@@ -123,8 +147,8 @@ public final class S3ObjectStore implements ObjectStore {
                 .overrideConfiguration(o -> o
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
                                 .maxAttempts(settings.maxAttempts())
-                                .backoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofMillis(200), Duration.ofSeconds(20)))
-                                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(Duration.ofSeconds(1), Duration.ofSeconds(20)))
+                                .backoffStrategy(BackoffStrategy.exponentialDelay(backoff(200), backoff(20_000)))
+                                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(backoff(1_000), backoff(20_000)))
                                 .circuitBreakerEnabled(false)
                                 .build())
                         .apiCallAttemptTimeout(settings.timeout()));
@@ -467,7 +491,7 @@ public final class S3ObjectStore implements ObjectStore {
                         + " times; the last error: " + oneLine(String.valueOf(cause.getMessage())), "check the network and the object store, then try again", cause);
             }
             try {
-                Thread.sleep(Math.min(20_000L, 200L << Math.min(resumes, 7)));
+                Thread.sleep(backoff(Math.min(20_000L, 200L << Math.min(resumes, 7))).toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StorageException(StorageException.Kind.INTERRUPTED, "GET", describe(key), "interrupted while reading " + describe(key), null, e);

@@ -30,15 +30,21 @@ final class ItSupport {
                 .extraArgs("--innodb-log-buffer-size=1M").start();
     }
 
-    /** {@code extra}: options every command needs, such as the key of an encrypted repository. */
+    /**
+     * {@code strata list --json}, run in this JVM ({@link StrataCli#inProcess}): the tests read
+     * the list as their oracle, and a JVM start per look cost more than the commands under test;
+     * the command itself is tested in a JVM of its own elsewhere (JsonOutputIT, ErrorsIT).
+     * {@code extra}: options every command needs, such as the key of an encrypted repository.
+     */
     static JsonNode list(Path repo, String... extra) throws IOException {
-        StrataCli.Result r = StrataCli.run(concat(new String[] {"list", "--repo", repo.toString(), "--json"}, extra));
+        StrataCli.Result r = StrataCli.inProcess(concat(new String[] {"list", "--repo", repo.toString(), "--json"}, extra));
         assertEquals(0, r.exit(), r.toString());
         return JSON.readTree(r.out());
     }
 
+    /** {@code strata show ID --json}, in this JVM as {@link #list}. */
     static JsonNode manifest(Path repo, String id, String... extra) throws IOException {
-        StrataCli.Result r = StrataCli.run(concat(new String[] {"show", "--repo", repo.toString(), id, "--json"}, extra));
+        StrataCli.Result r = StrataCli.inProcess(concat(new String[] {"show", "--repo", repo.toString(), id, "--json"}, extra));
         assertEquals(0, r.exit(), r.toString());
         return JSON.readTree(r.out());
     }

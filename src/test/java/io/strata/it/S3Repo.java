@@ -12,7 +12,9 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -41,21 +43,33 @@ final class S3Repo implements AutoCloseable {
         return new S3Repo(s, faulty ? FaultyProxy.start(s.port()) : null, bucket, prefix);
     }
 
+    /**
+     * The credentials, and retry delays divided by 50 (S3ObjectStore's test-only knob): the faults
+     * this harness injects are retried just as often, without seconds of backoff each.
+     */
+    static Map<String, String> env() {
+        Map<String, String> env = new HashMap<>(S3ProxyServer.clientEnv());
+        env.put("STRATA_TEST_S3_BACKOFF_DIVISOR", "50");
+        return env;
+    }
+
     String endpoint() {
         return proxy != null ? proxy.endpoint() : server.endpoint();
     }
 
     /** strata COMMAND --repo s3://… --s3-endpoint … --s3-part-size 5 ARGS… */
     StrataCli.Result run(String command, String... args) {
+        return StrataCli.runWithEnv(env(), args(command, args));
+    }
+
+    private String[] args(String command, String... args) {
         List<String> all = new ArrayList<>(List.of(command, "--repo", uri, "--s3-endpoint", endpoint(), "--s3-part-size", "5"));
         all.addAll(List.of(args));
-        return StrataCli.runWithEnv(S3ProxyServer.clientEnv(), all.toArray(new String[0]));
+        return all.toArray(new String[0]);
     }
 
     Process start(Path out, Path err, String command, String... args) throws IOException {
-        List<String> all = new ArrayList<>(List.of(command, "--repo", uri, "--s3-endpoint", endpoint(), "--s3-part-size", "5"));
-        all.addAll(List.of(args));
-        return StrataCli.startWithEnv(S3ProxyServer.clientEnv(), out, err, all.toArray(new String[0]));
+        return StrataCli.startWithEnv(env(), out, err, args(command, args));
     }
 
     String backup(MariaDbSandbox source, String... extra) {
@@ -64,14 +78,16 @@ final class S3Repo implements AutoCloseable {
         return ItSupport.completedId(run("backup", args.toArray(new String[0])));
     }
 
+    /** {@code strata list --json} in this JVM (credentials from {@link S3ProxyServer#useInThisJvm}), as ItSupport.list. */
     JsonNode list() throws IOException {
-        StrataCli.Result r = run("list", "--json");
+        StrataCli.Result r = StrataCli.inProcess(args("list", "--json"));
         assertEquals(0, r.exit(), r.toString());
         return ItSupport.JSON.readTree(r.out());
     }
 
+    /** {@code strata show ID --json} in this JVM, as {@link #list}. */
     JsonNode manifest(String id) throws IOException {
-        StrataCli.Result r = run("show", id, "--json");
+        StrataCli.Result r = StrataCli.inProcess(args("show", id, "--json"));
         assertEquals(0, r.exit(), r.toString());
         return ItSupport.JSON.readTree(r.out());
     }

@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs the built strata jar as a user would: a separate JVM, exit code, stdout and stderr. */
+/**
+ * Runs the built strata jar as a user would: a separate JVM started with the release launcher's
+ * options ({@link #launcherOptions}), exit code, stdout and stderr.
+ */
 final class StrataCli {
     private StrataCli() {}
 
@@ -49,15 +52,85 @@ final class StrataCli {
         return command(prefix, List.of(), args);
     }
 
-    /** {@code prefix} runs the JVM (e.g. under another user or umask), {@code jvmOptions} go before -jar. */
+    /**
+     * {@code prefix} runs the JVM (e.g. under another user or umask), {@code jvmOptions} go before -jar,
+     * after the options of the release launcher ({@link #launcherOptions}).
+     */
     static List<String> command(List<String> prefix, List<String> jvmOptions, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(java().toString());
+        cmd.addAll(launcherOptions(args));
         cmd.addAll(jvmOptions);
         cmd.add("-jar");
         cmd.add(jar().toAbsolutePath().toString());
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    private static Path java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java");
+    }
+
+    /**
+     * The JVM options src/dist/bin/strata gives strata, so that a test starts strata as a user's
+     * launcher does and pays its start-up cost, not a bare JVM's: JVM warnings to stderr; the quick
+     * compiler only (-XX:TieredStopAtLevel=1) except for track, encryption and S3, where the
+     * launcher keeps C2; and a class-data-sharing archive of strata's classes recorded once by
+     * "cds-train", here next to the jar (target/strata-it-HASH.jsa, named after the jar's size and
+     * time and this java), made by the first command of the test JVM. Without an archive (it could
+     * not be made) strata runs without one.
+     */
+    static List<String> launcherOptions(String... args) {
+        List<String> opts = new ArrayList<>(List.of("-Xlog:disable", "-Xlog:all=warning:stderr"));
+        boolean quick = args.length == 0 || !args[0].equals("track");
+        for (String a : args) {
+            if (a.startsWith("--encrypt-key-file") || a.startsWith("--encrypt-passphrase-file") || a.startsWith("s3://") || a.startsWith("--repo=s3://")) {
+                quick = false;
+            }
+        }
+        if (quick) {
+            opts.add("-XX:TieredStopAtLevel=1");
+        }
+        Path jsa = cdsArchive();
+        if (jsa != null) {
+            opts.add("-Xshare:auto");
+            opts.add("-XX:SharedArchiveFile=" + jsa);
+        }
+        return opts;
+    }
+
+    private static Path cds;
+    private static boolean cdsTried;
+
+    private static synchronized Path cdsArchive() {
+        if (cdsTried) {
+            return cds;
+        }
+        cdsTried = true;
+        try {
+            Path jar = jar().toAbsolutePath();
+            String key = Files.size(jar) + " " + Files.getLastModifiedTime(jar).toMillis() + " " + java() + " " + System.getProperty("java.vm.version");
+            Path jsa = jar.resolveSibling("strata-it-" + Integer.toHexString(key.hashCode()) + ".jsa");
+            if (!Files.isRegularFile(jsa)) {
+                Path tmp = jar.resolveSibling(jsa.getFileName() + "." + ProcessHandle.current().pid());
+                Process p = new ProcessBuilder(java().toString(), "-Xlog:disable", "-Xlog:all=off", "-XX:ArchiveClassesAtExit=" + tmp,
+                        "-jar", jar.toString(), "cds-train").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (!p.waitFor(2, TimeUnit.MINUTES)) {
+                    p.destroyForcibly();
+                }
+                if (p.isAlive() || p.exitValue() != 0 || !Files.isRegularFile(tmp) || Files.size(tmp) == 0) {
+                    Files.deleteIfExists(tmp);
+                    return null;
+                }
+                Files.move(tmp, jsa, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            cds = jsa;
+        } catch (IOException e) {
+            System.err.println("StrataCli: no class-data-sharing archive: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return cds;
     }
 
     static Result run(String... args) {

@@ -100,4 +100,14 @@ class S3FaultsTest {
                     e.getMessage());
         }
     }
+
+    @Test
+    void theTestOnlyBackoffDivisorIsAnIntegerFrom1To1000AndOtherwiseOne() {
+        assertEquals(1, S3ObjectStore.backoffDivisor(null));
+        assertEquals(50, S3ObjectStore.backoffDivisor(" 50 "));
+        assertEquals(1000, S3ObjectStore.backoffDivisor("1000"));
+        assertEquals(1, S3ObjectStore.backoffDivisor("1001"));
+        assertEquals(1, S3ObjectStore.backoffDivisor("0"));
+        assertEquals(1, S3ObjectStore.backoffDivisor("fast"));
+    }
 }

@@ -429,14 +429,24 @@ public final class MariaDbSandbox implements AutoCloseable {
         }
     }
 
-    /** Stops the server and deletes the sandbox directory (kept if {@code strata.keepSandboxes} is set). */
+    /**
+     * Stops the server and deletes the sandbox directory (kept if {@code strata.keepSandboxes} is set).
+     * A server on its own data directory, which goes with the sandbox, is killed (SIGKILL): a clean
+     * shutdown would first write every dirty page of its buffer pool into files about to be deleted.
+     * A server on another directory ({@link Builder#startOn}), which stays, or on a kept sandbox,
+     * shuts down cleanly.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         try {
-            stop();
+            if (ownsDatadir && !keepSandboxes()) {
+                kill();
+            } else {
+                stop();
+            }
         } finally {
             closed = true;
             if (keepSandboxes()) {
