@@ -140,7 +140,9 @@ public final class BackupRun {
             BlockDdl blocked = blockDdl(start, copied, stages, main);
             Consistent consistent = blockCommit(start, blocked, stages, main);
             // before the manifest: a backup with encrypted data and no recorded key management fails here
-            keyManagement = KeyManagementProbe.read(main, encryptionAtStart, start.facts().datadir(), consistent.files().values());
+            keyManagement = KeyManagementProbe.read(main, encryptionAtStart, start.facts().datadir(),
+                    Map.of(InnodbLayout.DATA_HOME, start.facts().dataHomeDir(), InnodbLayout.UNDO_HOME, start.facts().undoDir()),
+                    consistent.files().values());
             return finish(start, copied.selection(), consistent);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();

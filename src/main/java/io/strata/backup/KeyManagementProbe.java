@@ -69,11 +69,12 @@ final class KeyManagementProbe {
      *
      * @param atStart  {@link #innodbSettings} as read when the backup began
      * @param datadir  where the stored InnoDB files are (page 0 is read again from there)
+     * @param homes    the directory of each {@link FileEntry#home()} value (innodb_data_home_dir, innodb_undo_directory), resolved
      * @return null when the server has no active ENCRYPTION plugin and nothing needs one
      * @throws StrataException key-management-missing when something is encrypted but no active
      *                         ENCRYPTION plugin is found: such a backup could not be restored
      */
-    static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Collection<FileEntry> files) {
+    static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Map<String, Path> homes, Collection<FileEntry> files) {
         Map<String, String> innodb = innodbSettings(s);
         List<String> reasons = new ArrayList<>();
         for (String when : List.of("began", "ended")) {
@@ -86,7 +87,7 @@ final class KeyManagementProbe {
                 reasons.add("innodb_encrypt_log=ON when the backup " + when);
             }
         }
-        Set<String> encrypted = encryptedFiles(s, datadir, files, reasons);
+        Set<String> encrypted = encryptedFiles(s, datadir, homes, files, reasons);
         List<KeyManagement.Plugin> plugins = plugins(s);
         boolean required = !reasons.isEmpty();
         if (required && plugins.isEmpty()) {
@@ -128,7 +129,7 @@ final class KeyManagementProbe {
     }
 
     /** Datadir-relative paths of the stored tablespaces that are encrypted; adds one reason per file. */
-    private static Set<String> encryptedFiles(ServerSession s, Path datadir, Collection<FileEntry> files, List<String> reasons) {
+    private static Set<String> encryptedFiles(ServerSession s, Path datadir, Map<String, Path> homes, Collection<FileEntry> files, List<String> reasons) {
         Map<Long, String> bySpace = new HashMap<>();
         for (Map<String, String> r : s.queryRows("SELECT SPACE, ENCRYPTION_SCHEME, MIN_KEY_VERSION, ROTATING_OR_FLUSHING"
                 + " FROM information_schema.INNODB_TABLESPACES_ENCRYPTION")) {
@@ -151,7 +152,7 @@ final class KeyManagementProbe {
             if (why == null && byOption.contains(tableOf(f.path()))) {
                 why = "ENCRYPTED=YES";
             }
-            if (why == null && f.flags() != null && page0Encrypted(datadir.resolve(f.path()), new TablespaceFlags(f.flags()))) {
+            if (why == null && f.flags() != null && page0Encrypted(fileOf(datadir, homes, f), new TablespaceFlags(f.flags()))) {
                 why = "crypt data on page 0";
             }
             if (why != null) {
@@ -172,6 +173,23 @@ final class KeyManagementProbe {
         String base = path.endsWith(".ibd") ? path.substring(0, path.length() - 4) : path;
         int part = base.toUpperCase(Locale.ROOT).indexOf("#P#");
         return part < 0 ? base : base.substring(0, part);
+    }
+
+    /**
+     * The source file of {@code f}: its DATA DIRECTORY location, else its path below the directory of its
+     * home (system and undo tablespaces kept in their own directories), else below the data directory.
+     */
+    private static Path fileOf(Path datadir, Map<String, Path> homes, FileEntry f) {
+        if (f.location() != null) {
+            return Path.of(f.location());
+        }
+        if (f.home() != null) {
+            Path home = homes.get(f.home());
+            if (home != null) {
+                return home.resolve(f.path());
+            }
+        }
+        return datadir.resolve(f.path());
     }
 
     private static boolean page0Encrypted(Path file, TablespaceFlags flags) {

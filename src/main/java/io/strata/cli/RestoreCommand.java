@@ -97,6 +97,11 @@ final class RestoreCommand implements Callable<Integer> {
                 throw new StrataException(ErrorCode.USAGE, "--innodb-data-home-dir, --innodb-log-group-home-dir and --innodb-undo-directory "
                         + "cannot be combined with --until*: a point-in-time restore recreates the source's layout under --target", null);
             }
+            if (mariadbdDefaultsFile != null) {
+                throw new StrataException(ErrorCode.USAGE, "--mariadbd-defaults-file cannot be combined with --until*: a point-in-time restore"
+                        + " runs its servers with the key management the backup recorded; restore without --until* to recover with that file,"
+                        + " or put the key file where the backup's manifest says", null);
+            }
             return pointInTime(targets, threads, to);
         }
         if (noRecover && mariadbdDefaultsFile != null) {

@@ -172,15 +172,16 @@ final class DataDirectories {
     }
 
     /**
-     * Rewrites the restored .isl of every moved tablespace: the stored text with the new path in
-     * place of the old one. Entries stay as stored when their file goes back to its location.
+     * Rewrites the restored .isl of every moved tablespace: it then holds the new path alone. Entries stay as stored when their file goes back to its location.
      */
     void rewriteLinks() throws IOException {
         for (Map.Entry<String, String> e : moved.entrySet()) {
             String logical = e.getKey();
             Path isl = target.resolve(logical.substring(0, logical.length() - ".ibd".length()) + ".isl");
             String text = Files.exists(isl) ? Files.readString(isl, StandardCharsets.UTF_8) : e.getValue();
-            String now = text.replace(e.getValue(), destinations.get(logical).toString());
+            // the .isl holds the path alone; the server's text may differ from the normalized location (a doubled
+            // slash, a "./"), so the whole text is replaced rather than the old path within it
+            String now = destinations.get(logical).toString() + (text.endsWith("\n") ? "\n" : "");
             if (Files.exists(isl)) {
                 Files.writeString(isl, now, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
             } else {

@@ -497,8 +497,12 @@ public final class RestoreRun {
                     }
                     names += r.names();
                 }
-                if (r.end() || r.consumed() == 0) {
-                    break; // the records end here (a whole mtr never exceeds the window)
+                if (r.end() || r.consumed() == 0 && len < window) {
+                    break; // the records end here
+                }
+                if (r.consumed() == 0) {
+                    // a mini-transaction longer than the window: its names would stay absolute and recovery could open the source's files
+                    throw new IOException("a mini-transaction at record offset " + pos + " is longer than " + (window >> 20) + " MiB");
                 }
                 pos += r.consumed();
             }
@@ -562,6 +566,14 @@ public final class RestoreRun {
         }
         List<String> args = new ArrayList<>(recoveryArgs(m, layout));
         args.addAll(keys.options());
+        if (keys.defaultsFile() != null) {
+            // the user's option file (often a copy of the source's my.cnf) must not send recovery to the source's
+            // directories: every path option recovery uses names the restored ones, defaults included
+            args.add("--innodb-data-home-dir=" + layout.dataHome());
+            args.add("--innodb-log-group-home-dir=" + layout.logHome());
+            args.add("--innodb-undo-directory=" + layout.undoHome());
+            args.add("--aria-log-dir-path=" + target);
+        }
         log.accept("running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, keys.defaultsFile(), args, Duration.ofMinutes(30))) {
             p.shutdown(Duration.ofMinutes(10));
