@@ -12,6 +12,7 @@ import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
+import io.strata.store.StorageException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,18 +120,36 @@ public final class BinlogArchiver {
             try (RepoLock lock = repo.lock(lockName, "the binlogs of " + a.facts.serverKey() + " are already being archived into "
                     + repo.root() + " by another strata process", "only one \"strata binlog archive\" per server and repository may run; stop the other one first")) {
                 a.archive = BinlogArchive.load(repo, a.archive.dir());
+                // in object storage the lock is a lease: every record that commits something is
+                // stored only while it is still held (a lost lease stops the archiver)
+                a.archive.guardWrites(lock);
                 if (a.archive.source() == null) {
                     a.archive.writeSource(new BinlogArchive.Source(BinlogArchive.FORMAT_VERSION, a.facts.serverKey(), a.facts.hostname(), a.facts.port(),
                             a.facts.serverId(), a.facts.logBinBasename(), Instant.now().toString()));
                 }
-                BinlogCompaction.tidy(a.archive);
+                int discarded = BinlogCompaction.tidy(a.archive);
+                if (discarded > 0) {
+                    log.accept("removed " + discarded + " unfinished object(s) an interrupted archiver left in " + a.archive.describe());
+                }
                 a.copier = new SegmentCopier(a.archive, a.binlogDir, log);
                 a.announce();
                 return a.loop(s);
             }
+        } catch (StorageException e) {
+            throw storeFailed(e);
         } finally {
             s.close();
         }
+    }
+
+    /**
+     * A store request failed for good (after the store's own retries): the run ends with the
+     * store's exit code; what was stored before stays complete (a segment counts only with its
+     * summary), and the next run continues where the stored segments end.
+     */
+    private static StrataException storeFailed(StorageException e) {
+        return new StrataException(e.code(), e.getMessage(), "the archive holds everything stored before this error; start \"strata binlog archive\" again "
+                + "once the object store works: it continues where the archive ends", e);
     }
 
     /** Refuses a server that writes no binlogs (also checked before a new repository is created for the archive). */
@@ -187,8 +206,9 @@ public final class BinlogArchiver {
                     caughtUp = Instant.now();
                     beat(null, null);
                 } catch (StrataException e) {
-                    boolean transient_ = e.code() == ErrorCode.SERVER_ERROR || e.code() == ErrorCode.SERVER_UNREACHABLE;
+                    boolean transient_ = !(e instanceof StorageException) && (e.code() == ErrorCode.SERVER_ERROR || e.code() == ErrorCode.SERVER_UNREACHABLE);
                     if (opts.once() || !transient_) {
+                        lastBeat(e);
                         throw e;
                     }
                     if (s != null && s != first) {
@@ -244,6 +264,22 @@ public final class BinlogArchiver {
         Heartbeat.of(Heartbeat.ARCHIVE, facts.serverKey(), started, last == null ? null : last.name() + ":" + last.usableEnd(),
                 behindSince, error, gaps.size(), opts.interval()).write(repo);
     }
+
+    /**
+     * The heartbeat of a continuous archiver that stops on an error: its last error says so, for
+     * {@code status} and {@code check}. Best effort: a store that fails may refuse it too, and the
+     * heartbeat then goes stale, which {@code check} reports as well.
+     */
+    private void lastBeat(StrataException e) {
+        try {
+            beat(STOPPED + e.getMessage(), caughtUp);
+        } catch (RuntimeException ignored) {
+            // the store itself is what failed; the old heartbeat grows stale
+        }
+    }
+
+    /** How a heartbeat's last error begins when the archiver ended on it. */
+    public static final String STOPPED = "the archiver stopped on this error: ";
 
     /** A short wait that a stop does not cut (unlike the sleep between rounds). */
     private static void pause(long ms) {

@@ -160,6 +160,7 @@ public final class BinlogArchive {
     private final List<String> orphanData = new ArrayList<>();
     private final List<String> asOfKeys = new ArrayList<>();
     private AsOf asOf;
+    private RepoLock guard;
 
     private BinlogArchive(Repository repo, String dir) {
         this.repo = repo;
@@ -396,17 +397,46 @@ public final class BinlogArchive {
 
     // ---- writing (the archiver holds the archive lock) --------------------------------------
 
+    /**
+     * Makes every record written through this archive (source, timeline, gap, as-of, and each
+     * segment's summary, which commits it) first check that {@code lock} is still held: in object
+     * storage the archiver's lock is a lease, which a holder can lose ({@link RepoLock#check()}).
+     */
+    public void guardWrites(RepoLock lock) {
+        this.guard = lock;
+    }
+
+    /** Fails with repo-locked when the archiver may have lost its lock; before each record it writes. */
+    void checkLock() {
+        if (guard != null) {
+            guard.check();
+        }
+    }
+
+    /**
+     * Discards unfinished writes below this archive (a multipart upload of a killed archiver), which
+     * readers never see. Only the archiver, holding the archive's lock, writes there.
+     *
+     * @return how many were discarded
+     */
+    int discardUnfinished() {
+        return repo.store().discardUnfinished(prefix());
+    }
+
     public void writeSource(Source s) {
+        checkLock();
         repo.writeJson(prefix() + "source", "binlog-source", s);
         this.source = s;
     }
 
     public void writeTimeline(Timeline t) {
+        checkLock();
         repo.writeJson(timelineDir(t.timeline()) + "timeline", "binlog-timeline", t);
         timelines.put(t.timeline(), t);
     }
 
     public void writeGap(Gap g) {
+        checkLock();
         String key = prefix() + "gaps/" + GAP_TIME.format(Instant.parse(g.detected())) + String.format(java.util.Locale.ROOT, "-t%04d-", g.timeline())
                 + (g.afterFile() == null ? "start" : g.afterFile());
         repo.writeJson(key, "binlog-gap", g);
@@ -419,6 +449,7 @@ public final class BinlogArchive {
         if (asOfKeys.contains(key)) {
             return;
         }
+        checkLock();
         repo.writeJson(key, "binlog-asof", a);
         for (String old : asOfKeys) {
             repo.store().delete(old);

@@ -89,17 +89,23 @@ public final class BinlogCompaction {
     }
 
     /**
-     * Finishes what an interrupted archiver left: data objects that never got a summary deleted,
-     * covered segments deleted, complete files compacted.
+     * Finishes what an interrupted archiver left: unfinished uploads discarded (object storage),
+     * data objects that never got a summary deleted (design rule 2), covered segments deleted,
+     * complete files compacted.
+     *
+     * @return how many unfinished uploads and data objects without a summary were removed
      */
-    public static void tidy(BinlogArchive archive) {
+    public static int tidy(BinlogArchive archive) {
+        int removed = archive.discardUnfinished();
         for (String k : archive.orphanData()) {
             archive.delete(k);
+            removed++;
         }
         archive.orphanData().clear();
         for (ArchivedBinlog f : archive.allFiles()) {
             deleteCovered(archive, f);
             compact(archive, f);
         }
+        return removed;
     }
 }

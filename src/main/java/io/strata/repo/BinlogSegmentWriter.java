@@ -54,6 +54,7 @@ public final class BinlogSegmentWriter implements AutoCloseable {
         Segment done = new Segment(s.formatVersion(), s.timeline(), s.file(), s.start(), s.end(), s.boundaryEnd(), s.closed(), s.fileId(),
                 s.fileCreated(), s.checksums(), s.events(), s.groups(), s.firstTime(), s.lastTime(), s.maxTime(), s.gtids(), s.asOf(),
                 String.format(java.util.Locale.ROOT, "%08x", chunks.rawCrc()), s.archivedAt());
+        archive.checkLock();
         repo.writeJson(BinlogArchive.sumKeyOf(key), "binlog-summary", done);
         archive.committed(done);
         return done;

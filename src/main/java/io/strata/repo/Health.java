@@ -187,7 +187,7 @@ public final class Health {
             long limit = h.staleAfterSeconds(limits.staleAfterSeconds());
             if (age > limit) {
                 checks.add(new Check(name, CRITICAL, "the " + h.what() + " (pid " + h.pid() + " on " + h.host() + ") is not alive: last heartbeat " + human(age)
-                        + " ago (limit " + human(limit) + ")"));
+                        + " ago (limit " + human(limit) + ")" + (h.lastError() == null ? "" : "; its last error: " + h.lastError())));
             } else if (h.lagSeconds() > limits.maxLagSeconds()) {
                 checks.add(new Check(name, WARNING, "the " + h.what() + " lags " + human(h.lagSeconds()) + " behind the server (limit " + human(limits.maxLagSeconds()) + ")"
                         + (h.lastError() == null ? "" : ": " + h.lastError())));

@@ -57,13 +57,14 @@ final class S3Repo implements AutoCloseable {
         return proxy != null ? proxy.endpoint() : server.endpoint();
     }
 
-    /** strata COMMAND --repo s3://… --s3-endpoint … --s3-part-size 5 ARGS… */
+    /** strata COMMAND --repo s3://… --s3-endpoint … --s3-part-size 5 ARGS…; COMMAND may be two words ("binlog archive"). */
     StrataCli.Result run(String command, String... args) {
         return StrataCli.runWithEnv(env(), args(command, args));
     }
 
     private String[] args(String command, String... args) {
-        List<String> all = new ArrayList<>(List.of(command, "--repo", uri, "--s3-endpoint", endpoint(), "--s3-part-size", "5"));
+        List<String> all = new ArrayList<>(List.of(command.split(" ")));
+        all.addAll(List.of("--repo", uri, "--s3-endpoint", endpoint(), "--s3-part-size", "5"));
         all.addAll(List.of(args));
         return all.toArray(new String[0]);
     }

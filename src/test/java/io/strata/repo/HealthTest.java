@@ -69,6 +69,10 @@ class HealthTest {
         assertEquals(Health.OK, only(Health.check(t.repo(), null, LIMITS, NOW)).code());
         Health.Verdict strict = only(Health.check(t.repo(), null, new Health.Limits(Duration.ofDays(8), Duration.ofHours(26), 600, 30L), NOW));
         assertEquals("the binlog archiver (pid 4242 on db1) is not alive: last heartbeat 60 s ago (limit 30 s)", strict.message());
+        // an archiver that ended on an error says why in its last heartbeat, and check repeats it once it is stale
+        t.heartbeat(Heartbeat.ARCHIVE, NOW.minusSeconds(61), 0, "the archiver stopped on this error: the object store failed PUT s3://b/r/x", 10);
+        assertEquals("the binlog archiver (pid 4242 on db1) is not alive: last heartbeat 61 s ago (limit 60 s); its last error: "
+                + "the archiver stopped on this error: the object store failed PUT s3://b/r/x", only(Health.check(t.repo(), null, LIMITS, NOW)).message());
         // a long interval stretches the limit to 3 intervals
         t.heartbeat(Heartbeat.TRACK, NOW.minusSeconds(200), 0, null, 100);
         assertEquals(Health.OK, byName(only(Health.check(t.repo(), null, LIMITS, NOW))).get("tracker").code());

@@ -21,7 +21,12 @@ import java.util.function.Function;
  * seen and judged on its own.
  */
 public final class FaultyProxy implements AutoCloseable {
-    public enum Fault { NONE, HTTP_500, HTTP_503, DROP, CUT_RESPONSE }
+    /**
+     * What happens to a request: forwarded ({@code NONE}), answered with an error, dropped, cut
+     * off part-way, or {@code STALL}: held unanswered and never forwarded until the client goes
+     * away (a process killed while it waits for the store) or two minutes passed, then dropped.
+     */
+    public enum Fault { NONE, HTTP_500, HTTP_503, DROP, CUT_RESPONSE, STALL }
 
     /** A request as the rule sees it: its number (from 1), method and path with query. */
     public record Request(int seq, String method, String path) {}
@@ -31,6 +36,7 @@ public final class FaultyProxy implements AutoCloseable {
     private final Thread acceptor;
     private final AtomicInteger seq = new AtomicInteger();
     private final AtomicInteger faults = new AtomicInteger();
+    private final AtomicInteger stalled = new AtomicInteger();
     private volatile Function<Request, Fault> rule = r -> Fault.NONE;
     private volatile boolean closed;
 
@@ -58,6 +64,9 @@ public final class FaultyProxy implements AutoCloseable {
     public int requests() { return seq.get(); }
 
     public int faults() { return faults.get(); }
+
+    /** Requests held by {@link Fault#STALL} so far. */
+    public int stalled() { return stalled.get(); }
 
     private void acceptLoop() {
         while (!closed) {
@@ -89,11 +98,26 @@ public final class FaultyProxy implements AutoCloseable {
             }
             switch (f) {
                 case DROP -> { /* close without an answer */ }
+                case STALL -> stall(client, in);
                 case HTTP_500, HTTP_503 -> answerError(client, in, head, f == Fault.HTTP_500 ? 500 : 503);
                 default -> forward(client, in, head, f == Fault.CUT_RESPONSE);
             }
         } catch (IOException ignored) {
             // the client or server went away
+        }
+    }
+
+    /** Holds the request, reading and discarding what the client sends, until it closes the connection (or 2 minutes). */
+    private void stall(Socket client, InputStream in) throws IOException {
+        stalled.incrementAndGet();
+        client.setSoTimeout(120_000);
+        byte[] b = new byte[65536];
+        try {
+            while (in.read(b) >= 0) {
+                // the body is never forwarded
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            // given up: dropped like DROP
         }
     }
 
