@@ -127,7 +127,7 @@ class S3ArchiveIT {
                 // 2. killed while a part of a large segment (a transaction of 8 MiB; parts of 5 MiB) is on its way
                 s3.proxy.rule(r -> r.method().equals("PUT") && r.path().contains("/binlogs/") && r.path().contains("partNumber=") ? FaultyProxy.Fault.STALL
                         : FaultyProxy.Fault.NONE);
-                source.exec("INSERT INTO app.big SELECT seq, REPEAT(CHAR(65 + seq % 26), 1 << 20) FROM seq_1_to_8");
+                source.exec("INSERT INTO app.big SELECT seq, REPEAT(CHAR(65 + seq % 26), 1 << 20) FROM app.seq_1_to_8");
                 int held = s3.proxy.stalled();
                 Process a2 = s3.start(work.resolve("a2.out"), work.resolve("a2.err"), "binlog archive", archiveArgs(source, key, "--interval", "1"));
                 waitFor(() -> s3.proxy.stalled() > held, 60, "no part upload was held: " + log(work, "a2.err"));
