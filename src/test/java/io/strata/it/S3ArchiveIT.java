@@ -78,8 +78,13 @@ class S3ArchiveIT {
             assertEquals(0, arch.exitValue(), log(work, "arch.err"));
             assertFalse(s3.keys("").stream().anyMatch(k -> k.contains("binlog-") && !k.startsWith("leases/")), "a lock file outside leases/");
             assertEquals(List.of(), s3.keys("leases/"), "the archiver left its lease");
-            // the summaries are sealed: the server's name and GTIDs are not readable in the bucket
-            assertTrue(s3.keys("binlogs/").stream().filter(k -> k.endsWith(".sum")).count() >= 2);
+            // sealed: neither the binlog bytes (a table name the binlog holds) nor the summaries (their fields) are readable in the bucket
+            List<String> stored = s3.keys("binlogs/");
+            assertTrue(stored.stream().filter(k -> k.endsWith(".sum")).count() >= 2, stored.toString());
+            for (String k : stored) {
+                String raw = new String(s3.get(k), java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertFalse(raw.contains("pitr_marks") || raw.contains("boundaryEnd") || raw.contains("serverKey"), "readable in the bucket: " + k);
+            }
 
             JsonNode win = windows(s3, key);
             assertEquals(1, win.get("windows").size(), win.toString());

@@ -108,6 +108,14 @@ final class S3Repo implements AutoCloseable {
         }
     }
 
+    /** The stored bytes of one object of the repository, read directly from the server (not through the proxy). */
+    byte[] get(String key) throws IOException {
+        try (S3ObjectStore s = new S3ObjectStore(bucket, uri.substring(("s3://" + bucket + "/").length()) + "/",
+                new S3ObjectStore.Settings(server.endpoint(), null, 5 << 20, 2, 3, Duration.ofSeconds(30)))) {
+            return s.get(key);
+        }
+    }
+
     /** Multipart uploads started and neither completed nor aborted, anywhere in the bucket. */
     int unfinishedUploads() {
         try (S3Client c = S3Client.builder().endpointOverride(URI.create(server.endpoint())).forcePathStyle(true).build()) {

@@ -119,8 +119,35 @@ class BinlogArchiveTest {
         BinlogArchive b = BinlogArchive.load(repo, "h");
         assertEquals(100, b.file(1, "binlog.000003").coveredEnd());
         assertEquals(List.of(a.segmentKey(1, "binlog.000003", 100, 200)), b.orphanData());
-        BinlogCompaction.tidy(b);
+        assertEquals(1, BinlogCompaction.tidy(b));
         assertTrue(BinlogArchive.load(repo, "h").orphanData().isEmpty());
+        assertFalse(repo.store().exists(a.segmentKey(1, "binlog.000003", 100, 200)));
+    }
+
+    @Test
+    void aLostLockStopsTheSummaryThatWouldCommitASegment(@TempDir Path dir) throws IOException {
+        Repository repo = Repository.openOrCreate(dir.resolve("repo"));
+        BinlogArchive a = BinlogArchive.load(repo, "h");
+        store(a, 0, 100, false);
+        RepoLock lost = new RepoLock() {
+            @Override
+            public void check() {
+                throw new StrataException(ErrorCode.REPO_LOCKED, "lost the lock");
+            }
+
+            @Override
+            public void close() {}
+        };
+        a.guardWrites(lost);
+        StrataException e = assertThrows(StrataException.class, () -> store(a, 100, 200, false));
+        assertEquals(ErrorCode.REPO_LOCKED, e.code());
+        assertThrows(StrataException.class, () -> a.writeGap(new BinlogArchive.Gap(1, 1, "binlog.000003", 100, 1, "binlog.000005", List.of("binlog.000004"),
+                "test", "2024-01-01T00:00:00Z")));
+        // the data object was stored, its summary was not: the segment is not part of the archive
+        BinlogArchive b = BinlogArchive.load(repo, "h");
+        assertEquals(100, b.file(1, "binlog.000003").coveredEnd());
+        assertEquals(List.of(a.segmentKey(1, "binlog.000003", 100, 200)), b.orphanData());
+        assertTrue(b.gaps().isEmpty());
     }
 
     /** A JSON record of the archive, where it is stored below the archive's directory, and its content name. */
