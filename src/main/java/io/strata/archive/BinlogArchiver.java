@@ -42,8 +42,19 @@ import java.util.function.Consumer;
  * directly precedes it; if not, binlogs were purged before they were archived and a gap record says
  * which. A server whose binlog history restarted (RESET MASTER, or different files under the same
  * names) starts a new timeline after a gap record. Gaps are never bridged.
+ *
+ * <p>The archive is written only through the repository's store, so a local directory and S3,
+ * encrypted or not, behave alike (docs/repository-format.md, "Binlog archive", "In object
+ * storage"): the lock {@code binlog-<source>.lock} is a file lock or a lease, checked before every
+ * record that commits something; at start the leftovers of a killed archiver (unfinished uploads,
+ * data without a summary) are removed. A store request that fails for good ends the run, the
+ * continuous one too, with the store's exit code (store-failed, 30), after a last heartbeat that
+ * says why ({@link #STOPPED}); the next run continues where the stored segments end.
  */
 public final class BinlogArchiver {
+
+    /** How the last error of a continuous archiver's heartbeat begins when the archiver ended on that error. */
+    public static final String STOPPED = "the archiver stopped on this error: ";
 
     public record Options(ConnectionOptions connection, Path datadir, boolean once, Duration interval) {}
 
@@ -277,9 +288,6 @@ public final class BinlogArchiver {
             // the store itself is what failed; the old heartbeat grows stale
         }
     }
-
-    /** How a heartbeat's last error begins when the archiver ended on it. */
-    public static final String STOPPED = "the archiver stopped on this error: ";
 
     /** A short wait that a stop does not cut (unlike the sleep between rounds). */
     private static void pause(long ms) {
