@@ -119,9 +119,22 @@ class BinlogArchiveTest {
         BinlogArchive b = BinlogArchive.load(repo, "h");
         assertEquals(100, b.file(1, "binlog.000003").coveredEnd());
         assertEquals(List.of(a.segmentKey(1, "binlog.000003", 100, 200)), b.orphanData());
-        assertEquals(1, BinlogCompaction.tidy(b));
+        // an archiver killed while it wrote a segment leaves a temporary file (an unfinished upload in S3)
+        var unfinished = repo.store().create(a.segmentKey(1, "binlog.000003", 100, 300));
+        unfinished.stream().write(new byte[10]);
+        Path tmpDir = dir.resolve("repo").resolve(a.prefix()).resolve("t0001/binlog.000003");
+        assertEquals(1, countTemps(tmpDir));
+        assertEquals(2, BinlogCompaction.tidy(b));
+        assertEquals(0, countTemps(tmpDir));
+        unfinished.close(); // what the killed process would have done: nothing is left to discard
         assertTrue(BinlogArchive.load(repo, "h").orphanData().isEmpty());
         assertFalse(repo.store().exists(a.segmentKey(1, "binlog.000003", 100, 200)));
+    }
+
+    private static long countTemps(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).count();
+        }
     }
 
     @Test
