@@ -147,7 +147,9 @@ public final class BinlogArchiver {
                 return a.loop(s);
             }
         } catch (StorageException e) {
-            throw storeFailed(e);
+            // a request that failed for good gets the archiver's hint; a missing object, a full
+            // disk or refused credentials keep their own
+            throw e.kind() == StorageException.Kind.REMOTE_FAILED ? storeFailed(e) : e;
         } finally {
             s.close();
         }
@@ -160,7 +162,7 @@ public final class BinlogArchiver {
      */
     private static StrataException storeFailed(StorageException e) {
         return new StrataException(e.code(), e.getMessage(), "the archive holds everything stored before this error; start \"strata binlog archive\" again "
-                + "once the object store works: it continues where the archive ends", e);
+                + "once the object store works (check the network, the service and the credentials): it continues where the archive ends", e);
     }
 
     /** Refuses a server that writes no binlogs (also checked before a new repository is created for the archive). */

@@ -152,7 +152,7 @@ class S3ArchiveIT {
                 assertTrue(first.matches("ERROR \\[store-failed\\]: the object store failed (PUT|create multipart upload of) s3://strata-archive/kill/binlogs/"
                         + "[^/]+/t0001/[^/]+/\\d{12}-\\d{12}\\.binlog after 2 attempts: HTTP 500.*"), err3);
                 assertTrue(err3.contains("HINT: the archive holds everything stored before this error; start \"strata binlog archive\" again once the object store "
-                        + "works: it continues where the archive ends"), err3);
+                        + "works (check the network, the service and the credentials): it continues where the archive ends"), err3);
                 assertFalse(err3.contains("\tat "), err3);
                 assertEquals(0, s3.unfinishedUploads(), "the third archiver discarded the killed upload");
                 StrataCli.Result check = s3.run("check", "--json", "--encrypt-key-file", key.toString());
