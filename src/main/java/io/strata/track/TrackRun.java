@@ -334,7 +334,7 @@ public final class TrackRun {
             return; // a lost lease: the heartbeat may be another tracker's by now
         }
         try {
-            beat("stopped: " + e.getMessage(), true, rangeFrom);
+            beat(Heartbeat.STOPPED + e.getMessage(), true, rangeFrom);
         } catch (RuntimeException ignored) {
             say.accept("[track] could not store the last heartbeat either: " + ignored.getMessage());
         }

@@ -85,6 +85,19 @@ class HealthTest {
     }
 
     @Test
+    void aTrackerThatStoppedOnAnErrorIsCriticalAtOnce() throws Exception {
+        TinyRepo t = tiny();
+        t.backup("full", null, NOW.minus(Duration.ofHours(5)), Duration.ofMinutes(10), 1);
+        t.heartbeat(Heartbeat.TRACK, NOW.minusSeconds(3), 0, Heartbeat.STOPPED + "the object store failed PUT s3://b/r/tracking/x after 3 attempts", 10);
+        Health.Verdict v = only(Health.check(t.repo(), null, LIMITS, NOW));
+        assertEquals(Health.CRITICAL, v.code());
+        assertEquals("the tracker (pid 4242 on db1) stopped 3 s ago: the object store failed PUT s3://b/r/tracking/x after 3 attempts", v.message());
+        // the same text without the prefix is a failed poll of a running tracker, which retries
+        t.heartbeat(Heartbeat.TRACK, NOW.minusSeconds(3), 0, "the object store failed PUT s3://b/r/tracking/x after 3 attempts", 10);
+        assertEquals(Health.WARNING, only(Health.check(t.repo(), null, LIMITS, NOW)).code());
+    }
+
+    @Test
     void archiveGapAfterTheNewestBackupIsCritical() throws Exception {
         TinyRepo t = tiny();
         String f = t.backup("full", null, NOW.minus(Duration.ofHours(5)), Duration.ofMinutes(10), 4);
