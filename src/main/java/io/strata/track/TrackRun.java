@@ -48,7 +48,14 @@ import java.util.function.Consumer;
  * newest completed full backup of this server (the base of a differential, and at or before the
  * start of every other possible default base) and before the server's current checkpoint. Nothing is
  * removed while a backup is running. The tracker does not take the repository's writer lock, so it
- * never blocks a backup; it holds its own lock per server ({@code tracking/<identity>/lock}).
+ * never blocks a backup; it holds its own lock per server ({@code tracking/<identity>/lock}: a file
+ * lock, or a lease in object storage, checked before every change set or gap it stores).
+ *
+ * <p>The repository may be local or in object storage, encrypted or not. A store request that fails
+ * for good (after the store's retries) ends the run with the store's error (store-failed for S3);
+ * a continuous tracker first tries to leave a last heartbeat saying so ({@link Heartbeat#STOPPED}).
+ * What it had read but not stored is lost only from memory: the next run continues where the
+ * stored change sets end and records a gap only where the log no longer holds that range.
  */
 public final class TrackRun {
     /** Largest LSN range read in one step, so that a stop request is seen soon even with a backlog. */
