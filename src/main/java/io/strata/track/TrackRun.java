@@ -320,12 +320,13 @@ public final class TrackRun {
         beat(error, now, pos);
     }
 
-    private void beat(String error, boolean now, long reached) {
+    /** @param reached the LSN the heartbeat reports, or null before anything was read */
+    private void beat(String error, boolean now, Long reached) {
         if (opts.once() || !now && System.nanoTime() - lastBeat < BEAT_INTERVAL.toNanos()) {
             return;
         }
         lastBeat = System.nanoTime();
-        Heartbeat.of(Heartbeat.TRACK, facts.serverKey(), started, Long.toString(reached), caughtUp == null ? started : caughtUp,
+        Heartbeat.of(Heartbeat.TRACK, facts.serverKey(), started, reached == null ? null : Long.toString(reached), caughtUp == null ? started : caughtUp,
                 error, gaps.size(), BEAT_INTERVAL).write(repo);
     }
 
@@ -341,7 +342,8 @@ public final class TrackRun {
             return; // a lost lease: the heartbeat may be another tracker's by now
         }
         try {
-            beat(Heartbeat.STOPPED + e.getMessage(), true, rangeFrom);
+            // rangeFrom 0: it failed before start() chose where to begin (LSNs of a real log are far above 0)
+            beat(Heartbeat.STOPPED + e.getMessage(), true, rangeFrom == 0 ? null : rangeFrom);
         } catch (RuntimeException ignored) {
             say.accept("[track] could not store the last heartbeat either: " + ignored.getMessage());
         }
