@@ -123,7 +123,8 @@ final class StatusCommand implements Callable<Integer> {
         String who = h.what() + " of " + h.server() + " (pid " + h.pid() + " on " + h.host() + ")";
         String reached = h.reached() == null ? "nothing yet" : (Heartbeat.TRACK.equals(h.kind()) ? "LSN " : "") + h.reached();
         if (h.stopped() != null) {
-            return who + ": STOPPED " + ago(h.lastPoll()) + " on an error: " + h.stopped() + "; it had stored up to " + reached;
+            return who + ": STOPPED " + ago(h.lastPoll()) + " on an error: " + h.stopped()
+                    + (h.reached() == null ? "; it had stored nothing" : "; it had stored up to " + reached);
         }
         if (h.stale(now, null)) {
             return who + ": STALE, last heartbeat " + ago(h.lastPoll()) + " (killed, crashed, hung or stopped); it had reached " + reached;
