@@ -49,12 +49,11 @@ import java.util.function.Consumer;
  * record that commits something; at start the leftovers of a killed archiver (unfinished uploads,
  * data without a summary) are removed. A store request that fails for good ends the run, the
  * continuous one too, with the store's exit code (store-failed, 30), after a last heartbeat that
- * says why ({@link #STOPPED}); the next run continues where the stored segments end.
+ * says why ({@link Heartbeat#STOPPED}); the next run continues where the stored segments end.
  */
 public final class BinlogArchiver {
 
     /** How the last error of a continuous archiver's heartbeat begins when the archiver ended on that error. */
-    public static final String STOPPED = "the archiver stopped on this error: ";
 
     public record Options(ConnectionOptions connection, Path datadir, boolean once, Duration interval) {}
 
@@ -285,7 +284,7 @@ public final class BinlogArchiver {
      */
     private void lastBeat(StrataException e) {
         try {
-            beat(STOPPED + e.getMessage(), caughtUp);
+            beat(Heartbeat.STOPPED + e.getMessage(), caughtUp);
         } catch (RuntimeException ignored) {
             // the store itself is what failed; the old heartbeat grows stale
         }

@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
  * whether each binlog archiver and tracker that wrote a heartbeat is alive. Reads only the
  * progress object a backup rewrites every two seconds, the heartbeats and the writer lock, so it
  * needs no key and never disturbs the backup. Exit 33 when the last backup attempt failed, else
- * 39 when a heartbeat is stale.
+ * 39 when a heartbeat is stale or says its process stopped on an error.
  */
 @Command(name = "status", description = "Show a running backup's stage and progress, or that none is running, and whether the binlog archiver and tracker are alive.")
 final class StatusCommand implements Callable<Integer> {
@@ -71,7 +71,7 @@ final class StatusCommand implements Callable<Integer> {
         List<String> daemonLines = new java.util.ArrayList<>();
         List<Heartbeat> stale = new java.util.ArrayList<>();
         for (Heartbeat h : beats) {
-            boolean dead = h.stale(now, null);
+            boolean dead = h.stale(now, null) || h.stopped() != null;
             if (dead) {
                 stale.add(h);
             }
@@ -97,7 +97,9 @@ final class StatusCommand implements Callable<Integer> {
         }
         daemonLines.forEach(System.out::println);
         StrataException staleError = stale.isEmpty() ? null : new StrataException(ErrorCode.DAEMON_STALE, stale.size() == 1
-                ? "the " + stale.get(0).what() + " of " + stale.get(0).server() + " has not written its heartbeat for " + stale.get(0).ageSeconds(now) + " s"
+                ? "the " + stale.get(0).what() + " of " + stale.get(0).server() + (stale.get(0).stopped() != null
+                        ? " stopped " + stale.get(0).ageSeconds(now) + " s ago: " + stale.get(0).stopped()
+                        : " has not written its heartbeat for " + stale.get(0).ageSeconds(now) + " s")
                 : stale.size() + " processes have stopped writing their heartbeats (the lines above say which)",
                 "start it again (it continues where it stopped); its log says why it ended");
         if (staleError != null && !failed) {
@@ -120,6 +122,10 @@ final class StatusCommand implements Callable<Integer> {
     static String describe(Heartbeat h, Instant now) {
         String who = h.what() + " of " + h.server() + " (pid " + h.pid() + " on " + h.host() + ")";
         String reached = h.reached() == null ? "nothing yet" : (Heartbeat.TRACK.equals(h.kind()) ? "LSN " : "") + h.reached();
+        if (h.stopped() != null) {
+            return who + ": STOPPED " + ago(h.lastPoll()) + " on an error: " + h.stopped()
+                    + (h.reached() == null ? "; it had stored nothing" : "; it had stored up to " + reached);
+        }
         if (h.stale(now, null)) {
             return who + ": STALE, last heartbeat " + ago(h.lastPoll()) + " (killed, crashed, hung or stopped); it had reached " + reached;
         }

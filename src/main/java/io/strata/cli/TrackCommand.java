@@ -4,7 +4,6 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Repository;
 import io.strata.server.ConnectionOptions;
-import io.strata.store.StoreLocation;
 import io.strata.track.TrackRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,8 +18,11 @@ import java.util.concurrent.Callable;
 @Command(name = "track", description = "Follow the server's redo log and store which pages change, so that incremental backups read only those "
         + "(--method tracked). Runs until stopped (SIGINT/SIGTERM), or once with --once.")
 final class TrackCommand implements Callable<Integer> {
-    @Option(names = "--repo", required = true, description = "Repository directory (created when new or empty).")
-    Path repo;
+    @Mixin
+    RepoOptions repo;
+
+    @Mixin
+    KeyMixin key;
 
     @Option(names = "--once", description = "Read the redo log up to the server's current LSN, store it and exit.")
     boolean once;
@@ -61,7 +63,7 @@ final class TrackCommand implements Callable<Integer> {
                     "give the JVM more heap, e.g. STRATA_JAVA_OPTS=-Xmx" + (memoryMib + 128) + "m bin/strata track ...");
         }
         ConnectionOptions c = conn.resolve();
-        Repository r = FirstUse.openOrCreate(StoreLocation.local(repo), null, null, c, datadir, facts -> { });
+        Repository r = repo.openOrCreate(key, c, datadir, facts -> { });
         TrackRun.Outcome o;
         try (Metrics.Ticker ignored = Metrics.Ticker.start(r, metricsFile)) {
             o = TrackRun.run(r, new TrackRun.Options(c, datadir, once, Duration.ofSeconds(flushSeconds),

@@ -30,7 +30,7 @@ import java.util.Set;
  *     History records carry no server key: a failed attempt belongs to the servers whose completed
  *     backups came through the same {@code source} (socket or host:port), to every server when none did;</li>
  * <li>{@code archiver} and {@code tracker}: a heartbeat older than max(3 × its interval, 60 s)
- *     (or the given limit): critical; lag above the limit, or the last poll failed: warning;</li>
+ *     (or the given limit), or the last one of a process that stopped on an error ({@link Heartbeat#stopped()}): critical; lag above the limit, or the last poll failed: warning;</li>
  * <li>{@code archive-gap}: a gap recorded in the server's binlog archive after its newest backup ended
  *     (unless the gap ends before the backup's binlog position): critical, point-in-time recovery
  *     from the newest backup cannot pass it;</li>
@@ -185,7 +185,9 @@ public final class Health {
             String name = Heartbeat.ARCHIVE.equals(h.kind()) ? "archiver" : "tracker";
             long age = h.ageSeconds(now);
             long limit = h.staleAfterSeconds(limits.staleAfterSeconds());
-            if (age > limit) {
+            if (h.stopped() != null) {
+                checks.add(new Check(name, CRITICAL, "the " + h.what() + " (pid " + h.pid() + " on " + h.host() + ") stopped " + human(age) + " ago: " + h.stopped()));
+            } else if (age > limit) {
                 checks.add(new Check(name, CRITICAL, "the " + h.what() + " (pid " + h.pid() + " on " + h.host() + ") is not alive: last heartbeat " + human(age)
                         + " ago (limit " + human(limit) + ")" + (h.lastError() == null ? "" : "; its last error: " + h.lastError())));
             } else if (h.lagSeconds() > limits.maxLagSeconds()) {

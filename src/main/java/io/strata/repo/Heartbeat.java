@@ -27,7 +27,8 @@ import java.util.List;
  * @param lastPoll      when the process last looked at the server (ISO-8601 UTC); also when the object was written
  * @param reached       how far the copy reached: {@code file:offset} for the archive, the LSN (decimal) for the tracker; null before the first poll
  * @param lagSeconds    seconds since the process last held everything the server had written (0 when the last poll caught up)
- * @param lastError     why the last poll failed, or null when it succeeded
+ * @param lastError     why the last poll failed, or null when it succeeded; {@link #STOPPED} and the error
+ *                      in the last heartbeat of a process that ended on an error
  * @param gaps          gaps this process recorded since it started
  * @param intervalSeconds how often the object is rewritten while the process runs, in seconds
  */
@@ -118,6 +119,18 @@ public record Heartbeat(int formatVersion, String kind, String server, long pid,
     /** Whether the process stopped rewriting its heartbeat (killed, crashed, hung, machine down). */
     public boolean stale(Instant now, Long staleAfterOverride) {
         return ageSeconds(now) > staleAfterSeconds(staleAfterOverride);
+    }
+
+    /** How {@link #lastError} begins in the last heartbeat of a process that ended on an error. */
+    public static final String STOPPED = "stopped: ";
+
+    /**
+     * Why the process ended, when this is the last heartbeat of one that ended on an error (its
+     * {@code lastError} is {@link #STOPPED} followed by the error); null while it runs, or when it
+     * was stopped cleanly or killed (its heartbeat then grows stale).
+     */
+    public String stopped() {
+        return lastError != null && lastError.startsWith(STOPPED) ? lastError.substring(STOPPED.length()) : null;
     }
 
     /** "binlog archiver" or "tracker". */

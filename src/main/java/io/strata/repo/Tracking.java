@@ -32,7 +32,8 @@ import java.util.TreeMap;
  * tracking/&lt;identity&gt;/server                 {"serverKey": ..., "created": ...}   (content "tracking-server")
  * tracking/&lt;identity&gt;/sets/&lt;from&gt;-&lt;to&gt;      pages named by the redo log in [from, to)  (content "change-set")
  * tracking/&lt;identity&gt;/gaps/&lt;from&gt;-&lt;to&gt;      LSNs the tracker could not read, and why  (content "tracking-gap")
- * tracking/&lt;identity&gt;/lock                   OS file lock held by the running tracker
+ * tracking/&lt;identity&gt;/lock                   OS file lock held by the running tracker (local repository)
+ * leases/tracking/&lt;identity&gt;/lock/&lt;token&gt;   its lease instead, in object storage ({@link LeaseLock})
  * </pre>
  * LSNs in names are 20 decimal digits, so names sort by LSN. The identity is the first 16 hex
  * digits of the SHA-256 of the server key (hostname:port:datadir), which backups record as
@@ -153,23 +154,34 @@ public final class Tracking {
         return repo.store().list(prefix + sub);
     }
 
-    /** Stored change sets, by ascending start LSN. */
+    /** Stored change sets, by ascending start LSN (one listing with sizes: one paged LIST in object storage, no request per set). */
     public List<SetRef> sets() {
-        List<SetRef> out = new ArrayList<>();
-        for (String k : list(SETS)) {
-            long[] r = parseRange(k.substring(k.lastIndexOf('/') + 1));
-            if (r == null) {
-                continue;
-            }
-            long bytes;
-            try {
-                bytes = repo.store().size(k);
-            } catch (ObjectStore.NoSuchObjectException e) {
-                continue; // pruned while we looked
-            }
-            out.add(new SetRef(r[0], r[1], k, bytes));
+        java.util.SortedMap<String, Long> sized;
+        try {
+            sized = repo.store().listSizes(prefix + SETS);
+        } catch (ObjectStore.NoSuchObjectException e) {
+            sized = sizesOneByOne(); // a local set pruned between the listing and its size
         }
+        List<SetRef> out = new ArrayList<>();
+        sized.forEach((k, bytes) -> {
+            long[] r = parseRange(k.substring(k.lastIndexOf('/') + 1));
+            if (r != null) {
+                out.add(new SetRef(r[0], r[1], k, bytes));
+            }
+        });
         out.sort(Comparator.comparingLong(SetRef::from).thenComparingLong(SetRef::to));
+        return out;
+    }
+
+    private java.util.SortedMap<String, Long> sizesOneByOne() {
+        java.util.SortedMap<String, Long> out = new TreeMap<>();
+        for (String k : list(SETS)) {
+            try {
+                out.put(k, repo.store().size(k));
+            } catch (ObjectStore.NoSuchObjectException e) {
+                // pruned while we looked
+            }
+        }
         return out;
     }
 
@@ -415,7 +427,10 @@ public final class Tracking {
         return prune(Long.MAX_VALUE, false);
     }
 
-    /** Takes the tracker lock of this server (a lock file of a local repository), or fails with REPO_LOCKED naming the holder. */
+    /**
+     * Takes the tracker lock of this server (a lock file of a local repository, a lease in object
+     * storage), or fails with repo-locked naming the holder.
+     */
     public RepoLock lock() {
         return repo.lock(prefix + "lock", "a strata tracker already follows server " + serverKey + " into repository " + repo.root(),
                 "stop it first; one tracker per server is enough");

@@ -48,7 +48,14 @@ import java.util.function.Consumer;
  * newest completed full backup of this server (the base of a differential, and at or before the
  * start of every other possible default base) and before the server's current checkpoint. Nothing is
  * removed while a backup is running. The tracker does not take the repository's writer lock, so it
- * never blocks a backup; it holds its own lock per server ({@code tracking/<identity>/lock}).
+ * never blocks a backup; it holds its own lock per server ({@code tracking/<identity>/lock}: a file
+ * lock, or a lease in object storage, checked before every change set or gap it stores).
+ *
+ * <p>The repository may be local or in object storage, encrypted or not. A store request that fails
+ * for good (after the store's retries) ends the run with the store's error (store-failed for S3);
+ * a continuous tracker first tries to leave a last heartbeat saying so ({@link Heartbeat#STOPPED}).
+ * What it had read but not stored is lost only from memory: the next run continues where the
+ * stored change sets end and records a gap only where the log no longer holds that range.
  */
 public final class TrackRun {
     /** Largest LSN range read in one step, so that a stop request is seen soon even with a backlog. */
@@ -73,6 +80,8 @@ public final class TrackRun {
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private final Repository repo;
+    /** The tracker's lock (a lease in object storage), checked before each change set or gap is stored. */
+    private RepoLock lock;
     private Tracking tracking;
     private ServerFacts facts;
     private ServerBackups backups;
@@ -145,22 +154,29 @@ public final class TrackRun {
     }
 
     private Outcome execute() {
+        repo.requireKey(); // before the server is asked anything: every object of an encrypted repository is sealed
         session = ServerSession.connect(opts.connection());
         try {
             facts = ServerFacts.read(session, opts.datadir());
             RedoLayout.require(facts.logDir(), facts.version());
             tracking = new Tracking(repo, facts.serverKey());
             backups = new ServerBackups(repo, facts.serverKey());
-            try (RepoLock lock = tracking.lock()) {
-                tracking.describeServer();
-                long first = start();
-                long target = opts.once() ? session.lsnStatus().flushed() : Long.MAX_VALUE;
-                loop(target);
-                flush();
-                prune();
-                say.accept("[track] " + (stop ? "stopped by a signal" : "done") + ": change sets cover the redo log up to LSN " + pos
-                        + "; read " + redoRead + " bytes of redo log in this run");
-                return new Outcome(first, pos, redoRead, setsStored, gapsRecorded, List.copyOf(gaps));
+            try (RepoLock held = tracking.lock()) {
+                lock = held;
+                try {
+                    tracking.describeServer();
+                    long first = start();
+                    long target = opts.once() ? session.lsnStatus().flushed() : Long.MAX_VALUE;
+                    loop(target);
+                    flush();
+                    prune();
+                    say.accept("[track] " + (stop ? "stopped by a signal" : "done") + ": change sets cover the redo log up to LSN " + pos
+                            + "; read " + redoRead + " bytes of redo log in this run");
+                    return new Outcome(first, pos, redoRead, setsStored, gapsRecorded, List.copyOf(gaps));
+                } catch (StrataException e) {
+                    lastBeat(e);
+                    throw e;
+                }
             }
         } finally {
             if (log != null) {
@@ -246,6 +262,7 @@ public final class TrackRun {
         if (to <= from) {
             return;
         }
+        lock.check();
         tracking.recordGap(from, to, reason, serverStarted);
         gapsRecorded++;
         gaps.add("LSN " + from + ".." + to + ": " + reason);
@@ -300,12 +317,36 @@ public final class TrackRun {
      * last one, or at once when {@code now}; only a continuous tracker has one.
      */
     private void beat(String error, boolean now) {
+        beat(error, now, pos);
+    }
+
+    /** @param reached the LSN the heartbeat reports, or null before anything was read */
+    private void beat(String error, boolean now, Long reached) {
         if (opts.once() || !now && System.nanoTime() - lastBeat < BEAT_INTERVAL.toNanos()) {
             return;
         }
         lastBeat = System.nanoTime();
-        Heartbeat.of(Heartbeat.TRACK, facts.serverKey(), started, Long.toString(pos), caughtUp == null ? started : caughtUp,
+        Heartbeat.of(Heartbeat.TRACK, facts.serverKey(), started, reached == null ? null : Long.toString(reached), caughtUp == null ? started : caughtUp,
                 error, gaps.size(), BEAT_INTERVAL).write(repo);
+    }
+
+    /**
+     * A continuous tracker ends on {@code e} (the object store failed for good, the lease was lost, the
+     * log could not be read ...): its last heartbeat says why ({@code lastError} "stopped: ...") and
+     * reaches only as far as the stored change sets, which is where the next run continues. Best
+     * effort: when the store itself fails, the heartbeat cannot be written and grows stale instead,
+     * which {@code check} reports just as well.
+     */
+    private void lastBeat(StrataException e) {
+        if (opts.once() || e.code() == ErrorCode.REPO_LOCKED) {
+            return; // a lost lease: the heartbeat may be another tracker's by now
+        }
+        try {
+            // rangeFrom 0: it failed before start() chose where to begin (LSNs of a real log are far above 0)
+            beat(Heartbeat.STOPPED + e.getMessage(), true, rangeFrom == 0 ? null : rangeFrom);
+        } catch (RuntimeException ignored) {
+            say.accept("[track] could not store the last heartbeat either: " + ignored.getMessage());
+        }
     }
 
     /** Reads one piece of new log; returns whether more is waiting. */
@@ -428,6 +469,7 @@ public final class TrackRun {
             return;
         }
         ChangeSetFormat.Header h = new ChangeSetFormat.Header(rangeFrom, pos, log.header().firstLsn(), log.fileSize(), rangeMtrs, serverStarted);
+        lock.check(); // a tracker that lost its lease stores nothing more: another may follow the server now
         long bytes = tracking.storeSet(h, pending);
         setsStored++;
         say.accept(String.format("[track] stored change set LSN %d..%d: %,d pages of %d tablespaces, %,d mini-transactions, %,d bytes",

@@ -183,13 +183,25 @@ final class StrataCli {
         return pb.start();
     }
 
+    /** With extra environment variables, in working directory {@code dir} (to see what a command leaves there). */
+    static Result runIn(Path dir, Map<String, String> env, String... args) {
+        return exec(command(List.of(), args), env, dir);
+    }
+
     /** Runs {@code cmd} as it is (a prefix and the JVM from {@link #command}, or bin/strata), with extra environment variables. */
     static Result exec(List<String> cmd, Map<String, String> env) {
+        return exec(cmd, env, null);
+    }
+
+    private static Result exec(List<String> cmd, Map<String, String> env, Path dir) {
         try {
             Path out = Files.createTempFile("strata-out", ".txt");
             Path err = Files.createTempFile("strata-err", ".txt");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
             pb.environment().putAll(env);
+            if (dir != null) {
+                pb.directory(dir.toFile());
+            }
             Process p = pb.start();
             if (!p.waitFor(15, TimeUnit.MINUTES)) {
                 p.destroyForcibly();

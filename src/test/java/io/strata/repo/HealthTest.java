@@ -69,10 +69,10 @@ class HealthTest {
         assertEquals(Health.OK, only(Health.check(t.repo(), null, LIMITS, NOW)).code());
         Health.Verdict strict = only(Health.check(t.repo(), null, new Health.Limits(Duration.ofDays(8), Duration.ofHours(26), 600, 30L), NOW));
         assertEquals("the binlog archiver (pid 4242 on db1) is not alive: last heartbeat 60 s ago (limit 30 s)", strict.message());
-        // an archiver that ended on an error says why in its last heartbeat, and check repeats it once it is stale
-        t.heartbeat(Heartbeat.ARCHIVE, NOW.minusSeconds(61), 0, "the archiver stopped on this error: the object store failed PUT s3://b/r/x", 10);
+        // a stale heartbeat repeats the error of the writer's last poll
+        t.heartbeat(Heartbeat.ARCHIVE, NOW.minusSeconds(61), 0, "cannot connect to the server", 10);
         assertEquals("the binlog archiver (pid 4242 on db1) is not alive: last heartbeat 61 s ago (limit 60 s); its last error: "
-                + "the archiver stopped on this error: the object store failed PUT s3://b/r/x", only(Health.check(t.repo(), null, LIMITS, NOW)).message());
+                + "cannot connect to the server", only(Health.check(t.repo(), null, LIMITS, NOW)).message());
         // a long interval stretches the limit to 3 intervals
         t.heartbeat(Heartbeat.TRACK, NOW.minusSeconds(200), 0, null, 100);
         assertEquals(Health.OK, byName(only(Health.check(t.repo(), null, LIMITS, NOW))).get("tracker").code());
@@ -86,6 +86,19 @@ class HealthTest {
         Health.Verdict v = only(Health.check(t.repo(), null, LIMITS, NOW));
         assertEquals(Health.WARNING, v.code());
         assertEquals("the tracker lags 15 min behind the server (limit 10 min): cannot connect to the server", v.message());
+    }
+
+    @Test
+    void aTrackerThatStoppedOnAnErrorIsCriticalAtOnce() throws Exception {
+        TinyRepo t = tiny();
+        t.backup("full", null, NOW.minus(Duration.ofHours(5)), Duration.ofMinutes(10), 1);
+        t.heartbeat(Heartbeat.TRACK, NOW.minusSeconds(3), 0, Heartbeat.STOPPED + "the object store failed PUT s3://b/r/tracking/x after 3 attempts", 10);
+        Health.Verdict v = only(Health.check(t.repo(), null, LIMITS, NOW));
+        assertEquals(Health.CRITICAL, v.code());
+        assertEquals("the tracker (pid 4242 on db1) stopped 3 s ago: the object store failed PUT s3://b/r/tracking/x after 3 attempts", v.message());
+        // the same text without the prefix is a failed poll of a running tracker, which retries
+        t.heartbeat(Heartbeat.TRACK, NOW.minusSeconds(3), 0, "the object store failed PUT s3://b/r/tracking/x after 3 attempts", 10);
+        assertEquals(Health.WARNING, only(Health.check(t.repo(), null, LIMITS, NOW)).code());
     }
 
     @Test
