@@ -115,6 +115,8 @@ public final class RepoCopy {
         return f.isDelta() ? DeltaFormat.CONTENT : "innodb".equals(f.kind()) ? "innodb-file" : "file";
     }
 
+    private static final long PROGRESS_NANOS = 2_000_000_000L;
+
     private static final class Run {
         private final Repository from;
         private final Repository to;
@@ -237,10 +239,18 @@ public final class RepoCopy {
                 List<FileEntry> files = new ArrayList<>();
                 long stored = 0;
                 long raw = 0;
+                int n = m.files().size() + 1;
+                long lastLine = System.nanoTime();
                 for (FileEntry f : m.files()) {
                     long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c());
                     stored += size;
                     raw += lastRaw;
+                    if (System.nanoTime() - lastLine >= PROGRESS_NANOS) {
+                        // a line every 2 s, as a backup's progress on a terminal-less stderr
+                        lastLine = System.nanoTime();
+                        log.accept(String.format(Locale.ROOT, "%7.1fs copying %s: %d of %d objects, %.1f of %.1f MiB", (lastLine - t0) / 1e9, m.id(),
+                                files.size() + 1, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
+                    }
                     files.add(new FileEntry(f.path(), f.kind(), f.spaceId(), f.flags(), f.size(), f.pages(), f.storage(), f.deltaPages(), f.object(), size,
                             f.crc32c(), f.home(), f.location()));
                 }

@@ -118,8 +118,9 @@ class CopyIT {
             for (JsonNode e : ItSupport.list(d)) {
                 assertFalse("completed".equals(e.get("state").asText()), "a killed copy left a completed backup: " + e);
             }
-            StrataCli.Result again = StrataCli.runWithEnv(env, fromS3[0], fromS3[1], fromS3[2], fromS3[3], fromS3[4], fromS3[5], fromS3[6], fromS3[7],
-                    "--to", d.toString(), "--all", "--json");
+            List<String> resume = new ArrayList<>(List.of(fromS3));
+            resume.set(resume.indexOf("--to") + 1, d.toString());
+            StrataCli.Result again = StrataCli.runWithEnv(env, resume.toArray(new String[0]));
             assertEquals(0, again.exit(), again.toString());
             assertEquals(List.of(full, incr), ids(ItSupport.JSON.readTree(again.out()).get("copied")));
             StrataCli.Result vd = StrataCli.inProcess("verify", "--repo", d.toString());
