@@ -138,6 +138,7 @@ final class CopyCommand implements Callable<Integer> {
             out.put("copied", r.copied());
             out.put("present", r.present());
             out.put("skipped", r.skipped());
+            out.put("retired", r.retired());
             out.put("objects", r.objects());
             out.put("rawBytes", r.rawBytes());
             out.put("storedBytes", r.storedBytes());

@@ -55,14 +55,15 @@ public final class RepoCopy {
      *
      * @param copied          backups copied by this run, oldest first
      * @param present         backups that were already complete (and equal) in the target
-     * @param skipped         backups {@code --all} left out, each with the reason
+     * @param skipped         backups {@code --all} left out, each with the reason (a warning: exit 3)
+     * @param retired         backups {@code --all} left out because the target's history marks them pruned or merged
      * @param objects         objects written (backup objects and binlog objects)
      * @param rawBytes        bytes of content copied (before compression and encryption)
      * @param storedBytes     bytes the written objects take in the target
      * @param binlogObjects   binlog archive objects written (0 without {@code binlogs})
      * @param binlogsPresent  binlog archive objects the target already held
      */
-    public record Result(List<String> copied, List<String> present, List<String> skipped, long objects, long rawBytes, long storedBytes,
+    public record Result(List<String> copied, List<String> present, List<String> skipped, List<String> retired, long objects, long rawBytes, long storedBytes,
                          long binlogObjects, long binlogsPresent) {}
 
     /**
@@ -83,7 +84,7 @@ public final class RepoCopy {
                 r.binlogs();
             }
         }
-        return new Result(List.copyOf(r.copied), List.copyOf(r.present), List.copyOf(r.skipped), r.objects, r.rawBytes, r.storedBytes,
+        return new Result(List.copyOf(r.copied), List.copyOf(r.present), List.copyOf(r.skipped), List.copyOf(r.retired), r.objects, r.rawBytes, r.storedBytes,
                 r.binlogObjects, r.binlogsPresent);
     }
 
@@ -117,6 +118,13 @@ public final class RepoCopy {
 
     private static final long PROGRESS_NANOS = 2_000_000_000L;
 
+    /** copy-mismatch for an id the target's history marks pruned or merged: {@code --all} passes over it without a warning. */
+    private static final class Retired extends StrataException {
+        Retired(String message, String hint) {
+            super(ErrorCode.COPY_MISMATCH, message, hint);
+        }
+    }
+
     private static final class Run {
         private final Repository from;
         private final Repository to;
@@ -126,6 +134,7 @@ public final class RepoCopy {
         final List<String> copied = new ArrayList<>();
         final List<String> present = new ArrayList<>();
         final List<String> skipped = new ArrayList<>();
+        final List<String> retired = new ArrayList<>();
         long objects;
         long rawBytes;
         long storedBytes;
@@ -156,6 +165,11 @@ public final class RepoCopy {
                 }
                 try {
                     chain(Chain.resolve(from, id));
+                } catch (Retired e) {
+                    // --all: the target's own retention removed it (or a merge there holds it): not a problem
+                    done.add(id);
+                    retired.add(id);
+                    log.accept("note: backup " + id + " not copied: " + e.getMessage());
                 } catch (StrataException e) {
                     // --all: a backup that cannot be copied does not stop the others; each is named
                     if (e.code() != ErrorCode.CHAIN_BROKEN && e.code() != ErrorCode.COPY_MISMATCH && e.code() != ErrorCode.BACKUP_NOT_FOUND) {
@@ -185,10 +199,11 @@ public final class RepoCopy {
                     }
                     continue;
                 }
-                History.Merge merged = to.history().merge(m.id());
-                boolean pruned = to.history().find(m.id()).map(h -> HistoryRecord.PRUNED.equals(h.state())).orElse(false);
-                if (pruned || merged != null) {
-                    throw new StrataException(ErrorCode.COPY_MISMATCH, "backup " + m.id() + (pruned ? " was removed by strata prune from " + to.root()
+                if (to.history().removing(m.id())) {
+                    // a pruned or merged marker: T's history says this id is gone or held by another backup
+                    History.Merge merged = to.history().merge(m.id());
+                    boolean pruned = merged == null;
+                    throw new Retired("backup " + m.id() + (pruned ? " was removed by strata prune from " + to.root()
                             : " was merged into " + merged.into() + " in " + to.root()) + "; copying it again would bring back an id whose history there says otherwise",
                             "copy into another repository, or copy only newer backups (--backup ID of a chain that does not contain " + m.id() + ")");
                 }

@@ -177,6 +177,39 @@ class RepoCopyTest {
     }
 
     @Test
+    void anIdThatTheTargetPrunedOrMergedIsNotBroughtBack() {
+        Repository a = plain("a");
+        Repository b = plain("b");
+        backup(a, id(1), "full", null, 1000, "one".getBytes(StandardCharsets.UTF_8));
+        b.history().markPruned(id(1), "older than the newest 1 full backup(s)");
+        StrataException e = assertThrows(StrataException.class, () -> copy(a, b, List.of(id(1)), false));
+        assertEquals(ErrorCode.COPY_MISMATCH, e.code());
+        assertEquals("backup " + id(1) + " was removed by strata prune from " + b.root()
+                + "; copying it again would bring back an id whose history there says otherwise", e.getMessage());
+        assertFalse(b.hasManifest(id(1)));
+        // --all passes over it: the target's retention removed it, which is no problem
+        RepoCopy.Result r = copy(a, b, null, false);
+        assertEquals(List.of(), r.copied());
+        assertEquals(List.of(), r.skipped());
+        assertEquals(List.of(id(1)), r.retired());
+        assertFalse(b.hasManifest(id(1)));
+    }
+
+    @Test
+    void aChildOfAMergedIdKeepsResolvingInTheTarget() {
+        Repository a = plain("a");
+        // M (id 5) holds the state of id 2, merged away (same-state); id 3 still names id 2 as its parent
+        backup(a, id(5), "full", null, 1100, "merged".getBytes(StandardCharsets.UTF_8));
+        a.history().markMerged(id(2), id(5));
+        backup(a, id(3), "incremental", id(2), 1200, "child".getBytes(StandardCharsets.UTF_8));
+        Repository b = plain("b");
+        RepoCopy.Result r = copy(a, b, List.of(id(3)), false);
+        assertEquals(List.of(id(5), id(3)), r.copied());
+        assertEquals(id(5), b.manifest(id(2)).id());
+        assertEquals(List.of(id(5), id(3)), Chain.resolve(b, id(3)).ids());
+    }
+
+    @Test
     void archivedBinlogObjectsAreCopiedDataBeforeSummaryAndOnlyOnce() throws IOException {
         Repository a = plain("a");
         String dirName = "binlogs/db1-3306-00000000/";
