@@ -123,6 +123,9 @@ final class CopyCommand implements Callable<Integer> {
         requireKey(source, srcSecret, "--from-encrypt-key-file", "--from-encrypt-passphrase-file", FROM_PASSPHRASE_ENV);
         Repository target = Repository.openOrCreate(dst, dstSecret, source.defaultCompression());
         requireKey(target, dstSecret, "--to-encrypt-key-file", "--to-encrypt-passphrase-file", TO_PASSPHRASE_ENV);
+        if (source.encryption() != null && target.encryption() == null) {
+            System.err.println("WARNING: " + source.root() + " is encrypted and " + target.root() + " is not: the copies are stored in plain text there");
+        }
         RepoCopy.Result r = RepoCopy.run(source, target, new RepoCopy.Options(ids, binlogs, delayMs), System.err::println);
         json.text().printf("copied %d backup(s) from %s to %s%s; %d already there%s; %,d objects, %,d bytes stored%n", r.copied().size(), source.root(),
                 target.root(), r.copied().isEmpty() ? "" : " (" + String.join(", ", r.copied()) + ")", r.present().size(),
