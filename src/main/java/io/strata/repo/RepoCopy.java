@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -151,20 +150,24 @@ public final class RepoCopy {
         void backups() {
             if (o.ids() != null) {
                 for (String id : o.ids()) {
-                    chain(Chain.resolve(from, id));
+                    chain(resolve(id));
                 }
                 return;
             }
+            // every stored manifest, readable or not: a damaged one stops the copy (exit 45) rather than being passed over
             TreeSet<String> ids = new TreeSet<>();
-            for (Manifest m : from.storedManifests(new HashMap<>())) {
-                ids.add(m.id());
+            for (String k : from.store().list(Keys.BACKUPS)) {
+                String[] parts = k.split("/");
+                if (parts.length == 3 && parts[2].equals("manifest") && Keys.isBackupId(parts[1])) {
+                    ids.add(parts[1]);
+                }
             }
             for (String id : ids) {
                 if (done.contains(id)) {
                     continue;
                 }
                 try {
-                    chain(Chain.resolve(from, id));
+                    chain(resolve(id));
                 } catch (Retired e) {
                     // --all: the target's own retention removed it (or a merge there holds it): not a problem
                     done.add(id);
@@ -179,6 +182,21 @@ public final class RepoCopy {
                     skipped.add(id + ": " + e.getMessage());
                     log.accept("WARNING: backup " + id + " not copied: " + e.getMessage());
                 }
+            }
+        }
+
+        /** The chain of {@code id} in the source; a manifest of it that fails its checks is copy-source-damaged. */
+        private Chain resolve(String id) {
+            try {
+                return Chain.resolve(from, id);
+            } catch (StrataException e) {
+                if (e.code() != ErrorCode.CORRUPT_DATA && e.code() != ErrorCode.FORMAT_TOO_NEW) {
+                    throw e;
+                }
+                StrataException d = new StrataException(ErrorCode.COPY_SOURCE_DAMAGED, "cannot copy backup " + id + ": a manifest of its chain in "
+                        + from.root() + " is damaged: " + e.getMessage(), "run \"strata verify --repo " + from.root() + " " + id + "\"");
+                d.addSuppressed(e);
+                throw d;
             }
         }
 

@@ -155,6 +155,19 @@ class RepoCopyTest {
         assertTrue(e.hint().contains("strata verify --repo " + a.root() + " " + id(1)), e.hint());
         assertFalse(b.hasManifest(id(1)));
         assertEquals(HistoryRecord.FAILED, b.history().find(id(1)).orElseThrow().state());
+
+        // a damaged manifest is not passed over by --all
+        backup(a, id(2), "full", null, 2000, "y".getBytes(StandardCharsets.UTF_8));
+        Path manifest = dir.resolve("a/backups/" + id(2) + "/manifest");
+        byte[] mb = Files.readAllBytes(manifest);
+        mb[mb.length / 2] ^= 0x01;
+        Files.write(manifest, mb);
+        bytes[bytes.length - 30] ^= 0x10; // the first backup is sound again, and is copied before the damaged one stops the run
+        Files.write(obj, bytes);
+        StrataException all = assertThrows(StrataException.class, () -> copy(a, b, null, false));
+        assertEquals(ErrorCode.COPY_SOURCE_DAMAGED, all.code());
+        assertTrue(all.getMessage().startsWith("cannot copy backup " + id(2) + ": a manifest of its chain in " + a.root() + " is damaged: "), all.getMessage());
+        assertTrue(b.hasManifest(id(1)));
     }
 
     @Test
