@@ -150,7 +150,13 @@ public final class RepoCopy {
         void backups() {
             if (o.ids() != null) {
                 for (String id : o.ids()) {
-                    chain(resolve(id));
+                    Chain c = resolve(id);
+                    chain(c);
+                    String holder = c.target().id();
+                    if (!holder.equals(id) && !to.hasManifest(id) && !to.history().removing(id)) {
+                        // an id the source merged away (same-state): it names the same backup in the target
+                        to.history().markMerged(id, holder);
+                    }
                 }
                 return;
             }

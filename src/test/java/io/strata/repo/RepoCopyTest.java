@@ -220,6 +220,10 @@ class RepoCopyTest {
         assertEquals(List.of(id(5), id(3)), r.copied());
         assertEquals(id(5), b.manifest(id(2)).id());
         assertEquals(List.of(id(5), id(3)), Chain.resolve(b, id(3)).ids());
+        // the merged id itself, named by --backup, resolves in the target as in the source
+        Repository c = plain("c");
+        assertEquals(List.of(id(5)), copy(a, c, List.of(id(2)), false).copied());
+        assertEquals(id(5), c.manifest(id(2)).id());
     }
 
     @Test
