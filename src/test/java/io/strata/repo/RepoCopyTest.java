@@ -248,6 +248,12 @@ class RepoCopyTest {
             w.commit();
         }
         Repository b = Repository.openOrCreate(StoreLocation.local(dir.resolve("b")), KEY);
+        // an archiver of that server writing into the target holds its lock: the copy waits for nobody and stops
+        try (RepoLock archiver = b.lock("binlog-db1-3306-00000000.lock", "archiver runs", "stop it")) {
+            StrataException locked = assertThrows(StrataException.class, () -> copy(a, b, List.of(), true));
+            assertEquals(ErrorCode.REPO_LOCKED, locked.code());
+            assertEquals(List.of(), b.store().list("binlogs/"));
+        }
         RepoCopy.Result r = copy(a, b, List.of(), true);
         assertEquals(4, r.binlogObjects());
         assertEquals(List.of(dirName + "source", dirName + "t0001/binlog.000001/000000000000-000000001200.binlog",
