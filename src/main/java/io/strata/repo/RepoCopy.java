@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  * another ({@code strata copy}; docs/repository-format.md, "Copies between repositories").
  *
  * <p>Every object is decoded with the source's codec (each chunk's CRC-32C, the frame's digest
- * and, for backup objects, the length and digest the manifest records are checked) and encoded
+ * and, for backup objects, the content digest the manifest records, which covers every chunk's
+ * raw length and CRC, are checked) and encoded
  * with the target's (sealed with the target's key when it is encrypted; a backup's objects keep
  * the compression its manifest records). Per backup, the order of writes is a backup's:
  * {@code history/<id>/begin}, the objects, a sync, the manifest (from here the copy is complete),
