@@ -35,28 +35,44 @@ public final class KeyMixin {
 
     /** The secret given, or null; a passphrase from the environment only opens encrypted repositories. */
     Secret secret() {
+        return secret(keyFile, passphraseFile, allowInsecure, "--encrypt-key-file", "--encrypt-passphrase-file", PASSPHRASE_ENV);
+    }
+
+    /**
+     * The secret of one repository from a key file, a passphrase file or the environment variable
+     * {@code env}, or null: the rule of this mixin, for commands that name several repositories
+     * with prefixed options ({@code copy --from-encrypt-key-file}); {@code keyOption} and
+     * {@code passphraseOption} are the option names messages use.
+     *
+     * @throws StrataException usage (both files given, a file missing or malformed), key-file-insecure
+     */
+    static Secret secret(Path keyFile, Path passphraseFile, boolean allowInsecure, String keyOption, String passphraseOption, String env) {
         if (keyFile != null && passphraseFile != null) {
-            throw new StrataException(ErrorCode.USAGE, "give either --encrypt-key-file or --encrypt-passphrase-file, not both", null);
+            throw new StrataException(ErrorCode.USAGE, "give either " + keyOption + " or " + passphraseOption + ", not both", null);
         }
         try {
             if (keyFile != null) {
-                return Secret.parseKeyFile(read(keyFile, "key file"));
+                return Secret.parseKeyFile(read(keyFile, "key file", allowInsecure));
             }
             if (passphraseFile != null) {
-                return Secret.parsePassphrase(read(passphraseFile, "passphrase file"));
+                return Secret.parsePassphrase(read(passphraseFile, "passphrase file", allowInsecure));
             }
         } catch (IllegalArgumentException e) {
             throw new StrataException(ErrorCode.USAGE, (keyFile != null ? "key file " + keyFile : "passphrase file " + passphraseFile) + ": " + e.getMessage(), null);
         }
-        String env = System.getenv(PASSPHRASE_ENV);
-        if (env != null && !env.isEmpty()) {
-            return new Secret.Passphrase(env.toCharArray(), true);
+        String value = System.getenv(env);
+        if (value != null && !value.isEmpty()) {
+            return new Secret.Passphrase(value.toCharArray(), true);
         }
         return null;
     }
 
     /** Refuses (or, with --allow-insecure-key-file, warns about) a file whose mode lets group or others read it. */
     void checkPrivate(Path p, String what) throws IOException {
+        checkPrivate(p, what, allowInsecure);
+    }
+
+    private static void checkPrivate(Path p, String what, boolean allowInsecure) throws IOException {
         Set<PosixFilePermission> mode;
         try {
             mode = Files.getPosixFilePermissions(p);
@@ -75,9 +91,9 @@ public final class KeyMixin {
         System.err.println("WARNING: " + problem + "; using it as --allow-insecure-key-file says");
     }
 
-    private byte[] read(Path p, String what) {
+    private static byte[] read(Path p, String what, boolean allowInsecure) {
         try {
-            checkPrivate(p, what);
+            checkPrivate(p, what, allowInsecure);
             return Files.readAllBytes(p);
         } catch (NoSuchFileException e) {
             throw new StrataException(ErrorCode.USAGE, what + " " + p + " does not exist", null);

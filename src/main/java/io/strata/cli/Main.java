@@ -55,6 +55,7 @@ public final class Main implements Runnable {
         COMMANDS.put("show", ShowCommand::new);
         COMMANDS.put("verify", VerifyCommand::new);
         COMMANDS.put("merge", MergeCommand::new);
+        COMMANDS.put("copy", CopyCommand::new);
         COMMANDS.put("status", StatusCommand::new);
         COMMANDS.put("check", CheckCommand::new);
         COMMANDS.put("prune", PruneCommand::new);

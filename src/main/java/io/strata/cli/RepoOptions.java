@@ -35,7 +35,17 @@ public final class RepoOptions {
     Integer maxAttempts;
 
     StoreLocation location() {
-        return StoreLocation.parse(repo, S3ObjectStore.Settings.of(endpoint, region, partMiB, maxAttempts));
+        return location("--repo", repo, endpoint, region, partMiB, maxAttempts);
+    }
+
+    /**
+     * A repository's location from the values of these options (null: not given), for commands
+     * that name several repositories with prefixed options ({@code copy --from-s3-endpoint}).
+     *
+     * @throws io.strata.error.StrataException usage: not a directory or a valid s3:// URL
+     */
+    static StoreLocation location(String option, String repo, String endpoint, String region, Integer partMiB, Integer maxAttempts) {
+        return StoreLocation.parse(option, repo, S3ObjectStore.Settings.of(endpoint, region, partMiB, maxAttempts));
     }
 
     /**

@@ -49,6 +49,8 @@ public enum ErrorCode {
     DAEMON_STALE("daemon-stale", 39),
     FLEET_FAILED("fleet-failed", 43),
     LOCK_WAIT_TIMEOUT("lock-wait-timeout", 44),
+    COPY_SOURCE_DAMAGED("copy-source-damaged", 45),
+    COPY_MISMATCH("copy-mismatch", 46),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

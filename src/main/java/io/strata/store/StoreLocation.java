@@ -21,12 +21,22 @@ public record StoreLocation(Path dir, String bucket, String prefix, S3ObjectStor
     }
 
     public static StoreLocation parse(String repo, S3ObjectStore.Settings s3) {
+        return parse("--repo", repo, s3);
+    }
+
+    /**
+     * As {@link #parse(String, S3ObjectStore.Settings)}, with messages naming {@code option}
+     * (a command naming several repositories: {@code copy --from}, {@code --to}).
+     *
+     * @throws StrataException usage: blank, another URL scheme, or an invalid s3:// URL
+     */
+    public static StoreLocation parse(String option, String repo, S3ObjectStore.Settings s3) {
         if (repo == null || repo.isBlank()) {
-            throw new StrataException(ErrorCode.USAGE, "--repo must name a directory or s3://BUCKET/PREFIX", null);
+            throw new StrataException(ErrorCode.USAGE, option + " must name a directory or s3://BUCKET/PREFIX", null);
         }
         if (!repo.startsWith("s3://")) {
             if (repo.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
-                throw new StrataException(ErrorCode.USAGE, "--repo " + repo + ": only local directories and s3:// URLs are supported", null);
+                throw new StrataException(ErrorCode.USAGE, option + " " + repo + ": only local directories and s3:// URLs are supported", null);
             }
             return local(Path.of(repo));
         }
@@ -41,7 +51,7 @@ public record StoreLocation(Path dir, String bucket, String prefix, S3ObjectStor
             prefix = prefix.substring(0, prefix.length() - 1);
         }
         if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]") || prefix.contains("//") || prefix.contains("..")) {
-            throw new StrataException(ErrorCode.USAGE, "--repo " + repo + " is not a valid s3://BUCKET/PREFIX (bucket names are 3 to 63 "
+            throw new StrataException(ErrorCode.USAGE, option + " " + repo + " is not a valid s3://BUCKET/PREFIX (bucket names are 3 to 63 "
                     + "lower-case letters, digits, dots and hyphens)", null);
         }
         return new StoreLocation(null, bucket, prefix.isEmpty() ? "" : prefix + "/", s3 == null ? S3ObjectStore.Settings.of(null, null, null, null) : s3);

@@ -1,0 +1,475 @@
+package io.strata.repo;
+
+import io.strata.codec.Compression;
+import io.strata.error.CorruptDataException;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.store.ObjectStore;
+import io.strata.store.StorageException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/**
+ * Copies completed backups, with their chains, and archived binlogs from one repository into
+ * another ({@code strata copy}; docs/repository-format.md, "Copies between repositories").
+ *
+ * <p>Every object is decoded with the source's codec (each chunk's CRC-32C, the frame's digest
+ * and, for backup objects, the content digest the manifest records, which covers every chunk's
+ * raw length and CRC, are checked) and encoded
+ * with the target's (sealed with the target's key when it is encrypted; a backup's objects keep
+ * the compression its manifest records). Per backup, the order of writes is a backup's:
+ * {@code history/<id>/begin}, the objects, a sync, the manifest (from here the copy is complete),
+ * {@code history/<id>/end}. The whole run holds the target's writer lock, and first removes what
+ * killed attempts left ({@link Repository#cleanupIncomplete()}): a backup whose copy was killed is
+ * a failed attempt there, and the next run copies it again from the start.
+ *
+ * <p>Errors: {@link ErrorCode#COPY_SOURCE_DAMAGED} (exit 45) when a source object fails its checks,
+ * naming it; {@link ErrorCode#COPY_MISMATCH} (exit 46) when the target holds the same id with other
+ * content, or a pruned or merged attempt of that id; the errors of opening and locking a repository.
+ */
+public final class RepoCopy {
+    private RepoCopy() {}
+
+    /**
+     * What to copy.
+     *
+     * @param ids      backups named by the user (each with its chain); null copies every completed backup
+     * @param binlogs  also copy every archived binlog of the source (all its servers)
+     * @param delayMs  test hook: pause after each object (0: none)
+     */
+    public record Options(List<String> ids, boolean binlogs, long delayMs) {}
+
+    /**
+     * What a run did.
+     *
+     * @param copied          backups copied by this run, oldest first
+     * @param present         backups that were already complete (and equal) in the target
+     * @param skipped         backups {@code --all} left out, each with the reason (a warning: exit 3)
+     * @param retired         backups {@code --all} left out because the target's history marks them pruned or merged
+     * @param objects         objects written (backup objects and binlog objects)
+     * @param rawBytes        bytes of content copied (before compression and encryption)
+     * @param storedBytes     bytes the written objects take in the target
+     * @param binlogObjects   binlog archive objects written (0 without {@code binlogs})
+     * @param binlogsPresent  binlog archive objects the target already held
+     */
+    public record Result(List<String> copied, List<String> present, List<String> skipped, List<String> retired, long objects, long rawBytes, long storedBytes,
+                         long binlogObjects, long binlogsPresent) {}
+
+    /**
+     * Runs a copy from {@code from} into {@code to}, both opened by the caller (with their keys).
+     *
+     * @throws StrataException copy-source-damaged, copy-mismatch, backup-not-found (a named id),
+     *                         chain-broken (a named id whose chain is incomplete in the source),
+     *                         key-missing, repo-locked, and the store's errors
+     */
+    public static Result run(Repository from, Repository to, Options o, Consumer<String> log) {
+        from.requireKey();
+        to.requireKey();
+        Run r = new Run(from, to, o, log);
+        try (RepoLock lock = to.lock()) {
+            to.cleanupIncomplete();
+            r.backups();
+            if (o.binlogs()) {
+                r.binlogs();
+            }
+        }
+        return new Result(List.copyOf(r.copied), List.copyOf(r.present), List.copyOf(r.skipped), List.copyOf(r.retired), r.objects, r.rawBytes, r.storedBytes,
+                r.binlogObjects, r.binlogsPresent);
+    }
+
+    /**
+     * Whether two manifests describe the same backup: the same chain link, LSNs, server, lineage,
+     * redo log and files with the same contents (digests). What a copy changes (the encryption,
+     * the stored sizes) is not compared.
+     */
+    static boolean sameBackup(Manifest a, Manifest b) {
+        if (!Objects.equals(a.type(), b.type()) || !Objects.equals(a.parent(), b.parent()) || a.startLsn() != b.startLsn()
+                || a.endLsn() != b.endLsn() || a.redoEndLsn() != b.redoEndLsn() || !Objects.equals(a.threshold(), b.threshold())
+                || !Objects.equals(a.redoCrc32c(), b.redoCrc32c()) || !Objects.equals(a.lineageId(), b.lineageId())
+                || !Objects.equals(a.source().serverKey(), b.source().serverKey()) || a.files().size() != b.files().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.files().size(); i++) {
+            FileEntry x = a.files().get(i);
+            FileEntry y = b.files().get(i);
+            if (!x.path().equals(y.path()) || !Objects.equals(x.spaceId(), y.spaceId()) || x.size() != y.size()
+                    || !Objects.equals(x.storage(), y.storage()) || x.deltaPages() != y.deltaPages() || !Objects.equals(x.crc32c(), y.crc32c())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The content name of a backup's stored file (as restore and verify open it). */
+    static String contentOf(FileEntry f) {
+        return f.isDelta() ? DeltaFormat.CONTENT : "innodb".equals(f.kind()) ? "innodb-file" : "file";
+    }
+
+    private static final long PROGRESS_NANOS = 2_000_000_000L;
+
+    /** copy-mismatch for an id the target's history marks pruned or merged: {@code --all} passes over it without a warning. */
+    private static final class Retired extends StrataException {
+        Retired(String message, String hint) {
+            super(ErrorCode.COPY_MISMATCH, message, hint);
+        }
+    }
+
+    private static final class Run {
+        private final Repository from;
+        private final Repository to;
+        private final Options o;
+        private final Consumer<String> log;
+        private final Set<String> done = new HashSet<>();
+        final List<String> copied = new ArrayList<>();
+        final List<String> present = new ArrayList<>();
+        final List<String> skipped = new ArrayList<>();
+        final List<String> retired = new ArrayList<>();
+        long objects;
+        long rawBytes;
+        long storedBytes;
+        long binlogObjects;
+        long binlogsPresent;
+
+        Run(Repository from, Repository to, Options o, Consumer<String> log) {
+            this.from = from;
+            this.to = to;
+            this.o = o;
+            this.log = log;
+        }
+
+        void backups() {
+            if (o.ids() != null) {
+                for (String id : o.ids()) {
+                    Chain c = resolve(id);
+                    chain(c);
+                    String holder = c.target().id();
+                    if (!holder.equals(id) && !to.hasManifest(id) && !to.history().removing(id)) {
+                        // an id the source merged away (same-state): it names the same backup in the target
+                        to.history().markMerged(id, holder);
+                    }
+                }
+                return;
+            }
+            // every stored manifest, readable or not: a damaged one stops the copy (exit 45) rather than being passed over
+            TreeSet<String> ids = new TreeSet<>();
+            for (String k : from.store().list(Keys.BACKUPS)) {
+                String[] parts = k.split("/");
+                if (parts.length == 3 && parts[2].equals("manifest") && Keys.isBackupId(parts[1])) {
+                    ids.add(parts[1]);
+                }
+            }
+            for (String id : ids) {
+                if (done.contains(id)) {
+                    continue;
+                }
+                try {
+                    chain(resolve(id));
+                } catch (Retired e) {
+                    // --all: the target's own retention removed it (or a merge there holds it): not a problem
+                    done.add(id);
+                    retired.add(id);
+                    log.accept("note: backup " + id + " not copied: " + e.getMessage());
+                } catch (StrataException e) {
+                    // --all: a backup that cannot be copied does not stop the others; each is named
+                    if (e.code() != ErrorCode.CHAIN_BROKEN && e.code() != ErrorCode.COPY_MISMATCH && e.code() != ErrorCode.BACKUP_NOT_FOUND) {
+                        throw e;
+                    }
+                    done.add(id);
+                    skipped.add(id + ": " + e.getMessage());
+                    log.accept("WARNING: backup " + id + " not copied: " + e.getMessage());
+                }
+            }
+        }
+
+        /** The chain of {@code id} in the source; a manifest of it that fails its checks is copy-source-damaged. */
+        private Chain resolve(String id) {
+            try {
+                return Chain.resolve(from, id);
+            } catch (StrataException e) {
+                if (e.code() != ErrorCode.CORRUPT_DATA && e.code() != ErrorCode.FORMAT_TOO_NEW) {
+                    throw e;
+                }
+                StrataException d = new StrataException(ErrorCode.COPY_SOURCE_DAMAGED, "cannot copy backup " + id + ": a manifest of its chain in "
+                        + from.root() + " is damaged: " + e.getMessage(), "run \"strata verify --repo " + from.root() + " " + id + "\"");
+                d.addSuppressed(e);
+                throw d;
+            }
+        }
+
+        /** Copies the members of {@code c} the target lacks, oldest first, after checking every member. */
+        private void chain(Chain c) {
+            List<Manifest> missing = new ArrayList<>();
+            for (Manifest m : c.members()) {
+                if (done.contains(m.id())) {
+                    continue;
+                }
+                if (to.hasManifest(m.id())) {
+                    Manifest there = to.manifest(m.id());
+                    if (!sameBackup(m, there)) {
+                        throw new StrataException(ErrorCode.COPY_MISMATCH, "backup " + m.id() + " of " + from.root() + " and backup " + there.id()
+                                + " of " + to.root() + " have the same id but other contents (" + difference(m, there) + ")",
+                                "the two repositories hold different backups under one id; copy into another repository, or remove it from "
+                                        + to.root() + " with strata prune");
+                    }
+                    continue;
+                }
+                if (to.history().removing(m.id())) {
+                    // a pruned or merged marker: T's history says this id is gone or held by another backup
+                    History.Merge merged = to.history().merge(m.id());
+                    boolean pruned = merged == null;
+                    throw new Retired("backup " + m.id() + (pruned ? " was removed by strata prune from " + to.root()
+                            : " was merged into " + merged.into() + " in " + to.root()) + "; copying it again would bring back an id whose history there says otherwise",
+                            "copy into another repository, or copy only newer backups (--backup ID of a chain that does not contain " + m.id() + ")");
+                }
+                missing.add(m);
+            }
+            Manifest prev = null;
+            for (Manifest m : c.members()) {
+                if (missing.contains(m)) {
+                    copyBackup(m, prev);
+                    copied.add(m.id());
+                } else if (done.add(m.id())) {
+                    present.add(m.id());
+                    log.accept("backup " + m.id() + " (" + m.type() + ") is already complete in " + to.root());
+                }
+                done.add(m.id());
+                prev = m;
+            }
+        }
+
+        private static String difference(Manifest a, Manifest b) {
+            if (!Objects.equals(a.source().serverKey(), b.source().serverKey())) {
+                return "server " + a.source().serverKey() + " against " + b.source().serverKey();
+            }
+            if (!Objects.equals(a.parent(), b.parent()) || !Objects.equals(a.type(), b.type())) {
+                return a.type() + " on " + a.parent() + " against " + b.type() + " on " + b.parent();
+            }
+            if (a.startLsn() != b.startLsn() || a.endLsn() != b.endLsn()) {
+                return "LSN " + a.startLsn() + ".." + a.endLsn() + " against " + b.startLsn() + ".." + b.endLsn();
+            }
+            return "their files or redo logs differ";
+        }
+
+        /**
+         * Copies one backup whose parent ({@code parent}, null for a full) is complete in the
+         * target: begin record, objects, sync, manifest, end record.
+         */
+        private void copyBackup(Manifest m, Manifest parent) {
+            long t0 = System.nanoTime();
+            HistoryRecord source = from.history().find(m.id()).orElse(null);
+            HistoryRecord begin = new HistoryRecord(m.id(), m.type(), HistoryRecord.RUNNING, m.parent(), m.beginTime(), null,
+                    source != null && source.source() != null ? source.source() : "copy from " + from.root(), null, null, null, null, null, null, null, null, null,
+                    ProcessHandle.current().pid());
+            to.history().begin(begin);
+            log.accept("copying backup " + m.id() + " (" + m.type() + (m.parent() == null ? "" : " on " + m.parent()) + ", " + (m.files().size() + 1)
+                    + " objects) from " + from.root() + " to " + to.root());
+            try {
+                Compression c = m.compression() == null ? Compression.NONE : Compression.parse(m.compression());
+                List<FileEntry> files = new ArrayList<>();
+                long stored = 0;
+                long raw = 0;
+                int n = m.files().size() + 1;
+                long lastLine = System.nanoTime();
+                for (FileEntry f : m.files()) {
+                    long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c());
+                    stored += size;
+                    raw += lastRaw;
+                    if (System.nanoTime() - lastLine >= PROGRESS_NANOS) {
+                        // a line every 2 s, as a backup's progress on a terminal-less stderr
+                        lastLine = System.nanoTime();
+                        log.accept(String.format(Locale.ROOT, "%7.1fs copying %s: %d of %d objects, %.1f of %.1f MiB", (lastLine - t0) / 1e9, m.id(),
+                                files.size() + 1, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
+                    }
+                    files.add(new FileEntry(f.path(), f.kind(), f.spaceId(), f.flags(), f.size(), f.pages(), f.storage(), f.deltaPages(), f.object(), size,
+                            f.crc32c(), f.home(), f.location()));
+                }
+                stored += copyObject(m, m.redoObject(), "redo", c, m.redoCrc32c());
+                raw += lastRaw;
+                to.syncBackupObjects();
+                if (parent != null && !parent.id().equals(m.parent()) && !to.hasManifest(m.parent()) && to.history().merge(m.parent()) == null) {
+                    // m rests on an id the source merged away (same-state): the target resolves it to the same backup
+                    to.history().markMerged(m.parent(), parent.id());
+                }
+                Manifest out = m.toBuilder().files(files).storedBytes(stored).encryption(to.encryptionName()).build();
+                to.writeManifest(out);
+                to.history().end(HistoryRecord.completed(begin, out));
+                storedBytes += stored;
+                rawBytes += raw;
+                log.accept(String.format(Locale.ROOT, "backup %s copied: %d objects, %,d bytes of content, %,d bytes stored%s in %.1f s", m.id(),
+                        m.files().size() + 1, raw, stored, to.encryptionName() == null ? "" : " (encrypted)", (System.nanoTime() - t0) / 1e9));
+            } catch (StrataException e) {
+                to.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), e.getMessage()));
+                throw e;
+            }
+        }
+
+        private long lastRaw;
+
+        /**
+         * Copies one object of backup {@code m} through both codecs; returns its stored size in
+         * the target. {@code digest} (the manifest's, null when it records none) must match.
+         */
+        private long copyObject(Manifest m, String object, String content, Compression c, String digest) {
+            String where = from.describeBackupObject(m.id(), object);
+            try (ChunkedReader in = from.openBackupObject(m.id(), object, content);
+                 StoredObject out = to.createBackupObject(m.id(), object, content, c)) {
+                in.transferTo(out.out());
+                in.drainAndCheck();
+                String got = String.format(Locale.ROOT, "%08x", in.rawCrc());
+                if (digest != null && !digest.equals(got)) {
+                    throw damaged(m, where, "its content digest is " + got + ", its manifest records " + digest, null);
+                }
+                out.commitBatched();
+                lastRaw = in.rawBytes();
+                objects++;
+                pause();
+                return out.storedBytes();
+            } catch (CorruptDataException e) {
+                throw damaged(m, where, e.getMessage(), e);
+            } catch (StrataException e) {
+                if (e.code() == ErrorCode.CORRUPT_DATA || e.code() == ErrorCode.FORMAT_TOO_NEW) {
+                    throw damaged(m, where, e.getMessage(), e);
+                }
+                throw e;
+            } catch (IOException e) {
+                throw StorageException.local("copy", where, e);
+            }
+        }
+
+        private StrataException damaged(Manifest m, String where, String why, Exception cause) {
+            StrataException e = new StrataException(ErrorCode.COPY_SOURCE_DAMAGED, "cannot copy backup " + m.id() + ": its object " + where
+                    + " is damaged: " + why, "run \"strata verify --repo " + from.root() + " " + m.id() + "\"; the copy of " + m.id()
+                    + " is not complete in " + to.root() + " (no manifest was written)");
+            if (cause != null) {
+                e.addSuppressed(cause);
+            }
+            return e;
+        }
+
+        private void pause() {
+            if (o.delayMs() > 0) {
+                try {
+                    Thread.sleep(o.delayMs());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StrataException(ErrorCode.INTERRUPTED, "copy interrupted", null);
+                }
+            }
+        }
+
+        // ---- archived binlogs ---------------------------------------------------------------
+
+        /**
+         * Copies every object below {@code binlogs/} the target lacks, in an order that keeps the
+         * archive's rules: records of sources and timelines first, then per segment its data before
+         * its summary (a segment exists when its summary does), then gap and as-of records.
+         */
+        void binlogs() {
+            Set<String> there = new HashSet<>(to.store().list(BinlogArchive.PREFIX));
+            java.util.TreeMap<String, List<String>> bySource = new java.util.TreeMap<>();
+            for (String k : new TreeSet<>(from.store().list(BinlogArchive.PREFIX))) {
+                String[] parts = k.split("/");
+                if (parts.length >= 3) {
+                    bySource.computeIfAbsent(parts[1], x -> new ArrayList<>()).add(k);
+                }
+            }
+            long before = binlogObjects;
+            for (var e : bySource.entrySet()) {
+                // the archiver's lock of that server in the target (a lease in object storage), so that no archiver writes
+                // beside the copy (an archiver starting discards unfinished uploads below its binlogs/<source>/)
+                try (RepoLock lock = to.lock("binlog-" + e.getKey() + ".lock", "the binlogs of " + e.getKey()
+                        + " are being archived into " + to.root() + " by another strata process", "stop that \"strata binlog archive\" while copying binlogs")) {
+                    copySource(e.getValue(), there);
+                }
+            }
+            log.accept("binlogs: " + (binlogObjects - before) + " archive object(s) copied, " + binlogsPresent + " already in " + to.root());
+        }
+
+        /** The binlog objects of one source ({@code keys}, sorted) that the target lacks, in the order of the class comment. */
+        private void copySource(List<String> keys, Set<String> there) {
+            Set<String> all = new HashSet<>(keys);
+            LinkedHashSet<String> order = new LinkedHashSet<>();
+            keys.stream().filter(k -> k.endsWith("/source")).forEach(order::add);
+            keys.stream().filter(k -> k.endsWith("/timeline")).forEach(order::add);
+            for (String k : keys) {
+                if (k.endsWith(".sum")) {
+                    String data = k.substring(0, k.length() - ".sum".length()) + ".binlog";
+                    if (all.contains(data)) {
+                        order.add(data); // a .binlog without .sum is an interrupted archiver's leftover: not copied
+                    }
+                    order.add(k);
+                }
+            }
+            keys.stream().filter(k -> k.contains("/gaps/") || k.contains("/asof/")).forEach(order::add);
+            for (String k : order) {
+                boolean dataWithoutSummary = k.endsWith(".binlog") && !there.contains(k.substring(0, k.length() - ".binlog".length()) + ".sum");
+                if (there.contains(k) && !dataWithoutSummary) {
+                    binlogsPresent++;
+                    continue;
+                }
+                copyBinlogObject(k, binlogContent(k));
+                binlogObjects++;
+                objects++;
+                pause();
+            }
+        }
+
+        private static String binlogContent(String key) {
+            if (key.endsWith("/source")) {
+                return "binlog-source";
+            }
+            if (key.endsWith("/timeline")) {
+                return "binlog-timeline";
+            }
+            if (key.endsWith(".binlog")) {
+                return "binlog";
+            }
+            if (key.endsWith(".sum")) {
+                return "binlog-summary";
+            }
+            return key.contains("/gaps/") ? "binlog-gap" : "binlog-asof";
+        }
+
+        private void copyBinlogObject(String key, String content) {
+            String where = from.store().describe(key);
+            try (InputStream raw = from.store().open(key); ChunkedReader in = new ChunkedReader(raw, content, where, from.readCodec());
+                 ObjectStore.Writer w = to.store().create(key)) {
+                // records are JSON, never compressed, as the archiver writes them; segments as the archiver writes them too
+                ChunkedWriter out = new ChunkedWriter(w.stream(), content, to.writeCodec(Compression.NONE));
+                in.transferTo(out);
+                in.drainAndCheck();
+                out.finish();
+                w.commit();
+                rawBytes += in.rawBytes();
+                storedBytes += to.store().size(key);
+            } catch (CorruptDataException e) {
+                throw binlogDamaged(where, e);
+            } catch (StrataException e) {
+                if (e.code() == ErrorCode.CORRUPT_DATA || e.code() == ErrorCode.FORMAT_TOO_NEW) {
+                    throw binlogDamaged(where, e);
+                }
+                throw e;
+            } catch (IOException e) {
+                throw StorageException.local("copy", where, e);
+            }
+        }
+
+        private StrataException binlogDamaged(String where, StrataException cause) {
+            StrataException e = new StrataException(ErrorCode.COPY_SOURCE_DAMAGED, "cannot copy the archived binlog object " + where + ": it is damaged: "
+                    + cause.getMessage(), "run \"strata verify --repo " + from.root() + "\"; the backups copied before it are complete in " + to.root());
+            e.addSuppressed(cause);
+            return e;
+        }
+    }
+}
