@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.testing.BinlogReplay;
 import io.strata.testing.MariaDbSandbox;
 import io.strata.testing.MariaDbSandbox.BinlogPosition;
-import io.strata.testing.SampleSchema;
 import io.strata.testing.TableChecksums;
 import io.strata.testing.WriteLoad;
 import org.junit.jupiter.api.Test;
@@ -41,11 +40,7 @@ class PitrIT {
         Path work = ItSupport.tempDir("pitr-");
         Path repo = work.resolve("repo");
         try (MariaDbSandbox source = ItSupport.source()) {
-            try (Connection c = source.connection()) {
-                SampleSchema.create(c, "app");
-                SampleSchema.loadRows(c, "app", 10_000);
-            }
-            source.exec("CREATE TABLE app.pitr_marks (id INT PRIMARY KEY, note VARCHAR(40)) ENGINE=InnoDB");
+            PitrSupport.createApp(source, 10_000);
             String[] archiveArgs = {"binlog", "archive", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root", "--interval", "1"};
 
             // the first archiver is killed (SIGKILL) after the full backup; a second one takes over

@@ -110,6 +110,15 @@ final class PitrSupport {
         throw new AssertionError("GTID " + gtid + " is not in the source's binlog");
     }
 
+    /** The sample schema "app" with {@code rows} rows per table, and app.pitr_marks, the marker transactions' table. */
+    static void createApp(MariaDbSandbox source, int rows) throws Exception {
+        try (Connection c = source.connection()) {
+            io.strata.testing.SampleSchema.create(c, "app");
+            io.strata.testing.SampleSchema.loadRows(c, "app", rows);
+        }
+        source.exec("CREATE TABLE app.pitr_marks (id INT PRIMARY KEY, note VARCHAR(40)) ENGINE=InnoDB");
+    }
+
     /** Commits one row into app.pitr_marks and returns its GTID. */
     static String markerTransaction(MariaDbSandbox s) throws Exception {
         return markerTransaction(s, 1);

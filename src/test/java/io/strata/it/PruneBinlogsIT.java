@@ -4,14 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.repo.Repository;
 import io.strata.testing.MariaDbSandbox;
 import io.strata.testing.MariaDbSandbox.BinlogPosition;
-import io.strata.testing.SampleSchema;
 import io.strata.testing.WriteLoad;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,11 +36,7 @@ class PruneBinlogsIT {
         Path work = ItSupport.tempDir("prune-binlogs-");
         Path repo = work.resolve("repo");
         try (MariaDbSandbox source = ItSupport.source()) {
-            try (Connection c = source.connection()) {
-                SampleSchema.create(c, "app");
-                SampleSchema.loadRows(c, "app", 2_000);
-            }
-            source.exec("CREATE TABLE app.pitr_marks (id INT PRIMARY KEY, note VARCHAR(40)) ENGINE=InnoDB");
+            PitrSupport.createApp(source, 2_000);
             String f1;
             String f2;
             String f3;
