@@ -40,6 +40,7 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Prune.requireRetention(keepFull, keepDays);
         Repository r = repo.open(key);
         Prune.Result res = Prune.run(r, keepFull, keepDays, dryRun, json.text()::println);
         Metrics.afterRun(r, metricsFile, null);

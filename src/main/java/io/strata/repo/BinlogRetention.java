@@ -188,7 +188,7 @@ public final class BinlogRetention {
             }
             if (oldest != null) {
                 cut = new Pos(oldest.timeline(), oldest.file(), 0);
-                reason = "before " + tf(cut) + ", the file of the binlog position " + oldest + " of backup " + oldestBy.id()
+                reason = tf(cut) + " holds the binlog position " + oldest + " of backup " + oldestBy.id()
                         + ", the oldest kept backup of this server: every window a kept backup promises starts there or later";
             } else if (keepDays != null) {
                 long cutoff = now.minus(Duration.ofDays(keepDays)).getEpochSecond();

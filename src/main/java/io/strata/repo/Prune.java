@@ -48,7 +48,12 @@ public final class Prune {
      */
     public record Plan(Map<String, String> keep, Map<String, String> remove, List<String> warnings) {}
 
-    public static Plan plan(List<Item> items, Integer keepFull, Integer keepDays, Instant now) {
+    /**
+     * Checks the retention options: at least one given, {@code keepFull} at least 1, {@code keepDays} not negative.
+     *
+     * @throws StrataException usage otherwise
+     */
+    public static void requireRetention(Integer keepFull, Integer keepDays) {
         if (keepFull == null && keepDays == null) {
             throw new StrataException(ErrorCode.USAGE, "prune needs a retention: --keep-full N, --keep-days D, or both",
                     "for example \"strata prune --keep-days 14\"; add --dry-run to see what would be removed");
@@ -59,6 +64,10 @@ public final class Prune {
         if (keepDays != null && keepDays < 0) {
             throw new StrataException(ErrorCode.USAGE, "--keep-days must not be negative, got " + keepDays, null);
         }
+    }
+
+    public static Plan plan(List<Item> items, Integer keepFull, Integer keepDays, Instant now) {
+        requireRetention(keepFull, keepDays);
         Map<String, Item> byId = new HashMap<>();
         for (Item i : items) {
             byId.put(i.id(), i);
@@ -170,6 +179,7 @@ public final class Prune {
      * Takes the writer lock for a real run.
      */
     public static Result run(Repository repo, Integer keepFull, Integer keepDays, boolean dryRun, Consumer<String> out) {
+        requireRetention(keepFull, keepDays);
         if (dryRun) {
             return execute(repo, keepFull, keepDays, true, out);
         }

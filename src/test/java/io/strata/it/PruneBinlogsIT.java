@@ -83,11 +83,15 @@ class PruneBinlogsIT {
             assertTrue(expected.size() >= 2 && expected.contains(file1), expected + " in " + before.keySet());
             assertEquals(file2, nextFile(expected.get(expected.size() - 1)), "the archive has a hole before " + file2 + ": " + before.keySet());
 
+            StrataCli.Result none = StrataCli.inProcess("prune", "--repo", repo.toString());
+            assertEquals(2, none.exit(), none.toString());
+            assertEquals("ERROR [usage]: prune needs a retention: --keep-full N, --keep-days D, or both", none.err().lines().findFirst().orElse(""), none.toString());
+
             StrataCli.Result dry = StrataCli.run("prune", "--repo", repo.toString(), "--keep-full", "2", "--dry-run");
             assertEquals(0, dry.exit(), dry.toString());
             String line = binlogLine(dry.out(), "would remove binlogs of " + server + " ");
             assertTrue(line.startsWith("would remove binlogs of " + server + " t0001 " + expected.get(0) + " to t0001 " + expected.get(expected.size() - 1) + ": " + expected.size() + " file(s), "), line);
-            assertTrue(line.endsWith(": before t0001 " + file2 + ", the file of the binlog position " + file2 + ":" + r.manifest(f2).binlogPosition()
+            assertTrue(line.endsWith(": t0001 " + file2 + " holds the binlog position " + file2 + ":" + r.manifest(f2).binlogPosition()
                     + " of backup " + f2 + ", the oldest kept backup of this server: every window a kept backup promises starts there or later; keep from t0001 " + file2), line);
             assertTrue(dry.out().contains("would remove " + f1 + ": full backup outside the retention (--keep-full 2) and needed by no kept backup"), dry.out());
             assertEquals(before, archived(repo), "the dry run removed archived binlogs");

@@ -83,7 +83,7 @@ class BinlogRetentionTest {
         assertEquals(List.of(f1), List.copyOf(d.plan().remove().keySet()));
         assertEquals(List.of(binlog(1), binlog(2), binlog(3), binlog(4), binlog(5), binlog(6)), archivedFiles(t), "a dry run removed binlogs");
         String line = "would remove binlogs of " + TinyRepo.SERVER + " t0001 binlog.000001 to t0001 binlog.000003: 3 file(s), 3 segment(s), ";
-        assertTrue(dry.stream().anyMatch(l -> l.startsWith(line) && l.endsWith(" bytes: before t0001 binlog.000004, the file of the binlog position binlog.000004:400 of backup "
+        assertTrue(dry.stream().anyMatch(l -> l.startsWith(line) && l.endsWith(" bytes: t0001 binlog.000004 holds the binlog position binlog.000004:400 of backup "
                 + f2 + ", the oldest kept backup of this server: every window a kept backup promises starts there or later; keep from t0001 binlog.000004")), dry.toString());
 
         List<String> out = new ArrayList<>();
@@ -112,7 +112,7 @@ class BinlogRetentionTest {
         List<String> again = new ArrayList<>();
         Prune.Result r2 = Prune.run(t.repo(), null, 7, false, again::add);
         assertEquals(List.of(), r2.binlogs().get(0).removed());
-        assertTrue(again.contains("keep   binlogs of " + TinyRepo.SERVER + " from t0001 binlog.000004: before t0001 binlog.000004, the file of the binlog position "
+        assertTrue(again.contains("keep   binlogs of " + TinyRepo.SERVER + " from t0001 binlog.000004: t0001 binlog.000004 holds the binlog position "
                 + "binlog.000004:400 of backup " + f2 + ", the oldest kept backup of this server: every window a kept backup promises starts there or later"), again.toString());
     }
 
