@@ -87,7 +87,7 @@ class PruneBinlogsIT {
             assertEquals(2, none.exit(), none.toString());
             assertEquals("ERROR [usage]: prune needs a retention: --keep-full N, --keep-days D, or both", none.err().lines().findFirst().orElse(""), none.toString());
 
-            StrataCli.Result dry = StrataCli.run("prune", "--repo", repo.toString(), "--keep-full", "2", "--dry-run");
+            StrataCli.Result dry = StrataCli.run("prune", "--repo", repo.toString(), "--keep-full", "2", "--dry-run", "--metrics-file", work.resolve("dry.prom").toString());
             assertEquals(0, dry.exit(), dry.toString());
             String line = binlogLine(dry.out(), "would remove binlogs of " + server + " ");
             assertTrue(line.startsWith("would remove binlogs of " + server + " t0001 " + expected.get(0) + " to t0001 " + expected.get(expected.size() - 1) + ": " + expected.size() + " file(s), "), line);
@@ -97,7 +97,7 @@ class PruneBinlogsIT {
             assertEquals(before, archived(repo), "the dry run removed archived binlogs");
             assertTrue(r.hasManifest(f1), "the dry run removed F1");
 
-            StrataCli.Result pr = StrataCli.run("prune", "--repo", repo.toString(), "--keep-full", "2", "--json");
+            StrataCli.Result pr = StrataCli.run("prune", "--repo", repo.toString(), "--keep-full", "2", "--json", "--metrics-file", work.resolve("pruned.prom").toString());
             assertEquals(0, pr.exit(), pr.toString());
             assertEquals(line.replaceFirst("^would remove", "remove"), binlogLine(pr.err(), "remove binlogs of " + server + " "), "the dry run did not show what the prune did");
             JsonNode doc = ItSupport.JSON.readTree(pr.out());
@@ -121,6 +121,17 @@ class PruneBinlogsIT {
             assertTrue(removedBytes > 0, b.toString());
             assertEquals(sumBefore - removedBytes, sumAfter, "the archive's bytes went down by what prune reported");
             assertFalse(r.hasManifest(f1));
+            // the metrics written after the prune: the archive's bytes less by what went (and the start's record, rewritten, a little longer)
+            long metricBefore = binlogBytesMetric(work.resolve("dry.prom"));
+            long metricAfter = binlogBytesMetric(work.resolve("pruned.prom"));
+            assertTrue(metricBefore - metricAfter <= removedBytes && metricBefore - metricAfter > removedBytes - 512,
+                    metricBefore + " - " + metricAfter + " vs " + removedBytes);
+
+            // verify reads the rest of the archive as one run from F2's file, without a problem
+            StrataCli.Result v = StrataCli.inProcess("verify", "--repo", repo.toString());
+            assertEquals(0, v.exit(), v.toString());
+            assertTrue(v.out().lines().anyMatch(l -> l.startsWith("run    binlogs of " + server + ", t0001 " + file2 + ":0 to ")), v.out());
+            assertFalse(v.out().contains("FAILED"), v.out());
 
             // the windows start at F2, with no break: nothing of what prune removed reads as damage
             JsonNode win = PitrSupport.windows(repo);
@@ -142,6 +153,13 @@ class PruneBinlogsIT {
             assertTrue(r3.out().contains(": backup " + f3 + " (full) and "), r3.toString());
             PitrSupport.assertSameAfterReplay(source, t3, atF3);
         }
+    }
+
+    /** strata_repository_bytes{kind="binlogs"} in a metrics file. */
+    private static long binlogBytesMetric(Path prom) throws IOException {
+        String prefix = "strata_repository_bytes{kind=\"binlogs\"} ";
+        String line = Files.readAllLines(prom).stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prom.toString()));
+        return Long.parseLong(line.substring(prefix.length()).trim());
     }
 
     /** The one line of {@code out} that starts with {@code prefix}. */
