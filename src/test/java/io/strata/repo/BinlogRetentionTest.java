@@ -53,7 +53,10 @@ class BinlogRetentionTest {
      * created 30 - 5n days ago), a gap record after binlog.000002 (000003 came late).
      */
     private TinyRepo threeFulls() throws IOException {
-        TinyRepo t = new TinyRepo(dir.resolve("repo"));
+        return threeFulls(new TinyRepo(dir.resolve("repo")));
+    }
+
+    private static TinyRepo threeFulls(TinyRepo t) throws IOException {
         t.backup("full", null, NOW.minus(Duration.ofDays(20)), Duration.ofMinutes(1), 2);
         t.backup("full", null, NOW.minus(Duration.ofDays(8)), Duration.ofMinutes(1), 4);
         t.backup("full", null, NOW.minus(Duration.ofDays(2)), Duration.ofMinutes(1), 5);
@@ -75,7 +78,22 @@ class BinlogRetentionTest {
 
     @Test
     void keepDaysAloneRemovesTheOldFullAndTheBinlogsOnlyItsWindowNeeded() throws IOException {
-        TinyRepo t = threeFulls();
+        keepDaysAlone(threeFulls());
+    }
+
+    @Test
+    void inAnEncryptedRepositoryTheNewStartIsSealedLikeEveryRecord() throws IOException {
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        Repository repo = Repository.openOrCreate(io.strata.store.StoreLocation.local(dir.resolve("enc")), new io.strata.codec.Secret.Key(key));
+        TinyRepo t = keepDaysAlone(threeFulls(new TinyRepo(repo)));
+        Path record = dir.resolve("enc").resolve(t.archive().prefix()).resolve("t0001/timeline");
+        String raw = new String(java.nio.file.Files.readAllBytes(record), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(raw.startsWith("STRT") && !raw.contains("prunedFrom") && !raw.contains("binlog.0000"), "the rewritten timeline record is not sealed: " + raw);
+    }
+
+    /** Prune --keep-days 7 on {@link #threeFulls}: F1 and binlog.000001 to 000003 go; the archive starts at F2's file. */
+    private static TinyRepo keepDaysAlone(TinyRepo t) throws IOException {
         String f1 = t.repo().history().completedIds().get(0);
         String f2 = t.repo().history().completedIds().get(1);
         List<String> dry = new ArrayList<>();
@@ -114,6 +132,7 @@ class BinlogRetentionTest {
         assertEquals(List.of(), r2.binlogs().get(0).removed());
         assertTrue(again.contains("keep   binlogs of " + TinyRepo.SERVER + " from t0001 binlog.000004: t0001 binlog.000004 holds the binlog position "
                 + "binlog.000004:400 of backup " + f2 + ", the oldest kept backup of this server: every window a kept backup promises starts there or later"), again.toString());
+        return t;
     }
 
     @Test
