@@ -101,15 +101,11 @@ public final class BinlogRetention {
                 try {
                     lock = repo.lock(lockName, "the archiver of " + dir + " is running", null);
                 } catch (StrataException e) {
-                    if (e.code() == ErrorCode.USAGE) {
-                        // a repository kind without named locks: an archiver may run without prune seeing it
-                        archiver = "the archiver's lock cannot be taken in " + repo.root() + ", so an archiver may be running";
-                    } else if (e.code() == ErrorCode.REPO_LOCKED) {
-                        Long pid = repo.lockHolderPid(lockName);
-                        archiver = "an archiver" + (pid == null ? "" : " (pid " + pid + ")") + " is running";
-                    } else {
+                    if (e.code() != ErrorCode.REPO_LOCKED) {
                         throw e;
                     }
+                    Long pid = repo.lockHolderPid(lockName);
+                    archiver = "an archiver" + (pid == null ? "" : " (pid " + pid + ")") + " is running";
                 }
             }
             try {

@@ -18,6 +18,11 @@ final class Keys {
     static final String BACKUPS = "backups/";
     /** Lease locks of an object-storage repository, {@code locks/<token>}. */
     static final String LOCKS = "locks/";
+    /**
+     * Named leases of an object-storage repository (the binlog archiver's and the tracker's), {@code leases/<lock name>/<token>}:
+     * apart from {@code locks/}, so that a named lease never counts as the writer's.
+     */
+    static final String LEASES = "leases/";
     /** Claims of processes creating a repository in object storage (lease objects, plain; see RepoConfig). */
     static final String CREATING = "creating/";
     /** The history record a prune writes before it removes a backup. */

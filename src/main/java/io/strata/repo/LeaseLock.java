@@ -81,11 +81,20 @@ final class LeaseLock implements RepoLock {
     }
 
     static LeaseLock acquire(Place repo) {
+        return acquire(repo, null, null);
+    }
+
+    /**
+     * Takes the lease below {@code repo.prefix()}, or fails with repo-locked: with
+     * {@code lockedMessage} and {@code hint} (each followed by the holder) when given, else the
+     * writer lock's message.
+     */
+    static LeaseLock acquire(Place repo, String lockedMessage, String hint) {
         Instant start = Instant.now();
         for (String k : keys(repo)) {
             Info i = read(repo, k);
             if (i != null && !stale(i, start)) {
-                throw locked(repo, i);
+                throw locked(repo, i, lockedMessage, hint);
             }
             repo.store().delete(k); // a writer that died or stopped renewing its lease
         }
@@ -104,14 +113,18 @@ final class LeaseLock implements RepoLock {
             Info i = read(repo, k);
             if (i != null && !stale(i, Instant.now())) {
                 lock.release();
-                throw locked(repo, i);
+                throw locked(repo, i, lockedMessage, hint);
             }
         }
         lock.heartbeat.start();
         return lock;
     }
 
-    private static StrataException locked(Place repo, Info holder) {
+    private static StrataException locked(Place repo, Info holder, String lockedMessage, String hint) {
+        if (lockedMessage != null) {
+            return new StrataException(ErrorCode.REPO_LOCKED, lockedMessage + " (" + holder.describe() + ")",
+                    (hint == null ? "" : hint + "; ") + "a lease whose heartbeat stops is taken over " + STALE.toMinutes() + " minutes later");
+        }
         return new StrataException(ErrorCode.REPO_LOCKED, "repository " + repo.repoName() + " is locked by another strata process (" + holder.describe() + ")",
                 "wait for it to finish, or check \"strata list\" for a running backup; a lock whose heartbeat stops is taken over "
                         + STALE.toMinutes() + " minutes later");

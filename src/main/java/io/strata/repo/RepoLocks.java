@@ -1,7 +1,5 @@
 package io.strata.repo;
 
-import io.strata.error.ErrorCode;
-import io.strata.error.StrataException;
 import io.strata.store.StoreLocation;
 
 import java.nio.file.Path;
@@ -14,7 +12,7 @@ import java.nio.file.Path;
  * <pre>
  * lock                      local repository           object storage
  * writer                    file "lock"                lease object "locks/&lt;token&gt;"
- * named (archiver, tracker) file "&lt;name&gt;"             refused (usage): no lease yet
+ * named (archiver, tracker) file "&lt;name&gt;"             lease object "leases/&lt;name&gt;/&lt;token&gt;"
  * </pre>
  */
 final class RepoLocks {
@@ -44,14 +42,17 @@ final class RepoLocks {
      * Takes the lock {@code name} beside the writer lock (the binlog archiver of a server, the
      * tracker), or fails with repo-locked ({@code lockedMessage}, {@code hint}).
      *
-     * @throws StrataException usage, for a repository in object storage
+     * In object storage it is a lease (see {@link LeaseLock}) below {@code leases/<lockName>/}.
      */
     RepoLock named(String lockName, String lockedMessage, String hint) {
         if (dir == null) {
-            throw new StrataException(ErrorCode.USAGE, "the " + lockName + " lock needs a repository on a local file system, not " + name,
-                    "archive binlogs into a local repository; object storage has only the backup writer's lock");
+            return LeaseLock.acquire(namedPlace(lockName), lockedMessage, hint);
         }
         return FileLock.acquire(dir.resolve(lockName), lockedMessage, hint);
+    }
+
+    private LeaseLock.Place namedPlace(String lockName) {
+        return new LeaseLock.Place(lease.io(), lease.codec(), lease.repoName(), Keys.LEASES + lockName + "/");
     }
 
     /** The pid of the writer lock's holder, or null when nobody holds it (a lease's holder may run on another host). */
@@ -81,8 +82,12 @@ final class RepoLocks {
         }
     }
 
-    /** The pid of the holder of lock {@code lockName}, or null when nobody holds it (always null in object storage). */
+    /** The pid of the holder of lock {@code lockName}, or null when nobody holds it (a lease's holder may run on another host). */
     Long namedPid(String lockName) {
-        return dir == null ? null : FileLock.holderPid(dir.resolve(lockName));
+        if (dir == null) {
+            LeaseLock.Info holder = LeaseLock.liveHolder(namedPlace(lockName));
+            return holder == null ? null : holder.pid();
+        }
+        return FileLock.holderPid(dir.resolve(lockName));
     }
 }

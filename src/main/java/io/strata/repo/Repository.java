@@ -465,6 +465,9 @@ public final class Repository {
      * tracker take their own, so that they run beside backups but never twice.
      */
     public RepoLock lock(String name, String lockedMessage, String hint) {
+        if (location.isS3()) {
+            config.requireKey(); // a lease object is sealed in an encrypted repository, as the writer's
+        }
         return locks.named(name, lockedMessage, hint);
     }
 

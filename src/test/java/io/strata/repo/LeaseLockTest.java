@@ -44,13 +44,24 @@ class LeaseLockTest {
     }
 
     @Test
-    void namedLocksOfTheArchiverAndTrackerNeedALocalRepository() {
+    void namedLocksAreLeasesApartFromTheWritersLock() throws Exception {
         Repository r = repo("named");
-        StrataException e = assertThrows(StrataException.class, () -> r.lock("binlog-db1.lock", "locked", null));
-        assertEquals(ErrorCode.USAGE, e.code());
-        assertEquals("the binlog-db1.lock lock needs a repository on a local file system, not s3://locks/named", e.getMessage());
-        assertEquals("archive binlogs into a local repository; object storage has only the backup writer's lock", e.hint());
+        try (RepoLock archiver = r.lock("binlog-db1.lock", "the binlogs of db1 are already being archived", "stop the other archiver")) {
+            assertEquals(ProcessHandle.current().pid(), r.lockHolderPid("binlog-db1.lock"));
+            assertNull(r.lockHolderPid(), "a named lease is not the writer's lock");
+            assertEquals(1, r.store().list("leases/binlog-db1.lock/").size());
+            StrataException e = assertThrows(StrataException.class,
+                    () -> repo("named").lock("binlog-db1.lock", "the binlogs of db1 are already being archived", "stop the other archiver"));
+            assertEquals(ErrorCode.REPO_LOCKED, e.code());
+            assertTrue(e.getMessage().startsWith("the binlogs of db1 are already being archived (pid " + ProcessHandle.current().pid() + " on "), e.getMessage());
+            assertEquals("stop the other archiver; a lease whose heartbeat stops is taken over 5 minutes later", e.hint());
+            try (RepoLock writer = r.lock(); RepoLock tracker = r.lock("tracking/abc/lock", "tracked", null)) {
+                assertEquals(ProcessHandle.current().pid(), r.lockHolderPid());
+                assertEquals(ProcessHandle.current().pid(), r.lockHolderPid("tracking/abc/lock"));
+            }
+        }
         assertNull(r.lockHolderPid("binlog-db1.lock"));
+        assertEquals(List.of(), r.store().list("leases/"));
     }
 
     @Test
