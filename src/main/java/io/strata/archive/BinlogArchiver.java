@@ -126,7 +126,7 @@ public final class BinlogArchiver {
         ServerSession s = ServerSession.connect(o.connection());
         try {
             a.identify(s);
-            String lockName = "binlog-" + a.archive.dir() + ".lock";
+            String lockName = BinlogArchive.lockName(a.archive.dir());
             try (RepoLock lock = repo.lock(lockName, "the binlogs of " + a.facts.serverKey() + " are already being archived into "
                     + repo.root() + " by another strata process", "only one \"strata binlog archive\" per server and repository may run; stop the other one first")) {
                 a.archive = BinlogArchive.load(repo, a.archive.dir());

@@ -44,7 +44,7 @@ import java.util.zip.CRC32C;
  * <pre>
  * record    JSON fields, in this order, each record beginning with formatVersion
  * Source    serverKey hostname port serverId logBinBasename created
- * Timeline  timeline firstFile started reason
+ * Timeline  timeline firstFile started reason lineage prunedFrom pruned
  * Segment   timeline file start end boundaryEnd closed fileId fileCreated checksums events groups
  *           firstTime lastTime maxTime gtids [{domain minSeq maxSeq first last}] asOf crc32c archivedAt
  * Gap       timeline afterFile afterOffset nextTimeline nextFile lostFiles reason detected
@@ -86,13 +86,30 @@ public final class BinlogArchive {
      * One binlog history of the server, numbered from 1; a new one begins after a server reset or
      * when the server's data directory is of another lineage (restored; design rule 9).
      *
-     * @param lineage the lineage id of the server's data directory ({@link Lineage}); null for the
-     *                origin and in records written before the field existed
+     * @param firstFile  the first binlog of the timeline the archive holds: the first one the archiver
+     *                   stored, or after a prune the oldest one prune kept
+     * @param lineage    the lineage id of the server's data directory ({@link Lineage}); null for the
+     *                   origin and in records written before the field existed
+     * @param prunedFrom the first binlog the archiver stored, once a prune moved {@code firstFile}; else null
+     * @param pruned     when a prune last moved the archive's start to {@code firstFile} (ISO-8601); null
+     *                   if never. The newest timeline with this set marks everything before its
+     *                   {@code firstFile} as removed ({@link #prunedStart()})
      */
-    public record Timeline(int formatVersion, int timeline, String firstFile, String started, String reason, String lineage) implements Versioned {
+    public record Timeline(int formatVersion, int timeline, String firstFile, String started, String reason, String lineage,
+                           String prunedFrom, String pruned) implements Versioned {
         /** A timeline of the origin lineage (never restored by strata). */
         public Timeline(int formatVersion, int timeline, String firstFile, String started, String reason) {
             this(formatVersion, timeline, firstFile, started, reason, null);
+        }
+
+        /** A timeline as the archiver starts it: never pruned. */
+        public Timeline(int formatVersion, int timeline, String firstFile, String started, String reason, String lineage) {
+            this(formatVersion, timeline, firstFile, started, reason, lineage, null, null);
+        }
+
+        /** This timeline after a prune removed everything before {@code file} (the archive's new start). */
+        Timeline prunedTo(String file, String when) {
+            return new Timeline(formatVersion, timeline, file, started, reason, lineage, prunedFrom != null ? prunedFrom : firstFile, when);
         }
     }
 
@@ -157,6 +174,9 @@ public final class BinlogArchive {
     private final TreeMap<Integer, Timeline> timelines = new TreeMap<>();
     private final TreeMap<Integer, TreeMap<Long, ArchivedBinlog>> files = new TreeMap<>();
     private final List<Gap> gaps = new ArrayList<>();
+    private final java.util.Map<Gap, String> gapKeys = new java.util.IdentityHashMap<>();
+    private final java.util.Map<Integer, String> timelineKeys = new java.util.HashMap<>();
+    private final List<String> prunedLeftovers = new ArrayList<>();
     private final List<String> orphanData = new ArrayList<>();
     private final List<String> asOfKeys = new ArrayList<>();
     private AsOf asOf;
@@ -205,6 +225,14 @@ public final class BinlogArchive {
     public String describe() { return repo.store().describe(prefix()); }
 
     private String timelineDir(int t) { return prefix() + String.format(java.util.Locale.ROOT, "t%04d/", t); }
+
+    /**
+     * Name of the archiver's lock of archive directory {@code dir} ({@link Repository#lock(String, String, String)}):
+     * the archiver holds it for its whole run, prune takes it while it removes archived binlogs.
+     */
+    public static String lockName(String dir) {
+        return "binlog-" + dir + ".lock";
+    }
 
     public String segmentKey(int t, String file, long start, long end) {
         return timelineDir(t) + file + "/" + String.format(java.util.Locale.ROOT, "%012d-%012d", start, end) + ".binlog";
@@ -284,6 +312,7 @@ public final class BinlogArchive {
         }
         a.allFiles().forEach(ArchivedBinlog::resolve);
         a.gaps.sort(Comparator.comparing(Gap::detected));
+        a.dropPruned();
         if (!a.asOfKeys.isEmpty()) {
             a.asOf = readRecord(repo, a.asOfKeys.get(a.asOfKeys.size() - 1), "binlog-asof", AsOf.class);
         }
@@ -297,10 +326,13 @@ public final class BinlogArchive {
         } else if (rest.startsWith("asof/")) {
             asOfKeys.add(k);
         } else if (rest.startsWith("gaps/")) {
-            gaps.add(readRecord(repo, k, "binlog-gap", Gap.class));
+            Gap g = readRecord(repo, k, "binlog-gap", Gap.class);
+            gaps.add(g);
+            gapKeys.put(g, k);
         } else if (rest.matches("t\\d{4}/timeline")) {
             Timeline t = readRecord(repo, k, "binlog-timeline", Timeline.class);
             timelines.put(t.timeline(), t);
+            timelineKeys.put(t.timeline(), k);
         } else if (rest.endsWith(".sum")) {
             Segment s = readRecord(repo, k, "binlog-summary", Segment.class);
             fileOrNew(s.timeline(), s.file()).add(s, keySet.contains(segmentKey(s.timeline(), s.file(), s.start(), s.end())));
@@ -319,6 +351,120 @@ public final class BinlogArchive {
         T r = repo.readJson(key, content, type);
         FormatVersion.check(content, repo.store().describe(key), r.formatVersion(), MIN_FORMAT_VERSION, FORMAT_VERSION);
         return r;
+    }
+
+    /**
+     * Where the archive starts after a prune: the {@code firstFile} of the newest timeline whose
+     * record was pruned (offset 0), or null when the archive was never pruned. Everything before
+     * it is removed, or being removed by a prune that was interrupted; it is not part of the
+     * archive ({@link #prunedLeftovers()}).
+     */
+    public Pos prunedStart() {
+        for (Timeline t : timelines.descendingMap().values()) {
+            if (t.pruned() != null && t.firstFile() != null) {
+                return new Pos(t.timeline(), t.firstFile(), 0);
+            }
+        }
+        return null;
+    }
+
+    /** Leaves out of the index what lies before {@link #prunedStart()}, remembering its keys for the next prune. */
+    private void dropPruned() {
+        Pos start = prunedStart();
+        if (start != null) {
+            prunedLeftovers.addAll(takeBefore(start));
+        }
+    }
+
+    /**
+     * Removes from this index everything before {@code cut} (files of earlier timelines and earlier
+     * files of its timeline, the gap records after them, the records of earlier timelines) and
+     * returns the keys of their objects in the order prune deletes them: file by file, oldest
+     * first, each segment's summary before its data, data objects without a summary after them;
+     * then the gap records, then the timeline records.
+     */
+    private List<String> takeBefore(Pos cut) {
+        List<String> keys = new ArrayList<>();
+        for (ArchivedBinlog f : allFiles()) {
+            if (before(f.timeline(), f.name(), cut)) {
+                String dirKey = timelineDir(f.timeline()) + f.name() + "/";
+                for (Segment s : f.segments()) {
+                    String data = segmentKey(s.timeline(), s.file(), s.start(), s.end());
+                    keys.add(sumKeyOf(data));
+                    keys.add(data);
+                }
+                for (java.util.Iterator<String> it = orphanData.iterator(); it.hasNext(); ) {
+                    String k = it.next();
+                    if (k.startsWith(dirKey)) {
+                        keys.add(k);
+                        it.remove();
+                    }
+                }
+                files.get(f.timeline()).remove(f.number());
+            }
+        }
+        files.values().removeIf(java.util.Map::isEmpty);
+        for (java.util.Iterator<Gap> it = gaps.iterator(); it.hasNext(); ) {
+            Gap g = it.next();
+            if (g.timeline() < cut.timeline() || g.afterFile() != null && before(g.timeline(), g.afterFile(), cut)) {
+                keys.add(gapKeys.remove(g));
+                it.remove();
+            }
+        }
+        for (int t : new ArrayList<>(timelines.headMap(cut.timeline()).keySet())) {
+            timelines.remove(t);
+            keys.add(timelineKeys.remove(t));
+        }
+        keys.removeIf(java.util.Objects::isNull);
+        return keys;
+    }
+
+    private static boolean before(int timeline, String file, Pos cut) {
+        return timeline < cut.timeline() || timeline == cut.timeline() && fileNumber(file) < fileNumber(cut.file());
+    }
+
+    /** Keys of what an interrupted prune left before {@link #prunedStart()}: to be deleted, never read. */
+    public List<String> prunedLeftovers() { return prunedLeftovers; }
+
+    /**
+     * Prune, holding the writer lock and (unless an archiver runs) the archiver's lock: moves the
+     * archive's start to {@code cut} (a file's offset 0) and deletes everything before it.
+     * Order (docs/repository-format.md, "Binlog archive", rule 7): first the record of the cut's
+     * timeline names the cut as its {@code firstFile} (from then on readers leave out what lies
+     * before it), then the objects go, oldest first, summaries before data, then the gap and
+     * timeline records before the cut. An interrupted prune leaves objects readers ignore and the
+     * next prune deletes.
+     *
+     * @throws StrataException corrupt-data when the cut's timeline has no record
+     */
+    void pruneBefore(Pos cut, String when) {
+        Timeline t = timelines.get(cut.timeline());
+        if (t == null) {
+            throw new StrataException(ErrorCode.CORRUPT_DATA, "binlog archive " + describe() + " has files of timeline " + cut.timeline()
+                    + " but no record of that timeline", "run \"strata verify\"; prune leaves this archive alone until it is repaired");
+        }
+        List<String> keys = new ArrayList<>(prunedLeftovers);
+        keys.addAll(takeBefore(cut));
+        writeTimeline(t.prunedTo(cut.file(), when));
+        for (String k : keys) {
+            repo.store().delete(k);
+        }
+        prunedLeftovers.clear();
+    }
+
+    /**
+     * A backup's binlog position in this archive: in the newest timeline whose file of that name
+     * the server created at or before the backup ended ({@code endSecond}, seconds since the
+     * epoch; after a reset, names repeat). Timeline 0 when no timeline holds such a file.
+     */
+    public Pos place(String binlogFile, long position, long endSecond) {
+        for (int t : timelines.descendingKeySet()) {
+            ArchivedBinlog f = file(t, binlogFile);
+            if (f != null && f.created() <= endSecond) {
+                return new Pos(t, binlogFile, position);
+            }
+        }
+        return new Pos(0, binlogFile, position);
     }
 
     public Source source() { return source; }

@@ -27,9 +27,10 @@ import java.util.function.Consumer;
  * <li>every backup a kept backup's restore reads (its parent links back to the full), so no
  *     chain is ever broken, differentials included.</li>
  * </ol>
- * Everything else is removed, children before parents: first history/ID/pruned (why and when),
- * then the manifest (from here the backup is not complete), then its objects. Archived binlogs
- * (binlogs/) and tracking data are never touched.
+ * At least one of {@code keepFull} and {@code keepDays} is given. Everything else is removed,
+ * children before parents: first history/ID/pruned (why and when), then the manifest (from here
+ * the backup is not complete), then its objects. Then the archived binlogs no kept backup needs go
+ * ({@link BinlogRetention}). Tracking data is never touched.
  */
 public final class Prune {
     private Prune() {}
@@ -47,13 +48,26 @@ public final class Prune {
      */
     public record Plan(Map<String, String> keep, Map<String, String> remove, List<String> warnings) {}
 
-    public static Plan plan(List<Item> items, int keepFull, Integer keepDays, Instant now) {
-        if (keepFull < 1) {
+    /**
+     * Checks the retention options: at least one given, {@code keepFull} at least 1, {@code keepDays} not negative.
+     *
+     * @throws StrataException usage otherwise
+     */
+    public static void requireRetention(Integer keepFull, Integer keepDays) {
+        if (keepFull == null && keepDays == null) {
+            throw new StrataException(ErrorCode.USAGE, "prune needs a retention: --keep-full N, --keep-days D, or both",
+                    "for example \"strata prune --keep-days 14\"; add --dry-run to see what would be removed");
+        }
+        if (keepFull != null && keepFull < 1) {
             throw new StrataException(ErrorCode.USAGE, "--keep-full must be at least 1, got " + keepFull, "prune never removes every full backup");
         }
         if (keepDays != null && keepDays < 0) {
             throw new StrataException(ErrorCode.USAGE, "--keep-days must not be negative, got " + keepDays, null);
         }
+    }
+
+    public static Plan plan(List<Item> items, Integer keepFull, Integer keepDays, Instant now) {
+        requireRetention(keepFull, keepDays);
         Map<String, Item> byId = new HashMap<>();
         for (Item i : items) {
             byId.put(i.id(), i);
@@ -68,7 +82,7 @@ public final class Prune {
             mine.sort(newestFirst);
             List<String> fulls = new ArrayList<>();
             for (Item i : mine) {
-                if (i.isFull() && fulls.size() < keepFull) {
+                if (keepFull != null && i.isFull() && fulls.size() < keepFull) {
                     fulls.add(i.id());
                     keep.put(i.id(), "one of the newest " + keepFull + " full backup(s)");
                 }
@@ -118,11 +132,16 @@ public final class Prune {
                         + ", whose manifest is missing; it was kept (run \"strata verify\"; remove it by hand once it is not needed)");
             } else if (!keep.containsKey(i.id())) {
                 remove.put(i.id(), (root == null || root.equals(i.id()) ? i.type() + " backup" : i.type() + " backup on full " + root)
-                        + " outside the retention (--keep-full " + keepFull + (keepDays == null ? "" : ", --keep-days " + keepDays)
-                        + ") and needed by no kept backup");
+                        + " outside the retention (" + retention(keepFull, keepDays) + ") and needed by no kept backup");
             }
         }
         return new Plan(keep, remove, warnings);
+    }
+
+    /** The retention options as given: "--keep-full 2, --keep-days 7". */
+    static String retention(Integer keepFull, Integer keepDays) {
+        return (keepFull == null ? "" : "--keep-full " + keepFull) + (keepFull != null && keepDays != null ? ", " : "")
+                + (keepDays == null ? "" : "--keep-days " + keepDays);
     }
 
     /** The full backup a chain rests on, or null when a parent is missing. */
@@ -149,14 +168,18 @@ public final class Prune {
         return null;
     }
 
-    /** What prune did or, in a dry run, would do; warnings name what it kept because the repository is damaged. */
-    public record Result(Plan plan, List<String> leftovers, int unfinished, List<String> warnings) {}
+    /**
+     * What prune did or, in a dry run, would do; warnings name what it kept because the repository
+     * is damaged; {@code binlogs} holds the verdict for each binlog archive.
+     */
+    public record Result(Plan plan, List<String> leftovers, int unfinished, List<String> warnings, List<BinlogRetention.SourcePlan> binlogs) {}
 
     /**
      * Plans and, unless {@code dryRun}, carries out the retention; prints each decision to {@code out}.
      * Takes the writer lock for a real run.
      */
-    public static Result run(Repository repo, int keepFull, Integer keepDays, boolean dryRun, Consumer<String> out) {
+    public static Result run(Repository repo, Integer keepFull, Integer keepDays, boolean dryRun, Consumer<String> out) {
+        requireRetention(keepFull, keepDays);
         if (dryRun) {
             return execute(repo, keepFull, keepDays, true, out);
         }
@@ -165,7 +188,7 @@ public final class Prune {
         }
     }
 
-    private static Result execute(Repository repo, int keepFull, Integer keepDays, boolean dryRun, Consumer<String> out) {
+    private static Result execute(Repository repo, Integer keepFull, Integer keepDays, boolean dryRun, Consumer<String> out) {
         List<HistoryRecord> history = repo.history().attempts();
         List<Item> items = new ArrayList<>();
         Map<String, HistoryRecord> byId = new LinkedHashMap<>();
@@ -185,7 +208,8 @@ public final class Prune {
             }
             items.add(new Item(m.id(), m.type(), parent, m.source().serverKey(), Instant.parse(m.endTime())));
         }
-        Plan plan = plan(items, keepFull, keepDays, Instant.now());
+        Instant now = Instant.now();
+        Plan plan = plan(items, keepFull, keepDays, now);
         String verb = dryRun ? "would remove" : "remove";
         for (var e : plan.keep().entrySet()) {
             out.accept("keep   " + e.getKey() + ": " + e.getValue());
@@ -220,8 +244,9 @@ public final class Prune {
             }
         }
         if (dryRun) {
+            List<BinlogRetention.SourcePlan> binlogs = binlogs(repo, plan, keepDays, now, true, out);
             out.accept("dry run: nothing was removed; unfinished uploads below backups/ would also be discarded");
-            return new Result(plan, leftovers, 0, warnings);
+            return new Result(plan, leftovers, 0, warnings, binlogs);
         }
         // ids that resolve to a removed backup become pruned with it; folded ids resolve to nothing and stay folded
         Map<String, String> merged = new TreeMap<>();
@@ -252,7 +277,22 @@ public final class Prune {
         if (unfinished > 0) {
             out.accept("discarded " + unfinished + " unfinished upload(s) below backups/");
         }
-        return new Result(plan, leftovers, unfinished, warnings);
+        // after the backups: a prune killed in between leaves binlogs that the next one removes
+        List<BinlogRetention.SourcePlan> binlogs = binlogs(repo, plan, keepDays, now, false, out);
+        return new Result(plan, leftovers, unfinished, warnings, binlogs);
+    }
+
+    /** The binlog retention for the backups {@code plan} keeps: every stored manifest it does not remove. */
+    private static List<BinlogRetention.SourcePlan> binlogs(Repository repo, Plan plan, Integer keepDays, Instant now, boolean dryRun, Consumer<String> out) {
+        Map<String, Manifest> known = new HashMap<>();
+        List<Manifest> kept = new ArrayList<>();
+        for (Manifest m : repo.storedManifests(known)) {
+            if (!plan.remove().containsKey(m.id())) {
+                kept.add(m);
+            }
+        }
+        boolean damaged = known.entrySet().stream().anyMatch(e -> e.getValue() == null && !plan.remove().containsKey(e.getKey()));
+        return BinlogRetention.run(repo, kept, damaged, keepDays, now, dryRun, out);
     }
 
     /** The backup that holds {@code id}'s state: {@code id} itself, or where the chain of {@code merged} (id to successor) ends. */

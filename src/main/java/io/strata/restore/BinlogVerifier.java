@@ -76,6 +76,10 @@ final class BinlogVerifier {
         for (int t : a.storedTimelines()) {
             verifyTimeline(a, server, t);
         }
+        if (!a.prunedLeftovers().isEmpty()) {
+            out.accept(String.format(java.util.Locale.ROOT, "pruned binlogs of %s before t%04d %s: %d object(s) left by an interrupted prune (not damage; the next prune removes them)",
+                    server, a.prunedStart().timeline(), a.prunedStart().file(), a.prunedLeftovers().size()));
+        }
         for (BinlogArchive.Gap g : a.gaps()) {
             gaps++;
             out.accept(String.format(java.util.Locale.ROOT, "gap    binlogs of %s after t%04d %s:%d until t%04d %s: %s (recorded %s; not damage)", server,

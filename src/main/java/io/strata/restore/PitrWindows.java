@@ -219,15 +219,7 @@ public final class PitrWindows {
      * created before the backup ended (after a reset, names repeat).
      */
     private Pos place(Manifest m, long time) {
-        if (archive != null) {
-            for (int t : archive.timelines().descendingKeySet()) {
-                ArchivedBinlog f = archive.file(t, m.binlogFile());
-                if (f != null && f.created() <= time) {
-                    return new Pos(t, m.binlogFile(), m.binlogPosition());
-                }
-            }
-        }
-        return new Pos(0, m.binlogFile(), m.binlogPosition());
+        return archive != null ? archive.place(m.binlogFile(), m.binlogPosition(), time) : new Pos(0, m.binlogFile(), m.binlogPosition());
     }
 
     private void buildSpans() {

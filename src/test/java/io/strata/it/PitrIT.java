@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.testing.BinlogReplay;
 import io.strata.testing.MariaDbSandbox;
 import io.strata.testing.MariaDbSandbox.BinlogPosition;
-import io.strata.testing.SampleSchema;
 import io.strata.testing.TableChecksums;
 import io.strata.testing.WriteLoad;
 import org.junit.jupiter.api.Test;
@@ -41,11 +40,7 @@ class PitrIT {
         Path work = ItSupport.tempDir("pitr-");
         Path repo = work.resolve("repo");
         try (MariaDbSandbox source = ItSupport.source()) {
-            try (Connection c = source.connection()) {
-                SampleSchema.create(c, "app");
-                SampleSchema.loadRows(c, "app", 10_000);
-            }
-            source.exec("CREATE TABLE app.pitr_marks (id INT PRIMARY KEY, note VARCHAR(40)) ENGINE=InnoDB");
+            PitrSupport.createApp(source, 10_000);
             String[] archiveArgs = {"binlog", "archive", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root", "--interval", "1"};
 
             // the first archiver is killed (SIGKILL) after the full backup; a second one takes over
@@ -105,7 +100,7 @@ class PitrIT {
                 incr = ItSupport.backup(repo, source, "--type", "incremental");
                 Thread.sleep(1000);
                 // a GTID after the last backup: a transaction of the test's own, in a table the load never touches
-                marker = markerTransaction(source);
+                marker = PitrSupport.markerTransaction(source);
                 Thread.sleep(1000);
                 source.exec("FLUSH BINARY LOGS");
                 Thread.sleep(1000);
@@ -141,7 +136,7 @@ class PitrIT {
             // 1. a time between the two backups: from the full backup, across the first rotation
             Path t1 = work.resolve("to-time");
             restoreFrom(repo, t1, full + " (full)", "--until", "@" + time);
-            assertSameAfterReplay(source, t1, atTime);
+            PitrSupport.assertSameAfterReplay(source, t1, atTime);
 
             // 2. a GTID after the incremental
             Path t2 = work.resolve("to-gtid");
@@ -151,12 +146,12 @@ class PitrIT {
             JsonNode lineage = ItSupport.JSON.readTree(t2.resolve("strata-lineage").toFile());
             assertEquals(incr, lineage.get("restoredFrom").asText());
             assertEquals("GTID " + marker, lineage.get("pitrTarget").asText());
-            assertSameAfterReplay(source, t2, afterMarker);
+            PitrSupport.assertSameAfterReplay(source, t2, afterMarker);
 
             // 3. a position after the last backup, across the second rotation
             Path t3 = work.resolve("to-position");
             restoreFrom(repo, t3, incr + " (incremental)", "--until-position", position.toString());
-            assertSameAfterReplay(source, t3, position);
+            PitrSupport.assertSameAfterReplay(source, t3, position);
 
             // negative control: stopping one transaction early must show in the same oracle
             Path t4 = work.resolve("one-early");
@@ -178,31 +173,12 @@ class PitrIT {
         return Long.parseLong(s.query("SELECT UNIX_TIMESTAMP()").get(0).get(0));
     }
 
-    /** Commits one row into app.pitr_marks and returns its GTID. */
-    private static String markerTransaction(MariaDbSandbox s) throws Exception {
-        try (Connection c = s.connection(); Statement st = c.createStatement()) {
-            st.execute("INSERT INTO app.pitr_marks VALUES (1, 'the target')");
-            try (ResultSet rs = st.executeQuery("SELECT @@last_gtid")) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
-
     /** A point-in-time restore that must succeed from the named backup ("ID (type)"). */
     private static StrataCli.Result restoreFrom(Path repo, Path target, String backup, String... until) {
         StrataCli.Result r = PitrSupport.restore(repo, target, until);
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains(": backup " + backup + " and "), r.toString());
         return r;
-    }
-
-    /** Starts the restored directory, replays the source's binlog from {@code from}, compares every table. */
-    private static void assertSameAfterReplay(MariaDbSandbox source, Path restoredDir, BinlogPosition from) throws Exception {
-        try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(restoredDir).start()) {
-            BinlogReplay.replay(source, from.file(), from.position(), restored.socket());
-            ItSupport.assertSameData(source, restored, "app");
-        }
     }
 
     /**

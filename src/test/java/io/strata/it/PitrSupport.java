@@ -1,11 +1,15 @@
 package io.strata.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.testing.BinlogReplay;
 import io.strata.testing.MariaDbSandbox;
 import io.strata.testing.MariaDbSandbox.BinlogPosition;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -104,5 +108,38 @@ final class PitrSupport {
             }
         }
         throw new AssertionError("GTID " + gtid + " is not in the source's binlog");
+    }
+
+    /** The sample schema "app" with {@code rows} rows per table, and app.pitr_marks, the marker transactions' table. */
+    static void createApp(MariaDbSandbox source, int rows) throws Exception {
+        try (Connection c = source.connection()) {
+            io.strata.testing.SampleSchema.create(c, "app");
+            io.strata.testing.SampleSchema.loadRows(c, "app", rows);
+        }
+        source.exec("CREATE TABLE app.pitr_marks (id INT PRIMARY KEY, note VARCHAR(40)) ENGINE=InnoDB");
+    }
+
+    /** Commits one row into app.pitr_marks and returns its GTID. */
+    static String markerTransaction(MariaDbSandbox s) throws Exception {
+        return markerTransaction(s, 1);
+    }
+
+    /** Commits row {@code id} into app.pitr_marks (a table no load touches) and returns its GTID. */
+    static String markerTransaction(MariaDbSandbox s, int id) throws Exception {
+        try (Connection c = s.connection(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO app.pitr_marks VALUES (" + id + ", 'the target')");
+            try (ResultSet rs = st.executeQuery("SELECT @@last_gtid")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /** Starts the restored directory, replays the source's binlog from {@code from}, compares every table. */
+    static void assertSameAfterReplay(MariaDbSandbox source, Path restoredDir, BinlogPosition from) throws Exception {
+        try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(restoredDir).start()) {
+            BinlogReplay.replay(source, from.file(), from.position(), restored.socket());
+            ItSupport.assertSameData(source, restored, "app");
+        }
     }
 }

@@ -17,7 +17,12 @@ public final class TinyRepo {
     private int seq;
 
     public TinyRepo(Path dir) {
-        this.repo = Repository.openOrCreate(dir);
+        this(Repository.openOrCreate(dir));
+    }
+
+    /** Over a repository opened by the caller (encrypted, for example). */
+    public TinyRepo(Repository repo) {
+        this.repo = repo;
     }
 
     public Repository repo() { return repo; }

@@ -107,4 +107,17 @@ class BinlogVerifierTest {
         assertEquals(1, problems.size(), problems.toString());
         assertTrue(problems.get(0).contains("(resource=" + seg + ")"), problems.toString());
     }
+
+    @Test
+    void filesBeforeAPrunedStartAreLeftoversNotDamage() throws IOException {
+        Repository repo = archive(false);
+        BinlogArchive a = BinlogArchive.load(repo, DIR);
+        // a prune that moved the start to binlog.000004 and was killed before it deleted anything
+        a.writeTimeline(new BinlogArchive.Timeline(1, 1, "binlog.000004", "2026-01-01T00:00:00Z", "first", null, "binlog.000001", "2026-01-02T00:00:00Z"));
+        List<String> problems = new ArrayList<>();
+        List<String> out = verify(repo, problems);
+        assertEquals(List.of(), problems, "binlog.000001 and 000002, before the pruned start, are not part of the archive");
+        assertTrue(out.contains("pruned binlogs of h:0:/d before t0001 binlog.000004: 4 object(s) left by an interrupted prune (not damage; the next prune removes them)"),
+                out.toString());
+    }
 }
