@@ -53,8 +53,6 @@ import java.util.function.Consumer;
  */
 public final class BinlogArchiver {
 
-    /** How the last error of a continuous archiver's heartbeat begins when the archiver ended on that error. */
-
     public record Options(ConnectionOptions connection, Path datadir, boolean once, Duration interval) {}
 
     /**
@@ -283,6 +281,9 @@ public final class BinlogArchiver {
      * heartbeat then goes stale, which {@code check} reports as well.
      */
     private void lastBeat(StrataException e) {
+        if (e.code() == ErrorCode.REPO_LOCKED) {
+            return; // a lost lease: the heartbeat may be another archiver's by now
+        }
         try {
             beat(Heartbeat.STOPPED + e.getMessage(), caughtUp);
         } catch (RuntimeException ignored) {

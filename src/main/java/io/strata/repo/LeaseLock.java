@@ -231,6 +231,12 @@ final class LeaseLock implements RepoLock {
         if (why == null && Duration.between(lastBeat, Instant.now()).compareTo(STALE.minus(MARGIN)) > 0) {
             why = "its heartbeat could not be stored since " + lastBeat;
         }
+        if (why != null && repo.prefix().startsWith(Keys.LEASES)) {
+            // a named lease (archiver, tracker, copy of binlogs): no attempt record, the process just stops
+            String name = repo.prefix().substring(Keys.LEASES.length(), repo.prefix().length() - 1);
+            throw new StrataException(ErrorCode.REPO_LOCKED, "lost the lock " + name + " of repository " + repo.repoName() + ": " + why,
+                    "another strata process may hold it now; start this one again once that has stopped");
+        }
         if (why != null) {
             throw new StrataException(ErrorCode.REPO_LOCKED, "lost the lock of repository " + repo.repoName() + ": " + why,
                     "another strata process may be writing to it; this attempt is recorded as failed, run it again");

@@ -213,6 +213,7 @@ public final class TrackRun {
             pos = ckpt;
         } else if (end == null) {
             if (!Objects.equals(followed, Lineage.idOf(lineage))) {
+                lock.check();
                 tracking.recordLineage(Lineage.idOf(lineage));
             }
             pos = ckpt;
@@ -225,7 +226,7 @@ public final class TrackRun {
             }
             say.accept("[track] no earlier change sets: following the redo log from LSN " + pos);
         } else if (st.current() < end.lsn()) {
-            int dropped = tracking.dropAllSets();
+            int dropped = dropAllSets();
             record(0, ckpt, "the server's LSN " + st.current() + " is below LSN " + end.lsn() + " where the change sets ended: its data directory was"
                     + " replaced or restored, and the " + dropped + " stored change sets and gaps described another history");
             pos = ckpt;
@@ -252,10 +253,17 @@ public final class TrackRun {
      * and only then the new lineage, so that no backup ever uses a set of the old one for the new.
      */
     private void newLineage(Lineage lineage, String followed, long ckpt) {
-        int dropped = tracking.dropAllSets();
+        int dropped = dropAllSets();
         record(0, ckpt, "the server's data directory was " + Lineage.describe(lineage) + ", and the change sets followed lineage "
                 + Lineage.shortId(followed) + ": the " + dropped + " stored change sets and gaps described another history");
+        lock.check();
         tracking.recordLineage(Lineage.idOf(lineage));
+    }
+
+    /** Drops every stored change set and gap, only while the lease is held (rule 5: nothing changes after it may be lost). */
+    private int dropAllSets() {
+        lock.check();
+        return tracking.dropAllSets();
     }
 
     private void record(long from, long to, String reason) {
@@ -396,7 +404,7 @@ public final class TrackRun {
         ServerSession.LsnStatus st = session.lsnStatus();
         long ckpt = log.checkpoint().checkpointLsn();
         if (st.current() < pos) {
-            int dropped = tracking.dropAllSets();
+            int dropped = dropAllSets();
             record(0, ckpt, reason + ": the data directory was replaced or restored, and the " + dropped
                     + " stored change sets and gaps described another history");
             pos = ckpt;
@@ -487,6 +495,7 @@ public final class TrackRun {
         if (horizon == null) {
             return;
         }
+        lock.check();
         int n = tracking.prune(horizon);
         if (n > 0) {
             say.accept("[track] removed " + n + " change sets and gaps ending at or before LSN " + horizon + ", which no future incremental needs");

@@ -62,6 +62,18 @@ class LeaseLockTest {
         }
         assertNull(r.lockHolderPid("binlog-db1.lock"));
         assertEquals(List.of(), r.store().list("leases/"));
+        // a named lease that was taken over says which lock it lost, without the writer's "recorded as failed"
+        try (RepoLock tracker = r.lock("tracking/abc/lock", "tracked", null)) {
+            for (String k : r.store().list("leases/")) {
+                r.store().delete(k);
+            }
+            ((LeaseLock) tracker).verifyPresent();
+            StrataException e = assertThrows(StrataException.class, tracker::check);
+            assertEquals(ErrorCode.REPO_LOCKED, e.code());
+            assertTrue(e.getMessage().startsWith("lost the lock tracking/abc/lock of repository s3://locks/named: its lock object s3://locks/named/leases/tracking/abc/lock/"),
+                    e.getMessage());
+            assertEquals("another strata process may hold it now; start this one again once that has stopped", e.hint());
+        }
     }
 
     @Test
