@@ -111,6 +111,27 @@ public final class RepoCopy {
         return true;
     }
 
+    /**
+     * Why two records of one timeline number describe two histories, or null when they describe
+     * one: the same start time and lineage, and the same first file as the archiver first stored it
+     * ({@code prunedFrom} when a prune moved {@code firstFile} forward). A prune only moves the start
+     * forward within one history, so the original first files agree whichever side was pruned.
+     */
+    static String timelineDifference(BinlogArchive.Timeline a, BinlogArchive.Timeline b) {
+        if (!Objects.equals(a.started(), b.started())) {
+            return "started " + a.started() + " against " + b.started();
+        }
+        if (!Objects.equals(a.lineage(), b.lineage())) {
+            return "lineage " + Lineage.shortId(a.lineage()) + " against " + Lineage.shortId(b.lineage());
+        }
+        String x = a.prunedFrom() != null ? a.prunedFrom() : a.firstFile();
+        String y = b.prunedFrom() != null ? b.prunedFrom() : b.firstFile();
+        if (!Objects.equals(x, y)) {
+            return "first file " + x + " against " + y;
+        }
+        return null;
+    }
+
     /** The content name of a backup's stored file (as restore and verify open it). */
     static String contentOf(FileEntry f) {
         return f.isDelta() ? DeltaFormat.CONTENT : "innodb".equals(f.kind()) ? "innodb-file" : "file";
@@ -585,27 +606,6 @@ public final class RepoCopy {
                             + " than in " + to.root() + " (" + why + ")");
                 }
             }
-        }
-
-        /**
-         * Why two records of one timeline number describe two histories, or null when they describe
-         * one: the same start time and lineage, and the same first file as the archiver first stored it
-         * ({@code prunedFrom} when a prune moved {@code firstFile} forward). A prune only moves the start
-         * forward within one history, so the original first files agree whichever side was pruned.
-         */
-        static String timelineDifference(BinlogArchive.Timeline a, BinlogArchive.Timeline b) {
-            if (!Objects.equals(a.started(), b.started())) {
-                return "started " + a.started() + " against " + b.started();
-            }
-            if (!Objects.equals(a.lineage(), b.lineage())) {
-                return "lineage " + Lineage.shortId(a.lineage()) + " against " + Lineage.shortId(b.lineage());
-            }
-            String x = a.prunedFrom() != null ? a.prunedFrom() : a.firstFile();
-            String y = b.prunedFrom() != null ? b.prunedFrom() : b.firstFile();
-            if (!Objects.equals(x, y)) {
-                return "first file " + x + " against " + y;
-            }
-            return null;
         }
 
         private <T> T readTarget(String key, String content, Class<T> type) {
