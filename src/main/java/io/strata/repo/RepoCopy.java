@@ -36,7 +36,10 @@ import java.util.function.Consumer;
  *
  * <p>Errors: {@link ErrorCode#COPY_SOURCE_DAMAGED} (exit 45) when a source object fails its checks,
  * naming it; {@link ErrorCode#COPY_MISMATCH} (exit 46) when the target holds the same id with other
- * content, or a pruned or merged attempt of that id; the errors of opening and locking a repository.
+ * content, or a pruned or merged attempt of that id, or another binlog history of a server under one
+ * timeline number; {@link ErrorCode#BACKUP_NOT_FOUND} (exit 19) for a named backup the source marks
+ * pruned or that a prune or merge of the source removes while it is copied; the errors of opening
+ * and locking a repository.
  */
 public final class RepoCopy {
     private RepoCopy() {}
@@ -56,7 +59,8 @@ public final class RepoCopy {
      * @param copied          backups copied by this run, oldest first
      * @param present         backups that were already complete (and equal) in the target
      * @param skipped         backups {@code --all} left out, each with the reason (a warning: exit 3)
-     * @param retired         backups {@code --all} left out because the target's history marks them pruned or merged
+     * @param retired         backups {@code --all} left out because the target's history marks them pruned or merged, or the
+     *                        source's marks them pruned (an interrupted prune) or a prune or merge of the source removed them meanwhile
      * @param objects         objects written (backup objects and binlog objects)
      * @param rawBytes        bytes of content copied (before compression and encryption)
      * @param storedBytes     bytes the written objects take in the target
@@ -152,8 +156,8 @@ public final class RepoCopy {
      * passes over it with a note.
      */
     private static final class GoneInSource extends StrataException {
-        GoneInSource(String message) {
-            super(ErrorCode.BACKUP_NOT_FOUND, message, "run \"strata list\" on the source to see its completed backups");
+        GoneInSource(String message, Repository from) {
+            super(ErrorCode.BACKUP_NOT_FOUND, message, "run \"strata list --repo " + from.root() + "\" to see the backups the source keeps");
         }
     }
 
@@ -180,7 +184,7 @@ public final class RepoCopy {
         for (Manifest m : c.members()) {
             if (from.store().exists(Keys.history(m.id(), Keys.PRUNED))) {
                 throw new GoneInSource("backup " + m.id() + (m.id().equals(id) ? "" : " (in the chain of " + id + ")") + " was pruned in the source "
-                        + from.root() + " (its prune has not finished deleting it)");
+                        + from.root() + " (its prune has not finished deleting it)", from);
             }
         }
     }
@@ -267,7 +271,7 @@ public final class RepoCopy {
             } catch (StrataException e) {
                 if (o.ids() == null && e.code() == ErrorCode.BACKUP_NOT_FOUND && !from.hasManifest(id)) {
                     // --all lists the manifests first: this one went meanwhile
-                    GoneInSource g = new GoneInSource("backup " + id + " was removed from " + from.root() + " meanwhile (prune/merge)");
+                    GoneInSource g = new GoneInSource("backup " + id + " was removed from " + from.root() + " meanwhile (prune/merge)", from);
                     g.addSuppressed(e);
                     throw g;
                 }
@@ -412,7 +416,7 @@ public final class RepoCopy {
             } catch (ObjectStore.NoSuchObjectException e) {
                 if (!from.hasManifest(m.id()) || from.history().removing(m.id())) {
                     // a prune or merge of the source removed the backup while it was being copied
-                    GoneInSource g = new GoneInSource("backup " + m.id() + " was removed from " + from.root() + " meanwhile (prune/merge)");
+                    GoneInSource g = new GoneInSource("backup " + m.id() + " was removed from " + from.root() + " meanwhile (prune/merge)", from);
                     g.addSuppressed(e);
                     throw g;
                 }
@@ -486,7 +490,7 @@ public final class RepoCopy {
             Set<String> handled = new HashSet<>();
             for (int pass = 0; pass < BINLOG_PASSES; pass++) {
                 BinlogArchive src = loadSource(dir);
-                sameHistory(src, there);
+                sameHistory(src, there, pass == 0);
                 Set<String> all = new HashSet<>(from.store().list(prefix));
                 all.removeAll(src.prunedLeftovers()); // before the source's pruned start: not part of its archive
                 List<String> order = new ArrayList<>(binlogOrder(new TreeSet<>(all)));
@@ -583,13 +587,13 @@ public final class RepoCopy {
          *
          * @throws StrataException copy-mismatch naming the server and the timeline; nothing of this archive is written
          */
-        private void sameHistory(BinlogArchive src, Set<String> there) {
+        private void sameHistory(BinlogArchive src, Set<String> there, boolean first) {
             String prefix = src.prefix();
             BinlogArchive.Source s = src.source();
             if (s != null && there.contains(prefix + "source")) {
                 BinlogArchive.Source t = readTarget(prefix + "source", "binlog-source", BinlogArchive.Source.class);
                 if (!Objects.equals(s.serverKey(), t.serverKey())) {
-                    throw binlogMismatch(src, "the archive " + src.dir() + " is of server " + s.serverKey() + " in " + from.root() + " and of server "
+                    throw binlogMismatch(src, first, "the archive " + src.dir() + " is of server " + s.serverKey() + " in " + from.root() + " and of server "
                             + t.serverKey() + " in " + to.root());
                 }
             }
@@ -602,7 +606,7 @@ public final class RepoCopy {
                 BinlogArchive.Timeline b = readTarget(key, "binlog-timeline", BinlogArchive.Timeline.class);
                 String why = timelineDifference(a, b);
                 if (why != null) {
-                    throw binlogMismatch(src, "timeline " + a.timeline() + " of server " + server + " is another binlog history in " + from.root()
+                    throw binlogMismatch(src, first, "timeline " + a.timeline() + " of server " + server + " is another binlog history in " + from.root()
                             + " than in " + to.root() + " (" + why + ")");
                 }
             }
@@ -612,8 +616,10 @@ public final class RepoCopy {
             return to.readJson(key, content, type);
         }
 
-        private StrataException binlogMismatch(BinlogArchive src, String message) {
-            return new StrataException(ErrorCode.COPY_MISMATCH, message + "; no binlog of " + src.dir() + " was copied",
+        private StrataException binlogMismatch(BinlogArchive src, boolean first, String message) {
+            // after the first pass: the source's archiver began a timeline meanwhile that the target numbers otherwise
+            return new StrataException(ErrorCode.COPY_MISMATCH, message + (first ? "; no binlog of " + src.dir() + " was copied"
+                    : "; the binlogs of " + src.dir() + " copied before it are of the target's history, no later one was copied"),
                     "copy the binlogs into another repository, or stop archiving that server into " + to.root());
         }
 
