@@ -121,6 +121,9 @@ final class CopyCommand implements Callable<Integer> {
         Secret dstSecret = to.secret(allowInsecure);
         Repository source = Repository.open(src, srcSecret);
         requireKey(source, srcSecret, "--from-encrypt-key-file", "--from-encrypt-passphrase-file", FROM_PASSPHRASE_ENV);
+        // the selection is checked in the source before the target is created: a failed copy leaves no empty target behind
+        RepoCopy.checkSelection(source, ids);
+        refuseImplicitForNew(dstSecret, Repository.exists(dst));
         Repository target = Repository.openOrCreate(dst, dstSecret, source.defaultCompression());
         requireKey(target, dstSecret, "--to-encrypt-key-file", "--to-encrypt-passphrase-file", TO_PASSPHRASE_ENV);
         if (source.encryption() != null && target.encryption() == null) {
@@ -207,6 +210,20 @@ final class CopyCommand implements Callable<Integer> {
             return Files.exists(abs) ? abs.toRealPath() : abs;
         } catch (IOException e) {
             return abs;
+        }
+    }
+
+    /**
+     * Refuses to create a target with only {@value #TO_PASSPHRASE_ENV}: a passphrase from the
+     * environment opens an encrypted repository but never makes a new one encrypted (the target
+     * would silently be stored in plain text).
+     *
+     * @throws StrataException usage
+     */
+    static void refuseImplicitForNew(Secret given, boolean targetExists) {
+        if (!targetExists && given != null && given.implicit()) {
+            throw new StrataException(ErrorCode.USAGE, TO_PASSPHRASE_ENV + " only opens an encrypted target; use --to-encrypt-passphrase-file to create one",
+                    "or create the target without encryption by leaving " + TO_PASSPHRASE_ENV + " unset");
         }
     }
 

@@ -36,7 +36,10 @@ import java.util.function.Consumer;
  *
  * <p>Errors: {@link ErrorCode#COPY_SOURCE_DAMAGED} (exit 45) when a source object fails its checks,
  * naming it; {@link ErrorCode#COPY_MISMATCH} (exit 46) when the target holds the same id with other
- * content, or a pruned or merged attempt of that id; the errors of opening and locking a repository.
+ * content, or a pruned or merged attempt of that id, or another binlog history of a server under one
+ * timeline number; {@link ErrorCode#BACKUP_NOT_FOUND} (exit 19) for a named backup the source marks
+ * pruned or that a prune or merge of the source removes while it is copied; the errors of opening
+ * and locking a repository.
  */
 public final class RepoCopy {
     private RepoCopy() {}
@@ -56,7 +59,8 @@ public final class RepoCopy {
      * @param copied          backups copied by this run, oldest first
      * @param present         backups that were already complete (and equal) in the target
      * @param skipped         backups {@code --all} left out, each with the reason (a warning: exit 3)
-     * @param retired         backups {@code --all} left out because the target's history marks them pruned or merged
+     * @param retired         backups {@code --all} left out because the target's history marks them pruned or merged, or the
+     *                        source's marks them pruned (an interrupted prune) or a prune or merge of the source removed them meanwhile
      * @param objects         objects written (backup objects and binlog objects)
      * @param rawBytes        bytes of content copied (before compression and encryption)
      * @param storedBytes     bytes the written objects take in the target
@@ -111,6 +115,27 @@ public final class RepoCopy {
         return true;
     }
 
+    /**
+     * Why two records of one timeline number describe two histories, or null when they describe
+     * one: the same start time and lineage, and the same first file as the archiver first stored it
+     * ({@code prunedFrom} when a prune moved {@code firstFile} forward). A prune only moves the start
+     * forward within one history, so the original first files agree whichever side was pruned.
+     */
+    static String timelineDifference(BinlogArchive.Timeline a, BinlogArchive.Timeline b) {
+        if (!Objects.equals(a.started(), b.started())) {
+            return "started " + a.started() + " against " + b.started();
+        }
+        if (!Objects.equals(a.lineage(), b.lineage())) {
+            return "lineage " + Lineage.shortId(a.lineage()) + " against " + Lineage.shortId(b.lineage());
+        }
+        String x = a.prunedFrom() != null ? a.prunedFrom() : a.firstFile();
+        String y = b.prunedFrom() != null ? b.prunedFrom() : b.firstFile();
+        if (!Objects.equals(x, y)) {
+            return "first file " + x + " against " + y;
+        }
+        return null;
+    }
+
     /** The content name of a backup's stored file (as restore and verify open it). */
     static String contentOf(FileEntry f) {
         return f.isDelta() ? DeltaFormat.CONTENT : "innodb".equals(f.kind()) ? "innodb-file" : "file";
@@ -122,6 +147,45 @@ public final class RepoCopy {
     private static final class Retired extends StrataException {
         Retired(String message, String hint) {
             super(ErrorCode.COPY_MISMATCH, message, hint);
+        }
+    }
+
+    /**
+     * backup-not-found for a backup the source marks pruned (an interrupted prune leaves its
+     * manifest) or that a prune or merge of the source removed while the copy ran: {@code --all}
+     * passes over it with a note.
+     */
+    private static final class GoneInSource extends StrataException {
+        GoneInSource(String message, Repository from) {
+            super(ErrorCode.BACKUP_NOT_FOUND, message, "run \"strata list --repo " + from.root() + "\" to see the backups the source keeps");
+        }
+    }
+
+    /**
+     * Checks a selection against the source before anything is written or created: every named
+     * backup resolves to a complete chain in {@code from}, none of whose members the source marks
+     * pruned. Null {@code ids} ({@code --all}) and an empty list check nothing.
+     *
+     * @throws StrataException backup-not-found (unknown, or pruned in the source), chain-broken,
+     *                         copy-source-damaged (a damaged manifest), the store's errors
+     */
+    public static void checkSelection(Repository from, List<String> ids) {
+        if (ids == null) {
+            return;
+        }
+        Run r = new Run(from, null, new Options(ids, false, 0), x -> {});
+        for (String id : ids) {
+            refusePrunedInSource(from, id, r.resolve(id));
+        }
+    }
+
+    /** Refuses a chain of which the source marks a member pruned: an interrupted prune is removing it. */
+    private static void refusePrunedInSource(Repository from, String id, Chain c) {
+        for (Manifest m : c.members()) {
+            if (from.store().exists(Keys.history(m.id(), Keys.PRUNED))) {
+                throw new GoneInSource("backup " + m.id() + (m.id().equals(id) ? "" : " (in the chain of " + id + ")") + " was pruned in the source "
+                        + from.root() + " (its prune has not finished deleting it)", from);
+            }
         }
     }
 
@@ -152,6 +216,7 @@ public final class RepoCopy {
             if (o.ids() != null) {
                 for (String id : o.ids()) {
                     Chain c = resolve(id);
+                    refusePrunedInSource(from, id, c);
                     chain(c);
                     String holder = c.target().id();
                     if (!holder.equals(id) && !to.hasManifest(id) && !to.history().removing(id)) {
@@ -174,7 +239,14 @@ public final class RepoCopy {
                     continue;
                 }
                 try {
-                    chain(resolve(id));
+                    Chain c = resolve(id);
+                    refusePrunedInSource(from, id, c);
+                    chain(c);
+                } catch (GoneInSource e) {
+                    // --all: the source's own prune (finished or interrupted) or merge removes it: not a problem
+                    done.add(id);
+                    retired.add(id);
+                    log.accept("note: backup " + id + " not copied: " + e.getMessage());
                 } catch (Retired e) {
                     // --all: the target's own retention removed it (or a merge there holds it): not a problem
                     done.add(id);
@@ -197,6 +269,12 @@ public final class RepoCopy {
             try {
                 return Chain.resolve(from, id);
             } catch (StrataException e) {
+                if (o.ids() == null && e.code() == ErrorCode.BACKUP_NOT_FOUND && !from.hasManifest(id)) {
+                    // --all lists the manifests first: this one went meanwhile
+                    GoneInSource g = new GoneInSource("backup " + id + " was removed from " + from.root() + " meanwhile (prune/merge)", from);
+                    g.addSuppressed(e);
+                    throw g;
+                }
                 if (e.code() != ErrorCode.CORRUPT_DATA && e.code() != ErrorCode.FORMAT_TOO_NEW) {
                     throw e;
                 }
@@ -335,6 +413,14 @@ public final class RepoCopy {
                 objects++;
                 pause();
                 return out.storedBytes();
+            } catch (ObjectStore.NoSuchObjectException e) {
+                if (!from.hasManifest(m.id()) || from.history().removing(m.id())) {
+                    // a prune or merge of the source removed the backup while it was being copied
+                    GoneInSource g = new GoneInSource("backup " + m.id() + " was removed from " + from.root() + " meanwhile (prune/merge)", from);
+                    g.addSuppressed(e);
+                    throw g;
+                }
+                throw damaged(m, where, e.getMessage(), e);
             } catch (CorruptDataException e) {
                 throw damaged(m, where, e.getMessage(), e);
             } catch (StrataException e) {
@@ -371,58 +457,170 @@ public final class RepoCopy {
         // ---- archived binlogs ---------------------------------------------------------------
 
         /**
-         * Copies every object below {@code binlogs/} the target lacks, in an order that keeps the
-         * archive's rules: records of sources and timelines first, then per segment its data before
-         * its summary (a segment exists when its summary does), then gap and as-of records.
+         * Copies every object below {@code binlogs/} the target lacks, server by server, each under
+         * that server's archiver lock in the target, in an order that keeps the archive's rules:
+         * records of sources and timelines first, then per segment its data before its summary (a
+         * segment exists when its summary does), then gap and as-of records.
          */
         void binlogs() {
-            Set<String> there = new HashSet<>(to.store().list(BinlogArchive.PREFIX));
-            java.util.TreeMap<String, List<String>> bySource = new java.util.TreeMap<>();
-            for (String k : new TreeSet<>(from.store().list(BinlogArchive.PREFIX))) {
-                String[] parts = k.split("/");
-                if (parts.length >= 3) {
-                    bySource.computeIfAbsent(parts[1], x -> new ArrayList<>()).add(k);
-                }
-            }
             long before = binlogObjects;
-            for (var e : bySource.entrySet()) {
-                // the archiver's lock of that server in the target (a lease in object storage), so that no archiver writes
-                // beside the copy (an archiver starting discards unfinished uploads below its binlogs/<source>/)
-                try (RepoLock lock = to.lock("binlog-" + e.getKey() + ".lock", "the binlogs of " + e.getKey()
-                        + " are being archived into " + to.root() + " by another strata process", "stop that \"strata binlog archive\" while copying binlogs")) {
-                    copySource(e.getValue(), there);
+            for (String dir : BinlogArchive.sourceDirs(from)) {
+                // the archiver's lock of that server in the target (a lease in object storage): no archiver writes beside the copy
+                try (RepoLock lock = to.lock(BinlogArchive.lockName(dir), "the binlogs of " + dir + " are being archived into " + to.root()
+                        + " by another strata process", "stop that \"strata binlog archive\" while copying binlogs")) {
+                    copySource(dir, lock);
                 }
             }
             log.accept("binlogs: " + (binlogObjects - before) + " archive object(s) copied, " + binlogsPresent + " already in " + to.root());
         }
 
-        /** The binlog objects of one source ({@code keys}, sorted) that the target lacks, in the order of the class comment. */
-        private void copySource(List<String> keys, Set<String> there) {
-            Set<String> all = new HashSet<>(keys);
+        /** At most this many listings of a source archive: an archiver running there adds and replaces objects meanwhile. */
+        private static final int BINLOG_PASSES = 3;
+
+        /**
+         * The binlog objects of one source archive that the target lacks, holding the target's
+         * archiver lock {@code lock}: first what a killed copy or archiver left unfinished there is
+         * discarded and the histories are compared (copy-mismatch, nothing written); then passes
+         * over the source's listing, each copying what is new, until one finds nothing new.
+         */
+        private void copySource(String dir, RepoLock lock) {
+            String prefix = BinlogArchive.PREFIX + dir + "/";
+            to.store().discardUnfinished(prefix);
+            Set<String> there = new HashSet<>(to.store().list(prefix));
+            Set<String> handled = new HashSet<>();
+            for (int pass = 0; pass < BINLOG_PASSES; pass++) {
+                BinlogArchive src = loadSource(dir);
+                sameHistory(src, there, pass == 0);
+                Set<String> all = new HashSet<>(from.store().list(prefix));
+                all.removeAll(src.prunedLeftovers()); // before the source's pruned start: not part of its archive
+                List<String> order = new ArrayList<>(binlogOrder(new TreeSet<>(all)));
+                order.removeAll(handled);
+                if (order.isEmpty()) {
+                    return;
+                }
+                Set<String> gone = new HashSet<>();
+                for (String k : order) {
+                    handled.add(k);
+                    boolean data = k.endsWith(".binlog");
+                    String dataKey = k.endsWith(".sum") ? k.substring(0, k.length() - ".sum".length()) + ".binlog" : null;
+                    if (dataKey != null && gone.contains(dataKey)) {
+                        continue; // its data went meanwhile (compaction deletes the summary first, then the data)
+                    }
+                    if (there.contains(k) && !(data && !there.contains(BinlogArchive.sumKeyOf(k)))) {
+                        binlogsPresent++;
+                        continue;
+                    }
+                    lock.check();
+                    if (!copyBinlogObject(k, binlogContent(k))) {
+                        // replaced or compacted by the source's archiver meanwhile (a later listing shows what replaced it)
+                        gone.add(k);
+                        if (dataKey != null) {
+                            forgetData(k, dataKey, there, lock);
+                        }
+                        continue;
+                    }
+                    there.add(k);
+                    binlogObjects++;
+                    objects++;
+                    pause();
+                }
+            }
+        }
+
+        /**
+         * The source's summary vanished after its data object was copied: the data object the copy
+         * just wrote is no segment in the target either, and is removed there (the copy holds the
+         * target's archiver lock) unless the target's summary commits it.
+         */
+        private void forgetData(String sumKey, String data, Set<String> there, RepoLock lock) {
+            if (there.contains(data) && !there.contains(sumKey)) {
+                lock.check();
+                to.store().delete(data);
+                there.remove(data);
+            }
+        }
+
+        /** The order of the class comment for one archive's keys (sorted); a {@code .binlog} without its {@code .sum} is left out. */
+        private static List<String> binlogOrder(TreeSet<String> keys) {
             LinkedHashSet<String> order = new LinkedHashSet<>();
             keys.stream().filter(k -> k.endsWith("/source")).forEach(order::add);
             keys.stream().filter(k -> k.endsWith("/timeline")).forEach(order::add);
             for (String k : keys) {
                 if (k.endsWith(".sum")) {
                     String data = k.substring(0, k.length() - ".sum".length()) + ".binlog";
-                    if (all.contains(data)) {
+                    if (keys.contains(data)) {
                         order.add(data); // a .binlog without .sum is an interrupted archiver's leftover: not copied
                     }
                     order.add(k);
                 }
             }
             keys.stream().filter(k -> k.contains("/gaps/") || k.contains("/asof/")).forEach(order::add);
-            for (String k : order) {
-                boolean dataWithoutSummary = k.endsWith(".binlog") && !there.contains(k.substring(0, k.length() - ".binlog".length()) + ".sum");
-                if (there.contains(k) && !dataWithoutSummary) {
-                    binlogsPresent++;
+            return new ArrayList<>(order);
+        }
+
+        /**
+         * The source's archive index (records, never binlog bytes), listed again when an object
+         * went between its listing and its read (the archiver replaces as-of records and compacts).
+         *
+         * @throws StrataException copy-source-damaged for a damaged record
+         */
+        private BinlogArchive loadSource(String dir) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return BinlogArchive.load(from, dir);
+                } catch (ObjectStore.NoSuchObjectException e) {
+                    if (attempt == BINLOG_PASSES) {
+                        throw e;
+                    }
+                } catch (StrataException e) {
+                    if (e.code() != ErrorCode.CORRUPT_DATA && e.code() != ErrorCode.FORMAT_TOO_NEW) {
+                        throw e;
+                    }
+                    throw binlogDamaged(from.store().describe(BinlogArchive.PREFIX + dir + "/"), e);
+                }
+            }
+        }
+
+        /**
+         * Refuses to join two histories: the target's {@code source} record and every timeline
+         * record it shares with the source must describe the same server and the same history.
+         *
+         * @throws StrataException copy-mismatch naming the server and the timeline; nothing of this archive is written
+         */
+        private void sameHistory(BinlogArchive src, Set<String> there, boolean first) {
+            String prefix = src.prefix();
+            BinlogArchive.Source s = src.source();
+            if (s != null && there.contains(prefix + "source")) {
+                BinlogArchive.Source t = readTarget(prefix + "source", "binlog-source", BinlogArchive.Source.class);
+                if (!Objects.equals(s.serverKey(), t.serverKey())) {
+                    throw binlogMismatch(src, first, "the archive " + src.dir() + " is of server " + s.serverKey() + " in " + from.root() + " and of server "
+                            + t.serverKey() + " in " + to.root());
+                }
+            }
+            String server = s != null ? s.serverKey() : src.dir();
+            for (BinlogArchive.Timeline a : src.timelines().values()) {
+                String key = prefix + String.format(Locale.ROOT, "t%04d/timeline", a.timeline());
+                if (!there.contains(key)) {
                     continue;
                 }
-                copyBinlogObject(k, binlogContent(k));
-                binlogObjects++;
-                objects++;
-                pause();
+                BinlogArchive.Timeline b = readTarget(key, "binlog-timeline", BinlogArchive.Timeline.class);
+                String why = timelineDifference(a, b);
+                if (why != null) {
+                    throw binlogMismatch(src, first, "timeline " + a.timeline() + " of server " + server + " is another binlog history in " + from.root()
+                            + " than in " + to.root() + " (" + why + ")");
+                }
             }
+        }
+
+        private <T> T readTarget(String key, String content, Class<T> type) {
+            return to.readJson(key, content, type);
+        }
+
+        private StrataException binlogMismatch(BinlogArchive src, boolean first, String message) {
+            // after the first pass: the source's archiver began a timeline meanwhile that the target numbers otherwise
+            return new StrataException(ErrorCode.COPY_MISMATCH, message + (first ? "; no binlog of " + src.dir() + " was copied"
+                    : "; the binlogs of " + src.dir() + " copied before it are of the target's history, no later one was copied"),
+                    "copy the binlogs into another repository, or stop archiving that server into " + to.root());
         }
 
         private static String binlogContent(String key) {
@@ -441,7 +639,8 @@ public final class RepoCopy {
             return key.contains("/gaps/") ? "binlog-gap" : "binlog-asof";
         }
 
-        private void copyBinlogObject(String key, String content) {
+        /** Copies one binlog archive object; false when the source no longer has it (nothing is written then). */
+        private boolean copyBinlogObject(String key, String content) {
             String where = from.store().describe(key);
             try (InputStream raw = from.store().open(key); ChunkedReader in = new ChunkedReader(raw, content, where, from.readCodec());
                  ObjectStore.Writer w = to.store().create(key)) {
@@ -453,6 +652,9 @@ public final class RepoCopy {
                 w.commit();
                 rawBytes += in.rawBytes();
                 storedBytes += to.store().size(key);
+                return true;
+            } catch (ObjectStore.NoSuchObjectException e) {
+                return false;
             } catch (CorruptDataException e) {
                 throw binlogDamaged(where, e);
             } catch (StrataException e) {

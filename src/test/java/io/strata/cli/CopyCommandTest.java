@@ -101,4 +101,25 @@ class CopyCommandTest {
         assertEquals(10, noSource.exit(), noSource.err());
         assertFalse(Files.exists(dir.resolve("b")), "no target is created for a source that does not exist");
     }
+
+    @Test
+    void aPassphraseFromTheEnvironmentDoesNotCreateAnEncryptedTarget() {
+        io.strata.codec.Secret implicit = new io.strata.codec.Secret.Passphrase("secret".toCharArray(), true);
+        StrataException e = assertThrows(StrataException.class, () -> CopyCommand.refuseImplicitForNew(implicit, false));
+        assertEquals(ErrorCode.USAGE, e.code());
+        assertEquals("STRATA_TO_PASSPHRASE only opens an encrypted target; use --to-encrypt-passphrase-file to create one", e.getMessage());
+        CopyCommand.refuseImplicitForNew(implicit, true); // it opens an existing target
+        CopyCommand.refuseImplicitForNew(new io.strata.codec.Secret.Passphrase("secret".toCharArray(), false), false);
+        CopyCommand.refuseImplicitForNew(null, false);
+    }
+
+    @Test
+    void anUnknownBackupLeavesNoTargetBehind(@TempDir Path dir) {
+        io.strata.repo.Repository.openOrCreate(dir.resolve("a"));
+        InProcess.Run unknown = InProcess.run("copy", "--from", dir.resolve("a").toString(), "--to", dir.resolve("b").toString(),
+                "--backup", "20261201T000001Z-0001");
+        assertEquals(19, unknown.exit(), unknown.err());
+        assertTrue(unknown.err().startsWith("ERROR [backup-not-found]: no backup with id 20261201T000001Z-0001 in " + dir.resolve("a")), unknown.err());
+        assertFalse(Files.exists(dir.resolve("b")), "no target is created for a selection the source cannot satisfy");
+    }
 }

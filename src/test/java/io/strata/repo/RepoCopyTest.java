@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -230,8 +229,7 @@ class RepoCopyTest {
     void archivedBinlogObjectsAreCopiedDataBeforeSummaryAndOnlyOnce() throws IOException {
         Repository a = plain("a");
         String dirName = "binlogs/db1-3306-00000000/";
-        a.writeJson(dirName + "source", "binlog-source", Map.of("formatVersion", 1));
-        a.writeJson(dirName + "t0001/timeline", "binlog-timeline", Map.of("formatVersion", 1));
+        archive(a, T1);
         byte[] data = "binlog bytes".repeat(100).getBytes(StandardCharsets.US_ASCII);
         try (var w = a.store().create(dirName + "t0001/binlog.000001/000000000000-000000001200.binlog")) {
             ChunkedWriter cw = new ChunkedWriter(w.stream(), "binlog", a.writeCodec(Compression.NONE));
@@ -239,7 +237,8 @@ class RepoCopyTest {
             cw.finish();
             w.commit();
         }
-        a.writeJson(dirName + "t0001/binlog.000001/000000000000-000000001200.sum", "binlog-summary", Map.of("formatVersion", 1));
+        a.writeJson(dirName + "t0001/binlog.000001/000000000000-000000001200.sum", "binlog-summary", new BinlogArchive.Segment(1, 1, "binlog.000001",
+                0, 1200, 1200, false, "00000000", 0, true, 1, 1, null, null, null, List.of(), 0, "00000000", Instant.now().toString()));
         // an interrupted archiver's leftover: data without a summary is not a segment, and is not copied
         try (var w = a.store().create(dirName + "t0001/binlog.000002/000000000000-000000000010.binlog")) {
             ChunkedWriter cw = new ChunkedWriter(w.stream(), "binlog", a.writeCodec(Compression.NONE));
@@ -265,5 +264,177 @@ class RepoCopyTest {
         r = copy(a, b, List.of(), true);
         assertEquals(0, r.binlogObjects());
         assertEquals(4, r.binlogsPresent());
+    }
+
+    // ---- review fixes: a running source archiver, histories, prune leftovers, pruned sources ----------
+
+    private static final String SRC = "binlogs/db1-3306-00000000/";
+
+    private static void segment(Repository r, String file, long start, long end) throws IOException {
+        String key = SRC + "t0001/" + file + "/" + String.format(java.util.Locale.ROOT, "%012d-%012d", start, end);
+        try (var w = r.store().create(key + ".binlog")) {
+            ChunkedWriter cw = new ChunkedWriter(w.stream(), "binlog", r.writeCodec(Compression.NONE));
+            cw.write(new byte[(int) (end - start)]);
+            cw.finish();
+            w.commit();
+        }
+        r.writeJson(key + ".sum", "binlog-summary", new BinlogArchive.Segment(1, 1, file, start, end, end, false, "00000000", 0, true, 1, 1,
+                null, null, null, List.of(), 0, "00000000", Instant.now().toString()));
+    }
+
+    private static void archive(Repository r, BinlogArchive.Timeline t) {
+        r.writeJson(SRC + "source", "binlog-source", new BinlogArchive.Source(1, "db1:3306:/var/lib/mysql", "db1", 3306, 1, "binlog", "2026-12-01T00:00:00Z"));
+        r.writeJson(SRC + "t0001/timeline", "binlog-timeline", t);
+    }
+
+    private static final BinlogArchive.Timeline T1 = new BinlogArchive.Timeline(1, 1, "binlog.000001", "2026-12-01T00:00:00Z", "first run");
+
+    /** Polls until {@code key} is stored in {@code r} (the copy running in another thread has reached it). */
+    private static void awaitKey(Repository r, String key) throws InterruptedException {
+        long end = System.nanoTime() + 20_000_000_000L;
+        while (!r.store().exists(key)) {
+            assertTrue(System.nanoTime() < end, "the copy never wrote " + key);
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void aRunningSourceArchiverReplacingAndCompactingObjectsDoesNotFailTheCopy() throws Exception {
+        Repository a = plain("a");
+        archive(a, T1);
+        segment(a, "binlog.000001", 0, 1200);
+        segment(a, "binlog.000001", 1200, 2400);
+        a.writeJson(SRC + "asof/20261201T000000000Z", "binlog-asof", new BinlogArchive.AsOf(1, 1, "binlog.000001", 2400, 1000));
+        Repository b = plain("b");
+        // a killed copy left an unfinished object below the archive in the target
+        Path tmp = dir.resolve("b/" + SRC + "t0001/binlog.000001/.tmp-leftover");
+        Files.createDirectories(tmp.getParent());
+        Files.write(tmp, new byte[10]);
+
+        RepoCopy.Result[] out = new RepoCopy.Result[1];
+        Throwable[] failed = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                out[0] = RepoCopy.run(a, b, new RepoCopy.Options(List.of(), true, 300), LOG::add);
+            } catch (Throwable e) {
+                failed[0] = e;
+            }
+        });
+        t.start();
+        awaitKey(b, SRC + "source");
+        // the archiver meanwhile: compacts the file (joined segment first, then the parts go, summaries first) and replaces its as-of record
+        segment(a, "binlog.000001", 0, 2400);
+        for (String k : List.of("000000001200-000000002400.sum", "000000001200-000000002400.binlog", "000000000000-000000001200.sum",
+                "000000000000-000000001200.binlog")) {
+            a.store().delete(SRC + "t0001/binlog.000001/" + k);
+        }
+        a.writeJson(SRC + "asof/20261201T000100000Z", "binlog-asof", new BinlogArchive.AsOf(1, 1, "binlog.000001", 2400, 1060));
+        a.store().delete(SRC + "asof/20261201T000000000Z");
+        t.join();
+        assertEquals(null, failed[0], () -> String.valueOf(failed[0]));
+        assertFalse(Files.exists(tmp), "the unfinished object is discarded");
+        List<String> keys = b.store().list("binlogs/");
+        assertTrue(keys.contains(SRC + "t0001/binlog.000001/000000000000-000000002400.sum"), keys.toString());
+        assertTrue(keys.contains(SRC + "asof/20261201T000100000Z"), keys.toString());
+        assertFalse(keys.contains(SRC + "asof/20261201T000000000Z"), keys.toString());
+        assertFalse(keys.stream().anyMatch(k -> k.contains("000000001200-000000002400")), keys.toString());
+        assertEquals(2400, BinlogArchive.load(b, "db1-3306-00000000").file(1, "binlog.000001").coveredEnd());
+        assertTrue(BinlogArchive.load(b, "db1-3306-00000000").orphanData().isEmpty(), keys.toString());
+    }
+
+    @Test
+    void anotherHistoryUnderTheSameTimelineIsRefusedAndNothingWritten() throws IOException {
+        Repository a = plain("a");
+        archive(a, T1);
+        segment(a, "binlog.000001", 0, 100);
+        // the target archives the same server itself: its timeline 1 began at another time, after a reset
+        Repository b = plain("b");
+        archive(b, new BinlogArchive.Timeline(1, 1, "binlog.000001", "2026-12-01T05:00:00Z", "first run"));
+        List<String> before = b.store().list("binlogs/");
+        StrataException e = assertThrows(StrataException.class, () -> copy(a, b, List.of(), true));
+        assertEquals(ErrorCode.COPY_MISMATCH, e.code());
+        assertEquals("timeline 1 of server db1:3306:/var/lib/mysql is another binlog history in " + a.root() + " than in " + b.root()
+                + " (started 2026-12-01T00:00:00Z against 2026-12-01T05:00:00Z); no binlog of db1-3306-00000000 was copied", e.getMessage());
+        assertEquals(before, b.store().list("binlogs/"));
+
+        // the same history, pruned in the source since the target's copy: its original first file agrees
+        Repository c = plain("c");
+        archive(c, T1);
+        segment(c, "binlog.000001", 0, 100);
+        a.writeJson(SRC + "t0001/timeline", "binlog-timeline", new BinlogArchive.Timeline(1, 1, "binlog.000002", T1.started(), T1.reason(), null,
+                "binlog.000001", "2026-12-01T06:00:00Z"));
+        segment(a, "binlog.000002", 0, 100);
+        RepoCopy.Result r = copy(a, c, List.of(), true);
+        assertEquals(2, r.binlogObjects(), "the pruned timeline record is not copied over the target's, only the new segment: " + c.store().list("binlogs/"));
+        assertTrue(c.store().exists(SRC + "t0001/binlog.000002/000000000000-000000000100.sum"));
+        // what lies before the source's pruned start (an interrupted prune's leftover) is not copied
+        assertTrue(c.store().exists(SRC + "t0001/binlog.000001/000000000000-000000000100.sum"), "the target's own segment stays");
+        Repository d = plain("d");
+        copy(a, d, List.of(), true);
+        assertEquals(List.of(SRC + "source", SRC + "t0001/binlog.000002/000000000000-000000000100.binlog", SRC + "t0001/binlog.000002/000000000000-000000000100.sum",
+                SRC + "t0001/timeline"), d.store().list("binlogs/"));
+        assertEquals(new BinlogArchive.Pos(1, "binlog.000002", 0), BinlogArchive.load(d, "db1-3306-00000000").prunedStart());
+    }
+
+    @Test
+    void timelinesDifferWhenTheirStartLineageOrOriginalFirstFileDiffer() {
+        BinlogArchive.Timeline prunedOnce = new BinlogArchive.Timeline(1, 1, "binlog.000009", T1.started(), T1.reason(), null, "binlog.000001", "x");
+        assertEquals(null, RepoCopy.timelineDifference(T1, prunedOnce));
+        assertEquals(null, RepoCopy.timelineDifference(prunedOnce, T1));
+        BinlogArchive.Timeline otherFirst = new BinlogArchive.Timeline(1, 1, "binlog.000004", T1.started(), T1.reason());
+        assertEquals("first file binlog.000009 against binlog.000004",
+                RepoCopy.timelineDifference(new BinlogArchive.Timeline(1, 1, "binlog.000009", T1.started(), T1.reason()), otherFirst));
+        assertEquals("first file binlog.000001 against binlog.000004", RepoCopy.timelineDifference(prunedOnce, otherFirst));
+        BinlogArchive.Timeline restored = new BinlogArchive.Timeline(1, 1, "binlog.000001", T1.started(), T1.reason(), "0123456789abcdef0123456789abcdef");
+        assertTrue(RepoCopy.timelineDifference(T1, restored).startsWith("lineage "), RepoCopy.timelineDifference(T1, restored));
+    }
+
+    @Test
+    void aBackupThatTheSourceMarksPrunedIsNotCopied() {
+        Repository a = plain("a");
+        backup(a, id(1), "full", null, 1000, "one".getBytes(StandardCharsets.UTF_8));
+        backup(a, id(2), "full", null, 2000, "two".getBytes(StandardCharsets.UTF_8));
+        a.history().markPruned(id(1), "older than the newest 1 full backup(s)"); // an interrupted prune: the manifest is still there
+        assertTrue(a.hasManifest(id(1)));
+        Repository b = plain("b");
+        StrataException e = assertThrows(StrataException.class, () -> copy(a, b, List.of(id(1)), false));
+        assertEquals(ErrorCode.BACKUP_NOT_FOUND, e.code());
+        assertEquals("backup " + id(1) + " was pruned in the source " + a.root() + " (its prune has not finished deleting it)", e.getMessage());
+        StrataException checked = assertThrows(StrataException.class, () -> RepoCopy.checkSelection(a, List.of(id(1))));
+        assertEquals(e.getMessage(), checked.getMessage());
+        assertFalse(b.hasManifest(id(1)));
+        RepoCopy.Result r = copy(a, b, null, false);
+        assertEquals(List.of(id(2)), r.copied());
+        assertEquals(List.of(), r.skipped());
+        assertEquals(List.of(id(1)), r.retired());
+        assertFalse(b.hasManifest(id(1)));
+    }
+
+    @Test
+    void aBackupRemovedFromTheSourceWhileItIsCopiedIsPassedOverNotDamaged() throws Exception {
+        Repository a = plain("a");
+        backup(a, id(1), "full", null, 1000, "one".getBytes(StandardCharsets.UTF_8));
+        Repository b = plain("b");
+        RepoCopy.Result[] out = new RepoCopy.Result[1];
+        Throwable[] failed = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                out[0] = RepoCopy.run(a, b, new RepoCopy.Options(null, false, 500), LOG::add);
+            } catch (Throwable e) {
+                failed[0] = e;
+            }
+        });
+        t.start();
+        awaitKey(b, "backups/" + id(1) + "/data/000001");
+        // a prune of the source: marker first, then the objects
+        a.history().markPruned(id(1), "older than the newest 0 full backup(s)");
+        a.store().deletePrefix("backups/" + id(1) + "/");
+        t.join();
+        assertEquals(null, failed[0], () -> String.valueOf(failed[0]));
+        assertEquals(List.of(), out[0].copied());
+        assertEquals(List.of(id(1)), out[0].retired());
+        assertFalse(b.hasManifest(id(1)));
+        assertTrue(LOG.contains("note: backup " + id(1) + " not copied: backup " + id(1) + " was removed from " + a.root() + " meanwhile (prune/merge)"),
+                LOG.toString());
     }
 }
