@@ -139,6 +139,8 @@ public final class S3ObjectStore implements ObjectStore {
                         .connectionTimeout(Duration.ofSeconds(10))
                         .socketTimeout(Duration.ofSeconds(60)))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
+                // SigV4 without hashing the body, over http too (UnsignedPayloadScheme says why)
+                .putAuthScheme(new UnsignedPayloadScheme())
                 .region(region(settings))
                 // our objects carry CRC-32C per chunk; S3-compatible services often reject the
                 // SDK's newer default of trailing checksums in aws-chunked bodies
