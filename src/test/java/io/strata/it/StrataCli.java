@@ -76,7 +76,7 @@ final class StrataCli {
      * launcher does and pays its start-up cost, not a bare JVM's: JVM warnings to stderr; the quick
      * compiler only (-XX:TieredStopAtLevel=1) except for track and encryption, where the launcher
      * keeps C2; the launcher's heap (track: -Xmx160m; the other commands 128 MiB + 32 MiB per
-     * thread of --parallel, default the cores, serial collector, small NIO buffer cache), so that
+     * thread of --parallel, default the cores, times --jobs; serial collector, small NIO buffer cache), so that
      * the tests run strata within the memory a user's runs get; and a class-data-sharing archive of strata's classes recorded once by
      * "cds-train", here next to the jar (target/strata-it-HASH.jsa, named after the jar's size and
      * time and this java), made by the first command of the test JVM. Without an archive (it could
@@ -87,6 +87,7 @@ final class StrataCli {
         boolean track = args.length > 0 && args[0].equals("track");
         boolean quick = !track;
         int parallel = Runtime.getRuntime().availableProcessors();
+        int jobs = 1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.startsWith("--encrypt-key-file") || a.startsWith("--encrypt-passphrase-file")) {
@@ -96,6 +97,10 @@ final class StrataCli {
             if (p != null && p.matches("[0-9]{1,3}")) {
                 parallel = Math.max(1, Math.min(256, Integer.parseInt(p)));
             }
+            String j = a.startsWith("--jobs=") ? a.substring("--jobs=".length()) : a.equals("--jobs") && i + 1 < args.length ? args[i + 1] : null;
+            if (j != null && j.matches("[0-9]{1,2}")) {
+                jobs = Math.max(1, Math.min(64, Integer.parseInt(j)));
+            }
         }
         if (quick) {
             opts.add("-XX:TieredStopAtLevel=1");
@@ -103,7 +108,7 @@ final class StrataCli {
         if (track) {
             opts.addAll(List.of("-Xmx160m", "-XX:+UseSerialGC"));
         } else {
-            opts.addAll(List.of("-Xmx" + (128 + 32 * parallel) + "m", "-XX:+UseSerialGC", "-Djdk.nio.maxCachedBufferSize=262144"));
+            opts.addAll(List.of("-Xmx" + (128 + 32 * parallel) * jobs + "m", "-XX:+UseSerialGC", "-Djdk.nio.maxCachedBufferSize=262144"));
         }
         Path jsa = cdsArchive();
         if (jsa != null) {
