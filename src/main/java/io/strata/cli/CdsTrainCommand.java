@@ -18,7 +18,7 @@ import java.util.jar.JarFile;
 @Command(name = "cds-train", hidden = true, description = "Load strata's classes for a class-data-sharing archive.")
 final class CdsTrainCommand implements Callable<Integer> {
     private static final List<String> PACKAGES = List.of("io/strata/", "picocli/", "org/mariadb/jdbc/", "com/fasterxml/jackson/",
-            "com/github/luben/zstd/", "net/jpountz/", "software/amazon/awssdk/services/s3/");
+            "com/github/luben/zstd/", "net/jpountz/", "software/amazon/awssdk/", "org/apache/http/");
 
     @Override
     public Integer call() throws IOException, URISyntaxException {

@@ -54,8 +54,11 @@ import java.util.function.Supplier;
  *
  * <p>Writes: an object smaller than one part is sent as one PUT when it is committed; a larger
  * one is a multipart upload whose parts are sent while the writer keeps filling the next part,
- * with at most {@link Settings#partsInFlight()} parts of one writer buffered or on the wire, so
- * memory per writer is bounded by (partsInFlight + 1) × partSize. S3 makes an object visible
+ * with at most {@link Settings#partsInFlight()} parts of one writer buffered or on the wire. All
+ * writers of one store share {@link #partBuffers(int)} part-sized buffers (64 MiB of them, at
+ * least 2): a writer that needs one while all are filling or on the wire waits for an upload to
+ * finish, so the memory of the parts is bounded whatever the number of writers and the size of
+ * the data (issue 17: a backup's peak resident size ≤ 300 MB). S3 makes an object visible
  * only when its PUT or CompleteMultipartUpload succeeds, which gives the same "visible when
  * committed" rule as the local store; closing a writer that was not committed aborts its
  * multipart upload. Every request is retried with exponential backoff on errors the SDK deems
@@ -70,6 +73,10 @@ import java.util.function.Supplier;
 public final class S3ObjectStore implements ObjectStore {
     private static final int MIN_PART = 5 << 20;
     private static final int SMALL_START = 64 << 10;
+    /** Bytes of part buffers one store may hold at once (filling, queued or being sent). */
+    static final long PART_BUFFER_BUDGET = 64L << 20;
+    /** How long a writer waits for a part buffer before it takes one beyond the budget (never a deadlock). */
+    private static final long BUFFER_WAIT_MILLIS = 120_000;
 
     /**
      * Test-only knob, read here and nowhere else: {@code STRATA_TEST_S3_BACKOFF_DIVISOR=N} (an
@@ -119,6 +126,8 @@ public final class S3ObjectStore implements ObjectStore {
     private final Settings settings;
     private final ExecutorService uploads;
     private final BlockingQueue<byte[]> spare;
+    private final Semaphore bufferPermits;
+    private final AtomicInteger overdraft = new AtomicInteger();
     private final Map<String, Long> committedSizes = new ConcurrentHashMap<>();
     private volatile boolean batchDeleteUnsupported;
 
@@ -139,6 +148,8 @@ public final class S3ObjectStore implements ObjectStore {
                         .connectionTimeout(Duration.ofSeconds(10))
                         .socketTimeout(Duration.ofSeconds(60)))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
+                // SigV4 without hashing the body, over http too (UnsignedPayloadScheme says why)
+                .putAuthScheme(new UnsignedPayloadScheme())
                 .region(region(settings))
                 // our objects carry CRC-32C per chunk; S3-compatible services often reject the
                 // SDK's newer default of trailing checksums in aws-chunked bodies
@@ -162,7 +173,14 @@ public final class S3ObjectStore implements ObjectStore {
             t.setDaemon(true);
             return t;
         });
-        this.spare = new ArrayBlockingQueue<>(8);
+        int buffers = partBuffers(settings.partSize());
+        this.spare = new ArrayBlockingQueue<>(buffers);
+        this.bufferPermits = new Semaphore(buffers);
+    }
+
+    /** Part buffers one store holds at most: {@link #PART_BUFFER_BUDGET} of them, at least 2. */
+    static int partBuffers(int partSize) {
+        return (int) Math.max(2, PART_BUFFER_BUDGET / partSize);
     }
 
     private static Region region(Settings s) {
@@ -512,15 +530,42 @@ public final class S3ObjectStore implements ObjectStore {
 
     // ---- writing -------------------------------------------------------------------------------
 
-    private byte[] buffer() {
+    /**
+     * A part-sized buffer within the store's budget: waits while all of them are taken (they come
+     * back as uploads finish). Only a writer kept waiting {@link #BUFFER_WAIT_MILLIS} takes one
+     * beyond it, so that no pattern of writers can deadlock here.
+     */
+    private byte[] buffer(String key) {
+        try {
+            if (!bufferPermits.tryAcquire(BUFFER_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                overdraft.incrementAndGet();
+                return new byte[settings.partSize()];
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException(StorageException.Kind.INTERRUPTED, "PUT", describe(key), "interrupted while writing " + describe(key), null, e);
+        }
         byte[] b = spare.poll();
         return b != null ? b : new byte[settings.partSize()];
     }
 
+    /** Gives back a buffer from {@link #buffer}; smaller ones (the start of a small object) are just dropped. */
     private void recycle(byte[] b) {
-        if (b.length == settings.partSize()) {
-            spare.offer(b);
+        if (b.length != settings.partSize()) {
+            return;
         }
+        for (int o = overdraft.get(); o > 0; o = overdraft.get()) {
+            if (overdraft.compareAndSet(o, o - 1)) {
+                return; // one taken beyond the budget: let it go
+            }
+        }
+        spare.offer(b);
+        bufferPermits.release();
+    }
+
+    /** Part buffers not taken now (for tests). */
+    int freePartBuffers() {
+        return bufferPermits.availablePermits();
     }
 
     private final class S3Writer implements Writer {
@@ -528,6 +573,13 @@ public final class S3ObjectStore implements ObjectStore {
         private final String s3key;
         private final Semaphore inFlight = new Semaphore(settings.partsInFlight());
         private final List<Future<CompletedPart>> parts = new ArrayList<>();
+        /**
+         * Per part in {@link #parts}: set by whichever comes first, its upload task when it starts
+         * (and then gives the buffer back when done) or close() (which then gives it back itself).
+         * A FutureTask's cancel cannot tell: it returns true for a task that is already running.
+         */
+        private final List<java.util.concurrent.atomic.AtomicBoolean> partTaken = new ArrayList<>();
+        private final List<byte[]> partData = new ArrayList<>();
         private final OutputStream out = new PartStream();
         private byte[] buf;
         private int fill;
@@ -558,12 +610,12 @@ public final class S3ObjectStore implements ObjectStore {
                 while (len > 0) {
                     if (buf == null) {
                         // most objects are small (.frm, .opt, history): start small, grow to a part
-                        buf = parts.isEmpty() ? new byte[Math.min(SMALL_START, settings.partSize())] : buffer();
+                        buf = parts.isEmpty() ? new byte[Math.min(SMALL_START, settings.partSize())] : buffer(key);
                         fill = 0;
                     }
                     if (fill == buf.length) {
                         if (buf.length < settings.partSize()) {
-                            byte[] bigger = buf.length * 4 >= settings.partSize() ? buffer() : new byte[buf.length * 4];
+                            byte[] bigger = buf.length * 4 >= settings.partSize() ? buffer(key) : new byte[buf.length * 4];
                             System.arraycopy(buf, 0, bigger, 0, fill);
                             buf = bigger;
                         } else {
@@ -599,7 +651,14 @@ public final class S3ObjectStore implements ObjectStore {
             buf = null;
             fill = 0;
             String id = uploadId;
+            java.util.concurrent.atomic.AtomicBoolean taken = new java.util.concurrent.atomic.AtomicBoolean();
+            partTaken.add(taken);
+            partData.add(data);
             parts.add(uploads.submit(() -> {
+                if (!taken.compareAndSet(false, true)) {
+                    inFlight.release();
+                    return null; // the writer was closed first and kept the buffer
+                }
                 try {
                     var resp = call("PUT part " + number + " of", key, () -> s3.uploadPart(r -> r.bucket(bucket).key(s3key).uploadId(id).partNumber(number)
                             .contentLength((long) len), body(data, len)));
@@ -705,8 +764,10 @@ public final class S3ObjectStore implements ObjectStore {
             }
             finish();
             if (uploadId != null) {
-                for (Future<CompletedPart> f : parts) {
-                    f.cancel(false);
+                for (int i = 0; i < parts.size(); i++) {
+                    if (partTaken.get(i).compareAndSet(false, true)) {
+                        recycle(partData.get(i)); // never started: its task will not send it nor give it back
+                    }
                 }
                 for (Future<CompletedPart> f : parts) {
                     try {

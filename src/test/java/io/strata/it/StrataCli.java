@@ -74,22 +74,41 @@ final class StrataCli {
     /**
      * The JVM options src/dist/bin/strata gives strata, so that a test starts strata as a user's
      * launcher does and pays its start-up cost, not a bare JVM's: JVM warnings to stderr; the quick
-     * compiler only (-XX:TieredStopAtLevel=1) except for track, encryption and S3, where the
-     * launcher keeps C2; and a class-data-sharing archive of strata's classes recorded once by
+     * compiler only (-XX:TieredStopAtLevel=1) except for track and encryption, where the launcher
+     * keeps C2; the launcher's heap (track: -Xmx160m; the other commands 128 MiB + 32 MiB per
+     * thread of --parallel, default the cores, times --jobs; serial collector, small NIO buffer cache), so that
+     * the tests run strata within the memory a user's runs get; and a class-data-sharing archive of strata's classes recorded once by
      * "cds-train", here next to the jar (target/strata-it-HASH.jsa, named after the jar's size and
      * time and this java), made by the first command of the test JVM. Without an archive (it could
      * not be made) strata runs without one.
      */
     static List<String> launcherOptions(String... args) {
         List<String> opts = new ArrayList<>(List.of("-Xlog:disable", "-Xlog:all=warning:stderr"));
-        boolean quick = args.length == 0 || !args[0].equals("track");
-        for (String a : args) {
-            if (a.startsWith("--encrypt-key-file") || a.startsWith("--encrypt-passphrase-file") || a.startsWith("s3://") || a.startsWith("--repo=s3://")) {
+        boolean track = args.length > 0 && args[0].equals("track");
+        boolean quick = !track;
+        int parallel = Runtime.getRuntime().availableProcessors();
+        int jobs = 1;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.startsWith("--encrypt-key-file") || a.startsWith("--encrypt-passphrase-file")) {
                 quick = false;
+            }
+            String p = a.startsWith("--parallel=") ? a.substring("--parallel=".length()) : a.equals("--parallel") && i + 1 < args.length ? args[i + 1] : null;
+            if (p != null && p.matches("[0-9]{1,3}")) {
+                parallel = Math.max(1, Math.min(256, Integer.parseInt(p)));
+            }
+            String j = a.startsWith("--jobs=") ? a.substring("--jobs=".length()) : a.equals("--jobs") && i + 1 < args.length ? args[i + 1] : null;
+            if (j != null && j.matches("[0-9]{1,2}")) {
+                jobs = Math.max(1, Math.min(64, Integer.parseInt(j)));
             }
         }
         if (quick) {
             opts.add("-XX:TieredStopAtLevel=1");
+        }
+        if (track) {
+            opts.addAll(List.of("-Xmx160m", "-XX:+UseSerialGC"));
+        } else {
+            opts.addAll(List.of("-Xmx" + (128 + 32 * parallel) * jobs + "m", "-XX:+UseSerialGC", "-Djdk.nio.maxCachedBufferSize=262144"));
         }
         Path jsa = cdsArchive();
         if (jsa != null) {

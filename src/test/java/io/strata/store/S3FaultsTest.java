@@ -91,6 +91,37 @@ class S3FaultsTest {
         }
     }
 
+    /**
+     * Over plain HTTP every request is signed with an unsigned payload: no SHA-256 of the body and
+     * no aws-chunked encoding (UnsignedPayloadScheme), and S3Proxy, which checks SigV4, accepts it.
+     */
+    @Test
+    void bodiesGoUnsignedAndUnchunkedOverHttpAndTheServiceAcceptsThem() throws Exception {
+        java.util.List<FaultyProxy.Request> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        proxy.rule(r -> {
+            seen.add(r);
+            return FaultyProxy.Fault.NONE;
+        });
+        byte[] data = ObjectStoreContract.bytes(2 * PART + 77, 5);
+        try (S3ObjectStore s = store(1)) {
+            s.put("backups/u/data/000001", data);
+            s.put("backups/u/manifest", new byte[] {9});
+            assertArrayEquals(data, s.get("backups/u/data/000001"));
+            assertArrayEquals(new byte[] {9}, s.get("backups/u/manifest"));
+        } finally {
+            proxy.rule(r -> FaultyProxy.Fault.NONE);
+        }
+        java.util.List<FaultyProxy.Request> puts = seen.stream().filter(r -> r.method().equals("PUT")).toList();
+        assertEquals(4, puts.size(), "3 parts and one small object: " + puts);
+        for (FaultyProxy.Request r : seen) {
+            assertEquals("UNSIGNED-PAYLOAD", r.header("x-amz-content-sha256"), r.head());
+            assertTrue(r.header("Authorization").startsWith("AWS4-HMAC-SHA256 "), r.head());
+            assertEquals(null, r.header("Content-Encoding"), r.head());
+            assertEquals(null, r.header("x-amz-decoded-content-length"), r.head());
+        }
+        assertEquals(String.valueOf(PART), puts.get(0).header("Content-Length"));
+    }
+
     @Test
     void unreachableServerIsAClearError() {
         try (S3ObjectStore s = new S3ObjectStore("faults", "r/", new S3ObjectStore.Settings("http://127.0.0.1:9", null, PART, 2, 2, Duration.ofSeconds(5)))) {

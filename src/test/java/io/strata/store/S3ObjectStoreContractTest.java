@@ -50,6 +50,42 @@ class S3ObjectStoreContractTest extends ObjectStoreContract {
         assertArrayEquals(bytes(10, 2), store.get("strata.repo"));
     }
 
+    /**
+     * More writers than the store has part buffers (12 of 5 MiB): each waits for one when all are
+     * taken, every object arrives whole, and every buffer is back afterwards, also those of a
+     * writer closed without a commit.
+     */
+    @org.junit.jupiter.api.Test
+    void manyWritersShareTheBoundedPartBuffers() throws Exception {
+        S3ObjectStore s3 = (S3ObjectStore) store;
+        int budget = S3ObjectStore.partBuffers(PART);
+        org.junit.jupiter.api.Assertions.assertEquals(12, budget);
+        int writers = 20;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int i = 0; i < writers; i++) {
+                int n = i;
+                done.add(pool.submit(() -> {
+                    store.put("many/" + n, bytes(2 * PART + n, n));
+                    return null;
+                }));
+            }
+            for (var f : done) {
+                f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int i = 0; i < writers; i++) {
+            assertArrayEquals(bytes(2 * PART + i, i), store.get("many/" + i), "object " + i);
+        }
+        try (ObjectStore.Writer w = store.create("many/abandoned")) {
+            w.stream().write(bytes(3 * PART + 1, 3)); // three parts handed to the uploads, one buffer filling
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(budget, s3.freePartBuffers());
+    }
+
     @Override
     protected int largeSize() {
         return 2 * PART + PART / 2 + 17; // three parts, the last one short

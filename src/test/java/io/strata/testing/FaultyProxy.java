@@ -29,7 +29,11 @@ public final class FaultyProxy implements AutoCloseable {
     public enum Fault { NONE, HTTP_500, HTTP_503, DROP, CUT_RESPONSE, STALL }
 
     /** A request as the rule sees it: its number (from 1), method and path with query. */
-    public record Request(int seq, String method, String path) {}
+    /** One request as the proxy saw it; {@code head} is its request line and headers. */
+    public record Request(int seq, String method, String path, String head) {
+        /** A header's value, or null. */
+        public String header(String name) { return FaultyProxy.header(head, name); }
+    }
 
     private final ServerSocket server;
     private final int backendPort;
@@ -91,7 +95,7 @@ public final class FaultyProxy implements AutoCloseable {
                 return;
             }
             String[] first = head.substring(0, head.indexOf("\r\n")).split(" ");
-            Request req = new Request(seq.incrementAndGet(), first[0], first[1]);
+            Request req = new Request(seq.incrementAndGet(), first[0], first[1], head);
             Fault f = rule.apply(req);
             if (f != Fault.NONE) {
                 faults.incrementAndGet();
