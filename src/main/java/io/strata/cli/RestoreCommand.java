@@ -133,7 +133,7 @@ final class RestoreCommand implements Callable<Integer> {
     private int restore(RestoreProgress progress) {
         if (printReplicaSql && json.json) {
             throw new StrataException(ErrorCode.USAGE, "--print-replica-sql prints SQL on stdout and --json a JSON document: choose one "
-                    + "(the --json result holds the same position as \"replica\")", null);
+                    + "(the --json result holds the same position as binlogPosition and gtidBinlogPos)", null);
         }
         if (target == null) {
             if (printReplicaSql) {
@@ -165,7 +165,11 @@ final class RestoreCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd and --mariadb-tools, "
                     + "or drop --no-recover to run crash recovery with them", null);
         }
-        RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
+        var repository = repo.open(key);
+        if (printReplicaSql) {
+            ReplicaInfo.require(repository.manifest(backupId(repository))); // before anything is written
+        }
+        RestoreRun.Result r = RestoreRun.run(repository, new RestoreRun.Options(backup, target, !noRecover, threads,
                 noRecover ? null : serverTools.tools(), mariadbdDefaultsFile,
                 new RestoredLayout.Dirs(innodbDataHomeDir, innodbLogGroupHomeDir, innodbUndoDirectory), List.copyOf(remap)), progress);
         var m = r.manifest();
@@ -269,17 +273,21 @@ final class RestoreCommand implements Callable<Integer> {
                     + "a point in time (--until*) is known only once it is restored; add --target", null);
         }
         var r = repo.open(key);
-        String id = backup;
-        if (id == null) {
-            List<String> done = r.history().completedIds();
-            if (done.isEmpty()) {
-                throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + r.root() + " holds no completed backup",
-                        "take one with \"strata backup --repo " + r.root() + "\"");
-            }
-            id = done.get(done.size() - 1);
-        }
-        printSql(ReplicaInfo.require(r.manifest(id)));
+        printSql(ReplicaInfo.require(r.manifest(backupId(r))));
         return 0;
+    }
+
+    /** --backup, or the newest completed backup of {@code r} (as restore chooses it). */
+    private String backupId(io.strata.repo.Repository r) {
+        if (backup != null) {
+            return backup;
+        }
+        List<String> done = r.history().completedIds();
+        if (done.isEmpty()) {
+            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + r.root() + " holds no completed backup",
+                    "take one with \"strata backup --repo " + r.root() + "\"");
+        }
+        return done.get(done.size() - 1);
     }
 
     private static void printSql(ReplicaInfo info) {
