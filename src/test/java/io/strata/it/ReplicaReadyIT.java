@@ -113,15 +113,18 @@ class ReplicaReadyIT {
             JsonNode m = ItSupport.manifest(repo, full);
             BinlogPosition atBackup = new BinlogPosition(m.get("binlogFile").asText(), m.get("binlogPosition").asLong());
             Path t3 = work.resolve("plain");
-            r = StrataCli.run("restore", "--repo", repo.toString(), "--target", t3.toString(), "--no-recover", "--progress", "none");
+            String sql = "-- a new replica of " + host + ":" + port + " from backup " + full + " (binlog " + atBackup + ")\n"
+                    + "SET GLOBAL gtid_slave_pos = '" + m.get("gtidBinlogPos").asText() + "';\n"
+                    + "CHANGE MASTER TO MASTER_HOST = '" + host + "', MASTER_PORT = " + port
+                    + ", MASTER_USER = '<replication user>', MASTER_PASSWORD = '<password>', MASTER_USE_GTID = slave_pos;\n";
+            r = StrataCli.run("restore", "--repo", repo.toString(), "--target", t3.toString(), "--no-recover", "--progress", "none", "--print-replica-sql");
             assertEquals(0, r.exit(), r.toString());
+            assertEquals(sql, r.out(), r.toString());
+            assertTrue(r.err().contains("restored backup " + full + " into " + t3.toAbsolutePath()), "the report goes to stderr: " + r);
             assertReplicaFile(t3, full, null, atBackup, m.get("gtidBinlogPos").asText(), host, port);
             r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", full, "--print-replica-sql");
             assertEquals(0, r.exit(), r.toString());
-            assertEquals("-- a new replica of " + host + ":" + port + " from backup " + full + " (binlog " + atBackup + ")\n"
-                    + "SET GLOBAL gtid_slave_pos = '" + m.get("gtidBinlogPos").asText() + "';\n"
-                    + "CHANGE MASTER TO MASTER_HOST = '" + host + "', MASTER_PORT = " + port
-                    + ", MASTER_USER = '<replication user>', MASTER_PASSWORD = '<password>', MASTER_USE_GTID = slave_pos;\n", r.out(), r.toString());
+            assertEquals(sql, r.out(), r.toString());
         }
     }
 
