@@ -101,14 +101,15 @@ public record ReplicaInfo(String format, int version, String backup, String poin
      * the source's host and port with {@code MASTER_USE_GTID=slave_pos}. The user and password are
      * placeholders to replace: strata never knows or prints a replication secret. Each line ends
      * with a newline; the first is a comment naming the binlog position (for a replica without GTID:
-     * {@code MASTER_LOG_FILE} / {@code MASTER_LOG_POS}).
+     * {@code MASTER_LOG_FILE} / {@code MASTER_LOG_POS}). A source port of 0 (networking off when the
+     * backup ran) is printed as the placeholder {@code <port>}.
      */
     public List<String> replicaSql() {
         List<String> l = new ArrayList<>();
         l.add("-- a new replica of " + sourceHost + ":" + sourcePort + " from backup " + backup + (pointInTime == null ? "" : " at " + pointInTime)
                 + " (binlog " + binlogFile + ":" + binlogPosition + ")");
         l.add("SET GLOBAL gtid_slave_pos = '" + gtidBinlogPos + "';");
-        l.add("CHANGE MASTER TO MASTER_HOST = '" + sourceHost + "', MASTER_PORT = " + sourcePort
+        l.add("CHANGE MASTER TO MASTER_HOST = '" + sourceHost + "', MASTER_PORT = " + (sourcePort == 0 ? "<port>" : String.valueOf(sourcePort))
                 + ", MASTER_USER = '<replication user>', MASTER_PASSWORD = '<password>', MASTER_USE_GTID = slave_pos;");
         return l;
     }

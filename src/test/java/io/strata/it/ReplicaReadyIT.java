@@ -95,7 +95,7 @@ class ReplicaReadyIT {
             assertEquals(0, r.exit(), r.toString());
             assertEquals("-- a new replica of " + host + ":" + port + " from backup " + full + " at before GTID " + drop + " (binlog " + atBefore + ")\n"
                     + "SET GLOBAL gtid_slave_pos = '" + gtidBefore + "';\n"
-                    + "CHANGE MASTER TO MASTER_HOST = '" + host + "', MASTER_PORT = " + port
+                    + "CHANGE MASTER TO MASTER_HOST = '" + host + "', MASTER_PORT = " + ("0".equals(port) ? "<port>" : port)
                     + ", MASTER_USER = '<replication user>', MASTER_PASSWORD = '<password>', MASTER_USE_GTID = slave_pos;\n", r.out(), r.toString());
             assertReplicaFile(t1, full, "before GTID " + drop, atBefore, gtidBefore, host, port);
             assertProgress(r, List.of("binlog-copy", "files", "recovery", "replay"));
@@ -115,7 +115,7 @@ class ReplicaReadyIT {
             Path t3 = work.resolve("plain");
             String sql = "-- a new replica of " + host + ":" + port + " from backup " + full + " (binlog " + atBackup + ")\n"
                     + "SET GLOBAL gtid_slave_pos = '" + m.get("gtidBinlogPos").asText() + "';\n"
-                    + "CHANGE MASTER TO MASTER_HOST = '" + host + "', MASTER_PORT = " + port
+                    + "CHANGE MASTER TO MASTER_HOST = '" + host + "', MASTER_PORT = " + ("0".equals(port) ? "<port>" : port)
                     + ", MASTER_USER = '<replication user>', MASTER_PASSWORD = '<password>', MASTER_USE_GTID = slave_pos;\n";
             r = StrataCli.run("restore", "--repo", repo.toString(), "--target", t3.toString(), "--no-recover", "--progress", "none", "--print-replica-sql");
             assertEquals(0, r.exit(), r.toString());

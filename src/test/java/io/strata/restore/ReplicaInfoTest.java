@@ -37,6 +37,9 @@ class ReplicaInfoTest {
         assertEquals(r, ReplicaInfo.read(dir), "what is written reads back the same");
         ReplicaInfo p = ReplicaInfo.pointInTime(manifest("binlog.000042", 1234L, "0-1-4710"), PitrTarget.beforeGtid("0-1-4711"), "binlog.000043", 99, "0-1-4710");
         assertEquals("-- a new replica of db1:3307 from backup 20261201T083012Z-3f2a at before GTID 0-1-4711 (binlog binlog.000043:99)", p.replicaSql().get(0));
+        ReplicaInfo noPort = new ReplicaInfo("strata-replica", 1, "b", null, "binlog.000001", 4, "", "db1", 0);
+        assertEquals("CHANGE MASTER TO MASTER_HOST = 'db1', MASTER_PORT = <port>, MASTER_USER = '<replication user>', MASTER_PASSWORD = '<password>', "
+                + "MASTER_USE_GTID = slave_pos;", noPort.replicaSql().get(2), "networking was off on the source: no port to name");
     }
 
     @Test
