@@ -1,192 +1,57 @@
 package io.strata.backup;
 
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import io.strata.util.StageProgress;
+
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * A backup's progress by stage, like GreatSQL's performance_schema.clone_progress: for each of
- * page copy, file copy, redo copy and sync its state, bytes done and estimated, speed and time
- * left, plus the messages said between updates. It only counts; a {@link View} shows it (the
- * CLI's terminal table, lines or JSON), and a sink (the repository's progress object, read by
- * {@code strata status}) receives a {@link #snapshot} every {@link #SINK_MILLIS} ms and at the end.
- * Safe to update from the copy threads.
+ * A backup's progress by stage ({@link StageProgress}): page copy, file copy, redo copy and sync.
+ * A {@link View} shows it (the CLI's terminal table, lines or JSON), and a sink (the repository's
+ * progress object, read by {@code strata status}) receives a {@link #snapshot} every
+ * {@link #SINK_MILLIS} ms and at the end. Safe to update from the copy threads.
  */
-public final class BackupProgress {
+public final class BackupProgress extends StageProgress {
     public static final String PAGE_COPY = "page-copy";
     public static final String FILE_COPY = "file-copy";
     public static final String REDO_COPY = "redo-copy";
     public static final String SYNC = "sync";
     static final long SINK_MILLIS = 2000;
 
-    /** Shows a backup's progress; its methods are called from the backup's threads and from the progress thread. */
-    public interface View {
-        /** How often {@link #update} is called while the backup runs, in ms. */
-        long periodMillis();
-
-        /** A message between the updates, said during stage {@code p.currentStage()}. */
-        void message(BackupProgress p, String text);
-
-        /** Every {@link #periodMillis()} while the backup runs. */
-        void update(BackupProgress p);
-
-        /** Once, at the end: {@code state} is "completed", "failed" or "cancelled"; {@code error} is null or what failed. */
-        void end(BackupProgress p, String state, String error);
+    /** Shows a backup's progress (a {@link StageProgress.View}). */
+    public interface View extends StageProgress.View {
     }
 
-    /** One stage's counters; estimated is -1 while unknown. */
-    private static final class Stage {
-        final String name;
-        volatile String state = "pending";
-        final AtomicLong done = new AtomicLong();
-        final AtomicLong estimated = new AtomicLong(-1);
-        volatile long beginNanos;
-        volatile long endNanos;
-
-        Stage(String name) {
-            this.name = name;
-        }
-    }
-
-    private final View view;
-    private final long started = System.nanoTime();
-    private final Map<String, Stage> stages = new LinkedHashMap<>();
-    private volatile String current = "init";
-    private volatile String id;
     private volatile Consumer<Map<String, Object>> sink;
-    private Thread ticker;
+    private long lastSink;
 
     /** Counters for the four stages, all pending, shown by {@code view}. */
-    public BackupProgress(View view) {
-        this.view = view;
-        for (String s : List.of(PAGE_COPY, FILE_COPY, REDO_COPY, SYNC)) {
-            stages.put(s, new Stage(s));
-        }
+    public BackupProgress(StageProgress.View view) {
+        super(view, List.of(PAGE_COPY, FILE_COPY, REDO_COPY, SYNC));
     }
 
     /** Receives a snapshot every few seconds and at the end (the repository's progress object). */
     public void attach(String backupId, Consumer<Map<String, Object>> sink) {
-        this.id = backupId;
+        id(backupId);
         this.sink = sink;
     }
 
     /** The backup's id, null until {@link #attach}. */
     public String backupId() {
-        return id;
+        return id();
     }
 
-    /** The stage running now (or the last step said, such as "connect"). */
-    public String currentStage() {
-        return current;
-    }
-
-    /** Seconds since this object was made. */
-    public double elapsedSeconds() {
-        return (System.nanoTime() - started) / 1e9;
-    }
-
-    // ---- stages ----------------------------------------------------------------------------
-
-    /** Starts a stage (or marks a step such as "backup-stage" that has no bytes) and says what it does. */
-    public void stage(String name, String detail) {
-        current = name;
-        Stage s = stages.get(name);
-        if (s != null && !"running".equals(s.state)) {
-            s.state = "running";
-            s.beginNanos = System.nanoTime();
-        }
-        say("[" + name + "] " + detail);
-    }
-
-    /** Adds {@code bytes} to a stage's estimate (unknown counts as 0). */
-    public void addEstimate(String stage, long bytes) {
-        AtomicLong e = stages.get(stage).estimated;
-        e.updateAndGet(v -> Math.max(v, 0) + bytes);
-    }
-
-    /** Sets a stage's estimate, in bytes. */
-    public void setEstimate(String stage, long bytes) {
-        stages.get(stage).estimated.set(bytes);
-    }
-
-    /** Adds {@code bytes} to what a stage has done. */
-    public void add(String stage, long bytes) {
-        stages.get(stage).done.addAndGet(bytes);
-    }
-
-    /** Sets what a stage has done, in bytes. */
-    public void set(String stage, long bytes) {
-        stages.get(stage).done.set(bytes);
-    }
-
-    /** Marks a stage done (also one that never ran: it begins and ends now). */
-    public void done(String stage) {
-        Stage s = stages.get(stage);
-        if (!"done".equals(s.state)) {
-            if (s.beginNanos == 0) {
-                s.beginNanos = System.nanoTime();
-            }
-            s.state = "done";
-            s.endNanos = System.nanoTime();
+    @Override
+    protected void tick(long nanoTime) {
+        if ((nanoTime - lastSink) / 1_000_000 >= SINK_MILLIS) {
+            toSink("running", null);
+            lastSink = nanoTime;
         }
     }
 
-    /** A message between the progress updates. */
-    public void say(String line) {
-        view.message(this, line);
-    }
-
-    // ---- periodic updates ------------------------------------------------------------------
-
-    /** Starts the thread that updates the view and hands snapshots to the sink. */
-    public void start() {
-        long every = view.periodMillis();
-        ticker = new Thread(() -> {
-            long lastSink = 0;
-            long lastShow = System.nanoTime();
-            try {
-                while (true) {
-                    Thread.sleep(Math.min(every, 500));
-                    long now = System.nanoTime();
-                    if ((now - lastShow) / 1_000_000 >= every) {
-                        view.update(this);
-                        lastShow = now;
-                    }
-                    if ((now - lastSink) / 1_000_000 >= SINK_MILLIS) {
-                        toSink("running", null);
-                        lastSink = now;
-                    }
-                }
-            } catch (InterruptedException ignored) {
-                // the backup ended
-            }
-        }, "strata-progress");
-        ticker.setDaemon(true);
-        ticker.start();
-    }
-
-    /** Stops the updates and reports the outcome: "completed", "failed" or "cancelled", with the error or null. */
-    public void finish(String state, String error) {
-        if (ticker != null) {
-            ticker.interrupt();
-            try {
-                ticker.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        if ("completed".equals(state)) {
-            for (Stage s : stages.values()) {
-                if ("running".equals(s.state)) {
-                    done(s.name);
-                }
-            }
-        }
-        view.end(this, state, error);
+    @Override
+    protected void finished(String state, String error) {
         toSink(state, error);
     }
 
@@ -202,44 +67,5 @@ public final class BackupProgress {
         } catch (RuntimeException ignored) {
             // progress is advisory: a full disk must fail the backup through its data, not here
         }
-    }
-
-    private static double round1(double v) {
-        return Math.round(v * 10) / 10.0;
-    }
-
-    /**
-     * The state of every stage, as printed by --progress=json and stored for strata status: id,
-     * pid, state, updated (ISO-8601), elapsedSeconds, stage, and stages: a list of {stage, state
-     * (pending, running, done), bytesDone, bytesEstimated (null while unknown), bytesPerSecond,
-     * seconds, secondsLeft (null unless running with a known estimate)}. A new mutable map.
-     */
-    public Map<String, Object> snapshot(String state) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("id", id);
-        m.put("pid", ProcessHandle.current().pid());
-        m.put("state", state);
-        m.put("updated", Instant.now().toString());
-        m.put("elapsedSeconds", round1(elapsedSeconds()));
-        m.put("stage", current);
-        List<Map<String, Object>> list = new ArrayList<>();
-        long now = System.nanoTime();
-        for (Stage s : stages.values()) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            long done = s.done.get();
-            long est = s.estimated.get();
-            double secs = s.beginNanos == 0 ? 0 : ((s.endNanos != 0 ? s.endNanos : now) - s.beginNanos) / 1e9;
-            double speed = secs > 0.05 ? done / secs : 0;
-            e.put("stage", s.name);
-            e.put("state", s.state);
-            e.put("bytesDone", done);
-            e.put("bytesEstimated", est < 0 ? null : est);
-            e.put("bytesPerSecond", Math.round(speed));
-            e.put("seconds", round1(secs));
-            e.put("secondsLeft", "running".equals(s.state) && est >= done && speed > 0 ? round1((est - done) / speed) : null);
-            list.add(e);
-        }
-        m.put("stages", list);
-        return m;
     }
 }

@@ -122,13 +122,7 @@ final class BackupCommand implements Callable<Integer> {
             }
             Compressors.load(compression); // a compressor that cannot run fails the backup before anything is written
         }
-        ProgressRenderer.Mode mode = switch (quiet ? "none" : progressMode) {
-            case "auto" -> ProgressRenderer.Mode.AUTO;
-            case "text" -> System.console() != null ? ProgressRenderer.Mode.TTY : ProgressRenderer.Mode.LINES;
-            case "json" -> ProgressRenderer.Mode.JSON;
-            case "none" -> ProgressRenderer.Mode.NONE;
-            default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + progressMode, null);
-        };
+        ProgressRenderer.Mode mode = ProgressRenderer.parse(quiet ? "none" : progressMode);
         ProgressRenderer renderer = ProgressRenderer.forStderr(mode);
         try {
             return run(compression, backupType, changeMethod, renderer, started);

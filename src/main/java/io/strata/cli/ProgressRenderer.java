@@ -3,6 +3,9 @@ package io.strata.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.strata.backup.BackupProgress;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.util.StageProgress;
 import io.strata.repo.Json;
 import io.strata.util.Log;
 
@@ -18,7 +21,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Shows a backup's {@link BackupProgress} on stderr, so that stdout keeps only the result: a
+ * Shows a backup's {@link BackupProgress} or a restore's {@code RestoreProgress} ({@link StageProgress}) on stderr, so that stdout keeps only the result: a
  * table redrawn on a terminal ({@link Mode#TTY}, every 0.5 s), a line every 5 s otherwise
  * ({@link Mode#LINES}), one JSON object per line ({@link Mode#JSON}, every second: events
  * "message", "progress" and "end"), or nothing. Messages are printed as they are said, after the
@@ -46,6 +49,21 @@ final class ProgressRenderer implements BackupProgress.View {
         this.err = err;
         this.draw = draw;
         this.mode = resolve(mode, stderrIsTerminal);
+    }
+
+    /**
+     * The mode a {@code --progress} value names: auto, text (TTY on a console, else LINES), json or none.
+     *
+     * @throws StrataException usage for any other value
+     */
+    static Mode parse(String option) {
+        return switch (option) {
+            case "auto" -> Mode.AUTO;
+            case "text" -> System.console() != null ? Mode.TTY : Mode.LINES;
+            case "json" -> Mode.JSON;
+            case "none" -> Mode.NONE;
+            default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + option, null);
+        };
     }
 
     /** AUTO as TTY or LINES by whether the stream drawn on is a terminal; other modes as they are. */
@@ -85,14 +103,14 @@ final class ProgressRenderer implements BackupProgress.View {
     }
 
     @Override
-    public void message(BackupProgress p, String line) {
+    public void message(StageProgress p, String line) {
         switch (mode) {
             case NONE:
                 return;
             case JSON: {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("event", "message");
-                m.put("id", p.backupId());
+                m.put("id", p.id());
                 m.put("elapsedSeconds", Math.round(p.elapsedSeconds() * 10) / 10.0);
                 m.put("stage", p.currentStage());
                 m.put("text", line);
@@ -112,7 +130,7 @@ final class ProgressRenderer implements BackupProgress.View {
     }
 
     @Override
-    public void update(BackupProgress p) {
+    public void update(StageProgress p) {
         switch (mode) {
             case TTY:
                 synchronized (this) {
@@ -135,7 +153,7 @@ final class ProgressRenderer implements BackupProgress.View {
     }
 
     @Override
-    public void end(BackupProgress p, String state, String error) {
+    public void end(StageProgress p, String state, String error) {
         switch (mode) {
             case TTY:
                 synchronized (this) {
@@ -219,7 +237,7 @@ final class ProgressRenderer implements BackupProgress.View {
     }
 
     /**
-     * The table of a progress snapshot ({@link BackupProgress#snapshot}, also as stored for
+     * The table of a progress snapshot ({@link StageProgress#snapshot}, a backup's also as stored for
      * strata status): a header and one row per stage with state, MiB done / estimated, percent,
      * speed and seconds left.
      */
@@ -249,7 +267,7 @@ final class ProgressRenderer implements BackupProgress.View {
         }
     }
 
-    private void drawTable(BackupProgress p) {
+    private void drawTable(StageProgress p) {
         List<String> rows = table(p.snapshot("running"));
         err.flush();
         for (String r : rows) {

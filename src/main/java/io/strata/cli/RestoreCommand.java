@@ -5,6 +5,8 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.restore.PitrRun;
 import io.strata.restore.PitrTarget;
+import io.strata.restore.ReplicaInfo;
+import io.strata.restore.RestoreProgress;
 import io.strata.restore.RestoreRun;
 import io.strata.restore.RestoredLayout;
 import io.strata.restore.TargetOwner;
@@ -28,7 +30,7 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--backup", description = "Backup id (default: the newest completed backup).")
     String backup;
 
-    @Option(names = "--target", required = true, description = "New or empty directory for the restored data directory.")
+    @Option(names = "--target", description = "New or empty directory for the restored data directory (required, except with --print-replica-sql).")
     Path target;
 
     @Option(names = "--no-recover", description = "Leave crash recovery to the first start of the server.")
@@ -56,6 +58,23 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--until-position", description = "Point in time: restore everything before FILE:POS, a transaction boundary of the source's binlog.")
     String untilPosition;
+
+    @Option(names = "--until-before", paramLabel = "TIME", description = "Point in time, exclusive: restore every transaction committed strictly "
+            + "before TIME (the forms of --until).")
+    String untilBefore;
+
+    @Option(names = "--until-before-gtid", paramLabel = "D-S-N", description = "Point in time, exclusive: restore every transaction before the one "
+            + "with this GTID, which is left out (e.g. an accidental DROP).")
+    String untilBeforeGtid;
+
+    @Option(names = "--print-replica-sql", description = "Print on stdout only the statements that make a server started on the result a new replica "
+            + "of the backup's source (SET GLOBAL gtid_slave_pos, CHANGE MASTER TO ... MASTER_USE_GTID=slave_pos; user and password are placeholders); "
+            + "the restore's report goes to stderr. Without --target: restore nothing, print them for the backup (--backup ID or the newest).")
+    boolean printReplicaSql;
+
+    @Option(names = "--progress", paramLabel = "auto|text|json|none", defaultValue = "auto",
+            description = "Progress by stage on stderr: a table redrawn on a terminal, a line every 5 s otherwise (auto, text), one JSON object per line (json), or none.")
+    String progressMode;
 
     @Option(names = "--owner", paramLabel = "USER[:GROUP]", description = "Give the restored directory to this user (and group; default: the user's "
             + "namesake group), as root. Without it the files belong to the user strata runs as. Directories are 0700, files 0640.")
@@ -89,9 +108,43 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ProgressRenderer renderer = ProgressRenderer.forStderr(ProgressRenderer.parse(progressMode));
+        RestoreProgress progress = new RestoreProgress(renderer);
+        progress.start();
+        try {
+            int rc = restore(progress);
+            progress.finish("completed", null);
+            renderer.complete(lastResult);
+            return rc;
+        } catch (StrataException e) {
+            progress.finish("failed", e.getMessage());
+            renderer.fail(JsonMixin.errorObject(e));
+            throw e;
+        } catch (RuntimeException | Error e) {
+            progress.finish("failed", e.toString());
+            renderer.fail(JsonMixin.errorObject(ErrorCode.BUG, "strata failed unexpectedly: " + e, "report this with the stderr output"));
+            throw e;
+        }
+    }
+
+    /** The result object of the restore (as --json prints it), for the end event of --progress=json. */
+    private Map<String, Object> lastResult;
+
+    private int restore(RestoreProgress progress) {
+        if (printReplicaSql && json.json) {
+            throw new StrataException(ErrorCode.USAGE, "--print-replica-sql prints SQL on stdout and --json a JSON document: choose one "
+                    + "(the --json result holds the same position as binlogPosition and gtidBinlogPos)", null);
+        }
+        if (target == null) {
+            if (printReplicaSql) {
+                return replicaSqlOnly();
+            }
+            throw new StrataException(ErrorCode.USAGE, "Missing required option: '--target=<target>'", null);
+        }
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
-        int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0);
+        int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0)
+                + (untilBefore != null ? 1 : 0) + (untilBeforeGtid != null ? 1 : 0);
         if (targets > 0) {
             if (innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null) {
                 throw new StrataException(ErrorCode.USAGE, "--innodb-data-home-dir, --innodb-log-group-home-dir and --innodb-undo-directory "
@@ -102,7 +155,7 @@ final class RestoreCommand implements Callable<Integer> {
                         + " runs its servers with the key management the backup recorded; restore without --until* to recover with that file,"
                         + " or put the key file where the backup's manifest says", null);
             }
-            return pointInTime(targets, threads, to);
+            return pointInTime(targets, threads, to, progress);
         }
         if (noRecover && mariadbdDefaultsFile != null) {
             throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd-defaults-file, "
@@ -112,11 +165,15 @@ final class RestoreCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd and --mariadb-tools, "
                     + "or drop --no-recover to run crash recovery with them", null);
         }
-        RestoreRun.Result r = RestoreRun.run(repo.open(key), new RestoreRun.Options(backup, target, !noRecover, threads,
+        var repository = repo.open(key);
+        if (printReplicaSql) {
+            ReplicaInfo.require(repository.manifest(backupId(repository))); // before anything is written
+        }
+        RestoreRun.Result r = RestoreRun.run(repository, new RestoreRun.Options(backup, target, !noRecover, threads,
                 noRecover ? null : serverTools.tools(), mariadbdDefaultsFile,
-                new RestoredLayout.Dirs(innodbDataHomeDir, innodbLogGroupHomeDir, innodbUndoDirectory), List.copyOf(remap)), System.err::println);
+                new RestoredLayout.Dirs(innodbDataHomeDir, innodbLogGroupHomeDir, innodbUndoDirectory), List.copyOf(remap)), progress);
         var m = r.manifest();
-        PrintStream out = json.text();
+        PrintStream out = text();
         out.printf("restored backup %s into %s (%d files, %,d bytes)%s%n", m.id(), target.toAbsolutePath(), r.files(), r.bytes(),
                 r.recovered() ? ", crash recovery done" : ", recovery left to the first start");
         if (m.binlogFile() != null) {
@@ -136,8 +193,12 @@ final class RestoreCommand implements Callable<Integer> {
         }
         giveAway(to, outside);
         reportKeyDerivations();
+        lastResult = result(m.id(), null, r, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos());
         if (json.json) {
-            JsonMixin.print(result(m.id(), null, r, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos()));
+            JsonMixin.print(lastResult);
+        }
+        if (printReplicaSql) {
+            printSql(ReplicaInfo.require(m));
         }
         return 0;
     }
@@ -168,30 +229,70 @@ final class RestoreCommand implements Callable<Integer> {
         return JsonMixin.ok(m);
     }
 
-    private int pointInTime(int targets, int threads, TargetOwner to) {
+    private int pointInTime(int targets, int threads, TargetOwner to, RestoreProgress progress) {
         if (targets > 1) {
-            throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid or --until-position", null);
+            throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid, --until-position, --until-before or --until-before-gtid", null);
         }
         if (backup != null || noRecover) {
             throw new StrataException(ErrorCode.USAGE, (backup != null ? "--backup" : "--no-recover")
                     + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
         }
-        PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid) : PitrTarget.position(untilPosition);
-        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap)), System.err::println);
-        PrintStream out = json.text();
+        PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid)
+                : untilBefore != null ? PitrTarget.beforeTime(untilBefore) : untilBeforeGtid != null ? PitrTarget.beforeGtid(untilBeforeGtid)
+                : PitrTarget.position(untilPosition);
+        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap)), progress);
+        PrintStream out = text();
         out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());
         out.printf("binlog position of the restored data: %s (gtid_binlog_pos of the source at that point: %s)%n", r.to(), r.gtidAtTarget());
         giveAway(to, r.restore() == null ? List.of() : r.restore().outside());
         reportKeyDerivations();
+        Map<String, Object> pit = new LinkedHashMap<>();
+        pit.put("target", t.toString());
+        pit.put("transactions", r.transactions());
+        pit.put("from", r.from() == null ? null : r.from().toString());
+        lastResult = result(r.backup().id(), pit, r.restore(), true, r.to() == null ? null : r.to().toString(), r.gtidAtTarget());
         if (json.json) {
-            Map<String, Object> pit = new LinkedHashMap<>();
-            pit.put("target", t.toString());
-            pit.put("transactions", r.transactions());
-            pit.put("from", r.from() == null ? null : r.from().toString());
-            JsonMixin.print(result(r.backup().id(), pit, r.restore(), true, r.to() == null ? null : r.to().toString(), r.gtidAtTarget()));
+            JsonMixin.print(lastResult);
+        }
+        if (printReplicaSql) {
+            printSql(ReplicaInfo.read(target));
         }
         return 0;
+    }
+
+    /** Where the human text goes: stderr with --json or --print-replica-sql (stdout carries their output), else stdout. */
+    private PrintStream text() {
+        return printReplicaSql ? System.err : json.text();
+    }
+
+    /** --print-replica-sql without --target: the statements for the backup itself, nothing restored. */
+    private int replicaSqlOnly() {
+        if (until != null || untilGtid != null || untilPosition != null || untilBefore != null || untilBeforeGtid != null) {
+            throw new StrataException(ErrorCode.USAGE, "--print-replica-sql without --target prints the position of a backup: "
+                    + "a point in time (--until*) is known only once it is restored; add --target", null);
+        }
+        var r = repo.open(key);
+        printSql(ReplicaInfo.require(r.manifest(backupId(r))));
+        return 0;
+    }
+
+    /** --backup, or the newest completed backup of {@code r} (as restore chooses it). */
+    private String backupId(io.strata.repo.Repository r) {
+        if (backup != null) {
+            return backup;
+        }
+        List<String> done = r.history().completedIds();
+        if (done.isEmpty()) {
+            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + r.root() + " holds no completed backup",
+                    "take one with \"strata backup --repo " + r.root() + "\"");
+        }
+        return done.get(done.size() - 1);
+    }
+
+    private static void printSql(ReplicaInfo info) {
+        info.replicaSql().forEach(System.out::println);
+        System.out.flush();
     }
 
     /**
@@ -202,10 +303,10 @@ final class RestoreCommand implements Callable<Integer> {
         if (to != null) {
             to.apply(target);
             outside.forEach(to::apply);
-            json.text().println("the restored directory belongs to " + to.describe()
+            text().println("the restored directory belongs to " + to.describe()
                     + (outside.isEmpty() ? "" : ", and so do " + outside.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))));
         } else {
-            json.text().println("the restored directory belongs to " + System.getProperty("user.name") + "; before starting it with your own configuration, "
+            text().println("the restored directory belongs to " + System.getProperty("user.name") + "; before starting it with your own configuration, "
                     + "give it to the server's user: restore with --owner mysql, or chown -R mysql:mysql " + target.toAbsolutePath()
                     + outside.stream().map(p -> " " + p).collect(java.util.stream.Collectors.joining()));
         }

@@ -24,8 +24,9 @@ import java.util.List;
  * they cannot decide, the archived bytes of one binlog file; it never touches the target directory.
  *
  * <p>A time target stops before the first transaction stamped after it (binlog timestamps, whole
- * seconds, server clock); a GTID target after the end of that transaction; a position target
- * exactly there, which must be a transaction boundary.
+ * seconds, server clock), a before-time target before the first stamped at or after it; a GTID
+ * target after the end of that transaction, a before-GTID target at the start of its GTID event; a
+ * position target exactly there, which must be a transaction boundary.
  *
  * @param windows what the server can be restored to
  * @param span    the span holding {@code stop}
@@ -52,14 +53,14 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
             throw afterWindow(w, t);
         }
         return switch (t.kind()) {
-            case TIME -> planTime(w, t);
-            case GTID -> planGtid(w, t);
+            case TIME, BEFORE_TIME -> planTime(w, t);
+            case GTID, BEFORE_GTID -> planGtid(w, t);
             case POSITION -> planPosition(w, t);
         };
     }
 
     private static PitrPlan planTime(PitrWindows w, PitrTarget t) {
-        long time = t.time();
+        long time = t.lastSecond(); // the last second restored: BEFORE_TIME is TIME one second earlier
         for (Span s : w.spans()) {
             boolean sawGroupBefore = false;
             for (ArchivedBinlog f : s.files()) {
@@ -100,7 +101,8 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
                         lowest = lowest == null ? r.minSeq() : Math.min(lowest, r.minSeq());
                         highest = highest == null ? r.maxSeq() : Math.max(highest, r.maxSeq());
                         if (r.minSeq() <= g.seq() && g.seq() <= r.maxSeq()) {
-                            Found hit = find(w.archive(), f, effectiveStart(f, i), f.usableEnd(), e -> g.equals(e.gtid()), true);
+                            // inclusive: after the end of its transaction; exclusive: at the start of its GTID event
+                            Found hit = find(w.archive(), f, effectiveStart(f, i), f.usableEnd(), e -> g.equals(e.gtid()), t.kind() == PitrTarget.Kind.GTID);
                             if (hit.matched) {
                                 return choose(w, s, new Pos(f.timeline(), f.name(), hit.at), t, true);
                             }
@@ -195,7 +197,7 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
     private static PitrPlan choose(PitrWindows w, Span s, Pos stop, PitrTarget t, boolean evidence) {
         BackupPoint best = null;
         for (BackupPoint b : s.backups()) {
-            boolean ok = b.pos().compareTo(stop) <= 0 && (t.kind() != PitrTarget.Kind.TIME || evidence || t.time() >= b.time());
+            boolean ok = b.pos().compareTo(stop) <= 0 && (!t.isTime() || evidence || t.lastSecond() >= b.time());
             if (ok && (best == null || b.pos().compareTo(best.pos()) > 0 || b.pos().equals(best.pos()) && b.time() >= best.time())) {
                 best = b;
             }

@@ -47,17 +47,19 @@ final class PitrReplay {
         // (below) turns them on again for GRANT and CREATE USER in the binlog
         args.add("--skip-grant-tables");
         args.add("--max-allowed-packet=1G");
-        log.accept("starting " + server.binary() + " on " + target + " (crash recovery, then the replay; log " + run.resolve("mysqld.err") + ")");
+        RestoreProgress progress = RestoreProgress.of(log);
+        progress.stage(RestoreProgress.RECOVERY, "starting " + server.binary() + " on " + target + " (crash recovery, then the replay; log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, args, Duration.ofMinutes(30))) {
             List<String> recoveryErrors = p.errorLines();
             RestoreRun.failOnErrorLines(recoveryErrors, ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
+            progress.done(RestoreProgress.RECOVERY);
             if (!r.files().isEmpty()) {
                 List<String> dump = new ArrayList<>(List.of(tools.client("mariadb-binlog").toString(), "--no-defaults", "--verify-binlog-checksum",
                         "--start-position=" + r.startPosition()));
                 r.files().forEach(f -> dump.add(f.toString()));
                 List<String> apply = List.of(tools.client("mariadb").toString(), "--no-defaults", "--socket=" + p.socket(), "--user=root",
                         "--binary-mode", "--max-allowed-packet=1G", "--init-command=FLUSH PRIVILEGES");
-                log.accept("replaying with " + dump.get(0) + " | " + apply.get(0));
+                progress.stage(RestoreProgress.REPLAY, "replaying with " + dump.get(0) + " | " + apply.get(0));
                 pipe(dump, apply, run);
             }
             p.shutdown(Duration.ofMinutes(10));
@@ -68,6 +70,7 @@ final class PitrReplay {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the server log: " + e.getMessage(), null, e);
         }
         log.accept("replayed " + r.transactions() + " transaction(s); the server stopped cleanly (its log kept as strata-pitr.err)");
+        progress.done(RestoreProgress.REPLAY);
     }
 
     private static void pipe(List<String> producer, List<String> consumer, Path run) throws IOException {

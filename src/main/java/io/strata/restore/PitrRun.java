@@ -80,12 +80,21 @@ public final class PitrRun {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a work directory beside " + target + ": " + e.getMessage(), null, e);
         }
         try {
+            RestoreProgress progress = RestoreProgress.of(log);
+            long toCopy = 0;
+            for (ArchivedBinlog f : files) {
+                toCopy += f.name().equals(plan.stop().file()) ? plan.stop().offset() : f.usableEnd();
+            }
+            progress.setEstimate(RestoreProgress.BINLOG_COPY, toCopy);
+            progress.stage(RestoreProgress.BINLOG_COPY, "copying " + files.size() + " archived binlog file(s), " + toCopy + " bytes, out of the repository");
             PitrBinlogs binlogs = PitrBinlogs.copy(w.archive(), TempTables.from(plan.span(), b.pos().file()), files, b, plan.stop(), work.resolve("binlogs"));
             if (binlogs.hazard() != null) {
                 throw new StrataException(ErrorCode.REPLAY_FAILED, "the replay to target " + o.target() + " would fail: " + binlogs.hazard().description(),
                         "a backup holds no temporary tables, so archived statements that use one created before the backup fail in the replay;"
                                 + " nothing was written to " + target + "; \"strata list --windows\" shows the restorable windows");
             }
+            progress.set(RestoreProgress.BINLOG_COPY, toCopy);
+            progress.done(RestoreProgress.BINLOG_COPY);
             RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null, null, RestoredLayout.Dirs.NONE, o.remaps()), log, o.target().toString());
             try {
                 RestoreRun.markUnfinished(target); // until the replay is done
@@ -93,6 +102,10 @@ public final class PitrRun {
                 Path run = Files.createTempDirectory("strata-pitr-");
                 PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), log);
                 Dirs.deleteQuietly(run, false);
+                ReplicaInfo replica = ReplicaInfo.pointInTime(b.manifest(), o.target(), plan.stop().file(), plan.stop().offset(), binlogs.gtids());
+                replica.write(target);
+                log.accept("wrote " + ReplicaInfo.FILE_NAME + ": binlog " + replica.binlogFile() + ":" + replica.binlogPosition()
+                        + ", gtid_binlog_pos " + replica.gtidBinlogPos() + " (the target's; a new replica starts there)");
                 RestoreRun.restrictModes(target);
                 RestoreRun.markFinished(target);
             } catch (IOException e) {

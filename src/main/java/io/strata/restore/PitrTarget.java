@@ -15,7 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The point a point-in-time restore stops at. Every kind is inclusive:
+ * The point a point-in-time restore stops at. TIME, GTID and POSITION are inclusive:
  * <ul>
  * <li>TIME: every transaction whose GTID event is stamped at or before the time (whole seconds, the
  * server's clock) is restored, in binlog order, up to the first transaction stamped later;</li>
@@ -23,9 +23,16 @@ import java.util.regex.Pattern;
  * <li>POSITION: everything before {@code FILE:POS}, a transaction boundary such as SHOW MASTER
  * STATUS reports (the state the server had when it reported that position).</li>
  * </ul>
+ * BEFORE_TIME and BEFORE_GTID are exclusive ({@code --until-before}, {@code --until-before-gtid}):
+ * <ul>
+ * <li>BEFORE_TIME: every transaction stamped strictly before the time (as TIME one second earlier:
+ * binlog timestamps are whole seconds), up to the first transaction stamped at or after it;</li>
+ * <li>BEFORE_GTID: every transaction before the one with that GTID, which is left out: the replay
+ * stops at the start of its GTID event (the usual target after an accidental DROP).</li>
+ * </ul>
  */
 public record PitrTarget(Kind kind, long time, Gtid gtid, String file, long position) {
-    public enum Kind { TIME, GTID, POSITION }
+    public enum Kind { TIME, GTID, POSITION, BEFORE_TIME, BEFORE_GTID }
 
     private static final DateTimeFormatter WALL = DateTimeFormatter.ofPattern("yyyy-MM-dd[ ]['T']HH:mm:ss");
     /** A wall-clock time and a zone after a space: {@code 2024-05-01 10:00:03 UTC}, as {@code strata list} prints, or {@code ... Europe/Berlin}. */
@@ -38,17 +45,31 @@ public record PitrTarget(Kind kind, long time, Gtid gtid, String file, long posi
      * an offset, or {@code @epochSeconds}.
      */
     public static PitrTarget time(String text) {
+        return time(text, "--until", Kind.TIME);
+    }
+
+    /** BEFORE_TIME ({@code --until-before}): the forms of {@link #time(String)}; exclusive. */
+    public static PitrTarget beforeTime(String text) {
+        return time(text, "--until-before", Kind.BEFORE_TIME);
+    }
+
+    /** BEFORE_GTID ({@code --until-before-gtid D-S-N}): everything before that transaction. */
+    public static PitrTarget beforeGtid(String text) {
+        return new PitrTarget(Kind.BEFORE_GTID, 0, Gtid.parse(text), null, 0);
+    }
+
+    private static PitrTarget time(String text, String option, Kind kind) {
         String t = text.trim();
         try {
             if (t.startsWith("@")) {
-                return new PitrTarget(Kind.TIME, Long.parseLong(t.substring(1)), null, null, 0);
+                return new PitrTarget(kind, Long.parseLong(t.substring(1)), null, null, 0);
             }
             if (t.endsWith("Z") || t.matches(".*[+-]\\d\\d:\\d\\d$")) {
                 OffsetDateTime o = OffsetDateTime.parse(t.replace(' ', 'T'));
                 if (o.getNano() != 0) {
-                    throw fraction(text);
+                    throw fraction(text, option);
                 }
-                return new PitrTarget(Kind.TIME, o.toEpochSecond(), null, null, 0);
+                return new PitrTarget(kind, o.toEpochSecond(), null, null, 0);
             }
             ZoneId zone = ZoneOffset.UTC;
             Matcher m = WITH_ZONE.matcher(t);
@@ -57,15 +78,15 @@ public record PitrTarget(Kind kind, long time, Gtid gtid, String file, long posi
                 zone = ZoneId.of(m.group(2));
             }
             LocalDateTime l = LocalDateTime.parse(t, WALL);
-            return new PitrTarget(Kind.TIME, l.atZone(zone).toEpochSecond(), null, null, 0);
+            return new PitrTarget(kind, l.atZone(zone).toEpochSecond(), null, null, 0);
         } catch (DateTimeException | NumberFormatException e) {
-            throw new StrataException(ErrorCode.USAGE, "--until " + text + " is not a time: use \"YYYY-MM-DD HH:MM:SS\" (UTC, as strata list prints), "
+            throw new StrataException(ErrorCode.USAGE, option + " " + text + " is not a time: use \"YYYY-MM-DD HH:MM:SS\" (UTC, as strata list prints), "
                     + "the same followed by a zone (e.g. Europe/Berlin), ISO-8601 with Z or an offset, or @SECONDS", null);
         }
     }
 
-    private static StrataException fraction(String text) {
-        return new StrataException(ErrorCode.USAGE, "--until " + text + " has a fraction of a second; binlog timestamps are whole seconds", null);
+    private static StrataException fraction(String text, String option) {
+        return new StrataException(ErrorCode.USAGE, option + " " + text + " has a fraction of a second; binlog timestamps are whole seconds", null);
     }
 
     public static PitrTarget gtid(String text) {
@@ -94,6 +115,18 @@ public record PitrTarget(Kind kind, long time, Gtid gtid, String file, long posi
             case TIME -> "time " + Instant.ofEpochSecond(time);
             case GTID -> "GTID " + gtid;
             case POSITION -> "position " + file + ":" + position;
+            case BEFORE_TIME -> "before time " + Instant.ofEpochSecond(time);
+            case BEFORE_GTID -> "before GTID " + gtid;
         };
+    }
+
+    /** A time target (TIME or BEFORE_TIME). */
+    public boolean isTime() {
+        return kind == Kind.TIME || kind == Kind.BEFORE_TIME;
+    }
+
+    /** For a time target: the last second whose transactions are restored (epoch seconds). */
+    public long lastSecond() {
+        return kind == Kind.BEFORE_TIME ? time - 1 : time;
     }
 }

@@ -154,7 +154,9 @@ public final class RestoreRun {
                                   TargetGuard guard, DataDirectories dirs, Options o, Consumer<String> log, String pitrTarget) {
         Manifest m = chain.target();
         Path target = layout.target();
-        log.accept("restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
+        RestoreProgress progress = RestoreProgress.of(log);
+        progress.setEstimate(RestoreProgress.FILES, m.files().stream().mapToLong(FileEntry::size).sum());
+        progress.stage(RestoreProgress.FILES, "restoring backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") into " + target
                 + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
 
         long bytes;
@@ -162,7 +164,7 @@ public final class RestoreRun {
             for (String line : dirs.describe()) {
                 log.accept("DATA DIRECTORY file " + line);
             }
-            bytes = writeFiles(repo, chain, layout, dirs, Math.max(1, o.parallel()));
+            bytes = writeFiles(repo, chain, layout, dirs, Math.max(1, o.parallel()), progress);
             dirs.rewriteLinks();
             writeRedoLog(repo, m, layout.logHome());
             if (dirs.any() && m.redoLogCrypt() == null) {
@@ -187,11 +189,18 @@ public final class RestoreRun {
             throw e;
         }
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
+        progress.done(RestoreProgress.FILES);
         try {
             if (o.recover()) {
                 recover(m, layout, server, keys, guard, log);
             }
             markLineage(repo, m.id(), pitrTarget, target, log);
+            ReplicaInfo replica = ReplicaInfo.of(m);
+            if (pitrTarget == null && replica != null) {
+                replica.write(target); // a point-in-time restore writes the target's after its replay
+                log.accept("wrote " + ReplicaInfo.FILE_NAME + ": binlog " + replica.binlogFile() + ":" + replica.binlogPosition()
+                        + ", gtid_binlog_pos " + replica.gtidBinlogPos() + " (a new replica starts there; restore --print-replica-sql prints its statements)");
+            }
             restrictModes(target);
             layout.outside().forEach(RestoreRun::restrictModes);
             dirs.restrictModes();
@@ -314,7 +323,7 @@ public final class RestoreRun {
         }
     }
 
-    private static long writeFiles(Repository repo, Chain chain, RestoredLayout target, DataDirectories dirs, int parallel) {
+    private static long writeFiles(Repository repo, Chain chain, RestoredLayout target, DataDirectories dirs, int parallel, RestoreProgress progress) {
         Manifest m = chain.target();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "strata-restore");
@@ -326,9 +335,9 @@ public final class RestoreRun {
             for (FileEntry fe : m.files()) {
                 if (fe.isDelta()) {
                     List<Chain.Layer> layers = chain.layers(fe);
-                    fs.add(pool.submit(() -> composeOne(repo, layers, fe, target, dirs)));
+                    fs.add(pool.submit(() -> counted(progress, composeOne(repo, layers, fe, target, dirs))));
                 } else {
-                    fs.add(pool.submit(() -> writeOne(repo, m, fe, target, dirs)));
+                    fs.add(pool.submit(() -> counted(progress, writeOne(repo, m, fe, target, dirs))));
                 }
             }
             long total = 0;
@@ -352,6 +361,12 @@ public final class RestoreRun {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** {@code bytes} written, added to the files stage. */
+    private static long counted(RestoreProgress progress, long bytes) {
+        progress.add(RestoreProgress.FILES, bytes);
+        return bytes;
     }
 
     private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, RestoredLayout target, DataDirectories dirs) {
@@ -574,7 +589,7 @@ public final class RestoreRun {
             args.add("--innodb-undo-directory=" + layout.undoHome());
             args.add("--aria-log-dir-path=" + target);
         }
-        log.accept("running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
+        RestoreProgress.of(log).stage(RestoreProgress.RECOVERY, "running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, keys.defaultsFile(), args, Duration.ofMinutes(30))) {
             p.shutdown(Duration.ofMinutes(10));
             String text = p.errorLogText();
@@ -594,6 +609,7 @@ public final class RestoreRun {
         }
         Dirs.deleteQuietly(run, false);
         log.accept("crash recovery complete; the data directory is ready to start (server log kept as strata-recovery.err)");
+        RestoreProgress.of(log).done(RestoreProgress.RECOVERY);
     }
 
     /**

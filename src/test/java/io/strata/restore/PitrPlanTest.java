@@ -131,6 +131,34 @@ class PitrPlanTest {
         assertEquals(fileEnd, plan(PitrTarget.time("@" + (T + 9))).stop().offset());
     }
 
+    /**
+     * --until-before stops before the first transaction stamped at or after the time; stamps
+     * T+0, T+1, T+1, T+3, T+2 in binlog order.
+     */
+    @Test
+    void beforeTimesAreExclusive(@TempDir Path dir) throws IOException {
+        build(dir, true);
+        assertEquals(gtidAt.get(1), plan(PitrTarget.beforeTime("@" + (T + 1))).stop().offset(), "both T+1 transactions are out");
+        assertEquals(gtidAt.get(3), plan(PitrTarget.beforeTime("@" + (T + 2))).stop().offset(), "both T+1 in, T+3 out");
+        assertEquals(plan(PitrTarget.time("@" + (T + 1))).stop(), plan(PitrTarget.beforeTime("@" + (T + 2))).stop());
+    }
+
+    /** --until-before-gtid stops at the start of that transaction's GTID event; a GTID not archived is refused by name. */
+    @Test
+    void beforeGtidsStopAtTheGtidEvent(@TempDir Path dir) throws IOException {
+        build(dir, true);
+        assertEquals(gtidAt.get(2), plan(PitrTarget.beforeGtid("0-1-3")).stop().offset());
+        assertEquals(plan(PitrTarget.gtid("0-1-2")).stop(), plan(PitrTarget.beforeGtid("0-1-3")).stop());
+        // the first transaction after the backup: nothing to replay, the stop is the backup's position
+        PitrPlan p = plan(PitrTarget.beforeGtid("0-1-2"));
+        assertEquals(afterFirst, p.stop().offset());
+        assertEquals("20240101T000000Z-0001", p.backup().id());
+        StrataException e = refused(PitrTarget.beforeGtid("5-1-3"));
+        assertEquals(ErrorCode.PITR_BAD_TARGET, e.code());
+        assertEquals("target before GTID 5-1-3 is not in the binlog archive: it holds no transaction of GTID domain 5; restorable windows: "
+                + WindowReport.describeWindows(PitrWindows.of(repo, KEY)), e.getMessage());
+    }
+
     @Test
     void gtidsAndPositions(@TempDir Path dir) throws IOException {
         build(dir, true);

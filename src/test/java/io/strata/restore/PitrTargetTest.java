@@ -54,6 +54,22 @@ class PitrTargetTest {
     }
 
     @Test
+    void exclusiveForms() {
+        PitrTarget t = PitrTarget.beforeTime("2024-05-01T10:00:03Z");
+        assertEquals(PitrTarget.Kind.BEFORE_TIME, t.kind());
+        assertEquals(1714557603L, t.time());
+        assertEquals(1714557602L, t.lastSecond(), "strictly before: the second before it is the last restored");
+        assertEquals(1714557603L, PitrTarget.time("@1714557603").lastSecond());
+        assertEquals("before time 2024-05-01T10:00:03Z", t.toString());
+        assertEquals("before GTID 0-1-42", PitrTarget.beforeGtid("0-1-42").toString());
+        StrataException e = assertThrows(StrataException.class, () -> PitrTarget.beforeTime("2024-05-01T10:00:03.5Z"));
+        assertEquals("--until-before 2024-05-01T10:00:03.5Z has a fraction of a second; binlog timestamps are whole seconds", e.getMessage());
+        e = assertThrows(StrataException.class, () -> PitrTarget.beforeTime("soon"));
+        assertEquals(ErrorCode.USAGE, e.code());
+        assertEquals(true, e.getMessage().startsWith("--until-before soon is not a time"), e.getMessage());
+    }
+
+    @Test
     void gtidsAndPositions() {
         assertEquals("GTID 0-1-42", PitrTarget.gtid("0-1-42").toString());
         PitrTarget p = PitrTarget.position("binlog.000042:1234");
