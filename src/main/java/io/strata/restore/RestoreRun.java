@@ -515,14 +515,16 @@ public final class RestoreRun {
 
     /** The mariadbd options that make a restored directory recover as the source's InnoDB would, with no binlog and no replication. */
     static List<String> recoveryArgs(Manifest m) {
-        return List.of(
+        List<String> a = new ArrayList<>(List.of(
                 "--innodb-page-size=" + m.source().pageSize(),
                 "--innodb-log-file-size=" + m.source().logFileSize(),
                 "--innodb-data-file-path=" + m.source().dataFilePath(),
                 "--innodb-undo-tablespaces=" + m.source().undoTablespaces(),
                 "--innodb-buffer-pool-size=256M",
                 "--skip-slave-start",
-                "--skip-log-bin");
+                "--skip-log-bin"));
+        a.addAll(PartialRestore.recoveryArgs(m));
+        return a;
     }
 
     /**
@@ -576,6 +578,7 @@ public final class RestoreRun {
         }
         log.accept("running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, keys.defaultsFile(), args, Duration.ofMinutes(30))) {
+            PartialRestore.dropLeftOut(m, p.socket(), target, log);
             p.shutdown(Duration.ofMinutes(10));
             String text = p.errorLogText();
             for (String line : text.split("\n")) {

@@ -1,0 +1,106 @@
+package io.strata.restore;
+
+import io.strata.repo.Manifest;
+import io.strata.repo.Scope;
+import io.strata.server.ConnectionOptions;
+import io.strata.server.ServerSession;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/**
+ * Recovery of a partial backup (manifest {@code scope} set; docs/repository-format.md, "Partial
+ * backups"). The restored system tablespace still holds the InnoDB dictionary of the whole
+ * source, and the stored redo log still holds records for the tablespaces left out. Two things
+ * follow:
+ * <ul>
+ * <li>MariaDB's crash recovery stops on a tablespace the log names that is not there (10.11:
+ *     "Tablespace N was not found at ...", unless innodb_force_recovery is set; log0recv.cc,
+ *     recv_init_missing_space). Recovery of a partial backup therefore runs with
+ *     {@code --innodb-force-recovery=1}, which makes it skip the log of missing tablespaces and
+ *     say so in a warning per tablespace. mariadb-backup's own prepare of a partial backup skips
+ *     them the same way.</li>
+ * <li>After recovery the dictionary still names the left-out tables. While the recovery server
+ *     runs, strata removes them: a database the backup left out whole is created and dropped again
+ *     (dropping a database drops every InnoDB table of its name); a left-out table of a database
+ *     in scope is dropped by name ({@code DROP TABLE IF EXISTS}; the server drops the InnoDB table
+ *     even without its .frm). A left-out partitioned table of a database in scope cannot be
+ *     dropped without its .frm and .par: its partitions stay in the dictionary, their tablespace
+ *     missing, and are named in a warning line.</li>
+ * </ul>
+ * The result starts without innodb_force_recovery and holds only the tables in scope.
+ */
+final class PartialRestore {
+    private PartialRestore() {}
+
+    /** The extra mariadbd options recovery of {@code m} needs: none for a backup of the whole server. */
+    static List<String> recoveryArgs(Manifest m) {
+        if (m.scope() == null) {
+            return List.of();
+        }
+        // --skip-grant-tables: the clean-up connects as root on the private socket, whatever the restored accounts say
+        return List.of("--innodb-force-recovery=1", "--skip-grant-tables");
+    }
+
+    /**
+     * Removes the dictionary entries of the tables backup {@code m} left out, on the recovery
+     * server listening on {@code socket} with data directory {@code target}. Nothing for a backup
+     * of the whole server.
+     *
+     * @return the number of databases and tables removed
+     */
+    static int dropLeftOut(Manifest m, Path socket, Path target, Consumer<String> log) {
+        if (m.scope() == null) {
+            return 0;
+        }
+        try (ServerSession s = ServerSession.connect(new ConnectionOptions(socket.toString(), null, null, "root", null))) {
+            TreeSet<String> databases = new TreeSet<>();
+            TreeSet<String> tables = new TreeSet<>();
+            TreeSet<String> kept = new TreeSet<>();
+            for (Map<String, String> r : s.queryRows("SELECT NAME FROM information_schema.INNODB_SYS_TABLES WHERE NAME LIKE '%/%'")) {
+                String name = r.get("name");
+                int slash = name.indexOf('/');
+                String dbFile = name.substring(0, slash);
+                String tableFile = name.substring(slash + 1);
+                if (dbFile.equals(Scope.ALWAYS) || tableFile.startsWith("FTS_") || tableFile.contains("#sql")) {
+                    continue;
+                }
+                Path dir = target.resolve(dbFile);
+                if (!Files.isDirectory(dir)) {
+                    databases.add(Scope.decode(dbFile));
+                    continue;
+                }
+                int part = tableFile.indexOf("#P#");
+                String base = part < 0 ? tableFile : tableFile.substring(0, part);
+                if (Files.exists(dir.resolve(base + ".frm"))) {
+                    continue;
+                }
+                String sqlName = quote(Scope.decode(dbFile)) + "." + quote(Scope.decode(base));
+                (part < 0 ? tables : kept).add(sqlName);
+            }
+            for (String db : databases) {
+                s.exec("CREATE DATABASE " + quote(db));
+                s.exec("DROP DATABASE " + quote(db));
+            }
+            for (String t : tables) {
+                s.exec("DROP TABLE IF EXISTS " + t);
+            }
+            log.accept("partial backup (" + m.scope().describe() + "): dropped the InnoDB dictionary entries of " + databases.size()
+                    + " database(s) and " + tables.size() + " table(s) it left out");
+            if (!kept.isEmpty()) {
+                log.accept("WARNING: left-out partitioned table(s) " + String.join(", ", new ArrayList<>(kept))
+                        + " stay in the InnoDB dictionary with their tablespaces missing (no .frm to drop them by)");
+            }
+            return databases.size() + tables.size();
+        }
+    }
+
+    private static String quote(String name) {
+        return "`" + name.replace("`", "``") + "`";
+    }
+}
