@@ -253,16 +253,20 @@ public final class BackupRun {
     /**
      * The server's tablespaces, less those of tables a partial backup leaves out: the system and
      * undo tablespaces are always kept. A table created during the copy is judged by its name like
-     * any other, at the rescan under BLOCK_DDL.
+     * any other, at the rescan under BLOCK_DDL. A left-out tablespace that the copied redo log
+     * creates, renames or re-initialises is kept all the same (stored whole): crash recovery
+     * cannot skip such a tablespace when its file is missing, even with innodb_force_recovery;
+     * restore drops it after recovery with the other left-out tables ({@code PartialRestore}).
      */
     private Map<String, Tablespace> scan(Start s) {
         Map<String, Tablespace> all = s.scanner().scan();
         if (opts.scope() == null) {
             return all;
         }
+        Set<Long> ddl = s.ddl().changedSpaces();
         Map<String, Tablespace> in = new java.util.LinkedHashMap<>();
         all.forEach((path, ts) -> {
-            if (ts.home() != null || opts.scope().includesPath(path)) {
+            if (ts.home() != null || opts.scope().includesPath(path) || ddl.contains(ts.spaceId())) {
                 in.put(path, ts);
             }
         });

@@ -26,8 +26,9 @@ import java.util.function.Consumer;
  *     say so in a warning per tablespace. mariadb-backup's own prepare of a partial backup skips
  *     them the same way.</li>
  * <li>After recovery the dictionary still names the left-out tables. While the recovery server
- *     runs, strata removes them: a database the backup left out whole is created and dropped again
- *     (dropping a database drops every InnoDB table of its name); a left-out table of a database
+ *     runs, strata removes them: a database the backup left out whole is created (unless the
+ *     restore holds a tablespace of it that the redo log created) and dropped (dropping a database
+ *     drops every InnoDB table of its name, and its directory); a left-out table of a database
  *     in scope is dropped by name ({@code DROP TABLE IF EXISTS}; the server drops the InnoDB table
  *     even without its .frm). A left-out partitioned table of a database in scope cannot be
  *     dropped without its .frm and .par: its partitions stay in the dictionary, their tablespace
@@ -71,7 +72,7 @@ final class PartialRestore {
                     continue;
                 }
                 Path dir = target.resolve(dbFile);
-                if (!Files.isDirectory(dir)) {
+                if (!Files.isDirectory(dir) || !m.scope().includesDatabase(Scope.decode(dbFile))) {
                     databases.add(Scope.decode(dbFile));
                     continue;
                 }
@@ -84,12 +85,13 @@ final class PartialRestore {
                 (part < 0 ? tables : kept).add(sqlName);
             }
             for (String db : databases) {
-                s.exec("CREATE DATABASE " + quote(db));
+                s.exec("CREATE DATABASE IF NOT EXISTS " + quote(db));
                 s.exec("DROP DATABASE " + quote(db));
             }
             for (String t : tables) {
                 s.exec("DROP TABLE IF EXISTS " + t);
             }
+            removeEmptyDirectories(m, target);
             log.accept("partial backup (" + m.scope().describe() + "): dropped the InnoDB dictionary entries of " + databases.size()
                     + " database(s) and " + tables.size() + " table(s) it left out");
             if (!kept.isEmpty()) {
@@ -97,6 +99,27 @@ final class PartialRestore {
                         + " stay in the InnoDB dictionary with their tablespaces missing (no .frm to drop them by)");
             }
             return databases.size() + tables.size();
+        }
+    }
+
+    /**
+     * A database directory of the target that holds no file after the drops and that the scope
+     * leaves out: it held only left-out tablespaces the backup stored because the redo log
+     * created them (BackupRun), and would otherwise show as an empty database.
+     */
+    private static void removeEmptyDirectories(Manifest m, Path target) {
+        try (java.util.stream.Stream<Path> dirs = Files.list(target)) {
+            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+                boolean empty;
+                try (java.util.stream.Stream<Path> in = Files.list(d)) {
+                    empty = in.findAny().isEmpty();
+                }
+                if (empty && !m.scope().includesDatabase(Scope.decode(d.getFileName().toString()))) {
+                    Files.delete(d);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new io.strata.error.StrataException(io.strata.error.ErrorCode.IO_ERROR, "cannot list " + target + ": " + e.getMessage(), null, e);
         }
     }
 
