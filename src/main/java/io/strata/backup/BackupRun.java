@@ -190,7 +190,7 @@ public final class BackupRun {
         }
         InnodbLayout layout = InnodbDirs.read(main, facts);
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
-        scanner.checkEngines(warnings);
+        scanner.checkEngines(warnings, opts.scope());
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);
         DdlTracker ddl = new DdlTracker();
         StoredObject redoObject = repo.createBackupObject(attempt.id(), REDO_OBJECT, "redo");
