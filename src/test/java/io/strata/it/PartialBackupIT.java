@@ -67,7 +67,12 @@ class PartialBackupIT {
                 assertEquals(59, whole.exit(), whole.toString());
                 assertTrue(whole.err().contains("backup " + full + " holds --databases='in1 in2', but this backup asks for the whole server"), whole.err());
 
-                incr = ItSupport.backup(repo, source, "--type", "incremental", scope);
+                // DDL during the incremental, in and out of scope: a throttled copy while tables are created
+                Thread ddl = new Thread(() -> source.exec("CREATE TABLE in2.during (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO in2.during VALUES (42)",
+                        "CREATE TABLE out2.during (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO out2.during VALUES (43)"));
+                ddl.start();
+                incr = ItSupport.backup(repo, source, "--type", "incremental", scope, "--throttle", "20");
+                ddl.join();
                 Thread.sleep(300);
                 a.stop();
                 b.stop();
@@ -80,7 +85,8 @@ class PartialBackupIT {
             for (JsonNode f : m.get("files")) {
                 String p = f.get("path").asText();
                 // a left-out table the redo window creates is stored whole (recovery needs its file) and dropped by restore
-                assertFalse((p.startsWith("out1/") || p.startsWith("out2/")) && !p.equals("out2/born.ibd"), "a left-out file was stored: " + p);
+                assertFalse((p.startsWith("out1/") || p.startsWith("out2/")) && !p.equals("out2/born.ibd") && !p.equals("out2/during.ibd"),
+                        "a left-out file was stored: " + p);
             }
             assertTrue(m.get("files").toString().contains("\"in2/born.ibd\""), "the table created in scope is stored");
             assertTrue(m.get("files").toString().contains("\"mysql/"), "the mysql schema is always stored");
@@ -95,7 +101,11 @@ class PartialBackupIT {
             assertEquals(0, r.exit(), r.toString());
             assertTrue(r.err().contains("dropped the InnoDB dictionary entries of 2 database(s) and 0 table(s) it left out"), r.err());
             assertFalse(Files.exists(target.resolve("out1")) || Files.exists(target.resolve("out2")));
+            Map<String, String> atBackup;
             try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).extraArgs("--max-allowed-packet=1G").start()) {
+                try (Connection c = restored.connection()) {
+                    atBackup = TableChecksums.of(c, "in1", "in2");
+                }
                 BinlogReplay.replay(source, new MariaDbSandbox.BinlogPosition(m.get("binlogFile").asText(), m.get("binlogPosition").asLong()), null,
                         restored.socket(), true);
                 try (Connection s = source.connection(); Connection c = restored.connection()) {
@@ -111,6 +121,18 @@ class PartialBackupIT {
                     c.createStatement().execute("CREATE DATABASE out1");
                     c.createStatement().execute("CREATE TABLE out1.t_fcrc32 (id INT PRIMARY KEY) ENGINE=InnoDB");
                 }
+            }
+
+            // merge keeps the scope, and the merged backup restores the same tables
+            StrataCli.Result merged = StrataCli.run("merge", "--repo", repo.toString(), incr);
+            assertEquals(0, merged.exit(), merged.toString());
+            String synthetic = merged.out().split(" ")[1];
+            assertEquals("[\"in1\",\"in2\"]", ItSupport.manifest(repo, synthetic).get("scope").get("databases").toString());
+            Path again = work.resolve("merged");
+            assertEquals(0, StrataCli.run("restore", "--repo", repo.toString(), "--backup", synthetic, "--target", again.toString()).exit());
+            try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(again).start(); Connection c = restored.connection()) {
+                TableChecksums.assertSame(atBackup, TableChecksums.of(c, "in1", "in2"));
+                assertEquals(List.of(), TableChecksums.baseTables(c, "out1", "out2"));
             }
         }
     }
