@@ -132,7 +132,8 @@ public record Scope(List<String> databases, List<String> databasesExclude, List<
 
     /**
      * Whether the file at data-directory-relative path {@code rel} ("db/t.ibd", "db/t#P#p0.ibd",
-     * "db/t.frm", "db/db.opt") belongs to the scope. Files at the top of the data directory and
+     * "db/t.frm", "db/db.opt", "db/trigger.TRN") belongs to the scope. A trigger's .TRN and a full-text
+     * index's FTS_ tablespaces name no table and go with their database ({@link #includesDatabase}). Files at the top of the data directory and
      * those of the system and undo tablespaces are not judged here (always true).
      */
     public boolean includesPath(String rel) {
@@ -147,6 +148,10 @@ public record Scope(List<String> databases, List<String> databasesExclude, List<
         }
         int dot = name.lastIndexOf('.');
         String base = dot < 0 ? name : name.substring(0, dot);
+        if (dot >= 0 && name.substring(dot + 1).equalsIgnoreCase("TRN")) {
+            // db/trigger.TRN is named after a trigger, not its table: kept with its database
+            return includesDatabase(db);
+        }
         if (FTS_AUX.matcher(base).lookingAt()) {
             // a full-text index's own tablespace names its table by id, not by name: kept with its database
             return includesDatabase(db);

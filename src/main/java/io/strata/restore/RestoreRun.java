@@ -513,7 +513,10 @@ public final class RestoreRun {
         say.accept("ib_logfile0: " + names + " absolute tablespace name(s) in redo file records made relative (recovery finds DATA DIRECTORY files through their .isl)");
     }
 
-    /** The mariadbd options that make a restored directory recover as the source's InnoDB would, with no binlog and no replication. */
+    /**
+     * The mariadbd options that make a restored directory recover as the source's InnoDB would, with no binlog and no replication;
+     * for a partial backup also {@link PartialRestore#recoveryArgs(Manifest)}.
+     */
     static List<String> recoveryArgs(Manifest m) {
         List<String> a = new ArrayList<>(List.of(
                 "--innodb-page-size=" + m.source().pageSize(),

@@ -73,6 +73,10 @@ class ScopeTest {
         assertTrue(s.includesPath("shop/FTS_000000000000002a_CONFIG.ibd"));
         assertFalse(s.includesPath("crm/FTS_000000000000002a_CONFIG.ibd"));
         assertEquals("a-b@c", Scope.decode("a@002db@c"));
+        Scope t = Scope.parse(null, null, "^shop\\.orders$", null);
+        assertTrue(t.includesPath("shop/orders.TRG"));
+        assertTrue(t.includesPath("shop/orders_audit.TRN"), "a trigger name file goes with its database");
+        assertFalse(t.includesPath("shop/items.frm"));
     }
 
     @Test
