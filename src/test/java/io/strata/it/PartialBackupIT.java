@@ -67,12 +67,23 @@ class PartialBackupIT {
                 assertEquals(59, whole.exit(), whole.toString());
                 assertTrue(whole.err().contains("backup " + full + " holds --databases='in1 in2', but this backup asks for the whole server"), whole.err());
 
-                // DDL during the incremental, in and out of scope: a throttled copy while tables are created
-                Thread ddl = new Thread(() -> source.exec("CREATE TABLE in2.during (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO in2.during VALUES (42)",
-                        "CREATE TABLE out2.during (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO out2.during VALUES (43)"));
-                ddl.start();
-                incr = ItSupport.backup(repo, source, "--type", "incremental", scope, "--throttle", "20");
-                ddl.join();
+                // DDL during the incremental, in and out of scope, once the copied log has begun (so its FILE_CREATE
+                // records are in the backup's window): a throttled copy while tables are created
+                Path out = work.resolve("incr.out");
+                Path err = work.resolve("incr.err");
+                Process p = StrataCli.start(out, err, "backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root",
+                        "--type", "incremental", scope, "--throttle", "5", "--progress", "text");
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (!Files.readString(err).contains("copying the redo log from checkpoint") && p.isAlive() && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                source.exec("CREATE TABLE in2.during (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO in2.during VALUES (42)",
+                        "CREATE TABLE out2.during (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO out2.during VALUES (43)");
+                assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+                String errText = Files.readString(err);
+                assertEquals(0, p.exitValue(), errText);
+                assertTrue(errText.contains("[ddl] DDL during the copy"), "the tables were created during the copy: " + errText);
+                incr = Files.readString(out).lines().filter(l -> l.startsWith("backup ")).findFirst().orElseThrow().split(" ")[1];
                 Thread.sleep(300);
                 a.stop();
                 b.stop();
@@ -89,6 +100,9 @@ class PartialBackupIT {
                         "a left-out file was stored: " + p);
             }
             assertTrue(m.get("files").toString().contains("\"in2/born.ibd\""), "the table created in scope is stored");
+            assertTrue(m.get("files").toString().contains("\"in2/during.ibd\""), "the table created in scope during the copy is stored");
+            assertTrue(m.get("files").toString().contains("\"out2/during.ibd\""),
+                    "a left-out table whose creation is in the copied log is stored (recovery needs its file): " + m.get("files"));
             assertTrue(m.get("files").toString().contains("\"mysql/"), "the mysql schema is always stored");
             StrataCli.Result list = StrataCli.inProcess("list", "--repo", repo.toString());
             assertTrue(list.out().lines().anyMatch(l -> l.startsWith(incr + " ") && l.contains("partial: --databases='in1 in2'")), list.out());
