@@ -581,7 +581,7 @@ public final class RestoreRun {
         }
         log.accept("running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, keys.defaultsFile(), args, Duration.ofMinutes(30))) {
-            PartialRestore.dropLeftOut(m, p.socket(), target, log);
+            java.util.function.Predicate<String> judged = PartialRestore.dropLeftOut(m, p.socket(), target, log);
             p.shutdown(Duration.ofMinutes(10));
             String text = p.errorLogText();
             for (String line : text.split("\n")) {
@@ -589,7 +589,7 @@ public final class RestoreRun {
                     log.accept("  server: " + line.replaceFirst("^.*?\\[Note\\] ", ""));
                 }
             }
-            failOnErrorLines(p.errorLines(), ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
+            failOnErrorLines(p.errorLines().stream().filter(judged).toList(), ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
             Files.copy(p.errorLog(), target.resolve("strata-recovery.err"));
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the recovery log: " + e.getMessage(), null, e);

@@ -148,6 +148,27 @@ class PartialBackupIT {
                 TableChecksums.assertSame(atBackup, TableChecksums.of(c, "in1", "in2"));
                 assertEquals(List.of(), TableChecksums.baseTables(c, "out1", "out2"));
             }
+
+            // --tables alone (no writes now: the source is the oracle): every database directory is kept, left-out tables of it
+            // are dropped by name, a left-out partitioned table cannot be and is named in a warning
+            Path repo2 = work.resolve("repo2");
+            ItSupport.backup(repo2, source, "--type", "full", "--tables=^in1\\.t_(fcrc32|legacy)$", "--tables-exclude=legacy");
+            Path third = work.resolve("tables");
+            StrataCli.Result tr = StrataCli.run("restore", "--repo", repo2.toString(), "--target", third.toString());
+            assertEquals(0, tr.exit(), tr.toString());
+            assertTrue(tr.err().contains("WARNING: left-out partitioned table(s) `in1`.`t_part`, `in2`.`t_part`, `out1`.`t_part`, `out2`.`t_part`"
+                    + " stay in the InnoDB dictionary"), tr.err());
+            try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(third).start(); Connection c = restored.connection();
+                 Connection s = source.connection()) {
+                assertEquals(List.of("in1.t_fcrc32"), TableChecksums.baseTables(c, "in1", "in2", "out1", "out2"));
+                assertEquals(TableChecksums.of(s, "in1").get("in1.t_fcrc32"), TableChecksums.of(c, "in1").get("in1.t_fcrc32"));
+                var rs = c.createStatement().executeQuery("SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM information_schema.INNODB_SYS_TABLES"
+                        + " WHERE NAME LIKE 'in_/%' OR NAME LIKE 'out_/%'");
+                rs.next();
+                assertEquals("in1/t_fcrc32,in1/t_part#P#p0,in1/t_part#P#p1,in1/t_part#P#p2,in1/t_part#P#p3,in2/t_part#P#p0,in2/t_part#P#p1,"
+                        + "in2/t_part#P#p2,in2/t_part#P#p3,out1/t_part#P#p0,out1/t_part#P#p1,out1/t_part#P#p2,out1/t_part#P#p3,"
+                        + "out2/t_part#P#p0,out2/t_part#P#p1,out2/t_part#P#p2,out2/t_part#P#p3", rs.getString(1));
+            }
         }
     }
 }
