@@ -1,5 +1,6 @@
 package io.strata.backup;
 
+import io.strata.repo.Scope;
 import io.strata.server.ConnectionOptions;
 
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
  *                        changed between the threshold and the backup's checkpoint
  * @param lockWaitTimeoutSeconds --lock-wait-timeout: how long a BACKUP STAGE may wait for another
  *                        connection's lock before the backup fails, in seconds; 0 without end
+ * @param scope           --databases, --tables and their exclude forms: the tables of a partial backup; null for the whole server
  */
 public record BackupOptions(
         BackupType type,
@@ -29,10 +31,17 @@ public record BackupOptions(
         long redoTestDelayMs,
         ChangeMethod method,
         boolean checkMethod,
-        int lockWaitTimeoutSeconds) {
+        int lockWaitTimeoutSeconds,
+        Scope scope) {
     /** Without a lock wait timeout. */
     public BackupOptions(BackupType type, BaseSpec base, Long startLsn, ConnectionOptions connection, Path datadir, int parallel,
                          double throttleMbPerSecond, long redoTestDelayMs, ChangeMethod method, boolean checkMethod) {
         this(type, base, startLsn, connection, datadir, parallel, throttleMbPerSecond, redoTestDelayMs, method, checkMethod, 0);
+    }
+
+    /** Of the whole server. */
+    public BackupOptions(BackupType type, BaseSpec base, Long startLsn, ConnectionOptions connection, Path datadir, int parallel,
+                         double throttleMbPerSecond, long redoTestDelayMs, ChangeMethod method, boolean checkMethod, int lockWaitTimeoutSeconds) {
+        this(type, base, startLsn, connection, datadir, parallel, throttleMbPerSecond, redoTestDelayMs, method, checkMethod, lockWaitTimeoutSeconds, null);
     }
 }

@@ -85,6 +85,7 @@ public final class BackupRun {
         this.attempt = new Attempt(repo, Repository.newBackupId(Instant.now()), opts.type(), opts.connection().describe(), progress::say);
         this.copier = new FileCopier(repo, attempt.id(), opts.parallel(), new Throttle(opts.throttleMbPerSecond()), progress,
                 attempt::checkCancelled);
+        copier.limitTo(opts.scope());
     }
 
     /**
@@ -184,9 +185,12 @@ public final class BackupRun {
         if (base.note() != null) {
             progress.say("NOTE: " + base.note());
         }
+        if (opts.scope() != null) {
+            progress.say("partial backup: " + opts.scope().describe() + " (and always the mysql schema, the system and undo tablespaces and the redo log)");
+        }
         InnodbLayout layout = InnodbDirs.read(main, facts);
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
-        scanner.checkEngines(warnings);
+        scanner.checkEngines(warnings, opts.scope());
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);
         DdlTracker ddl = new DdlTracker();
         StoredObject redoObject = repo.createBackupObject(attempt.id(), REDO_OBJECT, "redo");
@@ -234,7 +238,7 @@ public final class BackupRun {
     private record Copied(PageSelection selection, Map<String, FileEntry> files) {}
 
     private Copied copyInnoDb(Start s, ServerSession main) throws InterruptedException {
-        Map<String, Tablespace> tablespaces = new TreeMap<>(s.scanner().scan());
+        Map<String, Tablespace> tablespaces = new TreeMap<>(scan(s));
         long innodbBytes = tablespaces.values().stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum();
         progress.setEstimate(PAGE_COPY, innodbBytes);
         PageSelection selection = PageSelection.plan(opts, s.base(), s.c(), s.facts().logDir().resolve("ib_logfile0"), main, repo,
@@ -244,6 +248,29 @@ public final class BackupRun {
         attempt.checkCancelled();
         selection.checkMisses(copier.misses(), s.c());
         return new Copied(selection, files);
+    }
+
+    /**
+     * The server's tablespaces, less those of tables a partial backup leaves out: the system and
+     * undo tablespaces are always kept. A table created during the copy is judged by its name like
+     * any other, at the rescan under BLOCK_DDL. A left-out tablespace that the copied redo log
+     * creates, renames or re-initialises is kept all the same (stored whole): crash recovery
+     * cannot skip such a tablespace when its file is missing, even with innodb_force_recovery;
+     * restore drops it after recovery with the other left-out tables ({@code PartialRestore}).
+     */
+    private Map<String, Tablespace> scan(Start s) {
+        Map<String, Tablespace> all = s.scanner().scan();
+        if (opts.scope() == null) {
+            return all;
+        }
+        Set<Long> ddl = s.ddl().changedSpaces();
+        Map<String, Tablespace> in = new java.util.LinkedHashMap<>();
+        all.forEach((path, ts) -> {
+            if (ts.home() != null || opts.scope().includesPath(path) || ddl.contains(ts.spaceId())) {
+                in.put(path, ts);
+            }
+        });
+        return in;
     }
 
     /**
@@ -260,7 +287,7 @@ public final class BackupRun {
         stages.blockDdl();
         stages.flushEngineLogs();
         s.redo().awaitCopied(main.lsnStatus().current(), attempt::checkCancelled);
-        Map<String, Tablespace> now = s.scanner().scan();
+        Map<String, Tablespace> now = scan(s);
         Map<String, FileEntry> files = reconcileDdl(s, copied, now);
         copied.selection().checkMisses(copier.misses(), s.c());
         progress.done(PAGE_COPY);
@@ -362,7 +389,7 @@ public final class BackupRun {
                 .files(new ArrayList<>(k.files().values())).rawBytes(raw).storedBytes(stored).threshold(base.threshold())
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
                 .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage())
-                .keyManagement(keyManagement).innodbLayout(s.layout())
+                .keyManagement(keyManagement).innodbLayout(s.layout()).scope(opts.scope())
                 .redoLogCrypt(redo.cryptInfo() == null ? null : redo.cryptInfo().toHex()).build();
         attempt.complete(m);
         return m;

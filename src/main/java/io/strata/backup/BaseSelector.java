@@ -6,6 +6,7 @@ import io.strata.error.StrataException;
 import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
+import io.strata.repo.Scope;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -85,6 +86,14 @@ final class BaseSelector {
             if (parent == null || newest(mine, true) == null) {
                 return Base.full(type == BackupType.AUTO ? null : "no completed backup of this server to build on: taking a full backup");
             }
+        }
+        if (!Scope.same(parent.scope(), o.scope())) {
+            String what = "backup " + parent.id() + " holds " + Scope.describe(parent.scope()) + ", but this backup asks for " + Scope.describe(o.scope());
+            if (type == BackupType.AUTO && o.base() == null) {
+                return Base.full(what + ": taking a full backup with this scope");
+            }
+            throw new StrataException(ErrorCode.SCOPE_MISMATCH, what + ": " + (type == BackupType.DIFFERENTIAL ? "a differential" : "an incremental")
+                    + " must hold the same tables as its parent", "give the parent's filters again, or take a full backup (--type full) to start a chain with these");
         }
         String diverged = divergence(parent, server);
         if (diverged != null) {

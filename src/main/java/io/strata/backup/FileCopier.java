@@ -6,6 +6,7 @@ import io.strata.repo.ChunkedWriter;
 import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Repository;
+import io.strata.repo.Scope;
 import io.strata.repo.StoredObject;
 import io.strata.store.StorageException;
 
@@ -54,6 +55,8 @@ final class FileCopier {
     private final AtomicLong pagesRead = new AtomicLong();
     private final AtomicInteger filesScanned = new AtomicInteger();
     private final List<String> misses = Collections.synchronizedList(new ArrayList<>());
+    /** A partial backup's tables (null: every file); files of tables out of it are not stored. */
+    private Scope scope;
 
     /**
      * @param id             the backup the objects belong to
@@ -67,6 +70,11 @@ final class FileCopier {
         this.throttle = throttle;
         this.progress = progress;
         this.checkCancelled = checkCancelled;
+    }
+
+    /** Stores the non-InnoDB files of the tables in {@code scope} only (null: of every table). */
+    void limitTo(Scope scope) {
+        this.scope = scope;
     }
 
     /** InnoDB pages read so far, by every method. */
@@ -168,7 +176,7 @@ final class FileCopier {
         try (Stream<Path> s = Files.walk(datadir, 2)) {
             for (Path p : s.filter(Files::isRegularFile).toList()) {
                 String rel = datadir.relativize(p).toString().replace('\\', '/');
-                if (!innodb.contains(rel) && rules.when(rel) == stage) {
+                if (!innodb.contains(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
                     todo.add(p);
                 }
             }

@@ -253,6 +253,14 @@ final class TablespaceScanner {
      * @throws StrataException UNSUPPORTED_TABLE naming the MyRocks tables, or else the tables of unknown engines
      */
     List<String> checkEngines(List<String> warnings) {
+        return checkEngines(warnings, null);
+    }
+
+    /**
+     * As {@link #checkEngines(List)}, judging only the tables of a partial backup's {@code scope}
+     * (null: every table): a table the backup leaves out is neither warned about nor refused.
+     */
+    List<String> checkEngines(List<String> warnings, io.strata.repo.Scope scope) {
         List<String> bad = new ArrayList<>();
         List<String> rocks = new ArrayList<>();
         List<String> remote = new ArrayList<>();
@@ -260,7 +268,7 @@ final class TablespaceScanner {
         for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE'"
                 + " AND TABLE_SCHEMA NOT IN ('information_schema','performance_schema') ORDER BY TABLE_SCHEMA, TABLE_NAME")) {
             String engine = r.get("engine");
-            if (engine == null) {
+            if (engine == null || (scope != null && !scope.includes(r.get("table_schema"), r.get("table_name")))) {
                 continue;
             }
             String t = "`" + r.get("table_schema") + "`.`" + r.get("table_name") + "`";

@@ -14,6 +14,7 @@ import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.DeltaFormat;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
+import io.strata.repo.Scope;
 import io.strata.server.ConnectionOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -102,6 +103,19 @@ final class BackupCommand implements Callable<Integer> {
             + "in the node_exporter textfile format (as strata check --metrics-file).")
     Path metricsFile;
 
+    @Option(names = "--databases", paramLabel = "'DB[.TABLE] ...'", description = "Partial backup: only these databases and db.table names "
+            + "(space-separated, as mariadb-backup's). The mysql schema, the system and undo tablespaces and the redo log are always stored.")
+    String databases;
+
+    @Option(names = "--databases-exclude", paramLabel = "'DB[.TABLE] ...'", description = "Partial backup: not these databases and db.table names; an exclusion wins.")
+    String databasesExclude;
+
+    @Option(names = "--tables", paramLabel = "REGEX[,REGEX...]", description = "Partial backup: only the tables whose db.table a regular expression matches.")
+    String tables;
+
+    @Option(names = "--tables-exclude", paramLabel = "REGEX[,REGEX...]", description = "Partial backup: not the tables whose db.table a regular expression matches; an exclusion wins.")
+    String tablesExclude;
+
     @Mixin
     JsonMixin json = new JsonMixin();
 
@@ -139,7 +153,8 @@ final class BackupCommand implements Callable<Integer> {
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         ConnectionOptions c = conn.resolve();
         BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
-                changeMethod, checkMethod, lockWaitTimeout == null ? 0 : (int) Math.ceil(lockWaitTimeout));
+                changeMethod, checkMethod, lockWaitTimeout == null ? 0 : (int) Math.ceil(lockWaitTimeout),
+                Scope.parse(databases, databasesExclude, tables, tablesExclude));
         Repository r = repo.openOrCreate(key, compression, c, datadir, facts -> { });
         if (compression == null) {
             compression = r.defaultCompression();

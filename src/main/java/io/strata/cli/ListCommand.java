@@ -45,7 +45,9 @@ final class ListCommand implements Callable<Integer> {
             for (HistoryRecord h : history) {
                 History.Merge merged = r.history().merge(h.id());
                 Map<String, Object> j = toJson(h, needs(r, h, byId), merged == null ? null : merged.into(), merged != null && merged.folded());
-                j.put("lineage", lineage(r, h));
+                io.strata.repo.Manifest m = completedManifest(r, h);
+                j.put("lineage", m == null ? null : m.lineageId());
+                j.put("scope", m == null ? null : m.scope());
                 out.add(j);
             }
             System.out.println(Json.MAPPER.writeValueAsString(out));
@@ -60,9 +62,13 @@ final class ListCommand implements Callable<Integer> {
             String note = h.error() != null ? h.error() : merged != null && !merged.folded()
                     ? "merged into " + merged.into() + " (restoring this id restores the same state)"
                     : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
-            String lineage = lineage(r, h);
+            io.strata.repo.Manifest m = completedManifest(r, h);
+            String lineage = m == null ? null : m.lineageId();
             if (lineage != null) {
                 note = "lineage " + io.strata.repo.Lineage.shortId(lineage) + (note.isEmpty() ? "" : "; " + note);
+            }
+            if (m != null && m.scope() != null) {
+                note = "partial: " + m.scope().describe() + (note.isEmpty() ? "" : "; " + note);
             }
             System.out.printf("%-22s %-12s %-9s %-22s %-23s %-23s %14s %14s %-22s %12s  %s%n",
                     h.id(), h.type(), h.state(), h.parent() == null ? "-" : h.parent(), shortTime(h.beginTime()), shortTime(h.endTime()),
@@ -97,11 +103,17 @@ final class ListCommand implements Callable<Integer> {
 
     /** The lineage id of a completed backup (null: the origin, or not completed, or its manifest unreadable). */
     static String lineage(Repository r, HistoryRecord h) {
+        io.strata.repo.Manifest m = completedManifest(r, h);
+        return m == null ? null : m.lineageId();
+    }
+
+    /** The manifest of a completed backup (null: not completed, or its manifest unreadable). */
+    static io.strata.repo.Manifest completedManifest(Repository r, HistoryRecord h) {
         if (!HistoryRecord.COMPLETED.equals(h.state())) {
             return null;
         }
         try {
-            return r.manifest(h.id()).lineageId();
+            return r.manifest(h.id());
         } catch (io.strata.error.StrataException e) {
             return null; // list works on a damaged repository too; verify names the damage
         }

@@ -54,6 +54,8 @@ final class ShowCommand implements Callable<Integer> {
         System.out.printf("source:          %s (MariaDB %s, server_id %d)%n", m.source().serverKey(), m.source().version(), m.source().serverId());
         System.out.printf("lineage:         %s%n", Lineage.shortId(m.lineage()) + (m.lineage() == null ? " (the data directory was never restored by strata)"
                 : ": the data directory was " + Lineage.describe(m.lineage())));
+        System.out.printf("scope:           %s%n", m.scope() == null ? "the whole server" : "partial: " + m.scope().describe()
+                + " (the mysql schema, system and undo tablespaces and the redo log always)");
         System.out.printf("start LSN (C):   %d (checkpoint end_lsn %d)%n", m.startLsn(), m.startEndLsn());
         System.out.printf("end LSN (E):     %d; redo copied to %d (%,d bytes, log capacity %,d)%n", m.endLsn(), m.redoEndLsn(),
                 m.redoEndLsn() - m.startLsn(), m.redoCapacity());

@@ -38,6 +38,7 @@ public enum ErrorCode {
     REPLAY_FAILED("replay-failed", 55),
     BINLOG_GAP("binlog-gap", 56),
     REPLICA_INFO_MISSING("replica-info-missing", 62),
+    SCOPE_MISMATCH("scope-mismatch", 59),
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),

@@ -35,6 +35,8 @@ import java.util.List;
  *                      mini-transactions encrypted as stored: the 28 bytes at offset 48 of the source's
  *                      ib_logfile0 header (key id, key version, random message and nonce; no key material) as
  *                      56 lower-case hex digits, which restore writes into the new log's header; null for a plain log
+ * @param scope         a partial backup's filters ({@link Scope}: the tables it holds); null for the whole server and in
+ *                      manifests written before the field existed
  */
 public record Manifest(
         int formatVersion,
@@ -68,7 +70,8 @@ public record Manifest(
         Lineage lineage,
         KeyManagement keyManagement,
         InnodbLayout innodbLayout,
-        String redoLogCrypt) {
+        String redoLogCrypt,
+        Scope scope) {
 
     public static final int FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -132,6 +135,7 @@ public record Manifest(
         b.keyManagement = keyManagement;
         b.innodbLayout = innodbLayout;
         b.redoLogCrypt = redoLogCrypt;
+        b.scope = scope;
         return b;
     }
 
@@ -188,6 +192,7 @@ public record Manifest(
         private Lineage lineage;
         private KeyManagement keyManagement;
         private InnodbLayout innodbLayout;
+        private Scope scope;
 
         private Builder() {}
 
@@ -351,11 +356,16 @@ public record Manifest(
             return this;
         }
 
+        public Builder scope(Scope scope) {
+            this.scope = scope;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout, redoLogCrypt);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout, redoLogCrypt, scope);
         }
     }
 }

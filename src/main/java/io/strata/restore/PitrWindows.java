@@ -187,6 +187,11 @@ public final class PitrWindows {
             if (!m.source().serverKey().equals(serverKey) || m.binlogFile() == null || m.binlogPosition() == null) {
                 continue;
             }
+            if (m.scope() != null) {
+                // the archived binlogs name the tables it left out too: replaying them onto it would fail
+                w.skipped.add(m.id() + ": a partial backup (" + m.scope().describe() + ") is no starting point for a point-in-time restore");
+                continue;
+            }
             try {
                 Chain.resolve(repo, m.id());
             } catch (StrataException e) {

@@ -528,16 +528,21 @@ public final class RestoreRun {
         say.accept("ib_logfile0: " + names + " absolute tablespace name(s) in redo file records made relative (recovery finds DATA DIRECTORY files through their .isl)");
     }
 
-    /** The mariadbd options that make a restored directory recover as the source's InnoDB would, with no binlog and no replication. */
+    /**
+     * The mariadbd options that make a restored directory recover as the source's InnoDB would, with no binlog and no replication;
+     * for a partial backup also {@link PartialRestore#recoveryArgs(Manifest)}.
+     */
     static List<String> recoveryArgs(Manifest m) {
-        return List.of(
+        List<String> a = new ArrayList<>(List.of(
                 "--innodb-page-size=" + m.source().pageSize(),
                 "--innodb-log-file-size=" + m.source().logFileSize(),
                 "--innodb-data-file-path=" + m.source().dataFilePath(),
                 "--innodb-undo-tablespaces=" + m.source().undoTablespaces(),
                 "--innodb-buffer-pool-size=256M",
                 "--skip-slave-start",
-                "--skip-log-bin");
+                "--skip-log-bin"));
+        a.addAll(PartialRestore.recoveryArgs(m));
+        return a;
     }
 
     /**
@@ -591,6 +596,7 @@ public final class RestoreRun {
         }
         RestoreProgress.of(log).stage(RestoreProgress.RECOVERY, "running crash recovery: " + server.binary() + " on " + target + " (log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, keys.defaultsFile(), args, Duration.ofMinutes(30))) {
+            java.util.function.Predicate<String> judged = PartialRestore.dropLeftOut(m, p.socket(), target, log);
             p.shutdown(Duration.ofMinutes(10));
             String text = p.errorLogText();
             for (String line : text.split("\n")) {
@@ -598,7 +604,7 @@ public final class RestoreRun {
                     log.accept("  server: " + line.replaceFirst("^.*?\\[Note\\] ", ""));
                 }
             }
-            failOnErrorLines(p.errorLines(), ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
+            failOnErrorLines(p.errorLines().stream().filter(judged).toList(), ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
             Files.copy(p.errorLog(), target.resolve("strata-recovery.err"));
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the recovery log: " + e.getMessage(), null, e);

@@ -122,4 +122,21 @@ class BaseSelectorTest {
         assertNull(BaseSelector.gtidBehind("0-2-5", "0-1-5"));
         assertEquals("domain 0: sequence number 4 < 5", BaseSelector.gtidBehind("0-9-4,3-1-1", "0-1-5"));
     }
+
+    /** Partial backups: an incremental must have its parent's scope; auto takes a full instead and says why. */
+    @Test
+    void anotherScopeThanTheParentsIsRefusedOrStartsAFull() {
+        io.strata.repo.Scope scope = io.strata.repo.Scope.parse("shop", null, null, null);
+        BackupOptions partial = new BackupOptions(BackupType.INCREMENTAL, null, null, null, null, 1, 0, 0, ChangeMethod.AUTO, false, 0, scope);
+        StrataException e = assertThrows(StrataException.class,
+                () -> BaseSelector.choose(repo, partial, KEY, new BaseSelector.ServerHistory(null, 5000, "0-1-25")));
+        assertEquals(ErrorCode.SCOPE_MISMATCH, e.code());
+        assertEquals("backup 20260102T000000Z-0002 holds the whole server, but this backup asks for --databases='shop':"
+                + " an incremental must hold the same tables as its parent", e.getMessage());
+        BackupOptions auto = new BackupOptions(BackupType.AUTO, null, null, null, null, 1, 0, 0, ChangeMethod.AUTO, false, 0, scope);
+        BaseSelector.Base b = BaseSelector.choose(repo, auto, KEY, new BaseSelector.ServerHistory(null, 5000, "0-1-25"));
+        assertEquals(BackupType.FULL, b.type());
+        assertEquals("backup 20260102T000000Z-0002 holds the whole server, but this backup asks for --databases='shop': taking a full backup with this scope",
+                b.note());
+    }
 }
