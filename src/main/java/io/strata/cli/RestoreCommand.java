@@ -28,8 +28,29 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--backup", description = "Backup id (default: the newest completed backup).")
     String backup;
 
-    @Option(names = "--target", required = true, description = "New or empty directory for the restored data directory.")
+    @Option(names = "--target", description = "New or empty directory for the restored data directory (required, except with --table).")
     Path target;
+
+    @Option(names = "--table", paramLabel = "DB.TABLE", description = "With --import: restore this table (repeatable) in a scratch directory and import it "
+            + "into the running server named by the connection options (-S/--socket, -h/--host, -u/--user ...). InnoDB, Aria and MyISAM, partitioned too.")
+    List<String> tables = new java.util.ArrayList<>();
+
+    @Option(names = "--import", description = "With --table: import the restored tables into the running server (the only way --table restores today).")
+    boolean importTables;
+
+    @Option(names = "--as", paramLabel = "DB.TABLE", description = "With --table: import under this name (repeatable, one per --table in the same order; "
+            + "default: the table's own name).")
+    List<String> as = new java.util.ArrayList<>();
+
+    @Option(names = "--replace", description = "With --table: replace a destination table that exists (a RENAME TABLE swap after the import, then the old one is dropped).")
+    boolean replace;
+
+    @Option(names = "--scratch-dir", paramLabel = "DIR", description = "With --table: make the scratch directory (the whole backup is restored there, "
+            + "removed afterwards) in DIR (default: the temporary directory, java.io.tmpdir).")
+    Path scratchDir;
+
+    @Mixin
+    ConnectionMixin conn;
 
     @Option(names = "--no-recover", description = "Leave crash recovery to the first start of the server.")
     boolean noRecover;
@@ -92,6 +113,12 @@ final class RestoreCommand implements Callable<Integer> {
         int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
         int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0);
+        if (!tables.isEmpty() || importTables) {
+            return RestoreTables.run(this, targets, threads);
+        }
+        if (target == null) {
+            throw new StrataException(ErrorCode.USAGE, "restore needs --target DIR (a new or empty directory), or --table DB.TABLE --import", null);
+        }
         if (targets > 0) {
             if (innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null) {
                 throw new StrataException(ErrorCode.USAGE, "--innodb-data-home-dir, --innodb-log-group-home-dir and --innodb-undo-directory "

@@ -37,6 +37,8 @@ public enum ErrorCode {
     PITR_BAD_TARGET("pitr-bad-target", 54),
     REPLAY_FAILED("replay-failed", 55),
     BINLOG_GAP("binlog-gap", 56),
+    TABLE_NOT_IN_BACKUP("table-not-in-backup", 57),
+    TABLE_EXISTS("table-exists", 58),
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),
