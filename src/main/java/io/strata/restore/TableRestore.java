@@ -302,20 +302,21 @@ public final class TableRestore {
         try {
             Path dbDir = datadir.resolve(work.db());
             boolean innodb = e.engine().equals("InnoDB");
-            live.exec(innodb ? "ALTER TABLE " + work.sql() + " DISCARD TABLESPACE" : "FLUSH TABLES " + work.sql());
             for (Path f : e.files()) {
-                String n = f.getFileName().toString();
-                Path dest = dbDir.resolve(work.table() + n.substring(e.from().table().length()));
                 bytes += Files.size(f);
-                place(f, dest, dbDir);
             }
-            live.exec(innodb ? "ALTER TABLE " + work.sql() + " IMPORT TABLESPACE" : "FLUSH TABLES " + work.sql());
-            if (innodb) {
-                for (Path f : e.files()) {
-                    if (f.getFileName().toString().endsWith(".cfg")) {
-                        Files.deleteIfExists(dbDir.resolve(work.table() + f.getFileName().toString().substring(e.from().table().length())));
-                    }
-                }
+            if (innodb && e.partitioned()) {
+                importPartitions(live, dbDir, e, work);
+            } else if (innodb) {
+                live.exec("ALTER TABLE " + work.sql() + " DISCARD TABLESPACE");
+                placeAll(e.files(), e.from().table(), work.table(), dbDir);
+                live.exec("ALTER TABLE " + work.sql() + " IMPORT TABLESPACE");
+                removeCfg(e.files(), e.from().table(), work.table(), dbDir);
+            } else {
+                // Aria, MyISAM: the new table is closed, its empty files are replaced by renames, and the next open reads the restored ones
+                live.exec("FLUSH TABLES " + work.sql());
+                placeAll(e.files(), e.from().table(), work.table(), dbDir);
+                live.exec("FLUSH TABLES " + work.sql());
             }
             String sum = live.queryRows("CHECKSUM TABLE " + work.sql()).get(0).get("checksum");
             if (!String.valueOf(sum).equals(String.valueOf(e.checksum()))) {
@@ -340,6 +341,61 @@ public final class TableRestore {
                         + "; the import was undone", "strata must be able to write the server's data directory", io);
             }
             throw (RuntimeException) x;
+        }
+    }
+
+    /**
+     * InnoDB partitions: MariaDB 10.11 cannot DISCARD or IMPORT the tablespace of a partitioned
+     * table, so each partition's file is imported into a non-partitioned twin of the table
+     * ({@code CREATE TABLE ... LIKE}, {@code REMOVE PARTITIONING}) and swapped into the partition
+     * with {@code ALTER TABLE ... EXCHANGE PARTITION}; the twin, then holding the empty partition,
+     * is dropped. Subpartitions ({@code #SP#}) are exchanged by their own name the same way.
+     */
+    private static void importPartitions(ServerSession live, Path dbDir, Exported e, TableName work) throws IOException {
+        Map<String, List<Path>> byPartition = new java.util.TreeMap<>();
+        for (Path f : e.files()) {
+            String n = f.getFileName().toString();
+            String stem = n.substring(0, n.lastIndexOf('.'));
+            int p = Math.max(stem.lastIndexOf("#P#"), stem.lastIndexOf("#p#"));
+            int sp = Math.max(stem.lastIndexOf("#SP#"), stem.lastIndexOf("#sp#"));
+            if (p < 0) {
+                throw new StrataException(ErrorCode.BUG, "file " + n + " of the partitioned table " + e.from() + " names no partition", null);
+            }
+            String name = sp > p ? stem.substring(sp + 4) : stem.substring(p + 3);
+            byPartition.computeIfAbsent(name, k -> new ArrayList<>()).add(f);
+        }
+        for (Map.Entry<String, List<Path>> part : byPartition.entrySet()) {
+            TableName twin = new TableName(work.db(), "strata_part_" + token());
+            live.exec("CREATE TABLE " + twin.sql() + " LIKE " + work.sql());
+            try {
+                live.exec("ALTER TABLE " + twin.sql() + " REMOVE PARTITIONING");
+                live.exec("ALTER TABLE " + twin.sql() + " DISCARD TABLESPACE");
+                for (Path f : part.getValue()) {
+                    String n = f.getFileName().toString();
+                    place(f, dbDir.resolve(twin.table() + n.substring(n.lastIndexOf('.'))), dbDir);
+                }
+                live.exec("ALTER TABLE " + twin.sql() + " IMPORT TABLESPACE");
+                Files.deleteIfExists(dbDir.resolve(twin.table() + ".cfg"));
+                live.exec("ALTER TABLE " + work.sql() + " EXCHANGE PARTITION `" + part.getKey() + "` WITH TABLE " + twin.sql());
+            } finally {
+                live.exec("DROP TABLE IF EXISTS " + twin.sql());
+            }
+        }
+    }
+
+    /** {@link #place} for each file, renamed from {@code fromTable...} to {@code toTable...}. */
+    private static void placeAll(List<Path> files, String fromTable, String toTable, Path dbDir) throws IOException {
+        for (Path f : files) {
+            place(f, dbDir.resolve(toTable + f.getFileName().toString().substring(fromTable.length())), dbDir);
+        }
+    }
+
+    /** The .cfg files an import has read are of no further use (the server would remove them itself only after its own export). */
+    private static void removeCfg(List<Path> files, String fromTable, String toTable, Path dbDir) throws IOException {
+        for (Path f : files) {
+            if (f.getFileName().toString().endsWith(".cfg")) {
+                Files.deleteIfExists(dbDir.resolve(toTable + f.getFileName().toString().substring(fromTable.length())));
+            }
         }
     }
 
