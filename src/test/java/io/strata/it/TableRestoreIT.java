@@ -47,9 +47,10 @@ class TableRestoreIT {
             fill(source, 0, 2000);
             Map<String, String> beforeDrop;
             String gtid;
+            String full;
             try (WriteLoad w = WriteLoad.on(source, "app").threads(2).rate(200).start()) {
                 Thread.sleep(1000);
-                ItSupport.backup(repo, source, "--type", "full");
+                full = ItSupport.backup(repo, source, "--type", "full");
                 // changes after the backup: only the binlog replay brings them back
                 fill(source, 2000, 2500);
                 source.exec("UPDATE shop.orders SET n = n + 7 WHERE id % 3 = 0", "DELETE FROM shop.parts WHERE id % 5 = 0",
@@ -100,6 +101,29 @@ class TableRestoreIT {
             assertEquals(beforeDrop.get("shop.orders"), checksums(source, List.of("shop.orders")).get("shop.orders"));
             assertEquals(List.of(List.of("keep"), List.of("notes"), List.of("orders"), List.of("parts")),
                     source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1"), "no table of strata's left behind");
+
+            // refused: a table the backup does not hold (57), after the scratch restore of the newest backup (no --until)
+            StrataCli.Result missing = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.nosuch", "--import",
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(57, missing.exit(), missing.toString());
+            assertEquals("ERROR [table-not-in-backup]: table shop.nosuch does not exist in backup " + full + "; nothing was imported",
+                    missing.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), missing.toString());
+
+            // refused: a data directory strata cannot write (as for a server on another host: exit 17), before anything is restored
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> modes = Files.getPosixFilePermissions(source.datadir());
+            Files.setPosixFilePermissions(source.datadir(), java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"));
+            StrataCli.Result readOnly;
+            try {
+                readOnly = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.keep", "--import", "--as", "shop.keep2",
+                        "--socket", source.socket().toString(), "--user", "root");
+            } finally {
+                Files.setPosixFilePermissions(source.datadir(), modes);
+            }
+            assertEquals(17, readOnly.exit(), readOnly.toString());
+            assertTrue(readOnly.err().contains("ERROR [datadir-unreadable]: the data directory of the server at socket " + source.socket() + ", "),
+                    readOnly.toString());
+            assertFalse(readOnly.err().contains("scratch directory"), "refused before the restore: " + readOnly);
+
             try (var files = Files.list(source.datadir().resolve("shop"))) {
                 assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(".strata") || f.getFileName().toString().endsWith(".cfg")));
             }
