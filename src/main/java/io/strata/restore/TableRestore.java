@@ -179,9 +179,17 @@ public final class TableRestore {
 
     /** The running server's data directory, which strata must be able to write on this host. */
     private static Path checkDatadir(ServerSession live) {
-        Path datadir = Path.of(live.queryString("SELECT @@datadir"));
+        return checkDatadir(Path.of(live.queryString("SELECT @@datadir")), live.options().describe());
+    }
+
+    /**
+     * {@code datadir}, the server's {@code @@datadir}, when it is a data directory here (it holds
+     * {@code mysql/}) that strata may write; else datadir-unreadable (exit 17), which is also what a
+     * server on another host gets (its path is not a data directory here).
+     */
+    static Path checkDatadir(Path datadir, String server) {
         if (!Files.isDirectory(datadir.resolve("mysql")) || !Files.isWritable(datadir)) {
-            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "the data directory of the server at " + live.options().describe() + ", " + datadir
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "the data directory of the server at " + server + ", " + datadir
                     + ", is not a " + (Files.isDirectory(datadir) ? "writable " : "") + "data directory on this host; nothing was restored",
                     "run strata on the server's host as a user that may write its data directory (the server's user, or root)");
         }

@@ -25,6 +25,17 @@ class TableRestoreTest {
     }
 
     @Test
+    void theServersDataDirectoryMustBeHere(@TempDir Path dir) throws Exception {
+        StrataException e = assertThrows(StrataException.class, () -> TableRestore.checkDatadir(dir.resolve("elsewhere"), "db1:3306"));
+        assertEquals(ErrorCode.DATADIR_UNREADABLE, e.code());
+        assertEquals("the data directory of the server at db1:3306, " + dir.resolve("elsewhere") + ", is not a data directory on this host; nothing was restored",
+                e.getMessage());
+        assertEquals("run strata on the server's host as a user that may write its data directory (the server's user, or root)", e.hint());
+        Files.createDirectories(dir.resolve("mysql"));
+        assertEquals(dir, TableRestore.checkDatadir(dir, "db1:3306"));
+    }
+
+    @Test
     void dataFilesAreTheTablesAndItsPartitionsOnly(@TempDir Path db) throws Exception {
         for (String f : List.of("t.frm", "t.ibd", "t.cfg", "t#P#p0.ibd", "t#P#p1#SP#s0.ibd", "t2.ibd", "t_x.MAI", "a.MAD", "t.MAI", "t.MAD", "t.par", "tt#P#p0.ibd")) {
             Files.createFile(db.resolve(f));
