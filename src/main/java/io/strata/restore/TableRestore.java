@@ -138,6 +138,9 @@ public final class TableRestore {
             throw new StrataException(ErrorCode.USAGE, "two tables would be imported as the same table: " + to, null);
         }
         Rollforward rf = o.target() == null ? newestBackup() : pointInTime(o.target(), o.server());
+        if (o.target() == null) {
+            checkNewestBackupHolds(repo, o.tables());
+        }
         try (ServerSession live = ServerSession.connect(o.conn())) {
             Path datadir = checkDatadir(live);
             for (int i = 0; i < to.size(); i++) {
@@ -158,6 +161,32 @@ public final class TableRestore {
                 Dirs.deleteQuietly(scratch, false);
             }
         }
+    }
+
+    /**
+     * Without a point in time, a table the newest backup does not list (its .frm) is refused before
+     * anything is restored; with one, the scratch server decides (the table may be created or
+     * dropped by the replay).
+     */
+    private static void checkNewestBackupHolds(Repository repo, List<TableName> tables) {
+        repo.requireKey();
+        List<String> done = repo.history().completedIds();
+        if (done.isEmpty()) {
+            return; // RestoreRun says so
+        }
+        io.strata.repo.Manifest m = io.strata.repo.Chain.resolve(repo, done.get(done.size() - 1)).target();
+        Set<String> paths = new java.util.HashSet<>();
+        m.files().forEach(f -> paths.add(f.path()));
+        for (TableName t : tables) {
+            if (!paths.contains(t.db() + "/" + t.table() + ".frm")) {
+                throw notInBackup(t, "backup " + m.id());
+            }
+        }
+    }
+
+    private static StrataException notInBackup(TableName t, String where) {
+        return new StrataException(ErrorCode.TABLE_NOT_IN_BACKUP, "table " + t + " does not exist in " + where + "; nothing was imported",
+                "check the name; \"strata list\" shows the backups and the restorable windows");
     }
 
     /** The default roll-forward without a target: the newest completed backup, recovered. */
@@ -229,9 +258,8 @@ public final class TableRestore {
                 List<Map<String, String>> rows = s.queryRows("SELECT ENGINE, CREATE_OPTIONS FROM information_schema.TABLES WHERE TABLE_SCHEMA = '"
                         + t.db() + "' AND TABLE_NAME = '" + t.table() + "' AND TABLE_TYPE = 'BASE TABLE'");
                 if (rows.isEmpty()) {
-                    throw new StrataException(ErrorCode.TABLE_NOT_IN_BACKUP, "table " + t + " does not exist in " + (restored.pointInTime() == null
-                            ? "backup " + restored.backupId() : "the restored point in time (" + restored.pointInTime() + ", from backup " + restored.backupId() + ")")
-                            + "; nothing was imported", "check the name; \"strata list\" shows the backups and the restorable windows");
+                    throw notInBackup(t, restored.pointInTime() == null ? "backup " + restored.backupId()
+                            : "the restored point in time (" + restored.pointInTime() + ", from backup " + restored.backupId() + ")");
                 }
                 String engine = rows.get(0).get("engine");
                 if (!List.of("InnoDB", "Aria", "MyISAM").contains(engine)) {

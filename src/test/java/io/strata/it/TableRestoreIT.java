@@ -103,12 +103,13 @@ class TableRestoreIT {
             assertEquals(List.of(List.of("keep"), List.of("notes"), List.of("orders"), List.of("parts")),
                     source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1"), "no table of strata's left behind");
 
-            // refused: a table the backup does not hold (57), after the scratch restore of the newest backup (no --until)
+            // refused: a table the newest backup does not hold (57, no --until), before anything is restored
             StrataCli.Result missing = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.nosuch", "--import",
                     "--socket", source.socket().toString(), "--user", "root");
             assertEquals(57, missing.exit(), missing.toString());
             assertEquals("ERROR [table-not-in-backup]: table shop.nosuch does not exist in backup " + full + "; nothing was imported",
                     missing.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), missing.toString());
+            assertFalse(missing.err().contains("scratch directory"), missing.toString());
 
 
             try (var files = Files.list(source.datadir().resolve("shop"))) {
