@@ -59,6 +59,10 @@ import java.util.regex.Pattern;
  * something a restore should rely on). Restoring only the needed files is future work.
  * Table names are limited to letters, digits, {@code _} and {@code $}, whose file names equal the
  * table names (MariaDB encodes other characters, {@code @xxxx}).
+ *
+ * <p>Limits today: a backup holding DATA DIRECTORY tables is refused by the scratch restore (their
+ * directories are in use by the running server; exit 18), before the running server is touched;
+ * with several tables, a failure drops only the table being imported, not those imported before it.
  */
 public final class TableRestore {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
