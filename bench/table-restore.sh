@@ -7,7 +7,7 @@
 #   strata:        strata restore --repo R --table sbtest.sbtest1 --import --as sbtest.s_N
 #                  (scratch restore of the backup, recovery, export, import into the server)
 #   mariadb-backup (the documented manual way; the copy of the backup for each round is untimed):
-#                  mariadb-backup --prepare --export --target-dir=COPY   (mariadb-backup cannot
+#                  mariadb-backup --no-defaults --prepare --export --target-dir=COPY   (mariadb-backup cannot
 #                  prepare a single table of a full backup: --export prepares all and writes .cfg
 #                  files), then in the server CREATE TABLE sbtest.m_N LIKE sbtest.sbtest1;
 #                  ALTER TABLE ... DISCARD TABLESPACE; cp sbtest1.ibd/.cfg as m_N.ibd/.cfg into
@@ -53,7 +53,7 @@ echo "bench: loaded $TABLES x $TABLE_SIZE rows, $(du -sh "$D/data" | cut -f1) da
 want=$(sql "CHECKSUM TABLE sbtest.sbtest1" | cut -f2)
 
 "$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet >"$D/strata-backup.log" 2>&1 || { tail -20 "$D/strata-backup.log" >&2; exit 1; }
-mariadb-backup --backup --no-defaults --socket="$SOCK" --user=root --target-dir="$D/mb" >"$D/mb-backup.log" 2>&1 || { tail -20 "$D/mb-backup.log" >&2; exit 1; }
+mariadb-backup --no-defaults --backup --socket="$SOCK" --user=root --target-dir="$D/mb" >"$D/mb-backup.log" 2>&1 || { tail -20 "$D/mb-backup.log" >&2; exit 1; }
 
 now() { date +%s.%N; }
 s_times=(); m_times=()
@@ -66,7 +66,7 @@ for r in $(seq "$ROUNDS"); do
 
   rm -rf "$D/mbcopy"; cp -a "$D/mb" "$D/mbcopy"   # untimed: --prepare changes the backup
   t0=$(now)
-  mariadb-backup --prepare --export --target-dir="$D/mbcopy" >"$D/mb-prepare-$r.log" 2>&1 || { tail -20 "$D/mb-prepare-$r.log" >&2; exit 1; }
+  mariadb-backup --no-defaults --prepare --export --target-dir="$D/mbcopy" >"$D/mb-prepare-$r.log" 2>&1 || { tail -20 "$D/mb-prepare-$r.log" >&2; exit 1; }
   sql "CREATE TABLE sbtest.m_$r LIKE sbtest.sbtest1; ALTER TABLE sbtest.m_$r DISCARD TABLESPACE"
   cp "$D/mbcopy/sbtest/sbtest1.ibd" "$D/data/sbtest/m_$r.ibd"
   cp "$D/mbcopy/sbtest/sbtest1.cfg" "$D/data/sbtest/m_$r.cfg"
