@@ -30,8 +30,29 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--backup", description = "Backup id (default: the newest completed backup).")
     String backup;
 
-    @Option(names = "--target", description = "New or empty directory for the restored data directory (required, except with --print-replica-sql).")
+    @Option(names = "--target", description = "New or empty directory for the restored data directory (required, except with --table or --print-replica-sql).")
     Path target;
+
+    @Option(names = "--table", paramLabel = "DB.TABLE", description = "With --import: restore this table (repeatable) in a scratch directory and import it "
+            + "into the running server named by the connection options (-S/--socket, -h/--host, -u/--user ...). InnoDB, Aria and MyISAM, partitioned too.")
+    List<String> tables = new java.util.ArrayList<>();
+
+    @Option(names = "--import", description = "With --table: import the restored tables into the running server (the only way --table restores today).")
+    boolean importTables;
+
+    @Option(names = "--as", paramLabel = "DB.TABLE", description = "With --table: import under this name (repeatable, one per --table in the same order; "
+            + "default: the table's own name).")
+    List<String> as = new java.util.ArrayList<>();
+
+    @Option(names = "--replace", description = "With --table: replace a destination table that exists (a RENAME TABLE swap after the import, then the old one is dropped).")
+    boolean replace;
+
+    @Option(names = "--scratch-dir", paramLabel = "DIR", description = "With --table: make the scratch directory (the whole backup is restored there, "
+            + "removed afterwards) in DIR (default: the temporary directory, java.io.tmpdir).")
+    Path scratchDir;
+
+    @Mixin
+    ConnectionMixin conn;
 
     @Option(names = "--no-recover", description = "Leave crash recovery to the first start of the server.")
     boolean noRecover;
@@ -135,16 +156,19 @@ final class RestoreCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "--print-replica-sql prints SQL on stdout and --json a JSON document: choose one "
                     + "(the --json result holds the same position as binlogPosition and gtidBinlogPos)", null);
         }
+        int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
+        int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0)
+                + (untilBefore != null ? 1 : 0) + (untilBeforeGtid != null ? 1 : 0);
+        if (!tables.isEmpty() || importTables) {
+            return RestoreTables.run(this, targets, threads);
+        }
         if (target == null) {
             if (printReplicaSql) {
                 return replicaSqlOnly();
             }
-            throw new StrataException(ErrorCode.USAGE, "Missing required option: '--target=<target>'", null);
+            throw new StrataException(ErrorCode.USAGE, "restore needs --target DIR (a new or empty directory), or --table DB.TABLE --import", null);
         }
-        int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
-        int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0)
-                + (untilBefore != null ? 1 : 0) + (untilBeforeGtid != null ? 1 : 0);
         if (targets > 0) {
             if (innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null) {
                 throw new StrataException(ErrorCode.USAGE, "--innodb-data-home-dir, --innodb-log-group-home-dir and --innodb-undo-directory "
@@ -229,6 +253,13 @@ final class RestoreCommand implements Callable<Integer> {
         return JsonMixin.ok(m);
     }
 
+    /** The point in time the --until* option given names (exactly one was given). */
+    PitrTarget pitrTarget() {
+        return until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid)
+                : untilBefore != null ? PitrTarget.beforeTime(untilBefore) : untilBeforeGtid != null ? PitrTarget.beforeGtid(untilBeforeGtid)
+                : PitrTarget.position(untilPosition);
+    }
+
     private int pointInTime(int targets, int threads, TargetOwner to, RestoreProgress progress) {
         if (targets > 1) {
             throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid, --until-position, --until-before or --until-before-gtid", null);
@@ -237,9 +268,7 @@ final class RestoreCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, (backup != null ? "--backup" : "--no-recover")
                     + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
         }
-        PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid)
-                : untilBefore != null ? PitrTarget.beforeTime(untilBefore) : untilBeforeGtid != null ? PitrTarget.beforeGtid(untilBeforeGtid)
-                : PitrTarget.position(untilPosition);
+        PitrTarget t = pitrTarget();
         PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap)), progress);
         PrintStream out = text();
         out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),

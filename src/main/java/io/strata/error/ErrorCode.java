@@ -39,6 +39,8 @@ public enum ErrorCode {
     BINLOG_GAP("binlog-gap", 56),
     REPLICA_INFO_MISSING("replica-info-missing", 62),
     SCOPE_MISMATCH("scope-mismatch", 59),
+    TABLE_NOT_IN_BACKUP("table-not-in-backup", 57),
+    TABLE_EXISTS("table-exists", 58),
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),

@@ -1,0 +1,68 @@
+package io.strata.cli;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.restore.PitrTarget;
+import io.strata.restore.TableRestore;
+import io.strata.restore.TableRestore.TableName;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code restore --table ... --import}: the options of {@link RestoreCommand} checked and handed to {@link TableRestore}, and its output. */
+final class RestoreTables {
+    private RestoreTables() {}
+
+    static int run(RestoreCommand c, int targets, int threads) {
+        if (c.tables.isEmpty() || !c.importTables) {
+            throw new StrataException(ErrorCode.USAGE, c.tables.isEmpty() ? "--import needs --table DB.TABLE" : "--table needs --import: a table is restored by "
+                    + "importing it into a running server (name it with --socket or --host)", null);
+        }
+        if (c.target != null || c.backup != null || c.noRecover || c.owner != null || !c.remap.isEmpty() || c.mariadbdDefaultsFile != null
+                || c.innodbDataHomeDir != null || c.innodbLogGroupHomeDir != null || c.innodbUndoDirectory != null) {
+            throw new StrataException(ErrorCode.USAGE, "--table restores into a running server and takes none of --target, --backup, --no-recover, --owner, --remap, "
+                    + "--mariadbd-defaults-file and --innodb-*", "use --until* for a point in time (none: the newest backup), --as and --replace for the destination");
+        }
+        if (targets > 1) {
+            throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid, --until-position, --until-before or --until-before-gtid", null);
+        }
+        List<TableName> tables = new ArrayList<>();
+        c.tables.forEach(t -> tables.add(TableName.parse(t, "--table")));
+        List<TableName> as = new ArrayList<>();
+        c.as.forEach(t -> as.add(TableName.parse(t, "--as")));
+        PitrTarget t = targets == 0 ? null : c.pitrTarget();
+        TableRestore.Result r = TableRestore.run(c.repo.open(c.key), new TableRestore.Options(tables, as, c.replace, t, c.server, c.scratchDir, threads,
+                c.serverTools.tools(), c.conn.resolve()), System.err::println);
+        PrintStream out = c.json.text();
+        String point = r.pointInTime() == null ? "backup " + r.backupId() : r.pointInTime() + " (from backup " + r.backupId() + ")";
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (TableRestore.Imported i : r.tables()) {
+            out.printf("restored %s as of %s into %s (%s%s, %d file(s), %,d bytes)%s; CHECKSUM TABLE %s%n", i.from(), point, i.to(), i.engine(),
+                    i.partitioned() ? ", partitioned" : "", i.files(), i.bytes(), i.replaced() ? ", replacing the table that was there" : "", i.checksum());
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("table", i.from().toString());
+            m.put("importedAs", i.to().toString());
+            m.put("engine", i.engine());
+            m.put("partitioned", i.partitioned());
+            m.put("files", i.files());
+            m.put("bytes", i.bytes());
+            m.put("checksum", i.checksum());
+            m.put("replaced", i.replaced());
+            list.add(m);
+        }
+        out.printf("binlog position of the restored point: %s (gtid_binlog_pos %s)%n", r.binlogPosition(), r.gtid());
+        if (c.json.json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backup", r.backupId());
+            m.put("pointInTime", r.pointInTime());
+            m.put("binlogPosition", r.binlogPosition());
+            m.put("gtidBinlogPos", r.gtid());
+            m.put("tables", list);
+            JsonMixin.print(JsonMixin.ok(m));
+        }
+        return 0;
+    }
+}

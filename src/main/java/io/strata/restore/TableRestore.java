@@ -1,0 +1,473 @@
+package io.strata.restore;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.Repository;
+import io.strata.server.ConnectionOptions;
+import io.strata.server.MariadbProcess;
+import io.strata.server.ServerSession;
+import io.strata.server.ServerTools;
+import io.strata.util.Dirs;
+import io.strata.util.FileModes;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * {@code restore --table db.t --import}: one or more tables of a backup, or of a point in time,
+ * imported into a running server on this host.
+ *
+ * <p>Order of work, so that the running server is touched only by the final import:
+ * <ol>
+ * <li>read-only checks on the running server: its {@code @@datadir} is a writable directory on
+ *     this host, and each destination table is absent (else table-exists, exit 58, unless
+ *     {@code --replace});</li>
+ * <li>a private scratch directory (0700, removed afterwards, also on failure) receives the restore:
+ *     {@link RestoreRun} of the newest backup, or {@link PitrRun} to the target (the hook
+ *     {@link Rollforward}: today the whole binlog range is replayed);</li>
+ * <li>a scratch mariadbd (networking off, grant checks off) on it: each table is looked up
+ *     (table-not-in-backup, exit 57), its {@code SHOW CREATE TABLE} and {@code CHECKSUM TABLE} read,
+ *     then {@code FLUSH TABLES ... FOR EXPORT} and its data files (InnoDB .ibd/.cfg, Aria .MAI/.MAD,
+ *     MyISAM .MYI/.MYD, per partition {@code t#P#p...}) copied out; the server stops;</li>
+ * <li>in the running server, per table: {@code CREATE TABLE} under a name of strata's (or the
+ *     destination name), then for InnoDB {@code DISCARD TABLESPACE}, the files moved into the
+ *     database directory, {@code IMPORT TABLESPACE}; for Aria and MyISAM the table is closed
+ *     ({@code FLUSH TABLES}), its files renamed over the empty ones and the table flushed again. The
+ *     imported table's {@code CHECKSUM TABLE} must equal the scratch's. With {@code --replace} the
+ *     import goes to a new name and {@code RENAME TABLE} swaps it with the old table in one
+ *     statement before the old one is dropped. A failure drops the tables this run created.</li>
+ * </ol>
+ *
+ * <p>The scratch restore writes the whole backup, not only the named tables: InnoDB crash recovery
+ * of MariaDB 10.11 refuses to start when redo records name a tablespace file that is missing
+ * (it asks for innodb_force_recovery=1, which also throws away those changes and is not
+ * something a restore should rely on). Restoring only the needed files is future work.
+ * Table names are limited to letters, digits, {@code _} and {@code $}, whose file names equal the
+ * table names (MariaDB encodes other characters, {@code @xxxx}).
+ *
+ * <p>Limits today: a backup holding DATA DIRECTORY tables is refused by the scratch restore (their
+ * directories are in use by the running server; exit 18), before the running server is touched;
+ * with several tables, a failure drops only the table being imported, not those imported before it.
+ */
+public final class TableRestore {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
+    private static final List<String> DATA_EXTENSIONS = List.of("ibd", "cfg", "MAI", "MAD", "MYI", "MYD");
+
+    /** {@code db.table}; both parts plain identifiers (see the class comment). */
+    public record TableName(String db, String table) {
+        public static TableName parse(String text, String option) {
+            int dot = text.indexOf('.');
+            if (dot > 0 && dot == text.lastIndexOf('.')) {
+                TableName t = new TableName(text.substring(0, dot), text.substring(dot + 1));
+                if (NAME.matcher(t.db).matches() && NAME.matcher(t.table).matches()) {
+                    return t;
+                }
+            }
+            throw new StrataException(ErrorCode.USAGE, option + " " + text + " is not DB.TABLE with plain names (letters, digits, _ and $; "
+                    + "other characters are not supported yet)", null);
+        }
+
+        String sql() {
+            return "`" + db + "`.`" + table + "`";
+        }
+
+        @Override
+        public String toString() {
+            return db + "." + table;
+        }
+    }
+
+    /**
+     * Rolls a scratch directory forward: restores into {@code dir} (new) and returns what was
+     * restored. The default replays everything up to the target ({@link PitrRun}); a faster
+     * applier filtering the named tables can be put in here.
+     */
+    public interface Rollforward {
+        Restored restore(Repository repo, Path dir, int parallel, ServerTools tools, Consumer<String> log);
+    }
+
+    /** What the scratch directory holds: the backup restored and, for a point in time, where the replay stopped. */
+    public record Restored(RestoreRun.Result restore, String backupId, String pointInTime, String binlogPosition, String gtid) {}
+
+    /**
+     * @param tables   the tables to restore
+     * @param as       the destination names, paired with {@code tables} by order; empty: the same names
+     * @param replace  replace destination tables that exist
+     * @param target   the point in time; null: the newest completed backup
+     * @param server   with a target: the server of the repository ({@code --server})
+     * @param scratch  directory the scratch directory is made in; null: java.io.tmpdir
+     * @param conn     the running server to import into
+     */
+    public record Options(List<TableName> tables, List<TableName> as, boolean replace, PitrTarget target, String server, Path scratch,
+                          int parallel, ServerTools tools, ConnectionOptions conn) {}
+
+    /** One imported table: where from, where to, its engine, partitions, files and CHECKSUM TABLE value. */
+    public record Imported(TableName from, TableName to, String engine, boolean partitioned, int files, long bytes, String checksum, boolean replaced) {}
+
+    public record Result(String backupId, String pointInTime, String binlogPosition, String gtid, List<Imported> tables) {}
+
+    private record Exported(TableName from, TableName to, String engine, boolean partitioned, String createSql, String checksum, List<Path> files) {}
+
+    private TableRestore() {}
+
+    /**
+     * Runs the whole table restore (see the class comment).
+     *
+     * @throws StrataException usage (bad names, duplicate destinations), datadir-unreadable (the server's
+     *         data directory is not a writable directory here), table-exists (58), table-not-in-backup (57),
+     *         server-error (an import statement failed; what this run created is dropped again), and those of
+     *         {@link RestoreRun} and {@link PitrRun}
+     */
+    public static Result run(Repository repo, Options o, Consumer<String> log) {
+        List<TableName> to = o.as().isEmpty() ? o.tables() : o.as();
+        if (to.size() != o.tables().size()) {
+            throw new StrataException(ErrorCode.USAGE, "--as names " + o.as().size() + " table(s) for " + o.tables().size() + " --table; give one --as per --table, in the same order", null);
+        }
+        if (Set.copyOf(to).size() != to.size()) {
+            throw new StrataException(ErrorCode.USAGE, "two tables would be imported as the same table: " + to, null);
+        }
+        Rollforward rf = o.target() == null ? newestBackup() : pointInTime(o.target(), o.server());
+        if (o.target() == null) {
+            checkNewestBackupHolds(repo, o.tables());
+        }
+        try (ServerSession live = ServerSession.connect(o.conn())) {
+            Path datadir = checkDatadir(live);
+            for (int i = 0; i < to.size(); i++) {
+                if (exists(live, to.get(i)) && !o.replace()) {
+                    throw new StrataException(ErrorCode.TABLE_EXISTS, "table " + to.get(i) + " already exists in the server at " + o.conn().describe()
+                            + "; nothing was restored", "name another table with --as " + to.get(i).db() + "." + to.get(i).table() + "_restored, "
+                            + "or replace it with --replace");
+                }
+            }
+            Path scratch = scratchDirectory(o.scratch());
+            try {
+                log.accept("scratch directory " + scratch + " (removed afterwards)");
+                Restored restored = rf.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
+                List<Exported> exported = export(restored, scratch, o, to, log);
+                List<Imported> done = importAll(live, datadir, exported, o.replace(), log);
+                return new Result(restored.backupId(), restored.pointInTime(), restored.binlogPosition(), restored.gtid(), done);
+            } finally {
+                Dirs.deleteQuietly(scratch, false);
+            }
+        }
+    }
+
+    /**
+     * Without a point in time, a table the newest backup does not list (its .frm) is refused before
+     * anything is restored; with one, the scratch server decides (the table may be created or
+     * dropped by the replay).
+     */
+    private static void checkNewestBackupHolds(Repository repo, List<TableName> tables) {
+        repo.requireKey();
+        List<String> done = repo.history().completedIds();
+        if (done.isEmpty()) {
+            return; // RestoreRun says so
+        }
+        io.strata.repo.Manifest m = io.strata.repo.Chain.resolve(repo, done.get(done.size() - 1)).target();
+        Set<String> paths = new java.util.HashSet<>();
+        m.files().forEach(f -> paths.add(f.path()));
+        for (TableName t : tables) {
+            if (!paths.contains(t.db() + "/" + t.table() + ".frm")) {
+                throw notInBackup(t, "backup " + m.id());
+            }
+        }
+    }
+
+    private static StrataException notInBackup(TableName t, String where) {
+        return new StrataException(ErrorCode.TABLE_NOT_IN_BACKUP, "table " + t + " does not exist in " + where + "; nothing was imported",
+                "check the name; \"strata list\" shows the backups and the restorable windows");
+    }
+
+    /** The default roll-forward without a target: the newest completed backup, recovered. */
+    static Rollforward newestBackup() {
+        return (repo, dir, parallel, tools, log) -> {
+            RestoreRun.Result r = RestoreRun.run(repo, new RestoreRun.Options(null, dir, true, parallel, tools), log);
+            var m = r.manifest();
+            return new Restored(r, m.id(), null, m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos());
+        };
+    }
+
+    /** The default roll-forward to a point in time: {@link PitrRun}, replaying every transaction up to the target. */
+    static Rollforward pointInTime(PitrTarget target, String server) {
+        return (repo, dir, parallel, tools, log) -> {
+            PitrRun.Result r = PitrRun.run(repo, new PitrRun.Options(target, server, dir, parallel, tools), log);
+            return new Restored(r.restore(), r.backup().id(), target.toString(), r.to() == null ? null : r.to().toString(), r.gtidAtTarget());
+        };
+    }
+
+    /** The running server's data directory, which strata must be able to write on this host. */
+    private static Path checkDatadir(ServerSession live) {
+        return checkDatadir(Path.of(live.queryString("SELECT @@datadir")), live.options().describe());
+    }
+
+    /**
+     * {@code datadir}, the server's {@code @@datadir}, when it is a data directory here (it holds
+     * {@code mysql/}) that strata may write; else datadir-unreadable (exit 17), which is also what a
+     * server on another host gets (its path is not a data directory here).
+     */
+    static Path checkDatadir(Path datadir, String server) {
+        if (!Files.isDirectory(datadir.resolve("mysql")) || !Files.isWritable(datadir)) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "the data directory of the server at " + server + ", " + datadir
+                    + ", is not a " + (Files.isDirectory(datadir) ? "writable " : "") + "data directory on this host; nothing was restored",
+                    "run strata on the server's host as a user that may write its data directory (the server's user, or root)");
+        }
+        return datadir;
+    }
+
+    private static boolean exists(ServerSession s, TableName t) {
+        return !s.queryRows("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + t.db() + "' AND TABLE_NAME = '" + t.table() + "'").isEmpty();
+    }
+
+    private static Path scratchDirectory(Path parent) {
+        try {
+            Path p = parent != null ? parent : Path.of(System.getProperty("java.io.tmpdir"));
+            Files.createDirectories(p);
+            return Files.createTempDirectory(p.toAbsolutePath(), "strata-table-", FileModes.attribute(FileModes.PRIVATE_DIR));
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot create a scratch directory in " + parent + ": " + e.getMessage(),
+                    "name a directory with room for the restored backup with --scratch-dir", e);
+        }
+    }
+
+    /** Runs a scratch server on the restored directory, checks the tables, reads their definitions and checksums, and exports their files. */
+    private static List<Exported> export(Restored restored, Path scratch, Options o, List<TableName> to, Consumer<String> log) {
+        var m = restored.restore().manifest();
+        Path data = scratch.resolve("data");
+        ServerTools.Server server = RestoreRun.serverFor(o.tools(), m, log);
+        List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(m, restored.restore().layout()));
+        args.addAll(RecoveryKeys.check(m, server.binary(), null, s -> { }).options());
+        args.add("--skip-grant-tables");
+        List<Exported> out = new ArrayList<>();
+        log.accept("starting " + server.binary() + " on the scratch directory to export " + o.tables());
+        try (MariadbProcess p = MariadbProcess.start(server.binary(), data, scratch.resolve("run"), args, Duration.ofMinutes(30));
+             ServerSession s = ServerSession.connect(new ConnectionOptions(p.socket().toString(), null, null, "root", null))) {
+            List<String> locks = new ArrayList<>();
+            for (int i = 0; i < o.tables().size(); i++) {
+                TableName t = o.tables().get(i);
+                List<Map<String, String>> rows = s.queryRows("SELECT ENGINE, CREATE_OPTIONS FROM information_schema.TABLES WHERE TABLE_SCHEMA = '"
+                        + t.db() + "' AND TABLE_NAME = '" + t.table() + "' AND TABLE_TYPE = 'BASE TABLE'");
+                if (rows.isEmpty()) {
+                    throw notInBackup(t, restored.pointInTime() == null ? "backup " + restored.backupId()
+                            : "the restored point in time (" + restored.pointInTime() + ", from backup " + restored.backupId() + ")");
+                }
+                String engine = rows.get(0).get("engine");
+                if (!List.of("InnoDB", "Aria", "MyISAM").contains(engine)) {
+                    throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + t + " uses the engine " + engine + ", which restore --table cannot import"
+                            + " (InnoDB, Aria and MyISAM can); nothing was imported", "restore the whole backup with --target and copy the table from there");
+                }
+                boolean partitioned = String.valueOf(rows.get(0).get("create_options")).contains("partitioned");
+                String create = s.queryRows("SHOW CREATE TABLE " + t.sql()).get(0).get("create table");
+                String checksum = s.queryRows("CHECKSUM TABLE " + t.sql()).get(0).get("checksum");
+                out.add(new Exported(t, to.get(i), engine, partitioned, create, checksum, new ArrayList<>()));
+                locks.add(t.sql());
+            }
+            s.exec("FLUSH TABLES " + String.join(", ", locks) + " FOR EXPORT");
+            Path exportDir = FileModes.createPrivateDirectories(scratch.resolve("export"));
+            for (int i = 0; i < out.size(); i++) {
+                Exported e = out.get(i);
+                Path dir = FileModes.createPrivateDirectories(exportDir.resolve(Integer.toString(i)));
+                for (Path f : dataFiles(data.resolve(e.from().db()), e.from().table())) {
+                    Path copy = dir.resolve(f.getFileName().toString());
+                    Files.copy(f, copy);
+                    e.files().add(copy);
+                }
+                if (e.files().isEmpty()) {
+                    throw new StrataException(ErrorCode.BUG, "FLUSH TABLES " + e.from() + " FOR EXPORT left no data file in " + data.resolve(e.from().db()), null);
+                }
+                log.accept("exported " + e.from() + " (" + e.engine() + (e.partitioned() ? ", partitioned" : "") + ", " + e.files().size()
+                        + " file(s)); CHECKSUM TABLE " + e.checksum());
+            }
+            s.exec("UNLOCK TABLES");
+            p.shutdown(Duration.ofMinutes(10));
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot copy the exported table files in " + scratch + ": " + e.getMessage(), null, e);
+        }
+        return out;
+    }
+
+    /** The data files of {@code table} in {@code dbDir}: {@code table.EXT} and its partitions' {@code table#P#...EXT}, EXT one of {@link #DATA_EXTENSIONS}. */
+    static List<Path> dataFiles(Path dbDir, String table) throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (var st = Files.list(dbDir)) {
+            for (Path f : (Iterable<Path>) st.sorted()::iterator) {
+                String n = f.getFileName().toString();
+                int dot = n.lastIndexOf('.');
+                if (dot < 0 || !DATA_EXTENSIONS.contains(n.substring(dot + 1))) {
+                    continue;
+                }
+                String stem = n.substring(0, dot);
+                if (stem.equals(table) || stem.startsWith(table + "#P#") || stem.startsWith(table + "#p#")) {
+                    files.add(f);
+                }
+            }
+        }
+        return files;
+    }
+
+    private static List<Imported> importAll(ServerSession live, Path datadir, List<Exported> exported, boolean replace, Consumer<String> log) {
+        List<Imported> done = new ArrayList<>();
+        for (Exported e : exported) {
+            done.add(importOne(live, datadir, e, replace, log));
+        }
+        return done;
+    }
+
+    /** Imports one exported table (see the class comment); a failure drops the table this step created. */
+    private static Imported importOne(ServerSession live, Path datadir, Exported e, boolean replace, Consumer<String> log) {
+        boolean swap = replace && exists(live, e.to());
+        TableName work = swap ? new TableName(e.to().db(), "strata_new_" + token()) : e.to();
+        live.exec("SET SESSION foreign_key_checks = 0");
+        live.exec("CREATE DATABASE IF NOT EXISTS `" + work.db() + "`");
+        String prefix = "CREATE TABLE `" + e.from().table() + "`";
+        if (!e.createSql().startsWith(prefix)) {
+            throw new StrataException(ErrorCode.BUG, "SHOW CREATE TABLE " + e.from() + " does not start with " + prefix, null);
+        }
+        live.exec("CREATE TABLE " + work.sql() + e.createSql().substring(prefix.length()));
+        long bytes = 0;
+        try {
+            Path dbDir = datadir.resolve(work.db());
+            boolean innodb = e.engine().equals("InnoDB");
+            for (Path f : e.files()) {
+                bytes += Files.size(f);
+            }
+            if (innodb && e.partitioned()) {
+                importPartitions(live, dbDir, e, work);
+            } else if (innodb) {
+                live.exec("ALTER TABLE " + work.sql() + " DISCARD TABLESPACE");
+                placeAll(e.files(), e.from().table(), work.table(), dbDir);
+                live.exec("ALTER TABLE " + work.sql() + " IMPORT TABLESPACE");
+                removeCfg(e.files(), e.from().table(), work.table(), dbDir);
+            } else {
+                // Aria, MyISAM: the new table is closed, its empty files are replaced by renames, and the next open reads the restored ones
+                live.exec("FLUSH TABLES " + work.sql());
+                placeAll(e.files(), e.from().table(), work.table(), dbDir);
+                live.exec("FLUSH TABLES " + work.sql());
+            }
+            String sum = live.queryRows("CHECKSUM TABLE " + work.sql()).get(0).get("checksum");
+            if (!String.valueOf(sum).equals(String.valueOf(e.checksum()))) {
+                throw new StrataException(ErrorCode.SERVER_ERROR, "the imported table " + work + " has CHECKSUM TABLE " + sum + ", the restored " + e.from()
+                        + " had " + e.checksum() + "; the import was undone", "report this as a bug, with the server's error log");
+            }
+            if (swap) {
+                TableName old = new TableName(e.to().db(), "strata_old_" + token());
+                live.exec("RENAME TABLE " + e.to().sql() + " TO " + old.sql() + ", " + work.sql() + " TO " + e.to().sql());
+                live.exec("DROP TABLE " + old.sql());
+            }
+            log.accept("imported " + e.from() + " as " + e.to() + (swap ? " (replacing the existing table)" : "") + "; CHECKSUM TABLE " + sum);
+            return new Imported(e.from(), e.to(), e.engine(), e.partitioned(), e.files().size(), bytes, sum, swap);
+        } catch (IOException | RuntimeException x) {
+            try {
+                live.exec("DROP TABLE IF EXISTS " + work.sql());
+            } catch (RuntimeException ignored) {
+                x.addSuppressed(ignored);
+            }
+            if (x instanceof IOException io) {
+                throw new StrataException(ErrorCode.IO_ERROR, "cannot place the files of " + e.to() + " in " + datadir + ": " + io.getMessage()
+                        + "; the import was undone", "strata must be able to write the server's data directory", io);
+            }
+            throw (RuntimeException) x;
+        }
+    }
+
+    /**
+     * InnoDB partitions: MariaDB 10.11 cannot DISCARD or IMPORT the tablespace of a partitioned
+     * table, so each partition's file is imported into a non-partitioned twin of the table
+     * ({@code CREATE TABLE ... LIKE}, {@code REMOVE PARTITIONING}) and swapped into the partition
+     * with {@code ALTER TABLE ... EXCHANGE PARTITION}; the twin, then holding the empty partition,
+     * is dropped. Subpartitions ({@code #SP#}) are exchanged by their own name the same way.
+     */
+    private static void importPartitions(ServerSession live, Path dbDir, Exported e, TableName work) throws IOException {
+        Map<String, List<Path>> byPartition = new java.util.TreeMap<>();
+        for (Path f : e.files()) {
+            String n = f.getFileName().toString();
+            String stem = n.substring(0, n.lastIndexOf('.'));
+            int p = Math.max(stem.lastIndexOf("#P#"), stem.lastIndexOf("#p#"));
+            int sp = Math.max(stem.lastIndexOf("#SP#"), stem.lastIndexOf("#sp#"));
+            if (p < 0) {
+                throw new StrataException(ErrorCode.BUG, "file " + n + " of the partitioned table " + e.from() + " names no partition", null);
+            }
+            String name = sp > p ? stem.substring(sp + 4) : stem.substring(p + 3);
+            byPartition.computeIfAbsent(name, k -> new ArrayList<>()).add(f);
+        }
+        for (Map.Entry<String, List<Path>> part : byPartition.entrySet()) {
+            TableName twin = new TableName(work.db(), "strata_part_" + token());
+            live.exec("CREATE TABLE " + twin.sql() + " LIKE " + work.sql());
+            try {
+                live.exec("ALTER TABLE " + twin.sql() + " REMOVE PARTITIONING");
+                live.exec("ALTER TABLE " + twin.sql() + " DISCARD TABLESPACE");
+                for (Path f : part.getValue()) {
+                    String n = f.getFileName().toString();
+                    place(f, dbDir.resolve(twin.table() + n.substring(n.lastIndexOf('.'))), dbDir);
+                }
+                live.exec("ALTER TABLE " + twin.sql() + " IMPORT TABLESPACE");
+                Files.deleteIfExists(dbDir.resolve(twin.table() + ".cfg"));
+                live.exec("ALTER TABLE " + work.sql() + " EXCHANGE PARTITION `" + part.getKey() + "` WITH TABLE " + twin.sql());
+            } finally {
+                live.exec("DROP TABLE IF EXISTS " + twin.sql());
+            }
+        }
+    }
+
+    /** {@link #place} for each file, renamed from {@code fromTable...} to {@code toTable...}. */
+    private static void placeAll(List<Path> files, String fromTable, String toTable, Path dbDir) throws IOException {
+        for (Path f : files) {
+            place(f, dbDir.resolve(toTable + f.getFileName().toString().substring(fromTable.length())), dbDir);
+        }
+    }
+
+    /** The .cfg files an import has read are of no further use (the server would remove them itself only after its own export). */
+    private static void removeCfg(List<Path> files, String fromTable, String toTable, Path dbDir) throws IOException {
+        for (Path f : files) {
+            if (f.getFileName().toString().endsWith(".cfg")) {
+                Files.deleteIfExists(dbDir.resolve(toTable + f.getFileName().toString().substring(fromTable.length())));
+            }
+        }
+    }
+
+    /**
+     * Puts {@code src} at {@code dest}: copied beside it under a temporary name, given the owner and
+     * group of the database directory (when strata runs as root) and mode 0660, then renamed over.
+     */
+    private static void place(Path src, Path dest, Path dbDir) throws IOException {
+        Path tmp = dbDir.resolve(".strata-" + token() + ".tmp");
+        try {
+            Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-rw----"));
+            PosixFileAttributes dirAttrs = Files.readAttributes(dbDir, PosixFileAttributes.class);
+            PosixFileAttributes mine = Files.readAttributes(tmp, PosixFileAttributes.class);
+            if (!dirAttrs.owner().equals(mine.owner()) || !dirAttrs.group().equals(mine.group())) {
+                PosixFileAttributeView v = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
+                try {
+                    v.setOwner(dirAttrs.owner());
+                    v.setGroup(dirAttrs.group());
+                } catch (IOException e) {
+                    // not root: the file stays ours, which the server can read only when it runs as this user or shares the group
+                }
+            }
+            Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static String token() {
+        byte[] b = new byte[4];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b).toLowerCase(Locale.ROOT);
+    }
+}

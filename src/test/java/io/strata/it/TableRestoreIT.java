@@ -1,0 +1,141 @@
+package io.strata.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.testing.MariaDbSandbox;
+import io.strata.testing.SampleSchema;
+import io.strata.testing.WriteLoad;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code restore --table ... --import} under a write load on the source (issue 19, tests 1-3):
+ * three tables (InnoDB, partitioned InnoDB, Aria) changed after the full backup and then dropped
+ * come back into the running source, rolled forward with {@code --until-gtid} to the GTID just
+ * before the first DROP, each with the CHECKSUM TABLE it had just before the DROP, while the load
+ * keeps writing other tables. Then {@code --replace} of a table that exists and was changed again,
+ * and the refusals: an existing table without --replace (58), a table the backup does not hold (57).
+ * (A server whose data directory is not here, exit 17, is TableRestoreTest's: these tests run as root.)
+ */
+class TableRestoreIT {
+
+    private static final List<String> TABLES = List.of("shop.orders", "shop.parts", "shop.notes");
+
+    @Test
+    void dropsComeBackAsOfTheGtidBeforeTheDrop() throws Exception {
+        Path work = ItSupport.tempDir("table-");
+        Path repo = work.resolve("repo");
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (Connection c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 5_000);
+            }
+            source.exec("CREATE DATABASE shop",
+                    "CREATE TABLE shop.orders (id INT PRIMARY KEY, v VARCHAR(40), n INT) ENGINE=InnoDB",
+                    "CREATE TABLE shop.parts (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=InnoDB PARTITION BY HASH(id) PARTITIONS 3",
+                    "CREATE TABLE shop.notes (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=Aria",
+                    "CREATE TABLE shop.keep (id INT PRIMARY KEY) ENGINE=InnoDB");
+            fill(source, 0, 2000);
+            Map<String, String> beforeDrop;
+            String gtid;
+            String full;
+            try (WriteLoad w = WriteLoad.on(source, "app").threads(2).rate(200).start()) {
+                Thread.sleep(1000);
+                full = ItSupport.backup(repo, source, "--type", "full");
+                // changes after the backup: only the binlog replay brings them back
+                fill(source, 2000, 2500);
+                source.exec("UPDATE shop.orders SET n = n + 7 WHERE id % 3 = 0", "DELETE FROM shop.parts WHERE id % 5 = 0",
+                        "UPDATE shop.notes SET v = CONCAT(v, '-x') WHERE id % 4 = 0");
+                beforeDrop = checksums(source, TABLES);
+                gtid = lastGtid(source);
+                source.exec("DROP TABLE shop.orders", "DROP TABLE shop.parts", "DROP TABLE shop.notes");
+                Thread.sleep(500);
+                PitrSupport.archiveOnce(repo, source);
+
+                // (1), (2): the three tables back, while the load writes app.*
+                long committed = w.committed();
+                StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.orders", "--table", "shop.parts",
+                        "--table", "shop.notes", "--import", "--until-gtid", gtid, "--socket", source.socket().toString(), "--user", "root", "--json");
+                assertEquals(0, r.exit(), r.toString());
+                JsonNode j = ItSupport.JSON.readTree(r.out());
+                assertEquals("GTID " + gtid, j.get("pointInTime").asText(), r.out());
+                assertEquals(3, j.get("tables").size(), r.out());
+                assertEquals("InnoDB", j.get("tables").get(1).get("engine").asText());
+                assertTrue(j.get("tables").get(1).get("partitioned").asBoolean(), r.out());
+                assertEquals("Aria", j.get("tables").get(2).get("engine").asText());
+                assertTrue(w.committed() > committed + 100, "the load kept writing during the table restore: " + w.committed() + " after " + committed);
+                assertEquals(List.of(), w.errors());
+            }
+            assertEquals(beforeDrop, checksums(source, TABLES));
+            assertEquals(List.of(List.of("2500")), source.query("SELECT COUNT(*) FROM shop.orders"));
+            assertTrue(source.query("CHECK TABLE shop.orders, shop.parts, shop.notes").stream().allMatch(row -> row.get(3).equals("OK")),
+                    source.query("CHECK TABLE shop.orders, shop.parts, shop.notes").toString());
+            // the imported table is an ordinary one: it takes writes
+            source.exec("INSERT INTO shop.parts VALUES (100000, 'new')", "INSERT INTO shop.notes VALUES (100000, 'new')");
+
+            // refused: the table exists (58), the running server untouched
+            source.exec("DELETE FROM shop.orders WHERE id < 1000");
+            Map<String, String> damaged = checksums(source, List.of("shop.orders"));
+            assertNotEquals(beforeDrop.get("shop.orders"), damaged.get("shop.orders"));
+            StrataCli.Result exists = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.orders", "--import", "--until-gtid", gtid,
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(58, exists.exit(), exists.toString());
+            assertEquals("ERROR [table-exists]: table shop.orders already exists in the server at socket " + source.socket()
+                    + "; nothing was restored", exists.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), exists.toString());
+            assertEquals(damaged, checksums(source, List.of("shop.orders")));
+
+            // (3) --replace: the damaged table is replaced by the one before the DROP
+            StrataCli.Result rep = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.orders", "--import", "--replace", "--until-gtid", gtid,
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(0, rep.exit(), rep.toString());
+            assertTrue(rep.out().contains("replacing the table that was there; CHECKSUM TABLE " + beforeDrop.get("shop.orders")), rep.toString());
+            assertEquals(beforeDrop.get("shop.orders"), checksums(source, List.of("shop.orders")).get("shop.orders"));
+            assertEquals(List.of(List.of("keep"), List.of("notes"), List.of("orders"), List.of("parts")),
+                    source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1"), "no table of strata's left behind");
+
+            // refused: a table the newest backup does not hold (57, no --until), before anything is restored
+            StrataCli.Result missing = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.nosuch", "--import",
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(57, missing.exit(), missing.toString());
+            assertEquals("ERROR [table-not-in-backup]: table shop.nosuch does not exist in backup " + full + "; nothing was imported",
+                    missing.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), missing.toString());
+            assertFalse(missing.err().contains("scratch directory"), missing.toString());
+
+
+            try (var files = Files.list(source.datadir().resolve("shop"))) {
+                assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(".strata") || f.getFileName().toString().endsWith(".cfg")));
+            }
+        }
+    }
+
+    /** Rows {@code [from, to)} in the three tables and shop.keep. */
+    private static void fill(MariaDbSandbox s, int from, int to) {
+        s.exec("INSERT INTO shop.orders SELECT seq, CONCAT('o', seq), seq % 100 FROM shop.seq_" + from + "_to_" + (to - 1),
+                "INSERT INTO shop.parts SELECT seq, CONCAT('p', seq) FROM shop.seq_" + from + "_to_" + (to - 1),
+                "INSERT INTO shop.notes SELECT seq, CONCAT('n', seq) FROM shop.seq_" + from + "_to_" + (to - 1),
+                "INSERT INTO shop.keep SELECT seq FROM shop.seq_" + from + "_to_" + (to - 1));
+    }
+
+    private static Map<String, String> checksums(MariaDbSandbox s, List<String> tables) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String t : tables) {
+            out.put(t, s.query("CHECKSUM TABLE " + t).get(0).get(1));
+        }
+        return out;
+    }
+
+    /** The GTID of the last transaction in the binlog (one domain). */
+    private static String lastGtid(MariaDbSandbox s) {
+        return s.query("SELECT @@gtid_binlog_pos").get(0).get(0);
+    }
+}
