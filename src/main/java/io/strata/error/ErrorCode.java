@@ -37,6 +37,8 @@ public enum ErrorCode {
     PITR_BAD_TARGET("pitr-bad-target", 54),
     REPLAY_FAILED("replay-failed", 55),
     BINLOG_GAP("binlog-gap", 56),
+    /** {@code restore --delta}: a server runs on the target data directory (it holds the ibdata1 lock, or a mariadbd names it as its datadir). */
+    DELTA_TARGET_IN_USE("delta-target-in-use", 60),
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),
