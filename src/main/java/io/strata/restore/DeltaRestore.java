@@ -359,7 +359,8 @@ public final class DeltaRestore {
             }
             FileModes.createPrivateDirectories(out.getParent());
             boolean created = !Files.exists(out, LinkOption.NOFOLLOW_LINKS);
-            try (FileChannel ch = created ? RestoreRun.createFile(out) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = created ? FileChannel.open(out, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                    FileModes.attribute(FileModes.DATADIR_FILE)) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 long before = ch.size();
                 int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
                 DiffingOutput os = new DiffingOutput(ch, unit);
