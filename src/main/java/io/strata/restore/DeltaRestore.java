@@ -111,6 +111,12 @@ public final class DeltaRestore {
         Chain chain = Chain.resolve(repo, id);
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();
+        try {
+            // a data directory is often a link (/var/lib/mysql -> /data/mysql): work on, and compare servers with, the real one
+            target = Files.exists(target) ? target.toRealPath() : target;
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot resolve the restore target " + target + ": " + e.getMessage(), null, e);
+        }
         RestoredLayout layout = RestoredLayout.of(m, target, RestoredLayout.Dirs.NONE);
         if (!layout.outside().isEmpty() || DataDirectories.plan(m, target, List.of()).any()) {
             throw new StrataException(ErrorCode.USAGE, "backup " + m.id() + " has files outside the data directory (DATA DIRECTORY tablespaces, or InnoDB"
