@@ -9,11 +9,14 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,9 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  * <li>Before recovery ({@code --no-recover}) the delta-restored directory is byte for byte the plain
  *     restore's: same file list, same bytes in every file but the lineage mark (a new random id).</li>
- * <li>A second delta restore of the same backup changes no file (it writes ib_logfile0 only), then
- *     recovers; a server on it has the tables of a plain restore with recovery (CHECKSUM TABLE, CHECK
- *     TABLE), and both directories list the same files.</li>
+ * <li>A second delta restore of the same backup changes no file (it writes ib_logfile0 only).</li>
+ * <li>A delta restore killed (kill -9) once it removed ib_logfile0 leaves the marker and no
+ *     ib_logfile0 (a plain restore refuses the directory, exit 18); the next delta restore completes
+ *     it and recovers, and a server on it has the tables of a plain restore with recovery (CHECKSUM
+ *     TABLE, CHECK TABLE); both directories list the same files.</li>
  * <li>A delta restore onto a directory a server runs on is refused (exit 60) and writes nothing.</li>
  * </ul>
  */
@@ -95,11 +100,37 @@ class DeltaRestoreIT {
         }
         assertFalse(Files.exists(a.resolve("strata-restore-unfinished")));
 
-        // again, with recovery: nothing left to change but ib_logfile0
-        StrataCli.Result again = run(0, "restore", "--repo", repo.toString(), "--backup", id, "--delta", "--target", a.toString(), "--json");
+        // again: nothing left to change but ib_logfile0
+        StrataCli.Result again = run(0, "restore", "--repo", repo.toString(), "--backup", id, "--delta", "--target", a.toString(), "--no-recover", "--json");
         JsonNode d2 = ItSupport.JSON.readTree(again.out()).get("delta");
         assertEquals(0, d2.get("filesWritten").asLong(), again.toString());
         assertEquals(0, d2.get("filesRemoved").asLong(), again.toString());
+        assertEquals(Files.size(a.resolve("ib_logfile0")), d2.get("bytesWritten").asLong(), again.toString());
+
+        // kill -9 once ib_logfile0 is gone, with work left (a damaged, cut big.ibd): marked unfinished, no server can start, the next delta completes it
+        try (FileChannel ch = FileChannel.open(a.resolve("app/big.ibd"), StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[16384]), 5 * 16384);
+            ch.truncate(ch.size() / 2);
+        }
+        Process killed = StrataCli.start(work.resolve("kill.out"), work.resolve("kill.err"), "restore", "--repo", repo.toString(), "--backup", id,
+                "--delta", "--target", a.toString(), "--no-recover");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (killed.isAlive() && System.nanoTime() < deadline
+                && !(Files.exists(a.resolve("strata-restore-unfinished")) && !Files.exists(a.resolve("ib_logfile0")))) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(killed.pid())).start().waitFor());
+        assertTrue(killed.waitFor(10, TimeUnit.SECONDS));
+        assertTrue(Files.exists(a.resolve("strata-restore-unfinished")), "no marker after the kill: " + listing(a));
+        assertFalse(Files.exists(a.resolve("ib_logfile0")), "ib_logfile0 after the kill");
+        StrataCli.Result refused = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", a.toString(), "--no-recover");
+        assertEquals(18, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("holds the files of a restore that did not finish"), refused.toString());
+
+        StrataCli.Result done = run(0, "restore", "--repo", repo.toString(), "--backup", id, "--delta", "--target", a.toString(), "--json");
+        JsonNode d3 = ItSupport.JSON.readTree(done.out()).get("delta");
+        assertTrue(d3.get("filesWritten").asLong() >= 1, done.toString());
+        assertFalse(Files.exists(a.resolve("strata-restore-unfinished")));
         Path plain = work.resolve("plain");
         run(0, "restore", "--repo", repo.toString(), "--backup", id, "--target", plain.toString());
         assertEquals(listing(plain), listing(a));
