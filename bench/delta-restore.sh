@@ -62,18 +62,18 @@ stop_mariadbd
 "$STRATA" restore --repo "$D/repo" --target "$D/a" >/dev/null 2>"$D/restore-a.log"
 echo "bench: sbtest holds about $pages pages; $CHANGES row updates per round (machine shared with other helpers: figures are noisy)"
 
-: >"$D/delta"; : >"$D/plain"
+: >"$D/times-delta"; : >"$D/times-plain"
 for r in $(seq "$ROUNDS"); do
   start_on "$D/a"
   sysbench oltp_update_non_index --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" \
     --table-size="$TABLE_SIZE" --threads=2 --events="$CHANGES" --time=0 run >"$D/change.log" 2>&1
   flush_dirty
   stop_mariadbd
-  cold; t=$(now); out=$("$STRATA" restore --repo "$D/repo" --delta --target "$D/a" 2>"$D/delta.log"); s=$(elapsed "$t"); echo "$s" >>"$D/delta"
+  cold; t=$(now); out=$("$STRATA" restore --repo "$D/repo" --delta --target "$D/a" 2>"$D/delta.log"); s=$(elapsed "$t"); echo "$s" >>"$D/times-delta"
   rm -rf "$D/plain"
-  cold; t=$(now); "$STRATA" restore --repo "$D/repo" --target "$D/plain" >/dev/null 2>"$D/plain.log"; p=$(elapsed "$t"); echo "$p" >>"$D/plain"
+  cold; t=$(now); "$STRATA" restore --repo "$D/repo" --target "$D/plain" >/dev/null 2>"$D/plain.log"; p=$(elapsed "$t"); echo "$p" >>"$D/times-plain"
   printf 'round %d: delta restore %6.2f s (%s)   plain restore %6.2f s\n' "$r" "$s" \
     "$(echo "$out" | sed -n 's/.*: wrote \(.*%)\).*/wrote \1/p')" "$p"
 done
-sd=$(median <"$D/delta"); sp=$(median <"$D/plain")
+sd=$(median <"$D/times-delta"); sp=$(median <"$D/times-plain")
 echo "delta restore after ~1% of pages changed vs plain restore of the same backup, median of $ROUNDS: delta $sd s, plain $sp s, ratio $(ratio "$sd" "$sp") (target <= 0.2)"
