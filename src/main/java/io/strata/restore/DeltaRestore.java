@@ -194,13 +194,17 @@ public final class DeltaRestore {
     /**
      * Refuses (delta-target-in-use, exit 60) when a server runs on {@code target}: a mariadbd or
      * mysqld whose working directory (the server changes into its data directory) or
-     * {@code --datadir} is the target, or any process holding a POSIX lock on {@code ibdata}
+     * {@code --datadir} is the target, a live one named by a pid file in it, or any process holding a POSIX lock on {@code ibdata}
      * (InnoDB locks its system tablespace files while it runs). Changes nothing.
      */
     static void checkNoServer(Path target, Path ibdata) {
         List<Long> pids = serversOn(target);
         if (!pids.isEmpty()) {
             throw inUse(target, "mariadbd process " + pids.get(0) + " runs on it");
+        }
+        String pidFile = livePidFile(target);
+        if (pidFile != null) {
+            throw inUse(target, pidFile);
         }
         if (!Files.isRegularFile(ibdata)) {
             return;
@@ -219,6 +223,32 @@ public final class DeltaRestore {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot open " + ibdata + " to check that no server uses it: " + e.getMessage(), null, e);
         }
+    }
+
+    /**
+     * A "*.pid" file directly in {@code target} (the server's default pid file is HOSTNAME.pid in its
+     * data directory) naming a running mariadbd or mysqld, described; null when there is none.
+     */
+    private static String livePidFile(Path target) {
+        try (var files = Files.newDirectoryStream(target, "*.pid")) {
+            for (Path f : files) {
+                String text = Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) && Files.size(f) < 64 ? Files.readString(f, StandardCharsets.US_ASCII).strip() : "";
+                if (!text.matches("[0-9]{1,10}")) {
+                    continue;
+                }
+                try {
+                    String cmd = new String(Files.readAllBytes(Path.of("/proc", text, "cmdline")), StandardCharsets.UTF_8).split("\0")[0];
+                    if (cmd.endsWith("mariadbd") || cmd.endsWith("mysqld")) {
+                        return "its pid file " + f.getFileName() + " names the running server process " + text;
+                    }
+                } catch (IOException e) {
+                    // no such process: a pid file left by a server that stopped uncleanly
+                }
+            }
+        } catch (IOException e) {
+            // unreadable: the lock check still finds a running server
+        }
+        return null;
     }
 
     private static StrataException inUse(Path target, String why) {
