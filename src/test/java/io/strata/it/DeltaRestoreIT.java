@@ -52,11 +52,11 @@ class DeltaRestoreIT {
                 SampleSchema.loadRows(c, "app", 5_000);
                 // the bulk of the result, as in a real server: most pages are never touched between backup and delta
                 st.execute("CREATE TABLE app.big (id INT PRIMARY KEY, pad VARCHAR(2000)) ENGINE=InnoDB");
-                st.execute("INSERT INTO app.big SELECT seq, REPEAT(MD5(seq), 30) FROM app.seq_1_to_40000");
+                st.execute("INSERT INTO app.big SELECT seq, REPEAT(MD5(seq), 30) FROM app.seq_1_to_60000");
                 st.execute("CREATE TABLE app.doomed (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
                 st.execute("INSERT INTO app.doomed SELECT seq, seq FROM app.seq_1_to_1000");
             }
-            try (WriteLoad w = WriteLoad.on(source, "app").threads(1).rate(100).start()) {
+            try (WriteLoad w = WriteLoad.on(source, "app").threads(1).rate(40).start()) {
                 id = ItSupport.backup(repo, source);
             }
         }
