@@ -139,6 +139,7 @@ public final class DeltaRestore {
         Path logFile = layout.logHome().resolve("ib_logfile0");
         long removed;
         long[] totals;
+        long started;
         try {
             // from here on mariadbd refuses to start on the directory until the restore completes
             Files.deleteIfExists(logFile);
@@ -154,6 +155,7 @@ public final class DeltaRestore {
                 keep.add(target.resolve(RestoredLayout.OPTION_FILE));
             }
             removed = removeOthers(target, keep, log);
+            started = System.nanoTime();
             totals = writeFiles(repo, chain, layout, Math.max(1, o.parallel()));
             RestoreRun.writeRedoLog(repo, m, layout.logHome());
             if (layout.needsOptions(m)) {
@@ -176,8 +178,9 @@ public final class DeltaRestore {
         }
         long written = totals[0] + logBytes;
         long result = totals[1] + logBytes;
-        log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s)",
-                written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2], m.files().size(), removed));
+        log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s);"
+                + " compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2], m.files().size(), removed,
+                (System.nanoTime() - started) / 1e9));
         if (o.recover()) {
             try {
                 Files.deleteIfExists(target.resolve("strata-recovery.err"));
