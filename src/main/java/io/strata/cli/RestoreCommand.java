@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.strata.codec.KeyParams;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.restore.DeltaRestore;
 import io.strata.restore.PitrRun;
 import io.strata.restore.PitrTarget;
 import io.strata.restore.ReplicaInfo;
@@ -122,6 +123,10 @@ final class RestoreCommand implements Callable<Integer> {
             + "innodb_undo_directory placed by the rule of --innodb-data-home-dir).")
     Path innodbUndoDirectory;
 
+    @Option(names = "--delta", description = "Rewrite the existing data directory --target of a stopped server into the backup's restore, "
+            + "writing only the pages and files that differ and removing the files the backup does not hold; then crash recovery.")
+    boolean delta;
+
     @Mixin
     JsonMixin json = new JsonMixin();
 
@@ -169,6 +174,9 @@ final class RestoreCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "restore needs --target DIR (a new or empty directory), or --table DB.TABLE --import", null);
         }
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
+        if (delta) {
+            return delta(targets, threads, to);
+        }
         if (targets > 0) {
             if (innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null) {
                 throw new StrataException(ErrorCode.USAGE, "--innodb-data-home-dir, --innodb-log-group-home-dir and --innodb-undo-directory "
@@ -322,6 +330,44 @@ final class RestoreCommand implements Callable<Integer> {
     private static void printSql(ReplicaInfo info) {
         info.replicaSql().forEach(System.out::println);
         System.out.flush();
+    }
+
+    /** {@code restore --delta}: see {@link DeltaRestore}; the options it does not take yet are refused before anything is read. */
+    private int delta(int targets, int threads, TargetOwner to) {
+        if (targets > 0 || !remap.isEmpty() || innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null
+                || mariadbdDefaultsFile != null) {
+            throw new StrataException(ErrorCode.USAGE, "--delta cannot be combined with --until*, --remap, --innodb-* directories or "
+                    + "--mariadbd-defaults-file yet: it rewrites the target in the backup's own layout", null);
+        }
+        DeltaRestore.Result r = DeltaRestore.run(repo.open(key), new DeltaRestore.Options(backup, target, !noRecover, threads,
+                noRecover ? null : serverTools.tools()), System.err::println);
+        var m = r.manifest();
+        PrintStream out = json.text();
+        double pct = r.resultBytes() == 0 ? 0 : 100.0 * r.bytesWritten() / r.resultBytes();
+        out.printf(Locale.ROOT, "delta-restored backup %s onto %s: wrote %,d of %,d bytes (%.2f%%), %d of %d files changed, %d removed%s%n",
+                m.id(), target.toAbsolutePath(), r.bytesWritten(), r.resultBytes(), pct, r.filesWritten(), r.files(), r.filesRemoved(),
+                r.recovered() ? ", crash recovery done" : ", recovery left to the first start");
+        if (m.binlogFile() != null) {
+            out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
+                    m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+        }
+        giveAway(to, List.of());
+        reportKeyDerivations();
+        if (json.json) {
+            RestoreRun.Result rr = new RestoreRun.Result(m, r.files(), r.bytesWritten(), r.recovered(),
+                    RestoredLayout.of(m, target.toAbsolutePath().normalize(), RestoredLayout.Dirs.NONE), List.of());
+            Map<String, Object> res = result(m.id(), null, rr, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(),
+                    m.gtidBinlogPos());
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("bytesWritten", r.bytesWritten());
+            d.put("resultBytes", r.resultBytes());
+            d.put("ratio", r.resultBytes() == 0 ? 0.0 : (double) r.bytesWritten() / r.resultBytes());
+            d.put("filesWritten", r.filesWritten());
+            d.put("filesRemoved", r.filesRemoved());
+            res.put("delta", d);
+            JsonMixin.print(res);
+        }
+        return 0;
     }
 
     /**

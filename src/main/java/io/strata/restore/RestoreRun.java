@@ -237,7 +237,7 @@ public final class RestoreRun {
     }
 
     /** As {@link #markUnfinished(Path)}, naming the run's {@code token} (see {@link TargetGuard}); {@code undo} runs when it cannot be written. */
-    private static void markUnfinished(Path target, String token, Runnable undo) {
+    static void markUnfinished(Path target, String token, Runnable undo) {
         Path marker = target.resolve(UNFINISHED_MARKER);
         try {
             Files.writeString(marker, "restore by strata (pid " + ProcessHandle.current().pid() + ", run " + token + ") began " + java.time.Instant.now() + "\n",
@@ -444,7 +444,7 @@ public final class RestoreRun {
     }
 
     /** ib_logfile0 per design rule 5: header with first_lsn = C, checkpoint (C, end_lsn), the copied records. */
-    private static void writeRedoLog(Repository repo, Manifest m, Path logHome) {
+    static void writeRedoLog(Repository repo, Manifest m, Path logHome) {
         String where = repo.describeBackupObject(m.id(), m.redoObject());
         Path log = logHome.resolve("ib_logfile0");
         long records = m.redoEndLsn() - m.startLsn();
@@ -573,14 +573,17 @@ public final class RestoreRun {
      * Runs mariadbd on the restored directory so it completes crash recovery, then stops it cleanly.
      * A recovery that fails, or that logs any [ERROR] line, throws (the caller puts the target back
      * as found) and keeps the server's log in its temporary run directory; a clean one keeps the
-     * log in the target.
+     * log in the target. {@code guard} null: a delta restore ({@link DeltaRestore}), whose target is
+     * not put back but stays marked unfinished.
      */
-    private static void recover(Manifest m, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log) {
+    static void recover(Manifest m, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log) {
         Path target = layout.target();
         Path run;
         try {
             run = Files.createTempDirectory("strata-recover-");
-            guard.runDirectory(run);
+            if (guard != null) {
+                guard.runDirectory(run);
+            }
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a temporary directory: " + e.getMessage(), null, e);
         }
@@ -611,7 +614,8 @@ public final class RestoreRun {
         } catch (StrataException e) {
             // a directory the server could not recover cleanly must not look like a usable one (the caller puts the target back as found)
             throw new StrataException(e.code(), e.getMessage(), (e.hint() == null ? "" : e.hint() + "; ")
-                    + "the restored files were removed from " + target + " (rerun the restore once the cause is fixed)", e);
+                    + (guard == null ? target + " stays marked unfinished (" + UNFINISHED_MARKER + "; rerun restore --delta once the cause is fixed)"
+                    : "the restored files were removed from " + target + " (rerun the restore once the cause is fixed)"), e);
         }
         Dirs.deleteQuietly(run, false);
         log.accept("crash recovery complete; the data directory is ready to start (server log kept as strata-recovery.err)");

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Delta restore vs plain restore of the same backup, in the same run (issue 19).
+#
+# A sysbench data set is backed up once (strata, full) and restored into A, the "copy of the
+# source". Each round then starts a server on A, changes about 1% of the pages (sysbench
+# oltp_update_non_index, BENCH_CHANGES updates), lets it write them out, stops it, and times
+#   delta: strata restore --delta --target A           (A back to the backup, crash recovery)
+#   plain: strata restore --target NEW                 (every file written, crash recovery)
+# Both start with a cold page cache when the bench may drop it (root), and both end durable
+# (strata fsyncs what it writes). The figure is the ratio of the medians (target: <= 0.2).
+#
+# Run it alone (other helpers share the machine):
+#   flock /tmp/strata-bench.lock bash bench/delta-restore.sh | tee bench/results-delta-restore.txt
+# Environment: STRATA (default bin/strata), BENCH_TABLES (4), BENCH_TABLE_SIZE (250000: ~240 MB),
+# BENCH_ROUNDS (3), BENCH_CHANGES (300), BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory.
+set -euo pipefail
+
+STRATA=${STRATA:-$(cd "$(dirname "$0")/.." && pwd)/bin/strata}
+TABLES=${BENCH_TABLES:-4}
+TABLE_SIZE=${BENCH_TABLE_SIZE:-250000}
+ROUNDS=${BENCH_ROUNDS:-3}
+CHANGES=${BENCH_CHANGES:-300}
+PATH="$PATH:/usr/sbin"
+
+D=$(mktemp -d "${BENCH_DIR:-/tmp}/strata-delta.XXXXXX")
+SOCK=$D/mysql.sock
+. "$(dirname "$0")/lib.sh"
+cleanup() { set +e; stop_mariadbd; remove_workdir; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+cold() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+flush_dirty() {
+  sql "SET GLOBAL innodb_max_dirty_pages_pct=0"
+  for _ in $(seq 600); do
+    [ "$(sql "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='INNODB_BUFFER_POOL_PAGES_DIRTY'")" = 0 ] && break
+    sleep 0.1
+  done
+}
+# a server on an existing data directory (A), as the bench's source was started
+start_on() {
+  mariadbd --no-defaults --user=root --datadir="$1" --socket="$SOCK" --skip-networking \
+    --pid-file="$D/mysqld.pid" --log-error="$D/error-a.log" --server-id=1 \
+    --innodb-log-file-size=256M --innodb-flush-log-at-trx-commit=2 >"$D/mariadbd-a.out" 2>&1 &
+  MYSQLD_PID=$!
+  for _ in $(seq 600); do sql "SELECT 1" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "bench: mariadbd on $1 did not answer" >&2; tail -20 "$D/error-a.log" >&2; exit 1
+}
+
+start_mariadbd
+sql "CREATE DATABASE sbtest"
+sysbench oltp_read_write --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE" \
+  --threads=2 prepare >"$D/prepare.log" 2>&1
+pages=$(sql "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) DIV 16384 FROM information_schema.TABLES WHERE TABLE_SCHEMA='sbtest'")
+flush_dirty
+"$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet >/dev/null
+stop_mariadbd
+"$STRATA" restore --repo "$D/repo" --target "$D/a" >/dev/null 2>"$D/restore-a.log"
+echo "bench: sbtest holds about $pages pages; $CHANGES row updates per round (machine shared with other helpers: figures are noisy)"
+
+: >"$D/times-delta"; : >"$D/times-plain"
+for r in $(seq "$ROUNDS"); do
+  start_on "$D/a"
+  sysbench oltp_update_non_index --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest --tables="$TABLES" \
+    --table-size="$TABLE_SIZE" --threads=2 --events="$CHANGES" --time=0 run >"$D/change.log" 2>&1
+  flush_dirty
+  stop_mariadbd
+  cold; t=$(now); out=$("$STRATA" restore --repo "$D/repo" --delta --target "$D/a" 2>"$D/delta.log"); s=$(elapsed "$t"); echo "$s" >>"$D/times-delta"
+  rm -rf "$D/plain"
+  cold; t=$(now); "$STRATA" restore --repo "$D/repo" --target "$D/plain" >/dev/null 2>"$D/plain.log"; p=$(elapsed "$t"); echo "$p" >>"$D/times-plain"
+  printf 'round %d: delta restore %6.2f s (%s)   plain restore %6.2f s\n' "$r" "$s" \
+    "$(echo "$out" | sed -n 's/.*: wrote \(.*%)\).*/wrote \1/p')" "$p"
+done
+sd=$(median <"$D/times-delta"); sp=$(median <"$D/times-plain")
+echo "delta restore after ~1% of pages changed vs plain restore of the same backup, median of $ROUNDS: delta $sd s, plain $sp s, ratio $(ratio "$sd" "$sp") (target <= 0.2)"

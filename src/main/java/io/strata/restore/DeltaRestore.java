@@ -1,0 +1,445 @@
+package io.strata.restore;
+
+import io.strata.error.CorruptDataException;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.innodb.TablespaceFlags;
+import io.strata.repo.Chain;
+import io.strata.repo.ChunkedReader;
+import io.strata.repo.FileEntry;
+import io.strata.repo.Lineage;
+import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
+import io.strata.server.ServerTools;
+import io.strata.util.Dirs;
+import io.strata.util.FileModes;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+
+/**
+ * {@code restore --delta --target DIR}: turns the existing data directory DIR of a stopped server
+ * into the restore of a backup by writing only what differs, then runs crash recovery as a normal
+ * restore does ({@link RestoreRun}).
+ *
+ * <p>Before recovery the directory is byte for byte what a restore into an empty directory writes:
+ * every file the backup's manifest lists, with the same length and bytes; ib_logfile0 built from
+ * the backup's redo log; the lineage and layout files; nothing else. To get there:
+ * <ol>
+ * <li>Refuses (delta-target-in-use, exit 60) a directory a server runs on: a process holds the
+ *     POSIX lock InnoDB takes on the first system tablespace file, or a mariadbd / mysqld runs with
+ *     it as its working directory or {@code --datadir}. Refuses a directory without that file (not
+ *     a data directory) unless an earlier restore left it unfinished.</li>
+ * <li>Writes {@link RestoreRun#UNFINISHED_MARKER} and removes ib_logfile0, durably, before anything
+ *     else: until the delta restore completes, mariadbd refuses to start on the directory ("File
+ *     ./ib_logfile0 was not found"; MariaDB 10.11), and a plain restore names it as unfinished.</li>
+ * <li>Removes every file, link and directory below DIR that the result does not hold (never
+ *     following links, never outside DIR).</li>
+ * <li>For each file of the manifest: a whole stored copy whose length and CRC-32C equal the
+ *     file's is left untouched without reading the repository; otherwise the file's bytes are
+ *     produced as a normal restore produces them (the stored copy, or the chain's layers composed
+ *     by {@link PageComposer}) and written through {@link DiffingOutput}, which writes only the pages
+ *     (InnoDB) or 64 KiB blocks (other files) that differ. Every stored object is still checked
+ *     against its manifest digest.</li>
+ * <li>Writes ib_logfile0, the lineage, the layout option file, syncs, runs crash recovery, and
+ *     removes the marker.</li>
+ * </ol>
+ * A delta restore killed part way leaves DIR with the marker and without a usable ib_logfile0: it
+ * cannot be put back as it was (it was rewritten in place), but it cannot be started by mistake
+ * either, and the next {@code restore --delta} onto it completes it.
+ *
+ * <p>Not supported yet (usage error, nothing written): DATA DIRECTORY tablespaces, InnoDB
+ * directories outside the target, {@code --until*}.
+ */
+public final class DeltaRestore {
+    private DeltaRestore() {}
+
+    /**
+     * @param backupId null: the newest completed backup
+     * @param target   the existing data directory
+     * @param tools    mariadbd for recovery; null with {@code recover} false
+     */
+    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {}
+
+    /**
+     * @param bytesWritten data bytes written into the target (differing pages and blocks, new files, ib_logfile0)
+     * @param resultBytes  bytes of the result (every file of the backup and ib_logfile0)
+     * @param filesWritten files of the result that had at least one byte written (or were created or cut)
+     * @param filesRemoved files (and links) removed because the backup does not hold them
+     */
+    public record Result(Manifest manifest, long files, long bytesWritten, long resultBytes, long filesWritten, long filesRemoved,
+                         boolean recovered) {}
+
+    /** One file's outcome. */
+    private record FileOutcome(long written, long length, boolean touched) {}
+
+    /** Runs the delta restore; see the class comment for what is written, checked and refused. */
+    public static Result run(Repository repo, Options o, Consumer<String> log) {
+        repo.requireKey();
+        io.strata.repo.ObjectCodec.setThreads(o.parallel());
+        String id = o.backupId();
+        if (id == null) {
+            List<String> done = repo.history().completedIds();
+            if (done.isEmpty()) {
+                throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + repo.root() + " holds no completed backup",
+                        "take one with \"strata backup --repo " + repo.root() + "\"");
+            }
+            id = done.get(done.size() - 1);
+        }
+        Chain chain = Chain.resolve(repo, id);
+        Manifest m = chain.target();
+        Path target = o.target().toAbsolutePath().normalize();
+        try {
+            // a data directory is often a link (/var/lib/mysql -> /data/mysql): work on, and compare servers with, the real one
+            target = Files.exists(target) ? target.toRealPath() : target;
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot resolve the restore target " + target + ": " + e.getMessage(), null, e);
+        }
+        RestoredLayout layout = RestoredLayout.of(m, target, RestoredLayout.Dirs.NONE);
+        if (!layout.outside().isEmpty() || DataDirectories.plan(m, target, List.of()).any()) {
+            throw new StrataException(ErrorCode.USAGE, "backup " + m.id() + " has files outside the data directory (DATA DIRECTORY tablespaces, or InnoDB"
+                    + " directories outside it), which restore --delta does not handle yet", "restore it into a new directory without --delta; nothing was written");
+        }
+        Path ibdata = layout.dataHome().resolve(m.source().dataFilePath().split(";")[0].split(":")[0]);
+        boolean unfinished = Files.exists(target.resolve(RestoreRun.UNFINISHED_MARKER));
+        if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(ibdata, LinkOption.NOFOLLOW_LINKS) && !unfinished) {
+            throw new StrataException(ErrorCode.USAGE, "restore --delta target " + target + " is not a data directory (it holds no "
+                    + target.relativize(ibdata) + ")", "name an existing data directory of a stopped server, or restore into a new directory without --delta");
+        }
+        checkNoServer(target, ibdata);
+        ServerTools.Server server = o.recover() ? RestoreRun.serverFor(o.tools(), m, log) : null;
+        RecoveryKeys.Plan keys = o.recover() ? RecoveryKeys.check(m, server.binary(), null, log) : RecoveryKeys.Plan.NONE;
+        log.accept("delta restore of backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") onto " + target
+                + (unfinished ? " (left unfinished by an earlier restore)" : "")
+                + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
+
+        RestoreRun.markUnfinished(target, "delta " + java.util.UUID.randomUUID(), () -> { });
+        Path logFile = layout.logHome().resolve("ib_logfile0");
+        long removed;
+        long[] totals;
+        long started;
+        try {
+            // from here on mariadbd refuses to start on the directory until the restore completes
+            Files.deleteIfExists(logFile);
+            Dirs.syncDirectories(target);
+            Set<Path> keep = new HashSet<>();
+            for (FileEntry fe : m.files()) {
+                keep.add(outPath(layout, fe, m));
+            }
+            keep.add(logFile);
+            keep.add(target.resolve(RestoreRun.UNFINISHED_MARKER));
+            keep.add(target.resolve(Lineage.FILE_NAME));
+            if (layout.needsOptions(m)) {
+                keep.add(target.resolve(RestoredLayout.OPTION_FILE));
+            }
+            removed = removeOthers(target, keep, log);
+            started = System.nanoTime();
+            totals = writeFiles(repo, chain, layout, Math.max(1, o.parallel()));
+            RestoreRun.writeRedoLog(repo, m, layout.logHome());
+            if (layout.needsOptions(m)) {
+                layout.writeOptionFile(m);
+            }
+            Lineage l = Lineage.restored(m.id(), repo.root(), null);
+            l.write(target);
+            Dirs.syncDirectories(target);
+            log.accept("marked " + target + " as lineage " + Lineage.shortId(l) + " (" + Lineage.FILE_NAME
+                    + "): backups of a server started on it begin a new history");
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "delta restore into " + target + " failed: " + e.getMessage(),
+                    target + " stays marked unfinished (" + RestoreRun.UNFINISHED_MARKER + "); rerun restore --delta once the cause is fixed", e);
+        }
+        long logBytes;
+        try {
+            logBytes = Files.size(logFile);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot read the size of " + logFile + ": " + e.getMessage(), null, e);
+        }
+        long written = totals[0] + logBytes;
+        long result = totals[1] + logBytes;
+        log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s);"
+                + " compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2], m.files().size(), removed,
+                (System.nanoTime() - started) / 1e9));
+        if (o.recover()) {
+            try {
+                Files.deleteIfExists(target.resolve("strata-recovery.err"));
+            } catch (IOException e) {
+                throw new StrataException(ErrorCode.IO_ERROR, "cannot remove " + target.resolve("strata-recovery.err") + ": " + e.getMessage(), null, e);
+            }
+            RestoreRun.recover(m, layout, server, keys, null, log);
+        }
+        RestoreRun.restrictModes(target);
+        RestoreRun.markFinished(target);
+        return new Result(m, m.files().size(), written, result, totals[2], removed, o.recover());
+    }
+
+    /**
+     * Refuses (delta-target-in-use, exit 60) when a server runs on {@code target}: a mariadbd or
+     * mysqld whose working directory (the server changes into its data directory) or
+     * {@code --datadir} is the target, a live one named by a pid file in it, or any process holding a POSIX lock on {@code ibdata}
+     * (InnoDB locks its system tablespace files while it runs). Changes nothing.
+     */
+    static void checkNoServer(Path target, Path ibdata) {
+        List<Long> pids = serversOn(target);
+        if (!pids.isEmpty()) {
+            throw inUse(target, "mariadbd process " + pids.get(0) + " runs on it");
+        }
+        String pidFile = livePidFile(target);
+        if (pidFile != null) {
+            throw inUse(target, pidFile);
+        }
+        if (!Files.isRegularFile(ibdata)) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(ibdata, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw inUse(target, "a process holds the lock on " + ibdata);
+            }
+            lock.release();
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot open " + ibdata + " to check that no server uses it: " + e.getMessage(), null, e);
+        }
+    }
+
+    /**
+     * A "*.pid" file directly in {@code target} (the server's default pid file is HOSTNAME.pid in its
+     * data directory) naming a running mariadbd or mysqld, described; null when there is none.
+     */
+    private static String livePidFile(Path target) {
+        try (var files = Files.newDirectoryStream(target, "*.pid")) {
+            for (Path f : files) {
+                String text = Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) && Files.size(f) < 64 ? Files.readString(f, StandardCharsets.US_ASCII).strip() : "";
+                if (!text.matches("[0-9]{1,10}")) {
+                    continue;
+                }
+                try {
+                    String cmd = new String(Files.readAllBytes(Path.of("/proc", text, "cmdline")), StandardCharsets.UTF_8).split("\0")[0];
+                    if (cmd.endsWith("mariadbd") || cmd.endsWith("mysqld")) {
+                        return "its pid file " + f.getFileName() + " names the running server process " + text;
+                    }
+                } catch (IOException e) {
+                    // no such process: a pid file left by a server that stopped uncleanly
+                }
+            }
+        } catch (IOException e) {
+            // unreadable: the lock check still finds a running server
+        }
+        return null;
+    }
+
+    private static StrataException inUse(Path target, String why) {
+        return new StrataException(ErrorCode.DELTA_TARGET_IN_USE, "restore --delta target " + target + " is in use: " + why,
+                "stop the server that runs on it (mariadb-admin shutdown) and rerun; nothing was written");
+    }
+
+    /** Pids of mariadbd / mysqld processes whose working directory or --datadir is {@code datadir}; processes we may not inspect are skipped. */
+    static List<Long> serversOn(Path datadir) {
+        List<Long> pids = new ArrayList<>();
+        String arg = "--datadir=" + datadir;
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path d : procs.toList()) {
+                String name = d.getFileName().toString();
+                if (name.isEmpty() || !name.chars().allMatch(Character::isDigit) || Long.parseLong(name) == ProcessHandle.current().pid()) {
+                    continue;
+                }
+                try {
+                    String[] args = new String(Files.readAllBytes(d.resolve("cmdline")), StandardCharsets.UTF_8).split("\0");
+                    if (args.length == 0 || !(args[0].endsWith("mariadbd") || args[0].endsWith("mysqld"))) {
+                        continue;
+                    }
+                    boolean named = false;
+                    for (String a : args) {
+                        named |= a.equals(arg) || a.equals(arg + "/");
+                    }
+                    if (!named) {
+                        try {
+                            named = Files.readSymbolicLink(d.resolve("cwd")).normalize().equals(datadir);
+                        } catch (IOException | SecurityException e) {
+                            // another user's process: the ibdata1 lock still finds it
+                        }
+                    }
+                    if (named) {
+                        pids.add(Long.parseLong(name));
+                    }
+                } catch (IOException e) {
+                    // ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // no /proc: the lock check alone
+        }
+        return pids;
+    }
+
+    /** Where {@code fe} lies in the result, below {@code layout}'s target (refused when its path leaves it). */
+    private static Path outPath(RestoredLayout layout, FileEntry fe, Manifest m) {
+        Path dir = layout.dirOf(fe, m);
+        Path out = dir.resolve(fe.path()).normalize();
+        if (!out.startsWith(layout.target())) {
+            throw new CorruptDataException("manifest of backup " + m.id() + " names a path outside the target: " + fe.path(), null);
+        }
+        return out;
+    }
+
+    /**
+     * Removes what lies below {@code target} and is neither in {@code keep} nor a directory on the
+     * way to a kept file. Links are removed, never followed. Returns the number of files and links removed.
+     */
+    private static long removeOthers(Path target, Set<Path> keep, Consumer<String> log) throws IOException {
+        Set<Path> dirs = new HashSet<>();
+        for (Path p : keep) {
+            for (Path d = p.getParent(); d != null && d.startsWith(target); d = d.getParent()) {
+                dirs.add(d);
+            }
+        }
+        long[] n = {0, 0};
+        Files.walkFileTree(target, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                if (!keep.contains(file) || !attrs.isRegularFile()) {
+                    n[0]++;
+                    n[1] += attrs.isRegularFile() ? attrs.size() : 0;
+                    Files.delete(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                if (exc != null) {
+                    throw exc;
+                }
+                if (!dir.equals(target) && !dirs.contains(dir)) {
+                    Files.delete(dir); // emptied above: nothing below it is kept
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        if (n[0] > 0) {
+            log.accept("removed " + n[0] + " file(s) (" + (n[1] >> 20) + " MiB) that backup does not hold");
+        }
+        return n[0];
+    }
+
+    /** Writes every file of the backup through {@link #writeOne}; returns {bytes written, bytes of the files, files touched}. */
+    private static long[] writeFiles(Repository repo, Chain chain, RestoredLayout layout, int parallel) {
+        Manifest m = chain.target();
+        ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
+            Thread t = new Thread(r, "strata-delta-restore");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<FileOutcome>> fs = new ArrayList<>();
+            for (FileEntry fe : m.files()) {
+                fs.add(pool.submit(() -> writeOne(repo, chain, fe, outPath(layout, fe, m))));
+            }
+            long[] t = new long[3];
+            for (Future<FileOutcome> f : fs) {
+                FileOutcome r = f.get();
+                t[0] += r.written();
+                t[1] += r.length();
+                t[2] += r.touched() ? 1 : 0;
+            }
+            return t;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof StrataException se) {
+                throw se;
+            }
+            throw new StrataException(ErrorCode.BUG, "delta restore failed: " + e.getCause(), null, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StrataException(ErrorCode.INTERRUPTED, "delta restore interrupted", null, e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Brings one file to the result's bytes, writing only what differs. */
+    private static FileOutcome writeOne(Repository repo, Chain chain, FileEntry fe, Path out) {
+        Manifest m = chain.target();
+        boolean innodb = fe.kind().equals("innodb");
+        try {
+            if (!fe.isDelta() && Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && Files.size(out) == fe.size()
+                    && String.format("%08x", crc32c(out)).equals(fe.crc32c())) {
+                return new FileOutcome(0, fe.size(), false); // the stored copy's length and digest: the same file
+            }
+            FileModes.createPrivateDirectories(out.getParent());
+            boolean created = !Files.exists(out, LinkOption.NOFOLLOW_LINKS);
+            try (FileChannel ch = created ? FileChannel.open(out, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                    FileModes.attribute(FileModes.DATADIR_FILE)) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                long before = ch.size();
+                int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
+                DiffingOutput os = new DiffingOutput(ch, unit);
+                if (fe.isDelta()) {
+                    PageComposer.compose(repo, chain.layers(fe), fe, os);
+                } else {
+                    String where = repo.describeBackupObject(m.id(), fe.object());
+                    try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), innodb ? "innodb-file" : "file")) {
+                        long n = ((InputStream) r).transferTo(os);
+                        String crc = String.format("%08x", r.rawCrc());
+                        if (n != fe.size() || !crc.equals(fe.crc32c())) {
+                            throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
+                                    fe.path(), n, crc, fe.size(), fe.crc32c(), where), "the backup is damaged; restore another backup");
+                        }
+                    }
+                }
+                os.finish();
+                ch.force(false);
+                return new FileOutcome(os.written(), os.length(), created || os.written() > 0 || before != os.length());
+            }
+        } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
+            throw new CorruptDataException("backup " + m.id() + " is missing a stored copy of " + fe.path() + ": " + e.getMessage(),
+                    "the repository is damaged; restore another backup");
+        } catch (NoSuchFileException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "delta restore of " + fe.path() + " failed: " + e.getFile() + " vanished", null, e);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "delta restore of " + fe.path() + " failed: " + e.getMessage(), null, e);
+        }
+    }
+
+    /** CRC-32C of a file's bytes, as the manifest records a whole stored copy's. */
+    private static int crc32c(Path f) throws IOException {
+        CRC32C c = new CRC32C();
+        byte[] b = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(f)) {
+            int n;
+            while ((n = in.read(b)) > 0) {
+                c.update(b, 0, n);
+            }
+        }
+        return (int) c.getValue();
+    }
+}

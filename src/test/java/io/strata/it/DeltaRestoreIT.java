@@ -1,0 +1,162 @@
+package io.strata.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.testing.MariaDbSandbox;
+import io.strata.testing.SampleSchema;
+import io.strata.testing.TableChecksums;
+import io.strata.testing.WriteLoad;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 19 (5): {@code restore --delta} onto a copy of the source that diverged (rows changed, a
+ * table dropped, a table added) gives the directory a plain restore of the same backup gives,
+ * having written less than 20% of its bytes.
+ *
+ * <ul>
+ * <li>Before recovery ({@code --no-recover}) the delta-restored directory is byte for byte the plain
+ *     restore's: same file list, same bytes in every file but the lineage mark (a new random id).</li>
+ * <li>A second delta restore of the same backup changes no file (it writes ib_logfile0 only).</li>
+ * <li>A delta restore killed (kill -9) once it removed ib_logfile0 leaves the marker and no
+ *     ib_logfile0 (a plain restore refuses the directory, exit 18); the next delta restore completes
+ *     it and recovers, and a server on it has the tables of a plain restore with recovery (CHECKSUM
+ *     TABLE, CHECK TABLE); both directories list the same files.</li>
+ * <li>A delta restore onto a directory a server runs on is refused (exit 60) and writes nothing.</li>
+ * </ul>
+ */
+class DeltaRestoreIT {
+
+    @Test
+    void deltaRestoreOfADivergedCopyEqualsAPlainRestore() throws Exception {
+        Path work = ItSupport.tempDir("delta-");
+        Path repo = work.resolve("repo");
+        String id;
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (Connection c = source.connection(); var st = c.createStatement()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 5_000);
+                // the bulk of the result, as in a real server: most pages are never touched between backup and delta
+                st.execute("CREATE TABLE app.big (id INT PRIMARY KEY, pad VARCHAR(2000)) ENGINE=InnoDB");
+                st.execute("INSERT INTO app.big SELECT seq, REPEAT(MD5(seq), 30) FROM app.seq_1_to_60000");
+                st.execute("CREATE TABLE app.doomed (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+                st.execute("INSERT INTO app.doomed SELECT seq, seq FROM app.seq_1_to_1000");
+            }
+            try (WriteLoad w = WriteLoad.on(source, "app").threads(1).rate(40).start()) {
+                id = ItSupport.backup(repo, source);
+            }
+        }
+
+        // A: the copy of the source, then a server on it diverges
+        Path a = work.resolve("a");
+        run(0, "restore", "--repo", repo.toString(), "--backup", id, "--target", a.toString());
+        try (MariaDbSandbox s = MariaDbSandbox.builder().startOn(a).start()) {
+            s.exec("UPDATE app.big SET pad = REPEAT('x', 900) WHERE id % 400 = 0",
+                    "UPDATE app.t_fcrc32 SET k = k + 1 WHERE id % 50 = 0",
+                    "DELETE FROM app.t_aria WHERE id % 7 = 0",
+                    "DROP TABLE app.doomed",
+                    "CREATE TABLE app.added (id INT PRIMARY KEY, v VARCHAR(100)) ENGINE=InnoDB",
+                    "INSERT INTO app.added SELECT seq, MD5(seq) FROM app.seq_1_to_2000");
+            // a server runs on A: refused, nothing written
+            List<String> before = listing(a);
+            StrataCli.Result busy = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--delta", "--target", a.toString());
+            assertEquals(60, busy.exit(), busy.toString());
+            assertTrue(busy.err().contains("ERROR [delta-target-in-use]: restore --delta target " + a.toAbsolutePath().normalize() + " is in use: "), busy.toString());
+            assertTrue(busy.err().contains("HINT: stop the server that runs on it"), busy.toString());
+            assertEquals(before, listing(a));
+        }
+
+        // before recovery: byte for byte the plain restore's
+        Path plain0 = work.resolve("plain0");
+        run(0, "restore", "--repo", repo.toString(), "--backup", id, "--target", plain0.toString(), "--no-recover");
+        StrataCli.Result d = run(0, "restore", "--repo", repo.toString(), "--backup", id, "--delta", "--target", a.toString(), "--no-recover", "--json");
+        JsonNode delta = ItSupport.JSON.readTree(d.out()).get("delta");
+        long written = delta.get("bytesWritten").asLong();
+        long result = delta.get("resultBytes").asLong();
+        System.out.printf("delta restore onto the diverged copy: wrote %,d of %,d bytes (%.2f%%), %d files changed, %d removed%n",
+                written, result, 100.0 * written / result, delta.get("filesWritten").asLong(), delta.get("filesRemoved").asLong());
+        assertTrue(written < result / 5, "wrote " + written + " of " + result + " bytes");
+        assertTrue(delta.get("filesRemoved").asLong() >= 2, d.toString()); // at least app/added.frm and app/added.ibd
+        assertEquals(listing(plain0), listing(a));
+        for (String f : listing(a)) {
+            Path p = a.resolve(f);
+            if (Files.isRegularFile(p) && !f.equals("strata-lineage")) {
+                assertArrayEquals(Files.readAllBytes(plain0.resolve(f)), Files.readAllBytes(p), f + " differs from the plain restore's");
+            }
+        }
+        assertFalse(Files.exists(a.resolve("strata-restore-unfinished")));
+
+        // again: nothing left to change but ib_logfile0
+        StrataCli.Result again = run(0, "restore", "--repo", repo.toString(), "--backup", id, "--delta", "--target", a.toString(), "--no-recover", "--json");
+        JsonNode d2 = ItSupport.JSON.readTree(again.out()).get("delta");
+        assertEquals(0, d2.get("filesWritten").asLong(), again.toString());
+        assertEquals(0, d2.get("filesRemoved").asLong(), again.toString());
+        assertEquals(Files.size(a.resolve("ib_logfile0")), d2.get("bytesWritten").asLong(), again.toString());
+
+        // kill -9 once ib_logfile0 is gone, with work left (a damaged, cut big.ibd): marked unfinished, no server can start, the next delta completes it
+        try (FileChannel ch = FileChannel.open(a.resolve("app/big.ibd"), StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[16384]), 5 * 16384);
+            ch.truncate(ch.size() / 2);
+        }
+        Process killed = StrataCli.start(work.resolve("kill.out"), work.resolve("kill.err"), "restore", "--repo", repo.toString(), "--backup", id,
+                "--delta", "--target", a.toString(), "--no-recover");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (killed.isAlive() && System.nanoTime() < deadline
+                && !(Files.exists(a.resolve("strata-restore-unfinished")) && !Files.exists(a.resolve("ib_logfile0")))) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(killed.pid())).start().waitFor());
+        assertTrue(killed.waitFor(10, TimeUnit.SECONDS));
+        assertTrue(Files.exists(a.resolve("strata-restore-unfinished")), "no marker after the kill: " + listing(a));
+        assertFalse(Files.exists(a.resolve("ib_logfile0")), "ib_logfile0 after the kill");
+        StrataCli.Result refused = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", a.toString(), "--no-recover");
+        assertEquals(18, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("holds the files of a restore that did not finish"), refused.toString());
+
+        StrataCli.Result done = run(0, "restore", "--repo", repo.toString(), "--backup", id, "--delta", "--target", a.toString(), "--json");
+        JsonNode d3 = ItSupport.JSON.readTree(done.out()).get("delta");
+        assertTrue(d3.get("filesWritten").asLong() >= 1, done.toString());
+        assertFalse(Files.exists(a.resolve("strata-restore-unfinished")));
+        Path plain = work.resolve("plain");
+        run(0, "restore", "--repo", repo.toString(), "--backup", id, "--target", plain.toString());
+        assertEquals(listing(plain), listing(a));
+        Map<String, String> expected;
+        try (MariaDbSandbox p = MariaDbSandbox.builder().startOn(plain).start(); Connection c = p.connection()) {
+            expected = TableChecksums.of(c, "app");
+        }
+        try (MariaDbSandbox s = MariaDbSandbox.builder().startOn(a).start(); Connection c = s.connection()) {
+            Map<String, String> actual = TableChecksums.of(c, "app");
+            assertTrue(actual.containsKey("app.doomed") && !actual.containsKey("app.added"), actual.keySet().toString());
+            assertTrue(expected.size() >= 8, expected.keySet().toString());
+            TableChecksums.assertSame(expected, actual);
+            assertEquals(List.of(), TableChecksums.checkTables(c, "app"));
+        }
+    }
+
+    private static StrataCli.Result run(int exit, String... args) {
+        StrataCli.Result r = StrataCli.run(args);
+        assertEquals(exit, r.exit(), r.toString());
+        return r;
+    }
+
+    /** Relative paths of every file and directory below {@code dir}, sorted. */
+    static List<String> listing(Path dir) throws IOException {
+        try (var s = Files.walk(dir)) {
+            return new ArrayList<>(s.filter(p -> !p.equals(dir)).map(p -> dir.relativize(p).toString()).sorted().toList());
+        }
+    }
+}
