@@ -5,6 +5,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.restore.PitrRun;
 import io.strata.restore.PitrTarget;
+import io.strata.restore.ReplayOptions;
 import io.strata.restore.RestoreRun;
 import io.strata.restore.RestoredLayout;
 import io.strata.restore.TargetOwner;
@@ -57,6 +58,11 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--until-position", description = "Point in time: restore everything before FILE:POS, a transaction boundary of the source's binlog.")
     String untilPosition;
 
+    @Option(names = "--replay", paramLabel = "pipe|applier|auto", description = "How a point-in-time restore replays the archived binlogs: "
+            + "applier (the restored server's own replication applier, parallel workers), pipe (mariadb-binlog | mariadb), auto (default: the applier "
+            + "below MariaDB 11.4, else the pipe).")
+    String replay;
+
     @Option(names = "--owner", paramLabel = "USER[:GROUP]", description = "Give the restored directory to this user (and group; default: the user's "
             + "namesake group), as root. Without it the files belong to the user strata runs as. Directories are 0700, files 0640.")
     String owner;
@@ -103,6 +109,9 @@ final class RestoreCommand implements Callable<Integer> {
                         + " or put the key file where the backup's manifest says", null);
             }
             return pointInTime(targets, threads, to);
+        }
+        if (replay != null) {
+            throw new StrataException(ErrorCode.USAGE, "--replay needs --until, --until-gtid or --until-position: only a point-in-time restore replays binlogs", null);
         }
         if (noRecover && mariadbdDefaultsFile != null) {
             throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd-defaults-file, "
@@ -168,6 +177,12 @@ final class RestoreCommand implements Callable<Integer> {
         return JsonMixin.ok(m);
     }
 
+    /** --replay as {@link ReplayOptions}: default workers, every table. */
+    private ReplayOptions replayOptions() {
+        return replay == null ? ReplayOptions.DEFAULT
+                : new ReplayOptions(ReplayOptions.Mode.parse(replay), List.of(), ReplayOptions.DEFAULT.threads());
+    }
+
     private int pointInTime(int targets, int threads, TargetOwner to) {
         if (targets > 1) {
             throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid or --until-position", null);
@@ -177,7 +192,7 @@ final class RestoreCommand implements Callable<Integer> {
                     + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
         }
         PitrTarget t = until != null ? PitrTarget.time(until) : untilGtid != null ? PitrTarget.gtid(untilGtid) : PitrTarget.position(untilPosition);
-        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap)), System.err::println);
+        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap), replayOptions()), System.err::println);
         PrintStream out = json.text();
         out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());

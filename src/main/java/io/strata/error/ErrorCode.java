@@ -37,6 +37,7 @@ public enum ErrorCode {
     PITR_BAD_TARGET("pitr-bad-target", 54),
     REPLAY_FAILED("replay-failed", 55),
     BINLOG_GAP("binlog-gap", 56),
+    REPLAY_APPLIER_FAILED("replay-applier-failed", 61),
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),

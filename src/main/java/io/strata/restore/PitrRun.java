@@ -38,8 +38,16 @@ import java.util.function.Consumer;
  */
 public final class PitrRun {
 
-    /** @param tools where mariadbd, mariadb-binlog and mariadb are found */
-    public record Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools, List<String> remaps) {
+    /**
+     * @param tools  where mariadbd, mariadb-binlog and mariadb are found
+     * @param replay how the binlogs are replayed (path, table filter, workers)
+     */
+    public record Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools, List<String> remaps, ReplayOptions replay) {
+        /** Replayed as {@link ReplayOptions#DEFAULT}. */
+        public Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools, List<String> remaps) {
+            this(target, server, targetDir, parallel, tools, remaps, ReplayOptions.DEFAULT);
+        }
+
         /** Without --remap: DATA DIRECTORY files go back to their location. */
         public Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools) {
             this(target, server, targetDir, parallel, tools, List.of());
@@ -91,7 +99,7 @@ public final class PitrRun {
                 RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
                 Path run = Files.createTempDirectory("strata-pitr-");
-                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), log);
+                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), o.replay(), log);
                 Dirs.deleteQuietly(run, false);
                 RestoreRun.restrictModes(target);
                 RestoreRun.markFinished(target);
