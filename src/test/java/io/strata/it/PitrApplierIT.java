@@ -71,7 +71,9 @@ class PitrApplierIT {
             pool.shutdown();
             source.exec("CREATE TEMPORARY TABLE app.tmp (id INT) ENGINE=InnoDB", "INSERT INTO app.tmp VALUES (5), (6)",
                     "UPDATE app.b SET v = v + 100 WHERE id IN (SELECT id FROM app.tmp)", "INSERT INTO app.b SELECT id + 10, 0 FROM app.tmp",
-                    "DROP TEMPORARY TABLE app.tmp", "ALTER TABLE app.b ADD COLUMN note VARCHAR(10) DEFAULT 'x'", "UPDATE app.a SET c = 'after' WHERE id = 0",
+                    "DROP TEMPORARY TABLE app.tmp", "CREATE TABLE app.c (id INT PRIMARY KEY, s VARCHAR(10)) ENGINE=InnoDB",
+                    "INSERT INTO app.c VALUES (1, 'x'), (2, 'y')", "CREATE TABLE app.m (id INT PRIMARY KEY) ENGINE=MyISAM", "INSERT INTO app.m VALUES (7)",
+                    "ALTER TABLE app.b ADD COLUMN note VARCHAR(10) DEFAULT 'x'", "UPDATE app.a SET c = 'after' WHERE id = 0",
                     "CREATE USER 'reader'@'localhost' IDENTIFIED BY 'pw'", "GRANT SELECT ON app.* TO 'reader'@'localhost'");
             BinlogPosition end = source.binlogPosition();
             // not in the binlog, so not in any replay: a later insert into it cannot be applied
@@ -111,6 +113,7 @@ class PitrApplierIT {
                 assertEquals(bAtBackup, restored.query("SELECT id, v FROM app.b ORDER BY id"));
                 assertEquals(List.of(List.of("0")), restored.query("SELECT COUNT(*) FROM app.aria"), "app.aria is not in the filter");
                 assertEquals(List.of(), restored.query("SELECT User FROM mysql.user WHERE User = 'reader'"));
+                assertEquals(List.of(), restored.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'app' AND table_name IN ('c', 'm')"));
             }
 
             // (3) the insert into the table the binlog never created: exit 61 and nothing left
