@@ -9,7 +9,7 @@
 #   pipe      strata restore --replay pipe      (mariadb-binlog --verify-binlog-checksum | mariadb)
 # alternating, into fresh targets. Both start from the same backup on the same kind of temporary
 # server (flush at commit 1, the server's defaults): only the replay differs. The replay stage is
-# timed from strata's own stderr lines, each stamped as it arrives: from "replaying ..." to
+# timed from strata's own stderr lines (after its own time prefix), each stamped as it arrives: from "replaying ..." to
 # "replayed N transaction(s)" (the server's clean shutdown is in both). The whole restore is
 # printed too. Each result's CHECKSUM TABLE of the sysbench tables is compared with the source's.
 # Prints per-run seconds, medians and the ratio applier/pipe (target <= 0.5).
@@ -82,8 +82,8 @@ run() {
   end=$(date +%s.%N)
   sleep 1 # the stamping reader finishes
   local r0 r1
-  r0=$(grep -m1 -E '^[0-9.]+ replaying (with|through)' "$D/$mode.err" | cut -d' ' -f1)
-  r1=$(grep -m1 -E '^[0-9.]+ replayed [0-9]+ transaction' "$D/$mode.err" | cut -d' ' -f1)
+  r0=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replaying (with|through)' "$D/$mode.err" | cut -d' ' -f1)
+  r1=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replayed [0-9]+ transaction' "$D/$mode.err" | cut -d' ' -f1)
   local n
   n=$(grep -m1 -oE 'replayed [0-9]+ transaction' "$D/$mode.err" | grep -oE '[0-9]+')
   # the result equals the source
