@@ -27,8 +27,10 @@ import java.util.function.Consumer;
  * archived binlog files the replay needs into a temporary directory beside the target, checking
  * every chunk, every event CRC, and cutting the last file exactly at the target; (3) restore the
  * backup's files; (4) start mariadbd on the result (crash recovery runs first) on a private socket
- * with networking off and grant checks off, and pipe {@code mariadb-binlog} of the copied files,
- * starting at the backup's position, into {@code mariadb}; (5) stop the server cleanly. A failure
+ * with networking off and grant checks off, and replay the copied files from the backup's position,
+ * through the server's replication applier ({@link PitrApplier}: the copies as relay logs, parallel
+ * workers, an optional table filter) or by piping {@code mariadb-binlog} into {@code mariadb}
+ * ({@link ReplayOptions} chooses); (5) stop the server cleanly. A failure
  * after (3) leaves the target empty, as a failed restore does. Step (1) is {@link PitrPlan}, (2)
  * {@link PitrBinlogs}, (4) and (5) {@link PitrReplay}.
  *
