@@ -6,6 +6,7 @@ import io.strata.error.StrataException;
 import io.strata.restore.DeltaRestore;
 import io.strata.restore.PitrRun;
 import io.strata.restore.PitrTarget;
+import io.strata.restore.ReplayOptions;
 import io.strata.restore.ReplicaInfo;
 import io.strata.restore.RestoreProgress;
 import io.strata.restore.RestoreRun;
@@ -98,6 +99,11 @@ final class RestoreCommand implements Callable<Integer> {
             description = "Progress by stage on stderr: a table redrawn on a terminal, a line every 5 s otherwise (auto, text), one JSON object per line (json), or none.")
     String progressMode;
 
+    @Option(names = "--replay", paramLabel = "pipe|applier|auto", description = "How a point-in-time restore replays the archived binlogs: "
+            + "applier (the restored server's own replication applier, parallel workers), pipe (mariadb-binlog | mariadb), auto (default: the applier "
+            + "below MariaDB 11.4, else the pipe).")
+    String replay;
+
     @Option(names = "--owner", paramLabel = "USER[:GROUP]", description = "Give the restored directory to this user (and group; default: the user's "
             + "namesake group), as root. Without it the files belong to the user strata runs as. Directories are 0700, files 0640.")
     String owner;
@@ -189,6 +195,9 @@ final class RestoreCommand implements Callable<Integer> {
             }
             return pointInTime(targets, threads, to, progress);
         }
+        if (replay != null) {
+            throw new StrataException(ErrorCode.USAGE, "--replay needs --until, --until-gtid or --until-position: only a point-in-time restore replays binlogs", null);
+        }
         if (noRecover && mariadbdDefaultsFile != null) {
             throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd-defaults-file, "
                     + "or drop --no-recover to run crash recovery with it", null);
@@ -268,6 +277,12 @@ final class RestoreCommand implements Callable<Integer> {
                 : PitrTarget.position(untilPosition);
     }
 
+    /** --replay as {@link ReplayOptions}: default workers, every table. */
+    private ReplayOptions replayOptions() {
+        return replay == null ? ReplayOptions.DEFAULT
+                : new ReplayOptions(ReplayOptions.Mode.parse(replay), List.of(), ReplayOptions.DEFAULT.threads());
+    }
+
     private int pointInTime(int targets, int threads, TargetOwner to, RestoreProgress progress) {
         if (targets > 1) {
             throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid, --until-position, --until-before or --until-before-gtid", null);
@@ -277,7 +292,7 @@ final class RestoreCommand implements Callable<Integer> {
                     + " cannot be combined with --until*: a point-in-time restore chooses the backup itself and must run the server to replay binlogs", null);
         }
         PitrTarget t = pitrTarget();
-        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap)), progress);
+        PitrRun.Result r = PitrRun.run(repo.open(key), new PitrRun.Options(t, server, target, threads, serverTools.tools(), List.copyOf(remap), replayOptions()), progress);
         PrintStream out = text();
         out.printf("restored %s into %s: backup %s (%s) and %d transaction(s) from the archived binlogs %s to %s%n", t, target.toAbsolutePath(),
                 r.backup().id(), r.backup().manifest().type(), r.transactions(), r.from(), r.to());

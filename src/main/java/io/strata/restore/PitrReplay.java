@@ -18,8 +18,10 @@ import java.util.function.Consumer;
 /**
  * Replays copied binlogs ({@link PitrBinlogs}) into a restored data directory: mariadbd on a
  * private socket with networking off and grant checks off (the replay must not depend on the
- * restored accounts), {@code mariadb-binlog --verify-binlog-checksum} from the backup's position
- * piped into {@code mariadb --binary-mode}, then a clean shutdown.
+ * restored accounts), then either the server's own replication applier reading the copies as relay
+ * logs ({@link PitrApplier}; parallel workers, a table filter possible) or
+ * {@code mariadb-binlog --verify-binlog-checksum} from the backup's position piped into
+ * {@code mariadb --binary-mode} ({@link ReplayOptions} chooses), then a clean shutdown.
  */
 final class PitrReplay {
     private PitrReplay() {}
@@ -41,19 +43,43 @@ final class PitrReplay {
      */
     static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, List<String> keyOptions,
                     Consumer<String> log) {
+        run(restored, r, target, run, tools, server, keyOptions, ReplayOptions.DEFAULT, log);
+    }
+
+    /**
+     * As {@link #run(RestoreRun.Result, PitrBinlogs, Path, Path, ServerTools, ServerTools.Server, List, Consumer)},
+     * replaying by the path {@code how} chooses ({@link PitrApplier#useApplier}): the server's
+     * replication applier ({@link PitrApplier}) or the pipe.
+     *
+     * @throws StrataException also replay-applier-failed when the applier stops with an error or
+     *         short of the target; usage when the pipe is asked for with a table filter
+     */
+    static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, List<String> keyOptions,
+                    ReplayOptions how, Consumer<String> log) {
+        boolean applier = !r.files().isEmpty() && r.transactions() > 0 && PitrApplier.useApplier(how.mode(), how.tables(), server.version());
+        Path relay = r.files().isEmpty() ? null : r.files().get(0).getParent().resolveSibling("relay");
         List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest(), restored.layout()));
         args.addAll(keyOptions);
         // grant checks off: the replay must not depend on the restored accounts; FLUSH PRIVILEGES
         // (below) turns them on again for GRANT and CREATE USER in the binlog
         args.add("--skip-grant-tables");
         args.add("--max-allowed-packet=1G");
+        List<Path> relayFiles = List.of();
+        if (applier) {
+            relayFiles = PitrApplier.install(r.files(), relay);
+            args.addAll(PitrApplier.serverArgs(relay, how.threads(), how.tables()));
+        }
         RestoreProgress progress = RestoreProgress.of(log);
         progress.stage(RestoreProgress.RECOVERY, "starting " + server.binary() + " on " + target + " (crash recovery, then the replay; log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, args, Duration.ofMinutes(30))) {
             List<String> recoveryErrors = p.errorLines();
             RestoreRun.failOnErrorLines(recoveryErrors, ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
             progress.done(RestoreProgress.RECOVERY);
-            if (!r.files().isEmpty()) {
+            if (applier) {
+                progress.stage(RestoreProgress.REPLAY, "replaying through the server's replication applier (" + how.threads() + " parallel workers; relay logs in " + relay + ")");
+                PitrApplier.apply(p.socket(), relayFiles, r.files().get(0).getFileName().toString(), r.startPosition(),
+                        Files.size(r.files().get(r.files().size() - 1)), log);
+            } else if (!r.files().isEmpty()) {
                 List<String> dump = new ArrayList<>(List.of(tools.client("mariadb-binlog").toString(), "--no-defaults", "--verify-binlog-checksum",
                         "--start-position=" + r.startPosition()));
                 r.files().forEach(f -> dump.add(f.toString()));

@@ -27,8 +27,10 @@ import java.util.function.Consumer;
  * archived binlog files the replay needs into a temporary directory beside the target, checking
  * every chunk, every event CRC, and cutting the last file exactly at the target; (3) restore the
  * backup's files; (4) start mariadbd on the result (crash recovery runs first) on a private socket
- * with networking off and grant checks off, and pipe {@code mariadb-binlog} of the copied files,
- * starting at the backup's position, into {@code mariadb}; (5) stop the server cleanly. A failure
+ * with networking off and grant checks off, and replay the copied files from the backup's position,
+ * through the server's replication applier ({@link PitrApplier}: the copies as relay logs, parallel
+ * workers, an optional table filter) or by piping {@code mariadb-binlog} into {@code mariadb}
+ * ({@link ReplayOptions} chooses); (5) stop the server cleanly. A failure
  * after (3) leaves the target empty, as a failed restore does. Step (1) is {@link PitrPlan}, (2)
  * {@link PitrBinlogs}, (4) and (5) {@link PitrReplay}.
  *
@@ -38,8 +40,16 @@ import java.util.function.Consumer;
  */
 public final class PitrRun {
 
-    /** @param tools where mariadbd, mariadb-binlog and mariadb are found */
-    public record Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools, List<String> remaps) {
+    /**
+     * @param tools  where mariadbd, mariadb-binlog and mariadb are found
+     * @param replay how the binlogs are replayed (path, table filter, workers)
+     */
+    public record Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools, List<String> remaps, ReplayOptions replay) {
+        /** Replayed as {@link ReplayOptions#DEFAULT}. */
+        public Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools, List<String> remaps) {
+            this(target, server, targetDir, parallel, tools, remaps, ReplayOptions.DEFAULT);
+        }
+
         /** Without --remap: DATA DIRECTORY files go back to their location. */
         public Options(PitrTarget target, String server, Path targetDir, int parallel, ServerTools tools) {
             this(target, server, targetDir, parallel, tools, List.of());
@@ -100,7 +110,7 @@ public final class PitrRun {
                 RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
                 Path run = Files.createTempDirectory("strata-pitr-");
-                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), log);
+                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), o.replay(), log);
                 Dirs.deleteQuietly(run, false);
                 ReplicaInfo replica = ReplicaInfo.pointInTime(b.manifest(), o.target(), plan.stop().file(), plan.stop().offset(), binlogs.gtids());
                 replica.write(target);
