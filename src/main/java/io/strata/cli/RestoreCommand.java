@@ -196,7 +196,7 @@ final class RestoreCommand implements Callable<Integer> {
             return pointInTime(targets, threads, to, progress);
         }
         if (replay != null) {
-            throw new StrataException(ErrorCode.USAGE, "--replay needs --until, --until-gtid or --until-position: only a point-in-time restore replays binlogs", null);
+            throw new StrataException(ErrorCode.USAGE, "--replay needs --until, --until-gtid, --until-position, --until-before or --until-before-gtid: only a point-in-time restore replays binlogs", null);
         }
         if (noRecover && mariadbdDefaultsFile != null) {
             throw new StrataException(ErrorCode.USAGE, "--no-recover runs no MariaDB program: drop --mariadbd-defaults-file, "
@@ -350,9 +350,13 @@ final class RestoreCommand implements Callable<Integer> {
     /** {@code restore --delta}: see {@link DeltaRestore}; the options it does not take yet are refused before anything is read. */
     private int delta(int targets, int threads, TargetOwner to) {
         if (targets > 0 || !remap.isEmpty() || innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null
-                || mariadbdDefaultsFile != null) {
-            throw new StrataException(ErrorCode.USAGE, "--delta cannot be combined with --until*, --remap, --innodb-* directories or "
+                || mariadbdDefaultsFile != null || replay != null) {
+            throw new StrataException(ErrorCode.USAGE, "--delta cannot be combined with --until*, --replay, --remap, --innodb-* directories or "
                     + "--mariadbd-defaults-file yet: it rewrites the target in the backup's own layout", null);
+        }
+        if (printReplicaSql) {
+            throw new StrataException(ErrorCode.USAGE, "--delta cannot be combined with --print-replica-sql yet",
+                    "the delta restore writes strata-replica.json into the target; print the statements with \"strata restore --print-replica-sql --backup ID\"");
         }
         DeltaRestore.Result r = DeltaRestore.run(repo.open(key), new DeltaRestore.Options(backup, target, !noRecover, threads,
                 noRecover ? null : serverTools.tools()), System.err::println);

@@ -22,9 +22,10 @@ final class RestoreTables {
                     + "importing it into a running server (name it with --socket or --host)", null);
         }
         if (c.target != null || c.backup != null || c.noRecover || c.owner != null || !c.remap.isEmpty() || c.mariadbdDefaultsFile != null
-                || c.innodbDataHomeDir != null || c.innodbLogGroupHomeDir != null || c.innodbUndoDirectory != null) {
+                || c.innodbDataHomeDir != null || c.innodbLogGroupHomeDir != null || c.innodbUndoDirectory != null || c.delta || c.printReplicaSql
+                || c.replay != null) {
             throw new StrataException(ErrorCode.USAGE, "--table restores into a running server and takes none of --target, --backup, --no-recover, --owner, --remap, "
-                    + "--mariadbd-defaults-file and --innodb-*", "use --until* for a point in time (none: the newest backup), --as and --replace for the destination");
+                    + "--mariadbd-defaults-file, --innodb-*, --delta, --print-replica-sql and --replay", "use --until* for a point in time (none: the newest backup), --as and --replace for the destination");
         }
         if (targets > 1) {
             throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid, --until-position, --until-before or --until-before-gtid", null);

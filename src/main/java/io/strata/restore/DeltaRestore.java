@@ -151,6 +151,7 @@ public final class DeltaRestore {
             keep.add(logFile);
             keep.add(target.resolve(RestoreRun.UNFINISHED_MARKER));
             keep.add(target.resolve(Lineage.FILE_NAME));
+            keep.add(target.resolve(ReplicaInfo.FILE_NAME));
             if (layout.needsOptions(m)) {
                 keep.add(target.resolve(RestoredLayout.OPTION_FILE));
             }
@@ -188,6 +189,16 @@ public final class DeltaRestore {
                 throw new StrataException(ErrorCode.IO_ERROR, "cannot remove " + target.resolve("strata-recovery.err") + ": " + e.getMessage(), null, e);
             }
             RestoreRun.recover(m, layout, server, keys, null, log);
+        }
+        ReplicaInfo replica = ReplicaInfo.of(m); // as a plain restore writes it (or removes a stale one)
+        try {
+            if (replica != null) {
+                replica.write(target);
+            } else {
+                Files.deleteIfExists(target.resolve(ReplicaInfo.FILE_NAME));
+            }
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot write " + target.resolve(ReplicaInfo.FILE_NAME) + ": " + e.getMessage(), null, e);
         }
         RestoreRun.restrictModes(target);
         RestoreRun.markFinished(target);
@@ -397,6 +408,9 @@ public final class DeltaRestore {
                 return new FileOutcome(0, fe.size(), false); // the stored copy's length and digest: the same file
             }
             FileModes.createPrivateDirectories(out.getParent());
+            if (Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && (int) Files.getAttribute(out, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+                Files.delete(out); // a hard link (a cp -al snapshot): writing in place would change the other names' file too
+            }
             boolean created = !Files.exists(out, LinkOption.NOFOLLOW_LINKS);
             try (FileChannel ch = created ? FileChannel.open(out, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
                     FileModes.attribute(FileModes.DATADIR_FILE)) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {

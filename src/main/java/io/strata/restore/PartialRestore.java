@@ -50,6 +50,29 @@ final class PartialRestore {
     }
 
     /**
+     * Fails when recovery of a partial backup skipped the redo log of a tablespace the backup's
+     * scope keeps: under innodb_force_recovery=1 the server only warns "Tablespace N was not found
+     * at ./db/t.ibd ... All redo log for this tablespace will be ignored", which for a kept table
+     * would be a silently wrong restore. A left-out table's warning is expected.
+     *
+     * @param errorLog the recovery server's error log text
+     * @throws StrataException recovery-failed naming the tablespace
+     */
+    static void failOnSkippedKeptTablespaces(Manifest m, String errorLog) {
+        if (m.scope() == null) {
+            return;
+        }
+        java.util.regex.Matcher x = java.util.regex.Pattern.compile("Tablespace \\d+ was not found at (\\S+?\\.ibd)").matcher(errorLog);
+        while (x.find()) {
+            String rel = x.group(1).startsWith("./") ? x.group(1).substring(2) : x.group(1);
+            if (m.scope().includesPath(rel)) {
+                throw new io.strata.error.StrataException(io.strata.error.ErrorCode.RECOVERY_FAILED, "crash recovery of partial backup " + m.id() + " found no file for tablespace "
+                        + x.group(1) + ", which its scope keeps, and ignored its redo log", "verify the backup (strata verify); the file is missing from it");
+            }
+        }
+    }
+
+    /**
      * Removes the dictionary entries of the tables backup {@code m} left out, on the recovery
      * server listening on {@code socket} with data directory {@code target}. Nothing for a backup
      * of the whole server.

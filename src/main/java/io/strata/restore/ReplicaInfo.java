@@ -51,10 +51,11 @@ public record ReplicaInfo(String format, int version, String backup, String poin
 
     /**
      * The position of backup {@code m} itself, or null when it recorded none (its source ran
-     * without log_bin).
+     * without log_bin) or holds only some tables (a partial backup: a replica of the source would
+     * stop at the first event of a left-out table).
      */
     public static ReplicaInfo of(Manifest m) {
-        if (m.binlogFile() == null || m.binlogPosition() == null) {
+        if (m.binlogFile() == null || m.binlogPosition() == null || m.scope() != null) {
             return null;
         }
         return new ReplicaInfo(FORMAT, VERSION, m.id(), null, m.binlogFile(), m.binlogPosition(), nonNull(m.gtidBinlogPos()),
@@ -73,6 +74,11 @@ public record ReplicaInfo(String format, int version, String backup, String poin
      */
     public static ReplicaInfo require(Manifest m) {
         ReplicaInfo r = of(m);
+        if (r == null && m.scope() != null) {
+            throw new StrataException(ErrorCode.REPLICA_INFO_MISSING, "backup " + m.id() + " is partial (" + m.scope().describe()
+                    + "): a replica started from it would stop at the first replicated change of a table it left out",
+                    "build replicas from a backup of the whole server");
+        }
         if (r == null) {
             throw new StrataException(ErrorCode.REPLICA_INFO_MISSING, "backup " + m.id() + " records no binlog position: its source "
                     + m.source().hostname() + " ran without log_bin, so no replica can start from it",

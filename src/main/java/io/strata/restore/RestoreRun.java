@@ -602,6 +602,7 @@ public final class RestoreRun {
             java.util.function.Predicate<String> judged = PartialRestore.dropLeftOut(m, p.socket(), target, log);
             p.shutdown(Duration.ofMinutes(10));
             String text = p.errorLogText();
+            PartialRestore.failOnSkippedKeptTablespaces(m, text);
             for (String line : text.split("\n")) {
                 if (line.contains("End of log at LSN") || line.contains("Last binlog file") || line.contains("must be rolled back")) {
                     log.accept("  server: " + line.replaceFirst("^.*?\\[Note\\] ", ""));

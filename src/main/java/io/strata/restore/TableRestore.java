@@ -153,6 +153,12 @@ public final class TableRestore {
                             + "; nothing was restored", "name another table with --as " + to.get(i).db() + "." + to.get(i).table() + "_restored, "
                             + "or replace it with --replace");
                 }
+                if (o.replace() && referenced(live, to.get(i))) {
+                    // RENAME TABLE would carry the children's foreign keys to the renamed old table, which is then dropped
+                    throw new StrataException(ErrorCode.TABLE_EXISTS, "table " + to.get(i) + " in the server at " + o.conn().describe()
+                            + " is referenced by foreign keys of other tables, which --replace would leave pointing at the old table; nothing was restored",
+                            "import it with --as " + to.get(i).db() + "." + to.get(i).table() + "_restored and move the rows over in SQL");
+                }
             }
             Path scratch = scratchDirectory(o.scratch());
             try {
@@ -212,7 +218,31 @@ public final class TableRestore {
 
     /** The running server's data directory, which strata must be able to write on this host. */
     private static Path checkDatadir(ServerSession live) {
+        String host = live.queryString("SELECT @@hostname");
+        String here = localHostName();
+        if (here != null && !here.equals(host)) {
+            // a server elsewhere whose @@datadir path also exists here: its files must not land in this host's directory
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "the server at " + live.options().describe() + " runs on host " + host
+                    + ", not on this host (" + here + "); nothing was restored",
+                    "run strata on the server's host as a user that may write its data directory (the server's user, or root)");
+        }
         return checkDatadir(Path.of(live.queryString("SELECT @@datadir")), live.options().describe());
+    }
+
+    /** This host's name as gethostname(2) gives it (what the server reports as @@hostname), or null when unknown. */
+    private static String localHostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Whether foreign keys of other tables name {@code t}. */
+    private static boolean referenced(ServerSession s, TableName t) {
+        return !s.queryRows("SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE REFERENCED_TABLE_NAME = '" + t.table().replace("'", "''")
+                + "' AND UNIQUE_CONSTRAINT_SCHEMA = '" + t.db().replace("'", "''") + "' AND NOT (CONSTRAINT_SCHEMA = '" + t.db().replace("'", "''")
+                + "' AND TABLE_NAME = '" + t.table().replace("'", "''") + "')").isEmpty();
     }
 
     /**
