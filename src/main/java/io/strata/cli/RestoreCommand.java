@@ -208,7 +208,7 @@ final class RestoreCommand implements Callable<Integer> {
         }
         var repository = repo.open(key);
         if (printReplicaSql) {
-            ReplicaInfo.require(repository.manifest(backupId(repository))); // before anything is written
+            ReplicaInfo.require(repository.manifest(RestoreRun.backupOrNewest(repository, backup))); // before anything is written
         }
         RestoreRun.Result r = RestoreRun.run(repository, new RestoreRun.Options(backup, target, !noRecover, threads,
                 noRecover ? null : serverTools.tools(), mariadbdDefaultsFile,
@@ -325,21 +325,8 @@ final class RestoreCommand implements Callable<Integer> {
                     + "a point in time (--until*) is known only once it is restored; add --target", null);
         }
         var r = repo.open(key);
-        printSql(ReplicaInfo.require(r.manifest(backupId(r))));
+        printSql(ReplicaInfo.require(r.manifest(RestoreRun.backupOrNewest(r, backup))));
         return 0;
-    }
-
-    /** --backup, or the newest completed backup of {@code r} (as restore chooses it). */
-    private String backupId(io.strata.repo.Repository r) {
-        if (backup != null) {
-            return backup;
-        }
-        List<String> done = r.history().completedIds();
-        if (done.isEmpty()) {
-            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + r.root() + " holds no completed backup",
-                    "take one with \"strata backup --repo " + r.root() + "\"");
-        }
-        return done.get(done.size() - 1);
     }
 
     private static void printSql(ReplicaInfo info) {

@@ -99,15 +99,7 @@ public final class DeltaRestore {
     public static Result run(Repository repo, Options o, Consumer<String> log) {
         repo.requireKey();
         io.strata.repo.ObjectCodec.setThreads(o.parallel());
-        String id = o.backupId();
-        if (id == null) {
-            List<String> done = repo.history().completedIds();
-            if (done.isEmpty()) {
-                throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + repo.root() + " holds no completed backup",
-                        "take one with \"strata backup --repo " + repo.root() + "\"");
-            }
-            id = done.get(done.size() - 1);
-        }
+        String id = RestoreRun.backupOrNewest(repo, o.backupId());
         Chain chain = Chain.resolve(repo, id);
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();

@@ -86,18 +86,28 @@ public final class RestoreRun {
      * {@link #run(Repository, Options, Consumer)} for a point-in-time restore: the restored
      * directory's lineage names {@code pitrTarget} (null: none).
      */
+    /**
+     * {@code id}, or the newest completed backup of {@code repo} when it is null (what a restore
+     * without --backup restores).
+     *
+     * @throws StrataException backup-not-found when the repository holds no completed backup
+     */
+    public static String backupOrNewest(Repository repo, String id) {
+        if (id != null) {
+            return id;
+        }
+        List<String> done = repo.history().completedIds();
+        if (done.isEmpty()) {
+            throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + repo.root() + " holds no completed backup",
+                    "take one with \"strata backup --repo " + repo.root() + "\"");
+        }
+        return done.get(done.size() - 1);
+    }
+
     static Result run(Repository repo, Options o, Consumer<String> log, String pitrTarget) {
         repo.requireKey();
         io.strata.repo.ObjectCodec.setThreads(o.parallel());
-        String id = o.backupId();
-        if (id == null) {
-            List<String> done = repo.history().completedIds();
-            if (done.isEmpty()) {
-                throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "repository " + repo.root() + " holds no completed backup",
-                        "take one with \"strata backup --repo " + repo.root() + "\"");
-            }
-            id = done.get(done.size() - 1);
-        }
+        String id = backupOrNewest(repo, o.backupId());
         Chain chain = Chain.resolve(repo, id);
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();
