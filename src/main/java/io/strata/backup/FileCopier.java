@@ -173,8 +173,8 @@ final class FileCopier {
             throws InterruptedException {
         DatadirFiles rules = new DatadirFiles(datadir, logBinBasename, innodbDirs);
         List<Path> todo = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(datadir, 2)) {
-            for (Path p : s.filter(Files::isRegularFile).toList()) {
+        try {
+            for (Path p : io.strata.util.Dirs.liveRegularFiles(datadir, 2)) { // a file dropped meanwhile is left out
                 String rel = datadir.relativize(p).toString().replace('\\', '/');
                 if (!innodb.contains(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
                     todo.add(p);

@@ -7,6 +7,7 @@ import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.InnodbLayout;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
+import io.strata.util.Dirs;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -78,15 +79,16 @@ final class TablespaceScanner {
             }
             java.util.Set<Path> seen = new java.util.HashSet<>();
             out.values().forEach(t -> seen.add(t.file()));
-            try (Stream<Path> s = Files.walk(facts.datadir(), 2)) {
-                for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".ibd") && Files.isRegularFile(p)).sorted().toList()) {
-                    if (!seen.contains(f.toAbsolutePath().normalize())) { // a system file named *.ibd in a sub-folder data home
-                        add(out, f, byFile, null);
-                    }
+            // a table dropped or renamed while the directory is read is left out: the BLOCK_DDL rescan settles it
+            List<Path> files = Dirs.liveRegularFiles(facts.datadir(), 2);
+            for (Path f : files) {
+                if (f.getFileName().toString().endsWith(".ibd") && !seen.contains(f.toAbsolutePath().normalize())) {
+                    // (a seen one is a system file named *.ibd in a sub-folder data home)
+                    add(out, f, byFile, null);
                 }
             }
-            try (Stream<Path> s = Files.walk(facts.datadir(), 2)) {
-                for (Path isl : s.filter(p -> p.getFileName().toString().endsWith(".isl") && Files.isRegularFile(p)).sorted().toList()) {
+            for (Path isl : files) {
+                if (isl.getFileName().toString().endsWith(".isl")) {
                     addRemote(out, isl, byFile);
                 }
             }

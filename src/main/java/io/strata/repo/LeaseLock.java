@@ -92,11 +92,13 @@ final class LeaseLock implements RepoLock {
     static LeaseLock acquire(Place repo, String lockedMessage, String hint) {
         Instant start = Instant.now();
         for (String k : keys(repo)) {
-            Info i = read(repo, k);
+            Info i = readSettled(repo, k);
             if (i != null && !stale(i, start)) {
                 throw locked(repo, i, lockedMessage, hint);
             }
-            repo.store().delete(k); // a writer that died or stopped renewing its lease
+            if (i != null || repo.store().exists(k)) {
+                repo.store().delete(k); // a writer that died or stopped renewing its lease, or a lock object that stays unreadable
+            }
         }
         Instant now = Instant.now();
         ProcessHandle self = ProcessHandle.current();
@@ -110,7 +112,7 @@ final class LeaseLock implements RepoLock {
             if (k.equals(lock.key)) {
                 continue;
             }
-            Info i = read(repo, k);
+            Info i = readSettled(repo, k);
             if (i != null && !stale(i, Instant.now())) {
                 lock.release();
                 throw locked(repo, i, lockedMessage, hint);
@@ -134,7 +136,7 @@ final class LeaseLock implements RepoLock {
     static Info liveHolder(Place repo) {
         Instant now = Instant.now();
         for (String k : keys(repo)) {
-            Info i = read(repo, k);
+            Info i = readSettled(repo, k);
             if (i != null && !stale(i, now)) {
                 return i;
             }
@@ -146,7 +148,33 @@ final class LeaseLock implements RepoLock {
         return repo.store().list(repo.prefix());
     }
 
-    /** A lock object, or null when it vanished meanwhile or cannot be read (then it is treated as stale). */
+    /** Pauses between reads of a lock object that could not be read (milliseconds), and their number. */
+    static final long UNREADABLE_PAUSE_MS = 250;
+    static final int UNREADABLE_READS = 5;
+
+    /**
+     * A lock object, or null when it stays missing or unreadable over {@link #UNREADABLE_READS} reads
+     * {@link #UNREADABLE_PAUSE_MS} ms apart. One failed read proves nothing: the holder's heartbeat
+     * rewrites the object every {@link #HEARTBEAT}, and an object store may answer a read that meets
+     * the rewrite with a missing or a partial object; judging the lease stale on that read would
+     * delete a live writer's lock.
+     */
+    static Info readSettled(Place repo, String key) {
+        for (int n = 1; ; n++) {
+            Info i = read(repo, key);
+            if (i != null || n >= UNREADABLE_READS) {
+                return i;
+            }
+            try {
+                Thread.sleep(UNREADABLE_PAUSE_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while reading the lock " + repo.store().describe(key), null, e);
+            }
+        }
+    }
+
+    /** A lock object, or null when it vanished meanwhile or cannot be read. */
     private static Info read(Place repo, String key) {
         try {
             return repo.io().readJson(key, "lock", Info.class, repo.codec());
@@ -173,10 +201,33 @@ final class LeaseLock implements RepoLock {
             if (p.isEmpty() || !p.get().isAlive()) {
                 return true;
             }
-            String started = p.get().info().startInstant().map(Instant::toString).orElse(null);
-            return i.processStart() != null && started != null && !started.equals(i.processStart());
+            return Optional.ofNullable(i.processStart()).flatMap(recorded -> p.get().info().startInstant()
+                    .map(started -> otherProcess(recorded, started))).orElse(false);
         }
         return false;
+    }
+
+    /**
+     * How far two readings of one process's start time may lie apart. The JDK adds the start in
+     * clock ticks since boot (/proc/PID/stat) to the boot time of /proc/stat's {@code btime}, in whole
+     * seconds, which the kernel derives from the wall clock: as NTP adjusts the clock, two processes
+     * can read a {@code btime} one second apart, so one process's start may read a second apart.
+     */
+    static final Duration START_JITTER = Duration.ofSeconds(2);
+
+    /**
+     * Whether the live process with the lock's pid started at {@code started} is another process
+     * than the one that recorded {@code recorded} (its pid was reused); an unparseable record counts as
+     * the same process.
+     */
+    static boolean otherProcess(String recorded, Instant started) {
+        Instant then;
+        try {
+            then = Instant.parse(recorded);
+        } catch (RuntimeException e) {
+            return false;
+        }
+        return Duration.between(then, started).abs().compareTo(START_JITTER) > 0;
     }
 
     private static String host() {

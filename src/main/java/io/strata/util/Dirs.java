@@ -1,9 +1,16 @@
 package io.strata.util;
 
 import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.stream.Stream;
 
 /** Directory trees: the one place that walks them to delete or to make their entries durable. */
@@ -22,6 +29,47 @@ public final class Dirs {
                 }
             }
         }
+    }
+
+    /**
+     * The regular files at most {@code maxDepth} levels below {@code root} (1: its own files), sorted
+     * by path, in a tree that is changing while it is read: an entry removed or renamed between the
+     * listing of its directory and the reading of its attributes (a DROP or RENAME TABLE on a live
+     * server) is left out instead of failing the listing. A symbolic link counts when it leads to a
+     * regular file; linked directories are not entered.
+     *
+     * @throws IOException when the root or a directory cannot be read for another reason
+     *         ({@link java.nio.file.AccessDeniedException} names the entry)
+     */
+    public static List<Path> liveRegularFiles(Path root, int maxDepth) throws IOException {
+        List<Path> out = new ArrayList<>();
+        Files.walkFileTree(root, EnumSet.noneOf(java.nio.file.FileVisitOption.class), maxDepth, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
+                if (a.isRegularFile() || (a.isSymbolicLink() && Files.isRegularFile(f))) {
+                    out.add(f);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException && !f.equals(root)) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null && !(e instanceof NoSuchFileException && !d.equals(root))) {
+                    throw e;
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        out.sort(null);
+        return out;
     }
 
     /** fsyncs every directory of the tree, so the names of files written below it survive a crash. */

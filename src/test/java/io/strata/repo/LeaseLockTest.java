@@ -134,4 +134,54 @@ class LeaseLockTest {
             assertTrue(!r.store().exists("backups/x/manifest"));
         }
     }
+
+    @Test
+    void aLiveHoldersStartTimeReadASecondApartIsStillTheHolder() throws Exception {
+        Repository r = repo("jitter");
+        ProcessHandle self = ProcessHandle.current();
+        Instant started = self.info().startInstant().orElseThrow();
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        // /proc/stat btime moves by a second as the clock is adjusted: the same process, read by another JVM
+        r.writeJson(LeaseLock.PREFIX + "jitter", "lock", new LeaseLock.Info("jitter", host, self.pid(), started.plusSeconds(1).toString(),
+                Instant.now().toString(), Instant.now().toString(), 300));
+        StrataException e = assertThrows(StrataException.class, r::lock);
+        assertEquals(ErrorCode.REPO_LOCKED, e.code());
+        assertEquals(List.of(LeaseLock.PREFIX + "jitter"), r.store().list("locks/"));
+        r.store().delete(LeaseLock.PREFIX + "jitter");
+        // a start an hour away: the pid was reused by another process, the lock is stale
+        r.writeJson(LeaseLock.PREFIX + "reused", "lock", new LeaseLock.Info("reused", host, self.pid(), started.minusSeconds(3600).toString(),
+                Instant.now().toString(), Instant.now().toString(), 300));
+        try (RepoLock lock = r.lock()) {
+            assertEquals(1, r.store().list("locks/").size());
+            assertTrue(!r.store().exists(LeaseLock.PREFIX + "reused"));
+        }
+    }
+
+    @Test
+    void aLockObjectReadMidRewriteIsReadAgainNotDeleted() throws Exception {
+        Repository r = repo("rewrite");
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        String key = LeaseLock.PREFIX + "holder";
+        r.store().put(key, "{\"token\":\"hol".getBytes(java.nio.charset.StandardCharsets.US_ASCII)); // what a read meeting a rewrite may see
+        Thread holder = new Thread(() -> {
+            try {
+                Thread.sleep(LeaseLock.UNREADABLE_PAUSE_MS + 100);
+            } catch (InterruptedException e) {
+                return;
+            }
+            r.writeJson(key, "lock", new LeaseLock.Info("holder", host, ProcessHandle.current().pid(), null,
+                    Instant.now().toString(), Instant.now().toString(), 300));
+        });
+        holder.start();
+        StrataException e = assertThrows(StrataException.class, r::lock);
+        holder.join();
+        assertEquals(ErrorCode.REPO_LOCKED, e.code(), e.getMessage());
+        assertEquals(List.of(key), r.store().list("locks/"), "the live holder's lock object stays");
+        // one that stays unreadable is no lock: removed, and the lock taken
+        r.store().put(key, "garbage".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        try (RepoLock lock = r.lock()) {
+            assertEquals(1, r.store().list("locks/").size());
+            assertTrue(!r.store().exists(key));
+        }
+    }
 }
