@@ -16,7 +16,7 @@ import java.util.Map;
 final class RestoreTables {
     private RestoreTables() {}
 
-    static int run(RestoreCommand c, int targets, int threads) {
+    static int run(RestoreCommand c, int targets, int threads, io.strata.restore.RestoreProgress progress) {
         if (c.tables.isEmpty() || !c.importTables) {
             throw new StrataException(ErrorCode.USAGE, c.tables.isEmpty() ? "--import needs --table DB.TABLE" : "--table needs --import: a table is restored by "
                     + "importing it into a running server (name it with --socket or --host)", null);
@@ -36,7 +36,7 @@ final class RestoreTables {
         c.as.forEach(t -> as.add(TableName.parse(t, "--as")));
         PitrTarget t = targets == 0 ? null : c.pitrTarget();
         TableRestore.Result r = TableRestore.run(c.repo.open(c.key), new TableRestore.Options(tables, as, c.replace, t, c.server, c.scratchDir, threads,
-                c.serverTools.tools(), c.conn.resolve()), System.err::println);
+                c.serverTools.tools(), c.conn.resolve()), progress);
         PrintStream out = c.json.text();
         String point = r.pointInTime() == null ? "backup " + r.backupId() : r.pointInTime() + " (from backup " + r.backupId() + ")";
         List<Map<String, Object>> list = new ArrayList<>();
