@@ -122,7 +122,7 @@ class TableRestoreIT {
             assertEquals(0, rep.exit(), rep.toString());
             assertTrue(rep.out().contains("replacing the table that was there; CHECKSUM TABLE " + beforeDrop.get("shop.orders")), rep.toString());
             assertEquals(beforeDrop.get("shop.orders"), checksums(source, List.of("shop.orders")).get("shop.orders"));
-            assertEquals(List.of(List.of("child"), List.of("keep"), List.of("notes"), List.of("orders"), List.of("parts"), List.of("parent")),
+            assertEquals(List.of(List.of("child"), List.of("keep"), List.of("notes"), List.of("orders"), List.of("parent"), List.of("parts")),
                     source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1"), "no table of strata's left behind");
 
             // refused: --replace of a table other tables' foreign keys reference (58), before anything is restored
