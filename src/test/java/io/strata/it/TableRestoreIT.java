@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * before the first DROP, each with the CHECKSUM TABLE it had just before the DROP, while the load
  * keeps writing other tables; the scratch receives only their tablespaces and the replay applies only
  * their changes (the load's rows are in row format). Then {@code --replace} of a table that exists
- * and was changed again, to just before its DROP ({@code --until-before-gtid}), and the refusals: an
+ * and was changed again, to just before its DROP ({@code --until-before-gtid}; a change logged as a
+ * statement in that range makes it restore the whole backup and replay every table), and the refusals: an
  * existing table without --replace (58), --replace of a table a foreign key references (58), a
  * table the backup does not hold (57).
  * (A server whose data directory is not here, exit 17, is TableRestoreTest's: these tests run as root.)
@@ -68,6 +69,10 @@ class TableRestoreIT {
                 beforeDrop = checksums(source, TABLES);
                 gtid = lastGtid(source);
                 try (Connection c = source.connection(); Statement st = c.createStatement()) {
+                    // a change logged as a statement after the first restore's target: the restore to the DROP replays every table
+                    st.execute("SET SESSION binlog_format = 'STATEMENT'");
+                    st.execute("INSERT INTO shop.keep VALUES (99999)");
+                    st.execute("SET SESSION binlog_format = 'ROW'");
                     st.execute("DROP TABLE shop.orders");
                     try (ResultSet rs = st.executeQuery("SELECT @@last_gtid")) {
                         rs.next();
@@ -120,6 +125,10 @@ class TableRestoreIT {
             StrataCli.Result rep = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.orders", "--import", "--replace", "--until-before-gtid", dropGtid,
                     "--socket", source.socket().toString(), "--user", "root");
             assertEquals(0, rep.exit(), rep.toString());
+            assertTrue(rep.err().contains("table restore: restoring the whole backup and replaying every table, since a replay of shop.orders alone could be wrong: binlog.0"),
+                    rep.toString());
+            assertTrue(rep.err().contains(": a change logged as a statement (\"insert into shop.keep values (99999)\"), which a trigger"), rep.toString());
+            assertFalse(rep.err().contains("table restore: the scratch directory receives"), rep.toString());
             assertTrue(rep.out().contains("replacing the table that was there; CHECKSUM TABLE " + beforeDrop.get("shop.orders")), rep.toString());
             assertEquals(beforeDrop.get("shop.orders"), checksums(source, List.of("shop.orders")).get("shop.orders"));
             assertEquals(List.of(List.of("child"), List.of("keep"), List.of("notes"), List.of("orders"), List.of("parent"), List.of("parts")),
