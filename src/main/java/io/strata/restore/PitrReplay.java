@@ -63,8 +63,10 @@ final class PitrReplay {
      * As {@link #run(RestoreRun.Result, PitrBinlogs, Path, Path, ServerTools, ServerTools.Server, List, ReplayOptions, Consumer)}
      * on the narrowed restore of a table restore ({@code tables}, null: none): recovery is that of a
      * partial backup ({@link PartialRestore}: the left-out tables dropped, a skipped kept tablespace
-     * refused), and a named table with a foreign key to another table refuses the filtered replay
-     * ({@link TableScope#checkForeignKeys}, replay-applier-failed) before anything is replayed.
+     * refused; the replay then runs on the same server, still with innodb_force_recovery=1, which
+     * allows every write), and a named table with a foreign key to another table refuses the
+     * filtered replay ({@link TableScope#checkForeignKeys}, replay-applier-failed) before anything
+     * is replayed.
      */
     static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, List<String> keyOptions,
                     ReplayOptions how, TableScope tables, Consumer<String> log) {

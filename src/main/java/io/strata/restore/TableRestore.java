@@ -198,7 +198,7 @@ public final class TableRestore {
                         throw e;
                     }
                     // the filtered replay failed (a statement naming a named table needs a table the scratch lacks, or a foreign key)
-                    log.accept("WARNING: the replay of only " + only.tables() + " stopped: " + e.getMessage().replace('\n', ' ')
+                    log.accept("WARNING: the replay of only " + String.join(", ", only.tables()) + " stopped: " + e.getMessage().replace('\n', ' ')
                             + "; restoring the whole backup and replaying every table instead");
                     Dirs.deleteQuietly(scratch.resolve("data"), true);
                     restored = pointInTime(o.target(), o.server(), null).restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
