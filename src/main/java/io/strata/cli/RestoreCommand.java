@@ -49,8 +49,8 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--replace", description = "With --table: replace a destination table that exists (a RENAME TABLE swap after the import, then the old one is dropped).")
     boolean replace;
 
-    @Option(names = "--scratch-dir", paramLabel = "DIR", description = "With --table: make the scratch directory (the whole backup is restored there, "
-            + "removed afterwards) in DIR (default: the temporary directory, java.io.tmpdir).")
+    @Option(names = "--scratch-dir", paramLabel = "DIR", description = "With --table: make the scratch directory (the tables' files, the system tablespaces and the mysql schema "
+            + "are restored there, or the whole backup when the replay must apply every table; removed afterwards) in DIR (default: the temporary directory, java.io.tmpdir).")
     Path scratchDir;
 
     @Mixin
