@@ -49,8 +49,8 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--replace", description = "With --table: replace a destination table that exists (a RENAME TABLE swap after the import, then the old one is dropped).")
     boolean replace;
 
-    @Option(names = "--scratch-dir", paramLabel = "DIR", description = "With --table: make the scratch directory (the whole backup is restored there, "
-            + "removed afterwards) in DIR (default: the temporary directory, java.io.tmpdir).")
+    @Option(names = "--scratch-dir", paramLabel = "DIR", description = "With --table: make the scratch directory (the tables' files, the system tablespaces and the mysql schema "
+            + "are restored there, or the whole backup when the replay must apply every table; removed afterwards) in DIR (default: the temporary directory, java.io.tmpdir).")
     Path scratchDir;
 
     @Mixin
@@ -141,7 +141,8 @@ final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ProgressRenderer renderer = ProgressRenderer.forStderr(ProgressRenderer.parse(progressMode));
-        RestoreProgress progress = new RestoreProgress(renderer);
+        RestoreProgress progress = !tables.isEmpty() || importTables ? RestoreProgress.forTables(renderer)
+                : delta ? RestoreProgress.forDelta(renderer) : new RestoreProgress(renderer);
         progress.start();
         try {
             int rc = restore(progress);
@@ -171,7 +172,7 @@ final class RestoreCommand implements Callable<Integer> {
         int targets = (until != null ? 1 : 0) + (untilGtid != null ? 1 : 0) + (untilPosition != null ? 1 : 0)
                 + (untilBefore != null ? 1 : 0) + (untilBeforeGtid != null ? 1 : 0);
         if (!tables.isEmpty() || importTables) {
-            return RestoreTables.run(this, targets, threads);
+            return RestoreTables.run(this, targets, threads, progress);
         }
         if (target == null) {
             if (printReplicaSql) {
@@ -181,7 +182,7 @@ final class RestoreCommand implements Callable<Integer> {
         }
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
         if (delta) {
-            return delta(targets, threads, to);
+            return delta(targets, threads, to, progress);
         }
         if (targets > 0) {
             if (innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null) {
@@ -335,7 +336,7 @@ final class RestoreCommand implements Callable<Integer> {
     }
 
     /** {@code restore --delta}: see {@link DeltaRestore}; the options it does not take yet are refused before anything is read. */
-    private int delta(int targets, int threads, TargetOwner to) {
+    private int delta(int targets, int threads, TargetOwner to, RestoreProgress progress) {
         if (targets > 0 || !remap.isEmpty() || innodbDataHomeDir != null || innodbLogGroupHomeDir != null || innodbUndoDirectory != null
                 || mariadbdDefaultsFile != null || replay != null) {
             throw new StrataException(ErrorCode.USAGE, "--delta cannot be combined with --until*, --replay, --remap, --innodb-* directories or "
@@ -346,7 +347,7 @@ final class RestoreCommand implements Callable<Integer> {
                     "the delta restore writes strata-replica.json into the target; print the statements with \"strata restore --print-replica-sql --backup ID\"");
         }
         DeltaRestore.Result r = DeltaRestore.run(repo.open(key), new DeltaRestore.Options(backup, target, !noRecover, threads,
-                noRecover ? null : serverTools.tools()), System.err::println);
+                noRecover ? null : serverTools.tools()), progress);
         var m = r.manifest();
         PrintStream out = json.text();
         double pct = r.resultBytes() == 0 ? 0 : 100.0 * r.bytesWritten() / r.resultBytes();

@@ -16,16 +16,32 @@ import java.util.Map;
 final class RestoreTables {
     private RestoreTables() {}
 
-    static int run(RestoreCommand c, int targets, int threads) {
+    static int run(RestoreCommand c, int targets, int threads, io.strata.restore.RestoreProgress progress) {
         if (c.tables.isEmpty() || !c.importTables) {
             throw new StrataException(ErrorCode.USAGE, c.tables.isEmpty() ? "--import needs --table DB.TABLE" : "--table needs --import: a table is restored by "
                     + "importing it into a running server (name it with --socket or --host)", null);
         }
-        if (c.target != null || c.backup != null || c.noRecover || c.owner != null || !c.remap.isEmpty() || c.mariadbdDefaultsFile != null
-                || c.innodbDataHomeDir != null || c.innodbLogGroupHomeDir != null || c.innodbUndoDirectory != null || c.delta || c.printReplicaSql
-                || c.replay != null) {
-            throw new StrataException(ErrorCode.USAGE, "--table restores into a running server and takes none of --target, --backup, --no-recover, --owner, --remap, "
-                    + "--mariadbd-defaults-file, --innodb-*, --delta, --print-replica-sql and --replay", "use --until* for a point in time (none: the newest backup), --as and --replace for the destination");
+        List<String> refused = new ArrayList<>();
+        Map<String, Boolean> given = new LinkedHashMap<>();
+        given.put("--target", c.target != null);
+        given.put("--backup", c.backup != null);
+        given.put("--no-recover", c.noRecover);
+        given.put("--owner", c.owner != null);
+        given.put("--remap", !c.remap.isEmpty());
+        given.put("--mariadbd-defaults-file", c.mariadbdDefaultsFile != null);
+        given.put("--innodb-*", c.innodbDataHomeDir != null || c.innodbLogGroupHomeDir != null || c.innodbUndoDirectory != null);
+        given.put("--delta", c.delta);
+        given.put("--print-replica-sql", c.printReplicaSql);
+        given.put("--replay", c.replay != null);
+        given.forEach((option, on) -> {
+            if (on) {
+                refused.add(option);
+            }
+        });
+        if (!refused.isEmpty()) {
+            throw new StrataException(ErrorCode.USAGE, "--table cannot be combined with " + String.join(", ", refused) + ": it restores into a running server and takes none of "
+                    + "--target, --backup, --no-recover, --owner, --remap, --mariadbd-defaults-file, --innodb-*, --delta, --print-replica-sql and --replay",
+                    "use --until* for a point in time (none: the newest backup), --as and --replace for the destination");
         }
         if (targets > 1) {
             throw new StrataException(ErrorCode.USAGE, "name one point in time: --until, --until-gtid, --until-position, --until-before or --until-before-gtid", null);
@@ -36,7 +52,7 @@ final class RestoreTables {
         c.as.forEach(t -> as.add(TableName.parse(t, "--as")));
         PitrTarget t = targets == 0 ? null : c.pitrTarget();
         TableRestore.Result r = TableRestore.run(c.repo.open(c.key), new TableRestore.Options(tables, as, c.replace, t, c.server, c.scratchDir, threads,
-                c.serverTools.tools(), c.conn.resolve()), System.err::println);
+                c.serverTools.tools(), c.conn.resolve()), progress);
         PrintStream out = c.json.text();
         String point = r.pointInTime() == null ? "backup " + r.backupId() : r.pointInTime() + " (from backup " + r.backupId() + ")";
         List<Map<String, Object>> list = new ArrayList<>();

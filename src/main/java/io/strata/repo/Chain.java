@@ -25,6 +25,22 @@ public final class Chain {
 
     public Manifest target() { return members.get(members.size() - 1); }
 
+    /**
+     * The same chain with its target replaced by {@code narrowed}, a manifest of the same backup
+     * (a table restore's, holding fewer files and a scope). The other members stay as stored: a
+     * delta file of the target still finds its layers in them.
+     *
+     * @throws IllegalArgumentException when {@code narrowed} is of another backup
+     */
+    public Chain withTarget(Manifest narrowed) {
+        if (!narrowed.id().equals(target().id())) {
+            throw new IllegalArgumentException("manifest " + narrowed.id() + " is not of backup " + target().id());
+        }
+        List<Manifest> out = new ArrayList<>(members);
+        out.set(out.size() - 1, narrowed);
+        return new Chain(out);
+    }
+
     public List<String> ids() {
         List<String> ids = new ArrayList<>();
         for (Manifest m : members) {

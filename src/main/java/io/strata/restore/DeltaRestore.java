@@ -147,10 +147,16 @@ public final class DeltaRestore {
             if (layout.needsOptions(m)) {
                 keep.add(target.resolve(RestoredLayout.OPTION_FILE));
             }
+            RestoreProgress progress = RestoreProgress.of(log);
+            progress.setEstimate(RestoreProgress.COMPARE, m.files().stream().mapToLong(FileEntry::size).sum());
+            progress.stage(RestoreProgress.COMPARE, "comparing " + m.files().size() + " files with the backup's (the files it does not hold removed first)");
             removed = removeOthers(target, keep, log);
             started = System.nanoTime();
-            totals = writeFiles(repo, chain, layout, Math.max(1, o.parallel()));
+            progress.stage(RestoreProgress.WRITE, "writing the pages and blocks that differ");
+            totals = writeFiles(repo, chain, layout, Math.max(1, o.parallel()), progress);
+            progress.done(RestoreProgress.COMPARE);
             RestoreRun.writeRedoLog(repo, m, layout.logHome());
+            progress.add(RestoreProgress.WRITE, Files.size(logFile));
             if (layout.needsOptions(m)) {
                 layout.writeOptionFile(m);
             }
@@ -159,6 +165,7 @@ public final class DeltaRestore {
             Dirs.syncDirectories(target);
             log.accept("marked " + target + " as lineage " + Lineage.shortId(l) + " (" + Lineage.FILE_NAME
                     + "): backups of a server started on it begin a new history");
+            progress.done(RestoreProgress.WRITE);
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "delta restore into " + target + " failed: " + e.getMessage(),
                     target + " stays marked unfinished (" + RestoreRun.UNFINISHED_MARKER + "); rerun restore --delta once the cause is fixed", e);
@@ -356,8 +363,12 @@ public final class DeltaRestore {
         return n[0];
     }
 
-    /** Writes every file of the backup through {@link #writeOne}; returns {bytes written, bytes of the files, files touched}. */
-    private static long[] writeFiles(Repository repo, Chain chain, RestoredLayout layout, int parallel) {
+    /**
+     * Writes every file of the backup through {@link #writeOne}, counting each file's length into
+     * the compare stage and its written bytes into the write stage; returns {bytes written, bytes of
+     * the files, files touched}.
+     */
+    private static long[] writeFiles(Repository repo, Chain chain, RestoredLayout layout, int parallel, RestoreProgress progress) {
         Manifest m = chain.target();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "strata-delta-restore");
@@ -367,7 +378,12 @@ public final class DeltaRestore {
         try {
             List<Future<FileOutcome>> fs = new ArrayList<>();
             for (FileEntry fe : m.files()) {
-                fs.add(pool.submit(() -> writeOne(repo, chain, fe, outPath(layout, fe, m))));
+                fs.add(pool.submit(() -> {
+                    FileOutcome r = writeOne(repo, chain, fe, outPath(layout, fe, m));
+                    progress.add(RestoreProgress.COMPARE, fe.size());
+                    progress.add(RestoreProgress.WRITE, r.written());
+                    return r;
+                }));
             }
             long[] t = new long[3];
             for (Future<FileOutcome> f : fs) {

@@ -50,6 +50,14 @@ final class PartialRestore {
     }
 
     /**
+     * {@code args} without innodb_force_recovery: the options of a server started on a partial
+     * restore once its recovery is done (the result "starts without innodb_force_recovery").
+     */
+    static List<String> afterRecovery(List<String> args) {
+        return args.stream().filter(a -> !a.startsWith("--innodb-force-recovery")).toList();
+    }
+
+    /**
      * Fails when recovery of a partial backup skipped the redo log of a tablespace the backup's
      * scope keeps: under innodb_force_recovery=1 the server only warns "Tablespace N was not found
      * at ./db/t.ibd ... All redo log for this tablespace will be ignored", which for a kept table
@@ -88,6 +96,8 @@ final class PartialRestore {
         try (ServerSession s = ServerSession.connect(new ConnectionOptions(socket.toString(), null, null, "root", null))) {
             // error log lines name the thread: "<date> <time> <thread id> [ERROR] ..."
             java.util.regex.Pattern ours = java.util.regex.Pattern.compile("^\\s*\\S+ \\S+ +" + s.queryString("SELECT CONNECTION_ID()") + " \\[ERROR\\] InnoDB: ");
+            // a kept table's foreign key may name a left-out parent, which could not be dropped with the checks on
+            s.exec("SET SESSION foreign_key_checks = 0");
             TreeSet<String> databases = new TreeSet<>();
             TreeSet<String> tables = new TreeSet<>();
             TreeSet<String> kept = new TreeSet<>();
@@ -126,8 +136,31 @@ final class PartialRestore {
                 log.accept("WARNING: left-out partitioned table(s) " + String.join(", ", new ArrayList<>(kept))
                         + " stay in the InnoDB dictionary with their tablespaces missing (no .frm to drop them by)");
             }
-            return line -> !ours.matcher(line).find();
+            return line -> !ours.matcher(line).find() && !leftOutFileError(m.scope(), line);
         }
+    }
+
+    private static final java.util.regex.Pattern CANNOT_OPEN = java.util.regex.Pattern.compile(
+            "\\[ERROR\\] InnoDB: (?:Cannot open datafile for read-only: '\\./([^']+)'|Could not find a valid tablespace file for (\\S+?)\\. )");
+    private static final java.util.regex.Pattern NO_SUCH_FILE = java.util.regex.Pattern.compile(
+            "\\[ERROR\\] InnoDB: (?:Operating system error number 2 in a file operation\\.|Error number 2 means 'No such file or directory')\\s*$");
+
+    /**
+     * Whether error log {@code line} is InnoDB failing to open the file of a tablespace {@code scope}
+     * leaves out, which recovery's background rollback of a transaction that wrote a left-out table
+     * logs (thread 0, before the clean-up connection exists), or the generic "error number 2" lines
+     * logged with it. The line naming the file is judged by its name: one naming a kept file stays an error.
+     */
+    static boolean leftOutFileError(Scope scope, String line) {
+        if (NO_SUCH_FILE.matcher(line).find()) {
+            return true;
+        }
+        java.util.regex.Matcher x = CANNOT_OPEN.matcher(line);
+        if (!x.find()) {
+            return false;
+        }
+        String path = x.group(1) != null ? x.group(1) : x.group(2) + ".ibd";
+        return !scope.includesPath(path);
     }
 
     /**

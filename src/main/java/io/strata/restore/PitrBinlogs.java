@@ -32,6 +32,7 @@ final class PitrBinlogs {
     private final long startPosition;
     private long transactions;
     private TempTables.Hazard hazard;
+    private String unfiltered;
 
     private PitrBinlogs(String baseGtids, long startPosition) {
         this.gtids = PitrWindows.parseGtidList(baseGtids);
@@ -49,6 +50,12 @@ final class PitrBinlogs {
 
     /** Where the replay is known to fail ({@link TempTables}); when not null, the copies are incomplete and must not be replayed. */
     TempTables.Hazard hazard() { return hazard; }
+
+    /**
+     * Where and why a replay of the named tables alone could be wrong ({@link TableScope#unsafe}):
+     * the first such Query event of the replayed range as "file:offset: reason"; null when none is.
+     */
+    String unfiltered() { return unfiltered; }
 
     /** The GTID state after the replay, as a gtid_binlog_pos list ("0-1-5,1-2-9"). */
     String gtids() { return String.join(",", gtids.values()); }
@@ -88,7 +95,12 @@ final class PitrBinlogs {
                             r.hazard = temp.hazards().get(b);
                             return r;
                         }
-                        if (e.gtid() != null && (!first || e.offset() >= b.pos().offset())) {
+                        boolean replayed = !first || e.offset() >= b.pos().offset();
+                        if (replayed && e.query() != null && r.unfiltered == null) {
+                            String why = TableScope.unsafe(e.query());
+                            r.unfiltered = why == null ? null : f.name() + ":" + e.offset() + ": " + why;
+                        }
+                        if (e.gtid() != null && replayed) {
                             r.transactions++;
                             r.gtids.put(e.gtid().domain(), e.gtid().toString());
                         }

@@ -56,6 +56,20 @@ final class PitrReplay {
      */
     static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, List<String> keyOptions,
                     ReplayOptions how, Consumer<String> log) {
+        run(restored, r, target, run, tools, server, keyOptions, how, null, log);
+    }
+
+    /**
+     * As {@link #run(RestoreRun.Result, PitrBinlogs, Path, Path, ServerTools, ServerTools.Server, List, ReplayOptions, Consumer)}
+     * on the narrowed restore of a table restore ({@code tables}, null: none): recovery is that of a
+     * partial backup ({@link PartialRestore}: the left-out tables dropped, a skipped kept tablespace
+     * refused; the replay then runs on the same server, still with innodb_force_recovery=1, which
+     * allows every write), and a named table with a foreign key to another table refuses the
+     * filtered replay ({@link TableScope#checkForeignKeys}, replay-applier-failed) before anything
+     * is replayed.
+     */
+    static void run(RestoreRun.Result restored, PitrBinlogs r, Path target, Path run, ServerTools tools, ServerTools.Server server, List<String> keyOptions,
+                    ReplayOptions how, TableScope tables, Consumer<String> log) {
         boolean applier = !r.files().isEmpty() && r.transactions() > 0 && PitrApplier.useApplier(how.mode(), how.tables(), server.version());
         Path relay = r.files().isEmpty() ? null : r.files().get(0).getParent().resolveSibling("relay");
         List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(restored.manifest(), restored.layout()));
@@ -72,9 +86,14 @@ final class PitrReplay {
         RestoreProgress progress = RestoreProgress.of(log);
         progress.stage(RestoreProgress.RECOVERY, "starting " + server.binary() + " on " + target + " (crash recovery, then the replay; log " + run.resolve("mysqld.err") + ")");
         try (MariadbProcess p = MariadbProcess.start(server.binary(), target, run, args, Duration.ofMinutes(30))) {
+            java.util.function.Predicate<String> judged = PartialRestore.dropLeftOut(restored.manifest(), p.socket(), target, log);
+            PartialRestore.failOnSkippedKeptTablespaces(restored.manifest(), p.errorLogText());
             List<String> recoveryErrors = p.errorLines();
-            RestoreRun.failOnErrorLines(recoveryErrors, ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
+            RestoreRun.failOnErrorLines(recoveryErrors.stream().filter(judged).toList(), ErrorCode.RECOVERY_FAILED, "crash recovery by " + server, p.errorLog());
             progress.done(RestoreProgress.RECOVERY);
+            if (tables != null && !how.tables().isEmpty()) {
+                tables.checkForeignKeys(p.socket());
+            }
             if (applier) {
                 progress.stage(RestoreProgress.REPLAY, "replaying through the server's replication applier (" + how.threads() + " parallel workers; relay logs in " + relay + ")");
                 PitrApplier.apply(p.socket(), relayFiles, r.files().get(0).getFileName().toString(), r.startPosition(),

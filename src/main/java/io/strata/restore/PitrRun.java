@@ -65,6 +65,15 @@ public final class PitrRun {
      * it is encrypted): the backup's restore and the binlog reads share that handle.
      */
     public static Result run(Repository repo, Options o, Consumer<String> log) {
+        return run(repo, o, log, null);
+    }
+
+    /**
+     * As {@link #run(Repository, Options, Consumer)} for a table restore: with {@code tables} (null:
+     * none), when the copied range allows it ({@link TableScope}), only the tables' files are
+     * restored and only their changes replayed; otherwise, said in the log, everything is.
+     */
+    static Result run(Repository repo, Options o, Consumer<String> log, TableScope tables) {
         Path target = o.targetDir().toAbsolutePath().normalize();
         RestoreRun.checkTarget(target);
         PitrWindows w = PitrWindows.of(repo, chooseServer(repo, o.server()));
@@ -105,12 +114,24 @@ public final class PitrRun {
             }
             progress.set(RestoreProgress.BINLOG_COPY, toCopy);
             progress.done(RestoreProgress.BINLOG_COPY);
-            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null, null, RestoredLayout.Dirs.NONE, o.remaps()), log, o.target().toString());
+            ReplayOptions replay = o.replay();
+            if (tables != null && binlogs.unfiltered() != null) {
+                log.accept("table restore: restoring the whole backup and replaying every table, since a replay of " + String.join(", ", tables.tables())
+                        + " alone could be wrong: " + binlogs.unfiltered());
+                tables = null;
+            } else if (tables != null) {
+                log.accept("table restore: replaying only the changes of " + String.join(", ", tables.tables())
+                        + " (every change of the range is in row format; no foreign key or database statement in it)");
+                replay = replay.tables(tables.tables());
+                tables.markFiltered();
+            }
+            RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null, null, RestoredLayout.Dirs.NONE, o.remaps()), log,
+                    o.target().toString(), tables);
             try {
                 RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
                 Path run = Files.createTempDirectory("strata-pitr-");
-                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), o.replay(), log);
+                PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), replay, tables, log);
                 Dirs.deleteQuietly(run, false);
                 ReplicaInfo replica = ReplicaInfo.pointInTime(b.manifest(), o.target(), plan.stop().file(), plan.stop().offset(), binlogs.gtids());
                 replica.write(target);

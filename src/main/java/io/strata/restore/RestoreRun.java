@@ -105,10 +105,21 @@ public final class RestoreRun {
     }
 
     static Result run(Repository repo, Options o, Consumer<String> log, String pitrTarget) {
+        return run(repo, o, log, pitrTarget, null);
+    }
+
+    /**
+     * As {@link #run(Repository, Options, Consumer, String)}, writing only the files of
+     * {@code tables} (null: all) and recovering as a partial backup ({@link TableScope}).
+     */
+    static Result run(Repository repo, Options o, Consumer<String> log, String pitrTarget, TableScope tables) {
         repo.requireKey();
         io.strata.repo.ObjectCodec.setThreads(o.parallel());
         String id = backupOrNewest(repo, o.backupId());
         Chain chain = Chain.resolve(repo, id);
+        if (tables != null) {
+            chain = tables.narrow(chain, log);
+        }
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();
         List<DataDirectories.Remap> remaps = o.remaps().stream().map(DataDirectories.Remap::parse).toList();

@@ -37,9 +37,10 @@ import java.util.regex.Pattern;
  * <li>read-only checks on the running server: its {@code @@datadir} is a writable directory on
  *     this host, and each destination table is absent (else table-exists, exit 58, unless
  *     {@code --replace});</li>
- * <li>a private scratch directory (0700, removed afterwards, also on failure) receives the restore:
- *     {@link RestoreRun} of the newest backup, or {@link PitrRun} to the target (the hook
- *     {@link Rollforward}: today the whole binlog range is replayed);</li>
+ * <li>a private scratch directory (0700, removed afterwards, also on failure) receives the restore
+ *     of only the files the tables need ({@link TableScope}): {@link RestoreRun} of the newest
+ *     backup, or {@link PitrRun} to the target, replaying only the named tables' changes when that
+ *     is safe (the rule below), else the whole backup with every table (the hook {@link Rollforward});</li>
  * <li>a scratch mariadbd (networking off, grant checks off) on it: each table is looked up
  *     (table-not-in-backup, exit 57), its {@code SHOW CREATE TABLE} and {@code CHECKSUM TABLE} read,
  *     then {@code FLUSH TABLES ... FOR EXPORT} and its data files (InnoDB .ibd/.cfg, Aria .MAI/.MAD,
@@ -53,11 +54,36 @@ import java.util.regex.Pattern;
  *     statement before the old one is dropped. A failure drops the tables this run created.</li>
  * </ol>
  *
- * <p>The scratch restore writes the whole backup, not only the named tables: InnoDB crash recovery
- * of MariaDB 10.11 refuses to start when redo records name a tablespace file that is missing
- * (it asks for innodb_force_recovery=1, which also throws away those changes and is not
- * something a restore should rely on). Restoring only the needed files is future work.
- * Table names are limited to letters, digits, {@code _} and {@code $}, whose file names equal the
+ * <p>What the scratch receives: the system and undo tablespaces, the redo log, the {@code mysql}
+ * schema, and the named tables' files (.frm, .ibd, partitions, .par, .TRG, Aria and MyISAM files),
+ * with their databases' db.opt, .TRN and full-text index tablespaces; no other table's data or
+ * definition files. It recovers as a partial backup does ({@link PartialRestore}): InnoDB crash
+ * recovery runs with innodb_force_recovery=1, which skips the redo log of the tablespaces left out
+ * (and only those: recovery fails when it skipped one of a named table), and the left-out tables'
+ * dictionary entries are dropped before the export. Without a point in time, this is always the
+ * path; the log says how many files of the backup the scratch received.
+ *
+ * <p>With a point in time the replay applies only the named tables' changes (the applier's table
+ * filter) when all of these hold, else the whole backup is restored and every change replayed, as
+ * a plain point-in-time restore does; the log says which path ran and why:
+ * <ul>
+ * <li>every data change in the replayed binlog range is in row format: a row event names the
+ *     table it changes, also when a trigger, stored function or view made the change, whereas a
+ *     statement (binlog_format STATEMENT or MIXED) on another table can change a named table
+ *     through a trigger, stored function or view, which the filter, seeing only the statement's own
+ *     tables, would skip without a word;</li>
+ * <li>the range holds no statement defining a foreign key and none dropping or altering a
+ *     database (the other databases are not in the scratch);</li>
+ * <li>no named table has a foreign key to a table not named (its ON DELETE/UPDATE actions follow
+ *     the parent's row events, which the filter skips; checked on the scratch server).</li>
+ * </ul>
+ * A statement the filtered replay applies (one naming a named table) that fails, such as one that
+ * needs a table the scratch does not hold ({@code RENAME TABLE other TO t}), stops the applier;
+ * the table restore then logs the error as a WARNING and restores the whole backup, replaying
+ * every table: never a silently partial result.
+ *
+ * <p>Progress by stage ({@link RestoreProgress#forTables}): files, recovery, binlog-copy, replay,
+ * export, import. Table names are limited to letters, digits, {@code _} and {@code $}, whose file names equal the
  * table names (MariaDB encodes other characters, {@code @xxxx}).
  *
  * <p>Limits today: a backup holding DATA DIRECTORY tables is refused by the scratch restore (their
@@ -141,7 +167,8 @@ public final class TableRestore {
         if (Set.copyOf(to).size() != to.size()) {
             throw new StrataException(ErrorCode.USAGE, "two tables would be imported as the same table: " + to, null);
         }
-        Rollforward rf = o.target() == null ? newestBackup() : pointInTime(o.target(), o.server());
+        TableScope only = new TableScope(o.tables().stream().map(TableName::toString).toList());
+        Rollforward rf = o.target() == null ? newestBackup(only) : pointInTime(o.target(), o.server(), only);
         if (o.target() == null) {
             checkNewestBackupHolds(repo, o.tables());
         }
@@ -163,9 +190,23 @@ public final class TableRestore {
             Path scratch = scratchDirectory(o.scratch());
             try {
                 log.accept("scratch directory " + scratch + " (removed afterwards)");
-                Restored restored = rf.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
+                Restored restored;
+                try {
+                    restored = rf.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
+                } catch (StrataException e) {
+                    if (!only.filtered() || e.code() != ErrorCode.REPLAY_APPLIER_FAILED) {
+                        throw e;
+                    }
+                    // the filtered replay failed (a statement naming a named table needs a table the scratch lacks, or a foreign key)
+                    log.accept("WARNING: the replay of only " + String.join(", ", only.tables()) + " stopped: " + e.getMessage().replace('\n', ' ')
+                            + "; restoring the whole backup and replaying every table instead");
+                    Dirs.deleteQuietly(scratch.resolve("data"), true);
+                    restored = pointInTime(o.target(), o.server(), null).restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
+                }
                 List<Exported> exported = export(restored, scratch, o, to, log);
+                RestoreProgress.of(log).stage(RestoreProgress.IMPORT, "importing " + exported.size() + " table(s) into the server at " + o.conn().describe());
                 List<Imported> done = importAll(live, datadir, exported, o.replace(), log);
+                RestoreProgress.of(log).done(RestoreProgress.IMPORT);
                 return new Result(restored.backupId(), restored.pointInTime(), restored.binlogPosition(), restored.gtid(), done);
             } finally {
                 Dirs.deleteQuietly(scratch, false);
@@ -199,19 +240,23 @@ public final class TableRestore {
                 "check the name; \"strata list\" shows the backups and the restorable windows");
     }
 
-    /** The default roll-forward without a target: the newest completed backup, recovered. */
-    static Rollforward newestBackup() {
+    /** The default roll-forward without a target: the newest completed backup, recovered; only the files of {@code only} (null: all). */
+    static Rollforward newestBackup(TableScope only) {
         return (repo, dir, parallel, tools, log) -> {
-            RestoreRun.Result r = RestoreRun.run(repo, new RestoreRun.Options(null, dir, true, parallel, tools), log);
+            RestoreRun.Result r = RestoreRun.run(repo, new RestoreRun.Options(null, dir, true, parallel, tools), log, null, only);
             var m = r.manifest();
             return new Restored(r, m.id(), null, m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos());
         };
     }
 
-    /** The default roll-forward to a point in time: {@link PitrRun}, replaying every transaction up to the target. */
-    static Rollforward pointInTime(PitrTarget target, String server) {
+    /**
+     * The default roll-forward to a point in time: {@link PitrRun}, replaying only the changes of
+     * {@code only} when that is safe ({@link TableScope}), else (and with {@code only} null) every
+     * transaction up to the target.
+     */
+    static Rollforward pointInTime(PitrTarget target, String server, TableScope only) {
         return (repo, dir, parallel, tools, log) -> {
-            PitrRun.Result r = PitrRun.run(repo, new PitrRun.Options(target, server, dir, parallel, tools), log);
+            PitrRun.Result r = PitrRun.run(repo, new PitrRun.Options(target, server, dir, parallel, tools), log, only);
             return new Restored(r.restore(), r.backup().id(), target.toString(), r.to() == null ? null : r.to().toString(), r.gtidAtTarget());
         };
     }
@@ -279,11 +324,12 @@ public final class TableRestore {
         var m = restored.restore().manifest();
         Path data = scratch.resolve("data");
         ServerTools.Server server = RestoreRun.serverFor(o.tools(), m, log);
-        List<String> args = new ArrayList<>(RestoreRun.recoveryArgs(m, restored.restore().layout()));
+        // recovery is done (a narrowed restore's with innodb_force_recovery); the export server runs without it
+        List<String> args = new ArrayList<>(PartialRestore.afterRecovery(RestoreRun.recoveryArgs(m, restored.restore().layout())));
         args.addAll(RecoveryKeys.check(m, server.binary(), null, s -> { }).options());
         args.add("--skip-grant-tables");
         List<Exported> out = new ArrayList<>();
-        log.accept("starting " + server.binary() + " on the scratch directory to export " + o.tables());
+        RestoreProgress.of(log).stage(RestoreProgress.EXPORT, "starting " + server.binary() + " on the scratch directory to export " + o.tables());
         try (MariadbProcess p = MariadbProcess.start(server.binary(), data, scratch.resolve("run"), args, Duration.ofMinutes(30));
              ServerSession s = ServerSession.connect(new ConnectionOptions(p.socket().toString(), null, null, "root", null))) {
             List<String> locks = new ArrayList<>();
@@ -324,6 +370,7 @@ public final class TableRestore {
             }
             s.exec("UNLOCK TABLES");
             p.shutdown(Duration.ofMinutes(10));
+            RestoreProgress.of(log).done(RestoreProgress.EXPORT);
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot copy the exported table files in " + scratch + ": " + e.getMessage(), null, e);
         }

@@ -281,17 +281,27 @@ public final class TempTables {
             this.uses = text;
         }
 
-        static Statement of(BinlogEvent.Query q) {
+        /** The statement's text lower-cased, its plain comments removed and its executable comments' text kept ("" when unknown). */
+        static String normalized(BinlogEvent.Query q) {
             String t = q.text() == null ? "" : q.text().toLowerCase(Locale.ROOT);
             // executable comments (/*!40005 TEMPORARY */) count as text; other comments do not
-            t = COMMENT.matcher(PLAIN_COMMENT.matcher(t).replaceAll(" ")).replaceAll(" ").strip();
+            return COMMENT.matcher(PLAIN_COMMENT.matcher(t).replaceAll(" ")).replaceAll(" ").strip();
+        }
+
+        /** Whether {@code normalized} is transaction control (BEGIN, COMMIT, XA ...), which names no table. */
+        static boolean control(String normalized) {
+            return CONTROL.matcher(normalized).matches();
+        }
+
+        static Statement of(BinlogEvent.Query q) {
+            String t = normalized(q);
             Statement s = new Statement(t);
             if (q.text() == null) {
                 return s;
             }
             Matcher c = CREATE.matcher(t);
             Matcher d = DROP.matcher(t);
-            if (CONTROL.matcher(t).matches()) {
+            if (control(t)) {
                 s.safe = true;
                 s.uses = "";
             } else if (c.matches()) {

@@ -96,31 +96,42 @@ public class StageProgress {
         say("[" + name + "] " + detail);
     }
 
+    // counting into a stage this run does not have (a restore code path shared by runs of other stage lists) does nothing
+
     /** Adds {@code bytes} to a stage's estimate (unknown counts as 0). */
     public void addEstimate(String stage, long bytes) {
+        if (!stages.containsKey(stage)) {
+            return;
+        }
         AtomicLong e = stages.get(stage).estimated;
         e.updateAndGet(v -> Math.max(v, 0) + bytes);
     }
 
     /** Sets a stage's estimate, in bytes. */
     public void setEstimate(String stage, long bytes) {
-        stages.get(stage).estimated.set(bytes);
+        if (stages.containsKey(stage)) {
+            stages.get(stage).estimated.set(bytes);
+        }
     }
 
     /** Adds {@code bytes} to what a stage has done. */
     public void add(String stage, long bytes) {
-        stages.get(stage).done.addAndGet(bytes);
+        if (stages.containsKey(stage)) {
+            stages.get(stage).done.addAndGet(bytes);
+        }
     }
 
     /** Sets what a stage has done, in bytes. */
     public void set(String stage, long bytes) {
-        stages.get(stage).done.set(bytes);
+        if (stages.containsKey(stage)) {
+            stages.get(stage).done.set(bytes);
+        }
     }
 
     /** Marks a stage done (also one that never ran: it begins and ends now). */
     public void done(String stage) {
         Stage s = stages.get(stage);
-        if (!"done".equals(s.state)) {
+        if (s != null && !"done".equals(s.state)) {
             if (s.beginNanos == 0) {
                 s.beginNanos = System.nanoTime();
             }

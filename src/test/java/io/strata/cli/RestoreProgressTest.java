@@ -56,6 +56,47 @@ class RestoreProgressTest {
     }
 
     @Test
+    void tableAndDeltaRestoresHaveTheirOwnStages() throws Exception {
+        assertEquals(List.of("files=done", "recovery=done", "binlog-copy=pending", "replay=pending", "export=done", "import=done"),
+                endStates(RestoreProgress::forTables, p -> {
+                    p.stage(RestoreProgress.FILES, "restoring");
+                    p.done(RestoreProgress.FILES);
+                    p.stage(RestoreProgress.RECOVERY, "recovering");
+                    p.done(RestoreProgress.RECOVERY);
+                    p.stage(RestoreProgress.EXPORT, "exporting");
+                    p.done(RestoreProgress.EXPORT);
+                    p.stage(RestoreProgress.IMPORT, "importing");
+                }, "completed"));
+        assertEquals(List.of("compare=done", "write=done", "recovery=done"), endStates(RestoreProgress::forDelta, p -> {
+            p.setEstimate(RestoreProgress.COMPARE, 100);
+            p.stage(RestoreProgress.COMPARE, "comparing");
+            p.stage(RestoreProgress.WRITE, "writing");
+            p.add(RestoreProgress.COMPARE, 100);
+            p.add(RestoreProgress.WRITE, 7);
+            p.add(RestoreProgress.FILES, 5); // a stage the delta restore does not have: nothing counted, no failure
+            p.done(RestoreProgress.FILES);
+            p.stage(RestoreProgress.RECOVERY, "recovering");
+        }, "completed"));
+    }
+
+    private static List<String> endStates(java.util.function.Function<ProgressRenderer, RestoreProgress> make, Consumer<RestoreProgress> run, String state)
+            throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ProgressRenderer renderer = new ProgressRenderer(new PrintStream(buf, true, StandardCharsets.UTF_8), ProgressRenderer.Mode.JSON);
+        RestoreProgress p = make.apply(renderer);
+        run.accept(p);
+        p.finish(state, null);
+        renderer.complete(Map.of("ok", true));
+        String[] lines = buf.toString(StandardCharsets.UTF_8).split("\n");
+        JsonNode end = new ObjectMapper().readTree(lines[lines.length - 1]);
+        List<String> states = new ArrayList<>();
+        for (JsonNode s : end.get("stages")) {
+            states.add(s.get("stage").asText() + "=" + s.get("state").asText());
+        }
+        return states;
+    }
+
+    @Test
     void aPlainLogGetsTheMessagesOnly() {
         List<String> said = new ArrayList<>();
         Consumer<String> log = said::add;

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * three tables (InnoDB, partitioned InnoDB, Aria) changed after the full backup and then dropped
  * come back into the running source, rolled forward with {@code --until-gtid} to the GTID just
  * before the first DROP, each with the CHECKSUM TABLE it had just before the DROP, while the load
- * keeps writing other tables. Then {@code --replace} of a table that exists and was changed again,
- * and the refusals: an existing table without --replace (58), a table the backup does not hold (57).
+ * keeps writing other tables; the scratch receives only their tablespaces and the replay applies only
+ * their changes (the load's rows are in row format). Then {@code --replace} of a table that exists
+ * and was changed again, to just before its DROP ({@code --until-before-gtid}; a change logged as a
+ * statement in that range makes it restore the whole backup and replay every table), and the refusals: an
+ * existing table without --replace (58), --replace of a table a foreign key references (58), a
+ * table the backup does not hold (57).
  * (A server whose data directory is not here, exit 17, is TableRestoreTest's: these tests run as root.)
  */
 class TableRestoreIT {
@@ -44,10 +50,14 @@ class TableRestoreIT {
                     "CREATE TABLE shop.orders (id INT PRIMARY KEY, v VARCHAR(40), n INT) ENGINE=InnoDB",
                     "CREATE TABLE shop.parts (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=InnoDB PARTITION BY HASH(id) PARTITIONS 3",
                     "CREATE TABLE shop.notes (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=Aria",
-                    "CREATE TABLE shop.keep (id INT PRIMARY KEY) ENGINE=InnoDB");
+                    "CREATE TABLE shop.keep (id INT PRIMARY KEY) ENGINE=InnoDB",
+                    "CREATE TABLE shop.parent (id INT PRIMARY KEY) ENGINE=InnoDB",
+                    "CREATE TABLE shop.child (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES shop.parent (id)) ENGINE=InnoDB",
+                    "INSERT INTO shop.parent VALUES (1)", "INSERT INTO shop.child VALUES (1, 1)");
             fill(source, 0, 2000);
             Map<String, String> beforeDrop;
             String gtid;
+            String dropGtid;
             String full;
             try (WriteLoad w = WriteLoad.on(source, "app").threads(2).rate(200).start()) {
                 Thread.sleep(1000);
@@ -58,7 +68,18 @@ class TableRestoreIT {
                         "UPDATE shop.notes SET v = CONCAT(v, '-x') WHERE id % 4 = 0");
                 beforeDrop = checksums(source, TABLES);
                 gtid = lastGtid(source);
-                source.exec("DROP TABLE shop.orders", "DROP TABLE shop.parts", "DROP TABLE shop.notes");
+                try (Connection c = source.connection(); Statement st = c.createStatement()) {
+                    // a change logged as a statement after the first restore's target: the restore to the DROP replays every table
+                    st.execute("SET SESSION binlog_format = 'STATEMENT'");
+                    st.execute("INSERT INTO shop.keep VALUES (99999)");
+                    st.execute("SET SESSION binlog_format = 'ROW'");
+                    st.execute("DROP TABLE shop.orders");
+                    try (ResultSet rs = st.executeQuery("SELECT @@last_gtid")) {
+                        rs.next();
+                        dropGtid = rs.getString(1);
+                    }
+                }
+                source.exec("DROP TABLE shop.parts", "DROP TABLE shop.notes");
                 Thread.sleep(500);
                 PitrSupport.archiveOnce(repo, source);
 
@@ -67,6 +88,12 @@ class TableRestoreIT {
                 StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.orders", "--table", "shop.parts",
                         "--table", "shop.notes", "--import", "--until-gtid", gtid, "--socket", source.socket().toString(), "--user", "root", "--json");
                 assertEquals(0, r.exit(), r.toString());
+                // only the named tables' files went into the scratch (not shop.keep's, shop.parent's, app.*'s), and only their changes were replayed
+                assertTrue(r.err().contains("table restore: tablespaces restored outside the mysql schema: shop/orders.ibd shop/parts#P#p0.ibd "
+                        + "shop/parts#P#p1.ibd shop/parts#P#p2.ibd\n"), r.err());
+                assertTrue(r.err().contains("table restore: replaying only the changes of shop.orders, shop.parts, shop.notes (every change of the range is in row format"),
+                        r.err());
+                assertTrue(r.err().lines().anyMatch(l -> l.matches(".*\\[(files|recovery|binlog-copy|replay|export|import)\\] .*")), r.err());
                 JsonNode j = ItSupport.JSON.readTree(r.out());
                 assertEquals("GTID " + gtid, j.get("pointInTime").asText(), r.out());
                 assertEquals(3, j.get("tables").size(), r.out());
@@ -94,14 +121,27 @@ class TableRestoreIT {
                     + "; nothing was restored", exists.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), exists.toString());
             assertEquals(damaged, checksums(source, List.of("shop.orders")));
 
-            // (3) --replace: the damaged table is replaced by the one before the DROP
-            StrataCli.Result rep = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.orders", "--import", "--replace", "--until-gtid", gtid,
+            // (3) --replace: the damaged table is replaced by the one just before its DROP (exclusive target: the DROP's own GTID)
+            StrataCli.Result rep = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.orders", "--import", "--replace", "--until-before-gtid", dropGtid,
                     "--socket", source.socket().toString(), "--user", "root");
             assertEquals(0, rep.exit(), rep.toString());
+            assertTrue(rep.err().contains("table restore: restoring the whole backup and replaying every table, since a replay of shop.orders alone could be wrong: binlog.0"),
+                    rep.toString());
+            assertTrue(rep.err().contains(": a change logged as a statement (\"insert into shop.keep values (99999)\"), which a trigger"), rep.toString());
+            assertFalse(rep.err().contains("table restore: the scratch directory receives"), rep.toString());
             assertTrue(rep.out().contains("replacing the table that was there; CHECKSUM TABLE " + beforeDrop.get("shop.orders")), rep.toString());
             assertEquals(beforeDrop.get("shop.orders"), checksums(source, List.of("shop.orders")).get("shop.orders"));
-            assertEquals(List.of(List.of("keep"), List.of("notes"), List.of("orders"), List.of("parts")),
+            assertEquals(List.of(List.of("child"), List.of("keep"), List.of("notes"), List.of("orders"), List.of("parent"), List.of("parts")),
                     source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1"), "no table of strata's left behind");
+
+            // refused: --replace of a table other tables' foreign keys reference (58), before anything is restored
+            StrataCli.Result referenced = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.parent", "--import", "--replace",
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(58, referenced.exit(), referenced.toString());
+            assertEquals("ERROR [table-exists]: table shop.parent in the server at socket " + source.socket() + " is referenced by foreign keys of other tables,"
+                    + " which --replace would leave pointing at the old table; nothing was restored",
+                    referenced.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), referenced.toString());
+            assertFalse(referenced.err().contains("scratch directory"), referenced.toString());
 
             // refused: a table the newest backup does not hold (57, no --until), before anything is restored
             StrataCli.Result missing = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.nosuch", "--import",

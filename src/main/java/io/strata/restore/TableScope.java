@@ -1,0 +1,184 @@
+package io.strata.restore;
+
+import io.strata.binlog.BinlogEvent;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.repo.Chain;
+import io.strata.repo.FileEntry;
+import io.strata.repo.Manifest;
+import io.strata.repo.Scope;
+import io.strata.server.ConnectionOptions;
+import io.strata.server.ServerSession;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * What a table restore ({@link TableRestore}) writes into its scratch directory, and when its
+ * point-in-time replay may apply the named tables' changes alone.
+ *
+ * <p>Files: the backup's restore is narrowed to a {@link Scope} built from the table names
+ * ({@link #scope}): the databases of the named tables ({@code --databases}) and each table by an
+ * anchored expression ({@code --tables}), so the scratch receives the system and undo tablespaces,
+ * the redo log, the {@code mysql} schema, the named tables' files (.frm, .ibd, partitions
+ * {@code #P#}, .par, .TRG, Aria and MyISAM files) and, of their databases, db.opt, the trigger name
+ * files (.TRN) and full-text index tablespaces ({@code FTS_}, which name their table by id only).
+ * Other tables' files, their definitions (.frm) included, are left out: a definition without its
+ * data would make the scratch server see a table it cannot open, and {@link PartialRestore} drops a
+ * left-out InnoDB table's dictionary entry by the absence of its .frm. Recovery is then that of a
+ * partial backup ({@link PartialRestore}): innodb_force_recovery=1, the left-out tables' dictionary
+ * entries dropped (other databases whole), and a failure when recovery skipped the redo log of a
+ * kept tablespace.
+ *
+ * <p>Filtered replay ({@link ReplayOptions#tables}, the applier's replicate_wild_do_table): the
+ * filter sees the tables a binlog event names, not those it changes through a trigger, a stored
+ * function, a view or a foreign key's ON DELETE/UPDATE action. The rule, checked before anything
+ * is restored ({@link #unsafe}, over every Query event of the replayed range) and on the scratch
+ * server before the replay ({@link #checkForeignKeys}):
+ * <ul>
+ * <li>every data change of the range is in row format (a Query event holding INSERT, UPDATE,
+ *     DELETE, REPLACE, LOAD, CALL, DO, SELECT, WITH, SET, HANDLER or EXECUTE, or a statement whose
+ *     text cannot be read, is not): a row event names the table it changes, also when a trigger,
+ *     function or view made the change, and the applier does not run triggers for row events;</li>
+ * <li>no statement of the range defines a foreign key ({@code REFERENCES}) or drops or alters a
+ *     database (other databases are not in the scratch);</li>
+ * <li>no named table has a foreign key to a table not named (the parent's ON DELETE/UPDATE
+ *     actions are not in the binlog: the applier redoes them from the parent's row events, which
+ *     the filter skips).</li>
+ * </ul>
+ * Any other statement (DDL) is applied when it names a named table and skipped otherwise; one that
+ * names a named table and needs a table the scratch does not hold ({@code RENAME TABLE other TO t},
+ * {@code CREATE TABLE t LIKE other}) stops the applier with an error. When the rule does not hold,
+ * or the filtered replay fails, the table restore logs why and restores the whole backup and
+ * replays every table, as without a filter.
+ */
+final class TableScope {
+    /** First words of statements that change rows (or may, through a routine) when logged as statements. */
+    private static final Pattern STATEMENT_DML = Pattern.compile(
+            "^(insert|update|delete|replace|load|call|do|select|with|set|handler|execute)\\b.*", Pattern.DOTALL);
+    private static final Pattern REFERENCES = Pattern.compile("\\breferences\\b");
+    private static final Pattern DATABASE_DDL = Pattern.compile("^(drop|alter)\\s+(database|schema)\\b.*", Pattern.DOTALL);
+
+    private final List<String> tables;
+    private volatile boolean filtered;
+
+    /** @param tables "db.table" names, both parts plain ([A-Za-z0-9_$]; {@link TableRestore.TableName}) */
+    TableScope(List<String> tables) {
+        this.tables = List.copyOf(tables);
+    }
+
+    /** The "db.table" names. */
+    List<String> tables() {
+        return tables;
+    }
+
+    /** Marks that the point-in-time replay applies the named tables' changes alone ({@link PitrRun}). */
+    void markFiltered() {
+        filtered = true;
+    }
+
+    /** Whether {@link #markFiltered()} was called: a failed replay was a filtered one. */
+    boolean filtered() {
+        return filtered;
+    }
+
+    /** The scope of the named tables: their databases, and each table by an anchored expression on "db.table". */
+    Scope scope() {
+        Set<String> dbs = new LinkedHashSet<>();
+        List<String> exprs = new ArrayList<>();
+        for (String t : tables) {
+            dbs.add(t.substring(0, t.indexOf('.')));
+            exprs.add("^" + t.replace(".", "\\.").replace("$", "\\$") + "$");
+        }
+        return new Scope(new ArrayList<>(dbs), List.of(), exprs, List.of());
+    }
+
+    /**
+     * {@code chain} with its target's files narrowed to {@link #scope()} and the scope set in its
+     * manifest (so that recovery is that of a partial backup). Logs how many files and bytes the
+     * scratch receives, and the InnoDB tablespaces it receives outside the mysql schema and the
+     * system and undo tablespaces (the named tables' and full-text indexes').
+     */
+    Chain narrow(Chain chain, Consumer<String> log) {
+        Manifest m = chain.target();
+        Scope s = scope();
+        List<FileEntry> kept = new ArrayList<>();
+        long bytes = 0;
+        long all = 0;
+        TreeSet<String> tablespaces = new TreeSet<>();
+        int leftOutTablespaces = 0;
+        for (FileEntry fe : m.files()) {
+            all += fe.size();
+            boolean inTableDir = fe.home() == null && fe.path().indexOf('/') > 0 && fe.path().indexOf('/') == fe.path().lastIndexOf('/');
+            boolean ibd = fe.path().endsWith(".ibd");
+            if (s.includesPath(fe.path())) {
+                kept.add(fe);
+                bytes += fe.size();
+                if (ibd && inTableDir && !fe.path().startsWith(Scope.ALWAYS + "/")) {
+                    tablespaces.add(fe.path());
+                }
+            } else if (ibd) {
+                leftOutTablespaces++;
+            }
+        }
+        log.accept("table restore: the scratch directory receives " + kept.size() + " of the " + m.files().size() + " files of backup " + m.id()
+                + " (" + (bytes >> 20) + " of " + (all >> 20) + " MiB): the system and undo tablespaces, the mysql schema and the files of "
+                + String.join(", ", tables) + "; " + leftOutTablespaces + " .ibd file(s) of other tables left out");
+        log.accept("table restore: tablespaces restored outside the mysql schema: " + String.join(" ", tablespaces));
+        Manifest narrowed = m.toBuilder().files(kept).scope(s).build();
+        return chain.withTarget(narrowed);
+    }
+
+    /**
+     * Why a table-filtered replay of a range holding Query event {@code q} could be wrong (see the
+     * class comment), or null when it cannot.
+     */
+    static String unsafe(BinlogEvent.Query q) {
+        if (q.text() == null || q.truncated()) {
+            return "a statement strata cannot read (compressed or too long)";
+        }
+        String t = TempTables.Statement.normalized(q);
+        if (t.isEmpty() || TempTables.Statement.control(t)) {
+            return null;
+        }
+        String head = t.length() > 60 ? t.substring(0, 60) + "..." : t;
+        if (STATEMENT_DML.matcher(t).matches()) {
+            return "a change logged as a statement (\"" + head + "\"), which a trigger, stored function or view can make write a named table";
+        }
+        if (REFERENCES.matcher(t).find()) {
+            return "a statement defining a foreign key (\"" + head + "\")";
+        }
+        if (DATABASE_DDL.matcher(t).matches()) {
+            return "a statement dropping or altering a database (\"" + head + "\")";
+        }
+        return null;
+    }
+
+    /**
+     * Refuses the filtered replay (replay-applier-failed, which {@link TableRestore} answers by
+     * replaying every table) when a named table has a foreign key to a table not named: read from
+     * {@code information_schema.INNODB_SYS_FOREIGN} of the scratch server on {@code socket}
+     * (FOR_NAME and REF_NAME are "db/table" in the file name encoding, equal to the plain names).
+     */
+    void checkForeignKeys(Path socket) {
+        Set<String> named = new java.util.HashSet<>();
+        tables.forEach(t -> named.add(t.replace('.', '/')));
+        try (ServerSession s = ServerSession.connect(new ConnectionOptions(socket.toString(), null, null, "root", null))) {
+            for (Map<String, String> r : s.queryRows("SELECT FOR_NAME, REF_NAME FROM information_schema.INNODB_SYS_FOREIGN")) {
+                String child = r.get("for_name");
+                String parent = r.get("ref_name");
+                if (named.contains(child) && !named.contains(parent)) {
+                    throw new StrataException(ErrorCode.REPLAY_APPLIER_FAILED, "table " + child.replace('/', '.') + " has a foreign key to "
+                            + parent.replace('/', '.') + ", whose ON DELETE/UPDATE actions a replay of only the named tables would miss", null);
+                }
+            }
+        }
+    }
+}
