@@ -201,6 +201,7 @@ public final class BackupRun {
                     + (repo.compression().isNone() ? "" : "; compressing with " + repo.compression())
                     + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
             redo.start();
+            copier.lsnClock(redo::serverLsn);
             return new Start(facts, lineage, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c, layout);
         } catch (RuntimeException e) {
             redoObject.close();
@@ -300,19 +301,19 @@ public final class BackupRun {
 
     /**
      * Under BLOCK_DDL no DDL runs, so the file set is final: copy again whatever was created,
-     * rebuilt, renamed or truncated since C, and forget what was dropped (design rule 6).
+     * rebuilt, renamed or truncated after its copy began, and forget what was dropped (design rule 6).
      *
      * @param now the tablespaces under BLOCK_DDL
      * @return the stored tablespaces after that, by path
      */
     private Map<String, FileEntry> reconcileDdl(Start s, Copied copied, Map<String, Tablespace> now) throws InterruptedException {
         Map<String, FileEntry> files = new TreeMap<>(copied.files());
-        Set<Long> changed = s.ddl().changedSpaces();
         List<Tablespace> again = new ArrayList<>();
         for (Tablespace ts : now.values()) {
-            FileEntry have = files.get(ts.path());
-            if (have == null || have.spaceId() == null || have.spaceId() != ts.spaceId() || changed.contains(ts.spaceId())) {
+            String why = copyAgain(ts, files.get(ts.path()), s.ddl());
+            if (why != null) {
                 again.add(ts);
+                progress.say("DEBUG [ddl] copying " + ts.path() + " (space " + ts.spaceId() + ") again: " + why);
             }
         }
         List<String> gone = files.keySet().stream().filter(path -> !now.containsKey(path)).toList();
@@ -330,6 +331,30 @@ public final class BackupRun {
             }
         }
         return files;
+    }
+
+    /**
+     * Why the tablespace {@code ts} found under BLOCK_DDL must be copied (again), or null when its
+     * stored copy {@code have} stands. A file operation that ended before the copy began is in the
+     * copied log and already done on the file the copy opened ({@link DdlTracker}), so the files of
+     * tables created or rebuilt between the checkpoint and the copy are copied once.
+     */
+    private String copyAgain(Tablespace ts, FileEntry have, DdlTracker ddl) {
+        if (have == null) {
+            return "not copied yet";
+        }
+        if (have.spaceId() == null || have.spaceId() != ts.spaceId()) {
+            return "its path now holds space " + ts.spaceId() + ", the copy space " + have.spaceId();
+        }
+        FileCopier.CopyStart start = copier.copyStart(ts.path());
+        long startLsn = start == null ? -1 : start.lsn();
+        if (start != null && start.foreign(ts.spaceId())) {
+            return "the copy read page 0 of space " + start.page0Space();
+        }
+        if (ddl.changedAfter(ts.spaceId(), startLsn)) {
+            return "created, renamed, re-initialised or truncated at LSN " + ddl.lastChange(ts.spaceId()) + ", its copy began at LSN " + startLsn;
+        }
+        return null;
     }
 
     /**
