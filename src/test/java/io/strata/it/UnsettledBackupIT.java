@@ -71,7 +71,7 @@ class UnsettledBackupIT {
             assertFalse(r.err().matches("(?s).*copying \\d+ tablespace\\(s\\) again.*"), () -> "a tablespace was copied twice:\n" + r.err());
             assertTrue(fileEntry(m, "fresh/renamed4.ibd") && fileEntry(m, "fresh/empty.ibd") && !fileEntry(m, "fresh/t4.ibd")
                     && !fileEntry(m, "fresh/t5.ibd"), () -> "stored files: " + m.get("files"));
-            System.out.println("[UnsettledBackupIT] page 0 of fresh/empty.ibd all zero before the backup: " + emptyPage0);
+            System.out.println("[UnsettledBackupIT] " + source.version() + ": page 0 of fresh/empty.ibd all zero before the backup: " + emptyPage0);
 
             try (MariaDbSandbox restored = ItSupport.restoreAndReplay(repo, id, work.resolve("restored"), source,
                     m.get("binlogFile").asText(), m.get("binlogPosition").asLong())) {
