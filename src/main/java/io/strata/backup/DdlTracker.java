@@ -36,6 +36,9 @@ final class DdlTracker implements MtrVisitor {
     private final List<Long> pending = new ArrayList<>();
 
     @Override
+    public boolean wantsEveryPage() { return false; }
+
+    @Override
     public void page(int spaceId, int pageNo, int recordType) {
         if (pageNo == 0 && recordType == RecordType.INIT_PAGE) {
             pending.add(Integer.toUnsignedLong(spaceId));
