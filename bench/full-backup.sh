@@ -18,14 +18,26 @@
 #                        directory) and add two tables beside the sysbench ones, each about 1/8
 #                        of their rows: sbtest.sbtest_zip (ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8)
 #                        and sbtest.sbtest_enc (ENCRYPTED=YES ENCRYPTION_KEY_ID=2)
+#   BENCH_UNSETTLED=1    a server whose checkpoint lags (issue 18): started with a 2 GiB redo log and
+#                        no page flushing below 90% dirty pages, and before every run (untimed) all
+#                        sysbench tables are rebuilt (ALTER TABLE ... FORCE), so that the files of
+#                        every table were created, renamed and deleted after the last checkpoint.
+#                        Defaults then to BENCH_TABLES=4, BENCH_TABLE_SIZE=250000, BENCH_ROUNDS=3.
 #   BENCH_DIR            parent of the temp directory (default /tmp)
 #   BENCH_KEEP=1         keep the temp directory (server is still stopped)
 set -euo pipefail
 
 STRATA=${STRATA:-$(dirname "$0")/../bin/strata}
-TABLES=${BENCH_TABLES:-8}
-TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
-ROUNDS=${BENCH_ROUNDS:-5}
+UNSETTLED=${BENCH_UNSETTLED:-0}
+if [ "$UNSETTLED" = 1 ]; then
+  TABLES=${BENCH_TABLES:-4}
+  TABLE_SIZE=${BENCH_TABLE_SIZE:-250000}
+  ROUNDS=${BENCH_ROUNDS:-3}
+else
+  TABLES=${BENCH_TABLES:-8}
+  TABLE_SIZE=${BENCH_TABLE_SIZE:-500000}
+  ROUNDS=${BENCH_ROUNDS:-5}
+fi
 LOAD_RATE=${BENCH_LOAD_RATE:-0}
 EXTRA_KINDS=${BENCH_EXTRA_KINDS:-0}
 PATH="$PATH:/usr/sbin"
@@ -63,6 +75,11 @@ if [ "$EXTRA_KINDS" = 1 ]; then
   # keys 1 and 2 of file_key_management: "ID;HEX" lines of 256-bit keys, readable by the owner only
   (umask 077; for id in 1 2; do printf '%s;%s\n' "$id" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"; done >"$D/keys")
   SERVER_ARGS+=(--plugin-load-add=file_key_management --file-key-management-filename="$D/keys")
+fi
+if [ "$UNSETTLED" = 1 ]; then
+  # the last --innodb-log-file-size wins over lib.sh's 256M; no background flushing moves the checkpoint
+  SERVER_ARGS+=(--innodb-log-file-size=2G --innodb-max-dirty-pages-pct=90 --innodb-max-dirty-pages-pct-lwm=0
+    --innodb-adaptive-flushing=OFF --innodb-io-capacity=100)
 fi
 start_mariadbd "${SERVER_ARGS[@]}"
 echo "bench: $(sql 'SELECT VERSION()') up on $SOCK" >&2
@@ -109,10 +126,20 @@ if [ "$LOAD_RATE" != 0 ]; then
   echo "bench: sysbench write load at $LOAD_RATE tx/s running" >&2
 fi
 
+# unsettle: with BENCH_UNSETTLED=1, rebuilds every sysbench table (untimed) and says how far the
+# checkpoint is behind; else nothing.
+unsettle() {
+  [ "$UNSETTLED" = 1 ] || return 0
+  local i
+  for i in $(seq "$TABLES"); do sql "ALTER TABLE sbtest.sbtest$i FORCE"; done
+  echo "  (tables rebuilt; checkpoint age $(sql "SHOW GLOBAL STATUS LIKE 'Innodb_checkpoint_age'" | cut -f2) bytes)"
+}
+
 # run NAME OUTDIR CMD...: times CMD, appends "NAME seconds rss_kib" to $D/results, drops OUTDIR.
 run() {
   local name=$1 out=$2; shift 2
   local start end rss=NA
+  unsettle
   sync  # the previous run's dirty pages must not be written back on this run's clock
   start=$(date +%s.%N)
   if [ "${#TIMEV[@]}" -gt 0 ]; then
@@ -129,6 +156,9 @@ run() {
   rm -rf "$out"
   echo "$name $secs $rss" >>"$D/results"
   printf '%-20s %8.2f s  peak RSS %8s KiB  output %s MiB\n' "$name" "$secs" "$rss" "$(( ${bytes:-0} / 1048576 ))"
+  if [ "$name" = strata ]; then
+    grep -ho 'DDL during the copy: .*' "$D/$name.log" | sed 's/^/  strata: /' || true
+  fi
 }
 
 # InnoDB writes its files with O_DIRECT, so right after the load none of them is in the page
@@ -157,7 +187,7 @@ s_med=$(median strata 2); m_med=$(median mariadb-backup 2); ms_med=$(median mari
 s_peak=$(grep '^strata ' "$D/results" | awk '{print $3}' | sort -g | tail -1)
 m_peak=$(grep '^mariadb-backup ' "$D/results" | awk '{print $3}' | sort -g | tail -1)
 echo
-echo "data: $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB$extra; write load: ${LOAD_RATE} tx/s; rounds: $ROUNDS"
+echo "data: $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB$extra; write load: ${LOAD_RATE} tx/s; rounds: $ROUNDS$([ "$UNSETTLED" = 1 ] && echo "; unsettled: tables rebuilt before every run, checkpoint behind")"
 printf 'median seconds: strata %.2f  mariadb-backup %.2f  ratio strata/mariadb-backup %s\n' \
   "$s_med" "$m_med" "$(awk -v a="$s_med" -v b="$m_med" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 printf 'median seconds: mariadb-backup+sync %.2f  ratio strata/(mariadb-backup+sync) %s\n' \

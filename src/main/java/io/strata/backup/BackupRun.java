@@ -73,6 +73,8 @@ public final class BackupRun {
     private Map<String, String> encryptionAtStart = Map.of();
     /** What the manifest records of the key management; set once the file set is final. */
     private KeyManagement keyManagement;
+    /** The phases' wall times, said at DEBUG level. */
+    private final PhaseTimes times = new PhaseTimes();
 
     /** A completed backup: its stored manifest, and the warnings to show (exit code 3 when there are any). */
     public record Outcome(Manifest manifest, List<String> warnings) {}
@@ -135,16 +137,25 @@ public final class BackupRun {
     private Manifest take() {
         progress.stage("connect", "connecting to " + opts.connection().describe());
         List<ServerSession> sessions = ServerSession.connectAll(opts.connection(), 2);
+        times.lap("connect");
         try (ServerSession main = sessions.get(0); ServerSession status = sessions.get(1); Start start = start(main, status)) {
+            times.lap("start");
             BackupStages stages = new BackupStages(main, new LockWait(opts.connection(), opts.lockWaitTimeoutSeconds(), progress::say));
             Copied copied = copyInnoDb(start, main);
+            times.lap("page copy");
             BlockDdl blocked = blockDdl(start, copied, stages, main);
+            times.lap("block-ddl");
             Consistent consistent = blockCommit(start, blocked, stages, main);
+            times.lap("block-commit");
             // before the manifest: a backup with encrypted data and no recorded key management fails here
             keyManagement = KeyManagementProbe.read(main, encryptionAtStart, start.facts().datadir(),
                     Map.of(InnodbLayout.DATA_HOME, start.facts().dataHomeDir(), InnodbLayout.UNDO_HOME, start.facts().undoDir()),
                     consistent.files().values());
-            return finish(start, copied.selection(), consistent);
+            times.lap("key management");
+            Manifest m = finish(start, copied.selection(), consistent);
+            times.lap("manifest");
+            times.report(progress::say);
+            return m;
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             throw new StrataException(ErrorCode.INTERRUPTED, "backup interrupted", null, ex);
@@ -201,6 +212,7 @@ public final class BackupRun {
                     + (repo.compression().isNone() ? "" : "; compressing with " + repo.compression())
                     + (repo.encryption() != null ? "; encrypting with AES-256-GCM" : ""));
             redo.start();
+            copier.lsnClock(redo::serverLsn);
             return new Start(facts, lineage, base, scanner, ddl, redoObject, redo, startTicker(redo, c), c, layout);
         } catch (RuntimeException e) {
             redoObject.close();
@@ -239,6 +251,7 @@ public final class BackupRun {
 
     private Copied copyInnoDb(Start s, ServerSession main) throws InterruptedException {
         Map<String, Tablespace> tablespaces = new TreeMap<>(scan(s));
+        times.lap("scan");
         long innodbBytes = tablespaces.values().stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum();
         progress.setEstimate(PAGE_COPY, innodbBytes);
         PageSelection selection = PageSelection.plan(opts, s.base(), s.c(), s.facts().logDir().resolve("ib_logfile0"), main, repo,
@@ -287,8 +300,11 @@ public final class BackupRun {
         stages.blockDdl();
         stages.flushEngineLogs();
         s.redo().awaitCopied(main.lsnStatus().current(), attempt::checkCancelled);
+        times.lap("stages to block-ddl");
         Map<String, Tablespace> now = scan(s);
+        times.lap("rescan");
         Map<String, FileEntry> files = reconcileDdl(s, copied, now);
+        times.lap("reconcile");
         copied.selection().checkMisses(copier.misses(), s.c());
         progress.done(PAGE_COPY);
         progress.stage(FILE_COPY, "copying non-InnoDB files");
@@ -300,19 +316,19 @@ public final class BackupRun {
 
     /**
      * Under BLOCK_DDL no DDL runs, so the file set is final: copy again whatever was created,
-     * rebuilt, renamed or truncated since C, and forget what was dropped (design rule 6).
+     * rebuilt, renamed or truncated after its copy began, and forget what was dropped (design rule 6).
      *
      * @param now the tablespaces under BLOCK_DDL
      * @return the stored tablespaces after that, by path
      */
     private Map<String, FileEntry> reconcileDdl(Start s, Copied copied, Map<String, Tablespace> now) throws InterruptedException {
         Map<String, FileEntry> files = new TreeMap<>(copied.files());
-        Set<Long> changed = s.ddl().changedSpaces();
         List<Tablespace> again = new ArrayList<>();
         for (Tablespace ts : now.values()) {
-            FileEntry have = files.get(ts.path());
-            if (have == null || have.spaceId() == null || have.spaceId() != ts.spaceId() || changed.contains(ts.spaceId())) {
+            String why = copyAgain(ts, files.get(ts.path()), s.ddl());
+            if (why != null) {
                 again.add(ts);
+                progress.say("DEBUG [ddl] copying " + ts.path() + " (space " + ts.spaceId() + ") again: " + why);
             }
         }
         List<String> gone = files.keySet().stream().filter(path -> !now.containsKey(path)).toList();
@@ -330,6 +346,30 @@ public final class BackupRun {
             }
         }
         return files;
+    }
+
+    /**
+     * Why the tablespace {@code ts} found under BLOCK_DDL must be copied (again), or null when its
+     * stored copy {@code have} stands. A file operation that ended before the copy began is in the
+     * copied log and already done on the file the copy opened ({@link DdlTracker}), so the files of
+     * tables created or rebuilt between the checkpoint and the copy are copied once.
+     */
+    private String copyAgain(Tablespace ts, FileEntry have, DdlTracker ddl) {
+        if (have == null) {
+            return "not copied yet";
+        }
+        if (have.spaceId() == null || have.spaceId() != ts.spaceId()) {
+            return "its path now holds space " + ts.spaceId() + ", the copy space " + have.spaceId();
+        }
+        FileCopier.CopyStart start = copier.copyStart(ts.path());
+        long startLsn = start == null ? -1 : start.lsn();
+        if (start != null && start.foreign(ts.spaceId())) {
+            return "the copy read page 0 of space " + start.page0Space();
+        }
+        if (ddl.changedAfter(ts.spaceId(), startLsn)) {
+            return "created, renamed, re-initialised or truncated at LSN " + ddl.lastChange(ts.spaceId()) + ", its copy began at LSN " + startLsn;
+        }
+        return null;
     }
 
     /**
@@ -353,6 +393,7 @@ public final class BackupRun {
                 DatadirFiles.When.BLOCK_COMMIT));
         progress.done(FILE_COPY);
         progress.setEstimate(REDO_COPY, Math.max(0, e - s.c()));
+        times.lap("block-commit files");
         long redoEnd = s.redo().finishAt(e, attempt::checkCancelled);
         stages.end();
         progress.set(REDO_COPY, redoEnd - s.c());
@@ -370,6 +411,7 @@ public final class BackupRun {
         s.redoObject().commitBatched();
         progress.say("[sync] making the stored objects durable");
         repo.syncBackupObjects();
+        times.lap("sync");
 
         long raw = k.redoEnd() - c;
         long stored = s.redoObject().storedBytes();

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,6 +32,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -57,6 +59,26 @@ final class FileCopier {
     private final List<String> misses = Collections.synchronizedList(new ArrayList<>());
     /** A partial backup's tables (null: every file); files of tables out of it are not stored. */
     private Scope scope;
+    /** A lower bound of the server's log end LSN now (-1: not known), read before each tablespace's file is opened. */
+    private LongSupplier lsnNow = () -> -1;
+    /** Datadir-relative path → how the newest copy of that tablespace began. */
+    private final Map<String, CopyStart> starts = new ConcurrentHashMap<>();
+
+    /**
+     * How the copy of one tablespace began.
+     *
+     * @param lsn        a lower bound of the server's log end LSN before the file was opened (-1: not known)
+     * @param page0Space the space id on the page 0 the copy read; -1 when page 0 was all zero or not read
+     */
+    record CopyStart(long lsn, long page0Space) {
+        /**
+         * Whether the file the copy read is another tablespace than {@code spaceId}, by its page 0.
+         * Not judged for the system tablespace, whose later files start with no FSP header.
+         */
+        boolean foreign(long spaceId) {
+            return page0Space >= 0 && spaceId > 0 && page0Space != spaceId;
+        }
+    }
 
     /**
      * @param id             the backup the objects belong to
@@ -75,6 +97,19 @@ final class FileCopier {
     /** Stores the non-InnoDB files of the tables in {@code scope} only (null: of every table). */
     void limitTo(Scope scope) {
         this.scope = scope;
+    }
+
+    /**
+     * Gives the copier a lower bound of the server's log end LSN (never above it), read before each
+     * tablespace's file is opened and kept as its {@link CopyStart#lsn()}.
+     */
+    void lsnClock(LongSupplier lsnNow) {
+        this.lsnNow = lsnNow;
+    }
+
+    /** How the newest copy of the tablespace at {@code path} began; null when it was not copied. */
+    CopyStart copyStart(String path) {
+        return starts.get(path);
     }
 
     /** InnoDB pages read so far, by every method. */
@@ -127,6 +162,7 @@ final class FileCopier {
         try (StoredObject w = repo.createBackupObject(id, key, choice.delta() ? DeltaFormat.CONTENT : "innodb-file")) {
             ChunkedWriter cw = w.out();
             PageCopier.Result r;
+            long startLsn = lsnNow.getAsLong();
             try {
                 r = copier.copy(ts, cw, choice.threshold(), choice.pages(), choice.checkBelow());
             } catch (IOException e) {
@@ -138,6 +174,7 @@ final class FileCopier {
             if (r.vanished()) {
                 return null;
             }
+            starts.put(ts.path(), new CopyStart(startLsn, r.page0Space()));
             pagesRead.addAndGet(r.pagesRead());
             if (choice.pages() == null) {
                 filesScanned.incrementAndGet();

@@ -68,8 +68,10 @@ final class PageCopier {
      * @param pagesRead  pages read from the source file
      * @param misses     debug check only: pages outside the selection whose FIL_PAGE_LSN lies between
      *                   the threshold and the check's limit, as "page N (LSN L)"
+     * @param page0Space the space id (FSP header) of the page 0 read; -1 when page 0 was not read or its
+     *                   first 64 bytes were zero (created, not yet flushed)
      */
-    record Result(long bytes, long pages, long deltaPages, long rereads, boolean vanished, long pagesRead, List<String> misses) {}
+    record Result(long bytes, long pages, long deltaPages, long rereads, boolean vanished, long pagesRead, List<String> misses, long page0Space) {}
 
     /** Copies the whole file, or with {@code threshold >= 0} only the pages newer than it. */
     Result copy(Tablespace ts, OutputStream out, long threshold) throws IOException, InterruptedException {
@@ -96,7 +98,7 @@ final class PageCopier {
         try {
             ch = FileChannel.open(ts.file(), StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            return new Result(0, 0, 0, 0, true, 0, List.of());
+            return new Result(0, 0, 0, 0, true, 0, List.of(), -1);
         }
         try (ch) {
             long pages = ch.size() / ps;
@@ -123,6 +125,7 @@ final class PageCopier {
             DeltaFormat.Writer delta = threshold >= 0 ? new DeltaFormat.Writer(out, ps) : null;
             ReadAhead ahead = readAll ? null : new ReadAhead(ch, runs(selected, pages, perBatch), ps, throttle);
             long first = 0;
+            long page0Space = -1;
             try {
                 while (ahead == null ? first < pages : ahead.hasNext()) {
                     healthCheck.run();
@@ -139,6 +142,9 @@ final class PageCopier {
                     }
                     bytesRead.accept((long) n * ps);
                     read += n;
+                    if (first == 0 && n > 0 && !TablespaceScanner.isZero(buf, 64)) {
+                        page0Space = Integer.toUnsignedLong(FspHeader.read(buf, 0).spaceId());
+                    }
                     for (int i = 0; i < n; i++) {
                         long pageNo = first + i;
                         int off = i * ps;
@@ -192,7 +198,7 @@ final class PageCopier {
                     ahead.close();
                 }
             }
-            return new Result(pages * ps, pages, delta == null ? 0 : delta.entries(), rereads, false, read, misses);
+            return new Result(pages * ps, pages, delta == null ? 0 : delta.entries(), rereads, false, read, misses, page0Space);
         }
     }
 

@@ -107,7 +107,7 @@ final class PageSelection {
         }
         FileEntry before = parentFiles.get(ts.spaceId());
         if (before == null || ts.spaceId() < 0 || size < before.size() || before.flags() == null || before.flags() != ts.flags()
-                || ddl.changedSpaces().contains(ts.spaceId())) {
+                || ddl.changedSinceCheckpoint(ts.spaceId())) {
             return -1;
         }
         return base.threshold();

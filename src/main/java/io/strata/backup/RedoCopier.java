@@ -80,6 +80,8 @@ final class RedoCopier implements Runnable {
                 RedoKeys.checkKey(crypt, channel, logFile, geometry, fileSize, checkpoint);
             }
             this.copiedTo = checkpoint.checkpointLsn();
+            // read before any data file is opened: every file operation logged up to here is done or under way
+            this.serverLsn = status.lsnStatus().current();
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the redo log " + logFile + ": " + e.getMessage(),
                     "strata must run on the database host as a user that can read the data directory (--datadir)", e);
@@ -97,7 +99,10 @@ final class RedoCopier implements Runnable {
 
     long maxLag() { return maxLag; }
 
-    /** The server's Innodb_lsn_current at the copier's last read (0 before the first). */
+    /**
+     * The server's Innodb_lsn_current at the copier's last read (at its construction before the
+     * first): never above the server's log end LSN at the moment this is called.
+     */
     long serverLsn() { return serverLsn; }
 
     long mtrCount() { return mtrs; }

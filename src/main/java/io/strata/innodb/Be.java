@@ -1,5 +1,7 @@
 package io.strata.innodb;
 
+import java.util.Arrays;
+
 /** Big-endian reads and writes, as InnoDB stores every integer (mach_read_from_N / mach_write_to_N). */
 final class Be {
     private Be() {}
@@ -29,11 +31,17 @@ final class Be {
     }
 
     static boolean allZero(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (b[i] != 0) return false;
+        // Arrays.mismatch compares 8 bytes at a time (a vectorised intrinsic under C2), where a
+        // byte loop under the launcher's C1-only JIT cost a settled full backup ~20% of its CPU
+        for (int i = from; i < to; i += ZEROS.length) {
+            int n = Math.min(ZEROS.length, to - i);
+            if (Arrays.mismatch(b, i, i + n, ZEROS, 0, n) >= 0) return false;
         }
         return true;
     }
+
+    /** Compared against by {@link #allZero}: one 64 KiB page, the largest. */
+    private static final byte[] ZEROS = new byte[65536];
 
     static String hex32(int v) { return String.format("0x%08x", v); }
 

@@ -89,6 +89,7 @@ public final class MtrParser {
         final int tail = crypt == null ? TAIL_SIZE : TAIL_SIZE + LogCrypt.NONCE_SIZE;
         byte[] plain = crypt == null ? null : new byte[4096];
         MtrVisitor v = visitor == null ? MtrVisitor.NONE : visitor;
+        final boolean allPages = v.wantsEveryPage();
         final int end = off + len;
         List<Consumer<MtrVisitor>> events = new ArrayList<>();
         int pos = off;
@@ -158,7 +159,7 @@ public final class MtrParser {
             events.clear();
             String error;
             if (crypt == null) {
-                error = decodeRecords(buf, pos, term, mtrLsn, events);
+                error = decodeRecords(buf, pos, term, mtrLsn, events, allPages);
             } else if (!crypt.canDecrypt()) {
                 error = null; // framed and checksummed only
             } else {
@@ -166,7 +167,7 @@ public final class MtrParser {
                 if (plain.length < n) plain = new byte[Math.max(n, plain.length * 2)];
                 System.arraycopy(buf, pos, plain, 0, n);
                 crypt.decryptMtr(plain, 0, n - 1, buf, term + 1);
-                error = decodeRecords(plain, 0, n - 1, mtrLsn, events);
+                error = decodeRecords(plain, 0, n - 1, mtrLsn, events, allPages);
             }
             if (error != null) return invalid(pos, off, error + " (mtr at LSN " + Be.hexLsn(mtrLsn) + ")", count);
             if (rewriteSequenceBytes) buf[term] = 1;
@@ -186,8 +187,12 @@ public final class MtrParser {
         return new ParseResult(pos - off, Stop.INVALID, reason, count);
     }
 
-    /** Walks the records of a framed mtr [start, term); returns an error text or null. */
-    private static String decodeRecords(byte[] buf, int start, int term, long mtrLsn, List<Consumer<MtrVisitor>> events) {
+    /**
+     * Walks the records of a framed mtr [start, term); returns an error text or null. Every record
+     * is checked; with {@code allPages} false only INIT_PAGE of page 0, TRIM_PAGES and file records
+     * become events ({@link MtrVisitor#wantsEveryPage()}).
+     */
+    private static String decodeRecords(byte[] buf, int start, int term, long mtrLsn, List<Consumer<MtrVisitor>> events, boolean allPages) {
         boolean gotPageOp = false;
         int p = start;
         while (p < term) {
@@ -235,25 +240,32 @@ public final class MtrParser {
             final int page = (int) pageNo;
             gotPageOp = (b & 0x80) == 0;
             if (gotPageOp) {
-                String name = RecordType.pageRecordName(type);
                 switch (type) {
                     case RecordType.FREE_PAGE, RecordType.INIT_PAGE -> {
-                        if (rlen != 0) return name + " record with a payload at LSN " + Be.hexLsn(recLsn);
-                        events.add(v -> v.page(space, page, type));
+                        if (rlen != 0) return RecordType.pageRecordName(type) + " record with a payload at LSN " + Be.hexLsn(recLsn);
+                        if (allPages || (page == 0 && type == RecordType.INIT_PAGE)) {
+                            events.add(v -> v.page(space, page, type));
+                        }
                     }
                     case RecordType.EXTENDED -> {
                         if (rlen == 0) return "EXTENDED record without subtype at LSN " + Be.hexLsn(recLsn);
                         if (rlen == 1 && buf[p] == RecordType.TRIM_PAGES) {
                             events.add(v -> v.trimPages(space, page));
-                        } else {
+                        } else if (allPages) {
                             events.add(v -> v.page(space, page, type));
                         }
                     }
                     case RecordType.WRITE, RecordType.MEMSET, RecordType.MEMMOVE -> {
-                        if (rlen == 0) return name + " record without payload at LSN " + Be.hexLsn(recLsn);
-                        events.add(v -> v.page(space, page, type));
+                        if (rlen == 0) return RecordType.pageRecordName(type) + " record without payload at LSN " + Be.hexLsn(recLsn);
+                        if (allPages) {
+                            events.add(v -> v.page(space, page, type));
+                        }
                     }
-                    default -> events.add(v -> v.page(space, page, type)); // OPTION
+                    default -> { // OPTION
+                        if (allPages) {
+                            events.add(v -> v.page(space, page, type));
+                        }
+                    }
                 }
             } else {
                 String error = fileRecord(buf, b, space, page, p, rlen, recLsn, events);

@@ -20,6 +20,13 @@ public interface MtrVisitor {
     /** End of an accepted mtr; {@code endLsn} is the LSN just after its CRC. */
     default void endMtr(long endLsn) {}
 
+    /**
+     * Whether {@link #page} is wanted for every page record; false: only for INIT_PAGE of page 0
+     * (the records are checked all the same). Saves the parser an event per record for a visitor
+     * that looks at tablespace-level changes only.
+     */
+    default boolean wantsEveryPage() { return true; }
+
     /** A visitor that ignores everything. */
     MtrVisitor NONE = new MtrVisitor() {};
 }

@@ -16,7 +16,7 @@ class MtrParserTest {
     private static final LogGeometry BIG = new LogGeometry(FIRST, 12288 + (1 << 24));
 
     /** Records visitor calls as text. */
-    static final class Recorder implements MtrVisitor {
+    static class Recorder implements MtrVisitor {
         final List<String> events = new ArrayList<>();
         @Override public void page(int s, int p, int t) { events.add("page " + s + ":" + p + " " + RecordType.pageRecordName(t)); }
         @Override public void trimPages(int s, int n) { events.add("trim " + s + " to " + n); }
@@ -55,6 +55,26 @@ class MtrParserTest {
         assertEquals(1, res.mtrCount());
         assertEquals(List.of("page 5:3 WRITE", "page 4660:270549120 MEMSET", "page 7:0 INIT_PAGE", "page 7:9 FREE_PAGE",
                 "page 7:10 EXTENDED", "page 7:11 OPTION", "end 0x" + Long.toHexString(FIRST + m.length)), r.events);
+    }
+
+    @Test
+    void aVisitorOfTablespaceChangesGetsOnlyInitPageOfPageZero() {
+        byte[] m = new MtrBuilder()
+                .page(RecordType.WRITE, 5, 3, new byte[] {0x26, 1, 2, 3})
+                .page(RecordType.INIT_PAGE, 7, 0, new byte[0])
+                .page(RecordType.INIT_PAGE, 7, 4, new byte[0])
+                .page(RecordType.FREE_PAGE, 7, 0, new byte[0])
+                .page(RecordType.EXTENDED, 2, 640, new byte[] {RecordType.TRIM_PAGES})
+                .page(RecordType.OPTION, 7, 11, new byte[] {0, 1, 2, 3, 4})
+                .build(1);
+        Recorder r = new Recorder() {
+            @Override public boolean wantsEveryPage() { return false; }
+        };
+        assertEquals(m.length, parse(m, FIRST, BIG, r).acceptedBytes());
+        assertEquals(List.of("page 7:0 INIT_PAGE", "trim 2 to 640", "end 0x" + Long.toHexString(FIRST + m.length)), r.events);
+        // the records are still checked: a WRITE without payload is refused as for any visitor
+        byte[] bad = new MtrBuilder().page(RecordType.WRITE, 5, 3, new byte[0]).build(1);
+        assertEquals(MtrParser.Stop.INVALID, parse(bad, FIRST, BIG, r).stop());
     }
 
     @Test
