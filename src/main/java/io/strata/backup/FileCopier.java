@@ -57,6 +57,9 @@ final class FileCopier {
     private final List<String> misses = Collections.synchronizedList(new ArrayList<>());
     /** A partial backup's tables (null: every file); files of tables out of it are not stored. */
     private Scope scope;
+    /** Which non-InnoDB files the parent stored and are unchanged: referred to, not stored again. */
+    private volatile PlainFileReuse reuse = PlainFileReuse.NONE;
+    private final AtomicInteger reused = new AtomicInteger();
 
     /**
      * @param id             the backup the objects belong to
@@ -75,6 +78,16 @@ final class FileCopier {
     /** Stores the non-InnoDB files of the tables in {@code scope} only (null: of every table). */
     void limitTo(Scope scope) {
         this.scope = scope;
+    }
+
+    /** Refers to the parent's objects for the non-InnoDB files {@code r} finds unchanged (see {@link PlainFileReuse}). */
+    void reuseFrom(PlainFileReuse r) {
+        this.reuse = r;
+    }
+
+    /** Non-InnoDB files stored so far as references to the parent's objects. */
+    int reused() {
+        return reused.get();
     }
 
     /** InnoDB pages read so far, by every method. */
@@ -196,6 +209,18 @@ final class FileCopier {
     private FileEntry copyPlain(Path dd, Path p) throws IOException, InterruptedException {
         checkCancelled.run();
         String rel = dd.relativize(p).toString().replace('\\', '/');
+        PlainFileReuse.Seen seen;
+        try {
+            seen = PlainFileReuse.look(p); // before the first byte is read: its copyBegan and change time
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        FileEntry ref = reuse.reuse(rel, seen);
+        if (ref != null) {
+            reused.incrementAndGet();
+            progress.add(BackupProgress.FILE_COPY, ref.size());
+            return ref;
+        }
         String key = nextDataObject();
         try (StoredObject w = repo.createBackupObject(id, key, "file")) {
             ChunkedWriter cw = w.out();
@@ -218,7 +243,8 @@ final class FileCopier {
                         "run strata as a user that can read the data directory (root or mysql)", e);
             }
             w.commitBatched();
-            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c());
+            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c(), null, null,
+                    seen == null ? null : seen.stat(), null);
         }
     }
 

@@ -9,6 +9,7 @@ import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
+import io.strata.repo.References;
 import io.strata.repo.Repository;
 import io.strata.server.ServerTools;
 import io.strata.util.Dirs;
@@ -366,8 +367,9 @@ public final class DeltaRestore {
         });
         try {
             List<Future<FileOutcome>> fs = new ArrayList<>();
+            References refs = new References(repo);
             for (FileEntry fe : m.files()) {
-                fs.add(pool.submit(() -> writeOne(repo, chain, fe, outPath(layout, fe, m))));
+                fs.add(pool.submit(() -> writeOne(repo, refs, chain, fe, outPath(layout, fe, m))));
             }
             long[] t = new long[3];
             for (Future<FileOutcome> f : fs) {
@@ -391,7 +393,7 @@ public final class DeltaRestore {
     }
 
     /** Brings one file to the result's bytes, writing only what differs. */
-    private static FileOutcome writeOne(Repository repo, Chain chain, FileEntry fe, Path out) {
+    private static FileOutcome writeOne(Repository repo, References refs, Chain chain, FileEntry fe, Path out) {
         Manifest m = chain.target();
         boolean innodb = fe.kind().equals("innodb");
         try {
@@ -412,8 +414,8 @@ public final class DeltaRestore {
                 if (fe.isDelta()) {
                     PageComposer.compose(repo, chain.layers(fe), fe, os);
                 } else {
-                    String where = repo.describeBackupObject(m.id(), fe.object());
-                    try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), innodb ? "innodb-file" : "file")) {
+                    String where = refs.describe(m.id(), fe);
+                    try (ChunkedReader r = refs.open(m.id(), fe, innodb ? "innodb-file" : "file")) {
                         long n = ((InputStream) r).transferTo(os);
                         String crc = String.format("%08x", r.rawCrc());
                         if (n != fe.size() || !crc.equals(fe.crc32c())) {
