@@ -62,12 +62,12 @@ class RefsIT {
     }
 
     private static void verify(Path repo) {
-        StrataCli.Result r = StrataCli.run("verify", "--repo", repo.toString());
+        StrataCli.Result r = StrataCli.inProcess("verify", "--repo", repo.toString());
         assertEquals(0, r.exit(), r.toString());
     }
 
     private static String merge(Path repo, String id) {
-        StrataCli.Result r = StrataCli.run("merge", "--repo", repo.toString(), id);
+        StrataCli.Result r = StrataCli.inProcess("merge", "--repo", repo.toString(), id);
         assertEquals(0, r.exit(), r.toString());
         return r.out().split(" ")[1];
     }
@@ -143,7 +143,7 @@ class RefsIT {
             assertEquals(0, files(repo, m2).values().stream().filter(f -> ref(f) != null).count(), "a synthetic full refers to nothing");
             String i3 = ItSupport.backup(repo, source, "--type", "incremental");
             assertEquals(m2, ref(files(repo, i3).get("r/untouched.MAD")));
-            StrataCli.Result pr = StrataCli.run("prune", "--repo", repo.toString(), "--keep-full", "1");
+            StrataCli.Result pr = StrataCli.inProcess("prune", "--repo", repo.toString(), "--keep-full", "1");
             assertEquals(0, pr.exit(), pr.toString());
             assertTrue(pr.out().contains("keep   " + m2), pr.out());
             verify(repo);
