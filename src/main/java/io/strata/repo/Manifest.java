@@ -10,6 +10,8 @@ import java.util.List;
  * What a completed backup holds; stored last, as "backups/ID/manifest" (content "manifest").
  * Its presence is what makes the backup complete (design rule 7).
  *
+ * @param formatVersion 2 when a file entry is a reference to another backup's object ({@link FileEntry#ref()}), else 1:
+ *                      a strata that reads only version 1 then refuses it instead of opening the object in this backup
  * @param startLsn      checkpoint LSN C the copied redo log starts at
  * @param startEndLsn   end_lsn of that checkpoint block (needed for the new ib_logfile0)
  * @param endLsn        E: Innodb_lsn_current read under BACKUP STAGE BLOCK_COMMIT

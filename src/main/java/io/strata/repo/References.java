@@ -43,6 +43,11 @@ public final class References {
         if (!fe.isReference()) {
             return new Held(owner, fe.object());
         }
+        if (!Keys.isBackupId(fe.ref())) {
+            // never part of a key: a damaged or forged manifest must not name objects outside backups/
+            throw new CorruptDataException(fe.path() + " of backup " + owner + " is a reference to \"" + fe.ref() + "\", which is no backup id",
+                    "run \"strata verify --repo " + repo.root() + "\"");
+        }
         String holder = fe.ref();
         String object = fe.object();
         for (int hop = 0; hop < MAX_HOPS; hop++) {
@@ -80,11 +85,14 @@ public final class References {
 
     /** How messages name the object holding {@code fe}'s bytes (the unresolved reference when it cannot be resolved). */
     public String describe(String owner, FileEntry fe) {
+        if (!fe.isReference()) {
+            return repo.describeBackupObject(owner, fe.object());
+        }
         try {
             Held h = resolve(owner, fe);
             return repo.describeBackupObject(h.backup(), h.object());
         } catch (CorruptDataException e) {
-            return repo.describeBackupObject(fe.ref(), fe.object());
+            return "reference to " + fe.ref() + "/" + fe.object();
         }
     }
 
