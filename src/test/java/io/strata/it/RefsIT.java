@@ -152,6 +152,13 @@ class RefsIT {
             try (MariaDbSandbox s = MariaDbSandbox.builder().startOn(work.resolve("t3")).start(); Connection c = s.connection()) {
                 TableChecksums.assertSame(sums, TableChecksums.of(c, "r"));
             }
+
+            // the holder's object lost: verify of the referring backup names it
+            Path held = repo.resolve("backups").resolve(m2).resolve(files(repo, i3).get("r/untouched.MAD").get("object").asText());
+            Files.delete(held);
+            StrataCli.Result v = StrataCli.inProcess("verify", "--repo", repo.toString(), i3);
+            assertEquals(12, v.exit(), v.toString());
+            assertTrue(v.out().contains("FAILED " + i3) && v.out().contains(held.toString()), v.toString());
         }
     }
 }
