@@ -94,6 +94,7 @@ class RefsIT {
             long sizeBefore = Files.size(source.datadir().resolve("r/fixed.MYD"));
             source.exec("UPDATE r.fixed SET c = 'changed in place' WHERE id = 250", "FLUSH TABLES r.fixed");
             assertEquals(sizeBefore, Files.size(source.datadir().resolve("r/fixed.MYD")), "a fixed-width row is rewritten in place");
+            Thread.sleep(2500); // past the margin, so that I2 can refer to I1's copy of fixed.MYD (within it, I2 would store it again)
             String i1 = ItSupport.backup(repo, source, "--type", "incremental");
             Map<String, JsonNode> f1 = files(repo, i1);
             assertEquals(2, ItSupport.manifest(repo, i1).get("formatVersion").asInt());
@@ -141,24 +142,29 @@ class RefsIT {
             // merge I2 into that: the merged backup holding I2's references goes too
             String m2 = merge(repo, i2);
             assertEquals(0, files(repo, m2).values().stream().filter(f -> ref(f) != null).count(), "a synthetic full refers to nothing");
+            // prune removes a backup resting on the holder and keeps the holder a kept backup refers to
             String i3 = ItSupport.backup(repo, source, "--type", "incremental");
             assertEquals(m2, ref(files(repo, i3).get("r/untouched.MAD")));
-            StrataCli.Result pr = StrataCli.inProcess("prune", "--repo", repo.toString(), "--keep-full", "1");
+            String d = ItSupport.backup(repo, source, "--type", "differential");
+            assertEquals(m2, ItSupport.manifest(repo, d).get("parent").asText());
+            assertEquals(m2, ref(files(repo, d).get("r/untouched.MAD")));
+            StrataCli.Result pr = StrataCli.inProcess("prune", "--repo", repo.toString(), "--keep-days", "0");
             assertEquals(0, pr.exit(), pr.toString());
-            assertTrue(pr.out().contains("keep   " + m2), pr.out());
+            assertTrue(pr.out().contains("remove " + i3 + ": ") && pr.out().contains("keep   " + m2 + ": needed to restore " + d), pr.out());
+            assertFalse(Files.exists(repo.resolve("backups").resolve(i3)));
             verify(repo);
-            restore(repo, i3, work.resolve("t3"));
+            restore(repo, d, work.resolve("t3"));
             assertEquals(sourceFiles, digests(work.resolve("t3"), "r"));
             try (MariaDbSandbox s = MariaDbSandbox.builder().startOn(work.resolve("t3")).start(); Connection c = s.connection()) {
                 TableChecksums.assertSame(sums, TableChecksums.of(c, "r"));
             }
 
             // the holder's object lost: verify of the referring backup names it
-            Path held = repo.resolve("backups").resolve(m2).resolve(files(repo, i3).get("r/untouched.MAD").get("object").asText());
+            Path held = repo.resolve("backups").resolve(m2).resolve(files(repo, d).get("r/untouched.MAD").get("object").asText());
             Files.delete(held);
-            StrataCli.Result v = StrataCli.inProcess("verify", "--repo", repo.toString(), i3);
+            StrataCli.Result v = StrataCli.inProcess("verify", "--repo", repo.toString(), d);
             assertEquals(12, v.exit(), v.toString());
-            assertTrue(v.out().contains("FAILED " + i3) && v.out().contains(held.toString()), v.toString());
+            assertTrue(v.out().contains("FAILED " + d) && v.out().contains(held.toString()), v.toString());
         }
     }
 }
