@@ -38,7 +38,9 @@ import java.util.stream.Stream;
  * the copies start), in parallel: InnoDB tablespaces page by page with {@link PageCopier}, whole
  * or as page deltas ({@link DeltaFormat}) as a {@link PageSelection} decides, and the other files
  * the {@link DatadirFiles} rules pick byte by byte. Each copy returns the file's manifest entry;
- * a file that vanished meanwhile (DROP TABLE) has none. The first failed copy cancels the others
+ * a file that vanished meanwhile (DROP TABLE) has none. A non-InnoDB file that {@link PlainFileReuse}
+ * finds unchanged since the parent stored it is not read: its entry refers to the parent's object.
+ * The first failed copy cancels the others
  * and is thrown. Counts what the page copies read, for the manifest's {@code detection}.
  */
 final class FileCopier {
