@@ -199,6 +199,7 @@ public final class BackupRun {
         if (opts.scope() != null) {
             progress.say("partial backup: " + opts.scope().describe() + " (and always the mysql schema, the system and undo tablespaces and the redo log)");
         }
+        copier.reuseFrom(PlainFileReuse.of(base.parent(), new io.strata.repo.References(repo)));
         InnodbLayout layout = InnodbDirs.read(main, facts);
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
         scanner.checkEngines(warnings, opts.scope());
@@ -392,6 +393,9 @@ public final class BackupRun {
         files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), blocked.innodbPaths(), InnodbDirs.of(s.facts()),
                 DatadirFiles.When.BLOCK_COMMIT));
         progress.done(FILE_COPY);
+        if (copier.reused() > 0) {
+            progress.say("[file-copy] " + copier.reused() + " non-InnoDB file(s) unchanged since the parent: referred to, not stored again");
+        }
         progress.setEstimate(REDO_COPY, Math.max(0, e - s.c()));
         times.lap("block-commit files");
         long redoEnd = s.redo().finishAt(e, attempt::checkCancelled);

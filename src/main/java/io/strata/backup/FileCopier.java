@@ -40,7 +40,9 @@ import java.util.stream.Stream;
  * the copies start), in parallel: InnoDB tablespaces page by page with {@link PageCopier}, whole
  * or as page deltas ({@link DeltaFormat}) as a {@link PageSelection} decides, and the other files
  * the {@link DatadirFiles} rules pick byte by byte. Each copy returns the file's manifest entry;
- * a file that vanished meanwhile (DROP TABLE) has none. The first failed copy cancels the others
+ * a file that vanished meanwhile (DROP TABLE) has none. A non-InnoDB file that {@link PlainFileReuse}
+ * finds unchanged since the parent stored it is not read: its entry refers to the parent's object.
+ * The first failed copy cancels the others
  * and is thrown. Counts what the page copies read, for the manifest's {@code detection}.
  */
 final class FileCopier {
@@ -79,6 +81,9 @@ final class FileCopier {
             return page0Space >= 0 && spaceId > 0 && page0Space != spaceId;
         }
     }
+    /** Which non-InnoDB files the parent stored and are unchanged: referred to, not stored again. */
+    private volatile PlainFileReuse reuse = PlainFileReuse.NONE;
+    private final AtomicInteger reused = new AtomicInteger();
 
     /**
      * @param id             the backup the objects belong to
@@ -110,6 +115,16 @@ final class FileCopier {
     /** How the newest copy of the tablespace at {@code path} began; null when it was not copied. */
     CopyStart copyStart(String path) {
         return starts.get(path);
+    }
+
+    /** Refers to the parent's objects for the non-InnoDB files {@code r} finds unchanged (see {@link PlainFileReuse}). */
+    void reuseFrom(PlainFileReuse r) {
+        this.reuse = r;
+    }
+
+    /** Non-InnoDB files stored so far as references to the parent's objects. */
+    int reused() {
+        return reused.get();
     }
 
     /** InnoDB pages read so far, by every method. */
@@ -233,6 +248,18 @@ final class FileCopier {
     private FileEntry copyPlain(Path dd, Path p) throws IOException, InterruptedException {
         checkCancelled.run();
         String rel = dd.relativize(p).toString().replace('\\', '/');
+        PlainFileReuse.Seen seen;
+        try {
+            seen = PlainFileReuse.look(p); // before the first byte is read: its copyBegan and change time
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        FileEntry ref = reuse.reuse(rel, seen);
+        if (ref != null) {
+            reused.incrementAndGet();
+            progress.add(BackupProgress.FILE_COPY, ref.size());
+            return ref;
+        }
         String key = nextDataObject();
         try (StoredObject w = repo.createBackupObject(id, key, "file")) {
             ChunkedWriter cw = w.out();
@@ -255,7 +282,8 @@ final class FileCopier {
                         "run strata as a user that can read the data directory (root or mysql)", e);
             }
             w.commitBatched();
-            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c());
+            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c(), null, null,
+                    seen == null ? null : seen.stat(), null);
         }
     }
 

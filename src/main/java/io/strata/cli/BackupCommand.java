@@ -175,9 +175,11 @@ final class BackupCommand implements Callable<Integer> {
         PrintStream text = json.text();
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();
+        long refs = m.files().stream().filter(f -> f.isReference()).count();
         text.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored (%s%s), LSN %d..%d, binlog %s:%s, GTID %s%n",
                 m.id(), m.type(), m.parent() == null ? "" : " on " + m.parent(), m.files().size(),
-                m.threshold() == null ? "" : " (" + deltas + " as " + pages + " changed pages since LSN " + m.threshold() + ")",
+                (m.threshold() == null ? "" : " (" + deltas + " as " + pages + " changed pages since LSN " + m.threshold() + ")")
+                        + (refs == 0 ? "" : " (" + refs + " unchanged, referring to earlier backups)"),
                 m.storedBytes(), m.storedBytes() == 0 ? "-" : String.format("compression ratio %.2f", (double) contentBytes(m) / m.storedBytes()),
                 m.encryption() == null ? "" : ", encrypted",  m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         if (m.method() != null && m.detection() != null) {
@@ -227,6 +229,9 @@ final class BackupCommand implements Callable<Integer> {
     static long contentBytes(Manifest m) {
         long n = m.redoEndLsn() - m.startLsn();
         for (var f : m.files()) {
+            if (f.isReference()) {
+                continue; // another backup's object: nothing stored here
+            }
             n += !f.isDelta() ? f.size() : DeltaFormat.length(f.deltaPages(), new TablespaceFlags(f.flags()).physicalPageSize());
         }
         return n;

@@ -78,7 +78,7 @@ final class ShowCommand implements Callable<Integer> {
         System.out.printf("files:           %d%n", m.files().size());
         for (FileEntry f : m.files()) {
             System.out.printf("  %-50s %-6s %10s %12s  %s%n", f.path(), f.kind(), f.spaceId() == null ? "" : "space " + f.spaceId(), ListCommand.human(f.size()),
-                    f.isDelta() ? f.deltaPages() + " of " + f.pages() + " pages" : "");
+                    f.isDelta() ? f.deltaPages() + " of " + f.pages() + " pages" : f.isReference() ? "unchanged: stored by " + f.ref() : "");
         }
         return 0;
     }

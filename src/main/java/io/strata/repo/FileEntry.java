@@ -20,6 +20,11 @@ package io.strata.repo;
  *                    {@code path} is relative to that directory
  * @param location    absolute path of the file on the source for a DATA DIRECTORY tablespace
  *                    (what its .isl named); null for every file in the data directory
+ * @param stat        for a non-InnoDB file: inode, device and change time when its copy began, and
+ *                    when that was; null for InnoDB files and in manifests written before references
+ * @param ref         null when {@code object} is this backup's own; else the id of the backup whose
+ *                    {@code object} holds the bytes (a reference entry, {@code storedBytes} 0). Readers
+ *                    open it through {@link References}, never directly
  */
 public record FileEntry(
         String path,
@@ -34,17 +39,41 @@ public record FileEntry(
         long storedBytes,
         String crc32c,
         String home,
-        String location) {
+        String location,
+        FileStat stat,
+        String ref) {
 
     /** An entry of a file whose path is relative to the data directory ({@code home} and {@code location} null). */
     public FileEntry(String path, String kind, Long spaceId, Integer flags, long size, long pages, String storage, long deltaPages,
                      String object, long storedBytes, String crc32c) {
-        this(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, null, null);
+        this(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, null, null, null, null);
+    }
+
+    /** An entry without {@code stat} and {@code ref}: an InnoDB file, or a file as stored before references. */
+    public FileEntry(String path, String kind, Long spaceId, Integer flags, long size, long pages, String storage, long deltaPages,
+                     String object, long storedBytes, String crc32c, String home, String location) {
+        this(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, home, location, null, null);
+    }
+
+    /** This entry as the object {@code object} of its own backup, {@code storedBytes} long (not a reference). */
+    public FileEntry stored(String object, long storedBytes) {
+        return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, home, location, stat, null);
+    }
+
+    /** A reference entry: this entry's bytes, held by object {@code object} of backup {@code holder}. */
+    public FileEntry referenceTo(String holder, String object) {
+        return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, 0, crc32c, home, location, stat, holder);
+    }
+
+    /** Whether the bytes are another backup's object ({@link #ref()}). */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isReference() {
+        return ref != null;
     }
 
     /** This entry with {@link #home()} set to {@code h}. */
     public FileEntry withHome(String h) {
-        return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, h, location);
+        return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, h, location, stat, ref);
     }
 
     public static final String WHOLE = "whole";

@@ -10,6 +10,8 @@ import java.util.List;
  * What a completed backup holds; stored last, as "backups/ID/manifest" (content "manifest").
  * Its presence is what makes the backup complete (design rule 7).
  *
+ * @param formatVersion 2 when a file entry is a reference to another backup's object ({@link FileEntry#ref()}), else 1:
+ *                      a strata that reads only version 1 then refuses it instead of opening the object in this backup
  * @param startLsn      checkpoint LSN C the copied redo log starts at
  * @param startEndLsn   end_lsn of that checkpoint block (needed for the new ib_logfile0)
  * @param endLsn        E: Innodb_lsn_current read under BACKUP STAGE BLOCK_COMMIT
@@ -73,7 +75,10 @@ public record Manifest(
         String redoLogCrypt,
         Scope scope) {
 
-    public static final int FORMAT_VERSION = 1;
+    /** The newest manifest version: written when a file entry is a reference ({@link FileEntry#ref()}), and the newest one read. */
+    public static final int FORMAT_VERSION = 2;
+    /** The version of a manifest without reference entries: what every strata reads. */
+    public static final int PLAIN_FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
     public static final String TYPE_FULL = "full";
 
@@ -95,7 +100,7 @@ public record Manifest(
         return m;
     }
 
-    /** A builder with {@link #FORMAT_VERSION} and every other field unset (null, 0, no files). */
+    /** A builder with every field unset (null, 0, no files); the format version is derived from the files unless set. */
     public static Builder builder() {
         return new Builder();
     }
@@ -160,7 +165,8 @@ public record Manifest(
      * nothing either: {@link #read} checks the format version and the id).
      */
     public static final class Builder {
-        private int formatVersion = FORMAT_VERSION;
+        /** 0: derived by {@link #build()} from the files (2 with a reference entry, else 1). */
+        private int formatVersion;
         private String id;
         private String type;
         private String parent;
@@ -363,7 +369,9 @@ public record Manifest(
 
         /** The manifest, with the fields set so far. */
         public Manifest build() {
-            return new Manifest(formatVersion, id, type, parent, tool, beginTime, endTime, source,
+            int v = formatVersion != 0 ? formatVersion
+                    : files.stream().anyMatch(FileEntry::isReference) ? FORMAT_VERSION : PLAIN_FORMAT_VERSION;
+            return new Manifest(v, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
                     files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout, redoLogCrypt, scope);
         }

@@ -359,7 +359,14 @@ public final class RepoCopy {
                 long raw = 0;
                 int n = m.files().size() + 1;
                 long lastLine = System.nanoTime();
+                References refs = new References(from);
                 for (FileEntry f : m.files()) {
+                    if (f.isReference()) {
+                        // its holder is a member of m's chain, copied before m under the same id and object names
+                        References.Held held = refs.resolve(m.id(), f);
+                        files.add(f.referenceTo(held.backup(), held.object()));
+                        continue;
+                    }
                     long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c());
                     stored += size;
                     raw += lastRaw;
@@ -369,8 +376,7 @@ public final class RepoCopy {
                         log.accept(String.format(Locale.ROOT, "%7.1fs copying %s: %d of %d objects, %.1f of %.1f MiB", (lastLine - t0) / 1e9, m.id(),
                                 files.size() + 1, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
                     }
-                    files.add(new FileEntry(f.path(), f.kind(), f.spaceId(), f.flags(), f.size(), f.pages(), f.storage(), f.deltaPages(), f.object(), size,
-                            f.crc32c(), f.home(), f.location()));
+                    files.add(f.stored(f.object(), size));
                 }
                 stored += copyObject(m, m.redoObject(), "redo", c, m.redoCrc32c());
                 raw += lastRaw;

@@ -9,6 +9,7 @@ import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
+import io.strata.repo.References;
 import io.strata.repo.Repository;
 import io.strata.server.ServerTools;
 import io.strata.util.Dirs;
@@ -377,9 +378,10 @@ public final class DeltaRestore {
         });
         try {
             List<Future<FileOutcome>> fs = new ArrayList<>();
+            References refs = new References(repo);
             for (FileEntry fe : m.files()) {
                 fs.add(pool.submit(() -> {
-                    FileOutcome r = writeOne(repo, chain, fe, outPath(layout, fe, m));
+                    FileOutcome r = writeOne(repo, refs, chain, fe, outPath(layout, fe, m));
                     progress.add(RestoreProgress.COMPARE, fe.size());
                     progress.add(RestoreProgress.WRITE, r.written());
                     return r;
@@ -407,7 +409,7 @@ public final class DeltaRestore {
     }
 
     /** Brings one file to the result's bytes, writing only what differs. */
-    private static FileOutcome writeOne(Repository repo, Chain chain, FileEntry fe, Path out) {
+    private static FileOutcome writeOne(Repository repo, References refs, Chain chain, FileEntry fe, Path out) {
         Manifest m = chain.target();
         boolean innodb = fe.kind().equals("innodb");
         try {
@@ -428,8 +430,8 @@ public final class DeltaRestore {
                 if (fe.isDelta()) {
                     PageComposer.compose(repo, chain.layers(fe), fe, os);
                 } else {
-                    String where = repo.describeBackupObject(m.id(), fe.object());
-                    try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), innodb ? "innodb-file" : "file")) {
+                    String where = refs.describe(m.id(), fe);
+                    try (ChunkedReader r = refs.open(m.id(), fe, innodb ? "innodb-file" : "file")) {
                         long n = ((InputStream) r).transferTo(os);
                         String crc = String.format("%08x", r.rawCrc());
                         if (n != fe.size() || !crc.equals(fe.crc32c())) {

@@ -9,6 +9,7 @@ import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
 import io.strata.repo.RepoLock;
+import io.strata.repo.References;
 import io.strata.repo.Repository;
 import io.strata.repo.StoredObject;
 import io.strata.store.ObjectStore;
@@ -125,11 +126,19 @@ public final class MergeRun {
         List<FileEntry> files = new ArrayList<>();
         int seq = 0;
         long stored = 0;
+        References refs = new References(repo);
         for (FileEntry fe : b.files()) {
+            References.Held held = refs.resolve(b.id(), fe);
+            if (fe.isReference() && !held.backup().equals(p.id()) && !held.backup().equals(b.id())) {
+                // held by an older backup of the chain, which stays: M refers to it too
+                files.add(fe.referenceTo(held.backup(), held.object()));
+                continue;
+            }
             String key = Repository.dataObject(++seq);
             FileEntry out;
             if (!fe.isDelta()) {
-                repo.copyBackupObject(b.id(), fe.object(), mid, key);
+                // B's own object, or one of P's that B refers to: P goes, so M stores it
+                repo.copyBackupObject(held.backup(), held.object(), mid, key);
                 out = fe;
             } else {
                 List<Chain.Layer> layers = chain.layers(fe);
@@ -151,14 +160,13 @@ public final class MergeRun {
             }
             long size = repo.backupObjectSize(mid, key);
             stored += size;
-            files.add(new FileEntry(out.path(), out.kind(), out.spaceId(), out.flags(), out.size(), out.pages(), out.storage(), out.deltaPages(),
-                    key, size, out.crc32c(), out.home(), out.location()));
+            files.add(out.stored(key, size));
         }
         repo.copyBackupObject(b.id(), b.redoObject(), mid, b.redoObject());
         stored += repo.backupObjectSize(mid, b.redoObject());
         repo.syncBackupObjects();
         // B's server, LSNs, binlog position and redo object, on P's parent with the merged files
-        Manifest m = b.toBuilder().formatVersion(Manifest.FORMAT_VERSION).id(mid).type(type).parent(p.parent()).files(files).storedBytes(stored)
+        Manifest m = b.toBuilder().formatVersion(0).id(mid).type(type).parent(p.parent()).files(files).storedBytes(stored)
                 .threshold(p.parent() == null ? null : p.threshold())
                 .note("synthetic: " + p.id() + " and " + b.id() + " merged; restores to the state of " + b.id())
                 .encryption(repo.encryptionName()).build();

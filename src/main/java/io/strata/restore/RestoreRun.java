@@ -13,6 +13,7 @@ import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
+import io.strata.repo.References;
 import io.strata.repo.Repository;
 import io.strata.server.MariadbProcess;
 import io.strata.server.ServerTools;
@@ -353,12 +354,13 @@ public final class RestoreRun {
         });
         try {
             List<Future<Long>> fs = new ArrayList<>();
+            References refs = new References(repo);
             for (FileEntry fe : m.files()) {
                 if (fe.isDelta()) {
                     List<Chain.Layer> layers = chain.layers(fe);
                     fs.add(pool.submit(() -> counted(progress, composeOne(repo, layers, fe, target, dirs))));
                 } else {
-                    fs.add(pool.submit(() -> counted(progress, writeOne(repo, m, fe, target, dirs))));
+                    fs.add(pool.submit(() -> counted(progress, writeOne(repo, refs, m, fe, target, dirs))));
                 }
             }
             long total = 0;
@@ -416,12 +418,13 @@ public final class RestoreRun {
         return out;
     }
 
-    private static long writeOne(Repository repo, Manifest m, FileEntry fe, RestoredLayout target, DataDirectories dirs) {
-        String where = repo.describeBackupObject(m.id(), fe.object());
+    /** Writes a whole copy; a reference entry's bytes come from the object its {@link References} resolve to. */
+    private static long writeOne(Repository repo, References refs, Manifest m, FileEntry fe, RestoredLayout target, DataDirectories dirs) {
+        String where = refs.describe(m.id(), fe);
         Path out = outPath(target, fe, m, dirs);
         try {
             FileModes.createPrivateDirectories(out.getParent());
-            try (ChunkedReader r = repo.openBackupObject(m.id(), fe.object(), fe.kind().equals("innodb") ? "innodb-file" : "file");
+            try (ChunkedReader r = refs.open(m.id(), fe, fe.kind().equals("innodb") ? "innodb-file" : "file");
                  FileChannel ch = createFile(out)) {
                 long n;
                 if (fe.kind().equals("innodb") && SparseFileOutput.needed(fe.flags())) {

@@ -1,0 +1,106 @@
+package io.strata.backup;
+
+import io.strata.repo.FileEntry;
+import io.strata.repo.FileStat;
+import io.strata.repo.Manifest;
+import io.strata.repo.References;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Decides whether a non-InnoDB file is unchanged since the parent backup stored it, so that the
+ * backup refers to the parent's object instead of reading and storing the file again
+ * (docs/repository-format.md, "Reference entries"): same size, inode, device and change time
+ * (to the nanosecond) as the parent's entry recorded, and that change time older than the
+ * parent's copy by {@link #MARGIN_NANOS}. Thread-safe once built (read-only).
+ */
+final class PlainFileReuse {
+    /**
+     * How much older than the parent's copy a file's change time must be: more than the
+     * granularity of any file system's timestamps (FAT keeps two seconds) and the lag of the
+     * kernel's coarse clock behind the wall clock (a tick, at most 10 ms).
+     */
+    static final long MARGIN_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /** No parent: every file is stored. */
+    static final PlainFileReuse NONE = new PlainFileReuse(null, Map.of(), null);
+
+    private final String parentId;
+    private final Map<String, FileEntry> parentFiles;
+    private final References refs;
+
+    private PlainFileReuse(String parentId, Map<String, FileEntry> parentFiles, References refs) {
+        this.parentId = parentId;
+        this.parentFiles = parentFiles;
+        this.refs = refs;
+    }
+
+    /** The reuse of {@code parent}'s non-InnoDB files (null parent: none), resolving its references with {@code refs}. */
+    static PlainFileReuse of(Manifest parent, References refs) {
+        if (parent == null) {
+            return NONE;
+        }
+        Map<String, FileEntry> files = new HashMap<>();
+        for (FileEntry f : parent.files()) {
+            if ("file".equals(f.kind()) && !f.isDelta() && f.stat() != null) {
+                files.put(f.path(), f);
+            }
+        }
+        return new PlainFileReuse(parent.id(), files, refs);
+    }
+
+    /** What the copy of a file sees before it reads the bytes: its size and {@code stat}. */
+    record Seen(long size, FileStat stat) {}
+
+    /**
+     * Reads the wall clock, then {@code p}'s attributes (not following a symbolic link).
+     *
+     * @return null when the file system gives no inode, device or change time (not Linux or another Unix)
+     * @throws java.nio.file.NoSuchFileException when the file vanished
+     */
+    static Seen look(Path p) throws IOException {
+        Instant began = Instant.now();
+        Map<String, Object> a;
+        try {
+            a = Files.readAttributes(p, "unix:size,ino,dev,ctime", LinkOption.NOFOLLOW_LINKS);
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return null;
+        }
+        long beganNanos = TimeUnit.SECONDS.toNanos(began.getEpochSecond()) + began.getNano();
+        return new Seen((Long) a.get("size"), new FileStat((Long) a.get("ino"), (Long) a.get("dev"),
+                ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS), beganNanos));
+    }
+
+    /**
+     * The decision: whether a file seen now ({@code size}, {@code now}) is the one the parent's
+     * entry {@code was} stored, unchanged since.
+     */
+    static boolean unchanged(FileEntry was, long size, FileStat now) {
+        FileStat then = was.stat();
+        return then != null && now != null
+                && size == was.size()
+                && now.inode() == then.inode() && now.device() == then.device() && now.ctime() == then.ctime()
+                && then.ctime() < then.copyBegan() - MARGIN_NANOS;
+    }
+
+    /**
+     * The reference entry for the file at {@code rel} when it is unchanged since the parent
+     * stored it, naming the backup that holds the bytes (never another reference); else null.
+     */
+    FileEntry reuse(String rel, Seen seen) {
+        FileEntry was = parentFiles.get(rel);
+        if (was == null || seen == null || !unchanged(was, seen.size(), seen.stat())) {
+            return null;
+        }
+        References.Held h = refs.resolve(parentId, was);
+        return was.referenceTo(h.backup(), h.object());
+    }
+}

@@ -1,0 +1,123 @@
+package io.strata.backup;
+
+import io.strata.repo.FileEntry;
+import io.strata.repo.FileStat;
+import io.strata.repo.Manifest;
+import io.strata.repo.References;
+import io.strata.repo.Repository;
+import io.strata.store.StoreLocation;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The decision of {@link PlainFileReuse}: a non-InnoDB file is referred to only when its size,
+ * inode, device and change time equal the parent's and that change time is older than the
+ * parent's copy by the margin; and a reference names the backup that holds the bytes.
+ */
+class PlainFileReuseTest {
+    private static final long S = 1_000_000_000L;
+    private static final long CTIME = 1_796_000_000L * S + 123_456_789;
+
+    @TempDir
+    Path dir;
+
+    private static FileEntry parentEntry(long size, FileStat stat) {
+        return new FileEntry("db/t.MYD", "file", null, null, size, 0, FileEntry.WHOLE, 0, "data/000007", 99, "0a0b0c0d", null, null, stat, null);
+    }
+
+    @Test
+    void sameSizeInodeDeviceAndChangeTimeOlderThanTheMarginIsUnchanged() {
+        FileStat then = new FileStat(42, 65024, CTIME, CTIME + 3 * S);
+        assertTrue(PlainFileReuse.unchanged(parentEntry(1000, then), 1000, new FileStat(42, 65024, CTIME, CTIME + 90 * S)));
+    }
+
+    @Test
+    void aChangeTimeWithinTheMarginOfTheParentsCopyIsStoredAgain() {
+        // a write in the same clock tick as the change time the parent saw could leave it equal
+        FileStat then = new FileStat(42, 65024, CTIME, CTIME + S);
+        assertFalse(PlainFileReuse.unchanged(parentEntry(1000, then), 1000, new FileStat(42, 65024, CTIME, CTIME + 90 * S)));
+        FileStat edge = new FileStat(42, 65024, CTIME, CTIME + PlainFileReuse.MARGIN_NANOS);
+        assertFalse(PlainFileReuse.unchanged(parentEntry(1000, edge), 1000, new FileStat(42, 65024, CTIME, CTIME + 90 * S)));
+    }
+
+    @Test
+    void anotherChangeTimeWithTheSameSizeIsStoredAgain() {
+        FileStat then = new FileStat(42, 65024, CTIME, CTIME + 3 * S);
+        assertFalse(PlainFileReuse.unchanged(parentEntry(1000, then), 1000, new FileStat(42, 65024, CTIME + 1, CTIME + 90 * S)));
+    }
+
+    @Test
+    void anotherInodeDeviceOrSizeIsStoredAgain() {
+        FileStat then = new FileStat(42, 65024, CTIME, CTIME + 3 * S);
+        assertFalse(PlainFileReuse.unchanged(parentEntry(1000, then), 1000, new FileStat(43, 65024, CTIME, CTIME + 90 * S)));
+        assertFalse(PlainFileReuse.unchanged(parentEntry(1000, then), 1000, new FileStat(42, 65025, CTIME, CTIME + 90 * S)));
+        assertFalse(PlainFileReuse.unchanged(parentEntry(1000, then), 1001, new FileStat(42, 65024, CTIME, CTIME + 90 * S)));
+    }
+
+    @Test
+    void aParentWithoutStatOrAFileWithoutStatIsStoredAgain() {
+        assertFalse(PlainFileReuse.unchanged(parentEntry(1000, null), 1000, new FileStat(42, 65024, CTIME, CTIME + 90 * S)));
+        assertFalse(PlainFileReuse.unchanged(parentEntry(1000, new FileStat(42, 65024, CTIME, CTIME + 3 * S)), 1000, null));
+    }
+
+    @Test
+    void aRealFileRewrittenWithTheSameSizeIsStoredAgain() throws Exception {
+        Path f = dir.resolve("t.MYD");
+        Files.writeString(f, "0123456789", StandardCharsets.US_ASCII);
+        PlainFileReuse.Seen first = PlainFileReuse.look(f);
+        assertEquals(10, first.size());
+        assertEquals(Files.getAttribute(f, "unix:ino"), first.stat().inode());
+        // as if the parent had copied it 3 s after its last change
+        FileStat then = new FileStat(first.stat().inode(), first.stat().device(), first.stat().ctime(), first.stat().ctime() + 3 * S);
+        FileEntry was = parentEntry(10, then);
+        assertTrue(PlainFileReuse.unchanged(was, 10, PlainFileReuse.look(f).stat()));
+        Thread.sleep(30); // past the file system's clock tick
+        Files.writeString(f, "9876543210", StandardCharsets.US_ASCII);
+        PlainFileReuse.Seen now = PlainFileReuse.look(f);
+        assertEquals(10, now.size());
+        assertFalse(PlainFileReuse.unchanged(was, now.size(), now.stat()));
+    }
+
+    @Test
+    void aReferenceNamesTheBackupHoldingTheBytesNeverAnotherReference() {
+        Repository repo = Repository.openOrCreate(StoreLocation.local(dir.resolve("repo")), null);
+        String full = "20261201T000001Z-0001";
+        repo.writeManifest(Manifest.builder().id(full).type(Manifest.TYPE_FULL).build());
+        FileStat then = new FileStat(42, 65024, CTIME, CTIME + 3 * S);
+        FileEntry ownInParent = parentEntry(1000, then);
+        FileEntry refInParent = new FileEntry("db/u.MYD", "file", null, null, 1000, 0, FileEntry.WHOLE, 0, "data/000003", 0, "01020304", null, null,
+                then, null).referenceTo(full, "data/000003");
+        Manifest parent = Manifest.builder().id("20261201T000002Z-0002").type("incremental").parent(full)
+                .files(List.of(ownInParent, refInParent)).build();
+        PlainFileReuse reuse = PlainFileReuse.of(parent, new References(repo));
+        PlainFileReuse.Seen same = new PlainFileReuse.Seen(1000, new FileStat(42, 65024, CTIME, CTIME + 99 * S));
+
+        FileEntry a = reuse.reuse("db/t.MYD", same);
+        assertNotNull(a);
+        assertEquals(parent.id(), a.ref());
+        assertEquals("data/000007", a.object());
+        assertEquals(0, a.storedBytes());
+        assertEquals(then, a.stat());
+        assertEquals("0a0b0c0d", a.crc32c());
+
+        FileEntry b = reuse.reuse("db/u.MYD", same);
+        assertEquals(full, b.ref()); // one hop: the full backup, not the parent
+        assertEquals("data/000003", b.object());
+
+        assertNull(reuse.reuse("db/other.MYD", same));
+        assertNull(PlainFileReuse.NONE.reuse("db/t.MYD", same));
+        assertEquals(Manifest.FORMAT_VERSION, Manifest.builder().id("x").files(List.of(a)).build().formatVersion());
+        assertEquals(Manifest.PLAIN_FORMAT_VERSION, Manifest.builder().id("x").files(List.of(ownInParent)).build().formatVersion());
+    }
+}
