@@ -31,17 +31,19 @@ DBS=50
 CACHE=${BENCH_CACHE:-/work/bench-cache/many-${TABLES}x100}
 PATH="$PATH:/usr/sbin"
 
-"$here/bin/strata" --version >/dev/null # builds the jar if needed, outside the clock
 D=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-many.XXXXXX")
 mkdir -p "$D/tmp"
-mkdir -p "$D/strata/bin" "$D/strata/target"
-cp "$here/bin/strata" "$D/strata/bin/"
-cp "$here"/target/strata-*-all.jar "$D/strata/target/"
-mkdir -p "$D/strata/src/dist/bin" && cp "$here/src/dist/bin/strata" "$D/strata/src/dist/bin/"
+if [ -z "${BENCH_BUILD_ONLY:-}" ]; then
+  "$here/bin/strata" --version >/dev/null # builds the jar if needed, outside the clock
+  mkdir -p "$D/strata/bin" "$D/strata/target"
+  cp "$here/bin/strata" "$D/strata/bin/"
+  cp "$here"/target/strata-*-all.jar "$D/strata/target/"
+  mkdir -p "$D/strata/src/dist/bin" && cp "$here/src/dist/bin/strata" "$D/strata/src/dist/bin/"
+  # the first run makes the class-data archive (a JVM of its own, whose resident size /usr/bin/time
+  # would report as the backup's): outside the clock
+  "$D/strata/bin/strata" --version >/dev/null
+fi
 STRATA=${STRATA:-$D/strata/bin/strata}
-# the first run makes the class-data archive (a JVM of its own, whose resident size /usr/bin/time
-# would report as the backup's): outside the clock
-"$STRATA" --version >/dev/null
 SOCK=$D/mysql.sock
 PID=""
 stop_server() {
