@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Open files stay bounded (issue 18): with 3,000 InnoDB tables, three times the descriptors a
  * process may open, a full backup, an incremental after 1% of the tables changed and the restore of
  * both run in CLI processes limited to {@code ulimit -n 1024}, and the restored server holds every
- * table with the source's rows (CHECKSUM TABLE of the changed databases, and a count of all tables).
+ * table with the source's rows (CHECKSUM TABLE of the database where the changes are, and a count
+ * of all tables). 121 s on two cores shared with a 50,000-table build; the tables take 25 s.
  */
 class ManyTablesIT {
     private static final int DATABASES = 10;
@@ -45,11 +46,14 @@ class ManyTablesIT {
         Path repo = work.resolve("repo");
         try (MariaDbSandbox source = MariaDbSandbox.builder().innodbLogFileSize("64M")
                 .extraArgs("--open-files-limit=20000", "--table-open-cache=1000", "--innodb-flush-log-at-trx-commit=0").start()) {
+            long t0 = System.nanoTime();
             createTables(source);
+            System.out.printf("ManyTablesIT: %d tables created in %.1f s%n", TABLES, (System.nanoTime() - t0) / 1e9);
             String[] server = {"--socket", source.socket().toString(), "--user", "root"};
 
             StrataCli.Result full = limited(ItSupport.concat(new String[] {"backup", "--repo", repo.toString(), "--type", "full"}, server));
             String fullId = ItSupport.completedId(full);
+            System.out.printf("ManyTablesIT: full backup done at %.1f s%n", (System.nanoTime() - t0) / 1e9);
             JsonNode fm = ItSupport.manifest(repo, fullId);
             long ibd = 0;
             for (JsonNode f : fm.get("files")) {
@@ -59,10 +63,10 @@ class ManyTablesIT {
             }
             assertEquals(TABLES, ibd, "every table's .ibd in the full backup");
 
-            // 1% of the tables changed, all in databases m0 and m1 (the ones compared by checksum)
+            // 1% of the tables changed, all in database m0 (the one compared by checksum)
             List<String> updates = new ArrayList<>();
             for (int i = 0; i < TABLES / 100; i++) {
-                updates.add("UPDATE m" + (i % 2) + ".t" + (i * 7) + " SET k = k + 1000 WHERE id <= " + (1 + i % 20));
+                updates.add("UPDATE m0.t" + (i * 7) + " SET k = k + 1000 WHERE id <= " + (1 + i % 20));
             }
             source.exec(updates.toArray(new String[0]));
             String incId = ItSupport.completedId(limited(ItSupport.concat(new String[] {"backup", "--repo", repo.toString(), "--type", "incremental"}, server)));
@@ -70,13 +74,14 @@ class ManyTablesIT {
             Path target = work.resolve("restored");
             StrataCli.Result r = limited("restore", "--repo", repo.toString(), "--backup", incId, "--target", target.toString());
             assertEquals(0, r.exit(), r.toString());
+            System.out.printf("ManyTablesIT: incremental and restore done at %.1f s%n", (System.nanoTime() - t0) / 1e9);
             try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).extraArgs("--open-files-limit=20000", "--table-open-cache=1000").start();
                  Connection a = source.connection(); Connection b = restored.connection()) {
                 assertEquals(TABLES, countTables(a));
                 assertEquals(TABLES, countTables(b), "tables on the restored server");
-                Map<String, String> expected = TableChecksums.of(a, "m0", "m1");
-                assertEquals(2 * PER_DATABASE, expected.size());
-                TableChecksums.assertSame(expected, TableChecksums.of(b, "m0", "m1"));
+                Map<String, String> expected = TableChecksums.of(a, "m0");
+                assertEquals(PER_DATABASE, expected.size());
+                TableChecksums.assertSame(expected, TableChecksums.of(b, "m0"));
             }
         }
     }
@@ -116,7 +121,7 @@ class ManyTablesIT {
 
     private static long countTables(Connection c) throws Exception {
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE 'm%' AND ENGINE = 'InnoDB'")) {
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA REGEXP '^m[0-9]+$' AND ENGINE = 'InnoDB'")) {
             rs.next();
             return rs.getLong(1);
         }
