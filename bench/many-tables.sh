@@ -142,14 +142,14 @@ timed() { # output-file command...
   fi
   awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$out.time"
 }
-sb() { "$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet "$@"; }
+SB=("$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet)
 
 # ---- full backups ----------------------------------------------------------------------
 : >"$D/f-s"; : >"$D/f-m"; : >"$D/f-s-rss"; : >"$D/f-m-rss"
 full_id=
 for r in $(seq "$ROUNDS"); do
   rm -rf "$D/repo"
-  read -r s m < <(timed "$D/out-full" sb --type full)
+  read -r s m < <(timed "$D/out-full" "${SB[@]}" --type full)
   full_id=$(awk '/^backup /{print $2}' "$D/out-full")
   echo "$s" >>"$D/f-s"; echo "$m" >>"$D/f-s-rss"
   rm -rf "$D/mb-full"
@@ -172,7 +172,7 @@ echo "bench: one row updated in each of $changed tables"
 : >"$D/i-s"; : >"$D/i-m"; : >"$D/i-s-rss"; : >"$D/i-m-rss"
 inc_id=
 for r in $(seq "$ROUNDS"); do
-  read -r s m < <(timed "$D/out-inc" sb --type incremental --base "$full_id")
+  read -r s m < <(timed "$D/out-inc" "${SB[@]}" --type incremental --base "$full_id")
   inc_id=$(awk '/^backup /{print $2}' "$D/out-inc")
   echo "$s" >>"$D/i-s"; echo "$m" >>"$D/i-s-rss"
   rm -rf "$D/mb-inc"
@@ -205,13 +205,13 @@ echo "restore of full + incremental, median of $ROUNDS: strata $rs s, mariadb-ba
 echo "bench: restored tables: strata $(find "$D/restore-s" -name '*.ibd' | wc -l) .ibd, mariadb-backup $(find "$D/restore-m" -name '*.ibd' | wc -l) .ibd"
 
 # ---- fixed cost: an incremental when nothing changed ------------------------------------
-sb --type incremental >/dev/null
+"${SB[@]}" --type incremental >/dev/null
 settle
 : >"$D/z-cold"; : >"$D/z-warm"; : >"$D/z-rss"
 for r in $(seq "$ROUNDS"); do
   cold
-  read -r s m < <(timed "$D/out-idle" sb --type incremental)
-  read -r s2 m2 < <(timed "$D/out-idle" sb --type incremental)
+  read -r s m < <(timed "$D/out-idle" "${SB[@]}" --type incremental)
+  read -r s2 m2 < <(timed "$D/out-idle" "${SB[@]}" --type incremental)
   echo "$s" >>"$D/z-cold"; echo "$s2" >>"$D/z-warm"; echo "$m" >>"$D/z-rss"; echo "$m2" >>"$D/z-rss"
   printf 'round %d nothing changed: strata incremental %5.2f s after drop_caches, %5.2f s warm, %d / %d MB RSS\n' "$r" "$s" "$s2" "$m" "$m2"
 done
