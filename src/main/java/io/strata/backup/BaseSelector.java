@@ -8,7 +8,6 @@ import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import io.strata.repo.Scope;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -66,7 +65,7 @@ final class BaseSelector {
         if (o.base() != null) {
             BaseSpec.Kind kind = o.base().kind();
             // a base named by id is read alone, without walking the history back to a full
-            parent = kind == BaseSpec.Kind.ID ? named(repo, o.base().id(), serverKey) : newest(mine(repo, serverKey), kind == BaseSpec.Kind.LAST_FULL);
+            parent = kind == BaseSpec.Kind.ID ? named(repo, o.base().id(), serverKey) : mine(repo, serverKey).newest(kind == BaseSpec.Kind.LAST_FULL);
             if (parent == null) {
                 throw new StrataException(ErrorCode.WRONG_BASE, "--base " + o.base() + ": the repository " + repo.root() + " holds no completed "
                         + (kind == BaseSpec.Kind.LAST ? "" : "full ") + "backup of this server (" + serverKey + ")", "take a full backup first (--type full)");
@@ -76,14 +75,14 @@ final class BaseSelector {
                         + " is " + parent.id() + " (" + parent.type() + ")", "use --base last-full, or --type incremental");
             }
         } else if (type == BackupType.DIFFERENTIAL) {
-            parent = newest(mine(repo, serverKey), true);
+            parent = mine(repo, serverKey).full();
             if (parent == null) {
                 return Base.full("no completed full backup of this server to build a differential on: taking a full backup");
             }
         } else {
-            List<Manifest> mine = mine(repo, serverKey);
-            parent = newest(mine, false);
-            if (parent == null || newest(mine, true) == null) {
+            Candidates mine = mine(repo, serverKey);
+            parent = mine.newest();
+            if (parent == null || mine.full() == null) {
                 return Base.full(type == BackupType.AUTO ? null : "no completed backup of this server to build on: taking a full backup");
             }
         }
@@ -163,11 +162,25 @@ final class BaseSelector {
     }
 
     /**
-     * This server's backups from the newest back to its newest full: every possible default base,
-     * without reading every manifest of a long history.
+     * The possible default bases of this server's history.
+     *
+     * @param newest this server's newest completed backup, null when there is none
+     * @param full   its newest full backup, null when there is none
      */
-    private static List<Manifest> mine(Repository repo, String serverKey) {
-        List<Manifest> mine = new ArrayList<>();
+    private record Candidates(Manifest newest, Manifest full) {
+        Manifest newest(boolean fullOnly) {
+            return fullOnly ? full : newest;
+        }
+    }
+
+    /**
+     * This server's newest backup and newest full, read from the newest back to that full without
+     * reading every manifest of a long history, and holding two manifests at most: at 50,000
+     * tables a manifest holds 100,000 files, and a chain of 24 incrementals kept whole filled the
+     * heap.
+     */
+    private static Candidates mine(Repository repo, String serverKey) {
+        Manifest newest = null;
         List<String> ids = repo.history().completedIds();
         for (int i = ids.size() - 1; i >= 0; i--) {
             String id = ids.get(i);
@@ -178,22 +191,15 @@ final class BaseSelector {
                 continue; // a damaged or merged-away backup is no candidate; verify reports damage
             }
             if (m.id().equals(id) && m.source().serverKey().equals(serverKey)) {
-                mine.add(0, m);
+                if (newest == null) {
+                    newest = m;
+                }
                 if (m.isFull()) {
-                    break;
+                    return new Candidates(newest, m);
                 }
             }
         }
-        return mine;
-    }
-
-    private static Manifest newest(List<Manifest> mine, boolean fullOnly) {
-        for (int i = mine.size() - 1; i >= 0; i--) {
-            if (!fullOnly || mine.get(i).isFull()) {
-                return mine.get(i);
-            }
-        }
-        return null;
+        return new Candidates(newest, null);
     }
 
     private static Manifest named(Repository repo, String base, String serverKey) {

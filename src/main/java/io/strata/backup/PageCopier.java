@@ -118,7 +118,8 @@ final class PageCopier {
                 }
             }
             boolean readAll = selected == null || checkBelow > 0;
-            byte[] buf = readAll ? new byte[perBatch * ps] : null;
+            // a small file gets a buffer of its own size, not a whole batch (most of 5,000 tables are a few pages)
+            byte[] buf = readAll ? new byte[(int) Math.max(1, Math.min(perBatch, pages)) * ps] : null;
             long rereads = 0;
             long read = 0;
             List<String> misses = new ArrayList<>();

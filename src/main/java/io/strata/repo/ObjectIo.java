@@ -24,11 +24,15 @@ final class ObjectIo {
 
     ObjectStore store() { return store; }
 
-    /** Stores {@code value} as JSON in one object of content {@code content}; durable when it returns. */
+    /**
+     * Stores {@code value} as JSON in one object of content {@code content}; durable when it returns.
+     * The JSON is streamed into the object's chunks, never held whole: a manifest of 50,000 tables
+     * is some 35 MB of JSON, which as one array (and its copy) ran a 192 MiB heap out of memory.
+     */
     void writeJson(String key, String content, Object value, ObjectCodec codec) {
         try (ObjectStore.Writer w = store.create(key)) {
             ChunkedWriter cw = new ChunkedWriter(w.stream(), content, codec);
-            cw.write(Json.MAPPER.writeValueAsBytes(value));
+            Json.MAPPER.writeValue(cw, value); // closing a ChunkedWriter finishes it
             cw.finish();
             w.commit();
         } catch (IOException e) {
@@ -59,14 +63,22 @@ final class ObjectIo {
     <T> T readJson(String key, String content, Class<T> type, ObjectCodec codec) {
         String where = store.describe(key);
         try (InputStream in = store.open(key); ChunkedReader r = new ChunkedReader(in, content, where, codec)) {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            r.transferTo(buf);
+            // parsed as the chunks arrive, not from one array of the whole JSON (and its copies): a
+            // manifest of 50,000 tables is some 35 MB; then read to the end, which checks the trailer
+            T value;
             try {
-                return Json.MAPPER.readValue(buf.toByteArray(), type);
-            } catch (IOException e) {
+                value = Json.MAPPER.readValue(new java.io.FilterInputStream(r) {
+                    @Override
+                    public void close() {
+                        // r is closed below, after the check of its end
+                    }
+                }, type);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new StrataException(ErrorCode.CORRUPT_DATA, content + " is not readable JSON: " + e.getMessage() + " (resource=" + where + ")",
                         "the object passed its checksum, so a different strata version may have written it");
             }
+            r.drainAndCheck();
+            return value;
         } catch (IOException e) {
             throw StorageException.local("read", where, e);
         }

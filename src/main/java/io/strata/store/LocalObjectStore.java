@@ -37,6 +37,14 @@ public final class LocalObjectStore implements ObjectStore {
     private static final java.util.Set<StandardOpenOption> CREATE_NEW_WRITE = java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     private final Path root;
     private final java.util.Queue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * Directories {@link #create} made or found: the next object in one of them skips the
+     * mkdir and stat of {@link FileModes#createPrivateDirectories} (two system calls of the five a
+     * small object costs; a backup of 5,000 tables writes 10,000 objects into two directories).
+     * A directory removed meanwhile is created again.
+     */
+    private final java.util.Set<Path> knownDirs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final int KNOWN_DIRS_LIMIT = 4096;
 
     public LocalObjectStore(Path root) {
         this.root = root.toAbsolutePath().normalize();
@@ -55,9 +63,22 @@ public final class LocalObjectStore implements ObjectStore {
     public Writer create(String key) {
         Path target = path(key);
         try {
-            FileModes.createPrivateDirectories(target.getParent());
+            Path dir = target.getParent();
             Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
-            FileChannel ch = FileChannel.open(tmp, CREATE_NEW_WRITE, FileModes.attribute(FileModes.PRIVATE_FILE));
+            FileChannel ch;
+            if (knownDirs.contains(dir)) {
+                try {
+                    ch = FileChannel.open(tmp, CREATE_NEW_WRITE, FileModes.attribute(FileModes.PRIVATE_FILE));
+                    return new LocalWriter(ch, tmp, target);
+                } catch (NoSuchFileException removedMeanwhile) {
+                    knownDirs.remove(dir);
+                }
+            }
+            FileModes.createPrivateDirectories(dir);
+            ch = FileChannel.open(tmp, CREATE_NEW_WRITE, FileModes.attribute(FileModes.PRIVATE_FILE));
+            if (knownDirs.size() < KNOWN_DIRS_LIMIT) {
+                knownDirs.add(dir);
+            }
             return new LocalWriter(ch, tmp, target);
         } catch (IOException e) {
             throw StorageException.local("write", describe(key), e);

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Many small tables (issue 18): strata against mariadb-backup in the same run, alternating.
+#
+# Data: BENCH_TABLES InnoDB tables (default 5,000) of 100 rows each, spread over 50 databases,
+# innodb_file_per_table on (one .ibd and one .frm per table). The tables are created by a few
+# client connections, each sending one long multi-statement script (CREATE TABLE + INSERT ...
+# SELECT FROM seq_1_to_100), then the server is settled and stopped; the stopped data directory is
+# cached in BENCH_CACHE (default /work/bench-cache/many-<tables>x100) and copied for each run.
+#
+# Timed, median of BENCH_ROUNDS (default 3), strata and mariadb-backup alternately, each run's
+# elapsed time and peak resident size (/usr/bin/time %e %M):
+#   full:        strata backup --type full          | mariadb-backup --backup
+#   incremental: after one row changed in 1% of the tables (then settled):
+#                strata backup --type incremental --base FULL (default method: redo)
+#                | mariadb-backup --backup --incremental-basedir=FULL
+#   restore:     full + that incremental:
+#                strata restore (the newest backup of the chain, into a new directory)
+#                | mariadb-backup --prepare FULL; --prepare --incremental-dir INC; --copy-back
+#   fixed cost:  a strata incremental when nothing changed, after drop_caches ("cold") and warm.
+#
+# Run it under the machine-wide bench lock:
+#   flock /tmp/strata-bench.lock bash bench/many-tables.sh
+# Environment: BENCH_TABLES (5000), BENCH_ROUNDS (3), BENCH_CACHE, BENCH_DIR (/var/tmp),
+# BENCH_KEEP=1 keeps the work directory, BENCH_BUILD_ONLY=1 only builds the cached data set (no lock needed), STRATA (default: a private copy of bin/strata and the jar).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+TABLES=${BENCH_TABLES:-5000}
+ROUNDS=${BENCH_ROUNDS:-3}
+DBS=50
+CACHE=${BENCH_CACHE:-/work/bench-cache/many-${TABLES}x100}
+PATH="$PATH:/usr/sbin"
+
+D=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-many.XXXXXX")
+mkdir -p "$D/tmp"
+if [ -z "${BENCH_BUILD_ONLY:-}" ]; then
+  "$here/bin/strata" --version >/dev/null # builds the jar if needed, outside the clock
+  mkdir -p "$D/strata/bin" "$D/strata/target"
+  cp "$here/bin/strata" "$D/strata/bin/"
+  cp "$here"/target/strata-*-all.jar "$D/strata/target/"
+  mkdir -p "$D/strata/src/dist/bin" && cp "$here/src/dist/bin/strata" "$D/strata/src/dist/bin/"
+  # the first run makes the class-data archive (a JVM of its own, whose resident size /usr/bin/time
+  # would report as the backup's): outside the clock
+  "$D/strata/bin/strata" --version >/dev/null
+fi
+STRATA=${STRATA:-$D/strata/bin/strata}
+SOCK=$D/mysql.sock
+PID=""
+stop_server() {
+  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+    mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 1200); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$PID" 2>/dev/null || true
+  fi
+  PID=""
+}
+cleanup() {
+  set +e
+  stop_server
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $D" >&2; else rm -rf "$D"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sql() { mariadb --no-defaults -S "$SOCK" -uroot -N -B -e "$1"; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+maximum() { sort -g | tail -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+start_server() { # datadir
+  mariadbd --no-defaults --user=root --datadir="$1" --socket="$SOCK" --skip-networking --pid-file="$D/mysqld.pid" \
+    --tmpdir="$D/tmp" --log-error="$D/error.log" --innodb-buffer-pool-size=512M --innodb-log-file-size=512M --server-id=1 \
+    --innodb-file-per-table=1 --innodb-flush-log-at-trx-commit=2 --table-open-cache=2000 --open-files-limit=65535 \
+    --innodb-buffer-pool-dump-at-shutdown=0 --innodb-buffer-pool-load-at-startup=0 &
+  PID=$!
+  for _ in $(seq 1200); do sql "SELECT 1" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "bench: the server did not start; see $D/error.log" >&2
+  exit 1
+}
+status() { sql "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='$1'"; }
+history_len() { sql "SELECT COUNT FROM information_schema.INNODB_METRICS WHERE NAME='trx_rseg_history_len'"; }
+settle() {
+  for _ in $(seq 3000); do
+    [ "$(history_len)" = 0 ] && sql "SET GLOBAL innodb_log_checkpoint_now=ON" && [ "$(status INNODB_BUFFER_POOL_PAGES_DIRTY)" = 0 ] && break
+    sleep 0.2
+  done
+  echo "bench: settled: dirty pages $(status INNODB_BUFFER_POOL_PAGES_DIRTY), history length $(history_len), checkpoint age $(status INNODB_CHECKPOINT_AGE)"
+}
+
+# ---- the data set, built once -----------------------------------------------------------
+# table t of database d (both from 1): db<d>.t<t>, tables dealt round-robin over the databases
+if [ ! -d "$CACHE" ]; then
+  echo "bench: building $TABLES tables in $CACHE (once; later runs copy it)"
+  mkdir -p "$(dirname "$CACHE")"
+  rm -rf "$CACHE.tmp"
+  mariadb-install-db --no-defaults --user=root --datadir="$CACHE.tmp" --auth-root-authentication-method=normal >"$D/install.log" 2>&1
+  start_server "$CACHE.tmp"
+  t0=$(date +%s.%N)
+  for d in $(seq $DBS); do sql "CREATE DATABASE db$d"; done
+  # two connections (the machine has two cores), each one script of CREATE + INSERT statements
+  pids=()
+  for part in 0 1; do
+    awk -v n="$TABLES" -v dbs=$DBS -v part=$part 'BEGIN {
+      for (i = part; i < n; i += 2) {
+        d = i % dbs + 1; t = int(i / dbs) + 1
+        printf "CREATE TABLE db%d.t%d (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(60) NOT NULL, KEY (k)) ENGINE=InnoDB;\n", d, t
+        printf "INSERT INTO db%d.t%d SELECT seq, seq * 7 %% 100, REPEAT(CHAR(97 + seq %% 26), 60) FROM seq_1_to_100;\n", d, t
+      }
+    }' | mariadb --no-defaults -S "$SOCK" -uroot mysql &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  echo "bench: created $TABLES tables in $(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN{printf "%.1f", a-b}') s"
+  settle
+  sql "SET GLOBAL innodb_fast_shutdown=0"
+  stop_server
+  rm -f "$CACHE.tmp/ib_buffer_pool"
+  mv "$CACHE.tmp" "$CACHE"
+fi
+[ -n "${BENCH_BUILD_ONLY:-}" ] && exit 0
+
+cp -a "$CACHE" "$D/data"
+start_server "$D/data"
+settle
+ntables=$(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE 'db%'")
+ibd=$(find "$D/data" -name '*.ibd' | wc -l)
+echo "bench: $ntables tables in $DBS databases, $ibd .ibd files, $(du -sm "$D/data" | cut -f1) MiB data directory; mariadb-backup $(mariadb-backup --version 2>&1 | grep -o '[0-9]*\.[0-9]*\.[0-9]*-MariaDB' | head -1)"
+
+cold() {
+  sync
+  echo 3 >/proc/sys/vm/drop_caches
+  java -version >/dev/null 2>&1
+  cat "$D"/strata/target/* >/dev/null
+  mariadb-backup --version >/dev/null 2>&1
+}
+# /usr/bin/time: elapsed seconds and peak resident size in MB
+timed() { # output-file command...
+  local out=$1
+  shift
+  if ! /usr/bin/time -f "%e %M" -o "$out.time" "$@" >"$out" 2>"$out.err"; then
+    echo "bench: failed: $*" >&2; tail -5 "$out.err" >&2; exit 1
+  fi
+  awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$out.time"
+}
+SB=("$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet)
+
+# ---- full backups ----------------------------------------------------------------------
+: >"$D/f-s"; : >"$D/f-m"; : >"$D/f-s-rss"; : >"$D/f-m-rss"
+full_id=
+for r in $(seq "$ROUNDS"); do
+  rm -rf "$D/repo"
+  read -r s m < <(timed "$D/out-full" "${SB[@]}" --type full)
+  full_id=$(awk '/^backup /{print $2}' "$D/out-full")
+  echo "$s" >>"$D/f-s"; echo "$m" >>"$D/f-s-rss"
+  rm -rf "$D/mb-full"
+  read -r s2 m2 < <(timed "$D/out-mb-full" mariadb-backup --no-defaults --backup --socket="$SOCK" --user=root --target-dir="$D/mb-full" --open-files-limit=65535)
+  echo "$s2" >>"$D/f-m"; echo "$m2" >>"$D/f-m-rss"
+  printf 'round %d full:        strata %7.2f s %5d MB RSS   mariadb-backup %7.2f s %5d MB RSS\n' "$r" "$s" "$m" "$s2" "$m2"
+done
+fs=$(median <"$D/f-s"); fm=$(median <"$D/f-m")
+echo "full backup, median of $ROUNDS: strata $fs s, mariadb-backup $fm s, ratio $(ratio "$fs" "$fm") (target <= 1.0); peak RSS strata $(maximum <"$D/f-s-rss") MB, mariadb-backup $(maximum <"$D/f-m-rss") MB"
+
+# ---- 1% of the tables changed -----------------------------------------------------------
+changed=$((TABLES / 100))
+awk -v n="$TABLES" -v dbs=$DBS -v c="$changed" 'BEGIN {
+  for (j = 0; j < c; j++) { i = int(j * n / c); d = i % dbs + 1; t = int(i / dbs) + 1
+    printf "UPDATE db%d.t%d SET k = k + 1 WHERE id = %d;\n", d, t, j % 100 + 1 }
+}' | mariadb --no-defaults -S "$SOCK" -uroot
+settle
+echo "bench: one row updated in each of $changed tables"
+
+: >"$D/i-s"; : >"$D/i-m"; : >"$D/i-s-rss"; : >"$D/i-m-rss"
+inc_id=
+for r in $(seq "$ROUNDS"); do
+  read -r s m < <(timed "$D/out-inc" "${SB[@]}" --type incremental --base "$full_id")
+  inc_id=$(awk '/^backup /{print $2}' "$D/out-inc")
+  echo "$s" >>"$D/i-s"; echo "$m" >>"$D/i-s-rss"
+  rm -rf "$D/mb-inc"
+  read -r s2 m2 < <(timed "$D/out-mb-inc" mariadb-backup --no-defaults --backup --socket="$SOCK" --user=root --target-dir="$D/mb-inc" \
+    --incremental-basedir="$D/mb-full" --open-files-limit=65535)
+  echo "$s2" >>"$D/i-m"; echo "$m2" >>"$D/i-m-rss"
+  printf 'round %d incremental: strata %7.2f s %5d MB RSS   mariadb-backup %7.2f s %5d MB RSS\n' "$r" "$s" "$m" "$s2" "$m2"
+done
+is=$(median <"$D/i-s"); im=$(median <"$D/i-m")
+echo "incremental after 1% of the tables changed, median of $ROUNDS: strata $is s, mariadb-backup $im s, ratio $(ratio "$is" "$im") (target <= 0.1); peak RSS strata $(maximum <"$D/i-s-rss") MB, mariadb-backup $(maximum <"$D/i-m-rss") MB"
+"$STRATA" show --repo "$D/repo" "$inc_id" --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print("bench: the last strata incremental:", m.get("detection"), "; files with pages stored:", sum(1 for f in m["files"] if f.get("deltaPages")))' || true
+
+# ---- restore of full + incremental ------------------------------------------------------
+: >"$D/r-s"; : >"$D/r-m"; : >"$D/r-s-rss"; : >"$D/r-m-rss"
+for r in $(seq "$ROUNDS"); do
+  rm -rf "$D/restore-s"
+  read -r s m < <(timed "$D/out-rs" "$STRATA" restore --repo "$D/repo" --backup "$inc_id" --target "$D/restore-s")
+  echo "$s" >>"$D/r-s"; echo "$m" >>"$D/r-s-rss"
+  rm -rf "$D/restore-m" "$D/mb-work" "$D/mb-work-inc"
+  cp -a "$D/mb-full" "$D/mb-work"; cp -a "$D/mb-inc" "$D/mb-work-inc"
+  /usr/bin/time -f "%e %M" -o "$D/mb-r1.time" mariadb-backup --no-defaults --prepare --target-dir="$D/mb-work" >"$D/mb-r1.log" 2>&1
+  /usr/bin/time -f "%e %M" -o "$D/mb-r2.time" mariadb-backup --no-defaults --prepare --target-dir="$D/mb-work" --incremental-dir="$D/mb-work-inc" >"$D/mb-r2.log" 2>&1
+  /usr/bin/time -f "%e %M" -o "$D/mb-r3.time" mariadb-backup --no-defaults --copy-back --target-dir="$D/mb-work" --datadir="$D/restore-m" >"$D/mb-r3.log" 2>&1
+  read -r s2 m2 < <(cat "$D"/mb-r[123].time | awk '{s += $1; if ($2 > m) m = $2} END {printf "%.2f %.0f\n", s, m / 1024}')
+  echo "$s2" >>"$D/r-m"; echo "$m2" >>"$D/r-m-rss"
+  printf 'round %d restore:     strata %7.2f s %5d MB RSS   mariadb-backup %7.2f s %5d MB RSS (prepare + prepare incremental + copy-back)\n' "$r" "$s" "$m" "$s2" "$m2"
+done
+rs=$(median <"$D/r-s"); rm=$(median <"$D/r-m")
+echo "restore of full + incremental, median of $ROUNDS: strata $rs s, mariadb-backup $rm s, ratio $(ratio "$rs" "$rm"); peak RSS strata $(maximum <"$D/r-s-rss") MB, mariadb-backup $(maximum <"$D/r-m-rss") MB"
+echo "bench: restored tables: strata $(find "$D/restore-s" -name '*.ibd' | wc -l) .ibd, mariadb-backup $(find "$D/restore-m" -name '*.ibd' | wc -l) .ibd"
+
+# ---- fixed cost: an incremental when nothing changed ------------------------------------
+"${SB[@]}" --type incremental >/dev/null
+settle
+: >"$D/z-cold"; : >"$D/z-warm"; : >"$D/z-rss"
+for r in $(seq "$ROUNDS"); do
+  cold
+  read -r s m < <(timed "$D/out-idle" "${SB[@]}" --type incremental)
+  read -r s2 m2 < <(timed "$D/out-idle" "${SB[@]}" --type incremental)
+  echo "$s" >>"$D/z-cold"; echo "$s2" >>"$D/z-warm"; echo "$m" >>"$D/z-rss"; echo "$m2" >>"$D/z-rss"
+  printf 'round %d nothing changed: strata incremental %5.2f s after drop_caches, %5.2f s warm, %d / %d MB RSS\n' "$r" "$s" "$s2" "$m" "$m2"
+done
+echo "fixed cost of a strata incremental when nothing changed at $TABLES tables, median: $(median <"$D/z-cold") s after drop_caches (target <= 0.35), $(median <"$D/z-warm") s warm; peak RSS $(maximum <"$D/z-rss") MB"
+all_rss=$(cat "$D"/f-s-rss "$D"/i-s-rss "$D"/r-s-rss "$D"/z-rss | maximum)
+echo "peak RSS of every strata run: $all_rss MB (target <= 300)"
