@@ -119,7 +119,18 @@ public final class BackupRun {
             attempt.fail(e.getMessage());
             progress.finish(attempt.cancelled() ? "cancelled" : HistoryRecord.FAILED, e.getMessage());
             throw e;
+        } catch (OutOfMemoryError e) {
+            StrataException oom = StrataException.outOfMemory(e);
+            attempt.fail(oom.getMessage());
+            progress.finish(HistoryRecord.FAILED, oom.getMessage());
+            throw oom;
         } catch (RuntimeException e) {
+            StrataException oom = StrataException.outOfMemory(e); // a worker's, wrapped
+            if (oom != null) {
+                attempt.fail(oom.getMessage());
+                progress.finish(HistoryRecord.FAILED, oom.getMessage());
+                throw oom;
+            }
             attempt.fail("internal error: " + e);
             progress.finish(HistoryRecord.FAILED, e.toString());
             throw e;

@@ -195,6 +195,15 @@ public final class Main implements Runnable {
                 }
                 return se.code().exitCode();
             }
+            StrataException oom = StrataException.outOfMemory(ex);
+            if (oom != null) {
+                err.println(oom.render());
+                err.flush();
+                if (JsonMixin.given(cmd)) {
+                    JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(oom)));
+                }
+                return oom.code().exitCode();
+            }
             err.println("BUG: strata failed unexpectedly; please report this with the output below");
             ex.printStackTrace(err);
             err.flush();

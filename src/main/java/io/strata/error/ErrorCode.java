@@ -58,6 +58,7 @@ public enum ErrorCode {
     LOCK_WAIT_TIMEOUT("lock-wait-timeout", 44),
     COPY_SOURCE_DAMAGED("copy-source-damaged", 45),
     COPY_MISMATCH("copy-mismatch", 46),
+    OUT_OF_MEMORY("out-of-memory", 47),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

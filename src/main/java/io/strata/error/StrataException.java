@@ -23,6 +23,22 @@ public class StrataException extends RuntimeException {
         this.hint = hint;
     }
 
+    /**
+     * The out-of-memory error for {@code e}, or null when neither it nor a cause of it (a worker
+     * thread's error arrives wrapped) is an {@link OutOfMemoryError}. The message names the heap's
+     * maximum in MiB ({@link Runtime#maxMemory()}).
+     */
+    public static StrataException outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                long mib = Runtime.getRuntime().maxMemory() >> 20;
+                return new StrataException(ErrorCode.OUT_OF_MEMORY, "strata ran out of its Java heap of " + mib + " MiB (" + t.getMessage() + ")",
+                        "run again with a lower --parallel, or give it more heap with STRATA_JAVA_OPTS=\"-Xmx" + Math.max(256, 2 * mib) + "m\"", t);
+            }
+        }
+        return null;
+    }
+
     public ErrorCode code() { return code; }
 
     public String hint() { return hint; }
