@@ -5,6 +5,7 @@ import io.strata.error.StrataException;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * Makes the files a restore wrote durable off the threads that write them: each finished file is
@@ -37,13 +39,40 @@ final class FileSyncer implements AutoCloseable {
         });
     }
 
-    /** Forces {@code file}, a regular file that is complete, soon; a failure is reported by {@link #await}. */
+    /** Forces {@code file}, a regular file that is complete (or a directory), soon; a failure is reported by {@link #await}. */
     void add(Path file) {
-        Future<?> f = pool.submit(() -> {
+        submit(file, () -> {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 ch.force(false);
+            }
+        });
+    }
+
+    /**
+     * Forces every directory of the tree under {@code dir} soon: the tree is listed now, when the
+     * files below it are all created and before any server runs on it (whose files may come and
+     * go while the directories are forced), so call it once the files are written.
+     */
+    void addDirectories(Path dir) throws IOException {
+        List<Path> tree;
+        try (Stream<Path> s = Files.walk(dir)) {
+            tree = s.filter(Files::isDirectory).toList();
+        }
+        for (Path d : tree) {
+            add(d);
+        }
+    }
+
+    private interface Sync {
+        void run() throws IOException;
+    }
+
+    private void submit(Path what, Sync sync) {
+        Future<?> f = pool.submit(() -> {
+            try {
+                sync.run();
             } catch (IOException e) {
-                throw new StrataException(ErrorCode.IO_ERROR, "cannot make the restored file " + file + " durable: " + e.getMessage(), null, e);
+                throw new StrataException(ErrorCode.IO_ERROR, "cannot make the restored " + what + " durable: " + e.getMessage(), null, e);
             }
             return null;
         });

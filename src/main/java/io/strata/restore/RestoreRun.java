@@ -184,12 +184,12 @@ public final class RestoreRun {
             if (layout.needsOptions(m)) {
                 layout.writeOptionFile(m);
             }
-            Dirs.syncDirectories(target);
+            syncer.addDirectories(target);
             for (Path d : layout.outside()) {
-                Dirs.syncDirectories(d);
+                syncer.addDirectories(d);
             }
             for (Path dir : dirs.directories()) {
-                Dirs.syncDirectories(dir);
+                syncer.addDirectories(dir);
             }
         } catch (IOException e) {
             syncer.close();
@@ -349,7 +349,10 @@ public final class RestoreRun {
         });
         try {
             List<Future<Long>> fs = new ArrayList<>();
-            for (FileEntry fe : m.files()) {
+            // the largest files first, so that no thread is left copying a large one alone at the end
+            List<FileEntry> bySize = new ArrayList<>(m.files());
+            bySize.sort(java.util.Comparator.comparingLong(FileEntry::size).reversed());
+            for (FileEntry fe : bySize) {
                 if (fe.isDelta()) {
                     List<Chain.Layer> layers = chain.layers(fe);
                     fs.add(pool.submit(() -> counted(progress, composeOne(repo, layers, fe, target, dirs, syncer))));
