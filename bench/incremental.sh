@@ -15,7 +15,9 @@
 # BENCH_LOAD_RATE (default 0): if > 0, a sysbench oltp_write_only load at this many tx/s runs
 # while the chain of (b) is taken, as hot backups are, so each incremental carries redo that
 # mariadb-backup's --prepare must apply and strata applies once, for the newest backup only.
-# BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory.
+# BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory. STRATA_BEFORE: another strata launcher
+# (e.g. a build of the previous commit) whose restore of (b) is timed too, in the same rounds,
+# right before this one's, for a before/after comparison on the same chain.
 set -euo pipefail
 
 STRATA=${STRATA:-$(cd "$(dirname "$0")/.." && pwd)/bin/strata}
@@ -134,7 +136,7 @@ done
 [ "$LOAD_RATE" -gt 0 ] && echo "bench: the chain of (b) was taken under a write load of $LOAD_RATE tx/s" 
 chain=$("$STRATA" list --repo "$D/repo" --json | tr -d ' \n' | sed 's/.*"id":"\([^"]*\)".*/\1/')
 sql "SET GLOBAL innodb_fast_shutdown=1"
-: >"$D/b-strata"; : >"$D/b-mb"; : >"$D/b-cb"
+: >"$D/b-strata"; : >"$D/b-mb"; : >"$D/b-cb"; : >"$D/b-before"
 # Each timed run starts with a cold page cache (the backups live on disk, as in production) and
 # ends durable: strata fsyncs what it restores before it returns, so mariadb-backup's side ends
 # with a sync. The copy-back alone, of the already prepared chain, is timed too: it is the floor
@@ -142,6 +144,13 @@ sql "SET GLOBAL innodb_fast_shutdown=1"
 cold() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 for r in $(seq "$ROUNDS"); do
   rm -rf "$D/restored" "$D/mb-restored" "$D/mb-work"
+  before=""
+  if [ -n "${STRATA_BEFORE:-}" ]; then
+    rm -rf "$D/restored-before"
+    cold; t=$(now); "$STRATA_BEFORE" restore --repo "$D/repo" --target "$D/restored-before" >/dev/null 2>"$D/restore-before.log"; o=$(elapsed "$t"); echo "$o" >>"$D/b-before"
+    rm -rf "$D/restored-before"
+    before=$(printf '   (before: %6.2f s)' "$o")
+  fi
   cold; t=$(now); "$STRATA" restore --repo "$D/repo" --target "$D/restored" >/dev/null 2>"$D/restore.log"; s=$(elapsed "$t"); echo "$s" >>"$D/b-strata"
   # --prepare consumes its inputs (the full is changed in place, each incremental's .delta files
   # are used up), so every round prepares fresh copies, made outside the clock
@@ -166,9 +175,13 @@ for r in $(seq "$ROUNDS"); do
   if [ "$(sizes "$D/restored")" != "$(sizes "$D/mb-restored")" ]; then
     echo "bench: the two restores differ in their .ibd files; see $D/mb.log" >&2; BENCH_KEEP=1; exit 1
   fi
-  printf 'round %d: strata restore of full+7 %6.2f s   mariadb-backup prepare x8 + copy-back %6.2f s   (its copy-back alone %6.2f s)\n' "$r" "$s" "$m" "$c"
+  printf 'round %d: strata restore of full+7 %6.2f s   mariadb-backup prepare x8 + copy-back %6.2f s   (its copy-back alone %6.2f s)%s\n' "$r" "$s" "$m" "$c" "$before"
 done
 sb=$(median <"$D/b-strata"); mb=$(median <"$D/b-mb"); cb=$(median <"$D/b-cb")
 echo "(b) restore full + 7 incrementals to a ready datadir, median: strata $sb s, mariadb-backup $mb s, ratio $(ratio "$sb" "$mb")"
 echo "    mariadb-backup's copy-back alone (the floor of any restore that writes every file): $cb s; strata / copy-back $(ratio "$sb" "$cb")"
+if [ -n "${STRATA_BEFORE:-}" ]; then
+  ob=$(median <"$D/b-before")
+  echo "    before ($STRATA_BEFORE): $ob s; before / copy-back $(ratio "$ob" "$cb"); after / before $(ratio "$sb" "$ob")"
+fi
 echo "strata chain restored: $chain and its 7 ancestors"

@@ -149,6 +149,27 @@ final class ChunkCoder {
         byte[] data;
         int dataOff;
         int rawCrc;
+        /** The raw bytes in direct memory, for a chunk stored uncompressed and in the clear and read from a local file; else null. */
+        java.nio.ByteBuffer direct;
+        private java.nio.ByteBuffer directSpace;
+
+        /** This chunk's direct buffer, cleared and limited to {@code n} bytes; allocated (1 MiB or more) on first use and kept. */
+        java.nio.ByteBuffer directBuffer(int n) {
+            if (directSpace == null || directSpace.capacity() < n) {
+                directSpace = java.nio.ByteBuffer.allocateDirect(Math.max(n, ObjectFormat.CHUNK_SIZE));
+            }
+            return directSpace.clear().limit(n);
+        }
+
+        /** Checks the CRC of {@link #direct} (stored uncompressed, so raw and stored bytes are the same) against the header's; the caller checked the header (codec none, stored length = raw length) and that the object is not sealed. */
+        void checkDirect(String resource) {
+            CRC32C c = new CRC32C();
+            c.update(direct.duplicate());
+            rawCrc = (int) c.getValue();
+            if (rawCrc != crcField) {
+                throw mismatch(resource, crcField, rawCrc, "");
+            }
+        }
 
         void decode(ObjectCodec codec, byte[] aadPrefix, String resource) {
             int algo = this.codec & ObjectFormat.CODEC_COMPRESSOR_MASK;

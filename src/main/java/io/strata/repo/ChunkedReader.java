@@ -9,6 +9,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Locale;
@@ -26,9 +29,17 @@ import java.util.zip.CRC32C;
  * <p>Compressed or sealed chunks are decoded on the shared codec pool while the caller consumes
  * earlier ones: the stored bytes of up to {@link ObjectCodec#inFlight()} chunks are read ahead.
  * The caller's thread only reads stored bytes and hands out decoded ones, in order.
+ *
+ * <p>Read from a local file ({@link #ChunkedReader(FileChannel, String, String, ObjectCodec)}),
+ * a chunk stored uncompressed and in the clear is read straight into direct memory, checked there,
+ * and handed out without a copy: {@link #nextBuffer()} and {@link #transferTo(WritableByteChannel)}
+ * give its bytes to a file channel, so restoring such an object copies each byte in the kernel
+ * twice (read, write) and never in the JVM.
  */
 public final class ChunkedReader extends InputStream {
     private final DataInputStream in;
+    /** The object's file when read from a local store (see {@link #ChunkedReader(FileChannel, String, String, ObjectCodec)}); else null. */
+    private final FileSource file;
     private final String resource;
     private final ObjectCodec codec;
     private final CRC32C digest = new CRC32C();
@@ -58,7 +69,21 @@ public final class ChunkedReader extends InputStream {
     }
 
     public ChunkedReader(InputStream source, String expectedContent, String resource, ObjectCodec codec) throws IOException {
-        this.in = new DataInputStream(source);
+        this(source, null, expectedContent, resource, codec);
+    }
+
+    /**
+     * A reader of the object stored in the local file {@code source}, read from its start; closes
+     * it when closed. Chunks stored uncompressed and in the clear are read into direct memory
+     * ({@link #nextBuffer()}); the others are decoded as from a stream.
+     */
+    public ChunkedReader(FileChannel source, String expectedContent, String resource, ObjectCodec codec) throws IOException {
+        this(null, new FileSource(source, resource), expectedContent, resource, codec);
+    }
+
+    private ChunkedReader(InputStream stream, FileSource file, String expectedContent, String resource, ObjectCodec codec) throws IOException {
+        this.file = file;
+        this.in = new DataInputStream(file != null ? file : stream);
         this.resource = resource;
         this.codec = codec;
         try {
@@ -120,19 +145,31 @@ public final class ChunkedReader extends InputStream {
                     throw corrupt(String.format(Locale.ROOT, "chunk %d has a bad header: raw=%d stored=%d codec=%d", readChunks, raw, stored, codecByte));
                 }
                 ChunkCoder.In c = free.isEmpty() ? ChunkCoder.takeIn() : free.poll();
-                if (c.stored.length < stored) {
-                    c.stored = new byte[Math.max(stored, ObjectFormat.CHUNK_SIZE)];
-                }
                 c.storedLen = stored;
                 c.rawLen = raw;
                 c.codec = codecByte;
                 c.crcField = crc;
                 c.index = readChunks;
                 c.offset = readTotal;
-                in.readFully(c.stored, 0, stored);
+                c.direct = null;
+                boolean direct = file != null && codecByte == ObjectFormat.CODEC_NONE;
+                if (direct) {
+                    c.direct = file.readDirect(c, stored);
+                } else {
+                    if (c.stored.length < stored) {
+                        c.stored = new byte[Math.max(stored, ObjectFormat.CHUNK_SIZE)];
+                    }
+                    in.readFully(c.stored, 0, stored);
+                }
                 readTotal += raw;
                 readChunks++;
-                if (codecByte == ObjectFormat.CODEC_NONE) {
+                if (direct) {
+                    c.checkDirect(resource);
+                    pending.add(CompletableFuture.completedFuture(c));
+                    if (pending.size() > 1) {
+                        return; // nothing to decode: reading further ahead would only hold memory
+                    }
+                } else if (codecByte == ObjectFormat.CODEC_NONE) {
                     c.decode(codec, aadPrefix, resource);
                     pending.add(CompletableFuture.completedFuture(c));
                 } else {
@@ -241,9 +278,106 @@ public final class ChunkedReader extends InputStream {
             }
         }
         int k = Math.min(n, len - pos);
-        System.arraycopy(chunk.data, chunk.dataOff + pos, b, off, k);
+        if (chunk.direct != null) {
+            chunk.direct.get(pos, b, off, k);
+        } else {
+            System.arraycopy(chunk.data, chunk.dataOff + pos, b, off, k);
+        }
         pos += k;
         return k;
+    }
+
+    /**
+     * The next raw bytes of the object, consumed: the rest of the current chunk, or of the next
+     * one. The buffer is read-only and valid only until the next call on this reader (its memory
+     * is reused); direct when the chunk was read from a local file uncompressed and in the clear.
+     *
+     * @return null at the end of the object, whose footer (length, chunk count, digest) has then been checked
+     * @throws CorruptDataException when a chunk or the footer does not check
+     */
+    public ByteBuffer nextBuffer() throws IOException {
+        while (pos == len) {
+            if (!nextChunk()) {
+                return null;
+            }
+        }
+        ByteBuffer b = chunk.direct != null ? chunk.direct.asReadOnlyBuffer().position(pos).limit(len)
+                : ByteBuffer.wrap(chunk.data, chunk.dataOff + pos, len - pos).asReadOnlyBuffer();
+        pos = len;
+        return b;
+    }
+
+    /**
+     * Writes the rest of the object's raw bytes to {@code out}, which is left open, and checks
+     * the footer; returns the number of bytes written. From a local file, chunks stored
+     * uncompressed and in the clear go from direct memory to {@code out} without a copy in the JVM.
+     *
+     * @throws CorruptDataException when a chunk or the footer does not check
+     */
+    public long transferTo(WritableByteChannel out) throws IOException {
+        long n = 0;
+        for (ByteBuffer b = nextBuffer(); b != null; b = nextBuffer()) {
+            while (b.hasRemaining()) {
+                n += out.write(b);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * An object's local file read at a position of its own (positional reads: the channel's
+     * position is not used), as a stream for the headers and into direct memory for chunk bytes.
+     */
+    private static final class FileSource extends InputStream {
+        private final FileChannel ch;
+        private final String resource;
+        private final ByteBuffer one = ByteBuffer.allocate(1);
+        private long position;
+
+        FileSource(FileChannel ch, String resource) {
+            this.ch = ch;
+            this.resource = resource;
+        }
+
+        @Override
+        public int read() throws IOException {
+            one.clear();
+            return read(one) < 0 ? -1 : one.get(0) & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int n) throws IOException {
+            return n == 0 ? 0 : read(ByteBuffer.wrap(b, off, n));
+        }
+
+        private int read(ByteBuffer b) {
+            int k;
+            try {
+                k = ch.read(b, position);
+            } catch (IOException e) {
+                throw io.strata.store.StorageException.local("read", resource, e);
+            }
+            if (k > 0) {
+                position += k;
+            }
+            return k;
+        }
+
+        /** Reads the next {@code n} bytes into {@code c}'s direct buffer (made larger when needed); EOFException when the file ends first. */
+        ByteBuffer readDirect(ChunkCoder.In c, int n) throws IOException {
+            ByteBuffer b = c.directBuffer(n);
+            while (b.hasRemaining()) {
+                if (read(b) < 0) {
+                    throw new EOFException();
+                }
+            }
+            return b.flip();
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
     }
 
     /** Reads to the end, checking everything; returns the content digest. */

@@ -88,6 +88,15 @@ final class ObjectIo {
     ChunkedReader reader(String key, String content, ObjectCodec codec) {
         String where = store.describe(key);
         try {
+            java.nio.channels.FileChannel file = store.openFile(key);
+            if (file != null) {
+                try {
+                    return new ChunkedReader(file, content, where, codec);
+                } catch (IOException | RuntimeException e) {
+                    file.close();
+                    throw e;
+                }
+            }
             return new ChunkedReader(store.open(key), content, where, codec);
         } catch (IOException e) {
             throw StorageException.local("read", where, e);

@@ -10,6 +10,8 @@ import io.strata.repo.Repository;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,20 +70,51 @@ final class PageComposer {
         return repo.openBackupObject(l.backup().id(), l.entry().object(), content);
     }
 
-    /** Composes {@code layers} (whole copy first, deltas oldest to newest) into {@code out}; returns bytes written. */
-    static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, Path out) throws IOException {
-        try (java.nio.channels.FileChannel ch = RestoreRun.createFile(out)) {
-            // a page_compressed tablespace keeps its holes (SparseFileOutput); others are written whole
+    /** Where the pages of a composed file go, in order from its first byte. */
+    interface Sink {
+        /** Writes all of {@code b}'s remaining bytes. */
+        void write(ByteBuffer b) throws IOException;
+    }
+
+    /**
+     * Composes {@code layers} (whole copy first, deltas oldest to newest) into the new file
+     * {@code out}, which is left open for the caller to force and close: a sparse page_compressed
+     * file goes through {@link SparseFileOutput}, any other is written with a few large writes
+     * straight from the readers' buffers ({@link ChunkedReader#nextBuffer()}). Returns bytes written.
+     */
+    static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, Path out, FileChannel ch) throws IOException {
+        if (SparseFileOutput.needed(target.flags())) {
             OutputStream os = SparseFileOutput.open(ch, out, target.flags());
             long n = compose(repo, layers, target, os);
             SparseFileOutput.finish(os);
-            ch.force(false);
             return n;
         }
+        return compose(repo, layers, target, b -> {
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        });
     }
 
     /** As above, into a stream (merge writes the result into a new stored object). */
     static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, OutputStream os) throws IOException {
+        byte[] copy = new byte[64 << 10];
+        return compose(repo, layers, target, b -> {
+            while (b.hasRemaining()) {
+                int n = Math.min(copy.length, b.remaining());
+                b.get(copy, 0, n);
+                os.write(copy, 0, n);
+            }
+        });
+    }
+
+    /**
+     * Writes the result's pages in order: runs of base pages no delta holds straight from the base
+     * object's buffers, each page a delta holds from the newest such delta (its base bytes skipped),
+     * pages past the base's end from a delta or as zeros. Every object is read to its end, so that
+     * its footer and digest are checked.
+     */
+    private static long compose(Repository repo, List<Chain.Layer> layers, FileEntry target, Sink sink) throws IOException {
         int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
         long pages = target.size() / ps;
         Chain.Layer baseLayer = layers.get(0);
@@ -90,27 +123,45 @@ final class PageComposer {
             for (Chain.Layer l : layers.subList(1, layers.size())) {
                 deltas.add(new DeltaCursor(repo, l, ps));
             }
-            byte[] basePage = new byte[ps];
-            long basePages = baseLayer.entry().size() / ps;
-            for (long p = 0; p < pages; p++) {
-                byte[] chosen;
-                if (p < basePages) {
-                    readFully(base, basePage, baseLayer);
-                    chosen = basePage;
+            long limit = Math.min(baseLayer.entry().size() / ps, pages) * ps; // result bytes the base supplies
+            long at = 0; // offset of the next result byte, which is also the base's next unread byte
+            long next = nextDeltaPage(deltas);
+            while (at < limit) {
+                ByteBuffer b = base.nextBuffer();
+                if (b == null) {
+                    throw new CorruptDataException("stored copy of " + baseLayer.entry().path() + " in backup " + baseLayer.backup().id() + " ends early",
+                            "the backup is damaged; restore another backup");
+                }
+                long bufferEnd = Math.min(at + b.remaining(), limit);
+                while (at < bufferEnd) {
+                    long p = at / ps;
+                    long stop;
+                    if (p == next) {
+                        if (at == p * ps) {
+                            sink.write(ByteBuffer.wrap(newest(deltas, p).page()));
+                        }
+                        stop = Math.min((p + 1) * ps, bufferEnd);
+                        if (stop == (p + 1) * ps) {
+                            advance(deltas, p);
+                            next = nextDeltaPage(deltas);
+                        }
+                    } else {
+                        stop = next == DeltaFormat.END ? bufferEnd : Math.min(bufferEnd, next * ps);
+                        sink.write(b.duplicate().limit(b.position() + (int) (stop - at)));
+                    }
+                    b.position(b.position() + (int) (stop - at));
+                    at = stop;
+                }
+            }
+            ByteBuffer zeros = null;
+            for (long p = at / ps; p < pages; p++) {
+                if (p == next) {
+                    sink.write(ByteBuffer.wrap(newest(deltas, p).page()));
+                    advance(deltas, p);
+                    next = nextDeltaPage(deltas);
                 } else {
-                    java.util.Arrays.fill(basePage, (byte) 0);
-                    chosen = basePage;
-                }
-                for (DeltaCursor d : deltas) {
-                    if (d.pageNo() == p) {
-                        chosen = d.page();
-                    }
-                }
-                os.write(chosen);
-                for (DeltaCursor d : deltas) {
-                    if (d.pageNo() == p) {
-                        d.advance();
-                    }
+                    zeros = zeros == null ? ByteBuffer.allocate(ps) : zeros.clear();
+                    sink.write(zeros);
                 }
             }
             // read what is left so that every object's footer and digest are checked
@@ -127,15 +178,31 @@ final class PageComposer {
         return pages * ps;
     }
 
-    private static void readFully(InputStream in, byte[] b, Chain.Layer l) throws IOException {
-        int off = 0;
-        while (off < b.length) {
-            int n = in.read(b, off, b.length - off);
-            if (n < 0) {
-                throw new CorruptDataException("stored copy of " + l.entry().path() + " in backup " + l.backup().id() + " ends early",
-                        "the backup is damaged; restore another backup");
+    /** The lowest page number the deltas hold next ({@link DeltaFormat#END} when they are all read). */
+    private static long nextDeltaPage(List<DeltaCursor> deltas) {
+        long next = DeltaFormat.END;
+        for (DeltaCursor d : deltas) {
+            next = Math.min(next, d.pageNo());
+        }
+        return next;
+    }
+
+    /** The newest delta that holds page {@code p} (deltas are ordered oldest first). */
+    private static DeltaCursor newest(List<DeltaCursor> deltas, long p) {
+        for (int i = deltas.size() - 1; i >= 0; i--) {
+            if (deltas.get(i).pageNo() == p) {
+                return deltas.get(i);
             }
-            off += n;
+        }
+        throw new IllegalStateException("no delta holds page " + p);
+    }
+
+    /** Moves every delta that holds page {@code p} to its next entry. */
+    private static void advance(List<DeltaCursor> deltas, long p) throws IOException {
+        for (DeltaCursor d : deltas) {
+            if (d.pageNo() == p) {
+                d.advance();
+            }
         }
     }
 

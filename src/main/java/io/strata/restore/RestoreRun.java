@@ -182,11 +182,12 @@ public final class RestoreRun {
                 + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
 
         long bytes;
+        FileSyncer syncer = new FileSyncer(Math.max(2, o.parallel()));
         try {
             for (String line : dirs.describe()) {
                 log.accept("DATA DIRECTORY file " + line);
             }
-            bytes = writeFiles(repo, chain, layout, dirs, Math.max(1, o.parallel()), progress);
+            bytes = writeFiles(repo, chain, layout, dirs, Math.max(1, o.parallel()), progress, syncer);
             dirs.rewriteLinks();
             writeRedoLog(repo, m, layout.logHome());
             if (dirs.any() && m.redoLogCrypt() == null) {
@@ -195,27 +196,32 @@ public final class RestoreRun {
             if (layout.needsOptions(m)) {
                 layout.writeOptionFile(m);
             }
-            Dirs.syncDirectories(target);
+            syncer.addDirectories(target);
             for (Path d : layout.outside()) {
-                Dirs.syncDirectories(d);
+                syncer.addDirectories(d);
             }
             for (Path dir : dirs.directories()) {
-                Dirs.syncDirectories(dir);
+                syncer.addDirectories(dir);
             }
         } catch (IOException e) {
+            syncer.close();
             guard.undo();
             throw new StrataException(ErrorCode.IO_ERROR, "cannot make the restored files in " + target + " durable: " + e.getMessage(), null, e);
         } catch (RuntimeException e) {
             // leave the target as it was found, not half restored
+            syncer.close();
             guard.undo();
             throw e;
         }
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
         progress.done(RestoreProgress.FILES);
-        try {
+        try (syncer) {
             if (o.recover()) {
+                // the restored files are complete (and read through the page cache): crash recovery need not wait for
+                // them to reach the disk, the syncing threads go on meanwhile
                 recover(m, layout, server, keys, guard, log);
             }
+            syncer.await();
             markLineage(repo, m.id(), pitrTarget, target, log);
             ReplicaInfo replica = ReplicaInfo.of(m);
             if (pitrTarget == null && replica != null) {
@@ -345,7 +351,8 @@ public final class RestoreRun {
         }
     }
 
-    private static long writeFiles(Repository repo, Chain chain, RestoredLayout target, DataDirectories dirs, int parallel, RestoreProgress progress) {
+    private static long writeFiles(Repository repo, Chain chain, RestoredLayout target, DataDirectories dirs, int parallel, RestoreProgress progress,
+                                   FileSyncer syncer) {
         Manifest m = chain.target();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "strata-restore");
@@ -355,12 +362,15 @@ public final class RestoreRun {
         try {
             List<Future<Long>> fs = new ArrayList<>();
             References refs = new References(repo);
-            for (FileEntry fe : m.files()) {
+            // the largest files first, so that no thread is left copying a large one alone at the end
+            List<FileEntry> bySize = new ArrayList<>(m.files());
+            bySize.sort(java.util.Comparator.comparingLong(FileEntry::size).reversed());
+            for (FileEntry fe : bySize) {
                 if (fe.isDelta()) {
                     List<Chain.Layer> layers = chain.layers(fe);
-                    fs.add(pool.submit(() -> counted(progress, composeOne(repo, layers, fe, target, dirs))));
+                    fs.add(pool.submit(() -> counted(progress, composeOne(repo, layers, fe, target, dirs, syncer))));
                 } else {
-                    fs.add(pool.submit(() -> counted(progress, writeOne(repo, refs, m, fe, target, dirs))));
+                    fs.add(pool.submit(() -> counted(progress, writeOne(repo, refs, m, fe, target, dirs, syncer))));
                 }
             }
             long total = 0;
@@ -392,11 +402,15 @@ public final class RestoreRun {
         return bytes;
     }
 
-    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, RestoredLayout target, DataDirectories dirs) {
+    private static long composeOne(Repository repo, List<Chain.Layer> layers, FileEntry fe, RestoredLayout target, DataDirectories dirs, FileSyncer syncer) {
         Path out = outPath(target, fe, layers.get(layers.size() - 1).backup(), dirs);
         try {
             FileModes.createPrivateDirectories(out.getParent());
-            return PageComposer.compose(repo, layers, fe, out);
+            try (FileChannel ch = createFile(out)) {
+                long n = PageComposer.compose(repo, layers, fe, out, ch);
+                syncer.add(out);
+                return n;
+            }
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("a stored copy of " + fe.path() + " is missing: " + e.getMessage(), "the repository is damaged; restore another backup");
         } catch (IOException e) {
@@ -419,7 +433,7 @@ public final class RestoreRun {
     }
 
     /** Writes a whole copy; a reference entry's bytes come from the object its {@link References} resolve to. */
-    private static long writeOne(Repository repo, References refs, Manifest m, FileEntry fe, RestoredLayout target, DataDirectories dirs) {
+    private static long writeOne(Repository repo, References refs, Manifest m, FileEntry fe, RestoredLayout target, DataDirectories dirs, FileSyncer syncer) {
         String where = refs.describe(m.id(), fe);
         Path out = outPath(target, fe, m, dirs);
         try {
@@ -432,14 +446,14 @@ public final class RestoreRun {
                     n = r.transferTo(os);
                     SparseFileOutput.finish(os);
                 } else {
-                    n = r.transferTo(Channels.newOutputStream(ch));
+                    n = r.transferTo(ch);
                 }
-                ch.force(false); // the restored directory is durable before recovery starts and before we report success
                 String crc = String.format("%08x", r.rawCrc());
                 if (n != fe.size() || !crc.equals(fe.crc32c())) {
                     throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
                             fe.path(), n, crc, fe.size(), fe.crc32c(), where), "the backup is damaged; restore another backup");
                 }
+                syncer.add(out); // durable before the restore reports success
                 return n;
             }
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
@@ -489,7 +503,7 @@ public final class RestoreRun {
              ChunkedReader r = repo.openBackupObject(m.id(), m.redoObject(), "redo")) {
             OutputStream os = Channels.newOutputStream(ch);
             os.write(head);
-            long n = r.transferTo(os);
+            long n = r.transferTo(ch);
             if (n != records) {
                 throw new CorruptDataException("stored redo log has " + n + " bytes, the manifest says " + records + " (resource=" + where + ")",
                         "the backup is damaged; restore another backup");

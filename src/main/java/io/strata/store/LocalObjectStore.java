@@ -131,6 +131,18 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
+    public FileChannel openFile(String key) {
+        String where = describe(key);
+        try {
+            return FileChannel.open(path(key), StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchObjectException("read", where);
+        } catch (IOException e) {
+            throw StorageException.local("read", where, e);
+        }
+    }
+
+    @Override
     public boolean exists(String key) {
         return Files.isRegularFile(path(key));
     }

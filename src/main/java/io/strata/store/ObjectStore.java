@@ -22,6 +22,15 @@ public interface ObjectStore extends AutoCloseable {
     /** Opens an object for reading; throws {@link NoSuchObjectException} when it does not exist. */
     InputStream open(String key);
 
+    /**
+     * Opens an object for reading as a file channel positioned at its start, when this store keeps
+     * objects as local files (reads can then go into direct memory); null when it does not. Throws
+     * {@link NoSuchObjectException} when the object does not exist. The caller closes the channel.
+     */
+    default java.nio.channels.FileChannel openFile(String key) {
+        return null;
+    }
+
     boolean exists(String key);
 
     /** Size in bytes of a stored object. */
