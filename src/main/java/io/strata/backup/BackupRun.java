@@ -115,7 +115,8 @@ public final class BackupRun {
             Manifest m = take();
             progress.finish(HistoryRecord.COMPLETED, null);
             return new Outcome(m, warnings);
-        } catch (StrataException e) {
+        } catch (StrataException thrown) {
+            StrataException e = StrataException.orOutOfMemory(thrown); // a worker's OutOfMemoryError arrives as a bug report
             attempt.fail(e.getMessage());
             progress.finish(attempt.cancelled() ? "cancelled" : HistoryRecord.FAILED, e.getMessage());
             throw e;

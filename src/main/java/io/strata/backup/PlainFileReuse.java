@@ -7,7 +7,6 @@ import io.strata.repo.References;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
@@ -61,7 +60,9 @@ final class PlainFileReuse {
     record Seen(long size, FileStat stat) {}
 
     /**
-     * Reads the wall clock, then {@code p}'s attributes (not following a symbolic link).
+     * Reads the wall clock, then the attributes of the file whose bytes the copy reads: a symbolic
+     * link (a MyISAM table's DATA/INDEX DIRECTORY) is followed, since the link's own inode and
+     * change time stay the same while the table's data changes.
      *
      * @return null when the file system gives no inode, device or change time (not Linux or another Unix)
      * @throws java.nio.file.NoSuchFileException when the file vanished
@@ -70,7 +71,7 @@ final class PlainFileReuse {
         Instant began = Instant.now();
         Map<String, Object> a;
         try {
-            a = Files.readAttributes(p, "unix:size,ino,dev,ctime", LinkOption.NOFOLLOW_LINKS);
+            a = Files.readAttributes(p, "unix:size,ino,dev,ctime");
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
             return null;
         }

@@ -187,7 +187,8 @@ public final class Main implements Runnable {
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
-            if (ex instanceof StrataException se) {
+            if (ex instanceof StrataException wrapped) {
+                StrataException se = StrataException.orOutOfMemory(wrapped);
                 err.println(se.render());
                 err.flush();
                 if (JsonMixin.given(cmd)) {

@@ -39,6 +39,15 @@ public class StrataException extends RuntimeException {
         return null;
     }
 
+    /**
+     * {@code e} itself, or the out-of-memory error when {@code e} is a bug report whose cause is an
+     * {@link OutOfMemoryError} (worker threads' failures arrive as bug reports wrapping their cause).
+     */
+    public static StrataException orOutOfMemory(StrataException e) {
+        StrataException oom = e.code() == ErrorCode.BUG ? outOfMemory(e) : null;
+        return oom != null ? oom : e;
+    }
+
     public ErrorCode code() { return code; }
 
     public String hint() { return hint; }

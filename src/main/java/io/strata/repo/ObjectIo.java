@@ -74,6 +74,16 @@ final class ObjectIo {
                     }
                 }, type);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                // Jackson wraps what the reader threw while it parsed (a chunk that failed its check,
+                // a storage error): that is the failure to report, not the JSON
+                for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                    if (c instanceof StrataException se) {
+                        throw se;
+                    }
+                    if (c instanceof IOException io && !(c instanceof com.fasterxml.jackson.core.JsonProcessingException)) {
+                        throw StorageException.local("read", where, io);
+                    }
+                }
                 throw new StrataException(ErrorCode.CORRUPT_DATA, content + " is not readable JSON: " + e.getMessage() + " (resource=" + where + ")",
                         "the object passed its checksum, so a different strata version may have written it");
             }

@@ -216,12 +216,13 @@ public final class RestoreRun {
         log.accept("wrote " + m.files().size() + " files (" + (bytes >> 20) + " MiB) and ib_logfile0 with redo log [" + m.startLsn() + ", " + m.redoEndLsn() + ")");
         progress.done(RestoreProgress.FILES);
         try (syncer) {
+            // every restored file and directory durable before a server runs on them: crash recovery
+            // deletes and renames files (a DDL in the log; the left-out tables of a partial or table
+            // restore), and a path synced after that would fail, or miss the file's new name
+            syncer.await();
             if (o.recover()) {
-                // the restored files are complete (and read through the page cache): crash recovery need not wait for
-                // them to reach the disk, the syncing threads go on meanwhile
                 recover(m, layout, server, keys, guard, log);
             }
-            syncer.await();
             markLineage(repo, m.id(), pitrTarget, target, log);
             ReplicaInfo replica = ReplicaInfo.of(m);
             if (pitrTarget == null && replica != null) {

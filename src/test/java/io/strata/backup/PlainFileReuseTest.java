@@ -90,6 +90,22 @@ class PlainFileReuseTest {
     }
 
     @Test
+    void aSymbolicLinkIsJudgedByTheFileItLeadsTo() throws Exception {
+        // a MyISAM table with DATA DIRECTORY: db/t.MYD is a link to the data file elsewhere
+        Path data = Files.createDirectories(dir.resolve("elsewhere")).resolve("t.MYD");
+        Files.writeString(data, "0123456789", StandardCharsets.US_ASCII);
+        Path link = Files.createSymbolicLink(dir.resolve("t.MYD"), data);
+        PlainFileReuse.Seen first = PlainFileReuse.look(link);
+        assertEquals(10, first.size());
+        assertEquals(Files.getAttribute(data, "unix:ino"), first.stat().inode());
+        FileEntry was = parentEntry(10, new FileStat(first.stat().inode(), first.stat().device(), first.stat().ctime(), first.stat().ctime() + 3 * S));
+        Thread.sleep(30);
+        Files.writeString(data, "9876543210", StandardCharsets.US_ASCII); // the link itself is untouched
+        PlainFileReuse.Seen now = PlainFileReuse.look(link);
+        assertFalse(PlainFileReuse.unchanged(was, now.size(), now.stat()));
+    }
+
+    @Test
     void aReferenceNamesTheBackupHoldingTheBytesNeverAnotherReference() {
         Repository repo = Repository.openOrCreate(StoreLocation.local(dir.resolve("repo")), null);
         String full = "20261201T000001Z-0001";

@@ -22,6 +22,20 @@ class OutOfMemoryTest {
     }
 
     @Test
+    void aWorkersOutOfMemoryErrorReportedAsABugBecomesOutOfMemory() {
+        // as FileCopier.runParallel, RestoreRun.writeFiles, DeltaRestore and FileSyncer wrap a worker's failure
+        OutOfMemoryError cause = new OutOfMemoryError("Java heap space");
+        StrataException bug = new StrataException(ErrorCode.BUG, "copy failed: " + cause, null, cause);
+        StrataException e = StrataException.orOutOfMemory(bug);
+        assertEquals(ErrorCode.OUT_OF_MEMORY, e.code());
+        assertEquals("strata ran out of its Java heap of " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB (Java heap space)", e.getMessage());
+        StrataException other = new StrataException(ErrorCode.BUG, "copy failed: x", null, new IllegalStateException("x"));
+        assertEquals(other, StrataException.orOutOfMemory(other));
+        StrataException notABug = new StrataException(ErrorCode.STORE_FAILED, "store", null, cause);
+        assertEquals(notABug, StrataException.orOutOfMemory(notABug));
+    }
+
+    @Test
     void otherFailuresAreNotOutOfMemory() {
         assertNull(StrataException.outOfMemory(new IllegalStateException(new RuntimeException("x"))));
         assertNull(StrataException.outOfMemory(null));
