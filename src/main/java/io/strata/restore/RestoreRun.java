@@ -146,7 +146,7 @@ public final class RestoreRun {
             prepareTarget(target, guard);
             try {
                 prepareOutside(layout);
-                Result r = restore(repo, chain, id, layout, server, keys, guard, dirs, o, log, pitrTarget);
+                Result r = restore(repo, chain, id, layout, server, keys, guard, dirs, o, log, pitrTarget, tables);
                 return new Result(r.manifest(), r.files(), r.bytes(), r.recovered(), r.layout(), outsideDirs);
             } catch (RuntimeException e) {
                 guard.undo();
@@ -173,7 +173,7 @@ public final class RestoreRun {
 
     /** The restore proper, once the target is prepared: any failure puts the target back as {@code guard} found it. */
     private static Result restore(Repository repo, Chain chain, String id, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys,
-                                  TargetGuard guard, DataDirectories dirs, Options o, Consumer<String> log, String pitrTarget) {
+                                  TargetGuard guard, DataDirectories dirs, Options o, Consumer<String> log, String pitrTarget, TableScope tables) {
         Manifest m = chain.target();
         Path target = layout.target();
         RestoreProgress progress = RestoreProgress.of(log);
@@ -214,7 +214,13 @@ public final class RestoreRun {
         progress.done(RestoreProgress.FILES);
         try {
             if (o.recover()) {
+                if (tables != null) {
+                    tables.recovering(true);
+                }
                 recover(m, layout, server, keys, guard, log);
+                if (tables != null) {
+                    tables.recovering(false);
+                }
             }
             markLineage(repo, m.id(), pitrTarget, target, log);
             ReplicaInfo replica = ReplicaInfo.of(m);

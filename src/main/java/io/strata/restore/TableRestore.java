@@ -194,14 +194,24 @@ public final class TableRestore {
                 try {
                     restored = rf.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
                 } catch (StrataException e) {
-                    if (!only.filtered() || e.code() != ErrorCode.REPLAY_APPLIER_FAILED) {
+                    if (only.recovering() && e.code() != ErrorCode.INTERRUPTED) {
+                        // the stored redo log may create, rename or re-initialise tablespaces of other tables (tables created or
+                        // rebuilt between the backup's checkpoint and its end), which the narrowed scratch left out
+                        log.accept("WARNING: crash recovery of the scratch directory holding only the files of " + String.join(", ", only.tables())
+                                + " failed: " + e.getMessage().replace('\n', ' ') + "; the backup's redo log may change tablespaces of tables left out"
+                                + " (created or rebuilt just before the backup); restoring the whole backup" + (o.target() == null ? "" : " and replaying every table")
+                                + " instead");
+                    } else if (only.filtered() && e.code() == ErrorCode.REPLAY_APPLIER_FAILED) {
+                        // the filtered replay failed (a statement naming a named table needs a table the scratch lacks, or a foreign key)
+                        log.accept("WARNING: the replay of only " + String.join(", ", only.tables()) + " stopped: " + e.getMessage().replace('\n', ' ')
+                                + "; restoring the whole backup and replaying every table instead");
+                    } else {
                         throw e;
                     }
-                    // the filtered replay failed (a statement naming a named table needs a table the scratch lacks, or a foreign key)
-                    log.accept("WARNING: the replay of only " + String.join(", ", only.tables()) + " stopped: " + e.getMessage().replace('\n', ' ')
-                            + "; restoring the whole backup and replaying every table instead");
                     Dirs.deleteQuietly(scratch.resolve("data"), true);
-                    restored = pointInTime(o.target(), o.server(), null).restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
+                    only.runDirectories().forEach(d -> Dirs.deleteQuietly(d, false));
+                    Rollforward whole = o.target() == null ? newestBackup(null) : pointInTime(o.target(), o.server(), null);
+                    restored = whole.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
                 }
                 List<Exported> exported = export(restored, scratch, o, to, log);
                 RestoreProgress.of(log).stage(RestoreProgress.IMPORT, "importing " + exported.size() + " table(s) into the server at " + o.conn().describe());

@@ -68,6 +68,8 @@ final class TableScope {
 
     private final List<String> tables;
     private volatile boolean filtered;
+    private volatile boolean recovering;
+    private final List<Path> runDirectories = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** @param tables "db.table" names, both parts plain ([A-Za-z0-9_$]; {@link TableRestore.TableName}) */
     TableScope(List<String> tables) {
@@ -87,6 +89,32 @@ final class TableScope {
     /** Whether {@link #markFiltered()} was called: a failed replay was a filtered one. */
     boolean filtered() {
         return filtered;
+    }
+
+    /**
+     * Marks the start ({@code true}) and the end ({@code false}) of the crash recovery of the
+     * narrowed scratch directory ({@link RestoreRun}, {@link PitrReplay}): a failure meanwhile is
+     * answered by restoring the whole backup ({@link TableRestore}), since the narrowed directory
+     * lacks the tablespaces of other tables that the stored redo log creates, renames or
+     * re-initialises (tables created or rebuilt between the backup's checkpoint and its end).
+     */
+    void recovering(boolean on) {
+        recovering = on;
+    }
+
+    /** Whether the narrowed recovery started and did not end: a failure now is one of that recovery. */
+    boolean recovering() {
+        return recovering;
+    }
+
+    /** Remembers a server run directory of the narrowed attempt (kept on failure for its log), removed when the whole backup is restored instead. */
+    void runDirectory(Path run) {
+        runDirectories.add(run);
+    }
+
+    /** The run directories {@link #runDirectory} remembered. */
+    List<Path> runDirectories() {
+        return List.copyOf(runDirectories);
     }
 
     /** The scope of the named tables: their databases, and each table by an anchored expression on "db.table". */
