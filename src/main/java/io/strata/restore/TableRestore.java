@@ -72,13 +72,15 @@ import java.util.regex.Pattern;
  *     statement (binlog_format STATEMENT or MIXED) on another table can change a named table
  *     through a trigger, stored function or view, which the filter, seeing only the statement's own
  *     tables, would skip without a word;</li>
- * <li>the range holds no statement defining a foreign key and none dropping or altering a
- *     database (the other databases are not in the scratch);</li>
+ * <li>the range holds only statements known to be harmless (transaction control, DDL of tables,
+ *     indexes and views without SELECT, TRUNCATE, GRANT, REVOKE, table maintenance; see
+ *     {@link TableScope}), none renaming a table, defining a foreign key or dropping or altering
+ *     a database (the other databases are not in the scratch);</li>
  * <li>no named table has a foreign key to a table not named (its ON DELETE/UPDATE actions follow
  *     the parent's row events, which the filter skips; checked on the scratch server).</li>
  * </ul>
  * A statement the filtered replay applies (one naming a named table) that fails, such as one that
- * needs a table the scratch does not hold ({@code RENAME TABLE other TO t}), stops the applier;
+ * needs a table the scratch does not hold ({@code CREATE TABLE t LIKE other}), stops the applier;
  * the table restore then logs the error as a WARNING and restores the whole backup, replaying
  * every table: never a silently partial result.
  *
