@@ -86,7 +86,8 @@ class UnsettledBackupIT {
                     "--socket", source.socket().toString(), "--user", "root");
             assertEquals(0, tr.exit(), tr.toString());
             boolean fellBack = tr.err().contains("WARNING: crash recovery of the scratch directory holding only the files of fresh.t0 failed: ");
-            System.out.println("[UnsettledBackupIT] " + source.version() + ": the narrowed table restore's recovery failed and the whole backup was restored: " + fellBack);
+            System.out.println("[UnsettledBackupIT] " + source.version() + ": the narrowed table restore's recovery failed and the whole backup was restored: " + fellBack
+                    + tr.err().lines().filter(l -> l.startsWith("WARNING")).map(l -> "\n  " + l).reduce("", String::concat));
             assertEquals(1, tr.err().lines().filter(l -> l.contains("table restore: the scratch directory receives ")).count(), tr::toString);
             assertEquals(t0, source.query("CHECKSUM TABLE fresh.t0_restored").get(0).get(1));
         }
