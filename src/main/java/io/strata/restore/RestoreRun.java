@@ -217,7 +217,7 @@ public final class RestoreRun {
                 if (tables != null) {
                     tables.recovering(true);
                 }
-                recover(m, layout, server, keys, guard, log);
+                recover(m, layout, server, keys, guard, log, tables == null ? run -> { } : tables::runDirectory);
                 if (tables != null) {
                     tables.recovering(false);
                 }
@@ -607,10 +607,17 @@ public final class RestoreRun {
      * not put back but stays marked unfinished.
      */
     static void recover(Manifest m, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log) {
+        recover(m, layout, server, keys, guard, log, run -> { });
+    }
+
+    /** As {@link #recover(Manifest, RestoredLayout, ServerTools.Server, RecoveryKeys.Plan, TargetGuard, Consumer)}, telling {@code runDirectory} the server's run directory (kept on failure). */
+    static void recover(Manifest m, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log,
+                        Consumer<Path> runDirectory) {
         Path target = layout.target();
         Path run;
         try {
             run = Files.createTempDirectory("strata-recover-");
+            runDirectory.accept(run);
             if (guard != null) {
                 guard.runDirectory(run);
             }

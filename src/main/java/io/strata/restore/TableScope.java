@@ -130,7 +130,7 @@ final class TableScope {
         return recovering;
     }
 
-    /** Remembers a server run directory of the narrowed attempt (kept on failure for its log), removed when the whole backup is restored instead. */
+    /** Remembers a server run directory of the narrowed attempt (strata-recover-*, strata-pitr-*; kept on failure for its log), removed when the whole backup is restored instead. */
     void runDirectory(Path run) {
         runDirectories.add(run);
     }
