@@ -364,7 +364,8 @@ public final class BackupRun {
     /**
      * Why the tablespace {@code ts} found under BLOCK_DDL must be copied (again), or null when its
      * stored copy {@code have} stands. A file operation that ended before the copy began is in the
-     * copied log and already done on the file the copy opened ({@link DdlTracker}), so the files of
+     * copied log, though not necessarily done on disk when the copy opened the file; the path,
+     * space-id and page-0 checks here catch that window ({@link DdlTracker}), so the files of
      * tables created or rebuilt between the checkpoint and the copy are copied once.
      */
     private String copyAgain(Tablespace ts, FileEntry have, DdlTracker ddl) {

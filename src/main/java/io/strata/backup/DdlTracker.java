@@ -16,11 +16,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * keeps for each space the end LSN of the newest mini-transaction that did so.
  *
  * <p>Under BACKUP STAGE BLOCK_DDL a space is copied again when such an operation ended after the
- * copy of its file began ({@link #changedAfter}): an operation that ended before is in the copied
- * log, and the file the copy opened already was the one it left (the server writes a file
- * operation's record to the log and flushes it before it creates, renames or deletes the file, one
- * operation after the other). Crash recovery of the restored log then repeats it, as it would after
- * a crash of the source at that moment. TRIM_PAGES (undo truncation, which shrinks the file after
+ * copy of its file began ({@link #changedAfter}): an operation that ended at or below the copy's
+ * start LSN is in the copied log. It is NOT guaranteed done on disk by then: the server writes a
+ * file operation's record to the log and flushes it, and only then creates, renames or deletes the
+ * file, so the copy may have opened the file as it was before. The rule is still safe because that
+ * window is caught elsewhere: the path and space-id checks of the rescan under BLOCK_DDL (a path
+ * that now holds another space, or a file not copied yet, is copied) and the page-0 check
+ * ({@code FileCopier.CopyStart#foreign}: the copy read page 0 of another space). Crash recovery of
+ * the restored log then repeats the operation, as it would after a crash of the source at that
+ * moment. TRIM_PAGES (undo truncation, which shrinks the file after
  * its record is flushed) counts from C whatever the copy's start: undo tablespaces are small, and
  * copying one again costs little.
  *

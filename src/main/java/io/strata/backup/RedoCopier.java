@@ -80,7 +80,10 @@ final class RedoCopier implements Runnable {
                 RedoKeys.checkKey(crypt, channel, logFile, geometry, fileSize, checkpoint);
             }
             this.copiedTo = checkpoint.checkpointLsn();
-            // read before any data file is opened: every file operation logged up to here is done or under way
+            // read before any data file is opened: every file operation logged up to here is logged and flushed, but NOT
+            // necessarily done on disk (the server writes and flushes the record, then creates, renames or deletes the file);
+            // the rule built on it stays safe because BackupRun.copyAgain's path and space-id checks and the page-0 "foreign"
+            // check (FileCopier.CopyStart) catch a file the copy opened before the server changed it
             this.serverLsn = status.lsnStatus().current();
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the redo log " + logFile + ": " + e.getMessage(),

@@ -96,8 +96,8 @@ final class PitrBinlogs {
                             return r;
                         }
                         boolean replayed = !first || e.offset() >= b.pos().offset();
-                        if (replayed && e.query() != null && r.unfiltered == null) {
-                            String why = TableScope.unsafe(e.query());
+                        if (replayed && r.unfiltered == null) {
+                            String why = e.query() != null ? TableScope.unsafe(e.query()) : TableScope.unsafe(e.type());
                             r.unfiltered = why == null ? null : f.name() + ":" + e.offset() + ": " + why;
                         }
                         if (e.gtid() != null && replayed) {

@@ -131,6 +131,9 @@ public final class PitrRun {
                 RestoreRun.markUnfinished(target); // until the replay is done
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
                 Path run = Files.createTempDirectory("strata-pitr-");
+                if (tables != null) {
+                    tables.runDirectory(run);
+                }
                 PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), replay, tables, log);
                 Dirs.deleteQuietly(run, false);
                 ReplicaInfo replica = ReplicaInfo.pointInTime(b.manifest(), o.target(), plan.stop().file(), plan.stop().offset(), binlogs.gtids());

@@ -146,7 +146,7 @@ public final class RestoreRun {
             prepareTarget(target, guard);
             try {
                 prepareOutside(layout);
-                Result r = restore(repo, chain, id, layout, server, keys, guard, dirs, o, log, pitrTarget);
+                Result r = restore(repo, chain, id, layout, server, keys, guard, dirs, o, log, pitrTarget, tables);
                 return new Result(r.manifest(), r.files(), r.bytes(), r.recovered(), r.layout(), outsideDirs);
             } catch (RuntimeException e) {
                 guard.undo();
@@ -173,7 +173,7 @@ public final class RestoreRun {
 
     /** The restore proper, once the target is prepared: any failure puts the target back as {@code guard} found it. */
     private static Result restore(Repository repo, Chain chain, String id, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys,
-                                  TargetGuard guard, DataDirectories dirs, Options o, Consumer<String> log, String pitrTarget) {
+                                  TargetGuard guard, DataDirectories dirs, Options o, Consumer<String> log, String pitrTarget, TableScope tables) {
         Manifest m = chain.target();
         Path target = layout.target();
         RestoreProgress progress = RestoreProgress.of(log);
@@ -221,7 +221,13 @@ public final class RestoreRun {
             // restore), and a path synced after that would fail, or miss the file's new name
             syncer.await();
             if (o.recover()) {
-                recover(m, layout, server, keys, guard, log);
+                if (tables != null) {
+                    tables.recovering(true);
+                }
+                recover(m, layout, server, keys, guard, log, tables == null ? run -> { } : tables::runDirectory);
+                if (tables != null) {
+                    tables.recovering(false);
+                }
             }
             markLineage(repo, m.id(), pitrTarget, target, log);
             ReplicaInfo replica = ReplicaInfo.of(m);
@@ -616,10 +622,17 @@ public final class RestoreRun {
      * not put back but stays marked unfinished.
      */
     static void recover(Manifest m, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log) {
+        recover(m, layout, server, keys, guard, log, run -> { });
+    }
+
+    /** As {@link #recover(Manifest, RestoredLayout, ServerTools.Server, RecoveryKeys.Plan, TargetGuard, Consumer)}, telling {@code runDirectory} the server's run directory (kept on failure). */
+    static void recover(Manifest m, RestoredLayout layout, ServerTools.Server server, RecoveryKeys.Plan keys, TargetGuard guard, Consumer<String> log,
+                        Consumer<Path> runDirectory) {
         Path target = layout.target();
         Path run;
         try {
             run = Files.createTempDirectory("strata-recover-");
+            runDirectory.accept(run);
             if (guard != null) {
                 guard.runDirectory(run);
             }

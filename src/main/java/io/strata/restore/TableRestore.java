@@ -72,13 +72,15 @@ import java.util.regex.Pattern;
  *     statement (binlog_format STATEMENT or MIXED) on another table can change a named table
  *     through a trigger, stored function or view, which the filter, seeing only the statement's own
  *     tables, would skip without a word;</li>
- * <li>the range holds no statement defining a foreign key and none dropping or altering a
- *     database (the other databases are not in the scratch);</li>
+ * <li>the range holds only statements known to be harmless (transaction control, DDL of tables,
+ *     indexes and views without SELECT, TRUNCATE, GRANT, REVOKE, table maintenance; see
+ *     {@link TableScope}), none renaming a table, defining a foreign key or dropping or altering
+ *     a database (the other databases are not in the scratch);</li>
  * <li>no named table has a foreign key to a table not named (its ON DELETE/UPDATE actions follow
  *     the parent's row events, which the filter skips; checked on the scratch server).</li>
  * </ul>
  * A statement the filtered replay applies (one naming a named table) that fails, such as one that
- * needs a table the scratch does not hold ({@code RENAME TABLE other TO t}), stops the applier;
+ * needs a table the scratch does not hold ({@code CREATE TABLE t LIKE other}), stops the applier;
  * the table restore then logs the error as a WARNING and restores the whole backup, replaying
  * every table: never a silently partial result.
  *
@@ -194,14 +196,24 @@ public final class TableRestore {
                 try {
                     restored = rf.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
                 } catch (StrataException e) {
-                    if (!only.filtered() || e.code() != ErrorCode.REPLAY_APPLIER_FAILED) {
+                    if (only.recovering() && e.code() != ErrorCode.INTERRUPTED) {
+                        // the stored redo log may create, rename or re-initialise tablespaces of other tables (tables created or
+                        // rebuilt between the backup's checkpoint and its end), which the narrowed scratch left out
+                        log.accept("WARNING: crash recovery of the scratch directory holding only the files of " + String.join(", ", only.tables())
+                                + " failed: " + e.getMessage().replace('\n', ' ') + "; the backup's redo log may change tablespaces of tables left out"
+                                + " (created or rebuilt just before the backup); restoring the whole backup" + (o.target() == null ? "" : " and replaying every table")
+                                + " instead");
+                    } else if (only.filtered() && e.code() == ErrorCode.REPLAY_APPLIER_FAILED) {
+                        // the filtered replay failed (a statement naming a named table needs a table the scratch lacks, or a foreign key)
+                        log.accept("WARNING: the replay of only " + String.join(", ", only.tables()) + " stopped: " + e.getMessage().replace('\n', ' ')
+                                + "; restoring the whole backup and replaying every table instead");
+                    } else {
                         throw e;
                     }
-                    // the filtered replay failed (a statement naming a named table needs a table the scratch lacks, or a foreign key)
-                    log.accept("WARNING: the replay of only " + String.join(", ", only.tables()) + " stopped: " + e.getMessage().replace('\n', ' ')
-                            + "; restoring the whole backup and replaying every table instead");
                     Dirs.deleteQuietly(scratch.resolve("data"), true);
-                    restored = pointInTime(o.target(), o.server(), null).restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
+                    only.runDirectories().forEach(d -> Dirs.deleteQuietly(d, false));
+                    Rollforward whole = o.target() == null ? newestBackup(null) : pointInTime(o.target(), o.server(), null);
+                    restored = whole.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
                 }
                 List<Exported> exported = export(restored, scratch, o, to, log);
                 RestoreProgress.of(log).stage(RestoreProgress.IMPORT, "importing " + exported.size() + " table(s) into the server at " + o.conn().describe());

@@ -43,19 +43,25 @@ import java.util.regex.Pattern;
  * is restored ({@link #unsafe}, over every Query event of the replayed range) and on the scratch
  * server before the replay ({@link #checkForeignKeys}):
  * <ul>
- * <li>every data change of the range is in row format (a Query event holding INSERT, UPDATE,
- *     DELETE, REPLACE, LOAD, CALL, DO, SELECT, WITH, SET, HANDLER or EXECUTE, or a statement whose
- *     text cannot be read, is not): a row event names the table it changes, also when a trigger,
- *     function or view made the change, and the applier does not run triggers for row events;</li>
- * <li>no statement of the range defines a foreign key ({@code REFERENCES}) or drops or alters a
- *     database (other databases are not in the scratch);</li>
+ * <li>every data change of the range is in row format: a row event names the table it changes,
+ *     also when a trigger, function or view made the change, and the applier does not run triggers
+ *     for row events. An allowlist decides: a Query event passes only when it is transaction
+ *     control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, XA ...) or, after leading comments, DDL of a
+ *     table, index or view, TRUNCATE, GRANT, REVOKE, ANALYZE, OPTIMIZE, REPAIR or FLUSH, with no
+ *     SELECT in it (outside GRANT and REVOKE); any other statement, one whose text cannot be
+ *     read, and an Intvar, Rand, User_var, Begin_load_query or Execute_load_query event are
+ *     unsafe;</li>
+ * <li>no statement of the range renames a table ({@code RENAME TABLE}, {@code ALTER TABLE ...
+ *     RENAME}: rows changed under the other name are skipped by the filter), defines a foreign key
+ *     ({@code REFERENCES}) or drops or alters a database (other databases are not in the
+ *     scratch);</li>
  * <li>no named table has a foreign key to a table not named (the parent's ON DELETE/UPDATE
  *     actions are not in the binlog: the applier redoes them from the parent's row events, which
  *     the filter skips).</li>
  * </ul>
- * Any other statement (DDL) is applied when it names a named table and skipped otherwise; one that
- * names a named table and needs a table the scratch does not hold ({@code RENAME TABLE other TO t},
- * {@code CREATE TABLE t LIKE other}) stops the applier with an error. When the rule does not hold,
+ * An allowed DDL statement is applied when it names a named table and skipped otherwise; one that
+ * names a named table and needs a table the scratch does not hold ({@code CREATE TABLE t LIKE
+ * other}) stops the applier with an error. When the rule does not hold,
  * or the filtered replay fails, the table restore logs why and restores the whole backup and
  * replays every table, as without a filter.
  */
@@ -63,11 +69,30 @@ final class TableScope {
     /** First words of statements that change rows (or may, through a routine) when logged as statements. */
     private static final Pattern STATEMENT_DML = Pattern.compile(
             "^(insert|update|delete|replace|load|call|do|select|with|set|handler|execute)\\b.*", Pattern.DOTALL);
+    /**
+     * The allowlist: DDL on a table, index or view (optionally OR REPLACE, TEMPORARY, ONLINE,
+     * IGNORE, UNIQUE/FULLTEXT/SPATIAL, or view attributes before VIEW), TRUNCATE, GRANT, REVOKE, and
+     * the table maintenance statements; with no SELECT in them (a CREATE ... SELECT copies rows)
+     * except in GRANT and REVOKE, where SELECT names a privilege.
+     */
+    private static final Pattern HARMLESS_DDL = Pattern.compile("^(("
+            + "(create|alter|drop)\\s+(or\\s+replace\\s+)?(temporary\\s+|online\\s+|ignore\\s+|unique\\s+|fulltext\\s+|spatial\\s+)*(table|index)"
+            + "|(create|alter)\\s+(or\\s+replace\\s+)?((algorithm|definer|sql\\s+security)\\b[^;]*?\\s+)?view"
+            + "|drop\\s+view|truncate|analyze|optimize|repair|flush)\\b.*"
+            + "|(grant|revoke)\\b.*)", Pattern.DOTALL);
+    private static final Pattern GRANT = Pattern.compile("^(grant|revoke)\\b.*", Pattern.DOTALL);
+    private static final Pattern SELECT = Pattern.compile("\\bselect\\b");
+    /** RENAME TABLE, and ALTER TABLE ... RENAME (any RENAME in an ALTER TABLE). */
+    private static final Pattern RENAME = Pattern.compile("^(rename\\s+tables?\\b.*|alter\\b.*\\brename\\b.*)", Pattern.DOTALL);
+    /** Comments before the first word: {@code -- ...} and {@code # ...} to the end of the line (the /* *&#47; ones are gone already). */
+    private static final Pattern LEADING_COMMENTS = Pattern.compile("^(\\s*(--|#)[^\\n]*(\\n|$))+");
     private static final Pattern REFERENCES = Pattern.compile("\\breferences\\b");
     private static final Pattern DATABASE_DDL = Pattern.compile("^(drop|alter)\\s+(database|schema)\\b.*", Pattern.DOTALL);
 
     private final List<String> tables;
     private volatile boolean filtered;
+    private volatile boolean recovering;
+    private final List<Path> runDirectories = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** @param tables "db.table" names, both parts plain ([A-Za-z0-9_$]; {@link TableRestore.TableName}) */
     TableScope(List<String> tables) {
@@ -87,6 +112,32 @@ final class TableScope {
     /** Whether {@link #markFiltered()} was called: a failed replay was a filtered one. */
     boolean filtered() {
         return filtered;
+    }
+
+    /**
+     * Marks the start ({@code true}) and the end ({@code false}) of the crash recovery of the
+     * narrowed scratch directory ({@link RestoreRun}, {@link PitrReplay}): a failure meanwhile is
+     * answered by restoring the whole backup ({@link TableRestore}), since the narrowed directory
+     * lacks the tablespaces of other tables that the stored redo log creates, renames or
+     * re-initialises (tables created or rebuilt between the backup's checkpoint and its end).
+     */
+    void recovering(boolean on) {
+        recovering = on;
+    }
+
+    /** Whether the narrowed recovery started and did not end: a failure now is one of that recovery. */
+    boolean recovering() {
+        return recovering;
+    }
+
+    /** Remembers a server run directory of the narrowed attempt (strata-recover-*, strata-pitr-*; kept on failure for its log), removed when the whole backup is restored instead. */
+    void runDirectory(Path run) {
+        runDirectories.add(run);
+    }
+
+    /** The run directories {@link #runDirectory} remembered. */
+    List<Path> runDirectories() {
+        return List.copyOf(runDirectories);
     }
 
     /** The scope of the named tables: their databases, and each table by an anchored expression on "db.table". */
@@ -138,13 +189,16 @@ final class TableScope {
 
     /**
      * Why a table-filtered replay of a range holding Query event {@code q} could be wrong (see the
-     * class comment), or null when it cannot.
+     * class comment), or null when it cannot. An allowlist: only transaction control (BEGIN,
+     * COMMIT, ROLLBACK, SAVEPOINT, XA ...) and the DDL of {@link #HARMLESS_DDL} pass, once leading
+     * comments are stripped; a RENAME (rows changed under the other name are skipped by the
+     * filter), a foreign key or a statement not read is unsafe, as is anything else.
      */
     static String unsafe(BinlogEvent.Query q) {
         if (q.text() == null || q.truncated()) {
             return "a statement strata cannot read (compressed or too long)";
         }
-        String t = TempTables.Statement.normalized(q);
+        String t = LEADING_COMMENTS.matcher(TempTables.Statement.normalized(q)).replaceFirst("").strip();
         if (t.isEmpty() || TempTables.Statement.control(t)) {
             return null;
         }
@@ -158,7 +212,29 @@ final class TableScope {
         if (DATABASE_DDL.matcher(t).matches()) {
             return "a statement dropping or altering a database (\"" + head + "\")";
         }
+        if (RENAME.matcher(t).matches()) {
+            return "a statement renaming a table (\"" + head + "\"), whose rows changed under the other name the filter would skip";
+        }
+        if (!HARMLESS_DDL.matcher(t).matches() || (!GRANT.matcher(t).matches() && SELECT.matcher(t).find())) {
+            return "a statement not known to be harmless to a replay of only the named tables (\"" + head + "\")";
+        }
         return null;
+    }
+
+    /**
+     * Why a table-filtered replay of a range holding an event of {@code type} could be wrong, or
+     * null: the events that carry the context of a statement-logged change (Intvar 5, Rand 13,
+     * User_var 14) or a LOAD DATA file (Begin_load_query 17, Execute_load_query 18).
+     */
+    static String unsafe(int type) {
+        return switch (type) {
+            case 5 -> "an Intvar event (a change logged as a statement)";
+            case 13 -> "a Rand event (a change logged as a statement)";
+            case 14 -> "a User_var event (a change logged as a statement)";
+            case 17 -> "a Begin_load_query event (LOAD DATA logged as a statement)";
+            case 18 -> "an Execute_load_query event (LOAD DATA logged as a statement)";
+            default -> null;
+        };
     }
 
     /**
