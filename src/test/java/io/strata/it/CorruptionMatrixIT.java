@@ -81,10 +81,10 @@ class CorruptionMatrixIT {
                 assertEquals(0, tr.exit(), tr.toString());
                 PitrSupport.archiveOnce(base, source);
             }
-            Thread.sleep(1500);
+            ItSupport.waitForCheckpoint(source);
             i1 = ItSupport.backup(base, source, "--type", "incremental");
             source.exec("UPDATE app.t_fcrc32 SET k = k + 1 WHERE id < 700", "UPDATE app.t_legacy SET k = k + 1 WHERE id < 700");
-            Thread.sleep(1500);
+            ItSupport.waitForCheckpoint(source); // the DELTA case needs the UPDATE's pages in I2's deltas
             i2 = ItSupport.backup(base, source, "--type", "incremental");
             source.exec("UPDATE app.t_myisam SET k = k + 1 WHERE id < 500", "UPDATE app.t_aria SET k = k + 1 WHERE id < 500");
             f2 = ItSupport.backup(base, source, "--type", "full");

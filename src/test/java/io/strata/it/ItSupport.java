@@ -116,4 +116,25 @@ final class ItSupport {
         WorkDirs.created(dir);
         return dir;
     }
+
+    /**
+     * Waits (up to 60 s) until the server's checkpoint has passed the log end LSN it had when this
+     * was called, so that a backup taken next finds every change made before in its pages, not only
+     * in the redo log after its checkpoint (with innodb_max_dirty_pages_pct = 0 the page cleaner
+     * gets there within a second or two; a fixed sleep was sometimes too short).
+     */
+    static void waitForCheckpoint(MariaDbSandbox source) throws InterruptedException {
+        long target = statusLong(source, "Innodb_lsn_current");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (statusLong(source, "Innodb_lsn_last_checkpoint") < target) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the checkpoint of " + source.socket() + " did not reach LSN " + target + " in 60 s");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static long statusLong(MariaDbSandbox source, String name) {
+        return Long.parseLong(source.query("SHOW GLOBAL STATUS LIKE '" + name + "'").get(0).get(1));
+    }
 }
