@@ -449,6 +449,7 @@ public final class BackupRun {
                 .method(selection.method()).note(selection.note()).compression(repo.compression().toString()).encryption(repo.encryptionName())
                 .detection(selection.detection(k.files().values(), copier.pagesRead(), copier.filesScanned())).lineage(s.lineage())
                 .keyManagement(keyManagement).innodbLayout(s.layout()).scope(opts.scope())
+                .lowerCaseTableNames(facts.lowerCaseTableNames())
                 .redoLogCrypt(redo.cryptInfo() == null ? null : redo.cryptInfo().toHex()).build();
         attempt.complete(m);
         return m;

@@ -14,6 +14,7 @@
  * checkpoint blocks               ib_logfile0 offsets 4096, 8192             {@link io.strata.innodb.Checkpoint}
  * mini-transactions               ib_logfile0 from 12288, circular           {@link io.strata.innodb.MtrParser}
  * redo log encryption             header 48..75, each mtr's nonce and bodies {@link io.strata.innodb.LogCrypt}
+ * a backup's stored redo object   mtrs from the start checkpoint, as a stream {@link io.strata.innodb.StoredRedo}
  * </pre>
  *
  * Version notes: full_crc32 tablespaces (flag bit 4) are the default since MariaDB 10.5; older and

@@ -39,6 +39,8 @@ import java.util.List;
  *                      56 lower-case hex digits, which restore writes into the new log's header; null for a plain log
  * @param scope         a partial backup's filters ({@link Scope}: the tables it holds); null for the whole server and in
  *                      manifests written before the field existed
+ * @param lowerCaseTableNames the source's {@code @@lower_case_table_names} (0, 1, 2) when the backup began; null in
+ *                      manifests written before the field existed (restore then assumes 0, the Linux default)
  */
 public record Manifest(
         int formatVersion,
@@ -73,7 +75,8 @@ public record Manifest(
         KeyManagement keyManagement,
         InnodbLayout innodbLayout,
         String redoLogCrypt,
-        Scope scope) {
+        Scope scope,
+        Integer lowerCaseTableNames) {
 
     /** The newest manifest version: written when a file entry is a reference ({@link FileEntry#ref()}), and the newest one read. */
     public static final int FORMAT_VERSION = 2;
@@ -141,6 +144,7 @@ public record Manifest(
         b.innodbLayout = innodbLayout;
         b.redoLogCrypt = redoLogCrypt;
         b.scope = scope;
+        b.lowerCaseTableNames = lowerCaseTableNames;
         return b;
     }
 
@@ -199,6 +203,7 @@ public record Manifest(
         private KeyManagement keyManagement;
         private InnodbLayout innodbLayout;
         private Scope scope;
+        private Integer lowerCaseTableNames;
 
         private Builder() {}
 
@@ -367,13 +372,18 @@ public record Manifest(
             return this;
         }
 
+        public Builder lowerCaseTableNames(Integer lowerCaseTableNames) {
+            this.lowerCaseTableNames = lowerCaseTableNames;
+            return this;
+        }
+
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             int v = formatVersion != 0 ? formatVersion
                     : files.stream().anyMatch(FileEntry::isReference) ? FORMAT_VERSION : PLAIN_FORMAT_VERSION;
             return new Manifest(v, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
-                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout, redoLogCrypt, scope);
+                    files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout, redoLogCrypt, scope, lowerCaseTableNames);
         }
     }
 }

@@ -119,7 +119,7 @@ public final class RestoreRun {
         String id = backupOrNewest(repo, o.backupId());
         Chain chain = Chain.resolve(repo, id);
         if (tables != null) {
-            chain = tables.narrow(chain, log);
+            chain = tables.narrow(repo, chain, log);
         }
         Manifest m = chain.target();
         Path target = o.target().toAbsolutePath().normalize();

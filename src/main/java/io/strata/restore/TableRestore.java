@@ -56,8 +56,9 @@ import java.util.regex.Pattern;
  *
  * <p>What the scratch receives: the system and undo tablespaces, the redo log, the {@code mysql}
  * schema, and the named tables' files (.frm, .ibd, partitions, .par, .TRG, Aria and MyISAM files),
- * with their databases' db.opt, .TRN and full-text index tablespaces; no other table's data or
- * definition files. It recovers as a partial backup does ({@link PartialRestore}): InnoDB crash
+ * with their databases' db.opt, .TRN and full-text index tablespaces, and the InnoDB files of
+ * the tablespaces its stored redo log's file records create, rename or delete ({@link RedoFileOps});
+ * no other table's data or definition files. It recovers as a partial backup does ({@link PartialRestore}): InnoDB crash
  * recovery runs with innodb_force_recovery=1, which skips the redo log of the tablespaces left out
  * (and only those: recovery fails when it skipped one of a named table), and the left-out tables'
  * dictionary entries are dropped before the export. Without a point in time, this is always the
@@ -83,6 +84,9 @@ import java.util.regex.Pattern;
  * needs a table the scratch does not hold ({@code CREATE TABLE t LIKE other}), stops the applier;
  * the table restore then logs the error as a WARNING and restores the whole backup, replaying
  * every table: never a silently partial result.
+ *
+ * <p>Names: {@code --table} names are matched as the source server matches them, by the
+ * {@code lower_case_table_names} its backups record ({@link TableNameCase}).
  *
  * <p>Progress by stage ({@link RestoreProgress#forTables}): files, recovery, binlog-copy, replay,
  * export, import. Table names are limited to letters, digits, {@code _} and {@code $}, whose file names equal the
@@ -161,7 +165,8 @@ public final class TableRestore {
      *         server-error (an import statement failed; what this run created is dropped again), and those of
      *         {@link RestoreRun} and {@link PitrRun}
      */
-    public static Result run(Repository repo, Options o, Consumer<String> log) {
+    public static Result run(Repository repo, Options given, Consumer<String> log) {
+        Options o = storedNames(repo, given, log);
         List<TableName> to = o.as().isEmpty() ? o.tables() : o.as();
         if (to.size() != o.tables().size()) {
             throw new StrataException(ErrorCode.USAGE, "--as names " + o.as().size() + " table(s) for " + o.tables().size() + " --table; give one --as per --table, in the same order", null);
@@ -224,6 +229,25 @@ public final class TableRestore {
                 Dirs.deleteQuietly(scratch, false);
             }
         }
+    }
+
+    /**
+     * {@code o} with its tables named as the source server names them ({@link TableNameCase}), by
+     * the {@code lowerCaseTableNames} of the newest completed backup (of {@code --server}, when
+     * given): a server's lower_case_table_names is fixed when its data directory is created. With no
+     * such backup, {@code o} (RestoreRun or PitrRun says what is missing).
+     */
+    private static Options storedNames(Repository repo, Options o, Consumer<String> log) {
+        repo.requireKey();
+        List<String> done = repo.history().completedIds();
+        for (int i = done.size() - 1; i >= 0; i--) {
+            io.strata.repo.Manifest m = repo.manifest(done.get(i));
+            if (o.target() == null || o.server() == null || o.server().equals(m.source().serverKey())) {
+                return new Options(TableNameCase.stored(o.tables(), m, log), o.as(), o.replace(), o.target(), o.server(), o.scratch(),
+                        o.parallel(), o.tools(), o.conn());
+            }
+        }
+        return o;
     }
 
     /**

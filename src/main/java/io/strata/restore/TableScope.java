@@ -6,6 +6,7 @@ import io.strata.error.StrataException;
 import io.strata.repo.Chain;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Manifest;
+import io.strata.repo.Repository;
 import io.strata.repo.Scope;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.ServerSession;
@@ -32,7 +33,10 @@ import java.util.regex.Pattern;
  * files (.TRN) and full-text index tablespaces ({@code FTS_}, which name their table by id only).
  * Other tables' files, their definitions (.frm) included, are left out: a definition without its
  * data would make the scratch server see a table it cannot open, and {@link PartialRestore} drops a
- * left-out InnoDB table's dictionary entry by the absence of its .frm. Recovery is then that of a
+ * left-out InnoDB table's dictionary entry by the absence of its .frm. The scratch also receives
+ * the InnoDB files of other tables whose tablespaces a file record of the restored backup's redo
+ * log creates, renames or deletes ({@link RedoFileOps}; without their .frm, so that they are
+ * dropped after recovery like any left-out table). Recovery is then that of a
  * partial backup ({@link PartialRestore}): innodb_force_recovery=1, the left-out tables' dictionary
  * entries dropped (other databases whole), and a failure when recovery skipped the redo log of a
  * kept tablespace.
@@ -153,27 +157,40 @@ final class TableScope {
 
     /**
      * {@code chain} with its target's files narrowed to {@link #scope()} and the scope set in its
-     * manifest (so that recovery is that of a partial backup). Logs how many files and bytes the
-     * scratch receives, and the InnoDB tablespaces it receives outside the mysql schema and the
-     * system and undo tablespaces (the named tables' and full-text indexes').
+     * manifest (so that recovery is that of a partial backup), plus the InnoDB files of other
+     * tables whose tablespaces the target's stored redo log creates, renames or deletes
+     * ({@link RedoFileOps}: recovery repeats those operations and fails on some of them without the
+     * file). The target's log is the only one a restore of the chain applies ({@link RestoreRun}
+     * writes it alone into ib_logfile0). Logs how many files and bytes the scratch receives, the
+     * InnoDB tablespaces it receives outside the mysql schema and the system and undo tablespaces
+     * (the named tables', full-text indexes' and those the log's file records need), and which of
+     * them are there for the log.
+     *
+     * @throws io.strata.error.CorruptDataException the stored redo log is missing or damaged
      */
-    Chain narrow(Chain chain, Consumer<String> log) {
+    Chain narrow(Repository repo, Chain chain, Consumer<String> log) {
         Manifest m = chain.target();
         Scope s = scope();
+        RedoFileOps ops = RedoFileOps.read(repo, m);
         List<FileEntry> kept = new ArrayList<>();
         long bytes = 0;
         long all = 0;
         TreeSet<String> tablespaces = new TreeSet<>();
+        TreeSet<String> forLog = new TreeSet<>();
         int leftOutTablespaces = 0;
         for (FileEntry fe : m.files()) {
             all += fe.size();
             boolean inTableDir = fe.home() == null && fe.path().indexOf('/') > 0 && fe.path().indexOf('/') == fe.path().lastIndexOf('/');
             boolean ibd = fe.path().endsWith(".ibd");
-            if (s.includesPath(fe.path())) {
+            boolean inScope = s.includesPath(fe.path());
+            if (inScope || ops.touches(fe)) {
                 kept.add(fe);
                 bytes += fe.size();
                 if (ibd && inTableDir && !fe.path().startsWith(Scope.ALWAYS + "/")) {
                     tablespaces.add(fe.path());
+                }
+                if (!inScope) {
+                    forLog.add(fe.path());
                 }
             } else if (ibd) {
                 leftOutTablespaces++;
@@ -182,6 +199,12 @@ final class TableScope {
         log.accept("table restore: the scratch directory receives " + kept.size() + " of the " + m.files().size() + " files of backup " + m.id()
                 + " (" + (bytes >> 20) + " of " + (all >> 20) + " MiB): the system and undo tablespaces, the mysql schema and the files of "
                 + String.join(", ", tables) + "; " + leftOutTablespaces + " .ibd file(s) of other tables left out");
+        if (m.redoLogCrypt() != null) {
+            log.accept("table restore: the stored redo log of backup " + m.id() + " is encrypted; its file records (tablespaces created, renamed or deleted) cannot be read");
+        } else {
+            log.accept("table restore: the stored redo log of backup " + m.id() + " holds " + ops.records() + " file record(s) (tablespaces created, renamed"
+                    + " or deleted); " + forLog.size() + " file(s) of other tables kept for its recovery" + (forLog.isEmpty() ? "" : ": " + String.join(" ", forLog)));
+        }
         log.accept("table restore: tablespaces restored outside the mysql schema: " + String.join(" ", tablespaces));
         Manifest narrowed = m.toBuilder().files(kept).scope(s).build();
         return chain.withTarget(narrowed);

@@ -2,9 +2,6 @@ package io.strata.restore;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
-import io.strata.innodb.LogGeometry;
-import io.strata.innodb.LogHeader;
-import io.strata.innodb.MtrParser;
 import io.strata.innodb.PageChecker;
 import io.strata.innodb.PageVerdict;
 import io.strata.innodb.TablespaceFlags;
@@ -18,6 +15,7 @@ import io.strata.repo.Manifest;
 import io.strata.repo.References;
 import io.strata.repo.Repository;
 import io.strata.repo.Tracking;
+import io.strata.innodb.StoredRedo;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -407,34 +405,15 @@ public final class Verifier {
 
     /** The stored log is contiguous from C with every sequence byte 1: frame every mtr again. */
     private void verifyRedo(Manifest m) throws IOException {
-        long length = m.redoEndLsn() - m.startLsn();
-        LogGeometry g = new LogGeometry(m.startLsn(), LogHeader.START_OFFSET + Math.max(length, 1) + (1L << 30));
-        byte[] buf = new byte[8 << 20];
-        int fill = 0;
-        long lsn = m.startLsn();
+        long lsn;
         try (ChunkedReader r = open(m, m.redoObject(), "redo"); InputStream in = r) {
-            while (true) {
-                int n = in.read(buf, fill, buf.length - fill);
-                if (n > 0) {
-                    fill += n;
-                }
-                if (fill == 0 && n < 0) {
-                    break;
-                }
-                // an encrypted log's records need the server's key: framing, sequence bytes and checksums are checked
-                MtrParser.ParseResult pr = MtrParser.parse(buf, 0, fill, lsn, g, false, null,
-                        m.redoLogCrypt() == null ? null : io.strata.innodb.LogCrypt.FRAME_ONLY);
-                if (pr.stop() != MtrParser.Stop.NEED_MORE || (n < 0 && pr.acceptedBytes() < fill)) {
-                    problem("redo log of backup " + m.id() + ": invalid mini-transaction at LSN " + (lsn + pr.acceptedBytes())
-                            + (pr.reason() == null ? "" : " (" + pr.reason() + ")"));
-                    return;
-                }
-                System.arraycopy(buf, pr.acceptedBytes(), buf, 0, fill - pr.acceptedBytes());
-                fill -= pr.acceptedBytes();
-                lsn += pr.acceptedBytes();
-                if (n < 0) {
-                    break;
-                }
+            // an encrypted log's records need the server's key: framing, sequence bytes and checksums are checked
+            StoredRedo.Scan scan = StoredRedo.scan(in, m.startLsn(), m.redoEndLsn() - m.startLsn(),
+                    m.redoLogCrypt() == null ? null : io.strata.innodb.LogCrypt.FRAME_ONLY, null);
+            lsn = scan.endLsn();
+            if (scan.failed()) {
+                problem("redo log of backup " + m.id() + ": invalid mini-transaction at LSN " + lsn + (scan.reason() == null ? "" : " (" + scan.reason() + ")"));
+                return;
             }
             r.drainAndCheck();
             String digest = String.format(Locale.ROOT, "%08x", r.rawCrc());

@@ -13,7 +13,8 @@ import java.util.Map;
  * read once at their start from server variables ({@code @@version}, {@code @@datadir},
  * {@code @@innodb_*}, {@code @@log_bin*}). Paths are absolute and normalized; relative server
  * paths are resolved against the data directory. {@code logFileSize} is in bytes, {@code pageSize}
- * in bytes.
+ * in bytes. {@code lowerCaseTableNames} is {@code @@lower_case_table_names} (0, 1 or 2): how the
+ * server names the files of its tables and databases.
  */
 public record ServerFacts(
         String version,
@@ -30,7 +31,8 @@ public record ServerFacts(
         Path dataHomeDir,
         String checksumAlgorithm,
         boolean logBin,
-        String logBinBasename) {
+        String logBinBasename,
+        int lowerCaseTableNames) {
 
     /**
      * Reads the facts through {@code s}.
@@ -44,7 +46,8 @@ public record ServerFacts(
                 + " @@datadir AS datadir, @@innodb_page_size AS page_size, @@innodb_log_file_size AS log_file_size,"
                 + " @@innodb_log_group_home_dir AS log_dir, @@innodb_undo_tablespaces AS undo_tablespaces, @@innodb_undo_directory AS undo_dir,"
                 + " @@innodb_data_file_path AS data_file_path, @@innodb_data_home_dir AS data_home_dir,"
-                + " @@innodb_checksum_algorithm AS checksum_algorithm, @@log_bin AS log_bin, @@log_bin_basename AS log_bin_basename").get(0);
+                + " @@innodb_checksum_algorithm AS checksum_algorithm, @@log_bin AS log_bin, @@log_bin_basename AS log_bin_basename,"
+                + " @@lower_case_table_names AS lower_case_table_names").get(0);
         String version = v.get("version");
         checkVersion(version);
         Path datadir = datadirOverride != null ? datadirOverride.toAbsolutePath().normalize() : Path.of(v.get("datadir")).toAbsolutePath().normalize();
@@ -57,7 +60,8 @@ public record ServerFacts(
                 Integer.parseInt(v.get("page_size")), Long.parseLong(v.get("log_file_size")),
                 resolve(datadir, v.get("log_dir")), Integer.parseInt(v.get("undo_tablespaces")), resolve(datadir, v.get("undo_dir")),
                 v.get("data_file_path"), resolve(datadir, v.get("data_home_dir")), v.get("checksum_algorithm"),
-                "1".equals(v.get("log_bin")) || "ON".equalsIgnoreCase(v.get("log_bin")), v.get("log_bin_basename"));
+                "1".equals(v.get("log_bin")) || "ON".equalsIgnoreCase(v.get("log_bin")), v.get("log_bin_basename"),
+                Integer.parseInt(v.get("lower_case_table_names")));
     }
 
     /** Relative server paths are relative to the data directory. */

@@ -21,7 +21,7 @@ class ManifestTest {
         return new Manifest(1, "20260101T000000Z-0001", "incremental", "20251231T000000Z-0001", "strata 1.0", "2026-01-01T00:00:00Z",
                 "2026-01-01T00:01:00Z", SRC, 100, 101, 200, 210, 1 << 20, "redo", "binlog.000002", 4096L, "0-1-7", "0-1-8",
                 List.of(FILE), 65536 + 110, 500, 90L, "redo", "a note", "zstd:1", "aes-256-gcm", new Detection(2, 4, 2L, 110, 0, 0), "0a1b2c3d", LINEAGE, KEYS, LAYOUT,
-                "00000001000000010102030405060708090a0b0c0d0e0f10a1a2a3a4", SCOPE);
+                "00000001000000010102030405060708090a0b0c0d0e0f10a1a2a3a4", SCOPE, 1);
     }
 
     private static final Scope SCOPE = new Scope(List.of("shop", "crm.users"), List.of(), List.of(), List.of("\\.tmp_"));
@@ -51,7 +51,7 @@ class ManifestTest {
                 .redoObject("redo").binlogFile("binlog.000002").binlogPosition(4096L).gtidBinlogPos("0-1-7").gtidCurrentPos("0-1-8")
                 .files(List.of(FILE)).rawBytes(65536 + 110).storedBytes(500).threshold(90L).method("redo").note("a note")
                 .compression("zstd:1").encryption("aes-256-gcm").detection(new Detection(2, 4, 2L, 110, 0, 0)).redoCrc32c("0a1b2c3d").lineage(LINEAGE).keyManagement(KEYS).innodbLayout(LAYOUT)
-                .redoLogCrypt(m.redoLogCrypt()).scope(SCOPE).build();
+                .redoLogCrypt(m.redoLogCrypt()).scope(SCOPE).lowerCaseTableNames(1).build();
         assertEquals(m, b);
         assertEquals(m, m.toBuilder().build());
         assertEquals("M2", m.toBuilder().id("M2").build().id());
@@ -119,6 +119,18 @@ class ManifestTest {
         com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(every());
         n.remove("scope");
         assertEquals(every().toBuilder().scope(null).build(), Json.MAPPER.treeToValue(n, Manifest.class));
+    }
+
+    /** lower_case_table_names survives JSON; a manifest written before the field reads it as null (restore treats that as 0). */
+    @Test
+    void lowerCaseTableNamesRoundTripsAndIsOptional() throws Exception {
+        Manifest back = Json.MAPPER.readValue(Json.MAPPER.writeValueAsString(every()), Manifest.class);
+        assertEquals(1, back.lowerCaseTableNames());
+        com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(every());
+        n.remove("lowerCaseTableNames");
+        Manifest old = Json.MAPPER.treeToValue(n, Manifest.class);
+        assertEquals(null, old.lowerCaseTableNames());
+        assertEquals(every().toBuilder().lowerCaseTableNames(null).build(), old);
     }
 
     /** The stored format: the record's components, in their order, and nothing else (no "full" from isFull()). */
