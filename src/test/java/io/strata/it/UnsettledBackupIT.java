@@ -66,6 +66,7 @@ class UnsettledBackupIT {
             }
             String id = ItSupport.completedId(r);
             JsonNode m = ItSupport.manifest(repo, id);
+            assertEquals(source.query("SELECT @@lower_case_table_names").get(0).get(0), m.get("lowerCaseTableNames").asText(), "lowerCaseTableNames recorded");
             assertTrue(m.get("startLsn").asLong() <= beforeDdl,
                     "the checkpoint moved past the DDL (start LSN " + m.get("startLsn") + ", DDL from LSN " + beforeDdl + "): the test proves nothing");
             assertFalse(r.err().matches("(?s).*copying \\d+ tablespace\\(s\\) again.*"), () -> "a tablespace was copied twice:\n" + r.err());
