@@ -94,7 +94,12 @@ class DeltaRestoreIT {
         assertEquals(listing(plain0), listing(a));
         for (String f : listing(a)) {
             Path p = a.resolve(f);
-            if (Files.isRegularFile(p) && !f.equals("strata-lineage")) {
+            if (f.equals(io.strata.restore.RestoredLayout.OPTION_FILE)) {
+                // the option file names its own directory (datadir, InnoDB directories): equal but for that (11.8's three undo
+                // tablespaces make restore write it; a 10.11 source with the defaults has none)
+                assertEquals(Files.readString(plain0.resolve(f)).replace(plain0.toAbsolutePath().normalize().toString(), "TARGET"),
+                        Files.readString(p).replace(a.toAbsolutePath().normalize().toString(), "TARGET"), f + " differs from the plain restore's");
+            } else if (Files.isRegularFile(p) && !f.equals("strata-lineage")) {
                 assertArrayEquals(Files.readAllBytes(plain0.resolve(f)), Files.readAllBytes(p), f + " differs from the plain restore's");
             }
         }
