@@ -21,7 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A backup of a server whose checkpoint lags behind tables created, rebuilt, truncated, renamed
  * and dropped just before it (design rule 6, issue 18): their file operations lie between the
  * checkpoint C and the start of the copy, so the copied log covers them and crash recovery at
- * restore repeats them. No tablespace is copied twice, and the restore equals the source.
+ * restore repeats them. No tablespace is copied twice, and the restore equals the source. A table
+ * restore of one of them recovers its narrowed scratch directory without falling back to the whole
+ * backup: the scratch also holds the files the stored log's file records name.
  * {@code DdlDuringBackupIT} keeps the other side: DDL during the copy is still copied again.
  */
 class UnsettledBackupIT {
