@@ -18,6 +18,9 @@
 #   BENCH_THREADS        sysbench threads of the load (default 2)
 #   BENCH_BASELINE       seconds of each baseline window (default 8)
 #   STRATA_ARGS          extra arguments for strata backup (e.g. "--parallel 1")
+#   STRATA_ARGS_B        when set, each round also runs "strata-b": strata backup with these
+#                        arguments instead (e.g. STRATA_ARGS="--priority normal" STRATA_ARGS_B="--priority low"),
+#                        so that two settings are compared with mariadb-backup in the same run
 #   BENCH_DIR            parent of the temp directory (default /tmp)
 #   BENCH_KEEP=1         keep the temp directory
 # Run it under `flock /tmp/strata-bench.lock` so no other timed bench overlaps it.
@@ -30,6 +33,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-2}
 BASELINE=${BENCH_BASELINE:-8}
 read -r -a EXTRA <<<"${STRATA_ARGS:-}"
+read -r -a EXTRA_B <<<"${STRATA_ARGS_B:-}"
 PATH="$PATH:/usr/sbin"
 
 for tool in mariadbd mariadb-install-db mariadb mariadb-admin mariadb-backup sysbench /usr/bin/time; do
@@ -107,19 +111,21 @@ one() {
 }
 
 strata_run() { one strata "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root "${EXTRA[@]}"; }
+strata_b_run() { [ -n "${STRATA_ARGS_B:-}" ] || return 0; one strata-b "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root "${EXTRA_B[@]}"; }
 mb_run() { one mariadb-backup "$D/mb" mariadb-backup --no-defaults --backup --target-dir="$D/mb" --socket="$SOCK" --user=root; }
 
 for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS"
-  if [ $((r % 2)) = 1 ]; then strata_run; mb_run; else mb_run; strata_run; fi
+  if [ $((r % 2)) = 1 ]; then strata_run; mb_run; strata_b_run; else strata_b_run; mb_run; strata_run; fi
 done
 
-median() { grep "^$1 " "$D/results" | awk '{print $'"$2"'}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+median() { grep -q "^$1 " "$D/results" || { echo NA; return; }; grep "^$1 " "$D/results" | awk '{print $'"$2"'}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 sk=$(median strata 2); mk=$(median mariadb-backup 2)
 ss=$(median strata 5); ms=$(median mariadb-backup 5)
 sc=$(median strata 6); mc=$(median mariadb-backup 6)
 gib=$(awk -v m="$size_mb" 'BEGIN { printf "%.3f", m / 1024 }')
 echo
+echo "strata arguments: ${STRATA_ARGS:-(none)}${STRATA_ARGS_B:+; strata-b arguments: $STRATA_ARGS_B}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "data: $TABLES x $TABLE_SIZE rows, sbtest $size_mb MiB; load: sysbench oltp_read_write, $THREADS threads, full speed; rounds: $ROUNDS; baseline ${BASELINE} s"
 printf 'median TPS kept during the backup: strata %s  mariadb-backup %s  ratio strata/mariadb-backup %s (goal >= 1.00)\n' "$sk" "$mk" \
   "$(awk -v a="$sk" -v b="$mk" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
@@ -127,3 +133,10 @@ printf 'median backup seconds under load: strata %s  mariadb-backup %s  ratio %s
   "$(awk -v a="$ss" -v b="$ms" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 printf 'median tool CPU seconds per GiB of sbtest: strata %s  mariadb-backup %s\n' \
   "$(awk -v c="$sc" -v g="$gib" 'BEGIN { printf "%.2f", c / g }')" "$(awk -v c="$mc" -v g="$gib" 'BEGIN { printf "%.2f", c / g }')"
+if [ -n "${STRATA_ARGS_B:-}" ]; then
+  bk=$(median strata-b 2); bs=$(median strata-b 5); bc=$(median strata-b 6)
+  printf 'strata-b (%s): median TPS kept %s  ratio to mariadb-backup %s; median seconds %s  ratio %s; CPU seconds per GiB %s\n' "$STRATA_ARGS_B" "$bk" \
+    "$(awk -v a="$bk" -v b="$mk" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')" "$bs" \
+    "$(awk -v a="$bs" -v b="$ms" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')" \
+    "$(awk -v c="$bc" -v g="$gib" 'BEGIN { printf "%.2f", c / g }')"
+fi

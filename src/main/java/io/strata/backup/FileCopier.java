@@ -293,7 +293,7 @@ final class FileCopier {
         try (StoredObject w = repo.createBackupObject(id, key, "file")) {
             ChunkedWriter cw = w.out();
             long n = 0;
-            try (InputStream in = Files.newInputStream(p)) {
+            try (InputStream in = io.strata.util.NioSlices.inputStream(java.nio.channels.FileChannel.open(p))) {
                 // most of these files are a few KiB: a buffer of their size, not a whole chunk
                 byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, sizeOf(p)))];
                 int k;

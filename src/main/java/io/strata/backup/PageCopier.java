@@ -12,7 +12,6 @@ import io.strata.repo.DeltaFormat;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
@@ -322,15 +321,11 @@ final class PageCopier {
     }
 
     private static void read(FileChannel ch, byte[] buf, int off, int len, long pos) throws IOException {
-        ByteBuffer bb = ByteBuffer.wrap(buf, off, len);
-        while (bb.hasRemaining()) {
-            int r = ch.read(bb, pos + (bb.position() - off));
-            if (r < 0) {
-                // the file shrank under us (undo truncation): the rest reads as zero pages,
-                // which are valid, and the log holds the truncation
-                java.util.Arrays.fill(buf, bb.position(), off + len, (byte) 0);
-                return;
-            }
+        int n = io.strata.util.NioSlices.read(ch, buf, off, len, pos);
+        if (n < len) {
+            // the file shrank under us (undo truncation): the rest reads as zero pages,
+            // which are valid, and the log holds the truncation
+            java.util.Arrays.fill(buf, off + n, off + len, (byte) 0);
         }
     }
 

@@ -29,6 +29,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "backup", description = "Take a hot backup of a running server into a repository.")
 final class BackupCommand implements Callable<Integer> {
+    /** --priority when none is given: a backup on a busy primary gives way to the server (bench/server-impact.sh). */
+    static final Priority DEFAULT_PRIORITY = Priority.LOW;
+
     @Mixin
     RepoOptions repo;
 
@@ -62,6 +65,11 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--throttle", converter = Ranges.Positive.class,
             description = "Bound the read rate of data files on the server, in MB/s, above 0 (default: unbounded; the redo log copy is never throttled).")
     Double throttle;
+
+    @Option(names = "--priority", paramLabel = "normal|low|idle", converter = Priority.Converter.class,
+            description = "CPU and I/O priority of strata's own process (never the server's): low (default: niceness 10 and the lowest "
+                    + "best-effort I/O level, so the server's threads come first), idle (niceness 19) or normal (as started).")
+    Priority priority;
 
     @Option(names = "--compress", paramLabel = "zstd[:LEVEL]|lz4|none",
             description = "Compress each 1 MiB chunk: zstd (level 1-19, default level " + Compression.ZSTD_DEFAULT_LEVEL + "), lz4, or none. "
@@ -122,6 +130,9 @@ final class BackupCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long started = System.nanoTime();
+        if (Main.ownsProcess) {
+            (priority == null ? DEFAULT_PRIORITY : priority).apply();
+        }
         BackupType backupType = BackupType.parse(type);
         ChangeMethod changeMethod = ChangeMethod.parse(method);
         if (backupType == BackupType.FULL && changeMethod != ChangeMethod.AUTO) {

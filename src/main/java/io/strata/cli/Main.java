@@ -74,7 +74,14 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(new CommandLine(this), "a command is required: backup, restore, list, show or demo");
     }
 
+    /**
+     * True when this JVM is strata's own process (started by main), false when tests run a command
+     * inside theirs: process-wide settings such as backup's --priority are applied only then.
+     */
+    static volatile boolean ownsProcess;
+
     public static void main(String[] args) {
+        ownsProcess = true;
         int code = execute(System::getenv, Path.of(ConfigDefaults.SYSTEM_FILE), true, args);
         System.err.flush();
         System.exit(code);

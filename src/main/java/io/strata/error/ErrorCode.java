@@ -44,6 +44,7 @@ public enum ErrorCode {
     /** {@code restore --delta}: a server runs on the target data directory (it holds the ibdata1 lock, or a mariadbd names it as its datadir). */
     DELTA_TARGET_IN_USE("delta-target-in-use", 60),
     REPLAY_APPLIER_FAILED("replay-applier-failed", 61),
+    PRIORITY_UNAVAILABLE("priority-unavailable", 63),
     METHOD_UNAVAILABLE("method-unavailable", 28),
     FORMAT_TOO_NEW("format-too-new", 29),
     MARIADBD_TOO_OLD("mariadbd-too-old", 32),

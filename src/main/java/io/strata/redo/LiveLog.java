@@ -220,23 +220,12 @@ public final class LiveLog implements AutoCloseable {
      * @throws IOException when the file ends first (the message names {@code file} and the offset)
      */
     public static void readFully(FileChannel channel, Path file, byte[] dst, int off, int len, long pos) throws IOException {
-        // at most READ_CHUNK per read: NIO reads a heap buffer through a temporary direct one, which
-        // it keeps for the next read only up to jdk.nio.maxCachedBufferSize (the launcher sets
-        // 256 KiB); a larger read maps, faults in and frees a fresh one every time
-        for (int done = 0; done < len; ) {
-            ByteBuffer bb = ByteBuffer.wrap(dst, off + done, Math.min(READ_CHUNK, len - done));
-            while (bb.hasRemaining()) {
-                int n = channel.read(bb, pos + bb.position() - off);
-                if (n < 0) {
-                    throw new IOException("unexpected end of " + file + " at offset " + (pos + bb.position() - off));
-                }
-            }
-            done = bb.position() - off;
+        // in slices: see NioSlices
+        int n = io.strata.util.NioSlices.read(channel, dst, off, len, pos);
+        if (n < len) {
+            throw new IOException("unexpected end of " + file + " at offset " + (pos + n));
         }
     }
-
-    /** Bytes read by one call of {@link FileChannel#read} in {@link #readFully}. */
-    private static final int READ_CHUNK = 256 << 10;
 
     /**
      * Reads the log bytes of LSNs [lsn, lsn+len) from the circular file into buf[0..len), wrapping

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
@@ -60,7 +59,7 @@ final class SparseFileOutput extends OutputStream {
         if (needed(flags)) {
             return new SparseFileOutput(ch, path, new TablespaceFlags(flags).physicalPageSize());
         }
-        return new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
+        return new BufferedOutputStream(io.strata.util.NioSlices.outputStream(ch), 1 << 20);
     }
 
     /** Flushes what {@link #open} returned, and for a sparse file writes its last page and sets its length. */

@@ -4,7 +4,6 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileVisitResult;
@@ -296,7 +295,7 @@ public final class LocalObjectStore implements ObjectStore {
             this.tmp = tmp;
             this.target = target;
             // gathers the small header writes; whole chunks are larger and go straight through
-            this.out = new LocalOutput(new BufferedOutputStream(Channels.newOutputStream(channel), 8192), target.toString());
+            this.out = new LocalOutput(new BufferedOutputStream(io.strata.util.NioSlices.outputStream(channel), 8192), target.toString());
         }
 
         @Override
