@@ -60,6 +60,18 @@ public final class LocalObjectStore implements ObjectStore {
 
     public Path root() { return root; }
 
+    /**
+     * This process's temporary names: a random part drawn once, then a counter, so that creating
+     * an object draws no random bytes (a backup of 5,000 tables creates 10,000 objects from 16
+     * threads). Files are created with CREATE_NEW all the same: a name in use is never overwritten.
+     */
+    private static final String TEMP_ID = UUID.randomUUID().toString();
+    private static final java.util.concurrent.atomic.AtomicLong TEMP_SEQ = new java.util.concurrent.atomic.AtomicLong();
+
+    private static Path tempName(Path target) {
+        return target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + TEMP_ID + "-" + TEMP_SEQ.incrementAndGet());
+    }
+
     Path path(String key) {
         if (key.isEmpty() || key.startsWith("/") || key.contains("..")) {
             throw new IllegalArgumentException("bad object key: " + key);
@@ -72,7 +84,7 @@ public final class LocalObjectStore implements ObjectStore {
         Path target = path(key);
         try {
             Path dir = target.getParent();
-            Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+            Path tmp = target.resolveSibling(tempName(target));
             FileChannel ch;
             if (knownDirs.contains(dir)) {
                 try {
@@ -100,7 +112,7 @@ public final class LocalObjectStore implements ObjectStore {
     @Override
     public boolean putIfAbsent(String key, byte[] data) {
         Path target = path(key);
-        Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+        Path tmp = target.resolveSibling(tempName(target));
         try {
             FileModes.createPrivateDirectories(target.getParent());
             try {
