@@ -294,16 +294,19 @@ final class FileCopier {
             ChunkedWriter cw = w.out();
             long n = 0;
             try (InputStream in = io.strata.util.NioSlices.inputStream(java.nio.channels.FileChannel.open(p))) {
-                // most of these files are a few KiB: a buffer of their size, not a whole chunk
-                byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, sizeOf(p)))];
+                // most of these files are a few KiB: a buffer of their size (as just seen), not a whole chunk
+                byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, seen != null ? seen.size() : sizeOf(p)))];
                 int k;
-                while ((k = in.readNBytes(buf, 0, buf.length)) > 0) {
-                    throttle.acquire(k);
-                    cw.write(buf, 0, k);
-                    n += k;
-                    progress.add(BackupProgress.FILE_COPY, k);
-                    checkCancelled.run();
-                }
+                do {
+                    k = in.readNBytes(buf, 0, buf.length); // less than the buffer only at the end of the file
+                    if (k > 0) {
+                        throttle.acquire(k);
+                        cw.write(buf, 0, k);
+                        n += k;
+                        progress.add(BackupProgress.FILE_COPY, k);
+                        checkCancelled.run();
+                    }
+                } while (k == buf.length);
             } catch (NoSuchFileException e) {
                 return null;
             } catch (AccessDeniedException e) {

