@@ -87,8 +87,8 @@ class PitrApplierIT {
             Path all = work.resolve("all");
             StrataCli.Result r = PitrSupport.restore(repo, all, "--until-position", end.toString(), "--replay", "applier");
             assertEquals(0, r.exit(), r.toString());
-            assertTrue(r.err().contains("replaying through the server's replication applier (8 parallel workers; relay logs in "), r.err());
-            assertTrue(r.err().contains("applied through the replication applier (8 parallel workers, optimistic) in "), r.err());
+            assertTrue(r.err().contains("replaying through the server's replication applier (" + ReplayOptions.DEFAULT.threads() + " parallel workers; relay logs in "), r.err());
+            assertTrue(r.err().contains("applied through the replication applier (" + ReplayOptions.DEFAULT.threads() + " parallel workers, optimistic) in "), r.err());
             try (var s = Files.list(all)) {
                 List<String> left = s.map(p -> p.getFileName().toString()).filter(n -> n.contains("relay") || n.equals("master.info")).toList(); // multi-master.info is the source's, restored
                 assertEquals(List.of(), left, "replication state left in the target");
