@@ -8,11 +8,18 @@
 #   applier   strata restore --replay applier   (the restored server's SQL thread, parallel workers)
 #   pipe      strata restore --replay pipe      (mariadb-binlog --verify-binlog-checksum | mariadb)
 # alternating, into fresh targets. Both start from the same backup on the same kind of temporary
-# server (flush at commit 1, the server's defaults): only the replay differs. The replay stage is
+# server (strata's replay settings: since 2026-12-01 flush at commit 0 and doublewrite off for both
+# paths, before that the server's defaults): only the replay differs. The replay stage is
 # timed from strata's own stderr lines (after its own time prefix), each stamped as it arrives: from "replaying ..." to
 # "replayed N transaction(s)" (the server's clean shutdown is in both). The whole restore is
 # printed too. Each result's CHECKSUM TABLE of the sysbench tables is compared with the source's.
 # Prints per-run seconds, medians and the ratio applier/pipe (target <= 0.5).
+#
+# Since the replay relaxes the temporary server's durability (flush at commit 0, doublewrite off,
+# both paths), BENCH_BASE_STRATA=<another strata launcher> adds a third run per round, "base": the
+# pipe of that strata (e.g. one built from a commit before the relaxation, whose server commits with
+# the defaults, as a hand-run mariadb-binlog | mariadb into a restored server does), and prints the
+# ratio applier/base too.
 #
 # Environment: STRATA (default bin/strata), BENCH_BINLOG_MB (default 1024), BENCH_ROUNDS (default 3),
 # BENCH_DIR (parent of the temp directory, default /tmp), BENCH_KEEP=1 keeps it. Runs under
@@ -71,21 +78,23 @@ echo "bench: backup at $start_pos, then ~${replayed_mb} MiB of binlog up to GTID
 stamp() { while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done; }
 
 run() {
-  local mode=$1 t=$D/target-$1
+  local label=$1 mode=$1 bin=$STRATA
+  if [ "$label" = base ]; then mode=pipe; bin=$BENCH_BASE_STRATA; fi
+  local t=$D/target-$label
   rm -rf "$t"
   sync
   local start end
   start=$(date +%s.%N)
-  if ! "$STRATA" restore --repo "$D/repo" --target "$t" --until-gtid "${gtid##*,}" --replay "$mode" 2> >(stamp >"$D/$mode.err") >"$D/$mode.out"; then
-    sleep 1; echo "bench: restore --replay $mode failed:" >&2; tail -30 "$D/$mode.err" >&2; exit 1
+  if ! "$bin" restore --repo "$D/repo" --target "$t" --until-gtid "${gtid##*,}" --replay "$mode" 2> >(stamp >"$D/$label.err") >"$D/$label.out"; then
+    sleep 1; echo "bench: restore --replay $mode ($label) failed:" >&2; tail -30 "$D/$label.err" >&2; exit 1
   fi
   end=$(date +%s.%N)
   sleep 1 # the stamping reader finishes
   local r0 r1
-  r0=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replaying (with|through)' "$D/$mode.err" | cut -d' ' -f1)
-  r1=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replayed [0-9]+ transaction' "$D/$mode.err" | cut -d' ' -f1)
+  r0=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replaying (with|through)' "$D/$label.err" | cut -d' ' -f1)
+  r1=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replayed [0-9]+ transaction' "$D/$label.err" | cut -d' ' -f1)
   local n
-  n=$(grep -m1 -oE 'replayed [0-9]+ transaction' "$D/$mode.err" | grep -oE '[0-9]+')
+  n=$(grep -m1 -oE 'replayed [0-9]+ transaction' "$D/$label.err" | grep -oE '[0-9]+')
   # the result equals the source
   local sock2=$D/check.sock
   mariadbd --no-defaults --user=root --datadir="$t" --socket="$sock2" --skip-networking --pid-file="$D/check.pid" \
@@ -95,10 +104,10 @@ run() {
   local got
   got=$(checksums "$sock2")
   mariadb-admin --no-defaults -S "$sock2" -uroot shutdown >/dev/null 2>&1; wait "$pid" 2>/dev/null || true
-  [ "$got" = "$expected" ] || { echo "bench: --replay $mode result differs from the source: $got vs $expected" >&2; exit 1; }
+  [ "$got" = "$expected" ] || { echo "bench: --replay $mode ($label) result differs from the source: $got vs $expected" >&2; exit 1; }
   rm -rf "$t"
-  echo "$mode $(sub "$r1" "$r0") $(sub "$end" "$start")" >>"$D/results"
-  printf '%-8s replay %8.2f s  whole restore %8.2f s  %s transactions, checksums equal the source\n' "$mode" "$(sub "$r1" "$r0")" "$(sub "$end" "$start")" "$n"
+  echo "$label $(sub "$r1" "$r0") $(sub "$end" "$start")" >>"$D/results"
+  printf '%-8s replay %8.2f s  whole restore %8.2f s  %s transactions, checksums equal the source  (load %s)\n' "$label" "$(sub "$r1" "$r0")" "$(sub "$end" "$start")" "$n" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 : >"$D/results"
@@ -106,6 +115,7 @@ for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS"
   run applier
   run pipe
+  if [ -n "${BENCH_BASE_STRATA:-}" ]; then run base; fi
 done
 
 median() { grep "^$1 " "$D/results" | awk -v c="$2" '{print $c}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -115,3 +125,8 @@ echo
 echo "binlog replayed: ~${replayed_mb} MiB ($(grep -c . "$D/results") runs); rounds: $ROUNDS; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'median replay seconds: applier %.2f  pipe %.2f   ratio applier/pipe %s\n' "$a" "$p" "$(ratio "$a" "$p")"
 printf 'median whole restore seconds: applier %.2f  pipe %.2f   ratio %s\n' "$aw" "$pw" "$(ratio "$aw" "$pw")"
+if [ -n "${BENCH_BASE_STRATA:-}" ]; then
+  b=$(median base 2); bw=$(median base 3)
+  printf 'median replay seconds: base pipe %.2f   ratio applier/base %s   pipe/base %s\n' "$b" "$(ratio "$a" "$b")" "$(ratio "$p" "$b")"
+  printf 'median whole restore seconds: base pipe %.2f   ratio applier/base %s\n' "$bw" "$(ratio "$aw" "$bw")"
+fi
