@@ -16,10 +16,10 @@
 # Prints per-run seconds, medians and the ratio applier/pipe (target <= 0.5).
 #
 # Since the replay relaxes the temporary server's durability (flush at commit 0, doublewrite off,
-# both paths), BENCH_BASE_STRATA=<another strata launcher> adds a third run per round, "base": the
-# pipe of that strata (e.g. one built from a commit before the relaxation, whose server commits with
-# the defaults, as a hand-run mariadb-binlog | mariadb into a restored server does), and prints the
-# ratio applier/base too.
+# both paths), BENCH_BASE_STRATA=<another strata launcher> adds two runs per round with that strata,
+# "base-applier" and "base-pipe" (e.g. one built from a commit before the relaxation, whose server
+# commits with the defaults, as a hand-run mariadb-binlog | mariadb into a restored server does): a
+# before/after comparison under the same load. It prints the ratios against base-pipe too.
 #
 # Environment: STRATA (default bin/strata), BENCH_BINLOG_MB (default 1024), BENCH_ROUNDS (default 3),
 # BENCH_DIR (parent of the temp directory, default /tmp), BENCH_KEEP=1 keeps it. Runs under
@@ -79,7 +79,7 @@ stamp() { while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done;
 
 run() {
   local label=$1 mode=$1 bin=$STRATA
-  if [ "$label" = base ]; then mode=pipe; bin=$BENCH_BASE_STRATA; fi
+  case "$label" in base-*) mode=${label#base-}; bin=$BENCH_BASE_STRATA ;; esac
   local t=$D/target-$label
   rm -rf "$t"
   sync
@@ -107,7 +107,7 @@ run() {
   [ "$got" = "$expected" ] || { echo "bench: --replay $mode ($label) result differs from the source: $got vs $expected" >&2; exit 1; }
   rm -rf "$t"
   echo "$label $(sub "$r1" "$r0") $(sub "$end" "$start")" >>"$D/results"
-  printf '%-8s replay %8.2f s  whole restore %8.2f s  %s transactions, checksums equal the source  (load %s)\n' "$label" "$(sub "$r1" "$r0")" "$(sub "$end" "$start")" "$n" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '%-12s replay %8.2f s  whole restore %8.2f s  %s transactions, checksums equal the source  (load %s)\n' "$label" "$(sub "$r1" "$r0")" "$(sub "$end" "$start")" "$n" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 : >"$D/results"
@@ -115,7 +115,7 @@ for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS"
   run applier
   run pipe
-  if [ -n "${BENCH_BASE_STRATA:-}" ]; then run base; fi
+  if [ -n "${BENCH_BASE_STRATA:-}" ]; then run base-applier; run base-pipe; fi
 done
 
 median() { grep "^$1 " "$D/results" | awk -v c="$2" '{print $c}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -126,7 +126,8 @@ echo "binlog replayed: ~${replayed_mb} MiB ($(grep -c . "$D/results") runs); rou
 printf 'median replay seconds: applier %.2f  pipe %.2f   ratio applier/pipe %s\n' "$a" "$p" "$(ratio "$a" "$p")"
 printf 'median whole restore seconds: applier %.2f  pipe %.2f   ratio %s\n' "$aw" "$pw" "$(ratio "$aw" "$pw")"
 if [ -n "${BENCH_BASE_STRATA:-}" ]; then
-  b=$(median base 2); bw=$(median base 3)
-  printf 'median replay seconds: base pipe %.2f   ratio applier/base %s   pipe/base %s\n' "$b" "$(ratio "$a" "$b")" "$(ratio "$p" "$b")"
-  printf 'median whole restore seconds: base pipe %.2f   ratio applier/base %s\n' "$bw" "$(ratio "$aw" "$bw")"
+  ba=$(median base-applier 2); b=$(median base-pipe 2); bw=$(median base-pipe 3)
+  printf 'median replay seconds: base-applier %.2f  base-pipe %.2f   ratio base-applier/base-pipe %s  applier/base-pipe %s  pipe/base-pipe %s  applier/base-applier %s\n' \
+    "$ba" "$b" "$(ratio "$ba" "$b")" "$(ratio "$a" "$b")" "$(ratio "$p" "$b")" "$(ratio "$a" "$ba")"
+  printf 'median whole restore seconds: base-pipe %.2f   ratio applier/base-pipe %s\n' "$bw" "$(ratio "$aw" "$bw")"
 fi
