@@ -91,8 +91,10 @@ run() {
   end=$(date +%s.%N)
   sleep 1 # the stamping reader finishes
   local r0 r1
-  r0=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replaying (with|through)' "$D/$label.err" | cut -d' ' -f1)
-  r1=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replayed [0-9]+ transaction' "$D/$label.err" | cut -d' ' -f1)
+  # strata's lines carry a time, the elapsed seconds and a [stage] tag before the text
+  r0=$(grep -m1 -E '^[0-9.]+ .*(^| )replaying (with|through) ' "$D/$label.err" | cut -d' ' -f1 || true)
+  r1=$(grep -m1 -E '^[0-9.]+ .*(^| )replayed [0-9]+ transaction' "$D/$label.err" | cut -d' ' -f1 || true)
+  [ -n "$r0" ] && [ -n "$r1" ] || { echo "bench: no replay start or end line in $D/$label.err" >&2; exit 1; }
   local n
   n=$(grep -m1 -oE 'replayed [0-9]+ transaction' "$D/$label.err" | grep -oE '[0-9]+')
   # the result equals the source
