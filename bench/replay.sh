@@ -21,6 +21,11 @@
 # commits with the defaults, as a hand-run mariadb-binlog | mariadb into a restored server does): a
 # before/after comparison under the same load. It prints the ratios against base-pipe too.
 #
+# BENCH_VARIANTS="label=PATH ..." adds one applier run per round and label with --mariadbd PATH: a
+# wrapper that changes one of strata's replay options before it execs mariadbd (e.g. puts
+# --innodb-doublewrite=0 back to 1), to measure what each setting gives. bench/replay-variant.sh
+# makes such wrappers.
+#
 # Environment: STRATA (default bin/strata), BENCH_BINLOG_MB (default 1024), BENCH_ROUNDS (default 3),
 # BENCH_DIR (parent of the temp directory, default /tmp), BENCH_KEEP=1 keeps it. Runs under
 # flock /tmp/strata-bench.lock (other benches wait).
@@ -79,13 +84,17 @@ stamp() { while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done;
 
 run() {
   local label=$1 mode=$1 bin=$STRATA
-  case "$label" in base-*) mode=${label#base-}; bin=$BENCH_BASE_STRATA ;; esac
+  local extra=()
+  case "$label" in
+    base-*) mode=${label#base-}; bin=$BENCH_BASE_STRATA ;;
+    var-*) mode=applier; extra=(--mariadbd "$2") ;;
+  esac
   local t=$D/target-$label
   rm -rf "$t"
   sync
   local start end
   start=$(date +%s.%N)
-  if ! "$bin" restore --repo "$D/repo" --target "$t" --until-gtid "${gtid##*,}" --replay "$mode" 2> >(stamp >"$D/$label.err") >"$D/$label.out"; then
+  if ! "$bin" restore --repo "$D/repo" --target "$t" --until-gtid "${gtid##*,}" --replay "$mode" ${extra[@]+"${extra[@]}"} 2> >(stamp >"$D/$label.err") >"$D/$label.out"; then
     sleep 1; echo "bench: restore --replay $mode ($label) failed:" >&2; tail -30 "$D/$label.err" >&2; exit 1
   fi
   end=$(date +%s.%N)
@@ -118,6 +127,7 @@ for r in $(seq "$ROUNDS"); do
   run applier
   run pipe
   if [ -n "${BENCH_BASE_STRATA:-}" ]; then run base-applier; run base-pipe; fi
+  for v in ${BENCH_VARIANTS:-}; do run "var-${v%%=*}" "${v#*=}"; done
 done
 
 median() { grep "^$1 " "$D/results" | awk -v c="$2" '{print $c}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -133,3 +143,7 @@ if [ -n "${BENCH_BASE_STRATA:-}" ]; then
     "$ba" "$b" "$(ratio "$ba" "$b")" "$(ratio "$a" "$b")" "$(ratio "$p" "$b")" "$(ratio "$a" "$ba")"
   printf 'median whole restore seconds: base-pipe %.2f   ratio applier/base-pipe %s\n' "$bw" "$(ratio "$aw" "$bw")"
 fi
+for v in ${BENCH_VARIANTS:-}; do
+  x=$(median "var-${v%%=*}" 2)
+  printf 'median replay seconds: var-%s %.2f   ratio applier/var-%s %s\n' "${v%%=*}" "$x" "${v%%=*}" "$(ratio "$a" "$x")"
+done
