@@ -8,11 +8,23 @@
 #   applier   strata restore --replay applier   (the restored server's SQL thread, parallel workers)
 #   pipe      strata restore --replay pipe      (mariadb-binlog --verify-binlog-checksum | mariadb)
 # alternating, into fresh targets. Both start from the same backup on the same kind of temporary
-# server (flush at commit 1, the server's defaults): only the replay differs. The replay stage is
+# server (strata's replay settings: since 2026-12-01 flush at commit 0 and doublewrite off for both
+# paths, before that the server's defaults): only the replay differs. The replay stage is
 # timed from strata's own stderr lines (after its own time prefix), each stamped as it arrives: from "replaying ..." to
 # "replayed N transaction(s)" (the server's clean shutdown is in both). The whole restore is
 # printed too. Each result's CHECKSUM TABLE of the sysbench tables is compared with the source's.
 # Prints per-run seconds, medians and the ratio applier/pipe (target <= 0.5).
+#
+# Since the replay relaxes the temporary server's durability (flush at commit 0, doublewrite off,
+# both paths), BENCH_BASE_STRATA=<another strata launcher> adds two runs per round with that strata,
+# "base-applier" and "base-pipe" (e.g. one built from a commit before the relaxation, whose server
+# commits with the defaults, as a hand-run mariadb-binlog | mariadb into a restored server does): a
+# before/after comparison under the same load. It prints the ratios against base-pipe too.
+#
+# BENCH_VARIANTS="label=PATH ..." adds one applier run per round and label with --mariadbd PATH: a
+# wrapper that changes one of strata's replay options before it execs mariadbd (e.g. puts
+# --innodb-doublewrite=0 back to 1), to measure what each setting gives. bench/replay-variant.sh
+# makes such wrappers.
 #
 # Environment: STRATA (default bin/strata), BENCH_BINLOG_MB (default 1024), BENCH_ROUNDS (default 3),
 # BENCH_DIR (parent of the temp directory, default /tmp), BENCH_KEEP=1 keeps it. Runs under
@@ -71,21 +83,29 @@ echo "bench: backup at $start_pos, then ~${replayed_mb} MiB of binlog up to GTID
 stamp() { while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done; }
 
 run() {
-  local mode=$1 t=$D/target-$1
+  local label=$1 mode=$1 bin=$STRATA
+  local extra=()
+  case "$label" in
+    base-*) mode=${label#base-}; bin=$BENCH_BASE_STRATA ;;
+    var-*) mode=applier; extra=(--mariadbd "$2") ;;
+  esac
+  local t=$D/target-$label
   rm -rf "$t"
   sync
   local start end
   start=$(date +%s.%N)
-  if ! "$STRATA" restore --repo "$D/repo" --target "$t" --until-gtid "${gtid##*,}" --replay "$mode" 2> >(stamp >"$D/$mode.err") >"$D/$mode.out"; then
-    sleep 1; echo "bench: restore --replay $mode failed:" >&2; tail -30 "$D/$mode.err" >&2; exit 1
+  if ! "$bin" restore --repo "$D/repo" --target "$t" --until-gtid "${gtid##*,}" --replay "$mode" ${extra[@]+"${extra[@]}"} 2> >(stamp >"$D/$label.err") >"$D/$label.out"; then
+    sleep 1; echo "bench: restore --replay $mode ($label) failed:" >&2; tail -30 "$D/$label.err" >&2; exit 1
   fi
   end=$(date +%s.%N)
   sleep 1 # the stamping reader finishes
   local r0 r1
-  r0=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replaying (with|through)' "$D/$mode.err" | cut -d' ' -f1)
-  r1=$(grep -m1 -E '^[0-9.]+ ([^ ]+ )?replayed [0-9]+ transaction' "$D/$mode.err" | cut -d' ' -f1)
+  # strata's lines carry a time, the elapsed seconds and a [stage] tag before the text
+  r0=$(grep -m1 -E '^[0-9.]+ .*(^| )replaying (with|through) ' "$D/$label.err" | cut -d' ' -f1 || true)
+  r1=$(grep -m1 -E '^[0-9.]+ .*(^| )replayed [0-9]+ transaction' "$D/$label.err" | cut -d' ' -f1 || true)
+  [ -n "$r0" ] && [ -n "$r1" ] || { echo "bench: no replay start or end line in $D/$label.err" >&2; exit 1; }
   local n
-  n=$(grep -m1 -oE 'replayed [0-9]+ transaction' "$D/$mode.err" | grep -oE '[0-9]+')
+  n=$(grep -m1 -oE 'replayed [0-9]+ transaction' "$D/$label.err" | grep -oE '[0-9]+')
   # the result equals the source
   local sock2=$D/check.sock
   mariadbd --no-defaults --user=root --datadir="$t" --socket="$sock2" --skip-networking --pid-file="$D/check.pid" \
@@ -95,10 +115,10 @@ run() {
   local got
   got=$(checksums "$sock2")
   mariadb-admin --no-defaults -S "$sock2" -uroot shutdown >/dev/null 2>&1; wait "$pid" 2>/dev/null || true
-  [ "$got" = "$expected" ] || { echo "bench: --replay $mode result differs from the source: $got vs $expected" >&2; exit 1; }
+  [ "$got" = "$expected" ] || { echo "bench: --replay $mode ($label) result differs from the source: $got vs $expected" >&2; exit 1; }
   rm -rf "$t"
-  echo "$mode $(sub "$r1" "$r0") $(sub "$end" "$start")" >>"$D/results"
-  printf '%-8s replay %8.2f s  whole restore %8.2f s  %s transactions, checksums equal the source\n' "$mode" "$(sub "$r1" "$r0")" "$(sub "$end" "$start")" "$n"
+  echo "$label $(sub "$r1" "$r0") $(sub "$end" "$start")" >>"$D/results"
+  printf '%-12s replay %8.2f s  whole restore %8.2f s  %s transactions, checksums equal the source  (load %s)\n' "$label" "$(sub "$r1" "$r0")" "$(sub "$end" "$start")" "$n" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 : >"$D/results"
@@ -106,6 +126,8 @@ for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS"
   run applier
   run pipe
+  if [ -n "${BENCH_BASE_STRATA:-}" ]; then run base-applier; run base-pipe; fi
+  for v in ${BENCH_VARIANTS:-}; do run "var-${v%%=*}" "${v#*=}"; done
 done
 
 median() { grep "^$1 " "$D/results" | awk -v c="$2" '{print $c}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -115,3 +137,13 @@ echo
 echo "binlog replayed: ~${replayed_mb} MiB ($(grep -c . "$D/results") runs); rounds: $ROUNDS; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'median replay seconds: applier %.2f  pipe %.2f   ratio applier/pipe %s\n' "$a" "$p" "$(ratio "$a" "$p")"
 printf 'median whole restore seconds: applier %.2f  pipe %.2f   ratio %s\n' "$aw" "$pw" "$(ratio "$aw" "$pw")"
+if [ -n "${BENCH_BASE_STRATA:-}" ]; then
+  ba=$(median base-applier 2); b=$(median base-pipe 2); bw=$(median base-pipe 3)
+  printf 'median replay seconds: base-applier %.2f  base-pipe %.2f   ratio base-applier/base-pipe %s  applier/base-pipe %s  pipe/base-pipe %s  applier/base-applier %s\n' \
+    "$ba" "$b" "$(ratio "$ba" "$b")" "$(ratio "$a" "$b")" "$(ratio "$p" "$b")" "$(ratio "$a" "$ba")"
+  printf 'median whole restore seconds: base-pipe %.2f   ratio applier/base-pipe %s\n' "$bw" "$(ratio "$aw" "$bw")"
+fi
+for v in ${BENCH_VARIANTS:-}; do
+  x=$(median "var-${v%%=*}" 2)
+  printf 'median replay seconds: var-%s %.2f   ratio applier/var-%s %s\n' "${v%%=*}" "$x" "${v%%=*}" "$(ratio "$a" "$x")"
+done

@@ -83,6 +83,10 @@ final class PitrReplay {
             relayFiles = PitrApplier.install(r.files(), relay);
             args.addAll(PitrApplier.serverArgs(relay, how.threads(), how.tables()));
         }
+        // durability relaxed for this run only (a failed replay is redone from the backup; the clean shutdown makes the result durable)
+        long pool = ReplayTuning.bufferPool(restored.layout() != null ? restored.layout() : new RestoredLayout(target, target, target, target));
+        args.addAll(ReplayTuning.args(applier, pool));
+        log.accept(ReplayTuning.describe(applier, pool));
         RestoreProgress progress = RestoreProgress.of(log);
         if (tables != null) {
             tables.recovering(true);

@@ -31,7 +31,10 @@ import java.util.function.Consumer;
  * through the server's replication applier ({@link PitrApplier}: the copies as relay logs, parallel
  * workers, an optional table filter) or by piping {@code mariadb-binlog} into {@code mariadb}
  * ({@link ReplayOptions} chooses); (5) stop the server cleanly. A failure
- * after (3) leaves the target empty, as a failed restore does. Step (1) is {@link PitrPlan}, (2)
+ * after (3) leaves the target empty, as a failed restore does, and so does a kill -9 of strata
+ * during the replay: a {@link TargetGuard} watcher, started once the work directory exists, removes
+ * the target's files (the replay server dies with strata), the work directory and the server's run
+ * directory. Step (1) is {@link PitrPlan}, (2)
  * {@link PitrBinlogs}, (4) and (5) {@link PitrReplay}.
  *
  * <p>No stop option of mariadb-binlog is used: the copied files end where the replay must end, so
@@ -98,6 +101,8 @@ public final class PitrRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a work directory beside " + target + ": " + e.getMessage(), null, e);
         }
+        // a kill -9 during the replay (after RestoreRun's own guard has ended) leaves the target as found too, and no work directory
+        found.watch().workDirectory(work);
         try {
             RestoreProgress progress = RestoreProgress.of(log);
             long toCopy = 0;
@@ -128,9 +133,10 @@ public final class PitrRun {
             RestoreRun.Result restored = RestoreRun.run(repo, new RestoreRun.Options(b.id(), target, false, o.parallel(), null, null, RestoredLayout.Dirs.NONE, o.remaps()), log,
                     o.target().toString(), tables);
             try {
-                RestoreRun.markUnfinished(target); // until the replay is done
+                RestoreRun.markUnfinished(target, found.token(), found::undo); // until the replay is done; names this run for the watcher
                 // the server's run directory: in java.io.tmpdir (a short socket path), kept on failure for its log
                 Path run = Files.createTempDirectory("strata-pitr-");
+                found.runDirectory(run);
                 if (tables != null) {
                     tables.runDirectory(run);
                 }
@@ -155,6 +161,7 @@ public final class PitrRun {
             throw e;
         } finally {
             Dirs.deleteQuietly(work, false);
+            found.close();
         }
     }
 

@@ -16,8 +16,17 @@ import java.util.List;
  * @param threads the applier's parallel workers (slave_parallel_threads), 1 to 256
  */
 public record ReplayOptions(Mode mode, List<String> tables, int threads) {
-    /** auto, every table, 8 workers. */
-    public static final ReplayOptions DEFAULT = new ReplayOptions(Mode.AUTO, List.of(), 8);
+    /** auto, every table, {@link #workersFor} this machine's cores. */
+    public static final ReplayOptions DEFAULT = new ReplayOptions(Mode.AUTO, List.of(), workersFor(Runtime.getRuntime().availableProcessors()));
+
+    /**
+     * The applier's default parallel workers for a machine with {@code cores} processors: two per
+     * core (a worker waiting for its turn to commit leaves its core to another), at least 4, at
+     * most 16.
+     */
+    public static int workersFor(int cores) {
+        return Math.max(4, Math.min(16, 2 * cores));
+    }
 
     /** The replay path. */
     public enum Mode {

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * waits until no process runs with {@code --datadir=TARGET} (the recovery server dies with strata,
  * see {@code MariadbProcess}; at most 30 s), and then, only if the target still holds the
  * {@link RestoreRun#UNFINISHED_MARKER} that names this run's token, removes what the restore
- * wrote, and the server's run directory ({@link #runDirectory}). The watcher ignores SIGINT, SIGTERM and SIGHUP (a Ctrl-C of the terminal reaches it
+ * wrote, the server's run directory ({@link #runDirectory}) and a work directory ({@link #workDirectory}). The watcher ignores SIGINT, SIGTERM and SIGHUP (a Ctrl-C of the terminal reaches it
  * too) and ends as soon as it has done that, within a second of strata when no server ran. Where
  * it cannot start (no {@code /bin/sh}), or when the machine stops, the marker stays and the next
  * restore into the target names it (exit 18).
@@ -35,9 +35,9 @@ final class TargetGuard implements AutoCloseable {
      */
     static final String WATCHER = """
             trap '' INT TERM HUP
-            run=
+            run=; work=
             while read -r cmd arg; do
-              case $cmd in done) exit 0;; run) run=$arg;; esac
+              case $cmd in done) exit 0;; run) run=$arg;; work) work=$arg;; esac
             done
             t=$1; m=$1/$2; i=0
             while [ $i -lt 600 ] && grep -qszxF -f /dev/fd/3 /proc/[0-9]*/cmdline 3<<EOF
@@ -46,6 +46,7 @@ final class TargetGuard implements AutoCloseable {
             do sleep 0.05; i=$((i+1)); done
             [ $i -lt 600 ] || exit 1
             [ -z "$run" ] || rm -rf -- "$run"
+            [ -z "$work" ] || rm -rf -- "$work"
             if [ -f "$m" ]; then
               grep -qF -e "$3" "$m" || exit 0
               find "$t" -mindepth 1 ! -name "$2" -delete 2>/dev/null
@@ -104,14 +105,26 @@ final class TargetGuard implements AutoCloseable {
      * watcher removes it too when strata is killed. A restore that fails keeps it for its log.
      */
     void runDirectory(Path run) {
+        tell("run", run);
+    }
+
+    /**
+     * Names a work directory of the restore outside the target (a point-in-time restore's binlog
+     * copies and relay logs beside it): the watcher removes it too when strata is killed.
+     */
+    void workDirectory(Path work) {
+        tell("work", work);
+    }
+
+    private void tell(String what, Path dir) {
         if (watcher == null) {
             return;
         }
         try {
-            toWatcher.write(("run " + run.toAbsolutePath() + "\n").getBytes(StandardCharsets.UTF_8));
+            toWatcher.write((what + " " + dir.toAbsolutePath() + "\n").getBytes(StandardCharsets.UTF_8));
             toWatcher.flush();
         } catch (IOException e) {
-            // the watcher is gone: a kill leaves the run directory, as it did before there was one
+            // the watcher is gone: a kill leaves the directory, as it did before there was one
         }
     }
 

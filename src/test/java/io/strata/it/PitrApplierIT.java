@@ -87,8 +87,12 @@ class PitrApplierIT {
             Path all = work.resolve("all");
             StrataCli.Result r = PitrSupport.restore(repo, all, "--until-position", end.toString(), "--replay", "applier");
             assertEquals(0, r.exit(), r.toString());
-            assertTrue(r.err().contains("replaying through the server's replication applier (8 parallel workers; relay logs in "), r.err());
-            assertTrue(r.err().contains("applied through the replication applier (8 parallel workers, optimistic) in "), r.err());
+            assertTrue(r.err().contains("replaying through the server's replication applier (" + ReplayOptions.DEFAULT.threads() + " parallel workers; relay logs in "), r.err());
+            assertTrue(r.err().contains("applied through the replication applier (" + ReplayOptions.DEFAULT.threads() + " parallel workers, optimistic) in "), r.err());
+            // durability relaxed for the replay server alone (PitrReplayKillIT: none of it kept, a killed replay leaves nothing)
+            assertTrue(r.err().contains("replay server settings (this run only, none kept in the result): innodb_flush_log_at_trx_commit=0, innodb_doublewrite=0,"
+                    + " sync_binlog=0, sync_relay_log=0, sync_relay_log_info=0, sync_master_info=0, innodb_buffer_pool_size=256M;"), r.err());
+            assertFalse(Files.exists(all.resolve(io.strata.restore.RestoredLayout.OPTION_FILE)), "an option file in the result");
             try (var s = Files.list(all)) {
                 List<String> left = s.map(p -> p.getFileName().toString()).filter(n -> n.contains("relay") || n.equals("master.info")).toList(); // multi-master.info is the source's, restored
                 assertEquals(List.of(), left, "replication state left in the target");
@@ -101,6 +105,7 @@ class PitrApplierIT {
                 assertEquals(List.of(List.of("")), restored.query("SELECT @@gtid_slave_pos"));
                 assertEquals(List.of(List.of("Y")), restored.query("SELECT Select_priv FROM mysql.db WHERE User = 'reader' AND Db = 'app'"));
                 assertEquals(List.of(), restored.query("SHOW SLAVE STATUS"));
+                assertFalse(restored.errorLog().contains("Starting crash recovery"), "the replay did not end with a clean shutdown");
                 applied = restored.query("CHECKSUM TABLE app.a").get(0).get(1);
             }
 

@@ -1,5 +1,6 @@
 package io.strata.it;
 
+import io.strata.restore.ReplayOptions;
 import io.strata.testing.MariaDbSandbox;
 import io.strata.testing.MariaDbSandbox.BinlogPosition;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class PitrLongPathIT {
                     "restore", "--repo", repo.toString(), "--target", target.toString(), "--until-position", end.toString()), Map.of());
             assertEquals(0, r.exit(), r.toString());
             // the default replay on this server is the replication applier, its relay logs in the long work directory
-            assertTrue(r.err().contains("applied through the replication applier (8 parallel workers, optimistic) in "), r.err());
+            assertTrue(r.err().contains("applied through the replication applier (" + ReplayOptions.DEFAULT.threads() + " parallel workers, optimistic) in "), r.err());
             assertEquals(socketDirs, socketDirs(), "a socket directory was left in /tmp");
         }
         try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start()) {
