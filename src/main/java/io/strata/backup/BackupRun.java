@@ -214,6 +214,7 @@ public final class BackupRun {
         copier.reuseFrom(PlainFileReuse.of(base.parent(), new io.strata.repo.References(repo)));
         InnodbLayout layout = InnodbDirs.read(main, facts);
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
+        scanner.knownFrom(base.threshold() == null ? null : base.parent()); // page 0 facts of unchanged files (a full reads every page 0)
         scanner.checkEngines(warnings, opts.scope());
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);
         DdlTracker ddl = new DdlTracker();
@@ -273,7 +274,16 @@ public final class BackupRun {
         Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
         attempt.checkCancelled();
         selection.checkMisses(copier.misses(), s.c());
+        sayUnchanged(s);
         return new Copied(selection, files);
+    }
+
+    /** Says, at DEBUG level, how many tablespaces needed no page and how many page 0 reads the parent's manifest saved. */
+    private void sayUnchanged(Start s) {
+        if (copier.unchangedTablespaces() > 0 || s.scanner().page0FromParent() > 0) {
+            progress.say("DEBUG [page-copy] " + copier.unchangedTablespaces() + " tablespace(s) unchanged since the parent: one shared empty delta; "
+                    + s.scanner().page0FromParent() + " page 0 read(s) taken from the parent's manifest");
+        }
     }
 
     /**
