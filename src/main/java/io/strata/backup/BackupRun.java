@@ -205,6 +205,7 @@ public final class BackupRun {
         Lineage lineage = Lineage.ofDatadir(facts.datadir());
         BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(),
                 new BaseSelector.ServerHistory(lineage, main.lsnStatus().current(), main.queryString("SELECT @@gtid_binlog_pos")));
+        times.lap("base");
         if (base.note() != null) {
             progress.say("NOTE: " + base.note());
         }
@@ -216,6 +217,7 @@ public final class BackupRun {
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
         scanner.knownFrom(base.threshold() == null ? null : base.parent()); // page 0 facts of unchanged files (a full reads every page 0)
         scanner.checkEngines(warnings, opts.scope());
+        times.lap("engines");
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);
         DdlTracker ddl = new DdlTracker();
         StoredObject redoObject = repo.createBackupObject(attempt.id(), REDO_OBJECT, "redo");
