@@ -73,6 +73,8 @@ public final class BackupRun {
     private Map<String, String> encryptionAtStart = Map.of();
     /** What the manifest records of the key management; set once the file set is final. */
     private KeyManagement keyManagement;
+    /** The parent's InnoDB files: page 0 facts of files unchanged since ({@link ParentInnodbFiles}). */
+    private ParentInnodbFiles parentInnodb = ParentInnodbFiles.NONE;
     /** The phases' wall times, said at DEBUG level. */
     private final PhaseTimes times = new PhaseTimes();
 
@@ -162,7 +164,7 @@ public final class BackupRun {
             // before the manifest: a backup with encrypted data and no recorded key management fails here
             keyManagement = KeyManagementProbe.read(main, encryptionAtStart, start.facts().datadir(),
                     Map.of(InnodbLayout.DATA_HOME, start.facts().dataHomeDir(), InnodbLayout.UNDO_HOME, start.facts().undoDir()),
-                    consistent.files().values());
+                    consistent.files().values(), parentInnodb::knownUnencrypted);
             times.lap("key management");
             Manifest m = finish(start, copied.selection(), consistent);
             times.lap("manifest");
@@ -215,7 +217,8 @@ public final class BackupRun {
         copier.reuseFrom(PlainFileReuse.of(base.parent(), new io.strata.repo.References(repo)));
         InnodbLayout layout = InnodbDirs.read(main, facts);
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
-        scanner.knownFrom(base.threshold() == null ? null : base.parent()); // page 0 facts of unchanged files (a full reads every page 0)
+        parentInnodb = ParentInnodbFiles.of(base.threshold() == null ? null : base.parent()); // a full reads every page 0
+        scanner.knownFrom(parentInnodb);
         scanner.checkEngines(warnings, opts.scope());
         times.lap("engines");
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);

@@ -50,35 +50,22 @@ final class TablespaceScanner {
 
     private record Known(long space, int flags, String name) {}
 
-    /** The parent's {@code innodb} entries with a {@code stat}, by {@link #key}; empty without a parent. */
-    private Map<String, io.strata.repo.FileEntry> parentEntries = Map.of();
+    /** The parent's InnoDB files, for page 0 facts of files unchanged since ({@link #knownFrom}). */
+    private ParentInnodbFiles parent = ParentInnodbFiles.NONE;
     private final java.util.concurrent.atomic.AtomicInteger fromParent = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
-     * Lets the scans take the space id and flags of a tablespace from {@code parent}'s entry of
-     * the same path instead of page 0 when its file is unchanged since (docs/repository-format.md,
-     * "Changes" NN). Null: page 0 is always read.
+     * Lets the scans take the space id and flags of a tablespace from the parent's entry of the
+     * same path instead of page 0 when its file is unchanged since (docs/repository-format.md,
+     * "Changes" NN). {@link ParentInnodbFiles#NONE}: page 0 is always read.
      */
-    void knownFrom(io.strata.repo.Manifest parent) {
-        if (parent == null) {
-            return;
-        }
-        Map<String, io.strata.repo.FileEntry> m = new HashMap<>();
-        for (io.strata.repo.FileEntry f : parent.files()) {
-            if ("innodb".equals(f.kind()) && f.stat() != null && f.location() == null && f.spaceId() != null && f.spaceId() > 0 && f.flags() != null) {
-                m.put(key(f.home(), f.path()), f);
-            }
-        }
-        parentEntries = m;
+    void knownFrom(ParentInnodbFiles parent) {
+        this.parent = parent;
     }
 
     /** Page 0 reads the scans saved so far by {@link #knownFrom}. */
     int page0FromParent() {
         return fromParent.get();
-    }
-
-    private static String key(String home, String path) {
-        return (home == null ? "" : home) + "\0" + path;
     }
 
     /**
@@ -91,15 +78,12 @@ final class TablespaceScanner {
      * @throws NoSuchFileException when the file vanished
      */
     private io.strata.repo.FileEntry unchangedSinceParent(Path f, String rel, String home, String location, Known k) throws IOException {
-        if (parentEntries.isEmpty() || location != null) {
-            return null;
-        }
-        io.strata.repo.FileEntry was = parentEntries.get(key(home, rel));
-        if (was == null || (k != null && was.spaceId() != k.space())) {
+        if (parent.isEmpty() || location != null) {
             return null;
         }
         PlainFileReuse.Seen seen = PlainFileReuse.look(f);
-        return seen != null && PlainFileReuse.unchanged(was, seen.size(), seen.stat()) ? was : null;
+        io.strata.repo.FileEntry was = seen == null ? null : parent.unchanged(home, rel, seen.size(), seen.stat());
+        return was == null || (k != null && was.spaceId() != k.space()) ? null : was;
     }
 
     /** Datadir-relative path → tablespace, in a stable order. */
