@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * plain UPDATE before the backup's checkpoint, and one that grew, are stored with their pages;
  * the next incremental takes page 0 facts of the files unchanged since its parent from the
  * parent's manifest. The chain restores equal to the source (CHECKSUM TABLE of every table), and
- * so does it after verify and a merge of the last incremental. About 60 s on two busy cores.
+ * so does it after verify and a merge of the last incremental. 25 s on two cores shared with other
+ * helpers, 90 s beside a running bench.
  */
 class UnchangedTablespacesIT {
     private static final int TABLES = 150;
