@@ -73,6 +73,8 @@ public final class BackupRun {
     private Map<String, String> encryptionAtStart = Map.of();
     /** What the manifest records of the key management; set once the file set is final. */
     private KeyManagement keyManagement;
+    /** The parent's InnoDB files: page 0 facts of files unchanged since ({@link ParentInnodbFiles}). */
+    private ParentInnodbFiles parentInnodb = ParentInnodbFiles.NONE;
     /** The phases' wall times, said at DEBUG level. */
     private final PhaseTimes times = new PhaseTimes();
 
@@ -162,7 +164,7 @@ public final class BackupRun {
             // before the manifest: a backup with encrypted data and no recorded key management fails here
             keyManagement = KeyManagementProbe.read(main, encryptionAtStart, start.facts().datadir(),
                     Map.of(InnodbLayout.DATA_HOME, start.facts().dataHomeDir(), InnodbLayout.UNDO_HOME, start.facts().undoDir()),
-                    consistent.files().values());
+                    consistent.files().values(), parentInnodb::knownUnencrypted);
             times.lap("key management");
             Manifest m = finish(start, copied.selection(), consistent);
             times.lap("manifest");
@@ -205,6 +207,7 @@ public final class BackupRun {
         Lineage lineage = Lineage.ofDatadir(facts.datadir());
         BaseSelector.Base base = BaseSelector.choose(repo, opts, facts.serverKey(),
                 new BaseSelector.ServerHistory(lineage, main.lsnStatus().current(), main.queryString("SELECT @@gtid_binlog_pos")));
+        times.lap("base");
         if (base.note() != null) {
             progress.say("NOTE: " + base.note());
         }
@@ -214,7 +217,10 @@ public final class BackupRun {
         copier.reuseFrom(PlainFileReuse.of(base.parent(), new io.strata.repo.References(repo)));
         InnodbLayout layout = InnodbDirs.read(main, facts);
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
+        parentInnodb = ParentInnodbFiles.of(base.threshold() == null ? null : base.parent()); // a full reads every page 0
+        scanner.knownFrom(parentInnodb);
         scanner.checkEngines(warnings, opts.scope());
+        times.lap("engines");
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);
         DdlTracker ddl = new DdlTracker();
         StoredObject redoObject = repo.createBackupObject(attempt.id(), REDO_OBJECT, "redo");
@@ -273,7 +279,16 @@ public final class BackupRun {
         Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
         attempt.checkCancelled();
         selection.checkMisses(copier.misses(), s.c());
+        sayUnchanged(s);
         return new Copied(selection, files);
+    }
+
+    /** Says, at DEBUG level, how many tablespaces needed no page and how many page 0 reads the parent's manifest saved. */
+    private void sayUnchanged(Start s) {
+        if (copier.unchangedTablespaces() > 0 || s.scanner().page0FromParent() > 0) {
+            progress.say("DEBUG [page-copy] " + copier.unchangedTablespaces() + " tablespace(s) unchanged since the parent: one shared empty delta; "
+                    + s.scanner().page0FromParent() + " page 0 read(s) taken from the parent's manifest");
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import io.strata.binlog.Gtid;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.Lineage;
+import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import io.strata.repo.Scope;
@@ -80,7 +81,7 @@ final class BaseSelector {
                 return Base.full("no completed full backup of this server to build a differential on: taking a full backup");
             }
         } else {
-            Candidates mine = mine(repo, serverKey);
+            Candidates mine = newestOnFull(repo, serverKey);
             parent = mine.newest();
             if (parent == null || mine.full() == null) {
                 return Base.full(type == BackupType.AUTO ? null : "no completed backup of this server to build on: taking a full backup");
@@ -200,6 +201,54 @@ final class BaseSelector {
             }
         }
         return new Candidates(newest, null);
+    }
+
+    /**
+     * As {@link #mine} for the default parent, where only whether a full exists matters: reads the
+     * newest manifest of this server, then follows its parents through the history records
+     * (no manifest read) to a completed full, which is then this server's too (a parent is always
+     * of the child's server). The candidates' {@code full} is then the newest backup itself, a
+     * stand-in that only says one exists. Anything else on the way (a merged-away or unknown parent,
+     * a chain without a full) falls back to {@link #mine}. At 5,000 tables a manifest takes some
+     * 0.1 s to read, and a chain of ten incrementals read whole cost a second per backup.
+     */
+    private static Candidates newestOnFull(Repository repo, String serverKey) {
+        List<HistoryRecord> attempts = repo.history().attempts();
+        Map<String, HistoryRecord> byId = new java.util.HashMap<>();
+        for (HistoryRecord h : attempts) {
+            byId.put(h.id(), h);
+        }
+        for (int i = attempts.size() - 1; i >= 0; i--) {
+            HistoryRecord h = attempts.get(i);
+            if (!HistoryRecord.COMPLETED.equals(h.state())) {
+                continue;
+            }
+            Manifest m;
+            try {
+                m = repo.manifest(h.id());
+            } catch (StrataException e) {
+                continue; // as in mine()
+            }
+            if (!m.id().equals(h.id()) || !m.source().serverKey().equals(serverKey)) {
+                continue;
+            }
+            if (m.isFull()) {
+                return new Candidates(m, m);
+            }
+            String id = m.parent();
+            for (int hop = 0; id != null && hop < 100_000; hop++) {
+                HistoryRecord p = byId.get(id);
+                if (p == null || !HistoryRecord.COMPLETED.equals(p.state()) || repo.history().mergedInto(id) != null) {
+                    break;
+                }
+                if (Manifest.TYPE_FULL.equals(p.type())) {
+                    return new Candidates(m, m);
+                }
+                id = p.parent();
+            }
+            return mine(repo, serverKey);
+        }
+        return new Candidates(null, null);
     }
 
     private static Manifest named(Repository repo, String base, String serverKey) {

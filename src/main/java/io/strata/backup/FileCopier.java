@@ -5,6 +5,8 @@ import io.strata.error.StrataException;
 import io.strata.repo.ChunkedWriter;
 import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
+import io.strata.repo.FileStat;
+import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.Repository;
 import io.strata.repo.Scope;
 import io.strata.repo.StoredObject;
@@ -201,8 +203,19 @@ final class FileCopier {
     }
 
     private FileEntry copyTablespace(PageCopier copier, Tablespace ts, PageSelection selection) throws IOException, InterruptedException {
+        PlainFileReuse.Seen seen;
+        try {
+            seen = PlainFileReuse.look(ts.file()); // before the file is opened: its size and stat for the entry
+        } catch (NoSuchFileException e) {
+            return null; // dropped meanwhile; the BLOCK_DDL rescan settles it
+        }
+        long size = seen != null ? seen.size() : sizeOf(ts.file());
+        FileStat stat = seen == null ? null : seen.stat();
+        PageSelection.Choice choice = selection.choose(ts, size);
+        if (selection.unchanged(ts, size, choice)) {
+            return unchangedTablespace(ts, size, stat);
+        }
         String key = nextDataObject();
-        PageSelection.Choice choice = selection.choose(ts, sizeOf(ts.file()));
         try (StoredObject w = repo.createBackupObject(id, key, choice.delta() ? DeltaFormat.CONTENT : "innodb-file")) {
             ChunkedWriter cw = w.out();
             PageCopier.Result r;
@@ -228,8 +241,53 @@ final class FileCopier {
             }
             w.commitBatched();
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), choice.delta() ? FileEntry.DELTA : FileEntry.WHOLE,
-                    r.deltaPages(), key, w.storedBytes(), w.crc32c(), ts.home(), ts.location());
+                    r.deltaPages(), key, w.storedBytes(), w.crc32c(), ts.home(), ts.location(), stat, null);
         }
+    }
+
+    /** The backup's shared empty delta, once written: its object and stored size. */
+    private record SharedEmpty(String object, long storedBytes, String crc32c) {}
+
+    private SharedEmpty sharedEmpty;
+
+    /**
+     * The entry of a tablespace that needs no page ({@link PageSelection#unchanged}): it names the
+     * backup's one shared empty delta (docs/repository-format.md, "Changes" NN), written by the
+     * first such tablespace, whose entry alone counts its stored bytes. The file is not opened;
+     * its copy is taken to begin now, for the DDL checks under BLOCK_DDL.
+     *
+     * @param size the file's size in bytes, read before
+     * @param stat its attributes, read before (null when the system has none)
+     */
+    private FileEntry unchangedTablespace(Tablespace ts, long size, FileStat stat) {
+        long startLsn = lsnNow.getAsLong();
+        long stored = 0;
+        SharedEmpty shared;
+        synchronized (this) {
+            if (sharedEmpty == null) {
+                String key = nextDataObject();
+                try (StoredObject w = repo.createBackupObject(id, key, DeltaFormat.CONTENT)) {
+                    w.commitBatched();
+                    sharedEmpty = new SharedEmpty(key, w.storedBytes(), w.crc32c());
+                }
+                stored = sharedEmpty.storedBytes();
+            }
+            shared = sharedEmpty;
+        }
+        starts.put(ts.path(), new CopyStart(startLsn, -1));
+        unchanged.incrementAndGet();
+        int ps = new TablespaceFlags(ts.flags()).physicalPageSize();
+        long pages = size / ps;
+        progress.add(BackupProgress.PAGE_COPY, size);
+        return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), pages * ps, pages, FileEntry.DELTA, 0, shared.object(), stored,
+                shared.crc32c(), ts.home(), ts.location(), stat, null);
+    }
+
+    private final AtomicInteger unchanged = new AtomicInteger();
+
+    /** Tablespaces stored so far as entries of the shared empty delta ({@link #unchangedTablespace}). */
+    int unchangedTablespaces() {
+        return unchanged.get();
     }
 
     /**

@@ -75,6 +75,17 @@ final class KeyManagementProbe {
      *                         ENCRYPTION plugin is found: such a backup could not be restored
      */
     static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Map<String, Path> homes, Collection<FileEntry> files) {
+        return read(s, atStart, datadir, homes, files, (f, p) -> false);
+    }
+
+    /**
+     * As {@link #read(ServerSession, Map, Path, Map, Collection)}, without reading page 0 again of
+     * the files {@code knownUnencrypted} accepts: unchanged since the parent backup, which found no
+     * crypt data there ({@link ParentInnodbFiles#knownUnencrypted}). The server's other evidence
+     * (INNODB_TABLESPACES_ENCRYPTION, ENCRYPTED=YES) is still asked of every file.
+     */
+    static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Map<String, Path> homes, Collection<FileEntry> files,
+                              java.util.function.BiPredicate<FileEntry, Path> knownUnencrypted) {
         Map<String, String> innodb = innodbSettings(s);
         List<String> reasons = new ArrayList<>();
         for (String when : List.of("began", "ended")) {
@@ -88,7 +99,7 @@ final class KeyManagementProbe {
             }
         }
         List<KeyManagement.Plugin> plugins = plugins(s);
-        Set<String> encrypted = encryptedFiles(s, datadir, homes, files, reasons, !plugins.isEmpty());
+        Set<String> encrypted = encryptedFiles(s, datadir, homes, files, reasons, !plugins.isEmpty(), knownUnencrypted);
         boolean required = !reasons.isEmpty();
         if (required && plugins.isEmpty()) {
             throw new StrataException(ErrorCode.KEY_MANAGEMENT_MISSING, "the server encrypts InnoDB data (" + String.join("; ", reasons)
@@ -138,7 +149,7 @@ final class KeyManagementProbe {
      *                     page 0 carries crypt data, which the page-0 check finds.
      */
     private static Set<String> encryptedFiles(ServerSession s, Path datadir, Map<String, Path> homes, Collection<FileEntry> files, List<String> reasons,
-                                              boolean tableOptions) {
+                                              boolean tableOptions, java.util.function.BiPredicate<FileEntry, Path> knownUnencrypted) {
         Map<Long, String> bySpace = new HashMap<>();
         for (Map<String, String> r : s.queryRows("SELECT SPACE, ENCRYPTION_SCHEME, MIN_KEY_VERSION, ROTATING_OR_FLUSHING"
                 + " FROM information_schema.INNODB_TABLESPACES_ENCRYPTION")) {
@@ -161,7 +172,8 @@ final class KeyManagementProbe {
             if (why == null && byOption.contains(tableOf(f.path()))) {
                 why = "ENCRYPTED=YES";
             }
-            if (why == null && f.flags() != null && page0Encrypted(fileOf(datadir, homes, f), new TablespaceFlags(f.flags()))) {
+            if (why == null && f.flags() != null && !knownUnencrypted.test(f, fileOf(datadir, homes, f))
+                    && page0Encrypted(fileOf(datadir, homes, f), new TablespaceFlags(f.flags()))) {
                 why = "crypt data on page 0";
             }
             if (why != null) {

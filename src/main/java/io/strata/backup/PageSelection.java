@@ -98,6 +98,27 @@ final class PageSelection {
         return new Choice(threshold, sel.pages(), sel.pages() != null ? checkBelow : 0);
     }
 
+    /**
+     * Whether {@code ts} needs no object of its own (docs/repository-format.md, "Changes" NN): the
+     * method named no page of it since the parent began ({@code choice} reads no page, with no
+     * debug check), it is not the system tablespace (whose doublewrite area is always stored), and
+     * its file holds as many whole pages as the parent's entry of the same space id recorded. Its
+     * delta would then be empty: the backup's entry names the backup's one shared empty delta.
+     * A file whose size changed, or that the method names, or that DDL touched (a WHOLE choice) is
+     * copied as before.
+     *
+     * @param size the file's size in bytes now
+     */
+    boolean unchanged(Tablespace ts, long size, Choice choice) {
+        if (plan == null || base.parent() == null || !choice.delta() || choice.pages() == null || choice.pages().length != 0
+                || choice.checkBelow() != 0 || ts.spaceId() <= 0) {
+            return false;
+        }
+        FileEntry before = parentFiles.get(ts.spaceId());
+        int ps = new io.strata.innodb.TablespaceFlags(ts.flags()).physicalPageSize();
+        return before != null && before.size() == size / ps * ps && ts.path().equals(before.path());
+    }
+
     private long thresholdFor(Tablespace ts, long size) {
         if (base.threshold() == null) {
             return -1;

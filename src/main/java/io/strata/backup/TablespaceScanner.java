@@ -50,6 +50,42 @@ final class TablespaceScanner {
 
     private record Known(long space, int flags, String name) {}
 
+    /** The parent's InnoDB files, for page 0 facts of files unchanged since ({@link #knownFrom}). */
+    private ParentInnodbFiles parent = ParentInnodbFiles.NONE;
+    private final java.util.concurrent.atomic.AtomicInteger fromParent = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Lets the scans take the space id and flags of a tablespace from the parent's entry of the
+     * same path instead of page 0 when its file is unchanged since (docs/repository-format.md,
+     * "Changes" NN). {@link ParentInnodbFiles#NONE}: page 0 is always read.
+     */
+    void knownFrom(ParentInnodbFiles parent) {
+        this.parent = parent;
+    }
+
+    /** Page 0 reads the scans saved so far by {@link #knownFrom}. */
+    int page0FromParent() {
+        return fromParent.get();
+    }
+
+    /**
+     * The parent's entry for the file {@code f} at {@code rel} when the file is unchanged since the
+     * parent saw it (same size, inode, device and ctime, that ctime older than the parent's look by
+     * the margin: {@link PlainFileReuse#unchanged}) and, when the dictionary lists its file (it
+     * lists only the tablespaces the server has opened), it gives the same space id; else null,
+     * and page 0 is read.
+     *
+     * @throws NoSuchFileException when the file vanished
+     */
+    private io.strata.repo.FileEntry unchangedSinceParent(Path f, String rel, String home, String location, Known k) throws IOException {
+        if (parent.isEmpty() || location != null) {
+            return null;
+        }
+        PlainFileReuse.Seen seen = PlainFileReuse.look(f);
+        io.strata.repo.FileEntry was = seen == null ? null : parent.unchanged(home, rel, seen.size(), seen.stat());
+        return was == null || (k != null && was.spaceId() != k.space()) ? null : was;
+    }
+
     /** Datadir-relative path → tablespace, in a stable order. */
     Map<String, Tablespace> scan() {
         Map<String, Known> byFile = new HashMap<>();
@@ -178,6 +214,22 @@ final class TablespaceScanner {
      */
     private void add(Map<String, Tablespace> out, Path f, String rel, String home, String location, Map<String, Known> byFile, String fallbackName) {
         Known k = byFile.get(f.toAbsolutePath().normalize().toString());
+        io.strata.repo.FileEntry was;
+        try {
+            was = unchangedSinceParent(f, rel, home, location, k);
+        } catch (NoSuchFileException e) {
+            return; // dropped while we looked; the BLOCK_DDL rescan settles it
+        } catch (IOException e) {
+            was = null; // read page 0, which says what is wrong
+        }
+        if (was != null) {
+            String name = k != null ? k.name() : (fallbackName != null ? fallbackName : rel.replaceAll("\\.ibd$", ""));
+            Tablespace ts = new Tablespace(rel, f.toAbsolutePath().normalize(), was.spaceId(), was.flags(), name, home, location);
+            refuseUnsupported(ts, null);
+            fromParent.incrementAndGet();
+            out.put(rel, ts);
+            return;
+        }
         byte[] page0 = new byte[Math.max(facts.pageSize(), 16384)];
         int n;
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {

@@ -360,6 +360,8 @@ public final class RepoCopy {
                 int n = m.files().size() + 1;
                 long lastLine = System.nanoTime();
                 References refs = new References(from);
+                // entries naming an object copied already (the shared empty delta, "Changes" NN) name the copy
+                Set<String> copied = new HashSet<>();
                 for (FileEntry f : m.files()) {
                     if (f.isReference()) {
                         // its holder is a member of m's chain, copied before m under the same id and object names
@@ -367,7 +369,12 @@ public final class RepoCopy {
                         files.add(f.referenceTo(held.backup(), held.object()));
                         continue;
                     }
+                    if (copied.contains(f.object())) {
+                        files.add(f.stored(f.object(), 0));
+                        continue;
+                    }
                     long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c());
+                    copied.add(f.object());
                     stored += size;
                     raw += lastRaw;
                     if (System.nanoTime() - lastLine >= PROGRESS_NANOS) {

@@ -179,13 +179,19 @@ public final class LocalObjectStore implements ObjectStore {
 
     @Override
     public List<String> list(String prefix) {
+        return list(prefix, Integer.MAX_VALUE);
+    }
+
+    /** Walks no deeper than {@code depth} directory levels below {@code prefix} (see {@link ObjectStore#list(String, int)}). */
+    @Override
+    public List<String> list(String prefix, int depth) {
         Path dir = prefix.isEmpty() ? root : path(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         List<String> keys = new ArrayList<>();
         try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            Files.walkFileTree(dir, java.util.EnumSet.noneOf(java.nio.file.FileVisitOption.class), depth, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                     if (attrs.isRegularFile() && !file.getFileName().toString().startsWith(TEMP_PREFIX)) {

@@ -40,6 +40,21 @@ public interface ObjectStore extends AutoCloseable {
     List<String> list(String prefix);
 
     /**
+     * The keys of {@link #list} that have at most {@code depth} '/'-separated parts after
+     * {@code prefix} ("backups/" and 2: "backups/ID/manifest", not "backups/ID/data/000001"), in
+     * lexical order. The default filters {@link #list}; a local store does not walk deeper.
+     */
+    default List<String> list(String prefix, int depth) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String k : list(prefix)) {
+            if (k.substring(Math.min(k.length(), prefix.length())).split("/").length <= depth) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    /**
      * Keys below {@code prefix} with their sizes in bytes, in lexical order. The default asks
      * {@link #size} per key; the stores override it with what their listing already carries.
      */

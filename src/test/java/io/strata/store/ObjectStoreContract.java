@@ -80,6 +80,16 @@ abstract class ObjectStoreContract {
     }
 
     @Test
+    void listToADepthLeavesOutDeeperKeys() throws IOException {
+        store.put("backups/a/manifest", bytes(10, 1));
+        store.put("backups/a/data/000001", bytes(20, 2));
+        store.put("backups/b/data/000001", bytes(20, 3));
+        store.put("backups/c/manifest", bytes(10, 4));
+        assertEquals(List.of("backups/a/manifest", "backups/c/manifest"), store.list("backups/", 2));
+        assertEquals(List.of("backups/a/data/000001", "backups/a/manifest", "backups/b/data/000001", "backups/c/manifest"), store.list("backups/", 3));
+    }
+
+    @Test
     void emptyObjectRoundTrip() throws IOException {
         store.put("e/empty", new byte[0]);
         assertTrue(store.exists("e/empty"));
