@@ -361,7 +361,7 @@ public final class BackupRun {
         }
         List<String> gone = files.keySet().stream().filter(path -> !now.containsKey(path)).toList();
         for (String path : gone) {
-            repo.deleteBackupObject(attempt.id(), files.remove(path).object());
+            dropObject(files, files.remove(path));
         }
         if (!again.isEmpty() || !gone.isEmpty()) {
             progress.addEstimate(PAGE_COPY, again.stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum());
@@ -370,10 +370,32 @@ public final class BackupRun {
         for (FileEntry fe : copier.copyTablespaces(again, copied.selection(), s.redo()::check).values()) {
             FileEntry old = files.put(fe.path(), fe);
             if (old != null) {
-                repo.deleteBackupObject(attempt.id(), old.object());
+                dropObject(files, old);
             }
         }
         return files;
+    }
+
+    /**
+     * Deletes the object of {@code dropped}, an entry no longer in {@code files}, unless another
+     * entry still names it: the unchanged tablespaces of an incremental all name the backup's one
+     * shared empty delta (docs/repository-format.md, change 41). Its stored bytes then move to
+     * an entry that names it, so the object stays counted once.
+     */
+    private void dropObject(Map<String, FileEntry> files, FileEntry dropped) {
+        if (dropped.isReference()) {
+            return; // another backup's object
+        }
+        for (Map.Entry<String, FileEntry> e : files.entrySet()) {
+            FileEntry f = e.getValue();
+            if (f.object().equals(dropped.object()) && !f.isReference()) {
+                if (dropped.storedBytes() > 0) {
+                    e.setValue(f.withStoredBytes(f.storedBytes() + dropped.storedBytes()));
+                }
+                return;
+            }
+        }
+        repo.deleteBackupObject(attempt.id(), dropped.object());
     }
 
     /**

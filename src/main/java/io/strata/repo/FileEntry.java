@@ -76,6 +76,11 @@ public record FileEntry(
         return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, storedBytes, crc32c, h, location, stat, ref);
     }
 
+    /** This entry counting {@code bytes} stored bytes (for an object several entries name, one of them counts it). */
+    public FileEntry withStoredBytes(long bytes) {
+        return new FileEntry(path, kind, spaceId, flags, size, pages, storage, deltaPages, object, bytes, crc32c, home, location, stat, ref);
+    }
+
     public static final String WHOLE = "whole";
     public static final String DELTA = "delta";
 

@@ -47,6 +47,14 @@ class UnchangedTablespacesIT {
                 }
                 st.executeBatch();
             }
+            // ~10 MB of rows, all changed before I3 and copied there at 2 MB/s (with ibdata1, which holds their undo log)
+            source.exec("CREATE TABLE u.big (id INT PRIMARY KEY, c CHAR(200) NOT NULL) ENGINE=InnoDB",
+                    "INSERT INTO u.big SELECT seq, REPEAT('s', 200) FROM mysql.seq_1_to_40000");
+            // unchanged tables above FileCopier's small-file size, so their entries are made beside u.big's copy
+            for (int i = 1; i <= 4; i++) {
+                source.exec("CREATE TABLE u.v" + i + " (id INT PRIMARY KEY, c CHAR(200) NOT NULL) ENGINE=InnoDB",
+                        "INSERT INTO u.v" + i + " SELECT seq, REPEAT('v', 200) FROM mysql.seq_1_to_8000");
+            }
             source.exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
             ItSupport.waitForCheckpoint(source);
             String[] server = {"--socket", source.socket().toString(), "--user", "root"};
@@ -96,7 +104,7 @@ class UnchangedTablespacesIT {
             try (Connection a = source.connection()) {
                 expected = TableChecksums.of(a, "u");
             }
-            assertEquals(TABLES, expected.size());
+            assertEquals(TABLES + 5, expected.size());
             restoreAndCompare(repo, inc2, work.resolve("restored"), expected);
 
             StrataCli.Result v = StrataCli.run("verify", "--repo", repo.toString());
@@ -105,6 +113,47 @@ class UnchangedTablespacesIT {
             assertEquals(0, merge.exit(), merge.toString());
             // inc2's id now restores the merged backup, which holds every table's pages of its own
             restoreAndCompare(repo, inc2, work.resolve("merged"), expected);
+
+            // I3: DDL on unchanged tables after their entries named the shared empty delta and before
+            // BLOCK_DDL (while two of four copy threads copy u.big and ibdata1's changed pages at 2 MB/s): dropped,
+            // renamed and truncated (copied again) entries must not take the shared object with them
+            source.exec("UPDATE u.big SET c = REPEAT('b', 200)");
+            ItSupport.waitForCheckpoint(source);
+            Path out = work.resolve("i3.out");
+            Path err = work.resolve("i3.err");
+            Process p = StrataCli.start(out, err, ItSupport.concat(new String[] {"backup", "--repo", repo.toString(), "--type", "incremental",
+                    "--throttle", "2", "--parallel", "4", "--log-level", "debug"}, server));
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (!java.nio.file.Files.readString(err).contains("[page-copy]")) {
+                assertTrue(p.isAlive(), () -> "the backup ended before its page copy: " + StrataCli.readLog(err));
+                assertTrue(System.currentTimeMillis() < deadline, "no page copy stage");
+                Thread.sleep(20);
+            }
+            Thread.sleep(500); // the unchanged tables' entries are made in milliseconds, u.big takes seconds
+            source.exec("DROP TABLE u.v1, u.v2", "RENAME TABLE u.v3 TO u.r3", "TRUNCATE TABLE u.v4", "TRUNCATE TABLE u.t130");
+            assertEquals(0, p.waitFor(), () -> StrataCli.readLog(err));
+            String log3 = StrataCli.readLog(err);
+            assertTrue(log3.contains("[ddl] DDL during the copy: copying 3 tablespace(s) again, dropping 3"), log3);
+            String inc3 = java.nio.file.Files.readString(out).lines().filter(l -> l.startsWith("backup ")).findFirst().orElseThrow().split(" ")[1];
+            JsonNode m3 = ItSupport.manifest(repo, inc3);
+            Set<String> objects3 = new HashSet<>();
+            long sharedNames = 0;
+            for (JsonNode f : m3.get("files")) {
+                if (f.get("path").asText().matches("u/t\\d+\\.ibd") && "delta".equals(f.get("storage").asText()) && f.get("deltaPages").asLong() == 0) {
+                    objects3.add(f.get("object").asText());
+                    sharedNames++;
+                }
+            }
+            assertEquals(1, objects3.size(), "I3's unchanged tables share one object: " + objects3);
+            assertTrue(sharedNames >= TABLES - 10, "I3's unchanged tables: " + sharedNames);
+            StrataCli.Result v3 = StrataCli.run("verify", "--repo", repo.toString(), inc3);
+            assertEquals(0, v3.exit(), v3.toString());
+            Map<String, String> expected3;
+            try (Connection a = source.connection()) {
+                expected3 = TableChecksums.of(a, "u");
+            }
+            assertEquals(TABLES + 5 - 2, expected3.size());
+            restoreAndCompare(repo, inc3, work.resolve("restored3"), expected3);
         }
     }
 
