@@ -27,20 +27,12 @@ import io.strata.util.FileModes;
  * this store creates is 0700 and every object 0600 ({@link FileModes}). A writer fills a hidden temporary file next to the
  * target, and commit fsyncs it, renames it into place atomically and fsyncs the directory, so a
  * crash leaves either the whole object or only a temporary file that {@link #list} ignores.
- * A batched commit renames at once and leaves the durability to {@link #sync()}: for many objects
- * one barrier over their file system ({@link FileSystemSync}, syncfs(2)), else fsyncs issued in
+ * A batched commit renames at once and leaves the fsyncs to {@link #sync()}, which issues them in
  * parallel so the file system can write them in a few journal commits instead of one per object.
  */
 public final class LocalObjectStore implements ObjectStore {
     static final String TEMP_PREFIX = ".tmp-";
     private static final int SYNC_THREADS = 16;
-    /**
-     * From this many pending objects on, {@link #sync()} makes them durable with one file-system
-     * barrier ({@link FileSystemSync}) instead of one fsync each: at 10,000 objects (a backup of
-     * 5,000 tables) the barrier took 0.4-1.0 s against 1.0-2.8 s for parallel fsyncs on ext4.
-     * Below it the fsyncs are few, and a barrier would also wait for other writers' data.
-     */
-    static final int SYNCFS_MIN_OBJECTS = 256;
     private static final java.util.Set<StandardOpenOption> CREATE_NEW_WRITE = java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     private final Path root;
     private final java.util.Queue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -266,15 +258,6 @@ public final class LocalObjectStore implements ObjectStore {
         if (files.isEmpty()) {
             return;
         }
-        List<Path> dirs = files.stream().map(Path::getParent).distinct().toList();
-        if (files.size() >= SYNCFS_MIN_OBJECTS && FileSystemSync.syncAll(dirs)) {
-            return;
-        }
-        fsyncEach(files, dirs);
-    }
-
-    /** The per-object way of {@link #sync()}: fsync every file, in parallel, then every directory. */
-    private void fsyncEach(List<Path> files, List<Path> dirs) {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(SYNC_THREADS, files.size()), r -> {
             Thread t = new Thread(r, "strata-fsync");
             t.setDaemon(true);
@@ -307,7 +290,7 @@ public final class LocalObjectStore implements ObjectStore {
         } finally {
             pool.shutdownNow();
         }
-        dirs.forEach(LocalObjectStore::fsyncDir);
+        files.stream().map(Path::getParent).distinct().forEach(LocalObjectStore::fsyncDir);
     }
 
     private static void fsyncDir(Path dir) {
