@@ -130,9 +130,10 @@ final class TargetGuard implements AutoCloseable {
 
     /** The watcher of {@code target} for the run {@code token}; {@code created} as {@link #created()}. Its stdin is the pipe from strata. */
     static ProcessBuilder watcherCommand(Path target, String token, Path created) {
-        return new ProcessBuilder("/bin/sh", "-c", WATCHER, "strata-restore-watcher", target.toString(), RestoreRun.UNFINISHED_MARKER, token,
-                created == null ? "" : created.toString())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+        // it may live as long as a point-in-time replay: no passphrase or key in its environment
+        return io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder("/bin/sh", "-c", WATCHER, "strata-restore-watcher", target.toString(),
+                RestoreRun.UNFINISHED_MARKER, token, created == null ? "" : created.toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD));
     }
 
     /**
