@@ -10,6 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,8 +25,10 @@ import java.util.concurrent.TimeUnit;
  * of the {@code /proc/thread-self} link ({@code PID/task/TID}), runs util-linux's {@code renice}
  * and {@code ionice} on that id alone (a JVM has no call for {@code setpriority} or
  * {@code ioprio_set}), and reads its niceness back from {@code /proc/thread-self/stat} (field 19),
- * so a tool that did nothing is an error. Only these threads change: the thread that created them,
- * the redo copier, GC and JIT threads keep the priority strata was started with.
+ * so a tool that did nothing is an error. The tools are started from one launcher thread
+ * ({@code strata-priority}) that is never lowered. Only these workers change: the thread that
+ * created them, the redo copier, the launcher, the JDK's process reapers, GC and JIT threads keep
+ * the priority strata was started with.
  * <p>
  * Nothing is ever raised: a thread already at a higher niceness keeps it, and one already in the
  * I/O idle class or at best-effort level 7 is not moved.
@@ -189,8 +194,36 @@ public final class WorkerPriority {
         return Integer.parseInt(f[19 - 3]);
     }
 
-    /** Runs a tool; returns its output (at most 16 KiB, stripped). */
+    /**
+     * Runs a tool on the launcher thread and returns its output. Not on the worker itself: the JDK
+     * waits for a child on a "process reaper" thread made by the thread that starts it, and a
+     * thread takes its creator's priority; a reaper made by a worker while (or after) it is lowered
+     * would stay lowered and serve later children of unlowered threads too. The launcher is made by
+     * the first worker before it changes anything, so it and its reapers keep the priority strata
+     * was started with.
+     */
     private static String run(List<String> cmd) {
+        try {
+            return LAUNCHER.submit(() -> runHere(cmd)).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof StrataException se) {
+                throw se;
+            }
+            throw unavailable(cmd.get(0) + " failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while lowering a copy thread's priority", null);
+        }
+    }
+
+    private static final ExecutorService LAUNCHER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "strata-priority");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Runs a tool; returns its output (at most 16 KiB, stripped). */
+    private static String runHere(List<String> cmd) {
         Process p;
         try {
             p = ChildProcesses.withoutSecrets(new ProcessBuilder(cmd)).redirectErrorStream(true).start();
