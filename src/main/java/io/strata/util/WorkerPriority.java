@@ -85,6 +85,38 @@ public final class WorkerPriority {
     }
 
     /**
+     * A daemon thread named {@code name} that keeps the priority strata was started with even when
+     * a lowered worker starts it. A new thread takes its starter's niceness and I/O priority, and
+     * taking back a niceness needs privileges: so when the calling thread has been lowered, the
+     * thread is started from the launcher thread instead. For pools that a lowered worker may grow
+     * but that also serve the redo copy (compression and encryption, S3 uploads).
+     */
+    public static Thread asStarted(Runnable r, String name) {
+        Thread t = new Thread(r, name) {
+            @Override
+            public void start() { // not synchronized: the launcher takes the lock in super.start()
+                if (OUTCOME.get() == null) {
+                    super.start();
+                    return;
+                }
+                try {
+                    LAUNCHER.submit(super::start).get();
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting thread " + name, null);
+                }
+            }
+        };
+        t.setDaemon(true);
+        return t;
+    }
+
+    /**
      * Lowers the calling thread once (later calls only repeat the outcome); nothing when no
      * niceness is set. Called at the start of each bulk-copy task.
      *

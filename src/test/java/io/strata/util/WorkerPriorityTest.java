@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A copy thread lowers itself and nothing else: the ionice output that counts as already low, the
- * niceness field of a /proc stat line, and a real worker thread of this JVM at the asked niceness
- * while the thread that made it keeps its own.
+ * niceness field of a /proc stat line, a real worker thread of this JVM at the asked niceness while
+ * the thread that made it keeps its own, and a shared-pool thread the worker starts kept as started.
  */
 class WorkerPriorityTest {
 
@@ -89,6 +89,37 @@ class WorkerPriorityTest {
         u.start();
         u.join(30_000);
         assertEquals(before, plain.get());
+    }
+
+    @Test
+    void aThreadStartedByALoweredWorkerAsStartedIsNotLowered() throws Exception {
+        Path self = Path.of("/proc/thread-self/stat");
+        int before = WorkerPriority.niceOf(self);
+        int asked = Math.max(before, 3) + 1;
+        WorkerPriority.set(asked);
+        AtomicReference<String> seen = new AtomicReference<>();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread w = WorkerPriority.thread(() -> {
+            try {
+                WorkerPriority.ensureLowered();
+                AtomicReference<Integer> child = new AtomicReference<>();
+                AtomicReference<Integer> plainChild = new AtomicReference<>();
+                Thread c = WorkerPriority.asStarted(() -> child.set(WorkerPriority.niceOf(self)), "strata-test-codec");
+                c.start();
+                c.join(30_000);
+                // the contrast: a plain thread started by the worker takes its niceness
+                Thread p = new Thread(() -> plainChild.set(WorkerPriority.niceOf(self)));
+                p.start();
+                p.join(30_000);
+                seen.set(WorkerPriority.niceOf(self) + " " + child.get() + " " + plainChild.get() + " " + c.isDaemon());
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        }, "strata-test-copy");
+        w.start();
+        w.join(30_000);
+        assertEquals(null, failed.get());
+        assertEquals(asked + " " + before + " " + asked + " true", seen.get());
     }
 
     @Test
