@@ -43,9 +43,11 @@ class PriorityIT {
             int serverNice = nice(Path.of("/proc", Long.toString(server), "stat"));
 
             // the default: low. Started at best-effort level 0, so that level 7 is strata's doing (a
-            // test environment may itself run at 7)
+            // test environment may itself run at 7). Compressed: the codec threads, which the copy
+            // threads start and the redo copy shares, stay as started
             List<String> io0 = List.of("ionice", "-c2", "-n0");
-            Running d = watch(work, "default", io0, source);
+            Running d = watch(work, "default", io0, source, "--compress", "zstd");
+            assertTrue(d.threads.keySet().stream().anyMatch(k -> k.startsWith("strata-codec")), "no codec thread: " + d);
             d.expect(10, 0);
             assertEquals("best-effort: prio 7", d.copyIo, d.toString());
             assertEquals("best-effort: prio 0", d.redoIo, d.toString());
