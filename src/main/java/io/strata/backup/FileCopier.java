@@ -11,6 +11,7 @@ import io.strata.repo.Repository;
 import io.strata.repo.Scope;
 import io.strata.repo.StoredObject;
 import io.strata.store.StorageException;
+import io.strata.util.WorkerPriority;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -388,16 +389,15 @@ final class FileCopier {
      * naming the backup's objects, as before the store's errors became unchecked: never a bug.
      */
     private Map<String, FileEntry> runParallel(List<Callable<FileEntry>> tasks, int threads) throws InterruptedException {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-            Thread t = new Thread(r, "strata-copy");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> WorkerPriority.thread(r, "strata-copy"));
         Map<String, FileEntry> files = new TreeMap<>();
         try {
             List<Future<FileEntry>> futures = new ArrayList<>();
             for (Callable<FileEntry> task : tasks) {
-                futures.add(pool.submit(task));
+                futures.add(pool.submit(() -> {
+                    WorkerPriority.ensureLowered();
+                    return task.call();
+                }));
             }
             for (Future<FileEntry> f : futures) {
                 FileEntry fe = f.get();

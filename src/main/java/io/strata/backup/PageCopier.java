@@ -9,6 +9,7 @@ import io.strata.innodb.PageChecker;
 import io.strata.innodb.PageVerdict;
 import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.DeltaFormat;
+import io.strata.util.WorkerPriority;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -235,11 +236,7 @@ final class PageCopier {
 
         /** Created on first use, shared by every file's read-ahead. */
         private static final class Pool {
-            static final ExecutorService IO = Executors.newFixedThreadPool(IO_THREADS, r -> {
-                Thread t = new Thread(r, "strata-read");
-                t.setDaemon(true);
-                return t;
-            });
+            static final ExecutorService IO = Executors.newFixedThreadPool(IO_THREADS, r -> WorkerPriority.thread(r, "strata-read"));
         }
 
         private final FileChannel ch;
@@ -272,6 +269,7 @@ final class PageCopier {
                 throttle.acquire(len);
                 inFlightBytes += len;
                 inFlight.add(Pool.IO.submit(() -> {
+                    WorkerPriority.ensureLowered();
                     byte[] b = new byte[len];
                     read(ch, b, 0, len, run[0] * ps);
                     return new Run(run[0], (int) run[1], b);
@@ -286,6 +284,9 @@ final class PageCopier {
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof IOException io) {
                     throw io;
+                }
+                if (e.getCause() instanceof StrataException se) {
+                    throw se; // a reader that could not lower its priority
                 }
                 throw new IllegalStateException("reading pages failed", e.getCause());
             }

@@ -67,8 +67,9 @@ final class BackupCommand implements Callable<Integer> {
     Double throttle;
 
     @Option(names = "--priority", paramLabel = "normal|low|idle", converter = Priority.Converter.class,
-            description = "CPU and I/O priority of strata's own process (never the server's): low (default: niceness 10 and the lowest "
-                    + "best-effort I/O level, so the server's threads come first), idle (niceness 19) or normal (as started).")
+            description = "CPU and I/O priority of the backup's data-file copy threads (never the redo copy, the backup locks or the server): "
+                    + "low (default: niceness 10 and the lowest best-effort I/O level, so the server's threads come first), idle (niceness 19) "
+                    + "or normal (as started).")
     Priority priority;
 
     @Option(names = "--compress", paramLabel = "zstd[:LEVEL]|lz4|none",

@@ -2,6 +2,7 @@ package io.strata.repo;
 
 import io.strata.codec.ChunkCipher;
 import io.strata.codec.Compression;
+import io.strata.util.WorkerPriority;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,11 +53,8 @@ public record ObjectCodec(Compression compression, ChunkCipher cipher) {
         synchronized (POOL_LOCK) {
             if (pool == null) {
                 AtomicInteger n = new AtomicInteger();
-                pool = Executors.newFixedThreadPool(poolThreads, r -> {
-                    Thread t = new Thread(r, "strata-codec-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
+                // grown by copy threads as well as the redo copier: never lowered (backup --priority)
+                pool = Executors.newFixedThreadPool(poolThreads, r -> WorkerPriority.asStarted(r, "strata-codec-" + n.incrementAndGet()));
             }
             return pool;
         }

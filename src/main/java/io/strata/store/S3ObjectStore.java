@@ -2,6 +2,7 @@ package io.strata.store;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.WorkerPriority;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
@@ -168,11 +169,8 @@ public final class S3ObjectStore implements ObjectStore {
         }
         this.s3 = b.build();
         AtomicInteger n = new AtomicInteger();
-        this.uploads = Executors.newFixedThreadPool(8, r -> {
-            Thread t = new Thread(r, "strata-s3-upload-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        // grown by copy threads as well as the redo copier: never lowered (backup --priority)
+        this.uploads = Executors.newFixedThreadPool(8, r -> WorkerPriority.asStarted(r, "strata-s3-upload-" + n.incrementAndGet()));
         int buffers = partBuffers(settings.partSize());
         this.spare = new ArrayBlockingQueue<>(buffers);
         this.bufferPermits = new Semaphore(buffers);

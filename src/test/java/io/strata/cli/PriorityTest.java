@@ -11,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * backup --priority: the three names in any case, an unknown one a usage error (exit 2) at parse
- * time from the command line and from the configuration file alike, and the niceness field of a
- * /proc stat line. PriorityIT watches a running backup's threads.
+ * time from the command line and from the configuration file alike. WorkerPriorityTest covers the
+ * threads' own lowering, PriorityIT watches a running backup's threads.
  */
 class PriorityTest {
     @TempDir
@@ -44,13 +44,5 @@ class PriorityTest {
         assertEquals(1, f.err().lines().filter(l -> l.startsWith("ERROR")).count(), f.err());
         assertEquals("ERROR [usage]: Invalid value for option '--priority': 'nice' is not a priority (normal, low or idle)", f.err().lines().findFirst().orElse(""));
         assertFalse(Files.exists(dir.resolve("repo")), "a refused command created the repository");
-    }
-
-    @Test
-    void niceIsField19AfterTheName() {
-        // a command name with spaces and parentheses: the fields count from the last ')'
-        String stat = "4242 (java (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 30 10 23 0 123 456 789";
-        assertEquals(10, Priority.niceOfStat(stat));
-        assertEquals(-5, Priority.niceOfStat(stat.replace(" 30 10 23 ", " 25 -5 23 ")));
     }
 }

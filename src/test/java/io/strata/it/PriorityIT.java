@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
@@ -20,15 +21,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * backup --priority (issue 18, server impact): a throttled backup is watched from outside while its
- * copy threads run. Every thread of the strata process, including the copy and redo threads started
- * after the priority was set, runs at the asked niceness with the lowest best-effort I/O level; the
- * server keeps its own niceness. The default is low, the configuration file's key works, normal
- * leaves strata as started, and a niceness already above the asked one is never raised.
+ * copy threads run. Only the copy threads (strata-copy, strata-read) run at the asked niceness with
+ * the lowest best-effort I/O level; the redo copier (strata-redo), the main thread that holds the
+ * backup stages, and the JVM's own threads keep the priority strata was started with; the server
+ * keeps its own. The default is low, the configuration file's key works, normal leaves strata as
+ * started, and neither a niceness nor an I/O priority already lower than the asked one is raised.
  */
 class PriorityIT {
 
+    private static final Set<String> COPY = Set.of("strata-copy", "strata-read");
+
     @Test
-    void everyThreadOfTheBackupRunsAtTheAskedPriority() throws Exception {
+    void onlyTheCopyThreadsRunAtTheAskedPriority() throws Exception {
         Path work = ItSupport.tempDir("priority-");
         try (MariaDbSandbox source = ItSupport.source()) {
             try (var c = source.connection()) {
@@ -39,36 +43,64 @@ class PriorityIT {
             int serverNice = nice(Path.of("/proc", Long.toString(server), "stat"));
 
             // the default: low. Started at best-effort level 0, so that level 7 is strata's doing (a
-            // test environment may itself run at 7)
+            // test environment may itself run at 7). Compressed: the codec threads, which the copy
+            // threads start and the redo copy shares, stay as started
             List<String> io0 = List.of("ionice", "-c2", "-n0");
-            Running d = watch(work, "default", io0, source);
-            assertEquals(10, d.nice, d.toString());
-            assertEquals("best-effort: prio 7", d.ionice, d.toString());
+            Running d = watch(work, "default", io0, source, "--compress", "zstd");
+            assertTrue(d.threads.keySet().stream().anyMatch(k -> k.startsWith("strata-codec")), "no codec thread: " + d);
+            d.expect(10, 0);
+            assertEquals("best-effort: prio 7", d.copyIo, d.toString());
+            assertEquals("best-effort: prio 0", d.redoIo, d.toString());
 
+            // the configuration file's key; started in the I/O idle class, which low must not leave
             Path conf = work.resolve("strata.conf");
             Files.writeString(conf, "[global]\npriority = idle\n");
-            Running idle = watch(work, "idle", List.of(), source, "--config", conf.toString());
-            assertEquals(19, idle.nice, idle.toString());
-            assertEquals("best-effort: prio 7", idle.ionice, idle.toString());
+            Running idle = watch(work, "idle", List.of("ionice", "-c3"), source, "--config", conf.toString());
+            idle.expect(19, 0);
+            assertEquals("idle", idle.copyIo, idle.toString());
+            assertEquals("idle", idle.redoIo, idle.toString());
 
             Running normal = watch(work, "normal", io0, source, "--priority", "normal");
-            assertEquals(0, normal.nice, normal.toString());
-            assertEquals("best-effort: prio 0", normal.ionice, normal.toString());
+            normal.expect(0, 0);
+            assertEquals("best-effort: prio 0", normal.copyIo, normal.toString());
 
-            // started under nice 15: low does not raise it back to 10
+            // started under nice 15: low does not raise the copy threads back to 10
             Running niced = watch(work, "niced", List.of("nice", "-n", "15"), source, "--priority", "low");
-            assertEquals(15, niced.nice, niced.toString());
+            niced.expect(15, 15);
 
             assertEquals(serverNice, nice(Path.of("/proc", Long.toString(server), "stat")), "the server's niceness changed");
         }
     }
 
-    /** What a running backup's threads showed: one niceness for all of them (else -100), and the main thread's ionice. */
-    record Running(int nice, String ionice, Map<String, Integer> threads) {}
+    /** What a running backup's threads showed ("name/tid" to niceness), and ionice of a copy thread and of the redo thread. */
+    record Running(Map<String, Integer> threads, String copyIo, String redoIo) {
+        /** Copy threads at {@code copy}; every other thread (redo, main, GC, JIT) at {@code others}. */
+        void expect(int copy, int others) {
+            Map<String, Integer> wrong = new TreeMap<>();
+            threads.forEach((k, v) -> {
+                if (v != (COPY.contains(name(k)) ? copy : others)) {
+                    wrong.put(k, v);
+                }
+            });
+            assertEquals(Map.of(), wrong, "threads at another niceness than " + copy + " (copy) / " + others + " (others): " + this);
+            assertTrue(threads.keySet().stream().anyMatch(k -> name(k).equals("strata-redo")), "no redo thread: " + this);
+            assertTrue(threads.keySet().stream().anyMatch(k -> name(k).equals("java")), "no main thread: " + this);
+        }
+    }
+
+    private static String name(String nameTid) {
+        return nameTid.substring(0, nameTid.lastIndexOf('/'));
+    }
+
+    private static String tid(Map<String, Integer> seen, String name) {
+        String k = seen.keySet().stream().filter(t -> name(t).equals(name)).findFirst().orElseThrow(() -> new AssertionError("no " + name + ": " + seen));
+        return k.substring(k.lastIndexOf('/') + 1);
+    }
 
     /**
-     * Starts a backup throttled to 1 MB/s, waits until its copy and redo threads run, reads the
-     * niceness of every thread, then stops it.
+     * Starts a backup throttled to 1 MB/s, waits until its copy and redo threads run (and a second
+     * more, so that each copy thread has lowered itself), reads every thread's niceness, then
+     * stops it.
      */
     private static Running watch(Path work, String name, List<String> prefix, MariaDbSandbox source, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("backup", "--repo", work.resolve(name).toString(), "--socket", source.socket().toString(),
@@ -85,20 +117,25 @@ class PriorityIT {
                 Thread.sleep(200);
                 assertTrue(p.isAlive(), "the backup ended before it was watched: " + StrataCli.readLog(err));
                 seen = threads(tasks);
-                if (seen.keySet().stream().anyMatch(k -> k.startsWith("strata-copy")) && seen.keySet().stream().anyMatch(k -> k.startsWith("strata-redo"))) {
+                if (seen.keySet().stream().anyMatch(k -> name(k).equals("strata-copy")) && seen.keySet().stream().anyMatch(k -> name(k).equals("strata-redo"))) {
                     break;
                 }
             }
-            assertTrue(seen.keySet().stream().anyMatch(k -> k.startsWith("strata-copy")), "no copy thread seen: " + seen);
-            Process io = new ProcessBuilder("ionice", "-p", Long.toString(p.pid())).redirectErrorStream(true).start();
-            String ionice = new String(io.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            io.waitFor();
-            int one = seen.values().stream().distinct().count() == 1 ? seen.values().iterator().next() : -100;
-            return new Running(one, ionice, seen);
+            Thread.sleep(1000);
+            assertTrue(p.isAlive(), "the backup ended before it was watched: " + StrataCli.readLog(err));
+            seen = threads(tasks);
+            return new Running(seen, ionice(tid(seen, "strata-copy")), ionice(tid(seen, "strata-redo")));
         } finally {
             p.destroy();
             p.waitFor(60, TimeUnit.SECONDS);
         }
+    }
+
+    private static String ionice(String tid) throws IOException, InterruptedException {
+        Process io = new ProcessBuilder("ionice", "-p", tid).redirectErrorStream(true).start();
+        String out = new String(io.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        io.waitFor();
+        return out;
     }
 
     /** Every thread's "name/tid" and niceness. */
