@@ -43,6 +43,8 @@ D=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-methods.XXXXXX")
 mkdir -p "$D/strata/bin" "$D/strata/target"
 cp "$here/bin/strata" "$D/strata/bin/"
 cp "$here"/target/strata-*-all.jar "$D/strata/target/"
+# bin/strata runs the release launcher beside it in src/dist/bin
+mkdir -p "$D/strata/src/dist/bin" && cp "$here/src/dist/bin/strata" "$D/strata/src/dist/bin/"
 STRATA=${STRATA:-$D/strata/bin/strata}
 SOCK=$D/mysql.sock
 PID=""
