@@ -17,6 +17,7 @@ D=$(mktemp -d "${BENCH_DIR:-/var/tmp}/strata-track.XXXXXX")
 mkdir -p "$D/strata/bin" "$D/strata/target"
 cp "$here/bin/strata" "$D/strata/bin/"
 cp "$here"/target/strata-*-all.jar "$D/strata/target/"
+mkdir -p "$D/strata/src/dist/bin" && cp "$here/src/dist/bin/strata" "$D/strata/src/dist/bin/"
 STRATA=${STRATA:-$D/strata/bin/strata}
 SOCK=$D/mysql.sock
 PID=""
