@@ -11,8 +11,8 @@ import java.util.Locale;
  * {@code backup --priority}: how much of the machine's CPU and disk the bulk copying of a backup
  * may take from the server it backs up.
  * <ul>
- * <li>{@code normal}: strata runs as it was started;</li>
- * <li>{@code low} (the default): the copy threads run at CPU niceness 10 and the lowest
+ * <li>{@code normal} (the default): strata runs as it was started;</li>
+ * <li>{@code low}: the copy threads run at CPU niceness 10 and the lowest
  *     best-effort I/O priority (class 2, level 7), so that the server's threads win whenever both
  *     want a core or the disk;</li>
  * <li>{@code idle}: niceness 19 and the same I/O priority. Not the I/O "idle" class: a backup in

@@ -26,7 +26,7 @@ class PriorityTest {
         assertEquals(Priority.IDLE, c.convert(" Idle "));
         assertEquals(10, Priority.LOW.nice);
         assertEquals(19, Priority.IDLE.nice);
-        assertEquals(Priority.LOW, BackupCommand.DEFAULT_PRIORITY);
+        assertEquals(Priority.NORMAL, BackupCommand.DEFAULT_PRIORITY);
     }
 
     @Test

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * copy threads run. Only the copy threads (strata-copy, strata-read) run at the asked niceness with
  * the lowest best-effort I/O level; the redo copier (strata-redo), the main thread that holds the
  * backup stages, and the JVM's own threads keep the priority strata was started with; the server
- * keeps its own. The default is low, the configuration file's key works, normal leaves strata as
+ * keeps its own. The default is normal, low is asked explicitly, the configuration file's key works, normal leaves strata as
  * started, and neither a niceness nor an I/O priority already lower than the asked one is raised.
  */
 class PriorityIT {
@@ -42,11 +42,11 @@ class PriorityIT {
             long server = Long.parseLong(Files.readString(Path.of(source.query("SELECT @@pid_file").get(0).get(0))).strip());
             int serverNice = nice(Path.of("/proc", Long.toString(server), "stat"));
 
-            // the default: low. Started at best-effort level 0, so that level 7 is strata's doing (a
+            // low, asked. Started at best-effort level 0, so that level 7 is strata's doing (a
             // test environment may itself run at 7). Compressed: the codec threads, which the copy
             // threads start and the redo copy shares, stay as started
             List<String> io0 = List.of("ionice", "-c2", "-n0");
-            Running d = watch(work, "default", io0, source, "--compress", "zstd");
+            Running d = watch(work, "low", io0, source, "--priority", "low", "--compress", "zstd");
             assertTrue(d.threads.keySet().stream().anyMatch(k -> k.startsWith("strata-codec")), "no codec thread: " + d);
             d.expect(10, 0);
             assertEquals("best-effort: prio 7", d.copyIo, d.toString());
@@ -60,7 +60,8 @@ class PriorityIT {
             assertEquals("idle", idle.copyIo, idle.toString());
             assertEquals("idle", idle.redoIo, idle.toString());
 
-            Running normal = watch(work, "normal", io0, source, "--priority", "normal");
+            // the default: normal
+            Running normal = watch(work, "default", io0, source);
             normal.expect(0, 0);
             assertEquals("best-effort: prio 0", normal.copyIo, normal.toString());
 
