@@ -5,6 +5,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.Chain;
+import io.strata.repo.ChunkScan;
 import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Lineage;
@@ -89,12 +90,17 @@ public final class DeltaRestore {
      * @param resultBytes  bytes of the result (every file of the backup and ib_logfile0)
      * @param filesWritten files of the result that had at least one byte written (or were created or cut)
      * @param filesRemoved files (and links) removed because the backup does not hold them
+     * @param bytesDecoded raw bytes of stored objects read and decoded (chunks whose CRC-32C matched the target's bytes are not read)
      */
     public record Result(Manifest manifest, long files, long bytesWritten, long resultBytes, long filesWritten, long filesRemoved,
-                         boolean recovered) {}
+                         long bytesDecoded, boolean recovered) {}
 
     /** One file's outcome. */
-    private record FileOutcome(long written, long length, boolean touched) {}
+    /**
+     * One file's outcome: bytes written into it, its length, whether it changed, raw bytes of the
+     * backup decoded to produce it.
+     */
+    private record FileOutcome(long written, long length, boolean touched, long decoded) {}
 
     /** Runs the delta restore; see the class comment for what is written, checked and refused. */
     public static Result run(Repository repo, Options o, Consumer<String> log) {
@@ -180,8 +186,8 @@ public final class DeltaRestore {
         long written = totals[0] + logBytes;
         long result = totals[1] + logBytes;
         log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s);"
-                + " compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2], m.files().size(), removed,
-                (System.nanoTime() - started) / 1e9));
+                + " decoded %,d bytes of the backup; compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2],
+                m.files().size(), removed, totals[3], (System.nanoTime() - started) / 1e9));
         if (o.recover()) {
             try {
                 Files.deleteIfExists(target.resolve("strata-recovery.err"));
@@ -202,7 +208,7 @@ public final class DeltaRestore {
         }
         RestoreRun.restrictModes(target);
         RestoreRun.markFinished(target);
-        return new Result(m, m.files().size(), written, result, totals[2], removed, o.recover());
+        return new Result(m, m.files().size(), written, result, totals[2], removed, totals[3], o.recover());
     }
 
     /**
@@ -367,7 +373,7 @@ public final class DeltaRestore {
     /**
      * Writes every file of the backup through {@link #writeOne}, counting each file's length into
      * the compare stage and its written bytes into the write stage; returns {bytes written, bytes of
-     * the files, files touched}.
+     * the files, files touched, raw bytes decoded from the repository}.
      */
     private static long[] writeFiles(Repository repo, Chain chain, RestoredLayout layout, int parallel, RestoreProgress progress) {
         Manifest m = chain.target();
@@ -387,12 +393,13 @@ public final class DeltaRestore {
                     return r;
                 }));
             }
-            long[] t = new long[3];
+            long[] t = new long[4];
             for (Future<FileOutcome> f : fs) {
                 FileOutcome r = f.get();
                 t[0] += r.written();
                 t[1] += r.length();
                 t[2] += r.touched() ? 1 : 0;
+                t[3] += r.decoded();
             }
             return t;
         } catch (ExecutionException e) {
@@ -408,41 +415,60 @@ public final class DeltaRestore {
         }
     }
 
-    /** Brings one file to the result's bytes, writing only what differs. */
+    /**
+     * Brings one file to the result's bytes, writing only what differs. A whole stored copy kept as
+     * a local file in the clear is walked chunk by chunk ({@link ChunkScan}): a chunk whose raw
+     * CRC-32C equals that of the target's bytes at the same offset is not read (see
+     * {@link #writeByChunks}); other whole copies are skipped when the target's length and content
+     * digest equal the entry's, else decoded in full, as are files composed from a chain's layers.
+     */
     private static FileOutcome writeOne(Repository repo, References refs, Chain chain, FileEntry fe, Path out) {
         Manifest m = chain.target();
         boolean innodb = fe.kind().equals("innodb");
+        String content = innodb ? "innodb-file" : "file";
         try {
-            if (!fe.isDelta() && Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && Files.size(out) == fe.size()
-                    && String.format("%08x", crc32c(out)).equals(fe.crc32c())) {
-                return new FileOutcome(0, fe.size(), false); // the stored copy's length and digest: the same file
+            ChunkScan scan = null;
+            if (!fe.isDelta()) {
+                References.Held h = refs.resolve(m.id(), fe);
+                scan = repo.scanBackupObject(h.backup(), h.object(), content);
+                if (scan != null && scan.sealed()) {
+                    scan.close();
+                    scan = null;
+                }
+                if (scan == null && Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && Files.size(out) == fe.size()
+                        && String.format("%08x", contentDigest(out)).equals(fe.crc32c())) {
+                    return new FileOutcome(0, fe.size(), false, 0); // the stored copy's length and digest: the same file
+                }
             }
-            FileModes.createPrivateDirectories(out.getParent());
-            if (Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && (int) Files.getAttribute(out, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
-                Files.delete(out); // a hard link (a cp -al snapshot): writing in place would change the other names' file too
-            }
-            boolean created = !Files.exists(out, LinkOption.NOFOLLOW_LINKS);
-            try (FileChannel ch = created ? FileChannel.open(out, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
-                    FileModes.attribute(FileModes.DATADIR_FILE)) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                long before = ch.size();
-                int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
-                DiffingOutput os = new DiffingOutput(ch, unit);
-                if (fe.isDelta()) {
-                    PageComposer.compose(repo, chain.layers(fe), fe, os);
-                } else {
-                    String where = refs.describe(m.id(), fe);
-                    try (ChunkedReader r = refs.open(m.id(), fe, innodb ? "innodb-file" : "file")) {
-                        long n = ((InputStream) r).transferTo(os);
-                        String crc = String.format("%08x", r.rawCrc());
-                        if (n != fe.size() || !crc.equals(fe.crc32c())) {
-                            throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
-                                    fe.path(), n, crc, fe.size(), fe.crc32c(), where), "the backup is damaged; restore another backup");
+            try (ChunkScan chunks = scan) {
+                FileModes.createPrivateDirectories(out.getParent());
+                if (Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && (int) Files.getAttribute(out, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+                    Files.delete(out); // a hard link (a cp -al snapshot): writing in place would change the other names' file too
+                }
+                boolean created = !Files.exists(out, LinkOption.NOFOLLOW_LINKS);
+                try (FileChannel ch = created ? FileChannel.open(out, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                        FileModes.attribute(FileModes.DATADIR_FILE)) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                    long before = ch.size();
+                    int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
+                    if (chunks != null) {
+                        long[] wd = writeByChunks(chunks, ch, fe, unit, refs.describe(m.id(), fe));
+                        ch.force(false);
+                        return new FileOutcome(wd[0], fe.size(), created || wd[0] > 0 || before != fe.size(), wd[1]);
+                    }
+                    DiffingOutput os = new DiffingOutput(ch, unit);
+                    if (fe.isDelta()) {
+                        PageComposer.compose(repo, chain.layers(fe), fe, os);
+                    } else {
+                        String where = refs.describe(m.id(), fe);
+                        try (ChunkedReader r = refs.open(m.id(), fe, content)) {
+                            long n = ((InputStream) r).transferTo(os);
+                            checkWhole(fe, n, r.rawCrc(), where);
                         }
                     }
+                    os.finish();
+                    ch.force(false);
+                    return new FileOutcome(os.written(), os.length(), created || os.written() > 0 || before != os.length(), os.length());
                 }
-                os.finish();
-                ch.force(false);
-                return new FileOutcome(os.written(), os.length(), created || os.written() > 0 || before != os.length());
             }
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("backup " + m.id() + " is missing a stored copy of " + fe.path() + ": " + e.getMessage(),
@@ -454,16 +480,109 @@ public final class DeltaRestore {
         }
     }
 
-    /** CRC-32C of a file's bytes, as the manifest records a whole stored copy's. */
-    private static int crc32c(Path f) throws IOException {
-        CRC32C c = new CRC32C();
-        byte[] b = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(f)) {
-            int n;
-            while ((n = in.read(b)) > 0) {
-                c.update(b, 0, n);
+    /** Refuses a whole stored copy whose length or content digest is not its manifest entry's. */
+    private static void checkWhole(FileEntry fe, long length, int digest, String where) {
+        String crc = String.format("%08x", digest);
+        if (length != fe.size() || !crc.equals(fe.crc32c())) {
+            throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
+                    fe.path(), length, crc, fe.size(), fe.crc32c(), where), "the backup is damaged; restore another backup");
+        }
+    }
+
+    /**
+     * Brings {@code ch} to the bytes of the whole stored copy {@code scan} walks: for each chunk,
+     * reads the target's bytes at the chunk's raw offset; when they are all there and their CRC-32C
+     * equals the chunk header's, the chunk is taken as equal and its stored bytes are not read
+     * (a false match needs a 1 MiB block that changed and kept its CRC-32C, a 2^-32 chance; every
+     * InnoDB page also carries its own checksum and FIL_PAGE_LSN, which a change of the page alters
+     * too); else the chunk is decoded and checked, and the units ({@code unit} bytes: pages, or
+     * blocks) that differ are written. Then the footer is checked and the entry's length and digest
+     * compared, and the file is cut to the entry's length.
+     *
+     * @return {bytes written, raw bytes decoded from the repository}
+     * @throws CorruptDataException when a decoded chunk, the footer, or the length or digest does not check
+     */
+    private static long[] writeByChunks(ChunkScan scan, FileChannel ch, FileEntry fe, int unit, String where) throws IOException {
+        byte[] old = new byte[io.strata.repo.ObjectFormat.CHUNK_SIZE];
+        long written = 0;
+        long decoded = 0;
+        CRC32C crc = new CRC32C();
+        while (scan.next()) {
+            int n = scan.rawLength();
+            long at = scan.rawOffset();
+            if (old.length < n) {
+                old = new byte[n];
+            }
+            int have = readFully(ch, old, n, at);
+            if (have == n) {
+                crc.reset();
+                crc.update(old, 0, n);
+                if ((int) crc.getValue() == scan.crc()) {
+                    continue;
+                }
+            }
+            java.nio.ByteBuffer raw = scan.decode();
+            decoded += n;
+            byte[] b = raw.array();
+            int base = raw.arrayOffset();
+            int runStart = -1;
+            for (int u = 0; u < n; u += unit) {
+                int end = Math.min(u + unit, n);
+                boolean same = end <= have && java.util.Arrays.equals(b, base + u, base + end, old, u, end);
+                if (!same && runStart < 0) {
+                    runStart = u;
+                } else if (same && runStart >= 0) {
+                    written += writeAt(ch, b, base + runStart, u - runStart, at + runStart);
+                    runStart = -1;
+                }
+            }
+            if (runStart >= 0) {
+                written += writeAt(ch, b, base + runStart, n - runStart, at + runStart);
             }
         }
-        return (int) c.getValue();
+        checkWhole(fe, scan.rawTotal(), scan.digest(), where);
+        if (ch.size() > fe.size()) {
+            ch.truncate(fe.size()); // a cut writes no data bytes
+        }
+        return new long[] {written, decoded};
+    }
+
+    /** Writes {@code len} bytes of {@code b} from {@code off} at file offset {@code at}; returns len. */
+    private static int writeAt(FileChannel ch, byte[] b, int off, int len, long at) throws IOException {
+        java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b, off, len);
+        while (w.hasRemaining()) {
+            ch.write(w, at + (w.position() - off));
+        }
+        return len;
+    }
+
+    /** Reads up to {@code n} bytes of {@code ch} at {@code at} into {@code b}; returns how many there were (fewer at the file's end). */
+    private static int readFully(FileChannel ch, byte[] b, int n, long at) throws IOException {
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b, 0, n);
+        while (bb.hasRemaining()) {
+            if (ch.read(bb, at + bb.position()) < 0) {
+                break;
+            }
+        }
+        return bb.position();
+    }
+
+    /**
+     * The content digest ({@link io.strata.repo.ObjectFormat}) a whole stored copy of {@code f}
+     * written in 1 MiB chunks has: CRC-32C over the (length, CRC-32C) pairs of its 1 MiB blocks.
+     */
+    private static int contentDigest(Path f) throws IOException {
+        CRC32C digest = new CRC32C();
+        CRC32C c = new CRC32C();
+        byte[] b = new byte[io.strata.repo.ObjectFormat.CHUNK_SIZE];
+        try (InputStream in = Files.newInputStream(f)) {
+            int n;
+            while ((n = in.readNBytes(b, 0, b.length)) > 0) {
+                c.reset();
+                c.update(b, 0, n);
+                io.strata.repo.ObjectFormat.digest(digest, n, (int) c.getValue());
+            }
+        }
+        return (int) digest.getValue();
     }
 }
