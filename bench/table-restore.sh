@@ -22,6 +22,9 @@
 #   BENCH_ROUNDS       runs per tool (default 3)
 #   BENCH_DIR          parent of the temp directory (default /tmp)
 #   BENCH_KEEP=1       keep the temp directory
+#   BENCH_COMPRESS     strata backup --compress (default none; lz4 halves the repository where the disk is short)
+# Disk: the data directory, strata's repository, mariadb-backup's backup and one copy of it (about 4x the
+# data; the load's binary logs are reset after it, every imported table is dropped once checked).
 set -euo pipefail
 
 STRATA=${STRATA:-$(dirname "$0")/../bin/strata}
@@ -49,10 +52,11 @@ echo "bench: $(sql 'SELECT VERSION()') up on $SOCK" >&2
 sql "CREATE DATABASE sbtest"
 sysbench oltp_read_write --db-driver=mysql --mysql-socket="$SOCK" --mysql-user=root --mysql-db=sbtest \
   --tables="$TABLES" --table-size="$TABLE_SIZE" --threads=2 prepare >"$D/prepare.log" 2>&1 || { tail -20 "$D/prepare.log" >&2; exit 1; }
+sql "RESET MASTER"   # the load's binary logs: as big as the data, and no restore here replays them
 echo "bench: loaded $TABLES x $TABLE_SIZE rows, $(du -sh "$D/data" | cut -f1) data directory" >&2
 want=$(sql "CHECKSUM TABLE sbtest.sbtest1" | cut -f2)
 
-"$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet >"$D/strata-backup.log" 2>&1 || { tail -20 "$D/strata-backup.log" >&2; exit 1; }
+"$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --compress "${BENCH_COMPRESS:-none}" --quiet >"$D/strata-backup.log" 2>&1 || { tail -20 "$D/strata-backup.log" >&2; exit 1; }
 mariadb-backup --no-defaults --backup --socket="$SOCK" --user=root --target-dir="$D/mb" >"$D/mb-backup.log" 2>&1 || { tail -20 "$D/mb-backup.log" >&2; exit 1; }
 
 now() { date +%s.%N; }
@@ -63,6 +67,7 @@ for r in $(seq "$ROUNDS"); do
     --socket "$SOCK" --user root >"$D/strata-restore-$r.log" 2>&1 || { tail -20 "$D/strata-restore-$r.log" >&2; exit 1; }
   t1=$(now); s_times+=("$(sub "$t1" "$t0")")
   [ "$(sql "CHECKSUM TABLE sbtest.s_$r" | cut -f2)" = "$want" ] || { echo "bench: strata's import differs" >&2; exit 1; }
+  sql "DROP TABLE sbtest.s_$r"   # checked: its disk space back
 
   rm -rf "$D/mbcopy"; cp -a "$D/mb" "$D/mbcopy"   # untimed: --prepare changes the backup
   t0=$(now)
@@ -73,6 +78,7 @@ for r in $(seq "$ROUNDS"); do
   sql "ALTER TABLE sbtest.m_$r IMPORT TABLESPACE"
   t1=$(now); m_times+=("$(sub "$t1" "$t0")")
   [ "$(sql "CHECKSUM TABLE sbtest.m_$r" | cut -f2)" = "$want" ] || { echo "bench: mariadb-backup's import differs" >&2; exit 1; }
+  sql "DROP TABLE sbtest.m_$r"
   echo "round $r: strata ${s_times[-1]} s, mariadb-backup ${m_times[-1]} s"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

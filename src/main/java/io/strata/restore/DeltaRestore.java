@@ -59,12 +59,15 @@ import java.util.zip.CRC32C;
  *     ./ib_logfile0 was not found"; MariaDB 10.11), and a plain restore names it as unfinished.</li>
  * <li>Removes every file, link and directory below DIR that the result does not hold (never
  *     following links, never outside DIR).</li>
- * <li>For each file of the manifest: a whole stored copy whose length and CRC-32C equal the
- *     file's is left untouched without reading the repository; otherwise the file's bytes are
- *     produced as a normal restore produces them (the stored copy, or the chain's layers composed
- *     by {@link PageComposer}) and written through {@link DiffingOutput}, which writes only the pages
- *     (InnoDB) or 64 KiB blocks (other files) that differ. Every stored object is still checked
- *     against its manifest digest.</li>
+ * <li>For each file of the manifest: a whole stored copy kept as a local file in the clear is
+ *     walked by its chunk headers ({@link ChunkScan}), and only the chunks whose raw CRC-32C differs
+ *     from that of the target's bytes at the same offset are read, decoded and compared; another
+ *     whole stored copy (S3, encrypted) whose length and content digest equal the file's is left
+ *     untouched without reading the repository; otherwise the file's bytes are produced as a normal
+ *     restore produces them (the stored copy, or the chain's layers composed by
+ *     {@link PageComposer}) and written through {@link DiffingOutput}. Either way only the pages
+ *     (InnoDB) or 64 KiB blocks (other files) that differ are written, and every object read is
+ *     checked against its manifest length and digest.</li>
  * <li>Writes ib_logfile0, the lineage, the layout option file, syncs, runs crash recovery, and
  *     removes the marker.</li>
  * </ol>
