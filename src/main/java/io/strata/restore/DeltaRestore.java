@@ -420,24 +420,26 @@ public final class DeltaRestore {
 
     /**
      * Brings one file to the result's bytes, writing only what differs. A whole stored copy kept as
-     * a local file in the clear is walked chunk by chunk ({@link ChunkScan}): a chunk whose raw
-     * CRC-32C equals that of the target's bytes at the same offset is not read (see
-     * {@link #writeByChunks}); other whole copies are skipped when the target's length and content
-     * digest equal the entry's, else decoded in full, as are files composed from a chain's layers.
+     * a local file in the clear, or the whole copy a chain's deltas are laid over, is walked chunk
+     * by chunk ({@link ChunkScan}): a chunk whose raw CRC-32C equals that of the target's bytes at
+     * the same offset (and, under deltas, that no delta page overrides) is not read (see
+     * {@link #writeByChunks}, {@link PageComposer#deltaCompose}); other whole copies are skipped
+     * when the target's length and content digest equal the entry's, else decoded in full, as are
+     * composed files whose base is not such an object (S3, encrypted).
      */
     private static FileOutcome writeOne(Repository repo, References refs, Chain chain, FileEntry fe, Path out) {
         Manifest m = chain.target();
         boolean innodb = fe.kind().equals("innodb");
         String content = innodb ? "innodb-file" : "file";
         try {
-            ChunkScan scan = null;
+            List<Chain.Layer> layers = fe.isDelta() ? chain.layers(fe) : null;
+            References.Held h = fe.isDelta() ? new References.Held(layers.get(0).backup().id(), layers.get(0).entry().object()) : refs.resolve(m.id(), fe);
+            ChunkScan scan = repo.scanBackupObject(h.backup(), h.object(), content);
+            if (scan != null && scan.sealed()) {
+                scan.close();
+                scan = null;
+            }
             if (!fe.isDelta()) {
-                References.Held h = refs.resolve(m.id(), fe);
-                scan = repo.scanBackupObject(h.backup(), h.object(), content);
-                if (scan != null && scan.sealed()) {
-                    scan.close();
-                    scan = null;
-                }
                 if (scan == null && Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && Files.size(out) == fe.size()
                         && String.format("%08x", contentDigest(out)).equals(fe.crc32c())) {
                     return new FileOutcome(0, fe.size(), false, 0); // the stored copy's length and digest: the same file
@@ -454,13 +456,15 @@ public final class DeltaRestore {
                     long before = ch.size();
                     int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
                     if (chunks != null) {
-                        long[] wd = writeByChunks(chunks, ch, fe, unit, refs.describe(m.id(), fe));
+                        long[] wd = fe.isDelta() ? PageComposer.deltaCompose(repo, layers, fe, chunks, ch)
+                                : writeByChunks(chunks, ch, fe, unit, refs.describe(m.id(), fe));
+                        long length = fe.isDelta() ? fe.size() / unit * unit : fe.size();
                         ch.force(false);
-                        return new FileOutcome(wd[0], fe.size(), created || wd[0] > 0 || before != fe.size(), wd[1]);
+                        return new FileOutcome(wd[0], length, created || wd[0] > 0 || before != length, wd[1]);
                     }
                     DiffingOutput os = new DiffingOutput(ch, unit);
                     if (fe.isDelta()) {
-                        PageComposer.compose(repo, chain.layers(fe), fe, os);
+                        PageComposer.compose(repo, layers, fe, os);
                     } else {
                         String where = refs.describe(m.id(), fe);
                         try (ChunkedReader r = refs.open(m.id(), fe, content)) {
@@ -506,7 +510,7 @@ public final class DeltaRestore {
      * @throws CorruptDataException when a decoded chunk, the footer, or the length or digest does not check
      */
     private static long[] writeByChunks(ChunkScan scan, FileChannel ch, FileEntry fe, int unit, String where) throws IOException {
-        byte[] old = new byte[io.strata.repo.ObjectFormat.CHUNK_SIZE];
+        byte[] old = new byte[(int) Math.max(1, Math.min(io.strata.repo.ObjectFormat.CHUNK_SIZE, fe.size()))]; // grown when a chunk is longer
         long written = 0;
         long decoded = 0;
         CRC32C crc = new CRC32C();
@@ -516,7 +520,7 @@ public final class DeltaRestore {
             if (old.length < n) {
                 old = new byte[n];
             }
-            int have = readFully(ch, old, n, at);
+            int have = readAt(ch, old, n, at);
             if (have == n) {
                 crc.reset();
                 crc.update(old, 0, n);
@@ -526,28 +530,37 @@ public final class DeltaRestore {
             }
             java.nio.ByteBuffer raw = scan.decode();
             decoded += n;
-            byte[] b = raw.array();
-            int base = raw.arrayOffset();
-            int runStart = -1;
-            for (int u = 0; u < n; u += unit) {
-                int end = Math.min(u + unit, n);
-                boolean same = end <= have && java.util.Arrays.equals(b, base + u, base + end, old, u, end);
-                if (!same && runStart < 0) {
-                    runStart = u;
-                } else if (same && runStart >= 0) {
-                    written += writeAt(ch, b, base + runStart, u - runStart, at + runStart);
-                    runStart = -1;
-                }
-            }
-            if (runStart >= 0) {
-                written += writeAt(ch, b, base + runStart, n - runStart, at + runStart);
-            }
+            written += writeDiffering(ch, raw.array(), raw.arrayOffset(), old, n, have, unit, at);
         }
         checkWhole(fe, scan.rawTotal(), scan.digest(), where);
         if (ch.size() > fe.size()) {
             ch.truncate(fe.size()); // a cut writes no data bytes
         }
         return new long[] {written, decoded};
+    }
+
+    /**
+     * Writes into {@code ch} at file offset {@code at} the {@code unit}-byte units of the {@code n}
+     * result bytes {@code want[from ..]} that differ from {@code old[0 .. n)}, the file's bytes there
+     * (of which only the first {@code have} exist), runs of them at once; returns the bytes written.
+     */
+    static long writeDiffering(FileChannel ch, byte[] want, int from, byte[] old, int n, int have, int unit, long at) throws IOException {
+        long written = 0;
+        int runStart = -1;
+        for (int u = 0; u < n; u += unit) {
+            int end = Math.min(u + unit, n);
+            boolean same = end <= have && java.util.Arrays.equals(want, from + u, from + end, old, u, end);
+            if (!same && runStart < 0) {
+                runStart = u;
+            } else if (same && runStart >= 0) {
+                written += writeAt(ch, want, from + runStart, u - runStart, at + runStart);
+                runStart = -1;
+            }
+        }
+        if (runStart >= 0) {
+            written += writeAt(ch, want, from + runStart, n - runStart, at + runStart);
+        }
+        return written;
     }
 
     /** Writes {@code len} bytes of {@code b} from {@code off} at file offset {@code at}; returns len. */
@@ -560,7 +573,7 @@ public final class DeltaRestore {
     }
 
     /** Reads up to {@code n} bytes of {@code ch} at {@code at} into {@code b}; returns how many there were (fewer at the file's end). */
-    private static int readFully(FileChannel ch, byte[] b, int n, long at) throws IOException {
+    static int readAt(FileChannel ch, byte[] b, int n, long at) throws IOException {
         java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b, 0, n);
         while (bb.hasRemaining()) {
             if (ch.read(bb, at + bb.position()) < 0) {
