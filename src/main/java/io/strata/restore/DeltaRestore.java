@@ -587,7 +587,7 @@ public final class DeltaRestore {
      * The content digest ({@link io.strata.repo.ObjectFormat}) a whole stored copy of {@code f}
      * written in 1 MiB chunks has: CRC-32C over the (length, CRC-32C) pairs of its 1 MiB blocks.
      */
-    private static int contentDigest(Path f) throws IOException {
+    static int contentDigest(Path f) throws IOException {
         CRC32C digest = new CRC32C();
         CRC32C c = new CRC32C();
         byte[] b = new byte[io.strata.repo.ObjectFormat.CHUNK_SIZE];
