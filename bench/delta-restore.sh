@@ -78,8 +78,8 @@ for r in $(seq "$ROUNDS"); do
     rm -rf "$D/a-before"
     before=$(printf '   (before: %6.2f s)' "$o")
   fi
-  # the floor of any delta restore that checks every byte: reading the diverged target once, cold
-  cold; t=$(now); find "$D/a" -type f -exec cat {} + >/dev/null; f=$(elapsed "$t"); echo "$f" >>"$D/times-floor"
+  # the floor of any delta restore that checks every byte: reading the diverged target once, cold (but its ib_logfile0, which it removes unread)
+  cold; t=$(now); find "$D/a" -type f ! -name ib_logfile0 -exec cat {} + >/dev/null; f=$(elapsed "$t"); echo "$f" >>"$D/times-floor"
   cold; t=$(now); out=$("$STRATA" restore --repo "$D/repo" --delta --target "$D/a" 2>"$D/delta.log"); s=$(elapsed "$t"); echo "$s" >>"$D/times-delta"
   rm -rf "$D/plain"
   cold; t=$(now); "$STRATA" restore --repo "$D/repo" --target "$D/plain" >/dev/null 2>"$D/plain.log"; p=$(elapsed "$t"); echo "$p" >>"$D/times-plain"
