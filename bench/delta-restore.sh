@@ -13,6 +13,8 @@
 #   flock /tmp/strata-bench.lock bash bench/delta-restore.sh | tee bench/results-delta-restore.txt
 # Environment: STRATA (default bin/strata), BENCH_TABLES (4), BENCH_TABLE_SIZE (250000: ~240 MB),
 # BENCH_ROUNDS (3), BENCH_CHANGES (300), BENCH_DIR (/tmp), BENCH_KEEP=1 keeps the temp directory.
+# STRATA_BEFORE: another strata launcher (a build of an earlier commit) whose delta restore is timed
+# too, in the same rounds, onto a copy of the same diverged A made outside the clock.
 set -euo pipefail
 
 STRATA=${STRATA:-$(cd "$(dirname "$0")/.." && pwd)/bin/strata}
@@ -69,11 +71,26 @@ for r in $(seq "$ROUNDS"); do
     --table-size="$TABLE_SIZE" --threads=2 --events="$CHANGES" --time=0 run >"$D/change.log" 2>&1
   flush_dirty
   stop_mariadbd
+  before=""
+  if [ -n "${STRATA_BEFORE:-}" ]; then
+    rm -rf "$D/a-before"; cp -a "$D/a" "$D/a-before"
+    cold; t=$(now); "$STRATA_BEFORE" restore --repo "$D/repo" --delta --target "$D/a-before" >/dev/null 2>"$D/delta-before.log"; o=$(elapsed "$t"); echo "$o" >>"$D/times-before"
+    rm -rf "$D/a-before"
+    before=$(printf '   (before: %6.2f s)' "$o")
+  fi
+  # the floor of any delta restore that checks every byte: reading the diverged target once, cold (but its ib_logfile0, which it removes unread)
+  cold; t=$(now); find "$D/a" -type f ! -name ib_logfile0 -exec cat {} + >/dev/null; f=$(elapsed "$t"); echo "$f" >>"$D/times-floor"
   cold; t=$(now); out=$("$STRATA" restore --repo "$D/repo" --delta --target "$D/a" 2>"$D/delta.log"); s=$(elapsed "$t"); echo "$s" >>"$D/times-delta"
   rm -rf "$D/plain"
   cold; t=$(now); "$STRATA" restore --repo "$D/repo" --target "$D/plain" >/dev/null 2>"$D/plain.log"; p=$(elapsed "$t"); echo "$p" >>"$D/times-plain"
-  printf 'round %d: delta restore %6.2f s (%s)   plain restore %6.2f s\n' "$r" "$s" \
-    "$(echo "$out" | sed -n 's/.*: wrote \(.*%)\).*/wrote \1/p')" "$p"
+  printf 'round %d: delta restore %6.2f s (%s; %s)   plain restore %6.2f s   cold read of the target %5.2f s%s\n' "$r" "$s" \
+    "$(echo "$out" | sed -n 's/.*: wrote \(.*%)\).*/wrote \1/p')" "$(sed -n 's/.*\(decoded [0-9,]* bytes of the backup\).*/\1/p' "$D/delta.log")" "$p" "$f" "$before"
 done
 sd=$(median <"$D/times-delta"); sp=$(median <"$D/times-plain")
 echo "delta restore after ~1% of pages changed vs plain restore of the same backup, median of $ROUNDS: delta $sd s, plain $sp s, ratio $(ratio "$sd" "$sp") (target <= 0.2)"
+sf=$(median <"$D/times-floor")
+echo "    cold read of the diverged target (the floor of a delta restore that checks every byte), median: $sf s; floor / plain $(ratio "$sf" "$sp")"
+if [ -n "${STRATA_BEFORE:-}" ]; then
+  ob=$(median <"$D/times-before")
+  echo "    before ($STRATA_BEFORE): delta restore $ob s; before / plain $(ratio "$ob" "$sp"); after / before $(ratio "$sd" "$ob")"
+fi

@@ -371,6 +371,7 @@ final class RestoreCommand implements Callable<Integer> {
             d.put("ratio", r.resultBytes() == 0 ? 0.0 : (double) r.bytesWritten() / r.resultBytes());
             d.put("filesWritten", r.filesWritten());
             d.put("filesRemoved", r.filesRemoved());
+            d.put("bytesDecoded", r.bytesDecoded());
             res.put("delta", d);
             JsonMixin.print(res);
         }

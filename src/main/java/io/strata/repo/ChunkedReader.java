@@ -86,37 +86,74 @@ public final class ChunkedReader extends InputStream {
         this.in = new DataInputStream(file != null ? file : stream);
         this.resource = resource;
         this.codec = codec;
-        try {
-            int magic = in.readInt();
-            if (magic != ObjectFormat.MAGIC) {
-                throw corrupt(String.format(Locale.ROOT, "not a strata object: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.MAGIC));
-            }
-            version = FormatVersion.check("object", resource, in.readUnsignedShort(), ObjectFormat.MIN_VERSION, ObjectFormat.VERSION);
-            byte[] name = new byte[in.readUnsignedByte()];
-            in.readFully(name);
-            String content = new String(name, StandardCharsets.US_ASCII);
-            if (!content.equals(expectedContent)) {
-                throw corrupt("object holds \"" + content + "\", expected \"" + expectedContent + "\"");
-            }
-            byte[] objectId = new byte[ObjectFormat.OBJECT_ID_BYTES];
-            int flags = 0;
-            if (version >= 2) {
-                flags = in.readUnsignedByte();
-                in.readFully(objectId);
-                if ((flags & ~ObjectFormat.FLAG_SEALED) != 0) {
-                    throw corrupt(String.format(Locale.ROOT, "object has unknown flags 0x%02x", flags));
+        Header h = Header.read(in, expectedContent, resource, codec);
+        version = h.version();
+        sealed = h.sealed();
+        aadPrefix = h.aadPrefix();
+    }
+
+    /**
+     * An object's header, as read by {@link #read}: its version, whether its chunks are sealed,
+     * the associated-data prefix of its sealed chunks, and its length in bytes (where the first
+     * chunk header starts).
+     */
+    record Header(int version, boolean sealed, byte[] aadPrefix, int length) {
+        /**
+         * Reads and checks the header (magic, version, content name, flags) from {@code in}.
+         *
+         * @throws CorruptDataException when it is not a strata object of content {@code expectedContent}, or is cut short
+         * @throws io.strata.error.StrataException missing key (a sealed object without a key) or format too new
+         */
+        static Header read(DataInputStream in, String expectedContent, String resource, ObjectCodec codec) throws IOException {
+            try {
+                int magic = in.readInt();
+                if (magic != ObjectFormat.MAGIC) {
+                    throw ChunkCoder.corrupt(resource, String.format(Locale.ROOT, "not a strata object: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.MAGIC));
                 }
+                int version = FormatVersion.check("object", resource, in.readUnsignedShort(), ObjectFormat.MIN_VERSION, ObjectFormat.VERSION);
+                byte[] name = new byte[in.readUnsignedByte()];
+                in.readFully(name);
+                String content = new String(name, StandardCharsets.US_ASCII);
+                if (!content.equals(expectedContent)) {
+                    throw ChunkCoder.corrupt(resource, "object holds \"" + content + "\", expected \"" + expectedContent + "\"");
+                }
+                byte[] objectId = new byte[ObjectFormat.OBJECT_ID_BYTES];
+                int flags = 0;
+                if (version >= 2) {
+                    flags = in.readUnsignedByte();
+                    in.readFully(objectId);
+                    if ((flags & ~ObjectFormat.FLAG_SEALED) != 0) {
+                        throw ChunkCoder.corrupt(resource, String.format(Locale.ROOT, "object has unknown flags 0x%02x", flags));
+                    }
+                }
+                boolean sealed = (flags & ObjectFormat.FLAG_SEALED) != 0;
+                if (sealed && codec.cipher() == null) {
+                    throw ChunkCoder.missingKey(resource);
+                }
+                if (!sealed && codec.sealed()) {
+                    throw ChunkCoder.corrupt(resource, "object is not encrypted, but the repository is: it was not written by strata with this repository's key");
+                }
+                int length = 4 + 2 + 1 + name.length + (version >= 2 ? 1 + ObjectFormat.OBJECT_ID_BYTES : 0);
+                return new Header(version, sealed, ObjectFormat.aadPrefix(version, content, objectId), length);
+            } catch (EOFException e) {
+                throw ChunkCoder.corrupt(resource, "object is truncated inside its header");
             }
-            sealed = (flags & ObjectFormat.FLAG_SEALED) != 0;
-            aadPrefix = ObjectFormat.aadPrefix(version, content, objectId);
-            if (sealed && codec.cipher() == null) {
-                throw ChunkCoder.missingKey(resource);
-            }
-            if (!sealed && codec.sealed()) {
-                throw corrupt("object is not encrypted, but the repository is: it was not written by strata with this repository's key");
-            }
-        } catch (EOFException e) {
-            throw corrupt("object is truncated inside its header");
+        }
+    }
+
+    /**
+     * Checks one chunk header's fields against each other and the object's header.
+     *
+     * @throws CorruptDataException naming chunk {@code index} when they do not fit
+     */
+    static void checkChunkHeader(int raw, int stored, int codecByte, int version, boolean sealed, int index, String resource) {
+        boolean chunkSealed = (codecByte & ObjectFormat.CODEC_SEALED) != 0;
+        int algo = codecByte & ObjectFormat.CODEC_COMPRESSOR_MASK;
+        boolean badCodec = (codecByte & 0x70) != 0 || algo > 2 || (version == 1 && codecByte != 0) || chunkSealed != sealed;
+        int maxStored = ObjectFormat.MAX_CHUNK + ChunkCipher.OVERHEAD + 4 + (ObjectFormat.MAX_CHUNK >> 6);
+        if (raw < 0 || raw > ObjectFormat.MAX_CHUNK || stored < 0 || stored > maxStored || badCodec
+                || (codecByte == ObjectFormat.CODEC_NONE && stored != raw)) {
+            throw ChunkCoder.corrupt(resource, String.format(Locale.ROOT, "chunk %d has a bad header: raw=%d stored=%d codec=%d", index, raw, stored, codecByte));
         }
     }
 
@@ -136,14 +173,7 @@ public final class ChunkedReader extends InputStream {
                 int stored = in.readInt();
                 int codecByte = in.readUnsignedByte();
                 int crc = in.readInt();
-                boolean chunkSealed = (codecByte & ObjectFormat.CODEC_SEALED) != 0;
-                int algo = codecByte & ObjectFormat.CODEC_COMPRESSOR_MASK;
-                boolean badCodec = (codecByte & 0x70) != 0 || algo > 2 || (version == 1 && codecByte != 0) || chunkSealed != sealed;
-                int maxStored = ObjectFormat.MAX_CHUNK + ChunkCipher.OVERHEAD + 4 + (ObjectFormat.MAX_CHUNK >> 6);
-                if (raw < 0 || raw > ObjectFormat.MAX_CHUNK || stored < 0 || stored > maxStored || badCodec
-                        || (codecByte == ObjectFormat.CODEC_NONE && stored != raw)) {
-                    throw corrupt(String.format(Locale.ROOT, "chunk %d has a bad header: raw=%d stored=%d codec=%d", readChunks, raw, stored, codecByte));
-                }
+                checkChunkHeader(raw, stored, codecByte, version, sealed, readChunks, resource);
                 ChunkCoder.In c = free.isEmpty() ? ChunkCoder.takeIn() : free.poll();
                 c.storedLen = stored;
                 c.rawLen = raw;

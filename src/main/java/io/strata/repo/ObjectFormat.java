@@ -69,7 +69,7 @@ public final class ObjectFormat {
     static final int KIND_TRAILER = 1;
 
     /** Adds one chunk to a content digest. */
-    static void digest(java.util.zip.CRC32C digest, int rawLength, int chunkCrc) {
+    public static void digest(java.util.zip.CRC32C digest, int rawLength, int chunkCrc) {
         byte[] b = new byte[8];
         putInt(b, 0, rawLength);
         putInt(b, 4, chunkCrc);

@@ -323,6 +323,27 @@ public final class Repository {
         return reader(Keys.backupObject(id, object), content);
     }
 
+    /**
+     * A {@link ChunkScan} of object {@code object} of backup {@code id}, which must hold
+     * {@code content}: its chunk headers read one by one, chunks decoded on demand. Null when the
+     * store does not keep objects as local files (S3): read those with {@link #openBackupObject}.
+     *
+     * @throws io.strata.store.ObjectStore.NoSuchObjectException when the object does not exist
+     * @throws io.strata.error.CorruptDataException when its header does not check
+     */
+    public ChunkScan scanBackupObject(String id, String object, String content) {
+        String key = Keys.backupObject(id, object);
+        java.nio.channels.FileChannel ch = store.openFile(key);
+        if (ch == null) {
+            return null;
+        }
+        try {
+            return ChunkScan.open(ch, content, store.describe(key), config.readCodec());
+        } catch (IOException e) {
+            throw StorageException.local("read", store.describe(key), e);
+        }
+    }
+
     /** How messages name object {@code object} of backup {@code id} (a path or an s3:// URL). */
     public String describeBackupObject(String id, String object) {
         return store.describe(Keys.backupObject(id, object));

@@ -5,6 +5,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.Chain;
+import io.strata.repo.ChunkScan;
 import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Lineage;
@@ -58,12 +59,15 @@ import java.util.zip.CRC32C;
  *     ./ib_logfile0 was not found"; MariaDB 10.11), and a plain restore names it as unfinished.</li>
  * <li>Removes every file, link and directory below DIR that the result does not hold (never
  *     following links, never outside DIR).</li>
- * <li>For each file of the manifest: a whole stored copy whose length and CRC-32C equal the
- *     file's is left untouched without reading the repository; otherwise the file's bytes are
- *     produced as a normal restore produces them (the stored copy, or the chain's layers composed
- *     by {@link PageComposer}) and written through {@link DiffingOutput}, which writes only the pages
- *     (InnoDB) or 64 KiB blocks (other files) that differ. Every stored object is still checked
- *     against its manifest digest.</li>
+ * <li>For each file of the manifest: a whole stored copy kept as a local file in the clear is
+ *     walked by its chunk headers ({@link ChunkScan}), and only the chunks whose raw CRC-32C differs
+ *     from that of the target's bytes at the same offset are read, decoded and compared; another
+ *     whole stored copy (S3, encrypted) whose length and content digest equal the file's is left
+ *     untouched without reading the repository; otherwise the file's bytes are produced as a normal
+ *     restore produces them (the stored copy, or the chain's layers composed by
+ *     {@link PageComposer}) and written through {@link DiffingOutput}. Either way only the pages
+ *     (InnoDB) or 64 KiB blocks (other files) that differ are written, and every object read is
+ *     checked against its manifest length and digest.</li>
  * <li>Writes ib_logfile0, the lineage, the layout option file, syncs, runs crash recovery, and
  *     removes the marker.</li>
  * </ol>
@@ -89,12 +93,17 @@ public final class DeltaRestore {
      * @param resultBytes  bytes of the result (every file of the backup and ib_logfile0)
      * @param filesWritten files of the result that had at least one byte written (or were created or cut)
      * @param filesRemoved files (and links) removed because the backup does not hold them
+     * @param bytesDecoded raw bytes of stored objects read and decoded (chunks whose CRC-32C matched the target's bytes are not read)
      */
     public record Result(Manifest manifest, long files, long bytesWritten, long resultBytes, long filesWritten, long filesRemoved,
-                         boolean recovered) {}
+                         long bytesDecoded, boolean recovered) {}
 
     /** One file's outcome. */
-    private record FileOutcome(long written, long length, boolean touched) {}
+    /**
+     * One file's outcome: bytes written into it, its length, whether it changed, raw bytes of the
+     * backup decoded to produce it.
+     */
+    private record FileOutcome(long written, long length, boolean touched, long decoded) {}
 
     /** Runs the delta restore; see the class comment for what is written, checked and refused. */
     public static Result run(Repository repo, Options o, Consumer<String> log) {
@@ -180,8 +189,8 @@ public final class DeltaRestore {
         long written = totals[0] + logBytes;
         long result = totals[1] + logBytes;
         log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s);"
-                + " compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2], m.files().size(), removed,
-                (System.nanoTime() - started) / 1e9));
+                + " decoded %,d bytes of the backup; compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2],
+                m.files().size(), removed, totals[3], (System.nanoTime() - started) / 1e9));
         if (o.recover()) {
             try {
                 Files.deleteIfExists(target.resolve("strata-recovery.err"));
@@ -202,7 +211,7 @@ public final class DeltaRestore {
         }
         RestoreRun.restrictModes(target);
         RestoreRun.markFinished(target);
-        return new Result(m, m.files().size(), written, result, totals[2], removed, o.recover());
+        return new Result(m, m.files().size(), written, result, totals[2], removed, totals[3], o.recover());
     }
 
     /**
@@ -367,7 +376,7 @@ public final class DeltaRestore {
     /**
      * Writes every file of the backup through {@link #writeOne}, counting each file's length into
      * the compare stage and its written bytes into the write stage; returns {bytes written, bytes of
-     * the files, files touched}.
+     * the files, files touched, raw bytes decoded from the repository}.
      */
     private static long[] writeFiles(Repository repo, Chain chain, RestoredLayout layout, int parallel, RestoreProgress progress) {
         Manifest m = chain.target();
@@ -387,12 +396,13 @@ public final class DeltaRestore {
                     return r;
                 }));
             }
-            long[] t = new long[3];
+            long[] t = new long[4];
             for (Future<FileOutcome> f : fs) {
                 FileOutcome r = f.get();
                 t[0] += r.written();
                 t[1] += r.length();
                 t[2] += r.touched() ? 1 : 0;
+                t[3] += r.decoded();
             }
             return t;
         } catch (ExecutionException e) {
@@ -408,41 +418,64 @@ public final class DeltaRestore {
         }
     }
 
-    /** Brings one file to the result's bytes, writing only what differs. */
+    /**
+     * Brings one file to the result's bytes, writing only what differs. A whole stored copy kept as
+     * a local file in the clear, or the whole copy a chain's deltas are laid over, is walked chunk
+     * by chunk ({@link ChunkScan}): a chunk whose raw CRC-32C equals that of the target's bytes at
+     * the same offset (and, under deltas, that no delta page overrides) is not read (see
+     * {@link #writeByChunks}, {@link PageComposer#deltaCompose}); other whole copies are skipped
+     * when the target's length and content digest equal the entry's, else decoded in full, as are
+     * composed files whose base is not such an object (S3, encrypted).
+     */
     private static FileOutcome writeOne(Repository repo, References refs, Chain chain, FileEntry fe, Path out) {
         Manifest m = chain.target();
         boolean innodb = fe.kind().equals("innodb");
+        String content = innodb ? "innodb-file" : "file";
         try {
-            if (!fe.isDelta() && Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && Files.size(out) == fe.size()
-                    && String.format("%08x", crc32c(out)).equals(fe.crc32c())) {
-                return new FileOutcome(0, fe.size(), false); // the stored copy's length and digest: the same file
+            List<Chain.Layer> layers = fe.isDelta() ? chain.layers(fe) : null;
+            References.Held h = fe.isDelta() ? new References.Held(layers.get(0).backup().id(), layers.get(0).entry().object()) : refs.resolve(m.id(), fe);
+            ChunkScan scan = repo.scanBackupObject(h.backup(), h.object(), content);
+            if (scan != null && scan.sealed()) {
+                scan.close();
+                scan = null;
             }
-            FileModes.createPrivateDirectories(out.getParent());
-            if (Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && (int) Files.getAttribute(out, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
-                Files.delete(out); // a hard link (a cp -al snapshot): writing in place would change the other names' file too
+            if (!fe.isDelta()) {
+                if (scan == null && Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && Files.size(out) == fe.size()
+                        && String.format("%08x", contentDigest(out)).equals(fe.crc32c())) {
+                    return new FileOutcome(0, fe.size(), false, 0); // the stored copy's length and digest: the same file
+                }
             }
-            boolean created = !Files.exists(out, LinkOption.NOFOLLOW_LINKS);
-            try (FileChannel ch = created ? FileChannel.open(out, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
-                    FileModes.attribute(FileModes.DATADIR_FILE)) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                long before = ch.size();
-                int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
-                DiffingOutput os = new DiffingOutput(ch, unit);
-                if (fe.isDelta()) {
-                    PageComposer.compose(repo, chain.layers(fe), fe, os);
-                } else {
-                    String where = refs.describe(m.id(), fe);
-                    try (ChunkedReader r = refs.open(m.id(), fe, innodb ? "innodb-file" : "file")) {
-                        long n = ((InputStream) r).transferTo(os);
-                        String crc = String.format("%08x", r.rawCrc());
-                        if (n != fe.size() || !crc.equals(fe.crc32c())) {
-                            throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
-                                    fe.path(), n, crc, fe.size(), fe.crc32c(), where), "the backup is damaged; restore another backup");
+            try (ChunkScan chunks = scan) {
+                FileModes.createPrivateDirectories(out.getParent());
+                if (Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && (int) Files.getAttribute(out, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+                    Files.delete(out); // a hard link (a cp -al snapshot): writing in place would change the other names' file too
+                }
+                boolean created = !Files.exists(out, LinkOption.NOFOLLOW_LINKS);
+                try (FileChannel ch = created ? FileChannel.open(out, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                        FileModes.attribute(FileModes.DATADIR_FILE)) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                    long before = ch.size();
+                    int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
+                    if (chunks != null) {
+                        long[] wd = fe.isDelta() ? PageComposer.deltaCompose(repo, layers, fe, chunks, ch)
+                                : writeByChunks(chunks, ch, fe, unit, refs.describe(m.id(), fe));
+                        long length = fe.isDelta() ? fe.size() / unit * unit : fe.size();
+                        ch.force(false);
+                        return new FileOutcome(wd[0], length, created || wd[0] > 0 || before != length, wd[1]);
+                    }
+                    DiffingOutput os = new DiffingOutput(ch, unit);
+                    if (fe.isDelta()) {
+                        PageComposer.compose(repo, layers, fe, os);
+                    } else {
+                        String where = refs.describe(m.id(), fe);
+                        try (ChunkedReader r = refs.open(m.id(), fe, content)) {
+                            long n = ((InputStream) r).transferTo(os);
+                            checkWhole(fe, n, r.rawCrc(), where);
                         }
                     }
+                    os.finish();
+                    ch.force(false);
+                    return new FileOutcome(os.written(), os.length(), created || os.written() > 0 || before != os.length(), os.length());
                 }
-                os.finish();
-                ch.force(false);
-                return new FileOutcome(os.written(), os.length(), created || os.written() > 0 || before != os.length());
             }
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("backup " + m.id() + " is missing a stored copy of " + fe.path() + ": " + e.getMessage(),
@@ -454,16 +487,118 @@ public final class DeltaRestore {
         }
     }
 
-    /** CRC-32C of a file's bytes, as the manifest records a whole stored copy's. */
-    private static int crc32c(Path f) throws IOException {
-        CRC32C c = new CRC32C();
-        byte[] b = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(f)) {
-            int n;
-            while ((n = in.read(b)) > 0) {
-                c.update(b, 0, n);
+    /** Refuses a whole stored copy whose length or content digest is not its manifest entry's. */
+    private static void checkWhole(FileEntry fe, long length, int digest, String where) {
+        String crc = String.format("%08x", digest);
+        if (length != fe.size() || !crc.equals(fe.crc32c())) {
+            throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
+                    fe.path(), length, crc, fe.size(), fe.crc32c(), where), "the backup is damaged; restore another backup");
+        }
+    }
+
+    /**
+     * Brings {@code ch} to the bytes of the whole stored copy {@code scan} walks: for each chunk,
+     * reads the target's bytes at the chunk's raw offset; when they are all there and their CRC-32C
+     * equals the chunk header's, the chunk is taken as equal and its stored bytes are not read
+     * (a false match needs a 1 MiB block that changed and kept its CRC-32C, a 2^-32 chance; every
+     * InnoDB page also carries its own checksum and FIL_PAGE_LSN, which a change of the page alters
+     * too); else the chunk is decoded and checked, and the units ({@code unit} bytes: pages, or
+     * blocks) that differ are written. Then the footer is checked and the entry's length and digest
+     * compared, and the file is cut to the entry's length.
+     *
+     * @return {bytes written, raw bytes decoded from the repository}
+     * @throws CorruptDataException when a decoded chunk, the footer, or the length or digest does not check
+     */
+    private static long[] writeByChunks(ChunkScan scan, FileChannel ch, FileEntry fe, int unit, String where) throws IOException {
+        byte[] old = new byte[(int) Math.max(1, Math.min(io.strata.repo.ObjectFormat.CHUNK_SIZE, fe.size()))]; // grown when a chunk is longer
+        long written = 0;
+        long decoded = 0;
+        CRC32C crc = new CRC32C();
+        while (scan.next()) {
+            int n = scan.rawLength();
+            long at = scan.rawOffset();
+            if (old.length < n) {
+                old = new byte[n];
+            }
+            int have = readAt(ch, old, n, at);
+            if (have == n) {
+                crc.reset();
+                crc.update(old, 0, n);
+                if ((int) crc.getValue() == scan.crc()) {
+                    continue;
+                }
+            }
+            java.nio.ByteBuffer raw = scan.decode();
+            decoded += n;
+            written += writeDiffering(ch, raw.array(), raw.arrayOffset(), old, n, have, unit, at);
+        }
+        checkWhole(fe, scan.rawTotal(), scan.digest(), where);
+        if (ch.size() > fe.size()) {
+            ch.truncate(fe.size()); // a cut writes no data bytes
+        }
+        return new long[] {written, decoded};
+    }
+
+    /**
+     * Writes into {@code ch} at file offset {@code at} the {@code unit}-byte units of the {@code n}
+     * result bytes {@code want[from ..]} that differ from {@code old[0 .. n)}, the file's bytes there
+     * (of which only the first {@code have} exist), runs of them at once; returns the bytes written.
+     */
+    static long writeDiffering(FileChannel ch, byte[] want, int from, byte[] old, int n, int have, int unit, long at) throws IOException {
+        long written = 0;
+        int runStart = -1;
+        for (int u = 0; u < n; u += unit) {
+            int end = Math.min(u + unit, n);
+            boolean same = end <= have && java.util.Arrays.equals(want, from + u, from + end, old, u, end);
+            if (!same && runStart < 0) {
+                runStart = u;
+            } else if (same && runStart >= 0) {
+                written += writeAt(ch, want, from + runStart, u - runStart, at + runStart);
+                runStart = -1;
             }
         }
-        return (int) c.getValue();
+        if (runStart >= 0) {
+            written += writeAt(ch, want, from + runStart, n - runStart, at + runStart);
+        }
+        return written;
+    }
+
+    /** Writes {@code len} bytes of {@code b} from {@code off} at file offset {@code at}; returns len. */
+    private static int writeAt(FileChannel ch, byte[] b, int off, int len, long at) throws IOException {
+        java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b, off, len);
+        while (w.hasRemaining()) {
+            ch.write(w, at + (w.position() - off));
+        }
+        return len;
+    }
+
+    /** Reads up to {@code n} bytes of {@code ch} at {@code at} into {@code b}; returns how many there were (fewer at the file's end). */
+    static int readAt(FileChannel ch, byte[] b, int n, long at) throws IOException {
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b, 0, n);
+        while (bb.hasRemaining()) {
+            if (ch.read(bb, at + bb.position()) < 0) {
+                break;
+            }
+        }
+        return bb.position();
+    }
+
+    /**
+     * The content digest ({@link io.strata.repo.ObjectFormat}) a whole stored copy of {@code f}
+     * written in 1 MiB chunks has: CRC-32C over the (length, CRC-32C) pairs of its 1 MiB blocks.
+     */
+    static int contentDigest(Path f) throws IOException {
+        CRC32C digest = new CRC32C();
+        CRC32C c = new CRC32C();
+        byte[] b = new byte[io.strata.repo.ObjectFormat.CHUNK_SIZE];
+        try (InputStream in = Files.newInputStream(f)) {
+            int n;
+            while ((n = in.readNBytes(b, 0, b.length)) > 0) {
+                c.reset();
+                c.update(b, 0, n);
+                io.strata.repo.ObjectFormat.digest(digest, n, (int) c.getValue());
+            }
+        }
+        return (int) digest.getValue();
     }
 }

@@ -5,6 +5,7 @@ import io.strata.repo.Chain;
 import io.strata.repo.ChunkedReader;
 import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
+import io.strata.repo.ObjectFormat;
 import io.strata.repo.Repository;
 
 import java.io.IOException;
@@ -176,6 +177,103 @@ final class PageComposer {
             }
         }
         return pages * ps;
+    }
+
+    /**
+     * Brings the existing file {@code ch} to the composed result of {@code layers} (whole copy
+     * first, deltas oldest to newest) as a delta restore does, reading the base's stored bytes only
+     * where needed: {@code base} walks the whole copy's chunks (a local object in the clear), and a
+     * chunk that no delta overrides, supplies only result bytes, and whose raw CRC-32C equals that
+     * of the target's bytes at its offset is taken as equal without being read (see
+     * {@link DeltaRestore}); any other chunk is decoded, the deltas' pages laid over it, and the
+     * pages that differ from the target's are written. Pages past the base's end come from the
+     * deltas or are zeros, compared and written the same way. Every delta is read to its end and
+     * checked, the base's footer and digest too; the file is cut to the result's length.
+     *
+     * @return {bytes written, raw bytes of the base decoded}
+     * @throws CorruptDataException when an object does not check against its manifest entry
+     */
+    static long[] deltaCompose(Repository repo, List<Chain.Layer> layers, FileEntry target, io.strata.repo.ChunkScan base, FileChannel ch)
+            throws IOException {
+        int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
+        long pages = target.size() / ps;
+        Chain.Layer baseLayer = layers.get(0);
+        List<DeltaCursor> deltas = new ArrayList<>();
+        try {
+            for (Chain.Layer l : layers.subList(1, layers.size())) {
+                deltas.add(new DeltaCursor(repo, l, ps));
+            }
+            long limit = Math.min(baseLayer.entry().size() / ps, pages) * ps; // result bytes the base supplies
+            long next = nextDeltaPage(deltas);
+            byte[] old = new byte[ObjectFormat.CHUNK_SIZE];
+            byte[] res = new byte[ObjectFormat.CHUNK_SIZE];
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            long written = 0;
+            long decoded = 0;
+            while (base.next()) {
+                long off = base.rawOffset();
+                int n = base.rawLength();
+                if (off >= limit) {
+                    continue; // base bytes beyond the result: only their headers are read, for the footer check
+                }
+                if (off % ps != 0) {
+                    throw new CorruptDataException("stored copy of " + baseLayer.entry().path() + " in backup " + baseLayer.backup().id()
+                            + " has a chunk at raw offset " + off + ", not on a page boundary", "the backup is damaged; restore another backup");
+                }
+                int m = (int) Math.min(n, limit - off); // result bytes from this chunk
+                if (old.length < n) {
+                    old = new byte[n];
+                    res = new byte[n];
+                }
+                int have = DeltaRestore.readAt(ch, old, m, off);
+                long endPage = (off + m) / ps;
+                if (next >= endPage && m == n && have == n) {
+                    crc.reset();
+                    crc.update(old, 0, n);
+                    if ((int) crc.getValue() == base.crc()) {
+                        continue;
+                    }
+                }
+                ByteBuffer raw = base.decode();
+                decoded += n;
+                raw.get(res, 0, m);
+                while (next < endPage) {
+                    System.arraycopy(newest(deltas, next).page(), 0, res, (int) (next * ps - off), ps);
+                    advance(deltas, next);
+                    next = nextDeltaPage(deltas);
+                }
+                written += DeltaRestore.writeDiffering(ch, res, 0, old, m, have, ps, off);
+            }
+            byte[] page = new byte[ps];
+            byte[] zeros = new byte[ps];
+            for (long p = limit / ps; p < pages; p++) {
+                byte[] want = zeros;
+                if (p == next) {
+                    want = newest(deltas, p).page();
+                    advance(deltas, p);
+                    next = nextDeltaPage(deltas);
+                }
+                int have = DeltaRestore.readAt(ch, page, ps, p * ps);
+                written += DeltaRestore.writeDiffering(ch, want, 0, page, ps, have, ps, p * ps);
+            }
+            String digest = String.format("%08x", base.digest());
+            if (base.rawTotal() != baseLayer.entry().size() || !digest.equals(baseLayer.entry().crc32c())) {
+                throw new CorruptDataException(String.format("stored %s of %s in backup %s does not match its manifest entry: length %d digest %s, expected length %d digest %s",
+                        baseLayer.entry().storage(), baseLayer.entry().path(), baseLayer.backup().id(), base.rawTotal(), digest,
+                        baseLayer.entry().size(), baseLayer.entry().crc32c()), "the backup is damaged; restore another backup");
+            }
+            for (DeltaCursor d : deltas) {
+                d.finish(ps);
+            }
+            if (ch.size() > pages * ps) {
+                ch.truncate(pages * ps);
+            }
+            return new long[] {written, decoded};
+        } finally {
+            for (DeltaCursor d : deltas) {
+                d.close();
+            }
+        }
     }
 
     /** The lowest page number the deltas hold next ({@link DeltaFormat#END} when they are all read). */

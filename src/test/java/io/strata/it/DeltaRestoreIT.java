@@ -24,9 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 19 (5): {@code restore --delta} onto a copy of the source that diverged (rows changed, a
- * table dropped, a table added) gives the directory a plain restore of the same backup gives,
- * having written less than 20% of its bytes.
+ * Issue 19 (5): {@code restore --delta} of an incremental (full + incremental) onto a copy of the
+ * source that diverged (rows changed, a table dropped, a table added) gives the directory a plain
+ * restore of the same backup gives, having written less than 20% of its bytes and read less than
+ * half of the backup's (chunks the target still holds are not read, under deltas too).
  *
  * <ul>
  * <li>Before recovery ({@code --no-recover}) the delta-restored directory is byte for byte the plain
@@ -57,15 +58,27 @@ class DeltaRestoreIT {
                 st.execute("INSERT INTO app.doomed SELECT seq, seq FROM app.seq_1_to_1000");
             }
             try (WriteLoad w = WriteLoad.on(source, "app").threads(1).rate(40).start()) {
-                id = ItSupport.backup(repo, source);
+                ItSupport.backup(repo, source);
+                source.exec("UPDATE app.big SET pad = REPEAT('y', 900) WHERE id BETWEEN 30000 AND 30100");
+                // the changed pages written to big.ibd, so that the incremental stores them (else the redo log carries them)
+                source.exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
+                ItSupport.waitForCheckpoint(source);
+                // restored is full + incremental: big.ibd is the full's copy with the incremental's pages laid over it
+                id = ItSupport.backup(repo, source, "--type", "incremental");
             }
         }
+        JsonNode bigEntry = null;
+        for (JsonNode f : ItSupport.manifest(repo, id).get("files")) {
+            bigEntry = f.get("path").asText().equals("app/big.ibd") ? f : bigEntry;
+        }
+        assertEquals("delta", bigEntry.get("storage").asText(), bigEntry.toString());
+        assertTrue(bigEntry.get("deltaPages").asLong() > 0, bigEntry.toString());
 
         // A: the copy of the source, then a server on it diverges
         Path a = work.resolve("a");
         run(0, "restore", "--repo", repo.toString(), "--backup", id, "--target", a.toString());
         try (MariaDbSandbox s = MariaDbSandbox.builder().startOn(a).start()) {
-            s.exec("UPDATE app.big SET pad = REPEAT('x', 900) WHERE id % 400 = 0",
+            s.exec("UPDATE app.big SET pad = REPEAT('x', 900) WHERE id % 40 = 0 AND id <= 6000",
                     "UPDATE app.t_fcrc32 SET k = k + 1 WHERE id % 50 = 0",
                     "DELETE FROM app.t_aria WHERE id % 7 = 0",
                     "DROP TABLE app.doomed",
@@ -90,6 +103,10 @@ class DeltaRestoreIT {
         System.out.printf("delta restore onto the diverged copy: wrote %,d of %,d bytes (%.2f%%), %d files changed, %d removed%n",
                 written, result, 100.0 * written / result, delta.get("filesWritten").asLong(), delta.get("filesRemoved").asLong());
         assertTrue(written < result / 5, "wrote " + written + " of " + result + " bytes");
+        // the stored chunks whose bytes the target still holds were not read: those of big.ibd's untouched part, the unchanged files
+        long decoded = delta.get("bytesDecoded").asLong();
+        System.out.printf("delta restore onto the diverged copy: decoded %,d of %,d bytes of the backup%n", decoded, result);
+        assertTrue(decoded > 0 && decoded < result / 2, "decoded " + decoded + " of " + result + " bytes");
         assertTrue(delta.get("filesRemoved").asLong() >= 2, d.toString()); // at least app/added.frm and app/added.ibd
         assertEquals(listing(plain0), listing(a));
         for (String f : listing(a)) {
@@ -111,6 +128,10 @@ class DeltaRestoreIT {
         assertEquals(0, d2.get("filesWritten").asLong(), again.toString());
         assertEquals(0, d2.get("filesRemoved").asLong(), again.toString());
         assertEquals(Files.size(a.resolve("ib_logfile0")), d2.get("bytesWritten").asLong(), again.toString());
+        // every chunk of a whole stored copy matched the target's bytes by CRC-32C and was not read; what is decoded are the chunks of
+        // the full's copies that the incremental's pages override (the full's bytes under them are needed to compare the rest)
+        long decodedAgain = d2.get("bytesDecoded").asLong();
+        assertTrue(decodedAgain < decoded && decodedAgain < result / 4, decodedAgain + " bytes decoded, " + decoded + " the first time: " + again);
 
         // kill -9 once ib_logfile0 is gone, with work left (a damaged, cut big.ibd): marked unfinished, no server can start, the next delta completes it
         try (FileChannel ch = FileChannel.open(a.resolve("app/big.ibd"), StandardOpenOption.WRITE)) {

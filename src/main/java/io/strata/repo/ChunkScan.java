@@ -1,0 +1,191 @@
+package io.strata.repo;
+
+import io.strata.error.CorruptDataException;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.util.Locale;
+import java.util.zip.CRC32C;
+
+/**
+ * Walks the chunk list of one object kept as a local file ({@link ObjectFormat}) header by header,
+ * with positional reads, decoding only the chunks the caller asks for. A caller that already holds
+ * bytes which may equal a chunk's (a delta restore's target file) compares their CRC-32C with
+ * {@link #crc()} and reads the stored bytes of the chunks that differ only: for an object of
+ * 1 MiB chunks it reads 13 bytes per MiB of the ones it skips.
+ *
+ * <p>Only for objects in the clear: a sealed chunk's header CRC covers its encrypted bytes, not the
+ * raw ones ({@link #sealed()}; such an object is read with {@link ChunkedReader}). What is checked:
+ * the object's header (as {@link ChunkedReader}), every chunk header's fields, the CRC-32C of every
+ * chunk {@link #decode decoded}, and at the end the footer: magic, total raw length, chunk count and
+ * content digest, the digest computed from the chunk headers' (raw length, CRC) pairs. The stored
+ * bytes of a chunk not decoded are not read, so damage inside them is not seen; the caller that
+ * skips a chunk has bytes whose CRC-32C equals the header's, which is what an intact chunk holds.
+ *
+ * <p>Not thread-safe; one scan per object. The channel is closed with the scan.
+ */
+public final class ChunkScan implements AutoCloseable {
+    private final FileChannel ch;
+    private final String resource;
+    private final ObjectCodec codec;
+    private final ChunkedReader.Header header;
+    private final ByteBuffer head = ByteBuffer.allocate(ObjectFormat.CHUNK_HEADER);
+    private final CRC32C digest = new CRC32C();
+    private final ChunkCoder.In chunk = ChunkCoder.takeIn();
+    /** File offset of the next chunk header (after {@link #next()}: of the current chunk's stored bytes). */
+    private long position;
+    private long rawOffset;
+    private long rawTotal;
+    private int chunks;
+    private boolean ended;
+    /** Whether {@link #next()} stopped on a chunk (whose stored bytes start at {@link #position}). */
+    private boolean onChunk;
+
+    private ChunkScan(FileChannel ch, String resource, ObjectCodec codec, ChunkedReader.Header header) {
+        this.ch = ch;
+        this.resource = resource;
+        this.codec = codec;
+        this.header = header;
+        this.position = header.length();
+    }
+
+    /**
+     * Opens a scan of the object in {@code ch}, reading and checking its header; the scan owns the
+     * channel from here on (closed on failure too).
+     *
+     * @param expectedContent the content name the object must hold ("innodb-file", "file", ...)
+     * @param resource        how messages name the object
+     * @throws CorruptDataException when the header does not check; missing key and format too new as {@link ChunkedReader}
+     */
+    public static ChunkScan open(FileChannel ch, String expectedContent, String resource, ObjectCodec codec) throws IOException {
+        try {
+            InputStream in = Channels.newInputStream(ch.position(0));
+            ChunkedReader.Header h = ChunkedReader.Header.read(new DataInputStream(in), expectedContent, resource, codec);
+            return new ChunkScan(ch, resource, codec, h);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** Whether the object's chunks are sealed (encrypted): then {@link #crc()} is not of the raw bytes and this scan must not be used. */
+    public boolean sealed() {
+        return header.sealed();
+    }
+
+    /**
+     * Moves to the next chunk, reading its header only.
+     *
+     * @return false at the end, after the footer checked (magic, length, chunk count, digest)
+     * @throws CorruptDataException when a header or the footer does not check, or the object is cut short
+     */
+    public boolean next() throws IOException {
+        if (ended) {
+            return false;
+        }
+        if (onChunk) {
+            position += chunk.storedLen;
+            rawOffset += chunk.rawLen;
+            onChunk = false;
+        }
+        readAt(head.clear(), position);
+        int raw = head.getInt(0);
+        if (raw == 0) {
+            readFooter(position + 4);
+            ended = true;
+            return false;
+        }
+        int stored = head.getInt(4);
+        int codecByte = head.get(8) & 0xff;
+        int crc = head.getInt(9);
+        ChunkedReader.checkChunkHeader(raw, stored, codecByte, header.version(), header.sealed(), chunks, resource);
+        position += ObjectFormat.CHUNK_HEADER;
+        chunk.rawLen = raw;
+        chunk.storedLen = stored;
+        chunk.codec = codecByte;
+        chunk.crcField = crc;
+        chunk.index = chunks;
+        chunk.offset = rawOffset;
+        chunk.direct = null;
+        ObjectFormat.digest(digest, raw, crc);
+        rawTotal += raw;
+        chunks++;
+        onChunk = true;
+        return true;
+    }
+
+    /** Offset of the current chunk's first raw byte in the object's raw content. */
+    public long rawOffset() {
+        return rawOffset;
+    }
+
+    /** Raw length of the current chunk, bytes (1 .. 4 MiB). */
+    public int rawLength() {
+        return chunk.rawLen;
+    }
+
+    /** CRC-32C of the current chunk's raw bytes, as its header records it (objects in the clear). */
+    public int crc() {
+        return chunk.crcField;
+    }
+
+    /**
+     * Reads and decodes the current chunk's stored bytes and checks their CRC-32C. The buffer
+     * (position 0, limit the raw length) is valid until the next call on this scan.
+     *
+     * @throws CorruptDataException when the chunk does not decode or check
+     */
+    public ByteBuffer decode() throws IOException {
+        if (chunk.stored.length < chunk.storedLen) {
+            chunk.stored = new byte[Math.max(chunk.storedLen, ObjectFormat.CHUNK_SIZE)];
+        }
+        readAt(ByteBuffer.wrap(chunk.stored, 0, chunk.storedLen), position);
+        chunk.decode(codec, header.aadPrefix(), resource);
+        return ByteBuffer.wrap(chunk.data, chunk.dataOff, chunk.rawLen).slice();
+    }
+
+    /** The object's content digest (as a manifest entry's {@code crc32c}); valid once {@link #next()} returned false. */
+    public int digest() {
+        return (int) digest.getValue();
+    }
+
+    /** Total raw length of the object, bytes; valid once {@link #next()} returned false. */
+    public long rawTotal() {
+        return rawTotal;
+    }
+
+    private void readFooter(long at) throws IOException {
+        ByteBuffer f = ByteBuffer.allocate(20);
+        readAt(f, at);
+        long total = f.getLong(0);
+        int n = f.getInt(8);
+        int d = f.getInt(12);
+        int magic = f.getInt(16);
+        if (magic != ObjectFormat.FOOTER_MAGIC || total != rawTotal || n != chunks || d != digest()) {
+            throw ChunkCoder.corrupt(resource, String.format(Locale.ROOT, "footer mismatch: stored length=%d chunks=%d digest=0x%08x magic=0x%08x, read length=%d chunks=%d digest=0x%08x",
+                    total, n, d, magic, rawTotal, chunks, digest()));
+        }
+    }
+
+    /** Fills {@code b} from its position to its limit with the bytes at file offset {@code at}. */
+    private void readAt(ByteBuffer b, long at) throws IOException {
+        long p = at;
+        while (b.hasRemaining()) {
+            int k = ch.read(b, p);
+            if (k < 0) {
+                throw ChunkCoder.corrupt(resource, "object is truncated after " + rawTotal + " bytes (" + chunks + " chunks)");
+            }
+            p += k;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        ChunkCoder.give(chunk);
+        ch.close();
+    }
+}

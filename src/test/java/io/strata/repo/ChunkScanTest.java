@@ -1,0 +1,132 @@
+package io.strata.repo;
+
+import io.strata.codec.Compression;
+import io.strata.error.CorruptDataException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.zip.CRC32C;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link ChunkScan}: chunk headers walked one by one, chunks decoded on demand, the footer checked. */
+class ChunkScanTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] sample(int n) {
+        byte[] b = new byte[n];
+        new Random(5).nextBytes(b);
+        for (int i = 0; i < n; i += 4096) {
+            Arrays.fill(b, i, Math.min(n, i + 2048), (byte) 0);
+        }
+        return b;
+    }
+
+    private ChunkScan scan(byte[] framed, ObjectCodec codec) throws IOException {
+        Path f = dir.resolve("object");
+        Files.write(f, framed);
+        return ChunkScan.open(FileChannel.open(f, StandardOpenOption.READ), "file", "test-object", codec);
+    }
+
+    private static int crc(byte[] b, int off, int len) {
+        CRC32C c = new CRC32C();
+        c.update(b, off, len);
+        return (int) c.getValue();
+    }
+
+    @Test
+    void walksChunksDecodingOnlyThoseAskedForAndEndsWithTheReadersDigest() throws IOException {
+        int n = 3 * ObjectFormat.CHUNK_SIZE + 1234;
+        byte[] raw = sample(n);
+        for (Compression c : new Compression[] {Compression.NONE, Compression.zstd(1), Compression.LZ4}) {
+            byte[] framed = EncodedChunksTest.frame(raw, ObjectCodec.PLAIN.withCompression(c));
+            int readerDigest;
+            try (ChunkedReader r = new ChunkedReader(new ByteArrayInputStream(framed), "file", "obj", ObjectCodec.PLAIN)) {
+                readerDigest = r.drainAndCheck();
+            }
+            try (ChunkScan s = scan(framed, ObjectCodec.PLAIN)) {
+                assertFalse(s.sealed());
+                long expectOffset = 0;
+                int i = 0;
+                while (s.next()) {
+                    assertEquals(expectOffset, s.rawOffset(), c + " chunk " + i);
+                    int len = s.rawLength();
+                    assertEquals(Math.min(ObjectFormat.CHUNK_SIZE, n - (int) expectOffset), len);
+                    assertEquals(crc(raw, (int) expectOffset, len), s.crc(), c + " chunk " + i + "'s header CRC is of its raw bytes");
+                    if (i % 2 == 1) {
+                        ByteBuffer b = s.decode();
+                        byte[] got = new byte[b.remaining()];
+                        b.get(got);
+                        assertArrayEquals(Arrays.copyOfRange(raw, (int) expectOffset, (int) expectOffset + len), got, c + " chunk " + i);
+                    }
+                    expectOffset += len;
+                    i++;
+                }
+                assertEquals(4, i);
+                assertEquals(n, s.rawTotal());
+                assertEquals(readerDigest, s.digest());
+                assertFalse(s.next());
+            }
+        }
+    }
+
+    @Test
+    void damageIsNamed() throws IOException {
+        byte[] raw = sample(2 * ObjectFormat.CHUNK_SIZE);
+        byte[] framed = EncodedChunksTest.frame(raw, ObjectCodec.PLAIN.withCompression(Compression.zstd(1)));
+        // a stored byte of the second chunk: found when that chunk is decoded, not when it is skipped
+        int second = EncodedChunksTest.chunkOffsets(framed).get(1);
+        byte[] bad = framed.clone();
+        bad[second + ObjectFormat.CHUNK_HEADER + 100] ^= 1;
+        try (ChunkScan s = scan(bad, ObjectCodec.PLAIN)) {
+            assertTrue(s.next());
+            s.decode();
+            assertTrue(s.next());
+            CorruptDataException e = assertThrows(CorruptDataException.class, s::decode);
+            assertTrue(e.getMessage().contains("chunk 1") && e.getMessage().contains("resource=test-object"), e.getMessage());
+        }
+        // the footer's digest
+        byte[] badFooter = framed.clone();
+        badFooter[badFooter.length - 5] ^= 1;
+        try (ChunkScan s = scan(badFooter, ObjectCodec.PLAIN)) {
+            assertTrue(s.next());
+            assertTrue(s.next());
+            CorruptDataException e = assertThrows(CorruptDataException.class, s::next);
+            assertTrue(e.getMessage().startsWith("footer mismatch: "), e.getMessage());
+        }
+        // cut inside the second chunk's stored bytes: the footer is not where the headers say
+        byte[] cut = Arrays.copyOf(framed, second + 40);
+        try (ChunkScan s = scan(cut, ObjectCodec.PLAIN)) {
+            assertTrue(s.next());
+            assertTrue(s.next());
+            CorruptDataException e = assertThrows(CorruptDataException.class, s::next);
+            assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        }
+        // another content name
+        assertThrows(CorruptDataException.class, () -> ChunkScan.open(FileChannel.open(dir.resolve("object"), StandardOpenOption.READ),
+                "innodb-file", "test-object", ObjectCodec.PLAIN));
+    }
+
+    @Test
+    void aSealedObjectSaysSo() throws IOException {
+        ObjectCodec codec = new ObjectCodec(Compression.zstd(1), EncodedChunksTest.cipher(3));
+        byte[] framed = EncodedChunksTest.frame(sample(100_000), codec);
+        try (ChunkScan s = scan(framed, codec)) {
+            assertTrue(s.sealed(), "a sealed chunk's header CRC is of its encrypted bytes: the scan is not for it");
+        }
+    }
+}
