@@ -59,9 +59,10 @@ import java.util.zip.CRC32C;
  *     ./ib_logfile0 was not found"; MariaDB 10.11), and a plain restore names it as unfinished.</li>
  * <li>Removes every file, link and directory below DIR that the result does not hold (never
  *     following links, never outside DIR).</li>
- * <li>For each file of the manifest: a whole stored copy kept as a local file in the clear is
+ * <li>For each file of the manifest: a whole InnoDB copy kept as a local file in the clear is
  *     walked by its chunk headers ({@link ChunkScan}), and only the chunks whose raw CRC-32C differs
- *     from that of the target's bytes at the same offset are read, decoded and compared; another
+ *     from that of the target's bytes at the same offset, or that hold a page newer than the backup,
+ *     are read, decoded and compared (see {@link #writeByChunks} for how sure a skip is); another
  *     whole stored copy (S3, encrypted) whose length and content digest equal the file's is left
  *     untouched without reading the repository; otherwise the file's bytes are produced as a normal
  *     restore produces them (the stored copy, or the chain's layers composed by
@@ -189,7 +190,8 @@ public final class DeltaRestore {
         long written = totals[0] + logBytes;
         long result = totals[1] + logBytes;
         log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s);"
-                + " decoded %,d bytes of the backup; compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2],
+                + " decoded %,d bytes of the backup (the rest matched the target by CRC-32C and page LSN and was not read; strata verify reads it);"
+                + " compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2],
                 m.files().size(), removed, totals[3], (System.nanoTime() - started) / 1e9));
         if (o.recover()) {
             try {
@@ -455,9 +457,11 @@ public final class DeltaRestore {
                         FileModes.attribute(FileModes.DATADIR_FILE)) : FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                     long before = ch.size();
                     int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
-                    if (chunks != null) {
-                        long[] wd = fe.isDelta() ? PageComposer.deltaCompose(repo, layers, fe, chunks, ch)
-                                : writeByChunks(chunks, ch, fe, unit, refs.describe(m.id(), fe));
+                    // an InnoDB chunk may be skipped on its CRC-32C only when no page in it is newer than the backup (see writeByChunks)
+                    long maxLsn = innodb ? m.redoEndLsn() : -1;
+                    long[] wd = chunks == null ? null : fe.isDelta() ? PageComposer.deltaCompose(repo, layers, fe, chunks, ch, maxLsn)
+                            : writeByChunks(chunks, ch, fe, unit, maxLsn, refs.describe(m.id(), fe));
+                    if (wd != null) {
                         long length = fe.isDelta() ? fe.size() / unit * unit : fe.size();
                         ch.force(false);
                         return new FileOutcome(wd[0], length, created || wd[0] > 0 || before != length, wd[1]);
@@ -498,18 +502,25 @@ public final class DeltaRestore {
 
     /**
      * Brings {@code ch} to the bytes of the whole stored copy {@code scan} walks: for each chunk,
-     * reads the target's bytes at the chunk's raw offset; when they are all there and their CRC-32C
-     * equals the chunk header's, the chunk is taken as equal and its stored bytes are not read
-     * (a false match needs a 1 MiB block that changed and kept its CRC-32C, a 2^-32 chance; every
-     * InnoDB page also carries its own checksum and FIL_PAGE_LSN, which a change of the page alters
-     * too); else the chunk is decoded and checked, and the units ({@code unit} bytes: pages, or
+     * reads the target's bytes at the chunk's raw offset; when they are all there, their CRC-32C
+     * equals the chunk header's and (InnoDB, {@code maxLsn} >= 0) no page among them has a
+     * FIL_PAGE_LSN above {@code maxLsn}, the chunk is taken as equal and its stored bytes are not
+     * read; else the chunk is decoded and checked, and the units ({@code unit} bytes: pages, or
      * blocks) that differ are written. Then the footer is checked and the entry's length and digest
      * compared, and the file is cut to the entry's length.
      *
+     * <p>How sure a skip is: every page a server changed after a restore of this backup (or of a
+     * later point of its history) carries an LSN above the backup's redo end, so such a chunk is
+     * always decoded; a chunk that differs otherwise (a target of an older point, or of another
+     * server) is caught by the CRC-32C, which a random change keeps with chance 2^-32 (the strength
+     * of the manifest's own 32-bit digests). Files other than InnoDB ({@code maxLsn} < 0) are never
+     * skipped: they are compared byte for byte.
+     *
+     * @param maxLsn the backup's redo end LSN for InnoDB files; negative: skip nothing
      * @return {bytes written, raw bytes decoded from the repository}
      * @throws CorruptDataException when a decoded chunk, the footer, or the length or digest does not check
      */
-    private static long[] writeByChunks(ChunkScan scan, FileChannel ch, FileEntry fe, int unit, String where) throws IOException {
+    private static long[] writeByChunks(ChunkScan scan, FileChannel ch, FileEntry fe, int unit, long maxLsn, String where) throws IOException {
         byte[] old = new byte[(int) Math.max(1, Math.min(io.strata.repo.ObjectFormat.CHUNK_SIZE, fe.size()))]; // grown when a chunk is longer
         long written = 0;
         long decoded = 0;
@@ -521,7 +532,7 @@ public final class DeltaRestore {
                 old = new byte[n];
             }
             int have = readAt(ch, old, n, at);
-            if (have == n) {
+            if (have == n && noPageAbove(old, n, unit, maxLsn)) {
                 crc.reset();
                 crc.update(old, 0, n);
                 if ((int) crc.getValue() == scan.crc()) {
@@ -537,6 +548,23 @@ public final class DeltaRestore {
             ch.truncate(fe.size()); // a cut writes no data bytes
         }
         return new long[] {written, decoded};
+    }
+
+    /**
+     * Whether no InnoDB page among the first {@code n} bytes of {@code b} ({@code ps}-byte pages)
+     * has a FIL_PAGE_LSN (bytes 16-23 of a page, big-endian) above {@code maxLsn}; false for a
+     * negative {@code maxLsn} (nothing may be skipped).
+     */
+    static boolean noPageAbove(byte[] b, int n, int ps, long maxLsn) {
+        if (maxLsn < 0) {
+            return false;
+        }
+        for (int off = 0; off + io.strata.innodb.FilHeader.FIL_PAGE_LSN + 8 <= n; off += ps) {
+            if (Long.compareUnsigned(io.strata.innodb.FilHeader.pageLsn(b, off), maxLsn) > 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

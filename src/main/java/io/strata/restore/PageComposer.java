@@ -184,17 +184,20 @@ final class PageComposer {
      * first, deltas oldest to newest) as a delta restore does, reading the base's stored bytes only
      * where needed: {@code base} walks the whole copy's chunks (a local object in the clear), and a
      * chunk that no delta overrides, supplies only result bytes, and whose raw CRC-32C equals that
-     * of the target's bytes at its offset is taken as equal without being read (see
-     * {@link DeltaRestore}); any other chunk is decoded, the deltas' pages laid over it, and the
+     * of the target's bytes at its offset, none of whose pages has a FIL_PAGE_LSN above
+     * {@code maxLsn}, is taken as equal without being read (see {@link DeltaRestore}); any other
+     * chunk is decoded, the deltas' pages laid over it, and the
      * pages that differ from the target's are written. Pages past the base's end come from the
      * deltas or are zeros, compared and written the same way. Every delta is read to its end and
      * checked, the base's footer and digest too; the file is cut to the result's length.
      *
-     * @return {bytes written, raw bytes of the base decoded}
+     * @param maxLsn the restored backup's redo end LSN
+     * @return {bytes written, raw bytes of the base decoded}; null when a chunk of the base is not on a page
+     *         boundary (another writer's chunk size; nothing is wrong with it): the caller composes the file as a restore does
      * @throws CorruptDataException when an object does not check against its manifest entry
      */
-    static long[] deltaCompose(Repository repo, List<Chain.Layer> layers, FileEntry target, io.strata.repo.ChunkScan base, FileChannel ch)
-            throws IOException {
+    static long[] deltaCompose(Repository repo, List<Chain.Layer> layers, FileEntry target, io.strata.repo.ChunkScan base, FileChannel ch,
+                               long maxLsn) throws IOException {
         int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
         long pages = target.size() / ps;
         Chain.Layer baseLayer = layers.get(0);
@@ -217,8 +220,7 @@ final class PageComposer {
                     continue; // base bytes beyond the result: only their headers are read, for the footer check
                 }
                 if (off % ps != 0) {
-                    throw new CorruptDataException("stored copy of " + baseLayer.entry().path() + " in backup " + baseLayer.backup().id()
-                            + " has a chunk at raw offset " + off + ", not on a page boundary", "the backup is damaged; restore another backup");
+                    return null; // chunks of another size than this writer's: the caller composes the file the plain way
                 }
                 int m = (int) Math.min(n, limit - off); // result bytes from this chunk
                 if (old.length < n) {
@@ -227,7 +229,7 @@ final class PageComposer {
                 }
                 int have = DeltaRestore.readAt(ch, old, m, off);
                 long endPage = (off + m) / ps;
-                if (next >= endPage && m == n && have == n) {
+                if (next >= endPage && m == n && have == n && DeltaRestore.noPageAbove(old, n, ps, maxLsn)) {
                     crc.reset();
                     crc.update(old, 0, n);
                     if ((int) crc.getValue() == base.crc()) {

@@ -44,13 +44,14 @@ import java.util.regex.Pattern;
  * <li>a scratch mariadbd (networking off, grant checks off) on it: each table is looked up
  *     (table-not-in-backup, exit 57), its {@code SHOW CREATE TABLE} and {@code CHECKSUM TABLE} read,
  *     then {@code FLUSH TABLES ... FOR EXPORT} and its data files (InnoDB .ibd/.cfg, Aria .MAI/.MAD,
- *     MyISAM .MYI/.MYD, per partition {@code t#P#p...}) linked into an export directory of the
- *     scratch (a second name, no copy); the server is then killed while it still holds the export
- *     lock, so nothing after the lock (purge, the flushing of a clean shutdown) changes them;</li>
+ *     MyISAM .MYI/.MYD, per partition {@code t#P#p...}) are taken as they are: the server is killed
+ *     while it still holds the export lock, so nothing after the lock (purge, the flushing of a clean
+ *     shutdown) changes them, and they are moved (renamed, no copy) into an export directory of the
+ *     scratch;</li>
  * <li>in the running server, per table: {@code CREATE TABLE} under a name of strata's (or the
  *     destination name), then for InnoDB {@code DISCARD TABLESPACE}, the files moved into the
- *     database directory (renamed when the scratch is on the same file system and SELinux does
- *     not run, else copied), {@code IMPORT TABLESPACE}; for Aria and MyISAM the table is closed
+ *     database directory (renamed when the scratch is on the same file system and SELinux is not
+ *     present, else copied), {@code IMPORT TABLESPACE}; for Aria and MyISAM the table is closed
  *     ({@code FLUSH TABLES}), its files renamed over the empty ones and the table flushed again. The
  *     imported table's {@code CHECKSUM TABLE} must equal the scratch's. With {@code --replace} the
  *     import goes to a new name and {@code RENAME TABLE} swaps it with the old table in one
@@ -392,14 +393,19 @@ public final class TableRestore {
                 locks.add(t.sql());
             }
             s.exec("FLUSH TABLES " + String.join(", ", locks) + " FOR EXPORT");
+            // Killed while this session holds the export lock, so the files stay as FLUSH ... FOR EXPORT left them: after UNLOCK
+            // TABLES the server could purge in these tables, and its clean shutdown would flush that into them. Then they are
+            // moved (renamed: one name per file, none left in the scratch's data directory) out of the scratch's data directory,
+            // which is thrown away; nothing else of it is used.
+            p.kill();
             Path exportDir = FileModes.createPrivateDirectories(scratch.resolve("export"));
             for (int i = 0; i < out.size(); i++) {
                 Exported e = out.get(i);
                 Path dir = FileModes.createPrivateDirectories(exportDir.resolve(Integer.toString(i)));
                 for (Path f : dataFiles(data.resolve(e.from().db()), e.from().table())) {
-                    Path copy = dir.resolve(f.getFileName().toString());
-                    Files.createLink(copy, f); // the same directory tree: a second name, no bytes copied (the server is killed below, still locked)
-                    e.files().add(copy);
+                    Path moved = dir.resolve(f.getFileName().toString());
+                    Files.move(f, moved);
+                    e.files().add(moved);
                 }
                 if (e.files().isEmpty()) {
                     throw new StrataException(ErrorCode.BUG, "FLUSH TABLES " + e.from() + " FOR EXPORT left no data file in " + data.resolve(e.from().db()), null);
@@ -407,10 +413,6 @@ public final class TableRestore {
                 log.accept("exported " + e.from() + " (" + e.engine() + (e.partitioned() ? ", partitioned" : "") + ", " + e.files().size()
                         + " file(s)); CHECKSUM TABLE " + e.checksum());
             }
-            // Killed while this session holds the export lock, so the files linked above stay as FLUSH ... FOR EXPORT left them:
-            // after UNLOCK TABLES the server could purge in these tables and its clean shutdown would flush that into the same
-            // inodes. The scratch directory is thrown away; nothing else of it is used.
-            p.kill();
             RestoreProgress.of(log).done(RestoreProgress.EXPORT);
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot copy the exported table files in " + scratch + ": " + e.getMessage(), null, e);
@@ -560,7 +562,7 @@ public final class TableRestore {
     /**
      * Puts {@code src} (an exported file of the scratch directory, used once) at {@code dest}: moved
      * beside it under a temporary name (a rename when both are on one file system, else a copy and a
-     * removal; always a copy where SELinux runs, which labels a file by where it was created), given
+     * removal; always a copy where SELinux is present (/sys/fs/selinux), which labels a file by where it was created), given
      * the owner and group of the database directory (when strata runs as root) and mode 0660, then
      * renamed over.
      */

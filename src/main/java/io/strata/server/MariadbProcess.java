@@ -201,11 +201,15 @@ public final class MariadbProcess implements AutoCloseable {
      * even what a clean shutdown would (purge, flushing). For a scratch server whose files are
      * taken as they are at this moment and then thrown away.
      *
-     * @throws StrataException INTERRUPTED when interrupted while waiting (the kill was sent)
+     * @throws StrataException INTERRUPTED when interrupted while waiting (the kill was sent);
+     *                         RECOVERY_FAILED when it has not ended 60 s after the kill
      */
     public void kill() {
         try {
-            process.destroyForcibly().waitFor();
+            if (!process.destroyForcibly().waitFor(60, TimeUnit.SECONDS)) {
+                throw new StrataException(ErrorCode.RECOVERY_FAILED, "mariadbd (pid " + process.pid() + ") on " + datadir
+                        + " did not end within 60 s of SIGKILL (stuck in I/O?)", "see the server log " + errorLog + " and the kernel log");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while stopping mariadbd", null, e);
