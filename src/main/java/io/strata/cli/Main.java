@@ -82,6 +82,10 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         ownsProcess = true;
+        // the JSON readers are built on the other core while the command line is parsed (see Json.warmUp)
+        Thread warmUp = new Thread(io.strata.repo.Json::warmUp, "strata-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
         int code = execute(System::getenv, Path.of(ConfigDefaults.SYSTEM_FILE), true, args);
         System.err.flush();
         System.exit(code);

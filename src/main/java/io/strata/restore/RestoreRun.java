@@ -114,6 +114,8 @@ public final class RestoreRun {
      * {@code tables} (null: all) and recovering as a partial backup ({@link TableScope}).
      */
     static Result run(Repository repo, Options o, Consumer<String> log, String pitrTarget, TableScope tables) {
+        // mariadbd --version runs while the manifests are read; its result is checked below, where it always was
+        ServerTools.Probe probe = o.recover() ? o.tools().probe() : null;
         repo.requireKey();
         io.strata.repo.ObjectCodec.setThreads(o.parallel());
         String id = backupOrNewest(repo, o.backupId());
@@ -136,7 +138,7 @@ public final class RestoreRun {
                     "restore without --remap (each file goes back to its own directory, which must not hold it); nothing was written");
         }
         // before the target is created: an older server refused leaves it as it was
-        ServerTools.Server server = o.recover() ? serverFor(o.tools(), m, log) : null;
+        ServerTools.Server server = o.recover() ? serverFor(probe, m, log) : null;
         RecoveryKeys.Plan keys = o.recover() ? RecoveryKeys.check(m, server.binary(), o.mariadbdDefaultsFile(), log) : RecoveryKeys.Plan.NONE;
         List<Path> outsideDirs = dirs.roots();
         try (TargetGuard guard = TargetGuard.before(target).watch()) {
@@ -284,11 +286,18 @@ public final class RestoreRun {
         }
     }
 
-    /** Removes {@link #UNFINISHED_MARKER}: the restore of {@code target} is complete. */
+    /**
+     * Removes {@link #UNFINISHED_MARKER}: the restore of {@code target} is complete. Every file in
+     * it must be durable already (each was forced when written); here the directories of the tree
+     * are forced once, so that the names of the files written since the last pass (the lineage mark,
+     * the replica file, what the recovery server created, renamed or removed) are durable too, and
+     * only then is the marker removed, and the target directory forced again for its removal.
+     */
     static void markFinished(Path target) {
         try {
-            Files.deleteIfExists(target.resolve(UNFINISHED_MARKER));
             Dirs.syncDirectories(target);
+            Files.deleteIfExists(target.resolve(UNFINISHED_MARKER));
+            Dirs.syncDirectory(target);
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot remove " + target.resolve(UNFINISHED_MARKER) + ": " + e.getMessage(), null, e);
         }
@@ -297,7 +306,8 @@ public final class RestoreRun {
     /**
      * Writes a new {@link Lineage} into the restored directory (design rule 9): a server started
      * on it begins a new history, so its backups never join the chains it was restored from.
-     * On failure the target is emptied.
+     * On failure the target is emptied. The file is forced; its name becomes durable with the
+     * directory pass of {@link #markFinished}, before the restore counts as finished.
      *
      * @param pitrTarget the point-in-time target as the user gave it, or null
      */
@@ -305,7 +315,6 @@ public final class RestoreRun {
         Lineage l = Lineage.restored(backupId, repo.root(), pitrTarget);
         try {
             l.write(target);
-            Dirs.syncDirectories(target);
         } catch (IOException e) {
             Dirs.deleteQuietly(target, true);
             throw new StrataException(ErrorCode.IO_ERROR, "cannot write " + target.resolve(Lineage.FILE_NAME) + ": " + e.getMessage(), null, e);
@@ -607,8 +616,13 @@ public final class RestoreRun {
      * series is older than the source's. Runs {@code mariadbd --version} and writes nothing.
      */
     static ServerTools.Server serverFor(ServerTools tools, Manifest m, Consumer<String> log) {
+        return serverFor(tools.probe(), m, log);
+    }
+
+    /** As {@link #serverFor(ServerTools, Manifest, Consumer)}, with a probe started earlier ({@link ServerTools#probe()}). */
+    static ServerTools.Server serverFor(ServerTools.Probe probe, Manifest m, Consumer<String> log) {
         String source = m.source().version();
-        ServerTools.Server s = tools.serverFor(source, "the source server of backup " + m.id());
+        ServerTools.Server s = probe.serverFor(source, "the source server of backup " + m.id());
         log.accept("server for crash recovery: " + s.binary() + " (MariaDB " + s.version() + "; the backup's source: MariaDB "
                 + ServerVersion.ofVersionVariable(source).map(Object::toString).orElse(source + ", a release strata cannot read, so not compared") + ")");
         return s;

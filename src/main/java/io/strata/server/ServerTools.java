@@ -158,14 +158,67 @@ public final class ServerTools {
      */
     public Server serverFor(String sourceVersion, String source) {
         Path bin = mariadbd();
-        ServerVersion v = versionOf(bin);
+        return check(new Server(bin, versionOf(bin)), sourceVersion, source);
+    }
+
+    /**
+     * Starts finding the mariadbd to run and its {@code --version} on a thread of its own, so that
+     * the probe (a process start that reads the server binary, about 0.1 s from a cold page cache)
+     * runs while the caller reads its manifests; {@link Probe#serverFor} waits for it and compares.
+     * Any error of the lookup or the probe is thrown there, not here.
+     */
+    public Probe probe() {
+        java.util.concurrent.FutureTask<Server> task = new java.util.concurrent.FutureTask<>(() -> {
+            Path bin = mariadbd();
+            return new Server(bin, versionOf(bin));
+        });
+        Thread t = new Thread(task, "strata-mariadbd-version");
+        t.setDaemon(true);
+        t.start();
+        return new Probe(task);
+    }
+
+    /** A {@code mariadbd --version} under way ({@link #probe()}). */
+    public static final class Probe {
+        private final java.util.concurrent.Future<Server> result;
+
+        private Probe(java.util.concurrent.Future<Server> result) {
+            this.result = result;
+        }
+
+        /**
+         * As {@link ServerTools#serverFor}, with the server the probe found.
+         *
+         * @throws StrataException as {@link ServerTools#serverFor}; interrupted
+         */
+        public Server serverFor(String sourceVersion, String source) {
+            Server s;
+            try {
+                s = result.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while running mariadbd --version", null, e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new StrataException(ErrorCode.BUG, "mariadbd --version failed: " + e.getCause(), null, e.getCause());
+            }
+            return check(s, sourceVersion, source);
+        }
+    }
+
+    /** {@code s}, unless its release series is older than {@code sourceVersion}'s (see {@link #serverFor}). */
+    private static Server check(Server s, String sourceVersion, String source) {
+        Path bin = s.binary();
+        ServerVersion v = s.version();
         Optional<ServerVersion> src = ServerVersion.ofVersionVariable(sourceVersion);
         if (src.isPresent() && v.olderSeriesThan(src.get())) {
             throw new StrataException(ErrorCode.MARIADBD_TOO_OLD, "mariadbd " + bin + " is MariaDB " + v + ", older than MariaDB " + src.get()
                     + " of " + source + ": a " + v.series() + " server cannot recover a data directory written by " + src.get().series(),
                     "pass --mariadbd naming a MariaDB " + src.get().series() + " or newer server (or --mariadb-tools DIR holding one)");
         }
-        return new Server(bin, v);
+        return s;
     }
 
     /** Runs {@code binary --version} and reads the MariaDB release from what it prints. */

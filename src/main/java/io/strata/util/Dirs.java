@@ -76,10 +76,15 @@ public final class Dirs {
     public static void syncDirectories(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.filter(Files::isDirectory).toList()) {
-                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.READ)) {
-                    ch.force(true);
-                }
+                syncDirectory(p);
             }
+        }
+    }
+
+    /** fsyncs the directory {@code dir} alone: the names created or removed in it survive a crash. */
+    public static void syncDirectory(Path dir) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
+            ch.force(true);
         }
     }
 

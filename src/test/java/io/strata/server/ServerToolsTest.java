@@ -140,4 +140,23 @@ class ServerToolsTest {
         assertEquals(ErrorCode.SERVER_UNSUPPORTED, e.code());
         assertTrue(e.getMessage().startsWith("/bin/true --version (exit 0) reports no MariaDB release: true (GNU coreutils)"), e.getMessage());
     }
+
+    @Test
+    void aProbeStartedEarlyAnswersAsServerForAndReportsItsErrorsOnlyWhenAsked() {
+        Path bin = realMariadbd();
+        ServerTools t = new ServerTools(bin, null, "");
+        ServerVersion v = ServerTools.versionOf(bin);
+        assertEquals(new ServerTools.Server(bin, v), t.probe().serverFor(v.series() + ".0-MariaDB-log", "x"));
+        StrataException old = assertThrows(StrataException.class, () -> t.probe().serverFor((v.major() + 1) + ".0.3-MariaDB-log", "the source server of backup B"));
+        assertEquals(ErrorCode.MARIADBD_TOO_OLD, old.code());
+        assertEquals(assertThrows(StrataException.class, () -> t.serverFor((v.major() + 1) + ".0.3-MariaDB-log", "the source server of backup B")).getMessage(),
+                old.getMessage());
+        // a binary that is no MariaDB server: probe() itself throws nothing, the error comes with the answer
+        Path notServer = Path.of("/bin/true");
+        Assumptions.assumeTrue(Files.isExecutable(notServer));
+        ServerTools.Probe p = new ServerTools(notServer, null, "").probe();
+        StrataException e = assertThrows(StrataException.class, () -> p.serverFor("10.11.19-MariaDB", "x"));
+        assertEquals(ErrorCode.SERVER_UNSUPPORTED, e.code());
+        assertTrue(e.getMessage().startsWith("/bin/true --version (exit 0) reports no MariaDB release"), e.getMessage());
+    }
 }
