@@ -44,6 +44,8 @@ public final class ChunkScan implements AutoCloseable {
     private boolean ended;
     /** Whether {@link #next()} stopped on a chunk (whose stored bytes start at {@link #position}). */
     private boolean onChunk;
+    /** Where {@link #copyRawTo} reads a copied chunk back; allocated on first use. */
+    private ByteBuffer readBack;
 
     private ChunkScan(FileChannel ch, String resource, ObjectCodec codec, ChunkedReader.Header header) {
         this.ch = ch;
@@ -146,6 +148,47 @@ public final class ChunkScan implements AutoCloseable {
         readAt(ByteBuffer.wrap(chunk.stored, 0, chunk.storedLen), position);
         chunk.decode(codec, header.aadPrefix(), resource);
         return ByteBuffer.wrap(chunk.data, chunk.dataOff, chunk.rawLen).slice();
+    }
+
+    /**
+     * For a chunk stored as it is (no compressor, in the clear): copies its bytes into {@code out}
+     * at file offset {@code at} inside the kernel ({@link FileChannel#transferTo}, no copy through
+     * the JVM), then reads them back from {@code out} (from the page cache, just written) and checks
+     * their CRC-32C against the header's, so the check covers the bytes the target holds.
+     *
+     * @param out a file open for reading and writing
+     * @return false, having done nothing, for a chunk of another codec (use {@link #decode})
+     * @throws CorruptDataException when the bytes read back do not match the header's CRC-32C, or the object ends early
+     */
+    public boolean copyRawTo(FileChannel out, long at) throws IOException {
+        if (chunk.codec != ObjectFormat.CODEC_NONE || header.sealed()) {
+            return false;
+        }
+        int n = chunk.rawLen;
+        long done = 0;
+        while (done < n) {
+            long k = ch.transferTo(position + done, n - done, out.position(at + done));
+            if (k <= 0) {
+                throw ChunkCoder.corrupt(resource, "object is truncated after " + rawOffset + " bytes (" + chunks + " chunks)");
+            }
+            done += k;
+        }
+        if (readBack == null || readBack.capacity() < n) {
+            readBack = ByteBuffer.allocateDirect(Math.max(n, ObjectFormat.CHUNK_SIZE));
+        }
+        ByteBuffer b = readBack.clear().limit(n);
+        while (b.hasRemaining()) {
+            if (out.read(b, at + b.position()) < 0) {
+                throw new java.io.EOFException("the copy of chunk " + chunk.index + " in " + out + " ends early");
+            }
+        }
+        CRC32C c = new CRC32C();
+        c.update(b.flip());
+        if ((int) c.getValue() != chunk.crcField) {
+            throw ChunkCoder.corrupt(resource, String.format(Locale.ROOT, "chunk %d (raw offset %d) checksum mismatch: stored crc32c=0x%08x computed=0x%08x",
+                    chunk.index, rawOffset, chunk.crcField, (int) c.getValue()));
+        }
+        return true;
     }
 
     /** The object's content digest (as a manifest entry's {@code crc32c}); valid once {@link #next()} returned false. */

@@ -122,6 +122,39 @@ class ChunkScanTest {
     }
 
     @Test
+    void aChunkStoredAsItIsIsCopiedInTheKernelAndCheckedFromTheCopy() throws IOException {
+        int n = 2 * ObjectFormat.CHUNK_SIZE + 333;
+        byte[] raw = sample(n);
+        byte[] framed = EncodedChunksTest.frame(raw, ObjectCodec.PLAIN);
+        Path out = dir.resolve("copy");
+        try (ChunkScan s = scan(framed, ObjectCodec.PLAIN);
+             FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            while (s.next()) {
+                assertTrue(s.copyRawTo(ch, s.rawOffset()));
+            }
+        }
+        assertArrayEquals(raw, Files.readAllBytes(out));
+        // a compressed chunk is not copied as it is
+        try (ChunkScan s = scan(EncodedChunksTest.frame(raw, ObjectCodec.PLAIN.withCompression(Compression.zstd(1))), ObjectCodec.PLAIN);
+             FileChannel ch = FileChannel.open(dir.resolve("copy2"), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            assertTrue(s.next());
+            assertFalse(s.copyRawTo(ch, 0));
+            assertEquals(0, ch.size());
+        }
+        // a damaged stored byte: the copy read back does not match the header's CRC
+        byte[] bad = framed.clone();
+        bad[EncodedChunksTest.chunkOffsets(framed).get(1) + ObjectFormat.CHUNK_HEADER + 7] ^= 1;
+        try (ChunkScan s = scan(bad, ObjectCodec.PLAIN);
+             FileChannel ch = FileChannel.open(dir.resolve("copy3"), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            assertTrue(s.next());
+            assertTrue(s.copyRawTo(ch, s.rawOffset()));
+            assertTrue(s.next());
+            CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.copyRawTo(ch, s.rawOffset()));
+            assertTrue(e.getMessage().contains("chunk 1") && e.getMessage().contains("checksum mismatch"), e.getMessage());
+        }
+    }
+
+    @Test
     void aSealedObjectSaysSo() throws IOException {
         ObjectCodec codec = new ObjectCodec(Compression.zstd(1), EncodedChunksTest.cipher(3));
         byte[] framed = EncodedChunksTest.frame(sample(100_000), codec);
