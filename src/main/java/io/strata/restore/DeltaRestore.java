@@ -473,7 +473,7 @@ public final class DeltaRestore {
                         String where = refs.describe(m.id(), fe);
                         try (ChunkedReader r = refs.open(m.id(), fe, content)) {
                             long n = ((InputStream) r).transferTo(os);
-                            checkWhole(fe, n, r.rawCrc(), where);
+                            RestoreRun.checkStored(fe, n, r.rawCrc(), where);
                         }
                     }
                     os.finish();
@@ -488,15 +488,6 @@ public final class DeltaRestore {
             throw new StrataException(ErrorCode.IO_ERROR, "delta restore of " + fe.path() + " failed: " + e.getFile() + " vanished", null, e);
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "delta restore of " + fe.path() + " failed: " + e.getMessage(), null, e);
-        }
-    }
-
-    /** Refuses a whole stored copy whose length or content digest is not its manifest entry's. */
-    private static void checkWhole(FileEntry fe, long length, int digest, String where) {
-        String crc = String.format("%08x", digest);
-        if (length != fe.size() || !crc.equals(fe.crc32c())) {
-            throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
-                    fe.path(), length, crc, fe.size(), fe.crc32c(), where), "the backup is damaged; restore another backup");
         }
     }
 
@@ -543,7 +534,7 @@ public final class DeltaRestore {
             decoded += n;
             written += writeDiffering(ch, raw.array(), raw.arrayOffset(), old, n, have, unit, at);
         }
-        checkWhole(fe, scan.rawTotal(), scan.digest(), where);
+        RestoreRun.checkStored(fe, scan.rawTotal(), scan.digest(), where);
         if (ch.size() > fe.size()) {
             ch.truncate(fe.size()); // a cut writes no data bytes
         }

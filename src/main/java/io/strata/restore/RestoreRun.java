@@ -492,7 +492,7 @@ public final class RestoreRun {
     }
 
     /** Refuses a whole stored copy whose length or content digest is not its manifest entry's. */
-    private static void checkStored(FileEntry fe, long n, int digest, String where) {
+    static void checkStored(FileEntry fe, long n, int digest, String where) {
         String crc = String.format("%08x", digest);
         if (n != fe.size() || !crc.equals(fe.crc32c())) {
             throw new CorruptDataException(String.format("stored file %s does not match its manifest entry: length %d crc32c %s, expected length %d crc32c %s (resource=%s)",
