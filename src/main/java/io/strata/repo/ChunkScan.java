@@ -130,6 +130,11 @@ public final class ChunkScan implements AutoCloseable {
         return chunk.rawLen;
     }
 
+    /** Whether the current chunk is stored as it is (no compressor, in the clear): {@link #copyRawTo} copies it in the kernel. */
+    public boolean storedAsIs() {
+        return chunk.codec == ObjectFormat.CODEC_NONE && !header.sealed();
+    }
+
     /** CRC-32C of the current chunk's raw bytes, as its header records it (objects in the clear). */
     public int crc() {
         return chunk.crcField;
@@ -161,7 +166,7 @@ public final class ChunkScan implements AutoCloseable {
      * @throws CorruptDataException when the bytes read back do not match the header's CRC-32C, or the object ends early
      */
     public boolean copyRawTo(FileChannel out, long at) throws IOException {
-        if (chunk.codec != ObjectFormat.CODEC_NONE || header.sealed()) {
+        if (!storedAsIs()) {
             return false;
         }
         int n = chunk.rawLen;

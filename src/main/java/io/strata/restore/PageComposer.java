@@ -180,6 +180,104 @@ final class PageComposer {
     }
 
     /**
+     * Composes {@code layers} (whole copy first, deltas oldest to newest) into the new, empty file
+     * {@code ch} chunk by chunk of the base, as {@link RestoreRun} does for a local repository: a
+     * chunk of the base stored as it is (no compressor, in the clear), wholly inside the result and
+     * holding no page a delta overrides is copied inside the kernel and checked by reading it back
+     * ({@link io.strata.repo.ChunkScan#copyRawTo}); any other chunk is decoded and checked, the
+     * deltas' pages laid over it, and written at its offset. Pages past the base's end come from
+     * the deltas or are zeros. At the end the base's length and content digest (from its chunk
+     * headers) are checked against its manifest entry and every delta is read to its end and
+     * checked, as {@link #compose} does. The caller forces and closes {@code ch}; not for sparse
+     * (page_compressed) files.
+     *
+     * @param base a scan of the whole copy's object (a local object in the clear), positioned before its first chunk
+     * @return bytes of the result (its page count times the physical page size), or -1 when a chunk
+     *         of the base does not start on a page boundary (another writer's chunk size; nothing is
+     *         wrong with it) or its first chunk is compressed (then {@link #compose}'s reader decodes
+     *         chunks on the codec pool, in parallel): the caller empties {@code ch} and composes the file with {@link #compose}
+     * @throws CorruptDataException when an object does not check against its manifest entry
+     */
+    static long composeByChunks(Repository repo, List<Chain.Layer> layers, FileEntry target, io.strata.repo.ChunkScan base, FileChannel ch)
+            throws IOException {
+        int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
+        long pages = target.size() / ps;
+        Chain.Layer baseLayer = layers.get(0);
+        List<DeltaCursor> deltas = new ArrayList<>();
+        try {
+            for (Chain.Layer l : layers.subList(1, layers.size())) {
+                deltas.add(new DeltaCursor(repo, l, ps));
+            }
+            long limit = Math.min(baseLayer.entry().size() / ps, pages) * ps; // result bytes the base supplies
+            long next = nextDeltaPage(deltas);
+            byte[] res = null;
+            while (base.next()) {
+                long off = base.rawOffset();
+                int n = base.rawLength();
+                if (off >= limit) {
+                    continue; // base bytes beyond the result: only their headers are read, for the footer check
+                }
+                if (off % ps != 0 || off == 0 && !base.storedAsIs()) {
+                    return -1;
+                }
+                int m = (int) Math.min(n, limit - off); // result bytes from this chunk
+                long endPage = (off + m) / ps;
+                if (next >= endPage && m == n && base.copyRawTo(ch, off)) {
+                    continue;
+                }
+                ByteBuffer raw = base.decode();
+                if (res == null || res.length < n) {
+                    res = new byte[Math.max(n, ObjectFormat.CHUNK_SIZE)];
+                }
+                raw.get(res, 0, m);
+                while (next < endPage) {
+                    System.arraycopy(newest(deltas, next).page(), 0, res, (int) (next * ps - off), ps);
+                    advance(deltas, next);
+                    next = nextDeltaPage(deltas);
+                }
+                writeAt(ch, ByteBuffer.wrap(res, 0, m), off);
+            }
+            ByteBuffer zeros = ByteBuffer.allocate(ps);
+            for (long p = limit / ps; p < pages; p++) {
+                ByteBuffer want = zeros.clear();
+                if (p == next) {
+                    want = ByteBuffer.wrap(newest(deltas, p).page());
+                    advance(deltas, p);
+                    next = nextDeltaPage(deltas);
+                }
+                writeAt(ch, want, p * ps);
+            }
+            checkScanned(base, baseLayer);
+            for (DeltaCursor d : deltas) {
+                d.finish(ps);
+            }
+            return pages * ps;
+        } finally {
+            for (DeltaCursor d : deltas) {
+                d.close();
+            }
+        }
+    }
+
+    /** Writes all of {@code b}'s remaining bytes at file offset {@code at}. */
+    private static void writeAt(FileChannel ch, ByteBuffer b, long at) throws IOException {
+        long p = at;
+        while (b.hasRemaining()) {
+            p += ch.write(b, p);
+        }
+    }
+
+    /** Refuses a base whose scanned length or content digest is not its manifest entry's; {@code base} has ended. */
+    private static void checkScanned(io.strata.repo.ChunkScan base, Chain.Layer baseLayer) {
+        String digest = String.format("%08x", base.digest());
+        if (base.rawTotal() != baseLayer.entry().size() || !digest.equals(baseLayer.entry().crc32c())) {
+            throw new CorruptDataException(String.format("stored %s of %s in backup %s does not match its manifest entry: length %d digest %s, expected length %d digest %s",
+                    baseLayer.entry().storage(), baseLayer.entry().path(), baseLayer.backup().id(), base.rawTotal(), digest,
+                    baseLayer.entry().size(), baseLayer.entry().crc32c()), "the backup is damaged; restore another backup");
+        }
+    }
+
+    /**
      * Brings the existing file {@code ch} to the composed result of {@code layers} (whole copy
      * first, deltas oldest to newest) as a delta restore does, reading the base's stored bytes only
      * where needed: {@code base} walks the whole copy's chunks (a local object in the clear), and a
@@ -258,12 +356,7 @@ final class PageComposer {
                 int have = DeltaRestore.readAt(ch, page, ps, p * ps);
                 written += DeltaRestore.writeDiffering(ch, want, 0, page, ps, have, ps, p * ps);
             }
-            String digest = String.format("%08x", base.digest());
-            if (base.rawTotal() != baseLayer.entry().size() || !digest.equals(baseLayer.entry().crc32c())) {
-                throw new CorruptDataException(String.format("stored %s of %s in backup %s does not match its manifest entry: length %d digest %s, expected length %d digest %s",
-                        baseLayer.entry().storage(), baseLayer.entry().path(), baseLayer.backup().id(), base.rawTotal(), digest,
-                        baseLayer.entry().size(), baseLayer.entry().crc32c()), "the backup is damaged; restore another backup");
-            }
+            checkScanned(base, baseLayer);
             for (DeltaCursor d : deltas) {
                 d.finish(ps);
             }

@@ -422,8 +422,22 @@ public final class RestoreRun {
         Path out = outPath(target, fe, layers.get(layers.size() - 1).backup(), dirs);
         try {
             FileModes.createPrivateDirectories(out.getParent());
-            try (FileChannel ch = createFile(out)) {
-                long n = PageComposer.compose(repo, layers, fe, out, ch);
+            io.strata.repo.ChunkScan scan = null;
+            if (!SparseFileOutput.needed(fe.flags())) {
+                Chain.Layer base = layers.get(0);
+                scan = repo.scanBackupObject(base.backup().id(), base.entry().object(), "innodb-file");
+                if (scan != null && scan.sealed()) {
+                    scan.close();
+                    scan = null;
+                }
+            }
+            try (io.strata.repo.ChunkScan s = scan; FileChannel ch = createFile(out)) {
+                long n = s == null ? -1 : PageComposer.composeByChunks(repo, layers, fe, s, ch);
+                if (n < 0) {
+                    // no local object in the clear, or chunks of another writer's size: through the JVM, from the start
+                    ch.truncate(0).position(0);
+                    n = PageComposer.compose(repo, layers, fe, out, ch);
+                }
                 syncer.add(out);
                 return n;
             }
