@@ -122,6 +122,44 @@ class ChunkScanTest {
     }
 
     @Test
+    void aDamagedChunkHeaderFieldIsRefusedBeforeItsBytesAreRead() throws IOException {
+        byte[] framed = EncodedChunksTest.frame(sample(2 * ObjectFormat.CHUNK_SIZE), ObjectCodec.PLAIN);
+        int second = EncodedChunksTest.chunkOffsets(framed).get(1);
+        byte[] tooLong = framed.clone();
+        ObjectFormat.putInt(tooLong, second, ObjectFormat.MAX_CHUNK + 1); // raw length
+        byte[] badCodec = framed.clone();
+        badCodec[second + 8] = 0x33;
+        for (byte[] bad : new byte[][] {tooLong, badCodec}) {
+            try (ChunkScan s = scan(bad, ObjectCodec.PLAIN)) {
+                assertTrue(s.next());
+                CorruptDataException e = assertThrows(CorruptDataException.class, s::next);
+                assertTrue(e.getMessage().startsWith("chunk 1 has a bad header: "), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void anEmptyObjectEndsAtItsFooter() throws IOException {
+        byte[] framed = EncodedChunksTest.frame(new byte[0], ObjectCodec.PLAIN);
+        int readerDigest;
+        try (ChunkedReader r = new ChunkedReader(new ByteArrayInputStream(framed), "file", "obj", ObjectCodec.PLAIN)) {
+            readerDigest = r.drainAndCheck();
+        }
+        try (ChunkScan s = scan(framed, ObjectCodec.PLAIN)) {
+            assertFalse(s.next());
+            assertEquals(0, s.rawTotal());
+            assertEquals(readerDigest, s.digest());
+        }
+        // its footer is checked too
+        byte[] bad = framed.clone();
+        bad[bad.length - 12] ^= 1; // the chunk count
+        try (ChunkScan s = scan(bad, ObjectCodec.PLAIN)) {
+            CorruptDataException e = assertThrows(CorruptDataException.class, s::next);
+            assertTrue(e.getMessage().startsWith("footer mismatch: "), e.getMessage());
+        }
+    }
+
+    @Test
     void aChunkStoredAsItIsIsCopiedInTheKernelAndCheckedFromTheCopy() throws IOException {
         int n = 2 * ObjectFormat.CHUNK_SIZE + 333;
         byte[] raw = sample(n);
