@@ -239,13 +239,14 @@ final class PageComposer {
             }
             ByteBuffer zeros = ByteBuffer.allocate(ps);
             for (long p = limit / ps; p < pages; p++) {
-                ByteBuffer want = zeros.clear();
-                if (p == next) {
-                    want = ByteBuffer.wrap(newest(deltas, p).page());
-                    advance(deltas, p);
-                    next = nextDeltaPage(deltas);
+                if (p != next) {
+                    writeAt(ch, zeros.clear(), p * ps);
+                    continue;
                 }
-                writeAt(ch, want, p * ps);
+                // written before the deltas move on: a delta reads its next entry into the same buffer
+                writeAt(ch, ByteBuffer.wrap(newest(deltas, p).page()), p * ps);
+                advance(deltas, p);
+                next = nextDeltaPage(deltas);
             }
             checkScanned(base, baseLayer);
             for (DeltaCursor d : deltas) {
@@ -347,14 +348,14 @@ final class PageComposer {
             byte[] page = new byte[ps];
             byte[] zeros = new byte[ps];
             for (long p = limit / ps; p < pages; p++) {
-                byte[] want = zeros;
+                // compared and written before the deltas move on: a delta reads its next entry into the same buffer
+                byte[] want = p == next ? newest(deltas, p).page() : zeros;
+                int have = DeltaRestore.readAt(ch, page, ps, p * ps);
+                written += DeltaRestore.writeDiffering(ch, want, 0, page, ps, have, ps, p * ps);
                 if (p == next) {
-                    want = newest(deltas, p).page();
                     advance(deltas, p);
                     next = nextDeltaPage(deltas);
                 }
-                int have = DeltaRestore.readAt(ch, page, ps, p * ps);
-                written += DeltaRestore.writeDiffering(ch, want, 0, page, ps, have, ps, p * ps);
             }
             checkScanned(base, baseLayer);
             for (DeltaCursor d : deltas) {
