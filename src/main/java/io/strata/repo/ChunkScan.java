@@ -44,8 +44,6 @@ public final class ChunkScan implements AutoCloseable {
     private boolean ended;
     /** Whether {@link #next()} stopped on a chunk (whose stored bytes start at {@link #position}). */
     private boolean onChunk;
-    /** Where {@link #copyRawTo} reads a copied chunk back; allocated on first use. */
-    private ByteBuffer readBack;
 
     private ChunkScan(FileChannel ch, String resource, ObjectCodec codec, ChunkedReader.Header header) {
         this.ch = ch;
@@ -65,7 +63,8 @@ public final class ChunkScan implements AutoCloseable {
      */
     public static ChunkScan open(FileChannel ch, String expectedContent, String resource, ObjectCodec codec) throws IOException {
         try {
-            InputStream in = Channels.newInputStream(ch.position(0));
+            // buffered: the header is read field by field; what the buffer reads past it is not used (reads after it are positional)
+            InputStream in = new java.io.BufferedInputStream(Channels.newInputStream(ch.position(0)), 512);
             ChunkedReader.Header h = ChunkedReader.Header.read(new DataInputStream(in), expectedContent, resource, codec);
             return new ChunkScan(ch, resource, codec, h);
         } catch (IOException | RuntimeException e) {
@@ -178,17 +177,17 @@ public final class ChunkScan implements AutoCloseable {
             }
             done += k;
         }
-        if (readBack == null || readBack.capacity() < n) {
-            readBack = ByteBuffer.allocateDirect(Math.max(n, ObjectFormat.CHUNK_SIZE));
+        // read back into the pooled array of stored bytes (unused for a chunk stored as it is), in slices that
+        // NIO's per-thread direct buffer carries: no direct buffer allocated per chunk or per file
+        if (chunk.stored.length < n) {
+            chunk.stored = new byte[Math.max(n, ObjectFormat.CHUNK_SIZE)];
         }
-        ByteBuffer b = readBack.clear().limit(n);
-        while (b.hasRemaining()) {
-            if (out.read(b, at + b.position()) < 0) {
-                throw new java.io.EOFException("the copy of chunk " + chunk.index + " in " + out + " ends early");
-            }
+        int got = io.strata.util.NioSlices.read(out, chunk.stored, 0, n, at);
+        if (got < n) {
+            throw new java.io.EOFException("the copy of chunk " + chunk.index + " in " + out + " ends early");
         }
         CRC32C c = new CRC32C();
-        c.update(b.flip());
+        c.update(chunk.stored, 0, n);
         if ((int) c.getValue() != chunk.crcField) {
             throw ChunkCoder.corrupt(resource, String.format(Locale.ROOT, "chunk %d (raw offset %d) checksum mismatch: stored crc32c=0x%08x computed=0x%08x",
                     chunk.index, rawOffset, chunk.crcField, (int) c.getValue()));

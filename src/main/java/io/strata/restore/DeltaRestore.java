@@ -582,24 +582,15 @@ public final class DeltaRestore {
         return written;
     }
 
-    /** Writes {@code len} bytes of {@code b} from {@code off} at file offset {@code at}; returns len. */
+    /** Writes {@code len} bytes of {@code b} from {@code off} at file offset {@code at}, in slices ({@link io.strata.util.NioSlices}); returns len. */
     private static int writeAt(FileChannel ch, byte[] b, int off, int len, long at) throws IOException {
-        java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b, off, len);
-        while (w.hasRemaining()) {
-            ch.write(w, at + (w.position() - off));
-        }
+        io.strata.util.NioSlices.write(ch, b, off, len, at);
         return len;
     }
 
-    /** Reads up to {@code n} bytes of {@code ch} at {@code at} into {@code b}; returns how many there were (fewer at the file's end). */
+    /** Reads up to {@code n} bytes of {@code ch} at {@code at} into {@code b}, in slices; returns how many there were (fewer at the file's end). */
     static int readAt(FileChannel ch, byte[] b, int n, long at) throws IOException {
-        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b, 0, n);
-        while (bb.hasRemaining()) {
-            if (ch.read(bb, at + bb.position()) < 0) {
-                break;
-            }
-        }
-        return bb.position();
+        return io.strata.util.NioSlices.read(ch, b, 0, n, at);
     }
 
     /**

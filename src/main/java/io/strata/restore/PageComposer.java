@@ -235,7 +235,7 @@ final class PageComposer {
                     advance(deltas, next);
                     next = nextDeltaPage(deltas);
                 }
-                writeAt(ch, ByteBuffer.wrap(res, 0, m), off);
+                io.strata.util.NioSlices.write(ch, res, 0, m, off);
             }
             ByteBuffer zeros = ByteBuffer.allocate(ps);
             for (long p = limit / ps; p < pages; p++) {

@@ -528,9 +528,7 @@ public final class RestoreRun {
             long at = scan.rawOffset();
             if (!scan.copyRawTo(ch, at)) {
                 java.nio.ByteBuffer raw = scan.decode();
-                while (raw.hasRemaining()) {
-                    ch.write(raw, at + raw.position());
-                }
+                io.strata.util.NioSlices.write(ch, raw.array(), raw.arrayOffset() + raw.position(), raw.remaining(), at);
             }
             n += scan.rawLength();
         }

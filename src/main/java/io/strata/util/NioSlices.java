@@ -46,6 +46,20 @@ public final class NioSlices {
         return done;
     }
 
+    /**
+     * Writes all of {@code src[off..off+len)} at file offset {@code pos}, in slices.
+     *
+     * @throws IOException from the channel
+     */
+    public static void write(FileChannel ch, byte[] src, int off, int len, long pos) throws IOException {
+        for (int done = 0; done < len; ) {
+            ByteBuffer bb = ByteBuffer.wrap(src, off + done, Math.min(SLICE, len - done));
+            while (bb.hasRemaining()) {
+                done += ch.write(bb, pos + done);
+            }
+        }
+    }
+
     /** An unbuffered stream writing to {@code ch} in slices; closing it closes the channel. */
     public static OutputStream outputStream(WritableByteChannel ch) {
         return new OutputStream() {
