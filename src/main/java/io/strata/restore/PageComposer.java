@@ -182,10 +182,11 @@ final class PageComposer {
     /**
      * Composes {@code layers} (whole copy first, deltas oldest to newest) into the new, empty file
      * {@code ch} chunk by chunk of the base, as {@link RestoreRun} does for a local repository: a
-     * chunk of the base stored as it is (no compressor, in the clear), wholly inside the result and
-     * holding no page a delta overrides is copied inside the kernel and checked by reading it back
-     * ({@link io.strata.repo.ChunkScan#copyRawTo}); any other chunk is decoded and checked, the
-     * deltas' pages laid over it, and written at its offset. Pages past the base's end come from
+     * chunk of the base stored as it is (no compressor, in the clear) and wholly inside the result
+     * is copied inside the kernel and checked by reading it back
+     * ({@link io.strata.repo.ChunkScan#copyRawTo}), then the deltas' pages that fall in it are
+     * written over it; any other chunk is decoded and checked, the deltas' pages laid over it, and
+     * written at its offset. Pages past the base's end come from
      * the deltas or are zeros. At the end the base's length and content digest (from its chunk
      * headers) are checked against its manifest entry and every delta is read to its end and
      * checked, as {@link #compose} does. The caller forces and closes {@code ch}; not for sparse
@@ -222,7 +223,13 @@ final class PageComposer {
                 }
                 int m = (int) Math.min(n, limit - off); // result bytes from this chunk
                 long endPage = (off + m) / ps;
-                if (next >= endPage && m == n && base.copyRawTo(ch, off)) {
+                if (m == n && base.copyRawTo(ch, off)) {
+                    // the base's bytes copied and checked; the deltas' pages over them, each before its delta moves on
+                    while (next < endPage) {
+                        writeAt(ch, ByteBuffer.wrap(newest(deltas, next).page()), next * ps);
+                        advance(deltas, next);
+                        next = nextDeltaPage(deltas);
+                    }
                     continue;
                 }
                 ByteBuffer raw = base.decode();
