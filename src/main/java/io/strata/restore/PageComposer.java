@@ -204,11 +204,8 @@ final class PageComposer {
         int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
         long pages = target.size() / ps;
         Chain.Layer baseLayer = layers.get(0);
-        List<DeltaCursor> deltas = new ArrayList<>();
+        List<DeltaCursor> deltas = openDeltas(repo, layers, ps);
         try {
-            for (Chain.Layer l : layers.subList(1, layers.size())) {
-                deltas.add(new DeltaCursor(repo, l, ps));
-            }
             long limit = Math.min(baseLayer.entry().size() / ps, pages) * ps; // result bytes the base supplies
             long next = nextDeltaPage(deltas);
             byte[] res = null;
@@ -267,6 +264,22 @@ final class PageComposer {
         }
     }
 
+    /** Opens the delta of every layer after the first (oldest first); when one fails to open, those opened are closed again. */
+    private static List<DeltaCursor> openDeltas(Repository repo, List<Chain.Layer> layers, int ps) throws IOException {
+        List<DeltaCursor> deltas = new ArrayList<>();
+        try {
+            for (Chain.Layer l : layers.subList(1, layers.size())) {
+                deltas.add(new DeltaCursor(repo, l, ps));
+            }
+            return deltas;
+        } catch (IOException | RuntimeException e) {
+            for (DeltaCursor d : deltas) {
+                d.close();
+            }
+            throw e;
+        }
+    }
+
     /** Writes all of {@code b}'s remaining bytes at file offset {@code at}. */
     private static void writeAt(FileChannel ch, ByteBuffer b, long at) throws IOException {
         long p = at;
@@ -307,11 +320,8 @@ final class PageComposer {
         int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
         long pages = target.size() / ps;
         Chain.Layer baseLayer = layers.get(0);
-        List<DeltaCursor> deltas = new ArrayList<>();
+        List<DeltaCursor> deltas = openDeltas(repo, layers, ps);
         try {
-            for (Chain.Layer l : layers.subList(1, layers.size())) {
-                deltas.add(new DeltaCursor(repo, l, ps));
-            }
             long limit = Math.min(baseLayer.entry().size() / ps, pages) * ps; // result bytes the base supplies
             long next = nextDeltaPage(deltas);
             byte[] old = new byte[ObjectFormat.CHUNK_SIZE];
