@@ -44,6 +44,7 @@ public final class ChunkScan implements AutoCloseable {
     private boolean ended;
     /** Whether {@link #next()} stopped on a chunk (whose stored bytes start at {@link #position}). */
     private boolean onChunk;
+    private boolean closed;
 
     private ChunkScan(FileChannel ch, String resource, ObjectCodec codec, ChunkedReader.Header header) {
         this.ch = ch;
@@ -184,7 +185,7 @@ public final class ChunkScan implements AutoCloseable {
         }
         int got = io.strata.util.NioSlices.read(out, chunk.stored, 0, n, at);
         if (got < n) {
-            throw new java.io.EOFException("the copy of chunk " + chunk.index + " in " + out + " ends early");
+            throw new java.io.EOFException("the copy of chunk " + chunk.index + " of " + resource + " ends early in the file written (was it cut short meanwhile?)");
         }
         CRC32C c = new CRC32C();
         c.update(chunk.stored, 0, n);
@@ -230,8 +231,13 @@ public final class ChunkScan implements AutoCloseable {
         }
     }
 
+    /** Closes the object's channel and gives the chunk buffers back to the pool; a second call does nothing. */
     @Override
     public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         ChunkCoder.give(chunk);
         ch.close();
     }

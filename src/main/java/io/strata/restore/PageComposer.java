@@ -213,7 +213,8 @@ final class PageComposer {
                 long off = base.rawOffset();
                 int n = base.rawLength();
                 if (off >= limit) {
-                    continue; // base bytes beyond the result: only their headers are read, for the footer check
+                    base.decode(); // base bytes beyond the result: read and checked all the same, as the stream does
+                    continue;
                 }
                 if (off % ps != 0 || off == 0 && !base.storedAsIs()) {
                     return -1;
@@ -333,7 +334,9 @@ final class PageComposer {
                 long off = base.rawOffset();
                 int n = base.rawLength();
                 if (off >= limit) {
-                    continue; // base bytes beyond the result: only their headers are read, for the footer check
+                    base.decode(); // base bytes beyond the result: read and checked all the same, as a restore does
+                    decoded += n;
+                    continue;
                 }
                 if (off % ps != 0) {
                     return null; // chunks of another size than this writer's: the caller composes the file the plain way

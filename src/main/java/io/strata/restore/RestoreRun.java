@@ -435,6 +435,9 @@ public final class RestoreRun {
                 long n = s == null ? -1 : PageComposer.composeByChunks(repo, layers, fe, s, ch);
                 if (n < 0) {
                     // no local object in the clear, or chunks of another writer's size: through the JVM, from the start
+                    if (s != null) {
+                        s.close(); // its file and buffers are not needed for the rest
+                    }
                     ch.truncate(0).position(0);
                     n = PageComposer.compose(repo, layers, fe, out, ch);
                 }

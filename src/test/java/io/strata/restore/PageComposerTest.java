@@ -218,19 +218,14 @@ class PageComposerTest {
     }
 
     /** Raw bytes in the base's chunks that start inside the result: what a walk that cannot skip a chunk decodes. */
-    private static long baseBytesInResult(List<Chain.Layer> layers) {
-        long baseSize = layers.get(0).entry().size();
-        long limit = Math.min(baseSize, target(layers).size());
-        long n = 0;
-        for (long off = 0; off < limit; off += MIB) {
-            n += Math.min(MIB, baseSize - off);
-        }
-        return n;
+    private static long baseBytes(List<Chain.Layer> layers) {
+        return layers.get(0).entry().size(); // every chunk: those past a shrunk result's end are read and checked too
     }
 
     /**
      * Raw bytes of the base's chunks that a delta restore onto a file already equal to the result
-     * must decode: those a delta overrides a page of, and those that do not lie wholly inside the result.
+     * must decode: those a delta overrides a page of, and those that do not lie wholly inside the result
+     * (past a shrunk result's end they are read and checked like the rest).
      */
     private static long chunksToDecode(List<Chain.Layer> layers, List<Delta> deltas) {
         int ps = ps(layers);
@@ -242,12 +237,12 @@ class PageComposerTest {
             overridden.addAll(d.pages().keySet());
         }
         long n = 0;
-        for (long off = 0; off < limit; off += MIB) {
+        for (long off = 0; off < baseSize; off += MIB) {
             long len = Math.min(MIB, baseSize - off);
-            long inResult = Math.min(len, limit - off);
+            long inResult = Math.max(0, Math.min(len, limit - off));
             Long p = overridden.ceiling(off / ps);
             if (inResult < len || p != null && p < (off + inResult) / ps) {
-                n += len;
+                n += len; // chunks past the result's end are read and checked too
             }
         }
         return n;
@@ -279,7 +274,7 @@ class PageComposerTest {
         long[] wd = deltaCompose(layers, new byte[0], MAX_LSN, got);
         assertArrayEquals(want, Files.readAllBytes(got[0]), "deltaCompose onto an empty file");
         assertEquals(want.length, wd[0], "every page written");
-        assertEquals(baseBytesInResult(layers), wd[1], "every chunk in the result decoded");
+        assertEquals(baseBytes(layers), wd[1], "every chunk of the base decoded");
 
         byte[] stale = want.clone();
         long pages = want.length / ps;
@@ -503,6 +498,21 @@ class PageComposerTest {
         Files.write(f, stored);
         String m = assertAllPathsRefuse(layers);
         assertTrue(m.contains("chunk 1") && m.contains("checksum mismatch"), m);
+    }
+
+    @Test
+    void aDamagedByteInTheBasePastTheEndOfAFileThatShrankIsFound() throws IOException {
+        int basePages = 3 * CP + 5;
+        List<Delta> deltas = List.of(delta(PS, 1, CP + 36, 3)); // the result ends inside the second chunk
+        List<Chain.Layer> layers = store(FLAGS_16K, baseFile(PS, basePages), Compression.NONE, deltas);
+        Path f = objectFile(layers.get(0));
+        byte[] stored = Files.readAllBytes(f);
+        int third = stored.length - 4 - 20 - (ObjectFormat.CHUNK_HEADER + 5 * PS) - (ObjectFormat.CHUNK_HEADER + MIB);
+        assertEquals(MIB, ByteBuffer.wrap(stored).getInt(third), "the third chunk's header");
+        stored[third + ObjectFormat.CHUNK_HEADER + 777] ^= 1; // in base bytes no page of the result comes from
+        Files.write(f, stored);
+        String m = assertAllPathsRefuse(layers);
+        assertTrue(m.contains("chunk 2") && m.contains("checksum mismatch"), m);
     }
 
     @Test
