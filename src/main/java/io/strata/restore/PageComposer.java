@@ -224,7 +224,7 @@ final class PageComposer {
                 if (m == n && base.copyRawTo(ch, off)) {
                     // the base's bytes copied and checked; the deltas' pages over them, each before its delta moves on
                     while (next < endPage) {
-                        writeAt(ch, ByteBuffer.wrap(newest(deltas, next).page()), next * ps);
+                        io.strata.util.NioSlices.write(ch, newest(deltas, next).page(), 0, ps, next * ps);
                         advance(deltas, next);
                         next = nextDeltaPage(deltas);
                     }
@@ -242,14 +242,14 @@ final class PageComposer {
                 }
                 io.strata.util.NioSlices.write(ch, res, 0, m, off);
             }
-            ByteBuffer zeros = ByteBuffer.allocate(ps);
+            byte[] zeros = new byte[ps];
             for (long p = limit / ps; p < pages; p++) {
                 if (p != next) {
-                    writeAt(ch, zeros.clear(), p * ps);
+                    io.strata.util.NioSlices.write(ch, zeros, 0, ps, p * ps);
                     continue;
                 }
                 // written before the deltas move on: a delta reads its next entry into the same buffer
-                writeAt(ch, ByteBuffer.wrap(newest(deltas, p).page()), p * ps);
+                io.strata.util.NioSlices.write(ch, newest(deltas, p).page(), 0, ps, p * ps);
                 advance(deltas, p);
                 next = nextDeltaPage(deltas);
             }
@@ -278,14 +278,6 @@ final class PageComposer {
                 d.close();
             }
             throw e;
-        }
-    }
-
-    /** Writes all of {@code b}'s remaining bytes at file offset {@code at}. */
-    private static void writeAt(FileChannel ch, ByteBuffer b, long at) throws IOException {
-        long p = at;
-        while (b.hasRemaining()) {
-            p += ch.write(b, p);
         }
     }
 

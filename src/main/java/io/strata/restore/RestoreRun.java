@@ -422,15 +422,9 @@ public final class RestoreRun {
         Path out = outPath(target, fe, layers.get(layers.size() - 1).backup(), dirs);
         try {
             FileModes.createPrivateDirectories(out.getParent());
-            io.strata.repo.ChunkScan scan = null;
-            if (!SparseFileOutput.needed(fe.flags())) {
-                Chain.Layer base = layers.get(0);
-                scan = repo.scanBackupObject(base.backup().id(), base.entry().object(), "innodb-file");
-                if (scan != null && scan.sealed()) {
-                    scan.close();
-                    scan = null;
-                }
-            }
+            Chain.Layer base = layers.get(0);
+            io.strata.repo.ChunkScan scan = SparseFileOutput.needed(fe.flags()) ? null
+                    : scanInClear(repo, base.backup().id(), base.entry().object(), "innodb-file");
             try (io.strata.repo.ChunkScan s = scan; FileChannel ch = createFile(out)) {
                 long n = s == null ? -1 : PageComposer.composeByChunks(repo, layers, fe, s, ch);
                 if (n < 0) {
@@ -474,10 +468,8 @@ public final class RestoreRun {
             String content = fe.kind().equals("innodb") ? "innodb-file" : "file";
             if (!(fe.kind().equals("innodb") && SparseFileOutput.needed(fe.flags()))) {
                 References.Held h = refs.resolve(m.id(), fe);
-                io.strata.repo.ChunkScan scan = repo.scanBackupObject(h.backup(), h.object(), content);
-                if (scan != null && scan.sealed()) {
-                    scan.close();
-                } else if (scan != null) {
+                io.strata.repo.ChunkScan scan = scanInClear(repo, h.backup(), h.object(), content);
+                if (scan != null) {
                     try (io.strata.repo.ChunkScan s = scan; FileChannel ch = createFile(out)) {
                         long n = copyByChunks(s, ch);
                         checkStored(fe, n, s.digest(), where);
@@ -506,6 +498,20 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " failed: " + e.getMessage(), null, e);
         }
+    }
+
+    /**
+     * A {@link io.strata.repo.ChunkScan} of a stored object kept as a local file in the clear; null
+     * when the store keeps no local files (S3) or the object is sealed (read those with a
+     * {@link ChunkedReader}).
+     */
+    private static io.strata.repo.ChunkScan scanInClear(Repository repo, String backupId, String object, String content) throws IOException {
+        io.strata.repo.ChunkScan scan = repo.scanBackupObject(backupId, object, content);
+        if (scan != null && scan.sealed()) {
+            scan.close();
+            return null;
+        }
+        return scan;
     }
 
     /** Refuses a whole stored copy whose length or content digest is not its manifest entry's. */
