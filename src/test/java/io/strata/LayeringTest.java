@@ -45,7 +45,7 @@ class LayeringTest {
     private static final String RULES = """
             cli      may use  backup restore archive track redo innodb binlog server repo store codec error util
             backup   may use  redo innodb binlog server repo store codec error util
-            restore  may use  innodb binlog server repo store codec error util
+            restore  may use  redo innodb binlog server repo store codec error util
             archive  may use  innodb binlog server repo store codec error util
             track    may use  redo innodb binlog server repo store codec error util
             redo     may use  innodb server repo store codec error util

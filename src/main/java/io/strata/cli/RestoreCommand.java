@@ -133,6 +133,10 @@ final class RestoreCommand implements Callable<Integer> {
             + "writing only the pages and files that differ and removing the files the backup does not hold; then crash recovery.")
     boolean delta;
 
+    @Option(names = "--full-compare", description = "With --delta: compare every file and page of the target with the backup's, even those "
+            + "the record of the last restore into it (strata-restored.json) and its redo log show unchanged since.")
+    boolean fullCompare;
+
     @Mixin
     JsonMixin json = new JsonMixin();
 
@@ -234,6 +238,9 @@ final class RestoreCommand implements Callable<Integer> {
             }
         }
         giveAway(to, outside);
+        if (r.record() != null) {
+            r.record().complete(); // after --owner: a later restore --delta compares the files' attributes with these
+        }
         reportKeyDerivations();
         lastResult = result(m.id(), null, r, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos());
         if (json.json) {
@@ -347,7 +354,7 @@ final class RestoreCommand implements Callable<Integer> {
                     "the delta restore writes strata-replica.json into the target; print the statements with \"strata restore --print-replica-sql --backup ID\"");
         }
         DeltaRestore.Result r = DeltaRestore.run(repo.open(key), new DeltaRestore.Options(backup, target, !noRecover, threads,
-                noRecover ? null : serverTools.tools()), progress);
+                noRecover ? null : serverTools.tools(), fullCompare), progress);
         var m = r.manifest();
         PrintStream out = json.text();
         double pct = r.resultBytes() == 0 ? 0 : 100.0 * r.bytesWritten() / r.resultBytes();
@@ -359,6 +366,7 @@ final class RestoreCommand implements Callable<Integer> {
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
         giveAway(to, List.of());
+        r.record().complete();
         reportKeyDerivations();
         if (json.json) {
             RestoreRun.Result rr = new RestoreRun.Result(m, r.files(), r.bytesWritten(), r.recovered(),
@@ -372,6 +380,8 @@ final class RestoreCommand implements Callable<Integer> {
             d.put("filesWritten", r.filesWritten());
             d.put("filesRemoved", r.filesRemoved());
             d.put("bytesDecoded", r.bytesDecoded());
+            d.put("filesUnread", r.filesUnread());
+            d.put("bytesRead", r.bytesRead());
             res.put("delta", d);
             JsonMixin.print(res);
         }

@@ -192,6 +192,32 @@ public final class LiveLog implements AutoCloseable {
         return pos;
     }
 
+    /**
+     * Reads the mini-transactions of a log no server writes (a stopped server's) from {@code from},
+     * an mtr boundary, to its end: the first mtr that is not valid (a zero byte where an mtr
+     * starts, a wrong sequence byte, a CRC-32C mismatch), where crash recovery stops too. Reads at
+     * most the log's capacity. The caller must make sure that nothing from {@code from} on was
+     * overwritten (a checkpoint at or after {@code from} and at or before the returned end).
+     *
+     * @return the LSN after the last valid mtr (LSN)
+     * @throws IOException reading the file
+     */
+    public long scanToEnd(long from, MtrVisitor visitor) throws IOException {
+        Objects.requireNonNull(visitor);
+        long pos = from;
+        long limit = from + geometry.capacity();
+        while (pos < limit) {
+            int len = (int) Math.min(buf.length, limit - pos);
+            readCircular(pos, len);
+            MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, pos, geometry, false, visitor, crypt);
+            pos += r.acceptedBytes();
+            if (r.stop() != MtrParser.Stop.NEED_MORE || r.acceptedBytes() == 0) {
+                return pos;
+            }
+        }
+        return pos;
+    }
+
     /** Whether ib_logfile0 on disk is no longer the file this reader opened (resized, re-created). */
     public boolean replaced() {
         try {

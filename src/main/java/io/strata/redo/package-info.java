@@ -14,8 +14,9 @@
  * it on the newest checkpoint before anything is read.
  *
  * <p>Used by the redo and tracked change-detection methods of an incremental backup
- * ({@code backup}) and by the redo tracker ({@code track}); the backup's own redo copy reads the
- * file with the same helpers. It may use {@code innodb}, {@code server}, {@code repo},
+ * ({@code backup}), by the redo tracker ({@code track}) and by a delta restore ({@code restore}),
+ * which reads a stopped server's log since the last restore ({@link io.strata.redo.LiveLog#scanToEnd});
+ * the backup's own redo copy reads the file with the same helpers. It may use {@code innodb}, {@code server}, {@code repo},
  * {@code error} and {@code util}, never the runs above it.
  */
 package io.strata.redo;

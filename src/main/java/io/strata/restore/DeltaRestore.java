@@ -31,6 +31,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -87,7 +88,11 @@ public final class DeltaRestore {
      * @param target   the existing data directory
      * @param tools    mariadbd for recovery; null with {@code recover} false
      */
-    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {}
+    public record Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools, boolean fullCompare) {
+        public Options(String backupId, Path target, boolean recover, int parallel, ServerTools tools) {
+            this(backupId, target, recover, parallel, tools, false);
+        }
+    }
 
     /**
      * @param bytesWritten data bytes written into the target (differing pages and blocks, new files, ib_logfile0)
@@ -95,16 +100,22 @@ public final class DeltaRestore {
      * @param filesWritten files of the result that had at least one byte written (or were created or cut)
      * @param filesRemoved files (and links) removed because the backup does not hold them
      * @param bytesDecoded raw bytes of stored objects read and decoded (chunks whose CRC-32C matched the target's bytes are not read)
+     * @param filesUnread  files left unread: untouched since the last restore of this backup, or with no page named since ({@link DeltaBasis})
+     * @param bytesRead    bytes of the target's files read to compare them
+     * @param record       the record to write once the caller made its last change to the directory ({@link RestoredState})
      */
     public record Result(Manifest manifest, long files, long bytesWritten, long resultBytes, long filesWritten, long filesRemoved,
-                         long bytesDecoded, boolean recovered) {}
+                         long bytesDecoded, boolean recovered, long filesUnread, long bytesRead, RestoredState.Pending record) {}
 
-    /** One file's outcome. */
     /**
      * One file's outcome: bytes written into it, its length, whether it changed, raw bytes of the
-     * backup decoded to produce it.
+     * backup decoded to produce it, whether its data was left unread ({@link DeltaBasis}).
      */
-    private record FileOutcome(long written, long length, boolean touched, long decoded) {}
+    private record FileOutcome(long written, long length, boolean touched, long decoded, boolean unread, long read) {
+        FileOutcome(long written, long length, boolean touched, long decoded, long read) {
+            this(written, length, touched, decoded, false, read);
+        }
+    }
 
     /** Runs the delta restore; see the class comment for what is written, checked and refused. */
     public static Result run(Repository repo, Options o, Consumer<String> log) {
@@ -132,6 +143,9 @@ public final class DeltaRestore {
                     + target.relativize(ibdata) + ")", "name an existing data directory of a stopped server, or restore into a new directory without --delta");
         }
         checkNoServer(target, ibdata);
+        Path logFile = layout.logHome().resolve("ib_logfile0");
+        // read before anything is written: the record and the log are removed below
+        DeltaBasis basis = o.fullCompare() || unfinished ? DeltaBasis.NONE : DeltaBasis.of(repo, m, target, logFile, log);
         ServerTools.Server server = o.recover() ? RestoreRun.serverFor(o.tools(), m, log) : null;
         RecoveryKeys.Plan keys = o.recover() ? RecoveryKeys.check(m, server.binary(), null, log) : RecoveryKeys.Plan.NONE;
         log.accept("delta restore of backup " + id + " (" + m.type() + ", taken " + m.endTime() + ") onto " + target
@@ -139,12 +153,12 @@ public final class DeltaRestore {
                 + (chain.members().size() > 1 ? "; chain: " + String.join(" <- ", chain.ids()) : ""));
 
         RestoreRun.markUnfinished(target, "delta " + java.util.UUID.randomUUID(), () -> { });
-        Path logFile = layout.logHome().resolve("ib_logfile0");
         long removed;
         long[] totals;
         long started;
         try {
             // from here on mariadbd refuses to start on the directory until the restore completes
+            Files.deleteIfExists(target.resolve(RestoredState.FILE_NAME)); // the files change from here on
             Files.deleteIfExists(logFile);
             Dirs.syncDirectories(target);
             Set<Path> keep = new HashSet<>();
@@ -164,7 +178,7 @@ public final class DeltaRestore {
             removed = removeOthers(target, keep, log);
             started = System.nanoTime();
             progress.stage(RestoreProgress.WRITE, "writing the pages and blocks that differ");
-            totals = writeFiles(repo, chain, layout, Math.max(1, o.parallel()), progress);
+            totals = writeFiles(repo, chain, layout, Math.max(1, o.parallel()), progress, basis);
             progress.done(RestoreProgress.COMPARE);
             RestoreRun.writeRedoLog(repo, m, layout.logHome());
             progress.add(RestoreProgress.WRITE, Files.size(logFile));
@@ -187,12 +201,20 @@ public final class DeltaRestore {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot read the size of " + logFile + ": " + e.getMessage(), null, e);
         }
+        RestoredState snapshot;
+        try {
+            snapshot = RestoredState.snapshot(m, target, fe -> outPath(layout, fe, m));
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot read the restored files in " + target + ": " + e.getMessage(),
+                    target + " stays marked unfinished (" + RestoreRun.UNFINISHED_MARKER + "); rerun restore --delta once the cause is fixed", e);
+        }
         long written = totals[0] + logBytes;
         long result = totals[1] + logBytes;
         log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s);"
                 + " decoded %,d bytes of the backup (the rest matched the target by CRC-32C and page LSN and was not read; strata verify reads it);"
-                + " compared and wrote in %.1f s", written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2],
-                m.files().size(), removed, totals[3], (System.nanoTime() - started) / 1e9));
+                + " read %,d bytes of the target; %d file(s) left unread (unchanged since the last restore of this backup); compared and wrote in %.1f s",
+                written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2], m.files().size(), removed, totals[3], totals[5],
+                totals[4], (System.nanoTime() - started) / 1e9));
         if (o.recover()) {
             try {
                 Files.deleteIfExists(target.resolve("strata-recovery.err"));
@@ -213,7 +235,8 @@ public final class DeltaRestore {
         }
         RestoreRun.restrictModes(target);
         RestoreRun.markFinished(target);
-        return new Result(m, m.files().size(), written, result, totals[2], removed, totals[3], o.recover());
+        return new Result(m, m.files().size(), written, result, totals[2], removed, totals[3], o.recover(), totals[4], totals[5],
+                new RestoredState.Pending(snapshot, target, logFile, o.recover()));
     }
 
     /**
@@ -378,9 +401,9 @@ public final class DeltaRestore {
     /**
      * Writes every file of the backup through {@link #writeOne}, counting each file's length into
      * the compare stage and its written bytes into the write stage; returns {bytes written, bytes of
-     * the files, files touched, raw bytes decoded from the repository}.
+     * the files, files touched, raw bytes decoded from the repository, files left unread, bytes of the target read}.
      */
-    private static long[] writeFiles(Repository repo, Chain chain, RestoredLayout layout, int parallel, RestoreProgress progress) {
+    private static long[] writeFiles(Repository repo, Chain chain, RestoredLayout layout, int parallel, RestoreProgress progress, DeltaBasis basis) {
         Manifest m = chain.target();
         ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
             Thread t = new Thread(r, "strata-delta-restore");
@@ -392,19 +415,21 @@ public final class DeltaRestore {
             References refs = new References(repo);
             for (FileEntry fe : m.files()) {
                 fs.add(pool.submit(() -> {
-                    FileOutcome r = writeOne(repo, refs, chain, fe, outPath(layout, fe, m));
+                    FileOutcome r = writeOne(repo, refs, chain, fe, outPath(layout, fe, m), basis);
                     progress.add(RestoreProgress.COMPARE, fe.size());
                     progress.add(RestoreProgress.WRITE, r.written());
                     return r;
                 }));
             }
-            long[] t = new long[4];
+            long[] t = new long[6];
             for (Future<FileOutcome> f : fs) {
                 FileOutcome r = f.get();
                 t[0] += r.written();
                 t[1] += r.length();
                 t[2] += r.touched() ? 1 : 0;
                 t[3] += r.decoded();
+                t[4] += r.unread() ? 1 : 0;
+                t[5] += r.read();
             }
             return t;
         } catch (ExecutionException e) {
@@ -429,11 +454,28 @@ public final class DeltaRestore {
      * when the target's length and content digest equal the entry's, else decoded in full, as are
      * composed files whose base is not such an object (S3, encrypted).
      */
-    private static FileOutcome writeOne(Repository repo, References refs, Chain chain, FileEntry fe, Path out) {
+    private static FileOutcome writeOne(Repository repo, References refs, Chain chain, FileEntry fe, Path out, DeltaBasis basis) {
         Manifest m = chain.target();
         boolean innodb = fe.kind().equals("innodb");
         String content = innodb ? "innodb-file" : "file";
         try {
+            if (basis.untouched(fe, out)) {
+                return new FileOutcome(0, Files.size(out), false, 0, true, 0); // the bytes the last restore of this backup wrote
+            }
+            BitSet suspects = basis.suspects(fe, out);
+            if (suspects != null && suspects.isEmpty()) {
+                // no page of it named since the last restore of this backup: its bytes are the backup's up to the entry's length
+                long length = fe.isDelta() ? fe.size() / new TablespaceFlags(fe.flags()).physicalPageSize() * new TablespaceFlags(fe.flags()).physicalPageSize() : fe.size();
+                boolean cut = false;
+                if (Files.size(out) > length) {
+                    try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
+                        ch.truncate(length);
+                        ch.force(false);
+                    }
+                    cut = true;
+                }
+                return new FileOutcome(0, length, cut, 0, true, 0);
+            }
             List<Chain.Layer> layers = fe.isDelta() ? chain.layers(fe) : null;
             References.Held h = fe.isDelta() ? new References.Held(layers.get(0).backup().id(), layers.get(0).entry().object()) : refs.resolve(m.id(), fe);
             ChunkScan scan = repo.scanBackupObject(h.backup(), h.object(), content);
@@ -444,7 +486,7 @@ public final class DeltaRestore {
             if (!fe.isDelta()) {
                 if (scan == null && Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS) && Files.size(out) == fe.size()
                         && String.format("%08x", contentDigest(out)).equals(fe.crc32c())) {
-                    return new FileOutcome(0, fe.size(), false, 0); // the stored copy's length and digest: the same file
+                    return new FileOutcome(0, fe.size(), false, 0, fe.size()); // the stored copy's length and digest: the same file
                 }
             }
             try (ChunkScan chunks = scan) {
@@ -459,12 +501,12 @@ public final class DeltaRestore {
                     int unit = innodb ? new TablespaceFlags(fe.flags()).physicalPageSize() : DiffingOutput.BLOCK;
                     // an InnoDB chunk may be skipped on its CRC-32C only when no page in it is newer than the backup (see writeByChunks)
                     long maxLsn = innodb ? m.redoEndLsn() : -1;
-                    long[] wd = chunks == null ? null : fe.isDelta() ? PageComposer.deltaCompose(repo, layers, fe, chunks, ch, maxLsn)
-                            : writeByChunks(chunks, ch, fe, unit, maxLsn, refs.describe(m.id(), fe));
+                    long[] wd = chunks == null ? null : fe.isDelta() ? PageComposer.deltaCompose(repo, layers, fe, chunks, ch, maxLsn, suspects)
+                            : writeByChunks(chunks, ch, fe, unit, maxLsn, refs.describe(m.id(), fe), suspects);
                     if (wd != null) {
                         long length = fe.isDelta() ? fe.size() / unit * unit : fe.size();
                         ch.force(false);
-                        return new FileOutcome(wd[0], length, created || wd[0] > 0 || before != length, wd[1]);
+                        return new FileOutcome(wd[0], length, created || wd[0] > 0 || before != length, wd[1], wd[2]);
                     }
                     DiffingOutput os = new DiffingOutput(ch, unit);
                     if (fe.isDelta()) {
@@ -478,7 +520,8 @@ public final class DeltaRestore {
                     }
                     os.finish();
                     ch.force(false);
-                    return new FileOutcome(os.written(), os.length(), created || os.written() > 0 || before != os.length(), os.length());
+                    return new FileOutcome(os.written(), os.length(), created || os.written() > 0 || before != os.length(), os.length(),
+                            Math.min(before, os.length()));
                 }
             }
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
@@ -508,21 +551,27 @@ public final class DeltaRestore {
      * skipped: they are compared byte for byte.
      *
      * @param maxLsn the backup's redo end LSN for InnoDB files; negative: skip nothing
-     * @return {bytes written, raw bytes decoded from the repository}
+     * @param suspects the only pages that may differ (a chunk holding none is not read at all; {@link DeltaBasis}); null: any
+     * @return {bytes written, raw bytes decoded from the repository, bytes of the target read}
      * @throws CorruptDataException when a decoded chunk, the footer, or the length or digest does not check
      */
-    private static long[] writeByChunks(ChunkScan scan, FileChannel ch, FileEntry fe, int unit, long maxLsn, String where) throws IOException {
+    private static long[] writeByChunks(ChunkScan scan, FileChannel ch, FileEntry fe, int unit, long maxLsn, String where, BitSet suspects) throws IOException {
         byte[] old = new byte[(int) Math.max(1, Math.min(io.strata.repo.ObjectFormat.CHUNK_SIZE, fe.size()))]; // grown when a chunk is longer
         long written = 0;
         long decoded = 0;
+        long read = 0;
         CRC32C crc = new CRC32C();
         while (scan.next()) {
             int n = scan.rawLength();
             long at = scan.rawOffset();
+            if (!anySuspect(suspects, at, n, unit)) {
+                continue; // no page of this chunk written since the last restore of this backup (DeltaBasis)
+            }
             if (old.length < n) {
                 old = new byte[n];
             }
             int have = readAt(ch, old, n, at);
+            read += have;
             if (have == n && noPageAbove(old, n, unit, maxLsn)) {
                 crc.reset();
                 crc.update(old, 0, n);
@@ -538,7 +587,24 @@ public final class DeltaRestore {
         if (ch.size() > fe.size()) {
             ch.truncate(fe.size()); // a cut writes no data bytes
         }
-        return new long[] {written, decoded};
+        return new long[] {written, decoded, read};
+    }
+
+    /**
+     * Whether a page of the {@code n} bytes at file offset {@code at} ({@code ps}-byte pages) is in
+     * {@code suspects}; true when {@code suspects} is null (every page may differ).
+     */
+    static boolean anySuspect(BitSet suspects, long at, int n, int ps) {
+        if (suspects == null) {
+            return true;
+        }
+        long first = at / ps;
+        long end = (at + n + ps - 1) / ps;
+        if (first > Integer.MAX_VALUE) {
+            return true;
+        }
+        int next = suspects.nextSetBit((int) first);
+        return next >= 0 && next < end;
     }
 
     /**

@@ -304,12 +304,14 @@ final class PageComposer {
      * checked, the base's footer and digest too; the file is cut to the result's length.
      *
      * @param maxLsn the restored backup's redo end LSN
-     * @return {bytes written, raw bytes of the base decoded}; null when a chunk of the base is not on a page
+     * @param suspects the only pages that may differ from the result ({@link DeltaBasis}): a chunk of the base holding none is
+     *                 neither read nor compared, the deltas only move past it; null: any page may
+     * @return {bytes written, raw bytes of the base decoded, bytes of the target read}; null when a chunk of the base is not on a page
      *         boundary (another writer's chunk size; nothing is wrong with it): the caller composes the file as a restore does
      * @throws CorruptDataException when an object does not check against its manifest entry
      */
     static long[] deltaCompose(Repository repo, List<Chain.Layer> layers, FileEntry target, io.strata.repo.ChunkScan base, FileChannel ch,
-                               long maxLsn) throws IOException {
+                               long maxLsn, java.util.BitSet suspects) throws IOException {
         int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
         long pages = target.size() / ps;
         Chain.Layer baseLayer = layers.get(0);
@@ -322,6 +324,7 @@ final class PageComposer {
             java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
             long written = 0;
             long decoded = 0;
+            long read = 0;
             while (base.next()) {
                 long off = base.rawOffset();
                 int n = base.rawLength();
@@ -334,12 +337,20 @@ final class PageComposer {
                     return null; // chunks of another size than this writer's: the caller composes the file the plain way
                 }
                 int m = (int) Math.min(n, limit - off); // result bytes from this chunk
+                long endPage = (off + m) / ps;
+                if (!DeltaRestore.anySuspect(suspects, off, m, ps)) {
+                    while (next < endPage) { // no page here written since the last restore of this backup (DeltaBasis): the deltas move past it
+                        advance(deltas, next);
+                        next = nextDeltaPage(deltas);
+                    }
+                    continue;
+                }
                 if (old.length < n) {
                     old = new byte[n];
                     res = new byte[n];
                 }
                 int have = DeltaRestore.readAt(ch, old, m, off);
-                long endPage = (off + m) / ps;
+                read += have;
                 if (next >= endPage && m == n && have == n && DeltaRestore.noPageAbove(old, n, ps, maxLsn)) {
                     crc.reset();
                     crc.update(old, 0, n);
@@ -361,9 +372,12 @@ final class PageComposer {
             byte[] zeros = new byte[ps];
             for (long p = limit / ps; p < pages; p++) {
                 // compared and written before the deltas move on: a delta reads its next entry into the same buffer
-                byte[] want = p == next ? newest(deltas, p).page() : zeros;
-                int have = DeltaRestore.readAt(ch, page, ps, p * ps);
-                written += DeltaRestore.writeDiffering(ch, want, 0, page, ps, have, ps, p * ps);
+                if (DeltaRestore.anySuspect(suspects, p * ps, ps, ps)) {
+                    byte[] want = p == next ? newest(deltas, p).page() : zeros;
+                    int have = DeltaRestore.readAt(ch, page, ps, p * ps);
+                    read += have;
+                    written += DeltaRestore.writeDiffering(ch, want, 0, page, ps, have, ps, p * ps);
+                }
                 if (p == next) {
                     advance(deltas, p);
                     next = nextDeltaPage(deltas);
@@ -376,7 +390,7 @@ final class PageComposer {
             if (ch.size() > pages * ps) {
                 ch.truncate(pages * ps);
             }
-            return new long[] {written, decoded};
+            return new long[] {written, decoded, read};
         } finally {
             for (DeltaCursor d : deltas) {
                 d.close();

@@ -9,13 +9,9 @@ import io.strata.repo.Manifest;
 import io.strata.util.FileModes;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 
 /**
@@ -122,16 +118,8 @@ public record ReplicaInfo(String format, int version, String backup, String poin
 
     /** Writes {@value #FILE_NAME} into {@code dir} (mode 0640, replacing one that is there), durably. */
     void write(Path dir) {
-        Path tmp = dir.resolve(FILE_NAME + ".tmp");
         try {
-            Files.deleteIfExists(tmp);
-            try (FileChannel ch = FileChannel.open(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                    FileModes.attribute(FileModes.DATADIR_FILE))) {
-                ch.write(java.nio.ByteBuffer.wrap(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(this)));
-                ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}));
-                ch.force(true);
-            }
-            Files.move(tmp, dir.resolve(FILE_NAME), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            FileModes.replaceDurably(dir.resolve(FILE_NAME), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(this), FileModes.DATADIR_FILE);
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot write " + dir.resolve(FILE_NAME) + ": " + e.getMessage(), null, e);
         }

@@ -70,9 +70,14 @@ public final class RestoreRun {
      * @param outside the directories written outside the target (DATA DIRECTORY files): for each, the
      *                outermost one the restore created, or the existing one it wrote into
      */
-    public record Result(Manifest manifest, long files, long bytes, boolean recovered, RestoredLayout layout, List<Path> outside) {
+    public record Result(Manifest manifest, long files, long bytes, boolean recovered, RestoredLayout layout, List<Path> outside,
+                         RestoredState.Pending record) {
         public Result(Manifest manifest, long files, long bytes, boolean recovered) {
-            this(manifest, files, bytes, recovered, null, List.of());
+            this(manifest, files, bytes, recovered, null, List.of(), null);
+        }
+
+        public Result(Manifest manifest, long files, long bytes, boolean recovered, RestoredLayout layout, List<Path> outside) {
+            this(manifest, files, bytes, recovered, layout, outside, null);
         }
     }
 
@@ -149,7 +154,7 @@ public final class RestoreRun {
             try {
                 prepareOutside(layout);
                 Result r = restore(repo, chain, id, layout, server, keys, guard, dirs, o, log, pitrTarget, tables);
-                return new Result(r.manifest(), r.files(), r.bytes(), r.recovered(), r.layout(), outsideDirs);
+                return new Result(r.manifest(), r.files(), r.bytes(), r.recovered(), r.layout(), outsideDirs, r.record());
             } catch (RuntimeException e) {
                 guard.undo();
                 outside.forEach(TargetGuard::undo);
@@ -222,6 +227,9 @@ public final class RestoreRun {
             // deletes and renames files (a DDL in the log; the left-out tables of a partial or table
             // restore), and a path synced after that would fail, or miss the file's new name
             syncer.await();
+            // the files as written, for a later restore --delta (RestoredState); not for a point-in-time or table restore
+            RestoredState snapshot = pitrTarget == null && tables == null && layout.outside().isEmpty() && !dirs.any()
+                    ? RestoredState.snapshot(m, target, fe -> layout.dirOf(fe, m).resolve(fe.path()).normalize()) : null;
             if (o.recover()) {
                 if (tables != null) {
                     tables.recovering(true);
@@ -242,11 +250,16 @@ public final class RestoreRun {
             layout.outside().forEach(RestoreRun::restrictModes);
             dirs.restrictModes();
             markFinished(target);
+            RestoredState.Pending record = snapshot == null ? null
+                    : new RestoredState.Pending(snapshot, target, layout.logHome().resolve("ib_logfile0"), o.recover());
+            return new Result(m, m.files().size(), bytes, o.recover(), layout, List.of(), record);
+        } catch (IOException e) {
+            guard.undo();
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot read the restored files in " + target + ": " + e.getMessage(), null, e);
         } catch (RuntimeException e) {
             guard.undo();
             throw e;
         }
-        return new Result(m, m.files().size(), bytes, o.recover(), layout, List.of());
     }
 
     /**

@@ -30,6 +30,25 @@ public final class FileModes {
         return PosixFilePermissions.asFileAttribute(mode);
     }
 
+    /**
+     * Replaces {@code file} with {@code bytes} and a newline, durably and at once: written to
+     * {@code file}.tmp with {@code mode} from its creation, forced, then renamed over {@code file}
+     * (a reader sees the old file or the new one, never a part).
+     *
+     * @throws IOException writing, forcing or renaming
+     */
+    public static void replaceDurably(Path file, byte[] bytes, Set<PosixFilePermission> mode) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.util.EnumSet.of(java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE), attribute(mode))) {
+            ch.write(java.nio.ByteBuffer.wrap(bytes));
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}));
+            ch.force(true);
+        }
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     /** Creates {@code dir} and its missing parents, each new one 0700; existing directories keep their mode. */
     public static Path createPrivateDirectories(Path dir) throws IOException {
         return Files.createDirectories(dir, attribute(PRIVATE_DIR));

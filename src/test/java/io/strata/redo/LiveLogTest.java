@@ -144,4 +144,27 @@ class LiveLogTest {
         assertEquals(bad, seen.get(seen.size() - 1), "every mtr before the damaged one was reported");
         assertFalse(seen.contains(l.end()));
     }
+
+    @Test
+    void scanToEndReadsAStoppedServersLogToItsLastValidMtr() throws Exception {
+        Log l = build(400);
+        ChangedPages pages = new ChangedPages();
+        try (LiveLog log = LiveLog.open(l.file(), 1024)) {
+            // across the wrap, in 1 KiB pieces, to the zeros after the last mtr
+            assertEquals(l.end(), log.scanToEnd(START, new PageCollector(pages)));
+        }
+        assertEquals(396, pages.pageCount(5));
+        // a damaged mtr is where the log ends, as crash recovery finds it; what follows is not reported
+        byte[] f = Files.readAllBytes(l.file());
+        LogGeometry g = new LogGeometry(FIRST, f.length);
+        long bad = l.mtrStarts().get(200);
+        f[(int) g.offset(bad + 6)] ^= 0x01;
+        Files.write(l.file(), f);
+        ChangedPages before = new ChangedPages();
+        try (LiveLog log = LiveLog.open(l.file(), 1024)) {
+            assertEquals(bad, log.scanToEnd(START, new PageCollector(before)));
+        }
+        assertEquals(196, before.pageCount(5), "the mtrs before the damaged one (four of the first 200 name no page of space 5)");
+        assertEquals(100 + 199, before.pages(5)[195]);
+    }
 }

@@ -213,7 +213,7 @@ class PageComposerTest {
         Path f = newFile(old);
         got[0] = f;
         try (ChunkScan s = scan(layers); FileChannel ch = rw(f)) {
-            return PageComposer.deltaCompose(repo, layers, target(layers), s, ch, maxLsn);
+            return PageComposer.deltaCompose(repo, layers, target(layers), s, ch, maxLsn, null);
         }
     }
 

@@ -1,0 +1,213 @@
+package io.strata.restore;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import io.strata.innodb.LogHeader;
+import io.strata.repo.FileEntry;
+import io.strata.repo.Json;
+import io.strata.repo.Manifest;
+import io.strata.util.FileModes;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * What a completed restore wrote into a data directory, kept there as {@value #FILE_NAME} (JSON,
+ * one object) so that a later {@code restore --delta} of the same backup onto the directory can
+ * leave alone, without reading them, the files and pages nothing has written since
+ * (docs/repository-format.md, "Restore record"):
+ *
+ * <pre>
+ * field        meaning
+ * format       "strata-restored"
+ * version      1
+ * backup       id of the backup whose files were written (before crash recovery)
+ * logDevice    st_dev of ib_logfile0 after crash recovery (null: not recovered by strata)
+ * logInode     st_ino of that ib_logfile0
+ * logFirstLsn  the first LSN its header names (bytes 8-15 of the file): the server rebuilt the log
+ *              there after recovery (10.11: log_t::create / 11.x: log_sys.create at the end of
+ *              srv_start's recovery), and every later mini-transaction is in it until it wraps or
+ *              is rebuilt again
+ * files        for every file of the backup's manifest: path (below the directory), size (bytes),
+ *              device, inode, mtime and ctime (nanoseconds since 1970-01-01 UTC) as the restore
+ *              left them (after crash recovery, modes and --owner), and "written": whether the file
+ *              still had the size, inode and mtime it had once the restore wrote and forced it,
+ *              before crash recovery ran (recovery wrote nothing into it)
+ * </pre>
+ *
+ * A "written" file whose size, device, inode, mtime and ctime still equal its entry holds exactly
+ * the bytes the restore wrote: every write, truncation, mode or owner change since sets the change
+ * time, which no user call can set back (the rule {@code PlainFileReuse} applies to unchanged plain
+ * files of an incremental). The record is removed before a delta restore writes anything, and
+ * written again when it completes.
+ *
+ * @param logFirstLsn LSN; null with {@code logInode}
+ */
+@JsonPropertyOrder({"format", "version", "backup", "logDevice", "logInode", "logFirstLsn", "files"})
+public record RestoredState(String format, int version, String backup, Long logDevice, Long logInode, Long logFirstLsn, List<Entry> files) {
+    /** The file's name in the root of a restored directory. */
+    public static final String FILE_NAME = "strata-restored.json";
+    static final String FORMAT = "strata-restored";
+    static final int VERSION = 1;
+
+    /**
+     * One file as the restore left it.
+     *
+     * @param path  relative to the restored directory, '/'-separated
+     * @param size  bytes
+     * @param mtime st_mtim in nanoseconds since 1970-01-01 UTC
+     * @param ctime st_ctim in nanoseconds since 1970-01-01 UTC
+     * @param written whether the file held the bytes the restore wrote when this entry was taken
+     */
+    public record Entry(String path, long size, long device, long inode, long mtime, long ctime, boolean written) {
+        /** Whether {@code o} has the same size, device, inode, mtime and ctime. */
+        boolean sameAttributes(Entry o) {
+            return size == o.size && device == o.device && inode == o.inode && mtime == o.mtime && ctime == o.ctime;
+        }
+    }
+
+    /**
+     * The attributes of every file of {@code m} in {@code target}, each at {@code where.apply(entry)}
+     * (below {@code target}), as they are now.
+     *
+     * @throws IOException when a file cannot be read (it must exist: the restore just wrote it)
+     */
+    static RestoredState snapshot(Manifest m, Path target, Function<FileEntry, Path> where) throws IOException {
+        List<Entry> l = new ArrayList<>(m.files().size());
+        for (FileEntry fe : m.files()) {
+            Path p = where.apply(fe);
+            l.add(entryOf(target.relativize(p).toString(), p));
+        }
+        return new RestoredState(FORMAT, VERSION, m.id(), null, null, null, l);
+    }
+
+    /**
+     * Completes this snapshot, taken once the files were written, into the record of the restore as
+     * it ends (after crash recovery, modes and owner) and writes it into {@code target}: each entry
+     * gets the file's attributes now and is "written" when size, device, inode and mtime did not
+     * change since the snapshot; the log fields are those of {@code logFile} when {@code recovered}.
+     * A file that cannot be read is left out of the record (it is then compared in full).
+     */
+    void complete(Path target, Path logFile, boolean recovered) {
+        List<Entry> now = new ArrayList<>(files.size());
+        for (Entry before : files) {
+            try {
+                Entry e = entryOf(before.path(), target.resolve(before.path()));
+                boolean same = e.size() == before.size() && e.device() == before.device() && e.inode() == before.inode() && e.mtime() == before.mtime();
+                now.add(new Entry(e.path(), e.size(), e.device(), e.inode(), e.mtime(), e.ctime(), same));
+            } catch (IOException e) {
+                // gone or unreadable: not recorded
+            }
+        }
+        Long dev = null, ino = null, first = null;
+        if (recovered) {
+            try {
+                Map<String, Object> a = Files.readAttributes(logFile, "unix:ino,dev", LinkOption.NOFOLLOW_LINKS);
+                byte[] head = new byte[LogHeader.BLOCK_SIZE];
+                try (FileChannel ch = FileChannel.open(logFile, StandardOpenOption.READ)) {
+                    io.strata.redo.LiveLog.readFully(ch, logFile, head, 0, head.length, 0);
+                }
+                first = LogHeader.parse(head).firstLsn();
+                dev = (Long) a.get("dev");
+                ino = (Long) a.get("ino");
+            } catch (IOException | RuntimeException e) {
+                // no log facts: a delta restore then leaves only untouched files unread
+            }
+        }
+        new RestoredState(format, version, backup, dev, ino, first, now).write(target);
+        // file times come from a coarse clock (a few ms per tick): a write in the tick of a recorded ctime could keep it, so
+        // the restore ends only once that tick is past (nothing but strata writes into the directory until it ends)
+        long newest = now.stream().mapToLong(Entry::ctime).max().orElse(0);
+        long waitMs = (newest + CLOCK_TICK_NANOS) / 1_000_000 - System.currentTimeMillis();
+        if (waitMs > 0) {
+            try {
+                Thread.sleep(Math.min(waitMs, CLOCK_TICK_NANOS / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Nanoseconds past the newest recorded change time before the restore ends: above the kernel's file-time tick (jiffies, 1-10 ms). */
+    static final long CLOCK_TICK_NANOS = 100_000_000L;
+
+    /**
+     * A snapshot waiting for the end of its restore: {@link #complete()} once the restore's last
+     * change (crash recovery, modes, --owner) is made.
+     *
+     * @param logFile   the restored ib_logfile0
+     * @param recovered whether strata ran crash recovery on the directory
+     */
+    public record Pending(RestoredState snapshot, Path target, Path logFile, boolean recovered) {
+        /** Writes the record ({@link RestoredState#complete}). */
+        public void complete() {
+            snapshot.complete(target, logFile, recovered);
+        }
+    }
+
+    /** The entry of {@code path}'s attributes, named {@code rel}. */
+    static Entry entryOf(String rel, Path path) throws IOException {
+        Map<String, Object> a = Files.readAttributes(path, "unix:size,ino,dev,ctime,lastModifiedTime", LinkOption.NOFOLLOW_LINKS);
+        return new Entry(rel, (Long) a.get("size"), (Long) a.get("dev"), (Long) a.get("ino"), nanos((FileTime) a.get("lastModifiedTime")),
+                nanos((FileTime) a.get("ctime")), true);
+    }
+
+    private static long nanos(FileTime t) {
+        java.time.Instant i = t.toInstant();
+        return TimeUnit.SECONDS.toNanos(i.getEpochSecond()) + i.getNano();
+    }
+
+    /** The entries by path. */
+    Map<String, Entry> byPath() {
+        Map<String, Entry> m = new HashMap<>(files.size() * 2);
+        for (Entry e : files) {
+            m.put(e.path(), e);
+        }
+        return m;
+    }
+
+    /** Removes {@value #FILE_NAME} from {@code dir}, durably, when it is there. */
+    static void remove(Path dir) throws IOException {
+        if (Files.deleteIfExists(dir.resolve(FILE_NAME))) {
+            io.strata.util.Dirs.syncDirectory(dir);
+        }
+    }
+
+    /** Writes {@value #FILE_NAME} into {@code dir} (mode 0640, replacing one that is there), durably. */
+    void write(Path dir) {
+        try {
+            FileModes.replaceDurably(dir.resolve(FILE_NAME), Json.MAPPER.writeValueAsBytes(this), FileModes.DATADIR_FILE);
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.IO_ERROR, "cannot write " + dir.resolve(FILE_NAME) + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /**
+     * The record in {@code dir}, or null when there is none or it cannot be used (unreadable, another
+     * format or version): a delta restore then compares every file, as without one.
+     */
+    static RestoredState read(Path dir) {
+        Path f = dir.resolve(FILE_NAME);
+        try {
+            if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                return null;
+            }
+            RestoredState r = Json.MAPPER.readValue(Files.readAllBytes(f), RestoredState.class);
+            return FORMAT.equals(r.format()) && r.version() == VERSION && r.backup() != null && r.files() != null ? r : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+}
