@@ -210,10 +210,15 @@ class PageComposerTest {
 
     /** Path 3 onto a file that holds {@code old}; returns {bytes written, bytes decoded} and leaves the file's bytes in {@code got}. */
     private long[] deltaCompose(List<Chain.Layer> layers, byte[] old, long maxLsn, Path[] got) throws IOException {
+        return deltaCompose(layers, old, maxLsn, got, null);
+    }
+
+    /** As {@link #deltaCompose(List, byte[], long, Path[])}, reading only the chunks that hold a page of {@code suspects} (null: all). */
+    private long[] deltaCompose(List<Chain.Layer> layers, byte[] old, long maxLsn, Path[] got, java.util.BitSet suspects) throws IOException {
         Path f = newFile(old);
         got[0] = f;
         try (ChunkScan s = scan(layers); FileChannel ch = rw(f)) {
-            return PageComposer.deltaCompose(repo, layers, target(layers), s, ch, maxLsn, null);
+            return PageComposer.deltaCompose(repo, layers, target(layers), s, ch, maxLsn, suspects);
         }
     }
 
@@ -284,6 +289,28 @@ class PageComposerTest {
         wd = deltaCompose(layers, stale, MAX_LSN, got);
         assertArrayEquals(want, Files.readAllBytes(got[0]), "deltaCompose onto a stale copy");
         assertEquals(3L * ps, wd[0], "only the three stale pages written");
+
+        // only the first and last pages named as changed since the last restore (DeltaBasis): a chunk of the base (or a page past
+        // its end) holding neither is not read, so the stale middle page stays unless it shares a chunk with them; the deltas'
+        // cursors move past the skipped chunks, so the last page still gets the newest delta's version
+        java.util.BitSet suspects = new java.util.BitSet();
+        suspects.set(1);
+        suspects.set((int) (pages - 1));
+        wd = deltaCompose(layers, stale, MAX_LSN, got, suspects);
+        byte[] expect = stale.clone();
+        long limit = Math.min(layers.get(0).entry().size(), want.length) / ps * ps;
+        long readable = 0;
+        for (long off = 0; off < want.length; ) {
+            int len = (int) (off < limit ? Math.min(MIB, limit - off) : ps);
+            if (DeltaRestore.anySuspect(suspects, off, len, ps)) {
+                System.arraycopy(want, (int) off, expect, (int) off, len);
+                readable += len;
+            }
+            off += len;
+        }
+        assertArrayEquals(expect, Files.readAllBytes(got[0]), "deltaCompose reading only the chunks of the named pages");
+        assertEquals(readable, wd[2], "bytes of the target read: the chunks (and pages past the base) that hold a named page");
+        assertTrue(readable < want.length || want.length <= 2L * MIB, "the test must leave something unread: " + readable + " of " + want.length);
 
         byte[] longer = Arrays.copyOf(want, want.length + ps + ps / 2);
         Arrays.fill(longer, want.length, longer.length, (byte) 0x33);
