@@ -196,6 +196,28 @@ public final class ChunkScan implements AutoCloseable {
         return true;
     }
 
+    /**
+     * For a chunk stored as it is (no compressor, in the clear): reads the {@code len} raw bytes at
+     * offset {@code off} of the current chunk into {@code dst[dstOff ..]}, without reading the rest
+     * of the chunk, so without checking its CRC-32C: the caller checks those bytes another way (an
+     * InnoDB page by its own checksum, page number and space id).
+     *
+     * @return false, having read nothing, for a chunk of another codec
+     * @throws CorruptDataException when the object ends before those bytes
+     */
+    public boolean readRaw(int off, byte[] dst, int dstOff, int len) throws IOException {
+        if (!storedAsIs()) {
+            return false;
+        }
+        if (off < 0 || len < 0 || off + len > chunk.rawLen) {
+            throw new IllegalArgumentException("bytes " + off + ".." + (off + len) + " are outside the chunk's " + chunk.rawLen);
+        }
+        if (io.strata.util.NioSlices.read(ch, dst, dstOff, len, position + off) < len) {
+            throw ChunkCoder.corrupt(resource, "object is truncated inside chunk " + chunk.index + " (raw offset " + rawOffset + ")");
+        }
+        return true;
+    }
+
     /** The object's content digest (as a manifest entry's {@code crc32c}); valid once {@link #next()} returned false. */
     public int digest() {
         return (int) digest.getValue();

@@ -567,6 +567,14 @@ public final class DeltaRestore {
             if (!anySuspect(suspects, at, n, unit)) {
                 continue; // no page of this chunk written since the last restore of this backup (DeltaBasis)
             }
+            if (suspects != null) {
+                long[] wr = writeSuspectPages(scan, ch, fe, suspects, at, n, unit);
+                if (wr != null) {
+                    written += wr[0];
+                    read += wr[1];
+                    continue;
+                }
+            }
             if (old.length < n) {
                 old = new byte[n];
             }
@@ -588,6 +596,60 @@ public final class DeltaRestore {
             ch.truncate(fe.size()); // a cut writes no data bytes
         }
         return new long[] {written, decoded, read};
+    }
+
+    /**
+     * Page mode of {@link #writeByChunks} for a chunk of a whole InnoDB copy stored as it is (no
+     * compressor, in the clear) that holds pages named in {@code suspects}: for each such page, the
+     * backup's page is read alone from the stored chunk and checked on its own (PageChecker VALID:
+     * the tablespace's checksum, FIL_PAGE_OFFSET = its page number; FIL_PAGE_SPACE_ID = the
+     * entry's space id), the target's page is read, and the backup's is written when they differ.
+     * The rest of the chunk is neither read nor compared: {@link DeltaBasis} showed it unchanged.
+     *
+     * @return {bytes written, bytes of the target read}; null, having written nothing, when the
+     *         chunk is not stored as it is, is off the page grid, or one of its named pages does not
+     *         check alone (an all-zero page too): the caller then decodes and checks the whole chunk
+     */
+    static long[] writeSuspectPages(ChunkScan scan, FileChannel ch, FileEntry fe, BitSet suspects, long at, int n, int ps) throws IOException {
+        if (!scan.storedAsIs() || at % ps != 0 || n % ps != 0 || fe.spaceId() == null) {
+            return null;
+        }
+        io.strata.innodb.TablespaceFlags flags = new io.strata.innodb.TablespaceFlags(fe.flags());
+        long first = at / ps;
+        long end = (at + n) / ps;
+        List<byte[]> want = new ArrayList<>();
+        List<Integer> pages = new ArrayList<>();
+        for (int p = suspects.nextSetBit((int) first); p >= 0 && p < end; p = suspects.nextSetBit(p + 1)) {
+            byte[] page = new byte[ps];
+            if (!storedPageChecks(scan, at, page, p, flags, fe.spaceId())) {
+                return null;
+            }
+            want.add(page);
+            pages.add(p);
+        }
+        long written = 0;
+        long read = 0;
+        byte[] old = new byte[ps];
+        for (int i = 0; i < pages.size(); i++) {
+            long off = pages.get(i) * (long) ps;
+            int have = readAt(ch, old, ps, off);
+            read += have;
+            written += writeDiffering(ch, want.get(i), 0, old, ps, have, ps, off);
+        }
+        return new long[] {written, read};
+    }
+
+    /**
+     * Reads page {@code p} alone from the current chunk of {@code scan} (stored as it is, its first
+     * raw byte at file offset {@code at}) into {@code page} and checks it on its own: PageChecker
+     * VALID (the tablespace's checksum; FIL_PAGE_OFFSET = {@code p}) and FIL_PAGE_SPACE_ID =
+     * {@code spaceId}. False (an all-zero page too) when it does not check: decode the chunk instead.
+     */
+    static boolean storedPageChecks(ChunkScan scan, long at, byte[] page, long p, io.strata.innodb.TablespaceFlags flags, long spaceId) throws IOException {
+        int ps = page.length;
+        return scan.readRaw((int) (p * ps - at), page, 0, ps)
+                && io.strata.innodb.PageChecker.verify(page, 0, flags, p).kind() == io.strata.innodb.PageVerdict.Kind.VALID
+                && Integer.toUnsignedLong(io.strata.innodb.FilHeader.spaceId(page, 0)) == spaceId;
     }
 
     /**

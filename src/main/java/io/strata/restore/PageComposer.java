@@ -325,6 +325,9 @@ final class PageComposer {
             long written = 0;
             long decoded = 0;
             long read = 0;
+            byte[] page = new byte[ps];
+            byte[] oldPage = new byte[ps];
+            io.strata.innodb.TablespaceFlags flags = new io.strata.innodb.TablespaceFlags(target.flags());
             while (base.next()) {
                 long off = base.rawOffset();
                 int n = base.rawLength();
@@ -342,6 +345,33 @@ final class PageComposer {
                     while (next < endPage) { // no page here written since the last restore of this backup (DeltaBasis): the deltas move past it
                         advance(deltas, next);
                         next = nextDeltaPage(deltas);
+                    }
+                    continue;
+                }
+                if (suspects != null && base.storedAsIs() && target.spaceId() != null) {
+                    // page mode: only the named pages, each from the newest delta that holds it or read alone from the base's chunk
+                    // and checked on its own (DeltaRestore.storedPageChecks); a base page that does not check: the chunk decoded
+                    ByteBuffer whole = null;
+                    for (long p = off / ps; p < endPage; p++) {
+                        boolean inDelta = p == next;
+                        if (suspects.get((int) p)) {
+                            if (inDelta) {
+                                System.arraycopy(newest(deltas, p).page(), 0, page, 0, ps);
+                            } else if (whole != null || !DeltaRestore.storedPageChecks(base, off, page, p, flags, target.spaceId())) {
+                                if (whole == null) {
+                                    whole = base.decode();
+                                    decoded += n;
+                                }
+                                whole.get((int) (p * ps - off), page, 0, ps);
+                            }
+                            int have = DeltaRestore.readAt(ch, oldPage, ps, p * ps);
+                            read += have;
+                            written += DeltaRestore.writeDiffering(ch, page, 0, oldPage, ps, have, ps, p * ps);
+                        }
+                        if (inDelta) {
+                            advance(deltas, p);
+                            next = nextDeltaPage(deltas);
+                        }
                     }
                     continue;
                 }
@@ -368,7 +398,6 @@ final class PageComposer {
                 }
                 written += DeltaRestore.writeDiffering(ch, res, 0, old, m, have, ps, off);
             }
-            byte[] page = new byte[ps];
             byte[] zeros = new byte[ps];
             for (long p = limit / ps; p < pages; p++) {
                 // compared and written before the deltas move on: a delta reads its next entry into the same buffer
