@@ -185,6 +185,9 @@ final class RestoreCommand implements Callable<Integer> {
             throw new StrataException(ErrorCode.USAGE, "restore needs --target DIR (a new or empty directory), or --table DB.TABLE --import", null);
         }
         TargetOwner to = owner == null ? null : TargetOwner.parse(owner);
+        if (fullCompare && !delta) {
+            throw new StrataException(ErrorCode.USAGE, "--full-compare is an option of --delta", "add --delta, or leave --full-compare out");
+        }
         if (delta) {
             return delta(targets, threads, to, progress);
         }
@@ -238,9 +241,7 @@ final class RestoreCommand implements Callable<Integer> {
             }
         }
         giveAway(to, outside);
-        if (r.record() != null) {
-            r.record().complete(); // after --owner: a later restore --delta compares the files' attributes with these
-        }
+        writeRecord(r.record());
         reportKeyDerivations();
         lastResult = result(m.id(), null, r, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(), m.gtidBinlogPos());
         if (json.json) {
@@ -366,7 +367,7 @@ final class RestoreCommand implements Callable<Integer> {
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
         giveAway(to, List.of());
-        r.record().complete();
+        writeRecord(r.record());
         reportKeyDerivations();
         if (json.json) {
             RestoreRun.Result rr = new RestoreRun.Result(m, r.files(), r.bytesWritten(), r.recovered(),
@@ -386,6 +387,14 @@ final class RestoreCommand implements Callable<Integer> {
             JsonMixin.print(res);
         }
         return 0;
+    }
+
+    /** Writes the restore record once --owner is applied (a later restore --delta compares the files' attributes with it); a failure is a warning. */
+    private static void writeRecord(io.strata.restore.RestoredState.Pending record) {
+        String problem = record == null ? null : record.complete();
+        if (problem != null) {
+            System.err.println("WARNING: " + problem);
+        }
     }
 
     /**

@@ -21,43 +21,51 @@ import java.util.function.Consumer;
 
 /**
  * What a {@code restore --delta} of backup B may leave unread in its target, learnt before anything
- * is written from the target's {@link RestoredState} (the record of the last restore into it) and
- * its redo log. Without a record of B, or with {@code --full-compare}, it knows nothing and every
- * file is compared in full.
+ * is written from the target's {@link RestoredState} (the record of the last restore of B into it:
+ * same id and {@link RestoredState#identity}) and its redo log. Without such a record, on a target
+ * marked unfinished, or with {@code --full-compare}, it knows nothing and every file is compared in
+ * full (docs/repository-format.md, "The restore record {@code strata-restored.json}").
  *
  * <ul>
- * <li><b>Untouched files.</b> A file whose size, device, inode, mtime and ctime equal the record's
- *     holds the bytes the last restore of B wrote: it is left alone unread.</li>
- * <li><b>Pages of touched InnoDB files.</b> After the last restore of B wrote its files, crash
- *     recovery applied B's copied redo log [start LSN, redo end LSN) (the pages it names: parsed
- *     from B's stored redo object), then rebuilt ib_logfile0 at its first LSN F and went on in it;
- *     every server run since wrote its mini-transactions into that same file. When ib_logfile0 is
- *     still that file (same device and inode, header first LSN = F), its newest checkpoint lies
- *     within what can be read from F on, and the log read from F to its end (the first mtr that is
- *     not valid, where crash recovery stops too) is shorter than its capacity (so nothing of it was
- *     overwritten), then every page written since the restore is named in one of the two logs
- *     (write-ahead logging: a page reaches its file only after the redo of its changes is durable).
- *     A touched tablespace (not the system tablespace, which holds the doublewrite buffer, written
- *     without redo) that is the same file (device, inode), no shorter than the record says, and that
- *     neither log marks for a whole copy ({@link PageCollector}: dropped, re-initialised,
- *     truncated) is then compared on the named pages only.</li>
+ * <li><b>Files other than InnoDB.</b> One that the restore wrote and crash recovery did not, whose
+ *     size, device, inode, mtime and ctime equal the record's, and that has one name (no hard
+ *     link), holds the bytes the restore wrote: it is left alone unread.</li>
+ * <li><b>InnoDB files.</b> After the last restore of B wrote its files, crash recovery applied B's
+ *     copied redo log [start LSN, redo end LSN) (the pages it names: parsed from B's stored redo
+ *     object), then rebuilt ib_logfile0 at its first LSN F (srv_start in MariaDB 10.11 and 11.8
+ *     storage/innobase/srv/srv0start.cc: between the end of the applied records and the rebuild,
+ *     no mini-transaction changes a page outside the system tablespace; the rebuild flushes every
+ *     page first and starts the new file at the current LSN), and every later change is in that
+ *     file. When ib_logfile0 is still that file (same device and inode, header first LSN F), is not
+ *     encrypted, its newest checkpoint lies within [F, E] (E: where the log read from F stops being
+ *     valid, as crash recovery finds it) and E - F is below its capacity (nothing overwritten),
+ *     every page written since the restore is named in one of the two logs (write-ahead
+ *     logging). A tablespace other than the system tablespace (which holds the doublewrite buffer,
+ *     written without redo) that has the record's device and inode and one name, is at least as long
+ *     as the record and the result say, that neither log marks whole or renamed, and whose mtime is
+ *     not later than ib_logfile0's (a write after the server's last log write came from another
+ *     program) is then compared on the named pages only. Its file times are not trusted otherwise:
+ *     after a power loss they may be older than its data.</li>
  * </ul>
- * The gap between the end of B's log and F is empty: InnoDB rebuilds its log right after applying
- * the records, before any new mini-transaction (checked by DeltaRestoreIT on 10.11 and 11.8).
+ * What this cannot see: a program other than the server writing an InnoDB file in place while the
+ * server ran (dd, innochecksum --write); after such work, {@code --full-compare}.
  */
 final class DeltaBasis {
     /** Knows nothing: every file compared in full. */
-    static final DeltaBasis NONE = new DeltaBasis(null, null, null);
+    static final DeltaBasis NONE = new DeltaBasis(null, null, null, 0);
 
     private final Path target;
     private final Map<String, RestoredState.Entry> files;
     /** Pages named since the restore wrote its files; null: the logs cannot tell. */
     private final ChangedPages pages;
+    /** ib_logfile0's mtime (ns since 1970) when the logs can tell. */
+    private final long logMtime;
 
-    private DeltaBasis(Path target, Map<String, RestoredState.Entry> files, ChangedPages pages) {
+    private DeltaBasis(Path target, Map<String, RestoredState.Entry> files, ChangedPages pages, long logMtime) {
         this.target = target;
         this.files = files;
         this.pages = pages;
+        this.logMtime = logMtime;
     }
 
     /**
@@ -75,21 +83,28 @@ final class DeltaBasis {
             log.accept("delta: the last restore into " + target + " was of backup " + rec.backup() + ", not " + m.id() + ": every file is compared");
             return NONE;
         }
-        String why = null;
+        if (!rec.identity().equals(RestoredState.identity(m))) {
+            log.accept("delta: the last restore into " + target + " was of another backup with the id " + m.id()
+                    + " (another repository's): every file is compared");
+            return NONE;
+        }
+        String why;
         ChangedPages pages = new ChangedPages();
+        long logMtime = 0;
         try {
             why = logsSay(repo, m, rec, logFile, pages);
-        } catch (IOException | StrataException e) {
+            logMtime = why == null ? RestoredState.entryOf("", logFile).mtime() : 0;
+        } catch (IOException | RuntimeException e) {
             why = "reading them failed (" + e.getMessage() + ")";
         }
         if (why != null) {
-            log.accept("delta: files untouched since the last restore of " + m.id() + " are left unread; the redo logs cannot name the pages"
-                    + " changed in the others, which are compared in full: " + why);
-            return new DeltaBasis(target, rec.byPath(), null);
+            log.accept("delta: files other than InnoDB untouched since the last restore of " + m.id() + " are left unread; the redo logs cannot"
+                    + " name the pages changed since, so InnoDB files are compared in full: " + why);
+            return new DeltaBasis(target, rec.byPath(), null, 0);
         }
-        log.accept("delta: files untouched since the last restore of " + m.id() + " are left unread, the others compared on the "
+        log.accept("delta: files other than InnoDB untouched since the last restore of " + m.id() + " are left unread, InnoDB files compared on the "
                 + pages.pageCount() + " page(s) the redo logs name since then");
-        return new DeltaBasis(target, rec.byPath(), pages);
+        return new DeltaBasis(target, rec.byPath(), pages, logMtime);
     }
 
     /** Adds to {@code pages} what B's stored redo and the target's log name; returns why they cannot be used, or null. */
@@ -132,34 +147,41 @@ final class DeltaBasis {
         return null;
     }
 
-    /** Whether {@code out}, the result's file of {@code fe}, is as the last restore of this backup left it. */
+    /**
+     * Whether {@code out}, the result's file of {@code fe} (not InnoDB), is as the last restore of
+     * this backup wrote it: written by it and not by its recovery, the same size, device, inode,
+     * mtime and ctime since, one name.
+     */
     boolean untouched(FileEntry fe, Path out) {
-        RestoredState.Entry e = files == null ? null : files.get(target.relativize(out).toString());
-        if (e == null) {
+        RestoredState.Entry e = files == null || fe.kind().equals("innodb") ? null : files.get(target.relativize(out).toString());
+        if (e == null || !e.written()) {
             return false;
         }
         try {
-            return e.written() && e.sameAttributes(RestoredState.entryOf(e.path(), out));
+            return e.sameAttributes(RestoredState.entryOf(e.path(), out)) && nlink(out) == 1;
         } catch (IOException ex) {
             return false;
         }
     }
 
     /**
-     * The pages of {@code fe}'s InnoDB file {@code out} (touched since the restore) that may differ
-     * from the backup's, ascending page numbers; null when any page may (compare them all).
+     * The pages of {@code fe}'s InnoDB file {@code out} that may differ from the backup's,
+     * ascending page numbers; null when any page may (compare them all): see the class comment.
      */
     BitSet suspects(FileEntry fe, Path out) {
-        if (pages == null || !fe.kind().equals("innodb") || fe.spaceId() == null || fe.spaceId() == 0) {
+        if (pages == null || !fe.kind().equals("innodb") || fe.spaceId() == null || fe.spaceId() == 0 || fe.flags() == null) {
             return null;
         }
         RestoredState.Entry e = files.get(target.relativize(out).toString());
-        if (e == null || pages.isWhole(fe.spaceId(), 0)) {
+        if (e == null || pages.isWhole(fe.spaceId(), 0) || (pages.flags(fe.spaceId()) & ChangedPages.RENAMED) != 0) {
             return null;
         }
+        int ps = new io.strata.innodb.TablespaceFlags(fe.flags()).physicalPageSize();
+        long resultLength = fe.isDelta() ? fe.size() / ps * ps : fe.size();
         try {
-            Map<String, Object> a = Files.readAttributes(out, "unix:size,ino,dev", LinkOption.NOFOLLOW_LINKS);
-            if (e.inode() != (Long) a.get("ino") || e.device() != (Long) a.get("dev") || (Long) a.get("size") < e.size()) {
+            RestoredState.Entry now = RestoredState.entryOf(e.path(), out);
+            if (now.inode() != e.inode() || now.device() != e.device() || now.size() < Math.max(e.size(), resultLength)
+                    || now.mtime() > logMtime || nlink(out) != 1) {
                 return null;
             }
         } catch (IOException ex) {
@@ -169,8 +191,7 @@ final class DeltaBasis {
         return b == null ? new BitSet() : b;
     }
 
-    /** Whether this basis can leave anything unread. */
-    boolean knowsAnything() {
-        return files != null;
+    private static int nlink(Path p) throws IOException {
+        return (int) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
     }
 }

@@ -201,13 +201,7 @@ public final class DeltaRestore {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot read the size of " + logFile + ": " + e.getMessage(), null, e);
         }
-        RestoredState snapshot;
-        try {
-            snapshot = RestoredState.snapshot(m, target, fe -> outPath(layout, fe, m));
-        } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "cannot read the restored files in " + target + ": " + e.getMessage(),
-                    target + " stays marked unfinished (" + RestoreRun.UNFINISHED_MARKER + "); rerun restore --delta once the cause is fixed", e);
-        }
+        RestoredState snapshot = RestoredState.snapshotOrNull(m, target, fe -> outPath(layout, fe, m), log);
         long written = totals[0] + logBytes;
         long result = totals[1] + logBytes;
         log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s);"
@@ -236,7 +230,7 @@ public final class DeltaRestore {
         RestoreRun.restrictModes(target);
         RestoreRun.markFinished(target);
         return new Result(m, m.files().size(), written, result, totals[2], removed, totals[3], o.recover(), totals[4], totals[5],
-                new RestoredState.Pending(snapshot, target, logFile, o.recover()));
+                snapshot == null ? null : new RestoredState.Pending(snapshot, target, logFile, o.recover()));
     }
 
     /**

@@ -229,7 +229,7 @@ public final class RestoreRun {
             syncer.await();
             // the files as written, for a later restore --delta (RestoredState); not for a point-in-time or table restore
             RestoredState snapshot = pitrTarget == null && tables == null && layout.outside().isEmpty() && !dirs.any()
-                    ? RestoredState.snapshot(m, target, fe -> layout.dirOf(fe, m).resolve(fe.path()).normalize()) : null;
+                    ? RestoredState.snapshotOrNull(m, target, fe -> layout.dirOf(fe, m).resolve(fe.path()).normalize(), log) : null;
             if (o.recover()) {
                 if (tables != null) {
                     tables.recovering(true);
@@ -253,9 +253,6 @@ public final class RestoreRun {
             RestoredState.Pending record = snapshot == null ? null
                     : new RestoredState.Pending(snapshot, target, layout.logHome().resolve("ib_logfile0"), o.recover());
             return new Result(m, m.files().size(), bytes, o.recover(), layout, List.of(), record);
-        } catch (IOException e) {
-            guard.undo();
-            throw new StrataException(ErrorCode.IO_ERROR, "cannot read the restored files in " + target + ": " + e.getMessage(), null, e);
         } catch (RuntimeException e) {
             guard.undo();
             throw e;

@@ -27,13 +27,14 @@ import java.util.function.Function;
  * What a completed restore wrote into a data directory, kept there as {@value #FILE_NAME} (JSON,
  * one object) so that a later {@code restore --delta} of the same backup onto the directory can
  * leave alone, without reading them, the files and pages nothing has written since
- * (docs/repository-format.md, "Restore record"):
+ * (docs/repository-format.md, "The restore record {@code strata-restored.json}"):
  *
  * <pre>
  * field        meaning
  * format       "strata-restored"
  * version      1
  * backup       id of the backup whose files were written (before crash recovery)
+ * identity     {@link #identity(Manifest)} of that backup: ids are unique only within a repository
  * logDevice    st_dev of ib_logfile0 after crash recovery (null: not recovered by strata)
  * logInode     st_ino of that ib_logfile0
  * logFirstLsn  the first LSN its header names (bytes 8-15 of the file): the server rebuilt the log
@@ -55,8 +56,9 @@ import java.util.function.Function;
  *
  * @param logFirstLsn LSN; null with {@code logInode}
  */
-@JsonPropertyOrder({"format", "version", "backup", "logDevice", "logInode", "logFirstLsn", "files"})
-public record RestoredState(String format, int version, String backup, Long logDevice, Long logInode, Long logFirstLsn, List<Entry> files) {
+@JsonPropertyOrder({"format", "version", "backup", "identity", "logDevice", "logInode", "logFirstLsn", "files"})
+public record RestoredState(String format, int version, String backup, String identity, Long logDevice, Long logInode, Long logFirstLsn,
+                            List<Entry> files) {
     /** The file's name in the root of a restored directory. */
     public static final String FILE_NAME = "strata-restored.json";
     static final String FORMAT = "strata-restored";
@@ -69,7 +71,7 @@ public record RestoredState(String format, int version, String backup, Long logD
      * @param size  bytes
      * @param mtime st_mtim in nanoseconds since 1970-01-01 UTC
      * @param ctime st_ctim in nanoseconds since 1970-01-01 UTC
-     * @param written whether the file held the bytes the restore wrote when this entry was taken
+     * @param written whether the file held the bytes the restore wrote when this entry was taken (same size, device, inode, mtime)
      */
     public record Entry(String path, long size, long device, long inode, long mtime, long ctime, boolean written) {
         /** Whether {@code o} has the same size, device, inode, mtime and ctime. */
@@ -90,23 +92,84 @@ public record RestoredState(String format, int version, String backup, Long logD
             Path p = where.apply(fe);
             l.add(entryOf(target.relativize(p).toString(), p));
         }
-        return new RestoredState(FORMAT, VERSION, m.id(), null, null, null, l);
+        return new RestoredState(FORMAT, VERSION, m.id(), identity(m), null, null, null, l);
     }
 
     /**
-     * Completes this snapshot, taken once the files were written, into the record of the restore as
-     * it ends (after crash recovery, modes and owner) and writes it into {@code target}: each entry
-     * gets the file's attributes now and is "written" when size, device, inode and mtime did not
-     * change since the snapshot; the log fields are those of {@code logFile} when {@code recovered}.
-     * A file that cannot be read is left out of the record (it is then compared in full).
+     * {@link #snapshot} of the files just written, {@link #settle()}d (crash recovery, which runs
+     * next, must not write into a file within the tick of its snapshot); null, said through
+     * {@code log}, when a file cannot be read (the restore goes on; it writes no record).
      */
-    void complete(Path target, Path logFile, boolean recovered) {
+    static RestoredState snapshotOrNull(Manifest m, Path target, Function<FileEntry, Path> where, java.util.function.Consumer<String> log) {
+        try {
+            RestoredState s = snapshot(m, target, where);
+            s.settle();
+            return s;
+        } catch (IOException e) {
+            log.accept("NOTE: no restore record is written (" + e.getMessage() + "): the next restore --delta onto " + target + " compares every file");
+            return null;
+        }
+    }
+
+    /**
+     * What tells backup {@code m} from any other with the same id (another repository's): the
+     * CRC-32C, as 8 hex digits, over its start LSN, redo end LSN, redo digest and every file
+     * entry's path, kind, size, storage and digest, in manifest order.
+     */
+    static String identity(Manifest m) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        StringBuilder sb = new StringBuilder().append(m.startLsn()).append('/').append(m.redoEndLsn()).append('/').append(m.redoCrc32c());
+        for (FileEntry fe : m.files()) {
+            sb.append('\n').append(fe.path()).append('\t').append(fe.kind()).append('\t').append(fe.size()).append('\t').append(fe.storage())
+                    .append('\t').append(fe.crc32c());
+        }
+        c.update(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return String.format(java.util.Locale.ROOT, "%08x", (int) c.getValue());
+    }
+
+    /**
+     * Waits until a write into the files just snapshot gets a later file time than they have: file
+     * times come from a coarse clock (a kernel tick of 1-10 ms; whole seconds on some file systems
+     * and on NFS servers), so a write in the same tick could keep size and times. 100 ms where the
+     * snapshot's times have sub-second parts, else {@link #COARSE_MARGIN_NANOS} (the margin of the
+     * plain-file rule of incrementals).
+     */
+    void settle() {
+        boolean fine = files.stream().anyMatch(e -> e.mtime() % 1_000_000_000L != 0 || e.ctime() % 1_000_000_000L != 0);
+        try {
+            Thread.sleep((fine ? FINE_MARGIN_NANOS : COARSE_MARGIN_NANOS) / 1_000_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** {@link #settle()} on a file system with sub-second file times. */
+    static final long FINE_MARGIN_NANOS = 100_000_000L;
+    /** {@link #settle()} on one without (whole seconds, or the 2 s of FAT). */
+    static final long COARSE_MARGIN_NANOS = 2_100_000_000L;
+
+    /**
+     * Completes this snapshot, taken once the files were written (and {@link #settle()}d before
+     * crash recovery), into the record of the restore as it ends (after crash recovery, modes and
+     * owner) and writes it into {@code target}: each entry gets the file's attributes now and is
+     * "written" when size, device, inode and mtime did not change since the snapshot; a file whose
+     * device or inode changed (recovery renamed another file there), or that is gone, is left out;
+     * the log fields are those of {@code logFile} when {@code recovered}. Settles again before the
+     * record is written, and gives it the target directory's owner. Never throws.
+     *
+     * @return null, or why no record was written (the restore itself is complete: the next delta
+     *         restore then compares every file)
+     */
+    String complete(Path target, Path logFile, boolean recovered) {
         List<Entry> now = new ArrayList<>(files.size());
         for (Entry before : files) {
             try {
                 Entry e = entryOf(before.path(), target.resolve(before.path()));
-                boolean same = e.size() == before.size() && e.device() == before.device() && e.inode() == before.inode() && e.mtime() == before.mtime();
-                now.add(new Entry(e.path(), e.size(), e.device(), e.inode(), e.mtime(), e.ctime(), same));
+                if (e.device() != before.device() || e.inode() != before.inode()) {
+                    continue;
+                }
+                boolean same = e.size() == before.size() && e.mtime() == before.mtime();
+                now.add(new Entry(e.path(), e.size(), e.device(), e.inode(), e.mtime(), e.ctime(), same && before.written()));
             } catch (IOException e) {
                 // gone or unreadable: not recorded
             }
@@ -123,25 +186,28 @@ public record RestoredState(String format, int version, String backup, Long logD
                 dev = (Long) a.get("dev");
                 ino = (Long) a.get("ino");
             } catch (IOException | RuntimeException e) {
-                // no log facts: a delta restore then leaves only untouched files unread
+                // no log facts: a delta restore then leaves only untouched files other than InnoDB unread
             }
         }
-        new RestoredState(format, version, backup, dev, ino, first, now).write(target);
-        // file times come from a coarse clock (a few ms per tick): a write in the tick of a recorded ctime could keep it, so
-        // the restore ends only once that tick is past (nothing but strata writes into the directory until it ends)
-        long newest = now.stream().mapToLong(Entry::ctime).max().orElse(0);
-        long waitMs = (newest + CLOCK_TICK_NANOS) / 1_000_000 - System.currentTimeMillis();
-        if (waitMs > 0) {
-            try {
-                Thread.sleep(Math.min(waitMs, CLOCK_TICK_NANOS / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        RestoredState done = new RestoredState(format, version, backup, identity, dev, ino, first, now);
+        done.settle(); // a write from now on gets later file times than the record's
+        try {
+            done.write(target);
+            java.nio.file.attribute.UserPrincipal owner = Files.getOwner(target);
+            if (!owner.equals(Files.getOwner(target.resolve(FILE_NAME)))) {
+                Files.setOwner(target.resolve(FILE_NAME), owner); // readable by the delta restore that runs as the data directory's owner
             }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(target.resolve(FILE_NAME));
+            } catch (IOException ignored) {
+                // an unreadable record is treated as absent
+            }
+            return "the restore record " + target.resolve(FILE_NAME) + " was not written (" + e.getMessage()
+                    + "): the next restore --delta onto it compares every file";
         }
     }
-
-    /** Nanoseconds past the newest recorded change time before the restore ends: above the kernel's file-time tick (jiffies, 1-10 ms). */
-    static final long CLOCK_TICK_NANOS = 100_000_000L;
 
     /**
      * A snapshot waiting for the end of its restore: {@link #complete()} once the restore's last
@@ -151,9 +217,9 @@ public record RestoredState(String format, int version, String backup, Long logD
      * @param recovered whether strata ran crash recovery on the directory
      */
     public record Pending(RestoredState snapshot, Path target, Path logFile, boolean recovered) {
-        /** Writes the record ({@link RestoredState#complete}). */
-        public void complete() {
-            snapshot.complete(target, logFile, recovered);
+        /** Writes the record ({@link RestoredState#complete}); null, or why it was not written. Never throws. */
+        public String complete() {
+            return snapshot.complete(target, logFile, recovered);
         }
     }
 
@@ -178,13 +244,6 @@ public record RestoredState(String format, int version, String backup, Long logD
         return m;
     }
 
-    /** Removes {@value #FILE_NAME} from {@code dir}, durably, when it is there. */
-    static void remove(Path dir) throws IOException {
-        if (Files.deleteIfExists(dir.resolve(FILE_NAME))) {
-            io.strata.util.Dirs.syncDirectory(dir);
-        }
-    }
-
     /** Writes {@value #FILE_NAME} into {@code dir} (mode 0640, replacing one that is there), durably. */
     void write(Path dir) {
         try {
@@ -205,7 +264,7 @@ public record RestoredState(String format, int version, String backup, Long logD
                 return null;
             }
             RestoredState r = Json.MAPPER.readValue(Files.readAllBytes(f), RestoredState.class);
-            return FORMAT.equals(r.format()) && r.version() == VERSION && r.backup() != null && r.files() != null ? r : null;
+            return FORMAT.equals(r.format()) && r.version() == VERSION && r.backup() != null && r.identity() != null && r.files() != null ? r : null;
         } catch (IOException | RuntimeException e) {
             return null;
         }

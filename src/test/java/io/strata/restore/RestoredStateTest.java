@@ -51,7 +51,7 @@ class RestoredStateTest {
         Thread.sleep(20);
         Files.writeString(t.resolve("db/b.frm"), "abd");
         Files.setPosixFilePermissions(t.resolve("db/a.frm"), PosixFilePermissions.fromString("rw-------"));
-        new RestoredState.Pending(snap, t, t.resolve("ib_logfile0"), false).complete();
+        assertNull(new RestoredState.Pending(snap, t, t.resolve("ib_logfile0"), false).complete());
 
         RestoredState rec = RestoredState.read(t);
         assertEquals("20260101T000000Z-0001", rec.backup());
@@ -61,13 +61,18 @@ class RestoredStateTest {
 
         List<String> said = new ArrayList<>();
         DeltaBasis basis = DeltaBasis.of(null, m, t, t.resolve("ib_logfile0"), said::add);
-        assertEquals(List.of("delta: files untouched since the last restore of 20260101T000000Z-0001 are left unread; the redo logs cannot name the pages"
-                + " changed in the others, which are compared in full: the last restore did not run crash recovery"), said);
+        assertEquals(List.of("delta: files other than InnoDB untouched since the last restore of 20260101T000000Z-0001 are left unread; the redo logs"
+                + " cannot name the pages changed since, so InnoDB files are compared in full: the last restore did not run crash recovery"), said);
         FileEntry a = m.files().get(0), b = m.files().get(1), c = m.files().get(2), d = m.files().get(3);
         assertTrue(basis.untouched(a, t.resolve("db/a.frm")), "a mode change before the record was taken");
         assertFalse(basis.untouched(b, t.resolve("db/b.frm")), "written during the restore's recovery: not the backup's bytes");
         assertTrue(basis.untouched(c, t.resolve("db/c.frm")));
         assertNull(basis.suspects(c, t.resolve("db/c.frm")), "no log facts: a touched file is compared in full");
+        // a second name (cp -al snapshot): writing in place would change the other name's file too, so never left alone
+        Files.createLink(t.resolve("db/c-link"), t.resolve("db/c.frm"));
+        assertFalse(basis.untouched(c, t.resolve("db/c.frm")));
+        Files.delete(t.resolve("db/c-link"));
+        assertFalse(basis.untouched(c, t.resolve("db/c.frm")), "the link's removal changed its ctime");
 
         // since the record: a same-size write, a mode change, a file replaced by another (new inode)
         Thread.sleep(20);
@@ -81,6 +86,24 @@ class RestoredStateTest {
     }
 
     @Test
+    void aFileRecoveryReplacedByRenameIsLeftOutAndAnInnodbFileIsNeverJudgedByItsTimes() throws Exception {
+        Path t = dir.resolve("t");
+        Files.createDirectories(t);
+        Files.writeString(t.resolve("a.frm"), "abc");
+        Files.writeString(t.resolve("b.frm"), "abc");
+        Manifest m = backup("20260101T000000Z-0001", "a.frm", "b.frm");
+        RestoredState snap = RestoredState.snapshot(m, t, fe -> t.resolve(fe.path()));
+        Files.writeString(t.resolve("other"), "abc");
+        Files.move(t.resolve("other"), t.resolve("b.frm"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertNull(new RestoredState.Pending(snap, t, t.resolve("ib_logfile0"), false).complete());
+        assertEquals(List.of("a.frm"), RestoredState.read(t).files().stream().map(RestoredState.Entry::path).toList());
+        DeltaBasis basis = DeltaBasis.of(null, m, t, t.resolve("ib_logfile0"), s -> { });
+        FileEntry asInnodb = new FileEntry("a.frm", "innodb", 5L, 0, 3, 0, "whole", 0, "000001", 3, "00000000");
+        assertFalse(basis.untouched(asInnodb, t.resolve("a.frm")), "InnoDB files: only the redo logs can tell");
+        assertTrue(basis.untouched(m.files().get(0), t.resolve("a.frm")));
+    }
+
+    @Test
     void aRecordOfAnotherBackupOrNoneOrADamagedOneTellsNothing() throws Exception {
         Path t = dir.resolve("t");
         Files.createDirectories(t);
@@ -90,11 +113,15 @@ class RestoredStateTest {
         assertSame(DeltaBasis.NONE, DeltaBasis.of(null, m, t, t.resolve("ib_logfile0"), said::add));
         new RestoredState.Pending(RestoredState.snapshot(m, t, fe -> t.resolve(fe.path())), t, t.resolve("ib_logfile0"), false).complete();
         assertSame(DeltaBasis.NONE, DeltaBasis.of(null, backup("20260102T000000Z-0002", "x.frm"), t, t.resolve("ib_logfile0"), said::add));
+        // the same id in another repository: another backup (its files differ)
+        Manifest other = Manifest.builder().id(m.id()).type(Manifest.TYPE_FULL).source(SRC).startLsn(200).endLsn(210).redoEndLsn(210).files(m.files()).build();
+        assertSame(DeltaBasis.NONE, DeltaBasis.of(null, other, t, t.resolve("ib_logfile0"), said::add));
         Files.writeString(t.resolve(RestoredState.FILE_NAME), "{\"format\":\"strata-restored\",\"version\":1,\"backup\":");
         assertSame(DeltaBasis.NONE, DeltaBasis.of(null, m, t, t.resolve("ib_logfile0"), said::add));
         assertEquals(List.of(
                 "delta: " + t + " holds no record of a restore by strata (strata-restored.json): every file is compared",
                 "delta: the last restore into " + t + " was of backup 20260101T000000Z-0001, not 20260102T000000Z-0002: every file is compared",
+                "delta: the last restore into " + t + " was of another backup with the id 20260101T000000Z-0001 (another repository's): every file is compared",
                 "delta: " + t + " holds no record of a restore by strata (strata-restored.json): every file is compared"), said);
         assertFalse(DeltaBasis.NONE.untouched(m.files().get(0), t.resolve("x.frm")));
         assertNull(DeltaBasis.NONE.suspects(m.files().get(0), t.resolve("x.frm")));
