@@ -55,8 +55,11 @@ import java.util.zip.CRC32C;
  *     POSIX lock InnoDB takes on the first system tablespace file, or a mariadbd / mysqld runs with
  *     it as its working directory or {@code --datadir}. Refuses a directory without that file (not
  *     a data directory) unless an earlier restore left it unfinished.</li>
- * <li>Writes {@link RestoreRun#UNFINISHED_MARKER} and removes ib_logfile0, durably, before anything
- *     else: until the delta restore completes, mariadbd refuses to start on the directory ("File
+ * <li>Reads the target's restore record and redo log ({@link DeltaBasis}): when the last restore
+ *     into it was of this backup, files other than InnoDB untouched since, and InnoDB pages no redo
+ *     log names since, are neither read nor compared.</li>
+ * <li>Writes {@link RestoreRun#UNFINISHED_MARKER} and removes the restore record
+ *     ({@link RestoredState}) and ib_logfile0, durably, before anything else: until the delta restore completes, mariadbd refuses to start on the directory ("File
  *     ./ib_logfile0 was not found"; MariaDB 10.11), and a plain restore names it as unfinished.</li>
  * <li>Removes every file, link and directory below DIR that the result does not hold (never
  *     following links, never outside DIR).</li>
@@ -70,8 +73,9 @@ import java.util.zip.CRC32C;
  *     {@link PageComposer}) and written through {@link DiffingOutput}. Either way only the pages
  *     (InnoDB) or 64 KiB blocks (other files) that differ are written, and every object read is
  *     checked against its manifest length and digest.</li>
- * <li>Writes ib_logfile0, the lineage, the layout option file, syncs, runs crash recovery, and
- *     removes the marker.</li>
+ * <li>Writes ib_logfile0, the lineage, the layout option file, syncs, takes the snapshot of the
+ *     restore record, runs crash recovery, and removes the marker; the caller writes the record
+ *     ({@link Result#record()}) once it made its last change (--owner).</li>
  * </ol>
  * A delta restore killed part way leaves DIR with the marker and without a usable ib_logfile0: it
  * cannot be put back as it was (it was rewritten in place), but it cannot be started by mistake
@@ -205,7 +209,8 @@ public final class DeltaRestore {
         long written = totals[0] + logBytes;
         long result = totals[1] + logBytes;
         log.accept(String.format(java.util.Locale.ROOT, "delta: wrote %,d of %,d bytes (%.2f%%; ib_logfile0 %,d of them) in %d of %d files; removed %d file(s);"
-                + " decoded %,d bytes of the backup (the rest matched the target by CRC-32C and page LSN and was not read; strata verify reads it);"
+                + " decoded %,d bytes of the backup (the rest matched the target, or held no page changed since the last restore, and was not read;"
+                + " strata verify reads it);"
                 + " read %,d bytes of the target; %d file(s) left unread (unchanged since the last restore of this backup); compared and wrote in %.1f s",
                 written, result, result == 0 ? 0.0 : 100.0 * written / result, logBytes, totals[2], m.files().size(), removed, totals[3], totals[5],
                 totals[4], (System.nanoTime() - started) / 1e9));

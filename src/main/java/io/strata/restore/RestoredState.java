@@ -92,19 +92,21 @@ public record RestoredState(String format, int version, String backup, String id
             Path p = where.apply(fe);
             l.add(entryOf(target.relativize(p).toString(), p));
         }
+        // a file whose times lie within a file-time tick of now could be written again (by crash recovery, next) in the same tick,
+        // unseen: not taken as written (it is then compared in full by the next delta restore)
+        long recent = recentSince(l);
+        l.replaceAll(e -> e.mtime() >= recent || e.ctime() >= recent
+                ? new Entry(e.path(), e.size(), e.device(), e.inode(), e.mtime(), e.ctime(), false) : e);
         return new RestoredState(FORMAT, VERSION, m.id(), identity(m), null, null, null, l);
     }
 
     /**
-     * {@link #snapshot} of the files just written, {@link #settle()}d (crash recovery, which runs
-     * next, must not write into a file within the tick of its snapshot); null, said through
-     * {@code log}, when a file cannot be read (the restore goes on; it writes no record).
+     * {@link #snapshot} of the files just written; null, said through {@code log}, when a file
+     * cannot be read (the restore goes on; it writes no record).
      */
     static RestoredState snapshotOrNull(Manifest m, Path target, Function<FileEntry, Path> where, java.util.function.Consumer<String> log) {
         try {
-            RestoredState s = snapshot(m, target, where);
-            s.settle();
-            return s;
+            return snapshot(m, target, where);
         } catch (IOException e) {
             log.accept("NOTE: no restore record is written (" + e.getMessage() + "): the next restore --delta onto " + target + " compares every file");
             return null;
@@ -128,13 +130,27 @@ public record RestoredState(String format, int version, String backup, String id
     }
 
     /**
-     * Waits until a write into the files just snapshot gets a later file time than they have: file
-     * times come from a coarse clock (a kernel tick of 1-10 ms; whole seconds on some file systems
-     * and on NFS servers), so a write in the same tick could keep size and times. 100 ms where the
-     * snapshot's times have sub-second parts, else {@link #COARSE_MARGIN_NANOS} (the margin of the
-     * plain-file rule of incrementals).
+     * The file time (ns since 1970) from which a file's times are "recent": within the tick of the
+     * coarse clock file times come from (1-10 ms; whole seconds on some file systems and NFS
+     * servers) of now, so that a write now could leave them as they are. Now less 100 ms where the
+     * entries' times have sub-second parts, else less {@link #COARSE_MARGIN_NANOS}.
+     */
+    static long recentSince(List<Entry> entries) {
+        boolean fine = entries.stream().anyMatch(e -> e.mtime() % 1_000_000_000L != 0 || e.ctime() % 1_000_000_000L != 0);
+        java.time.Instant now = java.time.Instant.now();
+        return TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano() - (fine ? FINE_MARGIN_NANOS : COARSE_MARGIN_NANOS);
+    }
+
+    /**
+     * Waits, when a time of the entries is recent ({@link #recentSince}, a time in the future too),
+     * until a write into the files gets other times than theirs.
      */
     void settle() {
+        long recent = recentSince(files);
+        long newest = files.stream().mapToLong(e -> Math.max(e.mtime(), e.ctime())).max().orElse(Long.MIN_VALUE);
+        if (newest < recent) {
+            return;
+        }
         boolean fine = files.stream().anyMatch(e -> e.mtime() % 1_000_000_000L != 0 || e.ctime() % 1_000_000_000L != 0);
         try {
             Thread.sleep((fine ? FINE_MARGIN_NANOS : COARSE_MARGIN_NANOS) / 1_000_000);
@@ -145,17 +161,16 @@ public record RestoredState(String format, int version, String backup, String id
 
     /** {@link #settle()} on a file system with sub-second file times. */
     static final long FINE_MARGIN_NANOS = 100_000_000L;
-    /** {@link #settle()} on one without (whole seconds, or the 2 s of FAT). */
+    /** {@link #settle()} on one without (whole seconds, or the 2 s of FAT): the plain-file rule's margin of incrementals, and a tick. */
     static final long COARSE_MARGIN_NANOS = 2_100_000_000L;
-
     /**
-     * Completes this snapshot, taken once the files were written (and {@link #settle()}d before
-     * crash recovery), into the record of the restore as it ends (after crash recovery, modes and
-     * owner) and writes it into {@code target}: each entry gets the file's attributes now and is
-     * "written" when size, device, inode and mtime did not change since the snapshot; a file whose
-     * device or inode changed (recovery renamed another file there), or that is gone, is left out;
-     * the log fields are those of {@code logFile} when {@code recovered}. Settles again before the
-     * record is written, and gives it the target directory's owner. Never throws.
+     * Completes this snapshot, taken once the files were written (before crash recovery), into the
+     * record of the restore as it ends (after crash recovery, modes and owner) and writes it into
+     * {@code target}: each entry gets the file's attributes now and stays "written" when size,
+     * device, inode and mtime did not change since the snapshot; a file whose device or inode
+     * changed (recovery renamed another file there), or that is gone, is left out;
+     * the log fields are those of {@code logFile} when {@code recovered}. Settles ({@link #settle()})
+     * before the record is written, and gives it the target directory's owner. Never throws.
      *
      * @return null, or why no record was written (the restore itself is complete: the next delta
      *         restore then compares every file)

@@ -33,7 +33,7 @@ public final class FileModes {
     /**
      * Replaces {@code file} with {@code bytes} and a newline, durably and at once: written to
      * {@code file}.tmp with {@code mode} from its creation, forced, then renamed over {@code file}
-     * (a reader sees the old file or the new one, never a part).
+     * (a reader sees the old file or the new one, never a part), and the directory forced.
      *
      * @throws IOException writing, forcing or renaming
      */
@@ -47,6 +47,7 @@ public final class FileModes {
             ch.force(true);
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Dirs.syncDirectory(file.toAbsolutePath().getParent());
     }
 
     /** Creates {@code dir} and its missing parents, each new one 0700; existing directories keep their mode. */
@@ -56,7 +57,8 @@ public final class FileModes {
 
     /**
      * Gives every directory of the tree under {@code root} (itself included) mode 0700 and every
-     * regular file {@code fileMode}; symbolic links are neither followed nor changed.
+     * regular file {@code fileMode} (a file that has it already is not changed, so keeps its change
+     * time); symbolic links are neither followed nor changed.
      */
     public static void restrictTree(Path root, Set<PosixFilePermission> fileMode) throws IOException {
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
@@ -68,7 +70,8 @@ public final class FileModes {
 
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                if (attrs.isRegularFile()) {
+                // only where the mode differs: a chmod sets the change time, which a restore record compares (restore.RestoredState)
+                if (attrs.isRegularFile() && !Files.getPosixFilePermissions(file, java.nio.file.LinkOption.NOFOLLOW_LINKS).equals(fileMode)) {
                     Files.setPosixFilePermissions(file, fileMode);
                 }
                 return FileVisitResult.CONTINUE;

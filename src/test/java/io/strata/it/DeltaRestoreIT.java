@@ -132,7 +132,9 @@ class DeltaRestoreIT {
             plainFiles += f.get("kind").asText().equals("innodb") ? 0 : 1;
         }
         assertTrue(plainFiles > 10, "files other than InnoDB: " + plainFiles);
-        assertEquals(plainFiles, d1.get("filesUnread").asLong(), same.toString());
+        // all of them but those the first delta restore wrote just before its record's snapshot (within a file-time tick: not trusted)
+        long unread = d1.get("filesUnread").asLong();
+        assertTrue(unread <= plainFiles && unread >= plainFiles - delta.get("filesWritten").asLong(), unread + " of " + plainFiles + ": " + same);
         assertTrue(same.err().contains("so InnoDB files are compared in full: the last restore did not run crash recovery"), same.toString());
         assertSameBytes(plain0, a);
 

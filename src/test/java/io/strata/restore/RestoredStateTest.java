@@ -46,7 +46,12 @@ class RestoredStateTest {
             Files.writeString(t.resolve(f), "abc");
         }
         Manifest m = backup("20260101T000000Z-0001", "db/a.frm", "db/b.frm", "db/c.frm", "db/d.frm");
+        // files written within a file-time tick of the snapshot could be written again unseen: never taken as written
+        assertEquals(List.of(false, false, false, false), RestoredState.snapshot(m, t, fe -> t.resolve(fe.path())).files().stream()
+                .map(RestoredState.Entry::written).toList());
+        Thread.sleep(150);
         RestoredState snap = RestoredState.snapshot(m, t, fe -> t.resolve(fe.path()));
+        assertEquals(List.of(true, true, true, true), snap.files().stream().map(RestoredState.Entry::written).toList());
         // the restore's own recovery writes b.frm (data, so mtime); --owner / modes change a.frm's ctime only
         Thread.sleep(20);
         Files.writeString(t.resolve("db/b.frm"), "abd");
@@ -92,6 +97,7 @@ class RestoredStateTest {
         Files.writeString(t.resolve("a.frm"), "abc");
         Files.writeString(t.resolve("b.frm"), "abc");
         Manifest m = backup("20260101T000000Z-0001", "a.frm", "b.frm");
+        Thread.sleep(150);
         RestoredState snap = RestoredState.snapshot(m, t, fe -> t.resolve(fe.path()));
         Files.writeString(t.resolve("other"), "abc");
         Files.move(t.resolve("other"), t.resolve("b.frm"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
