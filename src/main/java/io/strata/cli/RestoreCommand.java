@@ -130,11 +130,13 @@ final class RestoreCommand implements Callable<Integer> {
     Path innodbUndoDirectory;
 
     @Option(names = "--delta", description = "Rewrite the existing data directory --target of a stopped server into the backup's restore, "
-            + "writing only the pages and files that differ and removing the files the backup does not hold; then crash recovery.")
+            + "writing only the pages and files that differ and removing the files the backup does not hold; then crash recovery. "
+            + "After a restore of the same backup into DIR, only what changed since is read (strata-restored.json, the redo logs).")
     boolean delta;
 
     @Option(names = "--full-compare", description = "With --delta: compare every file and page of the target with the backup's, even those "
-            + "the record of the last restore into it (strata-restored.json) and its redo log show unchanged since.")
+            + "the record of the last restore into it (strata-restored.json) and its redo log show unchanged since. Use it after InnoDB files "
+            + "or ib_logfile0 were changed by a program other than the server (dd, cp over them, innochecksum --write, an old log put back).")
     boolean fullCompare;
 
     @Mixin

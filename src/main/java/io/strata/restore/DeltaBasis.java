@@ -47,8 +47,10 @@ import java.util.function.Consumer;
  *     program) is then compared on the named pages only. Its file times are not trusted otherwise:
  *     after a power loss they may be older than its data.</li>
  * </ul>
- * What this cannot see: a program other than the server writing an InnoDB file in place while the
- * server ran (dd, innochecksum --write); after such work, {@code --full-compare}.
+ * What this cannot see: a program other than the server changing an InnoDB file or ib_logfile0 in
+ * place (same inode) before a later server run, or an older copy of ib_logfile0 put back over it
+ * (dd, cp over them, innochecksum --write): the pages it changed are in no log. After such work,
+ * {@code --full-compare}.
  */
 final class DeltaBasis {
     /** Knows nothing: every file compared in full. */
