@@ -208,9 +208,16 @@ public record RestoredState(String format, int version, String backup, String id
         done.settle(); // a write from now on gets later file times than the record's
         try {
             done.write(target);
-            java.nio.file.attribute.UserPrincipal owner = Files.getOwner(target);
-            if (!owner.equals(Files.getOwner(target.resolve(FILE_NAME)))) {
-                Files.setOwner(target.resolve(FILE_NAME), owner); // readable by the delta restore that runs as the data directory's owner
+            // owned like the data directory (--owner): readable by a delta restore that runs as its owner
+            java.nio.file.attribute.PosixFileAttributes dir = Files.readAttributes(target, java.nio.file.attribute.PosixFileAttributes.class);
+            java.nio.file.attribute.PosixFileAttributeView rec = Files.getFileAttributeView(target.resolve(FILE_NAME),
+                    java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+            java.nio.file.attribute.PosixFileAttributes cur = rec.readAttributes();
+            if (!dir.owner().equals(cur.owner())) {
+                rec.setOwner(dir.owner());
+            }
+            if (!dir.group().equals(cur.group())) {
+                rec.setGroup(dir.group());
             }
             return null;
         } catch (IOException | RuntimeException e) {
