@@ -178,8 +178,7 @@ final class DeltaBasis {
         if (e == null || pages.isWhole(fe.spaceId(), 0) || (pages.flags(fe.spaceId()) & ChangedPages.RENAMED) != 0) {
             return null;
         }
-        int ps = new io.strata.innodb.TablespaceFlags(fe.flags()).physicalPageSize();
-        long resultLength = fe.isDelta() ? fe.size() / ps * ps : fe.size();
+        long resultLength = DeltaRestore.resultLength(fe);
         try {
             RestoredState.Entry now = RestoredState.entryOf(e.path(), out);
             if (now.inode() != e.inode() || now.device() != e.device() || now.size() < Math.max(e.size(), resultLength)

@@ -464,7 +464,7 @@ public final class DeltaRestore {
             BitSet suspects = basis.suspects(fe, out);
             if (suspects != null && suspects.isEmpty()) {
                 // no page of it named since the last restore of this backup: its bytes are the backup's up to the entry's length
-                long length = fe.isDelta() ? fe.size() / new TablespaceFlags(fe.flags()).physicalPageSize() * new TablespaceFlags(fe.flags()).physicalPageSize() : fe.size();
+                long length = resultLength(fe);
                 boolean cut = false;
                 if (Files.size(out) > length) {
                     try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
@@ -503,7 +503,7 @@ public final class DeltaRestore {
                     long[] wd = chunks == null ? null : fe.isDelta() ? PageComposer.deltaCompose(repo, layers, fe, chunks, ch, maxLsn, suspects)
                             : writeByChunks(chunks, ch, fe, unit, maxLsn, refs.describe(m.id(), fe), suspects);
                     if (wd != null) {
-                        long length = fe.isDelta() ? fe.size() / unit * unit : fe.size();
+                        long length = resultLength(fe);
                         ch.force(false);
                         return new FileOutcome(wd[0], length, created || wd[0] > 0 || before != length, wd[1], wd[2]);
                     }
@@ -649,6 +649,15 @@ public final class DeltaRestore {
         return scan.readRaw((int) (p * ps - at), page, 0, ps)
                 && io.strata.innodb.PageChecker.verify(page, 0, flags, p).kind() == io.strata.innodb.PageVerdict.Kind.VALID
                 && Integer.toUnsignedLong(io.strata.innodb.FilHeader.spaceId(page, 0)) == spaceId;
+    }
+
+    /** Length in bytes of {@code fe}'s file in the result: a composed InnoDB file has whole pages only. */
+    static long resultLength(FileEntry fe) {
+        if (!fe.isDelta()) {
+            return fe.size();
+        }
+        int ps = new TablespaceFlags(fe.flags()).physicalPageSize();
+        return fe.size() / ps * ps;
     }
 
     /**

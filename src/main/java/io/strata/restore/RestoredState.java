@@ -136,9 +136,14 @@ public record RestoredState(String format, int version, String backup, String id
      * entries' times have sub-second parts, else less {@link #COARSE_MARGIN_NANOS}.
      */
     static long recentSince(List<Entry> entries) {
-        boolean fine = entries.stream().anyMatch(e -> e.mtime() % 1_000_000_000L != 0 || e.ctime() % 1_000_000_000L != 0);
         java.time.Instant now = java.time.Instant.now();
-        return TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano() - (fine ? FINE_MARGIN_NANOS : COARSE_MARGIN_NANOS);
+        return TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano() - margin(entries);
+    }
+
+    /** The file-time tick margin for {@code entries}: 100 ms when a time has a sub-second part, else {@link #COARSE_MARGIN_NANOS}. */
+    private static long margin(List<Entry> entries) {
+        boolean fine = entries.stream().anyMatch(e -> e.mtime() % 1_000_000_000L != 0 || e.ctime() % 1_000_000_000L != 0);
+        return fine ? FINE_MARGIN_NANOS : COARSE_MARGIN_NANOS;
     }
 
     /**
@@ -151,9 +156,8 @@ public record RestoredState(String format, int version, String backup, String id
         if (newest < recent) {
             return;
         }
-        boolean fine = files.stream().anyMatch(e -> e.mtime() % 1_000_000_000L != 0 || e.ctime() % 1_000_000_000L != 0);
         try {
-            Thread.sleep((fine ? FINE_MARGIN_NANOS : COARSE_MARGIN_NANOS) / 1_000_000);
+            Thread.sleep(margin(files) / 1_000_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
