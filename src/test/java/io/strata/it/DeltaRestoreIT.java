@@ -138,6 +138,12 @@ class DeltaRestoreIT {
         assertTrue(same.err().contains("so InnoDB files are compared in full: the last restore did not run crash recovery"), same.toString());
         assertSameBytes(plain0, a);
 
+        // --full-compare is an option of --delta: refused alone, nothing written
+        StrataCli.Result alone = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", work.resolve("x").toString(), "--full-compare");
+        assertEquals(2, alone.exit(), alone.toString());
+        assertTrue(alone.err().contains("ERROR [usage]: --full-compare is an option of --delta"), alone.toString());
+        assertFalse(Files.exists(work.resolve("x")));
+
         // --full-compare: every file compared with the backup's all the same
         StrataCli.Result again = run(0, "restore", "--repo", repo.toString(), "--backup", id, "--delta", "--target", a.toString(), "--no-recover", "--json",
                 "--full-compare");
