@@ -88,7 +88,7 @@ class ReleaseTarballIT {
             archives = s.toList();
         }
         assertEquals(1, archives.size(), archives.toString());
-        assertTrue(archives.get(0).getFileName().toString().matches("[0-9a-f]{16}-[0-9a-f]{16}\\.jsa") && Files.size(archives.get(0)) > 1 << 20, archives.toString());
+        assertTrue(archives.get(0).getFileName().toString().matches("[0-9a-f]{16}-[0-9a-f]{16}-local\\.jsa") && Files.size(archives.get(0)) > 1 << 20, archives.toString());
 
         try (MariaDbSandbox source = ItSupport.source()) {
             try (var c = source.connection()) {
