@@ -40,12 +40,13 @@ import java.util.function.Consumer;
  *     encrypted, its newest checkpoint lies within [F, E] (E: where the log read from F stops being
  *     valid, as crash recovery finds it) and E - F is below its capacity (nothing overwritten),
  *     every page written since the restore is named in one of the two logs (write-ahead
- *     logging). A tablespace other than the system tablespace (which holds the doublewrite buffer,
- *     written without redo) that has the record's device and inode and one name, is at least as long
- *     as the record and the result say, that neither log marks whole or renamed, and whose mtime is
- *     not later than ib_logfile0's (a write after the server's last log write came from another
- *     program) is then compared on the named pages only. Its file times are not trusted otherwise:
- *     after a power loss they may be older than its data.</li>
+ *     logging). A tablespace that has the record's device and inode and one name, is at least as
+ *     long as the record and the result say, that neither log marks whole or renamed, and whose
+ *     mtime is not later than ib_logfile0's (a write after the server's last log write came from
+ *     another program) is then compared on the named pages only; the system tablespace also on its
+ *     first three extents ({@link #systemPagesWithoutRedo}: the doublewrite area, written without
+ *     redo, as an incremental backup of the redo method reads it too). Its file times are not
+ *     trusted otherwise: after a power loss they may be older than its data.</li>
  * </ul>
  * What this cannot see: a program other than the server changing an InnoDB file or ib_logfile0 in
  * place (same inode) before a later server run, or an older copy of ib_logfile0 put back over it
@@ -171,7 +172,7 @@ final class DeltaBasis {
      * ascending page numbers; null when any page may (compare them all): see the class comment.
      */
     BitSet suspects(FileEntry fe, Path out) {
-        if (pages == null || !fe.kind().equals("innodb") || fe.spaceId() == null || fe.spaceId() == 0 || fe.flags() == null) {
+        if (pages == null || !fe.kind().equals("innodb") || fe.spaceId() == null || fe.flags() == null) {
             return null;
         }
         RestoredState.Entry e = files.get(target.relativize(out).toString());
@@ -189,7 +190,24 @@ final class DeltaBasis {
             return null;
         }
         BitSet b = pages.bits(fe.spaceId());
-        return b == null ? new BitSet() : b;
+        b = b == null ? new BitSet() : (BitSet) b.clone();
+        if (fe.spaceId() == 0) {
+            // the doublewrite area (written before every page flush, without redo) and the header pages before it
+            b.set(0, systemPagesWithoutRedo(new io.strata.innodb.TablespaceFlags(fe.flags()).physicalPageSize()));
+        }
+        return b;
+    }
+
+    /**
+     * Pages [0, this) of the system tablespace are compared whatever the logs name: the first
+     * extent (its header pages: FSP header, change buffer, TRX_SYS at page 5, first rollback
+     * segment, dictionary header; the one write that may happen between the applied records and
+     * the rebuilt log, a Galera upgrade path, is to TRX_SYS) and the two extents of the doublewrite
+     * area after it ({@link io.strata.innodb.PageChecker#isDoublewrite}: every page flush writes a
+     * copy there first, without redo). Three extents: 192 pages of 16 KiB.
+     */
+    static int systemPagesWithoutRedo(int pageSize) {
+        return 3 * io.strata.innodb.FspHeader.extentPages(pageSize);
     }
 
     private static int nlink(Path p) throws IOException {
