@@ -20,7 +20,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -298,26 +297,8 @@ final class PageCopier {
          */
         @Override
         public void close() {
-            for (Future<Run> f : inFlight) {
-                f.cancel(false);
-            }
-            boolean interrupted = false;
-            for (Future<Run> f : inFlight) {
-                while (true) {
-                    try {
-                        f.get();
-                        break;
-                    } catch (CancellationException | ExecutionException e) {
-                        break;
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-            }
+            io.strata.util.Futures.cancelAndAwait(inFlight);
             inFlight.clear();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 

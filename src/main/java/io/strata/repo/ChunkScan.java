@@ -218,6 +218,21 @@ public final class ChunkScan implements AutoCloseable {
         return true;
     }
 
+    /** File offset in the object of the current chunk's first stored byte (just after its 13-byte header). */
+    public long storedPosition() {
+        return position;
+    }
+
+    /**
+     * Read-ahead for another thread: reads {@code len} bytes (at most 64 KiB) at file offset
+     * {@code position} of the object and drops them, so that the walk finds them in the page cache
+     * when it gets there. Thread-safe with the walk; reads nothing past the end; a failure (the
+     * scan closed meanwhile, an I/O error) is ignored: the walk's own read reports it.
+     */
+    public void touch(long position, int len) {
+        io.strata.util.NioSlices.touch(ch, position, len);
+    }
+
     /** The object's content digest (as a manifest entry's {@code crc32c}); valid once {@link #next()} returned false. */
     public int digest() {
         return (int) digest.getValue();

@@ -560,35 +560,40 @@ public final class DeltaRestore {
         long decoded = 0;
         long read = 0;
         CRC32C crc = new CRC32C();
-        while (scan.next()) {
-            int n = scan.rawLength();
-            long at = scan.rawOffset();
-            if (!anySuspect(suspects, at, n, unit)) {
-                continue; // no page of this chunk written since the last restore of this backup (DeltaBasis)
-            }
-            if (suspects != null) {
-                long[] wr = writeSuspectPages(scan, ch, fe, suspects, at, n, unit);
-                if (wr != null) {
-                    written += wr[0];
-                    read += wr[1];
-                    continue;
+        try (ScanReadAhead ahead = ScanReadAhead.of(scan, ch, suspects, unit, fe.size())) {
+            for (long index = 0; scan.next(); index++) {
+                if (ahead != null) {
+                    ahead.at(index);
                 }
-            }
-            if (old.length < n) {
-                old = new byte[n];
-            }
-            int have = readAt(ch, old, n, at);
-            read += have;
-            if (have == n && noPageAbove(old, n, unit, maxLsn)) {
-                crc.reset();
-                crc.update(old, 0, n);
-                if ((int) crc.getValue() == scan.crc()) {
-                    continue;
+                int n = scan.rawLength();
+                long at = scan.rawOffset();
+                if (!anySuspect(suspects, at, n, unit)) {
+                    continue; // no page of this chunk written since the last restore of this backup (DeltaBasis)
                 }
+                if (suspects != null) {
+                    long[] wr = writeSuspectPages(scan, ch, fe, suspects, at, n, unit);
+                    if (wr != null) {
+                        written += wr[0];
+                        read += wr[1];
+                        continue;
+                    }
+                }
+                if (old.length < n) {
+                    old = new byte[n];
+                }
+                int have = readAt(ch, old, n, at);
+                read += have;
+                if (have == n && noPageAbove(old, n, unit, maxLsn)) {
+                    crc.reset();
+                    crc.update(old, 0, n);
+                    if ((int) crc.getValue() == scan.crc()) {
+                        continue;
+                    }
+                }
+                java.nio.ByteBuffer raw = scan.decode();
+                decoded += n;
+                written += writeDiffering(ch, raw.array(), raw.arrayOffset(), old, n, have, unit, at);
             }
-            java.nio.ByteBuffer raw = scan.decode();
-            decoded += n;
-            written += writeDiffering(ch, raw.array(), raw.arrayOffset(), old, n, have, unit, at);
         }
         RestoreRun.checkStored(fe, scan.rawTotal(), scan.digest(), where);
         if (ch.size() > fe.size()) {

@@ -328,75 +328,80 @@ final class PageComposer {
             byte[] page = new byte[ps];
             byte[] oldPage = new byte[ps];
             io.strata.innodb.TablespaceFlags flags = new io.strata.innodb.TablespaceFlags(target.flags());
-            while (base.next()) {
-                long off = base.rawOffset();
-                int n = base.rawLength();
-                if (off >= limit) {
-                    base.decode(); // base bytes beyond the result: read and checked all the same, as a restore does
+            try (ScanReadAhead ahead = ScanReadAhead.of(base, ch, suspects, ps, baseLayer.entry().size())) {
+                for (long index = 0; base.next(); index++) {
+                    if (ahead != null) {
+                        ahead.at(index);
+                    }
+                    long off = base.rawOffset();
+                    int n = base.rawLength();
+                    if (off >= limit) {
+                        base.decode(); // base bytes beyond the result: read and checked all the same, as a restore does
+                        decoded += n;
+                        continue;
+                    }
+                    if (off % ps != 0) {
+                        return null; // chunks of another size than this writer's: the caller composes the file the plain way
+                    }
+                    int m = (int) Math.min(n, limit - off); // result bytes from this chunk
+                    long endPage = (off + m) / ps;
+                    if (!DeltaRestore.anySuspect(suspects, off, m, ps)) {
+                        while (next < endPage) { // no page here written since the last restore of this backup (DeltaBasis): the deltas move past it
+                            advance(deltas, next);
+                            next = nextDeltaPage(deltas);
+                        }
+                        continue;
+                    }
+                    if (suspects != null && base.storedAsIs() && target.spaceId() != null) {
+                        // page mode: only the named pages, each from the newest delta that holds it or read alone from the base's chunk
+                        // and checked on its own (DeltaRestore.storedPageChecks); a base page that does not check: the chunk decoded
+                        ByteBuffer whole = null;
+                        for (long p = off / ps; p < endPage; p++) {
+                            boolean inDelta = p == next;
+                            if (suspects.get((int) p)) {
+                                if (inDelta) {
+                                    System.arraycopy(newest(deltas, p).page(), 0, page, 0, ps);
+                                } else if (whole != null || !DeltaRestore.storedPageChecks(base, off, page, p, flags, target.spaceId())) {
+                                    if (whole == null) {
+                                        whole = base.decode();
+                                        decoded += n;
+                                    }
+                                    whole.get((int) (p * ps - off), page, 0, ps);
+                                }
+                                int have = DeltaRestore.readAt(ch, oldPage, ps, p * ps);
+                                read += have;
+                                written += DeltaRestore.writeDiffering(ch, page, 0, oldPage, ps, have, ps, p * ps);
+                            }
+                            if (inDelta) {
+                                advance(deltas, p);
+                                next = nextDeltaPage(deltas);
+                            }
+                        }
+                        continue;
+                    }
+                    if (old.length < n) {
+                        old = new byte[n];
+                        res = new byte[n];
+                    }
+                    int have = DeltaRestore.readAt(ch, old, m, off);
+                    read += have;
+                    if (next >= endPage && m == n && have == n && DeltaRestore.noPageAbove(old, n, ps, maxLsn)) {
+                        crc.reset();
+                        crc.update(old, 0, n);
+                        if ((int) crc.getValue() == base.crc()) {
+                            continue;
+                        }
+                    }
+                    ByteBuffer raw = base.decode();
                     decoded += n;
-                    continue;
-                }
-                if (off % ps != 0) {
-                    return null; // chunks of another size than this writer's: the caller composes the file the plain way
-                }
-                int m = (int) Math.min(n, limit - off); // result bytes from this chunk
-                long endPage = (off + m) / ps;
-                if (!DeltaRestore.anySuspect(suspects, off, m, ps)) {
-                    while (next < endPage) { // no page here written since the last restore of this backup (DeltaBasis): the deltas move past it
+                    raw.get(res, 0, m);
+                    while (next < endPage) {
+                        System.arraycopy(newest(deltas, next).page(), 0, res, (int) (next * ps - off), ps);
                         advance(deltas, next);
                         next = nextDeltaPage(deltas);
                     }
-                    continue;
+                    written += DeltaRestore.writeDiffering(ch, res, 0, old, m, have, ps, off);
                 }
-                if (suspects != null && base.storedAsIs() && target.spaceId() != null) {
-                    // page mode: only the named pages, each from the newest delta that holds it or read alone from the base's chunk
-                    // and checked on its own (DeltaRestore.storedPageChecks); a base page that does not check: the chunk decoded
-                    ByteBuffer whole = null;
-                    for (long p = off / ps; p < endPage; p++) {
-                        boolean inDelta = p == next;
-                        if (suspects.get((int) p)) {
-                            if (inDelta) {
-                                System.arraycopy(newest(deltas, p).page(), 0, page, 0, ps);
-                            } else if (whole != null || !DeltaRestore.storedPageChecks(base, off, page, p, flags, target.spaceId())) {
-                                if (whole == null) {
-                                    whole = base.decode();
-                                    decoded += n;
-                                }
-                                whole.get((int) (p * ps - off), page, 0, ps);
-                            }
-                            int have = DeltaRestore.readAt(ch, oldPage, ps, p * ps);
-                            read += have;
-                            written += DeltaRestore.writeDiffering(ch, page, 0, oldPage, ps, have, ps, p * ps);
-                        }
-                        if (inDelta) {
-                            advance(deltas, p);
-                            next = nextDeltaPage(deltas);
-                        }
-                    }
-                    continue;
-                }
-                if (old.length < n) {
-                    old = new byte[n];
-                    res = new byte[n];
-                }
-                int have = DeltaRestore.readAt(ch, old, m, off);
-                read += have;
-                if (next >= endPage && m == n && have == n && DeltaRestore.noPageAbove(old, n, ps, maxLsn)) {
-                    crc.reset();
-                    crc.update(old, 0, n);
-                    if ((int) crc.getValue() == base.crc()) {
-                        continue;
-                    }
-                }
-                ByteBuffer raw = base.decode();
-                decoded += n;
-                raw.get(res, 0, m);
-                while (next < endPage) {
-                    System.arraycopy(newest(deltas, next).page(), 0, res, (int) (next * ps - off), ps);
-                    advance(deltas, next);
-                    next = nextDeltaPage(deltas);
-                }
-                written += DeltaRestore.writeDiffering(ch, res, 0, old, m, have, ps, off);
             }
             byte[] zeros = new byte[ps];
             for (long p = limit / ps; p < pages; p++) {

@@ -47,6 +47,27 @@ public final class NioSlices {
     }
 
     /**
+     * Read-ahead for another thread: reads {@code len} bytes (at most {@link #TOUCH_BYTES}) at file
+     * offset {@code pos} and drops them, so that a later read of them finds them in the page cache.
+     * Reads nothing past the end. Never throws: a failure (the channel closed meanwhile, an I/O
+     * error) is left to the later read to report. Thread-safe (positional reads).
+     */
+    public static void touch(FileChannel ch, long pos, int len) {
+        ByteBuffer b = TOUCH.get().clear().limit(Math.max(0, Math.min(len, TOUCH_BYTES)));
+        try {
+            while (b.hasRemaining() && ch.read(b, pos + b.position()) > 0) {
+                // until the end of the file or the length asked
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // only a head start
+        }
+    }
+
+    /** The most {@link #touch} reads in one call: the largest InnoDB page. */
+    public static final int TOUCH_BYTES = 64 << 10;
+    private static final ThreadLocal<ByteBuffer> TOUCH = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(TOUCH_BYTES));
+
+    /**
      * Writes all of {@code src[off..off+len)} at file offset {@code pos}, in slices.
      *
      * @throws IOException from the channel
