@@ -45,7 +45,8 @@ import java.util.function.Consumer;
  *     mtime is not later than ib_logfile0's (a write after the server's last log write came from
  *     another program) is then compared on the named pages only; the system tablespace also on its
  *     first three extents ({@link #systemPagesWithoutRedo}: the doublewrite area, written without
- *     redo, as an incremental backup of the redo method reads it too). Its file times are not
+ *     redo, as an incremental backup of the redo method reads it too), and only when it is one file
+ *     (the logs number its pages across its files). Its file times are not
  *     trusted otherwise: after a power loss they may be older than its data.</li>
  * </ul>
  * What this cannot see: a program other than the server changing an InnoDB file or ib_logfile0 in
@@ -55,7 +56,7 @@ import java.util.function.Consumer;
  */
 final class DeltaBasis {
     /** Knows nothing: every file compared in full. */
-    static final DeltaBasis NONE = new DeltaBasis(null, null, null, 0);
+    static final DeltaBasis NONE = new DeltaBasis(null, null, null, 0, false);
 
     private final Path target;
     private final Map<String, RestoredState.Entry> files;
@@ -63,12 +64,19 @@ final class DeltaBasis {
     private final ChangedPages pages;
     /** ib_logfile0's mtime (ns since 1970) when the logs can tell. */
     private final long logMtime;
+    /**
+     * Whether the system tablespace is one file (innodb_data_file_path names one): the logs number
+     * its pages across all its files, so a second file's page k is not the space's page k; a system
+     * tablespace of several files is compared in full.
+     */
+    private final boolean systemOneFile;
 
-    private DeltaBasis(Path target, Map<String, RestoredState.Entry> files, ChangedPages pages, long logMtime) {
+    private DeltaBasis(Path target, Map<String, RestoredState.Entry> files, ChangedPages pages, long logMtime, boolean systemOneFile) {
         this.target = target;
         this.files = files;
         this.pages = pages;
         this.logMtime = logMtime;
+        this.systemOneFile = systemOneFile;
     }
 
     /**
@@ -103,11 +111,12 @@ final class DeltaBasis {
         if (why != null) {
             log.accept("delta: files other than InnoDB untouched since the last restore of " + m.id() + " are left unread; the redo logs cannot"
                     + " name the pages changed since, so InnoDB files are compared in full: " + why);
-            return new DeltaBasis(target, rec.byPath(), null, 0);
+            return new DeltaBasis(target, rec.byPath(), null, 0, false);
         }
         log.accept("delta: files other than InnoDB untouched since the last restore of " + m.id() + " are left unread, InnoDB files compared on the "
                 + pages.pageCount() + " page(s) the redo logs name since then");
-        return new DeltaBasis(target, rec.byPath(), pages, logMtime);
+        String dataFiles = m.source().dataFilePath();
+        return new DeltaBasis(target, rec.byPath(), pages, logMtime, dataFiles != null && !dataFiles.contains(";"));
     }
 
     /** Adds to {@code pages} what B's stored redo and the target's log name; returns why they cannot be used, or null. */
@@ -172,7 +181,7 @@ final class DeltaBasis {
      * ascending page numbers; null when any page may (compare them all): see the class comment.
      */
     BitSet suspects(FileEntry fe, Path out) {
-        if (pages == null || !fe.kind().equals("innodb") || fe.spaceId() == null || fe.flags() == null) {
+        if (pages == null || !fe.kind().equals("innodb") || fe.spaceId() == null || fe.flags() == null || (fe.spaceId() == 0 && !systemOneFile)) {
             return null;
         }
         RestoredState.Entry e = files.get(target.relativize(out).toString());

@@ -27,7 +27,8 @@ import java.util.concurrent.Future;
  * is ({@link #at}); the first that is not where predicted (a compressed chunk) stops the read-ahead.
  * A wrong prediction only costs reads: nothing read ahead is used but through the page cache.
  *
- * <p>Reads ahead at most {@link #AHEAD_CHUNKS} chunks past the walk. {@link #close} waits for the
+ * <p>Reads ahead at most {@link #AHEAD_CHUNKS} chunks past the walk, with at most as many tasks
+ * queued; a task whose chunk the walk reached first reads nothing. {@link #close} waits for the
  * reads in flight (none outlives the channels; none is interrupted, which would close a channel).
  */
 final class ScanReadAhead implements AutoCloseable {
@@ -54,6 +55,8 @@ final class ScanReadAhead implements AutoCloseable {
     private long first = -1;
     /** Chunks whose reads were issued are [1, submitted): chunk 0 is the walk's first read. */
     private long submitted = 1;
+    /** The chunk the walk is on: a task for it or an earlier one reads nothing (the walk read it itself). */
+    private volatile long walkAt;
     private boolean stopped;
 
     /**
@@ -94,10 +97,9 @@ final class ScanReadAhead implements AutoCloseable {
             stopped = true; // chunks of other stored lengths: the rest of the prediction is wrong
             return;
         }
-        while (!inFlight.isEmpty() && inFlight.peek().isDone()) {
-            inFlight.poll();
-        }
-        while (submitted < chunks && submitted <= index + AHEAD_CHUNKS) {
+        walkAt = index;
+        inFlight.removeIf(Future::isDone);
+        while (submitted < chunks && submitted <= index + AHEAD_CHUNKS && inFlight.size() < AHEAD_CHUNKS) {
             long k = submitted++;
             inFlight.add(Pool.IO.submit(() -> readChunk(k)));
         }
@@ -105,6 +107,9 @@ final class ScanReadAhead implements AutoCloseable {
 
     /** The reads the walk makes for chunk {@code k} (see {@link #reads}), made and dropped. */
     private void readChunk(long k) {
+        if (k <= walkAt) {
+            return; // the pool was busy with other files' read-ahead: too late to help
+        }
         for (long[] r : reads(k)) {
             if (r[0] == OBJECT) {
                 scan.touch(r[1], (int) r[2]);

@@ -63,7 +63,9 @@ class ReleaseTarballIT {
             Files.createSymbolicLink(tools.resolve(t), real);
         }
         Path userHome = Files.createDirectories(work.resolve("home"));
-        Map<String, String> env = Map.of("PATH", tools.toString(), "HOME", userHome.toString(), "JAVA_HOME", System.getProperty("java.home"));
+        // STRATA_CONFIG: not this host's /etc/strata/strata.conf (an s3:// repository there would choose the other start-up archive)
+        Map<String, String> env = Map.of("PATH", tools.toString(), "HOME", userHome.toString(), "JAVA_HOME", System.getProperty("java.home"),
+                "STRATA_CONFIG", work.resolve("no-such-strata.conf").toString());
         assertEquals(1, run(List.of(tools.resolve("bash").toString(), "-c", "command -v mvn || command -v java"), env, -1).exit(), "mvn or java on PATH");
 
         String strata = home.resolve("bin/strata").toString();
@@ -89,6 +91,11 @@ class ReleaseTarballIT {
         }
         assertEquals(1, archives.size(), archives.toString());
         assertTrue(archives.get(0).getFileName().toString().matches("[0-9a-f]{16}-[0-9a-f]{16}-local\\.jsa") && Files.size(archives.get(0)) > 1 << 20, archives.toString());
+        // a command line naming an s3:// repository gets the archive that holds the AWS SDK too (the command itself may fail here: no S3)
+        run(List.of(strata, "list", "--repo", "s3://no-such-bucket/r", "--s3-endpoint", "http://127.0.0.1:9", "--s3-max-attempts", "1"), env, -1);
+        Path local = archives.get(0);
+        Path s3 = local.resolveSibling(local.getFileName().toString().replace("-local.jsa", "-s3.jsa"));
+        assertTrue(Files.isRegularFile(s3) && Files.size(s3) > Files.size(local) * 2, s3 + " next to " + local + " (" + Files.size(local) + " bytes)");
 
         try (MariaDbSandbox source = ItSupport.source()) {
             try (var c = source.connection()) {

@@ -78,8 +78,9 @@ final class StrataCli {
      * keeps C2; the launcher's heap (track: -Xmx160m; the other commands 128 MiB + 32 MiB per
      * thread of --parallel, default the cores, times --jobs; serial collector, small NIO buffer cache), so that
      * the tests run strata within the memory a user's runs get; and a class-data-sharing archive of strata's classes recorded once by
-     * "cds-train", here next to the jar (target/strata-it-HASH.jsa, named after the jar's size and
-     * time and this java), made by the first command of the test JVM. Without an archive (it could
+     * "cds-train", here next to the jar (target/strata-it-HASH-local.jsa, and -s3.jsa with the AWS SDK
+     * for commands that name an s3:// repository, as the launcher chooses; named after the jar's size
+     * and time and this java), made by the first command of its kind in the test JVM. Without an archive (it could
      * not be made) strata runs without one.
      */
     static List<String> launcherOptions(String... args) {
@@ -110,7 +111,7 @@ final class StrataCli {
         } else {
             opts.addAll(List.of("-Xmx" + (128 + 32 * parallel) * jobs + "m", "-XX:+UseSerialGC", "-Djdk.nio.maxCachedBufferSize=262144"));
         }
-        Path jsa = cdsArchive();
+        Path jsa = cdsArchive(java.util.Arrays.stream(args).anyMatch(a -> a.startsWith("s3://") || a.contains("=s3://")));
         if (jsa != null) {
             opts.add("-Xshare:auto");
             opts.add("-XX:SharedArchiveFile=" + jsa);
@@ -118,22 +119,27 @@ final class StrataCli {
         return opts;
     }
 
-    private static Path cds;
-    private static boolean cdsTried;
+    /** The archives made so far, by kind ("local", "s3"); a kind that could not be made maps to null. */
+    private static final java.util.Map<String, Path> CDS = new java.util.HashMap<>();
 
-    private static synchronized Path cdsArchive() {
-        if (cdsTried) {
-            return cds;
+    private static synchronized Path cdsArchive(boolean s3) {
+        String kind = s3 ? "s3" : "local";
+        if (CDS.containsKey(kind)) {
+            return CDS.get(kind);
         }
-        cdsTried = true;
+        CDS.put(kind, null);
         try {
             Path jar = jar().toAbsolutePath();
             String key = Files.size(jar) + " " + Files.getLastModifiedTime(jar).toMillis() + " " + java() + " " + System.getProperty("java.vm.version");
-            Path jsa = jar.resolveSibling("strata-it-" + Integer.toHexString(key.hashCode()) + ".jsa");
+            Path jsa = jar.resolveSibling("strata-it-" + Integer.toHexString(key.hashCode()) + "-" + kind + ".jsa");
             if (!Files.isRegularFile(jsa)) {
                 Path tmp = jar.resolveSibling(jsa.getFileName() + "." + ProcessHandle.current().pid());
-                Process p = new ProcessBuilder(java().toString(), "-Xlog:disable", "-Xlog:all=off", "-XX:ArchiveClassesAtExit=" + tmp,
-                        "-jar", jar.toString(), "cds-train").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                List<String> cmd = new ArrayList<>(List.of(java().toString(), "-Xlog:disable", "-Xlog:all=off", "-XX:ArchiveClassesAtExit=" + tmp,
+                        "-jar", jar.toString(), "cds-train"));
+                if (s3) {
+                    cmd.add("--s3");
+                }
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 if (!p.waitFor(2, TimeUnit.MINUTES)) {
                     p.destroyForcibly();
                 }
@@ -143,13 +149,13 @@ final class StrataCli {
                 }
                 Files.move(tmp, jsa, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
-            cds = jsa;
+            CDS.put(kind, jsa);
         } catch (IOException e) {
             System.err.println("StrataCli: no class-data-sharing archive: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return cds;
+        return CDS.get(kind);
     }
 
     static Result run(String... args) {
