@@ -142,7 +142,7 @@ final class PageCopier {
                     }
                     bytesRead.accept((long) n * ps);
                     read += n;
-                    if (first == 0 && n > 0 && !TablespaceScanner.isZero(buf, 64)) {
+                    if (first == 0 && n > 0 && ts.firstPage() == 0 && !TablespaceScanner.isZero(buf, 64)) {
                         page0Space = Integer.toUnsignedLong(FspHeader.read(buf, 0).spaceId());
                     }
                     for (int i = 0; i < n; i++) {
@@ -155,7 +155,7 @@ final class PageCopier {
                             }
                             continue;
                         }
-                        if (ts.spaceId() == 0 && PageChecker.isDoublewrite(0, pageNo, ps)) {
+                        if (ts.spaceId() == 0 && PageChecker.isDoublewrite(0, ts.firstPage() + pageNo, ps)) {
                             if (delta != null) {
                                 delta.write(pageNo, buf, off);
                             }
@@ -168,7 +168,7 @@ final class PageCopier {
                             // Pages imported without redo carry LSN 0 and are always kept.
                             continue;
                         }
-                        PageVerdict v = PageChecker.verify(buf, off, flags, pageNo);
+                        PageVerdict v = PageChecker.verify(buf, off, flags, ts.firstPage() + pageNo);
                         int tries = 0;
                         // an UNVERIFIABLE page (a format strata cannot check, such as a legacy page_compressed
                         // frame of an algorithm it cannot decompress) is copied as read; verify names it
@@ -177,7 +177,7 @@ final class PageCopier {
                             rereads++;
                             Thread.sleep(100);
                             read(ch, buf, off, ps, pageNo * ps);
-                            v = PageChecker.verify(buf, off, flags, pageNo);
+                            v = PageChecker.verify(buf, off, flags, ts.firstPage() + pageNo);
                         }
                         if (v.kind() == PageVerdict.Kind.CORRUPT) {
                             throw new CorruptDataException("page " + pageNo + " of " + ts.path() + " (" + ts.tableName() + ") failed verification after "

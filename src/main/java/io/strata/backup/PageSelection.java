@@ -91,7 +91,8 @@ final class PageSelection {
     /** What to store of {@code ts}, whose file is {@code size} bytes now. */
     Choice choose(Tablespace ts, long size) {
         long threshold = thresholdFor(ts, size);
-        ChangeDetection.Selection sel = threshold < 0 || plan == null ? ChangeDetection.Selection.SCAN : plan.select(ts);
+        // the methods name pages by the tablespace's numbers: a later file of a system tablespace of several is scanned by page LSN
+        ChangeDetection.Selection sel = threshold < 0 || plan == null || ts.firstPage() > 0 ? ChangeDetection.Selection.SCAN : plan.select(ts);
         if (sel.kind() == ChangeDetection.Selection.Kind.WHOLE) {
             threshold = -1;
         }
@@ -126,12 +127,22 @@ final class PageSelection {
         if (base.parent() == null) {
             return base.threshold(); // external --start-lsn base: everything as deltas, unchecked
         }
-        FileEntry before = parentFiles.get(ts.spaceId());
+        FileEntry before = ts.spaceId() == 0 ? parentSystemFile(ts.path()) : parentFiles.get(ts.spaceId());
         if (before == null || ts.spaceId() < 0 || size < before.size() || before.flags() == null || before.flags() != ts.flags()
                 || ddl.changedSinceCheckpoint(ts.spaceId())) {
             return -1;
         }
         return base.threshold();
+    }
+
+    /** The parent's entry of the system tablespace file at {@code path} (one of several files shares space id 0). */
+    private FileEntry parentSystemFile(String path) {
+        for (FileEntry f : base.parent().files()) {
+            if (f.spaceId() != null && f.spaceId() == 0 && f.path().equals(path)) {
+                return f;
+            }
+        }
+        return null;
     }
 
     /** The manifest's {@code method}: null for a full backup. */

@@ -14,12 +14,21 @@ import java.nio.file.Path;
  * @param home    null for a file whose path is datadir-relative; else the option whose directory holds it
  *                ({@link io.strata.repo.InnodbLayout#DATA_HOME}, {@link io.strata.repo.InnodbLayout#UNDO_HOME}), as the manifest's {@code home}
  * @param location absolute path of a DATA DIRECTORY tablespace (= {@code file}, as its .isl names it); null for files in the data directory
+ * @param firstPage the tablespace's page number of the file's first page: 0 but for the second and later
+ *                files of a system tablespace of several (innodb_data_file_path ibdata1:12M;ibdata2:...):
+ *                InnoDB numbers the system tablespace's pages across its files, so page k of ibdata2 is
+ *                page (pages of ibdata1) + k, and FIL_PAGE_OFFSET says so
  */
-record Tablespace(String path, Path file, long spaceId, int flags, String name, String home, String location) {
+record Tablespace(String path, Path file, long spaceId, int flags, String name, String home, String location, long firstPage) {
 
     /** A tablespace whose path is relative to the data directory. */
     Tablespace(String path, Path file, long spaceId, int flags, String name) {
-        this(path, file, spaceId, flags, name, null, null);
+        this(path, file, spaceId, flags, name, null, null, 0);
+    }
+
+    /** A file whose first page is the tablespace's page 0. */
+    Tablespace(String path, Path file, long spaceId, int flags, String name, String home, String location) {
+        this(path, file, spaceId, flags, name, home, location, 0);
     }
 
     /** "`db`.`table`" for user tables, else the server's name. */

@@ -100,10 +100,28 @@ final class TablespaceScanner {
                     TablespaceFlags.fromDictionary(Long.parseLong(r.get("flag"))).raw(), r.get("name")));
         }
         Map<String, Tablespace> out = new LinkedHashMap<>();
+        Tablespace system = null;
+        long systemPages = 0;
         for (String part : facts.dataFilePath().split(";")) {
             String name = part.split(":")[0];
             Path f = facts.dataHomeDir().resolve(name).normalize();
-            add(out, f, byFile, "innodb_system", homeOf(facts.dataHomeDir(), InnodbLayout.DATA_HOME));
+            String home = homeOf(facts.dataHomeDir(), InnodbLayout.DATA_HOME);
+            if (system == null) {
+                add(out, f, byFile, "innodb_system", home);
+                system = out.values().stream().filter(t -> t.file().equals(f.toAbsolutePath().normalize())).findFirst().orElse(null);
+            } else {
+                // a later file of the system tablespace: no FSP header of its own; its pages are numbered on from the earlier files'
+                Path homeDir = home == null ? facts.datadir() : facts.dataHomeDir();
+                String rel = homeDir.relativize(f.toAbsolutePath().normalize()).toString().replace('\\', '/');
+                out.put(rel, new Tablespace(rel, f.toAbsolutePath().normalize(), 0, system.flags(), "innodb_system", home, null, systemPages));
+            }
+            if (system != null) {
+                try {
+                    systemPages += Files.size(f) / new TablespaceFlags(system.flags()).physicalPageSize();
+                } catch (IOException e) {
+                    throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the size of " + f + ": " + e.getMessage(), null, e);
+                }
+            }
         }
         try {
             if (Files.isDirectory(facts.undoDir())) {

@@ -114,7 +114,8 @@ public final class Chain {
             }
             FileEntry found = null;
             for (FileEntry c : members.get(i).files()) {
-                if ("innodb".equals(c.kind()) && file.spaceId().equals(c.spaceId())) {
+                // the files of a system tablespace of several all hold space 0: matched by path too
+                if ("innodb".equals(c.kind()) && file.spaceId().equals(c.spaceId()) && (file.spaceId() != 0 || file.path().equals(c.path()))) {
                     found = c;
                     break;
                 }

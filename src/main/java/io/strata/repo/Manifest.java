@@ -157,6 +157,34 @@ public record Manifest(
         return TYPE_FULL.equals(type);
     }
 
+    /**
+     * The system tablespace's page number of the first page of {@code f}'s file: 0 but for the
+     * second and later files of a system tablespace of several (space 0; innodb_data_file_path
+     * ibdata1:12M;ibdata2:12M:autoextend), whose pages InnoDB numbers on from the earlier files':
+     * the sum of the earlier files' whole pages ({@code size} of their entries, in the order
+     * innodb_data_file_path names them).
+     *
+     * @param pageSize the system tablespace's physical page size, bytes
+     */
+    public long firstPageOf(FileEntry f, int pageSize) {
+        if (f.spaceId() == null || f.spaceId() != 0 || source == null || source.dataFilePath() == null || !source.dataFilePath().contains(";")) {
+            return 0;
+        }
+        long first = 0;
+        for (String part : source.dataFilePath().split(";")) {
+            String name = part.split(":")[0];
+            if (name.equals(f.path())) {
+                return first;
+            }
+            for (FileEntry e : files) {
+                if (e.spaceId() != null && e.spaceId() == 0 && e.path().equals(name)) {
+                    first += e.size() / pageSize;
+                }
+            }
+        }
+        return 0;
+    }
+
     /** The id of {@link #lineage()}: null for the origin. Not a JSON field. */
     @JsonIgnore
     public String lineageId() {

@@ -357,18 +357,19 @@ public final class Verifier {
             if (innodb) {
                 TablespaceFlags flags = new TablespaceFlags(f.flags());
                 int ps = flags.physicalPageSize();
+                long first = m.firstPageOf(f, ps); // a later file of a system tablespace of several: its pages are numbered on
                 if (f.isDelta()) {
                     expectedLength = DeltaFormat.length(f.deltaPages(), ps);
                     DeltaFormat.Reader delta = new DeltaFormat.Reader(r, ps, "delta of " + f.path() + " in backup " + m.id());
                     while (delta.next()) {
-                        verifyPage(m, f, flags, delta.page(), delta.pageNo());
+                        verifyPage(m, f, flags, delta.page(), first + delta.pageNo());
                     }
                 } else {
                     DataInputStream in = new DataInputStream(r);
                     byte[] page = new byte[ps];
                     for (long no = 0; no < f.pages(); no++) {
                         in.readFully(page);
-                        verifyPage(m, f, flags, page, no);
+                        verifyPage(m, f, flags, page, first + no);
                     }
                 }
             }
@@ -385,6 +386,7 @@ public final class Verifier {
         }
     }
 
+    /** Checks one stored page; {@code no}: its page number in the tablespace (not in the file, for a later file of the system tablespace). */
     private void verifyPage(Manifest m, FileEntry f, TablespaceFlags flags, byte[] page, long no) {
         pages++;
         if (f.spaceId() != null && f.spaceId() == 0 && PageChecker.isDoublewrite(0, no, flags.physicalPageSize())) {
