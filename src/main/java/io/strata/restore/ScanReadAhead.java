@@ -8,7 +8,6 @@ import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 import java.util.BitSet;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -38,11 +37,19 @@ final class ScanReadAhead implements AutoCloseable {
 
     /** Created on first use, shared by every file's read-ahead. */
     private static final class Pool {
-        static final ExecutorService IO = Executors.newFixedThreadPool(IO_THREADS, r -> {
-            Thread t = new Thread(r, "strata-delta-read-ahead");
-            t.setDaemon(true);
-            return t;
-        });
+        static final ExecutorService IO = pool();
+
+        /** {@link #IO_THREADS} daemon threads that end after 30 s without work. */
+        private static ExecutorService pool() {
+            java.util.concurrent.ThreadPoolExecutor p = new java.util.concurrent.ThreadPoolExecutor(IO_THREADS, IO_THREADS, 30, java.util.concurrent.TimeUnit.SECONDS,
+                    new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(r, "strata-delta-read-ahead");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            p.allowCoreThreadTimeOut(true);
+            return p;
+        }
     }
 
     private final ChunkScan scan;
