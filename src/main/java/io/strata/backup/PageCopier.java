@@ -110,7 +110,7 @@ final class PageCopier {
                 }
                 if (ts.spaceId() == 0) {
                     for (long p = 0; p < Math.min(pages, 3 * FspHeader.extentPages(ps)); p++) {
-                        if (PageChecker.isDoublewrite(0, p, ps)) {
+                        if (PageChecker.isDoublewrite(0, ts.firstPage() + p, ps)) {
                             selected.set((int) p);
                         }
                     }

@@ -108,19 +108,22 @@ final class TablespaceScanner {
             String home = homeOf(facts.dataHomeDir(), InnodbLayout.DATA_HOME);
             if (system == null) {
                 add(out, f, byFile, "innodb_system", home);
-                system = out.values().stream().filter(t -> t.file().equals(f.toAbsolutePath().normalize())).findFirst().orElse(null);
+                system = out.values().stream().filter(t -> t.file().equals(f.toAbsolutePath().normalize())).findFirst().orElseThrow(() ->
+                        new StrataException(ErrorCode.DATADIR_UNREADABLE, "the first file of the system tablespace, " + f + ", is missing",
+                                "check innodb_data_home_dir and innodb_data_file_path (" + facts.dataFilePath() + ")"));
             } else {
                 // a later file of the system tablespace: no FSP header of its own; its pages are numbered on from the earlier files'
                 Path homeDir = home == null ? facts.datadir() : facts.dataHomeDir();
                 String rel = homeDir.relativize(f.toAbsolutePath().normalize()).toString().replace('\\', '/');
+                if (rel.startsWith("..")) {
+                    throw outsideDataHome(f, homeDir);
+                }
                 out.put(rel, new Tablespace(rel, f.toAbsolutePath().normalize(), 0, system.flags(), "innodb_system", home, null, systemPages));
             }
-            if (system != null) {
-                try {
-                    systemPages += Files.size(f) / new TablespaceFlags(system.flags()).physicalPageSize();
-                } catch (IOException e) {
-                    throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the size of " + f + ": " + e.getMessage(), null, e);
-                }
+            try {
+                systemPages += Files.size(f) / new TablespaceFlags(system.flags()).physicalPageSize();
+            } catch (IOException e) {
+                throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read the size of " + f + ": " + e.getMessage(), null, e);
             }
         }
         try {
@@ -207,16 +210,20 @@ final class TablespaceScanner {
         Path homeDir = home == null ? facts.datadir() : InnodbLayout.DATA_HOME.equals(home) ? facts.dataHomeDir() : facts.undoDir();
         String rel = homeDir.relativize(f.toAbsolutePath().normalize()).toString().replace('\\', '/');
         if (rel.startsWith("..") && "innodb_system".equals(fallbackName)) {
-            // restore recreates innodb_data_home_dir and writes the files of innodb_data_file_path into it
-            throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "system tablespace file " + f + " lies outside innodb_data_home_dir " + homeDir
-                    + " (innodb_data_file_path " + facts.dataFilePath() + " names it by a path of its own)",
-                    "set innodb_data_home_dir to the directory of the system tablespace files and name them without a directory in innodb_data_file_path");
+            throw outsideDataHome(f, homeDir);
         }
         if (rel.startsWith("..")) {
             throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "InnoDB file " + f + " lies outside the data directory " + facts.datadir(),
                     "strata backs up data, undo and system tablespaces inside the data directory only");
         }
         add(out, f, rel, home, null, byFile, fallbackName);
+    }
+
+    /** A system tablespace file outside innodb_data_home_dir: refused (restore recreates that directory and writes the files of innodb_data_file_path into it). */
+    private StrataException outsideDataHome(Path f, Path homeDir) {
+        return new StrataException(ErrorCode.UNSUPPORTED_TABLE, "system tablespace file " + f + " lies outside innodb_data_home_dir " + homeDir
+                + " (innodb_data_file_path " + facts.dataFilePath() + " names it by a path of its own)",
+                "set innodb_data_home_dir to the directory of the system tablespace files and name them without a directory in innodb_data_file_path");
     }
 
     /**

@@ -162,7 +162,7 @@ public record Manifest(
      * second and later files of a system tablespace of several (space 0; innodb_data_file_path
      * ibdata1:12M;ibdata2:12M:autoextend), whose pages InnoDB numbers on from the earlier files':
      * the sum of the earlier files' whole pages ({@code size} of their entries, in the order
-     * innodb_data_file_path names them).
+     * innodb_data_file_path names them); -1 when an entry of those files cannot be told.
      *
      * @param pageSize the system tablespace's physical page size, bytes
      */
@@ -172,17 +172,41 @@ public record Manifest(
         }
         long first = 0;
         for (String part : source.dataFilePath().split(";")) {
-            String name = part.split(":")[0];
-            if (name.equals(f.path())) {
+            FileEntry e = systemFile(part.split(":")[0]);
+            if (e == null) {
+                return -1;
+            }
+            if (e == f || e.path().equals(f.path())) {
                 return first;
             }
-            for (FileEntry e : files) {
-                if (e.spaceId() != null && e.spaceId() == 0 && e.path().equals(name)) {
-                    first += e.size() / pageSize;
-                }
+            first += e.size() / pageSize;
+        }
+        return -1;
+    }
+
+    /**
+     * The entry of space 0 that a name of innodb_data_file_path ("ibdata2", "./ibdata2", an
+     * absolute path) stands for: the one whose path is that name, else the only one with its file
+     * name; null when none or several.
+     */
+    private FileEntry systemFile(String name) {
+        String normal = java.nio.file.Path.of(name).normalize().toString();
+        String fileName = java.nio.file.Path.of(name).getFileName().toString();
+        FileEntry byName = null;
+        int sameName = 0;
+        for (FileEntry e : files) {
+            if (e.spaceId() == null || e.spaceId() != 0 || !"innodb".equals(e.kind())) {
+                continue;
+            }
+            if (e.path().equals(normal)) {
+                return e;
+            }
+            if (java.nio.file.Path.of(e.path()).getFileName().toString().equals(fileName)) {
+                byName = e;
+                sameName++;
             }
         }
-        return 0;
+        return sameName == 1 ? byName : null;
     }
 
     /** The id of {@link #lineage()}: null for the origin. Not a JSON field. */

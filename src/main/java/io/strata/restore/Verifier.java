@@ -358,6 +358,11 @@ public final class Verifier {
                 TablespaceFlags flags = new TablespaceFlags(f.flags());
                 int ps = flags.physicalPageSize();
                 long first = m.firstPageOf(f, ps); // a later file of a system tablespace of several: its pages are numbered on
+                if (first < 0) {
+                    problem(f.path() + " of backup " + m.id() + ": the backup holds no single entry for each file of innodb_data_file_path "
+                            + m.source().dataFilePath() + ", so its pages cannot be numbered");
+                    return;
+                }
                 if (f.isDelta()) {
                     expectedLength = DeltaFormat.length(f.deltaPages(), ps);
                     DeltaFormat.Reader delta = new DeltaFormat.Reader(r, ps, "delta of " + f.path() + " in backup " + m.id());
