@@ -63,9 +63,11 @@ class ReleaseTarballIT {
             Files.createSymbolicLink(tools.resolve(t), real);
         }
         Path userHome = Files.createDirectories(work.resolve("home"));
-        // STRATA_CONFIG: not this host's /etc/strata/strata.conf (an s3:// repository there would choose the other start-up archive)
+        // STRATA_CONFIG: an empty one, not this host's /etc/strata/strata.conf (an s3:// repository there would choose the other start-up archive)
+        Path emptyConf = Files.writeString(work.resolve("empty.conf"), "[global]\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(emptyConf, PosixFilePermissions.fromString("rw-------"));
         Map<String, String> env = Map.of("PATH", tools.toString(), "HOME", userHome.toString(), "JAVA_HOME", System.getProperty("java.home"),
-                "STRATA_CONFIG", work.resolve("no-such-strata.conf").toString());
+                "STRATA_CONFIG", emptyConf.toString());
         assertEquals(1, run(List.of(tools.resolve("bash").toString(), "-c", "command -v mvn || command -v java"), env, -1).exit(), "mvn or java on PATH");
 
         String strata = home.resolve("bin/strata").toString();
