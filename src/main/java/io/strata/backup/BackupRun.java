@@ -164,7 +164,7 @@ public final class BackupRun {
             // before the manifest: a backup with encrypted data and no recorded key management fails here
             keyManagement = KeyManagementProbe.read(main, encryptionAtStart, start.facts().datadir(),
                     Map.of(InnodbLayout.DATA_HOME, start.facts().dataHomeDir(), InnodbLayout.UNDO_HOME, start.facts().undoDir()),
-                    consistent.files().values(), parentInnodb::knownUnencrypted);
+                    start.facts().systemFiles().get(0), consistent.files().values(), parentInnodb::knownUnencrypted);
             times.lap("key management");
             Manifest m = finish(start, copied.selection(), consistent);
             times.lap("manifest");

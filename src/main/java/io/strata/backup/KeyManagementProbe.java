@@ -70,22 +70,25 @@ final class KeyManagementProbe {
      * @param atStart  {@link #innodbSettings} as read when the backup began
      * @param datadir  where the stored InnoDB files are (page 0 is read again from there)
      * @param homes    the directory of each {@link FileEntry#home()} value (innodb_data_home_dir, innodb_undo_directory), resolved
+     * @param systemFirstFile the first file of innodb_data_file_path ({@link io.strata.server.ServerFacts#systemFiles()}):
+     *                        the one file of space 0 whose page 0 is read
      * @return null when the server has no active ENCRYPTION plugin and nothing needs one
      * @throws StrataException key-management-missing when something is encrypted but no active
      *                         ENCRYPTION plugin is found: such a backup could not be restored
      */
-    static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Map<String, Path> homes, Collection<FileEntry> files) {
-        return read(s, atStart, datadir, homes, files, (f, p) -> false);
+    static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Map<String, Path> homes, Path systemFirstFile,
+                              Collection<FileEntry> files) {
+        return read(s, atStart, datadir, homes, systemFirstFile, files, (f, p) -> false);
     }
 
     /**
-     * As {@link #read(ServerSession, Map, Path, Map, Collection)}, without reading page 0 again of
+     * As {@link #read(ServerSession, Map, Path, Map, Path, Collection)}, without reading page 0 again of
      * the files {@code knownUnencrypted} accepts: unchanged since the parent backup, which found no
      * crypt data there ({@link ParentInnodbFiles#knownUnencrypted}). The server's other evidence
      * (INNODB_TABLESPACES_ENCRYPTION, ENCRYPTED=YES) is still asked of every file.
      */
-    static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Map<String, Path> homes, Collection<FileEntry> files,
-                              java.util.function.BiPredicate<FileEntry, Path> knownUnencrypted) {
+    static KeyManagement read(ServerSession s, Map<String, String> atStart, Path datadir, Map<String, Path> homes, Path systemFirstFile,
+                              Collection<FileEntry> files, java.util.function.BiPredicate<FileEntry, Path> knownUnencrypted) {
         Map<String, String> innodb = innodbSettings(s);
         List<String> reasons = new ArrayList<>();
         for (String when : List.of("began", "ended")) {
@@ -99,7 +102,7 @@ final class KeyManagementProbe {
             }
         }
         List<KeyManagement.Plugin> plugins = plugins(s);
-        Set<String> encrypted = encryptedFiles(s, datadir, homes, files, reasons, !plugins.isEmpty(), knownUnencrypted);
+        Set<String> encrypted = encryptedFiles(s, datadir, homes, systemFirstFile, files, reasons, !plugins.isEmpty(), knownUnencrypted);
         boolean required = !reasons.isEmpty();
         if (required && plugins.isEmpty()) {
             throw new StrataException(ErrorCode.KEY_MANAGEMENT_MISSING, "the server encrypts InnoDB data (" + String.join("; ", reasons)
@@ -148,8 +151,8 @@ final class KeyManagementProbe {
      *                     create nor open such a table, so the option could only name a file whose
      *                     page 0 carries crypt data, which the page-0 check finds.
      */
-    private static Set<String> encryptedFiles(ServerSession s, Path datadir, Map<String, Path> homes, Collection<FileEntry> files, List<String> reasons,
-                                              boolean tableOptions, java.util.function.BiPredicate<FileEntry, Path> knownUnencrypted) {
+    private static Set<String> encryptedFiles(ServerSession s, Path datadir, Map<String, Path> homes, Path systemFirstFile, Collection<FileEntry> files,
+                                              List<String> reasons, boolean tableOptions, java.util.function.BiPredicate<FileEntry, Path> knownUnencrypted) {
         Map<Long, String> bySpace = new HashMap<>();
         for (Map<String, String> r : s.queryRows("SELECT SPACE, ENCRYPTION_SCHEME, MIN_KEY_VERSION, ROTATING_OR_FLUSHING"
                 + " FROM information_schema.INNODB_TABLESPACES_ENCRYPTION")) {
@@ -172,8 +175,8 @@ final class KeyManagementProbe {
             if (why == null && byOption.contains(tableOf(f.path()))) {
                 why = "ENCRYPTED=YES";
             }
-            if (why == null && f.flags() != null && !knownUnencrypted.test(f, fileOf(datadir, homes, f))
-                    && page0Encrypted(fileOf(datadir, homes, f), new TablespaceFlags(f.flags()))) {
+            Path file = fileOf(datadir, homes, f);
+            if (why == null && f.flags() != null && !knownUnencrypted.test(f, file) && cryptDataOnPage0(f, file, systemFirstFile)) {
                 why = "crypt data on page 0";
             }
             if (why != null) {
@@ -211,6 +214,21 @@ final class KeyManagementProbe {
             }
         }
         return datadir.resolve(f.path());
+    }
+
+    /**
+     * Whether page 0 of the tablespace of {@code f} (flags known), read from its source
+     * {@code file}, carries crypt data with scheme 1. Only the first file of a tablespace begins
+     * with page 0: a later file of the system tablespace (space 0, not {@code systemFirstFile})
+     * begins with an ordinary page, numbered on from the earlier files' pages, whose bytes where
+     * page 0 keeps its FSP flags and crypt data are records that could read as "encrypted"; it is
+     * not read (the first file's page 0 speaks for the whole system tablespace).
+     */
+    static boolean cryptDataOnPage0(FileEntry f, Path file, Path systemFirstFile) {
+        if (f.spaceId() != null && f.spaceId() == 0 && !file.toAbsolutePath().normalize().equals(systemFirstFile.toAbsolutePath().normalize())) {
+            return false;
+        }
+        return page0Encrypted(file, new TablespaceFlags(f.flags()));
     }
 
     private static boolean page0Encrypted(Path file, TablespaceFlags flags) {

@@ -102,9 +102,7 @@ final class TablespaceScanner {
         Map<String, Tablespace> out = new LinkedHashMap<>();
         Tablespace system = null;
         long systemPages = 0;
-        for (String part : facts.dataFilePath().split(";")) {
-            String name = part.split(":")[0];
-            Path f = facts.dataHomeDir().resolve(name).normalize();
+        for (Path f : facts.systemFiles()) {
             String home = homeOf(facts.dataHomeDir(), InnodbLayout.DATA_HOME);
             if (system == null) {
                 add(out, f, byFile, "innodb_system", home);

@@ -6,6 +6,8 @@ import io.strata.server.ServerSession;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -88,5 +90,18 @@ public record ServerFacts(
     /** How the repository names this server: {@code host:port:datadir}, as in manifests' source. */
     public String serverKey() {
         return hostname + ":" + port + ":" + datadir;
+    }
+
+    /**
+     * The files of the system tablespace, in the order {@code innodb_data_file_path} names them,
+     * resolved against {@code innodb_data_home_dir}: only the first begins with page 0; InnoDB
+     * numbers the pages of each later file on from the earlier files' pages.
+     */
+    public List<Path> systemFiles() {
+        List<Path> out = new ArrayList<>();
+        for (String part : dataFilePath.split(";")) {
+            out.add(dataHomeDir.resolve(part.split(":")[0]).normalize());
+        }
+        return out;
     }
 }
