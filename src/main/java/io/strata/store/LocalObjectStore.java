@@ -267,22 +267,23 @@ public final class LocalObjectStore implements ObjectStore {
             return;
         }
         Throwable failed = null;
+        Path failedFile = null;
         boolean interrupted = false;
-        for (Pending p : files) { // every fsync waited for, even after one failed
-            while (true) {
-                try {
-                    p.fsync().get();
-                    break;
-                } catch (java.util.concurrent.ExecutionException e) {
-                    failed = failed == null ? e.getCause() : failed;
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                    p.fsync().cancel(false);
-                    if (p.fsync().isDone()) {
-                        break;
-                    }
+        for (Pending p : files) { // every fsync waited for, even after one failed; none once interrupted
+            if (interrupted) {
+                p.fsync().cancel(false);
+                continue;
+            }
+            try {
+                p.fsync().get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (failed == null) {
+                    failed = e.getCause();
+                    failedFile = p.file();
                 }
+            } catch (InterruptedException e) {
+                interrupted = true;
+                p.fsync().cancel(false);
             }
         }
         if (interrupted) {
@@ -290,9 +291,9 @@ public final class LocalObjectStore implements ObjectStore {
             throw new StorageException(StorageException.Kind.INTERRUPTED, "sync", root.toString(), "interrupted while syncing " + root, null, null);
         }
         if (failed instanceof IOException io) {
-            throw StorageException.local("sync", root.toString(), io);
+            throw StorageException.local("sync", failedFile.toString(), io);
         } else if (failed != null) {
-            throw new StorageException(StorageException.Kind.IO, "sync", root.toString(), "I/O error on " + root + " (sync): " + failed, null, failed);
+            throw new StorageException(StorageException.Kind.IO, "sync", failedFile.toString(), "I/O error on " + failedFile + " (sync): " + failed, null, failed);
         }
         files.stream().map(p -> p.file().getParent()).distinct().forEach(LocalObjectStore::fsyncDir);
     }
@@ -303,11 +304,8 @@ public final class LocalObjectStore implements ObjectStore {
         synchronized (this) {
             if (syncPool == null) {
                 syncPool = new java.util.concurrent.ThreadPoolExecutor(SYNC_THREADS, SYNC_THREADS, 5, java.util.concurrent.TimeUnit.SECONDS,
-                        new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-                            Thread t = new Thread(r, "strata-fsync");
-                            t.setDaemon(true);
-                            return t;
-                        });
+                        // at strata's own priority: the pool grows on the copy threads, which run lowered
+                        new java.util.concurrent.LinkedBlockingQueue<>(), r -> io.strata.util.WorkerPriority.asStarted(r, "strata-fsync"));
                 syncPool.allowCoreThreadTimeOut(true);
             }
             pool = syncPool;

@@ -41,6 +41,7 @@ class PitrLongPathIT {
             assertEquals(0, r.exit(), r.toString());
             // the default replay on this server is the replication applier, its relay logs in the long work directory
             assertTrue(r.err().contains("applied through the replication applier (" + ReplayOptions.DEFAULT.threads() + " parallel workers, optimistic) in "), r.err());
+            assertEquals(List.of(), KillCampaignIT.processesNaming(List.of(target.toString())), "a server of the restore outlived it");
             assertEquals(List.of(), leftSince(socketDirs), "a socket directory was left in /tmp");
         }
         try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start()) {
