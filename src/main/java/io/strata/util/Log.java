@@ -111,8 +111,10 @@ public final class Log extends OutputStream {
 
     /** The level of a line, or null when it continues the previous one. */
     static Level levelOf(String s) {
-        if (ELAPSED.matcher(s).lookingAt()) {
-            return Level.INFO;
+        java.util.regex.Matcher elapsed = ELAPSED.matcher(s);
+        if (elapsed.lookingAt()) { // a progress line: "  1.6s [stage] ...", or "  1.6s DEBUG [timing] ..."
+            String rest = s.substring(elapsed.end());
+            return rest.startsWith("DEBUG") || rest.startsWith("TRACE") ? Level.DEBUG : Level.INFO;
         }
         if (s.isEmpty() || Character.isWhitespace(s.charAt(0)) || s.startsWith("HINT:") || s.startsWith("Caused by:")) {
             return null;

@@ -45,6 +45,19 @@ class LogTest {
     }
 
     @Test
+    void aProgressLineThatSaysDebugIsADebugLine() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream err = log(buf, false, Log.Level.INFO, null);
+        err.println("    1.6s DEBUG [timing] jvm 0.51 s, connect 0.08 s");
+        err.println("    1.6s [sync] making the stored objects durable");
+        assertEquals("    1.6s [sync] making the stored objects durable\n", buf.toString(StandardCharsets.UTF_8));
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        PrintStream debug = log(all, false, Log.Level.DEBUG, null);
+        debug.println("    1.6s DEBUG [timing] jvm 0.51 s");
+        assertEquals("    1.6s DEBUG [timing] jvm 0.51 s\n", all.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void onATerminalLinesAreAsPrinted() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream err = log(buf, false, Log.Level.INFO, null);
