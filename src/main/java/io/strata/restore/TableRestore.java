@@ -359,6 +359,18 @@ public final class TableRestore {
         }
     }
 
+    /**
+     * Whether InnoDB keeps table {@code t} (or a partition of it) in the system tablespace (space 0),
+     * asked of information_schema.INNODB_SYS_TABLES, whose NAME is "db/table" ("db/table#P#part"
+     * for a partition); such a table has no file that FLUSH TABLES ... FOR EXPORT could hand over.
+     */
+    private static boolean inSystemTablespace(ServerSession s, TableName t) {
+        String name = t.db() + "/" + t.table();
+        String like = name.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "#P#%";
+        return !s.queryRows("SELECT SPACE FROM information_schema.INNODB_SYS_TABLES WHERE SPACE = 0 AND (NAME = '" + name
+                + "' OR NAME LIKE '" + like + "')").isEmpty();
+    }
+
     /** Runs a scratch server on the restored directory, checks the tables, reads their definitions and checksums, and exports their files. */
     private static List<Exported> export(Restored restored, Path scratch, Options o, List<TableName> to, Consumer<String> log) {
         var m = restored.restore().manifest();
@@ -387,6 +399,12 @@ public final class TableRestore {
                             + " (InnoDB, Aria and MyISAM can); nothing was imported", "restore the whole backup with --target and copy the table from there");
                 }
                 boolean partitioned = String.valueOf(rows.get(0).get("create_options")).contains("partitioned");
+                if ("InnoDB".equals(engine) && inSystemTablespace(s, t)) {
+                    throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + t + " is stored in the InnoDB system tablespace (it was created"
+                            + " with innodb_file_per_table=OFF), from which restore --table cannot export it; nothing was imported",
+                            "restore the whole backup with --target and copy the table from there (mariadb-dump); rebuilt with"
+                            + " innodb_file_per_table=ON (ALTER TABLE ... FORCE), it gets a file of its own that later backups can restore alone");
+                }
                 String create = s.queryRows("SHOW CREATE TABLE " + t.sql()).get(0).get("create table");
                 String checksum = s.queryRows("CHECKSUM TABLE " + t.sql()).get(0).get("checksum");
                 out.add(new Exported(t, to.get(i), engine, partitioned, create, checksum, new ArrayList<>()));

@@ -68,6 +68,7 @@ class SystemTablespaceFilesIT {
                 expected = TableChecksums.of(c, "app");
             }
             assertEquals(5, expected.size(), expected.toString());
+            tableInSystemTablespaceIsRefused(repo, source);
             Path target = work.resolve("restored");
             StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", incr, "--target", target.toString());
             assertEquals(0, r.exit(), r.toString());
@@ -95,6 +96,17 @@ class SystemTablespaceFilesIT {
      * anything is copied (restore could not put it back where the server looks for it). Before:
      * the backup completed (exit 0) and its restore was refused.
      */
+    /** restore --table of a table kept in the system tablespace: one clear refusal (exit 21), nothing imported into the server. */
+    private static void tableInSystemTablespaceIsRefused(Path repo, MariaDbSandbox source) throws Exception {
+        StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--table", "app.t1", "--import", "--as", "app.t1_back",
+                "--socket", source.socket().toString(), "--user", "root");
+        assertEquals(21, r.exit(), r.toString());
+        assertEquals("ERROR [unsupported-table]: table app.t1 is stored in the InnoDB system tablespace (it was created with"
+                + " innodb_file_per_table=OFF), from which restore --table cannot export it; nothing was imported",
+                r.err().lines().map(l -> StrataCli.LOG_TIME.matcher(l).replaceFirst("")).filter(l -> l.startsWith("ERROR")).findFirst().orElse(r.err()));
+        assertEquals(List.of(List.of("0")), source.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'app' AND TABLE_NAME = 't1_back'"));
+    }
+
     private static void outsideDataHomeIsRefused(Path repo, MariaDbSandbox server, Path outside) throws Exception {
         StrataCli.Result r = StrataCli.run("backup", "--repo", repo.toString(), "--socket", server.socket().toString(), "--user", "root");
         assertRefused(repo, r, 21, "ERROR [unsupported-table]: system tablespace file " + outside + " lies outside innodb_data_home_dir "
