@@ -208,8 +208,15 @@ public record Scope(List<String> databases, List<String> databasesExclude, List<
         return s == null ? "the whole server" : s.describe();
     }
 
-    /** Whether two scopes (null: the whole server) hold the same filters. */
+    /** Whether two scopes (null: the whole server) hold the same filters, each compared as a set of entries. */
     public static boolean same(Scope a, Scope b) {
-        return a == null ? b == null : a.equals(b);
+        if (a == null || b == null) {
+            return a == b;
+        }
+        // a table passes a filter when any entry names it: the order of the entries means nothing
+        return java.util.Set.copyOf(a.databases).equals(java.util.Set.copyOf(b.databases))
+                && java.util.Set.copyOf(a.databasesExclude).equals(java.util.Set.copyOf(b.databasesExclude))
+                && java.util.Set.copyOf(a.tables).equals(java.util.Set.copyOf(b.tables))
+                && java.util.Set.copyOf(a.tablesExclude).equals(java.util.Set.copyOf(b.tablesExclude));
     }
 }

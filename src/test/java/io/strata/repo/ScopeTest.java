@@ -20,6 +20,10 @@ class ScopeTest {
         assertEquals("the whole server", Scope.describe(null));
         assertTrue(Scope.same(null, null));
         assertFalse(Scope.same(null, Scope.parse("a", null, null, null)));
+        // the same filters in another order are the same scope; another entry is not
+        assertTrue(Scope.same(Scope.parse("shop crm.users", null, "^a\\.,^b\\.", null), Scope.parse("crm.users  shop", null, "^b\\., ^a\\.", null)));
+        assertFalse(Scope.same(Scope.parse("shop crm.users", null, null, null), Scope.parse("shop", null, null, null)));
+        assertFalse(Scope.same(Scope.parse("shop", null, null, null), Scope.parse(null, "shop", null, null)));
     }
 
     @Test
