@@ -335,18 +335,30 @@ final class TablespaceScanner {
 
     /**
      * As {@link #checkEngines(List)}, judging only the tables of a partial backup's {@code scope}
-     * (null: every table): a table the backup leaves out is neither warned about nor refused.
+     * (null: every table): a table the backup leaves out is neither warned about nor refused. Filters
+     * that keep no table outside the mysql schema are refused (SCOPE_EMPTY), and each --databases
+     * entry that keeps no table is warned about.
      */
     List<String> checkEngines(List<String> warnings, io.strata.repo.Scope scope) {
         List<String> bad = new ArrayList<>();
         List<String> rocks = new ArrayList<>();
         List<String> remote = new ArrayList<>();
         boolean connect = false;
+        int kept = 0;
+        java.util.Set<String> named = new java.util.HashSet<>();
         for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE'"
                 + " AND TABLE_SCHEMA NOT IN ('information_schema','performance_schema') ORDER BY TABLE_SCHEMA, TABLE_NAME")) {
             String engine = r.get("engine");
             if (engine == null || (scope != null && !scope.includes(r.get("table_schema"), r.get("table_name")))) {
                 continue;
+            }
+            if (scope != null && !io.strata.repo.Scope.ALWAYS.equals(r.get("table_schema"))) {
+                kept++;
+                for (String d : scope.databases()) {
+                    if (d.equals(r.get("table_schema")) || d.equals(r.get("table_schema") + "." + r.get("table_name"))) {
+                        named.add(d);
+                    }
+                }
             }
             String t = "`" + r.get("table_schema") + "`.`" + r.get("table_name") + "`";
             String upper = engine.toUpperCase(Locale.ROOT);
@@ -362,6 +374,19 @@ final class TablespaceScanner {
                         bad.add(t + " (ENGINE=" + engine + ")");
                     }
                 }
+            }
+        }
+        if (scope != null && kept == 0) {
+            throw new StrataException(ErrorCode.SCOPE_EMPTY, "the filters " + scope.describe() + " keep no table of this server outside the mysql schema;"
+                    + " nothing was backed up", "check the names (SHOW DATABASES, SHOW TABLES FROM db): --databases takes db or db.table names,"
+                    + " --tables regular expressions on db.table");
+        }
+        if (scope != null) {
+            List<String> unmatched = scope.databases().stream().filter(d -> !named.contains(d) && !io.strata.repo.Scope.ALWAYS.equals(d)).toList();
+            if (!unmatched.isEmpty()) {
+                warnings.add("--databases " + String.join(" ", unmatched) + (unmatched.size() == 1 ? " keeps" : " keep") + " no table of this server"
+                        + " (a misspelt name, a database with no tables yet, or all of its tables excluded): nothing of " + (unmatched.size() == 1 ? "it" : "them")
+                        + " is in this backup");
             }
         }
         if (!rocks.isEmpty()) {

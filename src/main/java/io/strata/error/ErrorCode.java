@@ -39,6 +39,7 @@ public enum ErrorCode {
     BINLOG_GAP("binlog-gap", 56),
     REPLICA_INFO_MISSING("replica-info-missing", 62),
     SCOPE_MISMATCH("scope-mismatch", 59),
+    SCOPE_EMPTY("scope-empty", 48),
     TABLE_NOT_IN_BACKUP("table-not-in-backup", 57),
     TABLE_EXISTS("table-exists", 58),
     /** {@code restore --delta}: a server runs on the target data directory (it holds the ibdata1 lock, or a mariadbd names it as its datadir). */

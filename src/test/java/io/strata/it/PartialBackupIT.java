@@ -71,6 +71,22 @@ class PartialBackupIT {
                         "--type", "incremental");
                 assertEquals(59, whole.exit(), whole.toString());
                 assertTrue(whole.err().contains("backup " + full + " holds --databases='in1 in2', but this backup asks for the whole server"), whole.err());
+                // the same filters in another order: the parent's scope (an incremental, exit 0); a misspelt name: refused with nothing
+                // backed up when no table is left, warned about (exit 3) when others are
+                Path orderRepo = work.resolve("repo-order");
+                ItSupport.backup(orderRepo, source, "--type", "full", scope);
+                ItSupport.backup(orderRepo, source, "--type", "incremental", "--databases=in2 in1");
+                StrataCli.Result none = StrataCli.run("backup", "--repo", work.resolve("repo-none").toString(), "--socket", source.socket().toString(), "--user", "root",
+                        "--type", "full", "--databases=in_1");
+                assertEquals(48, none.exit(), none.toString());
+                assertEquals(List.of("ERROR [scope-empty]: the filters --databases='in_1' keep no table of this server outside the mysql schema; nothing was backed up"),
+                        none.err().lines().filter(l -> l.startsWith("ERROR")).toList());
+                Path typoRepo = work.resolve("repo-typo");
+                StrataCli.Result typo = StrataCli.run("backup", "--repo", typoRepo.toString(), "--socket", source.socket().toString(), "--user", "root",
+                        "--type", "full", "--databases=in1 in_2");
+                assertEquals(3, typo.exit(), typo.toString());
+                assertTrue(typo.err().contains("--databases in_2 keeps no table of this server (a misspelt name, a database with no tables yet,"
+                        + " or all of its tables excluded): nothing of it is in this backup"), typo.err());
 
                 // DDL during the incremental, in and out of scope, once the copied log has begun (so its FILE_CREATE
                 // records are in the backup's window): a throttled copy while tables are created
