@@ -266,6 +266,20 @@ public final class RestoreRun {
      */
     static final String UNFINISHED_MARKER = "strata-restore-unfinished";
 
+    /**
+     * The error for a failed write of the restored {@code out} (from entry {@code fe}): a full file
+     * system is disk-full naming the target's file system, anything else an I/O error naming the file.
+     */
+    static StrataException writeFailed(FileEntry fe, Path out, IOException e) {
+        String msg = String.valueOf(e.getMessage());
+        if (msg.contains("No space left on device") || msg.contains("Disk quota exceeded")) {
+            return new StrataException(ErrorCode.DISK_FULL, "no space left on the device of the restore target while writing " + out
+                    + " (" + fe.path() + ", " + fe.size() + " bytes restored)", "free space there, or restore to a file system with room for the"
+                    + " whole restored data directory; the target is left as it was before the restore", e);
+        }
+        return new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " into " + out + " failed: " + msg, null, e);
+    }
+
     private static void prepareTarget(Path target, TargetGuard guard) {
         checkTarget(target);
         try {
@@ -451,7 +465,7 @@ public final class RestoreRun {
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("a stored copy of " + fe.path() + " is missing: " + e.getMessage(), "the repository is damaged; restore another backup");
         } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " failed: " + e.getMessage(), null, e);
+            throw writeFailed(fe, out, e);
         }
     }
 
@@ -506,7 +520,7 @@ public final class RestoreRun {
             throw new CorruptDataException("backup " + m.id() + " is missing the stored copy of " + fe.path() + " (resource=" + where + ")",
                     "the repository is damaged; restore another backup");
         } catch (IOException e) {
-            throw new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " failed: " + e.getMessage(), null, e);
+            throw writeFailed(fe, out, e);
         }
     }
 

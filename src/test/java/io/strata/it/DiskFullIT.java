@@ -58,6 +58,17 @@ class DiskFullIT {
                 assertEquals("failed", list.get(1).get("state").asText());
                 assertTrue(list.get(1).get("error").asText().startsWith("no space left on the repository's device"), list.toString());
 
+                // a restore onto the full disk: disk-full naming the file, the target left as it was (absent)
+                Path cramped = mount.resolve("restored");
+                StrataCli.Result rr = StrataCli.run("restore", "--repo", repo.toString(), "--backup", first, "--target", cramped.toString());
+                assertEquals(23, rr.exit(), rr.toString());
+                String error = rr.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(rr.err());
+                assertTrue(error.startsWith("ERROR [disk-full]: no space left on the device of the restore target while writing " + cramped + "/"), rr.toString());
+                assertTrue(rr.err().contains("HINT: free space there, or restore to a file system with room for the whole restored data directory;"
+                        + " the target is left as it was before the restore"), rr.toString());
+                assertFalse(rr.err().contains("\tat "), rr.toString());
+                assertFalse(Files.exists(cramped) && Files.list(cramped).findAny().isPresent(), "the target holds files after the failed restore");
+
                 JsonNode m = ItSupport.manifest(repo, first);
                 try (MariaDbSandbox restored = ItSupport.restoreAndReplay(repo, first, work.resolve("restored"), source,
                         m.get("binlogFile").asText(), m.get("binlogPosition").asLong())) {
