@@ -368,12 +368,16 @@ final class RestoreCommand implements Callable<Integer> {
             out.printf("binlog position of this backup: %s:%d (gtid_binlog_pos %s); replay later changes from there%n",
                     m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
         }
+        RestoredLayout layout = RestoredLayout.of(m, target.toAbsolutePath().normalize(), RestoredLayout.Dirs.NONE);
+        if (layout.needsOptions(m)) { // as a plain restore says it (the option file is in the target either way)
+            out.printf("start the restored server with these options: %s (also in %s)%n",
+                    String.join(" ", layout.startArgs(m)), layout.target().resolve(RestoredLayout.OPTION_FILE));
+        }
         giveAway(to, List.of());
         writeRecord(r.record());
         reportKeyDerivations();
         if (json.json) {
-            RestoreRun.Result rr = new RestoreRun.Result(m, r.files(), r.bytesWritten(), r.recovered(),
-                    RestoredLayout.of(m, target.toAbsolutePath().normalize(), RestoredLayout.Dirs.NONE), List.of());
+            RestoreRun.Result rr = new RestoreRun.Result(m, r.files(), r.bytesWritten(), r.recovered(), layout, List.of());
             Map<String, Object> res = result(m.id(), null, rr, r.recovered(), m.binlogFile() == null ? null : m.binlogFile() + ":" + m.binlogPosition(),
                     m.gtidBinlogPos());
             Map<String, Object> d = new LinkedHashMap<>();
