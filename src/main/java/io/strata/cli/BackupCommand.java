@@ -172,7 +172,9 @@ final class BackupCommand implements Callable<Integer> {
         BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
                 changeMethod, checkMethod, lockWaitTimeout == null ? 0 : (int) Math.ceil(lockWaitTimeout),
                 Scope.parse(databases, databasesExclude, tables, tablesExclude));
-        Repository r = repo.openOrCreate(key, compression, c, datadir, facts -> { });
+        Repository r = repo.openOrCreate(key, compression, c, datadir,
+                // PROCESS, which the tablespace scan needs: without it a first backup would fail after creating the repository
+                (s, facts) -> s.queryRows("SELECT SPACE FROM information_schema.INNODB_SYS_TABLESPACES WHERE SPACE = 0"));
         if (compression == null) {
             compression = r.defaultCompression();
             Compressors.load(compression);

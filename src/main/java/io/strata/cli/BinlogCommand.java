@@ -67,7 +67,7 @@ final class BinlogCommand implements Runnable {
                 });
             }
             ConnectionOptions c = conn.resolve();
-            Repository into = repo.openOrCreate(key, c, datadir, facts -> BinlogArchiver.requireLogBin(facts, c.describe()));
+            Repository into = repo.openOrCreate(key, c, datadir, (s, facts) -> BinlogArchiver.requireLogBin(facts, c.describe()));
             BinlogArchiver.Result r;
             try (Metrics.Ticker ignored = Metrics.Ticker.start(into, metricsFile)) {
                 r = BinlogArchiver.run(into, new BinlogArchiver.Options(c, datadir, once,

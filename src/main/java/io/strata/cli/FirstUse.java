@@ -13,13 +13,12 @@ import io.strata.store.StoreLocation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Consumer;
 
 /**
  * How the writers (backup, track, binlog archive) open their repository: an existing one as it
  * is; a new one only after the server has answered and passed the checks its run makes before
  * writing anything (connection, credentials, MariaDB, a readable data directory, and what
- * {@code more} adds). A command that fails before it would write leaves no repository behind, so
+ * {@code more} adds, on the same connection: a backup's privileges). A command that fails before it would write leaves no repository behind, so
  * a typo in --repo with the server down creates nothing. Failures with an existing repository are
  * left to the run, which records them in its history ({@code status} reports them).
  */
@@ -28,13 +27,13 @@ final class FirstUse {
 
     /** @param compression recorded as the default of a repository created here (null: none) */
     static Repository openOrCreate(StoreLocation where, Secret secret, Compression compression, ConnectionOptions conn, Path datadir,
-                                   Consumer<ServerFacts> more) {
+                                   java.util.function.BiConsumer<ServerSession, ServerFacts> more) {
         if (!Repository.exists(where)) {
             ServerFacts facts;
             try (ServerSession s = ServerSession.connect(conn)) {
                 facts = ServerFacts.read(s, datadir);
+                more.accept(s, facts);
             }
-            more.accept(facts);
             if (!where.isS3()) {
                 refuseInside(where.dir(), facts.datadir(), conn.describe());
             }

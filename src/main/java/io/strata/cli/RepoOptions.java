@@ -60,12 +60,12 @@ public final class RepoOptions {
      * As {@link #open}, creating the repository when it does not exist yet (writers: backup, track,
      * binlog archive), and only once the server passed the checks of {@link FirstUse}.
      */
-    Repository openOrCreate(KeyMixin key, ConnectionOptions conn, Path datadir, Consumer<ServerFacts> more) {
+    Repository openOrCreate(KeyMixin key, ConnectionOptions conn, Path datadir, java.util.function.BiConsumer<io.strata.server.ServerSession, ServerFacts> more) {
         return openOrCreate(key, null, conn, datadir, more);
     }
 
     /** As above; a repository created here records {@code compression} (null: none) as its default. */
-    Repository openOrCreate(KeyMixin key, Compression compression, ConnectionOptions conn, Path datadir, Consumer<ServerFacts> more) {
+    Repository openOrCreate(KeyMixin key, Compression compression, ConnectionOptions conn, Path datadir, java.util.function.BiConsumer<io.strata.server.ServerSession, ServerFacts> more) {
         return FirstUse.openOrCreate(location(), key == null ? null : key.secret(), compression, conn, datadir, more);
     }
 }

@@ -63,7 +63,7 @@ final class TrackCommand implements Callable<Integer> {
                     "give the JVM more heap, e.g. STRATA_JAVA_OPTS=-Xmx" + (memoryMib + 128) + "m bin/strata track ...");
         }
         ConnectionOptions c = conn.resolve();
-        Repository r = repo.openOrCreate(key, c, datadir, facts -> { });
+        Repository r = repo.openOrCreate(key, c, datadir, (s, facts) -> { });
         TrackRun.Outcome o;
         try (Metrics.Ticker ignored = Metrics.Ticker.start(r, metricsFile)) {
             o = TrackRun.run(r, new TrackRun.Options(c, datadir, once, Duration.ofSeconds(flushSeconds),

@@ -166,8 +166,16 @@ public final class ServerSession implements AutoCloseable {
             return new StrataException(ErrorCode.SERVER_ERROR, "lost the connection to MariaDB at " + opts.describe() + " during \"" + sql + "\": " + firstLine(e.getMessage()),
                     "check that the server is still running; the backup is recorded as failed", e);
         }
+        if (e.getErrorCode() == ER_SPECIFIC_ACCESS_DENIED) {
+            return new StrataException(ErrorCode.ACCESS_DENIED, "user '" + opts.user() + "' at " + opts.describe() + " may not run \"" + sql + "\": "
+                    + firstLine(e.getMessage()).replaceFirst("^\\(conn=\\d+\\) ", ""), "strata needs RELOAD, PROCESS and BINLOG MONITOR: GRANT RELOAD, PROCESS, BINLOG MONITOR ON *.* TO"
+                    + " that user (as root), or connect as root", e);
+        }
         return new StrataException(ErrorCode.SERVER_ERROR, "query \"" + sql + "\" failed: " + firstLine(e.getMessage()), null, e);
     }
+
+    /** MariaDB's error 1227: the statement needs a global privilege the user lacks ("you need (at least one of) the PROCESS privilege(s)"). */
+    private static final int ER_SPECIFIC_ACCESS_DENIED = 1227;
 
     @Override
     public void close() {

@@ -103,6 +103,18 @@ class ErrorsIT {
     }
 
     @Test
+    void aUserWithoutProcessIsToldWhatToGrantAndNoRepositoryIsMade() throws Exception {
+        source.exec("CREATE USER IF NOT EXISTS 'weak'@'localhost' IDENTIFIED BY 'weak-password'", "GRANT RELOAD ON *.* TO 'weak'@'localhost'");
+        Path fresh = work.resolve("r-weak");
+        StrataCli.Result r = StrataCli.run("backup", "--repo", fresh.toString(), "--socket", source.socket().toString(),
+                "--user", "weak", "--password", "weak-password", "--quiet");
+        assertError(r, 16, "ERROR [access-denied]: user 'weak' at socket " + source.socket() + " may not run \"SELECT SPACE FROM"
+                + " information_schema.INNODB_SYS_TABLESPACES WHERE SPACE = 0\": Access denied; you need (at least one of) the PROCESS privilege(s) for this operation");
+        assertTrue(r.err().contains("HINT: strata needs RELOAD, PROCESS and BINLOG MONITOR: GRANT RELOAD, PROCESS, BINLOG MONITOR ON *.* TO that user"), r.toString());
+        assertFalse(Files.exists(fresh), "a repository was made for a backup that could not run");
+    }
+
+    @Test
     void passwordFromDefaultsFileWorks() throws Exception {
         Path cnf = work.resolve("client.cnf");
         // the [mariadb-backup] group wins over [client]; the inline comment is not part of the socket path
