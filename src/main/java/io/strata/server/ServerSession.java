@@ -168,8 +168,8 @@ public final class ServerSession implements AutoCloseable {
         }
         if (e.getErrorCode() == ER_SPECIFIC_ACCESS_DENIED) {
             return new StrataException(ErrorCode.ACCESS_DENIED, "user '" + opts.user() + "' at " + opts.describe() + " may not run \"" + sql + "\": "
-                    + firstLine(e.getMessage()).replaceFirst("^\\(conn=\\d+\\) ", ""), "strata needs RELOAD, PROCESS and BINLOG MONITOR: GRANT RELOAD, PROCESS, BINLOG MONITOR ON *.* TO"
-                    + " that user (as root), or connect as root", e);
+                    + firstLine(e.getMessage()).replaceFirst("^\\(conn=\\d+\\) ", ""), "grant the privilege the server names, or connect as root; a backup needs RELOAD, PROCESS and BINLOG"
+                    + " MONITOR: GRANT RELOAD, PROCESS, BINLOG MONITOR ON *.* TO that user", e);
         }
         return new StrataException(ErrorCode.SERVER_ERROR, "query \"" + sql + "\" failed: " + firstLine(e.getMessage()), null, e);
     }

@@ -110,7 +110,8 @@ class ErrorsIT {
                 "--user", "weak", "--password", "weak-password", "--quiet");
         assertError(r, 16, "ERROR [access-denied]: user 'weak' at socket " + source.socket() + " may not run \"SELECT SPACE FROM"
                 + " information_schema.INNODB_SYS_TABLESPACES WHERE SPACE = 0\": Access denied; you need (at least one of) the PROCESS privilege(s) for this operation");
-        assertTrue(r.err().contains("HINT: strata needs RELOAD, PROCESS and BINLOG MONITOR: GRANT RELOAD, PROCESS, BINLOG MONITOR ON *.* TO that user"), r.toString());
+        assertTrue(r.err().contains("HINT: grant the privilege the server names, or connect as root; a backup needs RELOAD, PROCESS and BINLOG MONITOR:"
+                + " GRANT RELOAD, PROCESS, BINLOG MONITOR ON *.* TO that user"), r.toString());
         assertFalse(Files.exists(fresh), "a repository was made for a backup that could not run");
     }
 
