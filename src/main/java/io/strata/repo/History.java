@@ -68,16 +68,43 @@ public final class History {
         return io.store().exists(key) ? io.readJson(key, "progress", Map.class, ObjectCodec.PLAIN) : null;
     }
 
-    /** The newest attempt (by id, i.e. start time) that wrote a progress record, or null. */
+    /**
+     * The newest attempt that wrote a progress record, or null: by id, that is by start second;
+     * attempts that began in the same second (a failed one and the next, say) by their progress
+     * records' last update, since the random part of an id says nothing of their order.
+     */
     public String newestWithProgress() {
         String newest = null;
         for (String k : io.store().list(Keys.HISTORY)) {
             if (k.endsWith("/" + Keys.PROGRESS)) {
                 String id = k.split("/")[1];
-                newest = newest == null || id.compareTo(newest) > 0 ? id : newest;
+                if (newest == null) {
+                    newest = id;
+                    continue;
+                }
+                int bySecond = secondOf(id).compareTo(secondOf(newest));
+                if (bySecond > 0 || bySecond == 0 && lastUpdate(id).compareTo(lastUpdate(newest)) > 0) {
+                    newest = id;
+                }
             }
         }
         return newest;
+    }
+
+    /** The start second of a backup id ("yyyyMMddTHHmmssZ"), the whole id when it has no random part. */
+    private static String secondOf(String id) {
+        int dash = id.lastIndexOf('-');
+        return dash < 0 ? id : id.substring(0, dash);
+    }
+
+    /** When the attempt's progress record was last written; the epoch when it cannot be read. */
+    private java.time.Instant lastUpdate(String id) {
+        try {
+            Map<String, Object> p = progress(id);
+            return p != null && p.get("updated") instanceof String u ? java.time.Instant.parse(u) : java.time.Instant.EPOCH;
+        } catch (RuntimeException unreadable) {
+            return java.time.Instant.EPOCH;
+        }
     }
 
     /**
