@@ -219,7 +219,7 @@ public final class BackupRun {
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
         parentInnodb = ParentInnodbFiles.of(base.threshold() == null ? null : base.parent()); // a full reads every page 0
         scanner.knownFrom(parentInnodb);
-        scanner.checkEngines(warnings, opts.scope());
+        scanner.checkEngines(warnings, opts.scope(), base.parent() == null);
         times.lap("engines");
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);
         DdlTracker ddl = new DdlTracker();

@@ -340,13 +340,23 @@ final class TablespaceScanner {
      * entry that keeps no table is warned about.
      */
     List<String> checkEngines(List<String> warnings, io.strata.repo.Scope scope) {
+        return checkEngines(warnings, scope, true);
+    }
+
+    /**
+     * As {@link #checkEngines(List, io.strata.repo.Scope)}; {@code refuseEmpty} false (a backup with a
+     * parent, whose scope the parent's full backup already found tables in: they were dropped since)
+     * makes filters that keep no table a warning instead.
+     */
+    List<String> checkEngines(List<String> warnings, io.strata.repo.Scope scope, boolean refuseEmpty) {
         List<String> bad = new ArrayList<>();
         List<String> rocks = new ArrayList<>();
         List<String> remote = new ArrayList<>();
         boolean connect = false;
         int kept = 0;
         java.util.Set<String> named = new java.util.HashSet<>();
-        for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE'"
+        for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_TYPE FROM information_schema.TABLES"
+                + " WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')"
                 + " AND TABLE_SCHEMA NOT IN ('information_schema','performance_schema') ORDER BY TABLE_SCHEMA, TABLE_NAME")) {
             String engine = r.get("engine");
             if (engine == null || (scope != null && !scope.includes(r.get("table_schema"), r.get("table_name")))) {
@@ -376,13 +386,16 @@ final class TablespaceScanner {
                 }
             }
         }
-        if (scope != null && kept == 0) {
+        if (scope != null && kept == 0 && refuseEmpty) {
             throw new StrataException(ErrorCode.SCOPE_EMPTY, "the filters " + scope.describe() + " keep no table of this server outside the mysql schema;"
                     + " nothing was backed up", "check the names (SHOW DATABASES, SHOW TABLES FROM db): --databases takes db or db.table names,"
                     + " --tables regular expressions on db.table");
         }
-        if (scope != null) {
-            List<String> unmatched = scope.databases().stream().filter(d -> !named.contains(d) && !io.strata.repo.Scope.ALWAYS.equals(d)).toList();
+        if (scope != null && kept == 0 && !refuseEmpty) {
+            warnings.add("the filters " + scope.describe() + " keep no table of this server outside the mysql schema any more (dropped since the parent backup)");
+        } else if (scope != null) {
+            List<String> unmatched = scope.databases().stream()
+                    .filter(d -> !named.contains(d) && !io.strata.repo.Scope.ALWAYS.equals(d) && !d.startsWith(io.strata.repo.Scope.ALWAYS + ".")).toList();
             if (!unmatched.isEmpty()) {
                 warnings.add("--databases " + String.join(" ", unmatched) + (unmatched.size() == 1 ? " keeps" : " keep") + " no table of this server"
                         + " (a misspelt name, a database with no tables yet, or all of its tables excluded): nothing of " + (unmatched.size() == 1 ? "it" : "them")

@@ -274,7 +274,7 @@ public final class RestoreRun {
         String msg = String.valueOf(e.getMessage());
         if (msg.contains("No space left on device") || msg.contains("Disk quota exceeded")) {
             return new StrataException(ErrorCode.DISK_FULL, "no space left on the device of the restore target while writing " + out
-                    + " (" + fe.path() + ", " + fe.size() + " bytes restored)", "free space there, or restore to a file system with room for the"
+                    + " (" + fe.path() + ", of " + fe.size() + " bytes)", "free space there, or restore to a file system with room for the"
                     + " whole restored data directory; the target is left as it was before the restore", e);
         }
         return new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " into " + out + " failed: " + msg, null, e);

@@ -47,8 +47,9 @@ class DatadirMismatchIT {
             java.util.regex.Matcher byLsn = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix)
                     + "its redo log ib_logfile0 has its newest checkpoint at LSN (\\d+), the server's last checkpoint is at LSN (\\d+)").matcher(first);
             if (byLsn.matches()) {
-                assertEquals(bCheckpoint, Long.parseLong(byLsn.group(1)), r.toString());
-                assertTrue(Long.parseLong(byLsn.group(2)) != bCheckpoint && Long.parseLong(byLsn.group(2)) <= aCheckpoint, r.toString());
+                // B runs too and may also have made a checkpoint since
+                assertTrue(Long.parseLong(byLsn.group(1)) <= bCheckpoint, r.toString());
+                assertTrue(!byLsn.group(2).equals(byLsn.group(1)) && Long.parseLong(byLsn.group(2)) <= aCheckpoint, r.toString());
             } else {
                 assertEquals(byProcess, first, r.toString());
             }
