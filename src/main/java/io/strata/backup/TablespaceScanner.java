@@ -330,23 +330,15 @@ final class TablespaceScanner {
      * @throws StrataException UNSUPPORTED_TABLE naming the MyRocks tables, or else the tables of unknown engines
      */
     List<String> checkEngines(List<String> warnings) {
-        return checkEngines(warnings, null);
+        return checkEngines(warnings, null, true);
     }
 
     /**
      * As {@link #checkEngines(List)}, judging only the tables of a partial backup's {@code scope}
      * (null: every table): a table the backup leaves out is neither warned about nor refused. Filters
-     * that keep no table outside the mysql schema are refused (SCOPE_EMPTY), and each --databases
-     * entry that keeps no table is warned about.
-     */
-    List<String> checkEngines(List<String> warnings, io.strata.repo.Scope scope) {
-        return checkEngines(warnings, scope, true);
-    }
-
-    /**
-     * As {@link #checkEngines(List, io.strata.repo.Scope)}; {@code refuseEmpty} false (a backup with a
-     * parent, whose scope the parent's full backup already found tables in: they were dropped since)
-     * makes filters that keep no table a warning instead.
+     * that keep no table outside the mysql schema are refused (SCOPE_EMPTY) when {@code refuseEmpty}
+     * (a full backup), else warned about (a backup with a parent, whose full backup found tables in
+     * that scope: they were dropped since); each --databases entry that keeps no table is warned about.
      */
     List<String> checkEngines(List<String> warnings, io.strata.repo.Scope scope, boolean refuseEmpty) {
         List<String> bad = new ArrayList<>();
@@ -390,8 +382,7 @@ final class TablespaceScanner {
             throw new StrataException(ErrorCode.SCOPE_EMPTY, "the filters " + scope.describe() + " keep no table of this server outside the mysql schema;"
                     + " nothing was backed up", "check the names (SHOW DATABASES, SHOW TABLES FROM db): --databases takes db or db.table names,"
                     + " --tables regular expressions on db.table");
-        }
-        if (scope != null && kept == 0 && !refuseEmpty) {
+        } else if (scope != null && kept == 0) {
             warnings.add("the filters " + scope.describe() + " keep no table of this server outside the mysql schema any more (dropped since the parent backup)");
         } else if (scope != null) {
             List<String> unmatched = scope.databases().stream()

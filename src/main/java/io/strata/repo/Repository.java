@@ -183,8 +183,7 @@ public final class Repository {
         try {
             FileModes.createPrivateDirectories(root);
         } catch (IOException e) {
-            String msg = String.valueOf(e.getMessage());
-            if (msg.contains("No space left on device") || msg.contains("Disk quota exceeded")) {
+            if (StorageException.noSpace(e)) {
                 throw e;
             }
             Path blocking = root;

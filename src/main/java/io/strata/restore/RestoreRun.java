@@ -271,13 +271,12 @@ public final class RestoreRun {
      * system is disk-full naming the target's file system, anything else an I/O error naming the file.
      */
     static StrataException writeFailed(FileEntry fe, Path out, IOException e) {
-        String msg = String.valueOf(e.getMessage());
-        if (msg.contains("No space left on device") || msg.contains("Disk quota exceeded")) {
+        if (io.strata.store.StorageException.noSpace(e)) {
             return new StrataException(ErrorCode.DISK_FULL, "no space left on the device of the restore target while writing " + out
                     + " (" + fe.path() + ", of " + fe.size() + " bytes)", "free space there, or restore to a file system with room for the"
                     + " whole restored data directory; the target is left as it was before the restore", e);
         }
-        return new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " into " + out + " failed: " + msg, null, e);
+        return new StrataException(ErrorCode.IO_ERROR, "restoring " + fe.path() + " into " + out + " failed: " + e.getMessage(), null, e);
     }
 
     private static void prepareTarget(Path target, TargetGuard guard) {

@@ -77,13 +77,19 @@ public class StorageException extends StrataException {
         return new ObjectStore.NoSuchObjectException(operation, resource);
     }
 
+    /** Whether a local write failed because its device is full (ENOSPC) or the user's quota is used up (EDQUOT). */
+    public static boolean noSpace(IOException e) {
+        String msg = String.valueOf(e.getMessage());
+        return msg.contains("No space left on device") || msg.contains("Disk quota exceeded");
+    }
+
     /**
      * A local file-system failure of {@code operation} on {@code resource}: a full device, a
      * permission or read-only refusal, or any other I/O error, each with its message and hint.
      */
     public static StorageException local(String operation, String resource, IOException e) {
         String msg = String.valueOf(e.getMessage());
-        if (msg.contains("No space left on device") || msg.contains("Disk quota exceeded")) {
+        if (noSpace(e)) {
             return new StorageException(Kind.NO_SPACE, operation, resource, "no space left on the repository's device while writing " + resource,
                     "free space or use another repository; the attempt is recorded as failed and nothing stored before is lost", e);
         }
