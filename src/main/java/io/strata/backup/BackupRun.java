@@ -265,8 +265,9 @@ public final class BackupRun {
      *
      * @param selection what is stored of each tablespace (also for those copied again under BLOCK_DDL)
      * @param files     the stored files by path
+     * @param early     the non-InnoDB files stored during the page copy, by path, checked again under BLOCK_DDL
      */
-    private record Copied(PageSelection selection, Map<String, FileEntry> files) {}
+    private record Copied(PageSelection selection, Map<String, FileEntry> files, Map<String, FileEntry> early) {}
 
     private Copied copyInnoDb(Start s, ServerSession main) throws InterruptedException {
         Map<String, Tablespace> tablespaces = new TreeMap<>(scan(s));
@@ -276,11 +277,34 @@ public final class BackupRun {
         PageSelection selection = PageSelection.plan(opts, s.base(), s.c(), s.facts().logDir().resolve("ib_logfile0"), main, repo,
                 s.facts().serverKey(), Lineage.idOf(s.lineage()), s.ddl(), tablespaces.values(), progress::say);
         progress.stage(PAGE_COPY, tablespaces.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB" + selection.describe());
-        Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
-        attempt.checkCancelled();
-        selection.checkMisses(copier.misses(), s.c());
-        sayUnchanged(s);
-        return new Copied(selection, files);
+        // the files BLOCK_DDL would store (thousands of .frm files on a server of many tables) are stored meanwhile on a
+        // thread of their own; under the lock each is only looked at again (FileCopier.useEarly)
+        Set<String> innodbPaths = Set.copyOf(tablespaces.keySet());
+        java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> io.strata.util.WorkerPriority.thread(r, "strata-early"));
+        try {
+            java.util.concurrent.Future<Map<String, FileEntry>> early = one.submit(() -> copier.preCopyPlainFiles(s.facts().datadir(),
+                    s.facts().logBinBasename(), innodbPaths, InnodbDirs.of(s.facts())));
+            Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
+            attempt.checkCancelled();
+            selection.checkMisses(copier.misses(), s.c());
+            sayUnchanged(s);
+            return new Copied(selection, files, awaitEarly(early));
+        } finally {
+            one.shutdownNow();
+        }
+    }
+
+    /** The early copy's entries, once it is done; its failure is the backup's, as it would be under the lock. */
+    private static Map<String, FileEntry> awaitEarly(java.util.concurrent.Future<Map<String, FileEntry>> early) throws InterruptedException {
+        try {
+            return early.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new StrataException(ErrorCode.BUG, "early copy of the non-InnoDB files failed: " + e.getCause(), null, e.getCause());
+        }
     }
 
     /** Says, at DEBUG level, how many tablespaces needed no page and how many page 0 reads the parent's manifest saved. */
@@ -336,8 +360,20 @@ public final class BackupRun {
         copied.selection().checkMisses(copier.misses(), s.c());
         progress.done(PAGE_COPY);
         progress.stage(FILE_COPY, "copying non-InnoDB files");
-        files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), now.keySet(), InnodbDirs.of(s.facts()),
-                DatadirFiles.When.BLOCK_DDL));
+        copier.useEarly(copied.early());
+        Map<String, FileEntry> plain = copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), now.keySet(), InnodbDirs.of(s.facts()),
+                DatadirFiles.When.BLOCK_DDL);
+        for (FileEntry e : copied.early().values()) {
+            FileEntry kept = plain.get(e.path());
+            if (!e.isReference() && (kept == null || !kept.object().equals(e.object()))) {
+                repo.deleteBackupObject(attempt.id(), e.object()); // changed, replaced or dropped since: stored again or gone
+            }
+        }
+        files.putAll(plain);
+        if (copier.earlyKept() > 0 || !copied.early().isEmpty()) {
+            progress.say("DEBUG [file-copy] " + copier.earlyKept() + " of " + copied.early().size()
+                    + " non-InnoDB file(s) stored during the page copy kept under BLOCK_DDL (unchanged since)");
+        }
         attempt.checkCancelled();
         return new BlockDdl(now.keySet(), files);
     }

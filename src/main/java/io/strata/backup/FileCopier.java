@@ -87,6 +87,9 @@ final class FileCopier {
     /** Which non-InnoDB files the parent stored and are unchanged: referred to, not stored again. */
     private volatile PlainFileReuse reuse = PlainFileReuse.NONE;
     private final AtomicInteger reused = new AtomicInteger();
+    /** This backup's own entries stored before BLOCK_DDL, by path (see {@link #useEarly}). */
+    private volatile Map<String, FileEntry> early = Map.of();
+    private final AtomicInteger earlyKept = new AtomicInteger();
 
     /**
      * @param id             the backup the objects belong to
@@ -128,6 +131,21 @@ final class FileCopier {
     /** Non-InnoDB files stored so far as references to the parent's objects. */
     int reused() {
         return reused.get();
+    }
+
+    /**
+     * Gives the copier the entries that {@link #preCopyPlainFiles} stored for this backup before
+     * BLOCK_DDL: under the lock, a file whose size, inode, device and change time are those its
+     * early copy saw, with that change time older than the early copy's start by
+     * {@link PlainFileReuse#MARGIN_NANOS}, keeps its early entry instead of being read again.
+     */
+    void useEarly(Map<String, FileEntry> early) {
+        this.early = Map.copyOf(early);
+    }
+
+    /** Non-InnoDB files whose copy made before BLOCK_DDL was kept under it. */
+    int earlyKept() {
+        return earlyKept.get();
     }
 
     /** InnoDB pages read so far, by every method. */
@@ -311,6 +329,28 @@ final class FileCopier {
      */
     Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs, DatadirFiles.When stage)
             throws InterruptedException {
+        return copyPlainFiles(datadir, logBinBasename, innodb, innodbDirs, stage, true);
+    }
+
+    /**
+     * Stores, before BLOCK_DDL and while DDL may still run, the files that
+     * {@link #copyPlainFiles(Path, String, Set, List, DatadirFiles.When)} stores under it
+     * ({@link DatadirFiles.When#BLOCK_DDL}: .frm, .par, .opt, .TRG, .TRN, non-transactional
+     * tables' files), each with the size and {@code stat} seen before its first byte was read, for
+     * {@link #useEarly}. A file changed or replaced meanwhile is stored again under the lock; the
+     * caller deletes the objects of early entries the final file set does not keep. Not counted in
+     * the progress: the locked copy counts each file once, kept or stored again.
+     *
+     * @param innodb the tablespaces known now, by datadir-relative path (left out, as under the lock)
+     * @return the entries stored, by path
+     */
+    Map<String, FileEntry> preCopyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs)
+            throws InterruptedException {
+        return copyPlainFiles(datadir, logBinBasename, innodb, innodbDirs, DatadirFiles.When.BLOCK_DDL, false);
+    }
+
+    private Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs,
+                                                  DatadirFiles.When stage, boolean counted) throws InterruptedException {
         DatadirFiles rules = new DatadirFiles(datadir, logBinBasename, innodbDirs);
         List<Path> todo = new ArrayList<>();
         try {
@@ -325,15 +365,17 @@ final class FileCopier {
         }
         List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Path p : todo) {
-            progress.addEstimate(BackupProgress.FILE_COPY, sizeOf(p));
-            tasks.add(() -> copyPlain(datadir, p));
+            if (counted) {
+                progress.addEstimate(BackupProgress.FILE_COPY, sizeOf(p));
+            }
+            tasks.add(() -> copyPlain(datadir, p, counted));
         }
         // small files: their cost is the latency of making each stored object durable, which
         // overlaps well, so more of them are in flight than --parallel data files
         return runParallel(tasks, Math.max(parallel, PLAIN_FILE_THREADS));
     }
 
-    private FileEntry copyPlain(Path dd, Path p) throws IOException, InterruptedException {
+    private FileEntry copyPlain(Path dd, Path p, boolean counted) throws IOException, InterruptedException {
         checkCancelled.run();
         String rel = dd.relativize(p).toString().replace('\\', '/');
         PlainFileReuse.Seen seen;
@@ -344,9 +386,17 @@ final class FileCopier {
         }
         FileEntry ref = reuse.reuse(rel, seen);
         if (ref != null) {
-            reused.incrementAndGet();
-            progress.add(BackupProgress.FILE_COPY, ref.size());
+            if (counted) {
+                reused.incrementAndGet();
+                progress.add(BackupProgress.FILE_COPY, ref.size());
+            }
             return ref;
+        }
+        FileEntry before = early.get(rel);
+        if (counted && before != null && seen != null && !before.isReference() && PlainFileReuse.unchanged(before, seen.size(), seen.stat())) {
+            earlyKept.incrementAndGet();
+            progress.add(BackupProgress.FILE_COPY, before.size());
+            return before;
         }
         String key = nextDataObject();
         try (StoredObject w = repo.createBackupObject(id, key, "file")) {
@@ -362,7 +412,9 @@ final class FileCopier {
                         throttle.acquire(k);
                         cw.write(buf, 0, k);
                         n += k;
-                        progress.add(BackupProgress.FILE_COPY, k);
+                        if (counted) {
+                            progress.add(BackupProgress.FILE_COPY, k);
+                        }
                         checkCancelled.run();
                     }
                 } while (k == buf.length);

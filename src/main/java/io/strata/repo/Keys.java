@@ -46,8 +46,16 @@ final class Keys {
     /** {@code backups/<id>/<object>}: one stored file or the redo log of a backup. */
     static String backupObject(String id, String object) { return backupPrefix(id) + object; }
 
-    /** {@code data/NNNNNN}: the manifest's name of a backup's {@code seq}-th data object (six digits, from 1). */
-    static String dataObject(int seq) { return "data/" + String.format(java.util.Locale.ROOT, "%06d", seq); }
+    /**
+     * {@code data/NN/NNNNNN}: the manifest's name of a backup's {@code seq}-th data object (at least
+     * six digits, from 1), in the sub-folder named by its last two digits (format change 46): the
+     * objects a backup's threads create one after another land in different directories of a local
+     * repository, which do not wait for each other's directory lock. Readers take any name the
+     * manifest gives; backups before change 46 named {@code data/NNNNNN}.
+     */
+    static String dataObject(int seq) {
+        return String.format(java.util.Locale.ROOT, "data/%02d/%06d", seq % 100, seq);
+    }
 
     /** {@code backups/<id>/manifest}, written last. */
     static String manifest(String id) { return backupPrefix(id) + "manifest"; }

@@ -295,7 +295,15 @@ public final class LocalObjectStore implements ObjectStore {
         } else if (failed != null) {
             throw new StorageException(StorageException.Kind.IO, "sync", failedFile.toString(), "I/O error on " + failedFile + " (sync): " + failed, null, failed);
         }
-        files.stream().map(p -> p.file().getParent()).distinct().forEach(LocalObjectStore::fsyncDir);
+        // each file's directory, and the one above it: a backup's data objects live in sub-folders of data/ made as they were needed
+        java.util.Set<Path> dirs = new java.util.LinkedHashSet<>();
+        files.forEach(p -> dirs.add(p.file().getParent()));
+        new ArrayList<>(dirs).forEach(d -> {
+            if (d.getParent() != null && d.getParent().startsWith(root)) {
+                dirs.add(d.getParent());
+            }
+        });
+        dirs.forEach(LocalObjectStore::fsyncDir);
     }
 
     /** Starts the fsync of {@code file}, an object just committed batched. */

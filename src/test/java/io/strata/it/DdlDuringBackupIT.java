@@ -82,6 +82,23 @@ class DdlDuringBackupIT {
             assertTrue(rounds.get() >= 10, "only " + rounds.get() + " DDL rounds ran");
 
             JsonNode m = ItSupport.manifest(repo, id);
+            // every object the backup left is one its manifest names: the first copies of files changed or dropped
+            // between the page copy and BLOCK_DDL (ALTER, DROP, RENAME above) were deleted, not left behind
+            java.util.Set<String> named = new java.util.TreeSet<>();
+            m.get("files").forEach(f -> {
+                if (!f.has("ref") || f.get("ref").isNull()) {
+                    named.add(f.get("object").asText());
+                }
+            });
+            named.add(m.get("redoObject").asText());
+            Path dir = repo.resolve("backups").resolve(id);
+            java.util.Set<String> stored = new java.util.TreeSet<>();
+            try (var walk = java.nio.file.Files.walk(dir)) {
+                walk.filter(java.nio.file.Files::isRegularFile).map(f -> dir.relativize(f).toString())
+                        .filter(k -> !k.equals("manifest")).forEach(stored::add);
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(named, stored, "objects of backup " + id + " against its manifest");
+            assertTrue(stored.stream().anyMatch(k -> k.matches("data/\\d\\d/\\d{6}")), () -> "no data/NN/NNNNNN object: " + stored);
             try (MariaDbSandbox restored = ItSupport.restoreAndReplay(repo, id, work.resolve("restored"), source,
                     m.get("binlogFile").asText(), m.get("binlogPosition").asLong())) {
                 ItSupport.assertSameData(source, restored, "app", "ddl");
