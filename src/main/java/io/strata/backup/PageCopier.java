@@ -124,6 +124,8 @@ final class PageCopier {
             List<String> misses = new ArrayList<>();
             DeltaFormat.Writer delta = threshold >= 0 ? new DeltaFormat.Writer(out, ps) : null;
             ReadAhead ahead = readAll ? null : new ReadAhead(ch, runs(selected, pages, perBatch), ps, throttle);
+            // whole files are read past the page cache, as the server and mariadb-backup read them (DirectReads)
+            io.strata.util.DirectReads direct = readAll ? io.strata.util.DirectReads.open(ts.file()) : null;
             long first = 0;
             long page0Space = -1;
             try {
@@ -133,7 +135,10 @@ final class PageCopier {
                     if (ahead == null) {
                         n = (int) Math.min(perBatch, pages - first);
                         throttle.acquire((long) n * ps);
-                        read(ch, buf, 0, n * ps, first * ps);
+                        int d = direct == null ? 0 : direct.read(buf, 0, n * ps, first * ps);
+                        if (d < n * ps) {
+                            read(ch, buf, d, n * ps - d, first * ps + d);
+                        }
                     } else {
                         ReadAhead.Run run = ahead.next();
                         first = run.first();
@@ -196,6 +201,9 @@ final class PageCopier {
             } finally {
                 if (ahead != null) {
                     ahead.close();
+                }
+                if (direct != null) {
+                    direct.close();
                 }
             }
             return new Result(pages * ps, pages, delta == null ? 0 : delta.entries(), rereads, false, read, misses, page0Space);
