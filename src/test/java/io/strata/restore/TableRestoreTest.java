@@ -24,6 +24,22 @@ class TableRestoreTest {
         }
     }
 
+    /**
+     * INNODB_SYS_TABLES.NAME compares ignoring case: with lower_case_table_names=0, db.Sx (a file of
+     * its own) must not match db.sx in the system tablespace (checked by hand on 10.11.19: the plain
+     * comparison found db/sx for 'db/Sx'; the BINARY one found nothing).
+     */
+    @Test
+    void theSystemTablespaceLookupIsExactCaseWhenNamesAreCaseSensitive() {
+        TableRestore.TableName t = new TableRestore.TableName("Db", "Sx_1");
+        assertEquals("SELECT SPACE FROM information_schema.INNODB_SYS_TABLES WHERE SPACE = 0 AND (NAME = BINARY 'Db/Sx_1' OR NAME LIKE BINARY 'Db/Sx\\_1#P#%')",
+                TableRestore.systemTablespaceQuery(t, 0));
+        for (int lower : new int[] {1, 2}) {
+            assertEquals("SELECT SPACE FROM information_schema.INNODB_SYS_TABLES WHERE SPACE = 0 AND (NAME = 'Db/Sx_1' OR NAME LIKE 'Db/Sx\\_1#P#%')",
+                    TableRestore.systemTablespaceQuery(t, lower));
+        }
+    }
+
     @Test
     void theServersDataDirectoryMustBeHere(@TempDir Path dir) throws Exception {
         StrataException e = assertThrows(StrataException.class, () -> TableRestore.checkDatadir(dir.resolve("elsewhere"), "db1:3306"));
