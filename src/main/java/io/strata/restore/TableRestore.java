@@ -102,6 +102,10 @@ import java.util.regex.Pattern;
  */
 public final class TableRestore {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
+    /** The way around the plain-name rule, for a table whose database or table name has other characters (README, restore --table). */
+    static final String PLAIN_NAMES_HINT = "--table and --as take ASCII letters, digits, _ and $ only (no accented or other non-ASCII letters,"
+            + " spaces or punctuation); for a table named otherwise, restore the whole backup with --target, start mariadbd on it"
+            + " and copy the table with mariadb-dump";
     private static final List<String> DATA_EXTENSIONS = List.of("ibd", "cfg", "MAI", "MAD", "MYI", "MYD");
 
     /** {@code db.table}; both parts plain identifiers (see the class comment). */
@@ -115,7 +119,7 @@ public final class TableRestore {
                 }
             }
             throw new StrataException(ErrorCode.USAGE, option + " " + text + " is not DB.TABLE with plain names (letters, digits, _ and $; "
-                    + "other characters are not supported yet)", null);
+                    + "other characters are not supported yet)", PLAIN_NAMES_HINT);
         }
 
         String sql() {

@@ -17,10 +17,12 @@ class TableRestoreTest {
     @Test
     void tableNamesArePlainDbDotTable() {
         assertEquals(new TableRestore.TableName("shop", "orders$1"), TableRestore.TableName.parse("shop.orders$1", "--table"));
-        for (String bad : List.of("orders", "shop.", ".orders", "a.b.c", "shop.or-ders", "shop.`x`")) {
+        for (String bad : List.of("orders", "shop.", ".orders", "a.b.c", "shop.or-ders", "shop.`x`", "shop.заказы", "café.orders", "shop.my orders")) {
             StrataException e = assertThrows(StrataException.class, () -> TableRestore.TableName.parse(bad, "--as"));
             assertEquals(ErrorCode.USAGE, e.code());
             assertEquals("--as " + bad + " is not DB.TABLE with plain names (letters, digits, _ and $; other characters are not supported yet)", e.getMessage());
+            assertEquals("--table and --as take ASCII letters, digits, _ and $ only (no accented or other non-ASCII letters, spaces or punctuation);"
+                    + " for a table named otherwise, restore the whole backup with --target, start mariadbd on it and copy the table with mariadb-dump", e.hint());
         }
     }
 
