@@ -242,10 +242,7 @@ final class FileCopier {
             try {
                 r = copier.copy(ts, cw, choice.threshold(), choice.pages(), choice.checkBelow());
             } catch (IOException e) {
-                if (e.getMessage() != null && e.getMessage().contains("No space left")) {
-                    throw e;
-                }
-                throw PageCopier.unreadable(ts, e);
+                throw copyFailure(ts, e, repo.describeBackupObject(id, key));
             }
             if (r.vanished()) {
                 return null;
@@ -262,6 +259,18 @@ final class FileCopier {
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), choice.delta() ? FileEntry.DELTA : FileEntry.WHOLE,
                     r.deltaPages(), key, w.storedBytes(), w.crc32c(), ts.home(), ts.location(), stat, null);
         }
+    }
+
+    /**
+     * What a failed page copy of {@code ts} is: a full device or used-up quota of the repository
+     * (ENOSPC, EDQUOT; {@link StorageException#noSpace}) is disk-full naming {@code resource}, the
+     * object being written; any other I/O error is the data directory's (datadir-unreadable).
+     */
+    static StrataException copyFailure(Tablespace ts, IOException e, String resource) {
+        if (StorageException.noSpace(e)) {
+            return StorageException.local("copy", resource, e);
+        }
+        return PageCopier.unreadable(ts, e);
     }
 
     /** The backup's shared empty delta, once written: its object and stored size. */

@@ -36,7 +36,8 @@ final class RestoreCommand implements Callable<Integer> {
     Path target;
 
     @Option(names = "--table", paramLabel = "DB.TABLE", description = "With --import: restore this table (repeatable) in a scratch directory and import it "
-            + "into the running server named by the connection options (-S/--socket, -h/--host, -u/--user ...). InnoDB, Aria and MyISAM, partitioned too.")
+            + "into the running server named by the connection options (-S/--socket, -h/--host, -u/--user ...). InnoDB, Aria and MyISAM, partitioned and "
+            + "system-versioned too. Plain ASCII names only (letters, digits, _ and $).")
     List<String> tables = new java.util.ArrayList<>();
 
     @Option(names = "--import", description = "With --table: import the restored tables into the running server (the only way --table restores today).")

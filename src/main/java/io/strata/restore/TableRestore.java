@@ -102,6 +102,10 @@ import java.util.regex.Pattern;
  */
 public final class TableRestore {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
+    /** The way around the plain-name rule, for a table whose database or table name has other characters (README, restore --table). */
+    static final String PLAIN_NAMES_HINT = "--table and --as take ASCII letters, digits, _ and $ only (no accented or other non-ASCII letters,"
+            + " spaces or punctuation); for a table named otherwise, restore the whole backup with --target, start mariadbd on it"
+            + " and copy the table with mariadb-dump";
     private static final List<String> DATA_EXTENSIONS = List.of("ibd", "cfg", "MAI", "MAD", "MYI", "MYD");
 
     /** {@code db.table}; both parts plain identifiers (see the class comment). */
@@ -115,7 +119,7 @@ public final class TableRestore {
                 }
             }
             throw new StrataException(ErrorCode.USAGE, option + " " + text + " is not DB.TABLE with plain names (letters, digits, _ and $; "
-                    + "other characters are not supported yet)", null);
+                    + "other characters are not supported yet)", PLAIN_NAMES_HINT);
         }
 
         String sql() {
@@ -364,11 +368,22 @@ public final class TableRestore {
      * asked of information_schema.INNODB_SYS_TABLES, whose NAME is "db/table" ("db/table#P#part"
      * for a partition); such a table has no file that FLUSH TABLES ... FOR EXPORT could hand over.
      */
-    private static boolean inSystemTablespace(ServerSession s, TableName t) {
+    private static boolean inSystemTablespace(ServerSession s, TableName t, int lowerCaseTableNames) {
+        return !s.queryRows(systemTablespaceQuery(t, lowerCaseTableNames)).isEmpty();
+    }
+
+    /**
+     * The query behind {@link #inSystemTablespace}: rows when {@code t} or a partition of it lies in
+     * space 0. information_schema.INNODB_SYS_TABLES.NAME compares ignoring case (utf8mb3_general_ci),
+     * so with {@code lower_case_table_names=0}, where {@code db.T} and {@code db.t} are two tables, the
+     * comparison is made BINARY; with 1 or 2 the server resolves names ignoring case itself.
+     */
+    static String systemTablespaceQuery(TableName t, int lowerCaseTableNames) {
         String name = t.db() + "/" + t.table();
         String like = name.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "#P#%";
-        return !s.queryRows("SELECT SPACE FROM information_schema.INNODB_SYS_TABLES WHERE SPACE = 0 AND (NAME = '" + name
-                + "' OR NAME LIKE '" + like + "')").isEmpty();
+        String exact = lowerCaseTableNames == 0 ? "BINARY " : "";
+        return "SELECT SPACE FROM information_schema.INNODB_SYS_TABLES WHERE SPACE = 0 AND (NAME = " + exact + "'" + name
+                + "' OR NAME LIKE " + exact + "'" + like + "')";
     }
 
     /** Runs a scratch server on the restored directory, checks the tables, reads their definitions and checksums, and exports their files. */
@@ -388,7 +403,7 @@ public final class TableRestore {
             for (int i = 0; i < o.tables().size(); i++) {
                 TableName t = o.tables().get(i);
                 List<Map<String, String>> rows = s.queryRows("SELECT ENGINE, CREATE_OPTIONS FROM information_schema.TABLES WHERE TABLE_SCHEMA = '"
-                        + t.db() + "' AND TABLE_NAME = '" + t.table() + "' AND TABLE_TYPE = 'BASE TABLE'");
+                        + t.db() + "' AND TABLE_NAME = '" + t.table() + "' AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')");
                 if (rows.isEmpty()) {
                     throw notInBackup(t, restored.pointInTime() == null ? "backup " + restored.backupId()
                             : "the restored point in time (" + restored.pointInTime() + ", from backup " + restored.backupId() + ")");
@@ -399,7 +414,7 @@ public final class TableRestore {
                             + " (InnoDB, Aria and MyISAM can); nothing was imported", "restore the whole backup with --target and copy the table from there");
                 }
                 boolean partitioned = String.valueOf(rows.get(0).get("create_options")).contains("partitioned");
-                if ("InnoDB".equals(engine) && inSystemTablespace(s, t)) {
+                if ("InnoDB".equals(engine) && inSystemTablespace(s, t, TableNameCase.of(m))) {
                     throw new StrataException(ErrorCode.UNSUPPORTED_TABLE, "table " + t + " is stored in the InnoDB system tablespace (it was created"
                             + " with innodb_file_per_table=OFF), from which restore --table cannot export it; nothing was imported",
                             "restore the whole backup with --target and copy the table from there (mariadb-dump); rebuilt with"

@@ -35,8 +35,9 @@ import java.util.function.Consumer;
  * Checks what a repository stores without restoring anything (docs/repository-format.md,
  * "Verify"): every backup (its objects' frames, chunk CRCs, lengths and digests against the
  * manifest, every stored InnoDB page, every mini-transaction of the redo log) and its chain (a
- * backup is usable only when every backup its restore needs is sound: one resting on a damaged
- * backup is "not usable", naming it); the history records; the archived binlogs (every segment
+ * backup is usable only when every object its restore reads is sound: one resting on a backup
+ * whose manifest or data objects are damaged is "not usable", naming it; an ancestor's redo log
+ * is not among them, as a restore applies only the restored backup's own log); the history records; the archived binlogs (every segment
  * against its summary, the events of every file framed and checksummed, files of a timeline
  * following each other unless a recorded gap says why not); and the change sets of
  * {@code strata track} (frame, grammar, range against name, sets and gaps following each other).
@@ -54,6 +55,12 @@ public final class Verifier {
     private final List<String> problems = new ArrayList<>();
     /** Backups verified so far: whether their own manifest and objects are sound. */
     private final Map<String, Boolean> sound = new HashMap<>();
+    /**
+     * Backups verified so far: whether what a restore of a backup resting on them reads is sound
+     * (the manifest and the data objects; not the redo log, which only a restore of the backup
+     * itself applies: RestoreRun.writeRedoLog and RedoFileOps read the restored backup's log only).
+     */
+    private final Map<String, Boolean> soundForDescendants = new HashMap<>();
     /** Resolves reference entries to the objects that hold their bytes. */
     private final References refs;
     /** Objects of non-InnoDB files read and found sound in this run, with "length digest": a reference to one is not read again. */
@@ -166,11 +173,13 @@ public final class Verifier {
             problem(e.getMessage());
             m = null; // a chain that does not resolve says it all (it names the manifest or the link)
         }
+        int dataProblems = 0;
         if (m != null) {
             Manifest mf = m;
             for (FileEntry f : m.files()) {
                 check(() -> verifyFile(mf, f));
             }
+            dataProblems = problems.size() - before;
             check(() -> verifyRedo(mf));
         }
         lineSink = saved;
@@ -182,6 +191,7 @@ public final class Verifier {
             problems.add("backup " + id + " is completed by its history, but its manifest " + repo.describeBackupObject(id, "manifest") + " is missing");
             out.accept("FAILED " + id + ": " + problems.get(before));
             sound.put(id, false);
+            soundForDescendants.put(id, false);
             return;
         }
         if (manifestGone) {
@@ -190,25 +200,29 @@ public final class Verifier {
             out.accept("gone   " + id + ": removed while verify ran (a prune or merge); not checked");
             gone++;
             sound.put(id, true);
+            soundForDescendants.put(id, true);
             return;
         }
         if (problems.size() > before) {
             sound.put(id, false);
+            soundForDescendants.put(id, m != null && dataProblems == 0);
             if (m == null) {
                 out.accept("FAILED " + id + ": " + problems.get(before));
             } else {
                 lines.forEach(out);
-                out.accept("FAILED " + id + ": " + (problems.size() - before) + " problem(s)");
+                out.accept("FAILED " + id + ": " + (problems.size() - before) + " problem(s)"
+                        + (dataProblems == 0 ? ", all in its redo log, which only a restore of this backup applies (backups resting on it do not read it)" : ""));
             }
             return;
         }
         sound.put(id, true);
+        soundForDescendants.put(id, true);
         String damagedAncestor = null;
         if (chain != null) {
             for (String a : chain.ids()) {
                 if (!a.equals(id)) {
                     verifyBackup(a);
-                    if (damagedAncestor == null && !sound.get(a)) {
+                    if (damagedAncestor == null && !soundForDescendants.get(a)) {
                         damagedAncestor = a;
                     }
                 }

@@ -90,7 +90,8 @@ public class StorageException extends StrataException {
     public static StorageException local(String operation, String resource, IOException e) {
         String msg = String.valueOf(e.getMessage());
         if (noSpace(e)) {
-            return new StorageException(Kind.NO_SPACE, operation, resource, "no space left on the repository's device while writing " + resource,
+            return new StorageException(Kind.NO_SPACE, operation, resource, "no space left on the repository's device while writing " + resource
+                    + (msg.contains("Disk quota exceeded") ? " (the disk quota is used up)" : ""),
                     "free space or use another repository; the attempt is recorded as failed and nothing stored before is lost", e);
         }
         if (e instanceof AccessDeniedException || msg.contains("Permission denied") || msg.contains("Read-only file system")) {

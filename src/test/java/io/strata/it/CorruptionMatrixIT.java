@@ -228,6 +228,51 @@ class CorruptionMatrixIT {
         deleteTree(repo);
     }
 
+    /**
+     * Only a restore of the backup itself applies its redo log: a full whose redo object is damaged
+     * is damaged, but the incrementals resting on it are usable, and restore as from the intact repository.
+     */
+    @Test
+    void aDamagedRedoOfTheFullLeavesItsIncrementalsUsable() throws Exception {
+        Path repo = work.resolve("full-redo");
+        copyTree(base, repo);
+        Path redo = repo.resolve("backups/" + f1 + "/redo");
+        apply(Damage.FLIP, redo, null);
+        Run v = run("verify", "--repo", repo.toString());
+        assertEquals(12, v.exit(), v.toString());
+        List<String> lines = v.out().lines().toList();
+        List<String> problems = lines.stream().filter(l -> l.startsWith("  ")).toList();
+        assertEquals(1, problems.size(), v.out());
+        assertTrue(problems.get(0).endsWith("(resource=" + redo + ")"), v.out());
+        assertTrue(lines.contains("FAILED " + f1 + ": 1 problem(s), all in its redo log, which only a restore of this backup applies"
+                + " (backups resting on it do not read it)"), v.out());
+        for (String id : List.of(i1, i2)) {
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("ok     " + id + " (incremental): ")), v.out());
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("ok     " + f2 + " (full): ")), v.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("summary: 3 backup(s) ok, 1 damaged, 0 not usable (resting on a damaged one), 0 gone meanwhile; ")
+                && l.endsWith("; 1 problem(s)")), v.out());
+        assertTrue(v.err().startsWith("ERROR [corrupt-data]: 1 problem(s) found; the first: "), v.err());
+
+        // the restore of I2 reads F1's data but not its redo: the same files as from the intact repository, and recovery succeeds
+        Path intact = work.resolve("i2-intact");
+        Run a = run("restore", "--repo", base.toString(), "--backup", i2, "--target", intact.toString(), "--no-recover");
+        assertEquals(0, a.exit(), a.toString());
+        Path fromDamaged = work.resolve("i2-damaged-repo");
+        Run b = run("restore", "--repo", repo.toString(), "--backup", i2, "--target", fromDamaged.toString(), "--no-recover");
+        assertEquals(0, b.exit(), b.toString());
+        assertEquals(digests(intact), digests(fromDamaged));
+        Path recovered = work.resolve("i2-recovered");
+        Run c = run("restore", "--repo", repo.toString(), "--backup", i2, "--target", recovered.toString());
+        assertEquals(0, c.exit(), c.toString());
+        // the full itself is not restorable
+        Run f = run("restore", "--repo", repo.toString(), "--backup", f1, "--target", work.resolve("f1-refused").toString(), "--no-recover");
+        assertEquals(12, f.exit(), f.toString());
+        for (Path p : List.of(intact, fromDamaged, recovered, repo)) {
+            deleteTree(p);
+        }
+    }
+
     // ---- the cases ------------------------------------------------------------------------
 
     private static int expectedExit(Kind kind, Damage damage) {

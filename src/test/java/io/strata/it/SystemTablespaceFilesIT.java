@@ -49,6 +49,13 @@ class SystemTablespaceFilesIT {
                     st.execute("CREATE TABLE app.t" + t + " (id INT PRIMARY KEY, pad VARCHAR(1000)) ENGINE=InnoDB");
                     st.execute("INSERT INTO app.t" + t + " SELECT seq, REPEAT(MD5(seq + " + t + "), 25) FROM app.seq_1_to_6000");
                 }
+                // two tables whose names differ only in case (lower_case_table_names=0): cs.sx in the system tablespace, cs.Sx in a file
+                st.execute("CREATE DATABASE cs");
+                st.execute("CREATE TABLE cs.sx (id INT PRIMARY KEY) ENGINE=InnoDB");
+                st.execute("SET GLOBAL innodb_file_per_table = 1");
+                st.execute("CREATE TABLE cs.Sx (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+                st.execute("SET GLOBAL innodb_file_per_table = 0");
+                st.execute("INSERT INTO cs.Sx SELECT seq, seq * 3 FROM app.seq_1_to_300");
             }
             long ibdata2 = Files.size(source.datadir().resolve("ibdata2"));
             assertTrue(ibdata2 > 12 << 20, "ibdata2 holds data: " + ibdata2 + " bytes");
@@ -96,7 +103,11 @@ class SystemTablespaceFilesIT {
      * anything is copied (restore could not put it back where the server looks for it). Before:
      * the backup completed (exit 0) and its restore was refused.
      */
-    /** restore --table of a table kept in the system tablespace: one clear refusal (exit 21), nothing imported into the server. */
+    /**
+     * restore --table of a table kept in the system tablespace: one clear refusal (exit 21), nothing
+     * imported into the server, and the refusal names that table, not one of its own whose name
+     * differs from it only in case.
+     */
     private static void tableInSystemTablespaceIsRefused(Path repo, MariaDbSandbox source) throws Exception {
         StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--table", "app.t1", "--import", "--as", "app.t1_back",
                 "--socket", source.socket().toString(), "--user", "root");
@@ -105,6 +116,14 @@ class SystemTablespaceFilesIT {
                 + " innodb_file_per_table=OFF), from which restore --table cannot export it; nothing was imported",
                 r.err().lines().map(l -> StrataCli.LOG_TIME.matcher(l).replaceFirst("")).filter(l -> l.startsWith("ERROR")).findFirst().orElse(r.err()));
         assertEquals(List.of(List.of("0")), source.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'app' AND TABLE_NAME = 't1_back'"));
+        // cs.Sx has a file of its own and is not refused for cs.sx, which is in the system tablespace (both are in the scratch
+        // only when both are named; before, cs.Sx was refused, the first named)
+        StrataCli.Result both = StrataCli.run("restore", "--repo", repo.toString(), "--table", "cs.Sx", "--table", "cs.sx", "--import",
+                "--as", "cs.Sx_back", "--as", "cs.sx_back", "--socket", source.socket().toString(), "--user", "root");
+        assertEquals(21, both.exit(), both.toString());
+        assertEquals("ERROR [unsupported-table]: table cs.sx is stored in the InnoDB system tablespace (it was created with"
+                + " innodb_file_per_table=OFF), from which restore --table cannot export it; nothing was imported",
+                both.err().lines().map(l -> StrataCli.LOG_TIME.matcher(l).replaceFirst("")).filter(l -> l.startsWith("ERROR")).findFirst().orElse(both.err()));
     }
 
     private static void outsideDataHomeIsRefused(Path repo, MariaDbSandbox server, Path outside) throws Exception {

@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and was changed again, to just before its DROP ({@code --until-before-gtid}; a change logged as a
  * statement in that range makes it restore the whole backup and replay every table), and the refusals: an
  * existing table without --replace (58), --replace of a table a foreign key references (58), a
- * table the backup does not hold (57).
+ * table the backup does not hold (57). Last, a system-versioned table (with history rows) of the newest
+ * backup is imported under another name with its CHECKSUM TABLE and row counts at the backup.
  * (A server whose data directory is not here, exit 17, is TableRestoreTest's: these tests run as root.)
  */
 class TableRestoreIT {
@@ -53,7 +54,13 @@ class TableRestoreIT {
                     "CREATE TABLE shop.keep (id INT PRIMARY KEY) ENGINE=InnoDB",
                     "CREATE TABLE shop.parent (id INT PRIMARY KEY) ENGINE=InnoDB",
                     "CREATE TABLE shop.child (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES shop.parent (id)) ENGINE=InnoDB",
-                    "INSERT INTO shop.parent VALUES (1)", "INSERT INTO shop.child VALUES (1, 1)");
+                    "INSERT INTO shop.parent VALUES (1)", "INSERT INTO shop.child VALUES (1, 1)",
+                    // a system-versioned table with history rows (information_schema.TABLES says TABLE_TYPE 'SYSTEM VERSIONED')
+                    "CREATE TABLE shop.hist (id INT PRIMARY KEY, v INT) ENGINE=InnoDB WITH SYSTEM VERSIONING",
+                    "INSERT INTO shop.hist SELECT seq, seq FROM shop.seq_1_to_500", "UPDATE shop.hist SET v = v + 1 WHERE id % 2 = 0",
+                    "DELETE FROM shop.hist WHERE id % 10 = 0");
+            Map<String, String> histAtBackup = checksums(source, List.of("shop.hist"));
+            assertEquals(List.of(List.of("750", "450")), source.query("SELECT (SELECT COUNT(*) FROM shop.hist FOR SYSTEM_TIME ALL), COUNT(*) FROM shop.hist"));
             fill(source, 0, 2000);
             Map<String, String> beforeDrop;
             String gtid;
@@ -135,7 +142,7 @@ class TableRestoreIT {
             assertFalse(rep.err().contains("table restore: the scratch directory receives"), rep.toString());
             assertTrue(rep.out().contains("replacing the table that was there; CHECKSUM TABLE " + beforeDrop.get("shop.orders")), rep.toString());
             assertEquals(beforeDrop.get("shop.orders"), checksums(source, List.of("shop.orders")).get("shop.orders"));
-            assertEquals(List.of(List.of("child"), List.of("keep"), List.of("notes"), List.of("orders"), List.of("parent"), List.of("parts")),
+            assertEquals(List.of(List.of("child"), List.of("hist"), List.of("keep"), List.of("notes"), List.of("orders"), List.of("parent"), List.of("parts")),
                     source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1"), "no table of strata's left behind");
 
             // refused: --replace of a table other tables' foreign keys reference (58), before anything is restored
@@ -155,6 +162,17 @@ class TableRestoreIT {
                     missing.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), missing.toString());
             assertFalse(missing.err().contains("scratch directory"), missing.toString());
 
+            // a system-versioned table comes back from the newest backup with its history rows: CHECKSUM TABLE reads every row,
+            // history included (DELETE HISTORY changes it), and FOR SYSTEM_TIME ALL counts them
+            source.exec("UPDATE shop.hist SET v = v + 100");
+            assertNotEquals(histAtBackup, checksums(source, List.of("shop.hist")));
+            StrataCli.Result hist = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.hist", "--import", "--as", "shop.hist_back",
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(0, hist.exit(), hist.toString());
+            assertEquals(histAtBackup.get("shop.hist"), checksums(source, List.of("shop.hist_back")).get("shop.hist_back"));
+            assertEquals(List.of(List.of("750", "450")), source.query("SELECT (SELECT COUNT(*) FROM shop.hist_back FOR SYSTEM_TIME ALL), COUNT(*) FROM shop.hist_back"));
+            assertEquals(List.of(List.of("SYSTEM VERSIONED")),
+                    source.query("SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'hist_back'"));
 
             try (var files = Files.list(source.datadir().resolve("shop"))) {
                 assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(".strata") || f.getFileName().toString().endsWith(".cfg")));
