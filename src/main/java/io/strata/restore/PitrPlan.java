@@ -32,8 +32,18 @@ import java.util.List;
  * @param span    the span holding {@code stop}
  * @param stop    where the replay ends
  * @param backup  the backup whose binlog position the replay starts at
+ * @param note    what the restore says about how the target was resolved (a GTID several timelines hold), or null
  */
-record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
+record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup, String note) {
+
+    PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
+        this(windows, span, stop, backup, null);
+    }
+
+    /** This plan with {@code note}: what the restore must say about how the target was resolved. */
+    PitrPlan withNote(String note) {
+        return new PitrPlan(windows, span, stop, backup, note);
+    }
 
     /**
      * Where {@code t} lies in the archive {@code w} describes, and the backup to start from.
@@ -84,15 +94,27 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
         throw afterWindow(w, t);
     }
 
+    /**
+     * A GTID target: the newest span whose archived binlogs hold a transaction of that GTID. A
+     * server whose binlog history restarted (RESET MASTER, or a data directory restored and started
+     * with no binlogs: a new timeline of the archive) numbers its transactions from 1 again, so one
+     * GTID can name a transaction in several timelines; it then means the newest timeline's, the
+     * history the server lives in now: the plan says so ({@link #note}), naming the older
+     * timelines' transactions, which a time target reaches. If no backup of that span reaches it,
+     * the target is refused (never replaced by an older timeline's transaction of the same GTID).
+     */
     private static PitrPlan planGtid(PitrWindows w, PitrTarget t) {
         var g = t.gtid();
         Long lowest = null;
         Long highest = null;
         List<Span> spans = w.spans();
-        for (int k = 0; k < spans.size(); k++) {
+        List<Span> holding = new ArrayList<>();
+        List<Pos> at = new ArrayList<>();
+        for (int k = spans.size() - 1; k >= 0; k--) { // newest first
             Span s = spans.get(k);
+            Pos hit = null;
             for (ArchivedBinlog f : s.files()) {
-                for (int i = 0; i < f.cover().size(); i++) {
+                for (int i = 0; i < f.cover().size() && hit == null; i++) {
                     Segment seg = f.cover().get(i);
                     for (BinlogArchive.DomainRange r : seg.gtids()) {
                         if (r.domain() != g.domain()) {
@@ -100,15 +122,40 @@ record PitrPlan(PitrWindows windows, Span span, Pos stop, BackupPoint backup) {
                         }
                         lowest = lowest == null ? r.minSeq() : Math.min(lowest, r.minSeq());
                         highest = highest == null ? r.maxSeq() : Math.max(highest, r.maxSeq());
-                        if (r.minSeq() <= g.seq() && g.seq() <= r.maxSeq()) {
+                        if (hit == null && r.minSeq() <= g.seq() && g.seq() <= r.maxSeq()) {
                             // inclusive: after the end of its transaction; exclusive: at the start of its GTID event
-                            Found hit = find(w.archive(), f, effectiveStart(f, i), f.usableEnd(), e -> g.equals(e.gtid()), t.kind() == PitrTarget.Kind.GTID);
-                            if (hit.matched) {
-                                return choose(w, s, new Pos(f.timeline(), f.name(), hit.at), t, true);
+                            Found found = find(w.archive(), f, effectiveStart(f, i), f.usableEnd(), e -> g.equals(e.gtid()), t.kind() == PitrTarget.Kind.GTID);
+                            if (found.matched) {
+                                hit = new Pos(f.timeline(), f.name(), found.at);
                             }
                         }
                     }
                 }
+            }
+            if (hit != null) {
+                holding.add(s);
+                at.add(hit);
+            }
+        }
+        if (!holding.isEmpty()) {
+            String others = null;
+            if (holding.size() > 1) {
+                List<String> older = new ArrayList<>();
+                for (int k = 1; k < holding.size(); k++) {
+                    older.add("timeline " + at.get(k).timeline() + " at " + at.get(k) + " (in the window ending " + WindowReport.iso(holding.get(k).endTime()) + ")");
+                }
+                others = "GTID " + g + " names a transaction in more than one timeline of the archive (its binlog history restarted): the newest, timeline "
+                        + at.get(0).timeline() + " at " + at.get(0) + ", is restored; also in " + String.join(", ", older)
+                        + ", reachable only by time (--until or --until-before)";
+            }
+            try {
+                PitrPlan p = choose(w, holding.get(0), at.get(0), t, true);
+                return others == null ? p : p.withNote(others);
+            } catch (StrataException e) {
+                if (others == null) {
+                    throw e;
+                }
+                throw new StrataException(e.code(), e.getMessage() + "; " + others.replace(", is restored;", ", is the one it names;"), e.hint());
             }
         }
         // not in the archive: say why from the sequence numbers around it

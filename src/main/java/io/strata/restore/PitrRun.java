@@ -82,6 +82,9 @@ public final class PitrRun {
         PitrWindows w = PitrWindows.of(repo, chooseServer(repo, o.server()));
         PitrPlan plan = PitrPlan.of(w, o.target());
         BackupPoint b = plan.backup();
+        if (plan.note() != null) {
+            log.accept(plan.note());
+        }
         List<ArchivedBinlog> files = plan.files();
         log.accept("target " + o.target() + (o.target().kind() == PitrTarget.Kind.POSITION ? "" : " is binlog position " + plan.stop())
                 + "; starting from backup " + b.id() + " at " + b.pos()
