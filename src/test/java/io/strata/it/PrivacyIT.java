@@ -134,7 +134,7 @@ class PrivacyIT {
             assertFalse(processesShowing(secret).isEmpty(), "the /proc watch finds a secret in a command line");
             control.waitFor();
 
-            for (String[] spelling : new String[][] {{"--password", secret}, {"--password=" + secret}, {"-p" + secret}}) {
+            for (String[] spelling : new String[][] {{"--password", secret}, {"--password=" + secret}, {"-p" + secret}, {"--", "--password", secret}}) {
                 List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "backup", "--repo", work.resolve("repo").toString(), "--socket", socket,
                         "--user", "strata_pw", "--progress", "none"));
                 cmd.addAll(List.of(spelling));
