@@ -278,13 +278,15 @@ public final class BackupRun {
                 s.facts().serverKey(), Lineage.idOf(s.lineage()), s.ddl(), tablespaces.values(), progress::say);
         progress.stage(PAGE_COPY, tablespaces.size() + " InnoDB files, " + (innodbBytes >> 20) + " MiB" + selection.describe());
         // the files BLOCK_DDL would store (thousands of .frm files on a server of many tables) are stored meanwhile on a
-        // thread of their own; under the lock each is only looked at again (FileCopier.useEarly)
+        // thread of their own; under the lock each is only looked at again (FileCopier.useEarly). Not into S3, where each
+        // object being uploaded holds its buffers on the heap: the page copy's and these at once outgrew the launcher's heap
         Set<String> innodbPaths = Set.copyOf(tablespaces.keySet());
         java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor(
                 r -> io.strata.util.WorkerPriority.thread(r, "strata-early"));
         try {
-            java.util.concurrent.Future<Map<String, FileEntry>> early = one.submit(() -> copier.preCopyPlainFiles(s.facts().datadir(),
-                    s.facts().logBinBasename(), innodbPaths, InnodbDirs.of(s.facts())));
+            java.util.concurrent.Future<Map<String, FileEntry>> early = repo.location().isS3()
+                    ? java.util.concurrent.CompletableFuture.completedFuture(Map.of())
+                    : one.submit(() -> copier.preCopyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), innodbPaths, InnodbDirs.of(s.facts())));
             Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
             attempt.checkCancelled();
             selection.checkMisses(copier.misses(), s.c());

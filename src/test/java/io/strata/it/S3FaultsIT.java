@@ -67,7 +67,7 @@ class S3FaultsIT {
             assertEquals(30, r.exit(), r.toString());
             String first = r.err().lines().findFirst().orElse("");
             assertTrue(first.matches("ERROR \\[store-failed\\]: the object store failed (PUT|PUT part \\d+ of|create multipart upload of) "
-                    + "s3://strata-faults/down/backups/[0-9TZa-f-]+/data/\\d{6} after 3 attempts: HTTP 500.*"), r.toString());
+                    + "s3://strata-faults/down/backups/[0-9TZa-f-]+/data/\\d{2}/\\d{6} after 3 attempts: HTTP 500.*"), r.toString());
             assertTrue(r.err().contains("HINT: check the object store; a backup that meets this is recorded as failed, and nothing stored before is lost"), r.err());
             assertFalse(r.err().contains("Exception"), r.err());
             JsonNode list = s3.list();
