@@ -282,7 +282,7 @@ public final class BackupRun {
         // object being uploaded holds its buffers on the heap: the page copy's and these at once outgrew the launcher's heap
         Set<String> innodbPaths = Set.copyOf(tablespaces.keySet());
         java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor(
-                r -> io.strata.util.WorkerPriority.thread(r, "strata-early"));
+                r -> io.strata.util.WorkerPriority.thread(r, "strata-copy")); // it waits on the copy pool: a copy thread like its workers
         try {
             java.util.concurrent.Future<Map<String, FileEntry>> early = repo.location().isS3()
                     ? java.util.concurrent.CompletableFuture.completedFuture(Map.of())

@@ -154,7 +154,7 @@ class JsonOutputIT {
     void failedVerifyKeepsTheReport() throws Exception {
         Path object;
         try (Stream<Path> files = Files.walk(repo.resolve("backups"))) {
-            object = files.filter(f -> f.getParent().getFileName().toString().equals("data"))
+            object = files.filter(Files::isRegularFile).filter(f -> f.getParent().getParent().getFileName().toString().equals("data"))
                     .max(java.util.Comparator.comparingLong(f -> f.toFile().length())).orElseThrow();
         }
         byte[] b = Files.readAllBytes(object);
