@@ -110,6 +110,9 @@ class LineageIT {
                     write(source, round);
                 }
                 assertTrue(lsn > end3, "the restored server's LSN " + lsn + " passed B3's end " + end3);
+                // the tracker reconnects every 2 s: B4 must begin after it began following the new lineage (at the
+                // checkpoint it saw then), else the tracked incremental on B4 rightly meets a gap (exit 28)
+                String trackLog = waitFor(trackErr, " (lineage " + shortId + "), and the change sets followed lineage origin: the ");
 
                 refused = backup(repo, source, "--type", "incremental");
                 assertEquals(35, refused.exit(), refused.toString());
@@ -130,7 +133,6 @@ class LineageIT {
 
                 // change tracking: the running tracker saw the other tool's restore by its LSN going back and
                 // strata's by its lineage, and dropped the old history's change sets both times
-                String trackLog = waitFor(trackErr, " (lineage " + shortId + "), and the change sets followed lineage origin: the ");
                 assertTrue(trackLog.contains("[track] GAP at LSN 0..") && trackLog.contains(": the server's data directory was restored by strata from backup " + b1
                         + " at " + lineage.get("restored").asText() + " (lineage " + shortId + "), and the change sets followed lineage origin: the "), trackLog);
                 // the binlog archive: a new timeline from the restored server's first binlog
