@@ -2,6 +2,7 @@ package io.strata.backup;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.Signals;
 import io.strata.redo.RedoLayout;
 import io.strata.repo.FileEntry;
 import io.strata.repo.HistoryRecord;

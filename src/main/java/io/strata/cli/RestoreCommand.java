@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.strata.codec.KeyParams;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.Cancellation;
 import io.strata.restore.DeltaRestore;
 import io.strata.restore.PitrRun;
 import io.strata.restore.PitrTarget;
@@ -140,6 +141,9 @@ final class RestoreCommand implements Callable<Integer> {
             + "or ib_logfile0 were changed by a program other than the server (dd, cp over them, innochecksum --write, an old log put back).")
     boolean fullCompare;
 
+    @Option(names = "--debug-import-pause-ms", hidden = true, description = "Test hook: with --table, pause before each table's IMPORT TABLESPACE.")
+    long debugImportPauseMs;
+
     @Mixin
     JsonMixin json = new JsonMixin();
 
@@ -151,16 +155,24 @@ final class RestoreCommand implements Callable<Integer> {
         RestoreProgress progress = !tables.isEmpty() || importTables ? RestoreProgress.forTables(renderer)
                 : delta ? RestoreProgress.forDelta(renderer) : new RestoreProgress(renderer);
         progress.start();
-        try {
+        String what = target != null ? "the restore into " + target.toAbsolutePath() : "the table restore";
+        try (Cancellation cancel = Cancellation.install(what, progress)) {
             int rc = restore(progress);
             progress.finish("completed", null);
             renderer.complete(lastResult);
             return rc;
-        } catch (StrataException e) {
+        } catch (StrataException thrown) {
+            StrataException e = Cancellation.explain(thrown);
             progress.finish("failed", e.getMessage());
             renderer.fail(JsonMixin.errorObject(e));
             throw e;
         } catch (RuntimeException | Error e) {
+            if (Cancellation.requested()) {
+                StrataException c = Cancellation.explain(new StrataException(ErrorCode.BUG, e.toString(), null, e));
+                progress.finish("failed", c.getMessage());
+                renderer.fail(JsonMixin.errorObject(c));
+                throw c;
+            }
             progress.finish("failed", e.toString());
             renderer.fail(JsonMixin.errorObject(ErrorCode.BUG, "strata failed unexpectedly: " + e, "report this with the stderr output"));
             throw e;

@@ -52,7 +52,7 @@ final class RestoreTables {
         c.as.forEach(t -> as.add(TableName.parse(t, "--as")));
         PitrTarget t = targets == 0 ? null : c.pitrTarget();
         TableRestore.Result r = TableRestore.run(c.repo.open(c.key), new TableRestore.Options(tables, as, c.replace, t, c.server, c.scratchDir, threads,
-                c.serverTools.tools(), c.conn.resolve()), progress);
+                c.serverTools.tools(), c.conn.resolve(), c.debugImportPauseMs), progress);
         PrintStream out = c.json.text();
         String point = r.pointInTime() == null ? "backup " + r.backupId() : r.pointInTime() + " (from backup " + r.backupId() + ")";
         List<Map<String, Object>> list = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.strata.restore;
 import io.strata.error.CorruptDataException;
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.Cancellation;
 import io.strata.innodb.LogFileWriter;
 import io.strata.innodb.LogHeader;
 import io.strata.innodb.RedoFileNames;
@@ -407,9 +408,15 @@ public final class RestoreRun {
             for (FileEntry fe : bySize) {
                 if (fe.isDelta()) {
                     List<Chain.Layer> layers = chain.layers(fe);
-                    fs.add(pool.submit(() -> counted(progress, composeOne(repo, layers, fe, target, dirs, syncer))));
+                    fs.add(pool.submit(() -> {
+                        Cancellation.check();
+                        return counted(progress, composeOne(repo, layers, fe, target, dirs, syncer));
+                    }));
                 } else {
-                    fs.add(pool.submit(() -> counted(progress, writeOne(repo, refs, m, fe, target, dirs, syncer))));
+                    fs.add(pool.submit(() -> {
+                        Cancellation.check();
+                        return counted(progress, writeOne(repo, refs, m, fe, target, dirs, syncer));
+                    }));
                 }
             }
             long total = 0;
@@ -427,9 +434,14 @@ public final class RestoreRun {
             throw new StrataException(ErrorCode.INTERRUPTED, "restore interrupted", null, e);
         } finally {
             pool.shutdownNow();
+            // a cancelled restore interrupted this thread: wait for the writers all the same, so that none writes after the undo
+            boolean interrupted = Thread.interrupted();
             try {
                 pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
             } catch (InterruptedException e) {
+                interrupted = true;
+            }
+            if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
@@ -557,6 +569,7 @@ public final class RestoreRun {
     private static long copyByChunks(io.strata.repo.ChunkScan scan, FileChannel ch) throws IOException {
         long n = 0;
         while (scan.next()) {
+            Cancellation.check();
             long at = scan.rawOffset();
             if (!scan.copyRawTo(ch, at)) {
                 java.nio.ByteBuffer raw = scan.decode();

@@ -7,6 +7,7 @@ import io.strata.server.ConnectionOptions;
 import io.strata.server.MariadbProcess;
 import io.strata.server.ServerSession;
 import io.strata.server.ServerTools;
+import io.strata.util.Cancellation;
 import io.strata.util.Dirs;
 import io.strata.util.FileModes;
 
@@ -17,10 +18,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,14 +47,15 @@ import java.util.regex.Pattern;
  *     while it still holds the export lock, so nothing after the lock (purge, the flushing of a clean
  *     shutdown) changes them, and they are moved (renamed, no copy) into an export directory of the
  *     scratch;</li>
- * <li>in the running server, per table: {@code CREATE TABLE} under a name of strata's (or the
- *     destination name), then for InnoDB {@code DISCARD TABLESPACE}, the files moved into the
+ * <li>in the running server, per table: {@code CREATE TABLE} under a work name of this run
+ *     ({@link TableLeftovers}), then for InnoDB {@code DISCARD TABLESPACE}, the files moved into the
  *     database directory (renamed when the scratch is on the same file system and SELinux is not
  *     present, else copied), {@code IMPORT TABLESPACE}; for Aria and MyISAM the table is closed
  *     ({@code FLUSH TABLES}), its files renamed over the empty ones and the table flushed again. The
- *     imported table's {@code CHECKSUM TABLE} must equal the scratch's. With {@code --replace} the
- *     import goes to a new name and {@code RENAME TABLE} swaps it with the old table in one
- *     statement before the old one is dropped. A failure drops the tables this run created.</li>
+ *     imported table's {@code CHECKSUM TABLE} must equal the scratch's; only then is it renamed to its
+ *     destination. With {@code --replace} one {@code RENAME TABLE} swaps it with the old table
+ *     before the old one is dropped. A failure or SIGINT/SIGTERM drops the tables this run created;
+ *     what a kill -9 leaves, the next run removes (before it makes anything).</li>
  * </ol>
  *
  * <p>What the scratch receives: the system and undo tablespaces, the redo log, the {@code mysql}
@@ -152,9 +152,11 @@ public final class TableRestore {
      * @param server   with a target: the server of the repository ({@code --server})
      * @param scratch  directory the scratch directory is made in; null: java.io.tmpdir
      * @param conn     the running server to import into
+     * @param debugImportPauseMs test hook: pause this long (ms) before each table's IMPORT TABLESPACE (or the
+     *                 placing of an Aria or MyISAM table's files), saying so in the log; 0: none
      */
     public record Options(List<TableName> tables, List<TableName> as, boolean replace, PitrTarget target, String server, Path scratch,
-                          int parallel, ServerTools tools, ConnectionOptions conn) {}
+                          int parallel, ServerTools tools, ConnectionOptions conn, long debugImportPauseMs) {}
 
     /** One imported table: where from, where to, its engine, partitions, files and CHECKSUM TABLE value. */
     public record Imported(TableName from, TableName to, String engine, boolean partitioned, int files, long bytes, String checksum, boolean replaced) {}
@@ -189,6 +191,7 @@ public final class TableRestore {
         }
         try (ServerSession live = ServerSession.connect(o.conn())) {
             Path datadir = checkDatadir(live);
+            TableLeftovers.clean(live, datadir, scratchParent(o.scratch()), log);
             for (int i = 0; i < to.size(); i++) {
                 if (exists(live, to.get(i)) && !o.replace()) {
                     throw new StrataException(ErrorCode.TABLE_EXISTS, "table " + to.get(i) + " already exists in the server at " + o.conn().describe()
@@ -229,8 +232,9 @@ public final class TableRestore {
                     restored = whole.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
                 }
                 List<Exported> exported = export(restored, scratch, o, to, log);
+                checkFilePerTable(live, exported, o.conn().describe());
                 RestoreProgress.of(log).stage(RestoreProgress.IMPORT, "importing " + exported.size() + " table(s) into the server at " + o.conn().describe());
-                List<Imported> done = importAll(live, datadir, exported, o.replace(), log);
+                List<Imported> done = importAll(live, datadir, exported, o.replace(), o.debugImportPauseMs(), log);
                 RestoreProgress.of(log).done(RestoreProgress.IMPORT);
                 return new Result(restored.backupId(), restored.pointInTime(), restored.binlogPosition(), restored.gtid(), done);
             } finally {
@@ -252,7 +256,7 @@ public final class TableRestore {
             io.strata.repo.Manifest m = repo.manifest(done.get(i));
             if (o.target() == null || o.server() == null || o.server().equals(m.source().serverKey())) {
                 return new Options(TableNameCase.stored(o.tables(), m, log), o.as(), o.replace(), o.target(), o.server(), o.scratch(),
-                        o.parallel(), o.tools(), o.conn());
+                        o.parallel(), o.tools(), o.conn(), o.debugImportPauseMs());
             }
         }
         return o;
@@ -352,11 +356,16 @@ public final class TableRestore {
         return !s.queryRows("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + t.db() + "' AND TABLE_NAME = '" + t.table() + "'").isEmpty();
     }
 
+    /** Where the scratch directory is made: {@code --scratch-dir}, else java.io.tmpdir. */
+    private static Path scratchParent(Path given) {
+        return (given != null ? given : Path.of(System.getProperty("java.io.tmpdir"))).toAbsolutePath();
+    }
+
     private static Path scratchDirectory(Path parent) {
         try {
-            Path p = parent != null ? parent : Path.of(System.getProperty("java.io.tmpdir"));
+            Path p = scratchParent(parent);
             Files.createDirectories(p);
-            return Files.createTempDirectory(p.toAbsolutePath(), "strata-table-", FileModes.attribute(FileModes.PRIVATE_DIR));
+            return Files.createTempDirectory(p, TableLeftovers.scratchPrefix(), FileModes.attribute(FileModes.PRIVATE_DIR));
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot create a scratch directory in " + parent + ": " + e.getMessage(),
                     "name a directory with room for the restored backup with --scratch-dir", e);
@@ -472,18 +481,40 @@ public final class TableRestore {
         return files;
     }
 
-    private static List<Imported> importAll(ServerSession live, Path datadir, List<Exported> exported, boolean replace, Consumer<String> log) {
+    /**
+     * Refuses InnoDB tables when the running server has innodb_file_per_table=OFF: it would create
+     * the destination table in its system tablespace, which has no file to exchange (DISCARD
+     * TABLESPACE fails), so the import could not even begin.
+     *
+     * @throws StrataException server-unsupported (13), before anything is done in the server
+     */
+    private static void checkFilePerTable(ServerSession live, List<Exported> exported, String server) {
+        List<String> innodb = exported.stream().filter(e -> e.engine().equals("InnoDB")).map(e -> e.from().toString()).toList();
+        if (innodb.isEmpty() || !"0".equals(live.queryRows("SELECT @@GLOBAL.innodb_file_per_table AS v").get(0).get("v"))) {
+            return;
+        }
+        throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, "the server at " + server + " has innodb_file_per_table=OFF, so it would create " + String.join(", ", innodb)
+                + " in its system tablespace, from which no tablespace can be imported; nothing was restored",
+                "run SET GLOBAL innodb_file_per_table=ON in that server (it applies to tables created afterwards) and run the restore again");
+    }
+
+    private static List<Imported> importAll(ServerSession live, Path datadir, List<Exported> exported, boolean replace, long pauseMs, Consumer<String> log) {
         List<Imported> done = new ArrayList<>();
         for (Exported e : exported) {
-            done.add(importOne(live, datadir, e, replace, log));
+            Cancellation.check();
+            done.add(importOne(live, datadir, e, replace, pauseMs, log));
         }
         return done;
     }
 
-    /** Imports one exported table (see the class comment); a failure drops the table this step created. */
-    private static Imported importOne(ServerSession live, Path datadir, Exported e, boolean replace, Consumer<String> log) {
+    /**
+     * Imports one exported table (see the class comment) under a work name ({@link TableLeftovers}),
+     * renamed to its destination only once its CHECKSUM TABLE matched; a failure, or a cancellation,
+     * drops the work table, and a kill leaves it for the next run to drop.
+     */
+    private static Imported importOne(ServerSession live, Path datadir, Exported e, boolean replace, long pauseMs, Consumer<String> log) {
         boolean swap = replace && exists(live, e.to());
-        TableName work = swap ? new TableName(e.to().db(), "strata_new_" + token()) : e.to();
+        TableName work = TableLeftovers.workName(e.to().db(), "new");
         live.exec("SET SESSION foreign_key_checks = 0");
         live.exec("CREATE DATABASE IF NOT EXISTS `" + work.db() + "`");
         String prefix = "CREATE TABLE `" + e.from().table() + "`";
@@ -499,15 +530,17 @@ public final class TableRestore {
                 bytes += Files.size(f);
             }
             if (innodb && e.partitioned()) {
-                importPartitions(live, dbDir, e, work);
+                importPartitions(live, dbDir, e, work, pauseMs, log);
             } else if (innodb) {
                 live.exec("ALTER TABLE " + work.sql() + " DISCARD TABLESPACE");
                 placeAll(e.files(), e.from().table(), work.table(), dbDir);
+                pause(pauseMs, "ALTER TABLE " + work.sql() + " IMPORT TABLESPACE", log);
                 live.exec("ALTER TABLE " + work.sql() + " IMPORT TABLESPACE");
                 removeCfg(e.files(), e.from().table(), work.table(), dbDir);
             } else {
                 // Aria, MyISAM: the new table is closed, its empty files are replaced by renames, and the next open reads the restored ones
                 live.exec("FLUSH TABLES " + work.sql());
+                pause(pauseMs, "placing the files of " + work, log);
                 placeAll(e.files(), e.from().table(), work.table(), dbDir);
                 live.exec("FLUSH TABLES " + work.sql());
             }
@@ -516,14 +549,18 @@ public final class TableRestore {
                 throw new StrataException(ErrorCode.SERVER_ERROR, "the imported table " + work + " has CHECKSUM TABLE " + sum + ", the restored " + e.from()
                         + " had " + e.checksum() + "; the import was undone", "report this as a bug, with the server's error log");
             }
+            Cancellation.check();
             if (swap) {
-                TableName old = new TableName(e.to().db(), "strata_old_" + token());
+                TableName old = TableLeftovers.workName(e.to().db(), "old");
                 live.exec("RENAME TABLE " + e.to().sql() + " TO " + old.sql() + ", " + work.sql() + " TO " + e.to().sql());
                 live.exec("DROP TABLE " + old.sql());
+            } else {
+                live.exec("RENAME TABLE " + work.sql() + " TO " + e.to().sql());
             }
             log.accept("imported " + e.from() + " as " + e.to() + (swap ? " (replacing the existing table)" : "") + "; CHECKSUM TABLE " + sum);
             return new Imported(e.from(), e.to(), e.engine(), e.partitioned(), e.files().size(), bytes, sum, swap);
         } catch (IOException | RuntimeException x) {
+            Cancellation.clearInterrupt();
             try {
                 live.exec("DROP TABLE IF EXISTS " + work.sql());
             } catch (RuntimeException ignored) {
@@ -544,7 +581,7 @@ public final class TableRestore {
      * with {@code ALTER TABLE ... EXCHANGE PARTITION}; the twin, then holding the empty partition,
      * is dropped. Subpartitions ({@code #SP#}) are exchanged by their own name the same way.
      */
-    private static void importPartitions(ServerSession live, Path dbDir, Exported e, TableName work) throws IOException {
+    private static void importPartitions(ServerSession live, Path dbDir, Exported e, TableName work, long pauseMs, Consumer<String> log) throws IOException {
         Map<String, List<Path>> byPartition = new java.util.TreeMap<>();
         for (Path f : e.files()) {
             String n = f.getFileName().toString();
@@ -558,7 +595,8 @@ public final class TableRestore {
             byPartition.computeIfAbsent(name, k -> new ArrayList<>()).add(f);
         }
         for (Map.Entry<String, List<Path>> part : byPartition.entrySet()) {
-            TableName twin = new TableName(work.db(), "strata_part_" + token());
+            Cancellation.check();
+            TableName twin = TableLeftovers.workName(work.db(), "part");
             live.exec("CREATE TABLE " + twin.sql() + " LIKE " + work.sql());
             try {
                 live.exec("ALTER TABLE " + twin.sql() + " REMOVE PARTITIONING");
@@ -567,6 +605,7 @@ public final class TableRestore {
                     String n = f.getFileName().toString();
                     place(f, dbDir.resolve(twin.table() + n.substring(n.lastIndexOf('.'))), dbDir);
                 }
+                pause(pauseMs, "ALTER TABLE " + twin.sql() + " IMPORT TABLESPACE", log);
                 live.exec("ALTER TABLE " + twin.sql() + " IMPORT TABLESPACE");
                 Files.deleteIfExists(dbDir.resolve(twin.table() + ".cfg"));
                 live.exec("ALTER TABLE " + work.sql() + " EXCHANGE PARTITION `" + part.getKey() + "` WITH TABLE " + twin.sql());
@@ -600,7 +639,7 @@ public final class TableRestore {
      * renamed over.
      */
     private static void place(Path src, Path dest, Path dbDir) throws IOException {
-        Path tmp = dbDir.resolve(".strata-" + token() + ".tmp");
+        Path tmp = dbDir.resolve(TableLeftovers.tmpFileName());
         try {
             if (Files.isDirectory(Path.of("/sys/fs/selinux"))) {
                 Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
@@ -625,9 +664,17 @@ public final class TableRestore {
         }
     }
 
-    private static String token() {
-        byte[] b = new byte[4];
-        new SecureRandom().nextBytes(b);
-        return HexFormat.of().formatHex(b).toLowerCase(Locale.ROOT);
+    /** The test hook of {@link Options#debugImportPauseMs}; a signal ends the pause (and the run) at once. */
+    private static void pause(long ms, String before, Consumer<String> log) {
+        if (ms <= 0) {
+            return;
+        }
+        log.accept("pausing " + ms + " ms before " + before + " (--debug-import-pause-ms)");
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Cancellation.check();
     }
 }

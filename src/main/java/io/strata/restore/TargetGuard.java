@@ -1,5 +1,6 @@
 package io.strata.restore;
 
+import io.strata.util.Cancellation;
 import io.strata.util.Dirs;
 
 import java.io.IOException;
@@ -155,6 +156,7 @@ final class TargetGuard implements AutoCloseable {
 
     /** Puts the target back as it was found: removes what the restore created, or empties the directory that was there. */
     void undo() {
+        Cancellation.clearInterrupt(); // the undo of a cancelled restore must wait for its processes and delete its files
         if (created != null) {
             Dirs.deleteQuietly(created, false);
         } else {

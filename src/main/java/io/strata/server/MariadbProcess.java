@@ -2,6 +2,7 @@ package io.strata.server;
 
 import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
+import io.strata.util.Cancellation;
 import io.strata.util.Dirs;
 
 import java.io.IOException;
@@ -68,6 +69,7 @@ public final class MariadbProcess implements AutoCloseable {
      * win over it. Null: {@code --no-defaults}.
      */
     public static MariadbProcess start(Path mariadbd, Path datadir, Path runDir, Path defaultsFile, List<String> extraArgs, Duration timeout) {
+        MariadbProcess started = null;
         try {
             Files.createDirectories(runDir);
             Path socket = socketPath(runDir);
@@ -88,6 +90,7 @@ public final class MariadbProcess implements AutoCloseable {
             ProcessBuilder pb = io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(cmd)).redirectErrorStream(true).redirectOutput(runDir.resolve("mysqld.out").toFile());
             Process p = fork(pb);
             MariadbProcess mp = new MariadbProcess(p, socket, socket.getParent().equals(runDir.toAbsolutePath()) ? null : socket.getParent(), errorLog, datadir);
+            started = mp;
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 String log = mp.errorLogText();
@@ -99,6 +102,10 @@ public final class MariadbProcess implements AutoCloseable {
                     throw new StrataException(ErrorCode.RECOVERY_FAILED, mariadbd + " exited with code " + p.exitValue() + " while starting on " + datadir
                             + ":\n" + mp.errorTail(15), "see the server log " + errorLog);
                 }
+                if (Cancellation.requested()) {
+                    mp.killAndWait();
+                    throw Cancellation.cancelled();
+                }
                 Thread.sleep(20); // a recovery that finds little to do is ready within a few hundred ms: every 100 ms lost counts
             }
             p.destroyForcibly();
@@ -108,8 +115,27 @@ public final class MariadbProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot start " + mariadbd + " on " + datadir + ": " + e.getMessage(), null, e);
         } catch (InterruptedException e) {
+            if (started != null) {
+                started.killAndWait(); // nothing may write to its data directory once strata gives up on it
+            }
             Thread.currentThread().interrupt();
             throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting mariadbd", null, e);
+        }
+    }
+
+    /** SIGKILL, and waits for the process to end even when this thread is interrupted (keeping the interrupt). */
+    private void killAndWait() {
+        boolean interrupted = Thread.interrupted();
+        process.destroyForcibly();
+        for (int i = 0; i < 600 && process.isAlive(); i++) {
+            try {
+                process.waitFor(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -190,8 +216,8 @@ public final class MariadbProcess implements AutoCloseable {
                         + ":\n" + errorTail(15), "see the server log " + errorLog);
             }
         } catch (InterruptedException e) {
+            killAndWait();
             Thread.currentThread().interrupt();
-            process.destroyForcibly();
             throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while stopping mariadbd", null, e);
         }
     }
@@ -225,7 +251,7 @@ public final class MariadbProcess implements AutoCloseable {
                     process.destroyForcibly();
                 }
             } catch (InterruptedException e) {
-                process.destroyForcibly();
+                killAndWait();
                 Thread.currentThread().interrupt();
             }
         }

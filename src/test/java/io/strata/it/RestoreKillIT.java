@@ -31,24 +31,11 @@ class RestoreKillIT {
         int kills = Integer.getInteger("strata.restoreKills", 5);
         Path work = ItSupport.tempDir("restore-kill-");
         Path repo = work.resolve("repo");
-        String id;
-        try (MariaDbSandbox source = ItSupport.source()) {
-            try (var c = source.connection()) {
-                SampleSchema.create(c, "app");
-                SampleSchema.loadRows(c, "app", 20_000);
-            }
-            try (WriteLoad w = WriteLoad.on(source, "app").threads(2).rate(300).start()) {
-                id = ItSupport.backup(repo, source);
-            }
-        }
+        String id = loadedBackup(repo);
         for (int i = 0; i < kills; i++) {
             Path target = work.resolve("t" + i);
-            if (i % 2 == 1) {
-                Files.createDirectory(target);
-            }
-            Path out = work.resolve("restore" + i + ".out");
             Path err = work.resolve("restore" + i + ".err");
-            Process p = StrataCli.start(out, err, "restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+            Process p = startRestore(work, repo, id, i);
             long server = -1;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (server < 0 && System.nanoTime() < deadline && p.isAlive()) {
@@ -99,6 +86,66 @@ class RestoreKillIT {
         StrataCli.Result ok = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
         assertEquals(0, ok.exit(), ok.toString());
         assertFalse(Files.exists(target.resolve("strata-restore-unfinished")));
+    }
+
+    /**
+     * SIGTERM or SIGINT of a restore while its mariadbd runs crash recovery: strata stops the server,
+     * puts the target back as it found it before it exits (not after, through the watcher: a retry
+     * at once would meet the half-restored files), says so in one ERROR line and exits 130; the
+     * same restore run again at once succeeds.
+     */
+    @Test
+    void signalledRestoreUndoesBeforeItExits() throws Exception {
+        Path work = ItSupport.tempDir("restore-signal-");
+        Path repo = work.resolve("repo");
+        String id = loadedBackup(repo);
+        List<String> signals = List.of("TERM", "INT", "TERM");
+        for (int i = 0; i < signals.size(); i++) {
+            Path target = work.resolve("t" + i);
+            Path err = work.resolve("restore" + i + ".err");
+            Process p = startRestore(work, repo, id, i);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (serversOn(target).isEmpty() && System.nanoTime() < deadline && p.isAlive()) {
+                Thread.sleep(10);
+            }
+            assertFalse(serversOn(target).isEmpty(), "signal " + i + ": never saw the recovery server running; " + Files.readString(err, StandardCharsets.UTF_8));
+            assertEquals(0, new ProcessBuilder("kill", "-" + signals.get(i), Long.toString(p.pid())).start().waitFor());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            String stderr = StrataCli.readLog(err);
+            assertEquals(130, p.exitValue(), stderr);
+            // at once: no waiting for the watcher
+            assertTrue(asFound(target, i), "SIG" + signals.get(i) + ": the target is not as the restore found it when strata exited: "
+                    + (Files.exists(target) ? listing(target) : "absent"));
+            assertEquals(List.of(), serversOn(target), "mariadbd on " + target + " outlived strata");
+            List<String> errors = stderr.lines().filter(l -> l.startsWith("ERROR") || l.startsWith("HINT") || l.contains("Exception")).toList();
+            assertEquals(List.of("ERROR [interrupted]: the restore into " + target + " was cancelled by SIG" + signals.get(i) + "; what it wrote was undone"), errors, stderr);
+            StrataCli.Result again = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+            assertEquals(0, again.exit(), again.toString());
+            assertFalse(Files.exists(target.resolve("strata-restore-unfinished")));
+        }
+    }
+
+    /** Starts trial {@code i}'s restore of {@code id} into {@code work/t<i>}, made an empty directory first for odd {@code i}; its output in restore{i}.out|.err. */
+    private static Process startRestore(Path work, Path repo, String id, int i) throws IOException {
+        Path target = work.resolve("t" + i);
+        if (i % 2 == 1) {
+            Files.createDirectory(target);
+        }
+        return StrataCli.start(work.resolve("restore" + i + ".out"), work.resolve("restore" + i + ".err"),
+                "restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+    }
+
+    /** A full backup into {@code repo} of a source with 20,000 rows in app, taken under a write load; its id. */
+    private static String loadedBackup(Path repo) throws Exception {
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (var c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 20_000);
+            }
+            try (WriteLoad w = WriteLoad.on(source, "app").threads(2).rate(300).start()) {
+                return ItSupport.backup(repo, source);
+            }
+        }
     }
 
     /** Trial {@code i}'s target as the restore found it: absent for even {@code i}, an empty directory for odd ones. */

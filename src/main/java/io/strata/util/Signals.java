@@ -1,22 +1,24 @@
-package io.strata.backup;
+package io.strata.util;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * SIGINT and SIGTERM handlers for the length of a backup: the first signal asks the backup to
- * stop cleanly (it fails as cancelled, exit 130); a second one falls through to the JVM's own
- * handling, whose shutdown hook still records the attempt as failed.
+ * SIGINT and SIGTERM handlers for the length of a backup or restore: the first signal asks the
+ * run to stop cleanly ({@code onFirst} gets "SIGINT" or "SIGTERM"; the run fails as cancelled,
+ * exit 130); a second one falls through to the JVM's own handling (a backup's shutdown hook still
+ * records the attempt as failed; a restore's watcher empties the target).
  */
 @SuppressWarnings("removal")
-final class Signals {
+public final class Signals {
     private final List<sun.misc.Signal> signals = new ArrayList<>();
     private final List<sun.misc.SignalHandler> previous = new ArrayList<>();
 
     private Signals() {}
 
-    static Signals install(Consumer<String> onFirst) {
+    /** Installs the handlers; {@link #restore()} puts back the ones before. */
+    public static Signals install(Consumer<String> onFirst) {
         Signals s = new Signals();
         boolean[] seen = {false};
         for (String name : List.of("INT", "TERM")) {
@@ -46,7 +48,8 @@ final class Signals {
         return s;
     }
 
-    void restore() {
+    /** Puts back the handlers found at {@link #install}. */
+    public void restore() {
         for (int i = 0; i < signals.size(); i++) {
             try {
                 sun.misc.Signal.handle(signals.get(i), previous.get(i));
