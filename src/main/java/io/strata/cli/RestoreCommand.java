@@ -155,8 +155,10 @@ final class RestoreCommand implements Callable<Integer> {
         RestoreProgress progress = !tables.isEmpty() || importTables ? RestoreProgress.forTables(renderer)
                 : delta ? RestoreProgress.forDelta(renderer) : new RestoreProgress(renderer);
         progress.start();
-        String what = target != null ? "the restore into " + target.toAbsolutePath() : "the table restore";
-        try (Cancellation cancel = Cancellation.install(what, progress)) {
+        String what = target == null ? "the table restore" : (delta ? "the delta restore into " : "the restore into ") + target.toAbsolutePath();
+        String undone = delta && target != null ? "a target it had begun to rewrite is left marked unfinished (strata-restore-unfinished): run the delta restore again to finish it"
+                : "what it wrote was undone";
+        try (Cancellation cancel = Cancellation.install(what, undone, progress)) {
             int rc = restore(progress);
             progress.finish("completed", null);
             renderer.complete(lastResult);

@@ -212,6 +212,9 @@ public final class TableRestore {
                 try {
                     restored = rf.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
                 } catch (StrataException e) {
+                    if (Cancellation.requested()) {
+                        throw e; // not a narrowed restore's failure: a signal's (its wait or write interrupted)
+                    }
                     if (only.recovering() && e.code() != ErrorCode.INTERRUPTED) {
                         // the stored redo log may create, rename or re-initialise tablespaces of other tables (tables created or
                         // rebuilt between the backup's checkpoint and its end), which the narrowed scratch left out

@@ -21,6 +21,7 @@ import java.util.function.Consumer;
 public final class Cancellation implements AutoCloseable {
     private static volatile String signal;
     private static volatile String what = "the command";
+    private static volatile String outcome = "what it wrote was undone";
 
     private final Signals signals;
 
@@ -30,15 +31,17 @@ public final class Cancellation implements AutoCloseable {
 
     /**
      * Installs the handlers for the command {@code command} (as it is named in the error: "the
-     * restore into /srv/x"); {@code say} announces the first signal.
+     * restore into /srv/x"), whose undo leaves things as {@code undone} says ("what it wrote was
+     * undone"); {@code say} announces the first signal.
      */
-    public static Cancellation install(String command, Consumer<String> say) {
+    public static Cancellation install(String command, String undone, Consumer<String> say) {
         what = command;
+        outcome = undone;
         signal = null;
         Thread worker = Thread.currentThread();
         return new Cancellation(Signals.install(name -> {
             signal = name;
-            say.accept("received " + name + ": cancelling " + command + " and undoing what it wrote");
+            say.accept("received " + name + ": cancelling " + command);
             worker.interrupt();
         }));
     }
@@ -65,7 +68,7 @@ public final class Cancellation implements AutoCloseable {
     }
 
     private static StrataException cancelled(Throwable cause) {
-        return new StrataException(ErrorCode.INTERRUPTED, what + " was cancelled by " + signal + "; what it wrote was undone", null, cause);
+        return new StrataException(ErrorCode.INTERRUPTED, what + " was cancelled by " + signal + "; " + outcome, null, cause);
     }
 
     /**
