@@ -163,7 +163,17 @@ public final class Main implements Runnable {
             }
             return e.code().exitCode();
         }
-        return cl.execute(defaults.args());
+        try {
+            return cl.execute(defaults.args());
+        } catch (OutOfMemoryError e) {
+            // picocli hands its handler exceptions only; an Error thrown by a command (show, list, ...) ends up here
+            StrataException oom = StrataException.outOfMemory(e);
+            System.err.println(oom.render());
+            if (JsonMixin.given(argv)) {
+                JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(oom)));
+            }
+            return oom.code().exitCode();
+        }
     }
 
     /** A new instance of the command {@code name} (strata config show builds the one it shows). */

@@ -43,7 +43,9 @@ final class ShowCommand implements Callable<Integer> {
         }
         Manifest m = r.manifest(id);
         if (jsonOut.json) {
-            System.out.println(Json.MAPPER.writeValueAsString(m));
+            // streamed: a manifest of 50,000 tables is tens of MB of JSON, which as one String outgrew the heap
+            Json.MAPPER.writer().without(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET).writeValue(System.out, m);
+            System.out.println();
             return 0;
         }
         System.out.printf("id:              %s%n", m.id());

@@ -133,8 +133,8 @@ final class PitrReplay {
         Path err1 = run.resolve("mariadb-binlog.err");
         Path err2 = run.resolve("mariadb.err");
         List<Process> ps = ProcessBuilder.startPipeline(List.of(
-                io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(producer)).redirectError(err1.toFile()),
-                io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(consumer)).redirectError(err2.toFile()).redirectOutput(run.resolve("mariadb.out").toFile())));
+                io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(io.strata.util.ChildProcesses.inOwnSession(producer))).redirectError(err1.toFile()),
+                io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(io.strata.util.ChildProcesses.inOwnSession(consumer))).redirectError(err2.toFile()).redirectOutput(run.resolve("mariadb.out").toFile())));
         try {
             for (Process x : ps) {
                 x.waitFor();

@@ -24,10 +24,13 @@ import java.util.regex.Pattern;
  * ({@link RunOwner}) so that a later run can remove what a killed one (kill -9, a crash, a power
  * cut) left:
  * <ul>
- * <li>tables in the running server: {@code strata_new_<owner>_<hex6>} (the import, renamed to its
- *     destination only after its CHECKSUM TABLE matched), {@code strata_part_<owner>_<hex6>} (the
- *     twin a partition is imported into), {@code strata_old_<owner>_<hex6>} (the table
- *     {@code --replace} swapped out, dropped at once after the swap);</li>
+ * <li>tables in the running server: {@code strata_new_<owner>_<id>} (the import, renamed to its
+ *     destination only after its CHECKSUM TABLE matched), {@code strata_part_<owner>_<id>} (the
+ *     twin a partition is imported into), {@code strata_old_<owner>_<id>} (the table
+ *     {@code --replace} swapped out, dropped at once after the swap). {@code <id>} is 8 hex digits:
+ *     4 random, then the first 4 of the CRC-32C of "strata_&lt;kind&gt;_&lt;owner&gt;_&lt;random&gt;",
+ *     so that a user's table that merely looks like one (strata_new_feature_flags_cafe0123) is not
+ *     taken for strata's: only names whose check digits match are;</li>
  * <li>files in a database directory: {@code .strata-<owner>-<hex6>.tmp} (a file on its way into
  *     the server's data directory);</li>
  * <li>the scratch directory {@code strata-table-<owner>-<random>} in its parent.</li>
@@ -38,7 +41,7 @@ import java.util.regex.Pattern;
  * done, only its removal was not), naming it in a warning.
  */
 final class TableLeftovers {
-    private static final Pattern WORK = Pattern.compile("strata_(new|old|part)_([0-9a-z]+_[0-9a-z]+)_[0-9a-f]{6}");
+    private static final Pattern WORK = Pattern.compile("strata_(new|old|part)_([0-9a-z]+_[0-9a-z]+)_([0-9a-f]{4})([0-9a-f]{4})");
     private static final Pattern TMP = Pattern.compile("\\.strata-([0-9a-z]+_[0-9a-z]+)-[0-9a-f]{6}\\.tmp");
     private static final Pattern SCRATCH = Pattern.compile("strata-table-([0-9a-z]+_[0-9a-z]+)-.*");
     /** Database names whose directory is their name (no character the server encodes as @NNNN). */
@@ -48,7 +51,24 @@ final class TableLeftovers {
 
     /** A work table of this run in database {@code db}; {@code kind} is new, old or part. */
     static TableName workName(String db, String kind) {
-        return new TableName(db, "strata_" + kind + "_" + RunOwner.self().tag() + "_" + hex6());
+        String random = hex6().substring(0, 4);
+        return new TableName(db, "strata_" + kind + "_" + RunOwner.self().tag() + "_" + random + check(kind, RunOwner.self().tag(), random));
+    }
+
+    /** The 4 check digits of a work name (see the class comment). */
+    static String check(String kind, String tag, String random) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(("strata_" + kind + "_" + tag + "_" + random).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return String.format("%08x", c.getValue()).substring(0, 4);
+    }
+
+    /** The dead owner of work table {@code name}; null when it is no work table of strata's or its owner runs. */
+    static RunOwner deadOwner(Matcher m) {
+        if (!m.matches() || !check(m.group(1), m.group(2), m.group(3)).equals(m.group(4))) {
+            return null;
+        }
+        RunOwner owner = RunOwner.parse(m.group(2));
+        return owner == null || owner.alive() ? null : owner;
     }
 
     /** A temporary file name of this run (in a database directory). */
@@ -69,10 +89,10 @@ final class TableLeftovers {
     static void clean(ServerSession live, Path datadir, Path scratchParent, Consumer<String> log) {
         List<String> dbs = new ArrayList<>();
         for (Map<String, String> row : live.queryRows("SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES"
-                + " WHERE TABLE_NAME LIKE 'strata\\\\_%' AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')")) {
+                + " WHERE TABLE_NAME LIKE 'strata!_%' ESCAPE '!' AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')")) {
             Matcher m = WORK.matcher(row.get("t"));
-            RunOwner owner = m.matches() ? RunOwner.parse(m.group(2)) : null;
-            if (owner == null || owner.alive()) {
+            RunOwner owner = deadOwner(m);
+            if (owner == null) {
                 continue;
             }
             TableName t = new TableName(row.get("db"), row.get("t"));

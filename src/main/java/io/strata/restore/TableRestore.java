@@ -234,6 +234,8 @@ public final class TableRestore {
                     Rollforward whole = o.target() == null ? newestBackup(null) : pointInTime(o.target(), o.server(), null);
                     restored = whole.restore(repo, scratch.resolve("data"), o.parallel(), o.tools(), log);
                 }
+                // from here on the work is SQL statements, which an interrupt would make spin (see Cancellation): a signal is seen between them
+                Cancellation.interruptible(false);
                 List<Exported> exported = export(restored, scratch, o, to, log);
                 checkFilePerTable(live, exported, o.conn().describe());
                 RestoreProgress.of(log).stage(RestoreProgress.IMPORT, "importing " + exported.size() + " table(s) into the server at " + o.conn().describe());
@@ -503,9 +505,18 @@ public final class TableRestore {
 
     private static List<Imported> importAll(ServerSession live, Path datadir, List<Exported> exported, boolean replace, long pauseMs, Consumer<String> log) {
         List<Imported> done = new ArrayList<>();
-        for (Exported e : exported) {
-            Cancellation.check();
-            done.add(importOne(live, datadir, e, replace, pauseMs, log));
+        try {
+            for (Exported e : exported) {
+                Cancellation.check();
+                done.add(importOne(live, datadir, e, replace, pauseMs, log));
+            }
+        } catch (StrataException x) {
+            if (done.isEmpty()) {
+                throw x;
+            }
+            // the tables imported before stay: say which, so that "undone" is not read as all of them
+            String kept = String.join(", ", done.stream().map(i -> i.from() + " as " + i.to() + (i.replaced() ? " (replacing the table that was there)" : "")).toList());
+            throw new StrataException(x.code(), x.getMessage() + "; imported before this and kept: " + kept, x.hint(), x);
         }
         return done;
     }
@@ -673,10 +684,14 @@ public final class TableRestore {
             return;
         }
         log.accept("pausing " + ms + " ms before " + before + " (--debug-import-pause-ms)");
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        long end = System.nanoTime() + ms * 1_000_000L;
+        while (System.nanoTime() < end && !Cancellation.requested()) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         Cancellation.check();
     }

@@ -87,7 +87,7 @@ public final class MariadbProcess implements AutoCloseable {
             cmd.add("--pid-file=" + runDir.resolve("mysqld.pid"));
             cmd.add("--log-error=" + errorLog);
             cmd.addAll(extraArgs);
-            ProcessBuilder pb = io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(cmd)).redirectErrorStream(true).redirectOutput(runDir.resolve("mysqld.out").toFile());
+            ProcessBuilder pb = io.strata.util.ChildProcesses.withoutSecrets(new ProcessBuilder(io.strata.util.ChildProcesses.inOwnSession(cmd))).redirectErrorStream(true).redirectOutput(runDir.resolve("mysqld.out").toFile());
             Process p = fork(pb);
             MariadbProcess mp = new MariadbProcess(p, socket, socket.getParent().equals(runDir.toAbsolutePath()) ? null : socket.getParent(), errorLog, datadir);
             started = mp;
@@ -157,10 +157,26 @@ public final class MariadbProcess implements AutoCloseable {
         return Files.isExecutable(SETPRIV) ? List.of(SETPRIV.toString(), "--pdeathsig", "KILL") : List.of();
     }
 
-    /** Starts {@code pb} from the {@link #LAUNCHER} thread. */
+    /**
+     * Starts {@code pb} from the {@link #LAUNCHER} thread. Interrupted while the launcher starts it,
+     * waits for the start all the same and kills what it started: a server nobody stops would go on
+     * writing into a directory its caller is about to put back.
+     */
     private static Process fork(ProcessBuilder pb) throws IOException, InterruptedException {
+        Cancellation.check();
+        java.util.concurrent.Future<Process> started = LAUNCHER.submit(pb::start);
         try {
-            return LAUNCHER.submit(pb::start).get();
+            return started.get();
+        } catch (InterruptedException e) {
+            try {
+                Process orphan = io.strata.util.Futures.getUninterruptibly(started);
+                orphan.destroyForcibly();
+                Thread.interrupted(); // kept in e
+                orphan.waitFor(60, TimeUnit.SECONDS);
+            } catch (ExecutionException | RuntimeException | InterruptedException ignored) {
+                // it did not start, or a second signal: the kernel's parent-death signal still ends it with strata
+            }
+            throw e;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;

@@ -10,11 +10,16 @@ import java.util.function.Consumer;
  * target goes back to how it was found; a table import, whose half-made table is dropped).
  *
  * <p>{@link #install} puts {@link Signals} handlers in place for the length of the command. The
- * first signal only records itself and interrupts the command's own thread (so that a wait for a
- * child process or a sleep ends at once); the work sees it at its next {@link #check()} (between
- * files and chunks, while waiting for mariadbd, between SQL statements) and fails with
- * {@link ErrorCode#INTERRUPTED} (exit 130), which runs its ordinary undo before strata exits. A
- * second signal ends the JVM at once (exit 130); what it leaves is for the restore's watcher.
+ * first signal records itself and, while the command is {@link #interruptible}, interrupts the
+ * command's own thread (so that a wait for a child process or a sleep ends at once); the work sees
+ * it at its next {@link #check()} (between files and chunks, while waiting for mariadbd, between
+ * SQL statements) and fails with {@link ErrorCode#INTERRUPTED} (exit 130), which runs its ordinary
+ * undo before strata exits. A second signal ends the JVM at once (exit 130); what it leaves is for
+ * the restore's watcher.
+ *
+ * <p>A command stops being interruptible where an interrupt would do harm: a JDBC statement on a
+ * unix socket (the driver's channel select returns at once for an interrupted thread, so the
+ * statement would spin a core until it ends). There the signal waits for the next check.
  *
  * <p>One command runs per strata process, so the state is the process's.
  */
@@ -22,6 +27,8 @@ public final class Cancellation implements AutoCloseable {
     private static volatile String signal;
     private static volatile String what = "the command";
     private static volatile String outcome = "what it wrote was undone";
+    private static volatile Thread worker;
+    private static volatile boolean interruptible = true;
 
     private final Signals signals;
 
@@ -38,12 +45,31 @@ public final class Cancellation implements AutoCloseable {
         what = command;
         outcome = undone;
         signal = null;
-        Thread worker = Thread.currentThread();
+        interruptible = true;
+        worker = Thread.currentThread();
         return new Cancellation(Signals.install(name -> {
             signal = name;
             say.accept("received " + name + ": cancelling " + command);
-            worker.interrupt();
+            synchronized (Cancellation.class) {
+                if (interruptible) {
+                    worker.interrupt();
+                }
+            }
         }));
+    }
+
+    /**
+     * Whether a signal may interrupt the command's thread from now on (see the class comment); when
+     * it may not, an interrupt a signal has already set is cleared (the signal itself stays recorded
+     * for {@link #check()}).
+     */
+    public static void interruptible(boolean on) {
+        synchronized (Cancellation.class) {
+            interruptible = on;
+            if (!on && signal != null && Thread.currentThread() == worker) {
+                Thread.interrupted();
+            }
+        }
     }
 
     /** Whether a signal asked the command to stop. */
@@ -72,15 +98,31 @@ public final class Cancellation implements AutoCloseable {
     }
 
     /**
-     * {@code e}, or when a signal asked the command to stop, the cancellation error with {@code e}
-     * as its cause: a wait or write the signal interrupted fails with its own message (a closed
-     * channel, an interrupted wait), which is not what the user did.
+     * {@code e}, or when a signal asked the command to stop and {@code e} is what the stop caused
+     * (INTERRUPTED, or an error whose cause is an interrupt: a closed channel, an interrupted wait or
+     * I/O, an aborted request), the cancellation error with {@code e} as its cause. An error of its
+     * own (a damaged backup, a full disk) keeps its message and hint, and so does one that already
+     * says it was cancelled.
      */
     public static StrataException explain(StrataException e) {
-        if (signal == null || e.getMessage().equals(cancelled().getMessage())) {
+        if (signal == null || e.getMessage().startsWith(what + " was cancelled by ")) {
+            return e;
+        }
+        if (e.code() != ErrorCode.INTERRUPTED && !causedByInterrupt(e)) {
             return e;
         }
         return cancelled(e);
+    }
+
+    /** Whether an interrupt is in {@code t}'s cause chain (the JDK's and the AWS SDK's kinds, by name for the latter). */
+    static boolean causedByInterrupt(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof InterruptedException || c instanceof java.nio.channels.ClosedByInterruptException
+                    || c instanceof java.io.InterruptedIOException || c.getClass().getSimpleName().equals("AbortedException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Clears the interrupt the signal set, so that the undo that follows can wait for processes and write files. */

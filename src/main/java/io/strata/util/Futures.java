@@ -14,6 +14,28 @@ public final class Futures {
      * which would close a FileChannel it reads) and waits for those running, ignoring their
      * outcome. An interrupt while waiting is kept for the caller (the flag set again at the end).
      */
+    /**
+     * The result of {@code f}, waiting through interrupts (the flag is set again before returning).
+     *
+     * @throws ExecutionException the task failed
+     */
+    public static <T> T getUninterruptibly(Future<T> f) throws ExecutionException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     public static void cancelAndAwait(Collection<? extends Future<?>> tasks) {
         for (Future<?> f : tasks) {
             f.cancel(false);

@@ -45,10 +45,20 @@ public record RunOwner(long pid, long startTicks) {
         }
     }
 
-    /** Whether the process this names runs now: its {@code /proc} entry shows the same start time. */
+    /**
+     * Whether the process this names runs now: its {@code /proc} entry shows the same start time,
+     * or exists but cannot be read (proc mounted with hidepid: another user's process is taken
+     * for alive). A pid above the kernel's limit (2^22) names no process.
+     */
     public boolean alive() {
+        if (pid <= 0 || pid > 4_194_304L) {
+            return false;
+        }
         RunOwner now = of(pid);
-        return now != null && now.startTicks == startTicks;
+        if (now == null) {
+            return Files.exists(Path.of("/proc", Long.toString(pid))) && !Files.isReadable(Path.of("/proc", Long.toString(pid), "stat"));
+        }
+        return now.startTicks == startTicks;
     }
 
     /** The owner for process {@code pid} as {@code /proc/<pid>/stat} shows it now; null when there is no such process. */

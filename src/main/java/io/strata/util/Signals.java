@@ -7,7 +7,7 @@ import java.util.function.Consumer;
 /**
  * SIGINT and SIGTERM handlers for the length of a backup or restore: the first signal asks the
  * run to stop cleanly ({@code onFirst} gets "SIGINT" or "SIGTERM"; the run fails as cancelled,
- * exit 130); a second one falls through to the JVM's own handling (a backup's shutdown hook still
+ * exit 130); a second one ends the JVM at once, also with exit 130 (a backup's shutdown hook still
  * records the attempt as failed; a restore's watcher empties the target).
  */
 @SuppressWarnings("removal")
@@ -33,11 +33,7 @@ public final class Signals {
                             return;
                         }
                     }
-                    if (old[0] != null && old[0] != sun.misc.SignalHandler.SIG_IGN && old[0] != sun.misc.SignalHandler.SIG_DFL) {
-                        old[0].handle(x);
-                    } else {
-                        Runtime.getRuntime().exit(130);
-                    }
+                    Runtime.getRuntime().exit(130); // the shutdown hooks still run (a backup records its attempt as failed)
                 });
                 s.signals.add(sig);
                 s.previous.add(old[0]);

@@ -67,9 +67,12 @@ class TableRestoreKillIT {
             String killedScratch = list(scratch).get(0);
 
             // leftovers another run must keep: a live process's (this JVM's) half-made table, a dead process's swapped-out table
-            String live = "strata_new_" + RunOwner.self().tag() + "_abcdef";
-            String old = "strata_old_zzzz_1_abcdef"; // pid 1,679,615 (above pid_max's default), start 1: no such process
-            source.exec("CREATE TABLE shop." + live + " (id INT) ENGINE=InnoDB", "CREATE TABLE shop." + old + " (id INT) ENGINE=InnoDB");
+            String live = workName("new", RunOwner.self().tag(), "abcd");
+            String old = workName("old", "zzzz_1", "abcd"); // pid 1,679,615, start 1: no such process
+            // a user's table that only looks like a work table of a dead run (its check digits are not strata's)
+            String lookalike = "strata_new_feature_flags_cafe0123";
+            source.exec("CREATE TABLE shop." + live + " (id INT) ENGINE=InnoDB", "CREATE TABLE shop." + old + " (id INT) ENGINE=InnoDB",
+                    "CREATE TABLE shop." + lookalike + " (id INT) ENGINE=InnoDB");
 
             StrataCli.Result again = StrataCli.run(ItSupport.concat(new String[] {"restore", "--repo", repo.toString(), "--table", "shop.orders",
                     "--as", "shop.orders_back", "--import", "--scratch-dir", scratch.toString()}, conn));
@@ -78,7 +81,7 @@ class TableRestoreKillIT {
             assertTrue(e.contains("NOTE: dropped table shop." + left.get(0) + ", left half-imported by a restore --table that was killed (process " + p.pid() + ")"), e);
             assertTrue(e.contains("NOTE: removed the scratch directory " + killedScratch + ", left by a restore --table that was killed (process " + p.pid() + ")"), e);
             assertTrue(e.contains("WARNING: table shop." + old + " is the table a killed restore --table --replace (process 1679615) swapped out;"), e);
-            assertEquals(List.of(live, old).stream().sorted().toList(), workTables(source));
+            assertEquals(List.of(live, old, lookalike).stream().sorted().toList(), workTables(source));
             assertEquals(orders, checksum(source, "shop.orders_back"));
             assertEquals(List.of(), strataFiles(source, left.get(0)));
             assertEquals(List.of(), list(scratch), "the scratch directories are gone");
@@ -93,7 +96,7 @@ class TableRestoreKillIT {
             assertEquals(130, q.exitValue(), log);
             assertEquals(List.of("ERROR [interrupted]: the table restore was cancelled by SIGTERM; what it wrote was undone"),
                     log.lines().filter(l -> l.startsWith("ERROR") || l.startsWith("HINT") || l.contains("Exception")).toList(), log);
-            assertEquals(List.of(live, old).stream().sorted().toList(), workTables(source));
+            assertEquals(List.of(live, old, lookalike).stream().sorted().toList(), workTables(source));
             assertEquals(List.of(), source.query("SHOW TABLES IN shop LIKE 'parts\\_back'"));
             assertEquals(List.of(), list(scratch));
             String tag = Long.toString(q.pid(), 36) + "_";
@@ -111,9 +114,16 @@ class TableRestoreKillIT {
                     "HINT: run SET GLOBAL innodb_file_per_table=ON in that server (it applies to tables created afterwards) and run the restore again"),
                     off.err().lines().filter(l -> l.startsWith("ERROR") || l.startsWith("HINT")).toList(), off.toString());
             assertEquals(List.of(), source.query("SHOW TABLES IN shop LIKE 'orders\\_b2'"));
-            assertEquals(List.of(live, old).stream().sorted().toList(), workTables(source));
+            assertEquals(List.of(live, old, lookalike).stream().sorted().toList(), workTables(source));
             assertEquals(List.of(), list(scratch));
         }
+    }
+
+    /** A work table name as strata makes them: 4 random hex digits, then the first 4 of CRC-32C("strata_KIND_TAG_RANDOM"). */
+    private static String workName(String kind, String tag, String random) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(("strata_" + kind + "_" + tag + "_" + random).getBytes(StandardCharsets.US_ASCII));
+        return "strata_" + kind + "_" + tag + "_" + random + String.format("%08x", c.getValue()).substring(0, 4);
     }
 
     /** Starts {@code restore --import} with {@code args}, pausing 600 s before each IMPORT TABLESPACE; its output in {@code work/<name>.out|.err}. */

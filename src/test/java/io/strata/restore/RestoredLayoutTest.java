@@ -61,7 +61,7 @@ class RestoredLayoutTest {
         Manifest m = manifest(null, "ibdata1:12M:autoextend", 0);
         assertTrue(RestoredLayout.of(m, T, null).isDefault());
         assertEquals(List.of("--innodb-page-size=16384", "--innodb-log-file-size=8388608", "--innodb-data-file-path=ibdata1:12M:autoextend",
-                "--innodb-undo-tablespaces=0", "--innodb-buffer-pool-size=256M", "--skip-slave-start", "--skip-log-bin"),
+                "--innodb-undo-tablespaces=0", "--innodb-buffer-pool-size=256M", "--innodb-flush-method=fsync", "--skip-slave-start", "--skip-log-bin"),
                 RestoreRun.recoveryArgs(m, RestoredLayout.of(m, T, null)));
     }
 }

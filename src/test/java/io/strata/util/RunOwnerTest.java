@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,12 +22,14 @@ class RunOwnerTest {
 
     @Test
     void anEndedProcessOrAReusedPidIsDead() throws Exception {
-        Process p = new ProcessBuilder("true").start();
-        long pid = p.pid();
-        RunOwner child = RunOwner.of(pid);
-        p.waitFor();
-        Thread.sleep(50); // reaped by the JDK's process reaper
-        assertFalse(new RunOwner(pid, child == null ? 1 : child.startTicks()).alive());
+        Process p = new ProcessBuilder("sleep", "60").start();
+        RunOwner child = RunOwner.of(p.pid());
+        assertNotNull(child);
+        assertTrue(child.alive());
+        p.destroyForcibly().waitFor();
+        Thread.sleep(100); // reaped by the JDK's process reaper
+        assertFalse(child.alive());
+        assertFalse(new RunOwner(5_000_000, 1).alive(), "above the kernel's pid limit");
         // the pid of this process with another start time: a reused pid
         assertFalse(new RunOwner(RunOwner.self().pid(), RunOwner.self().startTicks() + 1).alive());
         assertFalse(RunOwner.parse("zzzz_1").alive());
