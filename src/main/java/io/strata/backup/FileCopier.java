@@ -358,12 +358,31 @@ final class FileCopier {
         return copyPlainFiles(datadir, logBinBasename, innodb, innodbDirs, DatadirFiles.When.BLOCK_DDL, false);
     }
 
+    /**
+     * The files that may be copied at {@code stage}: under BLOCK_DDL every regular file down to the
+     * database directories; under BLOCK_COMMIT, while the server's commits wait, only the data
+     * directory's own files and those of {@code mysql/}, the only places {@link DatadirFiles} puts
+     * files of that stage (the Aria log; the statistics and log tables). Walking 50,000 tables'
+     * directories there held every commit for 1.1 s.
+     */
+    static List<Path> candidates(Path datadir, DatadirFiles.When stage) throws IOException {
+        if (stage != DatadirFiles.When.BLOCK_COMMIT) {
+            return io.strata.util.Dirs.liveRegularFiles(datadir, 2);
+        }
+        List<Path> out = new ArrayList<>(io.strata.util.Dirs.liveRegularFiles(datadir, 1));
+        Path mysql = datadir.resolve("mysql");
+        if (Files.isDirectory(mysql, java.nio.file.LinkOption.NOFOLLOW_LINKS)) { // a linked database directory is not entered at depth 2 either
+            out.addAll(io.strata.util.Dirs.liveRegularFiles(mysql, 1));
+        }
+        return out;
+    }
+
     private Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs,
                                                   DatadirFiles.When stage, boolean counted) throws InterruptedException {
         DatadirFiles rules = new DatadirFiles(datadir, logBinBasename, innodbDirs);
         List<Path> todo = new ArrayList<>();
         try {
-            for (Path p : io.strata.util.Dirs.liveRegularFiles(datadir, 2)) { // a file dropped meanwhile is left out
+            for (Path p : candidates(datadir, stage)) { // a file dropped meanwhile is left out
                 String rel = datadir.relativize(p).toString().replace('\\', '/');
                 if (!innodb.contains(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
                     todo.add(p);

@@ -783,6 +783,9 @@ public final class RestoreRun {
         } catch (IOException e) {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot keep the recovery log: " + e.getMessage(), null, e);
         } catch (StrataException e) {
+            if (Cancellation.requested()) {
+                throw e; // stopped by a signal, not a recovery that failed
+            }
             // a directory the server could not recover cleanly must not look like a usable one (the caller puts the target back as found)
             throw new StrataException(e.code(), e.getMessage(), (e.hint() == null ? "" : e.hint() + "; ")
                     + (guard == null ? target + " stays marked unfinished (" + UNFINISHED_MARKER + "; rerun restore --delta once the cause is fixed)"

@@ -101,12 +101,16 @@ public final class Cancellation implements AutoCloseable {
      * {@code e}, or when a signal asked the command to stop and {@code e} is what the stop caused
      * (INTERRUPTED, or an error whose cause is an interrupt: a closed channel, an interrupted wait or
      * I/O, an aborted request), the cancellation error with {@code e} as its cause. An error of its
-     * own (a damaged backup, a full disk) keeps its message and hint, and so does one that already
-     * says it was cancelled.
+     * own (a damaged backup, a full disk) keeps its message and hint; one that already says it was
+     * cancelled keeps its message, without a hint.
      */
     public static StrataException explain(StrataException e) {
-        if (signal == null || e.getMessage().startsWith(what + " was cancelled by ")) {
+        if (signal == null) {
             return e;
+        }
+        if (e.getMessage().startsWith(what + " was cancelled by ")) {
+            // its message stands (it may name what was kept); a hint a wrapper added on the way out ("rerun once the cause is fixed") does not apply
+            return e.hint() == null ? e : new StrataException(ErrorCode.INTERRUPTED, e.getMessage(), null, e);
         }
         if (e.code() != ErrorCode.INTERRUPTED && !causedByInterrupt(e)) {
             return e;

@@ -3,6 +3,7 @@ package io.strata.backup;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static io.strata.backup.DatadirFiles.When.BLOCK_COMMIT;
 import static io.strata.backup.DatadirFiles.When.BLOCK_DDL;
@@ -36,6 +37,28 @@ class DatadirFilesTest {
         assertEquals(BLOCK_DDL, layout.when("shop/orders.frm"));
         assertEquals(BLOCK_COMMIT, layout.when("aria_log_control"));
         assertEquals(BLOCK_DDL, layout.when("ibdatax/t.frm"), "a database whose name starts like the folder is still copied");
+    }
+
+    /**
+     * Under BLOCK_COMMIT the copier lists only the data directory's own files and mysql/'s
+     * ({@link FileCopier#candidates}); the files of that stage it finds there are all of them that a
+     * walk of every database directory finds.
+     */
+    @Test
+    void theCommitStageListingFindsEveryCommitStageFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        for (String rel : List.of("aria_log_control", "aria_log.00000001", "ibdata1", "mysql/table_stats.MAD", "mysql/table_stats.MAI",
+                "mysql/table_stats.frm", "mysql/general_log.CSV", "mysql/user.MAD", "shop/orders.frm", "shop/notes.MAD", "shop/table_stats.MAD",
+                "shop/aria_log_control", "mysqlx/table_stats.MAD")) {
+            java.nio.file.Files.createDirectories(dir.resolve(rel).getParent());
+            java.nio.file.Files.writeString(dir.resolve(rel), "x");
+        }
+        DatadirFiles rules = new DatadirFiles(dir, null);
+        java.util.function.Function<List<Path>, List<String>> commitStage = files -> files.stream()
+                .map(f -> dir.relativize(f).toString()).filter(rel -> rules.when(rel) == BLOCK_COMMIT).sorted().toList();
+        List<String> all = commitStage.apply(io.strata.util.Dirs.liveRegularFiles(dir, 2));
+        assertEquals(List.of("aria_log.00000001", "aria_log_control", "mysql/general_log.CSV", "mysql/table_stats.MAD", "mysql/table_stats.MAI"), all);
+        assertEquals(all, commitStage.apply(FileCopier.candidates(dir, BLOCK_COMMIT)));
+        assertEquals(io.strata.util.Dirs.liveRegularFiles(dir, 2), FileCopier.candidates(dir, BLOCK_DDL));
     }
 
     @Test

@@ -99,7 +99,7 @@ class RestoreKillIT {
         Path work = ItSupport.tempDir("restore-signal-");
         Path repo = work.resolve("repo");
         String id = loadedBackup(repo);
-        List<String> signals = List.of("TERM", "INT", "TERM");
+        List<String> signals = List.of("TERM", "INT", "TERM", "INT", "TERM");
         for (int i = 0; i < signals.size(); i++) {
             Path target = work.resolve("t" + i);
             Path err = work.resolve("restore" + i + ".err");
