@@ -340,6 +340,52 @@ final class TablespaceScanner {
      * (a full backup), else warned about (a backup with a parent, whose full backup found tables in
      * that scope: they were dropped since); each --databases entry that keeps no table is warned about.
      */
+    /**
+     * Every base table, system-versioned table and sequence outside information_schema and
+     * performance_schema, as rows of TABLE_SCHEMA, TABLE_NAME, ENGINE and TABLE_TYPE (lower-case
+     * keys), ordered by schema and name.
+     *
+     * <p>ENGINE and TABLE_TYPE make the server open every table's .frm (0.84 s at 50,000 tables), so
+     * they are asked only of the databases that hold a table InnoDB's dictionary does not name: the
+     * names alone (no .frm opened) are compared with INNODB_SYS_TABLES ("db/table", "db/table#P#part");
+     * a database all of whose tables are in the dictionary is InnoDB throughout, and its tables are
+     * reported as InnoDB base tables. A name the dictionary spells otherwise (characters it encodes as
+     * @NNNN) only makes its database asked in full.
+     */
+    List<Map<String, String>> tablesWithEngines() {
+        java.util.Set<String> innodb = new java.util.HashSet<>();
+        for (Map<String, String> r : session.queryRows("SELECT NAME FROM information_schema.INNODB_SYS_TABLES WHERE NAME LIKE '%/%'")) {
+            String n = r.get("name");
+            int part = n.indexOf('#');
+            innodb.add(part < 0 ? n : n.substring(0, part));
+        }
+        Map<String, List<String>> names = new java.util.TreeMap<>();
+        java.util.Set<String> asked = new java.util.TreeSet<>();
+        for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
+                + " WHERE TABLE_SCHEMA NOT IN ('information_schema','performance_schema')")) {
+            String db = r.get("table_schema");
+            names.computeIfAbsent(db, k -> new ArrayList<>()).add(r.get("table_name"));
+            if (!innodb.contains(db + "/" + r.get("table_name"))) {
+                asked.add(db);
+            }
+        }
+        List<Map<String, String>> out = new ArrayList<>();
+        for (Map.Entry<String, List<String>> db : names.entrySet()) {
+            if (asked.contains(db.getKey())) {
+                out.addAll(session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_TYPE FROM information_schema.TABLES"
+                        + " WHERE TABLE_SCHEMA = '" + db.getKey().replace("\\", "\\\\").replace("'", "''") + "'"
+                        + " AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') ORDER BY TABLE_NAME"));
+                continue;
+            }
+            List<String> tables = new ArrayList<>(db.getValue());
+            java.util.Collections.sort(tables);
+            for (String t : tables) {
+                out.add(Map.of("table_schema", db.getKey(), "table_name", t, "engine", "InnoDB", "table_type", "BASE TABLE"));
+            }
+        }
+        return out;
+    }
+
     List<String> checkEngines(List<String> warnings, io.strata.repo.Scope scope, boolean refuseEmpty) {
         List<String> bad = new ArrayList<>();
         List<String> rocks = new ArrayList<>();
@@ -347,9 +393,7 @@ final class TablespaceScanner {
         boolean connect = false;
         int kept = 0;
         java.util.Set<String> named = new java.util.HashSet<>();
-        for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_TYPE FROM information_schema.TABLES"
-                + " WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')"
-                + " AND TABLE_SCHEMA NOT IN ('information_schema','performance_schema') ORDER BY TABLE_SCHEMA, TABLE_NAME")) {
+        for (Map<String, String> r : tablesWithEngines()) {
             String engine = r.get("engine");
             if (engine == null || (scope != null && !scope.includes(r.get("table_schema"), r.get("table_name")))) {
                 continue;
