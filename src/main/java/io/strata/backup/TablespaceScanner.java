@@ -359,27 +359,25 @@ final class TablespaceScanner {
             int part = n.indexOf('#');
             innodb.add(part < 0 ? n : n.substring(0, part));
         }
-        Map<String, List<String>> names = new java.util.TreeMap<>();
+        Map<String, java.util.SortedSet<String>> names = new java.util.TreeMap<>();
         java.util.Set<String> asked = new java.util.TreeSet<>();
         for (Map<String, String> r : session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
                 + " WHERE TABLE_SCHEMA NOT IN ('information_schema','performance_schema')")) {
             String db = r.get("table_schema");
-            names.computeIfAbsent(db, k -> new ArrayList<>()).add(r.get("table_name"));
+            names.computeIfAbsent(db, k -> new java.util.TreeSet<>()).add(r.get("table_name"));
             if (!innodb.contains(db + "/" + r.get("table_name"))) {
                 asked.add(db);
             }
         }
         List<Map<String, String>> out = new ArrayList<>();
-        for (Map.Entry<String, List<String>> db : names.entrySet()) {
+        for (Map.Entry<String, java.util.SortedSet<String>> db : names.entrySet()) {
             if (asked.contains(db.getKey())) {
                 out.addAll(session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_TYPE FROM information_schema.TABLES"
                         + " WHERE TABLE_SCHEMA = '" + db.getKey().replace("\\", "\\\\").replace("'", "''") + "'"
                         + " AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') ORDER BY TABLE_NAME"));
                 continue;
             }
-            List<String> tables = new ArrayList<>(db.getValue());
-            java.util.Collections.sort(tables);
-            for (String t : tables) {
+            for (String t : db.getValue()) {
                 out.add(Map.of("table_schema", db.getKey(), "table_name", t, "engine", "InnoDB", "table_type", "BASE TABLE"));
             }
         }

@@ -169,8 +169,8 @@ final class RestoreCommand implements Callable<Integer> {
             renderer.fail(JsonMixin.errorObject(e));
             throw e;
         } catch (RuntimeException | Error e) {
-            if (Cancellation.requested()) {
-                StrataException c = Cancellation.explain(new StrataException(ErrorCode.BUG, e.toString(), null, e));
+            if (Cancellation.requested() && Cancellation.causedByInterrupt(e)) {
+                StrataException c = Cancellation.cancelled(e);
                 progress.finish("failed", c.getMessage());
                 renderer.fail(JsonMixin.errorObject(c));
                 throw c;

@@ -51,7 +51,7 @@ final class TableLeftovers {
 
     /** A work table of this run in database {@code db}; {@code kind} is new, old or part. */
     static TableName workName(String db, String kind) {
-        String random = hex6().substring(0, 4);
+        String random = hex(2);
         return new TableName(db, "strata_" + kind + "_" + RunOwner.self().tag() + "_" + random + check(kind, RunOwner.self().tag(), random));
     }
 
@@ -73,7 +73,7 @@ final class TableLeftovers {
 
     /** A temporary file name of this run (in a database directory). */
     static String tmpFileName() {
-        return ".strata-" + RunOwner.self().tag() + "-" + hex6() + ".tmp";
+        return ".strata-" + RunOwner.self().tag() + "-" + hex(3) + ".tmp";
     }
 
     /** The prefix of this run's scratch directory (Files.createTempDirectory adds a random part). */
@@ -172,8 +172,9 @@ final class TableLeftovers {
         }
     }
 
-    private static String hex6() {
-        byte[] b = new byte[3];
+    /** {@code bytes} random bytes in hex. */
+    private static String hex(int bytes) {
+        byte[] b = new byte[bytes];
         new SecureRandom().nextBytes(b);
         return HexFormat.of().formatHex(b);
     }

@@ -93,7 +93,8 @@ public final class Cancellation implements AutoCloseable {
         return cancelled(null);
     }
 
-    private static StrataException cancelled(Throwable cause) {
+    /** As {@link #cancelled()}, with {@code cause}: the error the stop made the work fail with. */
+    public static StrataException cancelled(Throwable cause) {
         return new StrataException(ErrorCode.INTERRUPTED, what + " was cancelled by " + signal + "; " + outcome, null, cause);
     }
 
@@ -119,7 +120,7 @@ public final class Cancellation implements AutoCloseable {
     }
 
     /** Whether an interrupt is in {@code t}'s cause chain (the JDK's and the AWS SDK's kinds, by name for the latter). */
-    static boolean causedByInterrupt(Throwable t) {
+    public static boolean causedByInterrupt(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
             if (c instanceof InterruptedException || c instanceof java.nio.channels.ClosedByInterruptException
                     || c instanceof java.io.InterruptedIOException || c.getClass().getSimpleName().equals("AbortedException")) {
