@@ -30,7 +30,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -402,10 +407,7 @@ public final class RestoreRun {
         try {
             List<Future<Long>> fs = new ArrayList<>();
             References refs = new References(repo);
-            // the largest files first, so that no thread is left copying a large one alone at the end
-            List<FileEntry> bySize = new ArrayList<>(m.files());
-            bySize.sort(java.util.Comparator.comparingLong(FileEntry::size).reversed());
-            for (FileEntry fe : bySize) {
+            for (FileEntry fe : writeOrder(m.files())) {
                 if (fe.isDelta()) {
                     List<Chain.Layer> layers = chain.layers(fe);
                     fs.add(pool.submit(() -> {
@@ -445,6 +447,54 @@ public final class RestoreRun {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * The order in which a restore's writers take the files: the largest first, so that no thread
+     * is left copying a large one alone at the end; among files of about the same size (the same
+     * power of two of bytes), one directory after another in turn, so that the writers, taking
+     * neighbouring files of this list at the same time, create them in different directories.
+     * Creating a file holds its directory's lock while the file system finds an inode (ext4:
+     * ext4_create, which also skips recently deleted inodes); two writers creating files in one
+     * database directory of 5,000 small tables spun on that lock for 13% of a restore's CPU time
+     * (perf, this machine).
+     *
+     * @param files the backup's file entries, in any order (not changed)
+     * @return the same entries, in write order: size classes (floor(log2(size)), empty files
+     *         last) from the largest down; within a class, round robin over the parent
+     *         directories of {@link FileEntry#path()} in the order they first appear by
+     *         descending size, each directory's files largest first
+     */
+    static List<FileEntry> writeOrder(Collection<FileEntry> files) {
+        List<FileEntry> bySize = new ArrayList<>(files);
+        bySize.sort(Comparator.comparingLong(FileEntry::size).reversed());
+        List<FileEntry> out = new ArrayList<>(bySize.size());
+        int i = 0;
+        while (i < bySize.size()) {
+            int sizeClass = sizeClass(bySize.get(i).size());
+            LinkedHashMap<String, ArrayDeque<FileEntry>> byDir = new LinkedHashMap<>();
+            for (; i < bySize.size() && sizeClass(bySize.get(i).size()) == sizeClass; i++) {
+                FileEntry fe = bySize.get(i);
+                int slash = fe.path().lastIndexOf('/');
+                byDir.computeIfAbsent(slash < 0 ? "" : fe.path().substring(0, slash), d -> new ArrayDeque<>()).add(fe);
+            }
+            List<ArrayDeque<FileEntry>> turns = new ArrayList<>(byDir.values());
+            while (!turns.isEmpty()) {
+                Iterator<ArrayDeque<FileEntry>> it = turns.iterator();
+                while (it.hasNext()) {
+                    ArrayDeque<FileEntry> q = it.next();
+                    out.add(q.poll());
+                    if (q.isEmpty()) {
+                        it.remove();
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static int sizeClass(long bytes) {
+        return bytes <= 0 ? -1 : 63 - Long.numberOfLeadingZeros(bytes);
     }
 
     /** {@code bytes} written, added to the files stage. */
