@@ -36,6 +36,17 @@ final class ListCommand implements Callable<Integer> {
             return 0;
         }
         List<HistoryRecord> history = r.history().attempts();
+        // every manifest read once, kept without its files: each backup's chain goes through the older ones again
+        // (at 50,000 tables a manifest is a few hundred ms to read and tens of MB whole)
+        Map<String, io.strata.repo.Manifest> heads = new java.util.HashMap<>();
+        java.util.function.Function<String, io.strata.repo.Manifest> read = id -> {
+            io.strata.repo.Manifest m = heads.get(id);
+            if (m == null) {
+                m = r.manifest(id).toBuilder().files(List.of()).build();
+                heads.put(id, m);
+            }
+            return m;
+        };
         Map<String, HistoryRecord> byId = new LinkedHashMap<>();
         for (HistoryRecord h : history) {
             byId.put(h.id(), h);
@@ -44,8 +55,8 @@ final class ListCommand implements Callable<Integer> {
             List<Map<String, Object>> out = new ArrayList<>();
             for (HistoryRecord h : history) {
                 History.Merge merged = r.history().merge(h.id());
-                Map<String, Object> j = toJson(h, needs(r, h, byId), merged == null ? null : merged.into(), merged != null && merged.folded());
-                io.strata.repo.Manifest m = completedManifest(r, h);
+                Map<String, Object> j = toJson(h, needs(r, h, byId, read), merged == null ? null : merged.into(), merged != null && merged.folded());
+                io.strata.repo.Manifest m = completedManifest(h, read);
                 j.put("lineage", m == null ? null : m.lineageId());
                 j.put("scope", m == null ? null : m.scope());
                 out.add(j);
@@ -56,13 +67,13 @@ final class ListCommand implements Callable<Integer> {
         System.out.printf("%-22s %-12s %-9s %-22s %-23s %-23s %14s %14s %-22s %12s  %s%n",
                 "ID", "TYPE", "STATE", "PARENT", "BEGIN", "END", "START LSN", "END LSN", "BINLOG", "STORED", "NOTE");
         for (HistoryRecord h : history) {
-            List<String> needs = needs(r, h, byId);
+            List<String> needs = needs(r, h, byId, read);
             // a folded id's error says it restores nothing; only a same-state merge restores through its successor
             History.Merge merged = r.history().merge(h.id());
             String note = h.error() != null ? h.error() : merged != null && !merged.folded()
                     ? "merged into " + merged.into() + " (restoring this id restores the same state)"
                     : (needs.size() > 1 ? "restore reads " + String.join(" <- ", needs) : "");
-            io.strata.repo.Manifest m = completedManifest(r, h);
+            io.strata.repo.Manifest m = completedManifest(h, read);
             String lineage = m == null ? null : m.lineageId();
             if (lineage != null) {
                 note = "lineage " + io.strata.repo.Lineage.shortId(lineage) + (note.isEmpty() ? "" : "; " + note);
@@ -85,13 +96,13 @@ final class ListCommand implements Callable<Integer> {
      * From the manifests when they resolve (merged ids resolve to their successor), else from
      * the parent links of the history, so that list works on a damaged repository too.
      */
-    static List<String> needs(Repository r, HistoryRecord h, Map<String, HistoryRecord> byId) {
+    static List<String> needs(Repository r, HistoryRecord h, Map<String, HistoryRecord> byId, java.util.function.Function<String, io.strata.repo.Manifest> read) {
         List<String> chain = new ArrayList<>();
         if (!HistoryRecord.COMPLETED.equals(h.state())) {
             return chain;
         }
         try {
-            return io.strata.repo.Chain.resolve(r, h.id()).ids();
+            return io.strata.repo.Chain.ids(r, h.id(), read);
         } catch (io.strata.error.StrataException e) {
             // fall back to the history's parent links
         }
@@ -101,19 +112,13 @@ final class ListCommand implements Callable<Integer> {
         return chain;
     }
 
-    /** The lineage id of a completed backup (null: the origin, or not completed, or its manifest unreadable). */
-    static String lineage(Repository r, HistoryRecord h) {
-        io.strata.repo.Manifest m = completedManifest(r, h);
-        return m == null ? null : m.lineageId();
-    }
-
     /** The manifest of a completed backup (null: not completed, or its manifest unreadable). */
-    static io.strata.repo.Manifest completedManifest(Repository r, HistoryRecord h) {
+    static io.strata.repo.Manifest completedManifest(HistoryRecord h, java.util.function.Function<String, io.strata.repo.Manifest> read) {
         if (!HistoryRecord.COMPLETED.equals(h.state())) {
             return null;
         }
         try {
-            return r.manifest(h.id());
+            return read.apply(h.id());
         } catch (io.strata.error.StrataException e) {
             return null; // list works on a damaged repository too; verify names the damage
         }

@@ -43,6 +43,23 @@ public record FileEntry(
         FileStat stat,
         String ref) {
 
+    /**
+     * The few distinct strings every entry of a manifest repeats are shared: the kind, the storage,
+     * the home and the backup a reference names (at 50,000 tables a manifest read back held
+     * 100,000 copies of each). Paths, object names and digests are nearly all distinct: not
+     * shared, as a table of them would cost more than it saves.
+     */
+    public FileEntry {
+        kind = shared(kind);
+        storage = shared(storage);
+        home = shared(home);
+        ref = shared(ref);
+    }
+
+    private static String shared(String s) {
+        return s == null ? null : s.intern();
+    }
+
     /** An entry of a file whose path is relative to the data directory ({@code home} and {@code location} null). */
     public FileEntry(String path, String kind, Long spaceId, Integer flags, long size, long pages, String storage, long deltaPages,
                      String object, long storedBytes, String crc32c) {

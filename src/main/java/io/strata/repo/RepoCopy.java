@@ -267,7 +267,7 @@ public final class RepoCopy {
         /** The chain of {@code id} in the source; a manifest of it that fails its checks is copy-source-damaged. */
         private Chain resolve(String id) {
             try {
-                return Chain.resolve(from, id);
+                return Chain.resolveWhole(from, id);
             } catch (StrataException e) {
                 if (o.ids() == null && e.code() == ErrorCode.BACKUP_NOT_FOUND && !from.hasManifest(id)) {
                     // --all lists the manifests first: this one went meanwhile

@@ -6,6 +6,7 @@ import io.strata.repo.Chain;
 import io.strata.repo.ChunkedWriter;
 import io.strata.repo.DeltaFormat;
 import io.strata.repo.FileEntry;
+import io.strata.repo.History;
 import io.strata.repo.HistoryRecord;
 import io.strata.repo.Manifest;
 import io.strata.repo.RepoLock;
@@ -43,66 +44,85 @@ public final class MergeRun {
         repo.requireKey();
         try (RepoLock lock = repo.lock()) {
             repo.cleanupIncomplete();
-            Manifest b = repo.manifest(id);
-            if (!b.id().equals(id)) {
-                throw new StrataException(ErrorCode.USAGE, "backup " + id + " was already merged into " + b.id(), "merge " + b.id() + " instead");
+            // the chain's manifests are dropped before the retirement reads the history (tens of MB each at 50,000 tables)
+            Written w = writeMerged(repo, id, log);
+            retire(repo, id, w.merged().id(), false, log);
+            if (!neededByOthers(repo, w.parent(), id)) {
+                retire(repo, w.parent(), w.merged().id(), true, log);
             }
-            if (b.parent() == null) {
-                throw new StrataException(ErrorCode.USAGE, "backup " + id + " is a " + b.type() + " backup without a parent; there is nothing to fold it into",
-                        "name an incremental or differential backup");
-            }
-            Chain chain = Chain.resolve(repo, id);
-            Manifest p = chain.members().get(chain.members().size() - 2);
-            String mid = Repository.newBackupId(Instant.now());
-            String type = p.parent() == null ? Manifest.TYPE_FULL : p.type();
-            HistoryRecord begin = new HistoryRecord(mid, type, HistoryRecord.RUNNING, p.parent(), Instant.now().toString(), null,
-                    "merge of " + p.id() + " and " + b.id(), null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
-            repo.history().begin(begin);
-            try {
-                Manifest m = write(repo, chain, p, b, mid, type, begin, log);
-                repo.history().end(HistoryRecord.completed(begin, m));
-                retire(repo, b.id(), mid, false, log);
-                if (!neededByOthers(repo, p.id(), b.id())) {
-                    retire(repo, p.id(), mid, true, log);
-                }
-                return m;
-            } catch (IOException e) {
-                StorageException se = StorageException.local("write", repo.root(), e);
-                repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), se.getMessage()));
-                throw se;
-            } catch (StrataException e) {
-                repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), e.getMessage()));
-                throw e;
-            }
+            return w.merged();
+        }
+    }
+
+    /** The merge's result M, and the id of the parent P it folded. */
+    private record Written(Manifest merged, String parent) {}
+
+    /** Checks that {@code id} can be merged and writes M, with its history records; nothing is removed yet. */
+    private static Written writeMerged(Repository repo, String id, Consumer<String> log) {
+        Manifest b = repo.manifest(id);
+        if (!b.id().equals(id)) {
+            throw new StrataException(ErrorCode.USAGE, "backup " + id + " was already merged into " + b.id(), "merge " + b.id() + " instead");
+        }
+        if (b.parent() == null) {
+            throw new StrataException(ErrorCode.USAGE, "backup " + id + " is a " + b.type() + " backup without a parent; there is nothing to fold it into",
+                    "name an incremental or differential backup");
+        }
+        Chain chain = Chain.resolveForMerge(repo, id);
+        Manifest p = chain.members().get(chain.members().size() - 2);
+        String mid = Repository.newBackupId(Instant.now());
+        String type = p.parent() == null ? Manifest.TYPE_FULL : p.type();
+        HistoryRecord begin = new HistoryRecord(mid, type, HistoryRecord.RUNNING, p.parent(), Instant.now().toString(), null,
+                "merge of " + p.id() + " and " + b.id(), null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
+        repo.history().begin(begin);
+        try {
+            Manifest m = write(repo, chain, p, b, mid, type, begin, log);
+            repo.history().end(HistoryRecord.completed(begin, m));
+            return new Written(m, p.id());
+        } catch (IOException e) {
+            StorageException se = StorageException.local("write", repo.root(), e);
+            repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), se.getMessage()));
+            throw se;
+        } catch (StrataException e) {
+            repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), e.getMessage()));
+            throw e;
         }
     }
 
     /**
      * Whether a stored backup other than {@code except} rests on {@code parent}: its parent link
      * names it, directly or through a merged id that resolves to it (a child of a backup merged
-     * earlier names that backup's old id).
+     * earlier names that backup's old id). The links come from the history records (a record's
+     * parent is its manifest's), not from the manifests: at 50,000 tables a manifest is tens of
+     * megabytes of heap, and reading every backup's in turn ran a merge out of memory.
      */
     private static boolean neededByOthers(Repository repo, String parent, String except) {
-        for (String other : repo.history().completedIds()) {
-            if (other.equals(except) || !repo.hasManifest(other)) {
+        for (HistoryRecord h : repo.history().attempts()) {
+            String other = h.id();
+            if (!HistoryRecord.COMPLETED.equals(h.state()) || other.equals(except) || h.parent() == null || !repo.hasManifest(other)) {
                 continue;
             }
-            String link = repo.manifest(other).parent();
-            if (link == null) {
-                continue;
-            }
-            if (parent.equals(link)) {
+            if (parent.equals(h.parent()) || parent.equals(storedAs(repo, h.parent()))) {
                 return true;
-            }
-            try {
-                if (parent.equals(repo.manifest(link).id())) {
-                    return true;
-                }
-            } catch (StrataException e) {
-                // a broken link rests on nothing stored; verify reports it
             }
         }
         return false;
+    }
+
+    /**
+     * The stored backup whose manifest backup {@code id} resolves to ({@link Repository#manifest}):
+     * {@code id} itself, or the result of the same-state merges it went into; null when it resolves
+     * to nothing (folded, or gone).
+     */
+    private static String storedAs(Repository repo, String id) {
+        String at = id;
+        for (int hops = 0; hops < 10_000 && at != null; hops++) {
+            if (repo.hasManifest(at)) {
+                return at;
+            }
+            History.Merge m = repo.history().merge(at);
+            at = m == null || m.folded() ? null : m.into();
+        }
+        return null;
     }
 
     /**

@@ -4,6 +4,7 @@ import io.strata.error.ErrorCode;
 import io.strata.error.StrataException;
 import io.strata.repo.ArchivedBinlog;
 import io.strata.repo.BinlogArchive.Pos;
+import io.strata.repo.Manifest;
 import io.strata.repo.Repository;
 import io.strata.restore.PitrWindows.BackupPoint;
 import io.strata.server.ServerTools;
@@ -89,11 +90,12 @@ public final class PitrRun {
         log.accept("target " + o.target() + (o.target().kind() == PitrTarget.Kind.POSITION ? "" : " is binlog position " + plan.stop())
                 + "; starting from backup " + b.id() + " at " + b.pos()
                 + " and replaying " + files.size() + " archived binlog file(s)");
-        ServerTools.Server server = RestoreRun.serverFor(o.tools(), b.manifest(), log);
-        RecoveryKeys.Plan keys = RecoveryKeys.check(b.manifest(), server.binary(), null, log); // before anything is written
+        Manifest bm = repo.manifest(b.id()); // whole: the windows hold each backup's manifest without its files
+        ServerTools.Server server = RestoreRun.serverFor(o.tools(), bm, log);
+        RecoveryKeys.Plan keys = RecoveryKeys.check(bm, server.binary(), null, log); // before anything is written
         TargetGuard found = TargetGuard.before(target); // a failure puts the target back so
         // and the directories of DATA DIRECTORY files outside the target (RestoreRun refuses them unless new or empty)
-        DataDirectories outside = DataDirectories.plan(b.manifest(), target, o.remaps().stream().map(DataDirectories.Remap::parse).toList());
+        DataDirectories outside = DataDirectories.plan(bm, target, o.remaps().stream().map(DataDirectories.Remap::parse).toList());
         outside.check();
         outside.directories().forEach(found::alsoOutside);
         Path work;
@@ -145,7 +147,7 @@ public final class PitrRun {
                 }
                 PitrReplay.run(restored, binlogs, target, run, o.tools(), server, keys.options(), replay, tables, log);
                 Dirs.deleteQuietly(run, false);
-                ReplicaInfo replica = ReplicaInfo.pointInTime(b.manifest(), o.target(), plan.stop().file(), plan.stop().offset(), binlogs.gtids());
+                ReplicaInfo replica = ReplicaInfo.pointInTime(bm, o.target(), plan.stop().file(), plan.stop().offset(), binlogs.gtids());
                 replica.write(target);
                 log.accept("wrote " + ReplicaInfo.FILE_NAME + ": binlog " + replica.binlogFile() + ":" + replica.binlogPosition()
                         + ", gtid_binlog_pos " + replica.gtidBinlogPos() + " (the target's; a new replica starts there)");

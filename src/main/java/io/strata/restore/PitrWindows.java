@@ -37,7 +37,7 @@ import java.util.TreeMap;
  */
 public final class PitrWindows {
 
-    /** A completed backup with a resolvable chain, placed in the archive by its binlog position. */
+    /** A completed backup with a resolvable chain, placed in the archive by its binlog position; {@code manifest} without its file list. */
     public record BackupPoint(String id, Manifest manifest, Pos pos, long time) {
         public String gtid() { return manifest.gtidBinlogPos(); }
     }
@@ -172,7 +172,9 @@ public final class PitrWindows {
             try {
                 Manifest m = repo.manifest(id);
                 if (seen.add(m.id())) {
-                    out.add(m);
+                    // without its file list: every completed backup is held at once here (a 50,000-table manifest is
+                    // tens of MB of heap); a restore from the chosen one reads it again whole
+                    out.add(m.toBuilder().files(List.of()).build());
                 }
             } catch (StrataException e) {
                 // a damaged or vanished backup is not a restore point

@@ -95,10 +95,6 @@ public final class RestoreRun {
     }
 
     /**
-     * {@link #run(Repository, Options, Consumer)} for a point-in-time restore: the restored
-     * directory's lineage names {@code pitrTarget} (null: none).
-     */
-    /**
      * {@code id}, or the newest completed backup of {@code repo} when it is null (what a restore
      * without --backup restores).
      *
@@ -116,6 +112,10 @@ public final class RestoreRun {
         return done.get(done.size() - 1);
     }
 
+    /**
+     * {@link #run(Repository, Options, Consumer)} for a point-in-time restore: the restored
+     * directory's lineage names {@code pitrTarget} (null: none).
+     */
     static Result run(Repository repo, Options o, Consumer<String> log, String pitrTarget) {
         return run(repo, o, log, pitrTarget, null);
     }
@@ -409,10 +409,10 @@ public final class RestoreRun {
             References refs = new References(repo);
             for (FileEntry fe : writeOrder(m.files())) {
                 if (fe.isDelta()) {
-                    List<Chain.Layer> layers = chain.layers(fe);
+                    // the layers are found by the writer: held for every queued file they were some 250 bytes a file
                     fs.add(pool.submit(() -> {
                         Cancellation.check();
-                        return counted(progress, composeOne(repo, layers, fe, target, dirs, syncer));
+                        return counted(progress, composeOne(repo, chain.layers(fe), fe, target, dirs, syncer));
                     }));
                 } else {
                     fs.add(pool.submit(() -> {
