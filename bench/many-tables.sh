@@ -10,6 +10,8 @@
 # Timed, median of BENCH_ROUNDS (default 3), strata and mariadb-backup alternately, each run's
 # elapsed time and peak resident size (/usr/bin/time %e %M):
 #   full:        strata backup --type full          | mariadb-backup --backup
+#   full, cold:  the same, each run after drop_caches (the data directory's files, inodes and entries
+#                on the disk; the tools' own files read back in first)
 #   incremental: after one row changed in 1% of the tables (then settled):
 #                strata backup --type incremental --base FULL (default method: redo)
 #                | mariadb-backup --backup --incremental-basedir=FULL
@@ -17,6 +19,10 @@
 #                strata restore (the newest backup of the chain, into a new directory)
 #                | mariadb-backup --prepare FULL; --prepare --incremental-dir INC; --copy-back
 #   fixed cost:  a strata incremental when nothing changed, after drop_caches ("cold") and warm.
+#   deep chain:  strata restore of the newest backup (full, incremental, 1 + 2 x BENCH_ROUNDS nothing-changed
+#                incrementals), once; strata alone
+#   verify:      strata verify of the incremental (with its full); strata alone
+#   merge:       strata merge of the incremental into its full, once (it rewrites the repository)
 #
 # Run it under the machine-wide bench lock:
 #   flock /tmp/strata-bench.lock bash bench/many-tables.sh
@@ -181,6 +187,33 @@ if [ -f "$D/mb-failed" ]; then
 else
   echo "full backup, median of $ROUNDS: strata $fs s, mariadb-backup $fm s, ratio $(ratio "$fs" "$fm") (target <= 1.0); peak RSS strata $(maximum <"$D/f-s-rss") MB, mariadb-backup $(maximum <"$D/f-m-rss") MB"
 fi
+# The runs above find the data directory in the kernel's caches: its directory entries and inodes,
+# and the .frm and other files read through the page cache (both tools read the .ibd files with
+# O_DIRECT, innodb_flush_method's default). A nightly backup of a busy server may find them evicted:
+# the same full backups again, each after drop_caches (the tools' own files read back in first, as
+# on a machine that runs them daily).
+: >"$D/c-s"; : >"$D/c-m"
+for r in $(seq "$ROUNDS"); do
+  rm -rf "$D/repo-cold"
+  cold
+  read -r s m < <(timed "$D/out-full-cold" "$STRATA" backup --repo "$D/repo-cold" --socket "$SOCK" --user root --quiet --type full)
+  echo "$s" >>"$D/c-s"; echo "$m" >>"$D/f-s-rss"
+  rm -rf "$D/mb-cold"
+  s2=- m2=-
+  if [ ! -f "$D/mb-failed" ]; then
+    cold
+    read -r s2 m2 < <(timed_mb "$D/out-mb-cold" mariadb-backup --no-defaults --backup --socket="$SOCK" --user=root --target-dir="$D/mb-cold" --open-files-limit=65535)
+    [ "$s2" = - ] || echo "$s2" >>"$D/c-m"
+  fi
+  printf 'round %d full, data cold: strata %7.2f s %5d MB RSS   mariadb-backup %7s s %5s MB RSS (each after drop_caches)\n' "$r" "$s" "$m" "$s2" "$m2"
+done
+rm -rf "$D/repo-cold" "$D/mb-cold"
+cs=$(median <"$D/c-s"); cm=$(median <"$D/c-m")
+if [ -f "$D/mb-failed" ]; then
+  echo "full backup with the data files cold, median of $ROUNDS: strata $cs s, $(mb_says)"
+else
+  echo "full backup with the data files cold, median of $ROUNDS: strata $cs s, mariadb-backup $cm s, ratio $(ratio "$cs" "$cm") (target <= 1.0)"
+fi
 
 # ---- 1% of the tables changed -----------------------------------------------------------
 changed=$((TABLES / 100))
@@ -251,5 +284,28 @@ for r in $(seq "$ROUNDS"); do
   printf 'round %d nothing changed: strata incremental %5.2f s after drop_caches, %5.2f s warm, %d / %d MB RSS\n' "$r" "$s" "$s2" "$m" "$m2"
 done
 echo "fixed cost of a strata incremental when nothing changed at $TABLES tables, median: $(median <"$D/z-cold") s after drop_caches (target <= 0.35), $(median <"$D/z-warm") s warm; peak RSS $(maximum <"$D/z-rss") MB"
-all_rss=$(cat "$D"/f-s-rss "$D"/i-s-rss "$D"/r-s-rss "$D"/z-rss | maximum)
+# ---- restore of the newest backup: the end of a long chain (strata alone) ---------------
+# the full, the incremental, then one per nothing-changed run above: every unchanged tablespace is
+# a delta of no pages in each member
+newest=$(awk '/^backup /{print $2}' "$D/out-idle")
+depth=$("$STRATA" list --repo "$D/repo" --json 2>/dev/null | python3 -c 'import json,sys; print(*[len(b["needs"]) for b in json.load(sys.stdin) if b["id"] == sys.argv[1]])' "$newest" || echo "?")
+rm -rf "$D/restore-s"
+read -r s m < <(timed "$D/out-rdeep" "$STRATA" restore --repo "$D/repo" --backup "$newest" --target "$D/restore-s")
+echo "$m" >"$D/d-rss"
+echo "restore of the newest backup, a chain of $depth backups, at $TABLES tables (once): strata $s s, $m MB RSS; $(find "$D/restore-s" -name '*.ibd' | wc -l) .ibd restored"
+rm -rf "$D/restore-s"
+
+# ---- verify and merge (strata alone: mariadb-backup has no verify; its merge is the prepare above) ----
+: >"$D/v-s"; : >"$D/v-rss"
+for r in $(seq "$ROUNDS"); do
+  read -r s m < <(timed "$D/out-verify" "$STRATA" verify --repo "$D/repo" "$inc_id")
+  echo "$s" >>"$D/v-s"; echo "$m" >>"$D/v-rss"
+  printf 'round %d verify:      strata %7.2f s %5d MB RSS (the full and the incremental: every object, page checksums, redo log)\n' "$r" "$s" "$m"
+done
+echo "verify of full + incremental at $TABLES tables, median of $ROUNDS: strata $(median <"$D/v-s") s; peak RSS $(maximum <"$D/v-rss") MB"
+# a merge rewrites the repository: once, the incremental into its full (a synthetic full of every table)
+read -r s m < <(timed "$D/out-merge" "$STRATA" merge --repo "$D/repo" "$inc_id")
+echo "$m" >"$D/g-rss"
+echo "merge of the incremental into its full at $TABLES tables (once): strata $s s, $m MB RSS; $(head -1 "$D/out-merge")"
+all_rss=$(cat "$D"/f-s-rss "$D"/i-s-rss "$D"/r-s-rss "$D"/z-rss "$D"/d-rss "$D"/v-rss "$D"/g-rss | maximum)
 echo "peak RSS of every strata run: $all_rss MB (target <= 300)"

@@ -19,7 +19,7 @@ import java.util.function.Supplier;
 
 /** Entry point: runs a command and turns every outcome into one message and an exit code. */
 @Command(name = "strata", scope = CommandLine.ScopeType.INHERIT, version = "strata 0.1.0",
-        description = "Hot physical backups of MariaDB 10.11: full backups, restore, history.")
+        description = "Hot, incremental, point-in-time physical backups of MariaDB 10.11, 11.4 and 11.8: backup, restore (whole servers or single tables), verify, merge, history.")
 public final class Main implements Runnable {
     // -h means --host on every command (as for the mariadb client), so help has no -h: the
     // standard help options are declared here, long or -?, and every command inherits them
