@@ -12,6 +12,7 @@ import io.strata.repo.Repository;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -166,15 +167,22 @@ public final class PitrWindows {
     }
 
     private static List<Manifest> completedManifests(Repository repo) {
+        return completedManifests(repo, new HashMap<>());
+    }
+
+    /**
+     * The completed backups' manifests, without their file lists: every completed backup is held
+     * at once here (a 50,000-table manifest is tens of MB of heap); a restore from the chosen one
+     * reads it again whole. {@code heads} gets each one read, by the id it was read as.
+     */
+    private static List<Manifest> completedManifests(Repository repo, Map<String, Manifest> heads) {
         List<Manifest> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (String id : repo.history().completedIds()) {
             try {
-                Manifest m = repo.manifest(id);
+                Manifest m = head(repo, heads, id);
                 if (seen.add(m.id())) {
-                    // without its file list: every completed backup is held at once here (a 50,000-table manifest is
-                    // tens of MB of heap); a restore from the chosen one reads it again whole
-                    out.add(m.toBuilder().files(List.of()).build());
+                    out.add(m);
                 }
             } catch (StrataException e) {
                 // a damaged or vanished backup is not a restore point
@@ -183,9 +191,20 @@ public final class PitrWindows {
         return out;
     }
 
+    /** Backup {@code id}'s manifest without its files, read once into {@code heads}. */
+    private static Manifest head(Repository repo, Map<String, Manifest> heads, String id) {
+        Manifest m = heads.get(id);
+        if (m == null) {
+            m = repo.manifest(id).toBuilder().files(List.of()).build();
+            heads.put(id, m);
+        }
+        return m;
+    }
+
     public static PitrWindows of(Repository repo, String serverKey) {
         PitrWindows w = new PitrWindows(serverKey, BinlogArchive.forServer(repo, serverKey));
-        for (Manifest m : completedManifests(repo)) {
+        Map<String, Manifest> heads = new HashMap<>();
+        for (Manifest m : completedManifests(repo, heads)) {
             if (!m.source().serverKey().equals(serverKey) || m.binlogFile() == null || m.binlogPosition() == null) {
                 continue;
             }
@@ -195,7 +214,7 @@ public final class PitrWindows {
                 continue;
             }
             try {
-                Chain.resolve(repo, m.id());
+                Chain.ids(repo, m.id(), id -> head(repo, heads, id)); // the chain's checks, each manifest read once
             } catch (StrataException e) {
                 w.skipped.add(m.id() + ": " + e.getMessage());
                 continue;
