@@ -130,7 +130,7 @@ public final class ChunkScan implements AutoCloseable {
         return chunk.rawLen;
     }
 
-    /** Whether the current chunk is stored as it is (no compressor, in the clear): {@link #copyRawTo} copies it in the kernel. */
+    /** Whether the current chunk is stored as it is (no compressor, in the clear): {@link #readInto} reads it without decoding. */
     public boolean storedAsIs() {
         return chunk.codec == ObjectFormat.CODEC_NONE && !header.sealed();
     }
@@ -155,45 +155,60 @@ public final class ChunkScan implements AutoCloseable {
         return ByteBuffer.wrap(chunk.data, chunk.dataOff, chunk.rawLen).slice();
     }
 
+    /** Opens this object past the page cache on first use (null: it cannot be); see {@link #readInto}. */
+    private java.util.function.Supplier<FileChannel> directOpener;
+    private FileChannel directIn;
+
     /**
-     * For a chunk stored as it is (no compressor, in the clear): copies its bytes into {@code out}
-     * at file offset {@code at} inside the kernel ({@link FileChannel#transferTo}, no copy through
-     * the JVM), then reads them back from {@code out} (from the page cache, just written) and checks
-     * their CRC-32C against the header's, so the check covers the bytes the target holds.
-     *
-     * @param out a file open for reading and writing
-     * @return false, having done nothing, for a chunk of another codec (use {@link #decode})
-     * @throws CorruptDataException when the bytes read back do not match the header's CRC-32C, or the object ends early
+     * Lets {@link #readInto} read this object's chunks past the page cache (O_DIRECT) through a
+     * channel that {@code opener} opens on first use; it returns null when the object's file system
+     * cannot. Returns this scan.
      */
-    public boolean copyRawTo(FileChannel out, long at) throws IOException {
+    public ChunkScan directReads(java.util.function.Supplier<FileChannel> opener) {
+        this.directOpener = opener;
+        return this;
+    }
+
+    /**
+     * For a chunk stored as it is (no compressor, in the clear): reads its stored bytes, which are
+     * its raw bytes, into {@code bufs}' write buffer and checks their CRC-32C against the header's.
+     * With {@code pastCache}, past the page cache ({@link io.strata.util.DirectIo}) when
+     * {@link #directReads} was given an opener and the object's file system supports it; else by
+     * one positional read. The caller may
+     * change the buffer's bytes (a composition lays delta pages over them) and write it, with
+     * {@link io.strata.util.DirectIo#write} to a file opened past the page cache.
+     *
+     * @return the write buffer of {@code bufs}, position 0 and limit the chunk's raw length, valid
+     *         until the thread's next use of {@code bufs}; null, having read nothing, for a chunk of
+     *         another codec (use {@link #decode})
+     * @throws CorruptDataException when the bytes do not match the header's CRC-32C, or the object ends inside them
+     */
+    public ByteBuffer readInto(io.strata.util.DirectIo.Buffers bufs, boolean pastCache) throws IOException {
         if (!storedAsIs()) {
-            return false;
+            return null;
         }
-        int n = chunk.rawLen;
-        long done = 0;
-        while (done < n) {
-            long k = ch.transferTo(position + done, n - done, out.position(at + done));
-            if (k <= 0) {
-                throw ChunkCoder.corrupt(resource, "object is truncated after " + rawOffset + " bytes (" + chunks + " chunks)");
+        ByteBuffer b = bufs.out(chunk.rawLen);
+        if (pastCache && directIn == null && directOpener != null) {
+            directIn = directOpener.get();
+            directOpener = null;
+        }
+        if (pastCache && directIn != null) {
+            try {
+                io.strata.util.DirectIo.readRange(directIn, position, b, bufs);
+            } catch (java.io.EOFException e) {
+                throw ChunkCoder.corrupt(resource, "object is truncated after " + rawTotal + " bytes (" + chunks + " chunks)");
             }
-            done += k;
-        }
-        // read back into the pooled array of stored bytes (unused for a chunk stored as it is), in slices that
-        // NIO's per-thread direct buffer carries: no direct buffer allocated per chunk or per file
-        if (chunk.stored.length < n) {
-            chunk.stored = new byte[Math.max(n, ObjectFormat.CHUNK_SIZE)];
-        }
-        int got = io.strata.util.NioSlices.read(out, chunk.stored, 0, n, at);
-        if (got < n) {
-            throw new java.io.EOFException("the copy of chunk " + chunk.index + " of " + resource + " ends early in the file written (was it cut short meanwhile?)");
+        } else {
+            readAt(b, position);
+            b.flip();
         }
         CRC32C c = new CRC32C();
-        c.update(chunk.stored, 0, n);
+        c.update(b.duplicate());
         if ((int) c.getValue() != chunk.crcField) {
             throw ChunkCoder.corrupt(resource, String.format(Locale.ROOT, "chunk %d (raw offset %d) checksum mismatch: stored crc32c=0x%08x computed=0x%08x",
                     chunk.index, rawOffset, chunk.crcField, (int) c.getValue()));
         }
-        return true;
+        return b;
     }
 
     /**
@@ -276,6 +291,8 @@ public final class ChunkScan implements AutoCloseable {
         }
         closed = true;
         ChunkCoder.give(chunk);
-        ch.close();
+        try (FileChannel d = directIn) {
+            ch.close();
+        }
     }
 }

@@ -337,7 +337,7 @@ public final class Repository {
             return null;
         }
         try {
-            return ChunkScan.open(ch, content, store.describe(key), config.readCodec());
+            return ChunkScan.open(ch, content, store.describe(key), config.readCodec()).directReads(() -> store.openFileDirect(key));
         } catch (IOException e) {
             throw StorageException.local("read", store.describe(key), e);
         }

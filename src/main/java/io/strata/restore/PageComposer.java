@@ -182,25 +182,26 @@ final class PageComposer {
     /**
      * Composes {@code layers} (whole copy first, deltas oldest to newest) into the new, empty file
      * {@code ch} chunk by chunk of the base, as {@link RestoreRun} does for a local repository: a
-     * chunk of the base stored as it is (no compressor, in the clear) and wholly inside the result
-     * is copied inside the kernel and checked by reading it back
-     * ({@link io.strata.repo.ChunkScan#copyRawTo}), then the deltas' pages that fall in it are
-     * written over it; any other chunk is decoded and checked, the deltas' pages laid over it, and
-     * written at its offset. Pages past the base's end come from
+     * chunk of the base stored as it is (no compressor, in the clear) is read into direct memory and
+     * checked ({@link io.strata.repo.ChunkScan#readInto}; past the page cache when {@code direct} is
+     * open), any other chunk is decoded and checked; the deltas' pages that fall in it are laid over
+     * it and its bytes inside the result are written at its offset at once (through {@code direct},
+     * past the page cache, when it is open). Pages past the base's end come from
      * the deltas or are zeros. At the end the base's length and content digest (from its chunk
      * headers) are checked against its manifest entry and every delta is read to its end and
      * checked, as {@link #compose} does. The caller forces and closes {@code ch}; not for sparse
      * (page_compressed) files.
      *
      * @param base a scan of the whole copy's object (a local object in the clear), positioned before its first chunk
+     * @param direct the same file as {@code ch} opened for writes past the page cache ({@link io.strata.util.DirectIo#openWrite}), or null
      * @return bytes of the result (its page count times the physical page size), or -1 when a chunk
      *         of the base does not start on a page boundary (another writer's chunk size; nothing is
      *         wrong with it) or its first chunk is compressed (then {@link #compose}'s reader decodes
      *         chunks on the codec pool, in parallel): the caller empties {@code ch} and composes the file with {@link #compose}
      * @throws CorruptDataException when an object does not check against its manifest entry
      */
-    static long composeByChunks(Repository repo, List<Chain.Layer> layers, FileEntry target, io.strata.repo.ChunkScan base, FileChannel ch)
-            throws IOException {
+    static long composeByChunks(Repository repo, List<Chain.Layer> layers, FileEntry target, io.strata.repo.ChunkScan base, FileChannel ch,
+                                FileChannel direct) throws IOException {
         int ps = new io.strata.innodb.TablespaceFlags(target.flags()).physicalPageSize();
         long pages = target.size() / ps;
         Chain.Layer baseLayer = layers.get(0);
@@ -209,6 +210,7 @@ final class PageComposer {
             long limit = Math.min(baseLayer.entry().size() / ps, pages) * ps; // result bytes the base supplies
             long next = nextDeltaPage(deltas);
             byte[] res = null;
+            io.strata.util.DirectIo.Buffers bufs = io.strata.util.DirectIo.buffers();
             while (base.next()) {
                 long off = base.rawOffset();
                 int n = base.rawLength();
@@ -221,13 +223,16 @@ final class PageComposer {
                 }
                 int m = (int) Math.min(n, limit - off); // result bytes from this chunk
                 long endPage = (off + m) / ps;
-                if (m == n && base.copyRawTo(ch, off)) {
-                    // the base's bytes copied and checked; the deltas' pages over them, each before its delta moves on
+                ByteBuffer stored = base.readInto(bufs, direct != null);
+                if (stored != null) {
+                    // the base's bytes read and checked; the deltas' pages laid over them (each before its delta moves
+                    // on), then the result's part of the chunk written at once
                     while (next < endPage) {
-                        io.strata.util.NioSlices.write(ch, newest(deltas, next).page(), 0, ps, next * ps);
+                        stored.put((int) (next * ps - off), newest(deltas, next).page(), 0, ps);
                         advance(deltas, next);
                         next = nextDeltaPage(deltas);
                     }
+                    io.strata.util.DirectIo.write(direct, ch, stored.limit(m), off);
                     continue;
                 }
                 ByteBuffer raw = base.decode();
@@ -256,6 +261,9 @@ final class PageComposer {
             checkScanned(base, baseLayer);
             for (DeltaCursor d : deltas) {
                 d.finish(ps);
+            }
+            if (ch.size() > pages * ps) {
+                ch.truncate(pages * ps); // the zeros after a last write past the page cache that ended off the 4 KiB grid
             }
             return pages * ps;
         } finally {

@@ -162,6 +162,11 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
+    public FileChannel openFileDirect(String key) {
+        return io.strata.util.DirectIo.openRead(path(key));
+    }
+
+    @Override
     public boolean exists(String key) {
         return Files.isRegularFile(path(key));
     }

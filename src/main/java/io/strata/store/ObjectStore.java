@@ -31,6 +31,15 @@ public interface ObjectStore extends AutoCloseable {
         return null;
     }
 
+    /**
+     * As {@link #openFile}, the file opened for reads past the page cache (O_DIRECT,
+     * {@link io.strata.util.DirectIo}); null when this store keeps no local files, the file system
+     * refuses O_DIRECT, or the open fails (the caller reads through {@link #openFile}'s channel).
+     */
+    default java.nio.channels.FileChannel openFileDirect(String key) {
+        return null;
+    }
+
     boolean exists(String key);
 
     /** Size in bytes of a stored object. */

@@ -2,6 +2,7 @@ package io.strata.repo;
 
 import io.strata.codec.Compression;
 import io.strata.error.CorruptDataException;
+import io.strata.util.DirectIo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,7 @@ import java.util.zip.CRC32C;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -160,35 +162,63 @@ class ChunkScanTest {
     }
 
     @Test
-    void aChunkStoredAsItIsIsCopiedInTheKernelAndCheckedFromTheCopy() throws IOException {
+    void aChunkStoredAsItIsIsReadIntoDirectMemoryAndCheckedThroughThePageCacheOrPastIt() throws IOException {
         int n = 2 * ObjectFormat.CHUNK_SIZE + 333;
         byte[] raw = sample(n);
         byte[] framed = EncodedChunksTest.frame(raw, ObjectCodec.PLAIN);
-        Path out = dir.resolve("copy");
-        try (ChunkScan s = scan(framed, ObjectCodec.PLAIN);
-             FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            while (s.next()) {
-                assertTrue(s.copyRawTo(ch, s.rawOffset()));
+        Path object = dir.resolve("object");
+        Files.write(object, framed);
+        for (boolean pastCache : new boolean[] {false, true}) {
+            Path out = dir.resolve("copy-" + pastCache);
+            boolean[] opened = new boolean[1];
+            try (ChunkScan s = ChunkScan.open(FileChannel.open(object), "file", "test", ObjectCodec.PLAIN)
+                    .directReads(() -> { opened[0] = true; return DirectIo.openRead(object); });
+                 FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                while (s.next()) {
+                    ByteBuffer b = s.readInto(DirectIo.buffers(), pastCache);
+                    assertTrue(b.isDirect());
+                    assertEquals(0, b.position());
+                    assertEquals(s.rawLength(), b.limit());
+                    while (b.hasRemaining()) {
+                        ch.write(b, s.rawOffset() + b.position());
+                    }
+                }
+                assertFalse(s.next());
             }
+            assertEquals(pastCache, opened[0], "the channel past the page cache is opened only when asked for");
+            assertArrayEquals(raw, Files.readAllBytes(out));
         }
-        assertArrayEquals(raw, Files.readAllBytes(out));
-        // a compressed chunk is not copied as it is
-        try (ChunkScan s = scan(EncodedChunksTest.frame(raw, ObjectCodec.PLAIN.withCompression(Compression.zstd(1))), ObjectCodec.PLAIN);
-             FileChannel ch = FileChannel.open(dir.resolve("copy2"), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        // a compressed chunk is not read as it is
+        try (ChunkScan s = scan(EncodedChunksTest.frame(raw, ObjectCodec.PLAIN.withCompression(Compression.zstd(1))), ObjectCodec.PLAIN)) {
             assertTrue(s.next());
-            assertFalse(s.copyRawTo(ch, 0));
-            assertEquals(0, ch.size());
+            assertNull(s.readInto(DirectIo.buffers(), false));
+            assertEquals(ObjectFormat.CHUNK_SIZE, s.decode().remaining());
         }
-        // a damaged stored byte: the copy read back does not match the header's CRC
+        // a damaged stored byte: the bytes read do not match the header's CRC
         byte[] bad = framed.clone();
         bad[EncodedChunksTest.chunkOffsets(framed).get(1) + ObjectFormat.CHUNK_HEADER + 7] ^= 1;
-        try (ChunkScan s = scan(bad, ObjectCodec.PLAIN);
-             FileChannel ch = FileChannel.open(dir.resolve("copy3"), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            assertTrue(s.next());
-            assertTrue(s.copyRawTo(ch, s.rawOffset()));
-            assertTrue(s.next());
-            CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.copyRawTo(ch, s.rawOffset()));
-            assertTrue(e.getMessage().contains("chunk 1") && e.getMessage().contains("checksum mismatch"), e.getMessage());
+        Path damaged = dir.resolve("damaged");
+        Files.write(damaged, bad);
+        for (boolean pastCache : new boolean[] {false, true}) {
+            try (ChunkScan s = ChunkScan.open(FileChannel.open(damaged), "file", "test", ObjectCodec.PLAIN).directReads(() -> DirectIo.openRead(damaged))) {
+                assertTrue(s.next());
+                assertEquals(ObjectFormat.CHUNK_SIZE, s.readInto(DirectIo.buffers(), pastCache).remaining());
+                assertTrue(s.next());
+                CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.readInto(DirectIo.buffers(), pastCache));
+                assertTrue(e.getMessage().startsWith("chunk 1 (raw offset 1048576) checksum mismatch: stored crc32c=0x"), e.getMessage());
+            }
+        }
+        // an object cut inside a chunk's bytes
+        Path cut = dir.resolve("cut");
+        Files.write(cut, Arrays.copyOf(framed, EncodedChunksTest.chunkOffsets(framed).get(1) + ObjectFormat.CHUNK_HEADER + 100));
+        for (boolean pastCache : new boolean[] {false, true}) {
+            try (ChunkScan s = ChunkScan.open(FileChannel.open(cut), "file", "test", ObjectCodec.PLAIN).directReads(() -> DirectIo.openRead(cut))) {
+                assertTrue(s.next());
+                s.readInto(DirectIo.buffers(), pastCache);
+                assertTrue(s.next());
+                CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.readInto(DirectIo.buffers(), pastCache));
+                assertTrue(e.getMessage().startsWith("object is truncated after"), e.getMessage());
+            }
         }
     }
 

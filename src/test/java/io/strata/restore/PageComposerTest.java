@@ -35,6 +35,7 @@ import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link PageComposer}'s three ways of writing one InnoDB file of a chain restore give the same
  * bytes: streaming through the readers ({@code compose}, the reference), chunk by chunk of the base
- * with chunks stored as they are copied in the kernel ({@code composeByChunks}), and bringing an
+ * with chunks stored as they are read into direct memory ({@code composeByChunks}, through the page cache and past it), and bringing an
  * existing file (empty, stale, or too long) to the result page by page ({@code deltaCompose}). The
  * objects are real ones of a local repository, written as a backup writes them; every page of
  * every layer is told apart by its bytes, and the expected file is laid together here, page by
@@ -201,10 +202,13 @@ class PageComposerTest {
         return repo.scanBackupObject(layers.get(0).backup().id(), OBJECT, "innodb-file");
     }
 
-    /** Path 2 into the new file {@code f}; returns its answer. */
-    private long byChunks(List<Chain.Layer> layers, Path f) throws IOException {
-        try (ChunkScan s = scan(layers); FileChannel ch = rw(f)) {
-            return PageComposer.composeByChunks(repo, layers, target(layers), s, ch);
+    /** Path 2 into the new file {@code f}, past the page cache ({@code direct}: O_DIRECT reads and writes where aligned) or through it; returns its answer. */
+    private long byChunks(List<Chain.Layer> layers, Path f, boolean direct) throws IOException {
+        try (ChunkScan s = scan(layers); FileChannel ch = rw(f); FileChannel d = direct ? io.strata.util.DirectIo.openWrite(f) : null) {
+            if (direct) {
+                assertNotNull(d, "the test's file system refuses O_DIRECT: " + f);
+            }
+            return PageComposer.composeByChunks(repo, layers, target(layers), s, ch, d);
         }
     }
 
@@ -266,13 +270,15 @@ class PageComposerTest {
         assertEquals(want.length, PageComposer.compose(repo, layers, target(layers), os));
         assertArrayEquals(want, os.toByteArray(), "compose into a stream");
 
-        Path f = newFile(new byte[0]);
-        long n = byChunks(layers, f);
-        if (firstChunkCompressed) {
-            assertEquals(-1, n, "a compressed first chunk: the stream decodes on the codec pool");
-        } else {
-            assertEquals(want.length, n);
-            assertArrayEquals(want, Files.readAllBytes(f), "composeByChunks");
+        for (boolean direct : new boolean[] {false, true}) {
+            Path f = newFile(new byte[0]);
+            long n = byChunks(layers, f, direct);
+            if (firstChunkCompressed) {
+                assertEquals(-1, n, "a compressed first chunk: the stream decodes on the codec pool");
+            } else {
+                assertEquals(want.length, n);
+                assertArrayEquals(want, Files.readAllBytes(f), "composeByChunks, " + (direct ? "past the page cache" : "through it"));
+            }
         }
 
         Path[] got = new Path[1];
@@ -484,7 +490,7 @@ class PageComposerTest {
             layers = List.of(withDigest(layers.get(0), String.format("%08x", s.digest())));
         }
         assertArrayEquals(base, compose(layers));
-        assertEquals(-1, byChunks(layers, newFile(new byte[0])));
+        assertEquals(-1, byChunks(layers, newFile(new byte[0]), true));
         assertNull(deltaCompose(layers, new byte[0], MAX_LSN, new Path[1]));
     }
 
@@ -514,7 +520,7 @@ class PageComposerTest {
     private String assertAllPathsRefuse(List<Chain.Layer> layers) {
         List<Executable> paths = List.of(
                 () -> compose(layers),
-                () -> byChunks(layers, newFile(new byte[0])),
+                () -> byChunks(layers, newFile(new byte[0]), true),
                 () -> deltaCompose(layers, new byte[0], MAX_LSN, new Path[1]));
         List<String> messages = new ArrayList<>();
         for (Executable p : paths) {
@@ -524,12 +530,12 @@ class PageComposerTest {
     }
 
     @Test
-    void aDamagedByteInAChunkStoredAsItIsIsFoundByTheReadBack() throws IOException {
+    void aDamagedByteInAChunkStoredAsItIsIsFoundByItsCrc() throws IOException {
         int pages = 3 * CP + 5;
         List<Chain.Layer> layers = store(FLAGS_16K, baseFile(PS, pages), Compression.NONE, List.of(delta(PS, 1, pages, 0)));
         Path f = objectFile(layers.get(0));
         byte[] stored = Files.readAllBytes(f);
-        // the second chunk holds no delta page: the walk copies it in the kernel
+        // the second chunk holds no delta page: the walk reads it into direct memory and writes it from there
         int second = stored.length - 4 - 20 - (ObjectFormat.CHUNK_HEADER + 5 * PS) - 2 * (ObjectFormat.CHUNK_HEADER + MIB);
         assertEquals(MIB, ByteBuffer.wrap(stored).getInt(second), "the second chunk's header");
         stored[second + ObjectFormat.CHUNK_HEADER + 12345] ^= 1;
