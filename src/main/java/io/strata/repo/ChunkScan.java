@@ -171,34 +171,45 @@ public final class ChunkScan implements AutoCloseable {
 
     /**
      * For a chunk stored as it is (no compressor, in the clear): reads its stored bytes, which are
-     * its raw bytes, into {@code bufs}' write buffer and checks their CRC-32C against the header's.
+     * its raw bytes, into {@code into} and checks their CRC-32C against the header's.
      * With {@code pastCache}, past the page cache ({@link io.strata.util.DirectIo}) when
      * {@link #directReads} was given an opener and the object's file system supports it; else by
      * one positional read. The caller may
      * change the buffer's bytes (a composition lays delta pages over them) and write it, with
      * {@link io.strata.util.DirectIo#write} to a file opened past the page cache.
      *
-     * @return the write buffer of {@code bufs}, position 0 and limit the chunk's raw length, valid
-     *         until the thread's next use of {@code bufs}; null, having read nothing, for a chunk of
-     *         another codec (use {@link #decode})
+     * @param into direct memory of at least the chunk's raw length rounded up to 4 KiB, its address
+     *             aligned to {@link io.strata.util.DirectIo#ALIGN} when {@code pastCache}
+     * @return {@code into}, position 0 and limit the chunk's raw length; null, having read nothing,
+     *         for a chunk of another codec (use {@link #decode})
      * @throws CorruptDataException when the bytes do not match the header's CRC-32C, or the object ends inside them
      */
-    public ByteBuffer readInto(io.strata.util.DirectIo.Buffers bufs, boolean pastCache) throws IOException {
+    public ByteBuffer readInto(ByteBuffer into, boolean pastCache) throws IOException {
         if (!storedAsIs()) {
             return null;
         }
-        ByteBuffer b = bufs.out(chunk.rawLen);
+        ByteBuffer b = into.clear().limit(chunk.rawLen);
         if (pastCache && directIn == null && directOpener != null) {
             directIn = directOpener.get();
             directOpener = null;
         }
+        boolean read = false;
         if (pastCache && directIn != null) {
             try {
-                io.strata.util.DirectIo.readRange(directIn, position, b, bufs);
+                io.strata.util.DirectIo.readRange(directIn, position, b);
+                read = true;
             } catch (java.io.EOFException e) {
                 throw ChunkCoder.corrupt(resource, "object is truncated after " + rawTotal + " bytes (" + chunks + " chunks)");
+            } catch (IOException e) {
+                // refused past the page cache (a device that needs a larger alignment): this object is read the ordinary
+                // way from here on, which also reports an error of the device itself
+                FileChannel d = directIn;
+                directIn = null;
+                d.close();
+                b.clear().limit(chunk.rawLen);
             }
-        } else {
+        }
+        if (!read) {
             readAt(b, position);
             b.flip();
         }

@@ -186,7 +186,7 @@ final class PageComposer {
      * checked ({@link io.strata.repo.ChunkScan#readInto}; past the page cache when {@code direct} is
      * open), any other chunk is decoded and checked; the deltas' pages that fall in it are laid over
      * it and its bytes inside the result are written at its offset at once (through {@code direct},
-     * past the page cache, when it is open). Pages past the base's end come from
+     * past the page cache, when it is open; {@link ChunkWriter}). Pages past the base's end come from
      * the deltas or are zeros. At the end the base's length and content digest (from its chunk
      * headers) are checked against its manifest entry and every delta is read to its end and
      * checked, as {@link #compose} does. The caller forces and closes {@code ch}; not for sparse
@@ -206,11 +206,11 @@ final class PageComposer {
         long pages = target.size() / ps;
         Chain.Layer baseLayer = layers.get(0);
         List<DeltaCursor> deltas = openDeltas(repo, layers, ps);
+        ChunkWriter w = new ChunkWriter(ch, direct);
         try {
             long limit = Math.min(baseLayer.entry().size() / ps, pages) * ps; // result bytes the base supplies
             long next = nextDeltaPage(deltas);
             byte[] res = null;
-            io.strata.util.DirectIo.Buffers bufs = io.strata.util.DirectIo.buffers();
             while (base.next()) {
                 long off = base.rawOffset();
                 int n = base.rawLength();
@@ -223,7 +223,7 @@ final class PageComposer {
                 }
                 int m = (int) Math.min(n, limit - off); // result bytes from this chunk
                 long endPage = (off + m) / ps;
-                ByteBuffer stored = base.readInto(bufs, direct != null);
+                ByteBuffer stored = base.readInto(w.buffer(n), direct != null);
                 if (stored != null) {
                     // the base's bytes read and checked; the deltas' pages laid over them (each before its delta moves
                     // on), then the result's part of the chunk written at once
@@ -232,7 +232,7 @@ final class PageComposer {
                         advance(deltas, next);
                         next = nextDeltaPage(deltas);
                     }
-                    io.strata.util.DirectIo.write(direct, ch, stored.limit(m), off);
+                    w.write(stored.limit(m), off);
                     continue;
                 }
                 ByteBuffer raw = base.decode();
@@ -245,16 +245,16 @@ final class PageComposer {
                     advance(deltas, next);
                     next = nextDeltaPage(deltas);
                 }
-                io.strata.util.NioSlices.write(ch, res, 0, m, off);
+                w.writeNow(res, 0, m, off);
             }
             byte[] zeros = new byte[ps];
             for (long p = limit / ps; p < pages; p++) {
                 if (p != next) {
-                    io.strata.util.NioSlices.write(ch, zeros, 0, ps, p * ps);
+                    w.writeNow(zeros, 0, ps, p * ps);
                     continue;
                 }
                 // written before the deltas move on: a delta reads its next entry into the same buffer
-                io.strata.util.NioSlices.write(ch, newest(deltas, p).page(), 0, ps, p * ps);
+                w.writeNow(newest(deltas, p).page(), 0, ps, p * ps);
                 advance(deltas, p);
                 next = nextDeltaPage(deltas);
             }
@@ -262,9 +262,7 @@ final class PageComposer {
             for (DeltaCursor d : deltas) {
                 d.finish(ps);
             }
-            if (ch.size() > pages * ps) {
-                ch.truncate(pages * ps); // the zeros after a last write past the page cache that ended off the 4 KiB grid
-            }
+            w.finish(pages * ps); // and the zeros after a last write past the page cache that ended off the 4 KiB grid are cut
             return pages * ps;
         } finally {
             for (DeltaCursor d : deltas) {

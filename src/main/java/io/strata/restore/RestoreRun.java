@@ -621,7 +621,8 @@ public final class RestoreRun {
      * Writes the whole stored copy {@code scan} walks into the new file {@code ch}: a chunk stored
      * as it is is read into direct memory and checked there, past the page cache when
      * {@code direct} is open ({@link io.strata.repo.ChunkScan#readInto}), and written from there
-     * (through {@code direct} when it is open); others are decoded, checked and written. Returns
+     * (through {@code direct} when it is open, {@link ChunkWriter}); others are decoded, checked
+     * and written. Returns
      * the bytes written; the caller checks the length and the content digest
      * ({@link io.strata.repo.ChunkScan#digest}) against the manifest entry.
      *
@@ -629,22 +630,20 @@ public final class RestoreRun {
      */
     private static long copyByChunks(io.strata.repo.ChunkScan scan, FileChannel ch, FileChannel direct) throws IOException {
         long n = 0;
-        io.strata.util.DirectIo.Buffers bufs = io.strata.util.DirectIo.buffers();
+        ChunkWriter w = new ChunkWriter(ch, direct);
         while (scan.next()) {
             Cancellation.check();
             long at = scan.rawOffset();
-            java.nio.ByteBuffer stored = scan.readInto(bufs, direct != null);
+            java.nio.ByteBuffer stored = scan.readInto(w.buffer(scan.rawLength()), direct != null);
             if (stored != null) {
-                io.strata.util.DirectIo.write(direct, ch, stored, at);
+                w.write(stored, at);
             } else {
                 java.nio.ByteBuffer raw = scan.decode();
-                io.strata.util.NioSlices.write(ch, raw.array(), raw.arrayOffset() + raw.position(), raw.remaining(), at);
+                w.writeNow(raw.array(), raw.arrayOffset() + raw.position(), raw.remaining(), at);
             }
             n += scan.rawLength();
         }
-        if (ch.size() > n) {
-            ch.truncate(n); // the zeros after a last write past the page cache that ended off the 4 KiB grid
-        }
+        w.finish(n);
         return n;
     }
 

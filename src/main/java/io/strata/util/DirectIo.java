@@ -14,19 +14,19 @@ import java.nio.file.StandardOpenOption;
  * read from the repository and written to the target by the device's DMA to and from one buffer
  * of this process, without the kernel copying it into and out of the page cache.
  *
- * <p>Why: measured on this project's test machine (a 2-vCPU VM; bench/results-incremental.txt),
- * a 3.7 GB copy of a stored full backup's chunks into a new file, 4 threads: O_DIRECT both ways
- * 3.4-4.6 s wall with 0.5 s of system CPU; buffered reads and O_DIRECT writes 3.6-4.8 s with
- * 2.7 s; sendfile plus a read back (how restore copied before) 4.3-14.3 s with 2.8-22.3 s, the
- * kernel's copies into fresh page-cache pages costing whatever the memory of the moment costs.
- * A restore also leaves the page cache of the machine as it found it, where a buffered copy of
- * a large backup evicts what the other processes were using.
+ * <p>Why: the kernel's copies into and out of the page cache were most of a restore's time. A
+ * full + 7 chain of 4 GB (bench/incremental.sh, results in bench/results-incremental.txt) restored
+ * in 8.3-10.9 s with 9-15 s of system CPU when each chunk went through sendfile into the page
+ * cache and was read back to check it, and in 5.2-6.9 s with about 1 s past the page cache. A
+ * restore also leaves the machine's page cache as it found it, where a buffered copy of a large
+ * backup evicts what the other processes were using.
  *
  * <p>O_DIRECT needs the buffer's address, the file offset and the length to be multiples of the
  * device's logical block size; {@link #ALIGN} (4 KiB) covers the devices and file systems in
  * use (512-byte and 4 KiB sectors). A file system that refuses O_DIRECT (tmpfs before Linux
  * 6.6, some FUSE file systems) makes {@link #openRead} and {@link #openWrite} return null, and
- * the caller uses its ordinary channel.
+ * the caller uses its ordinary channel. Backups read data files past the page cache with
+ * {@link DirectReads}, into the arrays their page checks work on.
  */
 public final class DirectIo {
     /** Alignment of buffer addresses, file offsets and lengths for O_DIRECT, bytes. */
@@ -38,7 +38,7 @@ public final class DirectIo {
     public static FileChannel openRead(Path file) {
         try {
             return FileChannel.open(file, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
-        } catch (IOException | UnsupportedOperationException e) {
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             return null;
         }
     }
@@ -47,7 +47,7 @@ public final class DirectIo {
     public static FileChannel openWrite(Path file) {
         try {
             return FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
-        } catch (IOException | UnsupportedOperationException e) {
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             return null;
         }
     }
@@ -58,59 +58,37 @@ public final class DirectIo {
     }
 
     /**
-     * A thread's two buffers of direct memory for O_DIRECT, their addresses aligned to
-     * {@link #ALIGN}: {@link #raw(int)} receives the aligned range of a file that covers the bytes
-     * asked for, {@link #out(int)} holds those bytes from its first byte on, as written. Grown when
-     * a larger one is asked for (chunks are 1 MiB, at most 4 MiB), kept for the thread's next
-     * chunk.
+     * Direct memory for O_DIRECT: its address aligned to {@link #ALIGN}, room for {@code n} rounded
+     * up to {@link #ALIGN} bytes (at least 1 MiB), position 0 and limit {@code n}.
      */
-    public static final class Buffers {
-        private ByteBuffer raw;
-        private ByteBuffer out;
-
-        /** The read buffer, cleared, of at least {@code n} + 2 {@link #ALIGN} bytes. */
-        ByteBuffer raw(int n) {
-            raw = grow(raw, n + 2 * ALIGN);
-            return raw.clear();
-        }
-
-        /** The write buffer, position 0 and limit {@code n}, of at least {@code n} rounded up to {@link #ALIGN} bytes. */
-        public ByteBuffer out(int n) {
-            out = grow(out, (int) alignUp(n));
-            return out.clear().limit(n);
-        }
-
-        private static ByteBuffer grow(ByteBuffer b, int n) {
-            if (b != null && b.capacity() >= n) {
-                return b;
-            }
-            int size = Math.max(n, (1 << 20) + 2 * ALIGN);
-            return ByteBuffer.allocateDirect(size + ALIGN).alignedSlice(ALIGN);
-        }
+    public static ByteBuffer allocate(int n) {
+        int size = (int) Math.max(alignUp(n), 1 << 20);
+        return ByteBuffer.allocateDirect(size + ALIGN).alignedSlice(ALIGN).limit(n);
     }
 
-    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
-
-    /** The calling thread's {@link Buffers}. */
-    public static Buffers buffers() {
-        return BUFFERS.get();
-    }
+    /** Each thread's buffer for the aligned range {@link #readRange} reads, grown as needed. */
+    private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
 
     /**
      * Reads bytes [{@code pos}, {@code pos + len}) of {@code ch}, a channel opened with
-     * {@link #openRead}, into {@code into} (from its position 0; {@code into.limit()} must be
-     * {@code len}): reads the {@link #ALIGN}ed range that covers them into the thread's read
-     * buffer and copies them from there (a copy in direct memory, not through the kernel).
+     * {@link #openRead}, into {@code into} (from its position 0, {@code len} its limit): reads the
+     * {@link #ALIGN}ed range that covers them into a buffer of the thread's and copies them from
+     * there (a copy in direct memory, not through the kernel). Returns with {@code into} at
+     * position 0 and limit {@code len}.
      *
      * @throws EOFException when the file ends before {@code pos + len}
      * @throws IOException  from the read (EINVAL: the device needs a larger alignment)
      */
-    public static void readRange(FileChannel ch, long pos, ByteBuffer into, Buffers bufs) throws IOException {
+    public static void readRange(FileChannel ch, long pos, ByteBuffer into) throws IOException {
         int len = into.limit();
         long from = pos & -ALIGN;
         int skip = (int) (pos - from);
         int span = (int) alignUp(skip + (long) len);
-        ByteBuffer raw = bufs.raw(len).limit(span);
+        ByteBuffer[] scratch = SCRATCH.get();
+        if (scratch[0] == null || scratch[0].capacity() < span) {
+            scratch[0] = allocate(span);
+        }
+        ByteBuffer raw = scratch[0].clear().limit(span);
         while (raw.position() < skip + len) {
             int k = ch.read(raw, from + raw.position());
             // a read past the page cache that stops off the grid stopped at the end of the file
@@ -155,12 +133,20 @@ public final class DirectIo {
      * Writes {@code src} (from position 0 to its limit) at file offset {@code at}: past the page
      * cache through {@code direct} ({@link #write(FileChannel, ByteBuffer, long)}, zeros after it up
      * to the next multiple of {@link #ALIGN}) when {@code direct} is open and {@code at} is a
-     * multiple of {@link #ALIGN}, else exactly its bytes through {@code ch}.
+     * multiple of {@link #ALIGN}, else, or when that write fails, exactly its bytes through
+     * {@code ch}.
+     *
+     * @throws IOException from the write through {@code ch}
      */
     public static void write(FileChannel direct, FileChannel ch, ByteBuffer src, long at) throws IOException {
         if (direct != null && (at & (ALIGN - 1)) == 0) {
-            write(direct, src, at);
-            return;
+            try {
+                write(direct, src, at);
+                return;
+            } catch (IOException e) {
+                // refused past the page cache (a device that needs a larger alignment): written through ch, which also
+                // reports an error of the device itself
+            }
         }
         ByteBuffer b = src.duplicate().position(0);
         while (b.hasRemaining()) {

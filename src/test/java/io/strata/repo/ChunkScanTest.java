@@ -175,7 +175,7 @@ class ChunkScanTest {
                     .directReads(() -> { opened[0] = true; return DirectIo.openRead(object); });
                  FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 while (s.next()) {
-                    ByteBuffer b = s.readInto(DirectIo.buffers(), pastCache);
+                    ByteBuffer b = s.readInto(DirectIo.allocate(ObjectFormat.CHUNK_SIZE), pastCache);
                     assertTrue(b.isDirect());
                     assertEquals(0, b.position());
                     assertEquals(s.rawLength(), b.limit());
@@ -191,7 +191,7 @@ class ChunkScanTest {
         // a compressed chunk is not read as it is
         try (ChunkScan s = scan(EncodedChunksTest.frame(raw, ObjectCodec.PLAIN.withCompression(Compression.zstd(1))), ObjectCodec.PLAIN)) {
             assertTrue(s.next());
-            assertNull(s.readInto(DirectIo.buffers(), false));
+            assertNull(s.readInto(DirectIo.allocate(ObjectFormat.CHUNK_SIZE), false));
             assertEquals(ObjectFormat.CHUNK_SIZE, s.decode().remaining());
         }
         // a damaged stored byte: the bytes read do not match the header's CRC
@@ -202,9 +202,9 @@ class ChunkScanTest {
         for (boolean pastCache : new boolean[] {false, true}) {
             try (ChunkScan s = ChunkScan.open(FileChannel.open(damaged), "file", "test", ObjectCodec.PLAIN).directReads(() -> DirectIo.openRead(damaged))) {
                 assertTrue(s.next());
-                assertEquals(ObjectFormat.CHUNK_SIZE, s.readInto(DirectIo.buffers(), pastCache).remaining());
+                assertEquals(ObjectFormat.CHUNK_SIZE, s.readInto(DirectIo.allocate(ObjectFormat.CHUNK_SIZE), pastCache).remaining());
                 assertTrue(s.next());
-                CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.readInto(DirectIo.buffers(), pastCache));
+                CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.readInto(DirectIo.allocate(ObjectFormat.CHUNK_SIZE), pastCache));
                 assertTrue(e.getMessage().startsWith("chunk 1 (raw offset 1048576) checksum mismatch: stored crc32c=0x"), e.getMessage());
             }
         }
@@ -214,9 +214,9 @@ class ChunkScanTest {
         for (boolean pastCache : new boolean[] {false, true}) {
             try (ChunkScan s = ChunkScan.open(FileChannel.open(cut), "file", "test", ObjectCodec.PLAIN).directReads(() -> DirectIo.openRead(cut))) {
                 assertTrue(s.next());
-                s.readInto(DirectIo.buffers(), pastCache);
+                s.readInto(DirectIo.allocate(ObjectFormat.CHUNK_SIZE), pastCache);
                 assertTrue(s.next());
-                CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.readInto(DirectIo.buffers(), pastCache));
+                CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.readInto(DirectIo.allocate(ObjectFormat.CHUNK_SIZE), pastCache));
                 assertTrue(e.getMessage().startsWith("object is truncated after"), e.getMessage());
             }
         }

@@ -35,16 +35,16 @@ class DirectIoTest {
         Path f = Files.write(dir.resolve("data"), data);
         try (FileChannel ch = DirectIo.openRead(f)) {
             assertNotNull(ch, "O_DIRECT refused on " + f);
-            DirectIo.Buffers bufs = new DirectIo.Buffers();
             for (int[] r : new int[][] {{0, 4096}, {13, 5000}, {4095, 1}, {4097, 3 * DirectIo.ALIGN + 777 - 4097}, {100, 0}}) {
-                ByteBuffer into = bufs.out(r[1]);
-                DirectIo.readRange(ch, r[0], into, bufs);
+                ByteBuffer into = DirectIo.allocate(r[1]);
+                DirectIo.readRange(ch, r[0], into);
+                assertEquals(0, into.position());
                 byte[] got = new byte[into.remaining()];
                 into.get(got);
                 assertArrayEquals(Arrays.copyOfRange(data, r[0], r[0] + r[1]), got, r[0] + "+" + r[1]);
             }
-            ByteBuffer past = bufs.out(100);
-            EOFException e = assertThrows(EOFException.class, () -> DirectIo.readRange(ch, data.length - 50, past, bufs));
+            ByteBuffer past = DirectIo.allocate(100);
+            EOFException e = assertThrows(EOFException.class, () -> DirectIo.readRange(ch, data.length - 50, past));
             assertEquals("ends at byte " + data.length + ", before " + (data.length + 50), e.getMessage());
         }
     }
@@ -56,12 +56,11 @@ class DirectIoTest {
         byte[] b = sample(300, 3);
         try (FileChannel ch = FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE); FileChannel direct = DirectIo.openWrite(f)) {
             assertNotNull(direct);
-            DirectIo.Buffers bufs = new DirectIo.Buffers();
-            ByteBuffer src = bufs.out(a.length);
+            ByteBuffer src = DirectIo.allocate(a.length);
             src.put(a).flip();
             DirectIo.write(direct, ch, src, 4096); // past the cache, padded to 12288
             assertEquals(3 * DirectIo.ALIGN, Files.size(f));
-            ByteBuffer src2 = bufs.out(b.length);
+            ByteBuffer src2 = DirectIo.allocate(b.length);
             src2.put(b).flip();
             DirectIo.write(direct, ch, src2, 4096 + 5000 + 1); // off the grid: through ch, exactly
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DirectIo.write(direct, src2, 100));
