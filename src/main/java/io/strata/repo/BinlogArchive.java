@@ -455,16 +455,38 @@ public final class BinlogArchive {
     /**
      * A backup's binlog position in this archive: in the newest timeline whose file of that name
      * the server created at or before the backup ended ({@code endSecond}, seconds since the
-     * epoch; after a reset, names repeat). Timeline 0 when no timeline holds such a file.
+     * epoch; after a reset, names repeat). Timeline 0 when no timeline holds such a file, and when
+     * the answer is not certain: the file was created in the very second the backup ended, on a
+     * timeline after the archive's first (a RESET MASTER in that second; the creation time has
+     * whole seconds only, so the backup's position may be in the file of the history before it).
+     * Placed on the newer timeline, its offset would name bytes of another file, which a replay
+     * would start from once that file grew past it; at timeline 0 it is no starting point.
      */
     public Pos place(String binlogFile, long position, long endSecond) {
         for (int t : timelines.descendingKeySet()) {
             ArchivedBinlog f = file(t, binlogFile);
             if (f != null && f.created() <= endSecond) {
+                if (f.created() == endSecond && t != timelines.firstKey()) {
+                    return new Pos(0, binlogFile, position);
+                }
                 return new Pos(t, binlogFile, position);
             }
         }
         return new Pos(0, binlogFile, position);
+    }
+
+    /**
+     * Whether {@link #place} leaves a backup that ended at {@code endSecond} in {@code binlogFile}
+     * at timeline 0 because a later timeline's file of that name was created in that very second.
+     */
+    public boolean createdInTheSecondOfAReset(String binlogFile, long endSecond) {
+        for (int t : timelines.descendingKeySet()) {
+            ArchivedBinlog f = file(t, binlogFile);
+            if (f != null && f.created() <= endSecond) {
+                return f.created() == endSecond && t != timelines.firstKey();
+            }
+        }
+        return false;
     }
 
     public Source source() { return source; }

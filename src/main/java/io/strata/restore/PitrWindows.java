@@ -220,6 +220,12 @@ public final class PitrWindows {
                 continue;
             }
             long time = Instant.parse(m.endTime()).getEpochSecond();
+            if (w.archive != null && w.archive.createdInTheSecondOfAReset(m.binlogFile(), time)) {
+                w.skipped.add(m.id() + ": it ended in the second its binlog " + m.binlogFile() + " was created anew (RESET MASTER), so whether its"
+                        + " position " + m.binlogFile() + ":" + m.binlogPosition() + " is in the old file or the new one is not known: no starting"
+                        + " point for a point-in-time restore (a backup taken a second later is)");
+                continue;
+            }
             w.backups.add(new BackupPoint(m.id(), m, w.place(m, time), time));
         }
         w.backups.sort(Comparator.comparing(BackupPoint::time).thenComparing(BackupPoint::id));

@@ -211,6 +211,35 @@ class BinlogArchiveTest {
     }
 
     @Test
+    void aBackupThatEndedInTheSecondAResetCreatedTheFileIsPlacedNowhere(@TempDir Path dir) {
+        Repository repo = Repository.openOrCreate(dir.resolve("repo"));
+        String p = BinlogArchive.PREFIX + "tie/";
+        repo.writeJson(p + "source", "binlog-source", new BinlogArchive.Source(1, "db:3306:/d", "db", 3306, 1, "/d/binlog", "2024-01-01T00:00:00Z"));
+        for (int t = 1; t <= 2; t++) {
+            String tl = String.format("t%04d", t);
+            repo.writeJson(p + tl + "/timeline", "binlog-timeline", new BinlogArchive.Timeline(1, t, "binlog.000001", "2024-01-01T00:00:00Z",
+                    t == 1 ? "first" : "reset"));
+            // binlog.000001 of each history: created at second 1000, then again (RESET MASTER) at second 2000
+            repo.writeJson(p + tl + "/binlog.000001/000000000000-000000000400.sum", "binlog-summary", new BinlogArchive.Segment(1, t,
+                    "binlog.000001", 0, 400, 400, false, "abcd000" + t, t * 1000L, true, 3, 1, null, null, null, List.of(), t * 1000L + 1,
+                    "00000000", "2024-01-01T00:00:00Z"));
+        }
+        BinlogArchive a = BinlogArchive.load(repo, "tie");
+        assertEquals(1000, a.file(1, "binlog.000001").created());
+        assertEquals(2000, a.file(2, "binlog.000001").created());
+        assertEquals(new BinlogArchive.Pos(0, "binlog.000001", 300), a.place("binlog.000001", 300, 999), "before any file of that name");
+        assertEquals(new BinlogArchive.Pos(1, "binlog.000001", 300), a.place("binlog.000001", 300, 1000), "the first history's own second");
+        assertEquals(new BinlogArchive.Pos(1, "binlog.000001", 300), a.place("binlog.000001", 300, 1999));
+        // ended in the second of the reset: its position may be in either file, so it is no starting point
+        assertEquals(new BinlogArchive.Pos(0, "binlog.000001", 300), a.place("binlog.000001", 300, 2000));
+        assertEquals(new BinlogArchive.Pos(2, "binlog.000001", 300), a.place("binlog.000001", 300, 2001));
+        assertTrue(a.createdInTheSecondOfAReset("binlog.000001", 2000));
+        for (long s : new long[] {999, 1000, 1999, 2001}) {
+            assertFalse(a.createdInTheSecondOfAReset("binlog.000001", s), "second " + s);
+        }
+    }
+
+    @Test
     void namesAndOrder() {
         assertEquals("db1.example-3306-", BinlogArchive.sourceDir("db1.example:3306:/var/lib/mysql", "db1.example", 3306).substring(0, 17));
         assertEquals(42, BinlogArchive.fileNumber("mysql-bin.000042"));
