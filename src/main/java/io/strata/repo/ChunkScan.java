@@ -198,11 +198,10 @@ public final class ChunkScan implements AutoCloseable {
             try {
                 io.strata.util.DirectIo.readRange(directIn, position, b);
                 read = true;
-            } catch (java.io.EOFException e) {
-                throw ChunkCoder.corrupt(resource, "object is truncated after " + rawTotal + " bytes (" + chunks + " chunks)");
             } catch (IOException e) {
-                // refused past the page cache (a device that needs a larger alignment): this object is read the ordinary
-                // way from here on, which also reports an error of the device itself
+                // a read past the page cache that ended early (the end of the object, or a file system that returns short
+                // reads) or was refused (a device that needs a larger alignment): this object is read the ordinary way from
+                // here on, which tells a cut object from the rest and reports an error of the device itself
                 FileChannel d = directIn;
                 directIn = null;
                 d.close();
