@@ -463,16 +463,8 @@ public final class BinlogArchive {
      * would start from once that file grew past it; at timeline 0 it is no starting point.
      */
     public Pos place(String binlogFile, long position, long endSecond) {
-        for (int t : timelines.descendingKeySet()) {
-            ArchivedBinlog f = file(t, binlogFile);
-            if (f != null && f.created() <= endSecond) {
-                if (f.created() == endSecond && t != timelines.firstKey()) {
-                    return new Pos(0, binlogFile, position);
-                }
-                return new Pos(t, binlogFile, position);
-            }
-        }
-        return new Pos(0, binlogFile, position);
+        int t = newestCreatedBy(binlogFile, endSecond);
+        return new Pos(t == 0 || createdInTheSecondOfAReset(binlogFile, endSecond) ? 0 : t, binlogFile, position);
     }
 
     /**
@@ -480,13 +472,19 @@ public final class BinlogArchive {
      * at timeline 0 because a later timeline's file of that name was created in that very second.
      */
     public boolean createdInTheSecondOfAReset(String binlogFile, long endSecond) {
+        int t = newestCreatedBy(binlogFile, endSecond);
+        return t != 0 && t != timelines.firstKey() && file(t, binlogFile).created() == endSecond;
+    }
+
+    /** The newest timeline whose file {@code binlogFile} was created at or before {@code endSecond}; 0 when none. */
+    private int newestCreatedBy(String binlogFile, long endSecond) {
         for (int t : timelines.descendingKeySet()) {
             ArchivedBinlog f = file(t, binlogFile);
             if (f != null && f.created() <= endSecond) {
-                return f.created() == endSecond && t != timelines.firstKey();
+                return t;
             }
         }
-        return false;
+        return 0;
     }
 
     public Source source() { return source; }

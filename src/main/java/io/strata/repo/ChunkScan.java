@@ -174,9 +174,9 @@ public final class ChunkScan implements AutoCloseable {
      * its raw bytes, into {@code into} and checks their CRC-32C against the header's.
      * With {@code pastCache}, past the page cache ({@link io.strata.util.DirectIo}) when
      * {@link #directReads} was given an opener and the object's file system supports it; else by
-     * one positional read. The caller may
-     * change the buffer's bytes (a composition lays delta pages over them) and write it, with
-     * {@link io.strata.util.DirectIo#write} to a file opened past the page cache.
+     * one positional read. The caller may change the buffer's bytes (a composition lays delta pages
+     * over them) and write it, with {@link io.strata.util.DirectIo#write} to a file opened past the
+     * page cache.
      *
      * @param into direct memory of at least the chunk's raw length rounded up to 4 KiB, its address
      *             aligned to {@link io.strata.util.DirectIo#ALIGN} when {@code pastCache}

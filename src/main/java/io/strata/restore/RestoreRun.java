@@ -511,7 +511,7 @@ public final class RestoreRun {
             io.strata.repo.ChunkScan scan = SparseFileOutput.needed(fe.flags()) ? null
                     : scanInClear(repo, base.backup().id(), base.entry().object(), "innodb-file");
             try (io.strata.repo.ChunkScan s = scan; FileChannel ch = createFile(out);
-                 FileChannel direct = s != null && fe.size() >= DIRECT_MIN_BYTES ? io.strata.util.DirectIo.openWrite(out) : null) {
+                 FileChannel direct = s == null ? null : openDirect(fe, out)) {
                 long n = s == null ? -1 : PageComposer.composeByChunks(repo, layers, fe, s, ch, direct);
                 if (n < 0) {
                     // no local object in the clear, or chunks of another writer's size: through the JVM, from the start
@@ -557,7 +557,7 @@ public final class RestoreRun {
                 io.strata.repo.ChunkScan scan = scanInClear(repo, h.backup(), h.object(), content);
                 if (scan != null) {
                     try (io.strata.repo.ChunkScan s = scan; FileChannel ch = createFile(out);
-                         FileChannel direct = fe.size() >= DIRECT_MIN_BYTES ? io.strata.util.DirectIo.openWrite(out) : null) {
+                         FileChannel direct = openDirect(fe, out)) {
                         long n = copyByChunks(s, ch, direct);
                         checkStored(fe, n, s.digest(), where);
                         syncer.add(out); // durable before the restore reports success
@@ -617,13 +617,17 @@ public final class RestoreRun {
      */
     static final long DIRECT_MIN_BYTES = 4L << 20;
 
+    /** The new file {@code out} opened for writes past the page cache when {@code fe} is large enough and its file system allows it; else null. */
+    private static FileChannel openDirect(FileEntry fe, Path out) {
+        return fe.size() >= DIRECT_MIN_BYTES ? io.strata.util.DirectIo.openWrite(out) : null;
+    }
+
     /**
      * Writes the whole stored copy {@code scan} walks into the new file {@code ch}: a chunk stored
      * as it is is read into direct memory and checked there, past the page cache when
      * {@code direct} is open ({@link io.strata.repo.ChunkScan#readInto}), and written from there
      * (through {@code direct} when it is open, {@link ChunkWriter}); others are decoded, checked
-     * and written. Returns
-     * the bytes written; the caller checks the length and the content digest
+     * and written. Returns the bytes written; the caller checks the length and the content digest
      * ({@link io.strata.repo.ChunkScan#digest}) against the manifest entry.
      *
      * @param direct the same file as {@code ch} opened for writes past the page cache ({@link io.strata.util.DirectIo#openWrite}), or null

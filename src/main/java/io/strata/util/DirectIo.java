@@ -16,8 +16,8 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>Why: the kernel's copies into and out of the page cache were most of a restore's time. A
  * full + 7 chain of 4 GB (bench/incremental.sh, results in bench/results-incremental.txt) restored
- * in 8.3-10.9 s with 9-15 s of system CPU when each chunk went through sendfile into the page
- * cache and was read back to check it, and in 5.2-6.9 s with about 1 s past the page cache. A
+ * in 8.3-12.7 s with 9-17 s of system CPU when each chunk went through sendfile into the page
+ * cache and was read back to check it, and in 5.2-7.2 s with about 1 s past the page cache. A
  * restore also leaves the machine's page cache as it found it, where a buffered copy of a large
  * backup evicts what the other processes were using.
  *

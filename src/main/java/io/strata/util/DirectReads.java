@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Reads of a file that bypass the page cache (O_DIRECT), for the copy of InnoDB data files.
@@ -26,7 +25,7 @@ import java.nio.file.StandardOpenOption;
  */
 public final class DirectReads implements AutoCloseable {
     /** Alignment of offsets, lengths and the buffer: the usual block size of ext4 and XFS (a multiple of 512-byte sectors). */
-    public static final int ALIGN = 4096;
+    public static final int ALIGN = DirectIo.ALIGN;
     /** The most bytes one call reads: the buffer each reading thread keeps. */
     public static final int CAPACITY = 1 << 20;
     private static final ThreadLocal<ByteBuffer> BUFFER = ThreadLocal.withInitial(
@@ -46,11 +45,8 @@ public final class DirectReads implements AutoCloseable {
      *         (the caller's ordinary open reports why)
      */
     public static DirectReads open(Path file) {
-        try {
-            return new DirectReads(FileChannel.open(file, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT));
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return null;
-        }
+        FileChannel ch = DirectIo.openRead(file);
+        return ch == null ? null : new DirectReads(ch);
     }
 
     /**
