@@ -88,6 +88,8 @@ public final class Main implements Runnable {
         warmUp.start();
         int code = execute(System::getenv, Path.of(ConfigDefaults.SYSTEM_FILE), true, args);
         System.err.flush();
+        System.out.flush();
+        io.strata.util.SignalExit.beforeExit(); // a signal's exit status, when one stopped the command, wins
         System.exit(code);
     }
 

@@ -16,6 +16,7 @@ import io.strata.repo.Tracking;
 import io.strata.server.ConnectionOptions;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
+import io.strata.util.SignalExit;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -141,16 +142,21 @@ public final class TrackRun {
     }
 
     /**
-     * SIGINT/SIGTERM: ask the loop to store what it has read and wait for that (bounded); the JVM
-     * then exits with the signal's status (130 or 143).
+     * SIGINT/SIGTERM: ask the loop to store what it has read and wait for that (bounded), then for
+     * the command to print its outcome ({@link SignalExit}); the JVM then exits with the signal's
+     * status (130 or 143), whatever the outcome (new gaps included).
      */
     private void onSignal() {
+        SignalExit.begin();
         stop = true;
+        long deadline = System.nanoTime() + 60_000_000_000L;
         try {
             finished.await(60, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException ignored) {
             Thread.currentThread().interrupt();
+            return;
         }
+        SignalExit.awaitReport(Math.max(1, (deadline - System.nanoTime()) / 1_000_000_000L));
     }
 
     private Outcome execute() {
