@@ -220,6 +220,7 @@ public final class BackupRun {
         TablespaceScanner scanner = new TablespaceScanner(facts, main);
         parentInnodb = ParentInnodbFiles.of(base.threshold() == null ? null : base.parent()); // a full reads every page 0
         scanner.knownFrom(parentInnodb);
+        copier.seenAtScan(scanner::seenUnchanged);
         scanner.checkEngines(warnings, opts.scope(), base.parent() == null);
         times.lap("engines");
         encryptionAtStart = KeyManagementProbe.innodbSettings(main);
@@ -273,7 +274,9 @@ public final class BackupRun {
     private Copied copyInnoDb(Start s, ServerSession main) throws InterruptedException {
         Map<String, Tablespace> tablespaces = new TreeMap<>(scan(s));
         times.lap("scan");
-        long innodbBytes = tablespaces.values().stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum();
+        long[] sizes = new long[tablespaces.size()];
+        List<Tablespace> largestFirst = FileCopier.largestFirst(new ArrayList<>(tablespaces.values()), sizes); // each file's size read once
+        long innodbBytes = java.util.Arrays.stream(sizes).sum();
         progress.setEstimate(PAGE_COPY, innodbBytes);
         PageSelection selection = PageSelection.plan(opts, s.base(), s.c(), s.facts().logDir().resolve("ib_logfile0"), main, repo,
                 s.facts().serverKey(), Lineage.idOf(s.lineage()), s.ddl(), tablespaces.values(), progress::say);
@@ -282,13 +285,14 @@ public final class BackupRun {
         // thread of their own; under the lock each is only looked at again (FileCopier.useEarly). Not into S3, where each
         // object being uploaded holds its buffers on the heap: the page copy's and these at once outgrew the launcher's heap
         Set<String> innodbPaths = Set.copyOf(tablespaces.keySet());
+        List<Path> listed = s.scanner().listed(); // the scan's walk, taken now: the rescan under BLOCK_DDL replaces it
         java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor(
                 r -> io.strata.util.WorkerPriority.thread(r, "strata-copy")); // it waits on the copy pool: a copy thread like its workers
         try {
             java.util.concurrent.Future<Map<String, FileEntry>> early = repo.location().isS3()
                     ? java.util.concurrent.CompletableFuture.completedFuture(Map.of())
-                    : one.submit(() -> copier.preCopyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), innodbPaths, InnodbDirs.of(s.facts())));
-            Map<String, FileEntry> files = copier.copyTablespaces(new ArrayList<>(tablespaces.values()), selection, s.redo()::check);
+                    : one.submit(() -> copier.preCopyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), innodbPaths, InnodbDirs.of(s.facts()), listed));
+            Map<String, FileEntry> files = copier.copyTablespaces(largestFirst, sizes, selection, s.redo()::check);
             attempt.checkCancelled();
             selection.checkMisses(copier.misses(), s.c());
             sayUnchanged(s);
@@ -364,8 +368,8 @@ public final class BackupRun {
         progress.done(PAGE_COPY);
         progress.stage(FILE_COPY, "copying non-InnoDB files");
         copier.useEarly(copied.early());
-        Map<String, FileEntry> plain = copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), now.keySet(), InnodbDirs.of(s.facts()),
-                DatadirFiles.When.BLOCK_DDL);
+        Map<String, FileEntry> plain = copier.copyPlainFilesBlocked(s.facts().datadir(), s.facts().logBinBasename(), now.keySet(), InnodbDirs.of(s.facts()),
+                s.scanner().listed());
         for (FileEntry e : copied.early().values()) {
             FileEntry kept = plain.get(e.path());
             if (!e.isReference() && (kept == null || !kept.object().equals(e.object()))) {
