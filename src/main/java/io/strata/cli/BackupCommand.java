@@ -30,10 +30,12 @@ import java.util.concurrent.Callable;
 @Command(name = "backup", description = "Take a hot backup of a running server into a repository.")
 final class BackupCommand implements Callable<Integer> {
     /**
-     * --priority when none is given: as started. Lowering the copy threads costs about three
-     * renice/ionice processes per thread (0.3 s of a 1 s incremental) and showed no TPS gain
-     * that the noise could tell apart once the redo copy and the stage holder were left alone
-     * (bench/results-server-impact.txt); low and idle are there for the DBA who wants them.
+     * --priority when none is given: as started. Lowering the copy threads now costs three
+     * renice/ionice runs per backup (one spawner thread lowers itself and starts them all), but
+     * low kept 0.93x of the TPS mariadb-backup kept against normal's 0.83x while taking 1.8x as
+     * long under load (bench/results-server-impact.txt, 2026-12-04): no setting reached 1.0, and a
+     * gain that one noisy run shows is no reason to slow every backup; low and idle are there for
+     * the DBA who wants them.
      */
     static final Priority DEFAULT_PRIORITY = Priority.NORMAL;
 

@@ -19,8 +19,8 @@ import java.util.Locale;
  *     that class gets no disk time at all while the server keeps the disk busy.</li>
  * </ul>
  * Exactly these threads are lowered: the page readers ({@code strata-read}, backup's PageCopier)
- * and the file copiers ({@code strata-copy}, backup's FileCopier), each by itself when it starts
- * (see {@link WorkerPriority}). The main thread, which holds the server's BACKUP STAGE locks, the
+ * and the file copiers ({@code strata-copy}, backup's FileCopier), each born lowered: one thread
+ * ({@code strata-spawner}) lowers itself once and starts them all (see {@link WorkerPriority}). The main thread, which holds the server's BACKUP STAGE locks, the
  * redo copier ({@code strata-redo}), which must keep up with the server's log, the shared
  * compression/encryption and upload pools (they also carry the redo copy), and the JVM's own GC and
  * JIT threads keep the priority strata was started with; the server is never touched. A niceness

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PriorityIT {
 
-    private static final Set<String> COPY = Set.of("strata-copy", "strata-read");
+    private static final Set<String> COPY = Set.of("strata-copy", "strata-read", "strata-spawner"); // the spawner starts the others, lowered
 
     @Test
     void onlyTheCopyThreadsRunAtTheAskedPriority() throws Exception {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -120,6 +121,39 @@ class WorkerPriorityTest {
         w.join(30_000);
         assertEquals(null, failed.get());
         assertEquals(asked + " " + before + " " + asked + " true", seen.get());
+    }
+
+    @Test
+    void workersAreBornLoweredByOneSpawnerThatRanTheToolsOnce() throws Exception {
+        Path self = Path.of("/proc/thread-self/stat");
+        int before = WorkerPriority.niceOf(self);
+        int asked = Math.max(before, 5) + 2; // a niceness no other test asks: a spawner of its own
+        WorkerPriority.set(asked);
+        int runs = WorkerPriority.toolRuns();
+        List<String> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        List<Thread> workers = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Thread t = WorkerPriority.thread(() -> {
+                try {
+                    WorkerPriority.ensureLowered();
+                    String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+                    seen.add(WorkerPriority.niceOf(self) + " " + ionice(tid));
+                } catch (Throwable e) {
+                    seen.add(e.toString());
+                }
+            }, "strata-test-copy");
+            t.start();
+            workers.add(t);
+        }
+        for (Thread t : workers) {
+            t.join(30_000);
+        }
+        int used = WorkerPriority.toolRuns() - runs;
+        assertEquals(java.util.Collections.nCopies(8, asked + " best-effort: prio 7"), seen);
+        // renice, "ionice -p" and "ionice -c2 -n7" on the spawner: the same three for 8 workers as for one
+        assertEquals(3, used);
+        assertEquals(before, WorkerPriority.niceOf(self), "the creating thread was lowered too");
+        WorkerPriority.set(-1);
     }
 
     @Test
