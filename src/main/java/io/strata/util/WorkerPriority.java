@@ -105,25 +105,30 @@ public final class WorkerPriority {
                 super.start();
                 return;
             }
-            try {
-                spawner(n).submit(() -> {
-                    Object o = OUTCOME.get();
-                    if (o == OK) {
-                        bornLowered = true;
-                    } else if (o instanceof StrataException e) {
-                        spawnerFailed = e;
-                    }
-                    super.start();
-                }).get();
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
+            startOn(spawner(n), () -> {
+                Object o = OUTCOME.get();
+                if (o == OK) {
+                    bornLowered = true;
+                } else if (o instanceof StrataException e) {
+                    spawnerFailed = e;
                 }
-                throw new IllegalStateException(e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting thread " + getName(), null);
+                super.start();
+            }, getName());
+        }
+    }
+
+    /** Runs {@code start} (a thread's start) on {@code starter}'s thread and waits for it. */
+    private static void startOn(ExecutorService starter, Runnable start, String name) {
+        try {
+            starter.submit(start).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
             }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting thread " + name, null);
         }
     }
 
@@ -166,17 +171,7 @@ public final class WorkerPriority {
                     super.start();
                     return;
                 }
-                try {
-                    LAUNCHER.submit(super::start).get();
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new IllegalStateException(e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting thread " + name, null);
-                }
+                startOn(LAUNCHER, super::start, name);
             }
         };
         t.setDaemon(true);
