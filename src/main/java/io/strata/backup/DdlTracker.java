@@ -31,7 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Called by the redo copier's thread; read by the copy threads.
  */
 final class DdlTracker implements MtrVisitor {
-    /** Space id → end LSN of the newest mtr that created, renamed or re-initialised it. */
+    /** Space id → end LSN of the newest mtr that created, renamed, re-initialised or deleted it. */
     private final Map<Long, Long> changed = new ConcurrentHashMap<>();
     /** Spaces truncated by TRIM_PAGES since C. */
     private final Set<Long> trimmed = ConcurrentHashMap.newKeySet();
@@ -61,7 +61,14 @@ final class DdlTracker implements MtrVisitor {
         long id = Integer.toUnsignedLong(spaceId);
         switch (op) {
             case CREATE, RENAME -> pending.add(id);
-            case DELETE -> deleted.add(id);
+            case DELETE -> {
+                // a space id comes back after its file was deleted only by IMPORT TABLESPACE (DISCARD deletes
+                // the file; the import writes its pages with no redo): a space that is at a path again under
+                // BLOCK_DDL, or when its copy starts, is copied (again) whole, as PageCollector (design rule 8)
+                // makes such a space WHOLE for the change-detection methods
+                deleted.add(id);
+                pending.add(id);
+            }
             default -> { } // FILE_MODIFY names a file the mtr changes; it creates or moves none
         }
     }
@@ -74,7 +81,7 @@ final class DdlTracker implements MtrVisitor {
         pending.clear();
     }
 
-    /** Every space created, renamed, re-initialised or truncated in the log copied so far (since C). */
+    /** Every space created, renamed, re-initialised, truncated or deleted in the log copied so far (since C). */
     Set<Long> changedSpaces() { return Set.copyOf(changed.keySet()); }
 
     /** Whether {@code spaceId} is among {@link #changedSpaces()}, without copying the set. */

@@ -3,6 +3,7 @@ package io.strata.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.testing.MariaDbSandbox;
 import io.strata.testing.SampleSchema;
+import io.strata.testing.TableChecksums;
 import io.strata.testing.WriteLoad;
 import org.junit.jupiter.api.Test;
 
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -102,6 +104,61 @@ class DdlDuringBackupIT {
             try (MariaDbSandbox restored = ItSupport.restoreAndReplay(repo, id, work.resolve("restored"), source,
                     m.get("binlogFile").asText(), m.get("binlogPosition").asLong())) {
                 ItSupport.assertSameData(source, restored, "app", "ddl");
+            }
+        }
+    }
+    /**
+     * DISCARD and IMPORT TABLESPACE of a table whose copy had begun: the imported file keeps the
+     * table's space id and path, and its pages are not in the redo log, so only the file operation
+     * tells (DISCARD deletes the file: FILE_DELETE). The table is the largest (copied first), the
+     * copy throttled, and the import made while it is copied; the restore
+     * must hold the imported rows. A session with lock_wait_timeout 5 makes the import fail loudly
+     * should it ever meet the backup's BLOCK_DDL (the copy would have ended too soon).
+     */
+    @Test
+    void aTableImportedAfterItsCopyBeganIsCopiedAgain() throws Exception {
+        Path work = ItSupport.tempDir("import-");
+        Path repo = work.resolve("repo");
+        try (MariaDbSandbox source = ItSupport.source()) {
+            Path export = java.nio.file.Files.createDirectories(work.resolve("export"));
+            try (Connection c = source.connection(); Statement st = c.createStatement()) {
+                st.execute("CREATE DATABASE imp");
+                st.execute("CREATE TABLE imp.target (id INT PRIMARY KEY, v VARCHAR(200)) ENGINE=InnoDB");
+                st.execute("CREATE TABLE imp.donor (id INT PRIMARY KEY, v VARCHAR(200)) ENGINE=InnoDB");
+                st.execute("INSERT INTO imp.target SELECT seq, REPEAT(CHAR(97 + seq % 26), 200) FROM imp.seq_1_to_250000");
+                st.execute("INSERT INTO imp.donor SELECT seq, CONCAT('donor row ', seq) FROM imp.seq_1_to_5000");
+                st.execute("FLUSH TABLES imp.donor FOR EXPORT");
+                for (String ext : new String[] {".ibd", ".cfg"}) {
+                    java.nio.file.Files.copy(source.datadir().resolve("imp").resolve("donor" + ext), export.resolve("target" + ext));
+                }
+                st.execute("UNLOCK TABLES");
+            }
+            AtomicReference<StrataCli.Result> backup = new AtomicReference<>();
+            Thread b = new Thread(() -> backup.set(StrataCli.run("backup", "--repo", repo.toString(), "--socket", source.socket().toString(),
+                    "--user", "root", "--throttle", "8")), "backup");
+            b.start();
+            Thread.sleep(4000); // imp.target (about 70 MB, the largest file: copied first) is being copied, at 8 MB/s shared
+            try (Connection c = source.connection(); Statement st = c.createStatement()) {
+                st.execute("SET SESSION lock_wait_timeout = 5");
+                st.execute("ALTER TABLE imp.target DISCARD TABLESPACE");
+                for (String ext : new String[] {".ibd", ".cfg"}) {
+                    java.nio.file.Files.copy(export.resolve("target" + ext), source.datadir().resolve("imp").resolve("target" + ext));
+                }
+                st.execute("ALTER TABLE imp.target IMPORT TABLESPACE");
+            }
+            assertTrue(b.isAlive(), "the backup ended before the import: the test proves nothing");
+            b.join();
+            String id = ItSupport.completedId(backup.get());
+            Map<String, String> expected;
+            try (Connection c = source.connection()) {
+                expected = TableChecksums.of(c, "imp");
+            }
+            assertTrue(backup.get().err().contains("DDL during the copy: copying 1 tablespace(s) again"), backup.get().err());
+            Path target = work.resolve("restored");
+            StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+            org.junit.jupiter.api.Assertions.assertEquals(0, r.exit(), r.toString());
+            try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start(); Connection c = restored.connection()) {
+                TableChecksums.assertSame(expected, TableChecksums.of(c, "imp"));
             }
         }
     }
