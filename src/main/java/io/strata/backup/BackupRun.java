@@ -368,8 +368,10 @@ public final class BackupRun {
         progress.done(PAGE_COPY);
         progress.stage(FILE_COPY, "copying non-InnoDB files");
         copier.useEarly(copied.early());
+        // the rescan's list of files, made under this lock, unless copying tablespaces again took time
+        // in which statements that are not DDL may have made files (CHANGE MASTER's multi-master.info)
         Map<String, FileEntry> plain = copier.copyPlainFilesBlocked(s.facts().datadir(), s.facts().logBinBasename(), now.keySet(), InnodbDirs.of(s.facts()),
-                s.scanner().listed());
+                ddlCopiedAgain ? null : s.scanner().listed());
         for (FileEntry e : copied.early().values()) {
             FileEntry kept = plain.get(e.path());
             if (!e.isReference() && (kept == null || !kept.object().equals(e.object()))) {
@@ -392,6 +394,9 @@ public final class BackupRun {
      * @param now the tablespaces under BLOCK_DDL
      * @return the stored tablespaces after that, by path
      */
+    /** Whether {@link #reconcileDdl} copied or dropped anything (then the data directory is listed again for the file copy). */
+    private boolean ddlCopiedAgain;
+
     private Map<String, FileEntry> reconcileDdl(Start s, Copied copied, Map<String, Tablespace> now) throws InterruptedException {
         Map<String, FileEntry> files = new TreeMap<>(copied.files());
         List<Tablespace> again = new ArrayList<>();
@@ -407,6 +412,7 @@ public final class BackupRun {
             dropObject(files, files.remove(path));
         }
         if (!again.isEmpty() || !gone.isEmpty()) {
+            ddlCopiedAgain = true;
             progress.addEstimate(PAGE_COPY, again.stream().mapToLong(t -> FileCopier.sizeOf(t.file())).sum());
             progress.say("[ddl] DDL during the copy: copying " + again.size() + " tablespace(s) again, dropping " + gone.size());
         }
@@ -439,6 +445,7 @@ public final class BackupRun {
             }
         }
         repo.deleteBackupObject(attempt.id(), dropped.object());
+        copier.deleted(dropped.object()); // the shared empty delta, if it was that: a later unchanged tablespace stores a new one
     }
 
     /**

@@ -341,6 +341,17 @@ final class FileCopier {
 
     private final AtomicInteger unchanged = new AtomicInteger();
 
+    /**
+     * Told that the backup's object {@code object} was deleted (its last entry dropped under
+     * BLOCK_DDL): when it was the shared empty delta, the next unchanged tablespace (one copied
+     * again under BLOCK_DDL) stores a new one instead of naming the deleted object.
+     */
+    synchronized void deleted(String object) {
+        if (sharedEmpty != null && sharedEmpty.object().equals(object)) {
+            sharedEmpty = null;
+        }
+    }
+
     /** Tablespaces stored so far as entries of the shared empty delta ({@link #unchangedTablespace}). */
     int unchangedTablespaces() {
         return unchanged.get();
@@ -372,7 +383,8 @@ final class FileCopier {
     /**
      * As {@link #copyPlainFiles(Path, String, Set, List, DatadirFiles.When)} under BLOCK_DDL, with
      * the candidates listed by the rescan made under the same lock ({@link TablespaceScanner#listed}):
-     * no file operation can add or remove a table's file between that walk and this copy.
+     * no file operation can add or remove a table's file between that walk and this copy. With
+     * {@code listed} null the data directory is walked again.
      */
     Map<String, FileEntry> copyPlainFilesBlocked(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs, List<Path> listed)
             throws InterruptedException {

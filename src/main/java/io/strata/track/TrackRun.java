@@ -135,8 +135,10 @@ public final class TrackRun {
             t.finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // shutting down: the hook waits for us
+            } catch (IllegalStateException shuttingDown) {
+                // a signal came as the run ended: the hook runs for sure, perhaps not yet begun, and
+                // waits for our report; so that beforeExit waits for the halt instead of racing it
+                SignalExit.begin();
             }
         }
     }

@@ -45,10 +45,10 @@ public final class SignalExit {
      * status; otherwise returns at once.
      */
     public static void beforeExit() {
+        REPORTED.countDown(); // first: a hook that begins later must not wait for a report already made
         if (!signalled) {
             return;
         }
-        REPORTED.countDown();
         while (true) {
             try {
                 Thread.sleep(Long.MAX_VALUE); // the JVM halts once the hooks have run

@@ -117,18 +117,37 @@ public final class WorkerPriority {
         }
     }
 
-    /** Runs {@code start} (a thread's start) on {@code starter}'s thread and waits for it. */
+    /**
+     * Runs {@code start} (a thread's start) on {@code starter}'s thread and waits for it. Interrupted
+     * before the start ran, it cancels it and throws INTERRUPTED (the thread never runs); once the
+     * start runs it is waited for and the interrupt kept for the caller (a pool that shuts down
+     * must not lose track of a thread that does start).
+     */
     private static void startOn(ExecutorService starter, Runnable start, String name) {
+        java.util.concurrent.Future<?> f = starter.submit(start);
+        boolean interrupted = false;
         try {
-            starter.submit(start).get();
+            while (true) {
+                try {
+                    f.get();
+                    return;
+                } catch (InterruptedException e) {
+                    if (f.cancel(false)) {
+                        interrupted = true;
+                        throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting thread " + name, null);
+                    }
+                    interrupted = true; // already starting: wait for it
+                }
+            }
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }
             throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StrataException(ErrorCode.INTERRUPTED, "interrupted while starting thread " + name, null);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -147,6 +166,8 @@ public final class WorkerPriority {
                     o = OK;
                 } catch (StrataException e) {
                     o = e;
+                } catch (RuntimeException e) { // the pool's loop must run whatever happened: starts wait for it
+                    o = unavailable("lowering the copy threads' starter failed: " + e);
                 }
                 OUTCOME.set(o);
                 r.run();
