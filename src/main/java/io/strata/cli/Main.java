@@ -109,6 +109,7 @@ public final class Main implements Runnable {
         }
         if (level == Log.Level.DEBUG) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
+            System.setProperty("org.slf4j.simpleLogger.log.org.mariadb.jdbc", "debug"); // over simplelogger.properties' error
         }
         String file = optionOrDefault(defaults, "--log-file");
         try {
