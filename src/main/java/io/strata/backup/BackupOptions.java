@@ -11,6 +11,8 @@ import java.nio.file.Path;
  * @param type            --type
  * @param base            --base, for incremental and differential: last, last-full or a backup id (null: by type)
  * @param startLsn        for incremental: an LSN threshold of a base outside the repository
+ * @param parallel        --parallel: copy threads (and as many compressing chunks); 0 when not given:
+ *                        as many as cores, held to the CPUs other processes leave idle ({@link CopyGate})
  * @param redoTestDelayMs test hook: sleep this long between redo reads, to prove that a copier
  *                        that falls behind fails the backup instead of completing it
  * @param method          --method: how an incremental finds changed pages

@@ -79,6 +79,14 @@ public final class BackupRun {
     /** The phases' wall times, said at DEBUG level. */
     private final PhaseTimes times = new PhaseTimes();
 
+    /** The host's load while the copy threads run, when --parallel was left to its default; else null. */
+    private final HostCpu hostCpu;
+
+    /** The copy threads: --parallel, or by default the cores. */
+    private static int threads(BackupOptions opts) {
+        return opts.parallel() > 0 ? opts.parallel() : Runtime.getRuntime().availableProcessors();
+    }
+
     /** A completed backup: its stored manifest, and the warnings to show (exit code 3 when there are any). */
     public record Outcome(Manifest manifest, List<String> warnings) {}
 
@@ -88,9 +96,11 @@ public final class BackupRun {
         this.progress = progress;
         this.repo = repo;
         this.attempt = new Attempt(repo, Repository.newBackupId(Instant.now()), opts.type(), opts.connection().describe(), progress::say);
-        this.copier = new FileCopier(repo, attempt.id(), opts.parallel(), new Throttle(opts.throttleMbPerSecond()), progress,
+        this.copier = new FileCopier(repo, attempt.id(), threads(opts), new Throttle(opts.throttleMbPerSecond()), progress,
                 attempt::checkCancelled);
         copier.limitTo(opts.scope());
+        this.hostCpu = opts.parallel() > 0 ? null : HostCpu.open();
+        copier.adaptTo(hostCpu);
     }
 
     /**
@@ -101,7 +111,7 @@ public final class BackupRun {
      */
     public static Outcome run(Repository repo, BackupOptions opts, BackupProgress progress) {
         repo.requireKey();
-        ObjectCodec.setThreads(opts.parallel());
+        ObjectCodec.setThreads(threads(opts));
         try (RepoLock lock = repo.lock()) {
             repo.cleanupIncomplete();
             return new BackupRun(opts, progress, repo).execute();
@@ -296,6 +306,7 @@ public final class BackupRun {
             attempt.checkCancelled();
             selection.checkMisses(copier.misses(), s.c());
             sayUnchanged(s);
+            sayHeldBack();
             return new Copied(selection, files, awaitEarly(early));
         } finally {
             one.shutdownNow();
@@ -311,6 +322,20 @@ public final class BackupRun {
                 throw r;
             }
             throw new StrataException(ErrorCode.BUG, "early copy of the non-InnoDB files failed: " + e.getCause(), null, e.getCause());
+        }
+    }
+
+    /** Says how few copy threads ran at once when other processes kept the host busy ({@link CopyGate}). */
+    private void sayHeldBack() {
+        if (hostCpu == null) {
+            return;
+        }
+        int cores = threads(opts);
+        double most = hostCpu.mostOthersBusy();
+        int fewest = CopyGate.permits(cores, cores, hostCpu.cpus(), most);
+        if (fewest < cores) {
+            progress.say(String.format(java.util.Locale.ROOT, "[page-copy] other processes kept up to %.1f of the host's %d CPUs busy: "
+                    + "the copy ran as few as %d of its %d threads at once (--parallel N runs N throughout)", most, hostCpu.cpus(), fewest, cores));
         }
     }
 

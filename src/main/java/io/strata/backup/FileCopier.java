@@ -90,6 +90,7 @@ final class FileCopier {
     /** This backup's own entries stored before BLOCK_DDL, by path (see {@link #useEarly}). */
     private volatile Map<String, FileEntry> early = Map.of();
     private final AtomicInteger earlyKept = new AtomicInteger();
+    private volatile HostCpu hostCpu;
 
     /**
      * @param id             the backup the objects belong to
@@ -103,6 +104,14 @@ final class FileCopier {
         this.throttle = throttle;
         this.progress = progress;
         this.checkCancelled = checkCancelled;
+    }
+
+    /**
+     * Holds each pool of copy threads to the CPUs other processes leave idle ({@link CopyGate}), for
+     * a backup with the default --parallel; null (as before the call): every thread runs.
+     */
+    void adaptTo(HostCpu cpu) {
+        this.hostCpu = cpu;
     }
 
     /** Stores the non-InnoDB files of the tables in {@code scope} only (null: of every table). */
@@ -524,13 +533,23 @@ final class FileCopier {
      */
     private Map<String, FileEntry> runParallel(List<Callable<FileEntry>> tasks, int threads) throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> WorkerPriority.thread(r, "strata-copy"));
+        HostCpu cpu = hostCpu;
+        CopyGate gate = cpu == null || threads <= 1 ? null : new CopyGate(cpu, threads, parallel);
         Map<String, FileEntry> files = new TreeMap<>();
         try {
             List<Future<FileEntry>> futures = new ArrayList<>();
             for (Callable<FileEntry> task : tasks) {
                 futures.add(pool.submit(() -> {
                     WorkerPriority.ensureLowered();
-                    return task.call();
+                    if (gate == null) {
+                        return task.call();
+                    }
+                    gate.enter();
+                    try {
+                        return task.call();
+                    } finally {
+                        gate.leave();
+                    }
                 }));
             }
             for (Future<FileEntry> f : futures) {

@@ -1,6 +1,9 @@
 package io.strata.backup;
 
-/** Bounds the read rate on the server shared by all copier threads (--throttle MB/s). */
+/**
+ * Bounds the read rate on the server shared by all copier threads (--throttle MB/s), and holds a
+ * gated copy thread before its read while the host is busy ({@link CopyGate#pass()}).
+ */
 final class Throttle {
     private final double bytesPerNano;
     private long nextFree = System.nanoTime();
@@ -10,6 +13,7 @@ final class Throttle {
     }
 
     void acquire(long bytes) throws InterruptedException {
+        CopyGate.pass();
         if (bytesPerNano == 0) {
             return;
         }

@@ -66,7 +66,8 @@ final class BackupCommand implements Callable<Integer> {
     Path datadir;
 
     @Option(names = "--parallel", converter = Ranges.Threads.class,
-            description = "Threads copying data files, and as many compressing and encrypting chunks, 1-256 (default: the number of cores).")
+            description = "Threads copying data files, and as many compressing and encrypting chunks, 1-256 (default: the number of cores, "
+                    + "of which the copy runs only as many at once as other processes leave CPUs idle).")
     Integer parallel;
 
     @Option(names = "--throttle", converter = Ranges.Positive.class,
@@ -169,7 +170,7 @@ final class BackupCommand implements Callable<Integer> {
     }
 
     private int run(Compression compression, BackupType backupType, ChangeMethod changeMethod, ProgressRenderer renderer, long started) {
-        int threads = parallel != null ? parallel : Runtime.getRuntime().availableProcessors();
+        int threads = parallel != null ? parallel : 0; // 0: the cores, fewer while the host is busy (CopyGate)
         ConnectionOptions c = conn.resolve();
         BackupOptions o = new BackupOptions(backupType, BaseSpec.parse(base), startLsn, c, datadir, threads, throttle == null ? 0 : throttle, redoDelay,
                 changeMethod, checkMethod, lockWaitTimeout == null ? 0 : (int) Math.ceil(lockWaitTimeout),

@@ -73,6 +73,55 @@ class PriorityIT {
         }
     }
 
+    /**
+     * The default --parallel on a busy host (CopyGate): with a CPU burner per core and one more
+     * running, a backup runs fewer copy threads at once than cores and says so; with --parallel
+     * given, it keeps them all and says nothing; the held-back backup restores equal to the source.
+     */
+    @Test
+    void onABusyHostTheDefaultCopyRunsFewerThreads() throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        org.junit.jupiter.api.Assumptions.assumeTrue(cores > 1, "one core: nothing to hold back");
+        Path work = ItSupport.tempDir("busy-");
+        java.util.regex.Pattern said = java.util.regex.Pattern.compile("\\[page-copy\\] other processes kept up to ([0-9.]+) of the host's (\\d+) CPUs busy: "
+                + "the copy ran as few as (\\d+) of its (\\d+) threads at once \\(--parallel N runs N throughout\\)");
+        try (MariaDbSandbox source = ItSupport.source()) {
+            try (var c = source.connection()) {
+                SampleSchema.create(c, "app");
+                SampleSchema.loadRows(c, "app", 5_000);
+            }
+            Path repo = work.resolve("repo");
+            String[] backup = {"backup", "--repo", repo.toString(), "--socket", source.socket().toString(), "--user", "root", "--throttle", "8"};
+            List<Process> burners = new ArrayList<>();
+            StrataCli.Result held;
+            StrataCli.Result fixed;
+            try {
+                for (int i = 0; i <= cores; i++) {
+                    burners.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
+                }
+                held = StrataCli.run(backup);
+                fixed = StrataCli.run(ItSupport.concat(backup, "--parallel", Integer.toString(cores)));
+            } finally {
+                burners.forEach(Process::destroyForcibly);
+            }
+            String id = ItSupport.completedId(held);
+            java.util.regex.Matcher m = said.matcher(held.out() + held.err());
+            assertTrue(m.find(), "no held-back line: " + held);
+            assertTrue(Integer.parseInt(m.group(3)) < cores && Double.parseDouble(m.group(1)) > 0.5, m.group());
+            assertEquals(cores, Integer.parseInt(m.group(2)), m.group());
+            assertEquals(cores, Integer.parseInt(m.group(4)), m.group());
+            ItSupport.completedId(fixed);
+            assertTrue(!said.matcher(fixed.out() + fixed.err()).find(), "--parallel given, yet held back: " + fixed);
+
+            Path target = work.resolve("t");
+            StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", id, "--target", target.toString());
+            assertEquals(0, r.exit(), r.toString());
+            try (MariaDbSandbox restored = MariaDbSandbox.builder().startOn(target).start()) {
+                ItSupport.assertSameData(source, restored, "app");
+            }
+        }
+    }
+
     /** What a running backup's threads showed ("name/tid" to niceness), and ionice of a copy thread and of the redo thread. */
     record Running(Map<String, Integer> threads, String copyIo, String redoIo) {
         /** Copy threads at {@code copy}; every other thread (redo, main, GC, JIT) at {@code others}. */
