@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Full backup, strata vs mariadb-backup, side by side on the same throwaway server.
 #
-# Loads ~1 GB of sysbench data into a temp server, then alternates the two tools for
-# BENCH_ROUNDS rounds each, every run into a fresh target that is deleted after timing.
+# Loads ~1 GB of sysbench data into a temp server, then runs strata, mariadb-backup and
+# mariadb-backup + sync for BENCH_ROUNDS rounds each, in an order that rotates from round to
+# round, every run into a fresh target that is deleted after timing.
 # Prints per-run seconds, medians, the ratio strata/mariadb-backup and the peak RSS of each.
 #
 # Environment:
@@ -175,11 +176,18 @@ for r in $(seq "$ROUNDS"); do
   if [ -n "${STRATA_INIT:-}" ]; then
     "$STRATA" init --repo "$D/repo" >"$D/strata-init.log" 2>&1 || { cat "$D/strata-init.log" >&2; exit 1; }
   fi
-  run strata "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root
-  run mariadb-backup "$D/mb" mariadb-backup --no-defaults --backup --target-dir="$D/mb" --socket="$SOCK" --user=root
-  # strata fsyncs every object before it writes the manifest (design rule 7); mariadb-backup
-  # returns with its copy still in the page cache. This run adds the sync that makes it durable.
-  run mariadb-backup+sync "$D/mbs" sh -c 'mariadb-backup --no-defaults --backup --target-dir="$1" --socket="$2" --user=root && sync -f "$1"' sh "$D/mbs" "$SOCK"
+  # the three runs in a rotating order (round 1: strata first, round 2: mariadb-backup first,
+  # round 3: mariadb-backup+sync first, ...): what one run leaves the next (the page cache, the
+  # deleted previous output written back) falls on each tool alike
+  for k in 0 1 2; do
+    case $(( (k + r - 1) % 3 )) in
+      0) run strata "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root ;;
+      1) run mariadb-backup "$D/mb" mariadb-backup --no-defaults --backup --target-dir="$D/mb" --socket="$SOCK" --user=root ;;
+      # strata fsyncs every object before it writes the manifest (design rule 7); mariadb-backup
+      # returns with its copy still in the page cache. This run adds the sync that makes it durable.
+      2) run mariadb-backup+sync "$D/mbs" sh -c 'mariadb-backup --no-defaults --backup --target-dir="$1" --socket="$2" --user=root && sync -f "$1"' sh "$D/mbs" "$SOCK" ;;
+    esac
+  done
 done
 
 median() { grep "^$1 " "$D/results" | awk '{print $'"$2"'}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }

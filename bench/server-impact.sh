@@ -108,6 +108,8 @@ one() {
   kept=$(awk -v d="$during" -v b="$base" 'BEGIN { if (b > 0 && d != "NA") printf "%.3f", d / b; else print "NA" }')
   echo "$name $kept $base $during $(sub "$s1" "$s0") $cpu" >>"$D/results"
   printf '%-15s %6.2f s  cpu %6.2f s  load TPS before %8s  during %8s  kept %s\n' "$name" "$(sub "$s1" "$s0")" "$cpu" "$base" "$during" "$kept"
+  # a strata backup whose copy threads were held back on the busy host says so (default --parallel)
+  grep -ho 'other processes kept up to .*' "$D/$name.log" | sed 's/^/  /' || true
 }
 
 strata_run() { one strata "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root "${EXTRA[@]}"; }
