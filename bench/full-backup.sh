@@ -159,6 +159,7 @@ run() {
   printf '%-20s %8.2f s  peak RSS %8s KiB  output %s MiB\n' "$name" "$secs" "$rss" "$(( ${bytes:-0} / 1048576 ))"
   if [ "$name" = strata ]; then
     grep -ho 'DDL during the copy: .*' "$D/$name.log" | sed 's/^/  strata: /' || true
+    grep -ho 'other processes kept up to .*' "$D/$name.log" | sed 's/^/  strata: /' || true
   fi
 }
 
