@@ -241,8 +241,11 @@ final class ChangeDetection {
         if (end != c) {
             throw new LiveLog.Unavailable("reading the redo log from LSN " + t + " stopped at LSN " + end + ", not at the checkpoint LSN " + c);
         }
-        return new Plan(REDO, "the server's redo log still holds LSN " + t + ".." + c + " (" + (c - t) + " bytes, " + pc.mtrCount()
-                + " mini-transactions, " + pages.pageCount() + " pages named)", pages, null, c - t, 0);
+        String note = c == t
+                ? "nothing was written since the parent began (LSN " + t + "), as the server's redo log shows"
+                : "the server's redo log still holds LSN " + t + ".." + c + " (" + (c - t) + " bytes, " + pc.mtrCount()
+                        + " mini-transactions, " + pages.pageCount() + " pages named)";
+        return new Plan(REDO, note, pages, null, c - t, 0);
     }
 
     private static Plan tracked(Inputs in, LiveLog log) throws LiveLog.Unavailable, IOException {

@@ -80,6 +80,36 @@ public final class Main implements Runnable {
      */
     static volatile boolean ownsProcess;
 
+    /**
+     * The word given where a command was expected ("strata bakup"), when {@code ex} is about one;
+     * else null (an unknown option, or an extra argument after a command).
+     */
+    static String unknownCommand(CommandLine.ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && ex.getCommandLine().getCommandSpec().parent() == null) {
+            List<String> unmatched = u.getUnmatched();
+            if (!unmatched.isEmpty() && !unmatched.get(0).startsWith("-")) {
+                return unmatched.get(0);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The two options every command takes before picocli sees its arguments (ConfigDefaults):
+     * said at the end of each command's --help, since they are in no command's option list.
+     */
+    static final String CONFIG_FOOTER = "%nEvery command also takes --config FILE, the configuration file (default: "
+            + ConfigDefaults.CONFIG_ENV + ", else " + ConfigDefaults.SYSTEM_FILE + ", when it exists), and --server NAME, the settings of "
+            + "its [NAME] section over its [global] ones. An option on the command line wins over the file.";
+
+    private static void addConfigFooter(CommandLine c) {
+        String[] footer = c.getCommandSpec().usageMessage().footer();
+        String[] more = java.util.Arrays.copyOf(footer, footer.length + 1);
+        more[footer.length] = CONFIG_FOOTER;
+        c.getCommandSpec().usageMessage().footer(more);
+        c.getSubcommands().values().forEach(Main::addConfigFooter);
+    }
+
     public static void main(String[] args) {
         ownsProcess = true;
         // the JSON readers are built on the other core while the command line is parsed (see Json.warmUp)
@@ -97,7 +127,8 @@ public final class Main implements Runnable {
      * Makes System.err the {@link Log} of --log-level and --log-file (taken from the command line
      * before picocli parses it, so that even a usage error is logged, else from the environment
      * or the configuration file as any option's default). The libraries' SLF4J
-     * warnings (AWS SDK, Connector/J) go there too, at WARN (DEBUG with --log-level debug).
+     * lines go there too: the AWS SDK's from WARN, Connector/J's from ERROR (simplelogger.properties:
+     * its warnings repeat a server error strata reports itself), both from DEBUG with --log-level debug.
      *
      * @throws StrataException USAGE for an unknown level or a log file that cannot be opened
      */
@@ -198,14 +229,23 @@ public final class Main implements Runnable {
         } else {
             COMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
         }
+        cl.getSubcommands().values().forEach(Main::addConfigFooter);
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("ERROR [" + ErrorCode.USAGE.id() + "]: " + ex.getMessage());
+            String message = ex.getMessage();
             String hint = "see \"" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help\"";
+            String unknown = unknownCommand(ex);
+            if (unknown != null) {
+                message = "unknown command \"" + unknown + "\"";
+                List<String> near = ((CommandLine.UnmatchedArgumentException) ex).getSuggestions();
+                hint = (near.isEmpty() ? "" : "did you mean " + String.join(" or ", near) + "? ")
+                        + "the commands are " + String.join(", ", commandNames()) + " (\"strata --help\" says what each does)";
+            }
+            err.println("ERROR [" + ErrorCode.USAGE.id() + "]: " + message);
             err.println("HINT: " + hint);
             err.flush();
             if (JsonMixin.given(a)) {
-                JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(ErrorCode.USAGE, ex.getMessage(), hint)));
+                JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(ErrorCode.USAGE, message, hint)));
             }
             return ErrorCode.USAGE.exitCode();
         });

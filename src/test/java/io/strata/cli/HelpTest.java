@@ -95,4 +95,37 @@ class HelpTest {
     void versionOnACommand() {
         assertEquals("strata 0.1.0", run("list", "--version").strip());
     }
+
+    /** A mistyped command is named as one, with the nearest commands and the list; an unknown option keeps picocli's message. */
+    @Test
+    void anUnknownCommandIsNamedWithTheCommands() {
+        InProcess.Run r = InProcess.run("bakup", "--repo", "/nonexistent");
+        assertEquals(2, r.exit(), r.err());
+        String[] lines = r.err().split("\n");
+        assertEquals(2, lines.length, r.err());
+        assertEquals("ERROR [usage]: unknown command \"bakup\"", lines[0]);
+        assertTrue(lines[1].startsWith("HINT: did you mean backup? the commands are backup, "), lines[1]);
+        assertTrue(lines[1].endsWith(" (\"strata --help\" says what each does)") && lines[1].contains(", restore, "), lines[1]);
+
+        InProcess.Run far = InProcess.run("zzzzzz");
+        assertEquals(2, far.exit(), far.err());
+        assertTrue(far.err().startsWith("ERROR [usage]: unknown command \"zzzzzz\"\nHINT: the commands are backup, "), far.err());
+
+        InProcess.Run option = InProcess.run("--frobnicate");
+        assertEquals(2, option.exit(), option.err());
+        assertTrue(option.err().startsWith("ERROR [usage]: Unknown option: '--frobnicate'"), option.err());
+    }
+
+    /** --config and --server, taken before picocli parses, are in every command's help all the same. */
+    @Test
+    void everyCommandsHelpSaysConfigAndServer() {
+        for (String[] cmd : new String[][] {{"backup"}, {"restore"}, {"binlog", "archive"}, {"track"}}) {
+            String[] args = java.util.Arrays.copyOf(cmd, cmd.length + 1);
+            args[cmd.length] = "--help";
+            String help = run(args).replaceAll("\\s+", " ");
+            assertTrue(help.contains("Every command also takes --config FILE, the configuration file (default: STRATA_CONFIG, else "
+                    + "/etc/strata/strata.conf, when it exists), and --server NAME, the settings of its [NAME] section over its [global] ones."),
+                    String.join(" ", args) + ": " + help);
+        }
+    }
 }
