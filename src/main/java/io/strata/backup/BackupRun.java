@@ -511,6 +511,7 @@ public final class BackupRun {
     private Consistent blockCommit(Start s, BlockDdl blocked, BackupStages stages, ServerSession main) throws InterruptedException {
         progress.say("[block-commit] BACKUP STAGE BLOCK_COMMIT");
         stages.blockCommit();
+        long blockedAt = System.nanoTime();
         BinlogPosition binlog = stages.position(s.facts().logBin());
         long e = main.lsnStatus().current();
         stages.flushEngineLogs();
@@ -525,9 +526,40 @@ public final class BackupRun {
         times.lap("block-commit files");
         long redoEnd = s.redo().finishAt(e, attempt::checkCancelled);
         stages.end();
+        double held = (System.nanoTime() - blockedAt) / 1e9;
+        String flushSetting = null;
+        if (held >= SLOW_BLOCK_COMMIT_SECONDS) {
+            try {
+                flushSetting = main.queryString("SELECT @@GLOBAL.innodb_flush_log_at_trx_commit");
+            } catch (RuntimeException ignored) {
+                // only for the explanation
+            }
+        }
+        progress.say(commitsBlockedLine(held, flushSetting));
         progress.set(REDO_COPY, redoEnd - s.c());
         progress.done(REDO_COPY);
         return new Consistent(binlog, e, redoEnd, files);
+    }
+
+    /** BLOCK_COMMIT held longer than this, 0.25 s, is explained ({@link #commitsBlockedLine}). */
+    static final double SLOW_BLOCK_COMMIT_SECONDS = 0.25;
+
+    /**
+     * The line that says how long the server's commits waited for BACKUP STAGE END (from
+     * BLOCK_COMMIT: the binlog position, the engines' log flush, the files copied under it and the
+     * redo copy's last part), in seconds; when that was {@link #SLOW_BLOCK_COMMIT_SECONDS} or more
+     * and the server's innodb_flush_log_at_trx_commit (null: unknown) is not 1, why: the copy
+     * reads only redo the server has made durable (design rule 2), and such a server makes it
+     * durable once a second (innodb_flush_log_at_timeout), not at each commit nor at
+     * FLUSH ENGINE LOGS, so the copy may wait up to a second with commits blocked.
+     */
+    static String commitsBlockedLine(double heldSeconds, String flushLogAtTrxCommit) {
+        String line = String.format(java.util.Locale.ROOT, "[block-commit] BACKUP STAGE END: commits were blocked for %.3f s", heldSeconds);
+        if (heldSeconds >= SLOW_BLOCK_COMMIT_SECONDS && flushLogAtTrxCommit != null && !flushLogAtTrxCommit.strip().equals("1")) {
+            line += ", most of it waiting for the server to make its redo log durable: with innodb_flush_log_at_trx_commit="
+                    + flushLogAtTrxCommit.strip() + " it does so once a second, and strata copies only durable redo";
+        }
+        return line;
     }
 
     /** Phase 5: makes every object durable, then stores the manifest (design rule 7) and returns it. */

@@ -110,6 +110,8 @@ class PriorityIT {
             assertTrue(Integer.parseInt(m.group(3)) < cores && Double.parseDouble(m.group(1)) > 0.5, m.group());
             assertEquals(cores, Integer.parseInt(m.group(2)), m.group());
             assertEquals(cores, Integer.parseInt(m.group(4)), m.group());
+            assertTrue(java.util.regex.Pattern.compile("\\[block-commit\\] BACKUP STAGE END: commits were blocked for \\d+\\.\\d{3} s")
+                    .matcher(held.out() + held.err()).find(), "no BLOCK_COMMIT duration: " + held);
             ItSupport.completedId(fixed);
             assertTrue(!said.matcher(fixed.out() + fixed.err()).find(), "--parallel given, yet held back: " + fixed);
 
