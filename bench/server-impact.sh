@@ -27,6 +27,7 @@
 #   STRATA_ARGS_B        when set, each round also runs "strata-b": strata backup with these
 #                        arguments instead (e.g. STRATA_ARGS="--priority normal" STRATA_ARGS_B="--priority low"),
 #                        so that two settings are compared with mariadb-backup in the same run
+#   BENCH_MB_SYNC=1      also run mariadb-backup + sync of its target each round (see mbs_run)
 #   BENCH_DIR            parent of the temp directory (default /tmp)
 #   BENCH_KEEP=1         keep the temp directory
 # Run it under `flock /tmp/strata-bench.lock` so no other timed bench overlaps it.
@@ -127,10 +128,15 @@ one() {
 strata_run() { one strata "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root "${EXTRA[@]}"; }
 strata_b_run() { [ -n "${STRATA_ARGS_B:-}" ] || return 0; one strata-b "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root "${EXTRA_B[@]}"; }
 mb_run() { one mariadb-backup "$D/mb" mariadb-backup --no-defaults --backup --target-dir="$D/mb" --socket="$SOCK" --user=root; }
+# mariadb-backup returns with its copy still in the page cache, and the bench's sync before the next
+# baseline writes it out off every window; strata's window holds its fsyncs. With BENCH_MB_SYNC=1 a
+# third run per round is mariadb-backup followed by "sync -f" of its target, its window ending when
+# the copy is durable as strata's is
+mbs_run() { [ "${BENCH_MB_SYNC:-0}" = 1 ] || return 0; one mariadb-backup+sync "$D/mbs" sh -c 'mariadb-backup --no-defaults --backup --target-dir="$1" --socket="$2" --user=root && sync -f "$1"' sh "$D/mbs" "$SOCK"; }
 
 for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS"
-  if [ $((r % 2)) = 1 ]; then strata_run; mb_run; strata_b_run; else strata_b_run; mb_run; strata_run; fi
+  if [ $((r % 2)) = 1 ]; then strata_run; mb_run; mbs_run; strata_b_run; else strata_b_run; mbs_run; mb_run; strata_run; fi
 done
 
 median() { grep -q "^$1 " "$D/results" || { echo NA; return; }; grep "^$1 " "$D/results" | awk '{print $'"$2"'}' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -150,6 +156,13 @@ printf 'median transactions lost to the backup, (TPS before - TPS during) x seco
   "$(awk -v a="$sl" -v b="$ml" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 printf 'median tool CPU seconds per GiB of sbtest: strata %s  mariadb-backup %s\n' \
   "$(awk -v c="$sc" -v g="$gib" 'BEGIN { printf "%.2f", c / g }')" "$(awk -v c="$mc" -v g="$gib" 'BEGIN { printf "%.2f", c / g }')"
+if [ "${BENCH_MB_SYNC:-0}" = 1 ]; then
+  yk=$(median mariadb-backup+sync 2); ys=$(median mariadb-backup+sync 5); yl=$(median mariadb-backup+sync 7)
+  printf 'mariadb-backup+sync: median TPS kept %s  ratio strata/it %s; median seconds %s  ratio %s; transactions lost %s  ratio %s\n' "$yk" \
+    "$(awk -v a="$sk" -v b="$yk" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')" "$ys" \
+    "$(awk -v a="$ss" -v b="$ys" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')" "$yl" \
+    "$(awk -v a="$sl" -v b="$yl" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+fi
 if [ -n "${STRATA_ARGS_B:-}" ]; then
   bk=$(median strata-b 2); bs=$(median strata-b 5); bc=$(median strata-b 6)
   printf 'strata-b (%s): median TPS kept %s  ratio to mariadb-backup %s; median seconds %s  ratio %s; CPU seconds per GiB %s\n' "$STRATA_ARGS_B" "$bk" \
