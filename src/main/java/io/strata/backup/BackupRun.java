@@ -412,6 +412,9 @@ public final class BackupRun {
         return new BlockDdl(now.keySet(), files);
     }
 
+    /** Whether {@link #reconcileDdl} copied or dropped anything (then the data directory is listed again for the file copy). */
+    private boolean ddlCopiedAgain;
+
     /**
      * Under BLOCK_DDL no DDL runs, so the file set is final: copy again whatever was created,
      * rebuilt, renamed or truncated after its copy began, and forget what was dropped (design rule 6).
@@ -419,9 +422,6 @@ public final class BackupRun {
      * @param now the tablespaces under BLOCK_DDL
      * @return the stored tablespaces after that, by path
      */
-    /** Whether {@link #reconcileDdl} copied or dropped anything (then the data directory is listed again for the file copy). */
-    private boolean ddlCopiedAgain;
-
     private Map<String, FileEntry> reconcileDdl(Start s, Copied copied, Map<String, Tablespace> now) throws InterruptedException {
         Map<String, FileEntry> files = new TreeMap<>(copied.files());
         List<Tablespace> again = new ArrayList<>();
