@@ -50,8 +50,8 @@ import static io.strata.backup.BackupProgress.SYNC;
  *                .frm .par .opt .TRG .TRN and non-transactional tables
  * blockCommit    BACKUP STAGE BLOCK_COMMIT: binlog file and position, GTIDs,      1      Consistent
  *                E = Innodb_lsn_current, Aria logs, statistics and log tables;
- *                the redo copy ends at an mtr boundary at or above E; BACKUP
- *                STAGE END
+ *                BACKUP STAGE END; then the redo copy ends at the first mtr
+ *                boundary at or above E (nothing written after END is copied)
  * finish         every object made durable, then the manifest, stored last       7, 10  Manifest
  * </pre>
  *
@@ -171,7 +171,7 @@ public final class BackupRun {
             BlockDdl blocked = blockDdl(start, copied, stages, main);
             times.lap("block-ddl");
             Consistent consistent = blockCommit(start, blocked, stages, main);
-            times.lap("block-commit");
+            times.lap("redo end");
             // before the manifest: a backup with encrypted data and no recorded key management fails here
             keyManagement = KeyManagementProbe.read(main, encryptionAtStart, start.facts().datadir(),
                     Map.of(InnodbLayout.DATA_HOME, start.facts().dataHomeDir(), InnodbLayout.UNDO_HOME, start.facts().undoDir()),
@@ -514,6 +514,8 @@ public final class BackupRun {
         long blockedAt = System.nanoTime();
         BinlogPosition binlog = stages.position(s.facts().logBin());
         long e = main.lsnStatus().current();
+        // before END: from here on the copier takes nothing beyond E, so no commit made after END reaches the backup
+        s.redo().endAt(e);
         stages.flushEngineLogs();
         Map<String, FileEntry> files = new TreeMap<>(blocked.files());
         files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), blocked.innodbPaths(), InnodbDirs.of(s.facts()),
@@ -524,42 +526,25 @@ public final class BackupRun {
         }
         progress.setEstimate(REDO_COPY, Math.max(0, e - s.c()));
         times.lap("block-commit files");
-        long redoEnd = s.redo().finishAt(e, attempt::checkCancelled);
         stages.end();
-        double held = (System.nanoTime() - blockedAt) / 1e9;
-        String flushSetting = null;
-        if (held >= SLOW_BLOCK_COMMIT_SECONDS) {
-            try {
-                flushSetting = main.queryString("SELECT @@GLOBAL.innodb_flush_log_at_trx_commit");
-            } catch (RuntimeException ignored) {
-                // only for the explanation
-            }
-        }
-        progress.say(commitsBlockedLine(held, flushSetting));
+        progress.say(commitsBlockedLine((System.nanoTime() - blockedAt) / 1e9));
+        // after END: the server makes the log up to E durable at once (innodb_flush_log_at_trx_commit=1, and FLUSH ENGINE
+        // LOGS above) or within a second (0 or 2); its commits need not wait for that (design rule 2 holds: the copier reads
+        // only below Innodb_lsn_flushed)
+        times.lap("block-commit");
+        long redoEnd = s.redo().finishAt(attempt::checkCancelled);
         progress.set(REDO_COPY, redoEnd - s.c());
         progress.done(REDO_COPY);
         return new Consistent(binlog, e, redoEnd, files);
     }
 
-    /** BLOCK_COMMIT held longer than this, 0.25 s, is explained ({@link #commitsBlockedLine}). */
-    static final double SLOW_BLOCK_COMMIT_SECONDS = 0.25;
-
     /**
-     * The line that says how long the server's commits waited for BACKUP STAGE END (from
-     * BLOCK_COMMIT: the binlog position, the engines' log flush, the files copied under it and the
-     * redo copy's last part), in seconds; when that was {@link #SLOW_BLOCK_COMMIT_SECONDS} or more
-     * and the server's innodb_flush_log_at_trx_commit (null: unknown) is not 1, why: the copy
-     * reads only redo the server has made durable (design rule 2), and such a server makes it
-     * durable once a second (innodb_flush_log_at_timeout), not at each commit nor at
-     * FLUSH ENGINE LOGS, so the copy may wait up to a second with commits blocked.
+     * The line that says how long the server's commits waited for BACKUP STAGE END: from
+     * BLOCK_COMMIT, the binlog position, the engines' log flush and the files copied under it
+     * (seconds, to the millisecond). The redo copy's last part, up to E, runs after END.
      */
-    static String commitsBlockedLine(double heldSeconds, String flushLogAtTrxCommit) {
-        String line = String.format(java.util.Locale.ROOT, "[block-commit] BACKUP STAGE END: commits were blocked for %.3f s", heldSeconds);
-        if (heldSeconds >= SLOW_BLOCK_COMMIT_SECONDS && flushLogAtTrxCommit != null && !flushLogAtTrxCommit.strip().equals("1")) {
-            line += ", most of it waiting for the server to make its redo log durable: with innodb_flush_log_at_trx_commit="
-                    + flushLogAtTrxCommit.strip() + " it does so once a second, and strata copies only durable redo";
-        }
-        return line;
+    static String commitsBlockedLine(double heldSeconds) {
+        return String.format(java.util.Locale.ROOT, "[block-commit] BACKUP STAGE END: commits were blocked for %.3f s", heldSeconds);
     }
 
     /** Phase 5: makes every object durable, then stores the manifest (design rule 7) and returns it. */

@@ -135,6 +135,7 @@ final class RedoCopier implements Runnable {
         try {
             while (!cancelled && copiedTo < target) {
                 long start = copiedTo;
+                long stop = target;
                 long fence = status.lsnStatus().flushed();
                 int len = (int) Math.min(MAX_READ, Math.max(0, fence - start));
                 if (len > 0) {
@@ -145,7 +146,7 @@ final class RedoCopier implements Runnable {
                     if (current + MARGIN >= start + geometry.capacity()) {
                         throw behind(start, current, "the server wrote past the uncopied log");
                     }
-                    MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, start, geometry, true, ddl, crypt);
+                    MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, start, geometry, true, ddl, crypt, stop);
                     if (r.stop() != MtrParser.Stop.NEED_MORE && r.acceptedBytes() < len) {
                         throw behind(start + r.acceptedBytes(), current,
                                 "invalid mini-transaction at LSN " + (start + r.acceptedBytes()) + " below the flushed LSN " + fence
@@ -206,7 +207,6 @@ final class RedoCopier implements Runnable {
         }
     }
 
-    /** Asks the copier to stop once it has copied at least up to {@code lsn}. */
     /**
      * Asks the copier to look at the log now rather than after its idle pause: the caller has
      * just made the server flush its log and is about to wait for the copy to reach it.
@@ -254,11 +254,30 @@ final class RedoCopier implements Runnable {
     }
 
     /**
-     * Ends the copy at the first mini-transaction boundary at or above {@code e} (design rule 1),
-     * waits for the copying thread to finish and returns the LSN where the copy ends.
+     * Sets where the copy ends: the first mini-transaction boundary at or above {@code e} (LSN; design
+     * rule 1). From then on no mtr that starts at or above it is copied, even when the server has
+     * already made later log durable. Called under BACKUP STAGE BLOCK_COMMIT, before END: the log
+     * the copier may have taken beyond {@code e} until then holds no commit (commits are blocked),
+     * and what the server writes after END, commits included, is never copied. The copy may then
+     * reach {@code e} after END ({@link #finishAt}), with the server's commits running again.
      */
-    long finishAt(long e, Runnable checkCancelled) throws InterruptedException {
+    void endAt(long e) {
         target = e;
+        nudge();
+    }
+
+    /**
+     * Waits until the copy has reached the end set by {@link #endAt} (the server makes that log
+     * durable: at once with innodb_flush_log_at_trx_commit=1, within a second with 0 or 2), for the
+     * copying thread to finish, and returns the LSN where the copy ends.
+     *
+     * @throws StrataException the copier's failure (redo overwritten, an invalid mtr, an unreadable log)
+     */
+    long finishAt(Runnable checkCancelled) throws InterruptedException {
+        long e = target;
+        if (e == Long.MAX_VALUE) {
+            throw new IllegalStateException("finishAt before endAt");
+        }
         awaitCopied(e, checkCancelled);
         thread.join();
         check();

@@ -85,6 +85,18 @@ public final class MtrParser {
      */
     public static ParseResult parse(byte[] buf, int off, int len, long startLsn, LogGeometry geom,
                                     boolean rewriteSequenceBytes, MtrVisitor visitor, LogCrypt crypt) {
+        return parse(buf, off, len, startLsn, geom, rewriteSequenceBytes, visitor, crypt, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #parse(byte[], int, int, long, LogGeometry, boolean, MtrVisitor, LogCrypt)}, and
+     * stops at the first mtr boundary at or above {@code stopLsn} (LSN) as if the buffer ended
+     * there ({@link Stop#NEED_MORE}): no mtr that starts at or after {@code stopLsn} is accepted,
+     * rewritten or reported, so a copy that must end at a given LSN takes nothing beyond the mtr
+     * that reaches it. {@link Long#MAX_VALUE}: no limit.
+     */
+    public static ParseResult parse(byte[] buf, int off, int len, long startLsn, LogGeometry geom,
+                                    boolean rewriteSequenceBytes, MtrVisitor visitor, LogCrypt crypt, long stopLsn) {
         Objects.checkFromIndexSize(off, len, buf.length);
         final int tail = crypt == null ? TAIL_SIZE : TAIL_SIZE + LogCrypt.NONCE_SIZE;
         byte[] plain = crypt == null ? null : new byte[4096];
@@ -96,6 +108,10 @@ public final class MtrParser {
         long count = 0;
         while (true) {
             final long mtrLsn = startLsn + (pos - off);
+            if (mtrLsn >= stopLsn) {
+                return new ParseResult(pos - off, Stop.NEED_MORE, "stopped at mtr boundary LSN " + Be.hexLsn(mtrLsn)
+                        + ", at or above the stop LSN " + Be.hexLsn(stopLsn), count);
+            }
             if (pos >= end) {
                 return new ParseResult(pos - off, Stop.NEED_MORE,
                         "buffer ends at mtr boundary LSN " + Be.hexLsn(mtrLsn), count);

@@ -58,6 +58,30 @@ class MtrParserTest {
     }
 
     @Test
+    void aStopLsnEndsTheParseAtTheFirstBoundaryAtOrAboveIt() {
+        byte[] a = new MtrBuilder().page(RecordType.WRITE, 5, 3, new byte[] {0x26, 1, 2, 3}).build(1);
+        byte[] b = new MtrBuilder().page(RecordType.WRITE, 5, 4, new byte[] {0x26, 7}).build(1);
+        byte[] c = new MtrBuilder().page(RecordType.WRITE, 5, 5, new byte[] {0x26, 8}).build(1);
+        byte[] all = cat(a, b, c);
+        // the stop LSN on a boundary: a and b, nothing of c, and c's events are not reported
+        Recorder r = new Recorder();
+        MtrParser.ParseResult at = MtrParser.parse(all, 0, all.length, FIRST, BIG, true, r, null, FIRST + a.length + b.length);
+        assertEquals(a.length + b.length, at.acceptedBytes());
+        assertEquals(NEED_MORE, at.stop());
+        assertEquals(2, at.mtrCount());
+        assertEquals(List.of("page 5:3 WRITE", "end 0x" + Long.toHexString(FIRST + a.length), "page 5:4 WRITE",
+                "end 0x" + Long.toHexString(FIRST + a.length + b.length)), r.events);
+        // inside b: b is taken whole, as the mtr that reaches it
+        MtrParser.ParseResult inside = MtrParser.parse(all, 0, all.length, FIRST, BIG, false, null, null, FIRST + a.length + 1);
+        assertEquals(a.length + b.length, inside.acceptedBytes());
+        assertEquals(2, inside.mtrCount());
+        // at the start: nothing
+        assertEquals(0, MtrParser.parse(all, 0, all.length, FIRST, BIG, false, null, null, FIRST).acceptedBytes());
+        // no limit: all three
+        assertEquals(all.length, MtrParser.parse(all, 0, all.length, FIRST, BIG, false, null, null, Long.MAX_VALUE).acceptedBytes());
+    }
+
+    @Test
     void aVisitorOfTablespaceChangesGetsOnlyInitPageOfPageZero() {
         byte[] m = new MtrBuilder()
                 .page(RecordType.WRITE, 5, 3, new byte[] {0x26, 1, 2, 3})
