@@ -532,10 +532,36 @@ public final class BackupRun {
         // LOGS above) or within a second (0 or 2); its commits need not wait for that (design rule 2 holds: the copier reads
         // only below Innodb_lsn_flushed)
         times.lap("block-commit");
-        long redoEnd = s.redo().finishAt(attempt::checkCancelled);
+        long redoEnd = s.redo().finishAt(attempt::checkCancelled, SLOW_REDO_END_MS, () -> progress.say(waitingForDurableLine(e, main)));
         progress.set(REDO_COPY, redoEnd - s.c());
         progress.done(REDO_COPY);
         return new Consistent(binlog, e, redoEnd, files);
+    }
+
+    /** After this long (2 s) waiting after END for the server to make the log up to E durable, the backup says why it waits. */
+    static final long SLOW_REDO_END_MS = 2000;
+
+    /**
+     * Why the backup still waits after BACKUP STAGE END: the server has not yet made its redo log
+     * durable up to E, and syncs it only every innodb_flush_log_at_timeout seconds when
+     * innodb_flush_log_at_trx_commit is 0 or 2 (both read from the server now; a failed read only
+     * shortens the line).
+     */
+    private static String waitingForDurableLine(long e, ServerSession main) {
+        String line = "[redo-copy] waiting for the server to make its redo log durable up to LSN " + e
+                + " (strata copies only durable redo; the server's commits are not blocked meanwhile)";
+        try {
+            List<Map<String, String>> rows = main.queryRows(
+                    "SELECT @@GLOBAL.innodb_flush_log_at_trx_commit AS trx_commit, @@GLOBAL.innodb_flush_log_at_timeout AS timeout");
+            String commit = rows.get(0).get("trx_commit");
+            if (commit != null && !commit.strip().equals("1")) {
+                line += ": with innodb_flush_log_at_trx_commit=" + commit.strip() + " it syncs the log every "
+                        + rows.get(0).get("timeout") + " s (innodb_flush_log_at_timeout)";
+            }
+        } catch (RuntimeException ignored) {
+            // only for the explanation
+        }
+        return line;
     }
 
     /**

@@ -271,14 +271,24 @@ final class RedoCopier implements Runnable {
      * durable: at once with innodb_flush_log_at_trx_commit=1, within a second with 0 or 2), for the
      * copying thread to finish, and returns the LSN where the copy ends.
      *
+     * @param checkCancelled throws when the backup was cancelled; called while waiting
+     * @param slowAfterMs    milliseconds of waiting after which {@code onSlow} is called, once (on this thread)
      * @throws StrataException the copier's failure (redo overwritten, an invalid mtr, an unreadable log)
      */
-    long finishAt(Runnable checkCancelled) throws InterruptedException {
+    long finishAt(Runnable checkCancelled, long slowAfterMs, Runnable onSlow) throws InterruptedException {
         long e = target;
         if (e == Long.MAX_VALUE) {
             throw new IllegalStateException("finishAt before endAt");
         }
-        awaitCopied(e, checkCancelled);
+        long slowAt = System.nanoTime() + slowAfterMs * 1_000_000L;
+        boolean[] told = {false};
+        awaitCopied(e, () -> {
+            checkCancelled.run();
+            if (!told[0] && System.nanoTime() - slowAt >= 0) {
+                told[0] = true;
+                onSlow.run();
+            }
+        });
         thread.join();
         check();
         return copiedTo;
