@@ -135,7 +135,6 @@ final class RedoCopier implements Runnable {
         try {
             while (!cancelled && copiedTo < target) {
                 long start = copiedTo;
-                long stop = target;
                 long fence = status.lsnStatus().flushed();
                 int len = (int) Math.min(MAX_READ, Math.max(0, fence - start));
                 if (len > 0) {
@@ -146,6 +145,10 @@ final class RedoCopier implements Runnable {
                     if (current + MARGIN >= start + geometry.capacity()) {
                         throw behind(start, current, "the server wrote past the uncopied log");
                     }
+                    // read after the fence: when the fence holds log written after BACKUP STAGE END, endAt (called
+                    // before END) has set the target, and this read sees it; read before the fence, it could
+                    // miss a target set while this thread waited for the server's answer
+                    long stop = target;
                     MtrParser.ParseResult r = MtrParser.parse(buf, 0, len, start, geometry, true, ddl, crypt, stop);
                     if (r.stop() != MtrParser.Stop.NEED_MORE && r.acceptedBytes() < len) {
                         throw behind(start + r.acceptedBytes(), current,
