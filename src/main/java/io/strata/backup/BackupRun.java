@@ -257,7 +257,8 @@ public final class BackupRun {
             try {
                 while (true) {
                     progress.set(REDO_COPY, redo.copiedTo() - c);
-                    long server = redo.serverLsn();
+                    // never past E once it is set: the copy stops there while the server writes on
+                    long server = Math.min(redo.serverLsn(), redo.endTarget());
                     if (server > c) {
                         progress.setEstimate(REDO_COPY, server - c);
                     }
@@ -510,8 +511,8 @@ public final class BackupRun {
 
     private Consistent blockCommit(Start s, BlockDdl blocked, BackupStages stages, ServerSession main) throws InterruptedException {
         progress.say("[block-commit] BACKUP STAGE BLOCK_COMMIT");
+        long blockedAt = System.nanoTime(); // from the request: new commits wait from then on
         stages.blockCommit();
-        long blockedAt = System.nanoTime();
         BinlogPosition binlog = stages.position(s.facts().logBin());
         long e = main.lsnStatus().current();
         // before END: from here on the copier takes nothing beyond E, so no commit made after END reaches the backup

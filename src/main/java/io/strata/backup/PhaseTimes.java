@@ -16,14 +16,14 @@ final class PhaseTimes {
     PhaseTimes() {
         ProcessHandle.current().info().startInstant().ifPresent(t -> {
             long ms = java.time.Duration.between(t, java.time.Instant.now()).toMillis();
-            parts.add(String.format("jvm %.2f s", ms / 1000.0));
+            parts.add(String.format(java.util.Locale.ROOT, "jvm %.2f s", ms / 1000.0));
         });
     }
 
     /** Ends the phase {@code name} now: its time is from the end of the previous one. */
     void lap(String name) {
         long now = System.nanoTime();
-        parts.add(String.format("%s %.3f s", name, (now - last) / 1e9));
+        parts.add(String.format(java.util.Locale.ROOT, "%s %.3f s", name, (now - last) / 1e9));
         last = now;
     }
 

@@ -242,19 +242,33 @@ final class RedoCopier implements Runnable {
      * @throws StrataException the copier's failure, or redo-overwritten after 10 minutes
      */
     void awaitCopied(long lsn, Runnable checkCancelled) throws InterruptedException {
-        long deadline = System.nanoTime() + 600_000_000_000L;
+        awaitCopied(lsn, checkCancelled, 600, () -> new StrataException(ErrorCode.REDO_OVERWRITTEN, "the redo log copy did not reach LSN " + lsn
+                + " within 10 minutes (copied up to " + copiedTo + ")", "check the server's error log; the backup is recorded as failed"));
+    }
+
+    private void awaitCopied(long lsn, Runnable checkCancelled, long seconds, java.util.function.Supplier<StrataException> timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         nudge();
         while (copiedTo < lsn) {
             check();
             checkCancelled.run();
             if (System.nanoTime() > deadline) {
-                throw new StrataException(ErrorCode.REDO_OVERWRITTEN, "the redo log copy did not reach LSN " + lsn + " within 10 minutes (copied up to "
-                        + copiedTo + ")", "check the server's error log; the backup is recorded as failed");
+                throw timeout.get();
             }
             awaitProgress(5);
         }
         check();
     }
+
+    /**
+     * Seconds {@link #finishAt} waits for the server to make its log durable up to E: the largest
+     * innodb_flush_log_at_timeout (2700 s) and a minute.
+     */
+    static final long DURABLE_WAIT_SECONDS = 2760;
+
+    /** The end set by {@link #endAt} (LSN), or {@link Long#MAX_VALUE} before it. */
+    long endTarget() { return target; }
 
     /**
      * Sets where the copy ends: the first mini-transaction boundary at or above {@code e} (LSN; design
@@ -276,7 +290,8 @@ final class RedoCopier implements Runnable {
      *
      * @param checkCancelled throws when the backup was cancelled; called while waiting
      * @param slowAfterMs    milliseconds of waiting after which {@code onSlow} is called, once (on this thread)
-     * @throws StrataException the copier's failure (redo overwritten, an invalid mtr, an unreadable log)
+     * @throws StrataException the copier's failure (redo overwritten, an invalid mtr, an unreadable log), or
+     *         SERVER_ERROR when the log stayed non-durable below E for {@link #DURABLE_WAIT_SECONDS}
      */
     long finishAt(Runnable checkCancelled, long slowAfterMs, Runnable onSlow) throws InterruptedException {
         long e = target;
@@ -291,7 +306,9 @@ final class RedoCopier implements Runnable {
                 told[0] = true;
                 onSlow.run();
             }
-        });
+        }, DURABLE_WAIT_SECONDS, () -> new StrataException(ErrorCode.SERVER_ERROR, "the server did not make its redo log durable up to LSN " + e
+                + " within " + DURABLE_WAIT_SECONDS + " s after BACKUP STAGE END (Innodb_lsn_flushed stayed below it; copied up to " + copiedTo + ")",
+                "check the server's error log and its innodb_flush_log_at_timeout; the backup is recorded as failed, run it again"));
         thread.join();
         check();
         return copiedTo;
