@@ -528,7 +528,9 @@ public final class BackupRun {
         progress.setEstimate(REDO_COPY, Math.max(0, e - s.c()));
         times.lap("block-commit files");
         stages.end();
-        progress.say(commitsBlockedLine((System.nanoTime() - blockedAt) / 1e9));
+        // from BLOCK_COMMIT: the binlog position, the engines' log flush and the files copied under it; the redo copy's last part runs after END
+        progress.say(String.format(java.util.Locale.ROOT, "[block-commit] BACKUP STAGE END: commits were blocked for %.3f s",
+                (System.nanoTime() - blockedAt) / 1e9));
         // after END: the server makes the log up to E durable at once (innodb_flush_log_at_trx_commit=1, and FLUSH ENGINE
         // LOGS above) or within a second (0 or 2); its commits need not wait for that (design rule 2 holds: the copier reads
         // only below Innodb_lsn_flushed)
@@ -563,15 +565,6 @@ public final class BackupRun {
             // only for the explanation
         }
         return line;
-    }
-
-    /**
-     * The line that says how long the server's commits waited for BACKUP STAGE END: from
-     * BLOCK_COMMIT, the binlog position, the engines' log flush and the files copied under it
-     * (seconds, to the millisecond). The redo copy's last part, up to E, runs after END.
-     */
-    static String commitsBlockedLine(double heldSeconds) {
-        return String.format(java.util.Locale.ROOT, "[block-commit] BACKUP STAGE END: commits were blocked for %.3f s", heldSeconds);
     }
 
     /** Phase 5: makes every object durable, then stores the manifest (design rule 7) and returns it. */
