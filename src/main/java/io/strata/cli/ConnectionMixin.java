@@ -53,7 +53,7 @@ public final class ConnectionMixin {
     boolean noDefaults;
 
     /** The environment (tests replace it). */
-    Function<String, String> env = System::getenv;
+    Function<String, String> env = io.strata.util.Environment::get;
 
     ConnectionOptions resolve() {
         String pw = password;

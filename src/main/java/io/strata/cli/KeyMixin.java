@@ -60,7 +60,7 @@ public final class KeyMixin {
         } catch (IllegalArgumentException e) {
             throw new StrataException(ErrorCode.USAGE, (keyFile != null ? "key file " + keyFile : "passphrase file " + passphraseFile) + ": " + e.getMessage(), null);
         }
-        String value = System.getenv(env);
+        String value = io.strata.util.Environment.get(env);
         if (value != null && !value.isEmpty()) {
             return new Secret.Passphrase(value.toCharArray(), true);
         }

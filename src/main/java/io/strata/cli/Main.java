@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -61,6 +62,7 @@ public final class Main implements Runnable {
         COMMANDS.put("prune", PruneCommand::new);
         COMMANDS.put("demo", DemoCommand::new);
         COMMANDS.put("config", ConfigCommand::new);
+        COMMANDS.put("agent", AgentCommand::new);
         COMMANDS.put("cds-train", CdsTrainCommand::new);
     }
 
@@ -116,7 +118,7 @@ public final class Main implements Runnable {
         Thread warmUp = new Thread(io.strata.repo.Json::warmUp, "strata-warm-up");
         warmUp.setDaemon(true);
         warmUp.start();
-        int code = execute(System::getenv, Path.of(ConfigDefaults.SYSTEM_FILE), true, args);
+        int code = execute(System::getenv, Path.of(ConfigDefaults.SYSTEM_FILE), new FileOutputStream(FileDescriptor.err), Log.isTerminal(2), args);
         System.err.flush();
         System.out.flush();
         io.strata.util.SignalExit.beforeExit(); // a signal's exit status, when one stopped the command, wins
@@ -132,7 +134,7 @@ public final class Main implements Runnable {
      *
      * @throws StrataException USAGE for an unknown level or a log file that cannot be opened
      */
-    static void installLog(ConfigDefaults defaults) {
+    static void installLog(ConfigDefaults defaults, OutputStream stderr, boolean terminal) {
         String lv = optionOrDefault(defaults, "--log-level");
         Log.Level level = lv == null ? Log.Level.INFO : Log.Level.parse(lv);
         if (level == null) {
@@ -144,7 +146,7 @@ public final class Main implements Runnable {
         }
         String file = optionOrDefault(defaults, "--log-file");
         try {
-            System.setErr(Log.install(new FileOutputStream(FileDescriptor.err), level, file == null ? null : Path.of(file)));
+            System.setErr(Log.install(stderr, !terminal, level, file == null ? null : Path.of(file)));
         } catch (IOException e) {
             throw new StrataException(ErrorCode.USAGE, "cannot open the log file " + file + ": " + e.getMessage(),
                     "give --log-file a path in a directory strata's user can write");
@@ -175,16 +177,42 @@ public final class Main implements Runnable {
 
     /** As {@link #execute(String...)} with another environment and system configuration file (tests). */
     static int execute(Function<String, String> env, Path systemFile, String... argv) {
-        return execute(env, systemFile, false, argv);
+        return execute(env, systemFile, null, false, argv);
     }
 
-    private static int execute(Function<String, String> env, Path systemFile, boolean installLog, String... argv) {
+    /**
+     * Runs one command for the agent ({@link Agent}) in this long-lived JVM: System.out and
+     * System.err become {@code out} and a {@link Log} over {@code err} (its lines timed unless
+     * {@code terminal}) for the length of the command, then are put back; the log file of
+     * --log-file is closed. One command at a time (the agent serialises them).
+     *
+     * @return the command's exit code
+     */
+    static int executeForAgent(Function<String, String> env, Path systemFile, java.io.OutputStream out, java.io.OutputStream err,
+            boolean terminal, String... argv) {
+        java.io.PrintStream savedOut = System.out;
+        java.io.PrintStream savedErr = System.err;
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        io.strata.util.Environment.use(env);
+        try {
+            return execute(env, systemFile, err, terminal, argv);
+        } finally {
+            io.strata.util.Environment.reset();
+            System.out.flush();
+            System.err.close(); // the Log: flushes and closes its --log-file
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+    }
+
+    private static int execute(Function<String, String> env, Path systemFile, OutputStream logTo, boolean terminal, String... argv) {
         CommandLine cl;
         ConfigDefaults defaults;
         try {
             defaults = ConfigDefaults.load(argv, env, systemFile);
-            if (installLog) {
-                installLog(defaults);
+            if (logTo != null) {
+                installLog(defaults, logTo, terminal);
             }
             if (Fleet.wanted(defaults.args())) {
                 return Fleet.run(defaults, defaults.args(), System.out, System.err);
@@ -207,6 +235,66 @@ public final class Main implements Runnable {
                 JsonMixin.print(JsonMixin.failure(JsonMixin.errorObject(oom)));
             }
             return oom.code().exitCode();
+        }
+    }
+
+    /** The options of backup whose value is a path although picocli holds it as a String. */
+    private static final java.util.Set<String> STRING_PATHS = java.util.Set.of("--repo", "--socket");
+
+    /**
+     * Why the agent must not run {@code argv} in its JVM, or null when it may: the agent runs
+     * {@code backup} of a local repository only, and only when nothing in the command depends on
+     * the client's process: every path absolute (the agent's working directory is not the
+     * client's), no password typed on the terminal, no --priority (a process-wide setting), no
+     * fleet backup, no s3:// repository (the AWS SDK reads its credentials from the process's
+     * own environment). The client then runs the command itself, as without an agent. A
+     * command line picocli rejects is not refused: the agent prints the same usage error.
+     */
+    static String agentRefusal(Function<String, String> env, Path systemFile, String... argv) {
+        if (argv.length == 0 || !argv[0].equals("backup")) {
+            return "the agent runs backup only";
+        }
+        for (String a : argv) {
+            if (a.equals("-p") || a.equals("--password")) {
+                return "the password is typed on the client's terminal";
+            }
+        }
+        String conf = optionValue(argv, "--config");
+        conf = conf != null ? conf : env.apply(ConfigDefaults.CONFIG_ENV);
+        if (conf != null && !conf.isEmpty() && !Path.of(conf).isAbsolute()) {
+            return "--config " + conf + " is a relative path";
+        }
+        try {
+            ConfigDefaults defaults = ConfigDefaults.load(argv, env, systemFile);
+            if (Fleet.wanted(defaults.args())) {
+                return "a fleet backup (--all, --servers) runs in a process of its own";
+            }
+            CommandLine cl = commandLine(defaults);
+            CommandLine.ParseResult parsed = cl.parseArgs(defaults.args());
+            if (!parsed.hasSubcommand()) {
+                return null;
+            }
+            for (CommandLine.Model.OptionSpec o : parsed.subcommand().commandSpec().options()) {
+                Object v = o.getValue();
+                String name = o.longestName();
+                if (v instanceof Path p && !p.isAbsolute()) {
+                    return name + " " + p + " is a relative path";
+                }
+                if (v instanceof String s && STRING_PATHS.contains(name)) {
+                    if (s.contains("://")) {
+                        return name + " " + s + " is not a local path";
+                    }
+                    if (!s.isEmpty() && !s.startsWith("/")) {
+                        return name + " " + s + " is a relative path";
+                    }
+                }
+                if (name.equals("--priority") && v != null) {
+                    return "--priority sets the priority of a process of its own";
+                }
+            }
+            return null;
+        } catch (StrataException | CommandLine.ParameterException e) {
+            return null;
         }
     }
 

@@ -61,6 +61,8 @@ public enum ErrorCode {
     COPY_SOURCE_DAMAGED("copy-source-damaged", 45),
     COPY_MISMATCH("copy-mismatch", 46),
     OUT_OF_MEMORY("out-of-memory", 47),
+    AGENT_LOST("agent-lost", 49),
+    AGENT_UNAVAILABLE("agent-unavailable", 64),
     INTERRUPTED("interrupted", 130);
 
     private final String id;

@@ -78,7 +78,7 @@ public final class ServerTools {
                         "name the directory that holds mariadb, mariadb-binlog (and mariadbd)");
             }
         }
-        return new ServerTools(server, dir, System.getenv("PATH"));
+        return new ServerTools(server, dir, io.strata.util.Environment.get("PATH"));
     }
 
     /** No option given: PATH, then the fixed directories. */

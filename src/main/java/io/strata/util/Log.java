@@ -85,6 +85,16 @@ public final class Log extends OutputStream {
      * @throws IOException when the log file cannot be opened
      */
     public static PrintStream install(OutputStream fd2, Level level, Path logFile) throws IOException {
+        return install(fd2, !isTerminal(2), level, logFile);
+    }
+
+    /**
+     * As {@link #install(OutputStream, Level, Path)} on any stream {@code target}, its lines
+     * starting with the time when {@code timed} (the agent's client says whether its stderr is a terminal).
+     *
+     * @throws IOException when the log file cannot be opened
+     */
+    public static PrintStream install(OutputStream target, boolean timed, Level level, Path logFile) throws IOException {
         OutputStream f = null;
         if (logFile != null) {
             if (!Files.exists(logFile, LinkOption.NOFOLLOW_LINKS)) {
@@ -92,7 +102,7 @@ public final class Log extends OutputStream {
             }
             f = Files.newOutputStream(logFile, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
         }
-        return new PrintStream(new Log(fd2, !isTerminal(2), level, f, Clock.systemUTC()), true, StandardCharsets.UTF_8);
+        return new PrintStream(new Log(target, timed, level, f, Clock.systemUTC()), true, StandardCharsets.UTF_8);
     }
 
     /**

@@ -15,7 +15,29 @@ public final class Signals {
     private final List<sun.misc.Signal> signals = new ArrayList<>();
     private final List<sun.misc.SignalHandler> previous = new ArrayList<>();
 
+    /** The {@code onFirst} of the handlers installed last and not yet restored, or null: see {@link #cancelCurrent}. */
+    private static volatile Consumer<String> current;
+
+    private Consumer<String> mine;
+
+    /** The name of the last signal a handler received ("SIGTERM"), or null: see {@link #received}. */
+    private static volatile String received;
+
     private Signals() {}
+
+    /**
+     * Asks the run whose handlers are installed to stop as the first signal would ({@code why}
+     * names the cause, as "SIGINT" does), without a signal: the agent's request whose client went
+     * away or was interrupted. Returns whether a run was there to ask.
+     */
+    public static boolean cancelCurrent(String why) {
+        Consumer<String> c = current;
+        if (c == null) {
+            return false;
+        }
+        c.accept(why);
+        return true;
+    }
 
     /** Installs the handlers; {@link #restore()} puts back the ones before. */
     public static Signals install(Consumer<String> onFirst) {
@@ -26,6 +48,7 @@ public final class Signals {
             sun.misc.SignalHandler[] old = new sun.misc.SignalHandler[1];
             try {
                 old[0] = sun.misc.Signal.handle(sig, x -> {
+                    received = "SIG" + name;
                     synchronized (seen) {
                         if (!seen[0]) {
                             seen[0] = true;
@@ -41,11 +64,32 @@ public final class Signals {
                 // the signal is reserved or ignored in this process (e.g. started with SIGINT ignored)
             }
         }
+        s.mine = x -> {
+            synchronized (seen) {
+                if (!seen[0]) {
+                    seen[0] = true;
+                    onFirst.accept(x);
+                }
+            }
+        };
+        current = s.mine;
         return s;
+    }
+
+    /**
+     * The name of the last SIGINT or SIGTERM one of these handlers received since the process
+     * started ("SIGTERM"), or null: the agent, whose commands' handlers take the signals meant
+     * for it while a command runs, stops after that command.
+     */
+    public static String received() {
+        return received;
     }
 
     /** Puts back the handlers found at {@link #install}. */
     public void restore() {
+        if (current == mine) {
+            current = null;
+        }
         for (int i = 0; i < signals.size(); i++) {
             try {
                 sun.misc.Signal.handle(signals.get(i), previous.get(i));

@@ -300,7 +300,7 @@ public final class WorkerPriority {
         if (Files.isExecutable(usr)) {
             return usr.toString();
         }
-        String path = System.getenv("PATH");
+        String path = Environment.get("PATH");
         if (path != null) {
             for (String dir : path.split(File.pathSeparator)) {
                 if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {

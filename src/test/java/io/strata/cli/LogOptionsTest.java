@@ -23,11 +23,11 @@ class LogOptionsTest {
     @Test
     void anUnknownLevelIsAUsageErrorFromTheCommandLineOrTheEnvironment() {
         StrataException e = assertThrows(StrataException.class,
-                () -> Main.installLog(ConfigDefaults.load(new String[] {"list", "--log-level", "loud"}, k -> null, null)));
+                () -> Main.installLog(ConfigDefaults.load(new String[] {"list", "--log-level", "loud"}, k -> null, null), java.io.OutputStream.nullOutputStream(), false));
         assertEquals(ErrorCode.USAGE, e.code());
         assertEquals("--log-level loud is not a level", e.getMessage());
         Map<String, String> env = Map.of("STRATA_LOG_LEVEL", "verbose");
-        StrataException fromEnv = assertThrows(StrataException.class, () -> Main.installLog(ConfigDefaults.load(new String[] {"list"}, env::get, null)));
+        StrataException fromEnv = assertThrows(StrataException.class, () -> Main.installLog(ConfigDefaults.load(new String[] {"list"}, env::get, null), java.io.OutputStream.nullOutputStream(), false));
         assertEquals("--log-level verbose is not a level", fromEnv.getMessage());
     }
 }

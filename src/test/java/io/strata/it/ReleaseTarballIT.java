@@ -48,11 +48,11 @@ class ReleaseTarballIT {
         Path home = top.get(0);
         assertTrue(home.getFileName().toString().matches("strata-\\d+\\.\\d+\\.\\d+.*"), home.toString());
         for (String f : List.of("bin/strata", "lib/strata.jar", "etc/strata.conf.example", "systemd/strata-backup@.service", "systemd/strata-backup@.timer",
-                "systemd/strata-binlog-archive@.service", "systemd/strata-track@.service", "cron/strata.cron.example", "doc/strata-help.txt", "README.md")) {
+                "systemd/strata-binlog-archive@.service", "systemd/strata-track@.service", "systemd/strata-agent.service", "cron/strata.cron.example", "doc/strata-help.txt", "README.md")) {
             assertTrue(Files.isRegularFile(home.resolve(f)), f);
         }
         assertTrue(Files.readString(home.resolve("doc/strata-help.txt")).contains("==== strata binlog archive\n\nUsage: strata binlog archive "));
-        for (String unit : List.of("strata-binlog-archive@.service", "strata-track@.service")) {
+        for (String unit : List.of("strata-binlog-archive@.service", "strata-track@.service", "strata-agent.service")) {
             assertTrue(Files.readString(home.resolve("systemd").resolve(unit)).contains("\nRestart=on-failure\n"), unit);
         }
 

@@ -218,7 +218,7 @@ final class StrataCli {
         return exec(cmd, env, null);
     }
 
-    private static Result exec(List<String> cmd, Map<String, String> env, Path dir) {
+    static Result exec(List<String> cmd, Map<String, String> env, Path dir) {
         try {
             Path out = Files.createTempFile("strata-out", ".txt");
             Path err = Files.createTempFile("strata-err", ".txt");
