@@ -19,6 +19,10 @@
 #                strata restore (the newest backup of the chain, into a new directory)
 #                | mariadb-backup --prepare FULL; --prepare --incremental-dir INC; --copy-back
 #   fixed cost:  a strata incremental when nothing changed, after drop_caches ("cold") and warm.
+#   agent:       the incremental and the fixed cost again with the backup sent to "strata agent"
+#                (STRATA_AGENT; README "The agent"), started before the incrementals and warmed
+#                by two untimed incrementals; its peak resident size from /proc (VmHWM).
+#                BENCH_AGENT=0 leaves it out.
 #   deep chain:  strata restore of the newest backup (full, incremental, 1 + 2 x BENCH_ROUNDS nothing-changed
 #                incrementals), once; strata alone
 #   verify:      strata verify of the incremental (with its full); strata alone
@@ -52,6 +56,8 @@ fi
 STRATA=${STRATA:-$D/strata/bin/strata}
 SOCK=$D/mysql.sock
 PID=""
+AGENT_PID=""
+ASOCK=$D/agent/agent.sock
 stop_server() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
     mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1 || true
@@ -62,6 +68,7 @@ stop_server() {
 }
 cleanup() {
   set +e
+  [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
   stop_server
   if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $D" >&2; else rm -rf "$D"; fi
 }
@@ -167,6 +174,8 @@ mb_says() { # what a summary line says of mariadb-backup's figures: $1 = its med
   if [ -f "$D/mb-failed" ]; then echo "mariadb-backup failed: $(cat "$D/mb-failed")"; else echo "mariadb-backup $1 s"; fi
 }
 SB=("$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet)
+SA=(env STRATA_AGENT="$ASOCK" "${SB[@]}") # the same backup, sent to the agent
+agent_hwm() { awk '/^VmHWM/ {printf "%.0f\n", $2 / 1024}' "/proc/$AGENT_PID/status"; }
 
 # ---- full backups ----------------------------------------------------------------------
 : >"$D/f-s"; : >"$D/f-m"; : >"$D/f-s-rss"; : >"$D/f-m-rss"
@@ -226,6 +235,14 @@ echo "bench: one row updated in each of $changed tables"
 
 : >"$D/i-s"; : >"$D/i-m"; : >"$D/i-s-rss"; : >"$D/i-m-rss"
 inc_id=
+if [ "${BENCH_AGENT:-1}" != 0 ]; then
+  "$STRATA" agent --listen "$ASOCK" 2>"$D/agent.log" &
+  AGENT_PID=$!
+  for _ in $(seq 300); do [ -S "$ASOCK" ] && break; sleep 0.1; done
+  [ -S "$ASOCK" ] || { echo "bench: the agent did not start; see $D/agent.log" >&2; exit 1; }
+  for _ in 1 2; do "${SA[@]}" --type incremental --base "$full_id" >/dev/null; done # warm-up, untimed
+fi
+: >"$D/i-a"
 for r in $(seq "$ROUNDS"); do
   read -r s m < <(timed "$D/out-inc" "${SB[@]}" --type incremental --base "$full_id")
   inc_id=$(awk '/^backup /{print $2}' "$D/out-inc")
@@ -234,13 +251,24 @@ for r in $(seq "$ROUNDS"); do
   read -r s2 m2 < <(timed_mb "$D/out-mb-inc" mariadb-backup --no-defaults --backup --socket="$SOCK" --user=root --target-dir="$D/mb-inc" \
     --incremental-basedir="$D/mb-full" --open-files-limit=65535)
   [ "$s2" = - ] || { echo "$s2" >>"$D/i-m"; echo "$m2" >>"$D/i-m-rss"; }
-  printf 'round %d incremental: strata %7.2f s %5d MB RSS   mariadb-backup %7s s %5s MB RSS\n' "$r" "$s" "$m" "$s2" "$m2"
+  printf 'round %d incremental: strata %7.2f s %5d MB RSS   mariadb-backup %7s s %5s MB RSS' "$r" "$s" "$m" "$s2" "$m2"
+  if [ -n "$AGENT_PID" ]; then
+    read -r s3 _ < <(timed "$D/out-inc-agent" "${SA[@]}" --type incremental --base "$full_id")
+    echo "$s3" >>"$D/i-a"
+    printf '   strata via the agent %5.2f s' "$s3"
+  fi
+  echo
 done
 is=$(median <"$D/i-s"); im=$(median <"$D/i-m")
 if [ -f "$D/mb-failed" ]; then
   echo "incremental after 1% of the tables changed, median of $ROUNDS: strata $is s, $(mb_says); peak RSS strata $(maximum <"$D/i-s-rss") MB"
 else
   echo "incremental after 1% of the tables changed, median of $ROUNDS: strata $is s, mariadb-backup $im s, ratio $(ratio "$is" "$im") (target <= 0.1); peak RSS strata $(maximum <"$D/i-s-rss") MB, mariadb-backup $(maximum <"$D/i-m-rss") MB"
+fi
+if [ -n "$AGENT_PID" ]; then
+  ia=$(median <"$D/i-a")
+  echo "incremental after 1% of the tables changed, sent to the agent, median of $ROUNDS: strata $ia s$([ -f "$D/mb-failed" ] || echo ", ratio to mariadb-backup $(ratio "$ia" "$im") (target <= 0.1)"); the agent's peak RSS so far $(agent_hwm) MB"
+  grep -c '^\S* \[agent\] backup: exit 0' "$D/agent.log" | sed 's/^/bench: backups the agent ran so far: /'
 fi
 "$STRATA" show --repo "$D/repo" "$inc_id" --json | python3 -c 'import json,sys; m=json.load(sys.stdin); print("bench: the last strata incremental:", m.get("detection"), "; files with pages stored:", sum(1 for f in m["files"] if f.get("deltaPages")))' || true
 
@@ -284,6 +312,19 @@ for r in $(seq "$ROUNDS"); do
   printf 'round %d nothing changed: strata incremental %5.2f s after drop_caches, %5.2f s warm, %d / %d MB RSS\n' "$r" "$s" "$s2" "$m" "$m2"
 done
 echo "fixed cost of a strata incremental when nothing changed at $TABLES tables, median: $(median <"$D/z-cold") s after drop_caches (target <= 0.35), $(median <"$D/z-warm") s warm; peak RSS $(maximum <"$D/z-rss") MB"
+if [ -n "$AGENT_PID" ]; then
+  : >"$D/za-cold"; : >"$D/za-warm"
+  for r in $(seq "$ROUNDS"); do
+    cold
+    read -r s _ < <(timed "$D/out-idle-agent" "${SA[@]}" --type incremental)
+    read -r s2 _ < <(timed "$D/out-idle-agent" "${SA[@]}" --type incremental)
+    echo "$s" >>"$D/za-cold"; echo "$s2" >>"$D/za-warm"
+    printf 'round %d nothing changed, sent to the agent: strata incremental %5.2f s after drop_caches, %5.2f s warm\n' "$r" "$s" "$s2"
+  done
+  echo "fixed cost of a strata incremental when nothing changed at $TABLES tables, sent to the agent, median: $(median <"$D/za-cold") s after drop_caches (target <= 0.35), $(median <"$D/za-warm") s warm; the agent's peak RSS $(agent_hwm) MB, $(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$AGENT_PID/status") MB resident now"
+  grep -c '^\S* \[agent\] backup: exit 0' "$D/agent.log" | sed 's/^/bench: backups the agent ran: /'
+  kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=""
+fi
 # ---- restore of the newest backup: the end of a long chain (strata alone) ---------------
 # the full, the incremental, then one per nothing-changed run above: every unchanged tablespace is
 # a delta of no pages in each member

@@ -52,8 +52,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ("SIGINT", "SIGTERM") the client received, which cancels the command as that signal would.
  * A client whose connection closes before {@code X} also cancels it.</li>
  * <li>agent to client: {@code F} a reason (UTF-8): nothing was run, the client runs the command
- * itself; or {@code O} bytes of stdout and {@code R} bytes of stderr, in the order written,
- * then {@code X} the exit code (4 bytes, big-endian), last.</li>
+ * itself; or {@code S} (empty): the command starts here, then {@code O} bytes of stdout and
+ * {@code R} bytes of stderr, in the order written, then {@code X} the exit code (4 bytes,
+ * big-endian), last. A connection that ends before {@code S} ran nothing (the client runs the
+ * command itself); one that ends after {@code S} and before {@code X} lost its agent.</li>
  * </ul>
  */
 public final class Agent implements AutoCloseable {
@@ -160,16 +162,18 @@ public final class Agent implements AutoCloseable {
                 return;
             }
             Request req = Request.read(client);
-            String refusal = Main.agentRefusal(req.env::get, systemFile, req.args.toArray(String[]::new));
-            if (refusal != null) {
-                refuse(client, refusal);
-                return;
-            }
             if (!busy.compareAndSet(false, true)) {
                 refuse(client, "the agent is running another command");
                 return;
             }
             try {
+                // checked while no command runs: reading the configuration file may warn on System.err
+                String refusal = Main.agentRefusal(req.env::get, systemFile, req.args.toArray(String[]::new));
+                if (refusal != null) {
+                    refuse(client, refusal);
+                    return;
+                }
+                FrameOut.write(client, (byte) 'S', new byte[0]);
                 run(client, req);
             } finally {
                 busy.set(false);

@@ -195,9 +195,11 @@ public final class Main implements Runnable {
         System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
         System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
         io.strata.util.Environment.use(env);
+        ProgressRenderer.forClient(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), terminal);
         try {
             return execute(env, systemFile, err, terminal, argv);
         } finally {
+            ProgressRenderer.forOwnProcess();
             io.strata.util.Environment.reset();
             System.out.flush();
             System.err.close(); // the Log: flushes and closes its --log-file
@@ -259,6 +261,7 @@ public final class Main implements Runnable {
                 return "the password is typed on the client's terminal";
             }
         }
+
         String conf = optionValue(argv, "--config");
         conf = conf != null ? conf : env.apply(ConfigDefaults.CONFIG_ENV);
         if (conf != null && !conf.isEmpty() && !Path.of(conf).isAbsolute()) {
@@ -268,6 +271,10 @@ public final class Main implements Runnable {
             ConfigDefaults defaults = ConfigDefaults.load(argv, env, systemFile);
             if (Fleet.wanted(defaults.args())) {
                 return "a fleet backup (--all, --servers) runs in a process of its own";
+            }
+            String level = optionOrDefault(defaults, "--log-level");
+            if (level != null && level.equalsIgnoreCase("debug")) {
+                return "--log-level debug turns on the libraries' debug logging, for the whole process";
             }
             CommandLine cl = commandLine(defaults);
             CommandLine.ParseResult parsed = cl.parseArgs(defaults.args());

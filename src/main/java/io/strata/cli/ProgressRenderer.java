@@ -51,6 +51,26 @@ final class ProgressRenderer implements BackupProgress.View {
         this.mode = resolve(mode, stderrIsTerminal);
     }
 
+    /** While the agent runs a command: its client's stderr, unlogged, where the TTY table is drawn; else null. */
+    private static volatile PrintStream clientStderr;
+    /** Whether that client's stderr is a terminal. */
+    private static volatile boolean clientTerminal;
+
+    /**
+     * Makes the agent's client's stderr ({@code raw}, not the log) the place of the TTY table and
+     * {@code terminal} the test of AUTO and "text", until {@link #forOwnProcess}: the agent's own
+     * file descriptor 2 is its log, not the terminal of the shell that asked.
+     */
+    static void forClient(PrintStream raw, boolean terminal) {
+        clientTerminal = terminal;
+        clientStderr = raw;
+    }
+
+    /** Back to the process's own stderr. */
+    static void forOwnProcess() {
+        clientStderr = null;
+    }
+
     /**
      * The mode a {@code --progress} value names: auto, text (TTY on a console, else LINES), json or none.
      *
@@ -59,7 +79,7 @@ final class ProgressRenderer implements BackupProgress.View {
     static Mode parse(String option) {
         return switch (option) {
             case "auto" -> Mode.AUTO;
-            case "text" -> System.console() != null ? Mode.TTY : Mode.LINES;
+            case "text" -> (clientStderr != null ? clientTerminal : System.console() != null) ? Mode.TTY : Mode.LINES;
             case "json" -> Mode.JSON;
             case "none" -> Mode.NONE;
             default -> throw new StrataException(ErrorCode.USAGE, "--progress must be auto, text, json or none, not " + option, null);
@@ -76,6 +96,10 @@ final class ProgressRenderer implements BackupProgress.View {
      * straight on file descriptor 2, and AUTO decided by whether that descriptor is a terminal.
      */
     static ProgressRenderer forStderr(Mode mode) {
+        PrintStream client = clientStderr;
+        if (client != null) {
+            return new ProgressRenderer(System.err, client, mode, clientTerminal);
+        }
         PrintStream tty = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
         return new ProgressRenderer(System.err, tty, mode, Log.isTerminal(2));
     }

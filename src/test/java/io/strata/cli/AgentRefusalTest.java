@@ -44,5 +44,8 @@ class AgentRefusalTest {
         assertEquals("--priority sets the priority of a process of its own", refusal("backup", "--repo", "/r", "--priority", "low"));
         assertEquals("the password is typed on the client's terminal", refusal("backup", "--repo", "/r", "-p"));
         assertEquals("a fleet backup (--all, --servers) runs in a process of its own", refusal("backup", "--all"));
+        assertEquals("--log-level debug turns on the libraries' debug logging, for the whole process", refusal("backup", "--repo", "/r", "--log-level", "debug"));
+        assertEquals("--log-level debug turns on the libraries' debug logging, for the whole process",
+                refusal(Map.of("STRATA_LOG_LEVEL", "DEBUG"), "backup", "--repo", "/r"));
     }
 }

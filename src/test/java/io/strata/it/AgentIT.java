@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * "strata agent" run as a user runs it (bin/strata agent, then bin/strata backup with
  * STRATA_AGENT): backups under write load run in the agent and restore equal to the source; the
- * password comes from the client's environment, not the agent's; a command with a relative path
- * runs in the client instead; a client killed with SIGKILL cancels its backup in the agent (recorded
+ * password comes from the client's environment, not the agent's; a command with a relative path,
+ * or one sent while the agent runs another, runs in the client instead; a client killed with SIGKILL cancels its backup in the agent (recorded
  * as failed, the next one completes there); an agent killed with SIGKILL makes its client fail
  * with agent-lost (exit 49), and the next backup runs without it; SIGTERM to an agent cancels
  * the backup it runs (the client exits 130) and stops the agent, which removes its socket.
@@ -79,6 +79,11 @@ class AgentIT {
                 Process c = startClient(env, work.resolve("c.out"), work.resolve("c.err"), "backup", "--repo", repo2.toString(), "--socket", socket,
                         "--user", "strata_pw", "--throttle", "1", "--quiet");
                 String id = awaitRunning(repo2, c);
+                // meanwhile another client finds the agent busy and runs its backup itself
+                ItSupport.completedId(client(env, null, "backup", "--repo", work.resolve("repo-busy").toString(), "--socket", socket,
+                        "--user", "strata_pw", "--quiet"));
+                assertTrue(StrataCli.readLog(agentLog).contains("[agent] left to the client: the agent is running another command\n"), StrataCli.readLog(agentLog));
+                assertEquals(2, ran(agentLog, "backup: exit 0 in "), "the busy one did not run in the agent");
                 c.destroyForcibly().waitFor();
                 awaitLine(agentLog, "backup: exit 130 in ");
                 JsonNode list = ItSupport.list(repo2);
