@@ -286,7 +286,7 @@ public final class BackupRun {
         Map<String, Tablespace> tablespaces = new TreeMap<>(scan(s));
         times.lap("scan");
         long[] sizes = new long[tablespaces.size()];
-        List<Tablespace> largestFirst = FileCopier.largestFirst(new ArrayList<>(tablespaces.values()), sizes); // each file's size read once
+        List<Tablespace> largestFirst = FileCopier.largestFirst(new ArrayList<>(tablespaces.values()), sizes, s.scanner()::seenUnchanged); // each size read once, or seen by the scan
         long innodbBytes = java.util.Arrays.stream(sizes).sum();
         progress.setEstimate(PAGE_COPY, innodbBytes);
         PageSelection selection = PageSelection.plan(opts, s.base(), s.c(), s.facts().logDir().resolve("ib_logfile0"), main, repo,

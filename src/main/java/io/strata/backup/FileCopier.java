@@ -239,10 +239,20 @@ final class FileCopier {
      *              tablespace's file, in the returned order (0 for a file that vanished)
      */
     static List<Tablespace> largestFirst(List<Tablespace> tablespaces, long[] sizes) {
+        return largestFirst(tablespaces, sizes, path -> null);
+    }
+
+    /**
+     * As {@link #largestFirst(List, long[])}, a file's size taken from {@code scanned} (the scan's
+     * look at a file unchanged since the parent, or null) where it has one: the sizes order the
+     * copy and estimate its bytes, and a file the scan looked at is not asked again.
+     */
+    static List<Tablespace> largestFirst(List<Tablespace> tablespaces, long[] sizes, java.util.function.Function<Path, PlainFileReuse.Seen> scanned) {
         long[] read = new long[tablespaces.size()];
         Integer[] order = new Integer[read.length];
         for (int i = 0; i < read.length; i++) {
-            read[i] = sizeOf(tablespaces.get(i).file());
+            PlainFileReuse.Seen seen = scanned.apply(tablespaces.get(i).file());
+            read[i] = seen != null ? seen.size() : sizeOf(tablespaces.get(i).file());
             order[i] = i;
         }
         java.util.Arrays.sort(order, Comparator.comparingLong((Integer i) -> read[i]).reversed());
