@@ -19,7 +19,10 @@
 #   strata backup --type incremental --base FULL --method redo
 #   strata backup --type incremental --base FULL --method tracked   (after "strata track --once")
 #   mariadb-backup --backup --incremental-basedir=FULL
-# and then the fixed cost: a strata incremental on the previous one when nothing changed.
+#   the same --method redo incremental sent to "strata agent" (README "The agent"; BENCH_AGENT=0
+#   leaves it out), started after the base backups and warmed by ten such incrementals (untimed)
+# and then the fixed cost: a strata incremental on the previous one when nothing changed (also
+# through the agent).
 # Per run: seconds, kB read from disk by the process (getrusage ru_inblock, via /usr/bin/time %I),
 # and pages: strata's manifest says how many it read; mariadb-backup reads every page of every
 # InnoDB file (their total is printed) and stores those in its .delta files.
@@ -48,6 +51,8 @@ mkdir -p "$D/strata/src/dist/bin" && cp "$here/src/dist/bin/strata" "$D/strata/s
 STRATA=${STRATA:-$D/strata/bin/strata}
 SOCK=$D/mysql.sock
 PID=""
+AGENT_PID=""
+ASOCK=$D/agent/agent.sock
 stop_server() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
     mariadb-admin --no-defaults -S "$SOCK" -uroot shutdown >/dev/null 2>&1 || true
@@ -58,6 +63,7 @@ stop_server() {
 }
 cleanup() {
   set +e
+  [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
   stop_server
   if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $D" >&2; else rm -rf "$D"; fi
 }
@@ -157,9 +163,32 @@ strata_pages() { # backup id -> pagesRead storedPages
   "$STRATA" show --repo "$D/repo" "$1" --json | python3 -c 'import json,sys; m=json.load(sys.stdin); d=m["detection"]; print(d["pagesRead"], sum(f["deltaPages"] for f in m["files"]))'
 }
 
-: >"$D/t-redo"; : >"$D/t-tracked"; : >"$D/t-mb"
+methods="redo tracked"
+if [ "${BENCH_AGENT:-1}" != 0 ]; then
+  "$STRATA" agent --listen "$ASOCK" 2>"$D/agent.log" &
+  AGENT_PID=$!
+  for _ in $(seq 300); do [ -S "$ASOCK" ] && break; sleep 0.1; done
+  [ -S "$ASOCK" ] || { echo "bench: the agent did not start; see $D/agent.log" >&2; exit 1; }
+  for _ in $(seq 10); do
+    STRATA_AGENT="$ASOCK" strata_backup --type incremental --base "$full_id" --method redo >/dev/null
+  done
+  methods="redo tracked agent"
+  echo "bench: agent started and warmed by 10 incrementals (pid $AGENT_PID)"
+fi
+: >"$D/t-redo"; : >"$D/t-tracked"; : >"$D/t-agent"; : >"$D/t-mb"
 for r in $(seq "$ROUNDS"); do
-  for m in redo tracked; do
+  for m in $methods; do
+    if [ "$m" = agent ]; then
+      cold
+      read -r secs kb < <(STRATA_AGENT="$ASOCK" timed "$D/out-$m" "$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet \
+        --type incremental --base "$full_id" --method redo)
+      id=$(awk '/^backup /{print $2}' "$D/out-$m")
+      read -r pr ps < <(strata_pages "$id")
+      echo "$secs" >>"$D/t-$m"
+      # the kB read are the client's (the agent reads the pages): see pages read
+      printf 'round %d: strata redo, agent    %7.2f s, %9s kB read, %7d pages read, %7d pages stored\n' "$r" "$secs" "-" "$pr" "$ps"
+      continue
+    fi
     cold
     read -r secs kb < <(timed "$D/out-$m" "$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet \
       --type incremental --base "$full_id" --method "$m")
@@ -180,6 +209,10 @@ tr=$(median <"$D/t-redo"); tt=$(median <"$D/t-tracked"); tm=$(median <"$D/t-mb")
 echo "incremental after ~1% changed, median of $ROUNDS: strata redo $tr s, strata tracked $tt s, mariadb-backup $tm s"
 echo "ratio strata/mariadb-backup: redo $(ratio "$tr" "$tm"), tracked $(ratio "$tt" "$tm") (target <= 0.1)"
 echo "best of $ROUNDS: strata redo $(minimum <"$D/t-redo") s, strata tracked $(minimum <"$D/t-tracked") s, mariadb-backup $(minimum <"$D/t-mb") s"
+if [ -n "$AGENT_PID" ]; then
+  ta=$(median <"$D/t-agent")
+  echo "sent to the agent, median of $ROUNDS: strata redo $ta s, ratio to mariadb-backup $(ratio "$ta" "$tm") (target <= 0.1); best $(minimum <"$D/t-agent") s"
+fi
 
 # ---- fixed cost: an incremental when nothing changed --------------------------------------
 strata_backup --type incremental >/dev/null
@@ -198,6 +231,16 @@ for r in $(seq "$ROUNDS"); do
   printf 'round %d: strata incremental, nothing changed: %5.2f s after drop_caches (%d kB read), %5.2f s warm, %5.2f s warm without the class-data archive; %d pages read (%s)\n' \
     "$r" "$secs" "$kb" "$wsecs" "$nsecs" "$pr" "$(grep -o 'changes found by [a-z-]*' "$D/out-idle")"
 done
+if [ -n "$AGENT_PID" ]; then
+  : >"$D/t-idle-agent"
+  for r in $(seq "$ROUNDS"); do
+    cold
+    read -r secs _ < <(STRATA_AGENT="$ASOCK" timed "$D/out-idle-agent" "$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet --type incremental)
+    echo "$secs" >>"$D/t-idle-agent"
+    printf 'round %d: strata incremental, nothing changed, sent to the agent: %5.2f s after drop_caches\n' "$r" "$secs"
+  done
+fi
 echo "fixed cost of a strata incremental when nothing changed, median: $(median <"$D/t-idle-cold") s after drop_caches, $(median <"$D/t-idle-warm") s warm, $(median <"$D/t-idle-nocds") s warm without the class-data archive (target < 1 s)"
+[ -n "$AGENT_PID" ] && echo "sent to the agent, median: $(median <"$D/t-idle-agent") s after drop_caches; the agent's peak RSS $(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$AGENT_PID/status") MB"
 echo "best of $ROUNDS: $(minimum <"$D/t-idle-cold") s after drop_caches, $(minimum <"$D/t-idle-warm") s warm, $(minimum <"$D/t-idle-nocds") s without the archive"
 echo "bench: machine load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine inflates every figure)"
