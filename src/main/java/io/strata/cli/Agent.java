@@ -45,11 +45,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@value #MAX_REQUEST} bytes for a whole request).
  * <ul>
  * <li>client to agent: {@code V} "1" (the protocol version, first); {@code T} "1" when the client's
- * stderr is a terminal (the log's lines then carry no time), else "0"; {@code E} one
+ * stderr is a terminal (the log's lines then carry no time), else "0"; {@code P} the client's
+ * process id (the agent runs nothing for a client that sees other files at "/", "/tmp" or
+ * "/var/tmp": {@link #sameFiles}); {@code E} one
  * "NAME=VALUE" per environment variable (the command reads STRATA_*, MYSQL_PWD, PATH from
  * these, never from the agent's own environment); {@code A} one per argument, in order;
  * {@code G} (empty) ends the request. While the command runs: {@code K} a signal's name
- * ("SIGINT", "SIGTERM") the client received, which cancels the command as that signal would.
+ * ("SIGINT", "SIGTERM") the client received, which cancels the command as that signal would; a
+ * second one ends the agent's process at once, as it would end the command's own process.
  * A client whose connection closes before {@code X} also cancels it.</li>
  * <li>agent to client: {@code F} a reason (UTF-8): nothing was run, the client runs the command
  * itself; or {@code S} (empty): the command starts here, then {@code O} bytes of stdout and
@@ -100,6 +103,11 @@ public final class Agent implements AutoCloseable {
                         "give --listen a path in a directory only strata's user may write (e.g. /run/strata, made by the service unit)");
             }
             if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+                if ((mode & 0170000) != 0140000) {
+                    throw new StrataException(ErrorCode.AGENT_UNAVAILABLE, socket + " exists and is not a socket",
+                            "give --listen the path of a socket to create (e.g. /run/strata/agent.sock); nothing there was changed");
+                }
                 try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
                     throw new StrataException(ErrorCode.AGENT_UNAVAILABLE, "another strata agent listens on " + socket,
                             "stop that one first, or give this one another --listen path");
@@ -162,6 +170,11 @@ public final class Agent implements AutoCloseable {
                 return;
             }
             Request req = Request.read(client);
+            String elsewhere = sameFiles(req.pid);
+            if (elsewhere != null) {
+                refuse(client, elsewhere);
+                return;
+            }
             if (!busy.compareAndSet(false, true)) {
                 refuse(client, "the agent is running another command");
                 return;
@@ -178,6 +191,7 @@ public final class Agent implements AutoCloseable {
             } finally {
                 busy.set(false);
             }
+            System.gc(); // gives the heap the command grew back to the system before the next one
             String signal = Signals.received();
             if (signal != null) { // SIGINT or SIGTERM meant for the agent reached its command's handlers: stop now
                 log.println("[agent] received " + signal + " during a command: stopping");
@@ -187,7 +201,6 @@ public final class Agent implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.println("WARN [agent] a client's request failed: " + e.getMessage());
         }
-        System.gc(); // gives the heap a command grew back to the system between commands
     }
 
     private void run(SocketChannel client, Request req) throws IOException {
@@ -218,24 +231,71 @@ public final class Agent implements AutoCloseable {
      * connection, cancels the command (asked again every 100 ms until it is running, as a cancel
      * can come before the command installs its handlers).
      */
-    private static void watch(SocketChannel client, AtomicBoolean done) {
+    private void watch(SocketChannel client, AtomicBoolean done) {
         String why;
+        boolean more;
         try {
             Frame f = Frame.read(client);
+            more = f != null;
             why = f == null ? "the agent's client disconnecting" : new String(f.payload, StandardCharsets.UTF_8) + " (sent to the agent's client)";
         } catch (IOException e) {
+            more = false;
             why = "the agent's client disconnecting";
         }
-        while (!done.get()) {
-            if (Signals.cancelCurrent(why)) {
-                return;
+        String reason = why;
+        Thread asker = new Thread(() -> {
+            while (!done.get() && !Signals.cancelCurrent(reason)) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
+        }, "strata-agent-cancel");
+        asker.setDaemon(true);
+        asker.start();
+        if (!more) {
+            return;
+        }
+        try {
+            // a second signal ends the run at once, as in a process of its own: here that is the
+            // agent's process (the backup's shutdown hook records the attempt as failed; systemd
+            // restarts the agent)
+            Frame second = Frame.read(client);
+            if (second != null && !done.get()) {
+                log.println("[agent] a second signal from the client of a running backup: the agent exits now, as that backup's own process would");
+                Runtime.getRuntime().exit(130);
+            }
+        } catch (IOException e) {
+            // the client left; the first cancel stands
+        }
+    }
+
+    /**
+     * Null when the client process {@code pid} sees the same files as the agent at "/", "/tmp" and
+     * "/var/tmp" (same device and inode through /proc/PID/root), else why not: a client in another
+     * mount namespace (a unit with PrivateTmp=, a container) would name other files by the same
+     * absolute paths. The client sends its own pid; it is of the agent's user (checked before).
+     */
+    static String sameFiles(long pid) {
+        if (pid <= 0) {
+            return "the client sent no process id";
+        }
+        for (String dir : List.of("/", "/tmp", "/var/tmp")) {
             try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                return;
+                Object mine = Files.readAttributes(Path.of(dir), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                Object theirs = Files.readAttributes(Path.of("/proc/" + pid + "/root" + dir), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                if (mine == null || !mine.equals(theirs)) {
+                    return "the client sees another " + dir + " than the agent (another mount namespace: PrivateTmp=, a container)";
+                }
+            } catch (IOException e) {
+                if (!dir.equals("/") && !Files.exists(Path.of(dir))) {
+                    continue;
+                }
+                return "cannot compare the client's " + dir + " with the agent's: " + e.getMessage();
             }
         }
+        return null;
     }
 
     private void refuse(SocketChannel client, String reason) throws IOException {
@@ -244,11 +304,12 @@ public final class Agent implements AutoCloseable {
     }
 
     /** A request: environment, arguments, whether the client's stderr is a terminal. */
-    private record Request(Map<String, String> env, List<String> args, boolean terminal) {
+    private record Request(Map<String, String> env, List<String> args, boolean terminal, long pid) {
         static Request read(SocketChannel ch) throws IOException {
             Map<String, String> env = new HashMap<>();
             List<String> args = new ArrayList<>();
             boolean terminal = false;
+            long pid = 0;
             long total = 0;
             Frame f = Frame.read(ch);
             if (f == null || f.type != 'V' || !new String(f.payload, StandardCharsets.UTF_8).equals("1")) {
@@ -266,6 +327,13 @@ public final class Agent implements AutoCloseable {
                 String s = new String(f.payload, StandardCharsets.UTF_8);
                 switch (f.type) {
                     case 'T' -> terminal = s.equals("1");
+                    case 'P' -> {
+                        try {
+                            pid = Long.parseLong(s);
+                        } catch (NumberFormatException e) {
+                            throw new IOException("a process id that is not a number");
+                        }
+                    }
                     case 'E' -> {
                         int eq = s.indexOf('=');
                         if (eq > 0) {
@@ -274,7 +342,7 @@ public final class Agent implements AutoCloseable {
                     }
                     case 'A' -> args.add(s);
                     case 'G' -> {
-                        return new Request(env, args, terminal);
+                        return new Request(env, args, terminal, pid);
                     }
                     default -> throw new IOException("an unknown frame type " + (int) f.type);
                 }

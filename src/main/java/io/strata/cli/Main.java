@@ -262,6 +262,10 @@ public final class Main implements Runnable {
             }
         }
 
+        String javaOpts = env.apply("STRATA_JAVA_OPTS");
+        if (javaOpts != null && !javaOpts.isBlank()) {
+            return "STRATA_JAVA_OPTS sets the JVM of a process of its own";
+        }
         String conf = optionValue(argv, "--config");
         conf = conf != null ? conf : env.apply(ConfigDefaults.CONFIG_ENV);
         if (conf != null && !conf.isEmpty() && !Path.of(conf).isAbsolute()) {
@@ -297,6 +301,9 @@ public final class Main implements Runnable {
                 }
                 if (name.equals("--priority") && v != null) {
                     return "--priority sets the priority of a process of its own";
+                }
+                if (name.equals("--parallel") && v != null) {
+                    return "--parallel sizes the heap and the thread pools of a process of its own";
                 }
             }
             return null;

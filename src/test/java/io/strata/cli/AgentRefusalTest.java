@@ -43,6 +43,8 @@ class AgentRefusalTest {
         assertEquals("--config strata.conf is a relative path", refusal(Map.of("STRATA_CONFIG", "strata.conf"), "backup", "--repo", "/r"));
         assertEquals("--priority sets the priority of a process of its own", refusal("backup", "--repo", "/r", "--priority", "low"));
         assertEquals("the password is typed on the client's terminal", refusal("backup", "--repo", "/r", "-p"));
+        assertEquals("--parallel sizes the heap and the thread pools of a process of its own", refusal("backup", "--repo", "/r", "--parallel", "64"));
+        assertEquals("STRATA_JAVA_OPTS sets the JVM of a process of its own", refusal(Map.of("STRATA_JAVA_OPTS", "-Xmx2g"), "backup", "--repo", "/r"));
         assertEquals("a fleet backup (--all, --servers) runs in a process of its own", refusal("backup", "--all"));
         assertEquals("--log-level debug turns on the libraries' debug logging, for the whole process", refusal("backup", "--repo", "/r", "--log-level", "debug"));
         assertEquals("--log-level debug turns on the libraries' debug logging, for the whole process",

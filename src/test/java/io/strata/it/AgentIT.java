@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * or one sent while the agent runs another, runs in the client instead; a client killed with SIGKILL cancels its backup in the agent (recorded
  * as failed, the next one completes there); an agent killed with SIGKILL makes its client fail
  * with agent-lost (exit 49), and the next backup runs without it; SIGTERM to an agent cancels
- * the backup it runs (the client exits 130) and stops the agent, which removes its socket.
+ * the backup it runs (the client exits 130) and stops the agent, which removes its socket; a client
+ * in another mount namespace runs its backup itself; --listen on a file that is no socket is refused.
  */
 class AgentIT {
     private static final Path LAUNCHER = Path.of("bin", "strata").toAbsolutePath();
@@ -73,6 +74,14 @@ class AgentIT {
                 assertTrue(Files.isDirectory(work.resolve("rel-repo").resolve("backups")), rel.toString());
                 assertTrue(StrataCli.readLog(agentLog).contains("[agent] left to the client: --repo rel-repo is a relative path\n"), StrataCli.readLog(agentLog));
                 assertEquals(2, ran(agentLog, "backup: exit 0 in "), "the relative one did not run in the agent");
+
+                // 2b. a client in another mount namespace (its own /tmp) is left to run its backup itself
+                StrataCli.Result ns = StrataCli.exec(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                        "mount -t tmpfs strata-test /tmp && exec \"$0\" \"$@\"", LAUNCHER.toString(), "backup", "--repo", work.resolve("repo-ns").toString(),
+                        "--socket", socket, "--user", "strata_pw", "--quiet"), env);
+                ItSupport.completedId(ns);
+                assertTrue(StrataCli.readLog(agentLog).contains("[agent] left to the client: the client sees another /tmp than the agent "
+                        + "(another mount namespace: PrivateTmp=, a container)\n"), StrataCli.readLog(agentLog));
 
                 // 3. the client killed with SIGKILL half-way: the agent cancels the backup, records it failed, serves the next
                 Path repo2 = work.resolve("repo2");
@@ -129,6 +138,17 @@ class AgentIT {
                 assertEquals(143, again.exitValue(), StrataCli.readLog(work.resolve("agent2.err")));
                 assertFalse(Files.exists(sock), "the socket outlived its agent's SIGTERM");
                 assertEquals("failed", ItSupport.list(repo4).get(0).get("state").asText());
+
+                // 6. --listen naming a file that is not a socket: refused, the file left as it was
+                Path notSocket = Files.writeString(work.resolve("agent").resolve("not-a-socket"), "keep me");
+                Process refused = new ProcessBuilder(LAUNCHER.toString(), "agent", "--listen", notSocket.toString())
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(work.resolve("agent3.err").toFile()).start();
+                assertTrue(refused.waitFor(60, TimeUnit.SECONDS));
+                assertEquals(64, refused.exitValue());
+                assertEquals("ERROR [agent-unavailable]: " + notSocket + " exists and is not a socket\n"
+                        + "HINT: give --listen the path of a socket to create (e.g. /run/strata/agent.sock); nothing there was changed\n",
+                        StrataCli.readLog(work.resolve("agent3.err")));
+                assertEquals("keep me", Files.readString(notSocket));
             } finally {
                 agent.destroyForcibly().waitFor();
             }
