@@ -76,11 +76,15 @@ class AgentIT {
                 assertEquals(2, ran(agentLog, "backup: exit 0 in "), "the relative one did not run in the agent");
 
                 // 2b. a client in another mount namespace (its own /tmp) is left to run its backup itself
+                // (the directory hidden is the one of /tmp and /var/tmp that holds neither this checkout nor the server's socket)
+                String hide = java.util.stream.Stream.of("/tmp", "/var/tmp")
+                        .filter(d -> !LAUNCHER.startsWith(d) && !work.toAbsolutePath().startsWith(d) && !Path.of(socket).toAbsolutePath().startsWith(d))
+                        .findFirst().orElseThrow(() -> new AssertionError("the checkout and the socket are in both /tmp and /var/tmp?"));
                 StrataCli.Result ns = StrataCli.exec(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                        "mount -t tmpfs strata-test /tmp && exec \"$0\" \"$@\"", LAUNCHER.toString(), "backup", "--repo", work.resolve("repo-ns").toString(),
+                        "mount -t tmpfs strata-test " + hide + " && exec \"$0\" \"$@\"", LAUNCHER.toString(), "backup", "--repo", work.resolve("repo-ns").toString(),
                         "--socket", socket, "--user", "strata_pw", "--quiet"), env);
                 ItSupport.completedId(ns);
-                assertTrue(StrataCli.readLog(agentLog).contains("[agent] left to the client: the client sees another /tmp than the agent "
+                assertTrue(StrataCli.readLog(agentLog).contains("[agent] left to the client: the client sees another " + hide + " than the agent "
                         + "(another mount namespace: PrivateTmp=, a container)\n"), StrataCli.readLog(agentLog));
 
                 // 3. the client killed with SIGKILL half-way: the agent cancels the backup, records it failed, serves the next
