@@ -46,8 +46,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <ul>
  * <li>client to agent: {@code V} "1" (the protocol version, first); {@code T} "1" when the client's
  * stderr is a terminal (the log's lines then carry no time), else "0"; {@code P} the client's
- * process id (the agent runs nothing for a client that sees other files at "/", "/tmp" or
- * "/var/tmp": {@link #sameFiles}); {@code E} one
+ * process id (the agent runs nothing for a client in another mount namespace: {@link #sameFiles}); {@code E} one
  * "NAME=VALUE" per environment variable (the command reads STRATA_*, MYSQL_PWD, PATH from
  * these, never from the agent's own environment); {@code A} one per argument, in order;
  * {@code G} (empty) ends the request. While the command runs: {@code K} a signal's name
@@ -98,6 +97,12 @@ public final class Agent implements AutoCloseable {
                 Files.createDirectories(dir, FileModes.attribute(FileModes.PRIVATE_DIR));
             }
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+            String owner = Files.getOwner(dir).getName();
+            if (!owner.equals(System.getProperty("user.name"))) {
+                throw new StrataException(ErrorCode.AGENT_UNAVAILABLE, "the agent's socket directory " + dir + " belongs to " + owner + ", not to "
+                        + System.getProperty("user.name") + ", who runs the agent",
+                        "give --listen a path in a directory of strata's user (e.g. /run/strata, made by the service unit)");
+            }
             if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
                 throw new StrataException(ErrorCode.AGENT_UNAVAILABLE, "the agent's socket directory " + dir + " may be written by other users",
                         "give --listen a path in a directory only strata's user may write (e.g. /run/strata, made by the service unit)");
@@ -272,30 +277,23 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Null when the client process {@code pid} sees the same files as the agent at "/", "/tmp" and
-     * "/var/tmp" (same device and inode through /proc/PID/root), else why not: a client in another
-     * mount namespace (a unit with PrivateTmp=, a container) would name other files by the same
-     * absolute paths. The client sends its own pid; it is of the agent's user (checked before).
+     * Null when the client process {@code pid} is in the agent's mount namespace (the same link
+     * /proc/PID/ns/mnt), so that every absolute path names the same file for both; else why not:
+     * a client in a unit with PrivateTmp=, a container or an unshare(1) shell. The client sends its
+     * own pid; it is of the agent's user (checked before).
      */
     static String sameFiles(long pid) {
         if (pid <= 0) {
             return "the client sent no process id";
         }
-        for (String dir : List.of("/", "/tmp", "/var/tmp")) {
-            try {
-                Object mine = Files.readAttributes(Path.of(dir), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-                Object theirs = Files.readAttributes(Path.of("/proc/" + pid + "/root" + dir), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-                if (mine == null || !mine.equals(theirs)) {
-                    return "the client sees another " + dir + " than the agent (another mount namespace: PrivateTmp=, a container)";
-                }
-            } catch (IOException e) {
-                if (!dir.equals("/") && !Files.exists(Path.of(dir))) {
-                    continue;
-                }
-                return "cannot compare the client's " + dir + " with the agent's: " + e.getMessage();
-            }
+        try {
+            Path mine = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt"));
+            Path theirs = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/mnt"));
+            return mine.equals(theirs) ? null
+                    : "the client is in another mount namespace (PrivateTmp=, a container, unshare), where a path may name another file";
+        } catch (IOException e) {
+            return "cannot compare the client's mount namespace with the agent's: " + e.getMessage();
         }
-        return null;
     }
 
     private void refuse(SocketChannel client, String reason) throws IOException {

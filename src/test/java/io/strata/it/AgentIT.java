@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * "strata agent" run as a user runs it (bin/strata agent, then bin/strata backup with
  * STRATA_AGENT): backups under write load run in the agent and restore equal to the source; the
  * password comes from the client's environment, not the agent's; a command with a relative path,
- * or one sent while the agent runs another, runs in the client instead; a client killed with SIGKILL cancels its backup in the agent (recorded
+ * or one sent while the agent runs another or is stuck, runs in the client instead; a client killed with SIGKILL cancels its backup in the agent (recorded
  * as failed, the next one completes there); an agent killed with SIGKILL makes its client fail
  * with agent-lost (exit 49), and the next backup runs without it; SIGTERM to an agent cancels
  * the backup it runs (the client exits 130) and stops the agent, which removes its socket; a client
@@ -84,8 +84,21 @@ class AgentIT {
                         "mount -t tmpfs strata-test " + hide + " && exec \"$0\" \"$@\"", LAUNCHER.toString(), "backup", "--repo", work.resolve("repo-ns").toString(),
                         "--socket", socket, "--user", "strata_pw", "--quiet"), env);
                 ItSupport.completedId(ns);
-                assertTrue(StrataCli.readLog(agentLog).contains("[agent] left to the client: the client sees another " + hide + " than the agent "
-                        + "(another mount namespace: PrivateTmp=, a container)\n"), StrataCli.readLog(agentLog));
+                assertTrue(StrataCli.readLog(agentLog).contains("[agent] left to the client: the client is in another mount namespace "
+                        + "(PrivateTmp=, a container, unshare), where a path may name another file\n"), StrataCli.readLog(agentLog));
+
+                // 2c. a stuck agent (SIGSTOP) does not hold its client: after 30 s without an answer it runs the backup itself
+                new ProcessBuilder("kill", "-STOP", Long.toString(agent.pid())).start().waitFor();
+                long t0 = System.nanoTime();
+                StrataCli.Result stuck;
+                try {
+                    stuck = client(env, null, "backup", "--repo", work.resolve("repo-stuck").toString(), "--socket", socket, "--user", "strata_pw", "--quiet");
+                } finally {
+                    new ProcessBuilder("kill", "-CONT", Long.toString(agent.pid())).start().waitFor();
+                }
+                ItSupport.completedId(stuck);
+                assertTrue(System.nanoTime() - t0 >= TimeUnit.SECONDS.toNanos(30), "the client did not wait its 30 s for the agent");
+                assertEquals(2, ran(agentLog, "backup: exit 0 in "), "the stuck agent ran the backup too");
 
                 // 3. the client killed with SIGKILL half-way: the agent cancels the backup, records it failed, serves the next
                 Path repo2 = work.resolve("repo2");
@@ -110,14 +123,21 @@ class AgentIT {
                 Path repo3 = work.resolve("repo3");
                 Path cerr = work.resolve("c3.err");
                 Process c3 = startClient(env, work.resolve("c3.out"), cerr, "backup", "--repo", repo3.toString(), "--socket", socket,
-                        "--user", "strata_pw", "--throttle", "1", "--quiet");
+                        "--user", "strata_pw", "--throttle", "1", "--quiet", "--json");
                 String killed = awaitRunning(repo3, c3);
                 agent.destroyForcibly().waitFor();
                 assertTrue(c3.waitFor(30, TimeUnit.SECONDS), "the client did not end when its agent died");
                 assertEquals(49, c3.exitValue(), Files.readString(cerr, StandardCharsets.UTF_8));
                 assertEquals("ERROR [agent-lost]: the strata agent on " + sock + " closed the connection before the backup ended (the agent was stopped or died)\n"
                         + "HINT: see the agent's log (journalctl -u strata-agent); the backup is recorded as failed; run it again (it runs without the agent while none listens)\n",
-                        Files.readString(cerr, StandardCharsets.UTF_8));
+                        StrataCli.readLog(cerr));
+                assertTrue(StrataCli.LOG_TIME.matcher(Files.readString(cerr, StandardCharsets.UTF_8)).lookingAt(), "lines timed as strata's log off a terminal");
+                JsonNode lost = ItSupport.JSON.readTree(Files.readString(work.resolve("c3.out"), StandardCharsets.UTF_8));
+                assertFalse(lost.get("ok").asBoolean());
+                assertEquals("agent-lost", lost.get("error").get("id").asText());
+                assertEquals(49, lost.get("error").get("exitCode").asInt());
+                assertEquals("the strata agent on " + sock + " closed the connection before the backup ended (the agent was stopped or died)",
+                        lost.get("error").get("message").asText());
                 // the socket file stays behind a killed agent; the next backup finds no one there and runs itself
                 assertTrue(Files.exists(sock));
                 ItSupport.completedId(client(env, null, "backup", "--repo", repo3.toString(), "--socket", socket, "--user", "strata_pw", "--quiet"));
