@@ -296,7 +296,7 @@ public final class BackupRun {
         // thread of their own; under the lock each is only looked at again (FileCopier.useEarly). Not into S3, where each
         // object being uploaded holds its buffers on the heap: the page copy's and these at once outgrew the launcher's heap
         Set<String> innodbPaths = Set.copyOf(tablespaces.keySet());
-        List<Path> listed = s.scanner().listed(); // the scan's walk, taken now: the rescan under BLOCK_DDL replaces it
+        PlainFileReuse.Listing listed = s.scanner().listed(); // the scan's walk, taken now: the rescan under BLOCK_DDL replaces it
         java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor(
                 r -> io.strata.util.WorkerPriority.thread(r, "strata-copy")); // it waits on the copy pool: a copy thread like its workers
         try {

@@ -405,7 +405,7 @@ final class FileCopier {
      * no file operation can add or remove a table's file between that walk and this copy. With
      * {@code listed} null the data directory is walked again.
      */
-    Map<String, FileEntry> copyPlainFilesBlocked(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs, List<Path> listed)
+    Map<String, FileEntry> copyPlainFilesBlocked(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs, PlainFileReuse.Listing listed)
             throws InterruptedException {
         return copyPlainFiles(datadir, logBinBasename, innodb, innodbDirs, DatadirFiles.When.BLOCK_DDL, true, listed);
     }
@@ -424,7 +424,7 @@ final class FileCopier {
      *               a file created since is left to the copy under the lock, which lists again
      * @return the entries stored, by path
      */
-    Map<String, FileEntry> preCopyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs, List<Path> listed)
+    Map<String, FileEntry> preCopyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs, PlainFileReuse.Listing listed)
             throws InterruptedException {
         return copyPlainFiles(datadir, logBinBasename, innodb, innodbDirs, DatadirFiles.When.BLOCK_DDL, false, listed);
     }
@@ -449,12 +449,12 @@ final class FileCopier {
     }
 
     private Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs,
-                                                  DatadirFiles.When stage, boolean counted, List<Path> listed) throws InterruptedException {
+                                                  DatadirFiles.When stage, boolean counted, PlainFileReuse.Listing listed) throws InterruptedException {
         DatadirFiles rules = new DatadirFiles(datadir, logBinBasename, innodbDirs);
         List<Path> todo = new ArrayList<>();
         try {
-            for (Path p : listed != null ? listed : candidates(datadir, stage)) { // a file dropped meanwhile is left out
-                String rel = datadir.relativize(p).toString().replace('\\', '/');
+            for (Path p : listed != null ? listed.files() : candidates(datadir, stage)) { // a file dropped meanwhile is left out
+                String rel = io.strata.util.Dirs.relative(datadir, p);
                 if (!innodb.contains(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
                     todo.add(p);
                 }
@@ -464,21 +464,28 @@ final class FileCopier {
         }
         List<Callable<FileEntry>> tasks = new ArrayList<>();
         for (Path p : todo) {
-            tasks.add(() -> copyPlain(datadir, p, counted));
+            tasks.add(() -> copyPlain(datadir, p, counted, listed == null ? null : listed.seenOf(p)));
         }
         // small files: their cost is the latency of making each stored object durable, which
         // overlaps well, so more of them are in flight than --parallel data files
         return runParallel(tasks, Math.max(parallel, PLAIN_FILE_THREADS));
     }
 
-    private FileEntry copyPlain(Path dd, Path p, boolean counted) throws IOException, InterruptedException {
+    /**
+     * Stores the file {@code p}, or refers to the parent's or the early copy's object when it is
+     * unchanged since. {@code walked}: what the walk that listed it saw (its lstat, before the
+     * first byte is read: {@link PlainFileReuse#list}), or null to look at it now.
+     */
+    private FileEntry copyPlain(Path dd, Path p, boolean counted, PlainFileReuse.Seen walked) throws IOException, InterruptedException {
         checkCancelled.run();
-        String rel = dd.relativize(p).toString().replace('\\', '/');
-        PlainFileReuse.Seen seen;
-        try {
-            seen = PlainFileReuse.look(p); // before the first byte is read: its copyBegan and change time
-        } catch (NoSuchFileException e) {
-            return null;
+        String rel = io.strata.util.Dirs.relative(dd, p);
+        PlainFileReuse.Seen seen = walked;
+        if (seen == null) {
+            try {
+                seen = PlainFileReuse.look(p); // before the first byte is read: its copyBegan and change time
+            } catch (NoSuchFileException e) {
+                return null;
+            }
         }
         if (counted) {
             // counted in the estimate when looked at, not in a pass of its own before the copy: at 50,000

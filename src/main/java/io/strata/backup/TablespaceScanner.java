@@ -7,7 +7,6 @@ import io.strata.innodb.TablespaceFlags;
 import io.strata.repo.InnodbLayout;
 import io.strata.server.ServerFacts;
 import io.strata.server.ServerSession;
-import io.strata.util.Dirs;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -70,11 +69,13 @@ final class TablespaceScanner {
      * then need no walk of their own (at 5,000 tables each walk is 10,000 lstat calls). Empty
      * before the first scan.
      */
-    List<Path> listed() {
+    PlainFileReuse.Listing listed() {
         return listed;
     }
 
-    private List<Path> listed = List.of();
+    private PlainFileReuse.Listing listed = PlainFileReuse.Listing.EMPTY;
+    /** The walk of the scan running, once it has listed the data directory; null before. */
+    private volatile PlainFileReuse.Listing walked;
 
     /**
      * What the last {@link #scan} saw of the file {@code file} (absolute, normalized: a
@@ -107,7 +108,11 @@ final class TablespaceScanner {
         if (parent.isEmpty() || location != null) {
             return null;
         }
-        PlainFileReuse.Seen seen = PlainFileReuse.look(f);
+        // the walk's lstat of this moment when it listed the file, else a look of its own
+        PlainFileReuse.Seen seen = walked == null ? null : walked.seenOf(f);
+        if (seen == null) {
+            seen = PlainFileReuse.look(f);
+        }
         io.strata.repo.FileEntry was = seen == null ? null : parent.unchanged(home, rel, seen.size(), seen.stat());
         if (was == null || (k != null && was.spaceId() != k.space())) {
             return null;
@@ -125,6 +130,7 @@ final class TablespaceScanner {
     }
 
     private Map<String, Tablespace> scanFiles() {
+        walked = null;
         Map<String, Known> byFile = new HashMap<>();
         for (Map<String, String> r : session.queryRows("SELECT SPACE, NAME, FLAG, FILENAME FROM information_schema.INNODB_SYS_TABLESPACES")) {
             String fn = r.get("filename");
@@ -172,16 +178,18 @@ final class TablespaceScanner {
             java.util.Set<Path> seen = new java.util.HashSet<>();
             out.values().forEach(t -> seen.add(t.file()));
             // a table dropped or renamed while the directory is read is left out: the BLOCK_DDL rescan settles it
-            List<Path> files = Dirs.liveRegularFiles(facts.datadir(), 2);
-            listed = files;
+            PlainFileReuse.Listing listing = PlainFileReuse.list(facts.datadir(), 2);
+            List<Path> files = listing.files();
+            listed = listing;
+            walked = listing;
             for (Path f : files) {
-                if (f.getFileName().toString().endsWith(".ibd") && !seen.contains(f.toAbsolutePath().normalize())) {
+                if (f.toString().endsWith(".ibd") && !seen.contains(f.toAbsolutePath().normalize())) { // the path ends with the file's name
                     // (a seen one is a system file named *.ibd in a sub-folder data home)
                     add(out, f, byFile, null);
                 }
             }
             for (Path isl : files) {
-                if (isl.getFileName().toString().endsWith(".isl")) {
+                if (isl.toString().endsWith(".isl")) {
                     addRemote(out, isl, byFile);
                 }
             }
@@ -192,6 +200,11 @@ final class TablespaceScanner {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the data directory " + facts.datadir() + ": " + e.getMessage(), null, e);
         }
         return out;
+    }
+
+    /** {@code rel} without a final ".ibd" (the table a tablespace file the dictionary does not list is named after). */
+    static String withoutIbd(String rel) {
+        return rel.endsWith(".ibd") ? rel.substring(0, rel.length() - ".ibd".length()) : rel;
     }
 
     private static String tableOf(Path rel) {
@@ -244,7 +257,7 @@ final class TablespaceScanner {
      */
     private void add(Map<String, Tablespace> out, Path f, Map<String, Known> byFile, String fallbackName, String home) {
         Path homeDir = home == null ? facts.datadir() : InnodbLayout.DATA_HOME.equals(home) ? facts.dataHomeDir() : facts.undoDir();
-        String rel = homeDir.relativize(f.toAbsolutePath().normalize()).toString().replace('\\', '/');
+        String rel = io.strata.util.Dirs.relative(homeDir, f.toAbsolutePath().normalize());
         if (rel.startsWith("..") && "innodb_system".equals(fallbackName)) {
             throw outsideDataHome(f, homeDir);
         }
@@ -274,7 +287,8 @@ final class TablespaceScanner {
      * @param location the absolute path of a DATA DIRECTORY tablespace, else null
      */
     private void add(Map<String, Tablespace> out, Path f, String rel, String home, String location, Map<String, Known> byFile, String fallbackName) {
-        Known k = byFile.get(f.toAbsolutePath().normalize().toString());
+        Path abs = f.toAbsolutePath().normalize();
+        Known k = byFile.get(abs.toString());
         io.strata.repo.FileEntry was;
         try {
             was = unchangedSinceParent(f, rel, home, location, k);
@@ -284,8 +298,8 @@ final class TablespaceScanner {
             was = null; // read page 0, which says what is wrong
         }
         if (was != null) {
-            String name = k != null ? k.name() : (fallbackName != null ? fallbackName : rel.replaceAll("\\.ibd$", ""));
-            Tablespace ts = new Tablespace(rel, f.toAbsolutePath().normalize(), was.spaceId(), was.flags(), name, home, location);
+            String name = k != null ? k.name() : (fallbackName != null ? fallbackName : withoutIbd(rel));
+            Tablespace ts = new Tablespace(rel, abs, was.spaceId(), was.flags(), name, home, location);
             refuseUnsupported(ts, null);
             fromParent.incrementAndGet();
             out.put(rel, ts);
@@ -322,7 +336,7 @@ final class TablespaceScanner {
             space = -1;
             flags = 0x10 | pageSsize(facts.pageSize());
         }
-        String name = k != null ? k.name() : (fallbackName != null ? fallbackName : rel.replaceAll("\\.ibd$", ""));
+        String name = k != null ? k.name() : (fallbackName != null ? fallbackName : withoutIbd(rel));
         Tablespace ts = new Tablespace(rel, f.toAbsolutePath().normalize(), space, flags, name, home, location);
         refuseUnsupported(ts, zero ? null : page0);
         out.put(rel, ts);

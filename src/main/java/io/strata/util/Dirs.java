@@ -72,6 +72,38 @@ public final class Dirs {
         return out;
     }
 
+    /**
+     * The path of {@code p} relative to {@code root}, '/'-separated, as
+     * {@code root.relativize(p).toString()} gives it; taken from the two strings when {@code p}
+     * names a file below {@code root} by {@code root}'s own spelling (the paths a walk of
+     * {@code root} makes), which is most of the cost of a scan of many files saved: relativize
+     * builds and normalizes two paths.
+     */
+    public static String relative(Path root, Path p) {
+        String r = root.toString();
+        String s = p.toString();
+        if (!r.isEmpty() && s.length() > r.length() + 1 && s.startsWith(r) && s.charAt(r.length()) == '/' && !r.endsWith("/")
+                && !hasDotNames(s, r.length() + 1) && !hasDotNames(r, 0)) {
+            return s.substring(r.length() + 1);
+        }
+        return root.relativize(p).toString().replace('\\', '/');
+    }
+
+    /** Whether the '/'-separated names of {@code s} from {@code from} on include "." or "..". */
+    private static boolean hasDotNames(String s, int from) {
+        for (int i = s.indexOf('.', from); i >= 0; i = s.indexOf('.', i + 1)) {
+            boolean startsName = i == 0 || s.charAt(i - 1) == '/';
+            if (!startsName) {
+                continue;
+            }
+            int end = i + 1 < s.length() && s.charAt(i + 1) == '.' ? i + 2 : i + 1;
+            if (end == s.length() || s.charAt(end) == '/') {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** fsyncs every directory of the tree, so the names of files written below it survive a crash. */
     public static void syncDirectories(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {

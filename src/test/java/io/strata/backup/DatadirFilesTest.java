@@ -37,6 +37,8 @@ class DatadirFilesTest {
         assertEquals(BLOCK_DDL, layout.when("shop/orders.frm"));
         assertEquals(BLOCK_COMMIT, layout.when("aria_log_control"));
         assertEquals(BLOCK_DDL, layout.when("ibdatax/t.frm"), "a database whose name starts like the folder is still copied");
+        assertEquals(SKIP, layout.when("shop/../ibdata/y.frm"), "a spelling only Path.normalize settles");
+        assertEquals(BLOCK_DDL, layout.when("ibdata/../shop/orders.frm"));
     }
 
     /**

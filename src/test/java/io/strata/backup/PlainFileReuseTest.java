@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -135,5 +136,41 @@ class PlainFileReuseTest {
         assertNull(PlainFileReuse.NONE.reuse("db/t.MYD", same));
         assertEquals(Manifest.FORMAT_VERSION, Manifest.builder().id("x").files(List.of(a)).build().formatVersion());
         assertEquals(Manifest.PLAIN_FORMAT_VERSION, Manifest.builder().id("x").files(List.of(ownInParent)).build().formatVersion());
+    }
+    /**
+     * {@link PlainFileReuse#list}: the files {@link io.strata.util.Dirs#liveRegularFiles} lists, each
+     * seen as {@link PlainFileReuse#look} sees it (a link through to its target), with the time read
+     * before the walk as its copyBegan.
+     */
+    @Test
+    void aListingSeesWhatALookSees() throws Exception {
+        Path d = Files.createDirectories(dir.resolve("datadir"));
+        Files.writeString(d.resolve("ibdata1"), "12345");
+        Files.createDirectories(d.resolve("db/deeper"));
+        Files.writeString(d.resolve("db/t.frm"), "frm");
+        Files.writeString(d.resolve("db/t.ibd"), "x".repeat(100));
+        Files.writeString(d.resolve("db/deeper/too-deep.ibd"), "x");
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.writeString(outside.resolve("o.MYD"), "outside data");
+        Files.createSymbolicLink(d.resolve("db/o.MYD"), outside.resolve("o.MYD"));
+        Files.createSymbolicLink(d.resolve("db/dangling.MYD"), outside.resolve("none"));
+        Files.createSymbolicLink(d.resolve("linkeddb"), outside);
+        long before = System.currentTimeMillis() * 1_000_000L;
+        PlainFileReuse.Listing l = PlainFileReuse.list(d, 2);
+        assertEquals(io.strata.util.Dirs.liveRegularFiles(d, 2), l.files());
+        assertEquals(List.of(d.resolve("db/o.MYD"), d.resolve("db/t.frm"), d.resolve("db/t.ibd"), d.resolve("ibdata1")), l.files());
+        assertEquals(4, l.seen().size());
+        for (Path f : l.files()) {
+            PlainFileReuse.Seen walked = l.seenOf(f);
+            PlainFileReuse.Seen looked = PlainFileReuse.look(f);
+            assertEquals(looked.size(), walked.size(), f.toString());
+            assertEquals(looked.stat().inode(), walked.stat().inode(), f.toString());
+            assertEquals(looked.stat().device(), walked.stat().device(), f.toString());
+            assertEquals(looked.stat().ctime(), walked.stat().ctime(), f.toString());
+            assertTrue(walked.stat().copyBegan() >= before - 10_000_000L && walked.stat().copyBegan() <= looked.stat().copyBegan(), f.toString());
+        }
+        assertEquals(12, l.seenOf(d.resolve("db/o.MYD")).size(), "a link is seen through to its target");
+        assertEquals(List.of(d.resolve("ibdata1")), PlainFileReuse.list(d, 1).files());
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> PlainFileReuse.list(d.resolve("gone"), 2));
     }
 }

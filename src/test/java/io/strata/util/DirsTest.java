@@ -11,7 +11,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** {@link Dirs#liveRegularFiles}: depth, links, order, and a root that is not there. */
+/** {@link Dirs#liveRegularFiles}: depth, links, order, and a root that is not there; {@link Dirs#relative}. */
 class DirsTest {
     @Test
     void regularFilesToTheGivenDepthSortedLinkedFilesInLinkedDirectoriesNot(@TempDir Path d) throws Exception {
@@ -29,6 +29,23 @@ class DirsTest {
                 Dirs.liveRegularFiles(d, 2));
         assertEquals(List.of(d.resolve("ibdata1")), Dirs.liveRegularFiles(d, 1));
         Dirs.delete(outside, false);
+    }
+
+    /** {@link Dirs#relative}: what relativize gives, from the strings when they allow it. */
+    @Test
+    void relativePathsAsRelativizeGivesThem() {
+        Path root = Path.of("/var/lib/mysql");
+        for (String rel : List.of("ibdata1", "db/t.frm", "db/.hidden", "db/..x", "db/a.b.ibd", ".x/y", "db/t.", "db/t..")) {
+            assertEquals(rel, Dirs.relative(root, root.resolve(rel)), rel);
+            assertEquals(root.relativize(root.resolve(rel)).toString(), Dirs.relative(root, root.resolve(rel)), rel);
+        }
+        // spellings the strings cannot settle go through relativize
+        assertEquals("../elsewhere/f", Dirs.relative(root, Path.of("/var/lib/elsewhere/f")));
+        assertEquals("../mysql2/f", Dirs.relative(root, Path.of("/var/lib/mysql2/f")), "a sibling whose name starts like the root");
+        assertEquals("f", Dirs.relative(Path.of("/var/lib/./mysql"), Path.of("/var/lib/./mysql/f")));
+        assertEquals("../f", Dirs.relative(root, Path.of("/var/lib/mysql/../f")));
+        assertEquals("b/f", Dirs.relative(Path.of("/"), Path.of("/b/f")));
+        assertEquals("db/f", Dirs.relative(Path.of("rel/dd"), Path.of("rel/dd/db/f")));
     }
 
     @Test
