@@ -242,7 +242,9 @@ final class ChangeDetection {
             throw new LiveLog.Unavailable("reading the redo log from LSN " + t + " stopped at LSN " + end + ", not at the checkpoint LSN " + c);
         }
         String note = c == t
-                ? "nothing was written since the parent began (LSN " + t + "), as the server's redo log shows"
+                // the same checkpoint: whatever was written since (nothing, or changes not yet checkpointed) is
+                // in the redo log this backup copies from that LSN, and no page on disk is newer than it
+                ? "the server made no checkpoint since the parent began (both at LSN " + t + "): any change since is in the redo log this backup copies from there"
                 : "the server's redo log still holds LSN " + t + ".." + c + " (" + (c - t) + " bytes, " + pc.mtrCount()
                         + " mini-transactions, " + pages.pageCount() + " pages named)";
         return new Plan(REDO, note, pages, null, c - t, 0);

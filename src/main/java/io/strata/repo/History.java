@@ -46,14 +46,36 @@ public final class History {
         this.locks = locks;
     }
 
+    /**
+     * The attempts this process began and has not ended, by id: a begin record without an end
+     * record whose pid is this process's is running only when it is one of these. A process that
+     * runs many backups (the agent, {@code strata agent}) keeps its pid, so an attempt of its
+     * whose end record could not be written (the storage failing at the end) must not count as
+     * running during its later backups, nor be spared by {@link Repository#cleanupIncomplete()}.
+     */
+    private static final java.util.Set<String> UNENDED_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** Stores the begin record of an attempt. */
     public void begin(HistoryRecord r) {
-        write(Keys.history(r.id(), Keys.BEGIN), r);
+        UNENDED_HERE.add(r.id());
+        try {
+            write(Keys.history(r.id(), Keys.BEGIN), r);
+        } catch (RuntimeException e) {
+            UNENDED_HERE.remove(r.id());
+            throw e;
+        }
     }
 
-    /** Stores the end record of an attempt (completed, or failed with its reason). */
+    /**
+     * Stores the end record of an attempt (completed, or failed with its reason). The attempt has
+     * ended for this process even when the write fails: the missing end record then reads as failed.
+     */
     public void end(HistoryRecord r) {
-        write(Keys.history(r.id(), Keys.END), r);
+        try {
+            write(Keys.history(r.id(), Keys.END), r);
+        } finally {
+            UNENDED_HERE.remove(r.id());
+        }
     }
 
     /** Rewrites a running backup's progress record (plain JSON: {@code strata status} reads it without the key). */
@@ -245,6 +267,16 @@ public final class History {
         Scan s = scan();
         Long writer = null;
         boolean writerKnown = false;
+        long self = ProcessHandle.current().pid();
+        // another process holding the writer lock runs one attempt: its newest begin record without an end
+        Map<Long, HistoryRecord> newestUnended = new java.util.HashMap<>();
+        for (Map.Entry<String, HistoryRecord> e : s.begins.entrySet()) {
+            HistoryRecord b = e.getValue();
+            String id = e.getKey();
+            if (b.pid() != null && !s.ends.containsKey(id) && !s.manifests.contains(id) && !s.pruned.containsKey(id) && !s.merged.containsKey(id)) {
+                newestUnended.merge(b.pid(), b, (x, y) -> Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id).compare(x, y) >= 0 ? x : y);
+            }
+        }
         List<HistoryRecord> out = new ArrayList<>();
         Set<String> ids = new TreeSet<>(s.begins.keySet());
         ids.addAll(s.ends.keySet());
@@ -272,7 +304,9 @@ public final class History {
                     writer = locks.writerPid();
                     writerKnown = true;
                 }
-                if (writer != null && writer.equals(b.pid())) {
+                boolean running = b.pid() != null && b.pid() == self ? UNENDED_HERE.contains(id)
+                        : writer != null && writer.equals(b.pid()) && newestUnended.get(b.pid()) == b;
+                if (running) {
                     out.add(b);
                 } else {
                     out.add(b.withState(HistoryRecord.FAILED, null,
