@@ -24,6 +24,11 @@
 #                        sysbench tables are rebuilt (ALTER TABLE ... FORCE), so that the files of
 #                        every table were created, renamed and deleted after the last checkpoint.
 #                        Defaults then to BENCH_TABLES=4, BENCH_TABLE_SIZE=250000, BENCH_ROUNDS=3.
+#   BENCH_FLOOR=1        a fourth run in the rotation, "copy+sync": tar copies the data directory's
+#                        files (all but the redo log file, which both tools copy only from the
+#                        checkpoint on) and sync makes them durable: the time a plain copy of about
+#                        the same bytes takes on this machine's disk, the floor of any tool that
+#                        reads them and writes them durably, uncompressed
 #   BENCH_DIR            parent of the temp directory (default /tmp)
 #   BENCH_KEEP=1         keep the temp directory (server is still stopped)
 set -euo pipefail
@@ -41,6 +46,8 @@ else
 fi
 LOAD_RATE=${BENCH_LOAD_RATE:-0}
 EXTRA_KINDS=${BENCH_EXTRA_KINDS:-0}
+FLOOR=${BENCH_FLOOR:-0}
+TOOLS=$([ "$FLOOR" = 1 ] && echo 4 || echo 3)
 PATH="$PATH:/usr/sbin"
 
 for tool in mariadbd mariadb-install-db mariadb mariadb-admin mariadb-backup sysbench; do
@@ -180,13 +187,14 @@ for r in $(seq "$ROUNDS"); do
   # the three runs in a rotating order (round 1: strata first, round 2: mariadb-backup first,
   # round 3: mariadb-backup+sync first, ...): what one run leaves the next (the page cache, the
   # deleted previous output written back) falls on each tool alike
-  for k in 0 1 2; do
-    case $(( (k + r - 1) % 3 )) in
+  for k in $(seq 0 $(( TOOLS - 1 ))); do
+    case $(( (k + r - 1) % TOOLS )) in
       0) run strata "$D/repo" "$STRATA" backup --repo "$D/repo" --type full --socket "$SOCK" --user root ;;
       1) run mariadb-backup "$D/mb" mariadb-backup --no-defaults --backup --target-dir="$D/mb" --socket="$SOCK" --user=root ;;
       # strata fsyncs every object before it writes the manifest (design rule 7); mariadb-backup
       # returns with its copy still in the page cache. This run adds the sync that makes it durable.
       2) run mariadb-backup+sync "$D/mbs" sh -c 'mariadb-backup --no-defaults --backup --target-dir="$1" --socket="$2" --user=root && sync -f "$1"' sh "$D/mbs" "$SOCK" ;;
+      3) run copy+sync "$D/cp" sh -c 'mkdir "$2" && tar -C "$1" --exclude="./ib_logfile*" --exclude="./*.sock" -cf - . | tar -C "$2" -xf - && sync -f "$2"' sh "$D/data" "$D/cp" ;;
     esac
   done
 done
@@ -202,3 +210,9 @@ printf 'median seconds: strata %.2f  mariadb-backup %.2f  ratio strata/mariadb-b
 printf 'median seconds: mariadb-backup+sync %.2f  ratio strata/(mariadb-backup+sync) %s\n' \
   "$ms_med" "$(awk -v a="$s_med" -v b="$ms_med" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 echo "peak RSS KiB (max over runs): strata $s_peak  mariadb-backup $m_peak"
+if [ "$FLOOR" = 1 ]; then
+  f_med=$(median copy+sync 2)
+  printf 'median seconds: copy+sync %.2f (the disk'"'"'s floor)  strata/floor %s  (mariadb-backup+sync)/floor %s\n' "$f_med" \
+    "$(awk -v a="$s_med" -v b="$f_med" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')" \
+    "$(awk -v a="$ms_med" -v b="$f_med" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+fi
