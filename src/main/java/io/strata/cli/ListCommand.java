@@ -42,7 +42,7 @@ final class ListCommand implements Callable<Integer> {
         java.util.function.Function<String, io.strata.repo.Manifest> read = id -> {
             io.strata.repo.Manifest m = heads.get(id);
             if (m == null) {
-                m = r.manifest(id).toBuilder().files(List.of()).build();
+                m = r.manifestHead(id);
                 heads.put(id, m);
             }
             return m;

@@ -100,7 +100,7 @@ public final class Health {
             }
             Manifest m;
             try {
-                m = repo.manifest(h.id());
+                m = repo.manifestHead(h.id()); // without its files: every completed backup is read, at thousands of tables each
             } catch (StrataException e) {
                 if (e.code() == io.strata.error.ErrorCode.KEY_MISSING || e.code() == io.strata.error.ErrorCode.KEY_WRONG) {
                     throw e;

@@ -42,6 +42,12 @@ import java.util.List;
  * @param lowerCaseTableNames the source's {@code @@lower_case_table_names} (0, 1, 2) when the backup began; null in
  *                      manifests written before the field existed (restore then assumes 0, the Linux default)
  */
+// the file entries last: a reader of the head ("strata list", the restorable windows) stops
+// where they begin (ObjectIo.readJson with a skipped member); the other members keep their order
+@com.fasterxml.jackson.annotation.JsonPropertyOrder({"formatVersion", "id", "type", "parent", "tool", "beginTime", "endTime", "source",
+        "startLsn", "startEndLsn", "endLsn", "redoEndLsn", "redoCapacity", "redoObject", "binlogFile", "binlogPosition", "gtidBinlogPos",
+        "gtidCurrentPos", "rawBytes", "storedBytes", "threshold", "method", "note", "compression", "encryption", "detection", "redoCrc32c",
+        "lineage", "keyManagement", "innodbLayout", "redoLogCrypt", "scope", "lowerCaseTableNames", "files"})
 public record Manifest(
         int formatVersion,
         String id,
@@ -94,7 +100,16 @@ public record Manifest(
      *                         for one written by a newer strata
      */
     static Manifest read(ObjectIo io, ObjectCodec codec, String id) {
-        Manifest m = io.readJson(Keys.manifest(id), "manifest", Manifest.class, codec);
+        return read(io, codec, id, false);
+    }
+
+    /**
+     * As {@link #read(ObjectIo, ObjectCodec, String)}; {@code head}: without the file entries
+     * ({@link #files()} empty), which are read past, not built (what "strata list" and the
+     * restorable windows need of each backup).
+     */
+    static Manifest read(ObjectIo io, ObjectCodec codec, String id, boolean head) {
+        Manifest m = io.readJson(Keys.manifest(id), "manifest", Manifest.class, codec, head ? "files" : null);
         FormatVersion.check("manifest", io.store().describe(Keys.manifest(id)), m.formatVersion(), 1, FORMAT_VERSION);
         if (!id.equals(m.id())) {
             throw new StrataException(ErrorCode.CORRUPT_DATA, "manifest of backup " + id + " has format " + m.formatVersion() + " and id " + m.id()

@@ -197,11 +197,11 @@ public final class Prune {
             if (!HistoryRecord.COMPLETED.equals(h.state()) || !repo.hasManifest(h.id())) {
                 continue; // failed, running, pruned, or merged away (its successor stands for it)
             }
-            Manifest m = repo.manifest(h.id());
+            Manifest m = repo.manifestHead(h.id()); // the chain's links only: no file entries read
             String parent = m.parent();
             if (parent != null) {
                 try {
-                    parent = repo.manifest(parent).id(); // a merged parent resolves to its successor
+                    parent = repo.manifestHead(parent).id(); // a merged parent resolves to its successor
                 } catch (StrataException e) {
                     // a broken chain: the parent stays unknown, and nothing is kept for it
                 }

@@ -412,6 +412,18 @@ public final class Repository {
      *                         unknown), corrupt-data
      */
     public Manifest manifest(String id) {
+        return manifest(id, false);
+    }
+
+    /**
+     * As {@link #manifest(String)}, without the file entries ({@link Manifest#files()} empty):
+     * read past, not built, which at thousands of tables is most of a manifest's reading time.
+     */
+    public Manifest manifestHead(String id) {
+        return manifest(id, true);
+    }
+
+    private Manifest manifest(String id, boolean head) {
         if (!Keys.isBackupId(id)) {
             // never part of a key: "../x" or a path given as an id names no backup
             throw new StrataException(ErrorCode.BACKUP_NOT_FOUND, "no backup with id " + id + " in " + root(),
@@ -421,7 +433,7 @@ public final class Repository {
             History.Merge merged = history.merge(id);
             if (merged != null && !merged.folded()) {
                 try {
-                    return manifest(merged.into());
+                    return manifest(merged.into(), head);
                 } catch (StrataException e) {
                     // the successor was itself folded away by a later merge: say so for this id
                     boolean folded = e.code() == ErrorCode.BACKUP_NOT_FOUND
@@ -431,13 +443,14 @@ public final class Repository {
             }
             throw history.notFound(id, root());
         }
-        return Manifest.read(io, config.readCodec(), id);
+        return Manifest.read(io, config.readCodec(), id, head);
     }
 
     /**
      * The manifests stored in the repository, read from {@code backups/} rather than from the
      * history (no lock probing); {@code known} holds those read before (manifests never change)
-     * and is updated; a manifest that cannot be read maps to null.
+     * and is updated; a manifest that cannot be read maps to null. Each without its file entries
+     * ({@link #manifestHead}): the tracker keeps them for as long as it runs.
      */
     public List<Manifest> storedManifests(java.util.Map<String, Manifest> known) {
         java.util.Set<String> present = new java.util.HashSet<>();
@@ -450,7 +463,7 @@ public final class Repository {
             if (!known.containsKey(parts[1])) {
                 try {
                     // as the tracker always read them: any manifest that parses counts
-                    known.put(parts[1], io.readJson(k, "manifest", Manifest.class, config.readCodec()));
+                    known.put(parts[1], io.readJson(k, "manifest", Manifest.class, config.readCodec(), "files"));
                 } catch (StrataException e) {
                     known.put(parts[1], null); // damaged or removed while we looked
                 }

@@ -195,7 +195,7 @@ public final class PitrWindows {
     private static Manifest head(Repository repo, Map<String, Manifest> heads, String id) {
         Manifest m = heads.get(id);
         if (m == null) {
-            m = repo.manifest(id).toBuilder().files(List.of()).build();
+            m = repo.manifestHead(id);
             heads.put(id, m);
         }
         return m;
