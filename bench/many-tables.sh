@@ -26,6 +26,7 @@
 #   deep chain:  strata restore of the newest backup (full, incremental, 1 + 2 x BENCH_ROUNDS nothing-changed
 #                incrementals), once; strata alone
 #   verify:      strata verify of the incremental (with its full); strata alone
+#   list, check: strata list and strata check of the repository (every backup's manifest head), once
 #   merge:       strata merge of the incremental into its full, once (it rewrites the repository)
 #
 # Run it under the machine-wide bench lock:
@@ -348,9 +349,16 @@ for r in $(seq "$ROUNDS"); do
   printf 'round %d verify:      strata %7.2f s %5d MB RSS (the full and the incremental: every object, page checksums, redo log)\n' "$r" "$s" "$m"
 done
 echo "verify of full + incremental at $TABLES tables, median of $ROUNDS: strata $(median <"$D/v-s") s; peak RSS $(maximum <"$D/v-rss") MB"
+# list and check read every backup's manifest head (its file entries are most of its 5 MB at 5,000 tables)
+nb=$(ls "$D/repo/backups" | wc -l)
+read -r s m < <(timed "$D/out-list" "$STRATA" list --repo "$D/repo")
+# (check exits 1 or 2 for a warning or a critical verdict, Nagios' convention: still a run to time)
+read -r s2 m2 < <(timed "$D/out-check" sh -c '"$0" check --repo "$1"; [ $? -le 2 ]' "$STRATA" "$D/repo")
+echo "$m" >"$D/l-rss"; echo "$m2" >>"$D/l-rss"
+echo "list of $nb backups at $TABLES tables (once): strata $s s, $m MB RSS; check: $s2 s, $m2 MB RSS"
 # a merge rewrites the repository: once, the incremental into its full (a synthetic full of every table)
 read -r s m < <(timed "$D/out-merge" "$STRATA" merge --repo "$D/repo" "$inc_id")
 echo "$m" >"$D/g-rss"
 echo "merge of the incremental into its full at $TABLES tables (once): strata $s s, $m MB RSS; $(head -1 "$D/out-merge")"
-all_rss=$(cat "$D"/f-s-rss "$D"/i-s-rss "$D"/r-s-rss "$D"/z-rss "$D"/d-rss "$D"/v-rss "$D"/g-rss | maximum)
+all_rss=$(cat "$D"/f-s-rss "$D"/i-s-rss "$D"/r-s-rss "$D"/z-rss "$D"/d-rss "$D"/v-rss "$D"/l-rss "$D"/g-rss | maximum)
 echo "peak RSS of every strata run: $all_rss MB (target <= 300)"
