@@ -135,6 +135,8 @@ final class PlainFileReuse {
             for (Path e : ds) {
                 entries.add(e);
             }
+        } catch (java.nio.file.DirectoryIteratorException e) {
+            throw e.getCause(); // an error reading the directory, reported as one opening it is
         } catch (java.nio.file.NoSuchFileException e) {
             if (dir.equals(root)) {
                 throw e;

@@ -68,7 +68,9 @@ final class ObjectIo {
      * As {@link #readJson(String, String, Class, ObjectCodec)}, with the top-level member
      * {@code skipped} (when not null) read past without being built, and bound as an empty array:
      * a manifest's head without its "files", which at 5,000 tables is 5 MB of its 5 MB and most
-     * of the time binding it takes. The whole object is still read and checked to its end.
+     * of the time binding it takes. The object is read and checked to its end unless the read
+     * stops where {@code skipped} begins (see {@code readSkipping}): then only the chunks read
+     * were checked.
      */
     <T> T readJson(String key, String content, Class<T> type, ObjectCodec codec, String skipped) {
         String where = store.describe(key);
@@ -144,7 +146,7 @@ final class ObjectIo {
                     head.set(name, Json.MAPPER.readTree(p));
                 }
             }
-            if (p.currentToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT || p.nextToken() != null) {
+            if (p.currentToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT) {
                 throw new com.fasterxml.jackson.core.JsonParseException(p, "expected the end of the JSON object");
             }
             return Json.MAPPER.treeToValue(head, type);

@@ -42,6 +42,18 @@ public final class Dirs {
      *         ({@link java.nio.file.AccessDeniedException} names the entry)
      */
     public static List<Path> liveRegularFiles(Path root, int maxDepth) throws IOException {
+        if (Files.isSymbolicLink(root) && Files.isDirectory(root)) {
+            // a data directory that is a link (/var/lib/mysql -> /srv/mysql, as @@datadir then says):
+            // its files, named below the link. A walk that does not follow links would see the link
+            // alone and list nothing, and a backup would have stored none of the tables' files.
+            Path real = root.toRealPath();
+            List<Path> out = new ArrayList<>();
+            for (Path p : liveRegularFiles(real, maxDepth)) {
+                out.add(root.resolve(real.relativize(p)));
+            }
+            out.sort(null);
+            return out;
+        }
         List<Path> out = new ArrayList<>();
         Files.walkFileTree(root, EnumSet.noneOf(java.nio.file.FileVisitOption.class), maxDepth, new SimpleFileVisitor<>() {
             @Override

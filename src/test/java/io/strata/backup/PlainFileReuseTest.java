@@ -172,5 +172,11 @@ class PlainFileReuseTest {
         assertEquals(12, l.seenOf(d.resolve("db/o.MYD")).size(), "a link is seen through to its target");
         assertEquals(List.of(d.resolve("ibdata1")), PlainFileReuse.list(d, 1).files());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> PlainFileReuse.list(d.resolve("gone"), 2));
+        // a data directory that is a link: the same files, below the link, as Dirs lists them
+        Path link = Files.createSymbolicLink(dir.resolve("datadir-link"), d);
+        PlainFileReuse.Listing linked = PlainFileReuse.list(link, 2);
+        assertEquals(io.strata.util.Dirs.liveRegularFiles(link, 2), linked.files());
+        assertEquals(4, linked.files().size());
+        assertEquals(l.seenOf(d.resolve("db/t.ibd")).stat().inode(), linked.seenOf(link.resolve("db/t.ibd")).stat().inode());
     }
 }

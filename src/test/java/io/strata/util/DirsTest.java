@@ -31,6 +31,22 @@ class DirsTest {
         Dirs.delete(outside, false);
     }
 
+    /**
+     * A root that is a link to a directory (a data directory moved to another disk, @@datadir
+     * naming the link): its files, named below the link. The walk saw the link alone before, and a
+     * backup of such a server stored none of its tables' files.
+     */
+    @Test
+    void aLinkedRootIsListedThroughTheLink(@TempDir Path d) throws Exception {
+        Path real = Files.createDirectories(d.resolve("srv/mysql"));
+        Files.writeString(real.resolve("ibdata1"), "x");
+        Files.createDirectories(real.resolve("db"));
+        Files.writeString(real.resolve("db/t.ibd"), "x");
+        Path link = Files.createSymbolicLink(d.resolve("datadir"), real);
+        assertEquals(List.of(link.resolve("db/t.ibd"), link.resolve("ibdata1")), Dirs.liveRegularFiles(link, 2));
+        assertEquals(List.of(link.resolve("ibdata1")), Dirs.liveRegularFiles(link, 1));
+    }
+
     /** {@link Dirs#relative}: what relativize gives, from the strings when they allow it. */
     @Test
     void relativePathsAsRelativizeGivesThem() {
