@@ -442,7 +442,7 @@ final class FileCopier {
         }
         List<Path> out = new ArrayList<>(io.strata.util.Dirs.liveRegularFiles(datadir, 1));
         Path mysql = datadir.resolve("mysql");
-        if (Files.isDirectory(mysql, java.nio.file.LinkOption.NOFOLLOW_LINKS)) { // a linked database directory is not entered at depth 2 either
+        if (Files.isDirectory(mysql)) { // a linked database directory is entered, as at depth 2
             out.addAll(io.strata.util.Dirs.liveRegularFiles(mysql, 1));
         }
         return out;

@@ -85,7 +85,7 @@ final class PlainFileReuse {
     /**
      * The regular files below a directory, as {@link io.strata.util.Dirs#liveRegularFiles} lists
      * them (sorted; down to {@code maxDepth} levels; a symbolic link to a regular file included,
-     * linked directories not entered; entries that vanish during the walk left out), each with
+     * linked directories entered as directories; entries that vanish during the walk left out), each with
      * what the one {@code lstat} of the walk said of it ({@link #seen}).
      */
     record Listing(List<Path> files, Map<Path, Seen> seen) {
@@ -159,6 +159,8 @@ final class PlainFileReuse {
                 if (depthLeft > 1) {
                     walk(root, e, depthLeft - 1, beganNanos, files, seen);
                 }
+            } else if (type == S_IFLNK && depthLeft > 1 && Files.isDirectory(e)) {
+                walk(root, e, depthLeft - 1, beganNanos, files, seen); // a linked database directory, entered as Dirs enters it
             } else if (type == S_IFLNK && Files.isRegularFile(e)) {
                 files.add(e);
                 try {

@@ -36,7 +36,9 @@ public final class Dirs {
      * by path, in a tree that is changing while it is read: an entry removed or renamed between the
      * listing of its directory and the reading of its attributes (a DROP or RENAME TABLE on a live
      * server) is left out instead of failing the listing. A symbolic link counts when it leads to a
-     * regular file; linked directories are not entered.
+     * regular file; a linked directory (a database directory moved to another disk and linked, which
+     * MariaDB reads through the link; a data directory that is a link) is entered as a directory, its
+     * files named below the link.
      *
      * @throws IOException when the root or a directory cannot be read for another reason
      *         ({@link java.nio.file.AccessDeniedException} names the entry)
@@ -55,11 +57,14 @@ public final class Dirs {
             return out;
         }
         List<Path> out = new ArrayList<>();
+        List<Path> linkedDirs = new ArrayList<>();
         Files.walkFileTree(root, EnumSet.noneOf(java.nio.file.FileVisitOption.class), maxDepth, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
                 if (a.isRegularFile() || (a.isSymbolicLink() && Files.isRegularFile(f))) {
                     out.add(f);
+                } else if (a.isSymbolicLink() && Files.isDirectory(f) && root.relativize(f).getNameCount() < maxDepth) {
+                    linkedDirs.add(f); // a database directory moved elsewhere and linked (MariaDB reads its tables through the link)
                 }
                 return FileVisitResult.CONTINUE;
             }
@@ -80,6 +85,9 @@ public final class Dirs {
                 return FileVisitResult.CONTINUE;
             }
         });
+        for (Path d : linkedDirs) {
+            out.addAll(liveRegularFiles(d, maxDepth - root.relativize(d).getNameCount()));
+        }
         out.sort(null);
         return out;
     }
