@@ -213,7 +213,7 @@ final class BaseSelector {
      * 0.1 s to read, and a chain of ten incrementals read whole cost a second per backup.
      */
     private static Candidates newestOnFull(Repository repo, String serverKey) {
-        List<HistoryRecord> attempts = repo.history().attempts();
+        List<HistoryRecord> attempts = repo.history().liveAttempts();
         Map<String, HistoryRecord> byId = new java.util.HashMap<>();
         for (HistoryRecord h : attempts) {
             byId.put(h.id(), h);

@@ -26,6 +26,8 @@ import java.util.TreeSet;
  * history/&lt;id&gt;/merged     history    {"id", "kind", "mergedInto", "time"}: merge moved the backup's state
  *                                    (kind same-state) or folded it away (kind folded), see {@link Merge}
  * history/&lt;id&gt;/pruned     history    {"id", "time", "reason"}: prune removed the backup
+ * history/retired         history    {"records": [HistoryRecord...]}: the final records of failed and pruned
+ *                                    attempts whose own records were removed ({@link #retire})
  * </pre>
  * History is rebuilt from the manifests: an id whose manifest is stored is a completed backup
  * whatever its records say (begin or end missing, the process stopped between the manifest and
@@ -238,7 +240,11 @@ public final class History {
      * merged marker is stored. Both write the marker before they delete the manifest.
      */
     public boolean removing(String id) {
-        return io.store().exists(Keys.history(id, Keys.PRUNED)) || io.store().exists(Keys.history(id, Keys.MERGED));
+        if (io.store().exists(Keys.history(id, Keys.PRUNED)) || io.store().exists(Keys.history(id, Keys.MERGED))) {
+            return true;
+        }
+        HistoryRecord r = retired().records.get(id);
+        return r != null && HistoryRecord.PRUNED.equals(r.state());
     }
 
     /** The attempt {@code id} as {@link #attempts()} shows it, if there is one. */
@@ -249,7 +255,7 @@ public final class History {
     /** Completed backups, oldest first. */
     public List<String> completedIds() {
         List<String> out = new ArrayList<>();
-        for (HistoryRecord h : attempts()) {
+        for (HistoryRecord h : liveAttempts()) {
             if (HistoryRecord.COMPLETED.equals(h.state())) {
                 out.add(h.id());
             }
@@ -265,6 +271,33 @@ public final class History {
      */
     public List<HistoryRecord> attempts() {
         Scan s = scan();
+        List<HistoryRecord> out = derive(s);
+        Map<String, HistoryRecord> retired = retired().records;
+        if (!retired.isEmpty()) {
+            // a retired attempt's final record wins over what is left of its own records (a
+            // reader that listed them just before retire removed them), never over a manifest
+            out.removeIf(h -> retired.containsKey(h.id()) && !s.manifests.contains(h.id()));
+            for (HistoryRecord h : retired.values()) {
+                if (!s.manifests.contains(h.id())) {
+                    out.add(h);
+                }
+            }
+            out.sort(Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id));
+        }
+        return out;
+    }
+
+    /**
+     * {@link #attempts()} without the retired ones: every completed, running or folded attempt and
+     * the failed and pruned ones not yet retired. What a writer needs (the completed backups, the
+     * leftovers to remove), read without the retired records, whose number grows with the age of
+     * the repository.
+     */
+    public List<HistoryRecord> liveAttempts() {
+        return derive(scan());
+    }
+
+    private List<HistoryRecord> derive(Scan s) {
         Long writer = null;
         boolean writerKnown = false;
         long self = ProcessHandle.current().pid();
@@ -351,7 +384,97 @@ public final class History {
                 }
             }
         }
-        return new Findings(s.damaged, lost);
+        List<String> damaged = new ArrayList<>(s.damaged);
+        String retiredDamage = retired().damage();
+        if (retiredDamage != null) {
+            damaged.add(retiredDamage);
+        }
+        return new Findings(damaged, lost);
+    }
+
+    /** Where the retired records are kept: {@code history/retired} (docs/repository-format.md, "Retired records"). */
+    static final String RETIRED_KEY = Keys.HISTORY + "retired";
+
+    /** The attempts the newest of which are never retired: {@code strata status} and a DBA's first look find their own records. */
+    static final int KEEP_NEWEST = 16;
+
+    /** The JSON of {@code history/retired}: the records, oldest first. */
+    record RetiredJson(List<HistoryRecord> records) {}
+
+    /**
+     * The retired records by id; {@code damage} says why they could not be read (the object is
+     * damaged: the attempts it held are then missing from the history, nothing else).
+     */
+    private record Retired(Map<String, HistoryRecord> records, String damage) {}
+
+    private Retired retired() {
+        try {
+            if (!io.store().exists(RETIRED_KEY)) {
+                return new Retired(Map.of(), null);
+            }
+            RetiredJson j = io.readJson(RETIRED_KEY, "history", RetiredJson.class, config.readCodec());
+            Map<String, HistoryRecord> byId = new TreeMap<>();
+            for (HistoryRecord r : j.records() == null ? List.<HistoryRecord>of() : j.records()) {
+                if (r != null && r.id() != null) {
+                    byId.put(r.id(), r);
+                }
+            }
+            return new Retired(byId, null);
+        } catch (StrataException e) {
+            if (e.code() != ErrorCode.CORRUPT_DATA) {
+                throw e;
+            }
+            return new Retired(Map.of(), "history record " + RETIRED_KEY + " is damaged: " + e.getMessage()
+                    + " (the failed and pruned attempts it held are missing from the history; no backup depends on it)");
+        }
+    }
+
+    /**
+     * Moves the final records of settled attempts into {@code history/retired} and removes their
+     * own records ({@code history/<id>/}), so that the history a writer reads stays as long as the
+     * repository's retention, not as long as its life: every backup read every record of every
+     * attempt ever made, three files (three requests in object storage) per pruned backup, and
+     * removed the objects of every failed attempt again.
+     *
+     * <p>Settled: failed or pruned, no manifest, no merged marker (lookups of merged ids read those
+     * markers), and not among the {@value #KEEP_NEWEST} newest attempts. Nothing is moved until
+     * {@code batch} attempts are settled (the object is rewritten whole, some 600 bytes per
+     * attempt). The object is written before any record is removed; a reader in between sees
+     * both, and the retired record wins. Only under the writer lock, after
+     * {@link Repository#cleanupIncomplete()} removed the attempts' objects. A damaged
+     * {@code history/retired} is left as it is (verify reports it) and nothing is retired.
+     *
+     * @return how many attempts were retired (0 when fewer than {@code batch} were settled)
+     */
+    public int retire(int batch) {
+        Scan s = scan();
+        List<HistoryRecord> all = derive(s);
+        List<HistoryRecord> settled = new ArrayList<>();
+        for (int i = 0; i < all.size() - KEEP_NEWEST; i++) {
+            HistoryRecord h = all.get(i);
+            boolean done = HistoryRecord.FAILED.equals(h.state()) || HistoryRecord.PRUNED.equals(h.state());
+            if (done && !s.manifests.contains(h.id()) && !s.merged.containsKey(h.id()) && Keys.isBackupId(h.id())) {
+                settled.add(h);
+            }
+        }
+        if (settled.size() < Math.max(1, batch)) {
+            return 0;
+        }
+        Retired before = retired();
+        if (before.damage() != null) {
+            return 0;
+        }
+        Map<String, HistoryRecord> next = new TreeMap<>(before.records());
+        for (HistoryRecord h : settled) {
+            next.put(h.id(), h);
+        }
+        List<HistoryRecord> ordered = new ArrayList<>(next.values());
+        ordered.sort(Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id));
+        write(RETIRED_KEY, new RetiredJson(ordered));
+        for (HistoryRecord h : settled) {
+            io.store().deletePrefix(Keys.HISTORY + h.id() + "/");
+        }
+        return settled.size();
     }
 
     private record Scan(Map<String, HistoryRecord> begins, Map<String, HistoryRecord> ends, Map<String, Map<String, Object>> pruned,
@@ -387,6 +510,9 @@ public final class History {
             } catch (StrataException e) {
                 if (e.code() != ErrorCode.CORRUPT_DATA) {
                     throw e; // a wrong or missing key, a newer format: not damage
+                }
+                if (!io.store().exists(k)) {
+                    continue; // retired (or pruned with its attempt) since the listing: history/retired holds it
                 }
                 // the manifests decide; a damaged pruned marker still says prune is removing the backup
                 damaged.add("history record " + k + " is damaged: " + e.getMessage());

@@ -525,13 +525,19 @@ public final class Repository {
 
     /**
      * Removes stored data of attempts that never completed and of merged backups (their history
-     * stays), and finishes a prune that stopped half-way. Only under the writer lock.
+     * stays), and finishes a prune that stopped half-way. Then, once {@value #RETIRE_BATCH} failed
+     * or pruned attempts are settled, moves their records into {@code history/retired}
+     * ({@link History#retire}). Only under the writer lock.
      */
     public void cleanupIncomplete() {
         // objects are written only below the prefix of a backup that has no manifest yet, so the
         // unfinished writes of a killed run (.tmp- files, multipart uploads) are all inside the
         // prefixes deleted here; no walk over every stored object of the repository is needed
-        for (HistoryRecord h : history.attempts()) {
+        int settled = 0;
+        for (HistoryRecord h : history.liveAttempts()) {
+            if (HistoryRecord.FAILED.equals(h.state()) || HistoryRecord.PRUNED.equals(h.state())) {
+                settled++;
+            }
             boolean mergedAway = (HistoryRecord.FOLDED.equals(h.state()) || HistoryRecord.COMPLETED.equals(h.state()) && history.mergedInto(h.id()) != null)
                     && !hasManifest(h.id());
             if (HistoryRecord.PRUNED.equals(h.state())) {
@@ -542,5 +548,11 @@ public final class Repository {
                 deleteBackupObjects(h.id());
             }
         }
+        if (settled >= RETIRE_BATCH + History.KEEP_NEWEST) {
+            history.retire(RETIRE_BATCH);
+        }
     }
+
+    /** How many settled attempts {@link #cleanupIncomplete()} retires at once (the retired object is rewritten whole each time). */
+    static final int RETIRE_BATCH = 32;
 }
