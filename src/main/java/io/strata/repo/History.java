@@ -357,7 +357,7 @@ public final class History {
      * {@link #attempts()} ignores them; verify reports them.
      */
     public List<String> misplacedRecords() {
-        return scan().misplaced;
+        return scan(true).misplaced;
     }
 
     /**
@@ -371,7 +371,7 @@ public final class History {
 
     /** Reads every history record once and says which are damaged or lost (see {@link Findings}). */
     public Findings findings() {
-        Scan s = scan();
+        Scan s = scan(true);
         List<String> lost = new ArrayList<>();
         for (String id : s.manifests) {
             if (s.pruned.containsKey(id)) {
@@ -480,7 +480,20 @@ public final class History {
     private record Scan(Map<String, HistoryRecord> begins, Map<String, HistoryRecord> ends, Map<String, Map<String, Object>> pruned,
                         Map<String, Merge> merged, Set<String> manifests, List<String> misplaced, List<String> damaged, Set<String> unreadable) {}
 
+    /** {@link #scan(boolean)} as the states need it: a begin record is read only when its attempt's end record is not stored or not readable. */
     private Scan scan() {
+        return scan(false);
+    }
+
+    /**
+     * Reads the history records and lists the manifests.
+     *
+     * @param whole every record, also the begin records of ended attempts (which the derived
+     *              states do not use): what verify's findings need to name a misplaced or damaged one.
+     *              Otherwise those are skipped: one read (one request in object storage) per
+     *              ended attempt instead of two.
+     */
+    private Scan scan(boolean whole) {
         Map<String, HistoryRecord> begins = new TreeMap<>();
         Map<String, HistoryRecord> ends = new TreeMap<>();
         Map<String, Map<String, Object>> pruned = new TreeMap<>();
@@ -488,38 +501,30 @@ public final class History {
         List<String> misplaced = new ArrayList<>();
         List<String> damaged = new ArrayList<>();
         Set<String> unreadable = new TreeSet<>();
-        for (String k : io.store().list(Keys.HISTORY)) {
+        List<String> keys = io.store().list(Keys.HISTORY);
+        Set<String> ended = new java.util.HashSet<>();
+        for (String k : keys) {
+            if (k.endsWith("/" + Keys.END)) {
+                ended.add(k);
+            }
+        }
+        List<String> deferred = new ArrayList<>();
+        for (String k : keys) {
             String[] parts = k.split("/");
             if (parts.length != 3) {
                 continue;
             }
-            try {
-                switch (parts[2]) {
-                    case Keys.BEGIN, Keys.END -> {
-                        HistoryRecord r = io.readJson(k, "history", HistoryRecord.class, config.readCodec());
-                        if (!parts[1].equals(r.id())) {
-                            misplaced.add("history record " + k + " names backup " + r.id() + ", not " + parts[1] + ": ignored (the manifests decide)");
-                        } else {
-                            (Keys.BEGIN.equals(parts[2]) ? begins : ends).put(parts[1], r);
-                        }
-                    }
-                    case Keys.PRUNED -> pruned.put(parts[1], read(k));
-                    case Keys.MERGED -> rawMerged.put(parts[1], read(k));
-                    default -> { }
-                }
-            } catch (StrataException e) {
-                if (e.code() != ErrorCode.CORRUPT_DATA) {
-                    throw e; // a wrong or missing key, a newer format: not damage
-                }
-                if (!io.store().exists(k)) {
-                    continue; // retired (or pruned with its attempt) since the listing: history/retired holds it
-                }
-                // the manifests decide; a damaged pruned marker still says prune is removing the backup
-                damaged.add("history record " + k + " is damaged: " + e.getMessage());
-                unreadable.add(k);
-                if (Keys.PRUNED.equals(parts[2])) {
-                    pruned.put(parts[1], Map.of("time", "(unknown)", "reason", "(its pruned marker is damaged)"));
-                }
+            if (!whole && Keys.BEGIN.equals(parts[2]) && ended.contains(Keys.history(parts[1], Keys.END))) {
+                deferred.add(k);
+                continue;
+            }
+            readRecord(k, parts, begins, ends, pruned, rawMerged, misplaced, damaged, unreadable);
+        }
+        for (String k : deferred) {
+            String[] parts = k.split("/");
+            if (!ends.containsKey(parts[1])) {
+                // the end record is damaged, misplaced or gone since the listing: the begin record stands in for it
+                readRecord(k, parts, begins, ends, pruned, rawMerged, misplaced, damaged, unreadable);
             }
         }
         Map<String, Merge> merged = new TreeMap<>();
@@ -537,6 +542,40 @@ public final class History {
             }
         }
         return new Scan(begins, ends, pruned, merged, manifests, misplaced, damaged, unreadable);
+    }
+
+    /** Reads one record into its map; a damaged one is named in {@code damaged}, one removed since the listing is skipped. */
+    private void readRecord(String k, String[] parts, Map<String, HistoryRecord> begins, Map<String, HistoryRecord> ends,
+                            Map<String, Map<String, Object>> pruned, Map<String, Map<String, Object>> rawMerged,
+                            List<String> misplaced, List<String> damaged, Set<String> unreadable) {
+        try {
+            switch (parts[2]) {
+                case Keys.BEGIN, Keys.END -> {
+                    HistoryRecord r = io.readJson(k, "history", HistoryRecord.class, config.readCodec());
+                    if (!parts[1].equals(r.id())) {
+                        misplaced.add("history record " + k + " names backup " + r.id() + ", not " + parts[1] + ": ignored (the manifests decide)");
+                    } else {
+                        (Keys.BEGIN.equals(parts[2]) ? begins : ends).put(parts[1], r);
+                    }
+                }
+                case Keys.PRUNED -> pruned.put(parts[1], read(k));
+                case Keys.MERGED -> rawMerged.put(parts[1], read(k));
+                default -> { }
+            }
+        } catch (StrataException e) {
+            if (e.code() != ErrorCode.CORRUPT_DATA) {
+                throw e; // a wrong or missing key, a newer format: not damage
+            }
+            if (!io.store().exists(k)) {
+                return; // retired (or pruned with its attempt) since the listing: history/retired holds it
+            }
+            // the manifests decide; a damaged pruned marker still says prune is removing the backup
+            damaged.add("history record " + k + " is damaged: " + e.getMessage());
+            unreadable.add(k);
+            if (Keys.PRUNED.equals(parts[2])) {
+                pruned.put(parts[1], Map.of("time", "(unknown)", "reason", "(its pruned marker is damaged)"));
+            }
+        }
     }
 
     /**
