@@ -163,7 +163,13 @@ public final class TableRestore {
 
     public record Result(String backupId, String pointInTime, String binlogPosition, String gtid, List<Imported> tables) {}
 
-    private record Exported(TableName from, TableName to, String engine, boolean partitioned, String createSql, String checksum, List<Path> files) {}
+    /**
+     * One exported table. {@code createSql} is its definition as exported; {@code fulltext} the
+     * FULLTEXT index clauses of its definition in the backup ("FULLTEXT KEY `k` (`c`)"), which the
+     * export dropped and the import adds again (see {@link #withoutFulltext}).
+     */
+    private record Exported(TableName from, TableName to, String engine, boolean partitioned, String createSql, String checksum, List<Path> files,
+                            List<String> fulltext) {}
 
     private TableRestore() {}
 
@@ -435,8 +441,12 @@ public final class TableRestore {
                             + " innodb_file_per_table=ON (ALTER TABLE ... FORCE), it gets a file of its own that later backups can restore alone");
                 }
                 String create = s.queryRows("SHOW CREATE TABLE " + t.sql()).get(0).get("create table");
+                List<String> fulltext = "InnoDB".equals(engine) ? withoutFulltext(s, t, create, log) : List.of();
+                if (!fulltext.isEmpty()) {
+                    create = s.queryRows("SHOW CREATE TABLE " + t.sql()).get(0).get("create table");
+                }
                 String checksum = s.queryRows("CHECKSUM TABLE " + t.sql()).get(0).get("checksum");
-                out.add(new Exported(t, to.get(i), engine, partitioned, create, checksum, new ArrayList<>()));
+                out.add(new Exported(t, to.get(i), engine, partitioned, create, checksum, new ArrayList<>(), fulltext));
                 locks.add(t.sql());
             }
             s.exec("FLUSH TABLES " + String.join(", ", locks) + " FOR EXPORT");
@@ -465,6 +475,47 @@ public final class TableRestore {
             throw new StrataException(ErrorCode.IO_ERROR, "cannot copy the exported table files in " + scratch + ": " + e.getMessage(), null, e);
         }
         return out;
+    }
+
+    /**
+     * An InnoDB table's FULLTEXT indexes cannot travel with IMPORT TABLESPACE: their data lives in
+     * tablespaces of their own (FTS_...ibd), which the import does not take, and the imported table
+     * answers MATCH ... AGAINST with "The table does not have FULLTEXT index" (error 1764) while its
+     * definition still shows them (MariaDB 10.11 logs "Skip adjustment of root pages for index"
+     * on the import). So the scratch server drops them, rebuilding the table without the hidden
+     * FTS_DOC_ID column (ALGORITHM=COPY: an in-place drop keeps it, and the import would then not
+     * match a table created without it), and the import adds them again from the imported rows.
+     *
+     * @return the FULLTEXT clauses of {@code create} (SHOW CREATE TABLE's lines, "FULLTEXT KEY `k` (`c1`,`c2`)",
+     *         parser and comment included), in order; empty when it has none, and then nothing was changed
+     */
+    private static List<String> withoutFulltext(ServerSession s, TableName t, String create, Consumer<String> log) {
+        List<String> clauses = new ArrayList<>();
+        for (String line : create.split("\n")) {
+            String l = line.strip();
+            if (l.startsWith("FULLTEXT KEY ")) {
+                clauses.add(l.endsWith(",") ? l.substring(0, l.length() - 1) : l);
+            }
+        }
+        if (clauses.isEmpty()) {
+            return clauses;
+        }
+        List<String> names = new ArrayList<>();
+        for (Map<String, String> r : s.queryRows("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '"
+                + t.db().replace("'", "''") + "' AND TABLE_NAME = '" + t.table().replace("'", "''") + "' AND INDEX_TYPE = 'FULLTEXT'")) {
+            names.add(r.get("index_name"));
+        }
+        if (names.size() != clauses.size()) {
+            throw new StrataException(ErrorCode.BUG, "SHOW CREATE TABLE " + t + " shows " + clauses.size() + " FULLTEXT index(es), information_schema.STATISTICS "
+                    + names.size() + " (" + names + ")", null);
+        }
+        StringBuilder drop = new StringBuilder("ALTER TABLE " + t.sql());
+        for (String n : names) {
+            drop.append(" DROP INDEX `").append(n.replace("`", "``")).append("`,");
+        }
+        s.exec(drop + " ALGORITHM=COPY");
+        log.accept("the FULLTEXT index(es) " + names + " of " + t + " are dropped for the export and built again after the import (IMPORT TABLESPACE cannot bring them)");
+        return clauses;
     }
 
     /** The data files of {@code table} in {@code dbDir}: {@code table.EXT} and its partitions' {@code table#P#...EXT}, EXT one of {@link #DATA_EXTENSIONS}. */
@@ -562,6 +613,11 @@ public final class TableRestore {
             if (!String.valueOf(sum).equals(String.valueOf(e.checksum()))) {
                 throw new StrataException(ErrorCode.SERVER_ERROR, "the imported table " + work + " has CHECKSUM TABLE " + sum + ", the restored " + e.from()
                         + " had " + e.checksum() + "; the import was undone", "report this as a bug, with the server's error log");
+            }
+            if (!e.fulltext().isEmpty()) {
+                Cancellation.check();
+                live.exec("ALTER TABLE " + work.sql() + " ADD " + String.join(", ADD ", e.fulltext()));
+                log.accept("built the FULLTEXT index(es) of " + e.to() + " again from the imported rows: " + String.join(", ", e.fulltext()));
             }
             Cancellation.check();
             if (swap) {

@@ -58,7 +58,10 @@ class TableRestoreIT {
                     // a system-versioned table with history rows (information_schema.TABLES says TABLE_TYPE 'SYSTEM VERSIONED')
                     "CREATE TABLE shop.hist (id INT PRIMARY KEY, v INT) ENGINE=InnoDB WITH SYSTEM VERSIONING",
                     "INSERT INTO shop.hist SELECT seq, seq FROM shop.seq_1_to_500", "UPDATE shop.hist SET v = v + 1 WHERE id % 2 = 0",
-                    "DELETE FROM shop.hist WHERE id % 10 = 0");
+                    "DELETE FROM shop.hist WHERE id % 10 = 0",
+                    // FULLTEXT indexes: IMPORT TABLESPACE cannot bring them (their own FTS_*.ibd tablespaces)
+                    "CREATE DATABASE lib", "CREATE TABLE lib.docs (id INT PRIMARY KEY, title VARCHAR(40), body TEXT, FULLTEXT KEY ft_body (body), FULLTEXT KEY ft_both (title, body)) ENGINE=InnoDB",
+                    "INSERT INTO lib.docs SELECT seq, CONCAT('title', seq % 7), CONCAT('word', seq % 50, ' other') FROM lib.seq_1_to_3000");
             Map<String, String> histAtBackup = checksums(source, List.of("shop.hist"));
             assertEquals(List.of(List.of("750", "450")), source.query("SELECT (SELECT COUNT(*) FROM shop.hist FOR SYSTEM_TIME ALL), COUNT(*) FROM shop.hist"));
             fill(source, 0, 2000);
@@ -173,6 +176,20 @@ class TableRestoreIT {
             assertEquals(List.of(List.of("750", "450")), source.query("SELECT (SELECT COUNT(*) FROM shop.hist_back FOR SYSTEM_TIME ALL), COUNT(*) FROM shop.hist_back"));
             assertEquals(List.of(List.of("SYSTEM VERSIONED")),
                     source.query("SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'hist_back'"));
+
+            // a table with FULLTEXT indexes answers MATCH ... AGAINST after the import as the source does (before: error 1764,
+            // "The table does not have FULLTEXT index to support this query", after an import that exited 0)
+            String fts = "SELECT (SELECT COUNT(*) FROM lib.%1$s WHERE MATCH(body) AGAINST('word7')),"
+                    + " (SELECT COUNT(*) FROM lib.%1$s WHERE MATCH(title, body) AGAINST('title3' IN BOOLEAN MODE))";
+            List<List<String>> matches = source.query(String.format(fts, "docs"));
+            assertEquals(List.of(List.of("60", "429")), matches);
+            StrataCli.Result docs = StrataCli.run("restore", "--repo", repo.toString(), "--table", "lib.docs", "--import", "--as", "lib.docs_back",
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(0, docs.exit(), docs.toString());
+            assertEquals(matches, source.query(String.format(fts, "docs_back")));
+            assertEquals(checksums(source, List.of("lib.docs")).get("lib.docs"), checksums(source, List.of("lib.docs_back")).get("lib.docs_back"));
+            assertEquals(source.query("SHOW CREATE TABLE lib.docs").get(0).get(1).replace("CREATE TABLE `docs`", "CREATE TABLE `docs_back`"),
+                    source.query("SHOW CREATE TABLE lib.docs_back").get(0).get(1));
 
             try (var files = Files.list(source.datadir().resolve("shop"))) {
                 assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(".strata") || f.getFileName().toString().endsWith(".cfg")));
