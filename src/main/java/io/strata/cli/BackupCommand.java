@@ -198,12 +198,14 @@ final class BackupCommand implements Callable<Integer> {
         long deltas = m.files().stream().filter(f -> f.isDelta()).count();
         long pages = m.files().stream().mapToLong(f -> f.deltaPages()).sum();
         long refs = m.files().stream().filter(f -> f.isReference()).count();
-        text.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored (%s%s), LSN %d..%d, binlog %s:%s, GTID %s%n",
+        text.printf("backup %s completed: %s%s, %d files%s, %,d bytes stored (%s%s), LSN %d..%d, %s%n",
                 m.id(), m.type(), m.parent() == null ? "" : " on " + m.parent(), m.files().size(),
                 (m.threshold() == null ? "" : " (" + deltas + " as " + pages + " changed pages since LSN " + m.threshold() + ")")
                         + (refs == 0 ? "" : " (" + refs + " unchanged, referring to earlier backups)"),
                 m.storedBytes(), m.storedBytes() == 0 ? "-" : String.format("compression ratio %.2f", (double) contentBytes(m) / m.storedBytes()),
-                m.encryption() == null ? "" : ", encrypted",  m.startLsn(), m.endLsn(), m.binlogFile(), m.binlogPosition(), m.gtidBinlogPos());
+                m.encryption() == null ? "" : ", encrypted",  m.startLsn(), m.endLsn(),
+                m.binlogFile() == null ? "binary log off (no binlog position)" : "binlog " + m.binlogFile() + ":" + m.binlogPosition() + ", GTID "
+                        + (m.gtidBinlogPos() == null || m.gtidBinlogPos().isEmpty() ? "(none yet)" : m.gtidBinlogPos()));
         if (m.method() != null && m.detection() != null) {
             var d = m.detection();
             text.printf("changes found by %s: read %,d of %,d pages%s%s%n", m.method(), d.pagesRead(), d.pagesInFiles(),

@@ -332,6 +332,13 @@ public final class Main implements Runnable {
             COMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
         }
         cl.getSubcommands().values().forEach(Main::addConfigFooter);
+        // an empty path ("--target ''", an unset variable) would name the current directory
+        cl.registerConverter(java.nio.file.Path.class, v -> {
+            if (v.isBlank()) {
+                throw new CommandLine.TypeConversionException("an empty path names no file or directory; give one");
+            }
+            return java.nio.file.Path.of(v);
+        });
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             String message = ex.getMessage();

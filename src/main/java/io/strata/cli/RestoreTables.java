@@ -70,7 +70,12 @@ final class RestoreTables {
             m.put("replaced", i.replaced());
             list.add(m);
         }
-        out.printf("binlog position of the restored point: %s (gtid_binlog_pos %s)%n", r.binlogPosition(), r.gtid());
+        if (r.binlogPosition() == null) {
+            out.println("binlog position of the restored point: none (the backup's server had its binary log off)");
+        } else {
+            out.printf("binlog position of the restored point: %s (gtid_binlog_pos %s)%n", r.binlogPosition(),
+                    r.gtid() == null || r.gtid().isEmpty() ? "empty" : r.gtid());
+        }
         if (c.json.json) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("backup", r.backupId());

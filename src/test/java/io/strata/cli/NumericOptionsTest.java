@@ -38,6 +38,16 @@ class NumericOptionsTest {
     }
 
     @Test
+    void anEmptyPathIsRefusedNotTakenAsTheCurrentDirectory() {
+        String repo = dir.resolve("repo").toString();
+        assertUsage("restore", "Invalid value for option '--target': an empty path names no file or directory; give one",
+                "restore", "--repo", repo, "--target", "");
+        assertUsage("restore", "Invalid value for option '--scratch-dir': an empty path names no file or directory; give one",
+                "restore", "--repo", repo, "--table", "a.b", "--import", "--scratch-dir", " ");
+        assertFalse(Files.exists(dir.resolve("repo")));
+    }
+
+    @Test
     void parallelOneTo256() {
         String repo = dir.resolve("repo").toString();
         assertUsage("backup", "Invalid value for option '--parallel': 100000 is out of range: a number of threads is 1 to 256",
