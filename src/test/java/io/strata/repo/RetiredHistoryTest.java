@@ -139,6 +139,20 @@ class RetiredHistoryTest {
     }
 
     @Test
+    void aRetireThatCannotWriteLeavesTheRecordsAndFailsNothing() throws Exception {
+        Repository r = build();
+        List<HistoryRecord> before = r.history().attempts();
+        long keys = recordKeys(r);
+        // the retired object's place is taken by a directory: its write fails, as on a failing disk
+        Files.createDirectories(dir.resolve("repo/" + History.RETIRED_KEY + "/blocker"));
+        try (RepoLock lock = r.lock()) {
+            r.cleanupIncomplete(); // the backup, merge or copy that runs it goes on
+        }
+        assertEquals(keys, recordKeys(r), "no record removed");
+        assertEquals(before, r.history().attempts());
+    }
+
+    @Test
     void aReaderBetweenTheRetiredObjectAndTheRemovalSeesEachAttemptOnce() throws Exception {
         Repository r = build();
         List<HistoryRecord> before = r.history().attempts();
