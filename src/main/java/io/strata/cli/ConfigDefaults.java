@@ -141,13 +141,15 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
         }
         String var = envName(name);
         String e = env.apply(var);
-        if (e != null) {
+        // an empty value of a path option (STRATA_SCRATCH_DIR=, "scratch-dir =") is unset: a path option refuses an empty value
+        boolean path = o.type() == java.nio.file.Path.class;
+        if (e != null && !(path && e.isBlank())) {
             return new Value(e, "env " + var);
         }
         if (file != null) {
             for (String section : server == null ? List.of(ConfigFile.GLOBAL) : List.of(server, ConfigFile.GLOBAL)) {
                 ConfigFile.Entry entry = file.section(section).get(name);
-                if (entry != null) {
+                if (entry != null && !(path && entry.value().isBlank())) {
                     return new Value(entry.value(), file.path() + " [" + section + "]");
                 }
             }

@@ -465,13 +465,22 @@ public final class History {
             return 0;
         }
         Map<String, HistoryRecord> next = new TreeMap<>(before.records());
+        boolean added = false;
         for (HistoryRecord h : settled) {
-            next.put(h.id(), h);
+            // an id retired before whose removal was cut short keeps its record: what is left of its own records says less
+            added |= next.putIfAbsent(h.id(), h) == null;
         }
-        List<HistoryRecord> ordered = new ArrayList<>(next.values());
-        ordered.sort(Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id));
-        write(RETIRED_KEY, new RetiredJson(ordered));
+        if (added) {
+            List<HistoryRecord> ordered = new ArrayList<>(next.values());
+            ordered.sort(Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id));
+            write(RETIRED_KEY, new RetiredJson(ordered));
+        }
         for (HistoryRecord h : settled) {
+            // the pruned marker last: cut short before it, what is left still reads as pruned (or, begin alone, failed),
+            // never as a completed backup whose manifest is missing, and the next retire removes it
+            for (String part : List.of(Keys.BEGIN, Keys.PROGRESS, Keys.END, Keys.PRUNED)) {
+                io.store().delete(Keys.history(h.id(), part));
+            }
             io.store().deletePrefix(Keys.HISTORY + h.id() + "/");
         }
         return settled.size();

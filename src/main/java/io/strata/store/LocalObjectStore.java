@@ -204,6 +204,14 @@ public final class LocalObjectStore implements ObjectStore {
                     }
                     return FileVisitResult.CONTINUE;
                 }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                    if (e instanceof java.nio.file.NoSuchFileException && !file.equals(dir)) {
+                        return FileVisitResult.CONTINUE; // removed while listed (a writer's temporary file, retired history records)
+                    }
+                    throw e;
+                }
             });
         } catch (IOException e) {
             throw StorageException.local("list", dir.toString(), e);

@@ -102,6 +102,19 @@ class ConfigDefaultsTest {
     }
 
     @Test
+    void anEmptyPathFromTheEnvironmentOrTheFileIsUnset() throws IOException {
+        // a path option refuses an empty value; picocli converts defaults before the command line, so an empty
+        // STRATA_DATADIR= or "metrics-file =" would have broken every backup, --datadir given or not
+        env.put("STRATA_DATADIR", "");
+        Path f = conf("[global]\nmetrics-file =\n");
+        BackupCommand b = backup("--config", f.toString(), "backup", "--repo", "/r");
+        assertNull(b.datadir);
+        assertNull(b.metricsFile);
+        b = backup("--config", f.toString(), "backup", "--repo", "/r", "--datadir", "/var/lib/mysql");
+        assertEquals(Path.of("/var/lib/mysql"), b.datadir);
+    }
+
+    @Test
     void configShowNamesTheSources() throws IOException {
         Path f = conf(FILE);
         env.put("STRATA_PARALLEL", "4");

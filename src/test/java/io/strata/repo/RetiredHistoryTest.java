@@ -168,6 +168,22 @@ class RetiredHistoryTest {
         // and one whose end record was removed but not yet its begin record: the retired record wins
         Files.createDirectories(repo.resolve("history/" + id(5)));
         Files.copy(saved.resolve(id(5) + "/begin"), repo.resolve("history/" + id(5) + "/begin"));
+        // and a pruned one of which only the marker is left (retire removes it last): no attempt of its own, never a
+        // completed backup, and still being removed for copy and verify
+        Files.createDirectories(repo.resolve("history/" + id(42)));
+        Files.copy(saved.resolve(id(42) + "/pruned"), repo.resolve("history/" + id(42) + "/pruned"));
+        assertEquals(before, r.history().attempts());
+        assertEquals(5, r.history().completedIds().size());
+        assertTrue(r.history().liveAttempts().stream().noneMatch(h -> h.id().equals(id(42))));
+        assertTrue(r.history().removing(id(42)));
+
+        // the next retire removes what was left and keeps the reasons it stored (id 5's "failure number 5", not "interrupted")
+        try (RepoLock lock = r.lock()) {
+            assertEquals(3, r.history().retire(1));
+        }
+        for (int n : new int[] {3, 5, 41}) {
+            assertEquals(List.of(), r.store().list("history/" + id(n) + "/"));
+        }
         assertEquals(before, r.history().attempts());
     }
 
