@@ -57,6 +57,9 @@ public final class History {
      */
     private static final java.util.Set<String> UNENDED_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /** The order of attempts: by begin time (ids sort by second only), then by id. */
+    private static final Comparator<HistoryRecord> ORDER = Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id);
+
     /** Stores the begin record of an attempt. */
     public void begin(HistoryRecord r) {
         UNENDED_HERE.add(r.id());
@@ -282,7 +285,7 @@ public final class History {
                     out.add(h);
                 }
             }
-            out.sort(Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id));
+            out.sort(ORDER);
         }
         return out;
     }
@@ -307,7 +310,7 @@ public final class History {
             HistoryRecord b = e.getValue();
             String id = e.getKey();
             if (b.pid() != null && !s.ends.containsKey(id) && !s.manifests.contains(id) && !s.pruned.containsKey(id) && !s.merged.containsKey(id)) {
-                newestUnended.merge(b.pid(), b, (x, y) -> Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id).compare(x, y) >= 0 ? x : y);
+                newestUnended.merge(b.pid(), b, (x, y) -> ORDER.compare(x, y) >= 0 ? x : y);
             }
         }
         List<HistoryRecord> out = new ArrayList<>();
@@ -348,7 +351,7 @@ public final class History {
             }
         }
         // ids sort by second only; the begin time orders attempts started within one second
-        out.sort(Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id));
+        out.sort(ORDER);
         return out;
     }
 
@@ -472,7 +475,7 @@ public final class History {
         }
         if (added) {
             List<HistoryRecord> ordered = new ArrayList<>(next.values());
-            ordered.sort(Comparator.comparing(History::beginOf).thenComparing(HistoryRecord::id));
+            ordered.sort(ORDER);
             write(RETIRED_KEY, new RetiredJson(ordered));
         }
         for (HistoryRecord h : settled) {
