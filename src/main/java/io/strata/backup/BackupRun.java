@@ -384,6 +384,8 @@ public final class BackupRun {
         stages.flush();
         stages.blockDdl();
         stages.flushEngineLogs();
+        // before any Aria table file is looked at again (the rescan's listing, the copy): see AriaControlFile
+        ariaControl = AriaControlFile.read(s.facts().datadir());
         s.redo().awaitCopied(main.lsnStatus().current(), attempt::checkCancelled);
         times.lap("stages to block-ddl");
         Map<String, Tablespace> now = scan(s);
@@ -519,8 +521,14 @@ public final class BackupRun {
         s.redo().endAt(e);
         stages.flushEngineLogs();
         Map<String, FileEntry> files = new TreeMap<>(blocked.files());
+        if (ariaControl != null) {
+            copier.leaveOut(Set.of(AriaControlFile.NAME));
+        }
         files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), blocked.innodbPaths(), InnodbDirs.of(s.facts()),
                 DatadirFiles.When.BLOCK_COMMIT));
+        if (ariaControl != null) {
+            storeAriaControl(files);
+        }
         progress.done(FILE_COPY);
         if (copier.reused() > 0) {
             progress.say("[file-copy] " + copier.reused() + " non-InnoDB file(s) unchanged since the parent: referred to, not stored again");
@@ -540,6 +548,33 @@ public final class BackupRun {
         progress.done(REDO_COPY);
         return new Consistent(binlog, e, redoEnd, files);
     }
+
+    /**
+     * Stores the Aria control file read under BLOCK_DDL ({@link AriaControlFile}) beside the Aria
+     * log files just copied under BLOCK_COMMIT, naming the newest of them.
+     */
+    private void storeAriaControl(Map<String, FileEntry> files) {
+        java.util.SortedSet<Long> logs = new java.util.TreeSet<>();
+        for (String path : files.keySet()) {
+            long n = AriaControlFile.logNumber(path);
+            if (n > 0) {
+                logs.add(n);
+            }
+        }
+        byte[] control = ariaControl.forLogs(logs);
+        if (AriaControlFile.of(control).lastLogNo() != ariaControl.lastLogNo()) {
+            progress.say("[block-commit] the Aria log moved on to aria_log." + String.format(java.util.Locale.ROOT, "%08d", logs.last())
+                    + " during the backup: the stored aria_log_control names it");
+        }
+        try {
+            files.put(AriaControlFile.NAME, copier.storeBytes(AriaControlFile.NAME, control));
+        } catch (java.io.IOException e) {
+            throw io.strata.store.StorageException.local("store", repo.describeBackupObject(attempt.id(), ""), e);
+        }
+    }
+
+    /** The Aria control file as read under BLOCK_DDL, before the Aria table files; null when the server has none. */
+    private AriaControlFile ariaControl;
 
     /** After this long (2 s) waiting after END for the server to make the log up to E durable, the backup says why it waits. */
     static final long SLOW_REDO_END_MS = 2000;

@@ -91,6 +91,8 @@ final class FileCopier {
     private volatile Map<String, FileEntry> early = Map.of();
     private final AtomicInteger earlyKept = new AtomicInteger();
     private volatile HostCpu hostCpu;
+    /** Datadir-relative paths the plain-file copy leaves to the caller ({@link #leaveOut}). */
+    private volatile Set<String> leftOut = Set.of();
 
     /**
      * @param id             the backup the objects belong to
@@ -455,7 +457,7 @@ final class FileCopier {
         try {
             for (Path p : listed != null ? listed.files() : candidates(datadir, stage)) { // a file dropped meanwhile is left out
                 String rel = io.strata.util.Dirs.relative(datadir, p);
-                if (!innodb.contains(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
+                if (!innodb.contains(rel) && !leftOut.contains(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
                     todo.add(p);
                 }
             }
@@ -535,6 +537,34 @@ final class FileCopier {
             w.commitBatched();
             return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c(), null, null,
                     seen == null ? null : seen.stat(), null);
+        }
+    }
+
+    /**
+     * From now on the plain-file copy skips the files at {@code rels} (datadir-relative): the
+     * caller stores them itself ({@link #storeBytes}).
+     */
+    void leaveOut(Set<String> rels) {
+        leftOut = Set.copyOf(rels);
+    }
+
+    /**
+     * Stores {@code data} as the content of the datadir file {@code rel} (a plain file entry, as
+     * {@link #copyPlainFiles} makes): for a file the backup read earlier than its stage copies it.
+     *
+     * The entry records no stat, so no later backup refers to it as unchanged.
+     *
+     * @return the stored entry
+     */
+    FileEntry storeBytes(String rel, byte[] data) throws IOException {
+        String key = nextDataObject();
+        try (StoredObject w = repo.createBackupObject(id, key, "file")) {
+            w.out().write(data, 0, data.length);
+            w.commitBatched();
+            progress.addEstimate(BackupProgress.FILE_COPY, data.length);
+            progress.add(BackupProgress.FILE_COPY, data.length);
+            return new FileEntry(rel, "file", null, null, data.length, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c(), null, null,
+                    null, null);
         }
     }
 
