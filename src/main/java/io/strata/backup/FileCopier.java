@@ -511,23 +511,10 @@ final class FileCopier {
         String key = nextDataObject();
         try (StoredObject w = repo.createBackupObject(id, key, "file")) {
             ChunkedWriter cw = w.out();
-            long n = 0;
-            try (InputStream in = io.strata.util.NioSlices.inputStream(java.nio.channels.FileChannel.open(p))) {
-                // most of these files are a few KiB: a buffer of their size (as just seen), not a whole chunk
-                byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, seen != null ? seen.size() : sizeOf(p)))];
-                int k;
-                do {
-                    k = in.readNBytes(buf, 0, buf.length); // less than the buffer only at the end of the file
-                    if (k > 0) {
-                        throttle.acquire(k);
-                        cw.write(buf, 0, k);
-                        n += k;
-                        if (counted) {
-                            progress.add(BackupProgress.FILE_COPY, k);
-                        }
-                        checkCancelled.run();
-                    }
-                } while (k == buf.length);
+            long n;
+            try {
+                AriaPages aria = ariaPages(p, rel);
+                n = aria != null ? copyAria(p, rel, aria, cw, counted) : copyRaw(p, seen, cw, counted);
             } catch (NoSuchFileException e) {
                 return null;
             } catch (AccessDeniedException e) {
@@ -566,6 +553,137 @@ final class FileCopier {
             return new FileEntry(rel, "file", null, null, data.length, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c(), null, null,
                     null, null);
         }
+    }
+
+    /** Copies the file {@code p} as it reads it; {@code seen}: its size as last looked at, or null. @return the bytes copied */
+    private long copyRaw(Path p, PlainFileReuse.Seen seen, ChunkedWriter cw, boolean counted) throws IOException, InterruptedException {
+        long n = 0;
+        try (InputStream in = io.strata.util.NioSlices.inputStream(java.nio.channels.FileChannel.open(p))) {
+            // most of these files are a few KiB: a buffer of their size (as just seen), not a whole chunk
+            byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, seen != null ? seen.size() : sizeOf(p)))];
+            int k;
+            do {
+                k = in.readNBytes(buf, 0, buf.length); // less than the buffer only at the end of the file
+                if (k > 0) {
+                    throttle.acquire(k);
+                    cw.write(buf, 0, k);
+                    n += k;
+                    if (counted) {
+                        progress.add(BackupProgress.FILE_COPY, k);
+                    }
+                    checkCancelled.run();
+                }
+            } while (k == buf.length);
+        }
+        return n;
+    }
+
+    /** Pages of an Aria file read in one go. */
+    private static final int ARIA_PAGES_PER_READ = 64;
+    /** Reads of a page whose checksum does not match, 100 ms apart, before the backup fails (mariadb-backup's number). */
+    static final int ARIA_READS = 10;
+
+    /**
+     * The page geometry of the Aria table whose data ({@code .MAD}) or index ({@code .MAI}) file
+     * is {@code p}, when its pages are checked as they are copied ({@link AriaPages#checked});
+     * null for every other file, or when the index file's header cannot be read.
+     */
+    static AriaPages ariaPages(Path p, String rel) {
+        if (!rel.contains("/") || !(rel.endsWith(".MAD") || rel.endsWith(".MAI"))) {
+            return null;
+        }
+        String name = p.getFileName().toString();
+        Path index = p.resolveSibling(name.substring(0, name.length() - 3) + "MAI");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(index)) {
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate((int) Math.min(ch.size(), 65536));
+            while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
+                // the state header and base information, at most 64 KiB
+            }
+            return AriaPages.checked(java.util.Arrays.copyOf(head.array(), head.position()));
+        } catch (IOException e) {
+            return null; // the copy itself says what is wrong with the file
+        }
+    }
+
+    /** Stores the Aria file {@code p} through {@link #copyAriaPages}, throttled and counted as any file. @return the bytes copied */
+    private long copyAria(Path p, String rel, AriaPages aria, ChunkedWriter cw, boolean counted) throws IOException, InterruptedException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p)) {
+            return copyAriaPages(ch, rel, aria, (b, k) -> {
+                throttle.acquire(k);
+                cw.write(b, 0, k);
+                if (counted) {
+                    progress.add(BackupProgress.FILE_COPY, k);
+                }
+                checkCancelled.run();
+            }, () -> {
+                Thread.sleep(100);
+                checkCancelled.run();
+            });
+        }
+    }
+
+    /** Where {@link #copyAriaPages} puts what it read: {@code len} bytes from the start of {@code b}. */
+    interface Chunks {
+        void put(byte[] b, int len) throws IOException, InterruptedException;
+    }
+
+    /** What {@link #copyAriaPages} does before it reads a torn page again (100 ms and a cancellation check). */
+    interface Pause {
+        void pause() throws InterruptedException;
+    }
+
+    /**
+     * Reads the Aria file {@code ch} (datadir-relative {@code rel}; an index file when it ends in
+     * {@code .MAI}) page by page from its start to its end, each whole page checked
+     * ({@link AriaPages#whole}): a page the server was writing as it was read (half old, half new)
+     * is read again after {@code pause}, up to {@link #ARIA_READS} reads. A last part shorter than
+     * a page is passed on as read.
+     *
+     * @return the bytes read and passed to {@code out}
+     * @throws StrataException corrupt-data (exit 12) when a page never reads whole: it is damaged on the server
+     */
+    static long copyAriaPages(java.nio.channels.FileChannel ch, String rel, AriaPages aria, Chunks out, Pause pause)
+            throws IOException, InterruptedException {
+        boolean index = rel.endsWith(".MAI");
+        int bs = aria.blockSize();
+        byte[] buf = new byte[bs * ARIA_PAGES_PER_READ];
+        long pos = 0;
+        while (true) {
+            int k = readFully(ch, buf, 0, buf.length, pos);
+            for (int off = 0; off + bs <= k; off += bs) {
+                long pageNo = (pos + off) / bs;
+                for (int reads = 1; !aria.whole(buf, off, pageNo, index); reads++) {
+                    if (reads >= ARIA_READS) {
+                        throw new StrataException(ErrorCode.CORRUPT_DATA, "page " + pageNo + " of the Aria file " + rel + " does not match its checksum in "
+                                + ARIA_READS + " reads 0.1 s apart: the table is damaged on the server",
+                                "run CHECK TABLE on it (REPAIR TABLE if it is damaged), then the backup again", null);
+                    }
+                    pause.pause();
+                    if (readFully(ch, buf, off, bs, pos + off) < bs) {
+                        break; // the file was cut short meanwhile: its end is copied as read
+                    }
+                }
+            }
+            if (k > 0) {
+                out.put(buf, k);
+                pos += k;
+            }
+            if (k < buf.length) {
+                return pos;
+            }
+        }
+    }
+
+    /** Reads up to {@code len} bytes at {@code pos} into {@code b}; fewer only at the end of the file. */
+    private static int readFully(java.nio.channels.FileChannel ch, byte[] b, int off, int len, long pos) throws IOException {
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b, off, len);
+        while (bb.hasRemaining()) {
+            int r = ch.read(bb, pos + (bb.position() - off));
+            if (r <= 0) {
+                break;
+            }
+        }
+        return bb.position() - off;
     }
 
     /** The next data object's name: data/NNNNNN, numbered in the order copies start. */

@@ -1,0 +1,165 @@
+package io.strata.backup;
+
+import io.strata.error.ErrorCode;
+import io.strata.error.StrataException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.CRC32;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Page checks of crash-safe Aria files, on {@code fixtures/aria/db.MAD} and {@code db.MAI}: the
+ * files of {@code mysql.db} (Aria, TRANSACTIONAL=1, page checksums, 8 KiB pages) of a stopped
+ * MariaDB 10.11.19 server. The data file holds a bitmap page and a data page; the index file
+ * one header page and two index pages. {@code encrypted.MAI}: the index file of an Aria table
+ * written with {@code aria_encrypt_tables=ON} (its pages' checksums are not those of the stored
+ * bytes, so strata leaves them unchecked).
+ */
+class AriaPagesTest {
+    private static final int PAGE = 8192;
+
+    private static byte[] fixture(String name) throws Exception {
+        try (InputStream in = AriaPagesTest.class.getResourceAsStream("/fixtures/aria/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void theGeometryComesFromTheIndexFilesHeader() throws Exception {
+        AriaPages a = AriaPages.checked(fixture("db.MAI"));
+        assertNotNull(a);
+        assertEquals(PAGE, a.blockSize());
+        byte[] notAria = fixture("db.MAI");
+        notAria[2] = 7; // MyISAM's magic FE FE 07
+        assertNull(AriaPages.checked(notAria));
+        byte[] noChecksums = fixture("db.MAI");
+        noChecksums[4] &= ~0x08; // option bit 11 off
+        assertNull(AriaPages.checked(noChecksums));
+        assertNull(AriaPages.checked(fixture("encrypted.MAI")), "an encrypted table (extra option bit 0)");
+        byte[] encryptedAsPlain = fixture("encrypted.MAI");
+        int base = (encryptedAsPlain[12] & 0xff) << 8 | (encryptedAsPlain[13] & 0xff);
+        encryptedAsPlain[base + 91] &= ~1;
+        AriaPages wrong = AriaPages.checked(encryptedAsPlain);
+        assertNotNull(wrong);
+        assertFalse(wrong.whole(encryptedAsPlain, PAGE, 1, true), "an encrypted page does not match the plain formula");
+    }
+
+    @Test
+    void everyPageOfARealTableIsWholeAndAnyFlippedByteIsSeen() throws Exception {
+        AriaPages a = AriaPages.checked(fixture("db.MAI"));
+        for (String name : new String[] {"db.MAD", "db.MAI"}) {
+            byte[] f = fixture(name);
+            boolean index = name.endsWith(".MAI");
+            int checked = 0;
+            for (int page = 0; page < f.length / PAGE; page++) {
+                assertTrue(a.whole(f, page * PAGE, page, index), name + " page " + page);
+                if (index && page == 0) {
+                    continue; // the header page carries no checksum
+                }
+                byte[] torn = f.clone();
+                torn[page * PAGE + 20] ^= 0x20; // inside the bytes in use (an index page checksums only those)
+                assertFalse(a.whole(torn, page * PAGE, page, index), name + " page " + page + " with a flipped byte");
+                // the same bytes read as another page number do not match either: the CRC starts from the page number
+                assertFalse(a.whole(f, page * PAGE, page + 1L, index), name + " page " + page + " as page " + (page + 1));
+                checked++;
+            }
+            assertEquals(2, checked, name);
+        }
+        assertTrue(a.whole(new byte[PAGE], 0, 7, false), "a page never written (zeros only)");
+    }
+
+    @Test
+    void theCrcStartsFromThePageNumberAsZlibsDoes() {
+        byte[] b = "strata".getBytes();
+        CRC32 c = new CRC32();
+        c.update(b);
+        assertEquals(c.getValue(), AriaPages.crc32(0, b, 0, b.length));
+        // zlib: crc32(crc32(0, "stra"), "ta") == crc32(0, "strata")
+        long first = AriaPages.crc32(0, b, 0, 4);
+        assertEquals(c.getValue(), AriaPages.crc32((int) first, b, 4, 2));
+    }
+
+    @Test
+    void aPageReadWhileTheServerWroteItIsReadAgain(@TempDir Path dir) throws Exception {
+        byte[] good = fixture("db.MAD");
+        byte[] torn = good.clone();
+        System.arraycopy(new byte[4096], 0, torn, PAGE + 4096, 4096); // page 1: its second half not yet written
+        Path file = dir.resolve("db.MAD");
+        Files.write(file, torn);
+        AriaPages a = AriaPages.checked(fixture("db.MAI"));
+        AtomicInteger pauses = new AtomicInteger();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (FileChannel ch = FileChannel.open(file)) {
+            long n = FileCopier.copyAriaPages(ch, "mysql/db.MAD", a, (b, k) -> out.write(b, 0, k), () -> {
+                if (pauses.incrementAndGet() == 3) { // the server's write ends during the third pause
+                    try (FileChannel w = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                        w.write(java.nio.ByteBuffer.wrap(good, PAGE, PAGE), PAGE);
+                    } catch (java.io.IOException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+            });
+            assertEquals(good.length, n);
+        }
+        assertEquals(3, pauses.get());
+        assertArrayEquals(good, out.toByteArray());
+    }
+
+    @Test
+    void aPageThatNeverReadsWholeFailsTheBackupByName(@TempDir Path dir) throws Exception {
+        byte[] bad = fixture("db.MAI");
+        bad[2 * PAGE + 20] ^= 1;
+        Path file = dir.resolve("db.MAI");
+        Files.write(file, bad);
+        AriaPages a = AriaPages.checked(fixture("db.MAI"));
+        AtomicInteger pauses = new AtomicInteger();
+        try (FileChannel ch = FileChannel.open(file)) {
+            StrataException e = assertThrows(StrataException.class,
+                    () -> FileCopier.copyAriaPages(ch, "mysql/db.MAI", a, (b, k) -> { }, pauses::incrementAndGet));
+            assertEquals(ErrorCode.CORRUPT_DATA, e.code());
+            assertEquals("page 2 of the Aria file mysql/db.MAI does not match its checksum in 10 reads 0.1 s apart: the table is damaged on the server",
+                    e.getMessage());
+        }
+        assertEquals(FileCopier.ARIA_READS - 1, pauses.get());
+    }
+
+    @Test
+    void aShortLastPartIsCopiedAsRead(@TempDir Path dir) throws Exception {
+        byte[] f = Arrays.copyOf(fixture("db.MAD"), PAGE + 100);
+        Path file = dir.resolve("db.MAD");
+        Files.write(file, f);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (FileChannel ch = FileChannel.open(file)) {
+            assertEquals(f.length, FileCopier.copyAriaPages(ch, "mysql/db.MAD", AriaPages.checked(fixture("db.MAI")), (b, k) -> out.write(b, 0, k),
+                    () -> { throw new AssertionError("no page is read again"); }));
+        }
+        assertArrayEquals(f, out.toByteArray());
+    }
+
+    @Test
+    void onlyAriaFilesInADatabaseDirectoryAreChecked(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("mysql"));
+        Files.write(dir.resolve("mysql/db.MAI"), fixture("db.MAI"));
+        Files.write(dir.resolve("mysql/db.MAD"), fixture("db.MAD"));
+        assertNotNull(FileCopier.ariaPages(dir.resolve("mysql/db.MAD"), "mysql/db.MAD"));
+        assertNotNull(FileCopier.ariaPages(dir.resolve("mysql/db.MAI"), "mysql/db.MAI"));
+        assertNull(FileCopier.ariaPages(dir.resolve("mysql/db.frm"), "mysql/db.frm"));
+        assertNull(FileCopier.ariaPages(dir.resolve("mysql/other.MAD"), "mysql/other.MAD"), "no index file");
+    }
+}
