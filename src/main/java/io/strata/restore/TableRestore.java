@@ -48,7 +48,9 @@ import java.util.regex.Pattern;
  *     shutdown) changes them, and they are moved (renamed, no copy) into an export directory of the
  *     scratch;</li>
  * <li>in the running server, per table: {@code CREATE TABLE} under a work name of this run
- *     ({@link TableLeftovers}), then for InnoDB {@code DISCARD TABLESPACE}, the files moved into the
+ *     ({@link TableLeftovers}), without its foreign keys ({@link TableForeignKeys}: added under
+ *     names of the work table once the checksum matched, renamed to their final names after the
+ *     rename), then for InnoDB {@code DISCARD TABLESPACE}, the files moved into the
  *     database directory (renamed when the scratch is on the same file system and SELinux is not
  *     present, else copied), {@code IMPORT TABLESPACE}; for Aria and MyISAM the table is closed
  *     ({@code FLUSH TABLES}), its files renamed over the empty ones and the table flushed again. The
@@ -587,7 +589,8 @@ public final class TableRestore {
         if (!e.createSql().startsWith(prefix)) {
             throw new StrataException(ErrorCode.BUG, "SHOW CREATE TABLE " + e.from() + " does not start with " + prefix, null);
         }
-        live.exec("CREATE TABLE " + work.sql() + e.createSql().substring(prefix.length()));
+        TableForeignKeys fks = TableForeignKeys.of(e.createSql());
+        live.exec("CREATE TABLE " + work.sql() + fks.createWithout().substring(prefix.length()));
         long bytes = 0;
         try {
             Path dbDir = datadir.resolve(work.db());
@@ -620,6 +623,10 @@ public final class TableRestore {
                 live.exec("ALTER TABLE " + work.sql() + " ADD " + String.join(", ADD ", e.fulltext()));
                 log.accept("built the FULLTEXT index(es) of " + e.to() + " again from the imported rows: " + String.join(", ", e.fulltext()));
             }
+            if (!fks.isEmpty()) {
+                Cancellation.check();
+                live.exec("ALTER TABLE " + work.sql() + " " + fks.addTemporary(work.table()));
+            }
             Cancellation.check();
             if (swap) {
                 TableName old = TableLeftovers.workName(e.to().db(), "old");
@@ -627,6 +634,9 @@ public final class TableRestore {
                 live.exec("DROP TABLE " + old.sql());
             } else {
                 live.exec("RENAME TABLE " + work.sql() + " TO " + e.to().sql());
+            }
+            if (!fks.isEmpty()) {
+                nameForeignKeys(live, e, work, fks, log);
             }
             log.accept("imported " + e.from() + " as " + e.to() + (swap ? " (replacing the existing table)" : "") + "; CHECKSUM TABLE " + sum);
             return new Imported(e.from(), e.to(), e.engine(), e.partitioned(), e.files().size(), bytes, sum, swap);
@@ -643,6 +653,36 @@ public final class TableRestore {
             }
             throw (RuntimeException) x;
         }
+    }
+
+    /**
+     * Gives the foreign keys of the table just imported as {@code e.to()} their final names
+     * ({@link TableForeignKeys#finalNames}). The table is in place by then, with its constraints
+     * under the work names; should this last ALTER fail, it stays so and a WARNING says which
+     * names it has (the restore has done what it was asked: rows, indexes and constraints).
+     */
+    private static void nameForeignKeys(ServerSession live, Exported e, TableName work, TableForeignKeys fks, Consumer<String> log) {
+        java.util.Set<String> taken = new java.util.HashSet<>();
+        for (Map<String, String> r : live.queryRows("SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = '"
+                + e.to().db().replace("'", "''") + "'")) {
+            taken.add(r.get("constraint_name").toLowerCase(java.util.Locale.ROOT));
+        }
+        String alter = "ALTER TABLE " + e.to().sql() + " " + fks.finalNames(work.table(), e.from().table(), taken);
+        try {
+            live.exec(alter);
+        } catch (RuntimeException x) {
+            log.accept("WARNING: the foreign keys of " + e.to() + " keep the names " + java.util.stream.IntStream.range(0, fks.names().size())
+                    .mapToObj(i -> TableForeignKeys.temporaryName(work.table(), i)).toList() + " (for " + fks.names() + "): " + x.getMessage()
+                    .replace('\n', ' ') + "; rename them with ALTER TABLE ... DROP FOREIGN KEY ..., ADD CONSTRAINT ... if the names matter");
+            return;
+        }
+        List<String> now = new ArrayList<>();
+        for (Map<String, String> r : live.queryRows("SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = '"
+                + e.to().db().replace("'", "''") + "' AND TABLE_NAME = '" + e.to().table().replace("'", "''") + "' ORDER BY CONSTRAINT_NAME")) {
+            now.add(r.get("constraint_name"));
+        }
+        log.accept("foreign key(s) of " + e.to() + ": " + String.join(", ", now) + (now.equals(fks.names().stream().sorted().toList()) ? ""
+                : " (in the backup: " + String.join(", ", fks.names()) + ")"));
     }
 
     /**

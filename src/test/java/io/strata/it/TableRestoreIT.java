@@ -55,6 +55,8 @@ class TableRestoreIT {
                     "CREATE TABLE shop.parent (id INT PRIMARY KEY) ENGINE=InnoDB",
                     "CREATE TABLE shop.child (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES shop.parent (id)) ENGINE=InnoDB",
                     "INSERT INTO shop.parent VALUES (1)", "INSERT INTO shop.child VALUES (1, 1)",
+                    "CREATE TABLE shop.items (id INT PRIMARY KEY, p INT, CONSTRAINT fk_items_parent FOREIGN KEY (p) REFERENCES shop.parent (id) ON DELETE CASCADE) ENGINE=InnoDB",
+                    "INSERT INTO shop.items VALUES (1, 1), (2, 1), (3, NULL)",
                     // a system-versioned table with history rows (information_schema.TABLES says TABLE_TYPE 'SYSTEM VERSIONED')
                     "CREATE TABLE shop.hist (id INT PRIMARY KEY, v INT) ENGINE=InnoDB WITH SYSTEM VERSIONING",
                     "INSERT INTO shop.hist SELECT seq, seq FROM shop.seq_1_to_500", "UPDATE shop.hist SET v = v + 1 WHERE id % 2 = 0",
@@ -145,7 +147,7 @@ class TableRestoreIT {
             assertFalse(rep.err().contains("table restore: the scratch directory receives"), rep.toString());
             assertTrue(rep.out().contains("replacing the table that was there; CHECKSUM TABLE " + beforeDrop.get("shop.orders")), rep.toString());
             assertEquals(beforeDrop.get("shop.orders"), checksums(source, List.of("shop.orders")).get("shop.orders"));
-            assertEquals(List.of(List.of("child"), List.of("hist"), List.of("keep"), List.of("notes"), List.of("orders"), List.of("parent"), List.of("parts")),
+            assertEquals(List.of(List.of("child"), List.of("hist"), List.of("items"), List.of("keep"), List.of("notes"), List.of("orders"), List.of("parent"), List.of("parts")),
                     source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1"), "no table of strata's left behind");
 
             // refused: --replace of a table other tables' foreign keys reference (58), before anything is restored
@@ -156,6 +158,37 @@ class TableRestoreIT {
                     + " which --replace would leave pointing at the old table; nothing was restored",
                     referenced.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), referenced.toString());
             assertFalse(referenced.err().contains("scratch directory"), referenced.toString());
+
+            // tables with foreign keys, into the database that holds constraints of their names (before: errno 121, exit 24)
+            String childDefinition = source.query("SHOW CREATE TABLE shop.child").get(0).get(1);
+            source.exec("DELETE FROM shop.child");
+            StrataCli.Result child = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.child", "--import", "--replace",
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(0, child.exit(), child.toString());
+            assertEquals(childDefinition, source.query("SHOW CREATE TABLE shop.child").get(0).get(1), "the server's own name child_ibfk_1 again");
+            assertEquals(List.of(List.of("1", "1")), source.query("SELECT * FROM shop.child"));
+            String itemsDefinition = source.query("SHOW CREATE TABLE shop.items").get(0).get(1);
+            StrataCli.Result items2 = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.items", "--import", "--as", "shop.items2",
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(0, items2.exit(), items2.toString());
+            assertTrue(items2.err().contains("foreign key(s) of shop.items2: items2_ibfk_1 (in the backup: fk_items_parent)"), items2.toString());
+            assertEquals(itemsDefinition.replace("CREATE TABLE `items`", "CREATE TABLE `items2`").replace("CONSTRAINT `fk_items_parent`", "CONSTRAINT `items2_ibfk_1`"),
+                    source.query("SHOW CREATE TABLE shop.items2").get(0).get(1), "the name the original holds is made by the server for the copy");
+            source.exec("UPDATE shop.items SET p = NULL");
+            StrataCli.Result items = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.items", "--import", "--replace",
+                    "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(0, items.exit(), items.toString());
+            assertEquals(itemsDefinition, source.query("SHOW CREATE TABLE shop.items").get(0).get(1), "fk_items_parent, ON DELETE CASCADE");
+            assertEquals(checksums(source, List.of("shop.items2")).get("shop.items2"), checksums(source, List.of("shop.items")).get("shop.items"));
+            // the constraints hold: a row without its parent is refused, and a parent's DELETE cascades into both copies
+            java.sql.SQLException orphan = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class, () -> {
+                try (Connection c = source.connection(); Statement st = c.createStatement()) {
+                    st.execute("INSERT INTO shop.items2 VALUES (9, 42)");
+                }
+            });
+            assertEquals(1452, orphan.getErrorCode(), orphan.getMessage());
+            source.exec("DELETE FROM shop.child", "DELETE FROM shop.parent WHERE id = 1");
+            assertEquals(List.of(List.of("1", "1")), source.query("SELECT (SELECT COUNT(*) FROM shop.items), (SELECT COUNT(*) FROM shop.items2)"));
 
             // refused: a table the newest backup does not hold (57, no --until), before anything is restored
             StrataCli.Result missing = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.nosuch", "--import",
