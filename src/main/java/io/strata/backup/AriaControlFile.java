@@ -166,9 +166,9 @@ final class AriaControlFile {
             if (!logs.contains(n)) {
                 throw new StrataException(ErrorCode.REDO_OVERWRITTEN, String.format(java.util.Locale.ROOT,
                         "the Aria log file aria_log.%08d, which Aria's recovery needs from the checkpoint at LSN (%d,0x%x) read under "
-                                + "BACKUP STAGE BLOCK_DDL, was gone under BLOCK_COMMIT: the server removed it after a newer Aria checkpoint",
+                                + "BACKUP STAGE BLOCK_DDL, was gone under BLOCK_COMMIT: something other than the server deleted it (the server purges no Aria log from BACKUP STAGE START to the backup's end)",
                         n, checkpointLogNo(), checkpointLsn() & 0xffffffffL),
-                        "run the backup again (this happens only when an Aria log file fills during the backup: aria_log_file_size)", null);
+                        "make sure no script or tool deletes aria_log.* files while a backup runs, then run the backup again", null);
             }
         }
         if (to == lastLogNo()) {

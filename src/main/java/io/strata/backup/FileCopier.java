@@ -512,11 +512,18 @@ final class FileCopier {
         try (StoredObject w = repo.createBackupObject(id, key, "file")) {
             ChunkedWriter cw = w.out();
             long n;
-            try {
-                AriaPages aria = ariaPages(p, rel);
-                n = aria != null ? copyAria(p, rel, aria, cw, counted) : copyRaw(p, seen, cw, counted);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p)) {
+                AriaPages aria = rel.endsWith(".MAI") ? ariaPagesOfIndex(ch, rel) : ariaPages(p, rel);
+                n = aria != null ? copyAria(ch, rel, aria, cw, counted) : copyRaw(ch, seen, cw, counted);
             } catch (NoSuchFileException e) {
                 return null;
+            } catch (StrataException e) {
+                if (!counted && e.code() == ErrorCode.CORRUPT_DATA) {
+                    // the early pass runs before BLOCK_DDL: a table renamed or rebuilt meanwhile can pair an
+                    // index header with another version's data file; the counted pass copies the file again
+                    return null;
+                }
+                throw e;
             } catch (AccessDeniedException e) {
                 throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot read " + p + ": permission denied",
                         "run strata as a user that can read the data directory (root or mysql)", e);
@@ -555,12 +562,12 @@ final class FileCopier {
         }
     }
 
-    /** Copies the file {@code p} as it reads it; {@code seen}: its size as last looked at, or null. @return the bytes copied */
-    private long copyRaw(Path p, PlainFileReuse.Seen seen, ChunkedWriter cw, boolean counted) throws IOException, InterruptedException {
+    /** Copies the file open as {@code ch} as it reads it; {@code seen}: its size as last looked at, or null. @return the bytes copied */
+    private long copyRaw(java.nio.channels.FileChannel ch, PlainFileReuse.Seen seen, ChunkedWriter cw, boolean counted) throws IOException, InterruptedException {
         long n = 0;
-        try (InputStream in = io.strata.util.NioSlices.inputStream(java.nio.channels.FileChannel.open(p))) {
+        try (InputStream in = io.strata.util.NioSlices.inputStream(ch)) {
             // most of these files are a few KiB: a buffer of their size (as just seen), not a whole chunk
-            byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, seen != null ? seen.size() : sizeOf(p)))];
+            byte[] buf = new byte[(int) Math.max(8192, Math.min(1 << 20, seen != null ? seen.size() : ch.size()))];
             int k;
             do {
                 k = in.readNBytes(buf, 0, buf.length); // less than the buffer only at the end of the file
@@ -584,42 +591,62 @@ final class FileCopier {
     static final int ARIA_READS = 10;
 
     /**
+     * Whether the datadir-relative {@code rel} names an Aria table's data ({@code .MAD}) or
+     * index ({@code .MAI}) file whose pages may be checked: in a database directory, and not a
+     * {@code #sql} file (the work table of an ALTER or a temporary table, which the server drops
+     * at its next start if it is left over from a crash, damaged or not).
+     */
+    static boolean ariaTableFile(String rel) {
+        int slash = rel.lastIndexOf('/');
+        return slash > 0 && (rel.endsWith(".MAD") || rel.endsWith(".MAI")) && !rel.startsWith("#sql", slash + 1);
+    }
+
+    /**
      * The page geometry of the Aria table whose data ({@code .MAD}) or index ({@code .MAI}) file
-     * is {@code p}, when its pages are checked as they are copied ({@link AriaPages#checked});
-     * null for every other file, or when the index file's header cannot be read.
+     * is {@code p}, read from the index file's header at the path beside it, when its pages are
+     * checked as they are copied ({@link AriaPages#checked}); null for every other file
+     * ({@link #ariaTableFile}), or when the index file's header cannot be read.
      */
     static AriaPages ariaPages(Path p, String rel) {
-        if (!rel.contains("/") || !(rel.endsWith(".MAD") || rel.endsWith(".MAI"))) {
+        if (!ariaTableFile(rel)) {
             return null;
         }
         String name = p.getFileName().toString();
         Path index = p.resolveSibling(name.substring(0, name.length() - 3) + "MAI");
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(index)) {
-            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate((int) Math.min(ch.size(), 65536));
-            while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
-                // the state header and base information, at most 64 KiB
-            }
-            return AriaPages.checked(java.util.Arrays.copyOf(head.array(), head.position()));
+            return ariaPagesOfIndex(ch, rel.substring(0, rel.length() - 3) + "MAI");
         } catch (IOException e) {
             return null; // the copy itself says what is wrong with the file
         }
     }
 
-    /** Stores the Aria file {@code p} through {@link #copyAriaPages}, throttled and counted as any file. @return the bytes copied */
-    private long copyAria(Path p, String rel, AriaPages aria, ChunkedWriter cw, boolean counted) throws IOException, InterruptedException {
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p)) {
-            return copyAriaPages(ch, rel, aria, (b, k) -> {
-                throttle.acquire(k);
-                cw.write(b, 0, k);
-                if (counted) {
-                    progress.add(BackupProgress.FILE_COPY, k);
-                }
-                checkCancelled.run();
-            }, () -> {
-                Thread.sleep(100);
-                checkCancelled.run();
-            });
+    /**
+     * As {@link #ariaPages(Path, String)} for the index file {@code rel} open as {@code ch}: its
+     * header read from the channel the copy then reads, so that header and pages are of one file.
+     */
+    static AriaPages ariaPagesOfIndex(java.nio.channels.FileChannel ch, String rel) throws IOException {
+        if (!ariaTableFile(rel)) {
+            return null;
         }
+        byte[] head = new byte[(int) Math.min(ch.size(), 65536)]; // the state header and base information
+        int k = readFully(ch, head, 0, head.length, 0);
+        return AriaPages.checked(k == head.length ? head : java.util.Arrays.copyOf(head, k));
+    }
+
+    /** Stores the Aria file open as {@code ch} through {@link #copyAriaPages}, throttled and counted as any file. @return the bytes copied */
+    private long copyAria(java.nio.channels.FileChannel ch, String rel, AriaPages aria, ChunkedWriter cw, boolean counted)
+            throws IOException, InterruptedException {
+        return copyAriaPages(ch, rel, aria, (b, k) -> {
+            throttle.acquire(k);
+            cw.write(b, 0, k);
+            if (counted) {
+                progress.add(BackupProgress.FILE_COPY, k);
+            }
+            checkCancelled.run();
+        }, () -> {
+            Thread.sleep(100);
+            checkCancelled.run();
+        });
     }
 
     /** Where {@link #copyAriaPages} puts what it read: {@code len} bytes from the start of {@code b}. */
@@ -637,7 +664,7 @@ final class FileCopier {
      * {@code .MAI}) page by page from its start to its end, each whole page checked
      * ({@link AriaPages#whole}): a page the server was writing as it was read (half old, half new)
      * is read again after {@code pause}, up to {@link #ARIA_READS} reads. A last part shorter than
-     * a page is passed on as read.
+     * a page is passed on as read, as is a page found cut short when read again (the file ends there).
      *
      * @return the bytes read and passed to {@code out}
      * @throws StrataException corrupt-data (exit 12) when a page never reads whole: it is damaged on the server
@@ -646,10 +673,13 @@ final class FileCopier {
             throws IOException, InterruptedException {
         boolean index = rel.endsWith(".MAI");
         int bs = aria.blockSize();
-        byte[] buf = new byte[bs * ARIA_PAGES_PER_READ];
+        // a file of a few pages (most of mysql's) gets a buffer of its size, not 64 pages
+        long pages = Math.max(1, Math.min(ARIA_PAGES_PER_READ, (ch.size() + bs - 1) / bs));
+        byte[] buf = new byte[(int) (bs * pages)];
         long pos = 0;
         while (true) {
             int k = readFully(ch, buf, 0, buf.length, pos);
+            pages:
             for (int off = 0; off + bs <= k; off += bs) {
                 long pageNo = (pos + off) / bs;
                 for (int reads = 1; !aria.whole(buf, off, pageNo, index); reads++) {
@@ -659,8 +689,10 @@ final class FileCopier {
                                 "run CHECK TABLE on it (REPAIR TABLE if it is damaged), then the backup again", null);
                     }
                     pause.pause();
-                    if (readFully(ch, buf, off, bs, pos + off) < bs) {
-                        break; // the file was cut short meanwhile: its end is copied as read
+                    int r = readFully(ch, buf, off, bs, pos + off);
+                    if (r < bs) {
+                        k = off + r; // the file was cut short meanwhile: it ends here, as read
+                        break pages;
                     }
                 }
             }

@@ -59,11 +59,11 @@ class AriaControlFileTest {
 
     @Test
     void aLogFromTheCheckpointOnThatIsGoneFailsTheBackup() {
-        // the checkpoint is in log 1; only log 2 was copied (log 1 removed after a newer checkpoint)
+        // the checkpoint is in log 1; only log 2 was copied (log 1 deleted by something other than the server)
         StrataException e = assertThrows(StrataException.class, () -> AriaControlFile.of(REAL).forLogs(new TreeSet<>(java.util.List.of(2L))));
         assertEquals(ErrorCode.REDO_OVERWRITTEN, e.code());
         assertEquals("the Aria log file aria_log.00000001, which Aria's recovery needs from the checkpoint at LSN (1,0x64fcc) read under "
-                + "BACKUP STAGE BLOCK_DDL, was gone under BLOCK_COMMIT: the server removed it after a newer Aria checkpoint", e.getMessage());
+                + "BACKUP STAGE BLOCK_DDL, was gone under BLOCK_COMMIT: something other than the server deleted it (the server purges no Aria log from BACKUP STAGE START to the backup's end)", e.getMessage());
     }
 
     @Test

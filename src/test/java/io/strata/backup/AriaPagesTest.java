@@ -153,6 +153,54 @@ class AriaPagesTest {
     }
 
     @Test
+    void aPageCutShortWhenReadAgainEndsTheFileThere(@TempDir Path dir) throws Exception {
+        byte[] good = fixture("db.MAD");
+        byte[] torn = good.clone();
+        torn[PAGE + 100] ^= 1; // page 1 half written
+        Path file = dir.resolve("db.MAD");
+        Files.write(file, torn);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (FileChannel ch = FileChannel.open(file)) {
+            long n = FileCopier.copyAriaPages(ch, "mysql/db.MAD", AriaPages.checked(fixture("db.MAI")), (b, k) -> out.write(b, 0, k), () -> {
+                try (FileChannel w = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    w.truncate(PAGE + 1000); // the server cut the file inside page 1 meanwhile
+                } catch (java.io.IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertEquals(PAGE + 1000, n);
+        }
+        // what the file holds now, not the torn page's bytes beyond its new end
+        assertArrayEquals(Arrays.copyOf(torn, PAGE + 1000), out.toByteArray());
+    }
+
+    @Test
+    void theIndexHeaderIsReadFromTheChannelTheCopyReads(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("db.MAI");
+        Files.write(file, fixture("db.MAI"));
+        try (FileChannel ch = FileChannel.open(file)) {
+            // a rebuild renames another table's file over this path meanwhile
+            Files.move(file, dir.resolve("old.MAI"));
+            Files.write(file, new byte[0]);
+            assertNotNull(FileCopier.ariaPagesOfIndex(ch, "mysql/db.MAI"), "the file opened, not the one at its path now");
+            assertNull(FileCopier.ariaPages(file, "mysql/db.MAI"), "what is at the path now has no header");
+        }
+    }
+
+    @Test
+    void sqlWorkTablesAreCopiedAsRead(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("d"));
+        Files.write(dir.resolve("d/#sql-alter-1a2b-3.MAI"), fixture("db.MAI"));
+        Files.write(dir.resolve("d/#sql-alter-1a2b-3.MAD"), fixture("db.MAD"));
+        assertNull(FileCopier.ariaPages(dir.resolve("d/#sql-alter-1a2b-3.MAD"), "d/#sql-alter-1a2b-3.MAD"));
+        try (FileChannel ch = FileChannel.open(dir.resolve("d/#sql-alter-1a2b-3.MAI"))) {
+            assertNull(FileCopier.ariaPagesOfIndex(ch, "d/#sql-alter-1a2b-3.MAI"));
+        }
+        assertTrue(FileCopier.ariaTableFile("d/t#sql.MAD"), "only names that begin with #sql");
+        assertFalse(FileCopier.ariaTableFile("t.MAD"), "not in a database directory");
+    }
+
+    @Test
     void onlyAriaFilesInADatabaseDirectoryAreChecked(@TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("mysql"));
         Files.write(dir.resolve("mysql/db.MAI"), fixture("db.MAI"));
