@@ -152,13 +152,14 @@ final class AriaControlFile {
      * names, so without the change the newer file's records would be ignored.
      *
      * @throws StrataException redo-overwritten (exit 20) when a log file from the checkpoint's to
-     *                         the newest is missing: the server removed it after a newer checkpoint
+     *                         the newest is missing (the server purges none during a backup: deleted
+     *                         by something else), or when none is there at all
      */
     byte[] forLogs(SortedSet<Long> logs) {
         if (logs.isEmpty() && lastLogNo() > 0) {
-            throw new StrataException(ErrorCode.SERVER_UNSUPPORTED, String.format(java.util.Locale.ROOT,
-                    "the Aria control file names log aria_log.%08d, and the top of the data directory holds no Aria log file", lastLogNo()),
-                    "strata copies the Aria log from the data directory only: a server with aria_log_dir_path elsewhere cannot be backed up", null);
+            throw new StrataException(ErrorCode.REDO_OVERWRITTEN, String.format(java.util.Locale.ROOT,
+                    "the Aria control file names log aria_log.%08d, and the Aria log directory (aria_log_dir_path) holds no Aria log file", lastLogNo()),
+                    "make sure no script or tool deletes aria_log.* files while a backup runs, then run the backup again", null);
         }
         long from = checkpointLogNo() == 0 ? (logs.isEmpty() ? lastLogNo() : logs.first()) : checkpointLogNo();
         long to = Math.max(lastLogNo(), logs.isEmpty() ? 0 : logs.last());

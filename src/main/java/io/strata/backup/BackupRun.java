@@ -385,7 +385,7 @@ public final class BackupRun {
         stages.blockDdl();
         stages.flushEngineLogs();
         // before any Aria table file is looked at again (the rescan's listing, the copy): see AriaControlFile
-        ariaControl = AriaControlFile.read(s.facts().datadir());
+        ariaControl = AriaControlFile.read(s.facts().ariaLogDir());
         s.redo().awaitCopied(main.lsnStatus().current(), attempt::checkCancelled);
         times.lap("stages to block-ddl");
         Map<String, Tablespace> now = scan(s);
@@ -521,8 +521,13 @@ public final class BackupRun {
         s.redo().endAt(e);
         stages.flushEngineLogs();
         Map<String, FileEntry> files = new TreeMap<>(blocked.files());
-        if (ariaControl != null) {
-            copier.leaveOut(Set.of(AriaControlFile.NAME));
+        boolean ariaElsewhere = !s.facts().ariaLogDir().equals(s.facts().datadir());
+        if (ariaElsewhere) {
+            // aria_log_dir_path: the log is taken from there; Aria files left at the top of the data directory are not the server's
+            copier.leaveOut(DatadirFiles::ariaLog);
+            files.putAll(copier.copyAriaLogs(s.facts().ariaLogDir()));
+        } else if (ariaControl != null) {
+            copier.leaveOut(AriaControlFile.NAME::equals);
         }
         files.putAll(copier.copyPlainFiles(s.facts().datadir(), s.facts().logBinBasename(), blocked.innodbPaths(), InnodbDirs.of(s.facts()),
                 DatadirFiles.When.BLOCK_COMMIT));

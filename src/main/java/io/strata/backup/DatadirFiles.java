@@ -44,6 +44,11 @@ final class DatadirFiles {
     private static final Set<String> TABLE_FILE_EXT = Set.of("frm", "par", "opt", "trg", "trn", "myd", "myi", "mrg", "mad", "mai",
             "csv", "csm", "arz", "arm", "isl");
     private static final Pattern ARIA_LOG = Pattern.compile("aria_log\\.\\d{8}|aria_log_control");
+
+    /** Whether the datadir-relative {@code rel} names the Aria log or its control file at the top of the data directory. */
+    static boolean ariaLog(String rel) {
+        return rel.indexOf('/') < 0 && ARIA_LOG.matcher(rel).matches();
+    }
     /** Written by the server even under BLOCK_DDL: copied under BLOCK_COMMIT. */
     private static final Set<String> COMMIT_STAGE_TABLES = Set.of("mysql/table_stats", "mysql/column_stats", "mysql/index_stats",
             "mysql/general_log", "mysql/slow_log");

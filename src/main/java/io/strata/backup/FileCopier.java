@@ -92,7 +92,7 @@ final class FileCopier {
     private final AtomicInteger earlyKept = new AtomicInteger();
     private volatile HostCpu hostCpu;
     /** Datadir-relative paths the plain-file copy leaves to the caller ({@link #leaveOut}). */
-    private volatile Set<String> leftOut = Set.of();
+    private volatile java.util.function.Predicate<String> leftOut = rel -> false;
 
     /**
      * @param id             the backup the objects belong to
@@ -457,7 +457,7 @@ final class FileCopier {
         try {
             for (Path p : listed != null ? listed.files() : candidates(datadir, stage)) { // a file dropped meanwhile is left out
                 String rel = io.strata.util.Dirs.relative(datadir, p);
-                if (!innodb.contains(rel) && !leftOut.contains(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
+                if (!innodb.contains(rel) && !leftOut.test(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
                     todo.add(p);
                 }
             }
@@ -535,11 +535,35 @@ final class FileCopier {
     }
 
     /**
-     * From now on the plain-file copy skips the files at {@code rels} (datadir-relative): the
-     * caller stores them itself ({@link #storeBytes}).
+     * From now on the plain-file copy skips the files whose datadir-relative paths {@code rels}
+     * accepts: the caller stores them itself ({@link #storeBytes}, {@link #copyAriaLogs}).
      */
-    void leaveOut(Set<String> rels) {
-        leftOut = Set.copyOf(rels);
+    void leaveOut(java.util.function.Predicate<String> rels) {
+        leftOut = rels;
+    }
+
+    /**
+     * Stores the Aria log files ({@code aria_log.NNNNNNNN}) of {@code dir}, the server's
+     * {@code aria_log_dir_path} when it is not the data directory, as files at the top of the
+     * data directory: where the restore's recovery run, and a server of default settings, read them.
+     *
+     * @return the entries stored, by path ({@code aria_log.NNNNNNNN})
+     * @throws StrataException datadir-unreadable when {@code dir} cannot be listed
+     */
+    Map<String, FileEntry> copyAriaLogs(Path dir) throws InterruptedException {
+        List<Callable<FileEntry>> tasks = new ArrayList<>();
+        try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) list::iterator) {
+                String name = p.getFileName().toString();
+                if (name.matches("aria_log\\.\\d{8}") && Files.isRegularFile(p)) {
+                    tasks.add(() -> copyPlain(dir, p, true, null));
+                }
+            }
+        } catch (IOException e) {
+            throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the Aria log directory " + dir + " (aria_log_dir_path): " + e.getMessage(),
+                    "run strata as a user that can read it (root or mysql)", e);
+        }
+        return runParallel(tasks, Math.max(parallel, PLAIN_FILE_THREADS));
     }
 
     /**

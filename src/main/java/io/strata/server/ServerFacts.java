@@ -16,7 +16,9 @@ import java.util.Map;
  * {@code @@innodb_*}, {@code @@log_bin*}). Paths are absolute and normalized; relative server
  * paths are resolved against the data directory. {@code logFileSize} is in bytes, {@code pageSize}
  * in bytes. {@code lowerCaseTableNames} is {@code @@lower_case_table_names} (0, 1 or 2): how the
- * server names the files of its tables and databases.
+ * server names the files of its tables and databases. {@code ariaLogDir} is where the Aria log
+ * ({@code aria_log.NNNNNNNN}) and its control file ({@code aria_log_control}) are:
+ * {@code @@aria_log_dir_path}, the data directory unless the server was told otherwise.
  */
 public record ServerFacts(
         String version,
@@ -34,7 +36,8 @@ public record ServerFacts(
         String checksumAlgorithm,
         boolean logBin,
         String logBinBasename,
-        int lowerCaseTableNames) {
+        int lowerCaseTableNames,
+        Path ariaLogDir) {
 
     /**
      * Reads the facts through {@code s}.
@@ -49,7 +52,7 @@ public record ServerFacts(
                 + " @@innodb_log_group_home_dir AS log_dir, @@innodb_undo_tablespaces AS undo_tablespaces, @@innodb_undo_directory AS undo_dir,"
                 + " @@innodb_data_file_path AS data_file_path, @@innodb_data_home_dir AS data_home_dir,"
                 + " @@innodb_checksum_algorithm AS checksum_algorithm, @@log_bin AS log_bin, @@log_bin_basename AS log_bin_basename,"
-                + " @@lower_case_table_names AS lower_case_table_names").get(0);
+                + " @@lower_case_table_names AS lower_case_table_names, @@aria_log_dir_path AS aria_log_dir").get(0);
         String version = v.get("version");
         checkVersion(version);
         Path datadir = datadirOverride != null ? datadirOverride.toAbsolutePath().normalize() : Path.of(v.get("datadir")).toAbsolutePath().normalize();
@@ -63,7 +66,24 @@ public record ServerFacts(
                 resolve(datadir, v.get("log_dir")), Integer.parseInt(v.get("undo_tablespaces")), resolve(datadir, v.get("undo_dir")),
                 v.get("data_file_path"), resolve(datadir, v.get("data_home_dir")), v.get("checksum_algorithm"),
                 "1".equals(v.get("log_bin")) || "ON".equalsIgnoreCase(v.get("log_bin")), v.get("log_bin_basename"),
-                Integer.parseInt(v.get("lower_case_table_names")));
+                Integer.parseInt(v.get("lower_case_table_names")), ariaLogDir(datadir, v.get("datadir"), v.get("aria_log_dir")));
+    }
+
+    /**
+     * {@code @@aria_log_dir_path} as this process sees it: the data directory (also a --datadir
+     * given instead of {@code @@datadir}) when the server's value names its data directory,
+     * which is its default; else the value, resolved against the data directory when relative.
+     */
+    static Path ariaLogDir(Path datadir, String serverDatadir, String ariaLogDirPath) {
+        if (ariaLogDirPath == null || ariaLogDirPath.isEmpty()) {
+            return datadir;
+        }
+        Path server = serverDatadir == null ? null : Path.of(serverDatadir).toAbsolutePath().normalize();
+        Path x = Path.of(ariaLogDirPath);
+        if (x.isAbsolute() && x.normalize().equals(server)) {
+            return datadir;
+        }
+        return resolve(datadir, ariaLogDirPath);
     }
 
     /** Relative server paths are relative to the data directory. */

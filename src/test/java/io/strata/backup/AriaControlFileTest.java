@@ -69,8 +69,8 @@ class AriaControlFileTest {
     @Test
     void noLogAtAllIsRefusedByName() {
         StrataException e = assertThrows(StrataException.class, () -> AriaControlFile.of(REAL).forLogs(new TreeSet<>()));
-        assertEquals(ErrorCode.SERVER_UNSUPPORTED, e.code());
-        assertTrue(e.getMessage().contains("names log aria_log.00000001, and the top of the data directory holds no Aria log file"), e.getMessage());
+        assertEquals(ErrorCode.REDO_OVERWRITTEN, e.code());
+        assertEquals("the Aria control file names log aria_log.00000001, and the Aria log directory (aria_log_dir_path) holds no Aria log file", e.getMessage());
     }
 
     @Test

@@ -29,6 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * control file copied after it, recovery starts past those changes and they are lost (the
  * binlog replay then fails with error 1032 "Can't find record" or the checksums differ). Before
  * the control file was taken ahead of the table files, a backup here lost Aria rows.
+ *
+ * <p>The same with {@code aria_log_dir_path} outside the data directory: the log and control
+ * file are taken from there and restored at the top of the data directory. Before, strata found
+ * no control file in the data directory and stored the table files without any Aria log.
  */
 class AriaOnlineIT {
     private static final int TABLES = 12;
@@ -36,10 +40,39 @@ class AriaOnlineIT {
     @Test
     void ariaTablesWrittenDuringTheBackupRestoreEqual() throws Exception {
         Path work = ItSupport.tempDir("aria-");
+        backupWhileWrittenRestoresEqual(work, null);
+    }
+
+    @Test
+    void theAriaLogIsTakenFromAriaLogDirPath() throws Exception {
+        Path work = ItSupport.tempDir("aria-dir-");
+        Path logs = work.resolve("aria-logs");
+        java.nio.file.Files.createDirectories(logs);
+        JsonNode m = backupWhileWrittenRestoresEqual(work, logs);
+        java.util.Set<String> stored = new java.util.TreeSet<>();
+        m.get("files").forEach(f -> {
+            if (f.get("path").asText().startsWith("aria_log")) {
+                stored.add(f.get("path").asText());
+            }
+        });
+        java.util.Set<String> there = new java.util.TreeSet<>();
+        try (java.util.stream.Stream<Path> l = java.nio.file.Files.list(logs)) {
+            l.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("aria_log")).forEach(there::add);
+        }
+        assertTrue(there.contains("aria_log_control") && there.contains("aria_log.00000001"), there.toString());
+        assertEquals(there, stored, "the stored Aria log is the one in aria_log_dir_path");
+    }
+
+    /** Writes Aria tables through a throttled backup, restores it, replays the binlog and compares; {@code ariaLogs}: the server's aria_log_dir_path, or null. @return the backup's manifest */
+    private JsonNode backupWhileWrittenRestoresEqual(Path work, Path ariaLogs) throws Exception {
         Path repo = work.resolve("repo");
         MariaDbSandbox.requireMariaDb();
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--aria-checkpoint-interval=1", "--innodb-log-buffer-size=1M"));
+        if (ariaLogs != null) {
+            args.add("--aria-log-dir-path=" + ariaLogs);
+        }
         try (MariaDbSandbox source = MariaDbSandbox.builder().logBin(true).innodbLogFileSize("8M")
-                .extraArgs("--aria-checkpoint-interval=1", "--innodb-log-buffer-size=1M").start()) {
+                .extraArgs(args.toArray(String[]::new)).start()) {
             source.exec("CREATE DATABASE ar");
             for (int t = 0; t < TABLES; t++) {
                 source.exec("CREATE TABLE ar.t" + t + " (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, c VARCHAR(200) NOT NULL,"
@@ -95,6 +128,7 @@ class AriaOnlineIT {
                 TableChecksums.assertSame(expected, TableChecksums.of(b, "ar"));
                 assertEquals(java.util.List.of(), TableChecksums.checkTables(b, "ar"));
             }
+            return m;
         }
     }
 }
