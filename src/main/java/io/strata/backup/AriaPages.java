@@ -4,9 +4,12 @@ package io.strata.backup;
  * The page checksums of a crash-safe Aria table (MariaDB's storage/maria: ma_pagecrc.c for the
  * checksum, ma_open.c and ma_backup.c for the header fields), so that a page read while the
  * server writes it (half old, half new) is read again instead of stored torn. Only tables that
- * stay writable during BACKUP STAGE BLOCK_DDL need it: {@code TRANSACTIONAL=1} tables with page
- * checksums in the block-record format ({@link #checked}); writes to other Aria tables wait from
- * BACKUP STAGE FLUSH on, so their files are still while strata reads them.
+ * stay writable during BACKUP STAGE BLOCK_DDL need it: {@code TRANSACTIONAL=1} tables (always in
+ * the block-record format; {@link #checked}); writes to other Aria tables wait from BACKUP STAGE
+ * FLUSH on, so their files are still while strata reads them. The pages of such a table without
+ * page checksums ({@code PAGE_CHECKSUM=0}), or encrypted (the stored checksum is not of the stored
+ * bytes), cannot be told whole by their content: those are read until two reads in a row agree
+ * ({@link #checksums} false).
  *
  * <p>The index file ({@code .MAI}) starts with the state header (big-endian integers):
  * <pre>
@@ -52,17 +55,19 @@ final class AriaPages {
     private final int blockSize;
     private final long keystart;
     private final long bitmapEvery;
+    private final boolean checksums;
 
-    private AriaPages(int blockSize, long keystart) {
+    private AriaPages(int blockSize, long keystart, boolean checksums) {
         this.blockSize = blockSize;
         this.keystart = keystart;
         this.bitmapEvery = (long) (blockSize - 4) / 6 * 16 + 1;
+        this.checksums = checksums;
     }
 
     /**
-     * The page geometry of the table whose index file begins with {@code header}, when its pages
-     * carry checksums that strata checks; null for any other table or bytes it does not know
-     * (then the files are copied as they are read).
+     * The page geometry of the crash-safe table whose index file begins with {@code header}, and
+     * whether its pages carry checksums strata checks ({@link #checksums}); null for any other
+     * table or bytes it does not know (then the files are copied as they are read).
      *
      * @param header the first bytes of the {@code .MAI} file (at least its state header and base information)
      */
@@ -72,7 +77,7 @@ final class AriaPages {
         }
         int options = be16(header, 4);
         int base = be16(header, 12);
-        if (base + 107 > header.length || header[22] != BLOCK_RECORD || (options & PAGE_CHECKSUM_OPTION) == 0) {
+        if (base + 107 > header.length || header[22] != BLOCK_RECORD) {
             return null;
         }
         boolean transactional = header[base + 106] != 0;
@@ -82,15 +87,25 @@ final class AriaPages {
         for (int i = 0; i < 8; i++) {
             keystart = keystart << 8 | (header[base + 16 + i] & 0xff);
         }
-        if (!transactional || encrypted || blockSize < 1024 || Integer.bitCount(blockSize) != 1 || keystart < 0 || keystart % blockSize != 0) {
+        if (!transactional || blockSize < 1024 || Integer.bitCount(blockSize) != 1 || keystart < 0 || keystart % blockSize != 0) {
             return null;
         }
-        return new AriaPages(blockSize, keystart);
+        return new AriaPages(blockSize, keystart, !encrypted && (options & PAGE_CHECKSUM_OPTION) != 0);
     }
 
     /** Bytes of a page. */
     int blockSize() {
         return blockSize;
+    }
+
+    /** Bytes of the index file's header (its state and base information) before its first key page. */
+    long keystart() {
+        return keystart;
+    }
+
+    /** Whether {@link #whole} can judge a page by its checksum; if not, a page is whole when two reads in a row agree. */
+    boolean checksums() {
+        return checksums;
     }
 
     /**

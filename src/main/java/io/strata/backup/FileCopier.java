@@ -518,7 +518,7 @@ final class FileCopier {
             } catch (NoSuchFileException e) {
                 return null;
             } catch (StrataException e) {
-                if (!counted && e.code() == ErrorCode.CORRUPT_DATA) {
+                if (!counted && (e.code() == ErrorCode.CORRUPT_DATA || e.code() == ErrorCode.IO_ERROR)) {
                     // the early pass runs before BLOCK_DDL: a table renamed or rebuilt meanwhile can pair an
                     // index header with another version's data file; the counted pass copies the file again
                     return null;
@@ -700,7 +700,17 @@ final class FileCopier {
         // a file of a few pages (most of mysql's) gets a buffer of its size, not 64 pages
         long pages = Math.max(1, Math.min(ARIA_PAGES_PER_READ, (ch.size() + bs - 1) / bs));
         byte[] buf = new byte[(int) (bs * pages)];
+        if (!aria.checksums()) {
+            return copyAriaPagesCompared(ch, rel, bs, buf, out, pause, 0, Long.MAX_VALUE);
+        }
         long pos = 0;
+        if (index) {
+            // the header pages carry no checksum: two equal reads
+            pos = copyAriaPagesCompared(ch, rel, bs, buf, out, pause, 0, aria.keystart());
+            if (pos < aria.keystart()) {
+                return pos;
+            }
+        }
         while (true) {
             int k = readFully(ch, buf, 0, buf.length, pos);
             pages:
@@ -725,6 +735,58 @@ final class FileCopier {
                 pos += k;
             }
             if (k < buf.length) {
+                return pos;
+            }
+        }
+    }
+
+    /**
+     * As {@link #copyAriaPages} for pages without a checksum strata can check (all of a table's,
+     * {@link AriaPages#checksums} false; the header pages of an index file): the bytes from
+     * {@code from} to {@code to} (or the end of the file) are read twice, and a page whose two
+     * reads differ (the server wrote it meanwhile, or as it was first read) is read again after
+     * {@code pause} until two reads in a row agree, up to {@link #ARIA_READS} reads.
+     *
+     * @return where the part passed to {@code out} ends: {@code to}, or the end of the file before it
+     * @throws StrataException io-error (exit 25) when a page reads differently every time: the server kept writing it
+     */
+    private static long copyAriaPagesCompared(java.nio.channels.FileChannel ch, String rel, int bs, byte[] buf, Chunks out, Pause pause, long from, long to)
+            throws IOException, InterruptedException {
+        byte[] again = new byte[buf.length];
+        long pos = from;
+        while (true) {
+            int want = (int) Math.min(buf.length, to - pos);
+            if (want == 0) {
+                return pos;
+            }
+            int k = readFully(ch, buf, 0, want, pos);
+            int k2 = readFully(ch, again, 0, k, pos);
+            if (k2 < k) {
+                k = k2; // the file was cut short meanwhile: it ends where the second read ended
+            }
+            for (int off = 0; off < k; off += bs) {
+                int len = Math.min(bs, k - off);
+                for (int reads = 2; !java.util.Arrays.equals(buf, off, off + len, again, off, off + len); reads++) {
+                    if (reads >= ARIA_READS) {
+                        throw new StrataException(ErrorCode.IO_ERROR, "page " + (pos + off) / bs + " of the Aria file " + rel + " read differently in each of "
+                                + ARIA_READS + " reads 0.1 s apart (the page carries no checksum strata can check, so only two equal reads make it whole): "
+                                + "the server kept writing it", "run the backup again", null);
+                    }
+                    System.arraycopy(again, off, buf, off, len);
+                    pause.pause();
+                    int r = readFully(ch, again, off, len, pos + off);
+                    if (r < len) {
+                        len = r;
+                        k = off + r; // the file was cut short meanwhile: it ends here
+                        System.arraycopy(again, off, buf, off, r);
+                    }
+                }
+            }
+            if (k > 0) {
+                out.put(buf, k);
+                pos += k;
+            }
+            if (k < want) {
                 return pos;
             }
         }

@@ -48,10 +48,14 @@ class AriaPagesTest {
         byte[] notAria = fixture("db.MAI");
         notAria[2] = 7; // MyISAM's magic FE FE 07
         assertNull(AriaPages.checked(notAria));
+        assertTrue(a.checksums());
         byte[] noChecksums = fixture("db.MAI");
         noChecksums[4] &= ~0x08; // option bit 11 off
-        assertNull(AriaPages.checked(noChecksums));
-        assertNull(AriaPages.checked(fixture("encrypted.MAI")), "an encrypted table (extra option bit 0)");
+        assertFalse(AriaPages.checked(noChecksums).checksums(), "PAGE_CHECKSUM=0: pages read until two reads agree");
+        assertFalse(AriaPages.checked(fixture("encrypted.MAI")).checksums(), "an encrypted table (extra option bit 0)");
+        byte[] notTransactional = fixture("db.MAI");
+        notTransactional[((notTransactional[12] & 0xff) << 8 | (notTransactional[13] & 0xff)) + 106] = 0;
+        assertNull(AriaPages.checked(notTransactional), "written only until BACKUP STAGE FLUSH: copied as read");
         byte[] encryptedAsPlain = fixture("encrypted.MAI");
         int base = (encryptedAsPlain[12] & 0xff) << 8 | (encryptedAsPlain[13] & 0xff);
         encryptedAsPlain[base + 91] &= ~1;
@@ -198,6 +202,100 @@ class AriaPagesTest {
         }
         assertTrue(FileCopier.ariaTableFile("d/t#sql.MAD"), "only names that begin with #sql");
         assertFalse(FileCopier.ariaTableFile("t.MAD"), "not in a database directory");
+    }
+
+    /** A channel over {@code file} whose reads see {@code changed} (whole pages from {@code at}) on the reads {@code which} accepts (counted from 1). */
+    private static FileChannel changingUnder(Path file, long at, byte[] changed, java.util.function.IntPredicate which) throws java.io.IOException {
+        FileChannel real = FileChannel.open(file);
+        AtomicInteger n = new AtomicInteger();
+        return new FileChannel() {
+            @Override public int read(java.nio.ByteBuffer dst, long position) throws java.io.IOException {
+                int start = dst.position();
+                int r = real.read(dst, position);
+                if (r > 0 && which.test(n.incrementAndGet())) {
+                    for (int i = 0; i < changed.length; i++) {
+                        long p = at + i;
+                        if (p >= position && p < position + r) {
+                            dst.put(start + (int) (p - position), changed[i]);
+                        }
+                    }
+                }
+                return r;
+            }
+            @Override public int read(java.nio.ByteBuffer dst) { throw new UnsupportedOperationException(); }
+            @Override public long read(java.nio.ByteBuffer[] d, int o, int l) { throw new UnsupportedOperationException(); }
+            @Override public int write(java.nio.ByteBuffer src) { throw new UnsupportedOperationException(); }
+            @Override public long write(java.nio.ByteBuffer[] s, int o, int l) { throw new UnsupportedOperationException(); }
+            @Override public int write(java.nio.ByteBuffer src, long p) { throw new UnsupportedOperationException(); }
+            @Override public long position() { throw new UnsupportedOperationException(); }
+            @Override public FileChannel position(long p) { throw new UnsupportedOperationException(); }
+            @Override public long size() throws java.io.IOException { return real.size(); }
+            @Override public FileChannel truncate(long size) { throw new UnsupportedOperationException(); }
+            @Override public void force(boolean meta) { throw new UnsupportedOperationException(); }
+            @Override public long transferTo(long p, long c, java.nio.channels.WritableByteChannel t) { throw new UnsupportedOperationException(); }
+            @Override public long transferFrom(java.nio.channels.ReadableByteChannel s, long p, long c) { throw new UnsupportedOperationException(); }
+            @Override public java.nio.MappedByteBuffer map(MapMode m, long p, long s) { throw new UnsupportedOperationException(); }
+            @Override public java.nio.channels.FileLock lock(long p, long s, boolean sh) { throw new UnsupportedOperationException(); }
+            @Override public java.nio.channels.FileLock tryLock(long p, long s, boolean sh) { throw new UnsupportedOperationException(); }
+            @Override protected void implCloseChannel() throws java.io.IOException { real.close(); }
+        };
+    }
+
+    @Test
+    void withoutPageChecksumsAPageIsTakenWhenTwoReadsInARowAgree(@TempDir Path dir) throws Exception {
+        byte[] good = fixture("db.MAD");
+        Path file = dir.resolve("db.MAD");
+        Files.write(file, good);
+        byte[] noChecksums = fixture("db.MAI");
+        noChecksums[4] &= ~0x08;
+        AriaPages a = AriaPages.checked(noChecksums);
+        byte[] halfWritten = new byte[100];
+        Arrays.fill(halfWritten, (byte) 0x5A);
+        AtomicInteger pauses = new AtomicInteger();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        // the first read of the whole file sees page 1 torn; the reads after it see the page whole
+        try (FileChannel ch = changingUnder(file, PAGE + 2000, halfWritten, n -> n == 1)) {
+            assertEquals(good.length, FileCopier.copyAriaPages(ch, "d/t.MAD", a, (b, k) -> out.write(b, 0, k), pauses::incrementAndGet));
+        }
+        assertEquals(1, pauses.get(), "page 1 read a third time, after its first two reads differed");
+        assertArrayEquals(good, out.toByteArray());
+    }
+
+    @Test
+    void aPageWithoutChecksumThatNeverReadsTheSameTwiceFailsByName(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("db.MAD");
+        Files.write(file, fixture("db.MAD"));
+        byte[] noChecksums = fixture("db.MAI");
+        noChecksums[4] &= ~0x08;
+        byte[] other = new byte[8];
+        Arrays.fill(other, (byte) 0x33);
+        AtomicInteger pauses = new AtomicInteger();
+        // every odd read of page 1 sees other bytes: no two reads in a row agree
+        try (FileChannel ch = changingUnder(file, PAGE + 64, other, n -> n % 2 == 1)) {
+            StrataException e = assertThrows(StrataException.class,
+                    () -> FileCopier.copyAriaPages(ch, "d/t.MAD", AriaPages.checked(noChecksums), (b, k) -> { }, pauses::incrementAndGet));
+            assertEquals(ErrorCode.IO_ERROR, e.code());
+            assertEquals("page 1 of the Aria file d/t.MAD read differently in each of 10 reads 0.1 s apart (the page carries no checksum strata "
+                    + "can check, so only two equal reads make it whole): the server kept writing it", e.getMessage());
+        }
+        assertEquals(FileCopier.ARIA_READS - 2, pauses.get());
+    }
+
+    @Test
+    void theIndexHeaderPagesAreReadUntilTwoReadsAgree(@TempDir Path dir) throws Exception {
+        byte[] good = fixture("db.MAI");
+        Path file = dir.resolve("db.MAI");
+        Files.write(file, good);
+        byte[] state = new byte[16];
+        Arrays.fill(state, (byte) 0x11);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        AtomicInteger pauses = new AtomicInteger();
+        // the state header (no checksum) is being rewritten as it is first read
+        try (FileChannel ch = changingUnder(file, 30, state, n -> n == 1)) {
+            assertEquals(good.length, FileCopier.copyAriaPages(ch, "mysql/db.MAI", AriaPages.checked(good), (b, k) -> out.write(b, 0, k), pauses::incrementAndGet));
+        }
+        assertEquals(1, pauses.get());
+        assertArrayEquals(good, out.toByteArray());
     }
 
     @Test
