@@ -20,7 +20,10 @@ import java.util.regex.Pattern;
  * <p>SHOW CREATE TABLE prints each constraint on a line of its own,
  * {@code   CONSTRAINT `name` FOREIGN KEY (`c`) REFERENCES `parent` (`id`) ON DELETE CASCADE,},
  * after the indexes (the index a foreign key needs is printed as a KEY line of its own, so the
- * work table keeps every index of the imported tablespace).
+ * work table keeps every index of the imported tablespace). The referenced table is printed
+ * unqualified when it is in the table's own database ({@code REFERENCES `parent`}), else as
+ * {@code REFERENCES `db`.`parent`}; {@link #retarget} makes the clauses right for where the
+ * table is imported.
  *
  * @param createWithout the CREATE TABLE statement without its FOREIGN KEY lines (a comma that
  *                      would then end the last clause removed)
@@ -55,6 +58,156 @@ record TableForeignKeys(String createWithout, List<String> names, List<String> c
 
     boolean isEmpty() {
         return names.isEmpty();
+    }
+
+    /**
+     * These constraints with their REFERENCES made right for the table {@code fromDb.fromTable}
+     * of the backup imported into the database {@code toDb}: a reference to the table itself
+     * (a self-referencing key) names {@code self}, the table in {@code toDb} the ALTER runs on
+     * (the work table, later the destination), not the original; an unqualified reference to
+     * another table, when {@code toDb} is not {@code fromDb}, is qualified with {@code fromDb},
+     * the database the backup's table meant (unqualified, it would name a table of {@code toDb}).
+     */
+    TableForeignKeys retarget(String fromDb, String fromTable, String toDb, String self) {
+        List<String> out = new ArrayList<>();
+        for (String c : clauses) {
+            out.add(retargetClause(c, fromDb, fromTable, toDb, self));
+        }
+        return new TableForeignKeys(createWithout, names, List.copyOf(out));
+    }
+
+    /** {@link #retarget} of one clause, {@code FOREIGN KEY (`a`, ...) REFERENCES [`db`.]`t` (...) ...}; a clause of another shape is kept as it is. */
+    static String retargetClause(String clause, String fromDb, String fromTable, String toDb, String self) {
+        String head = "FOREIGN KEY (";
+        if (!clause.startsWith(head)) {
+            return clause;
+        }
+        int at = head.length();
+        while (true) { // the key's columns: `name`, `name`, ... )
+            int end = identifierEnd(clause, at);
+            if (end < 0) {
+                return clause;
+            }
+            if (clause.startsWith(", ", end)) {
+                at = end + 2;
+            } else if (clause.startsWith(")", end)) {
+                at = end + 1;
+                break;
+            } else {
+                return clause;
+            }
+        }
+        String refs = " REFERENCES ";
+        if (!clause.startsWith(refs, at)) {
+            return clause;
+        }
+        int first = at + refs.length();
+        int firstEnd = identifierEnd(clause, first);
+        if (firstEnd < 0) {
+            return clause;
+        }
+        String db = null;
+        String table = unquote(clause.substring(first, firstEnd));
+        int refEnd = firstEnd;
+        if (clause.startsWith(".`", firstEnd)) {
+            int secondEnd = identifierEnd(clause, firstEnd + 1);
+            if (secondEnd < 0) {
+                return clause;
+            }
+            db = table;
+            table = unquote(clause.substring(firstEnd + 1, secondEnd));
+            refEnd = secondEnd;
+        }
+        String target;
+        if ((db == null || db.equals(fromDb)) && table.equals(fromTable)) {
+            target = quote(self);
+        } else if (db == null && !fromDb.equals(toDb)) {
+            target = quote(fromDb) + "." + quote(table);
+        } else {
+            return clause;
+        }
+        return clause.substring(0, first) + target + clause.substring(refEnd);
+    }
+
+    /**
+     * What the clause {@code FOREIGN KEY (`a`, ...) REFERENCES [`db`.]`t` (`x`, ...) ...} joins:
+     * {@code columns} of the table to {@code refColumns} of {@code db.table} ({@code db} null when
+     * unqualified: the table's own database).
+     */
+    record Reference(List<String> columns, String db, String table, List<String> refColumns) {}
+
+    /** The {@link Reference} of {@code clause}, or null for a clause of another shape. */
+    static Reference reference(String clause) {
+        String head = "FOREIGN KEY (";
+        if (!clause.startsWith(head)) {
+            return null;
+        }
+        List<String> cols = new ArrayList<>();
+        int at = identifierList(clause, head.length(), cols);
+        String refs = " REFERENCES ";
+        if (at < 0 || !clause.startsWith(refs, at)) {
+            return null;
+        }
+        at += refs.length();
+        int end = identifierEnd(clause, at);
+        if (end < 0) {
+            return null;
+        }
+        String db = null;
+        String table = unquote(clause.substring(at, end));
+        if (clause.startsWith(".`", end)) {
+            int second = identifierEnd(clause, end + 1);
+            if (second < 0) {
+                return null;
+            }
+            db = table;
+            table = unquote(clause.substring(end + 1, second));
+            end = second;
+        }
+        List<String> refCols = new ArrayList<>();
+        if (!clause.startsWith(" (", end) || identifierList(clause, end + 2, refCols) < 0 || refCols.size() != cols.size()) {
+            return null;
+        }
+        return new Reference(List.copyOf(cols), db, table, List.copyOf(refCols));
+    }
+
+    /** Reads {@code `a`, `b`, ...)} from {@code at} into {@code out}; where it ends (after the parenthesis), or -1. */
+    private static int identifierList(String s, int at, List<String> out) {
+        while (true) {
+            int end = identifierEnd(s, at);
+            if (end < 0) {
+                return -1;
+            }
+            out.add(unquote(s.substring(at, end)));
+            if (s.startsWith(", ", end)) {
+                at = end + 2;
+            } else if (s.startsWith(")", end)) {
+                return end + 1;
+            } else {
+                return -1;
+            }
+        }
+    }
+
+    /** Where the backquoted identifier starting at {@code at} ends (after its closing backquote), or -1. */
+    private static int identifierEnd(String s, int at) {
+        if (at >= s.length() || s.charAt(at) != '`') {
+            return -1;
+        }
+        for (int i = at + 1; i < s.length(); i++) {
+            if (s.charAt(i) == '`') {
+                if (i + 1 < s.length() && s.charAt(i + 1) == '`') {
+                    i++;
+                } else {
+                    return i + 1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static String unquote(String quoted) {
+        return quoted.substring(1, quoted.length() - 1).replace("``", "`");
     }
 
     /** The temporary name of constraint {@code i} on the work table {@code work}: {@code <work>_fk<i+1>}. */

@@ -626,7 +626,7 @@ public final class TableRestore {
             }
             if (!fks.isEmpty()) {
                 Cancellation.check();
-                live.exec("ALTER TABLE " + work.sql() + " " + fks.addTemporary(work.table()));
+                live.exec("ALTER TABLE " + work.sql() + " " + fks.retarget(e.from().db(), e.from().table(), e.to().db(), work.table()).addTemporary(work.table()));
             }
             Cancellation.check();
             if (swap) {
@@ -638,6 +638,7 @@ public final class TableRestore {
             }
             if (!fks.isEmpty()) {
                 nameForeignKeys(live, e, work, fks, log);
+                warnOrphans(live, e, fks, log);
             }
             log.accept("imported " + e.from() + " as " + e.to() + (swap ? " (replacing the existing table)" : "") + "; CHECKSUM TABLE " + sum);
             return new Imported(e.from(), e.to(), e.engine(), e.partitioned(), e.files().size(), bytes, sum, swap);
@@ -668,7 +669,8 @@ public final class TableRestore {
                 + e.to().db().replace("'", "''") + "'")) {
             taken.add(r.get("constraint_name").toLowerCase(java.util.Locale.ROOT));
         }
-        String alter = "ALTER TABLE " + e.to().sql() + " " + fks.finalNames(work.table(), e.from().table(), taken);
+        String alter = "ALTER TABLE " + e.to().sql() + " " + fks.retarget(e.from().db(), e.from().table(), e.to().db(), e.to().table())
+                .finalNames(work.table(), e.from().table(), taken);
         try {
             live.exec(alter);
         } catch (RuntimeException x) {
@@ -684,6 +686,47 @@ public final class TableRestore {
         }
         log.accept("foreign key(s) of " + e.to() + ": " + String.join(", ", now) + (now.equals(fks.names().stream().sorted().toList()) ? ""
                 : " (in the backup: " + String.join(", ", fks.names()) + ")"));
+    }
+
+    /**
+     * Says in a WARNING which foreign keys of the table just imported as {@code e.to()} have rows
+     * without a parent: the import runs with {@code foreign_key_checks} off (as a dump's restore
+     * does), so the server checks neither the rows brought in against their parent tables as they
+     * are now nor that a parent table exists. Per constraint: a parent table that does not exist,
+     * or the number of rows whose key columns are all set and match no row of the parent.
+     */
+    private static void warnOrphans(ServerSession live, Exported e, TableForeignKeys fks, Consumer<String> log) {
+        TableForeignKeys placed = fks.retarget(e.from().db(), e.from().table(), e.to().db(), e.to().table());
+        for (String clause : placed.clauses()) {
+            TableForeignKeys.Reference ref = TableForeignKeys.reference(clause);
+            if (ref == null) {
+                continue;
+            }
+            String db = ref.db() != null ? ref.db() : e.to().db();
+            String parent = "`" + db.replace("`", "``") + "`.`" + ref.table().replace("`", "``") + "`";
+            String key = "(" + String.join(", ", ref.columns().stream().map(c -> "`" + c.replace("`", "``") + "`").toList()) + ")";
+            String refKey = "(" + String.join(", ", ref.refColumns().stream().map(c -> "`" + c.replace("`", "``") + "`").toList()) + ")";
+            if (live.queryRows("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db.replace("\\", "\\\\").replace("'", "''")
+                    + "' AND TABLE_NAME = '" + ref.table().replace("\\", "\\\\").replace("'", "''") + "'").isEmpty()) {
+                log.accept("WARNING: the foreign key " + key + " of " + e.to() + " references " + parent + ", which does not exist in the server:"
+                        + " writes to " + e.to() + " that set " + key + " fail with error 1452 until it does");
+                continue;
+            }
+            StringBuilder where = new StringBuilder();
+            StringBuilder join = new StringBuilder();
+            for (int i = 0; i < ref.columns().size(); i++) {
+                String c = "c.`" + ref.columns().get(i).replace("`", "``") + "`";
+                where.append(i == 0 ? "" : " AND ").append(c).append(" IS NOT NULL");
+                join.append(i == 0 ? "" : " AND ").append("p.`").append(ref.refColumns().get(i).replace("`", "``")).append("` = ").append(c);
+            }
+            String count = live.queryRows("SELECT COUNT(*) AS n FROM " + e.to().sql() + " c WHERE " + where + " AND NOT EXISTS (SELECT 1 FROM " + parent
+                    + " p WHERE " + join + ")").get(0).get("n");
+            if (!"0".equals(count)) {
+                log.accept("WARNING: " + count + " row(s) of " + e.to() + " have no parent row in " + parent + " " + refKey + " by the foreign key " + key
+                        + ": the import does not check rows against their parents (foreign_key_checks off, as a dump's restore); restore the parent"
+                        + " table to the same point, or correct or delete those rows");
+            }
+        }
     }
 
     /**

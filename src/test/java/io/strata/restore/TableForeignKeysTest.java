@@ -75,4 +75,47 @@ class TableForeignKeysTest {
                 + "ADD FOREIGN KEY (`p`) REFERENCES `parent` (`id`)", f.finalNames("w", "plain", Set.of("fk_custom", "plain_ibfk_1")));
         assertEquals(f.finalNames("w", "plain", Set.of("fk_custom")), f.finalNames("w", "PLAIN", Set.of("fk_custom")));
     }
+
+    @Test
+    void aSelfReferenceNamesTheImportedTableNotTheOriginal() {
+        String c = "FOREIGN KEY (`mgr`) REFERENCES `selfgen` (`id`) ON DELETE SET NULL";
+        assertEquals("FOREIGN KEY (`mgr`) REFERENCES `strata_new_1` (`id`) ON DELETE SET NULL",
+                TableForeignKeys.retargetClause(c, "f", "selfgen", "f", "strata_new_1"));
+        assertEquals("FOREIGN KEY (`mgr`) REFERENCES `selfgen2` (`id`) ON DELETE SET NULL",
+                TableForeignKeys.retargetClause(c, "f", "selfgen", "f", "selfgen2"));
+        assertEquals("FOREIGN KEY (`mgr`) REFERENCES `selfgen2` (`id`) ON DELETE SET NULL",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`mgr`) REFERENCES `f`.`selfgen` (`id`) ON DELETE SET NULL", "f", "selfgen", "h", "selfgen2"));
+    }
+
+    @Test
+    void anUnqualifiedParentKeepsItsDatabaseWhenTheTableMovesToAnother() {
+        assertEquals("FOREIGN KEY (`pid`) REFERENCES `f`.`parent` (`id`)",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`pid`) REFERENCES `parent` (`id`)", "f", "child", "h", "child"));
+        assertEquals("FOREIGN KEY (`pid`) REFERENCES `parent` (`id`)",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`pid`) REFERENCES `parent` (`id`)", "f", "child", "f", "child2"), "same database: as it is");
+        assertEquals("FOREIGN KEY (`pid`) REFERENCES `g`.`gp` (`id`)",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`pid`) REFERENCES `g`.`gp` (`id`)", "f", "child", "h", "child"), "qualified: as it is");
+        // odd names: a column list holding ") REFERENCES `x", a backquote in the table name
+        assertEquals("FOREIGN KEY (`a`, `b) REFERENCES ``x`) REFERENCES `f`.`p``q` (`id`, `id2`)",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`a`, `b) REFERENCES ``x`) REFERENCES `p``q` (`id`, `id2`)", "f", "child", "h", "child"));
+    }
+
+    @Test
+    void retargetKeepsNamesAndOrder() {
+        TableForeignKeys f = TableForeignKeys.of("CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n"
+                + "  KEY `p` (`p`),\n  CONSTRAINT `t_ibfk_1` FOREIGN KEY (`p`) REFERENCES `t` (`id`)\n) ENGINE=InnoDB");
+        TableForeignKeys r = f.retarget("d", "t", "d", "w");
+        assertEquals(f.names(), r.names());
+        assertEquals(f.createWithout(), r.createWithout());
+        assertEquals("ADD CONSTRAINT `w_fk1` FOREIGN KEY (`p`) REFERENCES `w` (`id`)", r.addTemporary("w"));
+    }
+
+    @Test
+    void aClauseNamesWhatItJoins() {
+        assertEquals(new TableForeignKeys.Reference(List.of("a", "b`c"), null, "p", List.of("x", "y")),
+                TableForeignKeys.reference("FOREIGN KEY (`a`, `b``c`) REFERENCES `p` (`x`, `y`) ON DELETE CASCADE"));
+        assertEquals(new TableForeignKeys.Reference(List.of("p"), "g", "gp", List.of("id")),
+                TableForeignKeys.reference("FOREIGN KEY (`p`) REFERENCES `g`.`gp` (`id`)"));
+        assertEquals(null, TableForeignKeys.reference("CHECK (`a` > 0)"));
+    }
 }
