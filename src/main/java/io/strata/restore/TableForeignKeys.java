@@ -78,55 +78,20 @@ record TableForeignKeys(String createWithout, List<String> names, List<String> c
 
     /** {@link #retarget} of one clause, {@code FOREIGN KEY (`a`, ...) REFERENCES [`db`.]`t` (...) ...}; a clause of another shape is kept as it is. */
     static String retargetClause(String clause, String fromDb, String fromTable, String toDb, String self) {
-        String head = "FOREIGN KEY (";
-        if (!clause.startsWith(head)) {
+        Parsed p = parse(clause);
+        if (p == null) {
             return clause;
         }
-        int at = head.length();
-        while (true) { // the key's columns: `name`, `name`, ... )
-            int end = identifierEnd(clause, at);
-            if (end < 0) {
-                return clause;
-            }
-            if (clause.startsWith(", ", end)) {
-                at = end + 2;
-            } else if (clause.startsWith(")", end)) {
-                at = end + 1;
-                break;
-            } else {
-                return clause;
-            }
-        }
-        String refs = " REFERENCES ";
-        if (!clause.startsWith(refs, at)) {
-            return clause;
-        }
-        int first = at + refs.length();
-        int firstEnd = identifierEnd(clause, first);
-        if (firstEnd < 0) {
-            return clause;
-        }
-        String db = null;
-        String table = unquote(clause.substring(first, firstEnd));
-        int refEnd = firstEnd;
-        if (clause.startsWith(".`", firstEnd)) {
-            int secondEnd = identifierEnd(clause, firstEnd + 1);
-            if (secondEnd < 0) {
-                return clause;
-            }
-            db = table;
-            table = unquote(clause.substring(firstEnd + 1, secondEnd));
-            refEnd = secondEnd;
-        }
+        Reference r = p.reference();
         String target;
-        if ((db == null || db.equals(fromDb)) && table.equals(fromTable)) {
+        if ((r.db() == null || r.db().equals(fromDb)) && r.table().equals(fromTable)) {
             target = quote(self);
-        } else if (db == null && !fromDb.equals(toDb)) {
-            target = quote(fromDb) + "." + quote(table);
+        } else if (r.db() == null && !fromDb.equals(toDb)) {
+            target = quote(fromDb) + "." + quote(r.table());
         } else {
             return clause;
         }
-        return clause.substring(0, first) + target + clause.substring(refEnd);
+        return clause.substring(0, p.tableStart()) + target + clause.substring(p.tableEnd());
     }
 
     /**
@@ -138,6 +103,14 @@ record TableForeignKeys(String createWithout, List<String> names, List<String> c
 
     /** The {@link Reference} of {@code clause}, or null for a clause of another shape. */
     static Reference reference(String clause) {
+        Parsed p = parse(clause);
+        return p == null ? null : p.reference();
+    }
+
+    /** A clause's reference, and where its referenced table ({@code [`db`.]`t`}) is in it. */
+    private record Parsed(Reference reference, int tableStart, int tableEnd) {}
+
+    private static Parsed parse(String clause) {
         String head = "FOREIGN KEY (";
         if (!clause.startsWith(head)) {
             return null;
@@ -148,13 +121,13 @@ record TableForeignKeys(String createWithout, List<String> names, List<String> c
         if (at < 0 || !clause.startsWith(refs, at)) {
             return null;
         }
-        at += refs.length();
-        int end = identifierEnd(clause, at);
+        int start = at + refs.length();
+        int end = identifierEnd(clause, start);
         if (end < 0) {
             return null;
         }
         String db = null;
-        String table = unquote(clause.substring(at, end));
+        String table = unquote(clause.substring(start, end));
         if (clause.startsWith(".`", end)) {
             int second = identifierEnd(clause, end + 1);
             if (second < 0) {
@@ -168,7 +141,7 @@ record TableForeignKeys(String createWithout, List<String> names, List<String> c
         if (!clause.startsWith(" (", end) || identifierList(clause, end + 2, refCols) < 0 || refCols.size() != cols.size()) {
             return null;
         }
-        return new Reference(List.copyOf(cols), db, table, List.copyOf(refCols));
+        return new Parsed(new Reference(List.copyOf(cols), db, table, List.copyOf(refCols)), start, end);
     }
 
     /** Reads {@code `a`, `b`, ...)} from {@code at} into {@code out}; where it ends (after the parenthesis), or -1. */
