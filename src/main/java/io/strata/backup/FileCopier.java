@@ -284,7 +284,7 @@ final class FileCopier {
             return unchangedTablespace(ts, size, stat);
         }
         String key = nextDataObject();
-        try (StoredObject w = repo.createBackupObject(id, key, choice.delta() ? DeltaFormat.CONTENT : "innodb-file")) {
+        try (StoredObject w = repo.createBackupObject(id, key, choice.delta() ? DeltaFormat.CONTENT : "innodb-file", size)) {
             ChunkedWriter cw = w.out();
             PageCopier.Result r;
             long startLsn = lsnNow.getAsLong();
@@ -343,7 +343,7 @@ final class FileCopier {
         synchronized (this) {
             if (sharedEmpty == null) {
                 String key = nextDataObject();
-                try (StoredObject w = repo.createBackupObject(id, key, DeltaFormat.CONTENT)) {
+                try (StoredObject w = repo.createBackupObject(id, key, DeltaFormat.CONTENT, 0L)) {
                     w.commitBatched();
                     sharedEmpty = new SharedEmpty(key, w.storedBytes(), w.crc32c());
                 }
@@ -509,7 +509,7 @@ final class FileCopier {
             return before;
         }
         String key = nextDataObject();
-        try (StoredObject w = repo.createBackupObject(id, key, "file")) {
+        try (StoredObject w = repo.createBackupObject(id, key, "file", seen != null ? seen.size() : -1L)) {
             ChunkedWriter cw = w.out();
             long n;
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p)) {
@@ -576,7 +576,7 @@ final class FileCopier {
      */
     FileEntry storeBytes(String rel, byte[] data) throws IOException {
         String key = nextDataObject();
-        try (StoredObject w = repo.createBackupObject(id, key, "file")) {
+        try (StoredObject w = repo.createBackupObject(id, key, "file", (long) data.length)) {
             w.out().write(data, 0, data.length);
             w.commitBatched();
             progress.addEstimate(BackupProgress.FILE_COPY, data.length);

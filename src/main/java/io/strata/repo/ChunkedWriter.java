@@ -44,6 +44,15 @@ public final class ChunkedWriter extends OutputStream {
     }
 
     public ChunkedWriter(OutputStream target, String contentName, ObjectCodec codec) throws IOException {
+        this(target, contentName, codec, -1);
+    }
+
+    /**
+     * A writer whose first chunk buffer is sized for an object of about {@code expectedBytes} raw
+     * bytes (negative: unknown): a small file's writer holds a buffer of its size rather than a
+     * whole chunk (1 MiB). More bytes than expected are fine; the buffer then grows to a chunk.
+     */
+    public ChunkedWriter(OutputStream target, String contentName, ObjectCodec codec, long expectedBytes) throws IOException {
         this.out = new DataOutputStream(target);
         this.codec = codec;
         byte[] name = contentName.getBytes(StandardCharsets.US_ASCII);
@@ -57,11 +66,14 @@ public final class ChunkedWriter extends OutputStream {
         out.writeByte(codec.sealed() ? ObjectFormat.FLAG_SEALED : 0);
         out.write(objectId);
         storedTotal = 4 + 2 + 1 + name.length + 1 + objectId.length;
-        current = ChunkCoder.takeOut();
+        current = ChunkCoder.takeOut(expectedBytes);
     }
 
     @Override
     public void write(int b) throws IOException {
+        if (current.rawLen == current.raw.length) {
+            current.grow();
+        }
         current.raw[current.rawLen++] = (byte) b;
         if (current.rawLen == ObjectFormat.CHUNK_SIZE) {
             endChunk();
@@ -71,6 +83,9 @@ public final class ChunkedWriter extends OutputStream {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         while (len > 0) {
+            if (current.rawLen + len > current.raw.length) {
+                current.grow();
+            }
             int n = Math.min(len, ObjectFormat.CHUNK_SIZE - current.rawLen);
             System.arraycopy(b, off, current.raw, current.rawLen, n);
             current.rawLen += n;

@@ -309,7 +309,17 @@ public final class Repository {
     /** As above with an explicit compression (merge keeps each backup's own). */
     public StoredObject createBackupObject(String id, String object, String content, Compression c) {
         String key = Keys.backupObject(id, object);
-        return new StoredObject(store, key, content, config.writeCodec(c));
+        return new StoredObject(store, key, content, config.writeCodec(c), -1);
+    }
+
+    /**
+     * As {@link #createBackupObject(String, String, String)} for an object of about
+     * {@code expectedBytes} raw bytes (the file's size when the copy starts): its chunk buffer is
+     * sized to it ({@link ChunkedWriter#ChunkedWriter(java.io.OutputStream, String, ObjectCodec, long)}).
+     */
+    public StoredObject createBackupObject(String id, String object, String content, long expectedBytes) {
+        String key = Keys.backupObject(id, object);
+        return new StoredObject(store, key, content, config.writeCodec(compression), expectedBytes);
     }
 
     /** The name ({@link FileEntry#object()}) of a backup's {@code seq}-th data object: {@code data/NNNNNN}, numbered from 1. */

@@ -19,12 +19,13 @@ public final class StoredObject implements AutoCloseable {
     private final ChunkedWriter out;
     private boolean committed;
 
-    StoredObject(ObjectStore store, String key, String content, ObjectCodec codec) {
+    /** {@code expectedBytes}: the raw bytes the object will hold, about (negative: unknown); sizes its chunk buffer. */
+    StoredObject(ObjectStore store, String key, String content, ObjectCodec codec, long expectedBytes) {
         this.store = store;
         this.key = key;
         this.writer = store.create(key);
         try {
-            this.out = new ChunkedWriter(writer.stream(), content, codec);
+            this.out = new ChunkedWriter(writer.stream(), content, codec, expectedBytes);
         } catch (IOException e) {
             writer.close();
             throw StorageException.local("write", store.describe(key), e);
