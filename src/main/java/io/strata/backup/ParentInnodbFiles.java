@@ -22,13 +22,20 @@ import java.util.Set;
  */
 final class ParentInnodbFiles {
     /** No parent (a full backup): every page 0 is read. */
-    static final ParentInnodbFiles NONE = new ParentInnodbFiles(Map.of(), Set.of());
+    static final ParentInnodbFiles NONE = new ParentInnodbFiles(Map.of(), Map.of(), Set.of());
 
+    /**
+     * The entries of files of the data directory ({@code home} null) by {@code path}: the key is
+     * the entry's own path, no second string per file (at 50,000 tables, 3 MB less).
+     */
+    private final Map<String, FileEntry> byPath;
+    /** The entries of files of another home ({@link io.strata.repo.InnodbLayout}), by {@link #key}. */
     private final Map<String, FileEntry> byKey;
     /** The paths the parent recorded as encrypted ({@code keyManagement.encrypted}). */
     private final Set<String> encrypted;
 
-    private ParentInnodbFiles(Map<String, FileEntry> byKey, Set<String> encrypted) {
+    private ParentInnodbFiles(Map<String, FileEntry> byPath, Map<String, FileEntry> byKey, Set<String> encrypted) {
+        this.byPath = byPath;
         this.byKey = byKey;
         this.encrypted = encrypted;
     }
@@ -38,19 +45,24 @@ final class ParentInnodbFiles {
         if (parent == null) {
             return NONE;
         }
+        Map<String, FileEntry> byPath = new HashMap<>();
         Map<String, FileEntry> m = new HashMap<>();
         for (FileEntry f : parent.files()) {
             if ("innodb".equals(f.kind()) && f.stat() != null && f.location() == null && f.spaceId() != null && f.spaceId() > 0 && f.flags() != null) {
-                m.put(key(f.home(), f.path()), f);
+                if (f.home() == null) {
+                    byPath.put(f.path(), f);
+                } else {
+                    m.put(key(f.home(), f.path()), f);
+                }
             }
         }
         Set<String> enc = parent.keyManagement() == null || parent.keyManagement().encrypted() == null ? Set.of()
                 : new HashSet<>(parent.keyManagement().encrypted());
-        return new ParentInnodbFiles(m, enc);
+        return new ParentInnodbFiles(byPath, m, enc);
     }
 
     boolean isEmpty() {
-        return byKey.isEmpty();
+        return byPath.isEmpty() && byKey.isEmpty();
     }
 
     private static String key(String home, String path) {
@@ -62,7 +74,7 @@ final class ParentInnodbFiles {
      * file, now {@code size} bytes with attributes {@code now}, is unchanged since; else null.
      */
     FileEntry unchanged(String home, String path, long size, FileStat now) {
-        FileEntry was = byKey.get(key(home, path));
+        FileEntry was = home == null ? byPath.get(path) : byKey.get(key(home, path));
         return was != null && now != null && PlainFileReuse.unchanged(was, size, now) ? was : null;
     }
 
@@ -72,7 +84,7 @@ final class ParentInnodbFiles {
      * counted it encrypted): page 0 need not be read again for that.
      */
     boolean knownUnencrypted(FileEntry f, java.nio.file.Path file) {
-        if (byKey.isEmpty() || f.location() != null || encrypted.contains(f.path())) {
+        if (isEmpty() || f.location() != null || encrypted.contains(f.path())) {
             return false;
         }
         PlainFileReuse.Seen seen;

@@ -299,10 +299,11 @@ final class TablespaceScanner {
         }
         if (was != null) {
             String name = k != null ? k.name() : (fallbackName != null ? fallbackName : withoutIbd(rel));
-            Tablespace ts = new Tablespace(rel, abs, was.spaceId(), was.flags(), name, home, location);
+            // the parent's path string, equal to rel: the new entry shares it (one string less per unchanged file)
+            Tablespace ts = new Tablespace(was.path(), abs, was.spaceId(), was.flags(), name, home, location);
             refuseUnsupported(ts, null);
             fromParent.incrementAndGet();
-            out.put(rel, ts);
+            out.put(ts.path(), ts);
             return;
         }
         byte[] page0 = new byte[Math.max(facts.pageSize(), 16384)];

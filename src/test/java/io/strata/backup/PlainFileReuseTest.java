@@ -159,7 +159,7 @@ class PlainFileReuseTest {
         PlainFileReuse.Listing l = PlainFileReuse.list(d, 2);
         assertEquals(io.strata.util.Dirs.liveRegularFiles(d, 2), l.files());
         assertEquals(List.of(d.resolve("db/o.MYD"), d.resolve("db/t.frm"), d.resolve("db/t.ibd"), d.resolve("ibdata1"), d.resolve("linkeddb/o.MYD")), l.files());
-        assertEquals(5, l.seen().size());
+        assertEquals(5, l.seenCount());
         for (Path f : l.files()) {
             PlainFileReuse.Seen walked = l.seenOf(f);
             PlainFileReuse.Seen looked = PlainFileReuse.look(f);
