@@ -170,6 +170,8 @@ class PlainFileReuseTest {
             assertTrue(walked.stat().copyBegan() >= before - 10_000_000L && walked.stat().copyBegan() <= looked.stat().copyBegan(), f.toString());
         }
         assertEquals(12, l.seenOf(d.resolve("db/o.MYD")).size(), "a link is seen through to its target");
+        assertNull(l.seenOf(d.resolve("db/not-listed.frm")), "a file the walk did not list has no attributes");
+        assertNull(l.seenOf(d.resolve("db/deeper/too-deep.ibd")), "a file below the depth has none");
         assertEquals(List.of(d.resolve("ibdata1")), PlainFileReuse.list(d, 1).files());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> PlainFileReuse.list(d.resolve("gone"), 2));
         // a data directory that is a link: the same files, below the link, as Dirs lists them
