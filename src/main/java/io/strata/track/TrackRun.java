@@ -450,7 +450,10 @@ public final class TrackRun {
             try {
                 session = ServerSession.connect(opts.connection());
                 long started = queryServerStarted();
-                if (!sameStart(started, serverStarted)) {
+                // the start time is known to the second only: a server restarted on a restored data
+                // directory within two seconds looks like the same start, but its redo log is another file
+                boolean logReplaced = log.replaced();
+                if (!sameStart(started, serverStarted) || logReplaced) {
                     serverStarted = started;
                     log.close();
                     log = LiveLog.open(logFile(), session);
