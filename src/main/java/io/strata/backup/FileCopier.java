@@ -518,9 +518,11 @@ final class FileCopier {
             } catch (NoSuchFileException e) {
                 return null;
             } catch (StrataException e) {
-                if (!counted && (e.code() == ErrorCode.CORRUPT_DATA || e.code() == ErrorCode.IO_ERROR)) {
+                if (!counted && !(e instanceof io.strata.store.StorageException) && (e.code() == ErrorCode.CORRUPT_DATA || e.code() == ErrorCode.IO_ERROR)) {
                     // the early pass runs before BLOCK_DDL: a table renamed or rebuilt meanwhile can pair an
-                    // index header with another version's data file; the counted pass copies the file again
+                    // index header with another version's data file; the counted pass copies the file again.
+                    // Not a failure of the repository (a StorageException): that ends the backup here.
+                    System.err.println("DEBUG [early] " + rel + " is copied again under BLOCK_DDL: " + e.getMessage());
                     return null;
                 }
                 throw e;
