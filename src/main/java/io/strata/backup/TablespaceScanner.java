@@ -426,7 +426,7 @@ final class TablespaceScanner {
         for (Map.Entry<String, java.util.SortedSet<String>> db : names.entrySet()) {
             if (asked.contains(db.getKey())) {
                 out.addAll(session.queryRows("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_TYPE FROM information_schema.TABLES"
-                        + " WHERE TABLE_SCHEMA = '" + db.getKey().replace("\\", "\\\\").replace("'", "''") + "'"
+                        + " WHERE TABLE_SCHEMA = " + ServerSession.literal(db.getKey())
                         + " AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') ORDER BY TABLE_NAME"));
                 continue;
             }

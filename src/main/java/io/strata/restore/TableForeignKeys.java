@@ -2,6 +2,7 @@ package io.strata.restore;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -69,23 +70,41 @@ record TableForeignKeys(String createWithout, List<String> names, List<String> c
      * the database the backup's table meant (unqualified, it would name a table of {@code toDb}).
      */
     TableForeignKeys retarget(String fromDb, String fromTable, String toDb, String self) {
+        return retarget(fromDb, fromTable, toDb, self, Map.of());
+    }
+
+    /**
+     * {@link #retarget(String, String, String, String)}, where the same restore also imports other
+     * tables of the backup under other names: {@code moved} maps each such table as the backup
+     * names it to where it is imported, and a reference to one of them names its new place (the
+     * copies restored together refer to each other, as the originals did).
+     */
+    TableForeignKeys retarget(String fromDb, String fromTable, String toDb, String self, Map<TableRestore.TableName, TableRestore.TableName> moved) {
         List<String> out = new ArrayList<>();
         for (String c : clauses) {
-            out.add(retargetClause(c, fromDb, fromTable, toDb, self));
+            out.add(retargetClause(c, fromDb, fromTable, toDb, self, moved));
         }
         return new TableForeignKeys(createWithout, names, List.copyOf(out));
     }
 
-    /** {@link #retarget} of one clause, {@code FOREIGN KEY (`a`, ...) REFERENCES [`db`.]`t` (...) ...}; a clause of another shape is kept as it is. */
     static String retargetClause(String clause, String fromDb, String fromTable, String toDb, String self) {
+        return retargetClause(clause, fromDb, fromTable, toDb, self, Map.of());
+    }
+
+    /** {@link #retarget} of one clause, {@code FOREIGN KEY (`a`, ...) REFERENCES [`db`.]`t` (...) ...}; a clause of another shape is kept as it is. */
+    static String retargetClause(String clause, String fromDb, String fromTable, String toDb, String self, Map<TableRestore.TableName, TableRestore.TableName> moved) {
         Parsed p = parse(clause);
         if (p == null) {
             return clause;
         }
         Reference r = p.reference();
+        String refDb = r.db() == null ? fromDb : r.db();
+        TableRestore.TableName to = moved.get(new TableRestore.TableName(refDb, r.table()));
         String target;
-        if ((r.db() == null || r.db().equals(fromDb)) && r.table().equals(fromTable)) {
+        if (refDb.equals(fromDb) && r.table().equals(fromTable)) {
             target = quote(self);
+        } else if (to != null) {
+            target = quote(to.db()) + "." + quote(to.table());
         } else if (r.db() == null && !fromDb.equals(toDb)) {
             target = quote(fromDb) + "." + quote(r.table());
         } else {

@@ -91,6 +91,16 @@ public final class ServerSession implements AutoCloseable {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
+    /**
+     * {@code text} as an SQL string literal that reads the same under every sql_mode: the
+     * introducer and hex form {@code _utf8mb4 X'6162'} for "ab" (two hex digits per UTF-8 byte),
+     * so that neither a quote nor a backslash (an escape character unless NO_BACKSLASH_ESCAPES)
+     * in a database or table name changes it. Compares with information_schema's utf8mb3 columns.
+     */
+    public static String literal(String text) {
+        return "_utf8mb4 X'" + java.util.HexFormat.of().formatHex(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "'";
+    }
+
     public Connection connection() { return conn; }
 
     public ConnectionOptions options() { return opts; }

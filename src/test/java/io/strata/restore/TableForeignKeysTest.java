@@ -3,6 +3,7 @@ package io.strata.restore;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -98,6 +99,22 @@ class TableForeignKeysTest {
         // odd names: a column list holding ") REFERENCES `x", a backquote in the table name
         assertEquals("FOREIGN KEY (`a`, `b) REFERENCES ``x`) REFERENCES `f`.`p``q` (`id`, `id2`)",
                 TableForeignKeys.retargetClause("FOREIGN KEY (`a`, `b) REFERENCES ``x`) REFERENCES `p``q` (`id`, `id2`)", "f", "child", "h", "child"));
+    }
+
+    @Test
+    void aParentRestoredInTheSameRunIsReferencedWhereItGoes() {
+        Map<TableRestore.TableName, TableRestore.TableName> moved = Map.of(new TableRestore.TableName("f", "parent"), new TableRestore.TableName("h", "parent_old"),
+                new TableRestore.TableName("g", "gp"), new TableRestore.TableName("g", "gp2"));
+        assertEquals("FOREIGN KEY (`pid`) REFERENCES `h`.`parent_old` (`id`) ON DELETE CASCADE",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`pid`) REFERENCES `parent` (`id`) ON DELETE CASCADE", "f", "child", "h", "child", moved));
+        assertEquals("FOREIGN KEY (`pid`) REFERENCES `h`.`parent_old` (`id`)",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`pid`) REFERENCES `f`.`parent` (`id`)", "f", "child", "f", "child", moved), "qualified");
+        assertEquals("FOREIGN KEY (`pid`) REFERENCES `g`.`gp2` (`id`)",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`pid`) REFERENCES `g`.`gp` (`id`)", "f", "child", "f", "child", moved));
+        assertEquals("FOREIGN KEY (`pid`) REFERENCES `f`.`other` (`id`)",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`pid`) REFERENCES `other` (`id`)", "f", "child", "h", "child", moved), "not moved: as before");
+        assertEquals("FOREIGN KEY (`mgr`) REFERENCES `w` (`id`)",
+                TableForeignKeys.retargetClause("FOREIGN KEY (`mgr`) REFERENCES `parent` (`id`)", "f", "parent", "h", "w", moved), "itself: the work table");
     }
 
     @Test
