@@ -566,16 +566,17 @@ public final class TableRestore {
                 moved.put(e.from(), e.to());
             }
         }
+        List<Exported> ordered = parentsFirst(exported);
         try {
-            for (Exported e : exported) {
+            for (Exported e : ordered) {
                 Cancellation.check();
                 done.add(importOne(live, datadir, e, replace, moved, pauseMs, log));
             }
-            // once all are in place, so that a parent imported after its child counts
-            for (Exported e : exported) {
+            // once all are in place, so that a parent imported after its child (a cycle of keys) counts
+            for (Exported e : ordered) {
                 TableForeignKeys fks = TableForeignKeys.of(e.createSql());
                 if (!fks.isEmpty()) {
-                    warnOrphans(live, e, fks, moved, log);
+                    warnOrphans(live, e, fks, e.from().equals(e.to()) ? Map.of() : moved, log);
                 }
             }
         } catch (StrataException x) {
@@ -587,6 +588,48 @@ public final class TableRestore {
             throw new StrataException(x.code(), x.getMessage() + "; imported before this and kept: " + kept, x.hint(), x);
         }
         return done;
+    }
+
+    /**
+     * {@code exported} in an order where a table referenced by the foreign keys of another of them
+     * comes before it (stable otherwise; the tables of a cycle of keys keep their order): a parent
+     * is in place, and a --replace of it done, before a child's key is made to reference it, and a
+     * failure on a parent leaves no child imported that would reference a table never created.
+     */
+    private static List<Exported> parentsFirst(List<Exported> exported) {
+        Map<TableName, Exported> byName = new java.util.LinkedHashMap<>();
+        for (Exported e : exported) {
+            byName.put(e.from(), e);
+        }
+        Map<Exported, java.util.Set<Exported>> parents = new java.util.HashMap<>();
+        for (Exported e : exported) {
+            java.util.Set<Exported> ps = new java.util.LinkedHashSet<>();
+            for (String clause : TableForeignKeys.of(e.createSql()).clauses()) {
+                TableForeignKeys.Reference r = TableForeignKeys.reference(clause);
+                Exported p = r == null ? null : byName.get(new TableName(r.db() == null ? e.from().db() : r.db(), r.table()));
+                if (p != null && p != e) {
+                    ps.add(p);
+                }
+            }
+            parents.put(e, ps);
+        }
+        List<Exported> out = new ArrayList<>();
+        java.util.Set<Exported> placed = new java.util.HashSet<>();
+        while (out.size() < exported.size()) {
+            Exported next = null;
+            for (Exported e : exported) {
+                if (!placed.contains(e) && placed.containsAll(parents.get(e))) {
+                    next = e;
+                    break;
+                }
+            }
+            if (next == null) { // a cycle: the first one left, in the order given
+                next = exported.stream().filter(e -> !placed.contains(e)).findFirst().orElseThrow();
+            }
+            out.add(next);
+            placed.add(next);
+        }
+        return out;
     }
 
     /**
@@ -605,6 +648,8 @@ public final class TableRestore {
             throw new StrataException(ErrorCode.BUG, "SHOW CREATE TABLE " + e.from() + " does not start with " + prefix, null);
         }
         TableForeignKeys fks = TableForeignKeys.of(e.createSql());
+        // a table restored under its own name keeps referencing its parents' own names, not copies made by the same restore
+        moved = e.from().equals(e.to()) ? Map.of() : moved;
         live.exec("CREATE TABLE " + work.sql() + fks.createWithout().substring(prefix.length()));
         long bytes = 0;
         try {
@@ -620,8 +665,8 @@ public final class TableRestore {
                 placeAll(e.files(), e.from().table(), work.table(), dbDir);
                 pause(pauseMs, "ALTER TABLE " + work.sql() + " IMPORT TABLESPACE", log);
                 live.exec("ALTER TABLE " + work.sql() + " IMPORT TABLESPACE");
-                checkpointAfterImport(live, log);
                 removeCfg(e.files(), e.from().table(), work.table(), dbDir);
+                checkpointAfterImport(live, work, log);
             } else {
                 // Aria, MyISAM: the new table is closed, its empty files are replaced by renames, and the next open reads the restored ones
                 live.exec("FLUSH TABLES " + work.sql());
@@ -794,15 +839,36 @@ public final class TableRestore {
                 live.exec("ALTER TABLE " + twin.sql() + " IMPORT TABLESPACE");
                 Files.deleteIfExists(dbDir.resolve(twin.table() + ".cfg"));
             }
-            checkpointAfterImport(live, log);
+            checkpointAfterImport(live, work, log);
             for (Map.Entry<String, TableName> t : twins.entrySet()) {
                 Cancellation.check();
                 live.exec("ALTER TABLE " + work.sql() + " EXCHANGE PARTITION `" + t.getKey() + "` WITH TABLE " + t.getValue().sql());
             }
-        } finally {
-            for (TableName twin : twins.values()) {
+        } catch (IOException | RuntimeException x) {
+            dropTwins(live, twins.values(), x);
+            throw x;
+        }
+        dropTwins(live, twins.values(), null);
+    }
+
+    /** Drops each twin, the next even when one fails; a failure is added to {@code failure}, or thrown when there is none. */
+    private static void dropTwins(ServerSession live, java.util.Collection<TableName> twins, Exception failure) {
+        RuntimeException first = null;
+        for (TableName twin : twins) {
+            try {
                 live.exec("DROP TABLE IF EXISTS " + twin.sql());
+            } catch (RuntimeException x) {
+                if (failure != null) {
+                    failure.addSuppressed(x);
+                } else if (first == null) {
+                    first = x;
+                } else {
+                    first.addSuppressed(x);
+                }
             }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 
@@ -828,23 +894,31 @@ public final class TableRestore {
      * a backup and its restore; a table imported by SQL and never renamed was not affected).
      *
      * <p>Where the server has {@code innodb_log_checkpoint_now} (release builds since MDEV-30000,
-     * 2024; before that only debug builds), {@code SET GLOBAL innodb_log_checkpoint_now
-     * = ON}, which returns once the checkpoint is written. Elsewhere: {@code Innodb_lsn_current}
-     * is read, {@code innodb_max_dirty_pages_pct} set to 0 (the page cleaner then writes every dirty
-     * page and a checkpoint after them), {@code Innodb_lsn_last_checkpoint} polled every 100 ms
-     * until it reaches that LSN (at most {@link #CHECKPOINT_WAIT_SECONDS}), and the setting put
-     * back; a NOTE names its old value first, so that a restore killed meanwhile says what to set
-     * back.
+     * 2025; before that only debug builds), {@code SET GLOBAL innodb_log_checkpoint_now = ON},
+     * which returns once the checkpoint is written. Elsewhere: {@code Innodb_lsn_current} is read
+     * as the target LSN; under the server lock {@code strata_checkpoint} (GET_LOCK: two restores
+     * doing this at once do not take each other's 0 for the setting to put back),
+     * {@code innodb_max_dirty_pages_pct} is set to 0 (the page cleaner then writes every dirty
+     * page and a checkpoint after them; the server lowers {@code innodb_max_dirty_pages_pct_lwm}
+     * to 0 with it), {@code Innodb_lsn_last_checkpoint} is polled every 100 ms until it reaches the
+     * target, or until the log holds nothing after the checkpoint but its own record (at most 24
+     * bytes: nothing after it is left to replay), at most {@link #CHECKPOINT_WAIT_SECONDS}, and
+     * both settings are put back, the percentage first. With no dirty page left and the checkpoint
+     * still short, {@code ANALYZE TABLE work} every 2 s gives the page cleaner a page to write (it
+     * writes no checkpoint without one). A NOTE names both old values first, so that a restore
+     * killed meanwhile says what to set back.
      *
-     * @throws StrataException access-denied (exit 16) when the user may not set either variable;
+     * @param work the table just imported (the partitioned work table for partitions): the one
+     *             ANALYZE TABLE updates the statistics of
+     * @throws StrataException access-denied (exit 16) when the user may not set the variables;
      *         server-error when the checkpoint did not come in time (the import is undone by the caller)
      */
-    static void checkpointAfterImport(ServerSession live, Consumer<String> log) {
+    static void checkpointAfterImport(ServerSession live, TableName work, Consumer<String> log) {
         try {
             if (hasCheckpointNow(live)) {
                 live.exec("SET GLOBAL innodb_log_checkpoint_now = ON");
             } else {
-                waitForCheckpoint(live, log);
+                waitForCheckpoint(live, work, log);
             }
         } catch (StrataException x) {
             if (x.code() != ErrorCode.ACCESS_DENIED) {
@@ -863,37 +937,66 @@ public final class TableRestore {
         return !live.queryRows("SELECT 1 AS v FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'INNODB_LOG_CHECKPOINT_NOW'").isEmpty();
     }
 
-    private static void waitForCheckpoint(ServerSession live, Consumer<String> log) {
+    /** The bytes a checkpoint's own FILE_CHECKPOINT record takes in the log at most (16, 24 with an encrypted log). */
+    private static final long CHECKPOINT_RECORD_MAX = 24;
+
+    private static boolean covered(ServerSession.LsnStatus st, long target) {
+        return st.lastCheckpoint() >= target || st.current() - st.lastCheckpoint() <= CHECKPOINT_RECORD_MAX;
+    }
+
+    private static void waitForCheckpoint(ServerSession live, TableName work, Consumer<String> log) {
         long target = live.lsnStatus().current();
-        String old = live.queryString("SELECT @@GLOBAL.innodb_max_dirty_pages_pct");
-        if (live.lsnStatus().lastCheckpoint() >= target) {
+        if (covered(live.lsnStatus(), target)) {
             return;
         }
-        log.accept("NOTE: this server has no innodb_log_checkpoint_now (release builds have it since MDEV-30000): setting innodb_max_dirty_pages_pct to 0 (it is " + old
-                + ") until its checkpoint reaches LSN " + target + "; should this restore be killed meanwhile, run SET GLOBAL innodb_max_dirty_pages_pct = " + old);
-        long deadline = System.nanoTime() + CHECKPOINT_WAIT_SECONDS * 1_000_000_000L;
-        live.exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
+        if (!"1".equals(live.queryString("SELECT GET_LOCK('strata_checkpoint', " + CHECKPOINT_WAIT_SECONDS + ")"))) {
+            throw new StrataException(ErrorCode.SERVER_ERROR, "another session held the server lock strata_checkpoint for " + CHECKPOINT_WAIT_SECONDS
+                    + " s (a restore --table waiting for a checkpoint); the import was undone", "run the restore again when that one is done");
+        }
         try {
-            long reached;
-            while ((reached = live.lsnStatus().lastCheckpoint()) < target) {
-                if (System.nanoTime() > deadline) {
-                    throw new StrataException(ErrorCode.SERVER_ERROR, "the server's InnoDB checkpoint stayed at LSN " + reached + " for " + CHECKPOINT_WAIT_SECONDS
-                            + " s after IMPORT TABLESPACE, short of LSN " + target + " which it must reach before the imported table is renamed; the import was undone",
-                            "see the server's error log for why its page cleaner does not write; a release with innodb_log_checkpoint_now (MDEV-30000) lets strata ask for the checkpoint directly");
-                }
-                Cancellation.check();
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            List<String> old = List.of(live.queryString("SELECT @@GLOBAL.innodb_max_dirty_pages_pct"), live.queryString("SELECT @@GLOBAL.innodb_max_dirty_pages_pct_lwm"));
+            String putBack = "SET GLOBAL innodb_max_dirty_pages_pct = " + old.get(0) + ", GLOBAL innodb_max_dirty_pages_pct_lwm = " + old.get(1);
+            log.accept("NOTE: this server has no innodb_log_checkpoint_now (release builds have it since MDEV-30000): setting innodb_max_dirty_pages_pct to 0"
+                    + " (it is " + old.get(0) + ", innodb_max_dirty_pages_pct_lwm " + old.get(1) + ") until its checkpoint reaches LSN " + target
+                    + "; should this restore be killed meanwhile, run " + putBack);
+            long deadline = System.nanoTime() + CHECKPOINT_WAIT_SECONDS * 1_000_000_000L;
+            long nudged = System.nanoTime();
+            live.exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
+            try {
+                ServerSession.LsnStatus st;
+                while (!covered(st = live.lsnStatus(), target)) {
+                    if (System.nanoTime() > deadline) {
+                        throw new StrataException(ErrorCode.SERVER_ERROR, "the server's InnoDB checkpoint stayed at LSN " + st.lastCheckpoint() + " for "
+                                + CHECKPOINT_WAIT_SECONDS + " s after IMPORT TABLESPACE, short of LSN " + target
+                                + ", which it must reach before the imported table is renamed; the import was undone",
+                                "see the server's error log for why its page cleaner does not write; a release with innodb_log_checkpoint_now"
+                                        + " (MDEV-30000) lets strata ask for the checkpoint directly");
+                    }
+                    if (System.nanoTime() - nudged > 2_000_000_000L && "0".equals(live.queryString("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                            + " WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'"))) {
+                        live.queryRows("ANALYZE TABLE " + work.sql());
+                        nudged = System.nanoTime();
+                    }
                     Cancellation.check();
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        Cancellation.check();
+                    }
+                }
+            } finally {
+                try {
+                    live.exec(putBack);
+                } catch (RuntimeException x) {
+                    log.accept("WARNING: could not set innodb_max_dirty_pages_pct back: " + x.getMessage() + "; run " + putBack);
                 }
             }
         } finally {
             try {
-                live.exec("SET GLOBAL innodb_max_dirty_pages_pct = " + old);
-            } catch (RuntimeException x) {
-                log.accept("WARNING: could not set innodb_max_dirty_pages_pct back to " + old + ": " + x.getMessage() + "; run SET GLOBAL innodb_max_dirty_pages_pct = " + old);
+                live.queryString("SELECT RELEASE_LOCK('strata_checkpoint')");
+            } catch (RuntimeException ignored) {
+                // the lock goes with the session
             }
         }
     }
