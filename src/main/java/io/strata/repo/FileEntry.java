@@ -305,16 +305,19 @@ public final class FileEntry {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof FileEntry f && size == f.size && pages == f.pages && deltaPages == f.deltaPages && storedBytes == f.storedBytes
-                && Objects.equals(path, f.path) && Objects.equals(kind, f.kind) && Objects.equals(spaceId(), f.spaceId())
-                && Objects.equals(flags(), f.flags()) && Objects.equals(storage, f.storage) && Objects.equals(object(), f.object())
-                && Objects.equals(crc32c(), f.crc32c()) && Objects.equals(home, f.home) && Objects.equals(location, f.location)
-                && Objects.equals(stat(), f.stat()) && Objects.equals(ref, f.ref);
+        // the fields as kept: one spelling has one form (sequenceOf, isLowerHex8), so equal fields mean equal values
+        return o instanceof FileEntry f && has == f.has && size == f.size && pages == f.pages && deltaPages == f.deltaPages
+                && storedBytes == f.storedBytes && spaceId == f.spaceId && flags == f.flags && objectSeq == f.objectSeq && crc == f.crc
+                && inode == f.inode && device == f.device && ctime == f.ctime && copyBegan == f.copyBegan
+                && Objects.equals(path, f.path) && Objects.equals(kind, f.kind) && Objects.equals(storage, f.storage)
+                && Objects.equals(objectName, f.objectName) && Objects.equals(crcText, f.crcText) && Objects.equals(home, f.home)
+                && Objects.equals(location, f.location) && Objects.equals(ref, f.ref);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(path, kind, spaceId(), flags(), size, pages, storage, deltaPages, object(), storedBytes, crc32c(), home, location, stat(), ref);
+        return Objects.hash(path, kind, spaceId, flags, size, pages, storage, deltaPages, objectSeq, objectName, storedBytes, crc, crcText, home, location,
+                ctime, ref, has);
     }
 
     @Override

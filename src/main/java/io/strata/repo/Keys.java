@@ -54,7 +54,16 @@ final class Keys {
      * manifest gives; backups before change 46 named {@code data/NNNNNN}.
      */
     static String dataObject(int seq) {
-        return String.format(java.util.Locale.ROOT, "data/%02d/%06d", seq % 100, seq);
+        // what String.format("data/%02d/%06d", seq % 100, seq) gives for seq >= 0, without its parsing
+        // of the pattern: a manifest entry builds its name again each time it is read (FileEntry)
+        String digits = Integer.toString(seq);
+        StringBuilder b = new StringBuilder(14 + Math.max(0, digits.length() - 6)).append("data/");
+        int last = seq % 100;
+        b.append((char) ('0' + last / 10)).append((char) ('0' + last % 10)).append('/');
+        for (int i = digits.length(); i < 6; i++) {
+            b.append('0');
+        }
+        return b.append(digits).toString();
     }
 
     /** {@code backups/<id>/manifest}, written last. */

@@ -59,6 +59,14 @@ class FileEntryTest {
     }
 
     @Test
+    void objectNamesAreSpelledAsBefore() {
+        for (int seq : new int[] {0, 1, 7, 99, 100, 123, 999_999, 1_000_000, 12_345_678, Integer.MAX_VALUE}) {
+            assertEquals(String.format(java.util.Locale.ROOT, "data/%02d/%06d", seq % 100, seq), Keys.dataObject(seq));
+        }
+        assertEquals("data/23/000123", Keys.dataObject(123));
+    }
+
+    @Test
     void objectNamesOfEveryWidthRoundTrip() {
         for (int seq : new int[] {0, 1, 99, 100, 999_999, 1_000_000, 12_345_678, Integer.MAX_VALUE}) {
             String name = Keys.dataObject(seq);
