@@ -522,7 +522,7 @@ final class FileCopier {
                     // the early pass runs before BLOCK_DDL: a table renamed or rebuilt meanwhile can pair an
                     // index header with another version's data file; the counted pass copies the file again.
                     // Not a failure of the repository (a StorageException): that ends the backup here.
-                    System.err.println("DEBUG [early] " + rel + " is copied again under BLOCK_DDL: " + e.getMessage());
+                    progress.say("DEBUG [early] " + rel + " is copied again under BLOCK_DDL: " + e.getMessage());
                     return null;
                 }
                 throw e;

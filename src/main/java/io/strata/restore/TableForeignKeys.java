@@ -98,10 +98,10 @@ record TableForeignKeys(String createWithout, List<String> names, List<String> c
             return clause;
         }
         Reference r = p.reference();
-        String refDb = r.db() == null ? fromDb : r.db();
-        TableRestore.TableName to = moved.get(new TableRestore.TableName(refDb, r.table()));
+        TableRestore.TableName parent = r.in(fromDb);
+        TableRestore.TableName to = moved.get(parent);
         String target;
-        if (refDb.equals(fromDb) && r.table().equals(fromTable)) {
+        if (parent.equals(new TableRestore.TableName(fromDb, fromTable))) {
             target = quote(self);
         } else if (to != null) {
             target = quote(to.db()) + "." + quote(to.table());
@@ -118,7 +118,12 @@ record TableForeignKeys(String createWithout, List<String> names, List<String> c
      * {@code columns} of the table to {@code refColumns} of {@code db.table} ({@code db} null when
      * unqualified: the table's own database).
      */
-    record Reference(List<String> columns, String db, String table, List<String> refColumns) {}
+    record Reference(List<String> columns, String db, String table, List<String> refColumns) {
+        /** The table referenced, for a clause of a table of database {@code ownDb} (an unqualified reference names a table of it). */
+        TableRestore.TableName in(String ownDb) {
+            return new TableRestore.TableName(db == null ? ownDb : db, table);
+        }
+    }
 
     /** The {@link Reference} of {@code clause}, or null for a clause of another shape. */
     static Reference reference(String clause) {

@@ -576,7 +576,7 @@ public final class TableRestore {
             for (Exported e : ordered) {
                 TableForeignKeys fks = TableForeignKeys.of(e.createSql());
                 if (!fks.isEmpty()) {
-                    warnOrphans(live, e, fks, e.from().equals(e.to()) ? Map.of() : moved, log);
+                    warnOrphans(live, e, fks, movedFor(e, moved), log);
                 }
             }
         } catch (StrataException x) {
@@ -588,6 +588,15 @@ public final class TableRestore {
             throw new StrataException(x.code(), x.getMessage() + "; imported before this and kept: " + kept, x.hint(), x);
         }
         return done;
+    }
+
+    /**
+     * The moves of this restore that the foreign keys of {@code e} follow: all of them when {@code e}
+     * itself is imported under another name; none when it is restored under its own name, which
+     * keeps referencing its parents' own names, not copies the same restore makes.
+     */
+    private static Map<TableName, TableName> movedFor(Exported e, Map<TableName, TableName> moved) {
+        return e.from().equals(e.to()) ? Map.of() : moved;
     }
 
     /**
@@ -606,7 +615,7 @@ public final class TableRestore {
             java.util.Set<Exported> ps = new java.util.LinkedHashSet<>();
             for (String clause : TableForeignKeys.of(e.createSql()).clauses()) {
                 TableForeignKeys.Reference r = TableForeignKeys.reference(clause);
-                Exported p = r == null ? null : byName.get(new TableName(r.db() == null ? e.from().db() : r.db(), r.table()));
+                Exported p = r == null ? null : byName.get(r.in(e.from().db()));
                 if (p != null && p != e) {
                     ps.add(p);
                 }
@@ -648,8 +657,7 @@ public final class TableRestore {
             throw new StrataException(ErrorCode.BUG, "SHOW CREATE TABLE " + e.from() + " does not start with " + prefix, null);
         }
         TableForeignKeys fks = TableForeignKeys.of(e.createSql());
-        // a table restored under its own name keeps referencing its parents' own names, not copies made by the same restore
-        moved = e.from().equals(e.to()) ? Map.of() : moved;
+        moved = movedFor(e, moved);
         live.exec("CREATE TABLE " + work.sql() + fks.createWithout().substring(prefix.length()));
         long bytes = 0;
         try {
@@ -945,8 +953,9 @@ public final class TableRestore {
     }
 
     private static void waitForCheckpoint(ServerSession live, TableName work, Consumer<String> log) {
-        long target = live.lsnStatus().current();
-        if (covered(live.lsnStatus(), target)) {
+        ServerSession.LsnStatus now = live.lsnStatus();
+        long target = now.current();
+        if (covered(now, target)) {
             return;
         }
         if (!"1".equals(live.queryString("SELECT GET_LOCK('strata_checkpoint', " + CHECKPOINT_WAIT_SECONDS + ")"))) {
