@@ -811,6 +811,9 @@ final class FileCopier {
         return Repository.dataObject(objectSeq.incrementAndGet());
     }
 
+    /** Copy tasks queued per copy thread beyond the ones running: enough that no thread waits for its next. */
+    static final int QUEUED_PER_THREAD = 4;
+
     /**
      * Runs copy tasks on {@code threads} threads; the first failure cancels the rest and is thrown.
      * An I/O error a task lets through (reading a datadir file) is a {@link StorageException}
@@ -822,24 +825,31 @@ final class FileCopier {
         CopyGate gate = cpu == null || threads <= 1 ? null : new CopyGate(cpu, threads, parallel);
         Map<String, FileEntry> files = new TreeMap<>();
         try {
-            List<Future<FileEntry>> futures = new ArrayList<>();
-            for (Callable<FileEntry> task : tasks) {
-                futures.add(pool.submit(() -> {
-                    WorkerPriority.ensureLowered();
-                    if (gate == null) {
-                        return task.call();
-                    }
-                    gate.enter();
-                    try {
-                        return task.call();
-                    } finally {
-                        gate.leave();
-                    }
-                }));
-            }
-            for (int i = 0; i < futures.size(); i++) {
-                FileEntry fe = futures.get(i).get();
-                futures.set(i, null); // a done task is not kept to the end (50,000 of them at 50,000 tables)
+            // at most a few tasks per thread queued: a queue of every task (100,000 at 100,000 tables)
+            // held a future and two closures for each until its turn came
+            java.util.concurrent.CompletionService<FileEntry> done = new java.util.concurrent.ExecutorCompletionService<>(pool);
+            int window = Math.max(1, threads) * QUEUED_PER_THREAD;
+            java.util.Iterator<Callable<FileEntry>> next = tasks.iterator();
+            int running = 0;
+            while (running > 0 || next.hasNext()) {
+                while (running < window && next.hasNext()) {
+                    Callable<FileEntry> task = next.next();
+                    done.submit(() -> {
+                        WorkerPriority.ensureLowered();
+                        if (gate == null) {
+                            return task.call();
+                        }
+                        gate.enter();
+                        try {
+                            return task.call();
+                        } finally {
+                            gate.leave();
+                        }
+                    });
+                    running++;
+                }
+                FileEntry fe = done.take().get();
+                running--;
                 if (fe != null) {
                     files.put(fe.path(), fe);
                 }

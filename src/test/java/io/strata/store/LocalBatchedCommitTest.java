@@ -21,17 +21,19 @@ class LocalBatchedCommitTest {
     @Test
     void batchedObjectsAreVisibleAtOnceAndSyncCopesWithOnesDeletedSince() throws IOException {
         LocalObjectStore store = new LocalObjectStore(dir);
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < 4000; i++) {
             try (ObjectStore.Writer w = store.create("b/data/" + i)) {
                 w.stream().write(("object " + i).getBytes(StandardCharsets.US_ASCII));
                 w.commitBatched();
             }
         }
-        assertEquals(40, store.list("b/").size());
+        assertEquals(4000, store.list("b/").size());
         store.delete("b/data/7");
+        assertTrue(store.keptForSync() > 0, "the committed objects' directory awaits the sync");
         store.sync();
-        assertArrayEquals("object 39".getBytes(StandardCharsets.US_ASCII), store.get("b/data/39"));
+        assertArrayEquals("object 3999".getBytes(StandardCharsets.US_ASCII), store.get("b/data/3999"));
         assertFalse(store.exists("b/data/7"));
+        assertEquals(0, store.keptForSync(), "a sync keeps nothing of the objects it made durable");
         store.sync(); // nothing pending: a no-op
         try (var s = Files.list(dir.resolve("b/data"))) {
             List<String> names = s.map(p -> p.getFileName().toString()).toList();
