@@ -179,11 +179,11 @@ final class FileCopier {
      * ({@link TablespaceScanner#seenUnchanged}); null for none. A tablespace the method names no
      * page of takes that look for its entry instead of a stat of its own (5,000 fewer at 5,000 tables).
      */
-    void seenAtScan(java.util.function.Function<Path, PlainFileReuse.Seen> lookup) {
+    void seenAtScan(java.util.function.Function<Tablespace, PlainFileReuse.Seen> lookup) {
         this.seenAtScan = lookup;
     }
 
-    private java.util.function.Function<Path, PlainFileReuse.Seen> seenAtScan = path -> null;
+    private java.util.function.Function<Tablespace, PlainFileReuse.Seen> seenAtScan = ts -> null;
 
     /** Size of a file in bytes, 0 when it cannot be read (it vanished). */
     static long sizeOf(Path p) {
@@ -241,7 +241,7 @@ final class FileCopier {
      *              tablespace's file, in the returned order (0 for a file that vanished)
      */
     static List<Tablespace> largestFirst(List<Tablespace> tablespaces, long[] sizes) {
-        return largestFirst(tablespaces, sizes, path -> null);
+        return largestFirst(tablespaces, sizes, ts -> null);
     }
 
     /**
@@ -249,11 +249,11 @@ final class FileCopier {
      * look at a file unchanged since the parent, or null) where it has one: the sizes order the
      * copy and estimate its bytes, and a file the scan looked at is not asked again.
      */
-    static List<Tablespace> largestFirst(List<Tablespace> tablespaces, long[] sizes, java.util.function.Function<Path, PlainFileReuse.Seen> scanned) {
+    static List<Tablespace> largestFirst(List<Tablespace> tablespaces, long[] sizes, java.util.function.Function<Tablespace, PlainFileReuse.Seen> scanned) {
         long[] read = new long[tablespaces.size()];
         Integer[] order = new Integer[read.length];
         for (int i = 0; i < read.length; i++) {
-            PlainFileReuse.Seen seen = scanned.apply(tablespaces.get(i).file());
+            PlainFileReuse.Seen seen = scanned.apply(tablespaces.get(i));
             read[i] = seen != null ? seen.size() : sizeOf(tablespaces.get(i).file());
             order[i] = i;
         }
@@ -267,7 +267,7 @@ final class FileCopier {
     }
 
     private FileEntry copyTablespace(PageCopier copier, Tablespace ts, PageSelection selection) throws IOException, InterruptedException {
-        PlainFileReuse.Seen scanned = seenAtScan.apply(ts.file());
+        PlainFileReuse.Seen scanned = seenAtScan.apply(ts);
         if (scanned != null && selection.unchanged(ts, scanned.size(), selection.choose(ts, scanned.size()))) {
             return unchangedTablespace(ts, scanned.size(), scanned.stat()); // no page to read: the scan's look is its entry's
         }
@@ -453,20 +453,32 @@ final class FileCopier {
     private Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs,
                                                   DatadirFiles.When stage, boolean counted, PlainFileReuse.Listing listed) throws InterruptedException {
         DatadirFiles rules = new DatadirFiles(datadir, logBinBasename, innodbDirs);
-        List<Path> todo = new ArrayList<>();
+        // kept as names, each file's Path made when its copy starts (a Path is ~200 bytes of heap; 100,000 of them at 100,000 tables)
+        List<String> todo = new ArrayList<>();
+        java.util.function.Predicate<String> wanted = rel -> !innodb.contains(rel) && !leftOut.test(rel) && rules.when(rel) == stage
+                && (scope == null || scope.includesPath(rel));
         try {
-            for (Path p : listed != null ? listed.files() : candidates(datadir, stage)) { // a file dropped meanwhile is left out
-                String rel = io.strata.util.Dirs.relative(datadir, p);
-                if (!innodb.contains(rel) && !leftOut.test(rel) && rules.when(rel) == stage && (scope == null || scope.includesPath(rel))) {
-                    todo.add(p);
+            if (listed != null) {
+                for (int i = 0; i < listed.size(); i++) {
+                    String rel = listed.name(i);
+                    if (wanted.test(rel)) {
+                        todo.add(rel);
+                    }
+                }
+            } else {
+                for (Path p : candidates(datadir, stage)) { // a file dropped meanwhile is left out
+                    String rel = io.strata.util.Dirs.relative(datadir, p);
+                    if (wanted.test(rel)) {
+                        todo.add(rel);
+                    }
                 }
             }
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the data directory " + datadir + ": " + e.getMessage(), null, e);
         }
-        List<Callable<FileEntry>> tasks = new ArrayList<>();
-        for (Path p : todo) {
-            tasks.add(() -> copyPlain(datadir, p, counted, listed == null ? null : listed.seenOf(p)));
+        List<Callable<FileEntry>> tasks = new ArrayList<>(todo.size());
+        for (String rel : todo) {
+            tasks.add(() -> copyPlain(datadir, datadir.resolve(rel), rel, counted, listed == null ? null : listed.seenOfName(rel)));
         }
         // small files: their cost is the latency of making each stored object durable, which
         // overlaps well, so more of them are in flight than --parallel data files
@@ -478,9 +490,8 @@ final class FileCopier {
      * unchanged since. {@code walked}: what the walk that listed it saw (its lstat, before the
      * first byte is read: {@link PlainFileReuse#list}), or null to look at it now.
      */
-    private FileEntry copyPlain(Path dd, Path p, boolean counted, PlainFileReuse.Seen walked) throws IOException, InterruptedException {
+    private FileEntry copyPlain(Path dd, Path p, String rel, boolean counted, PlainFileReuse.Seen walked) throws IOException, InterruptedException {
         checkCancelled.run();
-        String rel = io.strata.util.Dirs.relative(dd, p);
         PlainFileReuse.Seen seen = walked;
         if (seen == null) {
             try {
@@ -558,7 +569,7 @@ final class FileCopier {
             for (Path p : (Iterable<Path>) list::iterator) {
                 String name = p.getFileName().toString();
                 if (name.matches("aria_log\\.\\d{8}") && Files.isRegularFile(p)) {
-                    tasks.add(() -> copyPlain(dir, p, true, null));
+                    tasks.add(() -> copyPlain(dir, p, io.strata.util.Dirs.relative(dir, p), true, null));
                 }
             }
         } catch (IOException e) {

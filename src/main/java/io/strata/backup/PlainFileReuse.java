@@ -96,27 +96,96 @@ final class PlainFileReuse {
      * per file less). Read-only once built, thread-safe.
      */
     static final class Listing {
-        static final Listing EMPTY = new Listing(List.of(), new long[0], 0);
+        static final Listing EMPTY = new Listing(null, new byte[0], new int[0], new long[0], 0);
 
-        private final List<Path> files;
+        /** The directory listed; null for {@link #EMPTY}. */
+        private final Path root;
+        /** The files' names relative to {@link #root}, '/'-separated, in UTF-8 one after the other, in {@link Path#compareTo} order. */
+        private final byte[] names;
+        /** {@code ends[i]}: where name {@code i} ends in {@link #names} (it begins where name {@code i - 1} ends). */
+        private final int[] ends;
         private final long[] attrs;
         private final long copyBegan;
 
-        private Listing(List<Path> files, long[] attrs, long copyBegan) {
-            this.files = files;
+        private Listing(Path root, byte[] names, int[] ends, long[] attrs, long copyBegan) {
+            this.root = root;
+            this.names = names;
+            this.ends = ends;
             this.attrs = attrs;
             this.copyBegan = copyBegan;
         }
 
-        /** The files, sorted by {@link Path#compareTo}; not to be modified. */
+        /**
+         * {@code files} (below {@code root}, sorted by {@link Path#compareTo}) kept as their names: a
+         * {@link Path} costs about 200 bytes of heap once its string form was asked for, a name here
+         * its length in bytes and an int (at 100,000 tables, 200,000 files: some 40 MB less).
+         */
+        private static Listing of(Path root, List<Path> files, long[] attrs, long copyBegan) {
+            int n = files.size();
+            byte[][] rel = new byte[n][];
+            Integer[] order = new Integer[n];
+            int total = 0;
+            for (int i = 0; i < n; i++) {
+                rel[i] = io.strata.util.Dirs.relative(root, files.get(i)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                total += rel[i].length;
+                order[i] = i;
+            }
+            // by the names' bytes, which is the files' Path order below one directory, and what indexOf searches by
+            java.util.Arrays.sort(order, (a, b) -> java.util.Arrays.compareUnsigned(rel[a], rel[b]));
+            byte[] names = new byte[total];
+            int[] ends = new int[n];
+            long[] sorted = new long[Math.min(attrs.length, 4 * n)];
+            int at = 0;
+            for (int i = 0; i < n; i++) {
+                int from = order[i];
+                System.arraycopy(rel[from], 0, names, at, rel[from].length);
+                at += rel[from].length;
+                ends[i] = at;
+                if (attrs.length >= 4 * (from + 1)) {
+                    System.arraycopy(attrs, 4 * from, sorted, 4 * i, 4);
+                }
+            }
+            return new Listing(root, names, ends, sorted, copyBegan);
+        }
+
+        /** How many files were listed. */
+        int size() {
+            return ends.length;
+        }
+
+        /** File {@code i}'s path relative to the directory listed, '/'-separated (as {@link io.strata.util.Dirs#relative} gives it). */
+        String name(int i) {
+            int from = i == 0 ? 0 : ends[i - 1];
+            return new String(names, from, ends[i] - from, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        /** File {@code i}: a new {@link Path} on each call. */
+        Path file(int i) {
+            return root.resolve(name(i));
+        }
+
+        /**
+         * The files, sorted by {@link Path#compareTo}; a read-only view whose every {@code get}
+         * makes the {@link Path} anew, so that a caller keeps only the ones it holds on to.
+         */
         List<Path> files() {
-            return files;
+            return new java.util.AbstractList<>() {
+                @Override
+                public Path get(int i) {
+                    return file(i);
+                }
+
+                @Override
+                public int size() {
+                    return ends.length;
+                }
+            };
         }
 
         /** How many files the walk saw the attributes of. */
         int seenCount() {
             int n = 0;
-            for (int i = 0; i < files.size(); i++) {
+            for (int i = 0; i < ends.length; i++) {
                 n += attrs.length > 4 * i && attrs[4 * i] >= 0 ? 1 : 0;
             }
             return n;
@@ -124,12 +193,39 @@ final class PlainFileReuse {
 
         /** What the walk saw of {@code file} (a path of {@link #files}), or null. */
         Seen seenOf(Path file) {
-            int i = java.util.Collections.binarySearch(files, file);
+            return root == null ? null : seenOfName(io.strata.util.Dirs.relative(root, file));
+        }
+
+        /** What the walk saw of the file named {@code rel} (a {@link #name}), or null. */
+        Seen seenOfName(String rel) {
+            int i = indexOf(rel.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             if (i < 0 || attrs.length <= 4 * i || attrs[4 * i] < 0) {
                 return null;
             }
             int a = 4 * i;
             return new Seen(attrs[a], new FileStat(attrs[a + 1], attrs[a + 2], attrs[a + 3], copyBegan));
+        }
+
+        /**
+         * Binary search by the names' bytes, unsigned: the order of {@link Path#compareTo} (which
+         * compares the paths' bytes so) for paths below the same directory.
+         */
+        private int indexOf(byte[] name) {
+            int lo = 0;
+            int hi = ends.length - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                int from = mid == 0 ? 0 : ends[mid - 1];
+                int c = java.util.Arrays.compareUnsigned(names, from, ends[mid], name, 0, name.length);
+                if (c < 0) {
+                    lo = mid + 1;
+                } else if (c > 0) {
+                    hi = mid - 1;
+                } else {
+                    return mid;
+                }
+            }
+            return -1;
         }
     }
 
@@ -150,24 +246,11 @@ final class PlainFileReuse {
         long beganNanos = TimeUnit.SECONDS.toNanos(began.getEpochSecond()) + began.getNano();
         boolean unix = root.getFileSystem().supportedFileAttributeViews().contains("unix");
         if (!unix) {
-            return new Listing(io.strata.util.Dirs.liveRegularFiles(root, maxDepth), new long[0], beganNanos);
+            return Listing.of(root, io.strata.util.Dirs.liveRegularFiles(root, maxDepth), new long[0], beganNanos);
         }
         Walk w = new Walk();
         walk(root, root, maxDepth, w);
-        int n = w.files.size();
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (a, b) -> w.files.get(a).compareTo(w.files.get(b)));
-        List<Path> files = new ArrayList<>(n);
-        long[] attrs = new long[4 * n];
-        for (int i = 0; i < n; i++) {
-            int from = order[i];
-            files.add(w.files.get(from));
-            System.arraycopy(w.attrs, 4 * from, attrs, 4 * i, 4);
-        }
-        return new Listing(java.util.Collections.unmodifiableList(files), attrs, beganNanos);
+        return Listing.of(root, w.files, w.attrs, beganNanos);
     }
 
     /** A walk's files in the order found, and their attributes as {@link Listing} keeps them. */

@@ -83,12 +83,13 @@ final class TablespaceScanner {
      * the backup's checkpoint, so as good for its entry as a look at the copy
      * ({@link FileCopier#copyTablespace}) when the change-detection method names none of its pages.
      */
-    PlainFileReuse.Seen seenUnchanged(Path file) {
-        return seen.get(file);
+    PlainFileReuse.Seen seenUnchanged(Tablespace ts) {
+        return seen.get(ts.path());
     }
 
-    private volatile Map<Path, PlainFileReuse.Seen> seen = Map.of();
-    private Map<Path, PlainFileReuse.Seen> seenNow;
+    /** Keyed by the tablespace's path, the very string of the parent's entry (no key of its own per file). */
+    private volatile Map<String, PlainFileReuse.Seen> seen = Map.of();
+    private Map<String, PlainFileReuse.Seen> seenNow;
 
     /** Page 0 reads the scans saved so far by {@link #knownFrom}. */
     int page0FromParent() {
@@ -117,7 +118,7 @@ final class TablespaceScanner {
         if (was == null || (k != null && was.spaceId() != k.space())) {
             return null;
         }
-        seenNow.put(f.toAbsolutePath().normalize(), seen);
+        seenNow.put(was.path(), seen); // equal to rel: the key of the tablespace add() makes
         return was;
     }
 
@@ -179,18 +180,19 @@ final class TablespaceScanner {
             out.values().forEach(t -> seen.add(t.file()));
             // a table dropped or renamed while the directory is read is left out: the BLOCK_DDL rescan settles it
             PlainFileReuse.Listing listing = PlainFileReuse.list(facts.datadir(), 2);
-            List<Path> files = listing.files();
             listed = listing;
             walked = listing;
-            for (Path f : files) {
-                if (f.toString().endsWith(".ibd") && !seen.contains(f.toAbsolutePath().normalize())) { // the path ends with the file's name
-                    // (a seen one is a system file named *.ibd in a sub-folder data home)
-                    add(out, f, byFile, null);
+            for (int i = 0; i < listing.size(); i++) { // each file's Path made only for the ones looked at
+                if (listing.name(i).endsWith(".ibd")) {
+                    Path f = listing.file(i);
+                    if (!seen.contains(f.toAbsolutePath().normalize())) { // a seen one is a system file named *.ibd in a sub-folder data home
+                        add(out, f, byFile, null);
+                    }
                 }
             }
-            for (Path isl : files) {
-                if (isl.toString().endsWith(".isl")) {
-                    addRemote(out, isl, byFile);
+            for (int i = 0; i < listing.size(); i++) {
+                if (listing.name(i).endsWith(".isl")) {
+                    addRemote(out, listing.file(i), byFile);
                 }
             }
         } catch (AccessDeniedException e) {
