@@ -89,14 +89,15 @@ final class PlainFileReuse {
      * what the one {@code lstat} of the walk said of it ({@link #seenOf}).
      *
      * <p>Kept compact, as a backup holds one or two of these at once and at 50,000 tables each
-     * lists 100,000 files: the files' attributes are four longs per file in one array
-     * ({@code attrs[4i..4i+3]}: size in bytes, {@code st_ino}, {@code st_dev}, {@code st_ctim} in
-     * nanoseconds; size -1 when the walk saw nothing of file {@code i}) and one wall-clock time for
-     * all, instead of a map entry, a {@link Seen} and a {@link FileStat} per file (about 100 bytes
-     * per file less). Read-only once built, thread-safe.
+     * lists 100,000 files: the names in one byte array, the files' attributes four longs per file
+     * in one array in the order the walk found them ({@code attrs[4k..4k+3]} for the walk's file
+     * {@code k}: size in bytes, {@code st_ino}, {@code st_dev}, {@code st_ctim} in nanoseconds; size
+     * -1 when the walk saw nothing of it) and one wall-clock time for all, instead of a Path, a map
+     * entry, a {@link Seen} and a {@link FileStat} per file (about 300 bytes per file less).
+     * Read-only once built, thread-safe.
      */
     static final class Listing {
-        static final Listing EMPTY = new Listing(null, new byte[0], new int[0], new long[0], 0);
+        static final Listing EMPTY = new Listing(null, new byte[0], new int[0], new int[0], new long[0], 0);
 
         /** The directory listed; null for {@link #EMPTY}. */
         private final Path root;
@@ -104,48 +105,48 @@ final class PlainFileReuse {
         private final byte[] names;
         /** {@code ends[i]}: where name {@code i} ends in {@link #names} (it begins where name {@code i - 1} ends). */
         private final int[] ends;
+        /** {@code attrAt[i]}: where file {@code i}'s four attributes begin in {@link #attrs} (the walk's order), or -1 for none. */
+        private final int[] attrAt;
         private final long[] attrs;
         private final long copyBegan;
 
-        private Listing(Path root, byte[] names, int[] ends, long[] attrs, long copyBegan) {
+        private Listing(Path root, byte[] names, int[] ends, int[] attrAt, long[] attrs, long copyBegan) {
             this.root = root;
             this.names = names;
             this.ends = ends;
+            this.attrAt = attrAt;
             this.attrs = attrs;
             this.copyBegan = copyBegan;
         }
 
         /**
-         * {@code files} (below {@code root}, sorted by {@link Path#compareTo}) kept as their names: a
-         * {@link Path} costs about 200 bytes of heap once its string form was asked for, a name here
-         * its length in bytes and an int (at 100,000 tables, 200,000 files: some 40 MB less).
+         * The files named {@code rel} (relative to {@code root}, UTF-8, in any order), with
+         * {@code attrs[4i..4i+3]} those of file {@code i} (or none), kept as their names sorted: a
+         * {@link Path} costs about 200 bytes of heap once its string form was asked for, a name
+         * here its length in bytes and two ints (at 100,000 tables, 200,000 files: some 40 MB less).
          */
-        private static Listing of(Path root, List<Path> files, long[] attrs, long copyBegan) {
-            int n = files.size();
-            byte[][] rel = new byte[n][];
+        private static Listing of(Path root, List<byte[]> rel, long[] attrs, long copyBegan) {
+            int n = rel.size();
             Integer[] order = new Integer[n];
             int total = 0;
             for (int i = 0; i < n; i++) {
-                rel[i] = io.strata.util.Dirs.relative(root, files.get(i)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                total += rel[i].length;
+                total += rel.get(i).length;
                 order[i] = i;
             }
             // by the names' bytes, which is the files' Path order below one directory, and what indexOf searches by
-            java.util.Arrays.sort(order, (a, b) -> java.util.Arrays.compareUnsigned(rel[a], rel[b]));
+            java.util.Arrays.sort(order, (a, b) -> java.util.Arrays.compareUnsigned(rel.get(a), rel.get(b)));
             byte[] names = new byte[total];
             int[] ends = new int[n];
-            long[] sorted = new long[Math.min(attrs.length, 4 * n)];
+            int[] attrAt = new int[n];
             int at = 0;
             for (int i = 0; i < n; i++) {
-                int from = order[i];
-                System.arraycopy(rel[from], 0, names, at, rel[from].length);
-                at += rel[from].length;
+                byte[] name = rel.get(order[i]);
+                System.arraycopy(name, 0, names, at, name.length);
+                at += name.length;
                 ends[i] = at;
-                if (attrs.length >= 4 * (from + 1)) {
-                    System.arraycopy(attrs, 4 * from, sorted, 4 * i, 4);
-                }
+                attrAt[i] = attrs.length >= 4 * (order[i] + 1) ? 4 * order[i] : -1;
             }
-            return new Listing(root, names, ends, sorted, copyBegan);
+            return new Listing(root, names, ends, attrAt, attrs, copyBegan);
         }
 
         /** How many files were listed. */
@@ -186,7 +187,7 @@ final class PlainFileReuse {
         int seenCount() {
             int n = 0;
             for (int i = 0; i < ends.length; i++) {
-                n += attrs.length > 4 * i && attrs[4 * i] >= 0 ? 1 : 0;
+                n += attrAt[i] >= 0 && attrs[attrAt[i]] >= 0 ? 1 : 0;
             }
             return n;
         }
@@ -199,10 +200,10 @@ final class PlainFileReuse {
         /** What the walk saw of the file named {@code rel} (a {@link #name}), or null. */
         Seen seenOfName(String rel) {
             int i = indexOf(rel.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            if (i < 0 || attrs.length <= 4 * i || attrs[4 * i] < 0) {
+            int a = i < 0 ? -1 : attrAt[i];
+            if (a < 0 || attrs[a] < 0) {
                 return null;
             }
-            int a = 4 * i;
             return new Seen(attrs[a], new FileStat(attrs[a + 1], attrs[a + 2], attrs[a + 3], copyBegan));
         }
 
@@ -246,20 +247,32 @@ final class PlainFileReuse {
         long beganNanos = TimeUnit.SECONDS.toNanos(began.getEpochSecond()) + began.getNano();
         boolean unix = root.getFileSystem().supportedFileAttributeViews().contains("unix");
         if (!unix) {
-            return Listing.of(root, io.strata.util.Dirs.liveRegularFiles(root, maxDepth), new long[0], beganNanos);
+            List<byte[]> names = new ArrayList<>();
+            for (Path p : io.strata.util.Dirs.liveRegularFiles(root, maxDepth)) {
+                names.add(io.strata.util.Dirs.relative(root, p).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return Listing.of(root, names, new long[0], beganNanos);
         }
-        Walk w = new Walk();
+        Walk w = new Walk(root);
         walk(root, root, maxDepth, w);
-        return Listing.of(root, w.files, w.attrs, beganNanos);
+        return Listing.of(root, w.names, w.attrs, beganNanos);
     }
 
-    /** A walk's files in the order found, and their attributes as {@link Listing} keeps them. */
+    /**
+     * A walk's files in the order found, as their names relative to the directory walked in UTF-8
+     * (a Path each was ~200 bytes of heap more), and their attributes as {@link Listing} keeps them.
+     */
     private static final class Walk {
-        final List<Path> files = new ArrayList<>();
+        final Path root;
+        final List<byte[]> names = new ArrayList<>();
         long[] attrs = new long[4 * 1024];
 
+        Walk(Path root) {
+            this.root = root;
+        }
+
         void add(Path p, long size, long ino, long dev, long ctime) {
-            int a = 4 * files.size();
+            int a = 4 * names.size();
             if (a + 4 > attrs.length) {
                 attrs = java.util.Arrays.copyOf(attrs, attrs.length * 2);
             }
@@ -267,7 +280,7 @@ final class PlainFileReuse {
             attrs[a + 1] = ino;
             attrs[a + 2] = dev;
             attrs[a + 3] = ctime;
-            files.add(p);
+            names.add(io.strata.util.Dirs.relative(root, p).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 

@@ -189,6 +189,10 @@ final class RedoCopier implements Runnable {
             failure = new StrataException(ErrorCode.INTERRUPTED, "the redo log copy was interrupted", null, e);
         } catch (RuntimeException e) {
             failure = new StrataException(ErrorCode.BUG, "redo copier failed: " + e, null, e);
+        } catch (OutOfMemoryError e) {
+            // recorded like any other failure: a copier thread that just died left the backup waiting
+            // for a copy that never came (up to DURABLE_WAIT_SECONDS), then failed it for the wrong reason
+            failure = StrataException.outOfMemory(e);
         }
     }
 

@@ -114,6 +114,10 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         ownsProcess = true;
+        // a background thread (progress, redo copy, fsync) that dies of an error the command does not
+        // catch says so in one line, never with the JVM's stack trace; the command reports its own failure
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> System.err.println("WARNING: thread " + t.getName() + " stopped: "
+                + (e instanceof OutOfMemoryError ? "out of Java heap (" + e.getMessage() + ")" : e.toString())));
         // the JSON readers are built on the other core while the command line is parsed (see Json.warmUp)
         Thread warmUp = new Thread(io.strata.repo.Json::warmUp, "strata-warm-up");
         warmUp.setDaemon(true);
