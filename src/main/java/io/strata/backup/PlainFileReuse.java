@@ -194,12 +194,26 @@ final class PlainFileReuse {
 
         /** What the walk saw of {@code file} (a path of {@link #files}), or null. */
         Seen seenOf(Path file) {
-            return root == null ? null : seenOfName(io.strata.util.Dirs.relative(root, file));
+            return seenAt(indexOf(file));
         }
 
         /** What the walk saw of the file named {@code rel} (a {@link #name}), or null. */
         Seen seenOfName(String rel) {
-            int i = indexOf(rel.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return seenAt(indexOfName(rel));
+        }
+
+        /** The index of {@code file} (as {@link #file} gives it), or -1 when it is not listed. */
+        int indexOf(Path file) {
+            return root == null ? -1 : indexOfName(io.strata.util.Dirs.relative(root, file));
+        }
+
+        /** The index of the file named {@code rel} (as {@link #name} gives it), or -1 when it is not listed. */
+        int indexOfName(String rel) {
+            return indexOf(rel.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        /** What the walk saw of file {@code i} (a new object on each call), or null for none or for {@code i} -1. */
+        Seen seenAt(int i) {
             int a = i < 0 ? -1 : attrAt[i];
             if (a < 0 || attrs[a] < 0) {
                 return null;

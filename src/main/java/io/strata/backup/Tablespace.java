@@ -3,13 +3,11 @@ package io.strata.backup;
 import java.nio.file.Path;
 
 /**
- * An InnoDB data file found in the data directory.
+ * An InnoDB data file found in the data directory. Its parts, as given to the constructor:
  *
  * @param path    datadir-relative path, '/' separated (as stored in the manifest); relative to the
  *                directory of {@code home} when that is set
- * @param filePath absolute path of the file, as {@link #file()} gives it: kept as a string, about a
- *                third of the heap of a {@link Path} whose string form was asked for (100,000 of
- *                these at 100,000 tables)
+ * @param file    absolute path of the file ({@link #file()}, {@link #filePath()})
  * @param spaceId from page 0, or from INNODB_SYS_TABLESPACES when page 0 is still all zero
  * @param flags   FSP_SPACE_FLAGS, same sources
  * @param name    the server's name for it ("db/table", "innodb_system", "innodb_undo001"), for messages
@@ -21,16 +19,47 @@ import java.nio.file.Path;
  *                InnoDB numbers the system tablespace's pages across its files, so page k of ibdata2 is
  *                page (pages of ibdata1) + k, and FIL_PAGE_OFFSET says so
  */
-record Tablespace(String path, String filePath, long spaceId, int flags, String name, String home, String location, long firstPage) {
+final class Tablespace {
+    private final String path;
+    /** The directory of the file with a trailing '/', when the file is that directory's {@link #path}; one string shared by all. */
+    private final String fileDir;
+    /** The file, absolute, when it is not {@link #fileDir} + {@link #path} (a DATA DIRECTORY tablespace's). */
+    private final String fileOther;
+    private final long spaceId;
+    private final int flags;
+    /** Null when it is {@link #path} without ".ibd" (most tables): no string of its own per table. */
+    private final String nameOther;
+    private final String home;
+    private final String location;
+    private final long firstPage;
 
-    /** A tablespace whose file is {@code file} (absolute). */
+    /** The directory prefixes {@link #fileDir} holds, one string each: a data directory, its data home and undo directory. */
+    private static final java.util.Map<String, String> DIRS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A tablespace whose file is {@code file} (absolute). Kept compact, as a backup of 100,000
+     * tables holds 100,000 of these: the file as a shared directory string and the path, the name
+     * only when it is not the path's.
+     */
     Tablespace(String path, Path file, long spaceId, int flags, String name, String home, String location, long firstPage) {
-        this(path, file.toString(), spaceId, flags, name, home, location, firstPage);
-    }
-
-    /** The file, absolute: a new {@link Path} on each call. */
-    Path file() {
-        return Path.of(filePath);
+        this.path = path;
+        String f = file.toString();
+        String dir = f.length() > path.length() && f.endsWith(path) && f.charAt(f.length() - path.length() - 1) == '/'
+                ? f.substring(0, f.length() - path.length()) : null;
+        if (dir != null && DIRS.size() < 64) {
+            dir = DIRS.computeIfAbsent(dir, d -> d);
+        } else if (dir != null) {
+            String known = DIRS.get(dir);
+            dir = known;
+        }
+        this.fileDir = dir;
+        this.fileOther = dir == null ? f : null;
+        this.spaceId = spaceId;
+        this.flags = flags;
+        this.nameOther = name != null && name.equals(TablespaceScanner.withoutIbd(path)) ? null : name;
+        this.home = home;
+        this.location = location;
+        this.firstPage = firstPage;
     }
 
     /** A tablespace whose path is relative to the data directory. */
@@ -43,8 +72,50 @@ record Tablespace(String path, String filePath, long spaceId, int flags, String 
         this(path, file, spaceId, flags, name, home, location, 0);
     }
 
+    String path() { return path; }
+
+    /** The file, absolute: a new {@link Path} on each call. */
+    Path file() {
+        return Path.of(filePath());
+    }
+
+    /** {@link #file()} as a string. */
+    String filePath() {
+        return fileDir != null ? fileDir + path : fileOther;
+    }
+
+    long spaceId() { return spaceId; }
+
+    int flags() { return flags; }
+
+    String name() { return nameOther != null ? nameOther : TablespaceScanner.withoutIbd(path); }
+
+    String home() { return home; }
+
+    String location() { return location; }
+
+    long firstPage() { return firstPage; }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Tablespace t && path.equals(t.path) && filePath().equals(t.filePath()) && spaceId == t.spaceId && flags == t.flags
+                && name().equals(t.name()) && java.util.Objects.equals(home, t.home) && java.util.Objects.equals(location, t.location) && firstPage == t.firstPage;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(path, filePath(), spaceId, flags, name(), home, location, firstPage);
+    }
+
+    @Override
+    public String toString() {
+        return "Tablespace[path=" + path + ", file=" + filePath() + ", spaceId=" + spaceId + ", flags=" + flags + ", name=" + name()
+                + ", home=" + home + ", location=" + location + ", firstPage=" + firstPage + "]";
+    }
+
     /** "`db`.`table`" for user tables, else the server's name. */
     String tableName() {
+        String name = name();
         int slash = name.indexOf('/');
         if (slash < 0) {
             return name;

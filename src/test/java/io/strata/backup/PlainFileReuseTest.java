@@ -147,6 +147,7 @@ class PlainFileReuseTest {
         Path d = Files.createDirectories(dir.resolve("datadir"));
         Files.writeString(d.resolve("ibdata1"), "12345");
         Files.createDirectories(d.resolve("db/deeper"));
+        Files.writeString(d.resolve("db.x"), "a file whose name sorts between the directory db and its files");
         Files.writeString(d.resolve("db/t.frm"), "frm");
         Files.writeString(d.resolve("db/t.ibd"), "x".repeat(100));
         Files.writeString(d.resolve("db/deeper/too-deep.ibd"), "x");
@@ -158,8 +159,18 @@ class PlainFileReuseTest {
         long before = System.currentTimeMillis() * 1_000_000L;
         PlainFileReuse.Listing l = PlainFileReuse.list(d, 2);
         assertEquals(io.strata.util.Dirs.liveRegularFiles(d, 2), l.files());
-        assertEquals(List.of(d.resolve("db/o.MYD"), d.resolve("db/t.frm"), d.resolve("db/t.ibd"), d.resolve("ibdata1"), d.resolve("linkeddb/o.MYD")), l.files());
-        assertEquals(5, l.seenCount());
+        assertEquals(List.of(d.resolve("db.x"), d.resolve("db/o.MYD"), d.resolve("db/t.frm"), d.resolve("db/t.ibd"), d.resolve("ibdata1"),
+                d.resolve("linkeddb/o.MYD")), l.files(), "in Path order: db.x before db/ ('.' sorts before '/')");
+        assertEquals(6, l.seenCount());
+        for (int i = 0; i < l.size(); i++) { // the names kept are the files' relative paths, found again by a binary search
+            assertEquals(d.relativize(l.files().get(i)).toString(), l.name(i));
+            assertEquals(i, l.indexOfName(l.name(i)));
+            assertEquals(i, l.indexOf(l.file(i)));
+            assertEquals(l.seenAt(i).size(), l.seenOfName(l.name(i)).size());
+        }
+        assertEquals(-1, l.indexOfName("db/t.fr"));
+        assertEquals(-1, l.indexOfName("zzz"));
+        assertNull(l.seenAt(-1));
         for (Path f : l.files()) {
             PlainFileReuse.Seen walked = l.seenOf(f);
             PlainFileReuse.Seen looked = PlainFileReuse.look(f);
@@ -172,13 +183,13 @@ class PlainFileReuseTest {
         assertEquals(12, l.seenOf(d.resolve("db/o.MYD")).size(), "a link is seen through to its target");
         assertNull(l.seenOf(d.resolve("db/not-listed.frm")), "a file the walk did not list has no attributes");
         assertNull(l.seenOf(d.resolve("db/deeper/too-deep.ibd")), "a file below the depth has none");
-        assertEquals(List.of(d.resolve("ibdata1")), PlainFileReuse.list(d, 1).files());
+        assertEquals(List.of(d.resolve("db.x"), d.resolve("ibdata1")), PlainFileReuse.list(d, 1).files());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> PlainFileReuse.list(d.resolve("gone"), 2));
         // a data directory that is a link: the same files, below the link, as Dirs lists them
         Path link = Files.createSymbolicLink(dir.resolve("datadir-link"), d);
         PlainFileReuse.Listing linked = PlainFileReuse.list(link, 2);
         assertEquals(io.strata.util.Dirs.liveRegularFiles(link, 2), linked.files());
-        assertEquals(5, linked.files().size());
+        assertEquals(6, linked.files().size());
         assertEquals(l.seenOf(d.resolve("db/t.ibd")).stat().inode(), linked.seenOf(link.resolve("db/t.ibd")).stat().inode());
     }
 }
