@@ -26,6 +26,8 @@ final class Attempt {
     private boolean finished;
     /** The signal that cancelled the backup ("SIGINT" or "SIGTERM"), null while it runs. */
     private volatile String cancelledBy;
+    /** Why the backup must stop although no signal came ({@link #abort}), null while it runs. */
+    private volatile StrataException abortedWith;
 
     /**
      * Records backup {@code id} as running in {@code repo}'s history.
@@ -61,8 +63,21 @@ final class Attempt {
         return cancelledBy != null;
     }
 
-    /** Throws interrupted once a signal asked the backup to stop. */
+    /**
+     * The backup cannot go on ({@link io.strata.util.HeapWatch}: its heap is exhausted): it stops
+     * at its next {@link #checkCancelled()}, which throws {@code why}, and fails with it.
+     */
+    void abort(StrataException why) {
+        abortedWith = why;
+        say.accept("stopping the backup: " + why.getMessage());
+    }
+
+    /** Throws interrupted once a signal asked the backup to stop, or what {@link #abort} was given. */
     void checkCancelled() {
+        StrataException a = abortedWith;
+        if (a != null) {
+            throw new StrataException(a.code(), a.getMessage(), a.hint(), a.getCause());
+        }
         String s = cancelledBy;
         if (s != null) {
             throw new StrataException(ErrorCode.INTERRUPTED, "backup " + id() + " cancelled by " + s,

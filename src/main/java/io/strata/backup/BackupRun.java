@@ -124,6 +124,9 @@ public final class BackupRun {
         Thread hook = new Thread(attempt::onKill, "strata-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
         Signals signals = Signals.install(attempt::cancel);
+        // a heap too small for the job fails the backup in about half a minute with out-of-memory,
+        // instead of minutes of back-to-back full collections before the JVM gives up
+        io.strata.util.HeapWatch heap = io.strata.util.HeapWatch.start(attempt::abort);
         try {
             Manifest m = take();
             progress.finish(HistoryRecord.COMPLETED, null);
@@ -149,6 +152,7 @@ public final class BackupRun {
             progress.finish(HistoryRecord.FAILED, e.toString());
             throw e;
         } finally {
+            heap.close();
             signals.restore();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
