@@ -453,8 +453,8 @@ final class FileCopier {
     private Map<String, FileEntry> copyPlainFiles(Path datadir, String logBinBasename, Set<String> innodb, List<Path> innodbDirs,
                                                   DatadirFiles.When stage, boolean counted, PlainFileReuse.Listing listed) throws InterruptedException {
         DatadirFiles rules = new DatadirFiles(datadir, logBinBasename, innodbDirs);
-        // kept as names, each file's Path made when its copy starts (a Path is ~200 bytes of heap; 100,000 of them at 100,000 tables)
-        List<String> todo = new ArrayList<>();
+        // each file's Path made when its copy starts (a Path is ~200 bytes of heap; 100,000 of them at 100,000 tables)
+        List<Callable<FileEntry>> tasks = new ArrayList<>();
         java.util.function.Predicate<String> wanted = rel -> !innodb.contains(rel) && !leftOut.test(rel) && rules.when(rel) == stage
                 && (scope == null || scope.includesPath(rel));
         try {
@@ -462,23 +462,20 @@ final class FileCopier {
                 for (int i = 0; i < listed.size(); i++) {
                     String rel = listed.name(i);
                     if (wanted.test(rel)) {
-                        todo.add(rel);
+                        int at = i;
+                        tasks.add(() -> copyPlain(datadir, listed.file(at), rel, counted, listed.seenAt(at)));
                     }
                 }
             } else {
                 for (Path p : candidates(datadir, stage)) { // a file dropped meanwhile is left out
                     String rel = io.strata.util.Dirs.relative(datadir, p);
                     if (wanted.test(rel)) {
-                        todo.add(rel);
+                        tasks.add(() -> copyPlain(datadir, p, rel, counted, null));
                     }
                 }
             }
         } catch (IOException e) {
             throw new StrataException(ErrorCode.DATADIR_UNREADABLE, "cannot list the data directory " + datadir + ": " + e.getMessage(), null, e);
-        }
-        List<Callable<FileEntry>> tasks = new ArrayList<>(todo.size());
-        for (String rel : todo) {
-            tasks.add(() -> copyPlain(datadir, datadir.resolve(rel), rel, counted, listed == null ? null : listed.seenOfName(rel)));
         }
         // small files: their cost is the latency of making each stored object durable, which
         // overlaps well, so more of them are in flight than --parallel data files

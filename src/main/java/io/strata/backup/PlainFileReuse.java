@@ -97,7 +97,7 @@ final class PlainFileReuse {
      * Read-only once built, thread-safe.
      */
     static final class Listing {
-        static final Listing EMPTY = new Listing(null, new byte[0], new int[0], new int[0], new long[0], 0);
+        static final Listing EMPTY = new Listing(null, new byte[0], new int[0], new int[0], new long[0], 0, Map.of());
 
         /** The directory listed; null for {@link #EMPTY}. */
         private final Path root;
@@ -110,7 +110,15 @@ final class PlainFileReuse {
         private final long[] attrs;
         private final long copyBegan;
 
-        private Listing(Path root, byte[] names, int[] ends, int[] attrAt, long[] attrs, long copyBegan) {
+        /**
+         * The files whose name is not valid UTF-8 (a byte the file system allows and the name's
+         * string form replaces by U+FFFD), by index: {@link #file} gives them as the walk found
+         * them, as a name rebuilt from the string would not open.
+         */
+        private final Map<Integer, Path> raw;
+
+        private Listing(Path root, byte[] names, int[] ends, int[] attrAt, long[] attrs, long copyBegan, Map<Integer, Path> raw) {
+            this.raw = raw;
             this.root = root;
             this.names = names;
             this.ends = ends;
@@ -125,7 +133,7 @@ final class PlainFileReuse {
          * {@link Path} costs about 200 bytes of heap once its string form was asked for, a name
          * here its length in bytes and two ints (at 100,000 tables, 200,000 files: some 40 MB less).
          */
-        private static Listing of(Path root, List<byte[]> rel, long[] attrs, long copyBegan) {
+        private static Listing of(Path root, List<byte[]> rel, long[] attrs, long copyBegan, Map<Integer, Path> rawByWalk) {
             int n = rel.size();
             Integer[] order = new Integer[n];
             int total = 0;
@@ -146,7 +154,18 @@ final class PlainFileReuse {
                 ends[i] = at;
                 attrAt[i] = attrs.length >= 4 * (order[i] + 1) ? 4 * order[i] : -1;
             }
-            return new Listing(root, names, ends, attrAt, attrs, copyBegan);
+            Map<Integer, Path> raw = Map.of();
+            if (!rawByWalk.isEmpty()) {
+                raw = new java.util.HashMap<>();
+                for (int i = 0; i < n; i++) {
+                    Path p = rawByWalk.get(order[i]);
+                    if (p != null) {
+                        raw.put(i, p);
+                    }
+                }
+            }
+            // the walk's array grows by doubling: kept at its size
+            return new Listing(root, names, ends, attrAt, attrs.length > 4 * n ? java.util.Arrays.copyOf(attrs, 4 * n) : attrs, copyBegan, raw);
         }
 
         /** How many files were listed. */
@@ -162,7 +181,8 @@ final class PlainFileReuse {
 
         /** File {@code i}: a new {@link Path} on each call. */
         Path file(int i) {
-            return root.resolve(name(i));
+            Path p = raw.get(i);
+            return p != null ? p : root.resolve(name(i));
         }
 
         /**
@@ -261,15 +281,15 @@ final class PlainFileReuse {
         long beganNanos = TimeUnit.SECONDS.toNanos(began.getEpochSecond()) + began.getNano();
         boolean unix = root.getFileSystem().supportedFileAttributeViews().contains("unix");
         if (!unix) {
-            List<byte[]> names = new ArrayList<>();
+            Walk w = new Walk(root);
             for (Path p : io.strata.util.Dirs.liveRegularFiles(root, maxDepth)) {
-                names.add(io.strata.util.Dirs.relative(root, p).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                w.add(p, -1, 0, 0, 0);
             }
-            return Listing.of(root, names, new long[0], beganNanos);
+            return Listing.of(root, w.names, new long[0], beganNanos, w.raw);
         }
         Walk w = new Walk(root);
         walk(root, root, maxDepth, w);
-        return Listing.of(root, w.names, w.attrs, beganNanos);
+        return Listing.of(root, w.names, w.attrs, beganNanos, w.raw);
     }
 
     /**
@@ -279,6 +299,8 @@ final class PlainFileReuse {
     private static final class Walk {
         final Path root;
         final List<byte[]> names = new ArrayList<>();
+        /** The files whose name does not survive its string form, by walk index (see {@link Listing#raw}). */
+        final Map<Integer, Path> raw = new java.util.HashMap<>();
         long[] attrs = new long[4 * 1024];
 
         Walk(Path root) {
@@ -294,7 +316,11 @@ final class PlainFileReuse {
             attrs[a + 1] = ino;
             attrs[a + 2] = dev;
             attrs[a + 3] = ctime;
-            names.add(io.strata.util.Dirs.relative(root, p).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            String rel = io.strata.util.Dirs.relative(root, p);
+            if (rel.indexOf('\uFFFD') >= 0) {
+                raw.put(names.size(), p);
+            }
+            names.add(rel.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 

@@ -282,25 +282,23 @@ public final class LocalObjectStore implements ObjectStore {
 
     @Override
     public void sync() {
-        List<java.util.concurrent.Future<?>> running = new ArrayList<>(inFlight);
+        // the directories first: an object committed meanwhile then has its fsync waited for here or
+        // its directory left for the next sync, never its directory synced and its file not
         List<Path> dirList = new ArrayList<>(unsyncedDirs);
         unsyncedDirs.removeAll(dirList);
+        List<java.util.concurrent.Future<?>> running = new ArrayList<>(inFlight);
         if (running.isEmpty() && dirList.isEmpty() && syncFailed.get() == null) {
             return;
         }
         boolean interrupted = false;
-        for (java.util.concurrent.Future<?> f : running) { // every fsync waited for, even after one failed; none once interrupted
-            if (interrupted) {
-                f.cancel(false);
-                continue;
-            }
+        for (java.util.concurrent.Future<?> f : running) { // every fsync waited for, even after one failed
             try {
                 f.get();
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-                // the task records its own failure in syncFailed; a cancelled one was interrupted
+                // the task records its own failure in syncFailed
             } catch (InterruptedException e) {
-                interrupted = true;
-                f.cancel(false);
+                interrupted = true; // the fsyncs not waited for run on: the next sync waits for them
+                break;
             }
         }
         if (interrupted) {
@@ -346,7 +344,6 @@ public final class LocalObjectStore implements ObjectStore {
             }
             pool = syncPool;
         }
-        unsyncedDirs.add(file.getParent());
         java.util.concurrent.FutureTask<Void> task = new java.util.concurrent.FutureTask<>(() -> {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 ch.force(false);
@@ -362,7 +359,8 @@ public final class LocalObjectStore implements ObjectStore {
                 inFlight.remove(this);
             }
         };
-        inFlight.add(task); // before it can run: done() takes it out again
+        inFlight.add(task); // before it can run (done() takes it out again), and before its directory: see sync()
+        unsyncedDirs.add(file.getParent());
         try {
             pool.execute(task);
         } catch (java.util.concurrent.RejectedExecutionException e) {

@@ -192,4 +192,25 @@ class PlainFileReuseTest {
         assertEquals(6, linked.files().size());
         assertEquals(l.seenOf(d.resolve("db/t.ibd")).stat().inode(), linked.seenOf(link.resolve("db/t.ibd")).stat().inode());
     }
+
+    /**
+     * A file name that is not valid UTF-8 (Latin-1 "caf\u00e9.csv", as SELECT ... INTO OUTFILE may
+     * write): its string form has U+FFFD in place of the byte, and a Path made again from that
+     * string names no file. The listing gives the walk's own Path for it, so it is copied.
+     */
+    @Test
+    void aFileWhoseNameIsNotUtf8IsGivenAsTheWalkFoundIt() throws Exception {
+        Path d = Files.createDirectories(dir.resolve("datadir/db"));
+        Process p = new ProcessBuilder("sh", "-c", "printf odd > \"$(printf 'caf\\351.csv')\"; printf plain > plain.csv").directory(d.toFile()).start();
+        assertEquals(0, p.waitFor());
+        PlainFileReuse.Listing l = PlainFileReuse.list(d.getParent(), 2);
+        assertEquals(2, l.size());
+        int odd = l.name(0).startsWith("db/caf") ? 0 : 1;
+        assertTrue(l.name(odd).contains("\uFFFD"), l.name(odd));
+        assertFalse(Files.exists(d.getParent().resolve(l.name(odd))), "the name's string form names no file");
+        assertEquals("odd", Files.readString(l.file(odd)));
+        assertEquals("odd", Files.readString(l.files().get(odd)));
+        assertEquals(3, l.seenAt(odd).size());
+        assertEquals("plain", Files.readString(l.file(1 - odd)));
+    }
 }
