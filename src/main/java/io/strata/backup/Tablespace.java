@@ -46,11 +46,8 @@ final class Tablespace {
         String f = file.toString();
         String dir = f.length() > path.length() && f.endsWith(path) && f.charAt(f.length() - path.length() - 1) == '/'
                 ? f.substring(0, f.length() - path.length()) : null;
-        if (dir != null && DIRS.size() < 64) {
-            dir = DIRS.computeIfAbsent(dir, d -> d);
-        } else if (dir != null) {
-            String known = DIRS.get(dir);
-            dir = known;
+        if (dir != null) { // at most 64 prefixes kept: past that, one not kept is stored whole in fileOther
+            dir = DIRS.size() < 64 ? DIRS.computeIfAbsent(dir, d -> d) : DIRS.get(dir);
         }
         this.fileDir = dir;
         this.fileOther = dir == null ? f : null;
