@@ -123,7 +123,7 @@ final class PageCopier {
             long read = 0;
             List<String> misses = new ArrayList<>();
             DeltaFormat.Writer delta = threshold >= 0 ? new DeltaFormat.Writer(out, ps) : null;
-            ReadAhead ahead = readAll ? null : new ReadAhead(ch, runs(selected, pages, perBatch), ps, throttle);
+            ReadAhead ahead = readAll ? null : new ReadAhead(ch, new Runs(selected, pages, perBatch), ps, throttle);
             // whole files are read past the page cache, as the server and mariadb-backup read them (DirectReads)
             io.strata.util.DirectReads direct = readAll ? io.strata.util.DirectReads.open(ts.file()) : null;
             long first = 0;
@@ -218,12 +218,40 @@ final class PageCopier {
     /** The selected pages below {@code pages} as runs {first page, count} of at most {@code perBatch} consecutive pages. */
     static List<long[]> runs(BitSet selected, long pages, int perBatch) {
         List<long[]> runs = new ArrayList<>();
-        for (long first = nextSelected(selected, 0, pages); first < pages; ) {
-            long stop = Math.min(Math.min(selected.nextClearBit((int) first), pages), first + perBatch);
-            runs.add(new long[] {first, stop - first});
-            first = nextSelected(selected, stop, pages);
+        for (Runs r = new Runs(selected, pages, perBatch); r.hasNext(); ) {
+            runs.add(r.next());
         }
         return runs;
+    }
+
+    /**
+     * The runs of {@link #runs}, found one at a time as the read-ahead asks for them: a list of
+     * them held 32 bytes per run, up to 100 MB for a 100 GB tablespace whose every other page changed.
+     */
+    static final class Runs {
+        private final BitSet selected;
+        private final long pages;
+        private final int perBatch;
+        private long next; // first page of the next run; pages when there is none
+
+        Runs(BitSet selected, long pages, int perBatch) {
+            this.selected = selected;
+            this.pages = pages;
+            this.perBatch = perBatch;
+            this.next = nextSelected(selected, 0, pages);
+        }
+
+        boolean hasNext() {
+            return next < pages;
+        }
+
+        /** The next run, {first page, count of pages}. */
+        long[] next() {
+            long first = next;
+            long stop = Math.min(Math.min(selected.nextClearBit((int) first), pages), first + perBatch);
+            next = nextSelected(selected, stop, pages);
+            return new long[] {first, stop - first};
+        }
     }
 
     /**
@@ -247,16 +275,15 @@ final class PageCopier {
         }
 
         private final FileChannel ch;
-        private final List<long[]> runs;
+        private final Runs runs;
         private final int ps;
         private final Throttle throttle;
         private final ArrayDeque<Future<Run>> inFlight = new ArrayDeque<>();
-        private int taken;
-        private int submitted;
+        private long[] pending; // the next run to issue, found but not yet issued
         private long inFlightBytes;
 
         /** Reads are counted against {@code throttle} when they are issued, so none runs ahead of --throttle. */
-        ReadAhead(FileChannel ch, List<long[]> runs, int ps, Throttle throttle) {
+        ReadAhead(FileChannel ch, Runs runs, int ps, Throttle throttle) {
             this.ch = ch;
             this.runs = runs;
             this.ps = ps;
@@ -264,14 +291,20 @@ final class PageCopier {
         }
 
         boolean hasNext() {
-            return taken < runs.size();
+            return !inFlight.isEmpty() || pending != null || runs.hasNext();
         }
 
         /** The next run, read. */
         Run next() throws IOException, InterruptedException {
-            while (submitted < runs.size() && submitted - taken < AHEAD_RUNS
-                    && (inFlight.isEmpty() || inFlightBytes + runs.get(submitted)[1] * ps <= AHEAD_BYTES)) {
-                long[] run = runs.get(submitted++);
+            while (inFlight.size() < AHEAD_RUNS) {
+                if (pending == null && runs.hasNext()) {
+                    pending = runs.next();
+                }
+                if (pending == null || (!inFlight.isEmpty() && inFlightBytes + pending[1] * ps > AHEAD_BYTES)) {
+                    break;
+                }
+                long[] run = pending;
+                pending = null;
                 int len = (int) (run[1] * ps);
                 throttle.acquire(len);
                 inFlightBytes += len;
@@ -283,7 +316,6 @@ final class PageCopier {
                 }));
             }
             Future<Run> f = inFlight.poll();
-            taken++;
             try {
                 Run r = f.get();
                 inFlightBytes -= r.bytes().length;

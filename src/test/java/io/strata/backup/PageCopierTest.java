@@ -114,6 +114,38 @@ class PageCopierTest {
     }
 
     /**
+     * Every other page of a 700-page file selected: 350 runs of one page, more than the read-ahead
+     * keeps in flight (128): each is read once and stored in page order, with its own content.
+     */
+    @Test
+    void moreRunsThanTheReadAheadHoldsAreEachStoredOnceInPageOrder() throws Exception {
+        Path file = dir.resolve("wide.ibd");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (int p = 0; p < 700; p++) {
+                out.write(PageBuilder.fullCrc32(PS).pageNo(p).spaceId(5).seed(p).lsn(500).build());
+            }
+        }
+        int[] only = new int[350];
+        for (int i = 0; i < only.length; i++) {
+            only[i] = 2 * i + 1;
+        }
+        ByteArrayOutputStream delta = new ByteArrayOutputStream();
+        PageCopier copier = new PageCopier(new Throttle(0), () -> { }, n -> { });
+        PageCopier.Result res = copier.copy(new Tablespace("app/w.ibd", file, 5, FLAGS, "app/w"), delta, THRESHOLD, only, 0);
+        assertEquals(350, res.pagesRead());
+        assertEquals(350, res.deltaPages());
+        ByteBuffer b = ByteBuffer.wrap(delta.toByteArray());
+        assertEquals(350 * (4 + PS), b.remaining());
+        for (int i = 0; i < 350; i++) {
+            int pageNo = b.getInt();
+            assertEquals(2 * i + 1, pageNo);
+            byte[] page = new byte[PS];
+            b.get(page);
+            assertArrayEquals(PageBuilder.fullCrc32(PS).pageNo(pageNo).spaceId(5).seed(pageNo).lsn(500).build(), page);
+        }
+    }
+
+    /**
      * A legacy page_compressed file (PAGE_COMPRESSED=1 created under crc32): a frame caught half
      * written is re-read until the server's write is whole; a frame of an algorithm strata cannot
      * decompress (lzma) is copied as read, without re-reads.
