@@ -19,9 +19,10 @@
 #                strata restore (the newest backup of the chain, into a new directory)
 #                | mariadb-backup --prepare FULL; --prepare --incremental-dir INC; --copy-back
 #   fixed cost:  a strata incremental when nothing changed, after drop_caches ("cold") and warm.
-#   agent:       the incremental and the fixed cost again with the backup sent to "strata agent"
-#                (STRATA_AGENT; README "The agent"), started before the incrementals and warmed
-#                by ten incrementals (the first one timed); its peak resident size from /proc (VmHWM).
+#   agent:       the full, the incremental and the fixed cost again with the backup sent to "strata agent"
+#                (STRATA_AGENT; README "The agent"), started before the fulls and warmed by three
+#                fulls (into a repository of their own, which each round's full replaces), then by ten
+#                incrementals (the first of each timed); its peak resident size from /proc (VmHWM).
 #                BENCH_AGENT=0 leaves it out.
 #   deep chain:  strata restore of the newest backup (full, incremental, 1 + 2 x BENCH_ROUNDS nothing-changed
 #                incrementals), once; strata alone
@@ -176,10 +177,23 @@ mb_says() { # what a summary line says of mariadb-backup's figures: $1 = its med
 }
 SB=("$STRATA" backup --repo "$D/repo" --socket "$SOCK" --user root --quiet)
 SA=(env STRATA_AGENT="$ASOCK" "${SB[@]}") # the same backup, sent to the agent
+SAF=(env STRATA_AGENT="$ASOCK" "$STRATA" backup --repo "$D/repo-agent" --socket "$SOCK" --user root --quiet) # the agent's fulls
 agent_hwm() { awk '/^VmHWM/ {printf "%.0f\n", $2 / 1024}' "/proc/$AGENT_PID/status"; }
 
+# ---- the agent ---------------------------------------------------------------------------
+if [ "${BENCH_AGENT:-1}" != 0 ]; then
+  "$STRATA" agent --listen "$ASOCK" 2>"$D/agent.log" &
+  AGENT_PID=$!
+  for _ in $(seq 300); do [ -S "$ASOCK" ] && break; sleep 0.1; done
+  [ -S "$ASOCK" ] || { echo "bench: the agent did not start; see $D/agent.log" >&2; exit 1; }
+  # warm-up for the fulls: three full backups into a repository of their own, the first one timed
+  read -r first _ < <(timed "$D/out-full-agent" "${SAF[@]}" --type full)
+  for _ in 1 2; do rm -rf "$D/repo-agent"; "${SAF[@]}" --type full >/dev/null; done
+  echo "bench: the agent's first backup (a full) took $first s; two more run untimed before the rounds"
+fi
+
 # ---- full backups ----------------------------------------------------------------------
-: >"$D/f-s"; : >"$D/f-m"; : >"$D/f-s-rss"; : >"$D/f-m-rss"
+: >"$D/f-s"; : >"$D/f-m"; : >"$D/f-s-rss"; : >"$D/f-m-rss"; : >"$D/f-a"
 full_id=
 # Each run starts with nothing left to write back (sync, outside the clock): mariadb-backup returns
 # with its copy still in the page cache, and on ext4 (data=ordered) the next run's first fsync
@@ -200,13 +214,26 @@ for r in $(seq "$ROUNDS"); do
     t0=$(date +%s.%N); sync -f "$D/mb-full"; s3=$(awk -v a="$(date +%s.%N)" -v b="$t0" -v m="$s2" 'BEGIN{printf "%.2f", m + a - b}')
     echo "$s2" >>"$D/f-m"; echo "$m2" >>"$D/f-m-rss"; echo "$s3" >>"$D/f-ms"
   fi
-  printf 'round %d full:        strata %7.2f s %5d MB RSS   mariadb-backup %7s s %5s MB RSS   mariadb-backup + sync %7s s\n' "$r" "$s" "$m" "$s2" "$m2" "$s3"
+  printf 'round %d full:        strata %7.2f s %5d MB RSS   mariadb-backup %7s s %5s MB RSS   mariadb-backup + sync %7s s' "$r" "$s" "$m" "$s2" "$m2" "$s3"
+  if [ -n "$AGENT_PID" ]; then
+    rm -rf "$D/repo-agent"
+    sync
+    read -r s4 _ < <(timed "$D/out-full-agent" "${SAF[@]}" --type full)
+    echo "$s4" >>"$D/f-a"
+    printf '   strata via the agent %7.2f s' "$s4"
+  fi
+  echo
 done
+rm -rf "$D/repo-agent"
 fs=$(median <"$D/f-s"); fm=$(median <"$D/f-m"); fms=$(median <"$D/f-ms")
 if [ -f "$D/mb-failed" ]; then
   echo "full backup, median of $ROUNDS: strata $fs s, $(mb_says); peak RSS strata $(maximum <"$D/f-s-rss") MB"
 else
   echo "full backup, median of $ROUNDS: strata $fs s, mariadb-backup $fm s, ratio $(ratio "$fs" "$fm") (target <= 1.0); mariadb-backup + sync $fms s, ratio $(ratio "$fs" "$fms"); peak RSS strata $(maximum <"$D/f-s-rss") MB, mariadb-backup $(maximum <"$D/f-m-rss") MB"
+fi
+if [ -n "$AGENT_PID" ]; then
+  fa=$(median <"$D/f-a")
+  echo "full backup sent to the agent, median of $ROUNDS: strata $fa s$([ -f "$D/mb-failed" ] || echo ", ratio to mariadb-backup $(ratio "$fa" "$fm") (target <= 1.0), to mariadb-backup + sync $(ratio "$fa" "$fms")"); the agent's peak RSS so far $(agent_hwm) MB"
 fi
 # The runs above find the data directory in the kernel's caches: its directory entries and inodes,
 # and the .frm and other files read through the page cache (both tools read the .ibd files with
@@ -247,16 +274,12 @@ echo "bench: one row updated in each of $changed tables"
 
 : >"$D/i-s"; : >"$D/i-m"; : >"$D/i-s-rss"; : >"$D/i-m-rss"
 inc_id=
-if [ "${BENCH_AGENT:-1}" != 0 ]; then
-  "$STRATA" agent --listen "$ASOCK" 2>"$D/agent.log" &
-  AGENT_PID=$!
-  for _ in $(seq 300); do [ -S "$ASOCK" ] && break; sleep 0.1; done
-  [ -S "$ASOCK" ] || { echo "bench: the agent did not start; see $D/agent.log" >&2; exit 1; }
-  # warm-up: an agent that has run ten backups (a day of hourly incrementals has run 24); the first
+if [ -n "$AGENT_PID" ]; then
+  # warm-up: an agent that has run ten incrementals (a day of hourly incrementals has run 24); the first
   # one's time is reported too
   read -r first _ < <(timed "$D/out-inc-agent" "${SA[@]}" --type incremental --base "$full_id")
   for _ in $(seq 9); do "${SA[@]}" --type incremental --base "$full_id" >/dev/null; done
-  echo "bench: the agent's first backup (an incremental, 1% of the tables changed) took $first s; nine more run untimed before the rounds"
+  echo "bench: the agent's first incremental (1% of the tables changed) took $first s; nine more run untimed before the rounds"
 fi
 : >"$D/i-a"
 for r in $(seq "$ROUNDS"); do
