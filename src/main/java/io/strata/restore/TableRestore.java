@@ -891,6 +891,21 @@ public final class TableRestore {
     static final int CHECKPOINT_WAIT_SECONDS = 600;
 
     /**
+     * Test-only knob, read here and nowhere else: {@code STRATA_TEST_CHECKPOINT_WAIT_SECONDS=N} (1 to
+     * 600) shortens {@link #CHECKPOINT_WAIT_SECONDS}, so that a test reaches the failures after it.
+     */
+    static final String CHECKPOINT_WAIT_ENV = "STRATA_TEST_CHECKPOINT_WAIT_SECONDS";
+
+    /** {@link #CHECKPOINT_WAIT_SECONDS}, or the test knob's shorter wait. */
+    private static int checkpointWaitSeconds() {
+        String v = System.getenv(CHECKPOINT_WAIT_ENV);
+        if (v != null && v.matches("[1-9][0-9]{0,2}")) {
+            return Math.min(CHECKPOINT_WAIT_SECONDS, Integer.parseInt(v));
+        }
+        return CHECKPOINT_WAIT_SECONDS;
+    }
+
+    /**
      * Has the server write an InnoDB checkpoint at or after its current LSN, right after an IMPORT
      * TABLESPACE and before the imported table is renamed or changed. IMPORT writes the pages of
      * the file it takes in without redo log and with FIL_PAGE_LSN 0, while the redo log still
@@ -958,8 +973,9 @@ public final class TableRestore {
         if (covered(now, target)) {
             return;
         }
-        if (!"1".equals(live.queryString("SELECT GET_LOCK('strata_checkpoint', " + CHECKPOINT_WAIT_SECONDS + ")"))) {
-            throw new StrataException(ErrorCode.SERVER_ERROR, "another session held the server lock strata_checkpoint for " + CHECKPOINT_WAIT_SECONDS
+        int wait = checkpointWaitSeconds();
+        if (!"1".equals(live.queryString("SELECT GET_LOCK('strata_checkpoint', " + wait + ")"))) {
+            throw new StrataException(ErrorCode.SERVER_ERROR, "another session held the server lock strata_checkpoint for " + wait
                     + " s (a restore --table waiting for a checkpoint); the import was undone", "run the restore again when that one is done");
         }
         try {
@@ -968,7 +984,7 @@ public final class TableRestore {
             log.accept("NOTE: this server has no innodb_log_checkpoint_now (release builds have it since MDEV-30000): setting innodb_max_dirty_pages_pct to 0"
                     + " (it is " + old.get(0) + ", innodb_max_dirty_pages_pct_lwm " + old.get(1) + ") until its checkpoint reaches LSN " + target
                     + "; should this restore be killed meanwhile, run " + putBack);
-            long deadline = System.nanoTime() + CHECKPOINT_WAIT_SECONDS * 1_000_000_000L;
+            long deadline = System.nanoTime() + wait * 1_000_000_000L;
             long nudged = System.nanoTime();
             live.exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
             try {
@@ -976,7 +992,7 @@ public final class TableRestore {
                 while (!covered(st = live.lsnStatus(), target)) {
                     if (System.nanoTime() > deadline) {
                         throw new StrataException(ErrorCode.SERVER_ERROR, "the server's InnoDB checkpoint stayed at LSN " + st.lastCheckpoint() + " for "
-                                + CHECKPOINT_WAIT_SECONDS + " s after IMPORT TABLESPACE, short of LSN " + target
+                                + wait + " s after IMPORT TABLESPACE, short of LSN " + target
                                 + ", which it must reach before the imported table is renamed; the import was undone",
                                 "see the server's error log for why its page cleaner does not write; a release with innodb_log_checkpoint_now"
                                         + " (MDEV-30000) lets strata ask for the checkpoint directly");

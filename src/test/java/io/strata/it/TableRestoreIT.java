@@ -273,6 +273,50 @@ class TableRestoreIT {
             assertEquals(List.of(List.of(pct, lwm)), source.query("SELECT @@GLOBAL.innodb_max_dirty_pages_pct, @@GLOBAL.innodb_max_dirty_pages_pct_lwm"));
             assertEquals(List.of(List.of("1", "1")), source.query("SELECT * FROM arch2.child"));
 
+            // another session holds the server lock strata_checkpoint (as a restore --table waiting for its checkpoint does) while
+            // writes keep the checkpoint behind: after the wait (600 s, 2 here by the test knob) the restore fails with server-error,
+            // names the lock, and undoes its import: no table shop.parent_lock, no file of it or of the work table, the source as it was
+            source.exec("CREATE TABLE shop.churn (id INT PRIMARY KEY, v INT) ENGINE=InnoDB", "INSERT INTO shop.churn VALUES (1, 0)");
+            Map<String, String> parentBefore = checksums(source, List.of("shop.parent"));
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            try (java.sql.Connection holder = source.connection(); java.sql.Connection writer = source.connection();
+                 java.sql.Statement hold = holder.createStatement(); java.sql.Statement write = writer.createStatement()) {
+                try (java.sql.ResultSet rs = hold.executeQuery("SELECT GET_LOCK('strata_checkpoint', 0)")) {
+                    assertTrue(rs.next() && rs.getInt(1) == 1);
+                }
+                Thread churn = new Thread(() -> {
+                    try {
+                        while (writing.get()) {
+                            write.executeUpdate("UPDATE shop.churn SET v = v + 1");
+                        }
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                churn.start();
+                StrataCli.Result locked;
+                try {
+                    locked = StrataCli.runWithEnv(Map.of("STRATA_TEST_NO_CHECKPOINT_NOW", "1", "STRATA_TEST_CHECKPOINT_WAIT_SECONDS", "2"), "restore",
+                            "--repo", repo.toString(), "--table", "shop.parent", "--as", "shop.parent_lock", "--import",
+                            "--socket", source.socket().toString(), "--user", "root");
+                } finally {
+                    writing.set(false);
+                    churn.join();
+                }
+                assertEquals(24, locked.exit(), locked.toString());
+                assertEquals("ERROR [server-error]: another session held the server lock strata_checkpoint for 2 s (a restore --table waiting for a checkpoint);"
+                        + " the import was undone", locked.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), locked.toString());
+                assertTrue(locked.err().contains("HINT: run the restore again when that one is done"), locked.toString());
+                assertFalse(locked.err().contains("Exception"), locked.toString());
+            }
+            assertEquals(List.of(), source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop'"
+                    + " AND (TABLE_NAME LIKE 'parent%' AND TABLE_NAME <> 'parent' OR TABLE_NAME LIKE 'strata\\_%')"));
+            try (var files = Files.list(source.datadir().resolve("shop"))) {
+                assertEquals(List.of(), files.map(f -> f.getFileName().toString())
+                        .filter(n -> n.startsWith("parent_lock") || n.startsWith("strata_") || n.startsWith(".strata") || n.endsWith(".cfg") || n.startsWith("#sql")).toList());
+            }
+            assertEquals(parentBefore, checksums(source, List.of("shop.parent")));
+
             // the imported tables survive a crash of the server right after the last import (before: IMPORT TABLESPACE left the
             // checkpoint before the work table's creation, and crash recovery wrote that empty table's pages over the imported
             // ones once renamed: lib.docs_back came back empty)
