@@ -78,9 +78,12 @@ cleanup() {
   stop_server
   rm -rf "$MNT/fs/run" 2>/dev/null
   if [ -n "$LOOP" ]; then umount "$MNT/fs" 2>/dev/null; losetup -d "$LOOP" 2>/dev/null; fi
+  # never into a file system still mounted (a process still holding a file): that is the cached data directory
+  if mountpoint -q "$MNT/fs"; then echo "bench: $MNT/fs is still mounted; unmount it, then losetup -d $LOOP" >&2; return; fi
   rm -rf "$MNT"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 settle() { # no dirty pages, an empty purge history (at most 10 minutes)
   local i
   sql "SET GLOBAL innodb_max_dirty_pages_pct = 0" >/dev/null
@@ -96,6 +99,7 @@ mkdir -p "$MNT/fs"
 if [ ! -f "$CACHE" ]; then
   echo "bench: building $GB GB in $TABLES tables of $ROWS rows in $CACHE (once; later runs reuse it)"
   mkdir -p "$(dirname "$CACHE")"
+  rm -f "$CACHE.tmp" # what a build that died left
   truncate -s $((GB * 3))G "$CACHE.tmp"
   mkfs.btrfs -q "$CACHE.tmp" >/dev/null || exit 1
   LOOP=$(losetup -f --show "$CACHE.tmp") || exit 1
@@ -121,8 +125,7 @@ if [ ! -f "$CACHE" ]; then
   stop_server
   sync
   echo "bench: built in $(( $(date +%s) - t0 )) s: $(du -s --apparent-size -B1M "$MNT/fs/data/big" | awk '{printf "%.1f", $1 / 1024}') GiB of InnoDB files in big; the image takes $(du -B1M "$CACHE.tmp" | awk '{printf "%.1f", $1 / 1024}') GiB of disk"
-  umount "$MNT/fs" && losetup -d "$LOOP" && LOOP=""
-  mv "$CACHE.tmp" "$CACHE"
+  umount "$MNT/fs" && losetup -d "$LOOP" && LOOP="" && mv "$CACHE.tmp" "$CACHE" || exit 1
 fi
 [ -n "${BENCH_BUILD_ONLY:-}" ] && exit 0
 
@@ -143,8 +146,10 @@ run() { # name command...: one timed run; its line, and the summary's
   local name=$1; shift
   /usr/bin/time -f "%e %M" -o "$MNT/time" "$@" >"$MNT/out" 2>&1
   local rc=$? secs kb
-  read -r secs kb <"$MNT/time" 2>/dev/null || { secs=0; kb=0; }
-  kb=${kb:-0}; [ "$rc" != 0 ] && tail -5 "$MNT/out" >&2
+  # the last line: before it, GNU time writes "Command exited with non-zero status N" for a failed run
+  read -r secs kb < <(tail -n 1 "$MNT/time" 2>/dev/null) || { secs=0; kb=0; }
+  case "$secs$kb" in *[!0-9.]*) secs=0; kb=0 ;; esac
+  secs=${secs:-0}; kb=${kb:-0}; [ "$rc" != 0 ] && tail -5 "$MNT/out" >&2
   printf '%-44s %8.1f s  peak RSS %5d MB  exit %d\n' "$name" "$secs" $((kb / 1024)) "$rc"
   SUMMARY+=("$name $secs $((kb / 1024)) $rc")
 }

@@ -119,26 +119,47 @@ class PageCopierTest {
      */
     @Test
     void moreRunsThanTheReadAheadHoldsAreEachStoredOnceInPageOrder() throws Exception {
-        Path file = dir.resolve("wide.ibd");
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (int p = 0; p < 700; p++) {
-                out.write(PageBuilder.fullCrc32(PS).pageNo(p).spaceId(5).seed(p).lsn(500).build());
-            }
-        }
         int[] only = new int[350];
         for (int i = 0; i < only.length; i++) {
             only[i] = 2 * i + 1;
         }
+        assertStoredInOrder("wide.ibd", 700, only);
+    }
+
+    /**
+     * Twelve runs of 256 pages (1 MiB each, the most one run reads) with one page left out between
+     * them: more bytes than the read-ahead keeps in flight (8 MiB), so the run it found and could not
+     * yet issue waits for the next call, and is still stored, once and in order.
+     */
+    @Test
+    void runsBeyondTheReadAheadsByteCapAreEachStoredOnceInPageOrder() throws Exception {
+        int[] only = new int[12 * 256];
+        for (int r = 0, i = 0; r < 12; r++) {
+            for (int k = 0; k < 256; k++) {
+                only[i++] = r * 257 + k;
+            }
+        }
+        assertStoredInOrder("runs.ibd", 12 * 257, only);
+    }
+
+    /** Writes a file of {@code pages} distinct pages, copies {@code only} as a delta, and checks each stored page. */
+    private void assertStoredInOrder(String name, int pages, int[] only) throws Exception {
+        Path file = dir.resolve(name);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (int p = 0; p < pages; p++) {
+                out.write(PageBuilder.fullCrc32(PS).pageNo(p).spaceId(5).seed(p).lsn(500).build());
+            }
+        }
         ByteArrayOutputStream delta = new ByteArrayOutputStream();
         PageCopier copier = new PageCopier(new Throttle(0), () -> { }, n -> { });
-        PageCopier.Result res = copier.copy(new Tablespace("app/w.ibd", file, 5, FLAGS, "app/w"), delta, THRESHOLD, only, 0);
-        assertEquals(350, res.pagesRead());
-        assertEquals(350, res.deltaPages());
+        PageCopier.Result res = copier.copy(new Tablespace("app/" + name, file, 5, FLAGS, "app/w"), delta, THRESHOLD, only, 0);
+        assertEquals(only.length, res.pagesRead());
+        assertEquals(only.length, res.deltaPages());
         ByteBuffer b = ByteBuffer.wrap(delta.toByteArray());
-        assertEquals(350 * (4 + PS), b.remaining());
-        for (int i = 0; i < 350; i++) {
+        assertEquals(only.length * (4 + PS), b.remaining());
+        for (int expected : only) {
             int pageNo = b.getInt();
-            assertEquals(2 * i + 1, pageNo);
+            assertEquals(expected, pageNo);
             byte[] page = new byte[PS];
             b.get(page);
             assertArrayEquals(PageBuilder.fullCrc32(PS).pageNo(pageNo).spaceId(5).seed(pageNo).lsn(500).build(), page);
