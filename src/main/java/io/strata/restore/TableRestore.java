@@ -54,9 +54,13 @@ import java.util.regex.Pattern;
  *     database directory (renamed when the scratch is on the same file system and SELinux is not
  *     present, else copied), {@code IMPORT TABLESPACE}; for Aria and MyISAM the table is closed
  *     ({@code FLUSH TABLES}), its files renamed over the empty ones and the table flushed again. The
- *     imported table's {@code CHECKSUM TABLE} must equal the scratch's; only then is it renamed to its
- *     destination. With {@code --replace} one {@code RENAME TABLE} swaps it with the old table
- *     before the old one is dropped. A failure or SIGINT/SIGTERM drops the tables this run created;
+ *     imported table's {@code CHECKSUM TABLE} must equal the scratch's. Once every table of the run
+ *     is imported so, their foreign keys are added (a key to another table of the run references its
+ *     work table), and one {@code RENAME TABLE} puts them all at their destinations at once, with
+ *     {@code --replace} swapping out the tables there (dropped afterwards): the server sees all of
+ *     them restored or none. A parent and the tables whose keys reference it are replaced together
+ *     so: the old children's keys follow the old parent, the new ones' the new parent. A failure or
+ *     SIGINT/SIGTERM before that RENAME drops every table this run created, and nothing was restored;
  *     what a kill -9 leaves, the next run removes (before it makes anything).</li>
  * </ol>
  *
@@ -206,11 +210,16 @@ public final class TableRestore {
                             + "; nothing was restored", "name another table with --as " + to.get(i).db() + "." + to.get(i).table() + "_restored, "
                             + "or replace it with --replace");
                 }
-                if (o.replace() && referenced(live, to.get(i))) {
-                    // RENAME TABLE would carry the children's foreign keys to the renamed old table, which is then dropped
+                List<TableName> children = o.replace() ? referencing(live, to.get(i)) : List.of();
+                children = children.stream().filter(c -> !to.contains(c)).toList();
+                if (!children.isEmpty()) {
+                    // RENAME TABLE would carry these tables' foreign keys to the renamed old table, which is then dropped;
+                    // tables replaced by the same restore are swapped out in the same RENAME, their keys with the old table
+                    String names = String.join(", ", children.stream().map(TableName::toString).toList());
                     throw new StrataException(ErrorCode.TABLE_EXISTS, "table " + to.get(i) + " in the server at " + o.conn().describe()
-                            + " is referenced by foreign keys of other tables, which --replace would leave pointing at the old table; nothing was restored",
-                            "import it with --as " + to.get(i).db() + "." + to.get(i).table() + "_restored and move the rows over in SQL");
+                            + " is referenced by foreign keys of " + names + ", which --replace would leave pointing at the old table; nothing was restored",
+                            "replace them in the same restore (" + String.join(" ", children.stream().map(c -> "--table " + c).toList())
+                            + "), or import it with --as " + to.get(i).db() + "." + to.get(i).table() + "_restored and move the rows over in SQL");
                 }
             }
             Path scratch = scratchDirectory(o.scratch());
@@ -344,11 +353,15 @@ public final class TableRestore {
         }
     }
 
-    /** Whether foreign keys of other tables name {@code t}. */
-    private static boolean referenced(ServerSession s, TableName t) {
-        return !s.queryRows("SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE REFERENCED_TABLE_NAME = " + ServerSession.literal(t.table())
-                + " AND UNIQUE_CONSTRAINT_SCHEMA = " + ServerSession.literal(t.db()) + " AND NOT (CONSTRAINT_SCHEMA = " + ServerSession.literal(t.db())
-                + " AND TABLE_NAME = " + ServerSession.literal(t.table()) + ")").isEmpty();
+    /** The other tables whose foreign keys name {@code t}, sorted, each once. */
+    private static List<TableName> referencing(ServerSession s, TableName t) {
+        List<TableName> out = new ArrayList<>();
+        for (Map<String, String> r : s.queryRows("SELECT DISTINCT CONSTRAINT_SCHEMA AS d, TABLE_NAME AS t FROM information_schema.REFERENTIAL_CONSTRAINTS"
+                + " WHERE REFERENCED_TABLE_NAME = " + ServerSession.literal(t.table()) + " AND UNIQUE_CONSTRAINT_SCHEMA = " + ServerSession.literal(t.db())
+                + " AND NOT (CONSTRAINT_SCHEMA = " + ServerSession.literal(t.db()) + " AND TABLE_NAME = " + ServerSession.literal(t.table()) + ") ORDER BY 1, 2")) {
+            out.add(new TableName(r.get("d"), r.get("t")));
+        }
+        return out;
     }
 
     /**
@@ -557,8 +570,16 @@ public final class TableRestore {
                 "run SET GLOBAL innodb_file_per_table=ON in that server (it applies to tables created afterwards) and run the restore again");
     }
 
+    /**
+     * Imports every exported table under a work name ({@link #stage}), adds their foreign keys, and
+     * puts them all at their destinations with one {@code RENAME TABLE} (swapping out the tables
+     * there with --replace, dropped afterwards): the running server has all of them or, when
+     * anything fails or a signal comes before that statement, none (the work tables are dropped).
+     * A foreign key between two tables of the run references the other's work table, which the
+     * RENAME moves, so the key follows it to its destination; the keys of a replaced table's
+     * children follow the old table, and children replaced in the same run go with it.
+     */
     private static List<Imported> importAll(ServerSession live, Path datadir, List<Exported> exported, boolean replace, long pauseMs, Consumer<String> log) {
-        List<Imported> done = new ArrayList<>();
         // the tables this restore moves: a foreign key between two of them joins their new places
         Map<TableName, TableName> moved = new java.util.HashMap<>();
         for (Exported e : exported) {
@@ -567,27 +588,103 @@ public final class TableRestore {
             }
         }
         List<Exported> ordered = parentsFirst(exported);
+        Map<TableName, TableName> work = new java.util.LinkedHashMap<>(); // destination -> work table
+        for (Exported e : ordered) {
+            work.put(e.to(), TableLeftovers.workName(e.to().db(), "new"));
+        }
+        List<Staged> staged = new ArrayList<>();
+        Map<TableName, TableName> swapped = new java.util.LinkedHashMap<>(); // destination -> the old table swapped out
         try {
             for (Exported e : ordered) {
                 Cancellation.check();
-                done.add(importOne(live, datadir, e, replace, moved, pauseMs, log));
+                staged.add(stage(live, datadir, e, work.get(e.to()), pauseMs, log));
             }
-            // once all are in place, so that a parent imported after its child (a cycle of keys) counts
-            for (Exported e : ordered) {
-                TableForeignKeys fks = TableForeignKeys.of(e.createSql());
-                if (!fks.isEmpty()) {
-                    warnOrphans(live, e, fks, movedFor(e, moved), log);
+            // the keys once every work table exists, so that the tables of a cycle of keys reference each other's
+            for (Staged st : staged) {
+                if (!st.fks().isEmpty()) {
+                    Cancellation.check();
+                    Exported e = st.e();
+                    live.exec("ALTER TABLE " + st.work().sql() + " " + st.fks().retarget(e.from().db(), e.from().table(), e.to().db(), st.work().table(),
+                            throughWork(movedFor(e, moved), exported, work)).addTemporary(st.work().table()));
                 }
             }
-        } catch (StrataException x) {
-            if (done.isEmpty()) {
+            Cancellation.check();
+            List<String> renames = new ArrayList<>();
+            for (Staged st : staged) {
+                if (replace && exists(live, st.e().to())) {
+                    TableName old = TableLeftovers.workName(st.e().to().db(), "old");
+                    swapped.put(st.e().to(), old);
+                    renames.add(st.e().to().sql() + " TO " + old.sql());
+                }
+            }
+            for (Staged st : staged) {
+                renames.add(st.work().sql() + " TO " + st.e().to().sql());
+            }
+            live.exec("RENAME TABLE " + String.join(", ", renames));
+        } catch (RuntimeException x) {
+            Cancellation.clearInterrupt();
+            if (!staged.isEmpty()) {
+                try {
+                    live.exec("DROP TABLE IF EXISTS " + String.join(", ", staged.stream().map(st -> st.work().sql()).toList()));
+                } catch (RuntimeException ignored) {
+                    x.addSuppressed(ignored); // a kill -9 or the next run drops them (TableLeftovers)
+                }
+            }
+            if (staged.isEmpty() || !(x instanceof StrataException se) || se.code() == ErrorCode.INTERRUPTED) {
                 throw x;
             }
-            // the tables imported before stay: say which, so that "undone" is not read as all of them
-            String kept = String.join(", ", done.stream().map(i -> i.from() + " as " + i.to() + (i.replaced() ? " (replacing the table that was there)" : "")).toList());
-            throw new StrataException(x.code(), x.getMessage() + "; imported before this and kept: " + kept, x.hint(), x);
+            throw new StrataException(se.code(), se.getMessage() + "; nothing was restored: " + String.join(", ", staged.stream().map(st -> st.e().from().toString()).toList())
+                    + ", imported before, were dropped again", se.hint(), se);
+        }
+        if (!swapped.isEmpty()) {
+            try {
+                live.exec("DROP TABLE " + String.join(", ", swapped.values().stream().map(TableName::sql).toList()));
+            } catch (RuntimeException x) {
+                log.accept("WARNING: the tables replaced, " + String.join(", ", swapped.entrySet().stream().map(en -> en.getKey() + " (now " + en.getValue() + ")").toList())
+                        + ", could not be dropped: " + x.getMessage().replace('\n', ' ') + "; drop them once you no longer need them");
+            }
+        }
+        List<Imported> done = new ArrayList<>();
+        for (Staged st : staged) {
+            Exported e = st.e();
+            if (!st.fks().isEmpty()) {
+                nameForeignKeys(live, e, st.work(), st.fks(), movedFor(e, moved), log);
+            }
+            boolean swap = swapped.containsKey(e.to());
+            log.accept("imported " + e.from() + " as " + e.to() + (swap ? " (replacing the existing table)" : "") + "; CHECKSUM TABLE " + st.checksum());
+            done.add(new Imported(e.from(), e.to(), e.engine(), e.partitioned(), e.files().size(), st.bytes(), st.checksum(), swap));
+        }
+        // once all are in place, so that a parent imported after its child (a cycle of keys) counts
+        for (Staged st : staged) {
+            if (!st.fks().isEmpty()) {
+                warnOrphans(live, st.e(), st.fks(), movedFor(st.e(), moved), log);
+            }
         }
         return done;
+    }
+
+    /** A table imported under its work name, its CHECKSUM TABLE matched, not yet at its destination; {@code fks} not yet added. */
+    private record Staged(Exported e, TableName work, TableForeignKeys fks, String checksum, long bytes) {}
+
+    /**
+     * The tables the foreign keys of a work table reference: as {@code followed} moves them (see
+     * {@link #movedFor}), and a destination of this run (the table there is replaced, or made) as its
+     * work table, which the run's RENAME carries to that destination, the key with it.
+     */
+    private static Map<TableName, TableName> throughWork(Map<TableName, TableName> followed, List<Exported> exported, Map<TableName, TableName> work) {
+        Map<TableName, TableName> out = new java.util.HashMap<>();
+        for (Exported x : exported) {
+            TableName end = followed.getOrDefault(x.from(), x.from());
+            if (work.containsKey(end)) {
+                out.put(x.from(), work.get(end));
+            }
+        }
+        for (Map.Entry<TableName, TableName> w : work.entrySet()) {
+            if (!out.containsKey(w.getKey()) && !followed.containsKey(w.getKey())) {
+                out.put(w.getKey(), w.getValue());
+            }
+        }
+        return out;
     }
 
     /**
@@ -642,14 +739,12 @@ public final class TableRestore {
     }
 
     /**
-     * Imports one exported table (see the class comment) under a work name ({@link TableLeftovers}),
-     * renamed to its destination only once its CHECKSUM TABLE matched; a failure, or a cancellation,
-     * drops the work table, and a kill leaves it for the next run to drop.
+     * Imports one exported table (see the class comment) under the work name {@code work}
+     * ({@link TableLeftovers}) and checks its CHECKSUM TABLE; its foreign keys and its destination
+     * come later ({@link #importAll}). A failure, or a cancellation, drops the work table, and a kill
+     * leaves it for the next run to drop.
      */
-    private static Imported importOne(ServerSession live, Path datadir, Exported e, boolean replace, Map<TableName, TableName> moved, long pauseMs,
-            Consumer<String> log) {
-        boolean swap = replace && exists(live, e.to());
-        TableName work = TableLeftovers.workName(e.to().db(), "new");
+    private static Staged stage(ServerSession live, Path datadir, Exported e, TableName work, long pauseMs, Consumer<String> log) {
         live.exec("SET SESSION foreign_key_checks = 0");
         live.exec("CREATE DATABASE IF NOT EXISTS `" + work.db() + "`");
         String prefix = "CREATE TABLE `" + e.from().table() + "`";
@@ -657,7 +752,6 @@ public final class TableRestore {
             throw new StrataException(ErrorCode.BUG, "SHOW CREATE TABLE " + e.from() + " does not start with " + prefix, null);
         }
         TableForeignKeys fks = TableForeignKeys.of(e.createSql());
-        moved = movedFor(e, moved);
         live.exec("CREATE TABLE " + work.sql() + fks.createWithout().substring(prefix.length()));
         long bytes = 0;
         try {
@@ -692,23 +786,7 @@ public final class TableRestore {
                 live.exec("ALTER TABLE " + work.sql() + " ADD " + String.join(", ADD ", e.fulltext()));
                 log.accept("built the FULLTEXT index(es) of " + e.to() + " again from the imported rows: " + String.join(", ", e.fulltext()));
             }
-            if (!fks.isEmpty()) {
-                Cancellation.check();
-                live.exec("ALTER TABLE " + work.sql() + " " + fks.retarget(e.from().db(), e.from().table(), e.to().db(), work.table(), moved).addTemporary(work.table()));
-            }
-            Cancellation.check();
-            if (swap) {
-                TableName old = TableLeftovers.workName(e.to().db(), "old");
-                live.exec("RENAME TABLE " + e.to().sql() + " TO " + old.sql() + ", " + work.sql() + " TO " + e.to().sql());
-                live.exec("DROP TABLE " + old.sql());
-            } else {
-                live.exec("RENAME TABLE " + work.sql() + " TO " + e.to().sql());
-            }
-            if (!fks.isEmpty()) {
-                nameForeignKeys(live, e, work, fks, moved, log);
-            }
-            log.accept("imported " + e.from() + " as " + e.to() + (swap ? " (replacing the existing table)" : "") + "; CHECKSUM TABLE " + sum);
-            return new Imported(e.from(), e.to(), e.engine(), e.partitioned(), e.files().size(), bytes, sum, swap);
+            return new Staged(e, work, fks, sum, bytes);
         } catch (IOException | RuntimeException x) {
             Cancellation.clearInterrupt();
             try {

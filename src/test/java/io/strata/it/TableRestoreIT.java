@@ -29,8 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * their changes (the load's rows are in row format). Then {@code --replace} of a table that exists
  * and was changed again, to just before its DROP ({@code --until-before-gtid}; a change logged as a
  * statement in that range makes it restore the whole backup and replay every table), and the refusals: an
- * existing table without --replace (58), --replace of a table a foreign key references (58), a
- * table the backup does not hold (57). Last, a system-versioned table (with history rows) of the newest
+ * existing table without --replace (58), --replace of a table foreign keys of tables not replaced with
+ * it reference (58, naming them), a table the backup does not hold (57); a parent replaced together
+ * with the two tables whose keys reference it (their checksums and definitions as at the backup, the
+ * keys enforced against the new parent). Last, a system-versioned table (with history rows) of the newest
  * backup is imported under another name with its CHECKSUM TABLE and row counts at the backup.
  * (A server whose data directory is not here, exit 17, is TableRestoreTest's: these tests run as root.)
  */
@@ -156,10 +158,39 @@ class TableRestoreIT {
             StrataCli.Result referenced = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.parent", "--import", "--replace",
                     "--socket", source.socket().toString(), "--user", "root");
             assertEquals(58, referenced.exit(), referenced.toString());
-            assertEquals("ERROR [table-exists]: table shop.parent in the server at socket " + source.socket() + " is referenced by foreign keys of other tables,"
-                    + " which --replace would leave pointing at the old table; nothing was restored",
-                    referenced.err().lines().filter(l -> l.startsWith("ERROR")).findFirst().orElse(""), referenced.toString());
+            assertEquals(List.of("ERROR [table-exists]: table shop.parent in the server at socket " + source.socket() + " is referenced by foreign keys of"
+                    + " shop.child, shop.items, which --replace would leave pointing at the old table; nothing was restored",
+                    "HINT: replace them in the same restore (--table shop.child --table shop.items), or import it with --as shop.parent_restored and move the rows over in SQL"),
+                    referenced.err().lines().filter(l -> l.startsWith("ERROR") || l.startsWith("HINT")).toList(), referenced.toString());
             assertFalse(referenced.err().contains("scratch directory"), referenced.toString());
+
+            // a parent replaced with every table whose keys reference it, in one RENAME: the new children reference the new parent
+            List<String> family = List.of("shop.parent", "shop.child", "shop.items");
+            Map<String, String> familyAtBackup = checksums(source, family);
+            Map<String, String> definitions = new java.util.TreeMap<>();
+            for (String t : family) {
+                definitions.put(t, source.query("SHOW CREATE TABLE " + t).get(0).get(1));
+            }
+            source.exec("INSERT INTO shop.parent VALUES (2)", "UPDATE shop.child SET p = 2", "DELETE FROM shop.items WHERE id = 3");
+            assertNotEquals(familyAtBackup, checksums(source, family));
+            StrataCli.Result together = StrataCli.run("restore", "--repo", repo.toString(), "--table", "shop.child", "--table", "shop.items", "--table", "shop.parent",
+                    "--import", "--replace", "--socket", source.socket().toString(), "--user", "root");
+            assertEquals(0, together.exit(), together.toString());
+            assertEquals(familyAtBackup, checksums(source, family));
+            for (String t : family) {
+                assertEquals(definitions.get(t), source.query("SHOW CREATE TABLE " + t).get(0).get(1), t + ": its keys under their own names, referencing shop.parent");
+                assertEquals(1, together.out().lines().filter(l -> l.startsWith("restored " + t + " as of backup ") && l.contains(" into " + t + " (InnoDB, ")
+                        && l.contains(", replacing the table that was there; CHECKSUM TABLE " + familyAtBackup.get(t))).count(), together.toString());
+            }
+            assertEquals(List.of(List.of("child", "parent"), List.of("items", "parent")), source.query("SELECT TABLE_NAME, REFERENCED_TABLE_NAME FROM"
+                    + " information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'shop' AND REFERENCED_TABLE_NAME = 'parent' ORDER BY 1"));
+            java.sql.SQLException noParent = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class, () -> {
+                try (Connection c = source.connection(); Statement st = c.createStatement()) {
+                    st.execute("INSERT INTO shop.child VALUES (7, 2)"); // parent 2 was made after the backup
+                }
+            });
+            assertEquals(1452, noParent.getErrorCode(), noParent.getMessage());
+            assertEquals(List.of(), source.query("SHOW TABLES IN shop LIKE 'strata\\_%'"), "no work or swapped-out table left");
 
             // tables with foreign keys, into the database that holds constraints of their names (before: errno 121, exit 24)
             String childDefinition = source.query("SHOW CREATE TABLE shop.child").get(0).get(1);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *     table of a killed --replace, are kept (the latter named in a warning);</li>
  * <li>SIGTERM during a partitioned table's import: exit 130, one ERROR line, and nothing of the run
  *     left in the server or the scratch parent when strata has exited.</li>
+ * <li>SIGTERM during the import of the second of two tables replaced together: the first one's work
+ *     table is dropped again and both tables in the server keep their rows (exit 130).</li>
  * </ul>
  */
 class TableRestoreKillIT {
@@ -103,6 +106,32 @@ class TableRestoreKillIT {
             assertEquals(List.of(), Files.list(source.datadir().resolve("shop")).map(f -> f.getFileName().toString())
                     .filter(n -> n.contains(tag)).toList());
             assertEquals(parts, checksum(source, "shop.parts"), "the source table is untouched");
+
+            // SIGTERM while the second of two tables replaced together is imported: the first, imported and checked, is dropped
+            // again and neither table in the server changes (the RENAME that puts both in place never ran)
+            source.exec("DELETE FROM shop.orders WHERE id <= 100", "DELETE FROM shop.parts WHERE id <= 100");
+            String ordersNow = checksum(source, "shop.orders");
+            String partsNow = checksum(source, "shop.parts");
+            Path err3 = work.resolve("pair.err");
+            String[] pair = ItSupport.concat(new String[] {"restore", "--repo", repo.toString(), "--import", "--debug-import-pause-ms", "3000", "--table", "shop.orders",
+                    "--table", "shop.parts", "--replace", "--scratch-dir", scratch.toString()}, conn);
+            Process both = StrataCli.start(work.resolve("pair.out"), err3, pair);
+            waitFor(both, err3, "pausing 3000 ms before ALTER TABLE `shop`.`strata_part_");
+            assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(both.pid())).start().waitFor());
+            assertTrue(both.waitFor(60, TimeUnit.SECONDS));
+            String log3 = StrataCli.readLog(err3);
+            assertEquals(130, both.exitValue(), log3);
+            assertTrue(log3.contains("pausing 3000 ms before ALTER TABLE `shop`.`strata_new_"), "shop.orders was imported first: " + log3);
+            assertEquals(List.of("ERROR [interrupted]: the table restore was cancelled by SIGTERM; what it wrote was undone"),
+                    log3.lines().filter(l -> l.startsWith("ERROR") || l.startsWith("HINT") || l.contains("Exception")).toList(), log3);
+            assertEquals(List.of(live, old, lookalike).stream().sorted().toList(), workTables(source));
+            assertEquals(ordersNow, checksum(source, "shop.orders"));
+            assertEquals(partsNow, checksum(source, "shop.parts"));
+            assertNotEquals(orders, ordersNow);
+            assertEquals(List.of(), list(scratch));
+            String tag3 = Long.toString(both.pid(), 36) + "_";
+            assertEquals(List.of(), Files.list(source.datadir().resolve("shop")).map(f -> f.getFileName().toString())
+                    .filter(n -> n.contains(tag3)).toList());
 
             // a server that would put a new InnoDB table into its system tablespace: refused before anything is made in it
             source.exec("SET GLOBAL innodb_file_per_table = OFF");
