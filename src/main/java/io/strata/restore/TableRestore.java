@@ -103,8 +103,9 @@ import java.util.regex.Pattern;
  * table names (MariaDB encodes other characters, {@code @xxxx}).
  *
  * <p>Limits today: a backup holding DATA DIRECTORY tables is refused by the scratch restore (their
- * directories are in use by the running server; exit 18), before the running server is touched;
- * with several tables, a failure drops only the table being imported, not those imported before it.
+ * directories are in use by the running server; exit 18), before the running server is touched.
+ * The imported tables of a run sit beside the tables they replace until the one RENAME, so the
+ * server's disk needs room for all of them at once.
  */
 public final class TableRestore {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
@@ -210,18 +211,8 @@ public final class TableRestore {
                             + "; nothing was restored", "name another table with --as " + to.get(i).db() + "." + to.get(i).table() + "_restored, "
                             + "or replace it with --replace");
                 }
-                List<TableName> children = o.replace() ? referencing(live, to.get(i)) : List.of();
-                children = children.stream().filter(c -> !to.contains(c)).toList();
-                if (!children.isEmpty()) {
-                    // RENAME TABLE would carry these tables' foreign keys to the renamed old table, which is then dropped;
-                    // tables replaced by the same restore are swapped out in the same RENAME, their keys with the old table
-                    String names = String.join(", ", children.stream().map(TableName::toString).toList());
-                    throw new StrataException(ErrorCode.TABLE_EXISTS, "table " + to.get(i) + " in the server at " + o.conn().describe()
-                            + " is referenced by foreign keys of " + names + ", which --replace would leave pointing at the old table; nothing was restored",
-                            "replace them in the same restore (" + String.join(" ", children.stream().map(c -> "--table " + c).toList())
-                            + "), or import it with --as " + to.get(i).db() + "." + to.get(i).table() + "_restored and move the rows over in SQL");
-                }
             }
+            checkChildrenReplaced(live, to, o.replace(), !o.as().isEmpty(), o.conn().describe());
             Path scratch = scratchDirectory(o.scratch());
             try {
                 log.accept("scratch directory " + scratch + " (removed afterwards)");
@@ -256,7 +247,7 @@ public final class TableRestore {
                 List<Exported> exported = export(restored, scratch, o, to, log);
                 checkFilePerTable(live, exported, o.conn().describe());
                 RestoreProgress.of(log).stage(RestoreProgress.IMPORT, "importing " + exported.size() + " table(s) into the server at " + o.conn().describe());
-                List<Imported> done = importAll(live, datadir, exported, o.replace(), o.debugImportPauseMs(), log);
+                List<Imported> done = importAll(live, datadir, exported, o.replace(), !o.as().isEmpty(), o.conn().describe(), o.debugImportPauseMs(), log);
                 RestoreProgress.of(log).done(RestoreProgress.IMPORT);
                 return new Result(restored.backupId(), restored.pointInTime(), restored.binlogPosition(), restored.gtid(), done);
             } finally {
@@ -350,6 +341,36 @@ public final class TableRestore {
             return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
         } catch (IOException e) {
             return null;
+        }
+    }
+
+    /**
+     * Refuses a --replace of a table that foreign keys of tables not replaced with it reference: the
+     * RENAME that swaps the table out would carry those keys to the old table, which is then dropped.
+     * Tables replaced by the same run are swapped out in the same RENAME, their keys with the old
+     * table. Checked before the restore and again just before the RENAME (a table may have been
+     * created meanwhile).
+     *
+     * @param to      the destinations of the run
+     * @param withAs  the run names its destinations with --as (the hint then gives both options)
+     * @throws StrataException table-exists (58), naming those tables
+     */
+    private static void checkChildrenReplaced(ServerSession live, List<TableName> to, boolean replace, boolean withAs, String server) {
+        if (!replace) {
+            return;
+        }
+        for (TableName t : to) {
+            if (!exists(live, t)) {
+                continue; // nothing is swapped out: the keys that name t will reference the imported table
+            }
+            List<TableName> children = referencing(live, t).stream().filter(c -> !to.contains(c)).toList();
+            if (!children.isEmpty()) {
+                String names = String.join(", ", children.stream().map(TableName::toString).toList());
+                throw new StrataException(ErrorCode.TABLE_EXISTS, "table " + t + " in the server at " + server + " is referenced by foreign keys of "
+                        + names + ", which --replace would leave pointing at the old table; nothing was restored",
+                        "replace them in the same restore (" + String.join(" ", children.stream().map(c -> "--table " + c + (withAs ? " --as " + c : "")).toList())
+                        + "), or import it with --as " + t.db() + "." + t.table() + "_restored and move the rows over in SQL");
+            }
         }
     }
 
@@ -579,7 +600,8 @@ public final class TableRestore {
      * RENAME moves, so the key follows it to its destination; the keys of a replaced table's
      * children follow the old table, and children replaced in the same run go with it.
      */
-    private static List<Imported> importAll(ServerSession live, Path datadir, List<Exported> exported, boolean replace, long pauseMs, Consumer<String> log) {
+    private static List<Imported> importAll(ServerSession live, Path datadir, List<Exported> exported, boolean replace, boolean withAs, String server,
+            long pauseMs, Consumer<String> log) {
         // the tables this restore moves: a foreign key between two of them joins their new places
         Map<TableName, TableName> moved = new java.util.HashMap<>();
         for (Exported e : exported) {
@@ -594,9 +616,15 @@ public final class TableRestore {
         }
         List<Staged> staged = new ArrayList<>();
         Map<TableName, TableName> swapped = new java.util.LinkedHashMap<>(); // destination -> the old table swapped out
+        java.util.Set<String> newDatabases = new java.util.LinkedHashSet<>(); // made by this run for its work tables
         try {
             for (Exported e : ordered) {
                 Cancellation.check();
+                String db = work.get(e.to()).db();
+                if (!newDatabases.contains(db) && live.queryRows("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = " + ServerSession.literal(db)).isEmpty()) {
+                    live.exec("CREATE DATABASE IF NOT EXISTS `" + db + "`");
+                    newDatabases.add(db);
+                }
                 staged.add(stage(live, datadir, e, work.get(e.to()), pauseMs, log));
             }
             // the keys once every work table exists, so that the tables of a cycle of keys reference each other's
@@ -604,11 +632,23 @@ public final class TableRestore {
                 if (!st.fks().isEmpty()) {
                     Cancellation.check();
                     Exported e = st.e();
-                    live.exec("ALTER TABLE " + st.work().sql() + " " + st.fks().retarget(e.from().db(), e.from().table(), e.to().db(), st.work().table(),
-                            throughWork(movedFor(e, moved), exported, work)).addTemporary(st.work().table()));
+                    String alter = "ALTER TABLE " + st.work().sql() + " " + st.fks().retarget(e.from().db(), e.from().table(), e.to().db(), st.work().table(),
+                            throughWork(movedFor(e, moved), exported, work)).addTemporary(st.work().table());
+                    try {
+                        live.exec(alter);
+                    } catch (StrataException x) {
+                        if (x.code() == ErrorCode.INTERRUPTED) {
+                            throw x;
+                        }
+                        throw new StrataException(ErrorCode.SERVER_ERROR, "the server refused the foreign keys of " + e.to() + " (" + String.join(", ", st.fks().names())
+                                + ", as in the backup): " + (x.getCause() == null ? x.getMessage() : x.getCause().getMessage()).replace('\n', ' '),
+                                "a parent table they reference may differ from the backup's (its columns or indexes); restore it in the same run, or import "
+                                + e.to() + " with --as and add the keys in SQL", x);
+                    }
                 }
             }
             Cancellation.check();
+            checkChildrenReplaced(live, exported.stream().map(Exported::to).toList(), replace, withAs, server);
             List<String> renames = new ArrayList<>();
             for (Staged st : staged) {
                 if (replace && exists(live, st.e().to())) {
@@ -630,11 +670,21 @@ public final class TableRestore {
                     x.addSuppressed(ignored); // a kill -9 or the next run drops them (TableLeftovers)
                 }
             }
+            for (String db : newDatabases) {
+                try {
+                    if (live.queryRows("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + ServerSession.literal(db) + " LIMIT 1").isEmpty()) {
+                        live.exec("DROP DATABASE IF EXISTS `" + db + "`");
+                    }
+                } catch (RuntimeException ignored) {
+                    x.addSuppressed(ignored);
+                }
+            }
             if (staged.isEmpty() || !(x instanceof StrataException se) || se.code() == ErrorCode.INTERRUPTED) {
                 throw x;
             }
-            throw new StrataException(se.code(), se.getMessage() + "; nothing was restored: " + String.join(", ", staged.stream().map(st -> st.e().from().toString()).toList())
-                    + ", imported before, were dropped again", se.hint(), se);
+            String said = se.getMessage().endsWith("; nothing was restored") ? se.getMessage().substring(0, se.getMessage().length() - 22) : se.getMessage();
+            throw new StrataException(se.code(), said + "; nothing was restored (the tables imported for the run were dropped again: "
+                    + String.join(", ", staged.stream().map(st -> st.e().from().toString()).toList()) + ")", se.hint(), se);
         }
         if (!swapped.isEmpty()) {
             try {
@@ -647,12 +697,22 @@ public final class TableRestore {
         List<Imported> done = new ArrayList<>();
         for (Staged st : staged) {
             Exported e = st.e();
-            if (!st.fks().isEmpty()) {
-                nameForeignKeys(live, e, st.work(), st.fks(), movedFor(e, moved), log);
-            }
             boolean swap = swapped.containsKey(e.to());
             log.accept("imported " + e.from() + " as " + e.to() + (swap ? " (replacing the existing table)" : "") + "; CHECKSUM TABLE " + st.checksum());
             done.add(new Imported(e.from(), e.to(), e.engine(), e.partitioned(), e.files().size(), st.bytes(), st.checksum(), swap));
+        }
+        // the restore is done: what follows only names keys and warns, and a failure of it says so and ends nothing
+        for (Staged st : staged) {
+            if (!st.fks().isEmpty()) {
+                try {
+                    nameForeignKeys(live, st.e(), st.work(), st.fks(), movedFor(st.e(), moved), log);
+                } catch (StrataException x) {
+                    if (x.code() == ErrorCode.INTERRUPTED) {
+                        throw x;
+                    }
+                    log.accept("WARNING: the foreign keys of " + st.e().to() + " were not given their final names: " + x.getMessage().replace('\n', ' '));
+                }
+            }
         }
         // once all are in place, so that a parent imported after its child (a cycle of keys) counts
         for (Staged st : staged) {
@@ -698,9 +758,8 @@ public final class TableRestore {
 
     /**
      * {@code exported} in an order where a table referenced by the foreign keys of another of them
-     * comes before it (stable otherwise; the tables of a cycle of keys keep their order): a parent
-     * is in place, and a --replace of it done, before a child's key is made to reference it, and a
-     * failure on a parent leaves no child imported that would reference a table never created.
+     * comes before it (stable otherwise; the tables of a cycle of keys keep their order): the order
+     * the tables are imported in, said in the log and the output.
      */
     private static List<Exported> parentsFirst(List<Exported> exported) {
         Map<TableName, Exported> byName = new java.util.LinkedHashMap<>();
@@ -746,7 +805,6 @@ public final class TableRestore {
      */
     private static Staged stage(ServerSession live, Path datadir, Exported e, TableName work, long pauseMs, Consumer<String> log) {
         live.exec("SET SESSION foreign_key_checks = 0");
-        live.exec("CREATE DATABASE IF NOT EXISTS `" + work.db() + "`");
         String prefix = "CREATE TABLE `" + e.from().table() + "`";
         if (!e.createSql().startsWith(prefix)) {
             throw new StrataException(ErrorCode.BUG, "SHOW CREATE TABLE " + e.from() + " does not start with " + prefix, null);

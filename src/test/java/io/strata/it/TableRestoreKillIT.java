@@ -30,6 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *     left in the server or the scratch parent when strata has exited.</li>
  * <li>SIGTERM during the import of the second of two tables replaced together: the first one's work
  *     table is dropped again and both tables in the server keep their rows (exit 130).</li>
+ * <li>a table whose foreign key references the table being replaced, created during the run: refused
+ *     just before the RENAME (58), the imported table dropped, the key still on the table there.</li>
  * </ul>
  */
 class TableRestoreKillIT {
@@ -132,6 +134,27 @@ class TableRestoreKillIT {
             String tag3 = Long.toString(both.pid(), 36) + "_";
             assertEquals(List.of(), Files.list(source.datadir().resolve("shop")).map(f -> f.getFileName().toString())
                     .filter(n -> n.contains(tag3)).toList());
+
+            // a table whose key references shop.orders, created while a --replace of shop.orders runs: refused just before the
+            // RENAME (which would carry the key to the swapped-out table, then dropped), the imported table dropped again
+            Path err4 = work.resolve("late.err");
+            Process late = StrataCli.start(work.resolve("late.out"), err4, ItSupport.concat(new String[] {"restore", "--repo", repo.toString(), "--import",
+                    "--debug-import-pause-ms", "3000", "--table", "shop.orders", "--replace", "--scratch-dir", scratch.toString()}, conn));
+            waitFor(late, err4, "pausing 3000 ms before ALTER TABLE `shop`.`strata_new_");
+            source.exec("CREATE TABLE shop.late (id INT PRIMARY KEY, o INT, FOREIGN KEY (o) REFERENCES shop.orders (id)) ENGINE=InnoDB",
+                    "INSERT INTO shop.late VALUES (1, 500)");
+            assertTrue(late.waitFor(120, TimeUnit.SECONDS));
+            String log4 = StrataCli.readLog(err4);
+            assertEquals(58, late.exitValue(), log4);
+            assertEquals(List.of("ERROR [table-exists]: table shop.orders in the server at socket " + source.socket() + " is referenced by foreign keys of shop.late,"
+                    + " which --replace would leave pointing at the old table; nothing was restored (the tables imported for the run were dropped again: shop.orders)",
+                    "HINT: replace them in the same restore (--table shop.late), or import it with --as shop.orders_restored and move the rows over in SQL"),
+                    log4.lines().filter(l -> l.startsWith("ERROR") || l.startsWith("HINT")).toList(), log4);
+            assertEquals(List.of(live, old, lookalike).stream().sorted().toList(), workTables(source));
+            assertEquals(ordersNow, checksum(source, "shop.orders"));
+            assertEquals(List.of(List.of("orders")), source.query("SELECT REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS"
+                    + " WHERE CONSTRAINT_SCHEMA = 'shop' AND TABLE_NAME = 'late'"));
+            source.exec("DROP TABLE shop.late");
 
             // a server that would put a new InnoDB table into its system tablespace: refused before anything is made in it
             source.exec("SET GLOBAL innodb_file_per_table = OFF");
