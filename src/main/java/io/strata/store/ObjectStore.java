@@ -145,9 +145,12 @@ public interface ObjectStore extends AutoCloseable {
         void commit();
 
         /**
-         * Makes the object visible under its key now and durable at the next {@link ObjectStore#sync()}
-         * (a crash before then may leave it short). For many objects whose use waits for one
-         * later record, such as a backup's data before its manifest: one sync instead of one per object.
+         * Makes the object durable and visible under its key at the latest when the next
+         * {@link ObjectStore#sync()} returns (a crash before then may leave it short or absent; the
+         * local store shows it at once, S3 once its PUT, sent in the background, ended), and
+         * {@link ObjectStore#size} knows it at once. For many objects whose use waits for one later
+         * record, such as a backup's data before its manifest: one sync instead of one per object.
+         * A failure may be thrown here or by that sync.
          */
         default void commitBatched() {
             commit();

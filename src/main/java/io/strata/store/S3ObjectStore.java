@@ -62,7 +62,14 @@ import java.util.function.Supplier;
  * the data (issue 17: a backup's peak resident size ≤ 300 MB). S3 makes an object visible
  * only when its PUT or CompleteMultipartUpload succeeds, which gives the same "visible when
  * committed" rule as the local store; closing a writer that was not committed aborts its
- * multipart upload. Every request is retried with exponential backoff on errors the SDK deems
+ * multipart upload. An object committed batched ({@link Writer#commitBatched()}, a backup's data
+ * objects) that fits one PUT is handed to {@link #BATCH_THREADS} threads of its own and the
+ * committing thread goes on: a backup of 5,000 tables stores 10,000 small objects, one request
+ * each, and a PUT waits for the object store's reply (S3: tens of milliseconds), so sent one after
+ * the other by the two copy threads they took most of the backup's time. At most
+ * {@link #BATCH_BUDGET_KIB} KiB of such objects wait or are on the wire at once (the next commit
+ * waits); {@link #sync()} waits for all of them and throws the first PUT that failed, and a
+ * commit after a failed one throws that failure at once. Every request is retried with exponential backoff on errors the SDK deems
  * retryable (5xx, throttling, I/O errors, timeouts), up to {@link Settings#maxAttempts()}.
  *
  * <p>Reads: one streamed GET; when the connection breaks mid-object the read resumes with a
@@ -131,6 +138,19 @@ public final class S3ObjectStore implements ObjectStore {
     private final AtomicInteger overdraft = new AtomicInteger();
     private final Map<String, Long> committedSizes = new ConcurrentHashMap<>();
     private volatile boolean batchDeleteUnsupported;
+    /** Threads sending the PUTs of objects committed batched (with the uploads' 8 and the committing threads, within the 32 connections). */
+    static final int BATCH_THREADS = 16;
+    /** KiB of objects committed batched whose PUT has not ended, at most: their buffers, held until then. */
+    static final int BATCH_BUDGET_KIB = 4 << 10;
+    /** The largest object put batched (bytes of its buffer), a quarter of the budget (never more: it could wait for ever); a larger one is sent by the committing thread. */
+    private static final int BATCH_MAX_BUFFER = (BATCH_BUDGET_KIB << 10) / 4;
+    private final Semaphore batchBudget = new Semaphore(BATCH_BUDGET_KIB);
+    /** PUTs of objects committed batched not yet ended; each leaves the set when it ends. */
+    private final java.util.Set<java.util.concurrent.Future<?>> batchInFlight = ConcurrentHashMap.newKeySet();
+    /** The first batched PUT that failed since the last {@link #sync}, or null. */
+    private final java.util.concurrent.atomic.AtomicReference<RuntimeException> batchFailed = new java.util.concurrent.atomic.AtomicReference<>();
+    /** The threads of the batched PUTs, made on first use; idle ones end after a few seconds. */
+    private java.util.concurrent.ThreadPoolExecutor batchPool;
 
     /** {@code prefix} is "" or ends with '/'. */
     public S3ObjectStore(String bucket, String prefix, Settings settings) {
@@ -448,7 +468,59 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void close() {
         uploads.shutdownNow();
+        java.util.concurrent.ThreadPoolExecutor pool;
+        synchronized (this) {
+            pool = batchPool;
+        }
+        if (pool != null) {
+            // a store closed without its sync (a failed backup): the PUTs not begun never start, and
+            // none lands after the close, when the next writer under the repository lock may clean up
+            pool.shutdownNow();
+            try {
+                pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         s3.close();
+    }
+
+    /**
+     * Waits for the PUT of every object committed batched since the last call, and throws the first
+     * that failed (after its retries): a {@link StorageException} naming the object.
+     */
+    @Override
+    public void sync() {
+        for (java.util.concurrent.Future<?> f : new ArrayList<>(batchInFlight)) {
+            try {
+                f.get();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                // the task records its own failure in batchFailed
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StorageException(StorageException.Kind.INTERRUPTED, "PUT", "s3://" + bucket + "/" + prefix,
+                        "interrupted while waiting for the objects being sent to s3://" + bucket + "/" + prefix, null, e);
+            }
+        }
+        RuntimeException failed = batchFailed.getAndSet(null);
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    /** PUTs of objects committed batched not yet ended (for tests). */
+    int batchedInFlight() {
+        return batchInFlight.size();
+    }
+
+    private synchronized java.util.concurrent.ThreadPoolExecutor batchPool() {
+        if (batchPool == null) {
+            AtomicInteger n = new AtomicInteger();
+            batchPool = new java.util.concurrent.ThreadPoolExecutor(BATCH_THREADS, BATCH_THREADS, 5, java.util.concurrent.TimeUnit.SECONDS,
+                    new java.util.concurrent.LinkedBlockingQueue<>(), r -> WorkerPriority.asStarted(r, "strata-s3-put-" + n.incrementAndGet()));
+            batchPool.allowCoreThreadTimeOut(true);
+        }
+        return batchPool;
     }
 
     // ---- reading -------------------------------------------------------------------------------
@@ -711,6 +783,75 @@ public final class S3ObjectStore implements ObjectStore {
             }
             committedSizes.put(key, total);
             finish();
+        }
+
+        /**
+         * An object that fits one PUT is sent by {@link #BATCH_THREADS} threads of the store while
+         * the caller goes on, and is visible once that PUT succeeded, at the latest when
+         * {@link S3ObjectStore#sync()} returns; a larger one is committed here, as {@link #commit()} does.
+         *
+         * @throws StorageException the failure of an earlier batched PUT of this store (the object is then not sent)
+         */
+        @Override
+        public void commitBatched() {
+            if (done) {
+                throw new IllegalStateException("writer of " + describe(key) + " is closed");
+            }
+            if (uploadId != null || fill > BATCH_MAX_BUFFER) {
+                commit();
+                return;
+            }
+            RuntimeException failed = batchFailed.get();
+            if (failed != null) {
+                throw failed;
+            }
+            // held until the PUT ends: trimmed to the object (a small object's buffer grows 4x at a time)
+            byte[] data = buf == null ? new byte[0] : buf.length > fill + (fill >> 2) ? java.util.Arrays.copyOf(buf, fill) : buf;
+            if (data != buf && buf != null) {
+                recycle(buf);
+            }
+            int len = fill;
+            long size = total;
+            int kib = Math.max(1, (data.length + 1023) >> 10);
+            try {
+                batchBudget.acquire(kib);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw interrupted(e);
+            }
+            buf = null; // the PUT's now: finish() must not give it back
+            finish();
+            committedSizes.put(key, size); // its writer's storedBytes() is asked before the PUT ends
+            java.util.concurrent.FutureTask<Void> task = new java.util.concurrent.FutureTask<>(() -> {
+                try {
+                    call("PUT", key, () -> s3.putObject(r -> r.bucket(bucket).key(s3key).contentLength((long) len), body(data, len)));
+                } catch (RuntimeException e) {
+                    committedSizes.remove(key);
+                    batchFailed.compareAndSet(null, e);
+                } catch (Error e) {
+                    committedSizes.remove(key);
+                    batchFailed.compareAndSet(null, new StorageException(StorageException.Kind.REMOTE_FAILED, "PUT", describe(key),
+                            "sending " + describe(key) + " failed: " + e, "check the network and the object store, then try again", e));
+                } finally {
+                    recycle(data);
+                    batchBudget.release(kib);
+                }
+                return null;
+            }) {
+                @Override
+                protected void done() {
+                    batchInFlight.remove(this);
+                }
+            };
+            batchInFlight.add(task);
+            try {
+                batchPool().execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                batchInFlight.remove(task);
+                batchBudget.release(kib);
+                recycle(data);
+                throw new StorageException(StorageException.Kind.INTERRUPTED, "PUT", describe(key), "the store of " + describe(key) + " was closed", null, e);
+            }
         }
 
         private CompletedPart await(Future<CompletedPart> f) {

@@ -92,6 +92,76 @@ class S3FaultsTest {
     }
 
     /**
+     * Small objects committed batched: the committing thread goes on while their PUTs run (many at
+     * once), their sizes are known at once, and sync() waits for all; each object's bytes come back.
+     * An object beyond the batched size is sent by the committing thread (there when commitBatched
+     * returns). A PUT that fails for good: sync() throws it, naming the object, and a later
+     * commitBatched throws it at once without sending its own object.
+     */
+    @Test
+    void batchedSmallObjectsArePutInTheBackgroundAndSyncReportsTheFirstFailure() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
+        try (S3ObjectStore s = store(2)) {
+            proxy.rule(r -> FaultyProxy.Fault.NONE);
+            int n = 200;
+            for (int i = 0; i < n; i++) {
+                try (ObjectStore.Writer w = s.create("backups/b/data/" + String.format("%06d", i))) {
+                    w.stream().write(ObjectStoreContract.bytes(10_000 + i, i));
+                    w.commitBatched();
+                }
+                assertEquals(10_000 + i, s.size("backups/b/data/" + String.format("%06d", i)), "known before its PUT ended");
+                mostInFlight.accumulateAndGet(s.batchedInFlight(), Math::max);
+            }
+            byte[] large = ObjectStoreContract.bytes(2 << 20, 99); // beyond the batched size (a quarter of the 4 MiB budget)
+            try (ObjectStore.Writer w = s.create("backups/b/data/large")) {
+                w.stream().write(large);
+                w.commitBatched();
+            }
+            assertArrayEquals(large, s.get("backups/b/data/large"), "sent by the committing thread");
+            s.sync();
+            assertEquals(0, s.batchedInFlight());
+            assertTrue(mostInFlight.get() > 1, "the PUTs ran while the objects were being written: at most " + mostInFlight.get() + " at once");
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(ObjectStoreContract.bytes(10_000 + i, i), s.get("backups/b/data/" + String.format("%06d", i)), "object " + i);
+            }
+
+            proxy.rule(r -> r.method().equals("PUT") && r.path().contains("/backups/c/data/000003") ? FaultyProxy.Fault.HTTP_500 : FaultyProxy.Fault.NONE);
+            for (int i = 0; i < 5; i++) {
+                try (ObjectStore.Writer w = s.create("backups/c/data/" + String.format("%06d", i))) {
+                    w.stream().write(ObjectStoreContract.bytes(1000, i));
+                    w.commitBatched();
+                }
+            }
+            StrataException e = assertThrows(StrataException.class, s::sync);
+            assertEquals(ErrorCode.STORE_FAILED, e.code());
+            assertTrue(e.getMessage().matches("the object store failed PUT s3://faults/r/backups/c/data/000003 after 2 attempts: HTTP 500.*"), e.getMessage());
+            assertFalse(s.exists("backups/c/data/000003"));
+            assertTrue(s.exists("backups/c/data/000004"), "the others were sent");
+
+            proxy.rule(r -> r.method().equals("PUT") && r.path().contains("/backups/d/data/000000") ? FaultyProxy.Fault.HTTP_500 : FaultyProxy.Fault.NONE);
+            try (ObjectStore.Writer w = s.create("backups/d/data/000000")) {
+                w.stream().write(new byte[] {1});
+                w.commitBatched();
+            }
+            while (s.batchedInFlight() > 0) {
+                Thread.sleep(10);
+            }
+            StrataException next = assertThrows(StrataException.class, () -> {
+                try (ObjectStore.Writer w = s.create("backups/d/data/000001")) {
+                    w.stream().write(new byte[] {2});
+                    w.commitBatched();
+                }
+            });
+            assertTrue(next.getMessage().contains("backups/d/data/000000"), "the earlier failure: " + next.getMessage());
+            assertFalse(s.exists("backups/d/data/000001"), "not sent after a failure");
+            assertThrows(StrataException.class, s::sync);
+            s.sync(); // reported once
+        } finally {
+            proxy.rule(r -> FaultyProxy.Fault.NONE);
+        }
+    }
+
+    /**
      * Over plain HTTP every request is signed with an unsigned payload: no SHA-256 of the body and
      * no aws-chunked encoding (UnsignedPayloadScheme), and S3Proxy, which checks SigV4, accepts it.
      */

@@ -16,8 +16,11 @@ import java.util.Properties;
  * directory, or an in-memory one. Clients authenticate with {@link #ACCESS_KEY} and
  * {@link #SECRET_KEY} (AWS signature v2 or v4).
  *
- * <p>{@link #main} runs one for the benchmark: {@code --dir D --bucket B}; it prints
- * "s3proxy ready ENDPOINT" and serves until its standard input closes.
+ * <p>{@link #main} runs one for the benchmark: {@code --dir D --bucket B [--latency-ms N]}; it
+ * prints "s3proxy ready ENDPOINT" and serves until its standard input closes. With
+ * {@code --latency-ms} every call the S3 server makes on its blob store (one or a few per request)
+ * first waits that long, as a remote object store's service time (S3: tens of milliseconds a
+ * request), which loopback does not have.
  */
 public final class S3ProxyServer implements AutoCloseable {
     public static final String ACCESS_KEY = "strata-test-access";
@@ -33,6 +36,11 @@ public final class S3ProxyServer implements AutoCloseable {
 
     /** Starts a server on 127.0.0.1 and a free port; {@code dir} null keeps the objects in memory. */
     public static S3ProxyServer start(Path dir) {
+        return start(dir, 0);
+    }
+
+    /** As {@link #start(Path)}, each blob-store call delayed by {@code latencyMillis} (0: none). */
+    static S3ProxyServer start(Path dir, long latencyMillis) {
         Properties p = new Properties();
         String provider = dir == null ? "transient" : "filesystem";
         if (dir != null) {
@@ -40,7 +48,21 @@ public final class S3ProxyServer implements AutoCloseable {
         }
         BlobStoreContext ctx = ContextBuilder.newBuilder(provider).credentials("identity", "credential").overrides(p)
                 .build(BlobStoreContext.class);
-        S3Proxy proxy = S3Proxy.builder().blobStore(ctx.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
+        BlobStore store = ctx.getBlobStore();
+        if (latencyMillis > 0) {
+            BlobStore inner = store;
+            store = (BlobStore) java.lang.reflect.Proxy.newProxyInstance(BlobStore.class.getClassLoader(), new Class<?>[] {BlobStore.class}, (o, m, a) -> {
+                if (!m.getName().equals("getContext")) {
+                    Thread.sleep(latencyMillis);
+                }
+                try {
+                    return m.invoke(inner, a);
+                } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                }
+            });
+        }
+        S3Proxy proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
         try {
             proxy.start();
@@ -93,14 +115,16 @@ public final class S3ProxyServer implements AutoCloseable {
     public static void main(String[] args) throws Exception {
         Path dir = null;
         String bucket = "bench";
+        long latency = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--bucket" -> bucket = args[++i];
-                default -> throw new IllegalArgumentException("usage: S3ProxyServer [--dir D] [--bucket B]");
+                case "--latency-ms" -> latency = Long.parseLong(args[++i]);
+                default -> throw new IllegalArgumentException("usage: S3ProxyServer [--dir D] [--bucket B] [--latency-ms N]");
             }
         }
-        try (S3ProxyServer s = start(dir)) {
+        try (S3ProxyServer s = start(dir, latency)) {
             s.createBucket(bucket);
             System.out.println("s3proxy ready " + s.endpoint());
             System.out.flush();
