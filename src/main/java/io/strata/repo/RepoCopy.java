@@ -246,11 +246,13 @@ public final class RepoCopy {
                     // --all: the source's own prune (finished or interrupted) or merge removes it: not a problem
                     done.add(id);
                     retired.add(id);
+                    abandonPending();
                     log.accept("note: backup " + id + " not copied: " + e.getMessage());
                 } catch (Retired e) {
                     // --all: the target's own retention removed it (or a merge there holds it): not a problem
                     done.add(id);
                     retired.add(id);
+                    abandonPending();
                     log.accept("note: backup " + id + " not copied: " + e.getMessage());
                 } catch (StrataException e) {
                     // --all: a backup that cannot be copied does not stop the others; each is named
@@ -258,6 +260,7 @@ public final class RepoCopy {
                         throw e;
                     }
                     done.add(id);
+                    abandonPending();
                     skipped.add(id + ": " + e.getMessage());
                     log.accept("WARNING: backup " + id + " not copied: " + e.getMessage());
                 }
@@ -265,6 +268,22 @@ public final class RepoCopy {
         }
 
         /** The chain of {@code id} in the source; a manifest of it that fails its checks is copy-source-damaged. */
+        /**
+         * Waits for the objects of a backup not copied after all (--all goes on) to be sent, and
+         * drops a failure of theirs: they belong to no backup of the target, and the next backup's
+         * own objects must not fail with it (the next run's clean-up removes them).
+         */
+        private void abandonPending() {
+            try {
+                to.syncBackupObjects();
+            } catch (StrataException e) {
+                if (e.code() == ErrorCode.INTERRUPTED) {
+                    throw e;
+                }
+                log.accept("note: objects of that backup were not all stored in the target: " + e.getMessage());
+            }
+        }
+
         private Chain resolve(String id) {
             try {
                 return Chain.resolveWhole(from, id);

@@ -138,7 +138,7 @@ public final class S3ObjectStore implements ObjectStore {
     private final AtomicInteger overdraft = new AtomicInteger();
     private final Map<String, Long> committedSizes = new ConcurrentHashMap<>();
     private volatile boolean batchDeleteUnsupported;
-    /** Threads sending the PUTs of objects committed batched (with the uploads' 8 and the committing threads, within the 32 connections). */
+    /** Threads sending the PUTs of objects committed batched (with the uploads' 8, the copy and redo threads, within the 64 connections). */
     static final int BATCH_THREADS = 16;
     /** KiB of objects committed batched whose PUT has not ended, at most: their buffers, held until then. */
     static final int BATCH_BUDGET_KIB = 4 << 10;
@@ -165,7 +165,7 @@ public final class S3ObjectStore implements ObjectStore {
         this.settings = settings;
         S3ClientBuilder b = S3Client.builder()
                 .httpClientBuilder(ApacheHttpClient.builder()
-                        .maxConnections(32)
+                        .maxConnections(64)
                         .connectionTimeout(Duration.ofSeconds(10))
                         .socketTimeout(Duration.ofSeconds(60)))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
@@ -383,6 +383,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public void delete(String key) {
+        awaitBatched(); // a PUT still pending would bring the object back after the delete
         String k = key(key);
         committedSizes.remove(key);
         call("DELETE", key, () -> s3.deleteObject(r -> r.bucket(bucket).key(k)));
@@ -390,6 +391,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public void deletePrefix(String p) {
+        awaitBatched();
         discardUnfinished(p);
         List<String> keys = list(p);
         for (int i = 0; i < keys.size(); i += 1000) {
@@ -491,6 +493,19 @@ public final class S3ObjectStore implements ObjectStore {
      */
     @Override
     public void sync() {
+        awaitBatched();
+        RuntimeException failed = batchFailed.getAndSet(null);
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    /**
+     * Waits until no PUT of an object committed batched is pending (a failure stays recorded for
+     * {@link #sync}): before a delete, which a PUT ending later would undo. After a failure the
+     * pending ones end at once (they are not sent).
+     */
+    private void awaitBatched() {
         for (java.util.concurrent.Future<?> f : new ArrayList<>(batchInFlight)) {
             try {
                 f.get();
@@ -501,10 +516,6 @@ public final class S3ObjectStore implements ObjectStore {
                 throw new StorageException(StorageException.Kind.INTERRUPTED, "PUT", "s3://" + bucket + "/" + prefix,
                         "interrupted while waiting for the objects being sent to s3://" + bucket + "/" + prefix, null, e);
             }
-        }
-        RuntimeException failed = batchFailed.getAndSet(null);
-        if (failed != null) {
-            throw failed;
         }
     }
 
@@ -824,14 +835,20 @@ public final class S3ObjectStore implements ObjectStore {
             committedSizes.put(key, size); // its writer's storedBytes() is asked before the PUT ends
             java.util.concurrent.FutureTask<Void> task = new java.util.concurrent.FutureTask<>(() -> {
                 try {
+                    if (batchFailed.get() != null) {
+                        committedSizes.remove(key); // the run fails with the first failure: not sent
+                        return null;
+                    }
                     call("PUT", key, () -> s3.putObject(r -> r.bucket(bucket).key(s3key).contentLength((long) len), body(data, len)));
                 } catch (RuntimeException e) {
                     committedSizes.remove(key);
                     batchFailed.compareAndSet(null, e);
+                } catch (OutOfMemoryError e) {
+                    committedSizes.remove(key);
+                    batchFailed.compareAndSet(null, StrataException.outOfMemory(e));
                 } catch (Error e) {
                     committedSizes.remove(key);
-                    batchFailed.compareAndSet(null, new StorageException(StorageException.Kind.REMOTE_FAILED, "PUT", describe(key),
-                            "sending " + describe(key) + " failed: " + e, "check the network and the object store, then try again", e));
+                    batchFailed.compareAndSet(null, new StrataException(ErrorCode.BUG, "sending " + describe(key) + " failed: " + e, null, e));
                 } finally {
                     recycle(data);
                     batchBudget.release(kib);
