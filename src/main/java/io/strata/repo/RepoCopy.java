@@ -267,7 +267,6 @@ public final class RepoCopy {
             }
         }
 
-        /** The chain of {@code id} in the source; a manifest of it that fails its checks is copy-source-damaged. */
         /**
          * Waits for the objects of a backup not copied after all (--all goes on) to be sent, and
          * drops a failure of theirs: they belong to no backup of the target, and the next backup's
@@ -284,6 +283,7 @@ public final class RepoCopy {
             }
         }
 
+        /** The chain of {@code id} in the source; a manifest of it that fails its checks is copy-source-damaged. */
         private Chain resolve(String id) {
             try {
                 return Chain.resolveWhole(from, id);

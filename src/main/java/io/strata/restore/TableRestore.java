@@ -662,29 +662,7 @@ public final class TableRestore {
             }
             live.exec("RENAME TABLE " + String.join(", ", renames));
         } catch (RuntimeException x) {
-            Cancellation.clearInterrupt();
-            if (!staged.isEmpty()) {
-                try {
-                    live.exec("DROP TABLE IF EXISTS " + String.join(", ", staged.stream().map(st -> st.work().sql()).toList()));
-                } catch (RuntimeException ignored) {
-                    x.addSuppressed(ignored); // a kill -9 or the next run drops them (TableLeftovers)
-                }
-            }
-            for (String db : newDatabases) {
-                try {
-                    if (live.queryRows("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + ServerSession.literal(db) + " LIMIT 1").isEmpty()) {
-                        live.exec("DROP DATABASE IF EXISTS `" + db + "`");
-                    }
-                } catch (RuntimeException ignored) {
-                    x.addSuppressed(ignored);
-                }
-            }
-            if (staged.isEmpty() || !(x instanceof StrataException se) || se.code() == ErrorCode.INTERRUPTED) {
-                throw x;
-            }
-            String said = se.getMessage().endsWith("; nothing was restored") ? se.getMessage().substring(0, se.getMessage().length() - 22) : se.getMessage();
-            throw new StrataException(se.code(), said + "; nothing was restored (the tables imported for the run were dropped again: "
-                    + String.join(", ", staged.stream().map(st -> st.e().from().toString()).toList()) + ")", se.hint(), se);
+            throw undo(live, staged, newDatabases, x);
         }
         if (!swapped.isEmpty()) {
             try {
@@ -722,6 +700,40 @@ public final class TableRestore {
         }
         return done;
     }
+
+    /**
+     * Undoes a run that failed (or was cancelled) before its RENAME: drops the work tables made so
+     * far and the databases made for them (when still empty), and returns {@code x} to throw, saying
+     * that nothing was restored and which tables were imported and dropped again.
+     */
+    private static RuntimeException undo(ServerSession live, List<Staged> staged, java.util.Set<String> newDatabases, RuntimeException x) {
+        Cancellation.clearInterrupt();
+        if (!staged.isEmpty()) {
+            try {
+                live.exec("DROP TABLE IF EXISTS " + String.join(", ", staged.stream().map(st -> st.work().sql()).toList()));
+            } catch (RuntimeException ignored) {
+                x.addSuppressed(ignored); // a kill -9 or the next run drops them (TableLeftovers)
+            }
+        }
+        for (String db : newDatabases) {
+            try {
+                if (live.queryRows("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + ServerSession.literal(db) + " LIMIT 1").isEmpty()) {
+                    live.exec("DROP DATABASE IF EXISTS `" + db + "`");
+                }
+            } catch (RuntimeException ignored) {
+                x.addSuppressed(ignored);
+            }
+        }
+        if (staged.isEmpty() || !(x instanceof StrataException se) || se.code() == ErrorCode.INTERRUPTED) {
+            return x;
+        }
+        String said = se.getMessage().endsWith(NOTHING_RESTORED) ? se.getMessage().substring(0, se.getMessage().length() - NOTHING_RESTORED.length()) : se.getMessage();
+        return new StrataException(se.code(), said + NOTHING_RESTORED + " (the tables imported for the run were dropped again: "
+                + String.join(", ", staged.stream().map(st -> st.e().from().toString()).toList()) + ")", se.hint(), se);
+    }
+
+    /** How a refusal or failure that changed nothing in the server ends its message. */
+    private static final String NOTHING_RESTORED = "; nothing was restored";
 
     /** A table imported under its work name, its CHECKSUM TABLE matched, not yet at its destination; {@code fks} not yet added. */
     private record Staged(Exported e, TableName work, TableForeignKeys fks, String checksum, long bytes) {}

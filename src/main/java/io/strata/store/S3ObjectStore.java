@@ -840,15 +840,10 @@ public final class S3ObjectStore implements ObjectStore {
                         return null;
                     }
                     call("PUT", key, () -> s3.putObject(r -> r.bucket(bucket).key(s3key).contentLength((long) len), body(data, len)));
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     committedSizes.remove(key);
-                    batchFailed.compareAndSet(null, e);
-                } catch (OutOfMemoryError e) {
-                    committedSizes.remove(key);
-                    batchFailed.compareAndSet(null, StrataException.outOfMemory(e));
-                } catch (Error e) {
-                    committedSizes.remove(key);
-                    batchFailed.compareAndSet(null, new StrataException(ErrorCode.BUG, "sending " + describe(key) + " failed: " + e, null, e));
+                    batchFailed.compareAndSet(null, e instanceof RuntimeException re ? re : e instanceof OutOfMemoryError ? StrataException.outOfMemory(e)
+                            : new StrataException(ErrorCode.BUG, "sending " + describe(key) + " failed: " + e, null, e));
                 } finally {
                     recycle(data);
                     batchBudget.release(kib);
