@@ -290,7 +290,7 @@ final class FileCopier {
             try {
                 r = copier.copy(ts, cw, choice.threshold(), choice.pages(), choice.checkBelow());
             } catch (IOException e) {
-                throw copyFailure(ts, e, repo.describeBackupObject(id, key));
+                throw copyFailure(ts, e, w.describe());
             }
             if (r.vanished()) {
                 return null;
@@ -305,7 +305,7 @@ final class FileCopier {
             }
             w.commitBatched();
             return new FileEntry(ts.path(), "innodb", ts.spaceId(), ts.flags(), r.bytes(), r.pages(), choice.delta() ? FileEntry.DELTA : FileEntry.WHOLE,
-                    r.deltaPages(), key, w.storedBytes(), w.crc32c(), ts.home(), ts.location(), stat, null);
+                    r.deltaPages(), w.object(), w.storedBytes(), w.crc32c(), ts.home(), ts.location(), stat, null);
         }
     }
 
@@ -344,7 +344,7 @@ final class FileCopier {
                 String key = nextDataObject();
                 try (StoredObject w = repo.createBackupObject(id, key, DeltaFormat.CONTENT, 0L)) {
                     w.commitBatched();
-                    sharedEmpty = new SharedEmpty(key, w.storedBytes(), w.crc32c());
+                    sharedEmpty = new SharedEmpty(w.object(), w.storedBytes(), w.crc32c());
                 }
                 stored = sharedEmpty.storedBytes();
             }
@@ -541,7 +541,7 @@ final class FileCopier {
                         "run strata as a user that can read the data directory (root or mysql)", e);
             }
             w.commitBatched();
-            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c(), null, null,
+            return new FileEntry(rel, "file", null, null, n, 0, FileEntry.WHOLE, 0, w.object(), w.storedBytes(), w.crc32c(), null, null,
                     seen == null ? null : seen.stat(), null);
         }
     }
@@ -593,7 +593,7 @@ final class FileCopier {
             w.commitBatched();
             progress.addEstimate(BackupProgress.FILE_COPY, data.length);
             progress.add(BackupProgress.FILE_COPY, data.length);
-            return new FileEntry(rel, "file", null, null, data.length, 0, FileEntry.WHOLE, 0, key, w.storedBytes(), w.crc32c(), null, null,
+            return new FileEntry(rel, "file", null, null, data.length, 0, FileEntry.WHOLE, 0, w.object(), w.storedBytes(), w.crc32c(), null, null,
                     null, null);
         }
     }

@@ -46,12 +46,16 @@ public final class ChunkScan implements AutoCloseable {
     private boolean onChunk;
     private boolean closed;
 
-    private ChunkScan(FileChannel ch, String resource, ObjectCodec codec, ChunkedReader.Header header) {
+    /** The file offset where the object ends (of a pack member: its last byte + 1; else beyond any file). */
+    private final long end;
+
+    private ChunkScan(FileChannel ch, String resource, ObjectCodec codec, ChunkedReader.Header header, long start, long end) {
         this.ch = ch;
         this.resource = resource;
         this.codec = codec;
         this.header = header;
-        this.position = header.length();
+        this.position = start + header.length();
+        this.end = end;
     }
 
     /**
@@ -63,11 +67,21 @@ public final class ChunkScan implements AutoCloseable {
      * @throws CorruptDataException when the header does not check; missing key and format too new as {@link ChunkedReader}
      */
     public static ChunkScan open(FileChannel ch, String expectedContent, String resource, ObjectCodec codec) throws IOException {
+        return open(ch, 0, Long.MAX_VALUE, expectedContent, resource, codec);
+    }
+
+    /**
+     * As {@link #open(FileChannel, String, String, ObjectCodec)}, for the object stored in bytes
+     * [{@code offset}, {@code offset + length}) of the file (a member of a pack): positions
+     * ({@link #storedPosition()}) are the file's, and the object ends where the range does.
+     */
+    public static ChunkScan open(FileChannel ch, long offset, long length, String expectedContent, String resource, ObjectCodec codec) throws IOException {
         try {
+            long end = length == Long.MAX_VALUE ? Long.MAX_VALUE : offset + length;
             // buffered: the header is read field by field; what the buffer reads past it is not used (reads after it are positional)
-            InputStream in = new java.io.BufferedInputStream(Channels.newInputStream(ch.position(0)), 512);
+            InputStream in = new java.io.BufferedInputStream(io.strata.util.BoundedInputStream.of(Channels.newInputStream(ch.position(offset)), length), 512);
             ChunkedReader.Header h = ChunkedReader.Header.read(new DataInputStream(in), expectedContent, resource, codec);
-            return new ChunkScan(ch, resource, codec, h);
+            return new ChunkScan(ch, resource, codec, h, offset, end);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -106,6 +120,9 @@ public final class ChunkScan implements AutoCloseable {
         int crc = head.getInt(9);
         ChunkedReader.checkChunkHeader(raw, stored, codecByte, header.version(), header.sealed(), chunks, resource);
         position += ObjectFormat.CHUNK_HEADER;
+        if (position + stored > end) {
+            throw ChunkCoder.corrupt(resource, "object is truncated after " + rawTotal + " bytes (" + chunks + " chunks)");
+        }
         chunk.rawLen = raw;
         chunk.storedLen = stored;
         chunk.codec = codecByte;
@@ -284,6 +301,9 @@ public final class ChunkScan implements AutoCloseable {
     /** Fills {@code b} from its position to its limit with the bytes at file offset {@code at}. */
     private void readAt(ByteBuffer b, long at) throws IOException {
         long p = at;
+        if (at + b.remaining() > end) {
+            throw ChunkCoder.corrupt(resource, "object is truncated after " + rawTotal + " bytes (" + chunks + " chunks)");
+        }
         while (b.hasRemaining()) {
             int k = ch.read(b, p);
             if (k < 0) {

@@ -78,7 +78,16 @@ public final class ChunkedReader extends InputStream {
      * ({@link #nextBuffer()}); the others are decoded as from a stream.
      */
     public ChunkedReader(FileChannel source, String expectedContent, String resource, ObjectCodec codec) throws IOException {
-        this(null, new FileSource(source, resource), expectedContent, resource, codec);
+        this(null, new FileSource(source, resource, 0, Long.MAX_VALUE), expectedContent, resource, codec);
+    }
+
+    /**
+     * A reader of the object stored in bytes [{@code offset}, {@code offset + length}) of the
+     * local file {@code source} (a member of a pack, {@link Repository#openBackupObject}): the
+     * object ends where they do. Closes the channel when closed.
+     */
+    public ChunkedReader(FileChannel source, long offset, long length, String expectedContent, String resource, ObjectCodec codec) throws IOException {
+        this(null, new FileSource(source, resource, offset, offset + length), expectedContent, resource, codec);
     }
 
     private ChunkedReader(InputStream stream, FileSource file, String expectedContent, String resource, ObjectCodec codec) throws IOException {
@@ -363,10 +372,14 @@ public final class ChunkedReader extends InputStream {
         private final String resource;
         private final ByteBuffer one = ByteBuffer.allocate(1);
         private long position;
+        /** The file offset where the object ends: reads stop there as at the end of a file. */
+        private final long end;
 
-        FileSource(FileChannel ch, String resource) {
+        FileSource(FileChannel ch, String resource, long start, long end) {
             this.ch = ch;
             this.resource = resource;
+            this.position = start;
+            this.end = end;
         }
 
         @Override
@@ -381,11 +394,20 @@ public final class ChunkedReader extends InputStream {
         }
 
         private int read(ByteBuffer b) {
+            if (position >= end) {
+                return b.hasRemaining() ? -1 : 0;
+            }
+            int limit = b.limit();
+            if (b.remaining() > end - position) {
+                b.limit(b.position() + (int) (end - position));
+            }
             int k;
             try {
                 k = ch.read(b, position);
             } catch (IOException e) {
                 throw io.strata.store.StorageException.local("read", resource, e);
+            } finally {
+                b.limit(limit);
             }
             if (k > 0) {
                 position += k;

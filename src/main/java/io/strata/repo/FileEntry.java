@@ -46,6 +46,8 @@ public final class FileEntry {
     private static final byte HAS_FLAGS = 2;
     private static final byte HAS_CRC = 4;
     private static final byte HAS_STAT = 8;
+    /** The object is a pack member of the usual shape: {@link #objectSeq} is its pack's, {@link #packOffset} and {@link #packLength} where it lies. */
+    private static final byte HAS_PACK = 16;
 
     private final String path;
     private final String kind;
@@ -68,6 +70,9 @@ public final class FileEntry {
     private final long copyBegan;
     private final int flags;
     private final int objectSeq;
+    /** Of a pack member ({@link #HAS_PACK}): its first byte in the pack and its length, in bytes; else 0. */
+    private final long packOffset;
+    private final long packLength;
     private final int crc;
     private final byte has;
 
@@ -109,6 +114,17 @@ public final class FileEntry {
         this.flags = flags == null ? 0 : flags;
         h |= flags == null ? 0 : HAS_FLAGS;
         int seq = object == null ? -1 : sequenceOf(object);
+        Keys.Member member = seq < 0 ? Keys.member(object) : null;
+        int packSeq = member == null ? -1 : packSequenceOf(member.pack());
+        if (packSeq >= 0) {
+            h |= HAS_PACK;
+            seq = packSeq;
+            this.packOffset = member.offset();
+            this.packLength = member.length();
+        } else {
+            this.packOffset = 0;
+            this.packLength = 0;
+        }
         this.objectSeq = seq;
         this.objectName = object != null && seq < 0 ? object : null;
         int c = 0;
@@ -222,7 +238,24 @@ public final class FileEntry {
 
     /** Key of the stored object, relative to the backup's folder (built again from its sequence number per call when of the usual shape). */
     @com.fasterxml.jackson.annotation.JsonProperty("object")
-    public String object() { return objectName != null ? objectName : objectSeq < 0 ? null : Keys.dataObject(objectSeq); }
+    public String object() {
+        if (objectName != null) {
+            return objectName;
+        }
+        if (objectSeq < 0) {
+            return null;
+        }
+        return (has & HAS_PACK) != 0 ? new Keys.Member(Keys.packObject(objectSeq), packOffset, packLength).name() : Keys.dataObject(objectSeq);
+    }
+
+    /**
+     * Whether the stored object is a member of a pack ({@code pack/NNNNNN@OFFSET+LENGTH}, format
+     * change 52), its own or, for a reference, another backup's: a manifest holding such an entry
+     * has version {@link Manifest#FORMAT_VERSION} 3.
+     */
+    public boolean inPack() {
+        return (has & HAS_PACK) != 0 || objectName != null && Keys.member(objectName) != null;
+    }
 
     /** Size in bytes of the stored object. */
     @com.fasterxml.jackson.annotation.JsonProperty("storedBytes")
@@ -281,6 +314,16 @@ public final class FileEntry {
         return (int) n;
     }
 
+    /** The {@code n} of a pack name that is exactly {@link Keys#packObject}{@code (n)}; -1 for any other name. */
+    private static int packSequenceOf(String pack) {
+        int len = pack.length();
+        if (len < 11 || len > 15 || len > 11 && pack.charAt(5) == '0') {
+            return -1;
+        }
+        long n = Long.parseLong(pack, Keys.PACK_DIR.length(), len, 10); // digits only: Keys.member checked them
+        return n > Integer.MAX_VALUE ? -1 : (int) n;
+    }
+
     private static boolean isLowerHex8(String s) {
         if (s.length() != 8) {
             return false;
@@ -307,7 +350,7 @@ public final class FileEntry {
     public boolean equals(Object o) {
         // the fields as kept: one spelling has one form (sequenceOf, isLowerHex8), so equal fields mean equal values
         return o instanceof FileEntry f && has == f.has && size == f.size && pages == f.pages && deltaPages == f.deltaPages
-                && storedBytes == f.storedBytes && spaceId == f.spaceId && flags == f.flags && objectSeq == f.objectSeq && crc == f.crc
+                && storedBytes == f.storedBytes && spaceId == f.spaceId && flags == f.flags && objectSeq == f.objectSeq && packOffset == f.packOffset && packLength == f.packLength && crc == f.crc
                 && inode == f.inode && device == f.device && ctime == f.ctime && copyBegan == f.copyBegan
                 && Objects.equals(path, f.path) && Objects.equals(kind, f.kind) && Objects.equals(storage, f.storage)
                 && Objects.equals(objectName, f.objectName) && Objects.equals(crcText, f.crcText) && Objects.equals(home, f.home)

@@ -66,6 +66,82 @@ final class Keys {
         return b.append(digits).toString();
     }
 
+    /**
+     * {@code pack/NNNNNN}: the object name of a backup's {@code seq}-th pack (at least six digits,
+     * from 1): objects of small files written one after another into one stored object (format
+     * change 58; docs/repository-format.md, "Packs").
+     */
+    static String packObject(int seq) {
+        String digits = Integer.toString(seq);
+        StringBuilder b = new StringBuilder(11 + Math.max(0, digits.length() - 6)).append(PACK_DIR);
+        for (int i = digits.length(); i < 6; i++) {
+            b.append('0');
+        }
+        return b.append(digits).toString();
+    }
+
+    /** The folder of a backup's packs, {@code pack/}. */
+    static final String PACK_DIR = "pack/";
+
+    /**
+     * One object stored inside a pack: the pack's object name ({@code pack/NNNNNN}), and the
+     * member's first byte and length in bytes within it.
+     */
+    record Member(String pack, long offset, long length) {
+        /** The manifest's name of the member: {@code pack/NNNNNN@OFFSET+LENGTH}, decimal. */
+        String name() {
+            return pack + "@" + offset + "+" + length;
+        }
+    }
+
+    /**
+     * The member an object name names ({@code pack/NNNNNN@OFFSET+LENGTH}, every number decimal
+     * without sign), or null for the name of an object of its own ({@code data/NN/NNNNNN},
+     * {@code redo}, ...). A name that starts with {@code pack/} but is not of this shape is null
+     * too: it names no stored object, and reading it fails as a missing object.
+     */
+    static Member member(String object) {
+        if (object == null || !object.startsWith(PACK_DIR)) {
+            return null;
+        }
+        int at = object.indexOf('@');
+        int plus = object.indexOf('+', at + 1);
+        if (at < PACK_DIR.length() + 1 || plus < 0 || !digits(object, PACK_DIR.length(), at) || !digits(object, at + 1, plus)
+                || !digits(object, plus + 1, object.length())) {
+            return null;
+        }
+        try {
+            return new Member(object.substring(0, at), Long.parseLong(object, at + 1, plus, 10), Long.parseLong(object, plus + 1, object.length(), 10));
+        } catch (NumberFormatException e) {
+            return null; // beyond a long: names nothing
+        }
+    }
+
+    /**
+     * The name an object of a backup has in the target of a copy between repositories
+     * ({@link RepoCopy}): a pack member {@code pack/NNNNNN@OFFSET+LENGTH} becomes an object of its
+     * own, {@code unpacked/NNNNNN-OFFSET} (the copy decodes and encodes every object again, so it
+     * cannot keep the source's offsets); any other name stays. The same source name always gives
+     * the same target name, so a later copy's references to it find it.
+     */
+    static String copyName(String object) {
+        Member m = member(object);
+        return m == null ? object : "unpacked/" + m.pack().substring(PACK_DIR.length()) + "-" + m.offset();
+    }
+
+    private static boolean digits(String s, int from, int to) {
+        if (from >= to || to - from > 18) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** {@code backups/<id>/manifest}, written last. */
     static String manifest(String id) { return backupPrefix(id) + "manifest"; }
 

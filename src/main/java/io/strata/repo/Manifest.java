@@ -10,8 +10,9 @@ import java.util.List;
  * What a completed backup holds; stored last, as "backups/ID/manifest" (content "manifest").
  * Its presence is what makes the backup complete (design rule 7).
  *
- * @param formatVersion 2 when a file entry is a reference to another backup's object ({@link FileEntry#ref()}), else 1:
- *                      a strata that reads only version 1 then refuses it instead of opening the object in this backup
+ * @param formatVersion 3 when a file entry names an object stored in a pack ({@link FileEntry#inPack()}), else 2 when
+ *                      a file entry is a reference to another backup's object ({@link FileEntry#ref()}), else 1: a
+ *                      strata that reads an older version only then refuses it instead of opening an object it cannot find
  * @param startLsn      checkpoint LSN C the copied redo log starts at
  * @param startEndLsn   end_lsn of that checkpoint block (needed for the new ib_logfile0)
  * @param endLsn        E: Innodb_lsn_current read under BACKUP STAGE BLOCK_COMMIT
@@ -84,8 +85,10 @@ public record Manifest(
         Scope scope,
         Integer lowerCaseTableNames) {
 
-    /** The newest manifest version: written when a file entry is a reference ({@link FileEntry#ref()}), and the newest one read. */
-    public static final int FORMAT_VERSION = 2;
+    /** The newest manifest version: written when a file entry names an object in a pack ({@link FileEntry#inPack()}), and the newest one read. */
+    public static final int FORMAT_VERSION = 3;
+    /** The version of a manifest with reference entries ({@link FileEntry#ref()}) and no entry in a pack. */
+    public static final int REFERENCE_FORMAT_VERSION = 2;
     /** The version of a manifest without reference entries: what every strata reads. */
     public static final int PLAIN_FORMAT_VERSION = 1;
     /** The stored {@code type} of a full backup (a merge that folds into a full stores it too). */
@@ -447,7 +450,8 @@ public record Manifest(
         /** The manifest, with the fields set so far. */
         public Manifest build() {
             int v = formatVersion != 0 ? formatVersion
-                    : files.stream().anyMatch(FileEntry::isReference) ? FORMAT_VERSION : PLAIN_FORMAT_VERSION;
+                    : files.stream().anyMatch(FileEntry::inPack) ? FORMAT_VERSION
+                    : files.stream().anyMatch(FileEntry::isReference) ? REFERENCE_FORMAT_VERSION : PLAIN_FORMAT_VERSION;
             return new Manifest(v, id, type, parent, tool, beginTime, endTime, source,
                     startLsn, startEndLsn, endLsn, redoEndLsn, redoCapacity, redoObject, binlogFile, binlogPosition, gtidBinlogPos, gtidCurrentPos,
                     files, rawBytes, storedBytes, threshold, method, note, compression, encryption, detection, redoCrc32c, lineage, keyManagement, innodbLayout, redoLogCrypt, scope, lowerCaseTableNames);

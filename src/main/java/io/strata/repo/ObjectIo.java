@@ -171,4 +171,25 @@ final class ObjectIo {
             throw StorageException.local("read", where, e);
         }
     }
+
+    /**
+     * Opens the object stored in bytes [{@code offset}, {@code offset + length}) of the stored
+     * object {@code key} (a member of a pack); {@code where} names it in messages. The caller closes it.
+     */
+    ChunkedReader reader(String key, long offset, long length, String where, String content, ObjectCodec codec) {
+        try {
+            java.nio.channels.FileChannel file = store.openFile(key);
+            if (file != null) {
+                try {
+                    return new ChunkedReader(file, offset, length, content, where, codec);
+                } catch (IOException | RuntimeException e) {
+                    file.close();
+                    throw e;
+                }
+            }
+            return new ChunkedReader(store.openRange(key, offset, length), content, where, codec);
+        } catch (IOException e) {
+            throw StorageException.local("read", where, e);
+        }
+    }
 }

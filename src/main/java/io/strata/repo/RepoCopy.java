@@ -385,11 +385,11 @@ public final class RepoCopy {
                     if (f.isReference()) {
                         // its holder is a member of m's chain, copied before m under the same id and object names
                         References.Held held = refs.resolve(m.id(), f);
-                        files.add(f.referenceTo(held.backup(), held.object()));
+                        files.add(f.referenceTo(held.backup(), Keys.copyName(held.object())));
                         continue;
                     }
                     if (copied.contains(f.object())) {
-                        files.add(f.stored(f.object(), 0));
+                        files.add(f.stored(Keys.copyName(f.object()), 0));
                         continue;
                     }
                     long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c());
@@ -402,7 +402,7 @@ public final class RepoCopy {
                         log.accept(String.format(Locale.ROOT, "%7.1fs copying %s: %d of %d objects, %.1f of %.1f MiB", (lastLine - t0) / 1e9, m.id(),
                                 files.size() + 1, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
                     }
-                    files.add(f.stored(f.object(), size));
+                    files.add(f.stored(Keys.copyName(f.object()), size));
                 }
                 stored += copyObject(m, m.redoObject(), "redo", c, m.redoCrc32c());
                 raw += lastRaw;
@@ -433,7 +433,7 @@ public final class RepoCopy {
         private long copyObject(Manifest m, String object, String content, Compression c, String digest) {
             String where = from.describeBackupObject(m.id(), object);
             try (ChunkedReader in = from.openBackupObject(m.id(), object, content);
-                 StoredObject out = to.createBackupObject(m.id(), object, content, c)) {
+                 StoredObject out = to.createBackupObject(m.id(), Keys.copyName(object), content, c)) {
                 in.transferTo(out.out());
                 in.drainAndCheck();
                 String got = String.format(Locale.ROOT, "%08x", in.rawCrc());

@@ -306,29 +306,51 @@ public final class Repository {
         return createBackupObject(id, object, content, compression);
     }
 
-    /** As above with an explicit compression (merge keeps each backup's own). */
+    /** As above with an explicit compression (merge keeps each backup's own); an object of its own, never a pack member. */
     public StoredObject createBackupObject(String id, String object, String content, Compression c) {
         String key = Keys.backupObject(id, object);
-        return new StoredObject(store, key, content, config.writeCodec(c), -1);
+        return new StoredObject(store, key, object, content, config.writeCodec(c), -1);
     }
 
     /**
      * As {@link #createBackupObject(String, String, String)} for an object of about
      * {@code expectedBytes} raw bytes (the file's size when the copy starts): its chunk buffer is
-     * sized to it ({@link ChunkedWriter#ChunkedWriter(java.io.OutputStream, String, ObjectCodec, long)}).
+     * sized to it ({@link ChunkedWriter#ChunkedWriter(java.io.OutputStream, String, ObjectCodec, long)}),
+     * and one of at most {@link Packs#MEMBER_MAX} bytes is written into one of the backup's packs
+     * when one is free ({@link Packs}), else as {@code object}. The name to record is
+     * {@link StoredObject#object()}, after the commit.
      */
     public StoredObject createBackupObject(String id, String object, String content, long expectedBytes) {
+        if (expectedBytes >= 0 && expectedBytes <= Packs.MEMBER_MAX) {
+            Packs p = packs.computeIfAbsent(id, k -> new Packs(store, k, store instanceof io.strata.store.LocalObjectStore ? Packs.MAX_OPEN_LOCAL : Packs.MAX_OPEN_REMOTE));
+            Packs.Pack pack = p.take();
+            if (pack != null) {
+                return new StoredObject(store, p, pack, content, config.writeCodec(compression), expectedBytes);
+            }
+        }
         String key = Keys.backupObject(id, object);
-        return new StoredObject(store, key, content, config.writeCodec(compression), expectedBytes);
+        return new StoredObject(store, key, object, content, config.writeCodec(compression), expectedBytes);
     }
+
+    /** The packs of the backups being written through this handle, by backup id ({@link #createBackupObject(String, String, String, long)}). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Packs> packs = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The name ({@link FileEntry#object()}) of a backup's {@code seq}-th data object: {@code data/NNNNNN}, numbered from 1. */
     public static String dataObject(int seq) {
         return Keys.dataObject(seq);
     }
 
-    /** Opens object {@code object} of backup {@code id} for reading, checking its content name; the caller closes it. */
+    /**
+     * Opens object {@code object} of backup {@code id} for reading, checking its content name; the
+     * caller closes it. A pack member ({@code pack/NNNNNN@OFFSET+LENGTH}) is read from its bytes
+     * in the pack: a ranged GET in object storage.
+     */
     public ChunkedReader openBackupObject(String id, String object, String content) {
+        Keys.Member m = Keys.member(object);
+        if (m != null) {
+            String key = Keys.backupObject(id, m.pack());
+            return io.reader(key, m.offset(), m.length(), describeBackupObject(id, object), content, config.readCodec());
+        }
         return reader(Keys.backupObject(id, object), content);
     }
 
@@ -336,60 +358,94 @@ public final class Repository {
      * A {@link ChunkScan} of object {@code object} of backup {@code id}, which must hold
      * {@code content}: its chunk headers read one by one, chunks decoded on demand. Null when the
      * store does not keep objects as local files (S3): read those with {@link #openBackupObject}.
+     * A pack member is scanned in its pack's file (positions are the pack's).
      *
      * @throws io.strata.store.ObjectStore.NoSuchObjectException when the object does not exist
      * @throws io.strata.error.CorruptDataException when its header does not check
      */
     public ChunkScan scanBackupObject(String id, String object, String content) {
-        String key = Keys.backupObject(id, object);
+        Keys.Member m = Keys.member(object);
+        String key = Keys.backupObject(id, m != null ? m.pack() : object);
         java.nio.channels.FileChannel ch = store.openFile(key);
         if (ch == null) {
             return null;
         }
         try {
-            return ChunkScan.open(ch, content, store.describe(key), config.readCodec()).directReads(() -> store.openFileDirect(key));
+            String where = describeBackupObject(id, object);
+            ChunkScan scan = m != null ? ChunkScan.open(ch, m.offset(), m.length(), content, where, config.readCodec())
+                    : ChunkScan.open(ch, content, where, config.readCodec());
+            return scan.directReads(() -> store.openFileDirect(key));
         } catch (IOException e) {
             throw StorageException.local("read", store.describe(key), e);
         }
     }
 
-    /** How messages name object {@code object} of backup {@code id} (a path or an s3:// URL). */
+    /** How messages name object {@code object} of backup {@code id}: a path or an s3:// URL, for a pack member the pack's followed by {@code @OFFSET+LENGTH}. */
     public String describeBackupObject(String id, String object) {
+        Keys.Member m = Keys.member(object);
+        if (m != null) {
+            return store.describe(Keys.backupObject(id, m.pack())) + object.substring(m.pack().length());
+        }
         return store.describe(Keys.backupObject(id, object));
     }
 
-    /** Size in bytes of a stored object of a backup. */
+    /** Size in bytes of a stored object of a backup (of a pack member: its length in the pack). */
     public long backupObjectSize(String id, String object) {
-        return store.size(Keys.backupObject(id, object));
+        Keys.Member m = Keys.member(object);
+        return m != null ? m.length() : store.size(Keys.backupObject(id, object));
     }
 
-    /** Removes one object of a backup that is being written (a file dropped or copied again). */
+    /**
+     * Removes one object of a backup that is being written (a file dropped or copied again). A
+     * pack member stays in its pack, named by nothing: its bytes go with the backup.
+     */
     public void deleteBackupObject(String id, String object) {
+        if (Keys.member(object) != null) {
+            return;
+        }
         store.delete(Keys.backupObject(id, object));
     }
 
     /**
-     * Copies a stored object byte for byte, durably, into another backup: objects are immutable
-     * and self-checking, so copying the bytes copies the object (sealed chunks too: their
-     * authenticated data names no key).
+     * Copies a stored object byte for byte, durably, into another backup as an object of its own
+     * named {@code toObject}: objects are immutable and self-checking, so copying the bytes copies
+     * the object (sealed chunks too: their authenticated data names no key). A pack member's bytes
+     * are copied from its pack.
      */
     public void copyBackupObject(String fromId, String fromObject, String toId, String toObject) {
         String to = Keys.backupObject(toId, toObject);
-        try (var in = store.open(Keys.backupObject(fromId, fromObject)); ObjectStore.Writer w = store.create(to)) {
-            in.transferTo(w.stream());
+        Keys.Member m = Keys.member(fromObject);
+        try (var in = m != null ? store.openRange(Keys.backupObject(fromId, m.pack()), m.offset(), m.length()) : store.open(Keys.backupObject(fromId, fromObject));
+             ObjectStore.Writer w = store.create(to)) {
+            long n = in.transferTo(w.stream());
+            if (m != null && n != m.length()) {
+                throw new io.strata.error.CorruptDataException(describeBackupObject(fromId, fromObject) + " ends after " + n + " of its " + m.length() + " bytes: the pack is truncated", null);
+            }
             w.commit();
         } catch (IOException e) {
             throw StorageException.local("copy", store.describe(to), e);
         }
     }
 
-    /** Makes durable every backup object committed with {@link StoredObject#commitBatched()}; call before the manifest. */
+    /**
+     * Makes durable every backup object committed with {@link StoredObject#commitBatched()}, the
+     * packs still open committed first; call before the manifest, when no object is being written.
+     *
+     * @throws StrataException the first failure of a pack or of a batched object: what it held is not stored
+     */
     public void syncBackupObjects() {
+        for (Packs p : packs.values()) {
+            p.finish();
+        }
         store.sync();
     }
 
-    /** Removes every stored object of a backup (never its history). */
+    /** Removes every stored object of a backup (never its history), and drops its packs not yet committed. */
     public void deleteBackupObjects(String id) {
+        Packs p = packs.remove(id);
+        if (p != null) {
+            p.discard();
+        }
         store.deletePrefix(Keys.backupPrefix(id));
     }
 

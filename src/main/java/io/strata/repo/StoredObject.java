@@ -18,11 +18,21 @@ public final class StoredObject implements AutoCloseable {
     private final ObjectStore.Writer writer;
     private final ChunkedWriter out;
     private boolean committed;
+    /** The manifest's name of the object: as given, or for a pack member its {@code pack/NNNNNN@OFFSET+LENGTH} once committed. */
+    private String object;
+    /** Of a member being written into a pack: the packs and the pack (given back at commit or close), and where the member starts. */
+    private final Packs packs;
+    private Packs.Pack pack;
+    private final long start;
+    private long length;
 
     /** {@code expectedBytes}: the raw bytes the object will hold, about (negative: unknown); sizes its chunk buffer. */
-    StoredObject(ObjectStore store, String key, String content, ObjectCodec codec, long expectedBytes) {
+    StoredObject(ObjectStore store, String key, String object, String content, ObjectCodec codec, long expectedBytes) {
         this.store = store;
         this.key = key;
+        this.object = object;
+        this.packs = null;
+        this.start = 0;
         this.writer = store.create(key);
         try {
             this.out = new ChunkedWriter(writer.stream(), content, codec, expectedBytes);
@@ -35,11 +45,71 @@ public final class StoredObject implements AutoCloseable {
         }
     }
 
+    /**
+     * A member of a pack being written ({@link Packs}): framed as any object, into the pack taken
+     * from {@code packs} by the caller; the pack is given back at {@link #commitBatched} or
+     * {@link #close}.
+     */
+    StoredObject(ObjectStore store, Packs packs, Packs.Pack pack, String content, ObjectCodec codec, long expectedBytes) {
+        this.store = store;
+        this.key = Keys.backupObject("", pack.object); // for messages only: the pack's key is its backup's
+        this.packs = packs;
+        this.pack = pack;
+        this.writer = null;
+        this.start = pack.size();
+        try {
+            this.out = new ChunkedWriter(pack.out, content, codec, expectedBytes);
+        } catch (IOException e) {
+            giveBack();
+            throw StorageException.local("write", pack.where, e);
+        } catch (RuntimeException e) {
+            giveBack();
+            throw e;
+        }
+    }
+
+    private void giveBack() {
+        Packs.Pack p = pack;
+        pack = null;
+        if (p != null) {
+            packs.give(p);
+        }
+    }
+
+    /**
+     * The manifest's name of the object ({@link FileEntry#object()}): the name it was created
+     * with, or for a member of a pack {@code pack/NNNNNN@OFFSET+LENGTH}, known once committed.
+     */
+    public String object() {
+        if (object == null) {
+            throw new IllegalStateException("a pack member has no name before its commit");
+        }
+        return object;
+    }
+
+    /** How messages name the object while it is written: its path or URL, or for a pack member the pack's. */
+    public String describe() {
+        return pack != null ? pack.where : store.describe(key);
+    }
+
     /** Where the object's content goes (raw bytes; framing happens inside). */
     public ChunkedWriter out() { return out; }
 
     /** Ends the object's frame and makes it visible; durable at {@link Repository#syncBackupObjects()}. */
     public void commitBatched() {
+        if (packs != null) {
+            String where = pack.where;
+            try {
+                out.finish();
+            } catch (IOException e) {
+                throw StorageException.local("write", where, e);
+            }
+            length = pack.size() - start;
+            object = new Keys.Member(pack.object, start, length).name();
+            giveBack();
+            committed = true;
+            return;
+        }
         try {
             out.finish();
         } catch (IOException e) {
@@ -57,11 +127,16 @@ public final class StoredObject implements AutoCloseable {
         if (!committed) {
             throw new IllegalStateException("object " + key + " is not committed");
         }
-        return store.size(key);
+        return packs != null ? length : store.size(key);
     }
 
+    /** Discards the object when it was not committed (a pack member's bytes stay in its pack, named by nothing). */
     @Override
     public void close() {
+        if (packs != null) {
+            giveBack();
+            return;
+        }
         writer.close();
     }
 }

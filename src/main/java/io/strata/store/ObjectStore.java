@@ -23,6 +23,29 @@ public interface ObjectStore extends AutoCloseable {
     InputStream open(String key);
 
     /**
+     * Opens {@code length} bytes of an object for reading, from byte {@code offset}: the stream
+     * ends after them, or earlier where the object does. Throws {@link NoSuchObjectException}
+     * when the object does not exist. This default reads and drops the bytes before
+     * {@code offset}; stores that can start elsewhere do (a ranged GET, a positional read).
+     */
+    default InputStream openRange(String key, long offset, long length) {
+        InputStream in = open(key);
+        try {
+            in.skipNBytes(offset);
+        } catch (java.io.EOFException e) {
+            // shorter than offset: the stream is at its end, and reads find it
+        } catch (IOException e) {
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // the failure that matters is the read's
+            }
+            throw StorageException.local("read", describe(key), e);
+        }
+        return new io.strata.util.BoundedInputStream(in, length);
+    }
+
+    /**
      * Opens an object for reading as a file channel positioned at its start, when this store keeps
      * objects as local files (reads can then go into direct memory); null when it does not. Throws
      * {@link NoSuchObjectException} when the object does not exist. The caller closes the channel.

@@ -324,7 +324,20 @@ public final class S3ObjectStore implements ObjectStore {
     public InputStream open(String key) {
         String k = key(key);
         ResponseInputStream<GetObjectResponse> in = call("GET", key, () -> s3.getObject(r -> r.bucket(bucket).key(k)));
-        return new ResumingInput(key, k, in);
+        return new ResumingInput(key, k, in, 0, false);
+    }
+
+    /** One ranged GET ({@code Range: bytes=offset-(offset+length-1)}), resumed within the range as {@link #open} is. */
+    @Override
+    public InputStream openRange(String key, long offset, long length) {
+        if (length <= 0) {
+            size(key); // a missing object fails as one; an empty range of an existing one reads nothing
+            return InputStream.nullInputStream();
+        }
+        String k = key(key);
+        String range = "bytes=" + offset + "-" + (offset + length - 1);
+        ResponseInputStream<GetObjectResponse> in = call("GET", key, () -> s3.getObject(r -> r.bucket(bucket).key(k).range(range)));
+        return new ResumingInput(key, k, in, offset, true);
     }
 
     @Override
@@ -542,14 +555,19 @@ public final class S3ObjectStore implements ObjectStore {
         private final String s3key;
         private final String etag;
         private final long length;
+        /** Where in the object the stream's first byte lies; whether it ends at {@link #length} bytes after that (a range) or at the object's end. */
+        private final long base;
+        private final boolean ranged;
         private InputStream in;
         private long pos;
         private int resumes;
 
-        ResumingInput(String key, String s3key, ResponseInputStream<GetObjectResponse> first) {
+        ResumingInput(String key, String s3key, ResponseInputStream<GetObjectResponse> first, long base, boolean ranged) {
             this.key = key;
             this.s3key = s3key;
             this.in = first;
+            this.base = base;
+            this.ranged = ranged;
             this.etag = first.response().eTag();
             this.length = first.response().contentLength() == null ? -1 : first.response().contentLength();
         }
@@ -595,8 +613,8 @@ public final class S3ObjectStore implements ObjectStore {
                 Thread.currentThread().interrupt();
                 throw new StorageException(StorageException.Kind.INTERRUPTED, "GET", describe(key), "interrupted while reading " + describe(key), null, e);
             }
-            long from = pos;
-            in = call("GET (resume)", key, () -> s3.getObject(r -> r.bucket(bucket).key(s3key).ifMatch(etag).range("bytes=" + from + "-")));
+            String range = "bytes=" + (base + pos) + "-" + (ranged && length >= 0 ? String.valueOf(base + length - 1) : "");
+            in = call("GET (resume)", key, () -> s3.getObject(r -> r.bucket(bucket).key(s3key).ifMatch(etag).range(range)));
         }
 
         @Override

@@ -134,7 +134,7 @@ class PlainFileReuseTest {
 
         assertNull(reuse.reuse("db/other.MYD", same));
         assertNull(PlainFileReuse.NONE.reuse("db/t.MYD", same));
-        assertEquals(Manifest.FORMAT_VERSION, Manifest.builder().id("x").files(List.of(a)).build().formatVersion());
+        assertEquals(Manifest.REFERENCE_FORMAT_VERSION, Manifest.builder().id("x").files(List.of(a)).build().formatVersion());
         assertEquals(Manifest.PLAIN_FORMAT_VERSION, Manifest.builder().id("x").files(List.of(ownInParent)).build().formatVersion());
     }
     /**

@@ -77,7 +77,7 @@ class ReferencesTest {
         Manifest f = RepoCopyTest.backup(r, id(1), "full", null, 1000, FRM);
         Manifest i1 = referring(r, id(2), f, f.id(), f.files().get(0));
         Manifest stored = r.manifest(i1.id());
-        assertEquals(Manifest.FORMAT_VERSION, stored.formatVersion());
+        assertEquals(Manifest.REFERENCE_FORMAT_VERSION, stored.formatVersion());
         assertEquals(f.id(), stored.files().get(0).ref());
         assertEquals(0, stored.files().get(0).storedBytes());
         assertEquals(new References.Held(f.id(), "data/000001"), new References(r).resolve(i1.id(), stored.files().get(0)));
