@@ -194,6 +194,25 @@ abstract class ObjectStoreContract {
     }
 
     @Test
+    void aRangeReadsExactlyItsBytes() throws IOException {
+        byte[] data = bytes(largeSize(), 11);
+        try (ObjectStore.Writer w = store.create("backups/x/pack/000001")) {
+            w.stream().write(data);
+            w.commit();
+        }
+        long[][] ranges = {{0, 1}, {0, data.length}, {12345, 100_000}, {data.length - 7, 7}, {data.length - 7, 50}, {5, 0}};
+        for (long[] r : ranges) {
+            byte[] got;
+            try (var in = store.openRange("backups/x/pack/000001", r[0], r[1])) {
+                got = in.readAllBytes();
+            }
+            int to = (int) Math.min(data.length, r[0] + r[1]);
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, (int) r[0], to), got, "bytes " + r[0] + "+" + r[1]);
+        }
+        assertThrows(ObjectStore.NoSuchObjectException.class, () -> store.openRange("no/such", 10, 20).close());
+    }
+
+    @Test
     void missingObjects() throws IOException {
         assertFalse(store.exists("no/such"));
         assertThrows(ObjectStore.NoSuchObjectException.class, () -> store.open("no/such"));
