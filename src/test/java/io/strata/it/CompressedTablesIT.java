@@ -206,12 +206,23 @@ class CompressedTablesIT {
             int page = 3; // the clustered index root, an INDEX page (type 17855) in every .ibd
             assertEquals(17855, ByteBuffer.wrap(file, page * 4096 + 24, 2).getShort() & 0xFFFF);
             file[page * 4096 + 1000] ^= 0x20;
-            r.deleteBackupObject(full, object);
-            try (StoredObject o = r.createBackupObject(full, object, "innodb-file")) {
+            // stored again, framed anew, as an object of its own that the manifest's entry now names
+            // (the original may be a member of a pack, which cannot be rewritten in place)
+            String altered = "data/99/999999";
+            long size;
+            try (StoredObject o = r.createBackupObject(full, altered, "innodb-file")) {
                 o.out().write(file);
                 o.commitBatched();
+                size = o.storedBytes();
             }
             r.syncBackupObjects();
+            io.strata.repo.Manifest before = r.manifest(full);
+            java.util.List<io.strata.repo.FileEntry> files = new java.util.ArrayList<>();
+            for (io.strata.repo.FileEntry f : before.files()) {
+                files.add(f.path().equals("app/t_part#P#p1.ibd") ? f.stored(altered, size) : f);
+            }
+            r.deleteManifest(full);
+            r.writeManifest(before.toBuilder().files(files).build());
             StrataCli.Result bad = StrataCli.run("verify", "--repo", repo.toString(), full);
             assertEquals(12, bad.exit(), bad.toString());
             assertTrue(bad.out().contains("  page 3 of app/t_part#P#p1.ibd in backup " + full + ": compressed page checksum stored=0x"), bad.out());

@@ -181,26 +181,37 @@ class CompressionEncryptionIT {
             Files.write(ibdata, b, StandardOpenOption.TRUNCATE_EXISTING);
             String altered = "chunk 1 (raw offset 1048576) failed authentication: it was altered, or moved from another object or position (resource=" + ibdata + ")";
 
-            // truncate the stored copy of a table
-            Path table = object(repo, id, m, "app/t_legacy.ibd");
-            byte[] t = Files.readAllBytes(table);
-            Files.write(table, java.util.Arrays.copyOf(t, t.length / 2), StandardOpenOption.TRUNCATE_EXISTING);
+            // truncate the stored copy of a table (a pack member: the pack is cut in its middle, and the members after it go too)
+            ItSupport.StoredAt at = ItSupport.storedAt(repo, id, entry(m, "app/t_legacy.ibd").get("object").asText());
+            List<String> cut = ItSupport.cutBy(repo, id, m, at.file(), at.offset() + at.length() / 2);
+            at.truncateAt(at.length() / 2);
+            String table = at.named();
+            int problems = 1 + (at.member() ? cut.size() : 1);
 
             StrataCli.Result v = StrataCli.run("verify", "--repo", root, "--encrypt-key-file", key.toString());
             assertEquals(12, v.exit(), v.toString());
-            assertTrue(v.out().contains("FAILED " + id + ": 2 problem(s)"), v.out());
+            assertTrue(v.out().contains("FAILED " + id + ": " + problems + " problem(s)"), v.out());
             assertTrue(v.out().contains("  " + altered + "\n"), v.out());
             assertTrue(v.out().lines().anyMatch(l -> l.startsWith("  object is truncated after ") && l.endsWith("(resource=" + table + ")")), v.out());
-            assertTrue(v.err().startsWith("ERROR [corrupt-data]: 2 problem(s) found; the first: "), v.err());
+            assertTrue(v.err().startsWith("ERROR [corrupt-data]: " + problems + " problem(s) found; the first: "), v.err());
 
             Path target = work.resolve("refused");
             StrataCli.Result r = StrataCli.run("restore", "--repo", root, "--target", target.toString(), "--encrypt-key-file", key.toString());
             assertEquals(12, r.exit(), r.toString());
             assertTrue(r.err().contains("ERROR [corrupt-data]: "), r.err());
-            assertTrue(r.err().contains(altered) || r.err().contains("(resource=" + table + ")"), r.err());
+            assertTrue(r.err().contains(altered) || r.err().contains("(resource=" + (at.member() ? at.file() + "@" : table + ")")), r.err());
             assertFalse(r.err().contains("\tat "), r.err());
             assertFalse(Files.exists(target), "a refused restore leaves the target as it found it: absent");
         }
+    }
+
+    static JsonNode entry(JsonNode manifest, String path) {
+        for (JsonNode f : manifest.get("files")) {
+            if (f.get("path").asText().equals(path)) {
+                return f;
+            }
+        }
+        throw new AssertionError(path + " not in the manifest");
     }
 
     static Path object(Path repo, String id, JsonNode manifest, String path) {

@@ -135,13 +135,14 @@ class CorruptionMatrixIT {
         Path repo = work.resolve("case-" + kind + "-" + damage);
         copyTree(base, repo);
         Target t = target(kind);
-        Path file = repo.resolve(t.key());
-        apply(damage, file, t.replacement() == null ? null : repo.resolve(t.replacement()));
+        ItSupport.StoredAt at = storedAt(repo, t.key());
+        Path file = at.file();
+        apply(damage, at, t.replacement() == null ? null : storedAt(repo, t.replacement()).file());
 
         Run v = run("verify", "--repo", repo.toString());
         int expectedExit = expectedExit(kind, damage);
         assertEquals(expectedExit, v.exit(), v.toString());
-        String named = named(kind, damage, file, repo);
+        String named = named(kind, damage, at, repo);
         assertTrue(v.out().contains(named) || v.err().contains(named), "verify does not name " + named + ":\n" + v);
         assertFalse(v.err().contains("\tat "), v.toString());
         if (expectedExit == 12 && kind != Kind.MARKER) {
@@ -211,7 +212,7 @@ class CorruptionMatrixIT {
         Path repo = work.resolve("chain");
         copyTree(base, repo);
         Target t = target(Kind.DATA);
-        apply(Damage.FLIP, repo.resolve(t.key()), null);
+        apply(Damage.FLIP, storedAt(repo, t.key()), null);
         Run v = run("verify", "--repo", repo.toString());
         assertEquals(12, v.exit(), v.toString());
         assertTrue(v.out().contains("FAILED " + f1 + ": 1 problem(s)"), v.out());
@@ -237,7 +238,7 @@ class CorruptionMatrixIT {
         Path repo = work.resolve("full-redo");
         copyTree(base, repo);
         Path redo = repo.resolve("backups/" + f1 + "/redo");
-        apply(Damage.FLIP, redo, null);
+        apply(Damage.FLIP, storedAt(repo, "backups/" + f1 + "/redo"), null);
         Run v = run("verify", "--repo", repo.toString());
         assertEquals(12, v.exit(), v.toString());
         List<String> lines = v.out().lines().toList();
@@ -286,7 +287,8 @@ class CorruptionMatrixIT {
     }
 
     /** What verify must print: the damaged object's path (or, for a lost history record, its key). */
-    private static String named(Kind kind, Damage damage, Path file, Path repo) {
+    private static String named(Kind kind, Damage damage, ItSupport.StoredAt at, Path repo) {
+        Path file = at.file();
         if (kind == Kind.HISTORY && damage == Damage.DELETE) {
             return "note   history record " + repo.relativize(file) + " of completed backup " + i2 + " is missing";
         }
@@ -302,7 +304,7 @@ class CorruptionMatrixIT {
         if (kind == Kind.MARKER && damage == Damage.DELETE) {
             return "no strata repository at " + repo + ": its marker strata.repo is missing";
         }
-        return file.toString();
+        return at.named();
     }
 
     private static Target target(Kind kind) throws IOException {
@@ -375,15 +377,31 @@ class CorruptionMatrixIT {
         throw new AssertionError(path + " is not in backup " + id);
     }
 
-    private static void apply(Damage d, Path file, Path replacement) throws IOException {
+    /**
+     * Where the object of repository key {@code key} lies in {@code repo}: a backup's pack member
+     * ({@code backups/<id>/pack/NNNNNN@OFFSET+LENGTH}) is a range of its pack, anything else a whole file.
+     */
+    private static ItSupport.StoredAt storedAt(Path repo, String key) throws IOException {
+        String[] parts = key.split("/", 3);
+        if (parts.length == 3 && parts[0].equals("backups") && parts[2].startsWith("pack/")) {
+            return ItSupport.storedAt(repo, parts[1], parts[2]);
+        }
+        Path f = repo.resolve(key);
+        return new ItSupport.StoredAt(f, 0, Files.size(f), false);
+    }
+
+    /**
+     * Damages the object {@code at}: flips its middle byte, cuts it at two thirds, deletes its file
+     * or replaces its file by {@code replacement}. A pack member's damage reaches its pack: a cut
+     * takes the members after it, a deletion or replacement all of them.
+     */
+    private static void apply(Damage d, ItSupport.StoredAt at, Path replacement) throws IOException {
+        Path file = at.file();
         assertTrue(Files.isRegularFile(file), file.toString());
         byte[] b = Files.readAllBytes(file);
         switch (d) {
-            case FLIP -> {
-                b[b.length / 2] ^= 0x20;
-                Files.write(file, b);
-            }
-            case TRUNCATE -> Files.write(file, java.util.Arrays.copyOf(b, b.length * 2 / 3));
+            case FLIP -> at.flip(at.length() / 2, 0x20);
+            case TRUNCATE -> at.truncateAt(at.length() * 2 / 3);
             case DELETE -> Files.delete(file);
             case REPLACE -> {
                 assertFalse(java.util.Arrays.equals(b, Files.readAllBytes(replacement)), "the replacement must differ: " + replacement);

@@ -24,6 +24,79 @@ final class ItSupport {
     private ItSupport() {}
 
     /** A source that keeps binlogs and has a small redo log, so that a backup under load wraps it. */
+    private static final java.util.regex.Pattern MEMBER = java.util.regex.Pattern.compile("(pack/\\d+)@(\\d+)\\+(\\d+)");
+
+    /**
+     * Where the bytes of object {@code object} (a manifest's name) of backup {@code id} lie in the
+     * local repository {@code repo}: its file, and for a pack member ({@code pack/NNNNNN@OFFSET+LENGTH},
+     * docs/repository-format.md "Packs") the range in the pack; else the whole file.
+     */
+    static StoredAt storedAt(Path repo, String id, String object) throws IOException {
+        Path dir = repo.resolve("backups").resolve(id).toAbsolutePath().normalize();
+        java.util.regex.Matcher m = MEMBER.matcher(object);
+        if (m.matches()) {
+            return new StoredAt(dir.resolve(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), true);
+        }
+        Path f = dir.resolve(object);
+        return new StoredAt(f, 0, Files.size(f), false);
+    }
+
+    /** The bytes of one stored object ({@link #storedAt}): a file, or a member's range of a pack. */
+    record StoredAt(Path file, long offset, long length, boolean member) {
+        /** How strata's messages name the object: the path, for a member followed by {@code @OFFSET+LENGTH}. */
+        String named() {
+            return member ? file + "@" + offset + "+" + length : file.toString();
+        }
+
+        /** The object's bytes. */
+        byte[] bytes() throws IOException {
+            try (var ch = java.nio.channels.FileChannel.open(file)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) length);
+                while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
+                    // positional reads until the range is read
+                }
+                return b.array();
+            }
+        }
+
+        /** XORs the object's byte at {@code at} (from its start) with {@code mask}, in place. */
+        void flip(long at, int mask) throws IOException {
+            assertTrue(at >= 0 && at < length, at + " outside " + named());
+            try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+                ch.read(one, offset + at);
+                one.put(0, (byte) (one.get(0) ^ mask)).rewind();
+                ch.write(one, offset + at);
+            }
+        }
+
+        /** Cuts the file after byte {@code at} of the object (for a member, every later byte of its pack goes too). */
+        void truncateAt(long at) throws IOException {
+            try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(offset + at);
+            }
+        }
+    }
+
+    /**
+     * The entries of manifest {@code manifest} (JSON) whose own stored bytes end beyond byte
+     * {@code cut} of pack file {@code file}: what a cut of that pack there damages.
+     */
+    static List<String> cutBy(Path repo, String id, JsonNode manifest, Path file, long cut) throws IOException {
+        List<String> out = new java.util.ArrayList<>();
+        for (JsonNode f : manifest.get("files")) {
+            if (f.hasNonNull("ref")) {
+                continue;
+            }
+            java.util.regex.Matcher m = MEMBER.matcher(f.get("object").asText());
+            if (m.matches() && storedAt(repo, id, f.get("object").asText()).file().equals(file)
+                    && Long.parseLong(m.group(2)) + Long.parseLong(m.group(3)) > cut) {
+                out.add(f.get("path").asText());
+            }
+        }
+        return out;
+    }
+
     static MariaDbSandbox source() {
         MariaDbSandbox.requireMariaDb();
         return MariaDbSandbox.builder().logBin(true).innodbLogFileSize("8M")

@@ -160,7 +160,8 @@ class RefsIT {
             }
 
             // the holder's object lost: verify of the referring backup names it
-            Path held = repo.resolve("backups").resolve(m2).resolve(files(repo, d).get("r/untouched.MAD").get("object").asText());
+            // (a pack member's pack: every member of it is lost with it)
+            Path held = ItSupport.storedAt(repo, m2, files(repo, d).get("r/untouched.MAD").get("object").asText()).file();
             Files.delete(held);
             StrataCli.Result v = StrataCli.inProcess("verify", "--repo", repo.toString(), d);
             assertEquals(12, v.exit(), v.toString());

@@ -46,10 +46,9 @@ class VerifyIT {
             }
             assertEquals("delta", delta.get("storage").asText());
             assertTrue(delta.get("deltaPages").asLong() > 0, delta.toString());
-            Path object = repo.resolve("backups").resolve(incr).resolve(delta.get("object").asText());
-            byte[] b = Files.readAllBytes(object);
-            b[40 + 4 + 100] ^= 0x5a;
-            Files.write(object, b, StandardOpenOption.TRUNCATE_EXISTING);
+            ItSupport.StoredAt stored = ItSupport.storedAt(repo, incr, delta.get("object").asText());
+            stored.flip(40 + 4 + 100, 0x5a);
+            String object = stored.named();
 
             StrataCli.Result bad = StrataCli.run("verify", "--repo", repo.toString());
             assertEquals(12, bad.exit(), bad.toString());
