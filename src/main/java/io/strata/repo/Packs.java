@@ -19,7 +19,7 @@ import java.util.List;
  * created, renamed and fsynced, and in object storage a PUT.
  *
  * <p>A pack is written by one member at a time: a thread {@link #take}s an idle pack (or opens a
- * new one, up to a limit), writes one member into it and {@link #give}s it back. A
+ * new one, up to a limit; at the limit it waits for one), writes one member into it and {@link #give}s it back. A
  * pack that has reached {@link #PACK_TARGET} bytes is committed when given back; the others when
  * the backup's objects are synced, before its manifest ({@link #finish}). A member whose writing
  * failed before its commit leaves its bytes in the pack, named by no manifest entry. A pack whose
@@ -37,8 +37,8 @@ final class Packs {
     static final long PACK_TARGET = 8L << 20;
     /**
      * Packs open at once, at most, in a local repository: as many as the threads that copy small
-     * files ({@code FileCopier}'s 16). A thread that finds none idle and this many open writes an
-     * object of its own instead.
+     * files ({@code FileCopier}'s 16). A thread that finds none idle and this many open waits for
+     * one ({@link #take}).
      */
     static final int MAX_OPEN_LOCAL = 16;
     /** The same in object storage, where each open pack holds a part buffer of the store. */
@@ -62,17 +62,32 @@ final class Packs {
         this.maxOpen = maxOpen;
     }
 
-    /** An idle pack, or a new one; null when {@code maxOpen} are open and all in use, or after a failure. */
+    /**
+     * An idle pack, or a new one. When {@code maxOpen} are open and all in use, waits up to
+     * {@link #WAIT_MILLIS} for one to be given back (a member takes a pack for the time of one
+     * small file's copy); null when none came, or after a failure: the caller writes an object of
+     * its own.
+     */
     synchronized Pack take() {
-        if (failed != null) {
+        long until = System.nanoTime() + WAIT_MILLIS * 1_000_000L;
+        while (failed == null && !discarded && idle.isEmpty() && open >= maxOpen) {
+            long left = until - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000L));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        if (failed != null || discarded) {
             return null;
         }
         Pack p = idle.pollFirst();
         if (p != null) {
             return p;
-        }
-        if (open >= maxOpen) {
-            return null;
         }
         String object = Keys.packObject(++seq);
         String key = Keys.backupObject(id, object);
@@ -80,6 +95,9 @@ final class Packs {
         open++;
         return created;
     }
+
+    /** How long {@link #take} waits for a pack in use, in milliseconds. */
+    static final long WAIT_MILLIS = 2000;
 
     /**
      * Gives back a pack taken with {@link #take}, after one member was committed into it or
@@ -89,6 +107,11 @@ final class Packs {
     void give(Pack p) {
         boolean commit;
         synchronized (this) {
+            notifyAll();
+            if (discarded) {
+                p.writer.close();
+                return;
+            }
             if (p.broken != null) {
                 open--;
                 if (failed == null) {
@@ -151,14 +174,18 @@ final class Packs {
         }
     }
 
-    /** Drops every pack not committed yet (the backup failed); later takes open new ones. */
+    /** Drops every pack not committed yet (the backup failed); later takes get none, and packs still in use are dropped when given back. */
     synchronized void discard() {
         for (Pack p : idle) {
             p.writer.close();
         }
         idle.clear();
-        open = 0;
+        discarded = true;
+        notifyAll();
     }
+
+    /** Set by {@link #discard}: no pack is taken any more, and one given back is dropped. */
+    private boolean discarded;
 
     /** One pack being written: its object name ({@code pack/NNNNNN}) and the stream members are written into. */
     static final class Pack {

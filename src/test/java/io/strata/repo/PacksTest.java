@@ -97,6 +97,29 @@ class PacksTest {
     }
 
     @Test
+    void moreThreadsThanPacksWaitForOneAndStillWriteMembers() throws Exception {
+        Repository r = Repository.openOrCreate(dir);
+        ExecutorService pool = Executors.newFixedThreadPool(Packs.MAX_OPEN_LOCAL * 3);
+        List<Future<String>> names = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            int k = i;
+            names.add(pool.submit(() -> store(r, k + 1, bytes(3000 + k, k))));
+        }
+        for (int i = 0; i < names.size(); i++) {
+            String o = names.get(i).get();
+            assertNotNull(Keys.member(o), o + " is a pack member");
+        }
+        pool.shutdown();
+        r.syncBackupObjects();
+        for (int i = 0; i < names.size(); i++) {
+            assertArrayEquals(bytes(3000 + i, i), read(r, names.get(i).get()));
+        }
+        try (Stream<Path> s = Files.list(dir.resolve("backups/" + ID + "/pack"))) {
+            assertTrue(s.count() <= Packs.MAX_OPEN_LOCAL, "never more than " + Packs.MAX_OPEN_LOCAL + " packs open, and none full");
+        }
+    }
+
+    @Test
     void aMemberAbandonedHalfWayLeavesBytesNoEntryNamesAndTheNextReadsBack() throws IOException {
         Repository r = Repository.openOrCreate(dir);
         String first = store(r, 1, bytes(5000, 1));
