@@ -342,7 +342,8 @@ final class FileCopier {
         synchronized (this) {
             if (sharedEmpty == null) {
                 String key = nextDataObject();
-                try (StoredObject w = repo.createBackupObject(id, key, DeltaFormat.CONTENT, 0L)) {
+                // an object of its own (-1: no pack), written once: taking a pack could wait while this copier's lock is held
+                try (StoredObject w = repo.createBackupObject(id, key, DeltaFormat.CONTENT, -1L)) {
                     w.commitBatched();
                     sharedEmpty = new SharedEmpty(w.object(), w.storedBytes(), w.crc32c());
                 }

@@ -296,6 +296,9 @@ public final class ChunkScan implements AutoCloseable {
             throw ChunkCoder.corrupt(resource, String.format(Locale.ROOT, "footer mismatch: stored length=%d chunks=%d digest=0x%08x magic=0x%08x, read length=%d chunks=%d digest=0x%08x",
                     total, n, d, magic, rawTotal, chunks, digest()));
         }
+        if (end != Long.MAX_VALUE && at + 20 != end) {
+            throw ChunkCoder.corrupt(resource, "the object ends at byte " + (at + 20) + " of its pack, its entry says " + end);
+        }
     }
 
     /** Fills {@code b} from its position to its limit with the bytes at file offset {@code at}. */

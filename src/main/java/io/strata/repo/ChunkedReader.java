@@ -253,6 +253,10 @@ public final class ChunkedReader extends InputStream {
         if (magic != ObjectFormat.FOOTER_MAGIC) {
             throw corrupt(String.format(Locale.ROOT, "footer mismatch: magic 0x%08x, expected 0x%08x", magic, ObjectFormat.FOOTER_MAGIC));
         }
+        if (in.read() >= 0) {
+            // nothing follows the footer; a pack member's entry that names more bytes than the member holds ends here too
+            throw corrupt("bytes follow the object's footer: the object was extended, or its entry names more bytes than it holds");
+        }
         endSeen = true;
     }
 

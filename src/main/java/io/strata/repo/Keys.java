@@ -69,7 +69,7 @@ final class Keys {
     /**
      * {@code pack/NNNNNN}: the object name of a backup's {@code seq}-th pack (at least six digits,
      * from 1): objects of small files written one after another into one stored object (format
-     * change 58; docs/repository-format.md, "Packs").
+     * change 52; docs/repository-format.md, "Packs").
      */
     static String packObject(int seq) {
         String digits = Integer.toString(seq);
@@ -97,8 +97,9 @@ final class Keys {
     /**
      * The member an object name names ({@code pack/NNNNNN@OFFSET+LENGTH}, every number decimal
      * without sign), or null for the name of an object of its own ({@code data/NN/NNNNNN},
-     * {@code redo}, ...). A name that starts with {@code pack/} but is not of this shape is null
-     * too: it names no stored object, and reading it fails as a missing object.
+     * {@code redo}, ...). A name that starts with {@code pack/} but is not of this shape (an offset
+     * or length with a leading zero included) is null too: it names no stored object, and reading
+     * it fails as a missing object.
      */
     static Member member(String object) {
         if (object == null || !object.startsWith(PACK_DIR)) {
@@ -107,7 +108,7 @@ final class Keys {
         int at = object.indexOf('@');
         int plus = object.indexOf('+', at + 1);
         if (at < PACK_DIR.length() + 1 || plus < 0 || !digits(object, PACK_DIR.length(), at) || !digits(object, at + 1, plus)
-                || !digits(object, plus + 1, object.length())) {
+                || !digits(object, plus + 1, object.length()) || padded(object, at + 1, plus) || padded(object, plus + 1, object.length())) {
             return null;
         }
         try {
@@ -127,6 +128,11 @@ final class Keys {
     static String copyName(String object) {
         Member m = member(object);
         return m == null ? object : "unpacked/" + m.pack().substring(PACK_DIR.length()) + "-" + m.offset();
+    }
+
+    /** Whether the number in [from, to) of {@code s} has a leading zero (a member's offset and length are written without). */
+    private static boolean padded(String s, int from, int to) {
+        return to - from > 1 && s.charAt(from) == '0';
     }
 
     private static boolean digits(String s, int from, int to) {

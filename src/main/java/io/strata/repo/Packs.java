@@ -36,17 +36,25 @@ final class Packs {
      */
     static final long PACK_TARGET = 8L << 20;
     /**
+     * The same in object storage: 4 MiB, the largest buffer an object of the store fills before it
+     * takes one of the store's few part buffers ({@code S3ObjectStore}): a pack given back is
+     * committed before it could hold one while idle, which would leave other objects (an Aria log
+     * copied under BLOCK_COMMIT) waiting for a buffer.
+     */
+    static final long PACK_TARGET_REMOTE = 4L << 20;
+    /**
      * Packs open at once, at most, in a local repository: as many as the threads that copy small
      * files ({@code FileCopier}'s 16). A thread that finds none idle and this many open waits for
      * one ({@link #take}).
      */
     static final int MAX_OPEN_LOCAL = 16;
-    /** The same in object storage, where each open pack holds a part buffer of the store. */
-    static final int MAX_OPEN_REMOTE = 4;
+    /** The same in object storage, where each open pack holds a buffer of the store: fewer than the store's part buffers (at least 2). */
+    static final int MAX_OPEN_REMOTE = 2;
 
     private final ObjectStore store;
     private final String id;
     private final int maxOpen;
+    private final long target;
     private final ArrayDeque<Pack> idle = new ArrayDeque<>();
     private int open;
     private int seq;
@@ -56,10 +64,11 @@ final class Packs {
      * The packs of backup {@code id} in {@code store}, at most {@code maxOpen} open at once;
      * nothing is created before the first {@link #take}.
      */
-    Packs(ObjectStore store, String id, int maxOpen) {
+    Packs(ObjectStore store, String id, int maxOpen, long target) {
         this.store = store;
         this.id = id;
         this.maxOpen = maxOpen;
+        this.target = target;
     }
 
     /**
@@ -120,7 +129,7 @@ final class Packs {
                 p.writer.close();
                 return;
             }
-            commit = p.out.count >= PACK_TARGET;
+            commit = p.out.count >= target;
             if (commit) {
                 open--;
             } else {
@@ -163,7 +172,11 @@ final class Packs {
             open = 0;
         }
         for (Pack p : toCommit) {
-            commitPack(p);
+            try {
+                commitPack(p);
+            } catch (RuntimeException e) {
+                // kept as the failure (commitPack did), thrown below once every other pack was committed or closed
+            }
         }
         synchronized (this) {
             if (failed != null) {

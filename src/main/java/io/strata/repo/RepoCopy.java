@@ -385,7 +385,7 @@ public final class RepoCopy {
                     if (f.isReference()) {
                         // its holder is a member of m's chain, copied before m under the same id and object names
                         References.Held held = refs.resolve(m.id(), f);
-                        files.add(f.referenceTo(held.backup(), Keys.copyName(held.object())));
+                        files.add(f.referenceTo(held.backup(), heldInTarget(held, f)));
                         continue;
                     }
                     if (copied.contains(f.object())) {
@@ -411,7 +411,8 @@ public final class RepoCopy {
                     // m rests on an id the source merged away (same-state): the target resolves it to the same backup
                     to.history().markMerged(m.parent(), parent.id());
                 }
-                Manifest out = m.toBuilder().files(files).storedBytes(stored).encryption(to.encryptionName()).build();
+                // the version follows the entries as copied (a member becomes an object of its own): formatVersion(0) recomputes it
+                Manifest out = m.toBuilder().formatVersion(0).files(files).storedBytes(stored).encryption(to.encryptionName()).build();
                 to.writeManifest(out);
                 to.history().end(HistoryRecord.completed(begin, out));
                 storedBytes += stored;
@@ -425,6 +426,38 @@ public final class RepoCopy {
         }
 
         private long lastRaw;
+
+        /** The target's entries of one backup by path ({@link #heldInTarget}): the holder the last reference named. */
+        private String indexed;
+        private java.util.Map<String, FileEntry> indexedEntries;
+
+        /**
+         * The name the target gives the object {@code held} of the source, which holds the bytes
+         * of reference entry {@code f}: the object of the target's entry of the same path, size and
+         * digest in the holder's manifest there (the holder is copied before the backups resting on
+         * it, or was there already, possibly copied the other way, when members of packs got other
+         * names); {@link Keys#copyName} of the source's name when the target's manifest holds no
+         * such entry.
+         */
+        private String heldInTarget(References.Held held, FileEntry f) {
+            if (!held.backup().equals(indexed)) {
+                indexedEntries = null;
+                indexed = held.backup();
+                if (to.hasManifest(held.backup())) {
+                    indexedEntries = new java.util.HashMap<>();
+                    for (FileEntry e : to.manifest(held.backup()).files()) {
+                        if (!e.isReference()) {
+                            indexedEntries.put(e.path(), e);
+                        }
+                    }
+                }
+            }
+            FileEntry there = indexedEntries == null ? null : indexedEntries.get(f.path());
+            if (there != null && there.size() == f.size() && java.util.Objects.equals(there.crc32c(), f.crc32c())) {
+                return there.object();
+            }
+            return Keys.copyName(held.object());
+        }
 
         /**
          * Copies one object of backup {@code m} through both codecs; returns its stored size in

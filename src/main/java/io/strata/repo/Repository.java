@@ -322,7 +322,9 @@ public final class Repository {
      */
     public StoredObject createBackupObject(String id, String object, String content, long expectedBytes) {
         if (expectedBytes >= 0 && expectedBytes <= Packs.MEMBER_MAX) {
-            Packs p = packs.computeIfAbsent(id, k -> new Packs(store, k, store instanceof io.strata.store.LocalObjectStore ? Packs.MAX_OPEN_LOCAL : Packs.MAX_OPEN_REMOTE));
+            boolean local = store instanceof io.strata.store.LocalObjectStore;
+            Packs p = packs.computeIfAbsent(id, k -> local ? new Packs(store, k, Packs.MAX_OPEN_LOCAL, Packs.PACK_TARGET)
+                    : new Packs(store, k, Packs.MAX_OPEN_REMOTE, Packs.PACK_TARGET_REMOTE));
             Packs.Pack pack = p.take();
             if (pack != null) {
                 return new StoredObject(store, p, pack, content, config.writeCodec(compression), expectedBytes);
@@ -349,7 +351,11 @@ public final class Repository {
         Keys.Member m = Keys.member(object);
         if (m != null) {
             String key = Keys.backupObject(id, m.pack());
-            return io.reader(key, m.offset(), m.length(), describeBackupObject(id, object), content, config.readCodec());
+            try {
+                return io.reader(key, m.offset(), m.length(), describeBackupObject(id, object), content, config.readCodec());
+            } catch (ObjectStore.NoSuchObjectException e) {
+                throw new ObjectStore.NoSuchObjectException("read", describeBackupObject(id, object)); // the member, not only its pack
+            }
         }
         return reader(Keys.backupObject(id, object), content);
     }
@@ -366,7 +372,15 @@ public final class Repository {
     public ChunkScan scanBackupObject(String id, String object, String content) {
         Keys.Member m = Keys.member(object);
         String key = Keys.backupObject(id, m != null ? m.pack() : object);
-        java.nio.channels.FileChannel ch = store.openFile(key);
+        java.nio.channels.FileChannel ch;
+        try {
+            ch = store.openFile(key);
+        } catch (ObjectStore.NoSuchObjectException e) {
+            if (m == null) {
+                throw e;
+            }
+            throw new ObjectStore.NoSuchObjectException("read", describeBackupObject(id, object)); // the member, not only its pack
+        }
         if (ch == null) {
             return null;
         }
@@ -415,7 +429,7 @@ public final class Repository {
     public void copyBackupObject(String fromId, String fromObject, String toId, String toObject) {
         String to = Keys.backupObject(toId, toObject);
         Keys.Member m = Keys.member(fromObject);
-        try (var in = m != null ? store.openRange(Keys.backupObject(fromId, m.pack()), m.offset(), m.length()) : store.open(Keys.backupObject(fromId, fromObject));
+        try (var in = openStored(fromId, fromObject, m);
              ObjectStore.Writer w = store.create(to)) {
             long n = in.transferTo(w.stream());
             if (m != null && n != m.length()) {
@@ -424,6 +438,18 @@ public final class Repository {
             w.commit();
         } catch (IOException e) {
             throw StorageException.local("copy", store.describe(to), e);
+        }
+    }
+
+    /** The stored bytes of object {@code object} of backup {@code id} ({@code m}: its member, or null), a missing member named as such. */
+    private java.io.InputStream openStored(String id, String object, Keys.Member m) {
+        if (m == null) {
+            return store.open(Keys.backupObject(id, object));
+        }
+        try {
+            return store.openRange(Keys.backupObject(id, m.pack()), m.offset(), m.length());
+        } catch (ObjectStore.NoSuchObjectException e) {
+            throw new ObjectStore.NoSuchObjectException("read", describeBackupObject(id, object));
         }
     }
 
@@ -442,9 +468,9 @@ public final class Repository {
 
     /** Removes every stored object of a backup (never its history), and drops its packs not yet committed. */
     public void deleteBackupObjects(String id) {
-        Packs p = packs.remove(id);
+        Packs p = packs.get(id);
         if (p != null) {
-            p.discard();
+            p.discard(); // kept: a copy thread still running gets no pack from it, and writes nothing that lasts
         }
         store.deletePrefix(Keys.backupPrefix(id));
     }

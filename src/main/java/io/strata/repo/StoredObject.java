@@ -52,7 +52,7 @@ public final class StoredObject implements AutoCloseable {
      */
     StoredObject(ObjectStore store, Packs packs, Packs.Pack pack, String content, ObjectCodec codec, long expectedBytes) {
         this.store = store;
-        this.key = Keys.backupObject("", pack.object); // for messages only: the pack's key is its backup's
+        this.key = pack.where; // for messages only: where the pack is
         this.packs = packs;
         this.pack = pack;
         this.writer = null;
@@ -89,7 +89,7 @@ public final class StoredObject implements AutoCloseable {
 
     /** How messages name the object while it is written: its path or URL, or for a pack member the pack's. */
     public String describe() {
-        return pack != null ? pack.where : store.describe(key);
+        return packs != null ? key : store.describe(key);
     }
 
     /** Where the object's content goes (raw bytes; framing happens inside). */

@@ -233,18 +233,29 @@ public final class S3ObjectStore implements ObjectStore {
     private <T> T call(String op, String key, Supplier<T> request) {
         try {
             return request.get();
-        } catch (NoSuchKeyException e) {
-            throw new NoSuchObjectException(op, describe(key));
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
-                throw new NoSuchObjectException(op, describe(key));
-            }
-            throw failure(op, key, e);
-        } catch (SdkException e) {
-            throw failure(op, key, e);
-        } catch (java.io.UncheckedIOException e) {
-            throw failure(op, key, SdkClientException.create(String.valueOf(e.getCause()), e));
+        } catch (RuntimeException e) {
+            throw mapped(op, key, e);
         }
+    }
+
+    /** What {@link #call} throws for {@code e}: a missing object, one clear failure of the store, or {@code e} itself when it is not the SDK's. */
+    private RuntimeException mapped(String op, String key, RuntimeException e) {
+        if (e instanceof NoSuchKeyException) {
+            return new NoSuchObjectException(op, describe(key));
+        }
+        if (e instanceof S3Exception se) {
+            if (se.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(se))) {
+                return new NoSuchObjectException(op, describe(key));
+            }
+            return failure(op, key, se);
+        }
+        if (e instanceof SdkException se) {
+            return failure(op, key, se);
+        }
+        if (e instanceof java.io.UncheckedIOException) {
+            return failure(op, key, SdkClientException.create(String.valueOf(e.getCause()), e));
+        }
+        return e;
     }
 
     private static String errorCode(S3Exception e) {
@@ -336,7 +347,26 @@ public final class S3ObjectStore implements ObjectStore {
         }
         String k = key(key);
         String range = "bytes=" + offset + "-" + (offset + length - 1);
-        ResponseInputStream<GetObjectResponse> in = call("GET", key, () -> s3.getObject(r -> r.bucket(bucket).key(k).range(range)));
+        ResponseInputStream<GetObjectResponse> in;
+        try {
+            in = s3.getObject(r -> r.bucket(bucket).key(k).range(range));
+        } catch (RuntimeException e) {
+            if (e instanceof S3Exception se && se.statusCode() == 416) {
+                return InputStream.nullInputStream(); // the object ends before offset: the range reads nothing, as from a file
+            }
+            throw mapped("GET", key, e);
+        }
+        if (in.response().contentLength() == null || in.response().contentRange() == null || !in.response().contentRange().startsWith("bytes " + offset + "-")) {
+            // a server that ignored the range (200, the whole object) or answered another one: not these bytes
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // nothing was read
+            }
+            throw new StorageException(StorageException.Kind.REMOTE_FAILED, "GET", describe(key), "the object store answered a ranged GET of " + describe(key)
+                    + " (" + range + ") with " + (in.response().contentRange() == null ? "no Content-Range" : "Content-Range " + in.response().contentRange()),
+                    "use an object store that supports ranged GETs (S3 does)", null);
+        }
         return new ResumingInput(key, k, in, offset, true);
     }
 

@@ -75,7 +75,8 @@ class PrivacyIT {
             assertEquals(0, a.exit(), a.toString());
             assertTrue(Files.isDirectory(repo.resolve("binlogs")) && Files.isRegularFile(repo.resolve("lock")), "the walk covers binlogs and the lock");
             assertEquals(Map.of(), wrongModes(repo, "rw-------"), "repository entries that are not 0700/0600");
-            assertTrue(count(repo) > 50, "files walked: " + count(repo));
+            // (the backup's small files are in a few packs: history, packs, redo, manifest, binlogs, directories)
+            assertTrue(count(repo) > 25, "files walked: " + count(repo));
 
             StrataCli.Result r = StrataCli.exec(StrataCli.command(umask022, "restore", "--repo", repo.toString(), "--backup", id,
                     "--target", target.toString(), "--owner", "nobody:nogroup"), Map.of());

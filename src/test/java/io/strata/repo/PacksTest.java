@@ -160,6 +160,41 @@ class PacksTest {
     }
 
     @Test
+    void anEntryNamingMoreBytesThanItsMemberHoldsFails() throws IOException {
+        Repository r = Repository.openOrCreate(dir);
+        String first = store(r, 1, bytes(5000, 1));
+        store(r, 2, bytes(6000, 2));
+        r.syncBackupObjects();
+        Keys.Member m = Keys.member(first);
+        String longer = new Keys.Member(m.pack(), m.offset(), m.length() + 5).name();
+        CorruptDataException read = assertThrows(CorruptDataException.class, () -> read(r, longer));
+        assertTrue(read.getMessage().contains("bytes follow the object's footer"), read.getMessage());
+        CorruptDataException scanned = assertThrows(CorruptDataException.class, () -> {
+            try (ChunkScan scan = r.scanBackupObject(ID, longer, "file")) {
+                while (scan.next()) {
+                    scan.decode();
+                }
+            }
+        });
+        assertTrue(scanned.getMessage().contains("the object ends at byte " + (m.offset() + m.length()) + " of its pack, its entry says " + (m.offset() + m.length() + 5)),
+                scanned.getMessage());
+        assertArrayEquals(bytes(5000, 1), read(r, first));
+    }
+
+    @Test
+    void aMissingPackIsNamedByTheMemberRead() throws IOException {
+        Repository r = Repository.openOrCreate(dir);
+        String first = store(r, 1, bytes(5000, 1));
+        r.syncBackupObjects();
+        Path pack = dir.resolve("backups/" + ID).resolve(Keys.member(first).pack());
+        Files.delete(pack);
+        var e = assertThrows(io.strata.store.ObjectStore.NoSuchObjectException.class, () -> read(r, first));
+        assertEquals("missing object " + pack + first.substring(Keys.member(first).pack().length()), e.getMessage());
+        var scanned = assertThrows(io.strata.store.ObjectStore.NoSuchObjectException.class, () -> r.scanBackupObject(ID, first, "file"));
+        assertEquals(e.getMessage(), scanned.getMessage());
+    }
+
+    @Test
     void copyingAMemberMakesAnObjectOfItsOwn() throws IOException {
         Repository r = Repository.openOrCreate(dir);
         String member = store(r, 1, bytes(4000, 9));
@@ -177,7 +212,7 @@ class PacksTest {
         assertEquals("pack/000012@123+4567", Keys.member("pack/000012@123+4567").name());
         assertEquals("pack/1234567", Keys.packObject(1234567));
         for (String not : new String[] {"data/01/000001", "redo", "pack/000001", "pack/@1+2", "pack/000001@+2", "pack/000001@1+", "pack/000001@-1+2",
-                "pack/00000a@1+2", "pack/000001@1+2x", "pack/000001@99999999999999999999+1"}) {
+                "pack/00000a@1+2", "pack/000001@1+2x", "pack/000001@99999999999999999999+1", "pack/000001@07+17", "pack/000001@7+017"}) {
             assertNull(Keys.member(not), not);
         }
         assertEquals("unpacked/000003-4096", Keys.copyName("pack/000003@4096+100"));
@@ -186,7 +221,7 @@ class PacksTest {
 
     @Test
     void aFileEntryKeepsAMemberNameCompactlyAndGivesItBack() throws Exception {
-        for (String name : new String[] {"pack/000001@0+17", "pack/123456789@9876543210+65536", "pack/0000001@5+5", "pack/000001@5+5+5"}) {
+        for (String name : new String[] {"pack/000001@0+17", "pack/123456789@9876543210+65536", "pack/0000001@5+5", "pack/000001@5+5+5", "pack/000001@05+5"}) {
             FileEntry f = new FileEntry("db/t.frm", "file", null, null, 17, 0, FileEntry.WHOLE, 0, name, 17, "0000abcd", null, null, null, null);
             assertEquals(name, f.object());
             FileEntry back = Json.MAPPER.readValue(Json.MAPPER.writeValueAsString(f), FileEntry.class);

@@ -40,7 +40,7 @@ class ReferencesTest {
     }
 
     /** An incremental on {@code parent} whose only file is a reference to {@code held} of backup {@code holder}. */
-    private static Manifest referring(Repository r, String id, Manifest parent, String holder, FileEntry held) {
+    static Manifest referring(Repository r, String id, Manifest parent, String holder, FileEntry held) {
         HistoryRecord b = new HistoryRecord(id, "incremental", HistoryRecord.RUNNING, parent.id(), Instant.now().toString(), null, "socket /tmp/s",
                 null, null, null, null, null, null, null, null, null, ProcessHandle.current().pid());
         r.history().begin(b);

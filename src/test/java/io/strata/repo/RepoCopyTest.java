@@ -48,15 +48,23 @@ class RepoCopyTest {
 
     /** A completed backup with one file (its bytes {@code content}) and a redo object, written as a backup writes them. */
     static Manifest backup(Repository r, String id, String type, String parent, long startLsn, byte[] content) {
+        return backup(r, id, type, parent, startLsn, content, false);
+    }
+
+    /** As above; {@code packed}: the file's object written as a backup's copy writes it, into a pack. */
+    static Manifest backup(Repository r, String id, String type, String parent, long startLsn, byte[] content, boolean packed) {
         HistoryRecord b = new HistoryRecord(id, type, HistoryRecord.RUNNING, parent, Instant.now().toString(), null, "socket /tmp/s", null, null, null, null,
                 null, null, null, null, null, ProcessHandle.current().pid());
         r.history().begin(b);
         String fileCrc;
         String redoCrc;
-        try (StoredObject o = r.createBackupObject(id, "data/000001", "file", Compression.parse("zstd:1"))) {
+        String object;
+        try (StoredObject o = packed ? r.createBackupObject(id, "data/000001", "file", (long) content.length)
+                : r.createBackupObject(id, "data/000001", "file", Compression.parse("zstd:1"))) {
             o.out().write(content);
             o.commitBatched();
             fileCrc = o.crc32c();
+            object = o.object();
         } catch (IOException e) {
             throw new AssertionError(e);
         }
@@ -73,8 +81,8 @@ class RepoCopyTest {
                 .tool("test").beginTime(b.beginTime()).endTime(Instant.now().toString()).source(src).startLsn(startLsn).startEndLsn(startLsn)
                 .endLsn(startLsn + 100).redoEndLsn(startLsn + 100).redoCapacity(1 << 20).redoObject("redo").redoCrc32c(redoCrc)
                 .binlogFile("binlog.000001").binlogPosition(400L).compression("zstd:1")
-                .files(List.of(new FileEntry("db/t.frm", "file", null, null, content.length, 0, FileEntry.WHOLE, 0, "data/000001",
-                        r.backupObjectSize(id, "data/000001"), fileCrc)))
+                .files(List.of(new FileEntry("db/t.frm", "file", null, null, content.length, 0, FileEntry.WHOLE, 0, object,
+                        r.backupObjectSize(id, object), fileCrc)))
                 .rawBytes(content.length + 100).storedBytes(0).build();
         r.writeManifest(m);
         r.history().end(HistoryRecord.completed(b, m));
@@ -136,6 +144,36 @@ class RepoCopyTest {
         r = copy(a, c, null, false);
         assertEquals(List.of(), r.copied());
         assertEquals(3, r.present().size());
+    }
+
+    @Test
+    void aReferenceToAPackMemberCopiedBackToItsOriginNamesTheOriginsMember() throws IOException {
+        Repository t = plain("t");
+        byte[] bytes = "a small file, stored in a pack".repeat(50).getBytes(StandardCharsets.UTF_8);
+        Manifest f = backup(t, id(1), "full", null, 1000, bytes, true);
+        String member = f.files().get(0).object();
+        assertTrue(f.files().get(0).inPack(), member);
+        assertEquals(Manifest.FORMAT_VERSION, f.formatVersion());
+
+        // T to S: the member becomes an object of its own there, and the manifest's version follows
+        Repository s = plain("s");
+        copy(t, s, null, false);
+        Manifest sf = s.manifest(id(1));
+        assertEquals(Keys.copyName(member), sf.files().get(0).object());
+        assertEquals(Manifest.PLAIN_FORMAT_VERSION, sf.formatVersion());
+        assertArrayEquals(bytes, read(s, id(1), sf.files().get(0).object(), "file"));
+
+        // an incremental taken in S refers to S's object; copied back to T, where the full is already, it names T's member
+        ReferencesTest.referring(s, id(2), sf, id(1), sf.files().get(0));
+        RepoCopy.Result r = copy(s, t, null, false);
+        assertEquals(List.of(id(2)), r.copied());
+        assertEquals(List.of(id(1)), r.present());
+        FileEntry ref = t.manifest(id(2)).files().get(0);
+        assertEquals(member, ref.object());
+        assertEquals(id(1), ref.ref());
+        try (ChunkedReader in = new References(t).open(id(2), ref, "file")) {
+            assertArrayEquals(bytes, in.readAllBytes());
+        }
     }
 
     @Test
