@@ -73,6 +73,9 @@ class CorruptionMatrixIT {
                 SampleSchema.loadRows(c, "app", 2_000);
             }
             source.exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
+            // every commit flushed: "track --once" stores the redo log up to the flushed LSN, and the sandbox's
+            // setting (2) flushes once a second, so rounds quicker than that could leave nothing new to store
+            source.exec("SET GLOBAL innodb_flush_log_at_trx_commit = 1");
             f1 = ItSupport.backup(base, source, "--type", "full");
             String[] track = {"track", "--repo", base.toString(), "--socket", source.socket().toString(), "--user", "root", "--once"};
             for (int round = 0; round < 3; round++) {
