@@ -222,13 +222,14 @@ public final class Agent implements AutoCloseable {
         } finally {
             done.set(true);
         }
+        // logged before the client learns the exit code: what the client does next finds the line there
+        log.printf(Locale.ROOT, "[agent] %s: exit %d in %.3f s%n", String.join(" ", req.args.subList(0, Math.min(1, req.args.size()))), code,
+                (System.nanoTime() - started) / 1e9);
         try {
             FrameOut.write(client, (byte) 'X', ByteBuffer.allocate(4).putInt(code).array());
         } catch (IOException gone) {
             // the client left; its command was cancelled
         }
-        log.printf(Locale.ROOT, "[agent] %s: exit %d in %.3f s%n", String.join(" ", req.args.subList(0, Math.min(1, req.args.size()))), code,
-                (System.nanoTime() - started) / 1e9);
     }
 
     /**

@@ -107,7 +107,8 @@ class CopyIT {
             slow.add("--debug-copy-delay-ms");
             slow.add("200");
             Process p = StrataCli.startWithEnv(env, work.resolve("kill.out"), work.resolve("kill.err"), slow.toArray(new String[0]));
-            Path data = d.resolve("backups").resolve(full).resolve("data");
+            // the copy's objects: data/NN/NNNNNN, and unpacked/NNNNNN-OFFSET for the source's pack members
+            Path data = d.resolve("backups").resolve(full);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (objects(data) < 5 && System.nanoTime() < deadline && p.isAlive()) {
                 Thread.sleep(20);
@@ -136,12 +137,13 @@ class CopyIT {
         return out;
     }
 
+    /** The objects stored below {@code dir} (files at any depth), those being written ({@code .tmp-}) left out. */
     private static long objects(Path dir) throws java.io.IOException {
         if (!Files.isDirectory(dir)) {
             return 0;
         }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(f -> !f.getFileName().toString().startsWith(".tmp-")).count();
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".tmp-")).count();
         }
     }
 }
