@@ -87,7 +87,7 @@ public final class ChunkedReader extends InputStream {
      * object ends where they do. Closes the channel when closed.
      */
     public ChunkedReader(FileChannel source, long offset, long length, String expectedContent, String resource, ObjectCodec codec) throws IOException {
-        this(null, new FileSource(source, resource, offset, offset + length), expectedContent, resource, codec);
+        this(null, new FileSource(source, resource, offset, length == Long.MAX_VALUE ? Long.MAX_VALUE : offset + length), expectedContent, resource, codec);
     }
 
     private ChunkedReader(InputStream stream, FileSource file, String expectedContent, String resource, ObjectCodec codec) throws IOException {

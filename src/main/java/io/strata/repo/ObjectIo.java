@@ -155,26 +155,16 @@ final class ObjectIo {
 
     /** Opens a stored object for reading; the caller closes it. */
     ChunkedReader reader(String key, String content, ObjectCodec codec) {
-        String where = store.describe(key);
-        try {
-            java.nio.channels.FileChannel file = store.openFile(key);
-            if (file != null) {
-                try {
-                    return new ChunkedReader(file, content, where, codec);
-                } catch (IOException | RuntimeException e) {
-                    file.close();
-                    throw e;
-                }
-            }
-            return new ChunkedReader(store.open(key), content, where, codec);
-        } catch (IOException e) {
-            throw StorageException.local("read", where, e);
-        }
+        return reader(key, 0, WHOLE, store.describe(key), content, codec);
     }
+
+    /** The {@code length} of {@link #reader(String, long, long, String, String, ObjectCodec)} that reads the whole object. */
+    static final long WHOLE = Long.MAX_VALUE;
 
     /**
      * Opens the object stored in bytes [{@code offset}, {@code offset + length}) of the stored
-     * object {@code key} (a member of a pack); {@code where} names it in messages. The caller closes it.
+     * object {@code key} (a member of a pack), or the whole object when {@code length} is
+     * {@link #WHOLE}; {@code where} names it in messages. The caller closes it.
      */
     ChunkedReader reader(String key, long offset, long length, String where, String content, ObjectCodec codec) {
         try {
@@ -187,7 +177,7 @@ final class ObjectIo {
                     throw e;
                 }
             }
-            return new ChunkedReader(store.openRange(key, offset, length), content, where, codec);
+            return new ChunkedReader(length == WHOLE ? store.open(key) : store.openRange(key, offset, length), content, where, codec);
         } catch (IOException e) {
             throw StorageException.local("read", where, e);
         }

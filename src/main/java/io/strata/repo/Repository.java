@@ -322,8 +322,7 @@ public final class Repository {
      */
     public StoredObject createBackupObject(String id, String object, String content, long expectedBytes) {
         if (expectedBytes >= 0 && expectedBytes <= Packs.MEMBER_MAX) {
-            boolean local = store instanceof io.strata.store.LocalObjectStore;
-            Packs p = packs.computeIfAbsent(id, k -> local ? new Packs(store, k, Packs.MAX_OPEN_LOCAL, Packs.PACK_TARGET)
+            Packs p = packs.computeIfAbsent(id, k -> store instanceof io.strata.store.LocalObjectStore ? new Packs(store, k, Packs.MAX_OPEN_LOCAL, Packs.PACK_TARGET)
                     : new Packs(store, k, Packs.MAX_OPEN_REMOTE, Packs.PACK_TARGET_REMOTE));
             Packs.Pack pack = p.take();
             if (pack != null) {
@@ -354,7 +353,7 @@ public final class Repository {
             try {
                 return io.reader(key, m.offset(), m.length(), describeBackupObject(id, object), content, config.readCodec());
             } catch (ObjectStore.NoSuchObjectException e) {
-                throw new ObjectStore.NoSuchObjectException("read", describeBackupObject(id, object)); // the member, not only its pack
+                throw missing(id, object);
             }
         }
         return reader(Keys.backupObject(id, object), content);
@@ -376,10 +375,7 @@ public final class Repository {
         try {
             ch = store.openFile(key);
         } catch (ObjectStore.NoSuchObjectException e) {
-            if (m == null) {
-                throw e;
-            }
-            throw new ObjectStore.NoSuchObjectException("read", describeBackupObject(id, object)); // the member, not only its pack
+            throw m == null ? e : missing(id, object);
         }
         if (ch == null) {
             return null;
@@ -449,8 +445,13 @@ public final class Repository {
         try {
             return store.openRange(Keys.backupObject(id, m.pack()), m.offset(), m.length());
         } catch (ObjectStore.NoSuchObjectException e) {
-            throw new ObjectStore.NoSuchObjectException("read", describeBackupObject(id, object));
+            throw missing(id, object);
         }
+    }
+
+    /** The missing-object error of pack member {@code object} of backup {@code id} (its pack is not there): named as the member, not only its pack. */
+    private ObjectStore.NoSuchObjectException missing(String id, String object) {
+        return new ObjectStore.NoSuchObjectException("read", describeBackupObject(id, object));
     }
 
     /**
