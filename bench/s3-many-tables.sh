@@ -12,6 +12,10 @@
 #   mb-disk       mariadb-backup --backup to local disk, then sync (it has no S3 target; the floor
 #                 of a tool that writes the same data without a request per file)
 # with the wall time, the peak RSS of strata's runs (/usr/bin/time) and S3Proxy's CPU seconds.
+# Then, per round, strata copy of one full backup (taken once, to local disk) between disk and S3:
+#   copy-up       strata copy --from DISK --to s3://bench/copyN --all (and STRATA_B's, when set)
+#   copy-down     strata copy --from s3://bench/copyN --to a new local repository --all (the same)
+# (mariadb-backup has no copy between repositories: these compare the build with STRATA_B.)
 #
 # The data: bench/many-tables.sh's cache (BENCH_TABLES, default 5000; built by that script when
 # missing). Run under flock /tmp/strata-bench.lock. Results: bench/results-s3-many-tables.txt.
@@ -120,3 +124,40 @@ if [ -n "${STRATA_B:-}" ]; then
   echo "STRATA_B ($STRATA_B) into S3: median $b s; this build / STRATA_B $(ratio "$s3" "$b"); peak RSS $(cut -d' ' -f2 "$D/strata-b-s3" | maximum) MB"
 fi
 echo "peak RSS of strata into S3 $(cut -d' ' -f2 "$D/strata-s3" | maximum) MB, to disk $(cut -d' ' -f2 "$D/strata-disk" | maximum) MB"
+
+# copies of one full backup between disk and S3
+"$STRATA" backup --repo "$D/copysrc" --socket "$SOCK" --user root --quiet --type full >/dev/null
+echo "bench: the full backup copied: $(find "$D/copysrc/backups" -type f | wc -l) stored objects (pack/ and data/) on disk, $(du -sm "$D/copysrc/backups" | cut -f1) MB"
+# copy_run NAME BIN ARGS...: one timed strata copy; appends "seconds rss_mb s3proxy_cpu" to $D/NAME
+copy_run() {
+  local name=$1 bin=$2 t0 c0
+  shift 2
+  sync
+  c0=$(proc_cpu "$S3_PID")
+  t0=$(now)
+  /usr/bin/time -f "%M" -o "$D/rss" "$bin" copy --all --s3-endpoint "$EP" "$@" >/dev/null 2>"$D/$name.err" \
+    || { echo "bench: $name failed:" >&2; cat "$D/$name.err" >&2; exit 1; }
+  echo "$(since "$t0") $(($(tail -1 "$D/rss") / 1024)) $(awk -v a="$(proc_cpu "$S3_PID")" -v b="$c0" 'BEGIN { printf "%.1f", a - b }')" >>"$D/$name"
+}
+for r in $(seq "$ROUNDS"); do
+  copy_run copy-up "$STRATA" --from "$D/copysrc" --to "s3://bench/copy$r"
+  rm -rf "$D/down"
+  copy_run copy-down "$STRATA" --from "s3://bench/copy$r" --to "$D/down"
+  line="round $r copies: up to S3 $(tail -1 "$D/copy-up" | cut -d' ' -f1) s, down from S3 $(tail -1 "$D/copy-down" | cut -d' ' -f1) s ($(find "$D/down/backups" -type f | wc -l) objects there)"
+  if [ -n "${STRATA_B:-}" ]; then
+    copy_run copy-b-up "$STRATA_B" --from "$D/copysrc" --to "s3://bench/copyb$r"
+    rm -rf "$D/down"
+    copy_run copy-b-down "$STRATA_B" --from "s3://bench/copyb$r" --to "$D/down"
+    line="$line; STRATA_B up $(tail -1 "$D/copy-b-up" | cut -d' ' -f1) s, down $(tail -1 "$D/copy-b-down" | cut -d' ' -f1) s ($(find "$D/down/backups" -type f | wc -l) objects there)"
+  fi
+  rm -rf "$D/down"
+  echo "$line"
+done
+up=$(cut -d' ' -f1 "$D/copy-up" | median)
+down=$(cut -d' ' -f1 "$D/copy-down" | median)
+echo "copy of the full backup, median of $ROUNDS: up to S3 $up s, down from S3 $down s; peak RSS $(cat "$D/copy-up" "$D/copy-down" | cut -d' ' -f2 | maximum) MB; S3Proxy CPU up $(cut -d' ' -f3 "$D/copy-up" | median) s"
+if [ -n "${STRATA_B:-}" ]; then
+  bup=$(cut -d' ' -f1 "$D/copy-b-up" | median)
+  bdown=$(cut -d' ' -f1 "$D/copy-b-down" | median)
+  echo "STRATA_B copy, median of $ROUNDS: up $bup s, down $bdown s; this build / STRATA_B: up $(ratio "$up" "$bup"), down $(ratio "$down" "$bdown"); S3Proxy CPU up $(cut -d' ' -f3 "$D/copy-b-up" | median) s"
+fi

@@ -120,10 +120,11 @@ final class Keys {
 
     /**
      * The name an object of a backup has in the target of a copy between repositories
-     * ({@link RepoCopy}): a pack member {@code pack/NNNNNN@OFFSET+LENGTH} becomes an object of its
-     * own, {@code unpacked/NNNNNN-OFFSET} (the copy decodes and encodes every object again, so it
-     * cannot keep the source's offsets); any other name stays. The same source name always gives
-     * the same target name, so a later copy's references to it find it.
+     * ({@link RepoCopy}) when it is stored as an object of its own there (a larger file's, or one
+     * no pack of the target took): a pack member {@code pack/NNNNNN@OFFSET+LENGTH} becomes
+     * {@code unpacked/NNNNNN-OFFSET} (the copy decodes and encodes every object again, so it
+     * cannot keep the source's offsets); any other name stays. A small file's object normally
+     * goes into one of the target's packs instead, and is named by its place there.
      */
     static String copyName(String object) {
         Member m = member(object);

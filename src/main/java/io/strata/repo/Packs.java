@@ -118,6 +118,7 @@ final class Packs {
         synchronized (this) {
             notifyAll();
             if (discarded) {
+                open--;
                 p.writer.close();
                 return;
             }
@@ -192,6 +193,7 @@ final class Packs {
         for (Pack p : idle) {
             p.writer.close();
         }
+        open -= idle.size();
         idle.clear();
         discarded = true;
         notifyAll();

@@ -379,21 +379,23 @@ public final class RepoCopy {
                 int n = m.files().size() + 1;
                 long lastLine = System.nanoTime();
                 References refs = new References(from);
-                // entries naming an object copied already (the shared empty delta, "Changes" NN) name the copy
-                Set<String> copied = new HashSet<>();
+                // entries naming an object copied already (the shared empty delta) name the same copy: source name -> target name
+                java.util.Map<String, String> copied = new java.util.HashMap<>();
                 for (FileEntry f : m.files()) {
                     if (f.isReference()) {
-                        // its holder is a member of m's chain, copied before m under the same id and object names
+                        // its holder is a member of m's chain, copied before m under the same id
                         References.Held held = refs.resolve(m.id(), f);
                         files.add(f.referenceTo(held.backup(), heldInTarget(held, f)));
                         continue;
                     }
-                    if (copied.contains(f.object())) {
-                        files.add(f.stored(Keys.copyName(f.object()), 0));
+                    String there = copied.get(f.object());
+                    if (there != null) {
+                        files.add(f.stored(there, 0));
                         continue;
                     }
-                    long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c());
-                    copied.add(f.object());
+                    // a small file's object goes into one of the target's packs, as a backup would write it (by the file's size)
+                    long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c(), f.size());
+                    copied.put(f.object(), lastName);
                     stored += size;
                     raw += lastRaw;
                     if (System.nanoTime() - lastLine >= PROGRESS_NANOS) {
@@ -402,9 +404,9 @@ public final class RepoCopy {
                         log.accept(String.format(Locale.ROOT, "%7.1fs copying %s: %d of %d objects, %.1f of %.1f MiB", (lastLine - t0) / 1e9, m.id(),
                                 files.size() + 1, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
                     }
-                    files.add(f.stored(Keys.copyName(f.object()), size));
+                    files.add(f.stored(lastName, size));
                 }
-                stored += copyObject(m, m.redoObject(), "redo", c, m.redoCrc32c());
+                stored += copyObject(m, m.redoObject(), "redo", c, m.redoCrc32c(), -1);
                 raw += lastRaw;
                 to.syncBackupObjects();
                 if (parent != null && !parent.id().equals(m.parent()) && !to.hasManifest(m.parent()) && to.history().merge(m.parent()) == null) {
@@ -425,7 +427,9 @@ public final class RepoCopy {
             }
         }
 
+        /** Of the last {@link #copyObject}: the raw bytes copied, and the name the target gave the object. */
         private long lastRaw;
+        private String lastName;
 
         /** The target's entries of one backup by path ({@link #heldInTarget}): the holder the last reference named. */
         private String indexed;
@@ -461,12 +465,15 @@ public final class RepoCopy {
 
         /**
          * Copies one object of backup {@code m} through both codecs; returns its stored size in
-         * the target. {@code digest} (the manifest's, null when it records none) must match.
+         * the target, and leaves the name the target gave it in {@link #lastName}: a member of one
+         * of the target's packs when {@code fileBytes} (the size of the file it holds; negative
+         * for the redo log) is at most {@link Packs#MEMBER_MAX}, else {@link Keys#copyName}.
+         * {@code digest} (the manifest's, null when it records none) must match.
          */
-        private long copyObject(Manifest m, String object, String content, Compression c, String digest) {
+        private long copyObject(Manifest m, String object, String content, Compression c, String digest, long fileBytes) {
             String where = from.describeBackupObject(m.id(), object);
             try (ChunkedReader in = from.openBackupObject(m.id(), object, content);
-                 StoredObject out = to.createBackupObject(m.id(), Keys.copyName(object), content, c)) {
+                 StoredObject out = to.createBackupObject(m.id(), Keys.copyName(object), content, c, fileBytes)) {
                 in.transferTo(out.out());
                 in.drainAndCheck();
                 String got = String.format(Locale.ROOT, "%08x", in.rawCrc());
@@ -474,6 +481,7 @@ public final class RepoCopy {
                     throw damaged(m, where, "its content digest is " + got + ", its manifest records " + digest, null);
                 }
                 out.commitBatched();
+                lastName = out.object();
                 lastRaw = in.rawBytes();
                 objects++;
                 pause();

@@ -321,16 +321,25 @@ public final class Repository {
      * {@link StoredObject#object()}, after the commit.
      */
     public StoredObject createBackupObject(String id, String object, String content, long expectedBytes) {
+        return createBackupObject(id, object, content, compression, expectedBytes);
+    }
+
+    /**
+     * As {@link #createBackupObject(String, String, String, long)} compressed as {@code c} says
+     * (a copy keeps each backup's own compression): a member of one of the backup's packs when
+     * {@code expectedBytes} is at most {@link Packs#MEMBER_MAX} and a pack is free.
+     */
+    public StoredObject createBackupObject(String id, String object, String content, Compression c, long expectedBytes) {
         if (expectedBytes >= 0 && expectedBytes <= Packs.MEMBER_MAX) {
             Packs p = packs.computeIfAbsent(id, k -> store instanceof io.strata.store.LocalObjectStore ? new Packs(store, k, Packs.MAX_OPEN_LOCAL, Packs.PACK_TARGET)
                     : new Packs(store, k, Packs.MAX_OPEN_REMOTE, Packs.PACK_TARGET_REMOTE));
             Packs.Pack pack = p.take();
             if (pack != null) {
-                return new StoredObject(store, p, pack, content, config.writeCodec(compression), expectedBytes);
+                return new StoredObject(store, p, pack, content, config.writeCodec(c), expectedBytes);
             }
         }
         String key = Keys.backupObject(id, object);
-        return new StoredObject(store, key, object, content, config.writeCodec(compression), expectedBytes);
+        return new StoredObject(store, key, object, content, config.writeCodec(c), expectedBytes);
     }
 
     /** The packs of the backups being written through this handle, by backup id ({@link #createBackupObject(String, String, String, long)}). */

@@ -137,6 +137,28 @@ class PacksTest {
     }
 
     @Test
+    void packsOfADeletedBackupAreDroppedAndTheNextSyncStillWorks() throws IOException {
+        Repository r = Repository.openOrCreate(dir);
+        store(r, 1, bytes(5000, 1)); // an idle pack
+        StoredObject inUse = r.createBackupObject(ID, Repository.dataObject(2), "file", 6000L); // a pack in use
+        inUse.out().write(bytes(6000, 2), 0, 6000);
+        r.deleteBackupObjects(ID); // the backup failed
+        inUse.close(); // its copy thread ends later
+        // a later sync (the next backup a copy or an agent writes through this handle) commits nothing of it and does not fail
+        r.syncBackupObjects();
+        try (Stream<Path> left = Files.walk(dir.resolve("backups"))) {
+            assertEquals(List.of(), left.filter(Files::isRegularFile).toList());
+        }
+        // and no member goes into a pack of it any more: an object of its own
+        try (StoredObject w = r.createBackupObject(ID, Repository.dataObject(3), "file", 100L)) {
+            w.out().write(bytes(100, 3), 0, 100);
+            w.commitBatched();
+            assertEquals(Repository.dataObject(3), w.object());
+        }
+        r.syncBackupObjects();
+    }
+
+    @Test
     void aTruncatedPackFailsTheReadOfItsLastMemberNamingIt() throws IOException {
         Repository r = Repository.openOrCreate(dir);
         store(r, 1, bytes(5000, 1));

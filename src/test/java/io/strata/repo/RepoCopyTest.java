@@ -20,6 +20,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -122,7 +123,10 @@ class RepoCopyTest {
         assertEquals("aes-256-gcm", b.manifest(id(2)).encryption());
         assertTrue(RepoCopy.sameBackup(a.manifest(id(2)), b.manifest(id(2))));
         // sealed: the target without its key cannot read the object
-        StrataException noKey = assertThrows(StrataException.class, () -> read(Repository.open(StoreLocation.local(dir.resolve("b"))), id(1), "data/000001", "file"));
+        // a copy writes a small file's object into the target's packs, as a backup would
+        String sealed = b.manifest(id(1)).files().get(0).object();
+        assertTrue(b.manifest(id(1)).files().get(0).inPack(), sealed);
+        StrataException noKey = assertThrows(StrataException.class, () -> read(Repository.open(StoreLocation.local(dir.resolve("b"))), id(1), sealed, "file"));
         assertEquals(ErrorCode.KEY_MISSING, noKey.code());
 
         // --all copies the rest and reports what was there
@@ -133,8 +137,8 @@ class RepoCopyTest {
         Repository c = plain("c");
         r = copy(Repository.open(StoreLocation.local(dir.resolve("b")), KEY), c, null, false);
         assertEquals(List.of(id(1), id(2), id(3)), r.copied());
-        assertArrayEquals(fullBytes, read(c, id(1), "data/000001", "file"));
-        assertArrayEquals(incrBytes, read(c, id(2), "data/000001", "file"));
+        assertArrayEquals(fullBytes, read(c, id(1), c.manifest(id(1)).files().get(0).object(), "file"));
+        assertArrayEquals(incrBytes, read(c, id(2), c.manifest(id(2)).files().get(0).object(), "file"));
         assertArrayEquals(read(a, id(2), "redo", "redo"), read(c, id(2), "redo", "redo"));
         assertEquals(a.manifest(id(2)).files().get(0).crc32c(), c.manifest(id(2)).files().get(0).crc32c());
         assertEquals(null, c.manifest(id(2)).encryption());
@@ -155,12 +159,13 @@ class RepoCopyTest {
         assertTrue(f.files().get(0).inPack(), member);
         assertEquals(Manifest.FORMAT_VERSION, f.formatVersion());
 
-        // T to S: the member becomes an object of its own there, and the manifest's version follows
-        Repository s = plain("s");
+        // T to S (encrypted: the member is longer there, so its name differs): a member of S's own pack
+        Repository s = Repository.openOrCreate(StoreLocation.local(dir.resolve("s")), KEY);
         copy(t, s, null, false);
         Manifest sf = s.manifest(id(1));
-        assertEquals(Keys.copyName(member), sf.files().get(0).object());
-        assertEquals(Manifest.PLAIN_FORMAT_VERSION, sf.formatVersion());
+        assertTrue(sf.files().get(0).inPack(), sf.files().get(0).object());
+        assertNotEquals(member, sf.files().get(0).object());
+        assertEquals(Manifest.FORMAT_VERSION, sf.formatVersion());
         assertArrayEquals(bytes, read(s, id(1), sf.files().get(0).object(), "file"));
 
         // an incremental taken in S refers to S's object; copied back to T, where the full is already, it names T's member
@@ -451,7 +456,8 @@ class RepoCopyTest {
     @Test
     void aBackupRemovedFromTheSourceWhileItIsCopiedIsPassedOverNotDamaged() throws Exception {
         Repository a = plain("a");
-        backup(a, id(1), "full", null, 1000, "one".getBytes(StandardCharsets.UTF_8));
+        // larger than a pack member may be: the copy writes it as data/000001, seen as soon as it is committed
+        backup(a, id(1), "full", null, 1000, filled((int) Packs.MEMBER_MAX + 1, (byte) 'o'));
         Repository b = plain("b");
         RepoCopy.Result[] out = new RepoCopy.Result[1];
         Throwable[] failed = new Throwable[1];
