@@ -135,19 +135,19 @@ copy_run() {
   sync
   c0=$(proc_cpu "$S3_PID")
   t0=$(now)
-  /usr/bin/time -f "%M" -o "$D/rss" "$bin" copy --all --s3-endpoint "$EP" "$@" >/dev/null 2>"$D/$name.err" \
+  /usr/bin/time -f "%M" -o "$D/rss" "$bin" copy --all "$@" >/dev/null 2>"$D/$name.err" \
     || { echo "bench: $name failed:" >&2; cat "$D/$name.err" >&2; exit 1; }
   echo "$(since "$t0") $(($(tail -1 "$D/rss") / 1024)) $(awk -v a="$(proc_cpu "$S3_PID")" -v b="$c0" 'BEGIN { printf "%.1f", a - b }')" >>"$D/$name"
 }
 for r in $(seq "$ROUNDS"); do
-  copy_run copy-up "$STRATA" --from "$D/copysrc" --to "s3://bench/copy$r"
+  copy_run copy-up "$STRATA" --from "$D/copysrc" --to "s3://bench/copy$r" --to-s3-endpoint "$EP"
   rm -rf "$D/down"
-  copy_run copy-down "$STRATA" --from "s3://bench/copy$r" --to "$D/down"
+  copy_run copy-down "$STRATA" --from "s3://bench/copy$r" --from-s3-endpoint "$EP" --to "$D/down"
   line="round $r copies: up to S3 $(tail -1 "$D/copy-up" | cut -d' ' -f1) s, down from S3 $(tail -1 "$D/copy-down" | cut -d' ' -f1) s ($(find "$D/down/backups" -type f | wc -l) objects there)"
   if [ -n "${STRATA_B:-}" ]; then
-    copy_run copy-b-up "$STRATA_B" --from "$D/copysrc" --to "s3://bench/copyb$r"
+    copy_run copy-b-up "$STRATA_B" --from "$D/copysrc" --to "s3://bench/copyb$r" --to-s3-endpoint "$EP"
     rm -rf "$D/down"
-    copy_run copy-b-down "$STRATA_B" --from "s3://bench/copyb$r" --to "$D/down"
+    copy_run copy-b-down "$STRATA_B" --from "s3://bench/copyb$r" --from-s3-endpoint "$EP" --to "$D/down"
     line="$line; STRATA_B up $(tail -1 "$D/copy-b-up" | cut -d' ' -f1) s, down $(tail -1 "$D/copy-b-down" | cut -d' ' -f1) s ($(find "$D/down/backups" -type f | wc -l) objects there)"
   fi
   rm -rf "$D/down"

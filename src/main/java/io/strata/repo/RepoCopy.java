@@ -136,6 +136,31 @@ public final class RepoCopy {
         return null;
     }
 
+    /**
+     * The order in which a copy takes the entries of a manifest, as indexes into {@code files}:
+     * pack members of the source by pack and offset (each pack of object storage is then read
+     * whole once, {@link PackCache}), then every other entry in the manifest's order.
+     */
+    static int[] copyOrder(List<FileEntry> files) {
+        Integer[] order = new Integer[files.size()];
+        Keys.Member[] members = new Keys.Member[files.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+            FileEntry f = files.get(i);
+            members[i] = f.isReference() ? null : Keys.member(f.object());
+        }
+        java.util.Arrays.sort(order, (a, b) -> {
+            Keys.Member x = members[a];
+            Keys.Member y = members[b];
+            if (x == null || y == null) {
+                return x != null ? -1 : y != null ? 1 : Integer.compare(a, b);
+            }
+            int byPack = x.pack().compareTo(y.pack());
+            return byPack != 0 ? byPack : Long.compare(x.offset(), y.offset());
+        });
+        return java.util.Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+    }
+
     /** The content name of a backup's stored file (as restore and verify open it). */
     static String contentOf(FileEntry f) {
         return f.isDelta() ? DeltaFormat.CONTENT : "innodb".equals(f.kind()) ? "innodb-file" : "file";
@@ -381,20 +406,26 @@ public final class RepoCopy {
                 References refs = new References(from);
                 // entries naming an object copied already (the shared empty delta) name the same copy: source name -> target name
                 java.util.Map<String, String> copied = new java.util.HashMap<>();
-                for (FileEntry f : m.files()) {
+                // taken in the order of the source's packs (a pack read whole once from object storage), entered in the manifest's
+                FileEntry[] entries = new FileEntry[m.files().size()];
+                PackCache packs = new PackCache();
+                int done = 0;
+                for (int i : copyOrder(m.files())) {
+                    FileEntry f = m.files().get(i);
+                    done++;
                     if (f.isReference()) {
                         // its holder is a member of m's chain, copied before m under the same id
                         References.Held held = refs.resolve(m.id(), f);
-                        files.add(f.referenceTo(held.backup(), heldInTarget(held, f)));
+                        entries[i] = f.referenceTo(held.backup(), heldInTarget(held, f));
                         continue;
                     }
                     String there = copied.get(f.object());
                     if (there != null) {
-                        files.add(f.stored(there, 0));
+                        entries[i] = f.stored(there, 0);
                         continue;
                     }
                     // a small file's object goes into one of the target's packs, as a backup would write it (by the file's size)
-                    long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c(), f.size());
+                    long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c(), f.size(), packs);
                     copied.put(f.object(), lastName);
                     stored += size;
                     raw += lastRaw;
@@ -402,11 +433,12 @@ public final class RepoCopy {
                         // a line every 2 s, as a backup's progress on a terminal-less stderr
                         lastLine = System.nanoTime();
                         log.accept(String.format(Locale.ROOT, "%7.1fs copying %s: %d of %d objects, %.1f of %.1f MiB", (lastLine - t0) / 1e9, m.id(),
-                                files.size() + 1, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
+                                done, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
                     }
-                    files.add(f.stored(lastName, size));
+                    entries[i] = f.stored(lastName, size);
                 }
-                stored += copyObject(m, m.redoObject(), "redo", c, m.redoCrc32c(), -1);
+                files.addAll(java.util.Arrays.asList(entries));
+                stored += copyObject(m, m.redoObject(), "redo", c, m.redoCrc32c(), -1, null);
                 raw += lastRaw;
                 to.syncBackupObjects();
                 if (parent != null && !parent.id().equals(m.parent()) && !to.hasManifest(m.parent()) && to.history().merge(m.parent()) == null) {
@@ -468,11 +500,12 @@ public final class RepoCopy {
          * the target, and leaves the name the target gave it in {@link #lastName}: a member of one
          * of the target's packs when {@code fileBytes} (the size of the file it holds; negative
          * for the redo log) is at most {@link Packs#MEMBER_MAX}, else {@link Keys#copyName}.
-         * {@code digest} (the manifest's, null when it records none) must match.
+         * {@code digest} (the manifest's, null when it records none) must match. A pack member of
+         * the source is read through {@code packs} (null: on its own).
          */
-        private long copyObject(Manifest m, String object, String content, Compression c, String digest, long fileBytes) {
+        private long copyObject(Manifest m, String object, String content, Compression c, String digest, long fileBytes, PackCache packs) {
             String where = from.describeBackupObject(m.id(), object);
-            try (ChunkedReader in = from.openBackupObject(m.id(), object, content);
+            try (ChunkedReader in = from.openBackupObject(m.id(), object, content, packs);
                  StoredObject out = to.createBackupObject(m.id(), Keys.copyName(object), content, c, fileBytes)) {
                 in.transferTo(out.out());
                 in.drainAndCheck();
