@@ -20,8 +20,12 @@ import java.io.InputStream;
  * as a ranged GET past the end does, and the member's reader reports the truncation.
  */
 public final class PackCache {
-    /** The largest pack read whole, in bytes: packs are 4 MiB (8 MiB on disk) plus one member of at most 1 MiB and its framing. */
-    static final long MAX_BYTES = 32L << 20;
+    /**
+     * The largest pack read whole, in bytes: strata's packs are at most 4 MiB in object storage
+     * (8 MiB on disk) plus one member of at most 1 MiB and its framing. A restore's writer may
+     * hold one, next to its 32 MiB of the heap.
+     */
+    static final long MAX_BYTES = 16L << 20;
 
     private String key;
     private byte[] bytes;

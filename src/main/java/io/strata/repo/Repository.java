@@ -369,6 +369,26 @@ public final class Repository {
         return reader(Keys.backupObject(id, object), content);
     }
 
+    /** Whether this repository's objects are local files (a directory), not in object storage. */
+    public boolean isLocal() {
+        return store instanceof io.strata.store.LocalObjectStore;
+    }
+
+    /**
+     * The pack holding object {@code object} of a backup ({@code pack/NNNNNN}), or null when it is
+     * an object of its own: readers in object storage group members by pack ({@link PackCache}).
+     */
+    public static String packOf(String object) {
+        Keys.Member m = Keys.member(object);
+        return m == null ? null : m.pack();
+    }
+
+    /** Where pack member {@code object} starts in its pack, in bytes; 0 for an object of its own. */
+    public static long offsetInPack(String object) {
+        Keys.Member m = Keys.member(object);
+        return m == null ? 0 : m.offset();
+    }
+
     /**
      * As {@link #openBackupObject(String, String, String)}; in object storage a pack member is
      * read from {@code cache}, which reads its whole pack in one GET when it holds another
@@ -377,7 +397,7 @@ public final class Repository {
      */
     public ChunkedReader openBackupObject(String id, String object, String content, PackCache cache) {
         Keys.Member m = Keys.member(object);
-        if (m == null || cache == null || store instanceof io.strata.store.LocalObjectStore) {
+        if (m == null || cache == null || isLocal()) {
             return openBackupObject(id, object, content);
         }
         String where = describeBackupObject(id, object);

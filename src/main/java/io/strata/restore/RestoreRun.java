@@ -14,6 +14,7 @@ import io.strata.repo.ChunkedReader;
 import io.strata.repo.FileEntry;
 import io.strata.repo.Lineage;
 import io.strata.repo.Manifest;
+import io.strata.repo.PackCache;
 import io.strata.repo.References;
 import io.strata.repo.Repository;
 import io.strata.server.MariadbProcess;
@@ -37,6 +38,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -407,7 +409,25 @@ public final class RestoreRun {
         try {
             List<Future<Long>> fs = new ArrayList<>();
             References refs = new References(repo);
-            for (FileEntry fe : writeOrder(m.files())) {
+            List<FileEntry> order = writeOrder(m.files());
+            Map<String, List<FileEntry>> byPack = new LinkedHashMap<>();
+            if (!repo.isLocal()) {
+                // object storage: the whole copies held in one pack are written by one writer, in the pack's order, from
+                // one GET of the pack (a ranged GET per member costs the store's latency ~10,000 times at 5,000 tables)
+                List<FileEntry> rest = new ArrayList<>();
+                for (FileEntry fe : order) {
+                    References.Held held = fe.isDelta() ? null : refs.resolve(m.id(), fe);
+                    String pack = held == null ? null : Repository.packOf(held.object());
+                    if (pack == null) {
+                        rest.add(fe);
+                    } else {
+                        byPack.computeIfAbsent(held.backup() + "/" + pack, k -> new ArrayList<>()).add(fe);
+                    }
+                }
+                order = rest;
+            }
+            // the files of their own first, largest first (see writeOrder), then the packs' files
+            for (FileEntry fe : order) {
                 if (fe.isDelta()) {
                     // the layers are found by the writer: held for every queued file they were some 250 bytes a file
                     fs.add(pool.submit(() -> {
@@ -417,9 +437,21 @@ public final class RestoreRun {
                 } else {
                     fs.add(pool.submit(() -> {
                         Cancellation.check();
-                        return counted(progress, writeOne(repo, refs, m, fe, target, dirs, syncer));
+                        return counted(progress, writeOne(repo, refs, m, fe, target, dirs, syncer, null));
                     }));
                 }
+            }
+            for (List<FileEntry> group : byPack.values()) {
+                group.sort(Comparator.comparingLong(fe -> Repository.offsetInPack(refs.resolve(m.id(), fe).object())));
+                fs.add(pool.submit(() -> {
+                    PackCache cache = new PackCache();
+                    long n = 0;
+                    for (FileEntry fe : group) {
+                        Cancellation.check();
+                        n += counted(progress, writeOne(repo, refs, m, fe, target, dirs, syncer, cache));
+                    }
+                    return n;
+                }));
             }
             long total = 0;
             for (Future<Long> f : fs) {
@@ -545,8 +577,12 @@ public final class RestoreRun {
         return out;
     }
 
-    /** Writes a whole copy; a reference entry's bytes come from the object its {@link References} resolve to. */
-    private static long writeOne(Repository repo, References refs, Manifest m, FileEntry fe, RestoredLayout target, DataDirectories dirs, FileSyncer syncer) {
+    /**
+     * Writes a whole copy; a reference entry's bytes come from the object its {@link References}
+     * resolve to. A pack member in object storage is read through {@code packs} (null: on its own).
+     */
+    private static long writeOne(Repository repo, References refs, Manifest m, FileEntry fe, RestoredLayout target, DataDirectories dirs, FileSyncer syncer,
+                                 PackCache packs) {
         String where = refs.describe(m.id(), fe);
         Path out = outPath(target, fe, m, dirs);
         try {
@@ -565,7 +601,8 @@ public final class RestoreRun {
                     }
                 }
             }
-            try (ChunkedReader r = refs.open(m.id(), fe, content);
+            References.Held held = refs.resolve(m.id(), fe);
+            try (ChunkedReader r = repo.openBackupObject(held.backup(), held.object(), content, packs);
                  FileChannel ch = createFile(out)) {
                 long n;
                 if (fe.kind().equals("innodb") && SparseFileOutput.needed(fe.flags())) {
