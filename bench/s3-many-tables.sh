@@ -16,6 +16,10 @@
 #   copy-up       strata copy --from DISK --to s3://bench/copyN --all (and STRATA_B's, when set)
 #   copy-down     strata copy --from s3://bench/copyN --to a new local repository --all (the same)
 # (mariadb-backup has no copy between repositories: these compare the build with STRATA_B.)
+# BENCH_COPY=0 leaves the copy rounds out (one untimed copy up is made for the restores).
+# Then, per round, strata restore of that backup into a new directory (crash recovery included):
+#   restore-s3    from s3://bench/copyN (packs of 4 MiB), this build and STRATA_B's
+#   restore-disk  from the local repository it was copied from
 #
 # The data: bench/many-tables.sh's cache (BENCH_TABLES, default 5000; built by that script when
 # missing). Run under flock /tmp/strata-bench.lock. Results: bench/results-s3-many-tables.txt.
@@ -139,7 +143,9 @@ copy_run() {
     || { echo "bench: $name failed:" >&2; cat "$D/$name.err" >&2; exit 1; }
   echo "$(since "$t0") $(($(tail -1 "$D/rss") / 1024)) $(awk -v a="$(proc_cpu "$S3_PID")" -v b="$c0" 'BEGIN { printf "%.1f", a - b }')" >>"$D/$name"
 }
-for r in $(seq "$ROUNDS"); do
+COPY_ROUNDS=$ROUNDS
+[ "${BENCH_COPY:-1}" = 0 ] && COPY_ROUNDS=0 && "$STRATA" copy --all --from "$D/copysrc" --to "s3://bench/copy0" --to-s3-endpoint "$EP" >/dev/null 2>&1
+for r in $(seq "$COPY_ROUNDS"); do
   copy_run copy-up "$STRATA" --from "$D/copysrc" --to "s3://bench/copy$r" --to-s3-endpoint "$EP"
   rm -rf "$D/down"
   copy_run copy-down "$STRATA" --from "s3://bench/copy$r" --from-s3-endpoint "$EP" --to "$D/down"
@@ -153,6 +159,7 @@ for r in $(seq "$ROUNDS"); do
   rm -rf "$D/down"
   echo "$line"
 done
+if [ "$COPY_ROUNDS" -gt 0 ]; then
 up=$(cut -d' ' -f1 "$D/copy-up" | median)
 down=$(cut -d' ' -f1 "$D/copy-down" | median)
 echo "copy of the full backup, median of $ROUNDS: up to S3 $up s, down from S3 $down s; peak RSS $(cat "$D/copy-up" "$D/copy-down" | cut -d' ' -f2 | maximum) MB; S3Proxy CPU up $(cut -d' ' -f3 "$D/copy-up" | median) s"
@@ -160,4 +167,38 @@ if [ -n "${STRATA_B:-}" ]; then
   bup=$(cut -d' ' -f1 "$D/copy-b-up" | median)
   bdown=$(cut -d' ' -f1 "$D/copy-b-down" | median)
   echo "STRATA_B copy, median of $ROUNDS: up $bup s, down $bdown s; this build / STRATA_B: up $(ratio "$up" "$bup"), down $(ratio "$down" "$bdown"); S3Proxy CPU up $(cut -d' ' -f3 "$D/copy-b-up" | median) s"
+fi
+fi
+
+# restores of that backup from S3 and from disk
+# restore_run NAME BIN ARGS...: one timed strata restore into $D/restored; appends "seconds rss_mb" to $D/NAME
+restore_run() {
+  local name=$1 bin=$2 t0
+  shift 2
+  rm -rf "$D/restored"
+  sync
+  t0=$(now)
+  /usr/bin/time -f "%M" -o "$D/rss" "$bin" restore "$@" --target "$D/restored" >/dev/null 2>"$D/$name.err" \
+    || { echo "bench: $name failed:" >&2; cat "$D/$name.err" >&2; exit 1; }
+  echo "$(since "$t0") $(($(tail -1 "$D/rss") / 1024))" >>"$D/$name"
+  [ "$(find "$D/restored" -name '*.ibd' | wc -l)" -ge "$TABLES" ] || { echo "bench: $name restored $(find "$D/restored" -name '*.ibd' | wc -l) .ibd files" >&2; exit 1; }
+  rm -rf "$D/restored"
+}
+src="s3://bench/copy$COPY_ROUNDS"
+for r in $(seq "$ROUNDS"); do
+  restore_run restore-s3 "$STRATA" --repo "$src" --s3-endpoint "$EP"
+  line="round $r restore: from S3 $(tail -1 "$D/restore-s3" | cut -d' ' -f1) s ($(tail -1 "$D/restore-s3" | cut -d' ' -f2) MB RSS)"
+  if [ -n "${STRATA_B:-}" ]; then
+    restore_run restore-b-s3 "$STRATA_B" --repo "$src" --s3-endpoint "$EP"
+    line="$line; STRATA_B from S3 $(tail -1 "$D/restore-b-s3" | cut -d' ' -f1) s ($(tail -1 "$D/restore-b-s3" | cut -d' ' -f2) MB RSS)"
+  fi
+  restore_run restore-disk "$STRATA" --repo "$D/copysrc"
+  echo "$line; from disk $(tail -1 "$D/restore-disk" | cut -d' ' -f1) s"
+done
+rs=$(cut -d' ' -f1 "$D/restore-s3" | median)
+rd=$(cut -d' ' -f1 "$D/restore-disk" | median)
+echo "restore of the full backup, median of $ROUNDS: from S3 $rs s, from disk $rd s (S3/disk $(ratio "$rs" "$rd")); peak RSS from S3 $(cut -d' ' -f2 "$D/restore-s3" | maximum) MB, from disk $(cut -d' ' -f2 "$D/restore-disk" | maximum) MB"
+if [ -n "${STRATA_B:-}" ]; then
+  rb=$(cut -d' ' -f1 "$D/restore-b-s3" | median)
+  echo "STRATA_B restore from S3, median of $ROUNDS: $rb s; this build / STRATA_B $(ratio "$rs" "$rb")"
 fi
