@@ -177,7 +177,8 @@ public final class Verifier {
         if (m != null) {
             Manifest mf = m;
             for (FileEntry f : m.files()) {
-                check(() -> verifyFile(mf, f));
+                // a damage found by the object's reader names the object (a pack member: the pack and a range): the line names the file too
+                check(f.path(), id, () -> verifyFile(mf, f));
             }
             dataProblems = problems.size() - before;
             check(() -> verifyRedo(mf));
@@ -332,15 +333,24 @@ public final class Verifier {
     }
 
     private void check(Check c) {
+        check(null, null, c);
+    }
+
+    /**
+     * As {@link #check(Check)} for the check of file {@code path} of backup {@code id}: each
+     * problem line starts "PATH of backup ID: " unless it names the file first already.
+     */
+    private void check(String path, String id, Check c) {
+        String what = path == null ? "" : path + " of backup " + id + ": ";
         try {
             c.run();
         } catch (StrataException e) {
             if (e.code() == ErrorCode.NATIVE_LIBRARY) {
                 throw e; // this host cannot run the decompressor: that says nothing of the stored data
             }
-            problem(e.getMessage());
+            problem(path != null && e.getMessage().startsWith(path + " ") ? e.getMessage() : what + e.getMessage());
         } catch (IOException e) {
-            problem(e.toString());
+            problem(what + e);
         }
     }
 

@@ -191,8 +191,9 @@ class CompressionEncryptionIT {
             StrataCli.Result v = StrataCli.run("verify", "--repo", root, "--encrypt-key-file", key.toString());
             assertEquals(12, v.exit(), v.toString());
             assertTrue(v.out().contains("FAILED " + id + ": " + problems + " problem(s)"), v.out());
-            assertTrue(v.out().contains("  " + altered + "\n"), v.out());
-            assertTrue(v.out().lines().anyMatch(l -> l.startsWith("  object is truncated after ") && l.endsWith("(resource=" + table + ")")), v.out());
+            assertTrue(v.out().contains("  ibdata1 of backup " + id + ": " + altered + "\n"), v.out());
+            assertTrue(v.out().lines().anyMatch(l -> l.startsWith("  app/t_legacy.ibd of backup " + id + ": object is truncated after ")
+                    && l.endsWith("(resource=" + table + ")")), v.out());
             assertTrue(v.err().startsWith("ERROR [corrupt-data]: " + problems + " problem(s) found; the first: "), v.err());
 
             Path target = work.resolve("refused");

@@ -55,7 +55,10 @@ class VerifyIT {
             assertTrue(bad.out().contains("ok     " + full + " (full)"), bad.out());
             assertTrue(bad.out().contains("FAILED " + incr + ": 1 problem(s)"), bad.out());
             assertTrue(bad.out().contains("chunk 0 (raw offset 0) checksum mismatch"), bad.out());
-            assertTrue(bad.err().startsWith("ERROR [corrupt-data]: 1 problem(s) found; the first: chunk 0 (raw offset 0) checksum mismatch: stored crc32c=0x"), bad.err());
+            // the line names the table's file, and the object (a pack member: its pack and range) as the resource
+            assertTrue(bad.out().contains("  app/t_fcrc32.ibd of backup " + incr + ": chunk 0 (raw offset 0) checksum mismatch"), bad.out());
+            assertTrue(bad.err().startsWith("ERROR [corrupt-data]: 1 problem(s) found; the first: app/t_fcrc32.ibd of backup " + incr
+                    + ": chunk 0 (raw offset 0) checksum mismatch: stored crc32c=0x"), bad.err());
             assertTrue(bad.err().contains("(resource=" + object + ")"), bad.err());
 
             Path target = work.resolve("refused");

@@ -70,6 +70,28 @@ class S3FaultsTest {
         assertTrue(proxy.faults() - faultsBefore >= 4, "too few faults injected: " + (proxy.faults() - faultsBefore) + " of " + proxy.requests());
     }
 
+    /** A ranged GET answered without the range asked for (a server that ignores Range) is refused, not read as the range's bytes. */
+    @Test
+    void aRangedGetAnsweredWithoutItsRangeIsRefused() throws Exception {
+        byte[] data = ObjectStoreContract.bytes(100_000, 21);
+        try (S3ObjectStore s = store(2)) {
+            proxy.rule(r -> FaultyProxy.Fault.NONE);
+            s.put("backups/r/pack/000001", data);
+            try (InputStream in = s.openRange("backups/r/pack/000001", 1000, 5000)) {
+                assertArrayEquals(java.util.Arrays.copyOfRange(data, 1000, 6000), in.readAllBytes(), "through the proxy, as asked");
+            }
+            proxy.rule(r -> r.method().equals("GET") && r.header("Range") != null ? FaultyProxy.Fault.IGNORE_RANGE : FaultyProxy.Fault.NONE);
+            StrataException e = assertThrows(StrataException.class, () -> s.openRange("backups/r/pack/000001", 1000, 5000).close());
+            assertEquals(ErrorCode.STORE_FAILED, e.code());
+            assertEquals(30, e.code().exitCode());
+            assertEquals("the object store answered a ranged GET of s3://faults/r/backups/r/pack/000001 (bytes=1000-5999) with no Content-Range",
+                    e.getMessage());
+            assertEquals("use an object store that supports ranged GETs (S3 does)", e.hint());
+        } finally {
+            proxy.rule(r -> FaultyProxy.Fault.NONE);
+        }
+    }
+
     @Test
     void persistentFailureIsAClearErrorAndLeavesNothing() throws Exception {
         proxy.rule(r -> r.method().equals("PUT") && r.path().contains("/backups/y/") ? FaultyProxy.Fault.HTTP_500 : FaultyProxy.Fault.NONE);

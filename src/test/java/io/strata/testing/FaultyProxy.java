@@ -26,7 +26,13 @@ public final class FaultyProxy implements AutoCloseable {
      * off part-way, or {@code STALL}: held unanswered and never forwarded until the client goes
      * away (a process killed while it waits for the store) or two minutes passed, then dropped.
      */
-    public enum Fault { NONE, HTTP_500, HTTP_503, DROP, CUT_RESPONSE, STALL }
+    /**
+     * What the proxy does with a request: forwards it ({@code NONE}); answers 500 or 503; closes
+     * the connection unanswered ({@code DROP}); cuts the response after 200,000 bytes; holds the
+     * request unanswered ({@code STALL}); or forwards it and answers a ranged GET's 206 as 200
+     * without its Content-Range header, as a server that ignores ranges would ({@code IGNORE_RANGE}).
+     */
+    public enum Fault { NONE, HTTP_500, HTTP_503, DROP, CUT_RESPONSE, STALL, IGNORE_RANGE }
 
     /** A request as the rule sees it: its number (from 1), method and path with query. */
     /** One request as the proxy saw it; {@code head} is its request line and headers. */
@@ -104,7 +110,7 @@ public final class FaultyProxy implements AutoCloseable {
                 case DROP -> { /* close without an answer */ }
                 case STALL -> stall(client, in);
                 case HTTP_500, HTTP_503 -> answerError(client, in, head, f == Fault.HTTP_500 ? 500 : 503);
-                default -> forward(client, in, head, f == Fault.CUT_RESPONSE);
+                default -> forward(client, in, head, f == Fault.CUT_RESPONSE, f == Fault.IGNORE_RANGE);
             }
         } catch (IOException ignored) {
             // the client or server went away
@@ -167,7 +173,7 @@ public final class FaultyProxy implements AutoCloseable {
         out.flush();
     }
 
-    private void forward(Socket client, InputStream in, String head, boolean cut) throws IOException {
+    private void forward(Socket client, InputStream in, String head, boolean cut, boolean noRange) throws IOException {
         try (Socket backend = new Socket(InetAddress.getLoopbackAddress(), backendPort)) {
             // one request per connection: the client's "Connection: keep-alive" (added by its HTTP
             // stack, not signed) becomes "close"
@@ -190,8 +196,24 @@ public final class FaultyProxy implements AutoCloseable {
             }, "faulty-proxy-up");
             up.setDaemon(true);
             up.start();
-            InputStream fromBackend = backend.getInputStream();
+            InputStream fromBackend = new BufferedInputStream(backend.getInputStream());
             OutputStream toClient = client.getOutputStream();
+            if (noRange) {
+                String answer = readHead(fromBackend);
+                if (answer == null) {
+                    return;
+                }
+                StringBuilder r = new StringBuilder();
+                for (String line : answer.substring(0, answer.length() - 4).split("\r\n")) {
+                    if (line.startsWith("HTTP/1.1 206")) {
+                        line = "HTTP/1.1 200 OK";
+                    }
+                    if (!line.regionMatches(true, 0, "Content-Range:", 0, 14)) {
+                        r.append(line).append("\r\n");
+                    }
+                }
+                toClient.write(r.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+            }
             byte[] buf = new byte[65536];
             long sent = 0;
             long limit = cut ? 200_000 : Long.MAX_VALUE;
