@@ -158,6 +158,92 @@ class PacksTest {
         r.syncBackupObjects();
     }
 
+    /** A store whose writers' streams fail with {@code failure} once 10,000 bytes went through; everything else is {@code base}'s. */
+    private static io.strata.store.ObjectStore failingAfter10k(io.strata.store.ObjectStore base, java.util.function.Supplier<Exception> failure) {
+        return (io.strata.store.ObjectStore) java.lang.reflect.Proxy.newProxyInstance(PacksTest.class.getClassLoader(),
+                new Class<?>[] {io.strata.store.ObjectStore.class}, (proxy, method, args) -> {
+                    Object r;
+                    try {
+                        r = method.invoke(base, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (!method.getName().equals("create")) {
+                        return r;
+                    }
+                    io.strata.store.ObjectStore.Writer w = (io.strata.store.ObjectStore.Writer) r;
+                    java.io.OutputStream failing = new java.io.FilterOutputStream(w.stream()) {
+                        long n;
+
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            n += len;
+                            if (n > 10_000) {
+                                Exception e = failure.get();
+                                if (e instanceof IOException io) {
+                                    throw io;
+                                }
+                                throw (RuntimeException) e;
+                            }
+                            out.write(b, off, len);
+                        }
+                    };
+                    return new io.strata.store.ObjectStore.Writer() {
+                        public java.io.OutputStream stream() { return failing; }
+                        public void commit() { w.commit(); }
+                        public void commitBatched() { w.commitBatched(); }
+                        public void close() { w.close(); }
+                    };
+                });
+    }
+
+    @Test
+    void aPackWhoseStreamFailsFailsTheSyncAndIsNotCommitted() throws IOException {
+        Repository r = Repository.openOrCreate(dir);
+        // the device fills: the storage error itself, naming the pack
+        Packs full = new Packs(failingAfter10k(r.store(), () -> new IOException("No space left on device")), ID, 2, Packs.PACK_TARGET);
+        Packs.Pack p = full.take();
+        p.out.write(bytes(5000, 1), 0, 5000); // a member that fits
+        assertThrows(io.strata.store.StorageException.class, () -> p.out.write(bytes(20_000, 2), 0, 20_000));
+        full.give(p);
+        assertNull(full.take(), "no member goes into a pack of it any more");
+        io.strata.store.StorageException e = assertThrows(io.strata.store.StorageException.class, full::finish);
+        assertEquals("no space left on the repository's device while writing " + r.store().describe(Keys.backupObject(ID, "pack/000001")), e.getMessage());
+        assertEquals(23, e.code().exitCode());
+        assertFalse(Files.exists(dir.resolve("backups/" + ID + "/pack/000001")), "the failed pack is not committed");
+
+        // a failure of another kind (the store's client gave up): said as the pack's, with what to do
+        Packs other = new Packs(failingAfter10k(r.store(), () -> new IllegalStateException("the HTTP client was closed")), "20261206T000000Z-0002", 2,
+                Packs.PACK_TARGET);
+        Packs.Pack q = other.take();
+        assertThrows(IllegalStateException.class, () -> q.out.write(bytes(20_000, 3), 0, 20_000));
+        other.give(q);
+        io.strata.error.StrataException w = assertThrows(io.strata.error.StrataException.class, other::finish);
+        assertEquals("a pack of backup 20261206T000000Z-0002 could not be written: the HTTP client was closed", w.getMessage());
+        assertEquals("check the repository's storage, then take the backup again", w.hint());
+        assertEquals(io.strata.error.ErrorCode.IO_ERROR, w.code());
+    }
+
+    @Test
+    void copyingAMemberOfATruncatedPackFailsAndLeavesNoCopy() throws IOException {
+        Repository r = Repository.openOrCreate(dir);
+        String first = store(r, 1, bytes(4000, 1));
+        String second = store(r, 2, bytes(4000, 2));
+        r.syncBackupObjects();
+        Keys.Member m = Keys.member(second);
+        Path pack = dir.resolve("backups/" + ID).resolve(m.pack());
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(pack, StandardOpenOption.WRITE)) {
+            ch.truncate(m.offset() + m.length() - 100);
+        }
+        r.copyBackupObject(ID, first, "20261206T000001Z-0002", "data/00/000001"); // before the cut: copied whole
+        CorruptDataException e = assertThrows(CorruptDataException.class,
+                () -> r.copyBackupObject(ID, second, "20261206T000001Z-0002", "data/00/000002"));
+        assertEquals(r.describeBackupObject(ID, second) + " ends after " + (m.length() - 100) + " of its " + m.length() + " bytes: the pack is truncated",
+                e.getMessage());
+        assertFalse(Files.exists(dir.resolve("backups/20261206T000001Z-0002/data/00/000002")), "no copy of it stays");
+        assertTrue(Files.exists(dir.resolve("backups/20261206T000001Z-0002/data/00/000001")));
+    }
+
     @Test
     void aTruncatedPackFailsTheReadOfItsLastMemberNamingIt() throws IOException {
         Repository r = Repository.openOrCreate(dir);
