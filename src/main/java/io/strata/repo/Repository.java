@@ -332,8 +332,7 @@ public final class Repository {
      */
     public StoredObject createBackupObject(String id, String object, String content, Compression c, long expectedBytes) {
         if (expectedBytes >= 0 && expectedBytes <= Packs.MEMBER_MAX) {
-            Packs p = packs.computeIfAbsent(id, k -> store instanceof io.strata.store.LocalObjectStore ? new Packs(store, k, Packs.MAX_OPEN_LOCAL, Packs.PACK_TARGET)
-                    : new Packs(store, k, Packs.MAX_OPEN_REMOTE, Packs.PACK_TARGET_REMOTE));
+            Packs p = packsOf(id);
             Packs.Pack pack = p.take();
             if (pack != null) {
                 return new StoredObject(store, p, pack, content, config.writeCodec(c), expectedBytes);
@@ -345,6 +344,11 @@ public final class Repository {
 
     /** The packs of the backups being written through this handle, by backup id ({@link #createBackupObject(String, String, String, long)}). */
     private final java.util.concurrent.ConcurrentHashMap<String, Packs> packs = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Packs packsOf(String id) {
+        return packs.computeIfAbsent(id, k -> isLocal() ? new Packs(store, k, Packs.MAX_OPEN_LOCAL, Packs.PACK_TARGET)
+                : new Packs(store, k, Packs.MAX_OPEN_REMOTE, Packs.PACK_TARGET_REMOTE));
+    }
 
     /** The name ({@link FileEntry#object()}) of a backup's {@code seq}-th data object: {@code data/NNNNNN}, numbered from 1. */
     public static String dataObject(int seq) {
@@ -484,12 +488,48 @@ public final class Repository {
              ObjectStore.Writer w = store.create(to)) {
             long n = in.transferTo(w.stream());
             if (m != null && n != m.length()) {
-                throw new io.strata.error.CorruptDataException(describeBackupObject(fromId, fromObject) + " ends after " + n + " of its " + m.length() + " bytes: the pack is truncated", null);
+                throw truncated(fromId, fromObject, n, m);
             }
             w.commit();
         } catch (IOException e) {
             throw StorageException.local("copy", store.describe(to), e);
         }
+    }
+
+    private io.strata.error.CorruptDataException truncated(String id, String object, long n, Keys.Member m) {
+        return new io.strata.error.CorruptDataException(describeBackupObject(id, object) + " ends after " + n + " of its " + m.length() + " bytes: the pack is truncated", null);
+    }
+
+    /**
+     * As {@link #copyBackupObject}, into backup {@code toId} being written (a merge), whose
+     * objects {@link #syncBackupObjects()} makes durable: an object of a file of at most
+     * {@link Packs#MEMBER_MAX} bytes ({@code fileBytes}) goes into one of its packs when one is
+     * free, byte for byte as a member; any other is copied as {@code toObject}.
+     *
+     * @return the name of the copy in {@code toId}: {@code pack/NNNNNN@OFFSET+LENGTH} or {@code toObject}
+     */
+    public String copyBackupObjectBatched(String fromId, String fromObject, String toId, String toObject, long fileBytes) {
+        if (fileBytes >= 0 && fileBytes <= Packs.MEMBER_MAX) {
+            Packs p = packsOf(toId);
+            Packs.Pack pack = p.take();
+            if (pack != null) {
+                Keys.Member m = Keys.member(fromObject);
+                long start = pack.size();
+                try (var in = openStored(fromId, fromObject, m)) {
+                    long n = in.transferTo(pack.out);
+                    if (m != null && n != m.length()) {
+                        throw truncated(fromId, fromObject, n, m); // the bytes written stay in the pack, named by nothing
+                    }
+                    return new Keys.Member(pack.object, start, pack.size() - start).name();
+                } catch (IOException e) {
+                    throw StorageException.local("read", describeBackupObject(fromId, fromObject), e);
+                } finally {
+                    p.give(pack);
+                }
+            }
+        }
+        copyBackupObject(fromId, fromObject, toId, toObject);
+        return toObject;
     }
 
     /** The stored bytes of object {@code object} of backup {@code id} ({@code m}: its member, or null), a missing member named as such. */

@@ -155,17 +155,18 @@ public final class MergeRun {
                 continue;
             }
             String key = Repository.dataObject(++seq);
+            String name; // key, or the member of M's packs the object went into
             FileEntry out;
             if (!fe.isDelta()) {
-                // B's own object, or one of P's that B refers to: P goes, so M stores it
-                repo.copyBackupObject(held.backup(), held.object(), mid, key);
+                // B's own object, or one of P's that B refers to: P goes, so M stores it (a small file's into M's packs)
+                name = repo.copyBackupObjectBatched(held.backup(), held.object(), mid, key, fe.size());
                 out = fe;
             } else {
                 List<Chain.Layer> layers = chain.layers(fe);
                 Chain.Layer newer = layers.get(layers.size() - 1);
                 Chain.Layer older = layers.get(layers.size() - 2);
                 boolean whole = !older.entry().isDelta();
-                try (StoredObject w = repo.createBackupObject(mid, key, whole ? "innodb-file" : DeltaFormat.CONTENT, compressionOf(b))) {
+                try (StoredObject w = repo.createBackupObject(mid, key, whole ? "innodb-file" : DeltaFormat.CONTENT, compressionOf(b), fe.size())) {
                     ChunkedWriter cw = w.out();
                     long deltaPages = 0;
                     if (whole) {
@@ -174,13 +175,14 @@ public final class MergeRun {
                         deltaPages = PageComposer.mergeDeltas(repo, older, newer, fe, cw);
                     }
                     w.commitBatched();
+                    name = w.object();
                     out = new FileEntry(fe.path(), fe.kind(), fe.spaceId(), fe.flags(), fe.size(), fe.pages(), whole ? FileEntry.WHOLE : FileEntry.DELTA,
-                            deltaPages, key, 0, w.crc32c(), fe.home(), fe.location());
+                            deltaPages, name, 0, w.crc32c(), fe.home(), fe.location());
                 }
             }
-            long size = repo.backupObjectSize(mid, key);
+            long size = repo.backupObjectSize(mid, name);
             stored += size;
-            files.add(out.stored(key, size));
+            files.add(out.stored(name, size));
         }
         repo.copyBackupObject(b.id(), b.redoObject(), mid, b.redoObject());
         stored += repo.backupObjectSize(mid, b.redoObject());

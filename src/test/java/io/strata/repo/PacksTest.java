@@ -315,6 +315,35 @@ class PacksTest {
     }
 
     @Test
+    void aMergeCopiesSmallObjectsIntoItsPacksAndLargerOnesAsTheirOwn() throws IOException {
+        Repository r = Repository.openOrCreate(dir);
+        String small = store(r, 1, bytes(4000, 9));
+        String large;
+        try (StoredObject w = r.createBackupObject(ID, Repository.dataObject(2), "file", -1L)) {
+            w.out().write(bytes(2_000_000, 10), 0, 2_000_000);
+            w.commitBatched();
+            large = w.object();
+        }
+        r.syncBackupObjects();
+        String to = "20261206T000001Z-0002";
+        String a = r.copyBackupObjectBatched(ID, small, to, "data/00/000001", 4000);
+        String b = r.copyBackupObjectBatched(ID, large, to, "data/00/000002", 2_000_000);
+        String c = r.copyBackupObjectBatched(ID, small, to, "data/00/000003", 4000);
+        r.syncBackupObjects();
+        assertEquals("pack/000001@0+" + Keys.member(small).length(), a, "byte for byte: as long as the source member");
+        assertEquals("data/00/000002", b);
+        assertEquals("pack/000001@" + Keys.member(small).length() + "+" + Keys.member(small).length(), c);
+        for (String name : List.of(a, c)) {
+            try (ChunkedReader in = r.openBackupObject(to, name, "file")) {
+                assertArrayEquals(bytes(4000, 9), in.readAllBytes(), name);
+            }
+        }
+        try (ChunkedReader in = r.openBackupObject(to, b, "file")) {
+            assertArrayEquals(bytes(2_000_000, 10), in.readAllBytes());
+        }
+    }
+
+    @Test
     void memberNames() {
         assertEquals(new Keys.Member("pack/000001", 0, 17), Keys.member("pack/000001@0+17"));
         assertEquals("pack/000012@123+4567", Keys.member("pack/000012@123+4567").name());
