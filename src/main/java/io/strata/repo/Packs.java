@@ -158,13 +158,17 @@ final class Packs {
 
     /**
      * Commits every pack still open (batched); then throws the first failure of a pack's stream or
-     * commit since the packs were started, if any. Called when no member is being written.
+     * commit since the packs were started, if any. Called when no member is being written. Does
+     * nothing after {@link #discard} (a member still being written by then is dropped when given back).
      *
      * @throws io.strata.store.StorageException the failure of a pack: members committed into it are not stored
      */
     void finish() {
         List<Pack> toCommit;
         synchronized (this) {
+            if (discarded) {
+                return; // the backup failed and its objects were deleted: nothing of it is committed, and its failure was reported then
+            }
             if (open != idle.size()) {
                 throw new IllegalStateException(open - idle.size() + " pack(s) of backup " + id + " still being written");
             }

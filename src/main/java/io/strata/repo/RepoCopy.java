@@ -409,10 +409,10 @@ public final class RepoCopy {
                 // taken in the order of the source's packs (a pack read whole once from object storage), entered in the manifest's
                 FileEntry[] entries = new FileEntry[m.files().size()];
                 PackCache packs = new PackCache();
-                int done = 0;
+                int taken = 0;
                 for (int i : copyOrder(m.files())) {
                     FileEntry f = m.files().get(i);
-                    done++;
+                    taken++;
                     if (f.isReference()) {
                         // its holder is a member of m's chain, copied before m under the same id
                         References.Held held = refs.resolve(m.id(), f);
@@ -424,8 +424,10 @@ public final class RepoCopy {
                         entries[i] = f.stored(there, 0);
                         continue;
                     }
-                    // a small file's object goes into one of the target's packs, as a backup would write it (by the file's size)
-                    long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c(), f.size(), packs);
+                    // a small file's object goes into one of the target's packs, as a backup would write it (by the file's size), and so
+                    // does every member of the source (the file may have grown while the backup copied it)
+                    long size = copyObject(m, f.object(), contentOf(f), c, f.crc32c(),
+                            Keys.member(f.object()) != null ? Math.min(f.size(), Packs.MEMBER_MAX) : f.size(), packs);
                     copied.put(f.object(), lastName);
                     stored += size;
                     raw += lastRaw;
@@ -433,7 +435,7 @@ public final class RepoCopy {
                         // a line every 2 s, as a backup's progress on a terminal-less stderr
                         lastLine = System.nanoTime();
                         log.accept(String.format(Locale.ROOT, "%7.1fs copying %s: %d of %d objects, %.1f of %.1f MiB", (lastLine - t0) / 1e9, m.id(),
-                                done, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
+                                taken, n, raw / 1048576.0, m.rawBytes() / 1048576.0));
                     }
                     entries[i] = f.stored(lastName, size);
                 }
@@ -454,6 +456,12 @@ public final class RepoCopy {
                 log.accept(String.format(Locale.ROOT, "backup %s copied: %d objects, %,d bytes of content, %,d bytes stored%s in %.1f s", m.id(),
                         m.files().size() + 1, raw, stored, to.encryptionName() == null ? "" : " (encrypted)", (System.nanoTime() - t0) / 1e9));
             } catch (StrataException e) {
+                try {
+                    // its packs are dropped, not committed by a later sync; what it committed is useless (the next run copies it again)
+                    to.deleteBackupObjects(m.id());
+                } catch (RuntimeException ignored) {
+                    // the next run's clean-up removes them
+                }
                 to.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), e.getMessage()));
                 throw e;
             }
@@ -488,11 +496,18 @@ public final class RepoCopy {
                     }
                 }
             }
-            FileEntry there = indexedEntries == null ? null : indexedEntries.get(f.path());
+            if (indexedEntries == null) {
+                // the holder is not stored in the target (merged there): the target resolves the reference by path
+                return Keys.copyName(held.object());
+            }
+            FileEntry there = indexedEntries.get(f.path());
             if (there != null && there.size() == f.size() && java.util.Objects.equals(there.crc32c(), f.crc32c())) {
                 return there.object();
             }
-            return Keys.copyName(held.object());
+            // the holder was compared with the source's before (same files): only damage to the target gets here
+            throw new StrataException(ErrorCode.COPY_MISMATCH, "backup " + held.backup() + " of " + to.root() + " holds no file " + f.path() + " of length "
+                    + f.size() + " and digest " + f.crc32c() + ", which a backup copied from " + from.root() + " refers to",
+                    "run \"strata verify --repo " + to.root() + " " + held.backup() + "\"");
         }
 
         /**

@@ -515,17 +515,25 @@ public final class Repository {
             if (pack != null) {
                 Keys.Member m = Keys.member(fromObject);
                 long start = pack.size();
+                String name;
                 try (var in = openStored(fromId, fromObject, m)) {
                     long n = in.transferTo(pack.out);
                     if (m != null && n != m.length()) {
                         throw truncated(fromId, fromObject, n, m); // the bytes written stay in the pack, named by nothing
                     }
-                    return new Keys.Member(pack.object, start, pack.size() - start).name();
-                } catch (IOException e) {
-                    throw StorageException.local("read", describeBackupObject(fromId, fromObject), e);
-                } finally {
-                    p.give(pack);
+                    name = new Keys.Member(pack.object, start, pack.size() - start).name();
+                } catch (IOException | RuntimeException e) {
+                    RuntimeException first = e instanceof IOException io ? StorageException.local("read", describeBackupObject(fromId, fromObject), io)
+                            : (RuntimeException) e;
+                    try {
+                        p.give(pack);
+                    } catch (RuntimeException commit) {
+                        first.addSuppressed(commit); // the pack's own failure is thrown again by the sync before any manifest
+                    }
+                    throw first;
                 }
+                p.give(pack); // a full pack is committed here; its failure is this member's
+                return name;
             }
         }
         copyBackupObject(fromId, fromObject, toId, toObject);

@@ -78,13 +78,15 @@ public final class MergeRun {
             Manifest m = write(repo, chain, p, b, mid, type, begin, log);
             repo.history().end(HistoryRecord.completed(begin, m));
             return new Written(m, p.id());
-        } catch (IOException e) {
-            StorageException se = StorageException.local("write", repo.root(), e);
+        } catch (IOException | StrataException e) {
+            StrataException se = e instanceof IOException io ? StorageException.local("write", repo.root(), io) : (StrataException) e;
+            try {
+                repo.deleteBackupObjects(mid); // its packs dropped, nothing of it committed later
+            } catch (RuntimeException ignored) {
+                // the next writer's clean-up removes them
+            }
             repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), se.getMessage()));
             throw se;
-        } catch (StrataException e) {
-            repo.history().end(begin.withState(HistoryRecord.FAILED, Instant.now().toString(), e.getMessage()));
-            throw e;
         }
     }
 

@@ -178,7 +178,7 @@ public final class Verifier {
             Manifest mf = m;
             for (FileEntry f : m.files()) {
                 // a damage found by the object's reader names the object (a pack member: the pack and a range): the line names the file too
-                check(f.path(), id, () -> verifyFile(mf, f));
+                check(f.path(), mf.id(), () -> verifyFile(mf, f));
             }
             dataProblems = problems.size() - before;
             check(() -> verifyRedo(mf));

@@ -88,6 +88,19 @@ class PackCacheTest {
     }
 
     @Test
+    void aPackLargerThanTheCacheHoldsIsReadMemberByMember() throws IOException {
+        Repository r = s3Repository();
+        List<String> names = storeMembers(r, 3); // one pack of ~160 KB
+        PackCache small = new PackCache(100_000);
+        for (int i = 0; i < names.size(); i++) {
+            try (ChunkedReader in = r.openBackupObject(ID, names.get(i), "file", small)) {
+                assertArrayEquals(bytes(50_000 + 2_000 * i, i), in.readAllBytes(), names.get(i));
+            }
+        }
+        assertEquals(0, small.reads(), "never read whole");
+    }
+
+    @Test
     void aTruncatedPackFailsTheMemberPastItsEndAndAMissingOneIsNamed() throws IOException {
         Repository r = s3Repository();
         List<String> names = storeMembers(r, 3); // one pack

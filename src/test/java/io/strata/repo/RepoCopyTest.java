@@ -197,6 +197,10 @@ class RepoCopyTest {
         assertTrue(e.hint().contains("strata verify --repo " + a.root() + " " + id(1)), e.hint());
         assertFalse(b.hasManifest(id(1)));
         assertEquals(HistoryRecord.FAILED, b.history().find(id(1)).orElseThrow().state());
+        try (java.util.stream.Stream<Path> left = Files.walk(dir.resolve("b"))) {
+            assertEquals(List.of(), left.filter(p -> p.toString().contains("/backups/" + id(1) + "/")).toList(),
+                    "the failed copy's objects and packs are deleted at once");
+        }
 
         // a damaged manifest is not passed over by --all
         backup(a, id(2), "full", null, 2000, "y".getBytes(StandardCharsets.UTF_8));
