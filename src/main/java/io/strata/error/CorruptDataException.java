@@ -5,4 +5,8 @@ public class CorruptDataException extends StrataException {
     public CorruptDataException(String message, String hint) {
         super(ErrorCode.CORRUPT_DATA, message, hint);
     }
+
+    public CorruptDataException(String message, String hint, Throwable cause) {
+        super(ErrorCode.CORRUPT_DATA, message, hint, cause);
+    }
 }

@@ -558,9 +558,23 @@ public final class RestoreRun {
             }
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("a stored copy of " + fe.path() + " is missing: " + e.getMessage(), "the repository is damaged; restore another backup");
+        } catch (CorruptDataException e) {
+            throw naming(fe, layers.get(layers.size() - 1).backup().id(), e);
         } catch (IOException e) {
             throw writeFailed(fe, out, e);
         }
+    }
+
+    /**
+     * {@code e}, a damage found while file {@code fe} of backup {@code id} was written, with the
+     * file named first when its message does not name it (the object it names may be a pack
+     * member, {@code …/pack/000002@1471646+1209}, which says no table); {@code e} itself when it does.
+     */
+    static CorruptDataException naming(FileEntry fe, String id, CorruptDataException e) {
+        if (e.getMessage().contains(fe.path())) {
+            return e;
+        }
+        return new CorruptDataException(fe.path() + " of backup " + id + ": " + e.getMessage(), e.hint(), e);
     }
 
     /** Where {@code fe} is written: its DATA DIRECTORY destination, else below the target or below the directory of its {@link FileEntry#home()}. */
@@ -619,6 +633,8 @@ public final class RestoreRun {
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("backup " + m.id() + " is missing the stored copy of " + fe.path() + " (resource=" + where + ")",
                     "the repository is damaged; restore another backup");
+        } catch (CorruptDataException e) {
+            throw naming(fe, m.id(), e);
         } catch (IOException e) {
             throw writeFailed(fe, out, e);
         }

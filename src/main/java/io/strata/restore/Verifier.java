@@ -185,8 +185,10 @@ public final class Verifier {
         }
         lineSink = saved;
         List<String> notes = takeUncheckedNotes(id);
-        boolean manifestGone = problems.size() > before && !repo.hasManifest(id);
-        if (manifestGone && !repo.history().removing(id)) {
+        // the manifest read: id's own, or for an id merged into another backup that backup's (damage there is damage to id, not a removal)
+        String readAs = m != null ? m.id() : id;
+        boolean manifestGone = problems.size() > before && !repo.hasManifest(readAs);
+        if (manifestGone && !repo.history().removing(readAs)) {
             // no prune or merge removes it: the manifest of a completed backup was lost
             problems.subList(before, problems.size()).clear();
             problems.add("backup " + id + " is completed by its history, but its manifest " + repo.describeBackupObject(id, "manifest") + " is missing");

@@ -153,6 +153,30 @@ class MergeIT {
                 assertEquals(Boolean.parseBoolean(x[2]) ? "folded" : "completed", e.get("state").asText(), e.toString());
             }
 
+            // damage to the backup a merged id is held by: verify says that id is damaged (not "removed while verify ran"), and
+            // restore names the damaged table's file before the pack member that holds it
+            JsonNode hurt = null;
+            for (JsonNode f : ItSupport.manifest(repo, synthetic2).get("files")) {
+                if (hurt == null && f.get("path").asText().startsWith("app/") && f.get("path").asText().endsWith(".ibd")) {
+                    hurt = f;
+                }
+            }
+            ItSupport.StoredAt at = ItSupport.storedAt(repo, synthetic2, hurt.get("object").asText());
+            at.flip(40 + 4 + 100, 0x5a);
+            StrataCli.Result bad = StrataCli.run("verify", "--repo", repo.toString());
+            assertEquals(12, bad.exit(), bad.toString());
+            assertTrue(bad.out().contains("FAILED " + d + ": "), bad.out());
+            assertFalse(bad.out().contains("gone   "), bad.out());
+            assertTrue(bad.out().contains(", 0 gone meanwhile;"), bad.out());
+            assertTrue(bad.out().contains("  " + hurt.get("path").asText() + " of backup " + synthetic2 + ": "), bad.out());
+            StrataCli.Result refused = StrataCli.run("restore", "--repo", repo.toString(), "--backup", d, "--target", work.resolve("hurt").toString());
+            assertEquals(12, refused.exit(), refused.toString());
+            assertTrue(refused.err().contains("ERROR [corrupt-data]: " + hurt.get("path").asText() + " of backup " + synthetic2 + ": "), refused.err());
+            assertTrue(refused.err().contains("(resource=" + at.named() + ")"), refused.err());
+            assertFalse(Files.exists(work.resolve("hurt")));
+            at.flip(40 + 4 + 100, 0x5a); // repaired: the same bytes as before
+            assertEquals(0, StrataCli.run("verify", "--repo", repo.toString()).exit());
+
             // a merge killed at different moments: everything that restored before still does
             for (long delay : new long[] {400, 900, 1500}) {
                 Process p = StrataCli.start(work.resolve("m-out-" + delay), work.resolve("m-err-" + delay), "merge", "--repo", repo.toString(), i3);

@@ -64,7 +64,7 @@ class VerifyIT {
             Path target = work.resolve("refused");
             StrataCli.Result r = StrataCli.run("restore", "--repo", repo.toString(), "--backup", incr, "--target", target.toString());
             assertEquals(12, r.exit(), r.toString());
-            assertTrue(r.err().contains("\nERROR [corrupt-data]: chunk 0 (raw offset 0) checksum mismatch"), r.err());
+            assertTrue(r.err().contains("\nERROR [corrupt-data]: app/t_fcrc32.ibd of backup " + incr + ": chunk 0 (raw offset 0) checksum mismatch"), r.err());
             assertTrue(r.err().contains("(resource=" + object + ")"), r.err());
             assertFalse(r.err().contains("\tat "), r.err());
             assertFalse(Files.exists(target), "a refused restore leaves the target as it found it: absent");
