@@ -51,24 +51,21 @@ public final class PackCache {
      * @throws ObjectStore.NoSuchObjectException when the pack does not exist
      */
     InputStream range(ObjectStore store, String key, long offset, long length) {
-        if (key.equals(this.key) && bytes == null) {
-            return store.openRange(key, offset, length); // too large to hold: its members one by one
-        }
         if (!key.equals(this.key)) {
-            this.key = null;
-            this.bytes = null;
-            long size = store.size(key);
-            if (size > maxBytes) {
-                this.key = key;
-                return store.openRange(key, offset, length);
-            }
-            try (InputStream in = store.open(key)) {
-                bytes = in.readNBytes((int) Math.min(maxBytes, size));
-            } catch (IOException e) {
-                throw StorageException.local("read", store.describe(key), e);
-            }
             this.key = key;
-            reads++;
+            this.bytes = null; // until read whole: a pack too large to hold stays null, its members read one by one
+            long size = store.size(key);
+            if (size <= maxBytes) {
+                try (InputStream in = store.open(key)) {
+                    bytes = in.readNBytes((int) size);
+                } catch (IOException e) {
+                    throw StorageException.local("read", store.describe(key), e);
+                }
+                reads++;
+            }
+        }
+        if (bytes == null) {
+            return store.openRange(key, offset, length);
         }
         int from = (int) Math.min(offset, bytes.length);
         int n = (int) Math.min(length, bytes.length - (long) from);

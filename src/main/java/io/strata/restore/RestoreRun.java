@@ -602,9 +602,9 @@ public final class RestoreRun {
         try {
             FileModes.createPrivateDirectories(out.getParent());
             String content = fe.kind().equals("innodb") ? "innodb-file" : "file";
+            References.Held held = refs.resolve(m.id(), fe);
             if (!(fe.kind().equals("innodb") && SparseFileOutput.needed(fe.flags()))) {
-                References.Held h = refs.resolve(m.id(), fe);
-                io.strata.repo.ChunkScan scan = scanInClear(repo, h.backup(), h.object(), content);
+                io.strata.repo.ChunkScan scan = scanInClear(repo, held.backup(), held.object(), content);
                 if (scan != null) {
                     try (io.strata.repo.ChunkScan s = scan; FileChannel ch = createFile(out);
                          FileChannel direct = openDirect(fe, out)) {
@@ -615,7 +615,6 @@ public final class RestoreRun {
                     }
                 }
             }
-            References.Held held = refs.resolve(m.id(), fe);
             try (ChunkedReader r = repo.openBackupObject(held.backup(), held.object(), content, packs);
                  FileChannel ch = createFile(out)) {
                 long n;
