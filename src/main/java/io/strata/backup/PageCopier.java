@@ -132,6 +132,7 @@ final class PageCopier {
                 while (ahead == null ? first < pages : ahead.hasNext()) {
                     healthCheck.run();
                     int n;
+                    boolean reread = false;
                     if (ahead == null) {
                         n = (int) Math.min(perBatch, pages - first);
                         throttle.acquire((long) n * ps);
@@ -180,6 +181,7 @@ final class PageCopier {
                         while (v.kind() == PageVerdict.Kind.CORRUPT && tries < REREADS) {
                             tries++;
                             rereads++;
+                            reread = true;
                             Thread.sleep(100);
                             read(ch, buf, off, ps, pageNo * ps);
                             v = PageChecker.verify(buf, off, flags, ts.firstPage() + pageNo);
@@ -194,7 +196,13 @@ final class PageCopier {
                         }
                     }
                     if (delta == null) {
-                        out.write(buf, 0, n * ps);
+                        // the direct buffer still holds what was read, unless a page was read again into buf
+                        java.nio.ByteBuffer held = direct == null || reread ? null : direct.held(n * ps);
+                        if (held != null && out instanceof io.strata.repo.ChunkedWriter cw) {
+                            cw.write(buf, 0, n * ps, held);
+                        } else {
+                            out.write(buf, 0, n * ps);
+                        }
                     }
                     first += n;
                 }

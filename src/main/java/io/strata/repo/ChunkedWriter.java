@@ -26,6 +26,8 @@ public final class ChunkedWriter extends OutputStream {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final DataOutputStream out;
+    /** The target when it takes buffers as they are (a local object's file), else null. */
+    private final io.strata.util.BufferSink sink;
     private final ObjectCodec codec;
     private final byte[] aadPrefix;
     private final CRC32C digest = new CRC32C();
@@ -54,6 +56,7 @@ public final class ChunkedWriter extends OutputStream {
      */
     public ChunkedWriter(OutputStream target, String contentName, ObjectCodec codec, long expectedBytes) throws IOException {
         this.out = new DataOutputStream(target);
+        this.sink = target instanceof io.strata.util.BufferSink b ? b : null;
         this.codec = codec;
         byte[] name = contentName.getBytes(StandardCharsets.US_ASCII);
         byte[] objectId = new byte[ObjectFormat.OBJECT_ID_BYTES];
@@ -95,6 +98,41 @@ public final class ChunkedWriter extends OutputStream {
                 endChunk();
             }
         }
+    }
+
+    /**
+     * Writes {@code b[off..off+len)} as {@link #write(byte[], int, int)} does; {@code same} (null, or
+     * a buffer whose remaining bytes are those {@code len} bytes, such as {@link
+     * io.strata.util.DirectReads#held}) may be written to the target in their place. It is when the
+     * object is stored as it is (no compression, no encryption), the target takes buffers
+     * ({@link io.strata.util.BufferSink}, a local object's file) and the bytes make one whole chunk
+     * ({@link ObjectFormat#CHUNK_SIZE}) starting at a chunk boundary: the chunk's CRC-32C is taken of
+     * {@code b}, and the bytes go from {@code same} to the file without the two copies an array
+     * costs (into this writer's chunk, and into NIO's temporary direct buffer). The object's
+     * bytes are the same either way. Otherwise {@code same} is not used.
+     *
+     * @throws IllegalArgumentException when {@code same} holds other than {@code len} bytes
+     */
+    public void write(byte[] b, int off, int len, java.nio.ByteBuffer same) throws IOException {
+        if (same == null || sink == null || codec.encodes() || codec.sealed() || current.rawLen != 0 || len != ObjectFormat.CHUNK_SIZE
+                || !pending.isEmpty()) {
+            write(b, off, len);
+            return;
+        }
+        if (same.remaining() != len) {
+            throw new IllegalArgumentException("the buffer holds " + same.remaining() + " bytes for a write of " + len);
+        }
+        int crc = ChunkCoder.crc(b, off, len);
+        submitted++;
+        total += len;
+        ObjectFormat.digest(digest, len, crc);
+        out.writeInt(len);
+        out.writeInt(len);
+        out.writeByte(ObjectFormat.CODEC_NONE);
+        out.writeInt(crc);
+        sink.write(same);
+        storedTotal += ObjectFormat.CHUNK_HEADER + len;
+        chunks++;
     }
 
     private void endChunk() throws IOException {

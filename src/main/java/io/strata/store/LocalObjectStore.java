@@ -389,7 +389,7 @@ public final class LocalObjectStore implements ObjectStore {
             this.tmp = tmp;
             this.target = target;
             // gathers the small header writes; whole chunks are larger and go straight through
-            this.out = new LocalOutput(new BufferedOutputStream(io.strata.util.NioSlices.outputStream(channel), 8192), target.toString());
+            this.out = new LocalOutput(new BufferedOutputStream(io.strata.util.NioSlices.outputStream(channel), 8192), channel, target.toString());
         }
 
         @Override
@@ -492,13 +492,30 @@ public final class LocalObjectStore implements ObjectStore {
         }
     }
 
-    /** An object being written: its I/O errors become {@link StorageException}s naming the object. */
-    private static final class LocalOutput extends java.io.FilterOutputStream {
+    /**
+     * An object being written: its I/O errors become {@link StorageException}s naming the object.
+     * {@code out} buffers writes to {@code channel}; a buffer written as it is goes to the channel
+     * after what {@code out} holds.
+     */
+    private static final class LocalOutput extends java.io.FilterOutputStream implements io.strata.util.BufferSink {
+        private final FileChannel channel;
         private final String where;
 
-        LocalOutput(OutputStream out, String where) {
+        LocalOutput(OutputStream out, FileChannel channel, String where) {
             super(out);
+            this.channel = channel;
             this.where = where;
+        }
+
+        @Override
+        public void write(java.nio.ByteBuffer src) {
+            io("write", where, () -> {
+                out.flush();
+                while (src.hasRemaining()) {
+                    channel.write(src);
+                }
+                return null;
+            });
         }
 
         @Override

@@ -33,6 +33,8 @@ public final class DirectReads implements AutoCloseable {
 
     private final FileChannel ch;
     private boolean refused;
+    /** Bytes of the last {@link #read} still whole in this thread's buffer from offset 0; 0 when none. */
+    private int held;
 
     private DirectReads(FileChannel ch) {
         this.ch = ch;
@@ -61,6 +63,7 @@ public final class DirectReads implements AutoCloseable {
         if (refused || pos % ALIGN != 0) {
             return 0;
         }
+        held = 0;
         ByteBuffer b = BUFFER.get();
         int done = 0;
         try {
@@ -75,6 +78,9 @@ public final class DirectReads implements AutoCloseable {
                 }
                 int got = Math.min(b.position(), len - done);
                 b.flip().get(dst, off + done, got);
+                if (done == 0 && got == len) {
+                    held = len; // the whole read in one call: the buffer still holds dst's bytes
+                }
                 done += got;
                 if (got < want && done < len) {
                     return done;
@@ -85,6 +91,21 @@ public final class DirectReads implements AutoCloseable {
             refused = true; // an alignment this file system wants, or an I/O error: the ordinary read sees it again
             return done;
         }
+    }
+
+    /**
+     * The bytes the last {@link #read} of this reader copied into the caller's array, as a
+     * read-only view of this thread's aligned direct buffer (position 0, limit {@code len}), when
+     * that read took all {@code len} of them in one call (at most {@link #CAPACITY}); else null.
+     * Valid on the thread that read, until its next read through any {@code DirectReads}. A writer
+     * that sends the view to a file saves the two copies a Java array costs on the way out (into the
+     * object's chunk, and into NIO's temporary direct buffer).
+     */
+    public ByteBuffer held(int len) {
+        if (held != len || len == 0) {
+            return null;
+        }
+        return BUFFER.get().asReadOnlyBuffer().position(0).limit(len);
     }
 
     private static int roundUp(int n) {

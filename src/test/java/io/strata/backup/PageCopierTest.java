@@ -192,17 +192,7 @@ class PageCopierTest {
                 out.write(p);
             }
         }
-        Thread writer = new Thread(() -> {
-            try {
-                Thread.sleep(250);
-                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-                    ch.write(ByteBuffer.wrap(content[2]), 2L * ps);
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        writer.start();
+        Thread writer = writeLater(file, content[2], 2L * ps);
         ByteArrayOutputStream whole = new ByteArrayOutputStream();
         PageCopier.Result res = new PageCopier(new Throttle(0), () -> { }, n -> { })
                 .copy(new Tablespace("app/pc.ibd", file, 5, flags, "app/pc"), whole, -1);
@@ -212,5 +202,73 @@ class PageCopierTest {
         for (int p = 0; p < 4; p++) {
             assertArrayEquals(content[p], Arrays.copyOfRange(got, p * ps, (p + 1) * ps), "page " + p);
         }
+    }
+
+    /** A local object's target that takes buffers as they are, counting them (as the local store's does). */
+    private static final class SinkTarget extends ByteArrayOutputStream implements io.strata.util.BufferSink {
+        int buffers;
+
+        @Override
+        public void write(ByteBuffer src) {
+            byte[] b = new byte[src.remaining()];
+            src.get(b);
+            buffers++;
+            write(b, 0, b.length);
+        }
+    }
+
+    @Test
+    void aWholeFileGoesFromTheReadBufferUnlessAPageWasReadAgain() throws Exception {
+        int pages = 3 * 256; // three 1 MiB batches of 4 KiB pages
+        byte[][] content = new byte[pages][];
+        Path file = dir.resolve("w.ibd");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (int p = 0; p < pages; p++) {
+                content[p] = PageBuilder.fullCrc32(PS).pageNo(p).spaceId(5).seed(p).lsn(100 + p).build();
+                out.write(content[p], 0, PS);
+            }
+        }
+        try (io.strata.util.DirectReads probe = io.strata.util.DirectReads.open(file)) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(probe != null, "the temp directory's file system refuses O_DIRECT");
+        }
+        // page 300 (the second batch) torn until a writer puts it right: that batch is read again
+        byte[] torn = content[300].clone();
+        torn[PS / 2] ^= 0x5A;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(torn), 300L * PS);
+        }
+        Thread writer = writeLater(file, content[300], 300L * PS);
+        SinkTarget target = new SinkTarget();
+        io.strata.repo.ChunkedWriter w = new io.strata.repo.ChunkedWriter(target, "innodb-file");
+        PageCopier.Result res = new PageCopier(new Throttle(0), () -> { }, n -> { })
+                .copy(new Tablespace("app/w.ibd", file, 5, FLAGS, "app/w"), w, -1);
+        w.finish();
+        writer.join();
+        assertTrue(res.rereads() >= 1 && res.rereads() <= 5, "re-reads: " + res.rereads());
+        assertEquals(2, target.buffers, "the first and third batches from the read buffer, the second from the array");
+        byte[] got;
+        try (io.strata.repo.ChunkedReader r = new io.strata.repo.ChunkedReader(new java.io.ByteArrayInputStream(target.toByteArray()), "innodb-file", "w")) {
+            got = r.readAllBytes();
+        }
+        assertEquals(pages * PS, got.length);
+        for (int p = 0; p < pages; p++) {
+            assertArrayEquals(content[p], Arrays.copyOfRange(got, p * PS, (p + 1) * PS), "page " + p);
+        }
+    }
+
+    /** Starts a thread that writes {@code page} at {@code pos} of {@code file} after 250 ms, as the server puts a torn page right. */
+    private static Thread writeLater(Path file, byte[] page, long pos) {
+        Thread writer = new Thread(() -> {
+            try {
+                Thread.sleep(250);
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.write(ByteBuffer.wrap(page), pos);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        writer.start();
+        return writer;
     }
 }

@@ -100,6 +100,88 @@ class ChunkedFormatTest {
         assertEquals((int) digest.getValue(), w.rawCrc());
     }
 
+    /** A target that takes buffers as they are, and counts the bytes that came that way. */
+    private static final class SinkTarget extends ByteArrayOutputStream implements io.strata.util.BufferSink {
+        long viaBuffers;
+        int buffers;
+
+        @Override
+        public void write(java.nio.ByteBuffer src) {
+            byte[] b = new byte[src.remaining()];
+            src.get(b);
+            viaBuffers += b.length;
+            buffers++;
+            write(b, 0, b.length);
+        }
+    }
+
+    private static java.nio.ByteBuffer directCopy(byte[] b, int off, int len) {
+        java.nio.ByteBuffer d = java.nio.ByteBuffer.allocateDirect(len);
+        d.put(b, off, len).flip();
+        return d.asReadOnlyBuffer();
+    }
+
+    @Test
+    void wholePlainChunksGoFromTheBufferAndTheObjectIsTheSame() throws IOException {
+        int c = ObjectFormat.CHUNK_SIZE;
+        byte[] raw = sample(2 * c + 5000);
+        SinkTarget t = new SinkTarget();
+        ChunkedWriter w = new ChunkedWriter(t, "file");
+        w.write(raw, 0, c, directCopy(raw, 0, c));
+        w.write(raw, c, c, directCopy(raw, c, c));
+        w.write(raw, 2 * c, 5000, directCopy(raw, 2 * c, 5000)); // not a whole chunk: through the array
+        w.finish();
+        assertEquals(2L * c, t.viaBuffers);
+        assertEquals(2, t.buffers);
+        byte[] viaSink = t.toByteArray();
+        byte[] viaArrays = frame(raw);
+        // the same object but for its random object id (the header's last 16 bytes)
+        assertEquals(viaArrays.length, viaSink.length);
+        Arrays.fill(viaSink, HEADER - 16, HEADER, (byte) 0);
+        Arrays.fill(viaArrays, HEADER - 16, HEADER, (byte) 0);
+        assertArrayEquals(viaArrays, viaSink);
+        assertArrayEquals(raw, read(t.toByteArray(), "file"));
+    }
+
+    @Test
+    void aBufferIsNotUsedOffAChunkBoundaryOrWhenTheObjectIsCompressed() throws IOException {
+        int c = ObjectFormat.CHUNK_SIZE;
+        byte[] raw = sample(3 * c);
+        SinkTarget t = new SinkTarget();
+        ChunkedWriter w = new ChunkedWriter(t, "file");
+        w.write(raw, 0, 10);
+        w.write(raw, 10, c, directCopy(raw, 10, c)); // the chunk began with the 10 bytes before
+        w.write(raw, 10 + c, 2 * c - 10);
+        w.finish();
+        assertEquals(0, t.buffers);
+        assertArrayEquals(raw, read(t.toByteArray(), "file"));
+
+        SinkTarget z = new SinkTarget();
+        ChunkedWriter zw = new ChunkedWriter(z, "file", new ObjectCodec(io.strata.codec.Compression.zstd(1), null));
+        zw.write(raw, 0, c, directCopy(raw, 0, c));
+        zw.finish();
+        assertEquals(0, z.buffers);
+        assertArrayEquals(Arrays.copyOf(raw, c), read(z.toByteArray(), "file"));
+    }
+
+    @Test
+    void aBufferOfAnotherLengthIsRefusedAndOtherBytesAreFoundOnRead() throws IOException {
+        int c = ObjectFormat.CHUNK_SIZE;
+        byte[] raw = sample(c);
+        ChunkedWriter w = new ChunkedWriter(new SinkTarget(), "file");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.write(raw, 0, c, directCopy(raw, 0, c - 1)));
+        assertEquals("the buffer holds 1048575 bytes for a write of 1048576", e.getMessage());
+        // a caller's buffer that does not hold the array's bytes: the chunk's CRC-32C (of the array) names it
+        SinkTarget t = new SinkTarget();
+        ChunkedWriter bad = new ChunkedWriter(t, "file");
+        byte[] other = raw.clone();
+        other[12345] ^= 1;
+        bad.write(raw, 0, c, directCopy(other, 0, c));
+        bad.finish();
+        CorruptDataException d = assertThrows(CorruptDataException.class, () -> read(t.toByteArray(), "file"));
+        assertEquals(true, d.getMessage().startsWith("chunk 0 (raw offset 0) checksum mismatch"), d.getMessage());
+    }
+
     @Test
     void flippedBitInDataIsNamed() throws IOException {
         byte[] f = frame(sample(5000));

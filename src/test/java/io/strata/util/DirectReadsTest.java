@@ -40,6 +40,33 @@ class DirectReadsTest {
     }
 
     @Test
+    void theBufferHoldsAReadTakenInOneCall() throws Exception {
+        Path p = dir.resolve("h.ibd");
+        byte[] want = file(p, 2 * DirectReads.CAPACITY + 16 * 1024);
+        try (DirectReads r = DirectReads.open(p)) {
+            assumeTrue(r != null, "the temp directory's file system refuses O_DIRECT");
+            byte[] got = new byte[DirectReads.CAPACITY];
+            assertEquals(DirectReads.CAPACITY, r.read(got, 0, DirectReads.CAPACITY, DirectReads.CAPACITY));
+            java.nio.ByteBuffer held = r.held(DirectReads.CAPACITY);
+            byte[] fromBuffer = new byte[held.remaining()];
+            held.get(fromBuffer);
+            assertArrayEquals(Arrays.copyOfRange(want, DirectReads.CAPACITY, 2 * DirectReads.CAPACITY), fromBuffer);
+            assertEquals(true, r.held(DirectReads.CAPACITY).isReadOnly());
+            assertEquals(null, r.held(16 * 1024), "another length");
+
+            // two calls (more than the buffer), a short read at the end, an unaligned offset: nothing held
+            byte[] two = new byte[2 * DirectReads.CAPACITY];
+            assertEquals(two.length, r.read(two, 0, two.length, 0));
+            assertEquals(null, r.held(two.length));
+            assertEquals(16 * 1024, r.read(got, 0, 32 * 1024, 2L * DirectReads.CAPACITY));
+            assertEquals(null, r.held(32 * 1024));
+            assertEquals(null, r.held(16 * 1024));
+            assertEquals(0, r.read(got, 0, 16 * 1024, 512));
+            assertEquals(null, r.held(16 * 1024));
+        }
+    }
+
+    @Test
     void anUnalignedOffsetIsLeftToTheCaller() throws Exception {
         Path p = dir.resolve("u.ibd");
         byte[] want = file(p, 64 * 1024);
