@@ -36,8 +36,10 @@ import java.util.function.Consumer;
  * "Verify"): every backup (its objects' frames, chunk CRCs, lengths and digests against the
  * manifest, every stored InnoDB page, every mini-transaction of the redo log) and its chain (a
  * backup is usable only when every object its restore reads is sound: one resting on a backup
- * whose manifest or data objects are damaged is "not usable", naming it; an ancestor's redo log
- * is not among them, as a restore applies only the restored backup's own log); the history records; the archived binlogs (every segment
+ * whose manifest is damaged, or whose restore reads a damaged file of an ancestor through the
+ * layers of its deltas ({@link Chain#layers}), is "not usable", naming it; an ancestor's copy of a
+ * file the backup stores again itself is not read, nor is an ancestor's redo log, as a restore
+ * applies only the restored backup's own log); the history records; the archived binlogs (every segment
  * against its summary, the events of every file framed and checksummed, files of a timeline
  * following each other unless a recorded gap says why not); and the change sets of
  * {@code strata track} (frame, grammar, range against name, sets and gaps following each other).
@@ -61,6 +63,12 @@ public final class Verifier {
      * itself applies: RestoreRun.writeRedoLog and RedoFileOps read the restored backup's log only).
      */
     private final Map<String, Boolean> soundForDescendants = new HashMap<>();
+    /**
+     * The files found damaged so far, by the id of the manifest that lists them (for an id merged
+     * into another backup, that backup's): a backup resting on it is not usable only when its
+     * restore reads one of them ({@link Chain#layers}), not when it stores the file itself.
+     */
+    private final Map<String, Set<String>> damagedFiles = new HashMap<>();
     /** Resolves reference entries to the objects that hold their bytes. */
     private final References refs;
     /** Objects of non-InnoDB files read and found sound in this run, with "length digest": a reference to one is not read again. */
@@ -177,8 +185,12 @@ public final class Verifier {
         if (m != null) {
             Manifest mf = m;
             for (FileEntry f : m.files()) {
+                int p0 = problems.size();
                 // a damage found by the object's reader names the object (a pack member: the pack and a range): the line names the file too
                 check(f.path(), mf.id(), () -> verifyFile(mf, f));
+                if (problems.size() > p0) {
+                    damagedFiles.computeIfAbsent(mf.id(), k -> new java.util.HashSet<>()).add(f.path());
+                }
             }
             dataProblems = problems.size() - before;
             check(() -> verifyRedo(mf));
@@ -208,7 +220,8 @@ public final class Verifier {
         }
         if (problems.size() > before) {
             sound.put(id, false);
-            soundForDescendants.put(id, m != null && dataProblems == 0);
+            // a readable manifest and chain: a backup resting on it is usable unless its restore reads a damaged file (damagedFiles)
+            soundForDescendants.put(id, m != null);
             if (m == null) {
                 out.accept("FAILED " + id + ": " + problems.get(before));
             } else {
@@ -220,23 +233,26 @@ public final class Verifier {
         }
         sound.put(id, true);
         soundForDescendants.put(id, true);
-        String damagedAncestor = null;
+        String needed = null;
         if (chain != null) {
             for (String a : chain.ids()) {
                 if (!a.equals(id)) {
                     verifyBackup(a);
-                    if (damagedAncestor == null && !soundForDescendants.get(a)) {
-                        damagedAncestor = a;
+                    if (needed == null && !soundForDescendants.get(a)) {
+                        needed = "backup " + a;
                     }
                 }
             }
+            if (needed == null) {
+                needed = damagedLayer(m, chain);
+            }
         }
-        if (damagedAncestor != null) {
-            String msg = "backup " + id + " is not usable: its restore needs backup " + damagedAncestor + ", which is damaged";
+        if (needed != null) {
+            String msg = "backup " + id + " is not usable: its restore needs " + needed + ", which is damaged";
             problems.add(msg);
             notUsable++;
-            out.accept("FAILED " + id + " (" + m.type() + "): its own " + (objects - objectsBefore) + " objects are sound, but it is not usable: its restore needs backup "
-                    + damagedAncestor + ", which is damaged");
+            out.accept("FAILED " + id + " (" + m.type() + "): its own " + (objects - objectsBefore) + " objects are sound, but it is not usable: its restore needs "
+                    + needed + ", which is damaged");
             return;
         }
         out.accept(String.format("ok     %s (%s): %d objects, %d InnoDB pages and the redo log [%d, %d) verified",
@@ -247,6 +263,41 @@ public final class Verifier {
                     + (m.keyManagement() == null ? "the server's key management" : "the recorded key management") + ")");
         }
         notes.forEach(out);
+    }
+
+    /**
+     * The first damaged file of an ancestor that a restore of {@code m} reads, as "PATH of backup
+     * ID", or null when it reads none: the layers of each of its deltas ({@link Chain#layers}, as
+     * the restore composes them) down to the whole copy they rest on. A file {@code m} stores whole,
+     * or refers to (its own verify read that object), needs no ancestor's copy. A chain whose
+     * layers cannot be found names the problem, as the restore would fail there.
+     */
+    private String damagedLayer(Manifest m, Chain chain) {
+        boolean any = false;
+        for (Manifest a : chain.members()) {
+            any |= !a.id().equals(m.id()) && damagedFiles.containsKey(a.id());
+        }
+        if (!any) {
+            return null;
+        }
+        for (FileEntry f : m.files()) {
+            if (!f.isDelta()) {
+                continue;
+            }
+            List<Chain.Layer> layers;
+            try {
+                layers = chain.layers(f);
+            } catch (StrataException e) {
+                return f.path() + " of the backups it rests on (" + e.getMessage() + ")";
+            }
+            for (Chain.Layer l : layers) {
+                String holder = l.backup().id();
+                if (!holder.equals(m.id()) && damagedFiles.getOrDefault(holder, Set.of()).contains(l.entry().path())) {
+                    return l.entry().path() + " of backup " + holder;
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -221,7 +221,7 @@ class CorruptionMatrixIT {
         assertTrue(v.out().contains("FAILED " + f1 + ": 1 problem(s)"), v.out());
         for (String id : List.of(i1, i2)) {
             assertTrue(v.out().contains("FAILED " + id + " (incremental): its own "), v.out());
-            assertTrue(v.out().contains("but it is not usable: its restore needs backup " + f1 + ", which is damaged"), v.out());
+            assertTrue(v.out().contains("but it is not usable: its restore needs app/t_fcrc32.ibd of backup " + f1 + ", which is damaged"), v.out());
             assertFalse(v.out().contains("ok     " + id), v.out());
         }
         assertTrue(v.out().contains("ok     " + f2 + " (full)"), v.out());
@@ -230,6 +230,43 @@ class CorruptionMatrixIT {
         assertEquals(12, one.exit(), one.toString());
         assertTrue(one.out().contains("FAILED " + i2 + " (incremental): its own "), one.out());
         deleteTree(repo);
+    }
+
+    /**
+     * A backup that stores the damaged file of its ancestor itself does not read the ancestor's
+     * copy: F1's MyISAM data file is damaged, I1 stores that file again (it changed) and I2 refers
+     * to I1's copy, so both stay "ok", and I2 restores exactly as from the intact repository.
+     */
+    @Test
+    void aBackupStoringTheDamagedFileItselfStaysUsable() throws Exception {
+        Path repo = work.resolve("stored-again");
+        copyTree(base, repo);
+        apply(Damage.FLIP, storedAt(repo, object(f1, "app/t_myisam.MYD")), null);
+        Run v = run("verify", "--repo", repo.toString());
+        assertEquals(12, v.exit(), v.toString());
+        List<String> lines = v.out().lines().toList();
+        assertTrue(lines.contains("FAILED " + f1 + ": 1 problem(s)"), v.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("  app/t_myisam.MYD of backup " + f1 + ": ")), v.out());
+        for (String id : List.of(i1, i2)) {
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("ok     " + id + " (incremental): ")), v.out());
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("summary: 3 backup(s) ok, 1 damaged, 0 not usable (resting on a damaged one), 0 gone meanwhile; ")
+                && l.endsWith("; 1 problem(s)")), v.out());
+
+        Path fromDamaged = work.resolve("i2-stored-again");
+        Path fromIntact = work.resolve("i2-stored-again-intact");
+        Run r = run("restore", "--repo", repo.toString(), "--backup", i2, "--target", fromDamaged.toString(), "--no-recover");
+        assertEquals(0, r.exit(), r.toString());
+        Run ri = run("restore", "--repo", base.toString(), "--backup", i2, "--target", fromIntact.toString(), "--no-recover");
+        assertEquals(0, ri.exit(), ri.toString());
+        assertEquals(digests(fromIntact), digests(fromDamaged));
+        // the restore of F1 itself reads the damaged file and refuses
+        Run f = run("restore", "--repo", repo.toString(), "--backup", f1, "--target", work.resolve("f1-stored-again").toString(), "--no-recover");
+        assertEquals(12, f.exit(), f.toString());
+        assertTrue(f.err().contains("app/t_myisam.MYD"), f.err());
+        deleteTree(repo);
+        deleteTree(fromDamaged);
+        deleteTree(fromIntact);
     }
 
     /**
