@@ -105,10 +105,10 @@ public final class ChunkedWriter extends OutputStream {
      * a buffer whose remaining bytes are those {@code len} bytes, such as {@link
      * io.strata.util.DirectReads#held}) may be written to the target in their place. It is when the
      * object is stored as it is (no compression, no encryption), the target takes buffers
-     * ({@link io.strata.util.BufferSink}, a local object's file) and the bytes make one whole chunk
+     * ({@link io.strata.util.BufferSink}: a local object's file, an S3 object's upload parts) and the bytes make one whole chunk
      * ({@link ObjectFormat#CHUNK_SIZE}) starting at a chunk boundary: the chunk's CRC-32C is taken of
-     * {@code b}, and the bytes go from {@code same} to the file without the two copies an array
-     * costs (into this writer's chunk, and into NIO's temporary direct buffer). The object's
+     * {@code b}, and the bytes go from {@code same} to the target without the copy into this
+     * writer's chunk (and, to a file, the copy into NIO's temporary direct buffer). The object's
      * bytes are the same either way. Otherwise {@code same} is not used.
      *
      * @throws IllegalArgumentException when {@code same} holds other than {@code len} bytes

@@ -213,6 +213,7 @@ public final class Verifier {
             // its manifest went first: removed by a prune or merge while verify read it, not damaged
             problems.subList(before, problems.size()).clear();
             out.accept("gone   " + id + ": removed while verify ran (a prune or merge); not checked");
+            damagedFiles.remove(readAs); // what failed to read was being removed: no damage for a backup resting on it either
             gone++;
             sound.put(id, true);
             soundForDescendants.put(id, true);

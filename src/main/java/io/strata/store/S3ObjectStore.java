@@ -725,7 +725,8 @@ public final class S3ObjectStore implements ObjectStore {
         @Override
         public OutputStream stream() { return out; }
 
-        private final class PartStream extends OutputStream {
+        /** The object's bytes into part buffers; a buffer written as it is ({@link io.strata.util.BufferSink}) is copied once, into the part. */
+        private final class PartStream extends OutputStream implements io.strata.util.BufferSink {
             @Override
             public void write(int b) {
                 write(new byte[] {(byte) b}, 0, 1);
@@ -733,6 +734,13 @@ public final class S3ObjectStore implements ObjectStore {
 
             @Override
             public void write(byte[] b, int off, int len) {
+                java.util.Objects.checkFromIndexSize(off, len, b.length);
+                write(java.nio.ByteBuffer.wrap(b, off, len));
+            }
+
+            @Override
+            public void write(java.nio.ByteBuffer src) {
+                int len = src.remaining();
                 if (done) {
                     throw new IllegalStateException("writer of " + describe(key) + " is closed");
                 }
@@ -753,9 +761,8 @@ public final class S3ObjectStore implements ObjectStore {
                         }
                     }
                     int n = Math.min(len, buf.length - fill);
-                    System.arraycopy(b, off, buf, fill, n);
+                    src.get(buf, fill, n);
                     fill += n;
-                    off += n;
                     len -= n;
                     total += n;
                 }

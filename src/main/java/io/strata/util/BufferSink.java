@@ -3,10 +3,11 @@ package io.strata.util;
 import java.nio.ByteBuffer;
 
 /**
- * A stream that can also write a {@link ByteBuffer} as it is: a direct buffer goes to the file
- * without the copy into a temporary direct buffer that NIO makes of a Java array.
- * {@link io.strata.repo.ChunkedWriter} writes a whole plain chunk this way when the copier hands it
- * the direct buffer its bytes were read into ({@link DirectReads#held}).
+ * A stream that can also write a {@link ByteBuffer} as it is: to a local object's file, a direct
+ * buffer goes without the copy into a temporary direct buffer that NIO makes of a Java array; to
+ * an S3 object, it is copied once, into the upload part. {@link io.strata.repo.ChunkedWriter}
+ * writes a whole plain chunk this way when the copier hands it the direct buffer its bytes were
+ * read into ({@link DirectReads#held}).
  */
 public interface BufferSink {
     /**

@@ -60,10 +60,10 @@ public final class DirectReads implements AutoCloseable {
      *         the ordinary way. Never throws: an I/O error is left for that ordinary read to report.
      */
     public int read(byte[] dst, int off, int len, long pos) {
+        held = 0;
         if (refused || pos % ALIGN != 0) {
             return 0;
         }
-        held = 0;
         ByteBuffer b = BUFFER.get();
         int done = 0;
         try {

@@ -97,6 +97,35 @@ abstract class ObjectStoreContract {
         assertArrayEquals(new byte[0], store.get("e/empty"));
     }
 
+    /** Buffers written as they are (BufferSink) and arrays, interleaved: the object holds them in order, across parts. */
+    @Test
+    void buffersAndArraysInterleaveInOrder() throws IOException {
+        int big = largeSize();
+        byte[] all = bytes(3 + big / 2 + 1000 + big + 77, 9);
+        try (ObjectStore.Writer w = store.create("backups/a/data/000002")) {
+            java.io.OutputStream out = w.stream();
+            assertTrue(out instanceof io.strata.util.BufferSink, out.getClass().getName());
+            io.strata.util.BufferSink sink = (io.strata.util.BufferSink) out;
+            int at = 0;
+            out.write(all, at, 3);
+            at += 3;
+            java.nio.ByteBuffer d = java.nio.ByteBuffer.allocateDirect(big / 2);
+            d.put(all, at, big / 2).flip();
+            sink.write(d);
+            assertEquals(0, d.remaining(), "the buffer is written whole");
+            at += big / 2;
+            out.write(all, at, 1000);
+            at += 1000;
+            java.nio.ByteBuffer r = java.nio.ByteBuffer.allocateDirect(big);
+            r.put(all, at, big).flip();
+            sink.write(r.asReadOnlyBuffer());
+            at += big;
+            out.write(all, at, all.length - at);
+            w.commit();
+        }
+        assertArrayEquals(all, store.get("backups/a/data/000002"));
+    }
+
     @Test
     void nothingIsVisibleBeforeCommit() throws IOException {
         try (ObjectStore.Writer w = store.create("backups/a/data/000001")) {

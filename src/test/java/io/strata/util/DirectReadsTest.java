@@ -61,8 +61,10 @@ class DirectReadsTest {
             assertEquals(16 * 1024, r.read(got, 0, 32 * 1024, 2L * DirectReads.CAPACITY));
             assertEquals(null, r.held(32 * 1024));
             assertEquals(null, r.held(16 * 1024));
+            assertEquals(16 * 1024, r.read(got, 0, 16 * 1024, 0));
+            assertEquals(16 * 1024, r.held(16 * 1024).remaining());
             assertEquals(0, r.read(got, 0, 16 * 1024, 512));
-            assertEquals(null, r.held(16 * 1024));
+            assertEquals(null, r.held(16 * 1024), "not the read before's bytes");
         }
     }
 
