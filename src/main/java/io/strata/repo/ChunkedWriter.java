@@ -26,7 +26,7 @@ public final class ChunkedWriter extends OutputStream {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final DataOutputStream out;
-    /** The target when it takes buffers as they are (a local object's file), else null. */
+    /** The target when it takes buffers as they are (a local object's file, an S3 object's upload parts), else null. */
     private final io.strata.util.BufferSink sink;
     private final ObjectCodec codec;
     private final byte[] aadPrefix;
