@@ -559,10 +559,28 @@ public final class RestoreRun {
         } catch (io.strata.store.ObjectStore.NoSuchObjectException e) {
             throw new CorruptDataException("a stored copy of " + fe.path() + " is missing: " + e.getMessage(), "the repository is damaged; restore another backup");
         } catch (CorruptDataException e) {
-            throw naming(fe, layers.get(layers.size() - 1).backup().id(), e);
+            throw naming(repo, layers, fe, e);
         } catch (IOException e) {
             throw writeFailed(fe, out, e);
         }
+    }
+
+    /**
+     * As {@link #naming(FileEntry, String, CorruptDataException)} for a file composed of
+     * {@code layers}: the layer whose object the reader's message names (its resource) is named
+     * with its own backup, and, when that is an older backup than the one restored, as read by
+     * the restore of that one ("app/t.ibd of backup F, which the restore of backup I reads: ...").
+     */
+    static CorruptDataException naming(Repository repo, List<Chain.Layer> layers, FileEntry fe, CorruptDataException e) {
+        String target = layers.get(layers.size() - 1).backup().id();
+        for (Chain.Layer l : layers) {
+            String holder = l.backup().id();
+            if (!holder.equals(target) && e.getMessage().contains(repo.describeBackupObject(holder, l.entry().object()))) {
+                return new CorruptDataException(l.entry().path() + " of backup " + holder + ", which the restore of backup " + target + " reads: "
+                        + e.getMessage(), e.hint(), e);
+            }
+        }
+        return naming(fe, target, e);
     }
 
     /**

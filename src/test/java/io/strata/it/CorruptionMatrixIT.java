@@ -229,6 +229,14 @@ class CorruptionMatrixIT {
         Run one = run("verify", "--repo", repo.toString(), i2);
         assertEquals(12, one.exit(), one.toString());
         assertTrue(one.out().contains("FAILED " + i2 + " (incremental): its own "), one.out());
+        // the restore of I2 names the damaged file with the backup that holds it, not with I2
+        Path target = work.resolve("i2-on-damaged-f1");
+        Run r = run("restore", "--repo", repo.toString(), "--backup", i2, "--target", target.toString(), "--no-recover");
+        assertEquals(12, r.exit(), r.toString());
+        Path damaged = storedAt(repo, t.key()).file();
+        assertTrue(r.err().lines().anyMatch(l -> l.startsWith("ERROR [corrupt-data]: app/t_fcrc32.ibd of backup " + f1 + ", which the restore of backup " + i2
+                + " reads: chunk ") && l.endsWith("(resource=" + damaged + ")")), r.err());
+        assertTrue(!Files.exists(target) || isEmpty(target), "a refused restore leaves its target empty: " + target);
         deleteTree(repo);
     }
 
