@@ -114,8 +114,8 @@ public final class ChunkedWriter extends OutputStream {
      * @throws IllegalArgumentException when {@code same} holds other than {@code len} bytes
      */
     public void write(byte[] b, int off, int len, java.nio.ByteBuffer same) throws IOException {
-        if (same == null || sink == null || codec.encodes() || codec.sealed() || current.rawLen != 0 || len != ObjectFormat.CHUNK_SIZE
-                || !pending.isEmpty()) {
+        // a codec that only takes the CRC (no compression, no cipher) has no chunk in the pool
+        if (same == null || sink == null || codec.encodes() || current.rawLen != 0 || len != ObjectFormat.CHUNK_SIZE) {
             write(b, off, len);
             return;
         }
@@ -125,14 +125,8 @@ public final class ChunkedWriter extends OutputStream {
         int crc = ChunkCoder.crc(b, off, len);
         submitted++;
         total += len;
-        ObjectFormat.digest(digest, len, crc);
-        out.writeInt(len);
-        out.writeInt(len);
-        out.writeByte(ObjectFormat.CODEC_NONE);
-        out.writeInt(crc);
+        header(len, crc, len, ObjectFormat.CODEC_NONE, crc);
         sink.write(same);
-        storedTotal += ObjectFormat.CHUNK_HEADER + len;
-        chunks++;
     }
 
     private void endChunk() throws IOException {
@@ -174,18 +168,26 @@ public final class ChunkedWriter extends OutputStream {
     }
 
     private void emit(ChunkCoder.Out c) throws IOException {
-        ObjectFormat.digest(digest, c.rawLen, c.rawCrc);
-        out.writeInt(c.rawLen);
-        out.writeInt(c.storedLen);
-        out.writeByte(c.codec);
-        out.writeInt(c.crcField);
+        header(c.rawLen, c.rawCrc, c.storedLen, c.codec, c.crcField);
         out.write(c.stored, 0, c.storedLen);
-        storedTotal += ObjectFormat.CHUNK_HEADER + c.storedLen;
-        chunks++;
         if (c != current) {
             c.rawLen = 0;
             free.add(c);
         }
+    }
+
+    /**
+     * Counts one chunk into the object's digest and totals and writes its header (raw length,
+     * stored length, codec, CRC field; {@link ObjectFormat}); its {@code storedLen} bytes follow.
+     */
+    private void header(int rawLen, int rawCrc, int storedLen, int codecId, int crcField) throws IOException {
+        ObjectFormat.digest(digest, rawLen, rawCrc);
+        out.writeInt(rawLen);
+        out.writeInt(storedLen);
+        out.writeByte(codecId);
+        out.writeInt(crcField);
+        storedTotal += ObjectFormat.CHUNK_HEADER + storedLen;
+        chunks++;
     }
 
     /** Ends the object: the last chunk, the end marker, the sealed trailer and the footer. Does not close the target. */
